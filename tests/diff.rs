@@ -1063,3 +1063,48 @@ fn compare_shows_the_turns_errors_apart_and_weighs_them_nothing() {
     assert!(rows[0].starts_with("Errors "), "{}", text.stdout);
     assert!(rows[1].starts_with("Turn errors "), "{}", text.stdout);
 }
+
+#[test]
+fn two_sessions_whose_ids_share_their_first_12_characters_are_told_apart() {
+    // Claude Code's compaction subagents: every id begins `agent-acompact-`.
+    let env = TestEnv::new();
+    let (a, b) = ("agent-acompact-e1f845-s1", "agent-acompact-fffbd0-s1");
+    for (id, minutes) in [(a, 5.0), (b, 20.0)] {
+        SessionBuilder::new(id)
+            .session_start(json!({"cwd": "/p"}))
+            .prompt("summarise")
+            .at(minutes * 60.0)
+            .answer("done")
+            .write(&env);
+    }
+    let shown = [
+        vec!["compare", a, b],
+        vec!["diff", a, b],
+        vec!["diff", a, b, "--semantic"],
+    ]
+    .map(|args| env.run(&args).success().stdout.clone());
+    for out in &shown {
+        assert!(!out.contains("agent-acompa "), "{out}");
+        assert!(
+            out.contains("agent-acompact-e") && out.contains("agent-acompact-f"),
+            "{out}"
+        );
+    }
+    // The table's columns still line up, the longer names with a gap between them.
+    let table: Vec<&str> = shown[0].lines().collect();
+    let header = table
+        .iter()
+        .find(|l| l.contains("agent-acompact-e"))
+        .unwrap();
+    let duration = table.iter().find(|l| l.contains("Duration")).unwrap();
+    assert!(
+        header.contains("agent-acompact-e   agent-acompact-f"),
+        "{header}"
+    );
+    assert_eq!(
+        header.find("agent-acompact-e").unwrap() + "agent-acompact-e".len(),
+        duration.find("5m 00s").unwrap() + "5m 00s".len(),
+        "{}",
+        shown[0]
+    );
+}

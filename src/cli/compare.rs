@@ -219,13 +219,6 @@ pub(crate) fn show(a: &Loaded, b: &Loaded, format: Format, globals: &Globals) ->
     Ok(exit::OK)
 }
 
-/// How many characters of a session id name it in a table.
-const SHORT_ID: usize = 12;
-
-fn short(id: &str) -> String {
-    id.chars().take(SHORT_ID).collect()
-}
-
 /// The change from `a` to `b` in percent, or nothing when there is no base to measure from.
 fn change(a: f64, b: f64) -> String {
     if a <= 0.0 || (a - b).abs() < f64::EPSILON {
@@ -242,16 +235,16 @@ fn change(a: f64, b: f64) -> String {
 fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Result<()> {
     let c = cmp;
     let (a, b) = (&c.a, &c.b);
-    let rule = "─".repeat(66);
+    let (name_a, name_b) = super::diff::short_pair(&a.session_id, &b.session_id);
+    // A column is as wide as the name over it: names that take more to tell apart widen it.
+    let w = (name_a.chars().count() + 2).max(14);
+    let rule = "─".repeat(38 + 2 * w);
     writeln!(out, "{}", paint.bold("Session comparison"))?;
     writeln!(out, "{rule}")?;
     writeln!(
         out,
-        "  {:<18} {:>14} {:>14} {:>10}",
-        "",
-        short(&a.session_id),
-        short(&b.session_id),
-        "change"
+        "  {:<18} {name_a:>w$} {name_b:>w$} {:>10}",
+        "", "change"
     )?;
     writeln!(out, "{rule}")?;
     let money = |f: &Figures| {
@@ -299,25 +292,16 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         rows.insert(at, counted("Turn errors", a.turn_errors, b.turn_errors));
     }
     for (label, va, vb, ch) in rows {
-        writeln!(out, "  {label:<18} {va:>14} {vb:>14} {ch:>10}")?;
+        writeln!(out, "  {label:<18} {va:>w$} {vb:>w$} {ch:>10}")?;
     }
     writeln!(out, "{rule}")?;
-    super::diff::subagents_note(
-        out,
-        &c.subagents,
-        (&short(&a.session_id), &short(&b.session_id)),
-        paint,
-    )?;
+    super::diff::subagents_note(out, &c.subagents, (&name_a, &name_b), paint)?;
     let verdict = match c.verdict.better {
         Some(side) => {
-            let id = short(if side == Side::A {
-                &a.session_id
-            } else {
-                &b.session_id
-            });
+            let id = if side == Side::A { &name_a } else { &name_b };
             format!(
                 "{} was better: {}",
-                paint.cyan(&id),
+                paint.cyan(id),
                 c.verdict.reasons.join(", ")
             )
         }
@@ -343,18 +327,17 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         )?;
     }
     if let Some(d) = &c.diverged_at {
-        let side = |id: &str, decision: Option<&compare::Decision>| match decision {
+        let side = |name: &str, decision: Option<&compare::Decision>| match decision {
             Some(dec) => format!(
-                "  {} #{}: {}",
-                short(id),
+                "  {name} #{}: {}",
                 dec.event,
                 terminal::one_line(&dec.decision, 90)
             ),
-            None => format!("  {}: no more tool calls", short(id)),
+            None => format!("  {name}: no more tool calls"),
         };
         writeln!(out, "Diverged after {} shared tool calls:", d.after)?;
-        writeln!(out, "{}", side(&a.session_id, d.a.as_ref()))?;
-        writeln!(out, "{}", side(&b.session_id, d.b.as_ref()))?;
+        writeln!(out, "{}", side(&name_a, d.a.as_ref()))?;
+        writeln!(out, "{}", side(&name_b, d.b.as_ref()))?;
     }
     super::diff::unpriced_note(out, &a.cost_unpriced_models, &b.cost_unpriced_models, paint)?;
     Ok(())

@@ -116,11 +116,20 @@ pub(crate) fn subagents_note(
     )
 }
 
-/// How many characters of a session id name it.
+/// How many characters of a session id name it, at least.
 const SHORT_ID: usize = 12;
 
-fn short(id: &str) -> String {
-    id.chars().take(SHORT_ID).collect()
+/// The names two sessions go by in a report: the first 12 characters of each id, or as many
+/// more as tell them apart (two subagents' ids share `agent-acompact-`, and were both
+/// `agent-acompa`). Shared with `compare`.
+pub(crate) fn short_pair(a: &str, b: &str) -> (String, String) {
+    let shared = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let n = if a == b {
+        SHORT_ID
+    } else {
+        SHORT_ID.max(shared + 1)
+    };
+    (a.chars().take(n).collect(), b.chars().take(n).collect())
 }
 
 fn verdict_word(v: Option<Verdict>) -> &'static str {
@@ -212,10 +221,10 @@ pub(crate) fn unpriced_note(
     }
 }
 
-fn totals_line(t: &Totals) -> String {
+fn totals_line(name: &str, t: &Totals) -> String {
     format!(
         "  {}: {}, {}, {}, {}, {}, {}, {} read, {} written, {}",
-        short(&t.session_id),
+        name,
         terminal::believed(t.duration_s, terminal::duration_secs),
         terminal::count(t.events, "event"),
         terminal::count(t.phases as u64, "phase"),
@@ -233,7 +242,7 @@ fn structural_text(
     d: &StructuralDiff,
     paint: Painter,
 ) -> std::io::Result<()> {
-    let (a, b) = (short(&d.session_a), short(&d.session_b));
+    let (a, b) = short_pair(&d.session_a, &d.session_b);
     writeln!(out, "Comparing: {} vs {}", paint.cyan(&a), paint.cyan(&b))?;
     match d.diverged_at {
         None => writeln!(out, "The sessions are structurally the same.")?,
@@ -264,8 +273,8 @@ fn structural_text(
             terminal::count(same as u64, "other aligned phase")
         )?;
     }
-    writeln!(out, "{}", totals_line(&d.a))?;
-    writeln!(out, "{}", totals_line(&d.b))?;
+    writeln!(out, "{}", totals_line(&a, &d.a))?;
+    writeln!(out, "{}", totals_line(&b, &d.b))?;
     subagents_note(out, &d.subagents, (&a, &b), paint)?;
     unpriced_note(
         out,
@@ -288,7 +297,7 @@ fn signed(n: i64) -> String {
 const DELTA: usize = 11;
 
 fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std::io::Result<()> {
-    let (a, b) = (short(&d.session_a), short(&d.session_b));
+    let (a, b) = short_pair(&d.session_a, &d.session_b);
     writeln!(
         out,
         "Semantic diff: {} vs {}",
