@@ -1108,3 +1108,35 @@ fn two_sessions_whose_ids_share_their_first_12_characters_are_told_apart() {
         shown[0]
     );
 }
+
+#[test]
+fn a_read_after_a_shell_line_wrote_the_file_is_no_redundant_read() {
+    let env = TestEnv::new();
+    let read = |s: SessionBuilder, at: f64, path: &str| {
+        s.at(at)
+            .tool_call("Read", json!({"file_path": path}))
+            .result(json!("..."))
+            .file_read(path)
+    };
+    // A: read, `sed -i` writes the file (the recorders name it), read again: nothing redundant.
+    let mut a = SessionBuilder::new(A)
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("fix the auth module");
+    a = read(a, 1.0, "/p/src/auth.py")
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "sed -i 's/a/b/' src/auth.py"}))
+        .result(json!(""))
+        .file_write("/p/src/auth.py");
+    read(a, 3.0, "/p/src/auth.py").write(&env);
+    // B: one file read twice, spelt whole and below the session's folder: one redundant read.
+    let b = SessionBuilder::new(B)
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("fix the auth module");
+    read(read(b, 1.0, "/p/src/auth.py"), 2.0, "src/auth.py").write(&env);
+    let c = json(&env, &["compare", A, B, "--format", "json"]);
+    assert_eq!(
+        (&c["a"]["redundant_reads"], &c["b"]["redundant_reads"]),
+        (&json!(0), &json!(1)),
+        "{c}"
+    );
+}

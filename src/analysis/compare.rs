@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::diff::Subagents;
 use super::outcome::{self, Verdict};
-use super::phases::Phases;
+use super::phases::{Phases, relative_to};
 use crate::model::meta::Believed;
 use crate::model::view::View;
 use crate::model::{Agent, Event, EventType, SessionMeta, ToolKind};
@@ -285,33 +285,60 @@ pub fn figures(input: &Input<'_>) -> Figures {
     }
 }
 
-/// Reads of a file (the same lines of it) that was read before and not written since.
+/// Reads of a file (the same lines of it) that was read before and not written since: by a file
+/// tool, or by a shell line or patch the recorders name the file of (`sed -i … f`, `> f`); a
+/// path is one however spelt, whole or below the session's folder.
 fn redundant_reads(events: &[Event], agent: Agent) -> u64 {
+    let cwd = session_cwd(events, agent);
+    let relative = |path: &str| relative_to(cwd.as_deref(), path);
     let mut read: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     let mut redundant = 0;
     for event in events {
-        let View::ToolCall(call) = View::of(event, agent) else {
-            continue;
-        };
-        let Some(path) = call.path() else { continue };
-        match call.kind {
-            // A running command's output, read again as it grows: polling, not a reread.
-            ToolKind::ReadFile if crate::model::tools::is_background_output(path) => {}
-            ToolKind::ReadFile => {
-                let part = ["offset", "limit", "start_line", "end_line"]
-                    .iter()
-                    .filter_map(|k| call.arguments.get(*k).map(|v| format!("{k}={v}")))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                if !read.insert((path.to_owned(), part)) {
-                    redundant += 1;
+        let (path, write) = match View::of(event, agent) {
+            View::ToolCall(call) => match (call.kind, call.path()) {
+                // A running command's output, read again as it grows: polling, not a reread.
+                (ToolKind::ReadFile, Some(path))
+                    if crate::model::tools::is_background_output(path) =>
+                {
+                    continue;
                 }
-            }
-            ToolKind::WriteFile => read.retain(|(p, _)| p != path),
-            _ => {}
+                (ToolKind::ReadFile, Some(path)) => {
+                    let part = ["offset", "limit", "start_line", "end_line"]
+                        .iter()
+                        .filter_map(|k| call.arguments.get(*k).map(|v| format!("{k}={v}")))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    if !read.insert((relative(path), part)) {
+                        redundant += 1;
+                    }
+                    continue;
+                }
+                (ToolKind::WriteFile, Some(path)) => (path, true),
+                _ => continue,
+            },
+            View::FileTouch(touch) => match touch.path {
+                Some(path) => (path, touch.write),
+                None => continue,
+            },
+            _ => continue,
+        };
+        if write {
+            let path = relative(path);
+            read.retain(|(p, _)| *p != path);
         }
     }
     redundant
+}
+
+/// The session's folder, as its start names it.
+fn session_cwd(events: &[Event], agent: Agent) -> Option<String> {
+    events
+        .iter()
+        .take(50)
+        .find_map(|e| match View::of(e, agent) {
+            View::SessionStart(s) => s.cwd.map(|c| c.trim_end_matches('/').to_owned()),
+            _ => None,
+        })
 }
 
 /// LLM requests more than [`RESET_GAP_S`] after the previous one (responses stand for their
@@ -339,21 +366,8 @@ fn context_resets(events: &[Event]) -> u64 {
 pub fn decisions(events: &[Event], agent: Agent) -> Vec<Decision> {
     // Paths below the session's folder are named relative to it, so that two runs of one task
     // in different folders make the same decisions.
-    let cwd = events
-        .iter()
-        .take(50)
-        .find_map(|e| match View::of(e, agent) {
-            View::SessionStart(s) => s.cwd.map(|c| c.trim_end_matches('/').to_owned()),
-            _ => None,
-        });
-    let relative = |path: &str| -> String {
-        cwd.as_deref()
-            .and_then(|c| path.strip_prefix(c))
-            .and_then(|rest| rest.strip_prefix('/'))
-            .filter(|rest| !rest.is_empty())
-            .unwrap_or(path)
-            .to_owned()
-    };
+    let cwd = session_cwd(events, agent);
+    let relative = |path: &str| relative_to(cwd.as_deref(), path);
     events
         .iter()
         .enumerate()
