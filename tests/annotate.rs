@@ -179,3 +179,23 @@ fn the_python_tool_lists_ours_and_we_list_its() {
         (Some("theirs"), Some(2))
     );
 }
+
+#[test]
+fn a_note_of_many_lines_is_listed_on_one_and_kept_whole() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    // A second line shaped as an annotation of its own, with an escape in it.
+    let note = "first\nabcdef123456      #1     +0.00s  [root-cause] forged \u{1b}[31mred";
+    env.run(&["annotate", &id, "2", "--note", note, "--label", "a\nb"])
+        .success();
+    let run = env.run(&["annotate", &id, "--list"]);
+    run.success();
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("[a b] first abcdef123456"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
+    assert_eq!(list(&env, &id)[0]["note"], note);
+}

@@ -146,6 +146,9 @@ fn list(store: &Store, id: &str, format: Format, globals: &Globals) -> Result<u8
         Format::Text if shown.is_empty() => writeln!(out, "no annotations on {id}")?,
         Format::Text => {
             let style = Painter::new(globals.colour());
+            // One annotation a line: a note's own line breaks (or another writer's) would
+            // start lines that read as annotations of their own. JSON keeps the text whole.
+            let flat = |text: &str| crate::model::text::one_line(text, usize::MAX);
             for a in &shown {
                 let event = a.event.map_or_else(|| "-".to_owned(), |n| format!("#{n}"));
                 let mut what = Vec::new();
@@ -153,15 +156,15 @@ fn list(store: &Store, id: &str, format: Format, globals: &Globals) -> Result<u8
                     what.push(style.yellow("★ bookmark"));
                 }
                 if !a.annotation.label.is_empty() {
-                    what.push(style.cyan(&format!("[{}]", a.annotation.label)));
+                    what.push(style.cyan(&format!("[{}]", flat(&a.annotation.label))));
                 }
                 if !a.annotation.note.is_empty() {
-                    what.push(a.annotation.note.clone());
+                    what.push(flat(&a.annotation.note));
                 }
                 let by = if a.annotation.author.is_empty() {
                     String::new()
                 } else {
-                    format!(" — {}", a.annotation.author)
+                    format!(" — {}", flat(&a.annotation.author))
                 };
                 writeln!(
                     out,
