@@ -29,7 +29,8 @@ use crate::render::terminal::{self, Painter};
 /// rate, blast radius (files written), session duration and decision depth. Each dimension is a
 /// distribution over the sessions, compared by its Jensen–Shannon divergence (0: the same, 1:
 /// nothing in common); the overall drift is their mean. Exits 1 when the overall drift is above
-/// --threshold. A baseline file is under 2 KB: commit it beside the agent's settings.
+/// --threshold. A subagent counts as a session of its own, as in `sample` (`list` counts
+/// sessions without them). A baseline file is under 2 KB: commit it beside the agent's settings.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace drift                   # the last 30 days against the days before\n  agent-strace drift --since 7d --threshold 0.1 --format json\n  agent-strace drift --since 30d --save-baseline ci/agent-baseline.json\n  agent-strace drift --since 7d --baseline ci/agent-baseline.json\n  agent-strace drift --all-projects"
