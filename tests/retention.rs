@@ -363,6 +363,49 @@ fn bad_limits_and_settings_get_one_line_and_a_documented_code() {
     assert_eq!(listed(&env), ["b-a"]);
 }
 
+/// The flags refused a negative or NaN limit, the file took it: `max_age_days: -1` or
+/// `max_size_mb: -1` deleted every session, `.nan` and `.inf` none.
+#[test]
+fn a_negative_or_not_a_number_limit_in_the_file_deletes_nothing_and_is_named() {
+    let env = TestEnv::new();
+    old_session(&env, "n-a", 1.0, 1);
+    for (text, line, key) in [
+        (
+            "retention:\n  max_age_days: -1\n",
+            2,
+            "retention.max_age_days",
+        ),
+        ("# kept\nmax_size_mb: -1\n", 2, "max_size_mb"),
+        (
+            "retention:\n  max_size_mb: .nan\n",
+            2,
+            "retention.max_size_mb",
+        ),
+        ("max_age_days: .inf\n", 1, "max_age_days"),
+    ] {
+        std::fs::write(env.path().join(".agent-strace.yaml"), text).unwrap();
+        let bad = env.run(&["retention", "clean"]);
+        assert_eq!(bad.code, 3, "{text}: {bad:?}");
+        assert!(
+            bad.stderr.contains(&format!(
+                ".agent-strace.yaml:{line}: `{key}`: expected a number of 0 or more"
+            )),
+            "{text}: {}",
+            bad.stderr
+        );
+        assert_eq!(bad.stderr.trim().lines().count(), 1, "{}", bad.stderr);
+        assert_eq!(listed(&env), ["n-a"], "{text}");
+    }
+    // No value is no limit, as for the Python tool.
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "retention:\n  max_age_days: ~\n  max_size_mb:\n",
+    )
+    .unwrap();
+    env.run(&["retention", "clean"]).success();
+    assert_eq!(listed(&env), ["n-a"]);
+}
+
 /// The dry run named each session's limit by the Rust name of its variant (`MaxAgeDays`).
 #[test]
 fn a_dry_run_names_the_limit_as_the_limits_line_does() {

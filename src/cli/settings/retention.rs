@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::{SettingsFile, Syntax};
 
@@ -12,8 +12,10 @@ use super::{SettingsFile, Syntax};
 #[serde(default, deny_unknown_fields)]
 pub struct StraceSettings {
     retention: Option<Retention>,
+    #[serde(deserialize_with = "zero_or_more")]
     max_age_days: Option<f64>,
     max_sessions: Option<u64>,
+    #[serde(deserialize_with = "zero_or_more")]
     max_size_mb: Option<f64>,
     on_delete: Option<OnDelete>,
     log_path: Option<PathBuf>,
@@ -36,12 +38,26 @@ impl StraceSettings {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Retention {
+    #[serde(deserialize_with = "zero_or_more")]
     pub max_age_days: Option<f64>,
     pub max_sessions: Option<u64>,
+    #[serde(deserialize_with = "zero_or_more")]
     pub max_size_mb: Option<f64>,
     pub on_delete: OnDelete,
     /// Where deletions are logged [default: `retention.log` in the store].
     pub log_path: Option<PathBuf>,
+}
+
+/// A limit of days or MB, refused when it is negative, NaN or infinite as the flags refuse it:
+/// `max_age_days: -1` or `max_size_mb: -1` deleted every session, `.nan` or `.inf` none. No
+/// value (`max_age_days:` or `~`) is no limit.
+fn zero_or_more<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    match Option::<f64>::deserialize(deserializer)? {
+        Some(value) if !(value.is_finite() && value >= 0.0) => Err(serde::de::Error::custom(
+            format!("expected a number of 0 or more, found {value}"),
+        )),
+        value => Ok(value),
+    }
 }
 
 /// What happens when a session is deleted.
