@@ -229,6 +229,33 @@ fn eval_compare_puts_two_sessions_side_by_side() {
     assert_eq!(back.json()["verdict"], "regressed");
 }
 
+/// A value an alias repeats ended its message in `(used`, and a key given twice was named
+/// `?` with advice to set serde-saphyr's DuplicateKeyPolicy.
+#[test]
+fn an_alias_or_a_key_given_twice_is_said_whole() {
+    let cases = [
+        (
+            "scorers:\n  - type: files_scoped\n    allowed_paths: &p [src]\n  - type: regex\n    pattern: *p\n",
+            "error: .agent-evals.yaml:5: `scorers[1].pattern`: expected string scalar (defined at line 3, column 23)",
+        ),
+        (
+            "scorers:\n  - type: no_errors\n    threshold: 1\n    threshold: 0.5\n",
+            "error: .agent-evals.yaml:4: `scorers[0]`: `threshold` is given twice",
+        ),
+        (
+            "scorers:\n  - type: no_errors\nscorers: []\n",
+            "error: .agent-evals.yaml:3: `scorers` is given twice",
+        ),
+    ];
+    for (config, expected) in cases {
+        let env = with_config(config);
+        good().write(&env);
+        let run = env.run(&["eval"]);
+        assert_eq!(run.code, 3, "{config}\n{run:?}");
+        assert_eq!(run.stderr.trim_end(), expected, "{config}");
+    }
+}
+
 #[test]
 fn a_settings_file_that_does_not_fit_is_named_by_file_line_and_key() {
     let cases = [

@@ -105,7 +105,9 @@ pub enum SettingsError {
 }
 
 fn key_prefix(key: &str) -> String {
-    if key.is_empty() || key == "." {
+    // `?`: the reader could not say which key of the object (a key given twice): the object's.
+    let key = key.trim_end_matches('?').trim_end_matches('.');
+    if key.is_empty() {
         String::new()
     } else {
         format!("`{key}`: ")
@@ -350,15 +352,29 @@ fn yaml_line(e: &serde_saphyr::Error) -> usize {
         .map_or(0, |l| usize::try_from(l.line()).unwrap_or(0))
 }
 
-/// serde-saphyr's message on one line, without the location it appends (given apart).
+/// serde-saphyr's message on one line, without the location it appends (given apart): its
+/// tail `at line L, column C`, and the `(used at line L, column C)` of a value an alias
+/// repeats, which was cut to `(used`. An alias's `(defined at …)` stays: it names another line.
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
-    let first = text.lines().next().unwrap_or_default().trim();
-    let first = first
-        .rfind(" at line ")
-        .map_or(first, |at| &first[..at])
-        .trim_end_matches(['.', ':']);
-    expected(first)
+    let mut first = text.lines().next().unwrap_or_default().trim();
+    if let Some(at) = first.rfind(" (used at line ") {
+        first = &first[..at];
+    }
+    if let Some(at) = first.rfind(" at line ")
+        && !first[at..].contains(')')
+    {
+        first = &first[..at];
+    }
+    // Advice to the program that reads YAML, not to the user.
+    if let Some(at) = first.find(", set DuplicateKeyPolicy") {
+        first = &first[..at];
+    }
+    let first = first.trim_end_matches(['.', ':']);
+    match first.strip_prefix("duplicate mapping key: ") {
+        Some(key) => format!("`{key}` is given twice"),
+        None => expected(first),
+    }
 }
 
 /// serde's "invalid type: X, expected Y" said the way a user reads it: "expected Y, found X".
