@@ -256,6 +256,25 @@ fn an_alias_or_a_key_given_twice_is_said_whole() {
     }
 }
 
+/// A file that is not UTF-8 was an error of reading (exit 4) at a byte index; its content is
+/// wrong, as a syntax error's is: exit 3, naming the line.
+#[test]
+fn a_settings_file_that_is_not_utf8_is_named_by_its_line() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        b"scorers:\n  - type: regex\n    pattern: \"caf\xe9\"\n",
+    )
+    .unwrap();
+    good().write(&env);
+    let run = env.run(&["eval"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        run.stderr.trim_end(),
+        "error: .agent-evals.yaml:3: not UTF-8 text"
+    );
+}
+
 #[test]
 fn a_settings_file_that_does_not_fit_is_named_by_file_line_and_key() {
     let cases = [

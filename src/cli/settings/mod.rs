@@ -159,6 +159,12 @@ fn read_shown(file: &str, path: &Path, trusting: bool) -> Result<String, Setting
             file: file.to_owned(),
             why,
         },
+        Unread::NotText { line } => SettingsError::Invalid {
+            file: file.to_owned(),
+            line,
+            key: String::new(),
+            message: "not UTF-8 text".to_owned(),
+        },
     })
 }
 
@@ -178,6 +184,11 @@ pub fn find(start: &Path, names: &[&str]) -> Option<PathBuf> {
 enum Unread {
     Io(std::io::Error),
     Refused(String),
+    /// Bytes that are not UTF-8, from this line on: the file's content is wrong, as a syntax
+    /// error's is, not its reading.
+    NotText {
+        line: usize,
+    },
 }
 
 /// The text of a settings file, read as the module's header says: `trusting` for a file the
@@ -231,10 +242,10 @@ fn read(path: &Path, trusting: bool) -> Result<String, Unread> {
         )));
     }
     String::from_utf8(bytes).map_err(|e| {
-        Unread::Io(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            e.utf8_error(),
-        ))
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        Unread::NotText {
+            line: valid.split(|&b| b == b'\n').count(),
+        }
     })
 }
 
