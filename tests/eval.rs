@@ -530,3 +530,22 @@ fn no_errors_passes_a_session_whose_only_error_ended_a_turn() {
         "{result}"
     );
 }
+
+/// A session that never ended and holds no event has no duration: `duration_under` passed it
+/// as "0.0s ≤ 600.0s". It fails, saying why.
+#[test]
+fn a_session_of_no_duration_is_not_under_a_limit() {
+    let env = with_config("scorers:\n  - type: duration_under\n    max_seconds: 600\n");
+    SessionBuilder::new(GOOD).write(&env);
+    let run = env.run(&["eval", &GOOD[..8], "--format", "json"]);
+    let report = run.json();
+    let result = &report["results"][0];
+    assert_eq!(result["scorer"], "duration_under", "{report}");
+    assert_eq!(result["score"], 0.0, "{report}");
+    assert!(
+        result["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("no duration")),
+        "{report}"
+    );
+}

@@ -208,11 +208,18 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
             )
         }
         Check::FilesScoped { allowed } => files_scoped(session, allowed),
-        Check::DurationUnder { max_seconds } => {
-            let secs = duration(session);
-            let (score, reason) = under(secs, *max_seconds, |v| format!("{v:.1}s"));
-            (score, reason, Some(secs))
-        }
+        Check::DurationUnder { max_seconds } => match duration(session) {
+            Some(secs) => {
+                let (score, reason) = under(secs, *max_seconds, |v| format!("{v:.1}s"));
+                (score, reason, Some(secs))
+            }
+            // No time to judge: a session that never ended and holds no event is no quick one.
+            None => (
+                0.0,
+                "no duration: the session has not ended and holds no event".to_owned(),
+                None,
+            ),
+        },
         Check::ToolCallsUnder { max_calls } => {
             let calls = session
                 .events
@@ -301,14 +308,18 @@ fn no_errors(session: &SessionFacts<'_>) -> (f64, String, Option<f64>) {
     )
 }
 
-/// From start to end, or the span of the events for a session that has not ended.
-fn duration(session: &SessionFacts<'_>) -> f64 {
-    session.duration_secs.unwrap_or_else(|| {
-        let times = session.events.iter().map(|e| e.timestamp);
-        let first = times.clone().fold(f64::INFINITY, f64::min);
-        let last = times.fold(f64::NEG_INFINITY, f64::max);
-        if last > first { last - first } else { 0.0 }
-    })
+/// From start to end, or the span of the events for a session that has not ended; `None` for
+/// one that has not ended and holds no event.
+fn duration(session: &SessionFacts<'_>) -> Option<f64> {
+    if let Some(secs) = session.duration_secs {
+        return Some(secs);
+    }
+    let times = session.events.iter().map(|e| e.timestamp);
+    let first = times.clone().fold(f64::INFINITY, f64::min);
+    let last = times.fold(f64::NEG_INFINITY, f64::max);
+    first
+        .is_finite()
+        .then_some(if last > first { last - first } else { 0.0 })
 }
 
 fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String, Option<f64>) {
