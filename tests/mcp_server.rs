@@ -764,3 +764,43 @@ fn a_session_id_longer_than_any_is_refused_without_being_quoted_whole() {
     );
     assert!(text.contains("no session id is longer than 200"), "{text}");
 }
+
+/// `search_events` with a session named and `since` searched the session whatever its start,
+/// where the tool says only sessions started since then are searched: both filters hold.
+#[test]
+fn search_events_with_a_session_named_keeps_to_since() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("e7e00000-0000-4000-8000-000000000002")
+        .meta(|m| m.started_at = 1_600_000_000.0)
+        .prompt("run the tests")
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .result(json!({"stdout": "ok"}))
+        .ended(10.0)
+        .write(&env);
+    let call = |n: u64, since: Option<&str>| {
+        let mut arguments = json!({"session_id": id, "tool": "Bash"});
+        if let Some(since) = since {
+            arguments["since"] = since.into();
+        }
+        json!({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {"name": "search_events",
+               "arguments": arguments}})
+        .to_string()
+    };
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        call(2, None),
+        call(3, Some("7d")),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    let all = &answers[1]["result"]["structuredContent"];
+    let recent = &answers[2]["result"]["structuredContent"];
+    assert_eq!(all["matches"].as_array().map(Vec::len), Some(1), "{all}");
+    assert_eq!(
+        recent["matches"].as_array().map(Vec::len),
+        Some(0),
+        "{recent}"
+    );
+}

@@ -842,7 +842,12 @@ fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchRes
             .store()
             .summary(&id)
             .map_err(|e| failed(sentence(&e)))?;
-        (vec![summary.meta], Vec::new())
+        // The session named, when it started since `since`: both filters hold, as the tool says.
+        let mut warnings = Vec::new();
+        let metas = std::iter::once(summary.meta)
+            .filter(|m| started_since(m, since, &mut warnings))
+            .collect();
+        (metas, warnings)
     } else {
         let (all, mut warnings) = sessions(host.store())?;
         let metas = all
