@@ -5548,6 +5548,53 @@ fn a_macs_disk_takes_a_name_in_any_case() {
     );
 }
 
+/// On a Mac's disk a path in lower case names the same file as its folder spelt with capitals:
+/// `cat /users/zoe/app/secrets/k` from `/Users/zoe/app` reads the project's `secrets`, and it
+/// passed a deny of `secrets/**` (the call has no capital, so it was not judged folded); `ſ`
+/// (the long s) is an `s` there too.
+#[test]
+fn a_macs_disk_takes_a_path_in_lower_case_from_a_folder_with_capitals() {
+    let env = TestEnv::new();
+    let policy = env.path().join("scope.json");
+    let rules = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    std::fs::write(&policy, rules.to_string()).unwrap();
+    let denied = |cwd: &str, tool: &str, input: Value| {
+        let payload = json!({"session_id": "mac", "hook_event_name": "PreToolUse", "cwd": cwd,
+                             "tool_name": tool, "tool_input": input});
+        let run = env.run_with_stdin(
+            &["hook", "pre-tool", "--policy", policy.to_str().unwrap()],
+            payload.to_string().as_bytes(),
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout.contains("\"deny\"")
+    };
+    let bash = |command: &str| json!({ "command": command });
+    let project = "/Users/zoe/app";
+    assert!(denied(
+        project,
+        "Bash",
+        bash("cat /users/zoe/app/secrets/k")
+    ));
+    assert!(denied(
+        project,
+        "Bash",
+        bash("cd /users/zoe/app && cat secrets/k")
+    ));
+    assert!(denied(
+        project,
+        "Read",
+        json!({"file_path": "/users/zoe/app/secrets/k"})
+    ));
+    assert!(denied(
+        project,
+        "Grep",
+        json!({"pattern": "x", "path": "/users/zoe/app/secrets"})
+    ));
+    assert!(denied("/private/tmp/app", "Bash", bash("cat ſecrets/k")));
+    assert!(!denied(project, "Bash", bash("cat /users/zoe/app/src/k")));
+    assert!(!denied("/home/zoe/app", "Bash", bash("cat ſecrets/k")));
+}
+
 /// Gemini CLI runs a shell line in the folder its call names (`dir_path`, `directory` before
 /// 0.9): `run_shell_command {command: "cat k", dir_path: "secrets"}` reads `secrets/k`, and it
 /// passed a deny of `secrets/**`. The line is judged from that folder.

@@ -170,17 +170,21 @@ fn takes_any_case(place: &Place) -> bool {
 /// and its programs tell case apart.
 fn check_any_case(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
     let verdict = check_call(policy, call, place, PathShape::Unix);
-    // Folding changes nothing where no path and no pattern has a capital: the place's folders
-    // are folded with the paths taken from them.
-    let capital = |s: &str| s.chars().any(char::is_uppercase);
-    let mut call_has_capitals = false;
-    strings_of(call.arguments, &mut |s| call_has_capitals |= capital(s));
+    // Folding changes nothing where it changes no path, no pattern and none of the place's
+    // folders: `cat /users/zoe/app/secrets/k` from `/Users/zoe/app` has no capital, but its
+    // folder does, and only folded is it the project's `secrets`.
+    let changes = |s: &str| s.chars().any(|c| folded_char(c).ne(c.to_string().chars()));
+    let mut call_changes = false;
+    strings_of(call.arguments, &mut |s| call_changes |= changes(s));
     let files = &policy.source.files;
-    let patterns_have_capitals = [&files.read, &files.write]
+    let patterns_change = [&files.read, &files.write]
         .iter()
         .flat_map(|lists| lists.allow.iter().chain(&lists.deny))
-        .any(|p| capital(p));
-    if !call_has_capitals && !patterns_have_capitals {
+        .any(|p| changes(p));
+    let place_changes = (place.cwd.iter().chain(&place.roots))
+        .chain(place.launch.iter().chain(&place.home))
+        .any(|dir| changes(dir));
+    if !call_changes && !patterns_change && !place_changes {
         return verdict;
     }
     let folded_place = Place {
@@ -238,9 +242,16 @@ fn folded_path(path: &str) -> String {
             }
             braced = false;
         }
-        out.extend(c.to_lowercase());
+        out.extend(folded_char(c));
     }
     out
+}
+
+/// A character as a disk that takes a name in any case compares it: in lower case, and the
+/// long s (`ſ`), whose lower case is itself, as the `s` Unicode folds it to.
+fn folded_char(c: char) -> impl Iterator<Item = char> {
+    let c = if c == 'ſ' { 's' } else { c };
+    c.to_lowercase()
 }
 
 /// Judges a call made in a Windows folder (a Codex rollout recorded on Windows): its paths and
@@ -1844,6 +1855,7 @@ mod tests {
         assert_eq!(folded_path("$HOME/Notes"), "$HOME/notes");
         assert_eq!(folded_path("${HOME}/Notes/$X_Y/Z"), "${HOME}/notes/$X_Y/z");
         assert_eq!(folded_path("/Users/Zoe/ÄPP"), "/users/zoe/äpp");
+        assert_eq!(folded_path("ſecrets/\u{212A}ey"), "secrets/key");
     }
     use crate::model::tools::{self, Agent};
 
