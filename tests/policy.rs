@@ -5595,6 +5595,45 @@ fn a_macs_disk_takes_a_path_in_lower_case_from_a_folder_with_capitals() {
     assert!(!denied("/home/zoe/app", "Bash", bash("cat ſecrets/k")));
 }
 
+/// Gemini CLI resolves the folder its call names from the session's as Node's `path.resolve`
+/// does: on Windows `dir_path: "C:\\app\\secrets"` is that folder, and on a Mac's disk
+/// `/users/zoe/app/secrets` is `/Users/zoe/app`'s `secrets`; both lines passed a deny of
+/// `secrets/**` (the first judged from `C:\app\C:\app\secrets`, the second as from a Linux disk).
+#[test]
+fn a_gemini_line_is_judged_from_an_absolute_folder_on_windows_or_a_mac() {
+    let env = TestEnv::new();
+    let policy = env.path().join("scope.json");
+    let rules = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    std::fs::write(&policy, rules.to_string()).unwrap();
+    let denied = |cwd: &str, command: &str, dir: &str| {
+        let payload = json!({"session_id": "g", "hook_event_name": "BeforeTool", "cwd": cwd,
+                             "timestamp": "2026-11-30T05:36:49.168Z", "tool_name": "run_shell_command",
+                             "tool_input": {"command": command, "dir_path": dir}});
+        let run = env.run_with_stdin(
+            &[
+                "hook",
+                "pre-tool",
+                "--agent",
+                "gemini-cli",
+                "--policy",
+                policy.to_str().unwrap(),
+            ],
+            payload.to_string().as_bytes(),
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout.contains("\"deny\"")
+    };
+    let windows = r"C:\app";
+    assert!(denied(windows, "type k", r"C:\app\secrets"));
+    assert!(denied(windows, "type k", r"c:\APP\Secrets"));
+    assert!(denied(windows, "type k", "C:/app/secrets"));
+    assert!(denied(windows, "type k", "secrets"));
+    assert!(!denied(windows, "type k", r"C:\app\src"));
+    let mac = "/Users/zoe/app";
+    assert!(denied(mac, "cat k", "/users/zoe/app/secrets"));
+    assert!(!denied(mac, "cat k", "/users/zoe/app/src"));
+}
+
 /// Gemini CLI runs a shell line in the folder its call names (`dir_path`, `directory` before
 /// 0.9): `run_shell_command {command: "cat k", dir_path: "secrets"}` reads `secrets/k`, and it
 /// passed a deny of `secrets/**`. The line is judged from that folder.

@@ -1273,7 +1273,7 @@ impl Recorder<'_> {
         // Gemini CLI starts a line in the folder its call names, from the session's.
         let named = tools::shell_start_folder(self.payload.agent, input)
             .zip(self.payload.cwd.as_deref())
-            .map(|(dir, cwd)| crate::model::policy::check::absolute(dir, Some(cwd)));
+            .map(|(dir, cwd)| crate::model::policy::check::start_folder(dir, Some(cwd)));
         let folder = match (named.as_deref(), self.payload.cwd.as_deref()) {
             (Some(start), _) => Folder::Start(start),
             (None, Some(cwd)) if tools::shell_starts_afresh(self.payload.agent) => {

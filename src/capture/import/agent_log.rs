@@ -266,7 +266,7 @@ impl Log {
         // Gemini CLI starts a line in the folder its call names, from the session's.
         let named = crate::model::tools::shell_start_folder(self.agent, &arguments)
             .filter(|_| self.folder.is_none())
-            .map(|dir| crate::model::policy::check::absolute(dir, session_folder));
+            .map(|dir| crate::model::policy::check::start_folder(dir, session_folder));
         let folder = (named.as_deref())
             .or(self.folder.as_deref())
             .or(session_folder)

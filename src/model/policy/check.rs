@@ -123,20 +123,33 @@ const MAX_PARTS: usize = 1024;
 
 /// Judges a tool call.
 pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
+    // The session's disk, not the folder a call names (`/users/zoe/app/secrets` from
+    // `/Users/zoe/app` is on a Mac's disk too).
+    let any_case = takes_any_case(place);
     // A line Gemini CLI runs in the folder its call names starts there.
     let started = (call.kind == ToolKind::Shell)
         .then(|| tools::shell_start_folder(call.agent, call.arguments))
         .flatten()
         .map(|dir| Place {
-            cwd: Some(absolute(dir, place.cwd.as_deref())),
+            cwd: Some(start_folder(dir, place.cwd.as_deref())),
             ..place.clone()
         });
     let place = started.as_ref().unwrap_or(place);
     match place.cwd.as_deref() {
         Some(cwd) if is_windows_folder(cwd) => check_windows(policy, call, place),
-        _ if takes_any_case(place) => check_any_case(policy, call, place),
+        _ if any_case || takes_any_case(place) => check_any_case(policy, call, place),
         _ => check_call(policy, call, place, PathShape::Unix),
     }
+}
+
+/// The folder a shell call names for its line to start in (Gemini CLI's `dir_path`), from the
+/// session's folder `cwd`: Node's `path.resolve`, which takes a Windows folder from a drive
+/// (`C:\app\secrets`) as it is when the session's folder is a Windows one.
+pub fn start_folder(dir: &str, cwd: Option<&str>) -> String {
+    if is_windows_folder(dir) && cwd.is_some_and(is_windows_folder) {
+        return dir.to_owned();
+    }
+    absolute(dir, cwd)
 }
 
 /// How a call's paths are read: as a Unix disk takes them, as Windows takes them (in a Unix
