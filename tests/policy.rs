@@ -5243,6 +5243,43 @@ fn a_repository_or_bundle_git_reads_from_this_disk_is_judged() {
     assert_only_denied_in_a_project("git-clone-write", &policy, &denied, &let_run);
 }
 
+/// More of what git reads from a repository on this disk, or writes: `git clone --reference
+/// secrets/repo URL x` (and `--reference-if-able`, `--template=secrets/t`), `git submodule add
+/// ./secrets sub`, `git archive --remote=secrets`, `git ls-remote secrets`, `git fetch --
+/// secrets` passed a deny of `secrets/**`, and `git clone --separate-git-dir=secrets/g` and
+/// `git worktree add secrets/wt` a write deny of it.
+#[test]
+fn a_repository_git_reads_from_its_options_is_judged() {
+    let denied = [
+        "git clone --reference secrets/repo https://example.com/app.git /tmp/copy",
+        "git clone --dissociate --reference-if-able=secrets https://example.com/app.git /tmp/c",
+        "git clone --template=secrets/t https://example.com/app.git /tmp/copy",
+        "git -c protocol.file.allow=always submodule add ./secrets",
+        "git submodule add -b main ./secrets vendor/s",
+        "git archive --remote=secrets HEAD",
+        "git ls-remote secrets",
+        "git fetch -- secrets",
+    ];
+    let let_run = [
+        "git clone --reference src/repo https://example.com/app.git /tmp/copy",
+        "git submodule add https://example.com/secrets.git vendor/s",
+        "git archive --remote=origin HEAD",
+        "git ls-remote origin",
+        "git fetch -- origin main",
+        "git submodule update --init",
+    ];
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-repos-options", &policy, &denied, &let_run);
+    let denied = [
+        "git clone --separate-git-dir=secrets/g https://example.com/app.git /tmp/copy",
+        "git worktree add secrets/wt",
+        "git worktree add -b feat secrets/wt HEAD",
+    ];
+    let let_run = ["git worktree add ../wt", "git worktree list"];
+    let policy = json!({"files": {"write": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-write-options", &policy, &denied, &let_run);
+}
+
 /// What git prints of a diff, a log or a patch goes to the file `--output` names (`git diff
 /// --output=secrets/k`, `git log -p --output secrets/k`), and `git format-patch -o secrets/`
 /// writes its patches into that folder (with none, into the folder it runs in): both passed a

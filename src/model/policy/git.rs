@@ -846,16 +846,49 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
         // word that names no path (`origin`, a URL, `host:repo`) reads nothing here; whether
         // `fetch`'s first word is a remote's name or a folder, the line does not say, so it is
         // judged as a path only by what a deny names, or when something of that name is there.
+        // A clone also reads the objects of the repositories `--reference` names (and copies
+        // them with `--dissociate`) and the files of its `--template` folder, and writes its
+        // repository where `--separate-git-dir` says.
         "clone" => {
             let mut operands = operands.iter().copied().chain(after_words());
             if let Some(repository) = operands.next().and_then(local_repository) {
                 push(repository, false, true, false);
             }
             use_.writes.extend(operands.next().map(str::to_owned));
+            let references = given(&["--reference", "--reference-if-able"]).flatten();
+            for repository in references.filter_map(local_repository) {
+                push(repository, false, true, false);
+            }
+            use_.reads
+                .extend(given(&["--template"]).flatten().map(str::to_owned));
+            use_.writes
+                .extend(given(&["--separate-git-dir"]).flatten().map(str::to_owned));
         }
-        "fetch" | "pull" => {
-            if let Some(repository) = operands.first().copied().and_then(local_repository) {
+        // `git fetch -- secrets/repo` is `git fetch secrets/repo`; `git ls-remote secrets/repo`
+        // reads its refs, `git archive --remote=secrets/repo HEAD` its files.
+        "fetch" | "pull" | "ls-remote" => {
+            let first = operands.iter().copied().chain(after_words()).next();
+            if let Some(repository) = first.and_then(local_repository) {
                 push(repository, false, false, false);
+            }
+        }
+        "archive" => {
+            for repository in given(&["--remote"]).flatten().filter_map(local_repository) {
+                push(repository, false, false, false);
+            }
+        }
+        // `git submodule add secrets/repo sub` clones a repository, as `git clone` does;
+        // `git worktree add secrets/wt` writes a work tree there. Their options' values
+        // (`-b main`) are not told from their words here, so each word is judged as a path
+        // only by what a deny names, or when something of that name is there.
+        "submodule" | "worktree" if operands.first() == Some(&"add") => {
+            let words = operands.iter().skip(1).copied().chain(after_words());
+            for word in words.filter(|w| !w.starts_with('-')) {
+                if sub == "worktree" {
+                    push(word, true, false, false);
+                } else if let Some(repository) = local_repository(word) {
+                    push(repository, false, false, false);
+                }
             }
         }
         "update-index" if has(&["--add"]) || options.is_empty() => {
@@ -1421,7 +1454,11 @@ mod tests {
             (archive.writes, archive.reads),
             (w(&["o.tar"]), w(&["a", "b"]))
         );
-        assert!(taken("git archive --remote=r HEAD a").0.is_empty());
+        // The remote's `a`, not this folder's; `r` may be a remote's name or a folder.
+        assert_eq!(
+            taken("git archive --remote=r HEAD a").0,
+            [path("r", false, false)]
+        );
         assert_eq!(
             taken("git grep -n KEY HEAD -- a"),
             (vec![path("HEAD", false, false), read("a")], true)
