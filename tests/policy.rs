@@ -5172,6 +5172,29 @@ fn a_file_git_adds_is_judged_by_a_deny_not_by_a_read_allow_lists_miss() {
     assert_only_denied_in_a_project("git-add-allow", &policy, &denied, &let_run);
 }
 
+/// `git add -p README.md` (`--patch`, `-i`, `-e`) and `git commit -p README.md` show the agent
+/// the file's changes hunk by hunk, as `git diff README.md` does, and passed a read allow list
+/// of `src/**` since a file git adds is judged by a deny alone; they read it.
+#[test]
+fn a_file_git_adds_hunk_by_hunk_is_read() {
+    let denied = [
+        "git add -p README.md",
+        "git add --patch -- README.md",
+        "git add -e README.md",
+        "git commit -p -m x README.md",
+        "git commit -pm x README.md",
+        "git commit --interactive README.md",
+    ];
+    let let_run = [
+        "git add README.md",
+        "git commit -m 'fix p' README.md",
+        "git commit -i -m x README.md",
+        "git add -p src/main.rs",
+    ];
+    let policy = json!({"files": {"read": {"allow": ["src/**"]}}});
+    assert_only_denied_in_a_project("git-add-patch", &policy, &denied, &let_run);
+}
+
 /// More of git read or wrote a file its options name: `git config -f secrets/k -l` prints the
 /// file's settings (and setting one writes it), `--blob HEAD:secrets/k` reads it from a
 /// revision, `git tag`, `git merge` and `git notes add` take a message from `-F`, `git bundle

@@ -613,8 +613,17 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
         None => Vec::new(),
     };
     let from_file = || from_file.iter().map(String::as_str);
+    // `git add -p` (`-i`, `-e`) and `git commit -p` (`--interactive`) show the agent each
+    // file's changes, as `git diff` does: those are read.
+    let shows = match sub {
+        "add" => {
+            has(&["--patch", "--interactive", "--edit"]) || ['p', 'i', 'e'].into_iter().any(letter)
+        }
+        "commit" => has(&["--patch", "--interactive"]) || letter('p'),
+        _ => false,
+    };
     let mut push = |word: &str, write: bool, certain: bool, here_is_none: bool| {
-        let judged_by = if matches!(sub, "add" | "commit" | "update-index") {
+        let judged_by = if matches!(sub, "add" | "commit" | "update-index") && !shows {
             JudgedBy::Denies
         } else {
             JudgedBy::EveryRule
