@@ -5303,6 +5303,29 @@ fn a_repository_git_reads_from_its_options_is_judged() {
     assert_only_denied_in_a_project("git-write-options", &policy, &denied, &let_run);
 }
 
+/// The program git runs with a shell at the other end of a repository on this disk, named by
+/// `git fetch --upload-pack='cat secrets/k' .` (`git clone -u`, `git ls-remote --upload-pack`,
+/// `git push --receive-pack`, `git archive --exec`), passed a deny of `secrets/**`: the line is
+/// judged as a line a shell runs.
+#[test]
+fn a_program_git_runs_for_the_other_end_is_judged() {
+    let denied = [
+        "git fetch --upload-pack='cat secrets/k' .",
+        "git fetch --upload-pack 'cat secrets/k' origin",
+        "git clone -u 'cat secrets/k' . /tmp/copy-of-src",
+        "git ls-remote --upload-pack='cat secrets/k' .",
+        "git push --receive-pack='cat secrets/k' /tmp/elsewhere",
+        "git archive --remote=. --exec='cat secrets/k' HEAD src",
+    ];
+    let let_run = [
+        "git fetch --upload-pack=git-upload-pack origin",
+        "git fetch -u origin",
+        "git push origin main",
+    ];
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-transport", &policy, &denied, &let_run);
+}
+
 /// What git prints of a diff, a log or a patch goes to the file `--output` names (`git diff
 /// --output=secrets/k`, `git log -p --output secrets/k`), and `git format-patch -o secrets/`
 /// writes its patches into that folder (with none, into the folder it runs in): both passed a

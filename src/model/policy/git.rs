@@ -94,12 +94,16 @@ const CONFIG_LINES: &[&str] = &[
 ];
 
 /// The lines git's own `-c key=value` options give it to run with a shell (`git -c
-/// alias.x='!cat k' x`, `git -c core.pager='cat k' log`), joined by `;`.
+/// alias.x='!cat k' x`, `git -c core.pager='cat k' log`), and the program a subcommand's
+/// option names for the other end of a repository on this disk (`git fetch --upload-pack='cat
+/// k' .`, `git clone -u`, `git push --receive-pack`, `git archive --exec`), which git runs with
+/// a shell; joined by `;`.
 pub(super) fn config_lines(args: &[String]) -> Option<String> {
     let mut lines = Vec::new();
     let mut words = args.iter();
     while let Some(w) = words.next() {
         if !w.starts_with('-') {
+            lines.extend(transport_programs(w, words.as_slice()));
             break;
         }
         if w != "-c" {
@@ -113,6 +117,30 @@ pub(super) fn config_lines(args: &[String]) -> Option<String> {
         }
     }
     (!lines.is_empty()).then(|| lines.join("; "))
+}
+
+/// The programs `sub`'s options (in `words`, up to `--`) name for git to run with a shell at the
+/// other end of a repository on this disk.
+fn transport_programs(sub: &str, words: &[String]) -> Vec<String> {
+    let names: &[&str] = match sub {
+        "clone" => &["--upload-pack", "-u"],
+        "fetch" | "pull" | "ls-remote" => &["--upload-pack"],
+        "push" | "send-pack" => &["--receive-pack", "--exec"],
+        "archive" => &["--exec"],
+        _ => return Vec::new(),
+    };
+    let mut programs = Vec::new();
+    let mut words = words.iter().take_while(|w| *w != "--");
+    while let Some(w) = words.next() {
+        if let Some((name, value)) = w.split_once('=')
+            && names.contains(&name)
+        {
+            programs.push(value.to_owned());
+        } else if names.contains(&w.as_str()) {
+            programs.extend(words.next().cloned());
+        }
+    }
+    programs
 }
 
 /// The line a setting gives git to run with a shell, if it gives one.
