@@ -2473,6 +2473,37 @@ impl LiveTranscript {
     }
 }
 
+/// A Stop that carries no `last_assistant_message` took an API error's line at the end of the
+/// transcript for its turn's even when nothing told it was this turn's: no prompt recorded
+/// (hooks set up mid-session) or a line with no time. Only a line known to be written in the
+/// turn ends it in an error.
+#[test]
+fn a_stop_takes_no_api_error_it_cannot_place_in_its_turn() {
+    let env = TestEnv::new();
+    let transcript = LiveTranscript::new(&env);
+    // No prompt recorded: the error line may be any turn's.
+    transcript.append(&[LiveTranscript::api_error(LiveTranscript::stamp(0))]);
+    env.hook("Stop", &transcript.payload("Stop", json!({})))
+        .success();
+    // A prompt recorded, and an error line with no time.
+    env.hook(
+        "UserPromptSubmit",
+        &transcript.payload("UserPromptSubmit", json!({"prompt": "again"})),
+    )
+    .success();
+    let mut untimed = LiveTranscript::api_error(LiveTranscript::stamp(0));
+    untimed.as_object_mut().unwrap().remove("timestamp");
+    transcript.append(&[untimed]);
+    env.hook("Stop", &transcript.payload("Stop", json!({})))
+        .success();
+    let events = env.events(SID);
+    assert_eq!(
+        answers_and_errors(&events),
+        [("assistant_response", ""), ("assistant_response", "")],
+        "{events:#?}"
+    );
+}
+
 /// Each answer's text and each error's, in order, prompts left out.
 fn answers_and_errors(events: &[Value]) -> Vec<(&str, &str)> {
     events

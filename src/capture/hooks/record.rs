@@ -1029,16 +1029,19 @@ impl Recorder<'_> {
         if shown.is_some_and(|shown| text.as_deref() != Some(shown)) {
             return None;
         }
-        // An error of an earlier turn, when this turn's lines are not written yet.
+        // An error of an earlier turn, when this turn's lines are not written yet. Without the
+        // text the payload shows, the line must be known to be this turn's: written after its
+        // prompt was recorded, both times known.
         let since = self
             .store
             .last_time_of(session, &EventType::UserPrompt, PROMPT_LOOK_BACK)
             .ok()
             .flatten();
-        if let (Some(at), Some(since)) = (at, since)
-            && at < since
-        {
-            return None;
+        match (at, since) {
+            (Some(at), Some(since)) if at < since => return None,
+            (Some(_), Some(_)) => {}
+            _ if shown.is_none() => return None,
+            _ => {}
         }
         Some(FailedTurn {
             kind,
