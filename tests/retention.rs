@@ -600,3 +600,33 @@ fn a_deletion_that_fails_part_way_keeps_the_root_and_reports_only_what_was_freed
     assert_eq!(report["freed_bytes"], second);
     assert!(report["plan"]["bytes_to_free"].as_u64().unwrap() > second);
 }
+
+/// A session folder that is a link to a folder outside the store was counted whole in "N MB
+/// freed", though deleting the session removes only the link: it frees nothing.
+#[test]
+fn a_linked_session_folder_frees_nothing_but_its_link() {
+    let env = TestEnv::new();
+    let id = old_session(&env, "l-a", 40.0, 64);
+    let outside = env.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::rename(env.store().join(&id), outside.join(&id)).unwrap();
+    std::os::unix::fs::symlink(outside.join(&id), env.store().join(&id)).unwrap();
+    let run = env.run(&[
+        "retention",
+        "clean",
+        "--max-age-days",
+        "30",
+        "--format",
+        "json",
+    ]);
+    let report = run.json();
+    assert_eq!(
+        deleted_ids(&report),
+        [(id.clone(), "max_age_days".to_owned())]
+    );
+    assert_eq!(report["plan"]["delete"][0]["bytes"], 0, "{report}");
+    assert_eq!(report["plan"]["bytes_to_free"], 0, "{report}");
+    assert_eq!(report["freed_bytes"], 0, "{report}");
+    assert!(!env.store().join(&id).exists());
+    assert!(outside.join(&id).join("events.ndjson").exists());
+}

@@ -16,7 +16,13 @@ impl Store {
     /// links are counted as links, never followed.
     pub fn session_bytes(&self, session_id: &str) -> Result<u64> {
         let _ = self.session_folder(session_id)?;
-        Ok(tree_bytes(&self.session_dir(session_id), 3))
+        let dir = self.session_dir(session_id);
+        // A link in the store in place of a folder: deleting the session removes the link,
+        // never what it leads to, so it frees nothing that counts.
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Ok(0);
+        }
+        Ok(tree_bytes(&dir, 3))
     }
 
     /// When the session's events were last written (seconds since the epoch), if they were.
