@@ -940,3 +940,20 @@ fn the_html_pages_are_made_readable_by_their_owner_alone() {
     assert_eq!(mode(&replay), 0o600);
     assert_eq!(mode(&kept), 0o640, "a page replaced keeps its mode");
 }
+
+/// `dashboard --html` on a store of no session said it wrote "the replay pages of its 0
+/// sessions"; it says there is no session to replay.
+#[test]
+fn an_html_dashboard_of_no_session_says_there_is_none_to_replay() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.store()).unwrap();
+    let page = env.path().join("out.html");
+    let run = env.run(&["dashboard", "--html", page.to_str().unwrap()]);
+    run.success();
+    assert!(page.exists());
+    assert!(
+        run.stdout.contains("(no session to replay)") && !run.stdout.contains("0 sessions"),
+        "{}",
+        run.stdout
+    );
+}

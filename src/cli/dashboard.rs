@@ -304,19 +304,20 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
         write_page(path, page.as_bytes())?;
         let replays = write_replays(&read, path, &board.recent)?;
         if args.format.format == Format::Text {
-            writeln!(
-                out,
-                "Wrote {} and the replay {} beside it.",
-                path.display(),
-                if replays == 1 {
-                    "page of its session".to_owned()
-                } else {
-                    format!(
-                        "pages of its {}",
-                        crate::render::terminal::count(replays as u64, "session")
-                    )
-                }
-            )?;
+            match replays {
+                0 => writeln!(out, "Wrote {} (no session to replay).", path.display())?,
+                1 => writeln!(
+                    out,
+                    "Wrote {} and the replay page of its session beside it.",
+                    path.display()
+                )?,
+                n => writeln!(
+                    out,
+                    "Wrote {} and the replay pages of its {} beside it.",
+                    path.display(),
+                    crate::render::terminal::count(n as u64, "session")
+                )?,
+            }
         }
     }
     match (args.format.format, &trend) {
