@@ -229,3 +229,25 @@ fn an_api_error_that_ended_a_turn_is_no_error_in_the_score() {
         lines[0]["score"]
     );
 }
+
+/// `sample --seed 42` with a strategy that takes no seed (the default, `worst`) ignored it in
+/// silence, as if the pick were reproducible by it; `compare --tag ""` took every session for
+/// the task's. Both are refused with one line, exit 2.
+#[test]
+fn a_seed_without_random_and_an_empty_tag_are_refused() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.store()).unwrap();
+    let seeded = env.run(&["sample", "--seed", "42"]);
+    assert_eq!(seeded.code, 2, "{seeded:?}");
+    assert!(
+        seeded.stderr.contains("--strategy random"),
+        "{}",
+        seeded.stderr
+    );
+    assert_eq!(seeded.stderr.trim().lines().count(), 1, "{}", seeded.stderr);
+    let random = env.run(&["sample", "--strategy", "random", "--seed", "42"]);
+    assert_ne!(random.code, 2, "{random:?}");
+    let tagged = env.run(&["compare", "--tag", ""]);
+    assert_eq!(tagged.code, 2, "{tagged:?}");
+    assert!(tagged.stderr.contains("empty"), "{}", tagged.stderr);
+}

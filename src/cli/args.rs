@@ -40,6 +40,14 @@ impl SessionOrFlag {
     }
 }
 
+/// A word a command looks for in names (`compare --tag`): an empty one would be in every name.
+pub(crate) fn tag(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err("a tag is a word the sessions' agent name or command contains; an empty one is in every name".to_owned());
+    }
+    Ok(text.to_owned())
+}
+
 /// A session named on the command line: an id or a unique prefix of one. An empty name is
 /// refused, by every command alike: it is most often a variable that was not set
 /// (`replay "$ID"`), and would otherwise name the latest session, or every session at once.

@@ -47,7 +47,7 @@ pub(crate) struct CompareArgs {
     b: Option<String>,
     /// Compare the last two top-level sessions whose agent name or command contains TAG
     /// (any case), the older as A
-    #[arg(long, value_name = "TAG", conflicts_with_all = ["a", "b"])]
+    #[arg(long, value_name = "TAG", conflicts_with_all = ["a", "b"], value_parser = super::args::tag)]
     tag: Option<String>,
     #[command(flatten)]
     format: FormatArg,

@@ -75,6 +75,13 @@ impl From<StrategyArg> for Strategy {
 }
 
 pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
+    // A seed picks nothing but the random strategy's sessions: said, never ignored in silence.
+    if args.seed.is_some() && args.strategy != StrategyArg::Random {
+        return Err(crate::error::Error::usage(
+            "--seed picks the sessions of --strategy random; the other strategies take none",
+        )
+        .into());
+    }
     super::output::output_folder(args.output.as_deref())?;
     let now = crate::capture::sink::system_time();
     let since = args
