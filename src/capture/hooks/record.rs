@@ -17,6 +17,7 @@ use super::spawn;
 use crate::capture::attribution::{Attribution, keys};
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
+use crate::capture::transcript::TurnEnd;
 use crate::model::policy::DENIED_KEY;
 use crate::model::prompt;
 use crate::model::shell_files::{self, Folder};
@@ -911,10 +912,18 @@ impl Recorder<'_> {
                 return self.tool_result(session);
             }
             HookEvent::Stop => {
-                if let Some(error) = self.api_error_ending_turn(session) {
+                // The transcript's end, read once: an API error's line or the answer.
+                let end = self.transcript_end();
+                if let Some(error) = self.api_error_ending_turn(session, end.as_ref()) {
                     return self.failed_turn_with(session, error);
                 }
-                let answer = self.answer();
+                let answer = match (&p.answer, end) {
+                    (Some(Answer::ClaudeTranscript(_)), Some(end)) => Ok(match end {
+                        TurnEnd::Answer(text) => Some(text),
+                        TurnEnd::ApiError { .. } | TurnEnd::Synthetic => None,
+                    }),
+                    _ => self.answer(),
+                };
                 let text = answer.clone().ok().flatten().unwrap_or_default();
                 let mut data = object([("text", text.as_str().into())]);
                 self.copy(&mut data, &["stop_hook_active", TURN_ID]);
@@ -1010,22 +1019,28 @@ impl Recorder<'_> {
         self.write(session, events)
     }
 
+    /// How the turn a Claude Code Stop closes ended, from the end of the transcript the payload
+    /// names (a bounded read; `None` on a collector, where the path is the hook machine's, or
+    /// when the file is no regular one or holds no assistant line).
+    fn transcript_end(&self) -> Option<TurnEnd> {
+        if self.ran != Ran::Here || !matches!(self.payload.agent, Agent::ClaudeCode) {
+            return None;
+        }
+        let path = self.payload.str_field("transcript_path")?;
+        crate::capture::transcript::turn_end(Path::new(path))
+    }
+
     /// The API error that ended the turn a Stop closes, when Claude Code sent Stop for one (its
     /// versions before StopFailure, 2.1.78): the transcript's last assistant line with text is
     /// the line Claude Code wrote for the error (`isApiErrorMessage`), written in this turn and,
     /// when the payload carries `last_assistant_message`, holding that text. Such a Stop is no
     /// answer: the error's text was recorded as the model's, and the error counted nowhere.
-    fn api_error_ending_turn(&self, session: &str) -> Option<FailedTurn> {
-        if self.ran != Ran::Here || !matches!(self.payload.agent, Agent::ClaudeCode) {
-            return None;
-        }
-        let path = self.payload.str_field("transcript_path")?;
-        let shown = self.payload.str_field("last_assistant_message");
-        let crate::capture::transcript::TurnEnd::ApiError { text, kind, at } =
-            crate::capture::transcript::turn_end(Path::new(path))?
-        else {
+    fn api_error_ending_turn(&self, session: &str, end: Option<&TurnEnd>) -> Option<FailedTurn> {
+        let Some(TurnEnd::ApiError { text, kind, at }) = end else {
             return None;
         };
+        let (text, kind, at) = (text.clone(), kind.clone(), *at);
+        let shown = self.payload.str_field("last_assistant_message");
         if shown.is_some_and(|shown| text.as_deref() != Some(shown)) {
             return None;
         }
