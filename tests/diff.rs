@@ -1140,3 +1140,45 @@ fn a_read_after_a_shell_line_wrote_the_file_is_no_redundant_read() {
         "{c}"
     );
 }
+
+/// `compare` counted only a file tool's reads again: `cat src/auth.py` twice was no redundant
+/// read (`lint` called it one). The three commands share one meaning now: a shell line read
+/// again is one, a different line on the file (`grep` after `cat`) or other lines of it
+/// (`Read` with another `offset`) is new.
+#[test]
+fn a_shell_line_reading_a_file_again_is_a_redundant_read() {
+    let env = TestEnv::new();
+    let shell = |s: SessionBuilder, at: f64, line: &str| {
+        s.at(at)
+            .tool_call("Bash", json!({ "command": line }))
+            .result(json!("..."))
+            .file_read("/p/src/auth.py")
+    };
+    // A: `cat` twice, then `grep` once: one redundant read.
+    let mut a = SessionBuilder::new(A)
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("fix the auth module");
+    a = shell(a, 1.0, "cat src/auth.py");
+    a = shell(a, 2.0, "cat src/auth.py");
+    shell(a, 3.0, "grep -n token src/auth.py").write(&env);
+    // B: two ranges of one file, each read once: none.
+    let mut b = SessionBuilder::new(B)
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("fix the auth module");
+    for offset in [1, 200] {
+        b = b
+            .tool_call(
+                "Read",
+                json!({"file_path": "/p/src/auth.py", "offset": offset, "limit": 199}),
+            )
+            .result(json!("..."))
+            .file_read("/p/src/auth.py");
+    }
+    b.write(&env);
+    let c = json(&env, &["compare", A, B, "--format", "json"]);
+    assert_eq!(
+        (&c["a"]["redundant_reads"], &c["b"]["redundant_reads"]),
+        (&json!(1), &json!(0)),
+        "{c}"
+    );
+}

@@ -272,14 +272,19 @@ fn real_transcripts_imported_are_linted_with_events_replay_can_show() {
             }
         }
     }
-    for rule in [
-        "tool-loop",
-        "redundant-read",
-        "error-retry-loop",
-        "context-saturation",
-    ] {
+    for rule in ["tool-loop", "error-retry-loop", "context-saturation"] {
         assert!(seen.contains(rule), "no {rule} in the corpus: {seen:?}");
     }
+    // The corpus reads no file again the same way unchanged. It reads `app.js` a page at a
+    // time (six pages) and `opentelemetry.erl` by three different `grep`s, which `lint` once
+    // called redundant reads.
+    let rereads: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap())
+        .filter(|f| f["rule"] == "redundant-read")
+        .map(|f| f["message"].to_string())
+        .collect();
+    assert!(rereads.is_empty(), "{rereads:?}");
     // A subagent answers its parent: writing nothing is no fault of it.
     for report in reports
         .iter()
@@ -380,4 +385,62 @@ fn a_read_after_a_write_to_the_file_is_not_redundant() {
         report.to_string().contains("read 3 times without a change"),
         "{report}"
     );
+}
+
+/// `lint` called reading a long file a page at a time (`Read` with `offset` 1, 200, 400) a
+/// redundant read, as it did `grep` then `cat` of one file; `compare` and `optimize` did not.
+/// Reading other lines or running another line on a file is new; the same page or the same
+/// line again is a reread, for all three.
+#[test]
+fn reading_a_file_a_page_at_a_time_is_not_redundant() {
+    let env = TestEnv::new();
+    let mut s = SessionBuilder::new("lint-pages").started(1_700_000_000.0);
+    s = s.prompt("read the log");
+    for offset in [1, 200, 400] {
+        s = s
+            .tool_call(
+                "Read",
+                json!({"file_path": "/p/big.log", "offset": offset, "limit": 199}),
+            )
+            .file_read("/p/big.log");
+    }
+    for line in ["grep -n ERROR big.log", "tail big.log", "wc -l big.log"] {
+        s = s
+            .tool_call("Bash", json!({ "command": line }))
+            .file_read("/p/big.log");
+    }
+    // #14–#19: the same page three times: redundant.
+    for _ in 0..3 {
+        s = s
+            .tool_call(
+                "Read",
+                json!({"file_path": "/p/big.log", "offset": 200, "limit": 199}),
+            )
+            .file_read("/p/big.log");
+    }
+    let id = s.session_end(json!({})).write(&env);
+    let report = env.run(&["lint", &id, "--format", "json"]).json();
+    let reads: Vec<_> = findings(&report)
+        .into_iter()
+        .filter(|(rule, _, _)| rule == "redundant-read")
+        .collect();
+    assert_eq!(
+        reads,
+        [(
+            "redundant-read".to_owned(),
+            "INFO".to_owned(),
+            vec![5, 15, 17, 19]
+        )],
+        "{report}"
+    );
+    let optimize = env.run(&["optimize", &id, "--format", "json"]).json();
+    let evidence: Vec<&Value> = optimize["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "redundant-read")
+        .flat_map(|p| p["evidence"].as_array().unwrap())
+        .collect();
+    assert_eq!(evidence.len(), 1, "{optimize}");
+    assert_eq!(evidence[0]["events"], json!([5, 15, 17, 19]), "{optimize}");
 }

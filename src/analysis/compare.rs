@@ -17,10 +17,10 @@ use serde::Serialize;
 
 use super::diff::Subagents;
 use super::outcome::{self, Verdict};
-use super::phases::{Phases, relative_to};
+use super::phases::{Phases, relative_to, session_folder};
 use crate::model::meta::Believed;
 use crate::model::view::View;
-use crate::model::{Agent, Event, EventType, SessionMeta, ToolKind};
+use crate::model::{Agent, Event, EventType, SessionMeta};
 
 /// Where a session's work stood at its end: its last test run, build or check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -273,7 +273,10 @@ pub fn figures(input: &Input<'_>) -> Figures {
         cost_estimated: input.cost_estimated,
         cost_unpriced_models: input.cost_unpriced_models.to_vec(),
         tool_calls: phases.tool_calls,
-        redundant_reads: redundant_reads(input.events, agent),
+        redundant_reads: super::rereads::of(input.events, agent)
+            .iter()
+            .map(|r| r.repeats as u64)
+            .sum(),
         context_resets: context_resets(input.events),
         files_modified: modified.len() as u64,
         errors: phases.errors,
@@ -283,62 +286,6 @@ pub fn figures(input: &Input<'_>) -> Figures {
         retries: phases.retries,
         outcome: WorkOutcome::of(phases),
     }
-}
-
-/// Reads of a file (the same lines of it) that was read before and not written since: by a file
-/// tool, or by a shell line or patch the recorders name the file of (`sed -i … f`, `> f`); a
-/// path is one however spelt, whole or below the session's folder.
-fn redundant_reads(events: &[Event], agent: Agent) -> u64 {
-    let cwd = session_cwd(events, agent);
-    let relative = |path: &str| relative_to(cwd.as_deref(), path);
-    let mut read: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
-    let mut redundant = 0;
-    for event in events {
-        let (path, write) = match View::of(event, agent) {
-            View::ToolCall(call) => match (call.kind, call.path()) {
-                // A running command's output, read again as it grows: polling, not a reread.
-                (ToolKind::ReadFile, Some(path))
-                    if crate::model::tools::is_background_output(path) =>
-                {
-                    continue;
-                }
-                (ToolKind::ReadFile, Some(path)) => {
-                    let part = ["offset", "limit", "start_line", "end_line"]
-                        .iter()
-                        .filter_map(|k| call.arguments.get(*k).map(|v| format!("{k}={v}")))
-                        .collect::<Vec<_>>()
-                        .join(",");
-                    if !read.insert((relative(path), part)) {
-                        redundant += 1;
-                    }
-                    continue;
-                }
-                (ToolKind::WriteFile, Some(path)) => (path, true),
-                _ => continue,
-            },
-            View::FileTouch(touch) => match touch.path {
-                Some(path) => (path, touch.write),
-                None => continue,
-            },
-            _ => continue,
-        };
-        if write {
-            let path = relative(path);
-            read.retain(|(p, _)| *p != path);
-        }
-    }
-    redundant
-}
-
-/// The session's folder, as its start names it.
-fn session_cwd(events: &[Event], agent: Agent) -> Option<String> {
-    events
-        .iter()
-        .take(50)
-        .find_map(|e| match View::of(e, agent) {
-            View::SessionStart(s) => s.cwd.map(|c| c.trim_end_matches('/').to_owned()),
-            _ => None,
-        })
 }
 
 /// LLM requests more than [`RESET_GAP_S`] after the previous one (responses stand for their
@@ -366,7 +313,7 @@ fn context_resets(events: &[Event]) -> u64 {
 pub fn decisions(events: &[Event], agent: Agent) -> Vec<Decision> {
     // Paths below the session's folder are named relative to it, so that two runs of one task
     // in different folders make the same decisions.
-    let cwd = session_cwd(events, agent);
+    let cwd = session_folder(events, agent);
     let relative = |path: &str| relative_to(cwd.as_deref(), path);
     events
         .iter()

@@ -42,6 +42,7 @@ pub mod page;
 pub mod phases;
 pub mod replay_line;
 pub mod replay_show;
+pub mod rereads;
 pub mod retention;
 pub mod sample;
 pub mod standup;

@@ -70,7 +70,7 @@ pub fn heuristics(sessions: &[Session<'_>]) -> Vec<Pattern> {
         blind.extend(blind_retries(session.id, &facts));
         no_change.extend(errors_without_change(session.id, &facts));
         wide.extend(wide_blast(session.id, &facts));
-        rereads.extend(redundant_reads(session.id, &facts));
+        rereads.extend(redundant_reads(session));
     }
     [
         (
@@ -128,8 +128,6 @@ struct Facts {
     failures: Vec<(usize, Option<usize>)>,
     /// Files written: event number, path.
     writes: Vec<(usize, String)>,
-    /// Files read: event number, path.
-    reads: Vec<(usize, String)>,
 }
 
 impl Facts {
@@ -138,7 +136,6 @@ impl Facts {
             calls: Vec::new(),
             failures: Vec::new(),
             writes: Vec::new(),
-            reads: Vec::new(),
         };
         let mut call_numbers: HashMap<&str, usize> = HashMap::new();
         let mut last_call_of: HashMap<String, usize> = HashMap::new();
@@ -151,12 +148,10 @@ impl Facts {
                     facts
                         .calls
                         .push((number, call.tool.to_owned(), call.signature()));
-                    if let Some(path) = call.path() {
-                        match call.kind {
-                            ToolKind::WriteFile => facts.writes.push((number, path.to_owned())),
-                            ToolKind::ReadFile => facts.reads.push((number, path.to_owned())),
-                            _ => {}
-                        }
+                    if let Some(path) = call.path()
+                        && call.kind == ToolKind::WriteFile
+                    {
+                        facts.writes.push((number, path.to_owned()));
                     }
                 }
                 View::ToolResult(result) if result.failed() && !result.rejected() => {
@@ -167,16 +162,11 @@ impl Facts {
                         .or_else(|| result.tool.and_then(|t| last_call_of.get(t).copied()));
                     facts.failures.push((number, answered));
                 }
-                View::FileTouch(touch) => {
+                View::FileTouch(touch) if touch.write => {
                     if let Some(path) = touch.path {
-                        let list = if touch.write {
-                            &mut facts.writes
-                        } else {
-                            &mut facts.reads
-                        };
                         // A file event that echoes the call just before it is the same touch.
-                        if list.last().is_none_or(|(_, p)| p != path) {
-                            list.push((number, path.to_owned()));
+                        if facts.writes.last().is_none_or(|(_, p)| p != path) {
+                            facts.writes.push((number, path.to_owned()));
                         }
                     }
                 }
@@ -261,36 +251,22 @@ fn wide_blast(session: &str, facts: &Facts) -> Vec<Evidence> {
     }]
 }
 
-fn redundant_reads(session: &str, facts: &Facts) -> Vec<Evidence> {
-    // Reads of each path since it was last written.
-    let mut since_write: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut found: Vec<Evidence> = Vec::new();
-    let mut touches: Vec<(usize, &str, bool)> = facts
-        .reads
-        .iter()
-        // A running command's output, read again as it grows: polling, not a reread.
-        .filter(|(_, p)| !crate::model::tools::is_background_output(p))
-        .map(|(n, p)| (*n, p.as_str(), false))
-        .chain(facts.writes.iter().map(|(n, p)| (*n, p.as_str(), true)))
-        .collect();
-    touches.sort_by_key(|(n, _, write)| (*n, *write));
-    let mut flagged: HashSet<&str> = HashSet::new();
-    for (n, path, write) in touches {
-        let reads = since_write.entry(path).or_default();
-        if write {
-            reads.clear();
-            continue;
-        }
-        reads.push(n);
-        if reads.len() == REDUNDANT_READS && flagged.insert(path) {
-            found.push(Evidence {
-                session_id: session.to_owned(),
-                events: reads.clone(),
-                what: format!("\"{path}\" read {REDUNDANT_READS} times without a change"),
-            });
-        }
-    }
-    found
+/// Files read [`REDUNDANT_READS`] or more times the same way with no change between
+/// ([`rereads`](super::rereads), as `lint` and `compare` count them).
+fn redundant_reads(session: &Session<'_>) -> Vec<Evidence> {
+    super::rereads::of(session.events, session.agent)
+        .into_iter()
+        .filter(|r| r.events.len() >= REDUNDANT_READS)
+        .map(|r| Evidence {
+            session_id: session.id.to_owned(),
+            what: format!(
+                "\"{}\" read {} times without a change",
+                r.path,
+                r.events.len()
+            ),
+            events: r.events,
+        })
+        .collect()
 }
 
 /// The line that marks an addition in the target file, so it is added once.

@@ -1027,6 +1027,17 @@ pub struct Explained {
     pub phases: Phases,
 }
 
+/// The session's folder, as its start names it (among its first events).
+pub fn session_folder(events: &[Event], agent: Agent) -> Option<String> {
+    events
+        .iter()
+        .take(50)
+        .find_map(|e| match View::of(e, agent) {
+            View::SessionStart(s) => s.cwd.map(|c| c.trim_end_matches('/').to_owned()),
+            _ => None,
+        })
+}
+
 /// `path` relative to the working directory `cwd` when below it, else `path` as it is.
 pub fn relative_to(cwd: Option<&str>, path: &str) -> String {
     cwd.and_then(|cwd| path.strip_prefix(cwd.trim_end_matches('/')))

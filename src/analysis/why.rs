@@ -106,13 +106,7 @@ impl<'e> Walker<'e> {
         for (i, e) in events.iter().enumerate() {
             by_id.entry(e.event_id.as_str()).or_insert(i);
         }
-        let cwd = events
-            .iter()
-            .take(50)
-            .find_map(|e| match View::of(e, agent) {
-                View::SessionStart(s) => s.cwd.map(|c| c.trim_end_matches('/').to_owned()),
-                _ => None,
-            });
+        let cwd = super::phases::session_folder(events, agent);
         Walker {
             events,
             agent,

@@ -1,6 +1,6 @@
 //! The lint rules, one function each, over a session's events read through the typed views.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::{Finding, Level, LintConfig, RuleName, RuleSetting, Session};
 use crate::analysis::phases::TimedUsage;
@@ -266,64 +266,22 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
     Vec::new()
 }
 
-/// redundant-read: the same file read `threshold` or more times with no write to it between
-/// (a read after the agent changed the file is what it needs, as for `compare` and `optimize`).
-/// A read counts once: its `file_read` event, or its call when no `file_read` followed it. A
-/// file is named once, with its longest run of reads.
+/// redundant-read: the same file read the same way `threshold` or more times with no write to
+/// it between ([`rereads`](crate::analysis::rereads), as `compare` and `optimize` count them).
+/// A file is named once, with its longest run of reads.
 fn redundant_read(session: &Session<'_>, threshold: f64) -> Found {
-    let read_calls_with_events: HashSet<&str> = session
-        .events
-        .iter()
-        .filter(|e| e.event_type == EventType::FileRead)
-        .filter_map(|e| e.parent_id.as_deref())
-        .collect();
-    // Per file, in the order first read: the reads since its last write, and its longest run.
-    let mut reads: Vec<(String, Vec<usize>, Vec<usize>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for (i, event) in session.events.iter().enumerate() {
-        let (path, write) = match View::of(event, session.agent) {
-            View::FileTouch(touch) => (touch.path, touch.write),
-            View::ToolCall(call) if call.kind == ToolKind::WriteFile => (call.path(), true),
-            View::ToolCall(call)
-                if call.kind == ToolKind::ReadFile
-                    && !read_calls_with_events.contains(event.event_id.as_str()) =>
-            {
-                (call.path(), false)
-            }
-            _ => (None, false),
-        };
-        let Some(path) = path else { continue };
-        // A running command's output, read again as it grows: polling, not a reread.
-        if crate::model::tools::is_background_output(path) {
-            continue;
-        }
-        if write {
-            if let Some(&slot) = index.get(path) {
-                reads[slot].1.clear();
-            }
-            continue;
-        }
-        let slot = *index.entry(path.to_owned()).or_insert_with(|| {
-            reads.push((path.to_owned(), Vec::new(), Vec::new()));
-            reads.len() - 1
-        });
-        let (_, run, longest) = &mut reads[slot];
-        run.push(i + 1);
-        if run.len() > longest.len() {
-            longest.clone_from(run);
-        }
-    }
-    reads
+    crate::analysis::rereads::of(session.events, session.agent)
         .into_iter()
-        .filter(|(_, _, events)| at_least(events.len(), threshold))
-        .map(|(path, _, events)| {
+        .filter(|r| at_least(r.events.len(), threshold))
+        .map(|r| {
             (
                 format!(
-                    "\"{path}\" read {} times without a change ({}): keep what it says instead of reading it again.",
-                    events.len(),
-                    list(&events)
+                    "\"{}\" read {} times without a change ({}): keep what it says instead of reading it again.",
+                    r.path,
+                    r.events.len(),
+                    list(&r.events)
                 ),
-                events,
+                r.events,
             )
         })
         .collect()

@@ -1,0 +1,268 @@
+//! Reads of a file the agent had already read and not changed since: the one meaning of a
+//! "redundant read" that `lint`, `compare` and `optimize` share.
+//!
+//! A read is a file tool's call, or a file the recorders found a shell line reading (`cat f`):
+//! the `file_read` event stands for its call, a call stands alone when no such event followed
+//! it. Two reads are the same when they take the same lines (a file tool's range arguments) or
+//! run the same shell line: reading the next hundred lines, or `grep` after `cat`, is new. A
+//! write of the file (a file tool's call or a file the recorders name written) starts afresh.
+//! A path is one however spelt, whole or below the session's folder. A running command's
+//! output, read again as it grows, is polling, not a reread.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::model::view::{ToolCall, View};
+use crate::model::{Agent, Event, EventType, ToolKind, tools};
+
+/// The arguments that choose which lines of a file a file tool reads.
+const RANGE_ARGUMENTS: [&str; 5] = ["offset", "limit", "start_line", "end_line", "view_range"];
+
+/// One way a file was read again and again with no change between.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rereads {
+    /// The path as the session first spelt it.
+    pub path: String,
+    /// The longest run of the same read with no write of the file between: event numbers as
+    /// replay numbers them (event N is `events[N - 1]`), two or more.
+    pub events: Vec<usize>,
+    /// Every read that repeated one before it since the file's last write.
+    pub repeats: usize,
+}
+
+/// Each file read more than once with no change between, in the order first read; a file read
+/// several ways (other lines, other commands) appears once, with its longest run.
+pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
+    let cwd = super::phases::session_folder(events, agent);
+    let key = |path: &str| relative_to(cwd.as_deref(), path);
+    // Read calls a file event stands for, with the lines they took.
+    let echoed: HashSet<&str> = events
+        .iter()
+        .filter(|e| e.event_type == EventType::FileRead)
+        .filter_map(|e| e.parent_id.as_deref())
+        .collect();
+    let mut call_reads: HashMap<&str, String> = HashMap::new();
+    let mut files: Vec<File> = Vec::new();
+    let mut slot_of: HashMap<String, usize> = HashMap::new();
+    // The last read counted, when a call stood for it: a file event without a parent that
+    // follows it for the same file echoes it.
+    let mut last_call_read: Option<(usize, String)> = None;
+    for (i, event) in events.iter().enumerate() {
+        let number = i + 1;
+        let (path, way, write) = match View::of(event, agent) {
+            View::ToolCall(call) if call.kind == ToolKind::WriteFile => {
+                for path in call.files() {
+                    if let Some(&slot) = slot_of.get(&key(path)) {
+                        files[slot].written();
+                    }
+                }
+                continue;
+            }
+            View::ToolCall(call) => {
+                let way = way_of(&call);
+                call_reads.insert(event.event_id.as_str(), way.clone());
+                last_call_read = None;
+                match call.path() {
+                    Some(path)
+                        if call.kind == ToolKind::ReadFile
+                            && !echoed.contains(event.event_id.as_str()) =>
+                    {
+                        (path, way, false)
+                    }
+                    _ => continue,
+                }
+            }
+            View::FileTouch(touch) => {
+                let Some(path) = touch.path else { continue };
+                let parent = event.parent_id.as_deref();
+                let way = parent
+                    .and_then(|p| call_reads.get(p).cloned())
+                    .unwrap_or_default();
+                if !touch.write
+                    && parent.is_none()
+                    && let Some((slot, called)) = &last_call_read
+                    && *called == key(path)
+                {
+                    // The same read as the call just before it: the event stands for it.
+                    files[*slot].renumber(number);
+                    last_call_read = None;
+                    continue;
+                }
+                (path, way, touch.write)
+            }
+            _ => continue,
+        };
+        last_call_read = None;
+        if tools::is_background_output(path) {
+            continue;
+        }
+        let file = key(path);
+        if write {
+            if let Some(&slot) = slot_of.get(&file) {
+                files[slot].written();
+            }
+            continue;
+        }
+        let slot = *slot_of.entry(file.clone()).or_insert_with(|| {
+            files.push(File::new(path));
+            files.len() - 1
+        });
+        files[slot].read(&way, number);
+        if event.event_type == EventType::ToolCall {
+            last_call_read = Some((slot, file));
+        }
+    }
+    files
+        .into_iter()
+        .filter(|f| f.longest.len() >= 2)
+        .map(|f| Rereads {
+            path: f.path,
+            events: f.longest,
+            repeats: f.repeats,
+        })
+        .collect()
+}
+
+/// One file's reads so far.
+struct File {
+    path: String,
+    /// Per way of reading it, the reads since the file's last write.
+    runs: Vec<(String, Vec<usize>)>,
+    /// The way last read, to renumber its read.
+    last: Option<usize>,
+    longest: Vec<usize>,
+    repeats: usize,
+}
+
+impl File {
+    fn new(path: &str) -> File {
+        File {
+            path: path.to_owned(),
+            runs: Vec::new(),
+            last: None,
+            longest: Vec::new(),
+            repeats: 0,
+        }
+    }
+
+    fn read(&mut self, way: &str, number: usize) {
+        let slot = self
+            .runs
+            .iter()
+            .position(|(w, _)| w == way)
+            .unwrap_or_else(|| {
+                self.runs.push((way.to_owned(), Vec::new()));
+                self.runs.len() - 1
+            });
+        let run = &mut self.runs[slot].1;
+        if !run.is_empty() {
+            self.repeats += 1;
+        }
+        run.push(number);
+        if run.len() > self.longest.len() {
+            self.longest.clone_from(run);
+        }
+        self.last = Some(slot);
+    }
+
+    /// The last read is the event `number`, which stands for the call counted.
+    fn renumber(&mut self, number: usize) {
+        let Some(slot) = self.last else { return };
+        let run = &mut self.runs[slot].1;
+        let was = run.last().copied();
+        if let Some(last) = run.last_mut() {
+            *last = number;
+        }
+        if let (Some(was), Some(end)) = (was, self.longest.last_mut())
+            && *end == was
+        {
+            *end = number;
+        }
+    }
+
+    fn written(&mut self) {
+        self.runs.clear();
+        self.last = None;
+    }
+}
+
+/// Which part of a file a read takes: a file tool's range arguments, or a shell line whole.
+fn way_of(call: &ToolCall<'_>) -> String {
+    if let Some(line) = call.command_line() {
+        return line.into_owned();
+    }
+    RANGE_ARGUMENTS
+        .iter()
+        .filter_map(|k| call.arguments.get(*k).map(|v| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A path below the session's folder as it is named from there (`./` dropped), so that a file
+/// spelt whole and relative is one.
+fn relative_to(cwd: Option<&str>, path: &str) -> String {
+    super::phases::relative_to(cwd, path.strip_prefix("./").unwrap_or(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn event(n: usize, kind: EventType, parent: Option<usize>, data: Value) -> Event {
+        let mut e = Event::new(kind, n as f64, format!("e{n}"), "s".into());
+        e.parent_id = parent.map(|p| format!("e{p}"));
+        e.data = data;
+        e
+    }
+
+    fn read(n: usize, path: &str) -> Event {
+        let arguments = json!({ "file_path": path });
+        event(
+            n,
+            EventType::ToolCall,
+            None,
+            json!({"tool_name": "Read", "arguments": arguments}),
+        )
+    }
+
+    fn touch(n: usize, kind: EventType, parent: Option<usize>, path: &str) -> Event {
+        event(n, kind, parent, json!({ "path": path }))
+    }
+
+    #[test]
+    fn a_file_event_stands_for_its_call_linked_or_right_after_it() {
+        let events = [
+            read(1, "/p/a.rs"),
+            touch(2, EventType::FileRead, Some(1), "/p/a.rs"),
+            // A recorder that links no file event to its call.
+            read(3, "/p/a.rs"),
+            touch(4, EventType::FileRead, None, "/p/a.rs"),
+            // A call with no file event.
+            read(5, "/p/a.rs"),
+        ];
+        let found = of(&events, Agent::ClaudeCode);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "/p/a.rs");
+        assert_eq!(found[0].events, [2, 4, 5]);
+        assert_eq!(found[0].repeats, 2);
+    }
+
+    #[test]
+    fn a_write_starts_afresh_and_polling_is_no_reread() {
+        let output = "/tmp/claude-1000/-p/tasks/b1.output";
+        let events = [
+            read(1, "/p/a.rs"),
+            read(2, "/p/a.rs"),
+            touch(3, EventType::FileWrite, None, "/p/a.rs"),
+            read(4, "/p/a.rs"),
+            read(5, output),
+            read(6, output),
+        ];
+        let found = of(&events, Agent::ClaudeCode);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].events.as_slice(), found[0].repeats),
+            (&[1, 2][..], 1)
+        );
+    }
+}
