@@ -764,3 +764,51 @@ fn share_redacts_a_subagents_model_name_in_the_cost() {
     assert!(html.contains("proxy-[REDACTED]"), "{models}");
     assert!(!html.contains(token), "{models}");
 }
+
+/// `share` priced a hook-recorded session from its Claude Code transcript with the model names
+/// the transcript gave, as they were: a token in one (a proxy's model name) was in the page's
+/// cost though every event was redacted. The names read from the transcript are redacted too.
+#[test]
+fn share_redacts_a_model_name_read_from_a_hook_sessions_transcript() {
+    let env = TestEnv::new();
+    let token = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+    let transcript = env.path().join("transcript.jsonl");
+    let text =
+        std::fs::read_to_string(shared().join("corpus/claude-code/marot__spotter/short.jsonl"))
+            .unwrap()
+            .replace(
+                "\"model\":\"claude-opus-4-6\"",
+                &format!("\"model\":\"proxy-{token}\""),
+            );
+    std::fs::write(&transcript, text).unwrap();
+    let sid = "c7428042-d9a9-4e9e-a71c-4433a8d202c0";
+    for (hook, name, extra) in [
+        (
+            "session-start",
+            "SessionStart",
+            json!({"source": "startup"}),
+        ),
+        (
+            "user-prompt",
+            "UserPromptSubmit",
+            json!({"prompt": "fix it"}),
+        ),
+        ("session-end", "SessionEnd", json!({"reason": "exit"})),
+    ] {
+        let mut payload = json!({"session_id": sid, "hook_event_name": name,
+                                 "transcript_path": transcript.to_string_lossy()});
+        payload
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        env.hook(hook, &payload).success();
+    }
+    // The transcript prices the session: its model is named in `cost`, as it was.
+    let cost = env.run(&["cost", sid, "--format", "json"]).success().json();
+    assert!(cost.to_string().contains(token), "{cost}");
+    let path = page(&env, &["share", sid], "share.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    let models = &html[html.find("\"models\":").unwrap()..][..300];
+    assert!(html.contains("proxy-[REDACTED]"), "{models}");
+    assert!(!html.contains(token), "{models}");
+}

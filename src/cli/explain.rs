@@ -60,9 +60,26 @@ pub(crate) fn phases_from<E: std::borrow::Borrow<Event>>(
     meta: &SessionMeta,
     events: impl IntoIterator<Item = E>,
 ) -> Phases {
+    phases_with_log_models(store, meta, events, |_| None)
+}
+
+/// [`phases_from`], with the model names the agent's log gives renamed by `rename` where it
+/// returns a name (`share` redacts them, as it does the events it was handed).
+pub(crate) fn phases_with_log_models<E: std::borrow::Borrow<Event>>(
+    store: &Store,
+    meta: &SessionMeta,
+    events: impl IntoIterator<Item = E>,
+    rename: impl Fn(&str) -> Option<String>,
+) -> Phases {
     let mut builder = PhaseBuilder::of(meta);
     let (log, responses) = logged_log(store, meta).unzip();
-    let mut responses = responses.unwrap_or_default().into_iter().peekable();
+    let mut responses = responses.unwrap_or_default();
+    for response in &mut responses {
+        if let Some(name) = rename(&response.model) {
+            response.model = name;
+        }
+    }
+    let mut responses = responses.into_iter().peekable();
     let from_log = responses.peek().is_some();
     for event in events {
         let event = event.borrow();

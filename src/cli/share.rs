@@ -25,6 +25,7 @@ use super::output::{stdout, summary};
 use super::replay::read;
 use crate::analysis::cost::{CostOptions, CostReport, compute, spend_over_time};
 use crate::analysis::page::{self, Page, PageKind, SessionInput};
+use crate::analysis::phases::Phases;
 use crate::analysis::replay_line::{ErrorsApart, HEADER_FIELDS, Numbered, header};
 use crate::analysis::tree::Forest;
 use crate::exit;
@@ -150,12 +151,11 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
     };
     let mut root = input(store, &forest, id, clean, parent.as_ref(), &mut seen)?;
     let agent = Agent::from_name(&root.meta.agent_name);
-    let phases =
-        super::explain::phases_from(store, &root.meta, root.events.iter().map(|n| &n.event));
+    let phases = phases_cleaned(store, &root.meta, &root.events, clean.redact);
     let options = CostOptions::default();
     let mut cost = compute(id, &phases, PriceTable::builtin(), &options).ok();
     if let Some(report) = cost.as_mut() {
-        include_subagents(store, &root.children, report, &options)?;
+        include_subagents(store, &root.children, report, &options, clean.redact)?;
     }
     let apart = ErrorsApart::of(root.events.iter().map(|n| &n.event));
     let doubts = root.meta.unbelievable().only(&HEADER_FIELDS);
@@ -177,10 +177,10 @@ fn include_subagents(
     children: &[SessionInput],
     report: &mut CostReport,
     options: &CostOptions,
+    redact: bool,
 ) -> Result<()> {
     for child in children {
-        let phases =
-            super::explain::phases_from(store, &child.meta, child.events.iter().map(|n| &n.event));
+        let phases = phases_cleaned(store, &child.meta, &child.events, redact);
         let child_report = compute(
             &child.meta.session_id,
             &phases,
@@ -189,9 +189,21 @@ fn include_subagents(
         )
         .map_err(|e| super::output::usage(e.to_string()))?;
         report.include_subagent(&child_report);
-        include_subagents(store, &child.children, report, options)?;
+        include_subagents(store, &child.children, report, options, redact)?;
     }
     Ok(())
+}
+
+/// A session's phases from its cleaned events; the usage a hook session takes from its agent's
+/// log (the model names that price it) is read from the log as it is, so it is redacted here.
+fn phases_cleaned(store: &Store, meta: &SessionMeta, events: &[Numbered], redact: bool) -> Phases {
+    let events = events.iter().map(|n| &n.event);
+    super::explain::phases_with_log_models(store, meta, events, |model| {
+        match redact.then(|| crate::redact::redact_str(model)) {
+            Some(Cow::Owned(clean)) => Some(clean),
+            _ => None,
+        }
+    })
 }
 
 /// One session's input to the page, with its subagents', read from the store and cleaned;
@@ -226,7 +238,7 @@ fn input(
         )
     });
     let spend = if meta.parent_session_id.is_some() {
-        let phases = super::explain::phases_from(store, &meta, events.iter().map(|n| &n.event));
+        let phases = phases_cleaned(store, &meta, &events, clean.redact);
         spend_over_time(&phases, PriceTable::builtin())
     } else {
         // The root's spend comes from the phases its cost is computed from.
