@@ -782,27 +782,7 @@ fn share_redacts_a_model_name_read_from_a_hook_sessions_transcript() {
             );
     std::fs::write(&transcript, text).unwrap();
     let sid = "c7428042-d9a9-4e9e-a71c-4433a8d202c0";
-    for (hook, name, extra) in [
-        (
-            "session-start",
-            "SessionStart",
-            json!({"source": "startup"}),
-        ),
-        (
-            "user-prompt",
-            "UserPromptSubmit",
-            json!({"prompt": "fix it"}),
-        ),
-        ("session-end", "SessionEnd", json!({"reason": "exit"})),
-    ] {
-        let mut payload = json!({"session_id": sid, "hook_event_name": name,
-                                 "transcript_path": transcript.to_string_lossy()});
-        payload
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        env.hook(hook, &payload).success();
-    }
+    env.hook_session_with_transcript(sid, &transcript);
     // The transcript prices the session: its model is named in `cost`, as it was.
     let cost = env.run(&["cost", sid, "--format", "json"]).success().json();
     assert!(cost.to_string().contains(token), "{cost}");

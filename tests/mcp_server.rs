@@ -804,3 +804,36 @@ fn search_events_with_a_session_named_keeps_to_since() {
         "{recent}"
     );
 }
+
+/// A session the hooks recorded is priced from its Claude Code transcript; the model names
+/// read from it reached the model through `get_session_summary` and `list_sessions` as they
+/// were (a token in a proxy's model name), though the events were redacted. They are redacted
+/// too.
+#[test]
+fn a_model_name_read_from_a_transcript_reaches_no_tool_unredacted() {
+    let env = TestEnv::new();
+    let token = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+    let transcript = env.path().join("transcript.jsonl");
+    let text = std::fs::read_to_string(
+        crate::common::shared().join("corpus/claude-code/marot__spotter/short.jsonl"),
+    )
+    .unwrap()
+    .replace(
+        "\"model\":\"claude-opus-4-6\"",
+        &format!("\"model\":\"proxy-{token}\""),
+    );
+    std::fs::write(&transcript, text).unwrap();
+    let id = "c7428042-d9a9-4e9e-a71c-4433a8d202c0";
+    env.hook_session_with_transcript(id, &transcript);
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+               "params": {"name": "get_session_summary", "arguments": {"session_id": id}}})
+        .to_string(),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    let summary = answers[1]["result"].to_string();
+    assert!(summary.contains("proxy-[REDACTED]"), "{summary}");
+    assert!(!summary.contains(token), "{summary}");
+}

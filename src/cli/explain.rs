@@ -98,6 +98,15 @@ pub(crate) fn phases_with_log_models<E: std::borrow::Borrow<Event>>(
     phases
 }
 
+/// A model name with its secrets redacted, when it held any: for
+/// [`phases_with_log_models`], where a page or a tool shows redacted events.
+pub(crate) fn redacted_model(model: &str) -> Option<String> {
+    match crate::redact::redact_str(model) {
+        std::borrow::Cow::Owned(clean) => Some(clean),
+        std::borrow::Cow::Borrowed(_) => None,
+    }
+}
+
 /// The model responses the log of a session's agent holds (a Claude Code transcript, a Codex
 /// rollout), when the session recorded no usage of its own (hooks never see it) and that log
 /// is still readable; else none.

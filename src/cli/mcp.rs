@@ -94,7 +94,7 @@ fn redacted_phases(
         });
         event
     });
-    super::explain::phases_from(store, meta, events)
+    super::explain::phases_with_log_models(store, meta, events, super::explain::redacted_model)
 }
 
 pub(crate) fn run(_args: &McpArgs, globals: &Globals) -> Result<u8> {

@@ -199,10 +199,9 @@ fn include_subagents(
 fn phases_cleaned(store: &Store, meta: &SessionMeta, events: &[Numbered], redact: bool) -> Phases {
     let events = events.iter().map(|n| &n.event);
     super::explain::phases_with_log_models(store, meta, events, |model| {
-        match redact.then(|| crate::redact::redact_str(model)) {
-            Some(Cow::Owned(clean)) => Some(clean),
-            _ => None,
-        }
+        redact
+            .then(|| super::explain::redacted_model(model))
+            .flatten()
     })
 }
 

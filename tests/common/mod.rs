@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use agent_strace::model::Event;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub mod anonymize;
 pub mod browser;
@@ -167,6 +167,32 @@ impl TestEnv {
             );
         }
         self.run_with_stdin(&["hook", event], payload.to_string().as_bytes())
+    }
+
+    /// A session the Claude Code hooks record (a start, a prompt, an end: no usage of its own),
+    /// naming `transcript` as its transcript, which its cost is then read from.
+    pub fn hook_session_with_transcript(&self, session: &str, transcript: &Path) {
+        for (hook, name, extra) in [
+            (
+                "session-start",
+                "SessionStart",
+                json!({"source": "startup"}),
+            ),
+            (
+                "user-prompt",
+                "UserPromptSubmit",
+                json!({"prompt": "fix it"}),
+            ),
+            ("session-end", "SessionEnd", json!({"reason": "exit"})),
+        ] {
+            let mut payload = json!({"session_id": session, "hook_event_name": name,
+                                     "transcript_path": transcript.to_string_lossy()});
+            payload
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            self.hook(hook, &payload).success();
+        }
     }
 
     /// Every event line of a session, parsed.
