@@ -270,18 +270,26 @@ fn check_calls(env: &TestEnv, seen: &Value, a: &str, b: &str, structured: bool) 
     assert_eq!(found["matches"][0]["failed"], true);
     assert_eq!(found["truncated"], true);
 
-    // get_session_summary is explain's JSON; diff_sessions is diff's.
+    // get_session_summary is explain's JSON; diff_sessions is diff's; nothing to cut here.
+    let bounded = |mut v: Value| {
+        v["items_omitted"] = json!(0);
+        v["strings_cut"] = json!(0);
+        v
+    };
     assert_eq!(
         data(6),
-        command_json(env, &["explain", a, "--format", "json"])
+        bounded(command_json(env, &["explain", a, "--format", "json"]))
     );
     assert_eq!(
         data(7),
-        command_json(env, &["diff", a, b, "--format", "json"])
+        bounded(command_json(env, &["diff", a, b, "--format", "json"]))
     );
     assert_eq!(
         data(8),
-        command_json(env, &["diff", a, b, "--semantic", "--format", "json"])
+        bounded(command_json(
+            env,
+            &["diff", a, b, "--semantic", "--format", "json"]
+        ))
     );
 
     // A session that does not exist, a limit out of range, an argument the tool does not take:
@@ -836,4 +844,67 @@ fn a_model_name_read_from_a_transcript_reaches_no_tool_unredacted() {
     let summary = answers[1]["result"].to_string();
     assert!(summary.contains("proxy-[REDACTED]"), "{summary}");
     assert!(!summary.contains(token), "{summary}");
+}
+
+/// `get_session_summary` gave a long session's summary whole: 55 KB of text and as much again
+/// as structured content for the corpus's longest session, each command whole (a heredoc of
+/// megabytes went to the model as it was). Each list keeps `max_items` entries, saying how
+/// many it left out, and each string `max_chars` characters.
+#[test]
+fn a_long_sessions_summary_is_bounded_and_says_what_it_left_out() {
+    let env = TestEnv::new();
+    let transcript = crate::common::shared()
+        .join("corpus/claude-code/marot__spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl");
+    env.run(&["import", transcript.to_str().unwrap()]).success();
+    let id = "ae4a77f8-aedd-4bc1-888f-c94edc91af04";
+    let call = |n: u64, tool: &str, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+               "params": {"name": tool, "arguments": arguments}})
+        .to_string()
+    };
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        call(2, "get_session_summary", json!({"session_id": id})),
+        call(3, "get_session_summary", json!({"session_id": id, "max_items": 100_000, "max_chars": 100_000})),
+        call(4, "diff_sessions", json!({"session_a": id, "session_b": id, "max_items": 3})),
+        call(5, "get_session_summary", json!({"session_id": id, "max_items": 0})),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    let whole = command_json(&env, &["explain", id, "--format", "json"]);
+    let summary = &answers[1]["result"]["structuredContent"];
+    let text = answers[1]["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.len() <= 40_000, "{} bytes", text.len());
+    assert!(whole.to_string().len() > 50_000);
+    assert!(summary["strings_cut"].as_u64().unwrap() > 0, "{summary}");
+    // Every list at most 20 entries, and what each left out counted beside it.
+    let files = whole["files"].as_array().unwrap().len();
+    assert!(files > 20, "{files}");
+    let kept = summary["files"].as_array().unwrap().len();
+    assert!(kept <= 20, "{kept}");
+    assert_eq!(summary["files_omitted"], files - kept);
+    let ran = |v: &Value| v["phases"][1]["ran"].as_array().unwrap().len();
+    assert_eq!(
+        summary["phases"][1]["ran_omitted"],
+        ran(&whole) - ran(summary)
+    );
+    let omitted = summary["items_omitted"].as_u64().unwrap();
+    assert!(omitted >= (files - kept + 15) as u64, "{omitted}");
+    let longest = summary.to_string();
+    assert!(longest.contains("more characters]"), "{longest}");
+    // Raised to their most, the summary is explain's whole.
+    let mut raised = answers[2]["result"]["structuredContent"].clone();
+    assert_eq!(raised["items_omitted"], 0);
+    assert_eq!(raised["strings_cut"], 0);
+    let map = raised.as_object_mut().unwrap();
+    map.remove("items_omitted");
+    map.remove("strings_cut");
+    assert_eq!(raised, whole);
+    assert!(
+        answers[3]["result"]["structuredContent"]["items_omitted"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(answers[4]["result"]["isError"], true, "{}", answers[4]);
 }

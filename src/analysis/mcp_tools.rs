@@ -4,12 +4,13 @@
 //!
 //! The tools read the store and nothing else. What only the command line knows (a session's
 //! phases with the usage its agent logged, a session's cost with its subagents', what a date
-//! or an age like `7d` means) comes through [`Host`], so `get_session_summary` is exactly
-//! `explain --format json` and `diff_sessions` exactly `diff --format json`.
+//! or an age like `7d` means) comes through [`Host`], so `get_session_summary` is
+//! `explain --format json` and `diff_sessions` is `diff --format json`, bounded as below.
 //!
 //! Everything a tool returns is bounded: sessions and matches by `limit`, a session's events
-//! by `limit` and `offset`, and each string in an event by `max_chars`, so one huge session
-//! cannot flood the client (or the context window of the model reading it).
+//! by `limit` and `offset`, and each string in an event by `max_chars`; a summary's and a
+//! diff's lists by `max_items` and strings by `max_chars`; so one huge session cannot flood
+//! the client (or the context window of the model reading it).
 //!
 //! Everything a tool returns is redacted too (`redact`'s patterns, as `share` does): it goes
 //! into a model's context, and so off this machine, and the store may hold a secret as it was
@@ -111,8 +112,38 @@ const DEFAULT_CHARS: u64 = 2000;
 const MAX_CHARS: u64 = 100_000;
 /// How much of a first prompt, a command or an error a listing or a match keeps.
 const PROMPT_CHARS: usize = 200;
+/// How many entries each list of a summary or a diff keeps unless told otherwise, and the most
+/// it may be told: a long session's summary ran past 100 KB (a client such as Claude Code
+/// refuses a tool's answer of more than 25,000 tokens).
+const DEFAULT_ITEMS: u64 = 20;
+const MAX_ITEMS: u64 = 100_000;
+/// How many characters of each string a summary or a diff keeps unless told otherwise (a
+/// command is given whole, and a heredoc can be megabytes).
+const DEFAULT_REPORT_CHARS: u64 = 200;
+/// About how long a summary or a diff may be (as JSON) when `max_items` is not given: lists
+/// nest (phases of commands), so fewer entries of each are kept until it fits (about 10,000
+/// tokens).
+const REPORT_BYTES: usize = 40_000;
 const COMMAND_CHARS: usize = 300;
 const ERROR_CHARS: usize = 500;
+
+fn max_items_schema() -> Value {
+    json!({"type": "integer", "minimum": 1, "maximum": MAX_ITEMS, "default": DEFAULT_ITEMS,
+           "description": "How many entries each list keeps (files, commands, failures, phases); `<list>_omitted` beside a list cut says how many it left out. Unless given, at most 20, fewer where the answer would pass about 40,000 characters"})
+}
+
+fn report_chars_schema() -> Value {
+    json!({"type": "integer", "minimum": 1, "maximum": MAX_CHARS, "default": DEFAULT_REPORT_CHARS,
+           "description": "How many characters of each string (a command, an error) are kept"})
+}
+
+fn items_omitted_schema() -> Value {
+    json!({"type": "integer", "description": "List entries left out, in all (see max_items)"})
+}
+
+fn strings_cut_schema() -> Value {
+    json!({"type": "integer", "description": "Strings cut to max_chars"})
+}
 
 fn session_id_schema(what: &str) -> Value {
     json!({"type": "string", "minLength": 1, "maxLength": MAX_SESSION_ID_BYTES,
@@ -295,11 +326,15 @@ pub fn tools() -> Vec<ToolSpec> {
         ToolSpec {
             name: GET_SESSION_SUMMARY,
             title: "Explain a session",
-            description: "What the agent did in one session, phase by phase, as `agent-strace explain --format json` gives it: what each phase read, ran and wrote, which calls failed or were refused, retry loops and the time they wasted, and totals.",
+            description: "What the agent did in one session, phase by phase, as `agent-strace explain --format json` gives it: what each phase read, ran and wrote, which calls failed or were refused, retry loops and the time they wasted, and totals. Each list keeps max_items entries (a list cut says how many it left out in `<list>_omitted`) and each string max_chars characters.",
             input_schema: json!({
                 "type": "object",
                 "required": ["session_id"],
-                "properties": {"session_id": session_id_schema("The session")},
+                "properties": {
+                    "session_id": session_id_schema("The session"),
+                    "max_items": max_items_schema(),
+                    "max_chars": report_chars_schema()
+                },
                 "additionalProperties": false
             }),
             output_schema: json!({
@@ -314,28 +349,34 @@ pub fn tools() -> Vec<ToolSpec> {
                     "tool_errors": {"type": "integer", "description": "Of errors, the calls' own: the API errors that ended turns (turn_errors) left out"},
                     "turn_errors": {"type": "array"}, "interrupted_turns": {"type": "integer"},
                     "rejections": {"type": "integer"}, "retries": {"type": "integer"},
-                    "wasted_s": {"type": "number"}
+                    "wasted_s": {"type": "number"},
+                    "items_omitted": items_omitted_schema(), "strings_cut": strings_cut_schema()
                 }
             }),
         },
         ToolSpec {
             name: DIFF_SESSIONS,
             title: "Compare two sessions",
-            description: "Two sessions compared, as `agent-strace diff --format json` gives it. structural (the default): phases aligned by label, with the files, commands and outcomes only one session had and where they diverged. semantic: tools added and removed, the change in calls, errors, tokens, retries, time and cost, and whether B improved on A.",
+            description: "Two sessions compared, as `agent-strace diff --format json` gives it. structural (the default): phases aligned by label, with the files, commands and outcomes only one session had and where they diverged. semantic: tools added and removed, the change in calls, errors, tokens, retries, time and cost, and whether B improved on A. Each list keeps max_items entries (a list cut says how many it left out in `<list>_omitted`) and each string max_chars characters.",
             input_schema: json!({
                 "type": "object",
                 "required": ["session_a", "session_b"],
                 "properties": {
                     "session_a": session_id_schema("The baseline session"),
                     "session_b": session_id_schema("The session compared with it"),
-                    "mode": {"type": "string", "enum": ["structural", "semantic"], "default": "structural"}
+                    "mode": {"type": "string", "enum": ["structural", "semantic"], "default": "structural"},
+                    "max_items": max_items_schema(),
+                    "max_chars": report_chars_schema()
                 },
                 "additionalProperties": false
             }),
             output_schema: json!({
                 "type": "object",
                 "required": ["session_a", "session_b"],
-                "properties": {"session_a": {"type": "string"}, "session_b": {"type": "string"}}
+                "properties": {
+                    "session_a": {"type": "string"}, "session_b": {"type": "string"},
+                    "items_omitted": items_omitted_schema(), "strings_cut": strings_cut_schema()
+                }
             }),
         },
     ]
@@ -354,6 +395,9 @@ pub fn call(host: &dyn Host, name: &str, arguments: &Value) -> Result<Value, Too
         .find(|t| t.name == name)
         .ok_or_else(|| ToolError::UnknownTool(name.to_owned()))?;
     check_keys(&spec, args)?;
+    let bounds = matches!(name, GET_SESSION_SUMMARY | DIFF_SESSIONS)
+        .then(|| report_bounds(args))
+        .transpose()?;
     let value = match name {
         LIST_SESSIONS => to_value(&list_sessions(host, args)?),
         GET_SESSION => to_value(&get_session(host, args)?),
@@ -364,7 +408,80 @@ pub fn call(host: &dyn Host, name: &str, arguments: &Value) -> Result<Value, Too
     };
     let mut value = value;
     redact_strings(&mut value);
-    Ok(value)
+    Ok(match bounds {
+        Some(bounds) => bounded(&value, bounds),
+        None => value,
+    })
+}
+
+/// How much of a summary or a diff is kept.
+#[derive(Debug, Clone, Copy)]
+struct ReportBounds {
+    items: usize,
+    /// `max_items` was given: kept as it is, however long the report.
+    items_given: bool,
+    chars: usize,
+}
+
+/// `max_items` and `max_chars` of a summary or a diff.
+fn report_bounds(args: &Map<String, Value>) -> Result<ReportBounds, ToolError> {
+    let items = bounded_arg(args, "max_items", (1, DEFAULT_ITEMS, MAX_ITEMS))?;
+    let chars = bounded_arg(args, "max_chars", (1, DEFAULT_REPORT_CHARS, MAX_CHARS))?;
+    Ok(ReportBounds {
+        items: usize::try_from(items).unwrap_or(usize::MAX),
+        items_given: args.contains_key("max_items"),
+        chars: usize::try_from(chars).unwrap_or(usize::MAX),
+    })
+}
+
+/// `report` with its lists and strings cut to `bounds`, saying how much was left out; fewer
+/// entries of each list until it fits in [`REPORT_BYTES`] unless `max_items` was given.
+fn bounded(report: &Value, bounds: ReportBounds) -> Value {
+    let mut items = bounds.items;
+    loop {
+        let mut value = report.clone();
+        let omitted = cut_lists(&mut value, items);
+        let cut = shorten(&mut value, bounds.chars);
+        if let Value::Object(map) = &mut value {
+            map.insert("items_omitted".to_owned(), omitted.into());
+            map.insert("strings_cut".to_owned(), cut.into());
+        }
+        let fits = || serde_json::to_string(&value).map_or(0, |s| s.len()) <= REPORT_BYTES;
+        if bounds.items_given || items == 1 || fits() {
+            return value;
+        }
+        items /= 2;
+    }
+}
+
+/// Cuts every list in `value` to `max` entries, at any depth; a list that is an object's
+/// `key` gets `<key>_omitted` beside it saying how many entries it lost. Returns the entries
+/// left out in all.
+fn cut_lists(value: &mut Value, max: usize) -> u64 {
+    match value {
+        Value::Array(items) => {
+            let omitted = items.len().saturating_sub(max);
+            items.truncate(max);
+            omitted as u64 + items.iter_mut().map(|v| cut_lists(v, max)).sum::<u64>()
+        }
+        Value::Object(map) => {
+            let mut omitted = 0;
+            let mut counts = Vec::new();
+            for (key, v) in map.iter_mut() {
+                if let Value::Array(items) = v
+                    && items.len() > max
+                {
+                    counts.push((format!("{key}_omitted"), items.len() - max));
+                }
+                omitted += cut_lists(v, max);
+            }
+            for (key, n) in counts {
+                map.insert(key, n.into());
+            }
+            omitted
+        }
+        _ => 0,
+    }
 }
 
 /// Redacts every string in `value` (the keys are ours: a tool's result is made here; an
@@ -1027,6 +1144,16 @@ mod tests {
         assert_eq!(shorten(&mut v, 3), 2);
         assert_eq!(v["b"][2]["c"], "zz");
         assert_eq!(v["a"], "xxx… [3 more characters]");
+    }
+
+    #[test]
+    fn cut_lists_counts_what_each_list_left_out() {
+        let mut v = json!({"a": [1, 2, 3], "b": {"c": [[1, 2, 3], [4]], "d": [1]}});
+        assert_eq!(cut_lists(&mut v, 2), 2);
+        assert_eq!(
+            v,
+            json!({"a": [1, 2], "a_omitted": 1, "b": {"c": [[1, 2], [4]], "d": [1]}})
+        );
     }
 
     #[test]
