@@ -630,3 +630,75 @@ fn a_linked_session_folder_frees_nothing_but_its_link() {
     assert!(!env.store().join(&id).exists());
     assert!(outside.join(&id).join("events.ndjson").exists());
 }
+
+/// A session chosen for deleting (idle, past a limit) could be written to between the plan and
+/// its deletion (its agent resumed it): the new event went with the folder. A session whose
+/// events were written since the plan saw them is put back and kept, and `clean` says so.
+#[test]
+fn a_session_written_while_clean_deletes_the_others_is_kept_with_its_new_event() {
+    const OLD: usize = 3000;
+    let env = TestEnv::new();
+    let store = env.store();
+    for i in 0..OLD {
+        SessionBuilder::new(&format!("old-{i:05}"))
+            .started(now() - 30.0 * DAY - i as f64)
+            .prompt("p")
+            .session_end(json!({}))
+            .write(&env);
+    }
+    // The youngest of those past the limit: deleted last.
+    let resumed = "00000000-0000-4000-8000-00000000beef";
+    SessionBuilder::new(resumed)
+        .started(now() - 2.0 * DAY)
+        .prompt("first")
+        .session_end(json!({}))
+        .write(&env);
+    env.run(&["list"]).success();
+    let clean = env
+        .command(&["retention", "clean", "--max-age-days", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once half of the old sessions are gone, the plan is made: the agent resumes the session.
+    let sessions = || {
+        std::fs::read_dir(&store)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("old-"))
+            .count()
+    };
+    let started = std::time::Instant::now();
+    while sessions() > OLD / 2 {
+        assert!(started.elapsed().as_secs() < 120, "clean deleted nothing");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let still_deleting = sessions() > 0;
+    env.hook(
+        "user-prompt",
+        &json!({"session_id": resumed, "hook_event_name": "UserPromptSubmit",
+                "transcript_path": "/nonexistent.jsonl", "prompt": "resumed"}),
+    )
+    .success();
+    let out = clean.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        still_deleting,
+        "clean was done before the session was resumed"
+    );
+    assert_eq!(sessions(), 0, "{stderr}");
+    let prompts: Vec<String> = env
+        .events(resumed)
+        .iter()
+        .filter(|e| e["event_type"] == "user_prompt")
+        .map(|e| e["data"]["prompt"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(prompts, ["first", "resumed"], "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "kept {resumed}: it was written to while being deleted"
+        )),
+        "{stderr}"
+    );
+}

@@ -17,7 +17,7 @@ use crate::analysis::retention::{Candidate, Limits, Plan, Reason, plan};
 use crate::error::Error;
 use crate::exit;
 use crate::render::terminal::{count, human_size, local_time};
-use crate::store::Store;
+use crate::store::{Deleted, Store};
 
 /// Show what the store holds, or delete the sessions past the retention limits
 ///
@@ -83,6 +83,9 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
     super::stores::require_unnamed(&store)?;
     super::stores::warn_if_open_to_others(&store);
     let listing = super::listing::sessions(&store)?;
+    // When each session's events were last written, as the plan saw it: a session written
+    // since it was chosen for being idle is kept.
+    let written_at = std::cell::RefCell::new(std::collections::HashMap::new());
     let candidate = |meta: &crate::model::SessionMeta| {
         let id = meta.session_id.clone();
         let written = store.events_written_at(&id).unwrap_or(0.0);
@@ -97,6 +100,9 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         } else {
             written
         };
+        written_at
+            .borrow_mut()
+            .insert(id.clone(), store.events_written_at(&id));
         Candidate {
             bytes: store.session_bytes(&id).unwrap_or(0),
             live: now - written < LIVE_FOR_SECS
@@ -131,9 +137,22 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
             // Children before parents, and the root only once all of them are gone: a
             // deletion that fails leaves a smaller tree, never a subagent without its parent.
             for id in d.subagents.iter().rev().chain([&d.session_id]) {
-                if let Err(e) = store.delete_session(id) {
-                    failed += 1;
-                    warn(format_args!("cannot delete {id}: {e}"));
+                let seen = written_at.borrow().get(id).copied().flatten();
+                let kept = match store.delete_session_unless_written(id, seen) {
+                    Ok(Deleted::Gone) => false,
+                    Ok(Deleted::KeptWritten) => {
+                        warn(format_args!(
+                            "kept {id}: it was written to while being deleted"
+                        ));
+                        true
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        warn(format_args!("cannot delete {id}: {e}"));
+                        true
+                    }
+                };
+                if kept {
                     if *id != d.session_id {
                         warn(format_args!(
                             "kept {} so that no subagent of it is left without it",

@@ -93,7 +93,7 @@ pub use owed::Owed;
 pub use pending::{CallKey, ClaimedCall};
 pub use postmortem::POSTMORTEM;
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
-pub use retention::RETENTION_LOG;
+pub use retention::{Deleted, RETENTION_LOG};
 pub use select::Selector;
 pub use spool::{Keeping, SpoolBound, SpoolCount, Spooled};
 pub use streaming::PartEdit;

@@ -27,20 +27,45 @@ impl Store {
 
     /// When the session's events were last written (seconds since the epoch), if they were.
     pub fn events_written_at(&self, session_id: &str) -> Option<f64> {
-        let meta = std::fs::symlink_metadata(self.session_dir(session_id).join(EVENTS)).ok()?;
-        let modified = meta.modified().ok()?;
-        modified
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs_f64())
+        events_written_at(&self.session_dir(session_id).join(EVENTS))
     }
 
     /// Deletes a session's folder and everything in it. The folder is first renamed out of
     /// the way in one step, so no reader sees half a session and a hook that writes to it
     /// afterwards starts a new folder instead of writing into one being deleted. A link planted
     /// in its place is removed, never followed.
-    pub fn delete_session(&self, session_id: &str) -> Result<()> {
+    ///
+    /// `written_at` is when the caller saw the session's events last written
+    /// ([`Store::events_written_at`]), when it chose to delete it for being idle: events
+    /// written since (a hook of the session resumed between the choice and the rename) are
+    /// never deleted with it; the folder is put back and [`Deleted::KeptWritten`] returned.
+    pub fn delete_session_unless_written(
+        &self,
+        session_id: &str,
+        written_at: Option<f64>,
+    ) -> Result<Deleted> {
         let root = self.root_folder()?;
+        let aside = self.move_aside(&root, session_id)?;
+        let path = self.root().join(&aside);
+        if written_at.is_some() && events_written_at(&path.join(EVENTS)) != written_at {
+            return match root.rename(&aside, session_id) {
+                Ok(()) => Ok(Deleted::KeptWritten),
+                Err(e) => Err(StoreError::io(&path, e)),
+            };
+        }
+        // std's remove_dir_all removes links as links (it does not follow them).
+        std::fs::remove_dir_all(&path).map_err(|e| StoreError::io(&path, e))?;
+        Ok(Deleted::Gone)
+    }
+
+    /// [`Store::delete_session_unless_written`], whenever the session was written.
+    pub fn delete_session(&self, session_id: &str) -> Result<()> {
+        self.delete_session_unless_written(session_id, None)
+            .map(drop)
+    }
+
+    /// Renames a session's folder out of the way for deleting; returns its new name.
+    fn move_aside(&self, root: &super::files::Folder, session_id: &str) -> Result<String> {
         let _ = self.session_folder(session_id)?;
         let aside = format!(".deleting-{session_id}");
         let path = self.root().join(&aside);
@@ -60,8 +85,7 @@ impl Store {
             other => other,
         };
         renamed.map_err(|e| StoreError::io(&self.session_dir(session_id), e))?;
-        // std's remove_dir_all removes links as links (it does not follow them).
-        std::fs::remove_dir_all(&path).map_err(|e| StoreError::io(&path, e))
+        Ok(aside)
     }
 
     /// Appends one line to the store's `retention.log`.
@@ -73,6 +97,23 @@ impl Store {
         file.write_all(text.as_bytes())
             .map_err(|e| StoreError::io(&self.root().join(RETENTION_LOG), e))
     }
+}
+
+/// What a deletion did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    Gone,
+    /// Written to while it was being deleted: put back whole.
+    KeptWritten,
+}
+
+/// When the events file at `path` was last written (seconds since the epoch), if it was.
+fn events_written_at(path: &Path) -> Option<f64> {
+    let modified = std::fs::symlink_metadata(path).ok()?.modified().ok()?;
+    modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs_f64())
 }
 
 /// Removes the folder a deletion cut short left at `path`, with what is in it.
