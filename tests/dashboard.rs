@@ -494,6 +494,33 @@ fn the_page_is_self_contained_and_escapes_what_sessions_say() {
     assert!(!html.contains("<img"));
 }
 
+/// The dashboard's page showed a character that reorders text as `\u{202e}`, where every other
+/// view (the terminal, share's and replay's pages) shows `\u202e`; and a tool's name whole,
+/// 100 KB of it in the table of top tools. One escape everywhere, names cut to 80 characters.
+#[test]
+fn the_page_escapes_as_every_view_does_and_cuts_long_names() {
+    let env = TestEnv::new();
+    let long = "T".repeat(100_000);
+    SessionBuilder::new("dash-names")
+        .started(days_ago(1))
+        .prompt("go")
+        .tool_call("report\u{202e}fdp.exe", json!({}))
+        .result(json!("ok"))
+        .tool_call(&long, json!({}))
+        .result(json!("ok"))
+        .write(&env);
+    let page = env.path().join("out/index.html");
+    run(&env, &["dashboard", "--html", page.to_str().unwrap()]).success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("report\\u202efdp.exe"), "{}", &html[..2000]);
+    assert!(!html.contains('\u{202e}') && !html.contains("\\u{202e}"));
+    assert!(
+        !html.contains(&"T".repeat(100)),
+        "a name cut to 80 characters"
+    );
+    assert!(html.contains(&format!("{}…", "T".repeat(79))));
+}
+
 #[test]
 fn an_empty_store_shows_nothing_and_succeeds() {
     let env = TestEnv::new();

@@ -12,7 +12,12 @@ use std::fmt::Write as _;
 use super::terminal;
 use crate::analysis::dashboard::{Bucket, Dashboard, Marker, SessionFigures, Trend};
 
-/// `s` safe in HTML text and in a quoted attribute value.
+/// How much of a tool's or an agent's name the page shows: a session can name one with
+/// 100 KB.
+const NAME_CHARS: usize = 80;
+
+/// `s` safe in HTML text and in a quoted attribute value; a character that reorders or hides
+/// text shows as its escape (`\u202e`), as in every other view.
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -22,9 +27,7 @@ pub fn text(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if super::escape::is_hostile(c) => {
-                let _ = write!(out, "\\u{{{:04x}}}", u32::from(c));
-            }
+            c if super::escape::is_hostile(c) => crate::model::text::push_escaped(&mut out, c),
             c => out.push(c),
         }
     }
@@ -354,7 +357,7 @@ pub fn dashboard_page(d: &Dashboard) -> String {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            text(&tool.tool),
+            text(&terminal::one_line(&tool.tool, NAME_CHARS)),
             terminal::thousands(tool.calls),
             percent(tool.share)
         );
@@ -487,7 +490,7 @@ fn recent(out: &mut String, sessions: &[SessionFigures]) {
             text(&s.session_id),
             text(&short),
             text(&terminal::believed(s.started_at, terminal::local_time)),
-            text(&s.agent_name),
+            text(&terminal::one_line(&s.agent_name, NAME_CHARS)),
             terminal::believed(s.tool_calls, |n| n.to_string()),
             errors_cell(s),
             text(&terminal::dollars_marked(
