@@ -333,6 +333,72 @@ fn annotations_on_an_imported_session_outlive_its_growing_and_its_rewriting() {
     assert_eq!(notes(&env), ["the moment it went wrong"], "after rewriting");
 }
 
+/// An import written anew (a rewritten transcript, another agent's log that grew) gives every
+/// event a new id, and the annotations it carried named the old ones: `annotate --list` showed
+/// each on no event, and replay showed it nowhere. Each stays on its event.
+#[test]
+fn annotations_stay_on_their_events_when_a_session_is_imported_again_whole() {
+    let rollout = shared().join(
+        "corpus/codex/madshn__localpush/rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl",
+    );
+    // A Claude Code transcript cut shorter (rewritten), a Codex rollout that grew.
+    for (source, first, then, status) in [
+        (
+            corpus("marot__spotter/subagent.jsonl"),
+            60,
+            30,
+            "reimported",
+        ),
+        (rollout, 40, usize::MAX, "grown"),
+    ] {
+        let text = std::fs::read_to_string(&source).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join(source.file_name().unwrap());
+        let as_cut = |n: usize| {
+            let lines: Vec<&str> = text.lines().take(n).collect();
+            std::fs::write(&copy, lines.join("\n") + "\n").unwrap();
+        };
+        let env = TestEnv::new();
+        as_cut(first);
+        let session = import(&env, &copy)[0]["session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for (event, note) in [("3", "here"), ("5", "and here")] {
+            env.run(&["annotate", &session, event, "--note", note])
+                .success();
+        }
+        as_cut(then);
+        let reports = import(&env, &copy);
+        assert_eq!(reports[0]["status"], status, "{reports:?}");
+        let listed = env.run(&["annotate", &session, "--list", "--format", "json"]);
+        assert_eq!(listed.code, 0, "{listed:?}");
+        let held: HashSet<String> = env
+            .events(&session)
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap().to_owned())
+            .collect();
+        let notes: Vec<(Value, Value, bool)> = listed
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let id = a["event_id"].as_str().unwrap_or_default();
+                (a["note"].clone(), a["event"].clone(), held.contains(id))
+            })
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                ("here".into(), 3.into(), true),
+                ("and here".into(), 5.into(), true)
+            ],
+            "{source:?}"
+        );
+    }
+}
+
 /// `agent-strace import ARGS --claude-dir CLAUDE` into one store for the test (--trace-dir):
 /// `--all` would put the corpus's transcripts in the user-level store, their project folders
 /// being on no machine here.

@@ -5,6 +5,7 @@
 //! it over the old one, both under the session's annotation lock, so two of our writers never
 //! lose each other's lines. A line that does not read is kept as it is when others are deleted.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read, Write};
 
 use super::files::{LINE_LIMIT, read_line};
@@ -130,9 +131,93 @@ pub(crate) fn carry_annotations(
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(|e| StoreError::io(&stored.path().join(ANNOTATIONS), e))?;
-        fresh.write_new(ANNOTATIONS, &bytes)?;
+        fresh.write_new(ANNOTATIONS, &relink(stored, fresh, bytes))?;
     }
     Ok(lock)
+}
+
+/// An event as a session written anew finds it again: its kind and time, and which of the
+/// events of that kind at that time it is.
+type Place = (String, u64, u32);
+
+/// The annotation lines `bytes` with each event they name that `fresh` does not hold taken to
+/// the event of `fresh` in the same place as it had in `stored`. A session written anew gives
+/// its events new ids; the note stays on its event when the event is still there. Lines that
+/// do not read, and events found in no place, are kept as they are.
+fn relink(stored: &super::files::Folder, fresh: &super::files::Folder, bytes: Vec<u8>) -> Vec<u8> {
+    let named: HashSet<String> = bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<Annotation>(line).ok())
+        .map(|a| a.event_id)
+        .filter(|id| !id.is_empty())
+        .collect();
+    if named.is_empty() {
+        return bytes;
+    }
+    let Some(now) = places(fresh) else {
+        return bytes;
+    };
+    let held: HashSet<&String> = now.iter().map(|(id, _)| id).collect();
+    if named.iter().all(|id| held.contains(id)) {
+        return bytes;
+    }
+    let Some(before) = places(stored) else {
+        return bytes;
+    };
+    let by_place: HashMap<Place, String> = now.into_iter().map(|(id, at)| (at, id)).collect();
+    let moved: HashMap<String, String> = before
+        .into_iter()
+        .filter(|(id, _)| named.contains(id))
+        .filter_map(|(id, at)| Some((id, by_place.get(&at)?.clone())))
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len());
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(line) else {
+            out.extend_from_slice(line);
+            continue;
+        };
+        let to = value["event_id"].as_str().and_then(|id| moved.get(id));
+        match (to.cloned(), value.as_object_mut()) {
+            (Some(to), Some(object)) => {
+                object.insert("event_id".into(), to.into());
+                match serde_json::to_vec(&value) {
+                    Ok(text) => out.extend_from_slice(&text),
+                    Err(_) => out.extend_from_slice(line.trim_ascii_end()),
+                }
+                out.push(b'\n');
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    out
+}
+
+/// Each event's id and place in a session's events file; `None` when it cannot be read.
+fn places(folder: &super::files::Folder) -> Option<Vec<(String, Place)>> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        event_id: String,
+        event_type: String,
+        timestamp: f64,
+    }
+    let file = folder.read(super::layout::EVENTS).ok()??;
+    let mut reader = BufReader::new(file);
+    let mut seen: HashMap<(String, u64), u32> = HashMap::new();
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        let read = read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?;
+        if read.consumed == 0 {
+            return Some(out);
+        }
+        let Ok(head) = serde_json::from_slice::<Head>(&buf) else {
+            continue;
+        };
+        let kind = (head.event_type, head.timestamp.to_bits());
+        let nth = seen.entry(kind.clone()).or_default();
+        out.push((head.event_id, (kind.0, kind.1, *nth)));
+        *nth += 1;
+    }
 }
 
 /// The lines of the file `name`, each without its newline; none when there is no file. A line longer than
