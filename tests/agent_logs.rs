@@ -639,6 +639,43 @@ fn every_command_reads_each_agents_session() {
     }
 }
 
+/// A Codex rollout that grew is read again whole, and its import said "grown: 63 new lines" of a
+/// log that had gained 5, its whole session's figures standing beside as if they were what was
+/// new. It says the lines gained, and that the figures are the whole log's.
+#[test]
+fn a_grown_log_of_another_agent_says_what_it_gained_and_that_it_was_read_whole() {
+    let source = shared().join(
+        "corpus/codex/madshn__localpush/rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl",
+    );
+    let raw = std::fs::read_to_string(&source).unwrap();
+    let all: Vec<&str> = raw.lines().collect();
+    let env = TestEnv::new();
+    let log = env.path().join("rollout.jsonl");
+    std::fs::write(&log, format!("{}\n", all[..all.len() - 5].join("\n"))).unwrap();
+    env.run(&["import", log.to_str().unwrap()]).success();
+    std::fs::write(&log, &raw).unwrap();
+    let grown = env.run(&["import", log.to_str().unwrap()]);
+    grown.success();
+    let events = env.events("019c8bfe-ec25-79e0-97d7-bda6a9c575ff").len();
+    assert!(
+        grown.stdout.contains(&format!(
+            "grown: 5 new lines, imported again whole: {events} events"
+        )),
+        "{grown:?}"
+    );
+    // And as JSON, the lines the file gained.
+    std::fs::write(&log, format!("{}\n", all[..all.len() - 2].join("\n"))).unwrap();
+    let fresh = TestEnv::new();
+    fresh.run(&["import", log.to_str().unwrap()]).success();
+    std::fs::write(&log, &raw).unwrap();
+    let json = fresh
+        .run(&["import", "--format", "json", log.to_str().unwrap()])
+        .success()
+        .json();
+    assert_eq!(json[0]["status"], "grown", "{json:#}");
+    assert_eq!(json[0]["lines"], 2, "{json:#}");
+}
+
 /// A log is told by its content, whatever its name; lines that are not JSON are reported and
 /// skipped, never fatal; a log that grew is brought up to date.
 #[test]

@@ -564,6 +564,13 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         }
         let t = &r.tokens;
         let what = match r.status {
+            // Another agent's log that grew is read again whole: its figures are the whole
+            // session's, not what the file gained.
+            "grown" if r.agent != "claude-code" => format!(
+                "grown: {}, imported again whole: {}",
+                count(r.lines, "new line"),
+                count(r.events, "event")
+            ),
             "grown" => format!(
                 "grown: {}, {}",
                 count(r.lines, "new line"),

@@ -599,7 +599,9 @@ pub fn write(
         Freshness::Grown { .. } | Freshness::Rewritten(_) => {
             // Read whole again: these logs are small, and some rewrite what they hold
             // (Gemini CLI replaces a message by its id, and rewinds).
-            report.status = if matches!(freshness, Freshness::Grown { .. }) {
+            report.status = if let Freshness::Grown { new_lines, .. } = freshness {
+                // What the file gained; the figures below are the whole log's.
+                report.lines = new_lines;
                 "grown"
             } else {
                 "reimported"
