@@ -676,6 +676,39 @@ fn a_grown_log_of_another_agent_says_what_it_gained_and_that_it_was_read_whole()
     assert_eq!(json[0]["lines"], 2, "{json:#}");
 }
 
+/// `import ~` warned of every link in the home folder, `.bashrc` and `.config/nvim/init.lua`
+/// of a dotfiles setup among them, each with "import it by name to read it"; only a link that
+/// could lead to a log (named as one, or to a folder the search enters) is said.
+#[test]
+fn a_folder_search_says_only_the_links_that_could_lead_to_a_log() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let project = home.join(".claude/projects/-home-me-app");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::create_dir_all(home.join(".config/nvim")).unwrap();
+    std::fs::create_dir_all(env.path().join("dotfiles")).unwrap();
+    let short = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    std::fs::copy(&short, project.join("short.jsonl")).unwrap();
+    let target = env.path().join("dotfiles/bashrc");
+    std::fs::write(&target, "alias ll='ls -l'\n").unwrap();
+    let link = |to: &Path, at: &str| std::os::unix::fs::symlink(to, home.join(at)).unwrap();
+    link(&target, ".bashrc");
+    link(&target, ".config/nvim/init.lua");
+    link(&target, "notes.txt");
+    link(&short, ".claude/projects/-home-me-app/planted.jsonl");
+    link(&env.path().join("dotfiles"), "dotfiles");
+    let run = env.run(&["import", home.to_str().unwrap()]);
+    run.success();
+    let said: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("a symbolic link, not followed"))
+        .collect();
+    assert_eq!(said.len(), 2, "{}", run.stderr);
+    assert!(said[0].contains("planted.jsonl"), "{}", run.stderr);
+    assert!(said[1].contains("home/dotfiles:"), "{}", run.stderr);
+}
+
 /// A log is told by its content, whatever its name; lines that are not JSON are reported and
 /// skipped, never fatal; a log that grew is brought up to date.
 #[test]

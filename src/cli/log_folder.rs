@@ -15,7 +15,8 @@ const DEPTH: u32 = 5;
 pub(crate) struct FolderLogs {
     /// The files named as logs are (`*.jsonl`, Gemini CLI's `session-*.json`), in name order.
     pub(crate) files: Vec<PathBuf>,
-    /// Symbolic links met on the way: never followed, for the caller to say.
+    /// Symbolic links met on the way that could lead to a log (named as one, or to a folder):
+    /// never followed, for the caller to say.
     pub(crate) links: Vec<PathBuf>,
     /// FIFOs, sockets and devices named as logs are: never opened (a FIFO would hold the
     /// import), for the caller to say, as it says links; they were passed over without a word.
@@ -53,6 +54,12 @@ pub(crate) fn logs_under(dir: &Path) -> FolderLogs {
     );
     found.specials = specials.into_iter().filter(|f| is_log_name(f)).collect();
     found.specials.sort();
+    // Only a link that could have led to a log is said: one named as a log is, or one to a
+    // folder the search would have entered (its target is looked at, never read). A home
+    // folder's dotfiles and a config folder's links are none of these.
+    found.links.retain(|link| {
+        is_log_name(link) || (enter(link) && std::fs::metadata(link).is_ok_and(|m| m.is_dir()))
+    });
     let named: HashSet<&Path> = files
         .iter()
         .map(PathBuf::as_path)
