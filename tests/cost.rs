@@ -4,7 +4,7 @@
 use agent_strace::model::{EventType, Tokens};
 use serde_json::{Value, json};
 
-use crate::common::TestEnv;
+use crate::common::{SessionBuilder, TestEnv};
 use crate::explain::{reference_session, reference_story};
 
 const ID: &str = "abc12300-0000-4000-8000-000000000000";
@@ -664,4 +664,35 @@ fn a_hook_session_priced_from_its_transcript_says_so_where_listings_show_an_esti
         row,
         json!([{"estimated": 1, "transcript_path": transcript.to_string_lossy(), "priced": 1}])
     );
+}
+
+/// A session that recorded no usage is priced as Sonnet for an estimate, and `cost` said
+/// "Model: claude-sonnet-4-5" as if the session had used it (a session of Opus calls whose
+/// usage was lost said so too). The line says the model is assumed, and how to name another.
+#[test]
+fn an_estimate_says_its_model_is_assumed() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("e5t1m8te-0000-4000-8000-000000000001")
+        .prompt("make the page load faster")
+        .tool_call("Read", json!({"file_path": "/p/index.html"}))
+        .result(json!("<html>"))
+        .write(&env);
+    let text = env
+        .run(&["cost", &id, "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    let model = text.lines().find(|l| l.starts_with("Model: ")).unwrap();
+    assert!(
+        model.starts_with(
+            "Model: claude-sonnet-4-5 (assumed for the estimate: --model names another) | "
+        ),
+        "{text}"
+    );
+    let named = env
+        .run(&["cost", &id, "--model", "opus", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(!named.contains("assumed"), "{named}");
 }

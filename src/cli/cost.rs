@@ -79,7 +79,11 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
-        Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
+        Format::Text => {
+            // An estimate no flag priced is priced as a model the session may never have used.
+            let assumed = report.estimated && opts.model.is_none() && opts.custom.is_none();
+            text(&mut out, &report, assumed, Painter::new(globals.colour()))?;
+        }
     }
     out.flush()?;
     Ok(exit::OK)
@@ -103,7 +107,14 @@ pub(crate) fn include_subagents(
     Ok(())
 }
 
-fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result<()> {
+/// `assumed`: the estimate was priced as [`DEFAULT_MODEL`](crate::analysis::cost::DEFAULT_MODEL) (its one model) for want of recorded
+/// usage, not as a model the user named.
+fn text(
+    out: &mut impl Write,
+    r: &CostReport,
+    assumed: bool,
+    paint: Painter,
+) -> std::io::Result<()> {
     let label = if r.estimated {
         "Estimated cost"
     } else {
@@ -121,6 +132,9 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
     for m in &r.models {
         let t = &m.tokens;
         let priced = match &m.priced_as {
+            Some(_) if assumed && m.model == r.model => {
+                " (assumed for the estimate: --model names another)".to_owned()
+            }
             Some(p) if p != &m.model => format!(" (priced as {p})"),
             Some(_) => String::new(),
             None => paint.yellow(" (no known price)"),
