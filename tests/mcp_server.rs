@@ -733,9 +733,13 @@ fn get_session_refuses_an_event_type_there_is_not() {
         r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
         call(2, json!(["tool_calls"])),
         call(3, json!(["tool_call"])),
+        // An empty list answered no events either: it is no filter.
+        call(4, json!([])),
     ]
     .join("\n");
     let (answers, _) = raw(&env, input.as_bytes());
+    let every = &answers[3]["result"]["structuredContent"];
+    assert_eq!(every["matched"], 3, "{every}");
     let refused = &answers[1]["result"];
     assert_eq!(refused["isError"], true, "{refused}");
     let text = refused["content"][0]["text"].as_str().unwrap();

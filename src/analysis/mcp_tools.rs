@@ -258,7 +258,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 "properties": {
                     "session_id": session_id_schema("The session"),
                     "event_types": {"type": "array", "items": {"type": "string", "examples": event_types},
-                                    "description": format!("Only events of these types: {}", event_types.join(", "))},
+                                    "description": format!("Only events of these types: {} (none named, or an empty list: every type)", event_types.join(", "))},
                     "offset": {"type": "integer", "minimum": 0, "default": 0, "description": "How many matching events to skip"},
                     "limit": limit_schema(DEFAULT_EVENTS, MAX_EVENTS, "events"),
                     "max_chars": {"type": "integer", "minimum": 1, "maximum": MAX_CHARS, "default": DEFAULT_CHARS,
@@ -835,6 +835,8 @@ fn event_types_arg(args: &Map<String, Value>) -> Result<Option<Vec<EventType>>, 
     let wrong = || failed("`event_types` must be a list of event type names");
     let items = match args.get("event_types") {
         None | Some(Value::Null) => return Ok(None),
+        // An empty list is no filter: a model that sends one means every type, not none.
+        Some(Value::Array(items)) if items.is_empty() => return Ok(None),
         Some(Value::Array(items)) => items,
         Some(_) => return Err(wrong()),
     };
