@@ -241,6 +241,38 @@ fn the_servers_exit_code_and_stderr_pass_through() {
 }
 
 #[test]
+fn a_result_cut_inside_an_emoji_is_recorded_as_its_calls_result() {
+    let env = TestEnv::new();
+    // JavaScript's JSON.stringify writes a string cut inside a surrogate pair (a `slice()` in
+    // the middle of an emoji) with a lone surrogate escape, and Python's json so a file name
+    // that is not UTF-8; JSON.parse and json.loads both read it.
+    let answer = env.path().join("answer.json");
+    let text = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"caf\udcc3 \ud83d"}]}}"#;
+    std::fs::write(&answer, format!("{text}\n")).unwrap();
+    let call =
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls","arguments":{}}}"#;
+    let server = format!("read -r line; cat '{}'", answer.display());
+    let run = run_with_stdin(
+        env.command(&["record", "--", "sh", "-c", &server]),
+        format!("{call}\n").as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, format!("{text}\n"), "passed as it came");
+    let events = env.events(&env.sessions()[0]);
+    let call = events.iter().find(|e| e["event_type"] == "tool_call");
+    let result = events.iter().find(|e| e["event_type"] == "tool_result");
+    let (Some(call), Some(result)) = (call, result) else {
+        panic!("the call and its result: {events:?}");
+    };
+    assert_eq!(result["parent_id"], call["event_id"]);
+    assert_eq!(result["data"]["result"], "caf\u{fffd} \u{fffd}");
+    assert!(
+        !events.iter().any(|e| e["event_type"] == "error"),
+        "{events:?}"
+    );
+}
+
+#[test]
 fn an_unwritable_store_never_stops_the_traffic() {
     let env = TestEnv::new();
     std::fs::write(env.store(), "a file, not a folder").unwrap();

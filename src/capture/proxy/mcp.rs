@@ -228,7 +228,7 @@ impl McpRecorder {
             direction,
             cut_from: None,
         };
-        self.parsed(head, serde_json::from_slice::<Value>(body), body, now)
+        self.parsed(head, super::json::read(body), body, now)
     }
 
     /// Records one message as the stdio framer found it: whole, or a cut copy of a message too
@@ -248,7 +248,7 @@ impl McpRecorder {
                     cut_from: Some(size),
                 };
                 if let Some(copy) = copy {
-                    return self.parsed(event_head, serde_json::from_slice(copy), head, now);
+                    return self.parsed(event_head, super::json::read(copy), head, now);
                 }
                 let mut data = event_head.data();
                 data.insert(

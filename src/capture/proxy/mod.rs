@@ -6,6 +6,7 @@
 //! - [`sse`]: server-sent events (read for the record; the older transport's endpoint rewritten).
 //! - [`enforce`]: the policy in force: a violating `tools/call` answered with an error.
 //! - [`gate`]: the stdio client's messages held until judged, in either framing.
+//! - [`json`]: a message's JSON read as MCP's peers read it (lone surrogates, a BOM).
 //! - [`mcp`]: what MCP messages become in the store.
 //! - [`recording`]: the recorder thread both proxies feed through a bounded queue.
 //! - [`queue`]: the stdio proxy's queue to the recorder, bounded by the bytes it holds.
@@ -18,6 +19,7 @@ pub mod enforce;
 pub mod framing;
 pub mod gate;
 pub mod http;
+pub mod json;
 pub mod mcp;
 pub mod queue;
 pub mod recording;

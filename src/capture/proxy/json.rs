@@ -1,0 +1,117 @@
+//! A message's JSON read as the peers of an MCP proxy read it, for the record and the policy:
+//! JavaScript's `JSON.parse` (behind a body decoded as UTF-8) and Python's `json` take what
+//! `serde_json` refuses, so a message one of them sends or reads must not be taken for
+//! malformed here. Only what we make of the bytes changes; what passes never does.
+//!
+//! - A lone UTF-16 surrogate escape (`"\ud83d"`, the half of an emoji that a JavaScript
+//!   `slice()` leaves, or Python's escape of a file name that is not UTF-8) is read as U+FFFD,
+//!   as Node turns it into UTF-8.
+//! - Bytes that are not UTF-8 are read as U+FFFD, as a body decoded as UTF-8 reads them.
+//! - A UTF-8 byte-order mark before the message is skipped, as a body decoded as UTF-8 skips it.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Reads one message (or batch); the error is `serde_json`'s on the bytes as they came when
+/// even the mended bytes do not read.
+pub fn read(body: &[u8]) -> serde_json::Result<Value> {
+    let error = match serde_json::from_slice(body) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    match mended(body) {
+        Some(mended) => serde_json::from_slice(&mended).map_err(|_| error),
+        None => Err(error),
+    }
+}
+
+/// `body` with what [`read`] forgives made plain JSON, or `None` when it holds none of it.
+fn mended(body: &[u8]) -> Option<Vec<u8>> {
+    let (body, stripped) = match body.strip_prefix(BOM) {
+        Some(rest) => (rest, true),
+        None => (body, false),
+    };
+    let text = String::from_utf8_lossy(body);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut changed = stripped || matches!(text, Cow::Owned(_));
+    let mut at = 0;
+    while let Some(slash) = memchr::memchr(b'\\', &bytes[at..]) {
+        let slash = at + slash;
+        out.extend_from_slice(&bytes[at..slash]);
+        at = match escaped_unit(bytes, slash) {
+            Some(0xD800..0xDC00) => {
+                if let Some(0xDC00..0xE000) = escaped_unit(bytes, slash + 6) {
+                    out.extend_from_slice(&bytes[slash..slash + 12]);
+                    slash + 12
+                } else {
+                    out.extend_from_slice(br"\ufffd");
+                    changed = true;
+                    slash + 6
+                }
+            }
+            Some(0xDC00..0xE000) => {
+                out.extend_from_slice(br"\ufffd");
+                changed = true;
+                slash + 6
+            }
+            // Any other escape, `\\` included, is taken whole so that its second character is
+            // never read as the start of one.
+            _ => {
+                let end = (slash + 2).min(bytes.len());
+                out.extend_from_slice(&bytes[slash..end]);
+                end
+            }
+        };
+    }
+    out.extend_from_slice(&bytes[at..]);
+    changed.then_some(out)
+}
+
+/// The UTF-16 unit a `\uXXXX` escape at `at` stands for.
+fn escaped_unit(bytes: &[u8], at: usize) -> Option<u32> {
+    let escape = bytes.get(at..at + 6)?;
+    if !escape.starts_with(br"\u") {
+        return None;
+    }
+    let hex = &escape[2..];
+    if !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn what_javascript_and_python_send_reads() {
+        let cases: [(&[u8], Value); 5] = [
+            (br#"{"t":"a\ud83d"}"#, json!({"t": "a\u{fffd}"})),
+            (br#"{"t":"\udcc3\ud83d\ude00"}"#, json!({"t": "\u{fffd}😀"})),
+            (br#"{"t":"\\ud800"}"#, json!({"t": "\\ud800"})),
+            (b"{\"t\":\"caf\xe9\"}", json!({"t": "caf\u{fffd}"})),
+            (b"\xef\xbb\xbf{\"t\":1}", json!({"t": 1})),
+        ];
+        for (bytes, value) in cases {
+            assert_eq!(
+                read(bytes).unwrap(),
+                value,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn what_is_not_json_stays_an_error_about_the_bytes_as_they_came() {
+        let e = read(b"{\"t\":\"\\ud800\" oops}").unwrap_err();
+        assert!(e.to_string().contains("hex escape"), "{e}");
+        assert!(read(b"[1, 2").is_err());
+    }
+}
