@@ -171,7 +171,7 @@ fn real_clients_talk_the_older_sse_transport_through_the_proxy() {
 }
 
 /// The bytes a base64 field of the spy's JSON holds.
-fn unbase64(value: &Value) -> Vec<u8> {
+pub(crate) fn unbase64(value: &Value) -> Vec<u8> {
     let text = value.as_str().unwrap_or_default();
     let digit = |c: u8| match c {
         b'A'..=b'Z' => c - b'A',
@@ -319,7 +319,7 @@ fn the_http_proxy_changes_no_byte_that_passes_and_records_every_message() {
 }
 
 /// The spy server, over TLS when given a certificate; returns it and its port.
-fn spy_server(env: &TestEnv, tls: Option<(&Path, &Path)>) -> (Background, u16) {
+pub(crate) fn spy_server(env: &TestEnv, tls: Option<(&Path, &Path)>) -> (Background, u16) {
     let spy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/http_spy.py");
     let mut command = Command::new("python3");
     command

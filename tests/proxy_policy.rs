@@ -3,7 +3,8 @@
 //! hidden in the lines of a framed body, a message that does not read as JSON and one too large
 //! to hold are never forwarded unjudged; the server is `cat`, so what comes back is exactly
 //! what was forwarded, plus the proxy's answers), and `record-http --policy` answers a denied
-//! call on the older HTTP+SSE transport's event stream, where that transport carries answers.
+//! call on the older HTTP+SSE transport's event stream, where that transport carries answers,
+//! and forwards no body it cannot read as JSON.
 
 use serde_json::{Value, json};
 
@@ -179,4 +180,83 @@ fn a_denied_tools_call_notification_is_not_forwarded() {
     assert_eq!(forwarded_calls(&seen), ["echo"], "{seen:?}");
     assert_eq!(seen.len(), 1, "a notification has no answer: {seen:?}");
     assert!(stderr.contains("not forwarded"), "{stderr}");
+}
+
+/// One POST of `body` to the proxy's `/mcp`; the answer whole (the connection closed after).
+fn post_bytes(port: u16, body: &[u8]) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn the_http_proxy_forwards_no_call_it_cannot_judge_and_judges_one_a_server_reads() {
+    let env = TestEnv::new();
+    let policy = env.path().join("mcp-policy.json");
+    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
+    let (_server, spy_port) = crate::mcp_http::spy_server(&env, None);
+    let (proxy, port) = crate::common::net::record_http(
+        &env,
+        &format!("http://127.0.0.1:{spy_port}/mcp"),
+        &["--policy", policy.to_str().unwrap()],
+    );
+    let call = |id: u64, name: &str, z: &[u8]| {
+        let head = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{name}","arguments":{{"z":"#
+        );
+        [head.as_bytes(), z, b"}}}"].concat()
+    };
+    // A TypeScript SDK server (JSON.parse behind a body decoded as UTF-8) runs each of these.
+    let deep = ["[".repeat(200), "]".repeat(200)].concat();
+    let denied = [
+        (
+            call(1, "get-sum", deep.as_bytes()),
+            "400 Bad Request",
+            "-32700",
+        ),
+        (call(2, "get-sum", br#""\ud800""#), "200 OK", "tools.deny"),
+        (call(3, "get-sum", b"\"\xff\""), "200 OK", "tools.deny"),
+        (
+            [b"\xef\xbb\xbf".as_slice(), &call(4, "get-sum", b"1")].concat(),
+            "200 OK",
+            "tools.deny",
+        ),
+    ];
+    for (body, status, said) in denied {
+        let answer = post_bytes(port, &body);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")) && answer.contains(said),
+            "{answer}"
+        );
+        assert!(answer.contains(r#""denied_by":"agent-strace""#), "{answer}");
+    }
+    // The same in a call the policy allows goes on as it came.
+    let allowed = [b"\xef\xbb\xbf".as_slice(), &call(5, "echo", b"1")].concat();
+    let answer = post_bytes(port, &allowed);
+    assert!(
+        answer.ends_with(r#""result":{"name":"echo","arguments":{"z":1}}}"#),
+        "{answer}"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+    let served = std::fs::read_to_string(env.path().join("spy.log")).unwrap_or_default();
+    let bodies: Vec<Vec<u8>> = served
+        .lines()
+        .map(|line| {
+            let exchange: Value = serde_json::from_str(line).unwrap();
+            crate::mcp_http::unbase64(&exchange["body_b64"])
+        })
+        .collect();
+    assert_eq!(
+        bodies,
+        [allowed],
+        "only the allowed call reached the server"
+    );
 }

@@ -81,6 +81,21 @@ impl Enforcer {
     }
 }
 
+/// The JSON-RPC error that answers a message that may hold a request but does not read as JSON:
+/// it cannot be judged, so it is not sent (the server would have answered it with a parse
+/// error too).
+pub fn unreadable() -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": null,
+        "error": {
+            "code": -32700,
+            "message": "Not sent: agent-strace could not read this message as JSON, so it could not judge it against the policy.",
+            "data": {"denied_by": "agent-strace"},
+        },
+    })
+}
+
 /// The JSON-RPC error that answers a denied call.
 fn refusal(id: &Value, denial: &Denial) -> Value {
     json!({

@@ -210,18 +210,7 @@ fn judge(
     // A message that could hold a JSON-RPC request (an object) but does not read as JSON
     // cannot be judged; the server would have answered it with a parse error too.
     if !read && raw.contains(&b'{') {
-        return Verdict::Answer(framed_as(
-            &[json!({
-                "jsonrpc": "2.0",
-                "id": null,
-                "error": {
-                    "code": -32700,
-                    "message": "Not sent: agent-strace could not read this message as JSON, so it could not judge it against the policy.",
-                    "data": {"denied_by": "agent-strace"},
-                },
-            })],
-            framed,
-        ));
+        return Verdict::Answer(framed_as(&[super::enforce::unreadable()], framed));
     }
     Verdict::Forward
 }

@@ -206,17 +206,7 @@ impl Proxy {
         } else {
             StatusCode::OK
         };
-        let mut response = Response::new(
-            Full::new(Bytes::from(body))
-                .map_err(|never| match never {})
-                .boxed(),
-        );
-        *response.status_mut() = status;
-        response.headers_mut().insert(
-            hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static("application/json"),
-        );
-        response
+        json_answer(status, body)
     }
 
     pub(super) async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<ProxyBody> {
@@ -251,17 +241,40 @@ impl Proxy {
         }
         if parts.method == Method::POST
             && let Some(enforcer) = &self.enforcer
-            && let Ok(message) = serde_json::from_slice::<Value>(&body)
-            && let Some(refusal) = enforcer.refusal(&message)
         {
-            let Some(answer) = refusal.answer else {
-                // A denied notification: nobody to answer, and the server must not see it.
-                (enforcer.report)("a tools/call notification the policy denies was not forwarded");
-                return plain(StatusCode::ACCEPTED, "Accepted");
-            };
-            return self
-                .deny(channel, session.is_none() && channel_key.is_some(), &answer)
-                .await;
+            match crate::capture::proxy::json::read(&body) {
+                Ok(message) => {
+                    if let Some(refusal) = enforcer.refusal(&message) {
+                        let Some(answer) = refusal.answer else {
+                            // A denied notification: nobody to answer, and the server must
+                            // not see it.
+                            (enforcer.report)(
+                                "a tools/call notification the policy denies was not forwarded",
+                            );
+                            return plain(StatusCode::ACCEPTED, "Accepted");
+                        };
+                        return self
+                            .deny(channel, session.is_none() && channel_key.is_some(), &answer)
+                            .await;
+                    }
+                }
+                // What does not read as JSON cannot be judged: a server may read it all the
+                // same (one nested deeper than we read, say), so it is not forwarded; the
+                // client gets the parse error a server answers with.
+                Err(_) if !body.trim_ascii().is_empty() => {
+                    let answer = crate::capture::proxy::enforce::unreadable();
+                    let body = answer.to_string().into_bytes();
+                    self.record(Note::Message {
+                        channel,
+                        direction: Direction::ServerToClient,
+                        body: body.clone(),
+                        at: (self.clock)(),
+                    })
+                    .await;
+                    return json_answer(StatusCode::BAD_REQUEST, body);
+                }
+                Err(_) => {}
+            }
         }
         let target = match self.upstream.target(path, parts.uri.query()) {
             Ok(target) => target,
@@ -710,6 +723,21 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// An answer of ours in JSON.
+fn json_answer(status: StatusCode, body: Vec<u8>) -> Response<ProxyBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn plain(status: StatusCode, text: &str) -> Response<ProxyBody> {
