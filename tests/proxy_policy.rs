@@ -144,6 +144,29 @@ fn a_message_that_does_not_read_as_json_is_not_forwarded() {
 }
 
 #[test]
+fn a_call_a_javascript_server_reads_is_judged_not_refused_as_unreadable() {
+    let env = TestEnv::new();
+    // Half an emoji (what a JavaScript `slice()` leaves, and JSON.stringify writes so) and a
+    // byte that is not UTF-8: the TypeScript SDK's stdio server reads both.
+    let allowed = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"hi \\ud83d\"}}}\n";
+    let mut input = allowed.as_bytes().to_vec();
+    input.extend_from_slice(
+        b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"get-sum\",\"arguments\":{\"a\":\"\xff\"}}}\n",
+    );
+    let (out, _) = through_cat(&env, input);
+    let shown = String::from_utf8_lossy(&out);
+    // `cat` sends the forwarded call back, before or after the proxy's answer.
+    let at = out
+        .windows(allowed.len())
+        .position(|w| w == allowed.as_bytes())
+        .unwrap_or_else(|| panic!("forwarded as it came: {shown}"));
+    let seen = messages(&[&out[..at], &out[at + allowed.len()..]].concat());
+    assert_eq!(seen.len(), 1, "only the answer to the denied call: {shown}");
+    assert_eq!(seen[0].1["id"], 2, "{shown}");
+    assert_eq!(seen[0].1["error"]["data"]["rule"], "tools.deny", "{shown}");
+}
+
+#[test]
 fn a_message_too_large_to_judge_is_refused_not_forwarded() {
     let env = TestEnv::new();
     let big = "x".repeat(17 * 1024 * 1024);

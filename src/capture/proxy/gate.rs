@@ -168,7 +168,7 @@ fn judge(
     let mut refused = false;
     let mut answers: Vec<Value> = Vec::new();
     let mut judge_text = |text: &[u8]| -> bool {
-        let Ok(value) = serde_json::from_slice::<Value>(text) else {
+        let Ok(value) = super::json::read(text) else {
             return false;
         };
         if let Some(Refusal { answer }) = enforcer.refusal(&value) {
@@ -222,7 +222,7 @@ fn too_large_verdict(frame: Frame<'_>) -> Verdict {
         Frame::Cut { copy, size, .. } => (copy, size),
         Frame::Whole(body) => (Some(body), body.len() as u64),
     };
-    let value = copy.and_then(|c| serde_json::from_slice::<Value>(c).ok());
+    let value = copy.and_then(|c| super::json::read(c).ok());
     let messages = match value {
         Some(Value::Array(batch)) => batch,
         Some(value) => vec![value],
