@@ -273,6 +273,45 @@ fn a_result_cut_inside_an_emoji_is_recorded_as_its_calls_result() {
 }
 
 #[test]
+fn two_calls_waiting_under_one_id_each_get_their_own_result() {
+    let env = TestEnv::new();
+    // Two calls under one id (two clients' `initialize` share id 0 before either has its
+    // session; a client may reuse one): the second took the first's place, so the first
+    // answer was recorded as the second call's result and the second answered nothing.
+    let call = |tool: &str| {
+        json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+               "params": {"name": tool, "arguments": {}}})
+        .to_string()
+    };
+    let answer = |text: &str| {
+        json!({"jsonrpc": "2.0", "id": 5, "result": {"content": [{"type": "text", "text": text}]}})
+            .to_string()
+    };
+    let answers = env.path().join("answers.json");
+    std::fs::write(
+        &answers,
+        format!("{}\n{}\n", answer("of x"), answer("of y")),
+    )
+    .unwrap();
+    let server = format!("read -r a; read -r b; cat '{}'", answers.display());
+    let run = run_with_stdin(
+        env.command(&["record", "--", "sh", "-c", &server]),
+        format!("{}\n{}\n", call("x"), call("y")).as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let events = env.events(&env.sessions()[0]);
+    let of =
+        |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["event_type"] == kind).collect() };
+    let (calls, results) = (of("tool_call"), of("tool_result"));
+    assert_eq!(results.len(), 2, "{events:?}");
+    for (call, (result, text)) in calls.iter().zip(results.iter().zip(["of x", "of y"])) {
+        assert_eq!(result["parent_id"], call["event_id"], "{events:?}");
+        assert_eq!(result["data"]["tool_name"], call["data"]["tool_name"]);
+        assert_eq!(result["data"]["result"], text);
+    }
+}
+
+#[test]
 fn an_unwritable_store_never_stops_the_traffic() {
     let env = TestEnv::new();
     std::fs::write(env.store(), "a file, not a folder").unwrap();

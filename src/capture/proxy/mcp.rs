@@ -42,15 +42,76 @@ struct Open {
     tool: Option<String>,
 }
 
+/// The requests waiting for their answers. Several may wait under one key (two clients'
+/// `initialize`, both id 0, before either has its MCP session; a client that reuses an id):
+/// the first answer goes to the first of them, and none is forgotten for a later one.
+#[derive(Default)]
+struct Waiting {
+    by_key: HashMap<OpenKey, VecDeque<(u64, Open)>>,
+    /// How many requests wait.
+    count: usize,
+    /// Each request's key and number, in the order they came, to forget the oldest.
+    order: VecDeque<(OpenKey, u64)>,
+    next: u64,
+}
+
+impl Waiting {
+    fn add(&mut self, key: OpenKey, open: Open) {
+        let number = self.next;
+        self.next += 1;
+        self.by_key
+            .entry(key.clone())
+            .or_default()
+            .push_back((number, open));
+        self.count += 1;
+        self.order.push_back((key, number));
+        while self.count > MAX_OPEN {
+            let Some((oldest, number)) = self.order.pop_front() else {
+                break;
+            };
+            // Gone already when it was answered.
+            if self.first(&oldest) == Some(number) {
+                self.answer(&oldest);
+            }
+        }
+        // Requests answered long ago still sit in the order: drop them when it grows. Those
+        // of a key wait in the order they came, so one is still waiting when its number is
+        // not below the first waiting under its key.
+        if self.order.len() > 2 * MAX_OPEN {
+            let by_key = &self.by_key;
+            self.order.retain(|(key, number)| {
+                by_key
+                    .get(key)
+                    .and_then(VecDeque::front)
+                    .is_some_and(|(first, _)| first <= number)
+            });
+        }
+    }
+
+    /// The number of the first request waiting under `key`.
+    fn first(&self, key: &OpenKey) -> Option<u64> {
+        self.by_key.get(key)?.front().map(|(number, _)| *number)
+    }
+
+    /// The first request waiting under `key`, no longer waiting.
+    fn answer(&mut self, key: &OpenKey) -> Option<Open> {
+        let queue = self.by_key.get_mut(key)?;
+        let (_, open) = queue.pop_front()?;
+        if queue.is_empty() {
+            self.by_key.remove(key);
+        }
+        self.count -= 1;
+        Some(open)
+    }
+}
+
 /// Records one proxied MCP session.
 pub struct McpRecorder {
     store: Store,
     session_id: String,
     out: Out,
     sink: Sink,
-    open: HashMap<OpenKey, Open>,
-    /// Requests in the order they came, to forget the oldest unanswered ones.
-    open_order: VecDeque<OpenKey>,
+    open: Waiting,
     started_at: f64,
     last_refresh: f64,
     /// Where the user is told that recording stopped (the command's stderr).
@@ -146,8 +207,7 @@ impl McpRecorder {
             session_id: session_id.to_owned(),
             out,
             sink,
-            open: HashMap::new(),
-            open_order: VecDeque::new(),
+            open: Waiting::default(),
             started_at: now,
             last_refresh: now,
             report: |_| {},
@@ -355,20 +415,7 @@ impl McpRecorder {
                     method,
                     tool,
                 };
-                if self.open.insert(key.clone(), entry).is_none() {
-                    self.open_order.push_back(key);
-                }
-                while self.open.len() > MAX_OPEN {
-                    let Some(oldest) = self.open_order.pop_front() else {
-                        break;
-                    };
-                    self.open.remove(&oldest);
-                }
-                // Keys answered long ago still sit in the queue: drop them when it grows.
-                if self.open_order.len() > 2 * MAX_OPEN {
-                    let open = &self.open;
-                    self.open_order.retain(|k| open.contains_key(k));
-                }
+                self.open.add(key, entry);
             }
             (Some(method), None) => {
                 data.insert("method".into(), method.into());
@@ -381,7 +428,7 @@ impl McpRecorder {
                     Direction::ClientToServer => Direction::ServerToClient,
                     Direction::ServerToClient => Direction::ClientToServer,
                 };
-                let open = self.open.remove(&(channel, request_side, id.clone()));
+                let open = self.open.answer(&(channel, request_side, id.clone()));
                 data.insert("jsonrpc_id".into(), id.into());
                 if let Some(o) = &open {
                     data.insert("method".into(), o.method.clone().into());
@@ -816,4 +863,54 @@ fn result_text(result: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(tool: &str) -> Open {
+        Open {
+            event_id: tool.to_owned(),
+            timestamp: 0.0,
+            method: "tools/call".to_owned(),
+            tool: Some(tool.to_owned()),
+        }
+    }
+
+    fn key(id: usize) -> OpenKey {
+        (0, Direction::ClientToServer, id.to_string())
+    }
+
+    #[test]
+    fn requests_under_one_key_are_answered_first_come_first_served() {
+        let mut waiting = Waiting::default();
+        waiting.add(key(1), open("x"));
+        waiting.add(key(1), open("y"));
+        assert_eq!(waiting.answer(&key(1)).unwrap().event_id, "x");
+        assert_eq!(waiting.answer(&key(1)).unwrap().event_id, "y");
+        assert!(waiting.answer(&key(1)).is_none());
+        assert_eq!(waiting.count, 0);
+    }
+
+    #[test]
+    fn past_the_bound_the_oldest_waiting_request_is_forgotten_never_a_newer_one() {
+        let mut waiting = Waiting::default();
+        // An id answered and then used again: its first place in the order is stale.
+        waiting.add(key(0), open("answered"));
+        waiting.answer(&key(0));
+        waiting.add(key(1), open("oldest"));
+        waiting.add(key(0), open("again"));
+        for id in 2..=MAX_OPEN {
+            waiting.add(key(id), open("other"));
+        }
+        assert_eq!(waiting.count, MAX_OPEN);
+        assert!(waiting.first(&key(1)).is_none(), "the oldest is forgotten");
+        assert_eq!(waiting.answer(&key(0)).unwrap().event_id, "again");
+        for id in 0..3 * MAX_OPEN {
+            waiting.add(key(MAX_OPEN + 1 + id), open("more"));
+        }
+        assert_eq!(waiting.count, MAX_OPEN);
+        assert!(waiting.order.len() <= 2 * MAX_OPEN + 1);
+    }
 }
