@@ -372,7 +372,7 @@ fn an_https_server_is_reached_with_the_roots_the_system_trusts() {
     let url = format!("https://127.0.0.1:{spy_port}/mcp");
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"echo","params":{"text":"over TLS ✓"}}"#;
     let request = format!(
-        "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
 
@@ -397,7 +397,7 @@ fn an_https_server_is_reached_with_the_roots_the_system_trusts() {
 /// A POST of `body` to `/mcp`, closing the connection after the answer.
 fn post(body: &str, headers: &str) -> String {
     format!(
-        "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
         body.len()
     )
 }
@@ -423,7 +423,7 @@ fn masking_redaction_and_malformed_requests_change_the_record_never_the_traffic(
     let answer = raw_request(port, &post(r#"{"jsonrpc":"2.0","id":"#, ""));
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     // The resumption header of a Streamable HTTP stream reaches the server.
-    let resume = "GET /mcp HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nMcp-Session-Id: s-1\r\nLast-Event-ID: evt-41\r\nConnection: close\r\n\r\n";
+    let resume = "GET /mcp HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nMcp-Session-Id: s-1\r\nLast-Event-ID: evt-41\r\nConnection: close\r\n\r\n";
     let answer = raw_request(port, resume);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert_eq!(proxy.terminate(), Some(0));
@@ -537,7 +537,7 @@ fn the_older_transport_with_its_session_in_the_path_links_calls_to_results() {
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
     stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
         .unwrap();
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
@@ -555,7 +555,7 @@ fn the_older_transport_with_its_session_in_the_path_links_calls_to_results() {
     let answer = raw_request(
         port,
         &format!(
-            "POST /messages/xyz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{call}",
+            "POST /messages/xyz HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{call}",
             call.len()
         ),
     );
@@ -598,7 +598,7 @@ fn a_server_that_cannot_be_reached_gets_a_502_and_an_error_event() {
     let answer = raw_request(
         port,
         &format!(
-            "POST /mcp?key=hunter2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /mcp?key=hunter2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     );
@@ -997,11 +997,11 @@ fn a_request_body_without_end_is_refused_instead_of_filling_the_memory() {
     let nobody = free_port();
     let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{nobody}/mcp"), &[]);
     let patience = std::time::Duration::from_secs(60);
-    let chunked = "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let chunked = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     let (answer, _) = send_and_read(port, chunked, 80, patience);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("larger than the 64 MiB"), "{answer}");
-    let declared = "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n";
+    let declared = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n";
     let (answer, _) = send_and_read(port, declared, 0, patience);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     // A request of ordinary size still goes on to the server (here: one that is not there).
@@ -1009,7 +1009,7 @@ fn a_request_body_without_end_is_refused_instead_of_filling_the_memory() {
     let answer = raw_request(
         port,
         &format!(
-            "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     );
@@ -1037,12 +1037,63 @@ fn a_client_that_sends_its_request_slowly_or_not_at_all_is_let_go() {
         &["--request-wait", "1"],
     );
     let patience = std::time::Duration::from_secs(20);
-    let (_, took) = send_and_read(port, "POST /mcp HTTP/1.1\r\nHost: x\r\n", 0, patience);
+    let (_, took) = send_and_read(
+        port,
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\n",
+        0,
+        patience,
+    );
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     // A head that came whole, and a body that stops short.
-    let short = "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"";
+    let short = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"";
     let (answer, took) = send_and_read(port, short, 0, patience);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     assert_eq!(proxy.terminate(), Some(0));
+}
+
+/// The proxy forwarded a request whatever host it named, with the server's own `Host` in its
+/// place: a web page whose name was made to resolve to 127.0.0.1 (DNS rebinding) could use the
+/// proxy from the browser, and the server could not tell. A request naming a host other than
+/// this machine is refused, 403, and never forwarded.
+#[test]
+fn a_request_naming_another_host_is_refused_and_not_forwarded() {
+    let env = TestEnv::new();
+    let nobody = free_port();
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{nobody}/mcp"), &[]);
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let ask = |host: &str, target: &str| {
+        raw_request(
+            port,
+            &format!(
+                "POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    for host in [
+        "evil.example".to_owned(),
+        format!("evil.example:{port}"),
+        format!("127.0.0.1.evil.example:{port}"),
+    ] {
+        let answer = ask(&host, "/mcp");
+        assert!(answer.starts_with("HTTP/1.1 403"), "{host}: {answer}");
+        assert!(answer.contains("localhost"), "{answer}");
+    }
+    let absolute = ask("localhost", "http://evil.example/mcp");
+    assert!(absolute.starts_with("HTTP/1.1 403"), "{absolute}");
+    // This machine, however named: forwarded (and the server is not there).
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+        "LOCALHOST".to_owned(),
+    ] {
+        let answer = ask(&host, "/mcp");
+        assert!(answer.starts_with("HTTP/1.1 502"), "{host}: {answer}");
+    }
+    assert_eq!(proxy.terminate(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let tried = events.iter().filter(|e| e["event_type"] == "error").count();
+    assert_eq!(tried, 4, "only the requests to this machine were forwarded");
 }
