@@ -37,6 +37,7 @@ mod growth;
 mod hook;
 mod hook_line;
 mod hook_properties;
+mod hostile_stores;
 mod html_replay;
 mod import;
 mod import_api_errors;

@@ -11,7 +11,7 @@ use crate::model::{Money, SessionMeta};
 const TREE_FIELDS: [&str; 4] = ["started_at", "ended_at", "tool_calls", "errors"];
 use crate::store::IndexedSession;
 
-/// One session in a tree, with its children in start order.
+/// One session in a tree, at its depth below the tree's root (see [`Forest::tree`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct TreeNode {
     pub session_id: String,
@@ -28,7 +28,6 @@ pub struct TreeNode {
     /// Which of its figures are unknown, for the warning a view gives.
     #[serde(skip)]
     pub doubts: Unbelievable,
-    pub children: Vec<TreeNode>,
 }
 
 /// Parent links of many sessions, for finding any session's descendants.
@@ -83,40 +82,51 @@ impl Forest {
             .collect()
     }
 
-    /// The tree under `id`.
-    pub fn tree(&self, id: &str) -> Option<TreeNode> {
-        self.node(id, 0, &mut Vec::new())
-    }
-
-    fn node(&self, id: &str, depth: usize, path: &mut Vec<String>) -> Option<TreeNode> {
-        let meta = self.metas.get(id)?;
-        path.push(id.to_owned());
-        let mut children = Vec::new();
-        for child in self.children(id) {
-            if path.contains(child) {
+    /// The tree under `id`, flat: each session once, parents before their children and each
+    /// child's own tree right after it (the order an indented view draws it in), with its
+    /// depth below `id`. The walk keeps its own stack, so a chain of subagents as deep as a
+    /// store can make (10,000, a loop) ends and never overflows the thread's stack.
+    pub fn tree(&self, id: &str) -> Vec<TreeNode> {
+        let mut out = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack: Vec<(&str, usize)> = vec![(id, 0)];
+        while let Some((at, depth)) = stack.pop() {
+            let Some(meta) = self.metas.get(at) else {
+                continue;
+            };
+            if !seen.insert(at) {
                 continue;
             }
-            children.extend(self.node(child, depth + 1, path));
+            out.push(node(at, meta, depth));
+            // Pushed last first, so that they come out in start order.
+            for child in self.children(at).iter().rev() {
+                if !seen.contains(child.as_str()) {
+                    stack.push((child, depth + 1));
+                }
+            }
         }
-        path.pop();
-        let doubts = meta.unbelievable().only(&TREE_FIELDS);
-        Some(TreeNode {
-            session_id: id.to_owned(),
-            agent_name: meta.agent_name.clone(),
-            command: meta.command.clone(),
-            parent_event_id: meta.parent_event_id.clone(),
-            depth,
-            started_at: doubts.figure("started_at", meta.started_at),
-            duration_s: if meta.ended_at.is_none() {
-                Believed::default()
-            } else {
-                doubts.duration(meta.duration_secs())
-            },
-            tool_calls: doubts.figure("tool_calls", meta.tool_calls),
-            errors: doubts.figure("errors", meta.errors),
-            doubts,
-            children,
-        })
+        out
+    }
+}
+
+/// What the tree shows of session `id`.
+fn node(id: &str, meta: &SessionMeta, depth: usize) -> TreeNode {
+    let doubts = meta.unbelievable().only(&TREE_FIELDS);
+    TreeNode {
+        session_id: id.to_owned(),
+        agent_name: meta.agent_name.clone(),
+        command: meta.command.clone(),
+        parent_event_id: meta.parent_event_id.clone(),
+        depth,
+        started_at: doubts.figure("started_at", meta.started_at),
+        duration_s: if meta.ended_at.is_none() {
+            Believed::default()
+        } else {
+            doubts.duration(meta.duration_secs())
+        },
+        tool_calls: doubts.figure("tool_calls", meta.tool_calls),
+        errors: doubts.figure("errors", meta.errors),
+        doubts,
     }
 }
 
@@ -316,10 +326,16 @@ mod tests {
             meta("loop", Some("loop"), 0.0),
         ]);
         assert_eq!(forest.descendants("root"), ["root", "a", "b", "a1"]);
-        let tree = forest.tree("root").unwrap();
-        assert_eq!(tree.children[0].children[0].session_id, "a1");
+        let tree: Vec<(String, usize)> = forest
+            .tree("root")
+            .into_iter()
+            .map(|n| (n.session_id, n.depth))
+            .collect();
+        let expected = [("root", 0), ("a", 1), ("a1", 2), ("b", 1)];
+        assert_eq!(tree, expected.map(|(id, depth)| (id.to_owned(), depth)));
         assert_eq!(forest.descendants("loop"), ["loop"]);
-        assert!(forest.tree("loop").unwrap().children.is_empty());
+        assert_eq!(forest.tree("loop").len(), 1);
+        assert!(forest.tree("nothing").is_empty());
     }
 
     fn indexed(id: &str, parent: Option<&str>, cost: Option<(u64, bool)>) -> IndexedSession {

@@ -146,8 +146,8 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         forest: forest.as_ref(),
     };
     if args.tree {
-        if let Some(tree) = forest.as_ref().and_then(|f| f.tree(&id)) {
-            write_tree(&mut out, &tree, &apart, "", paint)?;
+        for node in forest.as_ref().map(|f| f.tree(&id)).unwrap_or_default() {
+            write_tree_node(&mut out, &node, &apart, paint)?;
         }
     } else if let Some(number) = args.show {
         let meta = super::output::summary(&store, &id)?.meta;
@@ -410,13 +410,18 @@ fn counted(n: crate::model::meta::Believed<u64>, what: &str) -> String {
     )
 }
 
-fn write_tree(
+/// How deep the tree's indent goes: a line below it says its depth (`depth=`) at the same
+/// indent, so that a chain of thousands of subagents draws in lines of a bounded width.
+const MAX_TREE_INDENT: usize = 32;
+
+/// One line of `--tree`: the session indented by its depth.
+fn write_tree_node(
     out: &mut impl Write,
     node: &TreeNode,
     apart: &HashMap<String, ErrorsApart>,
-    prefix: &str,
     paint: Painter,
 ) -> std::io::Result<()> {
+    let prefix = "  ".repeat(node.depth.min(MAX_TREE_INDENT));
     super::output::warn_unbelievable(&node.session_id, &node.doubts, Format::Text);
     let duration = terminal::believed(node.duration_s, |d| {
         d.map_or_else(|| "running".to_owned(), terminal::duration_secs)
@@ -451,9 +456,5 @@ fn write_tree(
             format!("  {}", paint.dim(&node.command))
         },
     )?;
-    let child_prefix = format!("{prefix}  ");
-    for child in &node.children {
-        write_tree(out, child, apart, &child_prefix, paint)?;
-    }
     Ok(())
 }
