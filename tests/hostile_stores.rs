@@ -61,3 +61,76 @@ fn replay_tree_of_a_chain_three_thousand_subagents_deep() {
     // The indent stops growing: the deepest line is as wide as one a few levels down.
     assert!(lines.iter().all(|l| l.len() < 200), "{}", lines[2_999]);
 }
+
+/// A session whose model responses cost $0.0045 (1,000 input and 100 output tokens of
+/// claude-sonnet-4-5), with `parent` as its parent when given.
+fn costed(id: &str, parent: Option<&str>) -> SessionBuilder {
+    SessionBuilder::new(id)
+        .meta(|m| m.parent_session_id = parent.map(str::to_owned))
+        .prompt(&format!("work of {id}"))
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(2.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            agent_strace::model::Tokens {
+                input: 1_000,
+                output: 100,
+                ..Default::default()
+            },
+        )
+        .ended(3.0)
+}
+
+#[test]
+fn every_session_counts_once_in_list_budget_report_and_dashboard() {
+    let env = TestEnv::new();
+    costed("root", None).write(&env);
+    costed("child", Some("root")).write(&env);
+    // A subagent whose parent is not in the store, and two sessions each the other's parent.
+    costed("orphan", Some("gone")).write(&env);
+    costed("loop-a", Some("loop-b")).write(&env);
+    costed("loop-b", Some("loop-a")).write(&env);
+    let truth = 5.0 * 0.0045;
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    let by_id = |id: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not listed: {listed}"))["cost_usd"]
+            .as_f64()
+            .unwrap()
+    };
+    // Each of the loop counted the other as its subagent: $0.0090 each.
+    assert!((by_id("loop-a") - 0.0045).abs() < 1e-9, "{listed}");
+    assert!((by_id("loop-b") - 0.0045).abs() < 1e-9, "{listed}");
+    assert!((by_id("root") - 0.0090).abs() < 1e-9, "{listed}");
+    let list_total: f64 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cost_usd"].as_f64().unwrap())
+        .sum();
+    assert!((list_total - truth).abs() < 1e-9, "{listed}");
+    // The report counted only sessions of no parent: the orphan and the loop were left out.
+    let report = env
+        .run(&["budget-report", "--since", "2020-01-01", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(report["sessions"], 4, "{report}");
+    assert!(
+        (report["total_usd"].as_f64().unwrap() - truth).abs() < 1e-9,
+        "{report}"
+    );
+    let dashboard = env
+        .run(&["dashboard", "--since", "2020-01-01", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(dashboard["totals"]["sessions"], 4, "{dashboard}");
+    assert!(
+        (dashboard["totals"]["cost_usd"].as_f64().unwrap() - truth).abs() < 1e-9,
+        "{dashboard}"
+    );
+}

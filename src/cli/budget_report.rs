@@ -14,7 +14,6 @@ use super::output::{stdout, usage};
 use super::stores::ScopeArgs;
 use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, compute};
 use crate::analysis::cost::{self, CostOptions};
-use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::render::terminal::{self, Painter};
@@ -123,7 +122,6 @@ fn gather(
     into: &mut Sessions,
 ) -> Result<()> {
     let mut listing = super::listing::sessions(store)?;
-    let forest = Forest::new(listing.sessions.iter().map(|s| s.summary.meta.clone()));
     let by_id: HashMap<&str, &IndexedSession> = listing
         .sessions
         .iter()
@@ -135,10 +133,22 @@ fn gather(
         .and_then(|index| index.derived(SPEND).ok())
         .unwrap_or_default();
     let mut computed = Vec::new();
-    for session in listing
+    // Each session counts in one tree, as `list` heads them: a subagent whose parent is not
+    // in the store, or whose line of parents loops, heads its own rather than vanishing.
+    let links: Vec<(&str, Option<&str>)> = listing
         .sessions
         .iter()
-        .filter(|s| s.summary.meta.parent_session_id.is_none())
+        .map(|s| {
+            let meta = &s.summary.meta;
+            (meta.session_id.as_str(), meta.parent_session_id.as_deref())
+        })
+        .collect();
+    let members = crate::analysis::tree::tree_members(&links);
+    for (session, members) in listing
+        .sessions
+        .iter()
+        .zip(&members)
+        .filter(|(_, members)| !members.is_empty())
     {
         let meta = &session.summary.meta;
         let Some(start) = super::output::start_in_periods(meta) else {
@@ -153,7 +163,10 @@ fn gather(
             continue;
         };
         let mut parts = Vec::new();
-        for id in forest.descendants(&meta.session_id) {
+        for id in members
+            .iter()
+            .map(|&m| listing.sessions[m].summary.meta.session_id.clone())
+        {
             let key = spend_key(by_id.get(id.as_str()).copied());
             if let Some(spend) = cached.get::<Spend>(&id, &key) {
                 parts.push(spend);
