@@ -134,3 +134,16 @@ fn every_session_counts_once_in_list_budget_report_and_dashboard() {
         "{dashboard}"
     );
 }
+
+#[test]
+fn dashboard_counts_the_tools_of_subagents_deeper_than_64() {
+    let env = TestEnv::new();
+    chain(&env, 100);
+    let dashboard = env
+        .run(&["dashboard", "--since", "2020-01-01", "--format", "json"])
+        .success()
+        .json();
+    // Those below 64 levels were left out: Task had 65 calls.
+    assert_eq!(dashboard["top_tools"][0]["tool"], "Task", "{dashboard}");
+    assert_eq!(dashboard["top_tools"][0]["calls"], 100, "{dashboard}");
+}

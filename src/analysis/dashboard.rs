@@ -213,23 +213,10 @@ pub fn select(
     period: &Period,
     prices: &PriceTable,
 ) -> (Vec<SessionFigures>, Vec<String>) {
-    let by_id: HashMap<&str, usize> = sessions
-        .iter()
-        .enumerate()
-        .map(|(i, (m, _))| (m.session_id.as_str(), i))
-        .collect();
-    // Each session's root: itself, or the top of its parent chain (cycles cut).
-    let root_of = |mut i: usize| {
-        let mut seen = vec![i];
-        while let Some(parent) = sessions[i].0.parent_session_id.as_deref()
-            && let Some(&p) = by_id.get(parent)
-            && !seen.contains(&p)
-        {
-            seen.push(p);
-            i = p;
-        }
-        i
-    };
+    // Each session's root, as `list` heads them (cycles cut): found in one walk of each line
+    // of parents, where a walk from every session took a chain of thousands cubic time.
+    let roots = crate::analysis::tree::head_positions(&links_of(sessions));
+    let root_of = |i: usize| roots[i];
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for i in 0..sessions.len() {
         groups.entry(root_of(i)).or_default().push(i);
@@ -482,6 +469,14 @@ fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
+/// Each session's id and its parent's, for [`crate::analysis::tree::head_positions`].
+fn links_of(sessions: &[(SessionMeta, Summary)]) -> Vec<(&str, Option<&str>)> {
+    sessions
+        .iter()
+        .map(|(meta, _)| (meta.session_id.as_str(), meta.parent_session_id.as_deref()))
+        .collect()
+}
+
 /// The most used tools of the selected sessions and their subagents, and how many other tool
 /// names there were. Shares are of `calls`, the listing's count of calls.
 fn top_tools(
@@ -491,23 +486,11 @@ fn top_tools(
 ) -> (Vec<ToolUse>, u64) {
     let roots: std::collections::HashSet<&str> =
         selected.iter().map(|s| s.session_id.as_str()).collect();
-    let by_id: HashMap<&str, &(SessionMeta, Summary)> = sessions
-        .iter()
-        .map(|s| (s.0.session_id.as_str(), s))
-        .collect();
+    // Each session's root tells whether the session is in the period.
+    let heads = crate::analysis::tree::head_positions(&links_of(sessions));
     let mut tools: HashMap<&str, u64> = HashMap::new();
-    for (meta, summary) in sessions {
-        // Walk up to the root to know whether the session is in the period.
-        let mut at = meta;
-        let mut steps = 0;
-        while let Some(parent) = at.parent_session_id.as_deref()
-            && let Some((p, _)) = by_id.get(parent)
-            && steps < 64
-        {
-            at = p;
-            steps += 1;
-        }
-        if !roots.contains(at.session_id.as_str()) {
+    for (i, (_, summary)) in sessions.iter().enumerate() {
+        if !roots.contains(sessions[heads[i]].0.session_id.as_str()) {
             continue;
         }
         for (tool, n) in &summary.tools {
