@@ -147,3 +147,54 @@ fn dashboard_counts_the_tools_of_subagents_deeper_than_64() {
     assert_eq!(dashboard["top_tools"][0]["tool"], "Task", "{dashboard}");
     assert_eq!(dashboard["top_tools"][0]["calls"], 100, "{dashboard}");
 }
+
+#[test]
+fn a_call_duration_no_call_can_take_is_no_duration() {
+    let env = TestEnv::new();
+    SessionBuilder::new("durations")
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(1.0)
+        .result(json!("a"))
+        .duration_ms(1e308)
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(3.0)
+        .result(json!("b"))
+        .duration_ms(-5000.0)
+        .at(4.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(5.0)
+        .result(json!("c"))
+        .duration_ms(1000.0)
+        .write(&env);
+    let stats = env
+        .run(&["stats", "durations", "--format", "json"])
+        .success()
+        .json();
+    let bash = &stats["tools"][0];
+    // The total was infinite, given as null and shown as `0ms`, with three calls timed.
+    assert_eq!(bash["timed"], 1, "{stats}");
+    assert_eq!(bash["total_ms"], 1000.0, "{stats}");
+    assert_eq!(bash["p95_ms"], 1000.0, "{stats}");
+    let text = env
+        .run(&["stats", "durations", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    let row = text.lines().find(|l| l.starts_with("Bash")).unwrap();
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["Bash", "3", "0", "1.00s", "1.00s", "1.00s"]
+    );
+    // The first call was shown as one of 5124095576030431 hours, the second as `(0ms)`.
+    let replay = env
+        .run(&["replay", "durations", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        !replay.contains("h 00m") && !replay.contains("(0ms)"),
+        "{replay}"
+    );
+    assert!(replay.contains("(1.00s)"), "{replay}");
+}

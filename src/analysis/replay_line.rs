@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::cost::CostReport;
-use crate::model::meta::Believed;
+use crate::model::meta::{Believed, believed_duration_ms};
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, View};
 use crate::model::{
@@ -413,7 +413,7 @@ impl Story {
             if batch[r].event.event_type == EventType::Error {
                 return;
             }
-            line.duration_ms = batch[r].event.duration_ms;
+            line.duration_ms = believed_duration_ms(batch[r].event.duration_ms);
             line.folded.push(batch[r].number);
             types.push(&batch[r].event.event_type);
             absorbed[r] = true;

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::meta::Believed;
+use crate::model::meta::{Believed, believed_duration_ms};
 use crate::model::{EventHead, EventType, ToolOutcome};
 
 /// Figures for one tool.
@@ -165,7 +165,7 @@ impl StatsBuilder {
             ToolOutcome::Rejected => entry.rejections += 1,
             ToolOutcome::Ok => {}
         }
-        if let Some(ms) = duration.filter(|ms| ms.is_finite() && *ms >= 0.0) {
+        if let Some(ms) = believed_duration_ms(duration) {
             entry.durations.push(ms as f32);
             entry.total_ms += ms;
         }

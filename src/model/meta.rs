@@ -354,6 +354,14 @@ pub const BELIEVABLE_TIMES: std::ops::Range<f64> = 0.0..4_102_444_800.0;
 /// The longest a session is believed to have run: 10,000 hours (over a year), the longest a
 /// duration column draws in nine characters (`9999h 59m`).
 pub const BELIEVABLE_DURATION_SECS: f64 = 36_000_000.0;
+/// An event's `duration_ms` (a call's, a response's), when it is one a call can take: not
+/// negative, not past [`BELIEVABLE_DURATION_SECS`], a number. Any other (a hostile or damaged
+/// line's `-5000`, `1e308`) is no duration at all: it was shown as `0ms`, and as a call of
+/// 5124095576030431 hours, and a tool's total of such a call as `0ms`.
+pub fn believed_duration_ms(ms: Option<f64>) -> Option<f64> {
+    ms.filter(|ms| (0.0..=BELIEVABLE_DURATION_SECS * 1000.0).contains(ms))
+}
+
 /// The most tool calls, errors or model requests a session is believed to count: a billion,
 /// whose events would fill some hundred gigabytes.
 pub const BELIEVABLE_COUNT: u64 = 1_000_000_000;

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::event::{Event, EventType};
+use super::meta::believed_duration_ms;
 use super::outcome::{self, RefusedBy, ToolOutcome};
 use super::prompt::{self, Prompt, PromptKind};
 use super::tools::{self, Agent, Shape, ToolKind, ToolSpec};
@@ -782,7 +783,7 @@ impl<'a> ToolResult<'a> {
             outcome,
             refusal,
             of_no_call,
-            duration_ms: event.duration_ms,
+            duration_ms: believed_duration_ms(event.duration_ms),
             tool_use_id: text(d, "tool_use_id"),
         }
     }
@@ -952,7 +953,7 @@ impl<'a> LlmResponse<'a> {
             model: text(d, "model"),
             usage,
             total,
-            duration_ms: event.duration_ms,
+            duration_ms: believed_duration_ms(event.duration_ms),
             session_total: text(d, "scope") == Some("session"),
         }
     }
@@ -1005,7 +1006,7 @@ impl<'a> Decision<'a> {
                 .or_else(|| text(d, "trigger"))
                 .or_else(|| text(d, "tool_name")),
             answer: d.get("response") == Some(&Value::Bool(true)),
-            duration_ms: event.duration_ms,
+            duration_ms: believed_duration_ms(event.duration_ms),
             kind: text(d, "kind"),
         }
     }
