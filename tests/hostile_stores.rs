@@ -198,3 +198,36 @@ fn a_call_duration_no_call_can_take_is_no_duration() {
     );
     assert!(replay.contains("(1.00s)"), "{replay}");
 }
+
+/// `replay` of a small session run on a terminal (util-linux `script` gives it one) with `TERM`
+/// set to `term`; `None` where `script` cannot run.
+fn replay_on_a_terminal(env: &TestEnv, term: &str) -> Option<String> {
+    let line = format!("{} replay --color auto", crate::common::bin().display());
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .current_dir(env.path());
+    for (key, value) in env.command(&[]).get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd.env("TERM", term);
+    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn no_colour_on_a_dumb_terminal() {
+    let env = TestEnv::new();
+    costed("s", None).write(&env);
+    if let Some(xterm) = replay_on_a_terminal(&env, "xterm") {
+        assert!(xterm.contains("\x1b[1m"), "{xterm}");
+        // Emacs' shell showed every colour as `^[[1m` text.
+        let dumb = replay_on_a_terminal(&env, "dumb").unwrap();
+        assert!(
+            dumb.contains("work of s") && !dumb.contains('\x1b'),
+            "{dumb}"
+        );
+    }
+}

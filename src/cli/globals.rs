@@ -23,7 +23,7 @@ pub struct Globals {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// On a terminal, unless NO_COLOR is set
+    /// On a terminal, unless NO_COLOR is set or TERM is dumb
     Auto,
     Always,
     Never,
@@ -80,8 +80,11 @@ impl Globals {
         match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
+            // A terminal that says it is dumb (`TERM=dumb`: Emacs' shell, some CI logs) shows
+            // an SGR sequence as the text `^[[1m`, not as colour.
             ColorChoice::Auto => {
                 std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
                     && std::io::stdout().is_terminal()
             }
         }
