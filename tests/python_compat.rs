@@ -1200,3 +1200,109 @@ fn a_call_that_records_its_folder_reads_in_the_python_cli_and_api() {
     assert_eq!(kinds(events), kinds(&ours));
     assert_eq!(events[3]["data"]["cwd"], folders[1]);
 }
+
+/// A call's arguments that are no object (a hook's `tool_input` given as text that is not JSON,
+/// a `tools/call` sent without `arguments`, a Codex call whose arguments are not JSON) are
+/// written as an object, since the Python tool reads them as one: its `timeline`, `standup`
+/// and `replay` failed with a traceback on our sessions. Ours still shows what was given.
+#[test]
+fn calls_whose_arguments_are_no_object_read_in_the_python_cli() {
+    let py = python();
+    let env = TestEnv::new();
+    // A hook's arguments as text, and as a list.
+    let session = "odd-arguments";
+    for (i, input) in [json!("just a line"), json!([1, 2])]
+        .into_iter()
+        .enumerate()
+    {
+        let call =
+            json!({"tool_name": "Bash", "tool_input": input, "tool_use_id": format!("toolu_{i}")});
+        let mut result = call.clone();
+        result["tool_response"] = json!({"stdout": "ok", "stderr": ""});
+        for (event, payload) in [
+            ("pre-tool", payload(session, "PreToolUse", call)),
+            ("post-tool", payload(session, "PostToolUse", result)),
+        ] {
+            let run = run_with_stdin(
+                env.command(&["hook", event]),
+                payload.to_string().as_bytes(),
+            );
+            assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{event}");
+        }
+    }
+    // A proxied call sent without arguments (MCP makes them optional).
+    let input = concat!(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
+        "\n",
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get-tiny-image"}}"#,
+        "\n"
+    );
+    let server = r#"read a; echo '{"jsonrpc":"2.0","id":1,"result":{}}'; read b; echo '{"jsonrpc":"2.0","id":2,"result":{"content":[]}}'"#;
+    let run = env.run_with_stdin(
+        &["record", "--name", "tiny", "--", "sh", "-c", server],
+        input.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A Codex call whose arguments are text that is not JSON.
+    let codex = "019c8a4d-8f45-7010-8b5d-7fad920aa7f2";
+    let line = |second: u32, kind: &str, payload: Value| {
+        json!({"timestamp": format!("2026-02-23T12:41:0{second}.000Z"), "type": kind, "payload": payload})
+            .to_string()
+    };
+    let rollout = env
+        .path()
+        .join(format!("rollout-2026-02-23T12-41-00-{codex}.jsonl"));
+    let lines = [
+        line(
+            0,
+            "session_meta",
+            json!({"id": codex, "cwd": "/p", "cli_version": "0.104.0"}),
+        ),
+        line(
+            1,
+            "response_item",
+            json!({"type": "message", "role": "user",
+                                         "content": [{"type": "input_text", "text": "look"}]}),
+        ),
+        line(
+            2,
+            "response_item",
+            json!({"type": "function_call", "name": "exec_command",
+                                         "arguments": "[REDACTED_ARGUMENTS len=9]", "call_id": "c1"}),
+        ),
+        line(
+            3,
+            "response_item",
+            json!({"type": "function_call_output", "call_id": "c1", "output": "ok"}),
+        ),
+    ];
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    for id in &sessions {
+        for event in env.events(id) {
+            if event["event_type"] == "tool_call" {
+                assert!(event["data"]["arguments"].is_object(), "{event}");
+            }
+        }
+        for args in [
+            vec!["replay", id.as_str()],
+            vec!["timeline", id.as_str()],
+            vec!["standup", id.as_str()],
+        ] {
+            py.read(&env, &args);
+        }
+    }
+    let ours = env.run(&["replay", session]);
+    ours.success();
+    assert!(ours.stdout.contains("just a line"), "{}", ours.stdout);
+    assert_eq!(
+        env.events(codex)
+            .iter()
+            .find(|e| e["event_type"] == "tool_call")
+            .unwrap()["data"]["arguments"],
+        json!({"input": "[REDACTED_ARGUMENTS len=9]"})
+    );
+}

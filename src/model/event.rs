@@ -362,9 +362,36 @@ pub fn insert_told_apart(map: &mut Map<String, Value>, mut key: String, value: V
     map.insert(key, value);
 }
 
+/// A call's arguments as a `tool_call` keeps them in `data.arguments`: always an object, since
+/// the Python tool's readers take them as one (its `timeline`, `standup` and `replay` fail on
+/// any other value). None or null is no argument (`{}`); any other value (text that is not a
+/// JSON object, a list, a number) is kept whole under `input`, the key Codex's free-form tools
+/// give theirs.
+pub fn stored_arguments(arguments: Option<Value>) -> Value {
+    match arguments {
+        Some(object @ Value::Object(_)) => object,
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(other) => {
+            let mut object = Map::new();
+            object.insert("input".into(), other);
+            Value::Object(object)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_arguments_are_always_an_object() {
+        use serde_json::json;
+        assert_eq!(stored_arguments(Some(json!({"a": 1}))), json!({"a": 1}));
+        assert_eq!(stored_arguments(None), json!({}));
+        assert_eq!(stored_arguments(Some(Value::Null)), json!({}));
+        assert_eq!(stored_arguments(Some(json!("ls"))), json!({"input": "ls"}));
+        assert_eq!(stored_arguments(Some(json!([1]))), json!({"input": [1]}));
+    }
 
     #[test]
     fn unknown_fields_and_types_survive_a_round_trip() {

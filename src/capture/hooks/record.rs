@@ -18,6 +18,7 @@ use crate::capture::attribution::{Attribution, keys};
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::TurnEnd;
+use crate::model::event::stored_arguments;
 use crate::model::policy::DENIED_KEY;
 use crate::model::prompt;
 use crate::model::shell_files::{self, Folder};
@@ -1155,7 +1156,7 @@ impl Recorder<'_> {
     pub(super) fn call_data(&self, tool: &super::payload::ToolUse) -> Map<String, Value> {
         let mut data = object([
             ("tool_name", tool.name.clone().into()),
-            ("arguments", tool.input.clone()),
+            ("arguments", stored_arguments(Some(tool.input.clone()))),
         ]);
         if let Some(id) = &tool.id {
             data.insert("tool_use_id".into(), id.clone().into());

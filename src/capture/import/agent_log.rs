@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink, SkippedLine};
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
+use crate::model::event::stored_arguments;
 use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent};
 use crate::model::view::{KIND_COMPACTION, KIND_THINKING, ToolCall};
@@ -261,6 +262,7 @@ impl Log {
     /// (a file tool's argument, a patch's files, a shell line's), from the folder it ran in
     /// ([`Log::folder`]).
     pub fn call(&mut self, at: f64, tool: &str, arguments: Value, id: Option<&str>) -> usize {
+        let arguments = stored_arguments(Some(arguments));
         self.tool_calls += 1;
         let session_folder = self.start.get("cwd").and_then(Value::as_str);
         // Gemini CLI starts a line in the folder its call names, from the session's.

@@ -23,6 +23,7 @@ use crate::capture::transcript::repeats::Repeats;
 use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
 use crate::capture::transcript::{parse_time, turn_error_text};
+use crate::model::event::stored_arguments;
 use crate::model::meta::TITLE;
 use crate::model::prompt::PromptKind;
 use crate::model::shell_files::{self, Folder, ShellFile};
@@ -1122,7 +1123,7 @@ impl Step<'_> {
             .collect();
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
-        data.insert("arguments".into(), input);
+        data.insert("arguments".into(), stored_arguments(Some(input)));
         if let Some(id) = &block.id {
             data.insert("tool_use_id".into(), id.as_ref().into());
         }

@@ -12,6 +12,7 @@ use super::framing::Frame;
 use crate::capture::remote::{NotTaken, Shipper};
 use crate::capture::resend::SPOOL_BOUND;
 use crate::capture::sink::{Sink, Target};
+use crate::model::event::stored_arguments;
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{Appender, Store, StoreError};
 
@@ -394,7 +395,7 @@ impl McpRecorder {
                         data.insert("tool_name".into(), tool.clone().into());
                         data.insert(
                             "arguments".into(),
-                            params.get("arguments").cloned().unwrap_or(Value::Null),
+                            stored_arguments(params.get("arguments").cloned()),
                         );
                         (EventType::ToolCall, Some(tool))
                     }
