@@ -488,6 +488,80 @@ fn a_session_recorded_by_python_hooks_reads_in_list_replay_stats_and_inspect() {
     assert_eq!(snapshot(&dir), before);
 }
 
+/// The Python tool writes no `file_read` or `file_write` events (its hooks and its import record
+/// the calls alone); the files a session's file tools read and wrote are its calls' then, as
+/// the Python tool's own `explain` counts them. Our `explain` said "Files touched: 0 read, 0
+/// written" under a phase that "Wrote" a file, and `standup` "No files read or changed".
+#[test]
+fn files_a_python_session_read_and_wrote_are_counted_from_its_calls() {
+    let py = python();
+    let env = TestEnv::new();
+    let call = |tool: &str, path: &str, id: &str| json!({"tool_name": tool, "tool_input": {"file_path": path}, "tool_use_id": id});
+    let done = |mut call: Value| {
+        call["tool_response"] = json!({"type": "text"});
+        call
+    };
+    let read = call("Read", "/p/src/a.py", "toolu_1");
+    let edit = call("Edit", "/p/src/a.py", "toolu_2");
+    let missing = call("Read", "/p/missing.py", "toolu_3");
+    let steps = [
+        (
+            "session-start",
+            "SessionStart",
+            json!({"source": "startup"}),
+        ),
+        (
+            "user-prompt",
+            "UserPromptSubmit",
+            json!({"prompt": "fix a.py"}),
+        ),
+        ("pre-tool", "PreToolUse", read.clone()),
+        ("post-tool", "PostToolUse", done(read)),
+        ("pre-tool", "PreToolUse", edit.clone()),
+        ("post-tool", "PostToolUse", done(edit)),
+        ("pre-tool", "PreToolUse", missing.clone()),
+        ("post-tool-failure", "PostToolUseFailure", {
+            let mut failed = missing;
+            failed["error"] = json!("File does not exist.");
+            failed
+        }),
+        ("session-end", "SessionEnd", json!({"reason": "exit"})),
+    ];
+    for (arg, name, extra) in steps {
+        py.hook(&env, arg, &payload(SID, name, extra), &[]);
+    }
+    let id = &SID[..16];
+    assert!(
+        env.events(id)
+            .iter()
+            .all(|e| !e["event_type"].as_str().unwrap().starts_with("file_")),
+        "the Python hooks write file events now: update this test"
+    );
+    // It counts the call that failed to read too; a file that was not there was not read.
+    let theirs = py.read(&env, &["explain", id]);
+    assert!(
+        theirs.stdout.contains("Files touched: 2 read, 1 written"),
+        "{}",
+        theirs.stdout
+    );
+    let explain = env.run(&["explain", id]);
+    explain.success();
+    assert!(
+        explain.stdout.contains("Files touched: 1 read, 1 written"),
+        "{}",
+        explain.stdout
+    );
+    let standup = env.run(&["standup", id, "--format", "json"]);
+    standup.success();
+    let standup = standup.json();
+    assert_eq!(standup["files_read"], json!(["/p/src/a.py"]), "{standup}");
+    assert_eq!(
+        standup["files_modified"],
+        json!(["/p/src/a.py"]),
+        "{standup}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Lone surrogates: what Python writes for bytes that are not UTF-8
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ use super::outcome::{self, Command, Judgement, Purpose, Verdict};
 use crate::model::meta::Believed;
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
-use crate::model::{Agent, Event, RefusedBy, SessionMeta, Tokens, ToolKind, ToolOutcome};
+use crate::model::{
+    Agent, Event, EventType, RefusedBy, SessionMeta, Tokens, ToolKind, ToolOutcome,
+};
 
 /// One command a phase ran.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -277,6 +279,8 @@ struct Call {
     ran_index: Option<usize>,
     timestamp: f64,
     number: usize,
+    /// The file a file tool names, shown relative, and whether it writes it.
+    touch: Option<(String, bool)>,
 }
 
 /// One attempt at a goal whose attempts are failing.
@@ -311,6 +315,10 @@ pub struct PhaseBuilder {
     retries: u64,
     files: BTreeMap<String, FileTouch>,
     file_order: Vec<String>,
+    /// A file tool's call that succeeded, its id and file: counted among the files the session
+    /// touched unless the next event is a `file_read`/`file_write` of that call. Our writers put
+    /// those right after the result (one write); the Python tool's hooks and import write none.
+    owed_touch: Option<(String, String, bool)>,
     last_test_outcome: Option<bool>,
     tool_calls: u64,
     errors: u64,
@@ -361,6 +369,7 @@ impl PhaseBuilder {
             retries: 0,
             files: BTreeMap::new(),
             file_order: Vec::new(),
+            owed_touch: None,
             last_test_outcome: None,
             tool_calls: 0,
             errors: 0,
@@ -391,6 +400,13 @@ impl PhaseBuilder {
     }
 
     pub fn observe(&mut self, event: &Event) {
+        if let Some((call, path, write)) = self.owed_touch.take() {
+            let recorded = matches!(event.event_type, EventType::FileRead | EventType::FileWrite)
+                && event.parent_id.as_deref() == Some(call.as_str());
+            if !recorded {
+                self.touch(&path, write);
+            }
+        }
         self.number += 1;
         self.events += 1;
         let origin = *self.origin.get_or_insert(event.timestamp);
@@ -546,6 +562,11 @@ impl PhaseBuilder {
             ToolKind::WriteFile => push_unique(&mut phase.wrote, path.as_deref()),
             _ => {}
         }
+        let touch = match call.kind {
+            ToolKind::ReadFile => path.clone().map(|p| (p, false)),
+            ToolKind::WriteFile => path.clone().map(|p| (p, true)),
+            _ => None,
+        };
         let purpose = parsed.as_ref().map_or(Purpose::Other, |c| c.purpose);
         if matches!(purpose, Purpose::Test | Purpose::Build) {
             self.open_tests += 1;
@@ -576,6 +597,7 @@ impl PhaseBuilder {
                 ran_index,
                 timestamp: at,
                 number,
+                touch,
             },
         );
     }
@@ -629,12 +651,20 @@ impl PhaseBuilder {
             return;
         };
         // A folder a file tool was given (Copilot's `view` lists one) is no file it read.
-        if result.outcome == ToolOutcome::Ok
-            && let Some(shown) = result.text.and_then(Value::as_str)
-            && crate::model::tools::lists_a_folder(self.agent, &call.tool, shown)
+        let listed_folder = result.outcome == ToolOutcome::Ok
+            && result.text.and_then(Value::as_str).is_some_and(|shown| {
+                crate::model::tools::lists_a_folder(self.agent, &call.tool, shown)
+            });
+        if listed_folder
             && let (Some(path), Some(phase)) = (&call.what, self.phases.get_mut(call.phase))
         {
             phase.read.retain(|p| p != path);
+        }
+        if result.outcome == ToolOutcome::Ok
+            && !listed_folder
+            && let (Some((path, write)), Some(id)) = (&call.touch, &event.parent_id)
+        {
+            self.owed_touch = Some((id.clone(), path.clone(), *write));
         }
         let mut judgement = match &call.parsed {
             Some(command) => command.judge(result.outcome, &output_text(result)),
@@ -826,6 +856,9 @@ impl PhaseBuilder {
     }
 
     pub fn finish(mut self) -> Phases {
+        if let Some((_, path, write)) = self.owed_touch.take() {
+            self.touch(&path, write);
+        }
         for phase in &mut self.phases {
             phase.failed = phase.last_gate == Some(false);
         }
