@@ -562,6 +562,79 @@ fn files_a_python_session_read_and_wrote_are_counted_from_its_calls() {
     );
 }
 
+/// The Python tool's stdio proxy keeps a result as its first 200 characters, `content_preview`,
+/// and a resource read as a `file_read` naming its `uri`. Our `replay` showed the result and
+/// the read with nothing under them, and `stats` and `sql` counted no file read.
+#[test]
+fn a_session_the_python_proxy_recorded_shows_its_results_and_resources() {
+    let py = python();
+    let input = concat!(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
+        "\n",
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#,
+        "\n",
+        r#"{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"demo://doc/a.md"}}"#,
+        "\n"
+    );
+    let server = concat!(
+        r#"read a; echo '{"jsonrpc":"2.0","id":1,"result":{}}'; "#,
+        r#"read b; echo '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"Echo: hi"}]}}'; "#,
+        r#"read c; echo '{"jsonrpc":"2.0","id":3,"result":{"contents":[{"uri":"demo://doc/a.md","text":"A"}]}}'"#
+    );
+    // Its proxy loses an event now and then as it ends (its threads write the file at once):
+    // it is run again, in a new store, until it kept both.
+    let recorded = |env: &TestEnv| {
+        env.sessions().first().is_some_and(|s| {
+            let kinds: Vec<Value> = env
+                .events(s)
+                .iter()
+                .map(|e| e["event_type"].clone())
+                .collect();
+            kinds.contains(&json!("tool_result")) && kinds.contains(&json!("file_read"))
+        })
+    };
+    let env = (0..10)
+        .map(|_| {
+            let env = TestEnv::new();
+            let mut cmd = Python::command(&env, &py.cli);
+            cmd.args(["record", "--name", "echo", "--", "sh", "-c", server]);
+            run_with_stdin(cmd, input.as_bytes());
+            env
+        })
+        .find(|env| recorded(env))
+        .expect("the Python proxy kept a result and a resource read in one of ten runs");
+    let session = &env.sessions()[0];
+    let stored = env.events(session);
+    let result = only(&stored, "result", |e| e["event_type"] == "tool_result");
+    assert_eq!(result["data"]["content_preview"], "Echo: hi", "{result}");
+    let read = only(&stored, "resource read", |e| e["event_type"] == "file_read");
+    assert_eq!(read["data"]["uri"], "demo://doc/a.md", "{read}");
+
+    let replay = env.run(&["replay", session]);
+    replay.success();
+    let lines: Vec<&str> = replay.stdout.lines().collect();
+    let under = |what: &str| {
+        let at = lines
+            .iter()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what}: {}", replay.stdout));
+        lines.get(at + 1).map_or("", |l| l.trim())
+    };
+    assert_eq!(under("← tool_result"), "Echo: hi", "{}", replay.stdout);
+    assert_eq!(
+        under("📖 file_read"),
+        "demo://doc/a.md",
+        "{}",
+        replay.stdout
+    );
+    let stats = env.run(&["stats", session, "--format", "json"]);
+    stats.success();
+    assert_eq!(stats.json()["files_read"], 1, "{}", stats.stdout);
+    let files = env.run(&["sql", "select path, reads from files"]);
+    files.success();
+    assert!(files.stdout.contains("demo://doc/a.md"), "{}", files.stdout);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Lone surrogates: what Python writes for bytes that are not UTF-8
 // ---------------------------------------------------------------------------------------------

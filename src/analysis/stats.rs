@@ -211,7 +211,7 @@ impl StatsBuilder {
             }
             EventType::LlmResponse => self.tokens = self.tokens.saturating_add(event.tokens()),
             EventType::FileRead | EventType::FileWrite => {
-                if let Some(path) = event.data.path.as_deref().filter(|p| !p.is_empty()) {
+                if let Some(path) = event.file() {
                     let paths = if kind == EventType::FileRead {
                         &mut self.read_paths
                     } else {

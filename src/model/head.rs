@@ -35,6 +35,9 @@ pub struct DataHead<'a> {
     /// The file a `file_read` or `file_write` names.
     #[serde(borrow, default)]
     pub path: Option<Cow<'a, str>>,
+    /// The MCP resource a `file_read` or `file_write` of the Python tool's proxy names.
+    #[serde(borrow, default)]
+    pub uri: Option<Cow<'a, str>>,
     #[serde(default)]
     pub usage: Option<ApiUsage>,
     #[serde(default)]
@@ -141,6 +144,12 @@ const PRESENT: Said = Said {
 };
 
 impl EventHead<'_> {
+    /// The file a `file_read` or `file_write` names: its path, else the MCP resource's URI.
+    pub fn file(&self) -> Option<&str> {
+        (self.data.path.as_deref().filter(|p| !p.is_empty()))
+            .or_else(|| self.data.uri.as_deref().filter(|u| !u.is_empty()))
+    }
+
     pub fn kind(&self) -> EventType {
         EventType::parse(&self.event_type)
     }
@@ -211,6 +220,10 @@ impl<'a> EventHead<'a> {
                     .map(Cow::Borrowed),
                 path: data
                     .get("path")
+                    .and_then(serde_json::Value::as_str)
+                    .map(Cow::Borrowed),
+                uri: data
+                    .get("uri")
                     .and_then(serde_json::Value::as_str)
                     .map(Cow::Borrowed),
                 usage,

@@ -27,8 +27,9 @@ use super::view::{FileTouch, View};
 /// 10: a call whose command is a list of words, Codex's older `shell`, is told from another
 /// by the line it runs, not by its arguments' JSON or a `local_shell_call`'s `exec`, for
 /// retries; 11: a Codex prompt from an IDE is named by the request, not the IDE's context before
-/// it; 12: its counters count the errors of no call, an API error that ended a turn, apart).
-pub const SUMMARY_VERSION: u32 = 12;
+/// it; 12: its counters count the errors of no call, an API error that ended a turn, apart;
+/// 13: a `file_read` or `file_write` of the Python tool's proxy names its file by `uri`).
+pub const SUMMARY_VERSION: u32 = 13;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";

@@ -241,6 +241,8 @@ pub struct Interrupt<'a> {
 
 /// The `hook_event_name` of a `decision` that records an interrupt ([`Interrupt`]).
 const INTERRUPT: &str = "Interrupt";
+/// What the Python tool's proxy and `@trace_tool` keep of a result: its first 200 characters.
+const CONTENT_PREVIEW: &str = "content_preview";
 
 /// A compaction of the conversation.
 #[derive(Debug, Clone)]
@@ -320,8 +322,9 @@ impl<'a> View<'a> {
                 model: text(d, "model"),
             },
             EventType::LlmResponse => View::LlmResponse(LlmResponse::of(event)),
+            // The Python tool's proxy names an MCP resource read or updated by its `uri`.
             EventType::FileRead | EventType::FileWrite => View::FileTouch(FileTouch {
-                path: text(d, "path"),
+                path: text(d, "path").or_else(|| text(d, "uri")),
                 write: event.event_type == EventType::FileWrite,
                 tool: text(d, "tool_name"),
             }),
@@ -777,8 +780,12 @@ impl<'a> ToolResult<'a> {
             output: d
                 .get("tool_response")
                 .or_else(|| d.get("result"))
+                .or_else(|| d.get(CONTENT_PREVIEW))
                 .filter(|v| !v.is_null()),
-            text: d.get("result").filter(|v| !v.is_null()),
+            text: d
+                .get("result")
+                .or_else(|| d.get(CONTENT_PREVIEW))
+                .filter(|v| !v.is_null()),
             error,
             outcome,
             refusal,
