@@ -1826,3 +1826,68 @@ fn audit_keeps_each_finding_of_a_script_on_one_line() {
     );
     assert!(!audit.stdout.contains("{\"plan\""), "{}", audit.stdout);
 }
+
+/// A log saved with a UTF-8 byte order mark (an editor on Windows, PowerShell's `>`): a Claude
+/// Code transcript lost its first line ("expected value at line 1 column 1") and a Codex,
+/// Gemini CLI or Copilot CLI log was "not a session log". Each imports as its plain copy does,
+/// and a transcript that grows after its mark is carried on from where it was read.
+#[test]
+fn a_log_that_starts_with_a_byte_order_mark_imports_whole() {
+    let corpus = shared().join("corpus");
+    let logs = [
+        "claude-code/marot__spotter/short.jsonl",
+        "codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl",
+        "gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl",
+        "gemini/Mai0313__VibeCodingTracker/gemini-session-legacy.json",
+        "copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl",
+    ];
+    let import = |env: &TestEnv, file: &Path| -> Value {
+        let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.json()[0].clone()
+    };
+    for name in logs {
+        let source = corpus.join(name);
+        let plain = TestEnv::new();
+        let want = import(&plain, &source);
+        let marked = TestEnv::new();
+        let file = marked.path().join(source.file_name().unwrap());
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend(std::fs::read(&source).unwrap());
+        std::fs::write(&file, bytes).unwrap();
+        let got = import(&marked, &file);
+        for key in [
+            "session_id",
+            "status",
+            "events",
+            "tool_calls",
+            "responses",
+            "tokens",
+        ] {
+            assert_eq!(got[key], want[key], "{name}: {key}: {got:#}");
+        }
+        assert_eq!(got["malformed"], json!([]), "{name}: {got:#}");
+    }
+
+    // A transcript read up to a point, then grown: carried on, as a fresh import reads it.
+    let source = corpus.join("claude-code/marot__spotter/short.jsonl");
+    let raw = std::fs::read_to_string(&source).unwrap();
+    let lines: Vec<&str> = raw.lines().collect();
+    let env = TestEnv::new();
+    let file = env.path().join("short.jsonl");
+    std::fs::write(&file, format!("\u{feff}{}\n", lines[..7].join("\n"))).unwrap();
+    import(&env, &file);
+    std::fs::write(&file, format!("\u{feff}{raw}")).unwrap();
+    let grown = import(&env, &file);
+    assert_eq!(grown["status"], "grown", "{grown:#}");
+    let fresh = TestEnv::new();
+    let whole = import(&fresh, &file);
+    let session = whole["session_id"].as_str().unwrap();
+    let kinds = |env: &TestEnv| -> Vec<Value> {
+        env.events(session)
+            .iter()
+            .map(|e| json!([e["event_type"], e["timestamp"]]))
+            .collect()
+    };
+    assert_eq!(kinds(&env), kinds(&fresh));
+}

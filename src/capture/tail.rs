@@ -13,7 +13,8 @@ const FIRST_LOOK: u64 = 64 * 1024;
 /// Hands `look` the lines of the file at `path`, last first, within its last `limit` bytes (a
 /// line cut by that limit is never handed over), until `look` breaks with its finding. `None`
 /// when the file cannot be read (it is opened only if it is a regular file), or no line gave a
-/// finding. Empty lines are skipped; each line is handed over once.
+/// finding. Empty lines are skipped; each line is handed over once, as its JSON text
+/// ([`crate::store::json_text`]: trimmed, without a byte order mark).
 pub(crate) fn search_from_end<T>(
     path: &Path,
     limit: u64,
@@ -46,7 +47,8 @@ pub(crate) fn search_from_end<T>(
             memchr::memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1)
         };
         for line in buf[body_from..].split(|&b| b == b'\n').rev() {
-            if line.trim_ascii().is_empty() {
+            let line = crate::store::json_text(line);
+            if line.is_empty() {
                 continue;
             }
             if let ControlFlow::Break(found) = look(line) {

@@ -868,7 +868,7 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
             Ok(read) if read.consumed > 0 => {}
             _ => break,
         }
-        let Ok(entry) = Entry::decode(line.trim_ascii(), &mut spare) else {
+        let Ok(entry) = Entry::decode(crate::store::json_text(&line), &mut spare) else {
             continue;
         };
         if session.is_none() {

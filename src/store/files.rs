@@ -505,6 +505,25 @@ pub fn read_folder_entries(dir: &Path) -> io::Result<Vec<(PathBuf, EntryKind)>> 
     Ok(out)
 }
 
+/// The UTF-8 byte order mark, which an editor on Windows (or PowerShell's `>`) puts at the start
+/// of a file it saves.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The JSON text of a line of a log named from outside the store: the line without the spaces
+/// and line end around it, nor a byte order mark before it (JSON has none, and serde_json reads
+/// none). Every reader of an agent's log reads its lines through this, so that a log saved with
+/// a mark (or two logs joined, the second's mark mid-file) is read whole; the mark's bytes still
+/// count where a line starts and ends, so offsets into the file stay true.
+pub fn json_text(line: &[u8]) -> &[u8] {
+    without_bom(line.trim_ascii()).trim_ascii_start()
+}
+
+/// `text` without the byte order mark it starts with, if it does: a log that is one JSON
+/// document, read whole.
+pub fn without_bom(text: &[u8]) -> &[u8] {
+    text.strip_prefix(BOM).unwrap_or(text)
+}
+
 /// What [`read_line`] read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineRead {

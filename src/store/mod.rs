@@ -84,7 +84,8 @@ pub use ceiling::WATCH_BUDGET;
 pub use dashboard_notes::{DASHBOARD_NOTES, DayNote, DayNotes};
 pub use files::{
     EntryKind, LINE_LIMIT, LineRead, describe, describe_entry, entry_kind, folder_entries,
-    open_regular, read_folder_entries, read_line, read_regular, regular_len,
+    json_text, open_regular, read_folder_entries, read_line, read_regular, regular_len,
+    without_bom,
 };
 pub use follow::Follower;
 pub use index::{Index, IndexError, IndexedSession, Listing};

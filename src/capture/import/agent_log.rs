@@ -434,7 +434,7 @@ pub fn read_lines(
             last_line_at: read.offset,
             lines: read.lines + 1,
         };
-        let text = buf.trim_ascii();
+        let text = crate::store::json_text(&buf);
         if text.is_empty() {
             continue;
         }
@@ -460,10 +460,12 @@ pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
     let value =
-        serde_json::from_slice::<Value>(&bytes).map_err(|e| ImportError::NotTranscript {
-            path: path.to_path_buf(),
-            line: e.line() as u64,
-            reason: e.to_string(),
+        serde_json::from_slice::<Value>(crate::store::without_bom(&bytes)).map_err(|e| {
+            ImportError::NotTranscript {
+                path: path.to_path_buf(),
+                line: e.line() as u64,
+                reason: e.to_string(),
+            }
         })?;
     let trimmed = bytes.trim_ascii_end().len();
     let end = bytes[..trimmed]

@@ -209,7 +209,7 @@ fn read_transcript(
             lines: before.lines + 1,
         };
         importer.report.lines += 1;
-        let text = buf.trim_ascii();
+        let text = crate::store::json_text(&buf);
         if text.is_empty() {
             continue;
         }

@@ -53,11 +53,11 @@ pub fn origin(path: &Path) -> Origin {
             Ok(read) if read.consumed > 0 => {}
             _ => return claude,
         }
-        if !line.trim_ascii().is_empty() {
+        if !crate::store::json_text(&line).is_empty() {
             break;
         }
     }
-    let text = line.trim_ascii();
+    let text = crate::store::json_text(&line);
     let Ok(first) = serde_json::from_slice::<Value>(text) else {
         // A document written over many lines starts with a lone brace.
         if text == b"{" {
@@ -102,7 +102,9 @@ fn document(path: &Path) -> Option<Origin> {
     if file.metadata().ok()?.len() > 256 << 20 {
         return None;
     }
-    let value: Value = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::BufReader::new(file), &mut bytes).ok()?;
+    let value: Value = serde_json::from_slice(crate::store::without_bom(&bytes)).ok()?;
     gemini_chat::is_chat(&value).then(|| Origin {
         format: LogFormat::GeminiChatDocument,
         session_id: gemini_chat::origin(&value),

@@ -13,7 +13,7 @@ use super::repeats::Repeats;
 use super::responses::{Counted, Current, Line, Response, ResponseUsage, Step};
 use super::wire::{Entry, Message, TaskResult, mend};
 use crate::model::Tokens;
-use crate::store::{LINE_LIMIT, open_regular, read_line};
+use crate::store::{LINE_LIMIT, json_text, open_regular, read_line};
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
 const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
@@ -151,7 +151,7 @@ pub fn first_prompt(path: &Path) -> Option<String> {
         if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
             return None;
         }
-        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+        let Ok(entry) = Entry::decode(json_text(&buf), &mut spare) else {
             continue;
         };
         if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
@@ -171,7 +171,7 @@ pub fn session_of(path: &Path) -> Option<String> {
         if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
             return None;
         }
-        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+        let Ok(entry) = Entry::decode(json_text(&buf), &mut spare) else {
             continue;
         };
         if let Some(id) = entry.session_id {
@@ -195,7 +195,7 @@ pub fn origin_of(path: &Path) -> (Option<String>, Option<String>) {
             Ok(read) if read.consumed > 0 => {}
             _ => break,
         }
-        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+        let Ok(entry) = Entry::decode(json_text(&buf), &mut spare) else {
             continue;
         };
         session = session.or_else(|| entry.session_id.map(std::borrow::Cow::into_owned));
@@ -236,7 +236,7 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
         if read_line(&mut reader, &mut buf, LINE_LIMIT)?.consumed == 0 {
             break;
         }
-        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+        let Ok(entry) = Entry::decode(json_text(&buf), &mut spare) else {
             continue;
         };
         // An API error's line is Claude Code's, not a response: the import records it as the
@@ -311,7 +311,7 @@ pub fn survey(path: &Path) -> std::io::Result<Survey> {
         if read_line(&mut reader, &mut buf, LINE_LIMIT)?.consumed == 0 {
             break;
         }
-        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+        let Ok(entry) = Entry::decode(json_text(&buf), &mut spare) else {
             continue;
         };
         let Some(message) = &entry.message else {
