@@ -956,3 +956,67 @@ fn an_imported_refusal_in_the_newer_auto_mode_words_is_auto_modes() {
         "{text}"
     );
 }
+
+/// A transcript line whose `timestamp` is a number, not an ISO string, was dropped whole as
+/// "not a transcript entry", its tool call with it: "1 tool call (0 failed, 2 rejected)". The
+/// line is kept, at the time of the line before.
+#[test]
+fn a_line_whose_time_is_of_another_type_keeps_its_content() {
+    let env = TestEnv::new();
+    let raw =
+        std::fs::read_to_string(shared().join("corpus/claude-code/marot__spotter/short.jsonl"))
+            .unwrap();
+    let mut lines: Vec<Value> = raw
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let calls = |lines: &[Value]| {
+        lines
+            .iter()
+            .filter(|l| l["type"] == "assistant")
+            .flat_map(|l| {
+                l["message"]["content"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|b| b["type"] == "tool_use")
+            .count()
+    };
+    let want = calls(&lines);
+    let call = lines
+        .iter()
+        .position(|l| l["message"]["content"][0]["type"] == "tool_use")
+        .unwrap();
+    let before = lines[..call]
+        .iter()
+        .rev()
+        .find_map(|l| l["timestamp"].as_str())
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .unwrap()
+                .timestamp_micros() as f64
+                / 1e6
+        })
+        .unwrap();
+    lines[call]["timestamp"] = json!(1_770_757_919_186_u64);
+    let file = env.path().join("short.jsonl");
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n") + "\n").unwrap();
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let report = &run.json()[0];
+    assert_eq!(report["tool_calls"], want as u64, "{report:#}");
+    assert_eq!(report["malformed"], json!([]), "{report:#}");
+    let session = report["session_id"].as_str().unwrap();
+    let first_call = env
+        .events(session)
+        .into_iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .unwrap();
+    assert_eq!(
+        first_call["timestamp"].as_f64(),
+        Some(before),
+        "{first_call}"
+    );
+}
