@@ -1020,3 +1020,61 @@ fn a_line_whose_time_is_of_another_type_keeps_its_content() {
         "{first_call}"
     );
 }
+
+/// A log whose first lines have no time: a Claude Code transcript's session started at 0
+/// (`list` and `show` said "Started 1970-01-01 00:00", `total_duration_ms` was 56 years), and
+/// a Codex rollout's first events were stamped 1970 with a response that took 55 years. The
+/// session starts at the first time a line gives, and no event is stamped before it.
+#[test]
+fn a_log_whose_first_lines_have_no_time_starts_at_its_first_time() {
+    let corpus = shared().join("corpus");
+    let time = |v: &Value| {
+        v["timestamp"].as_str().map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .unwrap()
+                .timestamp_micros() as f64
+                / 1e6
+        })
+    };
+    for (name, untimed) in [
+        ("claude-code/marot__spotter/short.jsonl", usize::MAX),
+        ("codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl", 12),
+    ] {
+        let raw = std::fs::read_to_string(corpus.join(name)).unwrap();
+        let mut lines: Vec<Value> = raw
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // Claude Code: every line's time but the last few; Codex: the first twelve's.
+        let keep_from = if untimed == usize::MAX {
+            lines.len() - 4
+        } else {
+            untimed
+        };
+        for line in &mut lines[..keep_from] {
+            line.as_object_mut().unwrap().remove("timestamp");
+        }
+        let first = lines.iter().find_map(time).unwrap();
+        let env = TestEnv::new();
+        let file = env.path().join("log.jsonl");
+        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+        std::fs::write(&file, text.join("\n") + "\n").unwrap();
+        let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let session = run.json()[0]["session_id"].as_str().unwrap().to_owned();
+        let meta = env.meta(&session);
+        assert_eq!(meta["started_at"].as_f64(), Some(first), "{name}: {meta:#}");
+        let total = meta["total_duration_ms"].as_f64().unwrap_or(0.0);
+        assert!(total < 86_400_000.0, "{name}: {meta:#}");
+        for event in env.events(&session) {
+            assert!(
+                event["timestamp"].as_f64().unwrap() >= first,
+                "{name}: {event}"
+            );
+            let took = event["duration_ms"].as_f64().unwrap_or(0.0);
+            assert!(took < 86_400_000.0, "{name}: {event}");
+        }
+        let shown = env.run(&["show", &session]);
+        assert!(!shown.stdout.contains("1970"), "{name}: {}", shown.stdout);
+    }
+}

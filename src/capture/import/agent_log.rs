@@ -379,7 +379,9 @@ pub fn string<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
 pub fn time(value: &Value, key: &str) -> Option<f64> {
     match value.get(key)? {
         Value::String(s) => crate::capture::transcript::parse_time(s),
-        Value::Number(n) => n.as_f64().map(|ms| ms / 1000.0),
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(|ms| crate::capture::transcript::believable(ms / 1000.0)),
         _ => None,
     }
 }
@@ -625,11 +627,16 @@ pub fn write(
     report.events += 1;
     let mut ids: Vec<String> = Vec::with_capacity(log.drafts.len());
     let mut end = started;
+    // Lines before the first that gives a time have none (0): they are stamped with the
+    // session's start, never 1970, and what took from or to one of them took a time unknown.
+    let untimed: Vec<bool> = log.drafts.iter().map(|d| d.at <= 0.0).collect();
     for draft in log.drafts {
-        end = end.max(draft.at);
-        let mut event = sink.event(draft.kind, draft.at, &id, draft.data);
+        let timed = draft.at > 0.0 && !draft.parent.is_some_and(|p| untimed[p]);
+        let when = if draft.at > 0.0 { draft.at } else { started };
+        end = end.max(when);
+        let mut event = sink.event(draft.kind, when, &id, draft.data);
         event.parent_id = draft.parent.and_then(|p| ids.get(p).cloned());
-        event.duration_ms = draft.duration_ms;
+        event.duration_ms = draft.duration_ms.filter(|_| timed);
         ids.push(event.event_id.clone());
         sink.emit(&mut writer, event).map_err(at)?;
         report.events += 1;

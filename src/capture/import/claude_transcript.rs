@@ -607,6 +607,16 @@ impl<'a> Importer<'a> {
             None => (session, None),
         };
         self.report.session_id.clone_from(&id);
+        if self.last_timestamp <= 0.0 {
+            // A first message of no time (or one that cannot be read): the session starts at
+            // the first time a line gives, and the lines before it are stamped with it, never
+            // at 1970.
+            let at = crate::capture::transcript::transcript::first_time(
+                self.path,
+                self.read.last_line_at,
+            );
+            self.last_timestamp = at.unwrap_or(self.last_timestamp);
+        }
         let mut meta = SessionMeta::new(&id, self.last_timestamp);
         "claude-code".clone_into(&mut meta.agent_name);
         meta.command = match &parent {

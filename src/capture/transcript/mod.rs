@@ -25,10 +25,18 @@ pub use transcript::{
     turn_end, turn_text_before_error,
 };
 
-/// Seconds since the epoch of an RFC 3339 timestamp, as transcripts write them.
+/// Seconds since the epoch of an RFC 3339 timestamp, as transcripts write them; `None` for a
+/// time no session can have ([`believable`]).
 pub fn parse_time(text: &str) -> Option<f64> {
     let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
-    Some(t.timestamp_micros() as f64 / 1e6)
+    believable(t.timestamp_micros() as f64 / 1e6)
+}
+
+/// `at` (seconds since the epoch) when a line of an agent's log can have been written then:
+/// after 1970 began and before 2100 ([`crate::model::meta::BELIEVABLE_TIMES`]). A time outside
+/// is no time, so that a session never starts in 1970 nor lasts 56 years.
+pub fn believable(at: f64) -> Option<f64> {
+    Some(at).filter(|at| *at > 0.0 && crate::model::meta::BELIEVABLE_TIMES.contains(at))
 }
 
 /// The text of an API error that ended a turn, as readers show it, from its kind

@@ -163,6 +163,30 @@ pub fn first_prompt(path: &Path) -> Option<String> {
     None
 }
 
+/// How much of a transcript is read for the first time one of its lines gives.
+const TIME_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// The first time a line of the transcript at `path` gives, from the line at byte `from` on
+/// (within [`TIME_LIMIT`] bytes): the start of a session whose first message has no time (or
+/// one that cannot be read). `None` when no line there gives one.
+pub fn first_time(path: &Path, from: u64) -> Option<f64> {
+    let mut file = open_regular(path).ok()?;
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(from)).ok()?;
+    let mut reader = BufReader::new(file.take(TIME_LIMIT));
+    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+    loop {
+        if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
+            return None;
+        }
+        let Ok(entry) = Entry::decode(json_text(&buf), &mut spare) else {
+            continue;
+        };
+        if let Some(at) = entry.timestamp.as_deref().and_then(super::parse_time) {
+            return Some(at);
+        }
+    }
+}
+
 /// The session a transcript names in its first lines (`sessionId`).
 pub fn session_of(path: &Path) -> Option<String> {
     let mut reader = BufReader::new(open_regular(path).ok()?);
