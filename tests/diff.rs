@@ -1182,3 +1182,43 @@ fn a_shell_line_reading_a_file_again_is_a_redundant_read() {
         "{c}"
     );
 }
+
+/// A session the Python tool recorded names no file a shell line or a patch wrote: `Read`,
+/// `sed -i` on the file, `Read` again was a redundant read for `compare` (and `lint`,
+/// `optimize`), as was Codex's `cat`, `apply_patch`, `cat`. The line or the patch that writes
+/// the file for certain changes it, recorded or not.
+#[test]
+fn a_write_no_recorder_named_still_changes_the_file() {
+    let env = TestEnv::new();
+    let read = |s: SessionBuilder| {
+        s.tool_call("Read", json!({"file_path": "/p/src/auth.py"}))
+            .result(json!("..."))
+    };
+    let mut a = SessionBuilder::new(A)
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("fix the auth module");
+    a = read(a)
+        .tool_call("Bash", json!({"command": "sed -i 's/a/b/' src/auth.py"}))
+        .result(json!(""));
+    read(a).write(&env);
+    let patch = "*** Begin Patch\n*** Update File: src/auth.py\n@@\n-a\n+b\n*** End Patch\n";
+    let cat = |s: SessionBuilder| {
+        s.tool_call("exec_command", json!({"cmd": "cat src/auth.py"}))
+            .result(json!("..."))
+            .file_read("/p/src/auth.py")
+    };
+    let mut b = SessionBuilder::new(B)
+        .meta(|m| m.agent_name = "codex".into())
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("fix the auth module");
+    b = cat(b)
+        .tool_call("apply_patch", json!({ "input": patch }))
+        .result(json!("Success"));
+    cat(b).write(&env);
+    let c = json(&env, &["compare", A, B, "--format", "json"]);
+    assert_eq!(
+        (&c["a"]["redundant_reads"], &c["b"]["redundant_reads"]),
+        (&json!(0), &json!(0)),
+        "{c}"
+    );
+}

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::model::shell_files::{self, Folder};
 use crate::model::view::{ToolCall, View};
 use crate::model::{Agent, Event, EventType, ToolKind, tools};
 
@@ -55,9 +56,21 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
                         files[slot].written();
                     }
                 }
+                for path in written_by(&call, cwd.as_deref()) {
+                    if let Some(&slot) = slot_of.get(&key(&path)) {
+                        files[slot].written();
+                    }
+                }
                 continue;
             }
             View::ToolCall(call) => {
+                // A line that writes a file for certain (`sed -i`, `rm`) changes it, also where
+                // no recorder named the file (a session the Python tool recorded).
+                for path in written_by(&call, cwd.as_deref()) {
+                    if let Some(&slot) = slot_of.get(&key(&path)) {
+                        files[slot].written();
+                    }
+                }
                 let way = way_of(&call);
                 call_reads.insert(event.event_id.as_str(), way.clone());
                 last_call_read = None;
@@ -183,6 +196,17 @@ impl File {
         self.runs.clear();
         self.last = None;
     }
+}
+
+/// The files a call writes for certain (a patch's, a shell line's), named as a recorder would
+/// name them from the session's folder.
+fn written_by(call: &ToolCall<'_>, cwd: Option<&str>) -> Vec<String> {
+    let folder = cwd.map_or(Folder::Unknown, Folder::Start);
+    shell_files::of_tool_call(call, folder)
+        .into_iter()
+        .filter(|f| f.write)
+        .map(|f| f.path)
+        .collect()
 }
 
 /// Which part of a file a read takes: a file tool's range arguments, or a shell line whole.
