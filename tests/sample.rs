@@ -184,7 +184,7 @@ fn counts_of_one_are_singular_and_no_message_hedges_with_s_in_brackets() {
         .stdout
         .clone();
     assert!(
-        text.contains(", 1 phase, 1 tool call, 0 errors, 0 retries, 0 files read, 0 written,"),
+        text.contains(", 1 phase, 1 tool call, 0 errors, 0 retries, 1 file read, 0 written,"),
         "{text}"
     );
     for args in [
