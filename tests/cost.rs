@@ -696,3 +696,35 @@ fn an_estimate_says_its_model_is_assumed() {
         .clone();
     assert!(!named.contains("assumed"), "{named}");
 }
+
+/// A session whose own usage named claude-sonnet-4-5, with a subagent that recorded none, said
+/// "Model: claude-sonnet-4-5 (assumed for the estimate …)": the subagent's estimate made the
+/// model the session used an assumed one. Only a roll-up that recorded no usage assumes it.
+#[test]
+fn a_subagents_estimate_does_not_make_the_parents_model_assumed() {
+    let env = TestEnv::new();
+    let parent = SessionBuilder::new("a55u0ed0-0000-4000-8000-000000000001")
+        .prompt("make the page load faster")
+        .llm_response(
+            "claude-sonnet-4-5",
+            agent_strace::model::Tokens {
+                input: 1000,
+                output: 500,
+                ..Default::default()
+            },
+        )
+        .write(&env);
+    SessionBuilder::new("a55u0ed0-0000-4000-8000-000000000002")
+        .meta(|m| m.parent_session_id = Some(parent.clone()))
+        .prompt("look")
+        .tool_call("Read", json!({"file_path": "/p/index.html"}))
+        .result(json!("<html>"))
+        .write(&env);
+    let text = env
+        .run(&["cost", &parent, "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(text.contains("Subagent "), "{text}");
+    assert!(!text.contains("assumed"), "{text}");
+}

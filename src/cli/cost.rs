@@ -71,6 +71,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     };
     let table = PriceTable::builtin();
     let mut report = compute(&id, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
+    let own_estimated = report.estimated;
     if !args.no_subagents {
         let all = super::listing::family(&store, &[&id])?;
         let forest = Forest::new(all.into_iter().map(|s| s.meta));
@@ -81,7 +82,10 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => {
             // An estimate no flag priced is priced as a model the session may never have used.
-            let assumed = report.estimated && opts.model.is_none() && opts.custom.is_none();
+            // Only where no session of the roll-up recorded usage: a subagent's estimate does
+            // not make the model a parent's usage named an assumed one.
+            let none_recorded = own_estimated && report.subagents.iter().all(|s| s.estimated);
+            let assumed = none_recorded && opts.model.is_none() && opts.custom.is_none();
             text(&mut out, &report, assumed, Painter::new(globals.colour()))?;
         }
     }
