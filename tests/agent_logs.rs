@@ -1891,3 +1891,27 @@ fn a_log_that_starts_with_a_byte_order_mark_imports_whole() {
     };
     assert_eq!(kinds(&env), kinds(&fresh));
 }
+
+/// `import --all` on a home with no `~/.claude` said "No transcripts or session logs found
+/// under ~/.codex/sessions, ~/.gemini/tmp, …", leaving out the Claude Code folder it looked in
+/// too; every place it looked in is named.
+#[test]
+fn import_all_that_finds_nothing_names_the_claude_folder_too() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = env.command(&["import", "--all"]);
+    cmd.env("HOME", &home)
+        .env_remove("CODEX_HOME")
+        .env_remove("COPILOT_HOME")
+        .env_remove("GEMINI_CLI_HOME");
+    let run = crate::common::Run::of(cmd.output().unwrap());
+    run.success();
+    assert!(run.stdout.contains("No transcripts"), "{run:?}");
+    let claude = home.join(".claude").join("projects");
+    assert!(
+        run.stdout.contains(&claude.display().to_string()),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains(".codex"), "{run:?}");
+}

@@ -106,6 +106,9 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         } else {
             Vec::new()
         };
+        // Where Claude Code's transcripts were looked for, there or not: a search that finds
+        // nothing names every place it looked in.
+        let looked_in = claude.clone();
         // Someone who never ran Claude Code has no folder of it: unless its folder was asked
         // for, the other agents' logs are found without it.
         if !named {
@@ -152,7 +155,7 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         }
         if found.is_empty() && args.format != Format::Json {
             let mut out = stdout(globals.colour());
-            let places: Vec<String> = claude
+            let places: Vec<String> = looked_in
                 .iter()
                 .cloned()
                 .chain(agents.iter().flat_map(|a| agent_logs::places(*a)))
