@@ -1078,3 +1078,30 @@ fn a_log_whose_first_lines_have_no_time_starts_at_its_first_time() {
         assert!(!shown.stdout.contains("1970"), "{name}: {}", shown.stdout);
     }
 }
+
+/// `--trace-dir` naming a file printed one error per file imported, in words that said the
+/// opposite of themselves ("/etc/passwd is a file, not a plain file or folder of the store").
+/// One line says the store is not a folder, and nothing is imported.
+#[test]
+fn a_store_that_is_a_file_is_said_once() {
+    let env = TestEnv::new();
+    let not_a_folder = env.path().join("passwd");
+    std::fs::write(&not_a_folder, "root:x:0:0::/root:/bin/sh\n").unwrap();
+    let short = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    let codex = shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl");
+    let run = env.run(&[
+        "--trace-dir",
+        not_a_folder.to_str().unwrap(),
+        "import",
+        short.to_str().unwrap(),
+        codex.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    assert!(run.stderr.contains("is not a folder"), "{run:?}");
+    assert!(!run.stderr.contains("not a plain file"), "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&not_a_folder).unwrap(),
+        "root:x:0:0::/root:/bin/sh\n"
+    );
+}

@@ -199,6 +199,15 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
     }
     // Files named here go to the store here, as every command reads it.
     let store = super::stores::for_writing(globals.store_root());
+    // A store at something other than a folder (`--trace-dir` naming a file) fails every
+    // file's import alike: said once, before any is read.
+    if std::fs::metadata(store.root()).is_ok_and(|m| !m.is_dir()) {
+        return Err(crate::error::Error::input(format!(
+            "{} is not a folder, so it cannot hold the store; nothing was imported",
+            escape(&store.root().display().to_string())
+        ))
+        .into());
+    }
     let mut searched = Searched::default();
     let mut files: Vec<(Store, PathBuf)> = Vec::new();
     let mut code = exit::OK;
