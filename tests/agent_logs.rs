@@ -1915,3 +1915,44 @@ fn import_all_that_finds_nothing_names_the_claude_folder_too() {
     );
     assert!(run.stdout.contains(".codex"), "{run:?}");
 }
+
+/// A Codex log that names the session id of a Claude Code transcript imported before was
+/// reported "already imported from s.jsonl; codexsame.jsonl was not read", as if it were a
+/// copy of the transcript. It is said to be another agent's log with the same session id.
+#[test]
+fn another_agents_log_with_an_imported_session_id_is_said_to_be_so() {
+    let env = TestEnv::new();
+    let claude = env.path().join("s.jsonl");
+    std::fs::copy(
+        shared().join("corpus/claude-code/marot__spotter/short.jsonl"),
+        &claude,
+    )
+    .unwrap();
+    let raw = std::fs::read_to_string(
+        shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl"),
+    )
+    .unwrap();
+    let codex = env.path().join("codexsame.jsonl");
+    std::fs::write(
+        &codex,
+        raw.replacen(
+            "01996135-afde-7911-97f0-d863511eca56",
+            "55604662-cf2a-4331-851a-ec234028f8ca",
+            1,
+        ),
+    )
+    .unwrap();
+    env.run(&["import", claude.to_str().unwrap()]).success();
+    let run = env.run(&["import", codex.to_str().unwrap()]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("codexsame.jsonl is a codex log with the session id of claude-code's log"),
+        "{run:?}"
+    );
+    assert!(!run.stdout.contains("already imported"), "{run:?}");
+    let json = env
+        .run(&["import", "--format", "json", codex.to_str().unwrap()])
+        .json();
+    assert_eq!(json[0]["imported_agent"], "claude-code", "{json:#}");
+}

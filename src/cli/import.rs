@@ -548,16 +548,25 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             continue;
         }
         if r.status == "already_imported" {
-            match &r.imported_from {
+            match (&r.imported_from, &r.imported_agent) {
+                // Another agent's log that names the same session id.
+                (Some(other), Some(agent)) => writeln!(
+                    out,
+                    "{lead}{}: {} is a {} log with the session id of {agent}'s log {}, which the store holds; it was not read",
+                    paint.cyan(&r.session_id),
+                    r.file.display(),
+                    r.agent,
+                    other.display()
+                )?,
                 // Which file the store holds it from: a copy or another name of the log.
-                Some(other) => writeln!(
+                (Some(other), None) => writeln!(
                     out,
                     "{lead}{} already imported from {}; {} was not read",
                     paint.cyan(&r.session_id),
                     other.display(),
                     r.file.display()
                 )?,
-                None => writeln!(
+                (None, _) => writeln!(
                     out,
                     "{lead}{} already imported ({})",
                     paint.cyan(&r.session_id),

@@ -533,6 +533,7 @@ pub fn write(
         warnings: log.warnings,
         not_imported: None,
         imported_from: None,
+        imported_agent: None,
         agent_calls: HashMap::new(),
     };
     let at = |source: StoreError| ImportError::StoreAt {
@@ -592,6 +593,7 @@ pub fn write(
         Freshness::OtherFile(other) => {
             report.status = "already_imported";
             report.imported_from = Some(other);
+            report.imported_agent = super::existing::other_agent(store, &id, log.agent.name());
             return Ok(report);
         }
         Freshness::AddedTo => {

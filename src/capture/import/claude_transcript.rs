@@ -95,6 +95,10 @@ pub struct ImportReport {
     /// (a copy of this one, or the same log under another name), still there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<PathBuf>,
+    /// With `imported_from`: the agent whose log that is, when it is another agent than this
+    /// file's (two agents' logs that name one session id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported_agent: Option<String>,
     /// Subagents the file's Task/Agent calls ran, with the call's event id.
     #[serde(skip)]
     pub agent_calls: HashMap<String, String>,
@@ -416,6 +420,7 @@ impl<'a> Importer<'a> {
                 warnings: Vec::new(),
                 not_imported: None,
                 imported_from: None,
+                imported_agent: None,
                 agent_calls: HashMap::new(),
             },
             counted: Counted::default(),
@@ -682,6 +687,8 @@ impl<'a> Importer<'a> {
             Freshness::RecordedByHooks => return Ok(Existing::Stop("recorded_by_hooks")),
             Freshness::OtherFile(other) => {
                 self.report.imported_from = Some(other);
+                self.report.imported_agent =
+                    super::existing::other_agent(self.store, id, "claude-code");
                 return Ok(Existing::Stop("already_imported"));
             }
             Freshness::AddedTo => {
