@@ -6,11 +6,9 @@
 //! kept or deleted whole, so no subagent is left without its parent. A subagent whose parent
 //! is not in the store heads its own tree, as `list` shows it.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
-use super::tree::{head_positions, reachable};
+use super::tree::{head_positions, reachable, same_tree_children};
 
 /// A session as retention sees it.
 #[derive(Debug, Clone)]
@@ -198,20 +196,8 @@ fn trees(candidates: &[Candidate]) -> Vec<Tree> {
         .map(|c| (c.session_id.as_str(), c.parent_session_id.as_deref()))
         .collect();
     let heads = head_positions(&links);
-    let position: HashMap<&str, usize> = links
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (*id, i))
-        .collect();
     // Each session's children of the same tree, in start order.
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, (_, parent)) in links.iter().enumerate() {
-        if heads[i] != i
-            && let Some(&p) = parent.and_then(|p| position.get(p))
-        {
-            children.entry(p).or_default().push(i);
-        }
-    }
+    let mut children = same_tree_children(&links, &heads);
     for list in children.values_mut() {
         list.sort_by(|&a, &b| {
             let (a, b) = (&candidates[a], &candidates[b]);

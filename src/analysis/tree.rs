@@ -260,7 +260,7 @@ pub fn tree_members(links: &[(&str, Option<&str>)]) -> Vec<Vec<usize>> {
 
 /// Each session's children of its own tree (a child heading a tree of its own, in a cycle, is
 /// not one), by position.
-fn same_tree_children(
+pub fn same_tree_children(
     links: &[(&str, Option<&str>)],
     heads: &[usize],
 ) -> HashMap<usize, Vec<usize>> {
