@@ -733,17 +733,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// An answer of ours in JSON.
 fn json_answer(status: StatusCode, body: Vec<u8>) -> Response<ProxyBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from(body))
-            .map_err(|never| match never {})
-            .boxed(),
-    );
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    answer(status, Bytes::from(body), "application/json")
 }
 
 /// Whether a request names this machine as its host (its `Host`, or the address of an
@@ -776,16 +766,20 @@ fn addressed_to_this_machine(parts: &hyper::http::request::Parts) -> bool {
 }
 
 fn plain(status: StatusCode, text: &str) -> Response<ProxyBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from(format!("{text}\n")))
-            .map_err(|never| match never {})
-            .boxed(),
-    );
+    answer(
+        status,
+        Bytes::from(format!("{text}\n")),
+        "text/plain; charset=utf-8",
+    )
+}
+
+/// An answer of ours: `body` with `status`, of `content_type`.
+fn answer(status: StatusCode, body: Bytes, content_type: &'static str) -> Response<ProxyBody> {
+    let mut response = Response::new(Full::new(body).map_err(|never| match never {}).boxed());
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
