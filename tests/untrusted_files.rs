@@ -2596,3 +2596,23 @@ fn compare_tag_orders_a_start_no_session_can_have_by_its_events() {
         compare.stdout
     );
 }
+
+/// The line that says why a file of the store was not read names what the store keeps there:
+/// it said "is a folder, not a plain file or folder of the store", which contradicts itself.
+#[test]
+fn what_is_left_alone_is_said_against_what_the_store_keeps_there() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    let events = env.store().join(SID).join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    std::fs::create_dir(&events).unwrap();
+    let run = run(&env, &["replay", SID]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {} is a folder where the store keeps a plain file; it is left alone\n",
+            events.display()
+        )
+    );
+}

@@ -161,15 +161,18 @@ impl Folder {
             Errno::LOOP => StoreError::NotRegular {
                 path: path(),
                 what: "a symbolic link",
+                expected: PLAIN_FILE,
             },
             Errno::ISDIR => StoreError::NotRegular {
                 path: path(),
                 what: "a folder",
+                expected: PLAIN_FILE,
             },
             // A FIFO opened for writing with no reader.
             Errno::NXIO => StoreError::NotRegular {
                 path: path(),
                 what: "a FIFO",
+                expected: PLAIN_FILE,
             },
             e => StoreError::io(&path(), e.into()),
         })?;
@@ -332,6 +335,7 @@ fn open_folder(dir: impl AsFd, name: &Path, shown: &Path, links: Links) -> Resul
                 return Err(StoreError::NotRegular {
                     path: shown.to_path_buf(),
                     what: describe(kind),
+                    expected: FOLDER,
                 });
             }
             if !trusted_owner(stat.st_uid) {
@@ -341,6 +345,7 @@ fn open_folder(dir: impl AsFd, name: &Path, shown: &Path, links: Links) -> Resul
                 Errno::NOTDIR => StoreError::NotRegular {
                     path: shown.to_path_buf(),
                     what: "a symbolic link to something that is not a folder",
+                    expected: FOLDER,
                 },
                 e => StoreError::io(shown, e.into()),
             })
@@ -348,6 +353,10 @@ fn open_folder(dir: impl AsFd, name: &Path, shown: &Path, links: Links) -> Resul
         Err(e) => Err(StoreError::io(shown, e.into())),
     }
 }
+
+/// What the store keeps where it found something else, for [`StoreError::NotRegular`].
+const PLAIN_FILE: &str = "a plain file";
+const FOLDER: &str = "a folder";
 
 /// Whether a link owned by `uid` may be followed: it is the user's own, or root's.
 fn trusted_owner(uid: u32) -> bool {
@@ -362,6 +371,7 @@ fn check_regular(fd: &OwnedFd, path: &Path) -> Result<()> {
         kind => Err(StoreError::NotRegular {
             path: path.to_path_buf(),
             what: describe(kind),
+            expected: PLAIN_FILE,
         }),
     }
 }

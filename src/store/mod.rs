@@ -143,8 +143,13 @@ pub enum StoreError {
     LockTimeout(PathBuf),
     /// Something other than a regular file where the store keeps one (a link, a FIFO, a
     /// device), or other than a folder where it keeps a folder.
-    #[error("{path} is {what}, not a plain file or folder of the store; it is left alone")]
-    NotRegular { path: PathBuf, what: &'static str },
+    #[error("{path} is {what} where the store keeps {expected}; it is left alone")]
+    NotRegular {
+        path: PathBuf,
+        what: &'static str,
+        /// What the store keeps at that path: "a plain file" or "a folder".
+        expected: &'static str,
+    },
     /// A folder of the store that holds a session's files under a name no session id can
     /// have (too long, drawn as something else): it is not read. Debug formatting escapes what
     /// such a name may hold that draws as nothing.
