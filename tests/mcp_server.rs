@@ -912,3 +912,31 @@ fn a_long_sessions_summary_is_bounded_and_says_what_it_left_out() {
     );
     assert_eq!(answers[4]["result"]["isError"], true, "{}", answers[4]);
 }
+
+/// MCP's schema lets a request's id be any number: one with a fraction or an exponent was
+/// answered "must be a string or an integer", with no id, so the client's call never ended.
+#[test]
+fn a_request_id_of_any_number_is_answered_with_that_id() {
+    let env = TestEnv::new();
+    fixture(&env);
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1.0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"0\"}}}\n",
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2.5,\"method\":\"ping\"}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":-7,\"method\":\"tools/list\"}\n",
+    );
+    let (answers, _) = raw(&env, input.as_bytes());
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert_eq!(answers[0]["id"], json!(1.0));
+    assert!(
+        answers[0]["result"]["protocolVersion"].is_string(),
+        "{}",
+        answers[0]
+    );
+    assert_eq!(
+        answers[1],
+        json!({"jsonrpc": "2.0", "id": 2.5, "result": {}})
+    );
+    assert_eq!(answers[2]["id"], json!(-7));
+    assert!(answers[2]["result"]["tools"].is_array(), "{}", answers[2]);
+}

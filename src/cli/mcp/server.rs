@@ -183,14 +183,15 @@ impl<'h> Server<'h> {
         };
         let id = match m.get("id") {
             None => None,
-            Some(id @ Value::String(_)) => Some(id.clone()),
-            Some(id @ Value::Number(n)) if n.is_i64() || n.is_u64() => Some(id.clone()),
+            // MCP's schema says `string | number`: a client in JavaScript may send `1.5` or
+            // `1e3`, and gets the same number back.
+            Some(id @ (Value::String(_) | Value::Number(_))) => Some(id.clone()),
             Some(_) => {
                 return Some(error_response(
                     &Value::Null,
                     &rpc_error(
                         INVALID_REQUEST,
-                        "a request's id must be a string or an integer",
+                        "a request's id must be a string or a number",
                     ),
                 ));
             }
