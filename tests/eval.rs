@@ -549,3 +549,29 @@ fn a_session_of_no_duration_is_not_under_a_limit() {
         "{report}"
     );
 }
+
+/// A warn mark above the pass mark leaves no score that warns (the Python tool scores such a
+/// file the same way); the verdict line said "pass at 0.50, warn down to 0.90", a band that
+/// runs upward.
+#[test]
+fn a_warn_mark_above_the_pass_mark_is_said_to_leave_no_warning() {
+    let env = with_config("scorers:\n  - type: no_errors\nthresholds:\n  pass: 0.5\n  warn: 0.9\n");
+    bad().write(&env);
+    let run = env.run(&["eval", &BAD[..8], "--color", "never"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "FAIL (pass at 0.50, fail below it: the warn mark 0.90 is not below the pass mark)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let env = with_config(CONFIG);
+    bad().write(&env);
+    let run = env.run(&["eval", &BAD[..8], "--color", "never"]);
+    assert!(
+        run.stdout.contains("(pass at 0.85, warn down to 0.70)"),
+        "{}",
+        run.stdout
+    );
+}

@@ -491,12 +491,22 @@ fn report_text(
         Verdict::Warn => paint.yellow("WARN"),
         Verdict::Fail => paint.red("FAIL"),
     };
+    // A warn mark at or above the pass mark leaves no score that warns: below pass is a fail.
+    let marks = if r.warn_mark < r.pass_mark {
+        format!(
+            "pass at {:.2}, warn down to {:.2}",
+            r.pass_mark, r.warn_mark
+        )
+    } else {
+        format!(
+            "pass at {:.2}, fail below it: the warn mark {:.2} is not below the pass mark",
+            r.pass_mark, r.warn_mark
+        )
+    };
     writeln!(
         out,
-        "Weighted score {:.2}: {verdict} (pass at {:.2}, warn down to {:.2}); {} of {} scorers passed.",
+        "Weighted score {:.2}: {verdict} ({marks}); {} of {} scorers passed.",
         r.weighted_score,
-        r.pass_mark,
-        r.warn_mark,
         r.pass_count,
         r.results.len()
     )?;
