@@ -231,3 +231,73 @@ fn no_colour_on_a_dumb_terminal() {
         );
     }
 }
+
+/// The commands that read a session with its subagents, each as the arguments after the
+/// session's id is put in: pages, exports, a replay with the subagents' events.
+const TREE_COMMANDS: [&[&str]; 9] = [
+    &["replay", "--format", "html"],
+    &["share"],
+    &["export", "--format", "json"],
+    &["export", "--format", "ndjson"],
+    &["export", "--format", "csv"],
+    &["export", "--format", "otlp"],
+    &["export", "--format", "otlp-genai"],
+    &["export", "--format", "ndjson", "--anonymize"],
+    &["replay", "--expand-subagents", "--color", "never"],
+];
+
+#[test]
+fn no_session_of_a_loop_of_parents_is_the_subagent_of_another() {
+    let env = TestEnv::new();
+    // Each is the next one's parent, spawned by its call (`e02`), round a loop of three.
+    for (id, parent) in [
+        ("loop-a", "loop-c"),
+        ("loop-b", "loop-a"),
+        ("loop-c", "loop-b"),
+    ] {
+        costed(id, Some(parent))
+            .meta(|m| m.parent_event_id = Some("e02".into()))
+            .write(&env);
+    }
+    let cost = env
+        .run(&["cost", "loop-a", "--format", "json"])
+        .success()
+        .json();
+    // `cost loop-a` named loop-b and loop-c its subagents and counted them in: $0.0135.
+    assert!(
+        cost["subagents"].as_array().is_none_or(Vec::is_empty),
+        "{cost}"
+    );
+    assert!(
+        (cost["cost_usd"].as_f64().unwrap() - 0.0045).abs() < 1e-9,
+        "{cost}"
+    );
+    let tree = env.run(&["replay", "--tree", "loop-a", "--color", "never"]);
+    tree.success();
+    assert_eq!(tree.stdout.lines().count(), 1, "{}", tree.stdout);
+    // Each command of a session's tree read the others of the loop with it (the replay with
+    // its subagents' events went round the loop until the stack overflowed); loop-a names
+    // loop-c as its parent, but nothing names loop-b.
+    let mut commands = TREE_COMMANDS.to_vec();
+    commands.push(&["stats", "--include-subagents", "--format", "json"]);
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("loop-a");
+        let run = run_on_a_small_stack(&env, &args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(!run.stdout.contains("loop-b"), "{args:?} read loop-b");
+    }
+    // The dashboard's replay page of each named the next its subagent.
+    let pages = tempfile::tempdir().unwrap();
+    let html = pages.path().join("dashboard.html");
+    env.run(&[
+        "dashboard",
+        "--since",
+        "2020-01-01",
+        "--html",
+        html.to_str().unwrap(),
+    ])
+    .success();
+    let page = std::fs::read_to_string(pages.path().join("replay-loop-a.html")).unwrap();
+    assert!(!page.contains("loop-b"), "the page of loop-a shows loop-b");
+}

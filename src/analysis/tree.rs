@@ -31,6 +31,10 @@ pub struct TreeNode {
 }
 
 /// Parent links of many sessions, for finding any session's descendants.
+///
+/// A session's children are those of its tree as `list` heads them ([`head_positions`]): a
+/// session whose line of parents goes round a cycle heads its own tree, so no session of a
+/// loop is another's subagent and none is counted in two trees.
 pub struct Forest {
     metas: HashMap<String, SessionMeta>,
     children: HashMap<String, Vec<String>>,
@@ -42,13 +46,20 @@ impl Forest {
             .into_iter()
             .map(|m| (m.session_id.clone(), m))
             .collect();
+        let links: Vec<(&str, Option<&str>)> = metas
+            .values()
+            .map(|m| (m.session_id.as_str(), m.parent_session_id.as_deref()))
+            .collect();
+        let heads = head_positions(&links);
         let mut children: HashMap<String, Vec<String>> = HashMap::new();
-        for meta in metas.values() {
-            if let Some(parent) = &meta.parent_session_id {
+        for (i, (id, parent)) in links.iter().enumerate() {
+            if let Some(parent) = parent
+                && heads[i] != i
+            {
                 children
-                    .entry(parent.clone())
+                    .entry((*parent).to_owned())
                     .or_default()
-                    .push(meta.session_id.clone());
+                    .push((*id).to_owned());
             }
         }
         for list in children.values_mut() {
@@ -398,8 +409,15 @@ mod tests {
             meta("a", Some("root"), 1.0),
             meta("a1", Some("a"), 1.5),
             meta("loop", Some("loop"), 0.0),
+            meta("loop-a", Some("loop-b"), 0.0),
+            meta("loop-b", Some("loop-a"), 0.0),
+            meta("below-loop", Some("loop-a"), 0.0),
         ]);
         assert_eq!(forest.descendants("root"), ["root", "a", "b", "a1"]);
+        // Each session of a loop heads its own tree, as `list` heads them.
+        for id in ["loop-a", "loop-b", "below-loop"] {
+            assert_eq!(forest.descendants(id), [id]);
+        }
         let tree: Vec<(String, usize)> = forest
             .tree("root")
             .into_iter()
