@@ -247,6 +247,54 @@ const TREE_COMMANDS: [&[&str]; 9] = [
 ];
 
 #[test]
+fn pages_exports_and_replays_of_a_chain_of_subagents_hundreds_deep() {
+    let env = TestEnv::new();
+    // Deep enough on the small stack; 3,000 deep overflowed the usual one (8 MiB).
+    let deep = 300;
+    chain(&env, deep);
+    let last = format!("c{:05}", deep - 1);
+    for command in TREE_COMMANDS {
+        let mut args = command.to_vec();
+        args.push("c00000");
+        // Each overflowed the stack and aborted (SIGABRT) part way down.
+        let run = run_on_a_small_stack(&env, &args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.contains(&last), "{args:?} left out {last}");
+    }
+    let replay = run_on_a_small_stack(
+        &env,
+        &["replay", "--expand-subagents", "c00000", "--color", "never"],
+    );
+    assert!(
+        replay.stdout.contains(&format!("subagent {last} agent=")),
+        "{}",
+        replay.stdout
+    );
+    // The dashboard's page beside it is the replay page of its one session.
+    let pages = tempfile::tempdir().unwrap();
+    let html = pages.path().join("dashboard.html");
+    let dashboard = run_on_a_small_stack(
+        &env,
+        &[
+            "dashboard",
+            "--since",
+            "2020-01-01",
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(dashboard.code, 0, "{}", dashboard.stderr);
+    let page = std::fs::read_to_string(pages.path().join("replay-c00000.html")).unwrap();
+    assert!(page.contains(&last), "the dashboard's page left out {last}");
+    // The indent stops growing, as `--tree`'s does: the deepest lines began with 600 columns.
+    assert!(
+        replay.stdout.lines().all(|l| l.chars().count() < 200),
+        "{}",
+        replay.stdout.lines().last().unwrap_or_default()
+    );
+}
+
+#[test]
 fn no_session_of_a_loop_of_parents_is_the_subagent_of_another() {
     let env = TestEnv::new();
     // Each is the next one's parent, spawned by its call (`e02`), round a loop of three.

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::cost::CostReport;
 use super::phases::Phases;
 use super::replay_line::{
-    DetailKind, LineKind, Numbered, ReplayHeader, Story, StoryOptions, origin_of,
+    DetailKind, LineKind, Numbered, ReplayHeader, ReplayLine, Story, StoryOptions, origin_of,
 };
 use crate::model::annotation::Annotation;
 use crate::model::text::one_line;
@@ -191,7 +191,7 @@ pub fn build(
         },
         tools: HashMap::new(),
     };
-    builder.session(root, None, 0);
+    builder.sessions(root);
     builder.page.spend.sort_by_key(|s| s.0);
     builder.page
 }
@@ -218,14 +218,54 @@ impl Builder {
         })
     }
 
-    fn session(&mut self, input: SessionInput, parent: Option<usize>, depth: usize) {
+    /// Adds `root` and its subagents, each subagent's lines right after the line of the call
+    /// that spawned it. The sessions being added are kept on a stack of their own, so that a
+    /// chain of subagents thousands deep never overflows the thread's stack.
+    fn sessions(&mut self, root: SessionInput) {
+        let mut open = vec![self.open(root, None, 0)];
+        while let Some(top) = open.last_mut() {
+            if let Some(child) = top.spawned.pop() {
+                let (parent, depth) = (top.index, top.depth + 1);
+                let child = self.open(child, Some(parent), depth);
+                open.push(child);
+                continue;
+            }
+            let Some(line) = top.lines.next() else {
+                if top.children.is_empty() {
+                    open.pop();
+                } else {
+                    // Subagents whose spawning call was not recorded come after the
+                    // session's lines.
+                    top.spawned = std::mem::take(&mut top.children);
+                    top.spawned.reverse();
+                }
+                continue;
+            };
+            let is_call = line.event_type == EventType::ToolCall.as_str();
+            let event_id = line.event_id.clone();
+            self.line(top, line);
+            if is_call {
+                // Subagents spawned by this call, right under it.
+                let (mut mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut top.children)
+                    .into_iter()
+                    .partition(|c| c.meta.parent_event_id.as_deref() == Some(event_id.as_str()));
+                top.children = rest;
+                mine.reverse();
+                top.spawned = mine;
+            }
+        }
+    }
+
+    /// Adds session `input` to the page, with its spend and annotations, and returns it open
+    /// for its lines.
+    fn open(&mut self, input: SessionInput, parent: Option<usize>, depth: usize) -> Open {
         let index = self.page.sessions.len();
         let SessionInput {
             meta,
             events,
             annotations,
             spend,
-            mut children,
+            children,
         } = input;
         let agent = Agent::from_name(&meta.agent_name);
         let session_origin = origin_of(&meta, &events);
@@ -273,51 +313,60 @@ impl Builder {
             }
             by_number[n.number] = Some(n.event);
         }
-        for line in lines {
-            let at = session_origin + line.offset_s;
-            let tool = line.tool.map(|t| self.tool(t));
-            let mut shown = Vec::with_capacity(1 + line.folded.len());
-            for number in std::iter::once(line.number).chain(line.folded.iter().copied()) {
-                if let Some(event) = by_number.get_mut(number).and_then(Option::take) {
-                    let ms = self.ms(event.timestamp);
-                    shown.push(PageEvent(
-                        number,
-                        event.event_type.as_str().to_owned(),
-                        ms,
-                        event.data,
-                    ));
-                }
-            }
-            let is_call = line.event_type == EventType::ToolCall.as_str();
-            let event_id = line.event_id.clone();
-            self.page.lines.push(PageLine(
-                index,
-                line.number,
-                self.ms(at),
-                line.kind,
-                tool,
-                line.name,
-                line.detail.map(cut),
-                line.detail_kind,
-                line.duration_ms,
-                shown,
-            ));
-            if is_call {
-                // Subagents spawned by this call, right under it.
-                let (mine, rest): (Vec<_>, Vec<_>) = children
-                    .into_iter()
-                    .partition(|c| c.meta.parent_event_id.as_deref() == Some(event_id.as_str()));
-                children = rest;
-                for child in mine {
-                    self.session(child, Some(index), depth + 1);
-                }
-            }
-        }
-        // Subagents whose spawning call was not recorded come after the session's lines.
-        for child in children {
-            self.session(child, Some(index), depth + 1);
+        Open {
+            index,
+            depth,
+            session_origin,
+            lines: lines.into_iter(),
+            by_number,
+            spawned: Vec::new(),
+            children,
         }
     }
+
+    /// Adds one line of session `open`, with the events it stands for.
+    fn line(&mut self, open: &mut Open, line: ReplayLine) {
+        let at = open.session_origin + line.offset_s;
+        let tool = line.tool.map(|t| self.tool(t));
+        let mut shown = Vec::with_capacity(1 + line.folded.len());
+        for number in std::iter::once(line.number).chain(line.folded.iter().copied()) {
+            if let Some(event) = open.by_number.get_mut(number).and_then(Option::take) {
+                let ms = self.ms(event.timestamp);
+                shown.push(PageEvent(
+                    number,
+                    event.event_type.as_str().to_owned(),
+                    ms,
+                    event.data,
+                ));
+            }
+        }
+        self.page.lines.push(PageLine(
+            open.index,
+            line.number,
+            self.ms(at),
+            line.kind,
+            tool,
+            line.name,
+            line.detail.map(cut),
+            line.detail_kind,
+            line.duration_ms,
+            shown,
+        ));
+    }
+}
+
+/// A session of the page whose lines are being added.
+struct Open {
+    index: usize,
+    depth: usize,
+    session_origin: f64,
+    lines: std::vec::IntoIter<ReplayLine>,
+    /// Its events by number, each taken by the line that shows it.
+    by_number: Vec<Option<crate::model::Event>>,
+    /// Subagents to add before its next line, the next one last.
+    spawned: Vec<SessionInput>,
+    /// Its subagents not yet added, in start order.
+    children: Vec<SessionInput>,
 }
 
 /// A detail cut to [`DETAIL_CHARS`] characters, with an ellipsis when cut.

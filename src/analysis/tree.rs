@@ -120,6 +120,27 @@ impl Forest {
     }
 }
 
+/// `root` with `below` nested in it: each of `below` goes among the `children` of its parent,
+/// given by its place (0 for `root`, `n` for the `n`th of `below`), in the order of `below`,
+/// where parents come before their children. Nothing recurses, so a chain of subagents
+/// thousands deep is nested without overflowing the thread's stack: from the last up, each
+/// is moved under its parent once its own children are under it.
+pub fn nest<T>(
+    mut root: T,
+    mut below: Vec<(T, usize)>,
+    children: impl Fn(&mut T) -> &mut Vec<T>,
+) -> T {
+    while let Some((mut node, parent)) = below.pop() {
+        children(&mut node).reverse();
+        match parent.checked_sub(1) {
+            Some(at) => children(&mut below[at].0).push(node),
+            None => children(&mut root).push(node),
+        }
+    }
+    children(&mut root).reverse();
+    root
+}
+
 /// What the tree shows of session `id`.
 fn node(id: &str, meta: &SessionMeta, depth: usize) -> TreeNode {
     let doubts = meta.unbelievable().only(&TREE_FIELDS);

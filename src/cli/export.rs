@@ -12,7 +12,7 @@ use super::Globals;
 use super::args::SessionArg;
 use super::http::{HttpClient, Retry, check_url, is_retryable};
 use super::output::{stdout, warn, warn_bad_lines};
-use crate::analysis::tree::Forest;
+use crate::analysis::tree::{Forest, nest};
 use crate::error::Error;
 use crate::exit;
 use crate::export::Exported;
@@ -386,6 +386,15 @@ pub(crate) fn refused(url: &Uri, answer: &super::http::Answer, what: &str) -> an
 /// `"source": "transcript"`. Only for traces: the JSON and NDJSON exports stay the store's
 /// events as they are.
 pub(crate) fn with_logged_usage(store: &Store, session: &mut Exported) {
+    let mut todo = vec![session];
+    while let Some(session) = todo.pop() {
+        with_own_logged_usage(store, session);
+        todo.extend(session.subagents.iter_mut());
+    }
+}
+
+/// [`with_logged_usage`] for one session of the tree.
+fn with_own_logged_usage(store: &Store, session: &mut Exported) {
     let has_responses = session
         .events
         .iter()
@@ -421,44 +430,55 @@ pub(crate) fn with_logged_usage(store: &Store, session: &mut Exported) {
         events.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
         session.events = events;
     }
-    for sub in &mut session.subagents {
-        with_logged_usage(store, sub);
-    }
 }
 
 /// Reads session `id` and its subagent sessions (found through their parent links), each
-/// with its metadata and events.
+/// with its metadata and events. Parents are read before their children and nested from the
+/// deepest up ([`nest`]): no walk recurses, so a chain of thousands of subagents is read
+/// without overflowing the stack.
 pub(crate) fn load(store: &Store, id: &str) -> Result<Exported> {
     let sessions = super::listing::family(store, &[id])?;
     let forest = Forest::new(sessions.into_iter().map(|s| s.meta));
-    let mut seen = vec![id.to_owned()];
-    load_tree(store, &forest, id, &mut seen)
-}
-
-fn load_tree(store: &Store, forest: &Forest, id: &str, seen: &mut Vec<String>) -> Result<Exported> {
-    let meta = super::output::summary(store, id)?.meta;
-    let mut reader = store.events(id)?;
-    let events: Vec<_> = reader.by_ref().collect();
-    warn_bad_lines(reader.bad_lines(), reader.bad_count());
-    let mut subagents = Vec::new();
-    for child in forest.children(id) {
-        // A corrupt store could link a session to its own ancestor; never loop.
-        if seen.contains(child) {
-            continue;
-        }
-        seen.push(child.clone());
+    let root = load_one(store, id)?;
+    let mut below = Vec::new();
+    let mut todo: Vec<(usize, &str)> = forest
+        .children(id)
+        .iter()
+        .rev()
+        .map(|c| (0, c.as_str()))
+        .collect();
+    while let Some((parent, child)) = todo.pop() {
         // A subagent that cannot be read leaves a gap, said on stderr, never a failed export.
-        match load_tree(store, forest, child, seen) {
-            Ok(sub) => subagents.push(sub),
+        match load_one(store, child) {
+            Ok(sub) => {
+                below.push((sub, parent));
+                let at = below.len();
+                todo.extend(
+                    forest
+                        .children(child)
+                        .iter()
+                        .rev()
+                        .map(|c| (at, c.as_str())),
+                );
+            }
             Err(e) => warn(format_args!(
                 "left out subagent session {child}: {}",
                 crate::error::chain_text(&e)
             )),
         }
     }
+    Ok(nest(root, below, |s| &mut s.subagents))
+}
+
+/// Session `id`'s metadata and events, without its subagents.
+fn load_one(store: &Store, id: &str) -> Result<Exported> {
+    let meta = super::output::summary(store, id)?.meta;
+    let mut reader = store.events(id)?;
+    let events: Vec<_> = reader.by_ref().collect();
+    warn_bad_lines(reader.bad_lines(), reader.bad_count());
     Ok(Exported {
         meta,
         events,
-        subagents,
+        subagents: Vec::new(),
     })
 }

@@ -186,7 +186,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             &header(&meta, apart, agent, &events, cost.as_ref()),
             paint,
         )?;
-        replayer.session(&mut out, &id, Some(&meta), events, 0)?;
+        replayer.session(&mut out, &id, Some(&meta), events)?;
     }
     out.flush()?;
     Ok(exit::OK)
@@ -252,32 +252,91 @@ impl Replayer<'_> {
         self.args.limit.is_some_and(|limit| self.shown >= limit)
     }
 
-    /// Replays one session; `depth` > 0 for subagents shown inside their parent.
+    /// Replays one session and, with --expand-subagents, each subagent's events under the
+    /// call that spawned it, indented by its depth. The sessions being replayed are kept on a
+    /// stack of their own, so that a chain of thousands of subagents never overflows the
+    /// thread's stack.
     fn session(
         &mut self,
         out: &mut impl Write,
         id: &str,
         meta: Option<&SessionMeta>,
         events: Vec<Numbered>,
-        depth: usize,
     ) -> Result<()> {
+        let mut open = vec![self.open(id.to_owned(), meta, events, 0)];
+        while let Some(top) = open.last_mut() {
+            if self.full() {
+                break;
+            }
+            if let Some(child) = top.spawned.pop() {
+                let depth = top.depth + 1;
+                let meta = self.forest.and_then(|f| f.meta(&child)).cloned();
+                if let Some(meta) = &meta {
+                    writeln!(
+                        out,
+                        "{}{}",
+                        indent(depth),
+                        self.paint.dim(&subagent_line(meta, depth))
+                    )?;
+                }
+                let events = read(self.store, &child)?;
+                let child = self.open(child, meta.as_ref(), events, depth);
+                open.push(child);
+                continue;
+            }
+            let Some(line) = top.lines.next() else {
+                open.pop();
+                continue;
+            };
+            self.line(out, &line, &top.indent)?;
+            if line.event_type == EventType::ToolCall.as_str() {
+                top.spawned = self.spawned_by(&top.id, &line.event_id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Session `id` open for replay at `depth`: its lines, none of its subagents yet.
+    fn open(
+        &self,
+        id: String,
+        meta: Option<&SessionMeta>,
+        events: Vec<Numbered>,
+        depth: usize,
+    ) -> Open {
         let agent = meta.map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
         let mut story = Story::new(
             agent,
             meta.and_then(SessionMeta::believed_start),
             self.options.clone(),
         );
-        let indent = "│ ".repeat(depth);
-        for line in story.lines(events) {
-            if self.full() {
-                break;
-            }
-            self.line(out, &line, &indent)?;
-            if line.event_type == EventType::ToolCall.as_str() {
-                self.expand_children(out, id, &line.event_id, depth)?;
-            }
+        Open {
+            id,
+            lines: story.lines(events).into_iter(),
+            spawned: Vec::new(),
+            indent: indent(depth),
+            depth,
         }
-        Ok(())
+    }
+
+    /// The subagents of session `id` that its call `call_id` spawned, to replay under it (with
+    /// --expand-subagents), the first last.
+    fn spawned_by(&self, id: &str, call_id: &str) -> Vec<String> {
+        let Some(forest) = self.forest.filter(|_| self.args.expand_subagents) else {
+            return Vec::new();
+        };
+        forest
+            .children(id)
+            .iter()
+            .rev()
+            .filter(|child| {
+                forest
+                    .meta(child)
+                    .and_then(|m| m.parent_event_id.as_deref())
+                    == Some(call_id)
+            })
+            .cloned()
+            .collect()
     }
 
     fn line(&mut self, out: &mut impl Write, line: &ReplayLine, indent: &str) -> Result<()> {
@@ -347,43 +406,24 @@ impl Replayer<'_> {
         warn_bad_lines(follower.bad_lines(), follower.bad_count());
         Ok(())
     }
+}
 
-    fn expand_children(
-        &mut self,
-        out: &mut impl Write,
-        id: &str,
-        call_id: &str,
-        depth: usize,
-    ) -> Result<()> {
-        let Some(forest) = self.forest else {
-            return Ok(());
-        };
-        let children: Vec<String> = forest
-            .children(id)
-            .iter()
-            .filter(|child| {
-                forest
-                    .meta(child)
-                    .and_then(|m| m.parent_event_id.as_deref())
-                    == Some(call_id)
-            })
-            .cloned()
-            .collect();
-        for child in children {
-            let indent = "│ ".repeat(depth + 1);
-            let meta = forest.meta(&child).cloned();
-            if let Some(meta) = &meta {
-                writeln!(
-                    out,
-                    "{indent}{}",
-                    self.paint.dim(&subagent_line(meta, depth + 1))
-                )?;
-            }
-            let events = read(self.store, &child)?;
-            self.session(out, &child, meta.as_ref(), events, depth + 1)?;
-        }
-        Ok(())
-    }
+/// A session being replayed.
+struct Open {
+    id: String,
+    /// Its lines not yet shown.
+    lines: std::vec::IntoIter<ReplayLine>,
+    /// The subagents its last line spawned, not yet replayed, the next one last.
+    spawned: Vec<String>,
+    indent: String,
+    depth: usize,
+}
+
+/// The indent of a subagent's lines `depth` levels down, which stops growing at
+/// [`MAX_TREE_INDENT`] (its `▶ subagent` line says its depth), so that a chain of thousands
+/// draws in lines of a bounded width.
+fn indent(depth: usize) -> String {
+    "│ ".repeat(depth.min(MAX_TREE_INDENT))
 }
 
 fn subagent_line(meta: &SessionMeta, depth: usize) -> String {

@@ -11,7 +11,6 @@
 //! the header, the summary and the lines are computed from what is left.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +26,7 @@ use crate::analysis::cost::{CostOptions, CostReport, compute, spend_over_time};
 use crate::analysis::page::{self, Page, PageKind, SessionInput};
 use crate::analysis::phases::Phases;
 use crate::analysis::replay_line::{ErrorsApart, HEADER_FIELDS, Numbered, header};
-use crate::analysis::tree::Forest;
+use crate::analysis::tree::{Forest, nest};
 use crate::exit;
 use crate::export::anonymize::{Anonymizer, Learned, Report};
 use crate::model::pricing::PriceTable;
@@ -140,7 +139,6 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
         Ok(listing) => Forest::new(listing.sessions.into_iter().map(|s| s.summary.meta)),
         Err(_) => Forest::new(Vec::new()),
     };
-    let mut seen = HashSet::new();
     // A subagent shared on its own is anonymised with what its parents revealed.
     let parent = match clean.anonymizer {
         Some(anonymizer) => {
@@ -149,13 +147,13 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
         }
         None => None,
     };
-    let mut root = input(store, &forest, id, clean, parent.as_ref(), &mut seen)?;
+    let (mut root, subagents) = inputs(store, &forest, id, clean, parent.as_ref())?;
     let agent = Agent::from_name(&root.meta.agent_name);
     let phases = phases_cleaned(store, &root.meta, &root.events, clean.redact);
     let options = CostOptions::default();
     let mut cost = compute(id, &phases, PriceTable::builtin(), &options).ok();
     if let Some(report) = cost.as_mut() {
-        include_subagents(store, &root.children, report, &options, clean.redact)?;
+        include_subagents(store, &subagents, report, &options, clean.redact)?;
     }
     let apart = ErrorsApart::of(root.events.iter().map(|n| &n.event));
     let doubts = root.meta.unbelievable().only(&HEADER_FIELDS);
@@ -164,22 +162,23 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
     let summary = (kind == PageKind::Share)
         .then(|| page::summary(&phases, cost.as_ref(), root.meta.ended_at.is_none()));
     root.spend = spend_over_time(&phases, PriceTable::builtin());
+    let root = nest(root, subagents, |s| &mut s.children);
     let mut page = page::build(kind, head, summary, clean.redact, root);
     page.anonymized = clean.anonymizer.is_some();
     Ok(page)
 }
 
-/// The cost of `children` and of their subagents, in turn, added to `report`: from the
-/// sessions as cleaned, since their models are named in the page (read again from the store,
-/// a subagent's model name reached it with the secrets and names it held).
+/// The cost of `subagents` (each with its parent's place, see [`inputs`]), added to `report`: from
+/// the sessions as cleaned, since their models are named in the page (read again from the
+/// store, a subagent's model name reached it with the secrets and names it held).
 fn include_subagents(
     store: &Store,
-    children: &[SessionInput],
+    subagents: &[(SessionInput, usize)],
     report: &mut CostReport,
     options: &CostOptions,
     redact: bool,
 ) -> Result<()> {
-    for child in children {
+    for (child, _) in subagents {
         let phases = phases_cleaned(store, &child.meta, &child.events, redact);
         let child_report = compute(
             &child.meta.session_id,
@@ -189,7 +188,6 @@ fn include_subagents(
         )
         .map_err(|e| super::output::usage(e.to_string()))?;
         report.include_subagent(&child_report);
-        include_subagents(store, &child.children, report, options, redact)?;
     }
     Ok(())
 }
@@ -205,17 +203,52 @@ fn phases_cleaned(store: &Store, meta: &SessionMeta, events: &[Numbered], redact
     })
 }
 
-/// One session's input to the page, with its subagents', read from the store and cleaned;
-/// `parent` is what its parent revealed of where it ran, for the anonymizer.
-fn input(
+/// Session `id` and its subagents (as `forest` links them), read from the store and cleaned:
+/// the session, and its subagents with the place of each one's parent (0 for the session,
+/// `n` for the `n`th subagent), parents before children, children in start order. `parent` is what its own parents revealed of where it ran, for the
+/// anonymizer, which hands down what each session revealed to its subagents. The walk keeps
+/// its own stack, so a chain of thousands of subagents never overflows the thread's.
+fn inputs(
     store: &Store,
     forest: &Forest,
     id: &str,
     clean: &mut Clean<'_>,
     parent: Option<&Learned>,
-    seen: &mut HashSet<String>,
-) -> Result<SessionInput> {
-    seen.insert(id.to_owned());
+) -> Result<(SessionInput, Vec<(SessionInput, usize)>)> {
+    let (root, learned) = input(store, id, clean, parent)?;
+    let mut read = Vec::new();
+    let mut revealed = vec![learned];
+    let mut todo: Vec<(usize, &str)> = forest
+        .children(id)
+        .iter()
+        .rev()
+        .map(|c| (0, c.as_str()))
+        .collect();
+    while let Some((parent, child)) = todo.pop() {
+        let (session, learned) = input(store, child, clean, revealed[parent].as_ref())?;
+        read.push((session, parent));
+        revealed.push(learned);
+        let at = read.len();
+        todo.extend(
+            forest
+                .children(child)
+                .iter()
+                .rev()
+                .map(|c| (at, c.as_str())),
+        );
+    }
+    Ok((root, read))
+}
+
+/// One session's input to the page (its subagents are for [`inputs`] to add), read from the
+/// store and cleaned, and what it revealed of where it ran for its subagents' anonymizer;
+/// `parent` is what its parent revealed.
+fn input(
+    store: &Store,
+    id: &str,
+    clean: &mut Clean<'_>,
+    parent: Option<&Learned>,
+) -> Result<(SessionInput, Option<Learned>)> {
     let mut meta = summary(store, id)?.meta;
     let mut events = read(store, id)?;
     let mut annotations = store
@@ -243,21 +276,14 @@ fn input(
         // The root's spend comes from the phases its cost is computed from.
         Vec::new()
     };
-    let mut children = Vec::new();
-    for child in forest.children(id) {
-        // A corrupt store could link a session to one of its ancestors; never loop.
-        if seen.contains(child) {
-            continue;
-        }
-        children.push(input(store, forest, child, clean, learned.as_ref(), seen)?);
-    }
-    Ok(SessionInput {
+    let session = SessionInput {
         meta,
         events,
         annotations,
         spend,
-        children,
-    })
+        children: Vec::new(),
+    };
+    Ok((session, learned))
 }
 
 /// Secrets out of everything a page would show of a session.

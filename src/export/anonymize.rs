@@ -645,19 +645,21 @@ impl Anonymizer {
     /// what its parent revealed; `parent` is what the session's own parents revealed
     /// ([`Self::in_tree`] down from its root), `None` for a root.
     pub fn exported(&self, session: &mut Exported, parent: Option<&Learned>, report: &mut Report) {
-        self.exported_under(session, parent, report);
-    }
-
-    fn exported_under(
-        &self,
-        session: &mut Exported,
-        parent: Option<&Learned>,
-        report: &mut Report,
-    ) {
-        let (scrubber, learned) = self.in_tree(&session.meta, &session.events, parent);
-        scrubber.session(&mut session.meta, &mut session.events, report);
-        for child in &mut session.subagents {
-            self.exported_under(child, Some(&learned), report);
+        // Parents before their children, in the order a recursion would go, with a stack of
+        // its own: a chain of thousands of subagents would overflow the thread's.
+        let mut todo = vec![(session, parent.cloned().map(std::rc::Rc::new))];
+        while let Some((session, parent)) = todo.pop() {
+            let (scrubber, learned) =
+                self.in_tree(&session.meta, &session.events, parent.as_deref());
+            scrubber.session(&mut session.meta, &mut session.events, report);
+            let learned = std::rc::Rc::new(learned);
+            todo.extend(
+                session
+                    .subagents
+                    .iter_mut()
+                    .rev()
+                    .map(|child| (child, Some(std::rc::Rc::clone(&learned)))),
+            );
         }
     }
 

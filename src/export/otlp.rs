@@ -55,7 +55,14 @@ pub const TEXT_LIMIT: usize = 16 * 1024;
 pub fn request(session: &Exported, options: &Options) -> ExportTraceServiceRequest {
     let trace = trace_id(&session.meta.session_id);
     let mut spans = Vec::new();
-    session_spans(session, &trace, Vec::new(), options, &mut spans);
+    // Each session's spans, then its subagents' under the spans that spawned them, in the
+    // order a recursion would go; with a stack of its own, as a chain of thousands of
+    // subagents would overflow the thread's.
+    let mut todo = vec![(session, Vec::new())];
+    while let Some((session, parent)) = todo.pop() {
+        let subagents = session_spans(session, &trace, parent, options, &mut spans);
+        todo.extend(subagents.into_iter().rev());
+    }
     let schema_url = match options.mode {
         Mode::GenAi => genai::SCHEMA_URL.to_owned(),
         Mode::Plain => String::new(),
@@ -272,15 +279,18 @@ impl Agentish {
 /// instead, which the caller says.
 pub fn untimed(session: &Exported) -> Vec<(&str, Unbelievable)> {
     let mut out = Vec::new();
-    let doubts = session
-        .meta
-        .unbelievable()
-        .only(&["started_at", "ended_at"]);
-    if !doubts.is_empty() {
-        out.push((session.meta.session_id.as_str(), doubts));
-    }
-    for sub in &session.subagents {
-        out.extend(untimed(sub));
+    // A stack of its own, in the order a recursion would go: a chain of thousands of
+    // subagents would overflow the thread's.
+    let mut todo = vec![session];
+    while let Some(session) = todo.pop() {
+        let doubts = session
+            .meta
+            .unbelievable()
+            .only(&["started_at", "ended_at"]);
+        if !doubts.is_empty() {
+            out.push((session.meta.session_id.as_str(), doubts));
+        }
+        todo.extend(session.subagents.iter().rev());
     }
     out
 }
@@ -288,15 +298,15 @@ pub fn untimed(session: &Exported) -> Vec<(&str, Unbelievable)> {
 /// What a warning about [`untimed`] sessions says is done with their times.
 pub const UNTIMED: &str = "its spans are timed by its events";
 
-/// Adds the spans of `session` (its root first) and of its subagents to `spans`; the root's
-/// parent is `parent` (empty for the trace's root).
-fn session_spans(
-    session: &Exported,
+/// Adds the spans of `session` (its root first) to `spans`, the root's parent being `parent`
+/// (empty for the trace's root); returns its subagents, each with the span to put it under.
+fn session_spans<'s>(
+    session: &'s Exported,
     trace: &[u8; 16],
     parent: Vec<u8>,
     options: &Options,
     spans: &mut Vec<Span>,
-) {
+) -> Vec<(&'s Exported, Vec<u8>)> {
     let who = Agentish::of(session);
     let sid = &session.meta.session_id;
     let root_id = span_id(sid, ROOT).to_vec();
@@ -560,16 +570,19 @@ fn session_spans(
         root.attributes.extend(usage_attributes(&usage_total, true));
     }
     // Subagents under the call that spawned them, else under the session.
-    for sub in &session.subagents {
-        let parent = sub
-            .meta
-            .parent_event_id
-            .as_deref()
-            .and_then(|e| by_event.get(e).copied())
-            .unwrap_or(first);
-        let parent_span = spans[parent].span_id.clone();
-        session_spans(sub, trace, parent_span, options, spans);
-    }
+    session
+        .subagents
+        .iter()
+        .map(|sub| {
+            let parent = sub
+                .meta
+                .parent_event_id
+                .as_deref()
+                .and_then(|e| by_event.get(e).copied())
+                .unwrap_or(first);
+            (sub, spans[parent].span_id.clone())
+        })
+        .collect()
 }
 
 /// The GenAI usage attributes of `tokens` (only the output count when only a total is known).
