@@ -940,3 +940,44 @@ fn a_request_id_of_any_number_is_answered_with_that_id() {
     assert_eq!(answers[2]["id"], json!(-7));
     assert!(answers[2]["result"]["tools"].is_array(), "{}", answers[2]);
 }
+
+#[test]
+fn list_sessions_lists_the_sessions_list_does_orphans_and_loops_included() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    // A session with its subagent, a subagent whose parent is not in the store, and two
+    // sessions each the other's parent: `list` shows four sessions.
+    for (id, parent) in [
+        ("top", None),
+        ("sub", Some("top")),
+        ("orphan", Some("gone")),
+        ("loop-a", Some("loop-b")),
+        ("loop-b", Some("loop-a")),
+    ] {
+        SessionBuilder::new(id)
+            .meta(|m| m.parent_session_id = parent.map(str::to_owned))
+            .prompt(&format!("work of {id}"))
+            .write(&env);
+    }
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"list_sessions\"}}\n",
+    );
+    let (answers, _) = raw(&env, input.as_bytes());
+    let ids = |listed: &Value| {
+        let mut ids: Vec<String> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["session_id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let listed = command_json(&env, &["list", "--format", "json"]);
+    assert_eq!(ids(&listed), ["loop-a", "loop-b", "orphan", "top"]);
+    // The tool listed `top` alone: the others have a parent, if none in the store.
+    let sessions = &answers[1]["result"]["structuredContent"]["sessions"];
+    assert_eq!(ids(sessions), ids(&listed), "{sessions}");
+}

@@ -722,10 +722,15 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
     let subagents = bool_arg(args, "include_subagents")?.unwrap_or(false);
     let (all, mut warnings) = sessions(host.store())?;
     let costs = crate::analysis::tree::costs_with_subagents(&all);
+    // The sessions `list` shows: a subagent whose parent is not in the store, or whose
+    // parents go round a loop, heads its own tree.
+    let heads = crate::analysis::tree::heads(&all);
     let matching: Vec<(&IndexedSession, Option<TreeCost>)> = all
         .iter()
         .zip(costs)
-        .filter(|(s, _)| subagents || s.summary.meta.parent_session_id.is_none())
+        .zip(heads)
+        .filter(|(_, head)| subagents || *head)
+        .map(|(listed, _)| listed)
         .filter(|(s, _)| {
             agent
                 .as_deref()
