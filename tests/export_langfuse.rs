@@ -569,3 +569,55 @@ fn since_sends_every_top_level_session_of_the_window() {
     sessions.sort();
     assert_eq!(sessions, ["lf-new", "lf-newer"]);
 }
+
+#[test]
+fn since_sends_a_subagent_whose_parent_is_gone_and_the_sessions_of_a_loop() {
+    let env = TestEnv::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    // A session with its subagent, a subagent whose parent is not in the store, and two
+    // sessions each the other's parent: `list` shows four sessions.
+    for (id, parent) in [
+        ("lf-top", None),
+        ("lf-sub", Some("lf-top")),
+        ("lf-orphan", Some("lf-gone")),
+        ("lf-loop-a", Some("lf-loop-b")),
+        ("lf-loop-b", Some("lf-loop-a")),
+    ] {
+        SessionBuilder::new(id)
+            .started(now - 86_400.0)
+            .meta(|m| {
+                m.agent_name = "claude-code".into();
+                m.parent_session_id = parent.map(str::to_owned);
+            })
+            .tool_call("Bash", json!({"command": "ls"}))
+            .at(1.0)
+            .result(json!("ok"))
+            .write(&env);
+    }
+    let stub = langfuse(None, false);
+    export(&env, &stub, &["--since", "7d"]).success();
+    let mut sessions: Vec<String> = stub
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/public/otel/v1/traces")
+        .map(|r| {
+            let trace = ExportTraceServiceRequest::decode(&r.body[..]).unwrap();
+            let spans: Vec<_> = trace
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .flat_map(|s| &s.spans)
+                .collect();
+            let root = spans.iter().find(|s| s.parent_span_id.is_empty()).unwrap();
+            string_attr(&root.attributes, "session.id")
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    sessions.sort();
+    // Only lf-top was sent: the others have a parent, if none in the store to go with.
+    assert_eq!(sessions, ["lf-loop-a", "lf-loop-b", "lf-orphan", "lf-top"]);
+}
