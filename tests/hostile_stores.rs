@@ -349,3 +349,32 @@ fn no_session_of_a_loop_of_parents_is_the_subagent_of_another() {
     let page = std::fs::read_to_string(pages.path().join("replay-loop-a.html")).unwrap();
     assert!(!page.contains("loop-b"), "the page of loop-a shows loop-b");
 }
+
+#[test]
+fn a_subagent_that_cannot_be_read_is_left_out_of_the_pages_with_a_warning() {
+    let env = TestEnv::new();
+    chain(&env, 2);
+    env.run(&["list"]).success();
+    // The subagent's events are a link: never followed.
+    let events = env.store().join("c00001").join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    std::os::unix::fs::symlink(env.store().join("c00000").join("meta.json"), &events).unwrap();
+    for command in [&["share"][..], &["replay", "--format", "html"]] {
+        let mut args = command.to_vec();
+        args.push("c00000");
+        // The page failed as a whole ("error: … is a symbolic link"), where `export` and
+        // `replay --tree` leave the subagent out with a warning.
+        let run = env.run(&args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.contains("c00000"), "{args:?}");
+        assert!(!run.stdout.contains("c00001"), "{args:?}");
+        assert_eq!(
+            run.stderr
+                .matches("left out subagent session c00001")
+                .count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

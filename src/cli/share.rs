@@ -20,7 +20,7 @@ use clap::Args;
 use super::Globals;
 use super::args::SessionArg;
 use super::globals::Format;
-use super::output::{stdout, summary};
+use super::output::{stdout, summary, warn};
 use super::replay::read;
 use crate::analysis::cost::{CostOptions, CostReport, compute, spend_over_time};
 use crate::analysis::page::{self, Page, PageKind, SessionInput};
@@ -135,8 +135,13 @@ pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
 
 /// [`page_of`], with what `clean` says taken out of every session first.
 fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) -> Result<Page> {
+    // A subagent that cannot be read is left out with a warning, as every command leaves it.
     let forest = match store.sessions() {
-        Ok(listing) => Forest::new(listing.sessions.into_iter().map(|s| s.summary.meta)),
+        Ok(listing) => Forest::new(
+            super::listing::readable_family(store, listing, &[id])
+                .into_iter()
+                .map(|s| s.meta),
+        ),
         Err(_) => Forest::new(Vec::new()),
     };
     // A subagent shared on its own is anonymised with what its parents revealed.
@@ -225,7 +230,16 @@ fn inputs(
         .map(|c| (0, c.as_str()))
         .collect();
     while let Some((parent, child)) = todo.pop() {
-        let (session, learned) = input(store, child, clean, revealed[parent].as_ref())?;
+        let (session, learned) = match input(store, child, clean, revealed[parent].as_ref()) {
+            Ok(read) => read,
+            Err(e) => {
+                warn(format_args!(
+                    "left out subagent session {child}: {}",
+                    crate::error::chain_text(&e)
+                ));
+                continue;
+            }
+        };
         read.push((session, parent));
         revealed.push(learned);
         let at = read.len();
