@@ -359,11 +359,16 @@ fn a_subagent_that_cannot_be_read_is_left_out_of_the_pages_with_a_warning() {
     let events = env.store().join("c00001").join("events.ndjson");
     std::fs::remove_file(&events).unwrap();
     std::os::unix::fs::symlink(env.store().join("c00000").join("meta.json"), &events).unwrap();
-    for command in [&["share"][..], &["replay", "--format", "html"]] {
+    for command in [
+        &["share"][..],
+        &["replay", "--format", "html"],
+        &["replay", "--expand-subagents"],
+    ] {
         let mut args = command.to_vec();
         args.push("c00000");
-        // The page failed as a whole ("error: … is a symbolic link"), where `export` and
-        // `replay --tree` leave the subagent out with a warning.
+        // The pages failed as a whole ("error: … is a symbolic link"), where `export` and
+        // `replay --tree` leave the subagent out with a warning; the expanded replay warned
+        // twice.
         let run = env.run(&args);
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
         assert!(run.stdout.contains("c00000"), "{args:?}");

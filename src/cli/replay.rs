@@ -171,7 +171,11 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         if let Some(report) = cost.as_mut() {
             // Read quietly: what could be said about this session was said by its summary,
             // and the others are not what was asked for.
-            if let Ok(listing) = store.sessions() {
+            // With --expand-subagents the family is read (and what was left out of it said)
+            // already.
+            if let Some(forest) = forest.as_ref() {
+                super::cost::include_subagents(&store, forest, &id, report, &options)?;
+            } else if let Ok(listing) = store.sessions() {
                 let family = super::listing::readable_family(&store, listing, &[&id]);
                 let forest = Forest::new(family.into_iter().map(|s| s.meta));
                 super::cost::include_subagents(&store, &forest, &id, report, &options)?;
