@@ -2,6 +2,7 @@
 //! that loop or are gone, figures no session can have. Each command still answers, with true
 //! figures or ones marked unknown.
 
+use agent_strace::model::EventType;
 use serde_json::json;
 
 use crate::common::{Run, SessionBuilder, TestEnv};
@@ -382,4 +383,87 @@ fn a_subagent_that_cannot_be_read_is_left_out_of_the_pages_with_a_warning() {
             run.stderr
         );
     }
+}
+
+/// The figures of session `absurd`: one response of 1,000 input and 100 output tokens of
+/// claude-sonnet-4-5 ($0.0045), and responses whose usage holds counts no response can have.
+fn absurd_usage(env: &TestEnv) {
+    let mut session = costed("absurd", None);
+    for usage in [
+        json!({"input_tokens": u64::MAX, "output_tokens": 100}),
+        json!({"input_tokens": 1e308}),
+        json!({"input_tokens": -1000, "output_tokens": 100}),
+        json!({"input_tokens": 2.5}),
+        json!({"input_tokens": "1000"}),
+        json!({"input_tokens": 1000, "cache_creation": {"ephemeral_1h_input_tokens": -1}}),
+    ] {
+        session = session.event(
+            EventType::LlmResponse,
+            json!({"model": "claude-sonnet-4-5", "usage": usage}),
+        );
+    }
+    // Counts outside a usage object: their sum overflowed (a panic in a debug build).
+    session
+        .event(
+            EventType::LlmResponse,
+            json!({"model": "claude-sonnet-4-5", "total_tokens": u64::MAX}),
+        )
+        .event(
+            EventType::LlmResponse,
+            json!({"model": "claude-sonnet-4-5", "input_tokens": u64::MAX, "output_tokens": 1}),
+        )
+        .write(env);
+}
+
+#[test]
+fn a_token_count_no_response_can_have_is_unknown_in_every_command() {
+    let env = TestEnv::new();
+    absurd_usage(&env);
+    let close = |value: &serde_json::Value, what: &str| {
+        let usd = value.as_f64().unwrap_or_else(|| panic!("{what}: {value}"));
+        assert!((usd - 0.0045).abs() < 1e-9, "{what}: {usd}");
+    };
+    // cost said $110,680,464,442,257.31 and list $9,223,372.04.
+    let cost = env
+        .run(&["cost", "absurd", "--format", "json"])
+        .success()
+        .json();
+    close(&cost["cost_usd"], "cost");
+    assert_eq!(cost["tokens"]["input"], 1000, "{cost}");
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    close(&listed[0]["cost_usd"], "list");
+    assert_eq!(listed[0]["total_tokens"], 1100, "{listed}");
+    let report = env
+        .run(&["budget-report", "--since", "2020-01-01", "--format", "json"])
+        .success()
+        .json();
+    close(&report["total_usd"], "budget-report");
+    let dashboard = env
+        .run(&["dashboard", "--since", "2020-01-01", "--format", "json"])
+        .success()
+        .json();
+    close(&dashboard["totals"]["cost_usd"], "dashboard");
+    let stats = env
+        .run(&["stats", "absurd", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(stats.contains("Tokens: 1100"), "{stats}");
+    // token-budget gave a peak of 9223372036854776% of the window.
+    let budget = env
+        .run(&["token-budget", "absurd", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(budget["peak"]["tokens"], 1000, "{budget}");
+    let rows = env
+        .run(&[
+            "sql",
+            "SELECT count(*) AS n, sum(input_tokens) AS input FROM llm_responses",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(rows[0]["n"], 1, "{rows}");
+    assert_eq!(rows[0]["input"], 1000, "{rows}");
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::event::{Event, EventType};
 use super::outcome::{ToolOutcome, is_rejection};
-use super::usage::{ApiUsage, Tokens};
+use super::usage::{ApiUsage, Tokens, believed_tokens};
 
 /// The parts of an event that summaries use. Everything else in the line is skipped unparsed.
 #[derive(Debug, Clone, Deserialize)]
@@ -161,12 +161,16 @@ impl EventHead<'_> {
     /// Tokens an `llm_response` reports, whichever way its writer spelled them.
     pub fn tokens(&self) -> u64 {
         let d = &self.data;
+        // A count no response can have is unknown, and counts none (`ApiUsage`).
         if let Some(u) = d.usage {
-            return u.0.total();
+            return u.0.map_or(0, |t| t.total());
         }
-        d.total_tokens
-            .or(d.tokens)
-            .unwrap_or_else(|| d.input_tokens.unwrap_or(0) + d.output_tokens.unwrap_or(0))
+        let total = d.total_tokens.or(d.tokens).unwrap_or_else(|| {
+            d.input_tokens
+                .unwrap_or(0)
+                .saturating_add(d.output_tokens.unwrap_or(0))
+        });
+        believed_tokens(total).unwrap_or(0)
     }
 
     /// How the call a result or error answers ended; `None` for other events. Reads the
@@ -206,7 +210,7 @@ impl<'a> EventHead<'a> {
         let usage = data
             .get("usage")
             .filter(|u| u.is_object())
-            .map(|u| ApiUsage(Tokens::from_usage(u)));
+            .map(|u| ApiUsage(Tokens::read_usage(u)));
         EventHead {
             event_type: Cow::Borrowed(event.event_type.as_str()),
             timestamp: event.timestamp,

@@ -31,9 +31,16 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Tokens {
-    /// From a model API's usage object (see [`ApiUsage`]); anything else is no usage.
+    /// From a model API's usage object (see [`ApiUsage`]); anything else is no usage, and so
+    /// is one that holds a count no response can have.
     pub fn from_usage(usage: &Value) -> Tokens {
-        ApiUsage::deserialize(usage).map_or_else(|_| Tokens::default(), |u| u.0)
+        Tokens::read_usage(usage).unwrap_or_default()
+    }
+
+    /// From a model API's usage object, as [`Tokens::from_usage`] reads it; `None` when it
+    /// holds a count no response can have ([`ApiUsage`]): its tokens are unknown.
+    pub fn read_usage(usage: &Value) -> Option<Tokens> {
+        ApiUsage::deserialize(usage).map_or(Some(Tokens::default()), |u| u.0)
     }
 
     // Counts come from what agents and clients send: sums saturate rather than overflow, so
@@ -105,9 +112,32 @@ impl Tokens {
 /// parsed value and straight on a line of the store alike. Anthropic's names
 /// (`input_tokens`, `cache_creation_input_tokens`, `cache_creation.ephemeral_1h_input_tokens`
 /// …) and OpenAI's (`prompt_tokens`, `completion_tokens`, `*_tokens_details.reasoning_tokens`)
-/// are read; other keys are skipped unparsed, and a count that is not a count reads as 0.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ApiUsage(pub Tokens);
+/// are read; other keys are skipped unparsed. A count that is no count a response can have
+/// (negative, fractional, a string, more than [`BELIEVABLE_RESPONSE_TOKENS`]: a damaged or forged line's
+/// `18446744073709551615`, `1e308`, `-1`) makes the whole usage unknown, `None`: priced, it
+/// cost $110,680,464,442,257.31 in `cost` and $9,223,372.04 in `list`, and filled 2^63 % of a
+/// context window. Every reader of usage (the views, the summaries, the index) reads it here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiUsage(pub Option<Tokens>);
+
+/// No usage: no tokens, known.
+impl Default for ApiUsage {
+    fn default() -> Self {
+        ApiUsage(Some(Tokens::default()))
+    }
+}
+
+/// The most tokens one response's usage is believed to hold: ten billion, ten thousand of the
+/// largest context windows, more than a whole session uses (some agents record a session's
+/// usage in one response). At the dearest price ($180 a million) that is $1.8 million, which
+/// the index's integers hold in picodollars.
+pub const BELIEVABLE_RESPONSE_TOKENS: u64 = 10_000_000_000;
+
+/// A token count a response is believed to hold: up to [`BELIEVABLE_RESPONSE_TOKENS`]; `None`
+/// for any other.
+pub fn believed_tokens(n: u64) -> Option<u64> {
+    (n <= BELIEVABLE_RESPONSE_TOKENS).then_some(n)
+}
 
 impl<'de> Deserialize<'de> for ApiUsage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -126,11 +156,17 @@ impl<'de> Visitor<'de> for UsageVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ApiUsage, A::Error> {
         let mut t = Tokens::default();
-        let mut reasoning_flat = 0;
+        let mut reasoning_flat: Option<u64> = Some(0);
+        // Every count read so far is one a response can have.
+        let mut known = true;
+        let mut add = |count: &mut u64, more: Option<u64>| match more {
+            // A key can come twice (or under both spellings): the counts add, saturating, as
+            // a session's do (`Tokens::add`), so no object can overflow them.
+            Some(more) => *count = count.saturating_add(more),
+            None => known = false,
+        };
         while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
-                // A key can come twice (or under both spellings): the counts add, saturating, as
-                // a session's do (`Tokens::add`), so no object can overflow them.
                 "input_tokens" | "prompt_tokens" => {
                     add(&mut t.input, access.next_value::<Count>()?.0);
                 }
@@ -153,16 +189,26 @@ impl<'de> Visitor<'de> for UsageVisitor {
                     &mut t.reasoning,
                     access.next_value::<Nested>()?.get("reasoning_tokens"),
                 ),
-                "reasoning_tokens" => add(&mut reasoning_flat, access.next_value::<Count>()?.0),
+                "reasoning_tokens" => {
+                    let more = access.next_value::<Count>()?.0;
+                    reasoning_flat = reasoning_flat.zip(more).map(|(a, b)| a.saturating_add(b));
+                }
                 _ => {
                     access.next_value::<IgnoredAny>()?;
                 }
             }
         }
+        let Some(reasoning_flat) = reasoning_flat else {
+            return Ok(ApiUsage(None));
+        };
         if t.reasoning == 0 {
             t.reasoning = reasoning_flat;
         }
-        Ok(ApiUsage(t))
+        // Summed, the counts may pass what one response can use: two believed counts of ten
+        // billion are no more believed than one of twenty.
+        Ok(ApiUsage(
+            (known && believed_tokens(t.total()).is_some()).then_some(t),
+        ))
     }
 
     // Anything but an object is no usage, not an error: a line must never fail over it.
@@ -190,44 +236,50 @@ impl<'de> Visitor<'de> for UsageVisitor {
     }
 }
 
-fn add(count: &mut u64, more: u64) {
-    *count = count.saturating_add(more);
-}
+/// A token count of a usage object: a believed count ([`believed_tokens`]), written as a
+/// whole number (`2.0` too); `null` is none, 0; anything else is `None`, unknown.
+struct Count(Option<u64>);
 
-/// A token count: a non-negative integer; anything else counts 0.
-struct Count(u64);
-
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Count(match Value::deserialize(deserializer)? {
+impl Count {
+    fn of(value: &Value) -> Option<u64> {
+        match value {
+            Value::Null => Some(0),
             Value::Number(n) => n
                 .as_u64()
-                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-                .unwrap_or(0),
-            _ => 0,
-        }))
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                        .map(|f| f as u64)
+                })
+                .and_then(believed_tokens),
+            _ => None,
+        }
     }
 }
 
-/// A small object of counts (`cache_creation`, `output_tokens_details`).
-struct Nested(Vec<(String, u64)>);
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Count(Count::of(&Value::deserialize(deserializer)?)))
+    }
+}
+
+/// A small object of counts (`cache_creation`, `output_tokens_details`); anything but an
+/// object holds none.
+struct Nested(serde_json::Map<String, Value>);
 
 impl Nested {
-    fn get(&self, key: &str) -> u64 {
-        self.0.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+    /// The count under `key`: 0 when there is none, `None` when it is no count ([`Count`]).
+    fn get(&self, key: &str) -> Option<u64> {
+        self.0.get(key).map_or(Some(0), Count::of)
     }
 }
 
 impl<'de> Deserialize<'de> for Nested {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let counts = match Value::deserialize(deserializer)? {
-            Value::Object(map) => map
-                .into_iter()
-                .filter_map(|(k, v)| v.as_u64().map(|n| (k, n)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        Ok(Nested(counts))
+        Ok(Nested(match Value::deserialize(deserializer)? {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }))
     }
 }
 
@@ -389,16 +441,40 @@ mod tests {
             "completion_tokens_details": {"reasoning_tokens": 5}, "extra": [1, {"x": 2}]});
         let t = Tokens::from_usage(&u);
         assert_eq!((t.input, t.output, t.reasoning), (10, 7, 5));
-        let odd = serde_json::json!({"input_tokens": "3", "output_tokens": -1, "cache_read_input_tokens": 2.0});
-        assert_eq!(Tokens::from_usage(&odd).total(), 2);
+        let whole = serde_json::json!({"input_tokens": null, "cache_read_input_tokens": 2.0});
+        assert_eq!(Tokens::from_usage(&whole).total(), 2);
         assert_eq!(
             Tokens::from_usage(&serde_json::json!([1, 2])),
             Tokens::default()
         );
         let line: ApiUsage = serde_json::from_str(r#"{"input_tokens":1,"output_tokens":2,"cache_creation":{"ephemeral_1h_input_tokens":3}}"#).unwrap();
+        let line = line.0.unwrap();
+        assert_eq!((line.input, line.output, line.cache_creation_1h), (1, 2, 3));
+    }
+
+    #[test]
+    fn a_count_no_response_can_have_makes_the_usage_unknown() {
+        for odd in [
+            serde_json::json!({"input_tokens": "3", "output_tokens": 1}),
+            serde_json::json!({"input_tokens": 3, "output_tokens": -1}),
+            serde_json::json!({"input_tokens": 3.5}),
+            serde_json::json!({"input_tokens": 1e308}),
+            serde_json::json!({"input_tokens": u64::MAX}),
+            serde_json::json!({"input_tokens": BELIEVABLE_RESPONSE_TOKENS + 1}),
+            serde_json::json!({"input_tokens": BELIEVABLE_RESPONSE_TOKENS, "output_tokens": 1}),
+            serde_json::json!({"input_tokens": 1, "cache_creation": {"ephemeral_1h_input_tokens": -1}}),
+            serde_json::json!({"input_tokens": 1, "output_tokens_details": {"reasoning_tokens": "x"}}),
+            serde_json::json!({"input_tokens": 1, "reasoning_tokens": true}),
+        ] {
+            assert_eq!(Tokens::read_usage(&odd), None, "{odd}");
+            assert_eq!(Tokens::from_usage(&odd), Tokens::default(), "{odd}");
+            let line: ApiUsage = serde_json::from_str(&odd.to_string()).unwrap();
+            assert_eq!(line.0, None, "{odd}");
+        }
+        let most = serde_json::json!({"input_tokens": BELIEVABLE_RESPONSE_TOKENS});
         assert_eq!(
-            (line.0.input, line.0.output, line.0.cache_creation_1h),
-            (1, 2, 3)
+            Tokens::read_usage(&most).map(|t| t.input),
+            Some(BELIEVABLE_RESPONSE_TOKENS)
         );
     }
 }

@@ -14,7 +14,7 @@ use super::meta::believed_duration_ms;
 use super::outcome::{self, RefusedBy, ToolOutcome};
 use super::prompt::{self, Prompt, PromptKind};
 use super::tools::{self, Agent, Shape, ToolKind, ToolSpec};
-use super::usage::Tokens;
+use super::usage::{Tokens, believed_tokens};
 
 /// What an event says, by kind.
 #[derive(Debug, Clone)]
@@ -939,23 +939,25 @@ impl<'a> LlmResponse<'a> {
 
     fn of(event: &'a Event) -> LlmResponse<'a> {
         let d = &event.data;
-        let usage = d
-            .get("usage")
-            .filter(|u| u.is_object())
-            .map(Tokens::from_usage);
+        // A usage object that holds a count no response can have is unknown: no usage, and no
+        // total (`ApiUsage`).
+        let recorded = d.get("usage").filter(|u| u.is_object());
+        let usage = recorded.and_then(Tokens::read_usage);
         let number = |key: &str| d.get(key).and_then(Value::as_u64);
-        let total = usage.map_or_else(
-            || {
+        let total = match (recorded, usage) {
+            (_, Some(t)) => t.total(),
+            (Some(_), None) => 0,
+            (None, None) => believed_tokens(
                 number("total_tokens")
                     .or_else(|| number("tokens"))
                     .unwrap_or_else(|| {
                         number("input_tokens")
                             .unwrap_or(0)
                             .saturating_add(number("output_tokens").unwrap_or(0))
-                    })
-            },
-            |t| t.total(),
-        );
+                    }),
+            )
+            .unwrap_or(0),
+        };
         LlmResponse {
             model: text(d, "model"),
             usage,

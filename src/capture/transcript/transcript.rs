@@ -245,11 +245,15 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
     let mut current: Current<()> = Current::default();
     let mut responses: Vec<ResponseUsage> = Vec::new();
     let mut keep = |response: super::Response<()>| {
-        if response.first_time && response.has_usage() {
+        // A usage that holds a count no response can have is unknown: left out, as none.
+        if response.first_time
+            && response.has_usage()
+            && let Some(usage) = Tokens::read_usage(&response.usage())
+        {
             responses.push(ResponseUsage {
                 timestamp: response.last,
                 model: response.model.clone().unwrap_or_else(|| "unknown".into()),
-                usage: Tokens::from_usage(&response.usage()),
+                usage,
             });
         }
     };
