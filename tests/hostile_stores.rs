@@ -467,3 +467,60 @@ fn a_token_count_no_response_can_have_is_unknown_in_every_command() {
     assert_eq!(rows[0]["n"], 1, "{rows}");
     assert_eq!(rows[0]["input"], 1000, "{rows}");
 }
+
+#[test]
+fn a_session_with_recorded_usage_and_an_estimated_subagent_is_partly_estimated() {
+    let env = TestEnv::new();
+    costed("parent", None).write(&env);
+    // The subagent recorded no usage: its cost is estimated from its payloads.
+    SessionBuilder::new("child")
+        .meta(|m| m.parent_session_id = Some("parent".into()))
+        .prompt("look around")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls -la"}))
+        .ended(2.0)
+        .write(&env);
+    // It said "Estimated cost" and "No usage was recorded", of a session that recorded it.
+    let cost = env
+        .run(&["cost", "parent", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        cost.starts_with("Session: parent — Cost, partly estimated: "),
+        "{cost}"
+    );
+    assert!(!cost.contains("No usage was recorded"), "{cost}");
+    assert!(
+        cost.contains("Subagent child recorded no usage: its tokens are estimated"),
+        "{cost}"
+    );
+    let replay = env
+        .run(&["replay", "parent", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    let line = replay.lines().find(|l| l.starts_with("Cost: ")).unwrap();
+    assert!(
+        line.contains("(partly estimated from payload sizes"),
+        "{line}"
+    );
+    let report = env
+        .run(&["budget-report", "--since", "2020-01-01", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(!report.contains("(no recorded usage)"), "{report}");
+    assert!(report.contains("1 of them estimated from payload sizes, in whole or in part"));
+    // A session that recorded nothing, with a subagent that did not either, is an estimate.
+    let alone = env
+        .run(&["cost", "child", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        alone.starts_with("Session: child — Estimated cost: "),
+        "{alone}"
+    );
+    assert!(alone.contains("No usage was recorded"), "{alone}");
+}

@@ -236,7 +236,8 @@ pub struct BudgetReport {
     pub sessions: usize,
     pub prior_sessions: usize,
     pub average_usd: f64,
-    /// Sessions whose cost is estimated (no recorded usage).
+    /// Sessions whose cost is estimated, in whole or in part (no usage recorded by the session
+    /// or a subagent).
     pub estimated_sessions: usize,
     /// Sessions that recorded no usage, priced from their agent's own log (a Claude Code
     /// transcript): `list`, `dashboard` and `sql` show an estimate for them.

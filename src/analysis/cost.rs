@@ -49,7 +49,12 @@ pub struct CostReport {
     pub session_id: String,
     /// The model with the most tokens (or the one priced as, for estimates).
     pub model: String,
+    /// Some of the cost is estimated from payload sizes: the session's, or a subagent's rolled
+    /// in, for want of recorded usage.
     pub estimated: bool,
+    /// The session's own cost is estimated (no usage was recorded), whatever its subagents'.
+    #[serde(skip)]
+    pub own_estimated: bool,
     pub tokens: Tokens,
     pub cost_usd: f64,
     pub models: Vec<ModelCost>,
@@ -78,6 +83,12 @@ pub struct SubagentCost {
 }
 
 impl CostReport {
+    /// All of the cost is estimated: neither the session nor a subagent rolled in recorded
+    /// usage. Where some did, the cost is only partly an estimate.
+    pub fn all_estimated(&self) -> bool {
+        self.own_estimated && self.subagents.iter().all(|s| s.estimated)
+    }
+
     /// Rolls a subagent session's cost into this one: totals, tokens and models add up; the
     /// phases stay this session's own.
     pub fn include_subagent(&mut self, child: &CostReport) {
@@ -260,6 +271,7 @@ pub fn compute(
         session_id: session_id.to_owned(),
         model,
         estimated,
+        own_estimated: estimated,
         tokens: all,
         cost_usd: total.usd(),
         models: by_model

@@ -491,8 +491,11 @@ pub struct ReplayHeader {
     pub models: Vec<String>,
     /// With its subagents' (as `list` and `cost` count it).
     pub cost_usd: Option<f64>,
-    /// The cost is estimated from payload sizes: no usage was recorded.
+    /// Some of the cost is estimated from payload sizes: the session's or a subagent's, for
+    /// want of recorded usage.
     pub cost_estimated: bool,
+    /// Of that, the session or a subagent recorded usage: the cost is only partly estimated.
+    pub cost_partly_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: Vec<String>,
     /// How many subagent sessions `cost_usd` counts in.
@@ -589,6 +592,7 @@ pub fn header(
         models: models.into_iter().map(|(_, m)| m).collect(),
         cost_usd: cost.map(|c| c.cost_usd),
         cost_estimated: cost.is_some_and(|c| c.estimated),
+        cost_partly_estimated: cost.is_some_and(|c| c.estimated && !c.all_estimated()),
         cost_unpriced_models: cost.map_or_else(Vec::new, |c| {
             let mut names = c.unpriced.clone();
             names.sort_unstable();

@@ -338,7 +338,8 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
     if r.estimated_sessions > 0 {
         writeln!(
             out,
-            "{item}{} of them estimated from payload sizes (no recorded usage)",
+            "{item}{} of them estimated from payload sizes, in whole or in part (no usage \
+             recorded by the session or a subagent)",
             r.estimated_sessions
         )?;
     }

@@ -71,7 +71,6 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     };
     let table = PriceTable::builtin();
     let mut report = compute(&id, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
-    let own_estimated = report.estimated;
     if !args.no_subagents {
         let all = super::listing::family(&store, &[&id])?;
         let forest = Forest::new(all.into_iter().map(|s| s.meta));
@@ -84,8 +83,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
             // An estimate no flag priced is priced as a model the session may never have used.
             // Only where no session of the roll-up recorded usage: a subagent's estimate does
             // not make the model a parent's usage named an assumed one.
-            let none_recorded = own_estimated && report.subagents.iter().all(|s| s.estimated);
-            let assumed = none_recorded && opts.model.is_none() && opts.custom.is_none();
+            let assumed = report.all_estimated() && opts.model.is_none() && opts.custom.is_none();
             text(&mut out, &report, assumed, Painter::new(globals.colour()))?;
         }
     }
@@ -119,8 +117,12 @@ fn text(
     assumed: bool,
     paint: Painter,
 ) -> std::io::Result<()> {
-    let label = if r.estimated {
+    // A session that recorded usage, with a subagent that did not, is not an estimate: it
+    // said "Estimated cost" and "No usage was recorded".
+    let label = if r.all_estimated() {
         "Estimated cost"
+    } else if r.estimated {
+        "Cost, partly estimated"
     } else {
         "Cost"
     };
@@ -154,8 +156,38 @@ fn text(
             terminal::dollars_marked(m.cost_usd, m.priced_as.is_none())
         )?;
     }
-    if r.estimated {
-        writeln!(out, "{}", paint.dim("No usage was recorded: tokens are estimated from payload sizes (4 characters a token)."))?;
+    let estimated: Vec<&str> = r
+        .subagents
+        .iter()
+        .filter(|s| s.estimated)
+        .map(|s| s.session_id.as_str())
+        .collect();
+    let note = if r.all_estimated() {
+        Some("No usage was recorded: tokens are estimated from payload sizes (4 characters a token).".to_owned())
+    } else if r.own_estimated {
+        Some("The session recorded no usage: its tokens are estimated from payload sizes (4 characters a token); its subagents' are recorded, except as marked.".to_owned())
+    } else if !estimated.is_empty() {
+        let whose = match estimated.as_slice() {
+            [one] => format!("Subagent {one} recorded no usage: its tokens are"),
+            few if few.len() <= 3 => {
+                format!(
+                    "Subagents {} recorded no usage: their tokens are",
+                    few.join(", ")
+                )
+            }
+            many => format!(
+                "{} subagents recorded no usage: their tokens are",
+                many.len()
+            ),
+        };
+        Some(format!(
+            "{whose} estimated from payload sizes (4 characters a token); the session's own are recorded."
+        ))
+    } else {
+        None
+    };
+    if let Some(note) = note {
+        writeln!(out, "{}", paint.dim(&note))?;
     }
     if let Some(log) = &r.usage_log {
         // `list`, `dashboard` and `sql` read the store alone: their figure is the estimate.

@@ -76,7 +76,11 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
     if let Some(usd) = h.cost_usd {
         // One parenthesis for both notes: `(estimated from payload sizes, its subagent included)`.
         let mut notes = Vec::new();
-        if h.cost_estimated {
+        // A session that recorded usage with a subagent that did not was said to be
+        // estimated, all of it.
+        if h.cost_partly_estimated {
+            notes.push("partly estimated from payload sizes".to_owned());
+        } else if h.cost_estimated {
             notes.push("estimated from payload sizes".to_owned());
         }
         if !h.cost_unpriced_models.is_empty() {

@@ -96,7 +96,7 @@
   // A cost that counts a model with no known price at $0 is marked, as the terminal marks it.
   const unpriced = h.cost_unpriced_models.length ? '?' : '';
   if (h.cost_usd !== null) {
-    fact('cost', money(h.cost_usd) + unpriced + (h.cost_estimated ? ' (estimated)' : '')
+    fact('cost', money(h.cost_usd) + unpriced + (h.cost_partly_estimated ? ' (partly estimated)' : h.cost_estimated ? ' (estimated)' : '')
       + (unpriced ? ' (' + h.cost_unpriced_models.join(', ') + ' counted at $0: no known price)' : ''));
   }
   fact('tool calls', known(h.tool_calls, String));
