@@ -524,3 +524,70 @@ fn a_session_with_recorded_usage_and_an_estimated_subagent_is_partly_estimated()
     );
     assert!(alone.contains("No usage was recorded"), "{alone}");
 }
+
+/// Rewrites `key` of session `id`'s `meta.json` to `value`, as a damaged or forged file holds it.
+fn set_meta(env: &TestEnv, id: &str, key: &str, value: serde_json::Value) {
+    let path = env.store().join(id).join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    meta[key] = value;
+    std::fs::write(&path, meta.to_string()).unwrap();
+}
+
+#[test]
+fn a_negative_count_and_an_end_before_the_start_are_unknown() {
+    let env = TestEnv::new();
+    costed("negative", None).write(&env);
+    set_meta(&env, "negative", "tool_calls", json!(-5));
+    costed("backwards", None).write(&env);
+    set_meta(
+        &env,
+        "backwards",
+        "ended_at",
+        json!(crate::common::session::T0 - 60.0),
+    );
+    let listed = env.run(&["list", "--format", "json"]);
+    listed.success();
+    let by_id = |id: &str| {
+        listed
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // The count read as 0 (TOOLS 0), and the duration as 0.00s.
+    assert_eq!(by_id("negative")["tool_calls"], serde_json::Value::Null);
+    assert_eq!(by_id("backwards")["duration_s"], serde_json::Value::Null);
+    assert_eq!(by_id("backwards")["ended_at"], serde_json::Value::Null);
+    assert!(listed.stderr.contains("tool_calls -5"), "{}", listed.stderr);
+    let text = env
+        .run(&["list", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    let row = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    // SESSION, STARTED (two words), DURATION, then TOOLS: the sessions name no agent.
+    assert_eq!(row("negative")[4..6], ["?", "0"], "{text}");
+    assert_eq!(row("backwards")[3], "?", "{text}");
+    let stats = env
+        .run(&["stats", "backwards", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(stats.contains("Duration: ?"), "{stats}");
+    let replay = env
+        .run(&["replay", "negative", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(replay.contains("Tool calls: ?"), "{replay}");
+}

@@ -105,7 +105,11 @@ impl SessionMeta {
         );
         put_u64(&mut map, "depth", self.depth);
         for (key, value) in &self.extra {
-            map.insert(key.clone(), value.clone());
+            // A count that was no count is kept as written, unless the count has been set
+            // since.
+            if !map.contains_key(key) {
+                map.insert(key.clone(), value.clone());
+            }
         }
         // Pretty, like the Python tool, since people open this file by hand.
         serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_default()
@@ -191,16 +195,18 @@ impl SessionMeta {
     }
 
     /// The fields, by their `meta.json` names and with their values as it writes them, that
-    /// hold what no real session can: a time outside [`BELIEVABLE_TIMES`], an end more than
-    /// [`BELIEVABLE_DURATION_SECS`] after the start, a count above [`BELIEVABLE_COUNT`] or
-    /// tokens above [`BELIEVABLE_TOKENS`]. A `meta.json` damaged, or written by someone who
+    /// hold what no real session can: a time outside [`BELIEVABLE_TIMES`], an end before the
+    /// start or more than [`BELIEVABLE_DURATION_SECS`] after it, a count above
+    /// [`BELIEVABLE_COUNT`] or tokens above [`BELIEVABLE_TOKENS`], a count that is no count
+    /// (`-5`, kept in `extra`). A `meta.json` damaged, or written by someone who
     /// wants a listing to mislead, is the only way to them; views show such a field as unknown
     /// rather than as it is.
     pub fn unbelievable(&self) -> Unbelievable {
         let start = BELIEVABLE_TIMES.contains(&self.started_at);
+        // An end before the start is no session's either: its duration read `0.00s`.
         let end = self.ended_at.filter(|end| {
             !BELIEVABLE_TIMES.contains(end)
-                || (start && end - self.started_at > BELIEVABLE_DURATION_SECS)
+                || (start && !(0.0..=BELIEVABLE_DURATION_SECS).contains(&(end - self.started_at)))
         });
         let mut fields = Vec::new();
         if !start {
@@ -217,6 +223,9 @@ impl SessionMeta {
         ] {
             if n > most {
                 fields.push((name, n.to_string()));
+            } else if let Some(written) = self.extra.get(name).filter(|_| n == 0) {
+                // A count written as no count (`-5`), kept in `extra` (`take_u64`).
+                fields.push((name, written.to_string()));
             }
         }
         Unbelievable(fields)
@@ -403,12 +412,16 @@ fn take_u64(map: &mut Map<String, Value>, key: &'static str) -> Result<u64, Meta
     // The Python tool writes counters as ints but has written floats for durations; accept both.
     // An int is read as one: through an f64, 2^63 - 1 would become 2^63.
     match map.get(key) {
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => {
+        Some(Value::Number(n)) if n.is_u64() => {
             let n = n.as_u64().unwrap_or(0);
             map.shift_remove(key);
             Ok(n)
         }
-        _ => Ok(take_f64(map, key)?.map_or(0, |n| n.max(0.0) as u64)),
+        // A number that is no count (`-5`, `2.5`) stays in `extra` as it was written, and the
+        // count reads 0 and unknown (`SessionMeta::unbelievable`): it read as 0, and a listing
+        // said the session made no tool call.
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f < 0.0 || f.fract() != 0.0) => Ok(0),
+        _ => Ok(take_f64(map, key)?.map_or(0, |n| n as u64)),
     }
 }
 
@@ -474,6 +487,32 @@ mod tests {
         meta.ended_at = Some(1_767_571_200.0 + BELIEVABLE_DURATION_SECS + 1.0);
         meta.total_tokens = u64::MAX;
         assert_eq!(names(&meta), ["ended_at", "tool_calls", "total_tokens"]);
+        meta.ended_at = Some(1_767_571_200.0 - 1.0);
+        assert_eq!(names(&meta), ["ended_at", "tool_calls", "total_tokens"]);
+    }
+
+    #[test]
+    fn a_count_that_is_no_count_is_unknown_and_kept_as_written() {
+        let text = r#"{"session_id":"s","started_at":1767571200.0,"tool_calls":-5,"errors":2.5,"llm_requests":3.0}"#;
+        let mut meta = SessionMeta::from_json(text).unwrap();
+        assert_eq!((meta.tool_calls, meta.errors, meta.llm_requests), (0, 0, 3));
+        assert_eq!(
+            meta.unbelievable().0,
+            [
+                ("tool_calls", "-5".to_owned()),
+                ("errors", "2.5".to_owned())
+            ]
+        );
+        let again: Value = serde_json::from_str(&meta.to_json()).unwrap();
+        assert_eq!(
+            (&again["tool_calls"], &again["errors"]),
+            (&Value::from(-5), &Value::from(2.5))
+        );
+        // Counted since, it is believed, and written as counted.
+        meta.tool_calls = 4;
+        assert_eq!(meta.unbelievable().0, [("errors", "2.5".to_owned())]);
+        let again: Value = serde_json::from_str(&meta.to_json()).unwrap();
+        assert_eq!(again["tool_calls"], 4);
     }
 
     #[test]
