@@ -591,3 +591,35 @@ fn a_negative_count_and_an_end_before_the_start_are_unknown() {
         .clone();
     assert!(replay.contains("Tool calls: ?"), "{replay}");
 }
+
+#[test]
+fn a_duration_that_is_not_a_number_keeps_its_event() {
+    let env = TestEnv::new();
+    SessionBuilder::new("nan")
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(1.0)
+        .result(json!("listed"))
+        .extra("duration_ms", "NaN")
+        .write(&env);
+    // The whole result line was skipped, with a warning, by every reader.
+    let replay = env.run(&["replay", "nan", "--color", "never"]);
+    replay.success();
+    assert!(replay.stderr.is_empty(), "{}", replay.stderr);
+    assert!(replay.stdout.contains("listed"), "{}", replay.stdout);
+    let stats = env
+        .run(&["stats", "nan", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(stats["tools"][0]["calls"], 1, "{stats}");
+    assert_eq!(stats["tools"][0]["timed"], 0, "{stats}");
+    let events = env
+        .run(&[
+            "sql",
+            "SELECT count(*) AS n FROM events WHERE session_id = 'nan'",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(events[0]["n"], 2, "{events}");
+}

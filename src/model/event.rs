@@ -216,7 +216,15 @@ impl<'de> Visitor<'de> for EventVisitor {
                         .next_value::<Option<String>>()?
                         .filter(|p| !p.is_empty());
                 }
-                "duration_ms" => duration_ms = access.next_value::<Option<f64>>()?,
+                // A duration that is not a number (`"NaN"`, `"5s"`) is none, and kept as
+                // written: it failed the line, and every reader skipped the event.
+                "duration_ms" => match access.next_value::<Value>()? {
+                    Value::Null => {}
+                    Value::Number(n) => duration_ms = n.as_f64(),
+                    other => {
+                        extra.insert(key.into_owned(), other);
+                    }
+                },
                 "data" => data = Some(access.next_value::<Value>()?),
                 _ => {
                     let value = access.next_value::<Value>()?;
@@ -404,6 +412,15 @@ mod tests {
         let event: Event = serde_json::from_str(other).unwrap();
         assert_eq!(event.event_type, EventType::Other("checkpoint".into()));
         assert_eq!(serde_json::to_string(&event).unwrap(), other);
+    }
+
+    #[test]
+    fn a_duration_that_is_not_a_number_is_none_and_kept() {
+        let line = r#"{"event_type":"tool_result","timestamp":1.5,"event_id":"e1","session_id":"s","duration_ms":"NaN","data":{}}"#;
+        let event: Event = serde_json::from_str(line).unwrap();
+        assert_eq!(event.duration_ms, None);
+        let again: Value = serde_json::to_value(&event).unwrap();
+        assert_eq!(again["duration_ms"], "NaN");
     }
 
     #[test]
