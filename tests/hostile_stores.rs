@@ -623,3 +623,87 @@ fn a_duration_that_is_not_a_number_keeps_its_event() {
         .json();
     assert_eq!(events[0]["n"], 2, "{events}");
 }
+
+/// A session with a call stamped `1e308` and its result stamped a billion years before 1970,
+/// between events of true times.
+fn stamped_at_no_time(env: &TestEnv) {
+    let session = SessionBuilder::new("stamps")
+        .prompt("look")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(2.0)
+        .result(json!("listed"))
+        .at(3.0)
+        .tool_call("Read", json!({"file_path": "/a"}))
+        .at(4.0)
+        .result(json!("read"))
+        .ended(5.0);
+    let path = env.store().join("stamps");
+    session.write(env);
+    let text = std::fs::read_to_string(path.join("events.ndjson")).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut event: serde_json::Value = serde_json::from_str(line).unwrap();
+            match event["event_id"].as_str() {
+                Some("e02") => event["timestamp"] = json!(1e308),
+                Some("e03") => event["timestamp"] = json!(-3.15e16),
+                _ => {}
+            }
+            event.to_string()
+        })
+        .collect();
+    std::fs::write(path.join("events.ndjson"), lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn an_event_stamped_at_no_time_a_session_can_have_is_at_an_unknown_time() {
+    let env = TestEnv::new();
+    stamped_at_no_time(&env);
+    // explain gave the session and its phase 5124095576030431 hours.
+    let explain = env
+        .run(&["explain", "stamps", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(!explain.contains("5124095576030431"), "{explain}");
+    assert!(explain.starts_with("Session: stamps (4.00s, "), "{explain}");
+    // replay showed the call 5124095576030431 hours in.
+    let replay = env
+        .run(&["replay", "stamps", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(!replay.contains("5124095576030431"), "{replay}");
+    let unknown: Vec<&str> = replay
+        .lines()
+        .filter(|l| l.starts_with('#') && l.contains("      ? "))
+        .collect();
+    assert_eq!(unknown.len(), 2, "{replay}");
+    // replay --live waited a billion years from the result's time to the next line's (a
+    // million at --speed 1000).
+    let mut live = env.command(&[
+        "replay", "stamps", "--live", "--speed", "1000", "--color", "never",
+    ]);
+    let mut child = live
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "replay --live did not end"
+    );
+}

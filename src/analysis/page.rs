@@ -321,12 +321,15 @@ impl Builder {
             by_number,
             spawned: Vec::new(),
             children,
+            last_offset: 0.0,
         }
     }
 
     /// Adds one line of session `open`, with the events it stands for.
     fn line(&mut self, open: &mut Open, line: ReplayLine) {
-        let at = open.session_origin + line.offset_s;
+        // An event at an unknown time is drawn where the line before it is.
+        let at = open.session_origin + line.offset_s.unwrap_or(open.last_offset);
+        open.last_offset = line.offset_s.unwrap_or(open.last_offset);
         let tool = line.tool.map(|t| self.tool(t));
         let mut shown = Vec::with_capacity(1 + line.folded.len());
         for number in std::iter::once(line.number).chain(line.folded.iter().copied()) {
@@ -367,6 +370,8 @@ struct Open {
     spawned: Vec<SessionInput>,
     /// Its subagents not yet added, in start order.
     children: Vec<SessionInput>,
+    /// The offset of its last line at a known time, where a line at an unknown time is drawn.
+    last_offset: f64,
 }
 
 /// A detail cut to [`DETAIL_CHARS`] characters, with an ellipsis when cut.

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::outcome::{self, Command, Judgement, Purpose, Verdict};
-use crate::model::meta::Believed;
+use crate::model::meta::{Believed, believed_time};
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
 use crate::model::{
@@ -409,8 +409,12 @@ impl PhaseBuilder {
         }
         self.number += 1;
         self.events += 1;
-        let origin = *self.origin.get_or_insert(event.timestamp);
-        let at = event.timestamp - origin;
+        // An event stamped at a time no session can have (`1e308`) is placed at the latest
+        // time reached: a phase ran 5124095576030431 hours.
+        let at = match believed_time(event.timestamp) {
+            Some(t) => t - *self.origin.get_or_insert(t),
+            None => self.last,
+        };
         self.last = self.last.max(at);
         match View::of(event, self.agent) {
             View::SessionStart(start) if self.cwd.is_none() => {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::cost::CostReport;
-use crate::model::meta::{Believed, believed_duration_ms};
+use crate::model::meta::{Believed, believed_duration_ms, believed_time};
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, View};
 use crate::model::{
@@ -70,8 +70,9 @@ pub struct ReplayLine {
     /// The event's number in its session (its place in the file), from 1.
     pub number: usize,
     pub event_id: String,
-    /// Seconds from the session's start.
-    pub offset_s: f64,
+    /// Seconds from the session's start; `None` (unknown) for an event stamped at a time no
+    /// session can have ([`believed_time`]), which was shown 5124095576030431 hours in.
+    pub offset_s: Option<f64>,
     pub kind: LineKind,
     /// The event type as written in the store.
     pub event_type: String,
@@ -105,7 +106,7 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
     let mut line = ReplayLine {
         number,
         event_id: event.event_id.clone(),
-        offset_s: event.timestamp - origin,
+        offset_s: believed_time(event.timestamp).map(|t| t - origin),
         kind: LineKind::Other,
         event_type: event.event_type.as_str().to_owned(),
         tool: None,
@@ -295,7 +296,7 @@ pub fn origin_of(meta: &SessionMeta, events: &[Numbered]) -> f64 {
     }
     events
         .iter()
-        .map(|n| n.event.timestamp)
+        .filter_map(|n| believed_time(n.event.timestamp))
         .min_by(f64::total_cmp)
         .unwrap_or_default()
 }
@@ -333,10 +334,17 @@ impl Story {
                 .total_cmp(&b.event.timestamp)
                 .then(a.number.cmp(&b.number))
         });
-        let Some(first) = batch.first() else {
+        if batch.is_empty() {
             return Vec::new();
+        }
+        // Offsets count from the first event stamped at a time a session can have.
+        let origin = match self.origin {
+            Some(origin) => origin,
+            None => match batch.iter().find_map(|n| believed_time(n.event.timestamp)) {
+                Some(first) => *self.origin.insert(first),
+                None => 0.0,
+            },
         };
-        let origin = *self.origin.get_or_insert(first.event.timestamp);
         let children = Children::of(&batch);
         let mut absorbed = vec![false; batch.len()];
         let mut lines = Vec::new();
@@ -642,7 +650,7 @@ pub(crate) mod tests {
             EventType::ToolCall,
             json!({"tool_name": "Read", "arguments": {"file_path": "/src/a.rs"}}),
         );
-        assert_eq!((l.number, l.offset_s), (3, 2.5));
+        assert_eq!((l.number, l.offset_s), (3, Some(2.5)));
         assert_eq!(l.kind, LineKind::ToolCall);
         assert_eq!(l.tool.as_deref(), Some("Read"));
         assert_eq!(l.detail.as_deref(), Some("/src/a.rs"));
@@ -749,15 +757,15 @@ pub(crate) mod tests {
         ];
         let mut story = Story::new(Agent::ClaudeCode, Some(0.5), StoryOptions::default());
         let lines = story.lines(batch.clone());
-        let shown: Vec<(usize, LineKind, f64)> = lines
+        let shown: Vec<(usize, LineKind, Option<f64>)> = lines
             .iter()
             .map(|l| (l.number, l.kind, l.offset_s))
             .collect();
         assert_eq!(
             shown,
             vec![
-                (5, LineKind::LlmResponse, 0.5),
-                (2, LineKind::FileRead, 0.5)
+                (5, LineKind::LlmResponse, Some(0.5)),
+                (2, LineKind::FileRead, Some(0.5))
             ]
         );
         assert_eq!(lines[0].folded, vec![1]);

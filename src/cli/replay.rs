@@ -345,10 +345,11 @@ impl Replayer<'_> {
 
     fn line(&mut self, out: &mut impl Write, line: &ReplayLine, indent: &str) -> Result<()> {
         if self.args.live {
-            if let Some(previous) = self.previous {
-                pause(line.offset_s - previous, self.args.speed, out)?;
+            // An event at an unknown time is shown at once.
+            if let (Some(previous), Some(now)) = (self.previous, line.offset_s) {
+                pause(now - previous, self.args.speed, out)?;
             }
-            self.previous = Some(line.offset_s);
+            self.previous = line.offset_s.or(self.previous);
         }
         self.shown += 1;
         write_line(out, line, indent, self.paint)?;

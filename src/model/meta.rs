@@ -360,6 +360,13 @@ impl<T: serde::Serialize> serde::Serialize for Believed<T> {
 /// the start of 2100. Every time in it is drawn in the same sixteen characters
 /// (`2026-01-05 09:30`).
 pub const BELIEVABLE_TIMES: std::ops::Range<f64> = 0.0..4_102_444_800.0;
+/// `timestamp` (seconds since the epoch), when it is one a session can have
+/// ([`BELIEVABLE_TIMES`]): an event stamped `1e308` or in the year -31 million happened at no
+/// time a reader can show, and is placed by the events around it.
+pub fn believed_time(timestamp: f64) -> Option<f64> {
+    Some(timestamp).filter(|t| BELIEVABLE_TIMES.contains(t))
+}
+
 /// The longest a session is believed to have run: 10,000 hours (over a year), the longest a
 /// duration column draws in nine characters (`9999h 59m`).
 pub const BELIEVABLE_DURATION_SECS: f64 = 36_000_000.0;

@@ -144,7 +144,12 @@ pub fn write_line(
     p: Painter,
 ) -> io::Result<()> {
     let number = p.dim(&format!("#{:<4}", line.number));
-    let at = p.dim(&terminal::offset(line.offset_s));
+    // An event stamped at a time no session can have is at an unknown time.
+    let at = p.dim(
+        &line
+            .offset_s
+            .map_or_else(|| format!("{:>7}", terminal::UNKNOWN), terminal::offset),
+    );
     let tool = line
         .tool
         .as_deref()
