@@ -707,3 +707,39 @@ fn an_event_stamped_at_no_time_a_session_can_have_is_at_an_unknown_time() {
         "replay --live did not end"
     );
 }
+
+#[test]
+fn sql_gives_a_duration_no_call_can_take_as_null() {
+    let env = TestEnv::new();
+    SessionBuilder::new("durations")
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(1.0)
+        .result(json!("a"))
+        .duration_ms(1e308)
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(3.0)
+        .result(json!("b"))
+        .duration_ms(-5000.0)
+        .at(4.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(5.0)
+        .result(json!("c"))
+        .duration_ms(1000.0)
+        .write(&env);
+    // They were given as written, 1e308 and -5000, where stats leaves them out.
+    for query in [
+        "SELECT duration_ms FROM tool_calls ORDER BY seq",
+        "SELECT duration_ms FROM events WHERE type = 'tool_result' ORDER BY seq",
+    ] {
+        let rows = env
+            .run(&["sql", query, "--format", "json"])
+            .success()
+            .json();
+        assert_eq!(
+            rows,
+            json!([{"duration_ms": null}, {"duration_ms": null}, {"duration_ms": 1000.0}]),
+            "{query}"
+        );
+    }
+}

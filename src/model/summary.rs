@@ -29,8 +29,9 @@ use super::view::{FileTouch, View};
 /// retries; 11: a Codex prompt from an IDE is named by the request, not the IDE's context before
 /// it; 12: its counters count the errors of no call, an API error that ended a turn, apart;
 /// 13: a `file_read` or `file_write` of the Python tool's proxy names its file by `uri`; 14: a
-/// usage that holds a token count no response can have is unknown, no usage).
-pub const SUMMARY_VERSION: u32 = 14;
+/// usage that holds a token count no response can have is unknown, no usage; 15: the index
+/// keeps no duration a call cannot take).
+pub const SUMMARY_VERSION: u32 = 15;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";

@@ -6,6 +6,7 @@ use std::io::{BufReader, Seek, SeekFrom};
 use rusqlite::{Connection, params};
 
 use super::refresh::{Prices, RefreshError};
+use crate::model::meta::believed_duration_ms;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 use crate::model::view::{LlmResponse, View};
@@ -94,6 +95,9 @@ impl Folding<'_> {
             let Ok(event) = parse_line(text) else {
                 continue;
             };
+            // A duration no call can take (`1e308`, `-5000`) is none, as every other reader
+            // reads it: `sql` gave it as it was written.
+            let duration_ms = believed_duration_ms(event.duration_ms);
             self.fold.observe(self.agent, &event, self.now);
             let seq = i64::try_from(self.fold.counters.events).unwrap_or(i64::MAX);
             // A refused call's outcome is `rejected`, not the `error` its event is.
@@ -123,7 +127,7 @@ impl Folding<'_> {
                 tool,
                 kind,
                 event.parent_id,
-                event.duration_ms,
+                duration_ms,
             ])?;
             match event.event_type {
                 EventType::ToolCall => {
@@ -143,7 +147,7 @@ impl Folding<'_> {
                 }
                 EventType::ToolResult | EventType::Error => {
                     if let Some(parent) = &event.parent_id {
-                        let outcome = (outcome, event.duration_ms, start, length);
+                        let outcome = (outcome, duration_ms, start, length);
                         match open.remove(parent) {
                             Some(call) => self.write_call(&call, Some(outcome))?,
                             None => self.answer_earlier_call(parent, outcome)?,
