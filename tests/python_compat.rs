@@ -562,6 +562,68 @@ fn files_a_python_session_read_and_wrote_are_counted_from_its_calls() {
     );
 }
 
+/// The Python tool's `import` puts each transcript line's API usage on the `assistant_response`
+/// it writes, one per line: Claude Code writes a streamed response as several lines, each
+/// repeating the usage. Our `cost` ignored that usage and gave an estimate, `list` too, and
+/// `stats` counted no token. A response counts once, its last line's usage, as our own
+/// import counts it (ccusage's totals of these files).
+#[test]
+fn usage_the_python_import_recorded_on_answers_is_counted_once_per_response() {
+    let py = python();
+    for (file, tokens, responses) in [
+        ("tool_heavy.jsonl", [54, 212, 17_696, 88_231], 4),
+        ("short.jsonl", [3, 13, 13_835, 11_515], 1),
+    ] {
+        let transcript = crate::common::shared()
+            .join("corpus/claude-code/marot__spotter")
+            .join(file);
+        let env = TestEnv::new();
+        let mut cmd = Python::command(&env, &py.cli);
+        cmd.arg("import").arg(&transcript);
+        let run = Python::output(&mut cmd);
+        assert_eq!(run.code, 0, "Python import {file}: {run:?}");
+        let id = env.sessions()[0].clone();
+
+        let cost = env.run(&["cost", &id, "--format", "json"]);
+        cost.success();
+        let cost = cost.json();
+        assert_eq!(cost["estimated"], false, "{file}: {cost}");
+        let t = &cost["tokens"];
+        assert_eq!(
+            [
+                &t["input"],
+                &t["output"],
+                &t["cache_creation"],
+                &t["cache_read"]
+            ],
+            tokens.map(|n| json!(n)).each_ref(),
+            "{file}: {cost}"
+        );
+        // As our own import of the same file is priced.
+        let ours = TestEnv::new();
+        ours.run(&["import", transcript.to_str().unwrap()])
+            .success();
+        let our_cost = ours.run(&["cost", "--format", "json"]).json();
+        assert_eq!(cost["cost_usd"], our_cost["cost_usd"], "{file}");
+
+        let list = env.run(&["list", "--format", "json"]);
+        list.success();
+        let listed = &list.json()[0];
+        assert_eq!(listed["cost_estimated"], false, "{file}: {listed}");
+        assert_eq!(listed["cost_usd"], our_cost["cost_usd"], "{file}: {listed}");
+
+        let stats = env.run(&["stats", &id, "--format", "json"]);
+        stats.success();
+        let stats = stats.json();
+        assert_eq!(
+            stats["tokens"],
+            tokens.iter().sum::<u64>(),
+            "{file}: {stats}"
+        );
+        assert_eq!(stats["llm_requests"], responses, "{file}: {stats}");
+    }
+}
+
 /// The Python tool's stdio proxy keeps a result as its first 200 characters, `content_preview`,
 /// and a resource read as a `file_read` naming its `uri`. Our `replay` showed the result and
 /// the read with nothing under them, and `stats` and `sql` counted no file read.

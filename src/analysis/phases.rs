@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::outcome::{self, Command, Judgement, Purpose, Verdict};
+use crate::model::answers::AnswerUsages;
 use crate::model::meta::{Believed, believed_time};
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
@@ -334,6 +335,8 @@ pub struct PhaseBuilder {
     /// takes what came after it.
     recent_usage: Vec<(f64, String, Tokens, bool)>,
     responses: Vec<TimedUsage>,
+    /// The responses whose usage answers carried, to count each once.
+    answers: AnswerUsages,
 }
 
 /// How many characters of a prompt name its phase.
@@ -381,6 +384,7 @@ impl PhaseBuilder {
             open_tests: 0,
             recent_usage: Vec::new(),
             responses: Vec::new(),
+            answers: AnswerUsages::default(),
         }
     }
 
@@ -451,20 +455,14 @@ impl PhaseBuilder {
                     ..
                 },
             ) => {
-                self.has_usage = true;
                 let long = response.long_context();
-                let model = model.unwrap_or("unknown").to_owned();
-                let index = self.phases.len().max(1) - 1;
-                self.current(at);
-                add_usage(&mut self.phases[index], &model, &tokens, long, 1);
-                self.responses.push(TimedUsage {
-                    at: event.timestamp,
-                    model: model.clone(),
-                    tokens,
-                    long_context: long,
-                });
-                if self.open_tests > 0 {
-                    self.recent_usage.push((at, model, tokens, long));
+                self.response_usage(event.timestamp, at, model, tokens, (long, true));
+            }
+            // The Python tool's import records a response's usage on its answer.
+            View::Answer(_) => {
+                if let Some(answer) = self.answers.of_event(event) {
+                    let how = (answer.long_context, answer.first);
+                    self.response_usage(event.timestamp, at, answer.model, answer.tokens, how);
                 }
             }
             View::FileTouch(touch) => {
@@ -488,6 +486,36 @@ impl PhaseBuilder {
         let phase = self.current(at);
         phase.events += 1;
         phase.end_s = phase.end_s.max(at);
+    }
+
+    /// Adds the usage of a response recorded at `timestamp` (`at` into the session), priced at
+    /// long-context rates or not; `first` is false for what a later line of a response met
+    /// before adds (see [`AnswerUsages`]).
+    fn response_usage(
+        &mut self,
+        timestamp: f64,
+        at: f64,
+        model: Option<&str>,
+        tokens: Tokens,
+        (long, first): (bool, bool),
+    ) {
+        self.has_usage = true;
+        let model = model.unwrap_or("unknown").to_owned();
+        let index = self.phases.len().max(1) - 1;
+        self.current(at);
+        add_usage(&mut self.phases[index], &model, &tokens, long, 1);
+        match self.responses.last_mut() {
+            Some(last) if !first && last.model == model => last.tokens.add(&tokens),
+            _ => self.responses.push(TimedUsage {
+                at: timestamp,
+                model: model.clone(),
+                tokens,
+                long_context: long,
+            }),
+        }
+        if self.open_tests > 0 {
+            self.recent_usage.push((at, model, tokens, long));
+        }
     }
 
     /// Adds one response's usage read from elsewhere (the transcript of a session recorded by

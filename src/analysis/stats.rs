@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::model::answers::AnswerUsages;
 use crate::model::meta::{Believed, believed_duration_ms};
 use crate::model::{EventHead, EventType, ToolOutcome};
 
@@ -107,6 +108,9 @@ pub struct StatsBuilder {
     read_paths: HashSet<String>,
     written_paths: HashSet<String>,
     tokens: u64,
+    /// The usage answers carried (the Python tool's import), and the responses they started.
+    answers: AnswerUsages,
+    answer_responses: u64,
 }
 
 impl StatsBuilder {
@@ -124,6 +128,7 @@ impl StatsBuilder {
         }
         self.resolve();
         self.call_tools.clear();
+        self.answers = AnswerUsages::default();
     }
 
     /// Folds in a builder that scanned a later part of the same session.
@@ -147,6 +152,10 @@ impl StatsBuilder {
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
         self.tokens = self.tokens.saturating_add(other.tokens);
+        let (over, responses) = self.answers.merge(other.answers);
+        self.tokens = self.tokens.saturating_sub(over.total());
+        self.answer_responses =
+            (self.answer_responses + other.answer_responses).saturating_sub(responses);
     }
 
     /// Attributes the results that named no tool to their calls, where those are known now.
@@ -210,6 +219,13 @@ impl StatsBuilder {
                 }
             }
             EventType::LlmResponse => self.tokens = self.tokens.saturating_add(event.tokens()),
+            // The Python tool's import records a response's usage on its answer.
+            EventType::AssistantResponse => {
+                if let Some(answer) = self.answers.of_head(event) {
+                    self.tokens = self.tokens.saturating_add(answer.tokens.total());
+                    self.answer_responses += u64::from(answer.first);
+                }
+            }
             EventType::FileRead | EventType::FileWrite => {
                 if let Some(path) = event.file() {
                     let paths = if kind == EventType::FileRead {
@@ -272,7 +288,7 @@ impl StatsBuilder {
                 .saturating_sub(self.rejections)
                 .saturating_sub(self.turn_errors),
             rejections: self.rejections,
-            llm_requests: count(EventType::LlmRequest),
+            llm_requests: count(EventType::LlmRequest) + self.answer_responses,
             tokens: self.tokens,
             user_prompts: count(EventType::UserPrompt),
             reads: count(EventType::FileRead),

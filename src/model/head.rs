@@ -60,6 +60,10 @@ pub struct DataHead<'a> {
     /// The call a result or error answers, as the agent named it.
     #[serde(default)]
     pub tool_use_id: Said,
+    /// The conversation of a transcript an imported line belongs to (the Python tool's
+    /// import: `main`, or a subagent's sidechain).
+    #[serde(borrow, default)]
+    pub context_stream: Option<Cow<'a, str>>,
 }
 
 /// What one field of an error says, read without keeping its text: a long message costs no
@@ -239,6 +243,10 @@ impl<'a> EventHead<'a> {
                 message: Said::of(data.get("message")),
                 is_interrupt: Said::of(data.get("is_interrupt")),
                 tool_use_id: Said::of(data.get("tool_use_id")),
+                context_stream: data
+                    .get("context_stream")
+                    .and_then(serde_json::Value::as_str)
+                    .map(Cow::Borrowed),
             },
         }
     }

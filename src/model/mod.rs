@@ -6,6 +6,8 @@
 //! - [`head`]: the few fields of an event that counting needs, borrowed from its line.
 //! - [`counters`]: the per-session figures that are derived from events.
 //! - [`usage`]: token usage by kind, and exact money.
+//! - [`answers`]: the usage an `assistant_response` carries (the Python tool's import), counted
+//!   once per API response.
 //! - [`pricing`]: model prices and what tokens cost.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
 //! - [`outcome`]: how a tool call ended: done, failed, or refused (by the user or auto mode).
@@ -21,6 +23,7 @@
 //! The model knows no I/O: no files, no clock, no environment.
 
 pub mod annotation;
+pub mod answers;
 pub mod counters;
 pub mod duration;
 pub mod event;

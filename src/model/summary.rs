@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::answers::AnswerUsages;
 use super::counters::Counters;
 use super::event::{Ending, Event, EventType};
 use super::head::EventHead;
@@ -30,8 +31,9 @@ use super::view::{FileTouch, View};
 /// it; 12: its counters count the errors of no call, an API error that ended a turn, apart;
 /// 13: a `file_read` or `file_write` of the Python tool's proxy names its file by `uri`; 14: a
 /// usage that holds a token count no response can have is unknown, no usage; 15: the index
-/// keeps no duration a call cannot take).
-pub const SUMMARY_VERSION: u32 = 15;
+/// keeps no duration a call cannot take; 16: the usage of an `assistant_response`, the Python
+/// tool's import's, counts once per response).
+pub const SUMMARY_VERSION: u32 = 16;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -102,6 +104,9 @@ pub struct Summary {
     /// goes on from it.
     #[serde(default)]
     pub ending: Ending,
+    /// The responses whose usage answers carried, to count each once ([`AnswerUsages`]).
+    #[serde(default)]
+    pub answers: AnswerUsages,
 }
 
 /// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
@@ -171,6 +176,20 @@ impl Summary {
                             state.failed.remove(0);
                         }
                         state.failed.push(subject);
+                    }
+                }
+            }
+            // The Python tool's import records a response's usage on its answer.
+            View::Answer(_) => {
+                if let Some(answer) = self.answers.of_event(event) {
+                    let entry = self
+                        .models
+                        .entry(answer.model.unwrap_or("unknown").to_owned())
+                        .or_default();
+                    entry.responses += u64::from(answer.first);
+                    entry.tokens.add(&answer.tokens);
+                    if answer.long_context {
+                        entry.long_context.add(&answer.tokens);
                     }
                 }
             }
