@@ -624,6 +624,77 @@ fn usage_the_python_import_recorded_on_answers_is_counted_once_per_response() {
     }
 }
 
+/// The Python tool's proxy writes its counters into `meta.json` only when it ends: while it
+/// records, or when it was killed, `meta.json` holds none. Our `list` showed such a session's
+/// calls as 0 (and `replay`'s summary too); a session whose `meta.json` holds no counter is counted from its
+/// events.
+#[test]
+fn a_python_proxy_session_whose_meta_holds_no_counter_lists_its_calls() {
+    let py = python();
+    let env = TestEnv::new();
+    let server = concat!(
+        r#"read a; echo '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"Echo: hi"}]}}'; "#,
+        r#"read b; echo '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"Echo: yo"}]}}'; "#,
+        "read c"
+    );
+    let mut cmd = Python::command(&env, &py.cli);
+    cmd.args(["record", "--name", "echo", "--", "sh", "-c", server])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut proxy = cmd.spawn().expect("start the Python proxy");
+    let mut input = proxy.stdin.take().expect("its stdin");
+    std::io::Write::write_all(
+        &mut input,
+        concat!(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"yo"}}}"#,
+            "\n"
+        )
+        .as_bytes(),
+    )
+    .expect("write the calls");
+    // Waits for both results to be recorded, however loaded the machine is.
+    let started = std::time::Instant::now();
+    let session = loop {
+        let done = env.sessions().into_iter().find(|s| {
+            env.events(s)
+                .iter()
+                .filter(|e| e["event_type"] == "tool_result")
+                .count()
+                == 2
+        });
+        if let Some(session) = done {
+            break session;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the Python proxy recorded no two results in two minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    proxy.kill().expect("kill the Python proxy");
+    proxy.wait().expect("reap it");
+    drop(input);
+    let meta = env.meta(&session);
+    assert!(
+        meta.get("tool_calls").is_none(),
+        "it wrote counters now: {meta}"
+    );
+
+    let list = env.run(&["list", "--format", "json"]);
+    list.success();
+    assert_eq!(list.json()[0]["tool_calls"], 2, "{}", list.stdout);
+    let replay = env.run(&["replay", &session]);
+    replay.success();
+    assert!(
+        replay.stdout.contains("Tool calls: 2\n"),
+        "{}",
+        replay.stdout
+    );
+}
+
 /// The Python tool's stdio proxy keeps a result as its first 200 characters, `content_preview`,
 /// and a resource read as a `file_read` naming its `uri`. Our `replay` showed the result and
 /// the read with nothing under them, and `stats` and `sql` counted no file read.

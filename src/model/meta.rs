@@ -77,6 +77,13 @@ impl SessionMeta {
         Ok(meta)
     }
 
+    /// It holds no counter (no call, request, error or token): `meta.json` leaves zeros out,
+    /// and the Python tool's proxy writes its counters only when it ends, so a session it is
+    /// recording (or that was killed) holds none. Readers count such a session's events.
+    pub fn counts_nothing(&self) -> bool {
+        self.tool_calls == 0 && self.llm_requests == 0 && self.errors == 0 && self.total_tokens == 0
+    }
+
     pub fn to_json(&self) -> String {
         let mut map = Map::new();
         map.insert("session_id".into(), self.session_id.clone().into());

@@ -246,9 +246,12 @@ impl Store {
             Err(e) if has_events(&dir) => (derived_meta(&dir, session_id), Some(e.to_string())),
             Err(e) => return Err(e),
         };
-        let derive = meta_error.is_some() || meta.started_at == 0.0;
         // Without our cache the session was written by another tool, which keeps its own
-        // counters in meta; with it, fold whatever the cache has not seen yet.
+        // counters in meta (unless it holds none yet); with it, fold whatever the cache has
+        // not seen yet.
+        let derive = meta_error.is_some()
+            || meta.started_at == 0.0
+            || (cache.is_none() && meta.counts_nothing());
         let cache = if meta_error.is_some() { None } else { cache };
         let counters =
             if let Some(mut cache) = cache.or_else(|| derive.then(CountersCache::default)) {

@@ -352,7 +352,7 @@ pub(super) fn write_session(
     prices: &mut Prices,
 ) -> Result<(), RefreshError> {
     // As `Store::summary` reads a session: meta.json, with counters derived from the events
-    // when the session is ours (or has no meta to trust). A meta.json that cannot be used is
+    // when the session is ours (or has no meta to trust, or one holding no counter). A meta.json that cannot be used is
     // kept as `meta_error`: the session is then listed as its events describe it (when it has
     // any), with a warning.
     let readable = meta.is_ok();
@@ -366,7 +366,8 @@ pub(super) fn write_session(
         Err(e) => (derived, Some(e.to_string())),
     };
     let mut meta = meta;
-    let derived = has_counters || meta_error.is_some() || meta.started_at == 0.0;
+    let derived =
+        has_counters || meta_error.is_some() || meta.started_at == 0.0 || meta.counts_nothing();
     if derived {
         if meta.started_at == 0.0 {
             meta.started_at = fold.counters.first_timestamp.unwrap_or_default();
