@@ -695,6 +695,106 @@ fn a_python_proxy_session_whose_meta_holds_no_counter_lists_its_calls() {
     );
 }
 
+/// The Python tool's `import` links no result to its call by `parent_id` (the call keeps the
+/// agent's id as `request_id`, the result names it as `tool_use_id`), and neither its import
+/// nor its hooks write file events. `explain` of an imported transcript that read a file said
+/// "Files touched: 0 read, 0 written"; `sql`'s `files` held no file of either; and `lint` took a
+/// hooks session's failed edit for a file written. A result answers the call its
+/// `tool_use_id` names, and a file tool's call that succeeded counts its file, one rule for all.
+#[test]
+fn files_python_sessions_touched_count_in_explain_sql_and_lint() {
+    let py = python();
+    let transcript =
+        crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    let env = TestEnv::new();
+    let mut cmd = Python::command(&env, &py.cli);
+    cmd.arg("import").arg(&transcript);
+    let run = Python::output(&mut cmd);
+    assert_eq!(run.code, 0, "Python import: {run:?}");
+    let id = env.sessions()[0].clone();
+    // A Read, and a `tail` of a file (a shell line's certain read, as our import counts it).
+    let explain = env.run(&["explain", &id]);
+    explain.success();
+    assert!(
+        explain.stdout.contains("Files touched: 2 read, 0 written"),
+        "{}",
+        explain.stdout
+    );
+    let files = env.run(&[
+        "sql",
+        "select path, reads, writes from files order by path",
+        "--format",
+        "json",
+    ]);
+    files.success();
+    assert_eq!(
+        files.json(),
+        json!([
+            {"path": "/home/marco/projects/spotter/assets/js/app.js", "reads": 1, "writes": 0},
+            {"path": "/tmp/claude-1000/-home-marco-projects-spotter/tasks/bae407b.output", "reads": 1, "writes": 0}
+        ]),
+        "{}",
+        files.stdout
+    );
+
+    // A session of the Python hooks that read a file and failed to edit another.
+    let env = TestEnv::new();
+    let call = |tool: &str, path: &str, id: &str| json!({"tool_name": tool, "tool_input": {"file_path": path}, "tool_use_id": id});
+    let read = call("Read", "/p/src/a.py", "toolu_1");
+    let edit = call("Edit", "/p/src/b.py", "toolu_2");
+    let steps = [
+        (
+            "session-start",
+            "SessionStart",
+            json!({"source": "startup"}),
+        ),
+        (
+            "user-prompt",
+            "UserPromptSubmit",
+            json!({"prompt": "fix b.py"}),
+        ),
+        ("pre-tool", "PreToolUse", read.clone()),
+        ("post-tool", "PostToolUse", {
+            let mut done = read;
+            done["tool_response"] = json!({"type": "text"});
+            done
+        }),
+        ("pre-tool", "PreToolUse", edit.clone()),
+        ("post-tool-failure", "PostToolUseFailure", {
+            let mut failed = edit;
+            failed["error"] = json!("String to replace not found in file.");
+            failed
+        }),
+        ("session-end", "SessionEnd", json!({"reason": "exit"})),
+    ];
+    for (arg, name, extra) in steps {
+        py.hook(&env, arg, &payload(SID, name, extra), &[]);
+    }
+    let id = &SID[..16];
+    let files = env.run(&[
+        "sql",
+        "select path, reads, writes from files",
+        "--format",
+        "json",
+    ]);
+    files.success();
+    assert_eq!(
+        files.json(),
+        json!([{"path": "/p/src/a.py", "reads": 1, "writes": 0}]),
+        "{}",
+        files.stdout
+    );
+    let lint = env.run(&["lint", id, "--format", "json"]);
+    let report = lint.json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"no-output"), "{}", lint.stdout);
+}
+
 /// The Python tool's stdio proxy keeps a result as its first 200 characters, `content_preview`,
 /// and a resource read as a `file_read` naming its `uri`. Our `replay` showed the result and
 /// the read with nothing under them, and `stats` and `sql` counted no file read.

@@ -17,12 +17,12 @@ use serde_json::Value;
 
 use super::outcome::{self, Command, Judgement, Purpose, Verdict};
 use crate::model::answers::AnswerUsages;
+use crate::model::links::Links;
 use crate::model::meta::{Believed, believed_time};
 use crate::model::prompt::PromptKind;
+use crate::model::touches::Touches;
 use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
-use crate::model::{
-    Agent, Event, EventType, RefusedBy, SessionMeta, Tokens, ToolKind, ToolOutcome,
-};
+use crate::model::{Agent, Event, RefusedBy, SessionMeta, Tokens, ToolKind, ToolOutcome};
 
 /// One command a phase ran.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -280,8 +280,6 @@ struct Call {
     ran_index: Option<usize>,
     timestamp: f64,
     number: usize,
-    /// The file a file tool names, shown relative, and whether it writes it.
-    touch: Option<(String, bool)>,
 }
 
 /// One attempt at a goal whose attempts are failing.
@@ -316,10 +314,10 @@ pub struct PhaseBuilder {
     retries: u64,
     files: BTreeMap<String, FileTouch>,
     file_order: Vec<String>,
-    /// A file tool's call that succeeded, its id and file: counted among the files the session
-    /// touched unless the next event is a `file_read`/`file_write` of that call. Our writers put
-    /// those right after the result (one write); the Python tool's hooks and import write none.
-    owed_touch: Option<(String, String, bool)>,
+    /// Which call each result answers (the Python tool's import links none by `parent_id`).
+    links: Links,
+    /// The files the session touched, from its file events and file tools' calls.
+    touches: Touches,
     last_test_outcome: Option<bool>,
     tool_calls: u64,
     errors: u64,
@@ -372,7 +370,8 @@ impl PhaseBuilder {
             retries: 0,
             files: BTreeMap::new(),
             file_order: Vec::new(),
-            owed_touch: None,
+            links: Links::default(),
+            touches: Touches::default(),
             last_test_outcome: None,
             tool_calls: 0,
             errors: 0,
@@ -404,12 +403,10 @@ impl PhaseBuilder {
     }
 
     pub fn observe(&mut self, event: &Event) {
-        if let Some((call, path, write)) = self.owed_touch.take() {
-            let recorded = matches!(event.event_type, EventType::FileRead | EventType::FileWrite)
-                && event.parent_id.as_deref() == Some(call.as_str());
-            if !recorded {
-                self.touch(&path, write);
-            }
+        let parent = self.links.parent(event).map(std::borrow::Cow::into_owned);
+        for (path, write) in self.touches.observe(event, self.agent) {
+            let path = self.relative(&path);
+            self.touch(&path, write);
         }
         self.number += 1;
         self.events += 1;
@@ -447,7 +444,7 @@ impl PhaseBuilder {
                 }
             }
             View::ToolCall(call) => self.call(event, &call, at),
-            View::ToolResult(result) => self.result(event, &result, at),
+            View::ToolResult(result) => self.result(parent.as_deref(), &result, at),
             View::LlmResponse(
                 ref response @ LlmResponse {
                     model,
@@ -468,7 +465,6 @@ impl PhaseBuilder {
             View::FileTouch(touch) => {
                 if let Some(path) = touch.path {
                     let path = self.relative(path);
-                    self.touch(&path, touch.write);
                     // A file tool's call named it already; a shell's line (`cat a`, `rm b`)
                     // or a patch names it only here.
                     let phase = self.current(at);
@@ -594,11 +590,6 @@ impl PhaseBuilder {
             ToolKind::WriteFile => push_unique(&mut phase.wrote, path.as_deref()),
             _ => {}
         }
-        let touch = match call.kind {
-            ToolKind::ReadFile => path.clone().map(|p| (p, false)),
-            ToolKind::WriteFile => path.clone().map(|p| (p, true)),
-            _ => None,
-        };
         let purpose = parsed.as_ref().map_or(Purpose::Other, |c| c.purpose);
         if matches!(purpose, Purpose::Test | Purpose::Build) {
             self.open_tests += 1;
@@ -629,18 +620,18 @@ impl PhaseBuilder {
                 ran_index,
                 timestamp: at,
                 number,
-                touch,
             },
         );
     }
 
-    fn result(&mut self, event: &Event, result: &ToolResult<'_>, at: f64) {
+    /// A result (or error) of the call `parent` names, if any.
+    fn result(&mut self, parent: Option<&str>, result: &ToolResult<'_>, at: f64) {
         match result.outcome {
             ToolOutcome::Failed => self.errors += 1,
             ToolOutcome::Rejected => self.rejections += 1,
             ToolOutcome::Ok => {}
         }
-        let call = event.parent_id.as_ref().and_then(|p| self.calls.remove(p));
+        let call = parent.and_then(|p| self.calls.remove(p));
         let refusal = result.refusal.as_ref();
         let (by, reason) = (
             refusal.map_or(RefusedBy::User, |r| r.by),
@@ -691,12 +682,6 @@ impl PhaseBuilder {
             && let (Some(path), Some(phase)) = (&call.what, self.phases.get_mut(call.phase))
         {
             phase.read.retain(|p| p != path);
-        }
-        if result.outcome == ToolOutcome::Ok
-            && !listed_folder
-            && let (Some((path, write)), Some(id)) = (&call.touch, &event.parent_id)
-        {
-            self.owed_touch = Some((id.clone(), path.clone(), *write));
         }
         let mut judgement = match &call.parsed {
             Some(command) => command.judge(result.outcome, &output_text(result)),
@@ -888,7 +873,8 @@ impl PhaseBuilder {
     }
 
     pub fn finish(mut self) -> Phases {
-        if let Some((_, path, write)) = self.owed_touch.take() {
+        for (path, write) in self.touches.owed().to_vec() {
+            let path = self.relative(&path);
             self.touch(&path, write);
         }
         for phase in &mut self.phases {

@@ -18,6 +18,8 @@
 //! - [`policy`]: what an agent may read, write, run and reach, and a tool call judged by it.
 //! - [`shell_files`]: the files a shell command reads and writes for certain, counted as a file
 //!   tool's are.
+//! - [`links`]: which call a result answers, by `parent_id` or by the agent's id of the call.
+//! - [`touches`]: the files a session read and wrote, from file events and file tools' calls.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -29,6 +31,7 @@ pub mod duration;
 pub mod event;
 pub mod glob;
 pub mod head;
+pub mod links;
 pub mod meta;
 pub mod outcome;
 pub mod policy;
@@ -38,6 +41,7 @@ pub mod shell_files;
 pub mod summary;
 pub mod text;
 pub mod tools;
+pub mod touches;
 pub mod usage;
 pub mod view;
 

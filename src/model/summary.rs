@@ -17,8 +17,9 @@ use super::event::{Ending, Event, EventType};
 use super::head::EventHead;
 use super::pricing::{ModelPrice, PriceTable};
 use super::tools::{Agent, ToolKind};
+use super::touches::Touches;
 use super::usage::{Money, Tokens};
-use super::view::{FileTouch, View};
+use super::view::View;
 
 /// The version of what [`Summary`] computes (4: retries and decisions, for `drift`; 5: the
 /// calls hash, for `sample --deduplicate`; 6: a session's total usage is never long-context;
@@ -32,8 +33,9 @@ use super::view::{FileTouch, View};
 /// 13: a `file_read` or `file_write` of the Python tool's proxy names its file by `uri`; 14: a
 /// usage that holds a token count no response can have is unknown, no usage; 15: the index
 /// keeps no duration a call cannot take; 16: the usage of an `assistant_response`, the Python
-/// tool's import's, counts once per response).
-pub const SUMMARY_VERSION: u32 = 16;
+/// tool's import's, counts once per response; 17: a file tool's call that succeeded with no file event counts
+/// its file, the Python tool's).
+pub const SUMMARY_VERSION: u32 = 17;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -71,7 +73,8 @@ pub struct Summary {
     pub tools: BTreeMap<String, u64>,
     /// Tool calls by what the tool does ([`ToolKind::as_str`]).
     pub kinds: BTreeMap<String, u64>,
-    /// Files named by `file_read` and `file_write` events.
+    /// Files named by `file_read` and `file_write` events, and by calls that succeeded with no
+    /// such event after them ([`Touches`]); the last call's are in [`Summary::files_touched`].
     pub files: BTreeMap<String, FileCount>,
     /// Usage estimated from payload sizes (four characters a token), for sessions that
     /// recorded none.
@@ -107,6 +110,10 @@ pub struct Summary {
     /// The responses whose usage answers carried, to count each once ([`AnswerUsages`]).
     #[serde(default)]
     pub answers: AnswerUsages,
+    /// The file calls waiting for their results, to count the files they touch
+    /// ([`Touches`]).
+    #[serde(default)]
+    pub touches: Touches,
 }
 
 /// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
@@ -129,6 +136,9 @@ impl Summary {
         self.resumed_after_end = self.counters.ended_at.is_some() && !self.ending.ended();
         if event.event_type == EventType::Decision {
             self.decisions += 1;
+        }
+        for (path, write) in self.touches.observe(event, agent) {
+            count_touch(&mut self.files, path, write);
         }
         let view = View::of(event, agent);
         match &view {
@@ -206,23 +216,21 @@ impl Summary {
                     }
                 }
             }
-            View::FileTouch(FileTouch {
-                path: Some(path),
-                write,
-                ..
-            }) => {
-                let entry = self.files.entry((*path).to_owned()).or_default();
-                if *write {
-                    entry.writes += 1;
-                } else {
-                    entry.reads += 1;
-                }
-            }
             _ => {}
         }
         let (input, output) = view.payload_sizes();
         self.estimate.input += (input as u64).div_ceil(4);
         self.estimate.output += (output as u64).div_ceil(4);
+    }
+
+    /// The files the session read and wrote: [`Summary::files`], and those the call answered
+    /// last touched, which count unless a file event of that call comes next.
+    pub fn files_touched(&self) -> BTreeMap<String, FileCount> {
+        let mut files = self.files.clone();
+        for (path, write) in self.touches.owed() {
+            count_touch(&mut files, path.clone(), *write);
+        }
+        files
     }
 
     /// Whether any model usage was recorded (else costs are estimates).
@@ -287,6 +295,16 @@ impl ModelUsage {
             return price.cost(&normal, false) + price.cost(&self.long_context, true);
         }
         price.cost(&self.tokens, false)
+    }
+}
+
+/// Counts one read or write of `path`.
+fn count_touch(files: &mut BTreeMap<String, FileCount>, path: String, write: bool) {
+    let entry = files.entry(path).or_default();
+    if write {
+        entry.writes += 1;
+    } else {
+        entry.reads += 1;
     }
 }
 

@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use super::{Finding, Level, LintConfig, RuleName, RuleSetting, Session};
 use crate::analysis::phases::TimedUsage;
+use crate::model::EventType;
 use crate::model::pricing::PriceTable;
+use crate::model::touches::Touches;
 use crate::model::view::{LlmResponse, View};
-use crate::model::{EventType, ToolKind};
 
 /// The context window assumed for a model the price table does not know.
 const DEFAULT_WINDOW: u64 = 200_000;
@@ -345,14 +346,14 @@ fn no_output(session: &Session<'_>) -> Found {
     if !ended || session.subagent {
         return Vec::new();
     }
-    let wrote = session
-        .events
-        .iter()
-        .any(|e| match View::of(e, session.agent) {
-            View::ToolCall(call) => call.kind == ToolKind::WriteFile,
-            View::FileTouch(touch) => touch.write,
-            _ => false,
-        });
+    // A write that failed or was refused wrote nothing.
+    let mut touches = Touches::default();
+    let wrote = session.events.iter().any(|e| {
+        touches
+            .observe(e, session.agent)
+            .iter()
+            .any(|(_, write)| *write)
+    }) || touches.owed().iter().any(|(_, write)| *write);
     if wrote {
         return Vec::new();
     }

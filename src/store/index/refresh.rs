@@ -458,7 +458,7 @@ pub(super) fn write_session(
     let mut files = tx.prepare_cached(
         "INSERT INTO idx_files (sid, path, reads, writes) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (path, n) in &fold.files {
+    for (path, n) in &fold.files_touched() {
         files.execute(params![sid, path, count(n.reads), count(n.writes)])?;
     }
     let mut models = tx.prepare_cached(

@@ -1,0 +1,192 @@
+//! The files a session read and wrote: those its file events name, and those its calls touched
+//! for certain when no file event stands for them.
+//!
+//! Our recorders write a call, its result, then right after the result a `file_read` or
+//! `file_write` (linked to the call by `parent_id`) for each file the call touched for certain
+//! ([`shell_files::of_tool_call`]: a file tool's file, a patch's, a shell line's). The Python
+//! tool's hooks and import write no file event for a call: there, the call that succeeded is all
+//! that says a file was touched. So a call that succeeded owes the files
+//! [`shell_files::of_tool_call`] names, and they count unless the next event is a file event of
+//! that call (a recorder's, which names them itself). A call that failed or was refused touched
+//! nothing.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::event::{Event, EventType};
+use super::links::Links;
+use super::outcome::ToolOutcome;
+use super::shell_files::{self, Folder};
+use super::tools::{self, Agent};
+use super::view::View;
+
+/// One file touched: its path as the event or call names it, and whether it was written.
+pub type Touch = (String, bool);
+
+/// What is known of a session's calls so far, to count the files they touched. Folds keep it
+/// with their state, so it serialises.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Touches {
+    links: Links,
+    /// The folder the session started in, which a shell line's files are named from.
+    cwd: Option<String>,
+    /// Calls that touch files, not answered yet, by event id: their files and their tool.
+    calls: HashMap<String, (Vec<Touch>, String)>,
+    /// The call just answered well, by event id, and the files it touched.
+    owed: Option<(String, Vec<Touch>)>,
+}
+
+/// Calls waiting for their result at most (see [`Links`]).
+const OPEN_KEPT: usize = 1024;
+
+impl Touches {
+    /// The files that count as touched once `event`, of a session of `agent`, is seen, in
+    /// order: the files the call answered just before owed, unless `event` is a file event of
+    /// that call; then the file `event` names.
+    pub fn observe(&mut self, event: &Event, agent: Agent) -> Vec<Touch> {
+        let parent = self.links.parent(event);
+        let mut touched = Vec::new();
+        if let Some((call, owed)) = self.owed.take() {
+            let recorded = matches!(event.event_type, EventType::FileRead | EventType::FileWrite)
+                && parent.as_deref() == Some(call.as_str());
+            if !recorded {
+                touched = owed;
+            }
+        }
+        match View::of(event, agent) {
+            View::SessionStart(start) if self.cwd.is_none() => {
+                self.cwd = start.cwd.map(str::to_owned);
+            }
+            View::FileTouch(touch) => {
+                if let Some(path) = touch.path {
+                    touched.push((path.to_owned(), touch.write));
+                }
+            }
+            View::ToolCall(call) => {
+                let folder = call
+                    .cwd
+                    .or(self.cwd.as_deref())
+                    .map_or(Folder::Unknown, Folder::Start);
+                let files: Vec<Touch> = shell_files::of_tool_call(&call, folder)
+                    .into_iter()
+                    .map(|f| (f.path, f.write))
+                    .collect();
+                if !files.is_empty() {
+                    if self.calls.len() >= OPEN_KEPT {
+                        self.calls.clear();
+                    }
+                    self.calls
+                        .insert(event.event_id.clone(), (files, call.tool.to_owned()));
+                }
+            }
+            View::ToolResult(result) => {
+                if let Some(parent) = parent
+                    && let Some((files, tool)) = self.calls.remove(parent.as_ref())
+                    && result.outcome == ToolOutcome::Ok
+                    // A folder a file tool was given (Copilot's `view` lists one) is no file.
+                    && !result
+                        .text
+                        .and_then(Value::as_str)
+                        .is_some_and(|shown| tools::lists_a_folder(agent, &tool, shown))
+                {
+                    self.owed = Some((parent.into_owned(), files));
+                }
+            }
+            _ => {}
+        }
+        touched
+    }
+
+    /// The files the call answered last owes, when no event follows it: the end of the
+    /// session, or of what is recorded of it so far.
+    pub fn owed(&self) -> &[Touch] {
+        self.owed
+            .as_ref()
+            .map_or(&[], |(_, files)| files.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: EventType, id: &str, parent: Option<&str>, data: Value) -> Event {
+        let mut e = Event::new(kind, 1.0, id.into(), "s".into()).with_data(data);
+        e.parent_id = parent.map(Into::into);
+        e
+    }
+
+    fn touched(events: &[Event]) -> Vec<Touch> {
+        let mut touches = Touches::default();
+        let mut all: Vec<Touch> = events
+            .iter()
+            .flat_map(|e| touches.observe(e, Agent::ClaudeCode))
+            .collect();
+        all.extend(touches.owed().iter().cloned());
+        all
+    }
+
+    #[test]
+    fn a_call_counts_its_files_once_with_or_without_file_events() {
+        let call = |id: &str, tool: &str, args: Value| {
+            event(
+                EventType::ToolCall,
+                id,
+                None,
+                json!({"tool_name": tool, "arguments": args}),
+            )
+        };
+        let ok = |id: &str, parent: &str| {
+            event(
+                EventType::ToolResult,
+                id,
+                Some(parent),
+                json!({"result": "ok"}),
+            )
+        };
+        let ours = [
+            call("c1", "Read", json!({"file_path": "/p/a.rs"})),
+            ok("r1", "c1"),
+            event(
+                EventType::FileRead,
+                "f1",
+                Some("c1"),
+                json!({"path": "/p/a.rs"}),
+            ),
+            event(EventType::SessionEnd, "end", None, json!({})),
+        ];
+        assert_eq!(touched(&ours), [("/p/a.rs".to_owned(), false)]);
+        // The Python tool's import: no file event, the result linked by the agent's id; a
+        // shell line that writes; a failed edit.
+        let python = [
+            event(
+                EventType::ToolCall,
+                "c1",
+                None,
+                json!({"tool_name": "Edit", "arguments": {"file_path": "/p/b.rs"}, "request_id": "toolu_1"}),
+            ),
+            event(
+                EventType::ToolResult,
+                "r1",
+                None,
+                json!({"tool_use_id": "toolu_1", "content_preview": "done"}),
+            ),
+            call("c2", "Bash", json!({"command": "sed -i s/a/b/ /p/c.rs"})),
+            ok("r2", "c2"),
+            call("c3", "Edit", json!({"file_path": "/p/d.rs"})),
+            event(
+                EventType::Error,
+                "r3",
+                Some("c3"),
+                json!({"error": "String to replace not found"}),
+            ),
+        ];
+        assert_eq!(
+            touched(&python),
+            [("/p/b.rs".to_owned(), true), ("/p/c.rs".to_owned(), true)]
+        );
+    }
+}
