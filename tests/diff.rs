@@ -1222,3 +1222,47 @@ fn a_write_no_recorder_named_still_changes_the_file() {
         "{c}"
     );
 }
+
+/// A file tool that failed or was refused read or wrote nothing. `compare` counted a failed
+/// edit among the files modified, and `explain` showed it under its phase as `Wrote:` (a failed
+/// read as `Read:`), beside "Files touched: 0 read, 0 written".
+#[test]
+fn a_file_call_that_failed_touched_no_file() {
+    let env = TestEnv::new();
+    let a = SessionBuilder::new("a3330000-0000-4000-8000-000000000000")
+        .prompt("fix b.py")
+        .at(1.0)
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/p/src/b.py", "old_string": "x", "new_string": "y"}),
+        )
+        .error("String to replace not found in file.")
+        .at(2.0)
+        .tool_call("Read", json!({"file_path": "/p/src/missing.py"}))
+        .error("File does not exist.")
+        .at(3.0)
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/p/src/c.py", "old_string": "x", "new_string": "y"}),
+        )
+        .result(json!("ok"))
+        .file_write("/p/src/c.py")
+        .at(4.0)
+        .session_end(json!({}))
+        .write(&env);
+    let c = json(&env, &["compare", &a, &a, "--format", "json"]);
+    assert_eq!(c["a"]["files_modified"], 1, "{c}");
+    let explain = env.run(&["explain", &a]);
+    explain.success();
+    assert!(
+        explain.stdout.contains("Wrote: /p/src/c.py\n"),
+        "{}",
+        explain.stdout
+    );
+    assert!(!explain.stdout.contains("Read:"), "{}", explain.stdout);
+    assert!(
+        explain.stdout.contains("Files touched: 0 read, 1 written"),
+        "{}",
+        explain.stdout
+    );
+}

@@ -280,6 +280,8 @@ struct Call {
     ran_index: Option<usize>,
     timestamp: f64,
     number: usize,
+    /// The call put the file it names on its phase's list of files written (`true`) or read.
+    listed: Option<bool>,
 }
 
 /// One attempt at a goal whose attempts are failing.
@@ -585,11 +587,18 @@ impl PhaseBuilder {
         let phase_index = self.phases.len().max(1) - 1;
         let phase = self.current(at);
         *phase.tools.entry(tool.clone()).or_default() += 1;
-        match call.kind {
-            ToolKind::ReadFile => push_unique(&mut phase.read, path.as_deref()),
-            ToolKind::WriteFile => push_unique(&mut phase.wrote, path.as_deref()),
-            _ => {}
-        }
+        let list = match call.kind {
+            ToolKind::ReadFile => Some(&mut phase.read),
+            ToolKind::WriteFile => Some(&mut phase.wrote),
+            _ => None,
+        };
+        // Whether this call put its file on the phase's list (a failed one takes it off).
+        let new = list.is_some_and(|list| {
+            let new = path.as_ref().is_some_and(|p| !list.contains(p));
+            push_unique(list, path.as_deref());
+            new
+        });
+        let listed = new.then_some(call.kind == ToolKind::WriteFile);
         let purpose = parsed.as_ref().map_or(Purpose::Other, |c| c.purpose);
         if matches!(purpose, Purpose::Test | Purpose::Build) {
             self.open_tests += 1;
@@ -620,6 +629,7 @@ impl PhaseBuilder {
                 ran_index,
                 timestamp: at,
                 number,
+                listed,
             },
         );
     }
@@ -682,6 +692,18 @@ impl PhaseBuilder {
             && let (Some(path), Some(phase)) = (&call.what, self.phases.get_mut(call.phase))
         {
             phase.read.retain(|p| p != path);
+        }
+        // Nor did a file tool that failed or was refused read or write its file.
+        if result.outcome != ToolOutcome::Ok
+            && let (Some(write), Some(path), Some(phase)) =
+                (call.listed, &call.what, self.phases.get_mut(call.phase))
+        {
+            let list = if write {
+                &mut phase.wrote
+            } else {
+                &mut phase.read
+            };
+            list.retain(|p| p != path);
         }
         let mut judgement = match &call.parsed {
             Some(command) => command.judge(result.outcome, &output_text(result)),
