@@ -712,6 +712,21 @@ fn files_python_sessions_touched_count_in_explain_sql_and_lint() {
     let run = Python::output(&mut cmd);
     assert_eq!(run.code, 0, "Python import: {run:?}");
     let id = env.sessions()[0].clone();
+    // Its results name no tool: each is shown with its call's.
+    let replay = env.run(&["replay", &id]);
+    replay.success();
+    let results: Vec<&str> = replay
+        .stdout
+        .lines()
+        .filter(|l| l.contains("← tool_result"))
+        .map(|l| l.rsplit("tool_result").next().unwrap().trim())
+        .collect();
+    assert_eq!(
+        results,
+        ["Bash", "Bash", "Glob", "WebSearch", "Read", "WebFetch"],
+        "{}",
+        replay.stdout
+    );
     // A Read, and a `tail` of a file (a shell line's certain read, as our import counts it).
     let explain = env.run(&["explain", &id]);
     explain.success();
@@ -854,6 +869,12 @@ fn a_session_the_python_proxy_recorded_shows_its_results_and_resources() {
         lines.get(at + 1).map_or("", |l| l.trim())
     };
     assert_eq!(under("← tool_result"), "Echo: hi", "{}", replay.stdout);
+    // The result names no tool: it is shown with its call's.
+    assert!(
+        lines.iter().any(|l| l.contains("← tool_result echo")),
+        "{}",
+        replay.stdout
+    );
     assert_eq!(
         under("📖 file_read"),
         "demo://doc/a.md",

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::cost::CostReport;
+use crate::model::links::Links;
 use crate::model::meta::{Believed, believed_duration_ms, believed_time};
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, View};
@@ -281,6 +282,9 @@ pub struct StoryOptions {
     pub filter: Option<HashSet<EventType>>,
 }
 
+/// Calls waiting for their result whose tools a story keeps at most.
+const CALL_TOOLS_KEPT: usize = 4096;
+
 /// An event with its number in its session (its place in the file, from 1).
 #[derive(Debug, Clone)]
 pub struct Numbered {
@@ -313,6 +317,10 @@ pub struct Story {
     options: StoryOptions,
     /// File calls shown as one line: their file events are part of that line.
     folded_calls: HashSet<String>,
+    /// Which call each result answers, and the tools of calls not answered yet: a result that
+    /// names no tool (the Python tool's proxy and import) is shown with its call's.
+    links: Links,
+    call_tools: HashMap<String, String>,
 }
 
 impl Story {
@@ -323,6 +331,8 @@ impl Story {
             origin: started_at.filter(|s| *s > 0.0),
             options,
             folded_calls: HashSet::new(),
+            links: Links::default(),
+            call_tools: HashMap::new(),
         }
     }
 
@@ -354,6 +364,7 @@ impl Story {
             }
             let event = &item.event;
             let mut line = replay_line(event, self.agent, item.number, origin);
+            self.name_the_tool(event, &mut line);
             let mut types = vec![&event.event_type];
             match &event.event_type {
                 EventType::LlmRequest if !self.options.llm => {
@@ -403,6 +414,28 @@ impl Story {
             lines.push(line);
         }
         lines
+    }
+
+    /// Keeps the tool of a call, and names it on a result that names none.
+    fn name_the_tool(&mut self, event: &Event, line: &mut ReplayLine) {
+        let parent = self.links.parent(event);
+        match event.event_type {
+            EventType::ToolCall => {
+                if let Some(tool) = &line.tool {
+                    if self.call_tools.len() >= CALL_TOOLS_KEPT {
+                        self.call_tools.clear();
+                    }
+                    self.call_tools.insert(event.event_id.clone(), tool.clone());
+                }
+            }
+            EventType::ToolResult | EventType::Error => {
+                let tool = parent.and_then(|p| self.call_tools.remove(p.as_ref()));
+                if line.tool.as_deref().is_none_or(str::is_empty) {
+                    line.tool = tool;
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A file call whose result came back well becomes one line with the result's duration,
