@@ -484,3 +484,60 @@ fn a_signal_to_the_proxy_reaches_the_server() {
     assert_eq!(events.last().unwrap()["event_type"], "session_end");
     assert_eq!(events.last().unwrap()["data"]["exit_code"], 42);
 }
+
+#[test]
+fn each_signal_reaches_the_server_when_the_clients_path_has_no_kill() {
+    // MCP clients start servers with the PATH their config gives; one without `kill` left the
+    // proxy deaf to the signal that should stop it, and its server running.
+    let env = TestEnv::new();
+    let bin = env.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let sleep = which("sleep");
+    std::os::unix::fs::symlink(sleep, bin.join("sleep")).unwrap();
+    for (signal, code) in [("TERM", 42), ("INT", 43), ("HUP", 44)] {
+        // It gives up after some 60 s, so that a failed run leaves no server behind.
+        let script = format!(
+            "trap 'exit {code}' {signal}; echo ready; i=0; while [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done"
+        );
+        let mut record = env.command(&["record", "--", "/bin/sh", "-c", &script]);
+        record.env("PATH", &bin);
+        let mut child = crate::common::with_signals(&record, &["--default-signal=HUP,INT,TERM"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut first = [0u8; 6];
+        std::io::Read::read_exact(&mut out, &mut first).unwrap();
+        std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            // Generous: a loaded machine may take seconds to run the server's trap.
+            if started.elapsed() > std::time::Duration::from_secs(90) {
+                let _ = child.kill();
+                panic!("SIG{signal} did not reach the server");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(
+            status.code(),
+            Some(code),
+            "SIG{signal} did not reach the server"
+        );
+    }
+}
+
+/// Where `program` is on this PATH.
+fn which(program: &str) -> std::path::PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("no {program} on PATH"))
+}

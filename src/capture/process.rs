@@ -183,6 +183,35 @@ impl AgentProcess {
     }
 }
 
+/// A child of this process, as its parent signals it: the pidfd is taken while the child
+/// cannot have been reaped (its parent reaps it), so it names that child for good, and a signal
+/// sent after the reaping reaches nothing rather than a process the pid was given to since.
+/// Where there is no pidfd the signal goes by pid.
+#[derive(Debug)]
+pub struct OwnChild {
+    pid: Pid,
+    pidfd: Option<std::os::fd::OwnedFd>,
+}
+
+impl OwnChild {
+    /// The child `pid` of this process, not reaped yet; `None` for a pid no process can have.
+    pub fn new(pid: u32) -> Option<OwnChild> {
+        let pid = i32::try_from(pid).ok().and_then(Pid::from_raw)?;
+        Some(OwnChild {
+            pid,
+            pidfd: open_pidfd(pid).ok().flatten(),
+        })
+    }
+
+    /// Sends `signal` to the child, by a system call: no `kill(1)` on the PATH is needed.
+    pub fn signal(&self, signal: Signal) -> rustix::io::Result<()> {
+        match &self.pidfd {
+            Some(pidfd) => send_through(pidfd, signal),
+            None => rustix::process::kill_process(self.pid, signal),
+        }
+    }
+}
+
 /// A pidfd naming the process under `pid` now; `None` where there is none to be had (before
 /// Linux 5.3, a sandbox that refuses the call, not Linux): the signal then goes by pid, after
 /// the same check.

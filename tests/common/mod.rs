@@ -396,3 +396,32 @@ pub fn under_umask_022(command: &Command) -> Command {
     }
     shell
 }
+
+/// `command` run by `env` with its signal options `signals` (`--default-signal=HUP`,
+/// `--ignore-signal=HUP`), so that a test that sends a signal knows what the process does with
+/// it whatever the test runner's are: a runner started by `nohup` ignores SIGHUP, and an ignored
+/// signal stays ignored in every process started below it, where a shell's `trap` cannot even
+/// catch it.
+pub fn with_signals(command: &Command, signals: &[&str]) -> Command {
+    // By its full path: the command's own PATH (a test may give it one without `env`) is the
+    // one its program is looked up in.
+    let mut env = Command::new("/usr/bin/env");
+    env.args(signals);
+    run_by(env, command)
+}
+
+/// `command` run by `wrapper` (a program and its first arguments), with `command`'s
+/// environment and folder.
+pub fn run_by(mut wrapper: Command, command: &Command) -> Command {
+    wrapper.arg(command.get_program()).args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapper.env(key, value),
+            None => wrapper.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        wrapper.current_dir(dir);
+    }
+    wrapper
+}

@@ -18,6 +18,7 @@ use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+use crate::capture::process::OwnChild;
 use crate::threads::Reserved;
 
 use super::enforce::Enforcer;
@@ -416,23 +417,26 @@ fn copy(
 
 /// Passes the signals a client sends to stop a server (SIGTERM, SIGINT, SIGHUP) on to the child,
 /// and lets the child decide: the proxy ends when the child closes its output, with its code.
+/// Sent by a system call, not by running `kill(1)`: a client that starts the proxy with a PATH
+/// that has no `kill` (or under a limit on processes) must still stop its server, as the proxy
+/// no longer stops of the signal itself.
 fn forward_signals(child: u32, thread: Reserved) {
+    use rustix::process::Signal;
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Some(child) = OwnChild::new(child) else {
+        return;
+    };
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) else {
         return;
     };
     thread.run(move || {
         for signal in signals.forever() {
-            let name = match signal {
-                SIGINT => "INT",
-                SIGHUP => "HUP",
-                _ => "TERM",
+            let signal = match signal {
+                SIGINT => Signal::INT,
+                SIGHUP => Signal::HUP,
+                _ => Signal::TERM,
             };
-            // `kill(1)` rather than a system call of our own: this crate has no unsafe code.
-            let _ = Command::new("kill")
-                .arg(format!("-{name}"))
-                .arg(child.to_string())
-                .status();
+            let _ = child.signal(signal);
         }
     });
 }
