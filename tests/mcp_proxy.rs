@@ -541,3 +541,85 @@ fn which(program: &str) -> std::path::PathBuf {
         .find(|path| path.is_file())
         .unwrap_or_else(|| panic!("no {program} on PATH"))
 }
+
+#[test]
+fn a_signal_at_any_moment_of_the_proxys_start_ends_its_session_and_leaves_no_server() {
+    // The proxy caught the signals to stop only once its server had started: one that came
+    // before ended it with its session begun and never ended, or with the server running on
+    // (some 1 in 15 of these, on an idle machine). Each run here is signalled a little later.
+    let env = TestEnv::new();
+    for i in 0..60u32 {
+        let pidfile = env.path().join(format!("server-{i}.pid"));
+        let script = format!(
+            "echo $$ > '{}'; exec sleep {}",
+            pidfile.display(),
+            unique_sleep(i)
+        );
+        let record = env.command(&["record", "--", "/bin/sh", "-c", &script]);
+        let mut proxy = crate::common::with_signals(&record, &["--default-signal=TERM"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(u64::from(i) * 500));
+        let pid = rustix::process::Pid::from_raw(proxy.id().cast_signed()).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        proxy.wait().unwrap();
+    }
+    let mut left = Vec::new();
+    for i in 0..60 {
+        let Ok(pid) = std::fs::read_to_string(env.path().join(format!("server-{i}.pid"))) else {
+            continue;
+        };
+        let pid: u32 = pid.trim().parse().unwrap();
+        // That server's `sleep`, not another process given its pid since.
+        let server = format!("sleep\0{}\0", unique_sleep(i));
+        if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == server.as_bytes()) {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+            left.push(i);
+        }
+    }
+    assert!(left.is_empty(), "servers left running by runs {left:?}");
+    for session in env.sessions() {
+        let events = env.events(&session);
+        assert_eq!(
+            events.last().map(|e| e["event_type"].clone()),
+            Some("session_end".into()),
+            "session {session} never ended: {events:?}"
+        );
+    }
+}
+
+/// Some 30 s, in a way no other process's `sleep` is likely to be written.
+fn unique_sleep(run: u32) -> String {
+    format!("30.{:07}{run:03}", std::process::id())
+}
+
+#[test]
+fn a_signal_the_proxy_was_started_ignoring_stays_ignored_by_the_server() {
+    // Under `nohup` a server run directly ignores SIGHUP; through the proxy it must too, though
+    // the proxy catches the signals to stop from before it starts the server (a caught signal
+    // is at its default in a process started since).
+    let env = TestEnv::new();
+    let script = "trap 'exit 42' TERM; echo ready; i=0; while [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done";
+    let record = env.command(&["record", "--", "/bin/sh", "-c", script]);
+    let mut proxy =
+        crate::common::with_signals(&record, &["--ignore-signal=HUP", "--default-signal=TERM"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(proxy.stdout.as_mut().unwrap(), &mut first).unwrap();
+    for signal in ["HUP", "TERM"] {
+        std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(proxy.id().to_string())
+            .status()
+            .unwrap();
+    }
+    // Killed by SIGHUP, the server would end with 129 whichever signal came first.
+    assert_eq!(proxy.wait().unwrap().code(), Some(42));
+}

@@ -212,6 +212,32 @@ impl OwnChild {
     }
 }
 
+/// Of `signals`, those this process does not ignore: `nohup` starts a process ignoring SIGHUP,
+/// a shell its background jobs ignoring SIGINT, and a process starts ignoring what its parent
+/// ignored. Read from `/proc/self/status`; where there is none, none is taken as ignored.
+pub fn not_ignored(signals: &[i32]) -> Vec<i32> {
+    let ignored = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let mask = status
+                .lines()
+                .find_map(|line| line.strip_prefix("SigIgn:"))?;
+            u64::from_str_radix(mask.trim(), 16).ok()
+        })
+        .unwrap_or(0);
+    let is_ignored = |signal: i32| {
+        u32::try_from(signal - 1)
+            .ok()
+            .and_then(|bit| ignored.checked_shr(bit))
+            .is_some_and(|mask| mask & 1 == 1)
+    };
+    signals
+        .iter()
+        .copied()
+        .filter(|&s| !is_ignored(s))
+        .collect()
+}
+
 /// A pidfd naming the process under `pid` now; `None` where there is none to be had (before
 /// Linux 5.3, a sandbox that refuses the call, not Linux): the signal then goes by pid, after
 /// the same check.

@@ -10,7 +10,7 @@ use super::globals::PrivacyArgs;
 use crate::capture::guard::Guard;
 use crate::capture::proxy::enforce::Enforcer;
 use crate::capture::proxy::mcp::McpRecorder;
-use crate::capture::proxy::stdio::{Relayed, relay};
+use crate::capture::proxy::stdio::{Relayed, StopSignals, relay};
 use crate::capture::remote::{NotTaken, Said, Shipper};
 use crate::capture::sink::Sink;
 use crate::error::{Error, ErrorKind};
@@ -150,6 +150,9 @@ pub(super) fn start_recorder(
 }
 
 pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
+    // First of all: a signal to stop that comes while the session and the server start is
+    // passed on to the server once it runs, never lost with the server running on.
+    let stop_signals = StopSignals::catch();
     let command_line: Vec<String> = args
         .command
         .iter()
@@ -211,10 +214,17 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
     let policy = enforcer.is_some();
     // Started beside the relay, which never waits for it, once the relay has what it needs.
     let mut sending = None;
-    let relayed = relay(&args.command, recorder, enforcer, sink.clock(), || {
-        sending =
-            super::send_kept::ProxySending::start(&store, &sink, &format!("record {session}"));
-    });
+    let relayed = relay(
+        &args.command,
+        stop_signals,
+        recorder,
+        enforcer,
+        sink.clock(),
+        || {
+            sending =
+                super::send_kept::ProxySending::start(&store, &sink, &format!("record {session}"));
+        },
+    );
     // Not when the server is to take this process's place: it waits for nothing.
     if let (Some(sending), Ok(Relayed::Exited(_))) = (sending, &relayed) {
         sending.finish();

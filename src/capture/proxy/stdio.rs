@@ -105,8 +105,8 @@ impl Threads {
 }
 
 /// Relays between our stdin/stdout and `command`, recording with `recorder` when there is one
-/// and enforcing a policy with `enforcer`. Returns the child's exit status as a process exit
-/// code, or that no thread could be had for the relay.
+/// and enforcing a policy with `enforcer`, and passing `stop_signals` on to the child. Returns
+/// the child's exit status as a process exit code, or that no thread could be had for the relay.
 ///
 /// `beside` starts work that runs beside the relay (a proxy's sending of what its store keeps
 /// for the collector): it is called once the relay has its threads and the server its process,
@@ -114,6 +114,7 @@ impl Threads {
 /// takes a thread or a process the relay needs.
 pub fn relay(
     command: &[OsString],
+    mut stop_signals: Option<StopSignals>,
     recorder: Option<McpRecorder>,
     enforcer: Option<Enforcer>,
     clock: fn() -> f64,
@@ -123,7 +124,18 @@ pub fn relay(
         .split_first()
         .ok_or_else(|| io::Error::other("no command to run"))?;
     // What the session says when the OS refuses what the relay needs.
-    let refused = |recorder: Option<McpRecorder>, what: String| {
+    let mut refused = |recorder: Option<McpRecorder>, what: String| {
+        // A signal to stop that came before the server could start stops the proxy, as it
+        // would have stopped the server: the server does not take this process's place.
+        if let Some(signal) = stop_signals.as_mut().and_then(StopSignals::pending) {
+            let name = signal_hook::low_level::signal_name(signal).unwrap_or("a signal");
+            if let Some(recorder) = recorder {
+                let why = format!("{what}; stopped by {name} before the server started");
+                recording::end_with_error(recorder, &why, clock());
+            }
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            return Ok(Relayed::Exited(128 + signal));
+        }
         let then = if enforcer.is_some() {
             "the server is not started, as its policy cannot be enforced"
         } else {
@@ -165,7 +177,9 @@ pub fn relay(
             return Err(e);
         }
     };
-    forward_signals(child.id(), threads.signals);
+    if let Some(signals) = stop_signals {
+        forward_signals(signals, child.id(), threads.signals);
+    }
     beside();
     let mut child_in = child
         .stdin
@@ -415,22 +429,43 @@ fn copy(
     }
 }
 
-/// Passes the signals a client sends to stop a server (SIGTERM, SIGINT, SIGHUP) on to the child,
-/// and lets the child decide: the proxy ends when the child closes its output, with its code.
-/// Sent by a system call, not by running `kill(1)`: a client that starts the proxy with a PATH
-/// that has no `kill` (or under a limit on processes) must still stop its server, as the proxy
-/// no longer stops of the signal itself.
-fn forward_signals(child: u32, thread: Reserved) {
+/// The signals a client sends to stop a server (SIGTERM, SIGINT, SIGHUP), caught from the
+/// proxy's start, before the server's: one that comes while the server starts waits to be passed
+/// on, where it would have ended the proxy and left the server running. One this process was
+/// started ignoring (`nohup`'s SIGHUP, a background job's SIGINT) stays ignored, and the server
+/// inherits that as it would without the proxy (a caught one is at its default in the server).
+pub struct StopSignals(signal_hook::iterator::Signals);
+
+impl StopSignals {
+    /// Catches them from now on; `None` when they cannot be (no file descriptor to be had): the
+    /// proxy then stops of them itself.
+    pub fn catch() -> Option<StopSignals> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let signals = crate::capture::process::not_ignored(&[SIGTERM, SIGINT, SIGHUP]);
+        signal_hook::iterator::Signals::new(signals)
+            .ok()
+            .map(StopSignals)
+    }
+
+    /// One that came and was not passed on, if any.
+    fn pending(&mut self) -> Option<i32> {
+        self.0.pending().next()
+    }
+}
+
+/// Passes the signals a client sends to stop a server on to the child, and lets the child
+/// decide: the proxy ends when the child closes its output, with its code. Sent by a system
+/// call, not by running `kill(1)`: a client that starts the proxy with a PATH that has no `kill`
+/// (or under a limit on processes) must still stop its server, as the proxy no longer stops of
+/// the signal itself.
+fn forward_signals(mut signals: StopSignals, child: u32, thread: Reserved) {
     use rustix::process::Signal;
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::consts::{SIGHUP, SIGINT};
     let Some(child) = OwnChild::new(child) else {
         return;
     };
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) else {
-        return;
-    };
     thread.run(move || {
-        for signal in signals.forever() {
+        for signal in signals.0.forever() {
             let signal = match signal {
                 SIGINT => Signal::INT,
                 SIGHUP => Signal::HUP,
