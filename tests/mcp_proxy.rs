@@ -623,3 +623,44 @@ fn a_signal_the_proxy_was_started_ignoring_stays_ignored_by_the_server() {
     // Killed by SIGHUP, the server would end with 129 whichever signal came first.
     assert_eq!(proxy.wait().unwrap().code(), Some(42));
 }
+
+#[test]
+fn ctrl_c_in_a_terminal_reaches_the_server_once() {
+    // A terminal sends Ctrl-C's SIGINT to every process of its foreground process group, the
+    // server as well as the proxy; the proxy passed its own on too, so the server was
+    // interrupted twice (a Python server's cleanup cut short by a second KeyboardInterrupt).
+    // A server that left the proxy's group, out of the terminal's reach, gets it from the proxy.
+    for own_group in [false, true] {
+        let env = TestEnv::new();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/ctrl_c.py");
+        let log = env.path().join("signals.log");
+        let mut server = vec![
+            "record",
+            "--",
+            "python3",
+            script.to_str().unwrap(),
+            "server",
+            log.to_str().unwrap(),
+        ];
+        if own_group {
+            server.push("own-group");
+        }
+        let record = env.command(&server);
+        let mut terminal = std::process::Command::new("python3");
+        terminal.arg(&script).arg("terminal").arg(&log);
+        let terminal = crate::common::run_by(terminal, &record);
+        let run = crate::common::Run::of(
+            crate::common::with_signals(&terminal, &["--default-signal=INT,TERM"])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(run.stdout.trim(), "42", "{}", run.stderr);
+        // The terminal's SIGINT, then the SIGTERM sent to the proxy alone.
+        let got = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(
+            got.lines().collect::<Vec<_>>(),
+            ["SIGINT", "SIGTERM"],
+            "own group: {own_group}"
+        );
+    }
+}

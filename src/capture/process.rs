@@ -210,6 +210,12 @@ impl OwnChild {
             None => rustix::process::kill_process(self.pid, signal),
         }
     }
+
+    /// Whether the child is in this process's process group, so that what the kernel sends to
+    /// the group (a terminal's Ctrl-C) reaches it too. Not once it has left it.
+    pub fn in_my_process_group(&self) -> bool {
+        rustix::process::getpgid(Some(self.pid)).is_ok_and(|its| its == rustix::process::getpgrp())
+    }
 }
 
 /// Of `signals`, those this process does not ignore: `nohup` starts a process ignoring SIGHUP,

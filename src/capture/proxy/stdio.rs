@@ -18,6 +18,9 @@ use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithOrigin;
+
 use crate::capture::process::OwnChild;
 use crate::threads::Reserved;
 
@@ -434,7 +437,7 @@ fn copy(
 /// on, where it would have ended the proxy and left the server running. One this process was
 /// started ignoring (`nohup`'s SIGHUP, a background job's SIGINT) stays ignored, and the server
 /// inherits that as it would without the proxy (a caught one is at its default in the server).
-pub struct StopSignals(signal_hook::iterator::Signals);
+pub struct StopSignals(SignalsInfo<WithOrigin>);
 
 impl StopSignals {
     /// Catches them from now on; `None` when they cannot be (no file descriptor to be had): the
@@ -442,14 +445,12 @@ impl StopSignals {
     pub fn catch() -> Option<StopSignals> {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
         let signals = crate::capture::process::not_ignored(&[SIGTERM, SIGINT, SIGHUP]);
-        signal_hook::iterator::Signals::new(signals)
-            .ok()
-            .map(StopSignals)
+        SignalsInfo::new(signals).ok().map(StopSignals)
     }
 
     /// One that came and was not passed on, if any.
     fn pending(&mut self) -> Option<i32> {
-        self.0.pending().next()
+        self.0.pending().next().map(|origin| origin.signal)
     }
 }
 
@@ -458,15 +459,28 @@ impl StopSignals {
 /// call, not by running `kill(1)`: a client that starts the proxy with a PATH that has no `kill`
 /// (or under a limit on processes) must still stop its server, as the proxy no longer stops of
 /// the signal itself.
+///
+/// Except a terminal's Ctrl-C: the kernel sends that SIGINT to every process of the terminal's
+/// foreground process group, the server as well when it is in ours, and passed on it reached
+/// the server twice (a Python server's cleanup cut short by a second KeyboardInterrupt). The
+/// server is not put in a group of its own to avoid that: Ctrl-Z would stop the proxy and not
+/// the server, and a client that signals the proxy's group to end it would miss the server.
 fn forward_signals(mut signals: StopSignals, child: u32, thread: Reserved) {
     use rustix::process::Signal;
     use signal_hook::consts::{SIGHUP, SIGINT};
+    use signal_hook::low_level::siginfo::Cause;
     let Some(child) = OwnChild::new(child) else {
         return;
     };
     thread.run(move || {
-        for signal in signals.0.forever() {
-            let signal = match signal {
+        for origin in signals.0.forever() {
+            if origin.signal == SIGINT
+                && origin.cause == Cause::Kernel
+                && child.in_my_process_group()
+            {
+                continue;
+            }
+            let signal = match origin.signal {
                 SIGINT => Signal::INT,
                 SIGHUP => Signal::HUP,
                 _ => Signal::TERM,
