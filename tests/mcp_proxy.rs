@@ -568,10 +568,14 @@ fn a_signal_at_any_moment_of_the_proxys_start_ends_its_session_and_leaves_no_ser
     }
     let mut left = Vec::new();
     for i in 0..60 {
-        let Ok(pid) = std::fs::read_to_string(env.path().join(format!("server-{i}.pid"))) else {
+        // None, or empty: that run's shell never started, or was stopped before it wrote.
+        let pidfile = env.path().join(format!("server-{i}.pid"));
+        let Some(pid) = std::fs::read_to_string(pidfile)
+            .ok()
+            .and_then(|pid| pid.trim().parse::<u32>().ok())
+        else {
             continue;
         };
-        let pid: u32 = pid.trim().parse().unwrap();
         // That server's `sleep`, not another process given its pid since.
         let server = format!("sleep\0{}\0", unique_sleep(i));
         if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == server.as_bytes()) {
