@@ -2583,3 +2583,36 @@ fn a_stop_after_an_api_error_is_the_turns_error_not_its_answer() {
         "{stats}"
     );
 }
+
+/// A payload nested 125 levels deep was accepted and written as it came; the line it made
+/// nested deeper than any reader of the store reads (128 levels), so every command skipped it
+/// as malformed and the call was lost. What nests too deep is kept as its JSON text.
+#[test]
+fn a_call_whose_arguments_nest_too_deep_is_kept_readable() {
+    let env = TestEnv::new();
+    let deep = format!("{}{}", "[".repeat(125), "]".repeat(125));
+    let input: Value = serde_json::from_str(&format!("{{\"deep\": {deep}}}")).unwrap();
+    let p = payload(
+        "PreToolUse",
+        json!({"tool_name": "Probe", "tool_use_id": "toolu_deep", "tool_input": input}),
+    );
+    env.hook("pre-tool", &p).success();
+    let run = env.run(&["inspect", SID]);
+    run.success();
+    assert_eq!(run.stderr, "", "no line skipped");
+    let events = whole_events(&env, SID);
+    let call = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .expect("the call was recorded and reads back");
+    // Followed down to the level kept as text, the text is the rest of the arguments.
+    let mut at = &call["data"]["arguments"]["deep"];
+    let mut levels = 0;
+    while let Some(inner) = at.get(0) {
+        at = inner;
+        levels += 1;
+    }
+    let text = at.as_str().expect("the deepest level kept is text");
+    let rest = 125 - levels;
+    assert_eq!(text, format!("{}{}", "[".repeat(rest), "]".repeat(rest)));
+}

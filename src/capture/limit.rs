@@ -7,6 +7,8 @@
 //! `<field>_original_bytes: N` beside it; an event cut as a whole also says its real size in
 //! `event_original_bytes`, and the number of fields left out in `dropped_fields` (only when
 //! cutting every field to a stub is not enough: thousands of fields).
+//!
+//! A value nested too deep for the store's readers is kept as its JSON text ([`flatten_deep`]).
 
 use serde_json::{Map, Value};
 
@@ -71,6 +73,42 @@ impl Sizes {
         }
         field.size = 0;
         field.key_size = 0;
+    }
+}
+
+/// The deepest a value in an event's data may nest, counting the data's own braces as one: the
+/// store reads a line nested at most 128 levels (serde_json's limit, which every reader of
+/// JSON keeps to guard its stack), and the event around the data takes one more.
+const DATA_DEPTH: usize = 100;
+
+/// Writes each value of `data` nested [`DATA_DEPTH`] levels deep as its JSON text, a string,
+/// so that the event can be read back whole: a payload accepted at 125 levels was written as
+/// it came, and the line it made could never be read. Returns whether any value was.
+pub(crate) fn flatten_deep(data: &mut Map<String, Value>) -> bool {
+    let mut flattened = false;
+    for value in data.values_mut() {
+        flatten_below(value, 2, &mut flattened);
+    }
+    flattened
+}
+
+fn flatten_below(value: &mut Value, depth: usize, flattened: &mut bool) {
+    if !(value.is_array() || value.is_object()) {
+        return;
+    }
+    if depth >= DATA_DEPTH {
+        *value = Value::String(value.to_string());
+        *flattened = true;
+        return;
+    }
+    match value {
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| flatten_below(v, depth + 1, flattened)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| flatten_below(v, depth + 1, flattened)),
+        _ => {}
     }
 }
 
@@ -281,6 +319,37 @@ impl std::io::Write for Counter {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_value_nested_too_deep_is_kept_as_its_json_text() {
+        let mut deep = serde_json::json!(1);
+        for _ in 0..120 {
+            deep = serde_json::json!([deep]);
+        }
+        let mut data = serde_json::Map::new();
+        data.insert(
+            "arguments".into(),
+            serde_json::json!({ "deep": deep.clone() }),
+        );
+        data.insert("shallow".into(), serde_json::json!([[1]]));
+        assert!(super::flatten_deep(&mut data));
+        // The data's braces, `arguments`, `deep` and 97 arrays nest 100 levels; below, text.
+        let mut at = &data["arguments"]["deep"];
+        for _ in 0..96 {
+            at = &at[0];
+        }
+        let text = at[0].as_str().expect("the 100th level is text");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(text).unwrap(), {
+            let mut rest = serde_json::json!(1);
+            for _ in 0..23 {
+                rest = serde_json::json!([rest]);
+            }
+            rest
+        });
+        assert_eq!(data["shallow"], serde_json::json!([[1]]));
+        let line = serde_json::to_string(&serde_json::json!({ "data": data })).unwrap();
+        serde_json::from_str::<serde_json::Value>(&line).expect("the line reads back");
+    }
+
     use super::*;
     use serde_json::json;
 

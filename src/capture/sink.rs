@@ -228,6 +228,7 @@ impl Sink {
         self.privacy.apply(&mut event.data);
         if let Value::Object(data) = &mut event.data {
             derive(data);
+            super::limit::flatten_deep(data);
             super::limit::cap(data);
         }
         event
