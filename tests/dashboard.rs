@@ -521,6 +521,39 @@ fn the_page_escapes_as_every_view_does_and_cuts_long_names() {
     assert!(html.contains(&format!("{}…", "T".repeat(79))));
 }
 
+/// The dashboard's page put the tag characters that hide a text ("ASCII smuggling"), the word
+/// joiner and the line separator into the page as they were, drawn as nothing; they show as
+/// escapes now, as in every other view, and a flag drawn with tags stays whole.
+#[test]
+fn the_page_shows_characters_that_draw_nothing_as_escapes() {
+    let env = TestEnv::new();
+    let flag = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0077}\u{E006C}\u{E0073}\u{E007F}";
+    let hidden = format!("tool\u{2060}\u{2028}\u{E0001}\u{E0068}\u{E0069}{flag}");
+    SessionBuilder::new("dash-unseen")
+        .started(days_ago(1))
+        .prompt(&hidden)
+        .tool_call(&hidden, json!({}))
+        .result(json!("ok"))
+        .write(&env);
+    let page = env.path().join("out/index.html");
+    run(&env, &["dashboard", "--html", page.to_str().unwrap()]).success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    // (A name is shown on one line: the line separator is a space there.)
+    let shown = format!("tool\\u2060 \\udb40\\udc01\\udb40\\udc68\\udb40\\udc69{flag}");
+    let at = html.find("tool").unwrap_or(0);
+    assert!(
+        html.contains(&shown),
+        "{}",
+        &html[at..html.len().min(at + 300)]
+    );
+    let raw: Vec<char> = html
+        .replace(flag, "")
+        .chars()
+        .filter(|&c| matches!(c, '\u{2060}' | '\u{2028}' | '\u{E0000}'..='\u{E0FFF}'))
+        .collect();
+    assert!(raw.is_empty(), "{raw:?}");
+}
+
 #[test]
 fn an_empty_store_shows_nothing_and_succeeds() {
     let env = TestEnv::new();

@@ -681,7 +681,9 @@ fn the_share_summary_cuts_long_commands_and_counts_the_rest() {
 /// The page put what a session recorded into the page as it was: a right-to-left override
 /// reordered a file name (`report\u{202e}fdp.exe` read `reportexe.pdf`) and ESC sequences sat
 /// in the title and header unseen, where every other view shows them as escapes. They show as
-/// `\u202e` and `\u001b` on the page and in its title too; a Windows line end stays one.
+/// `\u202e` and `\u001b` on the page and in its title too; a Windows line end stays one. So do
+/// the word joiner, the line separator and the tag characters that hide a text
+/// (`\udb40\udc68`), which the page drew as nothing; a flag drawn with tags stays whole.
 #[test]
 fn a_page_shows_what_reorders_or_hides_text_as_its_escape() {
     use crate::common::SessionBuilder;
@@ -689,7 +691,10 @@ fn a_page_shows_what_reorders_or_hides_text_as_its_escape() {
     let env = TestEnv::new();
     let id = SessionBuilder::new("5a4e0000-0000-4000-8000-000000000003")
         .meta(|m| m.agent_name = "claude-code\u{1b}]0;title\u{7}".to_owned())
-        .prompt("open report\u{202e}fdp.exe now\u{200b}\r\nplease")
+        .prompt(
+            "open report\u{202e}fdp.exe now\u{200b}\r\nplease\u{2060}\u{2028}\u{E0001}\u{E0068}\u{E0069} \
+             \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+        )
         .tool_call(
             "Write",
             json!({"file_path": "report\u{202e}fdp.exe", "content": "x"}),
@@ -716,6 +721,8 @@ fn a_page_shows_what_reorders_or_hides_text_as_its_escape() {
             r"report\u202efdp.exe",
             r"claude-code\u001b]0;title\u0007",
             r"now\u200b",
+            r"please\u2060\u2028\udb40\udc01\udb40\udc68\udb40\udc69 ",
+            "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
         ] {
             assert!(
                 shown["text"].as_str().unwrap().contains(escape),

@@ -25,63 +25,152 @@ pub fn one_line_within(text: &str, max: usize, mut size: impl FnMut(char) -> usi
     let mut used = 0usize;
     // How much of `out` leaves room for the ellipsis.
     let mut cut = 0;
-    let words = text.split_whitespace().enumerate();
-    let chars = words.flat_map(|(i, word)| (i > 0).then_some(' ').into_iter().chain(word.chars()));
-    // Puts one character in `out`; when it does not fit, ends `out` with the ellipsis instead.
-    let mut place = |out: &mut String, ch: char| {
-        let n = size(ch);
+    // Puts one piece (a character, or a flag whole) of `n` columns in `out`; when it does not
+    // fit, ends `out` with the ellipsis instead.
+    let mut place = |out: &mut String, piece: &str, n: usize| {
         if used + n > max {
             out.truncate(cut);
             out.push('…');
             return false;
         }
-        out.push(ch);
+        out.push_str(piece);
         used += n;
         if used < max {
             cut = out.len();
         }
         true
     };
-    // A hostile character is cut like the six characters of its escape; others go straight in.
+    // A hostile character is cut like the characters of its escape; others go straight in.
     let mut escaped = String::new();
-    for ch in chars {
-        let fits = if is_hostile(ch) {
-            escaped.clear();
-            push_escaped(&mut escaped, ch);
-            escaped.chars().all(|c| place(&mut out, c))
-        } else {
-            place(&mut out, ch)
-        };
-        if !fits {
+    let mut one = [0u8; 4];
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 && !place(&mut out, " ", size(' ')) {
             return out;
+        }
+        let mut rest = word;
+        while let Some(ch) = rest.chars().next() {
+            let fits = if let Some(len) = flag_len(rest) {
+                let (flag, after) = rest.split_at(len);
+                rest = after;
+                let n = flag.chars().map(&mut size).sum();
+                place(&mut out, flag, n)
+            } else {
+                rest = &rest[ch.len_utf8()..];
+                if is_hostile(ch) {
+                    escaped.clear();
+                    push_escaped(&mut escaped, ch);
+                    escaped
+                        .chars()
+                        .all(|c| place(&mut out, c.encode_utf8(&mut one), size(c)))
+                } else {
+                    place(&mut out, ch.encode_utf8(&mut one), size(ch))
+                }
+            };
+            if !fits {
+                return out;
+            }
         }
     }
     out
 }
 
-/// Whether `c` can change what a terminal shows beyond its own glyph, or hides in it: C0 (but
-/// newline and tab), DEL, C1, the marks that reorder or isolate bidirectional text, and the
-/// zero-width space and byte order mark, which draw nothing (`rm\u{200b} -rf` looks like
-/// `rm -rf`, two ids that differ by one look the same). The zero-width joiners (U+200C,
-/// U+200D) are not among them: emoji (👩‍💻) and scripts such as Persian are drawn with them.
+/// Whether `c` can change what a terminal shows beyond its own glyph, or hides in it: the
+/// controls (Unicode's Cc: C0 but newline and tab, DEL, C1), the format characters (Cf: the
+/// marks that reorder or isolate bidirectional text, the zero-width space, the word joiner and
+/// invisible operators, the byte order mark, the soft hyphen, the tag characters that hide a
+/// whole text from whoever reads it, "ASCII smuggling" …), the line and paragraph separators
+/// (Zl, Zp), and the other characters Unicode says draw nothing (the combining grapheme joiner,
+/// the Hangul fillers, the variation selectors of U+E0100 on and the rest of U+E0000 to
+/// U+E0FFF): `rm\u{200b} -rf` looks like `rm -rf`, two ids that differ by one look the same.
+///
+/// Three kinds of format character draw something with their neighbours and pass in a text:
+/// the zero-width joiners (U+200C, U+200D), with which emoji (👩‍💻) and scripts such as Persian
+/// are drawn; the variation selectors U+FE00 to U+FE0F (❤️); and the tag characters of a
+/// subdivision flag (🏴󠁧󠁢󠁳󠁣󠁴󠁿, see [`flag`]), which carry six letters at most.
 pub fn is_hostile(c: char) -> bool {
     matches!(c,
         '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}'
-        | '\u{061c}' | '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        | '\u{ad}' | '\u{34f}' | '\u{600}'..='\u{605}' | '\u{61c}' | '\u{6dd}' | '\u{70f}'
+        | '\u{890}' | '\u{891}' | '\u{8e2}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180e}' | '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{feff}' | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}'
+        | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
 }
 
-/// Whether `c` is hostile (see [`is_hostile`]) or a zero-width joiner: what a line of our own
-/// that quotes a name (an error, a warning) shows escaped, since in an id or a path a joiner
-/// only hides a difference.
+/// Whether `c` is hostile (see [`is_hostile`]), a zero-width joiner or a variation selector:
+/// what a line of our own that quotes a name (an error, a warning) shows escaped, since in an
+/// id or a path they only hide a difference. A flag's tags are escaped there too.
 pub fn is_hidden_in_a_line(c: char) -> bool {
-    is_hostile(c) || matches!(c, '\u{200c}' | '\u{200d}')
+    is_hostile(c) || matches!(c, '\u{200c}' | '\u{200d}' | '\u{fe00}'..='\u{fe0f}')
 }
 
-/// Appends `c` as its escape, `\u001b`: what a hostile character (see [`is_hostile`]) shows as.
+/// What the bytes at the start of a text are, as far as a subdivision flag goes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// No flag starts here.
+    Not,
+    /// A flag of this many bytes: the black flag (U+1F3F4), two to six tag letters or digits
+    /// (U+E0030 to U+E0039, U+E0061 to U+E007A) and the cancel tag (U+E007F), as England's,
+    /// Scotland's and Wales's are written.
+    Is(usize),
+    /// The bytes end inside what could still be a flag.
+    Cut,
+}
+
+/// Whether `bytes` start with a subdivision flag (see [`Flag`]): its tag characters are the
+/// only ones that pass [`is_hostile`]'s rule.
+pub fn flag(bytes: &[u8]) -> Flag {
+    // The black flag and at most six tags and the cancel tag, of four bytes each.
+    const MOST: usize = 4 * 8;
+    const BLACK_FLAG: &[u8] = "\u{1F3F4}".as_bytes();
+    // Most text: no black flag here, as its first byte or the next ones tell.
+    let head = bytes.len().min(BLACK_FLAG.len());
+    if head == 0 || bytes[..head] != BLACK_FLAG[..head] {
+        return Flag::Not;
+    }
+    if head < BLACK_FLAG.len() {
+        return Flag::Cut;
+    }
+    let window = &bytes[..bytes.len().min(MOST)];
+    // The characters at hand, and whether the bytes end inside one (more may come).
+    let (text, ends_inside) = match std::str::from_utf8(window) {
+        Ok(text) => (text, window.len() == bytes.len()),
+        Err(e) => (
+            std::str::from_utf8(&window[..e.valid_up_to()]).unwrap_or_default(),
+            e.error_len().is_none() && window.len() == bytes.len(),
+        ),
+    };
+    let mut tags = 0;
+    for (at, c) in text.char_indices().skip(1) {
+        match c {
+            '\u{e007f}' if tags >= 2 => return Flag::Is(at + c.len_utf8()),
+            '\u{e0030}'..='\u{e0039}' | '\u{e0061}'..='\u{e007a}' if tags < 6 => tags += 1,
+            _ => return Flag::Not,
+        }
+    }
+    // Every character at hand could be part of a flag: it is one only if the rest comes.
+    if ends_inside { Flag::Cut } else { Flag::Not }
+}
+
+/// The length of the subdivision flag at the start of `text`, if one is (see [`Flag`]).
+pub fn flag_len(text: &str) -> Option<usize> {
+    match flag(text.as_bytes()) {
+        Flag::Is(len) => Some(len),
+        Flag::Not | Flag::Cut => None,
+    }
+}
+
+/// Appends `c` as its escape, `\u001b`, the one JSON writes: what a hostile character (see
+/// [`is_hostile`]) shows as. A character beyond U+FFFF is written as JSON writes it too, as its
+/// two UTF-16 halves (U+E0041 as `\udb40\udc41`), so that an escape written into a JSON string
+/// reads back as the same character.
 pub fn push_escaped(out: &mut String, c: char) {
     use std::fmt::Write as _;
-    let _ = write!(out, "\\u{:04x}", u32::from(c));
+    let mut units = [0u16; 2];
+    for unit in c.encode_utf16(&mut units) {
+        let _ = write!(out, "\\u{unit:04x}");
+    }
 }
 
 #[cfg(test)]
@@ -108,5 +197,29 @@ mod tests {
     #[test]
     fn escapes_never_pass() {
         assert_eq!(one_line("a\x1b[31mb\u{202E}c", 20), "a\\u001b[31mb\\u202ec");
+        assert_eq!(
+            one_line("a\u{2060}b\u{e0041}", 20),
+            "a\\u2060b\\udb40\\udc41"
+        );
+    }
+
+    #[test]
+    fn a_flag_passes_whole_and_is_cut_whole() {
+        let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+        assert_eq!(
+            one_line(&format!("a {scotland} b"), 20),
+            format!("a {scotland} b")
+        );
+        assert_eq!(one_line(&format!("ab{scotland}c"), 3), "ab…");
+        assert_eq!(flag_len(scotland), Some(scotland.len()));
+        assert_eq!(flag(&scotland.as_bytes()[..9]), Flag::Cut);
+        assert_eq!(flag(&scotland.as_bytes()[..2]), Flag::Cut);
+        assert_eq!(flag(b"\xf0\x9f\x98\x80"), Flag::Not);
+        // Tags that spell more than a flag can are escaped, the black flag kept.
+        let long =
+            "\u{1F3F4}\u{E0069}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}\u{E0020}\u{E007F}";
+        let shown = one_line(long, 200);
+        assert!(shown.starts_with("\u{1F3F4}\\udb40\\udc69"), "{shown}");
+        assert!(!shown.chars().any(is_hostile), "{shown}");
     }
 }

@@ -17,10 +17,17 @@ use crate::analysis::dashboard::{Bucket, Dashboard, Marker, SessionFigures, Tren
 const NAME_CHARS: usize = 80;
 
 /// `s` safe in HTML text and in a quoted attribute value; a character that reorders or hides
-/// text shows as its escape (`\u202e`), as in every other view.
+/// text shows as its escape (`\u202e`), as in every other view, and a flag as itself.
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if let Some(len) = crate::model::text::flag_len(rest) {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

@@ -1,12 +1,15 @@
-//! Keeping what a session recorded from acting on the terminal: every control character it
-//! holds (ESC and the rest of C0 but newline and tab, DEL, C1, the bidirectional formatting
-//! marks that reorder a line, and the zero-width space and byte order mark that hide in one)
-//! is shown as a `\u001b`-style escape instead. A line of our own on stderr (an error, a
-//! warning) escapes the zero-width joiners too ([`escape`]).
+//! Keeping what a session recorded from acting on the terminal or hiding in it: every
+//! character [`is_hostile`] names (ESC and the rest of C0 but newline and tab, DEL, C1, the
+//! format characters that reorder a line or draw nothing, such as the bidirectional marks, the
+//! zero-width space, the word joiner and the tag characters that hide a whole text, and the
+//! line and paragraph separators) is shown as a `\u001b`-style escape instead. A line of our
+//! own on stderr (an error, a warning) escapes the zero-width joiners and variation selectors
+//! too ([`escape`]).
 //!
-//! The escape is the one JSON uses, so the same filter serves text and `--format json`: in
-//! JSON, serde already escapes C0, and a C1 or bidi mark (legal raw in a JSON string) becomes
-//! an escape that decodes to the same string.
+//! The escape is the one JSON uses (a character beyond U+FFFF as its two UTF-16 halves,
+//! `\udb40\udc41`), so the same filter serves text and `--format json`: in JSON, serde already
+//! escapes C0, and any other hostile character (legal raw in a JSON string) becomes an escape
+//! that decodes to the same string.
 //!
 //! Colour of our own never travels as ESC: [`super::terminal::Painter`] writes [`mark`], a
 //! run of private-use characters drawn at random for this process, where the ESC of its SGR
@@ -16,7 +19,7 @@
 //! the mark (it is new each run), so it can neither colour the terminal nor fake our colour.
 
 pub use crate::model::text::is_hostile;
-use crate::model::text::{is_hidden_in_a_line, push_escaped};
+use crate::model::text::{Flag, flag, is_hidden_in_a_line, push_escaped};
 use std::borrow::Cow;
 use std::io::{self, Write};
 
@@ -28,8 +31,9 @@ const OUR_SGR: [&[u8]; 10] = [
 /// Where our own colour sequences have their ESC: four characters of the Supplementary
 /// Private Use Area-A (U+F0000 to U+FFFFD, which a font leaves blank), drawn at random once a
 /// process, so a session recorded before cannot hold them. Every one is encoded in UTF-8 as
-/// four bytes starting with 0xF3, a lead byte only unassigned planes and tag characters share:
-/// text pays nothing for it on the filter's fast path.
+/// four bytes starting with 0xF3, a lead byte only unassigned planes, private use and the tag
+/// characters and variation selectors of U+E0000 to U+E0FFF share: text pays nothing for it on
+/// the filter's fast path.
 pub fn mark() -> &'static str {
     static MARK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     MARK.get_or_init(|| {
@@ -52,6 +56,9 @@ const MARK_LEAD: u8 = 0xf3;
 enum Seen {
     /// Plain text: one byte to copy.
     Plain,
+    /// Text to copy whole, this many bytes long: a subdivision flag, whose tag characters
+    /// would be escaped anywhere else.
+    Pass(usize),
     /// One of our colour sequences ([`mark`] and the sequence without its ESC), this many bytes
     /// long in all.
     Colour(&'static [u8], usize),
@@ -68,13 +75,14 @@ fn classify(bytes: &[u8]) -> Seen {
         // A line end as CSV and Windows write it moves the cursor nowhere a newline would not.
         b'\r' if bytes.get(1) == Some(&b'\n') => Seen::Plain,
         b'\r' if bytes.len() == 1 => Seen::Incomplete,
+        0x00..=0x1f | 0x7f => Seen::Escape(char::from(b), 1),
         MARK_LEAD => {
             let mark = mark().as_bytes();
             let Some(rest) = bytes.strip_prefix(mark) else {
                 return if mark.starts_with(bytes) {
                     Seen::Incomplete
                 } else {
-                    Seen::Plain
+                    character(bytes)
                 };
             };
             if let Some(sgr) = OUR_SGR.iter().find(|s| rest.starts_with(s)) {
@@ -85,32 +93,57 @@ fn classify(bytes: &[u8]) -> Seen {
                 Seen::Plain
             }
         }
-        0x00..=0x1f | 0x7f => Seen::Escape(char::from(b), 1),
-        0xc2 | 0xd8 | 0xe2 | 0xef => {
-            let len = if matches!(b, 0xe2 | 0xef) { 3 } else { 2 };
-            if bytes.len() < len {
-                return Seen::Incomplete;
-            }
-            match std::str::from_utf8(&bytes[..len])
-                .ok()
-                .and_then(|s| s.chars().next())
-            {
-                Some(c) if is_hostile(c) => Seen::Escape(c, len),
-                _ => Seen::Plain,
-            }
-        }
+        FLAG_LEAD => match flag(bytes) {
+            Flag::Is(len) => Seen::Pass(len),
+            Flag::Cut => Seen::Incomplete,
+            Flag::Not => character(bytes),
+        },
+        _ => character(bytes),
+    }
+}
+
+/// The character that starts `bytes`: one to escape when it is hostile (see [`is_hostile`]).
+fn character(bytes: &[u8]) -> Seen {
+    if !may_be_hidden(bytes[0]) {
+        return Seen::Plain;
+    }
+    let len = match bytes[0] {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => return Seen::Plain,
+    };
+    if bytes.len() < len {
+        return Seen::Incomplete;
+    }
+    match std::str::from_utf8(&bytes[..len])
+        .ok()
+        .and_then(|s| s.chars().next())
+    {
+        Some(c) if is_hostile(c) => Seen::Escape(c, len),
         _ => Seen::Plain,
     }
+}
+
+/// The lead byte of the black flag (U+1F3F4) that starts a subdivision flag, and of the
+/// hostile characters of U+10000 to U+3FFFF.
+const FLAG_LEAD: u8 = 0xf0;
+
+/// Whether `b` can start a character [`is_hostile`] finds hostile, our [`mark`] or a flag: the
+/// UTF-8 lead bytes of U+0080 to U+00BF, U+0340 to U+037F, U+0600 to U+073F, U+0800 to U+3FFF,
+/// U+F000 to U+FFFF, U+10000 to U+3FFFF and U+C0000 to U+FFFFF.
+fn may_be_hidden(b: u8) -> bool {
+    matches!(
+        b,
+        0xc2 | 0xcd | 0xd8 | 0xdb | 0xdc | 0xe0..=0xe3 | 0xef | FLAG_LEAD | MARK_LEAD
+    )
 }
 
 /// Printable ASCII, newline and tab, and the bytes of characters other than the ones
 /// [`classify`] looks at: the bytes [`classify`] always finds plain. Newline and tab are here
 /// so that indented JSON and tables stay on the sixteen-bytes-at-a-time path.
 fn is_plain(b: u8) -> bool {
-    (0x20..0x7f).contains(&b)
-        || b == b'\n'
-        || b == b'\t'
-        || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2 | 0xef | MARK_LEAD))
+    (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || (b >= 0x80 && !may_be_hidden(b))
 }
 
 /// How many of the first bytes of `bytes`, in whole words of eight, are printable ASCII,
@@ -203,6 +236,7 @@ impl<W: Write> Escaping<W> {
             }
             match classify(&bytes[i..]) {
                 Seen::Plain => i += 1,
+                Seen::Pass(len) => i += len,
                 Seen::Colour(sgr, len) => {
                     self.inner.write_all(&bytes[start..i])?;
                     if self.colour {
@@ -373,15 +407,56 @@ mod tests {
             .collect();
         let text = format!("{other}[31mx");
         assert_eq!(through(&[text.as_bytes()], true), text);
-        // Tag characters (a subdivision flag) share the lead byte and pass as they are.
+        // Tag characters share the lead byte: they pass in a subdivision flag, and are escaped
+        // anywhere else, where they hide text ("ASCII smuggling").
         let flag = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
         assert_eq!(through(&[flag.as_bytes()], true), flag);
+        let smuggled = "ok\u{E0001}\u{E0068}\u{E0069}\u{E007F}";
+        assert_eq!(
+            through(&[smuggled.as_bytes()], true),
+            "ok\\udb40\\udc01\\udb40\\udc68\\udb40\\udc69\\udb40\\udc7f"
+        );
+    }
+
+    /// Every character the rule escapes starts with a byte the fast path stops at.
+    #[test]
+    fn every_hostile_character_leaves_the_fast_path() {
+        let mut bytes = [0u8; 4];
+        for c in (0..=0x10_ffff).filter_map(char::from_u32) {
+            if is_hostile(c) {
+                let first = c.encode_utf8(&mut bytes).as_bytes()[0];
+                assert!(!is_plain(first) || c == '\r', "{c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn invisible_characters_are_escaped_and_flags_and_emoji_pass() {
+        let hidden = "a\u{2028}b\u{2029}c\u{2060}d\u{ad}e\u{180e}f\u{3164}g\u{e0100}h\u{34f}i";
+        assert_eq!(
+            through(&[hidden.as_bytes()], false),
+            "a\\u2028b\\u2029c\\u2060d\\u00ade\\u180ef\\u3164g\\udb40\\udd00h\\u034fi"
+        );
+        assert_eq!(escape(hidden), through(&[hidden.as_bytes()], false));
+        let text = "❤\u{fe0f} 👩\u{200d}💻 日本語 ｶﾀｶﾅ ひらがな Tiếng Việt हिन्दी ⌘ \u{1F3F4}\u{E0067}\u{E0062}\u{E0077}\u{E006C}\u{E0073}\u{E007F}";
+        assert_eq!(through(&[text.as_bytes()], true), text);
+        // A black flag with tags but no cancel tag, or too many, is no flag: its tags show.
+        for not_a_flag in [
+            "\u{1F3F4}\u{E0067}\u{E0062}x",
+            "\u{1F3F4}\u{E0061}\u{E0061}\u{E0061}\u{E0061}\u{E0061}\u{E0061}\u{E0061}\u{E007F}",
+            "\u{1F3F4}\u{E0041}\u{E0042}\u{E007F}",
+            "\u{1F3F4}\u{E0067}\u{E0062}",
+        ] {
+            let shown = through(&[not_a_flag.as_bytes()], true);
+            assert!(shown.starts_with('\u{1F3F4}'), "{shown:?}");
+            assert!(!shown.chars().any(is_hostile), "{shown:?}");
+        }
     }
 
     #[test]
     fn sequences_cut_between_writes_are_seen_whole() {
         let text = format!(
-            "x{}y\u{9b}z\u{202e}w",
+            "x{}y\u{9b}z\u{202e}w\u{e0041}v\u{1F3F4}\u{E0067}\u{E0062}\u{E007F}u\u{1F3F4}\u{E0067}t",
             crate::render::terminal::Painter::new(true).red("r")
         );
         let text = text.as_bytes();
@@ -389,7 +464,7 @@ mod tests {
             let (a, b) = text.split_at(cut);
             assert_eq!(
                 through(&[a, b], true),
-                "x\x1b[31mr\x1b[0my\\u009bz\\u202ew",
+                "x\x1b[31mr\x1b[0my\\u009bz\\u202ew\\udb40\\udc41v\u{1F3F4}\u{E0067}\u{E0062}\u{E007F}u\u{1F3F4}\\udb40\\udc67t",
                 "cut at {cut}"
             );
         }

@@ -44,9 +44,11 @@ await run(async (input, browser) => {
   seen.links = links;
   // Characters that reorder a line, draw nothing or drive a terminal, as the page shows them
   // (src/model/text.rs's is_hostile; a Windows line end is no such thing): none should be.
-  const hidden = /\r(?!\n)|[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-  const onPage = seen.text + '\n' + shown.join('\n');
-  seen.hidden = [...new Set(onPage.match(hidden) ?? [])].map((c) => 'U+' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  // A subdivision flag's tags (after its black flag) are no such thing either.
+  const flag = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,6}\u{E007F}/gu;
+  const hidden = /\r(?!\n)|[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu;
+  const onPage = (seen.text + '\n' + shown.join('\n')).replace(flag, '\u{1F3F4}');
+  seen.hidden = [...new Set(onPage.match(hidden) ?? [])].map((c) => 'U+' + c.codePointAt(0).toString(16).padStart(4, '0'));
   seen.text += '\n' + texts.join('\n');
   // A payload counts as shown when the page's text holds it, or its JSON holds it as a value.
   seen.missing = input.payloads.filter((p) => !seen.text.includes(p) && !seen.text.includes(JSON.stringify(p).slice(1, -1)));

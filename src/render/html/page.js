@@ -7,10 +7,12 @@
   const $ = (id) => document.getElementById(id);
   // A character that reorders a line (a bidi override), draws nothing or drives a terminal
   // shows as its escape, \u202e, as every other view shows it (src/model/text.rs's
-  // is_hostile): report\u202efdp.exe read reportexe.pdf. A Windows line end stays one.
-  const HIDDEN = /\r(?!\n)|[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-  const shown = (text) => String(text).replace(HIDDEN,
-    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  // is_hostile): report\u202efdp.exe read reportexe.pdf; one beyond U+FFFF (a tag character,
+  // which hides text) as its two UTF-16 halves, \udb40\udc41. A Windows line end stays one,
+  // and a subdivision flag (its black flag, two to six tag letters and the cancel tag) too.
+  const HIDDEN = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,6}\u{E007F}|\r(?!\n)|[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu;
+  const shown = (text) => String(text).replace(HIDDEN, (c) => c.startsWith('\u{1F3F4}') ? c
+    : Array.from({ length: c.length }, (_, i) => '\\u' + c.charCodeAt(i).toString(16).padStart(4, '0')).join(''));
   const el = (tag, cls, text) => {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
