@@ -603,3 +603,37 @@ fn characters_that_draw_nothing_show_escaped_in_every_view() {
         );
     }
 }
+
+/// `policy` printed the policy it learned to stdout as it was: a command or a path a session
+/// recorded with an 8-bit CSI, a right-to-left override or tag characters in it reached the
+/// terminal raw (serde's JSON leaves them unescaped). They are JSON escapes now, which read
+/// back as the session's text.
+#[test]
+fn a_generated_policy_on_stdout_holds_no_raw_control_character() {
+    let env = TestEnv::new();
+    let command = format!("echo\u{9b}2J\u{202e}{}", smuggled("rm -rf"));
+    SessionBuilder::new("901c0000-0000-4000-8000-000000000001")
+        .prompt("go")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": format!("{command} hi")}))
+        .at(2.0)
+        .result(json!("ok"))
+        .at(3.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+    let run = env.run(&["policy"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let raw: Vec<char> = run
+        .stdout
+        .chars()
+        .filter(|&c| acts_on_terminal(c) || raw_unseen(&c.to_string()).len() == 1)
+        .collect();
+    assert!(raw.is_empty(), "printed {raw:?}: {}", run.stdout);
+    let policy: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        policy["commands"]["allow"],
+        json!([command]),
+        "{}",
+        run.stdout
+    );
+}

@@ -252,7 +252,10 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
             crate::render::terminal::count(sessions.len() as u64, "session")
         ));
     } else {
-        let mut out = std::io::stdout().lock();
+        // Through the escaping writer, as all output: the paths and commands a session recorded
+        // hold no character that acts on the terminal or hides there, and a JSON escape reads
+        // back as the same text. The file keeps them as they are.
+        let mut out = stdout(false);
         out.write_all(text.as_bytes())?;
         out.flush()?;
     }
