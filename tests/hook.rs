@@ -2616,3 +2616,30 @@ fn a_call_whose_arguments_nest_too_deep_is_kept_readable() {
     let rest = 125 - levels;
     assert_eq!(text, format!("{}{}", "[".repeat(rest), "]".repeat(rest)));
 }
+
+/// Where its log cannot be written, a hook says its trouble on stderr; the line quotes the
+/// command line (and may quote the payload), and a terminal escape there reached the terminal.
+#[test]
+fn a_hook_line_on_stderr_shows_escapes_from_its_command_line_escaped() {
+    let env = TestEnv::new();
+    let out = env
+        .command(&["hook", "--bogus\u{1b}]0;pwn\u{7}", "pre-tool"])
+        .env("AGENT_TRACE_DIR", "/dev/null/store")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"{}")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("--bogus\\u001b]0;pwn\\u0007"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+}

@@ -156,10 +156,7 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
             None => fallback().log_hook_error(&line),
         };
         if !logged && !silent_on_failure(args) {
-            super::output::to_stderr(format_args!(
-                "agent-strace hook {}: {message}\n",
-                args.event
-            ));
+            hook_stderr(&format!("agent-strace hook {}: {message}", args.event));
         }
     }
     answer(agent, &outcome)
@@ -243,7 +240,7 @@ fn unrunnable_line(
         "{stamp} hook: its command line does not read ({why}){missing}; nothing recorded{policy}"
     );
     if !store.log_hook_error(&line) {
-        super::output::to_stderr(format_args!("agent-strace {}\n", &line[stamp.len() + 1..]));
+        hook_stderr(&format!("agent-strace {}", &line[stamp.len() + 1..]));
     }
     ExitCode::SUCCESS
 }
@@ -796,8 +793,15 @@ fn log(args: &HookArgs, store: &Store, message: &str) {
     if !store.log_hook_error(&format!("{stamp} hook {event}: {message}"))
         && !silent_on_failure(args)
     {
-        super::output::to_stderr(format_args!("agent-strace hook {event}: {message}\n"));
+        hook_stderr(&format!("agent-strace hook {event}: {message}"));
     }
+}
+
+/// A hook's line on stderr, where its log could not take it: escaped, since it may quote the
+/// command line or the payload, which can hold anything a terminal would act on.
+fn hook_stderr(line: &str) {
+    let shown = crate::render::escape::escape(line);
+    super::output::to_stderr(format_args!("{shown}\n"));
 }
 
 /// The policy in force for a call about to run (pre-tool, permission request, a skill's shell
