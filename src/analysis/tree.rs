@@ -85,6 +85,24 @@ impl Forest {
         self.metas.get(id)
     }
 
+    /// Offers each subagent below `id` to `keep`, depth first in start order, with the place
+    /// of its parent among those kept (0 for `id`, then 1, 2 … in the order kept); a subagent
+    /// not kept is left out with all below it. The walk keeps its own stack, so a chain of
+    /// thousands of subagents never overflows the thread's.
+    pub fn walk_below<'a>(&'a self, id: &str, mut keep: impl FnMut(&'a str, usize) -> bool) {
+        let mut kept = 0;
+        let below = |children: &'a [String], place: usize| {
+            children.iter().rev().map(move |c| (place, c.as_str()))
+        };
+        let mut todo: Vec<(usize, &str)> = below(self.children(id), 0).collect();
+        while let Some((parent, child)) = todo.pop() {
+            if keep(child, parent) {
+                kept += 1;
+                todo.extend(below(self.children(child), kept));
+            }
+        }
+    }
+
     /// The session and every descendant, parents before children.
     pub fn descendants(&self, id: &str) -> Vec<String> {
         reachable(id, |at| self.children(at).iter().map(String::as_str))

@@ -441,32 +441,20 @@ pub(crate) fn load(store: &Store, id: &str) -> Result<Exported> {
     let forest = Forest::new(sessions.into_iter().map(|s| s.meta));
     let root = load_one(store, id)?;
     let mut below = Vec::new();
-    let mut todo: Vec<(usize, &str)> = forest
-        .children(id)
-        .iter()
-        .rev()
-        .map(|c| (0, c.as_str()))
-        .collect();
-    while let Some((parent, child)) = todo.pop() {
-        // A subagent that cannot be read leaves a gap, said on stderr, never a failed export.
-        match load_one(store, child) {
-            Ok(sub) => {
-                below.push((sub, parent));
-                let at = below.len();
-                todo.extend(
-                    forest
-                        .children(child)
-                        .iter()
-                        .rev()
-                        .map(|c| (at, c.as_str())),
-                );
-            }
-            Err(e) => warn(format_args!(
+    // A subagent that cannot be read leaves a gap, said on stderr, never a failed export.
+    forest.walk_below(id, |child, parent| match load_one(store, child) {
+        Ok(sub) => {
+            below.push((sub, parent));
+            true
+        }
+        Err(e) => {
+            warn(format_args!(
                 "left out subagent session {child}: {}",
                 crate::error::chain_text(&e)
-            )),
+            ));
+            false
         }
-    }
+    });
     Ok(nest(root, below, |s| &mut s.subagents))
 }
 

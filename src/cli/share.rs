@@ -223,34 +223,22 @@ fn inputs(
     let (root, learned) = input(store, id, clean, parent)?;
     let mut read = Vec::new();
     let mut revealed = vec![learned];
-    let mut todo: Vec<(usize, &str)> = forest
-        .children(id)
-        .iter()
-        .rev()
-        .map(|c| (0, c.as_str()))
-        .collect();
-    while let Some((parent, child)) = todo.pop() {
-        let (session, learned) = match input(store, child, clean, revealed[parent].as_ref()) {
-            Ok(read) => read,
+    forest.walk_below(id, |child, parent| {
+        match input(store, child, clean, revealed[parent].as_ref()) {
+            Ok((session, learned)) => {
+                read.push((session, parent));
+                revealed.push(learned);
+                true
+            }
             Err(e) => {
                 warn(format_args!(
                     "left out subagent session {child}: {}",
                     crate::error::chain_text(&e)
                 ));
-                continue;
+                false
             }
-        };
-        read.push((session, parent));
-        revealed.push(learned);
-        let at = read.len();
-        todo.extend(
-            forest
-                .children(child)
-                .iter()
-                .rev()
-                .map(|c| (at, c.as_str())),
-        );
-    }
+        }
+    });
     Ok((root, read))
 }
 
