@@ -137,9 +137,7 @@ fn context_key(stream: &str, usage: &Tokens) -> u64 {
     ] {
         bytes.extend_from_slice(&n.to_le_bytes());
     }
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    super::summary::fnv1a(&bytes)
 }
 
 /// Each count the larger of the two.

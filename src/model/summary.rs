@@ -310,7 +310,7 @@ fn count_touch(files: &mut BTreeMap<String, FileCount>, path: String, write: boo
 
 /// The 64-bit FNV-1a hash of `bytes`: stable across builds, unlike std's hasher, so that a
 /// summary folded by one build is continued by another.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
