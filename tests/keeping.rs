@@ -424,6 +424,20 @@ fn start_import(env: &TestEnv, file: &Path) -> std::process::Child {
     child
 }
 
+/// Whether the kernel lists a lock on `file` (read from /proc/locks, which takes none itself).
+fn locked(file: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(inode) = std::fs::metadata(file).map(|m| m.ino()) else {
+        return false;
+    };
+    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    let suffix = format!(":{inode}");
+    locks.lines().any(|line| {
+        line.split_whitespace()
+            .any(|field| field.ends_with(&suffix))
+    })
+}
+
 fn signal(child: &std::process::Child, name: &str) {
     let status = std::process::Command::new("kill")
         .args([name, &child.id().to_string()])
@@ -471,6 +485,20 @@ fn a_sweep_leaves_a_running_imports_folder_alone() {
     let sid = "7e1d2c3b-0000-4000-8000-000000000005";
     let big = big_transcript(env.path(), sid, 12);
     let mut running = start_import(&env, &big);
+    // Stopped between making its folder and locking its events file, the import would look
+    // killed (CI caught it there once): stop it once the kernel lists its lock.
+    let started = std::time::Instant::now();
+    while !writing(&env)
+        .iter()
+        .any(|folder| locked(&folder.join("events.ndjson")))
+    {
+        assert!(
+            running.try_wait().unwrap().is_none(),
+            "the import ended before it could be stopped"
+        );
+        assert!(started.elapsed().as_secs() < 60);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     signal(&running, "-STOP");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let small = transcript(
