@@ -137,7 +137,7 @@ fn context_key(stream: &str, usage: &Tokens) -> u64 {
     ] {
         bytes.extend_from_slice(&n.to_le_bytes());
     }
-    super::summary::fnv1a(&bytes)
+    super::hash::fnv1a(&bytes)
 }
 
 /// Each count the larger of the two.

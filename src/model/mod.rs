@@ -30,6 +30,7 @@ pub mod counters;
 pub mod duration;
 pub mod event;
 pub mod glob;
+pub mod hash;
 pub mod head;
 pub mod links;
 pub mod meta;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::answers::AnswerUsages;
 use super::counters::Counters;
 use super::event::{Ending, Event, EventType};
+use super::hash::fnv1a;
 use super::head::EventHead;
 use super::pricing::{ModelPrice, PriceTable};
 use super::tools::{Agent, ToolKind};
@@ -306,14 +307,6 @@ fn count_touch(files: &mut BTreeMap<String, FileCount>, path: String, write: boo
     } else {
         entry.reads += 1;
     }
-}
-
-/// The 64-bit FNV-1a hash of `bytes`: stable across builds, unlike std's hasher, so that a
-/// summary folded by one build is continued by another.
-pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::files::Folder;
 use super::layout::PENDING;
 use super::{Result, Store, StoreError};
+pub(super) use crate::model::hash::{fnv1a, fnv1a_from};
 
 /// Which calls a result may match: its tool-use id when the agent sends one, else its tool
 /// name and input.
@@ -279,22 +280,6 @@ fn forget_spawn_hints_in(dir: &Folder, names: &[String], call: &str) {
 
 /// The file every pending entry links to.
 const ANCHOR: &str = ".anchor";
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
-
-/// FNV-1a: stable across builds and platforms, which a hash kept on disk must be.
-pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
-    fnv1a_from(FNV_OFFSET, bytes)
-}
-
-pub(super) fn fnv1a_from(mut hash: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(FNV_PRIME);
-    }
-    hash
-}
 
 /// Hashes a JSON value with object keys in sorted order, so key order does not matter.
 pub(super) fn hash_value(hash: u64, value: &Value) -> u64 {

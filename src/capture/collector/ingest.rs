@@ -132,12 +132,7 @@ fn parse_event(line: &[u8]) -> Result<Event, String> {
 /// at random), cut to 12 hex digits like every other id (48 bits, as random as a fresh one).
 /// Two lines alike to the byte (same session, time and data) are one event.
 fn content_id(line: &[u8]) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let hash = line
-        .iter()
-        .fold(OFFSET, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(PRIME));
-    format!("{:012x}", hash >> 16)
+    format!("{:012x}", crate::model::hash::fnv1a(line) >> 16)
 }
 
 /// What became of one session's events in a batch.
