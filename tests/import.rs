@@ -1079,6 +1079,89 @@ fn a_log_whose_first_lines_have_no_time_starts_at_its_first_time() {
     }
 }
 
+/// A log in which no line gives a time: the session started at 1970-01-01 00:00 in `list`,
+/// `show` and `replay`, and the Claude Code transcript's results each "took 0ms". It is placed
+/// at the file's last change, the import says so, and no call or response has a duration.
+#[test]
+fn a_log_with_no_time_at_all_is_placed_at_its_last_change() {
+    let corpus = shared().join("corpus");
+    // 2026-02-03 04:05:06 UTC.
+    let changed: u64 = 1_770_091_506;
+    for name in [
+        "claude-code/marot__spotter/4d5611e5-241a-462a-8d15-5122611a9569.jsonl",
+        "codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl",
+    ] {
+        let raw = std::fs::read_to_string(corpus.join(name)).unwrap();
+        let text: Vec<String> = raw
+            .lines()
+            .map(|l| {
+                let mut line: Value = serde_json::from_str(l).unwrap();
+                line.as_object_mut().unwrap().remove("timestamp");
+                line.to_string()
+            })
+            .collect();
+        let env = TestEnv::new();
+        let file = env.path().join("log.jsonl");
+        std::fs::write(&file, text.join("\n") + "\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(changed))
+            .unwrap();
+        let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stderr.contains(
+                "no line gives a time: the session is placed at the file's last change \
+                 (2026-02-03 04:05:06 UTC)"
+            ),
+            "{name}: {}",
+            run.stderr
+        );
+        let session = run.json()[0]["session_id"].as_str().unwrap().to_owned();
+        let meta = env.meta(&session);
+        assert_eq!(
+            meta["started_at"].as_f64(),
+            Some(changed as f64),
+            "{name}: {meta:#}"
+        );
+        let events = env.events(&session);
+        assert!(
+            events.iter().any(|e| e["event_type"] == "tool_result"),
+            "{name}"
+        );
+        for event in &events {
+            assert_eq!(
+                event["timestamp"].as_f64(),
+                Some(changed as f64),
+                "{name}: {event}"
+            );
+            assert!(
+                event.get("duration_ms").is_none_or(Value::is_null),
+                "{name}: {event}"
+            );
+        }
+        let listed = env.run(&["list"]);
+        assert!(
+            listed.stdout.contains("2026-02-03"),
+            "{name}: {}",
+            listed.stdout
+        );
+        let replayed = env.run(&["replay", &session]);
+        assert!(
+            !replayed.stdout.contains("1970"),
+            "{name}: {}",
+            replayed.stdout
+        );
+        assert!(
+            !replayed.stdout.contains("(0ms)"),
+            "{name}: {}",
+            replayed.stdout
+        );
+    }
+}
+
 /// `--trace-dir` naming a file printed one error per file imported, in words that said the
 /// opposite of themselves ("/etc/passwd is a file, not a plain file or folder of the store").
 /// One line says the store is not a folder, and nothing is imported.

@@ -540,7 +540,16 @@ pub fn write(
         path: path.to_path_buf(),
         source,
     };
-    let started = log.started.unwrap_or(0.0);
+    let started = match log.started {
+        Some(at) => at,
+        None => match super::untimed_log_start(path) {
+            Some((at, warning)) => {
+                report.warnings.push(warning);
+                at
+            }
+            None => 0.0,
+        },
+    };
     let mut meta = SessionMeta::new(&id, started);
     log.agent.name().clone_into(&mut meta.agent_name);
     meta.command = format!("{} (imported)", log.agent.name());

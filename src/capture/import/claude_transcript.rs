@@ -356,6 +356,9 @@ struct Importer<'a> {
     /// start records. Every line names the folder it was written in, and a call made in
     /// another (after a Bash `cd`) records that one, as a hook records it.
     launch: Option<String>,
+    /// No line of the file gives a time: the session is placed at the file's last change, and
+    /// no call or response is given a duration.
+    untimed: bool,
 }
 
 /// How far a file has been read.
@@ -435,6 +438,7 @@ impl<'a> Importer<'a> {
             resumed_from: None,
             replacing: false,
             launch: None,
+            untimed: false,
         }
     }
 
@@ -548,6 +552,7 @@ impl<'a> Importer<'a> {
                 report: &mut self.report,
                 counted: &mut self.counted,
                 ts,
+                timed: !self.untimed,
                 compaction: &mut self.compaction,
                 ran_in,
                 folder: entry.cwd.as_deref(),
@@ -621,6 +626,13 @@ impl<'a> Importer<'a> {
                 self.read.last_line_at,
             );
             self.last_timestamp = at.unwrap_or(self.last_timestamp);
+        }
+        if self.last_timestamp <= 0.0
+            && let Some((at, warning)) = super::untimed_log_start(self.path)
+        {
+            self.last_timestamp = at;
+            self.untimed = true;
+            self.report.warnings.push(warning);
         }
         let mut meta = SessionMeta::new(&id, self.last_timestamp);
         "claude-code".clone_into(&mut meta.agent_name);
@@ -930,6 +942,7 @@ impl<'a> Importer<'a> {
             report: &mut self.report,
             counted: &mut self.counted,
             ts: 0.0,
+            timed: !self.untimed,
             compaction: &mut None,
             ran_in: None,
             folder: None,
@@ -1028,6 +1041,8 @@ struct Step<'c> {
     report: &'c mut ImportReport,
     counted: &'c mut Counted,
     ts: f64,
+    /// Whether `ts` is a time the file gave (see [`Importer::untimed`]).
+    timed: bool,
     compaction: &'c mut Option<Boundary>,
     /// The folder the line's calls ran in, when not the one Claude Code was started in.
     ran_in: Option<&'c str>,
@@ -1224,7 +1239,9 @@ impl Step<'_> {
         let mut event = self.event(kind, data);
         if let Some(call) = &call {
             event.parent_id = Some(call.event_id.clone());
-            event.duration_ms = Some(((self.ts - call.timestamp) * 1000.0).max(0.0));
+            event.duration_ms = self
+                .timed
+                .then(|| ((self.ts - call.timestamp) * 1000.0).max(0.0));
         }
         self.events.push(event);
         let Some(call) = call else { return };
@@ -1285,7 +1302,9 @@ impl Step<'_> {
             data,
         );
         event.parent_id = Some(response.tag);
-        event.duration_ms = Some(((response.last - response.first) * 1000.0).max(0.0));
+        event.duration_ms = self
+            .timed
+            .then(|| ((response.last - response.first) * 1000.0).max(0.0));
         self.events.push(event);
     }
 }

@@ -41,6 +41,29 @@ pub fn logged_usage(agent: Agent, path: &std::path::Path) -> Option<Vec<Response
     }
 }
 
+/// When a log in which no line gives a time happened, as near as can be told: when the file was
+/// last written (the session cannot have happened later), with the warning that says so. `None`
+/// when the file's time cannot be read either.
+pub(crate) fn untimed_log_start(path: &std::path::Path) -> Option<(f64, String)> {
+    let modified = crate::store::open_regular(path)
+        .and_then(|file| file.metadata())
+        .and_then(|meta| meta.modified())
+        .ok()?;
+    let at = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    let when =
+        chrono::DateTime::from_timestamp(at.trunc() as i64, 0)?.format("%Y-%m-%d %H:%M:%S UTC");
+    Some((
+        at,
+        format!(
+            "no line gives a time: the session is placed at the file's last change ({when}), \
+             and how long it and its calls took is not known"
+        ),
+    ))
+}
+
 /// A tool's result as every importer writes it: its event type and data (the text is moved in,
 /// not copied: a result can be megabytes). A failed result is
 /// counted in `errors`, or in `rejections` when the user refused the call, as every reader of
