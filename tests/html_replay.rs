@@ -683,7 +683,9 @@ fn the_share_summary_cuts_long_commands_and_counts_the_rest() {
 /// in the title and header unseen, where every other view shows them as escapes. They show as
 /// `\u202e` and `\u001b` on the page and in its title too; a Windows line end stays one. So do
 /// the word joiner, the line separator and the tag characters that hide a text
-/// (`\udb40\udc68`), which the page drew as nothing; a flag drawn with tags stays whole.
+/// (`\udb40\udc68`), which the page drew as nothing; a flag drawn with tags stays whole. A
+/// joiner in ASCII text and a run of variation selectors (hidden data, four bits a selector)
+/// passed as nothing too; an emoji's joiner and a selector after a glyph still draw.
 #[test]
 fn a_page_shows_what_reorders_or_hides_text_as_its_escape() {
     use crate::common::SessionBuilder;
@@ -693,7 +695,8 @@ fn a_page_shows_what_reorders_or_hides_text_as_its_escape() {
         .meta(|m| m.agent_name = "claude-code\u{1b}]0;title\u{7}".to_owned())
         .prompt(
             "open report\u{202e}fdp.exe now\u{200b}\r\nplease\u{2060}\u{2028}\u{E0001}\u{E0068}\u{E0069} \
-             \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+             \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} \
+             r\u{200d}m \u{2764}\u{fe0f}\u{fe01}\u{fe02} \u{1F469}\u{200d}\u{1F4BB} x\u{180b}",
         )
         .tool_call(
             "Write",
@@ -723,6 +726,12 @@ fn a_page_shows_what_reorders_or_hides_text_as_its_escape() {
             r"now\u200b",
             r"please\u2060\u2028\udb40\udc01\udb40\udc68\udb40\udc69 ",
             "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+            // A joiner or selector with nothing to draw with shows escaped; one that draws
+            // (an emoji's joiner, a selector after a glyph) stays.
+            r"r\u200dm",
+            "\u{2764}\u{fe0f}\\ufe01\\ufe02",
+            "\u{1F469}\u{200d}\u{1F4BB}",
+            r"x\u180b",
         ] {
             assert!(
                 shown["text"].as_str().unwrap().contains(escape),

@@ -637,3 +637,55 @@ fn a_generated_policy_on_stdout_holds_no_raw_control_character() {
         run.stdout
     );
 }
+
+/// A joiner in ASCII text (`r\u{200d}m` looks like `rm`), a run of variation selectors after an
+/// emoji (hidden data, "emoji smuggling", four bits a selector) and a Mongolian variation
+/// selector after a Latin letter passed raw in every text view: they draw nothing there. They
+/// show escaped; an emoji's joiner, a selector after a glyph, a keycap and a Mongolian letter's
+/// selector still draw.
+#[test]
+fn joiners_and_selectors_with_nothing_to_draw_with_show_escaped() {
+    const HIDING: &str = "0a5ee000-0000-4000-8000-00000000fe01";
+    let text = "r\u{200d}m \u{2764}\u{fe0f}\u{fe01}\u{fe02} \u{1F469}\u{200d}\u{1F4BB} \
+                1\u{fe0f}\u{20e3} \u{1820}\u{180b} x\u{180b}";
+    let env = TestEnv::new();
+    SessionBuilder::new(HIDING)
+        .prompt(text)
+        .at(1.0)
+        .tool_call("Bash", json!({"command": text}))
+        .at(2.0)
+        .result(json!(text))
+        .write(&env);
+    for command in text_commands() {
+        let args: Vec<&str> = command
+            .into_iter()
+            .map(|arg| if arg == ID { HIDING } else { arg })
+            .collect();
+        let run = env.run(&args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        for raw in ["r\u{200d}m", "\u{fe01}", "\u{fe02}", "x\u{180b}"] {
+            assert!(
+                !run.stdout.contains(raw),
+                "{args:?} printed {raw:?}:\n{}",
+                run.stdout
+            );
+        }
+        if run.stdout.contains("r\\u200dm") {
+            for drawn in [
+                "\u{2764}\u{fe0f}\\ufe01\\ufe02",
+                "\u{1F469}\u{200d}\u{1F4BB}",
+                "1\u{fe0f}\u{20e3}",
+                "\u{1820}\u{180b}",
+                "x\\u180b",
+            ] {
+                assert!(
+                    run.stdout.contains(drawn),
+                    "{args:?}: {drawn:?} not in\n{}",
+                    run.stdout
+                );
+            }
+        }
+    }
+    let replay = env.run(&["replay", HIDING]);
+    assert!(replay.stdout.contains("$ r\\u200dm"), "{}", replay.stdout);
+}

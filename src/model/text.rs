@@ -48,15 +48,20 @@ pub fn one_line_within(text: &str, max: usize, mut size: impl FnMut(char) -> usi
             return out;
         }
         let mut rest = word;
+        // The character before, as the text has it (a word starts after whitespace).
+        let mut prev = None;
         while let Some(ch) = rest.chars().next() {
             let fits = if let Some(len) = flag_len(rest) {
                 let (flag, after) = rest.split_at(len);
                 rest = after;
+                prev = flag.chars().next_back();
                 let n = flag.chars().map(&mut size).sum();
                 place(&mut out, flag, n)
             } else {
                 rest = &rest[ch.len_utf8()..];
-                if is_hostile(ch) {
+                let hidden = is_hidden_after(prev, ch);
+                prev = Some(ch);
+                if hidden {
                     escaped.clear();
                     push_escaped(&mut escaped, ch);
                     escaped
@@ -83,10 +88,11 @@ pub fn one_line_within(text: &str, max: usize, mut size: impl FnMut(char) -> usi
 /// the Hangul fillers, the variation selectors of U+E0100 on and the rest of U+E0000 to
 /// U+E0FFF): `rm\u{200b} -rf` looks like `rm -rf`, two ids that differ by one look the same.
 ///
-/// Three kinds of format character draw something with their neighbours and pass in a text:
-/// the zero-width joiners (U+200C, U+200D), with which emoji (👩‍💻) and scripts such as Persian
-/// are drawn; the variation selectors U+FE00 to U+FE0F (❤️); and the tag characters of a
-/// subdivision flag (🏴󠁧󠁢󠁳󠁣󠁴󠁿, see [`flag`]), which carry six letters at most.
+/// Four kinds of format character draw something with their neighbours and pass in a text
+/// where they have one to draw with (see [`is_hidden_after`]): the zero-width joiners (U+200C,
+/// U+200D), with which emoji (👩‍💻) and scripts such as Persian are drawn; the variation
+/// selectors U+FE00 to U+FE0F (❤️); the Mongolian free variation selectors; and the tag
+/// characters of a subdivision flag (🏴󠁧󠁢󠁳󠁣󠁴󠁿, see [`flag`]), which carry six letters at most.
 pub fn is_hostile(c: char) -> bool {
     matches!(c,
         '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}'
@@ -96,6 +102,34 @@ pub fn is_hostile(c: char) -> bool {
         | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{feff}' | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}'
         | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
         | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
+}
+
+/// Whether `c`, coming right after `prev` (`None` at the start of a text), hides in a text:
+/// it is hostile (see [`is_hostile`]), or it is one of the characters that draw with their
+/// neighbours with no neighbour to draw with, where it can only hide something:
+/// - a zero-width joiner or non-joiner (U+200D, U+200C) after an ASCII character or at the
+///   start: no ASCII character joins, so `r\u{200d}m` is `rm` to the eye and not to a shell;
+/// - a variation selector U+FE00 to U+FE0F after another variation selector, after an ASCII
+///   character but a digit, `#` or `*` (which make keycaps, 1️⃣), or at the start: a glyph
+///   takes one, and a run of them carries hidden data ("emoji smuggling", four bits each);
+/// - a Mongolian free variation selector (U+180B to U+180D, U+180F) after anything but a
+///   Mongolian letter.
+pub fn is_hidden_after(prev: Option<char>, c: char) -> bool {
+    match c {
+        '\u{200c}' | '\u{200d}' => prev.is_none_or(|p| p.is_ascii()),
+        '\u{fe00}'..='\u{fe0f}' => prev.is_none_or(|p| {
+            is_variation_selector(p) || (p.is_ascii() && !matches!(p, '0'..='9' | '#' | '*'))
+        }),
+        '\u{180b}'..='\u{180d}' | '\u{180f}' => {
+            !prev.is_some_and(|p| matches!(p, '\u{1820}'..='\u{18aa}'))
+        }
+        c => is_hostile(c),
+    }
+}
+
+/// Whether `c` is a variation selector: U+FE00 to U+FE0F, or U+E0100 to U+E01EF.
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}')
 }
 
 /// Whether `c` is hostile (see [`is_hostile`]), a zero-width joiner or a variation selector:
@@ -201,6 +235,31 @@ mod tests {
             one_line("a\u{2060}b\u{e0041}", 20),
             "a\\u2060b\\udb40\\udc41"
         );
+    }
+
+    #[test]
+    fn joiners_and_selectors_pass_only_where_they_draw() {
+        // Drawn: an emoji's joiner, Persian's non-joiner, a selector after a glyph, a
+        // keycap, a Mongolian letter's selector.
+        for text in [
+            "👩\u{200d}💻",
+            "می\u{200c}خواهم",
+            "❤\u{fe0f}",
+            "1\u{fe0f}\u{20e3}",
+            "ᠠ\u{180b}",
+        ] {
+            assert_eq!(one_line(text, 20), text);
+        }
+        // Hidden: a joiner in ASCII or at the start, a run of selectors, a selector after a
+        // letter, a Mongolian selector after anything else.
+        assert_eq!(one_line("r\u{200d}m", 20), "r\\u200dm");
+        assert_eq!(one_line("\u{200c}rm", 20), "\\u200crm");
+        assert_eq!(
+            one_line("😀\u{fe0f}\u{fe01}\u{e0100}\u{fe02}", 40),
+            "😀\u{fe0f}\\ufe01\\udb40\\udd00\\ufe02"
+        );
+        assert_eq!(one_line("a\u{fe0f}", 20), "a\\ufe0f");
+        assert_eq!(one_line("x\u{180b}", 20), "x\\u180b");
     }
 
     #[test]

@@ -21,20 +21,25 @@ const NAME_CHARS: usize = 80;
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
+    // The character before, as the text has it: a joiner or selector hides or not by it.
+    let mut prev = None;
     while let Some(c) = rest.chars().next() {
         if let Some(len) = crate::model::text::flag_len(rest) {
             out.push_str(&rest[..len]);
+            prev = rest[..len].chars().next_back();
             rest = &rest[len..];
             continue;
         }
         rest = &rest[c.len_utf8()..];
+        let hidden = crate::model::text::is_hidden_after(prev, c);
+        prev = Some(c);
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if super::escape::is_hostile(c) => crate::model::text::push_escaped(&mut out, c),
+            c if hidden => crate::model::text::push_escaped(&mut out, c),
             c => out.push(c),
         }
     }

@@ -2,9 +2,10 @@
 //! character [`is_hostile`] names (ESC and the rest of C0 but newline and tab, DEL, C1, the
 //! format characters that reorder a line or draw nothing, such as the bidirectional marks, the
 //! zero-width space, the word joiner and the tag characters that hide a whole text, and the
-//! line and paragraph separators) is shown as a `\u001b`-style escape instead. A line of our
-//! own on stderr (an error, a warning) escapes the zero-width joiners and variation selectors
-//! too ([`escape`]).
+//! line and paragraph separators) is shown as a `\u001b`-style escape instead, and so is a
+//! zero-width joiner or variation selector where the character before it cannot draw with it
+//! ([`is_hidden_after`]). A line of our own on stderr (an error, a warning) escapes every
+//! joiner and variation selector ([`escape`]).
 //!
 //! The escape is the one JSON uses (a character beyond U+FFFF as its two UTF-16 halves,
 //! `\udb40\udc41`), so the same filter serves text and `--format json`: in JSON, serde already
@@ -19,7 +20,7 @@
 //! the mark (it is new each run), so it can neither colour the terminal nor fake our colour.
 
 pub use crate::model::text::is_hostile;
-use crate::model::text::{Flag, flag, is_hidden_in_a_line, push_escaped};
+use crate::model::text::{Flag, flag, is_hidden_after, is_hidden_in_a_line, push_escaped};
 use std::borrow::Cow;
 use std::io::{self, Write};
 
@@ -64,6 +65,9 @@ enum Seen {
     Colour(&'static [u8], usize),
     /// A character to escape, encoded in this many bytes.
     Escape(char, usize),
+    /// A joiner or selector, encoded in this many bytes, to escape or not as the character
+    /// before it says (see [`is_hidden_after`]).
+    Contextual(char, usize),
     /// Cannot tell yet: the bytes at hand end inside a sequence.
     Incomplete,
 }
@@ -121,8 +125,18 @@ fn character(bytes: &[u8]) -> Seen {
         .and_then(|s| s.chars().next())
     {
         Some(c) if is_hostile(c) => Seen::Escape(c, len),
+        Some(c) if is_hidden_after(None, c) => Seen::Contextual(c, len),
         _ => Seen::Plain,
     }
+}
+
+/// The character `bytes` end with, read from their last four bytes; `None` when they are
+/// empty or end in no whole character.
+fn last_char(bytes: &[u8]) -> Option<char> {
+    let tail = &bytes[bytes.len().saturating_sub(4)..];
+    // The last byte that is no continuation byte starts the character.
+    let start = tail.iter().rposition(|&b| !(0x80..0xc0).contains(&b))?;
+    std::str::from_utf8(&tail[start..]).ok()?.chars().next()
 }
 
 /// The lead byte of the black flag (U+1F3F4) that starts a subdivision flag, and of the
@@ -205,6 +219,9 @@ pub struct Escaping<W: Write> {
     inner: W,
     colour: bool,
     held: Vec<u8>,
+    /// The last bytes (four at most) of what was written before, which tell the character a
+    /// joiner or selector at the start of the next write follows.
+    before: Vec<u8>,
 }
 
 impl<W: Write> Escaping<W> {
@@ -213,6 +230,29 @@ impl<W: Write> Escaping<W> {
             inner,
             colour,
             held: Vec::new(),
+            before: Vec::new(),
+        }
+    }
+
+    /// The character right before `bytes[..at]` ends, counting what was written before.
+    fn char_before(&self, bytes: &[u8], at: usize) -> Option<char> {
+        if at >= 4 {
+            return last_char(&bytes[..at]);
+        }
+        let mut joined = self.before.clone();
+        joined.extend_from_slice(&bytes[..at]);
+        last_char(&joined)
+    }
+
+    /// Keeps the last bytes of `done`, written (or escaped) now, for [`Self::char_before`].
+    fn remember(&mut self, done: &[u8]) {
+        if done.len() >= 4 {
+            self.before.clear();
+            self.before.extend_from_slice(&done[done.len() - 4..]);
+        } else {
+            self.before.extend_from_slice(done);
+            let extra = self.before.len().saturating_sub(4);
+            self.before.drain(..extra);
         }
     }
 
@@ -246,7 +286,10 @@ impl<W: Write> Escaping<W> {
                     i += len;
                     start = i;
                 }
-                Seen::Escape(c, len) => {
+                Seen::Contextual(c, len) if !is_hidden_after(self.char_before(bytes, i), c) => {
+                    i += len;
+                }
+                Seen::Escape(c, len) | Seen::Contextual(c, len) => {
                     self.inner.write_all(&bytes[start..i])?;
                     let mut text = String::new();
                     push_escaped(&mut text, c);
@@ -268,11 +311,13 @@ impl<W: Write> Escaping<W> {
                 }
                 Seen::Incomplete => {
                     self.inner.write_all(&bytes[start..i])?;
+                    self.remember(&bytes[..i]);
                     self.held.extend_from_slice(&bytes[i..]);
                     return Ok(());
                 }
             }
         }
+        self.remember(bytes);
         self.inner.write_all(&bytes[start..])
     }
 }
@@ -332,6 +377,31 @@ mod tests {
         String::from_utf8(out.inner).unwrap()
     }
 
+    /// A joiner or selector is escaped where the text around it cannot draw it, as
+    /// [`crate::model::text::one_line`] escapes it, however the writes cut the text.
+    #[test]
+    fn joiners_and_selectors_are_judged_by_the_character_before_across_writes() {
+        let text = "👩\u{200d}💻 r\u{200d}m ❤\u{fe0f}\u{fe01}\u{fe02} 1\u{fe0f}\u{20e3} ᠠ\u{180b} x\u{180b}";
+        let expected =
+            "👩\u{200d}💻 r\\u200dm ❤\u{fe0f}\\ufe01\\ufe02 1\u{fe0f}\u{20e3} ᠠ\u{180b} x\\u180b";
+        assert_eq!(through(&[text.as_bytes()], false), expected);
+        assert_eq!(
+            crate::model::text::one_line(text, 100),
+            expected,
+            "one rule for both"
+        );
+        // Cut at every byte, and byte by byte.
+        let bytes = text.as_bytes();
+        for cut in 0..bytes.len() {
+            let (a, b) = bytes.split_at(cut);
+            assert_eq!(through(&[a, b], false), expected, "cut at {cut}");
+        }
+        let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(through(&singles, false), expected);
+        // A joiner first of all is at the start of a text.
+        assert_eq!(through(&["\u{200d}a".as_bytes()], false), "\\u200da");
+    }
+
     #[test]
     fn a_byte_the_fast_path_skips_is_one_classify_finds_plain() {
         for b in 0..=u8::MAX {
@@ -363,8 +433,10 @@ mod tests {
 
     #[test]
     fn newlines_tabs_and_ordinary_text_pass() {
-        let text = "a\tb\nc é ü 日本 👩‍💻 \u{200d} – “quoted” ｆｕｌｌ\r\n";
+        let text = "a\tb\nc é ü 日本 👩‍💻 – “quoted” ｆｕｌｌ\r\n";
         assert_eq!(through(&[text.as_bytes()], true), text);
+        // A joiner with nothing to join (after a space) hides; see the test below.
+        assert_eq!(through(&[" \u{200d} ".as_bytes()], true), " \\u200d ");
         // A single line (an error, a warning) has no line end to keep, and shows a joiner.
         assert!(matches!(
             escape("c é ü 日本 – “quoted” ｆｕｌｌ"),

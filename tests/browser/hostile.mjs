@@ -46,7 +46,8 @@ await run(async (input, browser) => {
   // (src/model/text.rs's is_hostile; a Windows line end is no such thing): none should be.
   // A subdivision flag's tags (after its black flag) are no such thing either.
   const flag = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,6}\u{E007F}/gu;
-  const hidden = /\r(?!\n)|[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu;
+  // So is a joiner or selector where the character before cannot take it (is_hidden_after).
+  const hidden = /\r(?!\n)|(?<=^|[\0-\x7f])[\u200c\u200d]|(?<=^|[\0-\x22\x24-\x29\x2b-\x2f\x3a-\x7f\ufe00-\ufe0f\u{e0100}-\u{e01ef}])[\ufe00-\ufe0f]|(?<![\u1820-\u18aa])[\u180b-\u180d\u180f]|[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu;
   const onPage = (seen.text + '\n' + shown.join('\n')).replace(flag, '\u{1F3F4}');
   seen.hidden = [...new Set(onPage.match(hidden) ?? [])].map((c) => 'U+' + c.codePointAt(0).toString(16).padStart(4, '0'));
   seen.text += '\n' + texts.join('\n');
