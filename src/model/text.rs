@@ -132,6 +132,114 @@ fn is_variation_selector(c: char) -> bool {
     matches!(c, '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}')
 }
 
+/// What a text hides from whoever reads it on a screen, while an agent reads it whole: the
+/// ways text is smuggled into a prompt, a page or a tool's result (see [`hidden_in`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Hidden {
+    /// Text written in tag characters outside a subdivision flag ("ASCII smuggling"),
+    /// decoded: U+E0041 is `A`.
+    pub tag_text: String,
+    /// The bytes carried by variation selectors beyond the one a glyph takes ("emoji
+    /// smuggling": U+FE00 to U+FE0F are bytes 0 to 15, U+E0100 to U+E01EF bytes 16 to 255).
+    pub selector_bytes: Vec<u8>,
+    /// Characters that reorder the line as shown (the bidirectional overrides, embeddings and
+    /// isolates, U+202A to U+202E and U+2066 to U+2069: "Trojan Source").
+    pub reorderings: usize,
+}
+
+impl Hidden {
+    /// How many characters hide something.
+    pub fn count(&self) -> usize {
+        self.tag_text.chars().count() + self.selector_bytes.len() + self.reorderings
+    }
+
+    fn add(&mut self, other: Hidden) {
+        self.tag_text.push_str(&other.tag_text);
+        self.selector_bytes.extend(other.selector_bytes);
+        self.reorderings += other.reorderings;
+    }
+}
+
+/// What `text` hides (see [`Hidden`]). A run of variation selectors hides data when it holds
+/// two or more, or one of U+E0100 on after anything but a CJK ideograph (which takes one).
+pub fn hidden_in(text: &str) -> Hidden {
+    let mut hidden = Hidden::default();
+    // The lead bytes of every character looked for (U+202A on, U+FE00 on, U+E0000 on): most
+    // text has none and is passed over at the speed of a byte search.
+    if !text.bytes().any(|b| matches!(b, 0xe2 | 0xef | 0xf3)) {
+        return hidden;
+    }
+    let mut rest = text;
+    let mut prev: Option<char> = None;
+    let mut run: Vec<u8> = Vec::new();
+    let mut run_after: Option<char> = None;
+    let end_run = |run: &mut Vec<u8>, after: Option<char>, hidden: &mut Hidden| {
+        let ideograph = after.is_some_and(|c| {
+            matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{20000}'..='\u{3ffff}')
+        });
+        if run.len() >= 2 || run.first().is_some_and(|&b| b >= 16 && !ideograph) {
+            hidden.selector_bytes.append(run);
+        }
+        run.clear();
+    };
+    while let Some(c) = rest.chars().next() {
+        if let Some(len) = flag_len(rest) {
+            end_run(&mut run, run_after, &mut hidden);
+            prev = rest[..len].chars().next_back();
+            rest = &rest[len..];
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+        match c {
+            '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}' => {
+                if run.is_empty() {
+                    run_after = prev;
+                }
+                let byte = match c {
+                    '\u{fe00}'..='\u{fe0f}' => u32::from(c) - 0xfe00,
+                    _ => u32::from(c) - 0xe0100 + 16,
+                };
+                run.push(u8::try_from(byte).unwrap_or(u8::MAX));
+            }
+            _ => {
+                end_run(&mut run, run_after, &mut hidden);
+                match c {
+                    '\u{e0020}'..='\u{e007e}' => hidden
+                        .tag_text
+                        .push(char::from_u32(u32::from(c) - 0xe0000).unwrap_or('?')),
+                    '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => hidden.reorderings += 1,
+                    _ => {}
+                }
+            }
+        }
+        prev = Some(c);
+    }
+    end_run(&mut run, run_after, &mut hidden);
+    hidden
+}
+
+/// What the strings of `value`, and the keys of its objects, hide (see [`hidden_in`]).
+pub fn hidden_in_value(value: &serde_json::Value) -> Hidden {
+    use serde_json::Value;
+    let mut hidden = Hidden::default();
+    // A stack of our own: a value may be nested as deep as the store keeps.
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(text) => hidden.add(hidden_in(text)),
+            Value::Array(items) => stack.extend(items.iter().rev()),
+            Value::Object(map) => {
+                for (key, item) in map.iter().rev() {
+                    hidden.add(hidden_in(key));
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    hidden
+}
+
 /// Whether `c` is hostile (see [`is_hostile`]), a zero-width joiner or a variation selector:
 /// what a line of our own that quotes a name (an error, a warning) shows escaped, since in an
 /// id or a path they only hide a difference. A flag's tags are escaped there too.
@@ -260,6 +368,40 @@ mod tests {
         );
         assert_eq!(one_line("a\u{fe0f}", 20), "a\\ufe0f");
         assert_eq!(one_line("x\u{180b}", 20), "x\\u180b");
+    }
+
+    #[test]
+    fn hidden_text_is_read_back() {
+        let tags: String = "ignore previous"
+            .chars()
+            .map(|c| char::from_u32(0xe0000 + u32::from(c)).unwrap())
+            .collect();
+        let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+        let hidden = hidden_in(&format!("fine {scotland} text{tags} end"));
+        assert_eq!(hidden.tag_text, "ignore previous");
+        // "hi" after an emoji, one selector a byte: 0x68 0x69 are U+E0158 U+E0159.
+        let smuggled = hidden_in("😀\u{e0158}\u{e0159}");
+        assert_eq!(smuggled.selector_bytes, b"hi");
+        assert_eq!(hidden_in("😀\u{fe01}\u{fe02}").selector_bytes, [1, 2]);
+        assert_eq!(hidden_in("report\u{202e}fdp.exe").reorderings, 1);
+        // What draws hides nothing: a glyph's selector, a keycap, an ideograph's variant,
+        // a flag, an emoji's joiner.
+        for text in [
+            "❤\u{fe0f}",
+            "1\u{fe0f}\u{20e3}",
+            "\u{845b}\u{e0100}",
+            scotland,
+            "👩\u{200d}💻",
+        ] {
+            assert_eq!(hidden_in(text), Hidden::default(), "{text}");
+        }
+        let value = serde_json::json!({"a": [format!("x{tags}")], format!("k\u{202e}"): 1});
+        let hidden = hidden_in_value(&value);
+        assert_eq!(
+            (hidden.tag_text.as_str(), hidden.reorderings),
+            ("ignore previous", 1)
+        );
+        assert_eq!(hidden.count(), 16);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!
 //! The rules and their defaults are those of the Python tool's lint table (tool-loop,
 //! reasoning-spiral, budget-proximity, context-saturation, redundant-read, error-retry-loop,
-//! no-output), read through the typed views so that every agent's sessions are judged alike.
+//! no-output), read through the typed views so that every agent's sessions are judged alike;
+//! and one of ours, hidden-text: text the agent read that a screen does not show.
 
 pub mod rules;
 
@@ -47,10 +48,11 @@ pub enum RuleName {
     RedundantRead,
     ErrorRetryLoop,
     NoOutput,
+    HiddenText,
 }
 
 impl RuleName {
-    pub const ALL: [RuleName; 7] = [
+    pub const ALL: [RuleName; 8] = [
         RuleName::ToolLoop,
         RuleName::ReasoningSpiral,
         RuleName::BudgetProximity,
@@ -58,6 +60,7 @@ impl RuleName {
         RuleName::RedundantRead,
         RuleName::ErrorRetryLoop,
         RuleName::NoOutput,
+        RuleName::HiddenText,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl RuleName {
             RuleName::RedundantRead => "redundant-read",
             RuleName::ErrorRetryLoop => "error-retry-loop",
             RuleName::NoOutput => "no-output",
+            RuleName::HiddenText => "hidden-text",
         }
     }
 
@@ -81,6 +85,7 @@ impl RuleName {
             RuleName::ContextSaturation => (Level::Info, 0.8),
             RuleName::RedundantRead => (Level::Info, 3.0),
             RuleName::NoOutput => (Level::Warn, 0.0),
+            RuleName::HiddenText => (Level::Warn, 1.0),
         };
         RuleSetting {
             enabled: true,
@@ -110,7 +115,7 @@ pub struct RuleSetting {
 /// Every rule's setting, in [`RuleName::ALL`]'s order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LintConfig {
-    pub rules: [RuleSetting; 7],
+    pub rules: [RuleSetting; 8],
     /// The budget ceiling for budget-proximity when the session recorded none.
     pub budget_usd: Option<f64>,
 }

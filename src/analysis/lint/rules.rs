@@ -26,6 +26,7 @@ pub(super) fn run(
         RuleName::RedundantRead => redundant_read(session, setting.threshold),
         RuleName::ErrorRetryLoop => error_retry_loop(session, setting.threshold),
         RuleName::NoOutput => no_output(session),
+        RuleName::HiddenText => hidden_text(session, setting.threshold),
     };
     let mut findings: Vec<Finding> = found
         .into_iter()
@@ -373,4 +374,65 @@ fn list(events: &[usize]) -> String {
         String::new()
     };
     format!("events {}{more}", shown.join(", "))
+}
+
+/// hidden-text: an event whose text hides `threshold` or more characters from whoever reads it
+/// on a screen, while the agent reads them: text in tag characters, data in variation
+/// selectors, marks that reorder the line (see [`crate::model::text::Hidden`]). What is
+/// hidden is read back, so the finding says what the agent was told.
+fn hidden_text(session: &Session<'_>, threshold: f64) -> Found {
+    use crate::model::text::{hidden_in_value, one_line};
+    let mut found = Vec::new();
+    for (i, event) in session.events.iter().enumerate() {
+        let hidden = hidden_in_value(&event.data);
+        if hidden.count() == 0 || !at_least(hidden.count(), threshold) {
+            continue;
+        }
+        let what = match View::of(event, session.agent) {
+            View::ToolCall(call) => format!("the call of {}", call.tool),
+            View::ToolResult(result) => match result.tool {
+                Some(tool) => format!("the result of {tool}"),
+                None => "a result".to_owned(),
+            },
+            View::Prompt(_) => "the prompt".to_owned(),
+            View::Answer(_) => "the answer".to_owned(),
+            _ => format!("the {} event", event.event_type.as_str()),
+        };
+        let mut parts = Vec::new();
+        if !hidden.tag_text.is_empty() {
+            parts.push(format!(
+                "text in tag characters: \"{}\"",
+                one_line(&hidden.tag_text, 80)
+            ));
+        }
+        if !hidden.selector_bytes.is_empty() {
+            let bytes = hidden.selector_bytes.len();
+            parts.push(match std::str::from_utf8(&hidden.selector_bytes) {
+                Ok(text) if !text.chars().any(char::is_control) => format!(
+                    "{bytes} bytes in variation selectors: \"{}\"",
+                    one_line(text, 80)
+                ),
+                _ => format!("{bytes} bytes in variation selectors"),
+            });
+        }
+        if hidden.reorderings > 0 {
+            parts.push(if hidden.reorderings == 1 {
+                "1 mark that reorders the line as shown".to_owned()
+            } else {
+                format!(
+                    "{} marks that reorder the line as shown",
+                    hidden.reorderings
+                )
+            });
+        }
+        found.push((
+            format!(
+                "{what} (event #{}) hides what a screen does not show: {}.",
+                i + 1,
+                parts.join("; ")
+            ),
+            vec![i + 1],
+        ));
+    }
+    found
 }

@@ -23,6 +23,8 @@ pub struct LintSettings {
     pub error_retry_loop: Option<LintRule>,
     #[serde(rename = "no-output")]
     pub no_output: Option<LintRule>,
+    #[serde(rename = "hidden-text")]
+    pub hidden_text: Option<LintRule>,
 }
 
 /// One rule's settings.
