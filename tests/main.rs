@@ -60,6 +60,7 @@ mod proxy_hardening;
 mod proxy_policy;
 mod python_compat;
 mod read;
+mod record_http_signals;
 mod redaction;
 mod relay_ends;
 mod retention;

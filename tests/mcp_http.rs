@@ -395,7 +395,7 @@ fn an_https_server_is_reached_with_the_roots_the_system_trusts() {
 }
 
 /// A POST of `body` to `/mcp`, closing the connection after the answer.
-fn post(body: &str, headers: &str) -> String {
+pub(crate) fn post(body: &str, headers: &str) -> String {
     format!(
         "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
         body.len()
@@ -581,7 +581,7 @@ fn the_older_transport_with_its_session_in_the_path_links_calls_to_results() {
 }
 
 /// Sends one HTTP/1.1 request and reads the whole answer (the connection is closed after).
-fn raw_request(port: u16, request: &str) -> String {
+pub(crate) fn raw_request(port: u16, request: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = Vec::new();

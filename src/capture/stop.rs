@@ -35,11 +35,15 @@ pub(crate) struct Stop {
 }
 
 impl Stop {
-    /// Watches `kinds` (SIGTERM and SIGINT for the collector; SIGHUP too for the proxy).
+    /// Watches `kinds` (SIGTERM and SIGINT for the collector; SIGHUP too for the proxy), but
+    /// for those this process was started ignoring, which stay ignored as `record` leaves them:
+    /// SIGHUP under `nohup`, SIGINT in a script's background job. Watched, a signal is caught
+    /// instead, and closing its terminal stopped a proxy started by `nohup`.
     pub(crate) fn on(kinds: &[SignalKind]) -> io::Result<Stop> {
-        let signals = kinds
-            .iter()
-            .map(|kind| signal(*kind))
+        let raw: Vec<i32> = kinds.iter().map(SignalKind::as_raw_value).collect();
+        let signals = crate::capture::process::not_ignored(&raw)
+            .into_iter()
+            .map(|raw| signal(SignalKind::from_raw(raw)))
             .collect::<io::Result<Vec<_>>>()?;
         Ok(Stop { signals })
     }
