@@ -24,5 +24,5 @@ pub const INTERNAL: u8 = 101;
 /// `record` could not run the MCP server's command, as a shell says it.
 pub const COMMAND_NOT_FOUND: u8 = 127;
 
-// `record` otherwise exits with the MCP server's own exit code, and `hook` always with OK: a
-// tracer never fails the agent it traces.
+// `record` otherwise exits with the MCP server's own exit code, `record-http` stopped by a
+// signal with OK, and `hook` always with OK: a tracer never fails the agent it traces.

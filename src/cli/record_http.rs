@@ -17,7 +17,9 @@ use crate::error::Error;
 /// JSON or an event stream, the GET stream, DELETE, with Mcp-Session-Id and Last-Event-ID passed
 /// through) and the older HTTP+SSE transport (GET /sse, then POSTed messages). Point the client
 /// at the proxy: its root, or the same path as on the server. Request headers, Authorization
-/// included, are forwarded and never recorded. Runs until interrupted (Ctrl-C or SIGTERM).
+/// included, are forwarded and never recorded. Runs until Ctrl-C, SIGTERM or SIGHUP (not one it
+/// was started ignoring, as under nohup), then ends the session, cutting off the requests under
+/// way, and exits 0.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace record-http https://mcp.example.com/mcp --port 3100\n    then the client connects to http://127.0.0.1:3100/mcp\n  agent-strace record-http http://localhost:3001/sse --name legacy"
