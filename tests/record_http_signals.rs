@@ -1,5 +1,5 @@
 //! `record-http` and the signals that stop it: which it takes, what it leaves in the store when
-//! it stops, and what a client in the middle of an exchange sees.
+//! it stops, and what a client in the middle of an exchange sees (its server gone, say).
 
 use std::time::{Duration, Instant};
 
@@ -99,4 +99,42 @@ fn a_signal_record_http_was_started_ignoring_stays_ignored() {
         .filter(|e| e["data"]["response"] == true || e["event_type"] == "tool_result")
         .count();
     assert_eq!(results, 11, "{events:?}");
+}
+
+#[test]
+fn a_server_that_goes_away_before_answering_is_not_called_out_of_reach() {
+    // A server that took the request and stopped before it answered (killed, crashed) was
+    // said to be out of reach ("cannot reach the MCP server"), in the client's 502 and in the
+    // session: the user looked for a wrong URL or a firewall, and the call may have run.
+    use std::io::Read;
+    let env = TestEnv::new();
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server_port = server.local_addr().unwrap().port();
+    let going = std::thread::spawn(move || {
+        let (mut taken, _) = server.accept().unwrap();
+        let mut head = [0u8; 64];
+        let _ = taken.read(&mut head);
+        // Gone, without a word.
+    });
+    let (proxy, port) =
+        crate::common::net::record_http(&env, &format!("http://127.0.0.1:{server_port}/mcp"), &[]);
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t"}}"#;
+    let answer = raw_request(port, &post(body, ""));
+    going.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert!(answer.contains("the MCP server gave no answer"), "{answer}");
+    assert!(!answer.contains("cannot reach"), "{answer}");
+    assert_eq!(proxy.terminate(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let error = events
+        .iter()
+        .find(|e| e["event_type"] == "error")
+        .expect("an error event");
+    assert!(
+        error["data"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the MCP server gave no answer"),
+        "{error}"
+    );
 }

@@ -298,7 +298,14 @@ impl Proxy {
         let answer = match self.client.send(forward).await {
             Ok(answer) => answer,
             Err(e) => {
-                let text = format!("cannot reach the MCP server: {}", error_chain(&e));
+                // Reached, the server may have taken the request and gone before answering
+                // (it stopped, it crashed): that is no server out of reach.
+                let what = if e.is_connect() {
+                    "cannot reach the MCP server"
+                } else {
+                    "the MCP server gave no answer"
+                };
+                let text = format!("{what}: {}", error_chain(&e));
                 let mut data = http_fields(Direction::ClientToServer, &parts.method, path, channel);
                 data.insert("error".into(), text.clone().into());
                 self.record_problem(data).await;
