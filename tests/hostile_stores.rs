@@ -709,6 +709,41 @@ fn an_event_stamped_at_no_time_a_session_can_have_is_at_an_unknown_time() {
 }
 
 #[test]
+fn an_event_at_an_unknown_time_stands_where_it_stands_in_the_file() {
+    let env = TestEnv::new();
+    stamped_at_no_time(&env);
+    // replay put the result stamped before 1970 first and the call stamped 1e308 last, where
+    // the page drew each by the line before it.
+    let replay = env
+        .run(&["replay", "stamps", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    let numbers: Vec<usize> = replay
+        .lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(numbers, [1, 2, 3, 4], "{replay}");
+    // The page's milliseconds for the event itself saturated at i64::MAX, and the exported
+    // trace ended at u64::MAX nanoseconds (the year 2554).
+    let page = env
+        .run(&["replay", "stamps", "--format", "html"])
+        .success()
+        .stdout
+        .clone();
+    assert!(!page.contains(&i64::MAX.to_string()), "the page");
+    for format in ["otlp", "otlp-genai"] {
+        let trace = env
+            .run(&["export", "stamps", "--format", format])
+            .success()
+            .stdout
+            .clone();
+        assert!(!trace.contains(&u64::MAX.to_string()), "{format}: {trace}");
+    }
+}
+
+#[test]
 fn sql_gives_a_duration_no_call_can_take_as_null() {
     let env = TestEnv::new();
     SessionBuilder::new("durations")

@@ -300,7 +300,8 @@ fn context_resets(events: &[Event]) -> u64 {
     let mut times: Vec<f64> = events
         .iter()
         .filter(|e| e.event_type == kind)
-        .map(|e| e.timestamp)
+        // One at a time no session can have is at no time: no gap before or after it.
+        .filter_map(|e| crate::model::meta::believed_time(e.timestamp))
         .collect();
     times.sort_by(f64::total_cmp);
     times

@@ -314,7 +314,12 @@ fn duration(session: &SessionFacts<'_>) -> Option<f64> {
     if let Some(secs) = session.duration_secs {
         return Some(secs);
     }
-    let times = session.events.iter().map(|e| e.timestamp);
+    // An event at a time no session can have (`1e308`) times nothing: it made the session
+    // 1e308 s long.
+    let times = session
+        .events
+        .iter()
+        .filter_map(|e| crate::model::meta::believed_time(e.timestamp));
     let first = times.clone().fold(f64::INFINITY, f64::min);
     let last = times.fold(f64::NEG_INFINITY, f64::max);
     first

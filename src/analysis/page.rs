@@ -19,6 +19,7 @@ use super::replay_line::{
     DetailKind, LineKind, Numbered, ReplayHeader, ReplayLine, Story, StoryOptions, origin_of,
 };
 use crate::model::annotation::Annotation;
+use crate::model::meta::believed_time;
 use crate::model::text::one_line;
 use crate::model::{Agent, EventType, Money, SessionMeta};
 
@@ -334,7 +335,9 @@ impl Builder {
         let mut shown = Vec::with_capacity(1 + line.folded.len());
         for number in std::iter::once(line.number).chain(line.folded.iter().copied()) {
             if let Some(event) = open.by_number.get_mut(number).and_then(Option::take) {
-                let ms = self.ms(event.timestamp);
+                // An event at an unknown time is at its line's: its own stamp (`1e308`) gave
+                // i64::MAX milliseconds.
+                let ms = self.ms(believed_time(event.timestamp).unwrap_or(at));
                 shown.push(PageEvent(
                     number,
                     event.event_type.as_str().to_owned(),

@@ -419,6 +419,10 @@ impl PhaseBuilder {
             None => self.last,
         };
         self.last = self.last.max(at);
+        // When it came, for spend over time: where it is placed, for one at an unknown time
+        // (its `1e308` was a response's time for budget-report's days and the page's spend).
+        let when =
+            believed_time(event.timestamp).unwrap_or_else(|| self.origin.unwrap_or_default() + at);
         match View::of(event, self.agent) {
             View::SessionStart(start) if self.cwd.is_none() => {
                 self.cwd = start.cwd.map(|c| c.trim_end_matches('/').to_owned());
@@ -455,13 +459,13 @@ impl PhaseBuilder {
                 },
             ) => {
                 let long = response.long_context();
-                self.response_usage(event.timestamp, at, model, tokens, (long, true));
+                self.response_usage(when, at, model, tokens, (long, true));
             }
             // The Python tool's import records a response's usage on its answer.
             View::Answer(_) => {
                 if let Some(answer) = self.answers.of_event(event) {
                     let how = (answer.long_context, answer.first);
-                    self.response_usage(event.timestamp, at, answer.model, answer.tokens, how);
+                    self.response_usage(when, at, answer.model, answer.tokens, how);
                 }
             }
             View::FileTouch(touch) => {

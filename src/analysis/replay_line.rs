@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::cost::CostReport;
 use crate::model::links::Links;
-use crate::model::meta::{Believed, believed_duration_ms, believed_time};
+use crate::model::meta::{Believed, believed_duration_ms, believed_time, placed_time};
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, View};
 use crate::model::{
@@ -314,6 +314,9 @@ pub fn origin_of(meta: &SessionMeta, events: &[Numbered]) -> f64 {
 pub struct Story {
     agent: Agent,
     origin: Option<f64>,
+    /// The time the last event of the batches so far, in file order, was placed at: where an
+    /// event at an unknown time that opens the next batch goes ([`placed_in_file_order`]).
+    placed: Option<f64>,
     options: StoryOptions,
     /// File calls shown as one line: their file events are part of that line.
     folded_calls: HashSet<String>,
@@ -329,6 +332,7 @@ impl Story {
         Story {
             agent,
             origin: started_at.filter(|s| *s > 0.0),
+            placed: None,
             options,
             folded_calls: HashSet::new(),
             links: Links::default(),
@@ -337,16 +341,11 @@ impl Story {
     }
 
     /// The lines of a batch of events.
-    pub fn lines(&mut self, mut batch: Vec<Numbered>) -> Vec<ReplayLine> {
-        batch.sort_by(|a, b| {
-            a.event
-                .timestamp
-                .total_cmp(&b.event.timestamp)
-                .then(a.number.cmp(&b.number))
-        });
+    pub fn lines(&mut self, batch: Vec<Numbered>) -> Vec<ReplayLine> {
         if batch.is_empty() {
             return Vec::new();
         }
+        let batch = placed_in_file_order(batch, &mut self.placed);
         // Offsets count from the first event stamped at a time a session can have.
         let origin = match self.origin {
             Some(origin) => origin,
@@ -471,6 +470,24 @@ impl Story {
         };
         self.folded_calls.insert(line.event_id.clone());
     }
+}
+
+/// A batch of events in time order (ties in file order), an event at a time no session can
+/// have ([`believed_time`]: `1e308`, before 1970) placed where it stands in the file: at the
+/// time of the event before it (`placed`, the last one placed, for the first of a batch), or
+/// first when none before it has a time. Sorted by its own stamp, `1e308` went last and
+/// `-3.15e16` first, where the page drew it by the line before it.
+fn placed_in_file_order(mut batch: Vec<Numbered>, placed: &mut Option<f64>) -> Vec<Numbered> {
+    batch.sort_by_key(|n| n.number);
+    let mut keyed: Vec<(f64, Numbered)> = batch
+        .into_iter()
+        .map(|n| {
+            let at = placed_time(n.event.timestamp, placed);
+            (at.unwrap_or(f64::NEG_INFINITY), n)
+        })
+        .collect();
+    keyed.sort_by(|(a, x), (b, y)| a.total_cmp(b).then(x.number.cmp(&y.number)));
+    keyed.into_iter().map(|(_, n)| n).collect()
 }
 
 /// The events of a batch that answer another one, by the id of the event they answer.

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::model::Event;
+use crate::model::meta::placed_time;
 use crate::model::pricing::SYNTHETIC;
 use crate::model::view::LlmResponse;
 
@@ -43,6 +44,8 @@ pub struct BudgetBuilder {
     points: Vec<(usize, f64, u64)>,
     models: Vec<String>,
     session_totals: bool,
+    /// The time the last event was placed at ([`placed_time`]).
+    placed: Option<f64>,
 }
 
 impl BudgetBuilder {
@@ -55,7 +58,9 @@ impl BudgetBuilder {
 
     pub fn observe(&mut self, event: &Event) {
         self.number += 1;
-        let origin = *self.origin.get_or_insert(event.timestamp);
+        // An event at an unknown time is where it stands (`1e308` was a peak 1e308 s in).
+        let at = placed_time(event.timestamp, &mut self.placed);
+        let origin = at.map(|at| *self.origin.get_or_insert(at));
         let Some(LlmResponse {
             usage: Some(tokens),
             model,
@@ -77,8 +82,8 @@ impl BudgetBuilder {
         if session_total {
             self.session_totals = true;
         } else {
-            self.points
-                .push((self.number, event.timestamp - origin, tokens.context()));
+            let at_s = at.zip(origin).map_or(0.0, |(at, origin)| at - origin);
+            self.points.push((self.number, at_s, tokens.context()));
         }
     }
 

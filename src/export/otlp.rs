@@ -22,7 +22,7 @@ use prost::Message;
 
 use super::Exported;
 use super::genai;
-use crate::model::meta::Unbelievable;
+use crate::model::meta::{Unbelievable, placed_time};
 use crate::model::view::View;
 use crate::model::{Agent, Event, ToolOutcome};
 
@@ -368,7 +368,23 @@ fn session_spans<'s>(
     let mut open_by_use: HashMap<&str, usize> = HashMap::new();
     let mut usage_total = crate::model::Tokens::default();
     let mut last_time = started;
-    for event in &session.events {
+    // An event at an unknown time is timed where it stands in the file, as replay places it:
+    // its `1e308` ended the session's span at u64::MAX nanoseconds, in the year 2554.
+    let mut before = None;
+    let events: Vec<std::borrow::Cow<'_, Event>> = session
+        .events
+        .iter()
+        .map(|e| match placed_time(e.timestamp, &mut before) {
+            Some(at) if at.total_cmp(&e.timestamp).is_eq() => std::borrow::Cow::Borrowed(e),
+            at => {
+                let mut placed = e.clone();
+                placed.timestamp = at.unwrap_or(started);
+                std::borrow::Cow::Owned(placed)
+            }
+        })
+        .collect();
+    for event in &events {
+        let event: &Event = event;
         last_time = last_time.max(event.timestamp);
         let view = View::of(event, who.agent);
         // Where an event that is no span of its own is put: the span its parent opened, else
@@ -555,8 +571,7 @@ fn session_spans<'s>(
         .chain([nanos(last_time), spans[first].end_time_unix_nano])
         .max()
         .unwrap_or_default();
-    let start = session
-        .events
+    let start = events
         .iter()
         .map(|e| nanos(e.timestamp))
         .chain([spans[first].start_time_unix_nano])

@@ -374,6 +374,17 @@ pub fn believed_time(timestamp: f64) -> Option<f64> {
     Some(timestamp).filter(|t| BELIEVABLE_TIMES.contains(t))
 }
 
+/// The time an event stamped `timestamp` is placed at, events taken in file order: its own
+/// when believed ([`believed_time`]), else that of the event before it (`before`, which this
+/// updates), so that an event at an unknown time stands where it stands in the file; `None`
+/// while no event before it had a time. Every view that puts events in time order places them
+/// so: `1e308` sorted last in `replay` and ended an exported trace in the year 2554.
+pub fn placed_time(timestamp: f64, before: &mut Option<f64>) -> Option<f64> {
+    let at = believed_time(timestamp).or(*before);
+    *before = at;
+    at
+}
+
 /// The longest a session is believed to have run: 10,000 hours (over a year), the longest a
 /// duration column draws in nine characters (`9999h 59m`).
 pub const BELIEVABLE_DURATION_SECS: f64 = 36_000_000.0;
