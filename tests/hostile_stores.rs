@@ -709,6 +709,48 @@ fn an_event_stamped_at_no_time_a_session_can_have_is_at_an_unknown_time() {
 }
 
 #[test]
+fn a_session_dearer_than_the_index_integers_costs_the_same_in_every_view() {
+    let env = TestEnv::new();
+    // Thirteen responses of ten billion output tokens of Opus 4.1, each believed: $9,750,000.
+    let mut session = SessionBuilder::new("dear").prompt("spend");
+    for i in 0..13 {
+        session = session.at(1.0 + f64::from(i)).llm_response(
+            "claude-opus-4-1",
+            agent_strace::model::Tokens {
+                output: 10_000_000_000,
+                ..Default::default()
+            },
+        );
+    }
+    session.ended(20.0).write(&env);
+    let json = |args: &[&str]| env.run(args).success().json();
+    let close = |value: &serde_json::Value, what: &str| {
+        let usd = value.as_f64().unwrap_or_else(|| panic!("{what}: {value}"));
+        assert!((usd - 9_750_000.0).abs() < 1e-3, "{what}: {usd}");
+    };
+    close(
+        &json(&["cost", "dear", "--format", "json"])["cost_usd"],
+        "cost",
+    );
+    // list and sql capped it at $9,223,372.04, the index's integers.
+    close(&json(&["list", "--format", "json"])[0]["cost_usd"], "list");
+    let rows = json(&["sql", "SELECT cost_usd FROM sessions", "--format", "json"]);
+    close(&rows[0]["cost_usd"], "sql");
+    let models = json(&["sql", "SELECT cost_usd FROM models", "--format", "json"]);
+    close(&models[0]["cost_usd"], "sql models");
+    let report = json(&["budget-report", "--since", "2020-01-01", "--format", "json"]);
+    close(&report["total_usd"], "budget-report");
+    let dashboard = json(&["dashboard", "--since", "2020-01-01", "--format", "json"]);
+    close(&dashboard["totals"]["cost_usd"], "dashboard");
+    let listing = env
+        .run(&["list", "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(listing.contains("$9750000.00"), "{listing}");
+}
+
+#[test]
 fn an_event_at_an_unknown_time_stands_where_it_stands_in_the_file() {
     let env = TestEnv::new();
     stamped_at_no_time(&env);

@@ -235,8 +235,31 @@ impl Folding<'_> {
     }
 }
 
-pub(super) fn pico(m: Money) -> i64 {
-    i64::try_from(m.0).unwrap_or(i64::MAX)
+/// A cost as the index stores it: picodollars, an integer while SQLite's signed 64 bits hold
+/// it (up to $9,223,372.04), else a real number of picodollars (there within a billionth of a
+/// dollar), so that `cost_pico / 1e12` is the cost `cost` gives. Capped at `i64::MAX`, a session
+/// of believed usage that cost more (a dozen responses of ten billion output tokens) was listed
+/// at $9,223,372.04.
+pub(super) fn pico(m: Money) -> rusqlite::types::Value {
+    match i64::try_from(m.0) {
+        Ok(n) => rusqlite::types::Value::Integer(n),
+        #[expect(clippy::cast_precision_loss, reason = "beyond 2^63 picodollars")]
+        Err(_) => rusqlite::types::Value::Real(m.0 as f64),
+    }
+}
+
+/// A cost the index stored ([`pico`]); `None` for none (no price), or anything else.
+pub(super) fn money(stored: Option<rusqlite::types::Value>) -> Option<Money> {
+    match stored? {
+        rusqlite::types::Value::Integer(n) => u128::try_from(n).ok().map(Money),
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a real number of picodollars past i64::MAX, whole and positive"
+        )]
+        rusqlite::types::Value::Real(f) if f >= 0.0 => Some(Money(f as u128)),
+        _ => None,
+    }
 }
 
 /// A count as the index stores it: SQLite's integers are signed 64-bit, so a count beyond

@@ -64,8 +64,9 @@ pub(super) use schema::{
 };
 
 /// The version of the index's tables (12: `idx_folds` keeps the mark of the bytes folded
-/// last; 13: `idx_sessions` counts the errors of no call apart, the view's `tool_errors`).
-pub const INDEX_FORMAT: u32 = 13;
+/// last; 13: `idx_sessions` counts the errors of no call apart, the view's `tool_errors`; 14:
+/// a `cost_pico` past `i64::MAX` is a real number, not capped there).
+pub const INDEX_FORMAT: u32 = 14;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -6,7 +6,7 @@ use rusqlite::params;
 
 use super::scan::look_while_reading;
 use super::{Index, IndexError, IndexedSession};
-use crate::model::{Counters, Money, SessionMeta};
+use crate::model::{Counters, SessionMeta};
 use crate::store::layout::META;
 use crate::store::{SessionSummary, Store, StoreError};
 
@@ -123,7 +123,7 @@ impl Index {
                     first_prompt: row.get(16)?,
                     transcript_path: row.get(18)?,
                     cost: Some((
-                        Money(u128::from(row.get::<_, Option<u64>>(19)?.unwrap_or(0))),
+                        super::fold::money(row.get(19)?).unwrap_or_default(),
                         row.get::<_, Option<bool>>(20)?.unwrap_or(false),
                     )),
                     unpriced: row
