@@ -624,6 +624,97 @@ fn a_duration_that_is_not_a_number_keeps_its_event() {
     assert_eq!(events[0]["n"], 2, "{events}");
 }
 
+#[test]
+fn responses_of_unknown_usage_are_said_to_be_left_out() {
+    let env = TestEnv::new();
+    // One response of believed usage, eight of usage no response can have.
+    absurd_usage(&env);
+    // Its only usage is none a response can have: it was said to have recorded none.
+    SessionBuilder::new("forged")
+        .prompt("go")
+        .at(1.0)
+        .event(
+            EventType::LlmResponse,
+            json!({"model": "claude-sonnet-4-5", "usage": {"input_tokens": -1}}),
+        )
+        .ended(2.0)
+        .write(&env);
+    let text = |args: &[&str]| env.run(args).success().stdout.clone();
+    let forged = text(&["cost", "forged", "--color", "never"]);
+    assert!(!forged.contains("No usage was recorded"), "{forged}");
+    assert!(
+        forged.contains("No believable usage was recorded: tokens are estimated"),
+        "{forged}"
+    );
+    assert!(
+        forged.contains("1 LLM response recorded usage no response can have"),
+        "{forged}"
+    );
+    // Partly: the figures counted the one believed response without a word of the others.
+    let absurd = text(&["cost", "absurd", "--color", "never"]);
+    assert!(
+        absurd.contains("8 LLM responses recorded usage no response can have"),
+        "{absurd}"
+    );
+    let stats = text(&["stats", "absurd", "--color", "never"]);
+    assert!(
+        stats.contains("8 LLM responses recorded usage no response can have"),
+        "{stats}"
+    );
+    let replay = text(&["replay", "absurd", "--color", "never"]);
+    assert!(
+        replay.contains("8 responses of unknown usage left out"),
+        "{replay}"
+    );
+    let budget = text(&["token-budget", "forged", "--color", "never"]);
+    assert!(
+        budget.contains("No believable model usage was recorded"),
+        "{budget}"
+    );
+    let trace = text(&["export", "absurd", "--format", "otlp-genai"]);
+    assert!(
+        trace.contains("agent_strace.usage.unbelieved_responses"),
+        "{trace}"
+    );
+    let json = |args: &[&str]| env.run(args).success().json();
+    let cost = json(&["cost", "absurd", "--format", "json"]);
+    assert_eq!(cost["unbelieved_usage"], 8, "{cost}");
+    let stats = json(&["stats", "absurd", "--format", "json"]);
+    assert_eq!(stats["unbelieved_usage"], 8, "{stats}");
+    let listed = json(&["list", "--format", "json"]);
+    let row = |id: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("absurd")["cost_unbelieved_usage"], 8, "{listed}");
+    assert_eq!(row("forged")["cost_unbelieved_usage"], 1, "{listed}");
+    let listing = text(&["list", "--color", "never"]);
+    assert!(
+        listing.contains("? 9 LLM responses of unknown usage"),
+        "{listing}"
+    );
+    let report = json(&["budget-report", "--since", "2020-01-01", "--format", "json"]);
+    assert_eq!(report["unbelieved_sessions"], 2, "{report}");
+    let dashboard = json(&["dashboard", "--since", "2020-01-01", "--format", "json"]);
+    assert_eq!(
+        dashboard["totals"]["cost_unbelieved_usage"], 9,
+        "{dashboard}"
+    );
+    let rows = json(&[
+        "sql",
+        "SELECT session_id, unbelieved_usage FROM sessions ORDER BY session_id",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(rows[0]["unbelieved_usage"], 8, "{rows}");
+    assert_eq!(rows[1]["unbelieved_usage"], 1, "{rows}");
+}
+
 /// A session with a call stamped `1e308` and its result stamped a billion years before 1970,
 /// between events of true times.
 fn stamped_at_no_time(env: &TestEnv) {

@@ -37,6 +37,10 @@ pub struct Spend {
     /// `dashboard` and `sql` show an estimate from payload sizes for it instead.
     #[serde(default)]
     pub from_log: bool,
+    /// Responses whose usage holds a count no response can have: unknown, not in `cost`
+    /// ([`CostReport::unbelieved_usage`]).
+    #[serde(default)]
+    pub unbelieved_usage: u64,
 }
 
 impl Spend {
@@ -96,8 +100,17 @@ impl Spend {
             unpriced_minutes,
             unpriced_tools,
             from_log: report.usage_log.is_some(),
+            unbelieved_usage: report.unbelieved_usage,
         }
     }
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_no_session(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The minute (since the epoch) an instant falls in.
@@ -122,6 +135,11 @@ impl CostedSession {
 
     fn estimated(&self) -> bool {
         self.parts.iter().any(|p| p.estimated)
+    }
+
+    /// Some response of the session or a subagent has usage that could not be believed.
+    fn unbelieved(&self) -> bool {
+        self.parts.iter().any(|p| p.unbelieved_usage > 0)
     }
 
     fn priced_from_log(&self) -> bool {
@@ -242,6 +260,10 @@ pub struct BudgetReport {
     /// Sessions that recorded no usage, priced from their agent's own log (a Claude Code
     /// transcript): `list`, `dashboard` and `sql` show an estimate for them.
     pub from_log_sessions: usize,
+    /// Sessions (with their subagents) with responses whose usage holds a count no response
+    /// can have: their tokens are unknown, not in the totals.
+    #[serde(skip_serializing_if = "is_no_session")]
+    pub unbelieved_sessions: usize,
     /// Models of the period's sessions whose usage has no known price, in name order: the
     /// totals count them at $0.
     pub unpriced_models: Vec<String>,
@@ -338,6 +360,7 @@ pub fn compute(
         },
         estimated_sessions: current.iter().filter(|s| s.estimated()).count(),
         from_log_sessions: current.iter().filter(|s| s.priced_from_log()).count(),
+        unbelieved_sessions: current.iter().filter(|s| s.unbelieved()).count(),
         unpriced_models: unpriced(current),
         top: top
             .into_iter()

@@ -57,6 +57,11 @@ pub struct CostReport {
     pub own_estimated: bool,
     pub tokens: Tokens,
     pub cost_usd: f64,
+    /// Responses (the session's and its subagents' rolled in) whose recorded usage holds a
+    /// count no response can have: their tokens are unknown and cost nothing here, so the
+    /// figures are what the believed usage (or the estimate) comes to.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved_usage: u64,
     pub models: Vec<ModelCost>,
     pub phases: Vec<PhaseCost>,
     pub wasted_usd: f64,
@@ -78,6 +83,9 @@ pub struct SubagentCost {
     pub session_id: String,
     pub estimated: bool,
     pub cost_usd: f64,
+    /// Its responses whose usage could not be believed ([`CostReport::unbelieved_usage`]).
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved_usage: u64,
     /// Models that had usage but no price.
     pub unpriced: Vec<String>,
 }
@@ -128,10 +136,12 @@ impl CostReport {
             }
         }
         self.estimated |= child.estimated;
+        self.unbelieved_usage += child.unbelieved_usage;
         self.subagents.push(SubagentCost {
             session_id: child.session_id.clone(),
             estimated: child.estimated,
             cost_usd: child.cost_usd,
+            unbelieved_usage: child.unbelieved_usage,
             unpriced: child.unpriced.clone(),
         });
     }
@@ -274,6 +284,7 @@ pub fn compute(
         own_estimated: estimated,
         tokens: all,
         cost_usd: total.usd(),
+        unbelieved_usage: phases.unbelieved_usage,
         models: by_model
             .iter()
             .map(|(name, (t, c))| ModelCost {

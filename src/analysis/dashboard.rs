@@ -71,6 +71,10 @@ pub struct SessionFigures {
     pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub cost_unpriced_models: Vec<String>,
+    /// Responses whose usage holds a count no response can have: the cost and tokens leave
+    /// them out.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub cost_unbelieved_usage: u64,
     /// From start to end when the session ended, else from its first event to its last.
     pub duration_s: Believed<f64>,
     /// What of its metadata, and its subagents', no session can hold: for the warning.
@@ -141,6 +145,10 @@ pub struct Totals {
     pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub cost_unpriced_models: Vec<String>,
+    /// Responses whose usage holds a count no response can have: the cost and tokens leave
+    /// them out.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub cost_unbelieved_usage: u64,
 }
 
 /// A tool and how much it was used.
@@ -274,6 +282,7 @@ fn figures_of(
         cost: Money(0),
         cost_estimated: false,
         cost_unpriced_models: Vec::new(),
+        cost_unbelieved_usage: 0,
         duration_s: duration(meta, summary, &own),
         subagents: members.len() as u64 - 1,
         project: None,
@@ -299,6 +308,7 @@ fn figures_of(
         f.retries += summary.retries;
         cost += summary.cost(prices);
         f.cost_estimated |= !summary.has_usage();
+        f.cost_unbelieved_usage += summary.unbelieved_usage;
         f.cost_unpriced_models
             .extend(summary.unpriced(prices).map(str::to_owned));
     }
@@ -414,6 +424,7 @@ pub fn dashboard(
         totals.tokens = totals.tokens.saturating_add(known(s.tokens));
         cost += s.cost;
         totals.cost_estimated |= s.cost_estimated;
+        totals.cost_unbelieved_usage += s.cost_unbelieved_usage;
         totals
             .cost_unpriced_models
             .extend(s.cost_unpriced_models.iter().cloned());

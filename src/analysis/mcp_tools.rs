@@ -188,6 +188,9 @@ pub struct ListedSession {
     pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: Vec<String>,
+    /// Responses whose usage holds a count no response can have: `cost_usd` leaves them out.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub cost_unbelieved_usage: u64,
 }
 
 fn session_schema() -> Value {
@@ -215,7 +218,8 @@ fn session_schema() -> Value {
             "cost_usd": {"type": ["number", "null"], "description": "With its subagents', as `agent-strace list` shows it"},
             "own_cost_usd": {"type": ["number", "null"], "description": "Its subagents' left out"},
             "cost_estimated": {"type": "boolean", "description": "Some of cost_usd is estimated from payload sizes"},
-            "cost_unpriced_models": {"type": "array", "items": {"type": "string"}, "description": "Models with no known price: cost_usd counts their usage at $0, so it is less than was spent"}
+            "cost_unpriced_models": {"type": "array", "items": {"type": "string"}, "description": "Models with no known price: cost_usd counts their usage at $0, so it is less than was spent"},
+            "cost_unbelieved_usage": {"type": "integer", "description": "Responses whose usage holds a token count no response can have: unknown, left out of cost_usd (absent when none)"}
         }
     })
 }
@@ -683,6 +687,7 @@ fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
         cost_usd: cost.as_ref().map(|c| c.cost.usd()),
         own_cost_usd: s.cost.map(|(c, _)| c.usd()),
         cost_estimated: cost.as_ref().is_some_and(|c| c.estimated),
+        cost_unbelieved_usage: cost.as_ref().map_or(0, |c| c.unbelieved_usage),
         cost_unpriced_models: cost.map_or_else(Vec::new, |c| {
             c.unpriced.into_iter().map(str::to_owned).collect()
         }),
@@ -787,6 +792,7 @@ fn listed_one(store: &Store, id: &str) -> Result<ListedSession, ToolError> {
         transcript_path: None,
         cost: None,
         unpriced: Vec::new(),
+        unbelieved_usage: 0,
     };
     Ok(listed(&session, None))
 }

@@ -227,6 +227,10 @@ pub struct Phases {
     pub retry_loops: Vec<RetryLoop>,
     /// Whether any model usage was recorded (else costs are estimates).
     pub has_usage: bool,
+    /// Responses whose recorded usage holds a count no response can have
+    /// ([`crate::model::view::unbelieved_usage`]): their tokens are unknown, in no phase.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved_usage: u64,
     /// The agent's own log (a Claude Code transcript, a Codex rollout) the usage was read
     /// from, when the session recorded none itself (hooks never see it): the index, and so
     /// `list`, `dashboard` and `sql`, price such a session from its payload sizes instead.
@@ -326,6 +330,7 @@ pub struct PhaseBuilder {
     errors_answered: BTreeMap<String, u64>,
     failures_without_error: u64,
     has_usage: bool,
+    unbelieved_usage: u64,
     number: usize,
     /// The session's working directory, to show paths below it relative to it.
     cwd: Option<String>,
@@ -380,6 +385,7 @@ impl PhaseBuilder {
             errors_answered: BTreeMap::new(),
             failures_without_error: 0,
             has_usage: false,
+            unbelieved_usage: 0,
             number: 0,
             cwd: None,
             open_tests: 0,
@@ -423,6 +429,9 @@ impl PhaseBuilder {
         // (its `1e308` was a response's time for budget-report's days and the page's spend).
         let when =
             believed_time(event.timestamp).unwrap_or_else(|| self.origin.unwrap_or_default() + at);
+        if crate::model::view::unbelieved_usage(event) {
+            self.unbelieved_usage += 1;
+        }
         match View::of(event, self.agent) {
             View::SessionStart(start) if self.cwd.is_none() => {
                 self.cwd = start.cwd.map(|c| c.trim_end_matches('/').to_owned());
@@ -965,6 +974,7 @@ impl PhaseBuilder {
             interrupted_turns: self.interrupted_turns,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,
+            unbelieved_usage: self.unbelieved_usage,
             usage_log: None,
             responses: self.responses,
         }

@@ -556,6 +556,10 @@ pub struct ReplayHeader {
     pub cost_partly_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: Vec<String>,
+    /// Responses whose usage holds a count no response can have: unknown, not in `cost_usd`
+    /// ([`CostReport::unbelieved_usage`]).
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub cost_unbelieved_usage: u64,
     /// How many subagent sessions `cost_usd` counts in.
     pub subagents: usize,
     pub tool_calls: Believed<u64>,
@@ -656,6 +660,7 @@ pub fn header(
             names.sort_unstable();
             names
         }),
+        cost_unbelieved_usage: cost.map_or(0, |c| c.unbelieved_usage),
         subagents: cost.map_or(0, |c| c.subagents.len()),
         tool_calls: doubts.figure("tool_calls", meta.tool_calls),
         errors: doubts.figure("errors", meta.errors.saturating_sub(apart.rejections)),

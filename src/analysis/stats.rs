@@ -43,7 +43,12 @@ pub struct Stats {
     /// Tool calls the user refused or stopped.
     pub rejections: u64,
     pub llm_requests: u64,
+    /// The tokens of the responses whose usage is believed.
     pub tokens: u64,
+    /// Responses whose recorded usage holds a count no response can have (negative,
+    /// fractional, not a number, over ten billion): their tokens are unknown, not in `tokens`.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved_usage: u64,
     pub user_prompts: u64,
     /// Calls that read a file.
     pub reads: u64,
@@ -108,6 +113,7 @@ pub struct StatsBuilder {
     read_paths: HashSet<String>,
     written_paths: HashSet<String>,
     tokens: u64,
+    unbelieved_usage: u64,
     /// The usage answers carried (the Python tool's import), and the responses they started.
     answers: AnswerUsages,
     answer_responses: u64,
@@ -152,6 +158,7 @@ impl StatsBuilder {
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
         self.tokens = self.tokens.saturating_add(other.tokens);
+        self.unbelieved_usage += other.unbelieved_usage;
         let (over, responses) = self.answers.merge(other.answers);
         self.tokens = self.tokens.saturating_sub(over.total());
         self.answer_responses =
@@ -183,6 +190,9 @@ impl StatsBuilder {
     pub fn observe(&mut self, event: &EventHead<'_>) {
         self.events += 1;
         let kind = event.kind();
+        if event.unbelieved_usage() {
+            self.unbelieved_usage += 1;
+        }
         match kind {
             EventType::ToolCall => {
                 let tool = event.tool_name().unwrap_or("unknown");
@@ -290,6 +300,7 @@ impl StatsBuilder {
             rejections: self.rejections,
             llm_requests: count(EventType::LlmRequest) + self.answer_responses,
             tokens: self.tokens,
+            unbelieved_usage: self.unbelieved_usage,
             user_prompts: count(EventType::UserPrompt),
             reads: count(EventType::FileRead),
             writes: count(EventType::FileWrite),

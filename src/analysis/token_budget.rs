@@ -34,6 +34,10 @@ pub struct TokenBudget {
     pub points: Vec<ContextPoint>,
     /// Usage was recorded only as session totals, which tell no response's context.
     pub only_session_totals: bool,
+    /// Responses whose usage holds a count no response can have: their context is unknown,
+    /// in no point.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved_usage: u64,
 }
 
 /// Collects each response's context size, in order.
@@ -44,6 +48,7 @@ pub struct BudgetBuilder {
     points: Vec<(usize, f64, u64)>,
     models: Vec<String>,
     session_totals: bool,
+    unbelieved_usage: u64,
     /// The time the last event was placed at ([`placed_time`]).
     placed: Option<f64>,
 }
@@ -61,12 +66,18 @@ impl BudgetBuilder {
         // An event at an unknown time is where it stands (`1e308` was a peak 1e308 s in).
         let at = placed_time(event.timestamp, &mut self.placed);
         let origin = at.map(|at| *self.origin.get_or_insert(at));
-        let Some(LlmResponse {
+        let Some(response) = LlmResponse::from_event(event) else {
+            return;
+        };
+        if response.unbelieved {
+            self.unbelieved_usage += 1;
+        }
+        let LlmResponse {
             usage: Some(tokens),
             model,
             session_total,
             ..
-        }) = LlmResponse::from_event(event)
+        } = response
         else {
             return;
         };
@@ -122,6 +133,7 @@ impl BudgetBuilder {
             peak,
             first_over,
             only_session_totals: self.session_totals && points.is_empty(),
+            unbelieved_usage: self.unbelieved_usage,
             points,
         }
     }

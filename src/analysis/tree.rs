@@ -339,6 +339,8 @@ pub struct TreeCost<'a> {
     /// Models whose usage has no known price, counted at $0, in name order: the cost leaves
     /// their usage out.
     pub unpriced: Vec<&'a str>,
+    /// Responses whose usage holds a count no response can have: the cost leaves them out.
+    pub unbelieved_usage: u64,
 }
 
 impl<'a> TreeCost<'a> {
@@ -348,12 +350,14 @@ impl<'a> TreeCost<'a> {
             cost,
             estimated,
             unpriced: session.unpriced.iter().map(String::as_str).collect(),
+            unbelieved_usage: session.unbelieved_usage,
         })
     }
 
     fn add(mut self, other: TreeCost<'a>) -> TreeCost<'a> {
         self.cost += other.cost;
         self.estimated |= other.estimated;
+        self.unbelieved_usage = self.unbelieved_usage.saturating_add(other.unbelieved_usage);
         for model in other.unpriced {
             if let Err(at) = self.unpriced.binary_search(&model) {
                 self.unpriced.insert(at, model);
@@ -482,6 +486,7 @@ mod tests {
             transcript_path: None,
             cost: cost.map(|(c, estimated)| (Money(u128::from(c)), estimated)),
             unpriced: Vec::new(),
+            unbelieved_usage: 0,
         }
     }
 

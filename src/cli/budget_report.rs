@@ -343,6 +343,14 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
             r.estimated_sessions
         )?;
     }
+    if r.unbelieved_sessions > 0 {
+        writeln!(
+            out,
+            "{item}{} of them with responses of unknown usage (a token count no response can \
+             have), left out of these figures",
+            r.unbelieved_sessions
+        )?;
+    }
     if r.from_log_sessions > 0 {
         writeln!(
             out,

@@ -162,23 +162,46 @@ fn text(
         .filter(|s| s.estimated)
         .map(|s| s.session_id.as_str())
         .collect();
+    // Usage that holds a count no response can have is no usage: "no usage was recorded"
+    // was said of a session that recorded some, none of it believable.
+    let no_usage = |unbelieved: bool| {
+        if unbelieved {
+            "no believable usage"
+        } else {
+            "no usage"
+        }
+    };
+    let subagents_unbelieved: u64 = r.subagents.iter().map(|s| s.unbelieved_usage).sum();
+    let own_unbelieved = r.unbelieved_usage > subagents_unbelieved;
     let note = if r.all_estimated() {
-        Some("No usage was recorded: tokens are estimated from payload sizes (4 characters a token).".to_owned())
+        let none = if r.unbelieved_usage > 0 {
+            "No believable usage"
+        } else {
+            "No usage"
+        };
+        Some(format!(
+            "{none} was recorded: tokens are estimated from payload sizes (4 characters a token)."
+        ))
     } else if r.own_estimated {
-        Some("The session recorded no usage: its tokens are estimated from payload sizes (4 characters a token); its subagents' are recorded, except as marked.".to_owned())
+        Some(format!(
+            "The session recorded {}: its tokens are estimated from payload sizes (4 characters a token); its subagents' are recorded, except as marked.",
+            no_usage(own_unbelieved)
+        ))
     } else if !estimated.is_empty() {
+        let none = no_usage(
+            r.subagents
+                .iter()
+                .any(|s| s.estimated && s.unbelieved_usage > 0),
+        );
         let whose = match estimated.as_slice() {
-            [one] => format!("Subagent {one} recorded no usage: its tokens are"),
+            [one] => format!("Subagent {one} recorded {none}: its tokens are"),
             few if few.len() <= 3 => {
                 format!(
-                    "Subagents {} recorded no usage: their tokens are",
+                    "Subagents {} recorded {none}: their tokens are",
                     few.join(", ")
                 )
             }
-            many => format!(
-                "{} subagents recorded no usage: their tokens are",
-                many.len()
-            ),
+            many => format!("{} subagents recorded {none}: their tokens are", many.len()),
         };
         Some(format!(
             "{whose} estimated from payload sizes (4 characters a token); the session's own are recorded."
@@ -187,6 +210,9 @@ fn text(
         None
     };
     if let Some(note) = note {
+        writeln!(out, "{}", paint.dim(&note))?;
+    }
+    if let Some(note) = terminal::unbelieved_usage_note(r.unbelieved_usage) {
         writeln!(out, "{}", paint.dim(&note))?;
     }
     if let Some(log) = &r.usage_log {

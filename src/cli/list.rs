@@ -67,6 +67,9 @@ struct ListedSession<'a> {
     cost_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     cost_unpriced_models: Vec<&'a str>,
+    /// Responses whose usage holds a count no response can have: `cost_usd` leaves them out.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    cost_unbelieved_usage: u64,
     /// The project folder whose store holds the session; `null` for the user-level store.
     project: Option<&'a str>,
     /// The store's folder.
@@ -255,15 +258,21 @@ fn listed_session<'a>(
     order_by: f64,
 ) -> ListedSession<'a> {
     let meta = &session.summary.meta;
-    let (cost_usd, cost_estimated, cost_unpriced_models) = match cost {
-        Some(c) => (Some(c.cost.usd()), c.estimated, c.unpriced),
-        None => (None, false, Vec::new()),
+    let (cost_usd, cost_estimated, cost_unpriced_models, cost_unbelieved_usage) = match cost {
+        Some(c) => (
+            Some(c.cost.usd()),
+            c.estimated,
+            c.unpriced,
+            c.unbelieved_usage,
+        ),
+        None => (None, false, Vec::new(), 0),
     };
     let unbelievable = meta.unbelievable();
     ListedSession {
         cost_usd,
         cost_estimated,
         cost_unpriced_models,
+        cost_unbelieved_usage,
         project: place.project.as_deref(),
         store: &place.store,
         project_label: &place.project_label,
@@ -382,7 +391,8 @@ fn text(
             let mark = if s.cost_estimated { "~" } else { "" };
             format!("{mark}{}", terminal::dollars(c))
         });
-        let unpriced = if s.cost_unpriced_models.is_empty() {
+        // Responses of unknown usage count for $0 too.
+        let unpriced = if s.cost_unpriced_models.is_empty() && s.cost_unbelieved_usage == 0 {
             ' '
         } else {
             terminal::UNPRICED_MARK
@@ -436,6 +446,15 @@ fn text(
     unpriced.sort_unstable();
     unpriced.dedup();
     if let Some(note) = terminal::unpriced_note(&unpriced) {
+        writeln!(out, "{}", paint.dim(&note))?;
+    }
+    let unbelieved: u64 = sessions.iter().map(|s| s.cost_unbelieved_usage).sum();
+    if unbelieved > 0 {
+        let note = format!(
+            "{} {} of unknown usage (a token count no response can have) counted at $0",
+            terminal::UNPRICED_MARK,
+            terminal::count(unbelieved, "LLM response"),
+        );
         writeln!(out, "{}", paint.dim(&note))?;
     }
     Ok(())

@@ -130,10 +130,18 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
         stats.llm_requests,
         stats.tokens
     )?;
+    if let Some(note) = terminal::unbelieved_usage_note(stats.unbelieved_usage) {
+        writeln!(out, "{}", paint.dim(&note))?;
+    }
     for log in &stats.usage_logs {
         // `cost` prices this usage; `list` and `sql` show the store's estimate.
         let note = format!(
-            "No usage was recorded{}: the agent's log {} holds {} and {} tokens, which `cost` prices.",
+            "No {}usage was recorded{}: the agent's log {} holds {} and {} tokens, which `cost` prices.",
+            if stats.unbelieved_usage > 0 {
+                "believable "
+            } else {
+                ""
+            },
             if stats.sessions.len() > 1 {
                 format!(" in {}", log.session)
             } else {

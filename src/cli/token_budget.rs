@@ -114,6 +114,14 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
                 "Only the session's total usage was recorded, which tells no response's context."
             );
         }
+        if r.unbelieved_usage > 0 {
+            // Usage was recorded, none of it believable: it was said to be none.
+            return writeln!(
+                out,
+                "No believable model usage was recorded in this session: {} held a token count no response can have.",
+                terminal::count(r.unbelieved_usage, "response")
+            );
+        }
         return writeln!(
             out,
             "No model usage was recorded in this session (import its transcript for exact figures)."
@@ -129,6 +137,9 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
         terminal::count(r.responses as u64, "response")
     )?;
     writeln!(out, "{}", timeline(r, paint))?;
+    if let Some(note) = terminal::unbelieved_usage_note(r.unbelieved_usage) {
+        writeln!(out, "{}", paint.dim(&note))?;
+    }
     match &r.first_over {
         Some(over) => writeln!(
             out,

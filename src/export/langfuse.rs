@@ -139,11 +139,12 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
         traces.insert(super::otlp::trace_id(&s.meta.session_id).to_vec(), s);
         let agent = s.agent();
         for event in &s.events {
-            if let View::LlmResponse(r) = View::of(event, agent) {
-                responses.insert(
-                    event.event_id.as_str(),
-                    (r.model, r.usage.unwrap_or_default(), r.long_context()),
-                );
+            // A response of unknown usage (a count no response can have) gets no usage and no
+            // cost: it was given 0 tokens and $0, a figure Langfuse would add up.
+            if let View::LlmResponse(r) = View::of(event, agent)
+                && let Some(tokens) = r.usage
+            {
+                responses.insert(event.event_id.as_str(), (r.model, tokens, r.long_context()));
             }
         }
     }

@@ -23,7 +23,7 @@ use prost::Message;
 use super::Exported;
 use super::genai;
 use crate::model::meta::{Unbelievable, placed_time};
-use crate::model::view::View;
+use crate::model::view::{View, unbelieved_usage};
 use crate::model::{Agent, Event, ToolOutcome};
 
 /// Which names the trace uses.
@@ -583,6 +583,14 @@ fn session_spans<'s>(
     root.end_time_unix_nano = end.max(start);
     if options.mode == Mode::GenAi && !usage_total.is_zero() {
         root.attributes.extend(usage_attributes(&usage_total, true));
+    }
+    // The usage above leaves out the responses whose usage could not be believed: say how many.
+    let unbelieved = events.iter().filter(|e| unbelieved_usage(e)).count() as u64;
+    if unbelieved > 0 {
+        root.attributes.push(kv(
+            "agent_strace.usage.unbelieved_responses",
+            int(unbelieved),
+        ));
     }
     // Subagents under the call that spawned them, else under the session.
     session

@@ -177,6 +177,29 @@ impl EventHead<'_> {
         believed_tokens(total).unwrap_or(0)
     }
 
+    /// A response's usage was recorded, but holds a count no response can have
+    /// ([`ApiUsage`]): its tokens are unknown, where [`EventHead::tokens`] counts none. Read
+    /// as [`crate::model::view::LlmResponse`] and [`crate::model::answers`] read it.
+    pub fn unbelieved_usage(&self) -> bool {
+        let d = &self.data;
+        match self.kind() {
+            EventType::LlmResponse | EventType::AssistantResponse
+                if d.usage.is_some_and(|u| u.0.is_none()) =>
+            {
+                true
+            }
+            EventType::LlmResponse if d.usage.is_none() => {
+                let total = d.total_tokens.or(d.tokens).unwrap_or_else(|| {
+                    d.input_tokens
+                        .unwrap_or(0)
+                        .saturating_add(d.output_tokens.unwrap_or(0))
+                });
+                believed_tokens(total).is_none()
+            }
+            _ => false,
+        }
+    }
+
     /// How the call a result or error answers ended; `None` for other events. Reads the
     /// fields [`crate::model::view::ToolResult`] reads, the same way.
     pub fn outcome(&self) -> Option<ToolOutcome> {

@@ -35,8 +35,9 @@ use super::view::View;
 /// usage that holds a token count no response can have is unknown, no usage; 15: the index
 /// keeps no duration a call cannot take; 16: the usage of an `assistant_response`, the Python
 /// tool's import's, counts once per response; 17: a file tool's call that succeeded with no file event counts
-/// its file, the Python tool's).
-pub const SUMMARY_VERSION: u32 = 17;
+/// its file, the Python tool's; 18: the responses whose usage could not be believed are
+/// counted).
+pub const SUMMARY_VERSION: u32 = 18;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -70,6 +71,10 @@ pub struct Summary {
     pub first_prompt: Option<String>,
     /// Recorded usage by model.
     pub models: BTreeMap<String, ModelUsage>,
+    /// Responses whose recorded usage holds a count no response can have
+    /// ([`super::view::unbelieved_usage`]): not in `models`, their tokens unknown.
+    #[serde(default)]
+    pub unbelieved_usage: u64,
     /// Tool calls by tool name.
     pub tools: BTreeMap<String, u64>,
     /// Tool calls by what the tool does ([`ToolKind::as_str`]).
@@ -140,6 +145,9 @@ impl Summary {
         }
         for (path, write) in self.touches.observe(event, agent) {
             count_touch(&mut self.files, path, write);
+        }
+        if super::view::unbelieved_usage(event) {
+            self.unbelieved_usage += 1;
         }
         let view = View::of(event, agent);
         match &view {

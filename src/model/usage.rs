@@ -22,11 +22,8 @@ pub struct Tokens {
     pub reasoning: u64,
 }
 
-#[expect(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde passes a reference"
-)]
-fn is_zero(n: &u64) -> bool {
+/// For `skip_serializing_if`: a count of none, left out of a report.
+pub fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 

@@ -202,6 +202,9 @@ pub struct LlmResponse<'a> {
     /// The usage is a whole session's, summed over its responses (older Copilot CLI writes
     /// only these, at shutdown), so it tells no one response's context.
     pub session_total: bool,
+    /// The writer recorded usage, but a count in it is one no response can have (`ApiUsage`):
+    /// `usage` is `None` and `total` 0 for that reason, not for want of a record.
+    pub unbelieved: bool,
 }
 
 /// A file read or written.
@@ -931,6 +934,23 @@ impl LlmResponse<'_> {
     }
 }
 
+/// A response's usage was recorded, but holds a count no response can have ([`ApiUsage`]):
+/// an `llm_response` ([`LlmResponse::unbelieved`]), or an `assistant_response` carrying
+/// usage (the Python tool's import). Its tokens are unknown: readers count none, and say so.
+///
+/// [`ApiUsage`]: super::usage::ApiUsage
+pub fn unbelieved_usage(event: &Event) -> bool {
+    match event.event_type {
+        EventType::LlmResponse => LlmResponse::of(event).unbelieved,
+        EventType::AssistantResponse => event
+            .data
+            .get("usage")
+            .filter(|u| u.is_object())
+            .is_some_and(|u| Tokens::read_usage(u).is_none()),
+        _ => false,
+    }
+}
+
 impl<'a> LlmResponse<'a> {
     /// The response an event records; `None` unless it is an `llm_response`.
     pub fn from_event(event: &'a Event) -> Option<LlmResponse<'a>> {
@@ -944,19 +964,19 @@ impl<'a> LlmResponse<'a> {
         let recorded = d.get("usage").filter(|u| u.is_object());
         let usage = recorded.and_then(Tokens::read_usage);
         let number = |key: &str| d.get(key).and_then(Value::as_u64);
-        let total = match (recorded, usage) {
-            (_, Some(t)) => t.total(),
-            (Some(_), None) => 0,
-            (None, None) => believed_tokens(
-                number("total_tokens")
+        let (total, unbelieved) = match (recorded, usage) {
+            (_, Some(t)) => (t.total(), false),
+            (Some(_), None) => (0, true),
+            (None, None) => {
+                let total = number("total_tokens")
                     .or_else(|| number("tokens"))
                     .unwrap_or_else(|| {
                         number("input_tokens")
                             .unwrap_or(0)
                             .saturating_add(number("output_tokens").unwrap_or(0))
-                    }),
-            )
-            .unwrap_or(0),
+                    });
+                believed_tokens(total).map_or((0, true), |total| (total, false))
+            }
         };
         LlmResponse {
             model: text(d, "model"),
@@ -964,6 +984,7 @@ impl<'a> LlmResponse<'a> {
             total,
             duration_ms: believed_duration_ms(event.duration_ms),
             session_total: text(d, "scope") == Some("session"),
+            unbelieved,
         }
     }
 }

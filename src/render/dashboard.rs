@@ -133,6 +133,9 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
     if let Some(note) = terminal::unpriced_note(&t.cost_unpriced_models) {
         writeln!(out, "{}", p.dim(&note))?;
     }
+    if let Some(note) = terminal::unbelieved_usage_note(t.cost_unbelieved_usage) {
+        writeln!(out, "{}", p.dim(&note))?;
+    }
     if d.top_tools.is_empty() {
         return writeln!(out, "\nNo tool calls.");
     }

@@ -89,6 +89,13 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
                 h.cost_unpriced_models.join(", ")
             ));
         }
+        // Left out, as `cost` leaves them out (and says so).
+        if h.cost_unbelieved_usage > 0 {
+            notes.push(format!(
+                "{} of unknown usage left out",
+                terminal::count(h.cost_unbelieved_usage, "response")
+            ));
+        }
         match h.subagents {
             0 => {}
             1 => notes.push("its subagent included".to_owned()),

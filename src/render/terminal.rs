@@ -177,6 +177,19 @@ pub fn unpriced_note<S: AsRef<str>>(models: &[S]) -> Option<String> {
     }
 }
 
+/// The note under figures that leave out `n` responses whose usage could not be believed
+/// ([`crate::model::view::unbelieved_usage`]); `None` for none.
+pub fn unbelieved_usage_note(n: u64) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "{} recorded usage no response can have (a token count that is negative, fractional, \
+             not a number or over ten billion): {} tokens are unknown, and not among these.",
+            count(n, "LLM response"),
+            if n == 1 { "its" } else { "their" }
+        )
+    })
+}
+
 /// A count with thousands separated: `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

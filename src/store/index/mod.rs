@@ -65,8 +65,9 @@ pub(super) use schema::{
 
 /// The version of the index's tables (12: `idx_folds` keeps the mark of the bytes folded
 /// last; 13: `idx_sessions` counts the errors of no call apart, the view's `tool_errors`; 14:
-/// a `cost_pico` past `i64::MAX` is a real number, not capped there).
-pub const INDEX_FORMAT: u32 = 14;
+/// a `cost_pico` past `i64::MAX` is a real number, not capped there; 15: `idx_sessions` counts
+/// the responses whose usage could not be believed, the view's `unbelieved_usage`).
+pub const INDEX_FORMAT: u32 = 15;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -133,6 +134,9 @@ pub struct IndexedSession {
     /// The models whose recorded usage has no price at this binary's prices, in name order:
     /// `cost` counts them at $0 ([`Summary::unpriced`]).
     pub unpriced: Vec<String>,
+    /// Responses whose usage holds a count no response can have: `cost` leaves them out
+    /// ([`Summary::unbelieved_usage`]).
+    pub unbelieved_usage: u64,
 }
 
 /// Every session, newest first, from the index or (when it cannot be used) from the files.
@@ -204,6 +208,7 @@ impl Store {
                             unpriced: fold.as_ref().map_or_else(Vec::new, |f| {
                                 f.unpriced(table).map(str::to_owned).collect()
                             }),
+                            unbelieved_usage: fold.as_ref().map_or(0, |f| f.unbelieved_usage),
                             cost: fold.map(|f| (f.cost(table), !f.has_usage())),
                             summary,
                         }

@@ -392,7 +392,7 @@ pub(super) fn write_session(
             first_prompt = ?18, transcript_path = ?19, events = ?20, input_tokens = ?21,
             output_tokens = ?22, cache_write_tokens = ?23, cache_read_tokens = ?24,
             cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28, unpriced = ?29,
-            turn_errors = ?30
+            turn_errors = ?30, unbelieved_usage = ?31
          WHERE sid = ?1",
         params![
             sid,
@@ -428,6 +428,8 @@ pub(super) fn write_session(
             unpriced_models(fold),
             // Of the errors, the API errors that ended turns: listings tell them from the tools'.
             count(fold.counters.turn_errors),
+            // The responses whose usage could not be believed: the cost leaves them out.
+            count(fold.unbelieved_usage),
         ],
     )?;
     // Another tool replaces meta.json by rename (see `Watch`); ours, or one that is missing

@@ -54,7 +54,7 @@ impl Index {
                     tool_calls, llm_requests, errors, total_tokens, total_duration_ms,
                     parent_session_id, parent_event_id, depth, meta_extra, derived, first_prompt,
                     events, transcript_path, cost_pico, estimated, rejections, unpriced,
-                    turn_errors
+                    turn_errors, unbelieved_usage
                  FROM idx_sessions",
             )
             .map_err(|e| self.sql_error(e))?;
@@ -130,6 +130,7 @@ impl Index {
                         .get::<_, Option<String>>(22)?
                         .map(|names| names.lines().map(str::to_owned).collect())
                         .unwrap_or_default(),
+                    unbelieved_usage: row.get::<_, Option<u64>>(24)?.unwrap_or(0),
                 }))
             };
             match get().map_err(|e| self.sql_error(e))? {
@@ -255,6 +256,7 @@ mod tests {
             transcript_path: None,
             cost: None,
             unpriced: Vec::new(),
+            unbelieved_usage: 0,
         }
     }
 

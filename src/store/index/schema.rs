@@ -39,7 +39,9 @@ CREATE TABLE idx_sessions (
     input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
     cache_read_tokens INTEGER, cost_pico INTEGER, estimated INTEGER, model TEXT,
     -- the models with usage and no known price, which cost_pico counts at $0: one a line
-    unpriced TEXT
+    unpriced TEXT,
+    -- responses whose usage holds a count no response can have, which cost_pico leaves out
+    unbelieved_usage INTEGER
 );
 CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
@@ -123,7 +125,7 @@ CREATE VIEW sessions AS SELECT
     llm_requests, total_tokens,
     input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
     cost_pico / 1e12 AS cost_usd, estimated,
-    replace(unpriced, char(10), ', ') AS unpriced_models,
+    replace(unpriced, char(10), ', ') AS unpriced_models, unbelieved_usage,
     parent_session_id, parent_event_id, depth, transcript_path
   FROM idx_sessions WHERE meta_error IS NULL OR events > 0;
 CREATE VIEW events AS SELECT
