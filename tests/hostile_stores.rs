@@ -877,6 +877,39 @@ fn an_event_at_an_unknown_time_stands_where_it_stands_in_the_file() {
 }
 
 #[test]
+fn a_running_session_with_an_event_at_no_time_has_no_duration_it_cannot_have() {
+    let env = TestEnv::new();
+    SessionBuilder::new("runaway")
+        .prompt("look")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "pwd"}))
+        .write(&env);
+    let path = env.store().join("runaway").join("events.ndjson");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut event: serde_json::Value = serde_json::from_str(line).unwrap();
+            if event["event_id"] == "e02" {
+                event["timestamp"] = json!(1e308);
+            }
+            event.to_string()
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    // The dashboard gave it a duration of 1e308 s, believed.
+    let dashboard = env
+        .run(&["dashboard", "--since", "2020-01-01", "--format", "json"])
+        .success()
+        .json();
+    let recent = &dashboard["recent"][0];
+    assert_eq!(recent["session_id"], "runaway", "{dashboard}");
+    assert!(recent["duration_s"].is_null(), "{dashboard}");
+}
+
+#[test]
 fn sql_gives_a_duration_no_call_can_take_as_null() {
     let env = TestEnv::new();
     SessionBuilder::new("durations")

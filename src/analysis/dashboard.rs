@@ -17,7 +17,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
 use crate::model::SessionMeta;
-use crate::model::meta::{Believed, Unbelievable};
+use crate::model::meta::{Believed, Unbelievable, believed_time};
 use crate::model::pricing::PriceTable;
 use crate::model::summary::Summary;
 use crate::model::usage::Money;
@@ -322,18 +322,28 @@ fn figures_of(
 /// From start to end, or the span of the events of a session that has not ended; believed
 /// unless it comes from times no session can have.
 fn duration(meta: &SessionMeta, summary: &Summary, doubts: &Unbelievable) -> Believed<f64> {
-    let span = match (
-        summary.counters.first_timestamp,
-        summary.counters.last_timestamp,
-    ) {
-        (Some(first), Some(last)) if last > first => last - first,
-        _ => 0.0,
-    };
-    match meta.duration_secs() {
-        Some(d) => doubts.duration(d),
-        None => Believed {
-            value: span,
+    if let Some(d) = meta.duration_secs() {
+        return doubts.duration(d);
+    }
+    // From its start (else its first event) to its last event, when both are times a session
+    // can have: an event stamped `1e308` gave a running session 1e308 s, believed, and an end
+    // stamped before the start stretched it back to that end.
+    let first = meta
+        .believed_start()
+        .or(summary.counters.first_timestamp.and_then(believed_time));
+    match (first, summary.counters.last_timestamp.map(believed_time)) {
+        (Some(first), Some(Some(last))) => Believed {
+            value: (last - first).max(0.0),
             believed: true,
+        },
+        // No event yet: it has run for no time seen.
+        (_, None) => Believed {
+            value: 0.0,
+            believed: true,
+        },
+        _ => Believed {
+            value: 0.0,
+            believed: false,
         },
     }
 }
