@@ -352,6 +352,33 @@ fn no_session_of_a_loop_of_parents_is_the_subagent_of_another() {
 }
 
 #[test]
+fn the_latest_session_and_compare_tag_head_trees_as_list_does() {
+    let env = TestEnv::new();
+    let at = |id: &str, parent: Option<&str>, offset: f64, command: &str| {
+        costed(id, parent)
+            .started(crate::common::session::T0 + offset)
+            .meta(|m| m.command = command.to_owned())
+            .write(&env);
+    };
+    at("old", None, 0.0, "claude task-x");
+    // A subagent whose parent is gone, and a loop of two: `list` heads each.
+    at("orphan", Some("gone"), 100.0, "claude task-x");
+    at("loop-a", Some("loop-b"), 200.0, "claude task-x");
+    at("loop-b", Some("loop-a"), 150.0, "claude other");
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(listed[0]["session_id"], "loop-a", "{listed}");
+    // The latest was the oldest session of no parent; --tag found one session.
+    let stats = env.run(&["stats", "--format", "json"]).success().json();
+    assert_eq!(stats["sessions"], serde_json::json!(["loop-a"]), "{stats}");
+    let compared = env
+        .run(&["compare", "--tag", "task-x", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(compared["a"]["session_id"], "orphan", "{compared}");
+    assert_eq!(compared["b"]["session_id"], "loop-a", "{compared}");
+}
+
+#[test]
 fn a_subagent_that_cannot_be_read_is_left_out_of_the_pages_with_a_warning() {
     let env = TestEnv::new();
     chain(&env, 2);

@@ -19,6 +19,7 @@ use super::diff::Subagents;
 use super::outcome::{self, Verdict};
 use super::phases::{Phases, relative_to, session_folder};
 use crate::model::meta::Believed;
+use crate::model::parents::heads;
 use crate::model::view::View;
 use crate::model::{Agent, Event, EventType, SessionMeta};
 
@@ -543,22 +544,29 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
     }
 }
 
-/// The last two top-level sessions whose agent name or command contains `tag` (any case), the
-/// older first; fewer when fewer match. Each session comes with the start to order it by
-/// ([`SessionMeta::start_to_order_by`]: a start in 2128 was always one of the last two).
-pub fn tagged<'m>(
-    sessions: impl IntoIterator<Item = (&'m SessionMeta, f64)>,
-    tag: &str,
-) -> Vec<String> {
+/// The last two sessions heading a tree (as `list` heads them, see [`heads`]) whose agent
+/// name or command contains `tag` (any case), the older first, each with the place of its
+/// store among `stores`; fewer when fewer match. Each store's sessions come with the start to
+/// order them by ([`SessionMeta::start_to_order_by`]: a start in 2128 was always one of the
+/// last two).
+pub fn tagged(stores: &[Vec<(&SessionMeta, f64)>], tag: &str) -> Vec<(usize, String)> {
     let tag = tag.to_lowercase();
-    let mut matched: Vec<(&SessionMeta, f64)> = sessions
-        .into_iter()
-        .filter(|(m, _)| m.parent_session_id.is_none())
-        .filter(|(m, _)| {
-            m.agent_name.to_lowercase().contains(&tag) || m.command.to_lowercase().contains(&tag)
-        })
-        .collect();
-    matched.sort_by(|(x, x_start), (y, y_start)| {
+    let mut matched: Vec<(usize, &SessionMeta, f64)> = Vec::new();
+    for (place, sessions) in stores.iter().enumerate() {
+        let metas: Vec<&SessionMeta> = sessions.iter().map(|(m, _)| *m).collect();
+        matched.extend(
+            sessions
+                .iter()
+                .zip(heads(&metas))
+                .filter(|(_, head)| *head)
+                .map(|((m, start), _)| (place, *m, *start))
+                .filter(|(_, m, _)| {
+                    m.agent_name.to_lowercase().contains(&tag)
+                        || m.command.to_lowercase().contains(&tag)
+                }),
+        );
+    }
+    matched.sort_by(|(_, x, x_start), (_, y, y_start)| {
         y_start
             .total_cmp(x_start)
             .then_with(|| y.session_id.cmp(&x.session_id))
@@ -567,7 +575,7 @@ pub fn tagged<'m>(
         .into_iter()
         .take(2)
         .rev()
-        .map(|(m, _)| m.session_id.clone())
+        .map(|(place, m, _)| (place, m.session_id.clone()))
         .collect()
 }
 
@@ -698,7 +706,10 @@ mod tests {
     }
 
     #[test]
-    fn tagged_takes_the_last_two_top_level_sessions_older_first() {
+    fn tagged_takes_the_last_two_sessions_heading_a_tree_older_first() {
+        fn one(metas: &[SessionMeta]) -> Vec<Vec<(&SessionMeta, f64)>> {
+            vec![metas.iter().map(|m| (m, m.started_at)).collect()]
+        }
         let meta = |id: &str, at: f64, agent: &str, parent: Option<&str>| SessionMeta {
             agent_name: agent.to_owned(),
             parent_session_id: parent.map(str::to_owned),
@@ -711,8 +722,25 @@ mod tests {
             meta("d", 4.0, "refactor-auth", Some("c")),
             meta("e", 0.5, "refactor-auth", None),
         ];
-        let all = || all.iter().map(|m| (m, m.started_at));
-        assert_eq!(tagged(all(), "refactor-AUTH"), vec!["a", "c"]);
-        assert_eq!(tagged(all(), "nothing").len(), 0);
+        let ids = |found: Vec<(usize, String)>| -> Vec<String> {
+            found.into_iter().map(|(_, id)| id).collect()
+        };
+        assert_eq!(ids(tagged(&one(&all), "refactor-AUTH")), ["a", "c"]);
+        assert_eq!(tagged(&one(&all), "nothing").len(), 0);
+        // A subagent whose parent is gone, and one of a loop, head their own trees.
+        let heads = [
+            meta("a", 1.0, "refactor-auth", None),
+            meta("orphan", 5.0, "refactor-auth", Some("gone")),
+            meta("loop-a", 6.0, "refactor-auth", Some("loop-b")),
+            meta("loop-b", 0.1, "claude-code", Some("loop-a")),
+        ];
+        assert_eq!(ids(tagged(&one(&heads), "refactor")), ["orphan", "loop-a"]);
+        // Across stores, each session is headed in its own store.
+        let other = [meta("gone", 7.0, "refactor-auth", None)];
+        let stores = [one(&heads).remove(0), one(&other).remove(0)];
+        assert_eq!(
+            tagged(&stores, "refactor"),
+            [(0, "loop-a".to_owned()), (1, "gone".to_owned())]
+        );
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::model::meta::{Believed, Unbelievable};
+pub use crate::model::parents::head_positions;
 use crate::model::{Money, SessionMeta};
 
 /// The fields of `meta.json` a [`TreeNode`] shows.
@@ -210,77 +211,8 @@ where
 /// its own parent, a cycle a corrupt store made). `list` shows these, so that no session is
 /// hidden under a parent that is not there to show it.
 pub fn heads(sessions: &[IndexedSession]) -> Vec<bool> {
-    if sessions
-        .iter()
-        .all(|s| s.summary.meta.parent_session_id.is_none())
-    {
-        return vec![true; sessions.len()];
-    }
-    let links: Vec<(&str, Option<&str>)> = sessions
-        .iter()
-        .map(|s| {
-            let meta = &s.summary.meta;
-            (meta.session_id.as_str(), meta.parent_session_id.as_deref())
-        })
-        .collect();
-    head_positions(&links)
-        .into_iter()
-        .enumerate()
-        .map(|(i, head)| head == i)
-        .collect()
-}
-
-/// For each session, given as its id and its parent's, the position of the session heading
-/// its tree, as [`heads`] decides it: up the line of parents to the last one in `links`; a
-/// session whose line goes round a cycle heads its own.
-///
-/// Each line is walked once: what a walk finds holds for every session it passed, so a chain
-/// of 10,000 subagents costs 10,000 steps, not 50 million.
-pub fn head_positions(links: &[(&str, Option<&str>)]) -> Vec<usize> {
-    /// What is known of a session's head.
-    #[derive(Clone, Copy)]
-    enum Head {
-        Unknown,
-        /// On the line being walked now.
-        Walking,
-        /// Its line goes round a cycle: it heads its own tree.
-        Cycle,
-        Found(usize),
-    }
-    let position: HashMap<&str, usize> = links
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (*id, i))
-        .collect();
-    let mut heads = vec![Head::Unknown; links.len()];
-    let mut line = Vec::new();
-    for i in 0..links.len() {
-        let mut at = i;
-        let found = loop {
-            match heads[at] {
-                Head::Found(head) => break Some(head),
-                Head::Cycle | Head::Walking => break None,
-                Head::Unknown => {}
-            }
-            heads[at] = Head::Walking;
-            line.push(at);
-            match links[at].1.and_then(|parent| position.get(parent)) {
-                Some(&p) if p != at => at = p,
-                _ => break Some(at),
-            }
-        };
-        for passed in line.drain(..) {
-            heads[passed] = found.map_or(Head::Cycle, Head::Found);
-        }
-    }
-    heads
-        .iter()
-        .enumerate()
-        .map(|(i, head)| match head {
-            Head::Found(head) => *head,
-            _ => i,
-        })
-        .collect()
+    let metas: Vec<&SessionMeta> = sessions.iter().map(|s| &s.summary.meta).collect();
+    crate::model::parents::heads(&metas)
 }
 
 /// The sessions of each tree, by position: for a session heading one (see [`head_positions`]),

@@ -163,46 +163,43 @@ fn missing(message: &str) -> anyhow::Error {
 
 /// The last two sessions of a task, read from the index of each store the scope covers.
 fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Loaded)> {
-    let mut found: Vec<(SessionMeta, usize)> = Vec::new();
     let mut stores = Vec::new();
-    let mut forests = Vec::new();
-    for (i, located) in scope.stores_unnamed(globals)?.into_iter().enumerate() {
-        let (all, _) = super::listing::list(&located.store)?;
-        let metas: Vec<SessionMeta> = all.into_iter().map(|s| s.meta).collect();
-        let starts = metas
-            .iter()
-            .map(|m| (m, located.store.start_to_order_by(m)));
-        for id in compare::tagged(starts, tag) {
-            if let Some(meta) = metas.iter().find(|m| m.session_id == id) {
-                found.push((meta.clone(), i));
-            }
-        }
-        forests.push(Forest::new(metas));
+    let mut all = Vec::new();
+    for located in scope.stores_unnamed(globals)? {
+        let (listed, _) = super::listing::list(&located.store)?;
+        all.push(
+            listed
+                .into_iter()
+                .map(|s| s.meta)
+                .collect::<Vec<SessionMeta>>(),
+        );
         stores.push(located.store);
     }
-    let starts = found
+    let starts: Vec<Vec<(&SessionMeta, f64)>> = all
         .iter()
-        .map(|(m, i)| (m, stores[*i].start_to_order_by(m)));
-    let picked = compare::tagged(starts, tag);
-    if let ([only], [forest]) = (stores.as_slice(), forests.as_slice())
-        && forest.is_empty()
+        .zip(&stores)
+        .map(|(metas, store)| {
+            metas
+                .iter()
+                .map(|m| (m, store.start_to_order_by(m)))
+                .collect()
+        })
+        .collect();
+    let picked = compare::tagged(&starts, tag);
+    if let ([only], [metas]) = (stores.as_slice(), all.as_slice())
+        && metas.is_empty()
     {
         return Err(super::stores::no_sessions(only));
     }
-    let [a, b] = picked.as_slice() else {
+    let [(a_store, a), (b_store, b)] = picked.as_slice() else {
         return Err(usage(format!(
             "--tag `{tag}` needs two sessions whose agent name or command contains it; {} found",
             picked.len()
         )));
     };
-    let read = |id: &str| -> Result<Loaded> {
-        let (_, i) = found
-            .iter()
-            .find(|(m, _)| m.session_id == id)
-            .ok_or_else(|| usage(format!("session {id} is gone")))?;
-        Loaded::read(&stores[*i], id, &forests[*i])
-    };
-    Ok((read(a)?, read(b)?))
+    let forests: Vec<Forest> = all.into_iter().map(Forest::new).collect();
+    let read = |i: usize, id: &str| Loaded::read(&stores[i], id, &forests[i]);
+    Ok((read(*a_store, a)?, read(*b_store, b)?))
 }
 
 /// Prints the comparison of `a` with `b` (shared with `diff --compare`).

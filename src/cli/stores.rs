@@ -347,7 +347,7 @@ fn elsewhere(here: &Path, selector: &Selector) -> Vec<(PathBuf, String)> {
 }
 
 /// The one session `selector` names in the stores `scope` covers: with several stores, the
-/// latest of all (a top-level session before a subagent), or the one session whose id starts
+/// latest of all (each store's latest heads a tree), or the one session whose id starts
 /// with the prefix in any of them.
 pub(crate) fn select(
     scope: &ScopeArgs,
@@ -379,16 +379,14 @@ pub(crate) fn select(
     }
     match selector {
         Selector::Latest => {
+            // Each store's latest heads a tree of its own (see `Store::select`).
             let newest = found.into_iter().max_by(|(sa, a), (sb, b)| {
                 let key = |store: &Store, id: &str| {
-                    store.read_meta(id).map_or((false, f64::NEG_INFINITY), |m| {
-                        (m.parent_session_id.is_none(), store.start_to_order_by(&m))
-                    })
+                    store
+                        .read_meta(id)
+                        .map_or(f64::NEG_INFINITY, |m| store.start_to_order_by(&m))
                 };
-                let (ka, kb) = (key(sa, a), key(sb, b));
-                ka.0.cmp(&kb.0)
-                    .then(ka.1.total_cmp(&kb.1))
-                    .then_with(|| a.cmp(b))
+                key(sa, a).total_cmp(&key(sb, b)).then_with(|| a.cmp(b))
             });
             newest.ok_or_else(|| {
                 crate::error::Error::usage("no session is recorded in any store on this machine")

@@ -20,6 +20,7 @@
 //!   tool's are.
 //! - [`links`]: which call a result answers, by `parent_id` or by the agent's id of the call.
 //! - [`touches`]: the files a session read and wrote, from file events and file tools' calls.
+//! - [`parents`]: which session heads each tree of sessions, from their parent links.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -35,6 +36,7 @@ pub mod head;
 pub mod links;
 pub mod meta;
 pub mod outcome;
+pub mod parents;
 pub mod policy;
 pub mod pricing;
 pub mod prompt;

@@ -3,11 +3,13 @@
 use std::str::FromStr;
 
 use super::{Result, Store, StoreError};
+use crate::model::SessionMeta;
+use crate::model::parents::heads;
 
 /// Which session a command is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
-    /// The most recently started top-level session.
+    /// The most recently started session heading a tree (see [`heads`]).
     Latest,
     /// The one session whose id starts with this (an exact id always wins).
     Prefix(String),
@@ -39,7 +41,7 @@ impl Store {
     pub fn select(&self, selector: &Selector) -> Result<String> {
         let ids = self.session_ids()?;
         match selector {
-            Selector::Latest => self.latest(ids),
+            Selector::Latest => self.latest(&ids),
             Selector::Prefix(prefix) => {
                 if ids.iter().any(|id| id == prefix) {
                     return Ok(prefix.clone());
@@ -75,26 +77,23 @@ impl Store {
         }
     }
 
-    fn latest(&self, ids: Vec<String>) -> Result<String> {
+    fn latest(&self, ids: &[String]) -> Result<String> {
         // Subagent sessions start after their parent; "the latest" means the latest one a
-        // person started, so top-level sessions win when there are any.
-        let mut best: Option<(bool, f64, String)> = None;
-        for id in ids {
-            let Ok(meta) = self.read_meta(&id) else {
-                continue;
-            };
-            let key = (
-                meta.parent_session_id.is_none(),
-                self.start_to_order_by(&meta),
-                id,
-            );
-            if best.as_ref().is_none_or(|b| {
-                (key.0, key.1) > (b.0, b.1) || ((key.0, key.1) == (b.0, b.1) && key.2 > b.2)
-            }) {
-                best = Some(key);
-            }
-        }
-        best.map(|(_, _, id)| id)
+        // person started: the latest session heading a tree, as `list` heads them (a subagent
+        // whose parent is gone, or whose parents go round a loop, heads its own).
+        let metas: Vec<SessionMeta> = ids
+            .iter()
+            .filter_map(|id| self.read_meta(id).ok())
+            .collect();
+        let refs: Vec<&SessionMeta> = metas.iter().collect();
+        let heads = heads(&refs);
+        metas
+            .iter()
+            .zip(heads)
+            .filter(|(_, head)| *head)
+            .map(|(meta, _)| (self.start_to_order_by(meta), &meta.session_id))
+            .max_by(|(a, a_id), (b, b_id)| a.total_cmp(b).then_with(|| a_id.cmp(b_id)))
+            .map(|(_, id)| id.clone())
             .ok_or_else(|| StoreError::NoSessions(self.root.clone()))
     }
 }
@@ -102,7 +101,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SessionMeta;
 
     fn store_with(ids: &[(&str, f64)]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
