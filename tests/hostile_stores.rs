@@ -296,6 +296,32 @@ fn pages_exports_and_replays_of_a_chain_of_subagents_hundreds_deep() {
 }
 
 #[test]
+fn the_pages_stop_indenting_subagents_where_the_terminal_does() {
+    let Some(browser) = crate::common::browser::Browser::from_env(
+        "the_pages_stop_indenting_subagents_where_the_terminal_does",
+    ) else {
+        return;
+    };
+    let env = TestEnv::new();
+    chain(&env, 40);
+    let pages = tempfile::tempdir().unwrap();
+    for command in [&["replay", "--format", "html"][..], &["share"]] {
+        let path = pages.path().join(format!("{}.html", command[0]));
+        let mut args = command.to_vec();
+        args.extend(["c00000", "-o", path.to_str().unwrap()]);
+        env.run(&args).success();
+        // Each row was indented by its depth with no end: 39 levels, 702 px.
+        let widest = browser.run("indent.mjs", &json!({"path": path}));
+        assert_eq!(widest["widest"], 32 * 18, "{args:?}: {widest}");
+        assert_eq!(
+            widest["rows"].as_u64().map(|n| n > 0),
+            Some(true),
+            "{widest}"
+        );
+    }
+}
+
+#[test]
 fn no_session_of_a_loop_of_parents_is_the_subagent_of_another() {
     let env = TestEnv::new();
     // Each is the next one's parent, spawned by its call (`e02`), round a loop of three.

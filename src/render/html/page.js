@@ -222,6 +222,8 @@
   let position = new Int32Array(n).fill(-1);
   let offsets = new Float64Array(1);
   const ROW = 25;
+  // How many levels of subagents the rows indent by (32, as `replay --tree` in a terminal).
+  const MAX_INDENT = 32;
   const hiddenKinds = new Set();
   let toolFilter = '';
   let query = '';
@@ -345,7 +347,9 @@
     if (l[S] > 0) row.classList.add('sub');
     row.style.top = offsets[v] + 'px';
     const head = el('div', 'head');
-    head.style.paddingLeft = (sessions[l[S]].depth * 18) + 'px';
+    // The indent stops at MAX_INDENT levels, as the terminal's tree does: a chain of thousands
+    // of subagents pushed its deepest rows tens of thousands of pixels off the page.
+    head.style.paddingLeft = (Math.min(sessions[l[S]].depth, MAX_INDENT) * 18) + 'px';
     const tog = el('span', 'tog', children.has(i) ? (children.get(i).some((s) => collapsed.has(s)) ? '▸' : '▾') : '');
     if (children.has(i)) {
       tog.title = 'Show or hide the subagent';
