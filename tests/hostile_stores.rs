@@ -438,6 +438,58 @@ fn a_subagent_that_cannot_be_read_is_left_out_of_the_pages_with_a_warning() {
     }
 }
 
+#[test]
+fn a_subagent_below_one_that_cannot_be_read_stays_in_its_roots_tree() {
+    let env = TestEnv::new();
+    costed("root", None).write(&env);
+    costed("mid", Some("root")).write(&env);
+    costed("leaf", Some("mid")).write(&env);
+    // The middle one's events are a FIFO: never opened.
+    let events = env.store().join("mid").join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    mkfifo(&events);
+    let said_once = |run: &Run, args: &[&str]| {
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.matches("left out subagent session mid").count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+    };
+    // `cost root` gave $0.0045, leaving out the leaf below the FIFO without a word.
+    let args = ["cost", "root", "--format", "json"];
+    let cost = env.run(&args);
+    said_once(&cost, &args);
+    let usd = cost.json()["cost_usd"].as_f64().unwrap();
+    assert!((usd - 0.0090).abs() < 1e-9, "{}", cost.stdout);
+    for args in [
+        &["replay", "--tree", "root", "--color", "never"][..],
+        &["stats", "root", "--include-subagents", "--format", "json"],
+        &["export", "root", "--format", "json"],
+        &["share", "root"],
+    ] {
+        let run = env.run(args);
+        said_once(&run, args);
+        assert!(run.stdout.contains("leaf"), "{args:?} left out leaf");
+    }
+    let tree = env.run(&["replay", "--tree", "root", "--color", "never"]);
+    assert!(
+        tree.stdout.contains("    ▶ leaf agent= depth=2 "),
+        "{}",
+        tree.stdout
+    );
+}
+
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 /// The figures of session `absurd`: one response of 1,000 input and 100 output tokens of
 /// claude-sonnet-4-5 ($0.0045), and responses whose usage holds counts no response can have.
 fn absurd_usage(env: &TestEnv) {

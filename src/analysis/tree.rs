@@ -39,6 +39,9 @@ pub struct TreeNode {
 pub struct Forest {
     metas: HashMap<String, SessionMeta>,
     children: HashMap<String, Vec<String>>,
+    /// Sessions that cannot be read: they link their subagents into the tree, but no walk
+    /// gives them (see [`Forest::leaving_out`]).
+    left_out: HashSet<String>,
 }
 
 impl Forest {
@@ -69,7 +72,20 @@ impl Forest {
                 start(a).total_cmp(&start(b)).then_with(|| a.cmp(b))
             });
         }
-        Forest { metas, children }
+        Forest {
+            metas,
+            children,
+            left_out: HashSet::new(),
+        }
+    }
+
+    /// The forest with `ids` left out of every walk and tree: a session that cannot be read
+    /// is no part of any figure, but the subagents below it are still in its root's tree (at
+    /// their depth), so every view counts the same sessions of it.
+    #[must_use]
+    pub fn leaving_out(mut self, ids: impl IntoIterator<Item = String>) -> Self {
+        self.left_out.extend(ids);
+        self
     }
 
     /// Whether it holds no session.
@@ -77,9 +93,16 @@ impl Forest {
         self.metas.is_empty()
     }
 
-    /// The direct children of a session, in start order.
-    pub fn children(&self, id: &str) -> &[String] {
+    /// The direct children of a session, in start order, those left out among them.
+    fn linked(&self, id: &str) -> &[String] {
         self.children.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The direct children of a session that are not left out, in start order.
+    pub fn children<'a>(&'a self, id: &str) -> impl DoubleEndedIterator<Item = &'a String> + 'a {
+        self.linked(id)
+            .iter()
+            .filter(|c| !self.left_out.contains(c.as_str()))
     }
 
     pub fn meta(&self, id: &str) -> Option<&SessionMeta> {
@@ -88,33 +111,43 @@ impl Forest {
 
     /// Offers each subagent below `id` to `keep`, depth first in start order, with the place
     /// of its parent among those kept (0 for `id`, then 1, 2 … in the order kept); a subagent
-    /// not kept is left out with all below it. The walk keeps its own stack, so a chain of
-    /// thousands of subagents never overflows the thread's.
+    /// not kept is left out with all below it. One the forest leaves out is not offered, and
+    /// those below it are, with its parent's place. The walk keeps its own stack, so a chain
+    /// of thousands of subagents never overflows the thread's.
     pub fn walk_below<'a>(&'a self, id: &str, mut keep: impl FnMut(&'a str, usize) -> bool) {
         let mut kept = 0;
         let below = |children: &'a [String], place: usize| {
             children.iter().rev().map(move |c| (place, c.as_str()))
         };
-        let mut todo: Vec<(usize, &str)> = below(self.children(id), 0).collect();
+        let mut todo: Vec<(usize, &str)> = below(self.linked(id), 0).collect();
+        let mut seen: HashSet<&str> = HashSet::from([id]);
         while let Some((parent, child)) = todo.pop() {
-            if keep(child, parent) {
+            if !seen.insert(child) {
+                continue;
+            }
+            if self.left_out.contains(child) {
+                todo.extend(below(self.linked(child), parent));
+            } else if keep(child, parent) {
                 kept += 1;
-                todo.extend(below(self.children(child), kept));
+                todo.extend(below(self.linked(child), kept));
             }
         }
     }
 
-    /// The session and every descendant, parents before children.
+    /// The session and every descendant, parents before children, those left out not among
+    /// them (those below them are).
     pub fn descendants(&self, id: &str) -> Vec<String> {
-        reachable(id, |at| self.children(at).iter().map(String::as_str))
+        reachable(id, |at| self.linked(at).iter().map(String::as_str))
             .into_iter()
+            .filter(|at| *at == id || !self.left_out.contains(*at))
             .map(str::to_owned)
             .collect()
     }
 
     /// The tree under `id`, flat: each session once, parents before their children and each
     /// child's own tree right after it (the order an indented view draws it in), with its
-    /// depth below `id`. The walk keeps its own stack, so a chain of subagents as deep as a
+    /// depth below `id`; one left out is not among them, those below it are, at their depth.
+    /// The walk keeps its own stack, so a chain of subagents as deep as a
     /// store can make (10,000, a loop) ends and never overflows the thread's stack.
     pub fn tree(&self, id: &str) -> Vec<TreeNode> {
         let mut out = Vec::new();
@@ -127,9 +160,11 @@ impl Forest {
             if !seen.insert(at) {
                 continue;
             }
-            out.push(node(at, meta, depth));
+            if at == id || !self.left_out.contains(at) {
+                out.push(node(at, meta, depth));
+            }
             // Pushed last first, so that they come out in start order.
-            for child in self.children(at).iter().rev() {
+            for child in self.linked(at).iter().rev() {
                 if !seen.contains(child.as_str()) {
                     stack.push((child, depth + 1));
                 }
@@ -403,6 +438,32 @@ mod tests {
         assert_eq!(forest.descendants("loop"), ["loop"]);
         assert_eq!(forest.tree("loop").len(), 1);
         assert!(forest.tree("nothing").is_empty());
+    }
+
+    #[test]
+    fn a_session_left_out_links_those_below_it_into_its_roots_tree() {
+        let forest = Forest::new([
+            meta("root", None, 0.0),
+            meta("mid", Some("root"), 1.0),
+            meta("leaf", Some("mid"), 2.0),
+            meta("other", Some("root"), 3.0),
+        ])
+        .leaving_out(["mid".to_owned()]);
+        assert_eq!(forest.descendants("root"), ["root", "other", "leaf"]);
+        let tree: Vec<(String, usize)> = forest
+            .tree("root")
+            .into_iter()
+            .map(|n| (n.session_id, n.depth))
+            .collect();
+        let expected = [("root", 0), ("leaf", 2), ("other", 1)];
+        assert_eq!(tree, expected.map(|(id, depth)| (id.to_owned(), depth)));
+        let mut walked = Vec::new();
+        forest.walk_below("root", |child, parent| {
+            walked.push((child, parent));
+            true
+        });
+        assert_eq!(walked, [("leaf", 0), ("other", 0)]);
+        assert_eq!(forest.children("root").collect::<Vec<_>>(), ["other"]);
     }
 
     fn indexed(id: &str, parent: Option<&str>, cost: Option<(u64, bool)>) -> IndexedSession {

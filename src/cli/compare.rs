@@ -127,8 +127,7 @@ impl Loaded {
 
 /// The hierarchy of the store's sessions, from its index.
 fn forest(store: &Store, id: &str) -> Result<Forest> {
-    let all = super::listing::family(store, &[id])?;
-    Ok(Forest::new(all.into_iter().map(|s| s.meta)))
+    Ok(super::listing::family(store, &[id])?.forest)
 }
 
 pub(crate) fn run(args: &CompareArgs, globals: &Globals) -> Result<u8> {

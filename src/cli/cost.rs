@@ -72,8 +72,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     let table = PriceTable::builtin();
     let mut report = compute(&id, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
     if !args.no_subagents {
-        let all = super::listing::family(&store, &[&id])?;
-        let forest = Forest::new(all.into_iter().map(|s| s.meta));
+        let forest = super::listing::family(&store, &[&id])?.forest;
         include_subagents(&store, &forest, &id, &mut report, &opts)?;
     }
     let mut out = stdout(globals.colour());

@@ -202,8 +202,7 @@ fn scored(
     let forest = if let Some(forest) = forest {
         forest
     } else {
-        let all = super::listing::family(store, &[id])?;
-        read = Forest::new(all.into_iter().map(|s| s.meta));
+        read = super::listing::family(store, &[id])?.forest;
         &read
     };
     super::cost::include_subagents(store, forest, id, &mut spent, &options)?;

@@ -12,7 +12,7 @@ use super::Globals;
 use super::args::SessionArg;
 use super::http::{HttpClient, Retry, check_url, is_retryable};
 use super::output::{stdout, warn, warn_bad_lines};
-use crate::analysis::tree::{Forest, nest};
+use crate::analysis::tree::nest;
 use crate::error::Error;
 use crate::exit;
 use crate::export::Exported;
@@ -437,8 +437,7 @@ fn with_own_logged_usage(store: &Store, session: &mut Exported) {
 /// deepest up ([`nest`]): no walk recurses, so a chain of thousands of subagents is read
 /// without overflowing the stack.
 pub(crate) fn load(store: &Store, id: &str) -> Result<Exported> {
-    let sessions = super::listing::family(store, &[id])?;
-    let forest = Forest::new(sessions.into_iter().map(|s| s.meta));
+    let forest = super::listing::family(store, &[id])?.forest;
     let root = load_one(store, id)?;
     let mut below = Vec::new();
     // A subagent that cannot be read leaves a gap, said on stderr, never a failed export.

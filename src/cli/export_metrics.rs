@@ -145,12 +145,9 @@ pub(crate) fn eval_judges(
             continue;
         }
         let forest = forest.get_or_insert_with(|| {
-            Forest::new(
-                super::listing::sessions(store)
-                    .map(|listing| super::listing::readable_family(store, listing, &[]))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|s| s.meta),
+            super::listing::sessions(store).map_or_else(
+                |_| Forest::new(Vec::new()),
+                |listing| super::listing::readable_family(store, listing, &[]).forest,
             )
         });
         match super::eval::score_session(store, id, &config, Some(forest)) {

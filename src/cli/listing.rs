@@ -43,12 +43,21 @@ pub(crate) fn list(store: &Store) -> Result<(Vec<SessionSummary>, Vec<StoreError
     ))
 }
 
+/// The sessions of a command about the sessions `roots` and their subagents (see [`family`]).
+pub(crate) struct Family {
+    /// Every session the listing could read.
+    pub sessions: Vec<SessionSummary>,
+    /// Their hierarchy, those it could not read linking the subagents below them into their
+    /// root's tree but left out of every walk ([`Forest::leaving_out`]).
+    pub forest: Forest,
+}
+
 /// Every session's metadata, as [`list`] gives them, for a command about the sessions `roots`
 /// and their subagents: it warns when the index cannot be used, and once for each subagent of
 /// theirs that cannot be read, which is left out (before, one such subagent failed `replay`,
 /// `cost` and `stats --include-subagents` of its parent, and `replay --tree` left it out
 /// without a word). Sessions it could not read that are no part of those trees are not named.
-pub(crate) fn family(store: &Store, roots: &[&str]) -> Result<Vec<SessionSummary>> {
+pub(crate) fn family(store: &Store, roots: &[&str]) -> Result<Family> {
     let listing = store.sessions()?;
     if let Some(warning) = &listing.warning {
         warn(warning);
@@ -90,18 +99,15 @@ pub(crate) fn unreadable<'a>(store: &Store, listing: &'a Listing) -> Vec<Unreada
 }
 
 /// The listing's sessions without those it could not read, having warned of each that is a
-/// subagent of one of `roots`. A session the index knew before it became unreadable is still
-/// listed, and one never indexed is not; the metadata of the latter, when it can be read,
-/// says where it belongs.
-pub(crate) fn readable_family(
-    store: &Store,
-    listing: Listing,
-    roots: &[&str],
-) -> Vec<SessionSummary> {
+/// subagent of one of `roots`, and their hierarchy. A session the index knew before it became
+/// unreadable is still listed, and one never indexed is not; the metadata of the latter, when
+/// it can be read, says where it belongs. Either way the subagents below it stay in their
+/// root's tree (they were left out of it without a word, and counted in `list`'s cost).
+pub(crate) fn readable_family(store: &Store, listing: Listing, roots: &[&str]) -> Family {
     let mut left_out = unreadable(store, &listing);
+    let listed = listing.sessions.iter().map(|s| s.summary.meta.clone());
+    let forest = Forest::new(listed.chain(left_out.iter_mut().filter_map(|u| u.meta.take())));
     if !left_out.is_empty() {
-        let listed = listing.sessions.iter().map(|s| s.summary.meta.clone());
-        let forest = Forest::new(listed.chain(left_out.iter_mut().filter_map(|u| u.meta.take())));
         for root in roots {
             for id in forest.descendants(root).iter().skip(1) {
                 if let Some(u) = left_out.iter().find(|u| &u.id == id) {
@@ -111,12 +117,16 @@ pub(crate) fn readable_family(
         }
     }
     let left_out: BTreeSet<String> = left_out.into_iter().map(|u| u.id).collect();
-    listing
+    let sessions = listing
         .sessions
         .into_iter()
         .map(|s| s.summary)
         .filter(|s| !left_out.contains(&s.meta.session_id))
-        .collect()
+        .collect();
+    Family {
+        sessions,
+        forest: forest.leaving_out(left_out),
+    }
 }
 
 /// Every session of `store` with its metadata and its summary, from the index; folded from its

@@ -117,8 +117,9 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     // The session hierarchy is needed only to show it or to expand subagents.
     let mut apart = HashMap::new();
     let forest = if args.tree || args.expand_subagents {
-        let sessions = super::listing::family(&store, &[&id])?;
-        apart = sessions
+        let family = super::listing::family(&store, &[&id])?;
+        apart = family
+            .sessions
             .iter()
             .map(|s| {
                 let errors = ErrorsApart {
@@ -128,7 +129,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
                 (s.meta.session_id.clone(), errors)
             })
             .collect();
-        Some(Forest::new(sessions.into_iter().map(|s| s.meta)))
+        Some(family.forest)
     } else {
         None
     };
@@ -176,8 +177,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             if let Some(forest) = forest.as_ref() {
                 super::cost::include_subagents(&store, forest, &id, report, &options)?;
             } else if let Ok(listing) = store.sessions() {
-                let family = super::listing::readable_family(&store, listing, &[&id]);
-                let forest = Forest::new(family.into_iter().map(|s| s.meta));
+                let forest = super::listing::readable_family(&store, listing, &[&id]).forest;
                 super::cost::include_subagents(&store, &forest, &id, report, &options)?;
             }
         }
@@ -331,7 +331,6 @@ impl Replayer<'_> {
         };
         forest
             .children(id)
-            .iter()
             .rev()
             .filter(|child| {
                 forest

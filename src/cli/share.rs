@@ -137,11 +137,7 @@ pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
 fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) -> Result<Page> {
     // A subagent that cannot be read is left out with a warning, as every command leaves it.
     let forest = match store.sessions() {
-        Ok(listing) => Forest::new(
-            super::listing::readable_family(store, listing, &[id])
-                .into_iter()
-                .map(|s| s.meta),
-        ),
+        Ok(listing) => super::listing::readable_family(store, listing, &[id]).forest,
         Err(_) => Forest::new(Vec::new()),
     };
     // A subagent shared on its own is anonymised with what its parents revealed.

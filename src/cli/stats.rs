@@ -10,7 +10,6 @@ use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines, warn_unbelievable};
 use crate::analysis::stats::{Stats, StatsBuilder, UsageLog};
-use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -35,8 +34,9 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let sessions = if args.include_subagents {
-        let all = super::listing::family(&store, &[&id])?;
-        Forest::new(all.into_iter().map(|s| s.meta)).descendants(&id)
+        super::listing::family(&store, &[&id])?
+            .forest
+            .descendants(&id)
     } else {
         vec![id]
     };
