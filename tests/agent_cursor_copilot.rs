@@ -615,6 +615,50 @@ fn followers_that_find_the_answer_at_once_record_it_once() {
     }
 }
 
+/// A session end whose output goes to `/dev/null`, started by a process that left another
+/// descriptor of `/dev/null` open (a daemon, `nohup`, some test runners): the hook took that
+/// descriptor for its output open again, said "a follower would keep it open" of a file nobody
+/// reads to its end, and started no follower; the answer Copilot wrote after the session's end
+/// was never recorded. It is followed, and recorded.
+#[test]
+fn a_session_end_whose_output_is_dev_null_still_leaves_a_follower() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let env = TestEnv::new();
+    let (whole, steps) = copilot_turn_without_its_answer(&env, true, 0);
+    let (_, end) = steps.iter().find(|(e, _)| e == "sessionEnd").unwrap();
+    // `/dev/null` as its stdout, and again as descriptor 3, open across exec.
+    let mut shell = Command::new("sh");
+    shell.args(["-c", "exec \"$0\" \"$@\" 3</dev/null"]);
+    let mut child = crate::common::run_by(shell, &hook_command(&env, &["hook", "sessionEnd"], &[]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(end.to_string().as_bytes())
+        .unwrap();
+    let done = child.wait_with_output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_no_hook_errors(&env);
+    std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
+    events_with_more_answers_than(&env, 1);
+    let events = events_once_followers_are_done(&env);
+    let answers = of_type(&events, "assistant_response");
+    assert_eq!(answers.len(), 2, "{answers:#?}");
+    assert_eq!(answers[1]["data"]["text"], "done");
+    assert_eq!(answers[1]["data"]["late"], true);
+    assert_no_hook_errors(&env);
+}
+
 /// A lock file someone put in the way (a folder) does not stop the answer: the lock only
 /// orders followers, and the follower records without it.
 #[test]

@@ -472,14 +472,23 @@ fn follow_late_answer(stdin: &[u8], store: &Store, args: &HookArgs) {
 /// A descriptor above stderr that a child would inherit (not close-on-exec) and that is the
 /// pipe or file of this hook's stdout or stderr: the agent reads those until every writer has
 /// closed them, so a follower holding one would hold the agent. (Other inherited descriptors,
-/// a build tool's jobserver say, hold nobody up.)
+/// a build tool's jobserver say, hold nobody up; nor does a regular file or `/dev/null`, which
+/// nobody reads to its end: a hook whose output goes to `/dev/null`, started by a process that
+/// left another descriptor of `/dev/null` open, as a daemon or `nohup` does, is followed.)
 fn inherited_descriptor() -> Option<u32> {
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
     /// `O_CLOEXEC` as /proc/<pid>/fdinfo's `flags:` shows it (octal).
     const CLOSE_ON_EXEC: u32 = 0o2_000_000;
+    let null = std::fs::metadata("/dev/null").ok().map(|m| m.rdev());
     let identity = |fd: u32| {
         std::fs::metadata(format!("/proc/self/fd/{fd}"))
             .ok()
+            .filter(|m| {
+                let kind = m.file_type();
+                kind.is_fifo()
+                    || kind.is_socket()
+                    || (kind.is_char_device() && Some(m.rdev()) != null)
+            })
             .map(|m| (m.dev(), m.ino()))
     };
     let outputs = [identity(1), identity(2)];
