@@ -615,6 +615,64 @@ fn followers_that_find_the_answer_at_once_record_it_once() {
     }
 }
 
+/// A follower that finds the answer while another holds the session's late-answer lock (a
+/// follower or a session end recording it: a dozen of them that find it at once take turns,
+/// slowly on a loaded machine) waits its turn. It gave up after 2 s, logged a lock timeout, and
+/// recorded nothing. Here the test holds the lock for 3 s once the follower waits for it.
+#[test]
+fn a_follower_waits_its_turn_while_another_holds_the_answers_lock() {
+    let env = TestEnv::new();
+    let (whole, _) = copilot_turn_without_its_answer(&env, true, 1);
+    let path = env.store().join(COPILOT_SESSION).join(".late-answer.lock");
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .unwrap();
+    lock.lock().unwrap();
+    std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
+    // The follower has found the answer once it has the lock's file open, waiting for it.
+    let path = path.canonicalize().unwrap();
+    let started = std::time::Instant::now();
+    while !follower_has_open(&env, &path) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no follower waits for the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    drop(lock);
+    let events = events_once_followers_are_done(&env);
+    let answers = of_type(&events, "assistant_response");
+    assert_eq!(answers.len(), 2, "{answers:#?}");
+    assert_eq!(answers[1]["data"]["text"], "done");
+    assert_no_hook_errors(&env);
+}
+
+/// Whether a follower of this test (see [`followers_running`]) has `file` open.
+fn follower_has_open(env: &TestEnv, file: &Path) -> bool {
+    let home = format!("HOME={}", env.home.path().display());
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.filter_map(Result::ok).any(|proc| {
+        let dir = proc.path();
+        let has = |name: &str, wanted: &[u8]| {
+            std::fs::read(dir.join(name))
+                .is_ok_and(|text| text.split(|b| *b == 0).any(|part| part == wanted))
+        };
+        has("cmdline", b"--late-answer")
+            && has("environ", home.as_bytes())
+            && std::fs::read_dir(dir.join("fd")).is_ok_and(|fds| {
+                fds.filter_map(Result::ok)
+                    .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p == file))
+            })
+    })
+}
+
 /// A session end whose output goes to `/dev/null`, started by a process that left another
 /// descriptor of `/dev/null` open (a daemon, `nohup`, some test runners): the hook took that
 /// descriptor for its output open again, said "a follower would keep it open" of a file nobody

@@ -199,8 +199,12 @@ pub fn copilot_answer_when_written(path: &Path, wait: Duration) -> Option<String
         .flatten()
 }
 
-/// How long a follower waits for another of the same session to record the answer.
-const FOLLOWER_LOCK_WAIT: Duration = Duration::from_secs(2);
+/// How long a follower waits for another of the same session to record the answer. It runs
+/// apart from the agent and holds nothing up, and the dozen followers and session ends of one
+/// session that find the answer at once take their turns one by one: on a loaded machine
+/// that can take longer than the 2 s this was, and a follower then logged a lock timeout
+/// though the answer was being recorded.
+const FOLLOWER_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// Records the answer [`Recorded::answer_pending`] said missing, as soon as it is written, looking for
 /// it at most `wait`. Started after the agent's session has ended, so the wait holds nothing
