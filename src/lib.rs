@@ -17,6 +17,8 @@
 pub mod analysis;
 pub mod capture;
 pub mod cli;
+#[cfg(test)]
+mod cpu_time;
 pub mod error;
 pub mod exit;
 pub mod export;

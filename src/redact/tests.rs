@@ -1,7 +1,7 @@
 //! Unit tests of redaction: each kind of secret, in text and in JSON, and ordinary content left alone.
 
 use std::borrow::Cow;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use regex::Regex;
 use serde_json::json;
@@ -605,13 +605,16 @@ fn large_strings_are_fast() {
     const SIZE: usize = 256 * 1024;
     let fill = |line: &str| line.repeat(SIZE / line.len() + 1);
     // Generous bound: each case takes milliseconds; the point is to catch a path that is
-    // quadratic or falls off the DFA, which would take seconds.
+    // quadratic or falls off the DFA, which would take seconds. Processor time, not the wall
+    // clock's: a loaded machine (CI, the other tests) made this fail with nothing wrong. How
+    // fast redaction is, is measured by the benchmarks (docs/benchmarks.md).
     let timed = |name: &str, text: &str, expect_change: bool| {
-        let started = Instant::now();
-        let out = redact_str(text);
-        let elapsed = started.elapsed();
+        let (out, took) = crate::cpu_time::of(|| redact_str(text));
         assert_eq!(matches!(out, Cow::Owned(_)), expect_change, "{name}");
-        assert!(elapsed < Duration::from_secs(2), "{name} took {elapsed:?}");
+        assert!(
+            took < Duration::from_secs(2),
+            "{name} took {took:?} of processor time"
+        );
         out.into_owned()
     };
     // Nothing that looks like a secret: the single pre-check pass, borrowed.
