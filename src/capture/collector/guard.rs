@@ -79,10 +79,14 @@ impl RateLimiter {
 
     /// Takes one request's token for `ip`; else how long until there is one.
     pub fn take(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.take_at(ip, Instant::now())
+    }
+
+    /// [`RateLimiter::take`] at the moment `now`.
+    fn take_at(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
         if self.per_second <= 0.0 {
             return Ok(());
         }
-        let now = Instant::now();
         let mut buckets = self
             .buckets
             .lock()
@@ -128,14 +132,21 @@ mod tests {
 
     #[test]
     fn a_client_past_its_burst_waits() {
+        // All at one moment: a thread paused for 200 ms between two takes (a loaded machine)
+        // would see a token come back, and no wait.
+        let now = Instant::now();
         let limiter = RateLimiter::new(5);
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..10 {
-            assert!(limiter.take(ip).is_ok());
+            assert!(limiter.take_at(ip, now).is_ok());
         }
-        let wait = limiter.take(ip).unwrap_err();
+        let wait = limiter.take_at(ip, now).unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_millis(200));
-        assert!(limiter.take("10.0.0.2".parse().unwrap()).is_ok());
+        assert!(limiter.take_at("10.0.0.2".parse().unwrap(), now).is_ok());
+        // A token back a fifth of a second later.
+        let later = now + Duration::from_millis(250);
+        assert!(limiter.take_at(ip, later).is_ok());
+        assert!(limiter.take_at(ip, later).is_err());
         assert!(RateLimiter::new(0).take(ip).is_ok());
     }
 }
