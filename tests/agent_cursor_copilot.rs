@@ -796,35 +796,42 @@ fn a_copilot_answer_written_after_the_sessions_end_reaches_the_collector() {
 /// hook's log and goes on at once, and nothing is left to look for at the session's end.
 #[test]
 fn a_copilot_stop_whose_events_file_is_a_fifo_goes_on_at_once() {
-    let env = TestEnv::new();
-    let steps = recorded_copilot(&env, false);
-    let transcript = env.home.path().join("events.jsonl");
-    for (event, payload) in &steps {
-        if event == "agentStop" {
-            std::fs::remove_file(&transcript).unwrap();
-            let made = std::process::Command::new("mkfifo")
-                .arg(&transcript)
-                .status()
-                .unwrap();
-            assert!(made.success());
+    // A hook that waits for the FIFO waits its 2 s every time; a hook a loaded machine was slow
+    // to start is not slow three times running: the session is played again, in a store of its
+    // own, when a step took long.
+    for attempt in 1..=3 {
+        let env = TestEnv::new();
+        let steps = recorded_copilot(&env, false);
+        let transcript = env.home.path().join("events.jsonl");
+        let mut slowest = (std::time::Duration::ZERO, String::new());
+        for (event, payload) in &steps {
+            if event == "agentStop" {
+                std::fs::remove_file(&transcript).unwrap();
+                let made = std::process::Command::new("mkfifo")
+                    .arg(&transcript)
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            }
+            let started = std::time::Instant::now();
+            let run = hook(&env, &["hook", event.as_str()], payload, &[]);
+            run.success();
+            slowest = slowest.max((started.elapsed(), event.clone()));
         }
-        let started = std::time::Instant::now();
-        let run = hook(&env, &["hook", event.as_str()], payload, &[]);
-        run.success();
+        let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+        assert!(log.contains("is a FIFO, not a regular file"), "{log}");
+        let events = env.events(COPILOT_SESSION);
+        let answers = of_type(&events, "assistant_response");
+        assert_eq!(answers.len(), 1, "{answers:#?}");
+        assert_eq!(answers[0]["data"]["text"], "");
+        assert!(answers[0]["data"].get("answer_pending_from").is_none());
         // Well under the 2 s a stop hook gives an answer being written.
-        assert!(
-            started.elapsed() < std::time::Duration::from_millis(1500),
-            "{event} took {:?}",
-            started.elapsed()
-        );
+        let (took, event) = slowest;
+        if took < std::time::Duration::from_millis(1500) {
+            return;
+        }
+        assert!(attempt < 3, "{event} took {took:?}, three times running");
     }
-    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
-    assert!(log.contains("is a FIFO, not a regular file"), "{log}");
-    let events = env.events(COPILOT_SESSION);
-    let answers = of_type(&events, "assistant_response");
-    assert_eq!(answers.len(), 1, "{answers:#?}");
-    assert_eq!(answers[0]["data"]["text"], "");
-    assert!(answers[0]["data"].get("answer_pending_from").is_none());
 }
 
 /// A session resumed before the follower found its answer: the file's last answer may now be
@@ -893,8 +900,9 @@ fn no_follower_is_left_holding_the_hooks_output() {
             .unwrap(),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // A follower holding it would hold it for its 30 s.
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(10),
+        started.elapsed() < std::time::Duration::from_secs(20),
         "the hook's output was held open for {:?}",
         started.elapsed()
     );
