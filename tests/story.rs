@@ -641,7 +641,32 @@ fn follow_tails_a_live_session_until_it_ends_without_spinning() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // What it printed, read as it comes.
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let mut stdout = follow.stdout.take().unwrap();
+        let printed = printed.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut stdout, &mut chunk) {
+                printed
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        })
+    };
+    // Once it has shown the session so far it only waits (a fixed 300 ms here was not always
+    // enough for a loaded machine to start it, and its start was then counted as waiting).
+    let start = Instant::now();
+    while !printed.lock().unwrap().contains("user_prompt") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the follower never showed the session"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
     let before = cpu_ticks(follow.id());
     // Nothing happens for a second: a follower that polls in a loop would burn it.
     std::thread::sleep(Duration::from_secs(1));
@@ -671,7 +696,9 @@ fn follow_tails_a_live_session_until_it_ends_without_spinning() {
     .success();
     let code = wait_for(&mut follow, Duration::from_secs(20));
     assert_eq!(code, Some(0), "the follower ends with the session");
-    let run = Run::of(follow.wait_with_output().unwrap());
+    let mut run = Run::of(follow.wait_with_output().unwrap());
+    reader.join().unwrap();
+    run.stdout = printed.lock().unwrap().clone();
     let shown = story(&run.stdout);
     let expected = [
         "▶ session_start",
