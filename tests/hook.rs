@@ -1563,7 +1563,8 @@ fn a_payload_of_millions_of_tiny_values_is_recorded_in_bounded_memory() {
 /// An agent (or a wrapper) that writes the payload and keeps the pipe open: the hook answers
 /// once the JSON document is whole, not at the pipe's end. Before, it waited for the end, and
 /// the agent for it until its hook timeout. The pipe is held for up to 60 s; the hook must be
-/// done within 10.
+/// done within 30 (a loaded machine may be slow to start it; one waiting for the pipe's end
+/// never is).
 #[test]
 fn a_hook_answers_once_its_payload_is_whole_while_the_pipe_stays_open() {
     use std::io::Write;
@@ -1600,7 +1601,7 @@ fn a_hook_answers_once_its_payload_is_whole_while_the_pipe_stays_open() {
     let mut status = None;
     while started.elapsed() < Duration::from_secs(60) {
         status = child.try_wait().unwrap();
-        if status.is_some() || started.elapsed() > Duration::from_secs(10) {
+        if status.is_some() || started.elapsed() > Duration::from_secs(30) {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -1609,7 +1610,7 @@ fn a_hook_answers_once_its_payload_is_whole_while_the_pipe_stays_open() {
     drop(stdin);
     let output = child.wait_with_output().unwrap();
     assert!(
-        status.is_some() && took < Duration::from_secs(10),
+        status.is_some() && took < Duration::from_secs(30),
         "the hook waited for the pipe's end ({took:?})"
     );
     assert!(output.status.success());
@@ -1632,13 +1633,13 @@ fn a_hook_answers_once_its_payload_is_whole_while_the_pipe_stays_open() {
     stdin.write_all(tricky.to_string().as_bytes()).unwrap();
     stdin.flush().unwrap();
     let started = Instant::now();
-    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
+    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let took = started.elapsed();
     drop(stdin);
     assert!(child.wait().unwrap().success());
-    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
     let prompts: Vec<Value> = env
         .events(SID)
         .into_iter()
