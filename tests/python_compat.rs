@@ -624,6 +624,71 @@ fn usage_the_python_import_recorded_on_answers_is_counted_once_per_response() {
     }
 }
 
+/// A transcript of the corpus imported by the Python tool into a new store, and the session.
+fn python_import(file: &str) -> (TestEnv, String) {
+    let transcript = crate::common::shared()
+        .join("corpus/claude-code/marot__spotter")
+        .join(file);
+    let env = TestEnv::new();
+    let mut cmd = Python::command(&env, &python().cli);
+    cmd.arg("import").arg(&transcript);
+    let run = Python::output(&mut cmd);
+    assert_eq!(run.code, 0, "Python import {file}: {run:?}");
+    let id = env.sessions()[0].clone();
+    (env, id)
+}
+
+/// The Python tool's import writes into `meta.json` the LLM requests and tokens of every
+/// transcript line (9 and 239,446 for tool_heavy.jsonl, a streamed response counted once a
+/// line), where `stats` counts each response once (4 and 106,193, as `cost` prices them and our
+/// own import counts them). `list`, `sql`'s `sessions` and `list_sessions` of `mcp` gave
+/// `meta.json`'s; every view gives the events'.
+#[test]
+fn a_python_import_lists_the_requests_and_tokens_stats_counts() {
+    let (env, id) = python_import("tool_heavy.jsonl");
+    let meta = env.meta(&id);
+    assert_eq!(
+        (&meta["llm_requests"], &meta["total_tokens"]),
+        (&json!(9), &json!(239_446)),
+        "the Python tool counts otherwise now: {meta}"
+    );
+    let stats = env.run(&["stats", &id, "--format", "json"]);
+    stats.success();
+    let stats = stats.json();
+    let figures = (stats["llm_requests"].clone(), stats["tokens"].clone());
+    assert_eq!(figures, (json!(4), json!(106_193)), "{stats}");
+    let check = |env: &TestEnv| {
+        let list = env.run(&["list", "--format", "json"]);
+        list.success();
+        let listed = &list.json()[0];
+        assert_eq!(
+            (
+                listed["llm_requests"].clone(),
+                listed["total_tokens"].clone()
+            ),
+            figures,
+            "{listed}"
+        );
+    };
+    check(&env);
+    let sql = env.run(&[
+        "sql",
+        "select llm_requests, total_tokens from sessions",
+        "--format",
+        "json",
+    ]);
+    sql.success();
+    assert_eq!(
+        sql.json(),
+        json!([{"llm_requests": 4, "total_tokens": 106_193}]),
+        "{}",
+        sql.stdout
+    );
+    // Without the index, the same.
+    env.unusable_index();
+    check(&env);
+}
+
 /// The Python tool's proxy writes its counters into `meta.json` only when it ends: while it
 /// records, or when it was killed, `meta.json` holds none. Our `list` showed such a session's
 /// calls as 0 (and `replay`'s summary too); a session whose `meta.json` holds no counter is counted from its

@@ -102,6 +102,20 @@ impl AnswerUsages {
         }
     }
 
+    /// How many responses the answers met carried usage for.
+    pub fn responses(&self) -> u64 {
+        self.met.len() as u64
+    }
+
+    /// Their usage, each response's counted once (its latest line's).
+    pub fn tokens(&self) -> Tokens {
+        let mut all = Tokens::default();
+        for counted in self.met.values() {
+            all.add(counted);
+        }
+        all
+    }
+
     /// Takes in the state of a fold of the events that follow this fold's, and says what that
     /// fold counted too much: a response both met was counted by each, with the usage of the
     /// latest line each saw, and counts once, with the later line's. The tokens and the number

@@ -242,6 +242,23 @@ impl Summary {
         files
     }
 
+    /// The LLM requests and tokens of a session whose answers carried usage (the Python tool's
+    /// import): its requests and responses' as [`Counters`] counts them, and each response the
+    /// answers carried once, with its latest line's usage, as `stats` and `cost` count them.
+    /// `None` when no answer carried usage. The Python tool's `meta.json` counts every
+    /// transcript line instead, a streamed response several times.
+    pub fn llm_figures(&self) -> Option<(u64, u64)> {
+        let responses = self.answers.responses();
+        (responses > 0).then(|| {
+            (
+                self.counters.llm_requests.saturating_add(responses),
+                self.counters
+                    .total_tokens
+                    .saturating_add(self.answers.tokens().total()),
+            )
+        })
+    }
+
     /// Whether any model usage was recorded (else costs are estimates).
     pub fn has_usage(&self) -> bool {
         !self.models.is_empty()

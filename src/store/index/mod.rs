@@ -66,8 +66,10 @@ pub(super) use schema::{
 /// The version of the index's tables (12: `idx_folds` keeps the mark of the bytes folded
 /// last; 13: `idx_sessions` counts the errors of no call apart, the view's `tool_errors`; 14:
 /// a `cost_pico` past `i64::MAX` is a real number, not capped there; 15: `idx_sessions` counts
-/// the responses whose usage could not be believed, the view's `unbelieved_usage`).
-pub const INDEX_FORMAT: u32 = 15;
+/// the responses whose usage could not be believed, the view's `unbelieved_usage`; 16: the
+/// requests and tokens of a session whose answers carried usage are its events', not its
+/// `meta.json`'s).
+pub const INDEX_FORMAT: u32 = 16;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -200,6 +202,13 @@ impl Store {
                         if fold.as_ref().is_some_and(|f| f.resumed_after_end) {
                             summary.meta.ended_at = None;
                             summary.meta.total_duration_ms = 0.0;
+                        }
+                        // As the index counts them (see `write_session`).
+                        if let Some((requests, tokens)) =
+                            fold.as_ref().and_then(Summary::llm_figures)
+                        {
+                            summary.meta.llm_requests = requests;
+                            summary.meta.total_tokens = tokens;
                         }
                         let table = PriceTable::builtin();
                         IndexedSession {

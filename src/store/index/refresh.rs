@@ -374,6 +374,12 @@ pub(super) fn write_session(
         }
         apply(&mut meta, &fold.counters);
     }
+    // The Python tool's import counts every transcript line in meta.json, a streamed response
+    // several times: its requests and tokens are the events', as `stats` and `cost` count them.
+    if let Some((requests, tokens)) = fold.llm_figures() {
+        meta.llm_requests = requests;
+        meta.total_tokens = tokens;
+    }
     // Retention and `watch` take such a session for one still written, whatever its meta.json
     // recorded at its first end: the index says so too.
     if fold.resumed_after_end {
