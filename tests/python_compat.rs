@@ -689,6 +689,53 @@ fn a_python_import_lists_the_requests_and_tokens_stats_counts() {
     check(&env);
 }
 
+/// `sql` of a session the Python tool's import wrote: `llm_responses` held no row (the usage is
+/// on its `assistant_response`s, a streamed response's on each line), and `tool_calls` no
+/// outcome and no result (its results name their call only by `tool_use_id`). The responses
+/// are those of our own import of the same transcript, each once, priced as `cost` prices the
+/// session; each call has its result.
+#[test]
+fn sql_holds_the_responses_and_results_of_a_python_import() {
+    let (env, id) = python_import("tool_heavy.jsonl");
+    let ours = TestEnv::new();
+    let transcript =
+        crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    ours.run(&["import", transcript.to_str().unwrap()])
+        .success();
+    let query = |env: &TestEnv, sql: &str| {
+        let run = env.run(&["sql", sql, "--format", "json"]);
+        run.success();
+        run.json()
+    };
+    let responses = "select model, input_tokens, output_tokens, cache_write_tokens, \
+                     cache_read_tokens, total_tokens from llm_responses order by seq";
+    let theirs = query(&env, responses);
+    assert_eq!(theirs.as_array().unwrap().len(), 4, "{theirs}");
+    assert_eq!(theirs, query(&ours, responses));
+    let priced = query(&env, "select sum(cost_usd) as cost from llm_responses");
+    let cost = env.run(&["cost", &id, "--format", "json"]).json();
+    let (priced, cost) = (
+        priced[0]["cost"].as_f64().unwrap(),
+        cost["cost_usd"].as_f64().unwrap(),
+    );
+    assert!((priced - cost).abs() < 1e-9, "{priced} != {cost}");
+
+    let calls = query(
+        &env,
+        "select tool, outcome, failed, result is not null as answered from tool_calls \
+         order by seq",
+    );
+    let calls = calls.as_array().unwrap();
+    assert_eq!(calls.len(), 6, "{calls:?}");
+    for call in calls {
+        assert_eq!(
+            (&call["outcome"], &call["failed"], &call["answered"]),
+            (&json!("tool_result"), &json!(0), &json!(1)),
+            "{call}"
+        );
+    }
+}
+
 /// The Python tool's proxy writes its counters into `meta.json` only when it ends: while it
 /// records, or when it was killed, `meta.json` holds none. Our `list` showed such a session's
 /// calls as 0 (and `replay`'s summary too); a session whose `meta.json` holds no counter is counted from its

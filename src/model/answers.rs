@@ -39,6 +39,10 @@ pub struct AnswerUsage<'a> {
     /// The response's context is priced at long-context rates ([`pricing::long_context`]),
     /// judged on its whole usage, not on what a repeat adds.
     pub long_context: bool,
+    /// Which response it is: the same for each line of one response.
+    pub response: u64,
+    /// The response's usage as counted so far, this line's included (its latest line's).
+    pub whole: Tokens,
 }
 
 /// The responses met so far, by their context in their conversation, each with the usage
@@ -85,20 +89,22 @@ impl AnswerUsages {
         let key = context_key(stream.unwrap_or_default(), &usage);
         // A later line of a response met before (streamed, or its copy in a resumed
         // conversation) adds what it has more.
-        let (tokens, first) = if let Some(counted) = self.met.get_mut(&key) {
+        let (tokens, first, whole) = if let Some(counted) = self.met.get_mut(&key) {
             let mut added = usage;
             added.subtract(counted);
             *counted = most(counted, &usage);
-            (added, false)
+            (added, false, *counted)
         } else {
             self.met.insert(key, usage);
-            (usage, true)
+            (usage, true, usage)
         };
         AnswerUsage {
             model,
             tokens,
             first,
             long_context,
+            response: key,
+            whole,
         }
     }
 

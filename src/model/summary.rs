@@ -7,11 +7,12 @@
 //! byte offset it reached. [`SUMMARY_VERSION`] names the fold: a change to what it computes
 //! bumps it, and indexes of an older version are rebuilt.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::answers::AnswerUsages;
+use super::answers::{AnswerUsage, AnswerUsages};
 use super::counters::Counters;
 use super::event::{Ending, Event, EventType};
 use super::hash::fnv1a;
@@ -122,6 +123,18 @@ pub struct Summary {
     pub touches: Touches,
 }
 
+/// What folding one event found besides the summary's figures, for the index's rows of calls
+/// and responses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed<'e> {
+    /// The call a result or error answers, as [`super::links::Links`] tells it: its `parent_id`,
+    /// else the call its agent's id names (the Python tool's import links no result by
+    /// `parent_id`).
+    pub answers: Option<Cow<'e, str>>,
+    /// The usage an `assistant_response` carries (the Python tool's import), as it counts.
+    pub usage: Option<AnswerUsage<'e>>,
+}
+
 /// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
 /// subjects that failed most recently and have not succeeded since.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,19 +149,27 @@ const FAILED_KEPT: usize = 8;
 impl Summary {
     /// Folds one event of a session recorded for `agent`, read at `now` (seconds since the
     /// epoch: an event stamped past it counts in file order for the session's end, [`Ending`]).
-    pub fn observe(&mut self, agent: Agent, event: &Event, now: f64) {
+    /// Returns what the index writes rows of besides: see [`Observed`].
+    pub fn observe<'e>(&mut self, agent: Agent, event: &'e Event, now: f64) -> Observed<'e> {
         self.counters.observe(&EventHead::of(event));
         self.ending.observe(event, now);
         self.resumed_after_end = self.counters.ended_at.is_some() && !self.ending.ended();
         if event.event_type == EventType::Decision {
             self.decisions += 1;
         }
-        for (path, write) in self.touches.observe(event, agent) {
+        let (touched, parent) = self.touches.observe_linked(event, agent);
+        for (path, write) in touched {
             count_touch(&mut self.files, path, write);
         }
         if super::view::unbelieved_usage(event) {
             self.unbelieved_usage += 1;
         }
+        let mut observed = Observed {
+            answers: matches!(event.event_type, EventType::ToolResult | EventType::Error)
+                .then_some(parent)
+                .flatten(),
+            usage: None,
+        };
         let view = View::of(event, agent);
         match &view {
             View::SessionStart(start)
@@ -200,7 +221,8 @@ impl Summary {
             }
             // The Python tool's import records a response's usage on its answer.
             View::Answer(_) => {
-                if let Some(answer) = self.answers.of_event(event) {
+                observed.usage = self.answers.of_event(event);
+                if let Some(answer) = observed.usage {
                     let entry = self
                         .models
                         .entry(answer.model.unwrap_or("unknown").to_owned())
@@ -230,6 +252,7 @@ impl Summary {
         let (input, output) = view.payload_sizes();
         self.estimate.input += (input as u64).div_ceil(4);
         self.estimate.output += (output as u64).div_ceil(4);
+        observed
     }
 
     /// The files the session read and wrote: [`Summary::files`], and those the call answered

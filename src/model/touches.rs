@@ -10,6 +10,7 @@
 //! that call (a recorder's, which names them itself). A call that failed or was refused touched
 //! nothing.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,17 @@ impl Touches {
     /// order: the files the call answered just before owed, unless `event` is a file event of
     /// that call; then the file `event` names.
     pub fn observe(&mut self, event: &Event, agent: Agent) -> Vec<Touch> {
+        self.observe_linked(event, agent).0
+    }
+
+    /// [`Touches::observe`], with the event `event` answers or belongs to, as [`Links`] tells
+    /// it (for a result of the Python tool's import, which names its call only by the agent's
+    /// id of it, the call's event id).
+    pub fn observe_linked<'e>(
+        &mut self,
+        event: &'e Event,
+        agent: Agent,
+    ) -> (Vec<Touch>, Option<Cow<'e, str>>) {
         let parent = self.links.parent(event);
         let mut touched = Vec::new();
         if let Some((call, owed)) = self.owed.take() {
@@ -82,7 +94,7 @@ impl Touches {
                 }
             }
             View::ToolResult(result) => {
-                if let Some(parent) = parent
+                if let Some(parent) = &parent
                     && let Some((files, tool)) = self.calls.remove(parent.as_ref())
                     && result.outcome == ToolOutcome::Ok
                     // A folder a file tool was given (Copilot's `view` lists one) is no file.
@@ -91,12 +103,12 @@ impl Touches {
                         .and_then(Value::as_str)
                         .is_some_and(|shown| tools::lists_a_folder(agent, &tool, shown))
                 {
-                    self.owed = Some((parent.into_owned(), files));
+                    self.owed = Some((parent.to_string(), files));
                 }
             }
             _ => {}
         }
-        touched
+        (touched, parent)
     }
 
     /// The files the call answered last owes, when no event follows it: the end of the

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::{BufReader, Seek, SeekFrom};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::refresh::{Prices, RefreshError};
 use crate::model::meta::believed_duration_ms;
@@ -66,8 +66,8 @@ impl Folding<'_> {
         )?;
         let mut respond = self.tx.prepare_cached(
             "INSERT OR REPLACE INTO idx_responses (sid, seq, event_id, time, model, input_tokens,
-                 output_tokens, cache_write_tokens, cache_read_tokens, cost_pico)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 output_tokens, cache_write_tokens, cache_read_tokens, cost_pico, response)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         // Calls of this pass wait here for their results; most come a few lines later.
         let mut open: HashMap<String, OpenCall> = HashMap::new();
@@ -98,7 +98,7 @@ impl Folding<'_> {
             // A duration no call can take (`1e308`, `-5000`) is none, as every other reader
             // reads it: `sql` gave it as it was written.
             let duration_ms = believed_duration_ms(event.duration_ms);
-            self.fold.observe(self.agent, &event, self.now);
+            let observed = self.fold.observe(self.agent, &event, self.now);
             let seq = i64::try_from(self.fold.counters.events).unwrap_or(i64::MAX);
             // A refused call's outcome is `rejected`, not the `error` its event is.
             let mut outcome = event.event_type.as_str();
@@ -146,9 +146,10 @@ impl Folding<'_> {
                     }
                 }
                 EventType::ToolResult | EventType::Error => {
-                    if let Some(parent) = &event.parent_id {
+                    // The Python tool's import names a result's call only by the agent's id.
+                    if let Some(parent) = &observed.answers {
                         let outcome = (outcome, duration_ms, start, length);
-                        match open.remove(parent) {
+                        match open.remove(parent.as_ref()) {
                             Some(call) => self.write_call(&call, Some(outcome))?,
                             None => self.answer_earlier_call(parent, outcome)?,
                         }
@@ -179,7 +180,66 @@ impl Folding<'_> {
                             count(tokens.cache_creation),
                             count(tokens.cache_read),
                             cost,
+                            None::<i64>,
                         ])?;
+                    }
+                }
+                // The Python tool's import carries a response's usage on its answers, a
+                // streamed response's on each of its lines: one row a response, with its
+                // latest line's usage.
+                EventType::AssistantResponse => {
+                    if let Some(answer) = observed.usage {
+                        let key = answer.response.cast_signed();
+                        // A later line is priced as the model of the row its first line made.
+                        let model = if answer.first {
+                            answer.model.unwrap_or("unknown").to_owned()
+                        } else {
+                            self.tx
+                                .prepare_cached(
+                                    "SELECT model FROM idx_responses
+                                     WHERE sid = ?1 AND response = ?2",
+                                )?
+                                .query_row(params![self.sid, key], |r| r.get::<_, String>(0))
+                                .optional()?
+                                .unwrap_or_else(|| "unknown".to_owned())
+                        };
+                        let cost = self
+                            .prices
+                            .get(&model)
+                            .map(|p| pico(p.cost(&answer.whole, answer.long_context)));
+                        let tokens = &answer.whole;
+                        if answer.first {
+                            respond.execute(params![
+                                self.sid,
+                                seq,
+                                event.event_id,
+                                event.timestamp,
+                                model,
+                                count(tokens.input),
+                                count(tokens.output),
+                                count(tokens.cache_creation),
+                                count(tokens.cache_read),
+                                cost,
+                                key,
+                            ])?;
+                        } else {
+                            self.tx
+                                .prepare_cached(
+                                    "UPDATE idx_responses SET input_tokens = ?3,
+                                         output_tokens = ?4, cache_write_tokens = ?5,
+                                         cache_read_tokens = ?6, cost_pico = ?7
+                                     WHERE sid = ?1 AND response = ?2",
+                                )?
+                                .execute(params![
+                                    self.sid,
+                                    key,
+                                    count(tokens.input),
+                                    count(tokens.output),
+                                    count(tokens.cache_creation),
+                                    count(tokens.cache_read),
+                                    cost,
+                                ])?;
+                        }
                     }
                 }
                 _ => {}

@@ -68,8 +68,10 @@ pub(super) use schema::{
 /// a `cost_pico` past `i64::MAX` is a real number, not capped there; 15: `idx_sessions` counts
 /// the responses whose usage could not be believed, the view's `unbelieved_usage`; 16: the
 /// requests and tokens of a session whose answers carried usage are its events', not its
-/// `meta.json`'s).
-pub const INDEX_FORMAT: u32 = 16;
+/// `meta.json`'s; 17: `idx_responses` holds the responses whose usage answers carried, and
+/// `idx_calls` the results linked by the agent's id of their call, both the Python tool's
+/// import's).
+pub const INDEX_FORMAT: u32 = 17;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

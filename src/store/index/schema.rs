@@ -100,6 +100,9 @@ CREATE TABLE idx_responses (
     model TEXT,
     input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
     cache_read_tokens INTEGER, cost_pico INTEGER,
+    -- which response an answer's usage is of (the Python tool's import writes it on each line
+    -- of a streamed response): its later lines update the row of its first
+    response INTEGER,
     PRIMARY KEY (sid, seq)
 ) WITHOUT ROWID;
 CREATE TABLE idx_files (
