@@ -560,6 +560,38 @@ fn files_a_python_session_read_and_wrote_are_counted_from_its_calls() {
         json!(["/p/src/a.py"]),
         "{standup}"
     );
+    // `stats` said "Reads: 0   Writes: 0   Files: 0 (0 read, 0 written)".
+    let stats = env.run(&["stats", id]);
+    stats.success();
+    assert!(
+        stats
+            .stdout
+            .contains("Reads: 1   Writes: 1   Files: 1 (1 read, 1 written)"),
+        "{}",
+        stats.stdout
+    );
+}
+
+/// `stats` of a session the Python tool's import wrote counted the files of file events only,
+/// which it writes none of: "Files: 0" where `explain` said "Files touched: 2 read". It counts
+/// them as it counts our own import of the same transcript.
+#[test]
+fn stats_counts_the_files_of_a_python_import_as_of_ours() {
+    let (env, id) = python_import("tool_heavy.jsonl");
+    let ours = TestEnv::new();
+    let transcript =
+        crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    ours.run(&["import", transcript.to_str().unwrap()])
+        .success();
+    let files = |env: &TestEnv, id: &str| {
+        let stats = env.run(&["stats", id, "--format", "json"]);
+        stats.success();
+        let stats = stats.json();
+        ["reads", "writes", "files", "files_read", "files_written"].map(|k| stats[k].clone())
+    };
+    let theirs = files(&env, &id);
+    assert_eq!(theirs, [2, 0, 2, 2, 0].map(|n| json!(n)));
+    assert_eq!(theirs, files(&ours, &id));
 }
 
 /// The Python tool's `import` puts each transcript line's API usage on the `assistant_response`

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::model::answers::AnswerUsages;
 use crate::model::meta::{Believed, believed_duration_ms};
-use crate::model::{EventHead, EventType, ToolOutcome};
+use crate::model::tools::Agent;
+use crate::model::touches::{Touch, Touches};
+use crate::model::{Event, EventHead, EventType, ToolOutcome};
 
 /// Figures for one tool.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -117,6 +119,10 @@ pub struct StatsBuilder {
     /// The usage answers carried (the Python tool's import), and the responses they started.
     answers: AnswerUsages,
     answer_responses: u64,
+    /// Reads and writes of files that calls touched with no file event of theirs
+    /// ([`StatsBuilder::owed`]).
+    owed_reads: u64,
+    owed_writes: u64,
 }
 
 impl StatsBuilder {
@@ -157,6 +163,8 @@ impl StatsBuilder {
         self.turn_errors += other.turn_errors;
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
+        self.owed_reads += other.owed_reads;
+        self.owed_writes += other.owed_writes;
         self.tokens = self.tokens.saturating_add(other.tokens);
         self.unbelieved_usage += other.unbelieved_usage;
         let (over, responses) = self.answers.merge(other.answers);
@@ -253,6 +261,20 @@ impl StatsBuilder {
         *self.by_type.entry(kind).or_default() += 1;
     }
 
+    /// Counts the files that calls touched for certain with no file event of theirs (see
+    /// [`owed_files`]), each a read or a write of it.
+    pub fn owed(&mut self, touched: impl IntoIterator<Item = Touch>) {
+        for (path, write) in touched {
+            if write {
+                self.owed_writes += 1;
+                self.written_paths.insert(path);
+            } else {
+                self.owed_reads += 1;
+                self.read_paths.insert(path);
+            }
+        }
+    }
+
     /// The accumulator of a tool, allocating its name only the first time it is seen.
     fn tool(&mut self, name: &str) -> &mut ToolAccumulator {
         if !self.tools.contains_key(name) {
@@ -302,8 +324,8 @@ impl StatsBuilder {
             tokens: self.tokens,
             unbelieved_usage: self.unbelieved_usage,
             user_prompts: count(EventType::UserPrompt),
-            reads: count(EventType::FileRead),
-            writes: count(EventType::FileWrite),
+            reads: count(EventType::FileRead) + self.owed_reads,
+            writes: count(EventType::FileWrite) + self.owed_writes,
             files,
             files_read: self.read_paths.len() as u64,
             files_written: self.written_paths.len() as u64,
@@ -317,6 +339,19 @@ impl StatsBuilder {
             usage_logs: Vec::new(),
         }
     }
+}
+
+/// The files a session's calls touched for certain that no file event of theirs names, in
+/// order ([`Touches`]): those of a session another tool recorded (the Python tool's hooks and
+/// import write no file event), counted as `explain`, `sql` and `lint` count them.
+pub fn owed_files(events: impl IntoIterator<Item = Event>, agent: Agent) -> Vec<Touch> {
+    let mut touches = Touches::default();
+    let mut owed = Vec::new();
+    for event in events {
+        owed.extend(touches.observe_owed(&event, agent));
+    }
+    owed.extend(touches.owed().iter().cloned());
+    owed
 }
 
 /// The time covered by any of `spans`: overlapping sessions (a subagent runs inside its
@@ -359,7 +394,6 @@ fn percentile(sorted: &[f32], pct: usize) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Event;
     use serde_json::{Value, json};
 
     fn event(

@@ -9,8 +9,9 @@ use super::Globals;
 use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines, warn_unbelievable};
-use crate::analysis::stats::{Stats, StatsBuilder, UsageLog};
+use crate::analysis::stats::{Stats, StatsBuilder, UsageLog, owed_files};
 use crate::exit;
+use crate::model::tools::Agent;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -68,6 +69,14 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
             builder.merge(part);
         }
         warn_bad_lines(&report.bad, report.bad_count);
+        // Our recorders write a file event for each file a call touched for certain, which the
+        // scan counts; another tool's (the Python tool's hooks and import) write none, and the
+        // files are its calls', as every reader counts them. Its lines that do not parse were
+        // warned of above.
+        if !store.keeps_counters(session) {
+            let agent = Agent::from_name(&meta.agent_name);
+            builder.owed(owed_files(store.events(session)?, agent));
+        }
     }
     let mut stats = builder.finish();
     stats.usage_logs = usage_logs;

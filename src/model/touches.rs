@@ -50,6 +50,12 @@ impl Touches {
         self.observe_linked(event, agent).0
     }
 
+    /// Of the files [`Touches::observe`] gives, those calls touched and no file event names:
+    /// what a reader that counts file events itself adds to them.
+    pub fn observe_owed(&mut self, event: &Event, agent: Agent) -> Vec<Touch> {
+        self.step(event, agent).0
+    }
+
     /// [`Touches::observe`], with the event `event` answers or belongs to, as [`Links`] tells
     /// it (for a result of the Python tool's import, which names its call only by the agent's
     /// id of it, the call's event id).
@@ -58,7 +64,20 @@ impl Touches {
         event: &'e Event,
         agent: Agent,
     ) -> (Vec<Touch>, Option<Cow<'e, str>>) {
+        let (mut touched, own, parent) = self.step(event, agent);
+        touched.extend(own);
+        (touched, parent)
+    }
+
+    /// One event seen: the files calls owe that count now, the file `event` names, and the
+    /// event it answers or belongs to.
+    fn step<'e>(
+        &mut self,
+        event: &'e Event,
+        agent: Agent,
+    ) -> (Vec<Touch>, Option<Touch>, Option<Cow<'e, str>>) {
         let parent = self.links.parent(event);
+        let mut own = None;
         let mut touched = Vec::new();
         if let Some((call, owed)) = self.owed.take() {
             let recorded = matches!(event.event_type, EventType::FileRead | EventType::FileWrite)
@@ -72,9 +91,7 @@ impl Touches {
                 self.cwd = start.cwd.map(str::to_owned);
             }
             View::FileTouch(touch) => {
-                if let Some(path) = touch.path {
-                    touched.push((path.to_owned(), touch.write));
-                }
+                own = touch.path.map(|path| (path.to_owned(), touch.write));
             }
             View::ToolCall(call) => {
                 let folder = call
@@ -108,7 +125,7 @@ impl Touches {
             }
             _ => {}
         }
-        (touched, parent)
+        (touched, own, parent)
     }
 
     /// The files the call answered last owes, when no event follows it: the end of the

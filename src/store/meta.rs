@@ -103,6 +103,13 @@ impl Store {
         replace_meta(dir, meta.to_json().as_bytes())
     }
 
+    /// Whether our writers keep session `session_id` (its counters cache, `.counters`, is
+    /// there): they record a file event for each file a call touched for certain, where another
+    /// tool's (the Python tool's hooks and import) record none.
+    pub fn keeps_counters(&self, session_id: &str) -> bool {
+        std::fs::symlink_metadata(self.session_dir(session_id).join(COUNTERS)).is_ok()
+    }
+
     /// Starts the counters cache of a session we created; its presence tells readers that the
     /// session's counters are ours to derive.
     pub fn init_counters(&self, session_id: &str) -> Result<()> {
