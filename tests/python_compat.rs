@@ -768,6 +768,41 @@ fn sql_holds_the_responses_and_results_of_a_python_import() {
     }
 }
 
+/// `token-budget` of a session the Python tool's import wrote said "No model usage was
+/// recorded in this session" in a window "assumed: no model known" (it read `llm_response`s
+/// only; the import's usage is on its `assistant_response`s). Each response is a point, once,
+/// as in our own import of the same transcript.
+#[test]
+fn token_budget_reads_the_responses_of_a_python_import() {
+    let (env, id) = python_import("tool_heavy.jsonl");
+    let ours = TestEnv::new();
+    let transcript =
+        crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    ours.run(&["import", transcript.to_str().unwrap()])
+        .success();
+    let budget = |env: &TestEnv| {
+        let run = env.run(&["token-budget", &id, "--format", "json"]);
+        run.success();
+        let report = run.json();
+        let points: Vec<Value> = report["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["tokens"].clone())
+            .collect();
+        (
+            report["model"].clone(),
+            report["window_source"].clone(),
+            points,
+        )
+    };
+    let theirs = budget(&env);
+    assert_eq!(theirs.0, "claude-opus-4-6");
+    assert_eq!(theirs.1, "model");
+    assert_eq!(theirs.2.len(), 4, "{theirs:?}");
+    assert_eq!(theirs, budget(&ours));
+}
+
 /// The Python tool's proxy writes its counters into `meta.json` only when it ends: while it
 /// records, or when it was killed, `meta.json` holds none. Our `list` showed such a session's
 /// calls as 0 (and `replay`'s summary too); a session whose `meta.json` holds no counter is counted from its

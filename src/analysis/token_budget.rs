@@ -2,10 +2,11 @@
 
 use serde::Serialize;
 
-use crate::model::Event;
+use crate::model::answers::AnswerUsages;
 use crate::model::meta::placed_time;
 use crate::model::pricing::SYNTHETIC;
 use crate::model::view::LlmResponse;
+use crate::model::{Event, Tokens};
 
 /// One response's context.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +52,8 @@ pub struct BudgetBuilder {
     unbelieved_usage: u64,
     /// The time the last event was placed at ([`placed_time`]).
     placed: Option<f64>,
+    /// The responses whose usage answers carried (the Python tool's import).
+    answers: AnswerUsages,
 }
 
 impl BudgetBuilder {
@@ -66,6 +69,18 @@ impl BudgetBuilder {
         // An event at an unknown time is where it stands (`1e308` was a peak 1e308 s in).
         let at = placed_time(event.timestamp, &mut self.placed);
         let origin = at.map(|at| *self.origin.get_or_insert(at));
+        let at_s = at.zip(origin).map_or(0.0, |(at, origin)| at - origin);
+        // The Python tool's import records a response's usage on its answer, a streamed
+        // response's on each of its lines, which read the same context: its first line is the
+        // response.
+        if let Some(answer) = self.answers.of_event(event) {
+            if answer.first {
+                self.model(answer.model, &answer.whole);
+                self.points
+                    .push((self.number, at_s, answer.whole.context()));
+            }
+            return;
+        }
         let Some(response) = LlmResponse::from_event(event) else {
             return;
         };
@@ -81,6 +96,16 @@ impl BudgetBuilder {
         else {
             return;
         };
+        self.model(model, &tokens);
+        if session_total {
+            self.session_totals = true;
+        } else {
+            self.points.push((self.number, at_s, tokens.context()));
+        }
+    }
+
+    /// Notes the model of a response that used `tokens`.
+    fn model(&mut self, model: Option<&str>, tokens: &Tokens) {
         // Claude Code writes `<synthetic>` entries, with no usage, for messages no API call
         // made (and they may come first): no model answered them, so they have no window.
         if let Some(model) = model
@@ -89,12 +114,6 @@ impl BudgetBuilder {
             && !self.models.iter().any(|m| m == model)
         {
             self.models.push(model.to_owned());
-        }
-        if session_total {
-            self.session_totals = true;
-        } else {
-            let at_s = at.zip(origin).map_or(0.0, |(at, origin)| at - origin);
-            self.points.push((self.number, at_s, tokens.context()));
         }
     }
 
