@@ -803,6 +803,52 @@ fn token_budget_reads_the_responses_of_a_python_import() {
     assert_eq!(theirs, budget(&ours));
 }
 
+/// `lint`'s context-saturation of a session the Python tool's import wrote (its usage is on each
+/// `assistant_response`) named the first event at the response's time, the tool call the
+/// response made (`at event #2`, a `tool_call`), as it does for usage known only from a
+/// transcript; it names the answer that carries the usage, and finds what our own import of
+/// the same transcript finds.
+#[test]
+fn lint_names_the_saturated_response_of_a_python_import() {
+    let (env, id) = python_import("tool_heavy.jsonl");
+    let ours = TestEnv::new();
+    let transcript =
+        crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    ours.run(&["import", transcript.to_str().unwrap()])
+        .success();
+    let saturated = |env: &TestEnv| {
+        std::fs::write(
+            env.path().join(".agent-strace-lint.json"),
+            r#"{"context-saturation": {"threshold": 0.1}}"#,
+        )
+        .unwrap();
+        let run = env.run(&["lint", &id, "--format", "json"]);
+        let report = run.json();
+        let found: Vec<(String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "context-saturation")
+            .map(|f| {
+                let message = f["message"].as_str().unwrap();
+                let event = f["events"][0].as_u64().unwrap().to_string();
+                let shown = env.run(&["inspect", &id, "--event", &event]);
+                shown.success();
+                // The event numbers of the two sessions differ; what they are does not.
+                (
+                    message.split(", at event").next().unwrap().to_owned(),
+                    shown.json()["event_type"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        found
+    };
+    let theirs = saturated(&env);
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0].1, "assistant_response", "{theirs:?}");
+    assert_eq!(theirs[0].0, saturated(&ours)[0].0);
+}
+
 /// The Python tool's proxy writes its counters into `meta.json` only when it ends: while it
 /// records, or when it was killed, `meta.json` holds none. Our `list` showed such a session's
 /// calls as 0 (and `replay`'s summary too); a session whose `meta.json` holds no counter is counted from its

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::{Finding, Level, LintConfig, RuleName, RuleSetting, Session};
 use crate::analysis::phases::TimedUsage;
 use crate::model::EventType;
+use crate::model::answers::AnswerUsages;
 use crate::model::pricing::PriceTable;
 use crate::model::touches::Touches;
 use crate::model::view::{LlmResponse, View};
@@ -205,24 +206,41 @@ fn budget_unjudged(session: &Session<'_>, config: &LintConfig) -> Option<String>
 /// finding names the response's event, or for responses known only from the transcript (hook
 /// sessions), the first event at or after it.
 fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
-    let recorded: Vec<(usize, bool, TimedUsage)> = session
-        .events
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
-            let r = LlmResponse::from_event(e)?;
-            Some((
-                i + 1,
-                r.session_total,
-                TimedUsage {
-                    at: e.timestamp,
-                    model: r.model.unwrap_or_default().to_owned(),
-                    tokens: r.usage?,
-                    long_context: r.long_context(),
-                },
-            ))
-        })
-        .collect();
+    let mut recorded: Vec<(usize, bool, TimedUsage)> = Vec::new();
+    // The Python tool's import records a response's usage on its answer, a streamed
+    // response's on each of its lines: the first line of each is the response.
+    let mut answers = AnswerUsages::default();
+    for (i, e) in session.events.iter().enumerate() {
+        if let Some(answer) = answers.of_event(e) {
+            if answer.first {
+                recorded.push((
+                    i + 1,
+                    false,
+                    TimedUsage {
+                        at: e.timestamp,
+                        model: answer.model.unwrap_or_default().to_owned(),
+                        tokens: answer.whole,
+                        long_context: answer.long_context,
+                    },
+                ));
+            }
+            continue;
+        }
+        let Some(r) = LlmResponse::from_event(e) else {
+            continue;
+        };
+        let Some(tokens) = r.usage else { continue };
+        recorded.push((
+            i + 1,
+            r.session_total,
+            TimedUsage {
+                at: e.timestamp,
+                model: r.model.unwrap_or_default().to_owned(),
+                tokens,
+                long_context: r.long_context(),
+            },
+        ));
+    }
     // A session's total usage (older Copilot CLI) is no response's context.
     let had_totals = recorded.iter().any(|(_, total, _)| *total);
     let recorded: Vec<(usize, TimedUsage)> = recorded
