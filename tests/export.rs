@@ -81,7 +81,7 @@ fn ndjson_is_the_store_events_line_for_line() {
 }
 
 /// Parses RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let mut row = Vec::new();
     let mut field = String::new();
@@ -228,7 +228,7 @@ fn csv_cells_a_spreadsheet_would_run_are_kept_text() {
 }
 
 /// The spans of an OTLP/JSON export, by name.
-fn spans(export: &Value) -> Vec<Value> {
+pub(crate) fn spans(export: &Value) -> Vec<Value> {
     export["resourceSpans"]
         .as_array()
         .unwrap()
@@ -238,7 +238,7 @@ fn spans(export: &Value) -> Vec<Value> {
         .collect()
 }
 
-fn attr(span: &Value, key: &str) -> Option<Value> {
+pub(crate) fn attr(span: &Value, key: &str) -> Option<Value> {
     span["attributes"]
         .as_array()?
         .iter()

@@ -849,6 +849,72 @@ fn lint_names_the_saturated_response_of_a_python_import() {
     assert_eq!(theirs[0].0, saturated(&ours)[0].0);
 }
 
+/// `export` of a session the Python tool's import wrote: its CSV had no model and no token on
+/// any row, its OTLP GenAI trace no `chat` span and no usage on the session's span, and
+/// Langfuse no generation (the usage is on each `assistant_response`, a streamed response's on
+/// each of its lines). Each response is on the answer that starts it, once: the figures of our
+/// own import of the same transcript.
+#[test]
+fn export_carries_the_responses_of_a_python_import() {
+    use crate::export::{attr, parse_csv, spans};
+    let (env, id) = python_import("tool_heavy.jsonl");
+    let ours = TestEnv::new();
+    let transcript =
+        crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    ours.run(&["import", transcript.to_str().unwrap()])
+        .success();
+    let csv_tokens = |env: &TestEnv| {
+        let run = env.run(&["export", &id, "--format", "csv"]);
+        run.success();
+        let rows = parse_csv(&run.stdout);
+        let at = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+        let columns = [
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_creation_tokens",
+        ]
+        .map(&at);
+        let model = at("model");
+        let mut sums = [0u64; 4];
+        let mut models = std::collections::BTreeSet::new();
+        for row in &rows[1..] {
+            for (sum, &c) in sums.iter_mut().zip(&columns) {
+                *sum += row[c].parse::<u64>().unwrap_or(0);
+            }
+            if !row[columns[0]].is_empty() {
+                models.insert(row[model].clone());
+            }
+        }
+        (sums, models)
+    };
+    let theirs = csv_tokens(&env);
+    assert_eq!(theirs.0, [54, 212, 88_231, 17_696]);
+    assert_eq!(theirs, csv_tokens(&ours));
+
+    let chats = |env: &TestEnv| {
+        let run = env.run(&["export", &id, "--format", "otlp-genai"]);
+        run.success();
+        let spans = spans(&run.json());
+        let root =
+            ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"].map(|k| attr(&spans[0], k));
+        let chats: Vec<(Option<Value>, Option<Value>)> = spans
+            .iter()
+            .filter(|s| attr(s, "gen_ai.operation.name") == Some(json!("chat")))
+            .map(|s| {
+                (
+                    attr(s, "gen_ai.usage.input_tokens"),
+                    attr(s, "gen_ai.usage.output_tokens"),
+                )
+            })
+            .collect();
+        (root, chats)
+    };
+    let theirs = chats(&env);
+    assert_eq!(theirs.1.len(), 4, "{theirs:?}");
+    assert_eq!(theirs, chats(&ours));
+}
+
 /// The Python tool's proxy writes its counters into `meta.json` only when it ends: while it
 /// records, or when it was killed, `meta.json` holds none. Our `list` showed such a session's
 /// calls as 0 (and `replay`'s summary too); a session whose `meta.json` holds no counter is counted from its

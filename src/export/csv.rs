@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, SecondsFormat};
 
 use super::Exported;
+use crate::model::answers::{AnsweredResponse, answered_responses};
 use crate::model::view::View;
 use crate::model::{Agent, Event};
 
@@ -67,8 +68,9 @@ pub fn write(out: &mut dyn Write, session: &Exported) -> io::Result<()> {
     write!(out, "{}\r\n", COLUMNS.join(","))?;
     for s in session.all() {
         let agent = s.agent();
-        for event in &s.events {
-            let row: Vec<String> = row(event, agent)
+        let answered = answered_responses(&s.events);
+        for (i, event) in s.events.iter().enumerate() {
+            let row: Vec<String> = row(event, agent, answered.get(&i))
                 .iter()
                 .map(|f| field(f).into_owned())
                 .collect();
@@ -78,8 +80,13 @@ pub fn write(out: &mut dyn Write, session: &Exported) -> io::Result<()> {
     Ok(())
 }
 
-/// The fields of one event's row, unquoted, in [`COLUMNS`]' order.
-fn row(event: &Event, agent: Agent) -> [String; COLUMNS.len()] {
+/// The fields of one event's row, unquoted, in [`COLUMNS`]' order; `answered` is the response
+/// an answer starts, when its usage is on it (the Python tool's import).
+fn row(
+    event: &Event,
+    agent: Agent,
+    answered: Option<&AnsweredResponse<'_>>,
+) -> [String; COLUMNS.len()] {
     let mut tool = None;
     let mut tool_use_id = None;
     let mut outcome = None;
@@ -92,7 +99,15 @@ fn row(event: &Event, agent: Agent) -> [String; COLUMNS.len()] {
     let view = View::of(event, agent);
     match &view {
         View::SessionStart(start) => model = start.model,
-        View::Prompt(t) | View::Answer(t) | View::Thinking(t) => text = Some(t.text),
+        View::Prompt(t) | View::Thinking(t) => text = Some(t.text),
+        // A streamed response's usage is on each of its lines: its first one carries it.
+        View::Answer(t) => {
+            text = Some(t.text);
+            if let Some(response) = answered {
+                model = response.model;
+                tokens = Some(response.tokens);
+            }
+        }
         View::ToolCall(call) => {
             tool = Some(call.tool);
             tool_use_id = call.tool_use_id;

@@ -45,6 +45,7 @@ use super::Exported;
 use super::genai;
 use super::metrics::JudgeScore;
 use crate::model::Tokens;
+use crate::model::answers::answered_responses;
 use crate::model::pricing::PriceTable;
 use crate::model::view::View;
 
@@ -146,6 +147,13 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
             {
                 responses.insert(event.event_id.as_str(), (r.model, tokens, r.long_context()));
             }
+        }
+        // The responses the Python tool's import recorded on answers, as the OTLP trace has them.
+        for (i, r) in answered_responses(&s.events) {
+            responses.insert(
+                s.events[i].event_id.as_str(),
+                (r.model, r.tokens, r.long_context),
+            );
         }
     }
     let spans = request

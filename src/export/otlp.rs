@@ -22,8 +22,9 @@ use prost::Message;
 
 use super::Exported;
 use super::genai;
+use crate::model::answers::answered_responses;
 use crate::model::meta::{Unbelievable, placed_time};
-use crate::model::view::{View, unbelieved_usage};
+use crate::model::view::{LlmResponse, View, unbelieved_usage};
 use crate::model::{Agent, Event, ToolOutcome};
 
 /// Which names the trace uses.
@@ -383,10 +384,23 @@ fn session_spans<'s>(
             }
         })
         .collect();
-    for event in &events {
+    let answered = answered_responses(&session.events);
+    for (i, event) in events.iter().enumerate() {
         let event: &Event = event;
         last_time = last_time.max(event.timestamp);
         let view = View::of(event, who.agent);
+        // The Python tool's import records a response's usage on its answer, a streamed
+        // response's on each of its lines: its first line is the response too, after its text.
+        let response = answered.get(&i).map(|r| {
+            View::LlmResponse(LlmResponse {
+                model: r.model,
+                usage: Some(r.tokens),
+                total: r.tokens.total(),
+                duration_ms: None,
+                session_total: false,
+                unbelieved: false,
+            })
+        });
         // Where an event that is no span of its own is put: the span its parent opened, else
         // the session's.
         let home = event
@@ -394,174 +408,183 @@ fn session_spans<'s>(
             .as_deref()
             .and_then(|p| by_event.get(p).copied())
             .unwrap_or(first);
-        match view {
-            View::ToolCall(call) => {
-                let parent_span = spans[home].span_id.clone();
-                let mut span = Span {
-                    trace_id: trace.to_vec(),
-                    span_id: span_id(sid, &event.event_id).to_vec(),
-                    parent_span_id: parent_span,
-                    kind: SpanKind::Internal as i32,
-                    start_time_unix_nano: nanos(event.timestamp),
-                    end_time_unix_nano: nanos(event.timestamp),
-                    ..Span::default()
-                };
-                let tool = if call.tool.is_empty() {
-                    "unknown"
-                } else {
-                    call.tool
-                };
-                match options.mode {
-                    Mode::Plain => {
-                        tool.clone_into(&mut span.name);
-                        span.attributes
-                            .push(kv("agent_strace.tool.kind", string(call.kind.as_str())));
+        for view in std::iter::once(view).chain(response) {
+            match view {
+                View::ToolCall(call) => {
+                    let parent_span = spans[home].span_id.clone();
+                    let mut span = Span {
+                        trace_id: trace.to_vec(),
+                        span_id: span_id(sid, &event.event_id).to_vec(),
+                        parent_span_id: parent_span,
+                        kind: SpanKind::Internal as i32,
+                        start_time_unix_nano: nanos(event.timestamp),
+                        end_time_unix_nano: nanos(event.timestamp),
+                        ..Span::default()
+                    };
+                    let tool = if call.tool.is_empty() {
+                        "unknown"
+                    } else {
+                        call.tool
+                    };
+                    match options.mode {
+                        Mode::Plain => {
+                            tool.clone_into(&mut span.name);
+                            span.attributes
+                                .push(kv("agent_strace.tool.kind", string(call.kind.as_str())));
+                        }
+                        Mode::GenAi => {
+                            span.name = format!("{} {tool}", genai::EXECUTE_TOOL);
+                            span.attributes
+                                .push(kv(genai::OPERATION_NAME, string(genai::EXECUTE_TOOL)));
+                            span.attributes.extend(who.genai_attributes());
+                            span.attributes
+                                .push(kv(genai::TOOL_TYPE, string("function")));
+                        }
                     }
-                    Mode::GenAi => {
-                        span.name = format!("{} {tool}", genai::EXECUTE_TOOL);
-                        span.attributes
-                            .push(kv(genai::OPERATION_NAME, string(genai::EXECUTE_TOOL)));
-                        span.attributes.extend(who.genai_attributes());
-                        span.attributes
-                            .push(kv(genai::TOOL_TYPE, string("function")));
+                    span.attributes.push(kv(names.tool_name, string(tool)));
+                    span.attributes
+                        .push(kv("agent_strace.event.id", string(&event.event_id)));
+                    if let Some(id) = call.tool_use_id {
+                        span.attributes.push(kv(names.tool_call_id, string(id)));
                     }
-                }
-                span.attributes.push(kv(names.tool_name, string(tool)));
-                span.attributes
-                    .push(kv("agent_strace.event.id", string(&event.event_id)));
-                if let Some(id) = call.tool_use_id {
-                    span.attributes.push(kv(names.tool_call_id, string(id)));
-                }
-                if options.content && !call.arguments.is_null() {
-                    span.attributes.push(kv(
-                        names.arguments,
-                        string(&limited(&call.arguments.to_string())),
-                    ));
-                }
-                let index = spans.len();
-                spans.push(span);
-                by_event.insert(&event.event_id, index);
-                if let Some(id) = call.tool_use_id {
-                    open_by_use.insert(id, index);
-                }
-            }
-            View::ToolResult(result) => {
-                let call = event
-                    .parent_id
-                    .as_deref()
-                    .and_then(|p| by_event.get(p).copied())
-                    .filter(|&i| i != first)
-                    .or_else(|| {
-                        result
-                            .tool_use_id
-                            .and_then(|id| open_by_use.get(id).copied())
-                    });
-                if let Some(id) = result.tool_use_id {
-                    open_by_use.remove(id);
-                }
-                let message = result.error.as_deref().map(limited);
-                match call {
-                    Some(i) => {
-                        let span = &mut spans[i];
-                        span.end_time_unix_nano =
-                            nanos(event.timestamp).max(span.start_time_unix_nano);
+                    if options.content && !call.arguments.is_null() {
                         span.attributes.push(kv(
-                            "agent_strace.tool.outcome",
-                            string(result.outcome.as_str()),
-                        ));
-                        if let Some(ms) = result.duration_ms {
-                            span.attributes
-                                .push(kv("agent_strace.tool.duration_ms", double(ms)));
-                        }
-                        if result.outcome == ToolOutcome::Failed {
-                            let message = message.as_deref().unwrap_or_default();
-                            fail(span, message, event, options);
-                        } else if options.content
-                            && let Some(text) = result.full_text()
-                        {
-                            span.attributes
-                                .push(kv(names.result, string(&limited(&text))));
-                        }
-                    }
-                    None if result.outcome == ToolOutcome::Failed => {
-                        // A failure whose call was not recorded: an exception on the session.
-                        spans[first].events.push(exception(
-                            event,
-                            message.as_deref().unwrap_or_default(),
-                            options.content,
+                            names.arguments,
+                            string(&limited(&call.arguments.to_string())),
                         ));
                     }
-                    None => spans[home].events.push(span_event(event, Vec::new())),
+                    let index = spans.len();
+                    spans.push(span);
+                    by_event.insert(&event.event_id, index);
+                    if let Some(id) = call.tool_use_id {
+                        open_by_use.insert(id, index);
+                    }
                 }
-            }
-            View::LlmResponse(response) => {
-                let tokens = response.usage.unwrap_or_default();
-                usage_total.add(&tokens);
-                match options.mode {
-                    Mode::GenAi => {
-                        let model = response.model.or(who.model.as_deref()).unwrap_or("unknown");
-                        let end = nanos(event.timestamp);
-                        let start = response
-                            .duration_ms
-                            .or(event.duration_ms)
-                            .map_or(end, |ms| end.saturating_sub((ms * 1e6) as u64));
-                        let mut attributes = vec![kv(genai::OPERATION_NAME, string(genai::CHAT))];
-                        attributes.extend(
-                            who.genai_attributes()
-                                .into_iter()
-                                .filter(|a| a.key != genai::REQUEST_MODEL),
-                        );
-                        attributes.push(kv(genai::REQUEST_MODEL, string(model)));
-                        if let Some(m) = response.model {
-                            attributes.push(kv(genai::RESPONSE_MODEL, string(m)));
-                        }
-                        attributes.extend(usage_attributes(&tokens, response.usage.is_some()));
-                        attributes.push(kv("agent_strace.event.id", string(&event.event_id)));
-                        spans.push(Span {
-                            trace_id: trace.to_vec(),
-                            span_id: span_id(sid, &event.event_id).to_vec(),
-                            parent_span_id: spans[home].span_id.clone(),
-                            name: format!("{} {model}", genai::CHAT),
-                            kind: SpanKind::Client as i32,
-                            start_time_unix_nano: start,
-                            end_time_unix_nano: end,
-                            attributes,
-                            ..Span::default()
+                View::ToolResult(result) => {
+                    let call = event
+                        .parent_id
+                        .as_deref()
+                        .and_then(|p| by_event.get(p).copied())
+                        .filter(|&i| i != first)
+                        .or_else(|| {
+                            result
+                                .tool_use_id
+                                .and_then(|id| open_by_use.get(id).copied())
                         });
+                    if let Some(id) = result.tool_use_id {
+                        open_by_use.remove(id);
                     }
-                    Mode::Plain => {
-                        let mut attributes = Vec::new();
-                        if let Some(m) = response.model {
-                            attributes.push(kv("agent_strace.model", string(m)));
-                        }
-                        if response.usage.is_some() {
-                            attributes.push(kv("agent_strace.tokens.input", int(tokens.input)));
-                            attributes.push(kv("agent_strace.tokens.output", int(tokens.output)));
-                            attributes
-                                .push(kv("agent_strace.tokens.cache_read", int(tokens.cache_read)));
-                            attributes.push(kv(
-                                "agent_strace.tokens.cache_creation",
-                                int(tokens.cache_creation),
+                    let message = result.error.as_deref().map(limited);
+                    match call {
+                        Some(i) => {
+                            let span = &mut spans[i];
+                            span.end_time_unix_nano =
+                                nanos(event.timestamp).max(span.start_time_unix_nano);
+                            span.attributes.push(kv(
+                                "agent_strace.tool.outcome",
+                                string(result.outcome.as_str()),
                             ));
-                        } else {
-                            attributes.push(kv("agent_strace.tokens.total", int(response.total)));
+                            if let Some(ms) = result.duration_ms {
+                                span.attributes
+                                    .push(kv("agent_strace.tool.duration_ms", double(ms)));
+                            }
+                            if result.outcome == ToolOutcome::Failed {
+                                let message = message.as_deref().unwrap_or_default();
+                                fail(span, message, event, options);
+                            } else if options.content
+                                && let Some(text) = result.full_text()
+                            {
+                                span.attributes
+                                    .push(kv(names.result, string(&limited(&text))));
+                            }
                         }
-                        spans[first].events.push(span_event(event, attributes));
+                        None if result.outcome == ToolOutcome::Failed => {
+                            // A failure whose call was not recorded: an exception on the session.
+                            spans[first].events.push(exception(
+                                event,
+                                message.as_deref().unwrap_or_default(),
+                                options.content,
+                            ));
+                        }
+                        None => spans[home].events.push(span_event(event, Vec::new())),
                     }
                 }
-            }
-            View::Prompt(text) | View::Answer(text) => {
-                let key = match options.mode {
-                    Mode::Plain => "agent_strace.text",
-                    Mode::GenAi => "gen_ai.content",
-                };
-                let mut attributes = vec![kv("agent_strace.text.length", int(text.size() as u64))];
-                if options.content {
-                    attributes.push(kv(key, string(&limited(text.text))));
+                View::LlmResponse(response) => {
+                    let tokens = response.usage.unwrap_or_default();
+                    usage_total.add(&tokens);
+                    match options.mode {
+                        Mode::GenAi => {
+                            let model =
+                                response.model.or(who.model.as_deref()).unwrap_or("unknown");
+                            let end = nanos(event.timestamp);
+                            let start = response
+                                .duration_ms
+                                .or(event.duration_ms)
+                                .map_or(end, |ms| end.saturating_sub((ms * 1e6) as u64));
+                            let mut attributes =
+                                vec![kv(genai::OPERATION_NAME, string(genai::CHAT))];
+                            attributes.extend(
+                                who.genai_attributes()
+                                    .into_iter()
+                                    .filter(|a| a.key != genai::REQUEST_MODEL),
+                            );
+                            attributes.push(kv(genai::REQUEST_MODEL, string(model)));
+                            if let Some(m) = response.model {
+                                attributes.push(kv(genai::RESPONSE_MODEL, string(m)));
+                            }
+                            attributes.extend(usage_attributes(&tokens, response.usage.is_some()));
+                            attributes.push(kv("agent_strace.event.id", string(&event.event_id)));
+                            spans.push(Span {
+                                trace_id: trace.to_vec(),
+                                span_id: span_id(sid, &event.event_id).to_vec(),
+                                parent_span_id: spans[home].span_id.clone(),
+                                name: format!("{} {model}", genai::CHAT),
+                                kind: SpanKind::Client as i32,
+                                start_time_unix_nano: start,
+                                end_time_unix_nano: end,
+                                attributes,
+                                ..Span::default()
+                            });
+                        }
+                        Mode::Plain => {
+                            let mut attributes = Vec::new();
+                            if let Some(m) = response.model {
+                                attributes.push(kv("agent_strace.model", string(m)));
+                            }
+                            if response.usage.is_some() {
+                                attributes.push(kv("agent_strace.tokens.input", int(tokens.input)));
+                                attributes
+                                    .push(kv("agent_strace.tokens.output", int(tokens.output)));
+                                attributes.push(kv(
+                                    "agent_strace.tokens.cache_read",
+                                    int(tokens.cache_read),
+                                ));
+                                attributes.push(kv(
+                                    "agent_strace.tokens.cache_creation",
+                                    int(tokens.cache_creation),
+                                ));
+                            } else {
+                                attributes
+                                    .push(kv("agent_strace.tokens.total", int(response.total)));
+                            }
+                            spans[first].events.push(span_event(event, attributes));
+                        }
+                    }
                 }
-                spans[first].events.push(span_event(event, attributes));
+                View::Prompt(text) | View::Answer(text) => {
+                    let key = match options.mode {
+                        Mode::Plain => "agent_strace.text",
+                        Mode::GenAi => "gen_ai.content",
+                    };
+                    let mut attributes =
+                        vec![kv("agent_strace.text.length", int(text.size() as u64))];
+                    if options.content {
+                        attributes.push(kv(key, string(&limited(text.text))));
+                    }
+                    spans[first].events.push(span_event(event, attributes));
+                }
+                _ => spans[home].events.push(span_event(event, Vec::new())),
             }
-            _ => spans[home].events.push(span_event(event, Vec::new())),
         }
     }
     // The session lasts until its end, its last event, or its last span's end.

@@ -12,7 +12,7 @@
 //! each response counts once, with its latest line's usage, the rule the transcript importer
 //! applies by message id (`capture::transcript::responses`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -143,6 +143,48 @@ impl AnswerUsages {
         }
         (over, responses)
     }
+}
+
+/// One response whose usage answers carried, as it counts in the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnsweredResponse<'a> {
+    pub model: Option<&'a str>,
+    /// Its usage: its latest line's.
+    pub tokens: Tokens,
+    /// Priced at long-context rates ([`pricing::long_context`]).
+    pub long_context: bool,
+}
+
+/// The responses the answers of `events` (one session's, in order) carry usage for, each once,
+/// by the index of the answer that starts it, with its usage as its latest line counts it: what
+/// a view that shows a response at one event shows there (its other lines show none).
+pub fn answered_responses(events: &[Event]) -> HashMap<usize, AnsweredResponse<'_>> {
+    let mut answers = AnswerUsages::default();
+    let mut first_of: HashMap<u64, usize> = HashMap::new();
+    let mut found: HashMap<usize, AnsweredResponse<'_>> = HashMap::new();
+    for (i, event) in events.iter().enumerate() {
+        let Some(answer) = answers.of_event(event) else {
+            continue;
+        };
+        if answer.first {
+            first_of.insert(answer.response, i);
+            found.insert(
+                i,
+                AnsweredResponse {
+                    model: answer.model,
+                    tokens: answer.whole,
+                    long_context: answer.long_context,
+                },
+            );
+        } else if let Some(response) = first_of
+            .get(&answer.response)
+            .and_then(|at| found.get_mut(at))
+        {
+            response.tokens = answer.whole;
+            response.model = response.model.or(answer.model);
+        }
+    }
+    found
 }
 
 /// A response's identity: its conversation and the context it read (input, cache-write and
