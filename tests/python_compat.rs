@@ -915,6 +915,36 @@ fn export_carries_the_responses_of_a_python_import() {
     assert_eq!(theirs, chats(&ours));
 }
 
+/// `explain` of a session the Python tool's import wrote counted the file a shell line read
+/// (`tail -5 …/bae407b.output`) among its "Files touched: 2 read" and listed it under no phase
+/// (its import writes no file event, and only a file event put a shell line's file on its
+/// phase's list); it is listed under the phase that ran the line, as our own import's is.
+#[test]
+fn explain_lists_a_file_a_python_import_read_by_a_shell_line_under_its_phase() {
+    let (env, id) = python_import("tool_heavy.jsonl");
+    let explain = env.run(&["explain", &id]);
+    explain.success();
+    let phase: Vec<&str> = explain
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Phase 1:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(
+        phase.contains(
+            &"  Read: /tmp/claude-1000/-home-marco-projects-spotter/tasks/bae407b.output"
+        ),
+        "{}",
+        explain.stdout
+    );
+    assert!(
+        explain.stdout.contains("Files touched: 2 read, 0 written"),
+        "{}",
+        explain.stdout
+    );
+}
+
 /// The Python tool's proxy writes its counters into `meta.json` only when it ends: while it
 /// records, or when it was killed, `meta.json` holds none. Our `list` showed such a session's
 /// calls as 0 (and `replay`'s summary too); a session whose `meta.json` holds no counter is counted from its

@@ -412,9 +412,10 @@ impl PhaseBuilder {
 
     pub fn observe(&mut self, event: &Event) {
         let parent = self.links.parent(event).map(std::borrow::Cow::into_owned);
-        for (path, write) in self.touches.observe(event, self.agent) {
-            let path = self.relative(&path);
-            self.touch(&path, write);
+        // The files a call touched with no file event of its own (the Python tool's hooks and
+        // import write none) are its phase's, as a file event's are (the arm below).
+        for (path, write) in self.touches.observe_owed(event, self.agent) {
+            self.owed(&path, write);
         }
         self.number += 1;
         self.events += 1;
@@ -480,6 +481,7 @@ impl PhaseBuilder {
             View::FileTouch(touch) => {
                 if let Some(path) = touch.path {
                     let path = self.relative(path);
+                    self.touch(&path, touch.write);
                     // A file tool's call named it already; a shell's line (`cat a`, `rm b`)
                     // or a patch names it only here.
                     let phase = self.current(at);
@@ -558,6 +560,21 @@ impl PhaseBuilder {
     /// A path below the session's working directory, relative to it.
     pub fn relative(&self, path: &str) -> String {
         relative_to(self.cwd.as_deref(), path)
+    }
+
+    /// Counts a file a call touched with no file event of its own, and lists it in the phase
+    /// the call is in (the latest: the event that releases it comes after the call's result).
+    fn owed(&mut self, path: &str, write: bool) {
+        let path = self.relative(path);
+        self.touch(&path, write);
+        if let Some(phase) = self.phases.last_mut() {
+            let list = if write {
+                &mut phase.wrote
+            } else {
+                &mut phase.read
+            };
+            push_unique(list, Some(&path));
+        }
     }
 
     fn touch(&mut self, path: &str, write: bool) {
@@ -909,8 +926,7 @@ impl PhaseBuilder {
 
     pub fn finish(mut self) -> Phases {
         for (path, write) in self.touches.owed().to_vec() {
-            let path = self.relative(&path);
-            self.touch(&path, write);
+            self.owed(&path, write);
         }
         for phase in &mut self.phases {
             phase.failed = phase.last_gate == Some(false);
