@@ -5678,6 +5678,42 @@ fn a_macs_disk_takes_a_path_in_lower_case_from_a_folder_with_capitals() {
     assert!(!denied("/home/zoe/app", "Bash", bash("cat ſecrets/k")));
 }
 
+/// A Mac's disk takes a name spelt with a combining accent (`cafe\u{301}`, as HFS+ stores names
+/// and macOS tools may pass them on) for the same name spelt with one character (`café`): a
+/// read of `notes/cafe\u{301}.txt` passed a deny of `notes/café.txt`, and the other way round.
+/// A Linux folder's disk tells the two apart.
+#[test]
+fn a_macs_disk_takes_a_name_in_either_unicode_spelling() {
+    let env = TestEnv::new();
+    let policy = env.path().join("scope.json");
+    let denied = |deny: &str, cwd: &str, tool: &str, input: Value| {
+        let rules = json!({"files": {"read": {"deny": [deny]}}});
+        std::fs::write(&policy, rules.to_string()).unwrap();
+        let payload = json!({"session_id": "mac", "hook_event_name": "PreToolUse", "cwd": cwd,
+                             "tool_name": tool, "tool_input": input});
+        let run = env.run_with_stdin(
+            &["hook", "pre-tool", "--policy", policy.to_str().unwrap()],
+            payload.to_string().as_bytes(),
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout.contains("\"deny\"")
+    };
+    let composed = "notes/caf\u{e9}.txt";
+    let decomposed = "notes/cafe\u{301}.txt";
+    for (deny, read) in [(composed, decomposed), (decomposed, composed)] {
+        let bash = json!({ "command": format!("cat {read}") });
+        let file = json!({ "file_path": format!("/Users/zoe/app/{read}") });
+        assert!(
+            denied(deny, "/Users/zoe/app", "Bash", bash.clone()),
+            "{read:?}"
+        );
+        assert!(denied(deny, "/Users/zoe/app", "Read", file), "{read:?}");
+        assert!(!denied(deny, "/home/zoe/app", "Bash", bash), "{read:?}");
+        let other = json!({ "command": "cat notes/cafe.txt" });
+        assert!(!denied(deny, "/Users/zoe/app", "Bash", other), "{read:?}");
+    }
+}
+
 /// Gemini CLI resolves the folder its call names from the session's as Node's `path.resolve`
 /// does: on Windows `dir_path: "C:\\app\\secrets"` is that folder, and on a Mac's disk
 /// `/users/zoe/app/secrets` is `/Users/zoe/app`'s `secrets`; both lines passed a deny of

@@ -186,7 +186,10 @@ fn check_any_case(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdic
     // Folding changes nothing where it changes no path, no pattern and none of the place's
     // folders: `cat /users/zoe/app/secrets/k` from `/Users/zoe/app` has no capital, but its
     // folder does, and only folded is it the project's `secrets`.
-    let changes = |s: &str| s.chars().any(|c| folded_char(c).ne(c.to_string().chars()));
+    let changes = |s: &str| {
+        s.chars().any(|c| folded_char(c).ne(c.to_string().chars()))
+            || !unicode_normalization::is_nfc(s)
+    };
     let mut call_changes = false;
     strings_of(call.arguments, &mut |s| call_changes |= changes(s));
     let files = &policy.source.files;
@@ -222,7 +225,9 @@ fn check_any_case(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdic
 }
 
 /// A path in lower case, but for the names of the variables in it (`$HOME/Notes` is
-/// `$HOME/notes`): a variable's name is the shell's, which tells case apart.
+/// `$HOME/notes`): a variable's name is the shell's, which tells case apart. It is composed
+/// (NFC) too: a Mac's disk takes `café` spelt with a combining accent (`cafe\u{301}`, as
+/// HFS+ stores names and a macOS tool may pass them) for the same name.
 fn folded_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     let mut in_name = false;
@@ -257,7 +262,11 @@ fn folded_path(path: &str) -> String {
         }
         out.extend(folded_char(c));
     }
-    out
+    if unicode_normalization::is_nfc_quick(out.chars()) == unicode_normalization::IsNormalized::Yes
+    {
+        return out;
+    }
+    unicode_normalization::UnicodeNormalization::nfc(out.chars()).collect()
 }
 
 /// A character as a disk that takes a name in any case compares it: in lower case, and the
@@ -1869,6 +1878,10 @@ mod tests {
         assert_eq!(folded_path("${HOME}/Notes/$X_Y/Z"), "${HOME}/notes/$X_Y/z");
         assert_eq!(folded_path("/Users/Zoe/ÄPP"), "/users/zoe/äpp");
         assert_eq!(folded_path("ſecrets/\u{212A}ey"), "secrets/key");
+        assert_eq!(
+            folded_path("Cafe\u{301}/E\u{301}t\u{301}"),
+            "café/ét\u{301}"
+        );
     }
     use crate::model::tools::{self, Agent};
 
