@@ -1755,6 +1755,58 @@ fn a_session_recorded_by_our_hooks_reads_in_the_python_cli_and_api() {
     assert_eq!(grep_result["parent_id"], grep["event_id"]);
 }
 
+/// Our hooks and imports name the file of a `file_read` or `file_write` by `path`, and the Python
+/// tool's `replay` shows a file event by its `uri` alone (its proxy's MCP resources): each of
+/// ours read there `📖 file_read` and no file. Both keys are written, the same file in each.
+#[test]
+fn python_replay_names_the_files_our_hooks_and_our_import_recorded() {
+    let py = python();
+    let file_lines = |replay: &Run| -> Vec<String> {
+        (replay.stdout.lines().map(squeeze))
+            .filter(|l| l.contains(" file_read") || l.contains(" file_write"))
+            .collect()
+    };
+    let hooked = TestEnv::new();
+    record_our_session(&hooked);
+    let replay = py.read(&hooked, &["replay", SID]);
+    let lines = file_lines(&replay);
+    assert_eq!(lines.len(), 1, "{}", replay.stdout);
+    assert!(
+        lines[0].ends_with("📖 file_read /p/a.py"),
+        "{}",
+        replay.stdout
+    );
+    let read = only(&hooked.events(SID), "file_read", |e| {
+        e["event_type"] == "file_read"
+    })
+    .clone();
+    assert_eq!(
+        (&read["data"]["path"], &read["data"]["uri"]),
+        (&json!("/p/a.py"), &json!("/p/a.py"))
+    );
+
+    let imported = TestEnv::new();
+    let transcript =
+        crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    imported
+        .run(&["import", transcript.to_str().unwrap()])
+        .success();
+    let id = imported.sessions()[0].clone();
+    let replay = py.read(&imported, &["replay", &id]);
+    assert_eq!(
+        file_lines(&replay)
+            .iter()
+            .map(|l| l.split(" file_read ").nth(1).unwrap_or_default())
+            .collect::<Vec<_>>(),
+        [
+            "/tmp/claude-1000/-home-marco-projects-spotter/tasks/bae407b.output",
+            "/home/marco/projects/spotter/assets/js/app.js"
+        ],
+        "{}",
+        replay.stdout
+    );
+}
+
 /// The Python tool's subagent view slices every tool result as text; ours must be text for it.
 #[test]
 fn python_replay_expand_subagents_reads_our_session() {

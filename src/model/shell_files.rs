@@ -45,9 +45,15 @@ pub struct ShellFile {
 impl ShellFile {
     /// The `file_read` or `file_write` event that records it: its kind and data, the file and
     /// the tool that touched it. The one shape the hook and every import write.
+    ///
+    /// The file is written under `path`, which our readers take, and again under `uri`, the
+    /// only key the Python tool's `replay` (and its post-mortem timeline) shows a file event by
+    /// (its proxy names an MCP resource so): without it, there, every file event of ours read
+    /// `file_read` and no file. A few bytes an event, and the store reads alike in both tools.
     pub fn event(&self, tool: &str) -> (EventType, Map<String, Value>) {
         let mut data = Map::new();
         data.insert("path".into(), self.path.clone().into());
+        data.insert("uri".into(), self.path.clone().into());
         data.insert("tool_name".into(), tool.into());
         (EventType::file_touch(self.write), data)
     }
