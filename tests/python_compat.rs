@@ -658,16 +658,60 @@ fn usage_the_python_import_recorded_on_answers_is_counted_once_per_response() {
 
 /// A transcript of the corpus imported by the Python tool into a new store, and the session.
 fn python_import(file: &str) -> (TestEnv, String) {
-    let transcript = crate::common::shared()
-        .join("corpus/claude-code/marot__spotter")
-        .join(file);
+    python_import_of(
+        &crate::common::shared()
+            .join("corpus/claude-code/marot__spotter")
+            .join(file),
+    )
+}
+
+/// A transcript imported by the Python tool into a new store, and the session.
+fn python_import_of(transcript: &Path) -> (TestEnv, String) {
+    let file = transcript.display();
     let env = TestEnv::new();
     let mut cmd = Python::command(&env, &python().cli);
-    cmd.arg("import").arg(&transcript);
+    cmd.arg("import").arg(transcript);
     let run = Python::output(&mut cmd);
     assert_eq!(run.code, 0, "Python import {file}: {run:?}");
     let id = env.sessions()[0].clone();
     (env, id)
+}
+
+/// `stats` counted every `user_prompt` as a prompt. Our import records what Claude Code puts in
+/// the user's turn that no one typed there too (an interruption, a background task's notice, a
+/// command's output) and the Python tool's also a local command's caveat: `stats` of short.jsonl
+/// said 2 prompts where the person wrote 1 and `list` showed 1, and of claude_code-v1.0.95.jsonl
+/// 10 (ours) and 12 (the Python tool's import) where the person wrote 6. It counts the prompts a
+/// person wrote (typed, or a command), as `list` and `explain` read them, whoever imported it.
+#[test]
+fn stats_counts_the_prompts_a_person_wrote_whoever_imported_the_transcript() {
+    for (file, typed) in [
+        ("marot__spotter/short.jsonl", 1),
+        ("Mai0313__VibeCodingTracker/claude_code-v1.0.95.jsonl", 6),
+    ] {
+        let transcript = crate::common::shared()
+            .join("corpus/claude-code")
+            .join(file);
+        let prompts = |env: &TestEnv, id: &str| {
+            let stats = env.run(&["stats", id, "--format", "json"]);
+            stats.success();
+            stats.json()["user_prompts"].clone()
+        };
+        let (theirs, id) = python_import_of(&transcript);
+        assert_eq!(
+            prompts(&theirs, &id),
+            typed,
+            "{file}, the Python tool's import"
+        );
+        let ours = TestEnv::new();
+        ours.run(&["import", transcript.to_str().unwrap()])
+            .success();
+        let top = ours.run(&["list", "--format", "json"]).json()[0]["session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(prompts(&ours, &top), typed, "{file}, our import");
+    }
 }
 
 /// The Python tool's import writes into `meta.json` the LLM requests and tokens of every

@@ -51,6 +51,9 @@ pub struct Stats {
     /// fractional, not a number, over ten billion): their tokens are unknown, not in `tokens`.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
     pub unbelieved_usage: u64,
+    /// Prompts a person wrote: typed words or a command. Not the interruptions, notices,
+    /// commands' output and compaction summaries agents put in the user's turn, which some
+    /// writers (the Python tool's import) record as prompts too.
     pub user_prompts: u64,
     /// Calls that read a file.
     pub reads: u64,
@@ -116,6 +119,8 @@ pub struct StatsBuilder {
     written_paths: HashSet<String>,
     tokens: u64,
     unbelieved_usage: u64,
+    /// Prompts a person wrote ([`EventHead::person_prompt`]).
+    person_prompts: u64,
     /// The usage answers carried (the Python tool's import), and the responses they started.
     answers: AnswerUsages,
     answer_responses: u64,
@@ -167,6 +172,7 @@ impl StatsBuilder {
         self.owed_writes += other.owed_writes;
         self.tokens = self.tokens.saturating_add(other.tokens);
         self.unbelieved_usage += other.unbelieved_usage;
+        self.person_prompts += other.person_prompts;
         let (over, responses) = self.answers.merge(other.answers);
         self.tokens = self.tokens.saturating_sub(over.total());
         self.answer_responses =
@@ -200,6 +206,9 @@ impl StatsBuilder {
         let kind = event.kind();
         if event.unbelieved_usage() {
             self.unbelieved_usage += 1;
+        }
+        if event.person_prompt() {
+            self.person_prompts += 1;
         }
         match kind {
             EventType::ToolCall => {
@@ -323,7 +332,7 @@ impl StatsBuilder {
             llm_requests: count(EventType::LlmRequest) + self.answer_responses,
             tokens: self.tokens,
             unbelieved_usage: self.unbelieved_usage,
-            user_prompts: count(EventType::UserPrompt),
+            user_prompts: self.person_prompts,
             reads: count(EventType::FileRead) + self.owed_reads,
             writes: count(EventType::FileWrite) + self.owed_writes,
             files,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::event::{Event, EventType};
 use super::outcome::{ToolOutcome, is_rejection};
+use super::prompt;
 use super::usage::{ApiUsage, Tokens, believed_tokens};
 
 /// The parts of an event that summaries use. Everything else in the line is skipped unparsed.
@@ -64,6 +65,118 @@ pub struct DataHead<'a> {
     /// import: `main`, or a subagent's sidechain).
     #[serde(borrow, default)]
     pub context_stream: Option<Cow<'a, str>>,
+    /// What a `user_prompt` says, as far as telling a person's prompt from what the agent put
+    /// in the user's turn goes.
+    #[serde(default)]
+    pub prompt: PromptSaid,
+    /// The Python tool's mark on the summary of a compaction it imported as a prompt.
+    #[serde(default)]
+    pub is_compaction_summary: Flag,
+}
+
+/// What a prompt's text is, read without keeping it: whether a person wrote it ([`Prompt::by_person`]:
+/// typed words or a command, not an interruption, a notice, a command's output or a compaction's
+/// summary). Text that is no string is no one's prompt, as [`crate::model::view::View`] reads it.
+///
+/// [`Prompt::by_person`]: super::prompt::Prompt::by_person
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PromptSaid {
+    pub by_person: bool,
+}
+
+impl PromptSaid {
+    fn of(value: Option<&serde_json::Value>) -> PromptSaid {
+        PromptSaid {
+            by_person: value
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|text| prompt::read(text).by_person()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PromptSaid {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PromptSaid, D::Error> {
+        struct Read;
+        impl<'de> Visitor<'de> for Read {
+            type Value = PromptSaid;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PromptSaid, E> {
+                Ok(PromptSaid {
+                    by_person: prompt::read(v).by_person(),
+                })
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<PromptSaid, E> {
+                Ok(PromptSaid::default())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<PromptSaid, E> {
+                Ok(PromptSaid::default())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<PromptSaid, E> {
+                Ok(PromptSaid::default())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<PromptSaid, E> {
+                Ok(PromptSaid::default())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<PromptSaid, E> {
+                Ok(PromptSaid::default())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PromptSaid, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(PromptSaid::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PromptSaid, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(PromptSaid::default())
+            }
+        }
+        deserializer.deserialize_any(Read)
+    }
+}
+
+/// A field that counts only when it is `true`; any other value (or none) is `false`, and is no
+/// reason to fail the line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Flag, D::Error> {
+        struct Read;
+        impl<'de> Visitor<'de> for Read {
+            type Value = Flag;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag(v))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Flag, E> {
+                Ok(Flag(false))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Flag, E> {
+                Ok(Flag(false))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Flag, E> {
+                Ok(Flag(false))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Flag, E> {
+                Ok(Flag(false))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Flag, E> {
+                Ok(Flag(false))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Flag, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Flag(false))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Flag, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Flag(false))
+            }
+        }
+        deserializer.deserialize_any(Read)
+    }
 }
 
 /// What one field of an error says, read without keeping its text: a long message costs no
@@ -156,6 +269,15 @@ impl EventHead<'_> {
 
     pub fn kind(&self) -> EventType {
         EventType::parse(&self.event_type)
+    }
+
+    /// A prompt a person wrote: a `user_prompt` whose text is typed words or a command, read as
+    /// [`crate::model::view::View`] reads it (not an interruption, a notice, a command's output
+    /// or a compaction's summary).
+    pub fn person_prompt(&self) -> bool {
+        self.kind() == EventType::UserPrompt
+            && self.data.prompt.by_person
+            && !self.data.is_compaction_summary.0
     }
 
     pub fn tool_name(&self) -> Option<&str> {
@@ -270,6 +392,10 @@ impl<'a> EventHead<'a> {
                     .get("context_stream")
                     .and_then(serde_json::Value::as_str)
                     .map(Cow::Borrowed),
+                prompt: PromptSaid::of(data.get("prompt")),
+                is_compaction_summary: Flag(
+                    data.get("is_compaction_summary") == Some(&serde_json::Value::Bool(true)),
+                ),
             },
         }
     }
@@ -292,6 +418,50 @@ mod tests {
             assert_eq!(h.parent_id.as_deref(), Some("p"));
             assert_eq!(h.duration_ms, Some(3.0));
             assert_eq!(h.outcome(), None);
+        }
+    }
+
+    #[test]
+    fn a_line_and_its_full_event_agree_on_a_persons_prompt() {
+        let lines = [
+            (
+                r#"{"event_type":"user_prompt","timestamp":1,"data":{"prompt":"fix the \"tests\""}}"#,
+                true,
+            ),
+            (
+                r#"{"event_type":"user_prompt","timestamp":1,"data":{"prompt":"<command-name>/plugin</command-name>"}}"#,
+                true,
+            ),
+            (
+                r#"{"event_type":"user_prompt","timestamp":1,"data":{"prompt":"[Request interrupted by user]"}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"user_prompt","timestamp":1,"data":{"prompt":"<local-command-stdout>ok</local-command-stdout>"}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"user_prompt","timestamp":1,"data":{"prompt":"summary","is_compaction_summary":true}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"user_prompt","timestamp":1,"data":{"prompt":"typed","is_compaction_summary":"yes"}}"#,
+                true,
+            ),
+            (
+                r#"{"event_type":"user_prompt","timestamp":1,"data":{"prompt":{"text":"x"}}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"tool_call","timestamp":1,"data":{"prompt":"typed"}}"#,
+                false,
+            ),
+        ];
+        for (line, person) in lines {
+            let head: EventHead<'_> = serde_json::from_str(line).unwrap();
+            let event: Event = serde_json::from_str(line).unwrap();
+            assert_eq!(head.person_prompt(), person, "{line}");
+            assert_eq!(EventHead::of(&event).person_prompt(), person, "{line}");
         }
     }
 
