@@ -295,6 +295,50 @@ fn pages_exports_and_replays_of_a_chain_of_subagents_hundreds_deep() {
     );
 }
 
+/// `export --format json` nested each subagent of a chain a level below its parent, three
+/// levels of JSON each: 1.2 GB, mostly indentation, for a chain of 3,000, and for a chain of a
+/// thousand a document nested deeper than JSON readers go (serde_json: 128 levels, Python:
+/// 1,000). Past 32 levels the rest of the chain is listed under the deepest nested subagent,
+/// each session naming its parent.
+#[test]
+fn export_json_of_a_chain_a_thousand_deep_reads_as_json_and_stays_small() {
+    let env = TestEnv::new();
+    let deep = 1_000;
+    chain(&env, deep);
+    let run = env.run(&["export", "c00000", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.len() < 8_000_000,
+        "{} bytes for {deep} small sessions",
+        run.stdout.len()
+    );
+    let document = run.json();
+    let mut todo = vec![(&document, None::<&str>, 0)];
+    let mut seen = Vec::new();
+    let mut deepest_nested = 0;
+    while let Some((at, parent, level)) = todo.pop() {
+        let meta = &at["session"];
+        let id = meta["session_id"].as_str().unwrap();
+        deepest_nested = deepest_nested.max(level);
+        // Nested under its parent, or listed under an ancestor and naming its parent.
+        if let Some(parent) = parent {
+            let named = meta["parent_session_id"].as_str().unwrap();
+            let number: usize = id[1..].parse().unwrap();
+            assert_eq!(named, format!("c{:05}", number - 1), "{id}");
+            assert!(named == parent || level > 32, "{id} under {parent}");
+        }
+        assert_eq!(at["events"].as_array().unwrap().len(), 1, "{id}");
+        seen.push(id.to_owned());
+        for sub in at["subagents"].as_array().unwrap() {
+            todo.push((sub, Some(id), level + 1));
+        }
+    }
+    seen.sort();
+    let expected: Vec<String> = (0..deep).map(|i| format!("c{i:05}")).collect();
+    assert_eq!(seen, expected, "every session once");
+    assert_eq!(deepest_nested, 33);
+}
+
 #[test]
 fn the_pages_stop_indenting_subagents_where_the_terminal_does() {
     let Some(browser) = crate::common::browser::Browser::from_env(

@@ -61,28 +61,42 @@ impl Exported {
     }
 }
 
+/// How many levels of subagents the JSON nests: the sessions below a subagent this deep are
+/// listed in its `subagents`, each after its parent, as `replay --tree` stops indenting at 32.
+pub const NESTED_LEVELS: usize = 32;
+
 /// Writes `session` as one pretty JSON document and a newline: `{"session": meta, "events":
 /// [...], "subagents": [...]}`, the metadata as `meta.json` holds it and each event as its
 /// line in the store does (nothing dropped, nothing renamed), subagents nested the same way.
 ///
-/// The bytes are those of `serde_json::to_writer_pretty` on the whole document, but the
-/// nesting is walked with a stack of its own: a chain of subagents thousands deep, three
-/// levels of JSON each, would overflow the thread's stack in a serializer that recurses.
+/// For a tree up to [`NESTED_LEVELS`] deep the bytes are those of `serde_json::to_writer_pretty`
+/// on the whole document. A subagent that deep lists every session below it in its
+/// `subagents`, parents before children, each with its own `subagents` empty: its
+/// `session.parent_session_id` names its parent. A chain of subagents thousands deep (a hostile
+/// or damaged store) nested each a level further, three of JSON: 1.2 GB of indentation for a
+/// chain of 3,000, nested deeper than JSON readers go (Python's 1,000 levels, serde_json's 128).
+///
+/// The nesting is walked with a stack of its own, so no depth overflows the thread's stack.
 pub fn write_json(out: &mut dyn Write, session: &Exported) -> io::Result<()> {
     /// What is left to write, the next last.
     enum Step<'a> {
-        Session(&'a Exported, usize),
+        /// A session, its indent, and how many levels of subagents it is below the top (`None`:
+        /// listed flat under an ancestor, with no subagents of its own).
+        Session(&'a Exported, usize, Option<usize>),
         Text(String),
     }
     let indent = |level: usize| "  ".repeat(level);
-    let mut todo = vec![Step::Text("\n".to_owned()), Step::Session(session, 0)];
+    let mut todo = vec![
+        Step::Text("\n".to_owned()),
+        Step::Session(session, 0, Some(0)),
+    ];
     while let Some(step) = todo.pop() {
-        let (session, level) = match step {
+        let (session, level, depth) = match step {
             Step::Text(text) => {
                 out.write_all(text.as_bytes())?;
                 continue;
             }
-            Step::Session(session, level) => (session, level),
+            Step::Session(session, level, depth) => (session, level, depth),
         };
         let inner = indent(level + 1);
         write!(out, "{{\n{inner}\"session\": ")?;
@@ -90,18 +104,27 @@ pub fn write_json(out: &mut dyn Write, session: &Exported) -> io::Result<()> {
         write!(out, ",\n{inner}\"events\": ")?;
         pretty(out, &session.events_json(), level + 1)?;
         write!(out, ",\n{inner}\"subagents\": ")?;
-        if session.subagents.is_empty() {
+        let below: Vec<(&Exported, Option<usize>)> = match depth {
+            None => Vec::new(),
+            Some(depth) if depth < NESTED_LEVELS => session
+                .subagents
+                .iter()
+                .map(|sub| (sub, Some(depth + 1)))
+                .collect(),
+            Some(_) => session.all()[1..].iter().map(|sub| (*sub, None)).collect(),
+        };
+        if below.is_empty() {
             write!(out, "[]\n{}}}", indent(level))?;
             continue;
         }
         out.write_all(b"[\n")?;
         todo.push(Step::Text(format!("\n{inner}]\n{}}}", indent(level))));
-        let last = session.subagents.len() - 1;
-        for (i, sub) in session.subagents.iter().enumerate().rev() {
+        let last = below.len() - 1;
+        for (i, (sub, depth)) in below.into_iter().enumerate().rev() {
             if i < last {
                 todo.push(Step::Text(",\n".to_owned()));
             }
-            todo.push(Step::Session(sub, level + 2));
+            todo.push(Step::Session(sub, level + 2, depth));
             todo.push(Step::Text(indent(level + 2)));
         }
     }
@@ -195,5 +218,38 @@ mod tests {
             String::from_utf8(ours).unwrap(),
             String::from_utf8(theirs).unwrap()
         );
+    }
+
+    #[test]
+    fn a_chain_deeper_than_the_nested_levels_lists_the_rest_under_its_deepest_nested_subagent() {
+        let deepest = NESTED_LEVELS + 3;
+        let mut tree = session(&format!("s{deepest}"), 1, Vec::new());
+        for depth in (0..deepest).rev() {
+            tree = session(&format!("s{depth}"), 1, vec![tree]);
+        }
+        let mut out = Vec::new();
+        write_json(&mut out, &tree).unwrap();
+        let document: Value = serde_json::from_slice(&out).unwrap();
+        let mut at = &document;
+        for depth in 0..NESTED_LEVELS {
+            assert_eq!(at["session"]["session_id"], format!("s{depth}"));
+            let subagents = at["subagents"].as_array().unwrap();
+            assert_eq!(subagents.len(), 1, "s{depth}");
+            at = &subagents[0];
+        }
+        assert_eq!(at["session"]["session_id"], format!("s{NESTED_LEVELS}"));
+        let listed: Vec<&Value> = at["subagents"].as_array().unwrap().iter().collect();
+        let ids: Vec<&str> = listed
+            .iter()
+            .map(|s| s["session"]["session_id"].as_str().unwrap())
+            .collect();
+        let expected: Vec<String> = (NESTED_LEVELS + 1..=deepest)
+            .map(|d| format!("s{d}"))
+            .collect();
+        assert_eq!(ids, expected);
+        for sub in listed {
+            assert_eq!(sub["subagents"], serde_json::json!([]));
+            assert_eq!(sub["events"].as_array().unwrap().len(), 1);
+        }
     }
 }
