@@ -714,6 +714,83 @@ fn stats_counts_the_prompts_a_person_wrote_whoever_imported_the_transcript() {
     }
 }
 
+/// The Python tool's import keeps as prompts what Claude Code marks `isMeta` (a Stop hook's
+/// feedback, a skill's instructions as it loads), which ours leaves out, and cuts a prompt at
+/// 2,000 characters, a long background task's notice with it: `stats` counted each as a
+/// prompt a person wrote (4 here, and 4 for ae4a77f8 where ours gives 3), and `list` could
+/// title a session by one. Each reads as the agent's.
+#[test]
+fn what_claude_code_writes_in_the_users_turn_is_no_prompt_in_a_python_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir
+        .path()
+        .join("5b0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a10.jsonl");
+    let line = |n: usize, meta: bool, content: Value| {
+        let mut line = json!({
+            "type": "user", "sessionId": SID, "uuid": format!("u{n}"),
+            "timestamp": format!("2026-01-01T00:00:0{n}Z"),
+            "message": {"role": "user", "content": content},
+        });
+        if meta {
+            line["isMeta"] = json!(true);
+        }
+        line.to_string()
+    };
+    let notice = format!(
+        "<task-notification>\n<task-id>b1</task-id>\n<status>completed</status>\n<result>{}</result>\n</task-notification>",
+        "x".repeat(3_000)
+    );
+    let answer = json!({
+        "type": "assistant", "sessionId": SID, "uuid": "a1", "timestamp": "2026-01-01T00:00:02Z",
+        "message": {"id": "msg_1", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": "Done."}],
+            "usage": {"input_tokens": 10, "output_tokens": 5}},
+    });
+    let lines = [
+        line(1, false, json!("fix the build")),
+        answer.to_string(),
+        line(
+            3,
+            true,
+            json!("Stop hook feedback:\n[~/.claude/stop.sh]: tests fail"),
+        ),
+        line(4, false, json!(notice)),
+        line(
+            5,
+            true,
+            json!("Base directory for this skill: /home/u/.claude/skills/x\n\n# X"),
+        ),
+    ];
+    std::fs::write(&transcript, lines.join("\n") + "\n").unwrap();
+    let prompts = |env: &TestEnv, id: &str| {
+        let stats = env.run(&["stats", id, "--format", "json"]);
+        stats.success();
+        stats.json()["user_prompts"].clone()
+    };
+    let (theirs, id) = python_import_of(&transcript);
+    assert_eq!(
+        theirs
+            .events(&id)
+            .iter()
+            .filter(|e| e["event_type"] == "user_prompt")
+            .count(),
+        4
+    );
+    assert_eq!(prompts(&theirs, &id), 1);
+    let ours = TestEnv::new();
+    ours.run(&["import", transcript.to_str().unwrap()])
+        .success();
+    assert_eq!(prompts(&ours, SID), 1);
+    // A transcript of the corpus, a skill loaded in it.
+    let file = "marot__spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl";
+    let (theirs, id) = python_import_of(
+        &crate::common::shared()
+            .join("corpus/claude-code")
+            .join(file),
+    );
+    assert_eq!(prompts(&theirs, &id), 3, "{file}");
+}
+
 /// The Python tool's import writes into `meta.json` the LLM requests and tokens of every
 /// transcript line (9 and 239,446 for tool_heavy.jsonl, a streamed response counted once a
 /// line), where `stats` counts each response once (4 and 106,193, as `cost` prices them and our

@@ -38,7 +38,7 @@ use super::view::View;
 /// tool's import's, counts once per response; 17: a file tool's call that succeeded with no file event counts
 /// its file, the Python tool's; 18: the responses whose usage could not be believed are
 /// counted).
-pub const SUMMARY_VERSION: u32 = 18;
+pub const SUMMARY_VERSION: u32 = 19;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
