@@ -13,7 +13,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
-use crate::common::net::{Background, free_port, wait_for_port};
+use crate::common::net::start_on_a_free_port;
 use crate::common::{Run, TestEnv, run_with_stdin, shared};
 
 const RECORDED: &str = "docs/agents/recorded/gemini-cli-0.61.0-hooks.jsonl";
@@ -834,16 +834,12 @@ fn the_real_gemini_cli_is_recorded_through_its_hooks() {
         "privacy": {"usageStatisticsEnabled": false}, "hooks": hooks});
     std::fs::write(home.join(".gemini/settings.json"), settings.to_string()).unwrap();
 
-    let port = free_port();
     let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/fake_gemini.py");
-    let _model = Background(
-        Command::new("python3")
-            .arg(&fake)
-            .arg(port.to_string())
-            .spawn()
-            .expect("python3 runs the fake model"),
-    );
-    wait_for_port(port);
+    let (_model, port) = start_on_a_free_port(|port| {
+        let mut python = Command::new("python3");
+        python.arg(&fake).arg(port.to_string());
+        python
+    });
 
     let output = Command::new(&gemini)
         .args([

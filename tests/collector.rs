@@ -11,28 +11,21 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::TestEnv;
-use crate::common::net::{Background, free_port, wait_for_port};
+use crate::common::net::{Background, free_port, serve, serve_quietly};
 
 /// A collector on a free port, writing `storage`.
 pub(crate) fn server(env: &TestEnv, storage: &Path, extra: &[&str]) -> (Background, u16) {
-    let port = free_port();
-    let port_text = port.to_string();
     let mut args = vec![
         "server",
         "--port",
-        &port_text,
+        "0",
         "--storage",
         storage.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let child = env
-        .command(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
-    (Background(child), port)
+    let mut command = env.command(&args);
+    command.stdout(Stdio::null());
+    serve(command)
 }
 
 /// What the collector logged until it exited.
@@ -366,21 +359,15 @@ fn with_a_token_only_requests_that_carry_it_are_served_and_refusals_are_logged()
 fn the_token_can_come_from_the_environment() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
-    let port = free_port();
-    let child = env
-        .command(&[
-            "server",
-            "--port",
-            &port.to_string(),
-            "--storage",
-            storage.to_str().unwrap(),
-        ])
-        .env("AGENT_STRACE_TOKEN", "from-env")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Background(child);
-    wait_for_port(port);
+    let mut command = env.command(&[
+        "server",
+        "--port",
+        "0",
+        "--storage",
+        storage.to_str().unwrap(),
+    ]);
+    command.env("AGENT_STRACE_TOKEN", "from-env");
+    let (_server, port) = serve_quietly(command);
     assert_eq!(request(port, "GET", "/sessions", None, b"").status, 401);
     assert_eq!(
         request(port, "GET", "/sessions", Some("from-env"), b"").status,
@@ -669,12 +656,10 @@ fn a_client_past_its_rate_gets_429_with_retry_after() {
 fn out_of_file_descriptors_the_collector_says_so_once_and_answers_503_with_retry_after() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
-    let port = free_port();
-    let port_text = port.to_string();
     let plain = env.command(&[
         "server",
         "--port",
-        &port_text,
+        "0",
         "--storage",
         storage.to_str().unwrap(),
     ]);
@@ -686,16 +671,14 @@ fn out_of_file_descriptors_the_collector_says_so_once_and_answers_503_with_retry
         .args(plain.get_args())
         .current_dir(env.path())
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stdout(Stdio::null());
     for (key, value) in plain.get_envs() {
         match value {
             Some(value) => limited.env(key, value),
             None => limited.env_remove(key),
         };
     }
-    let server = Background(limited.spawn().unwrap());
-    wait_for_port(port);
+    let (server, port) = serve(limited);
     // Accepted while descriptors are left; its request comes once they are gone.
     let mut first = TcpStream::connect(("127.0.0.1", port)).unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -806,7 +789,6 @@ fn listening_beyond_loopback_needs_a_token_or_insecure() {
     ]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     for extra in [&["--insecure"][..], &["--token", "t"][..]] {
-        let port = free_port();
         let mut args = vec![
             "server",
             "--bind",
@@ -814,12 +796,9 @@ fn listening_beyond_loopback_needs_a_token_or_insecure() {
             "--storage",
             storage.to_str().unwrap(),
         ];
-        let port_text = port.to_string();
-        args.extend(["--port", &port_text]);
+        args.extend(["--port", "0"]);
         args.extend(extra);
-        let child = env.command(&args).stderr(Stdio::null()).spawn().unwrap();
-        let server = Background(child);
-        wait_for_port(port);
+        let (server, _) = serve_quietly(env.command(&args));
         assert_eq!(server.terminate(), Some(0), "{extra:?}");
     }
 }
@@ -1668,20 +1647,16 @@ fn requests_beyond_the_room_in_flight_get_503_and_health_still_answers() {
 fn half_open_connections_are_closed_so_that_others_are_served_again() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
-    let port = free_port();
     // Few descriptors, so that a hundred connections take them all.
-    let child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
         .arg(crate::common::bin())
-        .args(["server", "--port", &port.to_string(), "--storage"])
+        .args(["server", "--port", "0", "--storage"])
         .arg(&storage)
         .env("AGENT_STRACE_HOME", env.home.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Background(child);
-    wait_for_port(port);
+        .stdout(Stdio::null());
+    let (_server, port) = serve_quietly(command);
     let held: Vec<TcpStream> = (0..100)
         .filter_map(|_| {
             let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -1822,20 +1797,17 @@ fn readers_that_never_read_are_cut_off_so_that_others_are_served_again() {
         n += 1;
     }
     std::fs::write(dir.join("events.ndjson"), &file).unwrap();
-    let port = free_port();
     // Few descriptors: each reader holds two (its connection and the session's file).
-    let child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
         .arg(crate::common::bin())
-        .args(["server", "--stall-limit", "3", "--port", &port.to_string()])
+        .args(["server", "--stall-limit", "3", "--port", "0"])
         .arg("--storage")
         .arg(&storage)
         .env("AGENT_STRACE_HOME", env.home.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut server = Background(child);
+        .stdout(Stdio::null());
+    let (mut server, port) = serve(command);
     let (line_tx, lines) = std::sync::mpsc::channel::<String>();
     let stderr = std::io::BufReader::new(server.0.stderr.take().unwrap());
     std::thread::spawn(move || {
@@ -1843,7 +1815,6 @@ fn readers_that_never_read_are_cut_off_so_that_others_are_served_again() {
             let _ = line_tx.send(line);
         }
     });
-    wait_for_port(port);
     let start = Instant::now();
     // Readers one after another, each once its answer has begun (seen without taking it),
     // until the collector can open the session for no more. Its answer may be slow to begin
@@ -2232,11 +2203,10 @@ fn a_batch_without_event_ids_sent_again_is_stored_once() {
 /// A collector whose files cannot grow past 32 KiB (a disk that fills up; a soft limit, which
 /// [`free_the_disk`] lifts), as [`server`] starts one.
 fn server_on_a_full_disk(env: &TestEnv, storage: &Path) -> (Background, u16) {
-    let port = free_port();
     let command = env.command(&[
         "server",
         "--port",
-        &port.to_string(),
+        "0",
         "--storage",
         storage.to_str().unwrap(),
     ]);
@@ -2252,13 +2222,8 @@ fn server_on_a_full_disk(env: &TestEnv, storage: &Path) -> (Background, u16) {
             None => shell.env_remove(name),
         };
     }
-    let child = shell
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
-    (Background(child), port)
+    shell.stdout(Stdio::null());
+    serve(shell)
 }
 
 /// Lets the collector's files grow again, as when the disk has room again.

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use agent_strace::model::ToolOutcome;
 
-use crate::common::net::{Background, client_saw, free_port, required};
+use crate::common::net::{Background, client_saw, free_port, required, start_on_a_free_port};
 use crate::common::{TestEnv, corpus_hook_payloads, shared};
 
 /// A Phoenix server of the test's own: free ports, a temporary working folder, no telemetry.
@@ -29,25 +29,23 @@ pub(crate) struct Phoenix {
 impl Phoenix {
     pub(crate) fn start(program: &Path) -> Phoenix {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let log = std::fs::File::create(dir.path().join("phoenix.log")).unwrap();
-        let server = Command::new(program)
-            .arg("serve")
-            .env("PHOENIX_HOST", "127.0.0.1")
-            .env("PHOENIX_PORT", port.to_string())
-            .env("PHOENIX_GRPC_PORT", free_port().to_string())
-            .env("PHOENIX_WORKING_DIR", dir.path().join("work"))
-            .env("PHOENIX_TELEMETRY_ENABLED", "false")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("phoenix serve");
-        let mut phoenix = Phoenix {
-            port,
-            server: Background(server),
-            dir,
-        };
+        // Started again on other ports when another process took one first.
+        let (server, port) = start_on_a_free_port(|port| {
+            let log = std::fs::File::create(dir.path().join("phoenix.log")).unwrap();
+            let mut serve = Command::new(program);
+            serve
+                .arg("serve")
+                .env("PHOENIX_HOST", "127.0.0.1")
+                .env("PHOENIX_PORT", port.to_string())
+                .env("PHOENIX_GRPC_PORT", free_port().to_string())
+                .env("PHOENIX_WORKING_DIR", dir.path().join("work"))
+                .env("PHOENIX_TELEMETRY_ENABLED", "false")
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log);
+            serve
+        });
+        let mut phoenix = Phoenix { port, server, dir };
         let start = Instant::now();
         loop {
             if let Ok((200, _)) = phoenix.try_get("/healthz") {

@@ -471,26 +471,14 @@ fn post(port: u16, path: &str, body: &[u8]) -> Result<String, String> {
 /// and a refusal dropped the connection with no answer.
 #[test]
 fn the_collector_answers_when_no_thread_can_be_started_once_it_serves() {
-    use crate::common::net::{Background, free_port, wait_for_port};
     let Some(env) = Unprivileged::new() else {
         return;
     };
-    let port = free_port().to_string();
     let storage = env.env.path().join("collected");
     let storage_text = storage.to_string_lossy().into_owned();
-    let server = Background(
-        env.unprivileged(
-            &["server", "--port", &port, "--storage", &storage_text],
-            &[],
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run the collector"),
-    );
-    let port: u16 = port.parse().unwrap();
-    wait_for_port(port);
+    let mut command = env.unprivileged(&["server", "--port", "0", "--storage", &storage_text], &[]);
+    command.stdin(Stdio::null()).stdout(Stdio::null());
+    let (server, port) = crate::common::net::serve_quietly(command);
     // From now on, no new thread for the collector's user. Only the process's own user may set
     // its limits (root here has no CAP_SYS_RESOURCE over another user's process).
     let limited = Command::new("setpriv")
@@ -516,12 +504,8 @@ fn the_collector_says_why_it_cannot_start_without_a_thread() {
     let Some(env) = Unprivileged::new() else {
         return;
     };
-    let port = crate::common::net::free_port().to_string();
     let mut server = env
-        .unprivileged(
-            &["server", "--port", &port],
-            &["prlimit", "--nproc=1", "--"],
-        )
+        .unprivileged(&["server", "--port", "0"], &["prlimit", "--nproc=1", "--"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -13,7 +13,7 @@ use std::process::Stdio;
 use serde_json::Value;
 
 use crate::common::TestEnv;
-use crate::common::net::{Background, free_port, wait_for_port};
+use crate::common::net::{Background, serve_quietly};
 
 fn fixtures(run: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,24 +22,17 @@ fn fixtures(run: &str) -> PathBuf {
 }
 
 pub(crate) fn server(env: &TestEnv, storage: &Path, extra: &[&str]) -> (Background, u16) {
-    let port = free_port();
-    let port_text = port.to_string();
     let mut args = vec![
         "server",
         "--port",
-        &port_text,
+        "0",
         "--storage",
         storage.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let child = env
-        .command(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
-    (Background(child), port)
+    let mut command = env.command(&args);
+    command.stdout(Stdio::null());
+    serve_quietly(command)
 }
 
 pub(crate) struct Answer {

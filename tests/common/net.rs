@@ -42,7 +42,9 @@ impl Background {
     }
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now. Another process may take it before a server of the
+/// test's binds it: start our collector with `--port 0` ([`serve`]) and another program with
+/// [`start_on_a_free_port`], which makes sure the server that answers is the test's own.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -64,6 +66,131 @@ pub fn wait_for_port(port: u16) {
     }
 }
 
+/// Starts the collector `command` runs (`server … --port 0`) and returns it with the port it
+/// says it listens on. Its stderr is read a byte at a time up to that line, so that what it
+/// logs afterwards stays in the pipe for the test to read.
+#[track_caller]
+pub fn serve(mut command: Command) -> (Background, u16) {
+    let mut server = Background(command.stderr(Stdio::piped()).spawn().unwrap());
+    let stderr = server.0.stderr.as_mut().unwrap();
+    let mut said = Vec::new();
+    let mut byte = [0u8];
+    loop {
+        let read = std::io::Read::read(stderr, &mut byte).unwrap();
+        let text = String::from_utf8_lossy(&said).into_owned();
+        assert!(
+            read > 0,
+            "the collector ended before saying where it listens: {text}"
+        );
+        if byte[0] != b'\n' {
+            said.push(byte[0]);
+            continue;
+        }
+        let port = text
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|address| address.rsplit(':').next())
+            .and_then(|port| port.parse().ok());
+        if let Some(port) = port {
+            return (server, port);
+        }
+        said.push(b'\n');
+    }
+}
+
+/// [`serve`], with what the collector logs afterwards read and dropped, so that it never
+/// blocks on a full pipe.
+#[track_caller]
+pub fn serve_quietly(command: Command) -> (Background, u16) {
+    let (mut server, port) = serve(command);
+    let mut stderr = server.0.stderr.take().unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (server, port)
+}
+
+/// Starts the server `command` makes for a port, on a free port, and waits until the server
+/// itself listens there; when it ends first (another process took the port between the
+/// choosing and the binding), again on another port. For programs that cannot be given port 0
+/// and say which one they took.
+#[track_caller]
+pub fn start_on_a_free_port(mut command: impl FnMut(u16) -> Command) -> (Background, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut server = Background(command(port).spawn().unwrap());
+        let start = Instant::now();
+        loop {
+            if listens(server.0.id(), port) {
+                return (server, port);
+            }
+            if server.0.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(300),
+                "the server did not listen on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("the server could not listen on any of five free ports");
+}
+
+/// Whether process `pid` or one it started listens on TCP port `port` (a listening socket of
+/// that port, in `/proc/net/tcp`, is one of its descriptors), rather than someone else.
+fn listens(pid: u32, port: u16) -> bool {
+    let sockets: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    // sl local_address rem_address st … inode: st 0A is LISTEN.
+                    let columns: Vec<&str> = line.split_whitespace().collect();
+                    let local = columns.get(1)?.rsplit(':').next()?;
+                    let listening = *columns.get(3)? == "0A";
+                    let inode = columns.get(9)?;
+                    (u16::from_str_radix(local, 16) == Ok(port) && listening)
+                        .then(|| format!("socket:[{inode}]"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let holds = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+            fds.filter_map(Result::ok)
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .any(|link| sockets.iter().any(|s| link.as_os_str() == s.as_str()))
+        })
+    };
+    !sockets.is_empty() && family(pid).into_iter().any(holds)
+}
+
+/// Process `pid` and those it started, and theirs.
+fn family(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let child: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let parent = stat[stat.rfind(')')? + 1..].split_whitespace().nth(1)?;
+            Some((child, parent.parse().ok()?))
+        })
+        .collect();
+    let mut family = vec![pid];
+    let mut next = 0;
+    while next < family.len() {
+        let of = family[next];
+        family.extend(parents.iter().filter(|(_, p)| *p == of).map(|(c, _)| *c));
+        next += 1;
+    }
+    family
+}
+
 /// npm's server-everything in one of its HTTP modes (`streamableHttp`, `sse`), on a free port.
 pub fn everything_over_http(mode: &str) -> (Background, u16) {
     let servers = required(
@@ -71,19 +198,17 @@ pub fn everything_over_http(mode: &str) -> (Background, u16) {
         "npm's @modelcontextprotocol/server-everything",
     );
     let script = servers.join("@modelcontextprotocol/server-everything/dist/index.js");
-    let port = free_port();
-    let child = Command::new("node")
-        .arg(script)
-        .arg(mode)
-        .env("PORT", port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Background(child);
-    wait_for_port(port);
-    (server, port)
+    // It takes PORT=0 for any port, but says 0 rather than the port it took.
+    start_on_a_free_port(|port| {
+        let mut node = Command::new("node");
+        node.arg(&script)
+            .arg(mode)
+            .env("PORT", port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        node
+    })
 }
 
 /// `record-http` in front of `url` on a free port; returns it and its port.
