@@ -28,6 +28,24 @@ pub(crate) fn server(env: &TestEnv, storage: &Path, extra: &[&str]) -> (Backgrou
     serve(command)
 }
 
+/// How many files process `pid` has open.
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
+/// Waits (a minute at most) until `done`.
+#[track_caller]
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// What the collector logged until it exited.
 pub(crate) fn log_of(mut server: Background) -> String {
     let child = &mut server.0;
@@ -679,12 +697,20 @@ fn out_of_file_descriptors_the_collector_says_so_once_and_answers_503_with_retry
         };
     }
     let (server, port) = serve(limited);
+    let pid = server.0.id();
+    let before = open_files(pid);
     // Accepted while descriptors are left; its request comes once they are gone.
     let mut first = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    wait_until("the first connection is accepted", || {
+        open_files(pid) > before
+    });
     let held: Vec<TcpStream> = (0..64)
         .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
         .collect();
+    wait_until("the collector has no descriptor left", || {
+        open_files(pid) >= 32
+    });
+    // A second of failures to accept, said once.
     std::thread::sleep(Duration::from_secs(1));
     let session = "fd000000-0000-4000-8000-000000000001";
     let body = ndjson(&[event(session, "e1", "session_start", 1.0e9, json!({}))]);
@@ -709,8 +735,16 @@ fn out_of_file_descriptors_the_collector_says_so_once_and_answers_503_with_retry
         String::from_utf8_lossy(&answer.body)
     );
     drop(held);
-    std::thread::sleep(Duration::from_millis(500));
-    let again = request(port, "POST", "/events", None, &body);
+    // Once the collector has closed the connections let go (soon, however loaded the
+    // machine), trying again works.
+    let start = Instant::now();
+    let again = loop {
+        let again = request(port, "POST", "/events", None, &body);
+        if again.status != 503 || start.elapsed() > Duration::from_secs(30) {
+            break again;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(
         again.status,
         200,
