@@ -461,10 +461,13 @@ fn with_redact_a_key_on_the_servers_command_line_never_reaches_disk() {
 #[test]
 fn a_signal_to_the_proxy_reaches_the_server() {
     let env = TestEnv::new();
-    // The server reports the signal it got through its exit code, and ends the session.
-    let script = "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done";
-    let mut child = env
-        .command(&["record", "--", "sh", "-c", script])
+    // The server reports the signal it got through its exit code, and ends the session. It
+    // gives up after some 60 s, so that a failed run leaves no server behind.
+    let script = "trap 'exit 42' TERM; echo ready; i=0; while [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done";
+    // With SIGTERM at its default whatever the test runner's: one ignored there stays ignored
+    // in the server, whose trap cannot catch it, and the test waited for it forever.
+    let record = env.command(&["record", "--", "sh", "-c", script]);
+    let mut child = crate::common::with_signals(&record, &["--default-signal=TERM"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -479,7 +482,7 @@ fn a_signal_to_the_proxy_reaches_the_server() {
         .status()
         .unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(42));
+    assert_eq!(status.code(), Some(42), "SIGTERM did not reach the server");
     let events = env.events(&env.sessions()[0]);
     assert_eq!(events.last().unwrap()["event_type"], "session_end");
     assert_eq!(events.last().unwrap()["data"]["exit_code"], 42);
