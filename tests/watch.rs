@@ -17,7 +17,10 @@ use crate::common::{Run, TestEnv, bin};
 
 pub(crate) const SESSION: &str = "5f0c2f4e-7a8b-4c1d-9e2f-0a1b2c3d4e5f";
 
-/// The agent's script: `hook EVENT JSON` plays one hook as Claude Code runs it.
+/// The agent's script: `hook EVENT JSON` plays one hook as Claude Code runs it; `wait_for NAME`
+/// waits (a minute at most) until the test makes file NAME, `watched` until a watch
+/// [`start_watch`] started follows the session: what the agent does next is seen live however
+/// slowly a loaded machine started the watch.
 fn agent_script(env: &TestEnv, body: &str) -> PathBuf {
     let script = format!(
         r#"set -u
@@ -33,6 +36,8 @@ bash_call() {{
   hook pre-tool '{{"session_id":"{SESSION}","cwd":"{cwd}","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"toolu_'"$2"'","tool_input":{{"command":"'"$1"'"}}}}'
 }}
 end() {{ hook session-end '{{"session_id":"{SESSION}","cwd":"{cwd}","hook_event_name":"SessionEnd","reason":"exit"}}'; }}
+wait_for() {{ i=0; while [ ! -e '{cwd}/'"$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; }}
+watched() {{ wait_for watching; }}
 {body}
 "#,
         bin = bin().display(),
@@ -155,15 +160,45 @@ pub(crate) fn stop_once_paused(agent: &Proc, watch: Proc) -> Run {
     watch.finish(Duration::from_secs(20))
 }
 
+/// Starts `watch` on [`SESSION`] and waits until it follows the session (it holds the events
+/// file open) or has ended; then makes the file `watching` an agent's `watched` waits for.
 fn start_watch(env: &TestEnv, args: &[&str]) -> Proc {
+    start_watch_with(env, args, Stdio::piped())
+}
+
+/// [`start_watch`] with its stderr to `stderr` (a file the test reads while the watch runs).
+fn start_watch_with(env: &TestEnv, args: &[&str], stderr: impl Into<Stdio>) -> Proc {
     let mut all = vec!["watch", SESSION];
     all.extend_from_slice(args);
     let child = in_env(env, &bin(), &all)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .unwrap();
-    Proc(child)
+    let mut watch = Proc(child);
+    wait_until(
+        "the watch follows the session",
+        Duration::from_secs(60),
+        || watch.0.try_wait().unwrap().is_some() || follows(watch.pid()),
+    );
+    std::fs::write(env.path().join("watching"), "").unwrap();
+    watch
+}
+
+/// Whether process `pid` holds a session's events file open.
+fn follows(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.filter_map(Result::ok)
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .any(|target| target.ends_with("events.ndjson"))
+    })
+}
+
+/// A watch started with [`start_watch_with`] whose stderr goes to a file, and that file.
+fn start_watch_logged(env: &TestEnv, args: &[&str]) -> (Proc, PathBuf) {
+    let log = env.path().join("watch.err");
+    let file = std::fs::File::create(&log).unwrap();
+    (start_watch_with(env, args, file), log)
 }
 
 /// A transcript whose one response cost $1.50 (100k output tokens of Sonnet 4.5).
@@ -204,7 +239,7 @@ fn a_rule_pauses_the_agent_and_resume_continues_it() {
     let mut agent = start_agent(
         &env,
         &format!(
-            "start /nowhere\nsleep 1\nfor i in 1 2 3 4 5 6; do write {dir}/f$i.rs $i; sleep 0.3; done\ntouch {dir}/done\nend"
+            "start /nowhere\nwatched\nfor i in 1 2 3 4 5 6; do write {dir}/f$i.rs $i; sleep 0.3; done\ntouch {dir}/done\nend"
         ),
     );
     let watch = start_watch(&env, &["--rules", "rules.json"]);
@@ -241,13 +276,14 @@ fn a_stopped_watch_continues_the_agent_it_paused() {
     let mut agent = start_agent(
         &env,
         &format!(
-            "start /nowhere\nsleep 1\nfor i in 1 2 3; do write {dir}/f$i.rs $i; sleep 0.3; done\nend"
+            "start /nowhere\nwatched\nfor i in 1 2 3; do write {dir}/f$i.rs $i; sleep 0.3; done\nwait_for paused\nend"
         ),
     );
     let watch = start_watch(&env, &["--on-violation", "pause", "--timeout", "1s"]);
     let run = stop_once_paused(&agent, watch);
     assert!(run.stderr.contains("continued the agent"), "{}", run.stderr);
     assert_ne!(agent.state(), Some('T'));
+    std::fs::write(env.path().join("paused"), "").unwrap();
     assert!(agent.wait(Duration::from_secs(30)).success());
 }
 
@@ -262,7 +298,7 @@ fn a_budget_kills_the_agent_and_writes_its_post_mortem() {
     let mut agent = start_agent(
         &env,
         &format!(
-            "trap '' TERM\n: > {t}\nstart {t}\nprompt 'deploy it'\nsleep 1\nwrite {dir}/deploy.yaml 1\nbash_call 'kubectl apply -f deploy.yaml' 2\ncat {c} >> {t}\nfor i in $(seq 1 300); do sleep 0.1; done\nend",
+            "trap '' TERM\n: > {t}\nstart {t}\nprompt 'deploy it'\nwatched\nwrite {dir}/deploy.yaml 1\nbash_call 'kubectl apply -f deploy.yaml' 2\ncat {c} >> {t}\nfor i in $(seq 1 300); do sleep 0.1; done\nend",
             t = transcript.display(),
             c = costly.display()
         ),
@@ -332,7 +368,7 @@ fn a_post_mortem_names_the_models_its_cost_counts_at_zero() {
     let mut agent = start_agent(
         &env,
         &format!(
-            ": > {t}\nstart {t}\nprompt 'deploy it'\nsleep 1\ncat {c} >> {t}\nfor i in $(seq 1 300); do sleep 0.1; done\nend",
+            ": > {t}\nstart {t}\nprompt 'deploy it'\nwatched\ncat {c} >> {t}\nfor i in $(seq 1 300); do sleep 0.1; done\nend",
             t = transcript.display(),
             c = env.path().join("mystery.jsonl").display()
         ),
@@ -375,7 +411,7 @@ fn a_path_rule_kills_with_sigterm_when_the_agent_obeys_it() {
     let mut agent = start_agent(
         &env,
         &format!(
-            "start /nowhere\nsleep 1\nwrite {dir}/production.env 1\nfor i in $(seq 1 300); do sleep 0.1; done\nend"
+            "start /nowhere\nwatched\nwrite {dir}/production.env 1\nfor i in $(seq 1 300); do sleep 0.1; done\nend"
         ),
     );
     let watch = start_watch(&env, &["--rules", "rules.json"]);
@@ -398,14 +434,22 @@ fn a_dry_run_says_what_it_would_do_and_does_nothing() {
     let dir = env.path().display().to_string();
     let mut agent = start_agent(
         &env,
-        &format!("start /nowhere\nsleep 1\nwrite {dir}/a.rs 1\nsleep 1\nend"),
+        &format!("start /nowhere\nwatched\nwrite {dir}/a.rs 1\nwait_for judged\nend"),
     );
-    let watch = start_watch(
+    let (watch, log) = start_watch_logged(
         &env,
         &["--timeout", "1s", "--on-violation", "kill", "--dry-run"],
     );
+    // The agent ends once the watch has judged it, however slowly the watch runs.
+    wait_until(
+        "the watch judges the agent",
+        Duration::from_secs(30),
+        || std::fs::read_to_string(&log).is_ok_and(|said| said.contains("would kill")),
+    );
+    std::fs::write(env.path().join("judged"), "").unwrap();
     assert!(agent.wait(Duration::from_secs(30)).success());
-    let run = watch.finish(Duration::from_secs(20));
+    let mut run = watch.finish(Duration::from_secs(20));
+    run.stderr = std::fs::read_to_string(&log).unwrap();
     assert!(run.stderr.contains("would kill"), "{}", run.stderr);
     // The session started before the watch: its start, read first, names the agent (the
     // watch said "no agent process recorded: rules can only alert", then killed it).
@@ -603,12 +647,16 @@ fn a_process_of_another_user_than_the_sessions_is_never_signalled() {
     if me == 0 {
         std::os::unix::fs::chown(&events, Some(54_321), None).unwrap();
     }
-    let watch = start_watch(&env, &["--timeout", "1s", "--on-violation", "kill"]);
-    // With no process to signal, the watch follows the session to its end.
-    std::thread::sleep(Duration::from_millis(2500));
+    let (watch, log) = start_watch_logged(&env, &["--timeout", "1s", "--on-violation", "kill"]);
+    // With no process to signal, the watch follows the session to its end: it ends once the
+    // time limit has broken, however slowly the watch runs.
+    wait_until("the time limit breaks", Duration::from_secs(30), || {
+        std::fs::read_to_string(&log).is_ok_and(|said| said.contains("broke"))
+    });
     let end = json!({"session_id": SESSION, "hook_event_name": "SessionEnd", "reason": "exit"});
     env.hook("session-end", &end).success();
-    let run = watch.finish(Duration::from_secs(20));
+    let mut run = watch.finish(Duration::from_secs(20));
+    run.stderr = std::fs::read_to_string(&log).unwrap();
     assert!(
         run.stderr.contains(&format!(
             "(pid {pid}) runs as user 0, not as the user who recorded the session"
@@ -1214,13 +1262,14 @@ fn a_watch_killed_outright_still_never_leaves_the_agent_paused() {
     let mut agent = start_agent(
         &env,
         &format!(
-            "start /nowhere\nsleep 1\nfor i in 1 2 3; do write {dir}/f$i.rs $i; sleep 0.3; done\nend"
+            "start /nowhere\nwatched\nfor i in 1 2 3; do write {dir}/f$i.rs $i; sleep 0.3; done\nwait_for paused\nend"
         ),
     );
     let watch = start_watch(&env, &["--on-violation", "pause", "--timeout", "1s"]);
     wait_until("the agent is paused", Duration::from_secs(20), || {
         agent.state() == Some('T')
     });
+    std::fs::write(env.path().join("paused"), "").unwrap();
     // SIGKILL: the watch can run no code of its own; its guard continues the agent.
     Command::new("kill")
         .args(["-KILL", &watch.pid().to_string()])
