@@ -20,6 +20,7 @@ mod demo;
 mod diff;
 mod drift;
 mod eval;
+mod event_times;
 mod exit_codes;
 mod explain;
 mod export;

@@ -142,7 +142,13 @@ fn row(
         event.session_id.clone(),
         event.event_id.clone(),
         event.parent_id.clone().unwrap_or_default(),
-        event.timestamp.to_string(),
+        // An event at an unknown time (a line with no `timestamp`) has none to give: its NaN
+        // was written as `NaN`, at 1970-01-01T00:00:00.000Z.
+        if event.time_unknown() {
+            String::new()
+        } else {
+            event.timestamp.to_string()
+        },
         time(event.timestamp),
         event.event_type.as_str().to_owned(),
         owned(tool),
@@ -165,6 +171,9 @@ fn row(
 
 /// A timestamp as RFC 3339 in UTC with milliseconds; empty when it is no time.
 fn time(timestamp: f64) -> String {
+    if timestamp.is_nan() {
+        return String::new();
+    }
     #[expect(
         clippy::cast_possible_truncation,
         reason = "milliseconds since the epoch fit an i64"

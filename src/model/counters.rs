@@ -2,6 +2,7 @@
 
 use super::event::EventType;
 use super::head::EventHead;
+use super::meta::placed_time;
 use super::outcome::ToolOutcome;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,10 @@ pub struct Counters {
     pub last_timestamp: Option<f64>,
     /// When the session's `session_end` was recorded, if it was.
     pub ended_at: Option<f64>,
+    /// The time the last event folded was placed at ([`placed_time`]): where an end at an
+    /// unknown time (a line with no `timestamp`) is placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placed: Option<f64>,
 }
 
 impl Counters {
@@ -59,12 +64,20 @@ impl Counters {
             EventType::LlmResponse => {
                 self.total_tokens = self.total_tokens.saturating_add(event.tokens());
             }
-            EventType::SessionEnd => self.ended_at = Some(event.timestamp),
             _ => {}
         }
         let ts = event.timestamp;
-        self.first_timestamp = Some(self.first_timestamp.map_or(ts, |first| first.min(ts)));
-        self.last_timestamp = Some(self.last_timestamp.map_or(ts, |last| last.max(ts)));
+        let placed = placed_time(ts, &mut self.placed);
+        // A line with no time (NaN) has none to be first or last by; an end of it is placed
+        // by the events before it, as every view places it (it was skipped as malformed, and
+        // the session ran for ever).
+        if event.kind() == EventType::SessionEnd {
+            self.ended_at = if ts.is_nan() { placed } else { Some(ts) };
+        }
+        if !ts.is_nan() {
+            self.first_timestamp = Some(self.first_timestamp.map_or(ts, |first| first.min(ts)));
+            self.last_timestamp = Some(self.last_timestamp.map_or(ts, |last| last.max(ts)));
+        }
     }
 }
 

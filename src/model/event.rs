@@ -118,8 +118,13 @@ impl Serialize for EventType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub event_type: EventType,
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch; NaN when the line gives no number for it (no
+    /// `timestamp`, `null`, a string, or the `NaN` Python's json module writes): an event at an
+    /// unknown time, placed by the events around it ([`super::meta::placed_time`]).
     pub timestamp: f64,
+    /// The `timestamp` as the line wrote it when it is no number (`null`, `"soon"`), written
+    /// back so; `None` when the line had none, or had a number.
+    pub timestamp_written: Option<Value>,
     pub event_id: String,
     pub session_id: String,
     pub parent_id: Option<String>,
@@ -145,7 +150,13 @@ impl Event {
             duration_ms: None,
             data: Value::Object(Map::new()),
             extra: Map::new(),
+            timestamp_written: None,
         }
+    }
+
+    /// Whether the line gave no number for the event's time ([`Event::timestamp`] is NaN).
+    pub fn time_unknown(&self) -> bool {
+        self.timestamp.is_nan()
     }
 
     /// The event with `data` as its data.
@@ -160,7 +171,13 @@ impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("event_type", &self.event_type)?;
-        map.serialize_entry("timestamp", &self.timestamp)?;
+        // An event at an unknown time is written as it was read: its `timestamp` as the line
+        // wrote it, or none (the Python tool reads an event without one, not a `null`).
+        if !self.timestamp.is_nan() {
+            map.serialize_entry("timestamp", &self.timestamp)?;
+        } else if let Some(written) = &self.timestamp_written {
+            map.serialize_entry("timestamp", written)?;
+        }
         map.serialize_entry("event_id", &self.event_id)?;
         map.serialize_entry("session_id", &self.session_id)?;
         if let Some(parent) = &self.parent_id {
@@ -194,7 +211,8 @@ impl<'de> Visitor<'de> for EventVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Event, A::Error> {
         let mut event_type = None;
-        let mut timestamp = None;
+        let mut timestamp = f64::NAN;
+        let mut timestamp_written = None;
         let mut event_id = None;
         let mut session_id = None;
         let mut parent_id = None;
@@ -207,7 +225,19 @@ impl<'de> Visitor<'de> for EventVisitor {
                     let name: std::borrow::Cow<'de, str> = access.next_value()?;
                     event_type = Some(EventType::parse(&name));
                 }
-                "timestamp" => timestamp = Some(access.next_value::<f64>()?),
+                // A time that is no number (none, `null`, `"soon"`; Python's `NaN`, read as
+                // `null`) is unknown, and the event kept: it failed the line, and the call on
+                // it was lost from every view.
+                "timestamp" => match access.next_value::<Value>()? {
+                    Value::Number(n) => {
+                        timestamp = n.as_f64().unwrap_or(f64::NAN);
+                        timestamp_written = None;
+                    }
+                    other => {
+                        timestamp = f64::NAN;
+                        timestamp_written = Some(other);
+                    }
+                },
                 "event_id" => event_id = Some(access.next_value::<String>()?),
                 "session_id" => session_id = Some(access.next_value::<String>()?),
                 // Writers differ in how they say "no parent": absent, null or "".
@@ -234,13 +264,14 @@ impl<'de> Visitor<'de> for EventVisitor {
         }
         Ok(Event {
             event_type: event_type.ok_or_else(|| de::Error::missing_field("event_type"))?,
-            timestamp: timestamp.ok_or_else(|| de::Error::missing_field("timestamp"))?,
+            timestamp,
             event_id: event_id.unwrap_or_default(),
             session_id: session_id.unwrap_or_default(),
             parent_id,
             duration_ms,
             data: data.unwrap_or_else(|| Value::Object(Map::new())),
             extra,
+            timestamp_written,
         })
     }
 }
@@ -421,6 +452,24 @@ mod tests {
         assert_eq!(event.duration_ms, None);
         let again: Value = serde_json::to_value(&event).unwrap();
         assert_eq!(again["duration_ms"], "NaN");
+    }
+
+    #[test]
+    fn a_time_that_is_no_number_is_unknown_and_written_back_as_it_was() {
+        for timestamp in ["", r#""timestamp":null,"#, r#""timestamp":"soon","#] {
+            let line = format!(
+                r#"{{"event_type":"tool_call",{timestamp}"event_id":"e1","session_id":"s","data":{{}}}}"#
+            );
+            let event: Event = serde_json::from_str(&line).unwrap();
+            assert!(event.time_unknown(), "{line}");
+            assert_eq!(serde_json::to_string(&event).unwrap(), line);
+        }
+        // Placed since, it is written at its place.
+        let line = r#"{"event_type":"tool_call","timestamp":null,"event_id":"e1","session_id":"s","data":{}}"#;
+        let mut event: Event = serde_json::from_str(line).unwrap();
+        event.timestamp = 2.5;
+        let again: Value = serde_json::to_value(&event).unwrap();
+        assert_eq!(again["timestamp"], 2.5);
     }
 
     #[test]

@@ -37,8 +37,10 @@ use super::view::View;
 /// keeps no duration a call cannot take; 16: the usage of an `assistant_response`, the Python
 /// tool's import's, counts once per response; 17: a file tool's call that succeeded with no file event counts
 /// its file, the Python tool's; 18: the responses whose usage could not be believed are
-/// counted).
-pub const SUMMARY_VERSION: u32 = 19;
+/// counted; 19: a Stop hook's feedback, a skill's instructions and a cut notice in the Python
+/// tool's import are no prompts; 20: an event on a line with no time, no `timestamp`, `null` or
+/// Python's `NaN`, is counted, at an unknown time).
+pub const SUMMARY_VERSION: u32 = 20;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";

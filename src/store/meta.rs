@@ -87,8 +87,9 @@ impl CountersCache {
 /// The version of [`Counters`] a `.counters` cache holds: 1 since they count rejections apart
 /// (caches without a version count them among errors only), 2 since they hold the session's
 /// [`Ending`], 3 since that holds the earliest time it read ahead of the clock, 4 since it
-/// holds the mark of the bytes it folded last, 5 since they count the errors of no call apart.
-pub(super) const COUNTERS_VERSION: u32 = 5;
+/// holds the mark of the bytes it folded last, 5 since they count the errors of no call apart,
+/// 6 since they count the events of a line with no time (no `timestamp`, `null`, `NaN`).
+pub(super) const COUNTERS_VERSION: u32 = 6;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;

@@ -431,10 +431,50 @@ pub(crate) fn parse_line(text: &[u8]) -> Result<Event, String> {
     match serde_json::from_slice::<Event>(text) {
         Ok(event) => Ok(event),
         Err(first) => {
-            let fixed = replace_lone_surrogates(text).ok_or_else(|| first.to_string())?;
+            let mended = replace_lone_surrogates(text);
+            let numbers = replace_non_json_numbers(mended.as_deref().unwrap_or(text));
+            let fixed = numbers.or(mended).ok_or_else(|| first.to_string())?;
             serde_json::from_slice::<Event>(&fixed).map_err(|_| first.to_string())
         }
     }
+}
+
+/// Rewrites the `NaN`, `Infinity` and `-Infinity` that Python's json module writes for floats
+/// that are no number (and reads back) as `null`, what JSON writers give them; `None` when
+/// there were none outside strings. An event the Python tool stamped `NaN` was skipped as
+/// malformed, and the call on it lost from every view; its time is unknown, as a `null` one.
+fn replace_non_json_numbers(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut changed = false;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if in_string {
+            match b {
+                b'\\' => {
+                    out.extend_from_slice(&text[i..(i + 2).min(text.len())]);
+                    i += 2;
+                    continue;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if let Some(word) = [&b"-Infinity"[..], b"Infinity", b"NaN"]
+            .into_iter()
+            .find(|w| text[i..].starts_with(w))
+        {
+            out.extend_from_slice(b"null");
+            changed = true;
+            i += word.len();
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 /// Rewrites `\uXXXX` escapes of lone surrogates as `\ufffd`; `None` when there were none.
@@ -495,6 +535,17 @@ mod tests {
             event.data["result"],
             "bad \u{fffd} byte, pair \u{1F600}, escaped \\udcff"
         );
+    }
+
+    #[test]
+    fn pythons_nan_and_infinity_are_read_as_null() {
+        let line = br#"{"event_type":"tool_call","timestamp":NaN,"event_id":"e","session_id":"s","duration_ms":-Infinity,"data":{"x":Infinity,"text":"NaN \" Infinity"}}"#;
+        let event = parse_line(line).unwrap();
+        assert!(event.time_unknown());
+        assert_eq!(event.duration_ms, None);
+        assert_eq!(event.data["x"], serde_json::Value::Null);
+        assert_eq!(event.data["text"], "NaN \" Infinity");
+        assert!(parse_line(br#"{"event_type":"tool_call","timestamp":Nope}"#).is_err());
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl Index {
                     first_timestamp: None,
                     last_timestamp: None,
                     ended_at: meta.ended_at,
+                    placed: None,
                 });
                 Ok(Ok(IndexedSession {
                     summary: SessionSummary {
