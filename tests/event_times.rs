@@ -158,3 +158,54 @@ fn an_event_whose_line_gives_no_time_is_kept_by_every_view() {
     page.success();
     assert!(page.stdout.contains("/a"), "the page");
 }
+
+#[test]
+fn a_session_whose_end_is_stamped_before_its_start_runs_in_every_view() {
+    let env = TestEnv::new();
+    // Its end is stamped before its start, and its calls come after it: resumed after its
+    // end, as `list` and `sql` read it, where `stats` and `replay` gave a duration of `?`
+    // and warned of a damaged meta.json.
+    SessionBuilder::new("backwards")
+        .at(-100.0)
+        .session_end(json!({}))
+        .at(0.0)
+        .prompt("look")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(2.0)
+        .result(json!("listed"))
+        .ended(-100.0)
+        .write(&env);
+    let listed = env.run(&["list", "--format", "json"]).json();
+    assert_eq!(listed[0]["duration_s"], Value::Null, "{listed}");
+    let listing = env.run(&["list", "--color", "never"]);
+    assert!(listing.stdout.contains("running"), "{}", listing.stdout);
+    let rows = env
+        .run(&["sql", "SELECT ended_at FROM sessions", "--format", "json"])
+        .json();
+    assert_eq!(rows[0]["ended_at"], Value::Null, "{rows}");
+    let stats = env.run(&["stats", "backwards", "--color", "never"]);
+    stats.success();
+    assert!(
+        stats.stdout.contains("Duration: running"),
+        "{}",
+        stats.stdout
+    );
+    assert!(
+        !stats.stderr.contains("what no session can"),
+        "{}",
+        stats.stderr
+    );
+    let replay = env.run(&["replay", "backwards", "--color", "never"]);
+    replay.success();
+    assert!(
+        replay.stdout.contains("Duration: running"),
+        "{}",
+        replay.stdout
+    );
+    assert!(
+        !replay.stderr.contains("what no session can"),
+        "{}",
+        replay.stderr
+    );
+}

@@ -276,6 +276,18 @@ impl Store {
                 }
                 Some(cache.counters)
             } else {
+                // Another tool keeps its counters in meta.json, but whether the session went
+                // on after its end is its events' to say, as the index reads them: one whose
+                // end was stamped before its start, with events after it, ran in `list` and
+                // `sql` and had a duration of `?` in `stats` and `replay`.
+                if meta.ended_at.is_some() && has_events(&dir) {
+                    let mut fold = CountersCache::default();
+                    fold.catch_up(&dir)?;
+                    if fold.counters.ended_at.is_some() && !fold.ending.ended() {
+                        meta.ended_at = None;
+                        meta.total_duration_ms = 0.0;
+                    }
+                }
                 None
             };
         Ok(SessionSummary {
