@@ -209,3 +209,34 @@ fn a_session_whose_end_is_stamped_before_its_start_runs_in_every_view() {
         replay.stderr
     );
 }
+
+#[test]
+fn an_annotation_is_at_the_offset_replay_shows_its_event_at() {
+    let env = TestEnv::new();
+    SessionBuilder::new("late")
+        .at(1.0)
+        .prompt("look")
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(3.0)
+        .result(json!("listed"))
+        .write(&env);
+    // Its first line stamped at a time no session can have: every annotation was 0 s in,
+    // counted from that line's own stamp, where replay shows the call 2 s in.
+    let path = env.store().join("late").join("events.ndjson");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first = format!("\"timestamp\":{:.1}", crate::common::session::T0 + 1.0);
+    assert!(text.contains(&first), "{text}");
+    let text = text.replacen(&first, "\"timestamp\":1e308", 1);
+    std::fs::write(&path, text).unwrap();
+    let replay = env.run(&["replay", "late", "--color", "never"]);
+    assert!(
+        replay.stdout.contains("#2    + 2.00s → tool_call"),
+        "{}",
+        replay.stdout
+    );
+    let annotated = env
+        .run(&["annotate", "late", "2", "--note", "why", "--format", "json"])
+        .json();
+    assert_eq!(annotated["offset_seconds"], 2.0, "{annotated}");
+}

@@ -11,6 +11,7 @@ use super::globals::Format;
 use super::output::{stdout, usage, warn, warn_bad_lines};
 use crate::exit;
 use crate::model::annotation::Annotation;
+use crate::model::meta::{believed_time, placed_time};
 use crate::render::terminal::{Painter, local_time, offset};
 use crate::store::{Selector, Store};
 
@@ -79,23 +80,42 @@ fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Resul
         ));
     }
     let mut events = store.events(id)?;
-    let mut first = None;
+    // The offset is the one replay shows the event at: its time as placed (one at an unknown
+    // time at the event's before it) from the session's start, else its earliest event. It
+    // was from the first line's own stamp: a first line stamped `1e308` gave every event 0 s,
+    // one stamped before the start a later offset than replay's.
+    let mut placed = None;
+    let mut earliest: Option<f64> = None;
+    let mut found = None;
     let mut count = 0;
-    let found = events.by_ref().find(|event| {
-        first.get_or_insert(event.timestamp);
+    for event in events.by_ref() {
         count += 1;
-        count == number
-    });
+        let at = placed_time(event.timestamp, &mut placed);
+        if let Some(t) = believed_time(event.timestamp) {
+            earliest = Some(earliest.map_or(t, |e| e.min(t)));
+        }
+        if count == number {
+            found = Some((event, at));
+        }
+    }
     warn_bad_lines(events.bad_lines(), events.bad_count());
-    let Some(event) = found else {
-        let count = count + events.count();
+    let Some((event, at)) = found else {
         return Err(usage(super::replay::no_event(id, number, count)));
+    };
+    let origin = store
+        .read_meta(id)
+        .ok()
+        .and_then(|meta| meta.believed_start())
+        .or(earliest);
+    let offset_seconds = match (at, origin) {
+        (Some(at), Some(origin)) => (at - origin).max(0.0),
+        _ => 0.0,
     };
     let annotation = Annotation {
         annotation_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
         session_id: id.to_owned(),
         event_id: event.event_id.clone(),
-        offset_seconds: (event.timestamp - first.unwrap_or(event.timestamp)).max(0.0),
+        offset_seconds,
         label: args.label.clone().unwrap_or_default(),
         note: args.note.clone().unwrap_or_default(),
         author: args.author.clone().unwrap_or_default(),
