@@ -621,3 +621,56 @@ fn since_sends_a_subagent_whose_parent_is_gone_and_the_sessions_of_a_loop() {
     // Only lf-top was sent: the others have a parent, if none in the store to go with.
     assert_eq!(sessions, ["lf-loop-a", "lf-loop-b", "lf-orphan", "lf-top"]);
 }
+
+/// `--since` sent the subagent below one that cannot be read (its events a FIFO) on its own,
+/// as well as in its root's trace: it goes with its root only.
+#[test]
+fn since_sends_a_subagent_below_one_that_cannot_be_read_with_its_root_only() {
+    let env = TestEnv::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    for (id, parent) in [
+        ("lf-root", None),
+        ("lf-mid", Some("lf-root")),
+        ("lf-leaf", Some("lf-mid")),
+    ] {
+        SessionBuilder::new(id)
+            .started(now - 86_400.0)
+            .meta(|m| {
+                m.agent_name = "claude-code".into();
+                m.parent_session_id = parent.map(str::to_owned);
+            })
+            .tool_call("Bash", json!({"command": "ls"}))
+            .at(1.0)
+            .result(json!("ok"))
+            .write(&env);
+    }
+    let events = env.store().join("lf-mid").join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&events)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let stub = langfuse(None, false);
+    export(&env, &stub, &["--since", "7d"]).success();
+    let sessions: Vec<String> = stub
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/public/otel/v1/traces")
+        .flat_map(|r| {
+            let trace = ExportTraceServiceRequest::decode(&r.body[..]).unwrap();
+            trace
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .flat_map(|s| &s.spans)
+                .filter(|s| s.parent_span_id.is_empty())
+                .filter_map(|s| string_attr(&s.attributes, "session.id").map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(sessions, ["lf-root"]);
+}

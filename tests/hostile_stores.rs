@@ -525,6 +525,76 @@ fn a_subagent_below_one_that_cannot_be_read_stays_in_its_roots_tree() {
     );
 }
 
+/// A tree of three costed sessions, `root` > `mid` > `leaf` ($0.0045 each), whose middle one
+/// cannot be read (its events a FIFO); with `indexed`, the index knew all three first.
+fn tree_with_an_unreadable_middle(indexed: bool) -> TestEnv {
+    let env = TestEnv::new();
+    costed("root", None).write(&env);
+    costed("mid", Some("root")).write(&env);
+    costed("leaf", Some("mid")).write(&env);
+    if indexed {
+        let listed = env.run(&["list", "--format", "json"]).success().json();
+        assert!((listed[0]["cost_usd"].as_f64().unwrap() - 0.0135).abs() < 1e-9);
+    }
+    let events = env.store().join("mid").join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    mkfifo(&events);
+    env
+}
+
+/// Every view of the index counts the tree `root` > `mid` > `leaf` whose middle one cannot be
+/// read as `cost root` does ($0.0090: root and leaf), one session with one subagent, and says
+/// once that `mid` was left out.
+fn views_of_the_index_agree_with_cost(env: &TestEnv) {
+    let close = |value: &serde_json::Value, what: &str| {
+        let usd = value.as_f64().unwrap_or_else(|| panic!("{what}: {value}"));
+        assert!((usd - 0.0090).abs() < 1e-9, "{what} gave {usd}");
+    };
+    let said_once = |run: &Run, what: &str| {
+        assert_eq!(run.code, 0, "{what}: {}", run.stderr);
+        let lines = run.stderr.lines().filter(|l| l.contains("/mid/")).count();
+        assert_eq!(lines, 1, "{what}: {}", run.stderr);
+    };
+    let cost = env.run(&["cost", "root", "--format", "json"]);
+    close(&cost.json()["cost_usd"], "cost");
+    let list = env.run(&["list", "--format", "json"]);
+    said_once(&list, "list");
+    assert_eq!(list.session_ids(), ["root"], "{}", list.stdout);
+    close(&list.json()[0]["cost_usd"], "list");
+    let all = env.run(&["list", "--all", "--format", "json"]);
+    assert_eq!(all.session_ids(), ["root", "leaf"], "{}", all.stdout);
+    let sql = env.run(&[
+        "sql",
+        "SELECT sum(cost_usd) AS usd FROM sessions",
+        "--format",
+        "json",
+    ]);
+    close(&sql.json()[0]["usd"], "sql");
+    let report = env.run(&["budget-report", "--since", "2020-01-01", "--format", "json"]);
+    said_once(&report, "budget-report");
+    assert_eq!(report.json()["sessions"], 1, "{}", report.stdout);
+    close(&report.json()["total_usd"], "budget-report");
+    let dashboard = env.run(&["dashboard", "--since", "2020-01-01", "--format", "json"]);
+    said_once(&dashboard, "dashboard");
+    let totals = &dashboard.json()["totals"];
+    assert_eq!(
+        (&totals["sessions"], &totals["subagent_sessions"]),
+        (&json!(1), &json!(1)),
+        "{totals}"
+    );
+    close(&totals["cost_usd"], "dashboard");
+    let stats = env.run(&["stats", "root", "--include-subagents", "--format", "json"]);
+    assert_eq!(stats.code, 0, "{}", stats.stderr);
+    assert!(stats.stdout.contains("leaf"), "{}", stats.stdout);
+}
+
+/// `list` showed the leaf below a subagent that cannot be read as a session of its own and
+/// its root at $0.0045, where `cost root` says $0.0090; budget-report and dashboard did too.
+#[test]
+fn the_index_views_count_a_subagent_below_one_that_cannot_be_read_in_its_root() {
+    views_of_the_index_agree_with_cost(&tree_with_an_unreadable_middle(false));
+}
+
 /// Makes a FIFO at `path`.
 fn mkfifo(path: &std::path::Path) {
     let made = std::process::Command::new("mkfifo")

@@ -606,6 +606,67 @@ fn list_sessions_costs_a_session_with_its_subagents_as_list_does() {
     );
 }
 
+/// `list_sessions` listed the subagent below one that cannot be read (its events a FIFO) as a
+/// session of its own, its root at $0.0045 where `cost` says $0.0090; it gives what `list` and
+/// `cost` give.
+#[test]
+fn list_sessions_counts_a_subagent_below_one_that_cannot_be_read_in_its_root() {
+    use agent_strace::model::Tokens;
+
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let ids = [
+        "7b000000-0000-4000-8000-000000000001",
+        "7b000000-0000-4000-8000-000000000002",
+        "7b000000-0000-4000-8000-000000000003",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        SessionBuilder::new(id)
+            .meta(|m| m.parent_session_id = i.checked_sub(1).map(|p| ids[p].to_owned()))
+            .prompt(&format!("work of session {i}"))
+            .at(1.0)
+            .llm_response(
+                "claude-sonnet-4-5",
+                Tokens {
+                    input: 1_000,
+                    output: 100,
+                    ..Tokens::default()
+                },
+            )
+            .ended(2.0)
+            .write(&env);
+    }
+    let events = env.store().join(ids[1]).join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&events)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let call = |n: u64, tool: &str, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+               "params": {"name": tool, "arguments": arguments}})
+        .to_string()
+    };
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        call(2, "list_sessions", json!({})),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    let close = |value: &Value, usd: f64| value.as_f64().is_some_and(|v| (v - usd).abs() < 1e-9);
+    let listed = &answers[1]["result"]["structuredContent"];
+    let sessions = listed["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{listed}");
+    assert_eq!(sessions[0]["session_id"], ids[0], "{listed}");
+    assert!(close(&sessions[0]["cost_usd"], 0.0090), "{listed}");
+    let warned = listed["warnings"].to_string();
+    assert!(warned.contains(ids[1]), "{listed}");
+    let cost = command_json(&env, &["cost", ids[0], "--format", "json"]);
+    assert!(close(&cost["cost_usd"], 0.0090), "{cost}");
+}
+
 /// `list_sessions` gave a session of `aide-gpt-5` (no known price) a cost of 0 with nothing to
 /// tell it from a session that cost nothing; `diff_sessions` likewise.
 #[test]

@@ -19,7 +19,7 @@ use super::diff::Subagents;
 use super::outcome::{self, Verdict};
 use super::phases::{Phases, relative_to, session_folder};
 use crate::model::meta::Believed;
-use crate::model::parents::heads;
+use crate::model::parents::heads_through;
 use crate::model::view::View;
 use crate::model::{Agent, Event, EventType, SessionMeta};
 
@@ -544,20 +544,26 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
     }
 }
 
-/// The last two sessions heading a tree (as `list` heads them, see [`heads`]) whose agent
+/// The last two sessions heading a tree (as `list` heads them, see [`heads_through`]) whose agent
 /// name or command contains `tag` (any case), the older first, each with the place of its
 /// store among `stores`; fewer when fewer match. Each store's sessions come with the start to
 /// order them by ([`SessionMeta::start_to_order_by`]: a start in 2128 was always one of the
-/// last two).
-pub fn tagged(stores: &[Vec<(&SessionMeta, f64)>], tag: &str) -> Vec<(usize, String)> {
+/// last two). `left_out` holds, store by store, the metadata of the sessions that could not be
+/// read: a session below one is in the tree above it ([`heads_through`]).
+pub fn tagged(
+    stores: &[Vec<(&SessionMeta, f64)>],
+    left_out: &[Vec<SessionMeta>],
+    tag: &str,
+) -> Vec<(usize, String)> {
     let tag = tag.to_lowercase();
     let mut matched: Vec<(usize, &SessionMeta, f64)> = Vec::new();
     for (place, sessions) in stores.iter().enumerate() {
         let metas: Vec<&SessionMeta> = sessions.iter().map(|(m, _)| *m).collect();
+        let left_out = left_out.get(place).map_or(&[][..], Vec::as_slice);
         matched.extend(
             sessions
                 .iter()
-                .zip(heads(&metas))
+                .zip(heads_through(&metas, left_out))
                 .filter(|(_, head)| *head)
                 .map(|((m, start), _)| (place, *m, *start))
                 .filter(|(_, m, _)| {
@@ -725,8 +731,8 @@ mod tests {
         let ids = |found: Vec<(usize, String)>| -> Vec<String> {
             found.into_iter().map(|(_, id)| id).collect()
         };
-        assert_eq!(ids(tagged(&one(&all), "refactor-AUTH")), ["a", "c"]);
-        assert_eq!(tagged(&one(&all), "nothing").len(), 0);
+        assert_eq!(ids(tagged(&one(&all), &[], "refactor-AUTH")), ["a", "c"]);
+        assert_eq!(tagged(&one(&all), &[], "nothing").len(), 0);
         // A subagent whose parent is gone, and one of a loop, head their own trees.
         let heads = [
             meta("a", 1.0, "refactor-auth", None),
@@ -734,12 +740,15 @@ mod tests {
             meta("loop-a", 6.0, "refactor-auth", Some("loop-b")),
             meta("loop-b", 0.1, "claude-code", Some("loop-a")),
         ];
-        assert_eq!(ids(tagged(&one(&heads), "refactor")), ["orphan", "loop-a"]);
+        assert_eq!(
+            ids(tagged(&one(&heads), &[], "refactor")),
+            ["orphan", "loop-a"]
+        );
         // Across stores, each session is headed in its own store.
         let other = [meta("gone", 7.0, "refactor-auth", None)];
         let stores = [one(&heads).remove(0), one(&other).remove(0)];
         assert_eq!(
-            tagged(&stores, "refactor"),
+            tagged(&stores, &[], "refactor"),
             [(0, "loop-a".to_owned()), (1, "gone".to_owned())]
         );
     }

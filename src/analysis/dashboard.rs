@@ -215,15 +215,17 @@ pub struct Judged {
 
 /// The sessions the period covers (each with its subagents), newest first, and a warning for
 /// each session left out of a period (`since`) because its start is one no session can have
-/// ([`SessionMeta::start_in_periods`]): a start in 2128 was since any date.
+/// ([`SessionMeta::start_in_periods`]): a start in 2128 was since any date. A session below
+/// one of `left_out` (sessions that could not be read) counts in the tree above it.
 pub fn select(
     sessions: &[(SessionMeta, Summary)],
+    left_out: &[SessionMeta],
     period: &Period,
     prices: &PriceTable,
 ) -> (Vec<SessionFigures>, Vec<String>) {
     // Each session's root, as `list` heads them (cycles cut): found in one walk of each line
     // of parents, where a walk from every session took a chain of thousands cubic time.
-    let roots = crate::analysis::tree::head_positions(&links_of(sessions));
+    let roots = crate::analysis::tree::head_positions(&links_of(sessions, left_out));
     let root_of = |i: usize| roots[i];
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for i in 0..sessions.len() {
@@ -371,10 +373,11 @@ fn days(selected: &[SessionFigures], period: &Period) -> Option<(NaiveDate, Naiv
     Some((first, last, width))
 }
 
-/// The dashboard of the sessions `select` picked.
+/// The dashboard of the sessions `select` picked from `sessions` and `left_out`.
 pub fn dashboard(
     selected: &[SessionFigures],
     sessions: &[(SessionMeta, Summary)],
+    left_out: &[SessionMeta],
     period: &Period,
 ) -> Dashboard {
     let Some((first, last, width)) = days(selected, period) else {
@@ -450,7 +453,7 @@ pub fn dashboard(
         b.retry_rate = rate(b.retries, b.tool_calls);
         b.median_duration_s = median(&mut d);
     }
-    let (top_tools, other_tools) = top_tools(selected, sessions, totals.tool_calls);
+    let (top_tools, other_tools) = top_tools(selected, sessions, left_out, totals.tool_calls);
     Dashboard {
         from: Some(first.format("%Y-%m-%d").to_string()),
         to: Some(last.format("%Y-%m-%d").to_string()),
@@ -490,12 +493,17 @@ fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
-/// Each session's id and its parent's, for [`crate::analysis::tree::head_positions`].
-fn links_of(sessions: &[(SessionMeta, Summary)]) -> Vec<(&str, Option<&str>)> {
-    sessions
+/// Each session's id and its parent's, for [`crate::analysis::tree::head_positions`]: the
+/// first above it that is not one of `left_out` ([`crate::analysis::tree::linked_through`]).
+fn links_of<'a>(
+    sessions: &'a [(SessionMeta, Summary)],
+    left_out: &'a [SessionMeta],
+) -> Vec<(&'a str, Option<&'a str>)> {
+    let links: Vec<(&str, Option<&str>)> = sessions
         .iter()
         .map(|(meta, _)| (meta.session_id.as_str(), meta.parent_session_id.as_deref()))
-        .collect()
+        .collect();
+    crate::analysis::tree::linked_through(&links, left_out)
 }
 
 /// The most used tools of the selected sessions and their subagents, and how many other tool
@@ -503,12 +511,13 @@ fn links_of(sessions: &[(SessionMeta, Summary)]) -> Vec<(&str, Option<&str>)> {
 fn top_tools(
     selected: &[SessionFigures],
     sessions: &[(SessionMeta, Summary)],
+    left_out: &[SessionMeta],
     calls: u64,
 ) -> (Vec<ToolUse>, u64) {
     let roots: std::collections::HashSet<&str> =
         selected.iter().map(|s| s.session_id.as_str()).collect();
     // Each session's root tells whether the session is in the period.
-    let heads = crate::analysis::tree::head_positions(&links_of(sessions));
+    let heads = crate::analysis::tree::head_positions(&links_of(sessions, left_out));
     let mut tools: HashMap<&str, u64> = HashMap::new();
     for (i, (_, summary)) in sessions.iter().enumerate() {
         if !roots.contains(sessions[heads[i]].0.session_id.as_str()) {
@@ -649,9 +658,9 @@ mod tests {
             session("other", T + DAY, 1, 1),
         ];
         let p = period(None, T + 2.0 * DAY);
-        let (selected, _) = select(&all, &p, PriceTable::builtin());
+        let (selected, _) = select(&all, &[], &p, PriceTable::builtin());
         assert_eq!(selected.len(), 2);
-        let d = dashboard(&selected, &all, &p);
+        let d = dashboard(&selected, &all, &[], &p);
         assert_eq!(d.totals.sessions, 2);
         assert_eq!(d.totals.subagent_sessions, 1);
         assert_eq!(d.totals.tool_calls, 8);
@@ -669,8 +678,8 @@ mod tests {
             .map(|i| session(&format!("s{i}"), T + f64::from(i) * DAY, 1, 0))
             .collect();
         let p = period(None, T + 119.0 * DAY);
-        let (selected, _) = select(&all, &p, PriceTable::builtin());
-        let d = dashboard(&selected, &all, &p);
+        let (selected, _) = select(&all, &[], &p, PriceTable::builtin());
+        let d = dashboard(&selected, &all, &[], &p);
         assert_eq!(d.bucket_days, 2);
         assert_eq!(d.buckets.len(), 60);
         assert!(d.buckets.iter().all(|b| b.sessions == 2));
@@ -682,9 +691,9 @@ mod tests {
             .map(|i| session(&format!("s{i}"), T + f64::from(i) * DAY, 1, 0))
             .collect();
         let mut p = period(Some(T + 5.0 * DAY), T + 9.0 * DAY);
-        assert_eq!(select(&all, &p, PriceTable::builtin()).0.len(), 5);
+        assert_eq!(select(&all, &[], &p, PriceTable::builtin()).0.len(), 5);
         p.last = Some(2);
-        let (picked, _) = select(&all, &p, PriceTable::builtin());
+        let (picked, _) = select(&all, &[], &p, PriceTable::builtin());
         assert_eq!(picked[0].session_id, "s9");
         assert_eq!(picked[1].session_id, "s8");
     }

@@ -694,19 +694,30 @@ fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
     }
 }
 
+/// Every session of the store, newest first, as a listing reads them.
+struct Sessions {
+    all: Vec<IndexedSession>,
+    /// The metadata of those it could not read, which link the sessions below them into
+    /// their root's tree ([`crate::store::Listing::left_out`]).
+    left_out: Vec<SessionMeta>,
+    /// What the listing said: the index not used, sessions skipped.
+    warnings: Vec<String>,
+}
+
 /// Every session of the store, newest first, with the warnings a listing raised; an empty
 /// list when there is no store yet (nothing was recorded here).
-fn sessions(store: &Store) -> Result<(Vec<IndexedSession>, Vec<String>), ToolError> {
+fn sessions(store: &Store) -> Result<Sessions, ToolError> {
     let listing = match store.sessions() {
         Ok(listing) => listing,
         Err(StoreError::NoStore(path)) => {
-            return Ok((
-                Vec::new(),
-                vec![format!(
+            return Ok(Sessions {
+                all: Vec::new(),
+                left_out: Vec::new(),
+                warnings: vec![format!(
                     "nothing is recorded here yet: no trace store at {}",
                     path.display()
                 )],
-            ));
+            });
         }
         Err(e) => return Err(failed(sentence(&e))),
     };
@@ -717,7 +728,11 @@ fn sessions(store: &Store) -> Result<(Vec<IndexedSession>, Vec<String>), ToolErr
             .iter()
             .map(|e| format!("skipped a session: {e}")),
     );
-    Ok((listing.sessions, warnings))
+    Ok(Sessions {
+        all: listing.sessions,
+        left_out: listing.left_out,
+        warnings,
+    })
 }
 
 fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionList, ToolError> {
@@ -725,11 +740,15 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
     let since = since_arg(host, args)?;
     let agent = string_arg(args, "agent")?.map(str::to_lowercase);
     let subagents = bool_arg(args, "include_subagents")?.unwrap_or(false);
-    let (all, mut warnings) = sessions(host.store())?;
-    let costs = crate::analysis::tree::costs_with_subagents(&all);
+    let Sessions {
+        all,
+        left_out,
+        mut warnings,
+    } = sessions(host.store())?;
+    let costs = crate::analysis::tree::costs_with_subagents(&all, &left_out);
     // The sessions `list` shows: a subagent whose parent is not in the store, or whose
     // parents go round a loop, heads its own tree.
-    let heads = crate::analysis::tree::heads(&all);
+    let heads = crate::analysis::tree::heads(&all, &left_out);
     let matching: Vec<(&IndexedSession, Option<TreeCost>)> = all
         .iter()
         .zip(costs)
@@ -979,7 +998,9 @@ fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchRes
             .collect();
         (metas, warnings)
     } else {
-        let (all, mut warnings) = sessions(host.store())?;
+        let Sessions {
+            all, mut warnings, ..
+        } = sessions(host.store())?;
         let metas = all
             .into_iter()
             .filter(|s| s.summary.meta.tool_calls > 0 || s.summary.meta.errors > 0)

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::model::meta::{Believed, Unbelievable};
-pub use crate::model::parents::head_positions;
+pub use crate::model::parents::{head_positions, linked_through};
 use crate::model::{Money, SessionMeta};
 
 /// The fields of `meta.json` a [`TreeNode`] shows.
@@ -245,9 +245,23 @@ where
 /// line of parents never reaches a session without one (a parent not in the store, a session
 /// its own parent, a cycle a corrupt store made). `list` shows these, so that no session is
 /// hidden under a parent that is not there to show it.
-pub fn heads(sessions: &[IndexedSession]) -> Vec<bool> {
+///
+/// A session below one of `left_out` (those the listing could not read) is in the tree of
+/// the first session above it that could be read ([`linked_through`]).
+pub fn heads(sessions: &[IndexedSession], left_out: &[SessionMeta]) -> Vec<bool> {
     let metas: Vec<&SessionMeta> = sessions.iter().map(|s| &s.summary.meta).collect();
-    crate::model::parents::heads(&metas)
+    crate::model::parents::heads_through(&metas, left_out)
+}
+
+/// Each session's id and its parent's.
+fn links_of(sessions: &[IndexedSession]) -> Vec<(&str, Option<&str>)> {
+    sessions
+        .iter()
+        .map(|s| {
+            let meta = &s.summary.meta;
+            (meta.session_id.as_str(), meta.parent_session_id.as_deref())
+        })
+        .collect()
 }
 
 /// The sessions of each tree, by position: for a session heading one (see [`head_positions`]),
@@ -339,22 +353,21 @@ impl<'a> TreeCost<'a> {
 /// sessions the index did not cost.
 ///
 /// A session's subagents are those of its tree (see [`tree_members`]): a session in a cycle
-/// heads its own, so no cost is counted in two listed sessions. The sums are made once,
+/// heads its own, so no cost is counted in two listed sessions. A session below one of
+/// `left_out` (those the listing could not read, which count nothing) counts in the tree of the
+/// first session above it that could be read ([`linked_through`]). The sums are made once,
 /// children before parents, so a chain of 10,000 subagents costs 10,000 additions.
-pub fn costs_with_subagents(sessions: &[IndexedSession]) -> Vec<Option<TreeCost<'_>>> {
+pub fn costs_with_subagents<'a>(
+    sessions: &'a [IndexedSession],
+    left_out: &[SessionMeta],
+) -> Vec<Option<TreeCost<'a>>> {
     if sessions
         .iter()
         .all(|s| s.summary.meta.parent_session_id.is_none())
     {
         return sessions.iter().map(TreeCost::own).collect();
     }
-    let links: Vec<(&str, Option<&str>)> = sessions
-        .iter()
-        .map(|s| {
-            let meta = &s.summary.meta;
-            (meta.session_id.as_str(), meta.parent_session_id.as_deref())
-        })
-        .collect();
+    let links = linked_through(&links_of(sessions), left_out);
     let heads = head_positions(&links);
     let children = same_tree_children(&links, &heads);
     // What each session's tree below it costs, its own included even when it has none.
@@ -494,7 +507,7 @@ mod tests {
             indexed("loop", Some("loop"), Some((5, false))),
             indexed("uncosted", None, None),
         ];
-        let costs = costs_with_subagents(&sessions);
+        let costs = costs_with_subagents(&sessions, &[]);
         let cost = |i: usize| costs[i].as_ref().map(|c| (c.cost.0, c.estimated));
         assert_eq!(cost(0), Some((123, true)), "root: its own, a's, a1's");
         assert_eq!(cost(1), Some((23, true)), "a: its own and a1's");
@@ -518,7 +531,7 @@ mod tests {
         ];
         sessions[1].unpriced = vec!["aide-gpt-5".into(), "zeta".into()];
         sessions[2].unpriced = vec!["aide-gpt-5".into(), "alpha".into()];
-        let costs = costs_with_subagents(&sessions);
+        let costs = costs_with_subagents(&sessions, &[]);
         assert_eq!(
             costs[0].as_ref().unwrap().unpriced,
             ["aide-gpt-5", "alpha", "zeta"]

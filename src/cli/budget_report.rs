@@ -134,7 +134,8 @@ fn gather(
         .unwrap_or_default();
     let mut computed = Vec::new();
     // Each session counts in one tree, as `list` heads them: a subagent whose parent is not
-    // in the store, or whose line of parents loops, heads its own rather than vanishing.
+    // in the store, or whose line of parents loops, heads its own rather than vanishing; one
+    // below a session that could not be read counts in the tree above that one.
     let links: Vec<(&str, Option<&str>)> = listing
         .sessions
         .iter()
@@ -143,6 +144,7 @@ fn gather(
             (meta.session_id.as_str(), meta.parent_session_id.as_deref())
         })
         .collect();
+    let links = crate::analysis::tree::linked_through(&links, &listing.left_out);
     let members = crate::analysis::tree::tree_members(&links);
     for (session, members) in listing
         .sessions

@@ -164,12 +164,15 @@ fn missing(message: &str) -> anyhow::Error {
 fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Loaded)> {
     let mut stores = Vec::new();
     let mut all = Vec::new();
+    let mut left_out = Vec::new();
     for located in scope.stores_unnamed(globals)? {
-        let (listed, _) = super::listing::list(&located.store)?;
+        let mut listing = super::listing::sessions(&located.store)?;
+        left_out.push(std::mem::take(&mut listing.left_out));
         all.push(
-            listed
+            listing
+                .sessions
                 .into_iter()
-                .map(|s| s.meta)
+                .map(|s| s.summary.meta)
                 .collect::<Vec<SessionMeta>>(),
         );
         stores.push(located.store);
@@ -184,7 +187,7 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
                 .collect()
         })
         .collect();
-    let picked = compare::tagged(&starts, tag);
+    let picked = compare::tagged(&starts, &left_out, tag);
     if let ([only], [metas]) = (stores.as_slice(), all.as_slice())
         && metas.is_empty()
     {
@@ -196,7 +199,16 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
             picked.len()
         )));
     };
-    let forests: Vec<Forest> = all.into_iter().map(Forest::new).collect();
+    // Those that could not be read link the sessions below them into their root's tree, as
+    // every view of a tree counts them.
+    let forests: Vec<Forest> = all
+        .into_iter()
+        .zip(left_out)
+        .map(|(metas, left_out)| {
+            let ids: Vec<String> = left_out.iter().map(|m| m.session_id.clone()).collect();
+            Forest::new(metas.into_iter().chain(left_out)).leaving_out(ids)
+        })
+        .collect();
     let read = |i: usize, id: &str| Loaded::read(&stores[i], id, &forests[i]);
     Ok((read(*a_store, a)?, read(*b_store, b)?))
 }

@@ -107,6 +107,9 @@ struct Sessions {
     say_projects: bool,
     /// Every session's meta and summary, newest first.
     summaries: Vec<(SessionMeta, crate::model::summary::Summary)>,
+    /// The metadata of the sessions that could not be read: they link the sessions below
+    /// them into their root's tree ([`crate::store::Listing::left_out`]).
+    left_out: Vec<SessionMeta>,
     /// The store of each session, by its id, when there are several stores.
     store_of: std::collections::HashMap<String, usize>,
 }
@@ -125,12 +128,13 @@ impl Sessions {
         let say_projects = args.scope.all_projects || stores.len() > 1;
         if let [store] = stores.as_slice() {
             // One store holds no copies: every session is its own, and in it.
-            let summaries = super::listing::summaries(store)?;
+            let (summaries, left_out) = super::listing::summaries_and_left_out(store)?;
             return Ok(Sessions {
                 stores,
                 projects,
                 say_projects,
                 summaries,
+                left_out,
                 store_of: std::collections::HashMap::new(),
             });
         }
@@ -139,8 +143,10 @@ impl Sessions {
         // Where each session is in `summaries`, and how far its kept copy went.
         let mut at: std::collections::HashMap<String, (usize, Reach)> =
             std::collections::HashMap::new();
+        let mut left_out = Vec::new();
         for (i, store) in stores.iter().enumerate() {
-            let read = super::listing::summaries(store)?;
+            let (read, unread) = super::listing::summaries_and_left_out(store)?;
+            left_out.extend(unread);
             let reach = reaches(&read);
             for ((meta, summary), here) in read.into_iter().zip(reach) {
                 // A session in two stores (a copy) counts once, from the copy that went
@@ -176,6 +182,7 @@ impl Sessions {
             projects,
             say_projects,
             summaries,
+            left_out,
             store_of,
         })
     }
@@ -270,14 +277,14 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     let read = Sessions::read(args, globals)?;
     let sessions = &read.summaries;
     let prices = PriceTable::builtin();
-    let (selected, left_out) = dashboard::select(sessions, &period, prices);
+    let (selected, left_out) = dashboard::select(sessions, &read.left_out, &period, prices);
     for warning in left_out {
         warn(warning);
     }
     for s in &selected {
         warn_unbelievable(&s.session_id, &s.unbelievable, args.format.format);
     }
-    let mut board = dashboard::dashboard(&selected, sessions, &period);
+    let mut board = dashboard::dashboard(&selected, sessions, &read.left_out, &period);
     for session in &mut board.recent {
         session.project = read.project(&session.session_id);
     }

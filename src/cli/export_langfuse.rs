@@ -152,24 +152,17 @@ fn sessions(args: &ExportArgs, store: &Store) -> Result<Vec<String>> {
     }
     let now = crate::capture::sink::system_time();
     let since = instant(since, "--since", now, false)?;
-    let (all, _) = super::listing::list(store)?;
+    let listing = super::listing::sessions(store)?;
     // The sessions heading a tree, as `list` heads them: a subagent whose parent is not in the
-    // store, or whose parents go round a loop, goes with no other session.
-    let links: Vec<(&str, Option<&str>)> = all
-        .iter()
-        .map(|s| {
-            (
-                s.meta.session_id.as_str(),
-                s.meta.parent_session_id.as_deref(),
-            )
-        })
-        .collect();
-    let heads = crate::analysis::tree::head_positions(&links);
-    let mut ids: Vec<(f64, String)> = all
+    // store, or whose parents go round a loop, goes with no other session; one below a
+    // session that could not be read goes with the tree above it (exported with it).
+    let heads = crate::analysis::tree::heads(&listing.sessions, &listing.left_out);
+    let mut ids: Vec<(f64, String)> = listing
+        .sessions
         .into_iter()
-        .enumerate()
-        .filter(|(i, _)| heads[*i] == *i)
-        .map(|(_, s)| s.meta)
+        .zip(heads)
+        .filter(|(_, head)| *head)
+        .map(|(s, _)| s.summary.meta)
         .filter_map(|m| Some((start_in_periods(&m)?, m.session_id)))
         .filter(|(start, _)| *start >= since)
         .collect();

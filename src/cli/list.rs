@@ -120,8 +120,11 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     // when it leaves out every one.
     let mut outside: Option<(f64, f64)> = None;
     for ((listing, place), located) in listings.iter().zip(&places).zip(&stores) {
-        let costs = crate::analysis::tree::costs_with_subagents(&listing.sessions);
-        let heads = crate::analysis::tree::heads(&listing.sessions);
+        // A subagent below one the listing could not read counts in its root's tree, as
+        // `cost` counts it; the one that could not be read was said (`skipped a session`).
+        let costs =
+            crate::analysis::tree::costs_with_subagents(&listing.sessions, &listing.left_out);
+        let heads = crate::analysis::tree::heads(&listing.sessions, &listing.left_out);
         listed.extend(
             listing
                 .sessions

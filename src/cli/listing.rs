@@ -84,25 +84,20 @@ pub(crate) fn unreadable<'a>(store: &Store, listing: &'a Listing) -> Vec<Unreada
     by_id
         .into_iter()
         .map(|(id, error)| {
-            let listed = listing
-                .sessions
+            let meta = listing
+                .left_out
                 .iter()
-                .any(|s| s.summary.meta.session_id == id);
-            let meta = if listed {
-                None
-            } else {
-                store.read_meta(&id).ok()
-            };
+                .find(|m| m.session_id == id)
+                .cloned();
             Unreadable { id, error, meta }
         })
         .collect()
 }
 
 /// The listing's sessions without those it could not read, having warned of each that is a
-/// subagent of one of `roots`, and their hierarchy. A session the index knew before it became
-/// unreadable is still listed, and one never indexed is not; the metadata of the latter, when
-/// it can be read, says where it belongs. Either way the subagents below it stay in their
-/// root's tree (they were left out of it without a word, and counted in `list`'s cost).
+/// subagent of one of `roots`, and their hierarchy. The metadata of one it could not read,
+/// when that can be read, says where it belongs ([`Listing::left_out`]): the subagents below
+/// it stay in their root's tree (they were left out of it without a word).
 pub(crate) fn readable_family(store: &Store, listing: Listing, roots: &[&str]) -> Family {
     let mut left_out = unreadable(store, &listing);
     let listed = listing.sessions.iter().map(|s| s.summary.meta.clone());
@@ -133,7 +128,17 @@ pub(crate) fn readable_family(store: &Store, listing: Listing, roots: &[&str]) -
 /// events when the index cannot be used (`sessions` has warned) or its fold is damaged. For
 /// aggregates that need more than a listing's counters without reading every events file.
 pub(crate) fn summaries(store: &Store) -> Result<Vec<(SessionMeta, Summary)>> {
-    let listing = sessions(store)?;
+    Ok(summaries_and_left_out(store)?.0)
+}
+
+/// Sessions' metadata with their summaries, and the metadata of those that could not be read.
+type WithLeftOut = (Vec<(SessionMeta, Summary)>, Vec<SessionMeta>);
+
+/// [`summaries`], and the metadata of the sessions the listing could not read, which link the
+/// sessions below them into their root's tree ([`crate::store::Listing::left_out`]).
+pub(crate) fn summaries_and_left_out(store: &Store) -> Result<WithLeftOut> {
+    let mut listing = sessions(store)?;
+    let left_out = std::mem::take(&mut listing.left_out);
     let by_id: BTreeMap<&str, &SessionMeta> = listing
         .sessions
         .iter()
@@ -167,5 +172,5 @@ pub(crate) fn summaries(store: &Store) -> Result<Vec<(SessionMeta, Summary)>> {
         }
         out.push(((*meta).clone(), summary));
     }
-    Ok(out)
+    Ok((out, left_out))
 }

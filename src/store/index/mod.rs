@@ -149,6 +149,10 @@ pub struct Listing {
     pub sessions: Vec<IndexedSession>,
     /// Sessions whose metadata could not be read.
     pub unreadable: Vec<StoreError>,
+    /// The metadata of each session it could not read and does not list, when that alone can
+    /// be read: no figure of theirs counts, but each links the sessions below it into its
+    /// root's tree ([`crate::model::parents::linked_through`]).
+    pub left_out: Vec<crate::model::SessionMeta>,
     /// Why the index was not used, when it was not: one sentence for the user.
     pub warning: Option<String>,
     /// The index, when it was used, for caches of derived figures.
@@ -188,6 +192,7 @@ impl Store {
             },
         ) {
             Ok((sessions, unreadable, index)) => Ok(Listing {
+                left_out: self.left_out(&sessions, &unreadable),
                 sessions,
                 unreadable,
                 warning: None,
@@ -224,8 +229,9 @@ impl Store {
                             summary,
                         }
                     })
-                    .collect();
+                    .collect::<Vec<_>>();
                 Ok(Listing {
+                    left_out: self.left_out(&sessions, &unreadable),
                     sessions,
                     unreadable,
                     warning: Some(format!(
@@ -235,6 +241,30 @@ impl Store {
                 })
             }
         }
+    }
+
+    /// The metadata of the sessions named by `unreadable` that `listed` does not hold, those
+    /// whose `meta.json` can be read, once each in id order.
+    fn left_out(
+        &self,
+        listed: &[IndexedSession],
+        unreadable: &[StoreError],
+    ) -> Vec<crate::model::SessionMeta> {
+        if unreadable.is_empty() {
+            return Vec::new();
+        }
+        let ids: std::collections::BTreeSet<String> = unreadable
+            .iter()
+            .filter_map(|e| self.session_holding(e.path()?))
+            .collect();
+        let listed: std::collections::HashSet<&str> = listed
+            .iter()
+            .map(|s| s.summary.meta.session_id.as_str())
+            .collect();
+        ids.into_iter()
+            .filter(|id| !listed.contains(id.as_str()))
+            .filter_map(|id| self.read_meta(&id).ok())
+            .collect()
     }
 
     /// The index, brought up to date with the files.
