@@ -595,6 +595,13 @@ fn the_index_views_count_a_subagent_below_one_that_cannot_be_read_in_its_root() 
     views_of_the_index_agree_with_cost(&tree_with_an_unreadable_middle(false));
 }
 
+/// An index that knew the middle subagent while it could be read kept its figures: `list`
+/// said it skipped it and counted it all the same ($0.0135), and `sql` listed it.
+#[test]
+fn the_index_forgets_the_figures_of_a_subagent_that_can_no_longer_be_read() {
+    views_of_the_index_agree_with_cost(&tree_with_an_unreadable_middle(true));
+}
+
 /// Makes a FIFO at `path`.
 fn mkfifo(path: &std::path::Path) {
     let made = std::process::Command::new("mkfifo")

@@ -81,9 +81,19 @@ impl Index {
                 // the caller falls back.
                 Err(RefreshError::Sql(e)) if the_index_failed(&e) => return Err(sql(e)),
                 // A session that cannot be read or indexed now is left as it was (its savepoint
-                // rolled back), to be tried again by the next reader; the others go on.
+                // rolled back), to be tried again by the next reader; the others go on. One the
+                // index knew loses its rows, as an index that never knew it has none: its old
+                // figures were listed, and counted in its parent's, by `list`, `sql` and every
+                // view of the index, which every command reading its files left out. Only an
+                // error that may pass if tried again soon (a busy lock) leaves them.
                 Err(e) => {
                     drop(savepoint);
+                    let passing = matches!(&e, RefreshError::Store(e) if e.is_temporary());
+                    if let Some(k) = known.get(&disk.id)
+                        && !passing
+                    {
+                        delete_rows(&tx, k.sid, true).map_err(sql)?;
+                    }
                     report.unreadable += 1;
                     self.problems.push(match e {
                         RefreshError::Store(e) => e,
