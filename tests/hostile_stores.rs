@@ -602,6 +602,34 @@ fn the_index_forgets_the_figures_of_a_subagent_that_can_no_longer_be_read() {
     views_of_the_index_agree_with_cost(&tree_with_an_unreadable_middle(true));
 }
 
+/// `replay --expand-subagents` left out the leaf below a subagent that cannot be read (the
+/// call that spawned it is that one's), and a subagent that names no call of its parent: each
+/// is replayed after its parent's last line.
+#[test]
+fn replay_expands_a_subagent_below_one_that_cannot_be_read_under_its_root() {
+    let env = tree_with_an_unreadable_middle(false);
+    costed("loose", Some("root")).write(&env);
+    let run = env.run(&["replay", "root", "--expand-subagents", "--color", "never"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = &run.stdout;
+    let leaf = out
+        .find("▶ subagent leaf")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(out[leaf..].contains("work of leaf"), "{out}");
+    assert!(out.find("work of root").unwrap() < leaf, "{out}");
+    assert!(!out.contains("work of mid"), "{out}");
+    let loose = out
+        .find("▶ subagent loose")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(out[loose..].contains("work of loose"), "{out}");
+    assert!(out.find("work of root").unwrap() < loose, "{out}");
+    assert!(
+        run.stderr.contains("left out subagent session mid"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Makes a FIFO at `path`.
 fn mkfifo(path: &std::path::Path) {
     let made = std::process::Command::new("mkfifo")

@@ -105,6 +105,27 @@ impl Forest {
             .filter(|c| !self.left_out.contains(c.as_str()))
     }
 
+    /// The sessions right below `id` in every view of its tree: its children, and in place of
+    /// each one left out those below it (and so on), each with how many levels below `id` it
+    /// is (1 for a child), depth first in start order.
+    pub fn below(&self, id: &str) -> Vec<(&String, usize)> {
+        let mut out = Vec::new();
+        let mut todo: Vec<(&String, usize)> =
+            self.linked(id).iter().rev().map(|c| (c, 1)).collect();
+        let mut seen: HashSet<&str> = HashSet::from([id]);
+        while let Some((child, levels)) = todo.pop() {
+            if !seen.insert(child.as_str()) {
+                continue;
+            }
+            if self.left_out.contains(child.as_str()) {
+                todo.extend(self.linked(child).iter().rev().map(|c| (c, levels + 1)));
+            } else {
+                out.push((child, levels));
+            }
+        }
+        out
+    }
+
     pub fn meta(&self, id: &str) -> Option<&SessionMeta> {
         self.metas.get(id)
     }
@@ -477,6 +498,12 @@ mod tests {
         });
         assert_eq!(walked, [("leaf", 0), ("other", 0)]);
         assert_eq!(forest.children("root").collect::<Vec<_>>(), ["other"]);
+        let below: Vec<(&str, usize)> = forest
+            .below("root")
+            .into_iter()
+            .map(|(id, levels)| (id.as_str(), levels))
+            .collect();
+        assert_eq!(below, [("leaf", 2), ("other", 1)]);
     }
 
     fn indexed(id: &str, parent: Option<&str>, cost: Option<(u64, bool)>) -> IndexedSession {

@@ -257,9 +257,11 @@ impl Replayer<'_> {
     }
 
     /// Replays one session and, with --expand-subagents, each subagent's events under the
-    /// call that spawned it, indented by its depth. The sessions being replayed are kept on a
-    /// stack of their own, so that a chain of thousands of subagents never overflows the
-    /// thread's stack.
+    /// call that spawned it, indented by its depth; a subagent spawned by no call shown (its
+    /// call is not among the session's lines, or it is below a subagent that could not be
+    /// read) after the session's last line. The sessions being replayed are kept on a stack of
+    /// their own, so that a chain of thousands of subagents never overflows the thread's
+    /// stack.
     fn session(
         &mut self,
         out: &mut impl Write,
@@ -272,8 +274,8 @@ impl Replayer<'_> {
             if self.full() {
                 break;
             }
-            if let Some(child) = top.spawned.pop() {
-                let depth = top.depth + 1;
+            if let Some((child, levels)) = top.spawned.pop() {
+                let depth = top.depth + levels;
                 let meta = self.forest.and_then(|f| f.meta(&child)).cloned();
                 if let Some(meta) = &meta {
                     writeln!(
@@ -289,12 +291,18 @@ impl Replayer<'_> {
                 continue;
             }
             let Some(line) = top.lines.next() else {
-                open.pop();
+                if top.ended {
+                    open.pop();
+                } else {
+                    top.ended = true;
+                    top.spawned = self.spawned_by_none(&top.id, &top.calls);
+                }
                 continue;
             };
             self.line(out, &line, &top.indent)?;
             if line.event_type == EventType::ToolCall.as_str() {
                 top.spawned = self.spawned_by(&top.id, &line.event_id);
+                top.calls.insert(line.event_id.clone());
             }
         }
         Ok(())
@@ -318,27 +326,50 @@ impl Replayer<'_> {
             id,
             lines: story.lines(events).into_iter(),
             spawned: Vec::new(),
+            calls: HashSet::new(),
+            ended: false,
             indent: indent(depth),
             depth,
         }
     }
 
     /// The subagents of session `id` that its call `call_id` spawned, to replay under it (with
-    /// --expand-subagents), the first last.
-    fn spawned_by(&self, id: &str, call_id: &str) -> Vec<String> {
+    /// --expand-subagents), each with how many levels below it (1), the first last.
+    fn spawned_by(&self, id: &str, call_id: &str) -> Vec<(String, usize)> {
+        self.below(id, |levels, spawner| {
+            levels == 1 && spawner == Some(call_id)
+        })
+    }
+
+    /// The subagents below session `id` that no call of `calls` (those it showed) spawned, to
+    /// replay after its last line (with --expand-subagents), the first last: one whose call is
+    /// not among the lines shown, and one below a subagent that could not be read (its call
+    /// was that one's), with how many levels below `id` each is.
+    fn spawned_by_none(&self, id: &str, calls: &HashSet<String>) -> Vec<(String, usize)> {
+        self.below(id, |levels, spawner| {
+            levels > 1 || spawner.is_none_or(|call| !calls.contains(call))
+        })
+    }
+
+    /// The subagents right below session `id` ([`Forest::below`]) that `keep` keeps, given
+    /// how many levels below it each is and the call that spawned it, the first last.
+    fn below(&self, id: &str, keep: impl Fn(usize, Option<&str>) -> bool) -> Vec<(String, usize)> {
         let Some(forest) = self.forest.filter(|_| self.args.expand_subagents) else {
             return Vec::new();
         };
         forest
-            .children(id)
+            .below(id)
+            .into_iter()
             .rev()
-            .filter(|child| {
-                forest
-                    .meta(child)
-                    .and_then(|m| m.parent_event_id.as_deref())
-                    == Some(call_id)
+            .filter(|(child, levels)| {
+                keep(
+                    *levels,
+                    forest
+                        .meta(child)
+                        .and_then(|m| m.parent_event_id.as_deref()),
+                )
             })
-            .cloned()
+            .map(|(child, levels)| (child.clone(), levels))
             .collect()
     }
 
@@ -417,8 +448,13 @@ struct Open {
     id: String,
     /// Its lines not yet shown.
     lines: std::vec::IntoIter<ReplayLine>,
-    /// The subagents its last line spawned, not yet replayed, the next one last.
-    spawned: Vec<String>,
+    /// The subagents its last line spawned (or, once its lines are shown, those no line
+    /// spawned), not yet replayed, the next one last, each with how many levels below it.
+    spawned: Vec<(String, usize)>,
+    /// The calls among its lines shown.
+    calls: HashSet<String>,
+    /// Its lines are all shown.
+    ended: bool,
     indent: String,
     depth: usize,
 }
