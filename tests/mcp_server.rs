@@ -608,9 +608,10 @@ fn list_sessions_costs_a_session_with_its_subagents_as_list_does() {
 
 /// `list_sessions` listed the subagent below one that cannot be read (its events a FIFO) as a
 /// session of its own, its root at $0.0045 where `cost` says $0.0090; it gives what `list` and
-/// `cost` give.
+/// `cost` give. `get_session` gave every session `cost_usd` and `first_prompt` null (which
+/// its doc said of an index that cannot be used); it gives what `list_sessions` gives.
 #[test]
-fn list_sessions_counts_a_subagent_below_one_that_cannot_be_read_in_its_root() {
+fn list_sessions_and_get_session_give_the_figures_list_and_cost_give() {
     use agent_strace::model::Tokens;
 
     use crate::common::SessionBuilder;
@@ -652,6 +653,7 @@ fn list_sessions_counts_a_subagent_below_one_that_cannot_be_read_in_its_root() {
     let input = [
         r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
         call(2, "list_sessions", json!({})),
+        call(3, "get_session", json!({"session_id": ids[0], "limit": 1})),
     ]
     .join("\n");
     let (answers, _) = raw(&env, input.as_bytes());
@@ -665,6 +667,10 @@ fn list_sessions_counts_a_subagent_below_one_that_cannot_be_read_in_its_root() {
     assert!(warned.contains(ids[1]), "{listed}");
     let cost = command_json(&env, &["cost", ids[0], "--format", "json"]);
     assert!(close(&cost["cost_usd"], 0.0090), "{cost}");
+    let session = &answers[2]["result"]["structuredContent"]["session"];
+    assert!(close(&session["cost_usd"], 0.0090), "{session}");
+    assert!(close(&session["own_cost_usd"], 0.0045), "{session}");
+    assert_eq!(session["first_prompt"], "work of session 0", "{session}");
 }
 
 /// `list_sessions` gave a session of `aide-gpt-5` (no known price) a cost of 0 with nothing to
@@ -695,10 +701,14 @@ fn the_tools_name_the_models_a_cost_counts_at_zero_for_want_of_a_price() {
     );
     assert_eq!(listed(&unpriced)["cost_usd"], 0.0);
     assert_eq!(listed(&priced)["cost_unpriced_models"], json!([]));
-    // `get_session` gives no cost (`null`), so nothing is counted at $0 there.
+    // `get_session` gives the cost `list_sessions` gives, naming the model counted at $0.
     let session = &answers[2]["result"]["structuredContent"]["session"];
-    assert_eq!(session["cost_usd"], Value::Null, "{session}");
-    assert_eq!(session["cost_unpriced_models"], json!([]), "{session}");
+    assert_eq!(session["cost_usd"], 0.0, "{session}");
+    assert_eq!(
+        session["cost_unpriced_models"],
+        json!(["aide-gpt-5"]),
+        "{session}"
+    );
     let diff = &answers[3]["result"]["structuredContent"];
     assert_eq!(
         diff["cost_unpriced_models_a"],

@@ -180,7 +180,7 @@ pub struct ListedSession {
     pub total_tokens: Believed<u64>,
     pub parent_session_id: Option<String>,
     /// What the session cost at this binary's prices with its subagents' (as `list` shows
-    /// it); `null` when the index could not be used.
+    /// it); `null` when its events could not be read.
     pub cost_usd: Option<f64>,
     /// This session's own cost (its subagents' not included); `null` likewise.
     pub own_cost_usd: Option<f64>,
@@ -802,8 +802,19 @@ pub struct SessionPage {
     pub unreadable_lines: u64,
 }
 
-/// A session's listing entry read from its own files (one session need not refresh the index).
+/// A session's listing entry as `list_sessions` gives it (its cost with its subagents', its
+/// first prompt), from the index; read from its own files, with no cost and no first prompt,
+/// when the listing does not hold it.
 fn listed_one(store: &Store, id: &str) -> Result<ListedSession, ToolError> {
+    if let Ok(Sessions { all, left_out, .. }) = sessions(store)
+        && let Some(at) = all.iter().position(|s| s.summary.meta.session_id == id)
+    {
+        let cost = crate::analysis::tree::costs_with_subagents(&all, &left_out)
+            .into_iter()
+            .nth(at)
+            .flatten();
+        return Ok(listed(&all[at], cost));
+    }
     let summary = store.summary(id).map_err(|e| failed(sentence(&e)))?;
     let session = IndexedSession {
         summary,
