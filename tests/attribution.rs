@@ -270,3 +270,36 @@ fn show_gives_an_imported_sessions_models_from_its_responses() {
     assert_eq!(shown["model"], "claude-opus-4-5");
     assert_eq!(shown["models"], json!([]));
 }
+
+#[test]
+fn record_http_attributes_the_session_it_starts_as_record_does() {
+    // record-http's sessions had no who or where in meta.json, where record's had them:
+    // `show` of a session recorded over HTTP named no user, machine, folder or commit.
+    let env = TestEnv::new();
+    let commit = repository(env.path());
+    let nobody = crate::common::net::free_port();
+    let store = env.store();
+    let url = format!("http://127.0.0.1:{nobody}/mcp");
+    let mut cmd = env.command(&[
+        "--trace-dir",
+        store.to_str().unwrap(),
+        "record-http",
+        &url,
+        "--port",
+        "0",
+    ]);
+    cmd.env("USER", "bob");
+    let (proxy, _) = crate::common::net::spawn_proxy(cmd);
+    assert_eq!(proxy.terminate(), Some(0));
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let meta = env.meta(&sessions[0]);
+    assert_eq!(meta["attribution"]["os_user"], "bob", "{meta}");
+    assert_eq!(
+        meta["attribution"]["working_dir"],
+        env.path().to_str().unwrap()
+    );
+    assert_eq!(meta["attribution"]["git_branch"], "feature");
+    assert_eq!(meta["attribution"]["git_commit"], commit.as_str());
+    assert!(meta["attribution"]["hostname"].is_string(), "{meta}");
+}

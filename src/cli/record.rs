@@ -113,7 +113,8 @@ impl Shipper for Collector {
 }
 
 /// Starts recording a proxy's session: to the collector `AGENT_STRACE_ENDPOINT` names, else
-/// (or when it cannot be reached) into `store`.
+/// (or when it cannot be reached) into `store`; its meta says who started it and where, as
+/// `sink`'s privacy options let it.
 pub(super) fn start_recorder(
     store: &crate::store::Store,
     session: &str,
@@ -130,8 +131,8 @@ pub(super) fn start_recorder(
         }
         None => None,
     };
-    let (at, sink) = (sink.now(), sink.clone());
-    match endpoint {
+    let at = sink.now();
+    let started = match endpoint {
         Some(endpoint) => McpRecorder::start_remote(
             store,
             session,
@@ -139,14 +140,24 @@ pub(super) fn start_recorder(
             command,
             about,
             at,
-            sink,
+            sink.clone(),
             Box::new(Collector {
                 endpoint,
                 skips_stored: std::cell::Cell::new(false),
             }),
         ),
-        None => McpRecorder::start(store, session, name, command, about, at, sink),
-    }
+        None => McpRecorder::start(store, session, name, command, about, at, sink.clone()),
+    };
+    started.map(|mut recorder| {
+        // Who and where: known once the session exists; a meta that cannot take it now leaves
+        // the session unattributed, nothing worse.
+        let who = super::attribution::here(None);
+        recorder.edit_meta(|meta| {
+            who.apply(meta);
+            sink.privacy().apply_meta(meta);
+        });
+        recorder
+    })
 }
 
 pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
@@ -188,18 +199,9 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         about,
         &sink,
     ) {
-        Ok(mut r) => {
-            // Who and where: known once the session exists; a meta that cannot take it now
-            // leaves the session unattributed, nothing worse.
-            let who = super::attribution::here(None);
-            r.edit_meta(|meta| {
-                who.apply(meta);
-                sink.privacy().apply_meta(meta);
-            });
-            Some(r.reporting_to(|message| {
-                super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
-            }))
-        }
+        Ok(r) => Some(r.reporting_to(|message| {
+            super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
+        })),
         Err(e) => {
             super::output::to_stderr(format_args!(
                 "agent-strace record: not recording ({e}); relaying anyway\n"
