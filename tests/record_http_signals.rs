@@ -138,3 +138,169 @@ fn a_server_that_goes_away_before_answering_is_not_called_out_of_reach() {
         "{error}"
     );
 }
+
+/// Waits (two minutes at most) until `ready` holds.
+#[track_caller]
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let waiting = Instant::now();
+    while !ready() {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(120),
+            "waited in vain: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether the (one) session in `env` holds a message of `method`.
+fn recorded(env: &TestEnv, method: &str) -> bool {
+    env.sessions()
+        .first()
+        .is_some_and(|s| env.events(s).iter().any(|e| e["data"]["method"] == method))
+}
+
+/// The session's errors that say requests were cut off at the end.
+fn cut_off(events: &[serde_json::Value]) -> usize {
+    events
+        .iter()
+        .filter(|e| {
+            e["event_type"] == "error"
+                && e["data"]["error"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("were cut off"))
+        })
+        .count()
+}
+
+/// Reads from `stream` until what came holds `needle`; returns what came.
+fn read_until(stream: &mut std::net::TcpStream, needle: &str) -> String {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "ended before {needle:?}: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[test]
+fn a_request_under_way_at_a_signal_is_answered_and_recorded_before_the_proxy_exits() {
+    // Before, SIGTERM cut off the requests under way: the client's connection was reset, and
+    // the answer the server sent a moment later was never recorded.
+    let env = TestEnv::new();
+    let (_spy, mut proxy, port) = proxy_with_signals(&env, &[]);
+    let body = r#"{"jsonrpc":"2.0","id":7,"method":"slow","params":{"seconds":2}}"#;
+    let asking = std::thread::spawn(move || raw_request(port, &post(body, "")));
+    // Recorded as it is forwarded: the server has it, and answers in 2 s.
+    wait_until("the request is recorded", || recorded(&env, "slow"));
+    send("TERM", proxy.0.id());
+    let answer = asking.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.ends_with(r#"{"jsonrpc":"2.0","id":7,"result":{"seconds":2}}"#),
+        "{answer}"
+    );
+    assert_eq!(proxy.0.wait().unwrap().code(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let answered = events
+        .iter()
+        .filter(|e| e["data"]["response"] == true && e["data"]["jsonrpc_id"] == "7")
+        .count();
+    assert_eq!(answered, 1, "{events:?}");
+    assert_eq!(cut_off(&events), 0, "{events:?}");
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
+}
+
+#[test]
+fn a_stream_held_open_ends_cleanly_at_a_signal_and_holds_up_nothing() {
+    // Before, a client's open GET stream was cut off in the middle (no end of its chunked
+    // body); now it ends between two events, and as no request waits for it, at once.
+    use std::io::{Read, Write};
+    let env = TestEnv::new();
+    let (_spy, proxy, port) = proxy_with_signals(&env, &[]);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /forever HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
+        .unwrap();
+    read_until(&mut stream, "still here");
+    assert_eq!(proxy.terminate(), Some(0));
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.ends_with("0\r\n\r\n"), "{rest:?}");
+    let events = env.events(&env.sessions()[0]);
+    assert_eq!(cut_off(&events), 0, "{events:?}");
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
+}
+
+#[test]
+fn a_request_still_under_way_after_the_drain_is_cut_off_and_said_to_be() {
+    // A server that takes longer than the 5 s the proxy gives at the end: the request is cut
+    // off, the call stays unanswered in the record, and an error says why.
+    let env = TestEnv::new();
+    let (_spy, mut proxy, port) = proxy_with_signals(&env, &[]);
+    let body = r#"{"jsonrpc":"2.0","id":8,"method":"slow","params":{"seconds":600}}"#;
+    let asking = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(post(body, "").as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        answer
+    });
+    wait_until("the request is recorded", || recorded(&env, "slow"));
+    send("TERM", proxy.0.id());
+    assert_eq!(proxy.0.wait().unwrap().code(), Some(0));
+    assert!(asking.join().unwrap().is_empty());
+    let events = env.events(&env.sessions()[0]);
+    assert_eq!(cut_off(&events), 1, "{events:?}");
+    assert!(!events.iter().any(|e| e["data"]["response"] == true));
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
+}
+
+#[test]
+fn the_older_transports_stream_carries_the_answer_still_to_come_before_it_ends() {
+    // The older transport answers on the session's event stream: ending that stream at once
+    // at a signal would cut off the answer to a request under way.
+    use std::io::{Read, Write};
+    let env = TestEnv::new();
+    let (_spy, proxy, port) = proxy_with_signals(&env, &[]);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /sse HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
+        .unwrap();
+    let opened = read_until(&mut stream, "sessionId=abc");
+    assert!(opened.contains("event: endpoint"), "{opened}");
+    let body = r#"{"jsonrpc":"2.0","id":9,"method":"slow","params":{"seconds":2}}"#;
+    let request = format!(
+        "POST /messages?sessionId=abc HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let accepted = raw_request(port, &request);
+    assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
+    assert_eq!(proxy.terminate(), Some(0));
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(
+        rest.contains(r#"{"jsonrpc":"2.0","id":9,"result":{"seconds":2}}"#),
+        "{rest:?}"
+    );
+    assert!(rest.ends_with("0\r\n\r\n"), "{rest:?}");
+    let events = env.events(&env.sessions()[0]);
+    let answered = events
+        .iter()
+        .filter(|e| e["data"]["response"] == true && e["data"]["jsonrpc_id"] == "9")
+        .count();
+    assert_eq!(answered, 1, "{events:?}");
+    assert_eq!(cut_off(&events), 0, "{events:?}");
+}

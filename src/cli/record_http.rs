@@ -18,8 +18,10 @@ use crate::error::Error;
 /// through) and the older HTTP+SSE transport (GET /sse, then POSTed messages). Point the client
 /// at the proxy: its root, or the same path as on the server. Request headers, Authorization
 /// included, are forwarded and never recorded. Runs until Ctrl-C, SIGTERM or SIGHUP (not one it
-/// was started ignoring, as under nohup), then ends the session, cutting off the requests under
-/// way, and exits 0.
+/// was started ignoring, as under nohup); then it takes no new connection, gives the requests
+/// under way 5 seconds to be answered (a stream a client holds open for the server's messages
+/// ends as soon as no answer is still to come on it), cuts off the rest (at once at a second
+/// signal), ends the session and exits 0.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace record-http https://mcp.example.com/mcp --port 3100\n    then the client connects to http://127.0.0.1:3100/mcp\n  agent-strace record-http http://localhost:3001/sse --name legacy"
@@ -94,6 +96,9 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     if let Some(enforcer) = enforcer {
         proxy.enforce_with(enforcer);
     }
+    proxy.report_to(|message| {
+        super::output::to_stderr(format_args!("agent-strace record-http: {message}\n"));
+    });
     if let Some(wait) = args.request_wait {
         proxy.wait_for_requests(std::time::Duration::from_secs(wait));
     }

@@ -23,11 +23,13 @@ The server (Streamable HTTP on /mcp, answers carry `Mcp-Session-Id: spy-session-
   UTF-8 characters); "malformed" -> truncated JSON; "fail" -> 500 with a JSON-RPC error; no
   id -> 202 with an empty body.
   GET /mcp -> an event stream with a server-to-client request and a notification, then ends.
-  DELETE /mcp -> 200, empty. POST /private -> 401 "no entry\n".
+  "slow" -> after params.seconds, the echo's answer.
+  DELETE /mcp -> 200, empty. POST /private -> 401 "no entry\n". GET /forever -> an event
+  stream that never ends (a comment every 0.1 s).
 The older HTTP+SSE transport: GET /sse -> a chunked event stream whose first event is
 `endpoint` = http://127.0.0.1:<port>/messages?sessionId=abc; POST there -> 202 "Accepted" and
 the answer (result = params) goes onto the stream as `event: message`; after answering a
-"bye" request the stream ends. GET /sse-cr is the same with the session in the path
+"bye" request the stream ends; the answer to "slow" comes after params.seconds. GET /sse-cr is the same with the session in the path
 (/messages/xyz), CR line ends and a byte-order mark opening the stream.
 
 The client sends on every request `Authorization: Bearer spy-secret-token-42`,
@@ -234,6 +236,8 @@ class Spy(http.server.BaseHTTPRequestHandler):
             self.handle_one(self.get_mcp)
         elif path == "/sse":
             self.handle_one(self.get_sse)
+        elif path == "/forever":
+            self.handle_one(self.get_forever)
         elif path == "/sse-cr":
             # The session in the path, CR line ends, a byte-order mark first.
             self.handle_one(lambda: self.get_sse("xyz", "\r", bom=True))
@@ -288,6 +292,10 @@ class Spy(http.server.BaseHTTPRequestHandler):
                 last = cut
                 time.sleep(0.005)
             self.end_chunks()
+        elif method == "slow":
+            time.sleep(float(req["params"]["seconds"]))
+            body = compact({"jsonrpc": "2.0", "id": rid, "result": req.get("params")})
+            self.whole(200, "application/json", body, mcp=True)
         elif method == "malformed":
             body = b'{"jsonrpc":"2.0","id":' + compact(rid) + b',"result":{"oops":'
             self.whole(200, "application/json", body, mcp=True)
@@ -327,6 +335,23 @@ class Spy(http.server.BaseHTTPRequestHandler):
             self.chunk(b"event: message\ndata: " + compact(message) + b"\n\n")
             time.sleep(0.005)
         self.end_chunks()
+
+    def get_forever(self):
+        self.head(
+            200,
+            [
+                ("Content-Type", "text/event-stream"),
+                ("Cache-Control", "no-cache"),
+                ("Transfer-Encoding", "chunked"),
+            ],
+            mcp=True,
+        )
+        try:
+            while True:
+                self.chunk(b": still here\n\n")
+                time.sleep(0.1)
+        except OSError:
+            pass
 
     def get_sse(self, session="abc", eol="\n", bom=False):
         port = self.server.server_address[1]
@@ -380,7 +405,12 @@ class Spy(http.server.BaseHTTPRequestHandler):
         self.whole(202, "text/plain", b"Accepted")
         if "id" in req:
             answer = {"jsonrpc": "2.0", "id": req["id"], "result": req.get("params")}
-            inbox.put((answer, req.get("method") == "bye"))
+            last = req.get("method") == "bye"
+            if req.get("method") == "slow":
+                seconds = float(req["params"]["seconds"])
+                threading.Timer(seconds, inbox.put, [(answer, last)]).start()
+            else:
+                inbox.put((answer, last))
 
 
 def serve(log_path: str, cert: str = None, key: str = None) -> int:

@@ -22,6 +22,10 @@ use crate::capture::proxy::recording::Note;
 use crate::capture::proxy::sse::{EndpointRewriter, SseParser};
 use crate::model::EventType;
 
+/// Most of the older transport's requests whose answers a stream waits for when the proxy
+/// stops.
+const MOST_AWAITED: usize = 4096;
+
 /// Most of a JSON answer kept for the record; the client always gets all of it.
 const MAX_RECORDED_BODY: usize = 64 * 1024 * 1024;
 
@@ -36,6 +40,10 @@ type ProxyBody = BoxBody<Bytes, BoxError>;
 
 /// One running proxy.
 pub(super) struct Proxy {
+    /// Turns true when a signal to stop came.
+    pub(super) stopping: tokio::sync::watch::Receiver<bool>,
+    /// The connections and answers under way, which the end waits for.
+    pub(super) underway: Arc<super::Exchanges>,
     pub(super) upstream: Upstream,
     pub(super) client: UpstreamClient,
     pub(super) record: Option<mpsc::Sender<Note>>,
@@ -47,11 +55,17 @@ pub(super) struct Proxy {
     /// The older transport's event streams open now, by session: where an answer of ours to a
     /// message posted in that session goes, as an event among the server's.
     pub(super) streams: Mutex<HashMap<u32, mpsc::UnboundedSender<Bytes>>>,
+    /// The older transport's requests forwarded and not yet answered on their session's
+    /// stream, by session and id: a stream that carries an answer still to come does not end
+    /// when the proxy stops, until it has come (or the drain's time is up).
+    pub(super) awaiting: Mutex<std::collections::HashSet<(u32, String)>>,
     /// The policy in force, if any.
     pub(super) enforcer: Option<Enforcer>,
     pub(super) clock: fn() -> f64,
     /// How long a request's body may take to arrive, whole.
     pub(super) wait: std::time::Duration,
+    /// Where the proxy says what the user should know.
+    pub(super) report: fn(&str),
 }
 
 /// What the proxy reads out of an answer as it passes.
@@ -82,6 +96,37 @@ impl Proxy {
             + 1;
         channels.insert(key.to_owned(), number);
         number
+    }
+
+    /// Notes (`waiting`) or forgets the requests of `body` whose answers come on the older
+    /// transport's stream of session `channel`.
+    fn await_answers(&self, channel: u32, ids: &[String], waiting: bool) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut awaiting = self
+            .awaiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for id in ids {
+            let key = (channel, id.clone());
+            if !waiting {
+                awaiting.remove(&key);
+            } else if awaiting.len() < MOST_AWAITED {
+                // Past the bound (a server that answers none of a client's flood), a stream
+                // waits for no more of them at the end.
+                awaiting.insert(key);
+            }
+        }
+    }
+
+    /// Whether an answer of the older transport's session `channel` is still to come.
+    fn awaits_answers(&self, channel: u32) -> bool {
+        self.awaiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|(c, _)| *c == channel)
     }
 
     fn is_channel(&self, key: &str) -> bool {
@@ -291,6 +336,15 @@ impl Proxy {
                 );
             }
         };
+        // The older transport answers on the session's stream: what is asked is noted, so that
+        // the stream stays open for it when the proxy stops.
+        let older = session.is_none() && channel_key.is_some();
+        let asked = if older && parts.method == Method::POST {
+            ids_of(&body, true)
+        } else {
+            Vec::new()
+        };
+        self.await_answers(channel, &asked, true);
         let mut forward = Request::new(Full::new(body));
         *forward.method_mut() = parts.method.clone();
         *forward.uri_mut() = target;
@@ -305,6 +359,7 @@ impl Proxy {
                 } else {
                     "the MCP server gave no answer"
                 };
+                self.await_answers(channel, &asked, false);
                 let text = format!("{what}: {}", error_chain(&e));
                 let mut data = http_fields(Direction::ClientToServer, &parts.method, path, channel);
                 data.insert("error".into(), text.clone().into());
@@ -314,6 +369,10 @@ impl Proxy {
         };
         let (mut head, body) = answer.into_parts();
         let status = head.status;
+        if !status.is_success() {
+            // Refused: no answer comes on the stream.
+            self.await_answers(channel, &asked, false);
+        }
         if parts.method == Method::DELETE {
             let mut data = http_fields(Direction::ClientToServer, &parts.method, path, channel);
             data.insert("status".into(), status.as_u16().into());
@@ -369,6 +428,7 @@ impl Proxy {
                 .and_then(|v| v.parse::<usize>().ok())
                 .is_some_and(|n| n <= MAX_RECORDED_BODY);
         let relay = Relay {
+            _underway: self.underway.begin(),
             proxy: self.clone(),
             reading,
             rewrite,
@@ -406,6 +466,8 @@ impl Proxy {
 
 /// One answer on its way from the server to the client, read for the record as it passes.
 struct Relay {
+    /// Held until the answer is relayed and recorded, so the end waits for it.
+    _underway: super::Underway,
     proxy: Arc<Proxy>,
     reading: Reading,
     rewrite: bool,
@@ -439,7 +501,19 @@ impl Relay {
         // Our answers wait for the server's event in progress to end.
         let mut boundary = Boundary::default();
         let mut waiting: Vec<Bytes> = Vec::new();
+        // A stream the client holds open for the server's own messages (a GET) is no request
+        // under way: it ends, between two events, when the proxy stops; but the older
+        // transport's stream first carries the answers still to come to its requests.
+        let mut stopping = self.proxy.stopping.clone();
+        let standing = matches!(self.reading, Reading::Events) && self.method == Method::GET;
+        let mut stop_seen = false;
         loop {
+            if stop_seen
+                && boundary.between()
+                && !(self.rewrite && self.proxy.awaits_answers(self.channel))
+            {
+                break;
+            }
             // A client that goes away while the server is quiet closes the server's stream too,
             // rather than holding it until the server next speaks.
             let next = tokio::select! {
@@ -458,6 +532,10 @@ impl Relay {
                     } else {
                         waiting.push(answer);
                     }
+                    continue;
+                }
+                () = super::stopped(&mut stopping), if standing && !stop_seen => {
+                    stop_seen = true;
                     continue;
                 }
                 () = tx.closed() => {
@@ -539,6 +617,11 @@ impl Relay {
         let Some(answers) = &self.answers else {
             return;
         };
+        self.proxy
+            .awaiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(channel, _)| *channel != self.channel);
         let mut streams = self
             .proxy
             .streams
@@ -607,6 +690,10 @@ impl Relay {
         }
         if name != "message" || data.is_empty() {
             return;
+        }
+        if self.rewrite && self.proxy.awaits_answers(self.channel) {
+            let answered = ids_of(data.as_bytes(), false);
+            self.proxy.await_answers(self.channel, &answered, false);
         }
         self.answer(data.into_bytes()).await;
     }
@@ -725,6 +812,21 @@ fn http_fields(
     data.insert("http_method".into(), method.as_str().into());
     data.insert("path".into(), path.into());
     data
+}
+
+/// The ids of the requests (`requests`) or of the answers in a message or batch, as JSON text.
+fn ids_of(body: &[u8], requests: bool) -> Vec<String> {
+    let Ok(message) = crate::capture::proxy::json::read(body) else {
+        return Vec::new();
+    };
+    let one = |m: &Value| {
+        let id = m.get("id").filter(|id| !id.is_null())?;
+        (m.get("method").is_some() == requests).then(|| id.to_string())
+    };
+    match &message {
+        Value::Array(batch) => batch.iter().filter_map(one).collect(),
+        m => one(m).into_iter().collect(),
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -47,6 +47,11 @@ const RECORD_QUEUE: usize = 4096;
 /// descriptors, so the agent's own requests were no longer taken.
 pub const REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long, once a signal to stop came, the requests under way are given to finish and be
+/// answered (their answers recorded) before they are cut off. The streams a client holds open
+/// for the server's own messages (a GET) end at once.
+pub const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A proxy ready to serve: bound, so its address is known before it runs, and already
 /// listening for the signals that stop it.
 pub struct HttpProxy {
@@ -58,6 +63,8 @@ pub struct HttpProxy {
     enforcer: Option<Enforcer>,
     clock: fn() -> f64,
     wait: std::time::Duration,
+    /// Where the proxy says what the user should know (a request cut off at the end).
+    report: fn(&str),
 }
 
 impl HttpProxy {
@@ -84,12 +91,18 @@ impl HttpProxy {
             enforcer: None,
             clock,
             wait: REQUEST_WAIT,
+            report: |_| {},
         })
     }
 
     /// How long a request may take to arrive ([`REQUEST_WAIT`] but in tests).
     pub fn wait_for_requests(&mut self, wait: std::time::Duration) {
         self.wait = wait;
+    }
+
+    /// Says what the user should know (a request cut off at the end) through `report`.
+    pub fn report_to(&mut self, report: fn(&str)) {
+        self.report = report;
     }
 
     /// Records what passes with `recorder`.
@@ -106,7 +119,9 @@ impl HttpProxy {
         self.listener.local_addr()
     }
 
-    /// Serves until SIGINT, SIGTERM or SIGHUP, then records the end of the session.
+    /// Serves until SIGINT, SIGTERM or SIGHUP; then stops taking connections, lets the requests
+    /// under way finish (for at most [`DRAIN_WAIT`]), ends the streams still open and records
+    /// the end of the session.
     ///
     /// `beside` starts work that runs beside the proxy (its sending of what its store keeps
     /// for the collector): it is called once the recorder has its thread, so that under a
@@ -131,24 +146,49 @@ impl HttpProxy {
         });
         let recording = writer.is_some();
         beside();
+        let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
         let proxy = Arc::new(Proxy {
+            stopping,
+            underway: Arc::default(),
             upstream: self.upstream,
             client,
             record: recording.then(|| tx.clone()),
             channels: Mutex::new(HashMap::new()),
             channels_seen: std::sync::atomic::AtomicU32::new(0),
             streams: Mutex::new(HashMap::new()),
+            awaiting: Mutex::default(),
             enforcer: self.enforcer,
             clock,
             wait: self.wait,
+            report: self.report,
         });
         let (listener, mut stop) = (self.listener, self.stop);
         self.runtime.block_on(async move {
             tokio::select! {
-                () = accept(listener, proxy) => {}
+                () = accept(listener, proxy.clone()) => {}
                 () = stop.wait() => {}
             }
+            // The listener is dropped with the accept loop: new connections are refused. Idle
+            // connections close; a request under way is answered, then its connection closes.
+            let _ = stopping_tx.send(true);
+            let underway = proxy.underway.clone();
+            let waited = tokio::select! {
+                done = tokio::time::timeout(DRAIN_WAIT, underway.all_done()) => done.map_err(|_| {
+                    format!("after {} s", DRAIN_WAIT.as_secs())
+                }),
+                // A second signal does not wait.
+                () = stop.wait() => Err("at a second signal".to_owned()),
+            };
+            if let Err(when) = waited {
+                let what = format!("stopping: requests still under way {when} were cut off");
+                (proxy.report)(&what);
+                let mut data = Map::new();
+                data.insert("error".into(), what.into());
+                proxy.record_problem(data).await;
+            }
         });
+        // What is still running ends with the runtime.
+        self.runtime.shutdown_background();
         if recording {
             let end = Note::End {
                 exit_code: None,
@@ -160,8 +200,6 @@ impl HttpProxy {
         if let Some(writer) = writer {
             let _ = writer.join();
         }
-        // Streams still open end with the runtime.
-        self.runtime.shutdown_background();
         Ok(())
     }
 }
@@ -200,16 +238,79 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
         let _ = stream.set_nodelay(true);
         let proxy = proxy.clone();
         let wait = proxy.wait;
+        let mut stopping = proxy.stopping.clone();
+        let underway = proxy.underway.begin();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let proxy = proxy.clone();
                 async move { Ok::<_, Infallible>(proxy.handle(request).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
+            let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(wait)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let stopped = tokio::select! {
+                _ = connection.as_mut() => false,
+                () = stopped(&mut stopping) => true,
+            };
+            if stopped {
+                // A request under way finishes and is answered; an idle connection closes.
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+            drop(underway);
         });
+    }
+}
+
+/// Returns once the proxy is stopping.
+pub(super) async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard it gives is let go at once: it must not be held across an await.
+    let _ = stopping.wait_for(|stopping| *stopping).await.is_ok();
+}
+
+/// The connections open and the answers being relayed: each holds an [`Underway`], and the end
+/// waits for the last to go.
+#[derive(Default)]
+pub(super) struct Exchanges {
+    count: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// One connection or relayed answer under way; dropped when it is over.
+pub(super) struct Underway(Arc<Exchanges>);
+
+impl Exchanges {
+    pub(super) fn begin(self: &Arc<Self>) -> Underway {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Underway(self.clone())
+    }
+
+    /// Returns once nothing is under way.
+    async fn all_done(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            // Registered before the count is read, so a last one that ends in between is seen.
+            idle.as_mut().enable();
+            if self.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+impl Drop for Underway {
+    fn drop(&mut self) {
+        if self
+            .0
+            .count
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            == 1
+        {
+            self.0.idle.notify_waiters();
+        }
     }
 }
