@@ -59,6 +59,9 @@ pub(super) struct Proxy {
     /// stream, by session and id: a stream that carries an answer still to come does not end
     /// when the proxy stops, until it has come (or the drain's time is up).
     pub(super) awaiting: Mutex<std::collections::HashSet<(u32, String)>>,
+    /// Notes whose task ended, when the proxy stopped, before the queue had room for them:
+    /// written before the end of the session.
+    pub(super) late: Arc<Mutex<Vec<Note>>>,
     /// The policy in force, if any.
     pub(super) enforcer: Option<Enforcer>,
     pub(super) clock: fn() -> f64,
@@ -66,6 +69,43 @@ pub(super) struct Proxy {
     pub(super) wait: std::time::Duration,
     /// Where the proxy says what the user should know.
     pub(super) report: fn(&str),
+}
+
+/// Puts `note` in the recorder's queue `tx` when it has room. A note still waiting for room
+/// when the proxy stops (its task dropped with the runtime) goes to `late`, for the recorder,
+/// never dropped with the task.
+async fn queue(tx: &mpsc::Sender<Note>, note: Note, late: &Mutex<Vec<Note>>) {
+    let mut held = Held {
+        note: Some(note),
+        late,
+    };
+    match tx.reserve().await {
+        Ok(room) => {
+            if let Some(note) = held.note.take() {
+                room.send(note);
+            }
+        }
+        // A recorder that has gone (it failed) must not stop the traffic.
+        Err(_) => held.note = None,
+    }
+}
+
+/// A note on its way to the recorder's queue; dropped before it got there (its task ended with
+/// the runtime), it goes to the proxy's late notes.
+struct Held<'a> {
+    note: Option<Note>,
+    late: &'a Mutex<Vec<Note>>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(note) = self.note.take() {
+            self.late
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(note);
+        }
+    }
 }
 
 /// What the proxy reads out of an answer as it passes.
@@ -146,8 +186,7 @@ impl Proxy {
 
     async fn record(&self, note: Note) {
         if let Some(tx) = &self.record {
-            // A recorder that has gone (it failed) must not stop the traffic.
-            let _ = tx.send(note).await;
+            queue(tx, note, &self.late).await;
         }
     }
 
@@ -943,5 +982,50 @@ impl Body for ChannelBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         self.rx.poll_recv(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(at: f64) -> Note {
+        Note::Event {
+            kind: EventType::Error,
+            data: Map::new(),
+            at,
+        }
+    }
+
+    #[test]
+    fn a_note_waiting_for_room_when_the_proxy_stops_is_kept() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (tx, mut rx) = mpsc::channel(1);
+        let late = Arc::new(Mutex::new(Vec::new()));
+        tx.try_send(note(1.0)).unwrap();
+        let (waiting, kept) = (tx.clone(), late.clone());
+        runtime.spawn(async move { queue(&waiting, note(2.0), &kept).await });
+        runtime.block_on(async {
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+        });
+        assert!(late.lock().unwrap().is_empty(), "it waits for room");
+        // The runtime ends with the task still waiting: its note is kept, not dropped.
+        drop(runtime);
+        let kept = std::mem::take(&mut *late.lock().unwrap());
+        assert_eq!(kept.len(), 1);
+        assert!(matches!(kept[0], Note::Event { at, .. } if (at - 2.0).abs() < f64::EPSILON));
+        assert!(rx.try_recv().is_ok());
+        // A recorder that has gone takes nothing and keeps nothing.
+        drop(rx);
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(queue(&tx, note(3.0), &late));
+        assert!(late.lock().unwrap().is_empty());
     }
 }

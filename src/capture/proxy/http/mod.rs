@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::signal::unix::SignalKind;
 
 use hyper_util::rt::TokioIo;
@@ -147,6 +147,7 @@ impl HttpProxy {
         let recording = writer.is_some();
         beside();
         let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+        let late = Arc::new(Mutex::new(Vec::new()));
         let proxy = Arc::new(Proxy {
             stopping,
             underway: Arc::default(),
@@ -157,6 +158,7 @@ impl HttpProxy {
             channels_seen: std::sync::atomic::AtomicU32::new(0),
             streams: Mutex::new(HashMap::new()),
             awaiting: Mutex::default(),
+            late: late.clone(),
             enforcer: self.enforcer,
             clock,
             wait: self.wait,
@@ -187,9 +189,13 @@ impl HttpProxy {
                 proxy.record_problem(data).await;
             }
         });
-        // What is still running ends with the runtime.
+        // What is still running ends with the runtime; a note it had not yet queued is kept.
         self.runtime.shutdown_background();
         if recording {
+            let late = std::mem::take(&mut *late.lock().unwrap_or_else(PoisonError::into_inner));
+            for note in late {
+                let _ = tx.blocking_send(note);
+            }
             let end = Note::End {
                 exit_code: None,
                 at: clock(),
