@@ -1052,6 +1052,48 @@ fn a_client_that_sends_its_request_slowly_or_not_at_all_is_let_go() {
     assert_eq!(proxy.terminate(), Some(0));
 }
 
+#[test]
+fn a_client_that_takes_nothing_of_its_answer_is_let_go_and_said_to_be() {
+    // Before, a client that asked for a large answer and read none of it held its connection,
+    // the server's answer and a descriptor for ever; enough of them left none for the agent.
+    let env = TestEnv::new();
+    let (_spy, spy_port) = spy_server(&env, None);
+    let (proxy, port) = record_http(
+        &env,
+        &format!("http://127.0.0.1:{spy_port}/mcp"),
+        &["--request-wait", "1"],
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // About 10 MB: more than the sockets between hold, so the proxy's writes wait on it.
+    let body = r#"{"jsonrpc":"2.0","id":2,"method":"big"}"#;
+    stream.write_all(post(body, "").as_bytes()).unwrap();
+    let said = |events: &[Value]| {
+        events.iter().any(|e| {
+            e["event_type"] == "error"
+                && e["data"]["error"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("took nothing of its answer for 1 s"))
+        })
+    };
+    let waiting = std::time::Instant::now();
+    while !env.sessions().first().is_some_and(|s| said(&env.events(s))) {
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(120),
+            "the stalled connection was never let go: {:?}",
+            env.events(&env.sessions()[0])
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Let go: what the client reads now ends, short of the whole answer.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = stream.read_to_end(&mut got);
+    assert!(got.len() < 10_000_000, "{}", got.len());
+    assert_eq!(proxy.terminate(), Some(0));
+}
+
 /// The proxy forwarded a request whatever host it named, with the server's own `Host` in its
 /// place: a web page whose name was made to resolve to 127.0.0.1 (DNS rebinding) could use the
 /// proxy from the browser, and the server could not tell. A request naming a host other than

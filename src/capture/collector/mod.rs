@@ -36,7 +36,7 @@ mod pool;
 pub mod read;
 pub mod recent;
 pub mod routes;
-mod stall;
+pub(crate) mod stall;
 
 use crate::capture::stop::{self, Stop};
 use std::convert::Infallible;

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
 /// `inner`, whose writes fail once one has waited `limit` with not a byte taken.
-pub(super) struct Stalling<S> {
+pub(crate) struct Stalling<S> {
     inner: S,
     limit: Duration,
     /// When the write now waiting gives up; `None` while writes go through.
@@ -25,7 +25,7 @@ pub(super) struct Stalling<S> {
 
 impl<S> Stalling<S> {
     /// `inner`, and the flag that tells whether it gave up.
-    pub(super) fn new(inner: S, limit: Duration) -> (Stalling<S>, Arc<AtomicBool>) {
+    pub(crate) fn new(inner: S, limit: Duration) -> (Stalling<S>, Arc<AtomicBool>) {
         let stalled = Arc::new(AtomicBool::new(false));
         let stalling = Stalling {
             inner,

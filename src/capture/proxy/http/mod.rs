@@ -244,8 +244,11 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
         let _ = stream.set_nodelay(true);
         let proxy = proxy.clone();
         let wait = proxy.wait;
+        // A client that takes nothing of its answer is let go after the same wait.
+        let (stream, stalled) = crate::capture::collector::stall::Stalling::new(stream, wait);
         let mut stopping = proxy.stopping.clone();
         let underway = proxy.underway.begin();
+        let reporting = proxy.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let proxy = proxy.clone();
@@ -264,6 +267,17 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
                 // A request under way finishes and is answered; an idle connection closes.
                 connection.as_mut().graceful_shutdown();
                 let _ = connection.await;
+            }
+            if stalled.load(std::sync::atomic::Ordering::Relaxed) {
+                // What the server answered was recorded as it came; the client never took it.
+                let what = format!(
+                    "closed a connection whose client took nothing of its answer for {} s",
+                    wait.as_secs_f64()
+                );
+                (reporting.report)(&what);
+                let mut data = Map::new();
+                data.insert("error".into(), what.into());
+                reporting.record_problem(data).await;
             }
             drop(underway);
         });
