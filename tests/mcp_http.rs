@@ -1084,6 +1084,19 @@ fn a_client_that_takes_nothing_of_its_answer_is_let_go_and_said_to_be() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // The server's answer is recorded all the same, read to its end.
+    let waiting = std::time::Instant::now();
+    while !env
+        .events(&env.sessions()[0])
+        .iter()
+        .any(|e| e["data"]["jsonrpc_id"] == "2" && e["data"]["response"] == true)
+    {
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(120),
+            "the answer was never recorded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     // Let go: what the client reads now ends, short of the whole answer.
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(60)))

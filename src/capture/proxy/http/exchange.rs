@@ -627,8 +627,29 @@ impl Relay {
                 Err(frame) => frame,
             };
             if tx.send(Ok(frame)).await.is_err() {
-                // The client has gone; so does the stream from the server.
+                // The client has gone; so does the stream from the server. A JSON answer the
+                // server is sending is still read to its end for the record (within the
+                // request wait): the server answered, though the client took none of it.
                 self.forget_stream();
+                if matches!(self.reading, Reading::Json) {
+                    let whole = async {
+                        loop {
+                            match body.frame().await {
+                                None => return true,
+                                Some(Err(_)) => return false,
+                                Some(Ok(frame)) => {
+                                    if let Ok(data) = frame.into_data() {
+                                        let room = MAX_RECORDED_BODY.saturating_sub(kept.len());
+                                        kept.extend_from_slice(&data[..data.len().min(room)]);
+                                    }
+                                }
+                            }
+                        }
+                    };
+                    if matches!(tokio::time::timeout(self.proxy.wait, whole).await, Ok(true)) {
+                        self.finish(&kept).await;
+                    }
+                }
                 return;
             }
             if boundary.between() {
