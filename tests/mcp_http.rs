@@ -1107,6 +1107,32 @@ fn a_client_that_takes_nothing_of_its_answer_is_let_go_and_said_to_be() {
     assert_eq!(proxy.terminate(), Some(0));
 }
 
+#[test]
+fn an_answer_too_large_to_keep_is_said_to_be_so_not_called_malformed() {
+    // A JSON answer of more than 64 MiB reached the client whole, but the record kept its
+    // first 64 MiB and called them "malformed JSON-RPC message": the server had sent none.
+    let env = TestEnv::new();
+    let (_spy, spy_port) = spy_server(&env, None);
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{spy_port}/mcp"), &[]);
+    let answer = raw_request(
+        port,
+        &post(r#"{"jsonrpc":"2.0","id":3,"method":"huge"}"#, ""),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{}", &answer[..200]);
+    assert!(answer.len() > 65 << 20, "{}", answer.len());
+    assert_eq!(proxy.terminate(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let errors: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event_type"] == "error")
+        .filter_map(|e| e["data"]["error"].as_str())
+        .collect();
+    assert_eq!(
+        errors,
+        ["an answer of more than 64 MiB was relayed but not recorded"]
+    );
+}
+
 /// The proxy forwarded a request whatever host it named, with the server's own `Host` in its
 /// place: a web page whose name was made to resolve to 127.0.0.1 (DNS rebinding) could use the
 /// proxy from the browser, and the server could not tell. A request naming a host other than

@@ -23,7 +23,7 @@ The server (Streamable HTTP on /mcp, answers carry `Mcp-Session-Id: spy-session-
   UTF-8 characters); "malformed" -> truncated JSON; "fail" -> 500 with a JSON-RPC error; no
   id -> 202 with an empty body.
   GET /mcp -> an event stream with a server-to-client request and a notification, then ends.
-  "slow" -> after params.seconds, the echo's answer.
+  "slow" -> after params.seconds, the echo's answer; "huge" -> a JSON answer of 65 MiB.
   DELETE /mcp -> 200, empty. POST /private -> 401 "no entry\n". GET /forever -> an event
   stream that never ends (a comment every 0.1 s).
 The older HTTP+SSE transport: GET /sse -> a chunked event stream whose first event is
@@ -295,6 +295,9 @@ class Spy(http.server.BaseHTTPRequestHandler):
         elif method == "slow":
             time.sleep(float(req["params"]["seconds"]))
             body = compact({"jsonrpc": "2.0", "id": rid, "result": req.get("params")})
+            self.whole(200, "application/json", body, mcp=True)
+        elif method == "huge":
+            body = compact({"jsonrpc": "2.0", "id": rid, "result": {"text": "a" * (65 << 20)}})
             self.whole(200, "application/json", body, mcp=True)
         elif method == "malformed":
             body = b'{"jsonrpc":"2.0","id":' + compact(rid) + b',"result":{"oops":'

@@ -477,6 +477,7 @@ impl Proxy {
             path: path.to_owned(),
             status,
             content_type,
+            cut: false,
         };
         if whole {
             // An answer of known size that is not a stream (a JSON answer, an error): read here
@@ -518,6 +519,8 @@ struct Relay {
     path: String,
     status: StatusCode,
     content_type: String,
+    /// Whether the answer was larger than what is kept of it.
+    cut: bool,
 }
 
 impl Relay {
@@ -610,6 +613,7 @@ impl Relay {
                         Reading::Json | Reading::Failure => {
                             let room = MAX_RECORDED_BODY.saturating_sub(kept.len());
                             kept.extend_from_slice(&data[..data.len().min(room)]);
+                            self.cut |= data.len() > room;
                         }
                         Reading::Nothing => {}
                     }
@@ -632,6 +636,8 @@ impl Relay {
                 // request wait): the server answered, though the client took none of it.
                 self.forget_stream();
                 if matches!(self.reading, Reading::Json) {
+                    let wait = self.proxy.wait;
+                    let mut cut = self.cut;
                     let whole = async {
                         loop {
                             match body.frame().await {
@@ -641,12 +647,14 @@ impl Relay {
                                     if let Ok(data) = frame.into_data() {
                                         let room = MAX_RECORDED_BODY.saturating_sub(kept.len());
                                         kept.extend_from_slice(&data[..data.len().min(room)]);
+                                        cut |= data.len() > room;
                                     }
                                 }
                             }
                         }
                     };
-                    if matches!(tokio::time::timeout(self.proxy.wait, whole).await, Ok(true)) {
+                    if matches!(tokio::time::timeout(wait, whole).await, Ok(true)) {
+                        self.cut = cut;
                         self.finish(&kept).await;
                     }
                 }
@@ -774,6 +782,25 @@ impl Relay {
     /// Records a body read whole: a JSON answer, or what an HTTP error said.
     async fn finish(&self, body: &[u8]) {
         match self.reading {
+            Reading::Json if self.cut => {
+                // A cut JSON text would read as a malformed message, which the server never
+                // sent: the record says how large it was instead.
+                let mut data = http_fields(
+                    Direction::ServerToClient,
+                    &self.method,
+                    &self.path,
+                    self.channel,
+                );
+                data.insert(
+                    "error".into(),
+                    format!(
+                        "an answer of more than {} MiB was relayed but not recorded",
+                        MAX_RECORDED_BODY >> 20
+                    )
+                    .into(),
+                );
+                self.proxy.record_problem(data).await;
+            }
             Reading::Json if !body.is_empty() => self.answer(body.to_vec()).await,
             Reading::Failure => {
                 let rpc = self.content_type.contains("json")
