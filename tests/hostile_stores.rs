@@ -525,6 +525,35 @@ fn a_subagent_below_one_that_cannot_be_read_stays_in_its_roots_tree() {
     );
 }
 
+/// A session whose meta.json is a FIFO is listed as its events tell it, with one warning that
+/// named the file twice (`…/meta.json: …/meta.json is a FIFO …`): the index kept the error's
+/// text with its path, and the listing put the path before it again.
+#[test]
+fn a_meta_json_that_is_a_fifo_is_named_once_in_lists_warning() {
+    let env = TestEnv::new();
+    costed("fifo", None).write(&env);
+    let meta = env.store().join("fifo").join("meta.json");
+    std::fs::remove_file(&meta).unwrap();
+    mkfifo(&meta);
+    for args in [&["list"][..], &["list", "--format", "json"]] {
+        let run = env.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let path = meta.display().to_string();
+        assert_eq!(
+            run.stderr.matches(&path).count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("is a FIFO where the store keeps a plain file"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
 /// A tree of three costed sessions, `root` > `mid` > `leaf` ($0.0045 each), whose middle one
 /// cannot be read (its events a FIFO); with `indexed`, the index knew all three first.
 fn tree_with_an_unreadable_middle(indexed: bool) -> TestEnv {

@@ -373,6 +373,13 @@ pub(super) fn write_session(
         }
         Err(StoreError::Io { source, .. }) => (derived, Some(source.to_string())),
         Err(StoreError::Corrupt { message, .. }) => (derived, Some(message)),
+        // Kept without its path, which the listing puts before it (as for the two above).
+        Err(StoreError::NotRegular { what, expected, .. }) => (
+            derived,
+            Some(format!(
+                "it is {what} where the store keeps {expected}; it is left alone"
+            )),
+        ),
         Err(e) => (derived, Some(e.to_string())),
     };
     let mut meta = meta;
