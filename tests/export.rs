@@ -627,6 +627,52 @@ fn a_hook_sessions_trace_has_the_model_calls_its_transcript_logged() {
     );
 }
 
+/// A hook session's trace, with the model calls its transcript logged, sorted its recorded
+/// events by their own stamps: a call on a line with no time went after everything, its span
+/// started at the time of the session's last event (its result's, 10 s later). It stands where
+/// it stands in the file, at the time of the event before it, as in every other view.
+#[test]
+fn a_hook_sessions_trace_keeps_an_untimed_call_where_it_stands() {
+    let env = TestEnv::new();
+    let transcript = crate::common::shared()
+        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
+    env.hook(
+        "session-start",
+        &json!({"session_id": "untimed", "hook_event_name": "SessionStart",
+                "source": "startup", "transcript_path": transcript, "cwd": env.path()}),
+    )
+    .success();
+    let file = env.store().join("untimed").join("events.ndjson");
+    let lines = std::fs::read_to_string(&file).unwrap();
+    let start: Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    let started = start["timestamp"].as_f64().unwrap();
+    let call = json!({"event_type": "tool_call", "event_id": "c1", "session_id": "untimed",
+                      "data": {"tool_name": "Bash", "arguments": {"command": "ls"},
+                               "tool_use_id": "t1"}});
+    let result = json!({"event_type": "tool_result", "event_id": "r1", "session_id": "untimed",
+                        "timestamp": started + 10.0, "parent_id": "c1",
+                        "data": {"tool_name": "Bash", "result": "a", "tool_use_id": "t1"}});
+    std::fs::write(&file, format!("{lines}{call}\n{result}\n")).unwrap();
+    let out = export(&env, &["untimed", "--format", "otlp-genai"])
+        .success()
+        .json();
+    let tool = spans(&out)
+        .into_iter()
+        .find(|s| s["name"] == "execute_tool Bash")
+        .unwrap_or_else(|| panic!("no tool span in {out}"));
+    let nanos = |key: &str| -> f64 {
+        let v = &tool[key];
+        v.as_str()
+            .map_or_else(|| v.as_f64().unwrap(), |s| s.parse().unwrap())
+    };
+    let start_ns = nanos("startTimeUnixNano");
+    assert!(
+        (start_ns / 1e9 - started).abs() < 0.01,
+        "the call's span starts at {} s, the session at {started} s: {tool}",
+        start_ns / 1e9
+    );
+}
+
 /// `export -o FILE` holds session content: it used to leave a private file (0600) it replaced
 /// readable by all (0644), and one temporary name (`.FILE.agent-strace-sample`) that a killed
 /// run left behind made every later export to that path fail with "File exists".

@@ -16,6 +16,7 @@ use crate::analysis::tree::nest;
 use crate::error::Error;
 use crate::exit;
 use crate::export::Exported;
+use crate::model::meta::placed_time;
 use crate::model::{Event, EventType};
 use crate::store::Store;
 use hyper::Uri;
@@ -406,7 +407,7 @@ fn with_own_logged_usage(store: &Store, session: &mut Exported) {
     };
     if !logged.is_empty() {
         let sid = session.meta.session_id.clone();
-        let mut added: Vec<Event> = logged
+        let added: Vec<Event> = logged
             .into_iter()
             .enumerate()
             .map(|(n, r)| {
@@ -424,11 +425,20 @@ fn with_own_logged_usage(store: &Store, session: &mut Exported) {
                 event
             })
             .collect();
-        let mut events = std::mem::take(&mut session.events);
-        events.append(&mut added);
+        // A recorded event at an unknown time (`1e308`, no `timestamp`) is where it stands in
+        // the file, at the time of the event before it: sorted by its own, it went last.
+        let mut before = None;
+        let mut events: Vec<(f64, Event)> = std::mem::take(&mut session.events)
+            .into_iter()
+            .map(|e| {
+                let at = placed_time(e.timestamp, &mut before);
+                (at.unwrap_or(f64::NEG_INFINITY), e)
+            })
+            .collect();
+        events.extend(added.into_iter().map(|e| (e.timestamp, e)));
         // Stable: a response logged at the same time as a recorded event comes after it.
-        events.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
-        session.events = events;
+        events.sort_by(|a, b| a.0.total_cmp(&b.0));
+        session.events = events.into_iter().map(|(_, e)| e).collect();
     }
 }
 
