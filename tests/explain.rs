@@ -132,3 +132,42 @@ fn the_count_of_errors_says_what_the_failures_listed_leave_out() {
     assert_eq!(json["failures_without_error"], 1);
     assert_eq!(json["failures"].as_array().unwrap().len(), 1);
 }
+
+/// A session that has not ended (a hook session with only its start) was explained as
+/// `(0.00s, 1 event)`, a session that lasted no time, where `stats` and `replay` say it is
+/// running; it is running, for as long as it has run so far, and the JSON says `running`.
+#[test]
+fn a_session_that_has_not_ended_is_explained_as_running() {
+    let env = TestEnv::new();
+    let start = json!({"session_id": "going", "hook_event_name": "SessionStart",
+                       "source": "startup", "cwd": env.path()});
+    env.hook("session-start", &start).success();
+    let run = env.run(&["explain", "going"]);
+    let text = run.success();
+    assert_eq!(
+        text.stdout.lines().next(),
+        Some("Session: going (running, 0.00s so far, 1 event)"),
+        "{}",
+        text.stdout
+    );
+    let json = env
+        .run(&["explain", "going", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(json["running"], true, "{json:#}");
+    let end = json!({"session_id": "going", "hook_event_name": "SessionEnd",
+                     "reason": "exit", "cwd": env.path()});
+    env.hook("session-end", &end).success();
+    let run = env.run(&["explain", "going"]);
+    let text = run.success();
+    let first = text.stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with("Session: going (") && !first.contains("running"),
+        "{first}"
+    );
+    let json = env
+        .run(&["explain", "going", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(json["running"], false, "{json:#}");
+}

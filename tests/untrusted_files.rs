@@ -1844,7 +1844,8 @@ fn explain_of_a_start_no_session_can_have_says_its_duration_is_unknown() {
     let first = explain.stdout.lines().next().unwrap();
     assert_eq!(
         first,
-        format!("Session: {OTHER} (?, 3 events)"),
+        // It has no end: it is running, for a time that cannot be told.
+        format!("Session: {OTHER} (running, ?, 3 events)"),
         "{}",
         explain.stdout
     );

@@ -345,7 +345,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 "type": "object",
                 "required": ["session_id", "phases", "tool_calls", "errors"],
                 "properties": {
-                    "session_id": {"type": "string"}, "duration_s": {"type": ["number", "null"], "description": "null when the recorded start is one no session can have"},
+                    "session_id": {"type": "string"}, "running": {"type": "boolean", "description": "true when the session has not ended: duration_s is how long it has run so far"}, "duration_s": {"type": ["number", "null"], "description": "null when the recorded start is one no session can have"},
                     "events": {"type": "integer"}, "phases": {"type": "array"},
                     "files": {"type": "array"}, "failures": {"type": "array"},
                     "rejected": {"type": "array"}, "retry_loops": {"type": "array"},
@@ -1131,9 +1131,14 @@ fn finish(m: &mut Match, event: &Event, result: &ToolResult<'_>, kind: ToolKind)
 fn summary(host: &dyn Host, args: &Map<String, Value>) -> Result<Explained, ToolError> {
     let id = select(host, args, "session_id")?;
     let phases = host.phases(&id).map_err(failed)?;
+    let running = host
+        .store()
+        .summary(&id)
+        .is_ok_and(|s| s.meta.ended_at.is_none());
     Ok(Explained {
         session_id: id,
         phases,
+        running,
     })
 }
 

@@ -1126,6 +1126,9 @@ pub fn is_test_or_build(command: &str) -> bool {
 #[derive(Debug, Serialize)]
 pub struct Explained {
     pub session_id: String,
+    /// Whether the session has not ended (no end, or events after the one it has): its
+    /// duration is then how long it has run so far.
+    pub running: bool,
     #[serde(flatten)]
     pub phases: Phases,
 }

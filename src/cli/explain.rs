@@ -156,6 +156,7 @@ pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
     let explained = Explained {
         phases,
         session_id: id,
+        running: summary.meta.ended_at.is_none(),
     };
     let mut out = stdout(globals.colour());
     match args.format.format {
@@ -245,9 +246,15 @@ fn ran_line(ran: &Ran, paint: Painter) -> String {
 
 fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<()> {
     let p = &e.phases;
+    let running = if e.running { "running, " } else { "" };
+    let so_far = if e.running && p.duration_s.believed {
+        " so far"
+    } else {
+        ""
+    };
     writeln!(
         out,
-        "Session: {} ({}, {})",
+        "Session: {} ({running}{}{so_far}, {})",
         paint.cyan(&e.session_id),
         terminal::believed(p.duration_s, terminal::duration_secs),
         terminal::count(p.events, "event")
