@@ -705,35 +705,23 @@ impl Relay {
 
     /// Records that the server's answer ended before it was whole.
     async fn broke_off(&self, e: &hyper::Error) {
-        let mut data = http_fields(
-            Direction::ClientToServer,
-            &self.method,
-            &self.path,
-            self.channel,
-        );
-        data.insert(
-            "error".into(),
-            format!("the server's answer broke off: {e}").into(),
-        );
-        self.proxy.record_problem(data).await;
+        let error = format!("the server's answer broke off: {e}");
+        self.problem(Direction::ClientToServer, error).await;
     }
 
     /// Records that an event too large to keep passed.
     async fn too_large(&self) {
-        let mut data = http_fields(
-            Direction::ServerToClient,
-            &self.method,
-            &self.path,
-            self.channel,
+        let error = format!(
+            "an event of more than {} MiB was relayed but not recorded",
+            crate::capture::proxy::sse::MAX_EVENT >> 20
         );
-        data.insert(
-            "error".into(),
-            format!(
-                "an event of more than {} MiB was relayed but not recorded",
-                crate::capture::proxy::sse::MAX_EVENT >> 20
-            )
-            .into(),
-        );
+        self.problem(Direction::ServerToClient, error).await;
+    }
+
+    /// Records a problem with this request's answer, said by `error`.
+    async fn problem(&self, direction: Direction, error: String) {
+        let mut data = http_fields(direction, &self.method, &self.path, self.channel);
+        data.insert("error".into(), error.into());
         self.proxy.record_problem(data).await;
     }
 
@@ -785,21 +773,11 @@ impl Relay {
             Reading::Json if self.cut => {
                 // A cut JSON text would read as a malformed message, which the server never
                 // sent: the record says how large it was instead.
-                let mut data = http_fields(
-                    Direction::ServerToClient,
-                    &self.method,
-                    &self.path,
-                    self.channel,
+                let error = format!(
+                    "an answer of more than {} MiB was relayed but not recorded",
+                    MAX_RECORDED_BODY >> 20
                 );
-                data.insert(
-                    "error".into(),
-                    format!(
-                        "an answer of more than {} MiB was relayed but not recorded",
-                        MAX_RECORDED_BODY >> 20
-                    )
-                    .into(),
-                );
-                self.proxy.record_problem(data).await;
+                self.problem(Direction::ServerToClient, error).await;
             }
             Reading::Json if !body.is_empty() => self.answer(body.to_vec()).await,
             Reading::Failure => {
