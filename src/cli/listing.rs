@@ -69,8 +69,8 @@ pub(crate) fn family(store: &Store, roots: &[&str]) -> Result<Family> {
 pub(crate) struct Unreadable<'a> {
     pub id: String,
     pub error: &'a StoreError,
-    /// Its metadata, for one the listing does not hold (the index never knew it), when that
-    /// alone can be read: it says where the session belongs.
+    /// Its metadata, for one the listing does not hold, when that alone can be read
+    /// ([`Listing::left_out`]): it says where the session belongs.
     pub meta: Option<SessionMeta>,
 }
 
