@@ -76,12 +76,8 @@ pub(crate) struct Unreadable<'a> {
 
 /// The sessions `listing` could not read, once each, in id order.
 pub(crate) fn unreadable<'a>(store: &Store, listing: &'a Listing) -> Vec<Unreadable<'a>> {
-    let by_id: BTreeMap<String, &StoreError> = listing
-        .unreadable
-        .iter()
-        .filter_map(|e| Some((store.session_holding(e.path()?)?, e)))
-        .collect();
-    by_id
+    store
+        .sessions_holding(&listing.unreadable)
         .into_iter()
         .map(|(id, error)| {
             let meta = listing

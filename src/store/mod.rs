@@ -270,6 +270,19 @@ impl Store {
         }
     }
 
+    /// The sessions whose folders hold the paths of `errors` ([`Store::session_holding`]),
+    /// once each in id order, each with the last of its errors; an error of no session's
+    /// folder is left out.
+    pub fn sessions_holding<'e>(
+        &self,
+        errors: &'e [StoreError],
+    ) -> std::collections::BTreeMap<String, &'e StoreError> {
+        errors
+            .iter()
+            .filter_map(|e| Some((self.session_holding(e.path()?)?, e)))
+            .collect()
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -253,16 +253,12 @@ impl Store {
         if unreadable.is_empty() {
             return Vec::new();
         }
-        let ids: std::collections::BTreeSet<String> = unreadable
-            .iter()
-            .filter_map(|e| self.session_holding(e.path()?))
-            .collect();
+        let ids = self.sessions_holding(unreadable).into_keys();
         let listed: std::collections::HashSet<&str> = listed
             .iter()
             .map(|s| s.summary.meta.session_id.as_str())
             .collect();
-        ids.into_iter()
-            .filter(|id| !listed.contains(id.as_str()))
+        ids.filter(|id| !listed.contains(id.as_str()))
             .filter_map(|id| self.read_meta(&id).ok())
             .collect()
     }
