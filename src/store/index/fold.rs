@@ -10,7 +10,7 @@ use crate::model::meta::believed_duration_ms;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 use crate::model::view::{LlmResponse, View};
-use crate::model::{EventType, Money, ToolOutcome};
+use crate::model::{Event, EventType, Money, Tokens, ToolOutcome};
 use crate::store::StoreError;
 use crate::store::files::{Folder, LINE_LIMIT, read_line};
 use crate::store::holes::SkipHoles;
@@ -62,11 +62,6 @@ impl Folding<'_> {
         let mut insert = self.tx.prepare_cached(
             "INSERT OR REPLACE INTO idx_events (sid, seq, offset, length, event_id, type, time,
                  tool, kind, parent_id, duration_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?;
-        let mut respond = self.tx.prepare_cached(
-            "INSERT OR REPLACE INTO idx_responses (sid, seq, event_id, time, model, input_tokens,
-                 output_tokens, cache_write_tokens, cache_read_tokens, cost_pico, response)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         // Calls of this pass wait here for their results; most come a few lines later.
@@ -169,19 +164,7 @@ impl Folding<'_> {
                             .prices
                             .get(model)
                             .map(|p| pico(p.cost(&tokens, response.long_context())));
-                        respond.execute(params![
-                            self.sid,
-                            seq,
-                            event.event_id,
-                            event.timestamp,
-                            model,
-                            count(tokens.input),
-                            count(tokens.output),
-                            count(tokens.cache_creation),
-                            count(tokens.cache_read),
-                            cost,
-                            None::<i64>,
-                        ])?;
+                        self.write_response(seq, &event, model, &tokens, cost.as_ref(), None)?;
                     }
                 }
                 // The Python tool's import carries a response's usage on its answers, a
@@ -209,19 +192,14 @@ impl Folding<'_> {
                             .map(|p| pico(p.cost(&answer.whole, answer.long_context)));
                         let tokens = &answer.whole;
                         if answer.first {
-                            respond.execute(params![
-                                self.sid,
+                            self.write_response(
                                 seq,
-                                event.event_id,
-                                event.timestamp,
-                                model,
-                                count(tokens.input),
-                                count(tokens.output),
-                                count(tokens.cache_creation),
-                                count(tokens.cache_read),
-                                cost,
-                                key,
-                            ])?;
+                                &event,
+                                &model,
+                                tokens,
+                                cost.as_ref(),
+                                Some(key),
+                            )?;
                         } else {
                             self.tx
                                 .prepare_cached(
@@ -249,6 +227,39 @@ impl Folding<'_> {
             self.write_call(call, None)?;
         }
         Ok((position, lines))
+    }
+
+    /// The row of the response event `event` (the `seq`th of its session): its model, usage
+    /// and cost; `response` numbers a response of the Python tool's import, whose later lines
+    /// update the row.
+    fn write_response(
+        &self,
+        seq: i64,
+        event: &Event,
+        model: &str,
+        tokens: &Tokens,
+        cost: Option<&rusqlite::types::Value>,
+        response: Option<i64>,
+    ) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO idx_responses (sid, seq, event_id, time, model, input_tokens,
+                 output_tokens, cache_write_tokens, cache_read_tokens, cost_pico, response)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        stmt.execute(params![
+            self.sid,
+            seq,
+            event.event_id,
+            event.timestamp,
+            model,
+            count(tokens.input),
+            count(tokens.output),
+            count(tokens.cache_creation),
+            count(tokens.cache_read),
+            cost,
+            response,
+        ])?;
+        Ok(())
     }
 
     pub(super) fn write_call(
