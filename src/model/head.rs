@@ -74,6 +74,68 @@ pub struct DataHead<'a> {
     pub is_compaction_summary: Flag,
 }
 
+/// A field read from whatever JSON value it holds, without keeping it: text and `true` or
+/// `false` may say something, any other value (a number, null, an array, an object) only that
+/// the field is there; none is a reason to fail the line. [`ReadAny::of`] reads a value of a
+/// full event the same way, so that a line and its full event agree.
+trait ReadAny: Default {
+    fn text(text: &str) -> Self;
+    fn flag(flag: bool) -> Self;
+    /// A number, null, an array or an object.
+    fn other() -> Self;
+
+    /// The field `value` of a full event, read as a line's is.
+    fn of(value: Option<&serde_json::Value>) -> Self {
+        match value {
+            None => Self::default(),
+            Some(serde_json::Value::String(text)) => Self::text(text),
+            Some(serde_json::Value::Bool(flag)) => Self::flag(*flag),
+            Some(_) => Self::other(),
+        }
+    }
+}
+
+/// The one visitor of every [`ReadAny`] field: it takes any value, and skips what it holds.
+struct AnyValue<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: ReadAny> Visitor<'de> for AnyValue<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok(T::text(v))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+        Ok(T::flag(v))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
+        Ok(T::other())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
+        Ok(T::other())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
+        Ok(T::other())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::other())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(T::other())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(T::other())
+    }
+}
+
+/// Deserializes a [`ReadAny`] field through [`AnyValue`].
+fn read_any<'de, D: Deserializer<'de>, T: ReadAny>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_any(AnyValue(std::marker::PhantomData))
+}
+
 /// What a prompt's text is, read without keeping it: whether a person wrote it ([`Prompt::by_person`]:
 /// typed words or a command, not an interruption, a notice, a command's output or a compaction's
 /// summary). Text that is no string is no one's prompt, as [`crate::model::view::View`] reads it.
@@ -84,54 +146,23 @@ pub struct PromptSaid {
     pub by_person: bool,
 }
 
-impl PromptSaid {
-    fn of(value: Option<&serde_json::Value>) -> PromptSaid {
+impl ReadAny for PromptSaid {
+    fn text(text: &str) -> PromptSaid {
         PromptSaid {
-            by_person: value
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(|text| prompt::read(text).by_person()),
+            by_person: prompt::read(text).by_person(),
         }
+    }
+    fn flag(_: bool) -> PromptSaid {
+        PromptSaid::default()
+    }
+    fn other() -> PromptSaid {
+        PromptSaid::default()
     }
 }
 
 impl<'de> Deserialize<'de> for PromptSaid {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PromptSaid, D::Error> {
-        struct Read;
-        impl<'de> Visitor<'de> for Read {
-            type Value = PromptSaid;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any value")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<PromptSaid, E> {
-                Ok(PromptSaid {
-                    by_person: prompt::read(v).by_person(),
-                })
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<PromptSaid, E> {
-                Ok(PromptSaid::default())
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<PromptSaid, E> {
-                Ok(PromptSaid::default())
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<PromptSaid, E> {
-                Ok(PromptSaid::default())
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<PromptSaid, E> {
-                Ok(PromptSaid::default())
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<PromptSaid, E> {
-                Ok(PromptSaid::default())
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PromptSaid, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(PromptSaid::default())
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PromptSaid, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(PromptSaid::default())
-            }
-        }
-        deserializer.deserialize_any(Read)
+        read_any(deserializer)
     }
 }
 
@@ -140,42 +171,21 @@ impl<'de> Deserialize<'de> for PromptSaid {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Flag(pub bool);
 
+impl ReadAny for Flag {
+    fn text(_: &str) -> Flag {
+        Flag(false)
+    }
+    fn flag(flag: bool) -> Flag {
+        Flag(flag)
+    }
+    fn other() -> Flag {
+        Flag(false)
+    }
+}
+
 impl<'de> Deserialize<'de> for Flag {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Flag, D::Error> {
-        struct Read;
-        impl<'de> Visitor<'de> for Read {
-            type Value = Flag;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any value")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
-                Ok(Flag(v))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Flag, E> {
-                Ok(Flag(false))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Flag, E> {
-                Ok(Flag(false))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Flag, E> {
-                Ok(Flag(false))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Flag, E> {
-                Ok(Flag(false))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Flag, E> {
-                Ok(Flag(false))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Flag, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Flag(false))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Flag, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Flag(false))
-            }
-        }
-        deserializer.deserialize_any(Read)
+        read_any(deserializer)
     }
 }
 
@@ -191,74 +201,35 @@ pub struct Said {
     pub text: bool,
 }
 
-impl Said {
-    fn of(value: Option<&serde_json::Value>) -> Said {
+impl ReadAny for Said {
+    fn text(text: &str) -> Said {
         Said {
-            present: value.is_some(),
-            refusal: match value {
-                Some(serde_json::Value::String(s)) => is_rejection(s),
-                Some(serde_json::Value::Bool(b)) => *b,
-                _ => false,
-            },
-            text: value
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(|s| !s.is_empty()),
+            present: true,
+            refusal: is_rejection(text),
+            text: !text.is_empty(),
+        }
+    }
+    fn flag(flag: bool) -> Said {
+        Said {
+            present: true,
+            refusal: flag,
+            text: false,
+        }
+    }
+    fn other() -> Said {
+        Said {
+            present: true,
+            refusal: false,
+            text: false,
         }
     }
 }
 
 impl<'de> Deserialize<'de> for Said {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Said, D::Error> {
-        struct Read;
-        impl<'de> Visitor<'de> for Read {
-            type Value = Said;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any value")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Said, E> {
-                Ok(Said {
-                    present: true,
-                    refusal: is_rejection(v),
-                    text: !v.is_empty(),
-                })
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Said, E> {
-                Ok(Said {
-                    present: true,
-                    refusal: v,
-                    text: false,
-                })
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Said, E> {
-                Ok(PRESENT)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Said, E> {
-                Ok(PRESENT)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Said, E> {
-                Ok(PRESENT)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Said, E> {
-                Ok(PRESENT)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Said, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(PRESENT)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Said, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(PRESENT)
-            }
-        }
-        deserializer.deserialize_any(Read)
+        read_any(deserializer)
     }
 }
-
-const PRESENT: Said = Said {
-    present: true,
-    refusal: false,
-    text: false,
-};
 
 impl EventHead<'_> {
     /// The file a `file_read` or `file_write` names: its path, else the MCP resource's URI.
@@ -393,9 +364,7 @@ impl<'a> EventHead<'a> {
                     .and_then(serde_json::Value::as_str)
                     .map(Cow::Borrowed),
                 prompt: PromptSaid::of(data.get("prompt")),
-                is_compaction_summary: Flag(
-                    data.get("is_compaction_summary") == Some(&serde_json::Value::Bool(true)),
-                ),
+                is_compaction_summary: Flag::of(data.get("is_compaction_summary")),
             },
         }
     }
@@ -419,6 +388,51 @@ mod tests {
             assert_eq!(h.duration_ms, Some(3.0));
             assert_eq!(h.outcome(), None);
         }
+    }
+
+    #[test]
+    fn a_field_of_any_value_reads_the_same_from_a_line_and_its_full_event() {
+        let fields = |h: &EventHead<'_>| {
+            let d = &h.data;
+            let saids = (d.error, d.message, d.is_interrupt, d.tool_use_id);
+            (saids, d.prompt, d.is_compaction_summary)
+        };
+        let keys = [
+            "error",
+            "message",
+            "is_interrupt",
+            "tool_use_id",
+            "prompt",
+            "is_compaction_summary",
+        ];
+        let values = [
+            r#""User rejected tool use""#,
+            r#""fix the tests""#,
+            r#""""#,
+            "true",
+            "false",
+            "7",
+            "-7",
+            "1.5",
+            "null",
+            "[1,[2,\"x\"]]",
+            r#"{"a":{"b":true}}"#,
+        ];
+        for value in values {
+            let data: Vec<String> = keys.iter().map(|k| format!("\"{k}\":{value}")).collect();
+            let line = format!(
+                r#"{{"event_type":"error","timestamp":1,"data":{{{}}}}}"#,
+                data.join(",")
+            );
+            let head: EventHead<'_> = serde_json::from_str(&line).unwrap();
+            let event: Event = serde_json::from_str(&line).unwrap();
+            assert_eq!(fields(&head), fields(&EventHead::of(&event)), "{line}");
+        }
+        let line = r#"{"event_type":"error","timestamp":1,"data":{}}"#;
+        let head: EventHead<'_> = serde_json::from_str(line).unwrap();
+        let event: Event = serde_json::from_str(line).unwrap();
+        assert_eq!(fields(&head), fields(&EventHead::of(&event)));
+        assert_eq!(fields(&head), Default::default());
     }
 
     #[test]
