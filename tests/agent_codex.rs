@@ -3,7 +3,7 @@
 //! schemas allow, and the real Codex CLI 0.171.0 driven against a local fake model.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -620,45 +620,6 @@ fn embedded_schemas(binary: &Path) -> Vec<(String, Value)> {
     schemas
 }
 
-/// The fake Responses endpoint of docs/agents, on a free port; killed on drop.
-struct FakeModel {
-    child: Child,
-    port: u16,
-}
-
-impl FakeModel {
-    fn start() -> FakeModel {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new("python3")
-            .arg(repo().join("docs/agents/fake_openai_responses.py"))
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs the fake model");
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return FakeModel { child, port };
-            }
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the fake model did not listen on {port}");
-    }
-}
-
-impl Drop for FakeModel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The hooks.json that runs our binary on every Codex event, as `setup --agent codex` would.
 fn hooks_json(bin: &Path) -> Value {
     let mut hooks = serde_json::Map::new();
@@ -731,14 +692,13 @@ fn the_real_codex_cli_is_recorded_and_obeys_a_policy() {
     let home = tempfile::tempdir().unwrap();
     let codex_home = home.path().join("codex");
     std::fs::create_dir_all(&codex_home).unwrap();
-    let model = FakeModel::start();
+    let (_model, model_port) = crate::common::net::fake_responses_model();
     std::fs::write(
         codex_home.join("config.toml"),
         format!(
             "model = \"gpt-5.1-codex\"\nmodel_provider = \"fake\"\n\n[model_providers.fake]\n\
-             name = \"fake\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\n\
-             env_key = \"FAKE_API_KEY\"\n",
-            model.port
+             name = \"fake\"\nbase_url = \"http://127.0.0.1:{model_port}/v1\"\nwire_api = \"responses\"\n\
+             env_key = \"FAKE_API_KEY\"\n"
         ),
     )
     .unwrap();

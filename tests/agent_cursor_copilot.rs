@@ -1473,44 +1473,6 @@ fn copilot_cli() -> Option<std::path::PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// The fake Responses endpoint of docs/agents/fake_openai_responses.py, stopped when dropped.
-struct FakeModel {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl FakeModel {
-    fn start() -> FakeModel {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/fake_openai_responses.py");
-        let child = Command::new("python3")
-            .arg(script)
-            .arg(port.to_string())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 runs the fake model");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        FakeModel { child, port }
-    }
-}
-
-impl Drop for FakeModel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs `copilot -p "read .env"` in the test's folder with our hooks (camelCase events, `hook
 /// --agent copilot`, as setup writes them) in its user hooks folder; returns what it printed.
 fn run_copilot(env: &TestEnv, copilot: &Path) -> String {
@@ -1540,7 +1502,7 @@ fn run_copilot(env: &TestEnv, copilot: &Path) -> String {
         json!({"version": 1, "hooks": config}).to_string(),
     )
     .unwrap();
-    let model = FakeModel::start();
+    let (_model, model_port) = crate::common::net::fake_responses_model();
     let cache = copilot.ancestors().nth(4).map_or_else(
         || env.home.path().join("pkgcache"),
         |prefix| prefix.join("pkgcache"),
@@ -1555,7 +1517,7 @@ fn run_copilot(env: &TestEnv, copilot: &Path) -> String {
         .env("COPILOT_AUTO_UPDATE", "false")
         .env(
             "COPILOT_PROVIDER_BASE_URL",
-            format!("http://127.0.0.1:{}/v1", model.port),
+            format!("http://127.0.0.1:{model_port}/v1"),
         )
         .env("COPILOT_PROVIDER_TYPE", "openai")
         .env("COPILOT_PROVIDER_WIRE_API", "responses")

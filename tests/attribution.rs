@@ -277,9 +277,9 @@ fn record_http_attributes_the_session_it_starts_as_record_does() {
     // `show` of a session recorded over HTTP named no user, machine, folder or commit.
     let env = TestEnv::new();
     let commit = repository(env.path());
-    let nobody = crate::common::net::free_port();
+    let nobody = crate::common::net::NobodyListens::new();
     let store = env.store();
-    let url = format!("http://127.0.0.1:{nobody}/mcp");
+    let url = format!("{}/mcp", nobody.url());
     let mut cmd = env.command(&[
         "--trace-dir",
         store.to_str().unwrap(),

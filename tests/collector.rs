@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::TestEnv;
-use crate::common::net::{Background, free_port, serve, serve_quietly};
+use crate::common::net::{Background, NobodyListens, serve, serve_quietly};
 
 /// A collector on a free port, writing `storage`.
 pub(crate) fn server(env: &TestEnv, storage: &Path, extra: &[&str]) -> (Background, u16) {
@@ -909,7 +909,12 @@ fn sigterm_finishes_the_requests_in_flight_and_loses_nothing() {
         .arg(child.id().to_string())
         .status()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // The rest of the slow request goes once the collector has taken the signal: it then
+    // refuses new connections at once. (After a fixed 200 ms, a loaded machine might not have
+    // taken it yet, and the request was no longer one in flight at the signal.)
+    wait_until("the collector listens no more", || {
+        TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
     slow.write_all(&slow_body[slow_body.len() / 2..]).unwrap();
     let answer = read_answer(&mut slow);
     assert_eq!(
@@ -1110,7 +1115,7 @@ fn the_collector_records_no_process_of_its_own_machine_for_a_session_from_elsewh
     );
     let answer = request(port, "POST", "/events", None, &ndjson(&[forged]));
     assert_eq!(answer.status, 200);
-    let watch = crate::watch::Proc(
+    let mut watch = crate::watch::Proc(
         env.command(&[
             "watch",
             "--trace-dir",
@@ -1122,11 +1127,31 @@ fn the_collector_records_no_process_of_its_own_machine_for_a_session_from_elsewh
             "kill",
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap(),
     );
-    std::thread::sleep(Duration::from_secs(3));
+    // The session began a minute ago: its rule breaks at once, and the watch says what it did
+    // of it. (It was given a fixed 3 s, which a loaded machine may not have started it in.)
+    let said = watch.0.stderr.take().unwrap();
+    let (lines, said_lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(said)).map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let broke = loop {
+        let line = said_lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the watch said nothing of its rule");
+        if line.contains("broke") {
+            break line;
+        }
+    };
+    assert!(
+        broke.contains("no agent process is recorded for this session, so it cannot be killed"),
+        "{broke}"
+    );
     drop(watch);
     assert_eq!(
         bystander.state().map(|s| s != 'T'),
@@ -1135,65 +1160,70 @@ fn the_collector_records_no_process_of_its_own_machine_for_a_session_from_elsewh
     );
 }
 
-/// The least of five runs of a hook, so that one slow start on a loaded machine says nothing.
-fn fastest(env: &TestEnv, endpoint: Option<&str>, session: &str, dir: &Path) -> Duration {
-    (0..5)
-        .map(|i| {
-            let payload = json!({"session_id": format!("{session}-{i}"), "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": dir.to_str().unwrap()});
-            if let Some(url) = endpoint {
-                // The default time for the collector, which this test is about.
-                let (run, took) = hook_waiting(env, url, None, "user-prompt", &payload, "");
-                assert_eq!(run.code, 0);
-                return took;
-            }
-            let start = Instant::now();
-            let command = env.command(&["hook", "user-prompt"]);
-            crate::common::run_with_stdin(command, payload.to_string().as_bytes()).success();
-            start.elapsed()
-        })
-        .min()
-        .unwrap()
-}
-
+/// A hook whose collector is down (the connection refused) or silent (it takes the connection
+/// and never answers) holds the agent up no longer than its time for the collector, 60 ms by
+/// default (docs/deploy.md). This test compared the hook's time with and without a collector
+/// ("within 100 ms"): a figure a loaded machine fails, and a fast one passes whatever the hook
+/// waited for. It checks what the hook waited for instead, as its log says it.
 #[test]
-fn with_the_collector_down_or_silent_hooks_record_locally_within_100_ms() {
+fn with_the_collector_down_or_silent_a_hook_waits_no_longer_than_its_time() {
     let env = TestEnv::new();
     let project = env.path().join("project");
     std::fs::create_dir(&project).unwrap();
-    let alone = fastest(&env, None, "alone", &project);
-    // Nobody listens.
-    let down = format!("http://127.0.0.1:{}", free_port());
-    let refused = fastest(&env, Some(&down), "down", &project);
-    // Something accepts connections and never answers.
+    let store = project.join(".agent-traces");
+    let payload = |session: &str| json!({"session_id": session, "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": project.to_str().unwrap()});
+    let said = || {
+        let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
+        let line = log.lines().rfind(|l| l.contains("collector"));
+        line.unwrap_or_else(|| panic!("{log}")).to_owned()
+    };
+    // Down, though given five seconds: refused at once, and recorded here. The hook says why,
+    // not that no connection opened in its time.
+    let nobody = NobodyListens::new();
+    let (run, _) = hook_to(&env, &nobody.url(), None, "user-prompt", &payload("down"));
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    assert_eq!(stored_lines(&store, "down"), 1, "recorded here");
+    let line = said();
+    assert!(
+        line.contains("not reached")
+            && line.contains("refused")
+            && !line.contains("within")
+            && line.ends_with("recorded here"),
+        "{line}"
+    );
+    // Silent, with the default time: the hook waits for the answer no longer than 60 ms.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_url = format!("http://{}", silent.local_addr().unwrap());
-    let hung = fastest(&env, Some(&silent_url), "silent", &project);
-    let store = project.join(".agent-traces");
-    for session in ["down-0", "down-1", "down-2"] {
-        assert_eq!(
-            stored_lines(&store, session),
-            1,
-            "{session} recorded locally"
-        );
-    }
-    // A collector that took the call and never answered may be writing it: the call is kept
-    // to be sent again, in one store whatever comes of it.
-    for session in ["silent-0", "silent-1", "silent-2"] {
-        assert_eq!(stored_lines(&store, session), 0, "{session} kept");
-    }
-    assert_eq!(kept_calls(&store), 5);
-    let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
-    assert!(
-        log.contains("not reached")
-            && log.contains("recorded here")
-            && log.contains("kept to send again"),
-        "{log}"
+    let (run, _) = hook_waiting(
+        &env,
+        &silent_url,
+        None,
+        "user-prompt",
+        &payload("silent"),
+        "",
     );
-    for (what, took) in [("refused", refused), ("silent", hung)] {
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    let line = said();
+    let waited: u64 = line
+        .split(" within ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(waited <= 60, "{line}");
+    // The call is in one store: kept to send again once the collector took the connection (it
+    // may be writing the call), or recorded here when none opened in time (a loaded machine).
+    if line.contains("no answer within") {
+        assert!(line.ends_with("kept to send again"), "{line}");
+        assert_eq!(stored_lines(&store, "silent"), 0, "kept");
+        assert_eq!(kept_calls(&store), 1);
+    } else {
         assert!(
-            took < alone + Duration::from_millis(100),
-            "{what}: {took:?} against {alone:?} alone"
+            line.contains("no connection within") && line.ends_with("recorded here"),
+            "{line}"
         );
+        assert_eq!(stored_lines(&store, "silent"), 1, "recorded here");
+        assert_eq!(kept_calls(&store), 0);
     }
     drop(silent);
 }
@@ -1364,18 +1394,24 @@ fn a_hook_waits_for_the_collector_as_long_as_the_environment_says_within_bounds(
         assert_eq!((run.code, run.stdout.as_str()), (0, ""));
         assert_eq!(stored_lines(&store, session), 0, "{session} kept");
         let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
+        // "no answer within N ms", or on a machine loaded enough that the connection opened
+        // late, "no connection within N ms".
         let said: u64 = log
             .lines()
             .last()
-            .and_then(|l| l.split("no answer within ").nth(1))
+            .and_then(|l| l.split(" within ").nth(1))
             .and_then(|l| l.split(' ').next())
             .and_then(|ms| ms.parse().ok())
             .unwrap_or_else(|| panic!("{log}"));
         (took, said)
     };
+    // It waited the time given, longer than the default 60 ms: its own time shows it (a bound
+    // below, which no load breaks), and so does the time it says it left for the answer, more
+    // than the default (this asked for more than 300 ms: a loaded machine's start of the hook
+    // can take more than 100 ms of the 400).
     let (took, said) = waited("longer", "400");
     assert!(
-        took >= Duration::from_millis(390) && said > 300,
+        took >= Duration::from_millis(390) && said > 60,
         "{took:?} {said}"
     );
     // Past the bound, or not a number: the default.
@@ -1500,10 +1536,8 @@ fn a_proxy_with_an_endpoint_records_its_session_at_the_collector() {
 fn a_proxy_whose_collector_is_down_records_locally() {
     let env = TestEnv::new();
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env(
-        "AGENT_STRACE_ENDPOINT",
-        format!("http://127.0.0.1:{}", free_port()),
-    );
+    let nobody = NobodyListens::new();
+    cmd.env("AGENT_STRACE_ENDPOINT", nobody.url());
     let line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
     let run = crate::common::run_with_stdin(cmd, line.as_bytes());
     assert_eq!((run.code, run.stdout.as_str()), (0, line));
@@ -1657,18 +1691,18 @@ fn requests_beyond_the_room_in_flight_get_503_and_health_still_answers() {
         "{log}"
     );
     // The room comes back once the slow clients' bodies are overdue (10 s), even while they
-    // hold their connections, and nothing of theirs was stored.
-    std::thread::sleep(Duration::from_secs(9));
-    let back = (0..40).find_map(|_| {
+    // hold their connections, and nothing of theirs was stored. (Asked again for a minute at
+    // most: a fixed 9 s and ten more left a loaded machine 19 s.)
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let back = loop {
         let line = ndjson(&[event("small", "s1", "decision", 1.0, json!({}))]);
         let answer = request(port, "POST", "/events", None, &line);
-        if answer.status == 200 {
-            return Some(answer);
+        if answer.status == 200 || Instant::now() > deadline {
+            break answer;
         }
         std::thread::sleep(Duration::from_millis(250));
-        None
-    });
-    assert!(back.is_some(), "the room never came back");
+    };
+    assert_eq!(back.status, 200, "the room never came back");
     let mut overdue = slow.into_iter().next().unwrap();
     assert_eq!(read_answer(&mut overdue).status, 408);
     assert_eq!(stored_lines(&storage, "small"), 1);
@@ -1936,7 +1970,8 @@ fn a_secret_in_the_endpoints_url_never_reaches_the_hooks_log() {
     let env = TestEnv::new();
     let project = env.path().join("project");
     std::fs::create_dir(&project).unwrap();
-    let port = free_port();
+    let nobody = NobodyListens::new();
+    let port = nobody.port();
     let payload = json!({"session_id": "url-1", "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": project.to_str().unwrap()});
     for url in [
         format!("http://user:S3cretPassw0rd99@127.0.0.1:{port}"),
@@ -4113,7 +4148,8 @@ fn an_unseen_call_send_kept_is_sending_is_not_recorded_here_by_a_hook() {
     let body = got.recv_timeout(Duration::from_secs(30)).unwrap();
     assert!(body.contains("second"), "{body}");
     // A hook of the project meanwhile, its collector not reached.
-    let gone = format!("http://127.0.0.1:{}", free_port());
+    let nobody = NobodyListens::new();
+    let gone = nobody.url();
     let (run, _) = hook_to(
         &env,
         &gone,

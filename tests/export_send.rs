@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use serde_json::json;
 
-use crate::common::net::free_port;
+use crate::common::net::NobodyListens;
 use crate::common::{SessionBuilder, TestEnv};
 
 /// One request the fake collector received.
@@ -272,14 +272,8 @@ fn a_refusal_is_one_error_line_and_exit_code_4_without_retrying() {
 fn an_unreachable_endpoint_is_said_at_each_try_then_one_error_and_exit_code_4() {
     let env = TestEnv::new();
     session(&env);
-    let port = free_port();
-    let run = env.run(&[
-        "export",
-        "--format",
-        "otlp",
-        "--endpoint",
-        &format!("http://127.0.0.1:{port}"),
-    ]);
+    let nobody = NobodyListens::new();
+    let run = env.run(&["export", "--format", "otlp", "--endpoint", &nobody.url()]);
     assert_eq!(run.code, 4, "{run:?}");
     // A line at each try again (it used to be silent until the end), then the error.
     let lines: Vec<&str> = run.stderr.lines().collect();

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::common::TestEnv;
 use crate::common::net::{
-    Background, client_saw, everything_over_http, free_port, record_http, record_http_with,
+    Background, NobodyListens, client_saw, everything_over_http, record_http, record_http_with,
     required, spawn_proxy,
 };
 
@@ -592,8 +592,8 @@ pub(crate) fn raw_request(port: u16, request: &str) -> String {
 #[test]
 fn a_server_that_cannot_be_reached_gets_a_502_and_an_error_event() {
     let env = TestEnv::new();
-    let nobody = free_port();
-    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{nobody}/mcp"), &[]);
+    let nobody = NobodyListens::new();
+    let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
     let answer = raw_request(
         port,
@@ -994,8 +994,8 @@ fn a_request_body_without_end_is_refused_instead_of_filling_the_memory() {
     // ended grew it by 1.5 GB in seconds (any local user can reach its port), and a
     // `Content-Length` of a terabyte held the connection waiting for it.
     let env = TestEnv::new();
-    let nobody = free_port();
-    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{nobody}/mcp"), &[]);
+    let nobody = NobodyListens::new();
+    let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
     let patience = std::time::Duration::from_secs(60);
     let chunked = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     let (answer, _) = send_and_read(port, chunked, 80, patience);
@@ -1030,10 +1030,10 @@ fn a_client_that_sends_its_request_slowly_or_not_at_all_is_let_go() {
     // hundred of them used up the proxy's file descriptors and the agent's requests were no
     // longer taken.
     let env = TestEnv::new();
-    let nobody = free_port();
+    let nobody = NobodyListens::new();
     let (proxy, port) = record_http(
         &env,
-        &format!("http://127.0.0.1:{nobody}/mcp"),
+        &format!("{}/mcp", nobody.url()),
         &["--request-wait", "1"],
     );
     let patience = std::time::Duration::from_secs(20);
@@ -1140,8 +1140,8 @@ fn an_answer_too_large_to_keep_is_said_to_be_so_not_called_malformed() {
 #[test]
 fn a_request_naming_another_host_is_refused_and_not_forwarded() {
     let env = TestEnv::new();
-    let nobody = free_port();
-    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{nobody}/mcp"), &[]);
+    let nobody = NobodyListens::new();
+    let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
     let ask = |host: &str, target: &str| {
         raw_request(

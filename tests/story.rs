@@ -666,8 +666,22 @@ fn follow_tails_a_live_session_until_it_ends_without_spinning() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(100));
-    let before = cpu_ticks(follow.id());
+    // And has settled: its processor time stands still for a tenth of a second (a fixed 100 ms
+    // here was a guess, which the rest of a loaded machine's start could outlast).
+    let mut before = cpu_ticks(follow.id());
+    let start = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = cpu_ticks(follow.id());
+        if now == before {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the follower never settled: {now} ticks"
+        );
+        before = now;
+    }
     // Nothing happens for a second: a follower that polls in a loop would burn it.
     std::thread::sleep(Duration::from_secs(1));
     let idle = cpu_ticks(follow.id()) - before;

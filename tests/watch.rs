@@ -1169,8 +1169,8 @@ fn a_dead_stream_endpoint_never_stops_the_watch() {
     let env = TestEnv::new();
     let mut agent = start_agent(&env, "start /nowhere\nprompt one\nend");
     assert!(agent.wait(Duration::from_secs(20)).success());
-    let port = crate::common::net::free_port();
-    let url = format!("http://127.0.0.1:{port}/events");
+    let nobody = crate::common::net::NobodyListens::new();
+    let url = format!("{}/events", nobody.url());
     let run = start_watch(&env, &["--stream-to", &url]).finish(Duration::from_secs(30));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("not delivered"), "{}", run.stderr);

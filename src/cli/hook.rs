@@ -510,8 +510,10 @@ fn inherited_descriptor() -> Option<u32> {
 }
 
 /// How long a hook may spend on the collector (client start, connection and answer) before it
-/// records in the local store instead: the agent waits for the hook, and the whole hook must
-/// stay within 100 ms of what it costs without a collector.
+/// records in the local store instead: the agent waits for the hook, and the whole hook is to
+/// stay within 100 ms of what it costs without a collector (docs/deploy.md). The tests check
+/// the time a hook gives the collector (its log names it), not the hook's own time, which a
+/// loaded machine stretches.
 const COLLECTOR_BUDGET: std::time::Duration = std::time::Duration::from_millis(60);
 
 /// The most `AGENT_STRACE_ENDPOINT_WAIT_MS` may give a hook: an agent waits for each hook.

@@ -44,13 +44,66 @@ impl Background {
 
 /// A port nobody listens on right now. Another process may take it before a server of the
 /// test's binds it: start our collector with `--port 0` ([`serve`]) and another program with
-/// [`start_on_a_free_port`], which makes sure the server that answers is the test's own.
+/// [`start_on_a_free_port`], which makes sure the server that answers is the test's own. For an
+/// address where nobody must listen, take [`NobodyListens`].
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// An address of this machine that refuses every connection for as long as the test holds
+/// it: a TCP socket bound to a port of 127.0.0.1 and never put to listen. The kernel answers a
+/// connection to it with a reset, as for a port nobody has, and no other process can bind the
+/// port meanwhile (the socket shares its address with none). A [`free_port`] for "nobody
+/// listens" could be taken by another process between its choosing and its use, and answer.
+pub struct NobodyListens {
+    /// Held, never listening: what keeps the port refused and ours.
+    _socket: rustix::fd::OwnedFd,
+    port: u16,
+}
+
+impl NobodyListens {
+    pub fn new() -> NobodyListens {
+        use rustix::net::{AddressFamily, SocketType, bind, getsockname, socket};
+        let socket = socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+        bind(
+            &socket,
+            &std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0),
+        )
+        .unwrap();
+        let address = std::net::SocketAddrV4::try_from(getsockname(&socket).unwrap()).unwrap();
+        NobodyListens {
+            _socket: socket,
+            port: address.port(),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`, with no path.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+#[test]
+fn nobody_listens_refuses_connections_and_keeps_its_port_while_held() {
+    let nobody = NobodyListens::new();
+    for _ in 0..3 {
+        let refused = TcpStream::connect(("127.0.0.1", nobody.port())).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    }
+    // Nobody else can listen there meanwhile, on 127.0.0.1 or on every address (refused
+    // above, nobody did before).
+    for host in ["127.0.0.1", "0.0.0.0"] {
+        let taken = std::net::TcpListener::bind((host, nobody.port())).unwrap_err();
+        assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "{host}");
+    }
 }
 
 /// Waits until something accepts connections on `port`.
@@ -189,6 +242,23 @@ fn family(pid: u32) -> Vec<u32> {
         next += 1;
     }
     family
+}
+
+/// The fake OpenAI Responses endpoint of docs/agents/fake_openai_responses.py, on a port it is
+/// seen to listen on ([`start_on_a_free_port`]): a port chosen free and given to it, and then
+/// waited on, may answer for another process that took it first.
+pub fn fake_responses_model() -> (Background, u16) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/agents/fake_openai_responses.py");
+    start_on_a_free_port(|port| {
+        let mut python = Command::new("python3");
+        python
+            .arg(&script)
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        python
+    })
 }
 
 /// npm's server-everything in one of its HTTP modes (`streamableHttp`, `sse`), on a free port.
