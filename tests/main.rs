@@ -61,6 +61,7 @@ mod proxy_hardening;
 mod proxy_policy;
 mod python_compat;
 mod read;
+mod record_http_large;
 mod record_http_signals;
 mod redaction;
 mod relay_ends;

@@ -740,8 +740,9 @@ mod sse {
     use bytes::Bytes;
     use proptest::prelude::*;
 
+    use agent_strace::capture::proxy::framing::MAX_WHOLE;
     use agent_strace::capture::proxy::http::Upstream;
-    use agent_strace::capture::proxy::sse::{EndpointRewriter, MAX_EVENT, SseEvent, SseParser};
+    use agent_strace::capture::proxy::sse::{EndpointRewriter, SseEvent, SseParser};
 
     /// An event as a server writes it, with the line end it uses.
     fn write_event(event: &SseEvent, comment: bool, eol: &str) -> String {
@@ -788,7 +789,7 @@ mod sse {
                         event,
                         data: lines.join("\n"),
                         id,
-                        truncated: false,
+                        cut: None,
                     },
                     comment,
                 )
@@ -936,19 +937,33 @@ mod sse {
     }
 
     #[test]
-    fn an_event_too_large_to_keep_is_cut_and_said_so() {
+    fn an_event_too_large_to_keep_is_cut_with_its_real_size() {
         let mut parser = SseParser::new();
         let mut seen = Vec::new();
-        parser.push(b"data: ", |e| seen.push(e));
+        parser.push(b"id: 7\ndata: {\"id\":3,\"result\":{\"text\":\"", |e| {
+            seen.push(e);
+        });
         let mega = vec![b'x'; 1 << 20];
-        for _ in 0..(MAX_EVENT >> 20) + 2 {
+        for _ in 0..3 {
             parser.push(&mega, |e| seen.push(e));
         }
-        parser.push(b"\n\ndata: small\n\n", |e| seen.push(e));
+        // A second data line joins the first with a newline, as a client joins them.
+        parser.push(b"\"}}\ndata: \n\ndata: small\n\n", |e| seen.push(e));
         assert_eq!(seen.len(), 2);
-        assert!(seen[0].truncated);
-        assert!(seen[0].data.len() <= MAX_EVENT);
-        assert!(!seen[1].truncated);
+        let cut = seen[0].cut.as_ref().expect("cut");
+        let prefix = r#"{"id":3,"result":{"text":""#.len() as u64;
+        assert_eq!(cut.size, prefix + (3 << 20) + 3 + 1);
+        let copy: serde_json::Value = serde_json::from_slice(cut.copy.as_ref().unwrap()).unwrap();
+        assert_eq!(copy["id"], 3);
+        assert!(
+            copy["result"]["text"]
+                .as_str()
+                .unwrap()
+                .ends_with(" bytes in all]")
+        );
+        assert!(seen[0].data.len() < MAX_WHOLE && seen[0].data.starts_with(r#"{"id":3,"#));
+        assert_eq!(seen[0].id.as_deref(), Some("7"));
+        assert!(seen[1].cut.is_none());
         assert_eq!(seen[1].data, "small");
     }
 }
@@ -1108,9 +1123,11 @@ fn a_client_that_takes_nothing_of_its_answer_is_let_go_and_said_to_be() {
 }
 
 #[test]
-fn an_answer_too_large_to_keep_is_said_to_be_so_not_called_malformed() {
+fn an_answer_too_large_to_keep_is_recorded_from_a_cut_copy_not_called_malformed() {
     // A JSON answer of more than 64 MiB reached the client whole, but the record kept its
     // first 64 MiB and called them "malformed JSON-RPC message": the server had sent none.
+    // Then it said only that the answer was relayed but not recorded; now it is recorded as
+    // `record` records a message that large, answering its request.
     let env = TestEnv::new();
     let (_spy, spy_port) = spy_server(&env, None);
     let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{spy_port}/mcp"), &[]);
@@ -1120,17 +1137,19 @@ fn an_answer_too_large_to_keep_is_said_to_be_so_not_called_malformed() {
     );
     assert!(answer.starts_with("HTTP/1.1 200"), "{}", &answer[..200]);
     assert!(answer.len() > 65 << 20, "{}", answer.len());
+    let size = answer.len() - answer.find("\r\n\r\n").unwrap() - 4;
     assert_eq!(proxy.terminate(), Some(0));
     let events = env.events(&env.sessions()[0]);
-    let errors: Vec<&str> = events
-        .iter()
-        .filter(|e| e["event_type"] == "error")
-        .filter_map(|e| e["data"]["error"].as_str())
-        .collect();
-    assert_eq!(
-        errors,
-        ["an answer of more than 64 MiB was relayed but not recorded"]
+    assert!(
+        !events.iter().any(|e| e["event_type"] == "error"),
+        "{events:?}"
     );
+    let answered = events
+        .iter()
+        .find(|e| e["data"]["jsonrpc_id"] == "3" && e["data"]["response"] == true)
+        .expect("the answer is recorded");
+    assert_eq!(answered["data"]["message_original_bytes"], size);
+    assert!(answered["parent_id"].is_string(), "{answered}");
 }
 
 /// The proxy forwarded a request whatever host it named, with the server's own `Host` in its

@@ -304,3 +304,143 @@ fn the_older_transports_stream_carries_the_answer_still_to_come_before_it_ends()
     assert_eq!(answered, 1, "{events:?}");
     assert_eq!(cut_off(&events), 0, "{events:?}");
 }
+
+/// Answers any request with an event stream that never ends: batches of 200 small
+/// notifications, numbered from 0, as fast as they are taken.
+fn flood(_: &[u8], stream: &mut std::net::TcpStream) {
+    use std::io::Write;
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let mut n = 0u64;
+    loop {
+        let mut batch = String::new();
+        for _ in 0..200 {
+            let _ = std::fmt::Write::write_fmt(
+                &mut batch,
+                format_args!(
+                    "event: message\ndata: {{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{{\"n\":{n}}}}}\n\n"
+                ),
+            );
+            n += 1;
+        }
+        if stream.write_all(batch.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn messages_a_full_queue_held_back_at_the_cut_are_counted_in_the_session() {
+    // A request still under way after the 5 s drain is cut off. Messages already read from
+    // its stream but still waiting for room in the recorder's full queue were lost with it,
+    // and the session did not say so: it seemed to hold the whole stream up to the cut.
+    use std::io::{Read, Write};
+    let env = TestEnv::new();
+    let server = crate::record_http_large::hand_server(flood);
+    let (mut proxy, port) =
+        crate::common::net::record_http(&env, &format!("http://127.0.0.1:{server}/mcp"), &[]);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"watch"}}"#;
+    stream.write_all(post(body, "").as_bytes()).unwrap();
+    // The client takes all it is sent, at once, so the recorder is what falls behind.
+    let reading = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    wait_until("the stream is being recorded", || {
+        env.sessions().first().is_some_and(|s| {
+            env.events(s)
+                .iter()
+                .filter(|e| e["data"]["method"] == "notifications/progress")
+                .count()
+                > 1000
+        })
+    });
+    send("TERM", proxy.0.id());
+    assert_eq!(proxy.0.wait().unwrap().code(), Some(0));
+    reading.join().unwrap();
+    let events = env.events(&env.sessions()[0]);
+    assert_eq!(cut_off(&events), 1, "the request was cut off");
+    let said: Vec<u64> = events
+        .iter()
+        .filter_map(|e| e["data"]["unrecorded_messages"].as_u64())
+        .collect();
+    assert_eq!(said.len(), 1, "one note says how many");
+    // What was recorded is the stream's start, without a gap; the note counts what followed
+    // it of the batch that was being recorded (200 a batch, as the server writes them, or as
+    // many as one read of the socket held).
+    let numbers: Vec<u64> = events
+        .iter()
+        .filter(|e| e["data"]["method"] == "notifications/progress")
+        .map(|e| e["data"]["params"]["n"].as_u64().unwrap())
+        .collect();
+    assert!(numbers.iter().enumerate().all(|(i, n)| *n == i as u64));
+    assert!(said[0] > 0 && said[0] < 10_000, "{said:?}");
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
+}
+
+#[test]
+fn the_older_transports_stream_waits_for_a_request_still_arriving_or_unreadable_at_a_signal() {
+    // The older transport's stream waited at the end only for the answers to requests whose
+    // ids the proxy had read: it ended at once when a request's body was still arriving at
+    // the signal, or when the proxy could not read a request the server could (nested
+    // deeper than it reads), and their answers, still to come on it, were lost to the client
+    // and to the record. A Streamable HTTP request in the same place is answered.
+    use std::io::{Read, Write};
+    let env = TestEnv::new();
+    let (_spy, mut proxy, port) = proxy_with_signals(&env, &[]);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /sse HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
+        .unwrap();
+    read_until(&mut stream, "sessionId=abc");
+    let request = |body: &str| {
+        format!(
+            "POST /messages?sessionId=abc HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    // Deeper than the proxy reads JSON (128), not than Python's `json` does.
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let unreadable = format!(
+        r#"{{"jsonrpc":"2.0","id":11,"method":"slow","params":{{"seconds":2,"deep":{deep}}}}}"#
+    );
+    let accepted = raw_request(port, &request(&unreadable));
+    assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
+    let arriving = r#"{"jsonrpc":"2.0","id":10,"method":"slow","params":{"seconds":1}}"#;
+    let whole = request(arriving);
+    let (first, rest) = whole.split_at(whole.len() - 20);
+    let mut posting = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    posting.write_all(first.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = proxy.0.id();
+    send("TERM", pid);
+    while signal_pending(pid) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    posting.write_all(rest.as_bytes()).unwrap();
+    let mut accepted = String::new();
+    posting.read_to_string(&mut accepted).unwrap();
+    assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
+    assert_eq!(proxy.0.wait().unwrap().code(), Some(0));
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(
+        rest.contains(r#"{"jsonrpc":"2.0","id":10,"result":{"seconds":1}}"#),
+        "{rest:?}"
+    );
+    assert!(rest.contains(r#""id":11"#), "{rest:?}");
+    assert!(rest.ends_with("0\r\n\r\n"), "{rest:?}");
+    let events = env.events(&env.sessions()[0]);
+    let answered = events
+        .iter()
+        .filter(|e| e["data"]["response"] == true && e["data"]["jsonrpc_id"] == "10")
+        .count();
+    assert_eq!(answered, 1, "{events:?}");
+    assert_eq!(cut_off(&events), 0, "{events:?}");
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
+}

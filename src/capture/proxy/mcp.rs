@@ -300,11 +300,23 @@ impl McpRecorder {
         frame: Frame<'_>,
         now: f64,
     ) -> Result<(), StoreError> {
+        self.frame_on(0, direction, frame, now)
+    }
+
+    /// As [`McpRecorder::frame`], for the MCP session numbered `channel` (0: not known): the
+    /// HTTP proxy's messages, gathered as the stdio framer gathers them.
+    pub fn frame_on(
+        &mut self,
+        channel: u32,
+        direction: Direction,
+        frame: Frame<'_>,
+        now: f64,
+    ) -> Result<(), StoreError> {
         match frame {
-            Frame::Whole(body) => self.message_on(0, direction, body, now),
+            Frame::Whole(body) => self.message_on(channel, direction, body, now),
             Frame::Cut { copy, head, size } => {
                 let event_head = Head {
-                    channel: 0,
+                    channel,
                     direction,
                     cut_from: Some(size),
                 };

@@ -3,6 +3,7 @@
 //! # Architecture
 //! - [`framing`]: messages in a byte stream (newline-delimited and Content-Length framed).
 //! - [`cut`]: a bounded copy of a message too large to keep whole.
+//! - [`gather`]: one message kept whole, or as a cut copy, as its bytes pass (the HTTP proxy's).
 //! - [`sse`]: server-sent events (read for the record; the older transport's endpoint rewritten).
 //! - [`enforce`]: the policy in force: a violating `tools/call` answered with an error.
 //! - [`gate`]: the stdio client's messages held until judged, in either framing.
@@ -18,6 +19,7 @@ pub mod cut;
 pub mod enforce;
 pub mod framing;
 pub mod gate;
+pub mod gather;
 pub mod http;
 pub mod json;
 pub mod mcp;

@@ -74,6 +74,7 @@ fn weight(note: &Note) -> usize {
         + match note {
             Note::Bytes { bytes, .. } => bytes.len(),
             Note::Message { body, .. } => body.len(),
+            Note::Cut { cut, .. } => cut.head.len() + cut.copy.as_ref().map_or(0, Vec::len),
             // Bytes waiting in the recorder's pipe count as if they were here: the recorder is
             // never more than about the limit behind the relay, however the bytes reach it.
             Note::Piped { len, .. } => *len,

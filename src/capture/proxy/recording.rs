@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::framing::Framer;
+use super::gather::{Cut, Message};
 use super::mcp::{Direction, McpRecorder};
 use crate::model::EventType;
 use crate::store::StoreError;
@@ -19,6 +20,13 @@ pub enum Note {
         channel: u32,
         direction: Direction,
         body: Vec<u8>,
+        at: f64,
+    },
+    /// A message of the HTTP proxy too large to keep whole: its cut copy and its real size.
+    Cut {
+        channel: u32,
+        direction: Direction,
+        cut: Cut,
         at: f64,
     },
     /// Bytes as they crossed the stdio proxy, in order: the recorder finds the messages in
@@ -98,6 +106,7 @@ impl Note {
     fn at(&self) -> f64 {
         match self {
             Note::Message { at, .. }
+            | Note::Cut { at, .. }
             | Note::Bytes { at, .. }
             | Note::Tap { at, .. }
             | Note::Piped { at, .. }
@@ -318,6 +327,12 @@ pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
                 body,
                 at,
             } => recorder.message_on(channel, direction, &body, at),
+            Note::Cut {
+                channel,
+                direction,
+                cut,
+                at,
+            } => recorder.frame_on(channel, direction, Message::Cut(cut).frame(), at),
             Note::Bytes {
                 direction,
                 bytes,

@@ -1,45 +1,75 @@
 //! Server-sent events, as the HTTP transports of MCP carry them: a parser that reads the
-//! events out of a stream however it is cut (for recording), and a rewriter that changes the
-//! one `endpoint` event the older HTTP+SSE transport sends and passes every other byte through.
+//! events out of a stream however it is cut (for recording), in bounded memory, and a
+//! rewriter that changes the one `endpoint` event the older HTTP+SSE transport sends and passes
+//! every other byte through.
 
 use bytes::Bytes;
+
+use super::gather::{Cut, Gathered, Message};
 
 /// One event as a client would dispatch it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
     /// The `event:` field; "message" when the event has none.
     pub event: String,
-    /// The `data:` lines joined with newlines.
+    /// The `data:` lines joined with newlines; for an event too large to keep, its first bytes.
     pub data: String,
     /// The `id:` field, when the event has one.
     pub id: Option<String>,
-    /// The event was larger than [`MAX_EVENT`]: `data` holds only its start.
-    pub truncated: bool,
+    /// Set when the event's data was larger than [`super::framing::MAX_WHOLE`]: its cut copy
+    /// and its real size, as the stdio proxy keeps a message that large.
+    pub cut: Option<Cut>,
 }
 
-/// Most of one event (or one line) the parser keeps; the client always gets all of it.
-pub const MAX_EVENT: usize = 64 * 1024 * 1024;
-/// A buffer grown past this by a large event is let go once the event is done.
-const KEEP_CAPACITY: usize = 1024 * 1024;
+/// Most of a field name read: no longer one is a field the parser knows.
+const MAX_NAME: usize = 8;
+/// Most of an `event:` or `id:` value kept.
+const MAX_VALUE: usize = 64 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Reads events out of a stream of byte chunks, whatever their sizes.
-// Four independent facts about where the parser stands in the stream, not a state machine.
-#[allow(clippy::struct_excessive_bools)]
+/// The field a line's value belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Data,
+    Event,
+    Id,
+    /// A comment, or a field the parser does not keep.
+    Other,
+}
+
+/// Where the parser stands in the current line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Place {
+    /// In the field's name (before any colon).
+    #[default]
+    Name,
+    /// Right after the colon: a space here is not part of the value.
+    ValueStart(Field),
+    /// In the value.
+    Value(Field),
+}
+
+/// Reads events out of a stream of byte chunks, whatever their sizes, each byte once: an
+/// event's data goes as it comes into a [`Gathered`] message, so an event of any size holds at
+/// most what the stdio proxy holds of one message.
 #[derive(Debug, Default)]
 pub struct SseParser {
-    line: Vec<u8>,
-    /// The last byte seen was a CR: a LF right after it ends the same line.
-    after_cr: bool,
+    /// The stream's first bytes, while too few to tell whether a byte-order mark opens it.
+    opening: Vec<u8>,
     /// The stream's first bytes were seen (a byte-order mark there is skipped).
     started: bool,
+    /// The last byte seen was a CR: a LF right after it ends the same line.
+    after_cr: bool,
+    place: Place,
+    /// The current line's field name, up to [`MAX_NAME`] + 1 bytes.
+    name: Vec<u8>,
+    /// The current line's value, for an `event:` or `id:` line.
+    value: Vec<u8>,
     event: String,
-    data: Vec<u8>,
+    data: Gathered,
     has_data: bool,
     id: Option<String>,
-    /// Some of the current event did not fit in [`MAX_EVENT`].
-    truncated: bool,
 }
 
 impl SseParser {
@@ -53,13 +83,13 @@ impl SseParser {
             self.feed(bytes, &mut emit);
             return;
         }
-        self.line.extend_from_slice(bytes);
-        if self.line.len() < BOM.len() && BOM.starts_with(&self.line) {
+        self.opening.extend_from_slice(bytes);
+        if self.opening.len() < BOM.len() && BOM.starts_with(&self.opening) {
             // Too short to tell whether the stream opens with a byte-order mark.
             return;
         }
         self.started = true;
-        let head = std::mem::take(&mut self.line);
+        let head = std::mem::take(&mut self.opening);
         let skip = if head.starts_with(BOM) { BOM.len() } else { 0 };
         self.feed(&head[skip..], &mut emit);
     }
@@ -81,78 +111,120 @@ impl SseParser {
             }
         }
         let rest = &bytes[start..];
-        let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
-            self.keep(rest);
+        let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
+            self.line_part(rest);
             return bytes.len();
         };
-        self.keep(&rest[..end]);
+        self.line_part(&rest[..end]);
         self.after_cr = rest[end] == b'\r';
-        let line = std::mem::take(&mut self.line);
-        self.line_done(&line, emit);
-        // The buffer is kept for the next line, unless a large line grew it.
-        if line.capacity() <= KEEP_CAPACITY {
-            self.line = line;
-            self.line.clear();
-        }
+        self.line_done(emit);
         start + end + 1
     }
 
-    /// Adds to the current line what fits.
-    fn keep(&mut self, bytes: &[u8]) {
-        let room = MAX_EVENT.saturating_sub(self.line.len());
-        if bytes.len() > room {
-            self.truncated = true;
+    /// Reads the next bytes of the current line (no line end among them).
+    fn line_part(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            match self.place {
+                Place::Name => {
+                    let colon = memchr::memchr(b':', bytes);
+                    let name = &bytes[..colon.unwrap_or(bytes.len())];
+                    let room = (MAX_NAME + 1).saturating_sub(self.name.len());
+                    self.name.extend_from_slice(&name[..name.len().min(room)]);
+                    let Some(colon) = colon else {
+                        return;
+                    };
+                    let field = self.field();
+                    self.place = Place::ValueStart(field);
+                    bytes = &bytes[colon + 1..];
+                }
+                Place::ValueStart(field) => {
+                    if bytes[0] == b' ' {
+                        bytes = &bytes[1..];
+                    }
+                    self.place = Place::Value(field);
+                }
+                Place::Value(field) => {
+                    match field {
+                        Field::Data => self.data.push(bytes),
+                        Field::Event | Field::Id => {
+                            let room = MAX_VALUE.saturating_sub(self.value.len());
+                            self.value
+                                .extend_from_slice(&bytes[..bytes.len().min(room)]);
+                        }
+                        Field::Other => {}
+                    }
+                    return;
+                }
+            }
         }
-        self.line.extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
-    fn line_done(&mut self, line: &[u8], emit: &mut impl FnMut(SseEvent)) {
-        if line.is_empty() {
+    /// The field the name read names, known once its colon (or the line's end) came; a data
+    /// line starts here, after a newline when the event has data already.
+    fn field(&mut self) -> Field {
+        let field = match self.name.as_slice() {
+            b"data" => Field::Data,
+            b"event" => Field::Event,
+            b"id" => Field::Id,
+            _ => Field::Other,
+        };
+        if field == Field::Data {
             if self.has_data {
-                let event = if self.event.is_empty() {
-                    "message".to_owned()
-                } else {
-                    std::mem::take(&mut self.event)
-                };
-                emit(SseEvent {
-                    event,
-                    data: String::from_utf8_lossy(&self.data).into_owned(),
-                    id: self.id.clone(),
-                    truncated: self.truncated,
-                });
+                self.data.push(b"\n");
             }
-            self.event.clear();
-            self.data.clear();
-            if self.data.capacity() > KEEP_CAPACITY {
-                self.data = Vec::new();
+            self.has_data = true;
+        }
+        field
+    }
+
+    fn line_done(&mut self, emit: &mut impl FnMut(SseEvent)) {
+        let field = match self.place {
+            Place::Name if self.name.is_empty() => {
+                self.dispatch(emit);
+                return;
             }
-            self.has_data = false;
-            self.truncated = false;
-            return;
-        }
-        if line[0] == b':' {
-            return;
-        }
-        let (field, value) = split_field(line);
+            // A line without a colon is a field with an empty value.
+            Place::Name => self.field(),
+            Place::ValueStart(field) | Place::Value(field) => field,
+        };
         match field {
-            b"event" => self.event = String::from_utf8_lossy(value).into_owned(),
-            b"data" => {
-                let room = MAX_EVENT.saturating_sub(self.data.len() + 1);
-                if value.len() > room {
-                    self.truncated = true;
-                }
-                if self.has_data && room > 0 {
-                    self.data.push(b'\n');
-                }
-                self.data.extend_from_slice(&value[..value.len().min(room)]);
-                self.has_data = true;
-            }
+            Field::Event => self.event = String::from_utf8_lossy(&self.value).into_owned(),
             // The last event id outlives its event, as in a browser's EventSource.
-            b"id" if !value.contains(&0) => {
-                self.id = Some(String::from_utf8_lossy(value).into_owned());
+            Field::Id if !self.value.contains(&0) => {
+                self.id = Some(String::from_utf8_lossy(&self.value).into_owned());
             }
             _ => {}
         }
+        self.place = Place::Name;
+        self.name.clear();
+        self.value.clear();
+        if self.value.capacity() > MAX_VALUE {
+            self.value = Vec::new();
+        }
+    }
+
+    /// A blank line: the event read so far, if it has data, is complete.
+    fn dispatch(&mut self, emit: &mut impl FnMut(SseEvent)) {
+        let event = std::mem::take(&mut self.event);
+        let data = self.data.take();
+        if !std::mem::take(&mut self.has_data) {
+            return;
+        }
+        let event = if event.is_empty() {
+            "message".to_owned()
+        } else {
+            event
+        };
+        let (data, cut) = match data {
+            Message::Whole(data) => (String::from_utf8_lossy(&data).into_owned(), None),
+            Message::Cut(cut) => (String::from_utf8_lossy(&cut.head).into_owned(), Some(cut)),
+        };
+        emit(SseEvent {
+            event,
+            data,
+            id: self.id.clone(),
+            cut,
+        });
     }
 }
 

@@ -17,17 +17,19 @@ use tokio::sync::mpsc;
 
 use super::upstream::{Upstream, UpstreamClient};
 use crate::capture::proxy::enforce::Enforcer;
+use crate::capture::proxy::gather::{Gathered, Message};
 use crate::capture::proxy::mcp::{Direction, event_head};
 use crate::capture::proxy::recording::Note;
-use crate::capture::proxy::sse::{EndpointRewriter, SseParser};
+use crate::capture::proxy::sse::{EndpointRewriter, SseEvent, SseParser};
 use crate::model::EventType;
 
 /// Most of the older transport's requests whose answers a stream waits for when the proxy
 /// stops.
 const MOST_AWAITED: usize = 4096;
 
-/// Most of a JSON answer kept for the record; the client always gets all of it.
-const MAX_RECORDED_BODY: usize = 64 * 1024 * 1024;
+/// The largest answer read whole before it is sent on; a larger one (or one of unknown size)
+/// is relayed as it comes, and recorded as the stdio proxy records a message that large.
+const MAX_WHOLE: usize = crate::capture::proxy::framing::MAX_WHOLE;
 
 /// The largest request body the proxy takes. A body is held whole before it is judged and
 /// forwarded, so without a bound a client that sent a body without end (a chunked stream, a
@@ -59,6 +61,17 @@ pub(super) struct Proxy {
     /// stream, by session and id: a stream that carries an answer still to come does not end
     /// when the proxy stops, until it has come (or the drain's time is up).
     pub(super) awaiting: Mutex<std::collections::HashSet<(u32, String)>>,
+    /// The older transport's requests not yet forwarded (their bodies still coming, say), by
+    /// session: a stream waits for them as it waits for the answers in `awaiting`, since the
+    /// answers they will have are not known yet.
+    pub(super) posting: Mutex<HashMap<u32, usize>>,
+    /// How many requests whose ids could not be read were noted in `awaiting`.
+    pub(super) unread_seen: std::sync::atomic::AtomicU64,
+    /// Told when an older transport's stream may have nothing more to wait for.
+    pub(super) settled: tokio::sync::watch::Sender<()>,
+    /// Messages read from the server's streams that the end cut off before they reached the
+    /// recorder's queue (it was full): the session says how many.
+    pub(super) unrecorded: Arc<std::sync::atomic::AtomicUsize>,
     /// Notes whose task ended, when the proxy stopped, before the queue had room for them:
     /// written before the end of the session.
     pub(super) late: Arc<Mutex<Vec<Note>>>,
@@ -87,6 +100,52 @@ async fn queue(tx: &mpsc::Sender<Note>, note: Note, late: &Mutex<Vec<Note>>) {
         }
         // A recorder that has gone (it failed) must not stop the traffic.
         Err(_) => held.note = None,
+    }
+}
+
+/// What the ids a request of the older transport is awaited under start with when its own
+/// could not be read. A JSON id, as text, is a number or starts with a quote.
+const UNREAD: &str = "?";
+
+/// A request of the older transport under way: while it is, its session's stream does not end.
+struct Posting {
+    proxy: Arc<Proxy>,
+    channel: u32,
+}
+
+impl Drop for Posting {
+    fn drop(&mut self) {
+        let mut posting = self
+            .proxy
+            .posting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = posting.get_mut(&self.channel) {
+            *n -= 1;
+            if *n == 0 {
+                posting.remove(&self.channel);
+            }
+        }
+        drop(posting);
+        self.proxy.settled.send_replace(());
+    }
+}
+
+/// The note for one message of session `channel` that went `direction`.
+fn message_note(channel: u32, direction: Direction, message: Message, at: f64) -> Note {
+    match message {
+        Message::Whole(body) => Note::Message {
+            channel,
+            direction,
+            body,
+            at,
+        },
+        Message::Cut(cut) => Note::Cut {
+            channel,
+            direction,
+            cut,
+            at,
+        },
     }
 }
 
@@ -158,15 +217,88 @@ impl Proxy {
                 awaiting.insert(key);
             }
         }
+        drop(awaiting);
+        if !waiting {
+            self.settled.send_replace(());
+        }
+    }
+
+    /// Forgets the requests a message from the server on the older transport's stream of
+    /// session `channel` answers (`ids`: `None` when it does not read as JSON). An answer to
+    /// none of the requests awaited is taken for the answer to a request whose id could not be
+    /// read, when one is awaited.
+    fn answered(&self, channel: u32, ids: Option<Vec<String>>) {
+        let mut awaiting = self
+            .awaiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut unmatched = 0;
+        match ids {
+            None => unmatched = 1,
+            Some(ids) => {
+                for id in ids {
+                    if !awaiting.remove(&(channel, id)) {
+                        unmatched += 1;
+                    }
+                }
+            }
+        }
+        for _ in 0..unmatched {
+            let unread = awaiting
+                .iter()
+                .find(|(c, id)| *c == channel && id.starts_with(UNREAD))
+                .cloned();
+            match unread {
+                Some(key) => awaiting.remove(&key),
+                None => break,
+            };
+        }
+        drop(awaiting);
+        self.settled.send_replace(());
+    }
+
+    /// The ids a request of the older transport's session is awaited under: its requests'
+    /// ids, or when it does not read as JSON, one of our own, as a server that reads it may
+    /// answer it.
+    fn awaited_ids(&self, ids: Option<Vec<String>>) -> Vec<String> {
+        ids.unwrap_or_else(|| {
+            let n = self
+                .unread_seen
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            vec![format!("{UNREAD}{n}")]
+        })
+    }
+
+    /// Notes a request of the older transport's session `channel` under way until the guard
+    /// it returns is dropped.
+    fn posting(self: &Arc<Self>, channel: u32) -> Posting {
+        *self
+            .posting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(channel)
+            .or_default() += 1;
+        Posting {
+            proxy: self.clone(),
+            channel,
+        }
     }
 
     /// Whether an answer of the older transport's session `channel` is still to come.
     fn awaits_answers(&self, channel: u32) -> bool {
-        self.awaiting
+        let posting = self
+            .posting
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .any(|(c, _)| *c == channel)
+            .get(&channel)
+            .is_some_and(|n| *n > 0);
+        posting
+            || self
+                .awaiting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .any(|(c, _)| *c == channel)
     }
 
     fn is_channel(&self, key: &str) -> bool {
@@ -301,10 +433,6 @@ impl Proxy {
                 "agent-strace: this proxy answers requests addressed to localhost, 127.0.0.1 or [::1] only",
             );
         }
-        let body = match self.request_body(&parts, body).await {
-            Ok(body) => body,
-            Err(refused) => return refused,
-        };
         let path = parts.uri.path();
         let session = parts
             .headers
@@ -320,13 +448,25 @@ impl Proxy {
                 .map(|pq| pq.as_str().to_owned())
         });
         let channel = self.channel(channel_key.as_deref());
+        // The older transport answers on the session's stream: a request of it is under way,
+        // and its stream waits for it at the end, from its head on (its answer is still to
+        // come whatever it asks), as a Streamable HTTP request is answered on its own POST.
+        let older = session.is_none() && channel_key.is_some();
+        let _posting = (older && parts.method == Method::POST).then(|| self.posting(channel));
+        let body = match self.request_body(&parts, body).await {
+            Ok(body) => body,
+            Err(refused) => return refused,
+        };
+        let request = Message::of(&body);
+        let request_ids = request.readable().and_then(|b| ids_of(b, true));
         if parts.method == Method::POST && !body.is_empty() {
-            self.record(Note::Message {
+            let at = (self.clock)();
+            self.record(message_note(
                 channel,
-                direction: Direction::ClientToServer,
-                body: body.to_vec(),
-                at: (self.clock)(),
-            })
+                Direction::ClientToServer,
+                request,
+                at,
+            ))
             .await;
         }
         if parts.method == Method::POST
@@ -377,9 +517,8 @@ impl Proxy {
         };
         // The older transport answers on the session's stream: what is asked is noted, so that
         // the stream stays open for it when the proxy stops.
-        let older = session.is_none() && channel_key.is_some();
-        let asked = if older && parts.method == Method::POST {
-            ids_of(&body, true)
+        let asked = if older && parts.method == Method::POST && !body.trim_ascii().is_empty() {
+            self.awaited_ids(request_ids)
         } else {
             Vec::new()
         };
@@ -465,7 +604,7 @@ impl Proxy {
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<usize>().ok())
-                .is_some_and(|n| n <= MAX_RECORDED_BODY);
+                .is_some_and(|n| n <= MAX_WHOLE);
         let relay = Relay {
             _underway: self.underway.begin(),
             proxy: self.clone(),
@@ -477,7 +616,6 @@ impl Proxy {
             path: path.to_owned(),
             status,
             content_type,
-            cut: false,
         };
         if whole {
             // An answer of known size that is not a stream (a JSON answer, an error): read here
@@ -485,7 +623,7 @@ impl Proxy {
             return match body.collect().await {
                 Ok(body) => {
                     let body = body.to_bytes();
-                    relay.finish(&body).await;
+                    relay.finish(Message::of(&body)).await;
                     let body = Full::new(body).map_err(|never| match never {}).boxed();
                     Response::from_parts(head, body)
                 }
@@ -519,8 +657,6 @@ struct Relay {
     path: String,
     status: StatusCode,
     content_type: String,
-    /// Whether the answer was larger than what is kept of it.
-    cut: bool,
 }
 
 impl Relay {
@@ -531,8 +667,11 @@ impl Relay {
         let mut rewriter = EndpointRewriter::new(move |data: &str| {
             upstream.endpoint_for_client(data, &stream_path)
         });
-        let mut kept = Vec::new();
-        let mut events = Vec::new();
+        let mut kept = Gathered::default();
+        let mut events = Unqueued {
+            events: std::collections::VecDeque::new(),
+            unrecorded: self.proxy.unrecorded.clone(),
+        };
         let (answers, mut ours) = if self.rewrite {
             let (answers, ours) = mpsc::unbounded_channel();
             (Some(answers), Some(ours))
@@ -549,6 +688,7 @@ impl Relay {
         let mut stopping = self.proxy.stopping.clone();
         let standing = matches!(self.reading, Reading::Events) && self.method == Method::GET;
         let mut stop_seen = false;
+        let mut settled = self.proxy.settled.subscribe();
         loop {
             if stop_seen
                 && boundary.between()
@@ -580,10 +720,13 @@ impl Relay {
                     stop_seen = true;
                     continue;
                 }
+                // What the stream waits for may be over without a word on it (a request
+                // refused, a notification forwarded).
+                _ = settled.changed(), if stop_seen && self.rewrite => continue,
                 () = tx.closed() => {
                     // An error is worth recording even when nobody read it (a HEAD's answer).
                     if matches!(self.reading, Reading::Failure) {
-                        self.finish(&kept).await;
+                        self.finish(kept.finish()).await;
                     }
                     return;
                 }
@@ -601,20 +744,12 @@ impl Relay {
                 Ok(data) => {
                     match self.reading {
                         Reading::Events => {
-                            parser.push(&data, |event| events.push(event));
-                            for event in events.drain(..) {
-                                if event.truncated {
-                                    self.too_large().await;
-                                } else {
-                                    self.event(event.event, event.data).await;
-                                }
+                            parser.push(&data, |event| events.events.push_back(event));
+                            while let Some(event) = events.events.pop_front() {
+                                self.event(event).await;
                             }
                         }
-                        Reading::Json | Reading::Failure => {
-                            let room = MAX_RECORDED_BODY.saturating_sub(kept.len());
-                            kept.extend_from_slice(&data[..data.len().min(room)]);
-                            self.cut |= data.len() > room;
-                        }
+                        Reading::Json | Reading::Failure => kept.push(&data),
                         Reading::Nothing => {}
                     }
                     let data = if self.rewrite {
@@ -637,7 +772,6 @@ impl Relay {
                 self.forget_stream();
                 if matches!(self.reading, Reading::Json) {
                     let wait = self.proxy.wait;
-                    let mut cut = self.cut;
                     let whole = async {
                         loop {
                             match body.frame().await {
@@ -645,17 +779,14 @@ impl Relay {
                                 Some(Err(_)) => return false,
                                 Some(Ok(frame)) => {
                                     if let Ok(data) = frame.into_data() {
-                                        let room = MAX_RECORDED_BODY.saturating_sub(kept.len());
-                                        kept.extend_from_slice(&data[..data.len().min(room)]);
-                                        cut |= data.len() > room;
+                                        kept.push(&data);
                                     }
                                 }
                             }
                         }
                     };
                     if matches!(tokio::time::timeout(wait, whole).await, Ok(true)) {
-                        self.cut = cut;
-                        self.finish(&kept).await;
+                        self.finish(kept.finish()).await;
                     }
                 }
                 return;
@@ -677,7 +808,7 @@ impl Relay {
             }
         }
         drop(tx);
-        self.finish(&kept).await;
+        self.finish(kept.finish()).await;
     }
 
     /// The stream has ended: answers for its session have nowhere to go.
@@ -709,15 +840,6 @@ impl Relay {
         self.problem(Direction::ClientToServer, error).await;
     }
 
-    /// Records that an event too large to keep passed.
-    async fn too_large(&self) {
-        let error = format!(
-            "an event of more than {} MiB was relayed but not recorded",
-            crate::capture::proxy::sse::MAX_EVENT >> 20
-        );
-        self.problem(Direction::ServerToClient, error).await;
-    }
-
     /// Records a problem with this request's answer, said by `error`.
     async fn problem(&self, direction: Direction, error: String) {
         let mut data = http_fields(direction, &self.method, &self.path, self.channel);
@@ -726,7 +848,13 @@ impl Relay {
     }
 
     /// Records one event of a stream.
-    async fn event(&mut self, name: String, data: String) {
+    async fn event(&mut self, event: SseEvent) {
+        let SseEvent {
+            event: name,
+            data,
+            cut,
+            ..
+        } = event;
         if name == "endpoint" {
             // The older transport's session is the path the client is told to post to.
             let path = self
@@ -747,47 +875,41 @@ impl Relay {
         if name != "message" || data.is_empty() {
             return;
         }
+        let message = match cut {
+            Some(cut) => Message::Cut(cut),
+            None => Message::Whole(data.into_bytes()),
+        };
         if self.rewrite && self.proxy.awaits_answers(self.channel) {
-            let answered = ids_of(data.as_bytes(), false);
-            self.proxy.await_answers(self.channel, &answered, false);
+            let answered = message.readable().and_then(|b| ids_of(b, false));
+            self.proxy.answered(self.channel, answered);
         }
-        self.answer(data.into_bytes()).await;
+        self.answer(message).await;
     }
 
     /// Records one message from the server.
-    async fn answer(&self, body: Vec<u8>) {
+    async fn answer(&self, message: Message) {
         let at = (self.proxy.clock)();
-        self.proxy
-            .record(Note::Message {
-                channel: self.channel,
-                direction: Direction::ServerToClient,
-                body,
-                at,
-            })
-            .await;
+        let note = message_note(self.channel, Direction::ServerToClient, message, at);
+        self.proxy.record(note).await;
     }
 
     /// Records a body read whole: a JSON answer, or what an HTTP error said.
-    async fn finish(&self, body: &[u8]) {
+    async fn finish(&self, message: Message) {
         match self.reading {
-            Reading::Json if self.cut => {
-                // A cut JSON text would read as a malformed message, which the server never
-                // sent: the record says how large it was instead.
-                let error = format!(
-                    "an answer of more than {} MiB was relayed but not recorded",
-                    MAX_RECORDED_BODY >> 20
-                );
-                self.problem(Direction::ServerToClient, error).await;
-            }
-            Reading::Json if !body.is_empty() => self.answer(body.to_vec()).await,
+            // One too large to keep whole is recorded as the stdio proxy records it: from its
+            // cut copy, with its real size.
+            Reading::Json if !message.head().is_empty() => self.answer(message).await,
             Reading::Failure => {
                 let rpc = self.content_type.contains("json")
-                    && serde_json::from_slice::<Value>(body)
-                        .is_ok_and(|v| v.get("jsonrpc").is_some() && v.get("error").is_some());
+                    && message.readable().is_some_and(|body| {
+                        serde_json::from_slice::<Value>(body)
+                            .is_ok_and(|v| v.get("jsonrpc").is_some() && v.get("error").is_some())
+                    });
                 if rpc {
-                    self.answer(body.to_vec()).await;
+                    self.answer(message).await;
                     return;
                 }
+                let body = message.head();
                 let mut data = http_fields(
                     Direction::ServerToClient,
                     &self.method,
@@ -879,19 +1001,18 @@ fn http_fields(
     data
 }
 
-/// The ids of the requests (`requests`) or of the answers in a message or batch, as JSON text.
-fn ids_of(body: &[u8], requests: bool) -> Vec<String> {
-    let Ok(message) = crate::capture::proxy::json::read(body) else {
-        return Vec::new();
-    };
+/// The ids of the requests (`requests`) or of the answers (`null` for an answer to what could
+/// not be read) in a message or batch, as JSON text; `None` when it does not read as JSON.
+fn ids_of(body: &[u8], requests: bool) -> Option<Vec<String>> {
+    let message = crate::capture::proxy::json::read(body).ok()?;
     let one = |m: &Value| {
-        let id = m.get("id").filter(|id| !id.is_null())?;
+        let id = m.get("id").filter(|id| !(requests && id.is_null()))?;
         (m.get("method").is_some() == requests).then(|| id.to_string())
     };
-    match &message {
+    Some(match &message {
         Value::Array(batch) => batch.iter().filter_map(one).collect(),
         m => one(m).into_iter().collect(),
-    }
+    })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -955,6 +1076,26 @@ fn answer(status: StatusCode, body: Bytes, content_type: &'static str) -> Respon
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+/// Events read from a server's stream and not yet handed to the recorder. When the end cuts
+/// off their task (it waited for room in the recorder's full queue), the messages among them
+/// are counted, so that the session says how many it lacks.
+struct Unqueued {
+    events: std::collections::VecDeque<SseEvent>,
+    unrecorded: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Drop for Unqueued {
+    fn drop(&mut self) {
+        let messages = self
+            .events
+            .iter()
+            .filter(|e| e.event == "message" && !e.data.is_empty())
+            .count();
+        self.unrecorded
+            .fetch_add(messages, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Whether the bytes of an event stream passed so far end between events (after a blank line,

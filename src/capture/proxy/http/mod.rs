@@ -148,6 +148,7 @@ impl HttpProxy {
         beside();
         let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
         let late = Arc::new(Mutex::new(Vec::new()));
+        let unrecorded = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let proxy = Arc::new(Proxy {
             stopping,
             underway: Arc::default(),
@@ -158,6 +159,10 @@ impl HttpProxy {
             channels_seen: std::sync::atomic::AtomicU32::new(0),
             streams: Mutex::new(HashMap::new()),
             awaiting: Mutex::default(),
+            posting: Mutex::default(),
+            unread_seen: std::sync::atomic::AtomicU64::new(0),
+            settled: tokio::sync::watch::Sender::new(()),
+            unrecorded: unrecorded.clone(),
             late: late.clone(),
             enforcer: self.enforcer,
             clock,
@@ -196,6 +201,11 @@ impl HttpProxy {
             for note in late {
                 let _ = tx.blocking_send(note);
             }
+            // Messages the end cut off before they reached the full queue: lost, and counted.
+            let lost = unrecorded.load(std::sync::atomic::Ordering::Relaxed);
+            if lost > 0 {
+                let _ = tx.blocking_send(unrecorded_note(lost, clock()));
+            }
             let end = Note::End {
                 exit_code: None,
                 at: clock(),
@@ -207,6 +217,27 @@ impl HttpProxy {
             let _ = writer.join();
         }
         Ok(())
+    }
+}
+
+/// The note that says how many messages read from the server the end cut off before they
+/// reached the recorder's queue.
+fn unrecorded_note(lost: usize, at: f64) -> Note {
+    let mut data = Map::new();
+    let what = if lost == 1 { "message" } else { "messages" };
+    data.insert(
+        "error".into(),
+        format!(
+            "stopping: {lost} {what} read from the server were not recorded: the recorder's \
+             queue was full when the end cut off the requests under way"
+        )
+        .into(),
+    );
+    data.insert("unrecorded_messages".into(), lost.into());
+    Note::Event {
+        kind: crate::model::EventType::Error,
+        data,
+        at,
     }
 }
 

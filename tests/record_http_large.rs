@@ -1,0 +1,207 @@
+//! `record-http` and messages too large to keep whole: each is relayed byte for byte, in
+//! bounded memory, and recorded as `record` records one (a cut copy with its real size).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::common::net::record_http;
+use crate::mcp_http::{post, raw_request};
+
+/// Reads one request (its head and a `Content-Length` body); returns its body.
+pub(crate) fn read_request(stream: &mut TcpStream) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let head_end = loop {
+        if let Some(at) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let n = stream.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            return Vec::new();
+        }
+        seen.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&seen[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    let mut body = seen[head_end..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    body
+}
+
+/// A server written by hand: each connection gets one answer, what `answer` writes given the
+/// request's body. Returns its port.
+pub(crate) fn hand_server(answer: fn(&[u8], &mut TcpStream)) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let body = read_request(&mut stream);
+                answer(&body, &mut stream);
+            });
+        }
+    });
+    port
+}
+
+/// The text the server's large answers carry.
+fn big_text() -> String {
+    "é✓ plain text of a large file\n".repeat((65 << 20) / 32)
+}
+
+/// The answer to a `tools/call`, whole.
+fn answer_body(id: u32, text: &str) -> Vec<u8> {
+    json!({"jsonrpc": "2.0", "id": id, "result": {"content": [{"type": "text", "text": text}]}})
+        .to_string()
+        .into_bytes()
+}
+
+/// Answers `read_big` with 65 MiB of JSON, `stream_big` with an event of 65 MiB, and any
+/// other call with a short text.
+fn large_answers(body: &[u8], stream: &mut TcpStream) {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let (content_type, body) = if text.contains("read_big") {
+        ("application/json", answer_body(1, &big_text()))
+    } else if text.contains("stream_big") {
+        let data = answer_body(2, &big_text());
+        let mut event = b"event: message\ndata: ".to_vec();
+        event.extend_from_slice(&data);
+        event.extend_from_slice(b"\n\n");
+        ("text/event-stream", event)
+    } else {
+        ("application/json", answer_body(3, "written"))
+    };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
+
+/// The largest resident set `pid` has had, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn call(id: u32, tool: &str, arguments: &Value) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}).to_string()
+}
+
+#[test]
+fn messages_too_large_to_keep_are_relayed_whole_and_recorded_cut_as_record_records_them() {
+    // Before, a JSON answer over 64 MiB was only said to be "relayed but not recorded" (its
+    // call left unanswered in the record), as was an event over 64 MiB, and the proxy held up
+    // to 64 MiB of each while it passed; the stdio proxy records a cut copy of any message
+    // over 1 MiB, with its id, its tool and its real size, and holds no more.
+    let env = TestEnv::new();
+    let server = hand_server(large_answers);
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{server}/mcp"), &[]);
+    let pid = proxy.0.id();
+    let at_start = peak_rss_kib(pid);
+    let text = big_text();
+    let expected = [answer_body(1, &text), answer_body(2, &text)];
+    let answer = raw_request(port, &post(&call(1, "read_big", &json!({})), ""));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{}", &answer[..200]);
+    assert!(
+        answer.as_bytes().ends_with(&expected[0]),
+        "the JSON answer differs"
+    );
+    let answer = raw_request(port, &post(&call(2, "stream_big", &json!({})), ""));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{}", &answer[..200]);
+    let mut event = b"event: message\ndata: ".to_vec();
+    event.extend_from_slice(&expected[1]);
+    event.extend_from_slice(b"\n\n");
+    assert!(answer.as_bytes().ends_with(&event), "the event differs");
+    let content = "z".repeat(3_000_000);
+    let request = call(
+        3,
+        "write_big",
+        &json!({"path": "big.txt", "content": content}),
+    );
+    let answer = raw_request(port, &post(&request, ""));
+    assert!(answer.ends_with(&String::from_utf8(answer_body(3, "written")).unwrap()));
+    let peak = peak_rss_kib(pid);
+    eprintln!(
+        "record-http peak RSS: {at_start} KiB at start, {peak} KiB after relaying 2 x 65 MiB"
+    );
+    assert!(
+        peak < at_start + 24 * 1024,
+        "the proxy grew from {at_start} KiB to {peak} KiB"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+
+    let events = env.events(&env.sessions()[0]);
+    let of =
+        |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["event_type"] == kind).collect() };
+    assert!(of("error").is_empty(), "{:?}", of("error"));
+    let calls = of("tool_call");
+    assert_eq!(calls.len(), 3);
+    let write = calls
+        .iter()
+        .find(|c| c["data"]["tool_name"] == "write_big")
+        .unwrap();
+    assert_eq!(write["data"]["message_original_bytes"], request.len());
+    assert_eq!(write["data"]["arguments"]["path"], "big.txt");
+    let kept = write["data"]["arguments"]["content"].as_str().unwrap();
+    assert!(
+        kept.ends_with("… [cut by agent-strace: 3000002 bytes in all]"),
+        "{kept:.80}"
+    );
+    let results = of("tool_result");
+    assert_eq!(results.len(), 3, "each call answered in the record");
+    for (id, tool, size) in [
+        ("1", "read_big", Some(expected[0].len())),
+        ("2", "stream_big", Some(expected[1].len())),
+        ("3", "write_big", None),
+    ] {
+        let result = results
+            .iter()
+            .find(|r| r["data"]["jsonrpc_id"] == id)
+            .unwrap_or_else(|| panic!("no result {id}: {results:?}"));
+        let call = calls
+            .iter()
+            .find(|c| c["data"]["tool_name"] == tool)
+            .unwrap();
+        assert_eq!(result["parent_id"], call["event_id"], "linked to its call");
+        assert_eq!(result["data"]["tool_name"], tool);
+        assert_eq!(
+            result["data"]["message_original_bytes"].as_u64(),
+            size.map(|s| s as u64)
+        );
+        if size.is_some() {
+            let kept = result["data"]["result"].as_str().unwrap();
+            let start = kept.split('…').next().unwrap();
+            assert!(start.len() > 100_000 && text.starts_with(start));
+            assert!(
+                kept.ends_with(" bytes in all]"),
+                "{}",
+                &kept[kept.len() - 80..]
+            );
+        }
+    }
+    // `replay` shows both alike: each large result with its call, no error.
+    let replay = env.run(&["--trace-dir", env.store().to_str().unwrap(), "replay"]);
+    replay.success();
+    for tool in ["read_big", "stream_big", "write_big"] {
+        assert!(replay.stdout.contains(tool), "{}", replay.stdout);
+    }
+}
