@@ -115,15 +115,19 @@ impl Serialize for EventType {
 
 /// One event. Fields we do not model (the Python tool's `prev_hash`, `redacted`, `tenant_id`,
 /// or anything a later version adds) are kept in `extra` and written back unchanged.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Two events are equal when every field is, their numbers compared as [`same_number`] does:
+/// an event at an unknown time (NaN) equals itself, so `Eq` holds.
+#[derive(Debug, Clone)]
 pub struct Event {
     pub event_type: EventType,
     /// Seconds since the Unix epoch; NaN when the line gives no number for it (no
     /// `timestamp`, `null`, a string, or the `NaN` Python's json module writes): an event at an
     /// unknown time, placed by the events around it ([`super::meta::placed_time`]).
     pub timestamp: f64,
-    /// The `timestamp` as the line wrote it when it is no number (`null`, `"soon"`), written
-    /// back so; `None` when the line had none, or had a number.
+    /// The `timestamp` as the line wrote it when it is no number (`null`, `"soon"`), or an
+    /// integer no float holds (past 2^53: `9007199254740993`), written back so; `None` when
+    /// the line had none, or had a number `timestamp` holds.
     pub timestamp_written: Option<Value>,
     pub event_id: String,
     pub session_id: String,
@@ -167,14 +171,77 @@ impl Event {
     }
 }
 
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        // Every field named, so that a field added later is compared too.
+        let Event {
+            event_type,
+            timestamp,
+            timestamp_written,
+            event_id,
+            session_id,
+            parent_id,
+            duration_ms,
+            data,
+            extra,
+        } = self;
+        *event_type == other.event_type
+            && same_number(*timestamp, other.timestamp)
+            && *timestamp_written == other.timestamp_written
+            && *event_id == other.event_id
+            && *session_id == other.session_id
+            && *parent_id == other.parent_id
+            && match (duration_ms, other.duration_ms) {
+                (Some(a), Some(b)) => same_number(*a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            }
+            && *data == other.data
+            && *extra == other.extra
+    }
+}
+
+impl Eq for Event {}
+
+/// Whether `time`, read from `n`, is the very number `n` writes: a float, or an integer the
+/// float holds exactly (any up to 2^53).
+fn holds_exactly(n: &serde_json::Number, time: f64) -> bool {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "an i128 holds every integer an i64 or u64 does; a float past it saturates, and is no such integer"
+    )]
+    let whole = time as i128;
+    match (n.as_i64(), n.as_u64()) {
+        (Some(i), _) => whole == i128::from(i),
+        (None, Some(u)) => whole == i128::from(u),
+        (None, None) => true,
+    }
+}
+
+/// Whether two of an event's numbers are the same, as written: by [`f64::total_cmp`], so NaN
+/// (a time the line gave no number for, a duration made of one) is the same as NaN, and `0.0`
+/// is not `-0.0`. With `==` an event at an unknown time was not equal to itself.
+fn same_number(a: f64, b: f64) -> bool {
+    a.total_cmp(&b).is_eq()
+}
+
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("event_type", &self.event_type)?;
         // An event at an unknown time is written as it was read: its `timestamp` as the line
-        // wrote it, or none (the Python tool reads an event without one, not a `null`).
+        // wrote it, or none (the Python tool reads an event without one, not a `null`). So is an
+        // integer no float holds, while the time is still the one read from it.
         if !self.timestamp.is_nan() {
-            map.serialize_entry("timestamp", &self.timestamp)?;
+            match &self.timestamp_written {
+                Some(Value::Number(written))
+                    if written
+                        .as_f64()
+                        .is_some_and(|t| same_number(t, self.timestamp)) =>
+                {
+                    map.serialize_entry("timestamp", written)?;
+                }
+                _ => map.serialize_entry("timestamp", &self.timestamp)?,
+            }
         } else if let Some(written) = &self.timestamp_written {
             map.serialize_entry("timestamp", written)?;
         }
@@ -231,7 +298,10 @@ impl<'de> Visitor<'de> for EventVisitor {
                 "timestamp" => match access.next_value::<Value>()? {
                     Value::Number(n) => {
                         timestamp = n.as_f64().unwrap_or(f64::NAN);
-                        timestamp_written = None;
+                        // An integer past 2^53 is read as the float nearest it: kept as written,
+                        // so that the line is written back as it was (`export`, `inspect`).
+                        timestamp_written =
+                            (!holds_exactly(&n, timestamp)).then_some(Value::Number(n));
                     }
                     other => {
                         timestamp = f64::NAN;
@@ -421,6 +491,64 @@ pub fn stored_arguments(arguments: Option<Value>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An integer time past 2^53 is read as the float nearest it, and written back as the line
+    /// wrote it: `inspect` and `export` printed 9007199254740993 as 9007199254740992.0. A time
+    /// changed since it was read is written as it is now.
+    #[test]
+    fn an_integer_time_no_float_holds_is_written_back_as_it_was() {
+        for (stamp, read) in [
+            ("9007199254740993", 9_007_199_254_740_992.0),
+            ("-9007199254740993", -9_007_199_254_740_992.0),
+            ("18446744073709551615", 18_446_744_073_709_551_616.0),
+        ] {
+            let line = format!(
+                r#"{{"event_type":"tool_call","timestamp":{stamp},"event_id":"e1","session_id":"s","data":{{}}}}"#
+            );
+            let mut event: Event = serde_json::from_str(&line).unwrap();
+            assert_eq!(event.timestamp.to_bits(), f64::to_bits(read), "{stamp}");
+            assert_eq!(serde_json::to_string(&event).unwrap(), line);
+            event.timestamp = 1.5;
+            assert!(
+                serde_json::to_string(&event)
+                    .unwrap()
+                    .contains(r#""timestamp":1.5,"#)
+            );
+        }
+        // One a float holds is read and written as a float, as ever.
+        let line = r#"{"event_type":"tool_call","timestamp":1780000000,"event_id":"e1","session_id":"s","data":{}}"#;
+        let event: Event = serde_json::from_str(line).unwrap();
+        assert_eq!(event.timestamp_written, None);
+    }
+
+    /// An event at an unknown time (NaN) is equal to itself and to a copy read from the same
+    /// line; one at another time, or `-0.0` where the other says `0.0`, is not.
+    #[test]
+    fn an_event_equals_itself_whatever_its_time() {
+        let unknown = r#"{"event_type":"tool_call","timestamp":null,"event_id":"e1","session_id":"s","data":{}}"#;
+        let event: Event = serde_json::from_str(unknown).unwrap();
+        assert!(event.time_unknown());
+        let equal = |a: &Event, b: &Event| a == b;
+        assert!(equal(&event, &event));
+        assert_eq!(event, serde_json::from_str::<Event>(unknown).unwrap());
+        let mut timed = event.clone();
+        timed.timestamp = 1.5;
+        timed.timestamp_written = None;
+        assert_ne!(event, timed);
+        assert_ne!(timed, event);
+        let mut signed = timed.clone();
+        signed.timestamp = -0.0;
+        let mut zero = timed.clone();
+        zero.timestamp = 0.0;
+        assert_ne!(signed, zero);
+        // A duration made of an unknown time (NaN) is equal to itself too.
+        let mut timed_out = timed.clone();
+        timed_out.duration_ms = Some(f64::NAN);
+        assert_eq!(timed_out, timed_out.clone());
+        assert_ne!(timed_out, timed);
+        let events = [event.clone(), timed];
+        assert!(events.contains(&event));
+    }
 
     #[test]
     fn stored_arguments_are_always_an_object() {
