@@ -323,6 +323,85 @@ fn a_cursor_session_records_calls_results_prompts_answers_and_files() {
     assert_every_analysis_reads(&env, CURSOR_SESSION, "Shell");
 }
 
+/// Cursor's `beforeReadFile` hands the agent a file Cursor has read, and no result ever follows
+/// it. Every file a Cursor agent read that way counted as read by none: `stats` said
+/// "Files: 0 (0 read, 0 written)" and `explain` "Files touched: 0 read" under a phase that
+/// "Read" it. A call no result answers touched its file, as every view counts it.
+#[test]
+fn a_file_cursor_read_with_no_result_counts_as_read() {
+    let env = TestEnv::new();
+    let root = cwd(&env);
+    let lib_rs = format!("{root}/src/lib.rs");
+    let steps = vec![
+        (
+            vec!["sessionStart"],
+            cursor(
+                &env,
+                "sessionStart",
+                json!({"session_id": CURSOR_SESSION, "composer_mode": "agent"}),
+            ),
+        ),
+        (
+            vec!["beforeSubmitPrompt"],
+            cursor(
+                &env,
+                "beforeSubmitPrompt",
+                json!({"prompt": "explain lib", "attachments": []}),
+            ),
+        ),
+        (
+            vec!["beforeReadFile"],
+            cursor(
+                &env,
+                "beforeReadFile",
+                json!({"file_path": lib_rs, "content": "pub fn run() {}"}),
+            ),
+        ),
+        // A result that answers no call of its own.
+        (
+            vec!["afterFileEdit"],
+            cursor(
+                &env,
+                "afterFileEdit",
+                json!({"file_path": lib_rs, "edits": [{"old_string": "run", "new_string": "go"}]}),
+            ),
+        ),
+        (
+            vec!["sessionEnd"],
+            cursor(
+                &env,
+                "sessionEnd",
+                json!({"session_id": CURSOR_SESSION, "reason": "completed"}),
+            ),
+        ),
+    ];
+    play(&env, &steps, &[]);
+    let events = env.events(CURSOR_SESSION);
+    assert_eq!(of_type(&events, "tool_call").len(), 1);
+    assert_eq!(
+        of_type(&events, "tool_result").len(),
+        1,
+        "the edit's alone: {events:#?}"
+    );
+    let stats = env
+        .run(&["stats", CURSOR_SESSION, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        ["reads", "writes", "files_read", "files_written"].map(|k| stats[k].clone()),
+        [1, 1, 1, 1].map(|n| json!(n)),
+        "{stats:#}"
+    );
+    let explain = env.run(&["explain", CURSOR_SESSION]);
+    explain.success();
+    assert!(
+        explain.stdout.contains(&format!("  Read: {lib_rs}\n"))
+            && explain.stdout.contains("Files touched: 1 read, 1 written"),
+        "{}",
+        explain.stdout
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Copilot CLI 1.0.102 (recorded: docs/agents/recorded/copilot-1.0.102-hooks.tsv)
 

@@ -171,3 +171,99 @@ fn a_session_that_has_not_ended_is_explained_as_running() {
         .json();
     assert_eq!(json["running"], false, "{json:#}");
 }
+
+/// A file call no result answers touched its file: nothing says it failed. A call an interrupt
+/// cut off gets no PostToolUse (the file it was writing may be written all the same), nor does
+/// a call of an agent that was killed. `explain` listed such a read under its phase (`Read:
+/// a.rs`) beside "Files touched: 0 read, 0 written", and `stats`, `sql`'s `files` and `lint`
+/// (`no-output`: "ended without writing or editing a file") counted none of them. A call that
+/// failed still touched nothing.
+#[test]
+fn a_file_call_no_result_answers_touched_its_file_in_every_view() {
+    const SID: &str = "9d2e4f60-0000-4000-8000-00000000c0de";
+    let env = TestEnv::new();
+    let root = env.path().to_string_lossy().into_owned();
+    let hook = |arg: &str, event: &str, extra: serde_json::Value| {
+        let mut payload = json!({"session_id": SID, "transcript_path": "/nonexistent.jsonl",
+                                 "hook_event_name": event, "cwd": root});
+        for (k, v) in extra.as_object().unwrap() {
+            payload[k] = v.clone();
+        }
+        env.hook(arg, &payload).success();
+    };
+    let call = |tool: &str, path: &str, id: &str| {
+        json!({"tool_name": tool, "tool_input": {"file_path": format!("{root}/{path}"),
+               "content": "x"}, "tool_use_id": id})
+    };
+    hook(
+        "session-start",
+        "SessionStart",
+        json!({"source": "startup"}),
+    );
+    hook(
+        "user-prompt",
+        "UserPromptSubmit",
+        json!({"prompt": "fix a.rs"}),
+    );
+    hook("pre-tool", "PreToolUse", call("Read", "a.rs", "t1"));
+    hook("pre-tool", "PreToolUse", call("Read", "gone.rs", "t2"));
+    let mut failed = call("Read", "gone.rs", "t2");
+    failed["error"] = json!("File does not exist.");
+    hook("post-tool-failure", "PostToolUseFailure", failed);
+    hook("pre-tool", "PreToolUse", call("Write", "b.rs", "t3"));
+    hook(
+        "interrupt",
+        "Interrupt",
+        json!({"source": "user", "reason": "stop", "via": "terminal"}),
+    );
+    hook("session-end", "SessionEnd", json!({"reason": "exit"}));
+    assert!(
+        env.events(SID)
+            .iter()
+            .all(|e| e["event_type"] != "tool_result"
+                && !e["event_type"].as_str().unwrap().starts_with("file_")),
+        "a call was answered: {:#?}",
+        env.events(SID)
+    );
+
+    let explain = env.run(&["explain", SID]);
+    explain.success();
+    assert!(
+        explain.stdout.contains("  Read: a.rs\n") && explain.stdout.contains("  Wrote: b.rs\n"),
+        "{}",
+        explain.stdout
+    );
+    assert!(
+        explain.stdout.contains("Files touched: 1 read, 1 written"),
+        "{}",
+        explain.stdout
+    );
+    let stats = env
+        .run(&["stats", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        ["reads", "writes", "files", "files_read", "files_written"].map(|k| stats[k].clone()),
+        [1, 1, 2, 1, 1].map(|n| json!(n)),
+        "{stats:#}"
+    );
+    let files = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT path, reads, writes FROM files ORDER BY path",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        files,
+        json!([
+            {"path": format!("{root}/a.rs"), "reads": 1, "writes": 0},
+            {"path": format!("{root}/b.rs"), "reads": 0, "writes": 1},
+        ]),
+        "{files:#}"
+    );
+    let lint = env.run(&["lint", SID, "--format", "json"]);
+    assert!(!lint.stdout.contains("no-output"), "{}", lint.stdout);
+}

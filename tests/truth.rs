@@ -286,3 +286,57 @@ fn inspect_into_a_reader_that_goes_away_exits_zero() {
         assert!(output.stderr.is_empty(), "{args:?}: {output:?}");
     }
 }
+
+/// A session that recorded its model calls' responses and no request (OpenTelemetry logs joined
+/// to a hook session, an agent's log with no request in it) made a model call for each: `stats`
+/// said "LLM requests: 0" beside its tokens, and `list` and `sql`'s `sessions` 0 too. A request
+/// and its response are one call, and a session's total usage (older Copilot CLI) is none.
+#[test]
+fn responses_with_no_request_are_model_calls_in_every_view() {
+    use agent_strace::model::{EventType, Tokens};
+    use serde_json::json;
+
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let tokens = Tokens {
+        input: 100,
+        output: 10,
+        ..Tokens::default()
+    };
+    let mut s = SessionBuilder::new("answered").prompt("go");
+    for at in [1.0, 2.0, 3.0] {
+        s = s.at(at).llm_response("claude-sonnet-4-5", tokens);
+    }
+    let id = s
+        .at(4.0)
+        .event(
+            EventType::LlmResponse,
+            json!({"model": "claude-sonnet-4-5", "scope": "session",
+                   "usage": {"input_tokens": 300, "output_tokens": 30}}),
+        )
+        .at(5.0)
+        .session_end(json!({}))
+        .write(&env);
+    // Counted from its events, as a store of ours is (no meta.json to believe).
+    std::fs::remove_file(env.store().join(&id).join("meta.json")).unwrap();
+    let stats = env
+        .run(&["stats", &id, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(stats["llm_requests"], 3, "{stats:#}");
+    let text = env.run(&["stats", &id]).success().stdout.clone();
+    assert!(text.contains("LLM requests: 3 "), "{text}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(list[0]["llm_requests"], 3, "{list:#}");
+    let sql = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT llm_requests FROM sessions",
+        ])
+        .success()
+        .json();
+    assert_eq!(sql, json!([{"llm_requests": 3}]), "{sql:#}");
+}

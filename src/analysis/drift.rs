@@ -84,7 +84,13 @@ impl SessionFigures {
             tool_calls: c.tool_calls,
             error_rate: (c.tool_failures() as f64 / calls).min(1.0),
             retry_rate: (summary.retries as f64 / calls).min(1.0),
-            files_written: summary.files.values().filter(|f| f.writes > 0).count() as u64,
+            // Every file the session wrote, as every view counts it: the last call's too, and
+            // a call's that no result answered.
+            files_written: summary
+                .files_touched()
+                .values()
+                .filter(|f| f.writes > 0)
+                .count() as u64,
             duration_secs: duration,
             decisions: summary.decisions,
         }

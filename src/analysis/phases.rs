@@ -928,6 +928,31 @@ impl PhaseBuilder {
         for (path, write) in self.touches.owed().to_vec() {
             self.owed(&path, write);
         }
+        // The files of the calls no result answered count too (`model::touches`), in the
+        // order of the calls, each in its call's phase (a file tool's call listed it there).
+        let mut pending: Vec<(usize, Option<usize>, String, bool)> = self
+            .touches
+            .pending()
+            .map(|(id, (path, write))| {
+                let call = self.calls.get(id);
+                let number = call.map_or(usize::MAX, |c| c.number);
+                (number, call.map(|c| c.phase), path.clone(), *write)
+            })
+            .collect();
+        pending.sort();
+        for (_, phase, path, write) in pending {
+            let path = self.relative(&path);
+            self.touch(&path, write);
+            let phase = phase.unwrap_or(self.phases.len().max(1) - 1);
+            if let Some(phase) = self.phases.get_mut(phase) {
+                let list = if write {
+                    &mut phase.wrote
+                } else {
+                    &mut phase.read
+                };
+                push_unique(list, Some(&path));
+            }
+        }
         for phase in &mut self.phases {
             phase.failed = phase.last_gate == Some(false);
         }

@@ -8,7 +8,7 @@ use crate::model::answers::AnswerUsages;
 use crate::model::meta::{Believed, believed_duration_ms};
 use crate::model::tools::Agent;
 use crate::model::touches::{Touch, Touches};
-use crate::model::{Event, EventHead, EventType, ToolOutcome};
+use crate::model::{Counters, Event, EventHead, EventType, ToolOutcome};
 
 /// Figures for one tool.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -44,6 +44,9 @@ pub struct Stats {
     pub tool_errors: u64,
     /// Tool calls the user refused or stopped.
     pub rejections: u64,
+    /// Model calls, a request and its response once: each session's
+    /// [`crate::model::Counters::model_calls`], and the responses the Python tool's import
+    /// recorded on its answers.
     pub llm_requests: u64,
     /// The tokens of the responses whose usage is believed.
     pub tokens: u64,
@@ -124,6 +127,16 @@ pub struct StatsBuilder {
     /// The usage answers carried (the Python tool's import), and the responses they started.
     answers: AnswerUsages,
     answer_responses: u64,
+    /// The current session's requests and the responses that answer a model call, which make
+    /// its model calls once it is over ([`StatsBuilder::end_session`]).
+    requests: u64,
+    responses: u64,
+    /// The current session's tool calls, and the results and errors that name the call they
+    /// answer.
+    calls: u64,
+    answered: u64,
+    /// The model calls of the sessions over.
+    model_calls: u64,
     /// Reads and writes of files that calls touched with no file event of theirs
     /// ([`StatsBuilder::owed`]).
     owed_reads: u64,
@@ -138,6 +151,7 @@ impl StatsBuilder {
     /// Starts a session; `span` is its start and end, once it has ended, and whether they are
     /// believed.
     pub fn session(&mut self, id: &str, span: Believed<Option<(f64, f64)>>) {
+        self.end_session();
         self.sessions.push(id.to_owned());
         self.unbelievable_span |= !span.believed;
         if let Some((start, end)) = span.value.filter(|(s, e)| s.is_finite() && e.is_finite()) {
@@ -148,9 +162,32 @@ impl StatsBuilder {
         self.answers = AnswerUsages::default();
     }
 
+    /// Counts the model calls of the session folded so far, as [`Counters`] counts them.
+    fn end_session(&mut self) {
+        let calls = Counters {
+            llm_requests: std::mem::take(&mut self.requests),
+            llm_responses: std::mem::take(&mut self.responses),
+            ..Counters::default()
+        };
+        self.model_calls += calls.model_calls();
+        self.calls = 0;
+        self.answered = 0;
+    }
+
+    /// Whether the current session made more tool calls than results answered: then some call
+    /// may have no result, and its files count too ([`unanswered_files`]).
+    pub fn may_leave_calls_open(&self) -> bool {
+        self.calls > self.answered
+    }
+
     /// Folds in a builder that scanned a later part of the same session.
     pub fn merge(&mut self, other: StatsBuilder) {
         self.events += other.events;
+        self.requests += other.requests;
+        self.responses += other.responses;
+        self.calls += other.calls;
+        self.answered += other.answered;
+        self.model_calls += other.model_calls;
         for (kind, n) in other.by_type {
             *self.by_type.entry(kind).or_default() += n;
         }
@@ -214,6 +251,7 @@ impl StatsBuilder {
             EventType::ToolCall => {
                 let tool = event.tool_name().unwrap_or("unknown");
                 self.tool(tool).calls += 1;
+                self.calls += 1;
                 if let Some(id) = &event.event_id {
                     let tool = tool.to_owned();
                     self.call_tools.insert(id.to_string(), tool);
@@ -226,6 +264,10 @@ impl StatsBuilder {
                 }
                 if event.turn_error() {
                     self.turn_errors += 1;
+                }
+                // What names no call answers none (Cursor's afterFileEdit stands alone).
+                if event.parent_id.is_some() || event.data.tool_use_id.text {
+                    self.answered += 1;
                 }
                 // A call is answered once: forgetting it here keeps the map to open calls, so
                 // memory stays flat however long the session is.
@@ -245,7 +287,13 @@ impl StatsBuilder {
                     (None, None) => {}
                 }
             }
-            EventType::LlmResponse => self.tokens = self.tokens.saturating_add(event.tokens()),
+            EventType::LlmRequest => self.requests += 1,
+            EventType::LlmResponse => {
+                self.tokens = self.tokens.saturating_add(event.tokens());
+                if event.answers_a_model_call() {
+                    self.responses += 1;
+                }
+            }
             // The Python tool's import records a response's usage on its answer.
             EventType::AssistantResponse => {
                 if let Some(answer) = self.answers.of_head(event) {
@@ -295,6 +343,7 @@ impl StatsBuilder {
 
     pub fn finish(mut self) -> Stats {
         self.resolve();
+        self.end_session();
         let count = |kind: EventType| self.by_type.get(&kind).copied().unwrap_or(0);
         let mut tools: Vec<ToolStats> = self
             .tools
@@ -329,7 +378,7 @@ impl StatsBuilder {
                 .saturating_sub(self.rejections)
                 .saturating_sub(self.turn_errors),
             rejections: self.rejections,
-            llm_requests: count(EventType::LlmRequest) + self.answer_responses,
+            llm_requests: self.model_calls + self.answer_responses,
             tokens: self.tokens,
             unbelieved_usage: self.unbelieved_usage,
             user_prompts: self.person_prompts,
@@ -350,17 +399,30 @@ impl StatsBuilder {
     }
 }
 
-/// The files a session's calls touched for certain that no file event of theirs names, in
-/// order ([`Touches`]): those of a session another tool recorded (the Python tool's hooks and
-/// import write no file event), counted as `explain`, `sql` and `lint` count them.
+/// The files a session's calls touched that no file event of theirs names, in order
+/// ([`Touches`]): those of a session another tool recorded (the Python tool's hooks and import
+/// write no file event), and those of calls no result answered, counted as `explain`, `sql`
+/// and `lint` count them.
 pub fn owed_files(events: impl IntoIterator<Item = Event>, agent: Agent) -> Vec<Touch> {
     let mut touches = Touches::default();
     let mut owed = Vec::new();
     for event in events {
         owed.extend(touches.observe_owed(&event, agent));
     }
-    owed.extend(touches.owed().iter().cloned());
+    owed.extend(touches.at_end());
     owed
+}
+
+/// Of [`owed_files`], those of the calls no result answered: what our recorders' file events,
+/// written after a result, leave out.
+pub fn unanswered_files(events: impl IntoIterator<Item = Event>, agent: Agent) -> Vec<Touch> {
+    let mut touches = Touches::default();
+    for event in events {
+        touches.observe_owed(&event, agent);
+    }
+    let mut pending: Vec<Touch> = touches.pending().map(|(_, t)| t.clone()).collect();
+    pending.sort();
+    pending
 }
 
 /// The time covered by any of `spans`: overlapping sessions (a subagent runs inside its

@@ -9,7 +9,7 @@ use super::Globals;
 use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines, warn_unbelievable};
-use crate::analysis::stats::{Stats, StatsBuilder, UsageLog, owed_files};
+use crate::analysis::stats::{Stats, StatsBuilder, UsageLog, owed_files, unanswered_files};
 use crate::exit;
 use crate::model::tools::Agent;
 use crate::render::terminal::{self, Painter};
@@ -73,9 +73,14 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
         // scan counts; another tool's (the Python tool's hooks and import) write none, and the
         // files are its calls', as every reader counts them. Its lines that do not parse were
         // warned of above.
+        // A call no result answered touched its files too, with no file event of ours after
+        // it (Cursor sends no result for a read): its session is read again only when some
+        // call may have none.
+        let agent = Agent::from_name(&meta.agent_name);
         if !store.keeps_counters(session) {
-            let agent = Agent::from_name(&meta.agent_name);
             builder.owed(owed_files(store.events(session)?, agent));
+        } else if builder.may_leave_calls_open() {
+            builder.owed(unanswered_files(store.events(session)?, agent));
         }
     }
     let mut stats = builder.finish();

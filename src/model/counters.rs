@@ -12,7 +12,12 @@ use serde::{Deserialize, Serialize};
 pub struct Counters {
     pub events: u64,
     pub tool_calls: u64,
+    /// `llm_request` events.
     pub llm_requests: u64,
+    /// `llm_response` events that answer a model call (a session's total usage does not):
+    /// with `llm_requests`, the session's [`Counters::model_calls`].
+    #[serde(default)]
+    pub llm_responses: u64,
     /// Error events, as `meta.json` (and the Python tool) counts them: failed calls and
     /// refused ones alike.
     pub errors: u64,
@@ -47,6 +52,16 @@ impl Counters {
         self.failures().saturating_sub(self.turn_errors)
     }
 
+    /// The session's model calls, a request and its response counted once: its requests, or
+    /// its responses where it recorded more of them. Writers of both (the proxies, our import,
+    /// Gemini CLI's hooks) count by the requests, so a call cut off before its response counts
+    /// too; writers of responses alone (OpenTelemetry logs, an agent's log with no request in
+    /// it) by the responses, each standing for its request. Counting requests alone said 0 LLM
+    /// requests for a session of many responses and tokens.
+    pub fn model_calls(&self) -> u64 {
+        self.llm_requests.max(self.llm_responses)
+    }
+
     pub fn observe(&mut self, event: &EventHead<'_>) {
         self.events += 1;
         match event.kind() {
@@ -63,6 +78,9 @@ impl Counters {
             }
             EventType::LlmResponse => {
                 self.total_tokens = self.total_tokens.saturating_add(event.tokens());
+                if event.answers_a_model_call() {
+                    self.llm_responses += 1;
+                }
             }
             _ => {}
         }

@@ -72,6 +72,15 @@ pub struct DataHead<'a> {
     /// The Python tool's mark on the summary of a compaction it imported as a prompt.
     #[serde(default)]
     pub is_compaction_summary: Flag,
+    /// An `llm_response` whose `scope` is `session`: the usage of a whole session (older
+    /// Copilot CLI), no model call of its own ([`crate::model::view::LlmResponse::session_total`]).
+    #[serde(default, rename = "scope", deserialize_with = "session_scope")]
+    pub session_total: bool,
+}
+
+/// Whether a `scope` says `session`; any other value is no reason to fail the line.
+fn session_scope<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(serde_json::Value::deserialize(deserializer)?.as_str() == Some("session"))
 }
 
 /// A field read from whatever JSON value it holds, without keeping it: text and `true` or
@@ -293,6 +302,11 @@ impl EventHead<'_> {
         }
     }
 
+    /// An `llm_response` that answers one model call: not a session's total usage.
+    pub fn answers_a_model_call(&self) -> bool {
+        self.kind() == EventType::LlmResponse && !self.data.session_total
+    }
+
     /// How the call a result or error answers ended; `None` for other events. Reads the
     /// fields [`crate::model::view::ToolResult`] reads, the same way.
     pub fn outcome(&self) -> Option<ToolOutcome> {
@@ -365,6 +379,8 @@ impl<'a> EventHead<'a> {
                     .map(Cow::Borrowed),
                 prompt: PromptSaid::of(data.get("prompt")),
                 is_compaction_summary: Flag::of(data.get("is_compaction_summary")),
+                session_total: data.get("scope").and_then(serde_json::Value::as_str)
+                    == Some("session"),
             },
         }
     }

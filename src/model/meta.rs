@@ -15,6 +15,8 @@ pub struct SessionMeta {
     pub agent_name: String,
     pub command: String,
     pub tool_calls: u64,
+    /// Model calls, a request and its response once ([`super::Counters::model_calls`]), as our
+    /// writers count them; the Python tool's proxy counts its requests, the same.
     pub llm_requests: u64,
     pub errors: u64,
     pub total_tokens: u64,

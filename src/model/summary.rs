@@ -39,8 +39,10 @@ use super::view::View;
 /// its file, the Python tool's; 18: the responses whose usage could not be believed are
 /// counted; 19: a Stop hook's feedback, a skill's instructions and a cut notice in the Python
 /// tool's import are no prompts; 20: an event on a line with no time, no `timestamp`, `null` or
-/// Python's `NaN`, is counted, at an unknown time).
-pub const SUMMARY_VERSION: u32 = 20;
+/// Python's `NaN`, is counted, at an unknown time; 21: a session's LLM requests are its model
+/// calls, its responses standing for the requests it did not record, [`Counters::model_calls`],
+/// and the files of a call no result answers are touched, [`Touches::pending`]).
+pub const SUMMARY_VERSION: u32 = 21;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -83,7 +85,8 @@ pub struct Summary {
     /// Tool calls by what the tool does ([`ToolKind::as_str`]).
     pub kinds: BTreeMap<String, u64>,
     /// Files named by `file_read` and `file_write` events, and by calls that succeeded with no
-    /// such event after them ([`Touches`]); the last call's are in [`Summary::files_touched`].
+    /// such event after them ([`Touches`]); the last call's, and those of calls no result has
+    /// answered, are in [`Summary::files_touched`].
     pub files: BTreeMap<String, FileCount>,
     /// Usage estimated from payload sizes (four characters a token), for sessions that
     /// recorded none.
@@ -257,26 +260,28 @@ impl Summary {
         observed
     }
 
-    /// The files the session read and wrote: [`Summary::files`], and those the call answered
-    /// last touched, which count unless a file event of that call comes next.
+    /// The files the session read and wrote: [`Summary::files`], those the call answered
+    /// last touched, which count unless a file event of that call comes next, and those of
+    /// the calls no result has answered ([`Touches::at_end`]).
     pub fn files_touched(&self) -> BTreeMap<String, FileCount> {
         let mut files = self.files.clone();
-        for (path, write) in self.touches.owed() {
-            count_touch(&mut files, path.clone(), *write);
+        for (path, write) in self.touches.at_end() {
+            count_touch(&mut files, path, write);
         }
         files
     }
 
     /// The LLM requests and tokens of a session whose answers carried usage (the Python tool's
-    /// import): its requests and responses' as [`Counters`] counts them, and each response the
-    /// answers carried once, with its latest line's usage, as `stats` and `cost` count them.
+    /// import): its model calls and responses' tokens as [`Counters`] counts them, and each
+    /// response the answers carried once, with its latest line's usage, as `stats` and `cost`
+    /// count them.
     /// `None` when no answer carried usage. The Python tool's `meta.json` counts every
     /// transcript line instead, a streamed response several times.
     pub fn llm_figures(&self) -> Option<(u64, u64)> {
         let responses = self.answers.responses();
         (responses > 0).then(|| {
             (
-                self.counters.llm_requests.saturating_add(responses),
+                self.counters.model_calls().saturating_add(responses),
                 self.counters
                     .total_tokens
                     .saturating_add(self.answers.tokens().total()),

@@ -9,6 +9,13 @@
 //! [`shell_files::of_tool_call`] names, and they count unless the next event is a file event of
 //! that call (a recorder's, which names them itself). A call that failed or was refused touched
 //! nothing.
+//!
+//! A call that no result answers touched its files too ([`Touches::pending`]): nothing says it
+//! failed, and some never get one. Cursor's `beforeReadFile` hands the agent a file it has read
+//! and sends no result; a call cut off by an interrupt or a killed agent gets no PostToolUse,
+//! and the file may be written all the same. Counting only the calls that succeeded said
+//! `0 read` for every file such a session read, while its phases and `replay` showed the call,
+//! and a file perhaps written was hidden; the Python tool counts every call's file.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -135,6 +142,26 @@ impl Touches {
             .as_ref()
             .map_or(&[], |(_, files)| files.as_slice())
     }
+
+    /// The files of the calls no result has answered so far, each with its call's event id, in
+    /// no order: they count as touched (see the module's note) until a result says the call
+    /// failed or was refused. Of the calls a session leaves open, the last [`OPEN_KEPT`] at most
+    /// are kept.
+    pub fn pending(&self) -> impl Iterator<Item = (&str, &Touch)> {
+        self.calls
+            .iter()
+            .flat_map(|(id, (files, _))| files.iter().map(move |touch| (id.as_str(), touch)))
+    }
+
+    /// [`Touches::owed`] and [`Touches::pending`]: every file that counts once no more events
+    /// come, besides those counted already; the pending ones in path order.
+    pub fn at_end(&self) -> Vec<Touch> {
+        let mut pending: Vec<Touch> = self.pending().map(|(_, touch)| touch.clone()).collect();
+        pending.sort();
+        let mut all = self.owed().to_vec();
+        all.extend(pending);
+        all
+    }
 }
 
 #[cfg(test)]
@@ -154,7 +181,7 @@ mod tests {
             .iter()
             .flat_map(|e| touches.observe(e, Agent::ClaudeCode))
             .collect();
-        all.extend(touches.owed().iter().cloned());
+        all.extend(touches.at_end());
         all
     }
 
@@ -217,5 +244,34 @@ mod tests {
             touched(&python),
             [("/p/b.rs".to_owned(), true), ("/p/c.rs".to_owned(), true)]
         );
+    }
+
+    /// A call no result answers (Cursor's read, a call an interrupt cut off) touched its file;
+    /// once a result says it failed, it touched nothing.
+    #[test]
+    fn a_call_no_result_answers_touched_its_file_until_one_says_it_failed() {
+        let call = |id: &str, tool: &str, path: &str| {
+            event(
+                EventType::ToolCall,
+                id,
+                None,
+                json!({"tool_name": tool, "arguments": {"file_path": path}}),
+            )
+        };
+        let mut events = vec![
+            call("c1", "Read", "/p/a.rs"),
+            call("c2", "Write", "/p/b.rs"),
+        ];
+        assert_eq!(
+            touched(&events),
+            [("/p/a.rs".to_owned(), false), ("/p/b.rs".to_owned(), true)]
+        );
+        events.push(event(
+            EventType::Error,
+            "r2",
+            Some("c2"),
+            json!({"error": "EACCES"}),
+        ));
+        assert_eq!(touched(&events), [("/p/a.rs".to_owned(), false)]);
     }
 }

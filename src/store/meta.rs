@@ -88,8 +88,9 @@ impl CountersCache {
 /// (caches without a version count them among errors only), 2 since they hold the session's
 /// [`Ending`], 3 since that holds the earliest time it read ahead of the clock, 4 since it
 /// holds the mark of the bytes it folded last, 5 since they count the errors of no call apart,
-/// 6 since they count the events of a line with no time (no `timestamp`, `null`, `NaN`).
-pub(super) const COUNTERS_VERSION: u32 = 6;
+/// 6 since they count the events of a line with no time (no `timestamp`, `null`, `NaN`), 7
+/// since they count the responses that answer a model call, for its model calls.
+pub(super) const COUNTERS_VERSION: u32 = 7;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;
@@ -379,7 +380,7 @@ const CATCH_UP_SLACK: u64 = 256 * 1024;
 
 pub(super) fn apply(meta: &mut SessionMeta, counters: &Counters) {
     meta.tool_calls = counters.tool_calls;
-    meta.llm_requests = counters.llm_requests;
+    meta.llm_requests = counters.model_calls();
     meta.errors = counters.errors;
     meta.total_tokens = counters.total_tokens;
     if let Some(ended) = counters.ended_at {

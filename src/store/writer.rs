@@ -296,7 +296,7 @@ impl SessionWriter {
             .map_err(|e| StoreError::io(&events_path, e))?;
         let c = self.counters;
         self.meta.tool_calls = c.tool_calls;
-        self.meta.llm_requests = c.llm_requests;
+        self.meta.llm_requests = c.model_calls();
         self.meta.errors = c.errors;
         self.meta.total_tokens = c.total_tokens;
         if let Some(ended) = c.ended_at {

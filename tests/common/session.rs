@@ -15,7 +15,7 @@
 //! last tool call as its parent and carries the call's tool name. Events are written in time
 //! order (a stable sort, so events added at the same time keep their order), as a recorder
 //! writes them. `meta.json` is the builder's [`SessionMeta`], with each counter the test left
-//! at 0 (tool calls, model requests, errors, tokens) counted from the events, as our recorders
+//! at 0 (tool calls, model calls, errors, tokens) counted from the events, as our recorders
 //! write it: the store believes the counters of a session it holds no counter cache for (one
 //! written by another tool), so a counter left at 0 listed a session with one Bash call as
 //! `TOOLS 0`. A counter the test sets is written as it is (another tool may say anything).
@@ -245,7 +245,7 @@ impl SessionBuilder {
         let mut meta = self.meta.clone();
         for (counter, n) in [
             (&mut meta.tool_calls, counted.tool_calls),
-            (&mut meta.llm_requests, counted.llm_requests),
+            (&mut meta.llm_requests, counted.model_calls()),
             (&mut meta.errors, counted.errors),
             (&mut meta.total_tokens, counted.total_tokens),
         ] {

@@ -372,7 +372,7 @@ fn no_output(session: &Session<'_>) -> Found {
             .observe(e, session.agent)
             .iter()
             .any(|(_, write)| *write)
-    }) || touches.owed().iter().any(|(_, write)| *write);
+    }) || touches.at_end().iter().any(|(_, write)| *write);
     if wrote {
         return Vec::new();
     }

@@ -103,7 +103,9 @@ impl Index {
                 let counters = row.get::<_, bool>(15)?.then(|| Counters {
                     events: row.get::<_, u64>(17).unwrap_or(0),
                     tool_calls: meta.tool_calls,
+                    // The row keeps the model calls ([`Counters::model_calls`]) as requests.
                     llm_requests: meta.llm_requests,
+                    llm_responses: 0,
                     errors: meta.errors,
                     rejections,
                     turn_errors,
