@@ -157,7 +157,7 @@ fn bad_dates_are_one_clear_error() {
     assert_eq!(bad.code, 2);
     assert_eq!(
         bad.stderr,
-        "error: --since `March 1` is neither a date like 2026-11-25 nor an age like 7d\n"
+        "error: --since `March 1` is neither a date like 2026-11-25, a time like 2026-11-25T10:00:00Z nor an age like 7d\n"
     );
     let backwards = env.run(&[
         "budget-report",

@@ -240,3 +240,181 @@ fn an_annotation_is_at_the_offset_replay_shows_its_event_at() {
         .json();
     assert_eq!(annotated["offset_seconds"], 2.0, "{annotated}");
 }
+
+/// Three sessions around 2026-11-25T10:00:00Z, each with its events at one time: one started
+/// at the second, one 456 µs after it, one 200 µs before it.
+fn around_ten(env: &TestEnv) {
+    for (id, start) in [
+        ("at-ten", 1_795_600_800.0),
+        ("just-after", 1_795_600_800.000_456),
+        ("just-before", 1_795_600_799.999_8),
+    ] {
+        SessionBuilder::new(id)
+            .started(start)
+            .prompt(id)
+            .tool_call("Bash", json!({"command": "ls"}))
+            .result(json!("listed"))
+            .session_end(json!({}))
+            .write(env);
+    }
+}
+
+fn listed(env: &TestEnv, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["list", "--format", "json"];
+    all.extend(args);
+    let mut ids = env.run(&all).success().session_ids();
+    ids.sort();
+    ids
+}
+
+/// A period's start is in it and its end is not, to the microsecond an event's line gives.
+/// `--since 2026-11-25T10:00:00.000456Z` was read to the millisecond, so it listed a session
+/// that started 456 µs before it; `export --format csv` gave an event at 09:59:59.9998 as
+/// `10:00:00.000` and `sql` as `10:00:00` (both rounded to the nearest), in a period
+/// `--since 10:00` leaves it out of. Events at one time stay in the file's order.
+#[test]
+fn a_period_holds_its_start_to_the_microsecond_and_times_show_the_second_they_fall_in() {
+    let env = TestEnv::new();
+    around_ten(&env);
+    assert_eq!(
+        listed(&env, &["--since", "2026-11-25T10:00:00Z"]),
+        ["at-ten", "just-after"]
+    );
+    assert_eq!(
+        listed(&env, &["--since", "2026-11-25T10:00:00.000456Z"]),
+        ["just-after"]
+    );
+    assert_eq!(
+        listed(&env, &["--until", "2026-11-25T10:00:00.000456Z"]),
+        ["at-ten", "just-before"]
+    );
+    assert_eq!(
+        listed(&env, &["--until", "2026-11-25T10:00:00Z"]),
+        ["just-before"]
+    );
+    let budget = env
+        .run(&[
+            "budget-report",
+            "--since",
+            "2026-11-25T10:00:00.000456Z",
+            "--until",
+            "2026-11-26",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(budget["sessions"], 1, "{budget:#}");
+    assert_eq!(budget["prior_sessions"], 2, "{budget:#}");
+
+    let csv = env.run(&["export", "just-before", "--format", "csv"]);
+    let csv = csv.success();
+    assert!(
+        csv.stdout
+            .contains(",2026-11-25T09:59:59.999Z,session_start,")
+            || csv
+                .stdout
+                .contains(",2026-11-25T09:59:59.999Z,user_prompt,"),
+        "{}",
+        csv.stdout
+    );
+    assert!(!csv.stdout.contains("10:00:00"), "{}", csv.stdout);
+    let sql = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT s.start, e.at, e.seq, e.type FROM sessions s JOIN events e USING (session_id) \
+             WHERE session_id = 'just-before' ORDER BY e.seq",
+        ])
+        .success()
+        .json();
+    let rows = sql.as_array().unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["start"] == "2026-11-25 09:59:59" && r["at"] == "2026-11-25 09:59:59"),
+        "{sql:#}"
+    );
+    // Every event at one time: the file's order, in `sql` and in `replay`.
+    let types: Vec<&str> = rows.iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["user_prompt", "tool_call", "tool_result", "session_end"],
+        "{sql:#}"
+    );
+    let replay = env.run(&["replay", "just-before", "--color", "never"]);
+    let shown: Vec<&str> = replay
+        .success()
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| l.split_whitespace().last().unwrap())
+        .collect();
+    assert_eq!(
+        shown,
+        ["user_prompt", "Bash", "Bash", "session_end"],
+        "{}",
+        replay.stdout
+    );
+}
+
+/// Times a hostile or careless writer gives: an integer past 2^53, and milliseconds where
+/// seconds belong. Every view shows them as `?`, without failing; `inspect` wrote
+/// 9007199254740993 back as 9007199254740992.0, and the warning blamed a `meta.json` the
+/// session does not have where its times read as milliseconds.
+#[test]
+fn times_past_floats_or_in_milliseconds_are_kept_and_told() {
+    let env = TestEnv::new();
+    let write = |id: &str, stamps: [&str; 3]| {
+        let dir = env.store().join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let kinds = ["session_start", "tool_call", "session_end"];
+        let lines: Vec<String> = kinds
+            .iter()
+            .zip(stamps)
+            .enumerate()
+            .map(|(i, (kind, stamp))| {
+                format!(
+                    r#"{{"event_type":"{kind}","timestamp":{stamp},"event_id":"{id}{i}","session_id":"{id}","data":{{"arguments":{{"command":"ls"}},"tool_name":"Bash"}}}}"#
+                )
+            })
+            .collect();
+        std::fs::write(dir.join("events.ndjson"), lines.join("\n") + "\n").unwrap();
+        lines
+    };
+    let big = write(
+        "big",
+        ["9007199254740993", "9007199254740995", "9007199254740997"],
+    );
+    write(
+        "millis",
+        ["1780000000000", "1780000001000", "1780000009000"],
+    );
+    for command in ["list", "replay", "stats", "explain", "cost", "export"] {
+        for id in ["big", "millis"] {
+            let mut args = vec![command];
+            if command != "list" {
+                args.push(id);
+            }
+            env.run(&args).success();
+        }
+    }
+    let inspect = env.run(&["inspect", "big"]);
+    let inspect = inspect.success();
+    for line in &big {
+        assert!(
+            inspect.stdout.contains(line.as_str()),
+            "{line}\n{}",
+            inspect.stdout
+        );
+    }
+    let stats = env.run(&["stats", "millis"]);
+    let stats = stats.success();
+    assert!(
+        stats.stderr.contains("started_at 1780000000000.0")
+            && stats.stderr.contains("in milliseconds"),
+        "{}",
+        stats.stderr
+    );
+    assert!(stats.stdout.contains("Duration: ?"), "{}", stats.stdout);
+}

@@ -122,7 +122,7 @@ pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Res
         return Ok(local as f64 + if end_of_day { DAY } else { 0.0 });
     }
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(time.timestamp_millis() as f64 / 1000.0);
+        return Ok(seconds_of(&time));
     }
     let age = text
         .strip_suffix(" ago")
@@ -140,7 +140,7 @@ pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Res
     };
     let Some(secs) = unit_secs.filter(|_| !number.is_empty()) else {
         return Err(Error::usage(format!(
-            "{flag} `{text}` is neither a date like 2026-11-25 nor an age like 7d"
+            "{flag} `{text}` is neither a date like 2026-11-25, a time like 2026-11-25T10:00:00Z nor an age like 7d"
         )));
     };
     // Digits only: a number too long for a u64 is an age too, and far too long.
@@ -160,6 +160,24 @@ pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Res
         )));
     }
     Ok(now - ago)
+}
+
+/// The seconds since the epoch of `time`, to the nanosecond it gives, as the same decimal
+/// number in an event's line reads: an event stamped with the very instant `--since` names is
+/// at it, not before. Its milliseconds alone put `--since …T10:00:00.0004Z` after an event at
+/// `10:00:00.0002`.
+fn seconds_of(time: &chrono::DateTime<chrono::FixedOffset>) -> f64 {
+    let nanos =
+        i128::from(time.timestamp()) * 1_000_000_000 + i128::from(time.timestamp_subsec_nanos());
+    let sign = if nanos < 0 { "-" } else { "" };
+    let nanos = nanos.unsigned_abs();
+    format!(
+        "{sign}{}.{:09}",
+        nanos / 1_000_000_000,
+        nanos % 1_000_000_000
+    )
+    .parse()
+    .unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]
@@ -200,6 +218,21 @@ mod tests {
             instant("2026-11-25T10:00:00Z", "--since", 0.0, false).unwrap(),
             1_795_600_800.0
         );
+    }
+
+    /// A time given to the microsecond is the instant an event's line names with the same
+    /// digits, exactly; its milliseconds alone were not.
+    #[test]
+    fn a_time_is_read_to_the_nanosecond_as_a_line_reads_it() {
+        for (text, line) in [
+            ("2026-11-25T10:00:00.000456Z", "1795600800.000456"),
+            ("2026-11-25T10:00:00.123456789Z", "1795600800.123456789"),
+            ("2026-11-25T11:00:00.5+01:00", "1795600800.5"),
+            ("1969-12-31T23:59:59.25Z", "-0.75"),
+        ] {
+            let at = instant(text, "--since", 0.0, false).unwrap();
+            assert_eq!(at, line.parse::<f64>().unwrap(), "{text}");
+        }
     }
 
     #[test]

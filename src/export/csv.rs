@@ -169,24 +169,37 @@ fn row(
     ]
 }
 
-/// A timestamp as RFC 3339 in UTC with milliseconds; empty when it is no time.
+/// A timestamp as RFC 3339 in UTC with milliseconds, the millisecond it falls in (as a clock
+/// shows it); empty when it is no time. Rounded to the nearest, an event at `09:59:59.9998`
+/// read `10:00:00.000`, in a period `--since 10:00` leaves it out of. To the microsecond first:
+/// `.123` as a float is a hair under it, and is the millisecond 123.
 fn time(timestamp: f64) -> String {
     if timestamp.is_nan() {
         return String::new();
     }
     #[expect(
         clippy::cast_possible_truncation,
-        reason = "milliseconds since the epoch fit an i64"
+        reason = "microseconds since the epoch fit an i64 (saturating past it)"
     )]
-    let millis = (timestamp * 1000.0).round() as i64;
-    DateTime::from_timestamp_millis(millis)
+    let micros = (timestamp * 1e6).round() as i64;
+    DateTime::from_timestamp_millis(micros.div_euclid(1000))
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
         .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::field;
+    use super::{field, time};
+
+    /// The millisecond a time falls in, as a clock shows it, never the next second's.
+    #[test]
+    fn a_time_is_the_millisecond_it_falls_in() {
+        assert_eq!(time(1_795_600_799.999_8), "2026-11-25T09:59:59.999Z");
+        assert_eq!(time(1_795_600_800.123), "2026-11-25T10:00:00.123Z");
+        assert_eq!(time(1_795_600_800.000_456), "2026-11-25T10:00:00.000Z");
+        assert_eq!(time(-0.25), "1969-12-31T23:59:59.750Z");
+        assert_eq!(time(f64::NAN), "");
+    }
 
     #[test]
     fn fields_are_quoted_as_rfc_4180_says() {

@@ -279,13 +279,26 @@ impl Unbelievable {
     }
 
     /// The warning that session `id` holds these fields, ending with what the view does with
-    /// them (`shown as ?`, `given as null`, `left out`); `None` when it holds none.
+    /// them (`shown as ?`, `given as null`, `left out`); `None` when it holds none. Times that
+    /// a session can have once read as milliseconds are said to be so: a writer that stamps
+    /// its events in milliseconds (JavaScript's `Date.now()`) is told why every time is `?`.
+    /// The figures come from `meta.json`, or from the events when there is none to believe.
     pub fn warning(&self, id: &str, done: &str) -> Option<String> {
-        (!self.is_empty()).then(|| {
-            format!(
-                "session {id} holds what no session can ({self}): its meta.json may be damaged or forged; {done}"
-            )
-        })
+        // Read as milliseconds, a time after 2001 (as every agent's session is), and before
+        // the end of the times believed: a forged start in 2128 is no millisecond stamp.
+        let in_millis = self.0.iter().any(|(name, value)| {
+            matches!(*name, "started_at" | "ended_at")
+                && value
+                    .parse::<f64>()
+                    .is_ok_and(|t| (1e9..BELIEVABLE_TIMES.end).contains(&(t / 1000.0)))
+        });
+        let why = if in_millis {
+            "its times may be in milliseconds since 1970, where seconds belong"
+        } else {
+            "its meta.json or events may be damaged or forged"
+        };
+        (!self.is_empty())
+            .then(|| format!("session {id} holds what no session can ({self}): {why}; {done}"))
     }
 
     /// Of these fields, those among `fields`: the ones a view shows.
@@ -455,6 +468,26 @@ fn take_u64(map: &mut Map<String, Value>, key: &'static str) -> Result<u64, Meta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A session stamped in milliseconds (JavaScript's `Date.now()`) is told so; a forged
+    /// start in 2128 or in 1900 is not taken for one.
+    #[test]
+    fn times_in_milliseconds_are_said_to_be_so() {
+        let warning = |start: f64| {
+            SessionMeta::new("s", start)
+                .unbelievable()
+                .warning("s", "shown as ?")
+                .unwrap()
+        };
+        let ms = warning(1_780_000_000_000.0);
+        assert!(ms.contains("(started_at 1780000000000.0)"), "{ms}");
+        assert!(ms.contains("in milliseconds"), "{ms}");
+        for forged in [5_000_000_000.0, -2_208_988_800.0, 1e300] {
+            let forged = warning(forged);
+            assert!(!forged.contains("milliseconds"), "{forged}");
+            assert!(forged.contains("damaged or forged"), "{forged}");
+        }
+    }
 
     #[test]
     fn python_meta_reads_and_keeps_unknown_keys() {

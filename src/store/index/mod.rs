@@ -70,8 +70,9 @@ pub(super) use schema::{
 /// requests and tokens of a session whose answers carried usage are its events', not its
 /// `meta.json`'s; 17: `idx_responses` holds the responses whose usage answers carried, and
 /// `idx_calls` the results linked by the agent's id of their call, both the Python tool's
-/// import's).
-pub const INDEX_FORMAT: u32 = 17;
+/// import's; 18: the views' `start` and `at` are the second a time falls in, not the one
+/// nearest it).
+pub const INDEX_FORMAT: u32 = 18;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -120,8 +120,11 @@ CREATE TABLE idx_derived (
     PRIMARY KEY (sid, name)
 ) WITHOUT ROWID;
 
+-- `start` and `at` are the second a time falls in, as a clock shows it (its floor, which SQLite
+-- builds without `floor()`): `datetime()` rounds to the millisecond, and an event at
+-- 09:59:59.9998 read 10:00:00, in a period `--since 10:00` leaves it out of.
 CREATE VIEW sessions AS SELECT
-    session_id, datetime(started_at, 'unixepoch') AS start, started_at,
+    session_id, datetime(cast(started_at AS integer) - (started_at < cast(started_at AS integer)), 'unixepoch') AS start, started_at,
     ended_at, round(ended_at - started_at, 3) AS duration_s, agent_name AS agent, command,
     first_prompt, model, events, tool_calls, max(errors - rejections, 0) AS errors,
     max(errors - rejections - ifnull(turn_errors, 0), 0) AS tool_errors, rejections,
@@ -132,14 +135,14 @@ CREATE VIEW sessions AS SELECT
     parent_session_id, parent_event_id, depth, transcript_path
   FROM idx_sessions WHERE meta_error IS NULL OR events > 0;
 CREATE VIEW events AS SELECT
-    s.session_id, e.seq, e.event_id, e.type, e.time, datetime(e.time, 'unixepoch') AS at,
+    s.session_id, e.seq, e.event_id, e.type, e.time, datetime(cast(e.time AS integer) - (e.time < cast(e.time AS integer)), 'unixepoch') AS at,
     e.tool, e.kind, e.parent_id, e.duration_ms,
     event_json(s.session_id, e.offset, e.length, 'data') AS data,
     event_json(s.session_id, e.offset, e.length, 'arguments') AS arguments,
     event_json(s.session_id, e.offset, e.length, 'result') AS result
   FROM idx_events e JOIN idx_sessions s USING (sid);
 CREATE VIEW tool_calls AS SELECT
-    s.session_id, c.seq, c.event_id AS call_id, c.time, datetime(c.time, 'unixepoch') AS at,
+    s.session_id, c.seq, c.event_id AS call_id, c.time, datetime(cast(c.time AS integer) - (c.time < cast(c.time AS integer)), 'unixepoch') AS at,
     c.tool, c.kind,
     event_json(s.session_id, c.offset, c.length, 'arguments') AS arguments,
     c.outcome,
@@ -153,7 +156,7 @@ CREATE VIEW tool_calls AS SELECT
 CREATE VIEW files AS SELECT s.session_id, f.path, f.reads, f.writes
   FROM idx_files f JOIN idx_sessions s USING (sid);
 CREATE VIEW llm_responses AS SELECT
-    s.session_id, r.seq, r.event_id, r.time, datetime(r.time, 'unixepoch') AS at, r.model,
+    s.session_id, r.seq, r.event_id, r.time, datetime(cast(r.time AS integer) - (r.time < cast(r.time AS integer)), 'unixepoch') AS at, r.model,
     r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens,
     r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens
       AS total_tokens,
