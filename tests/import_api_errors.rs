@@ -130,7 +130,9 @@ fn an_api_error_line_is_imported_as_the_turns_error() {
     assert_eq!(
         turn["data"],
         json!({"error": format!("API error (server_error): {SHOWN}"),
-               "error_type": "server_error", "last_assistant_message": SHOWN}),
+               "error_type": "server_error", "last_assistant_message": SHOWN,
+               // Beside `error`, for the Python tool's readers.
+               "message": format!("API error (server_error): {SHOWN}")}),
         "{turn}"
     );
     // 2026-02-10T21:17:05Z, the line's time.

@@ -1708,6 +1708,8 @@ fn a_session_recorded_by_our_hooks_reads_in_the_python_cli_and_api() {
         "$ pytest -q".into(),
         "\"Fixed.\"".into(),
         "Exit code 2".into(),
+        // A hook event of no kind of its own is named by its `choice` there.
+        "◆ decision Notification".into(),
         format!("⤷ subagent_start Explore child={child} agent={AGENT_ID}"),
         format!("⤶ subagent_stop Explore child={child} agent={AGENT_ID}"),
     ] {
@@ -1928,6 +1930,188 @@ fn python_replay_names_the_files_our_hooks_and_our_import_recorded() {
     );
 }
 
+/// The messages the Python tool's `stats` lists under "Errors (N):", one a line.
+fn python_error_lines(stats: &Run) -> Vec<String> {
+    (stats.stdout.lines())
+        .skip_while(|l| !l.trim_start().starts_with("Errors ("))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+/// A transcript of the corpus imported by our binary into a new store, and the session.
+fn our_import(file: &str) -> (TestEnv, String) {
+    let env = TestEnv::new();
+    let path = crate::common::shared().join("corpus").join(file);
+    env.run(&["import", path.to_str().unwrap()]).success();
+    let id = env.sessions()[0].clone();
+    (env, id)
+}
+
+/// The Python tool's `stats` lists a session's errors by their `message`, a key our error
+/// events did not carry (they say it under `error`): each error our hooks, our import and our
+/// stdio proxy recorded was listed there as "unknown". The text is written under both keys.
+#[test]
+fn python_stats_names_the_errors_our_hooks_import_and_proxy_recorded() {
+    let py = python();
+    let hooked = TestEnv::new();
+    record_our_session(&hooked);
+    let stats = py.read(&hooked, &["stats", SID]);
+    assert_eq!(
+        python_error_lines(&stats),
+        ["Exit code 2"],
+        "{}",
+        stats.stdout
+    );
+    let error = only(&hooked.events(SID), "error", |e| e["event_type"] == "error").clone();
+    assert_eq!(
+        (&error["data"]["error"], &error["data"]["message"]),
+        (&json!("Exit code 2"), &json!("Exit code 2"))
+    );
+
+    // Two calls the user refused, in a transcript: the Python tool shows 80 characters of each.
+    let (imported, id) = our_import("claude-code/marot__spotter/short.jsonl");
+    let errors: Vec<String> = (imported.events(&id).iter())
+        .filter(|e| e["event_type"] == "error")
+        .map(|e| {
+            e["data"]["error"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .take(80)
+                .collect()
+        })
+        .collect();
+    assert_eq!(errors.len(), 2);
+    assert!(errors[0].starts_with("The user doesn't want to proceed"));
+    let stats = py.read(&imported, &["stats", &id]);
+    assert_eq!(python_error_lines(&stats), errors, "{}", stats.stdout);
+
+    // A JSON-RPC error and a tool result marked isError, through our stdio proxy.
+    let proxied = TestEnv::new();
+    let input = concat!(
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope","arguments":{}}}"#,
+        "\n",
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"fail","arguments":{}}}"#,
+        "\n"
+    );
+    let server = r#"read a; echo '{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Unknown tool: nope"}}'; read b; echo '{"jsonrpc":"2.0","id":2,"result":{"isError":true,"content":[{"type":"text","text":"it failed"}]}}'"#;
+    let run = proxied.run_with_stdin(
+        &["record", "--name", "errs", "--", "sh", "-c", server],
+        input.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let session = proxied.sessions()[0].clone();
+    let stats = py.read(&proxied, &["stats", &session]);
+    assert_eq!(
+        python_error_lines(&stats),
+        ["Unknown tool: nope", "it failed"],
+        "{}",
+        stats.stdout
+    );
+    let replay = py.read(&proxied, &["replay", &session]);
+    let lines: Vec<String> = replay.stdout.lines().map(squeeze).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("✗ error nope (code: -32602)")),
+        "{}",
+        replay.stdout
+    );
+}
+
+/// The tokens of each `llm_response` as the Python tool's `replay` shows them, in order.
+fn python_replayed_tokens(replay: &Run) -> Vec<u64> {
+    (replay.stdout.lines().map(squeeze))
+        .filter(|l| l.contains(" llm_response"))
+        .map(|l| {
+            l.split(" llm_response ")
+                .nth(1)
+                .and_then(|rest| rest.strip_prefix('('))
+                .and_then(|rest| rest.split(" tokens)").next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no tokens on {l:?}"))
+        })
+        .collect()
+}
+
+/// The Python tool reads an `llm_response`'s tokens from `total_tokens` (its `replay`,
+/// `timeline`), and its OTLP export from `output_tokens`; ours put them in `usage` alone, so
+/// every response our imports wrote showed there no token. Each is written beside the usage:
+/// the responses of a Claude Code transcript sum to ccusage's total (106,193 for
+/// tool_heavy.jsonl), those of Codex, Gemini CLI and Copilot CLI logs to our own `stats`'.
+#[test]
+fn python_replay_shows_the_tokens_of_the_responses_our_imports_recorded() {
+    let py = python();
+    for (file, total) in [
+        ("claude-code/marot__spotter/tool_heavy.jsonl", Some(106_193)),
+        (
+            "codex/madshn__localpush/rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl",
+            None,
+        ),
+        (
+            "gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl",
+            None,
+        ),
+        (
+            "copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl",
+            None,
+        ),
+    ] {
+        let (env, id) = our_import(file);
+        let ours = env.run(&["stats", &id, "--format", "json"]).json();
+        let responses = (env.events(&id).iter())
+            .filter(|e| e["event_type"] == "llm_response")
+            .count();
+        assert!(responses > 0, "{file}");
+        let replay = py.read(&env, &["replay", &id]);
+        let tokens = python_replayed_tokens(&replay);
+        assert_eq!(tokens.len(), responses, "{file}:\n{}", replay.stdout);
+        assert!(tokens.iter().all(|t| *t > 0), "{file}: {tokens:?}");
+        let sum: u64 = tokens.iter().sum();
+        assert_eq!(json!(sum), ours["tokens"], "{file}");
+        if let Some(total) = total {
+            assert_eq!(sum, total, "{file}");
+        }
+    }
+
+    // Its OTLP export puts a response's output tokens on its span event: 212 for tool_heavy.
+    let (env, id) = our_import("claude-code/marot__spotter/tool_heavy.jsonl");
+    let file = env.path().join("otlp.json");
+    py.read(
+        &env,
+        &[
+            "export",
+            &id,
+            "--format",
+            "otlp",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    let otlp: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let mut output = 0;
+    let mut attributes = vec![&otlp];
+    while let Some(value) = attributes.pop() {
+        match value {
+            Value::Object(map) => {
+                if map.get("key") == Some(&json!("gen_ai.usage.output_tokens")) {
+                    let v = &map["value"];
+                    output += v["intValue"]
+                        .as_str()
+                        .map_or_else(|| v["intValue"].as_u64(), |s| s.parse().ok())
+                        .unwrap();
+                }
+                attributes.extend(map.values());
+            }
+            Value::Array(items) => attributes.extend(items),
+            _ => {}
+        }
+    }
+    assert_eq!(output, 212);
+}
+
 /// The Python tool's subagent view slices every tool result as text; ours must be text for it.
 #[test]
 fn python_replay_expand_subagents_reads_our_session() {
@@ -1982,6 +2166,16 @@ fn a_session_recorded_by_our_stdio_proxy_reads_in_the_python_cli() {
     );
     assert!(
         lines.iter().any(|l| l.contains("→ tool_call echo")),
+        "{}",
+        replay.stdout
+    );
+    // An MCP method of no kind of its own is named by its `choice` there, request and answer.
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.ends_with("◆ decision initialize"))
+            .count(),
+        2,
         "{}",
         replay.stdout
     );

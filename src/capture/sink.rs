@@ -9,8 +9,11 @@
 //! 2. lets the capture path derive text from the scrubbed data ([`Sink::emit_derived`]: the
 //!    preview of a structured tool response, the text of an error object), so no text is ever
 //!    made from what was not scrubbed;
-//! 3. cuts the event to the size limits ([`super::limit`]: per field and for the whole event);
-//! 4. writes it through the store: a hook appends the events of one hook event in one write
+//! 3. adds the keys the Python tool reads the event by where ours name them otherwise
+//!    ([`python_keys`]: an error's `message`, a response's `total_tokens`, a decision's
+//!    `choice`), from that data;
+//! 4. cuts the event to the size limits ([`super::limit`]: per field and for the whole event);
+//! 5. writes it through the store: a hook appends the events of one hook event in one write
 //!    ([`Sink::emit_all`], [`Store::append_all`]: all of them land or none does), a proxy
 //!    through a kept-open [`Appender`], an import into a [`SessionWriter`] that appears whole.
 
@@ -20,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::model::{Event, EventType, SessionMeta};
+use crate::model::{Event, EventType, SessionMeta, python_keys};
 use crate::store::{Appender, SessionWriter, Store, StoreError};
 
 /// What is kept off disk. Resolved once by the command line (flags and `AGENT_STRACE_REDACT`)
@@ -228,6 +231,10 @@ impl Sink {
         self.privacy.apply(&mut event.data);
         if let Value::Object(data) = &mut event.data {
             derive(data);
+        }
+        // Made from the scrubbed and derived data, and cut with it.
+        python_keys::add(&mut event);
+        if let Value::Object(data) = &mut event.data {
             super::limit::flatten_deep(data);
             super::limit::cap(data);
         }

@@ -21,6 +21,8 @@
 //! - [`links`]: which call a result answers, by `parent_id` or by the agent's id of the call.
 //! - [`touches`]: the files a session read and wrote, from file events and file tools' calls.
 //! - [`parents`]: which session heads each tree of sessions, from their parent links.
+//! - [`python_keys`]: the keys the Python tool reads an event by where ours name them
+//!   otherwise, written beside ours.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -40,6 +42,7 @@ pub mod parents;
 pub mod policy;
 pub mod pricing;
 pub mod prompt;
+pub mod python_keys;
 pub mod shell_files;
 pub mod summary;
 pub mod text;
