@@ -1230,3 +1230,44 @@ fn another_sessions_counters_copied_in_are_not_taken_for_this_ones() {
     std::fs::write(store.join("aaaa-1").join(".counters"), theirs).unwrap();
     assert_eq!(counts("aaaa-1"), (json!(5), json!(2)));
 }
+
+/// A session whose files are dated past 2262 (`touch -d 2300-01-01`), where a file time in
+/// nanoseconds no longer fits 64 bits: the index overflowed working out its state (a panic in
+/// a build that checks, a wrong key in one that does not). `list` and `budget-report` now read
+/// it, and a change to it is still seen.
+#[test]
+fn a_session_whose_files_are_dated_past_2262_is_listed_and_followed() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(10_413_792_000); // 2300-01-01
+    let folder = env.store().join("cccc-3");
+    for name in ["events.ndjson", "meta.json"] {
+        std::fs::File::options()
+            .append(true)
+            .open(folder.join(name))
+            .unwrap()
+            .set_modified(far)
+            .unwrap();
+    }
+    let listed = list(&env).json();
+    assert_eq!(listed[0]["session_id"], "cccc-3");
+    assert_eq!(listed[0]["tool_calls"], 4);
+    assert_eq!(listed, scanned(&env));
+    let report = env.run(&["budget-report", "--since", "3000d", "--format", "json"]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert!(!report.stderr.contains("panicked"), "{}", report.stderr);
+    // Its events grow, still dated past 2262: the listing sees the new call.
+    let events = folder.join("events.ndjson");
+    let mut text = std::fs::read_to_string(&events).unwrap();
+    let last = text.lines().last().unwrap().to_owned();
+    let mut call: serde_json::Value = serde_json::from_str(&last).unwrap();
+    call["event_type"] = "tool_call".into();
+    call["event_id"] = "grown".into();
+    call["data"] = serde_json::json!({"tool_name": "Bash", "arguments": {"command": "ls"}});
+    text.push_str(&call.to_string());
+    text.push('\n');
+    write_in_place(&events, &text).set_modified(far).unwrap();
+    let listed = list(&env).json();
+    assert_eq!(listed[0]["tool_calls"], 5, "{listed:?}");
+    assert_eq!(listed, scanned(&env));
+}

@@ -228,10 +228,11 @@ fn spend_key(session: Option<&IndexedSession>) -> String {
         .map(|m| {
             use std::os::unix::fs::MetadataExt;
             format!(
-                "{}:{}:{}",
+                "{}:{}:{}.{:09}",
                 m.ino(),
                 m.size(),
-                m.mtime_nsec() + m.mtime() * 1_000_000_000
+                m.mtime(),
+                m.mtime_nsec()
             )
         })
         .unwrap_or_default();

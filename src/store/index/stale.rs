@@ -25,6 +25,16 @@ pub(super) struct FileState {
     pub(super) ctime_ns: i64,
 }
 
+/// A file time in nanoseconds since the epoch. Anyone can date a file past 2262 (`touch -d`),
+/// where the nanoseconds no longer fit: such a time is kept as the latest one that does, which
+/// is still a time no indexed state had unless it had one as far off (the change time, which
+/// no one can set, tells the two apart).
+fn nanos(seconds: i64, nanoseconds: i64) -> i64 {
+    seconds
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nanoseconds)
+}
+
 impl FileState {
     /// The state of the entry at `path`, whatever it is: a link is not followed, and a link
     /// or a FIFO where a file should be is a state too, which the refresh then reports (one
@@ -35,8 +45,8 @@ impl FileState {
             dev: m.dev().cast_signed(),
             ino: m.ino().cast_signed(),
             size: m.size().cast_signed(),
-            mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
-            ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+            mtime_ns: nanos(m.mtime(), m.mtime_nsec()),
+            ctime_ns: nanos(m.ctime(), m.ctime_nsec()),
         })
     }
 
@@ -57,8 +67,8 @@ impl FileState {
             dev: st.st_dev.cast_signed(),
             ino: st.st_ino.cast_signed(),
             size: st.st_size,
-            mtime_ns: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec.cast_signed(),
-            ctime_ns: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec.cast_signed(),
+            mtime_ns: nanos(st.st_mtime, st.st_mtime_nsec.cast_signed()),
+            ctime_ns: nanos(st.st_ctime, st.st_ctime_nsec.cast_signed()),
         })
     }
 
