@@ -609,7 +609,9 @@ fn list_sessions_costs_a_session_with_its_subagents_as_list_does() {
 /// `list_sessions` listed the subagent below one that cannot be read (its events a FIFO) as a
 /// session of its own, its root at $0.0045 where `cost` says $0.0090; it gives what `list` and
 /// `cost` give. `get_session` gave every session `cost_usd` and `first_prompt` null (which
-/// its doc said of an index that cannot be used); it gives what `list_sessions` gives.
+/// its doc said of an index that cannot be used); it gives what `list_sessions` gives. Its
+/// cost left out the subagent that cannot be read without a word, where `list_sessions` warns:
+/// its `warnings` name it and why.
 #[test]
 fn list_sessions_and_get_session_give_the_figures_list_and_cost_give() {
     use agent_strace::model::Tokens;
@@ -671,6 +673,26 @@ fn list_sessions_and_get_session_give_the_figures_list_and_cost_give() {
     assert!(close(&session["cost_usd"], 0.0090), "{session}");
     assert!(close(&session["own_cost_usd"], 0.0045), "{session}");
     assert_eq!(session["first_prompt"], "work of session 0", "{session}");
+    let warnings = &answers[2]["result"]["structuredContent"]["warnings"];
+    let warnings = warnings
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", answers[2]));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(warning.contains(ids[1]), "{warning}");
+    assert!(warning.contains("is a FIFO"), "{warning}");
+    // The subagent below it is counted, and the session named is not said to leave itself out.
+    let below = call(4, "get_session", json!({"session_id": ids[2], "limit": 1}));
+    let (answers, _) = raw(
+        &env,
+        format!("{}\n{below}", input.lines().next().unwrap()).as_bytes(),
+    );
+    assert_eq!(
+        answers[1]["result"]["structuredContent"]["warnings"],
+        json!([]),
+        "{}",
+        answers[1]
+    );
 }
 
 /// `list_sessions` gave a session of `aide-gpt-5` (no known price) a cost of 0 with nothing to

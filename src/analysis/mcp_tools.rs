@@ -26,14 +26,14 @@ use serde_json::{Map, Value, json};
 use super::diff;
 use super::outcome::exit_code;
 use super::phases::{Explained, Phases};
-use super::tree::TreeCost;
+use super::tree::{Forest, TreeCost};
 use crate::model::glob::Glob;
 use crate::model::meta::Believed;
 use crate::model::tools::{Agent, ToolKind};
 use crate::model::view::{ToolCall, ToolResult, View};
 use crate::model::{Event, EventType, SessionMeta};
 use crate::redact::{redact_str, redact_value};
-use crate::store::{IndexedSession, MAX_SESSION_ID_BYTES, Selector, Store, StoreError};
+use crate::store::{IndexedSession, Listing, MAX_SESSION_ID_BYTES, Selector, Store, StoreError};
 
 /// What the tools need that only the command line can give.
 pub trait Host {
@@ -255,7 +255,7 @@ pub fn tools() -> Vec<ToolSpec> {
         ToolSpec {
             name: GET_SESSION,
             title: "Read one session's events",
-            description: "One recorded session: its metadata and a page of its events (prompts, tool calls and results, file reads and writes, errors, model requests) in the order they happened, optionally only some event types. Page with offset and limit (next_offset says where the next page starts); long strings in events are cut to max_chars.",
+            description: "One recorded session: its metadata and a page of its events (prompts, tool calls and results, file reads and writes, errors, model requests) in the order they happened, optionally only some event types. Page with offset and limit (next_offset says where the next page starts); long strings in events are cut to max_chars. warnings say what its figures leave out, such as a subagent session that cannot be read (its cost is not in cost_usd).",
             input_schema: json!({
                 "type": "object",
                 "required": ["session_id"],
@@ -272,7 +272,7 @@ pub fn tools() -> Vec<ToolSpec> {
             }),
             output_schema: json!({
                 "type": "object",
-                "required": ["session", "events", "matched", "offset", "next_offset"],
+                "required": ["session", "events", "matched", "offset", "next_offset", "warnings"],
                 "properties": {
                     "session": session_schema(),
                     "events": {"type": "array", "items": {"type": "object", "required": ["event_type", "timestamp", "event_id"],
@@ -283,7 +283,9 @@ pub fn tools() -> Vec<ToolSpec> {
                     "offset": {"type": "integer"},
                     "next_offset": {"type": ["integer", "null"], "description": "The offset of the next page; null on the last"},
                     "strings_cut": {"type": "integer", "description": "Strings cut to max_chars on this page"},
-                    "unreadable_lines": {"type": "integer"}
+                    "unreadable_lines": {"type": "integer"},
+                    "warnings": {"type": "array", "items": {"type": "string"},
+                                 "description": "What the session's figures leave out or could not read, each naming the session and why: a subagent session that cannot be read (left out of cost_usd), a meta.json that cannot be used, the index not used"}
                 }
             }),
         },
@@ -800,22 +802,48 @@ pub struct SessionPage {
     pub next_offset: Option<u64>,
     pub strings_cut: u64,
     pub unreadable_lines: u64,
+    /// What the session's figures leave out or could not read (see [`listed_one`]).
+    pub warnings: Vec<String>,
 }
 
 /// A session's listing entry as `list_sessions` gives it (its cost with its subagents', its
 /// first prompt), from the index; read from its own files, with no cost and no first prompt,
-/// when the listing does not hold it.
-fn listed_one(store: &Store, id: &str) -> Result<ListedSession, ToolError> {
-    if let Ok(Sessions { all, left_out, .. }) = sessions(store)
-        && let Some(at) = all.iter().position(|s| s.summary.meta.session_id == id)
+/// when the listing does not hold it. With the warnings that go with it: the index not used,
+/// its `meta.json` not usable, figures no session can have, and each subagent of its tree that
+/// could not be read, which its cost leaves out (before, the cost left it out without a word,
+/// where `list_sessions` said it skipped a session).
+fn listed_one(store: &Store, id: &str) -> Result<(ListedSession, Vec<String>), ToolError> {
+    if let Ok(listing) = store.sessions()
+        && let Some(at) = listing
+            .sessions
+            .iter()
+            .position(|s| s.summary.meta.session_id == id)
     {
-        let cost = crate::analysis::tree::costs_with_subagents(&all, &left_out)
-            .into_iter()
-            .nth(at)
-            .flatten();
-        return Ok(listed(&all[at], cost));
+        let session = &listing.sessions[at];
+        let mut warnings: Vec<String> = listing.warning.iter().cloned().collect();
+        warnings.extend(
+            session
+                .summary
+                .meta_error
+                .as_ref()
+                .map(|why| format!("{why}; the session is shown as its events tell it")),
+        );
+        let meta = &session.summary.meta;
+        warnings.extend(meta.unbelievable().warning(id, "given as null"));
+        warnings.extend(subagents_left_out(store, &listing, id));
+        let cost =
+            crate::analysis::tree::costs_with_subagents(&listing.sessions, &listing.left_out)
+                .into_iter()
+                .nth(at)
+                .flatten();
+        return Ok((listed(session, cost), warnings));
     }
     let summary = store.summary(id).map_err(|e| failed(sentence(&e)))?;
+    let warnings = summary
+        .meta_error
+        .iter()
+        .map(|why| format!("{why}; the session is shown as its events tell it"))
+        .collect();
     let session = IndexedSession {
         summary,
         first_prompt: None,
@@ -824,7 +852,32 @@ fn listed_one(store: &Store, id: &str) -> Result<ListedSession, ToolError> {
         unpriced: Vec::new(),
         unbelieved_usage: 0,
     };
-    Ok(listed(&session, None))
+    Ok((listed(&session, None), warnings))
+}
+
+/// One warning for each session below `id` that `listing` could not read, naming it and why:
+/// its cost is not in `id`'s (those whose `meta.json` cannot be read either cannot be placed).
+fn subagents_left_out(store: &Store, listing: &Listing, id: &str) -> Vec<String> {
+    if listing.unreadable.is_empty() {
+        return Vec::new();
+    }
+    let why: std::collections::BTreeMap<String, &StoreError> = listing
+        .unreadable
+        .iter()
+        .filter_map(|e| Some((store.session_holding(e.path()?)?, e)))
+        .collect();
+    let listed = listing.sessions.iter().map(|s| s.summary.meta.clone());
+    let forest = Forest::new(listed.chain(listing.left_out.iter().cloned()));
+    forest
+        .descendants(id)
+        .iter()
+        .skip(1)
+        .filter_map(|below| {
+            why.get(below).map(|e| {
+                format!("left out subagent session {below}, which cannot be read: {e}; cost_usd does not count it")
+            })
+        })
+        .collect()
 }
 
 fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage, ToolError> {
@@ -834,7 +887,7 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
     let max_chars = bounded_arg(args, "max_chars", (1, DEFAULT_CHARS, MAX_CHARS))?;
     let max_chars = usize::try_from(max_chars).unwrap_or(usize::MAX);
     let types = event_types_arg(args)?;
-    let session = listed_one(host.store(), &id)?;
+    let (session, warnings) = listed_one(host.store(), &id)?;
     let mut reader = host.store().events(&id).map_err(|e| failed(sentence(&e)))?;
     let mut page = Vec::new();
     let mut matched = 0u64;
@@ -866,6 +919,7 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
         next_offset: (next < matched).then_some(next),
         strings_cut,
         unreadable_lines: reader.bad_count(),
+        warnings,
     })
 }
 
