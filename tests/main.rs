@@ -81,6 +81,7 @@ mod terminal_safety;
 mod token_budget;
 mod transcript_properties;
 mod truth;
+mod unreadable_sessions;
 mod untrusted_files;
 mod watch;
 mod watch_links;

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::Globals;
 use super::args::TimeRange;
-use super::explain::phases_of;
+use super::explain::phases_of_listed;
 use super::output::{stdout, usage};
 use super::stores::ScopeArgs;
 use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, compute};
@@ -175,7 +175,7 @@ fn gather(
                 continue;
             }
             // One session that cannot be read is left out, with a warning, not the report.
-            let phases = match phases_of(store, &id) {
+            let phases = match phases_of_listed(store, &id) {
                 Ok(phases) => phases,
                 Err(err) => {
                     super::output::warn(format_args!(

@@ -168,8 +168,9 @@ pub(crate) fn score_session(
 
 /// [`score_session`], and where the session's work stood at its end (its last test run,
 /// build or check), which `eval compare` weighs first. With `warn_times`, warns once when a
-/// scorer judges the session's duration and its recorded times are ones no session can have
-/// (the commands that score many sessions say so their own way).
+/// scorer judges the session's duration and its recorded times are ones no session can have,
+/// and when its `meta.json` cannot be used (the commands that score many sessions say so their
+/// own way).
 fn scored(
     store: &Store,
     id: &str,
@@ -177,7 +178,13 @@ fn scored(
     forest: Option<&Forest>,
     warn_times: bool,
 ) -> Result<(EvalReport, WorkOutcome)> {
-    let summary = super::output::summary(store, id)?;
+    // A command that scores many sessions has listed them, and warned then of a `meta.json`
+    // that could not be used (`export --metrics` said it three times).
+    let summary = if warn_times {
+        super::output::summary(store, id)?
+    } else {
+        store.summary(id)?
+    };
     let meta = &summary.meta;
     let judges_duration = config
         .scorers

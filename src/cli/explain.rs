@@ -48,8 +48,19 @@ const LISTED: usize = 8;
 /// Code transcript, a Codex rollout) when that is still readable.
 pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     let summary = super::output::summary(store, id)?;
-    let mut events = store.events(id)?;
-    let phases = phases_from(store, &summary.meta, events.by_ref());
+    phases_read(store, &summary.meta)
+}
+
+/// [`phases_of`] for a session a listing has read: the listing has warned already when its
+/// `meta.json` could not be used (`budget-report` said it twice).
+pub(crate) fn phases_of_listed(store: &Store, id: &str) -> Result<Phases> {
+    phases_read(store, &store.summary(id)?.meta)
+}
+
+/// The phases of the session `meta` describes, its events read now.
+fn phases_read(store: &Store, meta: &SessionMeta) -> Result<Phases> {
+    let mut events = store.events(&meta.session_id)?;
+    let phases = phases_from(store, meta, events.by_ref());
     warn_bad_lines(events.bad_lines(), events.bad_count());
     Ok(phases)
 }

@@ -144,8 +144,10 @@ pub(crate) fn eval_judges(
             out.insert(id.clone(), judges);
             continue;
         }
+        // The caller listed the sessions and warned of those it could not read (they were
+        // said twice, three times with a `meta.json` that could not be used).
         let forest = forest.get_or_insert_with(|| {
-            super::listing::sessions(store).map_or_else(
+            store.sessions().map_or_else(
                 |_| Forest::new(Vec::new()),
                 |listing| super::listing::readable_family(store, listing, &[]).forest,
             )

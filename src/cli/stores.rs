@@ -16,7 +16,7 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::STORE_DIR;
-use crate::store::{Catalogue, Selector, Store, StoreError};
+use crate::store::{Catalogue, PassedOver, Selector, Store, StoreError};
 
 /// The user-level store's folder in the home.
 const USER_STORE: &str = "traces";
@@ -224,7 +224,17 @@ pub(crate) fn project_store(path: &Path) -> PathBuf {
 /// store of the folder it ran in, or in the user-level store: without this, an id that `list
 /// --all-projects` shows would only be "not found" from anywhere else.
 pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
-    let err = match store.select(selector) {
+    let found = match selector {
+        Selector::Latest => store
+            .latest_readable()
+            .and_then(|latest| latest.into_pick(store.root()))
+            .map(|(id, passed_over)| {
+                warn_passed_over(&id, &passed_over);
+                id
+            }),
+        Selector::Prefix(_) => store.select(selector),
+    };
+    let err = match found {
         Ok(id) => return Ok(id),
         Err(err) => err,
     };
@@ -257,6 +267,18 @@ pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
     Err(crate::error::Error::new(kind, err.to_string())
         .with_hint(hint)
         .into())
+}
+
+/// Warns once of each session newer than `pick`, the latest that can be read, that was passed
+/// over as it cannot be (before, the latest was picked by its `meta.json` alone, and a command
+/// given no session failed on one whose events could not be read).
+fn warn_passed_over(pick: &str, passed_over: &[PassedOver]) {
+    for passed in passed_over {
+        super::output::warn(format_args!(
+            "passed over session {}, newer than {pick}, the latest session that can be read: {}",
+            passed.id, passed.error
+        ));
+    }
 }
 
 /// That `store` is there, for a command that names no session and reads the one store: when it
@@ -369,6 +391,9 @@ pub(crate) fn select(
         return Ok((store, id));
     }
     let stores = scope.stores(globals)?;
+    let Selector::Prefix(prefix) = selector else {
+        return latest_of_all(stores.into_iter().map(|l| l.store));
+    };
     let mut found: Vec<(Store, String)> = Vec::new();
     for located in stores {
         match located.store.select(selector) {
@@ -377,43 +402,64 @@ pub(crate) fn select(
             Err(err) => return Err(err.into()),
         }
     }
-    match selector {
-        Selector::Latest => {
-            // Each store's latest heads a tree of its own (see `Store::select`).
-            let newest = found.into_iter().max_by(|(sa, a), (sb, b)| {
-                let key = |store: &Store, id: &str| {
-                    store
-                        .read_meta(id)
-                        .map_or(f64::NEG_INFINITY, |m| store.start_to_order_by(&m))
-                };
-                key(sa, a).total_cmp(&key(sb, b)).then_with(|| a.cmp(b))
+    // An exact id wins, as in one store.
+    if let Some(i) = found.iter().position(|(_, id)| id == prefix) {
+        return Ok(found.swap_remove(i));
+    }
+    match found.len() {
+        0 => Err(StoreError::UnknownSession(prefix.clone()).into()),
+        1 => Ok(found.remove(0)),
+        _ => Err(StoreError::AmbiguousSession {
+            prefix: prefix.clone(),
+            candidates: found
+                .iter()
+                .map(|(s, id)| format!("{id} ({})", s.root().display()))
+                .collect(),
+        }
+        .into()),
+    }
+}
+
+/// The latest session of all `stores` that can be read (each store's latest heads a tree of
+/// its own, see [`Store::latest_readable`]), having warned of each newer one passed over as it
+/// cannot be; when none can, the error of the newest.
+fn latest_of_all(stores: impl Iterator<Item = Store>) -> Result<(Store, String)> {
+    let mut picks: Vec<(Store, String, f64)> = Vec::new();
+    let mut passed_over: Vec<PassedOver> = Vec::new();
+    for store in stores {
+        let latest = match store.latest_readable() {
+            Ok(latest) => latest,
+            Err(StoreError::NoSessions(_)) => continue,
+            Err(err) => return Err(err.into()),
+        };
+        passed_over.extend(latest.passed_over);
+        if let Some((id, start)) = latest.pick {
+            picks.push((store, id, start));
+        }
+    }
+    let newest = picks
+        .into_iter()
+        .max_by(|(_, a, a_start), (_, b, b_start)| {
+            a_start.total_cmp(b_start).then_with(|| a.cmp(b))
+        });
+    passed_over.sort_by(|a, b| b.start.total_cmp(&a.start).then_with(|| b.id.cmp(&a.id)));
+    match newest {
+        Some((store, id, start)) => {
+            passed_over.retain(|p| {
+                p.start
+                    .total_cmp(&start)
+                    .then_with(|| p.id.cmp(&id))
+                    .is_gt()
             });
-            newest.ok_or_else(|| {
-                crate::error::Error::usage("no session is recorded in any store on this machine")
-                    .with_hint(
-                        "`agent-strace setup --write` records a project's sessions, `agent-strace import --all` imports those Claude Code kept",
-                    )
-                    .into()
-            })
+            warn_passed_over(&id, &passed_over);
+            Ok((store, id))
         }
-        Selector::Prefix(prefix) => {
-            // An exact id wins, as in one store.
-            if let Some(i) = found.iter().position(|(_, id)| id == prefix) {
-                return Ok(found.swap_remove(i));
-            }
-            match found.len() {
-                0 => Err(StoreError::UnknownSession(prefix.clone()).into()),
-                1 => Ok(found.remove(0)),
-                _ => Err(StoreError::AmbiguousSession {
-                    prefix: prefix.clone(),
-                    candidates: found
-                        .iter()
-                        .map(|(s, id)| format!("{id} ({})", s.root().display()))
-                        .collect(),
-                }
-                .into()),
-            }
-        }
+        None if !passed_over.is_empty() => Err(passed_over.swap_remove(0).error.into()),
+        None => Err(crate::error::Error::usage("no session is recorded in any store on this machine")
+            .with_hint(
+                "`agent-strace setup --write` records a project's sessions, `agent-strace import --all` imports those Claude Code kept",
+            )
+            .into()),
     }
 }
 

@@ -95,7 +95,7 @@ pub use pending::{CallKey, ClaimedCall};
 pub use postmortem::POSTMORTEM;
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use retention::{Deleted, RETENTION_LOG};
-pub use select::Selector;
+pub use select::{Latest, PassedOver, Selector};
 pub use spool::{Keeping, SpoolBound, SpoolCount, Spooled};
 pub use streaming::PartEdit;
 pub use writer::{Mark, RecordHead, SessionWriter};

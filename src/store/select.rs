@@ -77,25 +77,99 @@ impl Store {
         }
     }
 
+    /// The latest session heading a tree (see [`Selector::Latest`]), or the error of the
+    /// newest when none can be read ([`Store::latest_readable`]).
     fn latest(&self, ids: &[String]) -> Result<String> {
+        Ok(self.latest_of(ids).into_pick(&self.root)?.0)
+    }
+
+    /// The latest session heading a tree that can be read, and the newer ones heading a tree
+    /// that cannot, which it passed over. A session is read as `list` reads it: by its
+    /// `meta.json`, or as its events tell it when that cannot be used; it cannot be read when
+    /// neither can, or when its events file cannot be opened (a FIFO, a link, a folder).
+    pub fn latest_readable(&self) -> Result<Latest> {
+        let ids = self.session_ids()?;
+        Ok(self.latest_of(&ids))
+    }
+
+    fn latest_of(&self, ids: &[String]) -> Latest {
         // Subagent sessions start after their parent; "the latest" means the latest one a
         // person started: the latest session heading a tree, as `list` heads them (a subagent
-        // whose parent is gone, or whose parents go round a loop, heads its own).
+        // whose parent is gone, or whose parents go round a loop, heads its own). Only
+        // `meta.json` is read for each; a session's events only when that cannot be used.
         let metas: Vec<SessionMeta> = ids
             .iter()
-            .filter_map(|id| self.read_meta(id).ok())
+            .filter_map(|id| {
+                // When neither file can be read, nothing tells when it started: it cannot be
+                // put in order (`list` names it as skipped).
+                self.read_meta(id)
+                    .or_else(|_| self.summary(id).map(|s| s.meta))
+                    .ok()
+            })
             .collect();
         let refs: Vec<&SessionMeta> = metas.iter().collect();
         let heads = heads(&refs);
-        metas
+        let mut newest_first: Vec<(f64, &SessionMeta)> = metas
             .iter()
             .zip(heads)
             .filter(|(_, head)| *head)
-            .map(|(meta, _)| (self.start_to_order_by(meta), &meta.session_id))
-            .max_by(|(a, a_id), (b, b_id)| a.total_cmp(b).then_with(|| a_id.cmp(b_id)))
-            .map(|(_, id)| id.clone())
-            .ok_or_else(|| StoreError::NoSessions(self.root.clone()))
+            .map(|(meta, _)| (self.start_to_order_by(meta), meta))
+            .collect();
+        newest_first.sort_by(|(a, a_meta), (b, b_meta)| {
+            b.total_cmp(a)
+                .then_with(|| b_meta.session_id.cmp(&a_meta.session_id))
+        });
+        let mut latest = Latest {
+            pick: None,
+            passed_over: Vec::new(),
+        };
+        for (start, meta) in newest_first {
+            match self.events(&meta.session_id) {
+                Ok(_) => {
+                    latest.pick = Some((meta.session_id.clone(), start));
+                    break;
+                }
+                Err(error) => latest.passed_over.push(PassedOver {
+                    id: meta.session_id.clone(),
+                    start,
+                    error,
+                }),
+            }
+        }
+        latest
     }
+}
+
+/// The latest session that can be read ([`Store::latest_readable`]).
+#[derive(Debug)]
+pub struct Latest {
+    /// Its id and the start it is put in order by; `None` when no session can be read.
+    pub pick: Option<(String, f64)>,
+    /// The sessions heading a tree that started after it (all of them, when there is no
+    /// pick) and cannot be read, newest first.
+    pub passed_over: Vec<PassedOver>,
+}
+
+impl Latest {
+    /// The pick, and the sessions passed over for it; when none can be read, the error of the
+    /// newest (what reading it says), or [`StoreError::NoSessions`] of the store at `root`
+    /// when it holds none.
+    pub fn into_pick(mut self, root: &std::path::Path) -> Result<(String, Vec<PassedOver>)> {
+        match self.pick {
+            Some((id, _)) => Ok((id, self.passed_over)),
+            None if self.passed_over.is_empty() => Err(StoreError::NoSessions(root.to_path_buf())),
+            None => Err(self.passed_over.swap_remove(0).error),
+        }
+    }
+}
+
+/// A session the latest pick passed over, as it cannot be read.
+#[derive(Debug)]
+pub struct PassedOver {
+    pub id: String,
+    /// The start it is put in order by.
+    pub start: f64,
+    pub error: StoreError,
 }
 
 #[cfg(test)]
