@@ -8,7 +8,7 @@
 //! that never end (a `Content-Length:` line with no blank line after it) are given up after
 //! [`MAX_HEADERS`] bytes or at the first line that is not a header, and read as lines.
 
-use super::cut::CutCopy;
+use super::gather::Gathered;
 
 /// The largest message handed on whole; past it the recorder gets a cut copy.
 pub const MAX_WHOLE: usize = 1024 * 1024;
@@ -28,7 +28,7 @@ pub enum Frame<'a> {
     Whole(&'a [u8]),
     /// A larger message.
     Cut {
-        /// A copy with long strings and large members cut ([`CutCopy`]); `None` when even
+        /// A copy with long strings and large members cut ([`super::cut::CutCopy`]); `None` when even
         /// that grew too large.
         copy: Option<&'a [u8]>,
         /// The message's first bytes, as they came.
@@ -286,13 +286,12 @@ fn content_length(headers: &[u8]) -> Option<u64> {
     })
 }
 
-/// The message being read: kept whole up to [`MAX_WHOLE`] bytes, then as a cut copy.
+/// The message being read: gathered as the HTTP proxy gathers one ([`Gathered`]: whole up to
+/// [`MAX_WHOLE`] bytes, then as a cut copy), and handed on from the buffer it was gathered in,
+/// which is kept for the next message.
 #[derive(Debug, Default)]
 struct Message {
-    /// The message, or once it is cut, its first [`HEAD`] bytes.
-    kept: Vec<u8>,
-    size: u64,
-    cut: Option<CutCopy>,
+    gathered: Gathered,
     /// The last byte read, for the carriage return before a line's newline.
     last: u8,
     /// Nothing is kept ([`Framer::boundaries`]).
@@ -307,51 +306,38 @@ impl Message {
         if self.uncounted {
             return;
         }
-        self.size += bytes.len() as u64;
         self.last = last;
-        if let Some(cut) = &mut self.cut {
-            cut.push(bytes);
-            return;
-        }
-        if self.kept.len() + bytes.len() <= MAX_WHOLE {
-            self.kept.extend_from_slice(bytes);
-            return;
-        }
-        let mut cut = CutCopy::new();
-        cut.push(&self.kept);
-        cut.push(bytes);
-        self.cut = Some(cut);
-        self.kept.truncate(HEAD);
-        self.kept.shrink_to(HEAD);
+        self.gathered.push(bytes);
     }
 
     /// Hands the message on and starts the next; `line` drops the whitespace at its end (a
     /// line's carriage return).
     fn finish(&mut self, line: bool, emit: &mut impl FnMut(Frame<'_>)) {
-        match self.cut.take() {
+        let gathered = &mut self.gathered;
+        match gathered.cut.take() {
             None => {
                 let body = if line {
-                    self.kept.trim_ascii_end()
+                    gathered.kept.trim_ascii_end()
                 } else {
-                    &self.kept
+                    &gathered.kept
                 };
                 emit(Frame::Whole(body));
             }
             Some(cut) => {
                 let copy = cut.finish();
-                let size = self.size - u64::from(line && self.last == b'\r');
+                let size = gathered.size - u64::from(line && self.last == b'\r');
                 emit(Frame::Cut {
                     copy: copy.as_deref(),
-                    head: &self.kept,
+                    head: &gathered.kept,
                     size,
                 });
             }
         }
-        self.kept.clear();
-        if self.kept.capacity() > KEEP_CAPACITY {
-            self.kept = Vec::new();
+        gathered.kept.clear();
+        if gathered.kept.capacity() > KEEP_CAPACITY {
+            gathered.kept = Vec::new();
         }
-        self.size = 0;
+        gathered.size = 0;
         self.last = 0;
     }
 }

@@ -1,7 +1,8 @@
-//! One message gathered as its bytes pass, for the HTTP proxy, which sees each message apart (a
-//! body, an event's data): kept whole up to [`MAX_WHOLE`] bytes, as the stdio framer keeps one,
-//! and past it as a cut copy ([`super::cut`]) with its first bytes and its real size, so that
-//! what the recorder is handed, and what is held of a message of any size, stays bounded.
+//! One message gathered as its bytes pass, kept whole up to [`MAX_WHOLE`] bytes and past it as
+//! a cut copy ([`super::cut`]) with its first bytes and its real size, so that what the recorder
+//! is handed, and what is held of a message of any size, stays bounded. The HTTP proxy gathers
+//! each message it sees apart (a body, an event's data) this way; the stdio framer gathers each
+//! message it finds the end of.
 
 use super::cut::CutCopy;
 use super::framing::{Frame, HEAD, MAX_WHOLE};
@@ -65,9 +66,9 @@ impl Message {
 #[derive(Debug, Default)]
 pub struct Gathered {
     /// The message, or once it is cut, its first [`HEAD`] bytes.
-    kept: Vec<u8>,
-    size: u64,
-    cut: Option<CutCopy>,
+    pub(super) kept: Vec<u8>,
+    pub(super) size: u64,
+    pub(super) cut: Option<CutCopy>,
 }
 
 impl Gathered {
