@@ -16,6 +16,7 @@ pub mod browser;
 pub mod generator;
 pub mod net;
 pub mod session;
+pub mod wait;
 
 pub use session::SessionBuilder;
 
