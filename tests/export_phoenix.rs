@@ -16,10 +16,11 @@ use serde_json::{Value, json};
 
 use agent_strace::model::ToolOutcome;
 
-use crate::common::net::{Background, client_saw, free_port, required, start_on_a_free_port};
+use crate::common::net::{Background, client_saw, required, start_on_a_free_port};
 use crate::common::{TestEnv, corpus_hook_payloads, shared};
 
-/// A Phoenix server of the test's own: free ports, a temporary working folder, no telemetry.
+/// A Phoenix server of the test's own: a free HTTP port, a gRPC port its system picks, a
+/// temporary working folder, no telemetry.
 pub(crate) struct Phoenix {
     port: u16,
     server: Background,
@@ -29,7 +30,11 @@ pub(crate) struct Phoenix {
 impl Phoenix {
     pub(crate) fn start(program: &Path) -> Phoenix {
         let dir = tempfile::tempdir().unwrap();
-        // Started again on other ports when another process took one first.
+        // Its HTTP port (the one the tests use) is chosen free and given to it, as its banner
+        // says the number it was given, not the one it took: started again on another port
+        // when another process took that one first. Its OTLP/gRPC server, which no test uses,
+        // binds port 0, so the system gives it one nobody holds: a port chosen free for it
+        // could be taken before Phoenix binds it, and Phoenix then ends at start-up.
         let (server, port) = start_on_a_free_port(|port| {
             let log = std::fs::File::create(dir.path().join("phoenix.log")).unwrap();
             let mut serve = Command::new(program);
@@ -37,7 +42,7 @@ impl Phoenix {
                 .arg("serve")
                 .env("PHOENIX_HOST", "127.0.0.1")
                 .env("PHOENIX_PORT", port.to_string())
-                .env("PHOENIX_GRPC_PORT", free_port().to_string())
+                .env("PHOENIX_GRPC_PORT", "0")
                 .env("PHOENIX_WORKING_DIR", dir.path().join("work"))
                 .env("PHOENIX_TELEMETRY_ENABLED", "false")
                 .stdin(Stdio::null())
