@@ -175,15 +175,35 @@ fn replay_into_a_closed_pipe_ends_quietly() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
+/// `--live` pauses between events for their gap divided by `--speed`. Told by what no load
+/// changes: a pause lasts at least what it was asked (a bound below), and a gap of 2,000 s
+/// played unscaled, or at any speed below 33x, outlasts the minute a hang is given.
 #[test]
 fn live_replay_waits_the_scaled_gaps() {
-    let env = fixture();
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("11fe0000-0000-4000-8000-000000000003")
+        .prompt("before the gap")
+        .at(2000.0)
+        .answer("after the gap")
+        .write(&env);
     let started = std::time::Instant::now();
-    // Events #1..#3 span 3.55 s; at 10x that is about 0.35 s.
-    env.run(&["replay", A, "--live", "--speed", "10", "--limit", "3"])
-        .success();
-    let took = started.elapsed().as_secs_f64();
-    assert!((0.3..3.0).contains(&took), "{took}");
+    let mut child = env
+        .command(&["replay", &id, "--live", "--speed", "1000"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = crate::common::wait::ends_by_itself(&mut child, "replay --live --speed 1000");
+    let took = started.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(
+        took >= std::time::Duration::from_secs(2),
+        "did not wait the 2 s of a 2,000 s gap at 1000x: {took:?}"
+    );
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let before = out.find("before the gap").expect(&out);
+    let after = out.find("after the gap").expect(&out);
+    assert!(before < after, "{out}");
 }
 
 #[test]
