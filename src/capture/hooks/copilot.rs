@@ -363,6 +363,43 @@ mod tests {
         crate::capture::hooks::read_payload(arg, stdin.as_bytes(), &Signals::default())
     }
 
+    /// A FIFO never holds the answer: the wait for it ends at once with an error, however long
+    /// it was to last, rather than looking until it is up (on the agent's path, at every turn's
+    /// end). Told by what comes back, not by the clock: waiting an hour, only the error can
+    /// come back within the minute the test gives it.
+    #[test]
+    fn an_answer_awaited_in_a_fifo_is_an_error_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("events.jsonl");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        for for_the_file in [false, true] {
+            let (fifo, tx) = (fifo.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let how = AnswerWait {
+                    wait: std::time::Duration::from_secs(3600),
+                    every: ANSWER_POLL,
+                    for_the_file,
+                };
+                let _ = tx.send((for_the_file, answer_when_written(&fifo, how)));
+            });
+        }
+        for _ in 0..2 {
+            let (for_the_file, got) = rx
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("still waiting for an answer in a FIFO after a minute");
+            let error = got.expect_err("a FIFO's answer");
+            assert!(
+                error.to_string().contains("FIFO"),
+                "{for_the_file}: {error}"
+            );
+        }
+    }
+
     #[test]
     fn recorded_camel_payloads_read_as_copilot() {
         let p = read_payload(
