@@ -969,13 +969,10 @@ mod sse {
 }
 
 /// Sends `head` and then `body` in 1 MiB pieces from a thread (stopping at the first refused
-/// write); the proxy's answer, read within `patience`, and how long it took.
-fn send_and_read(
-    port: u16,
-    head: &str,
-    body_mib: usize,
-    patience: std::time::Duration,
-) -> (String, std::time::Duration) {
+/// write); the proxy's answer, until it closes the connection, which it must do with no more
+/// than `patience` between two reads.
+#[track_caller]
+fn send_and_read(port: u16, head: &str, body_mib: usize, patience: std::time::Duration) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.write_all(head.as_bytes()).unwrap();
     let mut writer = stream.try_clone().unwrap();
@@ -989,10 +986,8 @@ fn send_and_read(
         }
     });
     stream.set_read_timeout(Some(patience)).unwrap();
-    let started = std::time::Instant::now();
     let mut answer = Vec::new();
     let read = stream.read_to_end(&mut answer);
-    let took = started.elapsed();
     drop(stream);
     let _ = sending.join();
     let answer = String::from_utf8_lossy(&answer).into_owned();
@@ -1000,7 +995,7 @@ fn send_and_read(
         read.is_ok() || !answer.is_empty(),
         "no answer within {patience:?}: {read:?}"
     );
-    (answer, took)
+    answer
 }
 
 #[test]
@@ -1013,11 +1008,11 @@ fn a_request_body_without_end_is_refused_instead_of_filling_the_memory() {
     let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
     let patience = std::time::Duration::from_secs(60);
     let chunked = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
-    let (answer, _) = send_and_read(port, chunked, 80, patience);
+    let answer = send_and_read(port, chunked, 80, patience);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("larger than the 64 MiB"), "{answer}");
     let declared = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n";
-    let (answer, _) = send_and_read(port, declared, 0, patience);
+    let answer = send_and_read(port, declared, 0, patience);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     // A request of ordinary size still goes on to the server (here: one that is not there).
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
@@ -1051,19 +1046,20 @@ fn a_client_that_sends_its_request_slowly_or_not_at_all_is_let_go() {
         &format!("{}/mcp", nobody.url()),
         &["--request-wait", "1"],
     );
-    let patience = std::time::Duration::from_secs(20);
-    let (_, took) = send_and_read(
+    // Let go is told by the proxy closing the connection (or answering), which one held for
+    // ever never does: `send_and_read` fails when it has not within the minute a test gives a
+    // hang. How soon after the 1 s is load's business, not this test's.
+    let patience = crate::common::wait::HANG;
+    send_and_read(
         port,
         "POST /mcp HTTP/1.1\r\nHost: localhost\r\n",
         0,
         patience,
     );
-    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     // A head that came whole, and a body that stops short.
     let short = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"";
-    let (answer, took) = send_and_read(port, short, 0, patience);
+    let answer = send_and_read(port, short, 0, patience);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     assert_eq!(proxy.terminate(), Some(0));
 }
 

@@ -62,6 +62,47 @@ fn signal_pending(pid: u32) -> bool {
     })
 }
 
+/// The proxy's end of `client`'s connection, from the system's table of TCP sockets
+/// (`/proc/net/tcp`, IPv4): its `tx_queue:rx_queue` column.
+fn proxy_end(client: &std::net::TcpStream) -> Option<String> {
+    let (ours, theirs) = (client.local_addr().ok()?, client.peer_addr().ok()?);
+    let port = |address: &str| {
+        let hex = address.rsplit(':').next()?;
+        u16::from_str_radix(hex, 16).ok()
+    };
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        let queues = *columns.get(4)?;
+        (port(columns.get(1)?) == Some(theirs.port()) && port(columns.get(2)?) == Some(ours.port()))
+            .then(|| queues.to_owned())
+    })
+}
+
+/// Whether the proxy has read all that was sent on `client`'s connection: its end's receive
+/// queue is empty.
+fn read_all_of(client: &std::net::TcpStream) -> bool {
+    proxy_end(client).is_some_and(|queues| {
+        queues
+            .split(':')
+            .nth(1)
+            .is_some_and(|rx| u64::from_str_radix(rx, 16) == Ok(0))
+    })
+}
+
+/// The inode of the socket that listens on `port` of this machine (IPv4), if one does: told
+/// apart from one another process may open on the port once it is free.
+fn listener_on(port: u16) -> Option<String> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        let local = columns.get(1)?.rsplit(':').next()?;
+        let inode = *columns.get(9)?;
+        (u16::from_str_radix(local, 16) == Ok(port) && *columns.get(3)? == "0A")
+            .then(|| inode.to_owned())
+    })
+}
+
 #[test]
 fn a_signal_record_http_was_started_ignoring_stays_ignored() {
     // Started by `nohup` (SIGHUP ignored) or as a script's background job (SIGINT ignored),
@@ -414,13 +455,18 @@ fn the_older_transports_stream_waits_for_a_request_still_arriving_or_unreadable_
     let (first, rest) = whole.split_at(whole.len() - 20);
     let mut posting = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     posting.write_all(first.as_bytes()).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let pid = proxy.0.id();
-    send("TERM", pid);
-    while signal_pending(pid) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    // The signal comes once the proxy has read what came of the request, and the rest once it
+    // has acted on the signal (no longer listens): conditions, where fixed pauses of 300 ms
+    // could be too short for a loaded machine and test the case they name no more.
+    crate::common::wait::wait_until("the proxy has read the request's first part", || {
+        read_all_of(&posting)
+    });
+    let listener = listener_on(port);
+    assert!(listener.is_some(), "the proxy listens on {port}");
+    send("TERM", proxy.0.id());
+    crate::common::wait::wait_until("the proxy stops listening at the signal", || {
+        listener_on(port) != listener
+    });
     posting.write_all(rest.as_bytes()).unwrap();
     let mut accepted = String::new();
     posting.read_to_string(&mut accepted).unwrap();
