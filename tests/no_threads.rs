@@ -516,7 +516,7 @@ fn the_collector_says_why_it_cannot_start_without_a_thread() {
         if let Some(status) = server.try_wait().unwrap() {
             break status;
         }
-        if started.elapsed() > std::time::Duration::from_secs(20) {
+        if started.elapsed() > crate::common::wait::HANG {
             let _ = server.kill();
             panic!("the collector served with no thread to handle a request");
         }
@@ -627,7 +627,7 @@ fn record_http_sends_what_its_store_keeps_only_once_its_recorder_has_its_thread(
     let started = std::time::Instant::now();
     while !std::fs::read_to_string(&log).is_ok_and(|log| log.contains(SENDING_REFUSED)) {
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
+            started.elapsed() < crate::common::wait::HANG,
             "the refused sending is not said: {:?}",
             std::fs::read_to_string(&log)
         );

@@ -237,10 +237,13 @@ fn run_within(mut cmd: std::process::Command) -> crate::common::Run {
         .expect("spawn binary");
     let started = std::time::Instant::now();
     while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > std::time::Duration::from_secs(30) {
+        if started.elapsed() > crate::common::wait::HANG {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{cmd:?} did not finish within 30 s");
+            panic!(
+                "{cmd:?} did not finish within {:?}",
+                crate::common::wait::HANG
+            );
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }

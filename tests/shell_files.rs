@@ -380,7 +380,12 @@ fn a_line_naming_thousands_of_files_records_a_thousand() {
     let files = recorded_files(&env, session);
     assert_eq!(files.len(), 1000);
     assert_eq!(files[0], ("file_read".to_owned(), "/d/f0.txt".to_owned()));
-    assert!(took.as_secs() < 30, "{took:?}");
+    // Only against the quadratic time it took (each file compared with each before it), as
+    // a hang: the figure is the bench's.
+    assert!(
+        took < crate::common::wait::HANG,
+        "{took:?} for a line naming 20,000 files"
+    );
 }
 
 /// Plays one Claude Code Bash call through the hook, its pre-tool payload sent from `before`

@@ -661,7 +661,7 @@ fn follow_tails_a_live_session_until_it_ends_without_spinning() {
     let start = Instant::now();
     while !printed.lock().unwrap().contains("user_prompt") {
         assert!(
-            start.elapsed() < Duration::from_secs(30),
+            start.elapsed() < crate::common::wait::HANG,
             "the follower never showed the session"
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -677,7 +677,7 @@ fn follow_tails_a_live_session_until_it_ends_without_spinning() {
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(30),
+            start.elapsed() < crate::common::wait::HANG,
             "the follower never settled: {now} ticks"
         );
         before = now;
@@ -708,7 +708,7 @@ fn follow_tails_a_live_session_until_it_ends_without_spinning() {
         &payload("SessionEnd", json!({"reason": "exit"})),
     )
     .success();
-    let code = wait_for(&mut follow, Duration::from_secs(20));
+    let code = wait_for(&mut follow, crate::common::wait::HANG);
     assert_eq!(code, Some(0), "the follower ends with the session");
     let mut run = Run::of(follow.wait_with_output().unwrap());
     reader.join().unwrap();

@@ -17,7 +17,7 @@ const SID: &str = "9a0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a10";
 const OTHER: &str = "9b0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a11";
 
 /// Long enough for any of these commands on a loaded machine, short enough for a test.
-const LIMIT: Duration = Duration::from_secs(30);
+const LIMIT: Duration = crate::common::wait::HANG;
 
 /// Runs `cmd` (feeding it `stdin`), failing the test if it has not finished within [`LIMIT`].
 fn run_within(cmd: Command, stdin: Option<&[u8]>) -> Run {

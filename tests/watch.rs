@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::common::wait::HANG;
 use crate::common::{Run, TestEnv, bin};
 
 pub(crate) const SESSION: &str = "5f0c2f4e-7a8b-4c1d-9e2f-0a1b2c3d4e5f";
@@ -140,24 +141,20 @@ pub(crate) fn start_agent(env: &TestEnv, body: &str) -> Proc {
         .unwrap();
     let agent = Proc(child);
     let events = env.store().join(SESSION).join("events.ndjson");
-    wait_until(
-        "the agent's session starts",
-        Duration::from_secs(20),
-        || std::fs::read_to_string(&events).is_ok_and(|t| t.contains("session_start")),
-    );
+    wait_until("the agent's session starts", HANG, || {
+        std::fs::read_to_string(&events).is_ok_and(|t| t.contains("session_start"))
+    });
     agent
 }
 
 /// Waits until `watch` has paused `agent`, stops the watch (SIGTERM) and returns what it did.
 pub(crate) fn stop_once_paused(agent: &Proc, watch: Proc) -> Run {
-    wait_until("the agent is paused", Duration::from_secs(20), || {
-        agent.state() == Some('T')
-    });
+    wait_until("the agent is paused", HANG, || agent.state() == Some('T'));
     Command::new("kill")
         .args(["-TERM", &watch.pid().to_string()])
         .status()
         .unwrap();
-    watch.finish(Duration::from_secs(20))
+    watch.finish(HANG)
 }
 
 /// Starts `watch` on [`SESSION`] and waits until it follows the session (it holds the events
@@ -220,7 +217,7 @@ fn the_hook_records_the_agents_pid_and_start_time() {
     let env = TestEnv::new();
     let mut agent = start_agent(&env, "start /nowhere\nend");
     let pid = agent.pid();
-    assert!(agent.wait(Duration::from_secs(20)).success());
+    assert!(agent.wait(HANG).success());
     let start = &env.events(SESSION)[0];
     assert_eq!(start["event_type"], "session_start");
     assert_eq!(start["data"]["agent_pid"], json!(pid));
@@ -243,9 +240,7 @@ fn a_rule_pauses_the_agent_and_resume_continues_it() {
         ),
     );
     let watch = start_watch(&env, &["--rules", "rules.json"]);
-    wait_until("the agent is paused", Duration::from_secs(20), || {
-        agent.state() == Some('T')
-    });
+    wait_until("the agent is paused", HANG, || agent.state() == Some('T'));
     // It stays paused: it never gets to the end of its work.
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(agent.state(), Some('T'));
@@ -259,10 +254,10 @@ fn a_rule_pauses_the_agent_and_resume_continues_it() {
     let resumed = env.run(&["watch", SESSION, "--resume"]);
     resumed.success();
     assert!(resumed.stderr.contains("continued"), "{}", resumed.stderr);
-    let status = agent.wait(Duration::from_secs(30));
+    let status = agent.wait(HANG);
     assert!(status.success());
     assert!(env.path().join("done").exists());
-    let run = watch.finish(Duration::from_secs(20));
+    let run = watch.finish(HANG);
     assert_eq!(run.code, 1, "a rule broke: {}", run.stderr);
     assert!(run.stderr.contains("PAUSE"), "{}", run.stderr);
     // The events were shown as they came, as replay shows them.
@@ -284,7 +279,7 @@ fn a_stopped_watch_continues_the_agent_it_paused() {
     assert!(run.stderr.contains("continued the agent"), "{}", run.stderr);
     assert_ne!(agent.state(), Some('T'));
     std::fs::write(env.path().join("paused"), "").unwrap();
-    assert!(agent.wait(Duration::from_secs(30)).success());
+    assert!(agent.wait(HANG).success());
 }
 
 #[test]
@@ -316,9 +311,9 @@ fn a_budget_kills_the_agent_and_writes_its_post_mortem() {
             &on_death,
         ],
     );
-    let status = agent.wait(Duration::from_secs(30));
+    let status = agent.wait(HANG);
     assert_eq!(status.signal(), Some(9), "ended by SIGKILL: {status:?}");
-    let run = watch.finish(Duration::from_secs(20));
+    let run = watch.finish(HANG);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let path = env.store().join(SESSION).join("watchdog-postmortem.json");
     let pm: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -374,9 +369,9 @@ fn a_post_mortem_names_the_models_its_cost_counts_at_zero() {
         ),
     );
     let watch = start_watch(&env, &["--budget", "0.50", "--on-violation", "kill"]);
-    let status = agent.wait(Duration::from_secs(30));
+    let status = agent.wait(HANG);
     assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
-    let run = watch.finish(Duration::from_secs(20));
+    let run = watch.finish(HANG);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let pm: Value = serde_json::from_str(
         &std::fs::read_to_string(env.store().join(SESSION).join("watchdog-postmortem.json"))
@@ -415,9 +410,9 @@ fn a_path_rule_kills_with_sigterm_when_the_agent_obeys_it() {
         ),
     );
     let watch = start_watch(&env, &["--rules", "rules.json"]);
-    let status = agent.wait(Duration::from_secs(30));
+    let status = agent.wait(HANG);
     assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
-    let run = watch.finish(Duration::from_secs(20));
+    let run = watch.finish(HANG);
     assert!(run.stderr.contains("no prod"), "{}", run.stderr);
     let pm: Value = serde_json::from_str(
         &std::fs::read_to_string(env.store().join(SESSION).join("watchdog-postmortem.json"))
@@ -441,14 +436,12 @@ fn a_dry_run_says_what_it_would_do_and_does_nothing() {
         &["--timeout", "1s", "--on-violation", "kill", "--dry-run"],
     );
     // The agent ends once the watch has judged it, however slowly the watch runs.
-    wait_until(
-        "the watch judges the agent",
-        Duration::from_secs(30),
-        || std::fs::read_to_string(&log).is_ok_and(|said| said.contains("would kill")),
-    );
+    wait_until("the watch judges the agent", HANG, || {
+        std::fs::read_to_string(&log).is_ok_and(|said| said.contains("would kill"))
+    });
     std::fs::write(env.path().join("judged"), "").unwrap();
-    assert!(agent.wait(Duration::from_secs(30)).success());
-    let mut run = watch.finish(Duration::from_secs(20));
+    assert!(agent.wait(HANG).success());
+    let mut run = watch.finish(HANG);
     run.stderr = std::fs::read_to_string(&log).unwrap();
     assert!(run.stderr.contains("would kill"), "{}", run.stderr);
     // The session started before the watch: its start, read first, names the agent (the
@@ -479,8 +472,7 @@ fn a_reused_pid_is_never_signalled() {
     // The start recorded the test's own pid; point it at the bystander with another start time.
     let events = env.store().join(SESSION).join("events.ndjson");
     record_process(&events, bystander.pid(), started + 7);
-    let run = start_watch(&env, &["--timeout", "1s", "--on-violation", "kill"])
-        .finish(Duration::from_secs(20));
+    let run = start_watch(&env, &["--timeout", "1s", "--on-violation", "kill"]).finish(HANG);
     assert!(run.stderr.contains("has exited"), "{}", run.stderr);
     assert_eq!(
         bystander.state().map(|s| s != 'T'),
@@ -517,11 +509,9 @@ fn watch_read_the_session(env: &TestEnv, args: &[&str], stdout: Stdio) -> (Proc,
             .spawn()
             .unwrap(),
     );
-    wait_until(
-        "the watch has read the session",
-        Duration::from_secs(20),
-        || std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session")),
-    );
+    wait_until("the watch has read the session", HANG, || {
+        std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session"))
+    });
     (watch, errors)
 }
 
@@ -573,7 +563,7 @@ fn a_watch_of_a_session_with_no_process_stops_when_it_stays_idle() {
     let prompt =
         json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": "go on"});
     env.hook("user-prompt", &prompt).success();
-    let run = watch.finish(Duration::from_secs(20));
+    let run = watch.finish(HANG);
     assert!(began.elapsed() >= Duration::from_millis(4400), "{run:?}");
     assert_eq!(run.code, 1, "the timeout broke: {run:?}");
     assert!(run.stdout.contains("go on"), "{}", run.stdout);
@@ -598,8 +588,7 @@ fn a_start_no_session_can_have_breaks_no_time_limit() {
     let mut forged: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
     forged["started_at"] = json!(-620_000_000_000.0);
     std::fs::write(&meta, forged.to_string()).unwrap();
-    let run =
-        start_watch(&env, &["--timeout", "60m", "--idle", "1s"]).finish(Duration::from_secs(20));
+    let run = start_watch(&env, &["--timeout", "60m", "--idle", "1s"]).finish(HANG);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stderr.contains("broke"), "{}", run.stderr);
     assert!(!run.stdout.contains("17678"), "{}", run.stdout);
@@ -650,12 +639,12 @@ fn a_process_of_another_user_than_the_sessions_is_never_signalled() {
     let (watch, log) = start_watch_logged(&env, &["--timeout", "1s", "--on-violation", "kill"]);
     // With no process to signal, the watch follows the session to its end: it ends once the
     // time limit has broken, however slowly the watch runs.
-    wait_until("the time limit breaks", Duration::from_secs(30), || {
+    wait_until("the time limit breaks", HANG, || {
         std::fs::read_to_string(&log).is_ok_and(|said| said.contains("broke"))
     });
     let end = json!({"session_id": SESSION, "hook_event_name": "SessionEnd", "reason": "exit"});
     env.hook("session-end", &end).success();
-    let mut run = watch.finish(Duration::from_secs(20));
+    let mut run = watch.finish(HANG);
     run.stderr = std::fs::read_to_string(&log).unwrap();
     assert!(
         run.stderr.contains(&format!(
@@ -729,24 +718,17 @@ fn a_process_that_became_another_users_is_never_signalled() {
         .spawn()
         .unwrap(),
     );
-    wait_until(
-        "the watch has taken the process",
-        Duration::from_secs(20),
-        || {
-            std::fs::read_to_string(&errors)
-                .is_ok_and(|t| t.contains(&format!("(agent pid {pid})")))
-        },
-    );
+    wait_until("the watch has taken the process", HANG, || {
+        std::fs::read_to_string(&errors).is_ok_and(|t| t.contains(&format!("(agent pid {pid})")))
+    });
     input.write_all(b"go\n").unwrap();
-    wait_until(
-        "the process is user 54321's",
-        Duration::from_secs(20),
-        || std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() == 54_321),
-    );
+    wait_until("the process is user 54321's", HANG, || {
+        std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() == 54_321)
+    });
     let write = json!({"session_id": SESSION, "hook_event_name": "PreToolUse", "tool_name": "Write",
         "tool_use_id": "toolu_1", "tool_input": {"file_path": "production.env", "content": "x"}});
     env.hook("pre-tool", &write).success();
-    let run = watch.finish(Duration::from_secs(30));
+    let run = watch.finish(HANG);
     let stderr = std::fs::read_to_string(&errors).unwrap();
     assert_eq!(run.code, 1, "the rule broke: {stderr}");
     assert!(
@@ -789,7 +771,7 @@ fn the_shell_a_watch_runs_in_is_never_signalled_whatever_the_session_says() {
         crate::common::process_started(shell.id()),
     );
     shell.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    let run = Proc(shell).finish(Duration::from_secs(30));
+    let run = Proc(shell).finish(HANG);
     assert!(
         run.stderr.contains("is an ancestor of this watch")
             && run.stderr.contains("it will not be signalled"),
@@ -815,7 +797,7 @@ fn a_watch_reads_an_events_file_cut_in_place_again_from_its_start() {
     let (watch, errors) = watch_read_the_session(&env, &["--idle", "3s"], Stdio::piped());
     cut_events(&env, 0);
     prompt(&env, "after the cut");
-    let run = watch.finish(Duration::from_secs(30));
+    let run = watch.finish(HANG);
     let stderr = std::fs::read_to_string(&errors).unwrap();
     assert!(
         run.stdout.contains("after the cut"),
@@ -924,9 +906,7 @@ fn stop_between_looks(pid: u32) {
     };
     for _ in 0..200 {
         signal("-STOP");
-        wait_until("the watch is stopped", Duration::from_secs(20), || {
-            state() == Some('T')
-        });
+        wait_until("the watch is stopped", HANG, || state() == Some('T'));
         let call = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
         if ppoll.is_none_or(|n| call.split_whitespace().next() == Some(n)) {
             return;
@@ -962,7 +942,7 @@ fn a_watch_reads_an_events_file_cut_and_grown_again_between_two_looks_from_its_s
         .args(["-CONT", &watch.pid().to_string()])
         .status()
         .unwrap();
-    let run = watch.finish(Duration::from_secs(30));
+    let run = watch.finish(HANG);
     let stderr = std::fs::read_to_string(&errors).unwrap();
     for n in 0..written {
         assert!(
@@ -1013,7 +993,7 @@ fn a_watch_counts_the_events_a_cut_file_still_holds_once() {
     );
     cut_events(&env, kept);
     call(3);
-    let run = watch.finish(Duration::from_secs(30));
+    let run = watch.finish(HANG);
     let stderr = std::fs::read_to_string(&errors).unwrap();
     assert!(
         stderr.contains("the session's events file was cut in place"),
@@ -1091,8 +1071,7 @@ fn a_watch_of_a_session_resumed_after_its_end_follows_it() {
         json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": "go on"}),
     );
     // Only alerts: the resumed start names this test's process (the hooks' parent).
-    let run =
-        start_watch(&env, &["--timeout", "1s", "--idle", "3s"]).finish(Duration::from_secs(30));
+    let run = start_watch(&env, &["--timeout", "1s", "--idle", "3s"]).finish(HANG);
     assert_eq!(run.code, 1, "the timeout broke: {run:?}");
     assert!(
         run.stderr.contains("ALERT rule `timeout 1s` broke"),
@@ -1143,11 +1122,10 @@ fn stream_to_posts_every_event_as_ndjson_batches() {
         &env,
         "start /nowhere\nprompt one\nprompt two\nprompt three\nend",
     );
-    assert!(agent.wait(Duration::from_secs(20)).success());
+    assert!(agent.wait(HANG).success());
     let (port, bodies) = listener();
     let url = format!("http://127.0.0.1:{port}/events");
-    let run = start_watch(&env, &["--stream-to", &url, "--stream-batch-size", "2"])
-        .finish(Duration::from_secs(20));
+    let run = start_watch(&env, &["--stream-to", &url, "--stream-batch-size", "2"]).finish(HANG);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let bodies = bodies.lock().unwrap().clone();
     let lines: Vec<Value> = bodies
@@ -1168,10 +1146,10 @@ fn stream_to_posts_every_event_as_ndjson_batches() {
 fn a_dead_stream_endpoint_never_stops_the_watch() {
     let env = TestEnv::new();
     let mut agent = start_agent(&env, "start /nowhere\nprompt one\nend");
-    assert!(agent.wait(Duration::from_secs(20)).success());
+    assert!(agent.wait(HANG).success());
     let nobody = crate::common::net::NobodyListens::new();
     let url = format!("{}/events", nobody.url());
-    let run = start_watch(&env, &["--stream-to", &url]).finish(Duration::from_secs(30));
+    let run = start_watch(&env, &["--stream-to", &url]).finish(HANG);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("not delivered"), "{}", run.stderr);
     assert!(run.stdout.contains("one"), "{}", run.stdout);
@@ -1266,9 +1244,7 @@ fn a_watch_killed_outright_still_never_leaves_the_agent_paused() {
         ),
     );
     let watch = start_watch(&env, &["--on-violation", "pause", "--timeout", "1s"]);
-    wait_until("the agent is paused", Duration::from_secs(20), || {
-        agent.state() == Some('T')
-    });
+    wait_until("the agent is paused", HANG, || agent.state() == Some('T'));
     std::fs::write(env.path().join("paused"), "").unwrap();
     // SIGKILL: the watch can run no code of its own; its guard continues the agent.
     Command::new("kill")
@@ -1278,7 +1254,7 @@ fn a_watch_killed_outright_still_never_leaves_the_agent_paused() {
     wait_until("the agent runs again", Duration::from_secs(10), || {
         agent.state() != Some('T')
     });
-    assert!(agent.wait(Duration::from_secs(30)).success());
+    assert!(agent.wait(HANG).success());
     drop(watch);
 }
 
@@ -1306,7 +1282,7 @@ fn record_names_its_server_and_watch_stops_the_server() {
         .unwrap(),
     );
     let mut session = String::new();
-    wait_until("record names its server", Duration::from_secs(20), || {
+    wait_until("record names its server", HANG, || {
         session = env.sessions().into_iter().next().unwrap_or_default();
         !session.is_empty()
             && env
@@ -1341,7 +1317,7 @@ fn record_names_its_server_and_watch_stops_the_server() {
         String::from_utf8_lossy(&run.stderr)
     );
     // The server ended by SIGTERM, so the proxy ends with it.
-    record.wait(Duration::from_secs(20));
+    record.wait(HANG);
     let pm: Value = serde_json::from_str(
         &std::fs::read_to_string(env.store().join(&session).join("watchdog-postmortem.json"))
             .unwrap(),
@@ -1356,14 +1332,14 @@ fn stream_flush_interval_takes_milliseconds_as_its_help_writes_them() {
     // `500ms` was refused as "each unit needs a number before it".
     let env = TestEnv::new();
     let mut agent = start_agent(&env, "start /nowhere\nprompt one\nend");
-    assert!(agent.wait(Duration::from_secs(20)).success());
+    assert!(agent.wait(HANG).success());
     let (port, bodies) = listener();
     let url = format!("http://127.0.0.1:{port}/events");
     let run = start_watch(
         &env,
         &["--stream-to", &url, "--stream-flush-interval", "500ms"],
     )
-    .finish(Duration::from_secs(20));
+    .finish(HANG);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!bodies.lock().unwrap().is_empty());
     let bad = env.run(&[
@@ -1398,7 +1374,7 @@ fn a_watch_shows_an_event_that_takes_a_seen_events_id_after_a_cut() {
         .unwrap()
         .write_all(rewritten.as_bytes())
         .unwrap();
-    let run = watch.finish(Duration::from_secs(30));
+    let run = watch.finish(HANG);
     let stderr = std::fs::read_to_string(&errors).unwrap();
     assert!(
         stderr.contains("the session's events file was cut in place"),
@@ -1450,8 +1426,7 @@ fn an_api_error_that_ended_a_turn_is_no_failed_call_to_the_error_rate() {
         r#"{"rules": [{"name": "flaky", "condition": "error_rate >= 0.3", "action": "alert"}]}"#,
     )
     .unwrap();
-    let run = start_watch(&env, &["--rules", "rules.json", "--idle", "1s"])
-        .finish(Duration::from_secs(20));
+    let run = start_watch(&env, &["--rules", "rules.json", "--idle", "1s"]).finish(HANG);
     assert!(!run.stderr.contains("rule `flaky` broke"), "{}", run.stderr);
     assert_eq!(run.code, 0, "{run:?}");
 }
