@@ -141,3 +141,113 @@ fn the_latest_pick_is_the_session_list_shows_first_when_its_meta_cannot_be_used(
     );
     assert_eq!(lines_naming(&stats.stderr, &meta), 1, "{}", stats.stderr);
 }
+
+/// Puts `kind` (a FIFO, a folder, or a link to a file) at `path`, where nothing is.
+fn plant(path: &std::path::Path, kind: &str) {
+    match kind {
+        "fifo" => {
+            let made = std::process::Command::new("mkfifo")
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(made.success(), "mkfifo {}", path.display());
+        }
+        "folder" => std::fs::create_dir(path).unwrap(),
+        "link" => {
+            let target = path.with_extension("target");
+            std::fs::write(&target, "{}").unwrap();
+            std::os::unix::fs::symlink(&target, path).unwrap();
+        }
+        _ => unreachable!("{kind}"),
+    }
+}
+
+/// A `.counters` (the session's counters cache) that is a FIFO, a folder or a link in the
+/// newest session made every command given no session (`replay`, `cost`, `stats`, `explain`,
+/// `show`) and `lint --all` fail with exit 3, and `budget-report` and `export --metrics` skip
+/// the session: a cache never fails a read, the counters are folded from the events again.
+#[test]
+fn a_counters_cache_that_cannot_be_read_is_folded_again_from_the_events() {
+    for kind in ["fifo", "folder", "link"] {
+        let env = TestEnv::new();
+        costed(&env, "older", 0.0, None);
+        // Its meta.json says 7 calls, where its one event says 1: ours, it is counted from the
+        // events.
+        SessionBuilder::new("newer")
+            .started(T0 + 100.0)
+            .meta(|m| m.tool_calls = 7)
+            .prompt("work of newer")
+            .at(1.0)
+            .tool_call("Bash", json!({"command": "ls"}))
+            .ended(3.0)
+            .write(&env);
+        plant(&env.store().join("newer").join(".counters"), kind);
+        for args in [
+            &["replay", "--color", "never"][..],
+            &["cost", "--format", "json"],
+            &["explain", "--format", "json"],
+            &["show", "--format", "json"],
+            &["lint", "--all", "--format", "json"],
+            &["budget-report", "--since", "2020-01-01", "--format", "json"],
+            &["export", "--metrics", "--since", "2020-01-01"],
+        ] {
+            let run = env.run(args);
+            assert_eq!(run.code, 0, "{kind} {args:?}: {}", run.stderr);
+            assert!(
+                !run.stderr.contains(".counters"),
+                "{kind} {args:?}: {}",
+                run.stderr
+            );
+        }
+        let stats = env.run(&["stats", "--format", "json"]);
+        assert_eq!(stats.code, 0, "{kind}: {}", stats.stderr);
+        assert_eq!(stats.json()["sessions"], json!(["newer"]), "{kind}");
+        let replay = env.run(&["replay", "--color", "never"]);
+        assert!(
+            replay.stdout.contains("Tool calls: 1\n"),
+            "{kind}: {}",
+            replay.stdout
+        );
+        let report = env
+            .run(&["budget-report", "--since", "2020-01-01", "--format", "json"])
+            .json();
+        assert_eq!(report["sessions"], 2, "{kind}: {report}");
+        // Left as it was found.
+        let kept = std::fs::symlink_metadata(env.store().join("newer").join(".counters"));
+        assert!(!kept.unwrap().is_file(), "{kind}");
+    }
+}
+
+/// A `.counters` this user may not read (another user's store) failed `replay`, `stats` and
+/// `show` of the session with "Permission denied": it is folded again from the events too.
+#[test]
+fn a_counters_cache_this_user_may_not_read_is_folded_again_from_the_events() {
+    use std::os::unix::fs::PermissionsExt;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root to read the store as another user");
+        return;
+    }
+    let env = TestEnv::new();
+    costed(&env, "older", 0.0, None);
+    costed(&env, "newer", 100.0, None);
+    let cache = env.store().join("newer").join(".counters");
+    std::fs::write(&cache, "{}").unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o000)).unwrap();
+    for path in [env.path(), &env.store(), env.home()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for args in [
+        &["replay", "--color", "never"][..],
+        &["stats", "--format", "json"],
+        &["show", "--format", "json"],
+    ] {
+        let run = crate::common::as_nobody(&env, args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.contains("newer"), "{args:?}: {}", run.stdout);
+        assert!(
+            !run.stderr.contains(".counters"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

@@ -242,9 +242,13 @@ impl Store {
         let dir = self.session_folder(session_id)?;
         let meta = read_meta_in(&dir, session_id);
         // The file says the session is ours; contents that do not parse (just created, or a
-        // crash mid-write) mean folding from the start.
-        let cache = read_shared(&dir, COUNTERS, HOOK_LOCK_WAIT)?
-            .map(|bytes| parse_cache(&bytes).unwrap_or_default());
+        // crash mid-write) mean folding from the start. So does a cache that cannot be read
+        // (a FIFO, a folder or a link planted in its place, a file this user may not read):
+        // it only saves work, and the events it would save reading are there to fold.
+        let cache = match read_shared(&dir, COUNTERS, HOOK_LOCK_WAIT) {
+            Ok(bytes) => bytes.map(|bytes| parse_cache(&bytes).unwrap_or_default()),
+            Err(_) => Some(CountersCache::default()),
+        };
         let (mut meta, meta_error) = match meta {
             Ok(meta) => (meta, None),
             // Events without meta (a crash between the two): derive what we can.
