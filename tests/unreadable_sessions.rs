@@ -251,3 +251,50 @@ fn a_counters_cache_this_user_may_not_read_is_folded_again_from_the_events() {
         );
     }
 }
+
+/// A session of which neither `meta.json` nor the events can be read cannot be dated: the
+/// latest pick left it out without a word, though it may be the newest. One whose folder
+/// changed after the pick started is said to be passed over, once; one whose folder has not
+/// changed since before then started before it, and is not named. With no other session, the
+/// command fails on it (it said the store holds no sessions).
+#[test]
+fn the_latest_pick_says_it_passed_over_a_session_it_cannot_date() {
+    let env = TestEnv::new();
+    costed(&env, "older", 0.0, None);
+    costed(&env, "undated", 100.0, None);
+    let meta = fifo(&env, "undated", "meta.json");
+    let events = fifo(&env, "undated", "events.ndjson");
+    for args in [
+        &["replay", "--color", "never"][..],
+        &["stats", "--format", "json"],
+        &["cost", "--format", "json"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.contains("older"), "{args:?}: {}", run.stdout);
+        assert_eq!(
+            run.stderr
+                .matches("passed over session undated, which cannot be dated")
+                .count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(lines_naming(&run.stderr, &events), 1, "{}", run.stderr);
+        assert_eq!(lines_naming(&run.stderr, &meta), 0, "{}", run.stderr);
+    }
+    // Its folder last changed before the pick started: it started before it too.
+    let folder = env.store().join("undated");
+    let before = format!("@{}", T0 as i64 - 1_000);
+    let touched = std::process::Command::new("touch")
+        .args(["-m", "-d", &before])
+        .arg(&folder)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    let run = env.run(&["replay", "--color", "never"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{}", run.stderr);
+    // Alone, it is what the command fails on.
+    std::fs::remove_dir_all(env.store().join("older")).unwrap();
+    env.run(&["replay"]).fails_with(3, &events);
+}

@@ -271,13 +271,24 @@ pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
 
 /// Warns once of each session newer than `pick`, the latest that can be read, that was passed
 /// over as it cannot be (before, the latest was picked by its `meta.json` alone, and a command
-/// given no session failed on one whose events could not be read).
+/// given no session failed on one whose events could not be read). One that cannot be dated
+/// (neither its `meta.json` nor its events can be read) is said to be so: it was left out
+/// without a word, though it may be the newest.
 fn warn_passed_over(pick: &str, passed_over: &[PassedOver]) {
     for passed in passed_over {
-        super::output::warn(format_args!(
-            "passed over session {}, newer than {pick}, the latest session that can be read: {}",
-            passed.id, passed.error
-        ));
+        let (id, error) = (&passed.id, &passed.error);
+        if passed.dated {
+            super::output::warn(format_args!(
+                "passed over session {id}, newer than {pick}, the latest session that can be \
+                 read: {error}"
+            ));
+        } else {
+            super::output::warn(format_args!(
+                "passed over session {id}, which cannot be dated and may be newer than {pick} \
+                 (its folder changed after that started), the latest session that can be \
+                 read: {error}"
+            ));
+        }
     }
 }
 

@@ -348,9 +348,12 @@ impl Store {
             if name.starts_with('.') || !layout::is_valid_session_id(&name) {
                 continue;
             }
-            if entry.path().join(layout::META).is_file()
-                || entry.path().join(layout::EVENTS).is_file()
-            {
+            // Whatever stands in a session file's place (a FIFO, a link) makes a session to
+            // read, and to say it cannot be read: the index lists it so, and the latest pick
+            // left it out without a word.
+            let path = entry.path();
+            let there = |name| std::fs::symlink_metadata(path.join(name)).is_ok();
+            if there(layout::META) || there(layout::EVENTS) {
                 ids.push(name);
             }
         }

@@ -86,7 +86,9 @@ impl Store {
     /// The latest session heading a tree that can be read, and the newer ones heading a tree
     /// that cannot, which it passed over. A session is read as `list` reads it: by its
     /// `meta.json`, or as its events tell it when that cannot be used; it cannot be read when
-    /// neither can, or when its events file cannot be opened (a FIFO, a link, a folder).
+    /// neither can, or when its events file cannot be opened (a FIFO, a link, a folder). One
+    /// of which neither can be read cannot be dated either: it is passed over when it may be
+    /// newer than the pick (its folder changed after the pick started).
     pub fn latest_readable(&self) -> Result<Latest> {
         let ids = self.session_ids()?;
         Ok(self.latest_of(&ids))
@@ -97,16 +99,20 @@ impl Store {
         // person started: the latest session heading a tree, as `list` heads them (a subagent
         // whose parent is gone, or whose parents go round a loop, heads its own). Only
         // `meta.json` is read for each; a session's events only when that cannot be used.
-        let metas: Vec<SessionMeta> = ids
-            .iter()
-            .filter_map(|id| {
-                // When neither file can be read, nothing tells when it started: it cannot be
-                // put in order (`list` names it as skipped).
-                self.read_meta(id)
-                    .or_else(|_| self.summary(id).map(|s| s.meta))
-                    .ok()
-            })
-            .collect();
+        let mut metas: Vec<SessionMeta> = Vec::new();
+        // Those of which neither file can be read: nothing tells when they started.
+        let mut undated: Vec<(String, StoreError)> = Vec::new();
+        for id in ids {
+            match self
+                .read_meta(id)
+                .or_else(|_| self.summary(id).map(|s| s.meta))
+            {
+                Ok(meta) => metas.push(meta),
+                // What stops the events being read, as `list` says it; else why meta.json
+                // cannot be used (the events are empty, or not there).
+                Err(error) => undated.push((id.clone(), self.events(id).err().unwrap_or(error))),
+            }
+        }
         let refs: Vec<&SessionMeta> = metas.iter().collect();
         let heads = heads(&refs);
         let mut newest_first: Vec<(f64, &SessionMeta)> = metas
@@ -132,11 +138,41 @@ impl Store {
                 Err(error) => latest.passed_over.push(PassedOver {
                     id: meta.session_id.clone(),
                     start,
+                    dated: true,
                     error,
                 }),
             }
         }
+        // A session that cannot be dated started before its folder last changed (its files
+        // are made in it as it starts): one whose folder changed after the pick started may be
+        // newer, and is said so; one that changed before cannot be.
+        let picked = latest.pick.as_ref().map(|(_, start)| *start);
+        for (id, error) in undated {
+            let changed = self.folder_changed(&id).unwrap_or(f64::INFINITY);
+            if picked.is_none_or(|start| changed >= start) {
+                latest.passed_over.push(PassedOver {
+                    id,
+                    start: changed,
+                    dated: false,
+                    error,
+                });
+            }
+        }
         latest
+            .passed_over
+            .sort_by(|a, b| b.start.total_cmp(&a.start).then_with(|| b.id.cmp(&a.id)));
+        latest
+    }
+
+    /// When the folder of session `id` last changed, in seconds since the epoch; `None` when
+    /// that cannot be told.
+    fn folder_changed(&self, id: &str) -> Option<f64> {
+        let modified = std::fs::metadata(self.session_dir(id))
+            .ok()?
+            .modified()
+            .ok()?;
+        let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(since.as_secs_f64())
     }
 }
 
@@ -146,7 +182,8 @@ pub struct Latest {
     /// Its id and the start it is put in order by; `None` when no session can be read.
     pub pick: Option<(String, f64)>,
     /// The sessions heading a tree that started after it (all of them, when there is no
-    /// pick) and cannot be read, newest first.
+    /// pick) and cannot be read, and those that cannot be dated that may have, newest first
+    /// (see [`PassedOver::start`]).
     pub passed_over: Vec<PassedOver>,
 }
 
@@ -167,8 +204,12 @@ impl Latest {
 #[derive(Debug)]
 pub struct PassedOver {
     pub id: String,
-    /// The start it is put in order by.
+    /// The start it is put in order by; for one that cannot be dated, the time its folder
+    /// last changed, which it started before.
     pub start: f64,
+    /// Whether its start is known (its `meta.json` or its events say it): false when neither
+    /// can be read.
+    pub dated: bool,
     pub error: StoreError,
 }
 
