@@ -298,3 +298,66 @@ fn the_latest_pick_says_it_passed_over_a_session_it_cannot_date() {
     std::fs::remove_dir_all(env.store().join("older")).unwrap();
     env.run(&["replay"]).fails_with(3, &events);
 }
+
+/// A subagent whose `meta.json` cannot be used was shown by `list` and `replay --tree` as a
+/// session of its own, and taken for the latest, when its events name no parent: a Task call's
+/// subagent (when the agent sends no subagent hooks) and an imported one name theirs only in
+/// their ids (`task-<call>-<parent>`, `agent-<agent>-<parent>`). Their parent is read from the
+/// id; one whose parent nothing names is still shown on its own, and the warning says why.
+#[test]
+fn a_subagent_whose_meta_cannot_be_used_stays_under_the_parent_its_id_names() {
+    let env = TestEnv::new();
+    costed(&env, "par1", 0.0, None);
+    for (id, offset) in [("task-e01-par1", 10.0), ("agent-a1b2-c3-par1", 20.0)] {
+        SessionBuilder::new(id)
+            .started(T0 + offset)
+            .meta(|m| m.parent_session_id = Some("par1".into()))
+            .prompt("look around")
+            .at(1.0)
+            .tool_call("Bash", json!({"command": "ls"}))
+            .ended(2.0)
+            .write(&env);
+    }
+    std::fs::write(env.store().join("task-e01-par1/meta.json"), "{").unwrap();
+    std::fs::write(env.store().join("agent-a1b2-c3-par1/meta.json"), "").unwrap();
+    let listed = env.run(&["list", "--format", "json"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(listed.session_ids(), ["par1"], "{}", listed.stdout);
+    assert_eq!(
+        listed
+            .stderr
+            .matches("shown as its events tell it, as a subagent of par1")
+            .count(),
+        2,
+        "{}",
+        listed.stderr
+    );
+    let tree = env.run(&["replay", "--tree", "--color", "never"]);
+    assert_eq!(tree.code, 0, "{}", tree.stderr);
+    let lines: Vec<&str> = tree.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", tree.stdout);
+    assert!(lines[0].starts_with("▶ par1 "), "{}", tree.stdout);
+    assert!(
+        lines[1..].iter().all(|l| l.starts_with("  ▶ ")),
+        "{}",
+        tree.stdout
+    );
+    // A subagent whose parent is not in the store heads its own tree, saying why.
+    SessionBuilder::new("agent-a1b2-gone")
+        .started(T0 + 30.0)
+        .prompt("orphan")
+        .ended(1.0)
+        .write(&env);
+    std::fs::write(env.store().join("agent-a1b2-gone/meta.json"), "").unwrap();
+    let listed = env.run(&["list", "--format", "json"]);
+    assert_eq!(listed.session_ids(), ["agent-a1b2-gone", "par1"]);
+    assert!(
+        listed.stderr.contains(
+            "agent-a1b2-gone/meta.json: not valid JSON: EOF while parsing a value at line 1 \
+             column 0; the session is shown as its events tell it, as a session of its own: \
+             neither its events nor its id name a parent session"
+        ),
+        "{}",
+        listed.stderr
+    );
+}

@@ -821,13 +821,7 @@ fn listed_one(store: &Store, id: &str) -> Result<(ListedSession, Vec<String>), T
     {
         let session = &listing.sessions[at];
         let mut warnings: Vec<String> = listing.warning.iter().cloned().collect();
-        warnings.extend(
-            session
-                .summary
-                .meta_error
-                .as_ref()
-                .map(|why| format!("{why}; the session is shown as its events tell it")),
-        );
+        warnings.extend(session.summary.meta_warning());
         let meta = &session.summary.meta;
         warnings.extend(meta.unbelievable().warning(id, "given as null"));
         warnings.extend(subagents_left_out(store, &listing, id));
@@ -839,11 +833,7 @@ fn listed_one(store: &Store, id: &str) -> Result<(ListedSession, Vec<String>), T
         return Ok((listed(session, cost), warnings));
     }
     let summary = store.summary(id).map_err(|e| failed(sentence(&e)))?;
-    let warnings = summary
-        .meta_error
-        .iter()
-        .map(|why| format!("{why}; the session is shown as its events tell it"))
-        .collect();
+    let warnings = summary.meta_warning().into_iter().collect();
     let session = IndexedSession {
         summary,
         first_prompt: None,

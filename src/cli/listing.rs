@@ -24,10 +24,8 @@ pub(crate) fn sessions(store: &Store) -> Result<Listing> {
         warn(format_args!("skipped a session: {err}"));
     }
     for session in &listing.sessions {
-        if let Some(why) = &session.summary.meta_error {
-            warn(format_args!(
-                "{why}; the session is shown as its events tell it"
-            ));
+        if let Some(warning) = session.summary.meta_warning() {
+            warn(warning);
         }
     }
     Ok(listing)

@@ -132,10 +132,8 @@ pub(crate) fn to_stderr(text: std::fmt::Arguments<'_>) {
 /// is described by its events instead.
 pub(crate) fn summary(store: &Store, id: &str) -> anyhow::Result<SessionSummary> {
     let summary = store.summary(id)?;
-    if let Some(why) = &summary.meta_error {
-        warn(format_args!(
-            "{why}; the session is shown as its events tell it"
-        ));
+    if let Some(warning) = summary.meta_warning() {
+        warn(warning);
     }
     Ok(summary)
 }

@@ -126,6 +126,27 @@ pub fn subagent_session_id(agent: &str, parent: &str) -> Option<String> {
     is_valid_session_id(&id).then_some(id)
 }
 
+/// The parent session a subagent's session id names, by the shapes the store gives such ids:
+/// `agent-<agent>-<parent>` ([`subagent_session_id`], as hooks and imports name a subagent)
+/// and `task-<call>-<parent>` (the subagent of a Task call whose agent sent no subagent hooks),
+/// with, for the latter, the id of the event of the call that spawned it. For a session whose
+/// `meta.json` is lost and whose events name no parent. Agent ids and parent ids may both
+/// hold a `-`, so the parent is the longest tail after a `-` that `is_session` says is a
+/// session of the store; `None` when no tail is.
+pub(crate) fn parent_named_by(
+    id: &str,
+    is_session: impl Fn(&str) -> bool,
+) -> Option<(&str, Option<&str>)> {
+    let (rest, task) = match id.strip_prefix("agent-") {
+        Some(rest) => (rest, false),
+        None => (id.strip_prefix("task-")?, true),
+    };
+    rest.match_indices('-')
+        .map(|(at, _)| (&rest[..at], &rest[at + 1..]))
+        .find(|(head, parent)| !head.is_empty() && !parent.is_empty() && is_session(parent))
+        .map(|(head, parent)| (parent, task.then_some(head)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +190,30 @@ mod tests {
         assert_eq!(subagent_session_id("x/../y", "s").unwrap(), slash);
         assert_ne!(subagent_session_id("x/../z", "s").unwrap(), slash);
         assert_eq!(subagent_session_id("a", &"p".repeat(195)), None);
+    }
+
+    #[test]
+    fn the_parent_a_subagent_id_names_is_the_longest_tail_that_is_a_session() {
+        let sessions = ["3f2a1c9e-1b2c-4d5e", "4d5e", "par1"];
+        let is_session = |id: &str| sessions.contains(&id);
+        assert_eq!(
+            parent_named_by("agent-a1b2-3f2a1c9e-1b2c-4d5e", is_session),
+            Some(("3f2a1c9e-1b2c-4d5e", None))
+        );
+        assert_eq!(
+            parent_named_by("task-b16f0f56334b-par1", is_session),
+            Some(("par1", Some("b16f0f56334b")))
+        );
+        let hashed = subagent_session_id("x/../y", "par1").unwrap();
+        assert_eq!(parent_named_by(&hashed, is_session), Some(("par1", None)));
+        for none in [
+            "agent-a1b2-gone",
+            "par1",
+            "agent--par1",
+            "agent-par1",
+            "other-a-par1",
+        ] {
+            assert_eq!(parent_named_by(none, is_session), None, "{none}");
+        }
     }
 }

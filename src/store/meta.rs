@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::files::{Folder, LINE_LIMIT, read_line};
 use super::holes::SkipHoles;
-use super::layout::{COUNTERS, EVENTS, META};
+use super::layout::{self, COUNTERS, EVENTS, META};
 use super::lock::{HOOK_LOCK_WAIT, lock_exclusive, read_shared};
 use super::reader::{parse_line, with_head};
 use super::tail::tail_mark;
@@ -253,10 +253,16 @@ impl Store {
             Ok(meta) => (meta, None),
             // Events without meta (a crash between the two): derive what we can.
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                (derived_meta(&dir, session_id), None)
+                (
+                    derived_meta(&dir, session_id, |p| self.has_session(p)),
+                    None,
+                )
             }
             // A meta.json that cannot be used must not hide the events beside it.
-            Err(e) if has_events(&dir) => (derived_meta(&dir, session_id), Some(e.to_string())),
+            Err(e) if has_events(&dir) => (
+                derived_meta(&dir, session_id, |p| self.has_session(p)),
+                Some(e.to_string()),
+            ),
             Err(e) => return Err(e),
         };
         // Without our cache the session was written by another tool, which keeps its own
@@ -346,9 +352,15 @@ fn has_events(dir: &Folder) -> bool {
 }
 
 /// What `meta.json` would say, as far as the events tell: the session's id, and its parent when
-/// its `session_start` names one (a subagent's does). Times and counters are folded by the
-/// caller.
-pub(super) fn derived_meta(dir: &Folder, session_id: &str) -> SessionMeta {
+/// its `session_start` names one (a hook's subagent's does), or else when its id names one that
+/// `is_session` says is in the store ([`layout::parent_named_by`]: a Task call's subagent and
+/// an imported one name no parent in their events, but their ids do). Times and counters are
+/// folded by the caller.
+pub(super) fn derived_meta(
+    dir: &Folder,
+    session_id: &str,
+    is_session: impl Fn(&str) -> bool,
+) -> SessionMeta {
     let mut meta = SessionMeta::new(session_id, 0.0);
     if let Ok(Some(file)) = dir.read(EVENTS) {
         let mut reader = BufReader::with_capacity(64 * 1024, file);
@@ -372,6 +384,12 @@ pub(super) fn derived_meta(dir: &Folder, session_id: &str) -> SessionMeta {
                 break;
             }
         }
+    }
+    if meta.parent_session_id.is_none()
+        && let Some((parent, call)) = layout::parent_named_by(session_id, is_session)
+    {
+        meta.parent_session_id = Some(parent.to_owned());
+        meta.parent_event_id = call.map(str::to_owned);
     }
     meta
 }

@@ -229,6 +229,23 @@ impl SessionSummary {
     pub fn tool_failures(&self) -> u64 {
         self.failures().saturating_sub(self.turn_errors)
     }
+
+    /// The warning for a session whose `meta.json` could not be used ([`Self::meta_error`]):
+    /// why, that the session is shown as its events tell it, and where in the trees. A
+    /// subagent whose parent neither its events nor its id name heads a tree of its own, and
+    /// the warning says so and why (before, it showed at the top level without a word).
+    pub fn meta_warning(&self) -> Option<String> {
+        let why = self.meta_error.as_ref()?;
+        Some(match &self.meta.parent_session_id {
+            Some(parent) => format!(
+                "{why}; the session is shown as its events tell it, as a subagent of {parent}"
+            ),
+            None => format!(
+                "{why}; the session is shown as its events tell it, as a session of its own: \
+                 neither its events nor its id name a parent session"
+            ),
+        })
+    }
 }
 
 /// A trace store rooted at a directory.

@@ -309,7 +309,7 @@ pub(super) fn refresh_session(
     )?;
     // What meta would say from the events, for a session whose meta.json is missing or bad.
     let derived = match &meta {
-        Err(_) => derived_meta(&folder, &disk.id),
+        Err(_) => derived_meta(&folder, &disk.id, |p| store.has_session(p)),
         Ok(_) => SessionMeta::new(&disk.id, 0.0),
     };
     write_session(
