@@ -361,3 +361,37 @@ fn a_subagent_whose_meta_cannot_be_used_stays_under_the_parent_its_id_names() {
         listed.stderr
     );
 }
+
+/// `lint --all` warned twice of each session whose `meta.json` cannot be used (the listing,
+/// then linting it), and `replay --tree` never, showing such a session as its events tell it
+/// without a word: each says it once.
+#[test]
+fn lint_all_and_replay_tree_say_once_that_a_meta_cannot_be_used() {
+    let env = TestEnv::new();
+    costed(&env, "par1", 0.0, None);
+    costed(&env, "agent-a1-par1", 10.0, Some("par1"));
+    let metas: Vec<String> = ["par1", "agent-a1-par1"]
+        .iter()
+        .map(|id| {
+            let path = env.store().join(id).join("meta.json");
+            std::fs::write(&path, "{").unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    for args in [
+        &["lint", "--all"][..],
+        &["lint", "--all", "--format", "json"],
+        &["replay", "--tree", "--color", "never"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        for meta in &metas {
+            assert_eq!(
+                lines_naming(&run.stderr, meta),
+                1,
+                "{args:?}: {}",
+                run.stderr
+            );
+        }
+    }
+}

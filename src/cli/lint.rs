@@ -77,7 +77,7 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
     };
     let mut reports = Vec::new();
     for id in &ids {
-        reports.push(lint_one(&store, id, &config)?);
+        reports.push(lint_one(&store, id, &config, args.all)?);
     }
     let mut out = stdout(globals.colour());
     match args.format.format {
@@ -106,8 +106,14 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
     })
 }
 
-fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> {
-    let meta = super::output::summary(store, id)?.meta;
+/// `listed`: the session comes from a listing, which has warned of a `meta.json` that cannot
+/// be used (`lint --all` said so twice).
+fn lint_one(store: &Store, id: &str, config: &LintConfig, listed: bool) -> Result<LintReport> {
+    let meta = if listed {
+        store.summary(id)?.meta
+    } else {
+        super::output::summary(store, id)?.meta
+    };
     let mut reader = store.events(id)?;
     let events: Vec<Event> = reader.by_ref().collect();
     warn_bad_lines(reader.bad_lines(), reader.bad_count());

@@ -116,8 +116,18 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let mut out = stdout(globals.colour());
     // The session hierarchy is needed only to show it or to expand subagents.
     let mut apart = HashMap::new();
+    // The tree's sessions whose `meta.json` cannot be used: the tree shows them as their
+    // events tell them, and says so once each (it said nothing).
+    let mut meta_warnings = HashMap::new();
     let forest = if args.tree || args.expand_subagents {
         let family = super::listing::family(&store, &[&id])?;
+        if args.tree {
+            meta_warnings = family
+                .sessions
+                .iter()
+                .filter_map(|s| Some((s.meta.session_id.clone(), s.meta_warning()?)))
+                .collect();
+        }
         apart = family
             .sessions
             .iter()
@@ -148,6 +158,9 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     };
     if args.tree {
         for node in forest.as_ref().map(|f| f.tree(&id)).unwrap_or_default() {
+            if let Some(warning) = meta_warnings.get(&node.session_id) {
+                super::output::warn(warning);
+            }
             write_tree_node(&mut out, &node, &apart, paint)?;
         }
     } else if let Some(number) = args.show {
