@@ -395,3 +395,54 @@ fn lint_all_and_replay_tree_say_once_that_a_meta_cannot_be_used() {
         }
     }
 }
+
+/// A session folder its reader may not look inside (mode 000, another user's) looked empty:
+/// `list` and the latest pick left it out without a word. It is said to be skipped, and passed
+/// over.
+#[test]
+fn a_session_folder_its_reader_may_not_open_is_said_to_be_skipped() {
+    use std::os::unix::fs::PermissionsExt;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root to read the store as another user");
+        return;
+    }
+    let env = TestEnv::new();
+    costed(&env, "older", 0.0, None);
+    costed(&env, "newer", 100.0, None);
+    let closed = env.store().join("newer");
+    for path in [env.path(), &env.store(), env.home()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let named = format!("{}: Permission denied", closed.display());
+    // Without an index, then with one its owner keeps (which this reader cannot refresh).
+    for owner_indexed in [false, true] {
+        if owner_indexed {
+            env.run(&["list"]).success();
+        }
+        let listed = crate::common::as_nobody(&env, &["list", "--format", "json"]);
+        assert_eq!(listed.code, 0, "{}", listed.stderr);
+        assert_eq!(listed.session_ids(), ["older"]);
+        assert_eq!(
+            lines_naming(&listed.stderr, &named),
+            1,
+            "{owner_indexed}: {}",
+            listed.stderr
+        );
+        let replay = crate::common::as_nobody(&env, &["replay", "--color", "never"]);
+        assert_eq!(replay.code, 0, "{}", replay.stderr);
+        assert!(replay.stdout.contains("older"), "{}", replay.stdout);
+        assert_eq!(
+            replay
+                .stderr
+                .matches("passed over session newer, which cannot be dated")
+                .count(),
+            1,
+            "{owner_indexed}: {}",
+            replay.stderr
+        );
+    }
+    // Its owner (root here) reads it.
+    let listed = env.run(&["list", "--format", "json"]);
+    assert_eq!(listed.session_ids(), ["newer", "older"]);
+}

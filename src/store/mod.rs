@@ -248,6 +248,15 @@ impl SessionSummary {
     }
 }
 
+/// Why this user may not look inside `folder` (its mode 000, say), when it may not: what is in
+/// it cannot be told from nothing, so a session folder so is read, and said to be unreadable,
+/// rather than passed over without a word.
+pub(crate) fn closed_folder(folder: &Path) -> Option<std::io::Error> {
+    std::fs::symlink_metadata(folder.join(layout::EVENTS))
+        .err()
+        .filter(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+}
+
 /// A trace store rooted at a directory.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -370,7 +379,7 @@ impl Store {
             // left it out without a word.
             let path = entry.path();
             let there = |name| std::fs::symlink_metadata(path.join(name)).is_ok();
-            if there(layout::META) || there(layout::EVENTS) {
+            if there(layout::META) || there(layout::EVENTS) || closed_folder(&path).is_some() {
                 ids.push(name);
             }
         }

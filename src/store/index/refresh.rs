@@ -212,6 +212,11 @@ pub(super) fn refresh_session(
         now_ns: now_ns(),
     };
     if disk.events.is_none() && states.meta.is_none() {
+        // A folder this user may not look inside shows no files either: it is said to be
+        // unreadable, never taken for gone (it was left out of every listing without a word).
+        if let Some(denied) = crate::store::closed_folder(&dir) {
+            return Err(RefreshError::Store(StoreError::io(&dir, denied)));
+        }
         // The folder is there but the session's files are not (any more).
         if let Some(k) = known {
             delete_rows(tx, k.sid, true)?;
