@@ -446,3 +446,37 @@ fn a_session_folder_its_reader_may_not_open_is_said_to_be_skipped() {
     let listed = env.run(&["list", "--format", "json"]);
     assert_eq!(listed.session_ids(), ["newer", "older"]);
 }
+
+/// A session folder whose name is not UTF-8 text (a name no session id can have) was passed
+/// over by `list` and every listing without a word, where a name of control characters is said
+/// not to be read: it is said so too, once.
+#[test]
+fn a_session_folder_named_in_no_text_is_said_not_to_be_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    costed(&env, "good", 0.0, None);
+    costed(&env, "bad", 100.0, None);
+    let odd = env
+        .store()
+        .join(std::ffi::OsStr::from_bytes(b"bad\xff\xfe"));
+    std::fs::rename(env.store().join("bad"), &odd).unwrap();
+    for args in [
+        &["list", "--format", "json"][..],
+        &["budget-report", "--since", "2020-01-01", "--format", "json"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr
+                .matches("is not read as a session: its name is not UTF-8 text")
+                .count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        env.run(&["list", "--format", "json"]).session_ids(),
+        ["good"]
+    );
+}

@@ -389,17 +389,22 @@ impl Store {
     /// Of the folder names `refused` (names in the store that are no usable session id), those
     /// that hold a session's files, each as an error saying why it is not read. Hidden names are
     /// the store's own (`.writing-…`) and are passed over.
-    pub(crate) fn unusable_folders(&self, refused: &[String]) -> Vec<StoreError> {
+    /// A name that is not UTF-8 text is no session id either (it was passed over without a
+    /// word).
+    pub(crate) fn unusable_folders(&self, refused: &[std::ffi::OsString]) -> Vec<StoreError> {
         refused
             .iter()
-            .filter(|name| !name.starts_with('.'))
+            .filter(|name| !name.as_encoded_bytes().starts_with(b"."))
             .filter_map(|name| {
                 let path = self.root.join(name);
                 let holds = |file| path.join(file).is_file();
                 if !(holds(layout::META) || holds(layout::EVENTS)) {
                     return None;
                 }
-                let why = layout::why_unusable(name)?;
+                let why = match name.to_str() {
+                    Some(name) => layout::why_unusable(name)?,
+                    None => "its name is not UTF-8 text".to_owned(),
+                };
                 Some(StoreError::UnusableFolder { path, why })
             })
             .collect()
@@ -410,11 +415,11 @@ impl Store {
     /// session's files under a name no session id can have.
     pub fn list(&self) -> Result<(Vec<SessionSummary>, Vec<StoreError>)> {
         let mut sessions = Vec::new();
-        let refused: Vec<String> = std::fs::read_dir(&self.root)
+        let refused: Vec<std::ffi::OsString> = std::fs::read_dir(&self.root)
             .map_err(|e| StoreError::io(&self.root, e))?
             .flatten()
-            .filter_map(|entry| entry.file_name().into_string().ok())
-            .filter(|name| !layout::is_valid_session_id(name))
+            .map(|entry| entry.file_name())
+            .filter(|name| !name.to_str().is_some_and(layout::is_valid_session_id))
             .collect();
         let mut unreadable = self.unusable_folders(&refused);
         for id in self.session_ids()? {

@@ -49,7 +49,7 @@ impl Store {
                 // A folder named exactly so that no session id can be is said so, rather than
                 // not found.
                 if !prefix.contains('/')
-                    && let Some(err) = self.unusable_folders(std::slice::from_ref(prefix)).pop()
+                    && let Some(err) = self.unusable_folders(&[prefix.into()]).pop()
                 {
                     return Err(err);
                 }

@@ -4,6 +4,7 @@
 //! the index.
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +19,7 @@ use crate::threads::spawn_scoped;
 /// The session folders whose files are not as indexed (new, changed or gone), in the order of
 /// their names, with the names in the store's folder that are no usable session id; or why the
 /// store's folder could not be looked at.
-pub(super) type Scanned = Result<(Vec<OnDisk>, Vec<String>), StoreError>;
+pub(super) type Scanned = Result<(Vec<OnDisk>, Vec<OsString>), StoreError>;
 
 /// The session folders whose files are not as the index has them ([`OnDisk`], each with the
 /// state of its events file and of its meta where that matters), beside what the index knows
@@ -127,14 +128,20 @@ impl std::ops::Deref for Folder<'_> {
 }
 
 /// The names in the store's folder that can be sessions, and apart those that cannot (the
-/// store's own hidden files among them; a listing says why it skips any that holds a session),
-/// in no order.
-fn folder_names(root: &Path) -> Result<(Vec<String>, Vec<String>), StoreError> {
+/// store's own hidden files among them, and names that are not UTF-8 text; a listing says why
+/// it skips any that holds a session), in no order.
+fn folder_names(root: &Path) -> Result<(Vec<String>, Vec<OsString>), StoreError> {
     let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
-    Ok(entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .partition(|id| crate::store::is_valid_session_id(id)))
+    let mut ids = Vec::new();
+    let mut refused = Vec::new();
+    for entry in entries.flatten() {
+        match entry.file_name().into_string() {
+            Ok(id) if crate::store::is_valid_session_id(&id) => ids.push(id),
+            Ok(name) => refused.push(name.into()),
+            Err(name) => refused.push(name),
+        }
+    }
+    Ok((ids, refused))
 }
 
 /// The listed folders the index does not know, each as found. Ten thousand names are found
