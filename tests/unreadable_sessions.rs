@@ -480,3 +480,28 @@ fn a_session_folder_named_in_no_text_is_said_not_to_be_read() {
         ["good"]
     );
 }
+
+/// The index keeps the parent a subagent whose `meta.json` cannot be used was given when it
+/// was folded: one folded before its parent came into the store (or by an earlier version)
+/// stayed a session of its own until its own files changed. Its id is read again as it is
+/// listed.
+#[test]
+fn a_subagent_whose_meta_cannot_be_used_finds_a_parent_that_came_after_it() {
+    let env = TestEnv::new();
+    SessionBuilder::new("task-e01-par1")
+        .started(T0 + 10.0)
+        .prompt("look around")
+        .ended(1.0)
+        .write(&env);
+    std::fs::write(env.store().join("task-e01-par1/meta.json"), "{").unwrap();
+    let alone = env.run(&["list", "--format", "json"]);
+    assert_eq!(alone.session_ids(), ["task-e01-par1"], "{}", alone.stderr);
+    costed(&env, "par1", 0.0, None);
+    let listed = env.run(&["list", "--format", "json"]);
+    assert_eq!(listed.session_ids(), ["par1"], "{}", listed.stderr);
+    assert!(
+        listed.stderr.contains("as a subagent of par1"),
+        "{}",
+        listed.stderr
+    );
+}

@@ -82,7 +82,7 @@ impl Index {
                     .get::<_, Option<String>>(14)?
                     .and_then(|t| serde_json::from_str(&t).ok())
                     .unwrap_or_default();
-                let meta = SessionMeta {
+                let mut meta = SessionMeta {
                     session_id: id,
                     started_at: row.get(2)?,
                     ended_at: row.get(3)?,
@@ -98,6 +98,19 @@ impl Index {
                     depth: row.get::<_, u64>(13)?,
                     extra,
                 };
+                // The parent a subagent's id names, for one whose meta.json cannot be used:
+                // read now, as its row keeps what was known when it was folded (by an earlier
+                // version, or before the parent came into the store).
+                if meta_error.is_some()
+                    && meta.parent_session_id.is_none()
+                    && let Some((parent, call)) =
+                        crate::store::layout::parent_named_by(&meta.session_id, |p| {
+                            store.has_session(p)
+                        })
+                {
+                    meta.parent_session_id = Some(parent.to_owned());
+                    meta.parent_event_id = call.map(str::to_owned);
+                }
                 let rejections = row.get::<_, Option<u64>>(21)?.unwrap_or(0);
                 let turn_errors = row.get::<_, Option<u64>>(23)?.unwrap_or(0);
                 let counters = row.get::<_, bool>(15)?.then(|| Counters {
