@@ -2436,3 +2436,143 @@ fn relay_until_answered(mut cmd: Command, input: &[u8], last: &str) {
     }
     let _ = child.wait();
 }
+
+/// The Python tool's import of general-tool-calls.jsonl (moredip__session-share) writes 110
+/// `tool_call` events for 65 calls: the transcript repeats a stretch of its history, and each
+/// copied line keeps the call's id and time (its results and prompts are copied too). `list`,
+/// `sql` and the index counted 110 calls, `stats` 110 calls, 11 reads and 23 writes where our
+/// import of the same file counts 65, 7 and 14. A copy of an event met before (same kind, id
+/// and time) counts once: these figures are our import's.
+#[test]
+fn copies_of_events_a_python_import_holds_count_once() {
+    let transcript = crate::common::shared()
+        .join("corpus/claude-code/moredip__session-share/general-tool-calls.jsonl");
+    let (env, id) = python_import_of(&transcript);
+    let tool_calls = env
+        .events(&id)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .count();
+    assert_eq!(tool_calls, 110, "the Python tool imports otherwise now");
+    let ours = TestEnv::new();
+    ours.run(&["import", transcript.to_str().unwrap()])
+        .success();
+    let stats = |env: &TestEnv| {
+        let stats = env.run(&["stats", &id, "--format", "json"]);
+        stats.success();
+        stats.json()
+    };
+    let (theirs, mine) = (stats(&env), stats(&ours));
+    assert_eq!(theirs["tool_calls"], 65, "{theirs}");
+    assert_eq!(theirs["copies"], 95, "{theirs}");
+    for key in [
+        "tool_calls",
+        "tokens",
+        "reads",
+        "writes",
+        "files",
+        "files_read",
+        "files_written",
+    ] {
+        assert_eq!(theirs[key], mine[key], "{key}: {theirs}");
+    }
+    let tools = |stats: &Value| {
+        stats["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["tool"].clone(), t["calls"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tools(&theirs), tools(&mine));
+
+    let cost = |env: &TestEnv| env.run(&["cost", &id, "--format", "json"]).json();
+    let (theirs, mine) = (cost(&env), cost(&ours));
+    assert_eq!(theirs["cost_usd"], mine["cost_usd"]);
+    assert_eq!(theirs["tokens"], mine["tokens"]);
+
+    let listed = |env: &TestEnv| {
+        let list = env.run(&["list", "--format", "json"]);
+        list.success();
+        let listed = list.json()[0].clone();
+        (listed["tool_calls"].clone(), listed["cost_usd"].clone())
+    };
+    let mine = listed(&ours);
+    assert_eq!(listed(&env), mine);
+    assert_eq!(mine.0, 65);
+    let sql = env.run(&[
+        "sql",
+        "select (select tool_calls from sessions) as listed, \
+         (select count(*) from tool_calls) as calls",
+        "--format",
+        "json",
+    ]);
+    sql.success();
+    assert_eq!(
+        sql.json(),
+        json!([{"listed": 65, "calls": 65}]),
+        "{}",
+        sql.stdout
+    );
+    // Without the index, the same.
+    env.unusable_index();
+    assert_eq!(listed(&env), mine);
+}
+
+/// A copy is told by its kind, id and time together: the Python tool's proxy keeps a call's
+/// JSON-RPC id, which a client may use again for a later call. Two calls of the same id at
+/// different times are two calls; a line repeating one of them at its time is its copy.
+#[test]
+fn two_calls_of_one_id_at_different_times_count_as_two() {
+    let env = TestEnv::new();
+    let sid = "0c1d2e3f4a5b6c7d";
+    let dir = env.store().join(sid);
+    std::fs::create_dir_all(&dir).unwrap();
+    let meta = json!({
+        "session_id": sid, "started_at": 100.0, "ended_at": 300.0, "agent_name": "echo",
+        "command": "sh -c server", "tool_calls": 3, "llm_requests": 0, "total_tokens": 0,
+        "total_duration_ms": 200_000.0,
+    });
+    std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+    let event = |n: u32, kind: &str, ts: f64, data: Value| {
+        json!({"event_type": kind, "timestamp": ts, "event_id": format!("e{n}"),
+            "session_id": sid, "data": data})
+        .to_string()
+    };
+    let call = json!({"tool_name": "echo", "arguments": {"message": "hi"}, "request_id": 1});
+    let result = json!({"request_id": 1, "content_preview": "Echo: hi"});
+    let lines = [
+        event(1, "tool_call", 100.5, call.clone()),
+        event(2, "tool_result", 100.75, result.clone()),
+        event(3, "tool_call", 200.5, call.clone()),
+        event(4, "tool_result", 200.75, result.clone()),
+        // A copy of the second call and its result.
+        event(5, "tool_call", 200.5, call),
+        event(6, "tool_result", 200.75, result),
+        event(7, "session_end", 300.0, json!({})),
+    ];
+    std::fs::write(dir.join("events.ndjson"), lines.join("\n") + "\n").unwrap();
+    let stats = env.run(&["stats", sid, "--format", "json"]);
+    stats.success();
+    let stats = stats.json();
+    assert_eq!(
+        (
+            &stats["tool_calls"],
+            &stats["tool_results"],
+            &stats["copies"]
+        ),
+        (&json!(2), &json!(2), &json!(2)),
+        "{stats}"
+    );
+    let list = env.run(&["list", "--format", "json"]);
+    list.success();
+    assert_eq!(list.json()[0]["tool_calls"], 2, "{}", list.stdout);
+    let sql = env.run(&[
+        "sql",
+        "select count(*) as calls from tool_calls",
+        "--format",
+        "json",
+    ]);
+    sql.success();
+    assert_eq!(sql.json(), json!([{"calls": 2}]), "{}", sql.stdout);
+}

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::outcome::{self, Command, Judgement, Purpose, Verdict};
 use crate::model::answers::AnswerUsages;
+use crate::model::copies::Copies;
 use crate::model::links::Links;
 use crate::model::meta::{Believed, believed_time};
 use crate::model::prompt::PromptKind;
@@ -342,6 +343,8 @@ pub struct PhaseBuilder {
     responses: Vec<TimedUsage>,
     /// The responses whose usage answers carried, to count each once.
     answers: AnswerUsages,
+    /// The events met, to tell a copy of one ([`crate::model::copies`]).
+    met: Copies,
 }
 
 /// How many characters of a prompt name its phase.
@@ -392,6 +395,7 @@ impl PhaseBuilder {
             recent_usage: Vec::new(),
             responses: Vec::new(),
             answers: AnswerUsages::default(),
+            met: Copies::default(),
         }
     }
 
@@ -411,6 +415,13 @@ impl PhaseBuilder {
     }
 
     pub fn observe(&mut self, event: &Event) {
+        // A copy of an event met before (a transcript that repeats its history) is a line of
+        // the session, numbered as replay numbers it, and adds to nothing else.
+        if self.met.is_copy(&crate::model::EventHead::of(event)) {
+            self.number += 1;
+            self.events += 1;
+            return;
+        }
         let parent = self.links.parent(event).map(std::borrow::Cow::into_owned);
         // The files a call touched with no file event of its own (the Python tool's hooks and
         // import write none) are its phase's, as a file event's are (the arm below).

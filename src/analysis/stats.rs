@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::model::answers::AnswerUsages;
+use crate::model::copies::Copies;
 use crate::model::meta::{Believed, believed_duration_ms};
 use crate::model::tools::Agent;
 use crate::model::touches::{Touch, Touches};
@@ -31,6 +32,10 @@ pub struct ToolStats {
 pub struct Stats {
     pub sessions: Vec<String>,
     pub events: u64,
+    /// Of `events`, the copies of events met before ([`crate::model::copies`]: the Python
+    /// tool's import of a transcript that repeats its history), which count in no other figure.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub copies: u64,
     /// Wall time: from start to end of a session; for several, the time any of them ran
     /// (overlapping spans counted once). `None` while none has ended; not believed (`null` in
     /// JSON) when a session's start or end is one no session can have.
@@ -103,6 +108,9 @@ struct ToolAccumulator {
 pub struct StatsBuilder {
     sessions: Vec<String>,
     events: u64,
+    /// The events met in the current session, to tell a copy of one, and the copies met.
+    met: Copies,
+    copies: u64,
     /// The start and end of every session that has ended.
     spans: Vec<(f64, f64)>,
     /// Some session's start or end is one no session can have.
@@ -160,6 +168,7 @@ impl StatsBuilder {
         self.resolve();
         self.call_tools.clear();
         self.answers = AnswerUsages::default();
+        self.met = Copies::default();
     }
 
     /// Counts the model calls of the session folded so far, as [`Counters`] counts them.
@@ -180,9 +189,11 @@ impl StatsBuilder {
         self.calls > self.answered
     }
 
-    /// Folds in a builder that scanned a later part of the same session.
+    /// Folds in a builder that scanned a later part of the same session. A copy in its part
+    /// of an event in this one is not told (a session holding copies is scanned in one part).
     pub fn merge(&mut self, other: StatsBuilder) {
         self.events += other.events;
+        self.copies += other.copies;
         self.requests += other.requests;
         self.responses += other.responses;
         self.calls += other.calls;
@@ -240,6 +251,11 @@ impl StatsBuilder {
 
     pub fn observe(&mut self, event: &EventHead<'_>) {
         self.events += 1;
+        // A copy of an event met before counts only as an event.
+        if self.met.is_copy(event) {
+            self.copies += 1;
+            return;
+        }
         let kind = event.kind();
         if event.unbelieved_usage() {
             self.unbelieved_usage += 1;
@@ -367,6 +383,7 @@ impl StatsBuilder {
         let files = self.read_paths.union(&self.written_paths).count() as u64;
         Stats {
             events: self.events,
+            copies: self.copies,
             duration_s: Believed {
                 value: (!self.spans.is_empty()).then(|| wall_time(&mut self.spans)),
                 believed: !self.unbelievable_span,
@@ -406,7 +423,11 @@ impl StatsBuilder {
 pub fn owed_files(events: impl IntoIterator<Item = Event>, agent: Agent) -> Vec<Touch> {
     let mut touches = Touches::default();
     let mut owed = Vec::new();
+    let mut met = Copies::default();
     for event in events {
+        if met.is_copy(&EventHead::of(&event)) {
+            continue;
+        }
         owed.extend(touches.observe_owed(&event, agent));
     }
     owed.extend(touches.at_end());
@@ -417,8 +438,11 @@ pub fn owed_files(events: impl IntoIterator<Item = Event>, agent: Agent) -> Vec<
 /// written after a result, leave out.
 pub fn unanswered_files(events: impl IntoIterator<Item = Event>, agent: Agent) -> Vec<Touch> {
     let mut touches = Touches::default();
+    let mut met = Copies::default();
     for event in events {
-        touches.observe_owed(&event, agent);
+        if !met.is_copy(&EventHead::of(&event)) {
+            touches.observe_owed(&event, agent);
+        }
     }
     let mut pending: Vec<Touch> = touches.pending().map(|(_, t)| t.clone()).collect();
     pending.sort();

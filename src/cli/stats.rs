@@ -44,7 +44,15 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     let mut builder = StatsBuilder::new();
     let mut usage_logs = Vec::new();
     for session in &sessions {
-        let meta = super::output::summary(&store, session)?.meta;
+        let summary = super::output::summary(&store, session)?;
+        // A session holding copies of its events is scanned in one part, so that each copy
+        // meets its original ([`StatsBuilder::merge`]).
+        let parts = if summary.counters.as_ref().is_some_and(|c| c.copies > 0) {
+            1
+        } else {
+            2
+        };
+        let meta = summary.meta;
         // Its counts are the events', not the metadata's: only its times are shown.
         let unbelievable = meta.unbelievable().only(&["started_at", "ended_at"]);
         warn_unbelievable(session, &unbelievable, args.format.format);
@@ -64,7 +72,7 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
         // Two threads: the machines this runs on have at least two cores, and a long session
         // is read twice as fast.
         let (parts, report) =
-            store.scan_parallel(session, 2, StatsBuilder::new, StatsBuilder::observe)?;
+            store.scan_parallel(session, parts, StatsBuilder::new, StatsBuilder::observe)?;
         for part in parts {
             builder.merge(part);
         }
@@ -125,9 +133,16 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     } else {
         String::new()
     };
+    // Copies of earlier events (a transcript that repeats its history) are stored lines that
+    // count in no other figure.
+    let copies = if stats.copies > 0 {
+        format!(" ({} copies of earlier ones)", stats.copies)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "Duration: {duration}   Events: {}   Prompts: {}   Tool calls: {}   Errors: {}{apart}{rejected}",
+        "Duration: {duration}   Events: {}{copies}   Prompts: {}   Tool calls: {}   Errors: {}{apart}{rejected}",
         stats.events,
         stats.user_prompts,
         stats.tool_calls,

@@ -1,5 +1,6 @@
 //! Figures derived from a session's events: the counters that `meta.json` caches.
 
+use super::copies::Copies;
 use super::event::EventType;
 use super::head::EventHead;
 use super::meta::placed_time;
@@ -7,10 +8,15 @@ use super::outcome::ToolOutcome;
 use serde::{Deserialize, Serialize};
 
 /// Running totals over a stream of events. Folding the same events always gives the same
-/// counters, so a cache of them can be rebuilt or caught up from any offset.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+/// counters, so a cache of them can be rebuilt or caught up from any offset. A copy of an event
+/// met before ([`super::copies`]) counts among the `events` (the lines stored) and in nothing
+/// else.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
     pub events: u64,
+    /// Of `events`, the copies of events met before, which count in no other figure.
+    #[serde(default, skip_serializing_if = "super::usage::is_zero")]
+    pub copies: u64,
     pub tool_calls: u64,
     /// `llm_request` events.
     pub llm_requests: u64,
@@ -38,6 +44,9 @@ pub struct Counters {
     /// unknown time (a line with no `timestamp`) is placed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placed: Option<f64>,
+    /// The events met, to tell a copy of one ([`Copies`]).
+    #[serde(default)]
+    pub met: Copies,
 }
 
 impl Counters {
@@ -62,9 +71,16 @@ impl Counters {
         self.llm_requests.max(self.llm_responses)
     }
 
-    pub fn observe(&mut self, event: &EventHead<'_>) {
+    /// Folds `event`; false when it is a copy of an event met before, which counts only as
+    /// an event (the caller skips it too).
+    pub fn observe(&mut self, event: &EventHead<'_>) -> bool {
         self.events += 1;
+        let copy = self.met.is_copy(event);
+        if copy {
+            self.copies += 1;
+        }
         match event.kind() {
+            _ if copy => {}
             EventType::ToolCall => self.tool_calls += 1,
             EventType::LlmRequest => self.llm_requests += 1,
             EventType::Error => {
@@ -96,6 +112,7 @@ impl Counters {
             self.first_timestamp = Some(self.first_timestamp.map_or(ts, |first| first.min(ts)));
             self.last_timestamp = Some(self.last_timestamp.map_or(ts, |last| last.max(ts)));
         }
+        !copy
     }
 }
 

@@ -8,6 +8,7 @@ use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::event::{Event, EventType};
+use super::hash::fnv1a;
 use super::outcome::{ToolOutcome, is_rejection};
 use super::prompt;
 use super::usage::{ApiUsage, Tokens, believed_tokens};
@@ -58,9 +59,16 @@ pub struct DataHead<'a> {
     /// The hook's flag for a call the user stopped.
     #[serde(default)]
     pub is_interrupt: Said,
-    /// The call a result or error answers, as the agent named it.
+    /// The call a result or error answers (or a call is), as the agent named it.
     #[serde(default)]
-    pub tool_use_id: Said,
+    pub tool_use_id: Id,
+    /// The agent's id of a call (the Python tool's import, a proxy's JSON-RPC id) or of a model
+    /// request.
+    #[serde(default)]
+    pub request_id: Id,
+    /// The id of the model's message a request or response is of.
+    #[serde(default)]
+    pub message_id: Id,
     /// The conversation of a transcript an imported line belongs to (the Python tool's
     /// import: `main`, or a subagent's sidechain).
     #[serde(borrow, default)]
@@ -145,6 +153,84 @@ fn read_any<'de, D: Deserializer<'de>, T: ReadAny>(deserializer: D) -> Result<T,
     deserializer.deserialize_any(AnyValue(std::marker::PhantomData))
 }
 
+/// An id an event names something by (a call, a request, a message), kept as a hash of its
+/// text: a string, or an integer as JSON writes it (a JSON-RPC id). Any other value names
+/// nothing, and is no reason to fail the line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Id {
+    /// It is text, not empty (as [`Said::text`]).
+    pub text: bool,
+    /// The hash of what names it ([`fnv1a`]); `None` when nothing does.
+    pub hash: Option<u64>,
+}
+
+impl Id {
+    fn named(text: &str) -> Id {
+        Id {
+            text: !text.is_empty(),
+            hash: (!text.is_empty()).then(|| fnv1a(text.as_bytes())),
+        }
+    }
+
+    fn number(n: impl fmt::Display) -> Id {
+        Id {
+            text: false,
+            hash: Some(fnv1a(n.to_string().as_bytes())),
+        }
+    }
+
+    /// The field `value` of a full event, read as a line's is.
+    fn of(value: Option<&serde_json::Value>) -> Id {
+        match value {
+            Some(serde_json::Value::String(text)) => Id::named(text),
+            Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => Id::number(n),
+            _ => Id::default(),
+        }
+    }
+}
+
+/// The visitor of [`Id`]: it takes any value, and skips what names nothing.
+struct IdValue;
+
+impl<'de> Visitor<'de> for IdValue {
+    type Value = Id;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
+        Ok(Id::named(v))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Id, E> {
+        Ok(Id::default())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Id, E> {
+        Ok(Id::number(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Id, E> {
+        Ok(Id::number(v))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Id, E> {
+        Ok(Id::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Id, E> {
+        Ok(Id::default())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Id, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Id::default())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Id, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Id::default())
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Id, D::Error> {
+        deserializer.deserialize_any(IdValue)
+    }
+}
+
 /// What a prompt's text is, read without keeping it: whether a person wrote it ([`Prompt::by_person`]:
 /// typed words or a command, not an interruption, a notice, a command's output or a compaction's
 /// summary). Text that is no string is no one's prompt, as [`crate::model::view::View`] reads it.
@@ -153,12 +239,16 @@ fn read_any<'de, D: Deserializer<'de>, T: ReadAny>(deserializer: D) -> Result<T,
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PromptSaid {
     pub by_person: bool,
+    /// The hash of the text ([`fnv1a`]), which tells a copy of the prompt
+    /// ([`super::copies`]); `None` for no text.
+    pub hash: Option<u64>,
 }
 
 impl ReadAny for PromptSaid {
     fn text(text: &str) -> PromptSaid {
         PromptSaid {
             by_person: prompt::read(text).by_person(),
+            hash: (!text.is_empty()).then(|| fnv1a(text.as_bytes())),
         }
     }
     fn flag(_: bool) -> PromptSaid {
@@ -372,7 +462,9 @@ impl<'a> EventHead<'a> {
                 error: Said::of(data.get("error")),
                 message: Said::of(data.get("message")),
                 is_interrupt: Said::of(data.get("is_interrupt")),
-                tool_use_id: Said::of(data.get("tool_use_id")),
+                tool_use_id: Id::of(data.get("tool_use_id")),
+                request_id: Id::of(data.get("request_id")),
+                message_id: Id::of(data.get("message_id")),
                 context_stream: data
                     .get("context_stream")
                     .and_then(serde_json::Value::as_str)

@@ -5,6 +5,8 @@
 //! - [`meta`]: a session's `meta.json`.
 //! - [`head`]: the few fields of an event that counting needs, borrowed from its line.
 //! - [`counters`]: the per-session figures that are derived from events.
+//! - [`copies`]: the events a session holds more than once (the Python tool's import of a
+//!   transcript that repeats its history), counted once.
 //! - [`usage`]: token usage by kind, and exact money.
 //! - [`answers`]: the usage an `assistant_response` carries (the Python tool's import), counted
 //!   once per API response.
@@ -29,6 +31,7 @@
 
 pub mod annotation;
 pub mod answers;
+pub mod copies;
 pub mod counters;
 pub mod duration;
 pub mod event;

@@ -41,8 +41,9 @@ use super::view::View;
 /// tool's import are no prompts; 20: an event on a line with no time, no `timestamp`, `null` or
 /// Python's `NaN`, is counted, at an unknown time; 21: a session's LLM requests are its model
 /// calls, its responses standing for the requests it did not record, [`Counters::model_calls`],
-/// and the files of a call no result answers are touched, [`Touches::pending`]).
-pub const SUMMARY_VERSION: u32 = 21;
+/// and the files of a call no result answers are touched, [`Touches::pending`]; 22: a copy of an
+/// event met before, of the same kind, identity and time, counts once, [`super::copies`]).
+pub const SUMMARY_VERSION: u32 = 22;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -138,6 +139,9 @@ pub struct Observed<'e> {
     pub answers: Option<Cow<'e, str>>,
     /// The usage an `assistant_response` carries (the Python tool's import), as it counts.
     pub usage: Option<AnswerUsage<'e>>,
+    /// The event is a copy of one met before ([`super::copies`]): it makes no row of a call
+    /// or a response.
+    pub copy: bool,
 }
 
 /// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
@@ -156,9 +160,16 @@ impl Summary {
     /// epoch: an event stamped past it counts in file order for the session's end, [`Ending`]).
     /// Returns what the index writes rows of besides: see [`Observed`].
     pub fn observe<'e>(&mut self, agent: Agent, event: &'e Event, now: f64) -> Observed<'e> {
-        self.counters.observe(&EventHead::of(event));
+        let counted = self.counters.observe(&EventHead::of(event));
         self.ending.observe(event, now);
         self.resumed_after_end = self.counters.ended_at.is_some() && !self.ending.ended();
+        // A copy of an event met before ([`super::copies`]) adds to no figure.
+        if !counted {
+            return Observed {
+                copy: true,
+                ..Observed::default()
+            };
+        }
         if event.event_type == EventType::Decision {
             self.decisions += 1;
         }
@@ -174,6 +185,7 @@ impl Summary {
                 .then_some(parent)
                 .flatten(),
             usage: None,
+            copy: false,
         };
         let view = View::of(event, agent);
         match &view {

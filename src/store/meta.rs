@@ -89,8 +89,9 @@ impl CountersCache {
 /// [`Ending`], 3 since that holds the earliest time it read ahead of the clock, 4 since it
 /// holds the mark of the bytes it folded last, 5 since they count the errors of no call apart,
 /// 6 since they count the events of a line with no time (no `timestamp`, `null`, `NaN`), 7
-/// since they count the responses that answer a model call, for its model calls.
-pub(super) const COUNTERS_VERSION: u32 = 7;
+/// since they count the responses that answer a model call, for its model calls, 8 since they
+/// count a copy of an event met before once ([`crate::model::copies`]), and hold what tells one.
+pub(super) const COUNTERS_VERSION: u32 = 8;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;
@@ -286,25 +287,31 @@ impl Store {
                     meta.total_duration_ms = 0.0;
                 }
                 Some(cache.counters)
-            } else {
+            } else if has_events(&dir) {
                 // Another tool keeps its counters in meta.json, but whether the session went
                 // on after its end is its events' to say, as the index reads them: one whose
                 // end was stamped before its start, with events after it, ran in `list` and
                 // `sql` and had a duration of `?` in `stats` and `replay`.
-                if meta.ended_at.is_some() && has_events(&dir) {
-                    let mut fold = CountersCache::default();
-                    fold.catch_up(&dir)?;
-                    if fold.counters.ended_at.is_some() && !fold.ending.ended() {
-                        meta.ended_at = None;
-                        meta.total_duration_ms = 0.0;
-                    }
+                let mut fold = CountersCache::default();
+                fold.catch_up(&dir)?;
+                // The Python tool's import counts each line of a transcript that repeats its
+                // history: when its events hold copies, their counters are the events'.
+                if fold.counters.copies > 0 {
+                    meta.tool_calls = fold.counters.tool_calls;
+                    meta.errors = fold.counters.errors;
                 }
+                if fold.counters.ended_at.is_some() && !fold.ending.ended() {
+                    meta.ended_at = None;
+                    meta.total_duration_ms = 0.0;
+                }
+                (fold.counters.copies > 0).then_some(fold.counters)
+            } else {
                 None
             };
         Ok(SessionSummary {
             meta,
-            rejections: counters.map_or(0, |c| c.rejections),
-            turn_errors: counters.map_or(0, |c| c.turn_errors),
+            rejections: counters.as_ref().map_or(0, |c| c.rejections),
+            turn_errors: counters.as_ref().map_or(0, |c| c.turn_errors),
             counters,
             meta_error,
         })

@@ -63,7 +63,7 @@ pub struct RecordHead {
 
 /// How far a writer had come: the bytes of events written and their counters. A writer
 /// continued from a mark ([`Store::resume_session`]) holds exactly those events, then its own.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Mark {
     pub bytes: u64,
     pub counters: Counters,
@@ -151,7 +151,7 @@ impl Store {
             }
         }
         writer.bytes = mark.bytes;
-        writer.counters = mark.counters;
+        writer.counters = mark.counters.clone();
         writer.ending = mark.ending;
         Ok(writer)
     }
@@ -256,7 +256,7 @@ impl SessionWriter {
     pub fn mark(&self) -> Mark {
         Mark {
             bytes: self.bytes,
-            counters: self.counters,
+            counters: self.counters.clone(),
             ending: self.ending,
         }
     }
@@ -294,7 +294,7 @@ impl SessionWriter {
         self.events
             .flush()
             .map_err(|e| StoreError::io(&events_path, e))?;
-        let c = self.counters;
+        let c = self.counters.clone();
         self.meta.tool_calls = c.tool_calls;
         self.meta.llm_requests = c.model_calls();
         self.meta.errors = c.errors;

@@ -124,6 +124,11 @@ impl Folding<'_> {
                 event.parent_id,
                 duration_ms,
             ])?;
+            // A copy of an event met before is a line of the session (its row above), and no
+            // call or response of its own.
+            if observed.copy {
+                continue;
+            }
             match event.event_type {
                 EventType::ToolCall => {
                     let call = OpenCall {

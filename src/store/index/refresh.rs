@@ -395,6 +395,11 @@ pub(super) fn write_session(
             meta.started_at = fold.counters.first_timestamp.unwrap_or_default();
         }
         apply(&mut meta, &fold.counters);
+    } else if fold.counters.copies > 0 {
+        // The Python tool's import counts each line of a transcript that repeats its history:
+        // its calls and errors are the events', each copy once, as `Store::summary` gives them.
+        meta.tool_calls = fold.counters.tool_calls;
+        meta.errors = fold.counters.errors;
     }
     // The Python tool's import counts every transcript line in meta.json, a streamed response
     // several times: its requests and tokens are the events', as `stats` and `cost` count them.

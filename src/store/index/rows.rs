@@ -127,6 +127,7 @@ impl Index {
                     last_timestamp: None,
                     ended_at: meta.ended_at,
                     placed: None,
+                    ..Counters::default()
                 });
                 Ok(Ok(IndexedSession {
                     summary: SessionSummary {
