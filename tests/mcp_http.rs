@@ -1002,15 +1002,26 @@ fn send_and_read(port: u16, head: &str, body_mib: usize, patience: std::time::Du
 fn a_request_body_without_end_is_refused_instead_of_filling_the_memory() {
     // Before, the proxy held a request's body whole, however large: a chunked body that never
     // ended grew it by 1.5 GB in seconds (any local user can reach its port), and a
-    // `Content-Length` of a terabyte held the connection waiting for it.
+    // `Content-Length` of a terabyte held the connection waiting for it. A body is held whole
+    // only to be judged by a policy, up to 16 MiB; without one, a body over 1 MiB is relayed
+    // as it comes (`record_http_large.rs`).
     let env = TestEnv::new();
     let nobody = NobodyListens::new();
-    let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
+    let policy = env.path().join("mcp-policy.json");
+    std::fs::write(&policy, r#"{"tools": {"deny": ["get-*"]}}"#).unwrap();
+    let (proxy, port) = record_http(
+        &env,
+        &format!("{}/mcp", nobody.url()),
+        &["--policy", policy.to_str().unwrap()],
+    );
     let patience = std::time::Duration::from_secs(60);
     let chunked = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     let answer = send_and_read(port, chunked, 80, patience);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("larger than the 64 MiB"), "{answer}");
+    assert!(
+        answer.contains("larger than the 16 MiB a policy is judged on"),
+        "{answer}"
+    );
     let declared = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n";
     let answer = send_and_read(port, declared, 0, patience);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
@@ -1032,6 +1043,13 @@ fn a_request_body_without_end_is_refused_instead_of_filling_the_memory() {
         .collect();
     assert_eq!(refused.len(), 2, "{events:?}");
     assert_eq!(refused[0]["data"]["path"], "/mcp");
+    // Without a policy nothing is held: the body goes on as it comes, here to nobody.
+    let env = TestEnv::new();
+    let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
+    let (answer, _) = send_and_read(port, chunked, 80, patience);
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert!(answer.contains("cannot reach the MCP server"), "{answer}");
+    assert_eq!(proxy.terminate(), Some(0));
 }
 
 #[test]

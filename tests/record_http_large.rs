@@ -205,3 +205,184 @@ fn messages_too_large_to_keep_are_relayed_whole_and_recorded_cut_as_record_recor
         assert!(replay.stdout.contains(tool), "{}", replay.stdout);
     }
 }
+
+/// How many large messages [`large_flood`] sends, each of about 1 MB (kept whole, the largest
+/// a message is held).
+const FLOOD: u64 = 150;
+
+/// Answers any request with an event stream of [`FLOOD`] messages of about 1 MB each, numbered
+/// from 0, as fast as they are taken.
+fn large_flood(_: &[u8], stream: &mut TcpStream) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let text = "x".repeat(1_000_000);
+    for n in 0..FLOOD {
+        // Its number first, so that it is in what the record keeps of `params`.
+        let message = format!(
+            r#"{{"jsonrpc":"2.0","method":"notifications/message","params":{{"n":{n},"data":"{text}"}}}}"#
+        );
+        if stream
+            .write_all(format!("event: message\ndata: {message}\n\n").as_bytes())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_flood_of_large_messages_the_recorder_cannot_keep_up_with_leaves_the_proxy_flat() {
+    // Before, the queue to the recorder was bounded by a count of 4,096 messages, not by
+    // bytes: a stream of 1 MB messages faster than the recorder could write them was held
+    // in it, the proxy growing by as much as the stream (100 MB relayed: +99 MiB). Now it
+    // holds at most 16 MiB of them and counts what it could not take, in its place; the
+    // stream goes on as fast as the client takes it.
+    let env = TestEnv::new();
+    let server = hand_server(large_flood);
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{server}/mcp"), &[]);
+    let pid = proxy.0.id();
+    let at_start = peak_rss_kib(pid);
+    let answer = raw_request(port, &post(&call(1, "watch", &json!({})), ""));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{}", &answer[..200]);
+    let relayed = answer.matches("event: message\ndata: ").count();
+    assert_eq!(relayed as u64, FLOOD, "every message relayed");
+    let peak = peak_rss_kib(pid);
+    eprintln!(
+        "record-http peak RSS: {at_start} KiB at start, {peak} KiB after relaying {FLOOD} x 1 MB"
+    );
+    assert!(
+        peak < at_start + 48 * 1024,
+        "the proxy grew from {at_start} KiB to {peak} KiB"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+    // Each message is recorded or counted, in order: each gap in the numbers is the count a
+    // note says in its place.
+    let events = env.events(&env.sessions()[0]);
+    let (mut next, mut said, mut recorded) = (0, 0, 0);
+    for event in &events {
+        if event["data"]["method"] == "notifications/message" {
+            // `params` is kept as the start of its text, too large to keep whole.
+            let params = &event["data"]["params"];
+            let n = params["n"].as_u64().or_else(|| {
+                let text = params.as_str()?.strip_prefix(r#"{"n":"#)?;
+                text.split(',').next()?.parse().ok()
+            });
+            assert_eq!(
+                n,
+                Some(next),
+                "a gap nobody said: {:.200}",
+                params.to_string()
+            );
+            next += 1;
+            recorded += 1;
+        } else if let Some(n) = event["data"]["unrecorded_messages"].as_u64() {
+            assert!(n > 0);
+            assert!(
+                event["data"]["error"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("the recorder fell behind"),
+                "{event}"
+            );
+            next += n;
+            said += 1;
+        }
+    }
+    assert_eq!(next, FLOOD, "every message recorded or counted");
+    eprintln!("recorded {recorded} of {FLOOD}, the rest counted in {said} notes");
+    assert!(said > 0, "the flood outran the recorder, and it was said");
+}
+
+/// The `tools/call` of 65 MiB a client sends in [`a_request_too_large_to_hold_is_relayed_as_it_comes_and_recorded_cut`].
+fn huge_request() -> String {
+    call(
+        7,
+        "write_huge",
+        &json!({"path": "huge.txt", "content": "y".repeat(65 << 20)}),
+    )
+}
+
+/// Answers with how many bytes of the request came, and whether they were [`huge_request`].
+fn count_request(body: &[u8], stream: &mut TcpStream) {
+    let same = body == huge_request().as_bytes();
+    let body = json!({"jsonrpc": "2.0", "id": 7, "result": {"received": body.len(), "same": same}})
+        .to_string();
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+}
+
+#[test]
+fn a_request_too_large_to_hold_is_relayed_as_it_comes_and_recorded_cut() {
+    // Before, the proxy held a request's body whole before forwarding it, up to 64 MiB, and
+    // answered a larger one 413: a `tools/call` of 65 MiB never reached the server. Now a
+    // body over 1 MiB goes on as it comes, in flat memory, and is recorded from a cut copy;
+    // with a policy, which judges a request whole, one over 16 MiB is refused, as `record`
+    // refuses it.
+    let env = TestEnv::new();
+    let server = hand_server(count_request);
+    let url = format!("http://127.0.0.1:{server}/mcp");
+    let (proxy, port) = record_http(&env, &url, &[]);
+    let pid = proxy.0.id();
+    let at_start = peak_rss_kib(pid);
+    let request = huge_request();
+    let answer = raw_request(port, &post(&request, ""));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let received = format!(r#""received":{},"same":true"#, request.len());
+    assert!(answer.contains(&received), "{answer}");
+    let peak = peak_rss_kib(pid);
+    eprintln!("record-http peak RSS: {at_start} KiB at start, {peak} KiB after a 65 MiB request");
+    assert!(
+        peak < at_start + 24 * 1024,
+        "the proxy grew from {at_start} KiB to {peak} KiB"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    assert_eq!(calls.len(), 1, "{events:?}");
+    assert_eq!(calls[0]["data"]["tool_name"], "write_huge");
+    assert_eq!(calls[0]["data"]["message_original_bytes"], request.len());
+    assert_eq!(calls[0]["data"]["arguments"]["path"], "huge.txt");
+    let kept = calls[0]["data"]["arguments"]["content"].as_str().unwrap();
+    assert!(
+        kept.ends_with(&format!(
+            "… [cut by agent-strace: {} bytes in all]",
+            (65 << 20) + 2
+        )),
+        "{}",
+        &kept[kept.len() - 80..]
+    );
+    let answered = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_result" && e["data"]["jsonrpc_id"] == "7")
+        .unwrap_or_else(|| panic!("the call is answered in the record: {events:?}"));
+    assert_eq!(answered["parent_id"], calls[0]["event_id"]);
+
+    // With a policy, the request is judged whole: past 16 MiB it is refused, never sent.
+    let env = TestEnv::new();
+    let policy = env.path().join("mcp-policy.json");
+    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
+    let (proxy, port) = record_http(&env, &url, &["--policy", policy.to_str().unwrap()]);
+    // Said by its length (a body that says none is refused once 16 MiB of it came:
+    // `mcp_http::a_request_body_without_end_is_refused_instead_of_filling_the_memory`).
+    let head = post(&request, "");
+    let head = &head[..head.len() - request.len()];
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("larger than the 16 MiB a policy is judged on"),
+        "{answer}"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+}

@@ -10,7 +10,7 @@
 //! - [`json`]: a message's JSON read as MCP's peers read it (lone surrogates, a BOM).
 //! - [`mcp`]: what MCP messages become in the store.
 //! - [`recording`]: the recorder thread both proxies feed through a bounded queue.
-//! - [`queue`]: the stdio proxy's queue to the recorder, bounded by the bytes it holds.
+//! - [`queue`]: both proxies' queue to the recorder, bounded by the bytes it holds.
 //! - [`stdio`]: the stdio proxy: a child server, two relay threads and a recorder thread.
 //! - `splice` (Linux): the stdio relay moving bytes with `splice(2)` and `tee(2)`, uncopied.
 //! - [`http`]: the HTTP proxy: a loopback server that forwards to a remote MCP server.

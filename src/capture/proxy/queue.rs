@@ -1,8 +1,12 @@
-//! The queue between the stdio proxy's relay threads and its recorder, bounded by the bytes it
-//! holds rather than by a count of notes, so that memory stays flat whatever the size of the
-//! chunks and messages. A relay that finds it full waits for the recorder, which reads bytes far
-//! faster than pipes carry them and falls behind only on a flood of small messages, each an
-//! event to write; a note sent after the recorder has gone is dropped.
+//! The queue between both proxies and their recorder, bounded by the bytes it holds (and, for
+//! the HTTP proxy, by a count of notes too), so that memory stays flat whatever the size of the
+//! chunks and messages. The stdio relay, which hands on bytes that must all reach the recorder
+//! for it to find the messages in them, waits when it finds it full ([`Sender::send`]); the
+//! recorder reads bytes far faster than pipes carry them and falls behind only on a flood of
+//! small messages, each an event to write. The HTTP proxy hands on whole messages and never
+//! waits ([`Sender::offer`]): past the bound it records no message until the recorder has caught
+//! up with half the queue, and then first a note that says how many it did not record
+//! (`unrecorded_messages`), in their place. A note sent after the recorder has gone is dropped.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -15,6 +19,8 @@ const NOTE_WEIGHT: usize = 256;
 struct State {
     notes: VecDeque<(Note, usize)>,
     bytes: usize,
+    /// Offered messages not queued since the queue was last full.
+    unrecorded: Unrecorded,
     senders: usize,
     receiver: bool,
     /// Someone waits on the condition, so a change must wake them (a wake-up costs a system
@@ -23,8 +29,45 @@ struct State {
     senders_waiting: usize,
 }
 
+/// The messages [`Sender::offer`] did not queue, to be said in the session.
+#[derive(Default)]
+struct Unrecorded {
+    messages: usize,
+    /// When the first of them came.
+    since: f64,
+}
+
+impl Unrecorded {
+    fn any(&self) -> bool {
+        self.messages > 0
+    }
+
+    /// The error event that says what was not recorded.
+    fn note(&self) -> Note {
+        let mut data = serde_json::Map::new();
+        let n = self.messages;
+        let what = if n == 1 { "message" } else { "messages" };
+        data.insert(
+            "error".into(),
+            format!(
+                "the recorder fell behind: {n} {what} that crossed the proxy were not recorded \
+                 (all were relayed as they came)"
+            )
+            .into(),
+        );
+        data.insert("unrecorded_messages".into(), n.into());
+        Note::Event {
+            kind: crate::model::EventType::Error,
+            data,
+            at: self.since,
+        }
+    }
+}
+
 struct Shared {
     limit: usize,
+    /// The most notes held.
+    most: usize,
     state: Mutex<State>,
     not_empty: Condvar,
     not_full: Condvar,
@@ -48,11 +91,18 @@ pub struct Receiver {
 
 /// A queue that holds at most about `limit` bytes (a single larger note always fits alone).
 pub fn bounded(limit: usize) -> (Sender, Receiver) {
+    bounded_to(limit, usize::MAX)
+}
+
+/// A queue that holds at most about `limit` bytes and at most `most` notes.
+pub fn bounded_to(limit: usize, most: usize) -> (Sender, Receiver) {
     let shared = Arc::new(Shared {
         limit,
+        most,
         state: Mutex::new(State {
             notes: VecDeque::new(),
             bytes: 0,
+            unrecorded: Unrecorded::default(),
             senders: 1,
             receiver: true,
             receiver_waiting: false,
@@ -69,12 +119,16 @@ pub fn bounded(limit: usize) -> (Sender, Receiver) {
     )
 }
 
+/// What a note holds of memory: the capacity of its buffers, which a message gathered as it
+/// came may have up to twice its length of.
 fn weight(note: &Note) -> usize {
     NOTE_WEIGHT
         + match note {
-            Note::Bytes { bytes, .. } => bytes.len(),
-            Note::Message { body, .. } => body.len(),
-            Note::Cut { cut, .. } => cut.head.len() + cut.copy.as_ref().map_or(0, Vec::len),
+            Note::Bytes { bytes, .. } => bytes.capacity(),
+            Note::Message { body, .. } => body.capacity(),
+            Note::Cut { cut, .. } => {
+                cut.head.capacity() + cut.copy.as_ref().map_or(0, Vec::capacity)
+            }
             // Bytes waiting in the recorder's pipe count as if they were here: the recorder is
             // never more than about the limit behind the relay, however the bytes reach it.
             Note::Piped { len, .. } => *len,
@@ -82,13 +136,65 @@ fn weight(note: &Note) -> usize {
         }
 }
 
+impl State {
+    /// Whether a note of `weight` is more than the queue has room for.
+    fn full(&self, shared: &Shared, weight: usize) -> bool {
+        self.bytes > 0 && (self.bytes + weight > shared.limit || self.notes.len() >= shared.most)
+    }
+
+    /// Queues `note`; with `in_order`, after the note that says what messages were not
+    /// recorded before it, if any.
+    fn push(&mut self, shared: &Shared, note: Note, weight: usize, in_order: bool) {
+        if in_order && self.unrecorded.any() {
+            let said = std::mem::take(&mut self.unrecorded).note();
+            let said_weight = self::weight(&said);
+            self.bytes += said_weight;
+            self.notes.push_back((said, said_weight));
+        }
+        self.bytes += weight;
+        self.notes.push_back((note, weight));
+        if self.receiver_waiting {
+            shared.not_empty.notify_one();
+        }
+    }
+}
+
 impl Sender {
+    /// Queues a note without ever waiting. A message finds no room when the queue is full, or
+    /// has not yet been emptied to half its bound since it was: it is counted instead, and the
+    /// count is queued in its place before the next message taken. Other notes (an error the
+    /// transport saw, which is small and comes at most once an exchange) are always taken.
+    /// Returns whether the note was queued.
+    pub fn offer(&self, note: Note) -> bool {
+        let weight = weight(&note);
+        let shared = &*self.shared;
+        let mut state = shared.lock();
+        if !state.receiver {
+            return false;
+        }
+        if !matches!(note, Note::Message { .. } | Note::Cut { .. }) {
+            state.push(shared, note, weight, false);
+            return true;
+        }
+        let overflowing = state.unrecorded.any()
+            && (state.bytes > shared.limit / 2 || state.notes.len() > shared.most / 2);
+        if overflowing || state.full(shared, weight) {
+            if !state.unrecorded.any() {
+                state.unrecorded.since = note.at();
+            }
+            state.unrecorded.messages += 1;
+            return false;
+        }
+        state.push(shared, note, weight, true);
+        true
+    }
+
     /// Queues a note, waiting while the queue is full.
     pub fn send(&self, note: Note) {
         let weight = weight(&note);
         let shared = &*self.shared;
         let mut state = shared.lock();
-        while state.receiver && state.bytes > 0 && state.bytes + weight > shared.limit {
+        while state.receiver && state.full(shared, weight) {
             state.senders_waiting += 1;
             state = shared
                 .not_full
@@ -99,11 +205,7 @@ impl Sender {
         if !state.receiver {
             return;
         }
-        state.bytes += weight;
-        state.notes.push_back((note, weight));
-        if state.receiver_waiting {
-            shared.not_empty.notify_one();
-        }
+        state.push(shared, note, weight, true);
     }
 }
 
@@ -137,7 +239,13 @@ impl Drop for Receiver {
 
 impl Receiver {
     fn pop(&self, state: &mut State) -> Option<Note> {
-        let (note, weight) = state.notes.pop_front()?;
+        let Some((note, weight)) = state.notes.pop_front() else {
+            // What the last offers did not queue is said before the end.
+            return state
+                .unrecorded
+                .any()
+                .then(|| std::mem::take(&mut state.unrecorded).note());
+        };
         state.bytes -= weight;
         if state.senders_waiting > 0 {
             self.shared.not_full.notify_all();
@@ -204,6 +312,71 @@ mod tests {
         drop(tx);
         assert!(matches!(rx.try_take(), Taken::Closed));
         assert!(rx.take().is_none());
+    }
+
+    fn message(n: usize, at: f64) -> Note {
+        Note::Message {
+            channel: 0,
+            direction: Direction::ServerToClient,
+            body: vec![b'x'; n],
+            at,
+        }
+    }
+
+    /// The notes waiting, as what each is: a message's time, or the count an error says.
+    fn drain(rx: &mut Receiver) -> Vec<String> {
+        let mut seen = Vec::new();
+        while let Taken::Note(note) = rx.try_take() {
+            seen.push(match note {
+                Note::Message { at, .. } => format!("m{at}"),
+                Note::Event { data, at, .. } => {
+                    let count = data.get("unrecorded_messages");
+                    format!("u{}@{at}", count.unwrap_or(&serde_json::Value::Null))
+                }
+                _ => "other".to_owned(),
+            });
+        }
+        seen
+    }
+
+    #[test]
+    fn an_offer_never_waits_and_what_a_full_queue_did_not_take_is_said_in_its_place() {
+        // Bounded by bytes: two messages of 400 fill 1,500 (a note weighs 256 more).
+        let (tx, mut rx) = bounded_to(1_500, 100);
+        assert!(tx.offer(message(400, 1.0)));
+        assert!(tx.offer(message(400, 2.0)));
+        assert!(!tx.offer(message(400, 3.0)), "full: counted, not queued");
+        assert!(!tx.offer(message(10, 4.0)));
+        // What is not a message is always taken, and does not say the count before its time.
+        let error = Note::Event {
+            kind: crate::model::EventType::Error,
+            data: serde_json::Map::new(),
+            at: 3.5,
+        };
+        assert!(tx.offer(error));
+        // Emptied, the queue says the count, in the place of what it counts.
+        assert_eq!(drain(&mut rx), ["m1", "m2", "unull@3.5", "u2@3"]);
+        assert!(tx.offer(message(10, 5.0)));
+        assert_eq!(drain(&mut rx), ["m5"]);
+        // Bounded by count too; once full, nothing is queued until half of it is taken.
+        let (tx, mut rx) = bounded_to(1 << 20, 4);
+        for at in 0..4 {
+            assert!(tx.offer(message(1, f64::from(at))));
+        }
+        assert!(!tx.offer(message(1, 4.0)));
+        assert!(matches!(rx.try_take(), Taken::Note(_)));
+        assert!(!tx.offer(message(1, 5.0)), "three left: more than half");
+        assert!(matches!(rx.try_take(), Taken::Note(_)));
+        // Taken again: the count goes first, in the place of what it counts.
+        assert!(tx.offer(message(1, 6.0)));
+        assert_eq!(drain(&mut rx), ["m2", "m3", "u2@4", "m6"]);
+        // A count still unsaid when the senders have gone is said before the queue ends.
+        for at in 0..5 {
+            tx.offer(message(1, f64::from(at)));
+        }
+        drop(tx);
+        assert_eq!(drain(&mut rx), ["m0", "m1", "m2", "m3", "u1@4"]);
+        assert!(matches!(rx.try_take(), Taken::Closed));
     }
 
     #[test]

@@ -68,8 +68,8 @@ pub enum Taken {
     Closed,
 }
 
-/// The receiving end of the queue: a std channel for the stdio proxy's threads, a tokio one for
-/// the HTTP proxy's tasks.
+/// The receiving end of the queue: the proxies' bounded queue ([`super::queue`]), or a std
+/// channel for a session that ends before its proxy starts.
 pub trait Inbox {
     fn try_take(&mut self) -> Taken;
     /// Waits for the next note; `None` once every sender is gone.
@@ -89,21 +89,8 @@ impl Inbox for std::sync::mpsc::Receiver<Note> {
     }
 }
 
-impl Inbox for tokio::sync::mpsc::Receiver<Note> {
-    fn try_take(&mut self) -> Taken {
-        match self.try_recv() {
-            Ok(note) => Taken::Note(note),
-            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => Taken::Empty,
-            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => Taken::Closed,
-        }
-    }
-    fn take(&mut self) -> Option<Note> {
-        self.blocking_recv()
-    }
-}
-
 impl Note {
-    fn at(&self) -> f64 {
+    pub(super) fn at(&self) -> f64 {
         match self {
             Note::Message { at, .. }
             | Note::Cut { at, .. }

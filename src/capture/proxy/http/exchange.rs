@@ -19,6 +19,7 @@ use super::upstream::{Upstream, UpstreamClient};
 use crate::capture::proxy::enforce::Enforcer;
 use crate::capture::proxy::gather::{Gathered, Message};
 use crate::capture::proxy::mcp::{Direction, event_head};
+use crate::capture::proxy::queue::Sender;
 use crate::capture::proxy::recording::Note;
 use crate::capture::proxy::sse::{EndpointRewriter, SseEvent, SseParser};
 use crate::model::EventType;
@@ -31,14 +32,32 @@ const MOST_AWAITED: usize = 4096;
 /// is relayed as it comes, and recorded as the stdio proxy records a message that large.
 const MAX_WHOLE: usize = crate::capture::proxy::framing::MAX_WHOLE;
 
-/// The largest request body the proxy takes. A body is held whole before it is judged and
-/// forwarded, so without a bound a client that sent a body without end (a chunked stream, a
-/// `Content-Length` of terabytes) grew the proxy's memory until the system killed it, and the
-/// agent's MCP traffic with it. No JSON-RPC request comes near it.
-pub(super) const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
+/// The largest request body held whole with a policy in force, which judges a request whole
+/// (its arguments may name a path or a command anywhere): the stdio proxy's bound. A larger one
+/// is refused (413). Without a policy, a body over [`MAX_WHOLE`] is relayed as it comes and
+/// recorded from a cut copy, so that memory stays flat whatever its size: held whole, a body
+/// without end (a chunked stream, a `Content-Length` of terabytes) once grew the proxy until
+/// the system killed it, and the agent's MCP traffic with it.
+const MAX_JUDGED: usize = crate::capture::proxy::gate::MAX_JUDGED;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type ProxyBody = BoxBody<Bytes, BoxError>;
+pub(super) type ProxyBody = BoxBody<Bytes, BoxError>;
+
+/// A request's body as the proxy takes it.
+enum RequestBody {
+    /// Read whole: small enough to hold, or to judge.
+    Whole(Bytes),
+    /// Too large to hold: relayed as it comes.
+    Streaming(Streaming),
+}
+
+/// A request body too large to hold: what was read of it, and the rest still coming.
+struct Streaming {
+    start: Vec<Bytes>,
+    rest: Incoming,
+    /// Its length, when the client said it (`Content-Length`): the server is told it too.
+    length: Option<u64>,
+}
 
 /// One running proxy.
 pub(super) struct Proxy {
@@ -48,7 +67,8 @@ pub(super) struct Proxy {
     pub(super) underway: Arc<super::Exchanges>,
     pub(super) upstream: Upstream,
     pub(super) client: UpstreamClient,
-    pub(super) record: Option<mpsc::Sender<Note>>,
+    /// The recorder's queue, which never makes the relay wait ([`Sender::offer`]).
+    pub(super) record: Option<Sender>,
     /// The MCP sessions seen, numbered in the order they appeared (Mcp-Session-Id values, or the
     /// older transport's message paths). Kept in memory only: a session id is a credential.
     pub(super) channels: Mutex<HashMap<String, u32>>,
@@ -69,12 +89,6 @@ pub(super) struct Proxy {
     pub(super) unread_seen: std::sync::atomic::AtomicU64,
     /// Told when an older transport's stream may have nothing more to wait for.
     pub(super) settled: tokio::sync::watch::Sender<()>,
-    /// Messages read from the server's streams that the end cut off before they reached the
-    /// recorder's queue (it was full): the session says how many.
-    pub(super) unrecorded: Arc<std::sync::atomic::AtomicUsize>,
-    /// Notes whose task ended, when the proxy stopped, before the queue had room for them:
-    /// written before the end of the session.
-    pub(super) late: Arc<Mutex<Vec<Note>>>,
     /// The policy in force, if any.
     pub(super) enforcer: Option<Enforcer>,
     pub(super) clock: fn() -> f64,
@@ -82,25 +96,6 @@ pub(super) struct Proxy {
     pub(super) wait: std::time::Duration,
     /// Where the proxy says what the user should know.
     pub(super) report: fn(&str),
-}
-
-/// Puts `note` in the recorder's queue `tx` when it has room. A note still waiting for room
-/// when the proxy stops (its task dropped with the runtime) goes to `late`, for the recorder,
-/// never dropped with the task.
-async fn queue(tx: &mpsc::Sender<Note>, note: Note, late: &Mutex<Vec<Note>>) {
-    let mut held = Held {
-        note: Some(note),
-        late,
-    };
-    match tx.reserve().await {
-        Ok(room) => {
-            if let Some(note) = held.note.take() {
-                room.send(note);
-            }
-        }
-        // A recorder that has gone (it failed) must not stop the traffic.
-        Err(_) => held.note = None,
-    }
 }
 
 /// What the ids a request of the older transport is awaited under start with when its own
@@ -146,24 +141,6 @@ fn message_note(channel: u32, direction: Direction, message: Message, at: f64) -
             cut,
             at,
         },
-    }
-}
-
-/// A note on its way to the recorder's queue; dropped before it got there (its task ended with
-/// the runtime), it goes to the proxy's late notes.
-struct Held<'a> {
-    note: Option<Note>,
-    late: &'a Mutex<Vec<Note>>,
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        if let Some(note) = self.note.take() {
-            self.late
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(note);
-        }
     }
 }
 
@@ -316,51 +293,76 @@ impl Proxy {
             .remove(key);
     }
 
-    async fn record(&self, note: Note) {
+    /// Hands `note` to the recorder, never waiting for it: a note its full queue cannot take
+    /// is counted, and the session says how many ([`Sender::offer`]). A recorder that has gone
+    /// (it failed) takes nothing.
+    fn record(&self, note: Note) {
         if let Some(tx) = &self.record {
-            queue(tx, note, &self.late).await;
+            tx.offer(note);
         }
     }
 
-    pub(super) async fn record_problem(&self, data: Map<String, Value>) {
-        self.record_event(EventType::Error, data).await;
+    pub(super) fn record_problem(&self, data: Map<String, Value>) {
+        self.record_event(EventType::Error, data);
     }
 
     /// Records what the transport saw that is not a message.
-    async fn record_event(&self, kind: EventType, data: Map<String, Value>) {
+    fn record_event(&self, kind: EventType, data: Map<String, Value>) {
         let at = (self.clock)();
-        self.record(Note::Event { kind, data, at }).await;
+        self.record(Note::Event { kind, data, at });
     }
 
-    /// A request's body, whole; or, when it is larger than [`MAX_REQUEST_BODY`], does not
-    /// arrive within the proxy's wait or breaks off, the answer that refuses it (413, 408, 400),
-    /// recorded as an error. Nothing of a refused request reaches the server.
+    /// A request's body: whole when it is small enough to hold (up to [`MAX_WHOLE`], or with a
+    /// policy in force up to [`MAX_JUDGED`]), else what was read of it and the rest still
+    /// coming, to be relayed as it comes. Or the answer that refuses it, recorded as an error:
+    /// with a policy, a body larger than a policy is judged on (413, as `record` refuses one);
+    /// a body whose start does not arrive within the proxy's wait (408) or breaks off (400).
+    /// Nothing of a refused request reaches the server.
     async fn request_body(
         &self,
         parts: &hyper::http::request::Parts,
-        body: Incoming,
-    ) -> Result<Bytes, Response<ProxyBody>> {
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        mut body: Incoming,
+    ) -> Result<RequestBody, Response<ProxyBody>> {
+        let length = body.size_hint().exact();
+        let judged = self.enforcer.is_some();
+        let most = if judged { MAX_JUDGED } else { MAX_WHOLE };
         let too_large = || {
             (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
-                    "the request body is larger than the {} MiB the proxy takes; it was not forwarded",
-                    MAX_REQUEST_BODY >> 20
+                    "the request body is larger than the {} MiB a policy is judged on; it was not forwarded",
+                    MAX_JUDGED >> 20
                 ),
             )
         };
-        let (status, text) = if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
+        let (status, text) = if judged && length.is_some_and(|n| n > MAX_JUDGED as u64) {
             too_large()
         } else {
-            let limited = http_body_util::Limited::new(body, MAX_REQUEST_BODY);
-            match tokio::time::timeout(self.wait, limited.collect()).await {
-                Ok(Ok(body)) => return Ok(body.to_bytes()),
-                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => too_large(),
+            let mut start = Vec::new();
+            let mut size = 0;
+            let reading = async {
+                while let Some(frame) = body.frame().await {
+                    if let Ok(data) = frame?.into_data() {
+                        size += data.len();
+                        start.push(data);
+                        if size > most {
+                            return Ok(false);
+                        }
+                    }
+                }
+                Ok::<_, hyper::Error>(true)
+            };
+            let read = tokio::time::timeout(self.wait, reading).await;
+            match read {
+                Ok(Ok(true)) => return Ok(RequestBody::Whole(joined(start, size))),
+                Ok(Ok(false)) if !judged => {
+                    return Ok(RequestBody::Streaming(Streaming {
+                        start,
+                        rest: body,
+                        length,
+                    }));
+                }
+                Ok(Ok(false)) => too_large(),
                 Ok(Err(e)) => (
                     StatusCode::BAD_REQUEST,
                     format!("the request body could not be read: {e}"),
@@ -382,7 +384,7 @@ impl Proxy {
         );
         data.insert("status".into(), status.as_u16().into());
         data.insert("error".into(), text.clone().into());
-        self.record_problem(data).await;
+        self.record_problem(data);
         let mut refused = plain(status, &format!("agent-strace: {text}"));
         // The rest of the body is not read: the connection cannot carry another request.
         refused
@@ -396,15 +398,14 @@ impl Proxy {
     /// the older transport, a `message` event on the session's event stream and a 202 to the
     /// POST, as the server would have answered (a 403 carrying the error when that stream has
     /// gone).
-    async fn deny(&self, channel: u32, older: bool, answer: &Value) -> Response<ProxyBody> {
+    fn deny(&self, channel: u32, older: bool, answer: &Value) -> Response<ProxyBody> {
         let body = answer.to_string().into_bytes();
         self.record(Note::Message {
             channel,
             direction: Direction::ServerToClient,
             body: body.clone(),
             at: (self.clock)(),
-        })
-        .await;
+        });
         if older {
             let stream = self
                 .streams
@@ -453,8 +454,10 @@ impl Proxy {
         // come whatever it asks), as a Streamable HTTP request is answered on its own POST.
         let older = session.is_none() && channel_key.is_some();
         let _posting = (older && parts.method == Method::POST).then(|| self.posting(channel));
-        let body = match self.request_body(&parts, body).await {
-            Ok(body) => body,
+        // A body too large to hold goes on as it comes, and is recorded once it has ended.
+        let (body, streaming) = match self.request_body(&parts, body).await {
+            Ok(RequestBody::Whole(body)) => (body, None),
+            Ok(RequestBody::Streaming(streaming)) => (Bytes::new(), Some(streaming)),
             Err(refused) => return refused,
         };
         let request = Message::of(&body);
@@ -466,8 +469,7 @@ impl Proxy {
                 Direction::ClientToServer,
                 request,
                 at,
-            ))
-            .await;
+            ));
         }
         if parts.method == Method::POST
             && let Some(enforcer) = &self.enforcer
@@ -483,9 +485,11 @@ impl Proxy {
                             );
                             return plain(StatusCode::ACCEPTED, "Accepted");
                         };
-                        return self
-                            .deny(channel, session.is_none() && channel_key.is_some(), &answer)
-                            .await;
+                        return self.deny(
+                            channel,
+                            session.is_none() && channel_key.is_some(),
+                            &answer,
+                        );
                     }
                 }
                 // What does not read as JSON cannot be judged: a server may read it all the
@@ -499,8 +503,7 @@ impl Proxy {
                         direction: Direction::ServerToClient,
                         body: body.clone(),
                         at: (self.clock)(),
-                    })
-                    .await;
+                    });
                     return json_answer(StatusCode::BAD_REQUEST, body);
                 }
                 Err(_) => {}
@@ -517,13 +520,33 @@ impl Proxy {
         };
         // The older transport answers on the session's stream: what is asked is noted, so that
         // the stream stays open for it when the proxy stops.
-        let asked = if older && parts.method == Method::POST && !body.trim_ascii().is_empty() {
+        let asked = if older
+            && parts.method == Method::POST
+            && (streaming.is_some() || !body.trim_ascii().is_empty())
+        {
             self.awaited_ids(request_ids)
         } else {
             Vec::new()
         };
         self.await_answers(channel, &asked, true);
-        let mut forward = Request::new(Full::new(body));
+        let streamed = streaming.is_some();
+        let forward_body = match streaming {
+            None => Full::new(body).map_err(|never| match never {}).boxed(),
+            Some(streaming) => {
+                let (tx, rx) = mpsc::channel(4);
+                let length = streaming.length;
+                let pump = Pump {
+                    proxy: self.clone(),
+                    channel,
+                    method: parts.method.clone(),
+                    path: path.to_owned(),
+                    recorded: parts.method == Method::POST,
+                };
+                tokio::spawn(pump.run(streaming, tx));
+                ChannelBody { rx, length }.boxed()
+            }
+        };
+        let mut forward = Request::new(forward_body);
         *forward.method_mut() = parts.method.clone();
         *forward.uri_mut() = target;
         copy_headers(&parts.headers, forward.headers_mut(), REQUEST_DROPS);
@@ -541,8 +564,16 @@ impl Proxy {
                 let text = format!("{what}: {}", error_chain(&e));
                 let mut data = http_fields(Direction::ClientToServer, &parts.method, path, channel);
                 data.insert("error".into(), text.clone().into());
-                self.record_problem(data).await;
-                return plain(StatusCode::BAD_GATEWAY, &format!("agent-strace: {text}"));
+                self.record_problem(data);
+                let mut failed = plain(StatusCode::BAD_GATEWAY, &format!("agent-strace: {text}"));
+                if streamed {
+                    // The rest of the body is not read: the connection cannot carry another
+                    // request.
+                    failed
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                return failed;
             }
         };
         let (mut head, body) = answer.into_parts();
@@ -569,7 +600,7 @@ impl Proxy {
             {
                 self.forget_channel(key);
             }
-            self.record_event(EventType::Decision, data).await;
+            self.record_event(EventType::Decision, data);
         }
         let content_type = head
             .headers
@@ -623,12 +654,12 @@ impl Proxy {
             return match body.collect().await {
                 Ok(body) => {
                     let body = body.to_bytes();
-                    relay.finish(Message::of(&body)).await;
+                    relay.finish(Message::of(&body));
                     let body = Full::new(body).map_err(|never| match never {}).boxed();
                     Response::from_parts(head, body)
                 }
                 Err(e) => {
-                    relay.broke_off(&e).await;
+                    relay.broke_off(&e);
                     plain(
                         StatusCode::BAD_GATEWAY,
                         &format!("agent-strace: the server's answer broke off: {e}"),
@@ -638,7 +669,7 @@ impl Proxy {
         }
         let (tx, rx) = mpsc::channel(16);
         tokio::spawn(relay.run(body, tx));
-        Response::from_parts(head, ChannelBody { rx }.boxed())
+        Response::from_parts(head, ChannelBody { rx, length: None }.boxed())
     }
 }
 
@@ -668,10 +699,7 @@ impl Relay {
             upstream.endpoint_for_client(data, &stream_path)
         });
         let mut kept = Gathered::default();
-        let mut events = Unqueued {
-            events: std::collections::VecDeque::new(),
-            unrecorded: self.proxy.unrecorded.clone(),
-        };
+        let mut events = Vec::new();
         let (answers, mut ours) = if self.rewrite {
             let (answers, ours) = mpsc::unbounded_channel();
             (Some(answers), Some(ours))
@@ -726,7 +754,7 @@ impl Relay {
                 () = tx.closed() => {
                     // An error is worth recording even when nobody read it (a HEAD's answer).
                     if matches!(self.reading, Reading::Failure) {
-                        self.finish(kept.finish()).await;
+                        self.finish(kept.finish());
                     }
                     return;
                 }
@@ -735,7 +763,7 @@ impl Relay {
                 None => break,
                 Some(Ok(frame)) => frame,
                 Some(Err(e)) => {
-                    self.broke_off(&e).await;
+                    self.broke_off(&e);
                     let _ = tx.send(Err(Box::new(e))).await;
                     return;
                 }
@@ -744,9 +772,9 @@ impl Relay {
                 Ok(data) => {
                     match self.reading {
                         Reading::Events => {
-                            parser.push(&data, |event| events.events.push_back(event));
-                            while let Some(event) = events.events.pop_front() {
-                                self.event(event).await;
+                            parser.push(&data, |event| events.push(event));
+                            for event in events.drain(..) {
+                                self.event(event);
                             }
                         }
                         Reading::Json | Reading::Failure => kept.push(&data),
@@ -786,7 +814,7 @@ impl Relay {
                         }
                     };
                     if matches!(tokio::time::timeout(wait, whole).await, Ok(true)) {
-                        self.finish(kept.finish()).await;
+                        self.finish(kept.finish());
                     }
                 }
                 return;
@@ -808,7 +836,7 @@ impl Relay {
             }
         }
         drop(tx);
-        self.finish(kept.finish()).await;
+        self.finish(kept.finish());
     }
 
     /// The stream has ended: answers for its session have nowhere to go.
@@ -835,20 +863,20 @@ impl Relay {
     }
 
     /// Records that the server's answer ended before it was whole.
-    async fn broke_off(&self, e: &hyper::Error) {
+    fn broke_off(&self, e: &hyper::Error) {
         let error = format!("the server's answer broke off: {e}");
-        self.problem(Direction::ClientToServer, error).await;
+        self.problem(Direction::ClientToServer, error);
     }
 
     /// Records a problem with this request's answer, said by `error`.
-    async fn problem(&self, direction: Direction, error: String) {
+    fn problem(&self, direction: Direction, error: String) {
         let mut data = http_fields(direction, &self.method, &self.path, self.channel);
         data.insert("error".into(), error.into());
-        self.proxy.record_problem(data).await;
+        self.proxy.record_problem(data);
     }
 
     /// Records one event of a stream.
-    async fn event(&mut self, event: SseEvent) {
+    fn event(&mut self, event: SseEvent) {
         let SseEvent {
             event: name,
             data,
@@ -883,22 +911,22 @@ impl Relay {
             let answered = message.readable().and_then(|b| ids_of(b, false));
             self.proxy.answered(self.channel, answered);
         }
-        self.answer(message).await;
+        self.answer(message);
     }
 
     /// Records one message from the server.
-    async fn answer(&self, message: Message) {
+    fn answer(&self, message: Message) {
         let at = (self.proxy.clock)();
         let note = message_note(self.channel, Direction::ServerToClient, message, at);
-        self.proxy.record(note).await;
+        self.proxy.record(note);
     }
 
     /// Records a body read whole: a JSON answer, or what an HTTP error said.
-    async fn finish(&self, message: Message) {
+    fn finish(&self, message: Message) {
         match self.reading {
             // One too large to keep whole is recorded as the stdio proxy records it: from its
             // cut copy, with its real size.
-            Reading::Json if !message.head().is_empty() => self.answer(message).await,
+            Reading::Json if !message.head().is_empty() => self.answer(message),
             Reading::Failure => {
                 let rpc = self.content_type.contains("json")
                     && message.readable().is_some_and(|body| {
@@ -906,7 +934,7 @@ impl Relay {
                             .is_ok_and(|v| v.get("jsonrpc").is_some() && v.get("error").is_some())
                     });
                 if rpc {
-                    self.answer(message).await;
+                    self.answer(message);
                     return;
                 }
                 let body = message.head();
@@ -926,7 +954,7 @@ impl Relay {
                     let text = String::from_utf8_lossy(&body[..body.len().min(2048)]);
                     data.insert("body".into(), text.into_owned().into());
                 }
-                self.proxy.record_problem(data).await;
+                self.proxy.record_problem(data);
             }
             _ => {}
         }
@@ -1078,26 +1106,6 @@ fn answer(status: StatusCode, body: Bytes, content_type: &'static str) -> Respon
     response
 }
 
-/// Events read from a server's stream and not yet handed to the recorder. When the end cuts
-/// off their task (it waited for room in the recorder's full queue), the messages among them
-/// are counted, so that the session says how many it lacks.
-struct Unqueued {
-    events: std::collections::VecDeque<SseEvent>,
-    unrecorded: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl Drop for Unqueued {
-    fn drop(&mut self) {
-        let messages = self
-            .events
-            .iter()
-            .filter(|e| e.event == "message" && !e.data.is_empty())
-            .count();
-        self.unrecorded
-            .fetch_add(messages, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// Whether the bytes of an event stream passed so far end between events (after a blank line,
 /// or before anything), where an event of ours may go without splitting one of the server's.
 #[derive(Debug)]
@@ -1135,9 +1143,11 @@ impl Boundary {
     }
 }
 
-/// An answer's body fed by the relay task.
+/// A body fed by a task: an answer by its relay, a request too large to hold by its pump.
 struct ChannelBody {
     rx: mpsc::Receiver<Result<Frame<Bytes>, BoxError>>,
+    /// Its length when known, so that the server is told it as the client told it.
+    length: Option<u64>,
 }
 
 impl Body for ChannelBody {
@@ -1150,49 +1160,107 @@ impl Body for ChannelBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         self.rx.poll_recv(cx)
     }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.length.map_or_else(
+            hyper::body::SizeHint::default,
+            hyper::body::SizeHint::with_exact,
+        )
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The parts of a body read in pieces, as one.
+fn joined(parts: Vec<Bytes>, size: usize) -> Bytes {
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut whole = Vec::with_capacity(size);
+    for part in parts {
+        whole.extend_from_slice(&part);
+    }
+    Bytes::from(whole)
+}
 
-    fn note(at: f64) -> Note {
-        Note::Event {
-            kind: EventType::Error,
-            data: Map::new(),
-            at,
+/// A request body too large to hold, relayed to the server as it comes (as fast as the server
+/// takes it) and gathered for the record as it passes: recorded once it has ended, from a cut
+/// copy with its real size, as `record` records a message that large.
+struct Pump {
+    proxy: Arc<Proxy>,
+    channel: u32,
+    method: Method,
+    path: String,
+    /// A POST's body is a message, recorded.
+    recorded: bool,
+}
+
+impl Pump {
+    async fn run(self, body: Streaming, tx: mpsc::Sender<Result<Frame<Bytes>, BoxError>>) {
+        let Streaming {
+            start, mut rest, ..
+        } = body;
+        let mut gathered = Gathered::default();
+        for data in start {
+            gathered.push(&data);
+            // The server took no more (it answered, or its connection failed): what it said
+            // is recorded with its answer.
+            if tx.send(Ok(Frame::data(data))).await.is_err() {
+                return;
+            }
+        }
+        let wait = self.proxy.wait;
+        loop {
+            let frame = match tokio::time::timeout(wait, rest.frame()).await {
+                Ok(None) => break,
+                Ok(Some(Ok(frame))) => frame,
+                Ok(Some(Err(e))) => {
+                    self.problem(format!(
+                        "the request body broke off after {} bytes: {e}",
+                        gathered.size()
+                    ));
+                    let _ = tx.send(Err(Box::new(e))).await;
+                    return;
+                }
+                Err(_) => {
+                    let text = format!(
+                        "the request body stopped coming for {} s after {} bytes; the request to the server was cut off",
+                        wait.as_secs_f64(),
+                        gathered.size()
+                    );
+                    self.problem(text.clone());
+                    let _ = tx.send(Err(text.into())).await;
+                    return;
+                }
+            };
+            // Trailers: a request's never reach the server (the proxy sends none).
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            gathered.push(&data);
+            if tx.send(Ok(Frame::data(data))).await.is_err() {
+                return;
+            }
+        }
+        if self.recorded {
+            let at = (self.proxy.clock)();
+            let note = message_note(
+                self.channel,
+                Direction::ClientToServer,
+                gathered.finish(),
+                at,
+            );
+            self.proxy.record(note);
         }
     }
 
-    #[test]
-    fn a_note_waiting_for_room_when_the_proxy_stops_is_kept() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let (tx, mut rx) = mpsc::channel(1);
-        let late = Arc::new(Mutex::new(Vec::new()));
-        tx.try_send(note(1.0)).unwrap();
-        let (waiting, kept) = (tx.clone(), late.clone());
-        runtime.spawn(async move { queue(&waiting, note(2.0), &kept).await });
-        runtime.block_on(async {
-            for _ in 0..10 {
-                tokio::task::yield_now().await;
-            }
-        });
-        assert!(late.lock().unwrap().is_empty(), "it waits for room");
-        // The runtime ends with the task still waiting: its note is kept, not dropped.
-        drop(runtime);
-        let kept = std::mem::take(&mut *late.lock().unwrap());
-        assert_eq!(kept.len(), 1);
-        assert!(matches!(kept[0], Note::Event { at, .. } if (at - 2.0).abs() < f64::EPSILON));
-        assert!(rx.try_recv().is_ok());
-        // A recorder that has gone takes nothing and keeps nothing.
-        drop(rx);
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(queue(&tx, note(3.0), &late));
-        assert!(late.lock().unwrap().is_empty());
+    /// Records a problem with the request's body.
+    fn problem(&self, error: String) {
+        let mut data = http_fields(
+            Direction::ClientToServer,
+            &self.method,
+            &self.path,
+            self.channel,
+        );
+        data.insert("error".into(), error.into());
+        self.proxy.record_problem(data);
     }
 }

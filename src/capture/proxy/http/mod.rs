@@ -22,23 +22,27 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use tokio::signal::unix::SignalKind;
-
-use hyper_util::rt::TokioIo;
-use serde_json::Map;
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 use super::enforce::Enforcer;
 use super::mcp::McpRecorder;
+use super::queue;
 use super::recording::{self, Note};
 use exchange::Proxy;
+use hyper_util::rt::TokioIo;
+use serde_json::Map;
+use tokio::net::TcpListener;
 pub use upstream::Upstream;
 use upstream::UpstreamClient;
 
-/// How many notes may wait for the recorder (see the stdio proxy).
-const RECORD_QUEUE: usize = 4096;
+/// How many notes, and how many bytes of them, may wait for the recorder: past either the
+/// proxy records nothing until the recorder has caught up, and says how many messages it lacks
+/// ([`queue::Sender::offer`]). Bounded by count alone, the queue held 4,096 messages of up to
+/// 1 MiB each (or their cut copies, up to 2 MiB) when the recorder fell behind a flood of large
+/// ones: gigabytes.
+const RECORD_QUEUE_NOTES: usize = 4096;
+const RECORD_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 
 /// How long a request's head (its line and headers) may take to arrive, and an open connection
 /// may wait for its next request; and how long its body may take. Any local user can reach the
@@ -128,7 +132,7 @@ impl HttpProxy {
     /// process limit such work never takes the thread the recording needs.
     pub fn serve(self, beside: impl FnOnce()) -> io::Result<()> {
         let client = UpstreamClient::new(self.upstream.is_tls())?;
-        let (tx, rx) = mpsc::channel(RECORD_QUEUE);
+        let (tx, rx) = queue::bounded_to(RECORD_QUEUE_BYTES, RECORD_QUEUE_NOTES);
         let clock = self.clock;
         // A thread refused to the recorder leaves the proxy serving, unrecorded.
         let writer = self.recorder.and_then(|recorder| {
@@ -147,8 +151,6 @@ impl HttpProxy {
         let recording = writer.is_some();
         beside();
         let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
-        let late = Arc::new(Mutex::new(Vec::new()));
-        let unrecorded = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let proxy = Arc::new(Proxy {
             stopping,
             underway: Arc::default(),
@@ -162,8 +164,6 @@ impl HttpProxy {
             posting: Mutex::default(),
             unread_seen: std::sync::atomic::AtomicU64::new(0),
             settled: tokio::sync::watch::Sender::new(()),
-            unrecorded: unrecorded.clone(),
-            late: late.clone(),
             enforcer: self.enforcer,
             clock,
             wait: self.wait,
@@ -191,53 +191,24 @@ impl HttpProxy {
                 (proxy.report)(&what);
                 let mut data = Map::new();
                 data.insert("error".into(), what.into());
-                proxy.record_problem(data).await;
+                proxy.record_problem(data);
             }
         });
-        // What is still running ends with the runtime; a note it had not yet queued is kept.
+        // What is still running ends with the runtime; what it handed the recorder is queued
+        // already (a handing-on never waits), and what the queue did not take is said before
+        // the end.
         self.runtime.shutdown_background();
         if recording {
-            let late = std::mem::take(&mut *late.lock().unwrap_or_else(PoisonError::into_inner));
-            for note in late {
-                let _ = tx.blocking_send(note);
-            }
-            // Messages the end cut off before they reached the full queue: lost, and counted.
-            let lost = unrecorded.load(std::sync::atomic::Ordering::Relaxed);
-            if lost > 0 {
-                let _ = tx.blocking_send(unrecorded_note(lost, clock()));
-            }
-            let end = Note::End {
+            tx.send(Note::End {
                 exit_code: None,
                 at: clock(),
-            };
-            let _ = tx.blocking_send(end);
+            });
         }
         drop(tx);
         if let Some(writer) = writer {
             let _ = writer.join();
         }
         Ok(())
-    }
-}
-
-/// The note that says how many messages read from the server the end cut off before they
-/// reached the recorder's queue.
-fn unrecorded_note(lost: usize, at: f64) -> Note {
-    let mut data = Map::new();
-    let what = if lost == 1 { "message" } else { "messages" };
-    data.insert(
-        "error".into(),
-        format!(
-            "stopping: {lost} {what} read from the server were not recorded: the recorder's \
-             queue was full when the end cut off the requests under way"
-        )
-        .into(),
-    );
-    data.insert("unrecorded_messages".into(), lost.into());
-    Note::Event {
-        kind: crate::model::EventType::Error,
-        data,
-        at,
     }
 }
 
@@ -254,7 +225,7 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
                         "error".into(),
                         crate::capture::burst::accepting_again(unsaid).into(),
                     );
-                    proxy.record_problem(data).await;
+                    proxy.record_problem(data);
                 }
                 stream
             }
@@ -267,7 +238,7 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
                 if let Some(line) = line {
                     let mut data = Map::new();
                     data.insert("error".into(), line.into());
-                    proxy.record_problem(data).await;
+                    proxy.record_problem(data);
                 }
                 continue;
             }
@@ -308,7 +279,7 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
                 (reporting.report)(&what);
                 let mut data = Map::new();
                 data.insert("error".into(), what.into());
-                reporting.record_problem(data).await;
+                reporting.record_problem(data);
             }
             drop(underway);
         });

@@ -3,13 +3,13 @@
 
 use std::io;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+
+use super::exchange::ProxyBody;
 
 /// The remote server, as the user named it.
 #[derive(Debug, Clone)]
@@ -153,8 +153,8 @@ fn host_and_port(scheme: &str, authority: &str) -> (String, String) {
 
 /// Sends requests to the server: plain TCP or TLS, as its URL says.
 pub(super) enum UpstreamClient {
-    Plain(Client<HttpConnector, Full<Bytes>>),
-    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
+    Plain(Client<HttpConnector, ProxyBody>),
+    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, ProxyBody>),
 }
 
 impl UpstreamClient {
@@ -174,7 +174,7 @@ impl UpstreamClient {
 
     pub(super) async fn send(
         &self,
-        request: Request<Full<Bytes>>,
+        request: Request<ProxyBody>,
     ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
         match self {
             UpstreamClient::Plain(client) => client.request(request).await,
