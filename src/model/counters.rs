@@ -44,8 +44,10 @@ pub struct Counters {
     /// unknown time (a line with no `timestamp`) is placed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placed: Option<f64>,
-    /// The events met, to tell a copy of one ([`Copies`]).
-    #[serde(default)]
+    /// The events met, to tell a copy of one ([`Copies`]). Not kept in `.counters` or the
+    /// index: a hook reads and writes those on every event, and a session's copies are written
+    /// at once (one import), so a fold meets them within what it folds in one go.
+    #[serde(skip)]
     pub met: Copies,
 }
 
