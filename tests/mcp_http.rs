@@ -1046,7 +1046,7 @@ fn a_request_body_without_end_is_refused_instead_of_filling_the_memory() {
     // Without a policy nothing is held: the body goes on as it comes, here to nobody.
     let env = TestEnv::new();
     let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
-    let (answer, _) = send_and_read(port, chunked, 80, patience);
+    let answer = send_and_read(port, chunked, 80, patience);
     assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
     assert!(answer.contains("cannot reach the MCP server"), "{answer}");
     assert_eq!(proxy.terminate(), Some(0));
