@@ -440,6 +440,84 @@ fn compare_tag_takes_the_last_two_sessions_of_the_task() {
     usage_error(&env.run(&["compare", "--tag", "no-such-task"]));
 }
 
+/// `compare --tag` took no `--since` or `--until`, which every other command over many
+/// sessions takes: the last two sessions of a task in a period could not be compared. They
+/// mean what they mean for `list`: a session started at `--since` is in, one started at
+/// `--until` is out.
+#[test]
+fn compare_tag_picks_the_last_two_sessions_of_the_task_in_a_period() {
+    let env = TestEnv::new();
+    let t0 = 1_780_000_000.0; // 2026-05-28T20:26:40Z
+    let ids: Vec<String> = (0..3)
+        .map(|n| {
+            measured(
+                &format!("b0000000-0000-4000-8000-00000000000{n}"),
+                "refactor-auth",
+                t0 + 1_000.0 * f64::from(n),
+                1,
+                &[],
+                0,
+            )
+            .write(&env)
+        })
+        .collect();
+    let pair = |extra: &[&str]| {
+        let mut args = vec!["compare", "--tag", "refactor-auth", "--format", "json"];
+        args.extend(extra);
+        let c = json(&env, &args);
+        [c["a"]["session_id"].clone(), c["b"]["session_id"].clone()]
+    };
+    assert_eq!(pair(&[]), [ids[1].as_str(), ids[2].as_str()]);
+    // The session that started at --until is out; the one at --since is in.
+    assert_eq!(
+        pair(&["--until", "2026-05-28T21:00:00Z"]),
+        [ids[0].as_str(), ids[1].as_str()]
+    );
+    assert_eq!(
+        pair(&[
+            "--since",
+            "2026-05-28T20:26:40Z",
+            "--until",
+            "2026-05-28T20:59:59Z"
+        ]),
+        [ids[0].as_str(), ids[1].as_str()]
+    );
+    assert_eq!(
+        pair(&[
+            "--since",
+            "2026-05-28T22:26:41+02:00",
+            "--until",
+            "2026-05-28T21:00:00.001Z"
+        ]),
+        [ids[1].as_str(), ids[2].as_str()]
+    );
+    // One session in the period is not enough, and says why.
+    let one = env.run(&[
+        "compare",
+        "--tag",
+        "refactor-auth",
+        "--since",
+        "2026-05-28T20:43:21Z",
+    ]);
+    usage_error(&one);
+    assert!(
+        one.stderr.contains("started in the period"),
+        "{}",
+        one.stderr
+    );
+    // Two sessions named are compared whenever they ran: a period is refused, not ignored.
+    let named = env.run(&["compare", &ids[0], &ids[1], "--since", "7d"]);
+    usage_error(&named);
+    assert!(named.stderr.contains("--tag"), "{}", named.stderr);
+    usage_error(&env.run(&[
+        "compare",
+        "--tag",
+        "refactor-auth",
+        "--since",
+        "yesterday-ish",
+    ]));
+}
+
 #[test]
 fn unknown_sessions_are_one_error_line_and_exit_2() {
     let env = both();

@@ -554,6 +554,7 @@ pub fn tagged(
     stores: &[Vec<(&SessionMeta, f64)>],
     left_out: &[Vec<SessionMeta>],
     tag: &str,
+    mut in_period: impl FnMut(&SessionMeta) -> bool,
 ) -> Vec<(usize, String)> {
     let tag = tag.to_lowercase();
     let mut matched: Vec<(usize, &SessionMeta, f64)> = Vec::new();
@@ -569,7 +570,10 @@ pub fn tagged(
                 .filter(|(_, m, _)| {
                     m.agent_name.to_lowercase().contains(&tag)
                         || m.command.to_lowercase().contains(&tag)
-                }),
+                })
+                // After the heads are told: a parent out of the period keeps its subagents
+                // out of the running.
+                .filter(|(_, m, _)| in_period(m)),
         );
     }
     matched.sort_by(|(_, x, x_start), (_, y, y_start)| {
@@ -731,8 +735,11 @@ mod tests {
         let ids = |found: Vec<(usize, String)>| -> Vec<String> {
             found.into_iter().map(|(_, id)| id).collect()
         };
-        assert_eq!(ids(tagged(&one(&all), &[], "refactor-AUTH")), ["a", "c"]);
-        assert_eq!(tagged(&one(&all), &[], "nothing").len(), 0);
+        assert_eq!(
+            ids(tagged(&one(&all), &[], "refactor-AUTH", |_| true)),
+            ["a", "c"]
+        );
+        assert_eq!(tagged(&one(&all), &[], "nothing", |_| true).len(), 0);
         // A subagent whose parent is gone, and one of a loop, head their own trees.
         let heads = [
             meta("a", 1.0, "refactor-auth", None),
@@ -741,14 +748,14 @@ mod tests {
             meta("loop-b", 0.1, "claude-code", Some("loop-a")),
         ];
         assert_eq!(
-            ids(tagged(&one(&heads), &[], "refactor")),
+            ids(tagged(&one(&heads), &[], "refactor", |_| true)),
             ["orphan", "loop-a"]
         );
         // Across stores, each session is headed in its own store.
         let other = [meta("gone", 7.0, "refactor-auth", None)];
         let stores = [one(&heads).remove(0), one(&other).remove(0)];
         assert_eq!(
-            tagged(&stores, &[], "refactor"),
+            tagged(&stores, &[], "refactor", |_| true),
             [(0, "loop-a".to_owned()), (1, "gone".to_owned())]
         );
     }

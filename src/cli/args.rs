@@ -77,14 +77,28 @@ pub(crate) struct FormatArg {
     pub(crate) format: Format,
 }
 
+/// The forms of time every `--since` and `--until` takes, as [`instant`] reads them: each
+/// command's help names them with these words, so that no help names fewer than the parser
+/// takes (`--since`'s help named dates and ages, not RFC 3339 times nor "7 days ago").
+macro_rules! when_forms {
+    () => {
+        "a date (2026-11-25, local time), a time (RFC 3339: 2026-11-25T10:00:00Z, \
+         2026-11-25T11:00:00+01:00) or an age (30m, 12h, 7d, 2w, \"7 days ago\")"
+    };
+}
+pub(crate) use when_forms;
+
 /// A period of time: `--since` and `--until`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct TimeRange {
-    /// Start of the period: a date (2026-11-25, local time), or an age (7d, 12h, 2w)
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", help = concat!(
+        "Start of the period, a session started at it included: ", when_forms!()
+    ))]
     pub(crate) since: Option<String>,
-    /// End of the period, that day included: a date (2026-11-25, local time), or an age
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", help = concat!(
+        "End of the period, a session started at it left out (a date: that day included): ",
+        when_forms!()
+    ))]
     pub(crate) until: Option<String>,
 }
 

@@ -7,9 +7,9 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Globals;
-use super::args::FormatArg;
+use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
-use super::output::{stdout, usage, warn_bad_lines};
+use super::output::{start_in_periods, stdout, usage, warn_bad_lines};
 use super::stores::ScopeArgs;
 use crate::analysis::compare::{self, Comparison, Figures, Side};
 use crate::analysis::cost::{CostOptions, compute};
@@ -32,10 +32,12 @@ use crate::store::{Selector, Store};
 /// divergence is the edit distance between the two sessions' tool calls, each named by its
 /// tool and what it acted on. Each session is counted alone, its subagents left out of every
 /// figure, cost included (`cost` and `list` count them in); a note says so when either has any.
+/// --since and --until pick among the sessions --tag finds, by when they started, as `list`
+/// does: two sessions named are compared whenever they ran.
 #[derive(Debug, Args)]
 #[command(
     override_usage = "agent-strace compare [OPTIONS] <A> <B>\n       agent-strace compare [OPTIONS] --tag <TAG>",
-    after_help = "Examples:\n  agent-strace compare 3f2a 9c1d\n  agent-strace compare --tag refactor-auth       # the last two sessions of a task\n  agent-strace compare 3f2a 9c1d --format json"
+    after_help = "Examples:\n  agent-strace compare 3f2a 9c1d\n  agent-strace compare --tag refactor-auth       # the last two sessions of a task\n  agent-strace compare --tag refactor-auth --until 2026-11-20   # the last two up to that day\n  agent-strace compare 3f2a 9c1d --format json"
 )]
 pub(crate) struct CompareArgs {
     /// The first session (id or unique prefix): the baseline. A and B are needed unless --tag
@@ -49,6 +51,8 @@ pub(crate) struct CompareArgs {
     /// (any case), the older as A
     #[arg(long, value_name = "TAG", conflicts_with_all = ["a", "b"], value_parser = super::args::tag)]
     tag: Option<String>,
+    #[command(flatten)]
+    period: TimeRange,
     #[command(flatten)]
     format: FormatArg,
     #[command(flatten)]
@@ -131,8 +135,21 @@ fn forest(store: &Store, id: &str) -> Result<Forest> {
 }
 
 pub(crate) fn run(args: &CompareArgs, globals: &Globals) -> Result<u8> {
+    let now = crate::store::system_time();
+    let (since, until) = (args.period.since(now)?, args.period.until(now)?);
+    let period = (since.is_some() || until.is_some())
+        .then(|| since.unwrap_or(f64::NEG_INFINITY)..until.unwrap_or(f64::INFINITY));
+    if period.as_ref().is_some_and(|p| p.start >= p.end) {
+        return Err(usage("--since must be before --until"));
+    }
+    if period.is_some() && args.tag.is_none() {
+        // Said rather than ignored: two sessions named are compared whenever they ran.
+        return Err(usage(
+            "--since and --until pick among the sessions --tag finds: give --tag TAG, or name the two sessions alone",
+        ));
+    }
     let (a, b) = match (&args.tag, &args.a, &args.b) {
-        (Some(tag), _, _) => tagged(&args.scope, tag, globals)?,
+        (Some(tag), _, _) => tagged(&args.scope, tag, period.as_ref(), globals)?,
         (None, Some(a), Some(b)) => (
             Loaded::select(&args.scope, &Selector::Prefix(a.clone()), globals)?,
             Loaded::select(&args.scope, &Selector::Prefix(b.clone()), globals)?,
@@ -160,8 +177,14 @@ fn missing(message: &str) -> anyhow::Error {
         .into()
 }
 
-/// The last two sessions of a task, read from the index of each store the scope covers.
-fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Loaded)> {
+/// The last two sessions of a task that started in `period` (every one without it), read from
+/// the index of each store the scope covers.
+fn tagged(
+    scope: &ScopeArgs,
+    tag: &str,
+    period: Option<&std::ops::Range<f64>>,
+    globals: &Globals,
+) -> Result<(Loaded, Loaded)> {
     let mut stores = Vec::new();
     let mut all = Vec::new();
     let mut left_out = Vec::new();
@@ -187,15 +210,24 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
                 .collect()
         })
         .collect();
-    let picked = compare::tagged(&starts, &left_out, tag);
+    // A start no session can have is in no period, as `list` judges it (warned once).
+    let in_period = |meta: &SessionMeta| {
+        period.is_none_or(|p| start_in_periods(meta).is_some_and(|start| p.contains(&start)))
+    };
+    let picked = compare::tagged(&starts, &left_out, tag, in_period);
     if let ([only], [metas]) = (stores.as_slice(), all.as_slice())
         && metas.is_empty()
     {
         return Err(super::stores::no_sessions(only));
     }
     let [(a_store, a), (b_store, b)] = picked.as_slice() else {
+        let when = if period.is_some() {
+            " and that started in the period --since and --until give"
+        } else {
+            ""
+        };
         return Err(usage(format!(
-            "--tag `{tag}` needs two sessions whose agent name or command contains it; {} found",
+            "--tag `{tag}` needs two sessions whose agent name or command contains it{when}; {} found",
             picked.len()
         )));
     };

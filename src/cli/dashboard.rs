@@ -49,9 +49,10 @@ pub(crate) struct DashboardArgs {
     /// Only the N newest sessions
     #[arg(long, value_name = "N", value_parser = super::args::at_least_one)]
     last: Option<usize>,
-    /// Sessions that started since WHEN: a date (2026-11-25, local time) or an age (7d, 12h,
-    /// 2w) [default: every session; 30d with --trend]
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", help = concat!(
+        "Sessions that started since WHEN: ", super::args::when_forms!(),
+        " [default: every session; 30d with --trend]"
+    ))]
     since: Option<String>,
     /// Eval pass rates per judge, error and retry rates, cost and duration per day, with the
     /// dashboard's notes and the newest sessions

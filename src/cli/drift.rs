@@ -36,9 +36,10 @@ use crate::render::terminal::{self, Painter};
     after_help = "Examples:\n  agent-strace drift                   # the last 30 days against the days before\n  agent-strace drift --since 7d --threshold 0.1 --format json\n  agent-strace drift --since 30d --save-baseline ci/agent-baseline.json\n  agent-strace drift --since 7d --baseline ci/agent-baseline.json\n  agent-strace drift --all-projects"
 )]
 pub(crate) struct DriftArgs {
-    /// The recent window: sessions that started since WHEN (a date, or an age like 30d)
-    /// [default: 30d]
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", help = concat!(
+        "The recent window: sessions that started since WHEN, ", super::args::when_forms!(),
+        " [default: 30d]"
+    ))]
     since: Option<String>,
     /// Compare with the fingerprint saved in FILE instead of the sessions before the window
     #[arg(long, value_name = "FILE")]

@@ -79,9 +79,10 @@ pub(crate) struct ExportArgs {
     /// with --scores)
     #[arg(long, value_enum, value_name = "BACKEND")]
     pub(crate) backend: Option<Backend>,
-    /// With --metrics or --backend langfuse: every session started since: a date (2026-11-25)
-    /// or an age (30d) [default: --metrics 30d; langfuse the one session]
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", help = concat!(
+        "With --metrics or --backend langfuse: every session started since WHEN: ",
+        super::args::when_forms!(), " [default: --metrics 30d; langfuse the one session]"
+    ))]
     pub(crate) since: Option<String>,
     /// With --backend langfuse: send each session's eval scores (.agent-evals.yaml) too
     #[arg(long)]

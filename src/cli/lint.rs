@@ -35,8 +35,9 @@ pub(crate) struct LintArgs {
     /// Every session (with --since, those started since then)
     #[arg(long, conflicts_with = "session")]
     all: bool,
-    /// With --all: a date (2026-11-25) or an age (7d, 12h)
-    #[arg(long, value_name = "WHEN", requires = "all")]
+    #[arg(long, value_name = "WHEN", requires = "all", help = concat!(
+        "With --all: only sessions started since WHEN: ", super::args::when_forms!()
+    ))]
     since: Option<String>,
     /// Exit 1 on warnings too, not only on errors
     #[arg(long)]

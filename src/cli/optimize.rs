@@ -43,8 +43,9 @@ pub(crate) struct OptimizeArgs {
     /// tool's dataset .agent-traces/datasets/LABEL.jsonl
     #[arg(long, value_name = "LABEL")]
     dataset: Option<String>,
-    /// The sessions started since: a date (2026-11-25) or an age (7d) [default: 30d]
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", help = concat!(
+        "The sessions started since WHEN: ", super::args::when_forms!(), " [default: 30d]"
+    ))]
     since: Option<String>,
     /// The instruction file to propose additions to
     #[arg(long, value_name = "FILE", default_value = "AGENTS.md")]

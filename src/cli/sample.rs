@@ -41,8 +41,9 @@ pub(crate) struct SampleArgs {
     /// Of sessions that made the same tool calls in the same order, keep only the first
     #[arg(long)]
     deduplicate: bool,
-    /// Only sessions started since: a date (2026-11-25) or an age (7d)
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", help = concat!(
+        "Only sessions started since WHEN: ", super::args::when_forms!()
+    ))]
     since: Option<String>,
     /// Where to write the JSONL [default: standard output]
     #[arg(long, short = 'o', value_name = "FILE")]
