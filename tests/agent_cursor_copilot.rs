@@ -402,6 +402,119 @@ fn a_file_cursor_read_with_no_result_counts_as_read() {
     );
 }
 
+/// Cursor tells of a read by its Read tool twice, with hooks for both: `preToolUse` (the call,
+/// with its id, answered by `postToolUse`) and `beforeReadFile` (the same file, no id, no
+/// result). Two reads of one file were counted as four: `stats` said "Reads: 4", `explain`'s
+/// and `sql`'s files 4 reads, and `lint` found the file "read 4 times without a change". Each
+/// read counts once, whichever of the two hooks comes first, and both events are kept.
+#[test]
+fn a_file_cursor_tells_of_twice_is_read_once() {
+    let env = TestEnv::new();
+    let root = cwd(&env);
+    let lib_rs = format!("{root}/src/lib.rs");
+    let pre = |id: &str| {
+        (
+            vec!["preToolUse"],
+            cursor(
+                &env,
+                "preToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": lib_rs}, "tool_use_id": id}),
+            ),
+        )
+    };
+    let post = |id: &str| {
+        (
+            vec!["postToolUse"],
+            cursor(
+                &env,
+                "postToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": lib_rs}, "tool_use_id": id,
+                       "tool_output": "{\"content\":\"pub fn run() {}\"}"}),
+            ),
+        )
+    };
+    let before = (
+        vec!["beforeReadFile"],
+        cursor(
+            &env,
+            "beforeReadFile",
+            json!({"file_path": lib_rs, "content": "pub fn run() {}"}),
+        ),
+    );
+    let steps = vec![
+        (
+            vec!["sessionStart"],
+            cursor(
+                &env,
+                "sessionStart",
+                json!({"session_id": CURSOR_SESSION, "composer_mode": "agent"}),
+            ),
+        ),
+        (
+            vec!["beforeSubmitPrompt"],
+            cursor(
+                &env,
+                "beforeSubmitPrompt",
+                json!({"prompt": "read lib twice", "attachments": []}),
+            ),
+        ),
+        pre("tu-1"),
+        before.clone(),
+        post("tu-1"),
+        // The other order.
+        before,
+        pre("tu-2"),
+        post("tu-2"),
+        (
+            vec!["sessionEnd"],
+            cursor(
+                &env,
+                "sessionEnd",
+                json!({"session_id": CURSOR_SESSION, "reason": "completed"}),
+            ),
+        ),
+    ];
+    play(&env, &steps, &[]);
+    let events = env.events(CURSOR_SESSION);
+    assert_eq!(of_type(&events, "tool_call").len(), 4, "every event kept");
+    let stats = env
+        .run(&["stats", CURSOR_SESSION, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        ["reads", "files_read"].map(|k| stats[k].clone()),
+        [json!(2), json!(1)],
+        "{stats:#}"
+    );
+    let explain = env
+        .run(&["explain", CURSOR_SESSION, "--format", "json"])
+        .success()
+        .json();
+    let files = explain["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{explain:#}");
+    assert_eq!(
+        (&files[0]["reads"], &files[0]["writes"]),
+        (&json!(2), &json!(0))
+    );
+    let sql = env
+        .run(&["sql", "--format", "json", "SELECT path, reads FROM files"])
+        .success()
+        .json();
+    assert_eq!(sql, json!([{"path": lib_rs, "reads": 2}]), "{sql:#}");
+    let lint = env.run(&["lint", CURSOR_SESSION, "--format", "json"]);
+    let lint = lint.json();
+    let rereads: Vec<&Value> = lint["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "redundant-read")
+        .collect();
+    assert!(
+        rereads.is_empty(),
+        "two reads are below the threshold of 3: {lint:#}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Copilot CLI 1.0.102 (recorded: docs/agents/recorded/copilot-1.0.102-hooks.tsv)
 

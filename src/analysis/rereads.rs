@@ -7,11 +7,13 @@
 //! run the same shell line: reading the next hundred lines, or `grep` after `cat`, is new. A
 //! write of the file (a file tool's call or a file the recorders name written) starts afresh.
 //! A path is one however spelt, whole or below the session's folder. A running command's
-//! output, read again as it grows, is polling, not a reread.
+//! output, read again as it grows, is polling, not a reread. Two calls of one read (Cursor's
+//! `preToolUse` and `beforeReadFile`, `model::touches`) are one read.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::model::shell_files::{self, Folder};
+use crate::model::touches::Touches;
 use crate::model::view::{ToolCall, View};
 use crate::model::{Agent, Event, EventType, ToolKind, tools};
 
@@ -47,8 +49,26 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
     // The last read counted, when a call stood for it: a file event without a parent that
     // follows it for the same file echoes it.
     let mut last_call_read: Option<(usize, String)> = None;
+    // A call that repeats another's read (Cursor's `beforeReadFile` beside its `preToolUse`),
+    // and the file events of such a call, are that read: counted once, as every view counts
+    // files ([`Touches::repeats`]).
+    let mut touches = Touches::default();
+    let mut repeats: HashSet<&str> = HashSet::new();
     for (i, event) in events.iter().enumerate() {
         let number = i + 1;
+        touches.observe_owed(event, agent);
+        if touches.repeats(&event.event_id) {
+            repeats.insert(event.event_id.as_str());
+            continue;
+        }
+        if event.event_type == EventType::FileRead
+            && event
+                .parent_id
+                .as_deref()
+                .is_some_and(|p| repeats.contains(p))
+        {
+            continue;
+        }
         let (path, way, write) = match View::of(event, agent) {
             View::ToolCall(call) if call.kind == ToolKind::WriteFile => {
                 for path in call.files() {

@@ -16,9 +16,17 @@
 //! and the file may be written all the same. Counting only the calls that succeeded said
 //! `0 read` for every file such a session read, while its phases and `replay` showed the call,
 //! and a file perhaps written was hidden; the Python tool counts every call's file.
+//!
+//! One read is counted once, however many hooks tell of it. Cursor tells of a read by its
+//! `Read` tool twice: `preToolUse` (the call, with its `tool_use_id`) and `beforeReadFile`
+//! (the same file, as the tool reads it, with no id and no result ever). A `Read` call of
+//! Cursor's that names no call id, of the very files a call of the other kind still open
+//! reads, is that call's read ([`Touches::repeats`]), whichever came first: the two are one
+//! read, answered by the call's result (nothing is read when it failed). Both events stay in
+//! the store. Two calls that both name an id are two reads, even of one file at once.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,7 +36,7 @@ use super::links::Links;
 use super::outcome::ToolOutcome;
 use super::shell_files::{self, Folder};
 use super::tools::{self, Agent};
-use super::view::View;
+use super::view::{ToolCall, View};
 
 /// One file touched: its path as the event or call names it, and whether it was written.
 pub type Touch = (String, bool);
@@ -44,6 +52,15 @@ pub struct Touches {
     calls: HashMap<String, (Vec<Touch>, String)>,
     /// The call just answered well, by event id, and the files it touched.
     owed: Option<(String, Vec<Touch>)>,
+    /// Open calls that repeat another open call's read, by event id: the event id of the call
+    /// they repeat (see the module's note). Their files are not pending apart, and a result of
+    /// either closes both.
+    #[serde(default)]
+    repeats: HashMap<String, String>,
+    /// Of the open calls, Cursor's `Read` calls that name a call id (its `preToolUse`'s), to
+    /// tell them from its `beforeReadFile`'s, which name none.
+    #[serde(default)]
+    named: HashSet<String>,
 }
 
 /// Calls waiting for their result at most (see [`Links`]).
@@ -112,6 +129,14 @@ impl Touches {
                 if !files.is_empty() {
                     if self.calls.len() >= OPEN_KEPT {
                         self.calls.clear();
+                        self.repeats.clear();
+                        self.named.clear();
+                    }
+                    if let Some(first) = self.read_repeated(agent, &call, &files) {
+                        self.repeats.insert(event.event_id.clone(), first);
+                    }
+                    if agent == Agent::Cursor && call.tool_use_id.is_some() {
+                        self.named.insert(event.event_id.clone());
                     }
                     self.calls
                         .insert(event.event_id.clone(), (files, call.tool.to_owned()));
@@ -119,7 +144,7 @@ impl Touches {
             }
             View::ToolResult(result) => {
                 if let Some(parent) = &parent
-                    && let Some((files, tool)) = self.calls.remove(parent.as_ref())
+                    && let Some((files, tool)) = self.close(parent.as_ref())
                     && result.outcome == ToolOutcome::Ok
                     // A folder a file tool was given (Copilot's `view` lists one) is no file.
                     && !result
@@ -133,6 +158,53 @@ impl Touches {
             _ => {}
         }
         (touched, own, parent)
+    }
+
+    /// The open call whose read `call` (of `agent`, touching `files`) repeats, if it repeats
+    /// one: a Cursor `Read` that names no call id and one that does, of the same files, all
+    /// read (see the module's note).
+    fn read_repeated(&self, agent: Agent, call: &ToolCall<'_>, files: &[Touch]) -> Option<String> {
+        if agent != Agent::Cursor || call.tool != "Read" || files.iter().any(|(_, write)| *write) {
+            return None;
+        }
+        let named = call.tool_use_id.is_some();
+        self.calls
+            .iter()
+            .filter(|(id, (open, tool))| {
+                tool == "Read" && open == files && !self.repeats.contains_key(id.as_str())
+            })
+            .filter(|(id, _)| {
+                // Of the other kind: one names an id, the other none.
+                self.named.contains(id.as_str()) != named
+            })
+            .map(|(id, _)| id.clone())
+            .min()
+    }
+
+    /// Closes the call `id` answers, and the calls of the same read (its own, or the one it
+    /// repeats, and that one's others): the answered call's files and tool, if it is open.
+    fn close(&mut self, id: &str) -> Option<(Vec<Touch>, String)> {
+        let first = self.repeats.remove(id).unwrap_or_else(|| id.to_owned());
+        let others: Vec<String> = self
+            .repeats
+            .iter()
+            .filter(|(_, of)| **of == first)
+            .map(|(repeat, _)| repeat.clone())
+            .collect();
+        for other in others.iter().chain([&first]).filter(|other| *other != id) {
+            self.repeats.remove(other);
+            self.named.remove(other);
+            self.calls.remove(other);
+        }
+        self.named.remove(id);
+        self.calls.remove(id)
+    }
+
+    /// Whether the open call `event_id` repeats the read of another open call (a Cursor
+    /// `beforeReadFile` beside its `preToolUse`): one read with it, counted once. Asked right
+    /// after the call is observed.
+    pub fn repeats(&self, event_id: &str) -> bool {
+        self.repeats.contains_key(event_id)
     }
 
     /// The files the call answered last owes, when no event follows it: the end of the
@@ -150,6 +222,7 @@ impl Touches {
     pub fn pending(&self) -> impl Iterator<Item = (&str, &Touch)> {
         self.calls
             .iter()
+            .filter(|(id, _)| !self.repeats.contains_key(id.as_str()))
             .flat_map(|(id, (files, _))| files.iter().map(move |touch| (id.as_str(), touch)))
     }
 
