@@ -340,3 +340,78 @@ fn responses_with_no_request_are_model_calls_in_every_view() {
         .json();
     assert_eq!(sql, json!([{"llm_requests": 3}]), "{sql:#}");
 }
+
+/// A session that recorded some model calls by their request alone (a Gemini CLI call cut off
+/// before its response) and others by their response alone (OpenTelemetry logs) made a call for
+/// each: counting the larger side said 6 model calls for 9, in `stats`, `list`, `sql` and
+/// `meta.json` alike. A response is paired with the request it names (its `parent_id`, or the
+/// `request_id` both carry, whichever came first), and each pair is one call.
+#[test]
+fn requests_alone_and_responses_alone_are_each_a_model_call_in_every_view() {
+    use agent_strace::model::{EventType, Tokens};
+    use serde_json::json;
+
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let tokens = Tokens {
+        input: 100,
+        output: 10,
+        ..Tokens::default()
+    };
+    let request = |s: SessionBuilder, data| s.event(EventType::LlmRequest, data);
+    let model = json!({"model": "gemini-2.5-pro"});
+    // Three requests no response answers (e02, e03, e04).
+    let mut s = SessionBuilder::new("mixed").prompt("go");
+    for at in [1.0, 2.0, 3.0] {
+        s = request(s.at(at), model.clone());
+    }
+    // Two calls recorded whole, the response naming its request (e05-e06, e07-e08).
+    for (at, id) in [(4.0, "e05"), (5.0, "e07")] {
+        s = request(s.at(at), model.clone())
+            .llm_response("gemini-2.5-pro", tokens)
+            .parent(id);
+    }
+    // One whose response came first, paired by the request id both carry (e09, e10).
+    s = s.at(6.0).event(
+        EventType::LlmResponse,
+        json!({"model": "claude-sonnet-4-5", "request_id": "req_9",
+               "usage": {"input_tokens": 100, "output_tokens": 10}}),
+    );
+    s = request(
+        s,
+        json!({"model": "claude-sonnet-4-5", "request_id": "req_9"}),
+    );
+    // Three responses no request of the session answers.
+    for at in [7.0, 8.0, 9.0] {
+        s = s.at(at).llm_response("claude-sonnet-4-5", tokens);
+    }
+    // meta.json as an earlier version counted it; the store folds the events again.
+    let id = s
+        .at(10.0)
+        .session_end(json!({}))
+        .meta(|m| m.llm_requests = 6)
+        .write(&env);
+    std::fs::write(env.store().join(&id).join(".counters"), b"").unwrap();
+    let stats = env
+        .run(&["stats", &id, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(stats["llm_requests"], 9, "{stats:#}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(list[0]["llm_requests"], 9, "{list:#}");
+    let sql = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT llm_requests FROM sessions",
+        ])
+        .success()
+        .json();
+    assert_eq!(sql, json!([{"llm_requests": 9}]), "{sql:#}");
+    // A hook's event brings meta.json up to date with the events, as it counts them.
+    let notice = json!({"session_id": id, "hook_event_name": "Notification", "message": "hi"});
+    env.hook("notification", &notice).success();
+    assert_eq!(env.meta(&id)["llm_requests"], 9);
+}

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::model::answers::AnswerUsages;
 use crate::model::copies::Copies;
+use crate::model::counters::ModelSide;
 use crate::model::meta::{Believed, believed_duration_ms};
 use crate::model::tools::Agent;
 use crate::model::touches::{Touch, Touches};
@@ -135,10 +136,11 @@ pub struct StatsBuilder {
     /// The usage answers carried (the Python tool's import), and the responses they started.
     answers: AnswerUsages,
     answer_responses: u64,
-    /// The current session's requests and the responses that answer a model call, which make
-    /// its model calls once it is over ([`StatsBuilder::end_session`]).
-    requests: u64,
-    responses: u64,
+    /// The current session's requests and the responses that answer a model call, in file
+    /// order, which make its model calls once it is over ([`StatsBuilder::end_session`]): a
+    /// response is paired with its request as [`Counters`] pairs them, across the parts a long
+    /// session is scanned in.
+    model_sides: Vec<ModelSide>,
     /// The current session's tool calls, and the results and errors that name the call they
     /// answer.
     calls: u64,
@@ -173,11 +175,10 @@ impl StatsBuilder {
 
     /// Counts the model calls of the session folded so far, as [`Counters`] counts them.
     fn end_session(&mut self) {
-        let calls = Counters {
-            llm_requests: std::mem::take(&mut self.requests),
-            llm_responses: std::mem::take(&mut self.responses),
-            ..Counters::default()
-        };
+        let mut calls = Counters::default();
+        for side in std::mem::take(&mut self.model_sides) {
+            calls.count_model_side(side);
+        }
         self.model_calls += calls.model_calls();
         self.calls = 0;
         self.answered = 0;
@@ -194,8 +195,7 @@ impl StatsBuilder {
     pub fn merge(&mut self, other: StatsBuilder) {
         self.events += other.events;
         self.copies += other.copies;
-        self.requests += other.requests;
-        self.responses += other.responses;
+        self.model_sides.extend(other.model_sides);
         self.calls += other.calls;
         self.answered += other.answered;
         self.model_calls += other.model_calls;
@@ -303,12 +303,10 @@ impl StatsBuilder {
                     (None, None) => {}
                 }
             }
-            EventType::LlmRequest => self.requests += 1,
+            EventType::LlmRequest => self.model_sides.extend(ModelSide::of(event)),
             EventType::LlmResponse => {
                 self.tokens = self.tokens.saturating_add(event.tokens());
-                if event.answers_a_model_call() {
-                    self.responses += 1;
-                }
+                self.model_sides.extend(ModelSide::of(event));
             }
             // The Python tool's import records a response's usage on its answer.
             EventType::AssistantResponse => {

@@ -1,5 +1,6 @@
 //! Figures derived from a session's events: the counters that `meta.json` caches.
 
+use super::call_pairs::{self, CallPairs};
 use super::copies::Copies;
 use super::event::EventType;
 use super::head::EventHead;
@@ -24,6 +25,13 @@ pub struct Counters {
     /// with `llm_requests`, the session's [`Counters::model_calls`].
     #[serde(default)]
     pub llm_responses: u64,
+    /// Of `llm_responses`, those a request of the session answers, one model call with it
+    /// ([`CallPairs`]).
+    #[serde(default)]
+    pub paired_responses: u64,
+    /// The requests and responses not paired yet, to pair those that come later.
+    #[serde(default, skip_serializing_if = "CallPairs::is_empty")]
+    pub pairs: CallPairs,
     /// Error events, as `meta.json` (and the Python tool) counts them: failed calls and
     /// refused ones alike.
     pub errors: u64,
@@ -51,6 +59,36 @@ pub struct Counters {
     pub met: Copies,
 }
 
+/// One side of a model call, by the keys that pair it ([`call_pairs::key`]): a request, or a
+/// response that answers a model call (a session's total usage does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelSide {
+    /// A request, by its event id and the writer's `request_id`.
+    Request { event: u64, request: u64 },
+    /// A response, by the event it names (`parent_id`) and the writer's `request_id`.
+    Response { parent: u64, request: u64 },
+}
+
+impl ModelSide {
+    /// The side of a model call `event` is, if it is one.
+    pub fn of(event: &EventHead<'_>) -> Option<ModelSide> {
+        // The id a writer gave a model request and its response alike (OpenTelemetry's): what
+        // pairs the two when the response names no request; 0 for none, as [`call_pairs::key`].
+        let request = event.data.request_id.hash.map_or(0, |h| h.max(1));
+        match event.kind() {
+            EventType::LlmRequest => Some(ModelSide::Request {
+                event: call_pairs::key(event.event_id.as_deref()),
+                request,
+            }),
+            EventType::LlmResponse if event.answers_a_model_call() => Some(ModelSide::Response {
+                parent: call_pairs::key(event.parent_id.as_deref()),
+                request,
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl Counters {
     /// Calls that failed: error events that are not rejections.
     pub fn failures(&self) -> u64 {
@@ -63,14 +101,33 @@ impl Counters {
         self.failures().saturating_sub(self.turn_errors)
     }
 
-    /// The session's model calls, a request and its response counted once: its requests, or
-    /// its responses where it recorded more of them. Writers of both (the proxies, our import,
-    /// Gemini CLI's hooks) count by the requests, so a call cut off before its response counts
-    /// too; writers of responses alone (OpenTelemetry logs, an agent's log with no request in
-    /// it) by the responses, each standing for its request. Counting requests alone said 0 LLM
-    /// requests for a session of many responses and tokens.
+    /// The session's model calls, a request and its response counted once: its requests and
+    /// the responses no request of it answers ([`CallPairs`]). A call cut off before its
+    /// response counts by its request; a response a writer recorded alone (OpenTelemetry logs,
+    /// an agent's log with no request in it) stands for its request. Counting requests alone
+    /// said 0 LLM requests for a session of many responses; counting the larger side said 3
+    /// for a session of 3 calls of requests alone and 3 of responses alone.
     pub fn model_calls(&self) -> u64 {
-        self.llm_requests.max(self.llm_responses)
+        self.llm_requests
+            .saturating_add(self.llm_responses.saturating_sub(self.paired_responses))
+    }
+
+    /// Counts one side of a model call, paired with the other when that was seen
+    /// ([`CallPairs`]).
+    pub fn count_model_side(&mut self, side: ModelSide) {
+        let paired = match side {
+            ModelSide::Request { event, request } => {
+                self.llm_requests += 1;
+                self.pairs.request(event, request)
+            }
+            ModelSide::Response { parent, request } => {
+                self.llm_responses += 1;
+                self.pairs.response(parent, request)
+            }
+        };
+        if paired {
+            self.paired_responses += 1;
+        }
     }
 
     /// Folds `event`; false when it is a copy of an event met before, which counts only as
@@ -80,11 +137,12 @@ impl Counters {
         let copy = self.met.is_copy(event);
         if copy {
             self.copies += 1;
+        } else if let Some(side) = ModelSide::of(event) {
+            self.count_model_side(side);
         }
         match event.kind() {
             _ if copy => {}
             EventType::ToolCall => self.tool_calls += 1,
-            EventType::LlmRequest => self.llm_requests += 1,
             EventType::Error => {
                 self.errors += 1;
                 if event.outcome() == Some(ToolOutcome::Rejected) {
@@ -96,9 +154,6 @@ impl Counters {
             }
             EventType::LlmResponse => {
                 self.total_tokens = self.total_tokens.saturating_add(event.tokens());
-                if event.answers_a_model_call() {
-                    self.llm_responses += 1;
-                }
             }
             _ => {}
         }

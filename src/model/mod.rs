@@ -31,6 +31,7 @@
 
 pub mod annotation;
 pub mod answers;
+pub mod call_pairs;
 pub mod copies;
 pub mod counters;
 pub mod duration;

@@ -42,8 +42,10 @@ use super::view::View;
 /// Python's `NaN`, is counted, at an unknown time; 21: a session's LLM requests are its model
 /// calls, its responses standing for the requests it did not record, [`Counters::model_calls`],
 /// and the files of a call no result answers are touched, [`Touches::pending`]; 22: a copy of an
-/// event met before, of the same kind, identity and time, counts once, [`super::copies`], and a
-/// file Cursor's `preToolUse` and `beforeReadFile` both tell of is read once, [`Touches::repeats`]).
+/// event met before, of the same kind, identity and time, counts once, [`super::copies`], a
+/// model call is its requests and the responses no request of it answers,
+/// [`super::call_pairs`], and a file Cursor's `preToolUse` and `beforeReadFile` both tell of is
+/// read once, [`Touches::repeats`]).
 pub const SUMMARY_VERSION: u32 = 22;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).

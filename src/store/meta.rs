@@ -90,7 +90,8 @@ impl CountersCache {
 /// holds the mark of the bytes it folded last, 5 since they count the errors of no call apart,
 /// 6 since they count the events of a line with no time (no `timestamp`, `null`, `NaN`), 7
 /// since they count the responses that answer a model call, for its model calls, 8 since they
-/// count a copy of an event met before once ([`crate::model::copies`]), and hold what tells one.
+/// count a copy of an event met before once ([`crate::model::copies`]), and pair each response
+/// with the request it answers ([`crate::model::call_pairs`]).
 pub(super) const COUNTERS_VERSION: u32 = 8;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.

@@ -70,6 +70,11 @@ pub struct Mark {
     /// `None` in a mark an earlier version kept.
     #[serde(default)]
     pub ending: Option<Ending>,
+    /// What `counters` count ([`super::meta::COUNTERS_VERSION`]; 0 in a mark kept before
+    /// marks held it): a writer continued from a mark of another version has its counters
+    /// folded again by the next reader.
+    #[serde(default)]
+    pub counters_version: u32,
 }
 
 /// The prefix of the hidden folders sessions are written in.
@@ -152,7 +157,11 @@ impl Store {
         }
         writer.bytes = mark.bytes;
         writer.counters = mark.counters.clone();
-        writer.ending = mark.ending;
+        // Counters of another version (a mark taken before model calls were paired) cannot be
+        // continued: without the ending, readers fold the whole session again.
+        writer.ending = mark
+            .ending
+            .filter(|_| mark.counters_version == super::meta::COUNTERS_VERSION);
         Ok(writer)
     }
 
@@ -258,6 +267,7 @@ impl SessionWriter {
             bytes: self.bytes,
             counters: self.counters.clone(),
             ending: self.ending,
+            counters_version: super::meta::COUNTERS_VERSION,
         }
     }
 
