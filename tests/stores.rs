@@ -700,6 +700,15 @@ fn version_names_the_store_and_index_formats() {
         readme.contains(&format!("version, `{pair}`)")),
         "README's index format is not {pair}"
     );
+    // So does the head of the CHANGELOG; it said `10.7` while the binary printed 18.22.
+    let changelog =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("CHANGELOG.md"))
+            .unwrap();
+    let head = changelog.split("\n## ").next().unwrap();
+    assert!(
+        head.contains(&format!("the session index at `{pair}`")),
+        "the CHANGELOG's head does not give the index format as {pair}"
+    );
 }
 
 #[test]
