@@ -1258,6 +1258,36 @@ fn relay_with(
     gateway_fails: fn(usize) -> bool,
     hands_on_failed: bool,
 ) -> u16 {
+    gateway(port, move |path, batch, _| {
+        if path == "/events" && gateway_fails(batch) {
+            Pass::Fails {
+                handed_on: hands_on_failed,
+            }
+        } else {
+            Pass::After(late)
+        }
+    })
+}
+
+/// What a [`gateway`] does with a request.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// Hands it to the collector at once and gives its answer back this much later.
+    After(Duration),
+    /// Answers 502, as a gateway whose link to the collector broke; `handed_on`: after handing
+    /// the request on.
+    Fails { handed_on: bool },
+    /// Hands it to the collector at once and never answers: the connection is held until the
+    /// client hangs up, so the answer comes after whatever time the client gave it, on any
+    /// machine however loaded.
+    Never,
+}
+
+/// A gateway on its own port in front of the collector at `port`, doing with each request what
+/// `pass` says for its path, its number if it is a batch (`/events`: 1 the first, 0 for other
+/// paths) and its body.
+fn gateway(port: u16, pass: impl Fn(&str, usize, &[u8]) -> Pass + Send + Sync + 'static) -> u16 {
+    let pass = std::sync::Arc::new(pass);
     let batches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let relay = listener.local_addr().unwrap().port();
@@ -1265,6 +1295,7 @@ fn relay_with(
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
             let batches = batches.clone();
+            let pass = pass.clone();
             std::thread::spawn(move || {
                 let mut raw = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -1292,12 +1323,28 @@ fn relay_with(
                 }
                 let line = String::from_utf8_lossy(&raw[..head_end]).into_owned();
                 let path = line.split(' ').nth(1).unwrap().to_owned();
-                let fails = path == "/events"
-                    && gateway_fails(batches.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
-                let answer = (hands_on_failed || !fails)
-                    .then(|| request(port, "POST", &path, None, &raw[head_end..]));
-                std::thread::sleep(late);
-                let Some(answer) = answer.filter(|_| !fails) else {
+                let batch = if path == "/events" {
+                    batches.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+                } else {
+                    0
+                };
+                let what = pass(&path, batch, &raw[head_end..]);
+                let answer = match what {
+                    Pass::Fails { handed_on: false } => None,
+                    _ => Some(request(port, "POST", &path, None, &raw[head_end..])),
+                };
+                let answer = match what {
+                    Pass::After(late) => {
+                        std::thread::sleep(late);
+                        answer
+                    }
+                    Pass::Fails { .. } => None,
+                    Pass::Never => {
+                        while stream.read(&mut buf).is_ok_and(|n| n > 0) {}
+                        return;
+                    }
+                };
+                let Some(answer) = answer else {
                     let _ = stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway");
                     return;
                 };
@@ -3169,7 +3216,8 @@ fn a_full_spool_keeps_no_more_calls() {
 /// (saying nothing of what was stored) is sent again with the next batch, not written in the
 /// local store: every event is at the collector once, none here. The session went on in the
 /// local store from that batch on, which the collector also held. The second batch fails: by
-/// then the collector has said it skips what it holds (the first batch's `"duplicates"`).
+/// then the collector has said it skips what it holds (when it took the session's meta, and in
+/// the first batch's `"duplicates"`).
 #[test]
 fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store() {
     let env = TestEnv::new();
@@ -3212,6 +3260,160 @@ fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store()
         .filter(|k| *k == "tool_call")
         .count();
     assert_eq!(tool_calls, 2 * calls, "none lost");
+}
+
+/// How long the proxies of these tests give the collector for each request, in ms: their
+/// default, 500 ms, runs out on a loaded machine (two cores under the whole suite), and the
+/// proxy then sends the batch again, holds it or records here, which is what the tests of those
+/// paths see, not the others.
+const PROXY_PATIENT: &str = "30000";
+
+/// `record --name cat -- cat`, sending to the collector at `endpoint` and patient with it
+/// ([`PROXY_PATIENT`]).
+fn record_to(env: &TestEnv, endpoint: &str) -> Command {
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", endpoint)
+        .env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
+    cmd
+}
+
+/// Asserts that the one session of the collector at `storage`, a `cat` proxy's of `calls`
+/// calls, is there whole, each event once, and that the local store holds none of it; `said`
+/// is the proxy's stderr.
+fn whole_at_the_collector(env: &TestEnv, storage: &Path, calls: usize, said: &str) {
+    let session = &the_remote_session(storage);
+    let there = stored_ids(storage, session);
+    let here: Vec<String> = env
+        .events(session)
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    let both = here.iter().filter(|id| there.contains(id)).count();
+    assert_eq!(
+        (both, here.len()),
+        (0, 0),
+        "events in both stores, events here ({} at the collector): {said}",
+        there.len()
+    );
+    assert_each_once(&there, there.len());
+    let tool_calls = event_kinds(storage, session)
+        .iter()
+        .filter(|k| *k == "tool_call")
+        .count();
+    assert_eq!(tool_calls, 2 * calls, "none lost: {said}");
+}
+
+/// The bodies of the batches (`/events`) a [`gateway`] passes, in the order they came.
+type Batches = std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+/// How many batches of `batches` carried the first one's events: the first itself, sent again
+/// alone, or with the events of the next.
+fn sent_first(batches: &Batches) -> usize {
+    let batches = batches.lock().unwrap();
+    let Some(first) = batches.first() else {
+        return 0;
+    };
+    batches.iter().filter(|b| b.starts_with(first)).count()
+}
+
+/// A proxy's first batch that a gateway answers 502 after the collector stored it is sent
+/// again, not written in the local store: the collector said it skips what it holds when it
+/// took the session's meta, before any batch. The proxy learnt that only from a batch's answer,
+/// so it took the collector of its first batch for an older one: the batch was written here as
+/// well, and was in both stores.
+#[test]
+fn a_proxys_first_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let gateway = relay(port, Duration::ZERO, |n| n == 1);
+    let calls = 50;
+    let input = tool_calls_input(calls);
+    let cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    whole_at_the_collector(&env, &storage, calls, &run.stderr);
+}
+
+/// A proxy's first batch that the collector takes and answers only after the proxy's time for
+/// it (as a loaded machine does) is sent again, and the collector, which holds it, stores none
+/// of it twice; nothing is written here. It was written here too, and was in both stores (39
+/// events once, under load, in a test of a collector on a full disk).
+#[test]
+fn a_proxys_first_batch_answered_after_its_time_is_in_one_store() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let batches = Batches::default();
+    let seen = batches.clone();
+    // The first batch is handed on and never answered: the proxy gives up at its time.
+    let gateway = gateway(port, move |path, batch, body| {
+        if path == "/events" {
+            seen.lock().unwrap().push(body.to_vec());
+        }
+        if batch == 1 {
+            Pass::Never
+        } else {
+            Pass::After(Duration::ZERO)
+        }
+    });
+    let calls = 50;
+    let input = tool_calls_input(calls);
+    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+    // Time enough for the session's meta on a loaded machine, and little to wait for the
+    // answer that never comes.
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    // The gateway handed the first batch on before it held the answer back.
+    wait_until("the collector holds the first batch", || {
+        !stored_ids(&storage, &the_remote_session(&storage)).is_empty()
+    });
+    whole_at_the_collector(&env, &storage, calls, &run.stderr);
+    assert_eq!(sent_first(&batches), 2, "sent again");
+}
+
+/// A proxy gives the collector as long as `AGENT_STRACE_PROXY_WAIT_MS` says for each request
+/// (1 to 60,000 ms), 500 ms when it says nothing usable: a batch answered a second late is taken
+/// at the first sending when the proxy waits longer, and sent again when it waits 500 ms.
+#[test]
+fn a_proxy_waits_for_the_collector_as_long_as_the_environment_says_within_bounds() {
+    // How many times the first batch was sent; `whole`: the session must be whole at the
+    // collector. 0 when the session's meta was not answered in time (a loaded machine, with
+    // 500 ms) and the session went to the local store from its start: no batch was sent.
+    let sent = |wait: Option<&str>, whole: bool| {
+        let env = TestEnv::new();
+        let storage = env.path().join("srv");
+        let (_server, port) = server(&env, &storage, &[]);
+        let batches = Batches::default();
+        let seen = batches.clone();
+        let gateway = gateway(port, move |path, batch, body| {
+            if path == "/events" {
+                seen.lock().unwrap().push(body.to_vec());
+            }
+            Pass::After(Duration::from_secs(u64::from(batch == 1)))
+        });
+        let input = tool_calls_input(3);
+        let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+        match wait {
+            Some(wait) => cmd.env("AGENT_STRACE_PROXY_WAIT_MS", wait),
+            None => cmd.env_remove("AGENT_STRACE_PROXY_WAIT_MS"),
+        };
+        let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+        assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+        if whole {
+            whole_at_the_collector(&env, &storage, 3, &run.stderr);
+        }
+        sent_first(&batches)
+    };
+    assert_eq!(sent(Some("60000"), true), 1, "waited for the answer");
+    for wait in [None, Some("0"), Some("60001"), Some("soon")] {
+        let sent = (0..5)
+            .map(|_| sent(wait, false))
+            .find(|&sent| sent > 0)
+            .unwrap_or_else(|| panic!("{wait:?}: the session's meta was never answered in time"));
+        assert!(sent >= 2, "{wait:?}: waited for the answer");
+    }
 }
 
 /// The one session a collector's store at `storage` holds.
@@ -3257,7 +3459,7 @@ fn a_proxy_batch_the_collector_may_hold_is_kept_for_it_and_sent_by_send_kept() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
     let (_server, port) = server(&env, &storage, &[]);
-    // Every batch after the first, whose answer says the collector skips what it holds.
+    // Every batch after the first.
     let gateway = relay(port, Duration::ZERO, |n| n >= 2);
     let calls = 300;
     let input = tool_calls_input(calls);

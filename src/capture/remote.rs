@@ -329,7 +329,8 @@ impl std::fmt::Display for Unsent {
 pub struct Said {
     /// `"accepted"`: of a batch of events, how many it holds (on a failure, its first ones).
     pub accepted: Option<usize>,
-    /// It counts `"duplicates"`: it skips events it already holds.
+    /// It counts `"duplicates"` (`POST /events`) or says `"skips_duplicates": true`
+    /// (`POST /sessions`): it skips events it already holds.
     pub skips_stored: bool,
 }
 
@@ -344,7 +345,8 @@ impl Said {
                 .get("accepted")
                 .and_then(Value::as_u64)
                 .and_then(|n| usize::try_from(n).ok()),
-            skips_stored: answer.get("duplicates").is_some_and(Value::is_u64),
+            skips_stored: answer.get("duplicates").is_some_and(Value::is_u64)
+                || answer.get("skips_duplicates") == Some(&Value::Bool(true)),
         }
     }
 }
@@ -369,6 +371,13 @@ mod tests {
         let old = Said::read(br#"{"error": "the store failed", "accepted": 7}"#);
         assert!(!old.skips_stored);
         assert_eq!(Said::read(b"Bad Gateway"), Said::default());
+        // A session's meta taken says so before any batch is sent.
+        let meta = Said::read(
+            br#"{"session_id": "s", "status": "ok", "created": true, "skips_duplicates": true}"#,
+        );
+        assert!(meta.skips_stored && meta.accepted.is_none());
+        let older = Said::read(br#"{"session_id": "s", "status": "ok", "created": true}"#);
+        assert!(!older.skips_stored);
     }
 
     /// The names on the wire are a contract with collectors of other versions (docs/deploy.md

@@ -72,14 +72,34 @@ pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer
     }))
 }
 
-/// How long a proxy's recorder gives the collector for one batch before it records locally.
-/// The relay never waits on the recorder, so this holds up no traffic.
+/// How long a proxy's recorder gives the collector for one request (a batch, the session's
+/// meta) by default, before it takes the collector for one that did not answer.
 const COLLECTOR_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// The collector `AGENT_STRACE_ENDPOINT` names, as a proxy's recorder sends to it, and whether
-/// it said it skips the events it already holds.
+/// The most `AGENT_STRACE_PROXY_WAIT_MS` may give a proxy's recorder: the relay never waits on
+/// it, but the proxy's end waits for the session's last batch (sent twice at most), and a
+/// client that kills a proxy slow to end loses that batch.
+const COLLECTOR_BUDGET_MOST: u64 = 60_000;
+
+/// [`COLLECTOR_BUDGET`], or the milliseconds `AGENT_STRACE_PROXY_WAIT_MS` names (1 to
+/// [`COLLECTOR_BUDGET_MOST`]) for a collector slow to answer (far away, or on a loaded
+/// machine), whose late answers sent batches again or to the local store; a value that does not
+/// read leaves the default. Not the hooks' `AGENT_STRACE_ENDPOINT_WAIT_MS`: an agent waits for
+/// each hook, so theirs is short and bounded at 5 s, and a value set for them would cut the
+/// proxies' time.
+fn collector_budget() -> std::time::Duration {
+    std::env::var("AGENT_STRACE_PROXY_WAIT_MS")
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .filter(|ms| (1..=COLLECTOR_BUDGET_MOST).contains(ms))
+        .map_or(COLLECTOR_BUDGET, std::time::Duration::from_millis)
+}
+
+/// The collector `AGENT_STRACE_ENDPOINT` names, as a proxy's recorder sends to it within
+/// `budget` a request, and whether it said it skips the events it already holds.
 struct Collector {
     endpoint: super::http::Endpoint,
+    budget: std::time::Duration,
     skips_stored: std::cell::Cell<bool>,
 }
 
@@ -87,7 +107,7 @@ impl Shipper for Collector {
     fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), NotTaken> {
         let answer = self
             .endpoint
-            .exchange_telling(path, content_type, body, COLLECTOR_BUDGET)
+            .exchange_telling(path, content_type, body, self.budget)
             .map_err(|(why, reached)| NotTaken {
                 // Sent, and no answer in time: it may be writing the batch.
                 may_hold: reached,
@@ -143,6 +163,7 @@ pub(super) fn start_recorder(
             sink.clone(),
             Box::new(Collector {
                 endpoint,
+                budget: collector_budget(),
                 skips_stored: std::cell::Cell::new(false),
             }),
         ),

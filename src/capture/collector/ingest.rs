@@ -322,7 +322,10 @@ fn refresh(collector: &Collector, session: &str) -> Result<(), StoreError> {
 
 /// `POST /sessions`: a session's metadata. A new session is created with it; a known one takes
 /// what describes it (name, command, end, links, attribution and other fields), never its
-/// counters, which the store derives from the events.
+/// counters, which the store derives from the events. The answer says the collector skips the
+/// events it already holds (`"skips_duplicates"`): a proxy, which sends its session's meta
+/// first, then knows a batch of that session whose answer came too late may be sent again,
+/// where it wrote that batch in its own store too.
 pub fn session(collector: &Collector, request: &Request) -> Reply {
     let Ok(text) = std::str::from_utf8(&request.body) else {
         return Reply::error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
@@ -365,7 +368,8 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
     match result.and_then(|created| refresh(collector, &id).map(|()| created)) {
         Ok(created) => Reply::json(
             StatusCode::OK,
-            &json!({ "session_id": id, "status": "ok", "created": created }),
+            &json!({ "session_id": id, "status": "ok", "created": created,
+                      "skips_duplicates": true }),
         ),
         Err(e) => {
             collector.log(&format!("cannot store the meta of session {id:?}: {e}"));
