@@ -1539,6 +1539,7 @@ fn a_proxy_with_an_endpoint_records_its_session_at_the_collector() {
                       "params": {"name": "echo", "arguments": {"text": "hi"}}});
     let input = format!("{call}\n{call}\n");
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"))
         .env("AGENT_STRACE_TOKEN", "k");
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
@@ -2639,6 +2640,7 @@ fn a_proxy_whose_collector_fails_part_way_keeps_each_event_in_one_store() {
         input.push('\n');
     }
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
@@ -3234,6 +3236,7 @@ fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store()
         input.push('\n');
     }
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env(
         "AGENT_STRACE_ENDPOINT",
         format!("http://127.0.0.1:{gateway}"),
@@ -3464,6 +3467,7 @@ fn a_proxy_batch_the_collector_may_hold_is_kept_for_it_and_sent_by_send_kept() {
     let calls = 300;
     let input = tool_calls_input(calls);
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env(
         "AGENT_STRACE_ENDPOINT",
         format!("http://127.0.0.1:{gateway}"),
@@ -3548,6 +3552,7 @@ fn send_kept_here_records_a_proxys_kept_batch_in_its_session() {
     let calls = 300;
     let input = tool_calls_input(calls);
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env(
         "AGENT_STRACE_ENDPOINT",
         format!("http://127.0.0.1:{gateway}"),
@@ -3775,6 +3780,7 @@ fn the_next_hook_sends_a_proxys_kept_batch_first() {
     let calls = 300;
     let input = tool_calls_input(calls);
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env(
         "AGENT_STRACE_ENDPOINT",
         format!("http://127.0.0.1:{gateway}"),
@@ -4005,6 +4011,7 @@ fn a_proxy_sends_what_its_store_keeps_for_the_collector() {
     let ids = plant_kept_earlier(&env);
     let input = tool_calls_input(3);
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
@@ -4247,6 +4254,7 @@ fn a_held_batch_the_local_store_cannot_take_is_written_to_stderr() {
     let calls = 300;
     let input = tool_calls_input(calls);
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env(
         "AGENT_STRACE_ENDPOINT",
         format!("http://127.0.0.1:{gateway}"),
@@ -4539,6 +4547,7 @@ fn a_proxy_batch_an_older_collector_may_hold_is_not_sent_to_it_twice() {
         input.push('\n');
     }
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
     cmd.env("AGENT_STRACE_ENDPOINT", &endpoint);
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
