@@ -515,6 +515,148 @@ fn a_file_cursor_tells_of_twice_is_read_once() {
     );
 }
 
+/// The same read told twice is one tool call too, and Cursor may send `beforeReadFile` after
+/// the call's result as well as before it. Three reads (one of each order) were 6 tool calls
+/// in `stats` (and its Read column), `meta.json`, `list`, `sql`'s sessions and `tool_calls`,
+/// and `explain`, and the read whose `beforeReadFile` came after its result was 2 reads
+/// (`stats` "Reads: 4"). Each is one call and one read, the call with its result, whichever
+/// order, even with the index brought up to date between the two halves of a read.
+#[test]
+fn a_read_cursor_tells_of_twice_is_one_tool_call_in_any_order() {
+    let env = TestEnv::new();
+    let root = cwd(&env);
+    let lib_rs = format!("{root}/src/lib.rs");
+    let pre = |id: &str| {
+        (
+            vec!["preToolUse"],
+            cursor(
+                &env,
+                "preToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": lib_rs}, "tool_use_id": id}),
+            ),
+        )
+    };
+    let post = |id: &str| {
+        (
+            vec!["postToolUse"],
+            cursor(
+                &env,
+                "postToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": lib_rs}, "tool_use_id": id,
+                       "tool_output": "{\"content\":\"pub fn run() {}\"}"}),
+            ),
+        )
+    };
+    let before = || {
+        (
+            vec!["beforeReadFile"],
+            cursor(
+                &env,
+                "beforeReadFile",
+                json!({"file_path": lib_rs, "content": "pub fn run() {}"}),
+            ),
+        )
+    };
+    let start = vec![
+        (
+            vec!["sessionStart"],
+            cursor(
+                &env,
+                "sessionStart",
+                json!({"session_id": CURSOR_SESSION, "composer_mode": "agent"}),
+            ),
+        ),
+        (
+            vec!["beforeSubmitPrompt"],
+            cursor(
+                &env,
+                "beforeSubmitPrompt",
+                json!({"prompt": "read lib thrice", "attachments": []}),
+            ),
+        ),
+        pre("tu-1"),
+        before(),
+        post("tu-1"),
+        before(),
+    ];
+    play(&env, &start, &[]);
+    // The index folds the lone `beforeReadFile` as a call before its `preToolUse` comes.
+    env.run(&["sql", "SELECT count(*) FROM tool_calls"])
+        .success();
+    let rest = vec![
+        pre("tu-2"),
+        post("tu-2"),
+        pre("tu-3"),
+        post("tu-3"),
+        // After the call's result.
+        before(),
+        (
+            vec!["sessionEnd"],
+            cursor(
+                &env,
+                "sessionEnd",
+                json!({"session_id": CURSOR_SESSION, "reason": "completed"}),
+            ),
+        ),
+    ];
+    play(&env, &rest, &[]);
+    let events = env.events(CURSOR_SESSION);
+    assert_eq!(of_type(&events, "tool_call").len(), 6, "every event kept");
+    let stats = env
+        .run(&["stats", CURSOR_SESSION, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        ["tool_calls", "reads", "files_read"].map(|k| stats[k].clone()),
+        [json!(3), json!(3), json!(1)],
+        "{stats:#}"
+    );
+    assert_eq!(
+        (&stats["tools"][0]["tool"], &stats["tools"][0]["calls"]),
+        (&json!("Read"), &json!(3)),
+        "{stats:#}"
+    );
+    let text = env.run(&["stats", CURSOR_SESSION]).success().stdout.clone();
+    assert!(
+        text.contains("Tool calls: 3") && text.contains("Reads: 3"),
+        "{text}"
+    );
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.store().join(CURSOR_SESSION).join("meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["tool_calls"], json!(3), "{meta:#}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(list[0]["tool_calls"], json!(3), "{list:#}");
+    let sql = |query: &str| {
+        env.run(&["sql", "--format", "json", query])
+            .success()
+            .json()
+    };
+    assert_eq!(
+        sql("SELECT tool_calls FROM sessions"),
+        json!([{"tool_calls": 3}])
+    );
+    // One row a read, each the call its result answers.
+    assert_eq!(
+        sql("SELECT tool, outcome FROM tool_calls ORDER BY seq"),
+        json!(vec![json!({"tool": "Read", "outcome": "tool_result"}); 3])
+    );
+    assert_eq!(
+        sql("SELECT path, reads FROM files"),
+        json!([{"path": lib_rs, "reads": 3}])
+    );
+    let explain = env
+        .run(&["explain", CURSOR_SESSION])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        explain.contains("Tool calls: 3") && explain.contains("Retries: 0"),
+        "{explain}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Copilot CLI 1.0.102 (recorded: docs/agents/recorded/copilot-1.0.102-hooks.tsv)
 

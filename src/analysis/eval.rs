@@ -18,7 +18,7 @@ use super::compare::{Weighed, WorkOutcome};
 use crate::model::tools::Agent;
 use crate::model::usage::dollars;
 use crate::model::view::{FileTouch, View};
-use crate::model::{Event, EventType, glob::Glob};
+use crate::model::{Counters, Event, EventHead, glob::Glob};
 
 /// The scorers and marks a session is scored with.
 #[derive(Debug, Clone)]
@@ -221,11 +221,13 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
             ),
         },
         Check::ToolCallsUnder { max_calls } => {
-            let calls = session
-                .events
-                .iter()
-                .filter(|e| e.event_type == EventType::ToolCall)
-                .count() as f64;
+            // Counted as `stats` and `list` count them (a read Cursor tells of twice is one
+            // call, a copy of an event none).
+            let mut counters = Counters::default();
+            for event in session.events {
+                counters.observe(&EventHead::of(event));
+            }
+            let calls = counters.tool_calls as f64;
             let (score, reason) = under(calls, *max_calls as f64, |v| format!("{v:.0} calls"));
             (score, reason, Some(calls))
         }
@@ -577,6 +579,7 @@ pub fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EventType;
     use serde_json::json;
 
     fn event(kind: EventType, ts: f64, data: serde_json::Value) -> Event {

@@ -470,6 +470,16 @@ impl PhaseBuilder {
                     self.start_phase(label, at);
                 }
             }
+            // A call that repeats a read is that read's call, counted once (`read_pairs`): the
+            // call its result answers is the one that names its id.
+            View::ToolCall(call) if self.touches.repeats(&event.event_id) => {
+                if call.tool_use_id.is_some_and(|id| !id.is_empty())
+                    && let Some(first) = self.touches.repeated(&event.event_id)
+                    && let Some(open) = self.calls.remove(first)
+                {
+                    self.calls.insert(event.event_id.clone(), open);
+                }
+            }
             View::ToolCall(call) => self.call(event, &call, at),
             View::ToolResult(result) => self.result(parent.as_deref(), &result, at),
             View::LlmResponse(

@@ -8,6 +8,7 @@ use crate::model::answers::AnswerUsages;
 use crate::model::copies::Copies;
 use crate::model::counters::ModelSide;
 use crate::model::meta::{Believed, believed_duration_ms};
+use crate::model::read_pairs::{ReadPairs, ReadSide};
 use crate::model::tools::Agent;
 use crate::model::touches::{Touch, Touches};
 use crate::model::{Counters, Event, EventHead, EventType, ToolOutcome};
@@ -141,6 +142,11 @@ pub struct StatsBuilder {
     /// response is paired with its request as [`Counters`] pairs them, across the parts a long
     /// session is scanned in.
     model_sides: Vec<ModelSide>,
+    /// The current session's `Read` calls that may be one read told twice, in file order,
+    /// paired once it is over ([`StatsBuilder::end_session`]) as [`Counters`] pairs them.
+    read_sides: Vec<ReadSide>,
+    /// Of the tool calls, those that repeat a read told of before: one call with it.
+    repeated_reads: u64,
     /// The current session's tool calls, and the results and errors that name the call they
     /// answer.
     calls: u64,
@@ -180,6 +186,16 @@ impl StatsBuilder {
             calls.count_model_side(side);
         }
         self.model_calls += calls.model_calls();
+        let mut reads = ReadPairs::default();
+        let repeats = std::mem::take(&mut self.read_sides)
+            .into_iter()
+            .filter(|side| reads.repeats(*side))
+            .count() as u64;
+        if repeats > 0 {
+            self.repeated_reads += repeats;
+            let read = self.tool("Read");
+            read.calls = read.calls.saturating_sub(repeats);
+        }
         self.calls = 0;
         self.answered = 0;
     }
@@ -196,6 +212,8 @@ impl StatsBuilder {
         self.events += other.events;
         self.copies += other.copies;
         self.model_sides.extend(other.model_sides);
+        self.read_sides.extend(other.read_sides);
+        self.repeated_reads += other.repeated_reads;
         self.calls += other.calls;
         self.answered += other.answered;
         self.model_calls += other.model_calls;
@@ -268,6 +286,7 @@ impl StatsBuilder {
                 let tool = event.tool_name().unwrap_or("unknown");
                 self.tool(tool).calls += 1;
                 self.calls += 1;
+                self.read_sides.extend(ReadSide::of(event));
                 if let Some(id) = &event.event_id {
                     let tool = tool.to_owned();
                     self.call_tools.insert(id.to_string(), tool);
@@ -386,7 +405,7 @@ impl StatsBuilder {
                 value: (!self.spans.is_empty()).then(|| wall_time(&mut self.spans)),
                 believed: !self.unbelievable_span,
             },
-            tool_calls: count(EventType::ToolCall),
+            tool_calls: count(EventType::ToolCall).saturating_sub(self.repeated_reads),
             tool_results: count(EventType::ToolResult),
             errors: count(EventType::Error).saturating_sub(self.rejections),
             tool_errors: count(EventType::Error)

@@ -6,6 +6,7 @@ use super::event::EventType;
 use super::head::EventHead;
 use super::meta::placed_time;
 use super::outcome::ToolOutcome;
+use super::read_pairs::ReadPairs;
 use serde::{Deserialize, Serialize};
 
 /// Running totals over a stream of events. Folding the same events always gives the same
@@ -18,7 +19,15 @@ pub struct Counters {
     /// Of `events`, the copies of events met before, which count in no other figure.
     #[serde(default, skip_serializing_if = "super::usage::is_zero")]
     pub copies: u64,
+    /// Tool calls, a read Cursor tells of twice once ([`ReadPairs`]).
     pub tool_calls: u64,
+    /// The reads told of once so far, to tell the call that repeats one ([`ReadPairs`]).
+    #[serde(default, skip_serializing_if = "ReadPairs::is_empty")]
+    pub reads: ReadPairs,
+    /// The event folded last is a call that repeats a read told of before: one call with it,
+    /// counted once ([`ReadPairs`]). Not kept: asked right after the fold.
+    #[serde(skip)]
+    pub repeated_read: bool,
     /// `llm_request` events.
     pub llm_requests: u64,
     /// `llm_response` events that answer a model call (a session's total usage does not):
@@ -134,6 +143,7 @@ impl Counters {
     /// an event (the caller skips it too).
     pub fn observe(&mut self, event: &EventHead<'_>) -> bool {
         self.events += 1;
+        self.repeated_read = false;
         let copy = self.met.is_copy(event);
         if copy {
             self.copies += 1;
@@ -142,7 +152,12 @@ impl Counters {
         }
         match event.kind() {
             _ if copy => {}
-            EventType::ToolCall => self.tool_calls += 1,
+            EventType::ToolCall => {
+                self.repeated_read = self.reads.observe(event);
+                if !self.repeated_read {
+                    self.tool_calls += 1;
+                }
+            }
             EventType::Error => {
                 self.errors += 1;
                 if event.outcome() == Some(ToolOutcome::Rejected) {

@@ -84,6 +84,103 @@ pub struct DataHead<'a> {
     /// Copilot CLI), no model call of its own ([`crate::model::view::LlmResponse::session_total`]).
     #[serde(default, rename = "scope", deserialize_with = "session_scope")]
     pub session_total: bool,
+    /// Of a call's arguments, the file a file tool names (`file_path`), as far as telling one
+    /// read of it from another goes ([`super::read_pairs`]).
+    #[serde(default)]
+    pub arguments: ArgumentsHead,
+}
+
+/// The parts of a call's arguments that counting needs: the hash of the `file_path` they name
+/// (text, not empty). Arguments of any other shape (none, a string, a list) name no file, and
+/// are no reason to fail the line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArgumentsHead {
+    /// The hash of the file path ([`fnv1a`]); `None` when they name none.
+    pub file_path: Option<u64>,
+}
+
+impl ArgumentsHead {
+    /// The arguments `value` of a full event, read as a line's are.
+    fn of(value: Option<&serde_json::Value>) -> ArgumentsHead {
+        ArgumentsHead {
+            file_path: value
+                .and_then(|v| v.get("file_path"))
+                .map(|path| Id::of(Some(path)))
+                .filter(|id| id.text)
+                .and_then(|id| id.hash),
+        }
+    }
+}
+
+/// The visitor of [`ArgumentsHead`]: it takes any value, and reads only an object's
+/// `file_path`.
+struct ArgumentsValue;
+
+impl<'de> Visitor<'de> for ArgumentsValue {
+    type Value = ArgumentsHead;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<ArgumentsHead, E> {
+        Ok(ArgumentsHead::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ArgumentsHead, E> {
+        Ok(ArgumentsHead::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ArgumentsHead, E> {
+        Ok(ArgumentsHead::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ArgumentsHead, E> {
+        Ok(ArgumentsHead::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ArgumentsHead, E> {
+        Ok(ArgumentsHead::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<ArgumentsHead, E> {
+        Ok(ArgumentsHead::default())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ArgumentsHead, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ArgumentsHead::default())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ArgumentsHead, A::Error> {
+        let mut head = ArgumentsHead::default();
+        while let Some(key) = map.next_key::<KeyIs>()? {
+            if key.0 {
+                let id = map.next_value::<Id>()?;
+                // The last `file_path` wins, as a full event's map keeps it.
+                head.file_path = id.hash.filter(|_| id.text);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(head)
+    }
+}
+
+impl<'de> Deserialize<'de> for ArgumentsHead {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ArgumentsHead, D::Error> {
+        deserializer.deserialize_any(ArgumentsValue)
+    }
+}
+
+/// A key of the arguments: whether it is `file_path`, told without keeping it.
+struct KeyIs(bool);
+
+impl<'de> Deserialize<'de> for KeyIs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<KeyIs, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = KeyIs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyIs, E> {
+                Ok(KeyIs(v == "file_path"))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
 }
 
 /// Whether a `scope` says `session`; any other value is no reason to fail the line.
@@ -473,6 +570,7 @@ impl<'a> EventHead<'a> {
                 is_compaction_summary: Flag::of(data.get("is_compaction_summary")),
                 session_total: data.get("scope").and_then(serde_json::Value::as_str)
                     == Some("session"),
+                arguments: ArgumentsHead::of(data.get("arguments")),
             },
         }
     }

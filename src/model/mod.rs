@@ -25,6 +25,7 @@
 //! - [`parents`]: which session heads each tree of sessions, from their parent links.
 //! - [`python_keys`]: the keys the Python tool reads an event by where ours name them
 //!   otherwise, written beside ours.
+//! - [`read_pairs`]: which of Cursor's `Read` calls are one read told by two hooks.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -47,6 +48,7 @@ pub mod policy;
 pub mod pricing;
 pub mod prompt;
 pub mod python_keys;
+pub mod read_pairs;
 pub mod shell_files;
 pub mod summary;
 pub mod text;

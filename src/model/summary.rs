@@ -45,8 +45,10 @@ use super::view::View;
 /// event met before, of the same kind, identity and time, counts once, [`super::copies`], a
 /// model call is its requests and the responses no request of it answers,
 /// [`super::call_pairs`], and a file Cursor's `preToolUse` and `beforeReadFile` both tell of is
-/// read once, [`Touches::repeats`]).
-pub const SUMMARY_VERSION: u32 = 22;
+/// read once, [`Touches::repeats`]; 23: that read is one tool call, of its tool and kind, and
+/// is one read when its `beforeReadFile` comes after the call's result,
+/// [`super::read_pairs`]).
+pub const SUMMARY_VERSION: u32 = 23;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -145,6 +147,13 @@ pub struct Observed<'e> {
     /// The event is a copy of one met before ([`super::copies`]): it makes no row of a call
     /// or a response.
     pub copy: bool,
+    /// The event is a call that repeats a read told of before ([`super::read_pairs`]): one
+    /// call with it, which makes no row of its own.
+    pub repeat: bool,
+    /// The call whose row this call's takes the place of: the read it repeats, when that one
+    /// names no call and is still open (Cursor's `beforeReadFile` before its `preToolUse`),
+    /// so that the row is the call its result answers.
+    pub replaces: Option<String>,
 }
 
 /// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
@@ -180,6 +189,8 @@ impl Summary {
         for (path, write) in touched {
             count_touch(&mut self.files, path, write);
         }
+        // A call that repeats a read is that read's call, counted once (`read_pairs`).
+        let repeat = self.counters.repeated_read;
         if super::view::unbelieved_usage(event) {
             self.unbelieved_usage += 1;
         }
@@ -189,9 +200,20 @@ impl Summary {
                 .flatten(),
             usage: None,
             copy: false,
+            repeat: false,
+            replaces: None,
         };
         let view = View::of(event, agent);
         match &view {
+            View::ToolCall(call) if repeat => {
+                let first = self.touches.repeated(&event.event_id);
+                match first {
+                    Some(first) if call.tool_use_id.is_some_and(|id| !id.is_empty()) => {
+                        observed.replaces = Some(first.to_owned());
+                    }
+                    _ => observed.repeat = true,
+                }
+            }
             View::SessionStart(start)
                 if self.transcript_path.is_none() && start.source != Some("import") =>
             {

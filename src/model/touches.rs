@@ -19,10 +19,10 @@
 //!
 //! One read is counted once, however many hooks tell of it. Cursor tells of a read by its
 //! `Read` tool twice: `preToolUse` (the call, with its `tool_use_id`) and `beforeReadFile`
-//! (the same file, as the tool reads it, with no id and no result ever). A `Read` call of
-//! Cursor's that names no call id, of the very files a call of the other kind still open
-//! reads, is that call's read ([`Touches::repeats`]), whichever came first: the two are one
-//! read, answered by the call's result (nothing is read when it failed). Both events stay in
+//! (the same file, as the tool reads it, with no id and no result ever), before the call's
+//! result or after it. The later of the two repeats the earlier ([`super::read_pairs`]): while
+//! the earlier is open, the two are one read, answered by the call's result (nothing is read
+//! when it failed); once it is answered, the repeat touches nothing more. Both events stay in
 //! the store. Two calls that both name an id are two reads, even of one file at once.
 
 use std::borrow::Cow;
@@ -32,8 +32,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::event::{Event, EventType};
+use super::head::EventHead;
 use super::links::Links;
 use super::outcome::ToolOutcome;
+use super::read_pairs::ReadPairs;
 use super::shell_files::{self, Folder};
 use super::tools::{self, Agent};
 use super::view::{ToolCall, View};
@@ -57,10 +59,17 @@ pub struct Touches {
     /// either closes both.
     #[serde(default)]
     repeats: HashMap<String, String>,
-    /// Of the open calls, Cursor's `Read` calls that name a call id (its `preToolUse`'s), to
-    /// tell them from its `beforeReadFile`'s, which name none.
+    /// Of the open calls, those that name a call id (Cursor's `preToolUse`'s), to tell them
+    /// from its `beforeReadFile`'s, which name none.
     #[serde(default)]
     named: HashSet<String>,
+    /// The reads told of once so far, to tell the call that repeats one ([`ReadPairs`]).
+    #[serde(default)]
+    reads: ReadPairs,
+    /// The call observed last repeats a read told of before whose call is answered already,
+    /// by event id: it touches nothing. Not kept: asked right after the call is observed.
+    #[serde(skip)]
+    repeated_answered: Option<String>,
 }
 
 /// Calls waiting for their result at most (see [`Links`]).
@@ -101,6 +110,7 @@ impl Touches {
         agent: Agent,
     ) -> (Vec<Touch>, Option<Touch>, Option<Cow<'e, str>>) {
         let parent = self.links.parent(event);
+        self.repeated_answered = None;
         let mut own = None;
         let mut touched = Vec::new();
         if let Some((call, owed)) = self.owed.take() {
@@ -126,16 +136,23 @@ impl Touches {
                     .into_iter()
                     .map(|f| (f.path, f.write))
                     .collect();
+                let repeat = self.reads.observe(&EventHead::of(event));
                 if !files.is_empty() {
                     if self.calls.len() >= OPEN_KEPT {
                         self.calls.clear();
                         self.repeats.clear();
                         self.named.clear();
                     }
-                    if let Some(first) = self.read_repeated(agent, &call, &files) {
+                    if repeat {
+                        let Some(first) = self.read_repeated(&call, &files) else {
+                            // The read it repeats is answered (or forgotten): its files were
+                            // counted by it.
+                            self.repeated_answered = Some(event.event_id.clone());
+                            return (touched, own, parent);
+                        };
                         self.repeats.insert(event.event_id.clone(), first);
                     }
-                    if agent == Agent::Cursor && call.tool_use_id.is_some() {
+                    if call.tool_use_id.is_some_and(|id| !id.is_empty()) {
                         self.named.insert(event.event_id.clone());
                     }
                     self.calls
@@ -160,23 +177,20 @@ impl Touches {
         (touched, own, parent)
     }
 
-    /// The open call whose read `call` (of `agent`, touching `files`) repeats, if it repeats
-    /// one: a Cursor `Read` that names no call id and one that does, of the same files, all
-    /// read (see the module's note).
-    fn read_repeated(&self, agent: Agent, call: &ToolCall<'_>, files: &[Touch]) -> Option<String> {
-        if agent != Agent::Cursor || call.tool != "Read" || files.iter().any(|(_, write)| *write) {
-            return None;
-        }
+    /// The open call whose read `call` (touching `files`) repeats, of those a repeat may
+    /// repeat: a `Read` of the same files, of the other kind (one names an id, the other
+    /// none), not a repeat itself nor repeated yet (see the module's note).
+    fn read_repeated(&self, call: &ToolCall<'_>, files: &[Touch]) -> Option<String> {
         let named = call.tool_use_id.is_some();
         self.calls
             .iter()
             .filter(|(id, (open, tool))| {
-                tool == "Read" && open == files && !self.repeats.contains_key(id.as_str())
+                tool == "Read"
+                    && open == files
+                    && !self.repeats.contains_key(id.as_str())
+                    && !self.repeats.values().any(|first| first == *id)
             })
-            .filter(|(id, _)| {
-                // Of the other kind: one names an id, the other none.
-                self.named.contains(id.as_str()) != named
-            })
+            .filter(|(id, _)| self.named.contains(id.as_str()) != named)
             .map(|(id, _)| id.clone())
             .min()
     }
@@ -204,7 +218,13 @@ impl Touches {
     /// `beforeReadFile` beside its `preToolUse`): one read with it, counted once. Asked right
     /// after the call is observed.
     pub fn repeats(&self, event_id: &str) -> bool {
-        self.repeats.contains_key(event_id)
+        self.repeats.contains_key(event_id) || self.repeated_answered.as_deref() == Some(event_id)
+    }
+
+    /// The open call that the call `event_id` repeats the read of, if it is open
+    /// ([`Touches::repeats`]).
+    pub fn repeated(&self, event_id: &str) -> Option<&str> {
+        self.repeats.get(event_id).map(String::as_str)
     }
 
     /// The files the call answered last owes, when no event follows it: the end of the

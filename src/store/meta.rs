@@ -91,8 +91,10 @@ impl CountersCache {
 /// 6 since they count the events of a line with no time (no `timestamp`, `null`, `NaN`), 7
 /// since they count the responses that answer a model call, for its model calls, 8 since they
 /// count a copy of an event met before once ([`crate::model::copies`]), and pair each response
-/// with the request it answers ([`crate::model::call_pairs`]).
-pub(super) const COUNTERS_VERSION: u32 = 8;
+/// with the request it answers ([`crate::model::call_pairs`]), 9 since they count a read
+/// Cursor tells of twice as one call, and hold the reads told of once
+/// ([`crate::model::read_pairs`]).
+pub(super) const COUNTERS_VERSION: u32 = 9;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;

@@ -18,8 +18,9 @@ use serde::Serialize;
 
 use crate::analysis::outcome::{Purpose, judge};
 use crate::model::pricing::{PriceTable, long_context};
+use crate::model::read_pairs::ReadPairs;
 use crate::model::view::View;
-use crate::model::{Agent, Event, Money, Tokens, ToolKind};
+use crate::model::{Agent, Event, EventHead, Money, Tokens, ToolKind};
 pub use rules::{Action, Condition, Metric, Rule};
 
 /// Error rates are judged once this many calls have finished: one failed call of one is no
@@ -106,6 +107,9 @@ pub struct Watcher {
     /// Path rules broken by events seen but not yet reported.
     path_hits: Vec<Violation>,
     events: usize,
+    /// The reads told of once so far, to count a read Cursor tells of twice as one call
+    /// ([`ReadPairs`]).
+    reads: ReadPairs,
 }
 
 impl Watcher {
@@ -128,6 +132,7 @@ impl Watcher {
             unjudged_told: BTreeSet::new(),
             path_hits: Vec::new(),
             events: 0,
+            reads: ReadPairs::default(),
         }
     }
 
@@ -155,7 +160,10 @@ impl Watcher {
         let mut touched: Option<String> = None;
         match View::of(event, self.agent) {
             View::ToolCall(call) => {
-                self.figures.tool_calls += 1;
+                // A call that repeats a read is that read's call: one (`read_pairs`).
+                if !self.reads.observe(&EventHead::of(event)) {
+                    self.figures.tool_calls += 1;
+                }
                 if let Some(command) = call.command_line() {
                     if let Some(id) = call.tool_use_id {
                         self.commands

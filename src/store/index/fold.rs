@@ -130,7 +130,14 @@ impl Folding<'_> {
                 continue;
             }
             match event.event_type {
+                // A call that repeats a read is that read's call, one row (`read_pairs`).
+                EventType::ToolCall if observed.repeat => {}
                 EventType::ToolCall => {
+                    if let Some(first) = &observed.replaces
+                        && open.remove(first).is_none()
+                    {
+                        self.forget_call(first)?;
+                    }
                     let call = OpenCall {
                         seq,
                         offset: start,
@@ -296,6 +303,18 @@ impl Folding<'_> {
 
     /// A result whose call was indexed by an earlier refresh: the first such call still
     /// unanswered gets it.
+    /// Removes the row of the call `event_id` that no result has answered, written by an
+    /// earlier fold: a call whose row a later one takes ([`crate::model::read_pairs`]).
+    fn forget_call(&self, event_id: &str) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM idx_calls WHERE sid = ?1 AND seq = (SELECT seq FROM idx_calls
+                     WHERE sid = ?1 AND event_id = ?2 AND outcome IS NULL ORDER BY seq LIMIT 1)",
+            )?
+            .execute(params![self.sid, event_id])?;
+        Ok(())
+    }
+
     pub(super) fn answer_earlier_call(
         &self,
         parent: &str,
