@@ -376,6 +376,56 @@ fn compare_shows_the_figures_side_by_side_with_a_verdict() {
     );
 }
 
+/// Context resets are the gaps between model calls, counted as `stats` and `list` count them
+/// (`model::call_pairs`): here one call recorded by its request alone (cut off), one by its
+/// response alone (an OpenTelemetry log), and a request with its response. Taking the requests
+/// alone, since there were some, missed the call between them: 1 reset, where the gaps of 200 s
+/// each are 2.
+#[test]
+fn compare_counts_context_resets_between_model_calls_recorded_by_either_side() {
+    use agent_strace::model::EventType;
+    let env = TestEnv::new();
+    let model = || json!({"model": "claude-sonnet-4-5"});
+    let usage =
+        || json!({"model": "claude-sonnet-4-5", "usage": {"input_tokens": 10, "output_tokens": 5}});
+    let a = SessionBuilder::new("a3330000-0000-4000-8000-000000000000")
+        .started(1_780_000_000.0)
+        .meta(|m| "refactor-auth".clone_into(&mut m.agent_name))
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("refactor the auth module")
+        .at(0.0)
+        .event(EventType::LlmRequest, model())
+        .at(200.0)
+        .event(EventType::LlmResponse, usage());
+    let request = a.next_id();
+    let a = a
+        .at(400.0)
+        .event(EventType::LlmRequest, model())
+        .at(401.0)
+        .event(EventType::LlmResponse, usage())
+        .parent(&request)
+        .at(402.0)
+        .session_end(json!({}))
+        .write(&env);
+    let b = measured(
+        "b4440000-0000-4000-8000-000000000000",
+        "refactor-auth",
+        1_780_010_000.0,
+        1,
+        &[0.0, 50.0],
+        0,
+    )
+    .write(&env);
+    let stats = json(&env, &["stats", &a, "--format", "json"]);
+    assert_eq!(stats["llm_requests"], json!(3), "{stats:#}");
+    let c = json(&env, &["compare", &a, &b, "--format", "json"]);
+    assert_eq!(
+        (&c["a"]["context_resets"], &c["b"]["context_resets"]),
+        (&json!(2), &json!(0)),
+        "{c:#}"
+    );
+}
+
 #[test]
 fn compare_tag_takes_the_last_two_sessions_of_the_task() {
     let env = TestEnv::new();

@@ -21,7 +21,7 @@ use super::phases::{Phases, relative_to, session_folder};
 use crate::model::meta::Believed;
 use crate::model::parents::heads_through;
 use crate::model::view::View;
-use crate::model::{Agent, Event, EventType, SessionMeta};
+use crate::model::{Agent, Event, SessionMeta};
 
 /// Where a session's work stood at its end: its last test run, build or check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -289,21 +289,24 @@ pub fn figures(input: &Input<'_>) -> Figures {
     }
 }
 
-/// LLM requests more than [`RESET_GAP_S`] after the previous one (responses stand for their
-/// requests in sessions that recorded none).
+/// Model calls more than [`RESET_GAP_S`] after the previous one. A model call is counted as
+/// [`crate::model::Counters::model_calls`] counts it (`model::call_pairs`): a request, or a
+/// response no request answers, at the time of the first of its sides recorded. Taking the
+/// requests, or the responses when there were none, missed the calls recorded by the other
+/// side alone, and the gaps they close.
 fn context_resets(events: &[Event]) -> u64 {
-    let has_requests = events.iter().any(|e| e.event_type == EventType::LlmRequest);
-    let kind = if has_requests {
-        EventType::LlmRequest
-    } else {
-        EventType::LlmResponse
-    };
-    let mut times: Vec<f64> = events
-        .iter()
-        .filter(|e| e.event_type == kind)
+    let mut calls = crate::model::Counters::default();
+    let mut times: Vec<f64> = Vec::new();
+    for event in events {
+        let before = calls.model_calls();
+        calls.observe(&crate::model::EventHead::of(event));
         // One at a time no session can have is at no time: no gap before or after it.
-        .filter_map(|e| crate::model::meta::believed_time(e.timestamp))
-        .collect();
+        if calls.model_calls() > before
+            && let Some(at) = crate::model::meta::believed_time(event.timestamp)
+        {
+            times.push(at);
+        }
+    }
     times.sort_by(f64::total_cmp);
     times
         .windows(2)
