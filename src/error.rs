@@ -159,7 +159,8 @@ fn store_kind(err: &StoreError) -> ErrorKind {
         | StoreError::SessionExists(_)
         | StoreError::NotRegular { .. }
         | StoreError::UntrustedLink(_)
-        | StoreError::UnusableFolder { .. } => ErrorKind::Input,
+        | StoreError::UnusableFolder { .. }
+        | StoreError::LinkedSession { .. } => ErrorKind::Input,
         StoreError::Io { .. } | StoreError::LockTimeout(_) => ErrorKind::Io,
     }
 }

@@ -1506,3 +1506,148 @@ fn setup_and_retention_say_when_every_user_can_read_the_store() {
     // The mode is the user's to change, never ours.
     assert_eq!(mode(&env.store()), "701");
 }
+
+/// The session `short.jsonl` of the corpus imports as.
+const SHORT: &str = "55604662-cf2a-4331-851a-ec234028f8ca";
+
+/// Imports the corpus's `short.jsonl` (session [`SHORT`]) into the store.
+fn one_imported(env: &TestEnv) {
+    let transcript = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    env.run(&["import", transcript.to_str().unwrap()]).success();
+}
+
+/// A session folder that is the user's link to another session folder of the store is that
+/// session again: it was listed twice, and `budget-report` and `sql` counted its cost twice
+/// ($0.2889 for one session of $0.1444), an index that knew it before as well as a new one.
+/// It is skipped with one warning (and refused when named); a link to a session kept
+/// elsewhere is followed as before, and a link to that link is skipped too.
+#[test]
+fn a_session_folder_linked_to_another_of_the_store_counts_once() {
+    let env = TestEnv::new();
+    one_imported(&env);
+    // The index knows the session before the link is made, and again with it.
+    env.run(&["list"]).success();
+    std::os::unix::fs::symlink(SHORT, env.store().join("again")).unwrap();
+    for _ in 0..2 {
+        let listed = env.run(&["list", "--format", "json"]);
+        assert_eq!(listed.session_ids(), [SHORT], "{listed:?}");
+        assert_eq!(
+            listed.stderr.matches("is a symbolic link to").count(),
+            1,
+            "{listed:?}"
+        );
+        assert!(
+            listed.stderr.contains(
+                "another session folder of this store; it is not read, so that session counts \
+                 once, under its own name"
+            ),
+            "{listed:?}"
+        );
+    }
+    let report = env.run(&["budget-report", "--since", "2026-01-01"]);
+    report.success();
+    assert!(report.stdout.contains("Total spend: $0.1444"), "{report:?}");
+    assert!(report.stdout.contains("Sessions: 1 "), "{report:?}");
+    let sql = env.run(&[
+        "sql",
+        "SELECT count(*) AS n FROM sessions",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(sql.json()[0]["n"], 1, "{sql:?}");
+    env.run(&["replay", "again"])
+        .fails_with(3, "is a symbolic link to \"55604662");
+    // The latest session is the one, without a word about its link.
+    let latest = env.run(&["replay"]);
+    latest.success();
+    assert!(
+        latest.stdout.contains(SHORT) && latest.stderr.is_empty(),
+        "{latest:?}"
+    );
+
+    // Kept on another disk through a link, the session is still read; the link to its link
+    // is still the same session.
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::rename(env.store().join(SHORT), elsewhere.join(SHORT)).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join(SHORT), env.store().join(SHORT)).unwrap();
+    let listed = env.run(&["list", "--format", "json"]);
+    assert_eq!(listed.session_ids(), [SHORT], "{listed:?}");
+    assert_eq!(
+        listed.stderr.matches("is a symbolic link to").count(),
+        1,
+        "{listed:?}"
+    );
+}
+
+/// A FIFO (or a plain file) where the store's folder should be was "no trace store", exit 2,
+/// as if nothing were there: it is said for what it is, exit 3 (input unusable).
+#[test]
+fn a_store_path_that_is_no_folder_says_what_it_is() {
+    let env = TestEnv::new();
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        env.store(),
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    for args in [
+        &["list"][..],
+        &["replay", "abc"],
+        &["replay"],
+        &["sql", "SELECT 1"],
+    ] {
+        env.run(args).fails_with(
+            3,
+            "/.agent-traces is a FIFO where the store keeps a folder; it is left alone",
+        );
+    }
+    std::fs::remove_file(env.store()).unwrap();
+    std::fs::write(env.store(), "").unwrap();
+    env.run(&["list"])
+        .fails_with(3, "/.agent-traces is a file where the store keeps a folder");
+}
+
+/// A store its readers may enter but not list (mode 711, its sessions readable) kept every
+/// session from them: `replay <id>` failed "Permission denied" (exit 4) listing the store. A
+/// session named by its whole id is read without listing (its subagents, which only a listing
+/// finds, left out with a warning); a prefix still needs the listing.
+#[test]
+fn a_session_named_by_its_id_is_read_in_a_store_that_cannot_be_listed() {
+    use std::os::unix::fs::PermissionsExt;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root and setpriv to read as someone else");
+        return;
+    }
+    let env = TestEnv::new();
+    one_imported(&env);
+    let mode = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    mode(env.path(), 0o755);
+    mode(&env.store(), 0o711);
+    let session = env.store().join(SHORT);
+    mode(&session, 0o755);
+    for file in std::fs::read_dir(&session).unwrap() {
+        let file = file.unwrap().path();
+        if file.is_file() {
+            mode(&file, 0o644);
+        }
+    }
+    for command in ["replay", "stats", "inspect", "cost", "export"] {
+        let run = crate::common::as_nobody(&env, &[command, SHORT]);
+        run.success();
+        assert!(run.stdout.contains(SHORT), "{command}: {run:?}");
+        // Those that count a session's subagents in say they cannot be found.
+        let warned = run.stderr.contains(&format!(
+            "Permission denied (os error 13); the store cannot be listed, so the subagents of \
+             {SHORT} are left out"
+        ));
+        assert_eq!(
+            warned,
+            ["cost", "export"].contains(&command),
+            "{command}: {run:?}"
+        );
+    }
+    crate::common::as_nobody(&env, &["replay", &SHORT[..8]]).fails_with(4, "Permission denied");
+}

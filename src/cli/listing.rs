@@ -55,8 +55,29 @@ pub(crate) struct Family {
 /// theirs that cannot be read, which is left out (before, one such subagent failed `replay`,
 /// `cost` and `stats --include-subagents` of its parent, and `replay --tree` left it out
 /// without a word). Sessions it could not read that are no part of those trees are not named.
+///
+/// A store this user may enter but not list (mode 711) gives the sessions `roots` alone, with
+/// a warning: their subagents cannot be found (the command failed, where `replay` of the
+/// same session read it).
 pub(crate) fn family(store: &Store, roots: &[&str]) -> Result<Family> {
-    let listing = store.sessions()?;
+    let listing = match store.sessions() {
+        Err(StoreError::Io { path, source })
+            if source.kind() == std::io::ErrorKind::PermissionDenied && path == store.root() =>
+        {
+            warn(format_args!(
+                "{}: {source}; the store cannot be listed, so the subagents of {} are left out",
+                path.display(),
+                roots.join(", ")
+            ));
+            let sessions = roots
+                .iter()
+                .map(|id| store.summary(id))
+                .collect::<Result<Vec<_>, _>>()?;
+            let forest = Forest::new(sessions.iter().map(|s| s.meta.clone()));
+            return Ok(Family { sessions, forest });
+        }
+        other => other?,
+    };
     if let Some(warning) = &listing.warning {
         warn(warning);
     }

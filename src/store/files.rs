@@ -51,7 +51,7 @@ impl Folder {
     /// Opens the folder at `path` (the store's root), following it when it is a link of the
     /// user's own. Its ancestors are followed as they are; only the folder itself is checked.
     pub(crate) fn open(path: &Path) -> Result<Folder> {
-        let fd = open_folder(rustix::fs::CWD, path, path, Links::Owned)?;
+        let (fd, _) = open_folder(rustix::fs::CWD, path, path, Links::Owned)?;
         Ok(Folder {
             fd,
             path: path.to_path_buf(),
@@ -64,16 +64,26 @@ impl Folder {
 
     /// A session's folder inside this one (the store), following it when it is a link of the
     /// user's own.
+    ///
+    /// A link to another session folder of this store is refused
+    /// ([`StoreError::LinkedSession`]): that session is read once, under its own name (it was
+    /// listed, counted and priced twice).
     pub(crate) fn session(&self, name: &str) -> Result<Folder> {
         let path = self.path.join(name);
-        let fd = open_folder(&self.fd, Path::new(name), &path, Links::Owned)?;
+        let (fd, followed) = open_folder(&self.fd, Path::new(name), &path, Links::Owned)?;
+        if followed && (is_child_of(&fd, &self.fd) || links_within(&self.path, name)) {
+            let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())
+                .map(|t| t.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return Err(StoreError::LinkedSession { path, target });
+        }
         Ok(Folder { fd, path })
     }
 
     /// A folder of ours inside this one (`.pending`, a session being written): never a link.
     pub(crate) fn child(&self, name: &str) -> Result<Folder> {
         let path = self.path.join(name);
-        let fd = open_folder(&self.fd, Path::new(name), &path, Links::Refused)?;
+        let (fd, _) = open_folder(&self.fd, Path::new(name), &path, Links::Refused)?;
         Ok(Folder { fd, path })
     }
 
@@ -320,11 +330,60 @@ enum Links {
     Owned,
 }
 
-/// Opens a folder at `name` relative to `dir`, following a link only when `links` allows it.
-fn open_folder(dir: impl AsFd, name: &Path, shown: &Path, links: Links) -> Result<OwnedFd> {
+/// Opens the folder `name` relative to `dir` with `flags`; a folder this user may enter but not
+/// list (mode 711) is opened as a path only (`O_PATH`), which is all that opening the files in
+/// it by name takes: such a store kept its readers from the sessions they knew the ids of.
+fn open_dir(dir: impl AsFd, name: &Path, flags: OFlags) -> rustix::io::Result<OwnedFd> {
+    match rustix::fs::openat(&dir, name, flags, Mode::empty()) {
+        Err(Errno::ACCESS) => {
+            // `O_PATH` keeps only `O_DIRECTORY`, `O_NOFOLLOW` and `O_CLOEXEC` of `flags`.
+            let fd = rustix::fs::openat(&dir, name, flags | OFlags::PATH, Mode::empty())?;
+            // A folder this user may not enter either (mode 000) stays refused by its name.
+            rustix::fs::accessat(&fd, ".", rustix::fs::Access::EXEC_OK, AtFlags::EACCESS)
+                .map_err(|_| Errno::ACCESS)?;
+            Ok(fd)
+        }
+        other => other,
+    }
+}
+
+/// Whether the entry `name` of the store's folder `root`, a symbolic link, leads to a folder
+/// directly inside `root`: another session folder of the store. Looked at by path, for
+/// listings, which meet links rarely.
+pub(crate) fn links_within(root: &Path, name: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(store) = std::fs::metadata(root) else {
+        return false;
+    };
+    let is_store = |folder: &Path| {
+        std::fs::metadata(folder).is_ok_and(|m| m.dev() == store.dev() && m.ino() == store.ino())
+    };
+    let link = root.join(name);
+    // Where the link leads in the end (`..` after a link is the parent of what it leads to),
+    // or, one step, what it names: a link to another session's link (one kept on another
+    // disk) is that session again too.
+    let named = std::fs::read_link(&link).map(|to| root.join(to));
+    is_store(&link.join("..")) || named.is_ok_and(|to| to.parent().is_some_and(is_store))
+}
+
+/// Whether the folder `child` is directly inside the folder `parent` (its `..` is `parent`).
+fn is_child_of(child: &OwnedFd, parent: &OwnedFd) -> bool {
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let Ok(up) = rustix::fs::openat(child, "..", flags, Mode::empty()) else {
+        return false;
+    };
+    match (rustix::fs::fstat(&up), rustix::fs::fstat(parent)) {
+        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+        _ => false,
+    }
+}
+
+/// Opens a folder at `name` relative to `dir`, following a link only when `links` allows it;
+/// also whether it was a link, followed.
+fn open_folder(dir: impl AsFd, name: &Path, shown: &Path, links: Links) -> Result<(OwnedFd, bool)> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    match rustix::fs::openat(&dir, name, flags | OFlags::NOFOLLOW, Mode::empty()) {
-        Ok(fd) => Ok(fd),
+    match open_dir(&dir, name, flags | OFlags::NOFOLLOW) {
+        Ok(fd) => Ok((fd, false)),
         // A link (`ELOOP`), or something that is not a folder (`ENOTDIR`, also what some
         // systems answer for a link).
         Err(Errno::LOOP | Errno::NOTDIR) => {
@@ -341,14 +400,15 @@ fn open_folder(dir: impl AsFd, name: &Path, shown: &Path, links: Links) -> Resul
             if !trusted_owner(stat.st_uid) {
                 return Err(StoreError::UntrustedLink(shown.to_path_buf()));
             }
-            rustix::fs::openat(&dir, name, flags, Mode::empty()).map_err(|e| match e {
+            let fd = open_dir(&dir, name, flags).map_err(|e| match e {
                 Errno::NOTDIR => StoreError::NotRegular {
                     path: shown.to_path_buf(),
                     what: "a symbolic link to something that is not a folder",
                     expected: FOLDER,
                 },
                 e => StoreError::io(shown, e.into()),
-            })
+            })?;
+            Ok((fd, true))
         }
         Err(e) => Err(StoreError::io(shown, e.into())),
     }

@@ -155,6 +155,13 @@ pub enum StoreError {
     /// such a name may hold that draws as nothing.
     #[error("{path:?} is not read as a session: {why}")]
     UnusableFolder { path: PathBuf, why: String },
+    /// A session folder that is a symbolic link to another session folder of the same store:
+    /// that session is read once, under its own name.
+    #[error(
+        "{path:?} is a symbolic link to {target:?}, another session folder of this store; it is \
+         not read, so that session counts once, under its own name"
+    )]
+    LinkedSession { path: PathBuf, target: String },
     /// A store or session folder that is a symbolic link someone else owns.
     #[error("{0} is a symbolic link owned by another user; the store does not follow it")]
     UntrustedLink(PathBuf),
@@ -191,7 +198,8 @@ impl StoreError {
             | StoreError::Corrupt { path, .. }
             | StoreError::Io { path, .. }
             | StoreError::NotRegular { path, .. }
-            | StoreError::UnusableFolder { path, .. } => Some(path),
+            | StoreError::UnusableFolder { path, .. }
+            | StoreError::LinkedSession { path, .. } => Some(path),
             StoreError::UnknownSession(_)
             | StoreError::AmbiguousSession { .. }
             | StoreError::InvalidSessionId(_)
@@ -255,6 +263,14 @@ pub(crate) fn closed_folder(folder: &Path) -> Option<std::io::Error> {
     std::fs::symlink_metadata(folder.join(layout::EVENTS))
         .err()
         .filter(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+}
+
+/// Whether the folder at `path` is a session's. Whatever stands in a session file's place (a
+/// FIFO, a link) makes a session to read, and to say it cannot be read: the index lists it so,
+/// and the latest pick left it out without a word.
+fn holds_session(path: &Path) -> bool {
+    let there = |name| std::fs::symlink_metadata(path.join(name)).is_ok();
+    there(layout::META) || there(layout::EVENTS) || closed_folder(path).is_some()
 }
 
 /// A trace store rooted at a directory.
@@ -328,7 +344,9 @@ impl Store {
         (meta.is_dir() && mode & 0o007 != 0).then_some(mode)
     }
 
-    /// Fails with [`StoreError::NoStore`] unless the store's directory exists, and with
+    /// Fails with [`StoreError::NoStore`] when nothing is at the store's path, with
+    /// [`StoreError::NotRegular`] when something other than a folder is (a FIFO, a file: it
+    /// was "no trace store", as if nothing were there), and with
     /// [`StoreError::UntrustedLink`] when it is a link someone else planted.
     pub fn require(&self) -> Result<()> {
         match self.root_folder() {
@@ -336,7 +354,6 @@ impl Store {
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 Err(StoreError::NoStore(self.root.clone()))
             }
-            Err(StoreError::NotRegular { .. }) => Err(StoreError::NoStore(self.root.clone())),
             Err(e) => Err(e),
         }
     }
@@ -374,16 +391,24 @@ impl Store {
             if name.starts_with('.') || !layout::is_valid_session_id(&name) {
                 continue;
             }
-            // Whatever stands in a session file's place (a FIFO, a link) makes a session to
-            // read, and to say it cannot be read: the index lists it so, and the latest pick
-            // left it out without a word.
-            let path = entry.path();
-            let there = |name| std::fs::symlink_metadata(path.join(name)).is_ok();
-            if there(layout::META) || there(layout::EVENTS) || closed_folder(&path).is_some() {
+            // A link to another session folder of the store is that session again (it was
+            // listed twice); refusing it, as reading it does, is the listing's to say.
+            if entry.file_type().is_ok_and(|t| t.is_symlink())
+                && files::links_within(&self.root, &name)
+            {
+                continue;
+            }
+            if holds_session(&entry.path()) {
                 ids.push(name);
             }
         }
         Ok(ids)
+    }
+
+    /// Whether `id` names a session folder of the store, looked at without listing the
+    /// store's folder (which may be closed to listing and open to entering: mode 711).
+    pub(crate) fn is_session(&self, id: &str) -> bool {
+        layout::is_valid_session_id(id) && holds_session(&self.session_dir(id))
     }
 
     /// Of the folder names `refused` (names in the store that are no usable session id), those

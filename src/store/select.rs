@@ -39,13 +39,19 @@ const CANDIDATES_SHOWN: usize = 5;
 impl Store {
     /// Resolves a selector to one session id.
     pub fn select(&self, selector: &Selector) -> Result<String> {
+        // A session named by its whole id is found without listing the store's folder: a
+        // store closed to listing and open to entering (mode 711) kept every session from its
+        // readers, which may read each one they know the id of.
+        if let Selector::Prefix(id) = selector
+            && self.is_session(id)
+        {
+            self.require()?;
+            return Ok(id.clone());
+        }
         let ids = self.session_ids()?;
         match selector {
             Selector::Latest => self.latest(&ids),
             Selector::Prefix(prefix) => {
-                if ids.iter().any(|id| id == prefix) {
-                    return Ok(prefix.clone());
-                }
                 // A folder named exactly so that no session id can be is said so, rather than
                 // not found.
                 if !prefix.contains('/')

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rustix::fs::{Mode, OFlags};
 
 use super::stale::{FileState, Known, KnownSessions, OnDisk, Watch, is_stale_now, watched};
+use crate::store::files::links_within;
 use crate::store::layout::EVENTS;
 use crate::store::{Store, StoreError};
 use crate::threads::spawn_scoped;
@@ -58,8 +59,10 @@ pub(super) fn look_while_reading<T, E>(
                 .collect();
             let finder = spawn_scoped(inner, || {
                 let dir = own_folder(root, &dir);
-                let new = join(lister.join())
-                    .map(|(names, refused)| (new_sessions(&dir, &known, names), refused));
+                let new = join(lister.join()).map(|names| {
+                    let new = new_sessions(&dir, &known, names.ids, &names.linked);
+                    (new, names.refused)
+                });
                 (new, indexed.help(&dir))
             });
             let read = then(&known);
@@ -74,6 +77,8 @@ pub(super) fn look_while_reading<T, E>(
         let changed = new.map(|(new, refused)| {
             let mut changed: Vec<OnDisk> = changed.into_iter().chain(new).collect();
             changed.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            // A linked session the index knows may be found stale by its files too.
+            changed.dedup_by(|a, b| a.id == b.id);
             (changed, refused)
         });
         Ok((known, changed, read))
@@ -130,32 +135,71 @@ impl std::ops::Deref for Folder<'_> {
 /// The names in the store's folder that can be sessions, and apart those that cannot (the
 /// store's own hidden files among them, and names that are not UTF-8 text; a listing says why
 /// it skips any that holds a session), in no order.
-fn folder_names(root: &Path) -> Result<(Vec<String>, Vec<OsString>), StoreError> {
+///
+/// Names that are links to another session folder of the store are also given apart (they are
+/// among the first too): the index must drop what it knew of them, which their files, the
+/// linked session's, unchanged, would not tell it.
+fn folder_names(root: &Path) -> Result<Names, StoreError> {
     let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
     let mut ids = Vec::new();
     let mut refused = Vec::new();
+    let mut linked = Vec::new();
     for entry in entries.flatten() {
         match entry.file_name().into_string() {
-            Ok(id) if crate::store::is_valid_session_id(&id) => ids.push(id),
+            Ok(id) if crate::store::is_valid_session_id(&id) => {
+                if entry.file_type().is_ok_and(|t| t.is_symlink()) && links_within(root, &id) {
+                    linked.push(id.clone());
+                }
+                ids.push(id);
+            }
             Ok(name) => refused.push(name.into()),
             Err(name) => refused.push(name),
         }
     }
-    Ok((ids, refused))
+    Ok(Names {
+        ids,
+        refused,
+        linked,
+    })
 }
 
-/// The listed folders the index does not know, each as found. Ten thousand names are found
-/// in the index by hash: a binary search's compares each reach into another of its ids. The
-/// hash is foldhash's (adr/0002): std's SipHash took twice as long on these short keys.
-fn new_sessions(dir: &OwnedFd, known: &KnownSessions, names: Vec<String>) -> Vec<OnDisk> {
+/// The names in the store's folder ([`folder_names`]).
+struct Names {
+    ids: Vec<String>,
+    refused: Vec<OsString>,
+    linked: Vec<String>,
+}
+
+/// The listed folders the index does not know, each as found, and those it knows that are
+/// links to another session folder of the store (`linked`), to be refreshed, which refuses them
+/// (they were listed and counted twice). Ten thousand names are found in the index by hash: a
+/// binary search's compares each reach into another of its ids. The hash is foldhash's
+/// (adr/0002): std's SipHash took twice as long on these short keys.
+fn new_sessions(
+    dir: &OwnedFd,
+    known: &KnownSessions,
+    names: Vec<String>,
+    linked: &[String],
+) -> Vec<OnDisk> {
     let mut ids =
         HashSet::with_capacity_and_hasher(known.len(), foldhash::fast::RandomState::default());
     ids.extend(known.rows().iter().map(|k| known.id(k)));
     let mut path = String::new();
+    let known_links: Vec<OnDisk> = linked
+        .iter()
+        .filter(|id| ids.contains(id.as_str()))
+        .map(|id| OnDisk {
+            id: id.clone(),
+            events: FileState::at(dir, &mut path, id, EVENTS),
+            watched: None,
+            stale: true,
+        })
+        .collect();
     names
         .into_iter()
         .filter(|id| !ids.contains(id.as_str()))
         .filter_map(|id| look(dir, &mut path, &id, None, 0.0).map(|found| found.named(id)))
+        .chain(known_links)
         .collect()
 }
 
