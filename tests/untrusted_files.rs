@@ -181,6 +181,42 @@ fn a_linked_counters_file_is_not_overwritten() {
     assert!(env.events(SID).len() >= 4);
 }
 
+/// While `.counters` (the session's lock and cache) was broken — a FIFO, a folder or a link in
+/// its place — no hook could update `meta.json`: the events were written, `meta.json` kept
+/// "tool_calls" 0 after two calls, and `hook-errors.log` said "the meta … cannot be updated"
+/// on every hook. The hook folds every event and writes meta without the cache, never
+/// opening the FIFO so that it could wait, and leaves what is there alone.
+#[test]
+fn a_broken_counters_file_does_not_stop_meta_being_updated() {
+    for plant in ["fifo", "folder", "link"] {
+        let env = TestEnv::new();
+        start(&env, SID);
+        let counters = env.store().join(SID).join(".counters");
+        let victim = victim(&env);
+        std::fs::remove_file(&counters).unwrap();
+        match plant {
+            "fifo" => rustix::fs::mkfifoat(
+                rustix::fs::CWD,
+                &counters,
+                rustix::fs::Mode::from_raw_mode(0o600),
+            )
+            .unwrap(),
+            "folder" => std::fs::create_dir(&counters).unwrap(),
+            _ => symlink(&victim, &counters).unwrap(),
+        }
+        let began = Instant::now();
+        tool_call(&env, SID, "toolu_1");
+        tool_call(&env, SID, "toolu_2");
+        assert!(began.elapsed() < Duration::from_secs(10), "{plant}");
+        assert_eq!(env.meta(SID)["tool_calls"], 2, "{plant}");
+        let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
+        assert!(!log.contains("cannot be updated"), "{plant}: {log}");
+        let kind = std::fs::symlink_metadata(&counters).unwrap().file_type();
+        assert!(!kind.is_file(), "{plant}: left as it was");
+        assert_untouched(&victim);
+    }
+}
+
 #[test]
 fn a_linked_events_file_is_not_appended_to() {
     let env = TestEnv::new();

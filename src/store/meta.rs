@@ -84,6 +84,21 @@ impl CountersCache {
     }
 }
 
+/// The session lock, `.counters`, taken within `wait`; `None` when it is no file that can be
+/// locked (a FIFO, a folder or a link in its place, a file this user may not open): it is then
+/// no cache either, and the caller goes on without both, folding every event. A hook could
+/// not update `meta.json` at all while `.counters` was broken (every event was still written,
+/// and `meta.json` stopped at its last figures). Without the lock two writers may each write
+/// the meta they folded; a slower one's, older, is made good by the next. A lock that stays
+/// busy, or a shortage that may pass (descriptors), is still an error.
+fn counters_lock(dir: &Folder, wait: Duration) -> Result<Option<super::lock::LockGuard>> {
+    match lock_exclusive(dir, COUNTERS, wait) {
+        Ok(guard) => Ok(Some(guard)),
+        Err(e) if e.is_temporary() => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
 /// The version of [`Counters`] a `.counters` cache holds: 1 since they count rejections apart
 /// (caches without a version count them among errors only), 2 since they hold the session's
 /// [`Ending`], 3 since that holds the earliest time it read ahead of the clock, 4 since it
@@ -140,8 +155,11 @@ impl Store {
         fill: impl FnOnce(&mut SessionMeta),
     ) -> Result<()> {
         let dir = self.session_folder(session_id)?;
-        let guard = lock_exclusive(&dir, COUNTERS, wait)?;
-        let cached = guard.read().ok().and_then(|bytes| parse_cache(&bytes));
+        let guard = counters_lock(&dir, wait)?;
+        let cached = guard
+            .as_ref()
+            .and_then(|guard| guard.read().ok())
+            .and_then(|bytes| parse_cache(&bytes));
         let had_cache = cached.is_some();
         let mut cache = cached.unwrap_or_default();
         let old_offset = cache.offset;
@@ -174,6 +192,9 @@ impl Store {
         if let Some(meta) = &stale_meta {
             Self::write_meta(&dir, meta)?;
         }
+        let Some(guard) = guard else {
+            return Ok(());
+        };
         let json = serde_json::to_vec(&cache).unwrap_or_default();
         guard
             .replace(&json)
@@ -185,7 +206,7 @@ impl Store {
     /// link changed; the caller then appends an event saying so.
     pub fn relink_parent_event(&self, session_id: &str, event_id: &str) -> Result<bool> {
         let dir = self.session_folder(session_id)?;
-        let _guard = lock_exclusive(&dir, COUNTERS, HOOK_LOCK_WAIT)?;
+        let _guard = counters_lock(&dir, HOOK_LOCK_WAIT)?;
         let mut meta = read_meta_in(&dir, session_id)?;
         if meta.parent_event_id.as_deref() == Some(event_id) {
             return Ok(false);
@@ -205,7 +226,7 @@ impl Store {
         edit: impl FnOnce(&mut SessionMeta) -> bool,
     ) -> Result<bool> {
         let dir = self.session_folder(session_id)?;
-        let _guard = lock_exclusive(&dir, COUNTERS, HOOK_LOCK_WAIT)?;
+        let _guard = counters_lock(&dir, HOOK_LOCK_WAIT)?;
         let mut meta = read_meta_in(&dir, session_id)?;
         if !edit(&mut meta) {
             return Ok(false);
@@ -220,10 +241,10 @@ impl Store {
     /// is kept.
     pub fn end_in_meta(&self, session_id: &str, at: f64, wait: Duration) -> Result<()> {
         let dir = self.session_folder(session_id)?;
-        let guard = lock_exclusive(&dir, COUNTERS, wait)?;
+        let guard = counters_lock(&dir, wait)?;
         let mut cache = guard
-            .read()
-            .ok()
+            .as_ref()
+            .and_then(|guard| guard.read().ok())
             .and_then(|bytes| parse_cache(&bytes))
             .unwrap_or_default();
         cache.catch_up(&dir)?;
@@ -235,7 +256,7 @@ impl Store {
         }
         Self::write_meta(&dir, &meta)?;
         // The cache only saves work: a disk too full to rewrite it loses nothing.
-        let _ = guard.replace(&serde_json::to_vec(&cache).unwrap_or_default());
+        let _ = guard.map(|guard| guard.replace(&serde_json::to_vec(&cache).unwrap_or_default()));
         Ok(())
     }
 
