@@ -188,14 +188,20 @@ fn session_scope<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::
     Ok(serde_json::Value::deserialize(deserializer)?.as_str() == Some("session"))
 }
 
-/// A field read from whatever JSON value it holds, without keeping it: text and `true` or
-/// `false` may say something, any other value (a number, null, an array, an object) only that
-/// the field is there; none is a reason to fail the line. [`ReadAny::of`] reads a value of a
-/// full event the same way, so that a line and its full event agree.
+/// A field read from whatever JSON value it holds, without keeping it: text, `true` or
+/// `false` and (for an id) an integer may say something, any other value (a fraction, null, an
+/// array, an object) only that the field is there; none is a reason to fail the line.
+/// [`ReadAny::of`] reads a value of a full event the same way, so that a line and its full
+/// event agree.
 trait ReadAny: Default {
     fn text(text: &str) -> Self;
     fn flag(flag: bool) -> Self;
-    /// A number, null, an array or an object.
+    /// A number with no fraction, given as JSON writes it; by default, as any other value.
+    fn integer(_written: impl fmt::Display) -> Self {
+        Self::other()
+    }
+    /// A fraction, null, an array or an object (and an integer, unless [`ReadAny::integer`]
+    /// says otherwise).
     fn other() -> Self;
 
     /// The field `value` of a full event, read as a line's is.
@@ -204,6 +210,7 @@ trait ReadAny: Default {
             None => Self::default(),
             Some(serde_json::Value::String(text)) => Self::text(text),
             Some(serde_json::Value::Bool(flag)) => Self::flag(*flag),
+            Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => Self::integer(n),
             Some(_) => Self::other(),
         }
     }
@@ -223,11 +230,11 @@ impl<'de, T: ReadAny> Visitor<'de> for AnyValue<T> {
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
         Ok(T::flag(v))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
-        Ok(T::other())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(T::integer(v))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
-        Ok(T::other())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        Ok(T::integer(v))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
         Ok(T::other())
@@ -261,70 +268,30 @@ pub struct Id {
     pub hash: Option<u64>,
 }
 
-impl Id {
-    fn named(text: &str) -> Id {
+impl ReadAny for Id {
+    fn text(text: &str) -> Id {
         Id {
             text: !text.is_empty(),
             hash: (!text.is_empty()).then(|| fnv1a(text.as_bytes())),
         }
     }
-
-    fn number(n: impl fmt::Display) -> Id {
+    fn flag(_: bool) -> Id {
+        Id::default()
+    }
+    fn integer(written: impl fmt::Display) -> Id {
         Id {
             text: false,
-            hash: Some(fnv1a(n.to_string().as_bytes())),
+            hash: Some(fnv1a(written.to_string().as_bytes())),
         }
     }
-
-    /// The field `value` of a full event, read as a line's is.
-    fn of(value: Option<&serde_json::Value>) -> Id {
-        match value {
-            Some(serde_json::Value::String(text)) => Id::named(text),
-            Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => Id::number(n),
-            _ => Id::default(),
-        }
-    }
-}
-
-/// The visitor of [`Id`]: it takes any value, and skips what names nothing.
-struct IdValue;
-
-impl<'de> Visitor<'de> for IdValue {
-    type Value = Id;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any value")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
-        Ok(Id::named(v))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Id, E> {
-        Ok(Id::default())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Id, E> {
-        Ok(Id::number(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Id, E> {
-        Ok(Id::number(v))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Id, E> {
-        Ok(Id::default())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Id, E> {
-        Ok(Id::default())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Id, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Id::default())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Id, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Id::default())
+    fn other() -> Id {
+        Id::default()
     }
 }
 
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Id, D::Error> {
-        deserializer.deserialize_any(IdValue)
+        read_any(deserializer)
     }
 }
 
@@ -639,6 +606,53 @@ mod tests {
         let event: Event = serde_json::from_str(line).unwrap();
         assert_eq!(fields(&head), fields(&EventHead::of(&event)));
         assert_eq!(fields(&head), Default::default());
+    }
+
+    #[test]
+    fn an_id_is_text_or_an_integer_as_written_and_nothing_else() {
+        let id = |value: &str| {
+            let line = format!(
+                r#"{{"event_type":"tool_result","timestamp":1,"data":{{"request_id":{value}}}}}"#
+            );
+            let head: EventHead<'_> = serde_json::from_str(&line).unwrap();
+            let event: Event = serde_json::from_str(&line).unwrap();
+            assert_eq!(
+                head.data.request_id,
+                EventHead::of(&event).data.request_id,
+                "{line}"
+            );
+            head.data.request_id
+        };
+        let hash = |text: &str| Some(fnv1a(text.as_bytes()));
+        let named = |text: &str| Id {
+            text: true,
+            hash: hash(text),
+        };
+        let number = |text: &str| Id {
+            text: false,
+            hash: hash(text),
+        };
+        assert_eq!(id(r#""req-1""#), named("req-1"));
+        assert_eq!(id(r#""7""#), named("7"));
+        assert_eq!(id("7"), number("7"));
+        assert_eq!(id("-7"), number("-7"));
+        assert_eq!(id("18446744073709551615"), number("18446744073709551615"));
+        for nothing in [
+            r#""""#,
+            "7.0",
+            "1.5",
+            "1e3",
+            "true",
+            "false",
+            "null",
+            "[7]",
+            r#"{"id":7}"#,
+        ] {
+            assert_eq!(id(nothing), Id::default(), "{nothing}");
+        }
+        let line = r#"{"event_type":"tool_result","timestamp":1,"data":{}}"#;
+        let head: EventHead<'_> = serde_json::from_str(line).unwrap();
+        assert_eq!(head.data.request_id, Id::default());
     }
 
     #[test]
