@@ -104,9 +104,12 @@ fn cwd(env: &TestEnv) -> String {
 // ---------------------------------------------------------------------------------------------
 // Cursor (its documented payloads, docs/agents.md §5)
 
+const CURSOR_SESSION: &str = "c0ffee00-1111-4222-8333-444455556666";
+
+/// Cursor's payload of `event` in [`CURSOR_SESSION`], with the fields of `extra`.
 fn cursor(env: &TestEnv, event: &str, extra: Value) -> Value {
     let mut p = json!({
-        "conversation_id": "c0ffee00-1111-4222-8333-444455556666",
+        "conversation_id": CURSOR_SESSION,
         "generation_id": "gen-1",
         "model": "claude-4.5-sonnet",
         "hook_event_name": event,
@@ -121,7 +124,34 @@ fn cursor(env: &TestEnv, event: &str, extra: Value) -> Value {
     p
 }
 
-const CURSOR_SESSION: &str = "c0ffee00-1111-4222-8333-444455556666";
+/// The hook run for Cursor's `event`, with its payload (see [`cursor`]), as [`play`] takes it.
+fn cursor_step(env: &TestEnv, event: &str, extra: Value) -> (Vec<String>, Value) {
+    (vec![event.to_owned()], cursor(env, event, extra))
+}
+
+/// Plays a Cursor agent's session through the hooks: its start, the person's `prompt`, then
+/// `steps`, then its end; each hook silent and successful.
+fn play_cursor_session(env: &TestEnv, prompt: &str, steps: Vec<(Vec<String>, Value)>) {
+    let mut all = vec![
+        cursor_step(
+            env,
+            "sessionStart",
+            json!({"session_id": CURSOR_SESSION, "composer_mode": "agent"}),
+        ),
+        cursor_step(
+            env,
+            "beforeSubmitPrompt",
+            json!({"prompt": prompt, "attachments": []}),
+        ),
+    ];
+    all.extend(steps);
+    all.push(cursor_step(
+        env,
+        "sessionEnd",
+        json!({"session_id": CURSOR_SESSION, "reason": "completed"}),
+    ));
+    play(env, &all, &[]);
+}
 
 /// Replay, stats, explain, cost and audit all read `session` (issue 12: every analysis works
 /// on every agent's sessions): each succeeds (audit: 0, or 1 for a violation it names), and
@@ -163,103 +193,55 @@ fn a_cursor_session_records_calls_results_prompts_answers_and_files() {
     let env = TestEnv::new();
     let root = cwd(&env);
     let main_rs = format!("{root}/src/main.rs");
-    let steps = vec![
-        (
-            vec!["sessionStart"],
-            cursor(
-                &env,
-                "sessionStart",
-                json!({"session_id": CURSOR_SESSION, "composer_mode": "agent"}),
-            ),
-        ),
-        (
-            vec!["beforeSubmitPrompt"],
-            cursor(
-                &env,
-                "beforeSubmitPrompt",
-                json!({"prompt": "fix main", "attachments": []}),
-            ),
-        ),
-        (
-            vec!["preToolUse"],
-            cursor(
+    play_cursor_session(
+        &env,
+        "fix main",
+        vec![
+            cursor_step(
                 &env,
                 "preToolUse",
                 json!({"tool_name": "Read", "tool_input": {"file_path": main_rs}, "tool_use_id": "tu-1", "cwd": root}),
             ),
-        ),
-        (
-            vec!["postToolUse"],
-            cursor(
+            cursor_step(
                 &env,
                 "postToolUse",
                 json!({"tool_name": "Read", "tool_input": {"file_path": main_rs}, "tool_use_id": "tu-1",
                        "tool_output": "{\"content\":\"fn main() {}\"}", "duration": 12}),
             ),
-        ),
-        (
-            vec!["beforeShellExecution"],
-            cursor(
+            cursor_step(
                 &env,
                 "beforeShellExecution",
                 json!({"command": "cargo test", "cwd": root}),
             ),
-        ),
-        (
-            vec!["afterShellExecution"],
-            cursor(
+            cursor_step(
                 &env,
                 "afterShellExecution",
                 json!({"command": "cargo test", "output": "test result: ok", "duration": 900}),
             ),
-        ),
-        (
-            vec!["beforeMCPExecution"],
-            cursor(
+            cursor_step(
                 &env,
                 "beforeMCPExecution",
                 json!({"tool_name": "get_issue", "tool_input": "{\"number\":12}", "url": "http://127.0.0.1:9/mcp"}),
             ),
-        ),
-        (
-            vec!["afterMCPExecution"],
-            cursor(
+            cursor_step(
                 &env,
                 "afterMCPExecution",
                 json!({"tool_name": "get_issue", "tool_input": "{\"number\":12}",
                        "result_json": "{\"content\":[{\"type\":\"text\",\"text\":\"issue 12\"}]}", "duration": 30}),
             ),
-        ),
-        (
-            vec!["afterFileEdit"],
-            cursor(
+            cursor_step(
                 &env,
                 "afterFileEdit",
                 json!({"file_path": main_rs, "edits": [{"old_string": "fn main() {}", "new_string": "fn main() { run() }"}]}),
             ),
-        ),
-        (
-            vec!["afterAgentResponse"],
-            cursor(&env, "afterAgentResponse", json!({"text": "Fixed main."})),
-        ),
-        (
-            vec!["stop"],
-            cursor(
+            cursor_step(&env, "afterAgentResponse", json!({"text": "Fixed main."})),
+            cursor_step(
                 &env,
                 "stop",
                 json!({"status": "completed", "loop_count": 0}),
             ),
-        ),
-        (
-            vec!["sessionEnd"],
-            cursor(
-                &env,
-                "sessionEnd",
-                json!({"session_id": CURSOR_SESSION, "reason": "completed"}),
-            ),
-        ),
-    ];
-    play(&env, &steps, &[]);
+        ],
+    );
 
     assert_eq!(env.sessions(), [CURSOR_SESSION]);
     assert_eq!(env.meta(CURSOR_SESSION)["agent_name"], "cursor");
@@ -332,50 +314,23 @@ fn a_file_cursor_read_with_no_result_counts_as_read() {
     let env = TestEnv::new();
     let root = cwd(&env);
     let lib_rs = format!("{root}/src/lib.rs");
-    let steps = vec![
-        (
-            vec!["sessionStart"],
-            cursor(
-                &env,
-                "sessionStart",
-                json!({"session_id": CURSOR_SESSION, "composer_mode": "agent"}),
-            ),
-        ),
-        (
-            vec!["beforeSubmitPrompt"],
-            cursor(
-                &env,
-                "beforeSubmitPrompt",
-                json!({"prompt": "explain lib", "attachments": []}),
-            ),
-        ),
-        (
-            vec!["beforeReadFile"],
-            cursor(
+    play_cursor_session(
+        &env,
+        "explain lib",
+        vec![
+            cursor_step(
                 &env,
                 "beforeReadFile",
                 json!({"file_path": lib_rs, "content": "pub fn run() {}"}),
             ),
-        ),
-        // A result that answers no call of its own.
-        (
-            vec!["afterFileEdit"],
-            cursor(
+            // A result that answers no call of its own.
+            cursor_step(
                 &env,
                 "afterFileEdit",
                 json!({"file_path": lib_rs, "edits": [{"old_string": "run", "new_string": "go"}]}),
             ),
-        ),
-        (
-            vec!["sessionEnd"],
-            cursor(
-                &env,
-                "sessionEnd",
-                json!({"session_id": CURSOR_SESSION, "reason": "completed"}),
-            ),
-        ),
-    ];
-    play(&env, &steps, &[]);
+        ],
+    );
     let events = env.events(CURSOR_SESSION);
     assert_eq!(of_type(&events, "tool_call").len(), 1);
     assert_eq!(
@@ -413,68 +368,38 @@ fn a_file_cursor_tells_of_twice_is_read_once() {
     let root = cwd(&env);
     let lib_rs = format!("{root}/src/lib.rs");
     let pre = |id: &str| {
-        (
-            vec!["preToolUse"],
-            cursor(
-                &env,
-                "preToolUse",
-                json!({"tool_name": "Read", "tool_input": {"file_path": lib_rs}, "tool_use_id": id}),
-            ),
+        cursor_step(
+            &env,
+            "preToolUse",
+            json!({"tool_name": "Read", "tool_input": {"file_path": lib_rs}, "tool_use_id": id}),
         )
     };
     let post = |id: &str| {
-        (
-            vec!["postToolUse"],
-            cursor(
-                &env,
-                "postToolUse",
-                json!({"tool_name": "Read", "tool_input": {"file_path": lib_rs}, "tool_use_id": id,
-                       "tool_output": "{\"content\":\"pub fn run() {}\"}"}),
-            ),
+        cursor_step(
+            &env,
+            "postToolUse",
+            json!({"tool_name": "Read", "tool_input": {"file_path": lib_rs}, "tool_use_id": id,
+                   "tool_output": "{\"content\":\"pub fn run() {}\"}"}),
         )
     };
-    let before = (
-        vec!["beforeReadFile"],
-        cursor(
-            &env,
-            "beforeReadFile",
-            json!({"file_path": lib_rs, "content": "pub fn run() {}"}),
-        ),
+    let before = cursor_step(
+        &env,
+        "beforeReadFile",
+        json!({"file_path": lib_rs, "content": "pub fn run() {}"}),
     );
-    let steps = vec![
-        (
-            vec!["sessionStart"],
-            cursor(
-                &env,
-                "sessionStart",
-                json!({"session_id": CURSOR_SESSION, "composer_mode": "agent"}),
-            ),
-        ),
-        (
-            vec!["beforeSubmitPrompt"],
-            cursor(
-                &env,
-                "beforeSubmitPrompt",
-                json!({"prompt": "read lib twice", "attachments": []}),
-            ),
-        ),
-        pre("tu-1"),
-        before.clone(),
-        post("tu-1"),
-        // The other order.
-        before,
-        pre("tu-2"),
-        post("tu-2"),
-        (
-            vec!["sessionEnd"],
-            cursor(
-                &env,
-                "sessionEnd",
-                json!({"session_id": CURSOR_SESSION, "reason": "completed"}),
-            ),
-        ),
-    ];
-    play(&env, &steps, &[]);
+    play_cursor_session(
+        &env,
+        "read lib twice",
+        vec![
+            pre("tu-1"),
+            before.clone(),
+            post("tu-1"),
+            // The other order.
+            before,
+            pre("tu-2"),
+            post("tu-2"),
+        ],
+    );
     let events = env.events(CURSOR_SESSION);
     assert_eq!(of_type(&events, "tool_call").len(), 4, "every event kept");
     let stats = env
