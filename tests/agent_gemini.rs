@@ -13,7 +13,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
-use crate::common::net::start_on_a_free_port;
+use crate::common::net::serve_saying_its_port;
 use crate::common::{Run, TestEnv, run_with_stdin, shared};
 
 const RECORDED: &str = "docs/agents/recorded/gemini-cli-0.61.0-hooks.jsonl";
@@ -835,11 +835,12 @@ fn the_real_gemini_cli_is_recorded_through_its_hooks() {
     std::fs::write(home.join(".gemini/settings.json"), settings.to_string()).unwrap();
 
     let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/fake_gemini.py");
-    let (_model, port) = start_on_a_free_port(|port| {
-        let mut python = Command::new("python3");
-        python.arg(&fake).arg(port.to_string());
-        python
-    });
+    let mut python = Command::new("python3");
+    python
+        .arg(&fake)
+        .arg("0")
+        .stdin(std::process::Stdio::null());
+    let (_model, port) = serve_saying_its_port(python);
 
     let output = Command::new(&gemini)
         .args([

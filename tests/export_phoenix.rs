@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 
 use agent_strace::model::ToolOutcome;
 
-use crate::common::net::{Background, client_saw, required, start_on_a_free_port};
+use crate::common::net::{Background, client_saw, required};
 use crate::common::{TestEnv, corpus_hook_payloads, shared};
 
-/// A Phoenix server of the test's own: a free HTTP port, a gRPC port its system picks, a
-/// temporary working folder, no telemetry.
+/// A Phoenix server of the test's own: its HTTP and OTLP/gRPC servers on ports the system
+/// picks, a temporary working folder, no telemetry.
 pub(crate) struct Phoenix {
     port: u16,
     server: Background,
@@ -30,30 +30,42 @@ pub(crate) struct Phoenix {
 impl Phoenix {
     pub(crate) fn start(program: &Path) -> Phoenix {
         let dir = tempfile::tempdir().unwrap();
-        // Its HTTP port (the one the tests use) is chosen free and given to it, as its banner
-        // says the number it was given, not the one it took: started again on another port
-        // when another process took that one first. Its OTLP/gRPC server, which no test uses,
-        // binds port 0, so the system gives it one nobody holds: a port chosen free for it
-        // could be taken before Phoenix binds it, and Phoenix then ends at start-up.
-        let (server, port) = start_on_a_free_port(|port| {
-            let log = std::fs::File::create(dir.path().join("phoenix.log")).unwrap();
-            let mut serve = Command::new(program);
-            serve
-                .arg("serve")
-                .env("PHOENIX_HOST", "127.0.0.1")
-                .env("PHOENIX_PORT", port.to_string())
-                .env("PHOENIX_GRPC_PORT", "0")
-                .env("PHOENIX_WORKING_DIR", dir.path().join("work"))
-                .env("PHOENIX_TELEMETRY_ENABLED", "false")
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log);
-            serve
-        });
-        let mut phoenix = Phoenix { port, server, dir };
+        // Both servers bind port 0, so the system gives each one nobody holds: a port chosen
+        // free and given to Phoenix could be taken by another process first, which would then
+        // answer in its place (or end Phoenix at start-up). Its banner says the port it was
+        // given (0); the HTTP server's log line says the one it took.
+        let log = std::fs::File::create(dir.path().join("phoenix.log")).unwrap();
+        let mut serve = Command::new(program);
+        serve
+            .arg("serve")
+            .env("PHOENIX_HOST", "127.0.0.1")
+            .env("PHOENIX_PORT", "0")
+            .env("PHOENIX_GRPC_PORT", "0")
+            .env("PHOENIX_WORKING_DIR", dir.path().join("work"))
+            .env("PHOENIX_TELEMETRY_ENABLED", "false")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let server = Background(serve.spawn().unwrap());
+        let mut phoenix = Phoenix {
+            port: 0,
+            server,
+            dir,
+        };
         let start = Instant::now();
         loop {
-            if let Ok((200, _)) = phoenix.try_get("/healthz") {
+            if phoenix.port == 0 {
+                phoenix.port = phoenix
+                    .log()
+                    .split("Uvicorn running on http://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|port| port.parse().ok())
+                    .unwrap_or(0);
+            }
+            if phoenix.port != 0
+                && let Ok((200, _)) = phoenix.try_get("/healthz")
+            {
                 return phoenix;
             }
             if let Ok(Some(status)) = phoenix.server.0.try_wait() {

@@ -1,7 +1,7 @@
 # A fake Gemini API endpoint (POST /v1beta/models/M:streamGenerateContent?alt=sse) that drove
 # Gemini CLI 0.61.0 offline on 2026-11-30 (see docs/agents.md section 7). First request: a text chunk
 # then a read_file call; after a functionResponse: two text chunks. Each chunk carries usageMetadata.
-# Usage: python3 fake_gemini.py PORT
+# Usage: python3 fake_gemini.py PORT (0: any free port; the one taken is printed on stdout)
 import json, sys, http.server
 LOG = open(sys.argv[2] if len(sys.argv) > 2 else '/dev/null', 'a')
 class H(http.server.BaseHTTPRequestHandler):
@@ -34,4 +34,7 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.reply(body, 'text/event-stream')
         # non-streaming (e.g. routing/classifier calls): one JSON answer
         return self.reply(json.dumps({"candidates": [{"content": {"role": "model", "parts": [{"text": "{\"reasoning\":\"x\",\"model_choice\":\"flash\"}"}]}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 5, "totalTokenCount": 10}}).encode())
-http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+# Port 0 takes one nobody holds; the port taken is the first line on stdout.
+server = http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H)
+print(server.server_address[1], flush=True)
+server.serve_forever()

@@ -2,7 +2,7 @@
 # Copilot CLI 1.0.102 offline on 2026-11-30 (see docs/agents.md section 7). First request of a turn:
 # one function call that reads .env (shape chosen by the tools the agent offers); once a tool result
 # is in the input: the text "done". Usage numbers are fixed and increase per request.
-# Usage: python3 fake_openai_responses.py PORT
+# Usage: python3 fake_openai_responses.py PORT (0: any free port; the one taken is printed on stdout)
 import json, sys, http.server, itertools
 LOG = open(sys.argv[2] if len(sys.argv) > 2 else '/dev/null', 'a')
 counter = itertools.count()
@@ -48,4 +48,7 @@ class H(http.server.BaseHTTPRequestHandler):
               {"type": "response.completed", "response": {"id": rid, "object": "response", "status": "completed", "model": j.get('model'), "output": [item], "usage": usage}}]
         body = sse(ev)
         self.send_response(200); self.send_header('content-type', 'text/event-stream'); self.send_header('content-length', str(len(body))); self.end_headers(); self.wfile.write(body)
-http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+# Port 0 takes one nobody holds; the port taken is the first line on stdout.
+server = http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H)
+print(server.server_address[1], flush=True)
+server.serve_forever()

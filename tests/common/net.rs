@@ -42,23 +42,13 @@ impl Background {
     }
 }
 
-/// A port nobody listens on right now. Another process may take it before a server of the
-/// test's binds it: start our collector with `--port 0` ([`serve`]) and another program with
-/// [`start_on_a_free_port`], which makes sure the server that answers is the test's own. For an
-/// address where nobody must listen, take [`NobodyListens`].
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// An address of this machine that refuses every connection for as long as the test holds
 /// it: a TCP socket bound to a port of 127.0.0.1 and never put to listen. The kernel answers a
 /// connection to it with a reset, as for a port nobody has, and no other process can bind the
-/// port meanwhile (the socket shares its address with none). A [`free_port`] for "nobody
+/// port meanwhile (the socket shares its address with none). A port found free for "nobody
 /// listens" could be taken by another process between its choosing and its use, and answer.
+/// (A server of the test's binds port 0 and says which it took: our collector with `--port 0`,
+/// [`serve`]; other programs through [`serve_saying_its_port`] or [`serve_on_port_zero`].)
 pub struct NobodyListens {
     /// Held, never listening: what keeps the port refused and ours.
     _socket: rustix::fd::OwnedFd,
@@ -162,37 +152,55 @@ pub fn serve_quietly(command: Command) -> (Background, u16) {
     (server, port)
 }
 
-/// Starts the server `command` makes for a port, on a free port, and waits until the server
-/// itself listens there; when it ends first (another process took the port between the
-/// choosing and the binding), again on another port. For programs that cannot be given port 0
-/// and say which one they took.
+/// Starts a server `command` runs on port 0 (the system gives it one nobody holds) that says
+/// the port it took as the first line of its stdout, once it listens there; returns it with
+/// that port. A port chosen free and then given to a server could be taken by another process
+/// first, which would answer in its place.
 #[track_caller]
-pub fn start_on_a_free_port(mut command: impl FnMut(u16) -> Command) -> (Background, u16) {
-    for _ in 0..5 {
-        let port = free_port();
-        let mut server = Background(command(port).spawn().unwrap());
-        let start = Instant::now();
-        loop {
-            if listens(server.0.id(), port) {
-                return (server, port);
-            }
-            if server.0.try_wait().unwrap().is_some() {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(300),
-                "the server did not listen on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    panic!("the server could not listen on any of five free ports");
+pub fn serve_saying_its_port(mut command: Command) -> (Background, u16) {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Killed however the test ends from here on.
+    let server = Background(child);
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("the server did not say its port: {line:?}"));
+    // Keep reading, so the server never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (server, port)
 }
 
-/// Whether process `pid` or one it started listens on TCP port `port` (a listening socket of
-/// that port, in `/proc/net/tcp`, is one of its descriptors), rather than someone else.
-fn listens(pid: u32, port: u16) -> bool {
-    let sockets: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+/// Starts a server `command` runs on port 0 that does not say which port it took (it says 0),
+/// and returns it with the port it listens on: that of the one listening socket it (or a
+/// process it started) holds, once it holds one. Two are refused: which to use is not known.
+#[track_caller]
+pub fn serve_on_port_zero(mut command: Command) -> (Background, u16) {
+    let mut server = Background(command.spawn().unwrap());
+    let start = Instant::now();
+    loop {
+        match listening_ports(server.0.id())[..] {
+            [] => {}
+            [port] => return (server, port),
+            ref ports => panic!("the server listens on several ports: {ports:?}"),
+        }
+        if let Some(status) = server.0.try_wait().unwrap() {
+            panic!("the server ended ({status}) before it listened");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the server did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The TCP ports on which process `pid` or one it started listens (listening sockets, in
+/// `/proc/net/tcp` and `tcp6`, that are its descriptors), each once.
+fn listening_ports(pid: u32) -> Vec<u16> {
+    let sockets: Vec<(u16, String)> = ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
         .filter_map(|table| std::fs::read_to_string(table).ok())
         .flat_map(|table| {
@@ -203,22 +211,31 @@ fn listens(pid: u32, port: u16) -> bool {
                     // sl local_address rem_address st … inode: st 0A is LISTEN.
                     let columns: Vec<&str> = line.split_whitespace().collect();
                     let local = columns.get(1)?.rsplit(':').next()?;
-                    let listening = *columns.get(3)? == "0A";
+                    let port = u16::from_str_radix(local, 16).ok()?;
                     let inode = columns.get(9)?;
-                    (u16::from_str_radix(local, 16) == Ok(port) && listening)
-                        .then(|| format!("socket:[{inode}]"))
+                    (*columns.get(3)? == "0A").then(|| (port, format!("socket:[{inode}]")))
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
-    let holds = |pid: u32| {
-        std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+    let mut ports: Vec<u16> = family(pid)
+        .into_iter()
+        .filter_map(|pid| std::fs::read_dir(format!("/proc/{pid}/fd")).ok())
+        .flat_map(|fds| {
             fds.filter_map(Result::ok)
                 .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-                .any(|link| sockets.iter().any(|s| link.as_os_str() == s.as_str()))
+                .collect::<Vec<_>>()
         })
-    };
-    !sockets.is_empty() && family(pid).into_iter().any(holds)
+        .filter_map(|link| {
+            sockets
+                .iter()
+                .find(|(_, s)| link.as_os_str() == s.as_str())
+                .map(|(port, _)| *port)
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// Process `pid` and those it started, and theirs.
@@ -244,41 +261,32 @@ fn family(pid: u32) -> Vec<u32> {
     family
 }
 
-/// The fake OpenAI Responses endpoint of docs/agents/fake_openai_responses.py, on a port it is
-/// seen to listen on ([`start_on_a_free_port`]): a port chosen free and given to it, and then
-/// waited on, may answer for another process that took it first.
+/// The fake OpenAI Responses endpoint of docs/agents/fake_openai_responses.py, on the port it
+/// took ([`serve_saying_its_port`]).
 pub fn fake_responses_model() -> (Background, u16) {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("docs/agents/fake_openai_responses.py");
-    start_on_a_free_port(|port| {
-        let mut python = Command::new("python3");
-        python
-            .arg(&script)
-            .arg(port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null());
-        python
-    })
+    let mut python = Command::new("python3");
+    python.arg(&script).arg("0").stdin(Stdio::null());
+    serve_saying_its_port(python)
 }
 
-/// npm's server-everything in one of its HTTP modes (`streamableHttp`, `sse`), on a free port.
+/// npm's server-everything in one of its HTTP modes (`streamableHttp`, `sse`), on the port it
+/// took ([`serve_on_port_zero`]: it takes `PORT=0`, but says 0 rather than the port it took).
 pub fn everything_over_http(mode: &str) -> (Background, u16) {
     let servers = required(
         "AGENT_STRACE_MCP_SERVERS",
         "npm's @modelcontextprotocol/server-everything",
     );
     let script = servers.join("@modelcontextprotocol/server-everything/dist/index.js");
-    // It takes PORT=0 for any port, but says 0 rather than the port it took.
-    start_on_a_free_port(|port| {
-        let mut node = Command::new("node");
-        node.arg(&script)
-            .arg(mode)
-            .env("PORT", port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        node
-    })
+    let mut node = Command::new("node");
+    node.arg(&script)
+        .arg(mode)
+        .env("PORT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    serve_on_port_zero(node)
 }
 
 /// `record-http` in front of `url` on a free port; returns it and its port.
