@@ -1074,3 +1074,41 @@ fn list_sessions_lists_the_sessions_list_does_orphans_and_loops_included() {
     let sessions = &answers[1]["result"]["structuredContent"]["sessions"];
     assert_eq!(ids(sessions), ids(&listed), "{sessions}");
 }
+
+/// The tools' `since` named dates, RFC 3339 times and ages such as `7d`, not "7 days ago",
+/// which it takes as every `--since` does: each names the forms in the words `--since`'s help
+/// uses, and takes the one it did not name.
+#[test]
+fn since_names_the_forms_of_time_every_since_takes() {
+    let env = TestEnv::new();
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let help = env.run(&["list", "--help"]);
+    help.success();
+    let help = words(&help.stdout);
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"list_sessions\",\"arguments\":{\"since\":\"7 days ago\"}}}\n",
+    );
+    let (answers, _) = raw(&env, input.as_bytes());
+    let mut named = 0;
+    for tool in answers[1]["result"]["tools"].as_array().unwrap() {
+        let Some(since) = tool["inputSchema"]["properties"]["since"]["description"].as_str() else {
+            continue;
+        };
+        named += 1;
+        let (_, forms) = since.split_once(": ").unwrap();
+        assert!(
+            forms.contains("\"7 days ago\""),
+            "{}: {since}",
+            tool["name"]
+        );
+        assert!(
+            help.contains(&words(forms)),
+            "{}: {since}\n{help}",
+            tool["name"]
+        );
+    }
+    assert!(named >= 2, "{}", answers[1]);
+    assert_eq!(answers[2]["result"]["isError"], false, "{}", answers[2]);
+}

@@ -155,7 +155,11 @@ fn limit_schema(default: u64, max: u64, what: &str) -> Value {
            "description": format!("The most {what} to return")})
 }
 
-const SINCE: &str = "Only sessions started at or after this: a date (2026-11-25, local time), an RFC 3339 time, or an age (30m, 12h, 7d, 2w)";
+/// The forms `since` takes are those of the command line's `--since`, named in the same words.
+const SINCE: &str = concat!(
+    "Only sessions started at or after this: ",
+    crate::model::when::when_forms!()
+);
 
 /// A session as the listing tools show it (the JSON schema is [`session_schema`]).
 #[derive(Debug, Clone, Serialize)]

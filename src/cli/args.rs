@@ -77,16 +77,9 @@ pub(crate) struct FormatArg {
     pub(crate) format: Format,
 }
 
-/// The forms of time every `--since` and `--until` takes, as [`instant`] reads them: each
-/// command's help names them with these words, so that no help names fewer than the parser
-/// takes (`--since`'s help named dates and ages, not RFC 3339 times nor "7 days ago").
-macro_rules! when_forms {
-    () => {
-        "a date (2026-11-25, local time), a time (RFC 3339: 2026-11-25T10:00:00Z, \
-         2026-11-25T11:00:00+01:00) or an age (30m, 12h, 7d, 2w, \"7 days ago\")"
-    };
-}
-pub(crate) use when_forms;
+/// The forms of time every `--since` and `--until` takes, as [`instant`] reads them
+/// ([`crate::model::when`]).
+pub(crate) use crate::model::when::when_forms;
 
 /// A period of time: `--since` and `--until`.
 #[derive(Debug, Clone, Args)]

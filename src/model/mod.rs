@@ -16,6 +16,7 @@
 //! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`duration`]: durations as people write them (`30s`, `1h30m`).
+//! - [`when`]: the words naming the forms of time a period's ends take (`--since`).
 //! - [`glob`]: path globs of policies and watch rules (`**/production.env`).
 //! - [`policy`]: what an agent may read, write, run and reach, and a tool call judged by it.
 //! - [`shell_files`]: the files a shell command reads and writes for certain, counted as a file
@@ -56,6 +57,7 @@ pub mod tools;
 pub mod touches;
 pub mod usage;
 pub mod view;
+pub mod when;
 
 pub use counters::Counters;
 pub use event::{Clocks, Ending, Event, EventType};
