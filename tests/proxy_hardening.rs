@@ -177,38 +177,46 @@ fn a_content_length_line_with_no_end_to_its_headers_does_not_stop_the_recording(
     );
 
     let events = events_in(&only_session(&env.store()));
-    let count = |f: &dyn Fn(&Value) -> bool| events.iter().filter(|e| f(e)).count();
+    let count = |f: &dyn Fn(&Value) -> bool| events.iter().filter(|e| f(e)).count() as u64;
+    // What a slow recorder could not keep up with (a test build on a busy host: the stream is
+    // a 6 MB burst) is counted in its place, never waited for.
+    let counted: u64 = events
+        .iter()
+        .filter_map(|e| e["data"]["unrecorded_messages"].as_u64())
+        .sum();
     // Each thing crossed twice: to `cat` and back.
-    assert_eq!(count(&|e| e["data"]["method"] == "ping"), 2);
-    assert_eq!(count(&|e| e["data"]["method"] == "notifications/last"), 2);
+    let pings = count(&|e| e["data"]["method"] == "ping");
+    let lasts = count(&|e| e["data"]["method"] == "notifications/last");
     let calls: Vec<&Value> = events
         .iter()
         .filter(|e| e["event_type"] == "tool_call")
         .collect();
-    assert_eq!(calls.len(), 2);
-    for call in calls {
+    for call in &calls {
         assert_eq!(call["data"]["tool_name"], "big");
         assert_eq!(call["data"]["message_original_bytes"], framed.len());
         let blob = call["data"]["arguments"]["blob"].as_str().unwrap();
         assert!(blob.ends_with(&cut_marker(3_000_002)));
     }
     // The header line and the 3 MB line are recorded as what they are: not JSON-RPC.
-    let errors: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "error")
-        .collect();
-    assert_eq!(errors.len(), 4, "{errors:?}");
-    let header = errors
-        .iter()
-        .filter(|e| e["data"]["raw"] == "Content-Length: 5")
-        .count();
-    assert_eq!(header, 2);
-    let long = errors
-        .iter()
-        .filter(|e| e["data"]["message_original_bytes"] == 3_000_000)
-        .filter(|e| e["data"]["raw"].as_str().unwrap().starts_with("yyyy"))
-        .count();
-    assert_eq!(long, 2);
+    let header = count(&|e| e["event_type"] == "error" && e["data"]["raw"] == "Content-Length: 5");
+    let long = count(&|e| {
+        e["event_type"] == "error"
+            && e["data"]["message_original_bytes"] == 3_000_000
+            && e["data"]["raw"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("yyyy"))
+    });
+    let others =
+        count(&|e| e["event_type"] == "error" && e["data"]["unrecorded_messages"].is_null())
+            - header
+            - long;
+    assert_eq!(others, 0, "{events:?}");
+    assert!(pings <= 2 && lasts <= 2 && calls.len() <= 2 && header <= 2 && long <= 2);
+    assert_eq!(
+        pings + lasts + calls.len() as u64 + header + long + counted,
+        10,
+        "each message recorded, or counted: {events:?}"
+    );
 }
 
 /// Sends 1,000 messages of about 300 bytes each through `record -- cat` run by `shell` (a
@@ -391,4 +399,35 @@ fn a_full_disk_stops_the_recording_once_and_loudly_and_the_session_ends_when_spa
         "recording stopped: {} events",
         events.len()
     );
+}
+
+#[test]
+fn a_content_length_that_says_more_than_its_message_hides_nothing_from_the_record() {
+    // Before, a length of a terabyte made everything after its blank line one message's body:
+    // five `tools/call` lines, which a newline-delimited server reads and runs, were relayed
+    // and recorded as one malformed message.
+    let env = TestEnv::new();
+    let mut input = b"Content-Length: 1000000000000\r\n\r\n".to_vec();
+    for i in 0..5 {
+        let call = json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "rm_rf", "arguments": {"path": format!("/x/{i}")}}});
+        input.extend_from_slice(format!("{call}\n").as_bytes());
+    }
+    let run = run_with_stdin(env.command(&["record", "--", "cat"]), &input);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.as_bytes() == input.as_slice(),
+        "the relayed bytes differ"
+    );
+    let events = events_in(&only_session(&env.store()));
+    for direction in ["client_to_server", "server_to_client"] {
+        let calls: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["data"]["direction"] == direction)
+            .filter(|e| e["data"]["tool_name"] == "rm_rf")
+            .collect();
+        assert_eq!(calls.len(), 5, "{direction}: {events:?}");
+        for (i, call) in calls.iter().enumerate() {
+            assert_eq!(call["data"]["arguments"]["path"], format!("/x/{i}"));
+        }
+    }
 }

@@ -190,31 +190,63 @@ fn both_directions_are_relayed_byte_for_byte_and_recorded_in_order_whatever_the_
         );
         assert!(out == input, "{ends:?}: the client got other bytes");
 
-        let events = events_of(&env.store());
+        let all = events_of(&env.store());
+        // A burst larger than the recorder's queue and pipe (4.5 MB here) may outrun a slow
+        // recorder (a test build on a busy host): what it could not keep up with is counted in
+        // its place, never waited for.
+        let counts = |direction: &str| -> u64 {
+            all.iter()
+                .filter(|e| e["data"]["direction"] == direction)
+                .filter_map(|e| e["data"]["unrecorded_messages"].as_u64())
+                .sum()
+        };
+        let events: Vec<Value> = all
+            .iter()
+            .filter(|e| e["data"]["unrecorded_messages"].is_null())
+            .cloned()
+            .collect();
         for direction in ["client_to_server", "server_to_client"] {
-            assert_eq!(recorded(&events, direction), expect, "{ends:?} {direction}");
+            let seen = recorded(&events, direction);
+            let mut rest = expect.iter();
+            for message in &seen {
+                assert!(rest.any(|m| m == message), "{ends:?} {direction}: {seen:?}");
+            }
+            assert_eq!(
+                seen.len() as u64 + counts(direction),
+                expect.len() as u64,
+                "{ends:?} {direction}: each message recorded in order, or counted"
+            );
             let cut: Vec<_> = events
                 .iter()
                 .filter(|e| e["data"]["direction"] == direction)
                 .filter_map(|e| e["data"]["message_original_bytes"].as_u64())
                 .collect();
-            assert_eq!(cut, sizes.map(|s| s as u64), "{ends:?} {direction}");
+            for size in cut {
+                assert!(
+                    sizes.contains(&(size as usize)),
+                    "{ends:?} {direction}: {size}"
+                );
+            }
         }
-        let big = events
-            .iter()
-            .find(|e| e["data"]["tool_name"] == "big")
-            .unwrap();
-        let blob = big["data"]["arguments"]["blob"].as_str().unwrap();
-        assert!(blob.starts_with("éééé") && blob.contains("cut by agent-strace"));
+        for big in events.iter().filter(|e| e["data"]["tool_name"] == "big") {
+            let blob = big["data"]["arguments"]["blob"].as_str().unwrap();
+            assert!(blob.starts_with("éééé") && blob.contains("cut by agent-strace"));
+        }
         assert_eq!(events.last().unwrap()["event_type"], "session_end");
     }
 }
 
 #[test]
-fn a_flood_of_small_messages_that_leaves_the_recorder_behind_is_recorded_whole_and_in_order() {
+fn a_flood_the_recorder_cannot_keep_up_with_is_relayed_at_its_pace_and_what_was_not_recorded_counted()
+ {
+    // Before, the relay waited for the recorder when its queue was full: 200,000 small
+    // messages (18 MB) took 177 s to come back through `record -- cat` (a test build on a
+    // busy host), the pace at which the recorder wrote their 400,000 events. Now the relay
+    // never waits: what the queue has no room for goes on unrecorded, and the recorder counts
+    // the messages in it, in their place (`unrecorded_messages`).
     let env = TestEnv::new();
     let mut input = Vec::new();
-    let count = 30_000;
+    let count = 200_000;
     for i in 0..count {
         let message = json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progress": i}});
         input.extend_from_slice(format!("{message}\n").as_bytes());
@@ -225,12 +257,34 @@ fn a_flood_of_small_messages_that_leaves_the_recorder_behind_is_recorded_whole_a
         "the relayed bytes differ"
     );
     let events = events_of(&env.store());
+    let mut counted = 0;
     for direction in ["client_to_server", "server_to_client"] {
-        let progress: Vec<u64> = events
+        // Each gap in the numbers is the count a note says in its place, and nothing else.
+        let (mut next, mut recorded) = (0, 0);
+        for event in events
             .iter()
             .filter(|e| e["data"]["direction"] == direction)
-            .map(|e| e["data"]["params"]["progress"].as_u64().unwrap())
-            .collect();
-        assert_eq!(progress, (0..count).collect::<Vec<u64>>(), "{direction}");
+        {
+            if let Some(n) = event["data"]["unrecorded_messages"].as_u64() {
+                assert!(n > 0 && event["event_type"] == "error", "{event}");
+                next += n;
+                counted += n;
+            } else {
+                let progress = &event["data"]["params"]["progress"];
+                assert_eq!(progress, next, "{direction}: a gap nobody said");
+                next += 1;
+                recorded += 1;
+            }
+        }
+        assert_eq!(
+            next, count,
+            "{direction}: every message recorded or counted"
+        );
+        eprintln!("{direction}: {recorded} of {count} recorded, the rest counted");
     }
+    assert!(
+        counted > 0,
+        "the flood outran the recorder, and it was said"
+    );
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
 }

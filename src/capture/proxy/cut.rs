@@ -138,6 +138,32 @@ impl CutCopy {
         Some(self.out)
     }
 
+    /// Whether the reader is inside a string: `Some(true)` right after a backslash in it.
+    pub fn in_text(&self) -> Option<bool> {
+        match (self.progress, self.lex) {
+            (Progress::Going, Lex::Text) => Some(false),
+            (Progress::Going, Lex::Escape) => Some(true),
+            _ => None,
+        }
+    }
+
+    /// Passes over `len` bytes of the message that were not read, all of them inside the
+    /// current string (which they leave right after a backslash when `escaped`): the string's
+    /// size counts them, and its copy keeps nothing more, so that what it keeps is its start
+    /// as it came.
+    pub fn skip_text(&mut self, len: u64, escaped: bool) {
+        if self.lex == Lex::Escape && !self.text_cut && self.copying() {
+            // The backslash copied is let go with the escape it began.
+            self.out.pop();
+        }
+        if !self.text_cut {
+            self.cut_text();
+        }
+        self.pos += len;
+        self.touch(self.pos);
+        self.lex = if escaped { Lex::Escape } else { Lex::Text };
+    }
+
     fn copying(&self) -> bool {
         self.progress == Progress::Going && self.member.as_ref().is_none_or(|m| m.head.is_none())
     }

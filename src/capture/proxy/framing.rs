@@ -7,6 +7,12 @@
 //! message: a larger one is handed on as a cut copy ([`super::cut`]) with its real size. Headers
 //! that never end (a `Content-Length:` line with no blank line after it) are given up after
 //! [`MAX_HEADERS`] bytes or at the first line that is not a header, and read as lines.
+//!
+//! Bytes the recorder was not given (its queue was full, [`super::queue`]) are a [`Gap`]: what
+//! the relay saw of them, enough for the framer to count the messages lost in them and to find
+//! where recording resumes (after the next newline), so that no message is recorded from
+//! pieces of two. A `Content-Length` framed stream is counted as best it can be: a body cut by
+//! a gap is counted once, and what follows it as lines.
 
 use super::gather::Gathered;
 
@@ -51,6 +57,124 @@ enum State {
     Body(u64),
     /// In a newline-delimited message.
     Line,
+    /// In a message that lost bytes to a gap, counted already: skipped to its newline.
+    SkipLine,
+    /// In a `Content-Length` body that lost bytes to a gap, counted already, with so many bytes
+    /// to go.
+    SkipBody(u64),
+}
+
+/// Bytes of a newline-delimited stream the recorder was not given, as the relay saw them as
+/// they passed: where newlines were, not what was between them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gap {
+    /// How many bytes.
+    pub len: u64,
+    /// It holds a newline.
+    newline: bool,
+    /// Something other than whitespace before its first newline (in all of it, without one).
+    head: bool,
+    /// The lines not blank that start after its first newline and end at a later one.
+    lines: u64,
+    /// Something other than whitespace after its last newline.
+    tail: bool,
+    /// Read from inside a JSON string, whether it stays inside (no quote ends the string), and
+    /// then whether it ends right after a backslash.
+    text: Option<bool>,
+    /// The same, read from right after a backslash inside a string.
+    text_escaped: Option<bool>,
+}
+
+/// Whether `bytes`, read from inside a JSON string (right after a backslash when `escaped`),
+/// stay inside it, and then whether they end right after a backslash.
+fn stays_in_text(bytes: &[u8], escaped: bool) -> Option<bool> {
+    // Where reading goes on: past the byte a backslash escapes.
+    let mut at = usize::from(escaped);
+    while at <= bytes.len() {
+        match memchr::memchr2(b'"', b'\\', &bytes[at..]) {
+            None => return Some(false),
+            Some(i) if bytes[at + i] == b'"' => return None,
+            Some(i) => at += i + 2,
+        }
+    }
+    Some(true)
+}
+
+impl Gap {
+    /// What `bytes` are as a gap (a newline search, and a look at each line's first bytes).
+    pub fn of(bytes: &[u8]) -> Gap {
+        let blank = |line: &[u8]| line.iter().all(u8::is_ascii_whitespace);
+        let len = bytes.len() as u64;
+        let mut newlines = memchr::memchr_iter(b'\n', bytes);
+        let Some(first) = newlines.next() else {
+            return Gap {
+                len,
+                head: !blank(bytes),
+                text: stays_in_text(bytes, false),
+                text_escaped: stays_in_text(bytes, true),
+                ..Gap::default()
+            };
+        };
+        let (mut start, mut lines) = (first + 1, 0);
+        for newline in newlines {
+            lines += u64::from(!blank(&bytes[start..newline]));
+            start = newline + 1;
+        }
+        // A newline ends a newline-delimited message, in a string or not; a body's gap that
+        // holds one is passed over only when it stays in a string.
+        Gap {
+            len,
+            newline: true,
+            head: !blank(&bytes[..first]),
+            lines,
+            tail: !blank(&bytes[start..]),
+            text: stays_in_text(bytes, false),
+            text_escaped: stays_in_text(bytes, true),
+        }
+    }
+
+    /// Whether the gap, read from inside a string (right after a backslash when `escaped`),
+    /// stays inside it, and then whether it ends right after a backslash.
+    fn text_from(&self, escaped: bool) -> Option<bool> {
+        if escaped {
+            self.text_escaped
+        } else {
+            self.text
+        }
+    }
+
+    /// The gap of `self`'s bytes followed by `next`'s.
+    #[must_use]
+    pub fn then(self, next: Gap) -> Gap {
+        let len = self.len + next.len;
+        let text = self.text.and_then(|escaped| next.text_from(escaped));
+        let text_escaped = self
+            .text_escaped
+            .and_then(|escaped| next.text_from(escaped));
+        let joined = match (self.newline, next.newline) {
+            (false, _) => Gap {
+                len,
+                head: self.head || next.head,
+                ..next
+            },
+            (true, false) => Gap {
+                len,
+                tail: self.tail || next.head,
+                ..self
+            },
+            (true, true) => Gap {
+                len,
+                lines: self.lines + u64::from(self.tail || next.head) + next.lines,
+                tail: next.tail,
+                ..self
+            },
+        };
+        Gap {
+            text,
+            text_escaped,
+            ..joined
+        }
+    }
 }
 
 /// Splits a stream, fed in chunks of any size, into messages.
@@ -68,6 +192,8 @@ pub struct Framer {
     /// The bytes of the stream read so far.
     at: u64,
     message: Message,
+    /// Where the JSON value of the `Content-Length` body being read ends.
+    value: ValueEnd,
 }
 
 impl Framer {
@@ -87,6 +213,68 @@ impl Framer {
     /// Every message read so far has ended.
     pub fn between(&self) -> bool {
         self.state == State::Between
+    }
+
+    /// Passes over bytes the recorder was not given; returns how many messages were lost in
+    /// them (those that ended in them, and the one they leave unfinished, whose end is then
+    /// skipped), the message in progress counted once however many gaps cut it.
+    pub fn skip(&mut self, gap: &Gap) -> u64 {
+        // Most of a large message is a string: a gap inside it costs the record only the
+        // string's middle (its copy keeps its start and says its real size).
+        let in_text = match self.state {
+            State::Line => !gap.newline && self.message.skip_text(gap),
+            State::Body(left) if gap.len < left => {
+                let skipped = self.message.skip_text(gap);
+                if skipped {
+                    self.state = State::Body(left - gap.len);
+                    self.value.skip_text(gap);
+                }
+                skipped
+            }
+            _ => false,
+        };
+        if in_text {
+            self.at += gap.len;
+            return 0;
+        }
+        let state = std::mem::take(&mut self.state);
+        self.at += gap.len;
+        // What was read of the message in progress is let go: it is not recorded in pieces.
+        self.headers.clear();
+        self.message.abandon();
+        let (cut, counted) = match state {
+            State::Between => (false, false),
+            State::Prefix | State::Headers | State::Line => (true, false),
+            State::SkipLine => (true, true),
+            State::Body(left) | State::SkipBody(left) => {
+                let counted = matches!(state, State::SkipBody(_));
+                if gap.len < left {
+                    self.state = State::SkipBody(left - gap.len);
+                    return u64::from(!counted);
+                }
+                // The body ended in the gap; what follows it is counted as lines.
+                let lost = u64::from(!counted) + gap.lines + u64::from(gap.tail);
+                if gap.tail {
+                    self.state = State::SkipLine;
+                }
+                return lost;
+            }
+        };
+        // The message the gap's first bytes belong to, if any: lost unless counted already.
+        let first = if gap.newline {
+            (cut || gap.head) && !counted
+        } else {
+            (cut && !counted) || (!cut && gap.head)
+        };
+        let unfinished = if gap.newline {
+            gap.tail
+        } else {
+            cut || gap.head
+        };
+        if unfinished {
+            self.state = State::SkipLine;
+        }
+        u64::from(first) + gap.lines + u64::from(gap.newline && gap.tail)
     }
 
     /// Adds a chunk and calls `emit` with each message it completes.
@@ -120,13 +308,39 @@ impl Framer {
                 State::Headers => self.header_bytes(chunk, &mut emit),
                 State::Body(left) => {
                     let n = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
-                    self.message.push(&chunk[..n]);
-                    if n as u64 == left {
-                        self.message.finish(false, &mut |f| emit(f, at + n as u64));
+                    if let Some(end) = self.value.past_end(&chunk[..n]) {
+                        // A length that says more than its message: what follows the message
+                        // is read as a newline-delimited peer reads it, so that no message is
+                        // hidden from the record in a body that never ends.
+                        self.message.push(&chunk[..end]);
+                        self.message.finish(true, &mut |f| emit(f, at + end as u64));
                         self.state = State::Between;
+                        end
                     } else {
-                        self.state = State::Body(left - n as u64);
+                        self.message.push(&chunk[..n]);
+                        if n as u64 == left {
+                            self.message.finish(false, &mut |f| emit(f, at + n as u64));
+                            self.state = State::Between;
+                        } else {
+                            self.state = State::Body(left - n as u64);
+                        }
+                        n
                     }
+                }
+                State::SkipLine => match memchr::memchr(b'\n', chunk) {
+                    Some(end) => {
+                        self.state = State::Between;
+                        end + 1
+                    }
+                    None => chunk.len(),
+                },
+                State::SkipBody(left) => {
+                    let n = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
+                    self.state = if n as u64 == left {
+                        State::Between
+                    } else {
+                        State::SkipBody(left - n as u64)
+                    };
                     n
                 }
                 State::Line => {
@@ -157,7 +371,7 @@ impl Framer {
     pub fn finish_ends(&mut self, mut emit: impl FnMut(Frame<'_>, u64)) {
         let end = self.at;
         match self.state {
-            State::Between => {}
+            State::Between | State::SkipLine | State::SkipBody(_) => {}
             State::Prefix | State::Headers => {
                 self.give_up_headers(&mut emit);
                 if self.state == State::Line {
@@ -232,7 +446,10 @@ impl Framer {
                 emit(Frame::Whole(b""), end);
                 self.state = State::Between;
             }
-            Some(length) => self.state = State::Body(length),
+            Some(length) => {
+                self.state = State::Body(length);
+                self.value = ValueEnd::default();
+            }
             None => {
                 emit(Frame::Whole(self.headers.trim_ascii()), end);
                 self.state = State::Between;
@@ -267,6 +484,84 @@ impl Framer {
         }
         self.headers = headers;
         self.headers.clear();
+    }
+}
+
+/// Follows a `Content-Length` body as JSON, to find where its value ends: a length that says
+/// more than the message (a hostile peer's, to hide what follows from the record) shows as
+/// something other than whitespace after it. A body that does not open with an object or an
+/// array is not followed.
+#[derive(Debug, Default, Clone, Copy)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a lexer's flags, each read on its own"
+)]
+struct ValueEnd {
+    depth: u64,
+    opened: bool,
+    in_string: bool,
+    escaped: bool,
+    closed: bool,
+    /// Not an object or an array: not followed.
+    opaque: bool,
+}
+
+impl ValueEnd {
+    /// Passes over a gap that lies inside the string being read.
+    fn skip_text(&mut self, gap: &Gap) {
+        match self
+            .in_string
+            .then(|| gap.text_from(self.escaped))
+            .flatten()
+        {
+            Some(escaped) => self.escaped = escaped,
+            None => self.opaque = true,
+        }
+    }
+
+    /// Reads the next bytes of the body; returns where in them something other than
+    /// whitespace follows the value's end.
+    fn past_end(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < bytes.len() && !self.opaque {
+            let b = bytes[i];
+            if self.closed {
+                if !b.is_ascii_whitespace() {
+                    return Some(i);
+                }
+            } else if self.escaped {
+                self.escaped = false;
+            } else if self.in_string {
+                // Most of a message is strings: their ends are found by a fast search.
+                match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                    Some(at) => {
+                        i += at;
+                        if bytes[i] == b'"' {
+                            self.in_string = false;
+                        } else {
+                            self.escaped = true;
+                        }
+                    }
+                    None => return None,
+                }
+            } else {
+                match b {
+                    b'"' if self.opened => self.in_string = true,
+                    b'{' | b'[' => {
+                        self.depth += 1;
+                        self.opened = true;
+                    }
+                    b'}' | b']' if self.depth > 0 => {
+                        self.depth -= 1;
+                        self.closed = self.depth == 0;
+                    }
+                    _ if !self.opened && !b.is_ascii_whitespace() => self.opaque = true,
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        None
     }
 }
 
@@ -308,6 +603,26 @@ impl Message {
         }
         self.last = last;
         self.gathered.push(bytes);
+    }
+
+    /// Passes over a gap inside the string being read, if it is one; returns whether it was.
+    fn skip_text(&mut self, gap: &Gap) -> bool {
+        if self.uncounted {
+            return false;
+        }
+        self.gathered
+            .skip_text(gap.len, |escaped| gap.text_from(escaped))
+    }
+
+    /// Lets go of the message read so far, unrecorded.
+    fn abandon(&mut self) {
+        let gathered = std::mem::take(&mut self.gathered);
+        let mut kept = gathered.kept;
+        kept.clear();
+        if kept.capacity() <= KEEP_CAPACITY {
+            self.gathered.kept = kept;
+        }
+        self.last = 0;
     }
 
     /// Hands the message on and starts the next; `line` drops the whitespace at its end (a
@@ -432,6 +747,135 @@ mod tests {
             ]
         );
         assert_eq!(same_however_cut(stream, ends), whole);
+    }
+
+    #[test]
+    fn a_length_that_says_more_than_its_message_hides_nothing_that_follows() {
+        // A length of a terabyte, then newline-delimited calls: each is found, however cut.
+        let stream =
+            b"Content-Length: 1000000000000\r\n\r\n{\"a\":\"}\\\"{\"}\n{\"b\":[2]}\n[{\"c\":3}]\n";
+        assert_eq!(
+            every_split(stream),
+            ["{\"a\":\"}\\\"{\"}", "{\"b\":[2]}", "[{\"c\":3}]"]
+        );
+        // A length that is right, braces and quotes in strings, whitespace after the value.
+        let body = "{\"a\":\"}\\\"{\", \"b\": [1, {}]} \r\n";
+        let stream = format!("Content-Length: {}\r\n\r\n{body}{{\"d\":4}}", body.len());
+        assert_eq!(every_split(stream.as_bytes()), [body, "{\"d\":4}"]);
+        // A body that is not an object or an array is taken at its length.
+        assert_eq!(
+            every_split(b"Content-Length: 4\r\n\r\n12 3{}"),
+            ["12 3", "{}"]
+        );
+    }
+
+    #[test]
+    fn a_gap_inside_a_long_string_costs_the_record_only_the_strings_middle() {
+        let text = "\u{e9}\\\"x\\\\".repeat(MAX_WHOLE / 2);
+        let literal = text.len() + 2;
+        let message = format!(r#"{{"jsonrpc":"2.0","result":{{"t":"{text}"}},"id":9}}"#);
+        for framed in [false, true] {
+            let mut stream = if framed {
+                format!("Content-Length: {}\r\n\r\n{message}", message.len())
+            } else {
+                format!("{message}\r\n")
+            }
+            .into_bytes();
+            stream.extend_from_slice(b"{\"after\":1}\n");
+            // Gaps that start and end anywhere in the string: in an escape, after one.
+            for (start, end) in [
+                (100_000, 2_000_000),
+                (300_001, 300_009),
+                (500_003, 2_500_006),
+            ] {
+                let mut framer = Framer::new();
+                let mut seen = Vec::new();
+                let mut keep = |f: Frame<'_>| match f {
+                    Frame::Whole(m) => seen.push((String::from_utf8_lossy(m).into_owned(), 0)),
+                    Frame::Cut { copy, size, .. } => {
+                        let copy: serde_json::Value =
+                            serde_json::from_slice(copy.unwrap()).unwrap();
+                        assert_eq!(copy["id"], 9);
+                        let kept = copy["result"]["t"].as_str().unwrap();
+                        let start = kept.split('…').next().unwrap();
+                        assert!(start.len() > 50_000, "{}", start.len());
+                        let unescaped: String =
+                            serde_json::from_str(&format!("\"{text}\"")).unwrap();
+                        assert!(unescaped.starts_with(start));
+                        assert!(kept.ends_with(&crate::capture::limit::cut_marker(literal as u64)));
+                        seen.push((String::new(), size));
+                    }
+                };
+                let mid = usize::midpoint(start, end);
+                framer.push(&stream[..start], &mut keep);
+                let lost = framer.skip(&Gap::of(&stream[start..mid]))
+                    + framer.skip(&Gap::of(&stream[mid..end]));
+                framer.push(&stream[end..], &mut keep);
+                framer.finish(&mut keep);
+                assert_eq!(lost, 0);
+                assert_eq!(
+                    seen,
+                    [
+                        (String::new(), message.len() as u64),
+                        ("{\"after\":1}".to_owned(), 0)
+                    ],
+                    "framed {framed}, gap {start}..{end}"
+                );
+            }
+        }
+    }
+
+    /// A gap's summary is the same however its bytes are cut.
+    #[test]
+    fn a_gap_joined_from_pieces_is_the_gap_of_their_bytes() {
+        let stream: &[u8] = b" {\"a\":1}\r\n\n  \n{\"b\":2}\n{\"c\"\n\t{}";
+        for cut in 0..=stream.len() {
+            let (a, b) = stream.split_at(cut);
+            assert_eq!(Gap::of(a).then(Gap::of(b)), Gap::of(stream), "cut at {cut}");
+        }
+    }
+
+    /// Whatever bytes a gap (or two gaps side by side) takes out of a newline-delimited
+    /// stream, every message is recorded whole, as it came, or cut with its real size (a gap
+    /// inside one of its strings), or counted once.
+    #[test]
+    fn messages_cut_by_a_gap_are_counted_once_and_the_rest_recorded_whole() {
+        let messages = ["{\"a\":1}", "{\"b\":22}", "x", "{\"d\":\"\u{e9}\"}", "{}"];
+        let stream = b"{\"a\":1}\n\n{\"b\":22}\r\n  x\n{\"d\":\"\xc3\xa9\"}\n \n{}";
+        for start in 0..=stream.len() {
+            for end in start..=stream.len() {
+                for split in [None, Some(usize::midpoint(start, end))] {
+                    let mut framer = Framer::new();
+                    let mut seen = Vec::new();
+                    let mut keep = |f: Frame<'_>| {
+                        seen.push(match f {
+                            Frame::Whole(m) => String::from_utf8_lossy(m).into_owned(),
+                            Frame::Cut { size, .. } => format!("{size} bytes"),
+                        });
+                    };
+                    framer.push(&stream[..start], &mut keep);
+                    let lost = match split {
+                        None => framer.skip(&Gap::of(&stream[start..end])),
+                        Some(mid) => {
+                            framer.skip(&Gap::of(&stream[start..mid]))
+                                + framer.skip(&Gap::of(&stream[mid..end]))
+                        }
+                    };
+                    framer.push(&stream[end..], &mut keep);
+                    framer.finish(&mut keep);
+                    let gap = format!("gap {start}..{end} ({split:?})");
+                    assert_eq!(seen.len() as u64 + lost, 5, "{gap}: {seen:?} + {lost}");
+                    let mut rest = messages.iter();
+                    for message in &seen {
+                        let size = |m: &&str| format!("{} bytes", m.len());
+                        assert!(
+                            rest.any(|m| m == message || size(m) == *message),
+                            "{gap}: {message} not as it came"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -90,6 +90,28 @@ impl Gathered {
         self.kept.shrink_to(HEAD);
     }
 
+    /// Passes over `len` bytes of the message that were not fed, when they all lie inside the
+    /// string being read (`text` says, from whether it starts right after a backslash, whether
+    /// they stay in it and end right after one); returns whether they did. The message is cut
+    /// from then on, whatever its size, so that its copy holds only bytes as they came.
+    pub(super) fn skip_text(&mut self, len: u64, text: impl Fn(bool) -> Option<bool>) -> bool {
+        if self.cut.is_none() {
+            let mut cut = CutCopy::new();
+            cut.push(&self.kept);
+            self.cut = Some(cut);
+            self.kept.truncate(HEAD);
+        }
+        let Some(cut) = &mut self.cut else {
+            return false;
+        };
+        let Some(escaped) = cut.in_text().and_then(text) else {
+            return false;
+        };
+        cut.skip_text(len, escaped);
+        self.size += len;
+        true
+    }
+
     /// How many bytes were fed.
     pub fn size(&self) -> u64 {
         self.size

@@ -24,7 +24,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Direction::ClientToServer => "client_to_server",
             Direction::ServerToClient => "server_to_client",

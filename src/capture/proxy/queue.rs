@@ -1,16 +1,20 @@
 //! The queue between both proxies and their recorder, bounded by the bytes it holds (and, for
 //! the HTTP proxy, by a count of notes too), so that memory stays flat whatever the size of the
-//! chunks and messages. The stdio relay, which hands on bytes that must all reach the recorder
-//! for it to find the messages in them, waits when it finds it full ([`Sender::send`]); the
-//! recorder reads bytes far faster than pipes carry them and falls behind only on a flood of
-//! small messages, each an event to write. The HTTP proxy hands on whole messages and never
-//! waits ([`Sender::offer`]): past the bound it records no message until the recorder has caught
-//! up with half the queue, and then first a note that says how many it did not record
-//! (`unrecorded_messages`), in their place. A note sent after the recorder has gone is dropped.
+//! chunks and messages. Neither relay ever waits on it: a tracer must not slow what it traces.
+//! The HTTP proxy hands on whole messages ([`Sender::offer`]): past the bound it records no
+//! message until the recorder has caught up with half the queue, and then first a note that
+//! says how many it did not record (`unrecorded_messages`), in their place. The stdio relay
+//! hands on bytes ([`Sender::bytes`]): past the bound, and until the recorder has caught up
+//! with half the queue, it keeps only where the newlines were in what it passes on (a
+//! [`Gap`]), which the recorder's framer reads to count the messages lost and to find where
+//! the next one starts. The few other notes (a direction's end, an error) are always taken. A
+//! note sent after the recorder has gone is dropped.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
+use super::framing::Gap;
+use super::mcp::Direction;
 use super::recording::{Inbox, Note, Taken};
 
 /// What a note weighs besides its bytes, so that many small ones also fill the queue.
@@ -21,12 +25,14 @@ struct State {
     bytes: usize,
     /// Offered messages not queued since the queue was last full.
     unrecorded: Unrecorded,
+    /// The stdio relay's bytes not queued since the queue was last full, a direction each, with
+    /// when the first of them came.
+    gaps: [Option<(Gap, f64)>; 2],
     senders: usize,
     receiver: bool,
-    /// Someone waits on the condition, so a change must wake them (a wake-up costs a system
+    /// The recorder waits on the condition, so a change must wake it (a wake-up costs a system
     /// call, which the relay should not pay on every chunk).
     receiver_waiting: bool,
-    senders_waiting: usize,
 }
 
 /// The messages [`Sender::offer`] did not queue, to be said in the session.
@@ -44,24 +50,41 @@ impl Unrecorded {
 
     /// The error event that says what was not recorded.
     fn note(&self) -> Note {
-        let mut data = serde_json::Map::new();
-        let n = self.messages;
-        let what = if n == 1 { "message" } else { "messages" };
-        data.insert(
-            "error".into(),
-            format!(
-                "the recorder fell behind: {n} {what} that crossed the proxy were not recorded \
-                 (all were relayed as they came)"
-            )
-            .into(),
-        );
-        data.insert("unrecorded_messages".into(), n.into());
         Note::Event {
             kind: crate::model::EventType::Error,
-            data,
+            data: unrecorded(self.messages as u64),
             at: self.since,
         }
     }
+}
+
+/// The data of the error event that says `n` messages were not recorded.
+pub fn unrecorded(n: u64) -> serde_json::Map<String, serde_json::Value> {
+    let mut data = serde_json::Map::new();
+    let what = if n == 1 { "message" } else { "messages" };
+    data.insert(
+        "error".into(),
+        format!(
+            "the recorder fell behind: {n} {what} that crossed the proxy were not recorded \
+             (all were relayed as they came)"
+        )
+        .into(),
+    );
+    data.insert("unrecorded_messages".into(), n.into());
+    data
+}
+
+/// Where a direction's gap is kept.
+fn side(direction: Direction) -> usize {
+    match direction {
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 1,
+    }
+}
+
+/// The note that hands a direction's gap to the recorder.
+fn skipped(direction: Direction, (gap, at): (Gap, f64)) -> Note {
+    Note::Skipped { direction, gap, at }
 }
 
 struct Shared {
@@ -70,7 +93,6 @@ struct Shared {
     most: usize,
     state: Mutex<State>,
     not_empty: Condvar,
-    not_full: Condvar,
 }
 
 impl Shared {
@@ -103,13 +125,12 @@ pub fn bounded_to(limit: usize, most: usize) -> (Sender, Receiver) {
             notes: VecDeque::new(),
             bytes: 0,
             unrecorded: Unrecorded::default(),
+            gaps: [None, None],
             senders: 1,
             receiver: true,
             receiver_waiting: false,
-            senders_waiting: 0,
         }),
         not_empty: Condvar::new(),
-        not_full: Condvar::new(),
     });
     (
         Sender {
@@ -142,9 +163,23 @@ impl State {
         self.bytes > 0 && (self.bytes + weight > shared.limit || self.notes.len() >= shared.most)
     }
 
-    /// Queues `note`; with `in_order`, after the note that says what messages were not
-    /// recorded before it, if any.
+    /// Whether the stdio relay's bytes of `weight` find no room: the queue is full, or has not
+    /// yet been emptied to half its bound since bytes were last left out.
+    fn no_room_for_bytes(&self, shared: &Shared, weight: usize) -> bool {
+        let overflowing = self.gaps.iter().any(Option::is_some) && self.bytes > shared.limit / 2;
+        overflowing || self.full(shared, weight)
+    }
+
+    /// Queues `note`; with `in_order`, after the notes that say what was not recorded before
+    /// it, if any.
     fn push(&mut self, shared: &Shared, note: Note, weight: usize, in_order: bool) {
+        // Bytes left out of a direction come before anything queued after them.
+        for direction in [Direction::ClientToServer, Direction::ServerToClient] {
+            if let Some(gap) = self.gaps[side(direction)].take() {
+                self.bytes += NOTE_WEIGHT;
+                self.notes.push_back((skipped(direction, gap), NOTE_WEIGHT));
+            }
+        }
         if in_order && self.unrecorded.any() {
             let said = std::mem::take(&mut self.unrecorded).note();
             let said_weight = self::weight(&said);
@@ -189,23 +224,51 @@ impl Sender {
         true
     }
 
-    /// Queues a note, waiting while the queue is full.
+    /// Queues a note that is not bytes of the stream (a direction's pipe or end, an event,
+    /// the session's end), whatever the queue holds: these are small and few.
     pub fn send(&self, note: Note) {
         let weight = weight(&note);
         let shared = &*self.shared;
         let mut state = shared.lock();
-        while state.receiver && state.full(shared, weight) {
-            state.senders_waiting += 1;
-            state = shared
-                .not_full
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-            state.senders_waiting -= 1;
+        if state.receiver {
+            state.push(shared, note, weight, true);
         }
+    }
+
+    /// Queues a copy of the stdio relay's `bytes` without ever waiting; when they find no room
+    /// only where their newlines are is kept, for the recorder to count the messages lost.
+    /// Returns whether they were queued.
+    pub fn bytes(&self, direction: Direction, bytes: &[u8], at: f64) -> bool {
+        let weight = NOTE_WEIGHT + bytes.len();
+        let shared = &*self.shared;
+        let mut state = shared.lock();
         if !state.receiver {
-            return;
+            return false;
         }
+        if state.no_room_for_bytes(shared, weight) {
+            let gap = Gap::of(bytes);
+            let kept = &mut state.gaps[side(direction)];
+            *kept = Some(match kept.take() {
+                Some((before, since)) => (before.then(gap), since),
+                None => (gap, at),
+            });
+            return false;
+        }
+        let note = Note::Bytes {
+            direction,
+            bytes: bytes.to_vec(),
+            at,
+        };
         state.push(shared, note, weight, true);
+        true
+    }
+
+    /// Whether `len` bytes of the stdio relay would be queued now (for bytes teed into the
+    /// recorder's pipe before they are noted, which cannot be taken back).
+    pub fn takes(&self, len: usize) -> bool {
+        let shared = &*self.shared;
+        let state = shared.lock();
+        state.receiver && !state.no_room_for_bytes(shared, NOTE_WEIGHT + len)
     }
 }
 
@@ -233,23 +296,24 @@ impl Drop for Receiver {
         let mut state = self.shared.lock();
         state.receiver = false;
         state.notes.clear();
-        self.shared.not_full.notify_all();
     }
 }
 
 impl Receiver {
-    fn pop(&self, state: &mut State) -> Option<Note> {
+    fn pop(state: &mut State) -> Option<Note> {
         let Some((note, weight)) = state.notes.pop_front() else {
-            // What the last offers did not queue is said before the end.
+            // What the last offers and bytes did not queue is said before the end.
+            for direction in [Direction::ClientToServer, Direction::ServerToClient] {
+                if let Some(gap) = state.gaps[side(direction)].take() {
+                    return Some(skipped(direction, gap));
+                }
+            }
             return state
                 .unrecorded
                 .any()
                 .then(|| std::mem::take(&mut state.unrecorded).note());
         };
         state.bytes -= weight;
-        if state.senders_waiting > 0 {
-            self.shared.not_full.notify_all();
-        }
         Some(note)
     }
 }
@@ -257,7 +321,7 @@ impl Receiver {
 impl Inbox for Receiver {
     fn try_take(&mut self) -> Taken {
         let mut state = self.shared.lock();
-        match self.pop(&mut state) {
+        match Self::pop(&mut state) {
             Some(note) => Taken::Note(note),
             None if state.senders == 0 => Taken::Closed,
             None => Taken::Empty,
@@ -267,7 +331,7 @@ impl Inbox for Receiver {
     fn take(&mut self) -> Option<Note> {
         let mut state = self.shared.lock();
         loop {
-            if let Some(note) = self.pop(&mut state) {
+            if let Some(note) = Self::pop(&mut state) {
                 return Some(note);
             }
             if state.senders == 0 {
@@ -298,20 +362,36 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_holds_its_sender_until_the_recorder_takes_and_ends_when_senders_go() {
-        let (tx, mut rx) = bounded(10_000);
-        tx.send(bytes(9_000));
-        let second = tx.clone();
-        let waiting = std::thread::spawn(move || second.send(bytes(9_000)));
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        assert!(!waiting.is_finished(), "the second note waits for room");
-        assert!(matches!(rx.take(), Some(Note::Bytes { .. })));
-        waiting.join().unwrap();
-        assert!(matches!(rx.try_take(), Taken::Note(_)));
-        assert!(matches!(rx.try_take(), Taken::Empty));
+    fn bytes_never_wait_and_what_a_full_queue_did_not_take_is_a_gap_in_its_place() {
+        let out = Direction::ServerToClient;
+        // The first note always fits; the next finds no room (256 + 8,000 + 256 + 10 > 8,500).
+        let (tx, mut rx) = bounded(8_500);
+        assert!(tx.bytes(out, &b"{1}\n".repeat(2_000), 1.0));
+        assert!(!tx.bytes(out, b"{2}\n{3}\n{4", 2.0));
+        // Not half emptied: still left out, joined to the gap before.
+        assert!(!tx.bytes(out, b"}\n", 3.0));
+        // Other notes are always taken, after the gap they follow.
+        tx.send(Note::Closed {
+            direction: out,
+            at: 4.0,
+        });
+        let Taken::Note(Note::Bytes { bytes, .. }) = rx.try_take() else {
+            panic!("the bytes first");
+        };
+        assert_eq!(bytes.len(), 8_000);
+        let Taken::Note(Note::Skipped { gap, at, .. }) = rx.try_take() else {
+            panic!("then the gap");
+        };
+        assert_eq!((gap, at), (Gap::of(b"{2}\n{3}\n{4}\n"), 2.0));
+        assert!(matches!(rx.try_take(), Taken::Note(Note::Closed { .. })));
+        // Emptied, the queue takes bytes again; a gap still unsaid when the senders have gone
+        // is said before the queue ends.
+        assert!(tx.bytes(out, b"{5}\n", 5.0));
+        assert!(!tx.bytes(out, &[b'x'; 9_000], 6.0));
         drop(tx);
+        assert!(matches!(rx.try_take(), Taken::Note(Note::Bytes { .. })));
+        assert!(matches!(rx.try_take(), Taken::Note(Note::Skipped { .. })));
         assert!(matches!(rx.try_take(), Taken::Closed));
-        assert!(rx.take().is_none());
     }
 
     fn message(n: usize, at: f64) -> Note {
@@ -383,7 +463,9 @@ mod tests {
     fn a_note_sent_after_the_recorder_has_gone_is_dropped_without_waiting() {
         let (tx, rx) = bounded(1_000);
         tx.send(bytes(900));
+        tx.send(bytes(900));
         drop(rx);
         tx.send(bytes(900));
+        assert!(!tx.bytes(Direction::ClientToServer, b"{}\n", 0.0));
     }
 }

@@ -1,12 +1,13 @@
 //! The recorder thread both proxies share: it takes what crossed the proxy from a bounded queue,
-//! finds the messages in the stdio proxy's bytes, and writes events in batches. It never reaches
+//! finds the messages in the stdio proxy's bytes (and counts those lost in bytes the queue had
+//! no room for), and writes events in batches. It never reaches
 //! back into the traffic: when writing fails (a full disk), it says so once, stops writing and
 //! goes on draining the queue so the relay never waits on it, and ends the session in the store
 //! as soon as the store takes it, so that it does not show as running for ever.
 
 use serde_json::{Map, Value};
 
-use super::framing::Framer;
+use super::framing::{Framer, Gap};
 use super::gather::{Cut, Message};
 use super::mcp::{Direction, McpRecorder};
 use crate::model::EventType;
@@ -47,6 +48,13 @@ pub enum Note {
     Piped {
         direction: Direction,
         len: usize,
+        at: f64,
+    },
+    /// Bytes of one direction of the stdio proxy's stream the queue had no room for, in order
+    /// with the other notes: relayed, not recorded.
+    Skipped {
+        direction: Direction,
+        gap: Gap,
         at: f64,
     },
     /// One direction of the stdio proxy's stream has ended.
@@ -97,6 +105,7 @@ impl Note {
             | Note::Bytes { at, .. }
             | Note::Tap { at, .. }
             | Note::Piped { at, .. }
+            | Note::Skipped { at, .. }
             | Note::Closed { at, .. }
             | Note::Event { at, .. }
             | Note::End { at, .. } => *at,
@@ -230,6 +239,25 @@ impl Framers {
         result
     }
 
+    /// Passes over bytes of a direction the recorder was not given, and says how many messages
+    /// were lost in them, in their place.
+    fn skip(
+        &mut self,
+        recorder: &mut McpRecorder,
+        direction: Direction,
+        gap: &Gap,
+        at: f64,
+    ) -> Result<(), StoreError> {
+        match self.of(direction).skip(gap) {
+            0 => Ok(()),
+            lost => {
+                let mut data = super::queue::unrecorded(lost);
+                data.insert("direction".into(), direction.as_str().into());
+                recorder.note(EventType::Error, data, at)
+            }
+        }
+    }
+
     /// Records what is left of one direction's stream.
     fn finish(
         &mut self,
@@ -333,6 +361,9 @@ pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
             }
             Note::Piped { direction, len, at } => {
                 framers.piped(&mut recorder, direction, len, at, true)
+            }
+            Note::Skipped { direction, gap, at } => {
+                framers.skip(&mut recorder, direction, &gap, at)
             }
             Note::Closed { direction, at } => framers.finish(&mut recorder, direction, at),
             Note::Event { kind, data, at } => recorder.note(kind, data, at),

@@ -10,7 +10,8 @@
 //! The recorder's pipe is never waited on: when it is full (the recorder is behind), what it did
 //! not take of a chunk is copied and queued as bytes, as the read/write loop does, so the
 //! recorder still gets every byte, in order. How far the recorder may fall behind is the
-//! queue's bound, which counts the bytes waiting in the pipe too ([`super::queue`]).
+//! queue's bound, which counts the bytes waiting in the pipe too ([`super::queue`]); past it a
+//! chunk is not teed but copied through, and the queue keeps only where its newlines were.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -79,11 +80,7 @@ pub struct Tap<'a> {
 
 impl Tap<'_> {
     fn bytes(&self, bytes: &[u8]) {
-        self.queue.send(Note::Bytes {
-            direction: self.direction,
-            bytes: bytes.to_vec(),
-            at: (self.clock)(),
-        });
+        self.queue.bytes(self.direction, bytes, (self.clock)());
     }
 }
 
@@ -144,6 +141,10 @@ impl Hop<'_> {
                 // Not recording: the bytes are only passed on.
                 return self.splice_out(n, None);
             };
+            if !tap.queue.takes(n) {
+                // The recorder is too far behind: the chunk goes on, only noted as a gap.
+                return self.copy_out(n, Some(&*tap));
+            }
             let teed = match tap
                 .pipe
                 .as_ref()

@@ -2,7 +2,9 @@
 //! stdin and what the child writes goes to our stdout, byte for byte, each chunk as soon as it
 //! is read. A copy of each chunk goes to the recorder thread, which finds the messages in it and
 //! records them: the relay threads never look into the bytes, so recording never delays a
-//! message however large it is. On Linux the relay moves the bytes with `splice(2)` and gives
+//! message however large it is, and nothing waits for the recorder: when it is too far behind,
+//! the chunks it has no room for are relayed unrecorded and the messages in them counted
+//! ([`super::queue`]). On Linux the relay moves the bytes with `splice(2)` and gives
 //! the recorder its copy with `tee(2)` ([`super::splice`]), without copying them itself; where
 //! the kernel cannot, or a policy reads the client's lines, it reads and writes.
 //! Signals sent to the proxy are passed on to the server.
@@ -31,7 +33,8 @@ use super::mcp::{Direction, McpRecorder};
 use super::queue::{self, Sender};
 use super::recording::{self, Note};
 
-/// The most bytes waiting for the recorder; past it a relay waits for the recorder.
+/// The most bytes waiting for the recorder; past it the relay passes bytes on unrecorded and
+/// the recorder counts the messages lost in them.
 const RECORD_QUEUE_BYTES: usize = 2 * 1024 * 1024;
 /// The most a relay reads at once.
 const CHUNK: usize = 64 * 1024;
@@ -198,9 +201,9 @@ pub fn relay(
         super::splice::grow(child_in.as_fd());
         super::splice::grow(child_out.as_fd());
     }
-    // Bounded, so memory stays flat however fast the traffic: if the recorder falls behind (a
-    // flood of small messages, each an event to write), the relay waits for it rather than
-    // holding the difference in memory.
+    // Bounded, so memory stays flat however fast the traffic, and never waited on, so the
+    // traffic goes at its own pace: if the recorder falls behind (a flood of small messages,
+    // each an event to write), what does not fit is relayed unrecorded and counted.
     let (tx, rx) = queue::bounded(RECORD_QUEUE_BYTES);
     let recording = recorder.is_some();
     // The server's process, for `watch` to pause or stop.
@@ -258,11 +261,7 @@ pub fn relay(
             Act::Forward(bytes) => child_in.write_all(bytes).and_then(|()| child_in.flush()),
             Act::Answer(answer) => {
                 if recording {
-                    to_server.send(Note::Bytes {
-                        direction: Direction::ServerToClient,
-                        bytes: answer.clone(),
-                        at: clock(),
-                    });
+                    to_server.bytes(Direction::ServerToClient, &answer, clock());
                 }
                 answers.lock().map_or(Ok(()), |mut out| out.answer(answer))
             }
@@ -279,11 +278,7 @@ pub fn relay(
             // Queued before it is judged: the server's answer cannot reach the recorder ahead
             // of the request it answers.
             if recording {
-                to_server.send(Note::Bytes {
-                    direction: Direction::ClientToServer,
-                    bytes: buf[..n].to_vec(),
-                    at: clock(),
-                });
+                to_server.bytes(Direction::ClientToServer, &buf[..n], clock());
             }
             if gate.push(&enforcer, &buf[..n], &mut act).is_err() {
                 break;
@@ -329,11 +324,7 @@ pub fn relay(
                 break;
             }
             if recording {
-                tx.send(Note::Bytes {
-                    direction: Direction::ServerToClient,
-                    bytes: buf[..n].to_vec(),
-                    at: clock(),
-                });
+                tx.bytes(Direction::ServerToClient, &buf[..n], clock());
             }
         }
     }
@@ -420,11 +411,7 @@ fn copy(
             Err(_) => break,
         };
         if let Some(queue) = queue {
-            queue.send(Note::Bytes {
-                direction,
-                bytes: buf[..n].to_vec(),
-                at: clock(),
-            });
+            queue.bytes(direction, &buf[..n], clock());
         }
         if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
             break;
