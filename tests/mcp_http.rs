@@ -1211,3 +1211,48 @@ fn a_request_naming_another_host_is_refused_and_not_forwarded() {
     let tried = events.iter().filter(|e| e["event_type"] == "error").count();
     assert_eq!(tried, 4, "only the requests to this machine were forwarded");
 }
+
+#[test]
+fn connections_that_send_most_of_a_large_head_leave_the_proxy_flat() {
+    // Before, each connection buffered up to about 400 KiB of a head that had not ended (a
+    // 1 MB header was refused only past that): 300 connections that sent 350 KiB each and
+    // waited grew the proxy by 110 MiB. A head is now taken up to 64 KiB; a larger one is
+    // answered 431 and its connection closed.
+    let env = TestEnv::new();
+    let nobody = NobodyListens::new();
+    let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
+    let pid = proxy.0.id();
+    let at_start = crate::record_http_large::peak_rss_kib(pid);
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nX-Big: {}",
+        "a".repeat(300 * 1024)
+    );
+    let held: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            // The proxy may close it before all is written.
+            let _ = stream.write_all(head.as_bytes());
+            stream
+        })
+        .collect();
+    // A header of 1 MB, whole: refused, and the proxy still answers.
+    let whole = format!(
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\nContent-Length: 2\r\n\r\n{{}}",
+        "b".repeat(1 << 20)
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _ = stream.write_all(whole.as_bytes());
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let peak = crate::record_http_large::peak_rss_kib(pid);
+    eprintln!(
+        "record-http peak RSS: {at_start} KiB at start, {peak} KiB with 200 heads of 300 KiB"
+    );
+    assert!(
+        peak < at_start + 16 * 1024,
+        "the proxy grew from {at_start} KiB to {peak} KiB"
+    );
+    drop(held);
+    assert_eq!(proxy.terminate(), Some(0));
+}

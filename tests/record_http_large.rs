@@ -93,7 +93,7 @@ fn large_answers(body: &[u8], stream: &mut TcpStream) {
 }
 
 /// The largest resident set `pid` has had, in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
+pub(crate) fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()

@@ -55,6 +55,11 @@ pub const REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(30)
 /// answered (their answers recorded) before they are cut off. The streams a client holds open
 /// for the server's own messages (a GET) end at once.
 pub const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The most a connection buffers of what its client sent, and so the largest request head
+/// taken (a larger one is answered 431): hyper's default, about 400 KiB, let a few hundred
+/// connections that each sent most of a head grow the proxy by a hundred MiB. An MCP request's
+/// head is a few KiB.
+const CONNECTION_BUFFER: usize = 64 * 1024;
 
 /// A proxy ready to serve: bound, so its address is known before it runs, and already
 /// listening for the signals that stop it.
@@ -259,6 +264,7 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(wait)
+                .max_buf_size(CONNECTION_BUFFER)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let stopped = tokio::select! {
