@@ -283,3 +283,28 @@ fn the_http_proxy_forwards_no_call_it_cannot_judge_and_judges_one_a_server_reads
         "only the allowed call reached the server"
     );
 }
+
+#[test]
+fn a_content_length_that_says_more_than_its_message_forwards_no_denied_call_in_its_lines() {
+    // The recorder ends such a body where its JSON value ends (so that the lines after it are
+    // recorded); the gate reads it at its length, as a `Content-Length` server does, and judges
+    // each of its lines as a newline-delimited server reads them: a denied call in them is
+    // never forwarded, whichever way the server reads.
+    let env = TestEnv::new();
+    let mut input = "Content-Length: 1000000000000\r\n\r\n".to_owned();
+    for id in 0..3 {
+        input.push_str(&call(id, "get-sum").to_string());
+        input.push('\n');
+    }
+    let (out, _) = through_cat(&env, input.into_bytes());
+    let shown = String::from_utf8_lossy(&out);
+    // What came back is the proxy's answers alone: `cat` echoes whatever was forwarded.
+    assert!(
+        !shown.contains("tools/call"),
+        "a denied call went on: {shown}"
+    );
+    assert!(
+        shown.contains("tools.deny"),
+        "the calls were answered: {shown}"
+    );
+}

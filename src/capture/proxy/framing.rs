@@ -194,6 +194,9 @@ pub struct Framer {
     message: Message,
     /// Where the JSON value of the `Content-Length` body being read ends.
     value: ValueEnd,
+    /// A body is taken at its length whatever it holds: for a relay that judges or places
+    /// messages as a `Content-Length` peer reads them ([`Framer::at_length`]).
+    at_length: bool,
 }
 
 impl Framer {
@@ -205,9 +208,19 @@ impl Framer {
     /// handed on as an empty [`Frame::Whole`]), for a relay that must not write in the middle
     /// of one.
     pub fn boundaries() -> Framer {
-        let mut framer = Framer::default();
+        let mut framer = Framer::at_length();
         framer.message.uncounted = true;
         framer
+    }
+
+    /// A framer that takes a `Content-Length` body at its length, as a peer that reads that
+    /// framing does, even when its JSON value ends before it: the recorder's framer ends the
+    /// message there, so that a length that says too much hides nothing from the record.
+    pub fn at_length() -> Framer {
+        Framer {
+            at_length: true,
+            ..Framer::default()
+        }
     }
 
     /// Every message read so far has ended.
@@ -239,12 +252,29 @@ impl Framer {
         }
         let state = std::mem::take(&mut self.state);
         self.at += gap.len;
+        // Header lines held until their headers end are each a message of its own once they
+        // cannot (read as lines, [`Framer::give_up_headers`]): lost with the gap, and the
+        // line in progress, if any, is the one the gap cuts.
+        let (held_lines, held_partial) = if state == State::Headers {
+            let (done, rest) = match self.headers.iter().rposition(|&b| b == b'\n') {
+                Some(end) => self.headers.split_at(end + 1),
+                None => self.headers.split_at(0),
+            };
+            let lines = done
+                .split(|&b| b == b'\n')
+                .filter(|line| !line.trim_ascii().is_empty())
+                .count() as u64;
+            (lines, !rest.trim_ascii().is_empty())
+        } else {
+            (0, true)
+        };
         // What was read of the message in progress is let go: it is not recorded in pieces.
         self.headers.clear();
         self.message.abandon();
         let (cut, counted) = match state {
             State::Between => (false, false),
-            State::Prefix | State::Headers | State::Line => (true, false),
+            State::Prefix | State::Line => (true, false),
+            State::Headers => (held_partial, false),
             State::SkipLine => (true, true),
             State::Body(left) | State::SkipBody(left) => {
                 let counted = matches!(state, State::SkipBody(_));
@@ -274,7 +304,7 @@ impl Framer {
         if unfinished {
             self.state = State::SkipLine;
         }
-        u64::from(first) + gap.lines + u64::from(gap.newline && gap.tail)
+        held_lines + u64::from(first) + gap.lines + u64::from(gap.newline && gap.tail)
     }
 
     /// Adds a chunk and calls `emit` with each message it completes.
@@ -308,7 +338,12 @@ impl Framer {
                 State::Headers => self.header_bytes(chunk, &mut emit),
                 State::Body(left) => {
                     let n = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
-                    if let Some(end) = self.value.past_end(&chunk[..n]) {
+                    let past_end = if self.at_length {
+                        None
+                    } else {
+                        self.value.past_end(&chunk[..n])
+                    };
+                    if let Some(end) = past_end {
                         // A length that says more than its message: what follows the message
                         // is read as a newline-delimited peer reads it, so that no message is
                         // hidden from the record in a body that never ends.
@@ -938,6 +973,177 @@ mod tests {
                 (String::new(), size),
                 ("{\"after\":1}".to_owned(), None)
             ]
+        );
+    }
+}
+
+/// A gap anywhere in a stream of lines (a header line that never ends its headers, a 3 MB line
+/// that is not JSON, a small message, a 3 MB call, another small one): each message is either
+/// framed or counted lost, never both and never neither.
+#[cfg(test)]
+mod gap_counts {
+    use super::*;
+
+    fn stream() -> (Vec<u8>, Vec<usize>) {
+        let mut s = Vec::new();
+        let mut ends = vec![];
+        s.extend_from_slice(b"Content-Length: 5\n");
+        ends.push(s.len());
+        s.extend(std::iter::repeat_n(b'y', 3_000_000));
+        s.push(b'\n');
+        ends.push(s.len());
+        s.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}\n");
+        ends.push(s.len());
+        s.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"big\",\"arguments\":{\"blob\":\"");
+        s.extend(std::iter::repeat_n(b'z', 3_000_000));
+        s.extend_from_slice(b"\"}}}\n");
+        ends.push(s.len());
+        s.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/last\"}\n");
+        ends.push(s.len());
+        (s, ends)
+    }
+
+    #[test]
+    fn every_message_is_framed_or_counted_whatever_the_gap() {
+        let (s, ends) = stream();
+        let mut points = vec![0usize, s.len()];
+        let mut starts = vec![0];
+        starts.extend(ends.iter().copied());
+        for &p in &starts {
+            for d in [0usize, 1, 2, 50, 100, 1_500_000] {
+                if p + d <= s.len() {
+                    points.push(p + d);
+                }
+                if p >= d {
+                    points.push(p - d);
+                }
+            }
+        }
+        points.sort_unstable();
+        points.dedup();
+        let mut bad = Vec::new();
+        for (i, &a) in points.iter().enumerate() {
+            for &b in &points[i + 1..] {
+                for framer in [Framer::new(), Framer::boundaries()] {
+                    if framer.message.uncounted {
+                        continue;
+                    }
+                    let mut framer = framer;
+                    let mut framed = 0u64;
+                    framer.push(&s[..a], |_| framed += 1);
+                    let lost = framer.skip(&Gap::of(&s[a..b]));
+                    framer.push(&s[b..], |_| framed += 1);
+                    framer.finish(|_| framed += 1);
+                    if framed + lost != 5 {
+                        bad.push((a, b, framed, lost));
+                    }
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} bad: {:?}",
+            bad.len(),
+            &bad[..bad.len().min(30)]
+        );
+    }
+
+    #[test]
+    fn in_a_framed_stream_a_gap_leaves_at_most_the_message_after_a_body_uncounted() {
+        let mut s = Vec::new();
+        let mut points = vec![0];
+        for i in 0..6 {
+            let body = format!(
+                "{{\"jsonrpc\":\"2.0\",\"method\":\"n{i}\",\"params\":{{\"t\":\"{}\"}}}}",
+                "t".repeat(40)
+            );
+            if i % 2 == 0 {
+                s.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+                points.extend([s.len() - 2, s.len(), s.len() + 5]);
+                s.extend_from_slice(body.as_bytes());
+            } else {
+                s.extend_from_slice(body.as_bytes());
+                points.push(s.len() - 3);
+                s.push(b'\n');
+            }
+            points.extend([s.len() - 1, s.len(), s.len() + 1]);
+        }
+        points.retain(|&p| p <= s.len());
+        points.sort_unstable();
+        points.dedup();
+        let mut bad = Vec::new();
+        for (i, &a) in points.iter().enumerate() {
+            for &b in &points[i + 1..] {
+                let mut framer = Framer::new();
+                let mut framed = 0u64;
+                framer.push(&s[..a], |_| framed += 1);
+                let lost = framer.skip(&Gap::of(&s[a..b]));
+                framer.push(&s[b..], |_| framed += 1);
+                framer.finish(|_| framed += 1);
+                if framed + lost > 6 || framed + lost + 1 < 6 {
+                    bad.push((a, b, framed, lost));
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} bad: {:?}",
+            bad.len(),
+            &bad[..bad.len().min(30)]
+        );
+    }
+
+    #[test]
+    fn every_message_is_framed_or_counted_whatever_the_gaps_random() {
+        let (stream, ends) = stream();
+        let mut points = vec![0usize, stream.len()];
+        let mut starts = vec![0];
+        starts.extend(ends.iter().copied());
+        for &p in &starts {
+            for d in [0usize, 1, 2, 17, 50, 1_500_000] {
+                if p + d <= stream.len() {
+                    points.push(p + d);
+                }
+                if p >= d {
+                    points.push(p - d);
+                }
+            }
+        }
+        points.sort_unstable();
+        points.dedup();
+        let mut seed = 12345u64;
+        let mut pick = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n
+        };
+        let mut bad = Vec::new();
+        for _ in 0..3000 {
+            let mut cuts: Vec<usize> = (0..4).map(|_| points[pick(points.len())]).collect();
+            cuts.sort_unstable();
+            let [a, b, c, d] = [cuts[0], cuts[1], cuts[2], cuts[3]];
+            if a == b || c == d {
+                continue;
+            }
+            let mid = a + (b - a) / 2;
+            let mut framer = Framer::new();
+            let mut framed = 0u64;
+            framer.push(&stream[..a], |_| framed += 1);
+            let mut lost = framer.skip(&Gap::of(&stream[a..mid]).then(Gap::of(&stream[mid..b])));
+            framer.push(&stream[b..c], |_| framed += 1);
+            lost += framer.skip(&Gap::of(&stream[c..d]));
+            framer.push(&stream[d..], |_| framed += 1);
+            framer.finish(|_| framed += 1);
+            if framed + lost != 5 {
+                bad.push((a, b, c, d, framed, lost));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} bad: {:?}",
+            bad.len(),
+            &bad[..bad.len().min(30)]
         );
     }
 }

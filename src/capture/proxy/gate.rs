@@ -50,7 +50,11 @@ pub struct Gate {
 
 impl Gate {
     pub fn new() -> Gate {
-        Gate::default()
+        // Judged as a `Content-Length` server reads a body, and as a line server reads it.
+        Gate {
+            framer: Framer::at_length(),
+            ..Gate::default()
+        }
     }
 
     /// Takes a chunk of what the client sent and says, in order, what becomes of each message
