@@ -505,3 +505,31 @@ fn a_subagent_whose_meta_cannot_be_used_finds_a_parent_that_came_after_it() {
         listed.stderr
     );
 }
+
+/// The same in `sql`, which reads the index's rows as they are: the row of a subagent folded
+/// before its parent came named no parent (`parent_session_id` NULL) until its own files
+/// changed. A refresh that adds a session gives it to the rows whose ids name it.
+#[test]
+fn sql_gives_a_subagent_whose_meta_cannot_be_used_the_parent_that_came_after_it() {
+    let env = TestEnv::new();
+    SessionBuilder::new("task-e01-par1")
+        .started(T0 + 10.0)
+        .prompt("look around")
+        .ended(1.0)
+        .write(&env);
+    std::fs::write(env.store().join("task-e01-par1/meta.json"), "{").unwrap();
+    let query = "SELECT ifnull(parent_session_id, '-') || ' ' || ifnull(parent_event_id, '-') \
+                 AS parent FROM sessions WHERE session_id = 'task-e01-par1'";
+    let parent = |env: &TestEnv| -> String {
+        let run = env.run(&["sql", "--format", "json", query]);
+        run.success();
+        let rows: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        rows[0]["parent"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(parent(&env), "- -");
+    costed(&env, "par1", 0.0, None);
+    assert_eq!(parent(&env), "par1 e01");
+    // Once given, it holds when the store changes again.
+    costed(&env, "other", 30.0, None);
+    assert_eq!(parent(&env), "par1 e01");
+}

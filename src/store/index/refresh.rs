@@ -65,11 +65,13 @@ impl Index {
         self.problems.clear();
         let mut report = RefreshReport::default();
         let mut prices = Prices::default();
+        let mut added = false;
         for disk in on_disk.iter().filter(|d| d.stale) {
             let savepoint = tx.savepoint().map_err(sql)?;
             match refresh_session(&savepoint, store, disk, known.get(&disk.id), &mut prices) {
                 Ok(how) => {
                     savepoint.commit().map_err(sql)?;
+                    added |= known.get(&disk.id).is_none() && !matches!(how, Refreshed::Gone);
                     match how {
                         Refreshed::Whole => report.folded += 1,
                         Refreshed::Tail => report.appended += 1,
@@ -105,6 +107,9 @@ impl Index {
                 }
             }
         }
+        if added {
+            give_named_parents(&tx, store).map_err(sql)?;
+        }
         tx.commit().map_err(sql)?;
         Ok(report)
     }
@@ -136,6 +141,33 @@ fn the_index_failed(e: &rusqlite::Error) -> bool {
                 | SystemIoFailure
         )
     )
+}
+
+/// Gives the rows of subagents whose `meta.json` cannot be used, and which name no parent, the
+/// parent their ids name once it is in the store ([`crate::store::layout::parent_named_by`]):
+/// one folded before its parent came stays as it was folded until its own files change, and
+/// `sql` reads rows as they are. Run when a refresh adds sessions; such rows are few.
+fn give_named_parents(tx: &Connection, store: &Store) -> rusqlite::Result<()> {
+    let orphans: Vec<(i64, String)> = tx
+        .prepare_cached(
+            "SELECT sid, session_id FROM idx_sessions WHERE meta_error IS NOT NULL
+               AND parent_session_id IS NULL
+               AND (session_id LIKE 'agent-%' OR session_id LIKE 'task-%')",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (sid, id) in orphans {
+        if let Some((parent, call)) =
+            crate::store::layout::parent_named_by(&id, |p| store.has_session(p))
+        {
+            tx.execute(
+                "UPDATE idx_sessions SET parent_session_id = ?2, parent_event_id = ?3
+                  WHERE sid = ?1",
+                params![sid, parent, call],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn delete_rows(tx: &Connection, sid: i64, session_too: bool) -> rusqlite::Result<()> {
