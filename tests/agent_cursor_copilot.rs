@@ -580,6 +580,30 @@ fn a_read_cursor_tells_of_twice_is_one_tool_call_in_any_order() {
         explain.contains("Tool calls: 3") && explain.contains("Retries: 0"),
         "{explain}"
     );
+    // `audit` judges each read once (it judged 6), the first telling's finding taking the
+    // second's ids.
+    let policy = env.path().join("policy.json");
+    std::fs::write(&policy, r#"{"files": {"read": {"deny": ["src/**"]}}}"#).unwrap();
+    let audit = env.run(&[
+        "audit",
+        CURSOR_SESSION,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report = audit.json();
+    let judged: Vec<(&str, &str)> = ["allowed", "no_policy", "violations"]
+        .iter()
+        .flat_map(|list| report[*list].as_array().unwrap())
+        .map(|f| (f["tool"].as_str().unwrap(), f["what"].as_str().unwrap()))
+        .collect();
+    assert_eq!(judged, vec![("Read", lib_rs.as_str()); 3], "{report:#}");
+    assert_eq!(
+        report["violations"].as_array().unwrap().len(),
+        3,
+        "{report:#}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::model::head::EventHead;
 use crate::model::policy::check::{self, Access, Found, Held, Place, Status};
 use crate::model::policy::{self, Policy};
+use crate::model::read_pairs::ReadPairs;
 use crate::model::view::{self, ToolCall, View};
 use crate::model::{Agent, Event, RefusedBy};
 
@@ -119,6 +121,9 @@ pub struct Auditor<'p> {
     /// closes a call to find it.
     by_event_id: HashMap<String, usize>,
     by_tool_use_id: HashMap<String, usize>,
+    /// Reads told of twice (Cursor's `preToolUse` and `beforeReadFile`), judged once
+    /// ([`ReadPairs`]).
+    reads: ReadPairs,
     home_unknown: Vec<usize>,
     folder_unknown: Vec<usize>,
 }
@@ -140,6 +145,7 @@ impl<'p> Auditor<'p> {
             findings: Vec::new(),
             by_event_id: HashMap::new(),
             by_tool_use_id: HashMap::new(),
+            reads: ReadPairs::default(),
             home_unknown: Vec::new(),
             folder_unknown: Vec::new(),
         }
@@ -215,11 +221,25 @@ impl<'p> Auditor<'p> {
         let Some(call) = ToolCall::from_event(event, self.agent) else {
             return;
         };
-        self.by_event_id
-            .insert(event.event_id.clone(), self.findings.len());
+        // The second telling of a read is the finding of the first: its ids find that one,
+        // and a denial the hook made of either is the call's.
+        let told = self.reads.observe(&EventHead::of(event)).then(|| {
+            let what = call.gist();
+            self.findings
+                .iter()
+                .rposition(|f| f.tool == call.tool && f.what == what)
+        });
+        let index = match told {
+            Some(Some(first)) => first,
+            _ => self.findings.len(),
+        };
+        self.by_event_id.insert(event.event_id.clone(), index);
         if let Some(id) = call.tool_use_id {
-            self.by_tool_use_id
-                .insert(id.to_owned(), self.findings.len());
+            self.by_tool_use_id.insert(id.to_owned(), index);
+        }
+        if index < self.findings.len() {
+            self.findings[index].blocked |= policy::was_denied(event);
+            return;
         }
         let place = self.place_of(&call);
         let verdict = check::check(self.policy, &call, &place);
