@@ -3309,6 +3309,23 @@ fn whole_at_the_collector(env: &TestEnv, storage: &Path, calls: usize, said: &st
 /// The bodies of the batches (`/events`) a [`gateway`] passes, in the order they came.
 type Batches = std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
 
+/// A [`gateway`] in front of the collector at `port` that keeps each batch it is sent and
+/// passes each request as `pass` says for its batch number (0 for a request that is no batch).
+fn keeping_gateway(
+    port: u16,
+    pass: impl Fn(usize) -> Pass + Send + Sync + 'static,
+) -> (u16, Batches) {
+    let batches = Batches::default();
+    let seen = batches.clone();
+    let gateway = gateway(port, move |path, batch, body| {
+        if path == "/events" {
+            seen.lock().unwrap().push(body.to_vec());
+        }
+        pass(batch)
+    });
+    (gateway, batches)
+}
+
 /// How many batches of `batches` carried the first one's events: the first itself, sent again
 /// alone, or with the events of the next.
 fn sent_first(batches: &Batches) -> usize {
@@ -3347,13 +3364,8 @@ fn a_proxys_first_batch_answered_after_its_time_is_in_one_store() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
     let (_server, port) = server(&env, &storage, &[]);
-    let batches = Batches::default();
-    let seen = batches.clone();
     // The first batch is handed on and never answered: the proxy gives up at its time.
-    let gateway = gateway(port, move |path, batch, body| {
-        if path == "/events" {
-            seen.lock().unwrap().push(body.to_vec());
-        }
+    let (gateway, batches) = keeping_gateway(port, |batch| {
         if batch == 1 {
             Pass::Never
         } else {
@@ -3388,12 +3400,7 @@ fn a_proxy_waits_for_the_collector_as_long_as_the_environment_says_within_bounds
         let env = TestEnv::new();
         let storage = env.path().join("srv");
         let (_server, port) = server(&env, &storage, &[]);
-        let batches = Batches::default();
-        let seen = batches.clone();
-        let gateway = gateway(port, move |path, batch, body| {
-            if path == "/events" {
-                seen.lock().unwrap().push(body.to_vec());
-            }
+        let (gateway, batches) = keeping_gateway(port, |batch| {
             Pass::After(Duration::from_secs(u64::from(batch == 1)))
         });
         let input = tool_calls_input(3);

@@ -481,6 +481,17 @@ fn a_session_folder_named_in_no_text_is_said_not_to_be_read() {
     );
 }
 
+/// The subagent `task-e01-par1` of a Task call, whose `meta.json` cannot be used, in a store
+/// that does not hold its parent yet.
+fn orphan_of_par1(env: &TestEnv) {
+    SessionBuilder::new("task-e01-par1")
+        .started(T0 + 10.0)
+        .prompt("look around")
+        .ended(1.0)
+        .write(env);
+    std::fs::write(env.store().join("task-e01-par1/meta.json"), "{").unwrap();
+}
+
 /// The index keeps the parent a subagent whose `meta.json` cannot be used was given when it
 /// was folded: one folded before its parent came into the store (or by an earlier version)
 /// stayed a session of its own until its own files changed. Its id is read again as it is
@@ -488,12 +499,7 @@ fn a_session_folder_named_in_no_text_is_said_not_to_be_read() {
 #[test]
 fn a_subagent_whose_meta_cannot_be_used_finds_a_parent_that_came_after_it() {
     let env = TestEnv::new();
-    SessionBuilder::new("task-e01-par1")
-        .started(T0 + 10.0)
-        .prompt("look around")
-        .ended(1.0)
-        .write(&env);
-    std::fs::write(env.store().join("task-e01-par1/meta.json"), "{").unwrap();
+    orphan_of_par1(&env);
     let alone = env.run(&["list", "--format", "json"]);
     assert_eq!(alone.session_ids(), ["task-e01-par1"], "{}", alone.stderr);
     costed(&env, "par1", 0.0, None);
@@ -512,18 +518,14 @@ fn a_subagent_whose_meta_cannot_be_used_finds_a_parent_that_came_after_it() {
 #[test]
 fn sql_gives_a_subagent_whose_meta_cannot_be_used_the_parent_that_came_after_it() {
     let env = TestEnv::new();
-    SessionBuilder::new("task-e01-par1")
-        .started(T0 + 10.0)
-        .prompt("look around")
-        .ended(1.0)
-        .write(&env);
-    std::fs::write(env.store().join("task-e01-par1/meta.json"), "{").unwrap();
+    orphan_of_par1(&env);
     let query = "SELECT ifnull(parent_session_id, '-') || ' ' || ifnull(parent_event_id, '-') \
                  AS parent FROM sessions WHERE session_id = 'task-e01-par1'";
     let parent = |env: &TestEnv| -> String {
-        let run = env.run(&["sql", "--format", "json", query]);
-        run.success();
-        let rows: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let rows = env
+            .run(&["sql", "--format", "json", query])
+            .success()
+            .json();
         rows[0]["parent"].as_str().unwrap().to_owned()
     };
     assert_eq!(parent(&env), "- -");
