@@ -32,6 +32,13 @@ fn only_session(store: &Path) -> PathBuf {
     dirs[0].clone()
 }
 
+/// Runs `record -- cat` with `input`, which must come back byte for byte.
+fn relayed_by_cat(env: &TestEnv, input: &[u8]) {
+    let run = run_with_stdin(env.command(&["record", "--", "cat"]), input);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.as_bytes() == input, "the relayed bytes differ");
+}
+
 fn meta_of(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap()
 }
@@ -169,12 +176,7 @@ fn a_content_length_line_with_no_end_to_its_headers_does_not_stop_the_recording(
     input.extend_from_slice(format!("{ping}\n").as_bytes());
     input.extend_from_slice(format!("Content-Length: {}\r\n\r\n{framed}", framed.len()).as_bytes());
     input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/last\"}\n");
-    let run = run_with_stdin(env.command(&["record", "--", "cat"]), &input);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.as_bytes() == input.as_slice(),
-        "the relayed bytes differ"
-    );
+    relayed_by_cat(&env, &input);
 
     let events = events_in(&only_session(&env.store()));
     let count = |f: &dyn Fn(&Value) -> bool| events.iter().filter(|e| f(e)).count() as u64;
@@ -412,12 +414,7 @@ fn a_content_length_that_says_more_than_its_message_hides_nothing_from_the_recor
         let call = json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "rm_rf", "arguments": {"path": format!("/x/{i}")}}});
         input.extend_from_slice(format!("{call}\n").as_bytes());
     }
-    let run = run_with_stdin(env.command(&["record", "--", "cat"]), &input);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.as_bytes() == input.as_slice(),
-        "the relayed bytes differ"
-    );
+    relayed_by_cat(&env, &input);
     let events = events_in(&only_session(&env.store()));
     for direction in ["client_to_server", "server_to_client"] {
         let calls: Vec<&Value> = events
