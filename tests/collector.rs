@@ -1281,6 +1281,9 @@ enum Pass {
     /// client hangs up, so the answer comes after whatever time the client gave it, on any
     /// machine however loaded.
     Never,
+    /// As [`Pass::Never`], and the gateway stops listening: a later connection is refused, as
+    /// when the link to the collector went down with the request on it.
+    Gone,
 }
 
 /// A gateway on its own port in front of the collector at `port`, doing with each request what
@@ -1291,11 +1294,26 @@ fn gateway(port: u16, pass: impl Fn(&str, usize, &[u8]) -> Pass + Send + Sync + 
     let batches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let relay = listener.local_addr().unwrap().port();
+    // Set by a request passed as [`Pass::Gone`]: the listener is then closed.
+    let gone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    listener.set_nonblocking(true).unwrap();
     std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
+        loop {
+            if gone.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            let mut stream = match listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                }
+                Err(_) => return,
+            };
+            stream.set_nonblocking(false).unwrap();
             let batches = batches.clone();
             let pass = pass.clone();
+            let gone = gone.clone();
             std::thread::spawn(move || {
                 let mut raw = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -1339,7 +1357,10 @@ fn gateway(port: u16, pass: impl Fn(&str, usize, &[u8]) -> Pass + Send + Sync + 
                         answer
                     }
                     Pass::Fails { .. } => None,
-                    Pass::Never => {
+                    Pass::Never | Pass::Gone => {
+                        if matches!(what, Pass::Gone) {
+                            gone.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
                         while stream.read(&mut buf).is_ok_and(|n| n > 0) {}
                         return;
                     }
@@ -3386,6 +3407,63 @@ fn a_proxys_first_batch_answered_after_its_time_is_in_one_store() {
     });
     whole_at_the_collector(&env, &storage, calls, &run.stderr);
     assert_eq!(sent_first(&batches), 2, "sent again");
+}
+
+/// A proxy's first batch handed to the collector and never answered, whose sending again then
+/// finds the collector gone (the connection refused), is kept for the collector: the session
+/// goes on here from the next events, and once the collector is back `send-kept` sends the
+/// batch, which it skips what it holds of: every event in one store, once. The second failure
+/// (not reached: nothing of that sending got there) made the proxy forget that the first one may
+/// have, and it wrote the batch here too.
+#[test]
+fn a_batch_unanswered_and_then_not_reached_is_kept_for_the_collector_not_written_here_too() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let (gateway, _) = keeping_gateway(port, |batch| {
+        if batch == 1 {
+            Pass::Gone
+        } else {
+            Pass::After(Duration::ZERO)
+        }
+    });
+    let calls = 50;
+    let input = tool_calls_input(calls);
+    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    wait_until("the collector holds the first batch", || {
+        !stored_ids(&storage, &the_remote_session(&storage)).is_empty()
+    });
+    let session = &the_remote_session(&storage);
+    let ids_here = || -> Vec<String> {
+        env.events(session)
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let there = stored_ids(&storage, session);
+    let both = ids_here().iter().filter(|id| there.contains(id)).count();
+    assert_eq!(both, 0, "events in both stores: {}", run.stderr);
+    assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
+    let mut send = env.command(&["send-kept"]);
+    send.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    let sent = crate::common::run_with_stdin(send, b"");
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    let there = stored_ids(&storage, session);
+    let all: Vec<String> = there.iter().cloned().chain(ids_here()).collect();
+    assert_each_once(&all, all.len());
+    let tool_calls = event_kinds(&storage, session)
+        .into_iter()
+        .chain(
+            env.events(session)
+                .iter()
+                .map(|e| e["event_type"].as_str().unwrap().to_owned()),
+        )
+        .filter(|k| k == "tool_call")
+        .count();
+    assert_eq!(tool_calls, 2 * calls, "none lost: {}", run.stderr);
 }
 
 /// A proxy gives the collector as long as `AGENT_STRACE_PROXY_WAIT_MS` says for each request

@@ -522,9 +522,16 @@ impl McpRecorder {
             .shipper
             .post("/events", "application/x-ndjson", body.clone())
         {
-            Err(not) if not.may_resend => {
-                remote.shipper.post("/events", "application/x-ndjson", body)
-            }
+            // What the first sending may have left at the collector stays there whatever the
+            // second comes to (a collector not reached the second time may hold the first).
+            Err(first) if first.may_resend => remote
+                .shipper
+                .post("/events", "application/x-ndjson", body)
+                .map_err(|again| NotTaken {
+                    stored: again.stored.max(first.stored),
+                    may_hold: again.may_hold || first.may_hold,
+                    ..again
+                }),
             sent => sent,
         };
         match sent {
@@ -550,10 +557,14 @@ impl McpRecorder {
                 ));
                 Ok(())
             }
-            // The session's last batch, or the fourth in a row, that the collector may hold:
-            // it waits in the store's spool for the collector, as a hook's call answered so
-            // does, and a later sender (a hook, `send-kept`) sends it again.
-            Err(not) if not.may_hold && not.may_resend => self.keep_for_collector(&not, last),
+            // The session's last batch, or the fourth in a row, that the collector may hold, or
+            // one that holds such a batch sent again with the next and now not taken at all
+            // (the collector not reached): it waits in the store's spool for the collector, as
+            // a hook's call answered so does, and a later sender (a hook, `send-kept`) sends it
+            // again.
+            Err(not) if (not.may_hold || remote.unsure > 0) && not.may_resend => {
+                self.keep_for_collector(&not, last)
+            }
             Err(not) => self.fall_back(&not),
         }
     }
