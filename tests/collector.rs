@@ -633,7 +633,7 @@ fn a_large_session_is_streamed_to_slow_readers_in_bounded_memory() {
 }
 
 /// The body of a chunked HTTP/1.1 answer.
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+pub(crate) fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     loop {
         let end = raw.windows(2).position(|w| w == b"\r\n").unwrap();

@@ -196,8 +196,8 @@ fn ten_thousand_messages_pass_byte_for_byte_and_are_each_recorded_or_counted() {
     let sessions = env.sessions();
     let events = env.events(&sessions[0]);
     // Every message is recorded twice: going to the server and coming back from it, or
-    // counted where a slow recorder (a test build on a busy host) could not keep up: the relay
-    // never waits for it. Besides them: the start, the end, and the server's process.
+    // counted where a slow recorder (a test build on a busy host) could not keep up for longer
+    // than the relay waits for it. Besides them: the start, the end, and the server's process.
     let counted: u64 = events
         .iter()
         .filter_map(|e| e["data"]["unrecorded_messages"].as_u64())

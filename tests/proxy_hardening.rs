@@ -180,8 +180,8 @@ fn a_content_length_line_with_no_end_to_its_headers_does_not_stop_the_recording(
 
     let events = events_in(&only_session(&env.store()));
     let count = |f: &dyn Fn(&Value) -> bool| events.iter().filter(|e| f(e)).count() as u64;
-    // What a slow recorder could not keep up with (a test build on a busy host: the stream is
-    // a 6 MB burst) is counted in its place, never waited for.
+    // What a slow recorder could not keep up with for longer than the relay waits for it (a
+    // test build on a busy host: the stream is a 6 MB burst) is counted in its place.
     let counted: u64 = events
         .iter()
         .filter_map(|e| e["data"]["unrecorded_messages"].as_u64())

@@ -95,6 +95,24 @@ fn collector_budget() -> std::time::Duration {
         .map_or(COLLECTOR_BUDGET, std::time::Duration::from_millis)
 }
 
+/// The most `AGENT_STRACE_RECORD_PATIENCE_MS` may make `record`'s relay wait for its recorder.
+const PATIENCE_MOST: u64 = 60_000;
+
+/// How long `record`'s relay waits for room in the queue to its recorder before it relays
+/// bytes unrecorded (counting the messages in them): 200 ms, or the milliseconds
+/// `AGENT_STRACE_RECORD_PATIENCE_MS` names (0, never, to [`PATIENCE_MOST`]); a value that
+/// does not read leaves the default.
+fn recorder_patience() -> std::time::Duration {
+    std::env::var("AGENT_STRACE_RECORD_PATIENCE_MS")
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .filter(|ms| *ms <= PATIENCE_MOST)
+        .map_or(
+            crate::capture::proxy::queue::RECORDER_PATIENCE,
+            std::time::Duration::from_millis,
+        )
+}
+
 /// The collector `AGENT_STRACE_ENDPOINT` names, as a proxy's recorder sends to it within
 /// `budget` a request, and whether it said it skips the events it already holds.
 struct Collector {
@@ -220,9 +238,12 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         about,
         &sink,
     ) {
-        Ok(r) => Some(r.reporting_to(|message| {
-            super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
-        })),
+        Ok(r) => Some(
+            r.reporting_to(|message| {
+                super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
+            })
+            .waited_for(recorder_patience()),
+        ),
         Err(e) => {
             super::output::to_stderr(format_args!(
                 "agent-strace record: not recording ({e}); relaying anyway\n"

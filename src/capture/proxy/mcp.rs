@@ -117,6 +117,9 @@ pub struct McpRecorder {
     last_refresh: f64,
     /// Where the user is told that recording stopped (the command's stderr).
     report: fn(&str),
+    /// How long the stdio relay waits for room in the queue to this recorder
+    /// ([`super::queue::RECORDER_PATIENCE`]).
+    patience: std::time::Duration,
 }
 
 /// How often (seconds) meta is caught up while the session runs.
@@ -212,6 +215,7 @@ impl McpRecorder {
             started_at: now,
             last_refresh: now,
             report: |_| {},
+            patience: super::queue::RECORDER_PATIENCE,
         };
         let mut data = Map::new();
         data.insert("source".into(), "mcp-proxy".into());
@@ -226,6 +230,18 @@ impl McpRecorder {
     pub fn reporting_to(mut self, report: fn(&str)) -> McpRecorder {
         self.report = report;
         self
+    }
+
+    /// The same recorder, the stdio relay waiting for room in its queue at most `patience`.
+    #[must_use]
+    pub fn waited_for(mut self, patience: std::time::Duration) -> McpRecorder {
+        self.patience = patience;
+        self
+    }
+
+    /// How long the stdio relay waits for room in the queue to this recorder.
+    pub fn patience(&self) -> std::time::Duration {
+        self.patience
     }
 
     pub fn session_id(&self) -> &str {

@@ -1,17 +1,21 @@
 //! The queue between both proxies and their recorder, bounded by the bytes it holds (and, for
 //! the HTTP proxy, by a count of notes too), so that memory stays flat whatever the size of the
-//! chunks and messages. Neither relay ever waits on it: a tracer must not slow what it traces.
-//! The HTTP proxy hands on whole messages ([`Sender::offer`]): past the bound it records no
-//! message until the recorder has caught up with half the queue, and then first a note that
-//! says how many it did not record (`unrecorded_messages`), in their place. The stdio relay
-//! hands on bytes ([`Sender::bytes`]): past the bound, and until the recorder has caught up
-//! with half the queue, it keeps only where the newlines were in what it passes on (a
-//! [`Gap`]), which the recorder's framer reads to count the messages lost and to find where
-//! the next one starts. The few other notes (a direction's end, an error) are always taken. A
-//! note sent after the recorder has gone is dropped.
+//! chunks and messages. No relay waits on it for long: a tracer must not slow what it traces.
+//! The HTTP proxy hands on whole messages ([`Sender::offer`]) and never waits: past the bound
+//! it records no message until the recorder has caught up with half the queue, and then first
+//! a note that says how many it did not record (`unrecorded_messages`), in their place. The
+//! stdio relay hands on bytes ([`Sender::bytes`]): past the bound it waits for room at most
+//! [`RECORDER_PATIENCE`] (a recorder that writes its events frees room far sooner, so a flood
+//! of small messages is recorded whole, at the recorder's pace); past that, and until the
+//! recorder has caught up with half the queue, it waits no more and keeps only where the
+//! newlines were in what it passes on (a [`Gap`]), which the recorder's framer reads to count
+//! the messages lost and to find where the next one starts. The few other notes (a
+//! direction's end, an error) are always taken. A note sent after the recorder has gone is
+//! dropped.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::framing::Gap;
 use super::mcp::Direction;
@@ -19,6 +23,12 @@ use super::recording::{Inbox, Note, Taken};
 
 /// What a note weighs besides its bytes, so that many small ones also fill the queue.
 const NOTE_WEIGHT: usize = 256;
+
+/// How long the stdio relay waits for room in a full queue before it passes bytes on
+/// unrecorded: a recorder that is writing frees room for a chunk in milliseconds (it writes a
+/// small message's event in about 7 µs), one that is stuck (a disk that stalls) must not hold
+/// up the traffic for longer.
+pub const RECORDER_PATIENCE: Duration = Duration::from_millis(200);
 
 struct State {
     notes: VecDeque<(Note, usize)>,
@@ -33,6 +43,11 @@ struct State {
     /// The recorder waits on the condition, so a change must wake it (a wake-up costs a system
     /// call, which the relay should not pay on every chunk).
     receiver_waiting: bool,
+    /// The stdio relays waiting for room.
+    senders_waiting: usize,
+    /// A wait for room timed out, and bytes have found none since: the recorder is stuck or
+    /// far behind, so the relay waits no more until it has caught up.
+    gave_up: bool,
 }
 
 /// The messages [`Sender::offer`] did not queue, to be said in the session.
@@ -93,6 +108,9 @@ struct Shared {
     most: usize,
     state: Mutex<State>,
     not_empty: Condvar,
+    not_full: Condvar,
+    /// How long bytes wait for room ([`RECORDER_PATIENCE`]).
+    patience: Duration,
 }
 
 impl Shared {
@@ -118,9 +136,15 @@ pub fn bounded(limit: usize) -> (Sender, Receiver) {
 
 /// A queue that holds at most about `limit` bytes and at most `most` notes.
 pub fn bounded_to(limit: usize, most: usize) -> (Sender, Receiver) {
+    patient(limit, most, RECORDER_PATIENCE)
+}
+
+/// [`bounded_to`], whose bytes wait for room at most `patience`.
+pub fn patient(limit: usize, most: usize, patience: Duration) -> (Sender, Receiver) {
     let shared = Arc::new(Shared {
         limit,
         most,
+        patience,
         state: Mutex::new(State {
             notes: VecDeque::new(),
             bytes: 0,
@@ -129,8 +153,11 @@ pub fn bounded_to(limit: usize, most: usize) -> (Sender, Receiver) {
             senders: 1,
             receiver: true,
             receiver_waiting: false,
+            senders_waiting: 0,
+            gave_up: false,
         }),
         not_empty: Condvar::new(),
+        not_full: Condvar::new(),
     });
     (
         Sender {
@@ -235,17 +262,47 @@ impl Sender {
         }
     }
 
-    /// Queues a copy of the stdio relay's `bytes` without ever waiting; when they find no room
-    /// only where their newlines are is kept, for the recorder to count the messages lost.
-    /// Returns whether they were queued.
+    /// Waits, at most [`Shared::patience`], for room for the stdio relay's bytes of `weight`,
+    /// unless a wait timed out since there was last room: the recorder is stuck, or far
+    /// behind, and is not waited for again until it has caught up (with half the queue, once
+    /// bytes were left out). Returns the state, and whether there is room.
+    fn room_for_bytes(&self, weight: usize) -> (MutexGuard<'_, State>, bool) {
+        let shared = &*self.shared;
+        let mut state = shared.lock();
+        if !state.gave_up {
+            let until = Instant::now() + shared.patience;
+            while state.receiver && state.no_room_for_bytes(shared, weight) {
+                let Some(left) = until.checked_duration_since(Instant::now()) else {
+                    state.gave_up = true;
+                    break;
+                };
+                state.senders_waiting += 1;
+                state = shared
+                    .not_full
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+                state.senders_waiting -= 1;
+            }
+        }
+        let room = state.receiver && !state.no_room_for_bytes(shared, weight);
+        if room {
+            state.gave_up = false;
+        }
+        (state, room)
+    }
+
+    /// Queues a copy of the stdio relay's `bytes`, waiting for room at most
+    /// [`RECORDER_PATIENCE`]; when they find none only where their newlines are is kept, for
+    /// the recorder to count the messages lost. Returns whether they were queued.
     pub fn bytes(&self, direction: Direction, bytes: &[u8], at: f64) -> bool {
         let weight = NOTE_WEIGHT + bytes.len();
         let shared = &*self.shared;
-        let mut state = shared.lock();
+        let (mut state, room) = self.room_for_bytes(weight);
         if !state.receiver {
             return false;
         }
-        if state.no_room_for_bytes(shared, weight) {
+        if !room {
             let gap = Gap::of(bytes);
             let kept = &mut state.gaps[side(direction)];
             *kept = Some(match kept.take() {
@@ -263,12 +320,11 @@ impl Sender {
         true
     }
 
-    /// Whether `len` bytes of the stdio relay would be queued now (for bytes teed into the
-    /// recorder's pipe before they are noted, which cannot be taken back).
+    /// Whether `len` bytes of the stdio relay would be queued now, waiting for room as
+    /// [`Sender::bytes`] does (for bytes teed into the recorder's pipe before they are noted,
+    /// which cannot be taken back).
     pub fn takes(&self, len: usize) -> bool {
-        let shared = &*self.shared;
-        let state = shared.lock();
-        state.receiver && !state.no_room_for_bytes(shared, NOTE_WEIGHT + len)
+        self.room_for_bytes(NOTE_WEIGHT + len).1
     }
 }
 
@@ -296,11 +352,12 @@ impl Drop for Receiver {
         let mut state = self.shared.lock();
         state.receiver = false;
         state.notes.clear();
+        self.shared.not_full.notify_all();
     }
 }
 
 impl Receiver {
-    fn pop(state: &mut State) -> Option<Note> {
+    fn pop(shared: &Shared, state: &mut State) -> Option<Note> {
         let Some((note, weight)) = state.notes.pop_front() else {
             // What the last offers and bytes did not queue is said before the end.
             for direction in [Direction::ClientToServer, Direction::ServerToClient] {
@@ -314,6 +371,9 @@ impl Receiver {
                 .then(|| std::mem::take(&mut state.unrecorded).note());
         };
         state.bytes -= weight;
+        if state.senders_waiting > 0 {
+            shared.not_full.notify_all();
+        }
         Some(note)
     }
 }
@@ -321,7 +381,7 @@ impl Receiver {
 impl Inbox for Receiver {
     fn try_take(&mut self) -> Taken {
         let mut state = self.shared.lock();
-        match Self::pop(&mut state) {
+        match Self::pop(&self.shared, &mut state) {
             Some(note) => Taken::Note(note),
             None if state.senders == 0 => Taken::Closed,
             None => Taken::Empty,
@@ -331,7 +391,7 @@ impl Inbox for Receiver {
     fn take(&mut self) -> Option<Note> {
         let mut state = self.shared.lock();
         loop {
-            if let Some(note) = Self::pop(&mut state) {
+            if let Some(note) = Self::pop(&self.shared, &mut state) {
                 return Some(note);
             }
             if state.senders == 0 {
@@ -362,10 +422,11 @@ mod tests {
     }
 
     #[test]
-    fn bytes_never_wait_and_what_a_full_queue_did_not_take_is_a_gap_in_its_place() {
+    fn bytes_a_full_queue_did_not_take_in_time_are_a_gap_in_their_place() {
         let out = Direction::ServerToClient;
-        // The first note always fits; the next finds no room (256 + 8,000 + 256 + 10 > 8,500).
-        let (tx, mut rx) = bounded(8_500);
+        // The first note always fits; the next finds no room (256 + 8,000 + 256 + 10 > 8,500),
+        // and waits for none.
+        let (tx, mut rx) = patient(8_500, usize::MAX, Duration::ZERO);
         assert!(tx.bytes(out, &b"{1}\n".repeat(2_000), 1.0));
         assert!(!tx.bytes(out, b"{2}\n{3}\n{4", 2.0));
         // Not half emptied: still left out, joined to the gap before.
@@ -392,6 +453,40 @@ mod tests {
         assert!(matches!(rx.try_take(), Taken::Note(Note::Bytes { .. })));
         assert!(matches!(rx.try_take(), Taken::Note(Note::Skipped { .. })));
         assert!(matches!(rx.try_take(), Taken::Closed));
+    }
+
+    #[test]
+    fn bytes_wait_for_a_recorder_that_takes_and_no_longer_for_one_that_is_stuck() {
+        let out = Direction::ServerToClient;
+        let (tx, mut rx) = patient(8_500, usize::MAX, Duration::from_secs(600));
+        assert!(tx.bytes(out, &[b'1'; 8_000], 1.0));
+        // Room comes when the recorder takes a note: the bytes wait for it and are queued.
+        let taker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(matches!(rx.take(), Some(Note::Bytes { .. })));
+            rx
+        });
+        assert!(tx.bytes(out, &[b'2'; 8_000], 2.0));
+        let mut rx = taker.join().unwrap();
+        // A recorder that takes nothing: the relay waits its patience once, then no more
+        // until the recorder has caught up.
+        let (tx, mut stuck) = patient(8_500, usize::MAX, Duration::from_millis(300));
+        assert!(tx.bytes(out, &[b'3'; 8_000], 3.0));
+        let started = Instant::now();
+        assert!(!tx.takes(8_000), "no room came");
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        let again = Instant::now();
+        assert!(!tx.bytes(out, &[b'4'; 8_000], 4.0));
+        assert!(!tx.takes(8_000));
+        assert!(again.elapsed() < Duration::from_millis(300), "waited again");
+        // Caught up: bytes are taken again.
+        assert!(matches!(stuck.try_take(), Taken::Note(Note::Bytes { .. })));
+        assert!(matches!(
+            stuck.try_take(),
+            Taken::Note(Note::Skipped { .. })
+        ));
+        assert!(tx.bytes(out, b"{5}\n", 5.0));
+        assert!(matches!(rx.try_take(), Taken::Note(Note::Bytes { .. })));
     }
 
     fn message(n: usize, at: f64) -> Note {

@@ -201,10 +201,14 @@ pub fn relay(
         super::splice::grow(child_in.as_fd());
         super::splice::grow(child_out.as_fd());
     }
-    // Bounded, so memory stays flat however fast the traffic, and never waited on, so the
-    // traffic goes at its own pace: if the recorder falls behind (a flood of small messages,
-    // each an event to write), what does not fit is relayed unrecorded and counted.
-    let (tx, rx) = queue::bounded(RECORD_QUEUE_BYTES);
+    // Bounded, so memory stays flat however fast the traffic, and waited on for a moment at
+    // most: a flood of small messages (each an event to write) goes at the recorder's pace, and
+    // a recorder that gives no room in time (stuck) is passed by, what does not fit relayed
+    // unrecorded and counted.
+    let patience = recorder
+        .as_ref()
+        .map_or(queue::RECORDER_PATIENCE, McpRecorder::patience);
+    let (tx, rx) = queue::patient(RECORD_QUEUE_BYTES, usize::MAX, patience);
     let recording = recorder.is_some();
     // The server's process, for `watch` to pause or stop.
     if recording && let Some(server) = crate::capture::process::AgentProcess::of(child.id()) {
