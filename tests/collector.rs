@@ -3384,29 +3384,44 @@ fn a_proxys_first_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_
 fn a_proxys_first_batch_answered_after_its_time_is_in_one_store() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
-    let (_server, port) = server(&env, &storage, &[]);
     // The first batch is handed on and never answered: the proxy gives up at its time.
-    let (gateway, batches) = keeping_gateway(port, |batch| {
+    let (_server, _, run, batches) = first_batch_through(&env, &storage, Pass::Never);
+    whole_at_the_collector(&env, &storage, FIRST_BATCH_CALLS, &run.stderr);
+    assert_eq!(sent_first(&batches), 2, "sent again");
+}
+
+/// The calls [`first_batch_through`] sends.
+const FIRST_BATCH_CALLS: usize = 50;
+
+/// A `cat` proxy of [`FIRST_BATCH_CALLS`] calls recording to a collector (its store at
+/// `storage`) through a [`keeping_gateway`] that passes the first batch as `first` says and
+/// every other request at once; returns once the collector holds the first batch (the gateway
+/// hands it on before it holds back or fails the answer), with the collector and its port, the
+/// proxy's run and the batches.
+fn first_batch_through(
+    env: &TestEnv,
+    storage: &Path,
+    first: Pass,
+) -> (Background, u16, crate::common::Run, Batches) {
+    let (server, port) = server(env, storage, &[]);
+    let (gateway, batches) = keeping_gateway(port, move |batch| {
         if batch == 1 {
-            Pass::Never
+            first
         } else {
             Pass::After(Duration::ZERO)
         }
     });
-    let calls = 50;
-    let input = tool_calls_input(calls);
-    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+    let input = tool_calls_input(FIRST_BATCH_CALLS);
+    let mut cmd = record_to(env, &format!("http://127.0.0.1:{gateway}"));
     // Time enough for the session's meta on a loaded machine, and little to wait for the
     // answer that never comes.
     cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
-    // The gateway handed the first batch on before it held the answer back.
     wait_until("the collector holds the first batch", || {
-        !stored_ids(&storage, &the_remote_session(&storage)).is_empty()
+        !stored_ids(storage, &the_remote_session(storage)).is_empty()
     });
-    whole_at_the_collector(&env, &storage, calls, &run.stderr);
-    assert_eq!(sent_first(&batches), 2, "sent again");
+    (server, port, run, batches)
 }
 
 /// A proxy's first batch handed to the collector and never answered, whose sending again then
@@ -3419,23 +3434,8 @@ fn a_proxys_first_batch_answered_after_its_time_is_in_one_store() {
 fn a_batch_unanswered_and_then_not_reached_is_kept_for_the_collector_not_written_here_too() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
-    let (_server, port) = server(&env, &storage, &[]);
-    let (gateway, _) = keeping_gateway(port, |batch| {
-        if batch == 1 {
-            Pass::Gone
-        } else {
-            Pass::After(Duration::ZERO)
-        }
-    });
-    let calls = 50;
-    let input = tool_calls_input(calls);
-    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
-    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
-    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
-    wait_until("the collector holds the first batch", || {
-        !stored_ids(&storage, &the_remote_session(&storage)).is_empty()
-    });
+    let (_server, port, run, _) = first_batch_through(&env, &storage, Pass::Gone);
+    let calls = FIRST_BATCH_CALLS;
     let session = &the_remote_session(&storage);
     let ids_here = || -> Vec<String> {
         env.events(session)

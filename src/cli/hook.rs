@@ -523,11 +523,11 @@ const COLLECTOR_BUDGET_MOST: u64 = 5_000;
 /// [`COLLECTOR_BUDGET_MOST`]) for a collector further away than a local network, where every
 /// hook fell back to the local store; a value that does not read leaves the default.
 fn collector_budget() -> std::time::Duration {
-    std::env::var("AGENT_STRACE_ENDPOINT_WAIT_MS")
-        .ok()
-        .and_then(|ms| ms.trim().parse::<u64>().ok())
-        .filter(|ms| (1..=COLLECTOR_BUDGET_MOST).contains(ms))
-        .map_or(COLLECTOR_BUDGET, std::time::Duration::from_millis)
+    super::env_millis::millis_from_env(
+        "AGENT_STRACE_ENDPOINT_WAIT_MS",
+        1..=COLLECTOR_BUDGET_MOST,
+        COLLECTOR_BUDGET,
+    )
 }
 
 /// The most kept calls one hook sends again or records: its own time stays bounded.

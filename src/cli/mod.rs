@@ -19,6 +19,7 @@ mod cost;
 mod dashboard;
 mod diff;
 mod drift;
+mod env_millis;
 mod eval;
 mod explain;
 mod export;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::Globals;
+use super::env_millis::millis_from_env;
 use super::globals::PrivacyArgs;
 use crate::capture::guard::Guard;
 use crate::capture::proxy::enforce::Enforcer;
@@ -88,11 +89,11 @@ const COLLECTOR_BUDGET_MOST: u64 = 60_000;
 /// each hook, so theirs is short and bounded at 5 s, and a value set for them would cut the
 /// proxies' time.
 fn collector_budget() -> std::time::Duration {
-    std::env::var("AGENT_STRACE_PROXY_WAIT_MS")
-        .ok()
-        .and_then(|ms| ms.trim().parse::<u64>().ok())
-        .filter(|ms| (1..=COLLECTOR_BUDGET_MOST).contains(ms))
-        .map_or(COLLECTOR_BUDGET, std::time::Duration::from_millis)
+    millis_from_env(
+        "AGENT_STRACE_PROXY_WAIT_MS",
+        1..=COLLECTOR_BUDGET_MOST,
+        COLLECTOR_BUDGET,
+    )
 }
 
 /// The most `AGENT_STRACE_RECORD_PATIENCE_MS` may make `record`'s relay wait for its recorder.
@@ -103,14 +104,11 @@ const PATIENCE_MOST: u64 = 60_000;
 /// `AGENT_STRACE_RECORD_PATIENCE_MS` names (0, never, to [`PATIENCE_MOST`]); a value that
 /// does not read leaves the default.
 fn recorder_patience() -> std::time::Duration {
-    std::env::var("AGENT_STRACE_RECORD_PATIENCE_MS")
-        .ok()
-        .and_then(|ms| ms.trim().parse::<u64>().ok())
-        .filter(|ms| *ms <= PATIENCE_MOST)
-        .map_or(
-            crate::capture::proxy::queue::RECORDER_PATIENCE,
-            std::time::Duration::from_millis,
-        )
+    millis_from_env(
+        "AGENT_STRACE_RECORD_PATIENCE_MS",
+        0..=PATIENCE_MOST,
+        crate::capture::proxy::queue::RECORDER_PATIENCE,
+    )
 }
 
 /// The collector `AGENT_STRACE_ENDPOINT` names, as a proxy's recorder sends to it within
