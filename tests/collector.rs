@@ -3451,19 +3451,32 @@ fn a_batch_unanswered_and_then_not_reached_is_kept_for_the_collector_not_written
     send.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
     let sent = crate::common::run_with_stdin(send, b"");
     assert_eq!(sent.code, 0, "{}", sent.stderr);
-    let there = stored_ids(&storage, session);
-    let all: Vec<String> = there.iter().cloned().chain(ids_here()).collect();
+    once_in_either_store(&env, &storage, session, calls, &run.stderr);
+}
+
+/// Asserts that the events of `session`, a `cat` proxy's of `calls` calls, are each in one of
+/// the collector's store (at `storage`) and this one, once, and none lost; `said` is the
+/// proxy's stderr.
+fn once_in_either_store(env: &TestEnv, storage: &Path, session: &str, calls: usize, said: &str) {
+    let events = env.events(session);
+    let here = events
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned());
+    let all: Vec<String> = stored_ids(storage, session)
+        .into_iter()
+        .chain(here)
+        .collect();
     assert_each_once(&all, all.len());
-    let tool_calls = event_kinds(&storage, session)
+    let tool_calls = event_kinds(storage, session)
         .into_iter()
         .chain(
-            env.events(session)
+            events
                 .iter()
                 .map(|e| e["event_type"].as_str().unwrap().to_owned()),
         )
         .filter(|k| k == "tool_call")
         .count();
-    assert_eq!(tool_calls, 2 * calls, "none lost: {}", run.stderr);
+    assert_eq!(tool_calls, 2 * calls, "none lost: {said}");
 }
 
 /// A proxy gives the collector as long as `AGENT_STRACE_PROXY_WAIT_MS` says for each request
@@ -3597,26 +3610,14 @@ fn a_proxy_batch_the_collector_may_hold_is_kept_for_it_and_sent_by_send_kept() {
         sent.stderr
     );
     assert_eq!(kept_batches(&env.store()), 0);
-    let session = &the_remote_session(&storage);
-    let here: Vec<String> = env
-        .events(session)
-        .iter()
-        .map(|e| e["event_id"].as_str().unwrap().to_owned())
-        .collect();
-    let there = stored_ids(&storage, session);
     // None in both stores, none twice in one, none lost.
-    let both: Vec<String> = there.iter().chain(&here).cloned().collect();
-    assert_each_once(&both, both.len());
-    let tool_calls = event_kinds(&storage, session)
-        .into_iter()
-        .chain(
-            env.events(session)
-                .iter()
-                .map(|e| e["event_type"].as_str().unwrap().to_owned()),
-        )
-        .filter(|k| k == "tool_call")
-        .count();
-    assert_eq!(tool_calls, 2 * calls, "none lost");
+    once_in_either_store(
+        &env,
+        &storage,
+        &the_remote_session(&storage),
+        calls,
+        &run.stderr,
+    );
     assert!(
         run.stderr
             .contains("until it takes them (`agent-strace send-kept` sends them now)"),
