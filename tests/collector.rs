@@ -2540,10 +2540,11 @@ fn fill_to_the_brim(storage: &Path, session: &str) {
     std::fs::write(&file, bytes).unwrap();
 }
 
-/// The `event_type` of each event of `session` in the collector's `storage`, in order.
+/// The `event_type` of each event of `session` in the collector's `storage`, in order (none
+/// when it holds no events file).
 fn event_kinds(storage: &Path, session: &str) -> Vec<String> {
     std::fs::read_to_string(storage.join(session).join("events.ndjson"))
-        .unwrap()
+        .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .map(|e| e["event_type"].as_str().unwrap().to_owned())
@@ -3477,6 +3478,77 @@ fn once_in_either_store(env: &TestEnv, storage: &Path, session: &str, calls: usi
         .filter(|k| k == "tool_call")
         .count();
     assert_eq!(tool_calls, 2 * calls, "none lost: {said}");
+}
+
+/// A proxy's session whose meta the collector got and did not answer in time, at the session's
+/// start or when the proxy added who started it, is sent to the collector with the meta sent
+/// again before the first batch: the session is whole there and not in the local store. It was
+/// recorded here from that point on, while the collector listed it too, with no event.
+#[test]
+fn a_proxys_meta_answered_late_goes_again_and_the_session_is_in_one_store() {
+    for held in [1, 2] {
+        let env = TestEnv::new();
+        let storage = env.path().join("srv");
+        let (_server, port) = server(&env, &storage, &[]);
+        let metas = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gateway = gateway(port, move |path, _, _| {
+            let n = usize::from(path == "/sessions")
+                * (metas.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
+            if n == held {
+                Pass::Never
+            } else {
+                Pass::After(Duration::ZERO)
+            }
+        });
+        let calls = 3;
+        let input = tool_calls_input(calls);
+        let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+        // Time enough for every answer on a loaded machine, and little to wait for the one
+        // that never comes.
+        cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
+        let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+        assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+        let said = format!("meta {held} held: {}", run.stderr);
+        assert_eq!(env.sessions(), Vec::<String>::new(), "{said}");
+        whole_at_the_collector(&env, &storage, calls, &said);
+        let meta: Value = serde_json::from_slice(
+            &std::fs::read(storage.join(the_remote_session(&storage)).join("meta.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(meta["agent_name"], "cat", "{said}");
+        assert!(
+            meta["attribution"]["os_user"].is_string(),
+            "who started it: {meta}"
+        );
+    }
+}
+
+/// A proxy's session whose meta the collector got and did not answer, and whose collector is
+/// then gone (the link went down with the request on it), is recorded here whole: no event was
+/// sent, so none is lost or in both stores.
+#[test]
+fn a_proxys_meta_unanswered_then_a_collector_gone_leaves_the_session_whole_here() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let gateway = gateway(port, |path, _, _| {
+        if path == "/sessions" {
+            Pass::Gone
+        } else {
+            Pass::After(Duration::ZERO)
+        }
+    });
+    let calls = 3;
+    let input = tool_calls_input(calls);
+    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    let here = env.sessions();
+    assert_eq!(here.len(), 1, "{}", run.stderr);
+    assert_eq!(stored_ids(&storage, &here[0]), Vec::<String>::new());
+    once_in_either_store(&env, &storage, &here[0], calls, &run.stderr);
+    assert_eq!(env.meta(&here[0])["agent_name"], "cat");
 }
 
 /// A proxy gives the collector as long as `AGENT_STRACE_PROXY_WAIT_MS` says for each request

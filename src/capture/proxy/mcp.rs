@@ -153,10 +153,11 @@ impl McpRecorder {
     }
 
     /// As [`McpRecorder::start`], sending the session to a collector through `shipper`
-    /// instead of the local store; when the collector does not take the session's meta, the
-    /// session is recorded locally from the start, and when it stops taking events later, the
-    /// rest is (see [`McpRecorder::flush`]); a batch it may hold in part waits for it in the
-    /// store's spool.
+    /// instead of the local store; when the collector is not reached or refuses the session's
+    /// meta, the session is recorded locally from the start (a meta it got and did not answer
+    /// goes again with the first batch), and when it stops taking events later, the rest is
+    /// (see [`McpRecorder::flush`]); a batch it may hold in part waits for it in the store's
+    /// spool.
     #[allow(clippy::too_many_arguments)]
     pub fn start_remote(
         store: &Store,
@@ -171,19 +172,37 @@ impl McpRecorder {
         let mut meta = SessionMeta::new(session_id, now);
         name.clone_into(&mut meta.agent_name);
         command.clone_into(&mut meta.command);
-        if let Err(not) = shipper.post("/sessions", "application/json", meta.to_json().into_bytes())
-        {
-            let _ = store.log_hook_error(&format!(
-                "record {session_id}: collector not reached ({}); recording here",
-                not.why
-            ));
-            return McpRecorder::start(store, session_id, name, command, about, now, sink);
-        }
+        // A collector that got the meta and gave no answer in time may hold the session: it
+        // goes again with the first batch, so that the session is not listed in both stores,
+        // its meta at the collector and its events here.
+        let meta_unsure = match shipper.post(
+            "/sessions",
+            "application/json",
+            meta.to_json().into_bytes(),
+        ) {
+            Ok(()) => false,
+            Err(not) if not.may_hold => {
+                let _ = store.log_hook_error(&format!(
+                    "record {session_id}: collector: {}; the session's meta goes again with the first batch",
+                    not.why
+                ));
+                true
+            }
+            Err(not) => {
+                let _ = store.log_hook_error(&format!(
+                    "record {session_id}: collector not reached ({}); recording here",
+                    not.why
+                ));
+                return McpRecorder::start(store, session_id, name, command, about, now, sink);
+            }
+        };
         let remote = Remote {
             shipper,
             pending: Vec::new(),
             meta: meta.clone(),
             unsure: 0,
+            meta_unsent: meta_unsure,
+            meta_unsure: u32::from(meta_unsure),
             send_at: REMOTE_BATCH,
         };
         McpRecorder::begin(
@@ -530,6 +549,33 @@ impl McpRecorder {
             Out::Remote(remote) if remote.pending.is_empty() => return Ok(()),
             Out::Remote(remote) => remote,
         };
+        if remote.meta_unsent {
+            match remote.shipper.post(
+                "/sessions",
+                "application/json",
+                remote.meta.to_json().into_bytes(),
+            ) {
+                Ok(()) => {
+                    remote.meta_unsent = false;
+                    remote.meta_unsure = 0;
+                }
+                // No event of the batch was sent: it waits for the next with the meta.
+                Err(not) if not.may_hold && !last && remote.meta_unsure < UNSURE_MOST => {
+                    remote.meta_unsure += 1;
+                    remote.send_at = remote.pending.len() + REMOTE_BATCH;
+                    self.log(&format!(
+                        "collector: {}; the session's meta goes again with the next batch",
+                        not.why
+                    ));
+                    return Ok(());
+                }
+                // The collector has none of the events (it may hold the meta alone): all of
+                // them go to the local store.
+                Err(not) => {
+                    return self.fall_back(&NotTaken { stored: 0, ..not });
+                }
+            }
+        }
         let body = ndjson(&remote.pending);
         // A batch the collector did not take may still be stored there in part (a write cut
         // short, an answer that came too late): sent once more to a collector that skips what
@@ -708,9 +754,20 @@ impl McpRecorder {
             Out::Remote(remote) => {
                 edit(&mut remote.meta);
                 let body = remote.meta.to_json().into_bytes();
-                if let Err(not) = remote.shipper.post("/sessions", "application/json", body) {
-                    // The events gathered were not sent yet: all of them go to the local store.
-                    let _ = self.fall_back(&NotTaken::unanswered(not.why, false));
+                match remote.shipper.post("/sessions", "application/json", body) {
+                    Ok(()) => {
+                        remote.meta_unsent = false;
+                        remote.meta_unsure = 0;
+                    }
+                    Err(not) => {
+                        // The collector holds the session (it took its first meta): the meta goes
+                        // again with the next batch, which decides where the session goes on.
+                        remote.meta_unsent = true;
+                        self.log(&format!(
+                            "collector: {}; the session's meta goes again with the next batch",
+                            not.why
+                        ));
+                    }
                 }
             }
         }
@@ -784,6 +841,12 @@ struct Remote {
     /// Batches in a row that the collector may hold without saying so ([`NotTaken::may_hold`]):
     /// their events stay pending and go again with the next batch.
     unsure: u32,
+    /// The collector has not taken the session's latest meta: it goes again before the next
+    /// batch, and the batch goes only once it is taken.
+    meta_unsent: bool,
+    /// Sendings of the meta in a row that the collector may hold without saying so; at
+    /// [`UNSURE_MOST`] the session goes on in the local store.
+    meta_unsure: u32,
     /// The number of pending events at which a batch is sent whatever the traffic.
     send_at: usize,
 }
