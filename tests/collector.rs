@@ -3500,17 +3500,10 @@ fn a_proxys_meta_answered_late_goes_again_and_the_session_is_in_one_store() {
                 Pass::After(Duration::ZERO)
             }
         });
-        let calls = 3;
-        let input = tool_calls_input(calls);
-        let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
-        // Time enough for every answer on a loaded machine, and little to wait for the one
-        // that never comes.
-        cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
-        let run = crate::common::run_with_stdin(cmd, input.as_bytes());
-        assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+        let run = three_calls_through(&env, gateway);
         let said = format!("meta {held} held: {}", run.stderr);
         assert_eq!(env.sessions(), Vec::<String>::new(), "{said}");
-        whole_at_the_collector(&env, &storage, calls, &said);
+        whole_at_the_collector(&env, &storage, 3, &said);
         let meta: Value = serde_json::from_slice(
             &std::fs::read(storage.join(the_remote_session(&storage)).join("meta.json")).unwrap(),
         )
@@ -3538,17 +3531,24 @@ fn a_proxys_meta_unanswered_then_a_collector_gone_leaves_the_session_whole_here(
             Pass::After(Duration::ZERO)
         }
     });
-    let calls = 3;
-    let input = tool_calls_input(calls);
-    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
-    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
-    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    let run = three_calls_through(&env, gateway);
     let here = env.sessions();
     assert_eq!(here.len(), 1, "{}", run.stderr);
     assert_eq!(stored_ids(&storage, &here[0]), Vec::<String>::new());
-    once_in_either_store(&env, &storage, &here[0], calls, &run.stderr);
+    once_in_either_store(&env, &storage, &here[0], 3, &run.stderr);
     assert_eq!(env.meta(&here[0])["agent_name"], "cat");
+}
+
+/// Three calls through a `cat` proxy recording to the collector behind `gateway`, which it
+/// gives 3 s for each answer: time enough on a loaded machine, and little to wait for one that
+/// never comes. Every message is relayed.
+fn three_calls_through(env: &TestEnv, gateway: u16) -> crate::common::Run {
+    let input = tool_calls_input(3);
+    let mut cmd = record_to(env, &format!("http://127.0.0.1:{gateway}"));
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "3000");
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    run
 }
 
 /// A proxy gives the collector as long as `AGENT_STRACE_PROXY_WAIT_MS` says for each request
