@@ -3539,6 +3539,32 @@ fn a_proxys_meta_unanswered_then_a_collector_gone_leaves_the_session_whole_here(
     assert_eq!(env.meta(&here[0])["agent_name"], "cat");
 }
 
+/// A proxy whose collector takes the session's meta and never answers sends the meta twice, at
+/// the session's start, and records the session here: never again later, when each try would
+/// hold up its recorder, and a flood of messages then went past it unrecorded.
+#[test]
+fn a_proxy_sends_a_meta_never_answered_twice_and_records_the_session_here() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = paths.clone();
+    let gateway = gateway(port, move |path, _, _| {
+        seen.lock().unwrap().push(path.to_owned());
+        if path == "/sessions" {
+            Pass::Never
+        } else {
+            Pass::After(Duration::ZERO)
+        }
+    });
+    let run = three_calls_through(&env, gateway);
+    let sent = paths.lock().unwrap().clone();
+    assert_eq!(sent, ["/sessions", "/sessions"], "{}", run.stderr);
+    let here = env.sessions();
+    assert_eq!(here.len(), 1, "{}", run.stderr);
+    once_in_either_store(&env, &storage, &here[0], 3, &run.stderr);
+}
+
 /// Three calls through a `cat` proxy recording to the collector behind `gateway`, which it
 /// gives 3 s for each answer: time enough on a loaded machine, and little to wait for one that
 /// never comes. Every message is relayed.

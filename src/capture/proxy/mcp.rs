@@ -153,11 +153,11 @@ impl McpRecorder {
     }
 
     /// As [`McpRecorder::start`], sending the session to a collector through `shipper`
-    /// instead of the local store; when the collector is not reached or refuses the session's
-    /// meta, the session is recorded locally from the start (a meta it got and did not answer
-    /// goes again with the first batch), and when it stops taking events later, the rest is
-    /// (see [`McpRecorder::flush`]); a batch it may hold in part waits for it in the store's
-    /// spool.
+    /// instead of the local store; when the collector does not take the session's meta (sent
+    /// twice when it may hold it, see [`post_meta`]), the session is recorded locally from the
+    /// start, and when it stops taking events later, the
+    /// rest is (see [`McpRecorder::flush`]); a batch it may hold in part waits for it in the
+    /// store's spool.
     #[allow(clippy::too_many_arguments)]
     pub fn start_remote(
         store: &Store,
@@ -172,37 +172,18 @@ impl McpRecorder {
         let mut meta = SessionMeta::new(session_id, now);
         name.clone_into(&mut meta.agent_name);
         command.clone_into(&mut meta.command);
-        // A collector that got the meta and gave no answer in time may hold the session: it
-        // goes again with the first batch, so that the session is not listed in both stores,
-        // its meta at the collector and its events here.
-        let meta_unsure = match shipper.post(
-            "/sessions",
-            "application/json",
-            meta.to_json().into_bytes(),
-        ) {
-            Ok(()) => false,
-            Err(not) if not.may_hold => {
-                let _ = store.log_hook_error(&format!(
-                    "record {session_id}: collector: {}; the session's meta goes again with the first batch",
-                    not.why
-                ));
-                true
-            }
-            Err(not) => {
-                let _ = store.log_hook_error(&format!(
-                    "record {session_id}: collector not reached ({}); recording here",
-                    not.why
-                ));
-                return McpRecorder::start(store, session_id, name, command, about, now, sink);
-            }
-        };
+        if let Err(not) = post_meta(shipper.as_ref(), &meta) {
+            let _ = store.log_hook_error(&format!(
+                "record {session_id}: collector: {}; recording here",
+                not.why
+            ));
+            return McpRecorder::start(store, session_id, name, command, about, now, sink);
+        }
         let remote = Remote {
             shipper,
             pending: Vec::new(),
             meta: meta.clone(),
             unsure: 0,
-            meta_unsent: meta_unsure,
-            meta_unsure: u32::from(meta_unsure),
             send_at: REMOTE_BATCH,
         };
         McpRecorder::begin(
@@ -549,33 +530,6 @@ impl McpRecorder {
             Out::Remote(remote) if remote.pending.is_empty() => return Ok(()),
             Out::Remote(remote) => remote,
         };
-        if remote.meta_unsent {
-            match remote.shipper.post(
-                "/sessions",
-                "application/json",
-                remote.meta.to_json().into_bytes(),
-            ) {
-                Ok(()) => {
-                    remote.meta_unsent = false;
-                    remote.meta_unsure = 0;
-                }
-                // No event of the batch was sent: it waits for the next with the meta.
-                Err(not) if not.may_hold && !last && remote.meta_unsure < UNSURE_MOST => {
-                    remote.meta_unsure += 1;
-                    remote.send_at = remote.pending.len() + REMOTE_BATCH;
-                    self.log(&format!(
-                        "collector: {}; the session's meta goes again with the next batch",
-                        not.why
-                    ));
-                    return Ok(());
-                }
-                // The collector has none of the events (it may hold the meta alone): all of
-                // them go to the local store.
-                Err(not) => {
-                    return self.fall_back(&NotTaken { stored: 0, ..not });
-                }
-            }
-        }
         let body = ndjson(&remote.pending);
         // A batch the collector did not take may still be stored there in part (a write cut
         // short, an answer that came too late): sent once more to a collector that skips what
@@ -753,21 +707,9 @@ impl McpRecorder {
             }
             Out::Remote(remote) => {
                 edit(&mut remote.meta);
-                let body = remote.meta.to_json().into_bytes();
-                match remote.shipper.post("/sessions", "application/json", body) {
-                    Ok(()) => {
-                        remote.meta_unsent = false;
-                        remote.meta_unsure = 0;
-                    }
-                    Err(not) => {
-                        // The collector holds the session (it took its first meta): the meta goes
-                        // again with the next batch, which decides where the session goes on.
-                        remote.meta_unsent = true;
-                        self.log(&format!(
-                            "collector: {}; the session's meta goes again with the next batch",
-                            not.why
-                        ));
-                    }
+                if let Err(not) = post_meta(remote.shipper.as_ref(), &remote.meta) {
+                    // The events gathered were not sent yet: all of them go to the local store.
+                    let _ = self.fall_back(&NotTaken::unanswered(not.why, false));
                 }
             }
         }
@@ -841,12 +783,6 @@ struct Remote {
     /// Batches in a row that the collector may hold without saying so ([`NotTaken::may_hold`]):
     /// their events stay pending and go again with the next batch.
     unsure: u32,
-    /// The collector has not taken the session's latest meta: it goes again before the next
-    /// batch, and the batch goes only once it is taken.
-    meta_unsent: bool,
-    /// Sendings of the meta in a row that the collector may hold without saying so; at
-    /// [`UNSURE_MOST`] the session goes on in the local store.
-    meta_unsure: u32,
     /// The number of pending events at which a batch is sent whatever the traffic.
     send_at: usize,
 }
@@ -867,6 +803,20 @@ impl Target for Out {
                 Ok(())
             }
         }
+    }
+}
+
+/// Sends a session's meta (`POST /sessions`), once more when the collector may hold it (it got
+/// the request and gave no answer in time, or a 5xx): a collector slow once then takes the
+/// session, which would otherwise be recorded here while the collector lists it too, with no
+/// event. A proxy sends its meta before its server starts (`start_recorder`), and never from
+/// the recorder, which must keep up with the traffic: a collector that takes connections and
+/// never answers costs the start two waits, not messages relayed unrecorded.
+fn post_meta(shipper: &dyn Shipper, meta: &SessionMeta) -> Result<(), NotTaken> {
+    let body = meta.to_json().into_bytes();
+    match shipper.post("/sessions", "application/json", body.clone()) {
+        Err(not) if not.may_hold => shipper.post("/sessions", "application/json", body),
+        sent => sent,
     }
 }
 
