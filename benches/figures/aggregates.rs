@@ -22,7 +22,7 @@ pub(crate) const STORE_SEED: u64 = 0xba25;
 const RUNS: usize = 10;
 const RSS_RUNS: usize = 1;
 /// Builds of the index from nothing (each after deleting it).
-const BUILD_RUNS: usize = 3;
+pub(crate) const BUILD_RUNS: usize = 3;
 /// A period that holds every generated session (they start 2025-11-23, ten minutes apart).
 const PERIOD: [&str; 4] = ["--since", "2025-11-20", "--until", "2026-02-28"];
 /// Groups every tool call of every session.
@@ -74,7 +74,7 @@ pub(crate) fn write_store(root: &Path) -> Res<Store> {
 }
 
 /// Deletes the store's index, so that the next command builds it from nothing.
-fn remove_index(root: &Path) {
+pub(crate) fn remove_index(root: &Path) {
     for name in [".index.sqlite", ".index.sqlite-wal", ".index.sqlite-shm"] {
         let _ = std::fs::remove_file(root.join(name));
     }

@@ -1,5 +1,6 @@
 //! The session generator: deterministic Claude Code sessions as the hooks record them, one big
-//! session for the per-session figures or a store of many for the figures over all sessions.
+//! session for the per-session figures or a store of many for the figures over all sessions,
+//! and sessions as the Python tool's `import` writes them ([`generate_python_import`]).
 //!
 //! Shared with the tests that need a big store (`tests/common/mod.rs` includes this file), so
 //! it uses nothing but std and serde_json.
@@ -78,7 +79,11 @@ impl Rng {
 
 /// A version-4 UUID made from `seed`.
 pub(crate) fn session_uuid(seed: u64) -> String {
-    let mut rng = Rng::new(seed);
+    uuid(&mut Rng::new(seed))
+}
+
+/// The next version-4 UUID of `rng`.
+fn uuid(rng: &mut Rng) -> String {
     let h = rng.hex(32);
     format!(
         "{}-{}-4{}-a{}-{}",
@@ -368,6 +373,10 @@ struct Writer<'a> {
     tool_calls: u64,
     errors: u64,
     first: f64,
+    /// Whether each line after the first ends with a `prev_hash`, as the Python tool's store
+    /// writes one (64 hex digits here, not the SHA-256 of the line before: nothing of ours
+    /// checks the chain, it keeps the field as it is).
+    chain: bool,
 }
 
 impl Writer<'_> {
@@ -397,6 +406,9 @@ impl Writer<'_> {
             event.insert("duration_ms".into(), d.into());
         }
         event.insert("data".into(), data);
+        if self.chain && self.lines > 0 {
+            event.insert("prev_hash".into(), self.rng.hex(64).into());
+        }
         let mut line = serde_json::to_vec(&Value::Object(event))?;
         line.push(b'\n');
         self.out.write_all(&line)?;
@@ -587,6 +599,7 @@ pub(crate) fn generate_session(
         tool_calls: 0,
         errors: 0,
         first: started,
+        chain: false,
     };
     w.emit(
         "session_start",
@@ -667,4 +680,261 @@ pub(crate) fn generate_session(
     };
     std::fs::write(dir.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
     Ok(info)
+}
+
+/// Characters of a tool's answer the Python tool's import keeps (`content_preview`).
+const PREVIEW_CHARS: usize = 2_000;
+/// Tool calls between two prompts of a session shaped as the Python tool's import writes one.
+const CALLS_PER_PROMPT: usize = 60;
+/// Bytes left for the last answer and the `session_end` of such a session.
+const END_ROOM: u64 = 1_200;
+
+/// What the Python tool's import keeps of a tool's answer: the text Claude Code was given (or
+/// the error it got), cut after [`PREVIEW_CHARS`] characters.
+fn preview(call: &Call) -> String {
+    let numbered = |text: &str| -> String {
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let _ = writeln!(out, "{:>6}\t{line}", i + 1);
+        }
+        out
+    };
+    let text_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let names = |v: &Value| {
+        v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .join("\n")
+    };
+    let text = if let Some(error) = &call.error {
+        error.clone()
+    } else {
+        match call.tool {
+            "Bash" => text_of(&call.result["stdout"]),
+            "Read" => numbered(call.result["file"]["content"].as_str().unwrap_or_default()),
+            "Edit" => format!(
+                "The file {} has been updated. Here's the result of running `cat -n` on a \
+                 snippet of the edited file:\n{}",
+                text_of(&call.arguments["file_path"]),
+                numbered(call.arguments["new_string"].as_str().unwrap_or_default())
+            ),
+            "Grep" => format!(
+                "Found {} files\n{}",
+                call.result["numFiles"],
+                names(&call.result["filenames"])
+            ),
+            "Glob" => names(&call.result["filenames"]),
+            _ => format!(
+                "File created successfully at: {}",
+                text_of(&call.arguments["file_path"])
+            ),
+        }
+    };
+    match text.char_indices().nth(PREVIEW_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
+}
+
+/// The fields the Python tool's import adds to every event's data: the transcript line it came
+/// from and that line's parent (the line before, here).
+fn provenance(rng: &mut Rng, last: &mut String) -> serde_json::Map<String, Value> {
+    let line = uuid(rng);
+    let mut fields = serde_json::Map::new();
+    fields.insert("context_stream".into(), "main".into());
+    fields.insert("source_uuid".into(), line.clone().into());
+    fields.insert("source_parent_uuid".into(), last.clone().into());
+    *last = line;
+    fields
+}
+
+/// What a session written by [`generate_python_import`] holds beyond [`GenInfo`], as its
+/// `meta.json` says.
+pub(crate) struct PythonTotals {
+    pub(crate) llm_requests: u64,
+    pub(crate) total_tokens: u64,
+}
+
+impl Writer<'_> {
+    /// Moves the clock on, to the millisecond (a transcript's times are ISO to the ms).
+    fn tick_ms(&mut self, lo: f64, hi: f64) {
+        self.tick(lo, hi);
+        self.now = (self.now * 1000.0).round() / 1000.0;
+    }
+
+    /// An `assistant_response` as the Python tool's import writes one: the model, the line it
+    /// came from, its text if any, and its usage. Counts it in `totals`.
+    fn python_response(
+        &mut self,
+        last: &mut String,
+        text: Option<String>,
+        totals: &mut PythonTotals,
+    ) -> Res<()> {
+        let model = if self.rng.chance(0.2) {
+            "claude-haiku-4-5"
+        } else {
+            "claude-sonnet-4-5"
+        };
+        let input = self.rng.range(1, 20) as u64;
+        let fresh = self.rng.range(50, 4_000) as u64;
+        let read = 20_000 + 40 * self.lines as u64;
+        let output = self.rng.range(20, 1_200) as u64;
+        let mut data = serde_json::Map::new();
+        data.insert("model".into(), model.into());
+        data.extend(provenance(self.rng, last));
+        if let Some(text) = text {
+            data.insert("text".into(), text.into());
+        }
+        data.insert(
+            "usage".into(),
+            json!({
+                "input_tokens": input,
+                "cache_creation_input_tokens": fresh,
+                "cache_read_input_tokens": read,
+                "cache_creation": {"ephemeral_5m_input_tokens": fresh, "ephemeral_1h_input_tokens": 0},
+                "output_tokens": output,
+                "service_tier": "standard",
+            }),
+        );
+        self.emit("assistant_response", None, None, Value::Object(data))?;
+        totals.llm_requests += 1;
+        totals.total_tokens += input + fresh + read + output;
+        Ok(())
+    }
+}
+
+/// Writes a session to `store/<session_id>/` as the Python tool's `import` (0.103.0) writes one
+/// from a Claude Code transcript, until its `events.ndjson` holds about `bytes`, and the two
+/// files the Python tool keeps at the top of a store (`.gitignore`, `.store.lock`) when they are
+/// missing.
+///
+/// Its events are compact JSON lines with a `prev_hash` after the first: `user_prompt`s;
+/// `tool_call`s (the transcript's `request_id`), each followed at the same time by the
+/// `assistant_response` of its line (model and usage, no text), some after one with text; a
+/// `tool_result` for each call (a `content_preview` of at most 2,000 characters, tied to its
+/// call by `tool_use_id` alone, no `parent_id` nor `duration_ms`), each event's data with the
+/// transcript line it came from; and a `session_end` with the totals. No `session_start`.
+/// `meta.json` (indented) holds the counters; there is no `.counters` file and nothing of ours.
+pub(crate) fn generate_python_import(
+    store: &Path,
+    session_id: &str,
+    seed: u64,
+    started: f64,
+    bytes: u64,
+) -> Res<(GenInfo, PythonTotals)> {
+    std::fs::create_dir_all(store)?;
+    if !store.join(".gitignore").exists() {
+        std::fs::write(
+            store.join(".gitignore"),
+            "# Created by agent-strace: traces may contain prompts and tool output.\n*\n",
+        )?;
+    }
+    if !store.join(".store.lock").exists() {
+        File::create(store.join(".store.lock"))?;
+    }
+    let dir = store.join(session_id);
+    std::fs::create_dir_all(&dir)?;
+    let mut rng = Rng::new(seed);
+    let mut last = uuid(&mut rng);
+    let out = BufWriter::with_capacity(1 << 20, File::create(dir.join("events.ndjson"))?);
+    let mut w = Writer {
+        out,
+        rng: &mut rng,
+        session: session_id.to_owned(),
+        now: started,
+        lines: 0,
+        bytes: 0,
+        tool_calls: 0,
+        errors: 0,
+        first: started,
+        chain: true,
+    };
+    let mut totals = PythonTotals {
+        llm_requests: 0,
+        total_tokens: 0,
+    };
+    let mut calls = usize::MAX;
+    while w.bytes + END_ROOM < bytes {
+        if calls >= CALLS_PER_PROMPT {
+            if calls != usize::MAX {
+                w.tick_ms(5.0, 60.0);
+            }
+            let mut data = serde_json::Map::new();
+            data.insert("prompt".into(), w.rng.pick(PROMPTS).into());
+            data.extend(provenance(w.rng, &mut last));
+            w.emit("user_prompt", None, None, Value::Object(data))?;
+            calls = 0;
+        }
+        if w.rng.chance(0.4) {
+            w.tick_ms(0.5, 4.0);
+            let text = format!(
+                "Let me look at `{}` in {} first.",
+                ident(w.rng),
+                file_path(w.rng)
+            );
+            w.python_response(&mut last, Some(text), &mut totals)?;
+        }
+        let call = tool_call(w.rng);
+        w.tick_ms(0.5, 4.0);
+        let request_id = format!("toolu_01{}", w.rng.hex(22));
+        let mut data = serde_json::Map::new();
+        data.insert("tool_name".into(), call.tool.into());
+        data.insert("arguments".into(), call.arguments.clone());
+        data.insert("request_id".into(), request_id.clone().into());
+        data.extend(provenance(w.rng, &mut last));
+        data.insert("caller_type".into(), "direct".into());
+        w.emit("tool_call", None, None, Value::Object(data))?;
+        w.python_response(&mut last, None, &mut totals)?;
+        w.tick_ms(0.005, 2.0);
+        let mut data = serde_json::Map::new();
+        data.insert("tool_use_id".into(), request_id.into());
+        data.insert("content_preview".into(), preview(&call).into());
+        data.extend(provenance(w.rng, &mut last));
+        w.emit("tool_result", None, None, Value::Object(data))?;
+        calls += 1;
+    }
+    w.tick_ms(1.0, 10.0);
+    let text = format!(
+        "Done. I changed `{}` in {}; `cargo test` passes.",
+        ident(w.rng),
+        file_path(w.rng)
+    );
+    w.python_response(&mut last, Some(text), &mut totals)?;
+    let ended = w.now;
+    let duration_ms = ((ended - started) * 1000.0 * 1000.0).round() / 1000.0;
+    let calls = w.tool_calls;
+    w.emit(
+        "session_end",
+        None,
+        None,
+        json!({
+            "duration_ms": duration_ms,
+            "tool_calls": calls,
+            "llm_requests": totals.llm_requests,
+            "total_tokens": totals.total_tokens,
+            "source": transcript_path(session_id),
+        }),
+    )?;
+    w.out.flush()?;
+    let info = GenInfo {
+        session_id: session_id.to_owned(),
+        events: w.lines,
+        bytes: w.bytes,
+        tool_calls: w.tool_calls,
+        errors: w.errors,
+    };
+    let meta = json!({
+        "session_id": session_id,
+        "started_at": started,
+        "ended_at": ended,
+        "agent_name": "claude-code",
+        "command": format!("imported from {session_id}.jsonl (branch: main, v2.0.50)"),
+        "tool_calls": info.tool_calls,
+        "llm_requests": totals.llm_requests,
+        "total_tokens": totals.total_tokens,
+        "total_duration_ms": duration_ms,
+        "attribution": {},
+    });
+    std::fs::write(dir.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
+    Ok((info, totals))
 }

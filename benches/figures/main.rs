@@ -23,13 +23,20 @@
 //!   second and peak RSS. The echo server is this bench binary, run as `figures --echo-server`.
 //! - The HTTP proxy (`record-http <url>`) has one: the round trip of a POST and its answer, to a
 //!   minimal server in this process directly and through `record-http`, alternating.
+//! - The session index built from nothing over sessions the Python tool wrote ([`python_index`]):
+//!   50 sessions shaped as its `import` writes them (about 100 MB, no `.counters`, so every
+//!   event is folded), one of 20 MB and one of 2 MB, with MB/s of events so that linearity
+//!   shows. It runs with the figures over all sessions, in the default run and in
+//!   `--aggregates-only`.
 //! - `AGENT_STRACE_BIN=/path` measures another build of ours instead of the one cargo built.
 //!
 //! `cargo bench --bench figures -- --generate-only DIR` only writes the generated session
 //! (100,000 events, about 40 MB) to `DIR/.agent-traces/<id>/` and prints where it is;
 //! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`; `-- --generate-store
-//! DIR` only writes the store of 10,000 sessions to `DIR/.agent-traces/`; `-- --proxy-only`
-//! measures only the proxies, `-- --aggregates-only` only the commands over all sessions.
+//! DIR` only writes the store of 10,000 sessions to `DIR/.agent-traces/`;
+//! `-- --generate-python-store DIR` only writes the Python tool's sessions of [`python_index`]
+//! to `DIR/python-{many,one,small}/.agent-traces/`; `-- --proxy-only` measures only the
+//! proxies, `-- --aggregates-only` only the commands over all sessions.
 //! `-- --collector-only` measures only the collector under load ([`collector`], issue 14).
 //! `-- --capture-only` measures only issue 8's capture figures ([`capture`]): `import --all` of
 //! a history of many transcripts against ccusage, and `hook pre-tool` on a new and a long session.
@@ -44,9 +51,10 @@
 //! This file parses the arguments and runs the figures in order. Each kind of figure has its
 //! module: [`hooks`] (and [`python`], the Python tool's baseline), [`import`] (transcripts made
 //! by [`corpus`]), [`proxies`], [`aggregates`] (commands over a store of many sessions made by
-//! [`generator`], which the tests share, and the session index over it). [`tool`] runs a program and measures it;
-//! [`table`] states targets ([`table::Target`]), judges figures ([`table::Verdict`]) and
-//! prints the tables, so that every miss is reported the same way.
+//! [`generator`], which the tests share, and the session index over it), [`python_index`] (the
+//! index over the Python tool's sessions, also made by [`generator`]). [`tool`] runs a program
+//! and measures it; [`table`] states targets ([`table::Target`]), judges figures
+//! ([`table::Verdict`]) and prints the tables, so that every miss is reported the same way.
 
 mod agent_gemini;
 mod agents;
@@ -63,6 +71,7 @@ mod import;
 mod policy;
 mod proxies;
 mod python;
+mod python_index;
 mod table;
 mod tool;
 
@@ -212,6 +221,24 @@ fn main() {
         }
         return;
     }
+    if let Some(pos) = args.iter().position(|a| a == "--generate-python-store") {
+        let Some(dir) = args.get(pos + 1) else {
+            eprintln!("usage: cargo bench --bench figures -- --generate-python-store DIR");
+            std::process::exit(2);
+        };
+        match python_index::write_stores(Path::new(dir)) {
+            Ok(stores) => {
+                for store in stores {
+                    println!("wrote {} to {}", store.described(), store.root.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("cannot generate the Python tool's sessions: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let only = if args.iter().any(|a| a == "--proxy-only") {
         Only::Proxies
     } else if args.iter().any(|a| a == "--aggregates-only") {
@@ -325,6 +352,7 @@ fn run(only: Only) -> Res<()> {
             proxy.verdicts()
         } else {
             let rows = aggregates::bench_aggregates(&ours, work.path(), &mut notes)?;
+            let python_rows = python_index::bench_python_index(&ours, work.path(), &mut notes)?;
             print_header(
                 "the figures over all sessions only",
                 &machine,
@@ -333,7 +361,11 @@ fn run(only: Only) -> Res<()> {
             );
             println!();
             print_rows(&rows, false);
-            rows.iter().map(Row::verdict).collect()
+            python_index::print_python_index(&python_rows);
+            rows.iter()
+                .map(Row::verdict)
+                .chain(python_rows.iter().map(python_index::IndexRow::verdict))
+                .collect()
         };
         print_verdict(&verdicts, &notes);
         println!("\n(total bench time {})", fmt_duration(total.elapsed()));
@@ -468,6 +500,16 @@ fn run(only: Only) -> Res<()> {
             Vec::new()
         }
     };
+    // 8b. The index built from nothing over sessions the Python tool wrote.
+    let python_index_rows = match python_index::bench_python_index(&ours, work.path(), &mut notes) {
+        Ok(rows) => rows,
+        Err(e) => {
+            notes.push(format!(
+                "WARNING: no figure of the index over the Python tool's sessions: {e}"
+            ));
+            Vec::new()
+        }
+    };
 
     // 5. The Python baseline.
     if let Some(py) = &python {
@@ -502,10 +544,16 @@ fn run(only: Only) -> Res<()> {
         println!();
         print_rows(&aggregate_rows, false);
     }
+    python_index::print_python_index(&python_index_rows);
     let verdicts: Vec<Verdict> = rows
         .iter()
         .chain(&aggregate_rows)
         .map(Row::verdict)
+        .chain(
+            python_index_rows
+                .iter()
+                .map(python_index::IndexRow::verdict),
+        )
         .chain(import_rows.iter().map(import::ImportRow::verdict))
         .chain(proxy.verdicts())
         .chain(opening.iter().flat_map(html::Opening::verdicts))
