@@ -7,7 +7,7 @@
 //! read (milliseconds), and every reader reports that line as it did: too long, skipped.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use super::files::LINE_LIMIT;
 
@@ -30,6 +30,22 @@ impl SkipHoles {
             in_zeros: false,
             skipped: 0,
         }
+    }
+
+    /// `file` read past its holes from where it stands, through a buffer of at most `most`
+    /// bytes, and no larger than what is left of the file (4 KiB at least). A buffer over a
+    /// reader other than a plain `File` is zeroed whole before its first read: 256 KiB for a
+    /// session of 15 KB was a tenth of the work of building the index from nothing.
+    pub(crate) fn buffered(mut file: File, most: usize) -> BufReader<SkipHoles> {
+        let left = match (file.metadata(), file.stream_position()) {
+            (Ok(meta), Ok(at)) => meta.len().saturating_sub(at),
+            _ => most as u64,
+        };
+        // One byte more than is left, so that the read that finds the end needs no refill.
+        let size = usize::try_from(left.saturating_add(1))
+            .unwrap_or(most)
+            .clamp(4096, most.max(4096));
+        BufReader::with_capacity(size, SkipHoles::new(file))
     }
 
     /// The bytes passed over since the last call: a reader counting offsets adds them to the
@@ -83,5 +99,41 @@ impl Read for SkipHoles {
         let n = self.file.read(buf)?;
         self.in_zeros = n > 0 && buf[n - 1] == 0;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, Seek, SeekFrom, Write};
+
+    use super::SkipHoles;
+
+    /// The buffer is as large as what is left of the file, within 4 KiB and the most asked for,
+    /// and the file reads whole through it.
+    #[test]
+    fn a_buffer_is_as_large_as_what_is_left_to_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.ndjson");
+        let line = format!("{{\"pad\": \"{}\"}}\n", "x".repeat(98));
+        let mut file = std::fs::File::create(&path).unwrap();
+        for _ in 0..200 {
+            file.write_all(line.as_bytes()).unwrap();
+        }
+        let capacity = |from: u64, most: usize| {
+            let mut file = std::fs::File::open(&path).unwrap();
+            file.seek(SeekFrom::Start(from)).unwrap();
+            let mut reader = SkipHoles::buffered(file, most);
+            let capacity = reader.capacity();
+            let lines = reader.lines().count();
+            (capacity, lines)
+        };
+        let size = 200 * line.len();
+        assert_eq!(capacity(0, 256 * 1024), (size + 1, 200));
+        assert_eq!(capacity(0, 8192), (8192, 200));
+        assert_eq!(
+            capacity(150 * line.len() as u64, 256 * 1024),
+            (50 * line.len() + 1, 50)
+        );
+        assert_eq!(capacity(size as u64 - 10, 256 * 1024), (4096, 1));
     }
 }

@@ -479,7 +479,7 @@ fn fold_from(
     }
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| StoreError::io(&path, e))?;
-    let mut reader = BufReader::with_capacity(64 * 1024, SkipHoles::new(file));
+    let mut reader = SkipHoles::buffered(file, 64 * 1024);
     let mut buf = Vec::new();
     let mut position = offset;
     loop {

@@ -84,7 +84,7 @@ impl EventReader {
     fn new(path: &Path, file: Option<File>) -> Self {
         EventReader {
             path: path.to_path_buf(),
-            reader: file.map(|file| BufReader::with_capacity(256 * 1024, SkipHoles::new(file))),
+            reader: file.map(|file| SkipHoles::buffered(file, 256 * 1024)),
             buf: Vec::with_capacity(4096),
             line: 0,
             bad: Vec::new(),

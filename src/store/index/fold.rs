@@ -1,7 +1,7 @@
 //! Folding one session's new lines into its summary and its event, call and response rows.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -58,7 +58,7 @@ impl Folding<'_> {
         };
         let io = |e| RefreshError::Store(StoreError::io(path, e));
         file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
-        let mut reader = BufReader::with_capacity(256 * 1024, SkipHoles::new(file));
+        let mut reader = SkipHoles::buffered(file, 256 * 1024);
         let mut insert = self.tx.prepare_cached(
             "INSERT OR REPLACE INTO idx_events (sid, seq, offset, length, event_id, type, time,
                  tool, kind, parent_id, duration_ms)

@@ -163,11 +163,11 @@ fn give_named_parents(tx: &Connection, store: &Store) -> rusqlite::Result<()> {
         if let Some((parent, call)) =
             crate::store::layout::parent_named_by(&id, |p| store.has_session(p))
         {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE idx_sessions SET parent_session_id = ?2, parent_event_id = ?3
                   WHERE sid = ?1",
-                params![sid, parent, call],
-            )?;
+            )?
+            .execute(params![sid, parent, call])?;
         }
     }
     Ok(())
@@ -182,12 +182,14 @@ pub(super) fn delete_rows(tx: &Connection, sid: i64, session_too: bool) -> rusql
         "idx_models",
         "idx_derived",
     ] {
-        tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE sid = ?1"))?
+            .execute([sid])?;
     }
     if session_too {
-        tx.execute("DELETE FROM idx_state WHERE sid = ?1", [sid])?;
-        tx.execute("DELETE FROM idx_folds WHERE sid = ?1", [sid])?;
-        tx.execute("DELETE FROM idx_sessions WHERE sid = ?1", [sid])?;
+        for table in ["idx_state", "idx_folds", "idx_sessions"] {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE sid = ?1"))?
+                .execute([sid])?;
+        }
     }
     Ok(())
 }
@@ -310,10 +312,10 @@ pub(super) fn refresh_session(
                 delete_rows(tx, k.sid, false)?;
                 k.sid
             } else {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO idx_sessions (session_id, has_counters) VALUES (?1, 0)",
-                    [&disk.id],
-                )?;
+                )?
+                .execute([&disk.id])?;
                 tx.last_insert_rowid()
             };
             (sid, 0, 0, Summary::default(), Refreshed::Whole, None)
@@ -336,17 +338,17 @@ pub(super) fn refresh_session(
     } else {
         tail_at(&folder, offset)
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO idx_folds (sid, folded_offset, folded_lines, fold, folded_tail)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            sid,
-            offset,
-            lines,
-            serde_json::to_string(&fold).unwrap_or_else(|_| "{}".to_owned()),
-            tail,
-        ],
-    )?;
+    )?
+    .execute(params![
+        sid,
+        offset,
+        lines,
+        serde_json::to_string(&fold).unwrap_or_else(|_| "{}".to_owned()),
+        tail,
+    ])?;
     // What meta would say from the events, for a session whose meta.json is missing or bad.
     let derived = match &meta {
         Err(_) => derived_meta(&folder, &disk.id, |p| store.has_session(p)),
@@ -451,7 +453,7 @@ pub(super) fn write_session(
     let tokens = fold.tokens();
     let extra =
         (!meta.extra.is_empty()).then(|| serde_json::to_string(&meta.extra).unwrap_or_default());
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE idx_sessions SET
             has_counters = ?2, meta_error = ?3, started_at = ?4, ended_at = ?5,
             agent_name = ?6, command = ?7, tool_calls = ?8, llm_requests = ?9, errors = ?10,
@@ -462,44 +464,44 @@ pub(super) fn write_session(
             cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28, unpriced = ?29,
             turn_errors = ?30, unbelieved_usage = ?31
          WHERE sid = ?1",
-        params![
-            sid,
-            has_counters,
-            meta_error,
-            meta.started_at,
-            meta.ended_at,
-            meta.agent_name,
-            meta.command,
-            count(meta.tool_calls),
-            count(meta.llm_requests),
-            count(meta.errors),
-            count(meta.total_tokens),
-            meta.total_duration_ms,
-            meta.parent_session_id,
-            meta.parent_event_id,
-            count(meta.depth),
-            extra,
-            derived,
-            fold.first_prompt,
-            fold.transcript_path,
-            count(fold.counters.events),
-            count(tokens.input),
-            count(tokens.output),
-            count(tokens.cache_creation),
-            count(tokens.cache_read),
-            pico(fold.cost(PriceTable::builtin())),
-            !fold.has_usage(),
-            fold.main_model(),
-            // Read from the events whoever wrote meta.json: its `errors` counts refused calls
-            // too, and listings show the two apart.
-            count(fold.counters.rejections),
-            unpriced_models(fold),
-            // Of the errors, the API errors that ended turns: listings tell them from the tools'.
-            count(fold.counters.turn_errors),
-            // The responses whose usage could not be believed: the cost leaves them out.
-            count(fold.unbelieved_usage),
-        ],
-    )?;
+    )?
+    .execute(params![
+        sid,
+        has_counters,
+        meta_error,
+        meta.started_at,
+        meta.ended_at,
+        meta.agent_name,
+        meta.command,
+        count(meta.tool_calls),
+        count(meta.llm_requests),
+        count(meta.errors),
+        count(meta.total_tokens),
+        meta.total_duration_ms,
+        meta.parent_session_id,
+        meta.parent_event_id,
+        count(meta.depth),
+        extra,
+        derived,
+        fold.first_prompt,
+        fold.transcript_path,
+        count(fold.counters.events),
+        count(tokens.input),
+        count(tokens.output),
+        count(tokens.cache_creation),
+        count(tokens.cache_read),
+        pico(fold.cost(PriceTable::builtin())),
+        !fold.has_usage(),
+        fold.main_model(),
+        // Read from the events whoever wrote meta.json: its `errors` counts refused calls
+        // too, and listings show the two apart.
+        count(fold.counters.rejections),
+        unpriced_models(fold),
+        // Of the errors, the API errors that ended turns: listings tell them from the tools'.
+        count(fold.counters.turn_errors),
+        // The responses whose usage could not be believed: the cost leaves them out.
+        count(fold.unbelieved_usage),
+    ])?;
     // Another tool replaces meta.json by rename (see `Watch`); ours, or one that is missing
     // or unreadable, is watched itself.
     let watch = if readable && states.events.is_some() && !has_counters {
@@ -523,7 +525,8 @@ pub(super) fn write_session(
     )?
     .execute(params![id, sid, state, watch as i64])?;
     for table in ["idx_files", "idx_models", "idx_derived"] {
-        tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE sid = ?1"))?
+            .execute([sid])?;
     }
     let mut files = tx.prepare_cached(
         "INSERT INTO idx_files (sid, path, reads, writes) VALUES (?1, ?2, ?3, ?4)",
