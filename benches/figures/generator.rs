@@ -379,6 +379,31 @@ struct Writer<'a> {
     chain: bool,
 }
 
+impl<'a> Writer<'a> {
+    /// A writer of the session `session` in `dir`'s `events.ndjson`, starting at `started`.
+    fn create(
+        dir: &Path,
+        rng: &'a mut Rng,
+        session: &str,
+        started: f64,
+        chain: bool,
+    ) -> Res<Writer<'a>> {
+        let out = BufWriter::with_capacity(1 << 20, File::create(dir.join("events.ndjson"))?);
+        Ok(Writer {
+            out,
+            rng,
+            session: session.to_owned(),
+            now: started,
+            lines: 0,
+            bytes: 0,
+            tool_calls: 0,
+            errors: 0,
+            first: started,
+            chain,
+        })
+    }
+}
+
 impl Writer<'_> {
     fn tick(&mut self, lo: f64, hi: f64) -> f64 {
         self.now += lo + self.rng.unit() * (hi - lo);
@@ -588,19 +613,7 @@ pub(crate) fn generate_session(
     std::fs::create_dir_all(&dir)?;
     let mut rng = Rng::new(seed);
     let started = shape.started;
-    let out = BufWriter::with_capacity(1 << 20, File::create(dir.join("events.ndjson"))?);
-    let mut w = Writer {
-        out,
-        rng: &mut rng,
-        session: session_id.to_owned(),
-        now: started,
-        lines: 0,
-        bytes: 0,
-        tool_calls: 0,
-        errors: 0,
-        first: started,
-        chain: false,
-    };
+    let mut w = Writer::create(&dir, &mut rng, session_id, started, false)?;
     w.emit(
         "session_start",
         None,
@@ -836,19 +849,7 @@ pub(crate) fn generate_python_import(
     std::fs::create_dir_all(&dir)?;
     let mut rng = Rng::new(seed);
     let mut last = uuid(&mut rng);
-    let out = BufWriter::with_capacity(1 << 20, File::create(dir.join("events.ndjson"))?);
-    let mut w = Writer {
-        out,
-        rng: &mut rng,
-        session: session_id.to_owned(),
-        now: started,
-        lines: 0,
-        bytes: 0,
-        tool_calls: 0,
-        errors: 0,
-        first: started,
-        chain: true,
-    };
+    let mut w = Writer::create(&dir, &mut rng, session_id, started, true)?;
     let mut totals = PythonTotals {
         llm_requests: 0,
         total_tokens: 0,

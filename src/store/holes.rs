@@ -122,7 +122,7 @@ mod tests {
         let capacity = |from: u64, most: usize| {
             let mut file = std::fs::File::open(&path).unwrap();
             file.seek(SeekFrom::Start(from)).unwrap();
-            let mut reader = SkipHoles::buffered(file, most);
+            let reader = SkipHoles::buffered(file, most);
             let capacity = reader.capacity();
             let lines = reader.lines().count();
             (capacity, lines)
