@@ -155,9 +155,8 @@ impl McpRecorder {
     /// As [`McpRecorder::start`], sending the session to a collector through `shipper`
     /// instead of the local store; when the collector does not take the session's meta (sent
     /// twice when it may hold it, see [`post_meta`]), the session is recorded locally from the
-    /// start, and when it stops taking events later, the
-    /// rest is (see [`McpRecorder::flush`]); a batch it may hold in part waits for it in the
-    /// store's spool.
+    /// start, and when it stops taking events later, the rest is (see [`McpRecorder::flush`]);
+    /// a batch it may hold in part waits for it in the store's spool.
     #[allow(clippy::too_many_arguments)]
     pub fn start_remote(
         store: &Store,
