@@ -3481,9 +3481,9 @@ fn once_in_either_store(env: &TestEnv, storage: &Path, session: &str, calls: usi
 }
 
 /// A proxy's session whose meta the collector got and did not answer in time, at the session's
-/// start or when the proxy added who started it, is sent to the collector with the meta sent
-/// again before the first batch: the session is whole there and not in the local store. It was
-/// recorded here from that point on, while the collector listed it too, with no event.
+/// start or when the proxy added who started it, is sent to the collector, the meta sent once
+/// more at once: the session is whole there and not in the local store. It was recorded here
+/// from that point on, while the collector listed it too, with no event.
 #[test]
 fn a_proxys_meta_answered_late_goes_again_and_the_session_is_in_one_store() {
     for held in [1, 2] {
