@@ -173,23 +173,40 @@ fn give_named_parents(tx: &Connection, store: &Store) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub(super) fn delete_rows(tx: &Connection, sid: i64, session_too: bool) -> rusqlite::Result<()> {
-    for table in [
-        "idx_events",
-        "idx_calls",
-        "idx_responses",
-        "idx_files",
-        "idx_models",
-        "idx_derived",
-    ] {
-        tx.prepare_cached(&format!("DELETE FROM {table} WHERE sid = ?1"))?
-            .execute([sid])?;
+/// Deletes a session's rows of what its events fold to: events, calls and responses.
+const FOLDED_ROWS: [&str; 3] = [
+    "DELETE FROM idx_events WHERE sid = ?1",
+    "DELETE FROM idx_calls WHERE sid = ?1",
+    "DELETE FROM idx_responses WHERE sid = ?1",
+];
+
+/// Deletes a session's rows of what its fold sums up, written again with each refresh.
+const SUMMED_ROWS: [&str; 3] = [
+    "DELETE FROM idx_files WHERE sid = ?1",
+    "DELETE FROM idx_models WHERE sid = ?1",
+    "DELETE FROM idx_derived WHERE sid = ?1",
+];
+
+/// Deletes a session's own rows: its state, its fold and its row in `idx_sessions`.
+const SESSION_ROWS: [&str; 3] = [
+    "DELETE FROM idx_state WHERE sid = ?1",
+    "DELETE FROM idx_folds WHERE sid = ?1",
+    "DELETE FROM idx_sessions WHERE sid = ?1",
+];
+
+/// Runs each of `deletes` for session `sid`, each statement prepared once per connection.
+fn delete(tx: &Connection, deletes: &[&str], sid: i64) -> rusqlite::Result<()> {
+    for sql in deletes {
+        tx.prepare_cached(sql)?.execute([sid])?;
     }
+    Ok(())
+}
+
+pub(super) fn delete_rows(tx: &Connection, sid: i64, session_too: bool) -> rusqlite::Result<()> {
+    delete(tx, &FOLDED_ROWS, sid)?;
+    delete(tx, &SUMMED_ROWS, sid)?;
     if session_too {
-        for table in ["idx_state", "idx_folds", "idx_sessions"] {
-            tx.prepare_cached(&format!("DELETE FROM {table} WHERE sid = ?1"))?
-                .execute([sid])?;
-        }
+        delete(tx, &SESSION_ROWS, sid)?;
     }
     Ok(())
 }
@@ -524,10 +541,7 @@ pub(super) fn write_session(
          VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![id, sid, state, watch as i64])?;
-    for table in ["idx_files", "idx_models", "idx_derived"] {
-        tx.prepare_cached(&format!("DELETE FROM {table} WHERE sid = ?1"))?
-            .execute([sid])?;
-    }
+    delete(tx, &SUMMED_ROWS, sid)?;
     let mut files = tx.prepare_cached(
         "INSERT INTO idx_files (sid, path, reads, writes) VALUES (?1, ?2, ?3, ?4)",
     )?;
