@@ -1,6 +1,6 @@
 //! `budget-report`: spend across sessions over a period, against the period before.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::io::Write;
 
 use anyhow::Result;
@@ -94,6 +94,9 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
         ReportFormat::Text | ReportFormat::Markdown => text(&mut out, &report, &view)?,
     }
     out.flush()?;
+    // The process ends with this command: ten thousand sessions' metas and spends, freed map
+    // by map, cost a twelfth of the report; their memory goes back with the process instead.
+    std::mem::forget(sessions);
     Ok(exit::OK)
 }
 
@@ -122,17 +125,13 @@ fn gather(
     into: &mut Sessions,
 ) -> Result<()> {
     let mut listing = super::listing::sessions(store)?;
-    let by_id: HashMap<&str, &IndexedSession> = listing
-        .sessions
-        .iter()
-        .map(|s| (s.summary.meta.session_id.as_str(), s))
-        .collect();
     let cached = listing
         .index
         .as_ref()
         .and_then(|index| index.derived(SPEND).ok())
         .unwrap_or_default();
     let mut computed = Vec::new();
+    let prices = prices_key();
     // Each session counts in one tree, as `list` heads them: a subagent whose parent is not
     // in the store, or whose line of parents loops, heads its own rather than vanishing; one
     // below a session that could not be read counts in the tree above that one.
@@ -165,17 +164,15 @@ fn gather(
             continue;
         };
         let mut parts = Vec::new();
-        for id in members
-            .iter()
-            .map(|&m| listing.sessions[m].summary.meta.session_id.clone())
-        {
-            let key = spend_key(by_id.get(id.as_str()).copied());
-            if let Some(spend) = cached.get::<Spend>(&id, &key) {
+        for member in members.iter().map(|&m| &listing.sessions[m]) {
+            let id = member.summary.meta.session_id.as_str();
+            let key = spend_key(&prices, member);
+            if let Some(spend) = cached.get::<Spend>(id, &key) {
                 parts.push(spend);
                 continue;
             }
             // One session that cannot be read is left out, with a warning, not the report.
-            let phases = match phases_of_listed(store, &id) {
+            let phases = match phases_of_listed(store, id) {
                 Ok(phases) => phases,
                 Err(err) => {
                     super::output::warn(format_args!(
@@ -186,11 +183,11 @@ fn gather(
                 }
             };
             let table = PriceTable::builtin();
-            let report = cost::compute(&id, &phases, table, &CostOptions::default())
+            let report = cost::compute(id, &phases, table, &CostOptions::default())
                 .map_err(|e| usage(e.to_string()))?;
             let spend = Spend::of(&phases, &report, table);
             if let Ok(json) = serde_json::to_string(&spend) {
-                computed.push((id, key, json));
+                computed.push((id.to_owned(), key.into_owned(), json));
             }
             parts.push(spend);
         }
@@ -212,6 +209,10 @@ fn gather(
             "could not cache costs in the session index ({err})"
         ));
     }
+    // As `list` does: the sessions' strings and their cached spends go back with the process,
+    // not one by one.
+    std::mem::forget(listing.sessions);
+    std::mem::forget(cached);
     Ok(())
 }
 
@@ -219,31 +220,40 @@ fn gather(
 const SPEND: &str = "budget-spend";
 
 /// What a session's cached spend was computed from beyond its own files: this binary's prices
-/// and, for a session priced from its transcript, that transcript.
-fn spend_key(session: Option<&IndexedSession>) -> String {
-    let transcript = session
+/// (`prices`, the same for every session: [`prices_key`]) and, for a session priced from its
+/// transcript, that transcript.
+fn spend_key<'a>(prices: &'a str, session: &IndexedSession) -> Cow<'a, str> {
+    let transcript = Some(session)
         .filter(|s| s.summary.meta.total_tokens == 0)
         .and_then(|s| s.transcript_path.as_deref())
-        .and_then(|path| std::fs::metadata(path).ok())
-        .map(|m| {
+        .and_then(|path| std::fs::metadata(path).ok());
+    match transcript {
+        None => Cow::Borrowed(prices),
+        Some(m) => {
             use std::os::unix::fs::MetadataExt;
-            format!(
-                "{}:{}:{}.{:09}",
+            Cow::Owned(format!(
+                "{prices}{}:{}:{}.{:09}",
                 m.ino(),
                 m.size(),
                 m.mtime(),
                 m.mtime_nsec()
-            )
-        })
-        .unwrap_or_default();
+            ))
+        }
+    }
+}
+
+/// The part of every session's [`spend_key`] that is this binary's: the figures' version, the
+/// binary's and its prices'.
+fn prices_key() -> String {
     // `spend-2`: the figures gained days, models and blocks; `spend-3`: a session's total usage
     // (Copilot CLI) is no longer priced at long-context rates; `spend-4`: the unpriced models;
     // `spend-5`: the minutes and tools their usage falls on; `spend-6`: whether it was priced
-    // from the transcript.
+    // from the transcript; `spend-7`: the prices by their fingerprint, not by the 450 bytes
+    // that say when they were taken (read and compared for every session of every report).
     format!(
-        "spend-6|{}|{}|{transcript}",
+        "spend-7|{}|{:016x}|",
         env!("CARGO_PKG_VERSION"),
-        PriceTable::builtin().taken
+        PriceTable::builtin_fingerprint()
     )
 }
 

@@ -66,8 +66,11 @@ pub struct PriceTable {
     pub aliases: HashMap<String, String>,
 }
 
+/// The table shipped in the binary, as written.
+const BUILTIN_JSON: &str = include_str!("../data/prices.json");
+
 static BUILTIN: LazyLock<PriceTable> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../data/prices.json")).unwrap_or_else(|_| PriceTable {
+    serde_json::from_str(BUILTIN_JSON).unwrap_or_else(|_| PriceTable {
         taken: "unavailable".to_owned(),
         models: Vec::new(),
         aliases: HashMap::new(),
@@ -88,6 +91,15 @@ impl PriceTable {
     /// The table shipped in the binary.
     pub fn builtin() -> &'static PriceTable {
         &BUILTIN
+    }
+
+    /// A fingerprint of the table shipped in the binary: the FNV-1a hash of its text, which
+    /// holds every price and when they were taken. A figure cached from these prices is keyed
+    /// on it, so that a binary with other prices computes it again.
+    pub fn builtin_fingerprint() -> u64 {
+        static FINGERPRINT: LazyLock<u64> =
+            LazyLock::new(|| super::hash::fnv1a(BUILTIN_JSON.as_bytes()));
+        *FINGERPRINT
     }
 
     /// The price of a model: by id, by alias (`sonnet`, `gpt4o`), or by the first prefix that
