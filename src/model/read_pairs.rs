@@ -17,8 +17,19 @@
 //! The two come close together: the sides not paired yet are remembered [`KEPT`] at most, the
 //! oldest forgotten first, so that a fold (a hook's among them) stays small however long the
 //! session is.
+//!
+//! A session's sides are kept in its `.counters` and, twice, in its fold in the index, so they
+//! are written small: a side as `[file, named]`, a slot that holds none as `0`, the empty slots
+//! at the end left out. Every other tool's calls name their id, so their reads fill these slots
+//! and never leave; as objects, sixteen of them were four tenths of an index fold, and reading
+//! them a third of what `dashboard` and `drift` did. The objects an earlier version wrote still
+//! read.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::event::EventType;
 use super::head::EventHead;
@@ -28,7 +39,7 @@ const KEPT: usize = 16;
 
 /// One side of a read: a `Read` call of a file, by the hash of its path, that names its call
 /// or names none.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadSide {
     /// The hash of the `file_path` ([`super::hash::fnv1a`]); 0 for a slot that holds none.
     file: u64,
@@ -56,6 +67,7 @@ impl ReadSide {
 /// The sides of reads seen lately that no other side has paired yet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadPairs {
+    #[serde(with = "slots")]
     open: [ReadSide; KEPT],
     /// The slot the next side not paired goes in (the oldest).
     next: u8,
@@ -84,6 +96,120 @@ impl ReadPairs {
     /// [`ReadPairs::repeats`] for an event: false for one that is no side of a read.
     pub fn observe(&mut self, event: &EventHead<'_>) -> bool {
         ReadSide::of(event).is_some_and(|side| self.repeats(side))
+    }
+}
+
+/// A side as `[file, named]`, an empty slot as `0`.
+impl Serialize for ReadSide {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.file == 0 {
+            serializer.serialize_u64(0)
+        } else {
+            (self.file, self.named).serialize(serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ReadSide {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ReadSide, D::Error> {
+        deserializer.deserialize_any(SideVisitor)
+    }
+}
+
+struct SideVisitor;
+
+impl<'de> Visitor<'de> for SideVisitor {
+    type Value = ReadSide;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a read's side: [file, named], or 0 for none")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<ReadSide, E> {
+        match v {
+            0 => Ok(ReadSide::default()),
+            _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ReadSide, A::Error> {
+        let file = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let named = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+        if seq.next_element::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::invalid_length(3, &self));
+        }
+        Ok(ReadSide { file, named })
+    }
+
+    /// The object an earlier version wrote: `{"file": …, "named": …}`.
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<ReadSide, A::Error> {
+        #[derive(Deserialize)]
+        struct Written {
+            file: u64,
+            named: bool,
+        }
+        let written = Written::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(ReadSide {
+            file: written.file,
+            named: written.named,
+        })
+    }
+}
+
+/// The slots as a list without the empty ones at its end; a list of [`KEPT`] or fewer reads
+/// back, the slots it does not reach empty.
+mod slots {
+    use super::{
+        Deserializer, KEPT, ReadSide, SeqAccess, SerializeSeq, Serializer, Visitor, de, fmt,
+    };
+
+    pub(super) fn serialize<S: Serializer>(
+        open: &[ReadSide; KEPT],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let used = open
+            .iter()
+            .rposition(|side| side.file != 0)
+            .map_or(0, |i| i + 1);
+        let mut seq = serializer.serialize_seq(Some(used))?;
+        for side in &open[..used] {
+            seq.serialize_element(side)?;
+        }
+        seq.end()
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<[ReadSide; KEPT], D::Error> {
+        deserializer.deserialize_seq(SlotsVisitor)
+    }
+
+    struct SlotsVisitor;
+
+    impl<'de> Visitor<'de> for SlotsVisitor {
+        type Value = [ReadSide; KEPT];
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a list of at most {KEPT} read sides")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut open = [ReadSide::default(); KEPT];
+            for slot in &mut open {
+                match seq.next_element()? {
+                    Some(side) => *slot = side,
+                    None => return Ok(open),
+                }
+            }
+            if seq.next_element::<de::IgnoredAny>()?.is_some() {
+                return Err(de::Error::invalid_length(KEPT + 1, &self));
+            }
+            Ok(open)
+        }
     }
 }
 
@@ -148,5 +274,71 @@ mod tests {
         }
         assert!(repeats(&mut pairs, &read("/1", None)));
         assert!(!repeats(&mut pairs, &read("/0", None)), "forgotten");
+    }
+
+    #[test]
+    fn sides_are_written_small_and_read_back_as_they_were() {
+        let mut pairs = ReadPairs::default();
+        for n in 0..3 {
+            repeats(&mut pairs, &read(&format!("/{n}"), Some("t")));
+        }
+        // The middle one paired: its slot is empty, and the ones after the last side are left out.
+        assert!(repeats(&mut pairs, &read("/1", None)));
+        let json = serde_json::to_string(&pairs).unwrap();
+        let file = |path: &str| crate::model::hash::fnv1a(path.as_bytes());
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"open":[[{},true],0,[{},true]],"next":3}}"#,
+                file("/0"),
+                file("/2")
+            )
+        );
+        assert_eq!(serde_json::from_str::<ReadPairs>(&json).unwrap(), pairs);
+        assert_eq!(
+            serde_json::to_string(&ReadPairs::default()).unwrap(),
+            r#"{"open":[],"next":0}"#
+        );
+        // Every slot full, then every slot's form read back.
+        let mut full = ReadPairs::default();
+        for n in 0..KEPT + 3 {
+            repeats(&mut full, &read(&format!("/{n}"), None));
+        }
+        let json = serde_json::to_string(&full).unwrap();
+        assert_eq!(serde_json::from_str::<ReadPairs>(&json).unwrap(), full);
+    }
+
+    #[test]
+    fn the_objects_an_earlier_version_wrote_still_read() {
+        let mut slots = vec![r#"{"file":7,"named":true}"#.to_owned()];
+        slots.extend((1..KEPT).map(|_| r#"{"file":0,"named":false}"#.to_owned()));
+        let json = format!(r#"{{"open":[{}],"next":1}}"#, slots.join(","));
+        let pairs: ReadPairs = serde_json::from_str(&json).unwrap();
+        let mut expected = ReadPairs::default();
+        expected.repeats(ReadSide {
+            file: 7,
+            named: true,
+        });
+        assert_eq!(pairs, expected);
+    }
+
+    #[test]
+    fn slots_past_the_kept_or_sides_of_another_shape_are_refused() {
+        let too_many = format!(r#"{{"open":[{}],"next":0}}"#, vec!["0"; KEPT + 1].join(","));
+        for refused in [
+            too_many.as_str(),
+            r#"{"open":[5],"next":0}"#,
+            r#"{"open":[[1]],"next":0}"#,
+            r#"{"open":[[1,true,2]],"next":0}"#,
+            r#"{"open":["x"],"next":0}"#,
+            r#"{"open":{},"next":0}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<ReadPairs>(refused).is_err(),
+                "{refused}"
+            );
+        }
+        let most = format!(r#"{{"open":[{}],"next":0}}"#, vec!["0"; KEPT].join(","));
+        assert!(serde_json::from_str::<ReadPairs>(&most).is_ok());
     }
 }
