@@ -48,6 +48,12 @@ pub(crate) struct Folder {
 }
 
 impl Folder {
+    /// The folder itself as a `File`: a second descriptor of the same open folder, to take a
+    /// lock on that leaves no file behind ([`super::lock::lock_folder`]).
+    pub(crate) fn as_file(&self) -> io::Result<File> {
+        Ok(File::from(self.fd.try_clone()?))
+    }
+
     /// Opens the folder at `path` (the store's root), following it when it is a link of the
     /// user's own. Its ancestors are followed as they are; only the folder itself is checked.
     pub(crate) fn open(path: &Path) -> Result<Folder> {

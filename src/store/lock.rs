@@ -86,6 +86,14 @@ pub(crate) fn read_shared(dir: &Folder, name: &str, wait: Duration) -> Result<Op
     Ok(Some(bytes))
 }
 
+/// Takes the exclusive lock on the folder `dir` itself, polling until `wait` has passed; `None`
+/// when it stayed busy or cannot be taken. No lock file is made: the folder holds only what its
+/// users put in it, which they list and count.
+pub(crate) fn lock_folder(dir: &Folder, wait: Duration) -> Option<LockGuard> {
+    let file = dir.as_file().ok()?;
+    matches!(wait_for_lock(&file, wait), Ok(true)).then_some(LockGuard { file })
+}
+
 /// Takes the exclusive lock on the file `name` (made when missing), polling until `wait` has
 /// passed.
 pub(crate) fn lock_exclusive(dir: &Folder, name: &str, wait: Duration) -> Result<LockGuard> {

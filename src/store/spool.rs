@@ -27,6 +27,7 @@
 //! a person, and against the spool's bound, so that what is set aside never fills the disk.
 
 use std::io::Read;
+use std::time::Duration;
 
 use super::layout::SPOOL;
 use super::{Result, Store, StoreError};
@@ -48,6 +49,12 @@ const BATCH: &str = ".batch";
 
 /// Added to the name of a kept batch or call set aside ([`Store::spool_set_aside`]).
 const UNREADABLE: &str = ".unreadable";
+
+/// How long a call waits for its turn to be kept: forty hooks at once each hold the turn for a
+/// listing, a write and a rename. Past it, the call is kept by the counts alone (see
+/// [`write_kept`]), which keep the bound but for a rename another process makes while the
+/// folder is listed.
+const KEEPING_WAIT: Duration = Duration::from_millis(200);
 
 /// How much the spool may hold before a call is no longer kept: a collector gone for good must
 /// not fill the disk.
@@ -162,6 +169,11 @@ impl Store {
         // Only a hook keeping a call clears leftovers, from the listing it counts the spool
         // by: the path of a call the collector took does no more work, and this one lists the
         // folder once for both.
+        // Calls kept at once take turns: a listing made while another process renames a call
+        // into place may hold it under neither name, and the counts alone let the spool pass
+        // its bound by a call or two (forty hooks at once kept 1,001 of 1,000).
+        // The lock is the spool folder's own, so that it leaves no file among the calls.
+        let _turn = super::lock::lock_folder(&folder, KEEPING_WAIT);
         let names = match folder.names() {
             Ok(names) => names,
             Err(e) => return refused(e),
