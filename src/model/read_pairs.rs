@@ -20,10 +20,10 @@
 //!
 //! A session's sides are kept in its `.counters` and, twice, in its fold in the index, so they
 //! are written small: a side as `[file, named]`, a slot that holds none as `0`, the empty slots
-//! at the end left out. Every other tool's calls name their id, so their reads fill these slots
-//! and never leave; as objects, sixteen of them were four tenths of an index fold, and reading
-//! them a third of what `dashboard` and `drift` did. The objects an earlier version wrote still
-//! read.
+//! at the end left out. Every agent's `Read` calls but Cursor's `beforeReadFile` name their
+//! call, so in most sessions they fill these slots and never leave; as objects, sixteen of them
+//! were four tenths of an index fold, and reading them a quarter of what `dashboard` and `drift`
+//! did. The objects an earlier version wrote still read.
 
 use std::fmt;
 
