@@ -330,3 +330,45 @@ fn an_api_error_that_ended_a_turn_moves_no_error_rate() {
         .json();
     assert!(dimension(&r, "error_rate") < 0.05, "{r}");
 }
+
+/// Replaces the index's fold of `session` with one that does not decode.
+fn damage_fold(env: &TestEnv, session: &str) {
+    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE idx_folds SET fold = '{\"counters\": 7' \
+             WHERE sid = (SELECT sid FROM idx_sessions WHERE session_id = ?1)",
+            [session],
+        )
+        .unwrap();
+    assert_eq!(changed, 1, "no fold of {session}");
+}
+
+#[test]
+fn a_session_whose_fold_is_damaged_counts_once_from_its_events() {
+    let env = TestEnv::new();
+    store(&env, astray);
+    env.settle_sessions();
+    let args = ["drift", "--since", SINCE, "--format", "json"];
+    let whole = env.run(&args).json();
+    // One session in the window and one before it: each is folded again from its events, and
+    // counted once, with the same figures.
+    damage_fold(&env, &id(2, 3));
+    damage_fold(&env, &id(1, 7));
+    let run = env.run(&args);
+    assert_eq!(run.code, 1, "{run:?}");
+    let r = run.json();
+    assert_eq!(r["reference"]["sessions"], 20, "{r}");
+    assert_eq!(r["current"]["sessions"], 20, "{r}");
+    assert_eq!(r, whole);
+    // The index was not folded again: the two sessions' figures came from their events.
+    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    let damaged: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM idx_folds WHERE fold = '{\"counters\": 7'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(damaged, 2);
+}

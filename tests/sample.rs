@@ -251,3 +251,33 @@ fn a_seed_without_random_and_an_empty_tag_are_refused() {
     assert_eq!(tagged.code, 2, "{tagged:?}");
     assert!(tagged.stderr.contains("empty"), "{}", tagged.stderr);
 }
+
+#[test]
+fn a_session_whose_fold_is_damaged_is_scored_once_from_its_events() {
+    let env = TestEnv::new();
+    session(&env, "s-clean", 0.0, 0, "ls");
+    session(&env, "s-bad", 10.0, 4, "cargo test");
+    session(&env, "s-some", 20.0, 2, "make");
+    env.settle_sessions();
+    let before = sample(&env, &["--strategy", "worst", "--n", "5"]);
+    assert_eq!(ids(&before), ["s-bad", "s-some", "s-clean"]);
+    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    conn.execute(
+        "UPDATE idx_folds SET fold = 'not a fold' \
+         WHERE sid = (SELECT sid FROM idx_sessions WHERE session_id = 's-bad')",
+        [],
+    )
+    .unwrap();
+    let after = sample(&env, &["--strategy", "worst", "--n", "5"]);
+    // The index was not folded again: the session's figures came from its events.
+    let fold: String = conn
+        .query_row(
+            "SELECT fold FROM idx_folds JOIN idx_sessions USING (sid) WHERE session_id = 's-bad'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(fold, "not a fold");
+    assert_eq!(ids(&after), ids(&before));
+    assert_eq!(after[0]["score"], before[0]["score"]);
+}

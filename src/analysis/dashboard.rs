@@ -213,6 +213,33 @@ pub struct Judged {
     pub scorers: Vec<(String, bool)>,
 }
 
+/// What the dashboard reads of a session's summary: its counters, usage, retries, first prompt
+/// and tools. The rest (its files, tools by kind, and the state a fold keeps to go on from) is
+/// let go as each summary is read, so that ten thousand summaries held at once take less than
+/// half the memory.
+pub fn glance(summary: Summary) -> Summary {
+    let Summary {
+        counters,
+        first_prompt,
+        models,
+        unbelieved_usage,
+        tools,
+        estimate,
+        retries,
+        ..
+    } = summary;
+    Summary {
+        counters,
+        first_prompt,
+        models,
+        unbelieved_usage,
+        tools,
+        estimate,
+        retries,
+        ..Summary::default()
+    }
+}
+
 /// The sessions the period covers (each with its subagents), newest first, and a warning for
 /// each session left out of a period (`since`) because its start is one no session can have
 /// ([`SessionMeta::start_in_periods`]): a start in 2128 was since any date. A session below
@@ -696,5 +723,75 @@ mod tests {
         let (picked, _) = select(&all, &[], &p, PriceTable::builtin());
         assert_eq!(picked[0].session_id, "s9");
         assert_eq!(picked[1].session_id, "s8");
+    }
+
+    #[test]
+    fn a_glance_counts_as_the_whole_summary() {
+        use crate::model::summary::{FileCount, ModelUsage};
+        use crate::model::usage::Tokens;
+        let whole = |id: &str, at: f64, model: &str| {
+            let (mut meta, mut summary) = session(id, at, 7, 3);
+            meta.ended_at = None;
+            let tokens = Tokens {
+                input: 1_200,
+                output: 800,
+                cache_creation: 5_000,
+                cache_read: 90_000,
+                ..Tokens::default()
+            };
+            let usage = ModelUsage {
+                responses: 4,
+                tokens,
+                long_context: Tokens::default(),
+            };
+            summary.models.insert(model.into(), usage);
+            summary.tools.insert("Read".into(), 4);
+            summary.kinds.insert("shell".into(), 7);
+            summary.files.insert(
+                "/p/a.rs".into(),
+                FileCount {
+                    reads: 2,
+                    writes: 1,
+                },
+            );
+            summary.first_prompt = Some(format!("fix {id}"));
+            summary.transcript_path = Some("/t.jsonl".into());
+            summary.retries = 2;
+            summary.unbelieved_usage = 1;
+            summary.counters.rejections = 1;
+            summary.counters.turn_errors = 1;
+            summary.counters.events = 40;
+            summary.counters.first_timestamp = Some(at + 1.0);
+            summary.counters.last_timestamp = Some(at + 300.0);
+            (meta, summary)
+        };
+        let mut child = whole("child", T + 3.0 * DAY, "claude-haiku-4-5");
+        child.0.parent_session_id = Some("root".into());
+        let mut estimated = session("estimated", T + DAY, 1, 0);
+        estimated.1.estimate.output = 4_000;
+        let all = vec![
+            whole("root", T, "claude-sonnet-4-5"),
+            child,
+            whole("unpriced", T + 2.0 * DAY, "a-model-of-our-own"),
+            estimated,
+        ];
+        let glanced: Vec<_> = all
+            .iter()
+            .cloned()
+            .map(|(meta, summary)| (meta, glance(summary)))
+            .collect();
+        assert!(glanced.iter().all(|(_, s)| s.files.is_empty()));
+        let p = period(None, T + 4.0 * DAY);
+        let prices = PriceTable::builtin();
+        let json = |sessions: &[(SessionMeta, Summary)]| {
+            let (selected, _) = select(sessions, &[], &p, prices);
+            let board = dashboard(&selected, sessions, &[], &p);
+            serde_json::to_value((&selected, &board)).unwrap()
+        };
+        let expected = json(&all);
+        assert_eq!(expected[0].as_array().unwrap().len(), 3, "{expected}");
+        assert!(expected.to_string().contains("a-model-of-our-own"));
+        assert!(expected.to_string().contains("fix root"));
+        assert_eq!(json(&glanced), expected);
     }
 }

@@ -160,19 +160,36 @@ pub struct Fingerprint {
     pub decision_depth: Histogram,
 }
 
-impl Fingerprint {
-    /// The fingerprint of `sessions`: each one's figures and its tool calls by tool.
-    pub fn of<'a>(
-        sessions: impl IntoIterator<Item = (SessionFigures, &'a BTreeMap<String, u64>)>,
-    ) -> Fingerprint {
-        let mut figures = Vec::new();
-        let mut tools: BTreeMap<&str, u64> = BTreeMap::new();
-        for (f, by_tool) in sessions {
-            figures.push(f);
-            for (tool, n) in by_tool {
-                *tools.entry(tool.as_str()).or_default() += n;
+/// Sessions' figures and tool calls gathered one session at a time, as a command reads them,
+/// for their [`Fingerprint`]: what it keeps of each session is a few numbers, not its summary.
+#[derive(Debug, Clone, Default)]
+pub struct Gathered {
+    figures: Vec<SessionFigures>,
+    tools: BTreeMap<String, u64>,
+}
+
+impl Gathered {
+    /// Counts in one session: its figures and its tool calls by tool.
+    pub fn add(&mut self, figures: SessionFigures, by_tool: &BTreeMap<String, u64>) {
+        self.figures.push(figures);
+        for (tool, n) in by_tool {
+            match self.tools.get_mut(tool) {
+                Some(total) => *total = total.saturating_add(*n),
+                None => {
+                    self.tools.insert(tool.clone(), *n);
+                }
             }
         }
+    }
+
+    /// Whether no session was counted in.
+    pub fn is_empty(&self) -> bool {
+        self.figures.is_empty()
+    }
+
+    /// The fingerprint of the sessions counted in.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let figures = &self.figures;
         let column = |f: fn(&SessionFigures) -> f64| figures.iter().map(f).collect::<Vec<_>>();
         let starts = column(|f| f.started_at);
         Fingerprint {
@@ -180,13 +197,26 @@ impl Fingerprint {
             sessions: figures.len() as u64,
             first_started: starts.iter().copied().reduce(f64::min),
             last_started: starts.iter().copied().reduce(f64::max),
-            tool_mix: tool_mix(&tools),
+            tool_mix: tool_mix(&self.tools),
             error_rate: Histogram::of(&column(|f| f.error_rate), RATE_EDGES),
             retry_rate: Histogram::of(&column(|f| f.retry_rate), RATE_EDGES),
             blast_radius: Histogram::of(&column(|f| f.files_written as f64), FILES_EDGES),
             session_duration: Histogram::of(&column(|f| f.duration_secs), DURATION_EDGES),
             decision_depth: Histogram::of(&column(|f| f.decisions as f64), DECISION_EDGES),
         }
+    }
+}
+
+impl Fingerprint {
+    /// The fingerprint of `sessions`: each one's figures and its tool calls by tool.
+    pub fn of<'a>(
+        sessions: impl IntoIterator<Item = (SessionFigures, &'a BTreeMap<String, u64>)>,
+    ) -> Fingerprint {
+        let mut gathered = Gathered::default();
+        for (figures, by_tool) in sessions {
+            gathered.add(figures, by_tool);
+        }
+        gathered.fingerprint()
     }
 
     fn histograms(&self) -> [(&'static str, &Histogram, &'static [f64]); 5] {
@@ -288,12 +318,12 @@ pub enum BaselineError {
 }
 
 /// Each tool's share of all calls, the [`TOP_TOOLS`] most used named and the rest together.
-fn tool_mix(tools: &BTreeMap<&str, u64>) -> BTreeMap<String, f64> {
+fn tool_mix(tools: &BTreeMap<String, u64>) -> BTreeMap<String, f64> {
     let total: u64 = tools.values().sum();
     if total == 0 {
         return BTreeMap::new();
     }
-    let mut ranked: Vec<(&str, u64)> = tools.iter().map(|(k, v)| (*k, *v)).collect();
+    let mut ranked: Vec<(&str, u64)> = tools.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let mut mix = BTreeMap::new();
     let mut other = 0u64;

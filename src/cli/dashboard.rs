@@ -22,6 +22,7 @@ use crate::analysis::page::PageKind;
 use crate::error::Error;
 use crate::exit;
 use crate::model::pricing::PriceTable;
+use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 use crate::model::{Event, SessionMeta};
 use crate::render::terminal::Painter;
@@ -107,12 +108,27 @@ struct Sessions {
     projects: Vec<ProjectOf>,
     say_projects: bool,
     /// Every session's meta and summary, newest first.
-    summaries: Vec<(SessionMeta, crate::model::summary::Summary)>,
+    summaries: Vec<(SessionMeta, Summary)>,
     /// The metadata of the sessions that could not be read: they link the sessions below
     /// them into their root's tree ([`crate::store::Listing::left_out`]).
     left_out: Vec<SessionMeta>,
     /// The store of each session, by its id, when there are several stores.
     store_of: std::collections::HashMap<String, usize>,
+}
+
+/// Sessions' metadata with what the dashboard reads of their summaries, and the metadata of
+/// those that could not be read.
+type Glances = (Vec<(SessionMeta, Summary)>, Vec<SessionMeta>);
+
+/// Every session of `store` with its metadata and what the dashboard reads of its summary
+/// ([`dashboard::glance`]), and the metadata of the sessions that could not be read: they
+/// link the sessions below them into their root's tree ([`crate::store::Listing::left_out`]).
+fn glances(store: &Store) -> Result<Glances> {
+    let mut read = Vec::new();
+    let left_out = super::listing::each_summary(store, |meta, summary| {
+        read.push((meta.clone(), dashboard::glance(summary)));
+    })?;
+    Ok((read, left_out))
 }
 
 impl Sessions {
@@ -129,7 +145,7 @@ impl Sessions {
         let say_projects = args.scope.all_projects || stores.len() > 1;
         if let [store] = stores.as_slice() {
             // One store holds no copies: every session is its own, and in it.
-            let (summaries, left_out) = super::listing::summaries_and_left_out(store)?;
+            let (summaries, left_out) = glances(store)?;
             return Ok(Sessions {
                 stores,
                 projects,
@@ -139,14 +155,14 @@ impl Sessions {
                 store_of: std::collections::HashMap::new(),
             });
         }
-        let mut summaries: Vec<(SessionMeta, crate::model::summary::Summary)> = Vec::new();
+        let mut summaries: Vec<(SessionMeta, Summary)> = Vec::new();
         let mut store_of = std::collections::HashMap::new();
         // Where each session is in `summaries`, and how far its kept copy went.
         let mut at: std::collections::HashMap<String, (usize, Reach)> =
             std::collections::HashMap::new();
         let mut left_out = Vec::new();
         for (i, store) in stores.iter().enumerate() {
-            let (read, unread) = super::listing::summaries_and_left_out(store)?;
+            let (read, unread) = glances(store)?;
             left_out.extend(unread);
             let reach = reaches(&read);
             for ((meta, summary), here) in read.into_iter().zip(reach) {
@@ -169,7 +185,7 @@ impl Sessions {
             }
         }
         if stores.len() > 1 {
-            let start = |(meta, summary): &(SessionMeta, crate::model::summary::Summary)| {
+            let start = |(meta, summary): &(SessionMeta, Summary)| {
                 meta.start_to_order_by(|| summary.counters.first_timestamp)
             };
             summaries.sort_by(|a, b| {
@@ -220,7 +236,7 @@ struct Reach {
 }
 
 /// How far each session of one store's `read` went (see [`Reach`]), in the same order.
-fn reaches(read: &[(SessionMeta, crate::model::summary::Summary)]) -> Vec<Reach> {
+fn reaches(read: &[(SessionMeta, Summary)]) -> Vec<Reach> {
     let mut children: std::collections::HashMap<&str, Vec<usize>> =
         std::collections::HashMap::new();
     for (i, (meta, _)) in read.iter().enumerate() {

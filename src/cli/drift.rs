@@ -15,11 +15,10 @@ use super::globals::Format;
 use super::output::stdout;
 use super::stores::ScopeArgs;
 use crate::analysis::drift::{
-    self, BASELINE_LIMIT, DriftReport, Fingerprint, Label, SessionFigures,
+    self, BASELINE_LIMIT, DriftReport, Fingerprint, Gathered, Label, SessionFigures,
 };
 use crate::error::Error;
 use crate::exit;
-use crate::model::summary::Summary;
 use crate::render::terminal::{self, Painter};
 
 /// Has the agent's behaviour drifted? Recent sessions against earlier ones or a saved baseline
@@ -89,24 +88,27 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
         .map(|path| read_baseline(path))
         .transpose()?;
 
-    let mut recent = Vec::new();
-    let mut before = Vec::new();
+    // Each session's few figures, gathered as its summary is read: the window's and those
+    // before it.
+    let mut recent = Gathered::default();
+    let mut before = Gathered::default();
     let mut newest: Option<f64> = None;
     let mut any = false;
     let stores = args.scope.stores_unnamed(globals)?;
     for located in &stores {
-        for (meta, summary) in super::listing::summaries(&located.store)? {
+        super::listing::each_summary(&located.store, |meta, summary| {
             any = true;
-            let Some(started) = super::output::start_in_periods(&meta) else {
-                continue;
+            let Some(started) = super::output::start_in_periods(meta) else {
+                return;
             };
             newest = Some(newest.map_or(started, |n: f64| n.max(started)));
-            if started >= since {
-                recent.push((started, summary));
+            let gathered = if started >= since {
+                &mut recent
             } else {
-                before.push((started, summary));
-            }
-        }
+                &mut before
+            };
+            gathered.add(SessionFigures::of(started, &summary), &summary.tools);
+        })?;
     }
     if let ([only], false) = (stores.as_slice(), any) {
         return Err(super::stores::no_sessions(&only.store));
@@ -129,7 +131,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
         };
         return Err(err.into());
     }
-    let current = fingerprint(&recent);
+    let current = recent.fingerprint();
     let mut out = stdout(globals.colour());
     if let Some(path) = &args.save_baseline {
         let text = current.to_file();
@@ -162,7 +164,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
             .with_hint("give an earlier --since, or --baseline FILE saved with --save-baseline")
             .into());
         }
-        None => (fingerprint(&before), "before_window"),
+        None => (before.fingerprint(), "before_window"),
     };
     let report = drift::compare(&reference, &current, args.threshold);
     let output = Output {
@@ -181,14 +183,6 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     } else {
         exit::OK
     })
-}
-
-fn fingerprint(sessions: &[(f64, Summary)]) -> Fingerprint {
-    Fingerprint::of(
-        sessions
-            .iter()
-            .map(|(started, s)| (SessionFigures::of(*started, s), &s.tools)),
-    )
 }
 
 /// The baseline in `path`: missing is usage, unreadable is I/O, not a baseline is input. It is

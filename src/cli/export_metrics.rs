@@ -47,10 +47,13 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         false,
     )?;
     let store = Store::new(globals.store_root());
-    let sessions: Vec<_> = super::listing::summaries(&store)?
-        .into_iter()
-        .filter(|(meta, _)| start_in_periods(meta).is_some_and(|start| start >= since))
-        .collect();
+    // The window's sessions only are kept, each as its summary is read.
+    let mut sessions = Vec::new();
+    super::listing::each_summary(&store, |meta, summary| {
+        if start_in_periods(meta).is_some_and(|start| start >= since) {
+            sessions.push((meta.clone(), summary));
+        }
+    })?;
     for (meta, _) in &sessions {
         let doubts = meta.unbelievable().only(&["ended_at"]);
         if let Some(warning) = doubts.warning(&meta.session_id, metrics::UNTIMED) {

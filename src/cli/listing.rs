@@ -11,7 +11,7 @@ use crate::analysis::tree::Forest;
 use crate::model::SessionMeta;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
-use crate::store::{Index, Listing, SessionSummary, Store, StoreError};
+use crate::store::{Listing, SessionSummary, Store, StoreError};
 
 /// Every session, newest first, with a warning on stderr when the index was not used, for each
 /// session skipped, and for each one whose `meta.json` could not be used.
@@ -139,53 +139,49 @@ pub(crate) fn readable_family(store: &Store, listing: Listing, roots: &[&str]) -
     }
 }
 
-/// Every session of `store` with its metadata and its summary, from the index; folded from its
-/// events when the index cannot be used (`sessions` has warned) or its fold is damaged. For
-/// aggregates that need more than a listing's counters without reading every events file.
-pub(crate) fn summaries(store: &Store) -> Result<Vec<(SessionMeta, Summary)>> {
-    Ok(summaries_and_left_out(store)?.0)
-}
-
-/// Sessions' metadata with their summaries, and the metadata of those that could not be read.
-type WithLeftOut = (Vec<(SessionMeta, Summary)>, Vec<SessionMeta>);
-
-/// [`summaries`], and the metadata of the sessions the listing could not read, which link the
-/// sessions below them into their root's tree ([`crate::store::Listing::left_out`]).
-pub(crate) fn summaries_and_left_out(store: &Store) -> Result<WithLeftOut> {
+/// Hands `each` every session of `store` with its metadata and its summary, from the index;
+/// folded from its events when the index cannot be used (`sessions` has warned) or its fold is
+/// damaged. For aggregates that need more than a listing's counters without reading every
+/// events file. One at a time, so that a command that keeps a few figures of each session
+/// never holds every summary at once (ten thousand of them are a hundred megabytes, most of
+/// a command's time in page faults). Returns the metadata of the sessions the listing could
+/// not read ([`crate::store::Listing::left_out`]).
+pub(crate) fn each_summary(
+    store: &Store,
+    mut each: impl FnMut(&SessionMeta, Summary),
+) -> Result<Vec<SessionMeta>> {
     let mut listing = sessions(store)?;
     let left_out = std::mem::take(&mut listing.left_out);
-    let by_id: BTreeMap<&str, &SessionMeta> = listing
-        .sessions
+    let metas: Vec<&SessionMeta> = listing.sessions.iter().map(|s| &s.summary.meta).collect();
+    let at: BTreeMap<&str, usize> = metas
         .iter()
-        .map(|s| (s.summary.meta.session_id.as_str(), &s.summary.meta))
+        .enumerate()
+        .map(|(i, meta)| (meta.session_id.as_str(), i))
         .collect();
-    let (mut out, unfolded) = match listing.index.as_ref().map(Index::summaries) {
-        Some(Ok((folds, undecodable))) => {
-            let folded = folds
-                .into_iter()
-                .filter_map(|(id, summary)| Some(((*by_id.get(id.as_str())?).clone(), summary)))
-                .collect();
-            (folded, undecodable)
-        }
-        _ => (
-            Vec::new(),
-            by_id.keys().map(|id| (*id).to_owned()).collect(),
-        ),
-    };
-    for id in unfolded {
-        let Some(meta) = by_id.get(id.as_str()) else {
-            continue;
-        };
-        let Ok(events) = store.events(&id) else {
+    // Which sessions were handed over, so that those the index could not give are folded
+    // from their events, and none twice.
+    let mut handed = vec![false; metas.len()];
+    if let Some(index) = listing.index.as_ref() {
+        // An index that fails midway leaves the rest unhanded, to be folded below; one whose
+        // fold of a session does not decode leaves that session so too.
+        let _ = index.each_summary(|id, summary| {
+            if let Some(&i) = at.get(id).filter(|&&i| !handed[i]) {
+                handed[i] = true;
+                each(metas[i], summary);
+            }
+        });
+    }
+    let now = crate::store::system_time();
+    for (meta, _) in metas.iter().zip(&handed).filter(|(_, handed)| !**handed) {
+        let Ok(events) = store.events(&meta.session_id) else {
             continue;
         };
         let agent = Agent::from_name(&meta.agent_name);
         let mut summary = Summary::default();
-        let now = crate::store::system_time();
         for event in events {
             summary.observe(agent, &event, now);
         }
-        out.push(((*meta).clone(), summary));
+        each(meta, summary);
     }
-    Ok((out, left_out))
+    Ok(left_out)
 }

@@ -96,10 +96,10 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
     // The models each session's cost counts at $0 for want of a price, by session.
     let mut unpriced: HashMap<String, Vec<String>> = HashMap::new();
     for located in args.scope.stores_unnamed(globals)? {
-        for (meta, summary) in super::listing::summaries(&located.store)? {
+        super::listing::each_summary(&located.store, |meta, summary| {
             // A start no session can have is in no period: left out, with a warning.
-            if since.is_some_and(|t| start_in_periods(&meta).is_none_or(|start| start < t)) {
-                continue;
+            if since.is_some_and(|t| start_in_periods(meta).is_none_or(|start| start < t)) {
+                return;
             }
             let written = summary.files.values().filter(|f| f.writes > 0).count() as u64;
             // A duration no session can have (a damaged or forged meta.json) is unknown.
@@ -124,12 +124,12 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
             // A start in 2128 was the most recent and the oldest of the deduplicated.
             let started_at = meta.start_to_order_by(|| summary.counters.first_timestamp);
             candidates.push(Candidate {
-                session_id: meta.session_id,
+                session_id: meta.session_id.clone(),
                 started_at,
                 score,
                 calls_fingerprint: summary.calls_hash,
             });
-        }
+        })?;
     }
     let seed = args.seed.unwrap_or_else(|| now.to_bits());
     let picked = pick(

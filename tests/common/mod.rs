@@ -124,6 +124,21 @@ impl TestEnv {
         self.path().join(".agent-traces")
     }
 
+    /// Dates every session folder an hour back, so that the index takes the sessions for
+    /// settled: a folder changed in the last seconds is looked at again on every read, and its
+    /// session folded again when its fold does not decode.
+    pub fn settle_sessions(&self) {
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for entry in std::fs::read_dir(self.store()).expect("the store") {
+            let path = entry.expect("a folder entry").path();
+            if path.is_dir() {
+                std::fs::File::open(&path)
+                    .and_then(|dir| dir.set_modified(hour_ago))
+                    .expect("a session folder dated back");
+            }
+        }
+    }
+
     /// Leaves the store with an index that cannot be used (a folder at its path), so that the
     /// commands that follow read every session's files, with a warning.
     pub fn unusable_index(&self) {

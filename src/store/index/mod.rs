@@ -56,7 +56,6 @@ use crate::model::pricing::PriceTable;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 
-pub use folds::Summaries;
 pub use rows::Derived;
 pub(super) use schema::{
     GATHERED_SHIFT, SCHEMA, distrust_schema, file_uri, register_functions,
