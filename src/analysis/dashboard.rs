@@ -213,30 +213,51 @@ pub struct Judged {
     pub scorers: Vec<(String, bool)>,
 }
 
-/// What the dashboard reads of a session's summary: its counters, usage, retries, first prompt
-/// and tools. The rest (its files, tools by kind, and the state a fold keeps to go on from) is
-/// let go as each summary is read, so that ten thousand summaries held at once take less than
-/// half the memory.
-pub fn glance(summary: Summary) -> Summary {
-    let Summary {
-        counters,
-        first_prompt,
-        models,
-        unbelieved_usage,
-        tools,
-        estimate,
-        retries,
-        ..
-    } = summary;
-    Summary {
-        counters,
-        first_prompt,
-        models,
-        unbelieved_usage,
-        tools,
-        estimate,
-        retries,
-        ..Summary::default()
+/// What the dashboard reads of a session's summary, taken as each summary is read: ten
+/// thousand whole summaries held at once were a hundred megabytes, most of it the files and
+/// the state a fold keeps to go on from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Glance {
+    /// Events stored ([`crate::model::counters::Counters::events`]).
+    pub events: u64,
+    pub first_timestamp: Option<f64>,
+    pub last_timestamp: Option<f64>,
+    /// Of the errors, the calls the user refused, and those of no call (an API error that
+    /// ended a turn).
+    pub rejections: u64,
+    pub turn_errors: u64,
+    pub retries: u64,
+    pub first_prompt: Option<String>,
+    /// What the session cost at the prices it was glanced at ([`Summary::cost`]).
+    pub cost: Money,
+    /// No usage was recorded: the cost is estimated from payload sizes.
+    pub cost_estimated: bool,
+    /// Responses whose usage could not be believed, their tokens unknown.
+    pub unbelieved_usage: u64,
+    /// The models whose usage has no price ([`Summary::unpriced`]).
+    pub unpriced: Vec<String>,
+    /// Tool calls by tool name.
+    pub tools: BTreeMap<String, u64>,
+}
+
+impl Glance {
+    /// What the dashboard reads of `summary`, its cost at `prices`.
+    pub fn of(summary: Summary, prices: &PriceTable) -> Glance {
+        let c = &summary.counters;
+        Glance {
+            events: c.events,
+            first_timestamp: c.first_timestamp,
+            last_timestamp: c.last_timestamp,
+            rejections: c.rejections,
+            turn_errors: c.turn_errors,
+            retries: summary.retries,
+            cost: summary.cost(prices),
+            cost_estimated: !summary.has_usage(),
+            unbelieved_usage: summary.unbelieved_usage,
+            unpriced: summary.unpriced(prices).map(str::to_owned).collect(),
+            first_prompt: summary.first_prompt,
+            tools: summary.tools,
+        }
     }
 }
 
@@ -245,10 +266,9 @@ pub fn glance(summary: Summary) -> Summary {
 /// ([`SessionMeta::start_in_periods`]): a start in 2128 was since any date. A session below
 /// one of `left_out` (sessions that could not be read) counts in the tree above it.
 pub fn select(
-    sessions: &[(SessionMeta, Summary)],
+    sessions: &[(SessionMeta, Glance)],
     left_out: &[SessionMeta],
     period: &Period,
-    prices: &PriceTable,
 ) -> (Vec<SessionFigures>, Vec<String>) {
     // Each session's root, as `list` heads them (cycles cut): found in one walk of each line
     // of parents, where a walk from every session took a chain of thousands cubic time.
@@ -274,9 +294,9 @@ pub fn select(
         })
         .map(|(root, members)| {
             // A start no session can have is ordered by the events (2128 came first).
-            let (meta, summary) = &sessions[root];
-            let start = meta.start_to_order_by(|| summary.counters.first_timestamp);
-            (start, figures_of(sessions, root, &members, prices))
+            let (meta, glance) = &sessions[root];
+            let start = meta.start_to_order_by(|| glance.first_timestamp);
+            (start, figures_of(sessions, root, &members))
         })
         .collect();
     figures.sort_by(|(a_start, a), (b_start, b)| {
@@ -289,18 +309,17 @@ pub fn select(
 }
 
 fn figures_of(
-    sessions: &[(SessionMeta, Summary)],
+    sessions: &[(SessionMeta, Glance)],
     root: usize,
     members: &[usize],
-    prices: &PriceTable,
 ) -> SessionFigures {
-    let (meta, summary) = &sessions[root];
+    let (meta, glance) = &sessions[root];
     let own = meta.unbelievable();
     let mut f = SessionFigures {
         session_id: meta.session_id.clone(),
         started_at: own.figure("started_at", meta.started_at),
         agent_name: meta.agent_name.clone(),
-        first_prompt: summary.first_prompt.clone(),
+        first_prompt: glance.first_prompt.clone(),
         tool_calls: Believed::default(),
         errors: Believed::default(),
         tool_errors: Believed::default(),
@@ -312,34 +331,34 @@ fn figures_of(
         cost_estimated: false,
         cost_unpriced_models: Vec::new(),
         cost_unbelieved_usage: 0,
-        duration_s: duration(meta, summary, &own),
+        duration_s: duration(meta, glance, &own),
         subagents: members.len() as u64 - 1,
         project: None,
         unbelievable: own,
     };
     let mut cost = Money(0);
     for &i in members {
-        let (meta, summary) = &sessions[i];
+        let (meta, glance) = &sessions[i];
         let doubts = meta.unbelievable();
         let add = |sum: &mut Believed<u64>, field: &str, n: u64| {
             sum.believed &= doubts.believes(field);
             sum.value = sum.value.saturating_add(n);
         };
         add(&mut f.tool_calls, "tool_calls", meta.tool_calls);
-        let failures = meta.errors.saturating_sub(summary.counters.rejections);
+        let failures = meta.errors.saturating_sub(glance.rejections);
         add(&mut f.errors, "errors", failures);
         // The API errors that ended turns are no call's: apart, and out of the error rate.
-        let turn_errors = summary.counters.turn_errors.min(failures);
+        let turn_errors = glance.turn_errors.min(failures);
         add(&mut f.tool_errors, "errors", failures - turn_errors);
         f.turn_errors += turn_errors;
         add(&mut f.tokens, "total_tokens", meta.total_tokens);
         f.unbelievable.extend(doubts);
-        f.retries += summary.retries;
-        cost += summary.cost(prices);
-        f.cost_estimated |= !summary.has_usage();
-        f.cost_unbelieved_usage += summary.unbelieved_usage;
+        f.retries += glance.retries;
+        cost += glance.cost;
+        f.cost_estimated |= glance.cost_estimated;
+        f.cost_unbelieved_usage += glance.unbelieved_usage;
         f.cost_unpriced_models
-            .extend(summary.unpriced(prices).map(str::to_owned));
+            .extend(glance.unpriced.iter().cloned());
     }
     f.cost_unpriced_models.sort_unstable();
     f.cost_unpriced_models.dedup();
@@ -350,7 +369,7 @@ fn figures_of(
 
 /// From start to end, or the span of the events of a session that has not ended; believed
 /// unless it comes from times no session can have.
-fn duration(meta: &SessionMeta, summary: &Summary, doubts: &Unbelievable) -> Believed<f64> {
+fn duration(meta: &SessionMeta, glance: &Glance, doubts: &Unbelievable) -> Believed<f64> {
     if let Some(d) = meta.duration_secs() {
         return doubts.duration(d);
     }
@@ -359,8 +378,8 @@ fn duration(meta: &SessionMeta, summary: &Summary, doubts: &Unbelievable) -> Bel
     // stamped before the start stretched it back to that end.
     let first = meta
         .believed_start()
-        .or(summary.counters.first_timestamp.and_then(believed_time));
-    match (first, summary.counters.last_timestamp.map(believed_time)) {
+        .or(glance.first_timestamp.and_then(believed_time));
+    match (first, glance.last_timestamp.map(believed_time)) {
         (Some(first), Some(Some(last))) => Believed {
             value: (last - first).max(0.0),
             believed: true,
@@ -403,7 +422,7 @@ fn days(selected: &[SessionFigures], period: &Period) -> Option<(NaiveDate, Naiv
 /// The dashboard of the sessions `select` picked from `sessions` and `left_out`.
 pub fn dashboard(
     selected: &[SessionFigures],
-    sessions: &[(SessionMeta, Summary)],
+    sessions: &[(SessionMeta, Glance)],
     left_out: &[SessionMeta],
     period: &Period,
 ) -> Dashboard {
@@ -523,7 +542,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
 /// Each session's id and its parent's, for [`crate::analysis::tree::head_positions`]: the
 /// first above it that is not one of `left_out` ([`crate::analysis::tree::linked_through`]).
 fn links_of<'a>(
-    sessions: &'a [(SessionMeta, Summary)],
+    sessions: &'a [(SessionMeta, Glance)],
     left_out: &'a [SessionMeta],
 ) -> Vec<(&'a str, Option<&'a str>)> {
     let links: Vec<(&str, Option<&str>)> = sessions
@@ -537,7 +556,7 @@ fn links_of<'a>(
 /// names there were. Shares are of `calls`, the listing's count of calls.
 fn top_tools(
     selected: &[SessionFigures],
-    sessions: &[(SessionMeta, Summary)],
+    sessions: &[(SessionMeta, Glance)],
     left_out: &[SessionMeta],
     calls: u64,
 ) -> (Vec<ToolUse>, u64) {
@@ -546,11 +565,11 @@ fn top_tools(
     // Each session's root tells whether the session is in the period.
     let heads = crate::analysis::tree::head_positions(&links_of(sessions, left_out));
     let mut tools: HashMap<&str, u64> = HashMap::new();
-    for (i, (_, summary)) in sessions.iter().enumerate() {
+    for (i, (_, glance)) in sessions.iter().enumerate() {
         if !roots.contains(sessions[heads[i]].0.session_id.as_str()) {
             continue;
         }
-        for (tool, n) in &summary.tools {
+        for (tool, n) in &glance.tools {
             *tools.entry(tool.as_str()).or_default() += n;
         }
     }
@@ -652,14 +671,14 @@ pub fn trend(
 mod tests {
     use super::*;
 
-    fn session(id: &str, at: f64, calls: u64, errors: u64) -> (SessionMeta, Summary) {
+    fn session(id: &str, at: f64, calls: u64, errors: u64) -> (SessionMeta, Glance) {
         let mut meta = SessionMeta::new(id, at);
         meta.tool_calls = calls;
         meta.errors = errors;
         meta.ended_at = Some(at + 60.0);
         let mut summary = Summary::default();
         summary.tools.insert("Bash".into(), calls);
-        (meta, summary)
+        (meta, Glance::of(summary, PriceTable::builtin()))
     }
 
     const DAY: f64 = 86_400.0;
@@ -685,7 +704,7 @@ mod tests {
             session("other", T + DAY, 1, 1),
         ];
         let p = period(None, T + 2.0 * DAY);
-        let (selected, _) = select(&all, &[], &p, PriceTable::builtin());
+        let (selected, _) = select(&all, &[], &p);
         assert_eq!(selected.len(), 2);
         let d = dashboard(&selected, &all, &[], &p);
         assert_eq!(d.totals.sessions, 2);
@@ -705,7 +724,7 @@ mod tests {
             .map(|i| session(&format!("s{i}"), T + f64::from(i) * DAY, 1, 0))
             .collect();
         let p = period(None, T + 119.0 * DAY);
-        let (selected, _) = select(&all, &[], &p, PriceTable::builtin());
+        let (selected, _) = select(&all, &[], &p);
         let d = dashboard(&selected, &all, &[], &p);
         assert_eq!(d.bucket_days, 2);
         assert_eq!(d.buckets.len(), 60);
@@ -718,80 +737,75 @@ mod tests {
             .map(|i| session(&format!("s{i}"), T + f64::from(i) * DAY, 1, 0))
             .collect();
         let mut p = period(Some(T + 5.0 * DAY), T + 9.0 * DAY);
-        assert_eq!(select(&all, &[], &p, PriceTable::builtin()).0.len(), 5);
+        assert_eq!(select(&all, &[], &p).0.len(), 5);
         p.last = Some(2);
-        let (picked, _) = select(&all, &[], &p, PriceTable::builtin());
+        let (picked, _) = select(&all, &[], &p);
         assert_eq!(picked[0].session_id, "s9");
         assert_eq!(picked[1].session_id, "s8");
     }
 
     #[test]
-    fn a_glance_counts_as_the_whole_summary() {
+    fn a_glance_keeps_what_the_dashboard_counts_of_a_summary() {
         use crate::model::summary::{FileCount, ModelUsage};
         use crate::model::usage::Tokens;
-        let whole = |id: &str, at: f64, model: &str| {
-            let (mut meta, mut summary) = session(id, at, 7, 3);
-            meta.ended_at = None;
-            let tokens = Tokens {
-                input: 1_200,
+        let prices = PriceTable::builtin();
+        let usage = |input: u64| ModelUsage {
+            responses: 4,
+            tokens: Tokens {
+                input,
                 output: 800,
                 cache_creation: 5_000,
                 cache_read: 90_000,
                 ..Tokens::default()
-            };
-            let usage = ModelUsage {
-                responses: 4,
-                tokens,
-                long_context: Tokens::default(),
-            };
-            summary.models.insert(model.into(), usage);
-            summary.tools.insert("Read".into(), 4);
-            summary.kinds.insert("shell".into(), 7);
-            summary.files.insert(
-                "/p/a.rs".into(),
-                FileCount {
-                    reads: 2,
-                    writes: 1,
-                },
-            );
-            summary.first_prompt = Some(format!("fix {id}"));
-            summary.transcript_path = Some("/t.jsonl".into());
-            summary.retries = 2;
-            summary.unbelieved_usage = 1;
-            summary.counters.rejections = 1;
-            summary.counters.turn_errors = 1;
-            summary.counters.events = 40;
-            summary.counters.first_timestamp = Some(at + 1.0);
-            summary.counters.last_timestamp = Some(at + 300.0);
-            (meta, summary)
+            },
+            long_context: Tokens::default(),
         };
-        let mut child = whole("child", T + 3.0 * DAY, "claude-haiku-4-5");
-        child.0.parent_session_id = Some("root".into());
-        let mut estimated = session("estimated", T + DAY, 1, 0);
-        estimated.1.estimate.output = 4_000;
-        let all = vec![
-            whole("root", T, "claude-sonnet-4-5"),
-            child,
-            whole("unpriced", T + 2.0 * DAY, "a-model-of-our-own"),
-            estimated,
-        ];
-        let glanced: Vec<_> = all
-            .iter()
-            .cloned()
-            .map(|(meta, summary)| (meta, glance(summary)))
-            .collect();
-        assert!(glanced.iter().all(|(_, s)| s.files.is_empty()));
-        let p = period(None, T + 4.0 * DAY);
-        let prices = PriceTable::builtin();
-        let json = |sessions: &[(SessionMeta, Summary)]| {
-            let (selected, _) = select(sessions, &[], &p, prices);
-            let board = dashboard(&selected, sessions, &[], &p);
-            serde_json::to_value((&selected, &board)).unwrap()
-        };
-        let expected = json(&all);
-        assert_eq!(expected[0].as_array().unwrap().len(), 3, "{expected}");
-        assert!(expected.to_string().contains("a-model-of-our-own"));
-        assert!(expected.to_string().contains("fix root"));
-        assert_eq!(json(&glanced), expected);
+        let mut summary = Summary::default();
+        summary
+            .models
+            .insert("claude-sonnet-4-5".into(), usage(1_200));
+        summary.models.insert("a-model-of-our-own".into(), usage(7));
+        summary.tools.insert("Read".into(), 4);
+        summary.files.insert(
+            "/p/a.rs".into(),
+            FileCount {
+                reads: 2,
+                writes: 1,
+            },
+        );
+        summary.first_prompt = Some("fix it".into());
+        summary.retries = 2;
+        summary.unbelieved_usage = 1;
+        summary.counters.rejections = 1;
+        summary.counters.turn_errors = 3;
+        summary.counters.events = 40;
+        summary.counters.first_timestamp = Some(T + 1.0);
+        summary.counters.last_timestamp = Some(T + 300.0);
+        let glance = Glance::of(summary.clone(), prices);
+        assert_eq!(
+            glance,
+            Glance {
+                events: 40,
+                first_timestamp: Some(T + 1.0),
+                last_timestamp: Some(T + 300.0),
+                rejections: 1,
+                turn_errors: 3,
+                retries: 2,
+                first_prompt: Some("fix it".into()),
+                cost: summary.cost(prices),
+                cost_estimated: false,
+                unbelieved_usage: 1,
+                unpriced: vec!["a-model-of-our-own".into()],
+                tools: BTreeMap::from([("Read".into(), 4)]),
+            }
+        );
+        assert!(glance.cost > Money(0));
+        // Without usage, the cost is the estimate's.
+        let mut estimated = Summary::default();
+        estimated.estimate.output = 4_000;
+        let glance = Glance::of(estimated.clone(), prices);
+        assert!(glance.cost_estimated);
+        assert_eq!(glance.cost, estimated.cost(prices));
+        assert!(glance.cost > Money(0));
     }
 }

@@ -15,14 +15,13 @@ use super::globals::Format;
 use super::output::{stdout, usage, warn, warn_unbelievable};
 use super::stores::ScopeArgs;
 use crate::analysis::dashboard::{
-    self, Dashboard, Judged, Period, ProjectOf, SessionFigures, Trend,
+    self, Dashboard, Glance, Judged, Period, ProjectOf, SessionFigures, Trend,
 };
 use crate::analysis::eval::{EvalConfig, SessionFacts, evaluate};
 use crate::analysis::page::PageKind;
 use crate::error::Error;
 use crate::exit;
 use crate::model::pricing::PriceTable;
-use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 use crate::model::{Event, SessionMeta};
 use crate::render::terminal::Painter;
@@ -108,7 +107,7 @@ struct Sessions {
     projects: Vec<ProjectOf>,
     say_projects: bool,
     /// Every session's meta and summary, newest first.
-    summaries: Vec<(SessionMeta, Summary)>,
+    summaries: Vec<(SessionMeta, Glance)>,
     /// The metadata of the sessions that could not be read: they link the sessions below
     /// them into their root's tree ([`crate::store::Listing::left_out`]).
     left_out: Vec<SessionMeta>,
@@ -118,15 +117,17 @@ struct Sessions {
 
 /// Sessions' metadata with what the dashboard reads of their summaries, and the metadata of
 /// those that could not be read.
-type Glances = (Vec<(SessionMeta, Summary)>, Vec<SessionMeta>);
+type Glances = (Vec<(SessionMeta, Glance)>, Vec<SessionMeta>);
 
 /// Every session of `store` with its metadata and what the dashboard reads of its summary
-/// ([`dashboard::glance`]), and the metadata of the sessions that could not be read: they
-/// link the sessions below them into their root's tree ([`crate::store::Listing::left_out`]).
+/// ([`Glance`]), at the built-in prices, and the metadata of the sessions that could not be
+/// read: they link the sessions below them into their root's tree
+/// ([`crate::store::Listing::left_out`]).
 fn glances(store: &Store) -> Result<Glances> {
+    let prices = PriceTable::builtin();
     let mut read = Vec::new();
     let left_out = super::listing::each_summary(store, |meta, summary| {
-        read.push((meta.clone(), dashboard::glance(summary)));
+        read.push((meta.clone(), Glance::of(summary, prices)));
     })?;
     Ok((read, left_out))
 }
@@ -155,7 +156,7 @@ impl Sessions {
                 store_of: std::collections::HashMap::new(),
             });
         }
-        let mut summaries: Vec<(SessionMeta, Summary)> = Vec::new();
+        let mut summaries: Vec<(SessionMeta, Glance)> = Vec::new();
         let mut store_of = std::collections::HashMap::new();
         // Where each session is in `summaries`, and how far its kept copy went.
         let mut at: std::collections::HashMap<String, (usize, Reach)> =
@@ -185,8 +186,8 @@ impl Sessions {
             }
         }
         if stores.len() > 1 {
-            let start = |(meta, summary): &(SessionMeta, Summary)| {
-                meta.start_to_order_by(|| summary.counters.first_timestamp)
+            let start = |(meta, glance): &(SessionMeta, Glance)| {
+                meta.start_to_order_by(|| glance.first_timestamp)
             };
             summaries.sort_by(|a, b| {
                 start(b)
@@ -236,7 +237,7 @@ struct Reach {
 }
 
 /// How far each session of one store's `read` went (see [`Reach`]), in the same order.
-fn reaches(read: &[(SessionMeta, Summary)]) -> Vec<Reach> {
+fn reaches(read: &[(SessionMeta, Glance)]) -> Vec<Reach> {
     let mut children: std::collections::HashMap<&str, Vec<usize>> =
         std::collections::HashMap::new();
     for (i, (meta, _)) in read.iter().enumerate() {
@@ -251,7 +252,7 @@ fn reaches(read: &[(SessionMeta, Summary)]) -> Vec<Reach> {
         let mut todo = vec![root];
         let mut events = 0u64;
         while let Some(i) = todo.pop() {
-            events = events.saturating_add(read[i].1.counters.events);
+            events = events.saturating_add(read[i].1.events);
             for &child in children
                 .get(read[i].0.session_id.as_str())
                 .into_iter()
@@ -266,10 +267,10 @@ fn reaches(read: &[(SessionMeta, Summary)]) -> Vec<Reach> {
     };
     read.iter()
         .enumerate()
-        .map(|(i, (_, summary))| Reach {
+        .map(|(i, (_, glance))| Reach {
             with_subagents: tree_events(i),
-            own: summary.counters.events,
-            last: summary.counters.last_timestamp.unwrap_or(f64::MIN),
+            own: glance.events,
+            last: glance.last_timestamp.unwrap_or(f64::MIN),
         })
         .collect()
 }
@@ -293,8 +294,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     };
     let read = Sessions::read(args, globals)?;
     let sessions = &read.summaries;
-    let prices = PriceTable::builtin();
-    let (selected, left_out) = dashboard::select(sessions, &read.left_out, &period, prices);
+    let (selected, left_out) = dashboard::select(sessions, &read.left_out, &period);
     for warning in left_out {
         warn(warning);
     }
