@@ -281,3 +281,39 @@ fn a_session_whose_fold_is_damaged_is_scored_once_from_its_events() {
     assert_eq!(ids(&after), ids(&before));
     assert_eq!(after[0]["score"], before[0]["score"]);
 }
+
+#[test]
+fn the_blast_radius_counts_the_file_of_the_last_call_as_drift_does() {
+    let env = TestEnv::new();
+    // Two files written by calls whose results no file event follows (a hook-recorded Claude
+    // Code session tells of a write by its call alone); the second is the session's last call.
+    SessionBuilder::new("s-writes")
+        .started(1_790_000_000.0)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("write two files")
+        .tool_call("Write", json!({"file_path": "/p/a.rs", "content": "a"}))
+        .result(json!("ok"))
+        .tool_call("Write", json!({"file_path": "/p/b.rs", "content": "b"}))
+        .result(json!("ok"))
+        .write(&env);
+    let lines = sample(&env, &["--strategy", "worst", "--n", "1"]);
+    assert_eq!(
+        lines[0]["score"]["blast_radius"], 2,
+        "{}",
+        lines[0]["score"]
+    );
+    // `drift` counts the same two files for the session.
+    let saved = env.path().join("fingerprint.json");
+    env.run(&[
+        "drift",
+        "--since",
+        "2020-01-01",
+        "--save-baseline",
+        saved.to_str().unwrap(),
+    ])
+    .success();
+    let fingerprint: Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(fingerprint["sessions"], 1, "{fingerprint}");
+    assert_eq!(fingerprint["blast_radius"]["mean"], 2.0, "{fingerprint}");
+}

@@ -101,7 +101,13 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
             if since.is_some_and(|t| start_in_periods(meta).is_none_or(|start| start < t)) {
                 return;
             }
-            let written = summary.files.values().filter(|f| f.writes > 0).count() as u64;
+            // Every file the session wrote, as `drift` and every view count them: the last
+            // call's too, and a call's that no result answered.
+            let written = summary
+                .files_touched()
+                .values()
+                .filter(|f| f.writes > 0)
+                .count() as u64;
             // A duration no session can have (a damaged or forged meta.json) is unknown.
             let duration = meta
                 .unbelievable()
