@@ -223,11 +223,12 @@ const SPEND: &str = "budget-spend";
 /// (`prices`, the same for every session: [`prices_key`]) and, for a session priced from its
 /// transcript, that transcript.
 fn spend_key<'a>(prices: &'a str, session: &IndexedSession) -> Cow<'a, str> {
-    let transcript = Some(session)
-        .filter(|s| s.summary.meta.total_tokens == 0)
-        .and_then(|s| s.transcript_path.as_deref())
-        .and_then(|path| std::fs::metadata(path).ok());
-    match transcript {
+    // Only a session that recorded no tokens is priced from its transcript.
+    let priced_from = match session.transcript_path.as_deref() {
+        Some(path) if session.summary.meta.total_tokens == 0 => Some(path),
+        _ => None,
+    };
+    match priced_from.and_then(|path| std::fs::metadata(path).ok()) {
         None => Cow::Borrowed(prices),
         Some(m) => {
             use std::os::unix::fs::MetadataExt;
