@@ -345,7 +345,7 @@ fn damage_fold(env: &TestEnv, session: &str) {
 }
 
 #[test]
-fn a_session_whose_fold_is_damaged_counts_once_from_its_events() {
+fn a_session_whose_fold_is_damaged_or_gone_counts_once_from_its_events() {
     let env = TestEnv::new();
     store(&env, astray);
     env.settle_sessions();
@@ -355,14 +355,23 @@ fn a_session_whose_fold_is_damaged_counts_once_from_its_events() {
     // counted once, with the same figures.
     damage_fold(&env, &id(2, 3));
     damage_fold(&env, &id(1, 7));
+    // And one whose fold is gone from the index: folded from its events too.
+    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    let gone = conn
+        .execute(
+            "DELETE FROM idx_folds \
+             WHERE sid = (SELECT sid FROM idx_sessions WHERE session_id = ?1)",
+            [id(2, 5)],
+        )
+        .unwrap();
+    assert_eq!(gone, 1);
     let run = env.run(&args);
     assert_eq!(run.code, 1, "{run:?}");
     let r = run.json();
     assert_eq!(r["reference"]["sessions"], 20, "{r}");
     assert_eq!(r["current"]["sessions"], 20, "{r}");
     assert_eq!(r, whole);
-    // The index was not folded again: the two sessions' figures came from their events.
-    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    // The index was not folded again: the three sessions' figures came from their events.
     let damaged: i64 = conn
         .query_row(
             "SELECT count(*) FROM idx_folds WHERE fold = '{\"counters\": 7'",
@@ -371,4 +380,8 @@ fn a_session_whose_fold_is_damaged_counts_once_from_its_events() {
         )
         .unwrap();
     assert_eq!(damaged, 2);
+    let folds: i64 = conn
+        .query_row("SELECT count(*) FROM idx_folds", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(folds, 39);
 }

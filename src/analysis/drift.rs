@@ -319,7 +319,8 @@ pub enum BaselineError {
 
 /// Each tool's share of all calls, the [`TOP_TOOLS`] most used named and the rest together.
 fn tool_mix(tools: &BTreeMap<String, u64>) -> BTreeMap<String, f64> {
-    let total: u64 = tools.values().sum();
+    // Counts from a damaged or forged fold may be huge: they saturate, never overflow.
+    let total = tools.values().fold(0u64, |sum, n| sum.saturating_add(*n));
     if total == 0 {
         return BTreeMap::new();
     }
@@ -331,7 +332,7 @@ fn tool_mix(tools: &BTreeMap<String, u64>) -> BTreeMap<String, f64> {
         if i < TOP_TOOLS && tool != OTHER_TOOLS {
             mix.insert(tool.to_owned(), round4(n as f64 / total as f64));
         } else {
-            other += n;
+            other = other.saturating_add(n);
         }
     }
     if other > 0 {

@@ -106,7 +106,8 @@ struct Sessions {
     /// `list --all-projects` says it), or several are.
     projects: Vec<ProjectOf>,
     say_projects: bool,
-    /// Every session's meta and summary, newest first.
+    /// Every session's meta and [`Glance`]: in the index's order from one store, newest first
+    /// when several stores are read.
     summaries: Vec<(SessionMeta, Glance)>,
     /// The metadata of the sessions that could not be read: they link the sessions below
     /// them into their root's tree ([`crate::store::Listing::left_out`]).

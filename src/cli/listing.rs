@@ -139,10 +139,11 @@ pub(crate) fn readable_family(store: &Store, listing: Listing, roots: &[&str]) -
     }
 }
 
-/// Hands `each` every session of `store` with its metadata and its summary, from the index;
-/// folded from its events when the index cannot be used (`sessions` has warned) or its fold is
-/// damaged. For aggregates that need more than a listing's counters without reading every
-/// events file. One at a time, so that a command that keeps a few figures of each session
+/// Hands `each` every session of `store` whose summary can be had, with its metadata: from the
+/// index first, in its order; then, in the listing's order, folded from their events, those
+/// the index cannot give (it cannot be used, `sessions` has warned; their fold is missing or
+/// damaged; it failed midway, said here once). For aggregates that need more than a listing's
+/// counters without reading every events file. One at a time, so that a command that keeps a few figures of each session
 /// never holds every summary at once (ten thousand of them are a hundred megabytes, most of
 /// a command's time in page faults). Returns the metadata of the sessions the listing could
 /// not read ([`crate::store::Listing::left_out`]).
@@ -164,12 +165,17 @@ pub(crate) fn each_summary(
     if let Some(index) = listing.index.as_ref() {
         // An index that fails midway leaves the rest unhanded, to be folded below; one whose
         // fold of a session does not decode leaves that session so too.
-        let _ = index.each_summary(|id, summary| {
+        let read = index.each_summary(|id, summary| {
             if let Some(&i) = at.get(id).filter(|&&i| !handed[i]) {
                 handed[i] = true;
                 each(metas[i], summary);
             }
         });
+        if let Err(err) = read {
+            warn(format_args!(
+                "{err}; the sessions it did not give are folded from their events"
+            ));
+        }
     }
     let now = crate::store::system_time();
     for (meta, _) in metas.iter().zip(&handed).filter(|(_, handed)| !**handed) {
