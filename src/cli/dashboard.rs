@@ -108,7 +108,7 @@ struct Sessions {
     say_projects: bool,
     /// Every session's meta and [`Glance`]: in the index's order from one store, newest first
     /// when several stores are read.
-    summaries: Vec<(SessionMeta, Glance)>,
+    glances: Vec<(SessionMeta, Glance)>,
     /// The metadata of the sessions that could not be read: they link the sessions below
     /// them into their root's tree ([`crate::store::Listing::left_out`]).
     left_out: Vec<SessionMeta>,
@@ -124,7 +124,7 @@ type Glances = (Vec<(SessionMeta, Glance)>, Vec<SessionMeta>);
 /// ([`Glance`]), at the built-in prices, and the metadata of the sessions that could not be
 /// read: they link the sessions below them into their root's tree
 /// ([`crate::store::Listing::left_out`]).
-fn glances(store: &Store) -> Result<Glances> {
+fn read_glances(store: &Store) -> Result<Glances> {
     let prices = PriceTable::builtin();
     let mut read = Vec::new();
     let left_out = super::listing::each_summary(store, |meta, summary| {
@@ -147,40 +147,40 @@ impl Sessions {
         let say_projects = args.scope.all_projects || stores.len() > 1;
         if let [store] = stores.as_slice() {
             // One store holds no copies: every session is its own, and in it.
-            let (summaries, left_out) = glances(store)?;
+            let (glances, left_out) = read_glances(store)?;
             return Ok(Sessions {
                 stores,
                 projects,
                 say_projects,
-                summaries,
+                glances,
                 left_out,
                 store_of: std::collections::HashMap::new(),
             });
         }
-        let mut summaries: Vec<(SessionMeta, Glance)> = Vec::new();
+        let mut glances: Vec<(SessionMeta, Glance)> = Vec::new();
         let mut store_of = std::collections::HashMap::new();
-        // Where each session is in `summaries`, and how far its kept copy went.
+        // Where each session is in `glances`, and how far its kept copy went.
         let mut at: std::collections::HashMap<String, (usize, Reach)> =
             std::collections::HashMap::new();
         let mut left_out = Vec::new();
         for (i, store) in stores.iter().enumerate() {
-            let (read, unread) = glances(store)?;
+            let (read, unread) = read_glances(store)?;
             left_out.extend(unread);
             let reach = reaches(&read);
-            for ((meta, summary), here) in read.into_iter().zip(reach) {
+            for ((meta, glance), here) in read.into_iter().zip(reach) {
                 // A session in two stores (a copy) counts once, from the copy that went
                 // furthest, with its subagents in the same store (whose replay page and
                 // judging come from that store).
                 match at.get(&meta.session_id) {
                     None => {
-                        at.insert(meta.session_id.clone(), (summaries.len(), here));
+                        at.insert(meta.session_id.clone(), (glances.len(), here));
                         store_of.insert(meta.session_id.clone(), i);
-                        summaries.push((meta, summary));
+                        glances.push((meta, glance));
                     }
                     Some(&(kept, kept_reach)) if here > kept_reach => {
                         at.insert(meta.session_id.clone(), (kept, here));
                         store_of.insert(meta.session_id.clone(), i);
-                        summaries[kept] = (meta, summary);
+                        glances[kept] = (meta, glance);
                     }
                     Some(_) => {}
                 }
@@ -190,7 +190,7 @@ impl Sessions {
             let start = |(meta, glance): &(SessionMeta, Glance)| {
                 meta.start_to_order_by(|| glance.first_timestamp)
             };
-            summaries.sort_by(|a, b| {
+            glances.sort_by(|a, b| {
                 start(b)
                     .total_cmp(&start(a))
                     .then_with(|| b.0.session_id.cmp(&a.0.session_id))
@@ -200,7 +200,7 @@ impl Sessions {
             stores,
             projects,
             say_projects,
-            summaries,
+            glances,
             left_out,
             store_of,
         })
@@ -294,7 +294,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
         offset: *now_local.offset(),
     };
     let read = Sessions::read(args, globals)?;
-    let sessions = &read.summaries;
+    let sessions = &read.glances;
     let (selected, left_out) = dashboard::select(sessions, &read.left_out, &period);
     for warning in left_out {
         warn(warning);
@@ -368,7 +368,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
 /// Each selected session scored as `eval` scores it, with the cost `list` gives it.
 fn judge(read: &Sessions, selected: &[SessionFigures], config: &EvalConfig) -> Vec<Judged> {
     let metas: std::collections::HashMap<&str, &SessionMeta> = read
-        .summaries
+        .glances
         .iter()
         .map(|(m, _)| (m.session_id.as_str(), m))
         .collect();
