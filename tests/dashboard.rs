@@ -1017,3 +1017,54 @@ fn an_html_dashboard_of_no_session_says_there_is_none_to_replay() {
         run.stdout
     );
 }
+
+/// An index whose folds were forged (the index is a cache anyone who can write the store can
+/// write) with retries, usage left unpriced and a tool's calls each near `i64::MAX`, the most
+/// SQLite's JSON holds: three of them summed past `u64::MAX`, which panicked a debug build.
+/// The sums stop at the most a count can be.
+#[test]
+fn forged_folds_whose_counts_sum_past_the_largest_count_saturate() {
+    let env = TestEnv::new();
+    for i in 1..=3 {
+        session(i, 0, 1, 0, 100).write(&env);
+    }
+    // The index is built, then its folds forged; settled sessions are not folded again.
+    env.settle_sessions();
+    run(&env, &["list"]).success();
+    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    let forged = conn
+        .execute(
+            "UPDATE idx_folds SET fold = json_set(fold, \
+             '$.retries', 9223372036854775807, \
+             '$.unbelieved_usage', 9223372036854775807, \
+             '$.tools.Bash', 9223372036854775807)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(forged, 3);
+    let run = run(&env, &["dashboard", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let d = run.json();
+    let t = &d["totals"];
+    assert_eq!(t["retries"], u64::MAX, "{t}");
+    assert_eq!(t["cost_unbelieved_usage"], u64::MAX, "{t}");
+    let today = d["buckets"].as_array().unwrap().last().unwrap();
+    assert_eq!(today["retries"], u64::MAX, "{today}");
+    let bash = d["top_tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tool"] == "Bash")
+        .unwrap_or_else(|| panic!("no Bash in {}", d["top_tools"]));
+    assert_eq!(bash["calls"], u64::MAX, "{bash}");
+    // The views that print those sums print them.
+    let text = env.run(&["dashboard"]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(text.stdout.contains("Bash"), "{}", text.stdout);
+    let trend = env.run(&["dashboard", "--trend"]);
+    assert_eq!(trend.code, 0, "{trend:?}");
+    assert!(trend.stdout.contains("Retry rate"), "{}", trend.stdout);
+    let page = env.path().join("out/index.html");
+    env.run(&["dashboard", "--html", page.to_str().unwrap()])
+        .success();
+}

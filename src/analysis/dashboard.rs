@@ -353,10 +353,12 @@ fn figures_of(
         f.turn_errors += turn_errors;
         add(&mut f.tokens, "total_tokens", meta.total_tokens);
         f.unbelievable.extend(doubts);
-        f.retries += glance.retries;
+        f.retries = f.retries.saturating_add(glance.retries);
         cost += glance.cost;
         f.cost_estimated |= glance.cost_estimated;
-        f.cost_unbelieved_usage += glance.unbelieved_usage;
+        f.cost_unbelieved_usage = f
+            .cost_unbelieved_usage
+            .saturating_add(glance.unbelieved_usage);
         f.cost_unpriced_models
             .extend(glance.unpriced.iter().cloned());
     }
@@ -466,7 +468,7 @@ pub fn dashboard(
             b.errors += known(s.errors);
             b.tool_errors += known(s.tool_errors);
             b.turn_errors += s.turn_errors;
-            b.retries += s.retries;
+            b.retries = b.retries.saturating_add(s.retries);
             b.tokens = b.tokens.saturating_add(known(s.tokens));
             costs[i] += s.cost;
             b.cost_unpriced_models
@@ -479,11 +481,13 @@ pub fn dashboard(
         totals.errors += known(s.errors);
         totals.tool_errors += known(s.tool_errors);
         totals.turn_errors += s.turn_errors;
-        totals.retries += s.retries;
+        totals.retries = totals.retries.saturating_add(s.retries);
         totals.tokens = totals.tokens.saturating_add(known(s.tokens));
         cost += s.cost;
         totals.cost_estimated |= s.cost_estimated;
-        totals.cost_unbelieved_usage += s.cost_unbelieved_usage;
+        totals.cost_unbelieved_usage = totals
+            .cost_unbelieved_usage
+            .saturating_add(s.cost_unbelieved_usage);
         totals
             .cost_unpriced_models
             .extend(s.cost_unpriced_models.iter().cloned());
@@ -570,13 +574,18 @@ fn top_tools(
             continue;
         }
         for (tool, n) in &glance.tools {
-            *tools.entry(tool.as_str()).or_default() += n;
+            let calls = tools.entry(tool.as_str()).or_default();
+            *calls = calls.saturating_add(*n);
         }
     }
     let mut ranked: Vec<(&str, u64)> = tools.into_iter().collect();
     // The calls the totals count leave out a count no session can have, but the events still
     // hold those calls: no tool has more than all of them.
-    let calls = calls.max(ranked.iter().map(|(_, n)| n).sum());
+    let calls = calls.max(
+        ranked
+            .iter()
+            .fold(0, |sum: u64, (_, n)| sum.saturating_add(*n)),
+    );
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let others = ranked.len().saturating_sub(TOP_TOOLS) as u64;
     let top = ranked
