@@ -1227,3 +1227,34 @@ fn sql_gives_a_duration_no_call_can_take_as_null() {
         );
     }
 }
+
+/// The index is a cache anyone who can write the store can write: three of its session rows
+/// forged to say `i64::MAX` responses of unknown usage each (the most SQLite holds) summed past
+/// `u64::MAX` in `list`'s note and panicked a debug build. The sum stops at the largest count.
+#[test]
+fn list_saturates_the_sum_of_forged_index_rows() {
+    let env = TestEnv::new();
+    for id in ["forged-1", "forged-2", "forged-3"] {
+        costed(id, None).write(&env);
+    }
+    // Settled sessions are read from the index as it stands, not folded again.
+    env.settle_sessions();
+    env.run(&["list"]).success();
+    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    let forged = conn
+        .execute(
+            "UPDATE idx_sessions SET unbelieved_usage = 9223372036854775807",
+            [],
+        )
+        .unwrap();
+    assert_eq!(forged, 3);
+    let listed = env.run(&["list"]);
+    assert_eq!(listed.code, 0, "{listed:?}");
+    assert!(
+        listed
+            .stdout
+            .contains("18446744073709551615 LLM responses of unknown usage"),
+        "{}",
+        listed.stdout
+    );
+}

@@ -451,7 +451,10 @@ fn text(
     if let Some(note) = terminal::unpriced_note(&unpriced) {
         writeln!(out, "{}", paint.dim(&note))?;
     }
-    let unbelieved: u64 = sessions.iter().map(|s| s.cost_unbelieved_usage).sum();
+    // Saturating: a forged index row can say any count (three summed past u64::MAX panicked).
+    let unbelieved = sessions
+        .iter()
+        .fold(0, |sum: u64, s| sum.saturating_add(s.cost_unbelieved_usage));
     if unbelieved > 0 {
         let note = format!(
             "{} {} of unknown usage (a token count no response can have) counted at $0",
