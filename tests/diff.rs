@@ -917,7 +917,9 @@ fn compare_bounds_its_work_on_two_long_sessions() {
     assert!(0 < low && low < high && high <= CALLS as u64, "{far}");
     assert!(
         text.stdout.contains(&format!(
-            "Decision divergence: between {low} and {high} edits between their tool calls (approximate"
+            "Decision divergence: between {} and {} edits between their tool calls (approximate",
+            separated(low),
+            separated(high)
         )),
         "{}",
         text.stdout
@@ -1393,4 +1395,17 @@ fn a_file_call_that_failed_touched_no_file() {
         "{}",
         explain.stdout
     );
+}
+
+/// `n` with its thousands separated by commas, as every view writes a count: `12,345`.
+fn separated(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -1253,7 +1253,7 @@ fn list_saturates_the_sum_of_forged_index_rows() {
     assert!(
         listed
             .stdout
-            .contains("18446744073709551615 LLM responses of unknown usage"),
+            .contains("18,446,744,073,709,551,615 LLM responses of unknown usage"),
         "{}",
         listed.stdout
     );

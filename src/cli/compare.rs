@@ -362,7 +362,7 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
             out,
             "Decision divergence: between {} and {} between their tool calls (approximate: \
              too many calls that differ to align exactly)",
-            c.decision_divergence_at_least,
+            terminal::thousands(c.decision_divergence_at_least as u64),
             terminal::count(c.decision_divergence as u64, "edit")
         )?;
     }
@@ -375,7 +375,11 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
             ),
             None => format!("  {name}: no more tool calls"),
         };
-        writeln!(out, "Diverged after {} shared tool calls:", d.after)?;
+        writeln!(
+            out,
+            "Diverged after {} shared tool calls:",
+            terminal::thousands(d.after as u64)
+        )?;
         writeln!(out, "{}", side(&name_a, d.a.as_ref()))?;
         writeln!(out, "{}", side(&name_b, d.b.as_ref()))?;
     }

@@ -1,14 +1,28 @@
 //! Pure text helpers shared by analyses and views.
 
-/// A number and the noun it counts, singular for one: `1 tool call`, `2 tool calls`.
+/// A number and the noun it counts, singular for one: `1 tool call`, `2 tool calls`,
+/// `1,024 tool calls`.
 pub fn count(n: u64, noun: &str) -> String {
     count_as(n, noun, &format!("{noun}s"))
 }
 
 /// A number and the noun it counts, for a noun whose plural is not its singular and an `s`:
-/// `1 retry`, `2 retries`.
+/// `1 retry`, `2 retries`, `12,345 retries` (thousands separated as every table separates them).
 pub fn count_as(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// A count with thousands separated: `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis. A
@@ -326,6 +340,19 @@ mod tests {
         assert_eq!(one_line("abc", usize::MAX), "abc");
         assert_eq!(one_line("abcde", 5), "abcde");
         assert_eq!(one_line("  ", 5), "");
+    }
+
+    #[test]
+    fn counts_are_singular_for_one_and_separate_their_thousands() {
+        assert_eq!(count(0, "session"), "0 sessions");
+        assert_eq!(count(1, "session"), "1 session");
+        assert_eq!(count(999, "session"), "999 sessions");
+        assert_eq!(count(1_000, "session"), "1,000 sessions");
+        assert_eq!(count_as(12_345, "retry", "retries"), "12,345 retries");
+        assert_eq!(
+            count(u64::MAX, "event"),
+            "18,446,744,073,709,551,615 events"
+        );
     }
 
     #[test]

@@ -191,17 +191,7 @@ pub fn unbelieved_usage_note(n: u64) -> Option<String> {
 }
 
 /// A count with thousands separated: `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::model::text::thousands;
 
 /// A number and the noun it counts, singular for one: `1 tool call`, `2 tool calls`
 /// ([`count_as`] for a noun whose plural is not an added `s`). In `model::text`, so that
