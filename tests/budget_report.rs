@@ -179,6 +179,13 @@ fn periods_can_be_ages() {
     report.success();
     let json = report.json();
     assert_eq!(json["sessions"], 1, "{json}");
+    // One session is the top one, in the singular.
+    let text = env
+        .run(&["budget-report", "--since", "2d"])
+        .success()
+        .stdout
+        .clone();
+    assert!(text.contains("\nTop 1 most expensive session:\n"), "{text}");
 }
 
 /// A day, a tool and a billing block whose spend counts `aide-gpt-5` (no known price) at $0

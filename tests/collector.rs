@@ -4475,6 +4475,20 @@ fn a_held_batch_the_local_store_cannot_take_is_written_to_stderr() {
         "{}",
         run.stderr
     );
+    // Each such line counts its events as a sentence does: `1 event`, `12 events`.
+    let mut counted = 0;
+    for line in run.stderr.lines() {
+        let Some(at) = line.find(" the collector did not take (or may hold") else {
+            continue;
+        };
+        let words: Vec<&str> = line[..at].rsplitn(2, ' ').collect();
+        let n = words[1].rsplit(' ').next().unwrap().replace(',', "");
+        let n: u64 = n.parse().unwrap_or_else(|_| panic!("{n:?} in {line}"));
+        let noun = if n == 1 { "event" } else { "events" };
+        assert_eq!(words[0], noun, "{line}");
+        counted += 1;
+    }
+    assert!(counted > 0, "{}", run.stderr);
 }
 
 /// A collector that holds each request's answer until `release` says so: it sends what it

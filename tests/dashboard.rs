@@ -554,6 +554,36 @@ fn the_page_shows_characters_that_draw_nothing_as_escapes() {
     assert!(raw.is_empty(), "{raw:?}");
 }
 
+/// The tools past the top ten are counted in one line, singular for one, on the terminal and
+/// on the page.
+#[test]
+fn the_tools_past_the_top_ten_are_counted_in_words() {
+    for (tools, more) in [(11, "and 1 other tool"), (12, "and 2 other tools")] {
+        let env = TestEnv::new();
+        let mut s = SessionBuilder::new(&id(1))
+            .started(days_ago(1))
+            .prompt("many tools");
+        for t in 0..tools {
+            s = s
+                .at(1.0 + f64::from(t))
+                .tool_call(&format!("Tool{t:02}"), json!({}))
+                .result(json!("ok"));
+        }
+        s.write(&env);
+        let text = run(&env, &["dashboard", "--color", "never"]);
+        text.success();
+        assert!(
+            text.stdout.lines().any(|l| l.trim() == more),
+            "{}",
+            text.stdout
+        );
+        let page = env.path().join("out/index.html");
+        run(&env, &["dashboard", "--html", page.to_str().unwrap()]).success();
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.contains(&format!(">{more}</p>")), "{html}");
+    }
+}
+
 #[test]
 fn an_empty_store_shows_nothing_and_succeeds() {
     let env = TestEnv::new();

@@ -4,7 +4,7 @@
 use agent_strace::model::Tokens;
 use serde_json::{Value, json};
 
-use crate::common::{Run, SessionBuilder, TestEnv, shared};
+use crate::common::{Run, SessionBuilder, TestEnv, separated, shared};
 use crate::explain::reference_story;
 
 /// The reference story (`explain`'s): reads, `python -m pytest` failing twice, then
@@ -1395,17 +1395,4 @@ fn a_file_call_that_failed_touched_no_file() {
         "{}",
         explain.stdout
     );
-}
-
-/// `n` with its thousands separated by commas, as every view writes a count: `12,345`.
-fn separated(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -137,6 +137,11 @@ fn every_scorer_passes_on_a_session_that_keeps_its_limits() {
     assert_eq!(report["passed"], true);
     assert_eq!(report["verdict"], "pass");
     assert_eq!(report["weighted_score"], 1.0);
+    assert_eq!(
+        report["results"][5]["reason"],
+        "/(?i)all tests pass/ matched an event of type assistant_response",
+        "{report}"
+    );
 }
 
 #[test]
@@ -166,6 +171,12 @@ fn every_scorer_fails_on_a_session_that_breaks_its_limits() {
     assert!((score("duration_under") - 0.5).abs() < 1e-9);
     assert!((score("tool_calls_under") - 4.0 / 6.0).abs() < 1e-9);
     assert_eq!(score("regex"), 0.0);
+    // The one answer, counted in the singular.
+    assert_eq!(
+        report["results"][5]["reason"],
+        "/(?i)all tests pass/ matched none of 1 event of type assistant_response",
+        "{report}"
+    );
     let failed = &report["results"][0];
     assert_eq!(failed["value"], 4.0);
     assert!(

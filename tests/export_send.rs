@@ -110,7 +110,7 @@ fn session(env: &TestEnv) -> String {
 #[test]
 fn a_trace_goes_to_v1_traces_as_gzipped_protobuf_with_the_headers_given() {
     let env = TestEnv::new();
-    session(&env);
+    let id = session(&env);
     let (port, seen) = collector(vec![(200, "")]);
     let run = env.run(&[
         "export",
@@ -125,6 +125,13 @@ fn a_trace_goes_to_v1_traces_as_gzipped_protobuf_with_the_headers_given() {
     ]);
     run.success();
     assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "Sent 3 spans of session {id} to http://127.0.0.1:{port}"
+        )),
+        "{}",
+        run.stderr
+    );
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     let got = &seen[0];
@@ -167,6 +174,27 @@ fn a_trace_goes_to_v1_traces_as_gzipped_protobuf_with_the_headers_given() {
     .success();
     let got = seen.lock().unwrap()[0].clone();
     assert_eq!(got.path, "/custom/traces");
+    // A session of one span says so in the singular.
+    SessionBuilder::new("sess-alone")
+        .started(crate::common::session::T0 + 60.0)
+        .prompt("hello")
+        .write(&env);
+    let (port, _) = collector(vec![(200, "")]);
+    let one = env.run(&[
+        "export",
+        "sess-alone",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    one.success();
+    assert!(
+        one.stderr
+            .starts_with("Sent 1 span of session sess-alone to "),
+        "{}",
+        one.stderr
+    );
     assert_eq!(got.header("content-type"), Some("application/json"));
     let body: serde_json::Value = serde_json::from_slice(&got.unzipped()).unwrap();
     assert_eq!(

@@ -731,7 +731,7 @@ fn a_token_count_no_response_can_have_is_unknown_in_every_command() {
         .success()
         .stdout
         .clone();
-    assert!(stats.contains("Tokens: 1100"), "{stats}");
+    assert!(stats.contains("Tokens: 1,100"), "{stats}");
     // token-budget gave a peak of 9223372036854776% of the window.
     let budget = env
         .run(&["token-budget", "absurd", "--format", "json"])

@@ -129,6 +129,15 @@ fn every_rule_finds_its_pattern_and_names_its_events() {
     for args in [vec!["lint", id.as_str()], vec!["lint"]] {
         let text = env.run(&args);
         assert!(text.stdout.contains("events #3–#11"), "{}", text.stdout);
+        // Token counts separate their thousands, as every view writes them.
+        assert!(
+            text.stdout.contains(
+                "a response's context reached 180,000 tokens, 90% of claude-sonnet-4-5's \
+                 200,000-token window, at event #15."
+            ),
+            "{}",
+            text.stdout
+        );
         assert!(
             text.stdout
                 .contains(&format!("1 error, 4 warnings, 2 infos in session {id}.")),

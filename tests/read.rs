@@ -381,6 +381,81 @@ fn bad_input_gets_one_error_line_and_a_non_zero_exit() {
     );
 }
 
+/// The first twenty malformed lines are named one by one; the rest are counted in one line, as
+/// every count in a sentence is written: singular for one, thousands separated.
+#[test]
+fn malformed_lines_past_those_named_are_counted_in_words() {
+    let env = fixture();
+    let events = env.store().join(A).join("events.ndjson");
+    let good = std::fs::read_to_string(&events).unwrap();
+    for (malformed, more) in [
+        (21, "warning: 1 more malformed line skipped"),
+        (1_020, "warning: 1,000 more malformed lines skipped"),
+    ] {
+        std::fs::write(&events, format!("{good}{}", "{\n".repeat(malformed))).unwrap();
+        let stats = env.run(&["stats", A]);
+        stats.success();
+        let named = stats.stderr.matches("skipped a malformed line").count();
+        assert_eq!(named, 20, "{}", stats.stderr);
+        assert_eq!(stats.stderr.lines().last(), Some(more), "{}", stats.stderr);
+    }
+}
+
+/// A long session's figures in `stats`, `replay`'s header and `explain` separate their
+/// thousands, as every other view writes a count.
+#[test]
+fn a_long_sessions_counts_separate_their_thousands() {
+    let env = TestEnv::new();
+    let mut session = SessionBuilder::new(A)
+        .meta(|m| {
+            m.tool_calls = 1_200;
+            m.errors = 1_001;
+        })
+        .prompt("run it until it passes")
+        .llm_response(
+            "claude-sonnet-4-5",
+            agent_strace::model::Tokens {
+                input: 1_234_000,
+                output: 567,
+                ..Default::default()
+            },
+        );
+    for i in 0..1_200u32 {
+        session = session
+            .at(1.0 + f64::from(i))
+            .tool_call("Bash", json!({"command": "make test"}));
+        session = if i < 1_001 {
+            session.error("exit 1")
+        } else {
+            session.result(json!({"stdout": "ok"}))
+        };
+    }
+    session.write(&env);
+
+    let stats = env.run(&["stats", A]).success().stdout.clone();
+    assert!(
+        stats.contains("Events: 2,402   Prompts: 1   Tool calls: 1,200   Errors: 1,001"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("LLM requests: 1   Tokens: 1,234,567"),
+        "{stats}"
+    );
+    let bash = stats.lines().find(|l| l.starts_with("Bash")).unwrap();
+    let cells: Vec<&str> = bash.split_whitespace().collect();
+    assert_eq!(cells[1..3], ["1,200", "1,001"], "{bash}");
+
+    let replay = env.run(&["replay", A]).success().stdout.clone();
+    assert!(replay.contains("Tool calls: 1,200\n"), "{replay}");
+    assert!(replay.contains("Errors: 1,001\n"), "{replay}");
+
+    let explain = env.run(&["explain", A]).success().stdout.clone();
+    assert!(
+        explain.contains("Tool calls: 1,200   Errors: 1,001"),
+        "{explain}"
+    );
+}
+
 #[test]
 fn every_command_has_help_with_an_example_and_a_version() {
     let env = TestEnv::new();

@@ -425,6 +425,26 @@ fn a_dry_run_names_the_limit_as_the_limits_line_does() {
     assert_eq!(date_at(rows[0]), date_at(rows[1]), "{}", dry.stdout);
 }
 
+/// A limit of one is worded in the singular, on the `Limits:` line and in the dry run's rows.
+#[test]
+fn a_limit_of_one_is_worded_in_the_singular() {
+    let env = TestEnv::new();
+    old_session(&env, "o-old", 3.0, 1);
+    old_session(&env, "o-new", 0.5, 1);
+    let limits = ["--max-age-days", "1", "--max-sessions", "1"];
+    let status = env.run(&[&["retention", "status"][..], &limits[..]].concat());
+    status.success();
+    assert!(
+        status.stdout.contains("max 1 day, max 1 session"),
+        "{}",
+        status.stdout
+    );
+    let dry = env.run(&[&["retention", "clean", "--dry-run"][..], &limits[..]].concat());
+    dry.success();
+    let row = dry.stdout.lines().find(|l| l.contains("o-old")).unwrap();
+    assert!(row.ends_with("  max 1 day"), "{}", dry.stdout);
+}
+
 /// An ended subagent session of `parent` that started `days` ago.
 fn subagent(env: &TestEnv, id: &str, parent: &str, days: f64) -> String {
     let parent = parent.to_owned();

@@ -234,6 +234,22 @@ fn a_query_that_never_stops_is_written_as_it_comes_or_cut_at_max_rows() {
     // Fewer rows than the limit: nothing is said.
     let run = env.run(&["sql", "--max-rows", "3", "SELECT 1 AS one"]);
     assert!(run.stdout.ends_with("(1 row)\n"), "{}", run.stdout);
+    // Counted in words as every count is: one row, thousands separated.
+    let run = env.run(&["sql", "--max-rows", "1", ENDLESS]);
+    assert!(run.stdout.contains("(the first 1 row; "), "{}", run.stdout);
+    let run = env.run(&["sql", "--max-rows", "1200", ENDLESS]);
+    assert!(
+        run.stdout.contains("(the first 1,200 rows; "),
+        "{}",
+        run.stdout
+    );
+    let run = env.run(&["sql", "--format", "csv", "--max-rows", "1", ENDLESS]);
+    assert_eq!(
+        warnings(&run),
+        ["warning: stopped after 1 row (--max-rows); the query returned more"],
+        "{}",
+        run.stderr
+    );
 }
 
 /// What SQLite holds for a query (a sort, the DISTINCT of a recursive `UNION`) is kept in

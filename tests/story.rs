@@ -158,14 +158,25 @@ fn a_compaction_is_one_event_with_its_summary_never_a_prompt() {
 
         let replay = env.run(&["replay", &id]).success().stdout.clone();
         let shown = story(&replay);
-        assert_eq!(
-            shown
-                .iter()
-                .filter(|s| s.head.starts_with("⧉ compaction"))
-                .count(),
-            boundaries.len(),
-            "{path}"
-        );
+        let details: Vec<Option<String>> = shown
+            .iter()
+            .filter(|s| s.head.starts_with("⧉ compaction"))
+            .map(|s| s.detail.clone())
+            .collect();
+        // Each says how it was triggered and how much context it summarised, in the
+        // transcript's figures with their thousands separated.
+        let said: Vec<Option<String>> = boundaries
+            .iter()
+            .map(|b| {
+                let m = &b["compactMetadata"];
+                Some(format!(
+                    "{} · {} tokens of context summarised",
+                    m["trigger"].as_str().unwrap(),
+                    crate::common::separated(m["preTokens"].as_u64().unwrap())
+                ))
+            })
+            .collect();
+        assert_eq!(details, said, "{path}");
         assert!(
             !replay.contains("\"This session is being continued"),
             "{path}: the summary is not quoted as a prompt"

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::common::{TestEnv, shared};
+use crate::common::{TestEnv, separated, shared};
 
 const FILE: &str = "corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl";
 
@@ -54,6 +54,15 @@ fn the_peak_is_found_and_the_threshold_gates() {
     let calm = env.run(&["token-budget", "258c", "--warn-at", "95"]);
     assert_eq!(calm.code, 0, "{calm:?}");
     assert!(calm.stdout.contains("Below the 95% threshold"));
+    // The text gives the window and the peak with their thousands separated.
+    assert!(
+        calm.stdout
+            .contains("context window 200,000 tokens (claude-"),
+        "{}",
+        calm.stdout
+    );
+    let peak_line = format!("Peak: {} tokens (", separated(peak));
+    assert!(calm.stdout.contains(&peak_line), "{}", calm.stdout);
     let limited = env
         .run(&[
             "token-budget",

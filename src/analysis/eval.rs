@@ -15,6 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::compare::{Weighed, WorkOutcome};
+use crate::model::text::count;
 use crate::model::tools::Agent;
 use crate::model::usage::dollars;
 use crate::model::view::{FileTouch, View};
@@ -369,7 +370,13 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
         let reason = if total == 0 {
             "no file operations".to_owned()
         } else {
-            format!("all {total} file operations within the allowed paths")
+            match total {
+                1 => "the one file operation within the allowed paths".to_owned(),
+                _ => format!(
+                    "all {} within the allowed paths",
+                    count(total as u64, "file operation")
+                ),
+            }
         };
         return (1.0, reason, Some(0.0));
     }
@@ -380,7 +387,9 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
         String::new()
     };
     let reason = format!(
-        "{outside_ops} of {total} file operations outside the allowed paths: {}{more}",
+        "{} of {} outside the allowed paths: {}{more}",
+        crate::model::text::thousands(outside_ops as u64),
+        count(total as u64, "file operation"),
         outside[..outside.len().min(3)].join(", ")
     );
     (score, reason, Some(outside_ops as f64))
@@ -451,7 +460,10 @@ fn regex(
         if found {
             return (
                 1.0,
-                format!("/{}/ matched in an {event_type} event", pattern.as_str()),
+                format!(
+                    "/{}/ matched an event of type {event_type}",
+                    pattern.as_str()
+                ),
                 None,
             );
         }
@@ -459,8 +471,9 @@ fn regex(
     (
         0.0,
         format!(
-            "/{}/ matched none of {seen} {event_type} events",
-            pattern.as_str()
+            "/{}/ matched none of {} of type {event_type}",
+            pattern.as_str(),
+            count(seen as u64, "event")
         ),
         None,
     )

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::model::text::count;
 use crate::model::view::View;
 use crate::model::{Agent, Event, ToolKind};
 
@@ -247,7 +248,7 @@ fn wide_blast(session: &str, facts: &Facts) -> Vec<Evidence> {
     vec![Evidence {
         session_id: session.to_owned(),
         events: first.iter().map(|(n, _)| *n).collect(),
-        what: format!("{} distinct files written", first.len()),
+        what: format!("{} written", count(first.len() as u64, "distinct file")),
     }]
 }
 

@@ -163,7 +163,10 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
             let mut parts: Vec<String> =
                 compaction.trigger.map(str::to_owned).into_iter().collect();
             if let Some(tokens) = compaction.pre_tokens {
-                parts.push(format!("{tokens} tokens of context summarised"));
+                parts.push(format!(
+                    "{} tokens of context summarised",
+                    crate::model::text::thousands(tokens)
+                ));
             }
             line.detail = (!parts.is_empty()).then(|| parts.join(" · "));
             line.detail_kind = DetailKind::Muted;

@@ -191,7 +191,10 @@ impl StandupBuilder {
             if lines > LARGE_CHANGE_LINES {
                 self.review.push(Review {
                     path: path.to_owned(),
-                    reason: format!("large change ({lines} lines)"),
+                    reason: format!(
+                        "large change ({} lines)",
+                        crate::model::text::thousands(lines as u64)
+                    ),
                 });
             }
             for line in text.lines() {

@@ -443,10 +443,13 @@ impl Resend<'_> {
         });
         match &recorded {
             Ok((count, 0)) => (self.note)(&format!(
-                "a proxy's batch of {count} events kept for the collector, not taken by it, is recorded here (the collector may hold it too)"
+                "a proxy's batch of {} kept for the collector, not taken by it, is recorded here (the collector may hold it too)",
+                crate::model::text::count(*count as u64, "event")
             )),
             Ok((count, held)) => (self.note)(&format!(
-                "a proxy's batch kept for the collector, not taken by it, is recorded here (the collector may hold it too): {count} events, and {held} its session here held already (or the batch twice)"
+                "a proxy's batch kept for the collector, not taken by it, is recorded here (the collector may hold it too): {}, and {} its session here held already (or the batch twice)",
+                crate::model::text::count(*count as u64, "event"),
+                crate::model::text::thousands(*held as u64)
             )),
             Err(e) => (self.note)(&format!(
                 "a proxy's batch kept for the collector cannot be recorded here, and waits: {e}"

@@ -374,7 +374,8 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
         )?;
     }
     gap(out)?;
-    writeln!(out, "{h2}Top {} most expensive sessions:", r.top.len())?;
+    let top = terminal::count(r.top.len() as u64, "most expensive session");
+    writeln!(out, "{h2}Top {top}:")?;
     for (i, s) in r.top.iter().enumerate() {
         let id: String = s.session_id.chars().take(12).collect();
         let estimated = match (s.estimated, s.from_log) {

@@ -424,8 +424,8 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
     if !p.turn_errors.is_empty() {
         apart.push(format!(
             "{} of tools, {} of the turn",
-            p.tool_errors,
-            p.turn_errors.len()
+            terminal::thousands(p.tool_errors),
+            terminal::thousands(p.turn_errors.len() as u64)
         ));
     }
     apart.push(errors_told_apart(
@@ -439,22 +439,32 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
         format!(" ({})", apart.join("; "))
     };
     let interrupted = if p.interrupted_turns > 0 {
-        format!("   Interrupted turns: {}", p.interrupted_turns)
+        format!(
+            "   Interrupted turns: {}",
+            terminal::thousands(p.interrupted_turns)
+        )
     } else {
         String::new()
     };
     writeln!(
         out,
         "Tool calls: {}   Errors: {}{apart}   Rejected: {}{interrupted}",
-        p.tool_calls, p.errors, p.rejections
+        terminal::thousands(p.tool_calls),
+        terminal::thousands(p.errors),
+        terminal::thousands(p.rejections)
     )?;
     let read = p.files.iter().filter(|f| f.reads > 0).count();
     let written = p.files.iter().filter(|f| f.writes > 0).count();
-    writeln!(out, "Files touched: {read} read, {written} written")?;
+    writeln!(
+        out,
+        "Files touched: {} read, {} written",
+        terminal::thousands(read as u64),
+        terminal::thousands(written as u64)
+    )?;
     writeln!(
         out,
         "Retries: {} (wasted {}, {} of session)",
-        p.retries,
+        terminal::thousands(p.retries),
         terminal::duration_secs(p.wasted_s),
         p.duration_s.known().map_or_else(
             || terminal::UNKNOWN.to_owned(),

@@ -189,7 +189,8 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         send(&url, &headers, &body, args.otlp_json)?;
         let url = super::http::shown_url(&url.to_string());
         super::output::to_stderr(format_args!(
-            "Sent {spans} spans of session {id} to {url}\n"
+            "Sent {} of session {id} to {url}\n",
+            crate::model::text::count(spans as u64, "span")
         ));
         return Ok(exit::OK);
     }

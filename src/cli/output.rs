@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::SessionMeta;
 use crate::model::meta::Unbelievable;
+use crate::model::text::count_as;
 use crate::render::escape::{Escaping, escape};
 use crate::store::{BadLine, SessionSummary, Store};
 
@@ -172,11 +173,8 @@ pub(crate) fn warn_bad_lines(bad: &[BadLine], total: u64) {
     }
     let shown = bad.len() as u64;
     if total > shown {
-        let _ = writeln!(
-            stderr,
-            "warning: {} more malformed lines skipped",
-            total - shown
-        );
+        let more = count_as(total - shown, "more malformed line", "more malformed lines");
+        let _ = writeln!(stderr, "warning: {more} skipped");
     }
 }
 

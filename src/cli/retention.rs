@@ -335,22 +335,36 @@ fn sessions_and_subagents(sessions: usize, all: usize) -> String {
 /// The limit that deletes a session, worded as the `Limits:` line words it.
 fn reason(reason: Reason, limits: &Limits) -> String {
     match reason {
-        Reason::MaxAgeDays => format!("max {} days", limits.max_age_days.unwrap_or_default()),
-        Reason::MaxSessions => format!("max {} sessions", limits.max_sessions.unwrap_or_default()),
-        Reason::MaxSizeMb => format!("max {} MB", limits.max_size_mb.unwrap_or_default()),
+        Reason::MaxAgeDays => age_limit(limits.max_age_days.unwrap_or_default()),
+        Reason::MaxSessions => sessions_limit(limits.max_sessions.unwrap_or_default()),
+        Reason::MaxSizeMb => size_limit(limits.max_size_mb.unwrap_or_default()),
     }
+}
+
+fn age_limit(days: f64) -> String {
+    // `1` as the user wrote it, as it prints: `max 1 day`, `max 1.5 days`.
+    let one = days.to_string() == "1";
+    format!("max {days} {}", if one { "day" } else { "days" })
+}
+
+fn sessions_limit(sessions: u64) -> String {
+    format!("max {}", count(sessions, "session"))
+}
+
+fn size_limit(mb: f64) -> String {
+    format!("max {mb} MB")
 }
 
 fn describe(limits: &Limits, from: Option<&str>) -> String {
     let mut parts = Vec::new();
     if let Some(d) = limits.max_age_days {
-        parts.push(format!("max {d} days"));
+        parts.push(age_limit(d));
     }
     if let Some(n) = limits.max_sessions {
-        parts.push(format!("max {n} sessions"));
+        parts.push(sessions_limit(n));
     }
     if let Some(mb) = limits.max_size_mb {
-        parts.push(format!("max {mb} MB"));
+        parts.push(size_limit(mb));
     }
     if parts.is_empty() {
         return "none".to_owned();

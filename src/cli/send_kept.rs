@@ -300,11 +300,8 @@ impl ProxySending {
 /// The warning that `cleared` calls hooks were killed writing (left under their temporary
 /// names, untouched for [`crate::capture::resend::SPOOL_KEEP`]) were removed from `store`'s spool.
 pub(crate) fn leftovers_note(store: &crate::store::Store, cleared: usize) -> String {
-    let (calls, were) = if cleared == 1 {
-        ("1 call".to_owned(), "was")
-    } else {
-        (format!("{cleared} calls"), "were")
-    };
+    let calls = crate::model::text::count(cleared as u64, "call");
+    let were = if cleared == 1 { "was" } else { "were" };
     format!(
         "removed {calls} from {} that {were} left half written by a killed hook (`.<name>.call.tmp`, untouched for {} minutes)",
         store.spool_path().display(),

@@ -118,7 +118,7 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     let rejected = if stats.rejections > 0 {
         format!(
             "   Rejected: {}",
-            paint.yellow(&stats.rejections.to_string())
+            paint.yellow(&terminal::thousands(stats.rejections))
         )
     } else {
         String::new()
@@ -127,8 +127,9 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     let turn_errors = stats.errors.saturating_sub(stats.tool_errors);
     let apart = if turn_errors > 0 {
         format!(
-            " ({} of tools, {turn_errors} of the turn)",
-            stats.tool_errors
+            " ({} of tools, {} of the turn)",
+            terminal::thousands(stats.tool_errors),
+            terminal::thousands(turn_errors)
         )
     } else {
         String::new()
@@ -136,28 +137,35 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     // Copies of earlier events (a transcript that repeats its history) are stored lines that
     // count in no other figure.
     let copies = if stats.copies > 0 {
-        format!(" ({} copies of earlier ones)", stats.copies)
+        format!(
+            " ({} of earlier ones)",
+            terminal::count_as(stats.copies, "copy", "copies")
+        )
     } else {
         String::new()
     };
     writeln!(
         out,
         "Duration: {duration}   Events: {}{copies}   Prompts: {}   Tool calls: {}   Errors: {}{apart}{rejected}",
-        stats.events,
-        stats.user_prompts,
-        stats.tool_calls,
-        paint.errors(&stats.errors.to_string(), stats.tool_errors, turn_errors),
+        terminal::thousands(stats.events),
+        terminal::thousands(stats.user_prompts),
+        terminal::thousands(stats.tool_calls),
+        paint.errors(
+            &terminal::thousands(stats.errors),
+            stats.tool_errors,
+            turn_errors
+        ),
     )?;
     writeln!(
         out,
         "Reads: {}   Writes: {}   Files: {} ({} read, {} written)   LLM requests: {}   Tokens: {}",
-        stats.reads,
-        stats.writes,
-        stats.files,
-        stats.files_read,
-        stats.files_written,
-        stats.llm_requests,
-        stats.tokens
+        terminal::thousands(stats.reads),
+        terminal::thousands(stats.writes),
+        terminal::thousands(stats.files),
+        terminal::thousands(stats.files_read),
+        terminal::thousands(stats.files_written),
+        terminal::thousands(stats.llm_requests),
+        terminal::thousands(stats.tokens)
     )?;
     if let Some(note) = terminal::unbelieved_usage_note(stats.unbelieved_usage) {
         writeln!(out, "{}", paint.dim(&note))?;
@@ -200,9 +208,9 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     )?;
     for tool in &stats.tools {
         let time = |ms: Option<f64>| ms.map_or_else(|| "-".to_owned(), terminal::duration_ms);
-        let errors = format!("{:>6}", tool.errors);
+        let errors = format!("{:>6}", terminal::thousands(tool.errors));
         let rejected = if with_rejections {
-            let n = format!("{:>8}", tool.rejections);
+            let n = format!("{:>8}", terminal::thousands(tool.rejections));
             if tool.rejections > 0 {
                 format!("  {}", paint.yellow(&n))
             } else {
@@ -215,7 +223,7 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
             out,
             "{}  {:>6}  {}{rejected}  {:>9}  {:>9}  {:>9}",
             terminal::cell(&tool.tool, width),
-            tool.calls,
+            terminal::thousands(tool.calls),
             if tool.errors > 0 {
                 paint.red(&errors)
             } else {

@@ -105,7 +105,7 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
         out,
         "Session: {} — context window {} tokens ({source})",
         paint.cyan(&r.session_id),
-        r.context_window
+        terminal::thousands(r.context_window)
     )?;
     let Some(peak) = &r.peak else {
         if r.only_session_totals {
@@ -130,7 +130,7 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
     writeln!(
         out,
         "Peak: {} tokens ({:.0}%) at {} (event #{}), over {}",
-        peak.tokens,
+        terminal::thousands(peak.tokens),
         peak.pct,
         terminal::offset(peak.at_s).trim_start_matches('+').trim(),
         peak.event,

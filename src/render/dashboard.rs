@@ -162,7 +162,10 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
         writeln!(
             out,
             "{}",
-            p.dim(&format!("and {} other tools", d.other_tools))
+            p.dim(&format!(
+                "and {}",
+                terminal::count_as(d.other_tools, "other tool", "other tools")
+            ))
         )?;
     }
     Ok(())

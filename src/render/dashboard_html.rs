@@ -378,8 +378,8 @@ pub fn dashboard_page(d: &Dashboard) -> String {
     if d.other_tools > 0 {
         let _ = writeln!(
             out,
-            "<p class=\"sub\">and {} other tools</p>",
-            d.other_tools
+            "<p class=\"sub\">and {}</p>",
+            terminal::count_as(d.other_tools, "other tool", "other tools")
         );
     }
     recent(&mut out, &d.recent);

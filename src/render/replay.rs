@@ -115,22 +115,29 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
     writeln!(
         out,
         "Tool calls: {}",
-        terminal::believed(h.tool_calls, |n| n.to_string())
+        terminal::believed(h.tool_calls, terminal::thousands)
     )?;
     // The turn's errors (an API error that ended it) are no tool's: said apart, as explain does.
     let apart = match (h.errors.known(), h.tool_errors.known()) {
         (Some(all), Some(tools)) if tools < all => {
-            format!(" ({tools} of tools, {} of the turn)", all - tools)
+            format!(
+                " ({} of tools, {} of the turn)",
+                terminal::thousands(tools),
+                terminal::thousands(all - tools)
+            )
         }
         _ => String::new(),
     };
     let errors = format!(
         "Errors: {}{apart}",
-        terminal::believed(h.errors, |n| n.to_string())
+        terminal::believed(h.errors, terminal::thousands)
     );
     // `stats`'s words for the same figures, rejections named only when there are some.
     let rejected = if h.rejections > 0 {
-        format!("   Rejected: {}", p.yellow(&h.rejections.to_string()))
+        format!(
+            "   Rejected: {}",
+            p.yellow(&terminal::thousands(h.rejections))
+        )
     } else {
         String::new()
     };

@@ -441,3 +441,16 @@ pub fn run_by(mut wrapper: Command, command: &Command) -> Command {
     }
     wrapper
 }
+
+/// `n` with its thousands separated by commas, as every view writes a count: `12,345`.
+pub fn separated(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

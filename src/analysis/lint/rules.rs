@@ -7,6 +7,7 @@ use crate::analysis::phases::TimedUsage;
 use crate::model::EventType;
 use crate::model::answers::AnswerUsages;
 use crate::model::pricing::PriceTable;
+use crate::model::text::count;
 use crate::model::touches::Touches;
 use crate::model::view::{LlmResponse, View};
 
@@ -121,8 +122,8 @@ fn reasoning_spiral(session: &Session<'_>, threshold: f64) -> Found {
         if at_least(run.len(), threshold) {
             found.push((
                 format!(
-                    "{} model responses in a row with no tool call ({}): the agent may be over-reasoning.",
-                    run.len(),
+                    "{} in a row with no tool call ({}): the agent may be over-reasoning.",
+                    count(run.len() as u64, "model response"),
                     span(run)
                 ),
                 std::mem::take(run),
@@ -275,9 +276,11 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
         if used as f64 >= threshold * window as f64 {
             return vec![(
                 format!(
-                    "a response's context reached {used} tokens, {:.0}% of {}'s {window}-token window, at event #{event}.",
+                    "a response's context reached {} tokens, {:.0}% of {}'s {}-token window, at event #{event}.",
+                    crate::model::text::thousands(used),
                     used as f64 * 100.0 / window as f64,
-                    response.model
+                    response.model,
+                    crate::model::text::thousands(window)
                 ),
                 vec![event],
             )];

@@ -13,6 +13,7 @@ use crate::capture::remote::{NotTaken, Shipper};
 use crate::capture::resend::SPOOL_BOUND;
 use crate::capture::sink::{Sink, Target};
 use crate::model::event::stored_arguments;
+use crate::model::text::count;
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{Appender, Store, StoreError};
 
@@ -598,7 +599,7 @@ impl McpRecorder {
         body.extend(ndjson(&remote.pending));
         let first = remote.pending.first().map_or(0.0, |e| e.timestamp);
         let micros = (first * 1e6).max(0.0).round() as u64;
-        let count = remote.pending.len();
+        let events = count(remote.pending.len() as u64, "event");
         let id = self.sink.new_id();
         let why = &not.why;
         if let Err(e) = self.store.spool_batch(micros, &id, &body, SPOOL_BOUND).kept {
@@ -609,12 +610,10 @@ impl McpRecorder {
         }
         remote.pending.clear();
         self.report(&format!(
-            "the collector may hold {count} events in part ({why}); they are kept in {} until it takes them (`agent-strace send-kept` sends them now)",
+            "the collector may hold {events} in part ({why}); they are kept in {} until it takes them (`agent-strace send-kept` sends them now)",
             self.store.spool_path().display()
         ));
-        self.log(&format!(
-            "collector: {why}; {count} events kept to send again"
-        ));
+        self.log(&format!("collector: {why}; {events} kept to send again"));
         if last {
             return Ok(());
         }
@@ -684,8 +683,8 @@ impl McpRecorder {
         }
         let lines = String::from_utf8_lossy(&ndjson(events)).into_owned();
         let line = format!(
-            "{} events the collector did not take (or may hold in part) could not be written here either ({error})",
-            events.len()
+            "{} the collector did not take (or may hold in part) could not be written here either ({error})",
+            count(events.len() as u64, "event")
         );
         self.log(&line);
         self.report(&format!(

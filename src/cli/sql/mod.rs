@@ -120,7 +120,8 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
     out.flush()?;
     if let (true, Some(n), false) = (cut, max_rows, args.format == SqlFormat::Table) {
         warn(format_args!(
-            "stopped after {n} rows (--max-rows); the query returned more"
+            "stopped after {} (--max-rows); the query returned more",
+            crate::model::text::count(n, "row")
         ));
     }
     Ok(exit::OK)

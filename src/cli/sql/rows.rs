@@ -132,14 +132,14 @@ pub(super) fn table(
             .collect();
         writeln!(out, "{}", line.join("  ").trim_end()).map_err(io)?;
     }
-    let n = cells.len();
+    let rows = terminal::count(cells.len() as u64, "row");
     let footer = if cut {
         format!(
-            "(the first {n} rows; the query returned more: --max-rows shows more, \
+            "(the first {rows}; the query returned more: --max-rows shows more, \
              --format csv or json write every row as it comes)"
         )
     } else {
-        format!("({n} row{})", if n == 1 { "" } else { "s" })
+        format!("({rows})")
     };
     writeln!(out, "{}", paint.dim(&footer)).map_err(io)?;
     Ok(cut)
