@@ -227,6 +227,17 @@ fn streamed_responses_count_once_with_their_last_usage() {
         (t["cache_creation"].as_u64(), t["cache_read"].as_u64()),
         (Some(17696), Some(88231))
     );
+    // The text says the same, its thousands separated as every count is.
+    let other = TestEnv::new();
+    let text = other
+        .run(&["import", file.to_str().unwrap()])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        text.contains(", tokens in 54 / out 212 / cache write 17,696 / cache read 88,231\n"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -26,8 +26,8 @@ use crate::capture::transcript::wire::Entry;
 use crate::error::ErrorKind;
 use crate::exit;
 use crate::render::escape::escape;
-use crate::render::terminal::count;
 use crate::render::terminal::{self, Painter};
+use crate::render::terminal::{count, thousands};
 use crate::store::{EntryKind, Store, folder_entries};
 
 /// Import agents' session logs: Claude Code, Codex, Gemini CLI, Copilot CLI
@@ -510,10 +510,10 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
                 out,
                 "    only the transcript holds {} (tokens in {} / out {} / cache write {} / cache read {}), {}, {} and {} the hooks did not see",
                 count(left.responses, "response"),
-                t.input,
-                t.output,
-                t.cache_creation,
-                t.cache_read,
+                thousands(t.input),
+                thousands(t.output),
+                thousands(t.cache_creation),
+                thousands(t.cache_read),
                 count(left.answers, "answer"),
                 count(left.thinking, "thinking block"),
                 count(left.tool_calls, "tool call")
@@ -608,10 +608,10 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             "{lead}{} {what}, {} ({} failed{}), {}{}, tokens in {} / out {} / cache write {} / cache read {}",
             paint.cyan(&r.session_id),
             count(r.tool_calls, "tool call"),
-            r.tool_errors,
+            thousands(r.tool_errors),
             // Refused calls are no failures: named apart when there are some, as everywhere.
             if r.tool_rejections > 0 {
-                format!(", {} rejected", r.tool_rejections)
+                format!(", {} rejected", thousands(r.tool_rejections))
             } else {
                 String::new()
             },
@@ -622,10 +622,10 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             } else {
                 String::new()
             },
-            t.input,
-            t.output,
-            t.cache_creation,
-            t.cache_read
+            thousands(t.input),
+            thousands(t.output),
+            thousands(t.cache_creation),
+            thousands(t.cache_read)
         )?;
         if r.repeated > 0 {
             writeln!(
