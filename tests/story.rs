@@ -499,6 +499,35 @@ fn replay_folds_streams_and_reads_and_never_goes_back_in_time() {
         assert_eq!(count("⇢ llm_request"), requests, "{path}");
         assert_eq!(count("⇠ llm_response"), responses, "{path}");
         assert!(shown.windows(2).all(|w| w[0].offset <= w[1].offset));
+        // Each response line gives its model and usage, the counts' thousands separated.
+        let said: Vec<String> = events_of(&inspected, "llm_response")
+            .iter()
+            .map(|r| {
+                let u = &r["data"]["usage"];
+                let n = |key: &str| crate::common::separated(u[key].as_u64().unwrap_or(0));
+                let mut parts = vec![
+                    r["data"]["model"].as_str().unwrap().to_owned(),
+                    format!("in {}", n("input_tokens")),
+                    format!("out {}", n("output_tokens")),
+                ];
+                for (label, key) in [
+                    ("cache write", "cache_creation_input_tokens"),
+                    ("cache read", "cache_read_input_tokens"),
+                ] {
+                    if u[key].as_u64().unwrap_or(0) > 0 {
+                        parts.push(format!("{label} {}", n(key)));
+                    }
+                }
+                parts.join(" · ")
+            })
+            .collect();
+        let details: Vec<String> = shown
+            .iter()
+            .filter(|s| s.head.starts_with("⇠ llm_response"))
+            .map(|s| s.detail.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(details, said, "{path}");
+        assert!(said.iter().any(|s| s.contains(',')), "{path}: {said:?}");
     }
 }
 

@@ -251,24 +251,27 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
     line
 }
 
-/// `model · in 3 · out 27 · cache write 17696 · cache read 88231`.
+/// `model · in 3 · out 27 · cache write 17,696 · cache read 88,231`.
 fn usage_text(response: &LlmResponse<'_>) -> Option<String> {
+    use crate::model::text::thousands;
     let mut parts: Vec<String> = response.model.map(str::to_owned).into_iter().collect();
     match response.usage {
         Some(t) => {
-            parts.push(format!("in {}", t.input));
-            parts.push(format!("out {}", t.output));
+            parts.push(format!("in {}", thousands(t.input)));
+            parts.push(format!("out {}", thousands(t.output)));
             for (label, n) in [
                 ("cache write", t.cache_creation),
                 ("cache read", t.cache_read),
                 ("reasoning", t.reasoning),
             ] {
                 if n > 0 {
-                    parts.push(format!("{label} {n}"));
+                    parts.push(format!("{label} {}", thousands(n)));
                 }
             }
         }
-        None if response.total > 0 => parts.push(format!("tokens {}", response.total)),
+        None if response.total > 0 => {
+            parts.push(format!("tokens {}", thousands(response.total)));
+        }
         None => {}
     }
     (!parts.is_empty()).then(|| parts.join(" · "))
