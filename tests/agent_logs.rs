@@ -996,6 +996,136 @@ fn damaged_logs_never_crash_the_import() {
     assert!(runs > 100, "{runs}");
 }
 
+/// The paths of every number below `value`, `[]` standing for any item of a list.
+fn numbers(value: &Value, path: &mut Vec<String>, out: &mut BTreeSet<Vec<String>>) {
+    match value {
+        Value::Number(_) => {
+            out.insert(path.clone());
+        }
+        Value::Object(o) => {
+            for (k, v) in o {
+                path.push(k.clone());
+                numbers(v, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(a) => {
+            path.push("[]".to_owned());
+            for v in a {
+                numbers(v, path, out);
+            }
+            path.pop();
+        }
+        _ => {}
+    }
+}
+
+/// `value` with the number at `path` (in every item, where the path passes a list) set to
+/// the largest count JSON can carry.
+fn forge(value: &mut Value, path: &[String]) {
+    match (path.split_first(), value) {
+        (None, v) => *v = Value::from(u64::MAX),
+        (Some((k, rest)), Value::Array(a)) if k == "[]" => {
+            for v in a.iter_mut() {
+                forge(v, rest);
+            }
+        }
+        (Some((k, rest)), Value::Object(o)) => {
+            if let Some(v) = o.get_mut(k.as_str()) {
+                forge(v, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every number an agent's log holds, forged in turn to the largest count JSON can carry: the
+/// import neither panics (a debug build checks every sum) nor wraps a sum to a small count
+/// (Gemini's output plus thoughts, Copilot's cache reads plus writes did), and `cost` reads the
+/// session it wrote.
+#[test]
+fn forged_counts_in_agent_logs_neither_panic_nor_wrap() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let logs = [
+        recorded.join("codex-0.171.0-rollout-shell.jsonl"),
+        recorded.join("gemini-cli-0.61.0-session.jsonl"),
+        recorded.join("copilot-1.0.102-events.jsonl"),
+        shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl"),
+        shared().join("corpus/gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl"),
+        shared().join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl"),
+    ];
+    // The import's four token counts, summed without bound.
+    let total = |imported: &Value| -> u128 {
+        ["input", "output", "cache_creation", "cache_read"]
+            .iter()
+            .map(|k| u128::from(imported["tokens"][*k].as_u64().unwrap_or(0)))
+            .sum()
+    };
+    let mut runs = 0;
+    for log in logs {
+        let plain = env.run(&[
+            "--trace-dir",
+            "plain",
+            "import",
+            "--format",
+            "json",
+            log.to_str().unwrap(),
+        ]);
+        let before = total(&plain.success().json()[0]);
+        let lines: Vec<Value> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut paths = BTreeSet::new();
+        for line in &lines {
+            numbers(line, &mut Vec::new(), &mut paths);
+        }
+        for path in paths {
+            let forged: Vec<String> = lines
+                .iter()
+                .map(|l| {
+                    let mut l = l.clone();
+                    forge(&mut l, &path);
+                    l.to_string()
+                })
+                .collect();
+            let file = env.path().join(format!("forged-{runs}.jsonl"));
+            std::fs::write(&file, forged.join("\n")).unwrap();
+            let store = format!("forged-{runs}");
+            let run = env.run(&[
+                "--trace-dir",
+                &store,
+                "import",
+                "--format",
+                "json",
+                file.to_str().unwrap(),
+            ]);
+            let what = format!("{} with {} forged", log.display(), path.join("."));
+            assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
+            assert!(run.code == 0 || run.code == 3, "{what}: {run:?}");
+            runs += 1;
+            if run.code != 0 {
+                continue;
+            }
+            // A count forged to the largest makes no sum smaller: a wrapped one would.
+            let imported = &run.json()[0];
+            let after = total(imported);
+            assert!(after >= before, "{what}: {before} → {}", imported["tokens"]);
+            if after == before {
+                continue;
+            }
+            let id = imported["session_id"].as_str().unwrap();
+            let cost = env.run(&["--trace-dir", &store, "cost", id, "--format", "json"]);
+            assert!(!cost.stderr.contains("panicked"), "{what}: {}", cost.stderr);
+            cost.success();
+        }
+    }
+    assert!(runs > 50, "{runs}");
+}
+
 /// Gemini CLI writes a subagent's chat beside its parent's, in `chats/<parent id>/<agent
 /// id>.jsonl`, and names the agent on the call that ran it (`agentId`). Importing the parent's
 /// chat imports the subagent's too, as a session under that call, as Claude Code's subagents

@@ -255,11 +255,13 @@ fn tokens(usage: &Value) -> Tokens {
     let tool = count(usage, "toolUsePromptTokenCount");
     let thoughts = match usage.get("thoughtsTokenCount").and_then(Value::as_u64) {
         Some(thoughts) => thoughts,
-        None => count(usage, "totalTokenCount").saturating_sub(prompt + candidates + tool),
+        None => count(usage, "totalTokenCount")
+            .saturating_sub(prompt.saturating_add(candidates).saturating_add(tool)),
     };
+    // Saturating: a forged count (up to u64::MAX) must neither wrap nor panic the hook.
     Tokens {
-        input: prompt - cached + tool,
-        output: candidates + thoughts,
+        input: (prompt - cached).saturating_add(tool),
+        output: candidates.saturating_add(thoughts),
         cache_creation: 0,
         cache_creation_1h: 0,
         cache_read: cached,

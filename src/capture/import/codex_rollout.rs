@@ -329,7 +329,8 @@ fn tokens(usage: &Value) -> Tokens {
     let cached = count(usage, "cached_input_tokens");
     let written = count(usage, "cache_write_input_tokens");
     Tokens {
-        input: count(usage, "input_tokens").saturating_sub(cached + written),
+        // Saturating: a forged count (up to u64::MAX) must neither wrap nor panic.
+        input: count(usage, "input_tokens").saturating_sub(cached.saturating_add(written)),
         output: count(usage, "output_tokens"),
         cache_creation: written,
         cache_creation_1h: 0,

@@ -204,7 +204,8 @@ fn tokens(usage: &Value) -> Tokens {
     let read = count(usage, "cacheReadTokens");
     let written = count(usage, "cacheWriteTokens");
     Tokens {
-        input: count(usage, "inputTokens").saturating_sub(read + written),
+        // Saturating: a forged count (up to u64::MAX) must neither wrap nor panic.
+        input: count(usage, "inputTokens").saturating_sub(read.saturating_add(written)),
         output: count(usage, "outputTokens"),
         cache_creation: written,
         cache_creation_1h: 0,

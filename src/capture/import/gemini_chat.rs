@@ -425,8 +425,11 @@ fn tokens(t: &Value) -> Tokens {
     let cached = count(t, "cached");
     let thoughts = count(t, "thoughts");
     Tokens {
-        input: count(t, "input").saturating_sub(cached) + count(t, "tool"),
-        output: count(t, "output") + thoughts,
+        // Saturating: a forged count (up to u64::MAX) must neither wrap nor panic.
+        input: count(t, "input")
+            .saturating_sub(cached)
+            .saturating_add(count(t, "tool")),
+        output: count(t, "output").saturating_add(thoughts),
         cache_creation: 0,
         cache_creation_1h: 0,
         cache_read: cached,
