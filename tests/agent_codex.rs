@@ -179,6 +179,64 @@ fn recorded_codex_payloads_become_codex_sessions() {
     assert_eq!(cost["models"][0]["model"], "gpt-5.1-codex");
 }
 
+/// A rollout whose response holds a count no response can have (forged to the largest JSON
+/// carries): `stats` of the hooks' session panicked adding its tokens, and `cost` priced it at
+/// $184 trillion. That response's usage is unknown now, left out as a transcript's is; the
+/// other response is priced as before.
+#[test]
+fn a_forged_count_in_the_rollout_a_hook_session_names_is_left_out() {
+    let env = TestEnv::new();
+    let payloads = recorded();
+    let first = payloads[0]["session_id"].as_str().unwrap().to_owned();
+    let rollout = env.path().join(format!(
+        "sessions/2026/11/30/rollout-2026-11-30T05-39-48-{first}.jsonl"
+    ));
+    std::fs::create_dir_all(rollout.parent().unwrap()).unwrap();
+    let text = std::fs::read_to_string(
+        repo().join("docs/agents/recorded/codex-0.171.0-rollout-shell.jsonl"),
+    )
+    .unwrap();
+    let mut records = 0;
+    let forged: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            if v["type"] == "token_usage_record" {
+                records += 1;
+                if records == 2 {
+                    v["payload"]["usage"]["output_tokens"] = json!(u64::MAX);
+                }
+            }
+            v.to_string()
+        })
+        .collect();
+    assert_eq!(records, 2);
+    std::fs::write(&rollout, forged.join("\n")).unwrap();
+    for p in payloads
+        .iter()
+        .filter(|p| p["session_id"] == first.as_str())
+    {
+        let mut p = p.clone();
+        p["transcript_path"] = rollout.to_string_lossy().into_owned().into();
+        play(&env, &p, false).success();
+    }
+    no_hook_errors(&env);
+    let stats = env.run(&["stats", &first]).success().stdout.clone();
+    assert!(
+        stats.contains("holds 1 LLM response and 115 tokens, which `cost` prices."),
+        "{stats}"
+    );
+    let cost = env
+        .run(&["cost", &first, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(cost["estimated"], false, "{cost}");
+    assert_eq!(
+        cost["tokens"],
+        json!({"input": 68, "output": 7, "cache_creation": 0, "cache_read": 40, "reasoning": 3})
+    );
+}
+
 /// Replay, stats, explain, cost and audit on a Codex session, through the binary.
 fn analyses_work(env: &TestEnv, session: &str) {
     let listed = env.run(&["list", "--format", "json"]).success().json();

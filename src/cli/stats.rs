@@ -61,12 +61,17 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
             unbelievable.duration(meta.ended_at.map(|end| (meta.started_at, end))),
         );
         // Only a session that recorded no usage (hooks never see it) has its log read.
-        if let Some((path, responses)) = super::explain::logged_log(&store, &meta) {
+        // A log with no response whose usage can be believed has none that `cost` prices.
+        if let Some((path, responses)) = super::explain::logged_log(&store, &meta)
+            && !responses.is_empty()
+        {
             usage_logs.push(UsageLog {
                 session: session.clone(),
                 path,
                 responses: responses.len() as u64,
-                tokens: responses.iter().map(|r| r.usage.total()).sum(),
+                tokens: responses
+                    .iter()
+                    .fold(0, |sum, r| sum.saturating_add(r.usage.total())),
             });
         }
         // Two threads: the machines this runs on have at least two cores, and a long session

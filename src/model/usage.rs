@@ -40,6 +40,12 @@ impl Tokens {
         ApiUsage::deserialize(usage).map_or(Some(Tokens::default()), |u| u.0)
     }
 
+    /// Whether one response can hold these counts: [`BELIEVABLE_RESPONSE_TOKENS`] in all at
+    /// most, as [`ApiUsage`] judges a usage object.
+    pub fn believable(&self) -> bool {
+        believed_tokens(self.total()).is_some()
+    }
+
     // Counts come from what agents and clients send: sums saturate rather than overflow, so
     // that an absurd count is a large figure, never a panic or a wrapped one.
     pub fn total(&self) -> u64 {
@@ -203,9 +209,7 @@ impl<'de> Visitor<'de> for UsageVisitor {
         }
         // Summed, the counts may pass what one response can use: two believed counts of ten
         // billion are no more believed than one of twenty.
-        Ok(ApiUsage(
-            (known && believed_tokens(t.total()).is_some()).then_some(t),
-        ))
+        Ok(ApiUsage((known && t.believable()).then_some(t)))
     }
 
     // Anything but an object is no usage, not an error: a line must never fail over it.

@@ -154,7 +154,11 @@ pub fn usage(path: &Path) -> Option<Vec<ResponseUsage>> {
             model = Some(m.to_owned());
         }
         last = agent_log::time(line, "timestamp").unwrap_or(last);
-        if let Some((usage, _, _)) = counter.line(kind, string(payload, "type"), payload) {
+        // A usage that holds a count no response can have is unknown: left out, as a
+        // transcript's is (`transcript_usage`) and as every reader of events counts none.
+        if let Some((usage, _, _)) = counter.line(kind, string(payload, "type"), payload)
+            && usage.believable()
+        {
             responses.push(ResponseUsage {
                 timestamp: last,
                 model: model.clone().unwrap_or_else(|| "unknown".into()),
