@@ -208,6 +208,54 @@ fn one_tool_call_and_one_response_are_singular() {
     );
 }
 
+/// A response whose usage holds a count no response can have (forged past ten billion) is of
+/// unknown usage: the import says so and leaves its tokens out, as `cost` and every view do.
+#[test]
+fn a_response_of_unknown_usage_is_said_and_left_out_of_the_tokens() {
+    let env = TestEnv::new();
+    let source = shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    let text = std::fs::read_to_string(&source).unwrap();
+    // Every line of the first response (a response's last line wins, so all of them).
+    let mut first: Option<Value> = None;
+    let forged: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            let id = v["message"]["id"].clone();
+            if v["type"] == "assistant" && v["message"]["usage"].is_object() {
+                if first.is_none() {
+                    first = Some(id.clone());
+                }
+                if first.as_ref() == Some(&id) {
+                    v["message"]["usage"]["output_tokens"] = json!(20_000_000_000u64);
+                }
+            }
+            v.to_string()
+        })
+        .collect();
+    let file = env.path().join("forged.jsonl");
+    std::fs::write(&file, forged.join("\n")).unwrap();
+    let other = TestEnv::new();
+    let run = other
+        .run(&["import", file.to_str().unwrap()])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        run.contains(" responses (1 of unknown usage), tokens in "),
+        "{run}"
+    );
+    let report = env
+        .run(&["import", "--format", "json", file.to_str().unwrap()])
+        .success()
+        .json();
+    assert_eq!(report[0]["unbelieved_usage"], 1, "{report}");
+    let id = report[0]["session_id"].as_str().unwrap();
+    let cost = env.run(&["cost", id, "--format", "json"]).success().json();
+    assert_eq!(cost["unbelieved_usage"], 1, "{cost}");
+    assert_eq!(cost["tokens"], report[0]["tokens"], "{cost}");
+}
+
 #[test]
 fn streamed_responses_count_once_with_their_last_usage() {
     let env = TestEnv::new();

@@ -605,7 +605,7 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         };
         writeln!(
             out,
-            "{lead}{} {what}, {} ({} failed{}), {}{}, tokens in {} / out {} / cache write {} / cache read {}",
+            "{lead}{} {what}, {} ({} failed{}), {}{}{}, tokens in {} / out {} / cache write {} / cache read {}",
             paint.cyan(&r.session_id),
             count(r.tool_calls, "tool call"),
             thousands(r.tool_errors),
@@ -616,6 +616,12 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
                 String::new()
             },
             count(r.responses, "response"),
+            // Left out of the tokens, as every view leaves them out (and says so).
+            if r.unbelieved_usage > 0 {
+                format!(" ({} of unknown usage)", thousands(r.unbelieved_usage))
+            } else {
+                String::new()
+            },
             // The API errors that ended turns are no call's: named apart, as `stats` does.
             if r.turn_errors > 0 {
                 format!(", {}", count(r.turn_errors, "API error"))

@@ -69,7 +69,10 @@ pub struct Log {
     pub tool_errors: u64,
     /// Calls the user refused or stopped, apart from the failed ones.
     pub tool_rejections: u64,
+    /// The tokens of every response whose usage one response can hold.
     pub tokens: Tokens,
+    /// Responses whose usage holds a count no response can have, left out of `tokens`.
+    pub unbelieved_usage: u64,
     pub warnings: Vec<String>,
     /// The session that spawned this one, for a subagent's log.
     pub parent: Option<ParentLink>,
@@ -101,6 +104,7 @@ impl Log {
             tool_errors: 0,
             tool_rejections: 0,
             tokens: Tokens::default(),
+            unbelieved_usage: 0,
             warnings: Vec::new(),
             parent: None,
             agent_calls: Vec::new(),
@@ -246,7 +250,13 @@ impl Log {
     ) -> usize {
         self.request = None;
         self.responses += 1;
-        self.tokens.add(&tokens);
+        // Recorded as the agent wrote it; its tokens are unknown to every reader when no
+        // response can hold them, and so to the report.
+        if tokens.believable() {
+            self.tokens.add(&tokens);
+        } else {
+            self.unbelieved_usage += 1;
+        }
         let mut data = extra;
         if let Some(model) = model {
             data.insert("model".into(), model.into());
@@ -528,6 +538,7 @@ pub fn write(
         tool_rejections: log.tool_rejections,
         turn_errors: 0,
         tokens: log.tokens,
+        unbelieved_usage: log.unbelieved_usage,
         events: 0,
         sidechains: Vec::new(),
         warnings: log.warnings,

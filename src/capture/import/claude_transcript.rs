@@ -81,7 +81,12 @@ pub struct ImportReport {
     /// API errors that ended a turn (Claude Code's own error lines), counted apart from the
     /// calls' errors as `stats` counts them.
     pub turn_errors: u64,
+    /// The tokens of every response whose usage one response can hold.
     pub tokens: Tokens,
+    /// Responses whose usage holds a count no response can have: their tokens are unknown,
+    /// left out of `tokens` as every view leaves them out.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved_usage: u64,
     pub events: u64,
     /// Sessions made from sidechains found inside this file.
     pub sidechains: Vec<String>,
@@ -418,6 +423,7 @@ impl<'a> Importer<'a> {
                 tool_rejections: 0,
                 turn_errors: 0,
                 tokens: Tokens::default(),
+                unbelieved_usage: 0,
                 events: 0,
                 sidechains: Vec::new(),
                 warnings: Vec::new(),
@@ -1283,7 +1289,10 @@ impl Step<'_> {
         }
         self.report.responses += 1;
         let usage = response.usage();
-        self.report.tokens.add(&Tokens::from_usage(&usage));
+        match Tokens::read_usage(&usage) {
+            Some(tokens) => self.report.tokens.add(&tokens),
+            None => self.report.unbelieved_usage += 1,
+        }
         let mut data = Map::new();
         if let Some(model) = response.model {
             data.insert("model".into(), model.into());
