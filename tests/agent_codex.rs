@@ -70,6 +70,16 @@ fn no_hook_errors(env: &TestEnv) {
     );
 }
 
+/// Where the recorded payloads of session `first` say Codex wrote its rollout, under `env`'s
+/// folder, the folders made.
+fn rollout_of(env: &TestEnv, first: &str) -> PathBuf {
+    let rollout = env.path().join(format!(
+        "sessions/2026/11/30/rollout-2026-11-30T05-39-48-{first}.jsonl"
+    ));
+    std::fs::create_dir_all(rollout.parent().unwrap()).unwrap();
+    rollout
+}
+
 /// Codex's recorded payloads become two Codex sessions: prompt, the Bash call and its linked
 /// result and the file its `cat` read, the answer from Stop, the end; the apply_patch call's
 /// file as a file write. The
@@ -80,10 +90,7 @@ fn recorded_codex_payloads_become_codex_sessions() {
     let payloads = recorded();
     let first = payloads[0]["session_id"].as_str().unwrap().to_owned();
     // The rollout Codex wrote for the first session, where its payloads say it is.
-    let rollout = env.path().join(format!(
-        "sessions/2026/11/30/rollout-2026-11-30T05-39-48-{first}.jsonl"
-    ));
-    std::fs::create_dir_all(rollout.parent().unwrap()).unwrap();
+    let rollout = rollout_of(&env, &first);
     std::fs::copy(
         repo().join("docs/agents/recorded/codex-0.171.0-rollout-shell.jsonl"),
         &rollout,
@@ -188,10 +195,7 @@ fn a_forged_count_in_the_rollout_a_hook_session_names_is_left_out() {
     let env = TestEnv::new();
     let payloads = recorded();
     let first = payloads[0]["session_id"].as_str().unwrap().to_owned();
-    let rollout = env.path().join(format!(
-        "sessions/2026/11/30/rollout-2026-11-30T05-39-48-{first}.jsonl"
-    ));
-    std::fs::create_dir_all(rollout.parent().unwrap()).unwrap();
+    let rollout = rollout_of(&env, &first);
     let text = std::fs::read_to_string(
         repo().join("docs/agents/recorded/codex-0.171.0-rollout-shell.jsonl"),
     )

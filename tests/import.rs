@@ -235,12 +235,7 @@ fn a_response_of_unknown_usage_is_said_and_left_out_of_the_tokens() {
         .collect();
     let file = env.path().join("forged.jsonl");
     std::fs::write(&file, forged.join("\n")).unwrap();
-    let other = TestEnv::new();
-    let run = other
-        .run(&["import", file.to_str().unwrap()])
-        .success()
-        .stdout
-        .clone();
+    let run = crate::common::imported_text(&file);
     assert!(
         run.contains(" responses (1 of unknown usage), tokens in "),
         "{run}"
@@ -276,12 +271,7 @@ fn streamed_responses_count_once_with_their_last_usage() {
         (Some(17696), Some(88231))
     );
     // The text says the same, its thousands separated as every count is.
-    let other = TestEnv::new();
-    let text = other
-        .run(&["import", file.to_str().unwrap()])
-        .success()
-        .stdout
-        .clone();
+    let text = crate::common::imported_text(&file);
     assert!(
         text.contains(", tokens in 54 / out 212 / cache write 17,696 / cache read 88,231\n"),
         "{text}"

@@ -197,12 +197,7 @@ fn import_reports_failures_and_rejections_apart() {
         (Some(errors), Some(rejections)),
         "{report}"
     );
-    let other = TestEnv::new();
-    let text = other
-        .run(&["import", file.to_str().unwrap()])
-        .success()
-        .stdout
-        .clone();
+    let text = crate::common::imported_text(&file);
     assert!(
         text.contains(&format!("({errors} failed, {rejections} rejected)")),
         "{text}"

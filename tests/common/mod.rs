@@ -454,3 +454,13 @@ pub fn separated(n: u64) -> String {
     }
     out
 }
+
+/// What `import` says of `file` imported into a store of its own (a second import into one
+/// store says only that it was imported already).
+pub fn imported_text(file: &Path) -> String {
+    TestEnv::new()
+        .run(&["import", file.to_str().unwrap()])
+        .success()
+        .stdout
+        .clone()
+}
