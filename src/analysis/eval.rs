@@ -367,16 +367,13 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
         }
     }
     if outside.is_empty() {
-        let reason = if total == 0 {
-            "no file operations".to_owned()
-        } else {
-            match total {
-                1 => "the one file operation within the allowed paths".to_owned(),
-                _ => format!(
-                    "all {} within the allowed paths",
-                    count(total as u64, "file operation")
-                ),
-            }
+        let reason = match total {
+            0 => "no file operations".to_owned(),
+            1 => "the one file operation within the allowed paths".to_owned(),
+            _ => format!(
+                "all {} within the allowed paths",
+                count(total as u64, "file operation")
+            ),
         };
         return (1.0, reason, Some(0.0));
     }
