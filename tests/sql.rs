@@ -281,7 +281,8 @@ fn a_sort_that_never_ends_fails_at_the_memory_limit_and_fills_no_disk() {
 }
 
 /// A table shows a blob by its size (a 100 MB blob was once turned into hex a byte at a time
-/// to show 60 characters of it), and numbers whole: `1e-300` was cut to `0.000…`.
+/// to show 60 characters of it; its size is prose, so its thousands are separated), and
+/// numbers whole: `1e-300` was cut to `0.000…`.
 #[test]
 fn a_table_shows_blobs_by_their_size_and_numbers_whole() {
     let env = TestEnv::new();
@@ -298,7 +299,7 @@ fn a_table_shows_blobs_by_their_size_and_numbers_whole() {
         cells,
         [
             "<blob",
-            "100000000",
+            "100,000,000",
             "bytes>",
             "1e-300",
             "1.5e300",

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use serde_json::{Map, Value as Json};
 
+use crate::model::text;
 use crate::render::terminal::{self, Painter};
 use crate::store::sql::{Query, QueryError, Value};
 
@@ -65,7 +66,7 @@ fn text(value: Value<'_>) -> String {
 }
 
 /// A value as a table cell: numbers whole, text cut to [`CELL_CHARS`] (only its start is
-/// looked at), a blob by its size.
+/// looked at), a blob by its size in words (`<blob 1,024 bytes>`).
 fn cell(value: Value<'_>) -> String {
     match value {
         Value::Null => String::new(),
@@ -76,7 +77,7 @@ fn cell(value: Value<'_>) -> String {
             let start = &t[..t.len().min(CELL_CHARS * 4 + 4)];
             terminal::one_line(&String::from_utf8_lossy(start), CELL_CHARS)
         }
-        Value::Blob(b) => format!("<blob {} bytes>", b.len()),
+        Value::Blob(b) => format!("<blob {} bytes>", text::thousands(b.len() as u64)),
     }
 }
 
