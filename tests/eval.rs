@@ -586,3 +586,23 @@ fn a_warn_mark_above_the_pass_mark_is_said_to_leave_no_warning() {
         run.stdout
     );
 }
+
+/// A limit of `1e308` seconds was said in the 309 digits Rust writes a float out in (a reason
+/// of `12.0s ≤ 1000…0.0s`); it reads `1e308s`, and a limit of calls is counted as every
+/// sentence counts (`12,000 calls`, where it said `12000 calls`).
+#[test]
+fn a_limit_past_fifteen_digits_is_said_in_exponent_form() {
+    let env = with_config(
+        "scorers:\n  - type: duration_under\n    max_seconds: 1e308\n  \
+         - type: tool_calls_under\n    max_calls: 12000\n",
+    );
+    good().write(&env);
+    let run = env.run(&["eval", &GOOD[..8], "--color", "never"]);
+    run.success();
+    assert!(
+        run.stdout.contains("s ≤ 1e308s") && run.stdout.contains(" calls ≤ 12,000 calls"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.lines().all(|l| l.len() < 200), "{}", run.stdout);
+}

@@ -445,6 +445,38 @@ fn a_limit_of_one_is_worded_in_the_singular() {
     assert!(row.ends_with("  max 1 day"), "{}", dry.stdout);
 }
 
+/// A limit of `1e308` days was said in the 309 digits Rust writes a float out in, and one of
+/// `1e-300` MB in 300 zeros; each reads in exponent form, and a limit someone reads as a
+/// count has its thousands separated.
+#[test]
+fn a_limit_past_fifteen_digits_is_said_in_exponent_form() {
+    let env = TestEnv::new();
+    old_session(&env, "o-old", 3.0, 1);
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "retention:\n  max_age_days: 1e308\n  max_size_mb: 1.0e-300\n",
+    )
+    .unwrap();
+    let status = env.run(&["retention", "status"]);
+    status.success();
+    assert!(
+        status
+            .stdout
+            .contains("Limits:    max 1e308 days, max 1e-300 MB (from .agent-strace.yaml)"),
+        "{}",
+        status.stdout
+    );
+    let dry = env.run(&["retention", "clean", "--dry-run"]);
+    let row = dry.stdout.lines().find(|l| l.contains("o-old")).unwrap();
+    assert!(row.ends_with("  max 1e-300 MB"), "{}", dry.stdout);
+    let status = env.run(&["retention", "status", "--max-size-mb", "12000.5"]);
+    assert!(
+        status.stdout.contains("max 1e308 days, max 12,000.5 MB"),
+        "{}",
+        status.stdout
+    );
+}
+
 /// An ended subagent session of `parent` that started `days` ago.
 fn subagent(env: &TestEnv, id: &str, parent: &str, days: f64) -> String {
     let parent = parent.to_owned();

@@ -2,8 +2,8 @@
 //! `.agent-evals.yaml`, `.agent-strace.yaml`), found from a subfolder of a project as the store
 //! is, and each kind of error as one line naming the file, the line and the key.
 //!
-//! No command reads them yet, so this goes through the library's loader, the one the coming
-//! commands (audit, lint, eval, retention) call.
+//! Most go through the library's loader, the one audit, lint, eval and retention call; what
+//! a user sees of an error goes through the binary.
 
 use std::path::Path;
 
@@ -191,4 +191,95 @@ fn an_unreadable_file_is_one_error_too() {
     let e = load::<Policy>(env.path(), Some(Path::new("bad.json"))).unwrap_err();
     assert!(matches!(e, SettingsError::Invalid { .. }), "{e}");
     assert_eq!(e.to_string(), "bad.json:1: not UTF-8 text");
+}
+
+/// A value its key cannot hold was said in Rust's words or none: `max_sessions: -1` as
+/// "invalid u64", `"level": 5` as "expected value" with no key, a threshold of `-1e308` in
+/// 310 characters. Each says what the key takes, and a number as it was written.
+#[test]
+fn a_value_its_key_cannot_hold_says_what_the_key_takes() {
+    let env = TestEnv::new();
+    let id = crate::common::SessionBuilder::new("5e771165-0000-4000-8000-000000000001")
+        .prompt("go")
+        .write(&env);
+    let error_of = |file: &str, text: &str, args: &[&str]| {
+        std::fs::write(env.path().join(file), text).unwrap();
+        let run = env.run(args);
+        std::fs::remove_file(env.path().join(file)).unwrap();
+        assert_eq!(run.code, 3, "{run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        run.stderr.trim_end().to_owned()
+    };
+    for (number, wanted) in [
+        ("-1", "a whole number from 0 to 18,446,744,073,709,551,615"),
+        (
+            "1e20",
+            "a whole number from 0 to 18,446,744,073,709,551,615",
+        ),
+        ("ten", "a whole number from 0 to 18,446,744,073,709,551,615"),
+    ] {
+        let e = error_of(
+            ".agent-strace.yaml",
+            &format!("retention:\n  max_sessions: {number}\n"),
+            &["retention", "status"],
+        );
+        assert_eq!(
+            e,
+            format!("error: .agent-strace.yaml:2: `retention.max_sessions`: expected {wanted}")
+        );
+    }
+    let e = error_of(
+        ".agent-strace.yaml",
+        "retention:\n  max_age_days: -1e308\n",
+        &["retention", "status"],
+    );
+    assert!(
+        e.ends_with("`retention.max_age_days`: expected a number of 0 or more, found -1e308"),
+        "{e}"
+    );
+    let e = error_of(
+        ".agent-strace-lint.json",
+        "{\"tool-loop\": {\"level\": 5}}",
+        &["lint", &id],
+    );
+    assert!(
+        e.ends_with(".agent-strace-lint.json:1: `tool-loop.level`: expected a word in quotes"),
+        "{e}"
+    );
+    let e = error_of(
+        ".agent-strace-lint.json",
+        "{\"budget-proximity\": {\"budget\": -1e308}}",
+        &["lint", &id],
+    );
+    assert!(
+        e.ends_with("`budget-proximity.budget`: expected dollars above 0, found -1e308"),
+        "{e}"
+    );
+    let e = error_of(
+        ".agent-evals.yaml",
+        "scorers:\n  - type: no_errors\n    threshold: 1e308\n",
+        &["eval", &id],
+    );
+    assert!(
+        e.ends_with("`scorers[0].threshold`: expected a score from 0 to 1, found 1e308"),
+        "{e}"
+    );
+    let e = error_of(
+        "rules.json",
+        "{\"rules\": [{\"condition\": \"tool_calls\", \"threshold\": \"x\", \"action\": 5}]}",
+        &["watch", &id, "--rules", "rules.json", "--dry-run"],
+    );
+    assert!(
+        e.ends_with("rules.json:1: `rules[0].threshold`: expected a number, found string \"x\""),
+        "{e}"
+    );
+    let e = error_of(
+        "rules.json",
+        "[{\"condition\": \"tool_calls\", \"threshold\": 5, \"action\": 5}]",
+        &["watch", &id, "--rules", "rules.json", "--dry-run"],
+    );
+    assert!(
+        e.ends_with("rules.json:1: `[0].action`: expected a word in quotes"),
+        "{e}"
+    );
 }

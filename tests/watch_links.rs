@@ -295,3 +295,42 @@ fn a_small_budget_shows_its_digits_and_a_session_with_no_usage_is_said_to_cost_r
     let watch = env.run(&["watch", &hooks_only, "--timeout", "1h", "--dry-run"]);
     assert!(!watch.stderr.contains("no token usage"), "{}", watch.stderr);
 }
+
+/// A rule's threshold of `1e308` was echoed as the 309 digits Rust writes a float out in, on
+/// the rules line and in each alert; it reads `1e308`, and a rule that fires says both sides
+/// short (`tool_calls is 0 (>= -1e308)`).
+#[test]
+fn a_threshold_past_fifteen_digits_is_said_in_exponent_form() {
+    let env = TestEnv::new();
+    let priced = priced_session(
+        &env,
+        "77777777-aaaa-4bbb-8ccc-000000000007",
+        None,
+        &[("claude-sonnet-4-5", output(100))],
+    );
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"[{"condition": "cost_usd", "threshold": 1e308},
+            {"condition": "duration_minutes", "threshold": 1e300},
+            {"condition": "tool_calls", "threshold": -1e308},
+            {"condition": "context_pct", "threshold": 12000}]"#,
+    )
+    .unwrap();
+    let watch = env.run(&["watch", &priced, "--rules", "rules.json", "--dry-run"]);
+    assert_eq!(watch.code, 1, "{watch:?}");
+    assert!(
+        watch.stderr.contains(
+            "rules: cost_usd >= 1e308 → alert; duration_minutes >= 1e300 → alert; \
+             tool_calls >= -1e308 → alert; context_pct >= 12000 → alert"
+        ) && watch.stderr.contains("tool_calls is 0 (>= -1e308)"),
+        "{}",
+        watch.stderr
+    );
+    let watch = env.run(&["watch", &priced, "--budget", "1e300", "--dry-run"]);
+    assert!(
+        watch.stderr.contains("rules: budget $1e300 → alert")
+            && watch.stderr.lines().all(|l| l.len() < 400),
+        "{}",
+        watch.stderr
+    );
+}

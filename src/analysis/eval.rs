@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::compare::{Weighed, WorkOutcome};
-use crate::model::text::count;
+use crate::model::text::{count, fixed};
 use crate::model::tools::Agent;
 use crate::model::usage::dollars;
 use crate::model::view::{FileTouch, View};
@@ -211,7 +211,7 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
         Check::FilesScoped { allowed } => files_scoped(session, allowed),
         Check::DurationUnder { max_seconds } => match duration(session) {
             Some(secs) => {
-                let (score, reason) = under(secs, *max_seconds, |v| format!("{v:.1}s"));
+                let (score, reason) = under(secs, *max_seconds, |v| format!("{}s", fixed(v, 1)));
                 (score, reason, Some(secs))
             }
             // No time to judge: a session that never ended and holds no event is no quick one.
@@ -229,7 +229,7 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
                 counters.observe(&EventHead::of(event));
             }
             let calls = counters.tool_calls as f64;
-            let (score, reason) = under(calls, *max_calls as f64, |v| format!("{v:.0} calls"));
+            let (score, reason) = under(calls, *max_calls as f64, |v| count(v as u64, "call"));
             (score, reason, Some(calls))
         }
         Check::Regex {

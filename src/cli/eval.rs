@@ -25,6 +25,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::Event;
 use crate::model::pricing::PriceTable;
+use crate::model::text::{fixed, real};
 use crate::model::tools::Agent;
 use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
@@ -334,7 +335,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
             return Err(invalid(
                 format!("thresholds.{key}"),
                 line_of(key, 0),
-                format!("expected a score from 0 to 1, found {v}"),
+                format!("expected a score from 0 to 1, found {}", real(v)),
             ));
         }
     }
@@ -345,7 +346,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
             return Err(invalid(
                 format!("scorers[{i}].threshold"),
                 line_of("threshold", before(i, &|x| x.threshold.is_some())),
-                format!("expected a score from 0 to 1, found {threshold}"),
+                format!("expected a score from 0 to 1, found {}", real(threshold)),
             ));
         }
         let weight = sc.weight.unwrap_or(threshold);
@@ -353,7 +354,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
             return Err(invalid(
                 format!("scorers[{i}].weight"),
                 line_of("weight", before(i, &|x| x.weight.is_some())),
-                format!("expected a weight of 0 or more, found {weight}"),
+                format!("expected a weight of 0 or more, found {}", real(weight)),
             ));
         }
         let limit = |key: &str,
@@ -365,7 +366,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                 Some(v) => Err(invalid(
                     format!("scorers[{i}].{key}"),
                     line_of(key, before(i, has)),
-                    format!("expected a number of 0 or more, found {v}"),
+                    format!("expected a number of 0 or more, found {}", real(v)),
                 )),
                 None => Err(invalid(
                     format!("scorers[{i}].{key}"),
@@ -485,10 +486,10 @@ fn report_text(
         };
         writeln!(
             out,
-            "  {}  {:>5.2}  {:>9.2}  {status}  {}",
+            "  {}  {:>5}  {:>9}  {status}  {}",
             terminal::cell(&x.scorer, width),
-            x.score,
-            x.threshold,
+            fixed(x.score, 2),
+            fixed(x.threshold, 2),
             terminal::one_line(&x.reason, 120)
         )?;
     }
@@ -500,19 +501,21 @@ fn report_text(
     // A warn mark at or above the pass mark leaves no score that warns: below pass is a fail.
     let marks = if r.warn_mark < r.pass_mark {
         format!(
-            "pass at {:.2}, warn down to {:.2}",
-            r.pass_mark, r.warn_mark
+            "pass at {}, warn down to {}",
+            fixed(r.pass_mark, 2),
+            fixed(r.warn_mark, 2)
         )
     } else {
         format!(
-            "pass at {:.2}, fail below it: the warn mark {:.2} is not below the pass mark",
-            r.pass_mark, r.warn_mark
+            "pass at {}, fail below it: the warn mark {} is not below the pass mark",
+            fixed(r.pass_mark, 2),
+            fixed(r.warn_mark, 2)
         )
     };
     writeln!(
         out,
-        "Weighted score {:.2}: {verdict} ({marks}); {} of {} scorers passed.",
-        r.weighted_score,
+        "Weighted score {}: {verdict} ({marks}); {} of {} scorers passed.",
+        fixed(r.weighted_score, 2),
         r.pass_count,
         r.results.len()
     )?;

@@ -15,6 +15,7 @@ use crate::analysis::lint::{Level, LintConfig, LintReport, RuleName, Session, li
 use crate::capture::sink::system_time;
 use crate::error::Error;
 use crate::exit;
+use crate::model::text::real;
 use crate::model::{Agent, Event};
 use crate::render::terminal::{self, Painter};
 use crate::store::{SessionSummary, Store};
@@ -251,9 +252,12 @@ fn config() -> Result<LintConfig> {
                     if rule == RuleName::NoOutput {
                         "no-output takes no threshold".to_owned()
                     } else if rule.threshold_is_share() {
-                        format!("expected a share from 0 to 1 (0.9 for 90%), found {threshold}")
+                        format!(
+                            "expected a share from 0 to 1 (0.9 for 90%), found {}",
+                            real(threshold)
+                        )
                     } else {
-                        format!("expected a count of 1 or more, found {threshold}")
+                        format!("expected a count of 1 or more, found {}", real(threshold))
                     },
                 ));
             }
@@ -269,7 +273,7 @@ fn config() -> Result<LintConfig> {
             if !(budget.is_finite() && budget > 0.0) {
                 return Err(invalid(
                     "budget",
-                    format!("expected dollars above 0, found {budget}"),
+                    format!("expected dollars above 0, found {}", real(budget)),
                 ));
             }
             config.budget_usd = Some(budget);

@@ -16,6 +16,7 @@ use super::settings::{self, OnDelete, StraceSettings};
 use crate::analysis::retention::{Candidate, Limits, Plan, Reason, plan};
 use crate::error::Error;
 use crate::exit;
+use crate::model::text;
 use crate::render::terminal::{count, human_size, local_time};
 use crate::store::{Deleted, Store};
 
@@ -343,8 +344,9 @@ fn reason(reason: Reason, limits: &Limits) -> String {
 
 fn age_limit(days: f64) -> String {
     // `1` as the user wrote it, as it prints: `max 1 day`, `max 1.5 days`.
-    let one = days.to_string() == "1";
-    format!("max {days} {}", if one { "day" } else { "days" })
+    let said = text::figure(days);
+    let unit = if said == "1" { "day" } else { "days" };
+    format!("max {said} {unit}")
 }
 
 fn sessions_limit(sessions: u64) -> String {
@@ -352,7 +354,7 @@ fn sessions_limit(sessions: u64) -> String {
 }
 
 fn size_limit(mb: f64) -> String {
-    format!("max {mb} MB")
+    format!("max {} MB", text::figure(mb))
 }
 
 fn describe(limits: &Limits, from: Option<&str>) -> String {

@@ -14,7 +14,11 @@ pub fn count_as(n: u64, one: &str, many: &str) -> String {
 
 /// A count with thousands separated: `1,234,567`.
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
+    grouped(&n.to_string())
+}
+
+/// Digits with a comma before each group of three from the right.
+fn grouped(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -23,6 +27,43 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A float as Rust writes it, the shortest text that reads back the same (as a rules file or
+/// SQL reads it); in exponent form when that is long (`1e-300`, never three hundred zeros).
+pub fn real(x: f64) -> String {
+    let plain = x.to_string();
+    if plain.len() > 20 {
+        format!("{x:e}")
+    } else {
+        plain
+    }
+}
+
+/// A number someone gave (days, megabytes, a threshold) as a sentence says it: with the digits
+/// it was given (`1.5`, `0.25`), thousands separated (`12,000`), and in exponent form past
+/// fifteen digits (`1e308`, `1e-300`), where Rust writes a float out in full, 309 digits for
+/// `1e308`.
+pub fn figure(x: f64) -> String {
+    let plain = x.to_string();
+    if !x.is_finite() {
+        return plain;
+    }
+    let (sign, unsigned) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    if whole.len() > 15 || fraction.is_some_and(|f| f.len() > 15) {
+        return format!("{x:e}");
+    }
+    match fraction {
+        Some(fraction) => format!("{sign}{}.{fraction}", grouped(whole)),
+        None => format!("{sign}{}", grouped(whole)),
+    }
 }
 
 /// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis. A
@@ -329,6 +370,16 @@ pub fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// A measure to `digits` places (`2.5`, `600.0`, `0.85`), as [`figure`] says it past fifteen
+/// digits, where `{:.1}` writes all of them (310 characters for `1e308`).
+pub fn fixed(x: f64, digits: usize) -> String {
+    if x.abs() >= 1e15 {
+        figure(x)
+    } else {
+        format!("{x:.digits$}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +391,66 @@ mod tests {
         assert_eq!(one_line("abc", usize::MAX), "abc");
         assert_eq!(one_line("abcde", 5), "abcde");
         assert_eq!(one_line("  ", 5), "");
+    }
+
+    #[test]
+    fn reals_read_back_the_same_and_stay_short() {
+        for x in [
+            0.1,
+            1e-300,
+            1.5e300,
+            -2.5,
+            3.0,
+            1e21,
+            123_456.789,
+            f64::MIN_POSITIVE,
+        ] {
+            let text = real(x);
+            assert!(text.len() <= 24, "{text}");
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                x.to_bits(),
+                "{text}"
+            );
+        }
+        assert_eq!(real(1e-300), "1e-300");
+        assert_eq!(real(0.1), "0.1");
+    }
+
+    #[test]
+    fn figures_keep_their_digits_and_never_run_to_hundreds() {
+        for (x, said) in [
+            (1.0, "1"),
+            (1.5, "1.5"),
+            (0.25, "0.25"),
+            (30.0, "30"),
+            (12_000.0, "12,000"),
+            (-1_234.5, "-1,234.5"),
+            (999_999_999_999_999.0, "999,999,999,999,999"),
+            (1e308, "1e308"),
+            (1.5e300, "1.5e300"),
+            (1e-300, "1e-300"),
+            (0.000_000_01, "0.00000001"),
+            (f64::INFINITY, "inf"),
+        ] {
+            assert_eq!(figure(x), said);
+        }
+        // Whatever the number, a few dozen characters at most, and it reads back the same.
+        for x in [
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            -f64::MAX,
+            123_456.789_012_345_67,
+        ] {
+            let text = figure(x);
+            assert!(text.len() <= 25, "{text}");
+            let read = text.replace(',', "").parse::<f64>().unwrap();
+            assert_eq!(read.to_bits(), x.to_bits(), "{text}");
+        }
+        assert_eq!(fixed(600.0, 1), "600.0");
+        assert_eq!(fixed(2.54, 1), "2.5");
+        assert_eq!(fixed(0.855, 2), "0.85");
+        assert_eq!(fixed(1e308, 2), "1e308");
     }
 
     #[test]

@@ -6,6 +6,8 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use crate::model::text::figure;
+
 /// Tokens of one or more model responses, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
@@ -365,9 +367,13 @@ impl Money {
     }
 }
 
-/// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`.
+/// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`; past fifteen digits
+/// (only a figure someone forged or gave, a budget of `1e308`) as [`figure`] says it, `$1e308`,
+/// not 309 digits.
 pub fn dollars(usd: f64) -> String {
-    if usd.abs() >= 1.0 {
+    if usd.abs() >= 1e15 {
+        format!("${}", figure(usd))
+    } else if usd.abs() >= 1.0 {
         format!("${usd:.2}")
     } else {
         format!("${usd:.4}")
@@ -378,6 +384,9 @@ pub fn dollars(usd: f64) -> String {
 /// digits it needs, to the millionth of a dollar: `$5.00`, `$0.0001`, `$0.00005`, `$1.234`.
 /// Cut to [`dollars`]' digits, a budget of $0.00005 would read `$0.0000`.
 pub fn dollars_given(usd: f64) -> String {
+    if usd.abs() >= 1e15 {
+        return dollars(usd);
+    }
     let least = if usd.abs() >= 1.0 { 2 } else { 4 };
     let digits = (least..6)
         .find(|&d| {

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::analysis::outcome::{Purpose, judge};
 use crate::model::pricing::{PriceTable, long_context};
 use crate::model::read_pairs::ReadPairs;
+use crate::model::text::{figure, fixed};
 use crate::model::view::View;
 use crate::model::{Agent, Event, EventHead, Money, Tokens, ToolKind};
 pub use rules::{Action, Condition, Metric, Rule};
@@ -407,12 +408,12 @@ fn shown(metric: Metric, value: f64) -> String {
         Metric::CostUsd => crate::model::usage::dollars(value),
         // A limit under a minute (`--timeout 30s`) in seconds: 0.5 min reads as a fraction.
         Metric::DurationMinutes if value < 1.0 => format!("{:.0} s", value * 60.0),
-        Metric::DurationMinutes => format!("{value:.1} min"),
+        Metric::DurationMinutes => format!("{} min", fixed(value, 1)),
         Metric::ToolCalls | Metric::FilesModified | Metric::ConsecutiveTestFailures => {
-            format!("{value:.0}")
+            figure(value.round())
         }
-        Metric::ErrorRate => format!("{:.0}%", value * 100.0),
-        Metric::ContextPct => format!("{value:.0}%"),
+        Metric::ErrorRate => format!("{}%", figure((value * 100.0).round())),
+        Metric::ContextPct => format!("{}%", figure(value.round())),
     }
 }
 

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::model::glob::Glob;
+use crate::model::text;
 
 /// What a rule does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,7 +147,13 @@ impl fmt::Display for Condition {
                 metric,
                 op,
                 threshold,
-            } => write!(f, "{} {} {threshold}", metric.as_str(), op.as_str()),
+            } => write!(
+                f,
+                "{} {} {}",
+                metric.as_str(),
+                op.as_str(),
+                text::real(*threshold)
+            ),
             Condition::FilePath(glob) => write!(f, "file_path matches \"{}\"", glob.as_str()),
         }
     }

@@ -51,6 +51,8 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{FileType, Mode, OFlags};
 use serde::de::DeserializeOwned;
 
+use crate::model::text;
+
 /// The largest settings file read: 1 MiB, as for the agents' hook files (`agent_hooks`). A
 /// policy of 26 MB made every hook take 2.7 s.
 pub const FILE_LIMIT: u64 = 1024 * 1024;
@@ -285,12 +287,17 @@ pub fn parse<T: SettingsFile>(file: &str, text: &str) -> Result<T, SettingsError
             let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
                 let key = e.path().to_string();
                 let inner = e.into_inner();
-                // A syntax error belongs to no key.
-                let key = if inner.is_data() { key } else { String::new() };
-                invalid(inner.line(), key, json_message(&inner))
+                let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+                // A syntax error belongs to no key, but for one in a file that is JSON.
+                let key = if inner.is_data() || (is_json && key != ".") {
+                    key
+                } else {
+                    String::new()
+                };
+                invalid(inner.line(), key, json_message(&inner, is_json))
             })?;
             de.end()
-                .map_err(|e| invalid(e.line(), String::new(), json_message(&e)))?;
+                .map_err(|e| invalid(e.line(), String::new(), json_message(&e, false)))?;
             Ok(value)
         }
         Syntax::Yaml => {
@@ -335,7 +342,12 @@ fn top_not_a_mapping(syntax: Syntax, text: &str) -> Option<(usize, &'static str)
 }
 
 /// serde_json's message without its "at line L column C" tail (the line is given apart).
-fn json_message(e: &serde_json::Error) -> String {
+/// In text that is JSON (`is_json`) a syntax error is a number or list where a choice of
+/// words goes (`"level": 5`), which serde_json calls "expected value".
+pub(super) fn json_message(e: &serde_json::Error, is_json: bool) -> String {
+    if is_json && e.is_syntax() {
+        return "expected a word in quotes".to_owned();
+    }
     let text = e.to_string();
     let text = text
         .rfind(" at line ")
@@ -388,14 +400,47 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
     }
 }
 
-/// serde's "invalid type: X, expected Y" said the way a user reads it: "expected Y, found X".
+/// serde's "invalid type: X, expected Y" said the way a user reads it: "expected Y, found X"
+/// (Y in words when it is a Rust type: `a number`, not `f64`);
+/// serde-saphyr's "invalid u64" or "invalid floating point" (a scalar its type cannot hold:
+/// `-1`, `1e20`, `ten`) as what the key takes.
 fn expected(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("invalid type: ")
         && let Some((found, wanted)) = rest.split_once(", expected ")
     {
+        let wanted = scalar_wanted(wanted).unwrap_or_else(|| wanted.to_owned());
         return format!("expected {wanted}, found {found}");
     }
+    if let Some(wanted) = message.strip_prefix("invalid ").and_then(scalar_wanted) {
+        return format!("expected {wanted}");
+    }
     message.to_owned()
+}
+
+/// What a scalar of a Rust type is, as a user writes it.
+fn scalar_wanted(ty: &str) -> Option<String> {
+    let whole = |least: i128, most: i128| {
+        let said = |n: i128| {
+            let digits = text::thousands(n.unsigned_abs() as u64);
+            if n < 0 { format!("-{digits}") } else { digits }
+        };
+        Some(format!(
+            "a whole number from {} to {}",
+            said(least),
+            said(most)
+        ))
+    };
+    match ty {
+        "u8" => whole(0, u8::MAX.into()),
+        "u16" => whole(0, u16::MAX.into()),
+        "u32" => whole(0, u32::MAX.into()),
+        "u64" | "usize" => whole(0, u64::MAX.into()),
+        "i32" => whole(i32::MIN.into(), i32::MAX.into()),
+        "i64" | "isize" => whole(i64::MIN.into(), i64::MAX.into()),
+        "floating point" | "f32" | "f64" => Some("a number".to_owned()),
+        "boolean" | "bool" => Some("true or false".to_owned()),
+        _ => None,
+    }
 }
 
 mod anonymize;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer};
 
 use super::{SettingsFile, Syntax};
+use crate::model::text::real;
 
 /// `.agent-strace.yaml`: the retention limits, under `retention:` or (as the Python tool also
 /// accepts) at the top level; under `retention:` wins.
@@ -54,7 +55,7 @@ pub struct Retention {
 fn zero_or_more<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
     match Option::<f64>::deserialize(deserializer)? {
         Some(value) if !(value.is_finite() && value >= 0.0) => Err(serde::de::Error::custom(
-            format!("expected a number of 0 or more, found {value}"),
+            format!("expected a number of 0 or more, found {}", real(value)),
         )),
         value => Ok(value),
     }

@@ -130,7 +130,7 @@ fn lint_errors_name_the_rule_and_its_key() {
     );
     let e = error::<LintSettings>("l", "{\"no-output\": {\"threshold\": \"5\"}}");
     assert!(
-        e.contains("`no-output.threshold`: expected f64, found string \"5\""),
+        e.contains("`no-output.threshold`: expected a number, found string \"5\""),
         "{e}"
     );
 }

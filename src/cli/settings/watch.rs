@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use serde_json::value::RawValue;
 
-use super::SettingsError;
+use super::{SettingsError, json_message};
 use crate::analysis::watch::{Action, Condition, Rule};
 
 /// One rule as written. A condition that names no known figure, a figure without a threshold
@@ -67,12 +67,13 @@ pub fn parse_watch_rules(file: &str, text: &str) -> Result<Vec<Rule>, SettingsEr
     .map_err(|e| {
         let key = e.path().to_string();
         let inner = e.into_inner();
-        let key = if inner.is_data() && key != "." {
+        let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+        let key = if (inner.is_data() || is_json) && key != "." {
             key
         } else {
             String::new()
         };
-        invalid(inner.line(), key, message(&inner))
+        invalid(inner.line(), key, json_message(&inner, is_json))
     })?;
     let prefix = if text.trim_start().starts_with('[') {
         ""
@@ -102,7 +103,8 @@ pub fn parse_watch_rules(file: &str, text: &str) -> Result<Vec<Rule>, SettingsEr
                 } else {
                     key = format!("{key}.{inner_key}");
                 }
-                return Err(invalid(line, key, message(&inner)));
+                // A rule is JSON (it was read as one).
+                return Err(invalid(line, key, json_message(&inner, true)));
             }
         }
     }
@@ -110,19 +112,4 @@ pub fn parse_watch_rules(file: &str, text: &str) -> Result<Vec<Rule>, SettingsEr
         return Err(invalid(1, String::new(), "holds no rule".to_owned()));
     }
     Ok(rules)
-}
-
-/// serde_json's message without its location (given apart).
-fn message(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    let text = text
-        .rfind(" at line ")
-        .map_or(text.as_str(), |at| &text[..at]);
-    match text
-        .strip_prefix("invalid type: ")
-        .and_then(|r| r.split_once(", expected "))
-    {
-        Some((found, wanted)) => format!("expected {wanted}, found {found}"),
-        None => text.to_owned(),
-    }
 }
