@@ -227,7 +227,10 @@ fn a_forged_count_in_the_rollout_a_hook_session_names_is_left_out() {
     no_hook_errors(&env);
     let stats = env.run(&["stats", &first]).success().stdout.clone();
     assert!(
-        stats.contains("holds 1 LLM response and 115 tokens, which `cost` prices."),
+        stats.contains(
+            "holds 1 LLM response and 115 tokens, which `cost` prices; 1 LLM response of \
+             unknown usage (a token count no response can have) is left out."
+        ),
         "{stats}"
     );
     let cost = env
@@ -235,9 +238,37 @@ fn a_forged_count_in_the_rollout_a_hook_session_names_is_left_out() {
         .success()
         .json();
     assert_eq!(cost["estimated"], false, "{cost}");
+    assert_eq!(cost["unbelieved_usage"], 1, "{cost}");
     assert_eq!(
         cost["tokens"],
         json!({"input": 68, "output": 7, "cache_creation": 0, "cache_read": 40, "reasoning": 3})
+    );
+
+    // Every response forged: the log is said still, with none to price, and `cost` says so
+    // rather than a bare $0.
+    let all_forged: Vec<String> = forged
+        .iter()
+        .map(|line| {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            if v["type"] == "token_usage_record" {
+                v["payload"]["usage"]["output_tokens"] = json!(u64::MAX);
+            }
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(&rollout, all_forged.join("\n")).unwrap();
+    let stats = env.run(&["stats", &first]).success().stdout.clone();
+    assert!(
+        stats.contains(
+            "holds no LLM response whose usage can be believed; 2 LLM responses of unknown \
+             usage (a token count no response can have) are left out."
+        ),
+        "{stats}"
+    );
+    let cost = env.run(&["cost", &first]).success().stdout.clone();
+    assert!(
+        cost.contains("2 LLM responses recorded usage no response can have"),
+        "{cost}"
     );
 }
 

@@ -673,6 +673,41 @@ fn a_hook_session_priced_from_its_transcript_says_so_where_listings_show_an_esti
         row,
         json!([{"estimated": 1, "transcript_path": transcript.to_string_lossy(), "priced": 1}])
     );
+
+    // A response in the transcript whose usage no response can have is left out of the
+    // tokens, and said: `cost` and `stats` dropped it without a word.
+    let before = stats["usage_logs"][0]["tokens"].clone();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&transcript)
+        .unwrap();
+    std::io::Write::write_all(
+        &mut file,
+        concat!(
+            r#"{"type":"assistant","timestamp":"2026-02-12T23:59:00Z","requestId":"req_forged","#,
+            r#""message":{"id":"msg_forged","model":"claude-opus-4-6","role":"assistant","#,
+            r#""content":[],"usage":{"input_tokens":3,"output_tokens":100000000000}}}"#,
+            "\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let stats = env
+        .run(&["stats", sid, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(stats["usage_logs"][0]["unbelieved"], 1, "{stats}");
+    assert_eq!(stats["usage_logs"][0]["tokens"], before, "{stats}");
+    let text = env.run(&["stats", sid]).success().stdout.clone();
+    assert!(
+        text.contains(
+            "; 1 LLM response of unknown usage (a token count no response can have) is left out."
+        ),
+        "{text}"
+    );
+    let cost = env.run(&["cost", "--format", "json"]).success().json();
+    assert_eq!(cost["unbelieved_usage"], 1, "{cost}");
+    assert_eq!(cost["cost_usd"], json!(priced), "{cost}");
 }
 
 /// A session that recorded no usage is priced as Sonnet for an estimate, and `cost` said

@@ -94,6 +94,10 @@ pub struct UsageLog {
     pub responses: u64,
     /// Their tokens, every kind.
     pub tokens: u64,
+    /// Responses it logs whose usage holds a count no response can have: unknown, left out of
+    /// `responses` and `tokens`.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved: u64,
 }
 
 #[derive(Default)]

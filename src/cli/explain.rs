@@ -15,7 +15,7 @@ use std::path::Path;
 
 use crate::analysis::outcome::Verdict;
 use crate::analysis::phases::{Explained, PhaseBuilder, Phases, Ran, Rejection};
-use crate::capture::import::{ResponseUsage, logged_usage};
+use crate::capture::import::{LoggedUsage, ResponseUsage, logged_usage};
 use crate::exit;
 use crate::model::view::View;
 use crate::model::{Agent, Event, RefusedBy, SessionMeta};
@@ -83,15 +83,18 @@ pub(crate) fn phases_with_log_models<E: std::borrow::Borrow<Event>>(
     rename: impl Fn(&str) -> Option<String>,
 ) -> Phases {
     let mut builder = PhaseBuilder::of(meta);
-    let (log, responses) = logged_log(store, meta).unzip();
-    let mut responses = responses.unwrap_or_default();
+    let (log, logged) = logged_log(store, meta).unzip();
+    let LoggedUsage {
+        mut responses,
+        unbelieved,
+    } = logged.unwrap_or_default();
     for response in &mut responses {
         if let Some(name) = rename(&response.model) {
             response.model = name;
         }
     }
     let mut responses = responses.into_iter().peekable();
-    let from_log = responses.peek().is_some();
+    let from_log = responses.peek().is_some() || unbelieved > 0;
     for event in events {
         let event = event.borrow();
         while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
@@ -106,6 +109,9 @@ pub(crate) fn phases_with_log_models<E: std::borrow::Borrow<Event>>(
     if from_log {
         phases.usage_log = log;
     }
+    // The log's responses of unknown usage are the session's, left out of its figures as
+    // those of its own events are.
+    phases.unbelieved_usage = phases.unbelieved_usage.saturating_add(unbelieved);
     phases
 }
 
@@ -123,15 +129,13 @@ pub(crate) fn redacted_model(model: &str) -> Option<String> {
 /// is still readable; else none.
 pub(crate) fn logged_responses(store: &Store, meta: &SessionMeta) -> Vec<ResponseUsage> {
     logged_log(store, meta)
-        .map(|(_, responses)| responses)
+        .map(|(_, logged)| logged.responses)
         .unwrap_or_default()
 }
 
-/// [`logged_responses`], with the path of the log they were read from.
-pub(crate) fn logged_log(
-    store: &Store,
-    meta: &SessionMeta,
-) -> Option<(String, Vec<ResponseUsage>)> {
+/// [`logged_responses`], with the path of the log they were read from and the count of its
+/// responses of unknown usage.
+pub(crate) fn logged_log(store: &Store, meta: &SessionMeta) -> Option<(String, LoggedUsage)> {
     if meta.total_tokens != 0 {
         return None;
     }

@@ -61,17 +61,20 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
             unbelievable.duration(meta.ended_at.map(|end| (meta.started_at, end))),
         );
         // Only a session that recorded no usage (hooks never see it) has its log read.
-        // A log with no response whose usage can be believed has none that `cost` prices.
-        if let Some((path, responses)) = super::explain::logged_log(&store, &meta)
-            && !responses.is_empty()
+        // A log with no response whose usage can be believed has none that `cost` prices;
+        // one whose responses are all of unknown usage is said still.
+        if let Some((path, logged)) = super::explain::logged_log(&store, &meta)
+            && (!logged.responses.is_empty() || logged.unbelieved > 0)
         {
             usage_logs.push(UsageLog {
                 session: session.clone(),
                 path,
-                responses: responses.len() as u64,
-                tokens: responses
+                responses: logged.responses.len() as u64,
+                tokens: logged
+                    .responses
                     .iter()
                     .fold(0, |sum, r| sum.saturating_add(r.usage.total())),
+                unbelieved: logged.unbelieved,
             });
         }
         // Two threads: the machines this runs on have at least two cores, and a long session
@@ -177,8 +180,26 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     }
     for log in &stats.usage_logs {
         // `cost` prices this usage; `list` and `sql` show the store's estimate.
+        let priced = if log.responses > 0 {
+            format!(
+                "{} and {} tokens, which `cost` prices",
+                terminal::count(log.responses, "LLM response"),
+                terminal::thousands(log.tokens),
+            )
+        } else {
+            "no LLM response whose usage can be believed".to_owned()
+        };
+        let unknown = if log.unbelieved > 0 {
+            format!(
+                "; {} of unknown usage (a token count no response can have) {} left out",
+                terminal::count(log.unbelieved, "LLM response"),
+                if log.unbelieved == 1 { "is" } else { "are" }
+            )
+        } else {
+            String::new()
+        };
         let note = format!(
-            "No {}usage was recorded{}: the agent's log {} holds {} and {} tokens, which `cost` prices.",
+            "No {}usage was recorded{}: the agent's log {} holds {priced}{unknown}.",
             if stats.unbelieved_usage > 0 {
                 "believable "
             } else {
@@ -190,8 +211,6 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
                 String::new()
             },
             terminal::one_line(&log.path, 120),
-            terminal::count(log.responses, "LLM response"),
-            terminal::thousands(log.tokens),
         );
         writeln!(out, "{}", paint.dim(&note))?;
     }

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::agent_log::{self, Log, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
-use crate::capture::transcript::ResponseUsage;
+use crate::capture::transcript::{LoggedUsage, ResponseUsage};
 use crate::model::Tokens;
 use crate::model::policy::check;
 use crate::model::policy::cwd::is_windows_folder;
@@ -133,7 +133,7 @@ impl Counter {
 /// counts it; `None` when the file is not a rollout. For costing a session recorded by Codex's
 /// hooks, which never carry tokens, from the rollout its SessionStart names (as a Claude Code
 /// hook session takes its usage from its transcript).
-pub fn usage(path: &Path) -> Option<Vec<ResponseUsage>> {
+pub fn usage(path: &Path) -> Option<LoggedUsage> {
     let (lines, _, _) = agent_log::read_values(path, Agent::Codex).ok()?;
     if !lines.first().is_some_and(is_rollout) {
         return None;
@@ -144,7 +144,7 @@ pub fn usage(path: &Path) -> Option<Vec<ResponseUsage>> {
     let mut counter = Counter::new(records);
     let mut model: Option<String> = None;
     let mut last = 0.0;
-    let mut responses = Vec::new();
+    let mut logged = LoggedUsage::default();
     for line in &lines {
         let kind = string(line, "type").unwrap_or("untyped");
         let payload = line.get("payload").unwrap_or(&Value::Null);
@@ -154,19 +154,21 @@ pub fn usage(path: &Path) -> Option<Vec<ResponseUsage>> {
             model = Some(m.to_owned());
         }
         last = agent_log::time(line, "timestamp").unwrap_or(last);
-        // A usage that holds a count no response can have is unknown: left out, as a
-        // transcript's is (`transcript_usage`) and as every reader of events counts none.
-        if let Some((usage, _, _)) = counter.line(kind, string(payload, "type"), payload)
-            && usage.believable()
-        {
-            responses.push(ResponseUsage {
-                timestamp: last,
-                model: model.clone().unwrap_or_else(|| "unknown".into()),
-                usage,
-            });
+        // A usage that holds a count no response can have is unknown: left out and counted,
+        // as a transcript's is (`transcript_usage`) and as every reader of events counts it.
+        if let Some((usage, _, _)) = counter.line(kind, string(payload, "type"), payload) {
+            if usage.believable() {
+                logged.responses.push(ResponseUsage {
+                    timestamp: last,
+                    model: model.clone().unwrap_or_else(|| "unknown".into()),
+                    usage,
+                });
+            } else {
+                logged.unbelieved += 1;
+            }
         }
     }
-    Some(responses)
+    Some(logged)
 }
 
 impl Reader {

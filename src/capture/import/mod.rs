@@ -24,7 +24,7 @@ pub mod existing;
 pub mod gemini_chat;
 pub mod resume;
 
-pub use crate::capture::transcript::{ResponseUsage, transcript_usage};
+pub use crate::capture::transcript::{LoggedUsage, ResponseUsage, transcript_usage};
 pub use claude_transcript::{ImportError, ImportReport, import_file};
 
 use serde_json::{Map, Value};
@@ -34,7 +34,7 @@ use crate::model::{Agent, EventType, ToolOutcome};
 /// The usage of every model response in the log a hook-recorded session names (hooks never see
 /// tokens): a Codex rollout's for a Codex session, else a Claude Code transcript's. `None` when
 /// the log cannot be read.
-pub fn logged_usage(agent: Agent, path: &std::path::Path) -> Option<Vec<ResponseUsage>> {
+pub fn logged_usage(agent: Agent, path: &std::path::Path) -> Option<LoggedUsage> {
     match agent {
         Agent::Codex => codex_rollout::usage(path),
         _ => transcript_usage(path).ok(),

@@ -19,7 +19,7 @@ pub mod responses;
 pub mod transcript;
 pub mod wire;
 
-pub use responses::{Response, ResponseUsage};
+pub use responses::{LoggedUsage, Response, ResponseUsage};
 pub use transcript::{
     Survey, TurnEnd, first_prompt, last_assistant_text, session_of, survey, transcript_usage,
     turn_end, turn_text_before_error,

@@ -164,6 +164,16 @@ pub struct ResponseUsage {
     pub usage: Tokens,
 }
 
+/// The usage an agent's log holds of its responses, read without importing it.
+#[derive(Debug, Clone, Default)]
+pub struct LoggedUsage {
+    /// Each response whose usage can be believed, in time order.
+    pub responses: Vec<ResponseUsage>,
+    /// Responses whose usage holds a count no response can have (`Tokens::believable`):
+    /// unknown, left out of `responses` and every sum, and counted so that a view can say so.
+    pub unbelieved: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::content::{answer_text, blocks, prompt_text};
 use super::repeats::Repeats;
-use super::responses::{Counted, Current, Line, Response, ResponseUsage, Step};
+use super::responses::{Counted, Current, Line, LoggedUsage, Response, ResponseUsage, Step};
 use super::wire::{Entry, Message, TaskResult, mend};
 use crate::model::Tokens;
 use crate::store::{LINE_LIMIT, json_text, open_regular, read_line};
@@ -238,23 +238,26 @@ pub fn origin_of(path: &Path) -> (Option<String>, Option<String>) {
 
 /// The usage of every API response in a transcript, counted the way an import counts it, in
 /// time order. For costing a session recorded by hooks, whose transcript holds the usage the
-/// hooks never see. Responses with no usage at all are left out.
-pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
+/// hooks never see. Responses with no usage at all are left out; those whose usage no response
+/// can have are counted apart ([`LoggedUsage::unbelieved`]).
+pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
     let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
     let mut counted = Counted::default();
     let mut current: Current<()> = Current::default();
     let mut responses: Vec<ResponseUsage> = Vec::new();
+    let mut unbelieved = 0u64;
     let mut keep = |response: super::Response<()>| {
-        // A usage that holds a count no response can have is unknown: left out, as none.
-        if response.first_time
-            && response.has_usage()
-            && let Some(usage) = Tokens::read_usage(&response.usage())
-        {
-            responses.push(ResponseUsage {
+        if !(response.first_time && response.has_usage()) {
+            return;
+        }
+        // A usage that holds a count no response can have is unknown: left out, and counted.
+        match Tokens::read_usage(&response.usage()) {
+            Some(usage) => responses.push(ResponseUsage {
                 timestamp: response.last,
                 model: response.model.clone().unwrap_or_else(|| "unknown".into()),
                 usage,
-            });
+            }),
+            None => unbelieved += 1,
         }
     };
     let mut buf = Vec::new();
@@ -285,7 +288,10 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
         keep(done);
     }
     responses.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
-    Ok(responses)
+    Ok(LoggedUsage {
+        responses,
+        unbelieved,
+    })
 }
 
 /// What an assistant entry says of the response it belongs to.
@@ -529,7 +535,7 @@ mod tests {
         )
         .unwrap();
         let usage = transcript_usage(&path).unwrap();
-        let outputs: Vec<u64> = usage.iter().map(|r| r.usage.output).collect();
+        let outputs: Vec<u64> = usage.responses.iter().map(|r| r.usage.output).collect();
         assert_eq!(outputs, [7, 2]);
     }
 }

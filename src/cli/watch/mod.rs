@@ -707,9 +707,9 @@ impl Session<'_> {
         }
         self.transcript_read = Some(Instant::now());
         self.transcript_seen = size;
-        if let Ok(responses) = transcript_usage(path) {
+        if let Ok(logged) = transcript_usage(path) {
             self.watcher
-                .transcript_usage(responses.iter().map(|r| (r.model.as_str(), r.usage)));
+                .transcript_usage(logged.responses.iter().map(|r| (r.model.as_str(), r.usage)));
         }
     }
 
