@@ -149,6 +149,40 @@ fn a_chosen_model_or_custom_prices_reprice_everything() {
     let want = dollars(&custom, &usage_a()) * 2.0 + dollars(&custom, &usage_b());
     assert!((r["cost_usd"].as_f64().unwrap() - want).abs() < 1e-12);
 
+    // A price no model has (`1e308` a million tokens) took every sum to the most a sum holds,
+    // $3.4e26 for each model alike; it is refused, as a negative one is.
+    for (input, output) in [
+        ("1e308", "1"),
+        ("1", "1000000.01"),
+        ("-1", "1"),
+        ("NaN", "1"),
+    ] {
+        let bad = env.run(&[
+            "cost",
+            &format!("--input-price={input}"),
+            &format!("--output-price={output}"),
+        ]);
+        assert_eq!(bad.code, 2, "{bad:?}");
+        assert_eq!(
+            bad.stderr,
+            "error: --input-price and --output-price are USD per million tokens, from 0 to \
+             1,000,000\n"
+        );
+    }
+    let most = env.run(&[
+        "cost",
+        "--input-price",
+        "1000000",
+        "--output-price",
+        "1000000",
+    ]);
+    most.success();
+    assert!(
+        most.stdout.contains(',') && !most.stdout.contains("e26"),
+        "{}",
+        most.stdout
+    );
+
     let bad = env.run(&["cost", "--model", "no-such-model"]);
     assert_eq!(bad.code, 2);
     assert!(

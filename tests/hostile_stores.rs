@@ -1121,7 +1121,7 @@ fn a_session_dearer_than_the_index_integers_costs_the_same_in_every_view() {
         .success()
         .stdout
         .clone();
-    assert!(listing.contains("$9750000.00"), "{listing}");
+    assert!(listing.contains("$9,750,000.00"), "{listing}");
 }
 
 #[test]

@@ -216,7 +216,7 @@ fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
     assert_eq!(found[0]["level"], "INFO", "{found:?}");
     let message = found[0]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("budget-proximity cannot be judged in full: mystery-model-9 has no known price, so the session's $0.15? (15% of its $1.00 budget ceiling)"),
+        message.starts_with("budget-proximity cannot be judged in full: mystery-model-9 has no known price, so the session's $0.1500? (15% of its $1.00 budget ceiling)"),
         "{message}"
     );
     assert_eq!(env.run(&["lint", &id]).code, 0);

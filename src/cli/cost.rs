@@ -53,13 +53,20 @@ pub(crate) struct CostArgs {
     scope: ScopeArgs,
 }
 
+/// The most a custom price may be, USD per million tokens: far above any model's, and low
+/// enough that no count of tokens a session holds can take a sum past what [`crate::model::Money`] holds.
+const MOST_PRICE: f64 = 1_000_000.0;
+
 pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
+    // A price past a million dollars a million tokens is none a model has; priced at one,
+    // every sum stopped at the most a sum holds ($3.4e26), the same for every model.
+    let price = |p: f64| p.is_finite() && (0.0..=MOST_PRICE).contains(&p);
     let custom = match (args.input_price, args.output_price) {
-        (Some(i), Some(o)) if i.is_finite() && o.is_finite() && i >= 0.0 && o >= 0.0 => {
-            Some((i, o))
-        }
+        (Some(i), Some(o)) if price(i) && price(o) => Some((i, o)),
         (Some(_), Some(_)) => {
-            return Err(usage("prices must be non-negative numbers"));
+            return Err(usage(
+                "--input-price and --output-price are USD per million tokens, from 0 to 1,000,000",
+            ));
         }
         _ => None,
     };

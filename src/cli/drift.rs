@@ -71,7 +71,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     if !(args.threshold.is_finite() && args.threshold > 0.0 && args.threshold <= 1.0) {
         return Err(Error::usage(format!(
             "--threshold {} is no drift score: give a number above 0 and at most 1",
-            args.threshold
+            crate::model::text::real(args.threshold)
         ))
         .into());
     }

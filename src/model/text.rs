@@ -49,20 +49,24 @@ pub fn figure(x: f64) -> String {
     if !x.is_finite() {
         return plain;
     }
-    let (sign, unsigned) = match plain.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", plain.as_str()),
-    };
-    let (whole, fraction) = match unsigned.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (unsigned, None),
-    };
-    if whole.len() > 15 || fraction.is_some_and(|f| f.len() > 15) {
+    let unsigned = plain.trim_start_matches('-');
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if whole.len() > 15 || fraction.len() > 15 {
         return format!("{x:e}");
     }
-    match fraction {
-        Some(fraction) => format!("{sign}{}.{fraction}", grouped(whole)),
-        None => format!("{sign}{}", grouped(whole)),
+    separated(&plain)
+}
+
+/// A number written out in decimal (`-1234.50`) with the thousands of its whole part
+/// separated (`-1,234.50`).
+pub fn separated(decimal: &str) -> String {
+    let (sign, unsigned) = match decimal.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", decimal),
+    };
+    match unsigned.split_once('.') {
+        Some((whole, fraction)) => format!("{sign}{}.{fraction}", grouped(whole)),
+        None => format!("{sign}{}", grouped(unsigned)),
     }
 }
 

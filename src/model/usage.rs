@@ -6,7 +6,7 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::model::text::figure;
+use crate::model::text::{figure, separated};
 
 /// Tokens of one or more model responses, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -367,14 +367,14 @@ impl Money {
     }
 }
 
-/// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`; past fifteen digits
-/// (only a figure someone forged or gave, a budget of `1e308`) as [`figure`] says it, `$1e308`,
-/// not 309 digits.
+/// Dollars with enough digits for small sessions and thousands separated as counts are:
+/// `$0.0042`, `$12.35`, `$9,750,000.00`; past fifteen digits (only a figure someone forged or
+/// gave, a budget of `1e308`) as [`figure`] says it, `$1e308`, not 309 digits.
 pub fn dollars(usd: f64) -> String {
     if usd.abs() >= 1e15 {
         format!("${}", figure(usd))
     } else if usd.abs() >= 1.0 {
-        format!("${usd:.2}")
+        format!("${}", separated(&format!("{usd:.2}")))
     } else {
         format!("${usd:.4}")
     }
@@ -394,7 +394,7 @@ pub fn dollars_given(usd: f64) -> String {
             (scaled - scaled.round()).abs() < 1e-6
         })
         .unwrap_or(6);
-    format!("${usd:.*}", digits as usize)
+    format!("${}", separated(&format!("{usd:.*}", digits as usize)))
 }
 
 impl std::ops::Add for Money {
@@ -449,6 +449,12 @@ mod tests {
         assert_eq!(dollars_given(0.00005), "$0.00005");
         assert_eq!(dollars_given(0.000_000_1), "$0.000000");
         assert_eq!(dollars(0.002_412_3), "$0.0024");
+        // Thousands separated as counts are; past fifteen digits, short.
+        assert_eq!(dollars(9_750_000.0), "$9,750,000.00");
+        assert_eq!(dollars(-1_234.5), "$-1,234.50");
+        assert_eq!(dollars_given(12_345.678), "$12,345.678");
+        assert_eq!(dollars(1e300), "$1e300");
+        assert_eq!(dollars_given(1e300), "$1e300");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::model::answers::AnswerUsages;
 use crate::model::pricing::PriceTable;
 use crate::model::text::count;
 use crate::model::touches::Touches;
+use crate::model::usage::{dollars, dollars_given};
 use crate::model::view::{LlmResponse, View};
 
 /// The context window assumed for a model the price table does not know.
@@ -175,9 +176,10 @@ fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) 
     };
     vec![(
         format!(
-            "the session cost ${:.2}{mark}, {:.0}% of its ${budget:.2} budget ceiling{unpriced}: raise it or split the task.",
-            session.cost_usd,
-            session.cost_usd / budget * 100.0
+            "the session cost {}{mark}, {:.0}% of its {} budget ceiling{unpriced}: raise it or split the task.",
+            dollars(session.cost_usd),
+            session.cost_usd / budget * 100.0,
+            dollars_given(budget)
         ),
         Vec::new(),
     )]
@@ -197,9 +199,10 @@ fn budget_unjudged(session: &Session<'_>, config: &LintConfig) -> Option<String>
         ("have", "their")
     };
     Some(format!(
-        "budget-proximity cannot be judged in full: {models} {has} no known price, so the session's ${:.2}? ({:.0}% of its ${budget:.2} budget ceiling) counts {them} usage at $0.",
-        session.cost_usd,
-        session.cost_usd / budget * 100.0
+        "budget-proximity cannot be judged in full: {models} {has} no known price, so the session's {}? ({:.0}% of its {} budget ceiling) counts {them} usage at $0.",
+        dollars(session.cost_usd),
+        session.cost_usd / budget * 100.0,
+        dollars_given(budget)
     ))
 }
 

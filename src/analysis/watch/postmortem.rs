@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Figures, Violation};
 use crate::model::text::one_line;
+use crate::model::usage::dollars;
 use crate::model::view::View;
 use crate::model::{Agent, Event};
 
@@ -82,11 +83,11 @@ impl PostMortem {
         let figures = death.figures;
         let violation = death.violation;
         let spent = if death.unpriced.is_empty() {
-            format!("${:.2} spent", figures.cost_usd)
+            format!("{} spent", dollars(figures.cost_usd))
         } else {
             format!(
-                "${:.2}? spent, {} counted at $0: no known price",
-                figures.cost_usd,
+                "{}? spent, {} counted at $0: no known price",
+                dollars(figures.cost_usd),
                 death.unpriced.join(", ")
             )
         };
