@@ -4,7 +4,7 @@ use agent_strace::model::Tokens;
 use chrono::{Local, NaiveDate, TimeZone};
 use serde_json::{Value, json};
 
-use crate::common::{SessionBuilder, TestEnv};
+use crate::common::{SessionBuilder, TestEnv, separated};
 
 fn noon(date: &str) -> f64 {
     let d = NaiveDate::parse_from_str(date, "%Y-%m-%d")
@@ -249,4 +249,29 @@ fn days_tools_blocks_and_the_average_that_count_an_unpriced_model_are_marked() {
     assert!(blocks[0].contains(" $0.0000? (spent "), "{text}");
     assert!(blocks[1].contains(" $0.1444 (spent "), "{text}");
     assert_eq!(lines.last(), Some(&UNPRICED_NOTE), "{text}");
+}
+
+/// A prior period that spent a few millionths of a dollar makes a change of hundreds of
+/// millions of percent: it read `↑ 499999900%`, its thousands run together.
+#[test]
+fn a_change_of_millions_of_percent_separates_its_thousands() {
+    let env = TestEnv::new();
+    session(&env, "aaaa0001", "2026-03-03", "big", output(1_000_000));
+    session(&env, "bbbb0002", "2026-02-25", "tiny", input(1));
+    let args = [
+        "budget-report",
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-07",
+    ];
+    let r = env
+        .run(&[&args[..], &["--format", "json"]].concat())
+        .success()
+        .json();
+    let pct = r["change_pct"].as_f64().unwrap();
+    assert!(pct > 1e6, "{r}");
+    let text = env.run(&args).success().stdout.clone();
+    let said = format!("↑ {}% vs prior period", separated(pct.round() as u64));
+    assert!(text.contains(&said), "{said} in {text}");
 }

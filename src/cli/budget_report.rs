@@ -16,6 +16,7 @@ use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, comput
 use crate::analysis::cost::{self, CostOptions};
 use crate::exit;
 use crate::model::pricing::PriceTable;
+use crate::model::text::figure;
 use crate::render::terminal::{self, Painter};
 use crate::store::{IndexedSession, Store};
 
@@ -271,8 +272,10 @@ fn day(ts: f64) -> String {
 
 fn change(now: f64, before: f64, pct: Option<f64>) -> String {
     match pct {
-        Some(p) if p > 0.0 => format!("↑ {p:.0}% vs prior period"),
-        Some(p) if p < 0.0 => format!("↓ {:.0}% vs prior period", -p),
+        // A prior period of a cent makes a change of millions of percent: separated, and short
+        // past fifteen digits.
+        Some(p) if p > 0.0 => format!("↑ {}% vs prior period", figure(p.round())),
+        Some(p) if p < 0.0 => format!("↓ {}% vs prior period", figure(-p.round())),
         Some(_) => "same as prior period".to_owned(),
         None if now > 0.0 && before == 0.0 => "nothing spent in the prior period".to_owned(),
         None => "no spend in either period".to_owned(),
