@@ -175,3 +175,33 @@ fn the_window_is_the_first_model_that_answered_not_claude_codes_synthetic_entrie
     assert_eq!(r["window_source"], "model", "{r}");
     assert_eq!(r["context_window"], 272_000, "{r}");
 }
+
+/// A window of one token was "context window 1 tokens"; a peak of millions of percent ran its
+/// digits together (`16483100%`), and a threshold of `1e308` was said in 309 digits.
+#[test]
+fn a_tiny_window_and_a_huge_threshold_read_as_words() {
+    let env = TestEnv::new();
+    env.run(&["import", shared().join(FILE).to_str().unwrap()])
+        .success();
+    let peak = peak_from_raw();
+    let run = env.run(&[
+        "token-budget",
+        "258c",
+        "--context-window",
+        "1",
+        "--warn-at",
+        "1e308",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("context window 1 token (given)")
+            && run
+                .stdout
+                .contains(&format!("tokens ({}%)", separated(peak * 100)))
+            && run
+                .stdout
+                .contains("Below the 1e308% threshold throughout."),
+        "{}",
+        run.stdout
+    );
+}

@@ -333,4 +333,26 @@ fn a_threshold_past_fifteen_digits_is_said_in_exponent_form() {
         "{}",
         watch.stderr
     );
+    // A flag's bad number is said as written; a wait past what one can be, in words (it was
+    // "cannot convert float seconds to Duration: value is either too big or NaN").
+    for (flag, said) in [
+        (
+            "--max-context-pct=1e308",
+            "error: --max-context-pct must be between 0 and 100, not 1e308\n",
+        ),
+        (
+            "--budget=-1e308",
+            "error: --budget must be a positive number of dollars, not -1e308\n",
+        ),
+        (
+            "--idle=1e308",
+            "error: --idle: `1e308` is longer than any wait can be\n",
+        ),
+    ] {
+        let run = env.run(&["watch", &priced, flag, "--dry-run"]);
+        assert_eq!((run.code, run.stderr.as_str()), (2, said), "{flag}");
+    }
+    // A timeout under a minute is said to the tenth of a second: `1.5` read `>= 2 s`.
+    let watch = env.run(&["watch", &priced, "--timeout", "1.5", "--dry-run"]);
+    assert!(watch.stderr.contains("(>= 1.5 s)"), "{}", watch.stderr);
 }

@@ -12,6 +12,7 @@ use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::token_budget::{BudgetBuilder, TokenBudget};
 use crate::exit;
 use crate::model::pricing::PriceTable;
+use crate::model::text::fixed;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -103,9 +104,9 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
     };
     writeln!(
         out,
-        "Session: {} — context window {} tokens ({source})",
+        "Session: {} — context window {} ({source})",
         paint.cyan(&r.session_id),
-        terminal::thousands(r.context_window)
+        terminal::count(r.context_window, "token")
     )?;
     let Some(peak) = &r.peak else {
         if r.only_session_totals {
@@ -129,9 +130,9 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
     };
     writeln!(
         out,
-        "Peak: {} tokens ({:.0}%) at {} (event #{}), over {}",
+        "Peak: {} tokens ({}%) at {} (event #{}), over {}",
         terminal::thousands(peak.tokens),
-        peak.pct,
+        fixed(peak.pct, 0),
         terminal::offset(peak.at_s).trim_start_matches('+').trim(),
         peak.event,
         terminal::count(r.responses as u64, "response")
@@ -143,14 +144,18 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
     match &r.first_over {
         Some(over) => writeln!(
             out,
-            "{} context use reached {:.0}% of the window at {} (event #{}), past the {:.0}% threshold",
+            "{} context use reached {}% of the window at {} (event #{}), past the {}% threshold",
             paint.red("warning:"),
-            over.pct,
+            fixed(over.pct, 0),
             terminal::offset(over.at_s).trim_start_matches('+').trim(),
             over.event,
-            r.warn_at_pct
+            fixed(r.warn_at_pct, 0)
         ),
-        None => writeln!(out, "Below the {:.0}% threshold throughout.", r.warn_at_pct),
+        None => writeln!(
+            out,
+            "Below the {}% threshold throughout.",
+            fixed(r.warn_at_pct, 0)
+        ),
     }
 }
 

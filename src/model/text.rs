@@ -374,13 +374,14 @@ pub fn push_escaped(out: &mut String, c: char) {
     }
 }
 
-/// A measure to `digits` places (`2.5`, `600.0`, `0.85`), as [`figure`] says it past fifteen
-/// digits, where `{:.1}` writes all of them (310 characters for `1e308`).
+/// A measure to `digits` places (`2.5`, `600.0`, `0.85`), thousands separated
+/// (`426,853.9`), as [`figure`] says it past fifteen digits, where `{:.1}` writes all of them
+/// (310 characters for `1e308`).
 pub fn fixed(x: f64, digits: usize) -> String {
     if x.abs() >= 1e15 {
         figure(x)
     } else {
-        format!("{x:.digits$}")
+        separated(&format!("{x:.digits$}"))
     }
 }
 
@@ -455,6 +456,8 @@ mod tests {
         assert_eq!(fixed(2.54, 1), "2.5");
         assert_eq!(fixed(0.855, 2), "0.85");
         assert_eq!(fixed(1e308, 2), "1e308");
+        assert_eq!(fixed(426_853.94, 1), "426,853.9");
+        assert_eq!(fixed(-1_234.0, 0), "-1,234");
     }
 
     #[test]

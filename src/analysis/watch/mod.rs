@@ -407,7 +407,10 @@ fn shown(metric: Metric, value: f64) -> String {
     match metric {
         Metric::CostUsd => crate::model::usage::dollars(value),
         // A limit under a minute (`--timeout 30s`) in seconds: 0.5 min reads as a fraction.
-        Metric::DurationMinutes if value < 1.0 => format!("{:.0} s", value * 60.0),
+        // To the tenth: `--timeout 1.5` read `2 s`.
+        Metric::DurationMinutes if value < 1.0 => {
+            format!("{} s", figure((value * 600.0).round() / 10.0))
+        }
         Metric::DurationMinutes => format!("{} min", fixed(value, 1)),
         Metric::ToolCalls | Metric::FilesModified | Metric::ConsecutiveTestFailures => {
             figure(value.round())

@@ -37,6 +37,7 @@ use crate::capture::transcript::transcript_usage;
 use crate::error::Error;
 use crate::exit;
 use crate::model::duration::parse_seconds;
+use crate::model::text;
 use crate::model::view::View;
 use crate::model::{Agent, Ending, Event};
 use crate::render::escape::escape;
@@ -127,13 +128,18 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         return act::guard(agent);
     }
     let rules = rules(args, globals)?;
-    let idle = match &args.idle {
-        Some(text) => {
-            let seconds = parse_seconds(text).map_err(|e| usage(format!("--idle: {e}")))?;
-            Some(Duration::try_from_secs_f64(seconds).map_err(|e| usage(format!("--idle: {e}")))?)
-        }
-        None => None,
-    };
+    let idle =
+        match &args.idle {
+            Some(text) => {
+                let seconds = parse_seconds(text).map_err(|e| usage(format!("--idle: {e}")))?;
+                // Past what a wait can hold (some 584 billion years), Rust's words were "value is
+                // either too big or NaN".
+                Some(Duration::try_from_secs_f64(seconds).map_err(|_| {
+                    usage(format!("--idle: `{text}` is longer than any wait can be"))
+                })?)
+            }
+            None => None,
+        };
     let on_death = args.on_death.as_deref();
     if on_death.is_some() && !rules.iter().any(|r| r.action == Action::Kill) {
         return Err(usage("--on-death runs after a kill, but no rule kills"));
@@ -382,7 +388,8 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
     if let Some(budget) = args.budget {
         if !(budget.is_finite() && budget > 0.0) {
             return Err(usage(format!(
-                "--budget must be a positive number of dollars, not {budget}"
+                "--budget must be a positive number of dollars, not {}",
+                text::real(budget)
             )));
         }
         rules.push(Rule::new(
@@ -394,11 +401,12 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
     if let Some(pct) = args.max_context_pct {
         if !(pct.is_finite() && pct > 0.0 && pct <= 100.0) {
             return Err(usage(format!(
-                "--max-context-pct must be between 0 and 100, not {pct}"
+                "--max-context-pct must be between 0 and 100, not {}",
+                text::real(pct)
             )));
         }
         rules.push(Rule::new(
-            Some(format!("context {pct}%")),
+            Some(format!("context {}%", text::real(pct))),
             ceiling(Metric::ContextPct, pct),
             action,
         ));
