@@ -297,6 +297,29 @@ fn two_is_a_careless_argument_refused_alike_everywhere() {
     ] {
         refused(command, "an empty session id names no session");
     }
+    // A count, size or seed that is no whole number says what it takes, where clap said
+    // Rust's "invalid digit found in string" or "number too large to fit in target type".
+    for command in [
+        &["sql", "--max-rows=-1", "SELECT 1"][..],
+        &["sql", "--timeout=1.5", "SELECT 1"],
+        &["inspect", SID, "--event=x"],
+        &["retention", "status", "--max-sessions=-1"],
+        &["sample", "--seed=1e5"],
+        &["token-budget", SID, "--context-window=1e5"],
+        &["replay", SID, "--show=-3"],
+        &["policy", "--last=ten"],
+        &["policy", "test", "--last=ten"],
+        &["annotate", SID, "1.5", "--note", "x"],
+    ] {
+        refused(command, "give a whole number, 0 or more");
+    }
+    for command in [&["sample", "--n=1.5"][..], &["list", "--last=-2"]] {
+        refused(command, "give a whole number, 1 or more");
+    }
+    refused(
+        &["sql", "--max-rows=99999999999999999999", "SELECT 1"],
+        "too large: give a whole number up to 18,446,744,073,709,551,615",
+    );
     // An age of a minute or more still counts back from now.
     assert_eq!(env.run(&["lint", "--all", "--since", "1m"]).code, 0);
 }

@@ -31,7 +31,7 @@ pub(crate) struct AnnotateArgs {
     #[arg(value_parser = super::args::session_name)]
     session: Option<String>,
     /// The event to annotate: its number, as replay prints it
-    #[arg(value_name = "EVENT#", conflicts_with = "mode")]
+    #[arg(value_name = "EVENT#", conflicts_with = "mode", value_parser = super::args::whole::<usize>)]
     event: Option<usize>,
     /// A note in words
     #[arg(long, value_name = "TEXT")]

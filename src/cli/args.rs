@@ -62,10 +62,33 @@ pub(crate) fn session_name(text: &str) -> Result<String, String> {
 
 /// A count that must be one or more (`sample --n`): zero would do nothing, silently.
 pub(crate) fn at_least_one(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
+    match whole::<usize>(text) {
         Ok(0) => Err("0 would choose nothing: give 1 or more".to_owned()),
         Ok(n) => Ok(n),
-        Err(e) => Err(format!("{e}: give a whole number, 1 or more")),
+        Err(_) => Err(not_whole(text, "1 or more")),
+    }
+}
+
+/// A whole number of 0 or more (a count, a size, a seed), for a flag: clap's own reading
+/// said Rust's words, "invalid digit found in string" for `-1` or `1.5`.
+pub(crate) fn whole<T: TryFrom<u64>>(text: &str) -> Result<T, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| not_whole(text, "0 or more"))
+}
+
+/// Why `text` is no whole number of the range `wanted` names.
+fn not_whole(text: &str, wanted: &str) -> String {
+    let digits = text.trim();
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        format!(
+            "too large: give a whole number up to {}",
+            crate::model::text::thousands(u64::MAX)
+        )
+    } else {
+        format!("give a whole number, {wanted}")
     }
 }
 

@@ -27,7 +27,7 @@ pub(crate) struct InspectArgs {
     session: SessionArg,
     /// Print only event N (numbered from 1 in file order, as replay shows them), whole and
     /// pretty-printed
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::args::whole::<usize>)]
     event: Option<usize>,
 }
 

@@ -141,7 +141,7 @@ pub(crate) struct PolicyArgs {
     #[command(subcommand)]
     action: Option<PolicyAction>,
     /// How many of the latest sessions to learn from
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = super::args::whole::<usize>)]
     last: usize,
     /// Write the policy to this file instead of printing it
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -166,7 +166,7 @@ struct PolicyTestArgs {
     #[arg(value_parser = super::args::session_name)]
     session: Option<String>,
     /// How many of the latest sessions to try it on, when no session is named
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = super::args::whole::<usize>)]
     last: usize,
     #[command(flatten)]
     format: FormatArg,

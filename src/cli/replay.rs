@@ -49,7 +49,8 @@ pub(crate) struct ReplayArgs {
     limit: Option<usize>,
     /// Show event N whole: a command with all its output, an edit as a diff, a write's
     /// content, anything else as JSON
-    #[arg(long, value_name = "N", conflicts_with_all = ["tree", "follow", "live", "expand_subagents"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["tree", "follow", "live", "expand_subagents"],
+          value_parser = super::args::whole::<usize>)]
     show: Option<usize>,
     /// Show the model's reasoning (thinking) where it was recorded
     #[arg(long)]

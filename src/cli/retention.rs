@@ -58,7 +58,7 @@ struct LimitArgs {
     #[arg(long, value_name = "N")]
     max_age_days: Option<f64>,
     /// Keep only the N most recent sessions (a session with its subagents counts once)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::args::whole::<u64>)]
     max_sessions: Option<u64>,
     /// Delete the oldest sessions until the store holds at most N MB
     #[arg(long, value_name = "N")]

@@ -36,7 +36,7 @@ pub(crate) struct SampleArgs {
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = super::args::at_least_one)]
     n: usize,
     /// The random strategy's seed: the same seed picks the same sessions [default: the clock]
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = super::args::whole::<u64>)]
     seed: Option<u64>,
     /// Of sessions that made the same tool calls in the same order, keep only the first
     #[arg(long)]

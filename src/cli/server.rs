@@ -46,7 +46,8 @@ pub(crate) struct ServerArgs {
     #[arg(long)]
     insecure: bool,
     /// The largest request body taken, in bytes (larger ones are answered 413)
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024,
+          value_parser = super::args::whole::<usize>)]
     max_body: usize,
     /// Requests a second one client address may make, with bursts of twice as many (more are
     /// answered 429 with Retry-After); 0 for no limit
@@ -54,7 +55,8 @@ pub(crate) struct ServerArgs {
     rate_limit: u32,
     /// Connections one client address may hold open at once (more are answered 503 and
     /// closed, other clients' go on); 0 for no limit
-    #[arg(long, value_name = "N", default_value_t = CONNECTIONS_PER_CLIENT)]
+    #[arg(long, value_name = "N", default_value_t = CONNECTIONS_PER_CLIENT,
+          value_parser = super::args::whole::<usize>)]
     connections_per_client: usize,
     /// Flush accepted events to the disk (fdatasync) before answering, so that they survive a
     /// power cut, not only the collector's own crash

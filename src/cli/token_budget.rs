@@ -33,7 +33,7 @@ pub(crate) struct TokenBudgetArgs {
     warn_at: f64,
     /// The context window in tokens, for models the price table does not know (`--limit`, as
     /// the Python tool spells it, is accepted too)
-    #[arg(long, value_name = "TOKENS", alias = "limit")]
+    #[arg(long, value_name = "TOKENS", alias = "limit", value_parser = super::args::whole::<u64>)]
     context_window: Option<u64>,
     #[command(flatten)]
     format: FormatArg,

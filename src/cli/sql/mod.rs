@@ -42,7 +42,7 @@ pub(crate) struct SqlArgs {
     scope: ScopeArgs,
     /// Stop after this many rows [default: 100000 for the table, which holds its rows to line
     /// them up; csv and json write every row as it comes]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::cli::args::whole::<u64>)]
     max_rows: Option<u64>,
     /// Memory SQLite may use for the query, in MiB: a sort, DISTINCT or aggregate that needs
     /// more fails the query (it is kept in memory, never in temporary files that could fill the
@@ -52,7 +52,8 @@ pub(crate) struct SqlArgs {
     max_memory: u64,
     /// Seconds SQLite may work on the query before it is stopped (exit code 2); 0 for no limit.
     /// Time spent writing rows out (to a pager, say) is not counted
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = crate::cli::args::whole::<u64>)]
     timeout: u64,
 }
 
