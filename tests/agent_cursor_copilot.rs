@@ -1897,3 +1897,102 @@ fn the_real_copilot_cli_is_recorded_as_copilot_and_denied_in_its_own_words() {
     assert!(of_type(&events, "tool_result").is_empty(), "{events:#?}");
     assert!(printed.contains("Denied by preToolUse hook"), "{printed}");
 }
+
+/// A Copilot or VS Code stamp no event can have was taken as the event's time: a session
+/// started a few milliseconds after 1970 was 57 years long in `explain` and `standup`, one
+/// started at `1e308` left every total of `budget-report` and `dashboard`, an end stamped
+/// 1970 showed the session still running, and a 1970 stamp on one call booked its cost to
+/// 1970-01-01. Such a stamp is kept as sent and the hook's own clock times the event.
+#[test]
+fn an_agent_stamp_no_event_can_have_is_kept_and_the_hooks_clock_times_the_event() {
+    let env = TestEnv::new();
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let copilot = |session: &str, event: &str, at: Value, extra: Value| {
+        let mut p = json!({"sessionId": session, "timestamp": at, "cwd": cwd(&env)});
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        (vec![event.to_owned()], p)
+    };
+    let early = "5a253198-fe35-44bd-a697-00641633c4b3";
+    let huge = "5a253198-fe35-44bd-a697-00641633c4b4";
+    let ended = "5a253198-fe35-44bd-a697-00641633c4b5";
+    // Each hook is played as it is stamped: a well stamped event a moment before the hook's
+    // own clock reads (`None`), or with the stamp given.
+    let start = json!({"source": "new", "initialPrompt": "hi"});
+    let prompt = json!({"prompt": "hi"});
+    let end = json!({"reason": "complete"});
+    for (session, event, at, extra) in [
+        (early, "sessionStart", Some(json!(2.5)), &start),
+        (early, "userPromptSubmitted", None, &prompt),
+        (early, "sessionEnd", None, &end),
+        (huge, "sessionStart", Some(json!(1e308)), &start),
+        (huge, "userPromptSubmitted", None, &prompt),
+        (huge, "sessionEnd", None, &end),
+        (ended, "sessionStart", None, &start),
+        (ended, "userPromptSubmitted", None, &prompt),
+        (ended, "sessionEnd", Some(json!(2.5)), &end),
+    ] {
+        let at = at.unwrap_or_else(|| json!(now_ms() - 5));
+        let step = copilot(session, event, at, extra.clone());
+        play(&env, &[step], &[("COPILOT_CLI", "1")]);
+    }
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{listed}");
+    for row in rows {
+        let duration = row["duration_s"].as_f64();
+        assert!(duration.is_some_and(|d| (0.0..60.0).contains(&d)), "{row}");
+    }
+    // The stamp is kept as the agent sent it.
+    let start = &env.events(early)[0];
+    assert_eq!(start["data"]["timestamp"], 2.5, "{start}");
+    let explain = env.run(&["explain", early]).success().stdout.clone();
+    assert!(!explain.contains("499"), "{explain}");
+    let show = env.run(&["show", ended]).success().stdout.clone();
+    assert!(!show.contains("still running"), "{show}");
+    let report = env
+        .run(&["budget-report", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(report["sessions"], 3, "{report}");
+
+    // VS Code: a 1970 stamp on one call of a session of today.
+    let vscode = "vs-stamped-1970";
+    let iso = |offset: i64| {
+        (chrono::Utc::now() + chrono::Duration::seconds(offset))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
+    let vs = |event: &str, at: String, extra: Value| {
+        let mut p = json!({"sessionId": vscode, "hookEventName": event, "timestamp": at,
+                           "cwd": cwd(&env)});
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        (vec![event.to_owned()], p)
+    };
+    let call = json!({"tool_name": "run_in_terminal", "tool_input": {"command": "ls"},
+                      "tool_use_id": "a"});
+    let mut result = call.clone();
+    result["tool_response"] = "ok".into();
+    play(
+        &env,
+        &[
+            vs("UserPromptSubmit", iso(0), json!({"prompt": "go"})),
+            vs("PreToolUse", "1970-01-01T00:00:00Z".to_owned(), call),
+            vs("PostToolUse", iso(1), result),
+            vs("Stop", iso(2), json!({"stop_hook_active": false})),
+        ],
+        &[],
+    );
+    let events = env.events(vscode);
+    let call = &of_type(&events, "tool_call")[0];
+    assert!(call["timestamp"].as_f64().unwrap() > 1.7e9, "{call}");
+    assert_eq!(call["data"]["timestamp"], "1970-01-01T00:00:00Z", "{call}");
+}

@@ -1186,3 +1186,25 @@ fn chunks_hooked_at_once_never_lose_or_tear_a_part() {
         assert_eq!(text.matches(&format!("<{i}>")).count(), 1, "{text}");
     }
 }
+
+/// A Gemini CLI stamp no event can have (1970, as a broken clock writes it) timed the event
+/// there, as it did for Copilot and VS Code: the stamp is kept as sent and the hook's own
+/// clock times the event.
+#[test]
+fn a_stamp_no_event_can_have_is_kept_and_the_hooks_clock_times_the_event() {
+    let env = TestEnv::new();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let start = json!({"session_id": "gem-1970", "hook_event_name": "SessionStart",
+        "timestamp": "1970-01-01T00:00:01Z", "source": "startup"});
+    gemini_hook(&env, &start, true).success();
+    let events = env.events("gem-1970");
+    assert!(
+        events[0]["timestamp"].as_f64().unwrap() >= before.floor(),
+        "{:?}",
+        events[0]
+    );
+    assert_eq!(events[0]["data"]["timestamp"], "1970-01-01T00:00:01Z");
+}

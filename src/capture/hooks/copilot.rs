@@ -23,7 +23,9 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
+use super::payload::{
+    Answer, Fields, HookEvent, HookPayload, PayloadError, agent_time, iso_agent_time,
+};
 use crate::model::Agent;
 
 /// Copilot's camelCase event names, as written in its hooks files and passed as `hook <event>`.
@@ -219,24 +221,24 @@ fn tool_result(result: &Value) -> (bool, Option<Value>) {
 }
 
 /// Takes Copilot's `timestamp`: epoch milliseconds (camelCase) or ISO 8601 (PascalCase). A
-/// time that cannot be read is kept as sent, and the hook's clock stamps the event.
+/// time that cannot be read, or is none an event can have ([`agent_time`]), is kept as sent,
+/// and the hook's clock stamps the event.
 fn take_time(fields: &mut Map<String, Value>, key: &str) -> Result<Option<f64>, PayloadError> {
     let at = match fields.remove(key) {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(ms) if ms.is_finite() && ms > 0.0 => Some(ms / 1000.0),
-            _ => {
+        Some(Value::Number(n)) => {
+            let at = n.as_f64().and_then(|ms| agent_time(ms / 1000.0));
+            if at.is_none() {
                 fields.insert(key.to_owned(), Value::Number(n));
-                None
             }
-        },
+            at
+        }
         Some(Value::String(text)) => {
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&text) {
-                Some(t.timestamp_micros() as f64 / 1e6)
-            } else {
+            let at = iso_agent_time(&text);
+            if at.is_none() {
                 fields.insert(key.to_owned(), Value::String(text));
-                None
             }
+            at
         }
         Some(_) => return Err(PayloadError::WrongType("timestamp", "number")),
     };

@@ -97,19 +97,7 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
         _ => event_named(arg).ok_or_else(|| PayloadError::UnknownEvent(arg.to_owned()))?,
     };
     let session_id = f.take_session("session_id")?;
-    let at = match f.take_optional("timestamp")? {
-        Some(text) => {
-            let at = chrono::DateTime::parse_from_rfc3339(&text)
-                .ok()
-                .map(|t| t.timestamp_micros() as f64 / 1e6);
-            if at.is_none() {
-                // A time we cannot read is kept as sent; the hook's own clock stamps the event.
-                f.0.insert("timestamp".into(), text.into());
-            }
-            at
-        }
-        None => None,
-    };
+    let at = f.take_iso_time("timestamp")?;
     if let Some(request) = f.0.remove("llm_request") {
         summarise_request(&mut f.0, &request, event == HookEvent::ModelRequest);
     }

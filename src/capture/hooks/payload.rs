@@ -210,6 +210,25 @@ impl Answer {
     }
 }
 
+/// The times an agent's stamp on a hook's event is taken in (seconds since the epoch): 2000 to
+/// 2100. A hook runs as its event happens, so no stamp before any agent existed is one: a stamp
+/// of a few milliseconds after 1970 (seconds read as milliseconds, or a broken clock) made a
+/// session 57 years long, `1e308` left it out of every total, and a 1970 stamp on one call
+/// booked its cost to 1970-01-01. Outside it, the stamp is kept as sent and the hook's own
+/// clock stamps the event.
+pub const AGENT_TIMES: std::ops::Range<f64> = 946_684_800.0..4_102_444_800.0;
+
+/// `seconds`, when it is a time an agent's event can have ([`AGENT_TIMES`]).
+pub fn agent_time(seconds: f64) -> Option<f64> {
+    AGENT_TIMES.contains(&seconds).then_some(seconds)
+}
+
+/// An ISO 8601 time (`2026-02-09T10:30:00.000Z`), when it is one an agent's event can have.
+pub fn iso_agent_time(text: &str) -> Option<f64> {
+    let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    agent_time(at.timestamp_micros() as f64 / 1e6)
+}
+
 /// A checked payload, in the normal form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookPayload {
@@ -224,7 +243,8 @@ pub struct HookPayload {
     /// leave it `None`). A call whose `cwd` is another folder records where it ran
     /// ([`crate::model::view::CALL_FOLDER`]).
     pub launch: Option<String>,
-    /// When the agent says the event happened (seconds since the epoch), if it says.
+    /// When the agent says the event happened (seconds since the epoch), if it says a time an
+    /// event can have ([`agent_time`]).
     pub at: Option<f64>,
     /// Set on payloads fired inside a subagent, and on subagent start/stop.
     pub agent_id: Option<String>,
@@ -324,6 +344,20 @@ impl Fields {
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(PayloadError::WrongType(key, "string")),
         }
+    }
+
+    /// The ISO 8601 time at `key` (Gemini CLI's and VS Code's `timestamp`), taken when it is
+    /// one an event can have ([`agent_time`]); else kept as sent, and the hook's own clock
+    /// stamps the event.
+    pub(super) fn take_iso_time(&mut self, key: &'static str) -> Result<Option<f64>, PayloadError> {
+        let Some(text) = self.take_optional(key)? else {
+            return Ok(None);
+        };
+        let at = iso_agent_time(&text);
+        if at.is_none() {
+            self.0.insert(key.into(), text.into());
+        }
+        Ok(at)
     }
 
     /// A string field that may be absent or null, left in place.

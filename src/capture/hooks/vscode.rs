@@ -49,20 +49,7 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
     let mut f = Fields(fields);
     let event = f.take_event("hookEventName", arg)?;
     let session_id = f.take_session("sessionId")?;
-    let at = match f.take_optional("timestamp") {
-        Ok(Some(text)) => {
-            let at = chrono::DateTime::parse_from_rfc3339(&text)
-                .ok()
-                .map(|t| t.timestamp_micros() as f64 / 1e6);
-            if at.is_none() {
-                // A time we cannot read is kept as sent; the hook's own clock stamps the event.
-                f.0.insert("timestamp".into(), text.into());
-            }
-            at
-        }
-        Ok(None) => None,
-        Err(_) => return Err(PayloadError::WrongType("timestamp", "string")),
-    };
+    let at = f.take_iso_time("timestamp")?;
     let tool = f.tool(&event)?;
     let agent_id = f.agent_id()?;
     let cwd = f.optional("cwd")?;
