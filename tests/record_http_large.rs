@@ -397,3 +397,105 @@ fn a_request_too_large_to_hold_is_relayed_as_it_comes_and_recorded_cut() {
     );
     assert_eq!(proxy.terminate(), Some(0));
 }
+
+/// Answers chunked with a `Content-Length` that lies (3): a small JSON answer to `small`, an
+/// event stream to `stream`, and 65 MiB of JSON to anything else.
+fn chunked_with_a_lying_length(body: &[u8], stream: &mut TcpStream) {
+    let text = String::from_utf8_lossy(body);
+    let (content_type, body) = if text.contains("\"small\"") {
+        ("application/json", answer_body(1, "ok"))
+    } else if text.contains("\"stream\"") {
+        let mut event = b"event: message\ndata: ".to_vec();
+        event.extend_from_slice(&answer_body(2, "streamed"));
+        event.extend_from_slice(b"\n\n");
+        ("text/event-stream", event)
+    } else {
+        ("application/json", answer_body(3, &big_text()))
+    };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\
+         Content-Length: 3\r\nConnection: close\r\n\r\n"
+    );
+    let _ = stream.write_all(head.as_bytes());
+    for chunk in body.chunks(1 << 20) {
+        let _ = stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes());
+        let _ = stream.write_all(chunk);
+        let _ = stream.write_all(b"\r\n");
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+}
+
+/// A chunked answer that also says `Content-Length: 3` (which HTTP says to ignore): its header
+/// was passed on, so a client read 3 bytes of the answer and took the rest for the next one
+/// (a debug build panicked, the answer lost), a stream was cut to 3 bytes, and the false
+/// length let the proxy hold a chunked answer of any size whole (400 MB held 400 MB). The
+/// answer is framed by the length it has, in bounded memory, and recorded.
+#[test]
+fn a_chunked_answer_with_a_lying_length_is_relayed_whole_in_bounded_memory() {
+    let env = TestEnv::new();
+    let server = hand_server(chunked_with_a_lying_length);
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{server}/mcp"), &[]);
+    let pid = proxy.0.id();
+    let at_start = peak_rss_kib(pid);
+    let (head, body) = answer_of(port, &post(&call(1, "small", &json!({})), ""));
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(!head.contains("content-length"), "{head}");
+    assert_eq!(body, answer_body(1, "ok"));
+    let (head, body) = answer_of(port, &post(&call(2, "stream", &json!({})), ""));
+    assert!(!head.contains("content-length"), "{head}");
+    let mut event = b"event: message\ndata: ".to_vec();
+    event.extend_from_slice(&answer_body(2, "streamed"));
+    event.extend_from_slice(b"\n\n");
+    assert_eq!(body, event);
+    let (_, body) = answer_of(port, &post(&call(3, "large", &json!({})), ""));
+    assert!(
+        body == answer_body(3, &big_text()),
+        "the large answer differs"
+    );
+    let peak = peak_rss_kib(pid);
+    assert!(
+        peak < at_start + 24 * 1024,
+        "the proxy grew from {at_start} KiB to {peak} KiB"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let results = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result")
+        .count();
+    assert_eq!(results, 3, "{events:?}");
+}
+
+/// A chunked body's bytes, its chunks joined.
+fn dechunked(mut chunked: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(end) = chunked.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&chunked[..end]).unwrap().trim();
+        let size = usize::from_str_radix(size, 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        let rest = &chunked[end + 2..];
+        body.extend_from_slice(&rest[..size]);
+        chunked = &rest[size + 2..];
+    }
+    body
+}
+
+/// `request` sent to the proxy at `port`; the answer's head (lower case) and its body, its
+/// chunks joined.
+fn answer_of(port: u16, request: &str) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+    let body = &answer[end + 4..];
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunked(body)
+    } else {
+        body.to_vec()
+    };
+    (head, body)
+}

@@ -622,20 +622,15 @@ impl Proxy {
         let rewrite =
             matches!(reading, Reading::Events) && parts.method == Method::GET && session.is_none();
         let mut headers = HeaderMap::new();
-        let drops: &[&str] = if rewrite {
-            RESPONSE_DROPS_REWRITTEN
-        } else {
-            RESPONSE_DROPS
-        };
-        copy_headers(&head.headers, &mut headers, drops);
+        copy_headers(&head.headers, &mut headers, RESPONSE_DROPS);
         head.headers = headers;
-        let whole = !matches!(reading, Reading::Events)
-            && head
-                .headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<usize>().ok())
-                .is_some_and(|n| n <= MAX_WHOLE);
+        // The answer's length as the server framed it, not as a header claims it: a chunked
+        // answer that also said `Content-Length: 3` was read whole past the bound, and its
+        // header, passed on, framed 3 of its bytes for the client (a debug build panicked).
+        // The client is told the length the answer has, or none for a stream.
+        let length = body.size_hint().exact();
+        let whole =
+            !matches!(reading, Reading::Events) && length.is_some_and(|n| n <= MAX_WHOLE as u64);
         let relay = Relay {
             _underway: self.underway.begin(),
             proxy: self.clone(),
@@ -667,9 +662,11 @@ impl Proxy {
                 }
             };
         }
+        // A rewritten endpoint event changes the length.
+        let length = if rewrite { None } else { length };
         let (tx, rx) = mpsc::channel(16);
         tokio::spawn(relay.run(body, tx));
-        Response::from_parts(head, ChannelBody { rx, length: None }.boxed())
+        Response::from_parts(head, ChannelBody { rx, length }.boxed())
     }
 }
 
@@ -977,17 +974,9 @@ const REQUEST_DROPS: &[&str] = &[
     "content-length",
     "accept-encoding",
 ];
-/// Answer headers not passed back: hop-by-hop ones.
+/// Answer headers not passed back: hop-by-hop ones, and the length (the answer is framed
+/// anew, by the length it has).
 const RESPONSE_DROPS: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "transfer-encoding",
-    "upgrade",
-];
-/// When the endpoint event is rewritten, the length changes too.
-const RESPONSE_DROPS_REWRITTEN: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-connection",
