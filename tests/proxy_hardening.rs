@@ -428,3 +428,40 @@ fn a_content_length_that_says_more_than_its_message_hides_nothing_from_the_recor
         }
     }
 }
+
+/// A batch of a megabyte of items that are no message (`[1,1,…]`) made one error event each:
+/// 500,000 events and 131 MB of store for 1 MB on the wire, and every later command slow. The
+/// items are said in one event a batch; the messages of a batch are recorded as ever.
+#[test]
+fn a_batch_of_items_that_are_no_message_is_one_event_not_one_each() {
+    let env = TestEnv::new();
+    let strays = vec!["1"; 100_000].join(",");
+    let input =
+        format!("[{strays},{{}},{{\"jsonrpc\":\"2.0\",\"method\":\"notifications/kept\"}}]\n");
+    relayed_by_cat(&env, input.as_bytes());
+    let events = events_in(&only_session(&env.store()));
+    let errors: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "error")
+        .collect();
+    // Each crossed twice: to `cat` and back.
+    assert_eq!(errors.len(), 2, "{:?}", &errors[..errors.len().min(3)]);
+    for error in &errors {
+        assert_eq!(error["data"]["items"], 100_001, "{error}");
+        assert_eq!(
+            error["data"]["error"],
+            "a JSON-RPC batch held 100,001 items that are no message (not an object, or with \
+             neither method nor id)"
+        );
+        assert_eq!(error["data"]["raw"], "[1,1,1]");
+    }
+    let kept = events
+        .iter()
+        .filter(|e| e["data"]["method"] == "notifications/kept")
+        .count();
+    assert_eq!(kept, 2);
+    let size = std::fs::metadata(only_session(&env.store()).join("events.ndjson"))
+        .unwrap()
+        .len();
+    assert!(size < 64 * 1024, "a store of {size} bytes");
+}

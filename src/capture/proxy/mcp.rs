@@ -364,8 +364,18 @@ impl McpRecorder {
     ) -> Result<(), StoreError> {
         match message {
             Ok(Value::Array(batch)) => {
+                // Items that are no message (`1`, `"x"`, `{}`) are said in one event: one each
+                // made a megabyte of `[1,1,…]` 500,000 events and 131 MB of store.
+                let mut strays = Vec::new();
                 for item in batch {
-                    self.one(head, item, now)?;
+                    if is_message(&item) {
+                        self.one(head, item, now)?;
+                    } else {
+                        strays.push(item);
+                    }
+                }
+                if !strays.is_empty() {
+                    self.strays(head, &strays, now)?;
                 }
                 Ok(())
             }
@@ -384,6 +394,31 @@ impl McpRecorder {
                 self.write(EventType::Error, now, data, None).map(|_| ())
             }
         }
+    }
+
+    /// One error event for the items of a batch that are no JSON-RPC message: how many, and
+    /// the first few as they came (cut).
+    fn strays(&mut self, head: Head, strays: &[Value], now: f64) -> Result<(), StoreError> {
+        const SHOWN: usize = 3;
+        let mut data = head.data();
+        data.insert(
+            "error".into(),
+            format!(
+                "a JSON-RPC batch held {} that {} no message (not an object, or with neither \
+                 method nor id)",
+                crate::model::text::count(strays.len() as u64, "item"),
+                if strays.len() == 1 { "is" } else { "are" }
+            )
+            .into(),
+        );
+        data.insert("items".into(), strays.len().into());
+        let shown = Value::Array(strays.iter().take(SHOWN).cloned().collect()).to_string();
+        // Scrubbed before it is cut, so no secret is cut in half and half kept.
+        let shown = &shown[..crate::capture::limit::char_boundary(&shown, RAW_SCRUBBED)];
+        let text = self.sink.text(shown);
+        let raw = &text[..crate::capture::limit::char_boundary(&text, RAW_KEPT)];
+        data.insert("raw".into(), raw.into());
+        self.write(EventType::Error, now, data, None).map(|_| ())
     }
 
     /// Records what the transport saw that is not a message (an HTTP error, a closed session).
@@ -914,6 +949,16 @@ fn result_text(result: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Whether a batch's item is a JSON-RPC message: an object with a method, an id or an error
+/// (an error answer to a request the server could not read has a null id).
+fn is_message(item: &Value) -> bool {
+    item.as_object().is_some_and(|m| {
+        m.get("method").is_some()
+            || m.get("id").is_some_and(|id| !id.is_null())
+            || m.get("error").is_some()
+    })
 }
 
 #[cfg(test)]
