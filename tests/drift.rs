@@ -135,6 +135,13 @@ fn changed_behaviour_goes_above_the_threshold_and_exits_1() {
     );
     let lenient = env.run(&["drift", "--since", SINCE, "--threshold", "1"]);
     assert_eq!(lenient.code, 0, "{lenient:?}");
+    // A threshold finer than two places is said as given: `0.004` read "0.00".
+    let fine = env.run(&["drift", "--since", SINCE, "--threshold", "0.004"]);
+    assert!(
+        fine.stdout.contains("is above the threshold 0.004."),
+        "{}",
+        fine.stdout
+    );
 }
 
 #[test]

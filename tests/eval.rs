@@ -605,4 +605,17 @@ fn a_limit_past_fifteen_digits_is_said_in_exponent_form() {
         run.stdout
     );
     assert!(run.stdout.lines().all(|l| l.len() < 200), "{}", run.stdout);
+    // A limit is said with every digit it was given: `120.04` read `120.0s`, `$0.00005`
+    // read `$0.0001`.
+    let env = with_config(
+        "scorers:\n  - type: duration_under\n    max_seconds: 120.04\n  \
+         - type: cost_under\n    max_dollars: 0.00005\n",
+    );
+    good().write(&env);
+    let run = env.run(&["eval", &GOOD[..8], "--format", "json"]);
+    let reasons = run.json()["results"].to_string();
+    assert!(
+        reasons.contains("120.04s") && reasons.contains("$0.00005"),
+        "{reasons}"
+    );
 }

@@ -499,3 +499,31 @@ fn answer_of(port: u16, request: &str) -> (String, Vec<u8>) {
     };
     (head, body)
 }
+
+/// Answers with no body and `Content-Length: 1234`, as a server answers HEAD.
+fn headers_only(_: &[u8], stream: &mut TcpStream) {
+    let _ = stream.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1234\r\n\
+          Connection: close\r\n\r\n",
+    );
+}
+
+/// An answer to HEAD has no body and a length that tells what a GET would get: it is passed
+/// on as the server gave it (the proxy frames every other answer by the length it has).
+#[test]
+fn an_answer_to_head_keeps_the_servers_length() {
+    let env = TestEnv::new();
+    let server = hand_server(headers_only);
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{server}/mcp"), &[]);
+    let answer = raw_request(
+        port,
+        "HEAD /mcp HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-length: 1234\r\n"),
+        "{answer}"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+}

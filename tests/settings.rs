@@ -255,6 +255,16 @@ fn a_value_its_key_cannot_hold_says_what_the_key_takes() {
         e.ends_with("`budget-proximity.budget`: expected dollars above 0, found -1e308"),
         "{e}"
     );
+    // A number too large for any: serde_json's words, not a choice of words.
+    let e = error_of(
+        ".agent-strace-lint.json",
+        "{\"budget-proximity\": {\"budget\": 1e400}}",
+        &["lint", &id],
+    );
+    assert!(
+        e.ends_with("`budget-proximity.budget`: number out of range"),
+        "{e}"
+    );
     let e = error_of(
         ".agent-evals.yaml",
         "scorers:\n  - type: no_errors\n    threshold: 1e308\n",

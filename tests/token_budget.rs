@@ -204,4 +204,11 @@ fn a_tiny_window_and_a_huge_threshold_read_as_words() {
         "{}",
         run.stdout
     );
+    // A threshold is said as given: `99.6` read "Below the 100% threshold".
+    let run = env.run(&["token-budget", "258c", "--warn-at", "99.6"]);
+    assert!(
+        run.stdout.contains("Below the 99.6% threshold throughout."),
+        "{}",
+        run.stdout
+    );
 }

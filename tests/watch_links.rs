@@ -356,3 +356,36 @@ fn a_threshold_past_fifteen_digits_is_said_in_exponent_form() {
     let watch = env.run(&["watch", &priced, "--timeout", "1.5", "--dry-run"]);
     assert!(watch.stderr.contains("(>= 1.5 s)"), "{}", watch.stderr);
 }
+
+/// budget-proximity said its share of a ceiling of `1e-300` dollars in 304 digits (and of
+/// `0.001` as `1185392%`): the share is separated and short.
+#[test]
+fn a_share_of_a_tiny_ceiling_is_said_short() {
+    let env = TestEnv::new();
+    // $1.50 of Sonnet 4.5.
+    let id = priced_session(
+        &env,
+        "88888888-aaaa-4bbb-8ccc-000000000008",
+        Some(1e-300),
+        &[("claude-sonnet-4-5", output(100_000))],
+    );
+    let found = budget_findings(&env, &id);
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the session cost $1.50, 1.5e302% of its $1e-300 budget ceiling")
+            && message.len() < 200,
+        "{message}"
+    );
+    let id = priced_session(
+        &env,
+        "88888888-aaaa-4bbb-8ccc-000000000009",
+        Some(0.001),
+        &[("claude-sonnet-4-5", output(100_000))],
+    );
+    let found = budget_findings(&env, &id);
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the session cost $1.50, 150,000% of its $0.0010 budget ceiling"),
+        "{message}"
+    );
+}

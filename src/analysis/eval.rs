@@ -15,9 +15,9 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::compare::{Weighed, WorkOutcome};
-use crate::model::text::{count, fixed};
+use crate::model::text::{count, fixed, given};
 use crate::model::tools::Agent;
-use crate::model::usage::dollars;
+use crate::model::usage::{dollars, dollars_given};
 use crate::model::view::{FileTouch, View};
 use crate::model::{Counters, Event, EventHead, glob::Glob};
 
@@ -190,7 +190,7 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
             } else {
                 ""
             };
-            let (score, mut reason) = under(session.cost_usd, *max_usd, dollars);
+            let (score, mut reason) = under(session.cost_usd, *max_usd, dollars, dollars_given);
             // A cost that counts some usage at $0 for want of a price is marked, and the models
             // named: the check is only as good as the prices.
             let unpriced = session.cost_unpriced_models;
@@ -211,7 +211,12 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
         Check::FilesScoped { allowed } => files_scoped(session, allowed),
         Check::DurationUnder { max_seconds } => match duration(session) {
             Some(secs) => {
-                let (score, reason) = under(secs, *max_seconds, |v| format!("{}s", fixed(v, 1)));
+                let (score, reason) = under(
+                    secs,
+                    *max_seconds,
+                    |v| format!("{}s", fixed(v, 1)),
+                    |v| format!("{}s", given(v, 1)),
+                );
                 (score, reason, Some(secs))
             }
             // No time to judge: a session that never ended and holds no event is no quick one.
@@ -229,7 +234,7 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
                 counters.observe(&EventHead::of(event));
             }
             let calls = counters.tool_calls as f64;
-            let (score, reason) = under(calls, *max_calls as f64, |v| count(v as u64, "call"));
+            let (score, reason) = under(calls, *max_calls as f64, call_count, call_count);
             (score, reason, Some(calls))
         }
         Check::Regex {
@@ -256,17 +261,30 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
     }
 }
 
-/// A limit kept scores 1; overrun, the limit over what was measured.
-fn under(actual: f64, limit: f64, show: impl Fn(f64) -> String) -> (f64, String) {
+/// A count of calls as a sentence says it.
+fn call_count(calls: f64) -> String {
+    count(calls as u64, "call")
+}
+
+/// A limit kept scores 1; overrun, the limit over what was measured. `show` says what was
+/// measured, `given` the limit with every digit it was given (cut to `show`'s, a limit of
+/// 120.04 s read `120.0s > 120.0s limit`).
+fn under(
+    actual: f64,
+    limit: f64,
+    show: impl Fn(f64) -> String,
+    given: impl Fn(f64) -> String,
+) -> (f64, String) {
+    let (show, limit_shown) = (&show, given(limit));
     if actual <= limit {
-        (1.0, format!("{} ≤ {}", show(actual), show(limit)))
+        (1.0, format!("{} ≤ {limit_shown}", show(actual)))
     } else {
         let score = if actual > 0.0 {
             (limit / actual).clamp(0.0, 1.0)
         } else {
             1.0
         };
-        (score, format!("{} > {} limit", show(actual), show(limit)))
+        (score, format!("{} > {limit_shown} limit", show(actual)))
     }
 }
 

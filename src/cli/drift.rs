@@ -19,6 +19,7 @@ use crate::analysis::drift::{
 };
 use crate::error::Error;
 use crate::exit;
+use crate::model::text;
 use crate::render::terminal::{self, Painter};
 
 /// Has the agent's behaviour drifted? Recent sessions against earlier ones or a saved baseline
@@ -71,7 +72,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     if !(args.threshold.is_finite() && args.threshold > 0.0 && args.threshold <= 1.0) {
         return Err(Error::usage(format!(
             "--threshold {} is no drift score: give a number above 0 and at most 1",
-            crate::model::text::real(args.threshold)
+            text::real(args.threshold)
         ))
         .into());
     }
@@ -228,10 +229,10 @@ fn text(out: &mut impl Write, o: &Output<'_>, paint: Painter) -> std::io::Result
     };
     writeln!(
         out,
-        "Behavioural drift {:.3}: {} (threshold {:.2})",
+        "Behavioural drift {:.3}: {} (threshold {})",
         r.overall,
         label(r.label, name(r.label)),
-        r.threshold
+        text::given(r.threshold, 2)
     )?;
     let reference = match &o.baseline_file {
         Some(file) => format!("the baseline {file}"),
@@ -301,8 +302,9 @@ fn text(out: &mut impl Write, o: &Output<'_>, paint: Painter) -> std::io::Result
     if r.exceeded {
         writeln!(
             out,
-            "\nDrift {:.3} is above the threshold {:.2}.",
-            r.overall, r.threshold
+            "\nDrift {:.3} is above the threshold {}.",
+            r.overall,
+            text::given(r.threshold, 2)
         )?;
     }
     Ok(())

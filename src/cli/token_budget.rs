@@ -12,7 +12,7 @@ use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::token_budget::{BudgetBuilder, TokenBudget};
 use crate::exit;
 use crate::model::pricing::PriceTable;
-use crate::model::text::fixed;
+use crate::model::text::{figure, fixed};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -149,12 +149,13 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
             fixed(over.pct, 0),
             terminal::offset(over.at_s).trim_start_matches('+').trim(),
             over.event,
-            fixed(r.warn_at_pct, 0)
+            figure(r.warn_at_pct)
         ),
+        // The threshold as it was given: `--warn-at 99.6` read "Below the 100% threshold".
         None => writeln!(
             out,
             "Below the {}% threshold throughout.",
-            fixed(r.warn_at_pct, 0)
+            figure(r.warn_at_pct)
         ),
     }
 }

@@ -40,15 +40,21 @@ pub fn real(x: f64) -> String {
     }
 }
 
-/// A number someone gave (days, megabytes, a threshold) as a sentence says it: with the digits
-/// it was given (`1.5`, `0.25`), thousands separated (`12,000`), and in exponent form past
-/// fifteen digits (`1e308`, `1e-300`), where Rust writes a float out in full, 309 digits for
-/// `1e308`.
+/// A number as a sentence says it: with the digits it has, fifteen significant ones at most
+/// (`1.5`, `0.25`, `0.333333333333333`; a computed `1.5000000000000001e302` is `1.5e302`),
+/// thousands separated (`12,000`), and in exponent form past fifteen digits (`1e308`,
+/// `1e-300`), where Rust writes a float out in full, 309 digits for `1e308`.
 pub fn figure(x: f64) -> String {
-    let plain = x.to_string();
     if !x.is_finite() {
-        return plain;
+        return x.to_string();
     }
+    // Rounded to fifteen significant digits, unless that rounds past the largest float.
+    let x = format!("{x:.14e}")
+        .parse::<f64>()
+        .ok()
+        .filter(|rounded| rounded.is_finite())
+        .unwrap_or(x);
+    let plain = x.to_string();
     let unsigned = plain.trim_start_matches('-');
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     if whole.len() > 15 || fraction.len() > 15 {
@@ -374,6 +380,17 @@ pub fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// A number someone gave, to `digits` places at least and with every further digit it has:
+/// `0.20`, `0.004` (which `{:.2}` read as `0.00`), `600.0`, `600.05`.
+pub fn given(x: f64, digits: usize) -> String {
+    let shown = fixed(x, digits);
+    let exact = shown
+        .replace(',', "")
+        .parse::<f64>()
+        .is_ok_and(|read| read.to_bits() == x.to_bits());
+    if exact { shown } else { figure(x) }
+}
+
 /// A measure to `digits` places (`2.5`, `600.0`, `0.85`), thousands separated
 /// (`426,853.9`), as [`figure`] says it past fifteen digits, where `{:.1}` writes all of them
 /// (310 characters for `1e308`).
@@ -437,20 +454,19 @@ mod tests {
             (1e-300, "1e-300"),
             (0.000_000_01, "0.00000001"),
             (f64::INFINITY, "inf"),
+            (1.0 / 3.0, "0.333333333333333"),
+            (0.1 + 0.2, "0.3"),
+            (1.5e300 * 1.000_000_000_000_000_1, "1.5e300"),
+            (123_456.789_012_345_67, "123,456.789012346"),
         ] {
             assert_eq!(figure(x), said);
         }
-        // Whatever the number, a few dozen characters at most, and it reads back the same.
-        for x in [
-            f64::MAX,
-            f64::MIN_POSITIVE,
-            -f64::MAX,
-            123_456.789_012_345_67,
-        ] {
+        // Whatever the number, a few dozen characters at most, and near what it is.
+        for x in [f64::MAX, f64::MIN_POSITIVE, -f64::MAX, 1.0 / 7.0] {
             let text = figure(x);
             assert!(text.len() <= 25, "{text}");
             let read = text.replace(',', "").parse::<f64>().unwrap();
-            assert_eq!(read.to_bits(), x.to_bits(), "{text}");
+            assert!(((read - x) / x).abs() < 1e-14, "{text}");
         }
         assert_eq!(fixed(600.0, 1), "600.0");
         assert_eq!(fixed(2.54, 1), "2.5");
@@ -458,6 +474,11 @@ mod tests {
         assert_eq!(fixed(1e308, 2), "1e308");
         assert_eq!(fixed(426_853.94, 1), "426,853.9");
         assert_eq!(fixed(-1_234.0, 0), "-1,234");
+        assert_eq!(given(0.2, 2), "0.20");
+        assert_eq!(given(0.004, 2), "0.004");
+        assert_eq!(given(600.05, 1), "600.05");
+        assert_eq!(given(12_000.0, 1), "12,000.0");
+        assert_eq!(given(1e308, 1), "1e308");
     }
 
     #[test]

@@ -384,8 +384,9 @@ pub fn dollars(usd: f64) -> String {
 /// digits it needs, to the millionth of a dollar: `$5.00`, `$0.0001`, `$0.00005`, `$1.234`.
 /// Cut to [`dollars`]' digits, a budget of $0.00005 would read `$0.0000`.
 pub fn dollars_given(usd: f64) -> String {
-    if usd.abs() >= 1e15 {
-        return dollars(usd);
+    // Past fifteen digits, or under a millionth (a ceiling of `1e-300` read `$0.0000`).
+    if usd.abs() >= 1e15 || (usd != 0.0 && usd.abs() < 1e-6) {
+        return format!("${}", figure(usd));
     }
     let least = if usd.abs() >= 1.0 { 2 } else { 4 };
     let digits = (least..6)
@@ -447,7 +448,7 @@ mod tests {
         assert_eq!(dollars_given(0.5), "$0.5000");
         assert_eq!(dollars_given(0.0001), "$0.0001");
         assert_eq!(dollars_given(0.00005), "$0.00005");
-        assert_eq!(dollars_given(0.000_000_1), "$0.000000");
+        assert_eq!(dollars_given(0.000_000_1), "$0.0000001");
         assert_eq!(dollars(0.002_412_3), "$0.0024");
         // Thousands separated as counts are; past fifteen digits, short.
         assert_eq!(dollars(9_750_000.0), "$9,750,000.00");
@@ -455,6 +456,7 @@ mod tests {
         assert_eq!(dollars_given(12_345.678), "$12,345.678");
         assert_eq!(dollars(1e300), "$1e300");
         assert_eq!(dollars_given(1e300), "$1e300");
+        assert_eq!(dollars_given(1e-300), "$1e-300");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::analysis::phases::TimedUsage;
 use crate::model::EventType;
 use crate::model::answers::AnswerUsages;
 use crate::model::pricing::PriceTable;
-use crate::model::text::count;
+use crate::model::text::{count, figure};
 use crate::model::touches::Touches;
 use crate::model::usage::{dollars, dollars_given};
 use crate::model::view::{LlmResponse, View};
@@ -176,9 +176,9 @@ fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) 
     };
     vec![(
         format!(
-            "the session cost {}{mark}, {:.0}% of its {} budget ceiling{unpriced}: raise it or split the task.",
+            "the session cost {}{mark}, {}% of its {} budget ceiling{unpriced}: raise it or split the task.",
             dollars(session.cost_usd),
-            session.cost_usd / budget * 100.0,
+            figure((session.cost_usd / budget * 100.0).round()),
             dollars_given(budget)
         ),
         Vec::new(),
@@ -199,9 +199,9 @@ fn budget_unjudged(session: &Session<'_>, config: &LintConfig) -> Option<String>
         ("have", "their")
     };
     Some(format!(
-        "budget-proximity cannot be judged in full: {models} {has} no known price, so the session's {}? ({:.0}% of its {} budget ceiling) counts {them} usage at $0.",
+        "budget-proximity cannot be judged in full: {models} {has} no known price, so the session's {}? ({}% of its {} budget ceiling) counts {them} usage at $0.",
         dollars(session.cost_usd),
-        session.cost_usd / budget * 100.0,
+        figure((session.cost_usd / budget * 100.0).round()),
         dollars_given(budget)
     ))
 }

@@ -951,13 +951,14 @@ fn result_text(result: &Value) -> String {
         .join("\n")
 }
 
-/// Whether a batch's item is a JSON-RPC message: an object with a method, an id or an error
-/// (an error answer to a request the server could not read has a null id).
+/// Whether a batch's item is a JSON-RPC message, as [`McpRecorder::one`] reads one: an object
+/// with a method (a string), an id, or an error (an object: an error answer to a request the
+/// server could not read has a null id).
 fn is_message(item: &Value) -> bool {
     item.as_object().is_some_and(|m| {
-        m.get("method").is_some()
+        m.get("method").is_some_and(Value::is_string)
             || m.get("id").is_some_and(|id| !id.is_null())
-            || m.get("error").is_some()
+            || m.get("error").is_some_and(Value::is_object)
     })
 }
 

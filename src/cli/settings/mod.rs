@@ -342,16 +342,17 @@ fn top_not_a_mapping(syntax: Syntax, text: &str) -> Option<(usize, &'static str)
 }
 
 /// serde_json's message without its "at line L column C" tail (the line is given apart).
-/// In text that is JSON (`is_json`) a syntax error is a number or list where a choice of
-/// words goes (`"level": 5`), which serde_json calls "expected value".
+/// In text that is JSON (`is_json`), "expected value" is a number or list where a choice of
+/// words goes (`"level": 5`); another error there (`1e400`: "number out of range") keeps its
+/// words.
 pub(super) fn json_message(e: &serde_json::Error, is_json: bool) -> String {
-    if is_json && e.is_syntax() {
-        return "expected a word in quotes".to_owned();
-    }
     let text = e.to_string();
     let text = text
         .rfind(" at line ")
         .map_or(text.as_str(), |at| &text[..at]);
+    if is_json && e.is_syntax() && text == "expected value" {
+        return "expected a word in quotes".to_owned();
+    }
     expected(text)
 }
 

@@ -623,6 +623,15 @@ impl Proxy {
             matches!(reading, Reading::Events) && parts.method == Method::GET && session.is_none();
         let mut headers = HeaderMap::new();
         copy_headers(&head.headers, &mut headers, RESPONSE_DROPS);
+        // An answer to HEAD has no body: its length tells what a GET would get, and is passed
+        // on as the server gave it (unless chunked framing voids it). Hyper writes none on a
+        // 304, whatever it is given.
+        if parts.method == Method::HEAD
+            && !head.headers.contains_key(header::TRANSFER_ENCODING)
+            && let Some(length) = head.headers.get(header::CONTENT_LENGTH)
+        {
+            headers.insert(header::CONTENT_LENGTH, length.clone());
+        }
         head.headers = headers;
         // The answer's length as the server framed it, not as a header claims it: a chunked
         // answer that also said `Content-Length: 3` was read whole past the bound, and its
