@@ -1922,8 +1922,10 @@ fn an_agent_stamp_no_event_can_have_is_kept_and_the_hooks_clock_times_the_event(
     let early = "5a253198-fe35-44bd-a697-00641633c4b3";
     let huge = "5a253198-fe35-44bd-a697-00641633c4b4";
     let ended = "5a253198-fe35-44bd-a697-00641633c4b5";
-    // Each hook is played as it is stamped: a well stamped event a moment before the hook's
-    // own clock reads (`None`), or with the stamp given.
+    // Each hook is played as it is stamped: a well stamped event when it is played (`None`:
+    // after every hook before it, a millisecond on for the stamp's whole milliseconds; a
+    // stamp a few milliseconds earlier fell before a clock-stamped start on a loaded host),
+    // or with the stamp given.
     let start = json!({"source": "new", "initialPrompt": "hi"});
     let prompt = json!({"prompt": "hi"});
     let end = json!({"reason": "complete"});
@@ -1938,7 +1940,7 @@ fn an_agent_stamp_no_event_can_have_is_kept_and_the_hooks_clock_times_the_event(
         (ended, "userPromptSubmitted", None, &prompt),
         (ended, "sessionEnd", Some(json!(2.5)), &end),
     ] {
-        let at = at.unwrap_or_else(|| json!(now_ms() - 5));
+        let at = at.unwrap_or_else(|| json!(now_ms() + 1));
         let step = copilot(session, event, at, extra.clone());
         play(&env, &[step], &[("COPILOT_CLI", "1")]);
     }
