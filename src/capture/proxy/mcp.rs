@@ -386,11 +386,8 @@ impl McpRecorder {
                     "error".into(),
                     format!("malformed JSON-RPC message: {e}").into(),
                 );
-                // Scrubbed before it is cut, so no secret is cut in half and half kept.
                 let head = String::from_utf8_lossy(&body[..body.len().min(RAW_SCRUBBED)]);
-                let head = self.sink.text(&head);
-                let raw = &head[..crate::capture::limit::char_boundary(&head, RAW_KEPT)];
-                data.insert("raw".into(), raw.into());
+                data.insert("raw".into(), self.kept_raw(&head).into());
                 self.write(EventType::Error, now, data, None).map(|_| ())
             }
         }
@@ -413,12 +410,17 @@ impl McpRecorder {
         );
         data.insert("items".into(), strays.len().into());
         let shown = Value::Array(strays.iter().take(SHOWN).cloned().collect()).to_string();
-        // Scrubbed before it is cut, so no secret is cut in half and half kept.
         let shown = &shown[..crate::capture::limit::char_boundary(&shown, RAW_SCRUBBED)];
-        let text = self.sink.text(shown);
-        let raw = &text[..crate::capture::limit::char_boundary(&text, RAW_KEPT)];
-        data.insert("raw".into(), raw.into());
+        data.insert("raw".into(), self.kept_raw(shown).into());
         self.write(EventType::Error, now, data, None).map(|_| ())
+    }
+
+    /// What an error event keeps of text that is no message (at most [`RAW_SCRUBBED`] bytes
+    /// of it): scrubbed before it is cut to [`RAW_KEPT`], so no secret is cut in half and half
+    /// kept.
+    fn kept_raw(&self, text: &str) -> String {
+        let text = self.sink.text(text);
+        text[..crate::capture::limit::char_boundary(&text, RAW_KEPT)].to_owned()
     }
 
     /// Records what the transport saw that is not a message (an HTTP error, a closed session).

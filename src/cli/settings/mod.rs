@@ -285,16 +285,8 @@ pub fn parse<T: SettingsFile>(file: &str, text: &str) -> Result<T, SettingsError
         Syntax::Json => {
             let mut de = serde_json::Deserializer::from_str(text);
             let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let key = e.path().to_string();
-                let inner = e.into_inner();
-                let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-                // A syntax error belongs to no key, but for one in a file that is JSON.
-                let key = if inner.is_data() || (is_json && key != ".") {
-                    key
-                } else {
-                    String::new()
-                };
-                invalid(inner.line(), key, json_message(&inner, is_json))
+                let (line, key, message) = json_error(e, text);
+                invalid(line, key, message)
             })?;
             de.end()
                 .map_err(|e| invalid(e.line(), String::new(), json_message(&e, false)))?;
@@ -339,6 +331,23 @@ fn top_not_a_mapping(syntax: Syntax, text: &str) -> Option<(usize, &'static str)
         }
     };
     Some((at + 1, found))
+}
+
+/// Where and what a JSON file's error is, for `text` as a whole: its line, its key (none for
+/// a syntax error, but for one in text that is JSON: `"level": 5`) and its message.
+pub(super) fn json_error(
+    e: serde_path_to_error::Error<serde_json::Error>,
+    text: &str,
+) -> (usize, String, String) {
+    let key = e.path().to_string();
+    let inner = e.into_inner();
+    let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+    let key = if inner.is_data() || (is_json && key != ".") {
+        key
+    } else {
+        String::new()
+    };
+    (inner.line(), key, json_message(&inner, is_json))
 }
 
 /// serde_json's message without its "at line L column C" tail (the line is given apart).

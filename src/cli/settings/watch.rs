@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use serde_json::value::RawValue;
 
-use super::{SettingsError, json_message};
+use super::{SettingsError, json_error, json_message};
 use crate::analysis::watch::{Action, Condition, Rule};
 
 /// One rule as written. A condition that names no known figure, a figure without a threshold
@@ -65,15 +65,10 @@ pub fn parse_watch_rules(file: &str, text: &str) -> Result<Vec<Rule>, SettingsEr
         serde_path_to_error::deserialize::<_, RuleObject<'_>>(&mut de).map(|o| o.rules)
     }
     .map_err(|e| {
-        let key = e.path().to_string();
-        let inner = e.into_inner();
-        let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-        let key = if (inner.is_data() || is_json) && key != "." {
-            key
-        } else {
-            String::new()
-        };
-        invalid(inner.line(), key, json_message(&inner, is_json))
+        let (line, key, message) = json_error(e, text);
+        // The file as a whole is named by no key.
+        let key = if key == "." { String::new() } else { key };
+        invalid(line, key, message)
     })?;
     let prefix = if text.trim_start().starts_with('[') {
         ""
