@@ -123,23 +123,20 @@ const IDLE_WITHOUT_PROCESS: Duration = Duration::from_secs(10 * 60);
 /// The transcript is read for usage at most this often.
 const TRANSCRIPT_EVERY: Duration = Duration::from_secs(2);
 
+/// `--idle`'s wait. Past what a wait can hold (some 584 billion years), Rust's words were
+/// "value is either too big or NaN".
+fn idle_wait(text: &str) -> Result<Duration> {
+    let seconds = parse_seconds(text).map_err(|e| usage(format!("--idle: {e}")))?;
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| usage(format!("--idle: `{text}` is longer than any wait can be")))
+}
+
 pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     if let Some(agent) = &args.guard {
         return act::guard(agent);
     }
     let rules = rules(args, globals)?;
-    let idle =
-        match &args.idle {
-            Some(text) => {
-                let seconds = parse_seconds(text).map_err(|e| usage(format!("--idle: {e}")))?;
-                // Past what a wait can hold (some 584 billion years), Rust's words were "value is
-                // either too big or NaN".
-                Some(Duration::try_from_secs_f64(seconds).map_err(|_| {
-                    usage(format!("--idle: `{text}` is longer than any wait can be"))
-                })?)
-            }
-            None => None,
-        };
+    let idle = args.idle.as_deref().map(idle_wait).transpose()?;
     let on_death = args.on_death.as_deref();
     if on_death.is_some() && !rules.iter().any(|r| r.action == Action::Kill) {
         return Err(usage("--on-death runs after a kill, but no rule kills"));
