@@ -319,3 +319,72 @@ fn an_unreachable_endpoint_is_said_at_each_try_then_one_error_and_exit_code_4() 
         run.stderr
     );
 }
+
+/// A server that takes each request and answers 200 with `answer`'s body: what it writes after
+/// the status line and headers it chooses. How many requests it took is shared.
+fn answering_200(answer: fn(&mut std::net::TcpStream)) -> (u16, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let taken = Arc::new(Mutex::new(0));
+    let count = Arc::clone(&taken);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim_end().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            *count.lock().unwrap() += 1;
+            std::thread::spawn(move || answer(&mut stream));
+        }
+    });
+    (port, taken)
+}
+
+#[test]
+fn a_taken_trace_whose_answer_never_ends_or_is_cut_short_is_sent_once() {
+    let env = TestEnv::new();
+    session(&env);
+    // 200, then a chunked body with no end: it used to be "no answer", and the trace was sent
+    // five times over to a backend that had taken it each time.
+    let endless: fn(&mut std::net::TcpStream) = |stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+        let chunk = vec![b'x'; 65536];
+        while stream.write_all(b"10000\r\n").is_ok()
+            && stream.write_all(&chunk).is_ok()
+            && stream.write_all(b"\r\n").is_ok()
+        {}
+    };
+    // 200 with a body that promises 1000 bytes and stops at 10.
+    let cut: fn(&mut std::net::TcpStream) = |stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n{\"partial");
+    };
+    for answer in [endless, cut] {
+        let (port, taken) = answering_200(answer);
+        let run = env.run(&[
+            "export",
+            "--format",
+            "otlp",
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}"),
+        ]);
+        assert_eq!(run.code, 0, "{run:?}");
+        // One line saying so, none trying again.
+        assert!(run.stderr.starts_with("Sent 3 spans"), "{run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+        assert_eq!(*taken.lock().unwrap(), 1, "sent once");
+    }
+}

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::{Request, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -103,7 +103,7 @@ pub(crate) fn is_retryable(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
-/// An answer's body beyond this is not read.
+/// An answer's body beyond this is not read (nor waited for).
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 impl HttpClient {
@@ -166,39 +166,43 @@ impl HttpClient {
         // runs out before then (a collector whose connections never open) sent nothing.
         let connected = hyper_util::client::legacy::connect::capture_connection(&mut request);
         self.runtime.block_on(async {
+            let deadline = tokio::time::Instant::now() + timeout;
             let exchange = async {
-                let response = match &self.connector {
+                match &self.connector {
                     Connector::Plain(c) => c.request(request).await,
                     Connector::Tls(c) => c.request(request).await,
                 }
-                .map_err(|e| (error_chain(&e), !e.is_connect()))?;
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get(hyper::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(retry_after);
-                let body = Limited::new(response.into_body(), BODY_LIMIT)
-                    .collect()
-                    .await
-                    .map_err(|e| (e.to_string(), true))?
-                    .to_bytes();
-                Ok(Answer {
-                    status,
-                    body,
-                    retry_after,
-                })
+                .map_err(|e| (error_chain(&e), !e.is_connect()))
             };
-            tokio::time::timeout(timeout, exchange).await.map_err(|_| {
-                if connected.connection_metadata().is_some() {
-                    (format!("no answer within {} ms", timeout.as_millis()), true)
-                } else {
-                    (
-                        format!("no connection within {} ms", timeout.as_millis()),
-                        false,
-                    )
-                }
-            })?
+            let response = tokio::time::timeout_at(deadline, exchange)
+                .await
+                .map_err(|_| {
+                    if connected.connection_metadata().is_some() {
+                        (format!("no answer within {} ms", timeout.as_millis()), true)
+                    } else {
+                        (
+                            format!("no connection within {} ms", timeout.as_millis()),
+                            false,
+                        )
+                    }
+                })??;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(hyper::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry_after);
+            // The status is the answer: a body cut short, endless or too slow is kept as far
+            // as it came. Taken for no answer, a 2xx whose body never ended had the request
+            // sent again, five times over, to a server that had taken it each time.
+            let mut body = Vec::new();
+            let read = read_body(response.into_body(), &mut body);
+            let _ = tokio::time::timeout_at(deadline, read).await;
+            Ok(Answer {
+                status,
+                body: Bytes::from(body),
+                retry_after,
+            })
         })
     }
 
@@ -268,6 +272,20 @@ impl HttpClient {
             std::thread::sleep(wait.min(retry.max_delay));
             delay = (delay * 2).min(retry.max_delay);
             attempt += 1;
+        }
+    }
+}
+
+/// Reads `body` into `kept` until it ends, fails or passes [`BODY_LIMIT`] (the rest is not
+/// read).
+async fn read_body(mut body: hyper::body::Incoming, kept: &mut Vec<u8>) {
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            let room = BODY_LIMIT - kept.len();
+            kept.extend_from_slice(&data[..data.len().min(room)]);
+            if kept.len() == BODY_LIMIT {
+                return;
+            }
         }
     }
 }
