@@ -1102,17 +1102,41 @@ fn the_collector_records_no_process_of_its_own_machine_for_a_session_from_elsewh
 
     // An event that names a live process here by its pid and start time.
     let bystander = crate::watch::Proc(Command::new("sleep").arg("30").spawn().unwrap());
+    let named = json!({"agent_pid": bystander.pid(),
+        "agent_started": crate::common::process_started(bystander.pid())});
+
+    // A hook call whose payload names it, as a session start and as a notification: the
+    // payload's fields were kept, and `watch` here killed the process they named.
+    for (kind, name) in [
+        ("session-start", "SessionStart"),
+        ("notification", "Notification"),
+    ] {
+        let mut payload = json!({"session_id": "forged-hook", "hook_event_name": name,
+            "message": "hi", "cwd": env.path()});
+        payload
+            .as_object_mut()
+            .unwrap()
+            .extend(named.as_object().unwrap().clone());
+        let (run, _) = hook_to(
+            &env,
+            &format!("http://127.0.0.1:{port}"),
+            None,
+            kind,
+            &payload,
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let stored = std::fs::read_to_string(storage.join("forged-hook/events.ndjson")).unwrap();
+    assert_eq!(stored.lines().count(), 2, "{stored}");
+    assert!(
+        !stored.contains("agent_pid") && !stored.contains("agent_started"),
+        "{stored}"
+    );
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    let forged = event(
-        "forged",
-        "e1",
-        "session_start",
-        now - 60.0,
-        json!({"agent_pid": bystander.pid(), "agent_started": crate::common::process_started(bystander.pid())}),
-    );
+    let forged = event("forged", "e1", "session_start", now - 60.0, named);
     let answer = request(port, "POST", "/events", None, &ndjson(&[forged]));
     assert_eq!(answer.status, 200);
     let mut watch = crate::watch::Proc(

@@ -33,6 +33,11 @@ use crate::store::{
 /// Payload fields that say where a session lives, not what happened in it.
 const PLUMBING: [&str; 1] = ["transcript_path"];
 
+/// Fields only the recorder writes, from what it found itself: the agent's process, which
+/// `watch` may pause or kill. A payload that names them (a hook call sent to a collector by
+/// whoever can reach it, a notification carrying them) never has them kept.
+const RECORDERS_OWN: [&str; 2] = [view::AGENT_PID, view::AGENT_STARTED];
+
 /// The turn a prompt, call, result or answer belongs to (Codex names each turn), kept so that a
 /// turn's events can be told apart and matched with the agent's own log.
 const TURN_ID: &str = "turn_id";
@@ -799,7 +804,7 @@ impl Recorder<'_> {
     /// records, unless the event already has a field of that name.
     pub(super) fn keep_unknown(&self, data: &mut Map<String, Value>) {
         for key in &self.payload.unknown {
-            if data.contains_key(key) {
+            if data.contains_key(key) || RECORDERS_OWN.contains(&key.as_str()) {
                 continue;
             }
             if let Some(value) = self.payload.fields.get(key) {
@@ -812,7 +817,7 @@ impl Recorder<'_> {
     fn payload_fields(&self) -> Map<String, Value> {
         let mut data = Map::new();
         for (key, value) in &self.payload.fields {
-            if PLUMBING.contains(&key.as_str()) {
+            if PLUMBING.contains(&key.as_str()) || RECORDERS_OWN.contains(&key.as_str()) {
                 continue;
             }
             data.insert(key.clone(), value.clone());
