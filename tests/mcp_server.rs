@@ -1112,3 +1112,100 @@ fn since_names_the_forms_of_time_every_since_takes() {
     assert!(named >= 2, "{}", answers[1]);
     assert_eq!(answers[2]["result"]["isError"], false, "{}", answers[2]);
 }
+
+/// A session's paths and tool names can be megabytes: a search gives a bounded part of each
+/// (500 Reads of a 250 KB path came back as one 256 MB line), though matched whole; a glob of
+/// many sets reads each set alone (`*[!.][!.]…` against a 20,000-character name held the
+/// server a minute), and one longer than any path is refused.
+#[test]
+fn a_search_is_bounded_whatever_the_paths_and_patterns_it_meets() {
+    let env = TestEnv::new();
+    let long_path = format!("/x/{}.b", "a".repeat(100_000));
+    let long_tool = "T".repeat(10_000);
+    let mut session = crate::common::SessionBuilder::new("long-paths");
+    for n in 0..40 {
+        session = session
+            .tool_call("Read", json!({"file_path": long_path}))
+            .at(f64::from(n))
+            .result(json!("ok"));
+    }
+    session
+        .tool_call(&long_tool, json!({"file_path": "a"}))
+        .at(50.0)
+        .result(json!("ok"))
+        .write(&env);
+    crate::common::SessionBuilder::new("long-name")
+        .tool_call(
+            "Read",
+            json!({"file_path": format!("/x/{}.b", "a".repeat(20_000))}),
+        )
+        .at(60.0)
+        .result(json!("ok"))
+        .write(&env);
+    let call = |id: u32, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "search_events", "arguments": arguments}})
+        .to_string()
+    };
+    let sets = format!("*{}", "[!.]".repeat(1000));
+    let input = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25"}})
+        .to_string(),
+        call(
+            2,
+            json!({"tool": "Read", "limit": 500, "session_id": "long-paths"}),
+        ),
+        call(3, json!({"session_id": "long-paths"})),
+        call(4, json!({"file_path": sets, "session_id": "long-name"})),
+        call(5, json!({"file_path": format!("*{}", "[!.]".repeat(1100))})),
+    ]
+    .join("\n");
+    let started = std::time::Instant::now();
+    let (answers, _) = raw(&env, input.as_bytes());
+    // It took a minute and more; a second is plenty, and ten leave room for a loaded machine.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let reads = answers[1]["result"]["structuredContent"]["matches"]
+        .as_array()
+        .unwrap();
+    assert_eq!(reads.len(), 40);
+    for read in reads {
+        let path = read["file_path"].as_str().unwrap();
+        assert!(path.starts_with("/x/aaa"), "{path}");
+        assert!(
+            path.ends_with("… [99005 more characters]"),
+            "{}",
+            &path[path.len() - 40..]
+        );
+    }
+    let tool = answers[2]["result"]["structuredContent"]["matches"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["tool"]
+        .as_str()
+        .unwrap();
+    assert_eq!(tool, format!("{}… [9800 more characters]", "T".repeat(200)));
+    // Matched, in time: every set is one character that is no dot, and the name ends `.b` (its
+    // cut form, which ends in no dot, is not what is matched).
+    assert_eq!(
+        answers[3]["result"]["structuredContent"]["matches"],
+        json!([]),
+        "{}",
+        answers[3]
+    );
+    assert_eq!(
+        answers[4]["result"]["isError"],
+        json!(true),
+        "{}",
+        answers[4]
+    );
+    assert!(
+        answers[4]["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("`file_path` is longer than 4096 characters"),
+        "{}",
+        answers[4]
+    );
+}

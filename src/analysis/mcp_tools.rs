@@ -126,6 +126,13 @@ const DEFAULT_REPORT_CHARS: u64 = 200;
 const REPORT_BYTES: usize = 40_000;
 const COMMAND_CHARS: usize = 300;
 const ERROR_CHARS: usize = 500;
+/// How much of a tool's name and of a file's path a match keeps: a path is a few hundred
+/// characters, and a session may hold one of megabytes, sent back 500 times over.
+const TOOL_CHARS: usize = 200;
+const PATH_CHARS: usize = 1000;
+/// The longest `file_path` a search takes: a path is at most 4096 bytes on Linux, and a glob
+/// is matched against every path of every session searched.
+const PATH_QUERY_CHARS: usize = 4096;
 
 fn max_items_schema() -> Value {
     json!({"type": "integer", "minimum": 1, "maximum": MAX_ITEMS, "default": DEFAULT_ITEMS,
@@ -1021,21 +1028,30 @@ impl Query {
     }
 }
 
+/// `search_events`'s `file_path`, refused past [`PATH_QUERY_CHARS`].
+fn path_arg(args: &Map<String, Value>) -> Result<Option<&str>, ToolError> {
+    let path = string_arg(args, "file_path")?;
+    if path.is_some_and(|p| p.chars().nth(PATH_QUERY_CHARS).is_some()) {
+        return Err(failed(format!(
+            "`file_path` is longer than {PATH_QUERY_CHARS} characters; no path is that long"
+        )));
+    }
+    Ok(path)
+}
+
 fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchResult, ToolError> {
     let limit = bounded_arg(args, "limit", (1, DEFAULT_MATCHES, MAX_MATCHES))?;
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let since = since_arg(host, args)?;
     let query = Query {
         tool: string_arg(args, "tool")?.map(str::to_owned),
-        path: string_arg(args, "file_path")?
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                if p.contains(['*', '?', '[']) {
-                    PathQuery::Glob(Glob::new(p))
-                } else {
-                    PathQuery::Part(p.to_owned())
-                }
-            }),
+        path: path_arg(args)?.filter(|p| !p.is_empty()).map(|p| {
+            if p.contains(['*', '?', '[']) {
+                PathQuery::Glob(Glob::new(p))
+            } else {
+                PathQuery::Part(p.to_owned())
+            }
+        }),
         exit_code: int_arg(args, "exit_code")?,
         has_error: bool_arg(args, "has_error")?,
     };
@@ -1093,7 +1109,12 @@ fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchRes
                     result.truncated = true;
                     return Ok(result);
                 }
-                result.matches.push(m);
+                // Matched whole, given in part.
+                result.matches.push(Match {
+                    tool: m.tool.map(|t| cut(&t, TOOL_CHARS)),
+                    file_path: m.file_path.map(|p| cut(&p, PATH_CHARS)),
+                    ..m
+                });
             }
         }
     }

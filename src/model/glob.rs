@@ -592,10 +592,13 @@ fn char_at(text: &str, at: usize) -> char {
 /// A `[set]` at the start of `pattern`: whether `c` is in it and the set's length in bytes;
 /// `None` when the bracket is not closed (then it is a plain `[`).
 fn set(pattern: &str, c: char) -> Option<(bool, usize)> {
-    // The first member may be `]` (`[]a]`), so the closing one is looked for after it.
-    let chars: Vec<(usize, char)> = pattern.char_indices().collect();
-    let close = chars.iter().skip(2).position(|&(_, b)| b == ']')? + 2;
-    let body: Vec<char> = chars[1..close].iter().map(|&(_, b)| b).collect();
+    // The first member may be `]` (`[]a]`), so the closing one is looked for after it. Only
+    // the set is read: this runs at each character a name is matched at, and reading the rest
+    // of the pattern each time made a pattern of many sets take minutes.
+    let first = pattern[1..].chars().next()?;
+    let from = 1 + first.len_utf8();
+    let close = from + pattern[from..].find(']')?;
+    let body: Vec<char> = pattern[1..close].chars().collect();
     let (negate, body) = match body.first() {
         Some('!' | '^') => (true, &body[1..]),
         _ => (false, &body[..]),
@@ -611,7 +614,7 @@ fn set(pattern: &str, c: char) -> Option<(bool, usize)> {
             i += 1;
         }
     }
-    Some((found != negate, chars[close].0 + 1))
+    Some((found != negate, close + 1))
 }
 
 #[cfg(test)]
