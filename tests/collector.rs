@@ -5320,3 +5320,42 @@ fn assert_nothing_waits(sent: &crate::common::Run) {
         sent.stderr
     );
 }
+
+/// An endpoint whose port is out of range (a typo) is refused, said once, and the hook records
+/// here: the parser took it for no port at all, and the event and its token went to port 80.
+#[test]
+fn an_endpoint_with_a_port_out_of_range_is_refused_not_sent_to_port_80() {
+    let env = TestEnv::new();
+    let payload = json!({"session_id": "bad-port", "hook_event_name": "UserPromptSubmit",
+        "prompt": "hi", "cwd": env.path()});
+    for endpoint in [
+        "http://127.0.0.1:99999",
+        "http://[::1]:0",
+        "http://localhost:80x",
+    ] {
+        let (run, _) = hook_to(&env, endpoint, Some("sekret"), "user-prompt", &payload);
+        assert_eq!(run.code, 0, "{run:?}");
+        let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+        assert!(
+            log.lines().last().unwrap().ends_with(&format!(
+                "AGENT_STRACE_ENDPOINT `{endpoint}`: the port must be a number from 1 to 65535; recording here"
+            )),
+            "{log}"
+        );
+        let run = env.run(&[
+            "export",
+            "--format",
+            "otlp",
+            "--endpoint",
+            endpoint,
+            "bad-port",
+        ]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert_eq!(
+            run.stderr,
+            format!("error: --endpoint `{endpoint}`: the port must be a number from 1 to 65535\n")
+        );
+    }
+    let stored = std::fs::read_to_string(env.store().join("bad-port/events.ndjson")).unwrap();
+    assert_eq!(stored.lines().count(), 3, "each recorded here: {stored}");
+}
