@@ -770,7 +770,7 @@ fn events_with_more_answers_than(env: &TestEnv, answers: usize) -> Vec<Value> {
 /// How many followers (`hook --late-answer`) of this test are still running: a session end
 /// starts them detached, so they are no children of the test to wait for, and are known by
 /// their argument and the test's HOME, which they inherit.
-fn followers_running(env: &TestEnv) -> usize {
+pub(crate) fn followers_running(env: &TestEnv) -> usize {
     let home = format!("HOME={}", env.home.path().display());
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return 0;

@@ -5359,3 +5359,51 @@ fn an_endpoint_with_a_port_out_of_range_is_refused_not_sent_to_port_80() {
     let stored = std::fs::read_to_string(env.store().join("bad-port/events.ndjson")).unwrap();
     assert_eq!(stored.lines().count(), 3, "each recorded here: {stored}");
 }
+
+/// A collector that says a session's last answer is still due, in answer to a call that
+/// cannot leave one due (only a Copilot session's end can), is not believed: each hook started
+/// a follower living 30 s, as many as the agent ran hooks.
+#[test]
+fn a_collector_saying_an_answer_is_due_after_any_call_starts_no_follower() {
+    let env = TestEnv::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                if std::io::BufRead::read_line(&mut reader, &mut h).unwrap_or(0) == 0
+                    || h.trim_end().is_empty()
+                {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let said = r#"{"session_id":"due","status":"ok","answer_pending":true}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{said}",
+                said.len()
+            );
+        }
+    });
+    for (kind, payload) in payloads("due", env.path()) {
+        // HOME, which a follower inherits, tells this test's followers from others.
+        let mut cmd = env.command(&["hook", kind]);
+        cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"))
+            .env("AGENT_STRACE_ENDPOINT_WAIT_MS", "5000")
+            .env("HOME", env.home.path());
+        let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    assert_eq!(crate::agent_cursor_copilot::followers_running(&env), 0);
+}

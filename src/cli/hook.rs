@@ -346,8 +346,10 @@ fn record(
     if let Some(endpoint) = endpoint {
         match call.to_collector(endpoint, denial.as_ref(), attribution.as_ref()) {
             Sent::Taken(answer) => {
-                // The collector's session still waits for the answer the agent writes here.
-                if collector_waits_for_answer(&answer) {
+                // The collector's session still waits for the answer the agent writes here
+                // (it can only after a Copilot session's end).
+                if hooks::may_leave_answer_pending(&payload) && collector_waits_for_answer(&answer)
+                {
                     follow_late_answer(&stdin, &store, args);
                 }
                 return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));

@@ -32,8 +32,8 @@ pub mod vscode;
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, LastResponse, PayloadError, ToolUse};
 pub use record::{
-    LateAnswer, Ran, Recorded, copilot_answer_when_written, judge, outcome, owes_part, record,
-    record_attributed, record_late_answer, record_sent_late_answer,
+    LateAnswer, Ran, Recorded, copilot_answer_when_written, judge, may_leave_answer_pending,
+    outcome, owes_part, record, record_attributed, record_late_answer, record_sent_late_answer,
 };
 pub use reply::{Reply, reply};
 
