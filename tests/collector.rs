@@ -398,7 +398,21 @@ fn session_ids_that_would_leave_the_store_are_refused() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
     let (_server, port) = server(&env, &storage, &[]);
-    let bad = ["..", "../escaped", "a/b", ".hidden", "x\u{202e}y", ""];
+    // And names the store keeps for its own files (a session of that name took the place of
+    // the hooks' log or the retention log), and blanks, which no command can name.
+    let bad = [
+        "..",
+        "../escaped",
+        "a/b",
+        ".hidden",
+        "x\u{202e}y",
+        "",
+        "hook-errors.log",
+        "hook-errors.log.1",
+        "retention.log",
+        " ",
+        "\t ",
+    ];
     let batch = ndjson(
         &bad.iter()
             .map(|id| event(id, "e", "decision", 1.0, json!({})))

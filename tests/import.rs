@@ -1237,3 +1237,28 @@ fn a_store_that_is_a_file_is_said_once() {
         "root:x:0:0::/root:/bin/sh\n"
     );
 }
+
+/// A transcript whose session id is only blanks is imported under its file's name: as ` ` it
+/// was a session no command could name (each refuses a blank id as empty).
+#[test]
+fn a_blank_session_id_is_imported_under_the_files_name() {
+    let env = TestEnv::new();
+    let lines = [
+        json!({"parentUuid": null, "type": "user", "sessionId": " ", "uuid": "u0",
+            "timestamp": "2026-01-01T00:00:00Z", "cwd": "/tmp",
+            "message": {"role": "user", "content": "hi"}}),
+        json!({"parentUuid": "u0", "type": "assistant", "sessionId": " ", "uuid": "u1",
+            "timestamp": "2026-01-01T00:00:01Z", "requestId": "r1",
+            "message": {"model": "claude-opus-4-6", "id": "m1", "role": "assistant",
+                "content": [{"type": "text", "text": "ok"}],
+                "usage": {"input_tokens": 10, "output_tokens": 20}}}),
+    ];
+    let file = env.path().join("blank-named.jsonl");
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n") + "\n").unwrap();
+    env.run(&["import", file.to_str().unwrap()]).success();
+    assert!(env.store().join("blank-named/events.ndjson").is_file());
+    assert!(!env.store().join(" ").exists());
+    let replay = env.run(&["replay", "blank-named"]);
+    assert!(replay.success().stdout.contains("hi"), "{replay:?}");
+}

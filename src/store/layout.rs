@@ -45,6 +45,9 @@ pub fn is_valid_session_id(id: &str) -> bool {
     if id.is_empty() || id.len() > MAX_SESSION_ID_BYTES || id.starts_with('.') {
         return false;
     }
+    if is_store_file(id) || id.trim().is_empty() {
+        return false;
+    }
     // Nearly every id is printable ASCII, which one pass over its bytes settles (a listing
     // checks ten thousand of them).
     if id
@@ -54,6 +57,14 @@ pub fn is_valid_session_id(id: &str) -> bool {
         return true;
     }
     !id.contains(['/', '\\']) && !id.chars().any(|c| c.is_control() || is_invisible(c))
+}
+
+/// Whether `id` is the name of a file the store keeps beside its sessions (the hooks' log and
+/// the one it rotates into, the retention log): a session of that name would take its place.
+fn is_store_file(id: &str) -> bool {
+    id == HOOK_ERRORS
+        || id.strip_prefix(HOOK_ERRORS) == Some(".1")
+        || id == super::retention::RETENTION_LOG
 }
 
 /// Why `id` is not a usable session id (see [`is_valid_session_id`]), in words that end "its
@@ -72,6 +83,10 @@ pub fn why_unusable(id: &str) -> Option<String> {
         )
     } else if id.starts_with('.') {
         "its name starts with a dot, which hides it".to_owned()
+    } else if is_store_file(id) {
+        "its name is that of a file the store keeps beside its sessions".to_owned()
+    } else if id.trim().is_empty() {
+        "its name is only blanks, which no command can name".to_owned()
     } else if id.contains(['/', '\\']) {
         "its name holds a slash or a backslash".to_owned()
     } else {
