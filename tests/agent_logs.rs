@@ -2102,3 +2102,74 @@ fn another_agents_log_with_an_imported_session_id_is_said_to_be_so() {
         .json();
     assert_eq!(json[0]["imported_agent"], "claude-code", "{json:#}");
 }
+
+/// A long Gemini chat, each message written twice (as a streamed message is updated) and
+/// rewound near its end, is imported in time linear in it: each record was looked for from the
+/// first message kept (20,000 records took 10 s, 80,000 more than 3 minutes). And a Copilot
+/// log whose usage records come in a pile before their messages: each was taken from the front
+/// of a list (100,000 took 26 s).
+#[test]
+fn long_gemini_chats_and_copilot_logs_import_in_linear_time() {
+    let env = TestEnv::new();
+    let n = 40_000;
+    let mut chat = vec![json!({"sessionId": "gem-long", "projectHash": "ab",
+        "startTime": "2026-04-23T12:52:52.759Z", "lastUpdated": "2026-04-23T12:52:52.759Z",
+        "kind": "main"})];
+    for i in 0..n {
+        for text in ["x", "y"] {
+            chat.push(
+                json!({"id": format!("m{i:08}"), "timestamp": "2026-04-23T12:53:02.597Z",
+                "type": "user", "content": format!("{text}{i}")}),
+            );
+        }
+    }
+    chat.push(json!({"$rewindTo": format!("m{:08}", n - 1000)}));
+    let mut copilot = vec![
+        json!({"type": "session.start", "data": {"sessionId": "cop-long",
+        "copilotVersion": "1.0.102", "selectedModel": "gpt-5"}, "id": "e0",
+        "timestamp": "2026-04-23T12:52:52.759Z", "parentId": null}),
+    ];
+    for i in 0..n {
+        copilot.push(
+            json!({"type": "session.usage_record", "data": {"usage": {"model": "gpt-5",
+            "inputTokens": 10, "outputTokens": 1}}, "id": format!("u{i}"),
+            "timestamp": "2026-04-23T12:52:53.000Z", "parentId": "e0"}),
+        );
+    }
+    for i in 0..n {
+        copilot.push(json!({"type": "assistant.message", "data": {"content": "a",
+            "model": "gpt-5"}, "id": format!("a{i}"), "timestamp": "2026-04-23T12:52:54.000Z",
+            "parentId": "e0"}));
+    }
+    let write = |name: &str, lines: &[Value]| {
+        let path = env.path().join(name);
+        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+        std::fs::write(&path, text.join("\n") + "\n").unwrap();
+        path
+    };
+    let chat = write("session-long.jsonl", &chat);
+    let copilot = write("events.jsonl", &copilot);
+    let started = std::time::Instant::now();
+    env.run(&["import", chat.to_str().unwrap(), copilot.to_str().unwrap()])
+        .success();
+    // Over two minutes before (a debug build); about ten seconds now, which leaves a loaded
+    // machine room.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let events = |session: &str| {
+        std::fs::read_to_string(env.store().join(session).join("events.ndjson")).unwrap()
+    };
+    let chat = events("gem-long");
+    let prompts: Vec<&str> = chat
+        .lines()
+        .filter(|l| l.contains("\"user_prompt\""))
+        .collect();
+    assert_eq!(
+        prompts.len(),
+        n - 1000,
+        "every message once, up to the rewind"
+    );
+    assert!(prompts[0].contains("\"y0\"") && prompts.last().unwrap().contains("\"y38999\""));
+    let cost = env.run(&["cost", "cop-long", "--format", "json"]);
+    let cost: Value = serde_json::from_str(&cost.success().stdout).unwrap();
+    assert_eq!(cost["tokens"]["input"], json!(10 * n), "{cost}");
+}

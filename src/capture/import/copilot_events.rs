@@ -12,6 +12,7 @@
 //! Copilot bills premium requests, not tokens: a cost from token prices is what the same tokens
 //! cost at the API.
 
+use std::collections::VecDeque;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -52,7 +53,7 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
     let mut reader = Reader {
         log,
         model: None,
-        pending: Vec::new(),
+        pending: VecDeque::new(),
         records,
     };
     for line in &lines {
@@ -85,7 +86,7 @@ struct Reader {
     log: Log,
     model: Option<String>,
     /// Usage records not yet matched with the message they are the usage of.
-    pending: Vec<(Option<String>, Value)>,
+    pending: VecDeque<(Option<String>, Value)>,
     records: bool,
 }
 
@@ -115,8 +116,9 @@ impl Reader {
                 }
                 self.log.answer(at, string(data, "content").unwrap_or(""));
                 // The usage record of this call comes before its message.
-                if !self.pending.is_empty() {
-                    let (recorded, usage) = self.pending.remove(0);
+                // Taken from the front in constant time: thousands of records piled up ahead
+                // of their messages made an import quadratic.
+                if let Some((recorded, usage)) = self.pending.pop_front() {
                     let model = recorded.or(model);
                     let mut extra = Map::new();
                     if let Some(id) = string(data, "apiCallId") {
@@ -129,7 +131,7 @@ impl Reader {
             "session.usage_record" => {
                 let usage = data.get("usage").cloned().unwrap_or(Value::Null);
                 let model = string(&usage, "model").map(str::to_owned);
-                self.pending.push((model, usage));
+                self.pending.push_back((model, usage));
             }
             "tool.execution_start" => {
                 let name = string(data, "toolName").unwrap_or("unknown");
