@@ -333,6 +333,9 @@ fn with_a_token_only_requests_that_carry_it_are_served_and_refusals_are_logged()
             "{path}"
         );
     }
+    // A path whose characters would reverse or hide part of the log line.
+    let hiding = "/sessions/\u{202e}gnp.exe\u{200b}/events";
+    assert_eq!(request(port, "GET", hiding, None, b"").status, 401);
     let refused = request(port, "POST", "/events", Some("t0k3n-for-the-tesT"), &batch);
     assert_eq!(refused.status, 401);
     assert_eq!(
@@ -371,6 +374,11 @@ fn with_a_token_only_requests_that_carry_it_are_served_and_refusals_are_logged()
         "{log}"
     );
     assert!(!log.contains("t0k3n"), "the log never shows a token: {log}");
+    assert!(
+        log.contains("refused GET /sessions/\\u{202e}gnp.exe\\u{200b}/events from"),
+        "{log}"
+    );
+    assert!(!log.contains(['\u{202e}', '\u{200b}']), "{log}");
 }
 
 #[test]

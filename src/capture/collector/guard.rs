@@ -38,12 +38,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-/// A path as it may be logged: control characters escaped, at most 200 characters.
+/// A path as it may be logged: what would act on a terminal or hide in a line (controls,
+/// bidirectional overrides, zero-width characters) escaped, at most 200 characters.
 pub fn shown(path: &str) -> String {
     path.chars()
         .take(200)
         .flat_map(|c| {
-            if c.is_control() {
+            if crate::model::text::is_hidden_in_a_line(c) {
                 c.escape_default().collect::<Vec<_>>()
             } else {
                 vec![c]
