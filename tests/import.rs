@@ -1262,3 +1262,53 @@ fn a_blank_session_id_is_imported_under_the_files_name() {
     let replay = env.run(&["replay", "blank-named"]);
     assert!(replay.success().stdout.contains("hi"), "{replay:?}");
 }
+
+/// A line past 64 MiB (a runaway or corrupt file) is read to its end without being held, and
+/// skipped as malformed, in a transcript and in an agent's log alike: it was read whole, at
+/// twice its size in memory, and a 1.5 GB line took the import down.
+#[test]
+fn a_line_past_64_mib_is_skipped_not_held() {
+    let env = TestEnv::new();
+    let entry = |uuid: &str, text: &str| {
+        json!({"parentUuid": null, "type": "user", "sessionId": "long-line", "uuid": uuid,
+            "timestamp": "2026-01-01T00:00:00Z", "cwd": "/tmp",
+            "message": {"role": "user", "content": text}})
+        .to_string()
+    };
+    let huge = entry("u1", &"x".repeat(65 * 1024 * 1024));
+    let text = [entry("u0", "before"), huge, entry("u2", "after")].join("\n") + "\n";
+    let file = env.path().join("long-line.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    let report: Value = serde_json::from_str(&run.success().stdout).unwrap();
+    let said = report.to_string();
+    assert!(
+        said.contains("it is longer than 64 MiB, which no entry is"),
+        "{said}"
+    );
+    let events = std::fs::read_to_string(env.store().join("long-line/events.ndjson")).unwrap();
+    assert!(events.contains("\"before\"") && events.contains("\"after\""));
+    assert!(events.len() < 1024 * 1024, "the long line is not kept");
+
+    // A Gemini CLI chat, read by the agents' logs' reader.
+    let lines = [
+        json!({"sessionId": "gem-long-line", "projectHash": "ab",
+            "startTime": "2026-04-23T12:52:52.759Z", "lastUpdated": "2026-04-23T12:52:52.759Z",
+            "kind": "main"}),
+        json!({"id": "m0", "timestamp": "2026-04-23T12:53:02.597Z", "type": "user",
+            "content": "x".repeat(65 * 1024 * 1024)}),
+        json!({"id": "m1", "timestamp": "2026-04-23T12:53:03.597Z", "type": "user",
+            "content": "after"}),
+    ];
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    let file = env.path().join("session-long-line.jsonl");
+    std::fs::write(&file, text.join("\n") + "\n").unwrap();
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    let said = run.success().stdout.clone();
+    assert!(
+        said.contains("it is longer than 64 MiB, which no entry is"),
+        "{said}"
+    );
+    let events = std::fs::read_to_string(env.store().join("gem-long-line/events.ndjson")).unwrap();
+    assert!(events.contains("\"after\"") && events.len() < 1024 * 1024);
+}

@@ -11,7 +11,6 @@
 //! cheaper than keeping each importer's state to carry on from).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::BufRead;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -436,8 +435,9 @@ pub fn read_lines(
     let mut buf = Vec::new();
     let mut read = Position::default();
     loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+        let line =
+            crate::store::read_line(&mut reader, &mut buf, crate::store::LINE_LIMIT).map_err(io)?;
+        let n = line.consumed;
         if n == 0 {
             break;
         }
@@ -446,6 +446,10 @@ pub fn read_lines(
             last_line_at: read.offset,
             lines: read.lines + 1,
         };
+        if line.too_long {
+            each(read.lines, Err(super::claude_transcript::too_long()));
+            continue;
+        }
         let text = crate::store::json_text(&buf);
         if text.is_empty() {
             continue;

@@ -9,7 +9,7 @@
 //! whole when it was rewritten (see [`super::resume`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent, ToolKind};
 use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING, ToolCall};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
-use crate::store::{SessionWriter, Store, StoreError};
+use crate::store::{LINE_LIMIT, SessionWriter, Store, StoreError, read_line};
 
 /// The session a subagent's transcript belongs under.
 #[derive(Debug, Clone)]
@@ -206,8 +206,8 @@ fn read_transcript(
     // A line mended of lone surrogates, which the entry read from it borrows.
     let mut spare = Vec::new();
     loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+        let line = read_line(&mut reader, &mut buf, LINE_LIMIT).map_err(io)?;
+        let n = line.consumed;
         if n == 0 {
             break;
         }
@@ -218,6 +218,10 @@ fn read_transcript(
             lines: before.lines + 1,
         };
         importer.report.lines += 1;
+        if line.too_long {
+            importer.bad_line(&mut first_bad, before.lines + 1, too_long());
+            continue;
+        }
         let text = crate::store::json_text(&buf);
         if text.is_empty() {
             continue;
@@ -274,23 +278,19 @@ fn read_transcript(
                 } else {
                     e.to_string()
                 };
-                let line = before.lines + 1;
-                first_bad.get_or_insert_with(|| (line, message.clone()));
-                *importer
-                    .report
-                    .entries
-                    .entry("malformed".into())
-                    .or_default() += 1;
-                if importer.report.malformed.len() < 20 {
-                    importer
-                        .report
-                        .malformed
-                        .push(SkippedLine { line, message });
-                }
+                importer.bad_line(&mut first_bad, before.lines + 1, message);
             }
         }
     }
     importer.finish(first_bad)
+}
+
+/// Why a line past [`LINE_LIMIT`] was skipped: it was read to its end, never held whole.
+pub(super) fn too_long() -> String {
+    format!(
+        "it is longer than {} MiB, which no entry is",
+        LINE_LIMIT / (1024 * 1024)
+    )
 }
 
 #[derive(PartialEq, Eq)]
@@ -396,6 +396,16 @@ pub struct Boundary {
 }
 
 impl<'a> Importer<'a> {
+    /// Counts line `line` as malformed for `message`, the first such kept in `first_bad` and
+    /// the first 20 in the report.
+    fn bad_line(&mut self, first_bad: &mut Option<(u64, String)>, line: u64, message: String) {
+        first_bad.get_or_insert_with(|| (line, message.clone()));
+        *self.report.entries.entry("malformed".into()).or_default() += 1;
+        if self.report.malformed.len() < 20 {
+            self.report.malformed.push(SkippedLine { line, message });
+        }
+    }
+
     fn new(
         store: &'a Store,
         path: &'a Path,
