@@ -300,8 +300,10 @@ fn a_session_described_again_is_listed_as_described() {
             .clone()
     };
     assert_eq!(list()["ended_at"], Value::Null);
+    // With counters that are no whole numbers: they were kept as sent and read in place of
+    // the session's own, which `list` then showed as `?`, "damaged or forged".
     let ended = json!({"session_id": "s-5", "started_at": 1_700_000_000.0, "agent_name": "second",
-                       "ended_at": 1_700_000_060.0});
+                       "ended_at": 1_700_000_060.0, "errors": -1, "tool_calls": 0.5});
     let told = request(
         port,
         "POST",
@@ -316,6 +318,21 @@ fn a_session_described_again_is_listed_as_described() {
         (row["agent_name"].clone(), row["ended_at"].clone()),
         (json!("second"), json!(1_700_000_060.0))
     );
+    assert_eq!(
+        (&row["errors"], &row["tool_calls"]),
+        (&json!(0), &json!(0)),
+        "{row}"
+    );
+    let meta = std::fs::read_to_string(storage.join("s-5/meta.json")).unwrap();
+    assert!(!meta.contains("-1") && !meta.contains("0.5"), "{meta}");
+    // Nor on a session it makes.
+    let made = json!({"session_id": "s-6", "started_at": 1_700_000_000.0, "tool_calls": -1});
+    let (server, port) = super::collector::server(&env, &storage, &[]);
+    let answer = request(port, "POST", "/sessions", None, made.to_string().as_bytes());
+    assert_eq!(answer.status, 200);
+    drop(server);
+    let meta = std::fs::read_to_string(storage.join("s-6/meta.json")).unwrap();
+    assert!(!meta.contains("-1"), "{meta}");
 }
 
 #[test]

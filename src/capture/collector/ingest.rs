@@ -347,6 +347,11 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
         return Reply::error(StatusCode::BAD_REQUEST, "started_at must be a number");
     }
     collector.sink.privacy().apply_meta(&mut meta);
+    // The counters are the events' to say. One that is no whole number stays under its name
+    // among the fields meta.json keeps as sent, where it took the place of the session's own.
+    for counter in COUNTERS {
+        meta.extra.remove(counter);
+    }
     let store = &collector.store;
     let id = meta.session_id.clone();
     let result = if store.has_session(&id) {
@@ -379,6 +384,9 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
 }
 
 /// Copies what describes a session from `incoming` into `stored`; whether anything changed.
+/// The counters of `meta.json`, which `POST /sessions` never sets.
+const COUNTERS: [&str; 4] = ["tool_calls", "llm_requests", "errors", "total_tokens"];
+
 fn describe(stored: &mut SessionMeta, incoming: &SessionMeta) -> bool {
     let before = stored.clone();
     if !incoming.agent_name.is_empty() {
