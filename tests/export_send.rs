@@ -41,6 +41,37 @@ impl Received {
     }
 }
 
+/// The request `stream` brings (its path, headers and body); `None` when it ends first.
+fn received(stream: &std::net::TcpStream) -> Option<Received> {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let path = line.split(' ').nth(1)?.to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Received {
+        path,
+        headers,
+        body,
+        at: Instant::now(),
+    })
+}
+
 /// A collector on a free port that answers the requests in turn with `answers` (status, extra
 /// header lines), the last answer for every request after; what it received is shared.
 pub(crate) fn collector(answers: Vec<(u16, &'static str)>) -> (u16, Arc<Mutex<Vec<Received>>>) {
@@ -51,33 +82,7 @@ pub(crate) fn collector(answers: Vec<(u16, &'static str)>) -> (u16, Arc<Mutex<Ve
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
-            let mut headers = Vec::new();
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (k, v) = h.split_once(':').unwrap();
-                headers.push((k.trim().to_owned(), v.trim().to_owned()));
-            }
-            let length: usize = headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                .map_or(0, |(_, v)| v.parse().unwrap());
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            log.lock().unwrap().push(Received {
-                path,
-                headers,
-                body,
-                at: Instant::now(),
-            });
+            log.lock().unwrap().push(received(&stream).unwrap());
             let (status, extra) = answers[n.min(answers.len() - 1)];
             let text = if status == 400 {
                 "bad span: no name"
@@ -92,6 +97,17 @@ pub(crate) fn collector(answers: Vec<(u16, &'static str)>) -> (u16, Arc<Mutex<Ve
         }
     });
     (port, seen)
+}
+
+/// `export --format otlp` of the latest session, sent to the collector on `port`.
+fn send_to(env: &TestEnv, port: u16) -> crate::common::Run {
+    env.run(&[
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+    ])
 }
 
 fn session(env: &TestEnv) -> String {
@@ -229,13 +245,7 @@ fn busy_answers_are_retried_with_backoff_and_retry_after() {
     let env = TestEnv::new();
     session(&env);
     let (port, seen) = collector(vec![(429, "retry-after: 1\r\n"), (503, ""), (200, "")]);
-    let run = env.run(&[
-        "export",
-        "--format",
-        "otlp",
-        "--endpoint",
-        &format!("http://127.0.0.1:{port}"),
-    ]);
+    let run = send_to(&env, port);
     run.success();
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 3);
@@ -266,13 +276,7 @@ fn a_refusal_is_one_error_line_and_exit_code_4_without_retrying() {
     let env = TestEnv::new();
     session(&env);
     let (port, seen) = collector(vec![(400, "")]);
-    let run = env.run(&[
-        "export",
-        "--format",
-        "otlp",
-        "--endpoint",
-        &format!("http://127.0.0.1:{port}"),
-    ]);
+    let run = send_to(&env, port);
     assert_eq!(run.code, 4, "{run:?}");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(
@@ -284,13 +288,7 @@ fn a_refusal_is_one_error_line_and_exit_code_4_without_retrying() {
 
     // Busy for good: every attempt made, then the same kind of error.
     let (port, seen) = collector(vec![(503, "")]);
-    let run = env.run(&[
-        "export",
-        "--format",
-        "otlp",
-        "--endpoint",
-        &format!("http://127.0.0.1:{port}"),
-    ]);
+    let run = send_to(&env, port);
     assert_eq!(run.code, 4, "{run:?}");
     assert!(run.stderr.contains("HTTP 503"), "{}", run.stderr);
     assert_eq!(seen.lock().unwrap().len(), 5, "bounded attempts");
@@ -330,21 +328,7 @@ fn answering_200(answer: fn(&mut std::net::TcpStream)) -> (u16, Arc<Mutex<usize>
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim_end().is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    length = v.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_err() {
+            if received(&stream).is_none() {
                 continue;
             }
             *count.lock().unwrap() += 1;
@@ -374,13 +358,7 @@ fn a_taken_trace_whose_answer_never_ends_or_is_cut_short_is_sent_once() {
     };
     for answer in [endless, cut] {
         let (port, taken) = answering_200(answer);
-        let run = env.run(&[
-            "export",
-            "--format",
-            "otlp",
-            "--endpoint",
-            &format!("http://127.0.0.1:{port}"),
-        ]);
+        let run = send_to(&env, port);
         assert_eq!(run.code, 0, "{run:?}");
         // One line saying so, none trying again.
         assert!(run.stderr.starts_with("Sent 3 spans"), "{run:?}");
