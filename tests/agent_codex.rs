@@ -1057,3 +1057,46 @@ fn an_inherited_variable_of_another_agent_never_changes_codex_answer() {
         assert_eq!(env.meta(session)["agent_name"], "codex", "{var:?}");
     }
 }
+
+/// A rollout whose running total goes down (a resumed Codex counts from zero again): the
+/// response after it is its `last_token_usage`, not the change clamped at zero, which lost it.
+#[test]
+fn a_running_total_that_begins_again_loses_no_response() {
+    let env = TestEnv::new();
+    let usage = |input: u64, output: u64| {
+        json!({"input_tokens": input, "cached_input_tokens": 0, "output_tokens": output,
+            "reasoning_output_tokens": 0, "total_tokens": input + output})
+    };
+    let count = |at: &str, total: (u64, u64), last: (u64, u64)| {
+        json!({"timestamp": at, "type": "event_msg", "payload": {"type": "token_count",
+            "info": {"total_token_usage": usage(total.0, total.1),
+                "last_token_usage": usage(last.0, last.1), "model_context_window": 258_400}}})
+    };
+    let lines = [
+        json!({"timestamp": "2026-02-23T19:34:26.098Z", "type": "session_meta",
+            "payload": {"id": "cdx-reset", "cwd": "/x", "cli_version": "0.104.0"}}),
+        json!({"timestamp": "2026-02-23T19:34:26.099Z", "type": "turn_context",
+            "payload": {"cwd": "/x", "model": "gpt-5"}}),
+        json!({"timestamp": "2026-02-23T19:34:27.000Z", "type": "response_item",
+            "payload": {"type": "message", "role": "user",
+                "content": [{"type": "input_text", "text": "hi"}]}}),
+        count("2026-02-23T19:34:28.000Z", (1000, 100), (1000, 100)),
+        count("2026-02-23T19:34:29.000Z", (2000, 200), (1000, 100)),
+        // Resumed: the total begins again.
+        count("2026-02-24T10:00:00.000Z", (500, 50), (500, 50)),
+        count("2026-02-24T10:00:01.000Z", (1200, 120), (700, 70)),
+    ];
+    let file = env
+        .path()
+        .join("rollout-2026-02-23T19-34-26-cdx-reset.jsonl");
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n") + "\n").unwrap();
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let cost = env.run(&["cost", "cdx-reset", "--format", "json"]);
+    let cost: Value = serde_json::from_str(&cost.success().stdout).unwrap();
+    assert_eq!(
+        (&cost["tokens"]["input"], &cost["tokens"]["output"]),
+        (&json!(3200), &json!(320)),
+        "{cost}"
+    );
+}

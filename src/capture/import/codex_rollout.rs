@@ -121,9 +121,20 @@ impl Counter {
         }
         let now = tokens(total);
         let before = self.total.as_ref().map(tokens).unwrap_or_default();
-        let mut delta = now;
-        delta.subtract(&before);
         let reported = info.get("last_token_usage").cloned();
+        let delta = if now.total() < before.total() {
+            // A total that went down began again (a resumed Codex counts from zero): the
+            // response is the one it reports, else all the new total holds. The change,
+            // clamped at zero, lost it.
+            reported
+                .as_ref()
+                .filter(|last| last.is_object())
+                .map_or(now, tokens)
+        } else {
+            let mut delta = now;
+            delta.subtract(&before);
+            delta
+        };
         self.total = Some(total.clone());
         Some((delta, reported, Map::new()))
     }
