@@ -308,7 +308,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 "type": "object",
                 "properties": {
                     "tool": {"type": "string", "description": "The tool's name, any case (Bash, Read, Edit, shell, an MCP tool's name)"},
-                    "file_path": {"type": "string", "description": "A glob (* ? ** [abc]) matched as a path, or else a part of the path the call names"},
+                    "file_path": {"type": "string", "maxLength": PATH_QUERY_CHARS, "description": "A glob (* ? ** [abc]) matched as a path, or else a part of the path the call names"},
                     "exit_code": {"type": "integer", "description": "The exit code a shell command ended with (0 for success)"},
                     "has_error": {"type": "boolean", "description": "true: only calls that failed; false: only calls that did not"},
                     "session_id": session_id_schema("Only this session"),
