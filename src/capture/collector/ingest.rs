@@ -417,14 +417,7 @@ fn describe(stored: &mut SessionMeta, incoming: &SessionMeta) -> bool {
 /// `POST /hooks`: one hook event a hook sent instead of recording it (see
 /// [`crate::capture::remote`]), recorded by the same recorder as a local hook.
 pub fn hook(collector: &Collector, request: &Request) -> Reply {
-    // Within the bound a local hook reads its payload in: 16 MiB of `[],` read freely took
-    // 780 MiB, a value of two bytes becoming one of 32 and more.
-    let call = crate::capture::bounded_json::from_slice(
-        &request.body,
-        crate::capture::bounded_json::PAYLOAD_VALUES,
-    )
-    .and_then(|read| serde_json::from_value::<HookCall>(read.value));
-    let call = match call {
+    let call: HookCall = match serde_json::from_slice(&request.body) {
         Ok(call) => call,
         Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &format!("not a hook call: {e}")),
     };
