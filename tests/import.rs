@@ -1312,3 +1312,49 @@ fn a_line_past_64_mib_is_skipped_not_held() {
     let events = std::fs::read_to_string(env.store().join("gem-long-line/events.ndjson")).unwrap();
     assert!(events.contains("\"after\"") && events.len() < 1024 * 1024);
 }
+
+/// A transcript whose last line is past 64 MiB and has no newline yet (Claude Code still
+/// writing it) is left there for the next import, which reads it to its end: it was taken as
+/// read, and the next import read its tail as a line of its own.
+#[test]
+fn an_unfinished_line_past_64_mib_is_left_for_the_next_import() {
+    let env = TestEnv::new();
+    let entry = |uuid: &str, text: &str| {
+        json!({"parentUuid": null, "type": "user", "sessionId": "long-open", "uuid": uuid,
+            "timestamp": "2026-01-01T00:00:00Z", "cwd": "/tmp",
+            "message": {"role": "user", "content": text}})
+        .to_string()
+    };
+    let huge = entry("u1", &"x".repeat(65 * 1024 * 1024));
+    let (head, tail) = huge.split_at(huge.len() - 100);
+    let file = env.path().join("long-open.jsonl");
+    std::fs::write(&file, format!("{}\n{head}", entry("u0", "before"))).unwrap();
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    let first: Value = serde_json::from_str(&run.success().stdout).unwrap();
+    assert_eq!(first[0]["lines"], json!(1), "{first}");
+    // Written to its end, and a line after it.
+    let mut more = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
+    std::io::Write::write_all(
+        &mut more,
+        format!("{tail}\n{}\n", entry("u2", "after")).as_bytes(),
+    )
+    .unwrap();
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    let second = run.success().stdout.clone();
+    let second: Value = serde_json::from_str(&second).unwrap();
+    let malformed = &second[0]["malformed"];
+    assert_eq!(malformed.as_array().map(Vec::len), Some(1), "{second}");
+    assert_eq!(malformed[0]["line"], json!(2), "{second}");
+    assert!(
+        malformed[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 64 MiB"),
+        "{second}"
+    );
+    let events = std::fs::read_to_string(env.store().join("long-open/events.ndjson")).unwrap();
+    assert!(events.contains("\"before\"") && events.contains("\"after\""));
+}

@@ -219,6 +219,17 @@ fn read_transcript(
         };
         importer.report.lines += 1;
         if line.too_long {
+            // Unfinished, it may be one Claude Code is still writing: left for the next
+            // import, as a last line that does not parse is (read again then, never held).
+            if !line.ended && importer.main.is_some() {
+                importer.read = before;
+                importer.report.lines -= 1;
+                importer.report.malformed.push(SkippedLine {
+                    line: before.lines + 1,
+                    message: UNFINISHED.to_owned(),
+                });
+                break;
+            }
             importer.bad_line(&mut first_bad, before.lines + 1, too_long());
             continue;
         }
@@ -269,7 +280,7 @@ fn read_transcript(
                     importer.report.lines -= 1;
                     importer.report.malformed.push(SkippedLine {
                         line: before.lines + 1,
-                        message: "it is not complete yet: Claude Code may still be writing it, and the next import reads it".to_owned(),
+                        message: UNFINISHED.to_owned(),
                     });
                     break;
                 }
@@ -284,6 +295,10 @@ fn read_transcript(
     }
     importer.finish(first_bad)
 }
+
+/// Why a transcript's last line, without its newline, was left unread.
+const UNFINISHED: &str =
+    "it is not complete yet: Claude Code may still be writing it, and the next import reads it";
 
 /// Why a line past [`LINE_LIMIT`] was skipped: it was read to its end, never held whole.
 pub(super) fn too_long() -> String {
