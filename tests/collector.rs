@@ -435,6 +435,7 @@ fn session_ids_that_would_leave_the_store_are_refused() {
         "hook-errors.log",
         "hook-errors.log.1",
         "retention.log",
+        "datasets",
         " ",
         "\t ",
     ];

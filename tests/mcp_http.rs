@@ -631,6 +631,20 @@ fn a_bad_url_or_a_port_in_use_is_one_clear_error() {
         bad.stderr,
         "error: `ftp://example.com/mcp`: the scheme must be http or https, not ftp\n"
     );
+    // A port out of range was taken for none, and the client's requests (their token with
+    // them) went to port 80.
+    for url in [
+        "http://127.0.0.1:99999/mcp",
+        "http://[::1]:0/mcp",
+        "http://localhost:80x/mcp",
+    ] {
+        let bad = env.run(&["record-http", url, "--port", "0"]);
+        assert_eq!(bad.code, 2, "{}", bad.stderr);
+        assert_eq!(
+            bad.stderr,
+            format!("error: `{url}`: the port must be a number from 1 to 65535\n")
+        );
+    }
     let missing = env.run(&["record-http", "--port", "0"]);
     assert_eq!(missing.code, 2);
     // A refused URL is named masked: its password and its query's key never reach the

@@ -33,15 +33,10 @@ pub(crate) fn check_url(flag: &str, url: &str) -> Result<Uri, String> {
             "{flag} `{shown}`: credentials in the URL are not supported"
         ));
     }
-    // A port the parser cannot read is no port to it: the request (and its token) went to
-    // port 80 or 443 instead.
-    let after_host = authority.as_str().rsplit(']').next().unwrap_or_default();
-    if let Some((_, port)) = after_host.rsplit_once(':')
-        && !port.is_empty()
-        && authority.port_u16().is_none_or(|p| p == 0)
-    {
+    if crate::capture::proxy::http::has_unusable_port(authority) {
         return Err(format!(
-            "{flag} `{shown}`: the port must be a number from 1 to 65535"
+            "{flag} `{shown}`: {}",
+            crate::capture::proxy::http::PORT_RULE
         ));
     }
     Ok(uri)

@@ -261,9 +261,11 @@ impl Store {
             }
         }
         if crate::store::is_valid_session_id(label)
-            && let Ok(datasets) = self.root_folder().and_then(|root| root.child("datasets"))
+            && let Ok(datasets) = self
+                .root_folder()
+                .and_then(|root| root.child(super::layout::DATASETS))
         {
-            let path = self.root().join("datasets");
+            let path = self.root().join(super::layout::DATASETS);
             for line in raw_lines(&datasets, &path, &format!("{label}.jsonl"))? {
                 let entry: serde_json::Value = serde_json::from_slice(&line).unwrap_or_default();
                 if let Some(id) = entry["session_id"].as_str()

@@ -23,6 +23,8 @@ pub(crate) const LATE_ANSWER_LOCK: &str = ".late-answer.lock";
 /// What an import read of its transcript (opaque to the store: the importer's record).
 pub(crate) const IMPORT: &str = ".import";
 pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";
+/// The Python tool's labelled events, a file a label (`datasets/<label>.jsonl`).
+pub(crate) const DATASETS: &str = "datasets";
 /// Hook calls a collector may hold, waiting to be sent again ([`super::spool`]).
 pub(crate) const SPOOL: &str = ".spool";
 pub(crate) const GITIGNORE: &str = ".gitignore";
@@ -60,11 +62,13 @@ pub fn is_valid_session_id(id: &str) -> bool {
 }
 
 /// Whether `id` is the name of a file the store keeps beside its sessions (the hooks' log and
-/// the one it rotates into, the retention log): a session of that name would take its place.
+/// the one it rotates into, the retention log, the Python tool's datasets): a session of that
+/// name would take its place.
 fn is_store_file(id: &str) -> bool {
     id == HOOK_ERRORS
         || id.strip_prefix(HOOK_ERRORS) == Some(".1")
         || id == super::retention::RETENTION_LOG
+        || id == DATASETS
 }
 
 /// Why `id` is not a usable session id (see [`is_valid_session_id`]), in words that end "its

@@ -44,7 +44,7 @@ pub fn shown(path: &str) -> String {
     path.chars()
         .take(200)
         .flat_map(|c| {
-            if crate::model::text::is_hidden_in_a_line(c) {
+            if c.is_control() || crate::model::text::is_hidden_in_a_line(c) {
                 c.escape_default().collect::<Vec<_>>()
             } else {
                 vec![c]

@@ -383,10 +383,10 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
     }
 }
 
-/// Copies what describes a session from `incoming` into `stored`; whether anything changed.
 /// The counters of `meta.json`, which `POST /sessions` never sets.
 const COUNTERS: [&str; 4] = ["tool_calls", "llm_requests", "errors", "total_tokens"];
 
+/// Copies what describes a session from `incoming` into `stored`; whether anything changed.
 fn describe(stored: &mut SessionMeta, incoming: &SessionMeta) -> bool {
     let before = stored.clone();
     if !incoming.agent_name.is_empty() {

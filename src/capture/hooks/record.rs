@@ -315,9 +315,6 @@ fn only_ends_after(store: &Store, session: &str, stop: &str) -> bool {
     after.all(|e| e.event_type == EventType::SessionEnd)
 }
 
-/// The last answer of `session` that a stop hook recorded as still to be written, with the
-/// file to read it from: its event's id and that path. `None` for agents that hand over
-/// their answer, and once the answer has been recorded late.
 /// Whether recording `payload` can leave its session's last answer due
 /// ([`Recorded::answer_pending`]): a Copilot session's end, and nothing else. A collector's
 /// answer saying so about any other call is not believed (each would start a follower).
@@ -325,6 +322,9 @@ pub fn may_leave_answer_pending(payload: &HookPayload) -> bool {
     payload.agent == Agent::Copilot && payload.event == HookEvent::SessionEnd
 }
 
+/// The last answer of `session` that a stop hook recorded as still to be written, with the
+/// file to read it from: its event's id and that path. `None` for agents that hand over
+/// their answer, and once the answer has been recorded late.
 fn pending_answer(store: &Store, payload: &HookPayload, session: &str) -> Option<(String, String)> {
     if payload.agent != Agent::Copilot {
         return None;

@@ -33,8 +33,8 @@ use exchange::Proxy;
 use hyper_util::rt::TokioIo;
 use serde_json::Map;
 use tokio::net::TcpListener;
-pub use upstream::Upstream;
 use upstream::UpstreamClient;
+pub use upstream::{PORT_RULE, Upstream, has_unusable_port};
 
 /// How many notes, and how many bytes of them, may wait for the recorder: past either the
 /// proxy records nothing until the recorder has caught up, and says how many messages it lacks

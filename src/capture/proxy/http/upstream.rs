@@ -20,6 +20,19 @@ pub struct Upstream {
     query: Option<String>,
 }
 
+/// What a URL's port must be.
+pub const PORT_RULE: &str = "the port must be a number from 1 to 65535";
+
+/// Whether `authority` names a port that cannot be connected to: 0, past 65535, or not a
+/// number. The URI reader takes such a port for none, and a request (with its token) went to
+/// port 80 or 443 instead. An empty port (`host:`) is the scheme's own.
+pub fn has_unusable_port(authority: &hyper::http::uri::Authority) -> bool {
+    let after_host = authority.as_str().rsplit(']').next().unwrap_or_default();
+    after_host
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| !port.is_empty() && authority.port_u16().is_none_or(|p| p == 0))
+}
+
 impl Upstream {
     /// Reads an `http://` or `https://` URL; the error says what is wrong with it, without
     /// repeating the URL, which may hold a password or a key (the caller names it masked).
@@ -42,6 +55,9 @@ impl Upstream {
                 "credentials in the URL are not supported; the client's headers are forwarded"
                     .to_owned(),
             );
+        }
+        if has_unusable_port(authority) {
+            return Err(PORT_RULE.to_owned());
         }
         Ok(Upstream {
             scheme,
