@@ -1263,18 +1263,21 @@ fn a_blank_session_id_is_imported_under_the_files_name() {
     assert!(replay.success().stdout.contains("hi"), "{replay:?}");
 }
 
+/// A Claude Code transcript's line: the user's prompt `text` in session `session`.
+fn user_entry(session: &str, uuid: &str, text: &str) -> String {
+    json!({"parentUuid": null, "type": "user", "sessionId": session, "uuid": uuid,
+        "timestamp": "2026-01-01T00:00:00Z", "cwd": "/tmp",
+        "message": {"role": "user", "content": text}})
+    .to_string()
+}
+
 /// A line past 64 MiB (a runaway or corrupt file) is read to its end without being held, and
 /// skipped as malformed, in a transcript and in an agent's log alike: it was read whole, at
 /// twice its size in memory, and a 1.5 GB line took the import down.
 #[test]
 fn a_line_past_64_mib_is_skipped_not_held() {
     let env = TestEnv::new();
-    let entry = |uuid: &str, text: &str| {
-        json!({"parentUuid": null, "type": "user", "sessionId": "long-line", "uuid": uuid,
-            "timestamp": "2026-01-01T00:00:00Z", "cwd": "/tmp",
-            "message": {"role": "user", "content": text}})
-        .to_string()
-    };
+    let entry = |uuid: &str, text: &str| user_entry("long-line", uuid, text);
     let huge = entry("u1", &"x".repeat(65 * 1024 * 1024));
     let text = [entry("u0", "before"), huge, entry("u2", "after")].join("\n") + "\n";
     let file = env.path().join("long-line.jsonl");
@@ -1319,12 +1322,7 @@ fn a_line_past_64_mib_is_skipped_not_held() {
 #[test]
 fn an_unfinished_line_past_64_mib_is_left_for_the_next_import() {
     let env = TestEnv::new();
-    let entry = |uuid: &str, text: &str| {
-        json!({"parentUuid": null, "type": "user", "sessionId": "long-open", "uuid": uuid,
-            "timestamp": "2026-01-01T00:00:00Z", "cwd": "/tmp",
-            "message": {"role": "user", "content": text}})
-        .to_string()
-    };
+    let entry = |uuid: &str, text: &str| user_entry("long-open", uuid, text);
     let huge = entry("u1", &"x".repeat(65 * 1024 * 1024));
     let (head, tail) = huge.split_at(huge.len() - 100);
     let file = env.path().join("long-open.jsonl");

@@ -222,12 +222,7 @@ fn read_transcript(
             // Unfinished, it may be one Claude Code is still writing: left for the next
             // import, as a last line that does not parse is (read again then, never held).
             if !line.ended && importer.main.is_some() {
-                importer.read = before;
-                importer.report.lines -= 1;
-                importer.report.malformed.push(SkippedLine {
-                    line: before.lines + 1,
-                    message: UNFINISHED.to_owned(),
-                });
+                importer.leave_unfinished(before);
                 break;
             }
             importer.bad_line(&mut first_bad, before.lines + 1, too_long());
@@ -276,12 +271,7 @@ fn read_transcript(
                 // likely one Claude Code is still writing: it is left unread, so that the next
                 // import reads it whole.
                 if buf.last() != Some(&b'\n') && importer.main.is_some() {
-                    importer.read = before;
-                    importer.report.lines -= 1;
-                    importer.report.malformed.push(SkippedLine {
-                        line: before.lines + 1,
-                        message: UNFINISHED.to_owned(),
-                    });
+                    importer.leave_unfinished(before);
                     break;
                 }
                 let message = if text.contains(&0) || std::str::from_utf8(text).is_err() {
@@ -411,6 +401,17 @@ pub struct Boundary {
 }
 
 impl<'a> Importer<'a> {
+    /// Leaves the line read after `before` (the file's last, without its newline) for the
+    /// next import, and says so in the report.
+    fn leave_unfinished(&mut self, before: Position) {
+        self.read = before;
+        self.report.lines -= 1;
+        self.report.malformed.push(SkippedLine {
+            line: before.lines + 1,
+            message: UNFINISHED.to_owned(),
+        });
+    }
+
     /// Counts line `line` as malformed for `message`, the first such kept in `first_bad` and
     /// the first 20 in the report.
     fn bad_line(&mut self, first_bad: &mut Option<(u64, String)>, line: u64, message: String) {
