@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, shared};
+use crate::common::{TestEnv, run_for_peak_memory_kib, shared};
 
 fn corpus_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -1314,6 +1314,33 @@ fn a_line_past_64_mib_is_skipped_not_held() {
     );
     let events = std::fs::read_to_string(env.store().join("gem-long-line/events.ndjson")).unwrap();
     assert!(events.contains("\"after\"") && events.len() < 1024 * 1024);
+}
+
+/// A transcript whose last line read is past 64 MiB is hashed in pieces, when it is read and
+/// when a later import checks it is still there: the hash read the line whole, and an import
+/// of a 120 MiB line held 180 MiB.
+#[test]
+fn a_last_line_past_64_mib_is_hashed_without_being_held() {
+    let env = TestEnv::new();
+    let entry = |uuid: &str, text: &str| user_entry("long-last", uuid, text);
+    let huge = entry("u1", &"x".repeat(120 * 1024 * 1024));
+    let file = env.path().join("long-last.jsonl");
+    std::fs::write(&file, format!("{}\n{huge}\n", entry("u0", "before"))).unwrap();
+    drop(huge);
+    let import = env.command(&["import", "--format", "json", file.to_str().unwrap()]);
+    let (run, first_peak) = run_for_peak_memory_kib(&import);
+    let report: Value = serde_json::from_str(&run.success().stdout).unwrap();
+    assert_eq!(report[0]["lines"], json!(2), "{report}");
+    // The line read up to 64 MiB to learn it is too long, and less than as much again.
+    assert!(
+        first_peak < 110 * 1024,
+        "the first import held {first_peak} KiB"
+    );
+
+    let (run, again_peak) = run_for_peak_memory_kib(&import);
+    let report: Value = serde_json::from_str(&run.success().stdout).unwrap();
+    assert_eq!(report[0]["status"], json!("already_imported"), "{report}");
+    assert!(again_peak < 32 * 1024, "the check held {again_peak} KiB");
 }
 
 /// A transcript whose last line is past 64 MiB and has no newline yet (Claude Code still

@@ -442,6 +442,21 @@ pub fn run_by(mut wrapper: Command, command: &Command) -> Command {
     wrapper
 }
 
+/// `command` run to its end, and the most memory it held at once (its peak resident set, KiB),
+/// as the kernel counted it for the child of a Python process that waited for it.
+pub fn run_for_peak_memory_kib(command: &Command) -> (Run, u64) {
+    const WAIT_AND_SAY_PEAK: &str = "import resource, subprocess, sys
+code = subprocess.run(sys.argv[2:]).returncode
+open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code if code >= 0 else 128 - code)";
+    let said = tempfile::NamedTempFile::new().unwrap();
+    let mut python = Command::new("python3");
+    python.args(["-c", WAIT_AND_SAY_PEAK]).arg(said.path());
+    let run = Run::of(run_by(python, command).output().unwrap());
+    let peak = std::fs::read_to_string(said.path()).unwrap();
+    (run, peak.trim().parse().unwrap())
+}
+
 /// `n` with its thousands separated by commas, as every view writes a count: `12,345`.
 pub fn separated(n: u64) -> String {
     let digits = n.to_string();

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::claude_transcript::{Boundary, OpenCall};
 use crate::capture::transcript::repeats::Repeats;
-use crate::capture::transcript::repeats::stable_hash;
+use crate::capture::transcript::repeats::StableHasher;
 use crate::capture::transcript::responses::{Counted, Response};
 use crate::store::{Mark, Store, StoreError, open_regular};
 
@@ -207,9 +207,22 @@ pub fn line_hash(file: &mut std::fs::File, from: u64, to: u64) -> std::io::Resul
         return Ok(None);
     };
     file.seek(SeekFrom::Start(from))?;
-    let mut bytes = Vec::with_capacity(len.min(1 << 20) as usize);
-    file.take(len).read_to_end(&mut bytes)?;
-    Ok((bytes.len() as u64 == len).then(|| format!("{:016x}", stable_hash(0, &bytes))))
+    // In pieces: a last line skipped for its length can be gigabytes.
+    let mut hasher = StableHasher::new(0, len);
+    let mut piece = vec![0; len.min(1 << 20) as usize];
+    let mut rest = file.take(len);
+    let mut read = 0;
+    loop {
+        let n = match rest.read(&mut piece) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&piece[..n]);
+        read += n as u64;
+    }
+    Ok((read == len).then(|| format!("{:016x}", hasher.finish())))
 }
 
 /// Lines from where `reader` stands to the end: complete lines, and a last one without its
