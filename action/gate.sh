@@ -24,8 +24,9 @@ else
   exec 3>&1
 fi
 
-# HTML-escaped, so a session's text cannot add markup to the summary.
-escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
+# HTML-escaped, so a session's text cannot add markup to the summary; a pipe too, which would
+# end a cell of its table.
+escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/|/\&#124;/g'; }
 
 rows=()
 details=()
@@ -36,7 +37,8 @@ broken=0
 gate() {
   local name=$1; shift
   local output code
-  output=$("$@" 2>&1)
+  # Not on the list of ids the loop reads.
+  output=$("$@" 2>&1 </dev/null)
   code=$?
   local verdict
   case $code in
@@ -44,19 +46,30 @@ gate() {
     1) verdict="❌ failed"; failed=1 ;;
     *) verdict="⚠️ could not run (exit $code)"; broken=1 ;;
   esac
-  rows+=("| \`$name\` | $verdict |")
+  # A session's id is its own text too.
+  name=$(printf '%s' "$name" | escape)
+  rows+=("| <code>$name</code> | $verdict |")
   details+=("<details><summary>$name</summary>" "" "<pre>$(printf '%s\n' "$output" | escape)</pre>" "</details>" "")
 }
 
-where="SELECT session_id FROM sessions"
-if [ -n "${GATE_SINCE:-}" ]; then
-  # `list` reads the age or date the way every command does; its ids bound the query.
-  ids=$("$bin" "${store[@]}" list --since "$GATE_SINCE" --format json 2>/dev/null |
-    grep -o '"session_id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/')
-else
-  # CSV lines end in CRLF (RFC 4180).
-  ids=$("$bin" "${store[@]}" sql "$where ORDER BY started_at" --format csv 2>/dev/null | tail -n +2 | tr -d '\r')
+# Every session, subagents' included: a subagent's calls are in its own session. A listing that
+# fails is a gate that could not run, never "nothing to check": a store that is not there means
+# nothing was recorded, which a gate cannot pass.
+listing=(list --all --format json)
+[ -n "${GATE_SINCE:-}" ] && listing+=(--since "$GATE_SINCE")
+said=$(mktemp)
+listed=$("$bin" "${store[@]}" "${listing[@]}" 2>"$said")
+code=$?
+if [ $code -ne 0 ]; then
+  printf '## agent-strace\n\n⚠️ The sessions could not be listed (exit %s):\n\n<pre>%s</pre>\n' \
+    "$code" "$(escape <"$said")" >&3
+  rm -f "$said"
+  exit 2
 fi
+rm -f "$said"
+# One id a line, as the listing has them: an id holds no backslash, no control character and no
+# newline, so its only escape in JSON is that of a quote.
+ids=$(printf '%s\n' "$listed" | sed -n 's/^ *"session_id": "\(.*\)",\{0,1\}$/\1/p' | sed 's/\\"/"/g')
 
 if [ -z "$ids" ]; then
   printf '## agent-strace\n\nNo recorded sessions to check.\n' >&3
@@ -68,18 +81,19 @@ if [[ $checks == *,lint,* ]]; then
   [ -n "${GATE_SINCE:-}" ] && since=(--since "$GATE_SINCE")
   gate "lint --strict" "$bin" "${store[@]}" lint --all "${since[@]}" --strict
 fi
-for id in $ids; do
+# Line by line: an id may hold spaces, or begin with a dash.
+while IFS= read -r id; do
   if [[ $checks == *,audit,* ]]; then
     policy=()
     [ -n "${GATE_POLICY:-}" ] && policy=(--policy "$GATE_POLICY")
-    gate "audit $id" "$bin" "${store[@]}" audit "$id" "${policy[@]}"
+    gate "audit $id" "$bin" "${store[@]}" audit "${policy[@]}" -- "$id"
   fi
   if [[ $checks == *,eval,* ]]; then
     config=()
     [ -n "${GATE_EVALS:-}" ] && config=(--config "$GATE_EVALS")
-    gate "eval ci $id" "$bin" "${store[@]}" eval ci --session "$id" "${config[@]}"
+    gate "eval ci $id" "$bin" "${store[@]}" eval ci --session="$id" "${config[@]}"
   fi
-done
+done <<<"$ids"
 
 {
   printf '## agent-strace\n\n'

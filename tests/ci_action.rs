@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::common::{Run, TestEnv, bin};
+use crate::common::{Run, SessionBuilder, TestEnv, bin};
 
 fn hook(env: &TestEnv, session: &str, event: &str, extra: Value) {
     let mut payload = json!({"session_id": session, "hook_event_name": event, "cwd": env.path()});
@@ -66,9 +66,9 @@ fn clean_sessions_pass_every_gate_and_the_summary_says_so() {
     let (run, summary) = gate(&env, &[]);
     assert_eq!(run.code, 0, "{run:?}\n{summary}");
     for row in [
-        "| `lint --strict` | ✅ passed |",
-        "| `audit gate-ok` | ✅ passed |",
-        "| `eval ci gate-ok` | ✅ passed |",
+        "| <code>lint --strict</code> | ✅ passed |",
+        "| <code>audit gate-ok</code> | ✅ passed |",
+        "| <code>eval ci gate-ok</code> | ✅ passed |",
     ] {
         assert!(summary.contains(row), "{row} missing from:\n{summary}");
     }
@@ -82,15 +82,15 @@ fn a_failing_session_fails_the_step_and_its_text_cannot_add_markup() {
     let (run, summary) = gate(&env, &[]);
     assert_eq!(run.code, 1, "{run:?}\n{summary}");
     assert!(
-        summary.contains("| `audit gate-bad` | ❌ failed |"),
+        summary.contains("| <code>audit gate-bad</code> | ❌ failed |"),
         "{summary}"
     );
     assert!(
-        summary.contains("| `eval ci gate-bad` | ❌ failed |"),
+        summary.contains("| <code>eval ci gate-bad</code> | ❌ failed |"),
         "{summary}"
     );
     assert!(
-        summary.contains("| `audit gate-ok` | ✅ passed |"),
+        summary.contains("| <code>audit gate-ok</code> | ✅ passed |"),
         "{summary}"
     );
     assert!(
@@ -151,4 +151,74 @@ fn the_action_runs_the_gate_with_its_inputs() {
             );
         }
     }
+}
+
+/// A listing that fails is a gate that could not run (exit 2, and why in the summary), never
+/// "no recorded sessions": a `since` it cannot read, a store that is not there, a binary that
+/// is not there all passed the step.
+#[test]
+fn a_gate_that_cannot_list_the_sessions_could_not_run() {
+    let env = TestEnv::new();
+    clean(&env, "gate-ok");
+    let (run, summary) = gate(&env, &[("GATE_SINCE", "garbage")]);
+    assert_eq!(run.code, 2, "{run:?}\n{summary}");
+    assert!(
+        summary.contains("could not be listed (exit 2)") && summary.contains("garbage"),
+        "{summary}"
+    );
+
+    let missing = env.path().join("no-store");
+    let (run, summary) = gate(&env, &[("GATE_TRACE_DIR", missing.to_str().unwrap())]);
+    assert_eq!(run.code, 2, "{run:?}\n{summary}");
+    assert!(summary.contains("no trace store"), "{summary}");
+
+    let (run, summary) = gate(&env, &[("AGENT_STRACE", "/no/such/agent-strace")]);
+    assert_eq!(run.code, 2, "{run:?}\n{summary}");
+    assert!(
+        summary.contains("could not be listed (exit 127)"),
+        "{summary}"
+    );
+}
+
+/// Every session is checked, whatever its id holds, subagents' included with `since` as
+/// without: ids were split at spaces (a session `a b` was checked as `a` and `b`, which
+/// passed), a subagent was left out when `since` was set, and an id could add markup and cells
+/// to the summary.
+#[test]
+fn every_session_is_gated_whatever_its_id_and_subagents_too() {
+    let env = TestEnv::new();
+    clean(&env, "a");
+    clean(&env, "b");
+    troubled(&env, "a b");
+    SessionBuilder::new("child")
+        .started(chrono_now())
+        .meta(|m| m.parent_session_id = Some("a".to_owned()))
+        .tool_call("Write", json!({"file_path": "/etc/evil"}))
+        .error("denied")
+        .write(&env);
+    troubled(&env, "<h1>x|y<h1>");
+    for vars in [&[][..], &[("GATE_SINCE", "1h")][..]] {
+        let (run, summary) = gate(&env, vars);
+        assert_eq!(run.code, 1, "{vars:?} {run:?}\n{summary}");
+        for row in [
+            "| <code>audit a b</code> | ❌ failed |",
+            "| <code>eval ci a b</code> | ❌ failed |",
+            "| <code>eval ci child</code> | ❌ failed |",
+            "| <code>audit &lt;h1&gt;x&#124;y&lt;h1&gt;</code> | ❌ failed |",
+        ] {
+            assert!(
+                summary.contains(row),
+                "{vars:?}: {row} missing from:\n{summary}"
+            );
+        }
+        assert!(!summary.contains("<h1>"), "{summary}");
+    }
+}
+
+/// Now, in Unix seconds.
+fn chrono_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
