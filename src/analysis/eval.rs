@@ -9,7 +9,8 @@
 //! operations inside the allowed paths. Two facts are read more truly than there: an error is
 //! a tool call that failed (a call the user refused is no error, as `list` counts them), and
 //! paths are compared relative to the session's working folder, so that an allowed `src/`
-//! matches `/home/me/project/src/main.rs`.
+//! matches `/home/me/project/src/main.rs` (and never `/src/` elsewhere), a path's `..` taken
+//! away first, and a shell command's reads and writes count as a file tool's do.
 
 use regex::Regex;
 use serde::Serialize;
@@ -47,7 +48,8 @@ pub enum Check {
     /// The session cost at most this many dollars (with its subagents, as `cost` counts).
     CostUnder { max_usd: f64 },
     /// Every file read or written is inside one of these paths: a folder or prefix
-    /// (`src/`), or a glob (`src/**/*.rs`), relative to the session's working folder.
+    /// (`src/`), or a glob (`src/**/*.rs`), within the session's working folder when relative,
+    /// from the root when absolute.
     FilesScoped { allowed: Vec<String> },
     /// The session took at most this long.
     DurationUnder { max_seconds: f64 },
@@ -364,19 +366,37 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
             _ => None,
         })
         .or(session.project_dir);
+    let cwd = cwd.and_then(|cwd| cwd.starts_with('/').then(|| lexical(cwd).0));
     let scopes: Vec<Scope> = allowed.iter().map(|a| Scope::new(a)).collect();
+    // A file event that a tool call made is counted once, with its call: when the call names
+    // the path. A shell command's reads and writes are counted as they are.
+    let calls_with_a_path: std::collections::HashSet<&str> = session
+        .events
+        .iter()
+        .filter(
+            |e| matches!(View::of(e, session.agent), View::ToolCall(call) if call.path().is_some()),
+        )
+        .map(|e| e.event_id.as_str())
+        .collect();
     let (mut total, mut outside_ops) = (0usize, 0usize);
     let mut outside: Vec<&str> = Vec::new();
     for event in session.events {
         let path = match View::of(event, session.agent) {
             View::ToolCall(call) => call.path(),
-            // A file event that a tool call made is counted once, with its call.
-            View::FileTouch(FileTouch { path, .. }) if event.parent_id.is_none() => path,
+            View::FileTouch(FileTouch { path, .. })
+                if event
+                    .parent_id
+                    .as_deref()
+                    .is_none_or(|call| !calls_with_a_path.contains(call)) =>
+            {
+                path
+            }
             _ => None,
         };
         let Some(path) = path else { continue };
         total += 1;
-        if !scopes.iter().any(|s| s.contains(&relative_to(path, cwd))) {
+        let place = Located::new(path, cwd.as_deref());
+        if !scopes.iter().any(|s| s.contains(&place)) {
             // Each operation outside counts, as the Python tool counts them.
             outside_ops += 1;
             if !outside.contains(&path) {
@@ -410,49 +430,101 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
     (score, reason, Some(outside_ops as f64))
 }
 
-/// `path` relative to `cwd` when inside it, starting with `/` so that scopes match from the
-/// project's top; a path outside stays as it is.
-fn relative_to(path: &str, cwd: Option<&str>) -> String {
-    if let Some(cwd) = cwd {
-        let cwd = cwd.trim_end_matches('/');
-        if let Some(rest) = path.strip_prefix(cwd)
-            && (rest.starts_with('/') || rest.is_empty())
-        {
-            return rest.to_owned();
-        }
-    }
-    if path.starts_with('/') {
-        path.to_owned()
-    } else {
-        format!("/{}", path.trim_start_matches("./"))
+/// Where a file operation's path lies, in the two forms scopes are written in.
+struct Located {
+    /// From the session's folder, `/` first (`/src/main.rs`), so that a relative scope matches
+    /// from the project's top; `None` outside the folder.
+    from_top: Option<String>,
+    /// From the root; `None` when the path is relative and the session names no folder.
+    absolute: Option<String>,
+}
+
+impl Located {
+    /// `path` placed against `cwd` (absolute, with no `.` or `..`), its own `.` and `..` taken
+    /// away as the system would: `src/../../etc/passwd` is outside the folder.
+    fn new(path: &str, cwd: Option<&str>) -> Located {
+        let absolute = if path.starts_with('/') {
+            Some(lexical(path).0)
+        } else {
+            cwd.map(|cwd| lexical(&format!("{cwd}/{path}")).0)
+        };
+        let from_top = match (&absolute, cwd) {
+            (Some(absolute), Some("/")) => Some(absolute.clone()),
+            (Some(absolute), Some(cwd)) => match absolute.strip_prefix(cwd) {
+                Some("") => Some("/".to_owned()),
+                Some(rest) if rest.starts_with('/') => Some(rest.to_owned()),
+                _ => None,
+            },
+            // No folder to place it against: a relative path is from the top, when it stays
+            // below it.
+            (None, _) => match lexical(&format!("/{path}")) {
+                (from_top, false) => Some(from_top),
+                (_, true) => None,
+            },
+            (Some(_), None) => None,
+        };
+        Located { from_top, absolute }
     }
 }
 
-/// One allowed path: a prefix as the Python tool reads it, or a glob.
-enum Scope {
+/// `path` (taken from the root) with its `.` and `..` taken away and its slashes single, and
+/// whether a `..` went above the root; a slash at its end is kept (`src/` is a folder's prefix).
+fn lexical(path: &str) -> (String, bool) {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut above = false;
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => above |= parts.pop().is_none(),
+            part => parts.push(part),
+        }
+    }
+    let mut out = format!("/{}", parts.join("/"));
+    if path.ends_with('/') && !parts.is_empty() {
+        out.push('/');
+    }
+    (out, above)
+}
+
+/// One allowed path: a prefix as the Python tool reads it, or a glob; from the session's
+/// folder when relative (`src/`, `./`), else from the root (`/opt/shared/`).
+struct Scope {
+    from_top: bool,
+    pattern: Pattern,
+}
+
+enum Pattern {
     Prefix(String),
     Glob(Glob),
+    /// A relative path that goes above the session's folder (`../x/`): none is from its top.
+    Nothing,
 }
 
 impl Scope {
     fn new(allowed: &str) -> Scope {
-        let anchored = if allowed.starts_with('/') {
-            allowed.to_owned()
+        let from_top = !allowed.starts_with('/');
+        let (anchored, above) = lexical(allowed);
+        let pattern = if from_top && above {
+            Pattern::Nothing
+        } else if allowed.contains(['*', '?', '[']) {
+            Pattern::Glob(Glob::new(&anchored))
         } else {
-            format!("/{}", allowed.trim_start_matches("./"))
+            Pattern::Prefix(anchored)
         };
-        if allowed.contains(['*', '?', '[']) {
-            Scope::Glob(Glob::new(&anchored))
-        } else {
-            Scope::Prefix(anchored)
-        }
+        Scope { from_top, pattern }
     }
 
-    /// Whether `path` (as [`relative_to`] gives it) is inside.
-    fn contains(&self, path: &str) -> bool {
-        match self {
-            Scope::Prefix(prefix) => path.starts_with(prefix.as_str()),
-            Scope::Glob(glob) => glob.matches_path(path),
+    fn contains(&self, place: &Located) -> bool {
+        let path = if self.from_top {
+            &place.from_top
+        } else {
+            &place.absolute
+        };
+        let Some(path) = path else { return false };
+        match &self.pattern {
+            Pattern::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            Pattern::Glob(glob) => glob.matches_path(path),
+            Pattern::Nothing => false,
         }
     }
 }
@@ -684,6 +756,76 @@ mod tests {
         assert!(result.reason.contains("/etc/passwd"), "{}", result.reason);
         assert!(
             result.reason.contains("vendor/src/x.rs"),
+            "{}",
+            result.reason
+        );
+    }
+
+    /// Paths are placed as the system would place them: `..` taken away, a relative scope only
+    /// inside the session's folder, an absolute one from the root, inside the folder or not.
+    #[test]
+    fn scopes_hold_paths_as_the_system_resolves_them() {
+        let read = |path: &str| {
+            let events = [
+                event(EventType::SessionStart, 0.0, json!({"cwd": "/proj"})),
+                event(
+                    EventType::ToolCall,
+                    1.0,
+                    json!({"tool_name": "Read", "arguments": {"file_path": path}}),
+                ),
+            ];
+            move |allowed: &[&str]| {
+                let check = Check::FilesScoped {
+                    allowed: allowed.iter().map(|a| (*a).to_owned()).collect(),
+                };
+                evaluate(&facts(&events), &one(check, 1.0)).results[0].passed
+            }
+        };
+        let escape = read("/proj/src/../../etc/passwd");
+        assert!(!escape(&["src/"]) && !escape(&["src/**"]) && !escape(&["./"]));
+        assert!(escape(&["/etc/"]));
+        let relative = read("src/../../../root/.ssh/id_rsa");
+        assert!(!relative(&["src/"]) && !relative(&["./**"]));
+        let outside = read("/etc/cron.d/evil");
+        assert!(!outside(&["./"]) && !outside(&["./**"]) && !outside(&["etc/"]));
+        let beside = read("/src/evil");
+        assert!(!beside(&["src/"]));
+        let inside = read("/proj/src/a/../main.rs");
+        assert!(inside(&["src/"]) && inside(&["/proj/"]) && inside(&["/proj/src/**"]));
+        assert!(inside(&["./"]) && inside(&["."]) && !inside(&["../proj/"]));
+        let relative_inside = read("./src/./main.rs");
+        assert!(relative_inside(&["src/"]) && relative_inside(&["/proj/src/"]));
+    }
+
+    /// A shell command's reads and writes count: its file events were taken as counted with
+    /// their call, and a command names no path.
+    #[test]
+    fn a_shell_commands_files_are_scoped() {
+        let mut events = vec![
+            event(EventType::SessionStart, 0.0, json!({"cwd": "/proj"})),
+            event(
+                EventType::ToolCall,
+                1.0,
+                json!({"tool_name": "Bash", "arguments": {"command": "echo x > /etc/evil"}}),
+            ),
+            event(EventType::FileWrite, 2.0, json!({"path": "/etc/evil"})),
+            event(
+                EventType::ToolCall,
+                3.0,
+                json!({"tool_name": "Write", "arguments": {"file_path": "/proj/src/a.rs"}}),
+            ),
+            event(EventType::FileWrite, 4.0, json!({"path": "/proj/src/a.rs"})),
+        ];
+        events[2].parent_id = Some(events[1].event_id.clone());
+        events[4].parent_id = Some(events[3].event_id.clone());
+        let check = Check::FilesScoped {
+            allowed: vec!["src/".into()],
+        };
+        let r = evaluate(&facts(&events), &one(check, 1.0));
+        let result = &r.results[0];
+        assert!((result.score - 0.5).abs() < 1e-9, "{result:?}");
+        assert!(
+            result.reason.contains("1 of 2 file operations"),
             "{}",
             result.reason
         );

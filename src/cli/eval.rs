@@ -393,9 +393,21 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                     x.max_calls.is_some()
                 })? as u64,
             },
-            "files_scoped" => Check::FilesScoped {
-                allowed: sc.allowed_paths.clone().map(|g| g.0).unwrap_or_default(),
-            },
+            "files_scoped" => {
+                let allowed = sc.allowed_paths.clone().map(|g| g.0).unwrap_or_default();
+                // A blank path is the project's top, which would allow every file in it: a
+                // slip, most likely, which `./` says if meant.
+                if allowed.iter().any(|a| a.trim().is_empty()) {
+                    return Err(invalid(
+                        format!("scorers[{i}].allowed_paths"),
+                        line_of("allowed_paths", before(i, &|x| x.allowed_paths.is_some())),
+                        "a blank path would allow every file in the project; write `./` if \
+                         that is meant"
+                            .to_owned(),
+                    ));
+                }
+                Check::FilesScoped { allowed }
+            }
             "regex" => {
                 let Some(pattern) = &sc.pattern else {
                     return Err(invalid(
