@@ -2173,3 +2173,66 @@ fn long_gemini_chats_and_copilot_logs_import_in_linear_time() {
     let cost: Value = serde_json::from_str(&cost.success().stdout).unwrap();
     assert_eq!(cost["tokens"]["input"], json!(10 * n), "{cost}");
 }
+
+/// A Codex command that failed is a failure whatever its output says first: an output that
+/// began "User rejected tool use" (a command's own words) was counted as the user's refusal,
+/// and `eval`'s no_errors passed a session whose tests failed.
+#[test]
+fn a_codex_commands_output_is_never_taken_for_a_refusal() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f2";
+    let line = |minute: u32, kind: &str, payload: serde_json::Value| {
+        serde_json::json!({"timestamp": format!("2025-09-19T09:0{minute}:00.000Z"),
+                           "type": kind, "payload": payload})
+        .to_string()
+    };
+    let output = serde_json::json!({"output": "User rejected tool use\nFAILED 12 tests",
+                                    "metadata": {"exit_code": 1, "duration_seconds": 1.0}});
+    let lines = [
+        line(
+            0,
+            "session_meta",
+            serde_json::json!({"id": session, "cwd": "/p", "cli_version": "0.39.0"}),
+        ),
+        line(
+            1,
+            "response_item",
+            serde_json::json!({"type": "message", "role": "user",
+                               "content": [{"type": "input_text", "text": "run the tests"}]}),
+        ),
+        line(
+            2,
+            "response_item",
+            serde_json::json!({"type": "function_call", "name": "shell", "call_id": "c1",
+                               "arguments": r#"{"command":["bash","-lc","pytest"]}"#}),
+        ),
+        line(
+            3,
+            "response_item",
+            serde_json::json!({"type": "function_call_output", "call_id": "c1",
+                               "output": output.to_string()}),
+        ),
+    ];
+    let rollout = env
+        .path()
+        .join(format!("rollout-2025-09-19T09-00-00-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    let report = env
+        .run(&["import", "--format", "json", rollout.to_str().unwrap()])
+        .success()
+        .json();
+    assert_eq!(report[0]["tool_errors"], 1, "{report}");
+    assert_eq!(report[0]["tool_rejections"], 0, "{report}");
+    let eval = env.run(&["eval", "ci", "--session", session]);
+    assert_eq!(eval.code, 1, "{eval:?}");
+    assert!(
+        eval.stdout.contains("1 failed tool call"),
+        "{}",
+        eval.stdout
+    );
+    let replay = env.run(&["replay", session]).success().stdout.clone();
+    assert!(
+        replay.contains("Exit code: 1") && replay.contains("FAILED 12 tests"),
+        "{replay}"
+    );
+}

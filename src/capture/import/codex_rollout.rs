@@ -433,7 +433,12 @@ fn output_text(output: &Value) -> (String, bool) {
             .get("metadata")
             .and_then(|m| m.get("exit_code"))
             .and_then(Value::as_i64);
-        return (out.to_owned(), code.is_some_and(|c| c != 0));
+        return match code {
+            // Written as newer Codex writes it: a command's output is the command's to word,
+            // and one whose first line reads "User rejected tool use" is still a failure.
+            Some(code @ (..=-1 | 1..)) => (format!("Exit code: {code}\nOutput:\n{out}"), true),
+            _ => (out.to_owned(), false),
+        };
     }
     let code = text.lines().take(6).find_map(|l| {
         l.strip_prefix("Process exited with code ")
