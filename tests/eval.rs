@@ -411,7 +411,9 @@ fn without_a_settings_file_an_imported_transcript_is_scored_on_its_errors() {
 }
 
 /// `cost_under` passed a session of `aide-gpt-5` (no known price) on "$0.0000 ≤ $0.5000", as if
-/// it had cost nothing: the reason marks the cost and names the model.
+/// it had cost nothing: the reason marks the cost and names the model, and the scorer fails, as
+/// a cost it cannot tell is no cost under a limit (every session of a model newer than the
+/// build's prices passed).
 #[test]
 fn cost_under_says_when_the_cost_counts_an_unpriced_model_at_zero() {
     use crate::common::import_unpriced_and_priced;
@@ -423,14 +425,17 @@ fn cost_under_says_when_the_cost_counts_an_unpriced_model_at_zero() {
         "scorers:\n  - type: cost_under\n    max_dollars: 0.50\n",
     )
     .unwrap();
-    let r = env
-        .run(&["eval", &unpriced, "--format", "json"])
-        .success()
-        .json();
+    let run = env.run(&["eval", &unpriced, "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let r = run.json();
     assert_eq!(
-        r["results"][0]["reason"], "$0.0000? ≤ $0.5000 (aide-gpt-5 counted at $0: no known price)",
+        r["results"][0]["reason"],
+        "$0.0000? ≤ $0.5000 (aide-gpt-5 counted at $0: no known price: the cost cannot be checked)",
         "{r}"
     );
+    assert_eq!(r["results"][0]["passed"], false, "{r}");
+    let ci = env.run(&["eval", "ci", "--session", &unpriced]);
+    assert_eq!(ci.code, 1, "{ci:?}");
 }
 
 /// `eval compare` called B "regressed" when A ran no tests and B's tests passed, because B had

@@ -192,14 +192,21 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
             } else {
                 ""
             };
-            let (score, mut reason) = under(session.cost_usd, *max_usd, dollars, dollars_given);
+            let (mut score, mut reason) = under(session.cost_usd, *max_usd, dollars, dollars_given);
             // A cost that counts some usage at $0 for want of a price is marked, and the models
-            // named: the check is only as good as the prices.
+            // named. Under the limit it proves nothing, and fails: a gate that passed on it
+            // would pass every session of a model newer than this build's prices.
             let unpriced = session.cost_unpriced_models;
             if !unpriced.is_empty() {
                 let spent = dollars(session.cost_usd);
+                let cannot_tell = if score >= 1.0 {
+                    score = 0.0;
+                    ": the cost cannot be checked"
+                } else {
+                    ""
+                };
                 reason = format!(
-                    "{} ({} counted at $0: no known price)",
+                    "{} ({} counted at $0: no known price{cannot_tell})",
                     reason.replacen(&spent, &format!("{spent}?"), 1),
                     unpriced.join(", ")
                 );
