@@ -392,3 +392,53 @@ fn a_session_whose_fold_is_damaged_or_gone_counts_once_from_its_events() {
         .unwrap();
     assert_eq!(folds, 39);
 }
+
+/// Sessions that call no tool after sessions that did are wholly apart in their tool mix: the
+/// mix read 0 ("stable"), as if nothing had changed. A baseline whose shares are no
+/// distribution (all 0, which took every behaviour for its own) is refused.
+#[test]
+fn no_tool_calls_against_tool_calls_is_a_whole_drift_and_a_baseline_must_add_up() {
+    let env = TestEnv::new();
+    store(&env, |id, start, _| {
+        SessionBuilder::new(id)
+            .started(start)
+            .meta(|m| m.agent_name = "claude-code".into())
+            .prompt("what does the parser do?")
+            .at(100.0)
+            .answer("It parses.")
+    });
+    let run = env.run(&["drift", "--since", SINCE, "--format", "json"]);
+    let r = run.json();
+    assert!((dimension(&r, "tool_mix") - 1.0).abs() < 1e-9, "{r}");
+
+    let saved = env.path().join("baseline.json");
+    env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--save-baseline",
+        saved.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let mut baseline: Value = serde_json::from_str(&text).unwrap();
+    for name in [
+        "error_rate",
+        "retry_rate",
+        "blast_radius",
+        "session_duration",
+        "decision_depth",
+    ] {
+        for share in baseline[name]["shares"].as_array_mut().unwrap() {
+            *share = json!(0.0);
+        }
+    }
+    let zeroed = env.path().join("zeroed.json");
+    std::fs::write(&zeroed, baseline.to_string()).unwrap();
+    let run = env.run(&["drift", "--baseline", zeroed.to_str().unwrap()]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("shares are no distribution"),
+        "{}",
+        run.stderr
+    );
+}

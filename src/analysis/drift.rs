@@ -287,12 +287,32 @@ impl Fingerprint {
                     expected: edges.len() + 1,
                 });
             }
+            if !is_distribution(h.shares.iter()) {
+                return Err(BaselineError::Shares(name));
+            }
+        }
+        // A baseline of sessions that called no tool has no mix.
+        if !fp.tool_mix.is_empty() && !is_distribution(fp.tool_mix.values()) {
+            return Err(BaselineError::Shares("tool_mix"));
         }
         if fp.sessions == 0 {
             return Err(BaselineError::Empty);
         }
         Ok(fp)
     }
+}
+
+/// Whether `shares` are a distribution: each from 0 to 1, and together 1 (give or take what
+/// writing them rounded off). Shares of all 0 would take any behaviour for the baseline's.
+fn is_distribution<'a>(shares: impl Iterator<Item = &'a f64>) -> bool {
+    let mut sum = 0.0;
+    for share in shares {
+        if !(0.0..=1.0).contains(share) {
+            return false;
+        }
+        sum += share;
+    }
+    (sum - 1.0).abs() < 1e-3
 }
 
 /// `value` as compact JSON.
@@ -315,6 +335,8 @@ pub enum BaselineError {
     },
     #[error("it holds no sessions")]
     Empty,
+    #[error("its `{0}` shares are no distribution (each from 0 to 1, together 1)")]
+    Shares(&'static str),
 }
 
 /// Each tool's share of all calls, the [`TOP_TOOLS`] most used named and the rest together.
@@ -342,11 +364,14 @@ fn tool_mix(tools: &BTreeMap<String, u64>) -> BTreeMap<String, f64> {
 }
 
 /// The Jensen–Shannon divergence of two distributions (normalised here), in bits: in [0, 1].
-/// An empty distribution diverges from nothing.
+/// Two empty distributions do not diverge; an empty one is wholly apart from one that is not
+/// (sessions that call no tool from sessions that do).
 pub fn jensen_shannon(p: &[f64], q: &[f64]) -> f64 {
     let (p_sum, q_sum) = (p.iter().sum::<f64>(), q.iter().sum::<f64>());
-    if p_sum <= 0.0 || q_sum <= 0.0 {
-        return 0.0;
+    match (p_sum > 0.0, q_sum > 0.0) {
+        (false, false) => return 0.0,
+        (true, false) | (false, true) => return 1.0,
+        (true, true) => {}
     }
     // One side's part of the divergence from the mixture, for one category.
     let term = |x: f64, mix: f64| if x > 0.0 { x * (x / mix).log2() } else { 0.0 };
@@ -548,6 +573,10 @@ mod tests {
         assert!(d > 0.05 && d < 0.2, "{d}");
         // Symmetric.
         assert!((d - jensen_shannon(&[0.5, 0.5], &[0.9, 0.1])).abs() < 1e-12);
+        // No calls against calls is as far apart as it gets; none against none is no change.
+        assert!((jensen_shannon(&[], &[0.5, 0.5]) - 1.0).abs() < 1e-12);
+        assert!((jensen_shannon(&[0.0, 0.0], &[1.0, 0.0]) - 1.0).abs() < 1e-12);
+        assert!(jensen_shannon(&[0.0], &[0.0]).abs() < 1e-12);
     }
 
     #[test]
