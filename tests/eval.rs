@@ -350,6 +350,28 @@ fn the_python_tools_llm_judge_is_accepted_and_fails_with_a_warning() {
     assert_eq!(results[1], ("llm_judge".to_owned(), 0.0, false));
 }
 
+/// The Python tool's `evals` gates were read and then dropped without a word, so `eval ci`
+/// passed a session a gate of the file was there to stop: each is counted as failed, and said.
+#[test]
+fn the_python_tools_evals_gates_are_accepted_and_fail_with_a_warning() {
+    let env = with_config(
+        "scorers:\n  - type: no_errors\nevals:\n  - name: no-secrets\n    scorer: regex\n    fail_on: match\n",
+    );
+    good().write(&env);
+    let run = env.run(&["eval", "ci", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "`evals[0]` (no-secrets) is a gate of the Python tool that this build does not run"
+        ),
+        "{}",
+        run.stderr
+    );
+    let results = scorers(&run.json());
+    assert_eq!(results[0], ("no_errors".to_owned(), 1.0, true));
+    assert_eq!(results[1], ("evals: no-secrets".to_owned(), 0.0, false));
+}
+
 /// A misspelt scorer type was scored as a failing scorer, so every session failed for a reason
 /// that was not its own: it is a settings error naming the file, line and key, before any
 /// session is scored (here there is none to score).

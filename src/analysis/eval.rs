@@ -61,6 +61,9 @@ pub enum Check {
     /// A scorer type of the Python tool this build does not run ([`PYTHON_ONLY`]): it fails,
     /// saying so. Any other type is refused with the settings file.
     Unknown { kind: String },
+    /// A gate of the `evals` section of the Python tool's files, which this build does not
+    /// run: it fails, saying so, so that a gate written is never passed by being skipped.
+    PythonGate { name: String },
 }
 
 /// The scorer types of the Python tool (agent-strace 0.103.0) that this build does not run: a
@@ -88,6 +91,7 @@ impl Check {
             Check::ToolCallsUnder { .. } => "tool_calls_under",
             Check::Regex { .. } => "regex",
             Check::Unknown { kind } => kind,
+            Check::PythonGate { name } => name,
         }
     }
 }
@@ -256,6 +260,13 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
                 "`{kind}` is a scorer of the Python tool that this build does not run; it knows {}",
                 KNOWN.join(", ")
             ),
+            None,
+        ),
+        Check::PythonGate { .. } => (
+            0.0,
+            "a gate of the Python tool's `evals` section, which this build does not run: \
+             its scorers are the checks"
+                .to_owned(),
             None,
         ),
     };

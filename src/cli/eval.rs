@@ -463,6 +463,22 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
             weight,
         });
     }
+    // The Python tool's gates are accepted as its scorers are, each counted as failed: a gate
+    // the file asks for and this build skipped would pass every session it was meant to stop.
+    for (i, gate) in s.evals.iter().enumerate() {
+        super::output::warn(format_args!(
+            "{file}: `evals[{i}]` ({}) is a gate of the Python tool that this build does not run; it is counted as failed",
+            gate.name
+        ));
+        scorers.push(ScorerConfig {
+            check: Check::PythonGate {
+                name: format!("evals: {}", gate.name),
+            },
+            threshold: 1.0,
+            // Failed, it fails the session; it moves no weighted score, as it measured nothing.
+            weight: 0.0,
+        });
+    }
     if scorers.is_empty() {
         return Err(invalid(
             "scorers".to_owned(),
