@@ -251,6 +251,29 @@ fn a_linked_target_is_refused_and_nothing_is_written_through_it() {
     assert_eq!(std::fs::read_to_string(&real).unwrap(), "mine\n");
 }
 
+/// A target in a folder that is not there is bad usage (exit 2), said before any work, as an
+/// `--output` in one is: it was a failed write (exit 4) after the sessions were read.
+#[test]
+fn a_target_in_a_missing_folder_is_bad_usage() {
+    let env = TestEnv::new();
+    let id = troubled(&env, "opt-nofolder");
+    let run = env.run(&[
+        "optimize",
+        &id,
+        "--apply",
+        "--target",
+        "nowhere/dir/AGENTS.md",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("the folder nowhere/dir does not exist")
+            && run.stderr.contains("--target"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.path().join("nowhere").exists());
+}
+
 /// With no session in the last 30 days, optimize said "No failure patterns in 0 session(s)."
 /// and nothing of where the sessions were; it says so now as budget-report does.
 #[test]

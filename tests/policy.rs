@@ -105,6 +105,15 @@ fn a_generated_policy_passes_the_sessions_it_came_from() {
     let test = env.run(&["policy", "test", ".agent-scope.json", "--format", "json"]);
     assert_eq!(test.code, 0, "{}", test.stdout);
     assert_eq!(test.json()[0]["violations"].as_array().unwrap().len(), 0);
+
+    // No sessions is no test: `--last 0` tested the latest one, as if 1 were asked for.
+    let none = env.run(&["policy", "test", ".agent-scope.json", "--last", "0"]);
+    assert_eq!(none.code, 2, "{none:?}");
+    assert!(
+        none.stderr.contains("--last must be at least 1"),
+        "{}",
+        none.stderr
+    );
 }
 
 /// A session that searched the project's whole folder gets a read allow list of `**` alone,

@@ -71,6 +71,9 @@ pub(crate) struct OptimizeArgs {
 const LLM_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub(crate) fn run(args: &OptimizeArgs, globals: &Globals) -> Result<u8> {
+    if args.apply {
+        super::output::folder_for(Some(&args.target), "--target")?;
+    }
     let endpoint = endpoint(args)?;
     let store = Store::new(globals.store_root());
     let (ids, newest) = sessions(&store, args)?;

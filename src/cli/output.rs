@@ -36,6 +36,11 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
 /// named on the command line that is not there is bad usage (exit 2), as `exit::USAGE` says,
 /// not a failed write.
 pub(crate) fn output_folder(path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    folder_for(path, "--output")
+}
+
+/// [`output_folder`] for a file named by `flag` (`--target`).
+pub(crate) fn folder_for(path: Option<&std::path::Path>, flag: &str) -> anyhow::Result<()> {
     let Some(path) = path else {
         return Ok(());
     };
@@ -46,7 +51,7 @@ pub(crate) fn output_folder(path: Option<&std::path::Path>) -> anyhow::Result<()
         Ok(meta) if meta.is_dir() => return Ok(()),
         Ok(_) => format!("{} is not a folder", dir.display()),
         Err(_) => format!(
-            "the folder {} does not exist: create it, or name another --output",
+            "the folder {} does not exist: create it, or name another {flag}",
             dir.display()
         ),
     };

@@ -269,7 +269,11 @@ fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u
             store,
             &Selector::from_option(Some(id)),
         )?],
-        None => latest(store, args.last.max(1))?
+        // As `policy --last 0` is: it tested one session, as if 1 were asked for.
+        None if args.last == 0 => {
+            return Err(super::output::usage("--last must be at least 1"));
+        }
+        None => latest(store, args.last)?
             .into_iter()
             .map(|(id, _)| id)
             .collect(),
