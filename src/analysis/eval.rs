@@ -388,13 +388,14 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
     let scopes: Vec<Scope> = allowed.iter().map(|a| Scope::new(a)).collect();
     // A file event that a tool call made is counted once, with its call: when the call names
     // the path. A shell command's reads and writes are counted as they are.
-    let calls_with_a_path: std::collections::HashSet<&str> = session
+    // By session and id: a subagent's events are scored with its parent's.
+    let calls_with_a_path: std::collections::HashSet<(&str, &str)> = session
         .events
         .iter()
         .filter(
             |e| matches!(View::of(e, session.agent), View::ToolCall(call) if call.path().is_some()),
         )
-        .map(|e| e.event_id.as_str())
+        .map(|e| (e.session_id.as_str(), e.event_id.as_str()))
         .collect();
     let (mut total, mut outside_ops) = (0usize, 0usize);
     let mut outside: Vec<&str> = Vec::new();
@@ -402,10 +403,9 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
         let path = match View::of(event, session.agent) {
             View::ToolCall(call) => call.path(),
             View::FileTouch(FileTouch { path, .. })
-                if event
-                    .parent_id
-                    .as_deref()
-                    .is_none_or(|call| !calls_with_a_path.contains(call)) =>
+                if event.parent_id.as_deref().is_none_or(|call| {
+                    !calls_with_a_path.contains(&(event.session_id.as_str(), call))
+                }) =>
             {
                 path
             }

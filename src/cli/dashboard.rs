@@ -372,6 +372,8 @@ fn judge(read: &Sessions, selected: &[SessionFigures], config: &EvalConfig) -> V
         .iter()
         .map(|(m, _)| (m.session_id.as_str(), m))
         .collect();
+    // A session is judged with its subagents, as `eval` judges it.
+    let forest = crate::analysis::tree::Forest::new(read.glances.iter().map(|(m, _)| (*m).clone()));
     let mut judged = Vec::with_capacity(selected.len());
     for s in selected {
         let (Some(meta), Some(store)) =
@@ -387,7 +389,15 @@ fn judge(read: &Sessions, selected: &[SessionFigures], config: &EvalConfig) -> V
             ));
             continue;
         };
-        let events: Vec<Event> = reader.collect();
+        let mut events: Vec<Event> = reader.collect();
+        for child in forest.descendants(&s.session_id).into_iter().skip(1) {
+            if let Some(reader) = read
+                .store(&child)
+                .and_then(|store| store.events(&child).ok())
+            {
+                events.extend(reader);
+            }
+        }
         let facts = SessionFacts {
             session_id: &s.session_id,
             agent: Agent::from_name(&meta.agent_name),

@@ -33,7 +33,7 @@ use crate::store::{Selector, Store};
 /// Score a session against the scorers of .agent-evals.yaml; eval ci gates CI on them
 ///
 /// Scorers: no_errors, cost_under, duration_under, tool_calls_under, files_scoped and regex (a
-/// pattern in the agent's answers). Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
+/// pattern in the agent's answers), each over the session with its subagents' sessions. Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
 /// scores weighted by each scorer's weight (its threshold unless given) make the overall score,
 /// which passes at thresholds.pass (0.85) and warns down to thresholds.warn (0.70). Without a
 /// settings file the one scorer is no_errors. Exits 1 when a scorer fails or the overall score
@@ -199,7 +199,7 @@ fn scored(
         }
     }
     let mut reader = store.events(id)?;
-    let events: Vec<Event> = reader.by_ref().collect();
+    let mut events: Vec<Event> = reader.by_ref().collect();
     warn_bad_lines(reader.bad_lines(), reader.bad_count());
     let phases = phases_from(store, meta, &events);
     let options = CostOptions::default();
@@ -214,6 +214,14 @@ fn scored(
         &read
     };
     super::cost::include_subagents(store, forest, id, &mut spent, &options)?;
+    // A subagent's calls are the session's work, scored with it as they are costed with it (and
+    // as a hook-recorded session holds them): a subagent's failed call or a file it wrote
+    // outside the scope was no part of its parent's verdict.
+    for child in forest.descendants(id).into_iter().skip(1) {
+        let mut reader = store.events(&child)?;
+        events.extend(reader.by_ref());
+        warn_bad_lines(reader.bad_lines(), reader.bad_count());
+    }
     let project = project_dir(store);
     let mut unpriced = spent.unpriced.clone();
     unpriced.sort_unstable();
