@@ -681,3 +681,59 @@ fn ctrl_c_in_a_terminal_reaches_the_server_once() {
         );
     }
 }
+
+/// A server that exits while a process it started still holds its output (a `cmd &` in a
+/// launcher) ends the proxy with its exit code once its output is quiet, with and without a
+/// policy, and the session says how it ended: the proxy read on to the pipe's end, which came
+/// only when that process did, and the client waited as long.
+#[test]
+fn a_server_that_exits_ends_the_proxy_though_a_process_it_left_holds_its_output() {
+    let env = TestEnv::new();
+    let left = env.path().join("left.pid");
+    let script = env.path().join("server.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nsleep 600 &\necho $! >> {}\ncat >/dev/null\necho '{{\"jsonrpc\":\"2.0\",\"method\":\"bye\"}}'\nexit 3\n",
+            left.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(env.path().join("policy.json"), "{}").unwrap();
+    let script = script.to_str().unwrap();
+    for args in [
+        &["record", "--", script][..],
+        &["record", "--policy", "policy.json", "--", script][..],
+    ] {
+        let mut proxy = env
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = proxy.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, b"{\"jsonrpc\":\"2.0\",\"method\":\"hi\"}\n")
+            .unwrap();
+        drop(stdin);
+        let mut said = String::new();
+        let mut stdout = proxy.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let _ = std::io::Read::read_to_string(&mut stdout, &mut said);
+            said
+        });
+        let status = crate::common::wait::ends_by_itself(&mut proxy, "the proxy");
+        assert_eq!(status.code(), Some(3), "{args:?}");
+        // The proxy's end closes its output, whatever holds the server's.
+        assert!(reader.join().unwrap().contains("\"bye\""), "{args:?}");
+    }
+    for pid in std::fs::read_to_string(&left).unwrap().lines() {
+        let _ = std::process::Command::new("kill").arg(pid).status();
+    }
+    for session in env.sessions() {
+        let events = env.events(&session);
+        let end = events.iter().find(|e| e["event_type"] == "session_end");
+        assert_eq!(end.unwrap()["data"]["exit_code"], 3, "{events:?}");
+    }
+    assert_eq!(env.sessions().len(), 2);
+}

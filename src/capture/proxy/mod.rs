@@ -12,6 +12,7 @@
 //! - [`recording`]: the recorder thread both proxies feed through a bounded queue.
 //! - [`queue`]: both proxies' queue to the recorder, bounded by the bytes it holds.
 //! - [`stdio`]: the stdio proxy: a child server, two relay threads and a recorder thread.
+//! - [`server_exit`]: the stdio server's exit, which ends the relay once its output is quiet.
 //! - `splice` (Linux): the stdio relay moving bytes with `splice(2)` and `tee(2)`, uncopied.
 //! - [`http`]: the HTTP proxy: a loopback server that forwards to a remote MCP server.
 
@@ -25,6 +26,7 @@ pub mod json;
 pub mod mcp;
 pub mod queue;
 pub mod recording;
+pub mod server_exit;
 #[cfg(target_os = "linux")]
 pub mod splice;
 pub mod sse;

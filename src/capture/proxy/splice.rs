@@ -25,6 +25,7 @@ use rustix::pipe::{
 use super::mcp::Direction;
 use super::queue::Sender;
 use super::recording::Note;
+use super::server_exit::ServerExit;
 
 /// The size asked for the pipes the relay owns: fewer, larger moves a message (measured: 4–10%
 /// less CPU for a 100 MB message than the default 64 KiB). Kept well within what a user
@@ -87,7 +88,12 @@ impl Tap<'_> {
 /// Relays `from` to `to` until `from` ends or `to` is gone; with a `tap`, every byte also
 /// reaches the recorder, in order, each chunk before it is passed on (so that an answer never
 /// reaches the recorder before the request it answers).
-pub fn relay(from: BorrowedFd<'_>, to: BorrowedFd<'_>, mut tap: Option<&mut Tap<'_>>) -> Ended {
+pub fn relay(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    mut tap: Option<&mut Tap<'_>>,
+    mut server_exit: Option<&mut ServerExit>,
+) -> Ended {
     let Ok((pipe_out, pipe_in)) = pipe_with(PipeFlags::CLOEXEC) else {
         return Ended::Unsupported;
     };
@@ -100,6 +106,12 @@ pub fn relay(from: BorrowedFd<'_>, to: BorrowedFd<'_>, mut tap: Option<&mut Tap<
         buf: Vec::new(),
     };
     loop {
+        // A server that has exited ends the relay once its output is quiet.
+        if let Some(watch) = server_exit.as_deref_mut()
+            && !watch.readable(from)
+        {
+            return Ended::Done;
+        }
         // Our pipe is empty here, so this waits only for `from`.
         let n = match splice(from, None, &pipe_in, None, room, SpliceFlags::empty()) {
             Ok(0) => return Ended::Done,
@@ -276,7 +288,7 @@ mod tests {
             clock: || 0.0,
             pipe: Some(tap_pipe.write),
         };
-        let ended = relay(from_read.as_fd(), to_write.as_fd(), Some(&mut tap));
+        let ended = relay(from_read.as_fd(), to_write.as_fd(), Some(&mut tap), None);
         assert_eq!(ended, Ended::Done);
         drop(tap);
         drop(to_write);

@@ -32,6 +32,7 @@ use super::gate::{Act, Gate};
 use super::mcp::{Direction, McpRecorder};
 use super::queue::{self, Sender};
 use super::recording::{self, Note};
+use super::server_exit::ServerExit;
 
 /// The most bytes waiting for the recorder; past it the relay passes bytes on unrecorded and
 /// the recorder counts the messages lost in them.
@@ -183,6 +184,8 @@ pub fn relay(
             return Err(e);
         }
     };
+    // Before the signals are passed on: a server a signal ends is still the child it watches.
+    let mut server_exit = ServerExit::of(child.id());
     if let Some(signals) = stop_signals {
         forward_signals(signals, child.id(), threads.signals);
     }
@@ -245,6 +248,7 @@ pub fn relay(
                 recording.then_some(&to_server),
                 Direction::ClientToServer,
                 clock,
+                None,
             );
             if recording {
                 to_server.send(Note::Closed {
@@ -313,9 +317,13 @@ pub fn relay(
             recording.then_some(&tx),
             Direction::ServerToClient,
             clock,
+            Some(&mut server_exit),
         );
     } else {
         loop {
+            if !server_exit.readable(child_out.as_fd()) {
+                break;
+            }
             let n = match child_out.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
@@ -360,15 +368,17 @@ fn refused_by_a_limit(e: &io::Error) -> bool {
     ) || e.raw_os_error() == Some(rustix::io::Errno::AGAIN.raw_os_error())
 }
 
-/// Relays one direction until its source ends or its destination is gone; with a `queue`,
-/// every byte also goes to the recorder, in order, before it is passed on (so the server's
-/// answer cannot reach the recorder ahead of the request it answers).
+/// Relays one direction until its source ends or its destination is gone, or (with
+/// `server_exit`, for the server's output) the server has exited and its output gone quiet;
+/// with a `queue`, every byte also goes to the recorder, in order, before it is passed on (so
+/// the server's answer cannot reach the recorder ahead of the request it answers).
 fn pass_on<R: Read + AsFd, W: Write + AsFd>(
     mut from: R,
     mut to: W,
     queue: Option<&Sender>,
     direction: Direction,
     clock: fn() -> f64,
+    mut server_exit: Option<&mut ServerExit>,
 ) {
     #[cfg(target_os = "linux")]
     {
@@ -390,24 +400,36 @@ fn pass_on<R: Read + AsFd, W: Write + AsFd>(
                 clock,
                 pipe,
             });
-            if splice::relay(from.as_fd(), to.as_fd(), tap.as_mut()) == Ended::Done {
+            let ended = splice::relay(
+                from.as_fd(),
+                to.as_fd(),
+                tap.as_mut(),
+                server_exit.as_deref_mut(),
+            );
+            if ended == Ended::Done {
                 return;
             }
         }
     }
-    copy(&mut from, &mut to, queue, direction, clock);
+    copy(&mut from, &mut to, queue, direction, clock, server_exit);
 }
 
 /// The relay where the kernel cannot move the bytes itself: read, queue a copy, write.
 fn copy(
-    from: &mut impl Read,
+    from: &mut (impl Read + AsFd),
     to: &mut impl Write,
     queue: Option<&Sender>,
     direction: Direction,
     clock: fn() -> f64,
+    mut server_exit: Option<&mut ServerExit>,
 ) {
     let mut buf = vec![0u8; CHUNK];
     loop {
+        if let Some(watch) = server_exit.as_deref_mut()
+            && !watch.readable(from.as_fd())
+        {
+            break;
+        }
         let n = match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
