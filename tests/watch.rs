@@ -1430,3 +1430,114 @@ fn an_api_error_that_ended_a_turn_is_no_failed_call_to_the_error_rate() {
     assert!(!run.stderr.contains("rule `flaky` broke"), "{}", run.stderr);
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+/// A start a running session cannot have is no time base: one in 1970, or a first event at
+/// -1e12 behind a start of 0, broke a 60-minute limit at once (and killed the agent); one in
+/// 2096 made a one-second limit never break. Such a session's time counts from its first
+/// believable event, else from now.
+#[test]
+fn a_start_in_1970_or_2096_neither_breaks_nor_holds_off_a_time_limit() {
+    for (started, first_event, limit, broke) in [
+        (1.0, None, "60m", false),
+        (0.0, Some(-1e12), "60m", false),
+        (4_000_000_000.0, None, "1s", true),
+        (4_000_000_000.0, Some(f64::NAN), "1s", true),
+    ] {
+        let env = TestEnv::new();
+        session_with_no_process(&env);
+        let meta = env.store().join(SESSION).join("meta.json");
+        let mut forged: Value =
+            serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+        forged["started_at"] = json!(started);
+        std::fs::write(&meta, forged.to_string()).unwrap();
+        if let Some(at) = first_event {
+            let events = events_file(&env);
+            let mut first: Value =
+                serde_json::from_str(std::fs::read_to_string(&events).unwrap().trim()).unwrap();
+            // NaN is no JSON number: the line then has no time, as Python's `NaN` gives none.
+            first["timestamp"] = if at.is_nan() { Value::Null } else { json!(at) };
+            std::fs::write(&events, format!("{first}\n")).unwrap();
+        }
+        let run = start_watch(&env, &["--timeout", limit, "--idle", "3s"]).finish(HANG);
+        assert_eq!(
+            run.code,
+            i32::from(broke),
+            "{started} {first_event:?}: {run:?}"
+        );
+        assert_eq!(
+            run.stderr.contains("broke"),
+            broke,
+            "{started} {first_event:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// An agent that removes its session's folder does not disarm the watch: the process it
+/// recorded stays the one to kill (the folder's owner was asked again, found no one, and the
+/// kill became an alert, the watch never ending), and a post-mortem that cannot be written
+/// ends no watch (it failed with "Is a directory", and --on-death never ran).
+#[test]
+fn a_kill_holds_when_the_session_folder_is_removed_and_no_post_mortem_can_be_written() {
+    let env = TestEnv::new();
+    let mut agent = start_agent(
+        &env,
+        "start /nowhere\nwatched\nfor i in $(seq 1 600); do sleep 0.1; done\nend",
+    );
+    let ran = env.path().join("on-death-ran");
+    let on_death = format!("touch '{}'", ran.display());
+    let watch = start_watch(
+        &env,
+        &[
+            "--timeout",
+            "2s",
+            "--on-violation",
+            "kill",
+            "--on-death",
+            &on_death,
+        ],
+    );
+    std::fs::remove_dir_all(env.store().join(SESSION)).unwrap();
+    let status = agent.wait(HANG);
+    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    let run = watch.finish(HANG);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("ended by SIGTERM; the post-mortem could not be written"),
+        "{}",
+        run.stderr
+    );
+    assert!(ran.exists(), "--on-death ran: {}", run.stderr);
+}
+
+/// An agent paused by someone else is left paused: the watch took it for one it had paused,
+/// and continued it when it stopped.
+#[test]
+fn a_watch_never_continues_an_agent_it_did_not_pause() {
+    let env = TestEnv::new();
+    let agent = start_agent(
+        &env,
+        "start /nowhere\nwatched\nfor i in $(seq 1 600); do sleep 0.1; done\nend",
+    );
+    let (watch, log) = start_watch_logged(&env, &["--timeout", "1s", "--on-violation", "pause"]);
+    Command::new("kill")
+        .args(["-STOP", &agent.pid().to_string()])
+        .status()
+        .unwrap();
+    wait_until("the rule breaks", HANG, || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("PAUSE"))
+    });
+    Command::new("kill")
+        .args(["-TERM", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    let run = watch.finish(HANG);
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        said.contains("is paused already, by another"),
+        "{said} {run:?}"
+    );
+    assert!(!said.contains("continued the agent"), "{said}");
+    assert_eq!(agent.state(), Some('T'));
+}

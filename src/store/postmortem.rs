@@ -14,11 +14,16 @@ impl Store {
     /// Writes a session's post-mortem and returns its path.
     pub fn write_postmortem(&self, session_id: &str, bytes: &[u8]) -> Result<PathBuf> {
         let folder = self.session_folder(session_id)?;
-        let path = self.session_dir(session_id).join(POSTMORTEM);
+        let path = self.postmortem_path(session_id);
         folder.write_new(WRITING, bytes)?;
         folder
             .rename(WRITING, POSTMORTEM)
             .map_err(|e| StoreError::io(&path, e))?;
         Ok(path)
+    }
+
+    /// Where the session's post-mortem is written.
+    pub fn postmortem_path(&self, session_id: &str) -> PathBuf {
+        self.session_dir(session_id).join(POSTMORTEM)
     }
 }

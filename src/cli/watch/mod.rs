@@ -188,24 +188,46 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     follower.stop_on(Arc::clone(&stop));
     let first = follower.read_new()?;
     // Time counts from the start, or from the first event when the recorded start is one no
-    // session can have: a start in the year -17678 broke every time limit at once, and killed
-    // the agent.
-    let started = meta
-        .believed_start()
-        .or_else(|| first.iter().map(|e| e.timestamp).min_by(f64::total_cmp))
-        .unwrap_or_else(system_time);
+    // running session can have, else from now: a start in the year -17678 broke every time
+    // limit at once, and killed the agent, as did one in 1970 or a first event at -1e12; a
+    // start in 2096 or events with no time made a time limit that never fired.
+    let now = system_time();
+    let running_since = |t: &f64| {
+        (now - crate::model::meta::BELIEVABLE_DURATION_SECS
+            ..=now + crate::model::event::CLOCK_SKEW_SECS)
+            .contains(t)
+    };
+    let started = Some(meta.started_at)
+        .filter(running_since)
+        .or_else(|| {
+            first
+                .iter()
+                .map(|e| e.timestamp)
+                .filter(running_since)
+                .min_by(f64::total_cmp)
+        })
+        .unwrap_or_else(|| {
+            Session::say(
+                "the session records no start this watch can believe: time limits count from now",
+            );
+            now
+        });
     let doubts = meta.unbelievable().only(&HEADER_FIELDS);
     super::output::warn_unbelievable(&id, &doubts, Format::Text);
+    // Who recorded the session, as its events file says now: the file may be replaced or
+    // removed later (by the agent, to disarm the watch), which changes no verdict.
+    let recorder = store.events_owner(&id);
     let mut session = Session {
         store: &store,
         id: &id,
+        recorder,
         agent,
         args,
         watcher: Watcher::new(agent, started, rules),
         events: Vec::new(),
         // Replaced by the session's own when it recorded one.
         process: ancestor_process(&store, meta.parent_session_id.as_deref())
-            .and_then(|p| signallable(&store, &id, p)),
+            .and_then(|p| signallable(recorder, &id, p)),
         transcript: None,
         transcript_seen: None,
         transcript_read: None,
@@ -242,12 +264,9 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let streamer = stream.map(stream::Streamer::start);
     // The process the events so far recorded, so that the announcement names it.
     if let Some(process) = first.iter().rev().find_map(recorded_process) {
-        session.process = signallable(&store, &id, process);
+        session.process = signallable(recorder, &id, process);
     }
     let uncounted = !counts_usage(&first, agent);
-    // Only the agent's exit or the session's end tells a watch that nothing more will come;
-    // with no process to look at, a session silent for long is taken for over.
-    let idle = idle.or_else(|| session.process.is_none().then_some(IDLE_WITHOUT_PROCESS));
     let mut last_news = Instant::now();
     let mut batch = first;
     // Set once the events file was cut in place and is read again from its start.
@@ -307,7 +326,11 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         if session.agent_gone() {
             break;
         }
-        if let Some(idle) = idle
+        // Only the agent's exit or the session's end tells a watch that nothing more will come;
+        // with no process to look at (yet: a later event may record one), a session silent for
+        // long is taken for over.
+        if let Some(idle) =
+            idle.or_else(|| session.process.is_none().then_some(IDLE_WITHOUT_PROCESS))
             && last_news.elapsed() >= idle
         {
             to_stderr(format_args!(
@@ -461,7 +484,7 @@ fn resume(store: &Store, id: &str) -> Result<u8> {
         .rev()
         .find_map(recorded_process)
         .or_else(|| ancestor_process(store, parent.as_deref()))
-        .and_then(|p| signallable(store, id, p))
+        .and_then(|p| signallable(store.events_owner(id), id, p))
         .ok_or_else(|| {
         Error::usage(format!(
             "session {id} recorded no agent process to continue (its hooks predate agent-strace watch, or it was imported)"
@@ -501,7 +524,7 @@ fn recorded_process(event: &Event) -> Option<AgentProcess> {
 /// is none that is never signalled (init, this watch, its ancestors): whoever can write a
 /// session's events could otherwise name any process this watch may signal, another user's
 /// when the watch runs as root, or the shell the watch runs in. Says so when it is not.
-fn signallable(store: &Store, id: &str, process: AgentProcess) -> Option<AgentProcess> {
+fn signallable(recorder: Option<u32>, id: &str, process: AgentProcess) -> Option<AgentProcess> {
     if let Some(why) = process.never_signalled() {
         to_stderr(format_args!(
             "watch: the agent process session {id} recorded (pid {}) is {why}: it will not be signalled\n",
@@ -509,7 +532,6 @@ fn signallable(store: &Store, id: &str, process: AgentProcess) -> Option<AgentPr
         ));
         return None;
     }
-    let recorder = store.events_owner(id);
     match process.owner() {
         // Gone: nothing will be signalled, and the signal's own check says so.
         None => Some(process),
@@ -598,6 +620,8 @@ impl Drop for Paused {
 struct Session<'a> {
     store: &'a Store,
     id: &'a str,
+    /// The user who owned the session's events file when the watch began.
+    recorder: Option<u32>,
     agent: Agent,
     args: &'a WatchArgs,
     watcher: Watcher,
@@ -662,7 +686,7 @@ impl Session<'_> {
 
     fn observe(&mut self, event: &Event) {
         if let Some(process) = recorded_process(event) {
-            self.process = signallable(self.store, self.id, process);
+            self.process = signallable(self.recorder, self.id, process);
         }
         if let View::SessionStart(start) = View::of(event, self.agent)
             && start.source != Some("import")
@@ -747,7 +771,7 @@ impl Session<'_> {
         if v.action != Action::Alert {
             self.process = self
                 .process
-                .and_then(|p| signallable(self.store, self.id, p));
+                .and_then(|p| signallable(self.recorder, self.id, p));
         }
         let process = self.process;
         match (v.action, process) {
@@ -768,6 +792,12 @@ impl Session<'_> {
                 "{what}; would kill the agent (pid {}, SIGTERM then SIGKILL after 5 s) and write {} [dry run]",
                 p.pid,
                 crate::store::POSTMORTEM
+            )),
+            // Paused by someone else already: this watch did not stop it, and does not
+            // continue it when it ends.
+            (Action::Pause, Some(p)) if p.liveness() == Liveness::Stopped => Self::say(&format!(
+                "PAUSE {what}; the agent (pid {}) is paused already, by another: it is left so",
+                p.pid
             )),
             (Action::Pause, Some(p)) => match act::pause(&p) {
                 Ok(()) => {
@@ -815,12 +845,24 @@ impl Session<'_> {
         };
         let report = PostMortem::of(self.id, &self.events, self.agent, &death);
         let json = serde_json::to_string_pretty(&report)?;
-        let path = self.store.write_postmortem(self.id, json.as_bytes())?;
-        Self::say(&format!(
-            "the agent (pid {}) ended by {signal}; post-mortem in {}",
-            p.pid,
-            path.display()
-        ));
+        // The agent is dead whatever the store takes: that is said, and --on-death runs.
+        let path = match self.store.write_postmortem(self.id, json.as_bytes()) {
+            Ok(path) => {
+                Self::say(&format!(
+                    "the agent (pid {}) ended by {signal}; post-mortem in {}",
+                    p.pid,
+                    path.display()
+                ));
+                path
+            }
+            Err(e) => {
+                Self::say(&format!(
+                    "the agent (pid {}) ended by {signal}; the post-mortem could not be written ({e})",
+                    p.pid
+                ));
+                self.store.postmortem_path(self.id)
+            }
+        };
         if let Some(command) = &self.args.on_death {
             let argv = act::on_death_argv(command, &path).map_err(usage)?;
             match std::process::Command::new(&argv[0])
