@@ -273,9 +273,18 @@ fn a_settings_file_that_is_no_regular_file_is_refused_without_waiting() {
     );
     std::fs::remove_file(&settings).unwrap();
 
-    // A link to a device is followed to it, and refused there: /dev/zero never ends.
+    // A link to a device is followed to it, and refused there: /dev/zero never ends. (A
+    // project's own settings file is not followed out of the project at all.)
     std::os::unix::fs::symlink("/dev/zero", &settings).unwrap();
     let run = run_within(env.command(&["setup", "--write"]));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("leads out of the project"),
+        "{}",
+        run.stderr
+    );
+    let named = env.command(&["setup", "--write", "--settings", ".claude/settings.json"]);
+    let run = run_within(named);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
         run.stderr.contains("/dev/zero is a device"),
@@ -609,4 +618,51 @@ fn setup_writes_the_interrupt_hook_only_for_releases_that_take_it() {
     );
     assert!(hooks().get("Interrupt").is_none());
     assert!(hooks().get("PreSkillShellCommand").is_some());
+}
+
+/// A project's settings file, or its folder, that links out of the project is not followed:
+/// a cloned repository could point `.claude/settings.json` at any empty or JSON file of the
+/// user's (it was rewritten with the hooks), and `.claude` at any folder (a settings file was
+/// made there). Named on purpose with --settings, the link is followed, as a dotfile's is.
+#[test]
+fn a_projects_settings_that_link_out_of_the_project_are_not_followed() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::create_dir_all(elsewhere.join("victim")).unwrap();
+    let empty = elsewhere.join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    std::os::unix::fs::symlink(&empty, project.join(".claude/settings.json")).unwrap();
+    let in_project = |args: &[&str]| {
+        let mut command = env.command(args);
+        command.current_dir(&project);
+        crate::common::Run::of(command.output().unwrap())
+    };
+    let run = in_project(&["setup", "--write"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr
+            .contains(".claude/settings.json leads out of the project, into")
+            && run.stderr.contains("elsewhere"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&empty).unwrap(), "");
+
+    std::fs::remove_dir_all(project.join(".claude")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("victim"), project.join(".claude")).unwrap();
+    let run = in_project(&["setup", "--write"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        std::fs::read_dir(elsewhere.join("victim"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing is made in the folder the link names"
+    );
+
+    let run = in_project(&["setup", "--write", "--settings", ".claude/settings.json"]);
+    run.success();
+    assert!(elsewhere.join("victim/settings.json").exists());
 }

@@ -152,6 +152,27 @@ pub(crate) fn through_links(path: &Path) -> io::Result<PathBuf> {
     )))
 }
 
+/// The folder `target` (a path [`through_links`] gave) is in, as the system reaches it: its
+/// nearest folder that exists, with every link on the way followed. A project's settings that
+/// a link (the file's, or its folder's) takes out of the project would have the hooks written
+/// into whatever file of the user's it names.
+pub(crate) fn real_folder(target: &Path) -> io::Result<PathBuf> {
+    let mut folder = target.parent();
+    while let Some(dir) = folder {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        match std::fs::canonicalize(dir) {
+            Ok(real) => return Ok(real),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => folder = dir.parent(),
+            Err(e) => return Err(e),
+        }
+    }
+    std::fs::canonicalize(".")
+}
+
 /// A settings file as it was read.
 #[derive(Debug)]
 pub(crate) struct Existing {

@@ -253,6 +253,24 @@ impl Plan<'_> {
         // A settings file that links elsewhere (dotfiles) is changed where it lives.
         let target = settings_file::through_links(path)
             .map_err(|e| unusable(e, format!("cannot follow {}", path.display())))?;
+        // But a project's stays in the project: a cloned repository's link could name any
+        // file of the user's, and a linked folder any folder.
+        if !self.args.global && self.args.settings.is_none() {
+            let project = std::fs::canonicalize(".")?;
+            let real = settings_file::real_folder(&target)
+                .with_context(|| format!("cannot follow {}", path.display()))?;
+            if !real.starts_with(&project) {
+                return Err(Error::input(format!(
+                    "{} leads out of the project, into {}: a link there (the file's or its folder's) is not followed",
+                    path.display(),
+                    real.display()
+                ))
+                .with_hint(
+                    "remove the link, or name the file on purpose with --settings PATH".to_owned(),
+                )
+                .into());
+            }
+        }
         if agent == SetupAgent::Codex && setup_agents::codex_toml_has_hooks(&target) {
             return Err(Error::input(format!(
                 "{} declares hooks already, and Codex warns at every start when a folder has both a config.toml [hooks] table and a hooks.json",
