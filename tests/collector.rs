@@ -5447,3 +5447,38 @@ fn a_collector_saying_an_answer_is_due_after_any_call_starts_no_follower() {
     }
     assert_eq!(crate::agent_cursor_copilot::followers_running(&env), 0);
 }
+
+/// A collector that takes the session's meta and never answers holds up no message: the server
+/// starts at once and its answers reach the client while the recorder still waits. The meta was
+/// posted, twice, before the server was started, so the first answer came after twice the
+/// wait (two minutes at 60,000 ms, past a client's patience for a server to start).
+#[test]
+fn a_collector_that_never_answers_holds_up_no_message_of_the_proxy() {
+    use std::io::BufRead;
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let gateway = gateway(port, |_, _, _| Pass::Never);
+    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", "60000")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut proxy = crate::watch::Proc(cmd.spawn().unwrap());
+    let mut stdin = proxy.0.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(proxy.0.stdout.take().unwrap());
+    let (said, heard) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = stdout.read_line(&mut line);
+        let _ = said.send(line);
+    });
+    let message = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    stdin.write_all(message.as_bytes()).unwrap();
+    // Well within the wait the collector is given, however loaded the machine.
+    let echoed = heard
+        .recv_timeout(Duration::from_secs(50))
+        .expect("the server's answer came before the collector's wait was over");
+    assert_eq!(echoed, message);
+    drop(stdin);
+}

@@ -172,17 +172,13 @@ impl McpRecorder {
         let mut meta = SessionMeta::new(session_id, now);
         name.clone_into(&mut meta.agent_name);
         command.clone_into(&mut meta.command);
-        if let Err(not) = post_meta(shipper.as_ref(), &meta) {
-            let _ = store.log_hook_error(&format!(
-                "record {session_id}: collector: {}; recording here",
-                not.why
-            ));
-            return McpRecorder::start(store, session_id, name, command, about, now, sink);
-        }
+        // The meta goes with the first batch, from the recorder's thread: posted here, a
+        // collector that never answered held the server's start for its wait, twice over.
         let remote = Remote {
             shipper,
             pending: Vec::new(),
             meta: meta.clone(),
+            meta_sent: false,
             unsure: 0,
             send_at: REMOTE_BATCH,
         };
@@ -564,9 +560,20 @@ impl McpRecorder {
     fn ship(&mut self, last: bool) -> Result<(), StoreError> {
         let remote = match &mut self.out {
             Out::Local(appender) => return appender.flush(),
-            Out::Remote(remote) if remote.pending.is_empty() => return Ok(()),
+            Out::Remote(remote) if remote.pending.is_empty() && remote.meta_sent => return Ok(()),
             Out::Remote(remote) => remote,
         };
+        // The session first (or again, once it changed), then its events.
+        if !remote.meta_sent {
+            if let Err(not) = post_meta(remote.shipper.as_ref(), &remote.meta) {
+                // The events gathered were not sent yet: all of them go to the local store.
+                return self.fall_back(&NotTaken::unanswered(not.why, false));
+            }
+            remote.meta_sent = true;
+            if remote.pending.is_empty() {
+                return Ok(());
+            }
+        }
         let body = ndjson(&remote.pending);
         // A batch the collector did not take may still be stored there in part (a write cut
         // short, an answer that came too late): sent once more to a collector that skips what
@@ -740,12 +747,10 @@ impl McpRecorder {
                     true
                 });
             }
+            // Sent with the next batch.
             Out::Remote(remote) => {
                 edit(&mut remote.meta);
-                if let Err(not) = post_meta(remote.shipper.as_ref(), &remote.meta) {
-                    // The events gathered were not sent yet: all of them go to the local store.
-                    let _ = self.fall_back(&NotTaken::unanswered(not.why, false));
-                }
+                remote.meta_sent = false;
             }
         }
     }
@@ -815,6 +820,8 @@ struct Remote {
     shipper: Box<dyn Shipper>,
     pending: Vec<Event>,
     meta: SessionMeta,
+    /// Whether the collector has `meta` as it is now.
+    meta_sent: bool,
     /// Batches in a row that the collector may hold without saying so ([`NotTaken::may_hold`]):
     /// their events stay pending and go again with the next batch.
     unsure: u32,
