@@ -1541,3 +1541,49 @@ fn a_watch_never_continues_an_agent_it_did_not_pause() {
     assert!(!said.contains("continued the agent"), "{said}");
     assert_eq!(agent.state(), Some('T'));
 }
+
+/// An events file replaced by one with fewer lines than were read (a line deleted by `sed -i`,
+/// the file removed and made anew) loses none of its new events: as many of its lines as had
+/// been read were passed over, so its first new events were never seen and a rule on them
+/// never broke. Lines read before are passed over; what is new is seen, and counted once.
+#[test]
+fn a_replaced_events_file_loses_none_of_its_new_events() {
+    for replace in ["delete a line", "make it anew"] {
+        let env = TestEnv::new();
+        session_with_no_process(&env);
+        for n in 0..3 {
+            prompt(&env, &format!("hello {n}"));
+        }
+        let (watch, errors) = watch_read_the_session(&env, &["--idle", "3s"], Stdio::piped());
+        let events = events_file(&env);
+        let text = std::fs::read_to_string(&events).unwrap();
+        let kept: String = match replace {
+            "delete a line" => text
+                .split_inclusive('\n')
+                .filter(|l| !l.contains("hello 1"))
+                .collect(),
+            _ => String::new(),
+        };
+        let fresh = events.with_extension("new");
+        std::fs::write(&fresh, kept).unwrap();
+        std::fs::rename(&fresh, &events).unwrap();
+        prompt(&env, "after the change");
+        let run = watch.finish(HANG);
+        let stderr = std::fs::read_to_string(&errors).unwrap();
+        assert!(
+            run.stdout.contains("after the change"),
+            "{replace}: {}\n{stderr}",
+            run.stdout
+        );
+        assert_eq!(
+            run.stdout.matches("hello 0").count(),
+            1,
+            "{replace}: {}",
+            run.stdout
+        );
+        assert!(
+            stderr.contains("the session's events file was replaced by another file"),
+            "{replace}: {stderr}"
+        );
+    }
+}

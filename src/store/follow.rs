@@ -14,7 +14,9 @@
 //! where the reading got to are not those read (cut and written again past that length between
 //! two looks).
 
+use std::collections::HashSet;
 use std::fs::File;
+use std::hash::{BuildHasher, RandomState};
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,10 +40,14 @@ pub struct Follower {
     partial: Vec<u8>,
     /// The line being read is longer than [`LINE_LIMIT`]: its rest is dropped.
     skipping: bool,
-    /// Events read so far (after a replaced file is opened again: events of the new file to
-    /// pass over, since they were read from the old one).
+    /// Events read so far.
     read: usize,
-    pass_over: usize,
+    /// A hash of each line read as an event, to pass over those a file cut in place or
+    /// replaced gives again once it is read from its start.
+    lines_read: HashSet<u64>,
+    hashing: RandomState,
+    /// The file is read again from its start: a line read before is passed over.
+    rereading: bool,
     line: u64,
     bad: Vec<BadLine>,
     bad_count: u64,
@@ -54,11 +60,14 @@ pub struct Follower {
     watch: Watch,
 }
 
-/// The events file was cut in place: `was` bytes of it had been read, and it now holds `now`.
+/// The events file was cut in place (or `replaced` by another file): `was` bytes of it had
+/// been read, and it now holds `now`. It is read again from its start, its events read before
+/// passed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cut {
     pub was: u64,
     pub now: u64,
+    pub replaced: bool,
 }
 
 /// How much of the events file is read at a time.
@@ -82,7 +91,9 @@ impl Store {
             partial: Vec::new(),
             skipping: false,
             read: 0,
-            pass_over: 0,
+            lines_read: HashSet::new(),
+            hashing: RandomState::new(),
+            rereading: false,
             line: 0,
             bad: Vec::new(),
             bad_count: 0,
@@ -184,9 +195,13 @@ impl Follower {
             return Ok(());
         }
         file.seek(SeekFrom::Start(0)).map_err(io)?;
-        self.cut = Some(Cut { was: at, now: len });
+        self.cut = Some(Cut {
+            was: at,
+            now: len,
+            replaced: false,
+        });
         self.read = 0;
-        self.pass_over = 0;
+        self.rereading = true;
         self.tail.clear();
         self.partial.clear();
         self.skipping = false;
@@ -219,13 +234,12 @@ impl Follower {
                 continue;
             }
             match parse_line(text) {
-                Ok(event) if self.pass_over > 0 => {
-                    self.pass_over -= 1;
-                    drop(event);
-                }
                 Ok(event) => {
-                    self.read += 1;
-                    events.push(event);
+                    let key = self.hashing.hash_one(text);
+                    if self.lines_read.insert(key) || !self.rereading {
+                        self.read += 1;
+                        events.push(event);
+                    }
                 }
                 Err(message) => self.report(message),
             }
@@ -283,7 +297,10 @@ impl Follower {
             .is_ok_and(|was| (was.dev(), was.ino()) != (now.dev(), now.ino()))
     }
 
-    /// Opens the events file again from its start, passing over the events already read.
+    /// Opens the events file again from its start, passing over the events already read: an
+    /// import that moved a new folder in gives them again, and so does a file restored or
+    /// rotated; one with fewer lines than were read (a line deleted by hand, a file made
+    /// anew) lost its first new events when as many lines as were read were passed over.
     fn reopen(&mut self) -> Result<()> {
         let file = match self.store.session_folder(&self.session_id) {
             Ok(folder) => folder.read(EVENTS)?,
@@ -292,8 +309,21 @@ impl Follower {
             }
             Err(e) => return Err(e),
         };
-        if file.is_some() {
-            self.pass_over = self.read;
+        if let Some(new) = &file {
+            // Said once something was read, of this file or of one before it.
+            if !self.lines_read.is_empty() {
+                let was = self
+                    .file
+                    .as_mut()
+                    .and_then(|old| std::io::Seek::stream_position(old).ok())
+                    .unwrap_or(0);
+                self.cut = Some(Cut {
+                    was,
+                    now: new.metadata().map_or(0, |m| m.len()),
+                    replaced: true,
+                });
+            }
+            self.rereading = true;
             self.read = 0;
             self.tail.clear();
             self.partial.clear();

@@ -347,8 +347,13 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         follower.wait(WAKE);
         batch = follower.read_new()?;
         if let Some(cut) = follower.take_cut() {
+            let how = if cut.replaced {
+                "replaced by another file"
+            } else {
+                "cut in place"
+            };
             Session::say(&format!(
-                "the session's events file was cut in place ({} bytes had been read; it holds {} now): it is read again from its start, and the events seen before are not counted again",
+                "the session's events file was {how} ({} bytes had been read; it holds {} now): it is read again from its start, and the events seen before are not counted again",
                 cut.was, cut.now
             ));
             rereading = true;
