@@ -1587,3 +1587,38 @@ fn a_replaced_events_file_loses_none_of_its_new_events() {
         );
     }
 }
+
+/// A transcript the session names is read past its holes: a sparse file of a terabyte (one
+/// `truncate`) held the watch, its time limits and its Ctrl-C, for as long as its zeros took
+/// to read, again each time it grew. One that cannot be read is said, once: cost rules counted
+/// no usage from it, and said nothing.
+#[test]
+fn a_transcript_of_terabytes_of_holes_holds_no_watch_and_a_missing_one_is_said() {
+    for (transcript, said) in [
+        ("holes.jsonl", None),
+        ("missing.jsonl", Some("missing.jsonl cannot be read")),
+    ] {
+        let env = TestEnv::new();
+        let path = env.path().join(transcript);
+        if transcript == "holes.jsonl" {
+            let file = std::fs::File::create(&path).unwrap();
+            file.set_len(1 << 40).unwrap();
+        }
+        let start = json!({"session_id": SESSION, "hook_event_name": "SessionStart",
+            "source": "startup", "transcript_path": path});
+        env.hook("session-start", &start).success();
+        let events = events_file(&env);
+        let mut first: Value =
+            serde_json::from_str(std::fs::read_to_string(&events).unwrap().trim()).unwrap();
+        let data = first["data"].as_object_mut().unwrap();
+        data.remove("agent_pid");
+        data.remove("agent_started");
+        std::fs::write(&events, format!("{first}\n")).unwrap();
+        let run =
+            start_watch(&env, &["--timeout", "1s", "--budget", "5", "--idle", "3s"]).finish(HANG);
+        assert_eq!(run.code, 1, "{transcript}: the timeout broke: {run:?}");
+        if let Some(said) = said {
+            assert_eq!(run.stderr.matches(said).count(), 1, "{}", run.stderr);
+        }
+    }
+}

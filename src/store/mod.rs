@@ -55,6 +55,7 @@ mod errlog;
 mod files;
 mod follow;
 mod holes;
+pub(crate) use holes::SkipHoles;
 pub mod index;
 mod layout;
 pub mod sql;

@@ -241,7 +241,9 @@ pub fn origin_of(path: &Path) -> (Option<String>, Option<String>) {
 /// hooks never see. Responses with no usage at all are left out; those whose usage no response
 /// can have are counted apart ([`LoggedUsage::unbelieved`]).
 pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
-    let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
+    // Past its holes: a transcript named by a session may be a sparse file of gigabytes, which
+    // held `watch` (that reads it each time it grows) for as long as its zeros took to read.
+    let mut reader = crate::store::SkipHoles::buffered(open_regular(path)?, 1 << 20);
     let mut counted = Counted::default();
     let mut current: Current<()> = Current::default();
     let mut responses: Vec<ResponseUsage> = Vec::new();
@@ -334,7 +336,7 @@ fn count(survey: &mut Survey, response: &Response<()>) {
 /// Reads the main conversation of a transcript: its responses, answers, thinking and tool calls
 /// (each counted once, as an import counts them), and which call ran which subagent.
 pub fn survey(path: &Path) -> std::io::Result<Survey> {
-    let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
+    let mut reader = crate::store::SkipHoles::buffered(open_regular(path)?, 1 << 20);
     let mut survey = Survey::default();
     let mut counted = Counted::default();
     let mut current: Current<()> = Current::default();

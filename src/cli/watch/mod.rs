@@ -231,6 +231,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         transcript: None,
         transcript_seen: None,
         transcript_read: None,
+        transcript_unread_said: false,
         paused: Paused {
             agent: None,
             guard: None,
@@ -636,6 +637,8 @@ struct Session<'a> {
     /// The transcript's size when it was last read.
     transcript_seen: Option<u64>,
     transcript_read: Option<Instant>,
+    /// Whether the watch said the transcript cannot be read.
+    transcript_unread_said: bool,
     paused: Paused,
     broke: bool,
     killed: bool,
@@ -726,25 +729,46 @@ impl Session<'_> {
 
     /// Reads the transcript's usage again when it grew, at most every [`TRANSCRIPT_EVERY`].
     fn read_transcript(&mut self) {
-        let Some(path) = &self.transcript else {
+        let Some(path) = self.transcript.clone() else {
             return;
         };
+        let path = path.as_path();
         if self
             .transcript_read
             .is_some_and(|at| at.elapsed() < TRANSCRIPT_EVERY)
         {
             return;
         }
-        let size = std::fs::metadata(path).map(|m| m.len()).ok();
+        let size = match std::fs::metadata(path) {
+            Ok(meta) => Some(meta.len()),
+            Err(e) => {
+                self.transcript_unread(path, &e);
+                None
+            }
+        };
         if size.is_none() || size == self.transcript_seen {
             return;
         }
         self.transcript_read = Some(Instant::now());
         self.transcript_seen = size;
-        if let Ok(logged) = transcript_usage(path) {
-            self.watcher
-                .transcript_usage(logged.responses.iter().map(|r| (r.model.as_str(), r.usage)));
+        match transcript_usage(path) {
+            Ok(logged) => self
+                .watcher
+                .transcript_usage(logged.responses.iter().map(|r| (r.model.as_str(), r.usage))),
+            Err(e) => self.transcript_unread(path, &e),
         }
+    }
+
+    /// Says once that the transcript the session names cannot be read: its cost rules then
+    /// count no usage from it (they saw $0 and said nothing).
+    fn transcript_unread(&mut self, path: &Path, e: &std::io::Error) {
+        if std::mem::replace(&mut self.transcript_unread_said, true) {
+            return;
+        }
+        Self::say(&format!(
+            "the session's transcript {} cannot be read ({e}): rules on cost and context count no usage from it",
+            path.display()
+        ));
     }
 
     /// Whether the agent has exited without ending its session (a crash): nothing more will
