@@ -1622,3 +1622,38 @@ fn a_transcript_of_terabytes_of_holes_holds_no_watch_and_a_missing_one_is_said()
         }
     }
 }
+
+/// A watch that stops gives an endpoint that never answers ten seconds in all for what is left
+/// to stream, not ten seconds a batch: with 101 events in batches of 10 a stopped watch ran on
+/// for over a minute and a half, past every Ctrl-C. What was not streamed is said.
+#[test]
+fn a_stopped_watch_waits_a_bounded_time_for_an_endpoint_that_never_answers() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    for n in 0..100 {
+        prompt(&env, &format!("prompt {n}"));
+    }
+    // Takes every connection and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/events");
+    let (watch, errors) = watch_read_the_session(
+        &env,
+        &["--stream-to", &url, "--stream-batch-size", "10"],
+        Stdio::null(),
+    );
+    Command::new("kill")
+        .args(["-INT", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    let run = watch.finish(HANG);
+    let said = std::fs::read_to_string(&errors).unwrap();
+    assert_eq!(run.code, 0, "{said}");
+    assert!(said.contains("not streamed"), "{said}");
+}

@@ -262,7 +262,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     )?;
     out.flush()?;
     let mut story = Story::new(agent, meta.believed_start(), StoryOptions::default());
-    let streamer = stream.map(stream::Streamer::start);
+    let mut streamer = stream.map(stream::Streamer::start);
     // The process the events so far recorded, so that the announcement names it.
     if let Some(process) = first.iter().rev().find_map(recorded_process) {
         session.process = signallable(recorder, &id, process);
@@ -288,7 +288,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
             .collect();
         for n in &new {
             session.observe(&n.event);
-            if let Some(s) = &streamer {
+            if let Some(s) = &mut streamer {
                 s.send(serde_json::to_string(&n.event).unwrap_or_default());
             }
         }
