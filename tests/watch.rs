@@ -1657,3 +1657,50 @@ fn a_stopped_watch_waits_a_bounded_time_for_an_endpoint_that_never_answers() {
     assert_eq!(run.code, 0, "{said}");
     assert!(said.contains("not streamed"), "{said}");
 }
+
+/// Events with no id that a file cut in place gives again are counted once: the watch passed
+/// over those seen before by their id, and these were counted twice, breaking a rule of five
+/// calls with three made (and killing, had it said kill).
+#[test]
+fn events_with_no_id_a_cut_file_gives_again_are_counted_once() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let events = events_file(&env);
+    let mut text = std::fs::read_to_string(&events).unwrap();
+    for n in 0..3 {
+        text.push_str(
+            &json!({"event_type": "tool_call", "timestamp": 1.0e9 + f64::from(n),
+                "session_id": SESSION,
+                "data": {"tool_name": "Bash", "arguments": {"command": format!("echo {n}")}}})
+            .to_string(),
+        );
+        text.push('\n');
+    }
+    std::fs::write(&events, &text).unwrap();
+    let rules = env.path().join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"[{"condition": "tool_calls >= 5", "action": "alert"}]"#,
+    )
+    .unwrap();
+    let (watch, errors) = watch_read_the_session(
+        &env,
+        &["--idle", "3s", "--rules", rules.to_str().unwrap()],
+        Stdio::null(),
+    );
+    // Cut and written again in place, its lines in another order (so that the cut is seen,
+    // whenever the watch looks).
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    lines.reverse();
+    cut_events(&env, 0);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&events)
+        .unwrap()
+        .write_all(lines.concat().as_bytes())
+        .unwrap();
+    let run = watch.finish(HANG);
+    let stderr = std::fs::read_to_string(&errors).unwrap();
+    assert!(!stderr.contains("broke"), "{stderr}");
+    assert_eq!(run.code, 0, "{stderr}");
+}
