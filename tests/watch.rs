@@ -1704,3 +1704,46 @@ fn events_with_no_id_a_cut_file_gives_again_are_counted_once() {
     assert!(!stderr.contains("broke"), "{stderr}");
     assert_eq!(run.code, 0, "{stderr}");
 }
+
+/// The state letter of process `pid` (`T` stopped), `None` once it has exited.
+fn state_of(pid: u32) -> Option<char> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = text[text.rfind(')')? + 1..].trim_start().chars().next()?;
+    (state != 'Z').then_some(state)
+}
+
+/// A pause stops the commands the agent runs with it, and a kill ends them: only the agent's
+/// own process was signalled, so its running command went on while it was paused, and on
+/// under init once it was killed.
+#[test]
+fn a_pause_and_a_kill_reach_the_commands_the_agent_runs() {
+    for action in ["pause", "kill"] {
+        let env = TestEnv::new();
+        let command = env.path().join("command.pid");
+        let agent = start_agent(
+            &env,
+            &format!(
+                "start /nowhere\nsleep 300 &\necho $! > {}\nwatched\nfor i in $(seq 1 600); do sleep 0.1; done\nend",
+                command.display()
+            ),
+        );
+        wait_until("the command runs", HANG, || command.exists());
+        let pid: u32 = std::fs::read_to_string(&command)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let watch = start_watch(&env, &["--timeout", "1s", "--on-violation", action]);
+        if action == "pause" {
+            wait_until("the command is paused", HANG, || state_of(pid) == Some('T'));
+            let run = stop_once_paused(&agent, watch);
+            assert!(run.stderr.contains("continued the agent"), "{}", run.stderr);
+            wait_until("the command goes on", HANG, || state_of(pid) != Some('T'));
+        } else {
+            wait_until("the command has ended", HANG, || state_of(pid).is_none());
+            let run = watch.finish(HANG);
+            assert_eq!(run.code, 1, "{run:?}");
+        }
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
+}

@@ -97,6 +97,50 @@ impl AgentProcess {
         AgentProcess::of(parent).filter(|_| parent > 1)
     }
 
+    /// The processes it started and theirs, as they are now, parents before their children:
+    /// an agent's running tool commands (a `bash -c` and what it runs), which a signal to the
+    /// agent alone leaves running (paused, the agent's command went on writing; killed, it
+    /// went on under init). Only those of the agent's own user; none when it is gone.
+    pub fn descendants(&self) -> Vec<AgentProcess> {
+        if self.liveness() == Liveness::Gone {
+            return Vec::new();
+        }
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        let mut children: std::collections::HashMap<u32, Vec<(u32, Stat)>> =
+            std::collections::HashMap::new();
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Some(stat) = stat(pid) {
+                children.entry(stat.ppid).or_default().push((pid, stat));
+            }
+        }
+        let owner = self.owner();
+        let mut found = Vec::new();
+        let mut next = vec![self.pid];
+        // Bounded: /proc changes as it is read, and a pid may come round again.
+        while let Some(parent) = next.pop() {
+            for (pid, stat) in children.remove(&parent).unwrap_or_default() {
+                let child = AgentProcess {
+                    pid,
+                    started: stat.started,
+                };
+                if found.len() < 4096 && child.owner() == owner {
+                    found.push(child);
+                    next.push(pid);
+                }
+            }
+        }
+        found
+    }
+
     /// What the process is now: running, stopped, or gone (its pid free or reused).
     pub fn liveness(&self) -> Liveness {
         match stat(self.pid) {

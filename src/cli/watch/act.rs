@@ -18,35 +18,58 @@ pub(super) const GRACE: Duration = Duration::from_secs(5);
 /// How often the end of a stopped agent is looked for during the grace period.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
 
-/// Pauses the agent (SIGSTOP).
+/// Pauses the agent (SIGSTOP), and then the commands it runs: stopped first, it starts no
+/// more of them.
 pub(super) fn pause(agent: &AgentProcess) -> std::io::Result<()> {
-    agent.signal(Signal::STOP)
+    agent.signal(Signal::STOP)?;
+    to_each(&agent.descendants(), Signal::STOP);
+    Ok(())
 }
 
-/// Continues a paused agent (SIGCONT).
+/// Continues a paused agent (SIGCONT), the commands it runs first (they are its still: a
+/// stopped process's children are not handed on).
 pub(super) fn resume(agent: &AgentProcess) -> std::io::Result<()> {
+    to_each(&agent.descendants(), Signal::CONT);
     agent.signal(Signal::CONT)
 }
 
-/// Stops the agent: SIGTERM (and SIGCONT, since a paused process cannot act on SIGTERM), then
-/// SIGKILL if it is still there after [`GRACE`]. Returns the signal that ended it.
+/// Stops the agent and the commands it runs: SIGTERM (and SIGCONT, since a paused process
+/// cannot act on SIGTERM), then SIGKILL to what is still there after [`GRACE`]. The commands
+/// are found before the agent is signalled: once it exits they are init's, and a kill of the
+/// agent alone left its running `rm -rf` or deploy going. Returns the signal that ended the
+/// agent.
 pub(super) fn kill(agent: &AgentProcess) -> std::io::Result<&'static str> {
+    let commands = agent.descendants();
     agent.signal(Signal::TERM)?;
+    to_each(&commands, Signal::TERM);
     if agent.liveness() == Liveness::Stopped {
         let _ = agent.signal(Signal::CONT);
     }
+    to_each(&commands, Signal::CONT);
+    let gone = |p: &AgentProcess| p.liveness() == Liveness::Gone;
     let start = Instant::now();
-    while start.elapsed() < GRACE {
-        if agent.liveness() == Liveness::Gone {
-            return Ok("SIGTERM");
-        }
+    while start.elapsed() < GRACE && !(gone(agent) && commands.iter().all(gone)) {
         std::thread::sleep(LOOK_EVERY);
+    }
+    to_each(&commands, Signal::KILL);
+    if gone(agent) {
+        return Ok("SIGTERM");
     }
     match agent.signal(Signal::KILL) {
         Ok(()) => Ok("SIGKILL"),
         // It exited between the last look and the signal.
         Err(_) if agent.liveness() == Liveness::Gone => Ok("SIGTERM"),
         Err(e) => Err(e),
+    }
+}
+
+/// Sends `signal` to each of `processes` still there, each checked as the agent is (a pid
+/// given to another process since is never signalled).
+fn to_each(processes: &[AgentProcess], signal: Signal) {
+    for process in processes {
+        if process.liveness() != Liveness::Gone {
+            let _ = process.signal(signal);
+        }
     }
 }
 
