@@ -666,3 +666,32 @@ fn a_projects_settings_that_link_out_of_the_project_are_not_followed() {
     run.success();
     assert!(elsewhere.join("victim/settings.json").exists());
 }
+
+/// A settings file its user made read-only is refused, left as it was: setup replaced it (a
+/// rename, which only the folder's permission decides), past what the user said.
+#[test]
+fn a_read_only_settings_file_is_refused_and_left_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    std::fs::write(&settings, KEEP).unwrap();
+    let nobody = |path: &std::path::Path, mode: u32| {
+        std::os::unix::fs::chown(path, Some(65534), Some(65534)).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    nobody(settings.parent().unwrap(), 0o755);
+    nobody(&settings, 0o444);
+    let run = crate::common::as_nobody(&env, &["setup", "--write"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains(".claude/settings.json is read-only"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), KEEP);
+    assert_eq!(
+        std::fs::metadata(&settings).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
+}

@@ -382,6 +382,16 @@ impl Plan<'_> {
             settings.set("version", &1.into())?;
         }
         settings.set("hooks", &root["hooks"])?;
+        // A file its user made read-only is theirs to open up: replacing it (which only the
+        // folder's permission decides) went past what they said.
+        if existing.is_some() && rustix::fs::access(&target, rustix::fs::Access::WRITE_OK).is_err()
+        {
+            return Err(Error::input(format!(
+                "{} is read-only: setup changes it only once you let it (chmod u+w)",
+                target.display()
+            ))
+            .into());
+        }
         if let Some(text) = &existing {
             let backup = settings_file::back_up(&target, text, mode)
                 .with_context(|| format!("cannot back up {}", target.display()))?;
