@@ -521,7 +521,13 @@ mod tests {
     fn exit_codes_say_whether_a_command_failed() {
         assert!(output_text(&"Process exited with code 1\nOutput:\nno".into()).1);
         assert!(!output_text(&"Chunk ID: 1\nProcess exited with code 0\n".into()).1);
+        // Older Codex's failure is written as newer Codex writes one; its success as it is.
         let old = r#"{"output":"x","metadata":{"exit_code":2,"duration_seconds":0.1}}"#;
-        assert_eq!(output_text(&old.into()), ("x".to_owned(), true));
+        assert_eq!(
+            output_text(&old.into()),
+            ("Exit code: 2\nOutput:\nx".to_owned(), true)
+        );
+        let ok = r#"{"output":"x","metadata":{"exit_code":0,"duration_seconds":0.1}}"#;
+        assert_eq!(output_text(&ok.into()), ("x".to_owned(), false));
     }
 }
