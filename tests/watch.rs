@@ -1747,3 +1747,38 @@ fn a_pause_and_a_kill_reach_the_commands_the_agent_runs() {
         let _ = Command::new("kill").arg(pid.to_string()).status();
     }
 }
+
+/// A watch holds a batch of the session at a time, and of what went before only what its
+/// post-mortem needs: it held every event, so a watch started on a session of 100 MB of tool
+/// results held three times that.
+#[test]
+fn a_watch_of_a_long_session_holds_a_bounded_part_of_it() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let events = events_file(&env);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&events)
+        .unwrap();
+    let result = "x".repeat(1 << 20);
+    for n in 0..100 {
+        let call = json!({"event_type": "tool_call", "timestamp": 1.0e9 + f64::from(n),
+            "event_id": format!("c{n}"), "session_id": SESSION,
+            "data": {"tool_name": "Read", "arguments": {"file_path": format!("/p/{n}")}}});
+        let done = json!({"event_type": "tool_result", "timestamp": 1.0e9 + f64::from(n),
+            "event_id": format!("r{n}"), "session_id": SESSION, "parent_id": format!("c{n}"),
+            "data": {"tool_name": "Read", "result": result}});
+        writeln!(file, "{call}\n{done}").unwrap();
+    }
+    drop(file);
+    let watch = in_env(&env, &bin(), &["watch", SESSION, "--idle", "1s"]);
+    let (run, peak) = crate::common::run_for_peak_memory_kib(&watch);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout.matches("tool_call Read").count(),
+        100,
+        "{}",
+        run.stdout
+    );
+    assert!(peak < 96 * 1024, "the watch held {peak} KiB");
+}

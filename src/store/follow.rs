@@ -57,6 +57,10 @@ pub struct Follower {
     cut: Option<Cut>,
     /// Set when the reader is asked to stop (see [`Follower::stop_on`]).
     stop: Option<Arc<AtomicBool>>,
+    /// The most bytes one [`Follower::read_new`] reads (see [`Follower::in_batches_of`]).
+    batch_bytes: Option<usize>,
+    /// The last read stopped at `batch_bytes` with more of the file to read.
+    more: bool,
     watch: Watch,
 }
 
@@ -100,6 +104,8 @@ impl Store {
             tail: Vec::new(),
             cut: None,
             stop: None,
+            batch_bytes: None,
+            more: false,
             watch,
         })
     }
@@ -129,12 +135,30 @@ impl Follower {
         read
     }
 
+    /// Makes each [`Follower::read_new`] read at most about `bytes` (whole chunks), so that
+    /// what a reader holds of a long file at once is bounded: [`Follower::has_more`] then says
+    /// whether to read again before waiting.
+    pub fn in_batches_of(&mut self, bytes: usize) {
+        self.batch_bytes = Some(bytes);
+    }
+
+    /// Whether the last read stopped short of the file's end (see [`Follower::in_batches_of`]).
+    pub fn has_more(&self) -> bool {
+        self.more
+    }
+
     fn read_from(&mut self, file: &mut File) -> Result<Vec<Event>> {
         self.restart_if_cut(file)?;
         let mut events = Vec::new();
         let mut chunk = vec![0; CHUNK];
+        let mut taken = 0;
+        self.more = false;
         loop {
             if self.stopped() {
+                return Ok(events);
+            }
+            if self.batch_bytes.is_some_and(|most| taken >= most) {
+                self.more = true;
                 return Ok(events);
             }
             if self.tail.last() == Some(&0) {
@@ -146,6 +170,7 @@ impl Follower {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(StoreError::io(&self.path, e)),
             };
+            taken += n;
             self.take(&chunk[..n], &mut events);
             self.remember(&chunk[..n]);
         }

@@ -53,33 +53,89 @@ pub struct Death<'a> {
     pub pid: u32,
 }
 
+/// What a post-mortem tells of a session's events, gathered as they come: a watch keeps this,
+/// not the events (it held every event of the session, 931 MB for a 315 MB events file).
+#[derive(Debug, Clone, Default)]
+pub struct LastActs {
+    /// The last tool call, and its event number.
+    last_call: Option<(Event, usize)>,
+    last_text: Option<String>,
+    model: Option<String>,
+    /// The files written, each once, in the order first written (the last [`FILES_KEPT`]).
+    files: std::collections::VecDeque<String>,
+    files_written: usize,
+    events: usize,
+}
+
+/// The most files a post-mortem names: its paragraph shows the ten latest.
+const FILES_KEPT: usize = 10_000;
+
+impl LastActs {
+    /// Takes in the session's next event.
+    pub fn observe(&mut self, event: &Event, agent: Agent) {
+        self.events += 1;
+        match View::of(event, agent) {
+            View::ToolCall(call) => {
+                if call.kind == crate::model::ToolKind::WriteFile
+                    && let Some(path) = call.path()
+                    && !self.files.iter().any(|f| f == path)
+                {
+                    self.files_written += 1;
+                    if self.files.len() == FILES_KEPT {
+                        self.files.pop_front();
+                    }
+                    self.files.push_back(path.to_owned());
+                }
+                self.last_call = Some((event.clone(), self.events));
+            }
+            View::Answer(answer) if !answer.text.is_empty() => {
+                self.last_text = Some(answer.text.chars().take(RESPONSE_LIMIT).collect());
+            }
+            View::LlmResponse(r) => self.name_model(r.model),
+            View::SessionStart(s) => self.name_model(s.model),
+            View::LlmRequest { model } => self.name_model(model),
+            _ => {}
+        }
+    }
+}
+
+impl LastActs {
+    /// The model an event names, if it names one, is the model from then on.
+    fn name_model(&mut self, model: Option<&str>) {
+        if let Some(model) = model {
+            self.model = Some(model.to_owned());
+        }
+    }
+}
+
 impl PostMortem {
     /// The post-mortem of `session_id`, whose events so far are `events`.
     pub fn of(session_id: &str, events: &[Event], agent: Agent, death: &Death<'_>) -> PostMortem {
-        let mut last_call: Option<(String, Value, usize)> = None;
-        let mut last_text: Option<String> = None;
-        let mut model: Option<String> = None;
-        let mut files: Vec<String> = Vec::new();
-        for (i, event) in events.iter().enumerate() {
-            match View::of(event, agent) {
-                View::ToolCall(call) => {
-                    if call.kind == crate::model::ToolKind::WriteFile
-                        && let Some(path) = call.path()
-                        && !files.iter().any(|f| f == path)
-                    {
-                        files.push(path.to_owned());
-                    }
-                    last_call = Some((call.tool.to_owned(), call.arguments.clone(), i + 1));
-                }
-                View::Answer(answer) if !answer.text.is_empty() => {
-                    last_text = Some(answer.text.to_owned());
-                }
-                View::LlmResponse(r) => model = r.model.map(str::to_owned).or(model),
-                View::SessionStart(s) => model = s.model.map(str::to_owned).or(model),
-                View::LlmRequest { model: m } => model = m.map(str::to_owned).or(model),
-                _ => {}
-            }
+        let mut acts = LastActs::default();
+        for event in events {
+            acts.observe(event, agent);
         }
+        PostMortem::of_acts(session_id, &acts, agent, death)
+    }
+
+    /// The post-mortem of `session_id`, from what its events so far told.
+    pub fn of_acts(
+        session_id: &str,
+        acts: &LastActs,
+        agent: Agent,
+        death: &Death<'_>,
+    ) -> PostMortem {
+        let last_call = acts.last_call.as_ref().and_then(|(event, number)| {
+            let call = crate::model::view::ToolCall::from_event(event, agent)?;
+            Some((
+                call.tool.to_owned(),
+                call.arguments.clone(),
+                *number,
+                call.gist(),
+            ))
+        });
+        let (last_text, model) = (acts.last_text.clone(), acts.model.clone());
+        let files = &acts.files;
         let figures = death.figures;
         let violation = death.violation;
         let spent = if death.unpriced.is_empty() {
@@ -95,10 +151,8 @@ impl PostMortem {
             "Session {session_id} was stopped by agent-strace watch after {:.0}s ({spent}): {} broke: {}.",
             figures.elapsed_s, violation.rule, violation.reason
         );
-        if let Some((tool, _, number)) = &last_call {
-            let what = crate::model::view::ToolCall::from_event(&events[number - 1], agent)
-                .and_then(|c| c.gist())
-                .unwrap_or_default();
+        if let Some((tool, _, number, gist)) = &last_call {
+            let what = gist.clone().unwrap_or_default();
             let _ = write!(
                 recovery,
                 " Its last tool call was {tool} {} (event #{number}); check whether it finished before continuing.",
@@ -110,7 +164,7 @@ impl PostMortem {
             let _ = write!(
                 recovery,
                 " It had modified {}, latest first: {}.",
-                crate::model::text::count(files.len() as u64, "file"),
+                crate::model::text::count(acts.files_written as u64, "file"),
                 shown.join(", ")
             );
         }
@@ -129,7 +183,7 @@ impl PostMortem {
             agent_pid: death.pid,
             last_tool_call: last_call.map_or(
                 Value::Null,
-                |(tool, arguments, _)| json!({"tool_name": tool, "arguments": arguments}),
+                |(tool, arguments, _, _)| json!({"tool_name": tool, "arguments": arguments}),
             ),
             last_llm_response: if last_text.is_some() || model.is_some() {
                 json!({

@@ -12,7 +12,6 @@
 mod act;
 mod stream;
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,7 +28,7 @@ use super::output::{stdout, to_stderr, usage, warn_bad_lines};
 use crate::analysis::replay_line::{
     ErrorsApart, HEADER_FIELDS, Numbered, Story, StoryOptions, header,
 };
-use crate::analysis::watch::postmortem::{Death, PostMortem};
+use crate::analysis::watch::postmortem::{Death, LastActs, PostMortem};
 use crate::analysis::watch::{Action, Condition, Metric, Rule, Violation, Watcher};
 use crate::capture::process::{AgentProcess, Liveness};
 use crate::capture::sink::system_time;
@@ -116,6 +115,9 @@ pub(crate) struct WatchArgs {
 /// agent's exit are noticed within this.
 const WAKE: Duration = Duration::from_millis(500);
 
+/// About the most of the events file read at once (whole chunks of a MiB).
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
 /// How long a session with no agent process recorded may stay silent before the watch stops,
 /// unless --idle says otherwise.
 const IDLE_WITHOUT_PROCESS: Duration = Duration::from_secs(10 * 60);
@@ -186,6 +188,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let mut follower = store.follow(&id)?;
     // A long hole in the events file takes hours to read: a stop is heeded between chunks.
     follower.stop_on(Arc::clone(&stop));
+    // A batch at a time: a watch started on a long session held all of it at once.
+    follower.in_batches_of(BATCH_BYTES);
     let first = follower.read_new()?;
     // Time counts from the start, or from the first event when the recorded start is one no
     // running session can have, else from now: a start in the year -17678 broke every time
@@ -224,7 +228,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         agent,
         args,
         watcher: Watcher::new(agent, started, rules),
-        events: Vec::new(),
+        acts: LastActs::default(),
+        events_seen: 0,
         // Replaced by the session's own when it recorded one.
         process: ancestor_process(&store, meta.parent_session_id.as_deref())
             .and_then(|p| signallable(recorder, &id, p)),
@@ -239,7 +244,6 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         broke: false,
         killed: false,
         ending: Ending::default(),
-        seen: HashMap::new(),
     };
     let mut head = meta.clone();
     let mut ending = Ending::default();
@@ -270,14 +274,12 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let uncounted = !counts_usage(&first, agent);
     let mut last_news = Instant::now();
     let mut batch = first;
-    // Set once the events file was cut in place and is read again from its start.
-    let mut rereading = false;
     session.announce(uncounted);
     loop {
         if !batch.is_empty() {
             last_news = Instant::now();
         }
-        let start = session.events.len();
+        let start = session.events_seen;
         let new: Vec<Numbered> = batch
             .into_iter()
             .enumerate()
@@ -345,7 +347,9 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
             ));
             break;
         }
-        follower.wait(WAKE);
+        if !follower.has_more() {
+            follower.wait(WAKE);
+        }
         batch = follower.read_new()?;
         if let Some(cut) = follower.take_cut() {
             let how = if cut.replaced {
@@ -357,13 +361,6 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
                 "the session's events file was {how} ({} bytes had been read; it holds {} now): it is read again from its start, and the events seen before are not counted again",
                 cut.was, cut.now
             ));
-            rereading = true;
-        }
-        // Read again from its start, a file cut in place gives back the events it still holds
-        // from before the cut: shown and counted again, they broke rules twice (a tool-call
-        // limit with half its calls made).
-        if rereading {
-            batch.retain(|event| !session.saw(event));
         }
     }
     warn_bad_lines(follower.bad_lines(), follower.bad_count());
@@ -631,7 +628,10 @@ struct Session<'a> {
     agent: Agent,
     args: &'a WatchArgs,
     watcher: Watcher,
-    events: Vec<Event>,
+    /// What the post-mortem tells of the events so far (not the events: a watch of a long
+    /// session held every one of them).
+    acts: LastActs,
+    events_seen: usize,
     process: Option<AgentProcess>,
     transcript: Option<PathBuf>,
     /// The transcript's size when it was last read.
@@ -644,9 +644,6 @@ struct Session<'a> {
     killed: bool,
     /// Whether the events seen so far end the session: its latest is its end.
     ending: Ending,
-    /// The ids of the events seen so far, each with where the first event of that id is in
-    /// `events`, to pass over those read again after a cut.
-    seen: HashMap<String, usize>,
 }
 
 impl Session<'_> {
@@ -708,23 +705,8 @@ impl Session<'_> {
         // earlier (a proxy's kept batch), kept a watch of an ended session going for ever.
         self.ending.observe(event, system_time());
         self.watcher.observe(event);
-        if !event.event_id.is_empty() {
-            self.seen
-                .entry(event.event_id.clone())
-                .or_insert(self.events.len());
-        }
-        self.events.push(event.clone());
-    }
-
-    /// Whether `event` was seen already: the event of its id seen first is the same in every
-    /// field. An id alone passed over an event a rewritten file gave a seen id (`rm -rf build`
-    /// under the id of an `echo`): no rule saw it. An event without an id never was seen.
-    fn saw(&self, event: &Event) -> bool {
-        !event.event_id.is_empty()
-            && self
-                .seen
-                .get(&event.event_id)
-                .is_some_and(|&at| self.events.get(at) == Some(event))
+        self.acts.observe(event, self.agent);
+        self.events_seen += 1;
     }
 
     /// Reads the transcript's usage again when it grew, at most every [`TRANSCRIPT_EVERY`].
@@ -872,7 +854,7 @@ impl Session<'_> {
             signal,
             pid: p.pid,
         };
-        let report = PostMortem::of(self.id, &self.events, self.agent, &death);
+        let report = PostMortem::of_acts(self.id, &self.acts, self.agent, &death);
         let json = serde_json::to_string_pretty(&report)?;
         // The agent is dead whatever the store takes: that is said, and --on-death runs.
         let path = match self.store.write_postmortem(self.id, json.as_bytes()) {
