@@ -718,6 +718,16 @@ fn files_scoped_holds_paths_where_the_system_would() {
         "{}",
         inside.stdout
     );
+    // A folder recorded with a slash at its end is the same folder.
+    let id = "slash";
+    SessionBuilder::new(id)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .session_start(json!({"cwd": "/proj/"}))
+        .tool_call("Read", json!({"file_path": "/proj/src/main.rs"}))
+        .result(json!("fn main() {}"))
+        .write(&env);
+    let slash = env.run(&["eval", "ci", "--session", id]);
+    assert_eq!(slash.code, 0, "{slash:?}");
 }
 
 /// A session is scored with its subagents, as it is costed with them (and as a hook-recorded

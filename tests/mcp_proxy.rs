@@ -737,3 +737,26 @@ fn a_server_that_exits_ends_the_proxy_though_a_process_it_left_holds_its_output(
     }
     assert_eq!(env.sessions().len(), 2);
 }
+
+/// What a process the server left behind goes on writing after the server exits is relayed to
+/// its end, for as long as it keeps coming: the relay ended half a second after the exit
+/// whatever was still coming, and the client got 5 of 30 messages.
+#[test]
+fn what_a_server_leaves_writing_after_it_exits_is_relayed_whole() {
+    let env = TestEnv::new();
+    let script = env.path().join("server.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\n( for i in $(seq 1 30); do echo '{\"jsonrpc\":\"2.0\",\"method\":\"n'$i'\"}'; sleep 0.1; done ) &\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = run_with_stdin(
+        env.command(&["record", "--", script.to_str().unwrap()]),
+        b"",
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 30, "{}", run.stdout);
+    assert!(lines[29].contains("\"n30\""), "{}", run.stdout);
+}

@@ -694,4 +694,8 @@ fn a_read_only_settings_file_is_refused_and_left_as_it_was() {
         std::fs::metadata(&settings).unwrap().permissions().mode() & 0o777,
         0o444
     );
+    // As root too, who may write any file: the owner's write bit is what the user said.
+    let run = env.run(&["setup", "--write"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), KEEP);
 }

@@ -1782,3 +1782,47 @@ fn a_watch_of_a_long_session_holds_a_bounded_part_of_it() {
     );
     assert!(peak < 96 * 1024, "the watch held {peak} KiB");
 }
+
+/// A watch started before the session's first event (its meta written, its events file not yet)
+/// kills the process the session then records: the owner of the events file was asked once,
+/// found none, and every process was then another user's, never signalled.
+#[test]
+fn a_watch_started_before_the_first_event_can_kill() {
+    let env = TestEnv::new();
+    let folder = env.store().join(SESSION);
+    std::fs::create_dir_all(&folder).unwrap();
+    let meta = json!({"session_id": SESSION, "started_at": std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64(),
+        "agent_name": "claude-code", "command": "claude"});
+    std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+    let log = env.path().join("watch.err");
+    let watch = Proc(
+        in_env(
+            &env,
+            &bin(),
+            &[
+                "watch",
+                SESSION,
+                "--timeout",
+                "2s",
+                "--on-violation",
+                "kill",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap(),
+    );
+    wait_until("the watch has read the session", HANG, || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("watch: session"))
+    });
+    let mut agent = start_agent(
+        &env,
+        "start /nowhere\nfor i in $(seq 1 600); do sleep 0.1; done\nend",
+    );
+    let status = agent.wait(HANG);
+    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    let run = watch.finish(HANG);
+    assert_eq!(run.code, 1, "{}", std::fs::read_to_string(&log).unwrap());
+}

@@ -384,7 +384,11 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
             _ => None,
         })
         .or(session.project_dir);
-    let cwd = cwd.and_then(|cwd| cwd.starts_with('/').then(|| lexical(cwd).0));
+    // Without a slash at its end (`/proj/`), which would keep every path from its top.
+    let cwd = cwd.and_then(|cwd| {
+        cwd.starts_with('/')
+            .then(|| lexical(cwd.trim_end_matches('/')).0)
+    });
     let scopes: Vec<Scope> = allowed.iter().map(|a| Scope::new(a)).collect();
     // A file event that a tool call made is counted once, with its call: when the call names
     // the path. A shell command's reads and writes are counted as they are.
@@ -808,6 +812,22 @@ mod tests {
         assert!(!outside(&["./"]) && !outside(&["./**"]) && !outside(&["etc/"]));
         let beside = read("/src/evil");
         assert!(!beside(&["src/"]));
+        let slash = |path: &str, allowed: &str| {
+            let events = [
+                event(EventType::SessionStart, 0.0, json!({"cwd": "/proj/"})),
+                event(
+                    EventType::ToolCall,
+                    1.0,
+                    json!({"tool_name": "Read", "arguments": {"file_path": path}}),
+                ),
+            ];
+            let check = Check::FilesScoped {
+                allowed: vec![allowed.to_owned()],
+            };
+            evaluate(&facts(&events), &one(check, 1.0)).results[0].passed
+        };
+        // A folder written with a slash at its end is the same folder.
+        assert!(slash("/proj/src/main.rs", "src/") && !slash("/etc/passwd", "./"));
         let inside = read("/proj/src/a/../main.rs");
         assert!(inside(&["src/"]) && inside(&["/proj/"]) && inside(&["/proj/src/**"]));
         assert!(inside(&["./"]) && inside(&["."]) && !inside(&["../proj/"]));

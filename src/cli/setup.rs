@@ -384,7 +384,10 @@ impl Plan<'_> {
         settings.set("hooks", &root["hooks"])?;
         // A file its user made read-only is theirs to open up: replacing it (which only the
         // folder's permission decides) went past what they said.
-        if existing.is_some() && rustix::fs::access(&target, rustix::fs::Access::WRITE_OK).is_err()
+        // Its owner's write bit says so too: root may write any file, and did.
+        if existing.is_some()
+            && (mode & 0o200 == 0
+                || rustix::fs::access(&target, rustix::fs::Access::WRITE_OK).is_err())
         {
             return Err(Error::input(format!(
                 "{} is read-only: setup changes it only once you let it (chmod u+w)",

@@ -1,11 +1,11 @@
 //! The stdio server's exit, watched while its output is read: once the server has exited, the
-//! relay ends when its output goes quiet, even if a process it started still holds the pipe
+//! relay ends when its output goes quiet for a while, even if a process it started still holds the pipe
 //! (a `cmd &` in a launcher script). Reading on to the pipe's end held the proxy, the client
 //! that waits for it, and the server's exit code for as long as that process lived, and a
 //! client's SIGTERM could not end it.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::io::Errno;
@@ -20,8 +20,8 @@ pub const QUIET_AFTER_EXIT: Duration = Duration::from_millis(500);
 pub struct ServerExit {
     /// `None` where pidfds are not had: then the relay reads to the pipe's end, as it did.
     pidfd: Option<OwnedFd>,
-    /// When the server was seen to have exited.
-    exited: Option<Instant>,
+    /// Whether the server was seen to have exited.
+    exited: bool,
     quiet: Duration,
 }
 
@@ -29,56 +29,67 @@ impl ServerExit {
     /// Watches the process `pid`, a child of this process not waited for yet (so its pid is
     /// still its own).
     pub fn of(pid: u32) -> ServerExit {
-        let pidfd = i32::try_from(pid)
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-            .and_then(|pid| {
-                rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
-            });
         ServerExit {
-            pidfd,
-            exited: None,
+            pidfd: pidfd(pid),
+            exited: false,
             quiet: QUIET_AFTER_EXIT,
         }
     }
 
     /// Waits until `output` has bytes to read, or has ended: true. False when the server has
-    /// exited and `output` stayed quiet for [`QUIET_AFTER_EXIT`] since: the relay ends there.
+    /// exited and `output` has had nothing to read for [`QUIET_AFTER_EXIT`] since this call
+    /// (the wait starts again at each call, so a process still writing is read to its end).
     pub fn readable(&mut self, output: BorrowedFd<'_>) -> bool {
         let Some(pidfd) = &self.pidfd else {
             return true;
         };
+        let quiet = Timespec {
+            tv_sec: self.quiet.as_secs().try_into().unwrap_or(i64::MAX),
+            tv_nsec: self.quiet.subsec_nanos().into(),
+        };
         loop {
-            let wait = self
-                .exited
-                .map(|at| self.quiet.saturating_sub(at.elapsed()));
-            if wait == Some(Duration::ZERO) {
-                return false;
-            }
-            let timeout = wait.map(|left| Timespec {
-                tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
-                tv_nsec: left.subsec_nanos().into(),
-            });
             let mut fds = [
                 PollFd::from_borrowed_fd(output, PollFlags::IN),
                 PollFd::from_borrowed_fd(pidfd.as_fd(), PollFlags::IN),
             ];
-            // Once it has exited, only the output is waited on.
-            let watched = if self.exited.is_some() { 1 } else { 2 };
-            match poll(&mut fds[..watched], timeout.as_ref()) {
-                Ok(_) => {}
+            // Once it has exited, only the output is waited on, and for a while.
+            let (watched, timeout) = if self.exited {
+                (1, Some(&quiet))
+            } else {
+                (2, None)
+            };
+            let ready = match poll(&mut fds[..watched], timeout) {
+                Ok(ready) => ready,
                 Err(Errno::INTR) => continue,
                 // Cannot wait on both: the read waits on the output alone, as it did.
                 Err(_) => return true,
-            }
+            };
             if !fds[0].revents().is_empty() {
                 return true;
             }
+            if ready == 0 {
+                return false;
+            }
             if watched == 2 && !fds[1].revents().is_empty() {
-                self.exited = Some(Instant::now());
+                self.exited = true;
             }
         }
     }
+}
+
+/// A pidfd of the child `pid`; `None` where there is none to be had (not Linux, before 5.3, a
+/// sandbox that refuses the call).
+#[cfg(target_os = "linux")]
+fn pidfd(pid: u32) -> Option<OwnedFd> {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pidfd(_pid: u32) -> Option<OwnedFd> {
+    None
 }
 
 #[cfg(test)]
@@ -86,6 +97,7 @@ mod tests {
     use super::*;
     use std::io::Write;
     use std::process::{Command, Stdio};
+    use std::time::Instant;
 
     /// A server that exits while a process it started holds its output open ends the wait once
     /// the output is quiet; one with output to read, or whose output ended, is read.

@@ -22,7 +22,10 @@ const LOOK_EVERY: Duration = Duration::from_millis(50);
 /// more of them.
 pub(super) fn pause(agent: &AgentProcess) -> std::io::Result<()> {
     agent.signal(Signal::STOP)?;
-    to_each(&agent.descendants(), Signal::STOP);
+    // Twice: a command may have started another between the first look and its stop.
+    for _ in 0..2 {
+        to_each(&agent.descendants(), Signal::STOP);
+    }
     Ok(())
 }
 
@@ -39,9 +42,17 @@ pub(super) fn resume(agent: &AgentProcess) -> std::io::Result<()> {
 /// agent alone left its running `rm -rf` or deploy going. Returns the signal that ended the
 /// agent.
 pub(super) fn kill(agent: &AgentProcess) -> std::io::Result<&'static str> {
-    let commands = agent.descendants();
+    let mut commands = agent.descendants();
     agent.signal(Signal::TERM)?;
     to_each(&commands, Signal::TERM);
+    // Again: a command may have started another between the first look and its signal.
+    let later: Vec<AgentProcess> = agent
+        .descendants()
+        .into_iter()
+        .filter(|p| !commands.contains(p))
+        .collect();
+    to_each(&later, Signal::TERM);
+    commands.extend(later);
     if agent.liveness() == Liveness::Stopped {
         let _ = agent.signal(Signal::CONT);
     }

@@ -623,7 +623,8 @@ impl Drop for Paused {
 struct Session<'a> {
     store: &'a Store,
     id: &'a str,
-    /// The user who owned the session's events file when the watch began.
+    /// The user who owned the session's events file when the watch found it (see
+    /// [`Session::recorder`]).
     recorder: Option<u32>,
     agent: Agent,
     args: &'a WatchArgs,
@@ -647,6 +648,16 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
+    /// Who recorded the session: the owner of its events file when the watch first found one,
+    /// kept from then on (a file replaced or removed later changes no verdict). Asked again
+    /// while there was none: a watch started before the session's first event found none.
+    fn recorder(&mut self) -> Option<u32> {
+        if self.recorder.is_none() {
+            self.recorder = self.store.events_owner(self.id);
+        }
+        self.recorder
+    }
+
     /// The header line on stderr: the session, its process and the rules; and, when a cost
     /// rule has no usage to count (`uncounted`), that it sees $0.
     fn announce(&self, uncounted: bool) {
@@ -691,7 +702,7 @@ impl Session<'_> {
 
     fn observe(&mut self, event: &Event) {
         if let Some(process) = recorded_process(event) {
-            self.process = signallable(self.recorder, self.id, process);
+            self.process = signallable(self.recorder(), self.id, process);
         }
         if let View::SessionStart(start) = View::of(event, self.agent)
             && start.source != Some("import")
@@ -782,7 +793,7 @@ impl Session<'_> {
         if v.action != Action::Alert {
             self.process = self
                 .process
-                .and_then(|p| signallable(self.recorder, self.id, p));
+                .and_then(|p| signallable(self.recorder(), self.id, p));
         }
         let process = self.process;
         match (v.action, process) {
