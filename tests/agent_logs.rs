@@ -1598,20 +1598,16 @@ fn a_codex_command_given_as_a_list_is_shown_as_its_line() {
     assert_eq!(read.unwrap()["what"], "$ cat secrets/k", "{report}");
 }
 
-/// A Codex command given as a list of words (`["bash", "-lc", "cargo test"]`) was no command
-/// to `explain` (no test run, no retry: the failure listed as its raw JSON), nor to `export
-/// --format csv` (an empty `command`), `why`, `compare`, `standup`, `watch` or the search of
-/// MCP calls; each reads the line the shell is handed, as `replay` shows it.
-#[test]
-fn a_codex_command_given_as_a_list_is_a_command_to_every_analysis() {
-    let env = TestEnv::new();
-    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f1";
-    let line = |minute: u32, kind: &str, payload: serde_json::Value| {
-        serde_json::json!({"timestamp": format!("2025-09-19T09:0{minute}:00.000Z"),
-                           "type": kind, "payload": payload})
-        .to_string()
-    };
-    let mut lines = vec![
+/// One line of an older Codex rollout (0.39), at minute `minute` of 2025-09-19 09:00.
+fn line(minute: u32, kind: &str, payload: serde_json::Value) -> String {
+    serde_json::json!({"timestamp": format!("2025-09-19T09:0{minute}:00.000Z"),
+                       "type": kind, "payload": payload})
+    .to_string()
+}
+
+/// The first lines of an older Codex rollout of `session` in `/p`: its meta, and `prompt`.
+fn codex_start(session: &str, prompt: &str) -> [String; 2] {
+    [
         line(
             0,
             "session_meta",
@@ -1621,9 +1617,20 @@ fn a_codex_command_given_as_a_list_is_a_command_to_every_analysis() {
             1,
             "response_item",
             serde_json::json!({"type": "message", "role": "user",
-                               "content": [{"type": "input_text", "text": "fix the tests"}]}),
+                               "content": [{"type": "input_text", "text": prompt}]}),
         ),
-    ];
+    ]
+}
+
+/// A Codex command given as a list of words (`["bash", "-lc", "cargo test"]`) was no command
+/// to `explain` (no test run, no retry: the failure listed as its raw JSON), nor to `export
+/// --format csv` (an empty `command`), `why`, `compare`, `standup`, `watch` or the search of
+/// MCP calls; each reads the line the shell is handed, as `replay` shows it.
+#[test]
+fn a_codex_command_given_as_a_list_is_a_command_to_every_analysis() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f1";
+    let mut lines = codex_start(session, "fix the tests").to_vec();
     for (i, (script, output, code)) in [
         ("cargo test", "error: test failed", 101),
         ("cargo test -q", "ok", 0),
@@ -2181,25 +2188,12 @@ fn long_gemini_chats_and_copilot_logs_import_in_linear_time() {
 fn a_codex_commands_output_is_never_taken_for_a_refusal() {
     let env = TestEnv::new();
     let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f2";
-    let line = |minute: u32, kind: &str, payload: serde_json::Value| {
-        serde_json::json!({"timestamp": format!("2025-09-19T09:0{minute}:00.000Z"),
-                           "type": kind, "payload": payload})
-        .to_string()
-    };
     let output = serde_json::json!({"output": "User rejected tool use\nFAILED 12 tests",
                                     "metadata": {"exit_code": 1, "duration_seconds": 1.0}});
+    let [meta, prompt] = codex_start(session, "run the tests");
     let lines = [
-        line(
-            0,
-            "session_meta",
-            serde_json::json!({"id": session, "cwd": "/p", "cli_version": "0.39.0"}),
-        ),
-        line(
-            1,
-            "response_item",
-            serde_json::json!({"type": "message", "role": "user",
-                               "content": [{"type": "input_text", "text": "run the tests"}]}),
-        ),
+        meta,
+        prompt,
         line(
             2,
             "response_item",

@@ -484,8 +484,17 @@ fn a_reused_pid_is_never_signalled() {
 /// Records [`SESSION`]'s start through the hook, then takes the agent's process out of it, as
 /// a session imported or recorded elsewhere has none: a watch then has nothing to signal.
 fn session_with_no_process(env: &TestEnv) {
-    let start =
+    session_with_no_process_and(env, json!({}));
+}
+
+/// [`session_with_no_process`] whose start payload also holds the fields of `more`.
+fn session_with_no_process_and(env: &TestEnv, more: Value) {
+    let mut start =
         json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
+    start
+        .as_object_mut()
+        .unwrap()
+        .extend(more.as_object().unwrap().clone());
     env.hook("session-start", &start).success();
     let events = env.store().join(SESSION).join("events.ndjson");
     let mut first: Value =
@@ -1604,16 +1613,7 @@ fn a_transcript_of_terabytes_of_holes_holds_no_watch_and_a_missing_one_is_said()
             let file = std::fs::File::create(&path).unwrap();
             file.set_len(1 << 40).unwrap();
         }
-        let start = json!({"session_id": SESSION, "hook_event_name": "SessionStart",
-            "source": "startup", "transcript_path": path});
-        env.hook("session-start", &start).success();
-        let events = events_file(&env);
-        let mut first: Value =
-            serde_json::from_str(std::fs::read_to_string(&events).unwrap().trim()).unwrap();
-        let data = first["data"].as_object_mut().unwrap();
-        data.remove("agent_pid");
-        data.remove("agent_started");
-        std::fs::write(&events, format!("{first}\n")).unwrap();
+        session_with_no_process_and(&env, json!({"transcript_path": path}));
         let run =
             start_watch(&env, &["--timeout", "1s", "--budget", "5", "--idle", "3s"]).finish(HANG);
         assert_eq!(run.code, 1, "{transcript}: the timeout broke: {run:?}");

@@ -783,55 +783,42 @@ mod tests {
         );
     }
 
+    /// Whether a session in `cwd` whose one call reads `path` keeps `allowed`.
+    fn keeps(cwd: &str, path: &str, allowed: &[&str]) -> bool {
+        let events = [
+            event(EventType::SessionStart, 0.0, json!({"cwd": cwd})),
+            event(
+                EventType::ToolCall,
+                1.0,
+                json!({"tool_name": "Read", "arguments": {"file_path": path}}),
+            ),
+        ];
+        let check = Check::FilesScoped {
+            allowed: allowed.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        evaluate(&facts(&events), &one(check, 1.0)).results[0].passed
+    }
+
     /// Paths are placed as the system would place them: `..` taken away, a relative scope only
     /// inside the session's folder, an absolute one from the root, inside the folder or not.
     #[test]
     fn scopes_hold_paths_as_the_system_resolves_them() {
-        let read = |path: &str| {
-            let events = [
-                event(EventType::SessionStart, 0.0, json!({"cwd": "/proj"})),
-                event(
-                    EventType::ToolCall,
-                    1.0,
-                    json!({"tool_name": "Read", "arguments": {"file_path": path}}),
-                ),
-            ];
-            move |allowed: &[&str]| {
-                let check = Check::FilesScoped {
-                    allowed: allowed.iter().map(|a| (*a).to_owned()).collect(),
-                };
-                evaluate(&facts(&events), &one(check, 1.0)).results[0].passed
-            }
-        };
-        let escape = read("/proj/src/../../etc/passwd");
+        let escape = |allowed: &[&str]| keeps("/proj", "/proj/src/../../etc/passwd", allowed);
         assert!(!escape(&["src/"]) && !escape(&["src/**"]) && !escape(&["./"]));
         assert!(escape(&["/etc/"]));
-        let relative = read("src/../../../root/.ssh/id_rsa");
+        let relative = |allowed: &[&str]| keeps("/proj", "src/../../../root/.ssh/id_rsa", allowed);
         assert!(!relative(&["src/"]) && !relative(&["./**"]));
-        let outside = read("/etc/cron.d/evil");
+        let outside = |allowed: &[&str]| keeps("/proj", "/etc/cron.d/evil", allowed);
         assert!(!outside(&["./"]) && !outside(&["./**"]) && !outside(&["etc/"]));
-        let beside = read("/src/evil");
+        let beside = |allowed: &[&str]| keeps("/proj", "/src/evil", allowed);
         assert!(!beside(&["src/"]));
-        let slash = |path: &str, allowed: &str| {
-            let events = [
-                event(EventType::SessionStart, 0.0, json!({"cwd": "/proj/"})),
-                event(
-                    EventType::ToolCall,
-                    1.0,
-                    json!({"tool_name": "Read", "arguments": {"file_path": path}}),
-                ),
-            ];
-            let check = Check::FilesScoped {
-                allowed: vec![allowed.to_owned()],
-            };
-            evaluate(&facts(&events), &one(check, 1.0)).results[0].passed
-        };
         // A folder written with a slash at its end is the same folder.
-        assert!(slash("/proj/src/main.rs", "src/") && !slash("/etc/passwd", "./"));
-        let inside = read("/proj/src/a/../main.rs");
+        assert!(keeps("/proj/", "/proj/src/main.rs", &["src/"]));
+        assert!(!keeps("/proj/", "/etc/passwd", &["./"]));
+        let inside = |allowed: &[&str]| keeps("/proj", "/proj/src/a/../main.rs", allowed);
         assert!(inside(&["src/"]) && inside(&["/proj/"]) && inside(&["/proj/src/**"]));
         assert!(inside(&["./"]) && inside(&["."]) && !inside(&["../proj/"]));
-        let relative_inside = read("./src/./main.rs");
+        let relative_inside = |allowed: &[&str]| keeps("/proj", "./src/./main.rs", allowed);
         assert!(relative_inside(&["src/"]) && relative_inside(&["/proj/src/"]));
     }
 
