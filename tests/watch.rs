@@ -84,9 +84,7 @@ impl Proc {
 
     /// The process's state letter from `/proc` (`T` stopped), `None` once it has exited.
     pub(crate) fn state(&self) -> Option<char> {
-        let text = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
-        let state = text[text.rfind(')')? + 1..].trim_start().chars().next()?;
-        (state != 'Z').then_some(state)
+        state_of(self.pid())
     }
 
     fn wait(&mut self, within: Duration) -> ExitStatus {
@@ -121,6 +119,13 @@ impl Proc {
             stderr,
         }
     }
+}
+
+/// The state letter of process `pid` from `/proc` (`T` stopped), `None` once it has exited.
+fn state_of(pid: u32) -> Option<char> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = text[text.rfind(')')? + 1..].trim_start().chars().next()?;
+    (state != 'Z').then_some(state)
 }
 
 #[track_caller]
@@ -1703,13 +1708,6 @@ fn events_with_no_id_a_cut_file_gives_again_are_counted_once() {
     let stderr = std::fs::read_to_string(&errors).unwrap();
     assert!(!stderr.contains("broke"), "{stderr}");
     assert_eq!(run.code, 0, "{stderr}");
-}
-
-/// The state letter of process `pid` (`T` stopped), `None` once it has exited.
-fn state_of(pid: u32) -> Option<char> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let state = text[text.rfind(')')? + 1..].trim_start().chars().next()?;
-    (state != 'Z').then_some(state)
 }
 
 /// A pause stops the commands the agent runs with it, and a kill ends them: only the agent's

@@ -116,7 +116,7 @@ impl Streamer {
         self.dropped = 0;
         if missed > 0 {
             warn(format_args!(
-                "--stream-to: {} not streamed (the endpoint was too far behind); they stay in the store",
+                "--stream-to: {} not streamed (the endpoint did not take them in time); they stay in the store",
                 crate::render::terminal::count(missed as u64, "event")
             ));
         }
