@@ -1824,3 +1824,28 @@ fn a_watch_started_before_the_first_event_can_kill() {
     let run = watch.finish(HANG);
     assert_eq!(run.code, 1, "{}", std::fs::read_to_string(&log).unwrap());
 }
+
+/// A link put in the events file's place mid-watch is not followed, and the watch goes on with
+/// the file it has open: it ended (exit 3), and its rules with it, so swapping the file for a
+/// link disarmed the kill switch.
+#[test]
+fn a_link_put_in_the_events_files_place_disarms_no_rule() {
+    let env = TestEnv::new();
+    let mut agent = start_agent(
+        &env,
+        "start /nowhere\nwatched\nfor i in $(seq 1 600); do sleep 0.1; done\nend",
+    );
+    let (watch, log) = start_watch_logged(&env, &["--timeout", "2s", "--on-violation", "kill"]);
+    let events = events_file(&env);
+    let elsewhere = env.path().join("elsewhere.ndjson");
+    std::fs::write(&elsewhere, "").unwrap();
+    let link = events.with_extension("link");
+    std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+    std::fs::rename(&link, &events).unwrap();
+    let status = agent.wait(HANG);
+    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    let run = watch.finish(HANG);
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(run.code, 1, "{said}");
+    assert!(said.contains("it is not followed"), "{said}");
+}

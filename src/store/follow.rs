@@ -61,6 +61,10 @@ pub struct Follower {
     batch_bytes: Option<usize>,
     /// The last read stopped at `batch_bytes` with more of the file to read.
     more: bool,
+    /// What was put in the file's place and is not followed (see [`Follower::take_refused`]),
+    /// by device and inode, and why, until said.
+    not_followed: Option<(u64, u64)>,
+    refused: Option<String>,
     watch: Watch,
 }
 
@@ -106,6 +110,8 @@ impl Store {
             stop: None,
             batch_bytes: None,
             more: false,
+            not_followed: None,
+            refused: None,
             watch,
         })
     }
@@ -315,11 +321,27 @@ impl Follower {
     /// opened.
     fn replaced(&self) -> bool {
         use std::os::unix::fs::MetadataExt;
-        let (Some(file), Ok(now)) = (&self.file, std::fs::symlink_metadata(&self.path)) else {
+        let (Some(file), Some(now)) = (&self.file, Self::identity(&self.path)) else {
             return false;
         };
-        file.metadata()
-            .is_ok_and(|was| (was.dev(), was.ino()) != (now.dev(), now.ino()))
+        Some(now) != self.not_followed
+            && file
+                .metadata()
+                .is_ok_and(|was| (was.dev(), was.ino()) != now)
+    }
+
+    /// The device and inode of what `path` names itself (a link is not followed).
+    fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path)
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+    }
+
+    /// Why what was put in the events file's place is not followed, once: a link, a FIFO or a
+    /// folder; the file open is read on.
+    pub fn take_refused(&mut self) -> Option<String> {
+        self.refused.take()
     }
 
     /// Opens the events file again from its start, passing over the events already read: an
@@ -327,10 +349,21 @@ impl Follower {
     /// rotated; one with fewer lines than were read (a line deleted by hand, a file made
     /// anew) lost its first new events when as many lines as were read were passed over.
     fn reopen(&mut self) -> Result<()> {
-        let file = match self.store.session_folder(&self.session_id) {
-            Ok(folder) => folder.read(EVENTS)?,
+        let opened = self
+            .store
+            .session_folder(&self.session_id)
+            .and_then(|folder| folder.read(EVENTS));
+        let file = match opened {
+            Ok(file) => file,
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 None
+            }
+            // Put in the file's place by someone, a link, a FIFO or a folder is left alone,
+            // and the file open is read on: the reader ended there (a watch's rules with it).
+            Err(e) if self.file.is_some() => {
+                self.refused = Some(e.to_string());
+                self.not_followed = Self::identity(&self.path);
+                return Ok(());
             }
             Err(e) => return Err(e),
         };

@@ -351,6 +351,11 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
             follower.wait(WAKE);
         }
         batch = follower.read_new()?;
+        if let Some(why) = follower.take_refused() {
+            Session::say(&format!(
+                "something else was put in the session's events file's place ({why}): it is not followed, and the file already open is read on"
+            ));
+        }
         if let Some(cut) = follower.take_cut() {
             let how = if cut.replaced {
                 "replaced by another file"
