@@ -40,8 +40,6 @@ pub struct Follower {
     partial: Vec<u8>,
     /// The line being read is longer than [`LINE_LIMIT`]: its rest is dropped.
     skipping: bool,
-    /// Events read so far.
-    read: usize,
     /// A hash of each line read as an event, to pass over those a file cut in place or
     /// replaced gives again once it is read from its start.
     lines_read: HashSet<u64>,
@@ -98,7 +96,6 @@ impl Store {
             file,
             partial: Vec::new(),
             skipping: false,
-            read: 0,
             lines_read: HashSet::new(),
             hashing: RandomState::new(),
             rereading: false,
@@ -231,7 +228,6 @@ impl Follower {
             now: len,
             replaced: false,
         });
-        self.read = 0;
         self.rereading = true;
         self.tail.clear();
         self.partial.clear();
@@ -268,7 +264,6 @@ impl Follower {
                 Ok(event) => {
                     let key = self.hashing.hash_one(text);
                     if self.lines_read.insert(key) || !self.rereading {
-                        self.read += 1;
                         events.push(event);
                     }
                 }
@@ -382,7 +377,6 @@ impl Follower {
                 });
             }
             self.rereading = true;
-            self.read = 0;
             self.tail.clear();
             self.partial.clear();
             self.skipping = false;
