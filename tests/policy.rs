@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::common::net::{client_saw, everything_over_http, record_http, required};
-use crate::common::{TestEnv, corpus_hook_payloads};
+use crate::common::{SessionBuilder, TestEnv, corpus_hook_payloads};
 
 /// The corpus's PreToolUse payloads of one project, with its folder moved into `env` (so that
 /// its absolute paths are paths of this project, as they were of the original one), played as
@@ -254,6 +254,75 @@ fn sensitive_files_are_flagged_without_a_policy() {
         .collect();
     assert_eq!(flagged, ["sensitive", "sensitive", "sensitive"]);
     assert_eq!(report["no_policy"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_session_is_audited_with_its_subagents() {
+    // A subagent that read the `.env` and edited CI: its parent's audit passed (exit 0), so a
+    // gate on the parent let the subagent's work through.
+    let env = TestEnv::new();
+    SessionBuilder::new("parent")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .session_start(json!({"cwd": "/proj"}))
+        .tool_call("Read", json!({"file_path": "/proj/src/a.rs"}))
+        .result(json!("fn a() {}"))
+        .write(&env);
+    for (id, parent) in [("child", "parent"), ("grandchild", "child")] {
+        SessionBuilder::new(id)
+            .meta(|m| {
+                m.agent_name = "claude-code".into();
+                m.parent_session_id = Some(parent.into());
+            })
+            .session_start(json!({"cwd": "/proj"}))
+            .tool_call("Read", json!({"file_path": "/proj/.env"}))
+            .result(json!("SECRET=1"))
+            .write(&env);
+    }
+    let run = env.run(&["audit", "parent", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    assert_eq!(report["session_id"], "parent");
+    assert_eq!(
+        report["violations"].as_array().unwrap().len(),
+        0,
+        "{report}"
+    );
+    let subagents: Vec<(&str, usize)> = report["subagents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["session_id"].as_str().unwrap(),
+                s["violations"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(subagents, [("child", 1), ("grandchild", 1)], "{report}");
+    let text = env.run(&["audit", "parent", "--color", "never"]);
+    assert_eq!(text.code, 1);
+    assert!(
+        text.stdout.contains("AUDIT: subagent child (")
+            && text.stdout.contains("AUDIT: subagent grandchild ("),
+        "{}",
+        text.stdout
+    );
+    // `policy test` of the parent judges the same tree; a subagent alone is judged alone.
+    std::fs::write(
+        env.path().join("open.json"),
+        r#"{"files": {"read": {"allow": ["**"]}}}"#,
+    )
+    .unwrap();
+    let tested = env.run(&["policy", "test", "open.json", "parent"]);
+    assert_eq!(tested.code, 1, "{tested:?}");
+    assert!(
+        tested.stdout.contains("0 of 1 session would pass."),
+        "{}",
+        tested.stdout
+    );
+    let alone = env.run(&["audit", "grandchild", "--format", "json"]);
+    assert_eq!(alone.code, 1);
+    assert!(alone.json().get("subagents").is_none(), "{}", alone.stdout);
 }
 
 #[test]

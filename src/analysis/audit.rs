@@ -64,6 +64,17 @@ pub struct AuditReport {
     /// personal datum) scrubbed out of it, which names no real folder. Their relative paths are
     /// judged as written, never from a wrong folder.
     pub folder_unknown: Vec<usize>,
+    /// The audits of the session's subagents (and theirs), each judged by the same policy: their
+    /// calls are the session's work, as their cost is part of its cost.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subagents: Vec<AuditReport>,
+}
+
+impl AuditReport {
+    /// Whether a call of the session, or of one of its subagents, violated the policy.
+    pub fn violated(&self) -> bool {
+        !self.violations.is_empty() || self.subagents.iter().any(AuditReport::violated)
+    }
 }
 
 /// A folder as the session recorded it.
@@ -308,6 +319,7 @@ impl<'p> Auditor<'p> {
             violations: Vec::new(),
             home_unknown: self.home_unknown,
             folder_unknown: self.folder_unknown,
+            subagents: Vec::new(),
         };
         for f in self.findings {
             match f.status {

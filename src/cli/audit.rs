@@ -10,7 +10,7 @@ use super::Globals;
 use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
-use super::policy::{InForce, PolicyArg, audit_session};
+use super::policy::{InForce, PolicyArg, audit_tree};
 use crate::analysis::audit::{AuditReport, Finding};
 use crate::exit;
 use crate::model::RefusedBy;
@@ -21,6 +21,9 @@ use crate::store::Store;
 /// Check every tool call of a session against a policy: allowed, no policy, or a violation
 /// naming the rule that decided; sensitive files (.env, keys, .ssh, CI workflows …) are flagged
 /// even with no policy. Exit code 1 when there is a violation
+///
+/// The session's subagents are audited with it, each after it (`subagents` in JSON): a
+/// violation of a subagent's is a violation of the session's.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace audit                      # latest session, policy found in the project\n  agent-strace audit 3f2a --policy .agent-scope.json\n  agent-strace audit --format json || exit 1   # a CI gate"
@@ -38,7 +41,7 @@ pub(crate) fn run(args: &AuditArgs, globals: &Globals) -> Result<u8> {
     let in_force = InForce::load(args.policy.file.as_deref())?;
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
-    let report = audit_session(&store, &id, &in_force, warn_bad_lines)?;
+    let report = audit_tree(&store, &id, &in_force, warn_bad_lines)?;
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
@@ -48,26 +51,40 @@ pub(crate) fn run(args: &AuditArgs, globals: &Globals) -> Result<u8> {
     Ok(verdict_code(&report))
 }
 
-/// 1 when a call violated the policy, else 0.
-pub(crate) fn verdict_code(report: &AuditReport) -> u8 {
-    if report.violations.is_empty() {
-        exit::OK
-    } else {
+/// 1 when a call of the session or of a subagent violated the policy, else 0.
+fn verdict_code(report: &AuditReport) -> u8 {
+    if report.violated() {
         exit::FINDINGS
+    } else {
+        exit::OK
     }
 }
 
 /// How many calls of one kind are listed before "… and N more".
 const SHOWN: usize = 50;
 
+/// The audit of a session, then of each of its subagents.
 pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std::io::Result<()> {
+    one_session(out, r, "session", paint)?;
+    for sub in &r.subagents {
+        one_session(out, sub, "subagent", paint)?;
+    }
+    Ok(())
+}
+
+fn one_session(
+    out: &mut impl Write,
+    r: &AuditReport,
+    what: &str,
+    paint: Painter,
+) -> std::io::Result<()> {
     let policy = r.policy.as_deref().map_or_else(
         || "no policy: only sensitive files are flagged".to_owned(),
         |p| format!("policy {p}, {} rules", r.rules),
     );
     writeln!(
         out,
-        "AUDIT: session {} ({}, {}; {policy})",
+        "AUDIT: {what} {} ({}, {}; {policy})",
         paint.cyan(&r.session_id),
         crate::render::terminal::count(r.events as u64, "event"),
         crate::render::terminal::count(r.tool_calls as u64, "tool call")

@@ -130,6 +130,25 @@ pub(crate) fn audit_session(
     Ok(auditor.finish(id, in_force.shown()))
 }
 
+/// [`audit_session`] of `id` with its subagents' sessions (and theirs) in
+/// [`AuditReport::subagents`]: a subagent's call that broke the policy broke its parent's audit,
+/// as its cost is part of its parent's cost.
+pub(crate) fn audit_tree(
+    store: &Store,
+    id: &str,
+    in_force: &InForce,
+    bad_lines: impl Fn(&[BadLine], u64) + Copy,
+) -> Result<AuditReport> {
+    let mut report = audit_session(store, id, in_force, bad_lines)?;
+    let forest = super::listing::family(store, &[id])?.forest;
+    for child in forest.descendants(id).into_iter().skip(1) {
+        report
+            .subagents
+            .push(audit_session(store, &child, in_force, bad_lines)?);
+    }
+    Ok(report)
+}
+
 /// Generate `.agent-scope.json` from observed sessions (paths collapsed into globs), or dry-run
 /// a policy against sessions with `policy test`
 #[derive(Debug, Args)]
@@ -264,11 +283,14 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
 
 fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u8> {
     let in_force = InForce::load(Some(&args.file))?;
-    let ids = match &args.session {
-        Some(id) => vec![crate::cli::stores::select_in(
-            store,
-            &Selector::from_option(Some(id)),
-        )?],
+    // A session named is tested with its subagents, as `audit` judges it; the latest sessions
+    // are each tested alone, their subagents among them.
+    let ids: Vec<String> = match &args.session {
+        Some(id) => {
+            let id = crate::cli::stores::select_in(store, &Selector::from_option(Some(id)))?;
+            let report = audit_tree(store, &id, &in_force, warn_bad_lines)?;
+            return print_tested(&[report], args, globals);
+        }
         // As `policy --last 0` is: it tested one session, as if 1 were asked for.
         None if args.last == 0 => {
             return Err(super::output::usage("--last must be at least 1"));
@@ -285,15 +307,20 @@ fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u
     for id in &ids {
         reports.push(audit_session(store, id, &in_force, warn_bad_lines)?);
     }
+    print_tested(&reports, args, globals)
+}
+
+/// `policy test`'s reports, and exit code 1 when a call of one would break the policy.
+fn print_tested(reports: &[AuditReport], args: &PolicyTestArgs, globals: &Globals) -> Result<u8> {
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &reports)?,
         Format::Text => {
             let paint = Painter::new(globals.colour());
-            for r in &reports {
+            for r in reports {
                 super::audit::text(&mut out, r, paint)?;
             }
-            let failing = reports.iter().filter(|r| !r.violations.is_empty()).count();
+            let failing = reports.iter().filter(|r| r.violated()).count();
             writeln!(
                 out,
                 "{} of {} would pass.",
@@ -303,7 +330,7 @@ fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u
         }
     }
     out.flush()?;
-    Ok(if reports.iter().any(|r| !r.violations.is_empty()) {
+    Ok(if reports.iter().any(AuditReport::violated) {
         exit::FINDINGS
     } else {
         exit::OK
