@@ -1107,6 +1107,37 @@ fn a_secret_cut_across_three_chunks_is_on_disk_in_no_part() {
     }
 }
 
+/// A private key streamed over many chunks: the chunks after its BEGIN line hold its body, line
+/// after line, which no rule knows for a key's alone. Only its first lines were redacted; the
+/// rest went to disk in clear, in the parts and in the response's event.
+#[test]
+fn a_private_key_streamed_over_many_chunks_is_on_disk_in_no_part() {
+    let body: Vec<String> = (0..20)
+        .map(|i| format!("MIIJ{i:02}{}", "Qr5St6UvX7yZ".repeat(5)))
+        .collect();
+    let text = format!(
+        "Here is the key:\n-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\nDone.",
+        body.join("\n")
+    );
+    for size in [16, 100, 300] {
+        let chunks: Vec<&str> = text
+            .as_bytes()
+            .chunks(size)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let env = TestEnv::new();
+        let response = play_chunks(&env, &chunks, &[], |_, disk| {
+            for line in &body {
+                assert!(!disk.contains(&line[..24]), "{size}: {line} in {disk}");
+            }
+        });
+        assert_eq!(
+            response["data"]["text"], "Here is the key:\n[REDACTED]\nDone.",
+            "{size}"
+        );
+    }
+}
+
 /// A `--redact-pattern` that matches the placeholder itself (`[A-Z]{8,}` matches `REDACTED`)
 /// leaves it as it is, however many chunks come after it and when the response is folded:
 /// never `[[REDACTED]]`.

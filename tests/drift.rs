@@ -70,6 +70,15 @@ fn store(env: &TestEnv, recent: impl Fn(&str, f64, u32) -> SessionBuilder) {
     }
 }
 
+/// The dimensions drift reads as histograms of buckets (all but `tool_mix`).
+const HISTOGRAMS: [&str; 5] = [
+    "error_rate",
+    "retry_rate",
+    "blast_radius",
+    "session_duration",
+    "decision_depth",
+];
+
 fn dimension(report: &Value, name: &str) -> f64 {
     report["dimensions"]
         .as_array()
@@ -93,14 +102,7 @@ fn the_same_behaviour_stays_below_the_threshold() {
     assert_eq!(r["reference_source"], "before_window");
     assert_eq!(r["exceeded"], false);
     assert!(r["overall"].as_f64().unwrap() < 0.05, "{r}");
-    for name in [
-        "tool_mix",
-        "error_rate",
-        "retry_rate",
-        "blast_radius",
-        "session_duration",
-        "decision_depth",
-    ] {
+    for name in std::iter::once("tool_mix").chain(HISTOGRAMS) {
         assert!(dimension(&r, name) < 0.05, "{name}: {r}");
     }
 }
@@ -115,13 +117,7 @@ fn changed_behaviour_goes_above_the_threshold_and_exits_1() {
     assert_eq!(r["exceeded"], true);
     assert_eq!(r["label"], "high");
     // Every session moved to other buckets: nothing in common.
-    for name in [
-        "error_rate",
-        "retry_rate",
-        "blast_radius",
-        "session_duration",
-        "decision_depth",
-    ] {
+    for name in HISTOGRAMS {
         assert!((dimension(&r, name) - 1.0).abs() < 1e-9, "{name}: {r}");
     }
     assert!(dimension(&r, "tool_mix") > 0.3, "{r}");
@@ -421,13 +417,7 @@ fn no_tool_calls_against_tool_calls_is_a_whole_drift_and_a_baseline_must_add_up(
     ]);
     let text = std::fs::read_to_string(&saved).unwrap();
     let mut baseline: Value = serde_json::from_str(&text).unwrap();
-    for name in [
-        "error_rate",
-        "retry_rate",
-        "blast_radius",
-        "session_duration",
-        "decision_depth",
-    ] {
+    for name in HISTOGRAMS {
         for share in baseline[name]["shares"].as_array_mut().unwrap() {
             *share = json!(0.0);
         }

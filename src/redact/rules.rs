@@ -330,7 +330,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// How many rules there are.
-const RULE_COUNT: usize = 26;
+const RULE_COUNT: usize = 27;
 
 /// All rules, broadest first (see [`scan`] for why order matters).
 pub(super) static RULES: [Rule; RULE_COUNT] = [
@@ -1177,6 +1177,21 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         ),
         pick: pick_sql_password,
     },
+    // pem_private_key_tail: here, not after pem_private_key, so that the indices named below
+    // stand
+    Rule {
+        triggers: &["PRIVATE KEY"],
+        also: &[],
+        shape: None,
+        // A block's last base64 lines and its END line, with no BEGIN line before them: the
+        // tail of a key file (`tail id_rsa`), or the rest of a key whose BEGIN line a stream
+        // or a cut left elsewhere. Lines ending as text ends them or as JSON text escapes them.
+        pattern: concat!(
+            r"(?:[A-Za-z0-9+/=]{16,}[\t ]*(?:\r?\n|(?:\\\\?r)?\\\\?n)[\t ]*)+",
+            r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+        ),
+        pick: whole_match,
+    },
     // base64_wrapped
     Rule {
         // Looked for by `base64_runs`: a class run in the set would slow the set's pass.
@@ -1201,7 +1216,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 24;
+const BASE64: usize = 25;
 
 /// The indexes of the rules for URLs: in clear (`url_password`, `url_user_token`), then
 /// percent-encoded whole (`url_encoded`), whose matches [`redact_encoded_urls`] decodes and

@@ -345,6 +345,18 @@ fn pem_private_key_blocks() {
     check(&escaped, "MIIEpAIBAAKCAQEA", &["\"private_key\": "]);
     let truncated = &key[..key.len() / 2];
     check(truncated, "MIIEpAIBAAKCAQEA", &[]);
+    // Its tail with no BEGIN line (`tail id_rsa`, the rest of a key streamed after its
+    // start), as text and as escaped JSON text; the END line alone is no secret.
+    let tail = &key[key.find('\n').unwrap() + 20..];
+    let out = check(
+        &format!("$ tail key\n{tail}\nok"),
+        "Qr5St6Uv",
+        &["$ tail key\n", "\nok"],
+    );
+    assert_eq!(out, "$ tail key\n[REDACTED]\nok");
+    check(&tail.replace('\n', "\\n"), "Qr5St6Uv", &[]);
+    let end = "see -----END RSA PRIVATE KEY----- here";
+    assert_eq!(redact_str(end), end);
     // Public keys and certificates are not secrets.
     let public = "-----BEGIN PUBLIC KEY-----\n\
                   MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n\

@@ -57,6 +57,74 @@ fn continues_secret(c: char) -> bool {
     c.is_ascii_alphanumeric() || "+/=_.~-".contains(c)
 }
 
+/// In a line of an open response: its text ends inside a private key's body, whose BEGIN line
+/// the scrub has already replaced, so the next chunk's text is that body until its END line.
+/// Its value is what the text ended with that may begin the END line (`--`, `-----END RSA`):
+/// dashes and capitals, never the key's base64, which holds no dash.
+const IN_KEY: &str = "in_key";
+
+/// A key's END line, whole.
+static KEY_END: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----").ok()
+});
+
+/// What may begin a key's END line at the end of a text.
+static KEY_END_START: std::sync::LazyLock<Option<regex::Regex>> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"-+(?:E(?:N(?:D[A-Z0-9 ]*-*)?)?)?$").ok());
+
+/// A character of a PEM key's body: base64, an encrypted key's headers (`Proc-Type: 4,ENCRYPTED`,
+/// `DEK-Info: AES-128-CBC,…`), line breaks (escaped too) and the dashes of its END line.
+fn in_key_body(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+/=\\:,-".contains(c) || c.is_whitespace()
+}
+
+/// Where the text after a key's start (`pending`, what the text before ended with that may
+/// begin its END line, then `text`) leaves the key: `Ok` with the rest of `text` after the END
+/// line, or after the body when something else follows it (a key cut short); `Err` with what
+/// the text ends with that may begin the END line, when all of it is the key's.
+fn past_key(pending: &str, text: &str) -> Result<String, String> {
+    let all = format!("{pending}{text}");
+    let body = all.find(|c| !in_key_body(c)).unwrap_or(all.len());
+    if let Some(end) = KEY_END.as_ref().and_then(|end| end.find(&all[..body])) {
+        return Ok(all[end.end()..].to_owned());
+    }
+    if body < all.len() {
+        return Ok(all[body..].to_owned());
+    }
+    let start = KEY_END_START
+        .as_ref()
+        .and_then(|start| start.find(&all))
+        .map_or("", |m| m.as_str());
+    // Nothing longer begins an END line; the cap keeps a run of dashes from growing.
+    Err(start
+        .chars()
+        .rev()
+        .take(64)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect())
+}
+
+/// Whether `text` ends inside a PEM private key, its BEGIN line whole and the rest its body
+/// (see [`past_key`]): `Some` with what the text ends with that may begin the END line. The
+/// scrub redacts such a key to the end of the text; the chunks after it hold the rest of its
+/// body, line after line, which no rule knows for a key's without the BEGIN line.
+fn ends_in_key(text: &str) -> Option<String> {
+    let at = text.rfind("-----BEGIN")?;
+    let header = &text[at + "-----BEGIN".len()..];
+    let end = header.find("-----")?;
+    let name = &header[..end];
+    let private = name.contains("PRIVATE KEY")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ');
+    if !private {
+        return None;
+    }
+    past_key("", &header[end + "-----".len()..]).err()
+}
+
 /// A string scrubbed as a part's `text` is.
 fn scrubbed(privacy: &Privacy, text: String) -> String {
     let mut text = Value::String(text);
@@ -127,12 +195,36 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
             part_text
         });
     }
-    let new = if seen.ends_with(crate::redact::REDACTED) {
-        text.trim_start_matches(continues_secret)
-    } else {
-        text
+    // The rest of a key whose BEGIN line a part before redacted: its lines are redacted with
+    // it, however many chunks they come in.
+    let in_key = before
+        .last()
+        .and_then(|(_, fields, _)| fields.get(IN_KEY))
+        .and_then(Value::as_str);
+    let mut part = part.clone();
+    let after_key;
+    let new = match in_key.map(|pending| past_key(pending, text)) {
+        Some(Err(pending)) => {
+            part[IN_KEY] = pending.into();
+            return PartEdit {
+                keep: tail.len(),
+                lines: line_of(part, ""),
+            };
+        }
+        Some(Ok(rest)) => {
+            after_key = rest;
+            after_key.as_str()
+        }
+        None if seen.ends_with(crate::redact::REDACTED) => {
+            text.trim_start_matches(continues_secret)
+        }
+        None => text,
     };
-    let whole = scrubbed(privacy, format!("{seen}{new}"));
+    let unscrubbed = format!("{seen}{new}");
+    if let Some(pending) = ends_in_key(&unscrubbed).filter(|_| privacy.redact) {
+        part[IN_KEY] = pending.into();
+    }
+    let whole = scrubbed(privacy, unscrubbed);
     let same = seen
         .char_indices()
         .zip(whole.chars())
@@ -141,7 +233,7 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
     if same == seen.len() {
         return PartEdit {
             keep: tail.len(),
-            lines: line_of(part.clone(), &whole[same..]),
+            lines: line_of(part, &whole[same..]),
         };
     }
     // Rewritten from the part in which the scrub first changed the text before.
@@ -162,7 +254,7 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
         }
         start = end;
     }
-    lines.extend(line_of(part.clone(), &whole[same..]));
+    lines.extend(line_of(part, &whole[same..]));
     PartEdit { keep, lines }
 }
 
@@ -272,6 +364,7 @@ impl Recorder<'_> {
             if let Some(Value::String(part)) = line.remove("text") {
                 text.push_str(&part);
             }
+            line.remove(IN_KEY);
             if let Some(at) = line.remove(LAST_PART) {
                 finished_at = at.as_f64().or(Some(self.now));
             }
@@ -381,6 +474,77 @@ mod tests {
             (2, vec![" then".into()])
         );
         assert_eq!(placed(&privacy, &lines, " then"), (2, vec![" then".into()]));
+    }
+
+    /// Places each of `chunks` after the lines so far, as `add_response_part` does: the lines
+    /// kept, then those written. The texts of the parts in the end.
+    fn streamed(privacy: &Privacy, chunks: &[&str]) -> Vec<String> {
+        let mut lines = response(&[]);
+        for chunk in chunks {
+            let tail: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+            let edit = place_text(privacy, &tail, chunk, &json!({"text": "", "model": "m"}));
+            lines.truncate(edit.keep);
+            lines.extend(
+                edit.lines
+                    .split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .map(<[u8]>::to_vec),
+            );
+        }
+        lines[1..]
+            .iter()
+            .map(|l| {
+                serde_json::from_slice::<Value>(l).unwrap()["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_private_key_streamed_in_many_chunks_is_redacted_whole() {
+        let body: Vec<String> = (0..12)
+            .map(|i| format!("MIIEow{i:02}{}", "AbCd".repeat(15)))
+            .collect();
+        let key = format!(
+            "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+            body.join("\n")
+        );
+        let text = format!("Here is the key:\n{key}Keep it safe.");
+        let privacy = redacting(&[]);
+        for size in [7, 40, 64, 200] {
+            let chunks: Vec<&str> = text
+                .as_bytes()
+                .chunks(size)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let parts = streamed(&privacy, &chunks);
+            let joined = parts.concat();
+            for line in &body {
+                assert!(!joined.contains(&line[6..]), "{size}: {joined:?}");
+                for part in &parts {
+                    assert!(!part.contains(&line[8..24]), "{size}: {part:?}");
+                }
+            }
+            assert!(
+                joined.starts_with("Here is the key:\n[REDACTED]"),
+                "{size}: {joined:?}"
+            );
+            assert!(joined.ends_with("Keep it safe."), "{size}: {joined:?}");
+        }
+        // Masking alone leaves a key as it is.
+        let masking = Privacy {
+            redact: false,
+            mask: true,
+            patterns: Vec::new(),
+        };
+        let chunks: Vec<&str> = text
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        assert!(streamed(&masking, &chunks).concat().contains(&body[5]));
     }
 
     #[test]
