@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, corpus_hook_payloads};
+use crate::common::{TestEnv, corpus_hook_payloads, run_with_stdin};
 
 const SID: &str = "5b0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a10";
 
@@ -2626,5 +2626,37 @@ fn a_hook_line_on_stderr_shows_escapes_from_its_command_line_escaped() {
     assert!(
         !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
         "{stderr:?}"
+    );
+}
+
+/// A call a hook could not record, with no log to take it, went to stderr whole: a tool's 5 MB
+/// output was 5 MB on the agent's terminal, and a hook whose stderr the agent reads only once
+/// it ends waited on the full pipe. The line is cut to 16 KiB and says how much was left out.
+#[test]
+fn a_call_said_on_stderr_is_cut_to_a_readable_size() {
+    let env = TestEnv::new();
+    let output = "A".repeat(5_000_000);
+    let payload = json!({
+        "session_id": "big-stderr",
+        "hook_event_name": "PostToolUse",
+        "cwd": env.path(),
+        "tool_name": "Bash",
+        "tool_input": {"command": "cat big"},
+        "tool_response": output,
+    });
+    let mut cmd = env.command(&["hook", "--agent", "codex", "post-tool"]);
+    cmd.env("AGENT_TRACE_DIR", "/dev/null/store");
+    let run = run_with_stdin(cmd, payload.to_string().as_bytes());
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    assert!(run.stderr.len() < 20 * 1024, "{} bytes", run.stderr.len());
+    assert!(
+        run.stderr.contains("the call is not recorded"),
+        "{}",
+        &run.stderr[..500]
+    );
+    assert!(
+        run.stderr.trim_end().ends_with("more bytes not shown]"),
+        "{}",
+        &run.stderr[run.stderr.len() - 200..]
     );
 }

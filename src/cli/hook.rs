@@ -810,11 +810,29 @@ fn log(args: &HookArgs, store: &Store, message: &str) {
     }
 }
 
+/// How much of a line a hook writes to stderr: the agent shows or logs it, and a pipe takes
+/// 64 KiB before the writer waits for its reader, which an agent may leave until the hook ends.
+const STDERR_LINE: usize = 16 * 1024;
+
 /// A hook's line on stderr, where its log could not take it: escaped, since it may quote the
-/// command line or the payload, which can hold anything a terminal would act on.
+/// command line or the payload, which can hold anything a terminal would act on; cut to
+/// [`STDERR_LINE`], since the payload of a call it could not record may be megabytes (a tool's
+/// whole output), which held the hook writing and flooded the agent's terminal.
 fn hook_stderr(line: &str) {
     let shown = crate::render::escape::escape(line);
-    super::output::to_stderr(format_args!("{shown}\n"));
+    if shown.len() <= STDERR_LINE {
+        super::output::to_stderr(format_args!("{shown}\n"));
+        return;
+    }
+    let mut cut = STDERR_LINE;
+    while !shown.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    super::output::to_stderr(format_args!(
+        "{} … [{} more bytes not shown]\n",
+        &shown[..cut],
+        shown.len() - cut
+    ));
 }
 
 /// The policy in force for a call about to run (pre-tool, permission request, a skill's shell
