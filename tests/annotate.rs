@@ -123,6 +123,11 @@ fn bad_requests_get_one_line_and_exit_2() {
         (vec!["annotate", &id, "2"], "--note"),
         (vec!["annotate", &id, "--note", "x"], "number"),
         (vec!["annotate", "nope", "1", "--note", "x"], "nope"),
+        (vec!["annotate", &id, "2", "--note", ""], "--note is empty"),
+        (
+            vec!["annotate", &id, "2", "--label", " "],
+            "--label is empty",
+        ),
     ] {
         let run = env.run(&args);
         assert_eq!(run.code, 2, "{args:?}: {run:?}");
@@ -198,4 +203,42 @@ fn a_note_of_many_lines_is_listed_on_one_and_kept_whole() {
     );
     assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
     assert_eq!(list(&env, &id)[0]["note"], note);
+}
+
+/// A file whose last line has no line break (an editor, a writer that died, another tool):
+/// the next annotation was glued to it, and both were lost, while `annotate` said it added one.
+#[test]
+fn an_annotation_added_after_a_line_with_no_break_is_kept_and_so_is_that_line() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    env.run(&["annotate", &id, "1", "--note", "first"])
+        .success();
+    let file = env.store().join(&id).join("annotations.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.trim_end()).unwrap();
+    env.run(&["annotate", &id, "2", "--note", "second"])
+        .success();
+    let notes: Vec<Value> = list(&env, &id).iter().map(|a| a["note"].clone()).collect();
+    assert_eq!(notes, ["first", "second"]);
+}
+
+/// Two annotations with one id (another tool wrote them so) could never be deleted: "names 2
+/// annotations: give more of the id", and there was no more to give. Both go.
+#[test]
+fn annotations_sharing_one_id_are_deleted_together() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    env.run(&["annotate", &id, "1", "--note", "a"]).success();
+    let file = env.store().join(&id).join("annotations.jsonl");
+    let line = std::fs::read_to_string(&file).unwrap();
+    let mut annotation: Value = serde_json::from_str(line.trim()).unwrap();
+    annotation["annotation_id"] = "same".into();
+    let twice = format!("{annotation}\n{annotation}\n");
+    std::fs::write(&file, twice).unwrap();
+    env.run(&["annotate", &id, "2", "--note", "kept"]).success();
+    let deleted = env.run(&["annotate", &id, "--delete", "same"]);
+    deleted.success();
+    assert_eq!(deleted.stdout, "deleted 2 annotations same\n");
+    let left: Vec<Value> = list(&env, &id).iter().map(|a| a["note"].clone()).collect();
+    assert_eq!(left, ["kept"]);
 }

@@ -79,6 +79,12 @@ fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Resul
             "say what to attach: --note TEXT, --label LABEL or --bookmark",
         ));
     }
+    // A blank note or label attaches nothing: it was stored, listed as an empty line.
+    for (flag, given) in [("--note", &args.note), ("--label", &args.label)] {
+        if given.as_deref().is_some_and(|text| text.trim().is_empty()) {
+            return Err(usage(format!("{flag} is empty: say what to attach")));
+        }
+    }
     let mut events = store.events(id)?;
     // The offset is the one replay shows the event at: its time as placed (one at an unknown
     // time at the event's before it) from the session's start, else its earliest event. It
@@ -210,9 +216,16 @@ fn delete(store: &Store, id: &str, name: &str, format: Format, globals: &Globals
         .iter()
         .filter(|a| a.annotation_id == name || a.is_named_by(name))
         .collect();
-    match matching.as_slice() {
-        [] => Err(usage(format!("session {id} has no annotation {name}"))),
-        [one] => {
+    // Annotations that share the whole id named (another tool wrote them so) are one to the
+    // user: no more of the id can tell them apart, so they go together.
+    let one_id = matching.first().filter(|first| {
+        matching
+            .iter()
+            .all(|a| a.annotation_id == first.annotation_id)
+    });
+    match (matching.as_slice(), one_id) {
+        ([], _) => Err(usage(format!("session {id} has no annotation {name}"))),
+        (_, Some(one)) => {
             let target = one.annotation_id.clone();
             let deleted = store.delete_annotations(id, |a| a.annotation_id == target)?;
             let mut out = stdout(globals.colour());
@@ -223,12 +236,15 @@ fn delete(store: &Store, id: &str, name: &str, format: Format, globals: &Globals
                     serde_json::to_writer_pretty(&mut out, &shown)?;
                     writeln!(out)?;
                 }
+                Format::Text if deleted.len() > 1 => {
+                    writeln!(out, "deleted {} annotations {target}", deleted.len())?;
+                }
                 Format::Text => writeln!(out, "deleted annotation {target}")?,
             }
             out.flush()?;
             Ok(exit::OK)
         }
-        _ => Err(usage(format!(
+        (_, None) => Err(usage(format!(
             "{name} names {} annotations of {id}: give more of the id",
             matching.len()
         ))),

@@ -50,6 +50,8 @@ impl Store {
         line.push(b'\n');
         let (folder, _lock) = self.lock_annotations(&annotation.session_id)?;
         let mut file = folder.append(ANNOTATIONS)?;
+        super::files::on_a_line_of_its_own(&file, &mut line)
+            .map_err(|e| StoreError::io(&path, e))?;
         file.write_all(&line).map_err(|e| StoreError::io(&path, e))
     }
 

@@ -72,19 +72,10 @@ impl Store {
         let mut line = serde_json::to_vec(note).map_err(|e| StoreError::io(&path, e.into()))?;
         line.push(b'\n');
         let mut file = self.root_folder()?.append(DASHBOARD_NOTES)?;
-        // A writer that died mid-line left no newline: start on a line of our own.
-        let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
-        if len > 0 && !ends_in_newline(&file, len) {
-            line.insert(0, b'\n');
-        }
+        super::files::on_a_line_of_its_own(&file, &mut line)
+            .map_err(|e| StoreError::io(&path, e))?;
         file.write_all(&line).map_err(|e| StoreError::io(&path, e))
     }
-}
-
-fn ends_in_newline(file: &std::fs::File, len: u64) -> bool {
-    use std::os::unix::fs::FileExt;
-    let mut last = [0u8; 1];
-    file.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n'
 }
 
 #[cfg(test)]

@@ -657,6 +657,22 @@ pub fn read_line(
     }
 }
 
+/// Starts `line`, about to be appended to `file`, with a line break when the file does not end
+/// with one: a writer that died mid-line, an editor or another tool left none, and a line
+/// glued to it made both unreadable.
+pub(super) fn on_a_line_of_its_own(
+    file: &std::fs::File,
+    line: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let mut last = [0u8; 1];
+    if len > 0 && (file.read_exact_at(&mut last, len - 1).is_err() || last[0] != b'\n') {
+        line.insert(0, b'\n');
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
