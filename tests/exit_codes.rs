@@ -123,6 +123,28 @@ fn two_is_an_output_file_whose_folder_does_not_exist() {
     assert!(!missing.exists());
 }
 
+/// `share -o -` wrote a file named `-` in the current folder, where many tools write to
+/// standard output.
+#[test]
+fn two_is_an_output_file_named_dash() {
+    let env = TestEnv::new();
+    session(&env);
+    for args in [
+        vec!["share", SID, "-o", "-"],
+        vec!["dashboard", "--html", "-"],
+        vec!["export", SID, "--output", "-"],
+        vec!["drift", "--since", "2000-01-01", "--save-baseline", "-"],
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("for a file named -, name ./-"),
+            "{run:?}"
+        );
+    }
+    assert!(!env.path().join("-").exists());
+}
+
 #[test]
 fn three_is_input_that_cannot_be_used() {
     let env = TestEnv::new();

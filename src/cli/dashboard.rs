@@ -280,6 +280,8 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     if let Some(DashboardCommand::Annotate(a)) = &args.command {
         return annotate(&Store::new(globals.store_root()), a, globals);
     }
+    // Its folder is made when missing (`--html out/index.html`), as the README shows.
+    super::output::not_dash(args.html.as_deref(), "--html")?;
     let now_local = Local::now();
     let now = now_local.timestamp_millis() as f64 / 1000.0;
     let since = match (&args.since, args.trend) {

@@ -76,6 +76,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
         ))
         .into());
     }
+    super::output::not_dash(args.save_baseline.as_deref(), "--save-baseline")?;
     let now = Local::now().timestamp_millis() as f64 / 1000.0;
     let since = super::args::instant(
         args.since.as_deref().unwrap_or("30d"),

@@ -39,11 +39,25 @@ pub(crate) fn output_folder(path: Option<&std::path::Path>) -> anyhow::Result<()
     folder_for(path, "--output")
 }
 
+/// Refuses `-` as the file named by `flag`: many tools take it for standard output, and a file
+/// named `-` in the current folder was a surprise.
+pub(crate) fn not_dash(path: Option<&std::path::Path>, flag: &str) -> anyhow::Result<()> {
+    if path.is_some_and(|path| path.as_os_str() == "-") {
+        return Err(Error::usage(format!("cannot write {flag} -"))
+            .with_hint(format!(
+                "a command that writes to standard output does so when {flag} is left out; for a file named -, name ./-"
+            ))
+            .into());
+    }
+    Ok(())
+}
+
 /// [`output_folder`] for a file named by `flag` (`--target`).
 pub(crate) fn folder_for(path: Option<&std::path::Path>, flag: &str) -> anyhow::Result<()> {
     let Some(path) = path else {
         return Ok(());
     };
+    not_dash(Some(path), flag)?;
     let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
         return Ok(());
     };
