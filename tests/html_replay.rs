@@ -781,6 +781,24 @@ fn share_redacts_a_subagents_model_name_in_the_cost() {
     assert!(!html.contains(token), "{models}");
 }
 
+/// The agent's name in a session's meta is free text whoever wrote it (a collector's client,
+/// another tool): a token there was in the share page's summary and session list, unredacted.
+#[test]
+fn share_redacts_the_agent_name() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let token = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+    let root = SessionBuilder::new("5a4e0000-0000-4000-8000-000000000006")
+        .meta(|m| m.agent_name = format!("bot {token}"))
+        .prompt("hello")
+        .write(&env);
+    let path = page(&env, &["share", &root], "share.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(!html.contains(token), "the token is in the page");
+    assert!(html.contains("bot [REDACTED]"));
+}
+
 /// `share` priced a hook-recorded session from its Claude Code transcript with the model names
 /// the transcript gave, as they were: a token in one (a proxy's model name) was in the page's
 /// cost though every event was redacted. The names read from the transcript are redacted too.

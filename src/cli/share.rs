@@ -294,6 +294,8 @@ fn redact_session(
         crate::redact::redact_value(&mut n.event.data);
     }
     meta.command = crate::redact::redact_str(&meta.command).into_owned();
+    // Free text too, whoever wrote the meta (a collector's client, another tool).
+    meta.agent_name = crate::redact::redact_str(&meta.agent_name).into_owned();
     for value in meta.extra.values_mut() {
         crate::redact::redact_value(value);
     }
