@@ -806,3 +806,47 @@ fn an_imported_story_reads_in_the_python_tool() {
         replay.stdout
     );
 }
+
+/// A session whose meta says it ended though no event does (the Python tool's `backfill-meta
+/// --apply` writes such an end), and a session deleted while followed: `replay --follow` waited
+/// for ever on both. Each now ends, saying why.
+#[test]
+fn a_follow_ends_with_a_session_its_meta_ends_or_that_is_deleted() {
+    use crate::common::SessionBuilder;
+    use crate::common::wait::ends_by_itself;
+
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("meta-ended")
+        .prompt("hello")
+        .ended(5.0)
+        .write(&env);
+    let mut follow = env
+        .command(&["replay", &id, "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(
+        ends_by_itself(&mut follow, "replay --follow").code(),
+        Some(0)
+    );
+    let run = Run::of(follow.wait_with_output().unwrap());
+    assert!(run.stdout.contains("hello"), "{run:?}");
+    assert!(run.stderr.contains("as its metadata says"), "{run:?}");
+
+    let id = SessionBuilder::new("deleted").prompt("bye").write(&env);
+    let mut follow = env
+        .command(&["replay", &id, "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::remove_dir_all(env.store().join(&id)).unwrap();
+    assert_eq!(
+        ends_by_itself(&mut follow, "replay --follow").code(),
+        Some(0)
+    );
+    let run = Run::of(follow.wait_with_output().unwrap());
+    assert!(run.stderr.contains("no longer in the store"), "{run:?}");
+}

@@ -92,6 +92,10 @@ enum ReplayFormat {
 /// How long a follower sleeps at most before it looks again without being woken.
 const FOLLOW_WAKE: Duration = Duration::from_secs(1);
 
+/// How long a followed session is quiet before the follower looks whether it is over though
+/// no event says so (see `Replayer::over_though_unsaid`).
+const FOLLOW_QUIET: Duration = Duration::from_secs(3);
+
 pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let filter = parse_filter(&args.filter)?;
     if !(args.speed.is_finite() && args.speed > 0.0) {
@@ -415,9 +419,16 @@ impl Replayer<'_> {
         // Over when its latest event is its end, not its last line: events recorded late (a
         // proxy's kept batch) come after the end and kept the follow going for ever.
         let mut ending = crate::model::Ending::default();
+        // The latest time an event was stamped with, to weigh an end the meta says.
+        let latest = std::cell::Cell::new(f64::NEG_INFINITY);
         let mut read = |follower: &mut crate::store::Follower| -> Result<(Vec<Numbered>, bool)> {
             let events = follower.read_new()?;
             ending.observe_all(&events, crate::store::system_time());
+            for event in &events {
+                if let Some(at) = crate::model::meta::believed_time(event.timestamp) {
+                    latest.set(latest.get().max(at));
+                }
+            }
             let ended = ending.ended();
             let numbered = events
                 .into_iter()
@@ -438,7 +449,11 @@ impl Replayer<'_> {
         super::output::warn_unbelievable(id, &doubts, Format::Text);
         write_header(out, &header(&head, apart, agent, &batch, None), self.paint)?;
         let mut story = Story::new(agent, meta.believed_start(), self.options.clone());
+        let mut quiet_since = std::time::Instant::now();
         loop {
+            if !batch.is_empty() {
+                quiet_since = std::time::Instant::now();
+            }
             for line in story.lines(std::mem::take(&mut batch)) {
                 if self.full() {
                     return Ok(());
@@ -449,11 +464,45 @@ impl Replayer<'_> {
             if ended {
                 break;
             }
+            if quiet_since.elapsed() >= FOLLOW_QUIET {
+                quiet_since = std::time::Instant::now();
+                if self.over_though_unsaid(id, latest.get()) {
+                    break;
+                }
+            }
             follower.wait(FOLLOW_WAKE);
             (batch, ended) = read(&mut follower)?;
         }
         warn_bad_lines(follower.bad_lines(), follower.bad_count());
         Ok(())
+    }
+}
+
+impl Replayer<'_> {
+    /// Whether a followed session whose events do not say it ended is over all the same, said
+    /// on stderr: its folder is gone (deleted, `retention clean`), or its meta says it ended no
+    /// earlier than its `latest` event (the Python tool's `backfill-meta` writes such an end,
+    /// with no `session_end` event). Either way the follow waited for ever.
+    fn over_though_unsaid(&self, id: &str, latest: f64) -> bool {
+        if !self.store.has_session(id) {
+            super::output::warn(format_args!(
+                "session {id} is no longer in the store: the follow stops"
+            ));
+            return true;
+        }
+        let ended = self
+            .store
+            .read_meta(id)
+            .ok()
+            .and_then(|meta| meta.ended_at)
+            .filter(|ended| *ended >= latest);
+        if let Some(ended) = ended {
+            super::output::warn(format_args!(
+                "session {id} ended at {} as its metadata says, though no event says so: the follow stops",
+                crate::render::terminal::local_time(ended)
+            ));
+        }
+        ended.is_some()
     }
 }
 
