@@ -95,10 +95,17 @@ fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: &[u8]
     read_answer(&mut stream)
 }
 
+/// A request's head as our clients send it: naming the collector by its loopback address, a
+/// body as JSON (NDJSON to `/events`).
 fn head(method: &str, path: &str, token: Option<&str>, len: usize) -> Vec<u8> {
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let kind = match (method, path) {
+        ("POST", "/events") => "Content-Type: application/x-ndjson\r\n",
+        ("POST", _) => "Content-Type: application/json\r\n",
+        _ => "",
+    };
     format!(
-        "{method} {path} HTTP/1.1\r\nHost: collector\r\nConnection: close\r\n{auth}Content-Length: {len}\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}{kind}Content-Length: {len}\r\n\r\n"
     )
     .into_bytes()
 }
@@ -488,7 +495,7 @@ fn a_body_over_the_limit_is_refused_and_nothing_of_it_is_stored() {
     assert_eq!(answer.status, 413);
     // Chunked, so that only reading it finds it too large.
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut raw = b"POST /events HTTP/1.1\r\nHost: c\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut raw = b"POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     raw.extend(format!("{:x}\r\n", body.len()).bytes());
     raw.extend(&body);
     raw.extend(b"\r\n0\r\n\r\n");
@@ -552,7 +559,7 @@ fn a_body_far_over_the_limit_still_gets_its_413() {
         )
     };
     let declared = head("POST", "/events", None, body.len());
-    let chunked = b"POST /events HTTP/1.1\r\nHost: c\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let chunked = b"POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for (name, head, is_chunked) in [("declared", declared, false), ("chunked", chunked, true)] {
         let (sent, read, answer) = send(head, is_chunked);
         assert!(
@@ -831,6 +838,144 @@ fn out_of_file_descriptors_the_collector_says_so_once_and_answers_503_with_retry
         log.matches("cannot accept a connection").count() <= 5,
         "{log}"
     );
+}
+
+/// A request with its own `Host` and `Content-Type`, as a web page's would come.
+fn request_as(
+    port: u16,
+    host: &str,
+    kind: Option<&str>,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Answer {
+    let kind = kind.map_or(String::new(), |k| format!("Content-Type: {k}\r\n"));
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{kind}Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    read_answer(&mut stream)
+}
+
+/// A web page cannot use a collector on loopback: one whose name was made to resolve to
+/// 127.0.0.1 (DNS rebinding) read every session's meta, and any page could create sessions with
+/// a `text/plain` POST, which a browser sends anywhere without asking. A request naming another
+/// host is refused 403, a body that is not JSON (or OTLP's protobuf) 415, and nothing is stored.
+#[test]
+fn a_web_page_can_neither_read_nor_write_a_collector_on_loopback() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let meta = json!({"session_id": "s-1", "started_at": 1_700_000_000.0, "agent_name": "mine"});
+    let made = request(port, "POST", "/sessions", None, meta.to_string().as_bytes());
+    assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    for path in [
+        "/sessions",
+        "/sessions/s-1",
+        "/sessions/s-1/events",
+        "/health",
+    ] {
+        let read = request_as(
+            port,
+            &format!("attacker.example:{port}"),
+            None,
+            "GET",
+            path,
+            b"",
+        );
+        assert_eq!(read.status, 403, "{path}");
+        assert!(
+            !String::from_utf8_lossy(&read.body).contains("mine"),
+            "{path}"
+        );
+    }
+    let event = ndjson(&[event(
+        "s-2",
+        "e-1",
+        "user_prompt",
+        1_700_000_001.0,
+        json!({"prompt": "x"}),
+    )]);
+    let rebound = request_as(
+        port,
+        "attacker.example",
+        Some("application/x-ndjson"),
+        "POST",
+        "/events",
+        &event,
+    );
+    assert_eq!(rebound.status, 403);
+    for kind in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        for path in ["/events", "/sessions", "/hooks", "/v1/traces", "/v1/logs"] {
+            let simple = request_as(
+                port,
+                &format!("127.0.0.1:{port}"),
+                kind,
+                "POST",
+                path,
+                &event,
+            );
+            assert_eq!(
+                simple.status,
+                415,
+                "{kind:?} to {path}: {}",
+                String::from_utf8_lossy(&simple.body)
+            );
+        }
+    }
+    assert!(!storage.join("s-2").exists());
+    // What our clients send is taken, naming the collector however this machine is named.
+    for (host, kind) in [
+        ("localhost", "application/x-ndjson"),
+        ("[::1]:4317", "application/json; charset=utf-8"),
+    ] {
+        let taken = request_as(port, host, Some(kind), "POST", "/events", &event);
+        assert_eq!(
+            taken.status,
+            200,
+            "{host} {kind}: {}",
+            String::from_utf8_lossy(&taken.body)
+        );
+    }
+    let listed = request_as(
+        port,
+        &format!("localhost:{port}"),
+        None,
+        "GET",
+        "/sessions",
+        b"",
+    );
+    assert_eq!(listed.status, 200);
+    let log = log_of(server);
+    assert!(log.contains("attacker.example"), "{log}");
+}
+
+/// Beyond loopback the collector is named as its clients reach it (a name, an address, a
+/// proxy's), so the host is not checked: the token keeps web pages out, as a browser never sends
+/// it of its own accord; a body that is not JSON is refused all the same.
+#[test]
+fn beyond_loopback_any_host_with_the_token_is_served() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &["--bind", "0.0.0.0", "--token", "t0k"]);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /sessions HTTP/1.1\r\nHost: collector.internal:4317\r\nAuthorization: Bearer t0k\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_answer(&mut stream).status, 200);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"POST /events HTTP/1.1\r\nHost: collector.internal\r\nAuthorization: Bearer t0k\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 3\r\n\r\n{}\n")
+        .unwrap();
+    assert_eq!(read_answer(&mut stream).status, 415);
 }
 
 #[test]
@@ -1860,7 +2005,7 @@ fn half_open_connections_are_closed_so_that_others_are_served_again() {
         .filter_map(|_| {
             let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
             stream
-                .write_all(b"POST /events HTTP/1.1\r\nHost: x\r\n")
+                .write_all(b"POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 .ok()?;
             Some(stream)
         })
@@ -1870,7 +2015,7 @@ fn half_open_connections_are_closed_so_that_others_are_served_again() {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
         stream
-            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             .ok()?;
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).ok()?;
@@ -1909,7 +2054,7 @@ fn one_client_holds_at_most_its_share_of_connections() {
     while held.len() < 3 {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream
-            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             .unwrap();
         let mut answer = [0u8; 12];
         stream.read_exact(&mut answer).unwrap();

@@ -450,7 +450,7 @@ fn post(port: u16, path: &str, body: &[u8]) -> Result<String, String> {
         .set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .map_err(|e| e.to_string())?;
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: collector\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     stream

@@ -2482,8 +2482,12 @@ fn the_forwarder_warns_once_per_session_of_times_no_session_can_have() {
         let event = json!({"event_type": "user_prompt", "timestamp": 1_780_000_010.0 + f64::from(n),
                            "event_id": format!("late-{n}"), "session_id": OTHER,
                            "data": {"prompt": "again"}});
-        let answer =
-            crate::otel_ingest::post(port, "/events", &[], format!("{event}\n").as_bytes());
+        let answer = crate::otel_ingest::post(
+            port,
+            "/events",
+            &[("Content-Type", "application/x-ndjson")],
+            format!("{event}\n").as_bytes(),
+        );
         assert_eq!(
             answer.status,
             200,

@@ -19,6 +19,7 @@
 //! - [`bounded_json`]: reading an agent's JSON with a bound on the values it makes.
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 //! - [`tail`]: an agent's own log read from its end, for what it wrote last.
+//! - [`local_host`]: whether a request names this machine, for servers on loopback.
 
 pub mod attribution;
 pub(crate) mod bounded_json;
@@ -28,6 +29,7 @@ pub mod guard;
 pub mod hooks;
 pub mod import;
 pub(crate) mod limit;
+pub(crate) mod local_host;
 pub mod otlp;
 pub mod process;
 pub mod proxy;

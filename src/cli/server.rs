@@ -110,6 +110,10 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
     store.ensure_root()?;
     let settings = Settings {
         token,
+        // Listening on loopback, it serves this machine, whose clients name it so; beyond, its
+        // clients name it as they reach it, and the token keeps web pages out (a browser never
+        // sends it of its own accord).
+        local_only: args.bind.is_loopback(),
         max_body: args.max_body,
         rate_limit: args.rate_limit,
         connections_per_client: args.connections_per_client,

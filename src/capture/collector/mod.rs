@@ -15,8 +15,8 @@
 //! - [`guard`]: bearer-token checks (constant time) and the per-client rate limit.
 //! - [`clients`]: the connections each client address holds open, at most
 //!   [`Settings::connections_per_client`].
-//! - here: the listener, the request pipeline (rate limit, route, auth, body limit, room for
-//!   the request, handler on a handler thread) and the graceful shutdown.
+//! - here: the listener, the request pipeline (host, rate limit, route, auth, media type, body
+//!   limit, room for the request, handler on a handler thread) and the graceful shutdown.
 //! - [`stall`]: a connection's socket, which gives up on a client that takes nothing of its
 //!   response for [`Settings::stall`].
 //! - [`pool`]: the handler threads, and the room: the bytes of requests in flight are bounded,
@@ -67,6 +67,9 @@ pub use routes::{Reply, Request};
 pub struct Settings {
     /// The bearer token every request but `GET /health` must carry; `None`: no auth.
     pub token: Option<String>,
+    /// Answer only requests that name this machine as their host (the collector listens on
+    /// loopback): a request naming another reached it by DNS rebinding, from a web page.
+    pub local_only: bool,
     /// The largest request body taken, in bytes.
     pub max_body: usize,
     /// Requests a second one client address may make (with a burst of twice as many); 0 for
@@ -104,6 +107,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             token: None,
+            local_only: true,
             max_body: 16 * 1024 * 1024,
             rate_limit: 1000,
             connections_per_client: CONNECTIONS_PER_CLIENT,
@@ -415,7 +419,8 @@ fn turn_away(
     });
 }
 
-/// The pipeline every request goes through: rate limit, route, auth, body limit, room, handler.
+/// The pipeline every request goes through: host, rate limit, route, auth, media type, body
+/// limit, room, handler.
 async fn handle(
     collector: &Arc<Collector>,
     handlers: &Arc<pool::Pool>,
@@ -483,6 +488,26 @@ async fn pipeline(
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Reply {
+    if collector.settings.local_only
+        && !crate::capture::local_host::addressed_to_this_machine(request.uri(), request.headers())
+    {
+        let host = request
+            .headers()
+            .get(hyper::header::HOST)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        collector.log(&format!(
+            "refused {} {} from {peer}: it names another host ({}) than this machine, which a \
+             web page reaching the collector by DNS rebinding does",
+            request.method(),
+            guard::shown(request.uri().path()),
+            guard::shown(host.as_deref().unwrap_or_default())
+        ));
+        let reply = Reply::error(
+            StatusCode::FORBIDDEN,
+            "this collector answers requests addressed to localhost, 127.0.0.1 or [::1] only",
+        );
+        return refused(request.into_body(), collector.settings.max_body, reply).await;
+    }
     if let Err(wait) = collector.limiter.take(peer.ip()) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         return Reply::error(StatusCode::TOO_MANY_REQUESTS, "too many requests")
@@ -506,6 +531,17 @@ async fn pipeline(
         ));
         let reply = Reply::error(StatusCode::UNAUTHORIZED, "Unauthorized")
             .with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return refused(body, max, reply).await;
+    }
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if !route.media.takes(content_type) {
+        let reply = Reply::error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &format!("the body must be {}", route.media.named()),
+        );
         return refused(body, max, reply).await;
     }
     let declared = parts

@@ -1,7 +1,7 @@
 //! The collector's routes: one table of method, path pattern, handler and access. A route is
 //! added by adding a row here (and its handler in a file of its own); the pipeline in
-//! [`super`] applies the rate limit, the bearer token (unless the row says `Access::Public`)
-//! and the body limit before the handler runs: on a handler thread, where it may block on the
+//! [`super`] applies the rate limit, the bearer token (unless the row says `Access::Public`),
+//! the body's media type (`Media`) and the body limit before the handler runs: on a handler thread, where it may block on the
 //! disk, unless the row says `Work::Instant`.
 //!
 //! A pattern is a path whose segments are literal or `{name}`; a `{name}` segment matches any
@@ -111,6 +111,54 @@ pub enum Work {
     Blocking,
 }
 
+/// What a route's body must be, by its `Content-Type`: a web page can send a body of its own
+/// to any address without asking (a "simple request": `text/plain`, a form, or no type at all),
+/// but not one of these types, for which a browser asks the server first (a CORS preflight) and
+/// the collector never says yes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// No body is read.
+    None,
+    /// JSON or JSON lines (`application/json`, `application/x-ndjson`), as our hooks,
+    /// proxies and `send-kept`, and the Python tool's, send.
+    Json,
+    /// OTLP/HTTP: `application/x-protobuf` or `application/json`, as OTLP exporters send.
+    Otlp,
+}
+
+impl Media {
+    /// Whether a body of `content_type` is taken (parameters such as `charset` and case
+    /// ignored).
+    pub fn takes(self, content_type: Option<&str>) -> bool {
+        let media = || {
+            content_type.map(|t| {
+                t.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+        };
+        match self {
+            Media::None => true,
+            Media::Json => matches!(
+                media().as_deref(),
+                Some("application/json" | "application/x-ndjson" | "application/ndjson")
+            ),
+            Media::Otlp => crate::capture::otlp::Encoding::of_content_type(content_type).is_some(),
+        }
+    }
+
+    /// The media types taken, as an answer names them.
+    pub fn named(self) -> &'static str {
+        match self {
+            Media::None => "none",
+            Media::Json => "application/json or application/x-ndjson",
+            Media::Otlp => "application/x-protobuf or application/json",
+        }
+    }
+}
+
 /// One row of the table.
 #[derive(Clone)]
 pub struct Route {
@@ -119,6 +167,7 @@ pub struct Route {
     pub handler: Handler,
     pub access: Access,
     pub work: Work,
+    pub media: Media,
 }
 
 impl Route {
@@ -131,12 +180,13 @@ impl Route {
 /// Every route of the collector.
 pub fn table() -> Vec<Route> {
     use super::{ingest, otlp, read};
-    let row = |method, pattern, handler, access| Route {
+    let row = |method, pattern, handler, access, media| Route {
         method,
         pattern,
         handler,
         access,
         work: Work::Blocking,
+        media,
     };
     vec![
         Route {
@@ -146,21 +196,71 @@ pub fn table() -> Vec<Route> {
                 "/health",
                 read::health as Handler,
                 Access::Public,
+                Media::None,
             )
         },
-        row(Method::POST, "/events", ingest::events, Access::Token),
-        row(Method::POST, "/sessions", ingest::session, Access::Token),
-        row(Method::POST, "/hooks", ingest::hook, Access::Token),
-        row(Method::POST, "/v1/traces", otlp::traces, Access::Token),
-        row(Method::POST, "/v1/logs", otlp::logs, Access::Token),
-        row(Method::POST, "/v1/metrics", otlp::metrics, Access::Token),
-        row(Method::GET, "/sessions", read::sessions, Access::Token),
-        row(Method::GET, "/sessions/{id}", read::session, Access::Token),
+        row(
+            Method::POST,
+            "/events",
+            ingest::events,
+            Access::Token,
+            Media::Json,
+        ),
+        row(
+            Method::POST,
+            "/sessions",
+            ingest::session,
+            Access::Token,
+            Media::Json,
+        ),
+        row(
+            Method::POST,
+            "/hooks",
+            ingest::hook,
+            Access::Token,
+            Media::Json,
+        ),
+        row(
+            Method::POST,
+            "/v1/traces",
+            otlp::traces,
+            Access::Token,
+            Media::Otlp,
+        ),
+        row(
+            Method::POST,
+            "/v1/logs",
+            otlp::logs,
+            Access::Token,
+            Media::Otlp,
+        ),
+        row(
+            Method::POST,
+            "/v1/metrics",
+            otlp::metrics,
+            Access::Token,
+            Media::Otlp,
+        ),
+        row(
+            Method::GET,
+            "/sessions",
+            read::sessions,
+            Access::Token,
+            Media::None,
+        ),
+        row(
+            Method::GET,
+            "/sessions/{id}",
+            read::session,
+            Access::Token,
+            Media::None,
+        ),
         row(
             Method::GET,
             "/sessions/{id}/events",
             read::events,
             Access::Token,
+            Media::None,
         ),
     ]
 }

@@ -428,7 +428,7 @@ impl Proxy {
 
     pub(super) async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<ProxyBody> {
         let (parts, body) = request.into_parts();
-        if !addressed_to_this_machine(&parts) {
+        if !crate::capture::local_host::addressed_to_this_machine(&parts.uri, &parts.headers) {
             return plain(
                 StatusCode::FORBIDDEN,
                 "agent-strace: this proxy answers requests addressed to localhost, 127.0.0.1 or [::1] only",
@@ -1055,35 +1055,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// An answer of ours in JSON.
 fn json_answer(status: StatusCode, body: Vec<u8>) -> Response<ProxyBody> {
     answer(status, Bytes::from(body), "application/json")
-}
-
-/// Whether a request names this machine as its host (its `Host`, or the address of an
-/// absolute-form request): the proxy listens on loopback, and a request naming any other host
-/// reached it by DNS rebinding (a web page whose name was made to resolve to 127.0.0.1, which
-/// the browser then lets talk to the proxy as its own). The server cannot tell, since it is
-/// sent its own `Host`. A request with no host at all (HTTP/1.0) is taken.
-fn addressed_to_this_machine(parts: &hyper::http::request::Parts) -> bool {
-    let named = parts.uri.host().map(str::to_owned).or_else(|| {
-        parts
-            .headers
-            .get(header::HOST)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    });
-    let Some(named) = named else {
-        return true;
-    };
-    let host = match named.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or_default(),
-        None => named
-            .rsplit_once(':')
-            .map_or(named.as_str(), |(host, _)| host),
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn plain(status: StatusCode, text: &str) -> Response<ProxyBody> {
