@@ -5627,3 +5627,89 @@ fn a_collector_that_never_answers_holds_up_no_message_of_the_proxy() {
     assert_eq!(echoed, message);
     drop(stdin);
 }
+
+/// What a hostile collector answers a refusal with, read in full and answered as `status`,
+/// to every request.
+fn answering(status: u16, body: &'static str) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                raw.extend_from_slice(&buf[..n]);
+                let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                if raw.len() >= at + 4 + length {
+                    break;
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// A collector's refusal reaches the terminal and `hook-errors.log` as one line of text, what
+/// would act on a terminal escaped, cut short: its body went there as it came (ESC, OSC, C1, a
+/// right-to-left override, line breaks), and the line said the collector was "not reached"
+/// though it had answered.
+#[test]
+fn a_hostile_collectors_refusal_is_shown_escaped_on_one_line() {
+    const NASTY: &str = "\x1b]0;owned\x07\x1b[2J\u{9b}31m\u{202e}txt.exe\nforged line\r\nmore";
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let port = answering(400, NASTY);
+    let url = format!("http://127.0.0.1:{port}");
+    let hostile = |text: &str| text.contains(['\x1b', '\x07', '\u{9b}', '\u{202e}']);
+    let payload = json!({"session_id": "h-1", "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": project.to_str().unwrap()});
+    let (run, _) = hook_to(&env, &url, None, "user-prompt", &payload);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    let store = project.join(".agent-traces");
+    assert_eq!(stored_lines(&store, "h-1"), 1, "recorded here");
+    let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
+    assert!(!hostile(&log), "{log:?}");
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("collector")).collect();
+    assert_eq!(lines.len(), 1, "{log:?}");
+    assert!(
+        lines[0].contains("refused") && !lines[0].contains("not reached"),
+        "{log:?}"
+    );
+    assert!(
+        lines[0].contains("\\u001b") && lines[0].contains("forged line"),
+        "{log:?}"
+    );
+    // A proxy says it on stderr too.
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", &url).current_dir(&project);
+    let line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    let run = crate::common::run_with_stdin(cmd, line.as_bytes());
+    assert_eq!((run.code, run.stdout.as_str()), (0, line));
+    assert!(run.stderr.contains("did not take"), "{}", run.stderr);
+    assert!(!hostile(&run.stderr), "{:?}", run.stderr);
+    assert!(
+        !run.stderr.lines().any(|l| l.starts_with("forged line")),
+        "{:?}",
+        run.stderr
+    );
+    let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
+    assert!(!hostile(&log), "{log:?}");
+    assert!(log.contains("collector refused events"), "{log:?}");
+}

@@ -288,6 +288,9 @@ pub struct NotTaken {
     /// no answer in time, or a failure (5xx, 408, 429) that did not say what it stored (a
     /// proxy in front of it failed). Written in the local store, they could be in both.
     pub may_hold: bool,
+    /// The collector answered, and the answer was no 2xx: it refused the request (`why` says
+    /// how), rather than being out of reach.
+    pub answered: bool,
 }
 
 impl NotTaken {
@@ -298,6 +301,7 @@ impl NotTaken {
             stored: 0,
             may_resend,
             may_hold: false,
+            answered: false,
         }
     }
 }

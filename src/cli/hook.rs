@@ -616,9 +616,12 @@ impl Call<'_> {
                 // the call would be split across the two stores, or in both.
                 Err(Unsent::Refused { why, status }) if !refused_for_good(status) => why,
                 Err(not) => {
-                    self.log(&format!(
-                        "collector {shown} not reached ({not}); recorded here"
-                    ));
+                    let what = if matches!(not, Unsent::Refused { .. }) {
+                        "refused the call"
+                    } else {
+                        "not reached"
+                    };
+                    self.log(&format!("collector {shown} {what} ({not}); recorded here"));
                     return Sent::NotTaken;
                 }
             }
@@ -742,11 +745,20 @@ fn send_late_answer(
     call.late_answer = Some(sink.text(&text).into_owned());
     let body = serde_json::to_vec(&call).map_err(|e| e.to_string())?;
     endpoint
-        .post("/hooks", "application/json", body, LATE_ANSWER_SEND_BUDGET)
+        .send(
+            "/hooks",
+            "application/json",
+            Bytes::from(body),
+            LATE_ANSWER_SEND_BUDGET,
+        )
         .map(|_| ())
-        .map_err(|why| {
+        .map_err(|not| {
             let shown = super::http::shown_url(&endpoint.base);
-            format!("collector {shown} not reached ({why})")
+            if matches!(not, Unsent::Refused { .. }) {
+                format!("collector {shown} refused the answer ({not})")
+            } else {
+                format!("collector {shown} not reached ({not})")
+            }
         })
 }
 

@@ -369,24 +369,8 @@ impl Endpoint {
     }
 
     /// POSTs a JSON or NDJSON body to `path` under the endpoint within `budget` (client start,
-    /// connection and answer together); `Ok` (with the answer's body) only for a 2xx answer.
-    pub(crate) fn post(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-        budget: Duration,
-    ) -> Result<Vec<u8>, String> {
-        let answer = self.exchange(path, content_type, body, budget)?;
-        if (200..300).contains(&answer.status) {
-            Ok(answer.body.to_vec())
-        } else {
-            Err(refusal(&answer))
-        }
-    }
-
-    /// As [`Endpoint::post`], saying why a request was not taken: whether the collector may
-    /// hold it ([`Unsent::NoAnswer`]) or surely does not. The body is shared, not copied (see
+    /// connection and answer together); `Ok` (with the answer's body) only for a 2xx answer,
+    /// else why: whether the collector may hold it ([`Unsent::NoAnswer`]) or surely does not. The body is shared, not copied (see
     /// [`HttpClient::post_telling`]).
     pub(crate) fn send(
         &self,
@@ -416,20 +400,8 @@ impl Endpoint {
         }
     }
 
-    /// As [`Endpoint::post`], with the answer whatever its status; `Err` when there was none.
-    pub(crate) fn exchange(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-        budget: Duration,
-    ) -> Result<Answer, String> {
-        self.exchange_telling(path, content_type, body, budget)
-            .map_err(|(why, _)| why)
-    }
-
-    /// As [`Endpoint::exchange`], saying with why there is no answer whether the request may
-    /// have reached the collector (see [`HttpClient::post_telling`]).
+    /// POSTs as [`Endpoint::send`] does, with the answer whatever its status; without one, why,
+    /// and whether the request may have reached the collector (see [`HttpClient::post_telling`]).
     pub(crate) fn exchange_telling(
         &self,
         path: &str,
@@ -470,11 +442,18 @@ impl crate::capture::resend::Collector for Endpoint {
     }
 }
 
-/// What an endpoint that did not take a request said: its status and the start of its body.
+/// What an endpoint that did not take a request said: its status and the start of its body, on
+/// one line with what would act on a terminal escaped (`\u001b`), at most [`SAID_MOST`]
+/// characters: the collector may be anyone's, and this goes to stderr and to
+/// `hook-errors.log`.
 pub(crate) fn refusal(answer: &Answer) -> String {
-    let said = String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned();
+    let start = &answer.body[..answer.body.len().min(4 * SAID_MOST)];
+    let said = crate::model::text::one_line(&String::from_utf8_lossy(start), SAID_MOST);
     format!("answered {}: {said}", answer.status)
 }
+
+/// The most of an endpoint's answer [`refusal`] quotes, in characters.
+const SAID_MOST: usize = 200;
 
 #[cfg(test)]
 mod tests {

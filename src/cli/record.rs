@@ -144,6 +144,7 @@ impl Shipper for Collector {
             // that asks for the batch later), as a hook's call answered so is kept.
             may_hold: said.accepted.is_none()
                 && !crate::capture::resend::refused_for_good(answer.status),
+            answered: true,
         })
     }
 }

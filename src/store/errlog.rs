@@ -23,7 +23,20 @@ impl Store {
             // A link or anything else in the way is moved aside, never followed.
             let _ = root.rename(HOOK_ERRORS, &format!("{HOOK_ERRORS}.1"));
         }
-        let mut text = line.replace(['\n', '\r'], " ");
+        // One line, whatever it quotes (a collector's answer, a path): a line break is a
+        // space, and what would act on the terminal that shows the log (ESC, C1, a
+        // bidirectional override) shows escaped (`\u001b`). Never cut: a line may carry a
+        // call that could not be recorded, whole, and JSON read back decodes the escapes.
+        let mut text = String::with_capacity(line.len() + 1);
+        for c in line.chars() {
+            match c {
+                '\n' | '\r' => text.push(' '),
+                c if crate::model::text::is_hidden_in_a_line(c) => {
+                    crate::model::text::push_escaped(&mut text, c);
+                }
+                c => text.push(c),
+            }
+        }
         text.push('\n');
         root.append(HOOK_ERRORS)
             .is_ok_and(|file| (&file).write_all(text.as_bytes()).is_ok())

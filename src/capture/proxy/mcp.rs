@@ -567,7 +567,10 @@ impl McpRecorder {
         if !remote.meta_sent {
             if let Err(not) = post_meta(remote.shipper.as_ref(), &remote.meta) {
                 // The events gathered were not sent yet: all of them go to the local store.
-                return self.fall_back(&NotTaken::unanswered(not.why, false));
+                return self.fall_back(&NotTaken {
+                    answered: not.answered,
+                    ..NotTaken::unanswered(not.why, false)
+                });
             }
             remote.meta_sent = true;
             if remote.pending.is_empty() {
@@ -661,7 +664,10 @@ impl McpRecorder {
         if last {
             return Ok(());
         }
-        self.fall_back(&NotTaken::unanswered(why.clone(), not.may_resend))
+        self.fall_back(&NotTaken {
+            answered: not.answered,
+            ..NotTaken::unanswered(why.clone(), not.may_resend)
+        })
     }
 
     /// The collector stopped taking events: the session goes on in the local store, starting
@@ -678,7 +684,11 @@ impl McpRecorder {
             "the collector did not take events ({why}); recording in {} from now on",
             self.store.root().display()
         ));
-        self.log(&format!("collector not reached ({why}); recording here"));
+        if not.answered {
+            self.log(&format!("collector refused events ({why}); recording here"));
+        } else {
+            self.log(&format!("collector not reached ({why}); recording here"));
+        }
         let mut written = 0;
         match self.write_here(&meta, &pending, &mut written) {
             Ok(appender) => {
