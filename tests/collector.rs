@@ -5713,3 +5713,94 @@ fn a_hostile_collectors_refusal_is_shown_escaped_on_one_line() {
     assert!(!hostile(&log), "{log:?}");
     assert!(log.contains("collector refused events"), "{log:?}");
 }
+
+/// `POST /events` scrubs and cuts the whole event, not only its data: a key in an event's
+/// type, id, parent's id or a field the store does not know was stored as it came, and an
+/// id or unknown field of megabytes made a line of megabytes (no line passes 1 MiB). An id
+/// holding a key is stored as one made from it, by which the batch sent again is still known;
+/// an id longer than any client's is refused.
+#[test]
+fn a_secret_or_a_flood_beside_an_events_data_never_reaches_its_line() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let key = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
+    let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let mut secret = event(
+        "s-1",
+        token,
+        &format!("custom {key}"),
+        1_700_000_001.0,
+        json!({}),
+    );
+    secret["parent_id"] = json!(format!("Bearer {key}"));
+    secret["note"] = json!(format!("the key is {key}"));
+    let child = event(
+        "s-1",
+        "e-2",
+        "tool_call",
+        1_700_000_002.0,
+        json!({"tool_name": "Bash"}),
+    );
+    let batch = ndjson(&[secret, child]);
+    let sent = request(port, "POST", "/events", None, &batch);
+    assert_eq!(sent.status, 200, "{}", String::from_utf8_lossy(&sent.body));
+    let again = request(port, "POST", "/events", None, &batch);
+    assert_eq!(again.json()["duplicates"], 2, "{}", again.json());
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let long_id = event("s-1", &huge, "tool_call", 1_700_000_003.0, json!({}));
+    let mut wide = event(
+        "s-1",
+        "e-4",
+        "tool_call",
+        1_700_000_004.0,
+        json!({"tool_name": "Bash"}),
+    );
+    wide["note"] = json!(huge);
+    let sent = request(port, "POST", "/events", None, &ndjson(&[long_id, wide]));
+    assert_eq!(sent.status, 202, "{}", String::from_utf8_lossy(&sent.body));
+    let answer = sent.json();
+    assert_eq!(answer["errors"], 1, "{answer}");
+    assert!(
+        answer["refused"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("event_id"),
+        "{answer}"
+    );
+    drop(server);
+    let file = std::fs::read_to_string(storage.join("s-1/events.ndjson")).unwrap();
+    for secret in [key, token] {
+        assert!(!file.contains(secret), "{secret} stored");
+    }
+    let lines: Vec<Value> = file
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "each event once, the long id's refused");
+    assert!(
+        lines[0]["event_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("redacted-"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("the key is "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        file.lines().all(|l| l.len() <= 1024 * 1024),
+        "a line over 1 MiB"
+    );
+    assert!(
+        lines[2]["note"].as_str().unwrap().len() < huge.len(),
+        "the field was cut"
+    );
+    assert_eq!(lines[2]["data"]["tool_name"], "Bash");
+}

@@ -21,6 +21,15 @@ pub(crate) const EVENT_LIMIT: usize = 1024 * 1024;
 /// What the event's data may take: the line less room for its envelope (ids, type, time).
 const DATA_LIMIT: usize = EVENT_LIMIT - 8 * 1024;
 
+/// What an event's fields beyond the store's own (`extra`: another tool's `prev_hash`,
+/// `tenant_id` …, a few bytes each) may take; the data has that much less room when they are
+/// there, so that the line stays within [`EVENT_LIMIT`].
+pub(crate) const EXTRA_LIMIT: usize = 64 * 1024;
+
+/// The longest id or event type an event may have, in bytes: ours are 12 hex digits, a UUID
+/// 36; one longer is no id of any client's, and would be written on every line that names it.
+pub(crate) const ID_LIMIT: usize = 256;
+
 /// The least a field is cut to when the whole event must shrink.
 const STUB: usize = 1024;
 
@@ -43,11 +52,13 @@ struct Sizes {
     total: usize,
     /// The notes that will be added about what was cut.
     notes: usize,
+    /// The most the whole may take.
+    limit: usize,
 }
 
 impl Sizes {
     fn over(&self) -> bool {
-        self.total + self.notes > DATA_LIMIT
+        self.total + self.notes > self.limit
     }
 
     /// Cuts field `i` to at most `target` bytes.
@@ -114,13 +125,33 @@ fn flatten_below(value: &mut Value, depth: usize, flattened: &mut bool) {
 
 /// Cuts `data` to the limits; returns whether anything was cut.
 pub(crate) fn cap(data: &mut Map<String, Value>) -> bool {
+    cap_to(data, DATA_LIMIT)
+}
+
+/// Cuts an event's fields beyond the store's own (`extra`) to [`EXTRA_LIMIT`], and its data to
+/// what is left of the line; returns whether anything was cut.
+pub(crate) fn cap_with_extra(
+    data: &mut Map<String, Value>,
+    extra: &mut Map<String, Value>,
+) -> bool {
+    if extra.is_empty() {
+        return cap(data);
+    }
+    let cut = cap_to(extra, EXTRA_LIMIT);
+    let extra_size = json_len(&Value::Object(extra.clone()));
+    cap_to(data, DATA_LIMIT.saturating_sub(extra_size)) || cut
+}
+
+/// Cuts `map` so that no field takes more than [`FIELD_LIMIT`] and the whole less than
+/// `limit`, as JSON; returns whether anything was cut.
+fn cap_to(data: &mut Map<String, Value>, limit: usize) -> bool {
     // Most events are small: a bound on their size, counted without writing anything, says
     // so. Only events that may be over a limit are measured exactly.
     let bound: usize = data
         .iter()
         .map(|(k, v)| upper_bound_str(k) + upper_bound(v) + 2)
         .sum();
-    if bound <= FIELD_LIMIT {
+    if bound <= FIELD_LIMIT.min(limit) {
         return false;
     }
     let fields: Vec<Field> = data
@@ -140,6 +171,7 @@ pub(crate) fn cap(data: &mut Map<String, Value>) -> bool {
         fields,
         total,
         notes: 64,
+        limit,
     };
     for i in 0..sizes.fields.len() {
         if sizes.fields[i].size > FIELD_LIMIT {
@@ -155,7 +187,7 @@ pub(crate) fn cap(data: &mut Map<String, Value>) -> bool {
             if !sizes.over() {
                 break;
             }
-            let excess = sizes.total + sizes.notes - DATA_LIMIT;
+            let excess = sizes.total + sizes.notes - sizes.limit;
             let size = sizes.fields[i].size;
             if size > STUB {
                 sizes.cut(data, i, size.saturating_sub(excess + 64).max(STUB));

@@ -68,6 +68,19 @@ impl Privacy {
         }
     }
 
+    /// The id that takes the place of `id` when it holds what is scrubbed (`redacted-` and 16
+    /// hex digits, made from it: the same id each time, so that what names it still does);
+    /// `None` when it may be written as it is.
+    pub fn apply_id(&self, id: &str) -> Option<String> {
+        match self.apply_str(id) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(_) => Some(format!(
+                "redacted-{:016x}",
+                crate::model::hash::fnv1a(id.as_bytes())
+            )),
+        }
+    }
+
     /// One string as it may be written (a command line or a URL can carry a key).
     pub fn apply_str<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
@@ -226,19 +239,51 @@ impl Sink {
         to.put_all(&events)
     }
 
-    /// Scrubs an event, derives what is made from its data and cuts it to the size limits.
+    /// Scrubs an event (its data, its ids and type, the fields beyond the store's own),
+    /// derives what is made from its data and cuts it to the size limits.
     fn prepare(&self, mut event: Event, derive: impl FnOnce(&mut Map<String, Value>)) -> Event {
         self.privacy.apply(&mut event.data);
+        self.scrub_envelope(&mut event);
         if let Value::Object(data) = &mut event.data {
             derive(data);
         }
         // Made from the scrubbed and derived data, and cut with it.
         python_keys::add(&mut event);
+        super::limit::flatten_deep(&mut event.extra);
         if let Value::Object(data) = &mut event.data {
             super::limit::flatten_deep(data);
-            super::limit::cap(data);
+            super::limit::cap_with_extra(data, &mut event.extra);
+        } else {
+            super::limit::cap_with_extra(&mut Map::new(), &mut event.extra);
         }
         event
+    }
+
+    /// Scrubs what an event says beside its data, as its data is: a client (a collector's)
+    /// may put a key in its type, its ids or a field the store does not know. An id that holds
+    /// a secret is replaced by one made from it (`redacted-` and 16 hex digits), the same each
+    /// time, so that the event is still known by it when sent again and its children still
+    /// name it as their parent. Run once more on an event already scrubbed, it changes nothing.
+    pub fn scrub_envelope(&self, event: &mut Event) {
+        if self.privacy.is_off() {
+            return;
+        }
+        if let EventType::Other(kind) = &event.event_type
+            && let Cow::Owned(scrubbed) = self.privacy.apply_str(kind)
+        {
+            event.event_type = EventType::Other(scrubbed);
+        }
+        if let Some(id) = self.privacy.apply_id(&event.event_id) {
+            event.event_id = id;
+        }
+        if let Some(parent) = &event.parent_id
+            && let Some(id) = self.privacy.apply_id(parent)
+        {
+            event.parent_id = Some(id);
+        }
+        for value in event.extra.values_mut() {
+            self.privacy.apply(value);
+        }
     }
 
     /// One string as it may be written.

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::routes::{Reply, Request};
 use super::{Collector, recent};
 use crate::capture::hooks;
+use crate::capture::limit::ID_LIMIT;
 use crate::capture::remote::HookCall;
 use crate::model::view;
 use crate::model::{Event, SessionMeta};
@@ -44,7 +45,10 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
             continue;
         }
         match parse_event(line) {
-            Ok(event) => {
+            Ok(mut event) => {
+                // Before it is looked up among those stored: an id that holds a secret is
+                // stored as another, by which a batch sent again must find it.
+                collector.sink.scrub_envelope(&mut event);
                 if let Some(&n) = at.get(&event.session_id) {
                     batches[n].1.push(event);
                 } else {
@@ -113,6 +117,17 @@ fn parse_event(line: &[u8]) -> Result<Event, String> {
     }
     if !event.timestamp.is_finite() || event.timestamp < 0.0 {
         return Err("timestamp must be a finite, non-negative number".to_owned());
+    }
+    // Refused, not cut: two ids cut to the same start would be taken for one event.
+    let named = [
+        ("event_id", Some(event.event_id.as_str())),
+        ("parent_id", event.parent_id.as_deref()),
+        ("event_type", Some(event.event_type.as_str())),
+    ];
+    for (field, value) in named {
+        if value.is_some_and(|v| v.len() > ID_LIMIT) {
+            return Err(format!("{field} is longer than {ID_LIMIT} bytes"));
+        }
     }
     if event.event_id.is_empty() {
         event.event_id = content_id(line);
