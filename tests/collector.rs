@@ -5804,3 +5804,39 @@ fn a_secret_or_a_flood_beside_an_events_data_never_reaches_its_line() {
     );
     assert_eq!(lines[2]["data"]["tool_name"], "Bash");
 }
+
+/// Every free-text field of a session's meta sent to `POST /sessions` is scrubbed: its agent's
+/// name and the session and event it is a subagent of reached meta.json as they came.
+#[test]
+fn a_secret_anywhere_in_a_remote_sessions_meta_never_reaches_meta_json() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let key = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
+    let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let meta = json!({"session_id": "s-4", "started_at": 1_700_000_000.0,
+                      "agent_name": format!("agent --key {key}"), "command": "run",
+                      "parent_session_id": token, "parent_event_id": key, "depth": 1});
+    let made = request(port, "POST", "/sessions", None, meta.to_string().as_bytes());
+    assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    drop(server);
+    let written = std::fs::read_to_string(storage.join("s-4/meta.json")).unwrap();
+    for secret in [key, token] {
+        assert!(!written.contains(secret), "{written}");
+    }
+    let written: Value = serde_json::from_str(&written).unwrap();
+    assert!(
+        written["agent_name"]
+            .as_str()
+            .unwrap()
+            .starts_with("agent --key "),
+        "{written}"
+    );
+    assert!(
+        written["parent_session_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("redacted-"),
+        "{written}"
+    );
+}

@@ -402,3 +402,35 @@ fn with_a_token_otlp_requests_need_it_as_claude_codes_headers_send_it() {
     );
     assert_eq!(a.status, 200);
 }
+
+/// A sender's `service.name` names the session it opens (`agent_name`, and its `command`): a
+/// key in it reached meta.json as it came.
+#[test]
+fn a_secret_in_a_senders_service_name_never_reaches_meta_json() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = crate::collector::server(&env, &storage, &[]);
+    let key = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
+    let spans = serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": format!("svc {key}")}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": "0123456789abcdef0123456789abcdef", "spanId": "0123456789abcdef",
+            "name": "work", "startTimeUnixNano": "1700000000000000000",
+            "endTimeUnixNano": "1700000001000000000",
+            "attributes": [{"key": "session.id", "value": {"stringValue": "s-otel"}}]}]}]}]});
+    let a = post(
+        port,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        spans.to_string().as_bytes(),
+    );
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    drop(server);
+    let written = std::fs::read_to_string(storage.join("s-otel/meta.json")).unwrap();
+    assert!(!written.contains(key), "{written}");
+    let written: Value = serde_json::from_str(&written).unwrap();
+    assert!(
+        written["agent_name"].as_str().unwrap().starts_with("svc "),
+        "{written}"
+    );
+}

@@ -54,14 +54,25 @@ impl Privacy {
         }
     }
 
-    /// What a session's `meta.json` says of it (its command, and the title, branch or folder
-    /// in `attribution`), scrubbed as its events are: a branch or a title can carry a key too.
+    /// What a session's `meta.json` says of it (its agent, its command, the session and event
+    /// it is a subagent of, and the title, branch or folder in `attribution`), scrubbed as its
+    /// events are: whoever sends a session's meta (a collector's client, an OTLP exporter's
+    /// `service.name`) can put a key in any of them. Its ids are scrubbed as an event's are
+    /// ([`Privacy::apply_id`]), so that a parent event's scrubbed id is still the one named.
     pub fn apply_meta(&self, meta: &mut SessionMeta) {
         if self.is_off() {
             return;
         }
         if let Cow::Owned(command) = self.apply_str(&meta.command) {
             meta.command = command;
+        }
+        if let Cow::Owned(agent) = self.apply_str(&meta.agent_name) {
+            meta.agent_name = agent;
+        }
+        for id in [&mut meta.parent_session_id, &mut meta.parent_event_id] {
+            if let Some(scrubbed) = id.as_deref().and_then(|id| self.apply_id(id)) {
+                *id = Some(scrubbed);
+            }
         }
         for value in meta.extra.values_mut() {
             self.apply(value);

@@ -217,6 +217,8 @@ impl<'a> SessionWrite<'a> {
         let mut meta = SessionMeta::new(self.session, start);
         meta.agent_name = agent.unwrap_or_else(|| "otel".to_owned());
         meta.command = format!("{} (otel)", meta.agent_name);
+        // The sender's `service.name` is anyone's text, and may hold a key.
+        self.sink.privacy().apply_meta(&mut meta);
         self.store.create_session(&meta)?;
         // The counters cache of a session we made (hooks do the same), ignored if there.
         let _ = self.store.init_counters(self.session);
