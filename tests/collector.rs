@@ -713,6 +713,36 @@ fn a_client_past_its_rate_gets_429_with_retry_after() {
     assert!(wait >= 1);
 }
 
+/// Requests with a wrong token drew on their address's budget before the token was looked at,
+/// so anyone who could reach the collector (behind a TLS proxy, every client has its address)
+/// could hold every hook at 429; and a wrong path answered 404 where a wrong token is 401.
+#[test]
+fn requests_without_the_token_use_up_no_clients_budget() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &["--rate-limit", "5", "--token", "tok3"]);
+    let strangers: Vec<u16> = (0..12)
+        .map(|_| request(port, "GET", "/sessions", Some("wrong"), b"").status)
+        .collect();
+    assert!(
+        strangers.contains(&401) && strangers.contains(&429),
+        "{strangers:?}"
+    );
+    assert_eq!(
+        request(port, "GET", "/sessions", Some("tok3"), b"").status,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(
+        request(port, "GET", "/no-such-path", Some("wrong"), b"").status,
+        401
+    );
+    assert_eq!(
+        request(port, "GET", "/no-such-path", Some("tok3"), b"").status,
+        404
+    );
+}
+
 /// Out of file descriptors, a failed accept was logged once a failure and the loop went on
 /// (since backed off and said once), and a request whose session file could not be opened got
 /// a 500, though trying again soon works: it is a 503 with `Retry-After`, the retry is stored
@@ -962,7 +992,7 @@ fn a_web_page_can_neither_read_nor_write_a_collector_on_loopback() {
 /// proxy's), so the host is not checked: the token keeps web pages out, as a browser never sends
 /// it of its own accord; a body that is not JSON is refused all the same.
 #[test]
-fn beyond_loopback_any_host_with_the_token_is_served() {
+fn with_the_token_any_host_is_served() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
     let (_server, port) = server(&env, &storage, &["--bind", "0.0.0.0", "--token", "t0k"]);
@@ -976,6 +1006,13 @@ fn beyond_loopback_any_host_with_the_token_is_served() {
         .write_all(b"POST /events HTTP/1.1\r\nHost: collector.internal\r\nAuthorization: Bearer t0k\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 3\r\n\r\n{}\n")
         .unwrap();
     assert_eq!(read_answer(&mut stream).status, 415);
+    // On loopback with a token too: a TLS proxy in front passes its client's host on.
+    let (_server, port) = server(&env, &env.path().join("srv2"), &["--token", "t0k"]);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /sessions HTTP/1.1\r\nHost: traces.example.com\r\nAuthorization: Bearer t0k\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_answer(&mut stream).status, 200);
 }
 
 #[test]

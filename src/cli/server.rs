@@ -108,12 +108,14 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
     let root = args.storage.clone().unwrap_or_else(|| globals.store_root());
     let store = super::stores::for_writing(root);
     store.ensure_root()?;
+    // Listening on loopback with no token, it serves this machine, whose clients name it so;
+    // with a token, or beyond loopback, its clients name it as they reach it (a TLS proxy in
+    // front passes on its client's host), and the token keeps web pages out (a browser never
+    // sends it of its own accord, and a page cannot know it).
+    let local_only = args.bind.is_loopback() && token.is_none();
     let settings = Settings {
         token,
-        // Listening on loopback, it serves this machine, whose clients name it so; beyond, its
-        // clients name it as they reach it, and the token keeps web pages out (a browser never
-        // sends it of its own accord).
-        local_only: args.bind.is_loopback(),
+        local_only,
         max_body: args.max_body,
         rate_limit: args.rate_limit,
         connections_per_client: args.connections_per_client,

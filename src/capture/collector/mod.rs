@@ -15,7 +15,7 @@
 //! - [`guard`]: bearer-token checks (constant time) and the per-client rate limit.
 //! - [`clients`]: the connections each client address holds open, at most
 //!   [`Settings::connections_per_client`].
-//! - here: the listener, the request pipeline (host, rate limit, route, auth, media type, body
+//! - here: the listener, the request pipeline (host, auth, rate limit, route, media type, body
 //!   limit, room for the request, handler on a handler thread) and the graceful shutdown.
 //! - [`stall`]: a connection's socket, which gives up on a client that takes nothing of its
 //!   response for [`Settings::stall`].
@@ -142,7 +142,11 @@ pub struct Collector {
     pub store: Store,
     pub sink: Sink,
     pub settings: Settings,
+    /// The budget of requests that carry the token.
     limiter: guard::RateLimiter,
+    /// The budget of requests that do not (a wrong token, none, or `/health`), per client as
+    /// well, apart from the other: they never use up a client's.
+    strangers: guard::RateLimiter,
     /// What `POST /events` stored, by session and event id.
     pub recent: recent::Recent,
     log: fn(&str),
@@ -152,12 +156,14 @@ pub struct Collector {
 impl Collector {
     pub fn new(store: Store, sink: Sink, settings: Settings, log: fn(&str)) -> Collector {
         let limiter = guard::RateLimiter::new(settings.rate_limit);
+        let strangers = guard::RateLimiter::new(settings.rate_limit);
         let recent = recent::Recent::new(settings.remembered_ids);
         Collector {
             store,
             sink,
             settings,
             limiter,
+            strangers,
             recent,
             log,
             on_accepted: None,
@@ -419,7 +425,7 @@ fn turn_away(
     });
 }
 
-/// The pipeline every request goes through: host, rate limit, route, auth, media type, body
+/// The pipeline every request goes through: host, auth, rate limit, route, media type, body
 /// limit, room, handler.
 async fn handle(
     collector: &Arc<Collector>,
@@ -508,22 +514,31 @@ async fn pipeline(
         );
         return refused(request.into_body(), collector.settings.max_body, reply).await;
     }
-    if let Err(wait) = collector.limiter.take(peer.ip()) {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let max = collector.settings.max_body;
+    let found = routes::route(&parts.method, &path);
+    let public = found.as_ref().is_ok_and(|(route, _)| route.public());
+    // The token first, whatever the path (a wrong token is told so, not that a path is
+    // unknown), then the rate limit: requests that carry the token (all of them, without
+    // one) draw on their client's budget, and the others on a budget of their own, so that
+    // requests with a wrong token or none, from the same address, cannot use up a client's.
+    let refusal = match &collector.settings.token {
+        Some(token) if !public => guard::check_bearer(&parts.headers, token).err(),
+        _ => None,
+    };
+    let trusted = collector.settings.token.is_none() || (!public && refusal.is_none());
+    let limiter = if trusted {
+        &collector.limiter
+    } else {
+        &collector.strangers
+    };
+    if let Err(wait) = limiter.take(peer.ip()) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         return Reply::error(StatusCode::TOO_MANY_REQUESTS, "too many requests")
             .with_header(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
-    let (parts, body) = request.into_parts();
-    let path = parts.uri.path().to_owned();
-    let max = collector.settings.max_body;
-    let (route, params) = match routes::route(&parts.method, &path) {
-        Ok(found) => found,
-        Err(reply) => return refused(body, max, reply).await,
-    };
-    if !route.public()
-        && let Some(token) = &collector.settings.token
-        && let Err(why) = guard::check_bearer(&parts.headers, token)
-    {
+    if let Some(why) = refusal {
         collector.log(&format!(
             "refused {} {} from {peer}: {why}",
             parts.method,
@@ -533,6 +548,10 @@ async fn pipeline(
             .with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return refused(body, max, reply).await;
     }
+    let (route, params) = match found {
+        Ok(found) => found,
+        Err(reply) => return refused(body, max, reply).await,
+    };
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
