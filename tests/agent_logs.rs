@@ -2230,3 +2230,81 @@ fn a_codex_commands_output_is_never_taken_for_a_refusal() {
         "{replay}"
     );
 }
+
+/// Writes a Codex rollout of `session` holding `lines` where Codex would name it, and imports
+/// it; the import's JSON report.
+fn import_rollout(env: &TestEnv, session: &str, lines: &[String]) -> Value {
+    let rollout = env
+        .path()
+        .join(format!("rollout-2025-09-19T09-00-00-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", "--format", "json", rollout.to_str().unwrap()])
+        .success()
+        .json()
+}
+
+/// A call Codex never ran read as a call that ran and succeeded: a command the user said no
+/// to (`exec command rejected by user`) showed in `explain` as "Ran: rm -rf /" with no ✗ and
+/// `Rejected: 0`, and a patch Codex would not apply (`patch rejected: empty patch`) was a
+/// success. The user's no is now the user's refusal, Codex's refusal of the patch a failure.
+#[test]
+fn codex_refusals_are_refusals_and_its_rejected_patches_failures() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f3";
+    let [meta, prompt] = codex_start(session, "clean up");
+    let item = |minute, payload| line(minute, "response_item", payload);
+    let lines = [
+        meta,
+        prompt,
+        item(
+            2,
+            json!({"type": "function_call", "name": "shell", "call_id": "c1",
+                   "arguments": r#"{"command":["bash","-lc","rm -rf /"]}"#}),
+        ),
+        item(
+            3,
+            json!({"type": "function_call_output", "call_id": "c1",
+                   "output": "exec command rejected by user"}),
+        ),
+        item(
+            4,
+            json!({"type": "custom_tool_call", "name": "apply_patch", "call_id": "c2",
+                   "input": "*** Begin Patch\n*** End Patch\n"}),
+        ),
+        item(
+            5,
+            json!({"type": "custom_tool_call_output", "call_id": "c2",
+                   "output": "patch rejected: empty patch"}),
+        ),
+    ];
+    let report = import_rollout(&env, session, &lines);
+    assert_eq!(report[0]["tool_errors"], 1, "{report}");
+    assert_eq!(report[0]["tool_rejections"], 1, "{report}");
+    let explain = env.run(&["explain", session]).success().stdout.clone();
+    assert!(explain.contains("Errors: 1   Rejected: 1"), "{explain}");
+    let rejected = explain
+        .split("Rejected by the user (1):")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(rejected.contains("rm -rf /"), "{explain}");
+    let failures = explain
+        .split("Failures (1):")
+        .nth(1)
+        .and_then(|rest| rest.split("Rejected by").next())
+        .unwrap_or_default();
+    assert!(failures.contains("apply_patch"), "{explain}");
+    assert!(!failures.contains("rm -rf"), "{explain}");
+
+    // The corpus' rollout holds the rejected patch (line 81): one failed call of 19.
+    let env = TestEnv::new();
+    let corpus = shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl");
+    let report = env
+        .run(&["import", "--format", "json", corpus.to_str().unwrap()])
+        .success()
+        .json();
+    assert_eq!(
+        (&report[0]["tool_calls"], &report[0]["tool_errors"]),
+        (&json!(19), &json!(1)),
+        "{report}"
+    );
+}

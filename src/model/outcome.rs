@@ -78,8 +78,9 @@ const AUTO_MODE_TAIL: &str = ". If you have other tasks";
 /// How the agents word a refused call, at the start of the text that stands for its result.
 /// Sources: the texts Claude Code 1.0.95–2.1.39 wrote in the transcripts of the corpus
 /// (`../shared/corpus/claude-code`, 6 rejections, 2 plan rejections), and the constants of its
-/// `utils/messages.ts` and permission code as public copies quote them (read 2026-11-30).
-const REJECTION_STARTS: [&str; 11] = [
+/// `utils/messages.ts` and permission code as public copies quote them (read 2026-11-30); Codex's
+/// read off its 0.171 binary.
+const REJECTION_STARTS: [&str; 14] = [
     // The user answered "No" to a permission prompt (with or without saying why).
     "the user doesn't want to proceed with this tool use",
     // The user pressed Esc while the prompt was up.
@@ -99,7 +100,18 @@ const REJECTION_STARTS: [&str; 11] = [
     // What the Agent SDK and some hosts send for a denial.
     "user denied tool use",
     "action denied by user",
+    // Codex: the user answered no to running a command or applying a patch, or stopped a
+    // command that was running (`aborted by user after 3.2s`).
+    "exec command rejected by user",
+    "patch rejected by user",
+    "aborted by user",
 ];
+
+/// How Codex words a patch it would not apply (`patch rejected: <reason>`): its own refusal of
+/// a bad patch (`empty patch`) is a failure; one the user's approval settings refused
+/// (`writing outside of the project; rejected by user approval settings`) is the user's.
+const CODEX_PATCH_REJECTED: &str = "patch rejected: ";
+const CODEX_BY_SETTINGS: &str = "rejected by user approval settings";
 
 /// Whether `message` (an error event's text) says the user refused or stopped the call.
 ///
@@ -114,6 +126,9 @@ pub fn is_rejection(message: &str) -> bool {
         .any(|start| starts_with_ignoring_case(first, start))
     {
         return true;
+    }
+    if starts_with_ignoring_case(first, CODEX_PATCH_REJECTED) {
+        return first.trim_end().ends_with(CODEX_BY_SETTINGS);
     }
     // "Permission to use Bash has been denied." and "Permission to use Bash with command rm -rf
     // has been denied.": a deny rule in the user's settings.
@@ -174,7 +189,7 @@ mod tests {
     use super::*;
 
     /// Texts copied from the corpus transcripts and from Claude Code's constants.
-    const REJECTIONS: [&str; 12] = [
+    const REJECTIONS: [&str; 16] = [
         "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
         "Error: The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
         "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). To tell you how to proceed, the user said:\nuse the other branch",
@@ -187,10 +202,14 @@ mod tests {
         "Permission for this action has been denied. Reason: the command deletes files outside the project.",
         "<tool_use_error>Permission for this tool use was denied. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). Try a different approach or report the limitation to complete your task.</tool_use_error>",
         "[Request interrupted by user for tool use]",
+        "exec command rejected by user",
+        "patch rejected by user",
+        "aborted by user after 3.2s",
+        "patch rejected: writing outside of the project; rejected by user approval settings",
     ];
 
     /// Failures from the corpus, some of which mention permissions or users.
-    const FAILURES: [&str; 9] = [
+    const FAILURES: [&str; 11] = [
         "Exit code 1\n(eval):1: permission denied:",
         "Exit code 1\nOn branch master\nnothing to commit, working tree clean",
         "<tool_use_error>File does not exist.</tool_use_error>",
@@ -200,6 +219,8 @@ mod tests {
         "Error: EACCES: permission denied, open '/etc/shadow'",
         "Permission to use the API key was revoked",
         "",
+        "patch rejected: empty patch",
+        "Exit code: 1\nOutput:\nexec command rejected by user",
     ];
 
     #[test]

@@ -418,14 +418,38 @@ fn is_context(text: &str) -> bool {
             .is_some_and(|rest| rest.ends_with("</"))
 }
 
+/// What Codex answers the model in place of a tool's output when the call never ran, or was
+/// stopped (read off its 0.171 binary): the user said no to a command or a patch, stopped it
+/// (`aborted by user after 1.5s`), or Codex would not apply the patch (`patch rejected:
+/// empty patch`, or `…; rejected by user approval settings`). Each is a failed call, which
+/// the store's readers tell from a refusal by the words (`model::outcome`).
+const CODEX_REFUSALS: [&str; 4] = [
+    "exec command rejected by user",
+    "patch rejected by user",
+    "patch rejected: ",
+    "aborted by user",
+];
+
 /// A tool output's text, and whether it failed: older Codex wrote a JSON string with the
-/// output and an exit code, newer a text with `Process exited with code N` (or `Exit code: N`).
+/// output and an exit code, newer a text with `Process exited with code N` (or `Exit code: N`);
+/// a call Codex never ran, or one the user stopped, has [`CODEX_REFUSALS`]' words instead.
 fn output_text(output: &Value) -> (String, bool) {
     let text = match output {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
         other => other.to_string(),
     };
+    if CODEX_REFUSALS.iter().any(|r| text.starts_with(r)) {
+        return (text, true);
+    }
+    // A command the user stopped: `Wall time: 2.0 seconds\naborted by user`. Its words come
+    // first in the store, so that it reads as the user's stop (an output's first line says
+    // how the call ended).
+    if let Some((wall, "aborted by user")) = text.trim_end().split_once('\n')
+        && wall.starts_with("Wall time: ")
+    {
+        return (format!("aborted by user\n{wall}"), true);
+    }
     if let Ok(inner) = serde_json::from_str::<Value>(&text)
         && let Some(out) = string(&inner, "output")
     {
@@ -529,5 +553,24 @@ mod tests {
         );
         let ok = r#"{"output":"x","metadata":{"exit_code":0,"duration_seconds":0.1}}"#;
         assert_eq!(output_text(&ok.into()), ("x".to_owned(), false));
+    }
+
+    #[test]
+    fn calls_codex_never_ran_or_the_user_stopped_are_failed_calls() {
+        for text in [
+            "exec command rejected by user",
+            "patch rejected by user",
+            "patch rejected: empty patch",
+            "aborted by user after 1.5s",
+        ] {
+            assert_eq!(output_text(&text.into()), (text.to_owned(), true));
+        }
+        assert_eq!(
+            output_text(&"Wall time: 2.0 seconds\naborted by user".into()),
+            ("aborted by user\nWall time: 2.0 seconds".to_owned(), true)
+        );
+        // An MCP tool's answer that mentions a rejection later on is its output.
+        let mcp = "Found 2 issues:\nexec command rejected by user";
+        assert_eq!(output_text(&mcp.into()), (mcp.to_owned(), false));
     }
 }
