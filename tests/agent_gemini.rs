@@ -1239,3 +1239,24 @@ fn a_stamp_no_event_can_have_is_kept_and_the_hooks_clock_times_the_event() {
     );
     assert_eq!(events[0]["data"]["timestamp"], "1970-01-01T00:00:01Z");
 }
+
+/// A shell command the user stopped with Esc reaches Gemini's AfterTool hook as a command that
+/// ran and returned, with no error (`Command was cancelled by user before it could complete.`),
+/// and was recorded as a success: `explain` said "Ran" and counted nothing. It is the user's
+/// stop now, as the chat's cancelled call is.
+#[test]
+fn a_command_the_user_stopped_is_a_refusal_through_geminis_hook() {
+    let env = TestEnv::new();
+    let mut call = before_tool("run_shell_command", json!({"command": "sleep 100"}));
+    call["session_id"] = "gstop".into();
+    gemini_hook(&env, &call, true).success();
+    let mut result = call.clone();
+    result["hook_event_name"] = "AfterTool".into();
+    result["tool_response"] = json!({"llmContent":
+        "Command was cancelled by user before it could complete. Below is the output before it was cancelled:\nstarted",
+        "returnDisplay": "Command cancelled by user."});
+    gemini_hook(&env, &result, true).success();
+    let explain = env.run(&["explain", "gstop"]).success().stdout.clone();
+    assert!(explain.contains("Errors: 0   Rejected: 1"), "{explain}");
+    assert!(explain.contains("Rejected by the user (1):"), "{explain}");
+}

@@ -2308,3 +2308,62 @@ fn codex_refusals_are_refusals_and_its_rejected_patches_failures() {
         "{report}"
     );
 }
+
+/// A Gemini CLI call the user cancelled read as a call that failed: one denied at its prompt
+/// (`[Operation Cancelled] Reason: User denied execution.`) showed in `explain` as "Ran: rm
+/// -rf / ✗" under Failures with `Rejected: 0`, and one stopped with Esc while it ran was read
+/// by its output so far. Gemini CLI cancels a call only for the user (0.61.0's scheduler: a
+/// denial, the calls queued behind it, Esc), so each is the user's refusal now; an error stays
+/// a failure.
+#[test]
+fn gemini_calls_the_user_cancelled_are_refusals() {
+    let env = TestEnv::new();
+    let session = "629cab06-47bb-41bc-afb3-1479ecd94e68";
+    let call = |id: &str, command: &str, status: &str, response: Value| {
+        json!({"id": id, "name": "run_shell_command", "args": {"command": command},
+               "result": [{"functionResponse": {"id": id, "name": "run_shell_command",
+                                                "response": response}}],
+               "status": status, "timestamp": "2026-11-30T05:36:49.397Z"})
+    };
+    let lines = [
+        json!({"sessionId": session, "projectHash": "ed43", "startTime": "2026-11-30T05:36:48.407Z",
+               "lastUpdated": "2026-11-30T05:36:48.407Z", "kind": "main"}),
+        json!({"id": "u1", "timestamp": "2026-11-30T05:36:48.546Z", "type": "user",
+               "content": [{"text": "clean up"}]}),
+        json!({"id": "g1", "timestamp": "2026-11-30T05:36:49.149Z", "type": "gemini",
+        "content": "Cleaning.", "model": "gemini-2.5-flash",
+        "toolCalls": [
+            call("c1", "rm -rf /", "cancelled",
+                 json!({"error": "[Operation Cancelled] Reason: User denied execution."})),
+            call("c2", "ls", "cancelled",
+                 json!({"error": "[Operation Cancelled] Reason: User cancelled operation"})),
+            call("c3", "sleep 100", "cancelled",
+                 json!({"output": "User rejected tool use\nstarted",
+                        "error": "[Operation Cancelled] User cancelled tool execution."})),
+            call("c4", "cat missing", "error",
+                 json!({"error": "File not found: missing"})),
+        ]}),
+    ];
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    let chat = env.path().join("session-2026-11-30T05-36-629cab06.jsonl");
+    std::fs::write(&chat, text.join("\n") + "\n").unwrap();
+    let report = env
+        .run(&["import", "--format", "json", chat.to_str().unwrap()])
+        .success()
+        .json();
+    assert_eq!(report[0]["tool_errors"], 1, "{report}");
+    assert_eq!(report[0]["tool_rejections"], 3, "{report}");
+    let explain = env.run(&["explain", session]).success().stdout.clone();
+    assert!(explain.contains("Errors: 1   Rejected: 3"), "{explain}");
+    let failures = explain
+        .split("Failures (1):")
+        .nth(1)
+        .and_then(|rest| rest.split("Rejected by").next())
+        .unwrap_or_default();
+    assert!(
+        failures.contains("File not found") && !failures.contains("rm -rf"),
+        "{explain}"
+    );
+    let replay = env.run(&["replay", session]).success().stdout.clone();
+    assert!(replay.contains("started"), "{replay}");
+}

@@ -79,8 +79,8 @@ const AUTO_MODE_TAIL: &str = ". If you have other tasks";
 /// Sources: the texts Claude Code 1.0.95–2.1.39 wrote in the transcripts of the corpus
 /// (`../shared/corpus/claude-code`, 6 rejections, 2 plan rejections), and the constants of its
 /// `utils/messages.ts` and permission code as public copies quote them (read 2026-11-30); Codex's
-/// read off its 0.171 binary.
-const REJECTION_STARTS: [&str; 14] = [
+/// read off its 0.171 binary; Gemini CLI's in its 0.61.0 bundle.
+const REJECTION_STARTS: [&str; 16] = [
     // The user answered "No" to a permission prompt (with or without saying why).
     "the user doesn't want to proceed with this tool use",
     // The user pressed Esc while the prompt was up.
@@ -105,6 +105,13 @@ const REJECTION_STARTS: [&str; 14] = [
     "exec command rejected by user",
     "patch rejected by user",
     "aborted by user",
+    // Gemini CLI: a call the user denied, one queued behind it, or one stopped with Esc
+    // (`[Operation Cancelled] Reason: User denied execution.`, `… Reason: Operation cancelled
+    // by user`, `[Operation Cancelled] User cancelled tool execution.`): it is cancelled only
+    // by the user.
+    "[operation cancelled]",
+    // Gemini CLI's shell, stopped with Esc, as its AfterTool hook gives it.
+    "command was cancelled by user",
 ];
 
 /// How Codex words a patch it would not apply (`patch rejected: <reason>`): its own refusal of
@@ -189,7 +196,7 @@ mod tests {
     use super::*;
 
     /// Texts copied from the corpus transcripts and from Claude Code's constants.
-    const REJECTIONS: [&str; 16] = [
+    const REJECTIONS: [&str; 19] = [
         "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
         "Error: The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
         "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). To tell you how to proceed, the user said:\nuse the other branch",
@@ -206,6 +213,9 @@ mod tests {
         "patch rejected by user",
         "aborted by user after 3.2s",
         "patch rejected: writing outside of the project; rejected by user approval settings",
+        "[Operation Cancelled] Reason: User denied execution.",
+        "[Operation Cancelled] User cancelled tool execution.",
+        "Command was cancelled by user before it could complete. There was no output before it was cancelled.",
     ];
 
     /// Failures from the corpus, some of which mention permissions or users.

@@ -26,6 +26,10 @@ use crate::capture::import::agent_log::{count, usage_value};
 use crate::capture::import::gemini_chat::ReportedCounts;
 use crate::model::{Agent, Tokens};
 
+/// How Gemini CLI's shell tells the model the user stopped a command (`… before it could
+/// start.`, `… before it could complete. Below is the output before it was cancelled:`).
+const CANCELLED_BY_USER: &str = "Command was cancelled by user before it could ";
+
 /// Gemini's events that no other agent sends: a payload naming one of them is Gemini's.
 pub(super) const OWN_EVENTS: [&str; 8] = [
     "BeforeAgent",
@@ -128,7 +132,18 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
                 tool.response = None;
                 event = HookEvent::PostToolUseFailure;
             }
-            None => tool.response = response.get("llmContent").cloned(),
+            // A shell command the user stopped with Esc ran and returned, with no error:
+            // Gemini CLI's words say the user stopped it (read in 0.61.0's shell tool), and
+            // the scheduler then marks the call cancelled. It is the user's stop, as the
+            // chat's `cancelled` call is, never a success.
+            None => match response.get("llmContent") {
+                Some(Value::String(text)) if text.starts_with(CANCELLED_BY_USER) => {
+                    tool.error = Some(text.clone().into());
+                    tool.response = None;
+                    event = HookEvent::PostToolUseFailure;
+                }
+                content => tool.response = content.cloned(),
+            },
         }
     }
     let cwd = f.optional("cwd")?;

@@ -394,12 +394,19 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
         .flatten()
     {
         let response = part.get("functionResponse").and_then(|f| f.get("response"));
-        let piece = response
-            .and_then(|r| r.get("output").or_else(|| r.get("error")))
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
-        if let Some(piece) = piece {
-            text.push_str(&piece);
-        }
+        let field = |key: &str| {
+            response
+                .and_then(|r| r.get(key))
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        };
+        // A call the user cancelled while it ran has its output so far and Gemini CLI's
+        // words (`[Operation Cancelled] User cancelled tool execution.`): the words first, as
+        // they say how the call ended, which readers take from an error's first line.
+        let piece = match (field("output"), field("error")) {
+            (Some(output), Some(error)) if failed => format!("{error}\n{output}"),
+            (output, error) => output.or(error).unwrap_or_default(),
+        };
+        text.push_str(&piece);
     }
     if text.is_empty() {
         string(call, "resultDisplay")
