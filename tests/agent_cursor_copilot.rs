@@ -1998,3 +1998,43 @@ fn an_agent_stamp_no_event_can_have_is_kept_and_the_hooks_clock_times_the_event(
     assert!(call["timestamp"].as_f64().unwrap() > 1.7e9, "{call}");
     assert_eq!(call["data"]["timestamp"], "1970-01-01T00:00:00Z", "{call}");
 }
+
+/// Copilot's `toolResult.resultType` `denied` (the user's "no") and `rejected` (a policy or
+/// hook of theirs, before it ran) were counted as failures: `explain` listed a refused
+/// `rm -rf /` under Failures with `Rejected: 0`. They are refusals now; `timeout`, which
+/// counted as a success, is a failure.
+#[test]
+fn copilot_calls_denied_or_rejected_are_refusals() {
+    let env = TestEnv::new();
+    let session = "5a253198-fe35-44bd-a697-00641633c4b4";
+    let mut steps = Vec::new();
+    for (i, (command, kind)) in [
+        ("rm -rf /", "denied"),
+        ("curl x", "rejected"),
+        ("sleep 100", "timeout"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = 1_796_017_193_000_u64 + 1000 * i as u64;
+        let call = json!({"sessionId": session, "timestamp": at, "cwd": cwd(&env),
+                          "toolName": "bash", "toolArgs": {"command": command}});
+        let mut result = call.clone();
+        result["timestamp"] = (at + 500).into();
+        result["toolResult"] = json!({"resultType": kind, "textResultForLlm": "no"});
+        steps.push((vec!["preToolUse"], call));
+        steps.push((vec!["postToolUse"], result));
+    }
+    play(&env, &steps, &[]);
+    let explain = env.run(&["explain", session]).success().stdout.clone();
+    assert!(explain.contains("Errors: 1   Rejected: 2"), "{explain}");
+    let failures = explain
+        .split("Failures (1):")
+        .nth(1)
+        .and_then(|rest| rest.split("Rejected by").next())
+        .unwrap_or_default();
+    assert!(
+        failures.contains("sleep 100") && !failures.contains("rm -rf"),
+        "{explain}"
+    );
+}

@@ -155,7 +155,7 @@ fn read_pascal(arg: &str, fields: Map<String, Value>) -> Result<HookPayload, Pay
 
 /// The normal form, once the fields carry the store's names.
 fn finish(
-    f: Fields,
+    mut f: Fields,
     event: HookEvent,
     session_id: String,
     at: Option<f64>,
@@ -165,18 +165,25 @@ fn finish(
     // `Fields::tool` reads for every agent.
     let mut tool = f.tool(&event)?;
     let mut event = event;
+    let mut refused = false;
     if let Some(tool) = tool.as_mut()
         && let Some(result) = f.0.get("tool_result")
     {
-        let (failed, text) = tool_result(result);
-        if failed && event == HookEvent::PostToolUse {
+        let (ended, text) = tool_result(result);
+        if ended != Ended::Done && event == HookEvent::PostToolUse {
             event = HookEvent::PostToolUseFailure;
         }
+        refused = ended == Ended::Refused;
         if event == HookEvent::PostToolUseFailure {
             tool.error = tool.error.take().or(text);
         } else {
             tool.response = text.or_else(|| Some(result.clone()));
         }
+    }
+    if refused {
+        // Copilot's words for a refusal are its own and vary; the store's flag for a call the
+        // user refused or stopped says it whatever they are.
+        f.0.insert("is_interrupt".into(), true.into());
     }
     let agent_id = f.agent_id()?;
     let cwd = f.optional("cwd")?;
@@ -206,18 +213,33 @@ fn finish(
     })
 }
 
-/// Whether a `toolResult` says the call failed, and its text for the model.
-fn tool_result(result: &Value) -> (bool, Option<Value>) {
+/// How a call ended, as a `toolResult`'s `resultType` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    Done,
+    Failed,
+    /// It never ran: the user, or a rule or hook of theirs, refused it.
+    Refused,
+}
+
+/// How a `toolResult` says the call ended, and its text for the model. The SDK's
+/// `ToolResultType` is `success`, `failure`, `rejected` (by a policy or hook, before it ran),
+/// `denied` (by the permission handler: the user's "no") and, later, `timeout`
+/// (`github/copilot-sdk` `nodejs/src/types.ts`).
+fn tool_result(result: &Value) -> (Ended, Option<Value>) {
     let field = |camel: &str, snake: &str| {
         result
             .get(camel)
             .or_else(|| result.get(snake))
             .and_then(Value::as_str)
     };
-    let kind = field("resultType", "result_type").unwrap_or("success");
-    let failed = matches!(kind, "failure" | "error" | "rejected" | "denied");
+    let ended = match field("resultType", "result_type").unwrap_or("success") {
+        "rejected" | "denied" => Ended::Refused,
+        "failure" | "error" | "timeout" => Ended::Failed,
+        _ => Ended::Done,
+    };
     let text = field("textResultForLlm", "text_result_for_llm").map(Value::from);
-    (failed, text)
+    (ended, text)
 }
 
 /// Takes Copilot's `timestamp`: epoch milliseconds (camelCase) or ISO 8601 (PascalCase). A
