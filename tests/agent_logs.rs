@@ -2367,3 +2367,33 @@ fn gemini_calls_the_user_cancelled_are_refusals() {
     let replay = env.run(&["replay", session]).success().stdout.clone();
     assert!(replay.contains("started"), "{replay}");
 }
+
+/// A Codex turn the user stopped (`event_msg` `turn_aborted`) and one an error ended
+/// (`event_msg` `error`, which Codex keeps in its rollouts to replay failures) were dropped by
+/// the import: `explain` said no turn was interrupted and no error happened. They are read as a
+/// Claude Code session's interrupt and API error are.
+#[test]
+fn codex_turns_aborted_or_ended_by_an_error_are_recorded() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f4";
+    let [meta, prompt] = codex_start(session, "fix the build");
+    let lines = [
+        meta,
+        prompt,
+        line(
+            2,
+            "event_msg",
+            json!({"type": "turn_aborted", "reason": "interrupted"}),
+        ),
+        line(
+            3,
+            "event_msg",
+            json!({"type": "error", "message": "stream disconnected before completion: rate limit exceeded"}),
+        ),
+    ];
+    import_rollout(&env, session, &lines);
+    let explain = env.run(&["explain", session]).success().stdout.clone();
+    assert!(explain.contains("Interrupted turns: 1"), "{explain}");
+    assert!(explain.contains("0 of tools, 1 of the turn"), "{explain}");
+    assert!(explain.contains("rate limit exceeded"), "{explain}");
+}

@@ -20,7 +20,7 @@ use super::agent_log::{self, Log, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::{LoggedUsage, ResponseUsage};
-use crate::model::Tokens;
+use crate::model::{EventType, Tokens};
 use crate::model::policy::check;
 use crate::model::policy::cwd::is_windows_folder;
 use crate::model::tools::Agent;
@@ -210,6 +210,8 @@ impl Reader {
             }
             ("response_item", Some(item)) => self.item(at, item, payload),
             ("event_msg", Some("context_compacted")) => self.log.compaction(at, None),
+            ("event_msg", Some("turn_aborted")) => self.turn_aborted(at, payload),
+            ("event_msg", Some("error")) => self.turn_error(at, payload),
             ("compacted", _) => self.log.compaction(at, string(payload, "message")),
             _ => {
                 if let Some((usage, reported, extra)) = self.counter.line(kind, sub, payload) {
@@ -219,6 +221,35 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// A turn Codex ended before its answer (`turn_aborted`): recorded as a Claude Code
+    /// session's interrupt is (a `decision` its views read as [`View::Interrupt`]), so that
+    /// readers count a Codex session's interrupts as they count any other's. Codex's reasons:
+    /// `interrupted` (Esc, Ctrl+C: the user's stop), `replaced` (a new prompt took the turn's
+    /// place), `review_ended`.
+    ///
+    /// [`View::Interrupt`]: crate::model::View::Interrupt
+    fn turn_aborted(&mut self, at: f64, payload: &Value) {
+        let mut data = Map::new();
+        data.insert("hook_event_name".into(), "Interrupt".into());
+        data.insert("source".into(), "user".into());
+        let reason = match string(payload, "reason") {
+            Some("interrupted") | None => "stop",
+            Some(other) => other,
+        };
+        data.insert("reason".into(), reason.into());
+        self.log.push(EventType::Decision, at, data);
+    }
+
+    /// An error that ended a turn (`event_msg` `error`: the stream broke, the API refused, a
+    /// limit was reached): recorded as a Claude Code session's API error is, an `error` of no
+    /// call, the turn's, not a tool's.
+    fn turn_error(&mut self, at: f64, payload: &Value) {
+        let message = string(payload, "message").unwrap_or("the turn failed");
+        let mut data = Map::new();
+        data.insert("error".into(), message.into());
+        self.log.push(EventType::Error, at, data);
     }
 
     fn meta(&mut self, payload: &Value) {
