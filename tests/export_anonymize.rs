@@ -160,6 +160,48 @@ fn every_format_is_anonymised_and_the_store_is_untouched() {
     assert_eq!(snapshot(&env.store()), before, "export changed the store");
 }
 
+/// A store recorded with `--no-redact` (or by the Python tool, which redacts only when asked)
+/// holds secrets as the agent saw them: `export --anonymize` sent them on, in every format.
+#[test]
+fn an_anonymized_export_holds_no_secret_of_an_unredacted_store() {
+    let env = TestEnv::new();
+    let token = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+    let id = SessionBuilder::new("5ec7e700-0000-4000-8000-000000000001")
+        .meta(|m| m.command = format!("claude --token {token}"))
+        .prompt(&format!("use {token} and DB_PASSWORD=hunter2xyz"))
+        .tool_call(
+            "Bash",
+            json!({"command": format!("gh auth login --with-token {token}")}),
+        )
+        .result(json!("ok"))
+        .write(&env);
+    for format in ["json", "ndjson", "csv", "otlp", "otlp-genai"] {
+        let run = env.run(&[
+            "export",
+            &id,
+            "--format",
+            format,
+            "--anonymize",
+            "--content",
+        ]);
+        run.success();
+        assert!(!run.stdout.contains(token), "{format}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("hunter2xyz"),
+            "{format}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("[REDACTED]"), "{format}");
+    }
+    // --dry-run lists no secret among what it would replace.
+    let dry = env.run(&["export", &id, "--anonymize", "--dry-run"]);
+    dry.success();
+    assert!(!dry.stdout.contains(token), "{}", dry.stdout);
+    // Without --anonymize the export is as recorded.
+    let plain = env.run(&["export", &id, "--format", "json"]);
+    assert!(plain.stdout.contains(token));
+}
+
 #[test]
 fn dry_run_counts_each_kind_and_exports_nothing() {
     let env = TestEnv::new();

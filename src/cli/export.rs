@@ -63,8 +63,8 @@ pub(crate) struct ExportArgs {
     /// Put prompts, answers, tool arguments and results into the trace (left out by default)
     #[arg(long)]
     pub(crate) content: bool,
-    /// Rewrite what is exported (never the store): home folders to ~, host and user names,
-    /// email addresses, and the replacements of .agent-strace/anonymize.yaml
+    /// Rewrite what is exported (never the store): secrets redacted, home folders to ~, host
+    /// and user names, email addresses, and the replacements of .agent-strace/anonymize.yaml
     #[arg(long)]
     pub(crate) anonymize: bool,
     /// With --anonymize: list what would be replaced (counts per kind, examples) and export
@@ -165,6 +165,8 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     if args.anonymize {
         let anonymizer = super::export_anon::anonymizer()?;
         let mut report = crate::export::anonymize::Report::default();
+        // Secrets first, so that none is among what --dry-run shows it found.
+        session.redact_secrets();
         let parent = super::export_anon::inherited(&store, &anonymizer, &session.meta);
         anonymizer.exported(&mut session, parent.as_ref(), &mut report);
         if args.dry_run {

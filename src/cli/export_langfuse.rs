@@ -43,6 +43,7 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         super::export::with_logged_usage(&store, &mut session);
         super::export::warn_untimed(&session);
         if let Some(anonymizer) = &anonymizer {
+            session.redact_secrets();
             let parent = super::export_anon::inherited(&store, anonymizer, &session.meta);
             anonymizer.exported(&mut session, parent.as_ref(), &mut report);
         }

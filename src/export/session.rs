@@ -48,6 +48,29 @@ impl Exported {
         )
     }
 
+    /// Takes secrets (`redact`'s rules) out of every session of the tree: what each event
+    /// holds, the metadata's command, agent and attribution. A store recorded with
+    /// `--no-redact`, or by the Python tool (which redacts only when asked), holds them as the
+    /// agent saw them, and an anonymized export is one made to be shared, as `share` redacts.
+    pub fn redact_secrets(&mut self) {
+        let mut todo = vec![self];
+        while let Some(session) = todo.pop() {
+            for event in &mut session.events {
+                crate::redact::redact_value(&mut event.data);
+                for value in event.extra.values_mut() {
+                    crate::redact::redact_value(value);
+                }
+            }
+            let meta = &mut session.meta;
+            meta.command = crate::redact::redact_str(&meta.command).into_owned();
+            meta.agent_name = crate::redact::redact_str(&meta.agent_name).into_owned();
+            for value in meta.extra.values_mut() {
+                crate::redact::redact_value(value);
+            }
+            todo.extend(session.subagents.iter_mut());
+        }
+    }
+
     /// Every session of the tree, this one first, parents before children.
     pub fn all(&self) -> Vec<&Exported> {
         let mut out = vec![self];

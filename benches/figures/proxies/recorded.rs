@@ -125,8 +125,8 @@ impl Recorded {
             ": as sent".to_owned()
         } else if counted {
             format!(
-                ": as sent, {} of {sent} messages relayed unrecorded and counted (the recorder \
-                 fell behind, by design: see docs/security.md)",
+                ": every message recorded or counted: {} of {sent} relayed unrecorded (the \
+                 recorder fell behind; by design, see docs/security.md)",
                 self.unrecorded
             )
         } else {

@@ -20,11 +20,11 @@ use super::agent_log::{self, Log, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::{LoggedUsage, ResponseUsage};
-use crate::model::{EventType, Tokens};
 use crate::model::policy::check;
 use crate::model::policy::cwd::is_windows_folder;
 use crate::model::tools::Agent;
 use crate::model::view::CALL_FOLDER;
+use crate::model::{EventType, Tokens};
 use crate::store::Store;
 
 /// Whether a first line is a rollout's.
