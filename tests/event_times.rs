@@ -418,3 +418,20 @@ fn times_past_floats_or_in_milliseconds_are_kept_and_told() {
     );
     assert!(stats.stdout.contains("Duration: ?"), "{}", stats.stdout);
 }
+
+/// `stats --format json` gave the p95 as durations are kept (f32): 218.99986267089844, where
+/// the total and mean of the same call read 219.0.
+#[test]
+fn the_p95_in_json_is_rounded_as_the_total_and_mean_are() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("p95-round")
+        .tool_call("Bash", json!({"command": "make"}))
+        .result(json!("ok"))
+        .duration_ms(218.9999)
+        .write(&env);
+    let run = env.run(&["stats", &id, "--format", "json"]);
+    run.success();
+    let tool = &run.json()["tools"][0];
+    assert_eq!(tool["p95_ms"], json!(219.0), "{tool}");
+    assert_eq!(tool["mean_ms"], json!(219.0), "{tool}");
+}

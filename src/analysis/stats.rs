@@ -396,7 +396,7 @@ impl StatsBuilder {
                     timed,
                     total_ms: micros(acc.total_ms),
                     mean_ms: (timed > 0).then(|| micros(acc.total_ms / timed as f64)),
-                    p95_ms: percentile(&acc.durations, 95),
+                    p95_ms: percentile(&acc.durations, 95).map(micros),
                 }
             })
             .collect();
@@ -591,6 +591,39 @@ mod tests {
         assert_eq!(bash.mean_ms, Some(105.0));
         assert_eq!(bash.p95_ms, Some(190.0));
         assert_eq!(stats.tools[1].p95_ms, None);
+    }
+
+    #[test]
+    fn the_p95_is_rounded_as_the_total_and_mean_are() {
+        // Durations are kept as f32: 218.9999 read back as 218.99986267089844, which JSON gave
+        // whole where the total and mean had three decimals.
+        let mut b = StatsBuilder::new();
+        b.session(
+            "s",
+            Believed {
+                value: Some((0.0, 10.0)),
+                believed: true,
+            },
+        );
+        let call = event(
+            EventType::ToolCall,
+            "c",
+            None,
+            None,
+            json!({"tool_name": "Bash"}),
+        );
+        observe(&mut b, &call);
+        let result = event(
+            EventType::ToolResult,
+            "r",
+            Some("c"),
+            Some(218.9999),
+            json!({}),
+        );
+        observe(&mut b, &result);
+        let stats = b.finish();
+        assert_eq!(stats.tools[0].p95_ms, Some(219.0));
+        assert_eq!(stats.tools[0].mean_ms, Some(219.0));
     }
 
     #[test]
