@@ -806,3 +806,29 @@ fn a_subagents_estimate_does_not_make_the_parents_model_assumed() {
     assert!(text.contains("Subagent "), "{text}");
     assert!(!text.contains("assumed"), "{text}");
 }
+
+/// A token count the Python tool's json module wrote as `NaN` was read as `null`, which usage
+/// takes for none: the response cost $0 of input, and the cost was given as exact.
+#[test]
+fn a_token_count_written_nan_is_unknown_usage_not_none() {
+    let env = TestEnv::new();
+    let tokens = Tokens {
+        input: 123_456,
+        output: 5,
+        ..Tokens::default()
+    };
+    let id = SessionBuilder::new("nan-usage")
+        .llm_response("claude-sonnet-4-5", tokens)
+        .write(&env);
+    let file = env.store().join(&id).join("events.ndjson");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("123456"));
+    std::fs::write(&file, text.replace("123456", "NaN")).unwrap();
+    let run = env.run(&["cost", &id]);
+    run.success();
+    assert!(
+        run.stdout.contains("usage no response can have"),
+        "{}",
+        run.stdout
+    );
+}

@@ -443,10 +443,19 @@ pub(crate) fn parse_line(text: &[u8]) -> Result<Event, String> {
 /// that are no number (and reads back) as `null`, what JSON writers give them; `None` when
 /// there were none outside strings. An event the Python tool stamped `NaN` was skipped as
 /// malformed, and the call on it lost from every view; its time is unknown, as a `null` one.
+///
+/// A token count (a key ending in `tokens`) that is no number is kept as the word, a string,
+/// not `null`: usage reads `null` as no tokens (APIs write it for none), and a count of `NaN`
+/// is unknown, which a string makes it, so its cost is not given as exact.
 fn replace_non_json_numbers(text: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len());
     let mut changed = false;
     let mut in_string = false;
+    // Where the last string began and ended in `text`, and whether a `:` came after it: the
+    // key of the value that follows.
+    let mut last_string = (0, 0);
+    let mut string_start = 0;
+    let mut keyed = false;
     let mut i = 0;
     while i < text.len() {
         let b = text[i];
@@ -457,19 +466,35 @@ fn replace_non_json_numbers(text: &[u8]) -> Option<Vec<u8>> {
                     i += 2;
                     continue;
                 }
-                b'"' => in_string = false,
+                b'"' => {
+                    in_string = false;
+                    last_string = (string_start, i);
+                }
                 _ => {}
             }
         } else if b == b'"' {
             in_string = true;
+            string_start = i + 1;
+            keyed = false;
+        } else if b == b':' {
+            keyed = true;
         } else if let Some(word) = [&b"-Infinity"[..], b"Infinity", b"NaN"]
             .into_iter()
             .find(|w| text[i..].starts_with(w))
         {
-            out.extend_from_slice(b"null");
+            let key = &text[last_string.0..last_string.1];
+            if keyed && key.ends_with(b"tokens") {
+                out.push(b'"');
+                out.extend_from_slice(word);
+                out.push(b'"');
+            } else {
+                out.extend_from_slice(b"null");
+            }
             changed = true;
             i += word.len();
             continue;
+        } else if !b.is_ascii_whitespace() {
+            keyed = false;
         }
         out.push(b);
         i += 1;
@@ -546,6 +571,12 @@ mod tests {
         assert_eq!(event.data["x"], serde_json::Value::Null);
         assert_eq!(event.data["text"], "NaN \" Infinity");
         assert!(parse_line(br#"{"event_type":"tool_call","timestamp":Nope}"#).is_err());
+        // A token count that is no number stays one no count can be: unknown usage, not 0.
+        let line = br#"{"event_type":"llm_response","timestamp":1,"event_id":"e","session_id":"s","data":{"usage":{"input_tokens": NaN,"output_tokens":5,"cost":NaN}}}"#;
+        let event = parse_line(line).unwrap();
+        assert_eq!(event.data["usage"]["input_tokens"], "NaN");
+        assert_eq!(event.data["usage"]["cost"], serde_json::Value::Null);
+        assert_eq!(crate::model::Tokens::read_usage(&event.data["usage"]), None);
     }
 
     #[test]
