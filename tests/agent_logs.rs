@@ -2342,6 +2342,9 @@ fn gemini_calls_the_user_cancelled_are_refusals() {
                         "error": "[Operation Cancelled] User cancelled tool execution."})),
             call("c4", "cat missing", "error",
                  json!({"error": "File not found: missing"})),
+            // Denied by a policy rule of the user's, as a Claude Code deny rule denies.
+            call("c5", "git push --force", "error",
+                 json!({"error": "Tool execution denied by policy. No force pushes."})),
         ]}),
     ];
     let text: Vec<String> = lines.iter().map(Value::to_string).collect();
@@ -2352,9 +2355,9 @@ fn gemini_calls_the_user_cancelled_are_refusals() {
         .success()
         .json();
     assert_eq!(report[0]["tool_errors"], 1, "{report}");
-    assert_eq!(report[0]["tool_rejections"], 3, "{report}");
+    assert_eq!(report[0]["tool_rejections"], 4, "{report}");
     let explain = env.run(&["explain", session]).success().stdout.clone();
-    assert!(explain.contains("Errors: 1   Rejected: 3"), "{explain}");
+    assert!(explain.contains("Errors: 1   Rejected: 4"), "{explain}");
     let failures = explain
         .split("Failures (1):")
         .nth(1)

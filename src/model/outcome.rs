@@ -80,7 +80,7 @@ const AUTO_MODE_TAIL: &str = ". If you have other tasks";
 /// (`../shared/corpus/claude-code`, 6 rejections, 2 plan rejections), and the constants of its
 /// `utils/messages.ts` and permission code as public copies quote them (read 2026-11-30); Codex's
 /// read off its 0.171 binary; Gemini CLI's in its 0.61.0 bundle.
-const REJECTION_STARTS: [&str; 16] = [
+const REJECTION_STARTS: [&str; 17] = [
     // The user answered "No" to a permission prompt (with or without saying why).
     "the user doesn't want to proceed with this tool use",
     // The user pressed Esc while the prompt was up.
@@ -112,6 +112,10 @@ const REJECTION_STARTS: [&str; 16] = [
     "[operation cancelled]",
     // Gemini CLI's shell, stopped with Esc, as its AfterTool hook gives it.
     "command was cancelled by user",
+    // Gemini CLI's policy engine denied the call (a rule of the user's settings or their
+    // admin's, as Claude Code's deny rules are): `Tool execution denied by policy.` and the
+    // rule's message (0.61.0, `getPolicyDenialError`).
+    "tool execution denied by policy",
 ];
 
 /// How Codex words a patch it would not apply (`patch rejected: <reason>`): its own refusal of
@@ -196,7 +200,7 @@ mod tests {
     use super::*;
 
     /// Texts copied from the corpus transcripts and from Claude Code's constants.
-    const REJECTIONS: [&str; 19] = [
+    const REJECTIONS: [&str; 20] = [
         "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
         "Error: The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
         "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). To tell you how to proceed, the user said:\nuse the other branch",
@@ -216,6 +220,7 @@ mod tests {
         "[Operation Cancelled] Reason: User denied execution.",
         "[Operation Cancelled] User cancelled tool execution.",
         "Command was cancelled by user before it could complete. There was no output before it was cancelled.",
+        "Tool execution denied by policy. No force pushes.",
     ];
 
     /// Failures from the corpus, some of which mention permissions or users.
