@@ -2012,6 +2012,8 @@ fn copilot_calls_denied_or_rejected_are_refusals() {
         ("rm -rf /", "denied"),
         ("curl x", "rejected"),
         ("sleep 100", "timeout"),
+        // A tool's own failure in the words of a refusal is still a failure.
+        ("./check", "failure"),
     ]
     .into_iter()
     .enumerate()
@@ -2021,20 +2023,27 @@ fn copilot_calls_denied_or_rejected_are_refusals() {
                           "toolName": "bash", "toolArgs": {"command": command}});
         let mut result = call.clone();
         result["timestamp"] = (at + 500).into();
-        result["toolResult"] = json!({"resultType": kind, "textResultForLlm": "no"});
+        let text = if kind == "failure" {
+            "User rejected tool use: not on main"
+        } else {
+            "no"
+        };
+        result["toolResult"] = json!({"resultType": kind, "textResultForLlm": text});
         steps.push((vec!["preToolUse"], call));
         steps.push((vec!["postToolUse"], result));
     }
     play(&env, &steps, &[]);
     let explain = env.run(&["explain", session]).success().stdout.clone();
-    assert!(explain.contains("Errors: 1   Rejected: 2"), "{explain}");
+    assert!(explain.contains("Errors: 2   Rejected: 2"), "{explain}");
     let failures = explain
-        .split("Failures (1):")
+        .split("Failures (2):")
         .nth(1)
         .and_then(|rest| rest.split("Rejected by").next())
         .unwrap_or_default();
     assert!(
-        failures.contains("sleep 100") && !failures.contains("rm -rf"),
+        failures.contains("sleep 100")
+            && failures.contains("./check")
+            && !failures.contains("rm -rf"),
         "{explain}"
     );
 }

@@ -175,7 +175,15 @@ fn finish(
         }
         refused = ended == Ended::Refused;
         if event == HookEvent::PostToolUseFailure {
-            tool.error = tool.error.take().or(text);
+            // A tool's own failure whose words are those of a refusal (a command that printed
+            // `User rejected tool use`) would read as the user's: Copilot says a refusal by
+            // its result's type, so a failure is said to be one first.
+            tool.error = tool.error.take().or(text).map(|error| match error {
+                Value::String(words) if !refused && crate::model::outcome::is_rejection(&words) => {
+                    Value::String(format!("Failed: {words}"))
+                }
+                other => other,
+            });
         } else {
             tool.response = text.or_else(|| Some(result.clone()));
         }
