@@ -520,3 +520,34 @@ fn the_redaction_note_names_the_store_trace_dir_gives() {
         run.stdout
     );
 }
+
+/// `--trace-dir ../../traces` was written into the hooks as `<cwd>/../../traces`: once the
+/// folder it was named from was removed, every hook of every project stopped recording, in
+/// silence. The hooks get the folder it leads to.
+#[test]
+fn a_trace_dir_named_through_parent_folders_is_written_as_where_it_leads() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let sub = env.path().join("p").join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::create_dir_all(env.path().join("traces")).unwrap();
+    let mut cmd = env.command(&[
+        "--trace-dir",
+        "../../traces",
+        "setup",
+        "--global",
+        "--write",
+    ]);
+    cmd.current_dir(&sub)
+        .env("HOME", &home)
+        .env("PATH", home.join("bin"));
+    let run = Run::of(cmd.output().unwrap());
+    run.success();
+    let settings = std::fs::read_to_string(home.join(".claude/settings.json")).unwrap();
+    let store = std::fs::canonicalize(env.path().join("traces")).unwrap();
+    assert!(
+        settings.contains(&format!("--trace-dir '{}'", store.display())),
+        "{settings}"
+    );
+    assert!(!settings.contains(".."), "{settings}");
+}

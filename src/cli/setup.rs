@@ -98,7 +98,7 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         let cwd = std::env::current_dir()?;
         super::policy::InForce::find(&cwd, Some(policy))
             .map_err(|e| super::policy::policy_error(&e))?;
-        let path = std::path::absolute(cwd.join(policy))?;
+        let path = resolved(&cwd.join(policy))?;
         flags.push_str(" --policy '");
         flags.push_str(&path.to_string_lossy().replace('\'', r"'\''"));
         flags.push('\'');
@@ -141,11 +141,38 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
 /// The store `--trace-dir` names for the hooks, as an absolute path (a hook runs in whatever
 /// folder the agent is in), or the error of a store the hooks could not make: they would record
 /// nothing, and say so only in a log inside that store.
+/// A path the hooks will be given, as it leads now: its `..` resolved (the folder it is named
+/// from may be gone by the time a hook runs: `sub/../../store` written as such stopped every
+/// hook recording once `sub` was removed). A path that exists, or whose parent does, is
+/// resolved as the system resolves it; else its `..` are taken off by name.
+fn resolved(path: &Path) -> std::io::Result<PathBuf> {
+    let path = std::path::absolute(path)?;
+    if let Ok(real) = std::fs::canonicalize(&path) {
+        return Ok(real);
+    }
+    if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
+        && let Ok(real) = std::fs::canonicalize(parent)
+    {
+        return Ok(real.join(name));
+    }
+    let mut clean = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    Ok(clean)
+}
+
 fn hooks_store(globals: &Globals) -> Result<Option<PathBuf>> {
     let Some(dir) = &globals.trace_dir else {
         return Ok(None);
     };
-    let dir = std::path::absolute(dir)?;
+    let dir = resolved(dir)?;
     let usable = if dir.exists() {
         dir.is_dir()
     } else {
