@@ -1185,9 +1185,11 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         shape: None,
         // A block's last base64 lines and its END line, with no BEGIN line before them: the
         // tail of a key file (`tail id_rsa`), or the rest of a key whose BEGIN line a stream
-        // or a cut left elsewhere. Lines ending as text ends them or as JSON text escapes them.
+        // or a cut left elsewhere. Lines ending as text ends them or as JSON text escapes them;
+        // the last lines may be short (an OpenSSH key's last, a PGP block's `=z+oL` checksum).
         pattern: concat!(
             r"(?:[A-Za-z0-9+/=]{16,}[\t ]*(?:\r?\n|(?:\\\\?r)?\\\\?n)[\t ]*)+",
+            r"(?:[A-Za-z0-9+/=]{1,15}[\t ]*(?:\r?\n|(?:\\\\?r)?\\\\?n)[\t ]*){0,2}",
             r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
         ),
         pick: whole_match,

@@ -357,6 +357,14 @@ fn pem_private_key_blocks() {
     check(&tail.replace('\n', "\\n"), "Qr5St6Uv", &[]);
     let end = "see -----END RSA PRIVATE KEY----- here";
     assert_eq!(redact_str(end), end);
+    // With a short last line (an OpenSSH key's), and a PGP block's checksum line.
+    let ssh = "AAAEC3Bx8lEGs2bRmN0k4Q7vTf1uWzYj\nQFBgc=\n-----END OPENSSH PRIVATE KEY-----";
+    assert_eq!(
+        redact_str(&format!("$ tail -n 3 key\n{ssh}")),
+        "$ tail -n 3 key\n[REDACTED]"
+    );
+    let pgp = "lQOYBF8x9uIBCADk3Pn4aQ0b7Zr2c\n=z+oL\n-----END PGP PRIVATE KEY BLOCK-----";
+    assert_eq!(redact_str(pgp), REDACTED);
     // Public keys and certificates are not secrets.
     let public = "-----BEGIN PUBLIC KEY-----\n\
                   MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n\

@@ -59,18 +59,22 @@ fn continues_secret(c: char) -> bool {
 
 /// In a line of an open response: its text ends inside a private key's body, whose BEGIN line
 /// the scrub has already replaced, so the next chunk's text is that body until its END line.
-/// Its value is what the text ended with that may begin the END line (`--`, `-----END RSA`):
-/// dashes and capitals, never the key's base64, which holds no dash.
+/// Its value is what the text ended with that the next chunk's text goes on (see
+/// [`past_key`]): the start of the END line (`--`, `-----END RSA`) or of an armour header
+/// (`Version: GnuPG v2.0`), never the key's base64, which holds no dash and no `: `.
 const IN_KEY: &str = "in_key";
 
-/// A key's END line, whole.
+/// A key's END line, whole, at the start of a text.
 static KEY_END: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----").ok()
+    regex::Regex::new(r"^-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----").ok()
 });
 
-/// What may begin a key's END line at the end of a text.
+/// A text that is all the start of a key's END line.
 static KEY_END_START: std::sync::LazyLock<Option<regex::Regex>> =
-    std::sync::LazyLock::new(|| regex::Regex::new(r"-+(?:E(?:N(?:D[A-Z0-9 ]*-*)?)?)?$").ok());
+    std::sync::LazyLock::new(|| regex::Regex::new(r"^-+(?:E(?:N(?:D[A-Z0-9 ]*-*)?)?)?$").ok());
+
+/// The most of a line a key's part carries over to the next chunk ([`IN_KEY`]).
+const CARRIED: usize = 256;
 
 /// A character of a PEM key's body: base64, an encrypted key's headers (`Proc-Type: 4,ENCRYPTED`,
 /// `DEK-Info: AES-128-CBC,…`), line breaks (escaped too) and the dashes of its END line.
@@ -78,39 +82,84 @@ fn in_key_body(c: char) -> bool {
     c.is_ascii_alphanumeric() || "+/=\\:,-".contains(c) || c.is_whitespace()
 }
 
-/// Where the text after a key's start (`pending`, what the text before ended with that may
-/// begin its END line, then `text`) leaves the key: `Ok` with the rest of `text` after the END
-/// line, or after the body when something else follows it (a key cut short); `Err` with what
-/// the text ends with that may begin the END line, when all of it is the key's.
+/// Whether the line `text` starts with (to its end, or so far) is an armour header of a key,
+/// which may hold any text (`Version: GnuPG v2.0.22 (GNU/Linux)`, `Comment: https://…`): a
+/// name, then `: `.
+fn armour_header(text: &str) -> bool {
+    let end = [text.find('\n'), text.find("\\n")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(text.len());
+    text[..end].split_once(": ").is_some_and(|(name, _)| {
+        name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    })
+}
+
+/// Where the text after a key's start (`pending`, what the text before ended with that this
+/// one goes on, then `text`) leaves the key: `Ok` with the rest after its END line, or after
+/// its body when something else follows it (a key cut short); `Err` with what the text ends
+/// with that the next one may go on (the start of the END line or of an armour header), when
+/// all of it is the key's.
 fn past_key(pending: &str, text: &str) -> Result<String, String> {
     let all = format!("{pending}{text}");
-    let body = all.find(|c| !in_key_body(c)).unwrap_or(all.len());
-    if let Some(end) = KEY_END.as_ref().and_then(|end| end.find(&all[..body])) {
-        return Ok(all[end.end()..].to_owned());
+    let mut line_start = 0;
+    let mut i = 0;
+    while i < all.len() {
+        let rest = &all[i..];
+        if rest.starts_with('-') {
+            if let Some(end) = KEY_END.as_ref().and_then(|end| end.find(rest)) {
+                return Ok(rest[end.end()..].to_owned());
+            }
+            if KEY_END_START
+                .as_ref()
+                .is_some_and(|start| start.is_match(rest))
+            {
+                return Err(rest.chars().take(CARRIED).collect());
+            }
+        }
+        // A line break, or one escaped in JSON text.
+        let step = if rest.starts_with("\\n") { 2 } else { 1 };
+        let Some(c) = rest.chars().next() else { break };
+        if c == '\n' || step == 2 {
+            i += step;
+            line_start = i;
+            continue;
+        }
+        if in_key_body(c) {
+            i += c.len_utf8();
+            continue;
+        }
+        // No character of a body: the text of an armour header, else past the key.
+        if !armour_header(&all[line_start..]) {
+            return Ok(rest.to_owned());
+        }
+        match [rest.find('\n'), rest.find("\\n")]
+            .into_iter()
+            .flatten()
+            .min()
+        {
+            Some(end) => i += end,
+            None => break,
+        }
     }
-    if body < all.len() {
-        return Ok(all[body..].to_owned());
+    // All of it is the key's: the line it ends in goes on in the next chunk when it is (or may
+    // be) an armour header; base64 is never carried.
+    let line = &all[line_start..];
+    if armour_header(line) && line.len() <= CARRIED {
+        return Err(line.to_owned());
     }
-    let start = KEY_END_START
-        .as_ref()
-        .and_then(|start| start.find(&all))
-        .map_or("", |m| m.as_str());
-    // Nothing longer begins an END line; the cap keeps a run of dashes from growing.
-    Err(start
-        .chars()
-        .rev()
-        .take(64)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect())
+    Err(String::new())
 }
 
 /// Whether `text` ends inside a PEM private key, its BEGIN line whole and the rest its body
-/// (see [`past_key`]): `Some` with what the text ends with that may begin the END line. The
-/// scrub redacts such a key to the end of the text; the chunks after it hold the rest of its
-/// body, line after line, which no rule knows for a key's without the BEGIN line.
-fn ends_in_key(text: &str) -> Option<String> {
+/// (see [`past_key`]): `Some` with where its BEGIN line starts and what the text ends with
+/// that the next chunk goes on. All of it from there is the key's, to be redacted whole (the
+/// rule for a key cut short stops at an armour header's `.` or `(`); the chunks after it hold
+/// the rest of its body, line after line, which no rule knows for a key's without the BEGIN
+/// line.
+fn ends_in_key(text: &str) -> Option<(usize, String)> {
     let at = text.rfind("-----BEGIN")?;
     let header = &text[at + "-----BEGIN".len()..];
     let end = header.find("-----")?;
@@ -122,7 +171,9 @@ fn ends_in_key(text: &str) -> Option<String> {
     if !private {
         return None;
     }
-    past_key("", &header[end + "-----".len()..]).err()
+    past_key("", &header[end + "-----".len()..])
+        .err()
+        .map(|pending| (at, pending))
 }
 
 /// A string scrubbed as a part's `text` is.
@@ -135,10 +186,12 @@ fn scrubbed(privacy: &Privacy, text: String) -> String {
     }
 }
 
-/// Whether a part's text is scrubbed with the text before it: only text, and only when
-/// something is scrubbed at all (else the response file is not read).
-fn looks_back(privacy: &Privacy, text: &str) -> bool {
-    !privacy.is_off() && !text.is_empty()
+/// Whether a part's text is scrubbed with the text before it: only when something is scrubbed
+/// at all (else the response file is not read). A part with no text is placed so too: it
+/// carries on whether the text so far ends inside a key ([`IN_KEY`]), which a chunk of usage
+/// alone, between two of a key's, lost.
+fn looks_back(privacy: &Privacy) -> bool {
+    !privacy.is_off()
 }
 
 /// Where a chunk's `text` goes in the open response whose last lines are `tail`, as the part
@@ -156,7 +209,7 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
         part["text"] = text.into();
         format!("{part}\n").into_bytes()
     };
-    if !looks_back(privacy, text) {
+    if !looks_back(privacy) {
         return PartEdit {
             keep: tail.len(),
             lines: line_of(part.clone(), text),
@@ -220,9 +273,10 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
         }
         None => text,
     };
-    let unscrubbed = format!("{seen}{new}");
-    if let Some(pending) = ends_in_key(&unscrubbed).filter(|_| privacy.redact) {
+    let mut unscrubbed = format!("{seen}{new}");
+    if let Some((at, pending)) = ends_in_key(&unscrubbed).filter(|_| privacy.redact) {
         part[IN_KEY] = pending.into();
+        unscrubbed.replace_range(at.., crate::redact::REDACTED);
     }
     let whole = scrubbed(privacy, unscrubbed);
     let same = seen
@@ -315,7 +369,7 @@ impl Recorder<'_> {
             part[LAST_PART] = self.now.into();
         }
         self.store
-            .add_response_part(session, last, looks_back(privacy, text), |tail| {
+            .add_response_part(session, last, looks_back(privacy), |tail| {
                 place_text(privacy, tail, text, &part)
             })
     }
@@ -545,6 +599,84 @@ mod tests {
             .map(|c| std::str::from_utf8(c).unwrap())
             .collect();
         assert!(streamed(&masking, &chunks).concat().contains(&body[5]));
+    }
+
+    /// Base64 lines no two alike, `width` long, the last `last` long.
+    fn base64_lines(seed: u64, count: usize, width: usize, last: usize) -> Vec<String> {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut state = seed;
+        (0..count)
+            .map(|i| {
+                let n = if i + 1 == count { last } else { width };
+                (0..n)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1);
+                        ALPHABET[(state >> 58) as usize] as char
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_of_every_shape_are_redacted_whatever_the_chunks_and_empty_ones_between() {
+        let rsa = base64_lines(1, 10, 64, 9);
+        let pgp = base64_lines(2, 8, 64, 20);
+        let ssh = base64_lines(3, 5, 70, 6);
+        let keys = [
+            (
+                format!(
+                    "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0A1B\n\n{}\n-----END RSA PRIVATE KEY-----",
+                    rsa.join("\n")
+                ),
+                &rsa,
+            ),
+            (
+                format!(
+                    "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2.0.22 (GNU/Linux)\nComment: https://example.org/k (mine)\n\n{}\n=z+oL\n-----END PGP PRIVATE KEY BLOCK-----",
+                    pgp.join("\n")
+                ),
+                &pgp,
+            ),
+            (
+                format!(
+                    "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----",
+                    ssh.join("\n")
+                ),
+                &ssh,
+            ),
+        ];
+        let privacy = redacting(&[]);
+        for (key, body) in &keys {
+            let text = format!("Here it is:\n{key}\nKeep it safe (really).");
+            for size in [1, 5, 13, 31, 64, 65, 100, 257] {
+                let mut chunks: Vec<&str> = Vec::new();
+                for (i, piece) in text.as_bytes().chunks(size).enumerate() {
+                    chunks.push(std::str::from_utf8(piece).unwrap());
+                    // A chunk of usage alone, with no text, now and then.
+                    if i % 3 == 1 {
+                        chunks.push("");
+                    }
+                }
+                let parts = streamed(&privacy, &chunks);
+                let joined = parts.concat();
+                for line in body.iter().filter(|l| l.len() >= 12) {
+                    for part in &parts {
+                        assert!(!part.contains(&line[..12]), "{size}: {line} in {part:?}");
+                    }
+                }
+                assert!(
+                    joined.starts_with("Here it is:\n[REDACTED]"),
+                    "{size}: {joined:?}"
+                );
+                assert!(
+                    joined.ends_with("Keep it safe (really)."),
+                    "{size}: {joined:?}"
+                );
+            }
+        }
     }
 
     #[test]
