@@ -2388,6 +2388,12 @@ fn codex_turns_aborted_or_ended_by_an_error_are_recorded() {
             "event_msg",
             json!({"type": "turn_aborted", "reason": "interrupted"}),
         ),
+        // A review's end interrupts no one.
+        line(
+            2,
+            "event_msg",
+            json!({"type": "turn_aborted", "reason": "review_ended"}),
+        ),
         line(
             3,
             "event_msg",

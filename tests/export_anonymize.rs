@@ -193,6 +193,17 @@ fn an_anonymized_export_holds_no_secret_of_an_unredacted_store() {
         );
         assert!(run.stdout.contains("[REDACTED]"), "{format}");
     }
+    // An id that holds one (a call's id, say) is replaced, the same wherever it is named.
+    let file = env.store().join(&id).join("events.ndjson");
+    let events = std::fs::read_to_string(&file).unwrap();
+    assert!(events.contains(r#""event_id":"e02""#) && events.contains(r#""parent_id":"e02""#));
+    std::fs::write(&file, events.replace(r#""e02""#, &format!("\"{token}\""))).unwrap();
+    let doc = env
+        .run(&["export", &id, "--format", "json", "--anonymize"])
+        .json();
+    assert!(!doc.to_string().contains(token), "{doc}");
+    let exported = doc["events"].as_array().unwrap();
+    assert_eq!(exported[2]["parent_id"], exported[1]["event_id"], "{doc}");
     // --dry-run lists no secret among what it would replace.
     let dry = env.run(&["export", &id, "--anonymize", "--dry-run"]);
     dry.success();

@@ -69,10 +69,16 @@ impl Privacy {
         if let Cow::Owned(agent) = self.apply_str(&meta.agent_name) {
             meta.agent_name = agent;
         }
-        for id in [&mut meta.parent_session_id, &mut meta.parent_event_id] {
-            if let Some(scrubbed) = id.as_deref().and_then(|id| self.apply_id(id)) {
-                *id = Some(scrubbed);
-            }
+        // The parent session's id stays as it is, as every session's own id does (it names a
+        // folder, and is checked to be a safe name): made `redacted-…`, it named no session, and
+        // the parent's audit and tree lost the child. The parent event's id is made as the
+        // event's own id is made (`Sink::scrub_envelope`), so the link holds.
+        if let Some(scrubbed) = meta
+            .parent_event_id
+            .as_deref()
+            .and_then(|id| self.apply_id(id))
+        {
+            meta.parent_event_id = Some(scrubbed);
         }
         for value in meta.extra.values_mut() {
             self.apply(value);
@@ -85,10 +91,7 @@ impl Privacy {
     pub fn apply_id(&self, id: &str) -> Option<String> {
         match self.apply_str(id) {
             Cow::Borrowed(_) => None,
-            Cow::Owned(_) => Some(format!(
-                "redacted-{:016x}",
-                crate::model::hash::fnv1a(id.as_bytes())
-            )),
+            Cow::Owned(_) => Some(crate::model::hash::stand_in_id(id)),
         }
     }
 

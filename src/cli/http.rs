@@ -370,8 +370,8 @@ impl Endpoint {
 
     /// POSTs a JSON or NDJSON body to `path` under the endpoint within `budget` (client start,
     /// connection and answer together); `Ok` (with the answer's body) only for a 2xx answer,
-    /// else why: whether the collector may hold it ([`Unsent::NoAnswer`]) or surely does not. The body is shared, not copied (see
-    /// [`HttpClient::post_telling`]).
+    /// else why: whether the collector may hold it ([`Unsent::NoAnswer`]) or surely does not.
+    /// The body is shared, not copied (see [`HttpClient::post_telling`]).
     pub(crate) fn send(
         &self,
         path: &str,

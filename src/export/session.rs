@@ -53,6 +53,13 @@ impl Exported {
     /// `--no-redact`, or by the Python tool (which redacts only when asked), holds them as the
     /// agent saw them, and an anonymized export is one made to be shared, as `share` redacts.
     pub fn redact_secrets(&mut self) {
+        // An id that holds a secret is replaced as the recorders replace it, the same stand-in
+        // wherever it is named, so that links hold.
+        let id = |id: &mut String| {
+            if crate::redact::redact_str(id) != id.as_str() {
+                *id = crate::model::hash::stand_in_id(id);
+            }
+        };
         let mut todo = vec![self];
         while let Some(session) = todo.pop() {
             for event in &mut session.events {
@@ -60,8 +67,15 @@ impl Exported {
                 for value in event.extra.values_mut() {
                     crate::redact::redact_value(value);
                 }
+                id(&mut event.event_id);
+                if let Some(parent) = event.parent_id.as_mut() {
+                    id(parent);
+                }
             }
             let meta = &mut session.meta;
+            if let Some(parent) = meta.parent_event_id.as_mut() {
+                id(parent);
+            }
             meta.command = crate::redact::redact_str(&meta.command).into_owned();
             meta.agent_name = crate::redact::redact_str(&meta.agent_name).into_owned();
             for value in meta.extra.values_mut() {

@@ -1,8 +1,8 @@
 //! The collector's routes: one table of method, path pattern, handler and access. A route is
 //! added by adding a row here (and its handler in a file of its own); the pipeline in
-//! [`super`] applies the rate limit, the bearer token (unless the row says `Access::Public`),
-//! the body's media type (`Media`) and the body limit before the handler runs: on a handler thread, where it may block on the
-//! disk, unless the row says `Work::Instant`.
+//! [`super`] checks the bearer token (unless the row says `Access::Public`), then applies the
+//! rate limit, the body's media type (`Media`) and the body limit before the handler runs: on
+//! a handler thread, where it may block on the disk, unless the row says `Work::Instant`.
 //!
 //! A pattern is a path whose segments are literal or `{name}`; a `{name}` segment matches any
 //! one non-empty segment, percent-decoded, and reaches the handler in [`Request::params`].

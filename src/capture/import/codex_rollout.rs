@@ -227,17 +227,19 @@ impl Reader {
     /// session's interrupt is (a `decision` its views read as [`View::Interrupt`]), so that
     /// readers count a Codex session's interrupts as they count any other's. Codex's reasons:
     /// `interrupted` (Esc, Ctrl+C: the user's stop), `replaced` (a new prompt took the turn's
-    /// place), `review_ended`.
+    /// place), and `review_ended`, no interrupt, which is left out.
     ///
     /// [`View::Interrupt`]: crate::model::View::Interrupt
     fn turn_aborted(&mut self, at: f64, payload: &Value) {
+        let reason = match string(payload, "reason") {
+            Some("interrupted") | None => "stop",
+            // A review's end is no one's stop: the review turn was over.
+            Some("review_ended") => return,
+            Some(other) => other,
+        };
         let mut data = Map::new();
         data.insert("hook_event_name".into(), "Interrupt".into());
         data.insert("source".into(), "user".into());
-        let reason = match string(payload, "reason") {
-            Some("interrupted") | None => "stop",
-            Some(other) => other,
-        };
         data.insert("reason".into(), reason.into());
         self.log.push(EventType::Decision, at, data);
     }
