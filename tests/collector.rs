@@ -342,6 +342,97 @@ fn a_session_described_again_is_listed_as_described() {
     assert!(!meta.contains("-1"), "{meta}");
 }
 
+/// A session whose folder is there without a usable `meta.json` (one missing: a crash before
+/// its meta was written, or events sent before it; one corrupt) is described by `POST
+/// /sessions` all the same, its events kept: the meta was answered 500 for ever, so that a
+/// proxy resent it, then kept the session's end in its own store, while `/events` and `/hooks`
+/// to the session were taken.
+#[test]
+fn a_session_without_a_usable_meta_is_described_and_keeps_its_events() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    std::fs::create_dir_all(storage.join("emptyd")).unwrap();
+    std::fs::create_dir_all(storage.join("noted")).unwrap();
+    let (server, port) = server(&env, &storage, &[]);
+    let made = request(
+        port,
+        "POST",
+        "/sessions",
+        None,
+        br#"{"session_id":"emptyd","started_at":1}"#,
+    );
+    assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    assert_eq!(made.json()["created"], true);
+    // Events to a folder without meta give it one.
+    let batch = ndjson(&[event(
+        "noted",
+        "n1",
+        "user_prompt",
+        1_700_000_001.0,
+        json!({"prompt": "go"}),
+    )]);
+    assert_eq!(request(port, "POST", "/events", None, &batch).status, 200);
+    let noted = std::fs::read_to_string(storage.join("noted/meta.json")).unwrap();
+    assert!(noted.contains("1700000001"), "{noted}");
+    // A corrupt meta: its session's events are taken and kept, and its end is stored.
+    let batch = ndjson(&[
+        event(
+            "corrupt1",
+            "c1",
+            "session_start",
+            1_700_000_000.0,
+            json!({}),
+        ),
+        event(
+            "corrupt1",
+            "c2",
+            "tool_call",
+            1_700_000_001.0,
+            json!({"tool_name": "Bash", "arguments": {"command": "make"}}),
+        ),
+    ]);
+    assert_eq!(request(port, "POST", "/events", None, &batch).status, 200);
+    let meta = storage.join("corrupt1/meta.json");
+    std::fs::write(&meta, b"{\"session_id\": \"corrupt1\", \"started_").unwrap();
+    let ended = json!({"session_id": "corrupt1", "started_at": 1_700_000_000.0,
+                       "agent_name": "remote", "ended_at": 1_700_000_060.0});
+    for _ in 0..2 {
+        let told = request(
+            port,
+            "POST",
+            "/sessions",
+            None,
+            ended.to_string().as_bytes(),
+        );
+        assert_eq!(told.status, 200, "{}", String::from_utf8_lossy(&told.body));
+    }
+    let log = log_of(server);
+    assert_eq!(stored_ids(&storage, "corrupt1"), ["c1", "c2"]);
+    let set_aside = std::fs::read(storage.join("corrupt1/meta.json.corrupt")).unwrap();
+    assert_eq!(set_aside, b"{\"session_id\": \"corrupt1\", \"started_");
+    assert!(log.contains("meta.json.corrupt"), "{log}");
+    let shown = env.run(&[
+        "--trace-dir",
+        storage.to_str().unwrap(),
+        "list",
+        "--format",
+        "json",
+    ]);
+    let rows = shown.success().json();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["session_id"] == "corrupt1")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&row["agent_name"], &row["ended_at"], &row["tool_calls"]),
+        (&json!("remote"), &json!(1_700_000_060.0), &json!(1)),
+        "{row}"
+    );
+}
+
 #[test]
 fn with_a_token_only_requests_that_carry_it_are_served_and_refusals_are_logged() {
     let env = TestEnv::new();

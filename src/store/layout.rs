@@ -6,6 +6,9 @@
 pub const STORE_FORMAT: u32 = 1;
 
 pub(crate) const META: &str = "meta.json";
+/// A `meta.json` that could not be read as a session's metadata, set aside when a writer
+/// replaced it ([`super::Store::describe_session`]); the last one set aside.
+pub(crate) const META_SET_ASIDE: &str = "meta.json.corrupt";
 pub(crate) const EVENTS: &str = "events.ndjson";
 /// The session's lock, and what its holder keeps there: the counters folded so far.
 pub(crate) const COUNTERS: &str = ".counters";

@@ -235,6 +235,59 @@ impl Store {
         Ok(true)
     }
 
+    /// Describes session `fresh.session_id` as a client tells of it: a session not in the
+    /// store, or whose folder holds no `meta.json`, is given `fresh`; one with its meta is
+    /// changed by `edit` as [`Store::edit_meta`] does. A `meta.json` that cannot be read as a
+    /// session's metadata (cut short, not JSON, too large) is set aside as
+    /// [`layout::META_SET_ASIDE`] and replaced by `fresh`, linked to the parent its events
+    /// name when `fresh` names none: such a meta was never to be edited again, and readers had
+    /// derived the session from its events, which are kept. The counters are the caller's to
+    /// catch up ([`Store::refresh_meta`]).
+    pub fn describe_session(
+        &self,
+        fresh: &SessionMeta,
+        edit: impl FnOnce(&mut SessionMeta) -> bool,
+    ) -> Result<Described> {
+        let id = fresh.session_id.as_str();
+        if !self.has_meta(id) && self.create_session(fresh)? {
+            self.init_counters(id)?;
+            return Ok(Described::Created);
+        }
+        let dir = self.session_folder(id)?;
+        let _guard = counters_lock(&dir, HOOK_LOCK_WAIT)?;
+        match read_meta_in(&dir, id) {
+            Ok(mut meta) => {
+                if !edit(&mut meta) {
+                    return Ok(Described::Edited(false));
+                }
+                Self::write_meta(&dir, &meta)?;
+                Ok(Described::Edited(true))
+            }
+            Err(StoreError::Corrupt { path, message }) => {
+                let mut meta = fresh.clone();
+                if meta.parent_session_id.is_none() {
+                    let derived = derived_meta(&dir, id, |p| self.has_session(p));
+                    meta.parent_session_id = derived.parent_session_id;
+                    meta.parent_event_id = derived.parent_event_id;
+                }
+                let aside = dir.path().join(layout::META_SET_ASIDE);
+                dir.rename(META, layout::META_SET_ASIDE)
+                    .map_err(|e| StoreError::io(&aside, e))?;
+                Self::write_meta(&dir, &meta)?;
+                Ok(Described::Replaced {
+                    set_aside: aside,
+                    why: StoreError::Corrupt { path, message }.to_string(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a session's folder holds something named `meta.json` (whatever it is).
+    pub fn has_meta(&self, session_id: &str) -> bool {
+        std::fs::symlink_metadata(self.session_dir(session_id).join(META)).is_ok()
+    }
+
     /// Marks a session ended at `at` in `meta.json`, its counters caught up, for a writer that
     /// cannot append its `session_end` (the events file cannot grow: a file size limit, a full
     /// disk), so that the session does not show as running for ever. An end already recorded
@@ -340,6 +393,21 @@ impl Store {
             meta_error,
         })
     }
+}
+
+/// What [`Store::describe_session`] did.
+#[derive(Debug)]
+pub enum Described {
+    /// The session was given the meta told, this call first.
+    Created,
+    /// Its meta was edited; whether anything changed.
+    Edited(bool),
+    /// Its `meta.json` could not be read (`why`) and was moved to `set_aside`; the meta told
+    /// took its place.
+    Replaced {
+        set_aside: std::path::PathBuf,
+        why: String,
+    },
 }
 
 /// Reads and checks `meta.json` in the folder of session `session_id`. The folder names the

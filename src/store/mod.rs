@@ -65,6 +65,7 @@ pub use layout::{
 mod ceiling;
 mod lock;
 mod meta;
+pub use meta::Described;
 mod owed;
 mod pending;
 mod postmortem;

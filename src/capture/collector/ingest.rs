@@ -15,7 +15,9 @@ use crate::capture::limit::ID_LIMIT;
 use crate::capture::remote::HookCall;
 use crate::model::view;
 use crate::model::{Event, SessionMeta};
-use crate::store::{HOOK_LOCK_WAIT, StoreError, is_valid_session_id, subagent_session_id};
+use crate::store::{
+    Described, HOOK_LOCK_WAIT, StoreError, is_valid_session_id, subagent_session_id,
+};
 
 /// How many refused lines an answer names (the count covers them all).
 const REFUSALS_SHOWN: usize = 20;
@@ -295,7 +297,8 @@ fn append(
     events: Vec<Event>,
 ) -> Result<u64, (usize, StoreError)> {
     let store = &collector.store;
-    if !store.has_session(session) {
+    // A folder without meta (a crash before it was written, or made by hand) is given one.
+    if !store.has_meta(session) {
         let started = events
             .first()
             .map_or_else(|| collector.sink.now(), |e| e.timestamp);
@@ -335,9 +338,12 @@ fn refresh(collector: &Collector, session: &str) -> Result<(), StoreError> {
     }
 }
 
-/// `POST /sessions`: a session's metadata. A new session is created with it; a known one takes
-/// what describes it (name, command, end, links, attribution and other fields), never its
-/// counters, which the store derives from the events. The answer says the collector skips the
+/// `POST /sessions`: a session's metadata. A new session is created with it, and so is the
+/// meta of a session folder that holds none; a known one takes what describes it (name,
+/// command, end, links, attribution and other fields), never its counters, which the store
+/// derives from the events. A `meta.json` that cannot be read is set aside and replaced by the
+/// one sent (logged): it was answered 500 for ever, and a proxy kept the session's end in its
+/// own store ([`crate::store::Store::describe_session`]). The answer says the collector skips the
 /// events it already holds (`"skips_duplicates"`): a proxy, which sends its session's meta
 /// first, then knows a batch of that session whose answer came too late may be sent again,
 /// where it wrote that batch in its own store too.
@@ -369,28 +375,28 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
     }
     let store = &collector.store;
     let id = meta.session_id.clone();
-    let result = if store.has_session(&id) {
-        store
-            .edit_meta(&id, |stored| describe(stored, &meta))
-            .map(|_| false)
-    } else {
-        meta.tool_calls = 0;
-        meta.llm_requests = 0;
-        meta.errors = 0;
-        meta.total_tokens = 0;
-        store.create_session(&meta).and_then(|created| {
-            if created {
-                store.init_counters(&id)?;
+    let mut fresh = meta.clone();
+    fresh.tool_calls = 0;
+    fresh.llm_requests = 0;
+    fresh.errors = 0;
+    fresh.total_tokens = 0;
+    let result = store.describe_session(&fresh, |stored| describe(stored, &meta));
+    match result.and_then(|described| refresh(collector, &id).map(|()| described)) {
+        Ok(described) => {
+            if let Described::Replaced { set_aside, why } = &described {
+                collector.log(&format!(
+                    "session {id:?}: its meta could not be read ({why}); set aside as {} and \
+                     replaced by the one sent, its counters taken from its events",
+                    set_aside.display()
+                ));
             }
-            Ok(created)
-        })
-    };
-    match result.and_then(|created| refresh(collector, &id).map(|()| created)) {
-        Ok(created) => Reply::json(
-            StatusCode::OK,
-            &json!({ "session_id": id, "status": "ok", "created": created,
-                      "skips_duplicates": true }),
-        ),
+            Reply::json(
+                StatusCode::OK,
+                &json!({ "session_id": id, "status": "ok",
+                    "created": matches!(described, Described::Created),
+                    "skips_duplicates": true }),
+            )
+        }
         Err(e) => {
             collector.log(&format!("cannot store the meta of session {id:?}: {e}"));
             Reply::store_failed(&e, &json!({ "error": format!("the store failed: {e}") }))
