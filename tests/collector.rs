@@ -2779,6 +2779,39 @@ fn a_batch_sent_again_to_a_restarted_collector_is_not_stored_twice() {
     stored_once(&storage, "restarted", 20);
 }
 
+/// A batch larger than the tail a collector started again reads (1 MiB) is recognised whole:
+/// only its last events were, and its first one was stored twice.
+#[test]
+fn a_batch_larger_than_the_tail_sent_again_to_a_restarted_collector_is_not_stored_twice() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let events: Vec<Value> = (0..4)
+        .map(|n| {
+            event(
+                "dup1",
+                &format!("big{n}"),
+                "tool_result",
+                1_700_000_000.0 + f64::from(n),
+                json!({"tool_name": "Read", "output": format!("{n} {}", "y".repeat(400_000))}),
+            )
+        })
+        .collect();
+    let batch = ndjson(&events);
+    assert!(batch.len() > 3 * 512 * 1024);
+    let (first, port) = server(&env, &storage, &[]);
+    let answer = request(port, "POST", "/events", None, &batch);
+    assert_eq!(
+        (answer.status, answer.json()["accepted"].clone()),
+        (200, json!(4))
+    );
+    drop(log_of(first));
+    let (_server, port) = server(&env, &storage, &[]);
+    let answer = request(port, "POST", "/events", None, &batch);
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json()["duplicates"], 4, "{}", answer.json());
+    stored_once(&storage, "dup1", 4);
+}
+
 /// A subagent's hook call sent again to a restarted collector (a hook kept it when the answer
 /// came too late, as the collector stopped) is recorded once. The call's id goes to its first
 /// event, which is in the subagent's own session, and the collector looked for it only in the

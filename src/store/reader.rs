@@ -80,6 +80,36 @@ impl Store {
     }
 }
 
+/// Where the `count`th line before `start` in `file` starts (the lines that start before it,
+/// counted back): the start of a line, or 0 when fewer lines are there. Reads back a block at
+/// a time, counting line ends.
+fn lines_back(file: &File, start: u64, count: usize) -> std::io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    const BLOCK: u64 = 64 * 1024;
+    if start == 0 || count == 0 {
+        return Ok(start);
+    }
+    // A line starts before `start` after a line end at `start - 2` or earlier (one at
+    // `start - 1` starts the line at `start`, which is not before it).
+    let (mut end, mut found) = (start.saturating_sub(1), 0usize);
+    let mut block = vec![0u8; BLOCK as usize];
+    while end > 0 {
+        let begin = end.saturating_sub(BLOCK);
+        let part = &mut block[..usize::try_from(end - begin).unwrap_or(0)];
+        file.read_exact_at(part, begin)?;
+        for (i, byte) in part.iter().enumerate().rev() {
+            if *byte == b'\n' {
+                found += 1;
+                if found == count {
+                    return Ok(begin + i as u64 + 1);
+                }
+            }
+        }
+        end = begin;
+    }
+    Ok(0)
+}
+
 impl EventReader {
     fn new(path: &Path, file: Option<File>) -> Self {
         EventReader {
@@ -166,7 +196,7 @@ impl Store {
     }
 
     /// The time of the last event of `kind` whose line lies whole in the last `limit` bytes of
-    /// a session's `events.ndjson` (read as [`Store::recent_event_ids`] reads them); `None`
+    /// a session's `events.ndjson` (read as [`Store::event_ids_back`] reads its tail); `None`
     /// when there is none there.
     pub fn last_time_of(
         &self,
@@ -184,25 +214,58 @@ impl Store {
     }
 
     /// Calls `f` with the `event_id` of every event whose line lies whole in the last `limit`
-    /// bytes of a session's `events.ndjson`, in file order: what the collector knows it stored
-    /// of a session it had not touched since it started. A line cut by the limit, a last line
-    /// not ended by its newline (a torn write) and lines that do not parse are skipped: an id
-    /// is handed over only for an event a reader reads.
-    pub fn recent_event_ids(
+    /// bytes of a session's `events.ndjson`, in file order, and before them with those of the
+    /// `before` lines that start before those bytes; `f` takes each id and whether its line
+    /// lies whole in them. A last line not ended by its newline (a torn write) and lines that
+    /// do not parse are skipped: an id is handed over only for an event a reader reads. What
+    /// the collector knows it stored of a session it had not touched since it started. For a collector started again, which is sent again the batch whose answer
+    /// was lost: its events were written together, so with its last one in the tail the rest
+    /// are among the batch's count of lines before it, however large they are (the tail alone
+    /// missed the first events of a batch over its size). Streamed: one line (at most
+    /// [`LINE_LIMIT`]) and one block are held at a time; lines further back are found by
+    /// counting line ends, not read.
+    pub fn event_ids_back(
         &self,
         session_id: &str,
         limit: u64,
-        mut f: impl FnMut(&str),
+        before: usize,
+        mut f: impl FnMut(&str, bool),
     ) -> Result<()> {
-        self.recent_heads(session_id, limit, |head| {
-            if let Some(id) = &head.event_id {
-                f(id);
+        use std::io::{Seek, SeekFrom};
+        let path = self.session_dir(session_id).join(EVENTS);
+        let Some(mut file) = self.open_events(session_id)? else {
+            return Ok(());
+        };
+        let io = |e| StoreError::io(&path, e);
+        let len = file.metadata().map_err(io)?.len();
+        let start = len.saturating_sub(limit);
+        // From a line's start even with none before wanted: `start` may cut a line.
+        let from = lines_back(&file, start, before.max(1)).map_err(io)?;
+        file.seek(SeekFrom::Start(from)).map_err(io)?;
+        let mut reader = BufReader::with_capacity(64 * 1024, file);
+        let (mut buf, mut at) = (Vec::new(), from);
+        loop {
+            let read = read_line(&mut reader, &mut buf, LINE_LIMIT).map_err(io)?;
+            // A last line not ended (a torn write) is no event a reader reads.
+            if !read.ended {
+                return Ok(());
             }
-        })
+            let in_tail = at >= start;
+            at += read.consumed as u64;
+            let line = buf.trim_ascii();
+            if line.is_empty() || (!in_tail && before == 0) {
+                continue;
+            }
+            let _ = with_head(line, &mut |head| {
+                if let Some(id) = &head.event_id {
+                    f(id, in_tail);
+                }
+            });
+        }
     }
 
     /// Calls `f` with the head of every event whose line lies whole in the last `limit` bytes
-    /// of a session's `events.ndjson`, in file order (see [`Store::recent_event_ids`]).
+    /// of a session's `events.ndjson`, in file order (see [`Store::event_ids_back`]).
     fn recent_heads(
         &self,
         session_id: &str,
@@ -595,7 +658,7 @@ mod tests {
         let ids = |limit| {
             let mut ids = Vec::new();
             store
-                .recent_event_ids("s", limit, |id| ids.push(id.to_owned()))
+                .event_ids_back("s", limit, 0, |id, _| ids.push(id.to_owned()))
                 .unwrap();
             ids
         };
@@ -607,9 +670,53 @@ mod tests {
         assert_eq!(ids(len - line("a").len() as u64), ["b", "c"]);
         let mut none = Vec::new();
         store
-            .recent_event_ids("nope", 1024, |id| none.push(id.to_owned()))
+            .event_ids_back("nope", 1024, 1, |id, _| none.push(id.to_owned()))
             .unwrap();
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn ids_back_are_those_of_the_tail_and_of_as_many_lines_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::create_dir_all(dir.path().join("s")).unwrap();
+        let line = |id: &str| {
+            format!(
+                "{{\"event_type\":\"tool_call\",\"timestamp\":1,\"event_id\":\"{id}\",\"session_id\":\"s\",\"data\":{{}}}}\n"
+            )
+        };
+        let text = format!("{}{}not json\n{}", line("a"), line("b"), line("c"));
+        let torn = &line("d")[..20];
+        std::fs::write(dir.path().join("s").join(EVENTS), format!("{text}{torn}")).unwrap();
+        let len = (text.len() + torn.len()) as u64;
+        let ids = |limit, before| {
+            let mut ids = Vec::new();
+            store
+                .event_ids_back("s", limit, before, |id, tail| {
+                    ids.push((id.to_owned(), tail));
+                })
+                .unwrap();
+            ids
+        };
+        let id = |id: &str, tail| (id.to_owned(), tail);
+        // The tail holds `c` whole; the line before it does not parse.
+        let c_starts = len - (line("c").len() + torn.len()) as u64;
+        let tail = len - c_starts;
+        assert_eq!(ids(tail, 0), [id("c", true)]);
+        assert_eq!(ids(tail, 1), [id("c", true)]);
+        assert_eq!(ids(tail, 2), [id("b", false), id("c", true)]);
+        assert_eq!(
+            ids(tail, 9),
+            [id("a", false), id("b", false), id("c", true)]
+        );
+        // The window starts inside `b`'s line: `b` is the first line before it.
+        let b_ends = 2 * line("a").len() as u64;
+        assert_eq!(ids(len - b_ends + 1, 0), [id("c", true)]);
+        assert_eq!(ids(len - b_ends + 1, 1), [id("b", false), id("c", true)]);
+        assert_eq!(
+            ids(u64::MAX, 1),
+            [id("a", true), id("b", true), id("c", true)]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! store and the capture sink, as local capture's does; a handler answers only once what it
 //! accepted is written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use hyper::StatusCode;
 use serde_json::json;
@@ -211,7 +211,7 @@ fn write_fresh(
     } else {
         // The first batch of the session since the collector started (or since the set
         // forgot an id its tail may hold): what its file ends with is stored too.
-        let tail = tail_keys(collector, session, key).map_err(|error| Failed {
+        let tail = tail_keys(collector, session, key, &keys).map_err(|error| Failed {
             error,
             written: 0,
             duplicates: 0,
@@ -247,7 +247,7 @@ fn write_fresh(
             // A write cut short (a full disk) may have left whole lines of the next events:
             // the file's tail says which, for this answer and the next batch.
             recent.forget_session(key);
-            let now = tail_keys(collector, session, key)
+            let now = tail_keys(collector, session, key, &keys)
                 .ok()
                 .and_then(|tail| recent.fresh(key, &keys, Some(tail)));
             let leading = match now {
@@ -272,17 +272,27 @@ fn write_fresh(
     }
 }
 
-/// The keys ([`recent::Recent::key`]) of the events in the tail of a session's file.
+/// The keys ([`recent::Recent::key`]) of the events in the tail of a session's file, and of
+/// those of `batch` (keys the caller looks up) among the `batch.len()` lines before it: a
+/// batch sent again was written whole at once, so with its last event in the tail, the rest
+/// are there, however large its events (the tail alone held only the last ones of a batch
+/// over [`recent::TAIL_BYTES`], and a collector started again stored its first ones twice).
+/// Only the batch's are kept of those lines, so what the set takes stays a tail's.
 fn tail_keys(
     collector: &Collector,
     session: &str,
     key: recent::Session,
+    batch: &[u64],
 ) -> Result<Vec<u64>, StoreError> {
+    let wanted: HashSet<u64> = batch.iter().copied().collect();
     let mut tail = Vec::new();
     collector
         .store
-        .recent_event_ids(session, recent::TAIL_BYTES, |id| {
-            tail.push(collector.recent.key(key, id));
+        .event_ids_back(session, recent::TAIL_BYTES, batch.len(), |id, in_tail| {
+            let id = collector.recent.key(key, id);
+            if in_tail || wanted.contains(&id) {
+                tail.push(id);
+            }
         })?;
     Ok(tail)
 }
@@ -556,7 +566,11 @@ fn recorded_before(
         let fresh = match recent.fresh(session, &keys, None) {
             Some(fresh) => fresh,
             None => recent
-                .fresh(session, &keys, Some(tail_keys(collector, &name, session)?))
+                .fresh(
+                    session,
+                    &keys,
+                    Some(tail_keys(collector, &name, session, &keys)?),
+                )
                 .unwrap_or_else(|| vec![true]),
         };
         if fresh == [false] {

@@ -6,7 +6,9 @@
 //! [`MAX_IDS`] events the collector took, and for each session touched since the collector
 //! started (loaded), the ids of the events in the last [`TAIL_BYTES`] of its `events.ndjson`,
 //! read once when first touched: a client whose answer was lost as the collector stopped sends
-//! again to the collector that started next.
+//! again to the collector that started next. With them come the ids of the batch being looked
+//! up found among as many lines before that tail (the caller's read, see the collector's
+//! `ingest`): a batch over [`TAIL_BYTES`] is known whole.
 //!
 //! Each id in the set carries how many bytes the collector had written to its session's file
 //! since the session was loaded, once the id's event was written; each loaded session, how many
