@@ -3373,6 +3373,47 @@ fn send_kept_without_the_hooks_token_leaves_the_calls_kept() {
     assert_eq!(stored_lines(&local, "kept-behind-a-token"), 0);
 }
 
+/// An endpoint with a query (a gateway's key) has the path joined before it: `send-kept`
+/// glued `/hooks` on the end, to `/?key=K/hooks`, the collector answered 404, and the call it
+/// may hold in part was recorded in this store as one it refuses for good. Sent to a path where
+/// no collector answers (404), the calls stay kept, and the command says why.
+#[test]
+fn send_kept_joins_the_endpoints_path_and_keeps_calls_where_no_collector_answers() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (project, _) = kept_behind_a_failing_proxy(&env, "kept-for-a-query", None);
+    let local = project.join(".agent-traces");
+    let (_server, port) = server(&env, &storage, &[]);
+    let cwd = project.to_str().unwrap();
+    let wrong = format!("http://127.0.0.1:{port}/traces/");
+    let sent = send_kept(&env, cwd, &wrong, None);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (4, ""),
+        "{}",
+        sent.stderr
+    );
+    assert!(
+        sent.stderr.starts_with(&format!(
+            "error: the collector {wrong} left 1 kept hook call waiting: answered 404"
+        )) && sent.stderr.contains("base URL"),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(kept_calls(&local), 1);
+    assert_eq!(stored_lines(&local, "kept-for-a-query"), 0);
+    let sent = send_kept(
+        &env,
+        cwd,
+        &format!("http://127.0.0.1:{port}/?key=SECRET"),
+        None,
+    );
+    let shown = format!("http://127.0.0.1:{port}/?***");
+    sent_the_one_kept_call(&env, cwd, &sent, &shown, "");
+    assert_eq!(stored_lines(&storage, "kept-for-a-query"), 1);
+    assert_eq!(stored_lines(&local, "kept-for-a-query"), 0);
+}
+
 /// What `list` and `send-kept` say of the three entries planted in a spool.
 const STRAYS: &str = "warning: 3 entries in .spool/ named as kept calls were not calls (a link, a FIFO, a folder, a file larger than any call) and were left alone\n";
 

@@ -282,6 +282,18 @@ impl Resend<'_> {
                         sending = false;
                         continue;
                     }
+                    // No collector's route at that URL (a base URL naming another path, a
+                    // proxy in front that routes elsewhere): nothing was said of the call,
+                    // which the collector may hold in part from when it was sent before.
+                    Err(Unsent::Refused { status, why }) if no_route(status) => {
+                        unsent();
+                        done.stopped = Some(format!(
+                            "{why} (no collector answers there: AGENT_STRACE_ENDPOINT is to be \
+                             the collector's base URL, as the hooks had it)"
+                        ));
+                        sending = false;
+                        continue;
+                    }
                     // A call the collector will never take (not a call it reads).
                     Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {
                         if self.unreadable(&call, &body) {
@@ -614,6 +626,13 @@ fn read_batch(body: &[u8]) -> Result<(SessionMeta, Vec<Event>), String> {
 /// failed) and 408 or 429 ("later") say the call is to be sent again.
 pub fn refused_for_good(status: u16) -> bool {
     status < 500 && !matches!(status, 408 | 429)
+}
+
+/// Whether a collector's answer `status` says no route of a collector's is at the URL (404,
+/// 405): the endpoint is wrong, not the call, which a kept call's earlier sending may have
+/// given the collector in part; kept, never recorded here for it.
+pub fn no_route(status: u16) -> bool {
+    matches!(status, 404 | 405)
 }
 
 /// Now by the sink's clock, the one the events are stamped with, in microseconds since the

@@ -44,13 +44,9 @@ pub(crate) struct Forwarder {
     thread: std::thread::JoinHandle<()>,
 }
 
-/// The base URL's signal URL: `<base>/v1/traces` …
+/// The base URL's signal URL: `<base>/v1/traces` …, the base's query kept.
 fn signal_url(base: &str, kind: Kind) -> Result<Uri, String> {
-    let url = format!("{}{}", base.trim_end_matches('/'), kind.path());
-    url.parse().map_err(|e| {
-        let base = super::http::shown_url(base);
-        format!("--forward-otlp `{base}` does not make a URL: {e}")
-    })
+    super::http::url_under("--forward-otlp", base, kind.path())
 }
 
 /// Checks `base` and starts the forwarder's thread; `log` says what was lost.

@@ -348,15 +348,39 @@ fn retry_after(value: &str) -> Option<Duration> {
 /// The collector hooks and proxies send to instead of the local store: `AGENT_STRACE_ENDPOINT`
 /// (a base URL such as `http://collector:4317`) with `AGENT_STRACE_TOKEN` as its bearer token.
 pub(crate) struct Endpoint {
+    /// As the environment gave it, for messages ([`shown_url`] hides its secrets).
     pub(crate) base: String,
     pub(crate) token: Option<String>,
+}
+
+/// The URL of `path` (`/hooks`) under the collector at `base`: [`url_under`].
+pub(crate) fn endpoint_url(base: &str, path: &str) -> Result<Uri, String> {
+    url_under("AGENT_STRACE_ENDPOINT", base, path)
+}
+
+/// The URL of `path` under `base`, the URL the user gave with `flag` (checked as
+/// [`check_url`] checks it): the path joined to the base's own (a collector behind a proxy at
+/// `https://host/traces/`), the base's query kept (a gateway's key). Glued on as text,
+/// `http://host/?key=K` sent hooks to `/` with a query of `key=K/hooks`.
+pub(crate) fn url_under(flag: &str, base: &str, path: &str) -> Result<Uri, String> {
+    let uri = check_url(flag, base)?;
+    let joined = format!(
+        "{}{path}{}",
+        uri.path().trim_end_matches('/'),
+        uri.query().map_or(String::new(), |q| format!("?{q}"))
+    );
+    let unusable =
+        |e: &dyn std::fmt::Display| format!("{flag} `{}`: no URL under it: {e}", shown_url(base));
+    let mut parts = uri.into_parts();
+    parts.path_and_query = Some(joined.parse().map_err(|e| unusable(&e))?);
+    Uri::from_parts(parts).map_err(|e| unusable(&e))
 }
 
 impl Endpoint {
     /// The endpoint the environment names, if any; `Err` says why it cannot be used.
     pub(crate) fn from_env() -> Option<Result<Endpoint, String>> {
         let base = std::env::var("AGENT_STRACE_ENDPOINT").ok()?;
-        let base = base.trim().trim_end_matches('/').to_owned();
+        let base = base.trim().to_owned();
         if base.is_empty() {
             return None;
         }
@@ -380,8 +404,7 @@ impl Endpoint {
         budget: Duration,
     ) -> Result<Vec<u8>, Unsent> {
         let started = std::time::Instant::now();
-        let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))
-            .map_err(Unsent::NotReached)?;
+        let url = endpoint_url(&self.base, path).map_err(Unsent::NotReached)?;
         let client = HttpClient::for_url(&url).map_err(Unsent::NotReached)?;
         let bearer = self.token.as_ref().map(|t| format!("Bearer {t}"));
         let mut headers = vec![("content-type", content_type)];
@@ -410,8 +433,7 @@ impl Endpoint {
         budget: Duration,
     ) -> Result<Answer, (String, bool)> {
         let started = std::time::Instant::now();
-        let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))
-            .map_err(|why| (why, false))?;
+        let url = endpoint_url(&self.base, path).map_err(|why| (why, false))?;
         let client = HttpClient::for_url(&url).map_err(|why| (why, false))?;
         let bearer = self.token.as_ref().map(|t| format!("Bearer {t}"));
         let mut headers = vec![("content-type", content_type)];
@@ -458,6 +480,23 @@ const SAID_MOST: usize = 200;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoints_urls_join_its_path_and_keep_its_query() {
+        let url = |base: &str| endpoint_url(base, "/hooks").map(|u| u.to_string());
+        for (base, want) in [
+            ("http://127.0.0.1:4317", "http://127.0.0.1:4317/hooks"),
+            ("http://127.0.0.1:4317/", "http://127.0.0.1:4317/hooks"),
+            ("https://host/traces/", "https://host/traces/hooks"),
+            ("https://host/traces", "https://host/traces/hooks"),
+            ("http://h:1/?key=SECRET", "http://h:1/hooks?key=SECRET"),
+            ("http://h:1/p?key=SECRET#x", "http://h:1/p/hooks?key=SECRET"),
+        ] {
+            assert_eq!(url(base).as_deref(), Ok(want), "{base}");
+        }
+        let refused = url("ftp://h/?key=SECRET").unwrap_err();
+        assert!(!refused.contains("SECRET"), "{refused}");
+    }
 
     #[test]
     fn each_try_again_is_said_with_why() {

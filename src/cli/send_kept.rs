@@ -34,7 +34,8 @@ use crate::store::SpoolCount;
 /// (record, record-http) keeps there, as one call, a batch of events the collector may hold at
 /// the session's end. This sends them, oldest first, each given up to 10 s; the collector records each call once, the part
 /// it does not hold yet. A call the collector refuses for good (4xx) is recorded in the store
-/// here, as a hook would; a refused token (401, 403) leaves every call kept. Exits 4 when
+/// here, as a hook would; a refused token (401, 403), or no collector's route at the URL (404,
+/// 405), leaves every call kept. Exits 4 when
 /// calls still wait at the end, counted again: the collector left them (not reached, or it
 /// failed), a hook kept one meanwhile, or another process was sending one; `list` says how
 /// many wait.
