@@ -2812,6 +2812,48 @@ fn a_batch_larger_than_the_tail_sent_again_to_a_restarted_collector_is_not_store
     stored_once(&storage, "dup1", 4);
 }
 
+/// A collector forwarding to a backend that takes connections and never answers (a black hole)
+/// stops within a few seconds of SIGTERM and logs what it did not forward: it waited 30 s,
+/// saying nothing of the session it was sending.
+#[test]
+fn sigterm_with_a_silent_forwarding_backend_stops_soon_and_says_what_was_not_forwarded() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", hole.local_addr().unwrap().port());
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = taken.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in hole.incoming().flatten() {
+            held.push(stream);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let (server, port) = server(&env, &storage, &["--forward-otlp", &url]);
+    let batch = ndjson(&[event(
+        "fw1",
+        "f1",
+        "user_prompt",
+        1_700_000_001.0,
+        json!({"prompt": "go"}),
+    )]);
+    assert_eq!(request(port, "POST", "/events", None, &batch).status, 200);
+    wait_until("the forwarder sends the session", || {
+        taken.load(std::sync::atomic::Ordering::SeqCst) > 0
+    });
+    let stopping = Instant::now();
+    let log = log_of(server);
+    let took = stopping.elapsed();
+    assert!(took < Duration::from_secs(8), "{took:?}: {log}");
+    assert!(log.contains("bytes of /v1/traces lost"), "{log}");
+    assert!(
+        log.contains("forwarding: 0 batches sent, 1 lost to the backend"),
+        "{log}"
+    );
+    assert!(log.ends_with("agent-strace server: stopped\n"), "{log}");
+}
+
 /// A subagent's hook call sent again to a restarted collector (a hook kept it when the answer
 /// came too late, as the collector stopped) is recorded once. The call's id goes to its first
 /// event, which is in the subagent's own session, and the collector looked for it only in the

@@ -39,9 +39,25 @@ const RETRY: Retry = Retry {
     max_delay: Duration::from_secs(8),
 };
 
+/// How long the forwarder may go on sending once the collector has stopped: a backend that
+/// does not answer (a black hole) held the collector's exit for 30 s.
+pub(crate) const FINISH: Duration = Duration::from_secs(3);
+
 /// A running forwarder: what to give the collector, and the thread to wait for at the end.
 pub(crate) struct Forwarder {
     thread: std::thread::JoinHandle<()>,
+    shared: Arc<Shared>,
+}
+
+/// What the collector's side and the forwarder's thread both see.
+#[derive(Default)]
+struct Shared {
+    /// When sending gives up: set as the collector stops.
+    stop_by: std::sync::OnceLock<Instant>,
+    /// Accepted requests and sessions dropped from a full queue.
+    dropped: AtomicU64,
+    /// Accepted requests and sessions in the queue, not yet taken by the thread.
+    queued: AtomicU64,
 }
 
 /// The base URL's signal URL: `<base>/v1/traces` …, the base's query kept.
@@ -62,12 +78,14 @@ pub(crate) fn start(
         .map(|k| signal_url(base, k).map(|u| (k, u)))
         .collect::<Result<Vec<_>, _>>()?;
     let (tx, rx) = mpsc::sync_channel::<Accepted>(QUEUE);
-    let dropped = Arc::new(AtomicU64::new(0));
-    let dropped_in = dropped.clone();
+    let shared = Arc::new(Shared::default());
+    let shared_in = shared.clone();
     let on_accepted: OnAccepted = Box::new(move |what| match tx.try_send(what) {
-        Ok(()) => {}
+        Ok(()) => {
+            shared_in.queued.fetch_add(1, Ordering::Relaxed);
+        }
         Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-            let n = dropped_in.fetch_add(1, Ordering::Relaxed) + 1;
+            let n = shared_in.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n == 1 || n.is_multiple_of(1000) {
                 log(&format!(
                     "forwarding: the queue is full; {} will not be forwarded",
@@ -86,25 +104,42 @@ pub(crate) fn start(
         raw: Vec::new(),
         sent: 0,
         lost: 0,
+        shared: shared.clone(),
     };
     let thread = std::thread::Builder::new()
         .name("forward-otlp".into())
-        .spawn(move || worker.run(&rx, &dropped))
+        .spawn(move || worker.run(&rx))
         .map_err(|e| format!("cannot start the forwarder: {e}"))?;
-    Ok((Forwarder { thread }, on_accepted))
+    Ok((Forwarder { thread, shared }, on_accepted))
 }
 
 impl Forwarder {
-    /// Waits (at most `grace`) for the thread to send what is left once the collector has
-    /// stopped and dropped its end of the queue.
-    pub(crate) fn finish(self, grace: Duration) {
-        let deadline = Instant::now() + grace;
+    /// Lets the thread send what is left, once the collector has stopped and dropped its end
+    /// of the queue, for `grace` at most: sending gives up then, even mid-request, and the
+    /// thread logs what was not forwarded. Should it not be done a moment later (a session
+    /// slow to read), what it had not sent is logged here.
+    pub(crate) fn finish(self, grace: Duration, log: fn(&str)) {
+        let stop_by = Instant::now() + grace;
+        let _ = self.shared.stop_by.set(stop_by);
+        let deadline = stop_by + Duration::from_secs(1);
         while !self.thread.is_finished() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
         if self.thread.is_finished() {
             let _ = self.thread.join();
+            return;
         }
+        let queued = self.shared.queued.load(Ordering::Relaxed);
+        log(&format!(
+            "forwarding: not done {} s after the collector stopped; not forwarded: what it was \
+             sending and {} still queued",
+            grace.as_secs(),
+            crate::render::terminal::count_as(
+                queued,
+                "accepted request or session",
+                "accepted requests or sessions"
+            )
+        ));
     }
 }
 
@@ -122,10 +157,11 @@ struct Worker {
     raw: Vec<(Kind, Vec<u8>)>,
     sent: u64,
     lost: u64,
+    shared: Arc<Shared>,
 }
 
 impl Worker {
-    fn run(mut self, rx: &mpsc::Receiver<Accepted>, dropped: &AtomicU64) {
+    fn run(mut self, rx: &mpsc::Receiver<Accepted>) {
         loop {
             match rx.recv_timeout(TICK) {
                 Ok(first) => {
@@ -140,7 +176,7 @@ impl Worker {
             self.send(false);
         }
         self.send(true);
-        let dropped = dropped.load(Ordering::Relaxed);
+        let dropped = self.shared.dropped.load(Ordering::Relaxed);
         if self.lost > 0 || dropped > 0 {
             (self.log)(&format!(
                 "forwarding: {} sent, {} lost to the backend, {dropped} dropped from a full queue",
@@ -150,7 +186,16 @@ impl Worker {
         }
     }
 
+    /// Whether the collector stopped and the time to send what was left has passed.
+    fn given_up(&self) -> bool {
+        self.shared
+            .stop_by
+            .get()
+            .is_some_and(|by| Instant::now() >= *by)
+    }
+
     fn take(&mut self, what: Accepted) {
+        self.shared.queued.fetch_sub(1, Ordering::Relaxed);
         let now = Instant::now();
         match what {
             Accepted::Session(id) => {
@@ -199,6 +244,18 @@ impl Worker {
         if quiet.is_empty() {
             return;
         }
+        if self.given_up() {
+            // Each would be read whole to be refused at once.
+            for id in &quiet {
+                self.pending.remove(id);
+            }
+            (self.log)(&format!(
+                "forwarding: {} not forwarded: the collector stopped and the backend did not \
+                 take what came before in time",
+                crate::render::terminal::count(quiet.len() as u64, "changed session")
+            ));
+            return;
+        }
         let mut batch = Vec::new();
         for id in quiet {
             self.pending.remove(&id);
@@ -242,11 +299,16 @@ impl Worker {
             ("content-type", "application/x-protobuf"),
             ("content-encoding", "gzip"),
         ];
-        match self
-            .client
-            .post_retrying(url, &headers, &zipped, TIMEOUT, RETRY, &|line| {
-                (self.log)(&format!("forwarding: {line}"));
-            }) {
+        let stop_by = || self.shared.stop_by.get().copied();
+        let tell = |line: &str| (self.log)(&format!("forwarding: {line}"));
+        match self.client.post_retrying_until(
+            url,
+            &headers,
+            &zipped,
+            (TIMEOUT, RETRY),
+            &tell,
+            &stop_by,
+        ) {
             Ok(answer) if (200..300).contains(&answer.status) => self.sent += 1,
             Ok(answer) => {
                 self.lost += 1;

@@ -109,6 +109,9 @@ pub(crate) fn is_retryable(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
+/// How often a sender that may be told to stop looks whether it was.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
 /// An answer's body beyond this is not read (nor waited for).
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
@@ -158,6 +161,19 @@ impl HttpClient {
         body: Bytes,
         timeout: Duration,
     ) -> Result<Answer, (String, bool)> {
+        self.post_until(url, headers, body, timeout, &|| None)
+    }
+
+    /// [`HttpClient::post_telling`], given up (as no answer) once `until` names a time that
+    /// has come, even in the middle of the exchange: a caller told to stop waits no longer.
+    fn post_until(
+        &self,
+        url: &Uri,
+        headers: &[(&str, &str)],
+        body: Bytes,
+        timeout: Duration,
+        until: &dyn Fn() -> Option<std::time::Instant>,
+    ) -> Result<Answer, (String, bool)> {
         let mut request = Request::post(url.clone()).header(
             "user-agent",
             concat!("agent-strace/", env!("CARGO_PKG_VERSION")),
@@ -180,18 +196,32 @@ impl HttpClient {
                 }
                 .map_err(|e| (error_chain(&e), !e.is_connect()))
             };
-            let response = tokio::time::timeout_at(deadline, exchange)
-                .await
-                .map_err(|_| {
-                    if connected.connection_metadata().is_some() {
-                        (format!("no answer within {} ms", timeout.as_millis()), true)
-                    } else {
-                        (
-                            format!("no connection within {} ms", timeout.as_millis()),
-                            false,
-                        )
+            let reached = || connected.connection_metadata().is_some();
+            let stopped = async {
+                loop {
+                    if let Some(by) = until() {
+                        tokio::time::sleep_until(by.into()).await;
+                        return;
                     }
-                })??;
+                    tokio::time::sleep(STOP_POLL).await;
+                }
+            };
+            let response = tokio::select! {
+                answered = tokio::time::timeout_at(deadline, exchange) => answered,
+                () = stopped => {
+                    return Err(("given up, as it was told to stop".to_owned(), reached()));
+                }
+            };
+            let response = response.map_err(|_| {
+                if reached() {
+                    (format!("no answer within {} ms", timeout.as_millis()), true)
+                } else {
+                    (
+                        format!("no connection within {} ms", timeout.as_millis()),
+                        false,
+                    )
+                }
+            })??;
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()
@@ -249,12 +279,32 @@ impl HttpClient {
         retry: Retry,
         tell: &dyn Fn(&str),
     ) -> Result<Answer, String> {
+        self.post_retrying_until(url, headers, body, (timeout, retry), tell, &|| None)
+    }
+
+    /// [`HttpClient::post_retrying`], given up once `until` names a time that has come: no
+    /// attempt or wait goes past it, and one under way is cut off then (no answer).
+    pub(crate) fn post_retrying_until(
+        &self,
+        url: &Uri,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        (timeout, retry): (Duration, Retry),
+        tell: &dyn Fn(&str),
+        until: &dyn Fn() -> Option<std::time::Instant>,
+    ) -> Result<Answer, String> {
         let host = url.host().unwrap_or_default();
         let mut delay = retry.first_delay;
         let mut attempt = 1;
+        let stopped = || until().is_some_and(|by| std::time::Instant::now() >= by);
         loop {
             let started = std::time::Instant::now();
-            let result = self.post(url, headers, body.to_vec(), timeout);
+            let result = self
+                .post_until(url, headers, Bytes::from(body.to_vec()), timeout, until)
+                .map_err(|(why, _)| why);
+            if stopped() {
+                return result;
+            }
             let (wait, why) = match &result {
                 Ok(answer) if is_retryable(answer.status) => (
                     answer.retry_after.unwrap_or(delay),
@@ -275,7 +325,15 @@ impl HttpClient {
                 attempt + 1,
                 retry.attempts
             ));
-            std::thread::sleep(wait.min(retry.max_delay));
+            let waited = std::time::Instant::now() + wait.min(retry.max_delay);
+            while std::time::Instant::now() < waited {
+                if stopped() {
+                    return result;
+                }
+                std::thread::sleep(
+                    STOP_POLL.min(waited.saturating_duration_since(std::time::Instant::now())),
+                );
+            }
             delay = (delay * 2).min(retry.max_delay);
             attempt += 1;
         }

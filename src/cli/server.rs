@@ -159,7 +159,7 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
     ));
     server.serve().map_err(|e| Error::io(e.to_string()))?;
     if let Some(forwarder) = forwarder {
-        forwarder.finish(GRACE);
+        forwarder.finish(super::forward::FINISH, log);
     }
     super::output::to_stderr(format_args!("agent-strace server: stopped\n"));
     Ok(crate::exit::OK)
