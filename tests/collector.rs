@@ -1079,6 +1079,40 @@ fn a_web_page_can_neither_read_nor_write_a_collector_on_loopback() {
     assert!(log.contains("attacker.example"), "{log}");
 }
 
+/// A tokenless collector on loopback refused every request a proxy in front passed its own host
+/// on for (`tailscale serve`, Caddy), and the names systems give loopback besides `localhost`:
+/// `--allow-host` names the proxy's, and those are this machine's. Refusals for the host draw on
+/// the budget of requests that are no client's, so a page cannot flood the log.
+#[test]
+fn a_loopback_collector_answers_the_hosts_it_is_told_to_and_refuses_others_within_a_budget() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(
+        &env,
+        &storage,
+        &["--allow-host", "box.tailnet.ts.net", "--rate-limit", "2"],
+    );
+    for host in [
+        "Box.Tailnet.ts.net",
+        "localhost.localdomain",
+        "ip6-localhost:4317",
+    ] {
+        let read = request_as(port, host, None, "GET", "/sessions", b"");
+        assert_eq!(read.status, 200, "{host}");
+        std::thread::sleep(std::time::Duration::from_millis(600));
+    }
+    let statuses: Vec<u16> = (0..12)
+        .map(|_| request_as(port, "attacker.example", None, "GET", "/sessions", b"").status)
+        .collect();
+    assert!(
+        statuses.contains(&403) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+    let log = log_of(server);
+    let refusals = log.matches("attacker.example").count();
+    assert!(refusals < 12, "{refusals} refusals logged: {log}");
+}
+
 /// Beyond loopback the collector is named as its clients reach it (a name, an address, a
 /// proxy's), so the host is not checked: the token keeps web pages out, as a browser never sends
 /// it of its own accord; a body that is not JSON is refused all the same.

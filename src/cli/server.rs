@@ -45,6 +45,11 @@ pub(crate) struct ServerArgs {
     /// every trace
     #[arg(long)]
     insecure: bool,
+    /// On loopback with no token, also answer requests addressed to NAME (repeatable): the host
+    /// a proxy in front passes on (`tailscale serve`, Caddy). Others are refused (403), as a web
+    /// page reaching the collector by DNS rebinding would be
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_host: Vec<String>,
     /// The largest request body taken, in bytes (larger ones are answered 413)
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024,
           value_parser = super::args::whole::<usize>)]
@@ -116,6 +121,7 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
     let settings = Settings {
         token,
         local_only,
+        allowed_hosts: args.allow_host.clone(),
         max_body: args.max_body,
         rate_limit: args.rate_limit,
         connections_per_client: args.connections_per_client,

@@ -70,6 +70,9 @@ pub struct Settings {
     /// Answer only requests that name this machine as their host (the collector listens on
     /// loopback): a request naming another reached it by DNS rebinding, from a web page.
     pub local_only: bool,
+    /// The names besides this machine's that such a collector answers (`--allow-host`): those
+    /// a proxy in front of it passes on.
+    pub allowed_hosts: Vec<String>,
     /// The largest request body taken, in bytes.
     pub max_body: usize,
     /// Requests a second one client address may make (with a burst of twice as many); 0 for
@@ -108,6 +111,7 @@ impl Default for Settings {
         Settings {
             token: None,
             local_only: true,
+            allowed_hosts: Vec::new(),
             max_body: 16 * 1024 * 1024,
             rate_limit: 1000,
             connections_per_client: CONNECTIONS_PER_CLIENT,
@@ -488,6 +492,13 @@ async fn send_pieces(
     }
 }
 
+/// 429, with when to try again (whole seconds, at least 1).
+fn too_many(wait: Duration) -> Reply {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    Reply::error(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+        .with_header(RETRY_AFTER, HeaderValue::from(seconds.max(1)))
+}
+
 async fn pipeline(
     collector: &Arc<Collector>,
     handlers: &pool::Pool,
@@ -495,22 +506,33 @@ async fn pipeline(
     request: hyper::Request<Incoming>,
 ) -> Reply {
     if collector.settings.local_only
-        && !crate::capture::local_host::addressed_to_this_machine(request.uri(), request.headers())
+        && !crate::capture::local_host::addressed_to_this_machine(
+            request.uri(),
+            request.headers(),
+            &collector.settings.allowed_hosts,
+        )
     {
+        // On the budget of requests that are no client's, so that a page flooding the
+        // collector floods neither it nor its log.
+        if let Err(wait) = collector.strangers.take(peer.ip()) {
+            return too_many(wait);
+        }
         let host = request
             .headers()
             .get(hyper::header::HOST)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         collector.log(&format!(
             "refused {} {} from {peer}: it names another host ({}) than this machine, which a \
-             web page reaching the collector by DNS rebinding does",
+             web page reaching the collector by DNS rebinding does (a proxy in front that passes \
+             its own host on needs --allow-host)",
             request.method(),
             guard::shown(request.uri().path()),
             guard::shown(host.as_deref().unwrap_or_default())
         ));
         let reply = Reply::error(
             StatusCode::FORBIDDEN,
-            "this collector answers requests addressed to localhost, 127.0.0.1 or [::1] only",
+            "this collector answers requests addressed to this machine (localhost, 127.0.0.1, \
+             [::1]) or to the names it is told to (--allow-host) only",
         );
         return refused(request.into_body(), collector.settings.max_body, reply).await;
     }
@@ -534,9 +556,7 @@ async fn pipeline(
         &collector.strangers
     };
     if let Err(wait) = limiter.take(peer.ip()) {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        return Reply::error(StatusCode::TOO_MANY_REQUESTS, "too many requests")
-            .with_header(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        return too_many(wait);
     }
     if let Some(why) = refusal {
         collector.log(&format!(

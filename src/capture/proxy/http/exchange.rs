@@ -428,7 +428,7 @@ impl Proxy {
 
     pub(super) async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<ProxyBody> {
         let (parts, body) = request.into_parts();
-        if !crate::capture::local_host::addressed_to_this_machine(&parts.uri, &parts.headers) {
+        if !crate::capture::local_host::addressed_to_this_machine(&parts.uri, &parts.headers, &[]) {
             return plain(
                 StatusCode::FORBIDDEN,
                 "agent-strace: this proxy answers requests addressed to localhost, 127.0.0.1 or [::1] only",
