@@ -699,3 +699,50 @@ fn a_read_only_settings_file_is_refused_and_left_as_it_was() {
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), KEEP);
 }
+
+/// Settings that setup could not write as the agent reads them: a hook list with entries that
+/// are no objects (the agent rejects the file, and every hook in it with ours), an event named
+/// twice in `hooks` (the first list was dropped from the file), comments (Gemini CLI reads
+/// them: the file was called broken), and a `.claude` that is a link to nothing (an I/O error
+/// about a lock) or to a folder out of the project that is not there yet. Each is refused in
+/// one line that says why, and the file is left as it was.
+#[test]
+fn settings_setup_cannot_keep_as_the_agent_reads_them_are_refused_saying_why() {
+    let cases = [
+        (r#"{"hooks":{"Stop":[1,"x",null]}}"#, "not a JSON object"),
+        (
+            r#"{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"first.sh"}]}],"Stop":[{"hooks":[{"type":"command","command":"second.sh"}]}]}}"#,
+            "names Stop more than once",
+        ),
+        (
+            "{\n  // my theme\n  \"ui\": {\"theme\": \"GitHub\"}\n}",
+            "holds comments",
+        ),
+    ];
+    for (text, says) in cases {
+        let env = TestEnv::new();
+        let settings = settings_in(&env);
+        std::fs::write(&settings, text).unwrap();
+        let run = env.run(&["setup", "--write"]);
+        assert_eq!(run.code, 3, "{text}: {run:?}");
+        assert!(run.stderr.contains(says), "{text}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert_eq!(std::fs::read_to_string(&settings).unwrap(), text);
+    }
+    // A `.claude` that is a link to nothing, in the project and out of it.
+    for (points, says) in [
+        ("missing", "is a link to a folder that does not exist"),
+        ("../out/nodir", "leads out of the project"),
+    ] {
+        let env = TestEnv::new();
+        let project = env.path().join("p");
+        std::fs::create_dir_all(&project).unwrap();
+        std::os::unix::fs::symlink(points, project.join(".claude")).unwrap();
+        let mut cmd = env.command(&["setup", "--write"]);
+        cmd.current_dir(&project);
+        let run = crate::common::Run::of(cmd.output().unwrap());
+        assert_eq!(run.code, 3, "{points}: {run:?}");
+        assert!(run.stderr.contains(says), "{points}: {}", run.stderr);
+        assert!(!env.path().join("out").exists());
+    }
+}

@@ -231,18 +231,33 @@ fn printing_writes_nothing_and_names_the_file_and_what_the_user_must_do() {
     assert!(run.stdout.contains("trusted folder"), "{}", run.stdout);
 }
 
+/// Hooks declared in `config.toml` as a table, and (found missing: Codex then warned at every
+/// start that it loads hooks from both files) as dotted or inline keys of the root.
 #[test]
 fn a_codex_folder_that_declares_hooks_in_config_toml_is_refused() {
+    for toml in [
+        "[[hooks.Stop]]\n[[hooks.Stop.hooks]]\ntype = \"command\"\ncommand = \"./x\"\n",
+        "model = \"o3\"\nhooks.Stop = [{ hooks = [{ type = \"command\", command = \"./x\" }] }]\n",
+        "hooks = { Stop = [{ hooks = [{ type = \"command\", command = \"./x\" }] }] }\n",
+        "\"hooks\".Stop = []\n",
+    ] {
+        let env = TestEnv::new();
+        let home = env.path().join("home");
+        std::fs::create_dir_all(env.path().join(".codex")).unwrap();
+        std::fs::write(env.path().join(".codex/config.toml"), toml).unwrap();
+        let run = setup(&env, &home, &["setup", "--agent", "codex", "--write"]);
+        assert_ne!(run.code, 0, "{toml}");
+        assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+        assert!(run.stderr.contains("config.toml"), "{}", run.stderr);
+        assert!(!env.path().join(".codex/hooks.json").exists());
+    }
+    // A key named so inside another table is that table's.
     let env = TestEnv::new();
     let home = env.path().join("home");
     std::fs::create_dir_all(env.path().join(".codex")).unwrap();
-    let toml = "[[hooks.Stop]]\n[[hooks.Stop.hooks]]\ntype = \"command\"\ncommand = \"./x\"\n";
+    let toml = "[profiles.ci]\nhooks = \"none\"\n";
     std::fs::write(env.path().join(".codex/config.toml"), toml).unwrap();
-    let run = setup(&env, &home, &["setup", "--agent", "codex", "--write"]);
-    assert_ne!(run.code, 0);
-    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
-    assert!(run.stderr.contains("config.toml"), "{}", run.stderr);
-    assert!(!env.path().join(".codex/hooks.json").exists());
+    setup(&env, &home, &["setup", "--agent", "codex", "--write"]).success();
 }
 
 #[test]

@@ -67,6 +67,19 @@ impl RawObject {
         Ok(object)
     }
 
+    /// A key that the object at `key` holds more than once, if it is an object: decoded, only
+    /// the last would be kept, and the others lost from the file when it is written again.
+    pub(crate) fn repeated_in(&self, key: &str) -> Option<String> {
+        let (_, raw) = self.entries.iter().rev().find(|(k, _)| k == key)?;
+        let inner = serde_json::from_str::<RawObject>(raw.get()).ok()?;
+        let mut seen = std::collections::HashSet::new();
+        inner
+            .entries
+            .iter()
+            .find(|(k, _)| !seen.insert(k.as_str()))
+            .map(|(k, _)| k.clone())
+    }
+
     /// The value at `key`, decoded.
     pub(crate) fn get(&self, key: &str) -> Option<Result<Value, serde_json::Error>> {
         self.entries
@@ -157,6 +170,12 @@ pub(crate) fn through_links(path: &Path) -> io::Result<PathBuf> {
 /// a link (the file's, or its folder's) takes out of the project would have the hooks written
 /// into whatever file of the user's it names.
 pub(crate) fn real_folder(target: &Path) -> io::Result<PathBuf> {
+    real_folder_within(target, 40)
+}
+
+/// [`real_folder`], following at most `links` links that lead nowhere (as the system gives up
+/// after 40).
+fn real_folder_within(target: &Path, links: u32) -> io::Result<PathBuf> {
     let mut folder = target.parent();
     while let Some(dir) = folder {
         let dir = if dir.as_os_str().is_empty() {
@@ -166,7 +185,20 @@ pub(crate) fn real_folder(target: &Path) -> io::Result<PathBuf> {
         };
         match std::fs::canonicalize(dir) {
             Ok(real) => return Ok(real),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => folder = dir.parent(),
+            // A link to nothing: where it points is where the folder would be made (a link
+            // out of the project to a folder that is not there yet was taken for the project).
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::read_link(dir) {
+                Ok(points) if links > 0 => {
+                    let base = dir.parent().unwrap_or(Path::new("."));
+                    return real_folder_within(&base.join(points).join("file"), links - 1);
+                }
+                Ok(_) => {
+                    return Err(io::Error::from_raw_os_error(
+                        rustix::io::Errno::LOOP.raw_os_error(),
+                    ));
+                }
+                Err(_) => folder = dir.parent(),
+            },
             Err(e) => return Err(e),
         }
     }

@@ -298,6 +298,18 @@ impl Plan<'_> {
                 .into());
             }
         }
+        // A folder that is a link to nothing is not made: the lock said only "File exists".
+        if let Some(folder) = target.parent().filter(|f| !f.as_os_str().is_empty())
+            && std::fs::symlink_metadata(folder).is_ok_and(|m| m.file_type().is_symlink())
+            && !folder.exists()
+        {
+            return Err(Error::input(format!(
+                "{} is a link to a folder that does not exist",
+                folder.display()
+            ))
+            .with_hint("make the folder it names, or remove the link")
+            .into());
+        }
         if agent == SetupAgent::Codex && setup_agents::codex_toml_has_hooks(&target) {
             return Err(Error::input(format!(
                 "{} declares hooks already, and Codex warns at every start when a folder has both a config.toml [hooks] table and a hooks.json",
@@ -315,14 +327,30 @@ impl Plan<'_> {
             Some(e) => (Some(e.text), e.mode),
             None => (None, 0o644),
         };
-        let mut settings =
-            RawObject::parse(existing.as_deref().unwrap_or_default()).map_err(|e| {
-                Error::input(format!(
-                    "{} is not a valid JSON object ({e})",
-                    target.display()
-                ))
-                .with_hint("fix it or move it away first")
-            })?;
+        let text = existing.as_deref().unwrap_or_default();
+        let mut settings = RawObject::parse(text).map_err(|e| {
+            // Gemini CLI and VS Code read their settings with comments (JSONC); a file of
+            // theirs that holds some is no broken file.
+            let hint = if has_comments(text) {
+                "it holds comments, which the agent reads but setup cannot keep: take them out, \
+                 or add the hooks by hand (setup without --write prints them)"
+            } else {
+                "fix it or move it away first"
+            };
+            Error::input(format!(
+                "{} is not a valid JSON object ({e})",
+                target.display()
+            ))
+            .with_hint(hint)
+        })?;
+        if let Some(event) = settings.repeated_in("hooks") {
+            return Err(Error::input(format!(
+                "{}: `hooks` names {event} more than once, and only its last list would be kept",
+                target.display()
+            ))
+            .with_hint("join the lists into one")
+            .into());
+        }
         let hooks_before = match settings.get("hooks").transpose() {
             Ok(hooks) => hooks,
             Err(e) => {
@@ -776,6 +804,29 @@ fn our_command<'k>(entry: &Value, key: &'k str, bin: &str, arg: &str) -> Option<
     })
 }
 
+/// Whether a settings text holds a `//` or `/* */` comment outside its strings (JSONC).
+fn has_comments(text: &str) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut previous = ' ';
+    for c in text.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if previous == '/' && (c == '/' || c == '*') {
+            return true;
+        }
+        previous = if in_string { ' ' } else { c };
+    }
+    false
+}
+
 /// Merges our hooks into `settings`, keeping everything else. Returns whether anything changed.
 /// `key` names the field of a hook that holds its command (`command`; Copilot CLI's `bash`);
 /// a hook is either inside a group's `hooks` list (Claude Code's shape) or an entry of the
@@ -806,6 +857,11 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) 
         let Value::Array(list) = list else {
             bail!("`hooks.{event}` is not a list")
         };
+        // The agent rejects a settings file whose hook lists hold anything but objects, and
+        // with it every hook: ours written beside them would record nothing.
+        if list.iter().any(|group| !group.is_object()) {
+            bail!("`hooks.{event}` holds an entry that is not a JSON object")
+        }
         let mut found = false;
         for group in list.iter_mut() {
             let entries: Vec<&mut Value> = match group.get_mut("hooks") {

@@ -442,18 +442,31 @@ pub(crate) fn codex_toml_has_hooks(hooks_json: &Path) -> bool {
     else {
         return false;
     };
+    // Before the first table, keys are the root's: `hooks.Stop = […]`, `hooks = { … }` and
+    // `"hooks".Stop` hold hooks as a `[hooks]` table does.
+    let mut in_root = true;
     text.lines().any(|line| {
         let line = line.trim_start();
         let table = line
             .strip_prefix("[[")
             .or_else(|| line.strip_prefix('['))
             .map(str::trim_start);
-        table.is_some_and(|t| {
-            t.strip_prefix("hooks").is_some_and(|rest| {
-                rest.starts_with(['.', ']']) || rest.trim_start().starts_with(']')
-            })
-        })
+        if let Some(table) = table {
+            in_root = false;
+            let table = unquoted_hooks(table);
+            return table.is_some_and(|rest| rest.starts_with(['.', ']']));
+        }
+        in_root && unquoted_hooks(line).is_some_and(|rest| rest.starts_with(['.', '=']))
     })
+}
+
+/// What follows a TOML key that begins with `hooks` (bare or quoted), spaces taken off; `None`
+/// when the key is another.
+fn unquoted_hooks(key: &str) -> Option<&str> {
+    ["hooks", "\"hooks\"", "'hooks'"]
+        .into_iter()
+        .find_map(|name| key.strip_prefix(name))
+        .map(str::trim_start)
 }
 
 #[cfg(test)]
