@@ -76,81 +76,84 @@ static KEY_END_START: std::sync::LazyLock<Option<regex::Regex>> =
 /// The most of a line a key's part carries over to the next chunk ([`IN_KEY`]).
 const CARRIED: usize = 256;
 
-/// A character of a PEM key's body: base64, an encrypted key's headers (`Proc-Type: 4,ENCRYPTED`,
-/// `DEK-Info: AES-128-CBC,…`), line breaks (escaped too) and the dashes of its END line.
+/// A character of a PEM key's body: base64, an encrypted key's header values
+/// (`4,ENCRYPTED`, `AES-128-CBC,…`), spaces and the dashes of its END line.
 fn in_key_body(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "+/=\\:,-".contains(c) || c.is_whitespace()
+    c.is_ascii_alphanumeric() || "+/=\\:,- \t\r".contains(c)
 }
 
-/// Whether the line `text` starts with (to its end, or so far) is an armour header of a key,
-/// which may hold any text (`Version: GnuPG v2.0.22 (GNU/Linux)`, `Comment: https://…`): a
-/// name, then `: `.
-fn armour_header(text: &str) -> bool {
-    let end = [text.find('\n'), text.find("\\n")]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(text.len());
-    text[..end].split_once(": ").is_some_and(|(name, _)| {
-        name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    })
+/// The armour headers a key's block may hold before its base64 (RFC 1421's for an encrypted
+/// PEM key, RFC 4880's for a PGP block), whose values may hold any text (`Version: GnuPG
+/// v2.0.22 (GNU/Linux)`). Only these: a line of prose (`Note: see below`) is no key's.
+const ARMOUR_HEADERS: [&str; 7] = [
+    "Proc-Type: ",
+    "DEK-Info: ",
+    "Version: ",
+    "Comment: ",
+    "Hash: ",
+    "Charset: ",
+    "MessageID: ",
+];
+
+/// Whether a line of a key (so far, or whole) is one of its [`ARMOUR_HEADERS`], or, with
+/// `so_far`, may still become one (`Vers`, `Comment`).
+fn armour_header(line: &str, so_far: bool) -> bool {
+    ARMOUR_HEADERS
+        .iter()
+        .any(|h| line.starts_with(h) || (so_far && h.starts_with(line) && !line.is_empty()))
 }
 
-/// Where the text after a key's start (`pending`, what the text before ended with that this
-/// one goes on, then `text`) leaves the key: `Ok` with the rest after its END line, or after
-/// its body when something else follows it (a key cut short); `Err` with what the text ends
-/// with that the next one may go on (the start of the END line or of an armour header), when
-/// all of it is the key's.
+/// Where a line ends in a key's text: at a line break, or one escaped in JSON text (`\n`);
+/// `None` when the text ends first. Gives the line's length and the break's.
+fn line_end(text: &str) -> Option<(usize, usize)> {
+    let plain = text.find('\n').map(|at| (at, 1));
+    let escaped = text.find("\\n").map(|at| (at, 2));
+    match (plain, escaped) {
+        (Some(p), Some(e)) => Some(if p.0 < e.0 { p } else { e }),
+        (one, other) => one.or(other),
+    }
+}
+
+/// Where the text after a key's start (`pending`, the start of a line the text before ended
+/// in, then `text`) leaves the key: `Ok` with the rest after its END line, or from the first
+/// character no key holds (a key cut short); `Err` with what the text ends with that the next
+/// chunk goes on, when all of it is the key's: the start of its END line (`--`, `-----END
+/// RSA`) or of an armour header (`Vers`, `Comment: my-`), never base64, which holds no dash
+/// and is no header's start past a few letters.
 fn past_key(pending: &str, text: &str) -> Result<String, String> {
     let all = format!("{pending}{text}");
-    let mut line_start = 0;
-    let mut i = 0;
-    while i < all.len() {
-        let rest = &all[i..];
-        if rest.starts_with('-') {
-            if let Some(end) = KEY_END.as_ref().and_then(|end| end.find(rest)) {
-                return Ok(rest[end.end()..].to_owned());
-            }
-            if KEY_END_START
-                .as_ref()
-                .is_some_and(|start| start.is_match(rest))
-            {
-                return Err(rest.chars().take(CARRIED).collect());
-            }
+    let mut start = 0;
+    loop {
+        let rest = &all[start..];
+        let (line, next) = match line_end(rest) {
+            Some((len, brk)) => (&rest[..len], Some(start + len + brk)),
+            None => (rest, None),
+        };
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - trimmed.len();
+        if let Some(end) = KEY_END.as_ref().and_then(|end| end.find(trimmed)) {
+            return Ok(all[start + indent + end.end()..].to_owned());
         }
-        // A line break, or one escaped in JSON text.
-        let step = if rest.starts_with("\\n") { 2 } else { 1 };
-        let Some(c) = rest.chars().next() else { break };
-        if c == '\n' || step == 2 {
-            i += step;
-            line_start = i;
-            continue;
+        // The line the text ends in goes on in the next chunk when it is (or may become) the
+        // END line or an armour header.
+        let carried = next.is_none()
+            && trimmed.len() <= CARRIED
+            && ((trimmed.starts_with('-')
+                && KEY_END_START.as_ref().is_some_and(|s| s.is_match(trimmed)))
+                || armour_header(trimmed, true));
+        if carried {
+            return Err(trimmed.to_owned());
         }
-        if in_key_body(c) {
-            i += c.len_utf8();
-            continue;
-        }
-        // No character of a body: the text of an armour header, else past the key.
-        if !armour_header(&all[line_start..]) {
-            return Ok(rest.to_owned());
-        }
-        match [rest.find('\n'), rest.find("\\n")]
-            .into_iter()
-            .flatten()
-            .min()
+        if !armour_header(trimmed, next.is_none())
+            && let Some(at) = line.find(|c| !in_key_body(c))
         {
-            Some(end) => i += end,
-            None => break,
+            return Ok(all[start + at..].to_owned());
+        }
+        match next {
+            Some(next) => start = next,
+            None => return Err(String::new()),
         }
     }
-    // All of it is the key's: the line it ends in goes on in the next chunk when it is (or may
-    // be) an armour header; base64 is never carried.
-    let line = &all[line_start..];
-    if armour_header(line) && line.len() <= CARRIED {
-        return Err(line.to_owned());
-    }
-    Err(String::new())
 }
 
 /// Whether `text` ends inside a PEM private key, its BEGIN line whole and the rest its body
@@ -533,8 +536,18 @@ mod tests {
     /// Places each of `chunks` after the lines so far, as `add_response_part` does: the lines
     /// kept, then those written. The texts of the parts in the end.
     fn streamed(privacy: &Privacy, chunks: &[&str]) -> Vec<String> {
+        streamed_checking(privacy, chunks, |_, _| {})
+    }
+
+    /// [`streamed`], with `check` called after each chunk with its number and every line of
+    /// the response file as it then is (what is on disk).
+    fn streamed_checking(
+        privacy: &Privacy,
+        chunks: &[&str],
+        mut check: impl FnMut(usize, &str),
+    ) -> Vec<String> {
         let mut lines = response(&[]);
-        for chunk in chunks {
+        for (n, chunk) in chunks.iter().enumerate() {
             let tail: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
             let edit = place_text(privacy, &tail, chunk, &json!({"text": "", "model": "m"}));
             lines.truncate(edit.keep);
@@ -544,6 +557,8 @@ mod tests {
                     .filter(|l| !l.is_empty())
                     .map(<[u8]>::to_vec),
             );
+            let on_disk: Vec<u8> = lines.join(&b'\n');
+            check(n, &String::from_utf8_lossy(&on_disk));
         }
         lines[1..]
             .iter()
@@ -650,33 +665,71 @@ mod tests {
         ];
         let privacy = redacting(&[]);
         for (key, body) in &keys {
-            let text = format!("Here it is:\n{key}\nKeep it safe (really).");
-            for size in [1, 5, 13, 31, 64, 65, 100, 257] {
-                let mut chunks: Vec<&str> = Vec::new();
-                for (i, piece) in text.as_bytes().chunks(size).enumerate() {
-                    chunks.push(std::str::from_utf8(piece).unwrap());
-                    // A chunk of usage alone, with no text, now and then.
-                    if i % 3 == 1 {
-                        chunks.push("");
+            // With its END line, and cut short (a response that stopped).
+            let whole = format!("Here it is:\n{key}\nKeep it safe (really).");
+            let cut = format!("Here it is:\n{}", &key[..key.rfind("-----END").unwrap()]);
+            for text in [&whole, &cut] {
+                for size in [1, 5, 13, 31, 64, 65, 100, 257] {
+                    let mut chunks: Vec<&str> = Vec::new();
+                    for (i, piece) in text.as_bytes().chunks(size).enumerate() {
+                        chunks.push(std::str::from_utf8(piece).unwrap());
+                        // A chunk of usage alone, with no text, now and then.
+                        if i % 3 == 1 {
+                            chunks.push("");
+                        }
+                    }
+                    // No part of the key on disk after any chunk: not only once its END line
+                    // has come.
+                    let parts = streamed_checking(&privacy, &chunks, |n, disk| {
+                        for line in body.iter().filter(|l| l.len() >= 12) {
+                            assert!(!disk.contains(&line[..12]), "{size} #{n}: {line} in {disk}");
+                        }
+                    });
+                    let joined = parts.concat();
+                    // The armour headers are the key's too (what a line carries over to the
+                    // next chunk may hold one, never the text).
+                    assert!(!joined.contains("GNU/Linux"), "{size}: {joined:?}");
+                    assert!(
+                        joined.starts_with("Here it is:\n[REDACTED]"),
+                        "{size}: {joined:?}"
+                    );
+                    if text == &whole {
+                        assert!(
+                            joined.ends_with("Keep it safe (really)."),
+                            "{size}: {joined:?}"
+                        );
                     }
                 }
-                let parts = streamed(&privacy, &chunks);
-                let joined = parts.concat();
-                for line in body.iter().filter(|l| l.len() >= 12) {
-                    for part in &parts {
-                        assert!(!part.contains(&line[..12]), "{size}: {line} in {part:?}");
-                    }
-                }
-                assert!(
-                    joined.starts_with("Here it is:\n[REDACTED]"),
-                    "{size}: {joined:?}"
-                );
-                assert!(
-                    joined.ends_with("Keep it safe (really)."),
-                    "{size}: {joined:?}"
-                );
             }
         }
+        // A key over the 4 KiB the scrub looks back over, with no END line.
+        let long = base64_lines(4, 100, 64, 64);
+        let text = format!("-----BEGIN PRIVATE KEY-----\n{}", long.join("\n"));
+        let chunks: Vec<&str> = text
+            .as_bytes()
+            .chunks(37)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        streamed_checking(&privacy, &chunks, |n, disk| {
+            for line in &long {
+                assert!(!disk.contains(&line[..12]), "#{n}: {line}");
+            }
+        });
+    }
+
+    #[test]
+    fn prose_after_a_begin_line_is_kept_as_the_whole_text_keeps_it() {
+        // `Note:` is no armour header: the key ends at what no key holds, as the rule ends it.
+        let privacy = redacting(&[]);
+        let chunks = [
+            "-----BEGIN RSA PRIVATE KEY-----\nNote: (see below)\n",
+            "Paste your key between these lines\nthen save it",
+            " as id_rsa, ok? Thanks",
+        ];
+        let joined = streamed(&privacy, &chunks).concat();
+        let whole = scrubbed(&privacy, chunks.concat());
+        assert_eq!(joined, whole);
+        assert!(joined.contains("(see below)"), "{joined:?}");
     }
 
     #[test]
