@@ -433,6 +433,63 @@ fn a_session_without_a_usable_meta_is_described_and_keeps_its_events() {
     );
 }
 
+/// A second meta that cannot be read was set aside over the first one set aside, which was
+/// lost; and a meta holding the `NaN` Python's json module writes was taken for corrupt and
+/// replaced, its agent and command lost. The second goes beside the first, and the Python
+/// tool's meta is read as it is.
+#[test]
+fn a_meta_set_aside_never_replaces_another_and_a_python_meta_is_no_corrupt_one() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let folder = storage.join("twice");
+    std::fs::create_dir_all(&folder).unwrap();
+    let told = json!({"session_id": "twice", "started_at": 1_700_000_000.0}).to_string();
+    for broken in ["first {", "second {"] {
+        std::fs::write(folder.join("meta.json"), broken).unwrap();
+        let answer = request(port, "POST", "/sessions", None, told.as_bytes());
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(folder.join("meta.json.corrupt")).unwrap(),
+        "first {"
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.join("meta.json.corrupt.1")).unwrap(),
+        "second {"
+    );
+
+    let python = storage.join("python");
+    std::fs::create_dir_all(&python).unwrap();
+    std::fs::write(
+        python.join("meta.json"),
+        r#"{"session_id": "python", "started_at": 1700000000.0, "agent_name": "claude-code", "command": "claude", "total_duration_ms": NaN}"#,
+    )
+    .unwrap();
+    let told =
+        json!({"session_id": "python", "started_at": 1_700_000_000.0, "ended_at": 1_700_000_009.0});
+    let answer = request(port, "POST", "/sessions", None, told.to_string().as_bytes());
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert!(!python.join("meta.json.corrupt").exists());
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(python.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&meta["agent_name"], &meta["command"]),
+        (&json!("claude-code"), &json!("claude"))
+    );
+    assert_eq!(meta["ended_at"], 1_700_000_009.0);
+}
+
 #[test]
 fn with_a_token_only_requests_that_carry_it_are_served_and_refusals_are_logged() {
     let env = TestEnv::new();
@@ -5992,6 +6049,31 @@ fn a_hostile_collectors_refusal_is_shown_escaped_on_one_line() {
     assert!(log.contains("collector refused events"), "{log:?}");
 }
 
+/// A parent session's id that a --mask pattern matches (a phone number's shape) is kept: made
+/// `redacted-…`, the child named no session, and the parent's audit and tree lost it.
+#[test]
+fn a_subagent_keeps_the_link_to_a_parent_whose_id_a_mask_matches() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &["--mask"]);
+    for meta in [
+        json!({"session_id": "build-555-123-4567", "started_at": 1_700_000_000.0}),
+        json!({"session_id": "child-1", "started_at": 1_700_000_001.0,
+               "parent_session_id": "build-555-123-4567", "depth": 1}),
+    ] {
+        let made = request(port, "POST", "/sessions", None, meta.to_string().as_bytes());
+        assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    }
+    drop(server);
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(storage.join("child-1/meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        written["parent_session_id"], "build-555-123-4567",
+        "{written}"
+    );
+}
+
 /// `POST /events` scrubs and cuts the whole event, not only its data: a key in an event's
 /// type, id, parent's id or a field the store does not know was stored as it came, and an
 /// id or unknown field of megabytes made a line of megabytes (no line passes 1 MiB). An id
@@ -6108,10 +6190,14 @@ fn a_secret_anywhere_in_a_remote_sessions_meta_never_reaches_meta_json() {
             .starts_with("agent --key "),
         "{written}"
     );
-    // The parent session's id is kept as a session's own id is (it names the parent's
-    // folder): made `redacted-…`, the child named no session, and the parent's audit and tree
-    // lost it (a parent id a --mask pattern matched, say).
-    assert_eq!(written["parent_session_id"], token, "{written}");
+    // A parent session's id that holds a secret is replaced as an event's id is.
+    assert!(
+        written["parent_session_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("redacted-"),
+        "{written}"
+    );
     assert!(
         written["parent_event_id"]
             .as_str()

@@ -69,10 +69,18 @@ impl Privacy {
         if let Cow::Owned(agent) = self.apply_str(&meta.agent_name) {
             meta.agent_name = agent;
         }
-        // The parent session's id stays as it is, as every session's own id does (it names a
-        // folder, and is checked to be a safe name): made `redacted-…`, it named no session, and
-        // the parent's audit and tree lost the child. The parent event's id is made as the
-        // event's own id is made (`Sink::scrub_envelope`), so the link holds.
+        // The parent session's id stays as it is when it can name a session (a session's own id
+        // is kept so, since it names its folder): made `redacted-…` because a --mask pattern
+        // matched it, it named no session, and the parent's audit and tree lost the child. One
+        // that no session can have, or that holds a secret, is replaced as an event's id is.
+        if let Some(parent) = meta.parent_session_id.as_deref()
+            && (!crate::store::is_valid_session_id(parent)
+                || crate::redact::redact_str(parent) != parent)
+        {
+            meta.parent_session_id = Some(crate::model::hash::stand_in_id(parent));
+        }
+        // The parent event's id is made as the event's own id is made
+        // (`Sink::scrub_envelope`), so the link holds.
         if let Some(scrubbed) = meta
             .parent_event_id
             .as_deref()

@@ -239,7 +239,7 @@ impl Store {
     /// store, or whose folder holds no `meta.json`, is given `fresh`; one with its meta is
     /// changed by `edit` as [`Store::edit_meta`] does. A `meta.json` that cannot be read as a
     /// session's metadata (cut short, not JSON, too large) is set aside as
-    /// [`layout::META_SET_ASIDE`] and replaced by `fresh`, linked to the parent its events
+    /// [`layout::META_SET_ASIDE`] (`.1`, `.2` … after it when one is there) and replaced by `fresh`, linked to the parent its events
     /// name when `fresh` names none: such a meta was never to be edited again, and readers had
     /// derived the session from its events, which are kept. The counters are the caller's to
     /// catch up ([`Store::refresh_meta`]).
@@ -270,9 +270,27 @@ impl Store {
                     meta.parent_session_id = derived.parent_session_id;
                     meta.parent_event_id = derived.parent_event_id;
                 }
-                let aside = dir.path().join(layout::META_SET_ASIDE);
-                dir.rename(META, layout::META_SET_ASIDE)
-                    .map_err(|e| StoreError::io(&aside, e))?;
+                // Copied aside under a name no earlier one has (one set aside before was
+                // overwritten), then replaced in one step: `meta.json` is never missing, where
+                // a writer of events would have made one of its own meanwhile. A copy, not a
+                // link: the file `meta.json` was is written again as the next one's spare.
+                let mut copy = None;
+                let mut name = layout::META_SET_ASIDE.to_owned();
+                for n in 1..100 {
+                    if let Some(file) = dir.create_new(&name)? {
+                        copy = Some(file);
+                        break;
+                    }
+                    name = format!("{}.{n}", layout::META_SET_ASIDE);
+                }
+                let aside = dir.path().join(&name);
+                let (Some(mut copy), Some(mut bad)) = (copy, dir.read(META)?) else {
+                    return Err(StoreError::io(
+                        &aside,
+                        std::io::Error::other("no name is left to set the meta aside under"),
+                    ));
+                };
+                std::io::copy(&mut bad, &mut copy).map_err(|e| StoreError::io(&aside, e))?;
                 Self::write_meta(&dir, &meta)?;
                 Ok(Described::Replaced {
                     set_aside: aside,
@@ -436,7 +454,16 @@ fn read_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
         )));
     }
     let text = String::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8 text ({e})")))?;
-    let mut meta = SessionMeta::from_json(&text).map_err(|e| corrupt(e.to_string()))?;
+    // The `NaN` and `Infinity` Python's json module writes for a float are read as JSON
+    // writers give them, as in events: such a meta is the Python tool's, not a corrupt one.
+    let mut meta = SessionMeta::from_json(&text)
+        .or_else(|e| {
+            super::reader::replace_non_json_numbers(text.as_bytes())
+                .and_then(|fixed| String::from_utf8(fixed).ok())
+                .and_then(|fixed| SessionMeta::from_json(&fixed).ok())
+                .ok_or(e)
+        })
+        .map_err(|e| corrupt(e.to_string()))?;
     if meta.session_id != session_id {
         session_id.clone_into(&mut meta.session_id);
     }

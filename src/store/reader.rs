@@ -81,9 +81,10 @@ impl Store {
 }
 
 /// Where the `count`th line before `start` in `file` starts (the lines that start before it,
-/// counted back): the start of a line, or 0 when fewer lines are there. Reads back a block at
-/// a time, counting line ends.
-fn lines_back(file: &File, start: u64, count: usize) -> std::io::Result<u64> {
+/// counted back): the start of a line, or `floor` when fewer lines are there after it (then
+/// maybe inside a line, which its reader skips as no event). Reads back a block at a time,
+/// counting line ends, never before `floor`.
+fn lines_back(file: &File, start: u64, count: usize, floor: u64) -> std::io::Result<u64> {
     use std::os::unix::fs::FileExt;
     const BLOCK: u64 = 64 * 1024;
     if start == 0 || count == 0 {
@@ -93,8 +94,8 @@ fn lines_back(file: &File, start: u64, count: usize) -> std::io::Result<u64> {
     // `start - 1` starts the line at `start`, which is not before it).
     let (mut end, mut found) = (start.saturating_sub(1), 0usize);
     let mut block = vec![0u8; BLOCK as usize];
-    while end > 0 {
-        let begin = end.saturating_sub(BLOCK);
+    while end > floor {
+        let begin = end.saturating_sub(BLOCK).max(floor);
         let part = &mut block[..usize::try_from(end - begin).unwrap_or(0)];
         file.read_exact_at(part, begin)?;
         for (i, byte) in part.iter().enumerate().rev() {
@@ -107,7 +108,7 @@ fn lines_back(file: &File, start: u64, count: usize) -> std::io::Result<u64> {
         }
         end = begin;
     }
-    Ok(0)
+    Ok(floor)
 }
 
 impl EventReader {
@@ -223,12 +224,14 @@ impl Store {
     /// are among the batch's count of lines before it, however large they are (the tail alone
     /// missed the first events of a batch over its size). Streamed: one line (at most
     /// [`LINE_LIMIT`]) and one block are held at a time; lines further back are found by
-    /// counting line ends, not read.
+    /// counting line ends, not read, and no further back than `back_bytes` before the tail
+    /// (a batch's own size bounds where its lines can be).
     pub fn event_ids_back(
         &self,
         session_id: &str,
         limit: u64,
         before: usize,
+        back_bytes: u64,
         mut f: impl FnMut(&str, bool),
     ) -> Result<()> {
         use std::io::{Seek, SeekFrom};
@@ -240,11 +243,16 @@ impl Store {
         let len = file.metadata().map_err(io)?.len();
         let start = len.saturating_sub(limit);
         // From a line's start even with none before wanted: `start` may cut a line.
-        let from = lines_back(&file, start, before.max(1)).map_err(io)?;
+        let floor = start.saturating_sub(back_bytes.max(1));
+        let from = lines_back(&file, start, before.max(1), floor).map_err(io)?;
         file.seek(SeekFrom::Start(from)).map_err(io)?;
         let mut reader = BufReader::with_capacity(64 * 1024, file);
         let (mut buf, mut at) = (Vec::new(), from);
         loop {
+            // Lines written after the look began are no part of what it was asked.
+            if at >= len {
+                return Ok(());
+            }
             let read = read_line(&mut reader, &mut buf, LINE_LIMIT).map_err(io)?;
             // A last line not ended (a torn write) is no event a reader reads.
             if !read.ended {
@@ -510,7 +518,7 @@ pub(crate) fn parse_line(text: &[u8]) -> Result<Event, String> {
 /// A token count (a key ending in `tokens`) that is no number is kept as the word, a string,
 /// not `null`: usage reads `null` as no tokens (APIs write it for none), and a count of `NaN`
 /// is unknown, which a string makes it, so its cost is not given as exact.
-fn replace_non_json_numbers(text: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn replace_non_json_numbers(text: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len());
     let mut changed = false;
     let mut in_string = false;
@@ -642,35 +650,42 @@ mod tests {
         assert_eq!(crate::model::Tokens::read_usage(&event.data["usage"]), None);
     }
 
+    /// An event's line in session `s`, with id `id`.
+    fn event_line(id: &str) -> String {
+        format!(
+            "{{\"event_type\":\"tool_call\",\"timestamp\":1,\"event_id\":\"{id}\",\"session_id\":\"s\",\"data\":{{}}}}\n"
+        )
+    }
+
     #[test]
     fn recent_ids_are_those_of_whole_lines_in_the_tail() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         std::fs::create_dir_all(dir.path().join("s")).unwrap();
-        let line = |id: &str| {
-            format!(
-                "{{\"event_type\":\"tool_call\",\"timestamp\":1,\"event_id\":\"{id}\",\"session_id\":\"s\",\"data\":{{}}}}\n"
-            )
-        };
-        let text = format!("{}{}not json\n{}", line("a"), line("b"), line("c"));
-        let torn = &line("d")[..20];
+        let text = format!(
+            "{}{}not json\n{}",
+            event_line("a"),
+            event_line("b"),
+            event_line("c")
+        );
+        let torn = &event_line("d")[..20];
         std::fs::write(dir.path().join("s").join(EVENTS), format!("{text}{torn}")).unwrap();
         let ids = |limit| {
             let mut ids = Vec::new();
             store
-                .event_ids_back("s", limit, 0, |id, _| ids.push(id.to_owned()))
+                .event_ids_back("s", limit, 0, u64::MAX, |id, _| ids.push(id.to_owned()))
                 .unwrap();
             ids
         };
         assert_eq!(ids(u64::MAX), ["a", "b", "c"]);
         // The window starts inside `b`'s line, then exactly at its start.
-        let b_ends = 2 * line("a").len() as u64;
+        let b_ends = 2 * event_line("a").len() as u64;
         let len = (text.len() + torn.len()) as u64;
         assert_eq!(ids(len - b_ends + 1), ["c"]);
-        assert_eq!(ids(len - line("a").len() as u64), ["b", "c"]);
+        assert_eq!(ids(len - event_line("a").len() as u64), ["b", "c"]);
         let mut none = Vec::new();
         store
-            .event_ids_back("nope", 1024, 1, |id, _| none.push(id.to_owned()))
+            .event_ids_back("nope", 1024, 1, u64::MAX, |id, _| none.push(id.to_owned()))
             .unwrap();
         assert!(none.is_empty());
     }
@@ -680,19 +695,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         std::fs::create_dir_all(dir.path().join("s")).unwrap();
-        let line = |id: &str| {
-            format!(
-                "{{\"event_type\":\"tool_call\",\"timestamp\":1,\"event_id\":\"{id}\",\"session_id\":\"s\",\"data\":{{}}}}\n"
-            )
-        };
-        let text = format!("{}{}not json\n{}", line("a"), line("b"), line("c"));
-        let torn = &line("d")[..20];
+        let text = format!(
+            "{}{}not json\n{}",
+            event_line("a"),
+            event_line("b"),
+            event_line("c")
+        );
+        let torn = &event_line("d")[..20];
         std::fs::write(dir.path().join("s").join(EVENTS), format!("{text}{torn}")).unwrap();
         let len = (text.len() + torn.len()) as u64;
         let ids = |limit, before| {
             let mut ids = Vec::new();
             store
-                .event_ids_back("s", limit, before, |id, tail| {
+                .event_ids_back("s", limit, before, u64::MAX, |id, tail| {
                     ids.push((id.to_owned(), tail));
                 })
                 .unwrap();
@@ -700,7 +715,7 @@ mod tests {
         };
         let id = |id: &str, tail| (id.to_owned(), tail);
         // The tail holds `c` whole; the line before it does not parse.
-        let c_starts = len - (line("c").len() + torn.len()) as u64;
+        let c_starts = len - (event_line("c").len() + torn.len()) as u64;
         let tail = len - c_starts;
         assert_eq!(ids(tail, 0), [id("c", true)]);
         assert_eq!(ids(tail, 1), [id("c", true)]);
@@ -710,13 +725,21 @@ mod tests {
             [id("a", false), id("b", false), id("c", true)]
         );
         // The window starts inside `b`'s line: `b` is the first line before it.
-        let b_ends = 2 * line("a").len() as u64;
+        let b_ends = 2 * event_line("a").len() as u64;
         assert_eq!(ids(len - b_ends + 1, 0), [id("c", true)]);
         assert_eq!(ids(len - b_ends + 1, 1), [id("b", false), id("c", true)]);
         assert_eq!(
             ids(u64::MAX, 1),
             [id("a", true), id("b", true), id("c", true)]
         );
+        // No further back than asked: `a`'s line lies past it, and the cut part of it before
+        // `b` is no event.
+        let mut near = Vec::new();
+        let back = (event_line("b").len() + "not json\n".len() + 5) as u64;
+        store
+            .event_ids_back("s", tail, 9, back, |id, _| near.push(id.to_owned()))
+            .unwrap();
+        assert_eq!(near, ["b", "c"]);
     }
 
     #[test]

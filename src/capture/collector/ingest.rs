@@ -286,14 +286,21 @@ fn tail_keys(
 ) -> Result<Vec<u64>, StoreError> {
     let wanted: HashSet<u64> = batch.iter().copied().collect();
     let mut tail = Vec::new();
-    collector
-        .store
-        .event_ids_back(session, recent::TAIL_BYTES, batch.len(), |id, in_tail| {
+    collector.store.event_ids_back(
+        session,
+        recent::TAIL_BYTES,
+        batch.len(),
+        // A batch's lines are no larger than its body, which is at most `--max-body`: no
+        // further back than twice that (the whole file was read for a batch of many small
+        // events to a session of large ones).
+        2 * collector.settings.max_body as u64,
+        |id, in_tail| {
             let id = collector.recent.key(key, id);
             if in_tail || wanted.contains(&id) {
                 tail.push(id);
             }
-        })?;
+        },
+    )?;
     Ok(tail)
 }
 
