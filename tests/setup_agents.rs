@@ -251,13 +251,25 @@ fn a_codex_folder_that_declares_hooks_in_config_toml_is_refused() {
         assert!(run.stderr.contains("config.toml"), "{}", run.stderr);
         assert!(!env.path().join(".codex/hooks.json").exists());
     }
-    // A key named so inside another table is that table's.
+    // A key named so inside another table is that table's, and a line of a multi-line string
+    // is no key; but a line of an array ends no root.
+    for toml in [
+        "[profiles.ci]\nhooks = \"none\"\n",
+        "developer_instructions = \"\"\"\nNever set hooks = [] here.\n\"\"\"\n",
+    ] {
+        let env = TestEnv::new();
+        let home = env.path().join("home");
+        std::fs::create_dir_all(env.path().join(".codex")).unwrap();
+        std::fs::write(env.path().join(".codex/config.toml"), toml).unwrap();
+        setup(&env, &home, &["setup", "--agent", "codex", "--write"]).success();
+    }
     let env = TestEnv::new();
     let home = env.path().join("home");
     std::fs::create_dir_all(env.path().join(".codex")).unwrap();
-    let toml = "[profiles.ci]\nhooks = \"none\"\n";
+    let toml = "sizes = [\n  [1, 2],\n]\nhooks.Stop = []\n";
     std::fs::write(env.path().join(".codex/config.toml"), toml).unwrap();
-    setup(&env, &home, &["setup", "--agent", "codex", "--write"]).success();
+    let run = setup(&env, &home, &["setup", "--agent", "codex", "--write"]);
+    assert_ne!(run.code, 0, "{run:?}");
 }
 
 #[test]
@@ -559,7 +571,7 @@ fn a_trace_dir_named_through_parent_folders_is_written_as_where_it_leads() {
     let run = Run::of(cmd.output().unwrap());
     run.success();
     let settings = std::fs::read_to_string(home.join(".claude/settings.json")).unwrap();
-    let store = std::fs::canonicalize(env.path().join("traces")).unwrap();
+    let store = env.path().join("traces");
     assert!(
         settings.contains(&format!("--trace-dir '{}'", store.display())),
         "{settings}"

@@ -141,22 +141,14 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
 /// The store `--trace-dir` names for the hooks, as an absolute path (a hook runs in whatever
 /// folder the agent is in), or the error of a store the hooks could not make: they would record
 /// nothing, and say so only in a log inside that store.
-/// A path the hooks will be given, as it leads now: its `..` resolved (the folder it is named
-/// from may be gone by the time a hook runs: `sub/../../store` written as such stopped every
-/// hook recording once `sub` was removed). A path that exists, or whose parent does, is
-/// resolved as the system resolves it; else its `..` are taken off by name.
+/// A path the hooks will be given, absolute, its `.` and `..` taken off by name, as a shell's
+/// `cd` takes them: the folder it is named from may be gone by the time a hook runs
+/// (`sub/../../store` written as such stopped every hook recording once `sub` was removed).
+/// Links are left as they are: a store that is a link, moved to point elsewhere, moves the
+/// hooks' store with it.
 fn resolved(path: &Path) -> std::io::Result<PathBuf> {
-    let path = std::path::absolute(path)?;
-    if let Ok(real) = std::fs::canonicalize(&path) {
-        return Ok(real);
-    }
-    if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
-        && let Ok(real) = std::fs::canonicalize(parent)
-    {
-        return Ok(real.join(name));
-    }
     let mut clean = PathBuf::new();
-    for part in path.components() {
+    for part in std::path::absolute(path)?.components() {
         match part {
             std::path::Component::ParentDir => {
                 clean.pop();

@@ -444,20 +444,43 @@ pub(crate) fn codex_toml_has_hooks(hooks_json: &Path) -> bool {
     };
     // Before the first table, keys are the root's: `hooks.Stop = […]`, `hooks = { … }` and
     // `"hooks".Stop` hold hooks as a `[hooks]` table does.
+    // The lines of a multi-line string (`"""…"""`, `'''…'''`: instructions that say
+    // `hooks = …`) are no keys, and a line of an array (`[1, 2],`) is no table.
     let mut in_root = true;
+    let mut in_string: Option<&str> = None;
     text.lines().any(|line| {
+        let opened = in_string;
+        for quotes in ["\"\"\"", "'''"] {
+            if in_string.is_none_or(|q| q == quotes) && line.matches(quotes).count() % 2 == 1 {
+                in_string = if in_string.is_some() {
+                    None
+                } else {
+                    Some(quotes)
+                };
+            }
+        }
+        if opened.is_some() {
+            return false;
+        }
         let line = line.trim_start();
-        let table = line
-            .strip_prefix("[[")
-            .or_else(|| line.strip_prefix('['))
-            .map(str::trim_start);
-        if let Some(table) = table {
+        if let Some(table) = table_header(line) {
             in_root = false;
-            let table = unquoted_hooks(table);
-            return table.is_some_and(|rest| rest.starts_with(['.', ']']));
+            return unquoted_hooks(table).is_some_and(|rest| rest.starts_with(['.', ']']));
         }
         in_root && unquoted_hooks(line).is_some_and(|rest| rest.starts_with(['.', '=']))
     })
+}
+
+/// The name of the table a TOML line opens (`[name]`, `[[name]]`, a comment after it), with
+/// its closing brackets; `None` for any other line (an array's line, `[1, 2],`, is none).
+fn table_header(line: &str) -> Option<&str> {
+    let inner = line
+        .strip_prefix("[[")
+        .or_else(|| line.strip_prefix('['))?
+        .trim_start();
+    let close = inner.rfind(']')?;
+    let after = inner[close + 1..].trim_start();
+    (after.is_empty() || after.starts_with('#')).then_some(inner)
 }
 
 /// What follows a TOML key that begins with `hooks` (bare or quoted), spaces taken off; `None`
