@@ -820,12 +820,7 @@ fn a_follow_ends_with_a_session_its_meta_ends_or_that_is_deleted() {
         .prompt("hello")
         .ended(5.0)
         .write(&env);
-    let mut follow = env
-        .command(&["replay", &id, "--follow"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut follow = following(&env, &id);
     assert_eq!(
         ends_by_itself(&mut follow, "replay --follow").code(),
         Some(0)
@@ -835,12 +830,7 @@ fn a_follow_ends_with_a_session_its_meta_ends_or_that_is_deleted() {
     assert!(run.stderr.contains("as its metadata says"), "{run:?}");
 
     let id = SessionBuilder::new("deleted").prompt("bye").write(&env);
-    let mut follow = env
-        .command(&["replay", &id, "--follow"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut follow = following(&env, &id);
     std::thread::sleep(Duration::from_millis(500));
     std::fs::remove_dir_all(env.store().join(&id)).unwrap();
     assert_eq!(
@@ -849,4 +839,13 @@ fn a_follow_ends_with_a_session_its_meta_ends_or_that_is_deleted() {
     );
     let run = Run::of(follow.wait_with_output().unwrap());
     assert!(run.stderr.contains("no longer in the store"), "{run:?}");
+}
+
+/// `replay ID --follow`, started, its output piped.
+fn following(env: &TestEnv, id: &str) -> std::process::Child {
+    env.command(&["replay", id, "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }

@@ -530,8 +530,8 @@ mod tests {
         b.observe(&EventHead::of(e));
     }
 
-    #[test]
-    fn durations_errors_and_percentiles_per_tool() {
+    /// A builder fed the start of session `s`, which ran from 0 to 10 s.
+    fn one_session() -> StatsBuilder {
         let mut b = StatsBuilder::new();
         b.session(
             "s",
@@ -540,6 +540,12 @@ mod tests {
                 believed: true,
             },
         );
+        b
+    }
+
+    #[test]
+    fn durations_errors_and_percentiles_per_tool() {
+        let mut b = one_session();
         for i in 0..20 {
             let id = format!("c{i}");
             observe(
@@ -597,14 +603,7 @@ mod tests {
     fn the_p95_is_rounded_as_the_total_and_mean_are() {
         // Durations are kept as f32: 218.9999 read back as 218.99986267089844, which JSON gave
         // whole where the total and mean had three decimals.
-        let mut b = StatsBuilder::new();
-        b.session(
-            "s",
-            Believed {
-                value: Some((0.0, 10.0)),
-                believed: true,
-            },
-        );
+        let mut b = one_session();
         let call = event(
             EventType::ToolCall,
             "c",
