@@ -2945,6 +2945,56 @@ fn sigterm_with_a_silent_forwarding_backend_stops_soon_and_says_what_was_not_for
     assert!(log.ends_with("agent-strace server: stopped\n"), "{log}");
 }
 
+/// A backend that answers 200 and then trickles its body held the forwarder past its stop for
+/// up to 10 s (the body was read outside the wait for the stop): the stop gave up on it and
+/// said the forwarder was not done, though the backend had taken the batch.
+#[test]
+fn sigterm_with_a_trickling_forwarding_backend_stops_soon_and_knows_the_batch_was_taken() {
+    use std::io::Read as _;
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let backend = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", backend.local_addr().unwrap().port());
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = taken.clone();
+    std::thread::spawn(move || {
+        for mut stream in backend.incoming().flatten() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 65536];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n");
+                for _ in 0..1000 {
+                    if stream.write_all(b" ").is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            });
+        }
+    });
+    let (server, port) = server(&env, &storage, &["--forward-otlp", &url]);
+    let batch = ndjson(&[event(
+        "fw2",
+        "f1",
+        "user_prompt",
+        1_700_000_001.0,
+        json!({"prompt": "go"}),
+    )]);
+    assert_eq!(request(port, "POST", "/events", None, &batch).status, 200);
+    wait_until("the forwarder sends the session", || {
+        taken.load(std::sync::atomic::Ordering::SeqCst) > 0
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let stopping = Instant::now();
+    let log = log_of(server);
+    let took = stopping.elapsed();
+    assert!(took < Duration::from_secs(6), "{took:?}: {log}");
+    // Answered 200, it was forwarded: the forwarder was done, with nothing to say.
+    assert!(!log.contains("forwarding: not done"), "{log}");
+    assert!(log.ends_with("agent-strace server: stopped\n"), "{log}");
+}
+
 /// A subagent's hook call sent again to a restarted collector (a hook kept it when the answer
 /// came too late, as the collector stopped) is recorded once. The call's id goes to its first
 /// event, which is in the subagent's own session, and the collector looked for it only in the

@@ -197,7 +197,7 @@ impl HttpClient {
                 .map_err(|e| (error_chain(&e), !e.is_connect()))
             };
             let reached = || connected.connection_metadata().is_some();
-            let stopped = async {
+            let stopped = || async {
                 loop {
                     if let Some(by) = until() {
                         tokio::time::sleep_until(by.into()).await;
@@ -208,7 +208,7 @@ impl HttpClient {
             };
             let response = tokio::select! {
                 answered = tokio::time::timeout_at(deadline, exchange) => answered,
-                () = stopped => {
+                () = stopped() => {
                     return Err(("given up, as it was told to stop".to_owned(), reached()));
                 }
             };
@@ -231,9 +231,13 @@ impl HttpClient {
             // The status is the answer: a body cut short, endless or too slow is kept as far
             // as it came. Taken for no answer, a 2xx whose body never ended had the request
             // sent again, five times over, to a server that had taken it each time.
+            // A body that trickles holds a caller told to stop no longer than the head did.
             let mut body = Vec::new();
             let read = read_body(response.into_body(), &mut body);
-            let _ = tokio::time::timeout_at(deadline, read).await;
+            tokio::select! {
+                _ = tokio::time::timeout_at(deadline, read) => {}
+                () = stopped() => {}
+            }
             Ok(Answer {
                 status,
                 body: Bytes::from(body),
