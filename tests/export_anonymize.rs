@@ -99,6 +99,18 @@ fn assert_anonymous(format: &str, text: &str) {
     }
 }
 
+/// `export ID --anonymize --content` in every format, each run as it succeeded.
+fn anonymized_in_every_format(env: &TestEnv, id: &str) -> Vec<(&'static str, crate::common::Run)> {
+    ["json", "ndjson", "csv", "otlp", "otlp-genai"]
+        .into_iter()
+        .map(|format| {
+            let run = env.run(&["export", id, "--format", format, "--anonymize", "--content"]);
+            run.success();
+            (format, run)
+        })
+        .collect()
+}
+
 #[test]
 fn every_format_is_anonymised_and_the_store_is_untouched() {
     let env = TestEnv::new();
@@ -108,16 +120,7 @@ fn every_format_is_anonymised_and_the_store_is_untouched() {
     // store as it then is.
     env.run(&["list"]).success();
     let before = snapshot(&env.store());
-    for format in ["json", "ndjson", "csv", "otlp", "otlp-genai"] {
-        let run = env.run(&[
-            "export",
-            &id,
-            "--format",
-            format,
-            "--anonymize",
-            "--content",
-        ]);
-        run.success();
+    for (format, run) in anonymized_in_every_format(&env, &id) {
         assert_anonymous(format, &run.stdout);
         if format != "csv" {
             // Each JSON document or line still decodes.
@@ -175,16 +178,7 @@ fn an_anonymized_export_holds_no_secret_of_an_unredacted_store() {
         )
         .result(json!("ok"))
         .write(&env);
-    for format in ["json", "ndjson", "csv", "otlp", "otlp-genai"] {
-        let run = env.run(&[
-            "export",
-            &id,
-            "--format",
-            format,
-            "--anonymize",
-            "--content",
-        ]);
-        run.success();
+    for (format, run) in anonymized_in_every_format(&env, &id) {
         assert!(!run.stdout.contains(token), "{format}: {}", run.stdout);
         assert!(
             !run.stdout.contains("hunter2xyz"),

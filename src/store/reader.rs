@@ -657,8 +657,9 @@ mod tests {
         )
     }
 
-    #[test]
-    fn recent_ids_are_those_of_whole_lines_in_the_tail() {
+    /// A store whose session `s` holds the events `a`, `b`, a line that is no event, `c`, and
+    /// the first bytes of `d` (a torn write): the store, its whole lines, and the torn one.
+    fn events_a_b_c() -> (tempfile::TempDir, Store, String, String) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         std::fs::create_dir_all(dir.path().join("s")).unwrap();
@@ -668,8 +669,15 @@ mod tests {
             event_line("b"),
             event_line("c")
         );
-        let torn = &event_line("d")[..20];
+        let torn = event_line("d")[..20].to_owned();
         std::fs::write(dir.path().join("s").join(EVENTS), format!("{text}{torn}")).unwrap();
+        (dir, store, text, torn)
+    }
+
+    #[test]
+    fn recent_ids_are_those_of_whole_lines_in_the_tail() {
+        let (_dir, store, text, torn) = events_a_b_c();
+        let torn = torn.as_str();
         let ids = |limit| {
             let mut ids = Vec::new();
             store
@@ -692,17 +700,8 @@ mod tests {
 
     #[test]
     fn ids_back_are_those_of_the_tail_and_of_as_many_lines_before_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
-        std::fs::create_dir_all(dir.path().join("s")).unwrap();
-        let text = format!(
-            "{}{}not json\n{}",
-            event_line("a"),
-            event_line("b"),
-            event_line("c")
-        );
-        let torn = &event_line("d")[..20];
-        std::fs::write(dir.path().join("s").join(EVENTS), format!("{text}{torn}")).unwrap();
+        let (_dir, store, text, torn) = events_a_b_c();
+        let torn = torn.as_str();
         let len = (text.len() + torn.len()) as u64;
         let ids = |limit, before| {
             let mut ids = Vec::new();
