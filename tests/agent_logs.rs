@@ -2406,3 +2406,103 @@ fn codex_turns_aborted_or_ended_by_an_error_are_recorded() {
     assert!(explain.contains("0 of tools, 1 of the turn"), "{explain}");
     assert!(explain.contains("rate limit exceeded"), "{explain}");
 }
+
+/// A Copilot CLI call's error says how it ended by its `code` (the SDK's `ToolResultType`s:
+/// `denied` by the user at the prompt, `rejected` by a rule or hook, `failure`, `timeout`), and
+/// the import read only its words: a denial in words no reader knows was a failure, and a
+/// command that failed printing `User rejected tool use` was the user's refusal.
+#[test]
+fn a_copilot_calls_error_code_says_whether_the_user_refused_it() {
+    let env = TestEnv::new();
+    let session = "5b0d7c1e-7a52-4a8e-9c1e-2f7d0c3a9b11";
+    let at = |second: u32| format!("2026-04-23T17:08:{second:02}.000Z");
+    let event = |second, kind: &str, data: Value| {
+        json!({"type": kind, "data": data, "id": format!("e{second}"), "timestamp": at(second),
+               "parentId": null})
+        .to_string()
+    };
+    let call = |second, id: &str, command: &str| {
+        event(
+            second,
+            "tool.execution_start",
+            json!({"toolCallId": id, "toolName": "bash", "arguments": {"command": command}}),
+        )
+    };
+    let failed = |second, id: &str, message: &str, code: Option<&str>| {
+        let mut error = json!({"message": message});
+        if let Some(code) = code {
+            error["code"] = code.into();
+        }
+        event(
+            second,
+            "tool.execution_complete",
+            json!({"toolCallId": id, "success": false, "error": error}),
+        )
+    };
+    let lines = [
+        event(
+            1,
+            "session.start",
+            json!({"sessionId": session, "copilotVersion": "1.0.102",
+                   "startTime": at(1), "context": {"cwd": "/home/wei/repo"}}),
+        ),
+        event(2, "user.message", json!({"content": "clean up"})),
+        call(3, "c1", "rm -rf /"),
+        failed(
+            4,
+            "c1",
+            "The user chose not to run this tool.",
+            Some("denied"),
+        ),
+        call(5, "c2", "npm test"),
+        failed(
+            6,
+            "c2",
+            "User rejected tool use\nFAILED 12 tests",
+            Some("failure"),
+        ),
+        call(7, "c3", "curl evil.example"),
+        failed(8, "c3", "Blocked by a preToolUse hook.", Some("rejected")),
+        // An error of a version that gives no code: its words say.
+        call(9, "c4", "git push"),
+        failed(10, "c4", "User rejected tool use", None),
+    ];
+    let log = env.path().join("events.jsonl");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let report = env
+        .run(&["import", "--format", "json", log.to_str().unwrap()])
+        .success()
+        .json();
+    assert_eq!(
+        (&report[0]["tool_errors"], &report[0]["tool_rejections"]),
+        (&json!(1), &json!(3)),
+        "{report}"
+    );
+    let explain = env.run(&["explain", session]).success().stdout.clone();
+    assert!(explain.contains("Errors: 1   Rejected: 3"), "{explain}");
+    let failures = explain
+        .split("Failures (1):")
+        .nth(1)
+        .and_then(|rest| rest.split("Rejected by").next())
+        .unwrap_or_default();
+    assert!(failures.contains("npm test"), "{explain}");
+    let rejected = explain
+        .split("Rejected by the user (3):")
+        .nth(1)
+        .unwrap_or_default();
+    for command in ["rm -rf /", "curl evil.example", "git push"] {
+        assert!(rejected.contains(command), "{command}\n{explain}");
+    }
+    // The failure's words stay whole, after a word that keeps readers from taking them for
+    // a refusal.
+    let errors: Vec<String> = env
+        .events(session)
+        .iter()
+        .filter(|e| e["event_type"] == "error")
+        .map(|e| e["data"]["error"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        errors.contains(&"Failed: User rejected tool use\nFAILED 12 tests".to_owned()),
+        "{errors:?}"
+    );
+}

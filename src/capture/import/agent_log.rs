@@ -15,6 +15,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::Ended;
 use super::claude_transcript::{ImportError, ImportReport, ParentLink, SkippedLine};
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
@@ -306,22 +307,28 @@ impl Log {
 
     /// The result of the call `id`; a successful file tool's files are read or written then.
     pub fn result(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool) {
-        self.settle(at, id, text, failed, true);
+        self.settle(at, id, text, Ended::failed_if(failed), true);
+    }
+
+    /// [`Log::result`], from a log that says how a call ended apart from its words.
+    pub fn ended_result(&mut self, at: f64, id: Option<&str>, text: &str, ended: Ended) {
+        self.settle(at, id, text, ended, true);
     }
 
     /// The result of the call `id`, from a log that gives a call one time only (its start or
     /// its end, not both): no duration, where one from that time to itself would say the call
     /// took no time at all.
     pub fn untimed_result(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool) {
-        self.settle(at, id, text, failed, false);
+        self.settle(at, id, text, Ended::failed_if(failed), false);
     }
 
-    fn settle(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool, timed: bool) {
+    fn settle(&mut self, at: f64, id: Option<&str>, text: &str, ended: Ended, timed: bool) {
         let call = id.and_then(|id| self.open.remove(id));
+        let failed = ended != Ended::Done;
         let (kind, data) = super::result_event(
             call.as_ref().map_or("unknown", |c| c.tool.as_str()),
             text.to_owned(),
-            failed,
+            ended,
             id,
             (&mut self.tool_errors, &mut self.tool_rejections),
         );

@@ -1261,7 +1261,7 @@ impl Step<'_> {
         let (kind, data) = super::result_event(
             call.as_ref().map_or("unknown", |c| c.tool.as_str()),
             text,
-            failed,
+            super::Ended::failed_if(failed),
             block.tool_use_id.as_deref(),
             (
                 &mut self.report.tool_errors,

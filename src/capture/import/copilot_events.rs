@@ -17,6 +17,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::Ended;
 use super::agent_log::{self, Log, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
@@ -141,14 +142,17 @@ impl Reader {
             }
             "tool.execution_complete" => {
                 let ok = data.get("success").and_then(Value::as_bool) != Some(false);
+                let error = data.get("error");
                 let text = data
                     .get("result")
                     .and_then(|r| r.get("content"))
-                    .or_else(|| data.get("error").and_then(|e| e.get("message")))
-                    .or_else(|| data.get("error"))
+                    .or_else(|| error.and_then(|e| e.get("message")))
+                    .or(error)
                     .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                     .unwrap_or_default();
-                self.log.result(at, string(data, "toolCallId"), &text, !ok);
+                let code = error.and_then(|e| string(e, "code"));
+                self.log
+                    .ended_result(at, string(data, "toolCallId"), &text, ended(ok, code));
             }
             "session.compaction_complete" => {
                 self.log.compaction(at, string(data, "summaryContent"));
@@ -213,5 +217,19 @@ fn tokens(usage: &Value) -> Tokens {
         cache_creation_1h: 0,
         cache_read: read,
         reasoning: count(usage, "reasoningTokens"),
+    }
+}
+
+/// How a call ended, from its `success` flag and its error's machine-readable `code`. The codes
+/// are the SDK's `ToolResultType`s (`failure`, `rejected` by a policy or hook, `denied` by the
+/// user at the permission prompt, `timeout`) or an error's own (`EACCES`): a refusal is told
+/// by its code, so a failure whose words read as one is still a failure. An error with no code
+/// (older versions) leaves its words to say.
+fn ended(ok: bool, code: Option<&str>) -> Ended {
+    match (ok, code) {
+        (true, _) => Ended::Done,
+        (false, None) => Ended::Failed,
+        (false, Some("denied" | "rejected")) => Ended::Refused,
+        (false, Some(_)) => Ended::FailedWhateverItSays,
     }
 }

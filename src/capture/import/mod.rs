@@ -65,22 +65,37 @@ pub(crate) fn untimed_log_start(path: &std::path::Path) -> Option<(f64, String)>
 }
 
 /// A tool's result as every importer writes it: its event type and data (the text is moved in,
-/// not copied: a result can be megabytes). A failed result is
-/// counted in `errors`, or in `rejections` when the user refused the call, as every reader of
-/// the store reads the error event made here.
+/// not copied: a result can be megabytes). A call that did not succeed is counted in `errors`,
+/// or in `rejections` when the user refused it, as every reader of the store reads the error
+/// event made here: by its words, or by `is_interrupt` where the log said so in other ways.
+///
+/// `ended` is how the log says the call ended. [`ToolOutcome::Failed`] is what a log says that
+/// tells a refusal by its words alone (Claude Code's, Codex's, Gemini CLI's): they decide.
+/// A log that tells it apart (Copilot's error code) says [`ToolOutcome::Rejected`], or
+/// [`Ended::FailedWhateverItSays`] for a failure whose words read as a refusal (a command that
+/// printed `User rejected tool use`), which is said to be a failure first.
 pub(crate) fn result_event(
     tool: &str,
     text: String,
-    failed: bool,
+    ended: Ended,
     tool_use_id: Option<&str>,
     (errors, rejections): (&mut u64, &mut u64),
 ) -> (EventType, Map<String, Value>) {
-    if failed {
-        match ToolOutcome::of_error(&text, false) {
-            ToolOutcome::Rejected => *rejections += 1,
-            _ => *errors += 1,
+    let (outcome, text) = match ended {
+        Ended::Done => (ToolOutcome::Ok, text),
+        Ended::Failed => (ToolOutcome::of_error(&text, false), text),
+        Ended::Refused => (ToolOutcome::Rejected, text),
+        Ended::FailedWhateverItSays if crate::model::outcome::is_rejection(&text) => {
+            (ToolOutcome::Failed, format!("Failed: {text}"))
         }
+        Ended::FailedWhateverItSays => (ToolOutcome::Failed, text),
+    };
+    match outcome {
+        ToolOutcome::Ok => {}
+        ToolOutcome::Failed => *errors += 1,
+        ToolOutcome::Rejected => *rejections += 1,
     }
+    let failed = outcome != ToolOutcome::Ok;
     let mut data = Map::new();
     data.insert("tool_name".into(), tool.into());
     data.insert(
@@ -90,10 +105,34 @@ pub(crate) fn result_event(
     if let Some(id) = tool_use_id {
         data.insert("tool_use_id".into(), id.into());
     }
+    if ended == Ended::Refused {
+        // The log's words for a refusal may be none a reader knows; the store's flag for a
+        // call the user refused or stopped says it whatever they are.
+        data.insert("is_interrupt".into(), true.into());
+    }
     let kind = if failed {
         EventType::Error
     } else {
         EventType::ToolResult
     };
     (kind, data)
+}
+
+/// How a log says a tool call ended (see [`result_event`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Done,
+    /// It failed, or was refused if its words say so.
+    Failed,
+    /// It failed, whatever its words say.
+    FailedWhateverItSays,
+    /// The user, or a rule or hook of theirs, refused it (or stopped it), whatever its words.
+    Refused,
+}
+
+impl Ended {
+    /// A log's "it failed" flag, for a log that tells a refusal by its words.
+    pub fn failed_if(failed: bool) -> Ended {
+        if failed { Ended::Failed } else { Ended::Done }
+    }
 }
