@@ -1383,3 +1383,108 @@ fn an_unfinished_line_past_64_mib_is_left_for_the_next_import() {
     let events = std::fs::read_to_string(env.store().join("long-open/events.ndjson")).unwrap();
     assert!(events.contains("\"before\"") && events.contains("\"after\""));
 }
+
+/// A resumed session's transcript (`b162….jsonl`) begins with a copy of the session it resumed,
+/// each line with that session's id (`e9f1…`), as the corpus' Claude Code 1.0.95 file does. The
+/// import named the file by its first line, so both files were one session: the second file
+/// read was "already imported", and which one's lines the store kept (and what it cost) hung on
+/// the order, which `import --all` leaves to its threads. Each file is its own session now, and
+/// the history is counted once: in its own file when that lies beside the resumed one, else in
+/// the resumed one, the copy being all that is left of it.
+#[test]
+fn a_resumed_sessions_transcript_is_its_own_session_and_its_history_counted_once() {
+    let original = "e9f146fa-3b20-48d0-9be4-d99ca901cae4";
+    let resumed = "b162b1ae-97bc-475f-9b5f-ffbf55ca5b3f";
+    let log =
+        shared().join("corpus/claude-code/Mai0313__VibeCodingTracker/claude_code-v1.0.95.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    // The first 48 lines are the original session's, the rest the resumed one's.
+    let original_text: String = text.split_inclusive('\n').take(48).collect();
+    assert!(original_text.lines().all(|l| l.contains(original)));
+    assert!(
+        !text
+            .split_inclusive('\n')
+            .nth(48)
+            .unwrap()
+            .contains(original)
+    );
+
+    let cost = |env: &TestEnv, session: &str| {
+        let listed = env
+            .run(&["list", "--all", "--format", "json"])
+            .success()
+            .json();
+        let found = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == session);
+        found.map(|s| (s["cost_usd"].as_f64().unwrap() * 1e6).round() / 1e6)
+    };
+    let lay_out = |env: &TestEnv, with_original: bool| {
+        let folder = env.path().join("claude/projects/-x");
+        std::fs::create_dir_all(&folder).unwrap();
+        if with_original {
+            std::fs::write(folder.join(format!("{original}.jsonl")), &original_text).unwrap();
+        }
+        std::fs::write(folder.join(format!("{resumed}.jsonl")), &text).unwrap();
+        folder
+    };
+
+    // The whole file alone, as one session: what both sessions cost together.
+    let whole = TestEnv::new();
+    let folder = lay_out(&whole, false);
+    let report = whole
+        .run(&[
+            "import",
+            "--format",
+            "json",
+            folder.join(format!("{resumed}.jsonl")).to_str().unwrap(),
+        ])
+        .success()
+        .json();
+    assert_eq!(report[0]["session_id"], resumed, "{report}");
+    let total = cost(&whole, resumed).unwrap();
+    assert!(total > 0.5, "{total}");
+
+    // Both files, in either order, and with --all (several times: its threads take the files
+    // in no set order).
+    let mut runs: Vec<(String, Vec<&str>)> = Vec::new();
+    for order in [[original, resumed], [resumed, original]] {
+        runs.push(("files".to_owned(), order.to_vec()));
+    }
+    runs.push(("all".to_owned(), Vec::new()));
+    runs.push(("all".to_owned(), Vec::new()));
+    let mut figures = Vec::new();
+    for (how, order) in runs {
+        let env = TestEnv::new();
+        let folder = lay_out(&env, true);
+        if how == "all" {
+            let claude = env.path().join("claude");
+            env.run(&[
+                "--trace-dir",
+                ".agent-traces",
+                "import",
+                "--all",
+                "--claude-dir",
+                claude.to_str().unwrap(),
+            ])
+            .success();
+        } else {
+            for session in order {
+                let file = folder.join(format!("{session}.jsonl"));
+                env.run(&["import", file.to_str().unwrap()]).success();
+            }
+        }
+        let (first, second) = (cost(&env, original).unwrap(), cost(&env, resumed).unwrap());
+        assert!(
+            (first + second - total).abs() < 1e-6,
+            "{how}: {first} + {second} != {total}"
+        );
+        // The resumed session starts with its own first line, after the history.
+        let started = |s: &str| env.meta(s)["started_at"].as_f64().unwrap();
+        assert!(started(resumed) > started(original) + 60.0, "{how}");
+        figures.push((first, second));
+    }
+    assert!(figures.windows(2).all(|w| w[0] == w[1]), "{figures:?}");
+}

@@ -642,6 +642,15 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
                 if r.repeated == 1 { "s" } else { "" },
             )?;
         }
+        if r.resumed_history > 0 {
+            writeln!(
+                out,
+                "    {} line{} of the history this session resumed left to the file of the session that holds {}",
+                r.resumed_history,
+                if r.resumed_history == 1 { "" } else { "s" },
+                if r.resumed_history == 1 { "it" } else { "them" },
+            )?;
+        }
         for side in &r.sidechains {
             writeln!(out, "  + sidechain {}", paint.cyan(side))?;
         }

@@ -543,6 +543,7 @@ pub fn write(
         malformed: log.malformed,
         messages: log.messages,
         repeated: 0,
+        resumed_history: 0,
         responses: log.responses,
         tool_calls: log.tool_calls,
         tool_errors: log.tool_errors,

@@ -72,6 +72,10 @@ pub struct ImportReport {
     /// Of those, lines that only repeat what the file held before (a resumed or forked
     /// history copies it), counted once.
     pub repeated: u64,
+    /// Of those, lines of the history of the session this one resumed, which a resumed
+    /// session's file begins with: left out, as the file of that session beside this one
+    /// holds them.
+    pub resumed_history: u64,
     pub responses: u64,
     pub tool_calls: u64,
     /// Calls that failed (not counting refused ones), as `stats` counts errors.
@@ -369,6 +373,13 @@ struct Importer<'a> {
     /// No line of the file gives a time: the session is placed at the file's last change, and
     /// no call or response is given a duration.
     untimed: bool,
+    /// The session id the file's name gives, as Claude Code names it (a main session's file
+    /// only): lines of another session in it are that session's history, which a resumed
+    /// session's file begins with.
+    named_by_file: Option<String>,
+    /// Sessions whose history this file holds a copy of, and whether their own file lies
+    /// beside this one (then the lines are counted there, once, and left out here).
+    histories: HashMap<String, bool>,
 }
 
 /// How far a file has been read.
@@ -443,6 +454,7 @@ impl<'a> Importer<'a> {
                 malformed: Vec::new(),
                 messages: 0,
                 repeated: 0,
+                resumed_history: 0,
                 responses: 0,
                 tool_calls: 0,
                 tool_errors: 0,
@@ -471,7 +483,32 @@ impl<'a> Importer<'a> {
             replacing: false,
             launch: None,
             untimed: false,
+            named_by_file: own_id(path).filter(|_| parent.is_none()).map(str::to_owned),
+            histories: HashMap::new(),
         }
+    }
+
+    /// Whether `entry` is a line of another session's history that this file repeats (a
+    /// resumed session's file begins with a copy of the session it resumed, each line with
+    /// that session's id) and that session's own file lies beside this one, which counts it.
+    /// With no such file the copy is all that is left of it, and it is read here.
+    fn counted_in_its_own_file(&mut self, entry: &Entry<'_>) -> bool {
+        let (Some(own), Some(other)) = (&self.named_by_file, entry.session_id.as_deref()) else {
+            return false;
+        };
+        if own == other || !crate::store::is_valid_session_id(other) {
+            return false;
+        }
+        if let Some(&beside) = self.histories.get(other) {
+            return beside;
+        }
+        // Only a regular file of its own, never one a link names.
+        let beside = self.path.parent().is_some_and(|folder| {
+            std::fs::symlink_metadata(folder.join(format!("{other}.jsonl")))
+                .is_ok_and(|m| m.file_type().is_file())
+        });
+        self.histories.insert(other.to_owned(), beside);
+        beside
     }
 
     /// Reads one entry. `mended` says the line was already read again with lone surrogates
@@ -512,6 +549,12 @@ impl<'a> Importer<'a> {
             return Ok(Flow::Go);
         };
         self.report.messages += 1;
+        // History of another session, counted in its own file: before the session is opened,
+        // so that this one starts with its own first line.
+        if self.counted_in_its_own_file(entry) {
+            self.report.resumed_history += 1;
+            return Ok(Flow::Go);
+        }
         if self.main.is_none() {
             if let Some(offset) = self.open_main(entry)? {
                 return Ok(Flow::Seek(offset));
@@ -621,12 +664,15 @@ impl<'a> Importer<'a> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        // A session id that cannot name a folder (a damaged line) gives way to the file's name,
-        // which Claude Code makes the session id too.
+        // Claude Code names the file by its session's id, which its hooks give too. A file
+        // of a resumed session begins with the history it resumed, each line with the id of
+        // the session it was first written in: the file's name says whose file it is. A file
+        // named otherwise (a copy kept under a name of its own) is named by its first line; a
+        // session id that cannot name a folder (a damaged line) gives way to the file's name.
         let session = entry
             .session_id
             .as_deref()
-            .filter(|id| crate::store::is_valid_session_id(id))
+            .filter(|id| self.named_by_file.is_none() && crate::store::is_valid_session_id(id))
             .map_or_else(|| stem.clone(), str::to_owned);
         let (id, parent) = match self.parent {
             Some(link) => {
@@ -1342,4 +1388,10 @@ impl Step<'_> {
             .then(|| ((response.last - response.first) * 1000.0).max(0.0));
         self.events.push(event);
     }
+}
+
+/// The session id a transcript's name gives it when Claude Code made the name (`<uuid>.jsonl`).
+fn own_id(path: &Path) -> Option<&str> {
+    let stem = path.file_stem()?.to_str()?;
+    (uuid::Uuid::try_parse(stem).is_ok() && crate::store::is_valid_session_id(stem)).then_some(stem)
 }
