@@ -1488,3 +1488,61 @@ fn a_resumed_sessions_transcript_is_its_own_session_and_its_history_counted_once
     }
     assert!(figures.windows(2).all(|w| w[0] == w[1]), "{figures:?}");
 }
+
+/// A transcript's usage with a count no float holds (`1e999`) read as no usage at all: the
+/// response cost $0, exactly, and `cost` said no usage was recorded. A split of the cache
+/// writes holding more than their total (two million kept an hour of one million written)
+/// was priced at the hour's rate beyond the writes there were: $20 for what can cost $10 at
+/// most. Each is a usage no response can have now: unknown, left out, and said so.
+#[test]
+fn a_usage_no_response_can_have_is_unknown_not_none_or_priced() {
+    let env = TestEnv::new();
+    let session = "cc000004-0000-0000-0000-000000000000";
+    let prompt = json!({"type": "user", "sessionId": session, "uuid": "u1",
+        "timestamp": "2026-11-01T10:00:00Z", "cwd": "/tmp",
+        "message": {"role": "user", "content": "hello"}});
+    let answer = |n: u32, usage: &str| {
+        format!(
+            r#"{{"type":"assistant","sessionId":"{session}","uuid":"a{n}","parentUuid":"u1","timestamp":"2026-11-01T10:00:0{n}Z","requestId":"req_{n}","message":{{"model":"claude-opus-4-6","id":"msg_{n}","role":"assistant","content":[{{"type":"text","text":"hi"}}],"usage":{usage}}}}}"#
+        )
+    };
+    let lines = [
+        prompt.to_string(),
+        answer(
+            1,
+            r#"{"input_tokens":1e999,"output_tokens":10,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}"#,
+        ),
+        answer(
+            2,
+            r#"{"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":1000000,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":-1000000,"ephemeral_1h_input_tokens":2000000}}"#,
+        ),
+        answer(
+            3,
+            r#"{"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":1000000,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_1h_input_tokens":5000000}}"#,
+        ),
+        answer(
+            4,
+            r#"{"input_tokens":100,"output_tokens":10,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}"#,
+        ),
+    ];
+    let transcript = env.path().join(format!("{session}.jsonl"));
+    std::fs::write(&transcript, lines.join("\n") + "\n").unwrap();
+    let report = env
+        .run(&["import", "--format", "json", transcript.to_str().unwrap()])
+        .success()
+        .json();
+    assert_eq!(report[0]["unbelieved_usage"], 3, "{report}");
+    assert_eq!(report[0]["tokens"]["input"], 100, "{report}");
+    let cost = env
+        .run(&["cost", session, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(cost["unbelieved_usage"], 3, "{cost}");
+    assert_eq!(cost["estimated"], false, "{cost}");
+    assert_eq!(cost["tokens"]["cache_creation"], 0, "{cost}");
+    // Opus 4.6: $5 a million in, $25 out.
+    let usd = cost["total_usd"]
+        .as_f64()
+        .or_else(|| cost["cost_usd"].as_f64());
+    assert_eq!(usd.map(|d| (d * 1e6).round()), Some(750.0), "{cost}");
+}

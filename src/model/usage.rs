@@ -162,6 +162,9 @@ impl<'de> Visitor<'de> for UsageVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ApiUsage, A::Error> {
         let mut t = Tokens::default();
         let mut reasoning_flat: Option<u64> = Some(0);
+        // The cache writes split by how long they are kept, which add up to the total.
+        let mut cache_creation_5m = 0u64;
+        let mut written_total = false;
         // Every count read so far is one a response can have.
         let mut known = true;
         let mut add = |count: &mut u64, more: Option<u64>| match more {
@@ -179,17 +182,21 @@ impl<'de> Visitor<'de> for UsageVisitor {
                     add(&mut t.output, access.next_value::<Count>()?.0);
                 }
                 "cache_creation_input_tokens" => {
+                    written_total = true;
                     add(&mut t.cache_creation, access.next_value::<Count>()?.0);
                 }
                 "cache_read_input_tokens" => {
                     add(&mut t.cache_read, access.next_value::<Count>()?.0);
                 }
-                "cache_creation" => add(
-                    &mut t.cache_creation_1h,
-                    access
-                        .next_value::<Nested>()?
-                        .get("ephemeral_1h_input_tokens"),
-                ),
+                "cache_creation" => {
+                    let split = access.next_value::<Nested>()?;
+                    let five_minutes = split.get("ephemeral_5m_input_tokens");
+                    add(&mut cache_creation_5m, five_minutes);
+                    add(
+                        &mut t.cache_creation_1h,
+                        split.get("ephemeral_1h_input_tokens"),
+                    );
+                }
                 "output_tokens_details" | "completion_tokens_details" => add(
                     &mut t.reasoning,
                     access.next_value::<Nested>()?.get("reasoning_tokens"),
@@ -209,9 +216,19 @@ impl<'de> Visitor<'de> for UsageVisitor {
         if t.reasoning == 0 {
             t.reasoning = reasoning_flat;
         }
+        // A split of the cache writes that holds more than their total is no response's: the
+        // hour's writes, dearer, priced beyond the writes there were (a million written, and
+        // two million of them kept for an hour at $10 a million).
+        let split = cache_creation_5m.saturating_add(t.cache_creation_1h);
+        if !written_total {
+            // The split alone says what was written.
+            t.cache_creation = split;
+        }
         // Summed, the counts may pass what one response can use: two believed counts of ten
         // billion are no more believed than one of twenty.
-        Ok(ApiUsage((known && t.believable()).then_some(t)))
+        Ok(ApiUsage(
+            (known && split <= t.cache_creation && t.believable()).then_some(t),
+        ))
     }
 
     // Anything but an object is no usage, not an error: a line must never fail over it.
@@ -550,6 +567,13 @@ mod tests {
             serde_json::json!({"input_tokens": BELIEVABLE_RESPONSE_TOKENS + 1}),
             serde_json::json!({"input_tokens": BELIEVABLE_RESPONSE_TOKENS, "output_tokens": 1}),
             serde_json::json!({"input_tokens": 1, "cache_creation": {"ephemeral_1h_input_tokens": -1}}),
+            // The cache writes split into more than their total, or into a count of none.
+            serde_json::json!({"cache_creation_input_tokens": 1_000_000,
+                "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 5_000_000}}),
+            serde_json::json!({"cache_creation_input_tokens": 1_000_000,
+                "cache_creation": {"ephemeral_5m_input_tokens": -1_000_000, "ephemeral_1h_input_tokens": 2_000_000}}),
+            serde_json::json!({"cache_creation_input_tokens": 10,
+                "cache_creation": {"ephemeral_5m_input_tokens": 6, "ephemeral_1h_input_tokens": 5}}),
             serde_json::json!({"input_tokens": 1, "output_tokens_details": {"reasoning_tokens": "x"}}),
             serde_json::json!({"input_tokens": 1, "reasoning_tokens": true}),
         ] {

@@ -42,9 +42,11 @@ pub struct Response<T> {
 impl<T> Response<T> {
     /// The usage of its last line, as written (`null` when no line had one).
     pub fn usage(&self) -> Value {
-        self.usage
-            .as_deref()
-            .and_then(|u| serde_json::from_str(u).ok())
+        let Some(usage) = self.usage.as_deref() else {
+            return Value::Null;
+        };
+        serde_json::from_str(usage)
+            .or_else(|_| serde_json::from_str(&quote_numbers_past_floats(usage)))
             .unwrap_or(Value::Null)
     }
 
@@ -174,8 +176,71 @@ pub struct LoggedUsage {
     pub unbelieved: u64,
 }
 
+/// `text` with every number no float holds (`1e999`: JSON allows it, serde_json refuses it)
+/// written as a string of itself. A usage of such a count read as none (`null`): its tokens
+/// were no tokens, and its cost exact at $0. As a string, the count is unknown, as any count no
+/// response can have is, and says so wherever usage is read.
+fn quote_numbers_past_floats(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut number = String::new();
+    let flush = |number: &mut String, out: &mut String| {
+        if number.is_empty() {
+            return;
+        }
+        if number.parse::<f64>().is_ok_and(f64::is_finite) {
+            out.push_str(number);
+        } else {
+            out.push('"');
+            out.push_str(number);
+            out.push('"');
+        }
+        number.clear();
+    };
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c.is_ascii_digit()
+            || c == '-'
+            || (!number.is_empty() && matches!(c, '+' | '.' | 'e' | 'E'))
+        {
+            number.push(c);
+        } else {
+            flush(&mut number, &mut out);
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    flush(&mut number, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_count_past_floats_is_kept_as_its_text() {
+        let cases = [
+            (
+                r#"{"input_tokens":1e999,"ok":true,"no":false,"n":null}"#,
+                r#"{"input_tokens":"1e999","ok":true,"no":false,"n":null}"#,
+            ),
+            (
+                r#"{"a":-1E+400,"b":"1e999 \" 2e999","c":[1.5e3,-2]}"#,
+                r#"{"a":"-1E+400","b":"1e999 \" 2e999","c":[1.5e3,-2]}"#,
+            ),
+        ];
+        for (text, quoted) in cases {
+            assert_eq!(super::quote_numbers_past_floats(text), quoted);
+        }
+    }
+
     use super::*;
 
     fn line<'a>(id: &'a str, usage: &'a RawValue, at: f64) -> Line<'a> {
