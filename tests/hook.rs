@@ -2660,3 +2660,34 @@ fn a_call_said_on_stderr_is_cut_to_a_readable_size() {
         &run.stderr[run.stderr.len() - 200..]
     );
 }
+
+/// A payload past the 64 MiB the hook reads was cut there and logged as "stdin is not JSON:
+/// EOF while parsing a string at line 1 column 67108864", which sends whoever reads the log
+/// looking for a broken agent; the log says what happened. The agent goes on either way.
+#[test]
+fn a_payload_past_what_the_hook_reads_is_logged_as_too_big() {
+    let env = TestEnv::new();
+    let big = "A".repeat(65 * 1024 * 1024);
+    let p = payload(
+        "PostToolUse",
+        json!({"tool_name": "Bash", "tool_use_id": "t", "tool_input": {"command": "x"},
+               "tool_response": {"stdout": big}}),
+    );
+    let run = env.run_with_stdin(
+        &[
+            "--trace-dir",
+            env.store().to_str().unwrap(),
+            "hook",
+            "post-tool",
+        ],
+        p.to_string().as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(
+        log.contains("stdin holds more than 64 MiB, more than any hook payload: nothing recorded"),
+        "{log}"
+    );
+    assert!(!log.contains("not JSON"), "{log}");
+}

@@ -269,8 +269,19 @@ fn record(
     globals: &Globals,
     endpoint: Option<&Result<Endpoint, String>>,
 ) -> Result<(Agent, Outcome), Failure> {
-    let stdin = super::hook_stdin::read(STDIN_LIMIT)
+    // One byte past the limit says the payload was cut, which read whole as JSON would say
+    // only that it ends too soon.
+    let stdin = super::hook_stdin::read(STDIN_LIMIT + 1)
         .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
+    if stdin.len() as u64 > STDIN_LIMIT {
+        return Err((
+            None,
+            format!(
+                "stdin holds more than {} MiB, more than any hook payload: nothing recorded",
+                STDIN_LIMIT >> 20
+            ),
+        ));
+    }
     let signals = signals(args);
     let read = match hooks::read_hook(&args.event, &stdin, &signals) {
         Ok(read) => read,
