@@ -136,14 +136,14 @@ fn a_generated_policy_that_allows_every_read_says_so() {
     let written: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
         written["files"]["read"]["allow"],
-        json!(["**", "/etc/**"]),
+        json!(["./**", "/etc/**"]),
         "{}",
         run.stdout
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("allows reading every file in it (`**`)"),
+            .contains("allows reading every file in it (`./**`)"),
         "{}",
         run.stderr
     );
@@ -151,6 +151,53 @@ fn a_generated_policy_that_allows_every_read_says_so() {
     std::fs::write(env.path().join("draft.json"), &run.stdout).unwrap();
     let audit = env.run(&["audit", "--policy", "draft.json", "--format", "json"]);
     assert_eq!(audit.code, 0, "{}", audit.stdout);
+}
+
+/// A policy generated from a project's sessions allows what they touched and nothing outside
+/// the project: sessions that wrote `hosts`, edited `passwd` and searched the project made
+/// `["hosts", "passwd"]` and `**`, a name in any folder and every file on the machine, so a
+/// session that wrote `/etc/hosts`, edited `/etc/passwd` and read `/etc/shadow` passed; a file
+/// named `*` (or `/**`) made a glob of every file. The policy still passes its own sessions.
+#[test]
+fn a_generated_policy_allows_nothing_outside_what_its_sessions_touched() {
+    let env = TestEnv::new();
+    let home = env.path().to_string_lossy().into_owned();
+    let write = |path: String| json!({"tool_name": "Write", "tool_input": {"file_path": path, "content": "x"}});
+    let project: Vec<Value> = vec![
+        write(format!("{home}/hosts")),
+        json!({"tool_name": "Edit", "tool_input": {"file_path": format!("{home}/passwd"), "old_string": "a", "new_string": "b"}}),
+        json!({"tool_name": "Grep", "tool_input": {"pattern": "root", "path": home}}),
+        write(format!("{home}/*")),
+        write("/**".to_owned()),
+        // A sensitive file beside another in its folder: named by the policy, and kept beside
+        // `config/**` (it was dropped, and only a pattern naming it allows it).
+        json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/config/a.toml")}}),
+        json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/config/.env")}}),
+        write(format!("{home}/config/.env")),
+    ];
+    play(&env, &pre_tool_payloads(&env, "project", project));
+    let run = env.run(&["policy", "--output", "gen.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("every file in it (`./**`)"),
+        "{}",
+        run.stderr
+    );
+    let tested = env.run(&["policy", "test", "gen.json", "project"]);
+    assert_eq!(tested.code, 0, "its own session passes: {}", tested.stdout);
+
+    let outside: Vec<Value> = vec![
+        write("/etc/hosts".to_owned()),
+        json!({"tool_name": "Edit", "tool_input": {"file_path": "/etc/passwd", "old_string": "a", "new_string": "b"}}),
+        json!({"tool_name": "Read", "tool_input": {"file_path": "/etc/shadow"}}),
+        write("/usr/bin/evil".to_owned()),
+        write(format!("{home}/evil")),
+    ];
+    play(&env, &pre_tool_payloads(&env, "outside", outside));
+    let tested = env.run(&["policy", "test", "gen.json", "outside", "--format", "json"]);
+    assert_eq!(tested.code, 1, "{}", tested.stdout);
+    let violations = tested.json()[0]["violations"].as_array().unwrap().len();
+    assert_eq!(violations, 5, "{}", tested.stdout);
 }
 
 /// A session that read a file by its path from the home folder (`cat ~/notes.txt`) passes the
@@ -3705,7 +3752,7 @@ fn a_policy_generated_from_a_windows_session_names_the_project_in_its_own_form()
     let policy: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(
         policy["files"]["read"]["allow"],
-        json!(["D:/other/**", "README.md", "docs/**", "img/**", "src/**"]),
+        json!(["./README.md", "D:/other/**", "docs/**", "img/**", "src/**"]),
         "{policy}"
     );
     assert_eq!(

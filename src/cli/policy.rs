@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::Agent;
 use crate::model::policy::Policy;
-use crate::model::policy::generate::Generator;
+use crate::model::policy::generate::{EVERY_FILE, Generator};
 use crate::model::view::ToolCall;
 use crate::render::terminal::Painter;
 use crate::store::{BadLine, Selector, Store};
@@ -256,7 +256,7 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
     if let Some(path) = &generator.whole_project_read {
         warn(format_args!(
             "a session read the project's whole folder (`{path}`: a search or a listing of it), \
-             so the policy allows reading every file in it (`**`); narrow it with \
+             so the policy allows reading every file in it (`{EVERY_FILE}`); narrow it with \
              files.read.deny, or by hand"
         ));
     }

@@ -1,7 +1,9 @@
 //! Path globs, as policies and watch rules write them: `*` and `?` within one path segment,
 //! `**` across segments, `[abc]` sets (a `[` that is never closed is itself); a pattern without
 //! `/` matches a file's name, wherever it is (`*.env` matches `config/prod.env`), as
-//! `.gitignore` reads such patterns. Two readings of one pattern: a policy's
+//! `.gitignore` reads such patterns; one that starts with `./` is read from the project's folder
+//! only (`./hosts` is the project's `hosts`, `./**` every file below the project, not
+//! `/etc/hosts`). Two readings of one pattern: a policy's
 //! ([`Glob::matches`]), where a path below the project's root is matched from there and a
 //! matched folder covers everything in it, and a watch rule's ([`Glob::matches_path`]), where
 //! one path is matched whole or from a folder in it. And a glob that leaves files out of a
@@ -9,6 +11,10 @@
 
 /// A compiled path glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "where a pattern is matched from, read off its text once; each is asked on its own"
+)]
 pub struct Glob {
     text: String,
     /// The pattern's segments, split on `/`.
@@ -20,6 +26,9 @@ pub struct Glob {
     /// The pattern starts with `~` or `$` (`~/.aws/**`, `$HOME/x`): it names a path the agent
     /// wrote so, which is matched as written.
     from_home: bool,
+    /// The pattern starts with `./`: it names paths below the project's folder only, never one
+    /// outside it nor a name in any folder.
+    anchored: bool,
 }
 
 impl Glob {
@@ -35,11 +44,13 @@ impl Glob {
             .filter(|s| !s.is_empty() && *s != ".")
             .map(str::to_owned)
             .collect();
+        let anchored = trimmed.starts_with("./");
         Glob {
             text: text.to_owned(),
-            anywhere: !body.contains('/') && !absolute,
+            anywhere: !body.contains('/') && !absolute && !anchored,
             absolute,
             from_home: trimmed.starts_with(['~', '$']),
+            anchored,
             segments,
         }
     }
@@ -94,7 +105,7 @@ impl Glob {
             absolute
         } else if let Some(rel) = relative {
             rel
-        } else if self.anywhere || self.segments[0] == "**" {
+        } else if !self.anchored && (self.anywhere || self.segments[0] == "**") {
             absolute
         } else {
             return false;
@@ -155,7 +166,7 @@ impl Glob {
             &glob.absolute
         } else if let Some(rel) = &glob.relative {
             rel
-        } else if self.anywhere || self.segments[0] == "**" {
+        } else if !self.anchored && (self.anywhere || self.segments[0] == "**") {
             &glob.absolute
         } else {
             return false;
@@ -191,7 +202,7 @@ impl Glob {
             &folder.absolute
         } else if let Some(rel) = &folder.relative {
             rel
-        } else if !self.anywhere && self.segments[0] == "**" {
+        } else if !self.anywhere && !self.anchored && self.segments[0] == "**" {
             &folder.absolute
         } else {
             return false;
@@ -374,6 +385,7 @@ impl Glob {
             anywhere: false,
             absolute: false,
             from_home: false,
+            anchored: self.anchored,
         }
         .left_out_by(exclusion)
     }
@@ -685,6 +697,25 @@ mod tests {
         assert!(!Glob::new("src/**").matches(None, "/elsewhere/src/a.rs"));
         assert!(Glob::new("**/.env").matches(None, "/home/u/.env"));
         assert!(Glob::new(".netrc").matches(None, "/home/u/.netrc"));
+    }
+
+    /// A pattern from `./` names paths below the project only: a generated policy's `hosts`
+    /// allowed `/etc/hosts`, and its `**` every file on the machine.
+    #[test]
+    fn a_pattern_from_dot_slash_stays_in_the_project() {
+        assert!(m("./hosts", "hosts"));
+        assert!(!m("./hosts", "etc/hosts"));
+        assert!(!Glob::new("./hosts").matches(None, "/etc/hosts"));
+        assert!(!Glob::new("./hosts").anywhere());
+        assert!(m("./**", "src/a.rs"));
+        assert!(Glob::new("./**").matches(Some(""), "/p"));
+        assert!(!Glob::new("./**").matches(None, "/etc/shadow"));
+        assert!(Glob::new("**").matches(None, "/etc/shadow"));
+        // A set is one character: an escaped `*` is that name alone.
+        assert!(m("./[*]", "*"));
+        assert!(!m("./[*]", "evil"));
+        assert!(!Glob::new("/[*][*]").matches(None, "/usr/bin/evil"));
+        assert!(Glob::new("/[*][*]").matches(None, "/**"));
     }
 
     /// A wildcard takes a character: `?` the two bytes of `é`, a set a character it lists.

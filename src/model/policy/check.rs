@@ -1534,9 +1534,15 @@ fn judge_path(
     if let Some(g) = rules.deny.iter().find(denied) {
         return judgement(access, Status::Violation, Some(deny_key), Some(g.as_str()));
     }
-    let allowed = rules.allow.iter().find(hit);
-    if let Some(s) = policy.sensitive.iter().find(may_hit)
-        && !allowed.is_some_and(Glob::names_files)
+    // A sensitive file is allowed by a pattern that names it, wherever it is in the list:
+    // `["src/**", "src/.env"]` allows `src/.env`.
+    let sensitive = policy.sensitive.iter().find(may_hit);
+    let allowed = match sensitive {
+        Some(_) => rules.allow.iter().find(|g| hit(g) && g.names_files()),
+        None => rules.allow.iter().find(hit),
+    };
+    if let Some(s) = sensitive
+        && allowed.is_none()
     {
         return judgement(
             access,

@@ -1,5 +1,7 @@
 //! A policy made from what sessions did: every file read and written, every command and host,
-//! with paths collapsed into globs, so that the sessions it came from pass `audit` under it.
+//! with paths collapsed into globs anchored where the paths were (a file by its name in the
+//! project's folder, never in any folder), so that the sessions it came from pass `audit` under
+//! it.
 
 use std::collections::BTreeSet;
 
@@ -7,7 +9,6 @@ use super::check::{Access, Place, absolute, accesses_where, relative};
 use super::cwd::{is_windows_folder, windows_shaped};
 use super::shell;
 use super::{FilesFile, Lists, NetworkFile, PolicyFile};
-use crate::model::glob::Glob;
 use crate::model::view::ToolCall;
 
 /// Gathers what sessions did, call by call.
@@ -19,8 +20,11 @@ pub struct Generator {
     hosts: BTreeSet<String>,
     /// Sensitive files the sessions touched, which the policy names one by one.
     pub sensitive: BTreeSet<String>,
+    /// The globs naming those files, kept beside a broader glob: only a pattern that names a
+    /// sensitive file allows it.
+    named: BTreeSet<String>,
     /// A call that read the project's whole folder (a search or a listing of it), so that the
-    /// read allow list is `**`, every file: the caller says so.
+    /// read allow list is [`EVERY_FILE`], every file below the project: the caller says so.
     pub whole_project_read: Option<String>,
 }
 
@@ -88,17 +92,17 @@ impl Generator {
                     let abs = absolute(p, place.cwd.as_deref());
                     let rel = relative(&abs, place);
                     let hit = sensitive.iter().any(|g| g.matches(rel.as_deref(), &abs));
-                    let key = spell(&rel.clone().unwrap_or_else(|| abs.clone()));
-                    if hit {
-                        self.sensitive.insert(key.clone());
-                    }
                     let glob = if hit {
-                        exact(&key)
+                        self.sensitive
+                            .insert(spell(&rel.clone().unwrap_or_else(|| abs.clone())));
+                        let glob = spell(&exact(rel.as_deref(), &abs));
+                        self.named.insert(glob.clone());
+                        glob
                     } else {
                         spell(&collapse(rel.as_deref(), &abs))
                     };
                     if matches!(access, Access::Read(_)) {
-                        if glob == "**" && self.whole_project_read.is_none() {
+                        if glob == EVERY_FILE && self.whole_project_read.is_none() {
                             self.whole_project_read = Some(spell(p));
                         }
                         self.reads.insert(glob);
@@ -127,11 +131,11 @@ impl Generator {
         PolicyFile {
             files: FilesFile {
                 read: Lists {
-                    allow: prune(&self.reads),
+                    allow: prune(&self.reads, &self.named),
                     deny: Vec::new(),
                 },
                 write: Lists {
-                    allow: prune(&self.writes),
+                    allow: prune(&self.writes, &self.named),
                     deny: Vec::new(),
                 },
             },
@@ -149,57 +153,75 @@ impl Generator {
     }
 }
 
-/// A glob naming one file exactly: a path below the project as it is, an absolute one with
-/// its `/`.
-fn exact(path: &str) -> String {
-    path.to_owned()
+/// The glob of every file below the project (and of its folder itself): `**` alone would be
+/// every file on the machine, as a pattern from `**` is matched against a path outside the
+/// project too.
+pub const EVERY_FILE: &str = "./**";
+
+/// A glob naming one file exactly: a path below the project from the project's folder, one
+/// outside it as the agent named it (`/etc/x`, `~/x`).
+fn exact(relative: Option<&str>, absolute: &str) -> String {
+    match relative {
+        Some(rel) => below_project(&escape(rel)),
+        None => escape(absolute),
+    }
 }
 
 /// The glob a path is collapsed into: a file in the project's top folder by name, anything
-/// deeper by its top folder (`src/a/b.rs` → `src/**`); outside the project, its folder.
+/// deeper by its top folder (`src/a/b.rs` → `src/**`); outside the project, its folder. Each
+/// is matched from where the path is: the project's names from its folder (`./hosts`, never
+/// `/etc/hosts`), and the names the path holds are taken as they are written (a file named
+/// `*` is `[*]`, not every file).
 fn collapse(relative: Option<&str>, absolute: &str) -> String {
     match relative {
-        Some("") => "**".to_owned(),
+        Some("") => EVERY_FILE.to_owned(),
         Some(rel) => match rel.split_once('/') {
-            Some((top, _)) => format!("{top}/**"),
-            None => rel.to_owned(),
+            Some((top, _)) => below_project(&format!("{}/**", escape(top))),
+            None => below_project(&escape(rel)),
         },
         None => match absolute.rsplit_once('/') {
-            Some(("", _)) | None => absolute.to_owned(),
-            Some((dir, _)) if dir.starts_with('/') => format!("{dir}/**"),
+            Some(("", _)) | None => escape(absolute),
+            Some((dir, _)) if dir.starts_with('/') => format!("{}/**", escape(dir)),
             // `~/x`, `$HOME/x`: named as they are.
-            Some(_) => absolute.to_owned(),
+            Some(_) => escape(absolute),
         },
     }
 }
 
-/// Drops globs that a broader one in the list already covers (`src/**` covers `src/a.rs`, and
-/// `**` every path below the project: `["**", "src/**"]` read as if `src/**` narrowed it; a
-/// path from a drive, `D:/tmp/**`, is none).
-fn prune(globs: &BTreeSet<String>) -> Vec<String> {
-    if globs.contains("**") {
-        let below = |g: &&String| !g.starts_with(['/', '~', '$']) && !is_windows_folder(g);
-        return globs
-            .iter()
-            .filter(|g| g.as_str() == "**" || !below(g))
-            .cloned()
-            .collect();
+/// A glob of paths below the project, made to be read from the project's folder: one without
+/// `/` would name a file in any folder (`hosts` is `/etc/hosts` too), and one from `~` or `$`
+/// a path from the home folder or a variable.
+fn below_project(glob: &str) -> String {
+    if glob.contains('/') && !glob.starts_with(['~', '$']) {
+        glob.to_owned()
+    } else {
+        format!("./{glob}")
     }
-    let wide: Vec<Glob> = globs
-        .iter()
-        .filter(|g| g.ends_with("/**") || g.as_str() == "**")
-        .map(|g| Glob::new(g))
-        .collect();
+}
+
+/// A path's text as a glob that matches it alone: each wildcard a set of itself (`*` is `[*]`,
+/// `[` is `[[]`).
+fn escape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if matches!(c, '*' | '?' | '[') {
+            out.extend(['[', c, ']']);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// With [`EVERY_FILE`] in the list, drops the other globs below the project, which read as
+/// if they narrowed it, but for those in `named` (sensitive files, which only a pattern naming
+/// them allows); paths outside the project (`/tmp/**`, `~/x`, a drive's `D:/tmp/**`) stay.
+fn prune(globs: &BTreeSet<String>, named: &BTreeSet<String>) -> Vec<String> {
+    let below = |g: &String| !g.starts_with(['/', '~', '$']) && !is_windows_folder(g);
+    let whole = globs.contains(EVERY_FILE);
     globs
         .iter()
-        .filter(|g| {
-            let narrow = !g.ends_with("/**");
-            !(narrow
-                && wide.iter().any(|w| {
-                    w.as_str() != g.as_str() && w.matches(Some(g), g) && !g.starts_with('/')
-                        || (g.starts_with('/') && w.as_str() != g.as_str() && w.matches(None, g))
-                }))
-        })
+        .filter(|g| !whole || g.as_str() == EVERY_FILE || named.contains(*g) || !below(g))
         .cloned()
         .collect()
 }
@@ -229,10 +251,11 @@ fn command_pattern(words: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::glob::Glob;
     use crate::model::policy::check::command_accesses;
 
     /// A read of the project's folder itself allows every file below it, and says so: the
-    /// narrower globs beside `**` are dropped (paths outside the project stay).
+    /// narrower globs beside [`EVERY_FILE`] are dropped (paths outside the project stay).
     fn g_whole(place: &Place) -> (Vec<String>, Option<String>) {
         let mut g = Generator::default();
         g.observe(
@@ -274,18 +297,84 @@ mod tests {
             &place,
         );
         let file = g.finish();
-        assert_eq!(file.files.read.allow, [".env", "README.md", "src/**"]);
-        assert_eq!(file.files.write.allow, ["/tmp/x/**", "log.txt"]);
+        assert_eq!(file.files.read.allow, ["./.env", "./README.md", "src/**"]);
+        assert_eq!(file.files.write.allow, ["./log.txt", "/tmp/x/**"]);
         assert_eq!(file.commands.allow, ["cargo test", "git status", "tee"]);
         assert!(file.network.deny_all);
         assert_eq!(
             g_whole(&place),
             (
-                vec!["**".to_owned(), "/tmp/x/**".to_owned()],
+                vec![EVERY_FILE.to_owned(), "/tmp/x/**".to_owned()],
                 Some(".".to_owned())
             )
         );
         let text = serde_json::to_string(&file).unwrap();
         assert_eq!(crate::model::policy::parse_for_test(&text).source, file);
+    }
+
+    /// The names a path holds are taken as written, and a name in the project's folder is
+    /// matched there only: a file named `*` allowed every file, `hosts` `/etc/hosts` too.
+    #[test]
+    fn globs_match_only_the_paths_they_came_from() {
+        let place = Place {
+            cwd: Some("/p".into()),
+            roots: vec!["/p".into()],
+            launch: None,
+            home: None,
+            probe: None,
+            read: None,
+        };
+        let mut g = Generator::default();
+        g.observe(
+            &[
+                Access::Write("/p/hosts".into()),
+                Access::Write("/p/*".into()),
+                Access::Write("/p/[a]?/b".into()),
+                Access::Write("/p/~x/y".into()),
+                Access::Write("/**".into()),
+                Access::Write("/tmp/*/z".into()),
+                Access::Write("/p/src/a.rs".into()),
+                Access::Write("/p/src/.env".into()),
+            ],
+            &place,
+        );
+        let writes = g.finish().files.write.allow;
+        assert_eq!(
+            writes,
+            [
+                "./[*]",
+                "./hosts",
+                "./~x/**",
+                "/[*][*]",
+                "/tmp/[*]/**",
+                "[[]a][?]/**",
+                "src/**",
+                "src/.env"
+            ]
+        );
+        let globs: Vec<Glob> = writes.iter().map(|w| Glob::new(w)).collect();
+        let allowed = |abs: &str| {
+            let rel = relative(abs, &place);
+            globs.iter().any(|g| g.matches(rel.as_deref(), abs))
+        };
+        for touched in [
+            "/p/hosts",
+            "/p/*",
+            "/p/[a]?/b",
+            "/p/~x/y",
+            "/**",
+            "/tmp/*/z",
+        ] {
+            assert!(allowed(touched), "{touched}");
+        }
+        for other in [
+            "/etc/hosts",
+            "/p/evil",
+            "/usr/bin/evil",
+            "/p/ab/b",
+            "/tmp/q/z",
+        ] {
+            assert!(!allowed(other), "{other}");
+        }
     }
 }
