@@ -67,6 +67,12 @@ fn two_is_usage_or_something_named_that_is_not_there() {
         vec!["--trace-dir", "no-store-here", "list"],
         vec!["import", "no-such-transcript.jsonl"],
         vec!["import", "--claude-dir", "no-such-folder", "--all"],
+        // A settings file named on the command line: retention said 3, as for one that does
+        // not parse, where eval said 2.
+        vec!["retention", "status", "--config", "no-such.yaml"],
+        vec!["retention", "clean", "--config", "no-such.yaml"],
+        vec!["eval", SID, "--config", "no-such.yaml"],
+        vec!["policy", "test", "no-such.json"],
     ] {
         let run = env.run(&args);
         assert_eq!(run.code, 2, "{args:?}: {run:?}");

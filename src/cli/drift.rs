@@ -197,10 +197,7 @@ fn read_baseline(path: &std::path::Path) -> Result<Fingerprint> {
             .with_hint("save one with `agent-strace drift --save-baseline FILE`")
             .into());
     }
-    let text = super::settings::read_named(&shown, path).map_err(|e| match e {
-        super::settings::SettingsError::Read { .. } => Error::io(e.to_string()),
-        _ => Error::input(e.to_string()),
-    })?;
+    let text = super::settings::read_named(&shown, path).map_err(|e| e.as_error())?;
     if text.len() > 64 * BASELINE_LIMIT {
         return Err(Error::input(format!("{shown}: too large for a drift baseline")).into());
     }

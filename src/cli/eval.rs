@@ -268,7 +268,7 @@ fn print_report(
 /// The scorers in force: `explicit`, else the nearest `.agent-evals.yaml`, else `no_errors`.
 pub(crate) fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let loaded = settings::load::<EvalSettings>(&cwd, explicit).map_err(|e| settings_error(&e))?;
+    let loaded = settings::load::<EvalSettings>(&cwd, explicit).map_err(|e| e.as_error())?;
     let Some(loaded) = loaded else {
         return Ok(EvalConfig {
             scorers: vec![ScorerConfig {
@@ -281,18 +281,6 @@ pub(crate) fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
         });
     };
     convert(&cwd, &loaded)
-}
-
-/// A settings file that cannot be used, as an error with its kind: missing is usage,
-/// unreadable is I/O, not fitting is input.
-fn settings_error(e: &SettingsError) -> anyhow::Error {
-    let message = e.to_string();
-    let err = match e {
-        SettingsError::Missing { .. } => Error::usage(message),
-        SettingsError::Read { .. } => Error::io(message),
-        SettingsError::Refused { .. } | SettingsError::Invalid { .. } => Error::input(message),
-    };
-    err.into()
 }
 
 /// The analysis's config from the file's settings, checking what parsing cannot: marks and

@@ -9,7 +9,7 @@ use regex::Regex;
 
 use super::Globals;
 use super::output::stdout;
-use super::settings::{self, AnonymizeSettings, SettingsError};
+use super::settings::{self, AnonymizeSettings};
 use crate::error::Error;
 use crate::exit;
 use crate::export::anonymize::{Anonymizer, Find, Learned, Machine, Replacement, Report};
@@ -20,13 +20,7 @@ use crate::store::Store;
 /// machine's home folder, user and host names (the machine that exports has often recorded).
 pub(crate) fn anonymizer() -> Result<Anonymizer> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let loaded = settings::load::<AnonymizeSettings>(&cwd, None).map_err(|e| {
-        let message = e.to_string();
-        match e {
-            SettingsError::Read { .. } => Error::io(message),
-            _ => Error::input(message),
-        }
-    })?;
+    let loaded = settings::load::<AnonymizeSettings>(&cwd, None).map_err(|e| e.as_error())?;
     let mut rules = Vec::new();
     if let Some(loaded) = loaded {
         let file = loaded.path.display().to_string();

@@ -183,8 +183,7 @@ fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::R
 /// The rules' settings: defaults, changed by `.agent-strace-lint.json` where there is one.
 fn config() -> Result<LintConfig> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let loaded =
-        settings::load::<LintSettings>(&cwd, None).map_err(|e| Error::input(e.to_string()))?;
+    let loaded = settings::load::<LintSettings>(&cwd, None).map_err(|e| e.as_error())?;
     let mut config = LintConfig::default();
     let Some(loaded) = loaded else {
         return Ok(config);

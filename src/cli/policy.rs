@@ -86,14 +86,13 @@ impl InForce {
 /// A policy file that cannot be used, as an error with its kind: missing is usage, unreadable
 /// is I/O, not fitting is input.
 pub(crate) fn policy_error(e: &SettingsError) -> anyhow::Error {
-    let message = format!("the policy cannot be used: {e}");
+    let err = e.reported(format!("the policy cannot be used: {e}"));
     let err = match e {
-        SettingsError::Missing { .. } => Error::usage(message),
-        SettingsError::Read { .. } => Error::io(message),
-        SettingsError::Refused { .. } => Error::input(message).with_hint(
+        SettingsError::Missing { .. } | SettingsError::Read { .. } => err,
+        SettingsError::Refused { .. } => err.with_hint(
             "a policy that cannot be read is never taken to allow everything, nor passed over for one further up",
         ),
-        SettingsError::Invalid { .. } => Error::input(message).with_hint(
+        SettingsError::Invalid { .. } => err.with_hint(
             "fix the file: a policy that does not parse is never taken to allow everything",
         ),
     };

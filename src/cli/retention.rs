@@ -388,8 +388,8 @@ fn limits(args: &LimitArgs) -> Result<(Limits, OnDelete, Option<PathBuf>, Option
         }
     }
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let loaded = settings::load::<StraceSettings>(&cwd, args.config.as_deref())
-        .map_err(|e| Error::input(e.to_string()))?;
+    let loaded =
+        settings::load::<StraceSettings>(&cwd, args.config.as_deref()).map_err(|e| e.as_error())?;
     let (file, source) = match &loaded {
         Some(l) => (
             l.settings.retention(),

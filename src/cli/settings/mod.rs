@@ -106,6 +106,25 @@ pub enum SettingsError {
     },
 }
 
+impl SettingsError {
+    /// The error a command reports, with its kind as the exit codes say: a file named on the
+    /// command line that is not there is usage, one that cannot be read I/O, one that is refused
+    /// or does not fit input. `message` is what it says ([`SettingsError::as_error`]: this).
+    pub(crate) fn reported(&self, message: String) -> crate::error::Error {
+        use crate::error::Error;
+        match self {
+            SettingsError::Missing { .. } => Error::usage(message),
+            SettingsError::Read { .. } => Error::io(message),
+            SettingsError::Refused { .. } | SettingsError::Invalid { .. } => Error::input(message),
+        }
+    }
+
+    /// [`SettingsError::reported`] saying what the error says.
+    pub(crate) fn as_error(&self) -> crate::error::Error {
+        self.reported(self.to_string())
+    }
+}
+
 fn key_prefix(key: &str) -> String {
     // `?`: the reader could not say which key of the object (a key given twice): the object's.
     let key = key.trim_end_matches('?').trim_end_matches('.');

@@ -446,12 +446,9 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
         if full.symlink_metadata().is_err() {
             return Err(usage(format!("{shown}: no such rules file")));
         }
-        let text = super::settings::read_named(&shown, &full).map_err(|e| match e {
-            super::settings::SettingsError::Read { .. } => Error::io(e.to_string()),
-            _ => Error::input(e.to_string()),
-        })?;
-        let file_rules = super::settings::parse_watch_rules(&shown, &text)
-            .map_err(|e| Error::input(e.to_string()))?;
+        let text = super::settings::read_named(&shown, &full).map_err(|e| e.as_error())?;
+        let file_rules =
+            super::settings::parse_watch_rules(&shown, &text).map_err(|e| e.as_error())?;
         rules.extend(file_rules);
     }
     let _ = globals;
