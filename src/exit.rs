@@ -15,7 +15,8 @@ pub const USAGE: u8 = 2;
 /// that does not parse or names an unknown key, settings that send telemetry elsewhere
 /// (`setup --otel`), a corrupt `meta.json` with no events to show instead (not JSON, not
 /// UTF-8), a file that is not a transcript, a link, FIFO or device where the store
-/// keeps a file, a store or session folder that is a link owned by someone else.
+/// keeps a file, a store or session folder that is a link owned by someone else, a retention
+/// `log_path` that is refused (outside the project, in `.git`, a file that is not the log).
 pub const INPUT: u8 = 3;
 /// Reading or writing failed: permissions, a full disk, a file size limit.
 pub const IO: u8 = 4;

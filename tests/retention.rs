@@ -324,6 +324,92 @@ fn a_settings_file_cannot_send_the_retention_log_out_of_the_project() {
     );
 }
 
+/// A repository's .agent-strace.yaml sent the retention log into its own git hook: the hook
+/// took `{"deleted_at": …, "session_id": "x$(touch PWNED)"}` and the next commit ran it. A
+/// log_path in a `.git` folder, or naming a file there already that the log could not have
+/// made (one someone may execute, one that is no regular file, one with lines of its own), is
+/// refused before anything is deleted; a log of deletion lines, ours or the Python tool's,
+/// is appended to.
+#[test]
+fn the_retention_log_is_appended_to_no_git_hook_program_or_file_of_other_lines() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let id = old_session(&env, "x$(touch PWNED)", 40.0, 1);
+    let hooks = env.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = "#!/bin/sh\necho hook ran\n";
+    let executable = |name: &str| {
+        let path = env.path().join(name);
+        std::fs::write(&path, hook).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    executable(".git/hooks/pre-commit");
+    executable("run.sh");
+    // Sourced, not executed: a shell runs it all the same.
+    std::fs::write(env.path().join("activate"), "# source me\nexport A=1\n").unwrap();
+    std::fs::create_dir(env.path().join("logs")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        env.path().join("logs/fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    for (log_path, why) in [
+        (".git/hooks/pre-commit", "is inside a .git folder"),
+        (".git/deletions.log", "is inside a .git folder"),
+        ("run.sh", "is executable"),
+        (
+            "activate",
+            "holds a line that is not the retention log's (line 1)",
+        ),
+        ("logs/fifo", "is not a regular file"),
+    ] {
+        std::fs::write(
+            env.path().join(".agent-strace.yaml"),
+            format!("retention:\n  max_age_days: 30\n  log_path: {log_path}\n"),
+        )
+        .unwrap();
+        let clean = env.run(&["retention", "clean"]);
+        assert_eq!(clean.code, 3, "{log_path}: {clean:?}");
+        assert_eq!(clean.stderr.lines().count(), 1, "{log_path}: {clean:?}");
+        assert!(
+            clean
+                .stderr
+                .contains(&format!("log_path `{log_path}` {why}")),
+            "{log_path}: {}",
+            clean.stderr
+        );
+        assert!(env.store().join(&id).exists(), "{log_path}");
+    }
+    for name in [".git/hooks/pre-commit", "run.sh"] {
+        assert_eq!(
+            std::fs::read_to_string(env.path().join(name)).unwrap(),
+            hook
+        );
+    }
+    assert!(!env.path().join(".git/deletions.log").exists());
+
+    // A log of deletion lines, as the Python tool writes them, goes on.
+    let python = "{\"deleted_at\": \"2025-01-01T00:00:00Z\", \"session_id\": \"old\"}\n";
+    std::fs::write(env.path().join("logs/deletions.log"), python).unwrap();
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "retention:\n  max_age_days: 30\n  log_path: logs/deletions.log\n",
+    )
+    .unwrap();
+    env.run(&["retention", "clean"]).success();
+    let log = std::fs::read_to_string(env.path().join("logs/deletions.log")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(lines[1]["session_id"], json!(id));
+    assert!(!env.store().join(&id).exists());
+}
+
 #[test]
 fn deleting_a_session_removes_a_planted_link_and_not_what_it_points_to() {
     let env = TestEnv::new();

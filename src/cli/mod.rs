@@ -48,6 +48,7 @@ mod record;
 mod record_http;
 mod replay;
 mod retention;
+mod retention_log;
 mod sample;
 mod send_kept;
 mod server;

@@ -164,7 +164,7 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
                 }
                 deleted.push(id.clone());
                 if on_delete == OnDelete::Log {
-                    log(&store, log_path.as_deref(), id);
+                    super::retention_log::log(&store, log_path.as_deref(), id);
                 }
             }
         }
@@ -413,35 +413,19 @@ fn limits(args: &LimitArgs) -> Result<(Limits, OnDelete, Option<PathBuf>, Option
         || limits.max_size_mb != args.max_size_mb)
         .then_some(source)
         .flatten();
-    let log_path = file.log_path.map(|p| cwd.join(p));
-    if let (Some(path), Some(loaded), None) = (&log_path, &loaded, &args.config) {
-        log_inside_project(path, &loaded.path)?;
-    }
+    let log_path = match (&file.log_path, &loaded) {
+        (Some(written), Some(loaded)) if file.on_delete == OnDelete::Log => {
+            let in_project = args.config.is_none();
+            Some(super::retention_log::checked(
+                written,
+                &cwd,
+                &loaded.path,
+                in_project,
+            )?)
+        }
+        _ => None,
+    };
     Ok((limits, file.on_delete, log_path, from_file))
-}
-
-/// Refuses a `log_path` from a settings file found in the project (not named with --config)
-/// that is not inside the project: a repository's .agent-strace.yaml chose where the log was
-/// appended, `~/.bashrc` too, and a session id such as `x$(cmd)` there runs at the next login.
-/// The project is the settings file's folder; its folders are followed where links lead.
-fn log_inside_project(log: &std::path::Path, settings: &std::path::Path) -> Result<()> {
-    let project = settings.parent().and_then(|p| p.canonicalize().ok());
-    let folder = log
-        .file_name()
-        .and(log.parent())
-        .and_then(|p| p.canonicalize().ok());
-    if let (Some(project), Some(folder)) = (project, folder)
-        && folder.starts_with(&project)
-    {
-        return Ok(());
-    }
-    Err(Error::input(format!(
-        "{}: log_path `{}` is outside the project ({}); the retention log is written only inside it, or where a settings file named with --config says",
-        settings.display(),
-        log.display(),
-        settings.parent().map_or_else(String::new, |p| p.display().to_string())
-    ))
-    .into())
 }
 
 /// Whether the session's latest event is not its end although it recorded one: an agent
@@ -456,36 +440,4 @@ fn goes_on_after_its_end(store: &Store, id: &str) -> bool {
         ending.observe_all(events, crate::store::system_time());
         any && !ending.ended()
     })
-}
-
-/// Logs one deletion as the Python tool does: `{"deleted_at": …, "session_id": …}`.
-fn log(store: &Store, path: Option<&std::path::Path>, session_id: &str) {
-    let stamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let line = serde_json::json!({"deleted_at": stamp, "session_id": session_id}).to_string();
-    let written = match path {
-        None => store.log_retention(&line).map_err(|e| e.to_string()),
-        Some(path) => append_line(path, &line).map_err(|e| format!("{}: {e}", path.display())),
-    };
-    if let Err(e) = written {
-        warn(format_args!("cannot log the deletion of {session_id}: {e}"));
-    }
-}
-
-/// Appends a line to a log file the user named, never through a link.
-fn append_line(path: &std::path::Path, line: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .custom_flags(no_follow_no_block())
-        .open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    file.write_all(format!("{line}\n").as_bytes())
-}
-
-/// A link is refused, and a FIFO fails at once instead of waiting for a reader.
-fn no_follow_no_block() -> i32 {
-    i32::try_from((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits()).unwrap_or(0)
 }
