@@ -293,3 +293,76 @@ fn a_value_its_key_cannot_hold_says_what_the_key_takes() {
         "{e}"
     );
 }
+
+/// A key or value of the file is quoted cut short: an unknown key of a megabyte was echoed
+/// whole, twice, in an error line of 2 MB; an unknown scorer type whole too.
+#[test]
+fn a_huge_key_or_value_is_quoted_cut_short() {
+    let env = TestEnv::new();
+    let id = crate::common::SessionBuilder::new("5e771165-0000-4000-8000-000000000002")
+        .prompt("go")
+        .write(&env);
+    let huge = "x".repeat(1_000_000);
+    for (file, text, args) in [
+        (
+            ".agent-strace-lint.json",
+            format!("{{\"{huge}\": {{}}}}"),
+            vec!["lint", id.as_str()],
+        ),
+        (
+            ".agent-strace-lint.json",
+            format!("{{\"tool-loop\": {{\"level\": \"{huge}\"}}}}"),
+            vec!["lint", id.as_str()],
+        ),
+        (
+            ".agent-strace-lint.json",
+            format!("{{\"tool-loop\": {{\"threshold\": \"{huge}\"}}}}"),
+            vec!["lint", id.as_str()],
+        ),
+        (
+            ".agent-evals.yaml",
+            format!("scorers:\n  - type: {huge}\n"),
+            vec!["eval", id.as_str()],
+        ),
+        (
+            ".agent-evals.yaml",
+            // YAML's keys are of 1,024 characters at most.
+            format!("scorers:\n  - type: no_errors\n    {}: 1\n", &huge[..1000]),
+            vec!["eval", id.as_str()],
+        ),
+        (
+            ".agent-strace.yaml",
+            format!("retention:\n  on_delete: {huge}\n"),
+            vec!["retention", "status"],
+        ),
+        (
+            "big.json",
+            format!("{{\"files\": {{\"write\": {{\"allow\": [], \"{huge}\": 1}}}}}}"),
+            vec!["policy", "test", "big.json", id.as_str()],
+        ),
+    ] {
+        std::fs::write(env.path().join(file), &text).unwrap();
+        let run = env.run(&args);
+        std::fs::remove_file(env.path().join(file)).unwrap();
+        assert_eq!(
+            run.code,
+            3,
+            "{args:?}: {}",
+            &run.stderr[..run.stderr.len().min(300)]
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}");
+        assert!(
+            run.stderr.len() < 1000,
+            "{args:?}: {} bytes: {}",
+            run.stderr.len(),
+            &run.stderr[..300]
+        );
+        // Still named: its start is there, and where it was cut.
+        assert!(
+            run.stderr.contains(&format!("{}…", &huge[..40])),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(file), "{}", run.stderr);
+    }
+}

@@ -446,7 +446,8 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                     format!("scorers[{i}].type"),
                     line_of("type", i),
                     format!(
-                        "unknown scorer type `{other}`; expected one of {} (or the Python tool's {})",
+                        "unknown scorer type `{}`; expected one of {} (or the Python tool's {})",
+                        terminal::one_line(other, settings::QUOTED_CHARS),
                         KNOWN.join(", "),
                         PYTHON_ONLY.join(", ")
                     ),
@@ -464,7 +465,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
     for (i, gate) in s.evals.iter().enumerate() {
         super::output::warn(format_args!(
             "{file}: `evals[{i}]` ({}) is a gate of the Python tool that this build does not run; it is counted as failed",
-            gate.name
+            terminal::one_line(&gate.name, settings::QUOTED_CHARS)
         ));
         scorers.push(ScorerConfig {
             check: Check::PythonGate {

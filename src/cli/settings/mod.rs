@@ -40,7 +40,8 @@
 //!
 //! A file that cannot be read, or that does not fit, is one [`SettingsError`], displayed as
 //! `<file>:<line>: `<key>`: <what was expected>`, e.g. ``.agent-scope.json:12:
-//! `files.write.allow`: expected a list of globs``. Only `cli` reads settings; commands hand
+//! `files.write.allow`: expected a list of globs``. A key or value of the file that an error
+//! quotes is cut to [`QUOTED_CHARS`] characters, the line to one. Only `cli` reads settings; commands hand
 //! the values down. No command reads them yet (audit, lint, eval and retention will); the
 //! module is public so that `tests/settings.rs` checks discovery and errors as those commands
 //! will meet them.
@@ -52,6 +53,7 @@ use rustix::fs::{FileType, Mode, OFlags};
 use serde::de::DeserializeOwned;
 
 use crate::model::text;
+use crate::render::terminal::one_line;
 
 /// The largest settings file read: 1 MiB, as for the agents' hook files (`agent_hooks`). A
 /// policy of 26 MB made every hook take 2.7 s.
@@ -94,7 +96,7 @@ pub enum SettingsError {
     #[error("{file}: not read: {why}")]
     Refused { file: String, why: String },
     /// The file is not valid JSON or YAML, or a key holds what it cannot.
-    #[error("{file}:{line}: {}{message}", key_prefix(key))]
+    #[error("{file}:{line}: {}{}", key_prefix(key), cut_quoted(message))]
     Invalid {
         file: String,
         /// 1-based; 0 when the parser could not say.
@@ -125,14 +127,56 @@ impl SettingsError {
     }
 }
 
+/// The most characters of a key or a value from the file that an error quotes: the file is
+/// the user's, but a key of a megabyte made an error line of two.
+pub const QUOTED_CHARS: usize = 80;
+
+/// The most characters of an error's message: a stop for text of the file quoted in a way
+/// [`cut_quoted`] does not know. The longest known (an unknown scorer's key, with the
+/// scorer's keys listed) takes about 250.
+const MESSAGE_CHARS: usize = 400;
+
 fn key_prefix(key: &str) -> String {
     // `?`: the reader could not say which key of the object (a key given twice): the object's.
     let key = key.trim_end_matches('?').trim_end_matches('.');
     if key.is_empty() {
         String::new()
     } else {
-        format!("`{key}`: ")
+        format!("`{}`: ", one_line(key, QUOTED_CHARS))
     }
+}
+
+/// `message` on one line, the key or value of the file it quotes cut to [`QUOTED_CHARS`]:
+/// serde's `unknown field `K`, expected …`, `found string "V"`, and ours, `K` is given twice.
+/// The quoted text is taken up to the last end that fits, since it may hold a quote itself.
+fn cut_quoted(message: &str) -> String {
+    // Where quoted text starts, and the ends it can have.
+    const SHAPES: &[(&str, &[&str])] = &[
+        ("unknown field `", &["`, expected", "`, there are no"]),
+        ("unknown variant `", &["`, expected", "`, there are no"]),
+        ("duplicate field `", &["`"]),
+        ("found string \"", &["\""]),
+        ("string \"", &["\", expected"]),
+        ("`", &["` is given twice"]),
+    ];
+    let quoted = SHAPES.iter().find_map(|(open, ends)| {
+        let start = message.find(open)? + open.len();
+        let end = ends
+            .iter()
+            .filter_map(|end| message[start..].rfind(end))
+            .max()?;
+        Some((start, start + end))
+    });
+    let message = match quoted {
+        Some((start, end)) => format!(
+            "{}{}{}",
+            &message[..start],
+            one_line(&message[start..end], QUOTED_CHARS),
+            &message[end..]
+        ),
+        None => message.to_owned(),
+    };
+    one_line(&message, MESSAGE_CHARS)
 }
 
 /// Finds and reads a settings file of kind `T`: `explicit` if given, else the nearest of
