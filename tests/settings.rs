@@ -366,3 +366,65 @@ fn a_huge_key_or_value_is_quoted_cut_short() {
         assert!(run.stderr.contains(file), "{}", run.stderr);
     }
 }
+
+/// serde's structs take a list too, their fields in order: `{"tool-loop": [true, 2, "error"]}`
+/// made tool-loop an ERROR at 2, `{"files": [[], [["**"], []]]}` allowed every write. A list
+/// where a key holds an object is refused in every settings file, naming its line and key.
+#[test]
+fn a_list_where_an_object_goes_is_refused() {
+    let env = TestEnv::new();
+    let id = crate::common::SessionBuilder::new("5e771165-0000-4000-8000-000000000003")
+        .prompt("go")
+        .write(&env);
+    for (file, text, args, wanted) in [
+        (
+            ".agent-strace-lint.json",
+            "{\n  \"tool-loop\": [true, 2, \"error\"]\n}",
+            vec!["lint", id.as_str()],
+            ".agent-strace-lint.json:2: `tool-loop`: expected an object",
+        ),
+        (
+            ".agent-scope.json",
+            "{\"files\": [[], [[\"**\"], []]]}",
+            vec!["audit", id.as_str()],
+            ".agent-scope.json:1: `files`: expected an object",
+        ),
+        (
+            "pl.json",
+            "{\n  \"files\": {\n    \"write\": [[\"**\"], []]\n  }\n}",
+            vec!["policy", "test", "pl.json", id.as_str()],
+            "pl.json:3: `files.write`: expected an object",
+        ),
+        (
+            ".agent-evals.yaml",
+            "scorers:\n  - [no_errors, 1]\n",
+            vec!["eval", id.as_str()],
+            ".agent-evals.yaml:2: `scorers[0]`: expected an object",
+        ),
+        (
+            ".agent-evals.yaml",
+            "scorers:\n  - type: no_errors\nthresholds: [0.5, 0.4]\n",
+            vec!["eval", id.as_str()],
+            ".agent-evals.yaml:3: `thresholds`: expected an object",
+        ),
+        (
+            ".agent-strace.yaml",
+            "retention: [30, 1000]\n",
+            vec!["retention", "status"],
+            ".agent-strace.yaml:1: `retention`: expected an object",
+        ),
+        (
+            "rules.json",
+            "[[\"loop\", \"tool_calls\", 1]]",
+            vec!["watch", id.as_str(), "--rules", "rules.json", "--dry-run"],
+            "rules.json:1: `[0]`: expected an object",
+        ),
+    ] {
+        std::fs::write(env.path().join(file), text).unwrap();
+        let run = env.run(&args);
+        std::fs::remove_file(env.path().join(file)).unwrap();
+        assert_eq!(run.code, 3, "{text}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{text}: {}", run.stderr);
+    }
+}

@@ -24,7 +24,8 @@
 //! to a file further up. A file the command names itself is the user's choice: it is followed
 //! wherever it links and whoever owns it, and must still be a regular file within the limit.
 //! A UTF-8 byte order mark is skipped; a JSON or YAML file whose top is not an object is
-//! invalid (`[]` once read as an empty policy).
+//! invalid (`[]` once read as an empty policy), and so is a list where a key holds an object
+//! (`{"files": [[], [["**"]]]}` once allowed every write; `objects.rs`).
 //!
 //! # Unknown keys
 //!
@@ -52,6 +53,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{FileType, Mode, OFlags};
 use serde::de::DeserializeOwned;
 
+use self::objects::Objects;
 use crate::model::text;
 use crate::render::terminal::one_line;
 
@@ -347,7 +349,7 @@ pub fn parse<T: SettingsFile>(file: &str, text: &str) -> Result<T, SettingsError
     match T::SYNTAX {
         Syntax::Json => {
             let mut de = serde_json::Deserializer::from_str(text);
-            let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let value = serde_path_to_error::deserialize(Objects(&mut de)).map_err(|e| {
                 let (line, key, message) = json_error(e, text);
                 invalid(line, key, message)
             })?;
@@ -435,7 +437,7 @@ fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T, (usize, String, Stri
     // passed on as it is, where a value returned early would be taken for a second document.
     let mut key = String::new();
     serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-        serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+        serde_path_to_error::deserialize::<_, T>(Objects(de)).map_err(|e| {
             key = e.path().to_string();
             e.into_inner()
         })
@@ -467,6 +469,10 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
         first = &first[..at];
     }
     let first = first.trim_end_matches(['.', ':']);
+    if first == "expected mapping start" {
+        // serde-saphyr's words where a struct is read from a list or a scalar.
+        return "expected an object".to_owned();
+    }
     match first.strip_prefix("duplicate mapping key: ") {
         Some(key) => format!("`{key}` is given twice"),
         None => expected(first),
@@ -512,6 +518,8 @@ fn scalar_wanted(ty: &str) -> Option<String> {
         "i64" | "isize" => whole(i64::MIN.into(), i64::MAX.into()),
         "floating point" | "f32" | "f64" => Some("a number".to_owned()),
         "boolean" | "bool" => Some("true or false".to_owned()),
+        // A struct of ours, named by its Rust name (`struct LintRule`).
+        _ if ty.starts_with("struct ") => Some("an object".to_owned()),
         _ => None,
     }
 }
@@ -519,6 +527,7 @@ fn scalar_wanted(ty: &str) -> Option<String> {
 mod anonymize;
 mod evals;
 mod lint;
+mod objects;
 mod policy;
 mod retention;
 mod values;

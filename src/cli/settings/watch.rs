@@ -81,7 +81,7 @@ pub fn parse_watch_rules(file: &str, text: &str) -> Result<Vec<Rule>, SettingsEr
         let offset = (body.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
         let first_line = text[..offset.min(text.len())].matches('\n').count() + 1;
         let mut de = serde_json::Deserializer::from_str(body);
-        match serde_path_to_error::deserialize::<_, WatchRule>(&mut de) {
+        match serde_path_to_error::deserialize::<_, WatchRule>(super::Objects(&mut de)) {
             Ok(rule) => rules.push(rule.0),
             Err(e) => {
                 let inner_key = e.path().to_string();
