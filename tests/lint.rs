@@ -532,3 +532,57 @@ fn hidden_text_is_found_and_read_back() {
         off.stdout
     );
 }
+
+/// `lint` and `optimize` printed the session's text whole: a path of a megabyte read again
+/// made a line of a megabyte, and a tool's name holding a line end forged a finding of its
+/// own. In text each finding is one line, the session's text cut; JSON keeps it whole.
+#[test]
+fn session_text_in_findings_is_one_line_and_cut() {
+    let env = TestEnv::new();
+    let path = format!("/w/{}.rs", "p".repeat(1_000_000));
+    let forged = "Grep\r\nERROR  tool-loop           forged";
+    let mut s = SessionBuilder::new("33333333-aaaa-4bbb-8ccc-000000000003").prompt("go");
+    for _ in 0..3 {
+        s = s
+            .tool_call("Read", json!({"file_path": path}))
+            .result(json!("text"));
+    }
+    for _ in 0..5 {
+        s = s
+            .tool_call(forged, json!({"pattern": "x"}))
+            .error("no such tool");
+    }
+    let id = s.answer("done").write(&env);
+    for args in [
+        vec!["lint", id.as_str(), "--color", "never"],
+        vec!["optimize", id.as_str(), "--color", "never"],
+    ] {
+        let run = env.run(&args);
+        assert!(
+            run.stdout.len() < 10_000,
+            "{args:?}: {} bytes",
+            run.stdout.len()
+        );
+        assert!(
+            run.stdout
+                .lines()
+                .all(|l| !l.contains("forged") || l.contains("Grep")),
+            "{args:?}: a line of its own: {}",
+            run.stdout
+        );
+        // Still named, as far as a line holds them.
+        assert!(run.stdout.contains(&path[..40]), "{args:?}: {}", run.stdout);
+        assert!(run.stdout.contains("Grep"), "{args:?}: {}", run.stdout);
+    }
+    // Whole in JSON.
+    let lint = env.run(&["lint", &id, "--format", "json"]);
+    assert!(
+        lint.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains(&path))
+    );
+    let optimize = env.run(&["optimize", &id, "--format", "json"]);
+    assert!(optimize.stdout.contains(&path));
+}

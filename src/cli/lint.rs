@@ -155,6 +155,10 @@ fn lint_one(store: &Store, id: &str, config: &LintConfig, listed: bool) -> Resul
     ))
 }
 
+/// The most columns of a finding's message in text: the longest a rule writes of its own
+/// takes about 200; what is past this is session text (`--format json` has it whole).
+const MESSAGE_COLUMNS: usize = 300;
+
 fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::Result<()> {
     if report.findings.is_empty() {
         writeln!(out, "No issues found in session {}.", report.session_id)?;
@@ -167,7 +171,14 @@ fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::R
             Level::Info => paint.dim(f.level.as_str()),
         };
         let pad = " ".repeat(5 - f.level.as_str().len());
-        writeln!(out, "{level}{pad}  {:<18}  {}", f.rule, f.message)?;
+        // On one line, cut: the message quotes the session (a path, a tool's name), which
+        // may be a megabyte long or hold a line end that would forge a finding of its own.
+        writeln!(
+            out,
+            "{level}{pad}  {:<18}  {}",
+            f.rule,
+            terminal::one_line(&f.message, MESSAGE_COLUMNS)
+        )?;
     }
     // The session is named as "No issues found" names it: `lint` with no id checks the latest.
     writeln!(

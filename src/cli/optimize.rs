@@ -70,6 +70,11 @@ pub(crate) struct OptimizeArgs {
 /// How long the endpoint may take to answer.
 const LLM_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The most columns of a pattern's name or a session's id in text.
+const NAME_COLUMNS: usize = 80;
+/// The most columns of a pattern's description or a piece of evidence in text.
+const TEXT_COLUMNS: usize = 200;
+
 pub(crate) fn run(args: &OptimizeArgs, globals: &Globals) -> Result<u8> {
     if args.apply {
         super::output::folder_for(Some(&args.target), "--target")?;
@@ -177,12 +182,32 @@ fn text(out: &mut impl Write, r: &Report<'_>, paint: Painter) -> Result<()> {
             Source::Heuristic => "",
             Source::Llm => " (clustered by the LLM)",
         };
+        // Each on one line, cut: the evidence quotes the sessions (a path, a tool's name), and
+        // an LLM's clustering names and describes its patterns, any of which may be a
+        // megabyte long or hold a line end that would forge a line of its own (`--format
+        // json` has them whole).
         writeln!(out)?;
-        writeln!(out, "{} — {}{source}", paint.bold(&p.name), p.description)?;
-        writeln!(out, "  sessions: {}", p.sessions.join(", "))?;
+        writeln!(
+            out,
+            "{} — {}{source}",
+            paint.bold(&terminal::one_line(&p.name, NAME_COLUMNS)),
+            terminal::one_line(&p.description, TEXT_COLUMNS)
+        )?;
+        let sessions: Vec<String> = p
+            .sessions
+            .iter()
+            .map(|id| terminal::one_line(id, NAME_COLUMNS))
+            .collect();
+        writeln!(out, "  sessions: {}", sessions.join(", "))?;
         for e in p.evidence.iter().take(5) {
             let events: Vec<String> = e.events.iter().map(|n| format!("#{n}")).collect();
-            writeln!(out, "  {} {}: {}", e.session_id, events.join(" "), e.what)?;
+            writeln!(
+                out,
+                "  {} {}: {}",
+                terminal::one_line(&e.session_id, NAME_COLUMNS),
+                events.join(" "),
+                terminal::one_line(&e.what, TEXT_COLUMNS)
+            )?;
         }
         if p.evidence.len() > 5 {
             writeln!(out, "  … and {} more", p.evidence.len() - 5)?;
