@@ -410,6 +410,46 @@ fn the_retention_log_is_appended_to_no_git_hook_program_or_file_of_other_lines()
     assert!(!env.store().join(&id).exists());
 }
 
+/// A log_path in a folder that does not exist, or naming the project's folder, was said to be
+/// "outside the project"; each is refused for what it is. An empty one is the store's log, as
+/// the Python tool reads it.
+#[test]
+fn a_log_path_refused_is_refused_for_what_it_is() {
+    let env = TestEnv::new();
+    let id = old_session(&env, "o-b", 40.0, 1);
+    for (log_path, why) in [
+        ("sub/none/x.log", "is in a folder that does not exist"),
+        (".", "is a folder, not a file"),
+        ("sub", "is a folder, not a file"),
+    ] {
+        std::fs::create_dir_all(env.path().join("sub")).unwrap();
+        std::fs::write(
+            env.path().join(".agent-strace.yaml"),
+            format!("retention:\n  max_age_days: 30\n  log_path: {log_path}\n"),
+        )
+        .unwrap();
+        let clean = env.run(&["retention", "clean"]);
+        assert_eq!(clean.code, 3, "{log_path}: {clean:?}");
+        assert!(
+            clean
+                .stderr
+                .contains(&format!("log_path `{log_path}` {why}")),
+            "{log_path}: {}",
+            clean.stderr
+        );
+        assert!(!clean.stderr.contains("outside"), "{}", clean.stderr);
+        assert!(env.store().join(&id).exists(), "{log_path}");
+    }
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "retention:\n  max_age_days: 30\n  log_path: \"\"\n",
+    )
+    .unwrap();
+    env.run(&["retention", "clean"]).success();
+    let log = std::fs::read_to_string(env.store().join("retention.log")).unwrap();
+    assert!(log.contains(&id), "{log}");
+}
+
 #[test]
 fn deleting_a_session_removes_a_planted_link_and_not_what_it_points_to() {
     let env = TestEnv::new();

@@ -413,8 +413,11 @@ fn limits(args: &LimitArgs) -> Result<(Limits, OnDelete, Option<PathBuf>, Option
         || limits.max_size_mb != args.max_size_mb)
         .then_some(source)
         .flatten();
+    // An empty log_path is the store's log, as the Python tool reads it.
     let log_path = match (&file.log_path, &loaded) {
-        (Some(written), Some(loaded)) if file.on_delete == OnDelete::Log => {
+        (Some(written), Some(loaded))
+            if !written.as_os_str().is_empty() && file.on_delete == OnDelete::Log =>
+        {
             let in_project = args.config.is_none();
             Some(super::retention_log::checked(
                 written,

@@ -45,19 +45,29 @@ pub(super) fn checked(
     if in_git(&log) {
         return Err(refuse(IN_GIT.to_owned()));
     }
-    let outside = || {
-        refuse(format!(
-            "is outside the project ({}); the retention log is written only inside it, or where a settings file named with --config says",
-            settings
-                .parent()
-                .map_or_else(String::new, |p| p.display().to_string())
-        ))
+    if log.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(refuse("is a folder, not a file".to_owned()));
+    }
+    let (Some(name), Some(parent)) = (log.file_name(), log.parent()) else {
+        return Err(refuse("names no file".to_owned()));
     };
-    let (Some(name), Some(folder)) = (
-        log.file_name(),
-        log.parent().and_then(|p| p.canonicalize().ok()),
-    ) else {
-        return Err(outside());
+    let folder = match parent.canonicalize() {
+        Ok(folder) => folder,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(refuse(format!(
+                "is in a folder that does not exist ({})",
+                parent.display()
+            )));
+        }
+        Err(e) => {
+            return Err(Error::io(format!(
+                "{}: log_path `{}`: cannot look at its folder {}: {e}",
+                settings.display(),
+                written.display(),
+                parent.display()
+            ))
+            .into());
+        }
     };
     // A link on the way may lead into one.
     if in_git(&folder) {
@@ -66,7 +76,12 @@ pub(super) fn checked(
     if in_project {
         let project = settings.parent().and_then(|p| p.canonicalize().ok());
         if !project.as_ref().is_some_and(|p| folder.starts_with(p)) {
-            return Err(outside());
+            return Err(refuse(format!(
+                "is outside the project ({}); the retention log is written only inside it, or where a settings file named with --config says",
+                settings
+                    .parent()
+                    .map_or_else(String::new, |p| p.display().to_string())
+            )));
         }
     }
     let file = folder.join(name);
@@ -178,4 +193,33 @@ fn open_no_follow(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
         .create(append)
         .custom_flags(flags)
         .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_deletion_line;
+
+    #[test]
+    fn a_deletion_line_is_ours_or_the_python_tools_and_nothing_else() {
+        assert!(is_deletion_line(
+            b"{\"deleted_at\":\"2026-01-01T00:00:00Z\",\"session_id\":\"a\"}\n"
+        ));
+        assert!(is_deletion_line(
+            b"{\"deleted_at\": \"2026-01-01T00:00:00Z\", \"session_id\": \"a\"}\n"
+        ));
+        for other in [
+            &b"#!/bin/sh\n"[..],
+            b"{\"deleted_at\":\"t\",\"session_id\":\"a\"}",
+            b"{\"session_id\":\"a\"}\n",
+            b"{\"deleted_at\":1,\"session_id\":\"a\"}\n",
+            b"\n",
+            b"[]\n",
+        ] {
+            assert!(
+                !is_deletion_line(other),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
 }
