@@ -43,6 +43,7 @@ mod html_replay;
 mod import;
 mod import_api_errors;
 mod index;
+mod index_damage;
 mod index_scan;
 mod keeping;
 mod labels;

@@ -80,44 +80,39 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
         }
         indexes.push(index);
     }
-    let limit = MemoryLimit::mib(args.max_memory);
-    let mut reader = if args.scope.many() {
-        let sources: Vec<(&Store, &Index, Option<String>)> = stores
-            .iter()
-            .zip(&indexes)
-            .map(|(l, index)| (&l.store, index, l.path()))
-            .collect();
-        match SqlReader::gather(&sources, &args.query, limit) {
-            Ok(reader) => reader,
-            Err(GatherError::Query(err)) => return Err(query_error(err)),
-            Err(GatherError::Index(err)) => {
-                return Err(Error::io(format!("could not read the session indexes: {err}")).into());
-            }
-        }
-    } else {
-        let (Some(located), Some(index)) = (stores.first(), indexes.first()) else {
-            return Err(usage("no store to query"));
-        };
-        SqlReader::open(&located.store, index, limit)
-            .map_err(|err| Error::io(format!("could not open the session index: {err}")))?
-    };
-    reader.time_limit((args.timeout > 0).then(|| Duration::from_secs(args.timeout)));
-    let mut query = reader.prepare(&args.query).map_err(query_error)?;
+    let mut out = Written::new(stdout(globals.colour()));
     let max_rows = args
         .max_rows
         .or((args.format == SqlFormat::Table).then_some(TABLE_ROWS));
-    let mut out = stdout(globals.colour());
-    let cut = match args.format {
-        SqlFormat::Table => rows::table(
-            &mut out,
-            &mut query,
-            max_rows,
-            Painter::new(globals.colour()),
-        ),
-        SqlFormat::Json => rows::json(&mut out, &mut query, max_rows),
-        SqlFormat::Csv => rows::csv(&mut out, &mut query, max_rows),
-    }
-    .map_err(query_error)?;
+    let mut retried = false;
+    let cut = loop {
+        match query(args, globals, &stores, &indexes, max_rows, &mut out) {
+            Ok(cut) => break cut,
+            Err(Failure::Other(err)) => return Err(err),
+            // The index is a cache: a damaged one is set aside and built again, and the query
+            // run on it once more, unless rows are out already (they would come twice).
+            Err(Failure::Damaged(n, reason)) => {
+                let store = &stores[n].store;
+                let index = indexes.remove(n);
+                let gone = index.set_aside();
+                if retried || out.written {
+                    return Err(damaged(store, &reason, gone));
+                }
+                retried = true;
+                let index = if gone {
+                    index_of(store, args.scope.many())?
+                } else {
+                    warn(format_args!(
+                        "the session index of {} is damaged ({reason}); querying one built in \
+                         memory instead",
+                        store.root().display()
+                    ));
+                    in_memory(store)?
+                };
+                indexes.insert(n, index);
+            }
+        }
+    };
     out.flush()?;
     if let (true, Some(n), false) = (cut, max_rows, args.format == SqlFormat::Table) {
         warn(format_args!(
@@ -126,6 +121,149 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
         ));
     }
     Ok(exit::OK)
+}
+
+/// Why a run of the query failed: the index of the `n`th store was found damaged (SQLite's
+/// words), so that building it again may help; or anything else, as it is to be reported.
+enum Failure {
+    Damaged(usize, String),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Failure::Other(err)
+    }
+}
+
+/// Runs the query over `indexes` (one a store) and writes its rows to `out`; whether rows
+/// were left out (`max_rows`).
+fn query(
+    args: &SqlArgs,
+    globals: &Globals,
+    stores: &[super::stores::Located],
+    indexes: &[Index],
+    max_rows: Option<u64>,
+    out: &mut impl Write,
+) -> Result<bool, Failure> {
+    let limit = MemoryLimit::mib(args.max_memory);
+    // The index whose damage a failing query shows: the one store's; with several, the
+    // in-memory database they are gathered into has no file to damage.
+    let single = (!args.scope.many()).then_some(0);
+    let mut reader = if args.scope.many() {
+        let sources: Vec<(&Store, &Index, Option<String>)> = stores
+            .iter()
+            .zip(indexes)
+            .map(|(l, index)| (&l.store, index, l.path()))
+            .collect();
+        match SqlReader::gather(&sources, &args.query, limit) {
+            Ok(reader) => reader,
+            Err(GatherError::Query(err)) => return Err(failure(err, None)),
+            Err(GatherError::Index(err)) => {
+                let copied_from = match &err {
+                    IndexError::Sqlite { path, .. } => {
+                        indexes.iter().position(|i| i.path() == path)
+                    }
+                    _ => None,
+                };
+                return Err(match copied_from {
+                    Some(n) if err.is_damage() => Failure::Damaged(n, sqlite_words(&err)),
+                    _ => Failure::Other(
+                        Error::io(format!("could not read the session indexes: {err}")).into(),
+                    ),
+                });
+            }
+        }
+    } else {
+        let (Some(located), Some(index)) = (stores.first(), indexes.first()) else {
+            return Err(usage("no store to query").into());
+        };
+        match SqlReader::open(&located.store, index, limit) {
+            Ok(reader) => reader,
+            Err(err) if err.is_damage() => return Err(Failure::Damaged(0, sqlite_words(&err))),
+            Err(err) => {
+                let err = Error::io(format!("could not open the session index: {err}"));
+                return Err(Failure::Other(err.into()));
+            }
+        }
+    };
+    reader.time_limit((args.timeout > 0).then(|| Duration::from_secs(args.timeout)));
+    let mut query = reader
+        .prepare(&args.query)
+        .map_err(|e| failure(e, single))?;
+    match args.format {
+        SqlFormat::Table => rows::table(out, &mut query, max_rows, Painter::new(globals.colour())),
+        SqlFormat::Json => rows::json(out, &mut query, max_rows),
+        SqlFormat::Csv => rows::csv(out, &mut query, max_rows),
+    }
+    .map_err(|e| failure(e, single))
+}
+
+/// `err` as a failure of the query: damage to the index of store `store`, or `query_error`'s.
+fn failure(err: QueryError, store: Option<usize>) -> Failure {
+    match (err, store) {
+        (QueryError::Sql(err), Some(n)) if crate::store::index::is_damage(&err) => {
+            Failure::Damaged(n, err.to_string())
+        }
+        (err, _) => Failure::Other(query_error(err)),
+    }
+}
+
+/// What SQLite said of the damage, without the path the error names first.
+fn sqlite_words(err: &IndexError) -> String {
+    match err {
+        IndexError::Sqlite { source, .. } | IndexError::Damaged { source, .. } => {
+            source.to_string()
+        }
+        err => err.to_string(),
+    }
+}
+
+/// The error of a query that found the index of `store` damaged once rows were out, or again
+/// once it was built again: an I/O failure, not bad usage.
+fn damaged(store: &Store, reason: &str, gone: bool) -> anyhow::Error {
+    let index = store.index_path();
+    let error = if gone {
+        Error::io(format!(
+            "the session index {} is damaged ({reason}); it has been set aside, to be built \
+             again on the next run",
+            index.display()
+        ))
+    } else {
+        Error::io(format!(
+            "the session index {} is damaged ({reason}), and could not be set aside",
+            index.display()
+        ))
+        .with_hint("remove it: the index is a cache, built again by the next read")
+    };
+    error.into()
+}
+
+/// A writer that notes whether anything was written through it: rows out already cannot be
+/// taken back.
+struct Written<W: Write> {
+    inner: W,
+    written: bool,
+}
+
+impl<W: Write> Written<W> {
+    fn new(inner: W) -> Self {
+        Written {
+            inner,
+            written: false,
+        }
+    }
+}
+
+impl<W: Write> Write for Written<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.written |= !buf.is_empty();
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The store's index brought up to date; when its file cannot be used (a read-only store, a
@@ -147,14 +285,19 @@ fn index_of(store: &Store, many: bool) -> Result<Index> {
                 "the session index of {} cannot be used ({err}); querying one built in memory instead",
                 store.root().display()
             ));
-            Index::in_memory(store).map_err(|err| match err {
-                IndexError::Store(err) => anyhow::Error::new(err),
-                err => anyhow::Error::new(Error::io(format!(
-                    "could not build the session index in memory: {err}"
-                ))),
-            })
+            in_memory(store)
         }
     }
+}
+
+/// The store's index built in memory, for when its file cannot be used.
+fn in_memory(store: &Store) -> Result<Index> {
+    Index::in_memory(store).map_err(|err| match err {
+        IndexError::Store(err) => anyhow::Error::new(err),
+        err => anyhow::Error::new(Error::io(format!(
+            "could not build the session index in memory: {err}"
+        ))),
+    })
 }
 
 fn query_error(err: QueryError) -> anyhow::Error {

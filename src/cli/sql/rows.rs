@@ -195,7 +195,9 @@ pub(super) fn json(
     Ok(cut)
 }
 
-/// Writes the rows as CSV as they come.
+/// Writes the rows as CSV as they come. The header goes out with the first row (or at the
+/// end, when there is none), so that a query that fails before its first row has written
+/// nothing, and can be run again (see `sql::run`).
 pub(super) fn csv(
     out: &mut impl Write,
     query: &mut Query<'_>,
@@ -203,14 +205,24 @@ pub(super) fn csv(
 ) -> Result<bool, QueryError> {
     use crate::export::csv::field;
     let header: Vec<_> = query.columns().iter().map(|c| field(c)).collect();
-    write!(out, "{}\r\n", header.join(",")).map_err(QueryError::Output)?;
-    rows(query, max_rows, |values| {
+    let header = format!("{}\r\n", header.join(","));
+    let mut headed = false;
+    let cut = rows(query, max_rows, |values| {
+        if !headed {
+            headed = true;
+            out.write_all(header.as_bytes())?;
+        }
         let line: Vec<String> = values
             .iter()
             .map(|v| field(&text(*v)).into_owned())
             .collect();
         write!(out, "{}\r\n", line.join(","))
-    })
+    })?;
+    if !headed {
+        out.write_all(header.as_bytes())
+            .map_err(QueryError::Output)?;
+    }
+    Ok(cut)
 }
 
 #[cfg(test)]

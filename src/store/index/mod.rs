@@ -87,6 +87,18 @@ pub enum IndexError {
         #[source]
         source: rusqlite::Error,
     },
+    /// SQLite found the file damaged while reading it, after it was opened and brought up to
+    /// date: the index is deleted once it is closed (see [`Index::set_aside`]), so that the
+    /// next read builds it again.
+    #[error(
+        "{path}: {}; it is set aside, to be built again on the next read",
+        sqlite_reason(.source, .path)
+    )]
+    Damaged {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
     /// The index is out of date, and this reader may not write it (another user's store, a
     /// read-only mount).
     #[error("{0} is out of date, and this user may not write it")]
@@ -111,16 +123,22 @@ fn sqlite_reason(source: &rusqlite::Error, path: &std::path::Path) -> String {
 
 impl IndexError {
     /// Whether the index file is damaged or not ours, so that building it again would help.
-    fn is_damage(&self) -> bool {
+    pub fn is_damage(&self) -> bool {
         match self {
-            IndexError::Foreign(_) => true,
-            IndexError::Sqlite { source, .. } => matches!(
-                source.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-            ),
+            IndexError::Foreign(_) | IndexError::Damaged { .. } => true,
+            IndexError::Sqlite { source, .. } => is_damage(source),
             _ => false,
         }
     }
+}
+
+/// Whether SQLite failed because the file is damaged (or no database at all), wherever it
+/// found out: on opening it, or only in the step of a query that read the damaged page.
+pub fn is_damage(source: &rusqlite::Error) -> bool {
+    matches!(
+        source.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
 }
 
 /// One session as the index lists it.
@@ -172,6 +190,11 @@ pub struct Index {
     uri: Option<String>,
     /// Opened by a reader who may not write it (see [`Index::open_unwritable`]).
     read_only: bool,
+    /// The device and inode of the file, for an index this reader may delete and build again
+    /// (in the store, writable): what [`Index::set_aside`] checks is still at the path.
+    file: Option<(u64, u64)>,
+    /// SQLite found the file damaged after it was opened: it is deleted once closed.
+    damaged: std::cell::Cell<bool>,
 }
 
 impl Store {

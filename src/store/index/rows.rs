@@ -185,11 +185,8 @@ impl Index {
         if entries.is_empty() {
             return Ok(());
         }
-        let path = self.path.clone();
-        let sql = |source| IndexError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let (path, file, damaged) = (&self.path, self.file, &self.damaged);
+        let sql = |source| super::schema::sqlite_error(path, file, damaged, source);
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

@@ -2,6 +2,7 @@
 //! function that reads an event's line back from `events.ndjson`.
 
 use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -205,6 +206,8 @@ impl Index {
             problems: Vec::new(),
             uri: None,
             read_only: false,
+            file: None,
+            damaged: std::cell::Cell::new(false),
         };
         if let Err(source) = index.prepare() {
             if source.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
@@ -217,6 +220,9 @@ impl Index {
         if !index.holds_only_ours().map_err(sql)? {
             return Err(IndexError::Foreign(path));
         }
+        index.file = std::fs::symlink_metadata(&path)
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
         Ok(index)
     }
 
@@ -251,6 +257,8 @@ impl Index {
             problems: Vec::new(),
             uri: Some(uri),
             read_only: true,
+            file: None,
+            damaged: std::cell::Cell::new(false),
         };
         (version == user_version() && index.holds_only_ours().ok()?).then_some(index)
     }
@@ -327,12 +335,15 @@ impl Index {
             problems: Vec::new(),
             uri: Some(uri),
             read_only: false,
+            file: None,
+            damaged: std::cell::Cell::new(false),
         };
         index.refresh(store)?;
         Ok(index)
     }
 
-    pub(in crate::store) fn path(&self) -> &Path {
+    /// The index's file (`:memory:` for one built in memory).
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
@@ -347,11 +358,25 @@ impl Index {
         &self.problems
     }
 
+    /// What SQLite's `source` means for this index. A file found damaged is set aside once
+    /// closed (see [`Index::set_aside`]): damage may show only when a query reaches the page
+    /// that holds it, long after the file was opened and brought up to date, and a damaged
+    /// index kept would fail every read after.
     pub(super) fn sql_error(&self, source: rusqlite::Error) -> IndexError {
-        IndexError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        sqlite_error(&self.path, self.file, &self.damaged, source)
+    }
+
+    /// Closes the index, found damaged (by this reader's queries or another connection's on
+    /// the same file, such as `sql`'s), and deletes its file, so that the next read builds it
+    /// again. Whether the damaged file is gone from its path (deleted, or already replaced by
+    /// another reader that rebuilt it); an index in memory, one this reader may only read, or
+    /// one it could not delete is left as it is.
+    pub fn set_aside(self) -> bool {
+        self.damaged.set(true);
+        let file = self.file;
+        let path = self.path.clone();
+        drop(self);
+        file.is_some_and(|file| !same_file(&path, file))
     }
 
     /// WAL mode and tables of this version, made once by whichever process gets there first.
@@ -408,6 +433,44 @@ impl Index {
     }
 }
 
+/// [`Index::sql_error`], for a caller that holds the index's connection in a transaction.
+pub(super) fn sqlite_error(
+    path: &Path,
+    file: Option<(u64, u64)>,
+    damaged: &std::cell::Cell<bool>,
+    source: rusqlite::Error,
+) -> IndexError {
+    let path = path.to_path_buf();
+    if super::is_damage(&source) && file.is_some() {
+        damaged.set(true);
+        return IndexError::Damaged { path, source };
+    }
+    IndexError::Sqlite { path, source }
+}
+
+impl Drop for Index {
+    /// Deletes a file found damaged (see [`Index::sql_error`]), once its connection is closed:
+    /// SQLite, closing the last connection to a file, deletes its `-wal` and `-shm` by name,
+    /// which by then could be a new index's.
+    fn drop(&mut self) {
+        let Some(file) = self.file.filter(|_| self.damaged.get()) else {
+            return;
+        };
+        let Ok(memory) = Connection::open_in_memory() else {
+            return;
+        };
+        drop(std::mem::replace(&mut self.conn, memory));
+        if same_file(&self.path, file) {
+            let _ = discard(&self.path);
+        }
+    }
+}
+
+/// Whether the file at `path` (not followed) is still the one of device and inode `file`.
+fn same_file(path: &Path, file: (u64, u64)) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == file)
+}
+
 /// One row of `sqlite_schema`: type, name, table and SQL.
 type SchemaObject = (String, String, String, Option<String>);
 
@@ -423,8 +486,6 @@ pub(in crate::store) fn distrust_schema(conn: &Connection) -> rusqlite::Result<(
     conn.pragma_update(None, "trusted_schema", false)
 }
 
-/// Deletes a damaged index and its journal files (links and the like are left alone: the
-/// caller reports them).
 /// `path` as an SQLite `file:` URI, its `%`, `?` and `#` escaped.
 pub(in crate::store) fn file_uri(path: &Path) -> String {
     let mut uri = String::from("file:");
@@ -439,6 +500,8 @@ pub(in crate::store) fn file_uri(path: &Path) -> String {
     uri
 }
 
+/// Deletes a damaged index and its journal files (links and the like are left alone: the
+/// caller reports them).
 fn discard(path: &Path) -> Result<(), IndexError> {
     for suffix in ["", "-wal", "-shm"] {
         let mut name = path.to_path_buf().into_os_string();
