@@ -275,3 +275,55 @@ fn a_change_of_millions_of_percent_separates_its_thousands() {
     let said = format!("↑ {}% vs prior period", separated(pct.round() as u64));
     assert!(text.contains(&said), "{said} in {text}");
 }
+
+/// A reader who may not write a shared store (`chmod -R go+rX .agent-traces`, read as another
+/// user: docs/security.md) reads its index as it is, in silence, and caches no spends in it.
+/// Every run once warned "could not cache costs in the session index (… attempt to write a
+/// readonly database)".
+#[test]
+fn a_reader_who_may_not_write_the_store_gets_the_report_without_a_warning() {
+    let env = TestEnv::new();
+    session(&env, "aaaa0001", "2026-03-03", "refactor", input(100_000));
+    let args = [
+        "budget-report",
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-07",
+        "--format",
+        "json",
+    ];
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root and setpriv to read the store as another user");
+        return;
+    }
+    // A folder changed within the last seconds is looked at again on the next read, which
+    // this reader could not write: the session was written an hour ago.
+    std::fs::File::open(env.store().join("aaaa0001"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+    // Its owner keeps the index up to date, but has not run the report (no spend cached).
+    env.run(&["list"]).success();
+    for path in [env.path(), &env.store(), env.home()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let index = env.store().join(".index.sqlite");
+    let before = std::fs::read(&index).unwrap();
+    for _ in 0..2 {
+        let run = crate::common::as_nobody(&env, &args);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
+        assert_eq!(run.json()["sessions"], 1);
+    }
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        before,
+        "read, never written"
+    );
+    assert_eq!(
+        crate::common::as_nobody(&env, &args).json(),
+        env.run(&args).success().json(),
+        "as its owner reads it"
+    );
+}

@@ -176,13 +176,15 @@ impl Index {
     }
 
     /// Caches figures computed from sessions (by a layer above the store), as
-    /// `(session id, key, value)`.
+    /// `(session id, key, value)`. An index this reader may only read (another user's store,
+    /// read-only by design: docs/security.md) keeps none, and that is no failure: its owner's
+    /// next run caches them.
     pub fn put_derived(
         &mut self,
         name: &str,
         entries: &[(String, String, String)],
     ) -> Result<(), IndexError> {
-        if entries.is_empty() {
+        if entries.is_empty() || self.read_only {
             return Ok(());
         }
         let (path, file, damaged) = (&self.path, self.file, &self.damaged);
