@@ -640,3 +640,48 @@ fn a_misspelt_view_or_column_is_answered_with_where_the_names_are() {
     assert_eq!(syntax.code, 2, "{syntax:?}");
     assert!(!syntax.stderr.contains("hint"), "{syntax:?}");
 }
+
+/// A result whose duration or time is a number too large for a float (`1e999`) is kept as one
+/// whose number is `Infinity` (which Python writes, and readers take as unknown): its call has
+/// its outcome, and nothing is skipped. The line was dropped whole, the call's outcome NULL
+/// without a word from `sql`, while `stats` said it skipped a malformed line.
+#[test]
+fn a_result_with_a_number_too_large_for_a_float_keeps_its_call_and_the_rest_of_it() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 3);
+    let events = env.store().join("aaaa-1").join("events.ndjson");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let text = text
+        .replacen(
+            "\"event_type\":\"tool_result\",",
+            "\"duration_ms\":1e999,\"event_type\":\"tool_result\",",
+            1,
+        )
+        .replacen("\"timestamp\":1700000002.0", "\"timestamp\":-1e999", 2);
+    assert_eq!(text.matches("1e999").count(), 3, "{text}");
+    std::fs::write(&events, text).unwrap();
+    let run = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT call_id, outcome FROM tool_calls ORDER BY call_id",
+    ]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
+    assert_eq!(
+        run.json(),
+        json!([
+            {"call_id": "aaaa-1-c0", "outcome": "tool_result"},
+            {"call_id": "aaaa-1-c1", "outcome": "tool_result"},
+            {"call_id": "aaaa-1-c2", "outcome": "tool_result"},
+        ])
+    );
+    let results = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS n FROM events WHERE type = 'tool_result'",
+    ]);
+    assert_eq!(count(&results), 3);
+    let stats = env.run(&["stats", "aaaa-1"]);
+    assert_eq!((stats.code, stats.stderr.as_str()), (0, ""), "{stats:?}");
+}

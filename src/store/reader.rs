@@ -511,8 +511,8 @@ pub(crate) fn parse_line(text: &[u8]) -> Result<Event, String> {
 }
 
 /// Rewrites the `NaN`, `Infinity` and `-Infinity` that Python's json module writes for floats
-/// that are no number (and reads back) as `null`, what JSON writers give them; `None` when
-/// there were none outside strings. An event the Python tool stamped `NaN` was skipped as
+/// that are no number (and reads back), and numbers too large for an f64 (`1e999`), as `null`,
+/// what JSON writers give them; `None` when there were none outside strings. An event the Python tool stamped `NaN` was skipped as
 /// malformed, and the call on it lost from every view; its time is unknown, as a `null` one.
 ///
 /// A token count (a key ending in `tokens`) that is no number is kept as the word, a string,
@@ -563,6 +563,34 @@ pub(super) fn replace_non_json_numbers(text: &[u8]) -> Option<Vec<u8>> {
             }
             changed = true;
             i += word.len();
+            continue;
+        } else if b == b'-' || b.is_ascii_digit() {
+            // A number: one too large for an f64 (`1e999`) is refused by JSON readers ("number
+            // out of range"), and is no more a number than `Infinity`, which Python writes
+            // for it; it goes as `Infinity` does, and the rest of the event is kept.
+            let end = text[i..]
+                .iter()
+                .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .map_or(text.len(), |n| i + n);
+            let number = &text[i..end];
+            let too_large = std::str::from_utf8(number)
+                .ok()
+                .and_then(|n| n.parse::<f64>().ok())
+                .is_some_and(f64::is_infinite);
+            let key = &text[last_string.0..last_string.1];
+            if !too_large {
+                out.extend_from_slice(number);
+            } else if keyed && key.ends_with(b"tokens") {
+                out.push(b'"');
+                out.extend_from_slice(number);
+                out.push(b'"');
+                changed = true;
+            } else {
+                out.extend_from_slice(b"null");
+                changed = true;
+            }
+            keyed = false;
+            i = end;
             continue;
         } else if !b.is_ascii_whitespace() {
             keyed = false;
@@ -647,6 +675,21 @@ mod tests {
         let event = parse_line(line).unwrap();
         assert_eq!(event.data["usage"]["input_tokens"], "NaN");
         assert_eq!(event.data["usage"]["cost"], serde_json::Value::Null);
+        assert_eq!(crate::model::Tokens::read_usage(&event.data["usage"]), None);
+    }
+
+    #[test]
+    fn numbers_too_large_for_a_float_are_read_as_infinity_is() {
+        let line = br#"{"event_type":"tool_result","timestamp":1e999,"event_id":"e","session_id":"s","duration_ms":-1E+999,"data":{"x":[1e308,2.5e-999,-0,12],"y":1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000,"text":"1e999","usage":{"output_tokens":1e999}}}"#;
+        let event = parse_line(line).unwrap();
+        assert!(event.time_unknown());
+        assert_eq!(event.duration_ms, None);
+        // Numbers within range are left as they were written.
+        let kept: serde_json::Value = serde_json::from_str("[1e308,2.5e-999,-0,12]").unwrap();
+        assert_eq!(event.data["x"], kept);
+        assert_eq!(event.data["y"], serde_json::Value::Null);
+        assert_eq!(event.data["text"], "1e999");
+        assert_eq!(event.data["usage"]["output_tokens"], "1e999");
         assert_eq!(crate::model::Tokens::read_usage(&event.data["usage"]), None);
     }
 
