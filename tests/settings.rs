@@ -5,6 +5,7 @@
 //! Most go through the library's loader, the one audit, lint, eval and retention call; what
 //! a user sees of an error goes through the binary.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use agent_strace::cli::settings::{
@@ -427,4 +428,62 @@ fn a_list_where_an_object_goes_is_refused() {
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
         assert!(run.stderr.contains(wanted), "{text}: {}", run.stderr);
     }
+}
+
+/// An `.agent-evals.yaml` value that parses but cannot be used was placed at line 0 when
+/// written in flow style (`thresholds: {pass: 2}`), and a file with no scorers at all said
+/// `:0:` too: each names the line it was written on, or no line when there is none. A YAML
+/// budget breached was said in Rust's words (`Nodes { nodes: 250001 }`).
+#[test]
+fn eval_settings_errors_name_the_line_written_or_none() {
+    let env = TestEnv::new();
+    let id = crate::common::SessionBuilder::new("5e771165-0000-4000-8000-000000000004")
+        .prompt("go")
+        .write(&env);
+    let error_of = |text: &str| {
+        std::fs::write(env.path().join(".agent-evals.yaml"), text).unwrap();
+        let run = env.run(&["eval", &id]);
+        assert_eq!(run.code, 3, "{text}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(!run.stderr.contains(":0:"), "{text}: {}", run.stderr);
+        run.stderr.trim_end().to_owned()
+    };
+    for (text, wanted) in [
+        (
+            "scorers:\n  - type: no_errors\nthresholds: {pass: 2}\n",
+            ".agent-evals.yaml:3: `thresholds.pass`: expected a score from 0 to 1",
+        ),
+        (
+            "scorers:\n  - type: no_errors\n  - {type: no_errors, threshold: 2}\n",
+            ".agent-evals.yaml:3: `scorers[1].threshold`: expected a score from 0 to 1",
+        ),
+        (
+            "scorers: [{type: no_errors}, {type: cost_under,\n  max_dollars: -1}]\n",
+            ".agent-evals.yaml:2: `scorers[1].max_dollars`: expected a number of 0 or more",
+        ),
+        (
+            "scorers:\n  - type: no_errors\n    threshold: 0.5\n  - {type: regex}\n",
+            ".agent-evals.yaml:4: `scorers[1].pattern`: regex needs a pattern",
+        ),
+        (
+            "thresholds:\n  pass: 0.9\n",
+            ".agent-evals.yaml: `scorers`: no scorers",
+        ),
+    ] {
+        let e = error_of(text);
+        assert!(e.contains(wanted), "{text}: {e}");
+    }
+    // Aliases that expand past the reader's budget.
+    let mut bomb = String::from("evals:\n  - name: n\n    scorer: s\n    expected:\n");
+    bomb.push_str("      a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+    for i in 1..7 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        writeln!(bomb, "      a{i}: &a{i} [{refs}]").unwrap();
+    }
+    bomb.push_str("scorers:\n  - type: no_errors\n");
+    let e = error_of(&bomb);
+    assert!(
+        e.ends_with("the file has more than 250,000 nodes (aliases expanded)"),
+        "{e}"
+    );
 }

@@ -12,7 +12,7 @@ use super::args::{FormatArg, SessionArg};
 use super::explain::phases_from;
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
-use super::settings::{self, EvalSettings, Loaded, SettingsError};
+use super::settings::{self, EvalLines, EvalSettings, Loaded, SettingsError};
 use super::stores::ScopeArgs;
 use crate::analysis::compare::WorkOutcome;
 use crate::analysis::cost::{self, CostOptions};
@@ -296,24 +296,13 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
     // this read).
     let text =
         crate::store::read_regular(&loaded.path, super::settings::FILE_LIMIT).unwrap_or_default();
+    let lines = EvalLines::read(&text);
     let s = &loaded.settings;
-    // The line of the `nth` key named `key` in the file: where a value that parsed but cannot
-    // be used was written.
-    let line_of = |key: &str, nth: usize| {
-        text.lines()
-            .enumerate()
-            .filter(|(_, l)| {
-                let l = l.trim_start().trim_start_matches("- ");
-                l.starts_with(&format!("{key}:"))
-            })
-            .nth(nth)
-            .map_or(0, |(i, _)| i + 1)
-    };
-    let invalid = |key: String, line: usize, message: String| -> anyhow::Error {
+    let invalid = |key: String, line: Option<usize>, message: String| -> anyhow::Error {
         Error::input(
             SettingsError::Invalid {
                 file: file.clone(),
-                line,
+                line: line.unwrap_or(0),
                 key,
                 message,
             }
@@ -321,16 +310,12 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
         )
         .into()
     };
-    // How many scorers before the i-th set `key`, to find the i-th's own line.
-    let before = |i: usize, has: &dyn Fn(&settings::Scorer) -> bool| {
-        s.scorers[..i].iter().filter(|sc| has(sc)).count()
-    };
     let share = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
     for (key, v) in [("pass", s.thresholds.pass), ("warn", s.thresholds.warn)] {
         if !share(v) {
             return Err(invalid(
                 format!("thresholds.{key}"),
-                line_of(key, 0),
+                lines.threshold(key),
                 format!("expected a score from 0 to 1, found {}", real(v)),
             ));
         }
@@ -341,7 +326,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
         if !share(threshold) {
             return Err(invalid(
                 format!("scorers[{i}].threshold"),
-                line_of("threshold", before(i, &|x| x.threshold.is_some())),
+                lines.scorer_key(i, "threshold"),
                 format!("expected a score from 0 to 1, found {}", real(threshold)),
             ));
         }
@@ -349,45 +334,34 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
         if !weight.is_finite() || weight < 0.0 {
             return Err(invalid(
                 format!("scorers[{i}].weight"),
-                line_of("weight", before(i, &|x| x.weight.is_some())),
+                lines.scorer_key(i, "weight"),
                 format!("expected a weight of 0 or more, found {}", real(weight)),
             ));
         }
-        let limit = |key: &str,
-                     value: Option<f64>,
-                     default: Option<f64>,
-                     has: &dyn Fn(&settings::Scorer) -> bool| {
-            match value.or(default) {
-                Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
-                Some(v) => Err(invalid(
-                    format!("scorers[{i}].{key}"),
-                    line_of(key, before(i, has)),
-                    format!("expected a number of 0 or more, found {}", real(v)),
-                )),
-                None => Err(invalid(
-                    format!("scorers[{i}].{key}"),
-                    line_of("type", i),
-                    format!("{} needs {key}", sc.kind),
-                )),
-            }
+        let limit = |key: &str, value: Option<f64>, default: Option<f64>| match value.or(default) {
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            Some(v) => Err(invalid(
+                format!("scorers[{i}].{key}"),
+                lines.scorer_key(i, key),
+                format!("expected a number of 0 or more, found {}", real(v)),
+            )),
+            None => Err(invalid(
+                format!("scorers[{i}].{key}"),
+                lines.scorer_key(i, "type"),
+                format!("{} needs {key}", sc.kind),
+            )),
         };
         let check = match sc.kind.as_str() {
             "no_errors" => Check::NoErrors,
             // The Python tool's defaults, so that a file it accepts scores the same here.
             "cost_under" => Check::CostUnder {
-                max_usd: limit("max_dollars", sc.max_dollars, Some(10.0), &|x| {
-                    x.max_dollars.is_some()
-                })?,
+                max_usd: limit("max_dollars", sc.max_dollars, Some(10.0))?,
             },
             "duration_under" => Check::DurationUnder {
-                max_seconds: limit("max_seconds", sc.max_seconds, Some(120.0), &|x| {
-                    x.max_seconds.is_some()
-                })?,
+                max_seconds: limit("max_seconds", sc.max_seconds, Some(120.0))?,
             },
             "tool_calls_under" => Check::ToolCallsUnder {
-                max_calls: limit("max_calls", sc.max_calls.map(|n| n as f64), None, &|x| {
-                    x.max_calls.is_some()
-                })? as u64,
+                max_calls: limit("max_calls", sc.max_calls.map(|n| n as f64), None)? as u64,
             },
             "files_scoped" => {
                 let allowed = sc.allowed_paths.clone().map(|g| g.0).unwrap_or_default();
@@ -396,7 +370,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                 if allowed.iter().any(|a| a.trim().is_empty()) {
                     return Err(invalid(
                         format!("scorers[{i}].allowed_paths"),
-                        line_of("allowed_paths", before(i, &|x| x.allowed_paths.is_some())),
+                        lines.scorer_key(i, "allowed_paths"),
                         "a blank path would allow every file in the project; write `./` if \
                          that is meant"
                             .to_owned(),
@@ -408,7 +382,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                 let Some(pattern) = &sc.pattern else {
                     return Err(invalid(
                         format!("scorers[{i}].pattern"),
-                        line_of("type", i),
+                        lines.scorer_key(i, "type"),
                         "regex needs a pattern".to_owned(),
                     ));
                 };
@@ -417,7 +391,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                     let first = first.lines().last().unwrap_or_default().trim().to_owned();
                     invalid(
                         format!("scorers[{i}].pattern"),
-                        line_of("pattern", before(i, &|x| x.pattern.is_some())),
+                        lines.scorer_key(i, "pattern"),
                         format!("not a regular expression: {first}"),
                     )
                 })?;
@@ -444,7 +418,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
             other => {
                 return Err(invalid(
                     format!("scorers[{i}].type"),
-                    line_of("type", i),
+                    lines.scorer_key(i, "type"),
                     format!(
                         "unknown scorer type `{}`; expected one of {} (or the Python tool's {})",
                         terminal::one_line(other, settings::QUOTED_CHARS),
@@ -479,7 +453,7 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
     if scorers.is_empty() {
         return Err(invalid(
             "scorers".to_owned(),
-            line_of("scorers", 0),
+            lines.scorers(),
             "no scorers: a session cannot be scored on nothing".to_owned(),
         ));
     }

@@ -1,6 +1,10 @@
 //! `.agent-evals.yaml`: the eval scorers, their thresholds and weights.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_saphyr::{Location, Spanned};
 
 use super::values::Globs;
 use super::{SettingsFile, Syntax};
@@ -95,4 +99,61 @@ pub struct EvalGate {
 impl SettingsFile for EvalSettings {
     const NAMES: &'static [&'static str] = &[".agent-evals.yaml", ".agent-evals.yml"];
     const SYNTAX: Syntax = Syntax::Yaml;
+}
+
+/// Where the values of an `.agent-evals.yaml` were written, for the errors of values that
+/// parse but cannot be used (a threshold of 2), in flow style (`thresholds: {pass: 2}`) as in
+/// block style. A line not known is none, never 0.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EvalLines {
+    scorers: Option<Spanned<Option<Vec<Spanned<KeyLines>>>>>,
+    thresholds: Option<Spanned<Option<KeyLines>>>,
+}
+
+/// The keys of an object, each with where its value is.
+type KeyLines = HashMap<String, Spanned<IgnoredAny>>;
+
+impl EvalLines {
+    /// The lines of `text`, a file read as [`EvalSettings`] already; none known when it does
+    /// not read so.
+    pub fn read(text: &str) -> EvalLines {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut options = serde_saphyr::Options::default();
+        // A value is skipped, whatever it is: `.nan` too, which a number key reads and then
+        // refuses with its line.
+        options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
+        serde_saphyr::from_str_with_options(text, options).unwrap_or_default()
+    }
+
+    /// The line of the list of scorers.
+    pub fn scorers(&self) -> Option<usize> {
+        line(self.scorers.as_ref()?.referenced)
+    }
+
+    /// The line of the value of `key` of the `i`-th scorer, else of the scorer.
+    pub fn scorer_key(&self, i: usize, key: &str) -> Option<usize> {
+        let scorer = self.scorers.as_ref()?.value.as_ref()?.get(i)?;
+        scorer
+            .value
+            .get(key)
+            .and_then(|value| line(value.referenced))
+            .or_else(|| line(scorer.referenced))
+    }
+
+    /// The line of the value of `key` (`pass`, `warn`) of the thresholds.
+    pub fn threshold(&self, key: &str) -> Option<usize> {
+        let thresholds = self.thresholds.as_ref()?;
+        thresholds
+            .value
+            .as_ref()
+            .and_then(|keys| keys.get(key))
+            .and_then(|value| line(value.referenced))
+            .or_else(|| line(thresholds.referenced))
+    }
+}
+
+/// A location's line, 1-based; none for an unknown location (line 0).
+fn line(at: Location) -> Option<usize> {
+    usize::try_from(at.line()).ok().filter(|&n| n > 0)
 }

@@ -41,9 +41,9 @@
 //!
 //! A file that cannot be read, or that does not fit, is one [`SettingsError`], displayed as
 //! `<file>:<line>: `<key>`: <what was expected>`, e.g. ``.agent-scope.json:12:
-//! `files.write.allow`: expected a list of globs``. A key or value of the file that an error
-//! quotes is cut to [`QUOTED_CHARS`] characters, the line to one. Only `cli` reads settings; commands hand
-//! the values down. No command reads them yet (audit, lint, eval and retention will); the
+//! `files.write.allow`: expected a list of globs`` (`<file>: …` when no line is known, never
+//! line 0). A key or value of the file that an error quotes is cut to [`QUOTED_CHARS`]
+//! characters, the line to one. Only `cli` reads settings; commands hand the values down. No command reads them yet (audit, lint, eval and retention will); the
 //! module is public so that `tests/settings.rs` checks discovery and errors as those commands
 //! will meet them.
 
@@ -98,10 +98,10 @@ pub enum SettingsError {
     #[error("{file}: not read: {why}")]
     Refused { file: String, why: String },
     /// The file is not valid JSON or YAML, or a key holds what it cannot.
-    #[error("{file}:{line}: {}{}", key_prefix(key), cut_quoted(message))]
+    #[error("{file}{}: {}{}", at_line(*line), key_prefix(key), cut_quoted(message))]
     Invalid {
         file: String,
-        /// 1-based; 0 when the parser could not say.
+        /// 1-based; 0 when the parser could not say, and then not shown.
         line: usize,
         /// The dotted path to the key (`files.write.allow`, `scorers[1].type`); empty when
         /// the file as a whole is wrong.
@@ -137,6 +137,15 @@ pub const QUOTED_CHARS: usize = 80;
 /// [`cut_quoted`] does not know. The longest known (an unknown scorer's key, with the
 /// scorer's keys listed) takes about 250.
 const MESSAGE_CHARS: usize = 400;
+
+/// `:<line>` after the file's name, or nothing when the line is not known (0).
+fn at_line(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}")
+    }
+}
 
 fn key_prefix(key: &str) -> String {
     // `?`: the reader could not say which key of the object (a key given twice): the object's.
@@ -454,6 +463,9 @@ fn yaml_line(e: &serde_saphyr::Error) -> usize {
 /// tail `at line L, column C`, and the `(used at line L, column C)` of a value an alias
 /// repeats, which was cut to `(used`. An alias's `(defined at …)` stays: it names another line.
 fn yaml_message(e: &serde_saphyr::Error) -> String {
+    if let Some(words) = budget_words(e) {
+        return words;
+    }
     let text = e.to_string();
     let mut first = text.lines().next().unwrap_or_default().trim();
     if let Some(at) = first.rfind(" (used at line ") {
@@ -469,14 +481,57 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
         first = &first[..at];
     }
     let first = first.trim_end_matches(['.', ':']);
+    // serde-saphyr's words where a struct or a list is read from something else.
     if first == "expected mapping start" {
-        // serde-saphyr's words where a struct is read from a list or a scalar.
         return "expected an object".to_owned();
+    }
+    if first == "expected sequence start" {
+        return "expected a list".to_owned();
     }
     match first.strip_prefix("duplicate mapping key: ") {
         Some(key) => format!("`{key}` is given twice"),
         None => expected(first),
     }
+}
+
+/// A YAML budget breached, in words: serde-saphyr says it in Rust's (`budget breached:
+/// Nodes { nodes: 250001 }`). The limits are those of its default options, which `parse_yaml`
+/// reads with.
+fn budget_words(mut e: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    // The breach itself, under what says where an alias used it.
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = e {
+        e = error;
+    }
+    let Error::Budget { breach, .. } = e else {
+        return None;
+    };
+    let limits = serde_saphyr::Budget::default();
+    let more_than = |n: usize, what: &str| {
+        format!(
+            "the file has more than {} {what}",
+            text::thousands(n as u64)
+        )
+    };
+    Some(match breach {
+        BudgetBreach::Nodes { .. } => more_than(limits.max_nodes, "nodes (aliases expanded)"),
+        BudgetBreach::Events { .. } => {
+            more_than(limits.max_events, "YAML events (aliases expanded)")
+        }
+        BudgetBreach::Aliases { .. } => more_than(limits.max_aliases, "aliases"),
+        BudgetBreach::Anchors { .. } => more_than(limits.max_anchors, "anchors"),
+        BudgetBreach::Documents { .. } => more_than(limits.max_documents, "documents"),
+        BudgetBreach::MergeKeys { .. } => more_than(limits.max_merge_keys, "merge keys"),
+        BudgetBreach::Depth { .. } => {
+            format!("the file nests more than {} levels deep", limits.max_depth)
+        }
+        BudgetBreach::AliasAnchorRatio { .. } => format!(
+            "the file's aliases repeat its anchors too often (more than {} aliases to an anchor)",
+            limits.alias_anchor_ratio_multiplier
+        ),
+        _ => "the file is too large or too deep for a settings file".to_owned(),
+    })
 }
 
 /// serde's "invalid type: X, expected Y" said the way a user reads it: "expected Y, found X"
