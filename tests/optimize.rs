@@ -132,6 +132,33 @@ fn apply_adds_each_proposal_once() {
     );
 }
 
+/// `--apply` rewrote the end of the file it added to: its last line's spaces were cut, its
+/// last CRLF made LF, and the additions were in LF, a mix of both. The file's bytes are kept
+/// and the additions follow in its own line ends.
+#[test]
+fn apply_keeps_the_files_bytes_and_its_line_ends() {
+    let env = TestEnv::new();
+    let id = troubled(&env, "opt-crlf");
+    let target = env.path().join("AGENTS.md");
+    let existing = "\u{feff}# Agents\r\nline\r\nlast  ";
+    std::fs::write(&target, existing).unwrap();
+    let run = optimize(&env, &[&id, "--apply"]);
+    assert!(!run["added"].as_array().unwrap().is_empty(), "{run}");
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(text.starts_with(existing), "{text:?}");
+    let added = &text[existing.len()..];
+    assert!(
+        added.starts_with("\r\n\r\n<!-- agent-strace optimize:"),
+        "{added:?}"
+    );
+    assert_eq!(
+        added.matches('\n').count(),
+        added.matches("\r\n").count(),
+        "every line ends in CRLF: {added:?}"
+    );
+    assert!(added.ends_with("\r\n"), "{added:?}");
+}
+
 #[test]
 fn a_dataset_is_the_sessions_labelled_so() {
     let env = TestEnv::new();

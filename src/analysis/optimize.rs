@@ -276,8 +276,14 @@ pub fn marker(name: &str) -> String {
 }
 
 /// `existing` with each pattern's proposal added once: a pattern whose marker is already there
-/// is left out. Returns the new text and the names added.
+/// is left out. Returns the new text and the names added. The file's own bytes are kept as
+/// they are (its byte order mark, the spaces that end its last line), and the additions follow
+/// them in its own line ends (CRLF when its first line ends so), never a mix of both.
 pub fn apply(existing: &str, patterns: &[Pattern]) -> (String, Vec<String>) {
+    let eol = match existing.find('\n') {
+        Some(at) if existing[..at].ends_with('\r') => "\r\n",
+        _ => "\n",
+    };
     let mut text = existing.to_owned();
     let mut added = Vec::new();
     for pattern in patterns {
@@ -285,18 +291,35 @@ pub fn apply(existing: &str, patterns: &[Pattern]) -> (String, Vec<String>) {
         if text.contains(&marker) {
             continue;
         }
-        let trimmed = text.trim_end().len();
-        text.truncate(trimmed);
+        // The last line ended, then a blank line before the addition.
         if !text.is_empty() {
-            text.push_str("\n\n");
+            if !text.ends_with('\n') {
+                text.push_str(eol);
+            }
+            if !ends_with_blank_line(&text) {
+                text.push_str(eol);
+            }
         }
         text.push_str(&marker);
-        text.push('\n');
-        text.push_str(pattern.proposal.trim());
-        text.push('\n');
+        text.push_str(eol);
+        for line in pattern.proposal.trim().lines() {
+            text.push_str(line);
+            text.push_str(eol);
+        }
         added.push(pattern.name.clone());
     }
     (text, added)
+}
+
+/// Whether `text`, which ends with a line end, ends with a blank line: a separation is there.
+fn ends_with_blank_line(text: &str) -> bool {
+    let lines = text.strip_suffix('\n').unwrap_or(text);
+    let lines = lines.strip_suffix('\r').unwrap_or(lines);
+    lines.is_empty()
+        || lines
+            .rsplit('\n')
+            .next()
+            .is_some_and(|l| l.trim().is_empty())
 }
 
 /// The request an LLM is asked to cluster with: each session's failures and the heuristics'
@@ -452,6 +475,20 @@ mod tests {
         let (twice, added) = apply(&once, &[pattern("a"), pattern("b")]);
         assert!(added.is_empty());
         assert_eq!(twice, once);
+    }
+
+    #[test]
+    fn the_file_is_kept_as_it_is_and_added_to_in_its_line_ends() {
+        let existing = "\u{feff}# Agents\r\nline\r\nlast  ";
+        let (text, _) = apply(existing, &[pattern("a"), pattern("b")]);
+        assert!(text.starts_with(existing), "{text:?}");
+        assert!(!text.replace("\r\n", "").contains('\n'), "{text:?}");
+        assert!(text.ends_with("Do it.\r\n"), "{text:?}");
+        assert!(text.contains("last  \r\n\r\n<!--"), "{text:?}");
+        let (blank, _) = apply("# Agents\n\n", &[pattern("a")]);
+        assert!(blank.starts_with("# Agents\n\n<!--"), "{blank:?}");
+        let (empty, _) = apply("", &[pattern("a")]);
+        assert!(empty.starts_with("<!--"), "{empty:?}");
     }
 
     #[test]
