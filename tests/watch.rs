@@ -1849,3 +1849,39 @@ fn a_link_put_in_the_events_files_place_disarms_no_rule() {
     assert_eq!(run.code, 1, "{said}");
     assert!(said.contains("it is not followed"), "{said}");
 }
+
+/// A path of 400,000 folders is judged by a path rule in one pass: each folder of it was a
+/// new start for the glob, a path of 100,000 took 38 s, and a kill due meanwhile waited.
+#[test]
+fn a_path_of_many_folders_holds_off_no_rule() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"[{"condition": "file_path", "glob": "**/production.env", "action": "kill"}]"#,
+    )
+    .unwrap();
+    let dir = env.path().display().to_string();
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            "start /nowhere\nwatched\nwait_for long\nwrite {dir}/production.env 1\nfor i in $(seq 1 600); do sleep 0.1; done\nend"
+        ),
+    );
+    let (watch, _log) = start_watch_logged(&env, &["--rules", "rules.json"]);
+    // Past what the hook keeps of a call's arguments (256 KiB): written as a recorder that
+    // keeps more would.
+    let long = json!({"event_type": "tool_call", "timestamp": 1.0e9, "event_id": "long",
+        "session_id": SESSION, "data": {"tool_name": "Write", "tool_use_id": "toolu_long",
+        "arguments": {"file_path": format!("{}x", "a/".repeat(400_000)), "content": "x"}}});
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(events_file(&env))
+        .unwrap();
+    file.write_all(format!("{long}\n").as_bytes()).unwrap();
+    drop(file);
+    std::fs::write(env.path().join("long"), "").unwrap();
+    let status = agent.wait(HANG);
+    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    let run = watch.finish(HANG);
+    assert_eq!(run.code, 1, "{run:?}");
+}

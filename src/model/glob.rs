@@ -79,11 +79,17 @@ impl Glob {
                 .next()
                 .is_some_and(|name| segment(&self.segments[0], name));
         }
-        let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
         if self.absolute {
+            let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
             return path.starts_with('/') && segments(&pattern, &parts);
         }
-        (0..parts.len()).any(|skip| segments(&pattern, &parts[skip..]))
+        // From any folder of the path: the pattern after a `**`, in one pass. Matching it from
+        // each folder in turn took time in the square of the path's segments (38 s for a path
+        // of 100,000), and a rule due meanwhile waited.
+        let pattern: Vec<&str> = std::iter::once("**")
+            .chain(self.segments.iter().map(String::as_str))
+            .collect();
+        !parts.is_empty() && segments(&pattern, &parts)
     }
 
     /// Whether the pattern's last segment names files by more than wildcards (`config/.env`,
@@ -119,9 +125,15 @@ impl Glob {
             // A name anywhere: any segment, and with it everything below that segment.
             return parts.iter().any(|p| segment(&self.segments[0], p));
         }
-        let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
-        // The path itself, or a folder above it.
-        (1..=parts.len()).any(|n| segments(&pattern, &parts[..n]))
+        // The path itself, or a folder above it: the pattern and then a `**`, in one pass, not
+        // the pattern once for each folder (time in the square of the path's segments).
+        let pattern: Vec<&str> = self
+            .segments
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once("**"))
+            .collect();
+        segments(&pattern, &parts)
     }
 }
 
@@ -508,8 +520,9 @@ fn segments_meet<S: AsRef<str>>(
 }
 
 /// Whether the pattern's segments match the path's, `**` standing for any number of them.
-/// Iterative with one saved position (each other segment matches exactly one), so a pattern of
-/// many `**` cannot make it take exponential time.
+/// Iterative with one saved position (each other segment matches exactly one): going back to
+/// the last `**` is enough, as for `*` in a name, so it compares at most the pattern's segments
+/// times the path's, however many `**` the pattern has.
 fn segments(pattern: &[&str], path: &[&str]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut globstar: Option<(usize, usize)> = None;
@@ -1021,6 +1034,135 @@ mod tests {
         let pattern = "*a*a*a*a*a*a*a*a*a*a*a*a*b";
         let text = "a".repeat(5_000);
         assert!(!Glob::new(pattern).matches_path(&text));
+    }
+
+    /// A path of many segments is judged in one pass: each folder of it was a new start (for a
+    /// watch rule) or a new end (for a policy), and a path of 100,000 segments took 38 s.
+    #[test]
+    fn a_path_of_many_segments_takes_no_time() {
+        let path = format!("{}x", "a/".repeat(200_000));
+        let ((), took) = crate::cpu_time::of(|| {
+            assert!(!Glob::new("**/production.env").matches_path(&path));
+            assert!(!Glob::new("a/**/b").matches_path(&path));
+            assert!(Glob::new("a/**/x").matches_path(&path));
+            assert!(!Glob::new("b/**").matches(Some(&path), &path));
+            assert!(Glob::new("a/a").matches(Some(&path), &path));
+            assert!(!Glob::new("**/production.env").matches(Some(&path), &path));
+        });
+        assert!(took.as_secs() < 2, "took {took:?}");
+    }
+
+    /// The matchers as they were before they went through the path once, kept to check that
+    /// the one pass reads patterns as they did.
+    mod before {
+        use super::super::{Glob, segment, segments};
+
+        pub(super) fn matches_path(g: &Glob, path: &str) -> bool {
+            if g.segments.is_empty() {
+                return false;
+            }
+            let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            if g.anywhere {
+                return path
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|name| segment(&g.segments[0], name));
+            }
+            let pattern: Vec<&str> = g.segments.iter().map(String::as_str).collect();
+            if g.absolute {
+                return path.starts_with('/') && segments(&pattern, &parts);
+            }
+            (0..parts.len()).any(|skip| segments(&pattern, &parts[skip..]))
+        }
+
+        pub(super) fn matches(g: &Glob, relative: Option<&str>, absolute: &str) -> bool {
+            if g.segments.is_empty() {
+                return false;
+            }
+            let path = if g.absolute || (g.from_home && !g.anywhere) {
+                absolute
+            } else if let Some(rel) = relative {
+                rel
+            } else if g.anywhere || g.segments[0] == "**" {
+                absolute
+            } else {
+                return false;
+            };
+            let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            if parts.is_empty() {
+                return g.segments.iter().all(|s| s == "**");
+            }
+            if g.anywhere {
+                return parts.iter().any(|p| segment(&g.segments[0], p));
+            }
+            let pattern: Vec<&str> = g.segments.iter().map(String::as_str).collect();
+            (1..=parts.len()).any(|n| segments(&pattern, &parts[..n]))
+        }
+
+        /// `**` read as it is written: any number of segments, each tried.
+        pub(super) fn segments_by_every_split(pattern: &[&str], path: &[&str]) -> bool {
+            match pattern.split_first() {
+                None => path.is_empty(),
+                Some((&"**", rest)) => {
+                    (0..=path.len()).any(|skip| segments_by_every_split(rest, &path[skip..]))
+                }
+                Some((p, rest)) => path
+                    .split_first()
+                    .is_some_and(|(t, tail)| segment(p, t) && segments_by_every_split(rest, tail)),
+            }
+        }
+    }
+
+    /// A small pattern or path of the segments given, joined by `/`, maybe from `/`.
+    fn joined(
+        parts: &'static [&'static str],
+        most: usize,
+    ) -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (
+            any::<bool>(),
+            proptest::collection::vec(proptest::sample::select(parts), 0..most),
+        )
+            .prop_map(|(root, parts)| format!("{}{}", if root { "/" } else { "" }, parts.join("/")))
+    }
+
+    const PATTERN_PARTS: &[&str] = &["**", "*", "a", "b", "a*", "?", "[ab]", "*b", ".", "~"];
+    const PATH_PARTS: &[&str] = &["a", "b", "ab", "ba", "c", "aa", ""];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4_000))]
+
+        /// The one pass reads every pattern as matching from each folder did.
+        #[test]
+        fn one_pass_matches_as_before(
+            pattern in joined(PATTERN_PARTS, 6),
+            path in joined(PATH_PARTS, 7),
+            relative in joined(PATH_PARTS, 5),
+        ) {
+            let g = Glob::new(&pattern);
+            proptest::prop_assert_eq!(
+                g.matches_path(&path), before::matches_path(&g, &path), "{} {}", pattern, path
+            );
+            for rel in [None, Some(relative.trim_start_matches('/'))] {
+                proptest::prop_assert_eq!(
+                    g.matches(rel, &path),
+                    before::matches(&g, rel, &path),
+                    "{} {:?} {}", pattern, rel, path
+                );
+            }
+        }
+
+        /// Going back to the last `**` only finds what trying every split of every `**` finds.
+        #[test]
+        fn segments_match_as_every_split_does(
+            pattern in proptest::collection::vec(proptest::sample::select(PATTERN_PARTS), 0..7),
+            path in proptest::collection::vec(proptest::sample::select(PATH_PARTS), 0..8),
+        ) {
+            proptest::prop_assert_eq!(
+                super::segments(&pattern, &path),
+                before::segments_by_every_split(&pattern, &path)
+            );
+        }
     }
 
     #[test]
