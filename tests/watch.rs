@@ -1885,3 +1885,44 @@ fn a_path_of_many_folders_holds_off_no_rule() {
     let run = watch.finish(HANG);
     assert_eq!(run.code, 1, "{run:?}");
 }
+
+/// A regular file put where a refused link was is followed: the link was remembered by its
+/// inode alone, the filesystem gave that inode to the file made next, and the watch took the
+/// file for the link, read on the file it had open and never saw the call that broke its rule.
+#[test]
+fn a_file_put_where_a_refused_link_was_is_followed() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"[{"condition": "file_path", "glob": "**/production.env", "action": "kill"}]"#,
+    )
+    .unwrap();
+    let dir = env.path().display().to_string();
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            "start /nowhere\nwatched\nwait_for swapped\nwrite {dir}/production.env 1\nfor i in $(seq 1 600); do sleep 0.1; done\nend"
+        ),
+    );
+    let (watch, log) = start_watch_logged(&env, &["--rules", "rules.json"]);
+    let events = events_file(&env);
+    let saved = env.path().join("saved.ndjson");
+    std::fs::rename(&events, &saved).unwrap();
+    std::os::unix::fs::symlink(&saved, &events).unwrap();
+    wait_until("the watch refuses the link", HANG, || {
+        std::fs::read_to_string(&log).is_ok_and(|said| said.contains("it is not followed"))
+    });
+    // On most filesystems (ext4, xfs) the file made next takes the link's freed inode.
+    std::fs::remove_file(&events).unwrap();
+    std::fs::File::create(&events).unwrap();
+    std::fs::write(env.path().join("swapped"), "").unwrap();
+    let status = agent.wait(HANG);
+    assert_eq!(
+        status.signal(),
+        Some(15),
+        "ended by SIGTERM: {status:?}; {}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let run = watch.finish(HANG);
+    assert_eq!(run.code, 1, "{}", std::fs::read_to_string(&log).unwrap());
+}

@@ -60,8 +60,8 @@ pub struct Follower {
     /// The last read stopped at `batch_bytes` with more of the file to read.
     more: bool,
     /// What was put in the file's place and is not followed (see [`Follower::take_refused`]),
-    /// by device and inode, and why, until said.
-    not_followed: Option<(u64, u64)>,
+    /// and why, until said.
+    not_followed: Option<Identity>,
     refused: Option<String>,
     watch: Watch,
 }
@@ -316,21 +316,13 @@ impl Follower {
     /// opened.
     fn replaced(&self) -> bool {
         use std::os::unix::fs::MetadataExt;
-        let (Some(file), Some(now)) = (&self.file, Self::identity(&self.path)) else {
+        let (Some(file), Some(now)) = (&self.file, Identity::of(&self.path)) else {
             return false;
         };
         Some(now) != self.not_followed
             && file
                 .metadata()
-                .is_ok_and(|was| (was.dev(), was.ino()) != now)
-    }
-
-    /// The device and inode of what `path` names itself (a link is not followed).
-    fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::symlink_metadata(path)
-            .ok()
-            .map(|m| (m.dev(), m.ino()))
+                .is_ok_and(|was| (was.dev(), was.ino()) != (now.dev, now.ino))
     }
 
     /// Why what was put in the events file's place is not followed, once: a link, a FIFO or a
@@ -356,12 +348,20 @@ impl Follower {
             // Put in the file's place by someone, a link, a FIFO or a folder is left alone,
             // and the file open is read on: the reader ended there (a watch's rules with it).
             Err(e) if self.file.is_some() => {
-                self.refused = Some(e.to_string());
-                self.not_followed = Self::identity(&self.path);
+                let now = Identity::of(&self.path);
+                // Said once for each thing put there: one refused already that only changed
+                // since (a FIFO written to) is not said again.
+                let again =
+                    matches!((now, self.not_followed), (Some(n), Some(w)) if n.same_file(&w));
+                if !again {
+                    self.refused = Some(e.to_string());
+                }
+                self.not_followed = now;
                 return Ok(());
             }
             Err(e) => return Err(e),
         };
+        self.not_followed = None;
         if let Some(new) = &file {
             // Said once something was read, of this file or of one before it.
             if !self.lines_read.is_empty() {
@@ -384,6 +384,36 @@ impl Follower {
         }
         self.file = file;
         Ok(())
+    }
+}
+
+/// What a path names itself (a link is not followed), told apart from what is put in its place
+/// next: its device and inode, and its type and when its inode last changed, since a
+/// filesystem gives a freed inode to the next file made (a regular file put where a refused
+/// link was took the link's inode, was taken for the link, and was never read), and a file
+/// refused once may be readable since (its mode changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    kind: std::fs::FileType,
+    changed: (i64, i64),
+}
+
+impl Identity {
+    fn of(path: &std::path::Path) -> Option<Identity> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path).ok().map(|m| Identity {
+            dev: m.dev(),
+            ino: m.ino(),
+            kind: m.file_type(),
+            changed: (m.ctime(), m.ctime_nsec()),
+        })
+    }
+
+    /// Whether both are the same file, whatever changed in it since.
+    fn same_file(&self, other: &Identity) -> bool {
+        (self.dev, self.ino, self.kind) == (other.dev, other.ino, other.kind)
     }
 }
 
