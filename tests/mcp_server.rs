@@ -1034,6 +1034,41 @@ fn a_request_id_of_any_number_is_answered_with_that_id() {
     assert!(answers[2]["result"]["tools"].is_array(), "{}", answers[2]);
 }
 
+/// JSON-RPC wants a request's id back unchanged: a number beyond what an f64 holds came back
+/// as another number (`18446744073709551616` as `1.8446744073709552e19`), and `1e400` was
+/// answered as a line that is not JSON, with no id, so the client's call never ended.
+#[test]
+fn a_request_id_comes_back_as_the_text_the_client_sent() {
+    let env = TestEnv::new();
+    let ids = [
+        "18446744073709551616",
+        "123456789012345678901234567890",
+        "-98765432109876543210",
+        "1e400",
+        "1e3",
+        "0.1000000000000000000001",
+        "\"x\\u0041\"",
+    ];
+    let input = ids
+        .map(|id| format!("{{\"jsonrpc\":\"2.0\",\"id\": {id} ,\"method\":\"ping\"}}"))
+        .join("\n");
+    let store = env.store();
+    let run = env.run_with_stdin(
+        &["--trace-dir", store.to_str().unwrap(), "mcp"],
+        input.as_bytes(),
+    );
+    run.success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), ids.len(), "{}", run.stdout);
+    for (id, line) in ids.iter().zip(lines) {
+        assert_eq!(
+            line,
+            format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":{{}}}}"),
+            "the id {id} came back changed"
+        );
+    }
+}
+
 #[test]
 fn list_sessions_lists_the_sessions_list_does_orphans_and_loops_included() {
     use crate::common::SessionBuilder;

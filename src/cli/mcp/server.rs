@@ -32,6 +32,10 @@
 use std::io::{self, BufRead, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::analysis::mcp_tools::{self, Host, ToolError};
@@ -120,8 +124,8 @@ pub(crate) fn serve(
             return Ok(());
         }
         let answer = server.answer(&buf, read);
-        if let Some(answer) = answer {
-            match write_message(&mut output, &answer) {
+        if let Some((answer, id)) = answer {
+            match write_message(&mut output, &answer, id) {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
                 other => other?,
             }
@@ -129,8 +133,20 @@ pub(crate) fn serve(
     }
 }
 
-fn write_message(output: &mut impl Write, message: &Value) -> io::Result<()> {
-    let line = escape(&message.to_string()).into_owned();
+/// Writes one answer; `id`, the request's id as the client wrote it, replaces the answer's id
+/// if it has one (an id of null is ours: the request's could not be read).
+fn write_message(
+    output: &mut impl Write,
+    message: &Value,
+    id: Option<&RawValue>,
+) -> io::Result<()> {
+    let text = match (message, id) {
+        (Value::Object(fields), Some(id)) if fields.get("id").is_some_and(|v| !v.is_null()) => {
+            serde_json::to_string(&WithId { fields, id })?
+        }
+        _ => message.to_string(),
+    };
+    let line = escape(&text).into_owned();
     output.write_all(line.as_bytes())?;
     output.write_all(b"\n")?;
     output.flush()
@@ -141,31 +157,37 @@ impl<'h> Server<'h> {
         Server { host, legacy: None }
     }
 
-    /// The answer to one line, if one is due.
-    fn answer(&mut self, line: &[u8], read: LineRead) -> Option<Value> {
+    /// The answer to one line, if one is due, with the request's id as the client wrote it.
+    fn answer<'l>(
+        &mut self,
+        line: &'l [u8],
+        read: LineRead,
+    ) -> Option<(Value, Option<&'l RawValue>)> {
         if read.too_long {
-            return Some(error_response(
+            let answer = error_response(
                 &Value::Null,
                 &rpc_error(
                     PARSE_ERROR,
                     format!("a message longer than {MESSAGE_LIMIT} bytes was skipped"),
                 ),
-            ));
+            );
+            return Some((answer, None));
         }
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
             return None;
         }
-        let message: Value = match serde_json::from_slice(trimmed) {
-            Ok(v) => v,
+        let (message, id) = match decode(trimmed) {
+            Ok(decoded) => decoded,
             Err(e) => {
-                return Some(error_response(
+                let answer = error_response(
                     &Value::Null,
                     &rpc_error(PARSE_ERROR, format!("the line is not JSON: {e}")),
-                ));
+                );
+                return Some((answer, None));
             }
         };
-        self.message(&message)
+        self.message(&message).map(|answer| (answer, id))
     }
 
     /// The answer to one decoded message, if one is due.
@@ -183,8 +205,8 @@ impl<'h> Server<'h> {
         };
         let id = match m.get("id") {
             None => None,
-            // MCP's schema says `string | number`: a client in JavaScript may send `1.5` or
-            // `1e3`, and gets the same number back.
+            // MCP's schema says `string | number`: a client may send `1.5`, `1e3` or a number
+            // no f64 holds, and gets back the text it sent (`serve` writes it).
             Some(id @ (Value::String(_) | Value::Number(_))) => Some(id.clone()),
             Some(_) => {
                 return Some(error_response(
@@ -455,6 +477,83 @@ fn shaped(era: Era, mut result: Map<String, Value>) -> Value {
         result.insert("_meta".into(), json!({META_SERVER: server_info(era)}));
     }
     Value::Object(result)
+}
+
+/// Decodes one message. An object's `id` is also kept as the text the client wrote: JSON-RPC
+/// wants it back unchanged, and a number read into an f64 (`18446744073709551616`, `1e3`) is
+/// written back as another text, or another number, or (`1e400`) not read at all.
+fn decode(line: &[u8]) -> Result<(Value, Option<&RawValue>), serde_json::Error> {
+    if line.first() != Some(&b'{') {
+        return Ok((serde_json::from_slice(line)?, None));
+    }
+    let request: Request = serde_json::from_slice(line)?;
+    Ok((Value::Object(request.fields), request.id))
+}
+
+/// A message object whose `id` is kept as written, besides being decoded.
+struct Request<'a> {
+    fields: Map<String, Value>,
+    id: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Request<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Request<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut request = Request {
+                    fields: Map::new(),
+                    id: None,
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "id" {
+                        let raw: &'de RawValue = map.next_value()?;
+                        // Only the id's kind is read from its value; a number no f64 holds
+                        // (`1e400`) is still a number, and its text is what is written back.
+                        let number = raw
+                            .get()
+                            .starts_with(|c: char| c == '-' || c.is_ascii_digit());
+                        let value = match serde_json::from_str(raw.get()) {
+                            Ok(value) => value,
+                            Err(_) if number => Value::from(0),
+                            Err(e) => return Err(de::Error::custom(e)),
+                        };
+                        request.fields.insert(key, value);
+                        request.id = Some(raw);
+                    } else {
+                        let value: Value = map.next_value()?;
+                        request.fields.insert(key, value);
+                    }
+                }
+                Ok(request)
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// An answer whose `id` is written as the request's text.
+struct WithId<'a> {
+    fields: &'a Map<String, Value>,
+    id: &'a RawValue,
+}
+
+impl Serialize for WithId<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (key, value) in self.fields {
+            if key == "id" {
+                map.serialize_entry(key, self.id)?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
 }
 
 fn error_response(id: &Value, e: &RpcError) -> Value {
