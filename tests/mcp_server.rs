@@ -1034,6 +1034,85 @@ fn a_request_id_of_any_number_is_answered_with_that_id() {
     assert!(answers[2]["result"]["tools"].is_array(), "{}", answers[2]);
 }
 
+/// `max_chars` bounded each string of an event and nothing the page: an event holding two
+/// million short file names came back as 128 MB for `limit 1, max_chars 1`, each name longer
+/// than it was (`f1234.rs` as `f… [7 more characters]`).
+#[test]
+fn a_page_of_events_is_bounded_and_no_string_comes_back_longer() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let names: Vec<String> = (0..300_000).map(|n| format!("f{n}.rs")).collect();
+    let mut session = SessionBuilder::new("many-names")
+        .tool_call("Glob", json!({"pattern": "**/*.rs"}))
+        .result(json!(names));
+    for n in 0..40 {
+        session = session
+            .tool_call("Read", json!({"file_path": format!("/p/{n}.rs")}))
+            .result(json!("x".repeat(90_000)));
+    }
+    session.write(&env);
+    let call = |id: u32, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "get_session", "arguments": arguments}})
+        .to_string()
+    };
+    let input = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25"}})
+        .to_string(),
+        call(
+            2,
+            json!({"session_id": "many-names", "event_types": ["tool_result"], "limit": 500, "max_chars": 1}),
+        ),
+        call(
+            3,
+            json!({"session_id": "many-names", "offset": 3, "limit": 500, "max_chars": 100_000}),
+        ),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    // The bound the tool's description gives.
+    let bound = 1_000_000;
+    for answer in &answers[1..] {
+        let page = &answer["result"]["structuredContent"];
+        assert!(page["events"].is_array(), "{answer}");
+        assert!(
+            page.to_string().len() <= bound,
+            "a page of {} bytes",
+            page.to_string().len()
+        );
+    }
+    // The event of names alone passes the bound: it is the whole page, its list cut and
+    // counted, each name kept as it was.
+    let first = &answers[1]["result"]["structuredContent"];
+    let events = first["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{first}");
+    let kept: Vec<&str> = events[0]["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        !kept.is_empty() && kept.len() < names.len(),
+        "{}",
+        kept.len()
+    );
+    assert_eq!(kept, names[..kept.len()]);
+    assert_eq!(
+        first["items_omitted"].as_u64().unwrap(),
+        (names.len() - kept.len()) as u64
+    );
+    assert!(first["next_offset"].as_u64().is_some(), "{first}");
+    // Events of 90,000 characters: fewer than the limit, and next_offset goes on from there.
+    let second = &answers[2]["result"]["structuredContent"];
+    let n = second["events"].as_array().unwrap().len();
+    assert!(n > 1 && n < 40, "{n} events");
+    assert_eq!(second["next_offset"], json!(3 + n));
+    assert_eq!(second["items_omitted"], 0);
+}
+
 /// JSON-RPC wants a request's id back unchanged: a number beyond what an f64 holds came back
 /// as another number (`18446744073709551616` as `1.8446744073709552e19`), and `1e400` was
 /// answered as a line that is not JSON, with no id, so the client's call never ended.

@@ -8,7 +8,8 @@
 //! `explain --format json` and `diff_sessions` is `diff --format json`, bounded as below.
 //!
 //! Everything a tool returns is bounded: sessions and matches by `limit`, a session's events
-//! by `limit` and `offset`, and each string in an event by `max_chars`; a summary's and a
+//! by `limit` and `offset`, each string in an event by `max_chars` and a page by
+//! [`PAGE_BYTES`] (an event that floods it alone by its lists and objects); a summary's and a
 //! diff's lists by `max_items` and strings by `max_chars`; so one huge session cannot flood
 //! the client (or the context window of the model reading it).
 //!
@@ -110,6 +111,10 @@ const MAX_SEARCHED: u64 = 100_000;
 /// and the most it may be told.
 const DEFAULT_CHARS: u64 = 2000;
 const MAX_CHARS: u64 = 100_000;
+/// About how long a `get_session` page may be (as JSON): `max_chars` bounds each string, but
+/// an event may hold millions of them. A page stops before the event that would pass it, and
+/// an event that passes it alone keeps the entries of its lists and objects that fit.
+pub const PAGE_BYTES: usize = 1_000_000;
 /// How much of a first prompt, a command or an error a listing or a match keeps.
 const PROMPT_CHARS: usize = 200;
 /// How many entries each list of a summary or a diff keeps unless told otherwise, and the most
@@ -266,7 +271,7 @@ pub fn tools() -> Vec<ToolSpec> {
         ToolSpec {
             name: GET_SESSION,
             title: "Read one session's events",
-            description: "One recorded session: its metadata and a page of its events (prompts, tool calls and results, file reads and writes, errors, model requests) in the order they happened, optionally only some event types. Page with offset and limit (next_offset says where the next page starts); long strings in events are cut to max_chars. warnings say what its figures leave out, such as a subagent session that cannot be read (its cost is not in cost_usd).",
+            description: "One recorded session: its metadata and a page of its events (prompts, tool calls and results, file reads and writes, errors, model requests) in the order they happened, optionally only some event types. Page with offset and limit (next_offset says where the next page starts); long strings in events are cut to max_chars, and a page holds about 1,000,000 characters of JSON at most: fewer events than limit, and an event longer than that alone keeps the entries of its lists and objects that fit (items_omitted counts those left out). warnings say what its figures leave out, such as a subagent session that cannot be read (its cost is not in cost_usd).",
             input_schema: json!({
                 "type": "object",
                 "required": ["session_id"],
@@ -294,6 +299,7 @@ pub fn tools() -> Vec<ToolSpec> {
                     "offset": {"type": "integer"},
                     "next_offset": {"type": ["integer", "null"], "description": "The offset of the next page; null on the last"},
                     "strings_cut": {"type": "integer", "description": "Strings cut to max_chars on this page"},
+                    "items_omitted": {"type": "integer", "description": "Entries of an event's lists and objects left out to keep the page within about 1,000,000 characters"},
                     "unreadable_lines": {"type": "integer"},
                     "warnings": {"type": "array", "items": {"type": "string"},
                                  "description": "What the session's figures leave out or could not read, each naming the session and why: a subagent session that cannot be read (left out of cost_usd), a meta.json that cannot be used, the index not used"}
@@ -631,15 +637,20 @@ fn sentence(e: &StoreError) -> String {
     }
 }
 
-/// The first `max` characters of `text`, with a mark saying how many more there were.
+/// The first `max` characters of `text`, with a mark saying how many more there were; `text`
+/// whole when it is no longer than that.
 fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_owned(),
-        Some((at, _)) => {
-            let more = text[at..].chars().count();
-            format!("{}… [{more} more characters]", &text[..at])
-        }
-    }
+    cut_at(text, max).unwrap_or_else(|| text.to_owned())
+}
+
+/// `text` cut as [`cut`] says, if that makes it shorter: the mark is some twenty characters,
+/// and a short string given a mark in place of its last few grew (`f1234.rs` became
+/// `f… [7 more characters]`).
+fn cut_at(text: &str, max: usize) -> Option<String> {
+    let (at, _) = text.char_indices().nth(max)?;
+    let more = text[at..].chars().count();
+    let mark = format!("… [{more} more characters]");
+    (mark.chars().count() < more).then(|| format!("{}{mark}", &text[..at]))
 }
 
 fn since_arg(host: &dyn Host, args: &Map<String, Value>) -> Result<Option<f64>, ToolError> {
@@ -812,6 +823,7 @@ pub struct SessionPage {
     pub offset: u64,
     pub next_offset: Option<u64>,
     pub strings_cut: u64,
+    pub items_omitted: u64,
     pub unreadable_lines: u64,
     /// What the session's figures leave out or could not read (see [`listed_one`]).
     pub warnings: Vec<String>,
@@ -893,6 +905,12 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
     let mut page = Vec::new();
     let mut matched = 0u64;
     let mut strings_cut = 0u64;
+    let mut items_omitted = 0u64;
+    // The page's other fields: the session's listing, its warnings, and under 256 bytes of
+    // names and counts.
+    let mut page_bytes = json_len(&session) + json_len(&warnings) + 256;
+    // Set when the next event would pass PAGE_BYTES: the page ends there, as at `limit`.
+    let mut full = false;
     for (index, mut event) in reader.by_ref().enumerate() {
         if types
             .as_ref()
@@ -900,14 +918,43 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
         {
             continue;
         }
-        if matched >= offset && (page.len() as u64) < limit {
+        if matched >= offset && (page.len() as u64) < limit && !full {
             redact_value(&mut event.data);
             strings_cut += shorten(&mut event.data, max_chars);
             for value in event.extra.values_mut() {
                 redact_value(value);
                 strings_cut += shorten(value, max_chars);
             }
-            page.push(PagedEvent { index, event });
+            let mut paged = PagedEvent { index, event };
+            let bytes = json_len(&paged);
+            if page_bytes + bytes <= PAGE_BYTES {
+                page_bytes += bytes;
+                page.push(paged);
+            } else if page.is_empty() {
+                // Alone past the bound: its data keeps what fits, so the page is never empty
+                // and the next offset always moves on.
+                let mut budget = PAGE_BYTES.saturating_sub(
+                    page_bytes
+                        + json_len(&PagedEvent {
+                            index,
+                            event: Event {
+                                data: Value::Null,
+                                extra: Map::new(),
+                                ..paged.event.clone()
+                            },
+                        }),
+                );
+                items_omitted += prune(&mut paged.event.data, &mut budget);
+                let mut extra = Value::Object(std::mem::take(&mut paged.event.extra));
+                items_omitted += prune(&mut extra, &mut budget);
+                if let Value::Object(extra) = extra {
+                    paged.event.extra = extra;
+                }
+                page.push(paged);
+                full = true;
+            } else {
+                full = true;
+            }
         }
         matched += 1;
     }
@@ -919,6 +966,7 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
         offset,
         next_offset: (next < matched).then_some(next),
         strings_cut,
+        items_omitted,
         unreadable_lines: reader.bad_count(),
         warnings,
     })
@@ -953,13 +1001,71 @@ fn event_types_arg(args: &Map<String, Value>) -> Result<Option<Vec<EventType>>, 
     Ok(Some(types))
 }
 
+/// How long `value` is as JSON.
+fn json_len(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Values and our reports always serialise; a failure would count what was written.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+/// Keeps the entries of `value`'s lists and objects, in order and at any depth, while their
+/// JSON fits in `budget` (taken from it); how many entries it left out. A string is kept
+/// whole or left out with its entry (strings are cut to `max_chars` already).
+fn prune(value: &mut Value, budget: &mut usize) -> u64 {
+    // What an entry costs before what it holds: a comma, and a container's brackets or a
+    // scalar whole. Once one does not fit, the rest of its list or object is left out.
+    fn fits(item: &Value, extra: usize, budget: &mut usize, open: &mut bool) -> bool {
+        let own = if item.is_array() || item.is_object() {
+            2
+        } else {
+            json_len(item)
+        };
+        let cost = 1 + extra + own;
+        *open = *open && cost <= *budget;
+        if *open {
+            *budget -= cost;
+        }
+        *open
+    }
+    let mut omitted = 0;
+    let mut open = true;
+    match value {
+        Value::Array(items) => items.retain_mut(|item| {
+            let keep = fits(item, 0, budget, &mut open);
+            omitted += if keep { prune(item, budget) } else { 1 };
+            keep
+        }),
+        Value::Object(map) => map.retain(|key, item| {
+            let keep = fits(item, json_len(key) + 1, budget, &mut open);
+            omitted += if keep { prune(item, budget) } else { 1 };
+            keep
+        }),
+        _ => {}
+    }
+    omitted
+}
+
 /// Cuts every string in `value` to `max` characters; how many it cut.
 fn shorten(value: &mut Value, max: usize) -> u64 {
     match value {
-        Value::String(s) if s.chars().nth(max).is_some() => {
-            *s = cut(s, max);
-            1
-        }
+        Value::String(s) => match cut_at(s, max) {
+            Some(shorter) => {
+                *s = shorter;
+                1
+            }
+            None => 0,
+        },
         Value::Array(items) => items.iter_mut().map(|v| shorten(v, max)).sum(),
         Value::Object(map) => map.values_mut().map(|v| shorten(v, max)).sum(),
         _ => 0,
@@ -1254,15 +1360,41 @@ mod tests {
     #[test]
     fn cut_keeps_short_text_and_says_how_much_it_dropped() {
         assert_eq!(cut("héllo", 10), "héllo");
-        assert_eq!(cut("héllo", 2), "hé… [3 more characters]");
+        let long = format!("hé{}", "l".repeat(40));
+        assert_eq!(cut(&long, 2), "hé… [40 more characters]");
+    }
+
+    #[test]
+    fn cut_never_makes_a_text_longer() {
+        for n in 0..60 {
+            let text = "é".repeat(n);
+            for max in 1..n + 2 {
+                let shorter = cut(&text, max);
+                assert!(shorter.chars().count() <= n, "{n} cut to {max}: {shorter}");
+                assert!(shorter == text || shorter.chars().count() < n);
+            }
+        }
+    }
+
+    #[test]
+    fn prune_keeps_what_fits_and_counts_what_it_left_out() {
+        let mut v = json!({"a": vec!["xxxxxxxx"; 100], "b": {"c": 1, "d": 2}});
+        let mut budget = 200;
+        let omitted = prune(&mut v, &mut budget);
+        assert!(json_len(&v) <= 200, "{v}");
+        let kept = v["a"].as_array().unwrap().len();
+        assert!(kept > 0 && kept < 100, "{v}");
+        assert_eq!(omitted, (100 - kept + 1) as u64, "{v}");
+        assert!(v.get("b").is_none(), "{v}");
     }
 
     #[test]
     fn shorten_cuts_strings_at_any_depth() {
-        let mut v = json!({"a": "xxxxxx", "b": ["yyyyyy", 1, {"c": "zz"}]});
+        let (x, y) = ("x".repeat(40), "y".repeat(40));
+        let mut v = json!({"a": x, "b": [y, 1, {"c": "zz"}]});
         assert_eq!(shorten(&mut v, 3), 2);
         assert_eq!(v["b"][2]["c"], "zz");
-        assert_eq!(v["a"], "xxx… [3 more characters]");
+        assert_eq!(v["a"], "xxx… [37 more characters]");
     }
 
     #[test]
