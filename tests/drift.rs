@@ -432,3 +432,70 @@ fn no_tool_calls_against_tool_calls_is_a_whole_drift_and_a_baseline_must_add_up(
         run.stderr
     );
 }
+
+/// A baseline's figures were read as they were: a file edited by hand or corrupted printed a
+/// median of 5124095576030431h, 18,446,744,073,709,551,615 sessions and a negative median as
+/// 0.00s, and exited 0. Each figure no baseline can hold is refused, naming it.
+#[test]
+fn a_baseline_whose_figures_no_sessions_can_have_is_refused_naming_the_field() {
+    let env = TestEnv::new();
+    store(&env, steady);
+    let saved = env.path().join("baseline.json");
+    env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--save-baseline",
+        saved.to_str().unwrap(),
+    ])
+    .success();
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let p95 = baseline["session_duration"]["p95"].as_f64().unwrap();
+    let cases: [(&str, &str, Value); 9] = [
+        ("session_duration", "p50", json!(1e308)),
+        ("session_duration", "p95", json!(-1e308)),
+        ("session_duration", "p50", json!(p95 + 1.0)),
+        ("error_rate", "p95", json!(-5)),
+        ("retry_rate", "mean", json!(1.5)),
+        ("decision_depth", "p95", json!(1e300)),
+        ("sessions", "", json!(u64::MAX)),
+        ("first_started", "", json!(1e308)),
+        ("last_started", "", json!(-1)),
+    ];
+    for (key, part, figure) in cases {
+        let mut changed = baseline.clone();
+        let field = if part.is_empty() {
+            changed[key] = figure.clone();
+            key.to_owned()
+        } else {
+            changed[key][part] = figure.clone();
+            format!("{key}.{part}")
+        };
+        let file = env.path().join("changed.json");
+        std::fs::write(&file, changed.to_string()).unwrap();
+        let run = env.run(&[
+            "drift",
+            "--since",
+            SINCE,
+            "--baseline",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 3, "{field} = {figure}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("`{field}`")),
+            "{field} = {figure}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    // The figures as saved are read.
+    let same = env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--baseline",
+        saved.to_str().unwrap(),
+    ]);
+    same.success();
+}

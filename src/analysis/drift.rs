@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::meta::{BELIEVABLE_COUNT, BELIEVABLE_DURATION_SECS, BELIEVABLE_TIMES};
 use crate::model::summary::Summary;
 
 /// The version of the baseline file's layout (buckets included).
@@ -229,6 +230,48 @@ impl Fingerprint {
         ]
     }
 
+    /// What no baseline can hold, naming the field: a count, start, mean or
+    /// percentile outside what a session can have (as the store believes it: a start from
+    /// 1970 to 2100, a session of up to 10,000 hours, counts up to a billion), a rate outside
+    /// 0 to 1, a median above the 95th percentile, a first start after the last. A file
+    /// edited by hand or cut short printed them as they were (a median of 5124095576030431h,
+    /// a negative one as 0.00s).
+    fn unbelievable(&self) -> Option<String> {
+        let outside = |field: &str, lo: f64, hi: f64| {
+            format!("`{field}` is outside what a baseline can hold ({lo} to {hi})")
+        };
+        let count = BELIEVABLE_COUNT as f64;
+        if self.sessions > BELIEVABLE_COUNT {
+            return Some(outside("sessions", 1.0, count));
+        }
+        let (start, end) = (BELIEVABLE_TIMES.start, BELIEVABLE_TIMES.end);
+        for (name, at) in [
+            ("first_started", self.first_started),
+            ("last_started", self.last_started),
+        ] {
+            if at.is_some_and(|t| !BELIEVABLE_TIMES.contains(&t)) {
+                return Some(outside(name, start, end));
+            }
+        }
+        if let (Some(first), Some(last)) = (self.first_started, self.last_started)
+            && first > last
+        {
+            return Some("`first_started` is after `last_started`".to_owned());
+        }
+        let highest = [1.0, 1.0, count, BELIEVABLE_DURATION_SECS, count];
+        for ((name, h, _), hi) in self.histograms().into_iter().zip(highest) {
+            for (part, v) in [("mean", h.mean), ("p50", h.p50), ("p95", h.p95)] {
+                if !(0.0..=hi).contains(&v) {
+                    return Some(outside(&format!("{name}.{part}"), 0.0, hi));
+                }
+            }
+            if h.p50 > h.p95 {
+                return Some(format!("`{name}.p50` is above its p95"));
+            }
+        }
+        None
+    }
+
     /// The baseline file: one key a line, so that a change to it reads well in a diff, and
     /// under [`BASELINE_LIMIT`] bytes (the least used tools join [`OTHER_TOOLS`] until it is).
     pub fn to_file(&self) -> String {
@@ -298,6 +341,9 @@ impl Fingerprint {
         if fp.sessions == 0 {
             return Err(BaselineError::Empty);
         }
+        if let Some(field) = fp.unbelievable() {
+            return Err(BaselineError::Figure(field));
+        }
         Ok(fp)
     }
 }
@@ -337,6 +383,8 @@ pub enum BaselineError {
     Empty,
     #[error("its `{0}` shares are no distribution (each from 0 to 1, together 1)")]
     Shares(&'static str),
+    #[error("its {0}")]
+    Figure(String),
 }
 
 /// Each tool's share of all calls, the [`TOP_TOOLS`] most used named and the rest together.
