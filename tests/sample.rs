@@ -317,3 +317,33 @@ fn the_blast_radius_counts_the_file_of_the_last_call_as_drift_does() {
     assert_eq!(fingerprint["sessions"], 1, "{fingerprint}");
     assert_eq!(fingerprint["blast_radius"]["mean"], 2.0, "{fingerprint}");
 }
+
+/// A session with no recorded usage has a cost estimated from payload sizes: `list` gave it
+/// as `cost_estimated: true` (`~$0.0002`) and `sample`'s score as if it were exact. The score
+/// says which its cost is, as `list` does.
+#[test]
+fn a_score_says_when_its_cost_is_an_estimate_as_list_does() {
+    use crate::common::import_unpriced_and_priced;
+
+    let env = TestEnv::new();
+    let (_, priced) = import_unpriced_and_priced(&env);
+    let unrecorded = session(&env, "no-usage", 0.0, 1, "cargo test");
+    let lines = sample(&env, &["--strategy", "recent"]);
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    let mut flags = Vec::new();
+    for line in &lines {
+        let id = line["session_id"].as_str().unwrap();
+        let row = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap();
+        let score = &line["score"];
+        assert_eq!(score["cost_usd"], row["cost_usd"], "{id}");
+        assert_eq!(score["cost_estimated"], row["cost_estimated"], "{id}");
+        flags.push((id.to_owned(), score["cost_estimated"].clone()));
+    }
+    assert!(flags.contains(&(unrecorded, json!(true))), "{flags:?}");
+    assert!(flags.contains(&(priced, json!(false))), "{flags:?}");
+}

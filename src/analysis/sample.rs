@@ -15,6 +15,10 @@ pub struct Score {
     /// Distinct files written.
     pub blast_radius: u64,
     pub cost_usd: f64,
+    /// `cost_usd` is estimated from payload sizes: the session recorded no token usage (as
+    /// `list` marks it `~`). It weighs in `worst_score` as an exact cost does: it is the best
+    /// figure there is, and $0 in its place would rank every such session as free.
+    pub cost_estimated: bool,
     /// Unknown (`null`) when the session's start or end is one no session can have.
     pub duration_s: Believed<f64>,
     pub tool_calls: u64,
@@ -29,7 +33,7 @@ impl Score {
         repeated_calls: u64,
         tool_calls: u64,
         blast_radius: u64,
-        cost_usd: f64,
+        (cost_usd, cost_estimated): (f64, bool),
         duration_s: Believed<f64>,
     ) -> Score {
         let calls = tool_calls.max(1) as f64;
@@ -44,6 +48,7 @@ impl Score {
             retry_rate,
             blast_radius,
             cost_usd,
+            cost_estimated,
             duration_s,
             tool_calls,
             worst_score,
@@ -204,7 +209,7 @@ mod tests {
         Candidate {
             session_id: id.into(),
             started_at: at,
-            score: Score::new(errors, 0, calls, 0, 0.0, Believed::default()),
+            score: Score::new(errors, 0, calls, 0, (0.0, false), Believed::default()),
             calls_fingerprint: fingerprint,
         }
     }

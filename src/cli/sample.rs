@@ -20,8 +20,9 @@ use crate::store::Store;
 /// Export the worst, most varied, most recent or random sessions as JSONL
 ///
 /// Each line is one session: its id, start, agent and command, its score (error rate, retry
-/// rate, blast radius = distinct files written, cost, duration, tool calls, and the weighted
-/// worst score) and all its events. A subagent is a session of its own here, so a session's
+/// rate, blast radius = distinct files written, cost, whether the cost is estimated from
+/// payload sizes for want of recorded usage, duration, tool calls, and the weighted worst score,
+/// where an estimated cost weighs as an exact one) and all its events. A subagent is a session of its own here, so a session's
 /// cost is its own, without its subagents' (which `list` and `cost` count in). Sessions are
 /// chosen from the index, so only the chosen ones are read whole.
 #[derive(Debug, Args)]
@@ -119,7 +120,7 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
                 summary.retries,
                 summary.counters.tool_calls,
                 written,
-                summary.cost(prices).usd(),
+                (summary.cost(prices).usd(), !summary.has_usage()),
                 duration,
             );
             stores.push((meta.session_id.clone(), located.store.clone()));
