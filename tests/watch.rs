@@ -1748,7 +1748,9 @@ fn a_pause_and_a_kill_reach_the_commands_the_agent_runs() {
 
 /// A watch holds a batch of the session at a time, and of what went before only what its
 /// post-mortem needs: it held every event, so a watch started on a session of 100 MB of tool
-/// results held three times that.
+/// results held three times that. Nor does it hold the commands of shell calls that got no
+/// result: it kept each whole until its result came (300 calls of a megabyte of heredoc each
+/// held 339 MB).
 #[test]
 fn a_watch_of_a_long_session_holds_a_bounded_part_of_it() {
     let env = TestEnv::new();
@@ -1759,6 +1761,7 @@ fn a_watch_of_a_long_session_holds_a_bounded_part_of_it() {
         .open(&events)
         .unwrap();
     let result = "x".repeat(1 << 20);
+    let heredoc = format!("{}\n", "y".repeat(63)).repeat(1 << 14);
     for n in 0..100 {
         let call = json!({"event_type": "tool_call", "timestamp": 1.0e9 + f64::from(n),
             "event_id": format!("c{n}"), "session_id": SESSION,
@@ -1766,7 +1769,11 @@ fn a_watch_of_a_long_session_holds_a_bounded_part_of_it() {
         let done = json!({"event_type": "tool_result", "timestamp": 1.0e9 + f64::from(n),
             "event_id": format!("r{n}"), "session_id": SESSION, "parent_id": format!("c{n}"),
             "data": {"tool_name": "Read", "result": result}});
-        writeln!(file, "{call}\n{done}").unwrap();
+        let shell = json!({"event_type": "tool_call", "timestamp": 1.0e9 + f64::from(n),
+            "event_id": format!("b{n}"), "session_id": SESSION,
+            "data": {"tool_name": "Bash", "tool_use_id": format!("toolu_b{n}"),
+                "arguments": {"command": format!("cat > /p/{n}.txt <<'EOF'\n{heredoc}EOF")}}});
+        writeln!(file, "{call}\n{done}\n{shell}").unwrap();
     }
     drop(file);
     let watch = in_env(&env, &bin(), &["watch", SESSION, "--idle", "1s"]);
@@ -1778,6 +1785,7 @@ fn a_watch_of_a_long_session_holds_a_bounded_part_of_it() {
         "{}",
         run.stdout
     );
+    assert_eq!(run.stdout.matches("tool_call Bash").count(), 100);
     assert!(peak < 96 * 1024, "the watch held {peak} KiB");
 }
 

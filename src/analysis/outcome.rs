@@ -90,6 +90,19 @@ pub fn judge(command: &str, outcome: ToolOutcome, output: &str) -> Judgement {
     Command::parse(command).judge(outcome, output)
 }
 
+/// What a run of a command for `purpose` says of whether the work passes ([`Judgement::gate`]),
+/// from how its call ended and its output: that takes the command's purpose and nothing else of
+/// it, so a caller waiting for the result keeps the purpose, not the command (which may be a
+/// megabyte of heredoc).
+pub fn gate(purpose: Purpose, outcome: ToolOutcome, output: &str) -> Option<bool> {
+    let of_purpose = Command {
+        segments: Vec::new(),
+        purpose,
+        goal: String::new(),
+    };
+    judge_parsed(&of_purpose, outcome, output).gate()
+}
+
 /// What a command is for.
 pub fn purpose(command: &str) -> Purpose {
     Command::parse(command).purpose

@@ -549,3 +549,35 @@ fn odd_commands_never_panic() {
         let _ = goal(command);
     }
 }
+
+/// A command's purpose is all its gate takes: a watch keeps that of a call waiting for its
+/// result, not the command.
+#[test]
+fn a_gate_is_told_by_the_purpose_alone() {
+    for command in [
+        "pytest -x",
+        "cd app && npm test 2>&1 | tail -5",
+        "cargo build",
+        "ruff check .",
+        "git commit -m wip",
+        "grep -c TODO src/a.rs",
+        "ls",
+    ] {
+        for outcome in [OK, FAILED, ToolOutcome::Rejected] {
+            for output in [
+                "",
+                "Exit code 1\n1 failed, 3 passed",
+                "3 passed in 0.1s",
+                "Exit code 1\nnothing to commit, working tree clean",
+                "Exit code 1\npre-commit hook failed",
+                "Exit code 1\n0",
+            ] {
+                assert_eq!(
+                    gate(purpose(command), outcome, output),
+                    judge(command, outcome, output).gate(),
+                    "{command} {outcome:?} {output}"
+                );
+            }
+        }
+    }
+}

@@ -4,24 +4,27 @@
 //! # Architecture
 //! - [`rules`]: conditions and actions, and how a rules file's conditions read.
 //! - [`postmortem`]: what is written beside a session whose agent a rule killed.
+//! - `open_calls`: the shell calls waiting for their results, bounded.
 //!
 //! The caller (`cli/watch`) follows the session, hands each event to [`Watcher::observe`],
 //! tells it the time and the usage it read from the transcript, and acts on what
 //! [`Watcher::check`] returns. Nothing here reads a clock, a file or a process.
 
+mod open_calls;
 pub mod postmortem;
 pub mod rules;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use serde::Serialize;
 
-use crate::analysis::outcome::{Purpose, judge};
+use crate::analysis::outcome::{Purpose, gate, purpose};
 use crate::model::pricing::{PriceTable, long_context};
 use crate::model::read_pairs::ReadPairs;
 use crate::model::text::{figure, fixed};
 use crate::model::view::View;
 use crate::model::{Agent, Event, EventHead, Money, Tokens, ToolKind};
+use open_calls::OpenCalls;
 pub use rules::{Action, Condition, Metric, Rule};
 
 /// Error rates are judged once this many calls have finished: one failed call of one is no
@@ -93,9 +96,12 @@ pub struct Watcher {
     fired: Vec<bool>,
     figures: Figures,
     modified: HashSet<String>,
-    /// Shell commands of open calls, by tool-use id, to judge their results.
-    commands: HashMap<String, String>,
-    last_command: Option<String>,
+    /// What a shell call was for, of open calls, to judge their results: a command's text was
+    /// kept until its result came, and a session of calls with no result (each a megabyte of
+    /// heredoc) held all of them.
+    commands: OpenCalls,
+    /// What the last shell call was for, for a result that names no call.
+    last_command: Option<Purpose>,
     /// Cost of responses recorded as events; the transcript's is kept apart, replaced whole.
     event_cost: Money,
     transcript_cost: Money,
@@ -124,7 +130,7 @@ impl Watcher {
             rules,
             figures: Figures::default(),
             modified: HashSet::new(),
-            commands: HashMap::new(),
+            commands: OpenCalls::new(),
             last_command: None,
             event_cost: Money::default(),
             transcript_cost: Money::default(),
@@ -166,11 +172,11 @@ impl Watcher {
                     self.figures.tool_calls += 1;
                 }
                 if let Some(command) = call.command_line() {
+                    let purpose = purpose(&command);
                     if let Some(id) = call.tool_use_id {
-                        self.commands
-                            .insert(id.to_owned(), command.clone().into_owned());
+                        self.commands.open(id, purpose);
                     }
-                    self.last_command = Some(command.into_owned());
+                    self.last_command = Some(purpose);
                 }
                 if let Some(path) = call.path() {
                     if call.kind == ToolKind::WriteFile {
@@ -198,19 +204,16 @@ impl Watcher {
                     self.figures.failed_calls += 1;
                 }
                 if result.kind == ToolKind::Shell {
-                    let command = result
+                    let purpose = result
                         .tool_use_id
-                        .and_then(|id| self.commands.remove(id))
-                        .or_else(|| self.last_command.clone());
-                    if let Some(command) = command {
+                        .and_then(|id| self.commands.close(id))
+                        .or(self.last_command);
+                    if purpose == Some(Purpose::Test) {
                         let output = result.full_text().unwrap_or_default();
-                        let judged = judge(&command, result.outcome, &output);
-                        if judged.purpose == Purpose::Test {
-                            match judged.gate() {
-                                Some(false) => self.figures.consecutive_test_failures += 1,
-                                Some(true) => self.figures.consecutive_test_failures = 0,
-                                None => {}
-                            }
+                        match gate(Purpose::Test, result.outcome, &output) {
+                            Some(false) => self.figures.consecutive_test_failures += 1,
+                            Some(true) => self.figures.consecutive_test_failures = 0,
+                            None => {}
                         }
                     }
                 }
