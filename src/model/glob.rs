@@ -1083,7 +1083,7 @@ mod tests {
                 absolute
             } else if let Some(rel) = relative {
                 rel
-            } else if g.anywhere || g.segments[0] == "**" {
+            } else if !g.anchored && (g.anywhere || g.segments[0] == "**") {
                 absolute
             } else {
                 return false;
