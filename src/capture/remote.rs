@@ -143,7 +143,7 @@ impl HookCall {
     ) -> Option<HookCall> {
         let bytes = stdin.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(stdin);
         let mut value: Value = serde_json::from_slice(bytes).ok().or_else(|| {
-            crate::store::replace_lone_surrogates(bytes)
+            crate::model::json_mend::replace_lone_surrogates(bytes)
                 .and_then(|fixed| serde_json::from_slice(&fixed).ok())
         })?;
         let Value::Object(fields) = &mut value else {

@@ -24,6 +24,7 @@
 //! - [`links`]: which call a result answers, by `parent_id` or by the agent's id of the call.
 //! - [`touches`]: the files a session read and wrote, from file events and file tools' calls.
 //! - [`parents`]: which session heads each tree of sessions, from their parent links.
+//! - [`json_mend`]: JSON text strict readers refuse (`NaN`, `1e999`, lone surrogates) mended.
 //! - [`python_keys`]: the keys the Python tool reads an event by where ours name them
 //!   otherwise, written beside ours.
 //! - [`read_pairs`]: which of Cursor's `Read` calls are one read told by two hooks.
@@ -41,6 +42,7 @@ pub mod event;
 pub mod glob;
 pub mod hash;
 pub mod head;
+pub mod json_mend;
 pub mod links;
 pub mod meta;
 pub mod outcome;

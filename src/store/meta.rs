@@ -458,7 +458,7 @@ fn read_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
     // writers give them, as in events: such a meta is the Python tool's, not a corrupt one.
     let mut meta = SessionMeta::from_json(&text)
         .or_else(|e| {
-            super::reader::replace_non_json_numbers(text.as_bytes())
+            crate::model::json_mend::replace_non_json_numbers(text.as_bytes())
                 .and_then(|fixed| String::from_utf8(fixed).ok())
                 .and_then(|fixed| SessionMeta::from_json(&fixed).ok())
                 .ok_or(e)

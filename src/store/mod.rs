@@ -95,7 +95,7 @@ pub use lock::{HOOK_LOCK_WAIT, Step, StepLock};
 pub use owed::Owed;
 pub use pending::{CallKey, ClaimedCall};
 pub use postmortem::POSTMORTEM;
-pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
+pub use reader::{BadLine, EventReader, ScanReport};
 pub use retention::{Deleted, RETENTION_LOG};
 pub use select::{Latest, PassedOver, Selector};
 pub use spool::{Keeping, SpoolBound, SpoolCount, Spooled};

@@ -188,7 +188,7 @@ fn object(stdin: &[u8]) -> Result<Map<String, Value>, PayloadError> {
         Ok(read) => read,
         // Node cuts strings inside emoji and writes the halves as lone surrogate escapes; such
         // a payload is read with each one taken as U+FFFD, as the store's reader does.
-        Err(e) => crate::store::replace_lone_surrogates(bytes)
+        Err(e) => crate::model::json_mend::replace_lone_surrogates(bytes)
             .and_then(|fixed| bounded_json::from_slice(&fixed, bounded_json::PAYLOAD_VALUES).ok())
             .ok_or_else(|| PayloadError::NotJson(e.to_string()))?,
     };

@@ -12,6 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::model::Tokens;
+use crate::model::json_mend::replace_non_json_numbers;
 
 /// Responses already counted in one file, by a hash of their ids, so memory does not grow with
 /// the ids' length. The hash is stable across builds: an import keeps the set to bring the
@@ -45,8 +46,14 @@ impl<T> Response<T> {
         let Some(usage) = self.usage.as_deref() else {
             return Value::Null;
         };
+        // A count no float holds (`1e999`) read as none (`null`) would make its tokens none
+        // and its cost exact at $0; mended, it is kept as its text: unknown, and said so.
         serde_json::from_str(usage)
-            .or_else(|_| serde_json::from_str(&quote_numbers_past_floats(usage)))
+            .ok()
+            .or_else(|| {
+                replace_non_json_numbers(usage.as_bytes())
+                    .and_then(|text| serde_json::from_slice(&text).ok())
+            })
             .unwrap_or(Value::Null)
     }
 
@@ -176,71 +183,8 @@ pub struct LoggedUsage {
     pub unbelieved: u64,
 }
 
-/// `text` with every number no float holds (`1e999`: JSON allows it, serde_json refuses it)
-/// written as a string of itself. A usage of such a count read as none (`null`): its tokens
-/// were no tokens, and its cost exact at $0. As a string, the count is unknown, as any count no
-/// response can have is, and says so wherever usage is read.
-fn quote_numbers_past_floats(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut number = String::new();
-    let flush = |number: &mut String, out: &mut String| {
-        if number.is_empty() {
-            return;
-        }
-        if number.parse::<f64>().is_ok_and(f64::is_finite) {
-            out.push_str(number);
-        } else {
-            out.push('"');
-            out.push_str(number);
-            out.push('"');
-        }
-        number.clear();
-    };
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-        } else if c.is_ascii_digit()
-            || c == '-'
-            || (!number.is_empty() && matches!(c, '+' | '.' | 'e' | 'E'))
-        {
-            number.push(c);
-        } else {
-            flush(&mut number, &mut out);
-            in_string = c == '"';
-            out.push(c);
-        }
-    }
-    flush(&mut number, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_count_past_floats_is_kept_as_its_text() {
-        let cases = [
-            (
-                r#"{"input_tokens":1e999,"ok":true,"no":false,"n":null}"#,
-                r#"{"input_tokens":"1e999","ok":true,"no":false,"n":null}"#,
-            ),
-            (
-                r#"{"a":-1E+400,"b":"1e999 \" 2e999","c":[1.5e3,-2]}"#,
-                r#"{"a":"-1E+400","b":"1e999 \" 2e999","c":[1.5e3,-2]}"#,
-            ),
-        ];
-        for (text, quoted) in cases {
-            assert_eq!(super::quote_numbers_past_floats(text), quoted);
-        }
-    }
-
     use super::*;
 
     fn line<'a>(id: &'a str, usage: &'a RawValue, at: f64) -> Line<'a> {

@@ -158,7 +158,7 @@ fn text_or_none<'de, D: serde::Deserializer<'de>>(
 
 /// A JSON text with its lone surrogate escapes read as U+FFFD; `None` when it has none.
 pub fn mend(text: &[u8]) -> Option<Vec<u8>> {
-    crate::store::replace_lone_surrogates(text)
+    crate::model::json_mend::replace_lone_surrogates(text)
 }
 
 /// Parses a JSON value; when a strict parse fails, again with lone surrogate escapes taken as
