@@ -44,6 +44,38 @@ impl ToolOutcome {
     }
 }
 
+/// How an agent's log or hook says a tool call ended, where it says more than the words that
+/// stand for its result: a flag, Copilot's result type or error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Done,
+    /// It failed, or was refused if its words say so (Claude Code, Codex, Gemini CLI: their
+    /// words decide).
+    Failed,
+    /// It failed, whatever its words say (Copilot's `failure`, `error`, `timeout`).
+    FailedWhateverItSays,
+    /// The user, or a rule or hook of theirs, refused it (or stopped it), whatever its words.
+    Refused,
+}
+
+impl Ended {
+    /// A log's "it failed" flag, for a log that tells a refusal by its words.
+    pub fn failed_if(failed: bool) -> Ended {
+        if failed { Ended::Failed } else { Ended::Done }
+    }
+}
+
+/// The words to keep for a call that failed whatever its words say: words that read as a
+/// refusal (a command that printed `User rejected tool use`) would be read back as the user's
+/// by every reader of the store, so such a failure is said to be one first (`Failed: …`).
+pub fn failure_in_words(words: String) -> String {
+    if is_rejection(&words) {
+        format!("Failed: {words}")
+    } else {
+        words
+    }
+}
+
 /// Who refused a call whose outcome is [`ToolOutcome::Rejected`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -27,6 +27,7 @@ use super::payload::{
     Answer, Fields, HookEvent, HookPayload, PayloadError, agent_time, iso_agent_time,
 };
 use crate::model::Agent;
+use crate::model::outcome::{Ended, failure_in_words};
 
 /// Copilot's camelCase event names, as written in its hooks files and passed as `hook <event>`.
 const CAMEL_EVENTS: [(&str, HookEvent); 12] = [
@@ -175,13 +176,10 @@ fn finish(
         }
         refused = ended == Ended::Refused;
         if event == HookEvent::PostToolUseFailure {
-            // A tool's own failure whose words are those of a refusal (a command that printed
-            // `User rejected tool use`) would read as the user's: Copilot says a refusal by
-            // its result's type, so a failure is said to be one first.
+            // Copilot says a refusal by its result's type, not by words: a failure is one
+            // whatever its words say.
             tool.error = tool.error.take().or(text).map(|error| match error {
-                Value::String(words) if !refused && crate::model::outcome::is_rejection(&words) => {
-                    Value::String(format!("Failed: {words}"))
-                }
+                Value::String(words) if !refused => Value::String(failure_in_words(words)),
                 other => other,
             });
         } else {
@@ -221,15 +219,6 @@ fn finish(
     })
 }
 
-/// How a call ended, as a `toolResult`'s `resultType` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ended {
-    Done,
-    Failed,
-    /// It never ran: the user, or a rule or hook of theirs, refused it.
-    Refused,
-}
-
 /// How a `toolResult` says the call ended, and its text for the model. The SDK's
 /// `ToolResultType` is `success`, `failure`, `rejected` (by a policy or hook, before it ran),
 /// `denied` (by the permission handler: the user's "no") and, later, `timeout`
@@ -243,7 +232,7 @@ fn tool_result(result: &Value) -> (Ended, Option<Value>) {
     };
     let ended = match field("resultType", "result_type").unwrap_or("success") {
         "rejected" | "denied" => Ended::Refused,
-        "failure" | "error" | "timeout" => Ended::Failed,
+        "failure" | "error" | "timeout" => Ended::FailedWhateverItSays,
         _ => Ended::Done,
     };
     let text = field("textResultForLlm", "text_result_for_llm").map(Value::from);

@@ -25,6 +25,8 @@ pub mod gemini_chat;
 pub mod resume;
 
 pub use crate::capture::transcript::{LoggedUsage, ResponseUsage, transcript_usage};
+pub use crate::model::outcome::Ended;
+use crate::model::outcome::failure_in_words;
 pub use claude_transcript::{ImportError, ImportReport, import_file};
 
 use serde_json::{Map, Value};
@@ -85,10 +87,7 @@ pub(crate) fn result_event(
         Ended::Done => (ToolOutcome::Ok, text),
         Ended::Failed => (ToolOutcome::of_error(&text, false), text),
         Ended::Refused => (ToolOutcome::Rejected, text),
-        Ended::FailedWhateverItSays if crate::model::outcome::is_rejection(&text) => {
-            (ToolOutcome::Failed, format!("Failed: {text}"))
-        }
-        Ended::FailedWhateverItSays => (ToolOutcome::Failed, text),
+        Ended::FailedWhateverItSays => (ToolOutcome::Failed, failure_in_words(text)),
     };
     match outcome {
         ToolOutcome::Ok => {}
@@ -116,23 +115,4 @@ pub(crate) fn result_event(
         EventType::ToolResult
     };
     (kind, data)
-}
-
-/// How a log says a tool call ended (see [`result_event`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    Done,
-    /// It failed, or was refused if its words say so.
-    Failed,
-    /// It failed, whatever its words say.
-    FailedWhateverItSays,
-    /// The user, or a rule or hook of theirs, refused it (or stopped it), whatever its words.
-    Refused,
-}
-
-impl Ended {
-    /// A log's "it failed" flag, for a log that tells a refusal by its words.
-    pub fn failed_if(failed: bool) -> Ended {
-        if failed { Ended::Failed } else { Ended::Done }
-    }
 }
