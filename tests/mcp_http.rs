@@ -1270,3 +1270,58 @@ fn connections_that_send_most_of_a_large_head_leave_the_proxy_flat() {
     drop(held);
     assert_eq!(proxy.terminate(), Some(0));
 }
+
+#[test]
+fn connections_past_the_most_held_are_answered_503_and_room_comes_back_as_one_closes() {
+    // Before, every connection was taken and held: 12,000 that each sent most of a head grew
+    // the proxy past 1 GB, and it kept the memory once they closed. It holds at most
+    // `--max-connections` (256; here 4) at once, and answers more with a 503 at once.
+    let env = TestEnv::new();
+    let nobody = NobodyListens::new();
+    let (proxy, port) = record_http(
+        &env,
+        &format!("{}/mcp", nobody.url()),
+        &["--max-connections", "4"],
+    );
+    // Taken in the order they came, so these four hold the room before the request below.
+    let mut held: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream
+                .write_all(b"POST /mcp HTTP/1.1\r\nHost: localhost\r\nX-A: aaaa")
+                .unwrap();
+            stream
+        })
+        .collect();
+    let request = post(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, "");
+    let answer = raw_request(port, &request);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: 1"),
+        "{answer}"
+    );
+    assert!(answer.contains("holds 4 connections already"), "{answer}");
+    // One closes: its room is given to the next connection, whose request goes on to the
+    // server (one that is not there) as before.
+    drop(held.pop());
+    let mut answer = String::new();
+    crate::common::wait::wait_until("a closed connection's room is taken again", || {
+        answer = raw_request(port, &request);
+        !answer.starts_with("HTTP/1.1 503")
+    });
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert!(answer.contains("cannot reach the MCP server"), "{answer}");
+    drop(held);
+    assert_eq!(proxy.terminate(), Some(0));
+    // Said in the session once, not once a connection.
+    let events = env.events(&env.sessions()[0]);
+    let said = events
+        .iter()
+        .filter(|e| {
+            e["data"]["error"]
+                .as_str()
+                .is_some_and(|t| t.contains("turning away new connections"))
+        })
+        .count();
+    assert_eq!(said, 1, "{events:?}");
+}

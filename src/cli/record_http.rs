@@ -55,6 +55,9 @@ pub(crate) struct RecordHttpArgs {
     /// [default: 30]
     #[arg(long, hide = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     request_wait: Option<u64>,
+    /// For tests: the connections held open at once; more are answered 503 [default: 256]
+    #[arg(long, hide = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    max_connections: Option<u16>,
 }
 
 pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
@@ -101,6 +104,9 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     });
     if let Some(wait) = args.request_wait {
         proxy.wait_for_requests(std::time::Duration::from_secs(wait));
+    }
+    if let Some(most) = args.max_connections {
+        proxy.hold_at_most(usize::from(most));
     }
     let local = proxy.local_addr().unwrap_or(listen);
     let mut about = serde_json::Map::new();

@@ -12,8 +12,11 @@
 //! - [`upstream`]: the server the user named, and the client that reaches it (TLS or not).
 //! - [`exchange`]: one request forwarded and its answer relayed, read for the record as it
 //!   passes.
+//! - [`admission`]: the connections held at once, at most [`MAX_CONNECTIONS`]; more are
+//!   answered 503.
 //! - here: the listener, the signals that stop it, and the recorder thread it feeds.
 
+mod admission;
 mod exchange;
 mod upstream;
 
@@ -29,6 +32,8 @@ use super::enforce::Enforcer;
 use super::mcp::McpRecorder;
 use super::queue;
 use super::recording::{self, Note};
+use admission::Admission;
+pub use admission::MAX_CONNECTIONS;
 use exchange::Proxy;
 use hyper_util::rt::TokioIo;
 use serde_json::Map;
@@ -72,6 +77,8 @@ pub struct HttpProxy {
     enforcer: Option<Enforcer>,
     clock: fn() -> f64,
     wait: std::time::Duration,
+    /// The most connections held at once.
+    connections: usize,
     /// Where the proxy says what the user should know (a request cut off at the end).
     report: fn(&str),
 }
@@ -100,6 +107,7 @@ impl HttpProxy {
             enforcer: None,
             clock,
             wait: REQUEST_WAIT,
+            connections: MAX_CONNECTIONS,
             report: |_| {},
         })
     }
@@ -107,6 +115,11 @@ impl HttpProxy {
     /// How long a request may take to arrive ([`REQUEST_WAIT`] but in tests).
     pub fn wait_for_requests(&mut self, wait: std::time::Duration) {
         self.wait = wait;
+    }
+
+    /// Holds at most `most` connections at once ([`MAX_CONNECTIONS`] but in tests).
+    pub fn hold_at_most(&mut self, most: usize) {
+        self.connections = most;
     }
 
     /// Says what the user should know (a request cut off at the end) through `report`.
@@ -175,9 +188,10 @@ impl HttpProxy {
             report: self.report,
         });
         let (listener, mut stop) = (self.listener, self.stop);
+        let admission = Admission::new(self.connections);
         self.runtime.block_on(async move {
             tokio::select! {
-                () = accept(listener, proxy.clone()) => {}
+                () = accept(listener, proxy.clone(), admission) => {}
                 () = stop.wait() => {}
             }
             // The listener is dropped with the accept loop: new connections are refused. Idle
@@ -217,8 +231,9 @@ impl HttpProxy {
     }
 }
 
-async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
+async fn accept(listener: TcpListener, proxy: Arc<Proxy>, admission: Admission) {
     let mut burst = crate::capture::burst::Burst::default();
+    let mut turned_away = crate::capture::burst::Burst::default();
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => {
@@ -247,6 +262,18 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
                 }
                 continue;
             }
+        };
+        let Some(room) = admission.admit() else {
+            admission.turn_away(stream);
+            // Said once a minute at most, with the count: never once a connection.
+            let what = admission.turning_away_said();
+            if let Some(line) = turned_away.failed(&what, std::time::Instant::now()) {
+                (proxy.report)(&line);
+                let mut data = Map::new();
+                data.insert("error".into(), line.into());
+                proxy.record_problem(data);
+            }
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let proxy = proxy.clone();
@@ -288,6 +315,7 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
                 reporting.record_problem(data);
             }
             drop(underway);
+            drop(room);
         });
     }
 }
