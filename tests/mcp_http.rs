@@ -1325,3 +1325,101 @@ fn connections_past_the_most_held_are_answered_503_and_room_comes_back_as_one_cl
         .count();
     assert_eq!(said, 1, "{events:?}");
 }
+
+#[test]
+fn a_tool_call_answered_with_an_http_error_counts_as_an_error_of_its_tool() {
+    // Before, only an HTTP error whose body was a JSON-RPC error answered its call: a 400
+    // carrying a tool result with isError, a 503 with a page of text, and a 502 from the proxy
+    // for a server out of reach were errors of no call, and stats showed each tool with 0
+    // errors and no duration.
+    let env = TestEnv::new();
+    let (_spy, spy_port) = spy_server(&env, None);
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{spy_port}/mcp"), &[]);
+    let call = |id: u32, tool: &str, arguments: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
+        )
+    };
+    let ask = |path: &str, body: &str| {
+        let request = post(body, "").replacen("POST /mcp ", &format!("POST {path} "), 1);
+        raw_request(port, &request)
+    };
+    let said_failed = ask(
+        "/mcp",
+        &call(1, "said-failed", r#"{"status":400,"isError":true}"#),
+    );
+    assert!(said_failed.starts_with("HTTP/1.1 400"), "{said_failed}");
+    let belied = ask("/mcp", &call(2, "belied", r#"{"status":503}"#));
+    assert!(belied.starts_with("HTTP/1.1 503"), "{belied}");
+    // The spy answers this path 401 with a line of text.
+    let text = ask("/private", &call(3, "texty", "{}"));
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    let fine = ask("/mcp", &call(4, "fine", "{}"));
+    assert!(fine.starts_with("HTTP/1.1 200"), "{fine}");
+    assert_eq!(proxy.terminate(), Some(0));
+    // A server out of reach: the proxy's own 502 fails the call too.
+    let nobody = NobodyListens::new();
+    let (proxy, port) = record_http(&env, &format!("{}/mcp", nobody.url()), &[]);
+    let unreached = raw_request(port, &post(&call(5, "unreached", "{}"), ""));
+    assert!(unreached.starts_with("HTTP/1.1 502"), "{unreached}");
+    assert_eq!(proxy.terminate(), Some(0));
+
+    let sessions = env.sessions();
+    let store = env.store();
+    let mut tools = Vec::new();
+    for session in &sessions {
+        let stats = env.run(&[
+            "--trace-dir",
+            store.to_str().unwrap(),
+            "stats",
+            session,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(stats.code, 0, "{}", stats.stderr);
+        tools.extend(stats.json()["tools"].as_array().unwrap().clone());
+    }
+    let tool = |name: &str| {
+        tools
+            .iter()
+            .find(|t| t["tool"] == name)
+            .unwrap_or_else(|| panic!("{name} in {tools:?}"))
+    };
+    for name in ["said-failed", "belied", "texty", "unreached"] {
+        let counted = tool(name);
+        assert_eq!(counted["calls"], 1, "{counted}");
+        assert_eq!(counted["errors"], 1, "{counted}");
+        assert_eq!(
+            counted["timed"], 1,
+            "a failed call has its duration: {counted}"
+        );
+    }
+    assert_eq!(tool("fine")["errors"], 0);
+    // Each failure is one error event, answering its call; what the server said is kept.
+    let events: Vec<Value> = sessions.iter().flat_map(|s| env.events(s)).collect();
+    let errors: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    for error in &errors {
+        assert!(error["parent_id"].is_string(), "{error}");
+        assert!(error["data"]["jsonrpc_id"].is_string(), "{error}");
+    }
+    let of = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e["data"]["tool_name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {errors:?}"))
+    };
+    assert_eq!(of("said-failed")["data"]["error"], "done");
+    assert_eq!(of("belied")["data"]["status"], 503);
+    assert_eq!(of("texty")["data"]["body"], "no entry\n");
+    assert!(
+        of("unreached")["data"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot reach the MCP server"),
+        "{errors:?}"
+    );
+}

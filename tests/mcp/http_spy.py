@@ -23,7 +23,9 @@ The server (Streamable HTTP on /mcp, answers carry `Mcp-Session-Id: spy-session-
   UTF-8 characters); "malformed" -> truncated JSON; "fail" -> 500 with a JSON-RPC error; no
   id -> 202 with an empty body.
   GET /mcp -> an event stream with a server-to-client request and a notification, then ends.
-  "slow" -> after params.seconds, the echo's answer; "huge" -> a JSON answer of 65 MiB.
+  "slow" -> after params.seconds, the echo's answer; "huge" -> a JSON answer of 65 MiB;
+  "tools/call" whose arguments hold "status" -> a tool result (text "done", `isError` =
+  arguments.isError) with that HTTP status.
   DELETE /mcp -> 200, empty. POST /private -> 401 "no entry\n". GET /forever -> an event
   stream that never ends (a comment every 0.1 s).
 The older HTTP+SSE transport: GET /sse -> a chunked event stream whose first event is
@@ -302,6 +304,15 @@ class Spy(http.server.BaseHTTPRequestHandler):
         elif method == "malformed":
             body = b'{"jsonrpc":"2.0","id":' + compact(rid) + b',"result":{"oops":'
             self.whole(200, "application/json", body, mcp=True)
+        elif method == "tools/call" and "status" in (
+            arguments := ((req.get("params") or {}).get("arguments") or {})
+        ):
+            result = {
+                "content": [{"type": "text", "text": "done"}],
+                "isError": bool(arguments.get("isError")),
+            }
+            body = compact({"jsonrpc": "2.0", "id": rid, "result": result})
+            self.whole(int(arguments["status"]), "application/json", body, mcp=True)
         elif method == "fail":
             error = {"code": -32000, "message": "spy failure"}
             body = compact({"jsonrpc": "2.0", "id": rid, "error": error})

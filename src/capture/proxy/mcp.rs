@@ -429,6 +429,37 @@ impl McpRecorder {
         self.write(kind, now, data, None).map(|_| ())
     }
 
+    /// Records that requests of the MCP session `channel` failed with no JSON-RPC answer of
+    /// their own (an HTTP error status, a server out of reach): an error event, `data` saying
+    /// how, answers each request `ids` names (JSON text, as requests are keyed), so that a tool
+    /// call counts as failed, with its duration. With no ids (a notification, a stream), one
+    /// error event.
+    pub fn failed(
+        &mut self,
+        channel: u32,
+        ids: &[String],
+        data: Map<String, Value>,
+        now: f64,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return self.write(EventType::Error, now, data, None).map(|_| ());
+        }
+        for id in ids {
+            let key = (channel, Direction::ClientToServer, id.clone());
+            let open = self.open.answer(&key);
+            let mut data = data.clone();
+            data.insert("jsonrpc_id".into(), id.clone().into());
+            if let Some(o) = &open {
+                data.insert("method".into(), o.method.clone().into());
+                if let Some(tool) = &o.tool {
+                    data.insert("tool_name".into(), tool.clone().into());
+                }
+            }
+            self.write(EventType::Error, now, data, open.as_ref())?;
+        }
+        Ok(())
+    }
+
     fn one(&mut self, head: Head, msg: Value, now: f64) -> Result<(), StoreError> {
         let Head {
             channel, direction, ..

@@ -180,6 +180,7 @@ fn weight(note: &Note) -> usize {
             // Bytes waiting in the recorder's pipe count as if they were here: the recorder is
             // never more than about the limit behind the relay, however the bytes reach it.
             Note::Piped { len, .. } => *len,
+            Note::Failed { ids, .. } => ids.iter().map(String::capacity).sum(),
             _ => 0,
         }
 }

@@ -65,6 +65,15 @@ pub enum Note {
         data: Map<String, Value>,
         at: f64,
     },
+    /// Requests of the HTTP proxy that failed with no JSON-RPC answer of their own (an HTTP
+    /// error status, a server out of reach): `data` says how, and answers each request `ids`
+    /// names (JSON text; none for a notification or a stream).
+    Failed {
+        channel: u32,
+        ids: Vec<String>,
+        data: Map<String, Value>,
+        at: f64,
+    },
     /// The session is over.
     End { exit_code: Option<i32>, at: f64 },
 }
@@ -108,6 +117,7 @@ impl Note {
             | Note::Skipped { at, .. }
             | Note::Closed { at, .. }
             | Note::Event { at, .. }
+            | Note::Failed { at, .. }
             | Note::End { at, .. } => *at,
         }
     }
@@ -367,6 +377,12 @@ pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
             }
             Note::Closed { direction, at } => framers.finish(&mut recorder, direction, at),
             Note::Event { kind, data, at } => recorder.note(kind, data, at),
+            Note::Failed {
+                channel,
+                ids,
+                data,
+                at,
+            } => recorder.failed(channel, &ids, data, at),
             Note::End { exit_code, at } => {
                 // A last message without its newline is recorded before the end.
                 let result = framers

@@ -306,6 +306,19 @@ impl Proxy {
         self.record_event(EventType::Error, data);
     }
 
+    /// Records that the requests `ids` of session `channel` failed with no JSON-RPC answer of
+    /// their own, `data` saying how: the failure answers each of them, so that a tool call
+    /// counts as failed, with its duration ([`Note::Failed`]).
+    fn record_failure(&self, channel: u32, ids: Vec<String>, data: Map<String, Value>) {
+        let at = (self.clock)();
+        self.record(Note::Failed {
+            channel,
+            ids,
+            data,
+            at,
+        });
+    }
+
     /// Records what the transport saw that is not a message.
     fn record_event(&self, kind: EventType, data: Map<String, Value>) {
         let at = (self.clock)();
@@ -462,6 +475,8 @@ impl Proxy {
         };
         let request = Message::of(&body);
         let request_ids = request.readable().and_then(|b| ids_of(b, true));
+        // What a failure of this request answers: its calls, when its ids could be read.
+        let failing = request_ids.clone().unwrap_or_default();
         if parts.method == Method::POST && !body.is_empty() {
             let at = (self.clock)();
             self.record(message_note(
@@ -564,7 +579,7 @@ impl Proxy {
                 let text = format!("{what}: {}", error_chain(&e));
                 let mut data = http_fields(Direction::ClientToServer, &parts.method, path, channel);
                 data.insert("error".into(), text.clone().into());
-                self.record_problem(data);
+                self.record_failure(channel, failing, data);
                 let mut failed = plain(StatusCode::BAD_GATEWAY, &format!("agent-strace: {text}"));
                 if streamed {
                     // The rest of the body is not read: the connection cannot carry another
@@ -647,6 +662,7 @@ impl Proxy {
             rewrite,
             answers: None,
             channel,
+            failing,
             method: parts.method,
             path: path.to_owned(),
             status,
@@ -690,6 +706,8 @@ struct Relay {
     /// the server's events.
     answers: Option<mpsc::UnboundedSender<Bytes>>,
     channel: u32,
+    /// The ids of the requests an HTTP error answers, when it says no JSON-RPC answer itself.
+    failing: Vec<String>,
     method: Method,
     path: String,
     status: StatusCode,
@@ -934,11 +952,11 @@ impl Relay {
             // cut copy, with its real size.
             Reading::Json if !message.head().is_empty() => self.answer(message),
             Reading::Failure => {
+                // An answer that says itself that it failed (a JSON-RPC error, a tool result
+                // with isError) is recorded as the answer it is; anything else (a page of
+                // text, a result the status belies) fails the requests it answers.
                 let rpc = self.content_type.contains("json")
-                    && message.readable().is_some_and(|body| {
-                        serde_json::from_slice::<Value>(body)
-                            .is_ok_and(|v| v.get("jsonrpc").is_some() && v.get("error").is_some())
-                    });
+                    && message.readable().is_some_and(says_it_failed);
                 if rpc {
                     self.answer(message);
                     return;
@@ -960,7 +978,8 @@ impl Relay {
                     let text = String::from_utf8_lossy(&body[..body.len().min(2048)]);
                     data.insert("body".into(), text.into_owned().into());
                 }
-                self.proxy.record_problem(data);
+                self.proxy
+                    .record_failure(self.channel, self.failing.clone(), data);
             }
             _ => {}
         }
@@ -1039,6 +1058,21 @@ fn ids_of(body: &[u8], requests: bool) -> Option<Vec<String>> {
         Value::Array(batch) => batch.iter().filter_map(one).collect(),
         m => one(m).into_iter().collect(),
     })
+}
+
+/// Whether `body` is a JSON-RPC answer (or a batch of them) that says it failed: an error, or
+/// a tool result with `isError`.
+fn says_it_failed(body: &[u8]) -> bool {
+    let failed = |m: &Value| {
+        m.get("jsonrpc").is_some()
+            && (m.get("error").is_some()
+                || m.pointer("/result/isError").and_then(Value::as_bool) == Some(true))
+    };
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(batch)) => !batch.is_empty() && batch.iter().all(failed),
+        Ok(answer) => failed(&answer),
+        Err(_) => false,
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
