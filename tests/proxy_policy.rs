@@ -308,3 +308,17 @@ fn a_content_length_that_says_more_than_its_message_forwards_no_denied_call_in_i
         "the calls were answered: {shown}"
     );
 }
+
+/// A policy that cannot be read is a usage error found before anything is recorded: it left a
+/// session of no events that `list` showed as running for ever.
+#[test]
+fn a_policy_that_cannot_be_read_leaves_no_session() {
+    let env = TestEnv::new();
+    std::fs::write(env.path().join("broken.json"), "{\"tools\": ").unwrap();
+    for policy in ["nope.json", "broken.json"] {
+        let run = env.run(&["record", "--policy", policy, "--", "cat"]);
+        assert_ne!(run.code, 0, "{policy}: {}", run.stderr);
+        assert!(run.stderr.contains(policy), "{policy}: {}", run.stderr);
+        assert_eq!(env.sessions(), Vec::<String>::new(), "{policy}");
+    }
+}

@@ -219,6 +219,13 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         Ok(sink) => sink,
         Err(code) => return code,
     };
+    // Before the session is made: a policy that cannot be read is a usage error that leaves
+    // nothing in the store (an empty session would show as running for ever).
+    let enforcer = match enforcer(args.policy.as_deref()) {
+        Ok(enforcer) => enforcer,
+        Err(code) => return code,
+    };
+    let policy = enforcer.is_some();
     let store = super::stores::for_writing(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
     // The command as a list of arguments, as the Python tool writes it.
@@ -250,11 +257,6 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
             None
         }
     };
-    let enforcer = match enforcer(args.policy.as_deref()) {
-        Ok(enforcer) => enforcer,
-        Err(code) => return code,
-    };
-    let policy = enforcer.is_some();
     // Started beside the relay, which never waits for it, once the relay has what it needs.
     let mut sending = None;
     let relayed = relay(
