@@ -282,6 +282,28 @@ fn a_result_cut_inside_an_emoji_is_recorded_as_its_calls_result() {
     );
 }
 
+/// A number past a double's range is JSON (Node reads `1e400` as Infinity, Python as inf): a
+/// call holding one was recorded as a malformed message, and stats counted no call.
+#[test]
+fn a_call_with_a_number_past_a_double_is_recorded_as_a_call() {
+    let env = TestEnv::new();
+    let call = r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"calc","arguments":{"n":1e400,"m":2}}}
+"#;
+    let run = run_with_stdin(env.command(&["record", "--", "cat"]), call.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, call, "passed as it came");
+    let events = env.events(&env.sessions()[0]);
+    let recorded = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .unwrap_or_else(|| panic!("the call: {events:?}"));
+    assert!(recorded.to_string().contains("calc"), "{recorded}");
+    assert!(
+        !events.iter().any(|e| e["event_type"] == "error"),
+        "{events:?}"
+    );
+}
+
 #[test]
 fn two_calls_waiting_under_one_id_each_get_their_own_result() {
     let env = TestEnv::new();

@@ -166,6 +166,29 @@ fn a_call_a_javascript_server_reads_is_judged_not_refused_as_unreadable() {
     assert_eq!(seen[0].1["error"]["data"]["rule"], "tools.deny", "{shown}");
 }
 
+/// A number past a double's range is JSON all the same (Node reads `1e400` as Infinity, Python
+/// as inf): a call holding one was answered as unreadable (-32700, with an id of null, so the
+/// client's call never ended) and not forwarded.
+#[test]
+fn a_call_with_a_number_past_a_double_is_judged_not_refused_as_unreadable() {
+    let env = TestEnv::new();
+    let allowed = r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"calc","arguments":{"n":1e400}}}
+"#;
+    let denied = r#"{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"get-sum","arguments":{"n":-1E+999}}}
+"#;
+    let (out, _) = through_cat(&env, format!("{allowed}{denied}").into_bytes());
+    let shown = String::from_utf8_lossy(&out);
+    // `cat` sends the forwarded call back, before or after the proxy's answer.
+    let at = out
+        .windows(allowed.len())
+        .position(|w| w == allowed.as_bytes())
+        .unwrap_or_else(|| panic!("forwarded as it came: {shown}"));
+    let seen = messages(&[&out[..at], &out[at + allowed.len()..]].concat());
+    assert_eq!(seen.len(), 1, "only the answer to the denied call: {shown}");
+    assert_eq!(seen[0].1["id"], 10, "{shown}");
+    assert_eq!(seen[0].1["error"]["data"]["rule"], "tools.deny", "{shown}");
+}
+
 #[test]
 fn a_message_too_large_to_judge_is_refused_not_forwarded() {
     let env = TestEnv::new();
@@ -252,6 +275,7 @@ fn the_http_proxy_forwards_no_call_it_cannot_judge_and_judges_one_a_server_reads
             "200 OK",
             "tools.deny",
         ),
+        (call(6, "get-sum", b"1e400"), "200 OK", "tools.deny"),
     ];
     for (body, status, said) in denied {
         let answer = post_bytes(port, &body);

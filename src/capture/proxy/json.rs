@@ -8,10 +8,14 @@
 //!   as Node turns it into UTF-8.
 //! - Bytes that are not UTF-8 are read as U+FFFD, as a body decoded as UTF-8 reads them.
 //! - A UTF-8 byte-order mark before the message is skipped, as a body decoded as UTF-8 skips it.
+//! - A number too large for a double (`1e400`: Node reads `Infinity`, Python `inf`) is read as
+//!   `null`, as are the `NaN` and `Infinity` Python writes and reads.
 
 use std::borrow::Cow;
 
 use serde_json::Value;
+
+use crate::model::json_mend;
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
@@ -28,60 +32,25 @@ pub fn read(body: &[u8]) -> serde_json::Result<Value> {
     }
 }
 
-/// `body` with what [`read`] forgives made plain JSON, or `None` when it holds none of it.
+/// `body` with what [`read`] forgives made plain JSON, or `None` when it holds none of it. The
+/// store's one mender ([`crate::model::json_mend`]) does the surrogates and the numbers.
 fn mended(body: &[u8]) -> Option<Vec<u8>> {
     let (body, stripped) = match body.strip_prefix(BOM) {
         Some(rest) => (rest, true),
         None => (body, false),
     };
     let text = String::from_utf8_lossy(body);
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
     let mut changed = stripped || matches!(text, Cow::Owned(_));
-    let mut at = 0;
-    while let Some(slash) = memchr::memchr(b'\\', &bytes[at..]) {
-        let slash = at + slash;
-        out.extend_from_slice(&bytes[at..slash]);
-        at = match escaped_unit(bytes, slash) {
-            Some(0xD800..0xDC00) => {
-                if let Some(0xDC00..0xE000) = escaped_unit(bytes, slash + 6) {
-                    out.extend_from_slice(&bytes[slash..slash + 12]);
-                    slash + 12
-                } else {
-                    out.extend_from_slice(br"\ufffd");
-                    changed = true;
-                    slash + 6
-                }
-            }
-            Some(0xDC00..0xE000) => {
-                out.extend_from_slice(br"\ufffd");
-                changed = true;
-                slash + 6
-            }
-            // Any other escape, `\\` included, is taken whole so that its second character is
-            // never read as the start of one.
-            _ => {
-                let end = (slash + 2).min(bytes.len());
-                out.extend_from_slice(&bytes[slash..end]);
-                end
-            }
-        };
+    let mut out = Cow::Borrowed(text.as_bytes());
+    if let Some(mended) = json_mend::replace_lone_surrogates(&out) {
+        out = Cow::Owned(mended);
+        changed = true;
     }
-    out.extend_from_slice(&bytes[at..]);
-    changed.then_some(out)
-}
-
-/// The UTF-16 unit a `\uXXXX` escape at `at` stands for.
-fn escaped_unit(bytes: &[u8], at: usize) -> Option<u32> {
-    let escape = bytes.get(at..at + 6)?;
-    if !escape.starts_with(br"\u") {
-        return None;
+    if let Some(mended) = json_mend::replace_non_json_numbers(&out) {
+        out = Cow::Owned(mended);
+        changed = true;
     }
-    let hex = &escape[2..];
-    if !hex.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    changed.then(|| out.into_owned())
 }
 
 #[cfg(test)]
@@ -91,12 +60,17 @@ mod tests {
 
     #[test]
     fn what_javascript_and_python_send_reads() {
-        let cases: [(&[u8], Value); 5] = [
+        let cases: [(&[u8], Value); 7] = [
             (br#"{"t":"a\ud83d"}"#, json!({"t": "a\u{fffd}"})),
             (br#"{"t":"\udcc3\ud83d\ude00"}"#, json!({"t": "\u{fffd}😀"})),
             (br#"{"t":"\\ud800"}"#, json!({"t": "\\ud800"})),
             (b"{\"t\":\"caf\xe9\"}", json!({"t": "caf\u{fffd}"})),
             (b"\xef\xbb\xbf{\"t\":1}", json!({"t": 1})),
+            (br#"{"n":1e400,"m":-1E+999}"#, json!({"n": null, "m": null})),
+            (
+                br#"{"n":NaN,"t":"1e400 \ud83d"}"#,
+                json!({"n": null, "t": "1e400 \u{fffd}"}),
+            ),
         ];
         for (bytes, value) in cases {
             assert_eq!(
