@@ -2180,3 +2180,149 @@ fn a_password_flag_written_with_an_equals_sign_keeps_it() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+/// The proxies cut a string too long to keep before they scrub it: a secret the cut fell
+/// inside lost its end, the redaction rules no longer knew what was left, and most of it
+/// (`ghp_` and 26 of its 36 characters) reached the store.
+mod cut_strings {
+    use std::io::Write as _;
+
+    use serde_json::{Value, json};
+
+    use crate::common::{TestEnv, run_with_stdin};
+
+    /// A GitHub token and an Anthropic key, built from pieces as [`super::secrets`] builds
+    /// them.
+    fn tokens() -> [String; 2] {
+        [
+            format!("{}{}", "ghp_", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"),
+            format!("{}{}", "sk-ant-api03-", "Qw8Er7Ty6Ui5".repeat(5)),
+        ]
+    }
+
+    /// A `tools/call` over a megabyte (so that it is recorded as a cut copy) whose one long
+    /// string holds `secret` at byte `at`, after `a a a …`, before `b b b …`.
+    fn call(id: usize, at: usize, secret: &str) -> String {
+        let mut text = "a ".repeat(at / 2 + 1);
+        text.truncate(at);
+        text.push_str(secret);
+        text.push(' ');
+        text.push_str(&"b".repeat(1_200_000));
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": "x", "arguments": {"t": text}}})
+        .to_string()
+    }
+
+    /// What was recorded of each call's string as the client sent it, before its cut marker.
+    fn kept_starts(env: &TestEnv) -> Vec<String> {
+        let events = env.events(&env.sessions()[0]);
+        events
+            .iter()
+            // `cat` sends each call back: the copy the client sent is the one looked at.
+            .filter(|e| {
+                e["event_type"] == "tool_call" && e["data"]["direction"] == "client_to_server"
+            })
+            .map(|e| {
+                let kept = e["data"]["arguments"]["t"].as_str().unwrap_or_default();
+                let (start, _marker) = kept
+                    .rsplit_once('…')
+                    .unwrap_or_else(|| panic!("a cut string: {kept:.80}"));
+                start.to_owned()
+            })
+            .collect()
+    }
+
+    /// `record -- cat`, waiting for a recorder slower than the relay (a test build on a busy
+    /// host), so that every call is recorded whole.
+    fn record(env: &TestEnv) -> std::process::Command {
+        let mut record = env.command(&["record", "--", "cat"]);
+        record.env("AGENT_STRACE_RECORD_PATIENCE_MS", "60000");
+        record
+    }
+
+    /// Where a string is cut in the record: the length of what `record` keeps of one.
+    fn cut_point() -> usize {
+        let env = TestEnv::new();
+        let input = format!("{}\n", call(0, 0, ""));
+        let run = run_with_stdin(record(&env), input.as_bytes());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let kept = kept_starts(&env);
+        assert_eq!(kept.len(), 1);
+        kept[0].len()
+    }
+
+    /// Calls whose secret straddles the point the record cuts at, and points past it as far
+    /// as a margin kept to scrub with could reach: each secret, wherever it ends, must leave
+    /// no part of itself.
+    fn calls() -> Vec<String> {
+        let cut = cut_point();
+        let tokens = tokens();
+        let mut places: Vec<usize> = (1..40).step_by(3).map(|d| cut - d).collect();
+        places.extend((1..=16).map(|k| cut + k * 512 - 20));
+        places
+            .into_iter()
+            .enumerate()
+            .map(|(id, at)| call(id + 1, at, &tokens[id % 2]))
+            .collect()
+    }
+
+    /// Each recorded string keeps a start of its text, and nothing of the secret in it.
+    fn assert_no_part_of_a_secret(env: &TestEnv, calls: usize) {
+        let kept = kept_starts(env);
+        assert_eq!(kept.len(), calls);
+        for start in kept {
+            assert!(start.len() > 100_000, "a start is kept: {}", start.len());
+            let tail = &start[start.len() - 60..];
+            assert!(
+                start
+                    .replace("[REDACTED]", "")
+                    .bytes()
+                    .all(|b| b == b'a' || b == b' '),
+                "a part of the secret was kept: …{tail}"
+            );
+        }
+        let stored =
+            std::fs::read_to_string(env.store().join(&env.sessions()[0]).join("events.ndjson"))
+                .unwrap();
+        for prefix in ["ghp_", "sk-ant-"] {
+            assert!(!stored.contains(prefix), "{prefix} reached the store");
+        }
+    }
+
+    #[test]
+    fn record_keeps_no_part_of_a_secret_its_cut_falls_in() {
+        let env = TestEnv::new();
+        let calls = calls();
+        let input = calls.join("\n") + "\n";
+        let run = run_with_stdin(record(&env), input.as_bytes());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout == input, "the traffic passes unchanged");
+        assert_no_part_of_a_secret(&env, calls.len());
+    }
+
+    fn answer_written(body: &[u8], stream: &mut std::net::TcpStream) {
+        let id = serde_json::from_slice::<Value>(body).map_or(Value::Null, |m| m["id"].clone());
+        let answer = json!({"jsonrpc": "2.0", "id": id, "result": {"content": []}}).to_string();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            answer.len()
+        );
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(answer.as_bytes());
+    }
+
+    #[test]
+    fn record_http_keeps_no_part_of_a_secret_its_cut_falls_in() {
+        let env = TestEnv::new();
+        let server = crate::record_http_large::hand_server(answer_written);
+        let (proxy, port) =
+            crate::common::net::record_http(&env, &format!("http://127.0.0.1:{server}/mcp"), &[]);
+        let calls = calls();
+        for call in &calls {
+            let answer = crate::mcp_http::raw_request(port, &crate::mcp_http::post(call, ""));
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer:.200}");
+        }
+        assert_eq!(proxy.terminate(), Some(0));
+        assert_no_part_of_a_secret(&env, calls.len());
+    }
+}

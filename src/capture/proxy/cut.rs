@@ -6,15 +6,33 @@
 //! its id, its method, the tool it calls, the start of what it carried.
 //!
 //! Each byte is looked at once, and the copy never holds more than [`MAX_COPY`] bytes.
+//!
+//! What is cut is cut before it is scrubbed (scrubbing a string of megabytes as it passes would
+//! slow the relay), so a cut could end inside a secret and keep a start of it the redaction
+//! rules no longer know. The copy therefore keeps [`SCRUB_MARGIN`] bytes more of each text it
+//! cuts, and the recorder, once it has read the copy, scrubs each cut text with them and then
+//! lets them go ([`scrub_cut_texts`]): a secret the cut halved is found whole, or, longer than
+//! the margin, by the part kept, and no part of it is written.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
 
 use crate::capture::limit::{FIELD_LIMIT, cut_marker};
+use crate::model::view::CUT_MARK;
 
 /// The most of one string's JSON text kept. A field holding one cut string (a tool's text
 /// result, a file's content in the arguments) stays within [`FIELD_LIMIT`], so it is recorded
 /// as it is, not cut a second time with a marker that would give the copy's size.
 const STRING_KEEP: usize = FIELD_LIMIT - 4 * 1024;
+/// What a cut text keeps past what is recorded of it, to be scrubbed with and then let go:
+/// longer than any secret a redaction rule must see whole to know it (a JWT, a private key's
+/// block, the 4 KiB window a base64 blob is decoded by).
+pub(super) const SCRUB_MARGIN: usize = 4 * 1024;
+/// The most of one string's JSON text copied.
+const STRING_COPY: usize = STRING_KEEP + SCRUB_MARGIN;
 /// The most of one top-level member's copy; past it the member becomes a string.
-const MEMBER_KEEP: usize = FIELD_LIMIT;
+const MEMBER_KEEP: usize = FIELD_LIMIT + SCRUB_MARGIN;
 /// The most of the whole copy. Past it (a message of very many large members) there is none.
 const MAX_COPY: usize = 2 * 1024 * 1024;
 /// Room kept for the marker and the quotes when a member becomes a string.
@@ -284,7 +302,7 @@ impl CutCopy {
         let at = self.pos + end as u64;
         self.touch(at);
         if !run.is_empty() && self.copying() && !self.text_cut {
-            let room = STRING_KEEP - self.text_kept;
+            let room = STRING_COPY - self.text_kept;
             if run.len() <= room {
                 self.put(run);
                 self.text_kept += run.len();
@@ -311,7 +329,7 @@ impl CutCopy {
         } else {
             if self.copying() && !self.text_cut {
                 // An escape is copied whole or not at all.
-                if STRING_KEEP - self.text_kept < 6 {
+                if STRING_COPY - self.text_kept < 6 {
                     self.cut_text();
                 } else {
                     self.put(b"\\");
@@ -419,24 +437,114 @@ fn complete_utf8(bytes: &[u8]) -> usize {
 }
 
 /// The start of a member's JSON text, short enough that as a JSON string with its marker it
-/// stays within [`FIELD_LIMIT`].
+/// stays within [`FIELD_LIMIT`] once its [`SCRUB_MARGIN`] is let go.
 fn member_head(text: &[u8]) -> String {
     let text = String::from_utf8_lossy(&text[..complete_utf8(text)]);
-    let budget = FIELD_LIMIT - MARKER_ROOM;
+    let budget = FIELD_LIMIT - MARKER_ROOM + SCRUB_MARGIN;
     let mut size = 0;
     let mut end = 0;
     for (i, c) in text.char_indices() {
-        size += match c {
-            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
-            c if c < ' ' => 6,
-            c => c.len_utf8(),
-        };
+        size += json_size(c);
         if size > budget {
             break;
         }
         end = i + c.len_utf8();
     }
     text[..end].to_owned()
+}
+
+/// What `c` takes in a JSON string.
+fn json_size(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+        c if c < ' ' => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// Makes a cut copy, once read, what may be recorded: in each string, the text before each cut
+/// marker (a cut string's start, a member's JSON text turned into a string, or a string cut
+/// inside one) is scrubbed with `scrub` as it is, and then loses its last [`SCRUB_MARGIN`]
+/// bytes, which were kept only for that. Object keys are strings too, and are made so.
+pub fn scrub_cut_texts(value: &mut Value, scrub: &impl Fn(&str) -> Cow<'_, str>) {
+    match value {
+        Value::String(text) => {
+            if let Some(kept) = scrubbed_cut_text(text, scrub) {
+                *text = kept;
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                scrub_cut_texts(item, scrub);
+            }
+        }
+        Value::Object(map) => {
+            if map.keys().any(|key| key.contains(CUT_MARK)) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(key, value)| (scrubbed_cut_text(&key, scrub).unwrap_or(key), value))
+                    .collect();
+            }
+            for item in map.values_mut() {
+                scrub_cut_texts(item, scrub);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// `text` made as [`scrub_cut_texts`] says; `None` when it holds no cut marker.
+fn scrubbed_cut_text(text: &str, scrub: &impl Fn(&str) -> Cow<'_, str>) -> Option<String> {
+    let opening = format!("… {CUT_MARK}");
+    if !text.contains(&opening) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&opening) {
+        let start = from + found;
+        let Some(end) = marker_end(text, start + opening.len()) else {
+            from = start + opening.len();
+            continue;
+        };
+        let piece = scrub(&text[at..start]);
+        out.push_str(&piece[..without_margin(&piece)]);
+        out.push_str(&text[start..end]);
+        at = end;
+        from = end;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// Where a marker whose size starts at `digits` ends (past its `]`), if it is one.
+fn marker_end(text: &str, digits: usize) -> Option<usize> {
+    let rest = &text[digits..];
+    let count = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let tail = " bytes in all]";
+    (count > 0 && rest[count..].starts_with(tail)).then_some(digits + count + tail.len())
+}
+
+/// How much of `piece` is left once its last [`SCRUB_MARGIN`] bytes are let go, ending on a
+/// character and never inside what scrubbing put in a secret's place (`[REDACTED]`, `[EMAIL]`).
+fn without_margin(piece: &str) -> usize {
+    /// The longest placeholder scrubbing writes, and more.
+    const PLACEHOLDER: usize = 24;
+    let mut end = piece.len().saturating_sub(SCRUB_MARGIN);
+    while !piece.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &piece[..end];
+    if let Some(open) = before.rfind('[').filter(|&at| end - at < PLACEHOLDER)
+        && !before[open..].contains(']')
+        && piece[end..]
+            .find(']')
+            .is_some_and(|close| end + close - open < PLACEHOLDER)
+    {
+        end = open;
+    }
+    end
 }
 
 #[cfg(test)]
@@ -487,8 +595,11 @@ mod tests {
         for part in message.chunks(chunk) {
             cut.push(part);
         }
-        cut.finish()
-            .map(|bytes| serde_json::from_slice(&bytes).expect("the copy parses"))
+        cut.finish().map(|bytes| {
+            let mut copy = serde_json::from_slice(&bytes).expect("the copy parses");
+            scrub_cut_texts(&mut copy, &|text| Cow::Borrowed(text));
+            copy
+        })
     }
 
     #[test]

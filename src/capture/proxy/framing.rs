@@ -20,8 +20,10 @@ use super::gather::Gathered;
 pub const MAX_WHOLE: usize = 1024 * 1024;
 /// The most header bytes read before a `Content-Length:` start is taken for a line.
 pub const MAX_HEADERS: usize = 8 * 1024;
-/// How much of a cut message's start is kept as it came, for a message that does not parse.
-pub(crate) const HEAD: usize = 2048;
+/// How much of a cut message's start is kept as it came, for a message that does not parse:
+/// the 2 KiB recorded of it, and past them what a secret they would cut in half needs to be
+/// scrubbed whole before they are cut.
+pub(crate) const HEAD: usize = 2048 + super::cut::SCRUB_MARGIN;
 /// A message buffer grown larger than this is let go once its message is done.
 const KEEP_CAPACITY: usize = 64 * 1024;
 

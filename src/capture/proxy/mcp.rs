@@ -333,7 +333,13 @@ impl McpRecorder {
                     cut_from: Some(size),
                 };
                 if let Some(copy) = copy {
-                    return self.parsed(event_head, super::json::read(copy), head, now);
+                    // Scrubbed with the margin the copy kept past each cut, then cut to what
+                    // is recorded: no part of a secret the cut halved is kept.
+                    let message = super::json::read(copy).map(|mut message| {
+                        super::cut::scrub_cut_texts(&mut message, &|text| self.sink.text(text));
+                        message
+                    });
+                    return self.parsed(event_head, message, head, now);
                 }
                 let mut data = event_head.data();
                 data.insert(
@@ -344,7 +350,10 @@ impl McpRecorder {
                     )
                     .into(),
                 );
-                data.insert("raw".into(), raw(head).into());
+                data.insert(
+                    "raw".into(),
+                    self.kept_raw(&String::from_utf8_lossy(head)).into(),
+                );
                 self.write(EventType::Error, now, data, None).map(|_| ())
             }
         }
@@ -933,10 +942,6 @@ impl Head {
 }
 
 /// The start of a message that could not be read, as text.
-fn raw(body: &[u8]) -> String {
-    String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned()
-}
-
 /// The fields every proxy event starts with: which way it went and, when the proxy carries
 /// several, which MCP session it belongs to.
 pub fn event_head(channel: u32, direction: Direction) -> Map<String, Value> {
