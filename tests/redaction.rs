@@ -2325,4 +2325,79 @@ mod cut_strings {
         assert_eq!(proxy.terminate(), Some(0));
         assert_no_part_of_a_secret(&env, calls.len());
     }
+
+    /// Answers every request 503 with a page of text: the call's string `t`, as it came.
+    fn failure_echoed(body: &[u8], stream: &mut std::net::TcpStream) {
+        let text = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|m| m["params"]["arguments"]["t"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let head = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            text.len()
+        );
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(text.as_bytes());
+    }
+
+    /// An HTTP error's body is recorded by its first 2 KiB. It was cut to them before it was
+    /// scrubbed, so a secret across byte 2,048 reached the store in part (`ghp_ABCDEF…`,
+    /// `sk-ant-api03-Qw8…`), its start no longer one the rules know.
+    #[test]
+    fn record_http_keeps_no_part_of_a_secret_an_error_bodys_cut_falls_in() {
+        let env = TestEnv::new();
+        let server = crate::record_http_large::hand_server(failure_echoed);
+        let (proxy, port) =
+            crate::common::net::record_http(&env, &format!("http://127.0.0.1:{server}/mcp"), &[]);
+        let mut calls = 0;
+        for secret in tokens() {
+            for at in (2048 - secret.len()..=2048).step_by(3) {
+                calls += 1;
+                let mut text = "a ".repeat(at / 2 + 1);
+                text.truncate(at);
+                text.push_str(&secret);
+                text.push(' ');
+                text.push_str(&"b".repeat(8000));
+                let call = json!({"jsonrpc": "2.0", "id": calls, "method": "tools/call",
+                                  "params": {"name": "x", "arguments": {"t": text}}})
+                .to_string();
+                let answer = crate::mcp_http::raw_request(port, &crate::mcp_http::post(&call, ""));
+                assert!(answer.starts_with("HTTP/1.1 503"), "{answer:.200}");
+                assert!(
+                    answer.contains(&secret),
+                    "the answer reaches the client whole"
+                );
+            }
+        }
+        assert_eq!(proxy.terminate(), Some(0));
+        let session = &env.sessions()[0];
+        let events = env.events(session);
+        let bodies: Vec<&str> = events
+            .iter()
+            .filter(|e| e["event_type"] == "error")
+            .filter_map(|e| e["data"]["body"].as_str())
+            .collect();
+        assert_eq!(
+            bodies.len(),
+            calls,
+            "one error, with its body, for each call"
+        );
+        for body in bodies {
+            assert!(body.starts_with("a a "), "{body:.80}");
+            let kept = body.find("… [cut by agent-strace").unwrap_or(body.len());
+            assert!(kept >= 1900, "what is kept of the body: {kept} bytes");
+            for piece in ["ghp_", "sk-ant-", "ABCDEFGHIJ", "Qw8Er7Ty"] {
+                let end = &body[body.len().saturating_sub(120)..];
+                assert!(!body.contains(piece), "{piece} in …{end:?}");
+            }
+        }
+        for file in std::fs::read_dir(env.store().join(session)).unwrap() {
+            let text = std::fs::read(file.unwrap().path()).unwrap();
+            let text = String::from_utf8_lossy(&text);
+            assert!(
+                !text.contains("ghp_") && !text.contains("sk-ant-"),
+                "a secret on disk"
+            );
+        }
+    }
 }

@@ -447,9 +447,12 @@ impl McpRecorder {
         &mut self,
         channel: u32,
         ids: &[String],
-        data: Map<String, Value>,
+        mut data: Map<String, Value>,
         now: f64,
     ) -> Result<(), StoreError> {
+        if let Some(body) = data.get_mut("body") {
+            super::cut::scrub_cut_texts(body, &|text| self.sink.text(text));
+        }
         if ids.is_empty() {
             return self.write(EventType::Error, now, data, None).map(|_| ());
         }

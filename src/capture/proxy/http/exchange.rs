@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use super::upstream::{Upstream, UpstreamClient};
+use crate::capture::proxy::cut::SCRUB_MARGIN;
 use crate::capture::proxy::enforce::Enforcer;
 use crate::capture::proxy::gather::{Gathered, Message};
 use crate::capture::proxy::mcp::{Direction, event_head};
@@ -23,6 +24,7 @@ use crate::capture::proxy::queue::Sender;
 use crate::capture::proxy::recording::Note;
 use crate::capture::proxy::sse::{EndpointRewriter, SseEvent, SseParser};
 use crate::model::EventType;
+use crate::model::view::CUT_MARK;
 
 /// Most of the older transport's requests whose answers a stream waits for when the proxy
 /// stops.
@@ -975,8 +977,7 @@ impl Relay {
                     format!("HTTP {} {reason}", self.status.as_u16()).into(),
                 );
                 if !body.is_empty() {
-                    let text = String::from_utf8_lossy(&body[..body.len().min(2048)]);
-                    data.insert("body".into(), text.into_owned().into());
+                    data.insert("body".into(), error_body(&message).into());
                 }
                 self.proxy
                     .record_failure(self.channel, self.failing.clone(), data);
@@ -1059,6 +1060,26 @@ fn ids_of(body: &[u8], requests: bool) -> Option<Vec<String>> {
         m => one(m).into_iter().collect(),
     })
 }
+
+/// What an HTTP error's body is recorded by: its first [`ERROR_BODY_KEEP`] bytes. One longer
+/// is cut [`SCRUB_MARGIN`] later, with a cut marker, and the recorder scrubs it before it lets
+/// the margin go (`cut::scrub_cut_texts`): cut first, a secret the cut fell in would have
+/// reached the store in part, its start no longer one the rules know.
+fn error_body(message: &Message) -> String {
+    let (head, size) = match message {
+        Message::Whole(body) => (body.as_slice(), body.len() as u64),
+        Message::Cut(cut) => (cut.head.as_slice(), cut.size),
+    };
+    let copy = ERROR_BODY_KEEP + SCRUB_MARGIN;
+    if size <= copy as u64 && head.len() as u64 == size {
+        return String::from_utf8_lossy(head).into_owned();
+    }
+    let text = String::from_utf8_lossy(&head[..head.len().min(copy)]);
+    format!("{text}… {CUT_MARK}{size} bytes in all]")
+}
+
+/// How much of an HTTP error's body is recorded.
+const ERROR_BODY_KEEP: usize = 2048;
 
 /// Whether `body` is a JSON-RPC answer (or a batch of them) that says it failed: an error, or
 /// a tool result with `isError`.
