@@ -417,3 +417,83 @@ fn an_account_named_claude_leaves_the_model_names_and_the_cost_of_the_page() {
         .expect("a cost in the page");
     assert!(cost > 0.0, "the page's cost is {cost}");
 }
+
+#[test]
+fn the_agent_name_is_anonymised_as_the_command_is_for_the_root_and_its_subagents() {
+    // A session received over OTLP is named by its sender's `service.name`, which may name the
+    // user. Before, `share --anonymize` and `export --anonymize` rewrote the command (`cd ~ &&
+    // run`) and kept `claude-code zorblax` and `agent-of-zorblax` as they were.
+    use crate::common::session::SessionBuilder;
+    let env = TestEnv::new();
+    let home = format!("/home/{NAME}");
+    let root = SessionBuilder::new("rootz")
+        .meta(|m| {
+            m.agent_name = format!("claude-code {NAME}");
+            m.command = "claude".into();
+            m.set_attribution("os_user", NAME);
+            m.set_attribution("working_dir", &format!("{home}/{NAME}-app"));
+        })
+        .session_start(json!({"source": "hook", "cwd": format!("{home}/{NAME}-app")}))
+        .at(2.0);
+    let task = root.next_id();
+    root.tool_call("Task", json!({"description": "t"}))
+        .ended(50.0)
+        .write(&env);
+    SessionBuilder::new("subz")
+        .meta(|m| {
+            m.agent_name = format!("agent-of-{NAME}");
+            m.command = format!("cd {home} && run");
+            m.parent_session_id = Some("rootz".into());
+            m.parent_event_id = Some(task);
+            m.depth = 1;
+        })
+        .at(4.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .write(&env);
+    // A known agent's name is a product's, even run by an account of the same name.
+    SessionBuilder::new("cursorz")
+        .meta(|m| {
+            m.agent_name = "cursor".into();
+            m.set_attribution("os_user", "cursor");
+        })
+        .tool_call("Shell", json!({"command": "ls /home/cursor"}))
+        .write(&env);
+
+    let page = env.path().join("p.html");
+    env.run(&[
+        "share",
+        "rootz",
+        "--anonymize",
+        "-o",
+        page.to_str().unwrap(),
+    ])
+    .success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(mentions(&html), Vec::<String>::new(), "{html}");
+    for agent in ["claude-code [USER]", "agent-of-[USER]"] {
+        assert!(
+            html.contains(&format!("\"agent\":\"{agent}\"")),
+            "no {agent}: {html}"
+        );
+    }
+    for (session, names) in [
+        ("rootz", vec!["claude-code [USER]", "agent-of-[USER]"]),
+        ("subz", vec!["agent-of-[USER]"]),
+        ("cursorz", vec!["cursor"]),
+    ] {
+        let run = env.run(&["export", session, "--anonymize", "--format", "json"]);
+        run.success();
+        assert_eq!(
+            mentions(&run.stdout),
+            Vec::<String>::new(),
+            "{}",
+            run.stdout
+        );
+        let export = run.json();
+        let mut found = vec![export["session"]["agent_name"].clone()];
+        if let Some(subagents) = export["subagents"].as_array() {
+            found.extend(subagents.iter().map(|s| s["session"]["agent_name"].clone()));
+        }
+        assert_eq!(found, names, "{session}: {export:#}");
+    }
+}

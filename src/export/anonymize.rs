@@ -1465,6 +1465,14 @@ impl Scrubber<'_> {
         if let Cow::Owned(command) = self.text(&meta.command, report) {
             meta.command = command;
         }
+        // A session received over OTLP is named by its sender's `service.name`, which may be
+        // anything (`claude-code zorblax`). A known agent's name is a product's, and the page
+        // and exports read events by it: it stays even for an account named `codex`.
+        if Agent::from_name(&meta.agent_name) == Agent::Unknown
+            && let Cow::Owned(agent_name) = self.text(&meta.agent_name, report)
+        {
+            meta.agent_name = agent_name;
+        }
         for (key, with) in [("hostname", HOST), ("os_user", USER), ("git_repo", REPO)] {
             if let Some(found) = meta
                 .attribution(key)
