@@ -154,6 +154,59 @@ fn a_link_planted_as_the_annotation_file_is_not_written_through() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
 }
 
+/// `share` and `replay --format html` read the notes for the page: an annotation file that
+/// could not be read (a link, a FIFO) or had lines that are not annotations gave a page saying
+/// "Annotations: none", exit 0 and not a word, while `annotate --list` refused the file. The
+/// page is still written, and stderr says what it left out.
+#[test]
+fn a_page_whose_annotations_cannot_be_read_says_so_on_stderr() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    env.run(&["annotate", &id, "2", "--note", "keep me"])
+        .success();
+    let file = env.store().join(&id).join("annotations.jsonl");
+    let kept = env.path().join("kept.jsonl");
+    std::fs::rename(&file, &kept).unwrap();
+    let page = env.path().join("page.html");
+    let page_arg = page.to_str().unwrap();
+    let plant_link = || std::os::unix::fs::symlink(&kept, &file).unwrap();
+    let plant_fifo = || {
+        let made = std::process::Command::new("mkfifo").arg(&file).status();
+        assert!(made.unwrap().success());
+    };
+    let plant_bad_line = || {
+        let text = std::fs::read_to_string(&kept).unwrap();
+        std::fs::write(&file, format!("{text}not an annotation\n")).unwrap();
+    };
+    let plants: [(&str, &dyn Fn()); 3] = [
+        ("symbolic link", &plant_link),
+        ("FIFO", &plant_fifo),
+        ("1 line of", &plant_bad_line),
+    ];
+    for (said, plant) in plants {
+        plant();
+        for line in [
+            vec!["share", &id, "-o", page_arg],
+            vec!["replay", &id, "--format", "html", "-o", page_arg],
+        ] {
+            let _ = std::fs::remove_file(&page);
+            let run = env.run(&line);
+            run.success();
+            assert!(page.exists(), "{line:?}: no page");
+            let warning = run
+                .stderr
+                .lines()
+                .find(|l| l.starts_with("warning:") && l.contains("annotations"));
+            assert!(
+                warning.is_some_and(|w| w.contains(said)),
+                "{said}, {line:?}: {}",
+                run.stderr
+            );
+        }
+        std::fs::remove_file(&file).unwrap();
+    }
+}
+
 #[test]
 fn the_python_tool_lists_ours_and_we_list_its() {
     let env = TestEnv::new();

@@ -147,16 +147,21 @@ fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Resul
     Ok(exit::OK)
 }
 
-fn list(store: &Store, id: &str, format: Format, globals: &Globals) -> Result<u8> {
-    let found = store.annotations(id)?;
-    if found.bad_lines > 0 {
+/// Says on stderr how many lines of `id`'s annotation file were not annotations, if any.
+pub(crate) fn warn_bad_annotation_lines(id: &str, bad_lines: usize) {
+    if bad_lines > 0 {
         warn(format_args!(
             "{} of {id}'s annotations.jsonl {} not annotations and {} skipped",
-            crate::render::terminal::count(found.bad_lines as u64, "line"),
-            if found.bad_lines == 1 { "is" } else { "are" },
-            if found.bad_lines == 1 { "was" } else { "were" }
+            crate::render::terminal::count(bad_lines as u64, "line"),
+            if bad_lines == 1 { "is" } else { "are" },
+            if bad_lines == 1 { "was" } else { "were" }
         ));
     }
+}
+
+fn list(store: &Store, id: &str, format: Format, globals: &Globals) -> Result<u8> {
+    let found = store.annotations(id)?;
+    warn_bad_annotation_lines(id, found.bad_lines);
     let numbers = event_numbers(store, id)?;
     let shown: Vec<Shown<'_>> = found
         .annotations

@@ -249,10 +249,7 @@ fn input(
 ) -> Result<(SessionInput, Option<Learned>)> {
     let mut meta = summary(store, id)?.meta;
     let mut events = read(store, id)?;
-    let mut annotations = store
-        .annotations(id)
-        .map(|a| a.annotations)
-        .unwrap_or_default();
+    let mut annotations = annotations_or_warn(store, id);
     if clean.redact {
         redact_session(&mut meta, &mut events, &mut annotations);
     }
@@ -282,6 +279,25 @@ fn input(
         children: Vec::new(),
     };
     Ok((session, learned))
+}
+
+/// A session's annotations for its page. A file that cannot be read (a link or a FIFO where
+/// the store keeps a plain file) costs the page its notes, not the page: it is said on stderr,
+/// as a subagent left out is, so that "Annotations: none" is not taken for the truth.
+fn annotations_or_warn(store: &Store, id: &str) -> Vec<crate::model::annotation::Annotation> {
+    match store.annotations(id) {
+        Ok(found) => {
+            super::annotate::warn_bad_annotation_lines(id, found.bad_lines);
+            found.annotations
+        }
+        Err(e) => {
+            warn(format_args!(
+                "left out the annotations of session {id}: {}",
+                crate::error::chain_text(&e.into())
+            ));
+            Vec::new()
+        }
+    }
 }
 
 /// Secrets out of everything a page would show of a session.
