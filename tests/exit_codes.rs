@@ -151,6 +151,82 @@ fn two_is_an_output_file_named_dash() {
     assert!(!env.path().join("-").exists());
 }
 
+/// Each command that writes an `--output` file, with its name last.
+fn writing_to(name: &str) -> Vec<Vec<String>> {
+    let lines: [&[&str]; 5] = [
+        &["share", SID, "-o"],
+        &["replay", SID, "--format", "html", "-o"],
+        &["export", SID, "--format", "csv", "--output"],
+        &["sample", "--output"],
+        &["policy", "--output"],
+    ];
+    lines
+        .iter()
+        .map(|line| {
+            let mut line: Vec<String> = line.iter().map(|a| (*a).to_owned()).collect();
+            line.push(name.to_owned());
+            line
+        })
+        .collect()
+}
+
+/// `share -o <a name of 255 bytes>` failed with exit 4, "File name too long": the name was
+/// valid, its temporary name (25 bytes longer) was not. Every `--output` goes through it.
+#[test]
+fn an_output_file_named_as_long_as_a_file_system_allows_is_written() {
+    let env = TestEnv::new();
+    session(&env);
+    let name = format!("{}.out", "b".repeat(251));
+    assert_eq!(name.len(), 255);
+    for args in writing_to(&name) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.run(&args).success();
+        let written = std::fs::metadata(env.path().join(&name)).unwrap();
+        assert!(written.len() > 0, "{args:?}: an empty file");
+        std::fs::remove_file(env.path().join(&name)).unwrap();
+        // No temporary file is left beside it.
+        let left: Vec<_> = std::fs::read_dir(env.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().contains("bbbb"))
+            .collect();
+        assert_eq!(left, Vec::<std::ffi::OsString>::new(), "{args:?}");
+    }
+}
+
+/// `-o new/` and `-o file/` name a folder where a file is to go: they failed at the write,
+/// exit 4 (a failed write), "Not a directory". They are usage, as a missing folder is; a
+/// folder that is there is refused as a file that cannot be replaced is (exit 3).
+#[test]
+fn two_is_an_output_name_ending_in_a_slash_that_is_no_folder() {
+    let env = TestEnv::new();
+    session(&env);
+    std::fs::write(env.path().join("file"), "kept\n").unwrap();
+    std::fs::create_dir(env.path().join("folder")).unwrap();
+    for (name, code) in [("new/", 2), ("file/", 2), ("folder/", 3)] {
+        for args in writing_to(name) {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = env.run(&args);
+            assert_eq!(run.code, code, "{args:?}: {run:?}");
+            assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {run:?}");
+            if code == 2 {
+                assert!(run.stderr.contains("names a folder"), "{run:?}");
+            }
+        }
+    }
+    assert!(!env.path().join("new").exists());
+    assert_eq!(
+        std::fs::read_to_string(env.path().join("file")).unwrap(),
+        "kept\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(env.path().join("folder"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
 #[test]
 fn three_is_input_that_cannot_be_used() {
     let env = TestEnv::new();

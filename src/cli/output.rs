@@ -58,6 +58,17 @@ pub(crate) fn folder_for(path: Option<&std::path::Path>, flag: &str) -> anyhow::
         return Ok(());
     };
     not_dash(Some(path), flag)?;
+    // `new/` or `file/` names a folder, where a file is to be written: the path drops the `/`
+    // (its parent is `.`), and the write failed at the end as an I/O error (exit 4) with "Not a
+    // directory". A folder that is there is refused where the file is written, as one named
+    // without the `/` is.
+    if std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).ends_with(b"/") && !path.is_dir() {
+        return Err(Error::usage(format!("cannot write {}", path.display()))
+            .with_hint(format!(
+                "a name ending in / names a folder: name a file for {flag}"
+            ))
+            .into());
+    }
     let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
         return Ok(());
     };
@@ -101,16 +112,11 @@ pub(crate) fn replace_file(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "output".to_owned(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().unwrap_or(std::ffi::OsStr::new("output"));
     let fail = |e: std::io::Error| Error::io(format!("cannot write {}: {e}", path.display()));
     let mut n = 0;
     let (temp, mut file) = loop {
-        let temp = dir.join(format!(
-            ".{name}.agent-strace-{}-{n}.tmp",
-            std::process::id()
-        ));
+        let temp = dir.join(temp_name(name, std::process::id(), n));
         let opened = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -139,6 +145,33 @@ pub(crate) fn replace_file(
         return Err(fail(e).into());
     }
     Ok(())
+}
+
+/// How long a temporary name may be whatever the name it stands for: shorter than any file
+/// system's longest name.
+const SHORT_NAME: usize = 64;
+
+/// The temporary name of `name` for the `n`th try of process `pid`: hidden, and never longer
+/// than `name` itself unless that is shorter than [`SHORT_NAME`] bytes. A name as long as the
+/// file system allows (255 bytes on most) was refused as too long by its temporary name, which
+/// added 25 bytes to it; the part of `name` the temporary name keeps is only for a person to
+/// see what it was for, so it is cut (between characters when it is UTF-8).
+fn temp_name(name: &std::ffi::OsStr, pid: u32, n: u32) -> std::ffi::OsString {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let suffix = format!(".agent-strace-{pid}-{n}.tmp");
+    let name = name.as_bytes();
+    let room = name.len().max(SHORT_NAME) - 1 - suffix.len();
+    let mut keep = name.len().min(room);
+    if let Ok(text) = std::str::from_utf8(name) {
+        while !text.is_char_boundary(keep) {
+            keep -= 1;
+        }
+    }
+    let mut temp = Vec::with_capacity(1 + keep + suffix.len());
+    temp.push(b'.');
+    temp.extend_from_slice(&name[..keep]);
+    temp.extend_from_slice(suffix.as_bytes());
+    std::ffi::OsString::from_vec(temp)
 }
 
 /// Writes `text` to stderr as it is. Diagnostics go through here (or [`warn`]), never through
@@ -202,4 +235,36 @@ pub(crate) fn warn_bad_lines(bad: &[BadLine], total: u64) {
 /// a session must not drive the terminal; our own colour passes when `colour` is on.
 pub(crate) fn stdout(colour: bool) -> io::BufWriter<Escaping<io::StdoutLock<'static>>> {
     io::BufWriter::with_capacity(64 * 1024, Escaping::new(io::stdout().lock(), colour))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    use super::{SHORT_NAME, temp_name};
+
+    #[test]
+    fn a_temporary_name_is_never_longer_than_a_long_name_it_stands_for() {
+        for len in [1, 30, SHORT_NAME, 100, 200, 240, 255] {
+            let name = "b".repeat(len);
+            let temp = temp_name(OsStr::new(&name), u32::MAX, 999);
+            let temp = temp.as_bytes();
+            assert!(temp.len() <= len.max(SHORT_NAME), "{len}: {}", temp.len());
+            assert!(temp.starts_with(b".b") && temp.ends_with(b"-999.tmp"));
+        }
+        let short = temp_name(OsStr::new("page.html"), 42, 0);
+        assert_eq!(short, ".page.html.agent-strace-42-0.tmp");
+    }
+
+    #[test]
+    fn a_utf8_name_is_cut_between_characters_and_any_other_between_bytes() {
+        let name = "é".repeat(120);
+        let temp = temp_name(OsStr::new(&name), 42, 0);
+        let text = temp.to_str().expect("still UTF-8");
+        assert!(text.len() <= name.len() && text.contains("éé"));
+        let bytes = [0xff_u8; 250];
+        let temp = temp_name(OsStr::from_bytes(&bytes), 42, 0);
+        assert!(temp.as_bytes().len() <= bytes.len());
+    }
 }
