@@ -207,6 +207,45 @@ fn a_page_whose_annotations_cannot_be_read_says_so_on_stderr() {
     }
 }
 
+/// `annotate --note "token ghp_…"` wrote the token to annotations.jsonl while redaction was on
+/// (the default), where the product promises secrets never reach disk. The note, label and
+/// author are redacted as the hooks redact, and the same flags and environment turn it off.
+#[test]
+fn a_secret_in_a_note_label_or_author_is_redacted_unless_redaction_is_off() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    let token = format!("ghp_{}", "Rk3vQ9mZ2xW8tY5u".repeat(2) + "b7N1");
+    let key = format!("AKIA{}", "QWERTYUIOP123456");
+    let file = env.store().join(&id).join("annotations.jsonl");
+    let note = format!("pushed with {token}");
+    env.run(&[
+        "annotate", &id, "2", "--note", &note, "--label", &token, "--author", &key,
+    ])
+    .success();
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !written.contains(&token) && !written.contains(&key),
+        "{written}"
+    );
+    let listed = list(&env, &id);
+    assert_eq!(listed[0]["note"], "pushed with [REDACTED]");
+    for field in ["label", "author"] {
+        assert!(
+            listed[0][field].as_str().unwrap().contains("[REDACTED]"),
+            "{field}: {listed:?}"
+        );
+    }
+
+    // Off as for the hooks: by the flag, or by the environment.
+    env.run(&["annotate", &id, "3", "--no-redact", "--note", &note])
+        .success();
+    let mut by_env = env.command(&["annotate", &id, "4", "--note", &note]);
+    by_env.env("AGENT_STRACE_REDACT", "0");
+    crate::common::run_with_stdin(by_env, b"").success();
+    let notes: Vec<Value> = list(&env, &id).iter().map(|a| a["note"].clone()).collect();
+    assert_eq!(notes[1..], [note.clone(), note]);
+}
+
 #[test]
 fn the_python_tool_lists_ours_and_we_list_its() {
     let env = TestEnv::new();

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::Globals;
 use super::args::FormatArg;
-use super::globals::Format;
+use super::globals::{Format, PrivacyArgs};
 use super::output::{stdout, usage, warn, warn_bad_lines};
 use crate::exit;
 use crate::model::annotation::Annotation;
@@ -19,7 +19,9 @@ use crate::store::{Selector, Store};
 ///
 /// Annotations are kept in annotations.jsonl beside the session's events, which are never
 /// changed; the Python agent-strace lists the same file. An event is named by its number as
-/// replay and inspect print it.
+/// replay and inspect print it. The note, label and author are written as the hooks write what
+/// an agent runs: secrets become [REDACTED] unless --no-redact (or AGENT_STRACE_REDACT=0) says
+/// otherwise.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace annotate 3f2a 12 --note \"why Bash and not Edit here?\"\n  agent-strace annotate 3f2a 12 --label root-cause --bookmark\n  agent-strace annotate 3f2a --list\n  agent-strace annotate 3f2a --delete 9c41e0"
@@ -51,6 +53,9 @@ pub(crate) struct AnnotateArgs {
     /// Delete an annotation, by its id or a prefix of 4 characters or more
     #[arg(long, value_name = "ANNOTATION_ID")]
     delete: Option<String>,
+    // The hooks' own flags: one set of privacy options for whatever writes to the store.
+    #[command(flatten)]
+    privacy: PrivacyArgs,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -85,6 +90,13 @@ fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Resul
             return Err(usage(format!("{flag} is empty: say what to attach")));
         }
     }
+    // Resolved before the store is read, so that a pattern that does not compile writes nothing.
+    let privacy = args.privacy.resolve().map_err(usage)?;
+    let kept = |given: &Option<String>| {
+        given
+            .as_deref()
+            .map_or_else(String::new, |text| privacy.apply_str(text).into_owned())
+    };
     let mut events = store.events(id)?;
     // The offset is the one replay shows the event at: its time as placed (one at an unknown
     // time at the event's before it) from the session's start, else its earliest event. It
@@ -122,9 +134,11 @@ fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Resul
         session_id: id.to_owned(),
         event_id: event.event_id.clone(),
         offset_seconds,
-        label: args.label.clone().unwrap_or_default(),
-        note: args.note.clone().unwrap_or_default(),
-        author: args.author.clone().unwrap_or_default(),
+        // What is typed on a command line is as likely to hold a key as what an agent runs:
+        // the store keeps secrets off disk whichever wrote them.
+        label: kept(&args.label),
+        note: kept(&args.note),
+        author: kept(&args.author),
         created_at: crate::capture::sink::system_time(),
         bookmark: args.bookmark,
         extra: serde_json::Map::new(),

@@ -91,8 +91,8 @@ impl Globals {
     }
 }
 
-/// What the capturing commands (`hook`, `record`, `record-http`, `import`) keep off disk: one
-/// set of flags for all of them. Secrets are redacted unless asked not to (README, "Secrets").
+/// What the capturing commands (`hook`, `record`, `record-http`, `import`) and `annotate` keep
+/// off disk: one set of flags for all of them. Secrets are redacted unless asked not to (README, "Secrets").
 #[derive(Debug, Args)]
 pub(crate) struct PrivacyArgs {
     /// Replace secrets with [REDACTED] before writing: the default
