@@ -1057,8 +1057,18 @@ fn share_redacts_an_annotations_author_as_it_does_its_note() {
         .write(&env);
     let author = format!("ci-bot {key}");
     let note = format!("deployed with {key}");
-    env.run(&["annotate", SID, "1", "--note", &note, "--author", &author])
-        .success();
+    // Written with redaction off, as a store recorded so (or by the Python tool) holds it.
+    env.run(&[
+        "annotate",
+        SID,
+        "1",
+        "--note",
+        &note,
+        "--author",
+        &author,
+        "--no-redact",
+    ])
+    .success();
     let stored = env
         .run(&["annotate", SID, "--list"])
         .success()
