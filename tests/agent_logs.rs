@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::common::{TestEnv, shared};
 
@@ -1140,6 +1140,102 @@ fn forged_counts_in_agent_logs_neither_panic_nor_wrap() {
     }
     assert!(runs > 50, "{runs}");
     assert!(unknown_usage > 0, "no forged count was a response's");
+}
+
+/// A token count in an agent's log that is no count a response can have (negative,
+/// fractional, a string, past what an integer holds) makes that response's usage unknown, as
+/// a Claude Code transcript's is: the import counts it apart and `list` flags the session's
+/// cost, where it was read as 0 and the cost given as exact. A count the log leaves out is 0:
+/// logs omit the counts of none.
+#[test]
+fn a_count_that_is_no_count_makes_a_responses_usage_unknown() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    // Each log, where its responses' counts are and the counts the import reads there.
+    let logs: [(PathBuf, &[&str], &[&str]); 4] = [
+        (
+            recorded.join("codex-0.171.0-rollout-shell.jsonl"),
+            &["payload", "usage"],
+            &["input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens", "reasoning_output_tokens"],
+        ),
+        (
+            shared().join("corpus/codex/madshn__localpush/rollout-2026-02-23T13-19-38-019c8a70-dda7-7f33-98ea-f30553347322.jsonl"),
+            &["payload", "info", "total_token_usage"],
+            &["input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens"],
+        ),
+        (
+            recorded.join("gemini-cli-0.61.0-session.jsonl"),
+            &["tokens"],
+            &["input", "output", "cached", "thoughts", "tool"],
+        ),
+        (
+            recorded.join("copilot-1.0.102-events.jsonl"),
+            &["data", "usage"],
+            &["inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "reasoningTokens"],
+        ),
+    ];
+    let no_counts = [json!(-1), json!(0.5), json!("12"), json!(1e30)];
+    let mut runs = 0;
+    let mut import = |lines: &[Value]| -> (Value, String) {
+        runs += 1;
+        let store = format!("store-{runs}");
+        let file = env.path().join(format!("log-{runs}.jsonl"));
+        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+        std::fs::write(&file, text.join("\n")).unwrap();
+        let run = env.run(&[
+            "--trace-dir",
+            &store,
+            "import",
+            "--format",
+            "json",
+            file.to_str().unwrap(),
+        ]);
+        (run.success().json()[0].clone(), store)
+    };
+    for (log, at, keys) in logs {
+        let lines = lines(&log);
+        for key in keys {
+            // Each line's count at `key`, changed by `change`; how many lines had one.
+            let damaged = |change: &dyn Fn(&mut Map<String, Value>)| {
+                let mut changed = 0;
+                let lines: Vec<Value> = lines
+                    .iter()
+                    .map(|line| {
+                        let mut line = line.clone();
+                        let usage = at.iter().try_fold(&mut line, |v, k| v.get_mut(*k));
+                        if let Some(Value::Object(usage)) = usage
+                            && usage.get(*key).is_some_and(Value::is_number)
+                        {
+                            change(usage);
+                            changed += 1;
+                        }
+                        line
+                    })
+                    .collect();
+                (lines, changed)
+            };
+            let what = format!("{} at {key}", log.display());
+            let (absent, changed) = damaged(&|usage| {
+                usage.remove(*key);
+            });
+            assert!(changed > 0, "{what}: no count to damage");
+            let (imported, _) = import(&absent);
+            let unknown = |imported: &Value| imported["unbelieved_usage"].as_u64().unwrap_or(0);
+            assert_eq!(unknown(&imported), 0, "{what} left out: {imported}");
+            for no_count in &no_counts {
+                let (lines, _) = damaged(&|usage| {
+                    usage.insert((*key).to_owned(), no_count.clone());
+                });
+                let (imported, store) = import(&lines);
+                let what = format!("{what} = {no_count}");
+                assert!(unknown(&imported) > 0, "{what}: {imported}");
+                let list = env.run(&["--trace-dir", &store, "list", "--format", "json"]);
+                let listed = &list.success().json()[0];
+                let flagged = listed["cost_unbelieved_usage"].as_u64().unwrap_or(0);
+                assert!(flagged > 0, "{what}: {listed}");
+            }
+        }
+    }
 }
 
 /// Gemini CLI writes a subagent's chat beside its parent's, in `chats/<parent id>/<agent

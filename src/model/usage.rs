@@ -256,8 +256,15 @@ impl<'de> Visitor<'de> for UsageVisitor {
     }
 }
 
-/// A token count of a usage object: a believed count ([`believed_tokens`]), written as a
-/// whole number (`2.0` too); `null` is none, 0; anything else is `None`, unknown.
+/// A token count as a usage object holds one: a believed count ([`believed_tokens`]), written
+/// as a whole number (`2.0` too); `null` is none, 0; anything else (negative, fractional, a
+/// string, `1e308`) is `None`, unknown. The one judge of a count, for [`ApiUsage`] and for the
+/// importers of logs that spell usage their own way.
+pub fn token_count(value: &Value) -> Option<u64> {
+    Count::of(value)
+}
+
+/// A token count of a usage object, as [`token_count`] reads it.
 struct Count(Option<u64>);
 
 impl Count {

@@ -22,7 +22,7 @@ use crate::model::prompt::SENT_PROMPT;
 use serde_json::{Map, Value};
 
 use super::payload::{Answer, Fields, HookEvent, HookPayload, LastResponse, PayloadError};
-use crate::capture::import::agent_log::{count, usage_value};
+use crate::capture::import::agent_log::usage_value;
 use crate::capture::import::gemini_chat::ReportedCounts;
 use crate::model::{Agent, Tokens};
 
@@ -270,6 +270,11 @@ fn tokens(usage: &Value) -> Tokens {
         cache_read: cached,
         reasoning: thoughts,
     }
+}
+
+/// A count in a hook's `usageMetadata`; anything else is 0.
+fn count(usage: &Value, key: &str) -> u64 {
+    usage.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
 
 /// The exact usage of a finished response whose `data` (its last chunk's fields) holds the

@@ -22,6 +22,7 @@ use crate::capture::sink::Sink;
 use crate::model::event::stored_arguments;
 use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent};
+use crate::model::usage::token_count;
 use crate::model::view::{KIND_COMPACTION, KIND_THINKING, ToolCall};
 use crate::model::{EventType, SessionMeta, Tokens};
 use crate::store::{Store, StoreError};
@@ -211,7 +212,7 @@ impl Log {
         &mut self,
         at: f64,
         model: Option<&str>,
-        tokens: Tokens,
+        tokens: LoggedTokens,
         reported: Option<Value>,
         extra: Map<String, Value>,
     ) {
@@ -232,7 +233,7 @@ impl Log {
         &mut self,
         at: f64,
         model: Option<&str>,
-        tokens: Tokens,
+        tokens: LoggedTokens,
         reported: Option<Value>,
         extra: Map<String, Value>,
     ) {
@@ -244,7 +245,7 @@ impl Log {
         &mut self,
         at: f64,
         model: Option<&str>,
-        tokens: Tokens,
+        tokens: LoggedTokens,
         reported: Option<Value>,
         extra: Map<String, Value>,
     ) -> usize {
@@ -252,16 +253,25 @@ impl Log {
         self.responses += 1;
         // Recorded as the agent wrote it; its tokens are unknown to every reader when no
         // response can hold them, and so to the report.
-        if tokens.believable() {
-            self.tokens.add(&tokens);
-        } else {
-            self.unbelieved_usage += 1;
-        }
+        let usage = match tokens {
+            Ok(tokens) if tokens.believable() => {
+                self.tokens.add(&tokens);
+                usage_value(&tokens)
+            }
+            Ok(tokens) => {
+                self.unbelieved_usage += 1;
+                usage_value(&tokens)
+            }
+            Err(no_count) => {
+                self.unbelieved_usage += 1;
+                no_count.usage()
+            }
+        };
         let mut data = extra;
         if let Some(model) = model {
             data.insert("model".into(), model.into());
         }
-        data.insert("usage".into(), usage_value(&tokens));
+        data.insert("usage".into(), usage);
         if let Some(reported) = reported {
             data.insert("reported_usage".into(), reported);
         }
@@ -381,10 +391,44 @@ pub fn usage_value(tokens: &Tokens) -> Value {
     Value::Object(usage)
 }
 
-/// A count in a JSON object; anything else is 0.
-pub fn count(value: &Value, key: &str) -> u64 {
-    value.get(key).and_then(Value::as_u64).unwrap_or(0)
+/// The token count under `key` of an agent's usage object, judged as every reader of usage
+/// judges one ([`token_count`]): a key the log leaves out (or `null`) is 0, as logs omit
+/// counts of none; a value that is no count a response can have (negative, fractional, a
+/// string, over ten billion) is [`NoCount`], named `counts` (the store's name for what it
+/// counts in).
+pub fn count(usage: &Value, key: &str, counts: &'static str) -> Result<u64, NoCount> {
+    match usage.get(key) {
+        None => Ok(0),
+        Some(written) => token_count(written).ok_or_else(|| NoCount {
+            counts,
+            written: written.clone(),
+        }),
+    }
 }
+
+/// A count in an agent's usage object that no response can have: its tokens are unknown, as
+/// a usage object's are that holds one ([`crate::model::usage::ApiUsage`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoCount {
+    /// The key of the store's usage object this count goes into (`input_tokens` …).
+    pub counts: &'static str,
+    /// The count as the agent wrote it.
+    pub written: Value,
+}
+
+impl NoCount {
+    /// The store's usage object of a response of unknown usage: this count alone, as the
+    /// agent wrote it, which every reader of usage reads as unknown, as it reads a
+    /// transcript's; no other count is claimed. The agent's whole usage object is kept beside
+    /// it as `reported_usage`.
+    fn usage(self) -> Value {
+        Value::Object(one(self.counts, self.written))
+    }
+}
+
+/// A response's tokens read from an agent's log, in the store's convention, or the count that
+/// makes them unknown.
+pub type LoggedTokens = Result<Tokens, NoCount>;
 
 /// A string in a JSON object.
 pub fn string<'a>(value: &'a Value, key: &str) -> Option<&'a str> {

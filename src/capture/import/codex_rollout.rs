@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::agent_log::{self, Log, count, string};
+use super::agent_log::{self, Log, LoggedTokens, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::{LoggedUsage, ResponseUsage};
@@ -86,7 +86,7 @@ struct Counter {
 
 /// One response's usage: in the store's convention, as the agent reported it, and the fields
 /// that name it.
-type Counted = (Tokens, Option<Value>, Map<String, Value>);
+type Counted = (LoggedTokens, Option<Value>, Map<String, Value>);
 
 impl Counter {
     fn new(records: bool) -> Counter {
@@ -120,20 +120,28 @@ impl Counter {
             return None;
         }
         let now = tokens(total);
-        let before = self.total.as_ref().map(tokens).unwrap_or_default();
+        let before = self.total.as_ref().map_or(Ok(Tokens::default()), tokens);
         let reported = info.get("last_token_usage").cloned();
-        let delta = if now.total() < before.total() {
-            // A total that went down began again (a resumed Codex counts from zero): the
-            // response is the one it reports, else all the new total holds. The change,
-            // clamped at zero, lost it.
+        let last = || {
             reported
                 .as_ref()
                 .filter(|last| last.is_object())
-                .map_or(now, tokens)
-        } else {
-            let mut delta = now;
-            delta.subtract(&before);
-            delta
+                .map(tokens)
+        };
+        let delta = match (now, before) {
+            // A total that holds no count leaves this response's usage unknown.
+            (Err(no_count), _) => Err(no_count),
+            // The change since a total that held none cannot be told: the response is the
+            // one it reports, else unknown.
+            (Ok(_), Err(no_count)) => last().unwrap_or(Err(no_count)),
+            // A total that went down began again (a resumed Codex counts from zero): the
+            // response is the one it reports, else all the new total holds. The change,
+            // clamped at zero, lost it.
+            (Ok(now), Ok(before)) if now.total() < before.total() => last().unwrap_or(Ok(now)),
+            (Ok(mut delta), Ok(before)) => {
+                delta.subtract(&before);
+                Ok(delta)
+            }
         };
         self.total = Some(total.clone());
         Some((delta, reported, Map::new()))
@@ -168,14 +176,13 @@ pub fn usage(path: &Path) -> Option<LoggedUsage> {
         // A usage that holds a count no response can have is unknown: left out and counted,
         // as a transcript's is (`transcript_usage`) and as every reader of events counts it.
         if let Some((usage, _, _)) = counter.line(kind, string(payload, "type"), payload) {
-            if usage.believable() {
-                logged.responses.push(ResponseUsage {
+            match usage {
+                Ok(usage) if usage.believable() => logged.responses.push(ResponseUsage {
                     timestamp: last,
                     model: model.clone().unwrap_or_else(|| "unknown".into()),
                     usage,
-                });
-            } else {
-                logged.unbelieved += 1;
+                }),
+                _ => logged.unbelieved += 1,
             }
         }
     }
@@ -374,19 +381,25 @@ impl Reader {
 }
 
 /// OpenAI's usage in the store's convention: `input_tokens` includes the cached input (and any
-/// cache write), which the store counts apart; reasoning is inside `output_tokens`.
-fn tokens(usage: &Value) -> Tokens {
-    let cached = count(usage, "cached_input_tokens");
-    let written = count(usage, "cache_write_input_tokens");
-    Tokens {
-        // Saturating: a forged count (up to u64::MAX) must neither wrap nor panic.
-        input: count(usage, "input_tokens").saturating_sub(cached.saturating_add(written)),
-        output: count(usage, "output_tokens"),
+/// cache write), which the store counts apart; reasoning is inside `output_tokens`. A count
+/// that is no count a response can have makes them unknown.
+fn tokens(usage: &Value) -> LoggedTokens {
+    let cached = count(usage, "cached_input_tokens", "cache_read_input_tokens")?;
+    let written = count(
+        usage,
+        "cache_write_input_tokens",
+        "cache_creation_input_tokens",
+    )?;
+    let input = count(usage, "input_tokens", "input_tokens")?;
+    Ok(Tokens {
+        // Saturating: believed counts that add up past the input must not wrap.
+        input: input.saturating_sub(cached.saturating_add(written)),
+        output: count(usage, "output_tokens", "output_tokens")?,
         cache_creation: written,
         cache_creation_1h: 0,
         cache_read: cached,
-        reasoning: count(usage, "reasoning_output_tokens"),
-    }
+        reasoning: count(usage, "reasoning_output_tokens", "output_tokens")?,
+    })
 }
 
 /// The text of a message's content parts.
@@ -549,7 +562,7 @@ mod tests {
     #[test]
     fn cached_input_is_taken_out_of_input() {
         let usage = serde_json::json!({"input_tokens": 108, "cached_input_tokens": 40, "output_tokens": 7, "reasoning_output_tokens": 3});
-        let t = tokens(&usage);
+        let t = tokens(&usage).unwrap();
         assert_eq!(
             (t.input, t.cache_read, t.output, t.reasoning),
             (68, 40, 7, 3)

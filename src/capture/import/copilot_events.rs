@@ -18,7 +18,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::Ended;
-use super::agent_log::{self, Log, count, string};
+use super::agent_log::{self, Log, LoggedTokens, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::model::Tokens;
@@ -205,19 +205,21 @@ impl Reader {
 }
 
 /// Copilot's usage in the store's convention: `inputTokens` includes the cache reads (observed)
-/// and, it is taken, the cache writes; reasoning is inside `outputTokens`.
-fn tokens(usage: &Value) -> Tokens {
-    let read = count(usage, "cacheReadTokens");
-    let written = count(usage, "cacheWriteTokens");
-    Tokens {
-        // Saturating: a forged count (up to u64::MAX) must neither wrap nor panic.
-        input: count(usage, "inputTokens").saturating_sub(read.saturating_add(written)),
-        output: count(usage, "outputTokens"),
+/// and, it is taken, the cache writes; reasoning is inside `outputTokens`. A count that is no
+/// count a response can have makes them unknown.
+fn tokens(usage: &Value) -> LoggedTokens {
+    let read = count(usage, "cacheReadTokens", "cache_read_input_tokens")?;
+    let written = count(usage, "cacheWriteTokens", "cache_creation_input_tokens")?;
+    let input = count(usage, "inputTokens", "input_tokens")?;
+    Ok(Tokens {
+        // Saturating: believed counts that add up past the input must not wrap.
+        input: input.saturating_sub(read.saturating_add(written)),
+        output: count(usage, "outputTokens", "output_tokens")?,
         cache_creation: written,
         cache_creation_1h: 0,
         cache_read: read,
-        reasoning: count(usage, "reasoningTokens"),
-    }
+        reasoning: count(usage, "reasoningTokens", "output_tokens")?,
+    })
 }
 
 /// How a call ended, from its `success` flag and its error's machine-readable `code`. The codes

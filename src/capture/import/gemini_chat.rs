@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::agent_log::{self, Log, Position, count, string};
+use super::agent_log::{self, Log, LoggedTokens, Position, count, string};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink};
 use crate::capture::sink::Sink;
 use crate::model::prompt::SENT_PROMPT;
@@ -436,21 +436,22 @@ fn text_of(content: Option<&Value>) -> String {
 }
 
 /// Gemini's tokens in the store's convention: cached input is inside `input`; thoughts are
-/// billed as output; tool-use prompt tokens are input.
-fn tokens(t: &Value) -> Tokens {
-    let cached = count(t, "cached");
-    let thoughts = count(t, "thoughts");
-    Tokens {
-        // Saturating: a forged count (up to u64::MAX) must neither wrap nor panic.
-        input: count(t, "input")
-            .saturating_sub(cached)
-            .saturating_add(count(t, "tool")),
-        output: count(t, "output").saturating_add(thoughts),
+/// billed as output; tool-use prompt tokens are input. A count that is no count a response can
+/// have makes them unknown.
+fn tokens(t: &Value) -> LoggedTokens {
+    let cached = count(t, "cached", "cache_read_input_tokens")?;
+    let thoughts = count(t, "thoughts", "output_tokens")?;
+    let input = count(t, "input", "input_tokens")?;
+    let tool = count(t, "tool", "input_tokens")?;
+    Ok(Tokens {
+        // Saturating: believed counts that add up past the input must not wrap.
+        input: input.saturating_sub(cached).saturating_add(tool),
+        output: count(t, "output", "output_tokens")?.saturating_add(thoughts),
         cache_creation: 0,
         cache_creation_1h: 0,
         cache_read: cached,
         reasoning: thoughts,
-    }
+    })
 }
 
 /// How far back from a chat's end [`tokens_of_response`] looks: a hook must stay fast on a long
@@ -493,16 +494,22 @@ pub fn last_response(chat: &Path) -> Option<ResponseCounts> {
             Ok(Message {
                 kind: Some(kind),
                 tokens: Some(t),
-            }) if kind == "gemini" => Break(Some(ResponseCounts {
-                reported: ReportedCounts {
-                    prompt: count(&t, "input"),
-                    candidates: count(&t, "output"),
-                    total: count(&t, "total"),
-                },
-                tokens: tokens(&t),
-            })),
+            }) if kind == "gemini" => Break(response_counts(&t)),
             _ => Continue(()),
         }
+    })
+}
+
+/// A `gemini` message's counts; `None` when one is no count a response can have, so that the
+/// hooks' own counts stay.
+fn response_counts(t: &Value) -> Option<ResponseCounts> {
+    Some(ResponseCounts {
+        reported: ReportedCounts {
+            prompt: count(t, "input", "input_tokens").ok()?,
+            candidates: count(t, "output", "output_tokens").ok()?,
+            total: count(t, "total", "total_tokens").ok()?,
+        },
+        tokens: tokens(t).ok()?,
     })
 }
 
@@ -546,7 +553,7 @@ mod tests {
     #[test]
     fn tokens_add_up_to_gemini_total() {
         let t = serde_json::json!({"input": 29082, "output": 89, "cached": 8156, "thoughts": 642, "tool": 0, "total": 29813});
-        let tokens = tokens(&t);
+        let tokens = tokens(&t).unwrap();
         assert_eq!(tokens.total(), 29813);
         assert_eq!(tokens.cache_read, 8156);
         assert_eq!(tokens.reasoning, 642);
