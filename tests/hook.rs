@@ -2690,4 +2690,50 @@ fn a_payload_past_what_the_hook_reads_is_logged_as_too_big() {
         "{log}"
     );
     assert!(!log.contains("not JSON"), "{log}");
+    // No policy is found for the project: nothing is said of one.
+    assert!(!log.contains("POLICY NOT ENFORCED"), "{log}");
+}
+
+/// A call past the 64 MiB the hook reads cannot be judged (its input is in the part not read):
+/// it runs, and the log said only that nothing was recorded, as if no policy were in force. The
+/// log line says the policy was not enforced, as for every other call a policy could not
+/// judge; a post-tool payload as big asks about no call, and says nothing of it.
+#[test]
+fn a_call_past_what_the_hook_reads_is_logged_as_unjudged_by_the_policy() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join(".agent-scope.json"),
+        r#"{"files":{"read":{"deny":[".env"]}}}"#,
+    )
+    .unwrap();
+    let big = "A".repeat(65 * 1024 * 1024);
+    let cwd = env.path().to_str().unwrap();
+    let call = json!({"tool_name": "Bash", "tool_input": {"command": format!("cat .env # {big}")},
+        "cwd": cwd});
+    let result = json!({"tool_name": "Bash", "tool_use_id": "t", "tool_input": {"command": "x"},
+        "tool_response": {"stdout": big}, "cwd": cwd});
+    for (event, arg, unjudged) in [
+        ("PreToolUse", "pre-tool", true),
+        ("PostToolUse", "post-tool", false),
+    ] {
+        let p = payload(
+            event,
+            if unjudged {
+                call.clone()
+            } else {
+                result.clone()
+            },
+        );
+        let run = env.run_with_stdin(&["hook", arg], p.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
+        let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+        let last = log.lines().last().unwrap();
+        assert!(last.contains("more than any hook payload"), "{log}");
+        assert_eq!(
+            last.contains("POLICY NOT ENFORCED"),
+            unjudged,
+            "{arg}: {last}"
+        );
+    }
 }

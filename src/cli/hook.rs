@@ -218,14 +218,11 @@ fn unrunnable_line(
             .iter()
             .any(|a| a == "--policy" || a.to_string_lossy().starts_with("--policy=")),
     };
-    let found = || {
-        let start = cwd
-            .as_deref()
-            .map(std::path::PathBuf::from)
-            .or_else(|| std::env::current_dir().ok());
-        start.is_some_and(|start| !matches!(super::policy::InForce::find(&start, None), Ok(None)))
-    };
-    let policy = if named || found() {
+    let start = cwd
+        .as_deref()
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_dir().ok());
+    let policy = if named || policy_found(start) {
         "; POLICY NOT ENFORCED: the call runs unjudged until the line is fixed"
     } else {
         ""
@@ -243,6 +240,31 @@ fn unrunnable_line(
         hook_stderr(&format!("agent-strace {}", &line[stamp.len() + 1..]));
     }
     ExitCode::SUCCESS
+}
+
+/// Whether a policy file is found from `start` for a call the hook could not judge; one that
+/// does not parse or cannot be read counts, as it would be in force once mended.
+fn policy_found(start: Option<std::path::PathBuf>) -> bool {
+    start.is_some_and(|start| !matches!(super::policy::InForce::find(&start, None), Ok(None)))
+}
+
+/// What the log line of a payload too big to read adds when a policy would have judged the call
+/// it may name: one named with `--policy`, or one found from the folder the agent was started
+/// in (`CLAUDE_PROJECT_DIR`), else the hook's own, where its log line goes too (the payload's
+/// folder is in the part not read). The event is the line's (`post-tool` asks about no call to
+/// come); the payload's own name, which wins when it is read, is in the part not read too.
+fn unjudged_policy(args: &HookArgs) -> &'static str {
+    if HookEvent::from_arg(&args.event).is_some_and(|event| !event.asks_before_a_call()) {
+        return "";
+    }
+    let start = launch()
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_dir().ok());
+    if args.policy.is_some() || policy_found(start) {
+        "; POLICY NOT ENFORCED: a call it names runs unjudged"
+    } else {
+        ""
+    }
 }
 
 /// The folder and session a payload names, for the store its event's log line goes to: read
@@ -270,15 +292,20 @@ fn record(
     endpoint: Option<&Result<Endpoint, String>>,
 ) -> Result<(Agent, Outcome), Failure> {
     // One byte past the limit says the payload was cut, which read whole as JSON would say
-    // only that it ends too soon.
+    // only that it ends too soon. Such a payload is not judged either: a policy's verdict on a
+    // call depends on all of its input (a shell line's last word can name the file it denies),
+    // which would have to be held whole, and a model's tool input is far below the limit. The
+    // call is allowed, as a payload that is not JSON is, and the log says the policy was not
+    // enforced.
     let stdin = super::hook_stdin::read(STDIN_LIMIT + 1)
         .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
     if stdin.len() as u64 > STDIN_LIMIT {
         return Err((
             None,
             format!(
-                "stdin holds more than {} MiB, more than any hook payload: nothing recorded",
-                STDIN_LIMIT >> 20
+                "stdin holds more than {} MiB, more than any hook payload: nothing recorded{}",
+                STDIN_LIMIT >> 20,
+                unjudged_policy(args)
             ),
         ));
     }
