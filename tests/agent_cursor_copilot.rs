@@ -1410,6 +1410,82 @@ fn cursor_denies_reading_env_in_its_own_words() {
     assert_eq!(run.stdout, "");
 }
 
+/// A Cursor workspace of several roots: a call on a file (or a command run) in one root is
+/// judged by the policy found from that root, the deepest when roots nest. Only the first
+/// root's policy was looked for, so the second's `.env` was read whatever its policy said (and
+/// denied once the roots were swapped). The session is stored where it was: from the first
+/// root.
+#[test]
+fn a_cursor_call_is_judged_by_the_policy_of_the_workspace_root_that_holds_it() {
+    let env = TestEnv::new();
+    let root = |name: &str| {
+        let dir = env.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.to_string_lossy().into_owned()
+    };
+    let (a, b, nested) = (root("a"), root("b"), root("a/nested"));
+    for guarded in [&b, &nested] {
+        std::fs::write(
+            Path::new(guarded).join(".agent-scope.json"),
+            json!({"files": {"read": {"deny": [".env"]}}}).to_string(),
+        )
+        .unwrap();
+    }
+    let calls = |dir: &str| {
+        [
+            (
+                "beforeReadFile",
+                json!({"file_path": format!("{dir}/.env"), "content": "x"}),
+            ),
+            (
+                "preToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": format!("{dir}/.env")},
+                    "tool_use_id": "r1"}),
+            ),
+            (
+                "beforeShellExecution",
+                json!({"command": "cat .env", "cwd": dir}),
+            ),
+        ]
+    };
+    // The roots, the folder of the call, and whether a policy is found for it.
+    let cases = [
+        (json!([a, b]), &b, true),
+        (json!([a, b]), &a, false),
+        (json!([b, a]), &b, true),
+        (json!([b, a]), &a, false),
+        (json!([a, nested]), &nested, true),
+        (json!([a, nested]), &a, false),
+    ];
+    for (roots, dir, guarded) in cases {
+        for (event, extra) in calls(dir) {
+            let mut payload = cursor(&env, event, extra);
+            payload["workspace_roots"] = roots.clone();
+            let run = hook(
+                &env,
+                &["hook", "--agent", "cursor", "pre-tool"],
+                &payload,
+                &[],
+            );
+            run.success();
+            assert_eq!(
+                run.stdout.contains("\"deny\""),
+                guarded,
+                "{event} in {dir} with roots {roots}: {}",
+                run.stdout
+            );
+        }
+    }
+    // Stored from the payload's folder, as always: the first root when it names none (the
+    // first call, on b's file).
+    assert!(
+        Path::new(&a)
+            .join(".agent-traces")
+            .join(CURSOR_SESSION)
+            .is_dir()
+    );
+}
+
 #[test]
 fn copilot_denies_reading_env_in_its_own_words_in_both_shapes() {
     for pascal in [false, true] {

@@ -17,7 +17,7 @@ use super::Globals;
 use super::globals::PrivacyArgs;
 use super::http::Endpoint;
 use crate::capture::attribution::{self, Attribution};
-use crate::capture::guard::Guard;
+use crate::capture::guard::{Denial, Guard};
 use crate::capture::hooks::{self, HookEvent, LateAnswer, Outcome};
 use crate::capture::remote::{HookCall, Unsent};
 use crate::capture::resend::{self, SPOOL_BOUND, SPOOL_KEEP, refused_for_good};
@@ -338,7 +338,7 @@ fn record(
     };
     // A pattern that does not compile must not let through what it was meant to keep off disk:
     // nothing is recorded, and the log says why.
-    let denial = guard(args, &payload, &store).and_then(|g| hooks::judge(&payload, &g));
+    let denial = denial(args, &payload, &store);
     // A duplicate is still judged: the agent's own hooks may not cover this event, or run
     // without the policy this line names (`--policy`), and what the policy stops stays stopped.
     if duplicate {
@@ -442,8 +442,7 @@ fn judge_unrecordable(
     payload.launch = launch().or(payload.launch.take());
     // The log goes where it goes for any payload that cannot be read.
     let store = super::stores::for_writing(globals.hook_root(None, None));
-    let Some(denial) = guard(args, &payload, &store).and_then(|g| hooks::judge(&payload, &g))
-    else {
+    let Some(denial) = denial(args, &payload, &store) else {
         return Err((Some(store), error.to_string()));
     };
     log(
@@ -885,19 +884,34 @@ fn hook_stderr(line: &str) {
     ));
 }
 
-/// The policy in force for a call about to run (pre-tool, permission request, a skill's shell
-/// command); other events never look for one. A policy that cannot be used blocks nothing,
-/// and says so in the log.
-fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option<Guard> {
+/// The denial of a call about to run (pre-tool, permission request, a skill's shell command) by
+/// the policy in force, looked for from each folder the payload names for it
+/// ([`hooks::HookPayload::policy_folders`]: a Cursor workspace's roots each have their own),
+/// else from the hook's folder; other events never look for one.
+fn denial(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option<Denial> {
     if !payload.event.asks_before_a_call() {
         return None;
     }
-    let start = payload
-        .cwd
-        .as_deref()
+    let mut starts: Vec<std::path::PathBuf> = (payload.policy_folders().into_iter())
         .map(std::path::PathBuf::from)
-        .or_else(|| std::env::current_dir().ok())?;
-    match super::policy::InForce::find(&start, args.policy.as_deref()) {
+        .collect();
+    if starts.is_empty() {
+        starts.extend(std::env::current_dir().ok());
+    }
+    starts.iter().find_map(|start| {
+        guard(args, payload, store, start).and_then(|g| hooks::judge(payload, &g))
+    })
+}
+
+/// The policy in force for a call, found from `start`. A policy that cannot be used blocks
+/// nothing, and says so in the log.
+fn guard(
+    args: &HookArgs,
+    payload: &hooks::HookPayload,
+    store: &Store,
+    start: &std::path::Path,
+) -> Option<Guard> {
+    match super::policy::InForce::find(start, args.policy.as_deref()) {
         Ok(found) => found.map(|in_force| Guard {
             roots: in_force.roots(),
             file: in_force.shown().unwrap_or_default(),

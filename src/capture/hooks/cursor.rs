@@ -29,6 +29,9 @@ use serde_json::{Map, Value};
 
 use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
 use crate::model::Agent;
+use crate::model::policy::check::absolute;
+use crate::model::shell_files::{Folder, of_tool_call};
+use crate::model::view::ToolCall;
 
 /// The events `setup --agent cursor` should configure: together they record every tool call,
 /// prompt and answer once (the shell, MCP, read and edit events would repeat the tool events).
@@ -128,7 +131,8 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
             .and_then(Value::as_str)
             .map(str::to_owned);
     // The workspace's first folder is where Cursor runs the agent: the folder it was started
-    // in, as CLAUDE_PROJECT_DIR is for Claude Code (Cursor's own hooks are not given it).
+    // in, as CLAUDE_PROJECT_DIR is for Claude Code (Cursor's own hooks are not given it). The
+    // policy that judges a call is found from the root holding its paths ([`policy_folders`]).
     let launch = root.clone().filter(|root| root.starts_with('/'));
     let cwd = f.optional("cwd")?.or(root);
     let text = |key: &str| f.text(key);
@@ -154,6 +158,53 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
         fields: f.0,
         event,
     })
+}
+
+/// The folders a policy is looked for from to judge a Cursor call: a workspace may have several
+/// roots, each its own project with its own policy. Each path the call names (a file tool's, a
+/// shell line's files) is judged by the policy found from the root that holds it, the deepest
+/// when roots nest, or from the folder the call runs in (`cwd`) when that is inside the same
+/// root, as any agent's call is judged from its folder. A call that names no path in a root is
+/// judged from `cwd` as before (the first root when the payload names no folder). Where the
+/// session is stored stays the payload's `cwd`.
+pub(super) fn policy_folders(payload: &HookPayload) -> Vec<String> {
+    let roots: Vec<String> = (payload.fields.get("workspace_roots"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|root| root.starts_with('/'))
+        .map(|root| absolute(root, None))
+        .collect();
+    let cwd = payload.cwd.as_deref();
+    let inside = |path: &str, root: &str| {
+        path == root || path.starts_with(&format!("{}/", root.trim_end_matches('/')))
+    };
+    let start = |path: &str| {
+        let root = (roots.iter())
+            .filter(|root| inside(&absolute(path, cwd), root))
+            .max_by_key(|root| root.len())?;
+        Some(match cwd.map(|cwd| absolute(cwd, None)) {
+            Some(cwd) if inside(&cwd, root) => cwd,
+            _ => root.clone(),
+        })
+    };
+    let mut folders: Vec<String> = Vec::new();
+    if let Some(tool) = &payload.tool {
+        let call = ToolCall::new(payload.agent, &tool.name, &tool.input);
+        let folder = cwd.map_or(Folder::Unknown, Folder::Start);
+        for file in of_tool_call(&call, folder) {
+            if let Some(start) = start(&file.path)
+                && !folders.contains(&start)
+            {
+                folders.push(start);
+            }
+        }
+    }
+    if folders.is_empty() {
+        folders.extend(cwd.map(str::to_owned));
+    }
+    folders
 }
 
 /// Turns a Cursor event into the normal form's: its event, with the tool fields

@@ -290,6 +290,17 @@ impl LastResponse {
 }
 
 impl HookPayload {
+    /// The folders the policy that judges this payload's call is looked for from: the folder
+    /// the agent works in (`cwd`), or, for a Cursor workspace of several roots, the roots that
+    /// hold the call's paths ([`super::cursor::policy_folders`]). Empty when the payload names
+    /// no folder.
+    pub fn policy_folders(&self) -> Vec<String> {
+        match self.agent {
+            Agent::Cursor => super::cursor::policy_folders(self),
+            _ => self.cwd.clone().into_iter().collect(),
+        }
+    }
+
     /// A string field of `fields`, if present and not empty.
     pub fn str_field(&self, key: &str) -> Option<&str> {
         self.fields
