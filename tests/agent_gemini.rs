@@ -394,33 +394,38 @@ fn a_finished_response_is_recorded_at_the_next_event_before_it() {
     assert!(events[response]["data"].get("incomplete").is_none());
 }
 
-/// A response whose counts are forged to the largest JSON carries is recorded with them
-/// saturated, as the hook read them: its sums (prompt and tool-use tokens, candidates and
-/// thoughts) panicked a debug build and wrapped to small counts in a release one. `cost` then
-/// says the usage is none a response can have.
+/// A response whose counts are forged to the largest JSON carries is recorded with them as
+/// the hook read them: its sums (prompt and tool-use tokens, candidates and thoughts) panicked
+/// a debug build and wrapped to small counts in a release one. A count that is no count at all
+/// (negative, fractional, a string) was read as 0, and the cost given as exact. Each makes the
+/// response's usage unknown, as an import of Gemini's chat does, and `cost` says so.
 #[test]
-fn a_responses_forged_counts_neither_panic_the_hook_nor_wrap() {
-    let env = TestEnv::new();
-    for mut payload in recorded_payloads() {
-        let usage = &mut payload["llm_response"]["usageMetadata"];
-        if usage.get("candidatesTokenCount").is_some() {
-            usage["candidatesTokenCount"] = json!(u64::MAX);
-            usage["toolUsePromptTokenCount"] = json!(u64::MAX);
-            usage["totalTokenCount"] = json!(u64::MAX);
+fn a_responses_forged_counts_make_its_usage_unknown() {
+    for forged in [json!(u64::MAX), json!(-1), json!(0.5), json!("12")] {
+        let env = TestEnv::new();
+        for mut payload in recorded_payloads() {
+            let usage = &mut payload["llm_response"]["usageMetadata"];
+            if usage.get("candidatesTokenCount").is_some() {
+                usage["candidatesTokenCount"] = forged.clone();
+                usage["toolUsePromptTokenCount"] = forged.clone();
+                usage["totalTokenCount"] = forged.clone();
+            }
+            let run = gemini_hook(&env, &payload, true);
+            assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
         }
-        let run = gemini_hook(&env, &payload, true);
-        assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+        let events = env.events(SESSION);
+        let responses = of_type(&events, "llm_response");
+        assert_eq!(responses.len(), 2, "{events:#?}");
+        for response in responses {
+            let usage = &response["data"]["usage"];
+            assert_eq!(
+                usage["output_tokens"], forged,
+                "the count as written: {usage}"
+            );
+        }
+        let cost = env.run(&["cost", SESSION, "--format", "json"]);
+        assert_eq!(cost.success().json()["unbelieved_usage"], 2, "{forged}");
     }
-    let events = env.events(SESSION);
-    let responses = of_type(&events, "llm_response");
-    assert_eq!(responses.len(), 2, "{events:#?}");
-    for response in responses {
-        let usage = &response["data"]["usage"];
-        assert_eq!(usage["input_tokens"], u64::MAX, "{usage}");
-        assert_eq!(usage["output_tokens"], u64::MAX, "{usage}");
-    }
-    let cost = env.run(&["cost", SESSION, "--format", "json"]);
-    assert_eq!(cost.success().json()["unbelieved_usage"], 2);
 }
 
 /// A response cut off before its last chunk (the user pressed Esc) is still one response, with

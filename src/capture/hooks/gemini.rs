@@ -22,7 +22,7 @@ use crate::model::prompt::SENT_PROMPT;
 use serde_json::{Map, Value};
 
 use super::payload::{Answer, Fields, HookEvent, HookPayload, LastResponse, PayloadError};
-use crate::capture::import::agent_log::usage_value;
+use crate::capture::import::agent_log::{LoggedTokens, count, usage_value};
 use crate::capture::import::gemini_chat::ReportedCounts;
 use crate::model::{Agent, Tokens};
 
@@ -239,7 +239,11 @@ fn read_chunk(fields: &mut Map<String, Value>, response: &Map<String, Value>) {
         fields.insert("finish_reason".into(), reason.into());
     }
     if let Some(usage) = response.get("usageMetadata").filter(|u| u.is_object()) {
-        fields.insert("usage".into(), usage_value(&tokens(usage)));
+        let usage_in_store = match tokens(usage) {
+            Ok(tokens) => usage_value(&tokens),
+            Err(no_count) => no_count.usage(),
+        };
+        fields.insert("usage".into(), usage_in_store);
         fields.insert("reported_usage".into(), usage.clone());
     }
 }
@@ -250,31 +254,27 @@ fn read_chunk(fields: &mut Map<String, Value>, response: &Map<String, Value>) {
 /// counts (its translator drops the others): the thoughts are then what the total holds beyond
 /// prompt and candidates, so that the total is Gemini's; the cached part of the prompt cannot be
 /// told here and is counted as fresh input, until the response's event is made exact from
-/// Gemini's chat ([`exact_usage`]).
-fn tokens(usage: &Value) -> Tokens {
-    let prompt = count(usage, "promptTokenCount");
-    let candidates = count(usage, "candidatesTokenCount");
-    let cached = count(usage, "cachedContentTokenCount").min(prompt);
-    let tool = count(usage, "toolUsePromptTokenCount");
-    let thoughts = match usage.get("thoughtsTokenCount").and_then(Value::as_u64) {
-        Some(thoughts) => thoughts,
-        None => count(usage, "totalTokenCount")
+/// Gemini's chat ([`exact_usage`]). A count that is no count a response can have (negative,
+/// fractional, a string) makes them unknown, as an import of Gemini's chat makes them.
+fn tokens(usage: &Value) -> LoggedTokens {
+    let prompt = count(usage, "promptTokenCount", "input_tokens")?;
+    let candidates = count(usage, "candidatesTokenCount", "output_tokens")?;
+    let cached = count(usage, "cachedContentTokenCount", "cache_read_input_tokens")?.min(prompt);
+    let tool = count(usage, "toolUsePromptTokenCount", "input_tokens")?;
+    let thoughts = match usage.get("thoughtsTokenCount") {
+        Some(_) => count(usage, "thoughtsTokenCount", "output_tokens")?,
+        None => count(usage, "totalTokenCount", "output_tokens")?
             .saturating_sub(prompt.saturating_add(candidates).saturating_add(tool)),
     };
-    // Saturating: a forged count (up to u64::MAX) must neither wrap nor panic the hook.
-    Tokens {
+    // Saturating: believed counts that add up past the prompt must not wrap.
+    Ok(Tokens {
         input: (prompt - cached).saturating_add(tool),
         output: candidates.saturating_add(thoughts),
         cache_creation: 0,
         cache_creation_1h: 0,
         cache_read: cached,
         reasoning: thoughts,
-    }
-}
-
-/// A count in a hook's `usageMetadata`; anything else is 0.
-fn count(usage: &Value, key: &str) -> u64 {
-    usage.get(key).and_then(Value::as_u64).unwrap_or(0)
+    })
 }
 
 /// The exact usage of a finished response whose `data` (its last chunk's fields) holds the
@@ -287,10 +287,11 @@ pub(super) fn exact_usage(payload: &HookPayload, data: &Map<String, Value>) -> O
     if payload.agent != Agent::GeminiCli || reported.get("cachedContentTokenCount").is_some() {
         return None;
     }
+    // Counts that are none a response can have leave its usage unknown.
     let counts = ReportedCounts {
-        prompt: count(reported, "promptTokenCount"),
-        candidates: count(reported, "candidatesTokenCount"),
-        total: count(reported, "totalTokenCount"),
+        prompt: count(reported, "promptTokenCount", "input_tokens").ok()?,
+        candidates: count(reported, "candidatesTokenCount", "output_tokens").ok()?,
+        total: count(reported, "totalTokenCount", "output_tokens").ok()?,
     };
     let last = payload.last_response.as_ref()?.read()?;
     (last.reported == counts).then(|| usage_value(&last.tokens))
@@ -413,11 +414,16 @@ mod tests {
     fn tokens_follow_the_stores_convention() {
         let t = tokens(&json!({"promptTokenCount": 50, "candidatesTokenCount": 9,
             "cachedContentTokenCount": 20, "thoughtsTokenCount": 4, "totalTokenCount": 63}));
+        let t = t.unwrap();
         assert_eq!(
             (t.input, t.cache_read, t.output, t.reasoning, t.total()),
             (30, 20, 13, 4, 63)
         );
-        assert_eq!(tokens(&json!({"promptTokenCount": "x"})), Tokens::default());
+        assert_eq!(tokens(&json!({})), Ok(Tokens::default()));
+        for bad in [json!("x"), json!(-1), json!(0.5)] {
+            let no_count = tokens(&json!({"promptTokenCount": bad})).unwrap_err();
+            assert_eq!((no_count.counts, no_count.written), ("input_tokens", bad));
+        }
     }
 
     #[test]

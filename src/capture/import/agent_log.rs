@@ -421,7 +421,7 @@ impl NoCount {
     /// agent wrote it, which every reader of usage reads as unknown, as it reads a
     /// transcript's; no other count is claimed. The agent's whole usage object is kept beside
     /// it as `reported_usage`.
-    fn usage(self) -> Value {
+    pub fn usage(self) -> Value {
         Value::Object(one(self.counts, self.written))
     }
 }
