@@ -2737,3 +2737,38 @@ fn a_call_past_what_the_hook_reads_is_logged_as_unjudged_by_the_policy() {
         );
     }
 }
+
+/// A payload whose call cannot be read (not JSON, no tool name) is allowed, as it must be, but
+/// its log line did not say that the policy in force judged nothing, as the other lines of a
+/// call run unjudged do.
+#[test]
+fn a_call_that_cannot_be_read_is_logged_as_unjudged_by_the_policy() {
+    let env = TestEnv::new();
+    let cwd = env.path().to_str().unwrap();
+    let no_tool = payload("PreToolUse", json!({"cwd": cwd})).to_string();
+    for policy in [false, true] {
+        if policy {
+            std::fs::write(
+                env.path().join(".agent-scope.json"),
+                r#"{"files":{"read":{"deny":[".env"]}}}"#,
+            )
+            .unwrap();
+        }
+        for (stdin, arg, unjudged) in [
+            ("not json at all", "pre-tool", policy),
+            (no_tool.as_str(), "pre-tool", policy),
+            ("not json at all", "user-prompt", false),
+        ] {
+            let run = env.run_with_stdin(&["hook", arg], stdin.as_bytes());
+            assert_eq!(run.code, 0, "{run:?}");
+            assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
+            let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+            let last = log.lines().last().unwrap();
+            assert_eq!(
+                last.contains("POLICY NOT ENFORCED"),
+                unjudged,
+                "{arg}, policy {policy}: {last}"
+            );
+        }
+    }
+}

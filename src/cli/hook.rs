@@ -248,8 +248,8 @@ fn policy_found(start: Option<std::path::PathBuf>) -> bool {
     start.is_some_and(|start| !matches!(super::policy::InForce::find(&start, None), Ok(None)))
 }
 
-/// What the log line of a payload too big to read adds when a policy would have judged the call
-/// it may name: one named with `--policy`, or one found from the folder the agent was started
+/// What the log line of a payload too big to read, or whose call cannot be read, adds when a
+/// policy would have judged the call it may name: one named with `--policy`, or one found from the folder the agent was started
 /// in (`CLAUDE_PROJECT_DIR`), else the hook's own, where its log line goes too (the payload's
 /// folder is in the part not read). The event is the line's (`post-tool` asks about no call to
 /// come); the payload's own name, which wins when it is read, is in the part not read too.
@@ -436,9 +436,10 @@ fn judge_unrecordable(
     signals: &hooks::Signals,
     error: &hooks::PayloadError,
 ) -> Result<(Agent, Outcome), Failure> {
+    // A call that cannot be read (not JSON, no tool name) runs unjudged, and the log says so.
     let mut payload = hooks::read_for_judging(&args.event, stdin, signals)
         .filter(|payload| payload.tool.is_some())
-        .ok_or_else(|| (None, error.to_string()))?;
+        .ok_or_else(|| (None, format!("{error}{}", unjudged_policy(args))))?;
     payload.launch = launch().or(payload.launch.take());
     // The log goes where it goes for any payload that cannot be read.
     let store = super::stores::for_writing(globals.hook_root(None, None));
