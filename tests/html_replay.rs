@@ -826,3 +826,94 @@ fn share_redacts_a_model_name_read_from_a_hook_sessions_transcript() {
     assert!(html.contains("proxy-[REDACTED]"), "{models}");
     assert!(!html.contains(token), "{models}");
 }
+
+/// A session of 20,000 events of about a kilobyte each, written as a hook writes them.
+fn kilobyte_events_session(env: &TestEnv) -> String {
+    use std::fmt::Write as _;
+    let id = "b16e0000-0000-4000-8000-000000000001";
+    let dir = env.store().join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let t0 = 1_770_000_000.0;
+    let meta = json!({"session_id": id, "started_at": t0, "ended_at": t0 + 10_000.0,
+        "agent_name": "claude-code", "command": "c"});
+    std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+    let mut lines = String::new();
+    for i in 0..10_000 {
+        let at = t0 + f64::from(i);
+        let call = json!({"event_type": "tool_call", "timestamp": at, "event_id": format!("c{i}"),
+            "session_id": id, "data": {"tool_name": "Bash",
+            "arguments": {"command": format!("echo {}", "x".repeat(800))}}});
+        let result = json!({"event_type": "tool_result", "timestamp": at + 0.5,
+            "event_id": format!("r{i}"), "session_id": id, "parent_id": format!("c{i}"),
+            "duration_ms": 500, "data": {"tool_name": "Bash", "result": "y".repeat(900)}});
+        writeln!(lines, "{call}\n{result}").unwrap();
+    }
+    std::fs::write(dir.join("events.ndjson"), lines).unwrap();
+    id.to_owned()
+}
+
+/// `share` and `replay --format html` held the page whole in memory, three times over (its
+/// JSON, an escaped copy, the finished page), before they wrote it: 1.4 GB for a 206 MB
+/// session. The page is written as it is made: the page takes less memory over the text
+/// replay of the same session than twice the page's size (it took three times before).
+#[test]
+fn a_page_is_written_as_it_is_made_not_held_whole() {
+    let env = TestEnv::new();
+    let id = kilobyte_events_session(&env);
+    let path = env.path().join("big.html");
+    let html = env.command(&[
+        "replay",
+        &id,
+        "--format",
+        "html",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    let (run, html_peak) = crate::common::run_for_peak_memory_kib(&html);
+    run.success();
+    let (run, text_peak) = crate::common::run_for_peak_memory_kib(&env.command(&["replay", &id]));
+    run.success();
+    let page_kib = size(&path) / 1024;
+    println!("replay peak: html {html_peak} KiB, text {text_peak} KiB; page {page_kib} KiB");
+    assert!(
+        html_peak.saturating_sub(text_peak) < 2 * page_kib,
+        "the page took {} KiB more than the text replay, for a page of {page_kib} KiB",
+        html_peak.saturating_sub(text_peak)
+    );
+}
+
+/// A page written to a file and the page written to standard output are the same bytes, and
+/// its model reads back as JSON with nothing in it that HTML would read as markup.
+#[test]
+fn a_page_to_a_file_is_the_page_on_standard_output() {
+    let env = TestEnv::new();
+    import_corpus_session(&env);
+    env.run(&[
+        "annotate",
+        CORPUS_SESSION,
+        "3",
+        "--note",
+        "</script> é 👩\u{200d}💻 \u{2028}",
+    ])
+    .success();
+    for args in [
+        &["share", CORPUS_SESSION][..],
+        &["replay", CORPUS_SESSION, "--format", "html"],
+    ] {
+        let html = std::fs::read_to_string(page(&env, args, "page.html")).unwrap();
+        let run = env.run(args);
+        assert!(
+            run.success().stdout == html,
+            "{args:?}: the file and stdout differ"
+        );
+        let start = html.find("<script id=\"page-data\"").unwrap();
+        let data = &html[start..];
+        let data = &data[data.find('>').unwrap() + 1..data.find("</script>").unwrap()];
+        assert!(!data.contains(['<', '>', '&', '\u{2028}']));
+        let model: Value = serde_json::from_str(data).unwrap();
+        assert!(
+            model.to_string().contains("</script> é 👩\u{200d}💻"),
+            "{args:?}"
+        );
+    }
+}

@@ -96,6 +96,20 @@ pub(crate) fn replace_file(
     lines: &[impl AsRef<[u8]>],
     new_mode: u32,
 ) -> anyhow::Result<()> {
+    replace_file_with(path, new_mode, |file| {
+        lines
+            .iter()
+            .try_for_each(|line| file.write_all(line.as_ref()))
+    })
+}
+
+/// [`replace_file`], the file written by `write` as it goes (buffered): what is large (a page
+/// of a session of hundreds of megabytes) is written as it is made, not made whole first.
+pub(crate) fn replace_file_with(
+    path: &std::path::Path,
+    new_mode: u32,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let old = match std::fs::symlink_metadata(path) {
         Ok(meta) if !meta.is_file() => {
@@ -134,9 +148,10 @@ pub(crate) fn replace_file(
             // The mode given at creation passed through the umask: set it as it was.
             file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
-        for line in lines {
-            file.write_all(line.as_ref())?;
-        }
+        let mut buffered = io::BufWriter::with_capacity(64 * 1024, &mut file);
+        write(&mut buffered)?;
+        buffered.flush()?;
+        drop(buffered);
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();

@@ -94,12 +94,15 @@ pub(crate) fn run(args: &ShareArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// Writes `page` to `output` (whole, then renamed into place), else to standard output.
+/// Writes `page` to `output` (whole, then renamed into place), else to standard output; as it
+/// is made, never held whole.
 pub(crate) fn write_page(page: &Page, output: Option<&Path>, globals: &Globals) -> Result<()> {
-    let mut bytes = Vec::new();
-    crate::render::html::write(&mut bytes, page)?;
     if let Some(path) = output {
-        super::sample::write_file(path, &[bytes])?;
+        // What is written holds session content: a new file is its owner's alone (0600).
+        super::output::output_folder(Some(path))?;
+        super::output::replace_file_with(path, 0o600, |file| {
+            crate::render::html::write(file, page)
+        })?;
         let mut out = stdout(globals.colour());
         writeln!(
             out,
@@ -115,8 +118,8 @@ pub(crate) fn write_page(page: &Page, output: Option<&Path>, globals: &Globals) 
     } else {
         // The page as it is: it holds no control character a terminal would act on (the JSON
         // escapes them), and a page piped to a file must stay byte for byte what was built.
-        let mut out = std::io::stdout().lock();
-        out.write_all(&bytes)?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        crate::render::html::write(&mut out, page)?;
         out.flush()?;
     }
     Ok(())

@@ -8,28 +8,30 @@
 //! session managed to put in the page would not run, and nothing is fetched. The model is
 //! JSON inside `<script type="application/json">`, with `<`, `>`, `&`, U+2028 and U+2029
 //! written as `\u` escapes (and the characters a terminal acts on, as every output writes
-//! them), so no text a session recorded can end the block (`</script>`) or open a comment; the script reads the block as text and puts what a session
-//! recorded into the page as text (`textContent`), never as markup.
+//! them), so no text a session recorded can end the block (`</script>`) or open a comment;
+//! the script reads the block as text and puts what a session recorded into the page as text
+//! (`textContent`), never as markup.
 //!
 //! # Parts
 //! `page.html` (the frame, with `{{…}}` slots), `page.css` and `page.js`, included at build
-//! time. [`sha256`] is here because the hash is of the script as written, and a dependency
-//! for thirty lines of a well-known function is not worth its weight.
+//! time; [`script_json`] escapes the model on its way into the page. [`sha256`] is here
+//! because the hash is of the script as written, and a dependency for thirty lines of a
+//! well-known function is not worth its weight.
 
 use std::io::{self, Write};
 
 use crate::analysis::page::Page;
+use script_json::ScriptJson;
+
+mod script_json;
 
 const TEMPLATE: &str = include_str!("page.html");
 const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
 
-/// Writes the page of `page` to `out`.
-pub fn write(out: &mut impl Write, page: &Page) -> io::Result<()> {
-    let data = serde_json::to_string(page).map_err(io::Error::other)?;
-    // Inside JSON strings, where the escape reads as the same character: the page, written to
-    // a terminal or piped through one, drives nothing (serde leaves C1 and bidi marks raw).
-    let data = crate::render::escape::escape(&data);
+/// Writes the page of `page` to `out`, its model serialized straight into it: the page of a
+/// session of hundreds of megabytes is never held as text, only as its model.
+pub fn write(out: &mut (impl Write + ?Sized), page: &Page) -> io::Result<()> {
     let hash = base64(&sha256(SCRIPT.as_bytes()));
     let mut rest = TEMPLATE;
     while let Some(start) = rest.find("{{") {
@@ -44,7 +46,7 @@ pub fn write(out: &mut impl Write, page: &Page) -> io::Result<()> {
             "VERSION" => out.write_all(env!("CARGO_PKG_VERSION").as_bytes())?,
             "STYLE" => out.write_all(STYLE.as_bytes())?,
             "SCRIPT" => out.write_all(SCRIPT.as_bytes())?,
-            "DATA" => write_script_json(out, data.as_bytes())?,
+            "DATA" => write_data(out, page)?,
             other => out.write_all(format!("{{{{{other}}}}}").as_bytes())?,
         }
         rest = &after[end + 2..];
@@ -52,35 +54,15 @@ pub fn write(out: &mut impl Write, page: &Page) -> io::Result<()> {
     out.write_all(rest.as_bytes())
 }
 
-/// JSON made safe inside a `<script>` element: the characters HTML could read as markup, and
-/// the two line separators old JavaScript parsers took for line ends, as `\u` escapes. They can
-/// only stand inside JSON strings, where the escape decodes to the same character.
-fn write_script_json(out: &mut impl Write, json: &[u8]) -> io::Result<()> {
-    let mut from = 0;
-    let mut i = 0;
-    while i < json.len() {
-        let escape: Option<(&[u8], usize)> = match json[i] {
-            b'<' => Some((b"\\u003c", 1)),
-            b'>' => Some((b"\\u003e", 1)),
-            b'&' => Some((b"\\u0026", 1)),
-            0xE2 if json.get(i + 1) == Some(&0x80) && json.get(i + 2) == Some(&0xA8) => {
-                Some((b"\\u2028", 3))
-            }
-            0xE2 if json.get(i + 1) == Some(&0x80) && json.get(i + 2) == Some(&0xA9) => {
-                Some((b"\\u2029", 3))
-            }
-            _ => None,
-        };
-        if let Some((text, width)) = escape {
-            out.write_all(&json[from..i])?;
-            out.write_all(text)?;
-            i += width;
-            from = i;
-        } else {
-            i += 1;
-        }
-    }
-    out.write_all(&json[from..])
+/// The page's model as JSON made safe inside a `<script>` element (see [`script_json`]).
+/// serde writes many small pieces: they are gathered before they are escaped.
+fn write_data(out: &mut (impl Write + ?Sized), page: &Page) -> io::Result<()> {
+    let mut json = io::BufWriter::with_capacity(64 * 1024, ScriptJson::new(out));
+    serde_json::to_writer(&mut json, page)?;
+    json.into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .finish()?;
+    Ok(())
 }
 
 /// Standard base64 with padding.
@@ -267,9 +249,9 @@ mod tests {
     fn json_in_a_script_cannot_close_it() {
         let value =
             serde_json::json!({"p": "</script><img src=x onerror=alert(1)>&\u{2028}\u{2029}<!--"});
-        let mut out = Vec::new();
-        write_script_json(&mut out, &serde_json::to_vec(&value).unwrap()).unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let mut out = ScriptJson::new(Vec::new());
+        serde_json::to_writer(&mut out, &value).unwrap();
+        let text = String::from_utf8(out.finish().unwrap()).unwrap();
         for bad in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
             assert!(!text.contains(bad), "{bad} in {text}");
         }
