@@ -499,3 +499,45 @@ fn a_baseline_whose_figures_no_sessions_can_have_is_refused_naming_the_field() {
     ]);
     same.success();
 }
+
+/// One event stamped in milliseconds made its session 56,000 years long: the window's median
+/// duration was read as it was, and a baseline saved from it was refused when read back (a
+/// duration no session can have). A duration comes from times a session can have.
+#[test]
+fn an_event_at_a_time_no_session_can_have_stretches_no_duration() {
+    let env = TestEnv::new();
+    store(&env, |id, start, i| {
+        let steady = steady(id, start, i);
+        if i % 2 == 0 {
+            steady.at(start * 999.0).answer("stamped in milliseconds")
+        } else {
+            steady
+        }
+    });
+    let saved = env.path().join("baseline.json");
+    env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--save-baseline",
+        saved.to_str().unwrap(),
+    ])
+    .success();
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    // Each steady session runs from 90 s to 130 s.
+    for part in ["mean", "p50", "p95"] {
+        let secs = baseline["session_duration"][part].as_f64().unwrap();
+        assert!((90.0..=130.0).contains(&secs), "{part}: {baseline}");
+    }
+    let run = env.run(&["drift", "--since", SINCE, "--format", "json"]);
+    run.success();
+    assert!(dimension(&run.json(), "session_duration") < 0.05, "{run:?}");
+    env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--baseline",
+        saved.to_str().unwrap(),
+    ])
+    .success();
+}

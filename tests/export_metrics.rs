@@ -293,3 +293,47 @@ fn an_api_error_that_ended_a_turn_is_no_failed_call_in_the_metrics() {
         assert!((judge - 1.0).abs() < 1e-12, "{pass}");
     }
 }
+
+/// One event stamped in milliseconds (or in the year -10^292) gave a duration of 56,000 years
+/// (or 1e300 s) and stamped every point at u64::MAX nanoseconds. Times no session can have are
+/// not believed: the duration and the points' times are the believed events', as the trace
+/// places such an event, by the events before it.
+#[test]
+fn an_event_at_a_time_no_session_can_have_times_no_point() {
+    let env = TestEnv::new();
+    let start = now() - 86_400.0;
+    SessionBuilder::new("m-millis")
+        .started(start)
+        .prompt("hi")
+        .at(1.0)
+        .answer("hello")
+        .at(start * 999.0)
+        .answer("stamped in milliseconds")
+        .write(&env);
+    SessionBuilder::new("m-ancient")
+        .started(start)
+        .at(-1e300 - start)
+        .prompt("stamped in the year -10^292")
+        .at(0.0)
+        .prompt("hi")
+        .at(2.0)
+        .answer("hello")
+        .write(&env);
+    let run = env.run(&["export", "--metrics"]);
+    run.success();
+    let points = points(&run.json());
+    for (session, believed_span) in [("m-millis", 1.0), ("m-ancient", 2.0)] {
+        let duration = value(&points, "agent_strace.session.duration_s", session, None);
+        assert!(
+            (duration - believed_span).abs() < 1e-3,
+            "{session}: {points:?}"
+        );
+        for point in points.iter().filter(|p| p.1 == session) {
+            let at = point.4 as f64 / 1e9;
+            assert!(
+                at >= start - 1e-3 && at <= start + believed_span + 1e-3,
+                "{session}: {point:?}"
+            );
+        }
+    }
+}

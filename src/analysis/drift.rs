@@ -66,8 +66,10 @@ pub struct SessionFigures {
     pub retry_rate: f64,
     /// Files written.
     pub files_written: u64,
-    /// From the first event to the last, in seconds.
-    pub duration_secs: f64,
+    /// From the first event to the last, in seconds, when known from times a session can have
+    /// ([`crate::model::Counters::believed_span_secs`]); a session without one is left out of
+    /// the durations.
+    pub duration_secs: Option<f64>,
     /// `decision` events.
     pub decisions: u64,
 }
@@ -76,10 +78,6 @@ impl SessionFigures {
     pub fn of(started_at: f64, summary: &Summary) -> SessionFigures {
         let c = &summary.counters;
         let calls = c.tool_calls.max(1) as f64;
-        let duration = match (c.first_timestamp, c.last_timestamp) {
-            (Some(first), Some(last)) if last > first => last - first,
-            _ => 0.0,
-        };
         SessionFigures {
             started_at,
             tool_calls: c.tool_calls,
@@ -92,7 +90,7 @@ impl SessionFigures {
                 .values()
                 .filter(|f| f.writes > 0)
                 .count() as u64,
-            duration_secs: duration,
+            duration_secs: c.believed_span_secs(started_at),
             decisions: summary.decisions,
         }
     }
@@ -202,7 +200,13 @@ impl Gathered {
             error_rate: Histogram::of(&column(|f| f.error_rate), RATE_EDGES),
             retry_rate: Histogram::of(&column(|f| f.retry_rate), RATE_EDGES),
             blast_radius: Histogram::of(&column(|f| f.files_written as f64), FILES_EDGES),
-            session_duration: Histogram::of(&column(|f| f.duration_secs), DURATION_EDGES),
+            session_duration: Histogram::of(
+                &figures
+                    .iter()
+                    .filter_map(|f| f.duration_secs)
+                    .collect::<Vec<_>>(),
+                DURATION_EDGES,
+            ),
             decision_depth: Histogram::of(&column(|f| f.decisions as f64), DECISION_EDGES),
         }
     }
@@ -608,7 +612,7 @@ mod tests {
             error_rate,
             retry_rate: 0.0,
             files_written: i % 3,
-            duration_secs: duration,
+            duration_secs: Some(duration),
             decisions: i % 4,
         }
     }

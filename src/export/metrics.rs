@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::drift::SessionFigures;
 use crate::analysis::eval::EvalReport;
 use crate::model::SessionMeta;
+use crate::model::meta::believed_time;
 use crate::model::pricing::PriceTable;
 use crate::model::summary::Summary;
 
@@ -100,7 +101,9 @@ pub struct SessionMetrics {
     pub retry_rate: f64,
     /// Distinct files written.
     pub blast_radius: u64,
-    pub duration_s: f64,
+    /// Unknown when the session's times are not believed ([`SessionFigures::duration_secs`]):
+    /// the session then has no duration point.
+    pub duration_s: Option<f64>,
     pub eval: Vec<JudgeScore>,
 }
 
@@ -117,14 +120,16 @@ impl SessionMetrics {
     pub fn of(meta: &SessionMeta, summary: &Summary, prices: &PriceTable) -> SessionMetrics {
         let figures = SessionFigures::of(meta.started_at, summary);
         // Times no session can have are left to the events (see [`UNTIMED`]).
+        // So are the events': one stamped in milliseconds stamped the points at u64::MAX
+        // nanoseconds.
         let started = meta
             .believed_start()
-            .or(summary.counters.first_timestamp)
+            .or(summary.counters.first_timestamp.and_then(believed_time))
             .unwrap_or_default();
         let ended = meta
             .ended_at
             .filter(|_| meta.unbelievable().believes_times())
-            .or(summary.counters.last_timestamp)
+            .or(summary.counters.believed_last())
             .unwrap_or(started);
         SessionMetrics {
             session_id: meta.session_id.clone(),
@@ -251,7 +256,10 @@ pub fn request(
             DURATION_S,
             "From the session's first event to its last.",
             "s",
-            each(|s| s.duration_s),
+            sessions
+                .iter()
+                .filter_map(|s| Some(point(s, s.duration_s?, None)))
+                .collect(),
         ),
     ];
     let scores: Vec<NumberDataPoint> = sessions

@@ -4,7 +4,7 @@ use super::call_pairs::{self, CallPairs};
 use super::copies::Copies;
 use super::event::EventType;
 use super::head::EventHead;
-use super::meta::placed_time;
+use super::meta::{BELIEVABLE_DURATION_SECS, believed_time, placed_time};
 use super::outcome::ToolOutcome;
 use super::read_pairs::ReadPairs;
 use serde::{Deserialize, Serialize};
@@ -121,6 +121,31 @@ impl Counters {
             .saturating_add(self.llm_responses.saturating_sub(self.paired_responses))
     }
 
+    /// The time of the session's last event when a session can have it ([`believed_time`]),
+    /// else the time the last event in the file was placed at ([`Counters::placed`]), as replay
+    /// and the trace place an event at an unknown time: by the events before it.
+    pub fn believed_last(&self) -> Option<f64> {
+        self.last_timestamp.and_then(believed_time).or(self.placed)
+    }
+
+    /// From the session's first event to its last, in seconds, from times a session can have:
+    /// a first event at a time no session can have is stood for by the session's `start`, a
+    /// last one by [`Counters::believed_last`]. `None` when no such time is known or the span
+    /// is longer than a session is believed to run ([`BELIEVABLE_DURATION_SECS`]): one event
+    /// stamped in milliseconds made a session of 56,000 years. A session with no timed event
+    /// has run for no time seen.
+    pub fn believed_span_secs(&self, start: f64) -> Option<f64> {
+        if self.first_timestamp.is_none() {
+            return Some(0.0);
+        }
+        let first = self
+            .first_timestamp
+            .and_then(believed_time)
+            .or(believed_time(start))?;
+        let span = (self.believed_last()? - first).max(0.0);
+        (span <= BELIEVABLE_DURATION_SECS).then_some(span)
+    }
+
     /// Counts one side of a model call, paired with the other when that was seen
     /// ([`CallPairs`]).
     pub fn count_model_side(&mut self, side: ModelSide) {
@@ -196,6 +221,38 @@ mod tests {
 
     fn event(kind: EventType, ts: f64, data: Value) -> Event {
         Event::new(kind, ts, "e".into(), "s".into()).with_data(data)
+    }
+
+    #[test]
+    fn a_span_is_of_times_a_session_can_have() {
+        let fold = |times: &[f64]| {
+            let mut c = Counters::default();
+            for t in times {
+                c.observe(&EventHead::of(&event(
+                    EventType::UserPrompt,
+                    *t,
+                    Value::Null,
+                )));
+            }
+            c
+        };
+        let t = 1_770_000_000.0;
+        assert_eq!(fold(&[]).believed_span_secs(t), Some(0.0));
+        assert_eq!(fold(&[t, t + 5.0]).believed_span_secs(t), Some(5.0));
+        // Stamped in milliseconds: placed by the event before it.
+        assert_eq!(
+            fold(&[t, t + 5.0, t * 1000.0]).believed_last(),
+            Some(t + 5.0)
+        );
+        assert_eq!(
+            fold(&[t, t + 5.0, t * 1000.0]).believed_span_secs(t),
+            Some(5.0)
+        );
+        // A first event before 1970 is stood for by the start.
+        assert_eq!(fold(&[-1e300, t + 2.0]).believed_span_secs(t), Some(2.0));
+        assert_eq!(fold(&[-1e300, t + 2.0]).believed_span_secs(-1.0), None);
+        // Longer than a session runs.
+        assert_eq!(fold(&[1.0, t]).believed_span_secs(1.0), None);
     }
 
     #[test]
