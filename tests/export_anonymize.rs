@@ -1601,3 +1601,50 @@ fn a_repository_named_as_owner_and_name_by_its_agent_is_replaced() {
         "{out}"
     );
 }
+
+/// With `attribution.git_repo` set, only its spellings with a host were replaced: `gh pr create
+/// -R acme/app`, `gh api repos/acme/app/pulls` and `https://api.github.com/repos/acme/app`
+/// kept the repository's name, and `--dry-run` did not list them. Its `owner/name` is `[REPO]`
+/// wherever it stands, as a Copilot session's is; another repository of the owner stays.
+#[test]
+fn a_recorded_repository_is_replaced_where_its_owner_and_name_stand_alone() {
+    let env = TestEnv::new();
+    SessionBuilder::new("anon-gh")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("git_repo", "git@github.com:zorbcorp/secret-app.git");
+        })
+        .at(1.0)
+        .tool_call(
+            "Bash",
+            json!({"command": "gh pr create -R zorbcorp/secret-app && gh api repos/zorbcorp/secret-app/pulls"}),
+        )
+        .at(2.0)
+        .result(json!(
+            "https://github.com/zorbcorp/secret-app/pull/42\nhttps://api.github.com/repos/zorbcorp/secret-app/pulls\nsee zorbcorp/secret-app-docs"
+        ))
+        .write(&env);
+    let run = env.run(&["export", "anon-gh", "--format", "ndjson", "--anonymize"]);
+    run.success();
+    let text = run.stdout.replace("zorbcorp/secret-app-docs", "");
+    assert!(!text.contains("secret-app"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("gh pr create -R [REPO] && gh api repos/[REPO]/pulls")
+            && run
+                .stdout
+                .contains("https://api.github.com/repos/[REPO]/pulls")
+            && run.stdout.contains("see zorbcorp/secret-app-docs"),
+        "{}",
+        run.stdout
+    );
+    // The dry run counts what the export replaces: the attribution and the four in the events.
+    let dry = env.run(&["export", "anon-gh", "--anonymize", "--dry-run"]);
+    dry.success();
+    assert_eq!(
+        dry.json()["kinds"]["git_repo"]["count"],
+        5,
+        "{}",
+        dry.stdout
+    );
+}

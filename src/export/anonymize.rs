@@ -856,16 +856,15 @@ impl Anonymizer {
             .collect();
         folders.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         folders.dedup();
+        // A session that names its repository only as its agent does (Copilot CLI's
+        // `owner/name`, imported) named it everywhere else as it was.
+        let (repo, owner_names) = repo_patterns(meta.attribution("git_repo"), repository);
         Scrubber {
             rules: &self.rules,
             homes,
             folders,
-            // A session that names its repository only as its agent does (Copilot CLI's
-            // `owner/name`, imported) named it everywhere else as it was.
-            repo: meta
-                .attribution("git_repo")
-                .and_then(repo_pattern)
-                .or_else(|| repository.and_then(owner_name_pattern)),
+            repo,
+            owner_names,
             hosts: words(&hosts, true),
             // Any case: `Alice` and `ALICE` name `alice` as well (a Windows account's name is
             // any case too).
@@ -882,10 +881,25 @@ impl Anonymizer {
     }
 }
 
-/// A pattern for the repository `url` names in all its spellings: `https://host/owner/name`,
-/// `ssh://git@host/owner/name`, `git@host:owner/name`, each with or without `.git` (and a
-/// user before the host); `None` for what names no host and path.
-fn repo_pattern(url: &str) -> Option<Regex> {
+/// The patterns of the session's repository: the spellings of `attribution.git_repo` with its
+/// host ([`repo_pattern`]), and its `owner/name` and the one the agent's start event gave
+/// (`repository`) wherever they stand ([`owner_name_pattern`]). With `git_repo` set, only the
+/// first was tried, and `gh pr create -R acme/app` and `api.github.com/repos/acme/app` kept
+/// the repository's name.
+fn repo_patterns(git_repo: Option<&str>, repository: Option<&str>) -> (Option<Regex>, Vec<Regex>) {
+    let parts = git_repo.and_then(repo_parts);
+    let mut paths: Vec<&str> = parts.map(|(_, path)| path).into_iter().collect();
+    paths.extend(repository.filter(|r| !paths.contains(r)));
+    (
+        parts.and_then(|(host, path)| repo_pattern(host, path)),
+        paths.into_iter().filter_map(owner_name_pattern).collect(),
+    )
+}
+
+/// The host and the path (`owner/name`, no `.git`) of the repository `url` names:
+/// `https://host/owner/name`, `ssh://git@host:22/owner/name`, `git@host:owner/name.git`;
+/// `None` for what names no host and path.
+fn repo_parts(url: &str) -> Option<(&str, &str)> {
     let url = url.trim();
     let (host, path) = if let Some((_, rest)) = url.split_once("://") {
         let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
@@ -898,9 +912,13 @@ fn repo_pattern(url: &str) -> Option<Regex> {
     let host = host.split(':').next().unwrap_or(host);
     let path = path.trim_matches('/');
     let path = path.strip_suffix(".git").unwrap_or(path);
-    if host.is_empty() || path.is_empty() {
-        return None;
-    }
+    (!host.is_empty() && !path.is_empty()).then_some((host, path))
+}
+
+/// A pattern for the repository at `path` on `host` in all its spellings:
+/// `https://host/owner/name`, `ssh://git@host/owner/name`, `git@host:owner/name`, each with or
+/// without `.git` (and a user before the host).
+fn repo_pattern(host: &str, path: &str) -> Option<Regex> {
     Regex::new(&format!(
         r#"(?i)(?:[a-z][a-z0-9+.-]*://)?(?:[^@\s/:'"`]+@)?{}(?::\d+)?[:/]{}(?:\.git)?(?P<end>$|[^A-Za-z0-9_\-])"#,
         regex::escape(host),
@@ -956,28 +974,28 @@ fn names_printed<'e>(
     (accounts, hosts)
 }
 
-/// A pattern for the repository `owner/name` names, on any host and in any spelling
-/// ([`repo_pattern`]'s) or alone (`acme/app`), where it starts a word; `None` for what is no
-/// `owner/name`.
+/// A pattern for the repository `owner/name` names (`group/subgroup/name` on GitLab), on any
+/// host and in any spelling ([`repo_pattern`]'s) or alone (`acme/app`), where it starts a word
+/// or a path's part (`api.github.com/repos/acme/app`); `None` for what is no `owner/name`.
 fn owner_name_pattern(path: &str) -> Option<Regex> {
     let path = path.trim().trim_matches('/');
     let path = path.strip_suffix(".git").unwrap_or(path);
-    let (owner, name) = path.split_once('/')?;
-    let part = |p: &str| {
+    let parts: Vec<&str> = path.split('/').collect();
+    let part = |p: &&str| {
         !p.is_empty()
+            && p.chars().any(|c| c != '.')
             && p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     };
-    if !part(owner) || !part(name) {
+    if parts.len() < 2 || !parts.iter().all(part) {
         return None;
     }
     Regex::new(&format!(
         concat!(
-            r#"(?i)(?P<pre>^|[^A-Za-z0-9_.\-/])(?:[a-z][a-z0-9+.-]*://)?(?:[^@\s/:'"`]+@)?"#,
-            r"(?:[a-z0-9.-]+\.[a-z]{{2,}}(?::\d+)?[:/])?{}/{}(?:\.git)?(?P<end>$|[^A-Za-z0-9_\-])",
+            r#"(?i)(?P<pre>^|[^A-Za-z0-9_.\-])(?:[a-z][a-z0-9+.-]*://)?(?:[^@\s/:'"`]+@)?"#,
+            r"(?:[a-z0-9.-]+\.[a-z]{{2,}}(?::\d+)?[:/])?{}(?:\.git)?(?P<end>$|[^A-Za-z0-9_\-])",
         ),
-        regex::escape(owner),
-        regex::escape(name)
+        regex::escape(path)
     ))
     .ok()
 }
@@ -1270,8 +1288,10 @@ pub struct Scrubber<'a> {
     homes: Vec<String>,
     /// The session's working folders outside any home, longest first.
     folders: Vec<String>,
-    /// `attribution.git_repo` in all its spellings.
+    /// `attribution.git_repo` in all its spellings ([`repo_patterns`]).
     repo: Option<Regex>,
+    /// The repository's `owner/name` anywhere ([`repo_patterns`]).
+    owner_names: Vec<Regex>,
     hosts: Option<Regex>,
     users: Option<Regex>,
     /// `~<name>` of every known account ([`tilde_pattern`]).
@@ -1389,6 +1409,12 @@ impl Scrubber<'_> {
                     format!("{}{CWD}{}", &c["before"], &c["after"])
                 });
             }
+        }
+        // After the working folders: `/srv/acme/app/src` is `[CWD]/src`, not `/srv/[REPO]/src`.
+        for owner_name in &self.owner_names {
+            out = replace(out, owner_name, "git_repo", report, |c| {
+                format!("{}{REPO}{}", &c["pre"], &c["end"])
+            });
         }
         if let Some(named) = &self.named_homes {
             out = replace(out, named, "home_path", report, |_| HOME.to_owned());
