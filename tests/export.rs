@@ -722,3 +722,68 @@ fn an_exported_file_stays_private_and_a_killed_runs_leftovers_block_nothing() {
             .contains("sess-private")
     );
 }
+
+/// Every string in `value`, keys left out.
+fn strings_in<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings_in(v, out)),
+        _ => {}
+    }
+}
+
+/// A text attribute cut at 16 KiB was marked with the text's size as `[cut: 30000 bytes]`,
+/// read as 30,000 bytes cut off where 16 KiB were kept; an error's message was cut twice and
+/// marked `[cut: 16406 bytes]`, the size of its first cut. Each is marked as capture marks a
+/// value it cuts, with the size in all: the text's, or the one the store's own cut names.
+#[test]
+fn a_cut_text_attribute_says_its_size_in_all() {
+    let env = TestEnv::new();
+    let prompt = "p".repeat(30_000);
+    let error = "e".repeat(20_007);
+    let stored_cut = format!(
+        "{}… [cut by agent-strace: 300000 bytes in all]",
+        "r".repeat(20_000)
+    );
+    SessionBuilder::new("sess-cut")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt(&prompt)
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "make"}))
+        .at(2.0)
+        .error(&error)
+        .at(3.0)
+        .tool_call("Bash", json!({"command": "cat big.log"}))
+        .at(4.0)
+        .result(json!(stored_cut))
+        .write(&env);
+    let out = export(&env, &["--format", "otlp", "--content"])
+        .success()
+        .json();
+    let mut strings = Vec::new();
+    strings_in(&out, &mut strings);
+    let mut marked = 0;
+    for (original, size) in [
+        (&prompt, prompt.len()),
+        (&error, error.len()),
+        (&stored_cut, 300_000),
+    ] {
+        let start = &original[..100];
+        for s in strings
+            .iter()
+            .filter(|s| s.starts_with(start) && s.len() > 100)
+        {
+            let (kept, marker) = s.split_once('…').unwrap();
+            assert!(original.starts_with(kept), "{marker}");
+            assert!(kept.len() <= 16 * 1024, "{marker}");
+            assert_eq!(
+                marker,
+                format!(" [cut by agent-strace: {size} bytes in all]")
+            );
+            marked += 1;
+        }
+    }
+    // The prompt, the error's exception and the cut result.
+    assert!(marked >= 3, "{marked}");
+}

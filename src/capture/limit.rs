@@ -10,6 +10,7 @@
 //!
 //! A value nested too deep for the store's readers is kept as its JSON text ([`flatten_deep`]).
 
+use crate::model::view::cut_marker;
 use serde_json::{Map, Value};
 
 /// The most of any one field that is kept, as serialised JSON.
@@ -242,13 +243,6 @@ fn cut_to(value: &mut Value, target: usize, real: usize) -> usize {
         }
         keep = (keep * target / size).min(keep - 1);
     }
-}
-
-/// What ends a cut value's kept start: an ellipsis and the value's size in all, in bytes of
-/// JSON text. Everything that cuts a recorded value (the sink's cap, a proxy's cut copy of a
-/// huge message) ends it the same way.
-pub(crate) fn cut_marker(size: u64) -> String {
-    format!("… {}{size} bytes in all]", crate::model::view::CUT_MARK)
 }
 
 /// The first `max` bytes (or fewer, to end on a character) of a value's text.

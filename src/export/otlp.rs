@@ -24,7 +24,7 @@ use super::Exported;
 use super::genai;
 use crate::model::answers::answered_responses;
 use crate::model::meta::{Unbelievable, placed_time};
-use crate::model::view::{LlmResponse, View, unbelieved_usage};
+use crate::model::view::{LlmResponse, View, cut_marker, size_in_all, unbelieved_usage};
 use crate::model::{Agent, Event, ToolOutcome};
 
 /// Which names the trace uses.
@@ -191,7 +191,9 @@ fn kv(key: &str, value: AnyValue) -> KeyValue {
     }
 }
 
-/// `text` cut to [`TEXT_LIMIT`] bytes at a character boundary, marked when cut.
+/// `text` cut to [`TEXT_LIMIT`] bytes at a character boundary, marked when cut as capture
+/// marks it, with the text's size in all ([`cut_marker`], [`size_in_all`]): `[cut: 30000
+/// bytes]` read as 30,000 bytes cut off where 16 KiB were kept.
 fn limited(text: &str) -> String {
     if text.len() <= TEXT_LIMIT {
         return text.to_owned();
@@ -200,7 +202,7 @@ fn limited(text: &str) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… [cut: {} bytes]", &text[..end], text.len())
+    format!("{}{}", &text[..end], cut_marker(size_in_all(text)))
 }
 
 /// The attribute names of one mode.
@@ -474,7 +476,9 @@ fn session_spans<'s>(
                     if let Some(id) = result.tool_use_id {
                         open_by_use.remove(id);
                     }
-                    let message = result.error.as_deref().map(limited);
+                    // Cut where it is put ([`fail`], [`exception`]): cut here too, a message
+                    // was cut again, and marked with the size of its first cut.
+                    let message = result.error.as_deref();
                     match call {
                         Some(i) => {
                             let span = &mut spans[i];
@@ -489,7 +493,7 @@ fn session_spans<'s>(
                                     .push(kv("agent_strace.tool.duration_ms", double(ms)));
                             }
                             if result.outcome == ToolOutcome::Failed {
-                                let message = message.as_deref().unwrap_or_default();
+                                let message = message.unwrap_or_default();
                                 fail(span, message, event, options);
                             } else if options.content
                                 && let Some(text) = result.full_text()
@@ -502,7 +506,7 @@ fn session_spans<'s>(
                             // A failure whose call was not recorded: an exception on the session.
                             spans[first].events.push(exception(
                                 event,
-                                message.as_deref().unwrap_or_default(),
+                                message.unwrap_or_default(),
                                 options.content,
                             ));
                         }

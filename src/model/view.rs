@@ -131,6 +131,26 @@ pub fn skill_of(event: &Event) -> Option<&str> {
 /// agent-strace: N bytes in all]`. A folder holding it names no real folder.
 pub const CUT_MARK: &str = "[cut by agent-strace: ";
 
+/// What ends a cut value's kept start: an ellipsis and the value's size in all, in bytes (of
+/// JSON text, for a recorded value). Everything that cuts a value (the sink's cap, a proxy's
+/// cut copy of a huge message, an exported attribute) ends it the same way, so that no reader
+/// takes the size for the bytes cut off.
+pub fn cut_marker(size: u64) -> String {
+    format!("… {CUT_MARK}{size} bytes in all]")
+}
+
+/// The size in all of `text`, in bytes: its own when it was never cut, else the size its cut
+/// marker ([`cut_marker`]) names, so that a value cut again says what the first cut did.
+pub fn size_in_all(text: &str) -> u64 {
+    text.strip_suffix(" bytes in all]")
+        .and_then(|rest| rest.rsplit_once(CUT_MARK))
+        .and_then(|(kept, size)| {
+            let size: u64 = size.parse().ok()?;
+            (kept.ends_with("… ") && size > text.len() as u64).then_some(size)
+        })
+        .unwrap_or(text.len() as u64)
+}
+
 /// Where a search or a bulk read looks ([`ToolCall::search_scope`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchScope<'a> {
@@ -1046,6 +1066,18 @@ impl<'a> Decision<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_cut_text_is_as_large_as_its_marker_says() {
+        let cut = format!("abc{}", cut_marker(5000));
+        assert_eq!(size_in_all(&cut), 5000);
+        assert_eq!(size_in_all("abc"), 3);
+        // A marker saying less than the text holds, or with no ellipsis, is no cut's.
+        let small = format!("abc{}", cut_marker(3));
+        assert_eq!(size_in_all(&small), small.len() as u64);
+        let unmarked = format!("abc{CUT_MARK}5000 bytes in all]");
+        assert_eq!(size_in_all(&unmarked), unmarked.len() as u64);
+    }
 
     fn event(kind: EventType, data: Value) -> Event {
         Event::new(kind, 1.0, "e".into(), "s".into()).with_data(data)

@@ -18,8 +18,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::capture::limit::{FIELD_LIMIT, cut_marker};
-use crate::model::view::CUT_MARK;
+use crate::capture::limit::FIELD_LIMIT;
+use crate::model::view::{CUT_MARK, cut_marker};
 
 /// The most of one string's JSON text kept. A field holding one cut string (a tool's text
 /// result, a file's content in the arguments) stays within [`FIELD_LIMIT`], so it is recorded

@@ -867,7 +867,7 @@ mod tests {
                         let unescaped: String =
                             serde_json::from_str(&format!("\"{text}\"")).unwrap();
                         assert!(unescaped.starts_with(start));
-                        assert!(kept.ends_with(&crate::capture::limit::cut_marker(literal as u64)));
+                        assert!(kept.ends_with(&crate::model::view::cut_marker(literal as u64)));
                         seen.push((String::new(), size));
                     }
                 };

@@ -24,7 +24,7 @@ use crate::capture::proxy::queue::Sender;
 use crate::capture::proxy::recording::Note;
 use crate::capture::proxy::sse::{EndpointRewriter, SseEvent, SseParser};
 use crate::model::EventType;
-use crate::model::view::CUT_MARK;
+use crate::model::view::cut_marker;
 
 /// Most of the older transport's requests whose answers a stream waits for when the proxy
 /// stops.
@@ -1075,7 +1075,7 @@ fn error_body(message: &Message) -> String {
         return String::from_utf8_lossy(head).into_owned();
     }
     let text = String::from_utf8_lossy(&head[..head.len().min(copy)]);
-    format!("{text}… {CUT_MARK}{size} bytes in all]")
+    format!("{text}{}", cut_marker(size))
 }
 
 /// How much of an HTTP error's body is recorded.
