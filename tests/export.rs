@@ -787,3 +787,60 @@ fn a_cut_text_attribute_says_its_size_in_all() {
     // The prompt, the error's exception and the cut result.
     assert!(marked >= 3, "{marked}");
 }
+
+/// `--format ndjson` parsed each line and wrote it again: Python's `NaN` became `null`, `1e999`
+/// a string, `-1e300` `-1e+300` and `1.0` `1`, and the docs promise the lines exactly as the
+/// store holds them. Each event's line is copied byte for byte, to standard output and to a
+/// file, with the subagent's after the session's; a line the store's readers read as no event
+/// is left out with their warning, as before.
+#[test]
+fn ndjson_copies_each_event_line_as_the_store_holds_it() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("sess-lines").prompt("hi").write(&env);
+    let sub = SessionBuilder::new("agent-a1-sess-lines")
+        .meta(|m| m.parent_session_id = Some(id.clone()))
+        .prompt("sub")
+        .write(&env);
+    let events = [
+        format!(
+            r#"{{"event_type":"llm_response","timestamp":1e999,"event_id":"a2","session_id":"{id}","duration_ms":NaN,"data":{{"usage":{{"output_tokens":Infinity}}}}}}"#
+        ),
+        format!(
+            r#"{{"event_type":"tool_call","timestamp":-1e300,"event_id":"a3","session_id":"{id}","data":{{}}}}"#
+        ),
+        format!(
+            r#"{{ "session_id": "{id}", "event_id": "a4", "timestamp": 1780000001.0, "event_type": "user_prompt", "data": {{"prompt": "caf\u00e9", "n": 1.50}}, "unknown": [1, 2] }}"#
+        ),
+    ];
+    let not_events = ["not json at all", "{\"event_type\": \"user_prompt\""];
+    let file = env.store().join(&id).join("events.ndjson");
+    let mut stored = std::fs::read(&file).unwrap();
+    for line in events.iter().map(String::as_str).chain(not_events) {
+        stored.extend_from_slice(line.as_bytes());
+        stored.push(b'\n');
+    }
+    std::fs::write(&file, &stored).unwrap();
+    let sub_file = env.store().join(&sub).join("events.ndjson");
+    let mut expected = std::fs::read_to_string(&file).unwrap();
+    for line in not_events {
+        expected = expected.replace(&format!("{line}\n"), "");
+    }
+    expected.push_str(&std::fs::read_to_string(&sub_file).unwrap());
+
+    let run = export(&env, &[&id, "--format", "ndjson"]);
+    run.success();
+    assert_eq!(run.stdout, expected);
+    assert_eq!(
+        run.stderr.matches("skipped a malformed line").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+    let out = env.path().join("out.ndjson");
+    export(
+        &env,
+        &[&id, "--format", "ndjson", "-o", out.to_str().unwrap()],
+    )
+    .success();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
+}

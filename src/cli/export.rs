@@ -157,6 +157,19 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     }
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
+    // Nothing rewrites the lines: they are copied as they are, a session at a time.
+    if args.format == ExportFormat::Ndjson && !args.anonymize {
+        let session = load_with(&store, &id, false)?;
+        let lines = |out: &mut dyn Write| super::export_lines::write(&store, &session, out);
+        if let Some(path) = &args.output {
+            super::output::replace_file_with(path, 0o600, lines)?;
+        } else {
+            let mut out = stdout(globals.colour());
+            lines(&mut out)?;
+            out.flush()?;
+        }
+        return Ok(exit::OK);
+    }
     let mut session = load(&store, &id)?;
     if args.format.is_otlp() {
         with_logged_usage(&store, &mut session);
@@ -451,11 +464,16 @@ fn with_own_logged_usage(store: &Store, session: &mut Exported) {
 /// deepest up ([`nest`]): no walk recurses, so a chain of thousands of subagents is read
 /// without overflowing the stack.
 pub(crate) fn load(store: &Store, id: &str) -> Result<Exported> {
+    load_with(store, id, true)
+}
+
+/// [`load`], with the sessions' events or (not `events`) their metadata alone.
+fn load_with(store: &Store, id: &str, events: bool) -> Result<Exported> {
     let forest = super::listing::family(store, &[id])?.forest;
-    let root = load_one(store, id)?;
+    let root = load_one(store, id, events)?;
     let mut below = Vec::new();
     // A subagent that cannot be read leaves a gap, said on stderr, never a failed export.
-    forest.walk_below(id, |child, parent| match load_one(store, child) {
+    forest.walk_below(id, |child, parent| match load_one(store, child, events) {
         Ok(sub) => {
             below.push((sub, parent));
             true
@@ -471,9 +489,16 @@ pub(crate) fn load(store: &Store, id: &str) -> Result<Exported> {
     Ok(nest(root, below, |s| &mut s.subagents))
 }
 
-/// Session `id`'s metadata and events, without its subagents.
-fn load_one(store: &Store, id: &str) -> Result<Exported> {
+/// Session `id`'s metadata and (with `events`) its events, without its subagents.
+fn load_one(store: &Store, id: &str, events: bool) -> Result<Exported> {
     let meta = super::output::summary(store, id)?.meta;
+    if !events {
+        return Ok(Exported {
+            meta,
+            events: Vec::new(),
+            subagents: Vec::new(),
+        });
+    }
     let mut reader = store.events(id)?;
     let events: Vec<_> = reader.by_ref().collect();
     warn_bad_lines(reader.bad_lines(), reader.bad_count());

@@ -25,6 +25,7 @@ mod explain;
 mod export;
 mod export_anon;
 mod export_langfuse;
+mod export_lines;
 mod export_metrics;
 mod forward;
 mod globals;

@@ -97,18 +97,20 @@ pub(crate) fn replace_file(
     new_mode: u32,
 ) -> anyhow::Result<()> {
     replace_file_with(path, new_mode, |file| {
-        lines
-            .iter()
-            .try_for_each(|line| file.write_all(line.as_ref()))
+        for line in lines {
+            file.write_all(line.as_ref())?;
+        }
+        Ok(())
     })
 }
 
-/// [`replace_file`], the file written by `write` as it goes (buffered): what is large (a page
-/// of a session of hundreds of megabytes) is written as it is made, not made whole first.
+/// [`replace_file`] with what `write` writes, as it goes: a file of a session need not be
+/// held whole first. An error of `write`'s own (a session that cannot be read) leaves no file,
+/// as a failed write does.
 pub(crate) fn replace_file_with(
     path: &std::path::Path,
     new_mode: u32,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let old = match std::fs::symlink_metadata(path) {
@@ -143,7 +145,7 @@ pub(crate) fn replace_file_with(
             Err(e) => return Err(fail(e).into()),
         }
     };
-    let written = (|| -> std::io::Result<()> {
+    let written = (|| -> anyhow::Result<()> {
         if let Some(mode) = old {
             // The mode given at creation passed through the umask: set it as it was.
             file.set_permissions(std::fs::Permissions::from_mode(mode))?;
@@ -153,11 +155,14 @@ pub(crate) fn replace_file_with(
         buffered.flush()?;
         drop(buffered);
         file.sync_all()?;
-        std::fs::rename(&temp, path)
+        Ok(std::fs::rename(&temp, path)?)
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&temp);
-        return Err(fail(e).into());
+        return Err(match e.downcast::<io::Error>() {
+            Ok(e) => fail(e).into(),
+            Err(e) => e,
+        });
     }
     Ok(())
 }

@@ -101,7 +101,7 @@ pub(crate) fn write_page(page: &Page, output: Option<&Path>, globals: &Globals) 
         // What is written holds session content: a new file is its owner's alone (0600).
         super::output::output_folder(Some(path))?;
         super::output::replace_file_with(path, 0o600, |file| {
-            crate::render::html::write(file, page)
+            Ok(crate::render::html::write(file, page)?)
         })?;
         let mut out = stdout(globals.colour());
         writeln!(

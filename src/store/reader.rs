@@ -145,10 +145,18 @@ impl EventReader {
     }
 }
 
-impl Iterator for EventReader {
-    type Item = Event;
+impl EventReader {
+    /// The next line that holds an event, as the file holds it, without its line end; `None`
+    /// at the end. The lines are those [`Iterator::next`] reads as events (a line that is none
+    /// is skipped and reported the same way), unparsed: a copy of them is the store's bytes,
+    /// with a Python `NaN`, a `1e999` or a number's spelling (`-1e300`) as they were written.
+    pub fn next_line(&mut self) -> Option<&[u8]> {
+        self.next_event()?;
+        Some(self.buf.strip_suffix(b"\n").unwrap_or(&self.buf))
+    }
 
-    fn next(&mut self) -> Option<Event> {
+    /// The next event, its line left in `buf`.
+    fn next_event(&mut self) -> Option<Event> {
         loop {
             let reader = self.reader.as_mut()?;
             match read_line(reader, &mut self.buf, LINE_LIMIT) {
@@ -175,6 +183,14 @@ impl Iterator for EventReader {
                 Err(message) => self.report(message),
             }
         }
+    }
+}
+
+impl Iterator for EventReader {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        self.next_event()
     }
 }
 
