@@ -844,3 +844,55 @@ fn ndjson_copies_each_event_line_as_the_store_holds_it() {
     .success();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
 }
+
+/// `--format json` built the events into one array, rendered it into one string and that into
+/// the bytes to write: a 200 MB session took 1.5 GB; `--format ndjson` held the session whole
+/// (650 MB). JSON is written an event at a time, and NDJSON a line at a time.
+#[test]
+fn a_large_session_is_exported_without_being_held_many_times_over() {
+    use std::fmt::Write as _;
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("sess-large").prompt("go").write(&env);
+    let file = env.store().join(&id).join("events.ndjson");
+    let mut lines = std::fs::read_to_string(&file).unwrap();
+    let output = "line of output ".repeat(60);
+    let mut n: u32 = 0;
+    while lines.len() < 32 * 1024 * 1024 {
+        n += 1;
+        let at = T0 + f64::from(n);
+        write!(
+            lines,
+            r#"{{"event_type":"tool_call","timestamp":{at},"event_id":"c{n}","session_id":"{id}","data":{{"tool_name":"Bash","arguments":{{"command":"cat f{n}"}}}}}}
+{{"event_type":"tool_result","timestamp":{at},"event_id":"r{n}","session_id":"{id}","parent_id":"c{n}","data":{{"tool_name":"Bash","result":"{output}{n}"}}}}
+"#
+        )
+        .unwrap();
+    }
+    std::fs::write(&file, &lines).unwrap();
+    let size_kib = lines.len() as u64 / 1024;
+    drop(lines);
+    let out = env.path().join("out");
+    // The binary itself takes some 25 MiB.
+    for (format, most) in [("ndjson", size_kib + 16 * 1024), ("json", 4 * size_kib)] {
+        let export = env.command(&[
+            "export",
+            &id,
+            "--format",
+            format,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let (run, peak) = crate::common::run_for_peak_memory_kib(&export);
+        run.success();
+        assert!(
+            peak < most,
+            "{format}: {peak} KiB held for a session of {size_kib} KiB"
+        );
+    }
+    // What was written is the whole session.
+    let exported: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(
+        exported["events"].as_array().unwrap().len(),
+        2 * n as usize + 1
+    );
+}

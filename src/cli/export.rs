@@ -209,20 +209,14 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         ));
         return Ok(exit::OK);
     }
-    let bytes = render(args, &session)?;
-    match (&args.endpoint, &args.output) {
-        (Some(_), _) => unreachable!("sent above"),
-        (None, Some(path)) => {
-            super::sample::write_file(path, &[bytes])?;
-            Ok(exit::OK)
-        }
-        (None, None) => {
-            let mut out = stdout(globals.colour());
-            out.write_all(&bytes)?;
-            out.flush()?;
-            Ok(exit::OK)
-        }
+    if let Some(path) = &args.output {
+        super::output::replace_file_with(path, 0o600, |out| render(args, &session, out))?;
+    } else {
+        let mut out = stdout(globals.colour());
+        render(args, &session, &mut out)?;
+        out.flush()?;
     }
+    Ok(exit::OK)
 }
 
 /// Warns once for each session of `session` whose recorded start or end no session can have,
@@ -235,19 +229,19 @@ pub(crate) fn warn_untimed(session: &Exported) {
     }
 }
 
-/// The export of `session` in the format asked for, as the bytes to print or write.
-fn render(args: &ExportArgs, session: &Exported) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+/// Writes the export of `session` in the format asked for to `out` as it is made, not held
+/// whole first.
+fn render(args: &ExportArgs, session: &Exported, out: &mut dyn Write) -> Result<()> {
     match args.format {
-        ExportFormat::Json => crate::export::session::write_json(&mut out, session)?,
-        ExportFormat::Ndjson => crate::export::session::write_ndjson(&mut out, session)?,
-        ExportFormat::Csv => crate::export::csv::write(&mut out, session)?,
+        ExportFormat::Json => crate::export::session::write_json(out, session)?,
+        ExportFormat::Ndjson => crate::export::session::write_ndjson(out, session)?,
+        ExportFormat::Csv => crate::export::csv::write(out, session)?,
         ExportFormat::Otlp | ExportFormat::OtlpGenai => {
             let request = crate::export::otlp::request(session, &otlp_options(args));
-            crate::export::otlp::write_json(&mut out, &request)?;
+            crate::export::otlp::write_json(out, &request)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// How the OTLP trace is built, from the flags.
