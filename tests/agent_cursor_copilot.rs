@@ -1476,6 +1476,23 @@ fn a_cursor_call_is_judged_by_the_policy_of_the_workspace_root_that_holds_it() {
             );
         }
     }
+    // A path in no root is judged from the folder the call runs in: judged only by the root of
+    // the call's other path (a, no policy), b's denied `.env` outside every root was read.
+    let outside = root("outside");
+    let mut payload = cursor(
+        &env,
+        "beforeShellExecution",
+        json!({"command": format!("cat {a}/notes {outside}/.env"), "cwd": b}),
+    );
+    payload["workspace_roots"] = json!([a, b]);
+    let run = hook(
+        &env,
+        &["hook", "--agent", "cursor", "pre-tool"],
+        &payload,
+        &[],
+    );
+    run.success();
+    assert!(run.stdout.contains("\"deny\""), "{}", run.stdout);
     // Stored from the payload's folder, as always: the first root when it names none (the
     // first call, on b's file).
     assert!(

@@ -164,9 +164,9 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
 /// roots, each its own project with its own policy. Each path the call names (a file tool's, a
 /// shell line's files) is judged by the policy found from the root that holds it, the deepest
 /// when roots nest, or from the folder the call runs in (`cwd`) when that is inside the same
-/// root, as any agent's call is judged from its folder. A call that names no path in a root is
-/// judged from `cwd` as before (the first root when the payload names no folder). Where the
-/// session is stored stays the payload's `cwd`.
+/// root, as any agent's call is judged from its folder. A path in no root, and a call that names
+/// no path, are judged from `cwd` as before (the first root when the payload names no folder).
+/// Where the session is stored stays the payload's `cwd`.
 pub(super) fn policy_folders(payload: &HookPayload) -> Vec<String> {
     let roots: Vec<String> = (payload.fields.get("workspace_roots"))
         .and_then(Value::as_array)
@@ -190,19 +190,26 @@ pub(super) fn policy_folders(payload: &HookPayload) -> Vec<String> {
         })
     };
     let mut folders: Vec<String> = Vec::new();
+    // A path in no root (`~/.aws/credentials`) is judged from `cwd`, as a call of one root is:
+    // judged only by the roots of the call's other paths, it got past the policy of the folder
+    // the call runs in.
+    let mut outside_every_root = false;
     if let Some(tool) = &payload.tool {
         let call = ToolCall::new(payload.agent, &tool.name, &tool.input);
         let folder = cwd.map_or(Folder::Unknown, Folder::Start);
         for file in of_tool_call(&call, folder) {
-            if let Some(start) = start(&file.path)
-                && !folders.contains(&start)
-            {
-                folders.push(start);
+            match start(&file.path) {
+                Some(start) if !folders.contains(&start) => folders.push(start),
+                Some(_) => {}
+                None => outside_every_root = true,
             }
         }
     }
-    if folders.is_empty() {
-        folders.extend(cwd.map(str::to_owned));
+    if (folders.is_empty() || outside_every_root)
+        && let Some(cwd) = cwd
+        && !folders.iter().any(|folder| folder == cwd)
+    {
+        folders.push(cwd.to_owned());
     }
     folders
 }
