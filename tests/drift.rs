@@ -433,13 +433,8 @@ fn no_tool_calls_against_tool_calls_is_a_whole_drift_and_a_baseline_must_add_up(
     );
 }
 
-/// A baseline's figures were read as they were: a file edited by hand or corrupted printed a
-/// median of 5124095576030431h, 18,446,744,073,709,551,615 sessions and a negative median as
-/// 0.00s, and exited 0. Each figure no baseline can hold is refused, naming it.
-#[test]
-fn a_baseline_whose_figures_no_sessions_can_have_is_refused_naming_the_field() {
-    let env = TestEnv::new();
-    store(&env, steady);
+/// The baseline `drift --save-baseline` saves of the sessions since [`SINCE`]: where, and what.
+fn saved_baseline(env: &TestEnv) -> (std::path::PathBuf, Value) {
     let saved = env.path().join("baseline.json");
     env.run(&[
         "drift",
@@ -449,7 +444,18 @@ fn a_baseline_whose_figures_no_sessions_can_have_is_refused_naming_the_field() {
         saved.to_str().unwrap(),
     ])
     .success();
-    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let baseline = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    (saved, baseline)
+}
+
+/// A baseline's figures were read as they were: a file edited by hand or corrupted printed a
+/// median of 5124095576030431h, 18,446,744,073,709,551,615 sessions and a negative median as
+/// 0.00s, and exited 0. Each figure no baseline can hold is refused, naming it.
+#[test]
+fn a_baseline_whose_figures_no_sessions_can_have_is_refused_naming_the_field() {
+    let env = TestEnv::new();
+    store(&env, steady);
+    let (saved, baseline) = saved_baseline(&env);
     let p95 = baseline["session_duration"]["p95"].as_f64().unwrap();
     let cases: [(&str, &str, Value); 9] = [
         ("session_duration", "p50", json!(1e308)),
@@ -514,16 +520,7 @@ fn an_event_at_a_time_no_session_can_have_stretches_no_duration() {
             steady
         }
     });
-    let saved = env.path().join("baseline.json");
-    env.run(&[
-        "drift",
-        "--since",
-        SINCE,
-        "--save-baseline",
-        saved.to_str().unwrap(),
-    ])
-    .success();
-    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let (saved, baseline) = saved_baseline(&env);
     // Each steady session runs from 90 s to 130 s.
     for part in ["mean", "p50", "p95"] {
         let secs = baseline["session_duration"][part].as_f64().unwrap();

@@ -143,6 +143,21 @@ fn a_message_that_does_not_read_as_json_is_not_forwarded() {
     assert_eq!(refusals, [true, false, false], "{seen:?}");
 }
 
+/// What came back through `cat` (`out`): the `allowed` call forwarded as it came, and the one
+/// answer, the proxy's, to the call `denied_id` that `tools.deny` denied.
+fn forwarded_and_denied(out: &[u8], allowed: &str, denied_id: u64) {
+    let shown = String::from_utf8_lossy(out);
+    // `cat` sends the forwarded call back, before or after the proxy's answer.
+    let at = out
+        .windows(allowed.len())
+        .position(|w| w == allowed.as_bytes())
+        .unwrap_or_else(|| panic!("forwarded as it came: {shown}"));
+    let seen = messages(&[&out[..at], &out[at + allowed.len()..]].concat());
+    assert_eq!(seen.len(), 1, "only the answer to the denied call: {shown}");
+    assert_eq!(seen[0].1["id"], denied_id, "{shown}");
+    assert_eq!(seen[0].1["error"]["data"]["rule"], "tools.deny", "{shown}");
+}
+
 #[test]
 fn a_call_a_javascript_server_reads_is_judged_not_refused_as_unreadable() {
     let env = TestEnv::new();
@@ -154,16 +169,7 @@ fn a_call_a_javascript_server_reads_is_judged_not_refused_as_unreadable() {
         b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"get-sum\",\"arguments\":{\"a\":\"\xff\"}}}\n",
     );
     let (out, _) = through_cat(&env, input);
-    let shown = String::from_utf8_lossy(&out);
-    // `cat` sends the forwarded call back, before or after the proxy's answer.
-    let at = out
-        .windows(allowed.len())
-        .position(|w| w == allowed.as_bytes())
-        .unwrap_or_else(|| panic!("forwarded as it came: {shown}"));
-    let seen = messages(&[&out[..at], &out[at + allowed.len()..]].concat());
-    assert_eq!(seen.len(), 1, "only the answer to the denied call: {shown}");
-    assert_eq!(seen[0].1["id"], 2, "{shown}");
-    assert_eq!(seen[0].1["error"]["data"]["rule"], "tools.deny", "{shown}");
+    forwarded_and_denied(&out, allowed, 2);
 }
 
 /// A number past a double's range is JSON all the same (Node reads `1e400` as Infinity, Python
@@ -177,16 +183,7 @@ fn a_call_with_a_number_past_a_double_is_judged_not_refused_as_unreadable() {
     let denied = r#"{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"get-sum","arguments":{"n":-1E+999}}}
 "#;
     let (out, _) = through_cat(&env, format!("{allowed}{denied}").into_bytes());
-    let shown = String::from_utf8_lossy(&out);
-    // `cat` sends the forwarded call back, before or after the proxy's answer.
-    let at = out
-        .windows(allowed.len())
-        .position(|w| w == allowed.as_bytes())
-        .unwrap_or_else(|| panic!("forwarded as it came: {shown}"));
-    let seen = messages(&[&out[..at], &out[at + allowed.len()..]].concat());
-    assert_eq!(seen.len(), 1, "only the answer to the denied call: {shown}");
-    assert_eq!(seen[0].1["id"], 10, "{shown}");
-    assert_eq!(seen[0].1["error"]["data"]["rule"], "tools.deny", "{shown}");
+    forwarded_and_denied(&out, allowed, 10);
 }
 
 #[test]
