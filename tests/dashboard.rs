@@ -1098,3 +1098,48 @@ fn forged_folds_whose_counts_sum_past_the_largest_count_saturate() {
     env.run(&["dashboard", "--html", page.to_str().unwrap()])
         .success();
 }
+
+/// A day's note was written to the store as typed while redaction was on (the default), so a
+/// key pasted into it reached the disk; `annotate`'s notes are scrubbed, and so are these now,
+/// by the same options.
+#[test]
+fn a_secret_in_a_days_note_is_redacted_unless_redaction_is_off() {
+    let env = TestEnv::new();
+    store(&env);
+    let key = format!("{}{}", "ghp_", "wg7drHilZO0fkXYo2amlEDLJIyflJEL8qIe8");
+    let notes = env.store().join(".dashboard-notes.jsonl");
+    let note = format!("rotated {key}");
+    run(
+        &env,
+        &[
+            "dashboard",
+            "annotate",
+            "--date",
+            "2026-11-25",
+            "--note",
+            &note,
+        ],
+    )
+    .success();
+    let written = std::fs::read_to_string(&notes).unwrap();
+    assert!(!written.contains(&key), "{written}");
+    assert!(written.contains("rotated [REDACTED]"), "{written}");
+    run(
+        &env,
+        &[
+            "dashboard",
+            "annotate",
+            "--date",
+            "2026-11-26",
+            "--note",
+            &note,
+            "--no-redact",
+        ],
+    )
+    .success();
+    let written = std::fs::read_to_string(&notes).unwrap();
+    assert!(
+        written.contains(&key),
+        "kept as typed with --no-redact: {written}"
+    );
+}

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::Globals;
 use super::args::FormatArg;
-use super::globals::Format;
+use super::globals::{Format, PrivacyArgs};
 use super::output::{stdout, usage, warn, warn_unbelievable};
 use super::stores::ScopeArgs;
 use crate::analysis::dashboard::{
@@ -87,6 +87,9 @@ struct AnnotateArgs {
     /// What happened
     #[arg(long, value_name = "TEXT")]
     note: String,
+    // The hooks' own flags: one set of privacy options for whatever writes to the store.
+    #[command(flatten)]
+    privacy: PrivacyArgs,
 }
 
 /// What `--format json` prints: the dashboard, and the trend when asked for.
@@ -457,13 +460,16 @@ fn annotate(store: &Store, args: &AnnotateArgs, globals: &Globals) -> Result<u8>
             args.date
         )));
     };
-    let note = args.note.trim();
-    if note.is_empty() {
+    if args.note.trim().is_empty() {
         return Err(usage("--note is empty: say what happened that day"));
     }
+    // Scrubbed as an event's text is: a note is written to the store, and a key pasted into it
+    // must not reach the disk while redaction is on.
+    let privacy = args.privacy.resolve().map_err(usage)?;
+    let note = privacy.apply_str(args.note.trim()).into_owned();
     store.add_dashboard_note(&DayNote {
         date: date.format("%Y-%m-%d").to_string(),
-        note: note.to_owned(),
+        note: note.clone(),
         created_at: Local::now().timestamp_millis() as f64 / 1000.0,
     })?;
     let mut out = stdout(globals.colour());
