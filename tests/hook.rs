@@ -2772,3 +2772,23 @@ fn a_call_that_cannot_be_read_is_logged_as_unjudged_by_the_policy() {
         }
     }
 }
+
+/// The policy of a payload whose call cannot be read was looked for from the hook's own folder,
+/// not the payload's, so a project's policy went unsaid when the agent ran the hook elsewhere.
+#[test]
+fn a_call_that_cannot_be_read_is_logged_as_unjudged_by_its_folders_policy() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join(".agent-scope.json"),
+        r#"{"files":{"read":{"deny":[".env"]}}}"#,
+    )
+    .unwrap();
+    let no_tool = payload("PreToolUse", json!({"cwd": project.to_str().unwrap()}));
+    let run = env.run_with_stdin(&["hook", "pre-tool"], no_tool.to_string().as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    let last = log.lines().last().unwrap();
+    assert!(last.contains("POLICY NOT ENFORCED"), "{last}");
+}

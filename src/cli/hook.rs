@@ -249,16 +249,18 @@ fn policy_found(start: Option<std::path::PathBuf>) -> bool {
 }
 
 /// What the log line of a payload too big to read, or whose call cannot be read, adds when a
-/// policy would have judged the call it may name: one named with `--policy`, or one found from the folder the agent was started
-/// in (`CLAUDE_PROJECT_DIR`), else the hook's own, where its log line goes too (the payload's
-/// folder is in the part not read). The event is the line's (`post-tool` asks about no call to
-/// come); the payload's own name, which wins when it is read, is in the part not read too.
-fn unjudged_policy(args: &HookArgs) -> &'static str {
+/// policy would have judged the call it may name: one named with `--policy`, or one found from
+/// `folder`, the payload's when it names one; else from the folder the agent was started in
+/// (`CLAUDE_PROJECT_DIR`), else the hook's own, where its log line goes too. The event is the
+/// line's (`post-tool` asks about no call to come); the payload's own name, which wins when it
+/// is read, may be in the part not read.
+fn unjudged_policy(args: &HookArgs, folder: Option<&str>) -> &'static str {
     if HookEvent::from_arg(&args.event).is_some_and(|event| !event.asks_before_a_call()) {
         return "";
     }
-    let start = launch()
+    let start = folder
         .map(std::path::PathBuf::from)
+        .or_else(|| launch().map(std::path::PathBuf::from))
         .or_else(|| std::env::current_dir().ok());
     if args.policy.is_some() || policy_found(start) {
         "; POLICY NOT ENFORCED: a call it names runs unjudged"
@@ -305,7 +307,7 @@ fn record(
             format!(
                 "stdin holds more than {} MiB, more than any hook payload: nothing recorded{}",
                 STDIN_LIMIT >> 20,
-                unjudged_policy(args)
+                unjudged_policy(args, None)
             ),
         ));
     }
@@ -436,10 +438,15 @@ fn judge_unrecordable(
     signals: &hooks::Signals,
     error: &hooks::PayloadError,
 ) -> Result<(Agent, Outcome), Failure> {
-    // A call that cannot be read (not JSON, no tool name) runs unjudged, and the log says so.
+    // A call that cannot be read (not JSON, no tool name) runs unjudged, and the log says so,
+    // of the policy found from the payload's folder when it names one.
     let mut payload = hooks::read_for_judging(&args.event, stdin, signals)
         .filter(|payload| payload.tool.is_some())
-        .ok_or_else(|| (None, format!("{error}{}", unjudged_policy(args))))?;
+        .ok_or_else(|| {
+            let (folder, _) = where_from(stdin);
+            let unjudged = unjudged_policy(args, folder.as_deref());
+            (None, format!("{error}{unjudged}"))
+        })?;
     payload.launch = launch().or(payload.launch.take());
     // The log goes where it goes for any payload that cannot be read.
     let store = super::stores::for_writing(globals.hook_root(None, None));
