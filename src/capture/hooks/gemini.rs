@@ -261,9 +261,10 @@ fn tokens(usage: &Value) -> LoggedTokens {
     let candidates = count(usage, "candidatesTokenCount", "output_tokens")?;
     let cached = count(usage, "cachedContentTokenCount", "cache_read_input_tokens")?.min(prompt);
     let tool = count(usage, "toolUsePromptTokenCount", "input_tokens")?;
+    // Thoughts not given (or `null`) are what the total holds beyond the other counts.
     let thoughts = match usage.get("thoughtsTokenCount") {
-        Some(_) => count(usage, "thoughtsTokenCount", "output_tokens")?,
-        None => count(usage, "totalTokenCount", "output_tokens")?
+        Some(given) if !given.is_null() => count(usage, "thoughtsTokenCount", "output_tokens")?,
+        _ => count(usage, "totalTokenCount", "output_tokens")?
             .saturating_sub(prompt.saturating_add(candidates).saturating_add(tool)),
     };
     // Saturating: believed counts that add up past the prompt must not wrap.
@@ -420,6 +421,9 @@ mod tests {
             (30, 20, 13, 4, 63)
         );
         assert_eq!(tokens(&json!({})), Ok(Tokens::default()));
+        let null_thoughts = json!({"promptTokenCount": 50, "candidatesTokenCount": 9,
+            "thoughtsTokenCount": null, "totalTokenCount": 63});
+        assert_eq!(tokens(&null_thoughts).unwrap().reasoning, 4);
         for bad in [json!("x"), json!(-1), json!(0.5)] {
             let no_count = tokens(&json!({"promptTokenCount": bad})).unwrap_err();
             assert_eq!((no_count.counts, no_count.written), ("input_tokens", bad));

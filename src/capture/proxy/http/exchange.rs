@@ -1061,9 +1061,10 @@ fn ids_of(body: &[u8], requests: bool) -> Option<Vec<String>> {
     })
 }
 
-/// What an HTTP error's body is recorded by: its first [`ERROR_BODY_KEEP`] bytes. One longer
-/// is cut [`SCRUB_MARGIN`] later, with a cut marker, and the recorder scrubs it before it lets
-/// the margin go (`cut::scrub_cut_texts`): cut first, a secret the cut fell in would have
+/// What an HTTP error's body is recorded by: the body, when it is no longer than
+/// [`ERROR_BODY_KEEP`] bytes and the margin (whole, no secret in it is cut); else its first
+/// [`ERROR_BODY_KEEP`] bytes: it is cut [`SCRUB_MARGIN`] later, with a cut marker, and the
+/// recorder scrubs it before it lets the margin go (`cut::scrub_cut_texts`): cut first, a secret the cut fell in would have
 /// reached the store in part, its start no longer one the rules know.
 fn error_body(message: &Message) -> String {
     let (head, size) = match message {
