@@ -319,9 +319,34 @@ fn an_event_at_a_time_no_session_can_have_times_no_point() {
         .at(2.0)
         .answer("hello")
         .write(&env);
+    // A session whose every event's time is unknown (the Python tool's `NaN`) ran for a time
+    // not known: it has no duration point, as the docs say, not one of 0 s.
+    let untimed = env.store().join("m-untimed");
+    std::fs::create_dir_all(&untimed).unwrap();
+    std::fs::write(
+        untimed.join("meta.json"),
+        json!({"session_id": "m-untimed", "started_at": start, "agent_name": "claude-code"})
+            .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        untimed.join("events.ndjson"),
+        "{\"event_type\":\"user_prompt\",\"timestamp\":NaN,\"event_id\":\"u1\",\"session_id\":\"m-untimed\",\"data\":{\"prompt\":\"hi\"}}\n",
+    )
+    .unwrap();
     let run = env.run(&["export", "--metrics"]);
     run.success();
     let points = points(&run.json());
+    assert!(
+        points.iter().any(|p| p.1 == "m-untimed"),
+        "the untimed session is exported: {points:?}"
+    );
+    assert!(
+        !points
+            .iter()
+            .any(|p| p.0 == "agent_strace.session.duration_s" && p.1 == "m-untimed"),
+        "{points:?}"
+    );
     for (session, believed_span) in [("m-millis", 1.0), ("m-ancient", 2.0)] {
         let duration = value(&points, "agent_strace.session.duration_s", session, None);
         assert!(

@@ -133,11 +133,9 @@ impl Counters {
     /// last one by [`Counters::believed_last`]. `None` when no such time is known or the span
     /// is longer than a session is believed to run ([`BELIEVABLE_DURATION_SECS`]): one event
     /// stamped in milliseconds made a session of 56,000 years. A session with no timed event
-    /// has run for no time seen.
+    /// has run for a time not known either.
     pub fn believed_span_secs(&self, start: f64) -> Option<f64> {
-        if self.first_timestamp.is_none() {
-            return Some(0.0);
-        }
+        self.first_timestamp?;
         let first = self
             .first_timestamp
             .and_then(believed_time)
@@ -237,7 +235,7 @@ mod tests {
             c
         };
         let t = 1_770_000_000.0;
-        assert_eq!(fold(&[]).believed_span_secs(t), Some(0.0));
+        assert_eq!(fold(&[]).believed_span_secs(t), None);
         assert_eq!(fold(&[t, t + 5.0]).believed_span_secs(t), Some(5.0));
         // Stamped in milliseconds: placed by the event before it.
         assert_eq!(
