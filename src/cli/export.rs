@@ -473,14 +473,20 @@ fn load_with(store: &Store, id: &str, events: bool) -> Result<Exported> {
             true
         }
         Err(e) => {
-            warn(format_args!(
-                "left out subagent session {child}: {}",
-                crate::error::chain_text(&e)
-            ));
+            warn_left_out_subagent(child, &e);
             false
         }
     });
     Ok(nest(root, below, |s| &mut s.subagents))
+}
+
+/// Says on stderr that subagent session `id` is left out of the export, and why: a subagent
+/// that cannot be read leaves a gap, never a failed export.
+pub(super) fn warn_left_out_subagent(id: &str, e: &anyhow::Error) {
+    warn(format_args!(
+        "left out subagent session {id}: {}",
+        crate::error::chain_text(e)
+    ));
 }
 
 /// Session `id`'s metadata and (with `events`) its events, without its subagents.

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::output::{warn, warn_bad_lines};
+use super::output::warn_bad_lines;
 use crate::export::Exported;
 use crate::store::Store;
 
@@ -23,10 +23,7 @@ pub(crate) fn write(store: &Store, session: &Exported, out: &mut dyn Write) -> R
             Ok(reader) => reader,
             // As a subagent whose events cannot be read is left out of every export.
             Err(e) if i > 0 => {
-                warn(format_args!(
-                    "left out subagent session {id}: {}",
-                    crate::error::chain_text(&e.into())
-                ));
+                super::export::warn_left_out_subagent(id, &e.into());
                 continue;
             }
             Err(e) => return Err(e.into()),
