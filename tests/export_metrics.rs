@@ -310,6 +310,34 @@ fn an_event_at_a_time_no_session_can_have_times_no_point() {
         .at(start * 999.0)
         .answer("stamped in milliseconds")
         .write(&env);
+    // The event before the one stamped in milliseconds is not the latest: the session ran
+    // until the latest time believed, wherever in the file it stands (the builder writes its
+    // events in time order, so these are written as a file holds them).
+    let unordered = env.store().join("m-unordered");
+    std::fs::create_dir_all(&unordered).unwrap();
+    std::fs::write(
+        unordered.join("meta.json"),
+        json!({"session_id": "m-unordered", "started_at": start, "agent_name": "claude-code"})
+            .to_string(),
+    )
+    .unwrap();
+    let line = |id: &str, at: f64| {
+        json!({"event_type": "assistant_response", "timestamp": at, "event_id": id,
+            "session_id": "m-unordered", "data": {"text": id}})
+        .to_string()
+            + "\n"
+    };
+    std::fs::write(
+        unordered.join("events.ndjson"),
+        [
+            line("first", start),
+            line("latest", start + 30.0),
+            line("written-after-stamped-before", start + 1.0),
+            line("milliseconds", start * 1000.0),
+        ]
+        .concat(),
+    )
+    .unwrap();
     SessionBuilder::new("m-ancient")
         .started(start)
         .at(-1e300 - start)
@@ -347,7 +375,7 @@ fn an_event_at_a_time_no_session_can_have_times_no_point() {
             .any(|p| p.0 == "agent_strace.session.duration_s" && p.1 == "m-untimed"),
         "{points:?}"
     );
-    for (session, believed_span) in [("m-millis", 1.0), ("m-ancient", 2.0)] {
+    for (session, believed_span) in [("m-millis", 1.0), ("m-unordered", 30.0), ("m-ancient", 2.0)] {
         let duration = value(&points, "agent_strace.session.duration_s", session, None);
         assert!(
             (duration - believed_span).abs() < 1e-3,

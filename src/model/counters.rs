@@ -55,6 +55,10 @@ pub struct Counters {
     pub total_tokens: u64,
     pub first_timestamp: Option<f64>,
     pub last_timestamp: Option<f64>,
+    /// The latest time of an event a session can have ([`believed_time`]): what the session
+    /// is believed to have run until when `last_timestamp` is a time none can have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_believed: Option<f64>,
     /// When the session's `session_end` was recorded, if it was.
     pub ended_at: Option<f64>,
     /// The time the last event folded was placed at ([`placed_time`]): where an end at an
@@ -121,11 +125,12 @@ impl Counters {
             .saturating_add(self.llm_responses.saturating_sub(self.paired_responses))
     }
 
-    /// The time of the session's last event when a session can have it ([`believed_time`]),
-    /// else the time the last event in the file was placed at ([`Counters::placed`]), as replay
-    /// and the trace place an event at an unknown time: by the events before it.
+    /// The latest time of the session's events that a session can have ([`believed_time`]):
+    /// one stamped in milliseconds, or at a time no session can have, is left out, and the
+    /// session ends at the latest of the others, wherever in the file that stands. `None` when
+    /// no event has such a time.
     pub fn believed_last(&self) -> Option<f64> {
-        self.last_timestamp.and_then(believed_time).or(self.placed)
+        self.latest_believed
     }
 
     /// From the session's first event to its last, in seconds, from times a session can have:
@@ -207,6 +212,9 @@ impl Counters {
             self.first_timestamp = Some(self.first_timestamp.map_or(ts, |first| first.min(ts)));
             self.last_timestamp = Some(self.last_timestamp.map_or(ts, |last| last.max(ts)));
         }
+        if let Some(ts) = believed_time(ts) {
+            self.latest_believed = Some(self.latest_believed.map_or(ts, |last| last.max(ts)));
+        }
         !copy
     }
 }
@@ -237,7 +245,7 @@ mod tests {
         let t = 1_770_000_000.0;
         assert_eq!(fold(&[]).believed_span_secs(t), None);
         assert_eq!(fold(&[t, t + 5.0]).believed_span_secs(t), Some(5.0));
-        // Stamped in milliseconds: placed by the event before it.
+        // Stamped in milliseconds: left out.
         assert_eq!(
             fold(&[t, t + 5.0, t * 1000.0]).believed_last(),
             Some(t + 5.0)
@@ -245,6 +253,11 @@ mod tests {
         assert_eq!(
             fold(&[t, t + 5.0, t * 1000.0]).believed_span_secs(t),
             Some(5.0)
+        );
+        // The latest believed time, not the one before the last line.
+        assert_eq!(
+            fold(&[t, t + 100.0, t + 5.0, t * 1000.0]).believed_span_secs(t),
+            Some(100.0)
         );
         // A first event before 1970 is stood for by the start.
         assert_eq!(fold(&[-1e300, t + 2.0]).believed_span_secs(t), Some(2.0));

@@ -48,8 +48,9 @@ use super::view::View;
 /// read once, [`Touches::repeats`]; 23: that read is one tool call, of its tool and kind, and
 /// is one read when its `beforeReadFile` comes after the call's result,
 /// [`super::read_pairs`]; 24: the same figures, the sides of those reads written small, so that
-/// an index built before is built again in the form a third quicker to read).
-pub const SUMMARY_VERSION: u32 = 24;
+/// an index built before is built again in the form a third quicker to read; 25: its counters
+/// hold the latest event time a session can have, [`Counters::believed_last`]).
+pub const SUMMARY_VERSION: u32 = 25;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";

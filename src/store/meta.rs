@@ -108,8 +108,9 @@ fn counters_lock(dir: &Folder, wait: Duration) -> Result<Option<super::lock::Loc
 /// count a copy of an event met before once ([`crate::model::copies`]), and pair each response
 /// with the request it answers ([`crate::model::call_pairs`]), 9 since they count a read
 /// Cursor tells of twice as one call, and hold the reads told of once
-/// ([`crate::model::read_pairs`]).
-pub(super) const COUNTERS_VERSION: u32 = 9;
+/// ([`crate::model::read_pairs`]), 10 since they hold the latest time a session can have
+/// ([`Counters::believed_last`]).
+pub(super) const COUNTERS_VERSION: u32 = 10;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;
