@@ -42,7 +42,9 @@ use crate::store::{EntryKind, Store, folder_entries};
 /// to the call that spawned them. Importing a transcript again adds what it gained since (a
 /// resumed session appends to it), and changes nothing when it holds nothing new; one that was
 /// rewritten is imported again whole. History a resumed or forked session repeats is counted
-/// once. Another agent's log that grew or changed is imported again whole.
+/// once in it; a fork whose copy carries the fork's own session id counts it as well as the
+/// session it came from (ccusage counts such a copy once). Another agent's log that grew or
+/// changed is imported again whole.
 ///
 /// Files named here go to the store here. --all puts each transcript in the store of the
 /// project it ran in (its cwd) when that folder exists, else in the user-level store (see
