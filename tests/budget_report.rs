@@ -327,3 +327,60 @@ fn a_reader_who_may_not_write_the_store_gets_the_report_without_a_warning() {
         "as its owner reads it"
     );
 }
+
+/// A period spent wholly on a model with no known price counts it at $0: against a priced
+/// prior period that read as a confident `↓ 100% vs prior period` (`change_pct: -100`), and
+/// a prior period spent on such a model read as "nothing spent". The change is marked as the
+/// dollars are, the prior period's model named, and a change of nothing known is not made up.
+#[test]
+fn a_change_that_counts_a_model_without_a_price_is_marked() {
+    let env = TestEnv::new();
+    session(&env, "aaaa0001", "2026-02-25", "priced", output(1_000));
+    SessionBuilder::new("bbbb0002")
+        .started(noon("2026-03-03"))
+        .prompt("unpriced")
+        .at(1.0)
+        .llm_response("no-such-model-9", output(1_000))
+        .ended(60.0)
+        .write(&env);
+    session(
+        &env,
+        "cccc0003",
+        "2026-03-10",
+        "priced again",
+        output(1_000),
+    );
+    let period = |since: &'static str, until: &'static str| {
+        ["budget-report", "--since", since, "--until", until]
+    };
+    let now = period("2026-03-01", "2026-03-07");
+    let json = env
+        .run(&[&now[..], &["--format", "json"]].concat())
+        .success()
+        .json();
+    assert_eq!(json["change_pct"], -100.0, "{json}");
+    assert_eq!(json["change_unpriced"], true, "{json}");
+    let text = env.run(&now).success().stdout.clone();
+    assert!(
+        text.contains("Total spend: $0.0000? (↓ 100%? vs prior period)"),
+        "{text}"
+    );
+    // The prior period alone counts the model at $0: its change is marked, its model named.
+    let later = period("2026-03-08", "2026-03-15");
+    let text = env.run(&later).success().stdout.clone();
+    assert!(
+        text.contains("change not known: a model has no price"),
+        "{text}"
+    );
+    assert!(text.contains("(no-such-model-9)"), "{text}");
+    let json = env
+        .run(&[&later[..], &["--format", "json"]].concat())
+        .success()
+        .json();
+    assert_eq!(
+        json["prior_unpriced_models"],
+        json!(["no-such-model-9"]),
+        "{json}"
+    );
+    assert_eq!(json["change_pct"], Value::Null, "{json}");
+}

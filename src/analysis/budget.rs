@@ -251,6 +251,11 @@ pub struct BudgetReport {
     pub prior_total_usd: f64,
     /// Change against the prior period, in percent; `None` when the prior period spent nothing.
     pub change_pct: Option<f64>,
+    /// Either period counts a model without a price at $0, so `change_pct` is of what was
+    /// priced alone: a period spent wholly on such a model read as a confident 100% drop.
+    pub change_unpriced: bool,
+    /// The prior period's models without a price, counted at $0 in `prior_total_usd`.
+    pub prior_unpriced_models: Vec<String>,
     pub sessions: usize,
     pub prior_sessions: usize,
     pub average_usd: f64,
@@ -351,6 +356,8 @@ pub fn compute(
         prior_total_usd: prior_total.usd(),
         change_pct: (prior_total.0 > 0)
             .then(|| (total.usd() - prior_total.usd()) / prior_total.usd() * 100.0),
+        change_unpriced: !unpriced(current).is_empty() || !unpriced(prior).is_empty(),
+        prior_unpriced_models: unpriced(prior),
         sessions: current.len(),
         prior_sessions: prior.len(),
         average_usd: if current.is_empty() {

@@ -270,13 +270,22 @@ fn day(ts: f64) -> String {
     local(ts, "%b %-d, %Y")
 }
 
-fn change(now: f64, before: f64, pct: Option<f64>) -> String {
+/// The change against the prior period, marked (as a dollar figure is) when either period
+/// counts a model without a price at $0.
+fn change(now: f64, before: f64, pct: Option<f64>, unpriced: bool) -> String {
+    let mark = if unpriced {
+        terminal::UNPRICED_MARK.to_string()
+    } else {
+        String::new()
+    };
     match pct {
         // A prior period of a cent makes a change of millions of percent: separated, and short
         // past fifteen digits.
-        Some(p) if p > 0.0 => format!("↑ {}% vs prior period", figure(p.round())),
-        Some(p) if p < 0.0 => format!("↓ {}% vs prior period", figure(-p.round())),
-        Some(_) => "same as prior period".to_owned(),
+        Some(p) if p > 0.0 => format!("↑ {}%{mark} vs prior period", figure(p.round())),
+        Some(p) if p < 0.0 => format!("↓ {}%{mark} vs prior period", figure(-p.round())),
+        Some(_) => format!("same{mark} as prior period"),
+        // A period whose models have no price spent what is not known, not nothing.
+        None if unpriced => "change not known: a model has no price".to_owned(),
         None if now > 0.0 && before == 0.0 => "nothing spent in the prior period".to_owned(),
         None => "no spend in either period".to_owned(),
     }
@@ -337,7 +346,12 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
         "{item}Total spend: {}{} ({})",
         terminal::dollars(r.total_usd),
         mark(!r.unpriced_models.is_empty()),
-        change(r.total_usd, r.prior_total_usd, r.change_pct)
+        change(
+            r.total_usd,
+            r.prior_total_usd,
+            r.change_pct,
+            r.change_unpriced
+        )
     )?;
     let sessions_change = match r.sessions.cmp(&r.prior_sessions) {
         std::cmp::Ordering::Equal => "same as prior period".to_owned(),
@@ -491,7 +505,16 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
             "{item}Watchdog: no sessions stopped by a budget ceiling are recorded."
         )?;
     }
-    if let Some(note) = terminal::unpriced_note(&r.unpriced_models) {
+    // The change's mark may come of the prior period alone: its models are named too.
+    let mut unpriced: Vec<&str> = r
+        .unpriced_models
+        .iter()
+        .chain(&r.prior_unpriced_models)
+        .map(String::as_str)
+        .collect();
+    unpriced.sort_unstable();
+    unpriced.dedup();
+    if let Some(note) = terminal::unpriced_note(&unpriced) {
         gap(out)?;
         writeln!(out, "{}", paint.dim(&note))?;
     }
