@@ -426,6 +426,36 @@ fn sql_says_what_it_refuses_and_runs_pragmas_that_read() {
     assert!(!env.path().join("other.db").exists());
 }
 
+/// A write to one of the views failed as SQLite's own "cannot modify sessions because it is a
+/// view", where a write to a table got the refusal the docs promise; each is that refusal now.
+#[test]
+fn sql_refuses_a_write_to_a_view_as_every_write() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    for many in [false, true] {
+        for statement in [
+            "DELETE FROM sessions",
+            "UPDATE events SET session_id = 'x'",
+            "INSERT INTO tool_calls (session_id) VALUES ('x')",
+            "DELETE FROM idx_events",
+        ] {
+            fails(
+                &env,
+                many,
+                &[statement],
+                "`sql` runs queries that only read",
+            );
+        }
+    }
+    let run = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS n FROM sessions",
+    ]);
+    assert_eq!(count(&run), 1);
+}
+
 /// A transaction or savepoint statement, and a PRAGMA that acts when named alone, ran with exit
 /// 0 and printed nothing, as if a script's `BEGIN` had begun something; each is now refused
 /// before it runs, saying what and why, as a write is. A PRAGMA that reports runs.

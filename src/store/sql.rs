@@ -655,8 +655,22 @@ fn not_prepared(e: rusqlite::Error, limit: MemoryLimit) -> QueryError {
             "more than one statement is refused: `sql` runs one, and nothing may follow its `;`"
                 .to_owned(),
         ),
+        // A write to a view fails as it is prepared, before the authorizer or `readonly` can
+        // tell it is a write: refused as every write is, not shown as SQLite's own failure.
+        e if writes_to_a_view(&e) => QueryError::Writes,
         e => limit.or(e),
     }
+}
+
+/// SQLite's failure to prepare an INSERT, UPDATE or DELETE on a view ("cannot modify sessions
+/// because it is a view").
+fn writes_to_a_view(e: &rusqlite::Error) -> bool {
+    let message = match e {
+        rusqlite::Error::SqlInputError { msg, .. }
+        | rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.as_str(),
+        _ => return false,
+    };
+    message.starts_with("cannot modify ") && message.ends_with(" because it is a view")
 }
 
 /// A statement that tried to write is refused whichever way SQLite caught it.
