@@ -1633,6 +1633,46 @@ fn a_hook_answers_once_its_payload_is_whole_while_the_pipe_stays_open() {
     assert_eq!(prompts[0]["data"]["prompt"], "say \"}\" and ]} then {{ \\");
 }
 
+/// An agent that writes part of its payload and keeps the pipe open: the hook waited for the
+/// rest for ever (the agent with it, until its own hook timeout, if it has one). It gives up
+/// after a few seconds with no byte, logs that nothing was recorded and that the policy went
+/// unenforced, and lets the call go on.
+#[test]
+fn a_hook_gives_up_on_a_payload_that_stops_coming() {
+    use std::io::Write;
+
+    use crate::common::wait::ends_by_itself;
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join(".agent-scope.json"),
+        json!({"files": {"read": {"deny": [".env"]}}}).to_string(),
+    )
+    .unwrap();
+    let text = payload(
+        "PreToolUse",
+        json!({"cwd": env.path(), "tool_name": "Read", "tool_use_id": "t1",
+               "tool_input": {"file_path": env.path().join(".env")}}),
+    )
+    .to_string();
+    let mut child = env
+        .command(&["hook", "pre-tool"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&text.as_bytes()[..text.len() / 2]).unwrap();
+    stdin.flush().unwrap();
+    let status = ends_by_itself(&mut child, "the hook waited for the rest of the payload");
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(status.success());
+    assert!(output.stdout.is_empty(), "{output:?}");
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("the payload is not whole"), "{log}");
+    assert!(log.contains("POLICY NOT ENFORCED"), "{log}");
+}
+
 /// The calls of a session's `.pending/` folder: (open, closed at a turn's end).
 fn pending_calls(env: &TestEnv) -> (Vec<String>, Vec<String>) {
     let names: Vec<String> = std::fs::read_dir(env.store().join(SID).join(".pending"))

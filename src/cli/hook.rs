@@ -299,8 +299,15 @@ fn record(
     // which would have to be held whole, and a model's tool input is far below the limit. The
     // call is allowed, as a payload that is not JSON is, and the log says the policy was not
     // enforced.
-    let stdin = super::hook_stdin::read(STDIN_LIMIT + 1)
-        .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
+    let stdin = super::hook_stdin::read(STDIN_LIMIT + 1).map_err(|e| {
+        (
+            None,
+            format!(
+                "cannot read stdin: {e}: nothing recorded{}",
+                unjudged_policy(args, None)
+            ),
+        )
+    })?;
     if stdin.len() as u64 > STDIN_LIMIT {
         return Err((
             None,

@@ -17,6 +17,11 @@ use rustix::io::Errno;
 /// else spoils it (read to the end, as any payload that is not one document).
 const GRACE: Duration = Duration::from_millis(10);
 
+/// How long the hook waits for the next byte of a payload that is not whole yet. An agent
+/// writes its payload at once; one that wrote part of it and keeps the pipe open would keep the
+/// hook (and the agent waiting on it) for ever, or until the agent's own hook timeout.
+pub(super) const STALL: Duration = Duration::from_secs(5);
+
 /// The size of each read.
 const CHUNK: usize = 64 * 1024;
 
@@ -33,8 +38,19 @@ fn read_from(fd: BorrowedFd<'_>, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut chunk = vec![0u8; CHUNK];
     let mut document = Document::default();
     while data.len() < limit {
-        if document.is_whole() && !readable_within(fd, GRACE) {
-            break;
+        if document.is_whole() {
+            if !readable_within(fd, GRACE) {
+                break;
+            }
+        } else if !readable_within(fd, STALL) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "no byte came for {} s and the payload is not whole ({} bytes read)",
+                    STALL.as_secs(),
+                    data.len()
+                ),
+            ));
         }
         let want = CHUNK.min(limit - data.len());
         let got = match rustix::io::read(fd, &mut chunk[..want]) {
