@@ -226,6 +226,61 @@ fn a_generated_policy_passes_reads_from_the_home_folder() {
     assert_eq!(audit.code, 0, "{}", audit.stdout);
 }
 
+/// A session that records no working folder (an MCP `record` session) and writes above it
+/// (`../build/out.txt`): `policy` made `../**` of it, which allowed `../../../../root/.bashrc`,
+/// and `./**` took that path for one in the project. Where such a path lands is unknown, so the
+/// policy leaves it out and says so, and `policy test` judges it outside the project.
+#[test]
+fn a_path_climbing_out_of_an_unknown_folder_is_in_no_project() {
+    let env = TestEnv::new();
+    let mcp = |m: &mut agent_strace::model::SessionMeta| m.agent_name = "mcp".into();
+    let write = |path: &str| json!({"file_path": path, "content": "x"});
+    SessionBuilder::new("learnt")
+        .meta(mcp)
+        .tool_call("Write", write("../build/out.txt"))
+        .at(1.0)
+        .tool_call("Write", write("src/a.rs"))
+        .write(&env);
+    let run = env.run(&["policy", "--last", "1", "--output", "gen.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("`../build/out.txt`"), "{}", run.stderr);
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path().join("gen.json")).unwrap())
+            .unwrap();
+    let writes = written["files"]["write"]["allow"].as_array().unwrap();
+    assert!(!writes.is_empty(), "{written}");
+    assert!(
+        writes.iter().all(|g| !g.as_str().unwrap().contains("..")),
+        "{written}"
+    );
+
+    SessionBuilder::new("climber")
+        .meta(mcp)
+        .tool_call("Write", write("../../../../root/.bashrc"))
+        .at(1.0)
+        .tool_call("Write", write("src/../../etc/cron.d/x"))
+        .write(&env);
+    let tested = env.run(&["policy", "test", "gen.json", "climber", "--format", "json"]);
+    assert_eq!(tested.code, 1, "{}", tested.stdout);
+    let violations = tested.json()[0]["violations"].as_array().unwrap().len();
+    assert_eq!(violations, 2, "{}", tested.stdout);
+
+    // Every file of the project is not every file above it.
+    let project = json!({"files": {"write": {"allow": ["./**"]}}});
+    std::fs::write(env.path().join("project.json"), project.to_string()).unwrap();
+    let tested = env.run(&[
+        "policy",
+        "test",
+        "project.json",
+        "climber",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(tested.code, 1, "{}", tested.stdout);
+    let violations = tested.json()[0]["violations"].as_array().unwrap().len();
+    assert_eq!(violations, 2, "{}", tested.stdout);
+}
+
 #[test]
 fn audit_names_the_rule_of_each_violation_and_exits_1() {
     let env = TestEnv::new();

@@ -252,6 +252,13 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
             "the sessions touched `{path}`, a sensitive file; the policy allows it by name: review it"
         ));
     }
+    for path in &generator.climbed_out {
+        warn(format_args!(
+            "a session that recorded no working folder named `{path}`, above the folder it ran \
+             in; the policy leaves it out, as where it is cannot be known: allow its folder by \
+             its absolute path if it should be allowed"
+        ));
+    }
     if let Some(path) = &generator.whole_project_read {
         warn(format_args!(
             "a session read the project's whole folder (`{path}`: a search or a listing of it), \

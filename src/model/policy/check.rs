@@ -1840,7 +1840,8 @@ pub fn absolute(path: &str, cwd: Option<&str>) -> String {
 }
 
 /// A path (made absolute where it could be) as policy globs see it: below the first root that
-/// holds it; a path still relative (no working folder known) is taken as below the project.
+/// holds it; a path still relative (no working folder known) is taken as below the project,
+/// but for one that climbs out of it ([`climbs_out`]), which is below no root.
 pub fn relative(absolute: &str, place: &Place) -> Option<String> {
     // `~/proj/secrets` is the project's `secrets` when the project is `~/proj`.
     let home = place.home.as_deref().and_then(|home| {
@@ -1854,11 +1855,18 @@ pub fn relative(absolute: &str, place: &Place) -> Option<String> {
         .iter()
         .find_map(|root| below(absolute, root))
         .or_else(|| {
-            (!absolute.starts_with(['/', '~', '$'])).then(|| {
+            (!absolute.starts_with(['/', '~', '$']) && !climbs_out(absolute)).then(|| {
                 let path = absolute.trim_start_matches("./");
                 if path == "." { "" } else { path }.to_owned()
             })
         })
+}
+
+/// Whether a path still relative (no working folder known) climbs out of the folder it is from
+/// (`../build/out.txt`): where it lands depends on that folder, so it is in no project and no
+/// glob of one covers it (`../**` would take `../../../../root/.bashrc` too).
+pub fn climbs_out(path: &str) -> bool {
+    !path.starts_with(['/', '~', '$']) && path.split('/').any(|part| part == "..")
 }
 
 /// `path` below `root`, if it is there (`/p/src/a` below `/p` is `src/a`).

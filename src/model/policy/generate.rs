@@ -1,11 +1,12 @@
 //! A policy made from what sessions did: every file read and written, every command and host,
 //! with paths collapsed into globs anchored where the paths were (a file by its name in the
 //! project's folder, never in any folder), so that the sessions it came from pass `audit` under
-//! it.
+//! it; but for a path that climbs out of a folder no session recorded (`../x`), which no glob can
+//! place and which is left out.
 
 use std::collections::BTreeSet;
 
-use super::check::{Access, Place, absolute, accesses_where, relative};
+use super::check::{Access, Place, absolute, accesses_where, climbs_out, relative};
 use super::cwd::{is_windows_folder, windows_shaped};
 use super::shell;
 use super::{FilesFile, Lists, NetworkFile, PolicyFile};
@@ -26,6 +27,9 @@ pub struct Generator {
     /// A call that read the project's whole folder (a search or a listing of it), so that the
     /// read allow list is [`EVERY_FILE`], every file below the project: the caller says so.
     pub whole_project_read: Option<String>,
+    /// Paths that climb out of a folder no session recorded (`../build/out.txt`), which the
+    /// policy leaves out: no glob can say where they are, and the caller says so.
+    pub climbed_out: BTreeSet<String>,
 }
 
 /// Commands whose second word says what they do (`git push` is not `git status`).
@@ -91,6 +95,10 @@ impl Generator {
                 Access::Read(p) | Access::Write(p) => {
                     let abs = absolute(p, place.cwd.as_deref());
                     let rel = relative(&abs, place);
+                    if rel.is_none() && climbs_out(&abs) {
+                        self.climbed_out.insert(spell(p));
+                        continue;
+                    }
                     let hit = sensitive.iter().any(|g| g.matches(rel.as_deref(), &abs));
                     let glob = if hit {
                         self.sensitive
