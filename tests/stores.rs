@@ -118,6 +118,42 @@ fn a_hook_catalogues_the_store_it_makes_once_and_every_project_is_listed_from_an
     assert!(catalogue(&env).is_empty(), "{:?}", catalogue(&env));
 }
 
+/// `--all-projects` reads, and so indexes, every store the catalogue names: a line naming a
+/// folder that is no store (one `--trace-dir` named, `/`, `/proc/self`) had `.index.sqlite`
+/// written into it on every run. Such a line is dropped with one warning, and a folder that is
+/// no store is not catalogued.
+#[test]
+fn the_catalogue_names_and_reads_only_folders_that_are_stores() {
+    let env = TestEnv::new();
+    let plain = folder(&env, "plain");
+    folder(&env, "plain/s1");
+    let lines = format!("{}\n/proc/self\n", plain.display());
+    std::fs::write(env.home().join("stores"), lines).unwrap();
+    SessionBuilder::new("s1").write(&env);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let all = ["list", "--all-projects", "--format", "json"];
+    let run = run_in(&env, elsewhere.path(), &all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!plain.join(".index.sqlite").exists(), "{}", run.stderr);
+    for named in [plain.to_string_lossy().as_ref(), "/proc/self"] {
+        let warned = run.stderr.lines().filter(|l| l.contains(named)).count();
+        assert_eq!(warned, 1, "{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("/proc/self/"), "{}", run.stderr);
+    assert!(catalogue(&env).is_empty(), "{:?}", catalogue(&env));
+    let again = run_in(&env, elsewhere.path(), &all);
+    assert_eq!(again.stderr, "", "told once");
+
+    // A folder named with --trace-dir that is no store is read, not catalogued; the project's
+    // store is.
+    env.run(&["--trace-dir", plain.to_str().unwrap(), "list"]);
+    assert!(catalogue(&env).is_empty(), "{:?}", catalogue(&env));
+    env.run(&["list"]).success();
+    assert_eq!(catalogue(&env).len(), 1, "{:?}", catalogue(&env));
+    let listed = run_in(&env, elsewhere.path(), &all).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+}
+
 #[test]
 fn a_folder_without_a_store_says_what_to_do_in_one_line() {
     let env = TestEnv::new();

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use crate::capture::sink::Privacy;
 
 /// The name of a project's store folder.
-pub(crate) const STORE_DIR: &str = ".agent-traces";
+pub(crate) const STORE_DIR: &str = crate::store::STORE_DIR;
 
 #[derive(Debug, Args)]
 pub struct Globals {

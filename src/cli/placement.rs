@@ -82,7 +82,7 @@ impl Placement {
         let mut known = HashMap::new();
         if forced.is_none() {
             let mut roots: Vec<PathBuf> = stores::catalogue()
-                .and_then(|c| c.stores().ok())
+                .and_then(|c| stores::catalogued(&c).ok())
                 .unwrap_or_default();
             roots.extend(stores::user_store().map(|s| s.root().to_path_buf()));
             // Where older versions imported: the store of the folder the user stood in.

@@ -41,6 +41,21 @@ pub(crate) fn catalogue() -> Option<Catalogue> {
     home().map(Catalogue::new)
 }
 
+/// The stores the catalogue lists, with a warning for each line it dropped as naming a folder
+/// that is no store (said once: the catalogue no longer holds it).
+pub(crate) fn catalogued(catalogue: &Catalogue) -> Result<Vec<PathBuf>, StoreError> {
+    let found = catalogue.stores()?;
+    for folder in &found.not_stores {
+        super::output::warn(format_args!(
+            "the catalogue of stores named {}, which is no store (one is named {STORE_DIR} or \
+             holds sessions or their index, and is never / or below /proc, /sys or /dev): it is \
+             dropped from the catalogue, and --all-projects no longer reads it",
+            folder.display()
+        ));
+    }
+    Ok(found.stores)
+}
+
 /// The store for what belongs to no project.
 pub(crate) fn user_store() -> Option<Store> {
     home().map(|h| Store::new(h.join(USER_STORE)).with_catalogue(catalogue()))
@@ -171,7 +186,7 @@ impl ScopeArgs {
             return Ok(vec![Located::new(store, user.as_deref())]);
         }
         let mut roots: Vec<PathBuf> = match catalogue() {
-            Some(catalogue) => catalogue.stores().unwrap_or_else(|err| {
+            Some(catalogue) => catalogued(&catalogue).unwrap_or_else(|err| {
                 super::output::warn(format_args!(
                     "the catalogue of stores cannot be read ({err}); reading the stores it does not need"
                 ));
@@ -357,7 +372,7 @@ fn is_no_store(err: &anyhow::Error) -> bool {
 /// in which `selector` names a session, each with that session's id.
 fn elsewhere(here: &Path, selector: &Selector) -> Vec<(PathBuf, String)> {
     let mut roots = catalogue()
-        .and_then(|c| c.stores().ok())
+        .and_then(|c| catalogued(&c).ok())
         .unwrap_or_default();
     roots.extend(home().map(|h| h.join(USER_STORE)));
     let mut seen = HashSet::new();

@@ -25,7 +25,7 @@ use std::os::unix::fs::{DirBuilderExt, FileExt};
 use std::path::Path;
 
 use super::files::Folder;
-use super::layout::{self, EVENTS, GITIGNORE, META};
+use super::layout::{self, EVENTS, GITIGNORE, GITIGNORE_TEXT, META};
 use super::{Result, Store, StoreError};
 use crate::model::{Event, SessionMeta};
 
@@ -67,8 +67,7 @@ impl Store {
         };
         let root = self.root_folder()?;
         if made && let Ok(Some(file)) = root.create_new(GITIGNORE) {
-            let _ = (&file)
-                .write_all(b"# Traces hold prompts and tool output: keep them out of git.\n*\n");
+            let _ = (&file).write_all(GITIGNORE_TEXT);
         }
         if made && let Some(catalogue) = &self.catalogue {
             // Once per store, on its first write; a catalogue that cannot be written loses

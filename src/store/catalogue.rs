@@ -11,7 +11,15 @@
 //! makes the store's folder through one function), so a hook pays for it only on the first
 //! event a project ever records; commands that read a store catalogue it too when it is not
 //! listed (a store made by an older version). Entries whose folder is gone are dropped when
-//! the catalogue is read. The file is its own lock: writers take it exclusively (a hook waits
+//! the catalogue is read.
+//!
+//! # What is a store
+//! `--all-projects` reads (and indexes, writing `.index.sqlite` into) every store listed, so a
+//! folder is listed, and read from the list, only when it is one ([`is_store_folder`]): named
+//! `.agent-traces`, or holding the store's index, the `.gitignore` a store writes when it is
+//! made, or a session folder with a `meta.json`; and never `/` or a folder under `/proc`,
+//! `/sys` or `/dev`. A line naming any other folder (`--trace-dir /` was catalogued before this
+//! rule) is dropped when the catalogue is read, and the caller is told which. The file is its own lock: writers take it exclusively (a hook waits
 //! at most [`HOOK_LOCK_WAIT`]), read it, and rewrite it in place. A rewrite only ever shortens
 //! or appends to what it read, so a crash between its write and its truncation leaves at worst
 //! a piece of an old line: a path that does not exist, dropped by the next read.
@@ -24,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::files::Folder;
+use super::layout::{GITIGNORE, GITIGNORE_TEXT, INDEX, META, STORE_DIR};
 use super::lock::{HOOK_LOCK_WAIT, lock_exclusive};
 use super::{Result, StoreError};
 
@@ -32,6 +41,19 @@ pub const CATALOGUE: &str = "stores";
 
 /// How long a command (not a hook) waits for another process writing the catalogue.
 const COMMAND_WAIT: Duration = Duration::from_secs(2);
+
+/// How many entries of a folder [`is_store_folder`] looks through for a session folder: a store
+/// holds little else, and a large folder that is none is not read whole.
+const SESSION_LOOKS: usize = 1_000;
+
+/// The catalogued stores that are still there, and the lines dropped as naming no store.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Catalogued {
+    /// The stores, once each, in the order they were catalogued.
+    pub stores: Vec<PathBuf>,
+    /// Folders the catalogue named that are not stores ([`is_store_folder`]), now dropped.
+    pub not_stores: Vec<PathBuf>,
+}
 
 /// The catalogue of stores, in the user-level home `dir`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +72,8 @@ impl Catalogue {
         self.dir.join(CATALOGUE)
     }
 
-    /// Adds the store at `root` unless it is listed already. `hook` bounds the wait for the lock
+    /// Adds the store at `root` unless it is listed already, or is no store
+    /// ([`is_store_folder`]: `--trace-dir /` names none). `hook` bounds the wait for the lock
     /// as a hook's waits are bounded; a catalogue that cannot be written is an error the caller
     /// may ignore (the store itself is made either way).
     pub fn register(&self, root: &Path, hook: bool) -> Result<()> {
@@ -62,7 +85,9 @@ impl Catalogue {
         let wait = if hook { HOOK_LOCK_WAIT } else { COMMAND_WAIT };
         let lock = lock_exclusive(&home, CATALOGUE, wait)?;
         let text = lock.read().map_err(|e| StoreError::io(&self.path(), e))?;
-        if lines(&text).any(|line| line == root.as_os_str().as_bytes()) {
+        // Looked at only for a store not listed yet, so that a read of a listed store costs no
+        // more than the catalogue's read.
+        if lines(&text).any(|line| line == root.as_os_str().as_bytes()) || !is_store_folder(&root) {
             return Ok(());
         }
         let mut text = text;
@@ -75,14 +100,15 @@ impl Catalogue {
             .map_err(|e| StoreError::io(&self.path(), e))
     }
 
-    /// Every catalogued store that is still a folder, once each (two paths to one folder, say
-    /// through a link, count once), in the order they were catalogued. Entries that no longer
-    /// exist are dropped from the file.
-    pub fn stores(&self) -> Result<Vec<PathBuf>> {
+    /// Every catalogued store that is still a store ([`is_store_folder`]), once each (two paths
+    /// to one folder, say through a link, count once), in the order they were catalogued.
+    /// Entries that no longer exist, or name a folder that is no store, are dropped from the
+    /// file; the latter are returned for the caller to tell.
+    pub fn stores(&self) -> Result<Catalogued> {
         let home = match Folder::open(&self.dir) {
             Ok(home) => home,
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Vec::new());
+                return Ok(Catalogued::default());
             }
             Err(e) => return Err(e),
         };
@@ -91,13 +117,13 @@ impl Catalogue {
             .map_err(|e| StoreError::io(&self.path(), e))?
             .is_none()
         {
-            return Ok(Vec::new());
+            return Ok(Catalogued::default());
         }
         let lock = lock_exclusive(&home, CATALOGUE, COMMAND_WAIT)?;
         let text = lock.read().map_err(|e| StoreError::io(&self.path(), e))?;
         let mut seen = HashSet::new();
         let mut kept = Vec::new();
-        let mut stores = Vec::new();
+        let mut found = Catalogued::default();
         for line in lines(&text) {
             let path = PathBuf::from(OsStr::from_bytes(line));
             let Ok(meta) = std::fs::metadata(&path) else {
@@ -106,17 +132,22 @@ impl Catalogue {
             if !meta.is_dir() || !path.is_absolute() {
                 continue;
             }
-            if seen.insert((meta.dev(), meta.ino())) {
+            if !seen.insert((meta.dev(), meta.ino())) {
+                continue;
+            }
+            if is_store_folder(&path) {
                 kept.extend_from_slice(line);
                 kept.push(b'\n');
-                stores.push(path);
+                found.stores.push(path);
+            } else {
+                found.not_stores.push(path);
             }
         }
         if kept != text {
             // Only a cleanup: a catalogue that cannot be rewritten still answered.
             let _ = lock.replace(&kept);
         }
-        Ok(stores)
+        Ok(found)
     }
 
     /// Makes the home folder when it is missing, so that a store can be made in it (a store
@@ -141,6 +172,54 @@ impl Catalogue {
     }
 }
 
+/// Whether the folder at `path` is a store, as the catalogue takes one: never `/` or a folder
+/// under `/proc`, `/sys` or `/dev` (a link is where it leads: `/proc/self`), and otherwise one
+/// named `.agent-traces`, or holding the store's index, the `.gitignore` a store writes when it
+/// makes its folder, or a session folder with a `meta.json` (among its first [`SESSION_LOOKS`]
+/// entries). A folder that is none is not indexed by `--all-projects`, which writes the index
+/// into every store it reads.
+pub fn is_store_folder(path: &Path) -> bool {
+    let Ok(real) = std::fs::canonicalize(path) else {
+        return false;
+    };
+    let mut parts = real.components().skip(1);
+    match parts.next() {
+        None => return false,
+        Some(top)
+            if ["proc", "sys", "dev"]
+                .map(OsStr::new)
+                .contains(&top.as_os_str()) =>
+        {
+            return false;
+        }
+        Some(_) => {}
+    }
+    if real.file_name() == Some(OsStr::new(STORE_DIR))
+        || real.join(INDEX).is_file()
+        || made_by_a_store(&real.join(GITIGNORE))
+    {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(&real) else {
+        return false;
+    };
+    entries.take(SESSION_LOOKS).flatten().any(|entry| {
+        entry.file_type().is_ok_and(|t| t.is_dir()) && entry.path().join(META).is_file()
+    })
+}
+
+/// Whether the file at `path` is the `.gitignore` a store writes when it makes its folder.
+fn made_by_a_store(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(GITIGNORE_TEXT.len());
+    file.take(GITIGNORE_TEXT.len() as u64)
+        .read_to_end(&mut head)
+        .is_ok_and(|_| head == GITIGNORE_TEXT)
+}
+
 /// The non-empty lines of `text`.
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split(|b| *b == b'\n').filter(|l| !l.is_empty())
@@ -157,9 +236,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home").join("agent-strace");
         let catalogue = Catalogue::new(&home);
-        assert!(catalogue.stores().unwrap().is_empty());
-        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        assert_eq!(catalogue.stores().unwrap(), Catalogued::default());
+        let (a, b) = (dir.path().join("a"), dir.path().join(STORE_DIR));
         std::fs::create_dir(&a).unwrap();
+        std::fs::write(a.join(INDEX), b"").unwrap();
         std::fs::create_dir(&b).unwrap();
         catalogue.register(&a, true).unwrap();
         catalogue.register(&b, false).unwrap();
@@ -168,9 +248,9 @@ mod tests {
         let link = dir.path().join("link-to-a");
         std::os::unix::fs::symlink(&a, &link).unwrap();
         catalogue.register(&link, false).unwrap();
-        assert_eq!(catalogue.stores().unwrap(), [a.clone(), b.clone()]);
+        assert_eq!(catalogue.stores().unwrap().stores, [a.clone(), b.clone()]);
         std::fs::remove_dir(&b).unwrap();
-        assert_eq!(catalogue.stores().unwrap(), std::slice::from_ref(&a));
+        assert_eq!(catalogue.stores().unwrap().stores, std::slice::from_ref(&a));
         let text = std::fs::read_to_string(catalogue.path()).unwrap();
         assert_eq!(text, format!("{}\n", a.display()));
         let mode = std::fs::metadata(&home).unwrap().permissions().mode();
@@ -181,12 +261,50 @@ mod tests {
     fn a_torn_rewrite_leaves_nothing_but_a_path_that_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let catalogue = Catalogue::new(dir.path());
-        let a = dir.path().join("a");
+        let a = dir.path().join(STORE_DIR);
         std::fs::create_dir(&a).unwrap();
         std::fs::write(catalogue.path(), format!("{}\n/no/such/sto", a.display())).unwrap();
-        assert_eq!(catalogue.stores().unwrap(), std::slice::from_ref(&a));
-        catalogue.register(&dir.path().join("b"), true).unwrap();
+        assert_eq!(catalogue.stores().unwrap().stores, std::slice::from_ref(&a));
+        let b = dir.path().join("b");
+        std::fs::create_dir(&b).unwrap();
+        std::fs::write(b.join(GITIGNORE), GITIGNORE_TEXT).unwrap();
+        catalogue.register(&b, true).unwrap();
         let text = std::fs::read_to_string(catalogue.path()).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
+    }
+
+    #[test]
+    fn a_folder_is_a_store_by_its_name_its_index_its_gitignore_or_a_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(&path).unwrap();
+            path
+        };
+        assert!(is_store_folder(&folder(STORE_DIR)));
+        let indexed = folder("indexed");
+        std::fs::write(indexed.join(INDEX), b"").unwrap();
+        assert!(is_store_folder(&indexed));
+        let made = folder("made");
+        std::fs::write(made.join(GITIGNORE), GITIGNORE_TEXT).unwrap();
+        assert!(is_store_folder(&made));
+        let sessions = folder("sessions/s1");
+        std::fs::write(sessions.join(META), b"{}").unwrap();
+        assert!(is_store_folder(&dir.path().join("sessions")));
+
+        let plain = folder("plain/s1");
+        std::fs::write(plain.join("notes.txt"), b"x").unwrap();
+        let project = folder("project");
+        std::fs::write(project.join(GITIGNORE), b"target/\n").unwrap();
+        for none in [
+            dir.path().join("plain"),
+            project,
+            dir.path().join("missing"),
+            PathBuf::from("/"),
+            PathBuf::from("/proc/self"),
+            PathBuf::from("/dev"),
+        ] {
+            assert!(!is_store_folder(&none), "{}", none.display());
+        }
     }
 }

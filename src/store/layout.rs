@@ -31,6 +31,12 @@ pub(crate) const DATASETS: &str = "datasets";
 /// Hook calls a collector may hold, waiting to be sent again ([`super::spool`]).
 pub(crate) const SPOOL: &str = ".spool";
 pub(crate) const GITIGNORE: &str = ".gitignore";
+/// What the `.gitignore` a store writes when it makes its folder says: a folder whose
+/// `.gitignore` starts so was made by a store ([`super::catalogue::is_store_folder`]).
+pub(crate) const GITIGNORE_TEXT: &[u8] =
+    b"# Traces hold prompts and tool output: keep them out of git.\n*\n";
+/// A project's store folder's name.
+pub const STORE_DIR: &str = ".agent-traces";
 /// The session index (a cache, see [`super::index`]); hidden, so no listing takes it for a
 /// session.
 pub(crate) const INDEX: &str = ".index.sqlite";

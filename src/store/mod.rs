@@ -60,7 +60,8 @@ pub mod index;
 mod layout;
 pub mod sql;
 pub use layout::{
-    MAX_SESSION_ID_BYTES, STORE_FORMAT, is_valid_session_id, subagent_session_id, why_unusable,
+    MAX_SESSION_ID_BYTES, STORE_DIR, STORE_FORMAT, is_valid_session_id, subagent_session_id,
+    why_unusable,
 };
 mod ceiling;
 mod lock;
