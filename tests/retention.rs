@@ -880,3 +880,58 @@ fn a_session_written_while_clean_deletes_the_others_is_kept_with_its_new_event()
         "{stderr}"
     );
 }
+
+/// The bytes of the regular files anywhere below `dir`, links not followed.
+fn tree_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| match e.file_type().unwrap() {
+            t if t.is_dir() => tree_bytes(&e.path()),
+            t if t.is_file() => e.metadata().unwrap().len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// `retention status` gave as the store's size its sessions' files alone: the index and
+/// `retention.log` beside them, and a session it could not read, were in no figure. Each is
+/// said apart, and together they are what the store holds.
+#[test]
+fn status_counts_the_index_logs_and_unreadable_sessions_apart_from_the_sessions() {
+    let env = TestEnv::new();
+    old_session(&env, "z-a", 3.0, 4);
+    old_session(&env, "z-b", 2.0, 4);
+    let broken = env.store().join("z-broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("meta.json"), "{not json".repeat(10_000)).unwrap();
+    std::fs::write(env.store().join("retention.log"), "x\n".repeat(5_000)).unwrap();
+    env.run(&["list"]);
+    let status = env.run(&["retention", "status", "--format", "json"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let report = status.json();
+    let sessions = report["plan"]["total_bytes"].as_u64().unwrap();
+    let beside = report["beside_sessions_bytes"].as_u64().unwrap();
+    let unread = report["unreadable"]["bytes"].as_u64().unwrap();
+    assert_eq!(report["unreadable"]["sessions"], 1, "{report}");
+    assert_eq!(unread, tree_bytes(&broken), "{report}");
+    let index = std::fs::metadata(env.store().join(".index.sqlite"))
+        .unwrap()
+        .len();
+    assert!(beside >= index + 10_000, "{report}");
+    assert_eq!(
+        sessions + beside + unread,
+        tree_bytes(&env.store()),
+        "{report}"
+    );
+
+    let text = env.run(&["retention", "status"]);
+    text.success();
+    for said in [
+        "in the sessions' files",
+        "more in the index and logs",
+        "1 session that cannot be read",
+    ] {
+        assert!(text.stdout.contains(said), "{said}: {}", text.stdout);
+    }
+}

@@ -25,7 +25,9 @@ use crate::store::{Deleted, Store};
 /// Limits come from the flags, else from `retention:` in the nearest .agent-strace.yaml (the
 /// Python tool's file): max_age_days, then max_sessions, then max_size_mb, oldest sessions
 /// first. The limits count sessions as `list` shows them: a session with its subagents is one
-/// session, as old as it and as large as all of them, kept or deleted whole. A session still
+/// session, as old as it and as large as all of them, kept or deleted whole. Sizes are those of
+/// the sessions' files: the store's index and logs beside them, and a session that cannot be
+/// read, are counted apart (status shows them), in no limit, and never deleted. A session still
 /// being written (not ended, or resumed after its end; its events written in the last 10
 /// minutes) is never deleted, nor is the rest of its tree. Each deletion is logged in the store's retention.log: session id
 /// and time, never content.
@@ -40,7 +42,8 @@ pub(crate) struct RetentionArgs {
 
 #[derive(Debug, Subcommand)]
 enum Action {
-    /// Sessions, size, the oldest session, and what the limits would delete
+    /// Sessions, their size (and apart, the index and logs and any session that cannot be
+    /// read), the oldest session, and what the limits would delete
     Status(LimitArgs),
     /// Delete the sessions past the limits (--dry-run: only say which)
     Clean {
@@ -60,7 +63,8 @@ struct LimitArgs {
     /// Keep only the N most recent sessions (a session with its subagents counts once)
     #[arg(long, value_name = "N", value_parser = super::args::whole::<u64>)]
     max_sessions: Option<u64>,
-    /// Delete the oldest sessions until the store holds at most N MB
+    /// Delete the oldest sessions until the sessions' files hold at most N MB (the index and
+    /// logs beside them are not counted)
     #[arg(long, value_name = "N")]
     max_size_mb: Option<f64>,
     /// The settings file [default: the nearest .agent-strace.yaml]
@@ -119,17 +123,31 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         .map(|s| candidate(&s.summary.meta))
         .collect();
     // A subagent the listing could not read, whose metadata names a listed parent, goes with
-    // its parent's tree: deleting the parent alone would leave it without one.
+    // its parent's tree: deleting the parent alone would leave it without one. Any other
+    // session that cannot be read is counted apart: its age is unknown, so no limit takes it.
+    let mut unread = Unread::default();
     for unreadable in super::listing::unreadable(&store, &listing) {
-        if let Some(meta) = unreadable.meta
+        if let Some(meta) = &unreadable.meta
             && meta
                 .parent_session_id
                 .as_ref()
                 .is_some_and(|parent| candidates.iter().any(|c| &c.session_id == parent))
         {
-            candidates.push(candidate(&meta));
+            candidates.push(candidate(meta));
+        } else {
+            unread.sessions += 1;
+            unread.bytes += store.session_bytes(&unreadable.id).unwrap_or(0);
         }
     }
+    // Measured with the index closed, as it stays on disk: open, it has a write-ahead log
+    // beside it, which its closing folds in and removes.
+    drop(listing);
+    let beside_sessions_bytes = store.bytes_beside_sessions().unwrap_or_else(|err| {
+        warn(format_args!(
+            "the size of the store's own files is unknown: {err}"
+        ));
+        0
+    });
     let plan = plan(&candidates, &limits, now);
     let mut deleted = Vec::new();
     let mut failed = 0;
@@ -182,6 +200,8 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         plan: &plan,
         deleted: &deleted,
         freed_bytes,
+        beside_sessions_bytes,
+        unreadable: unread,
     };
     let mut out = stdout(globals.colour());
     match limits_args.format.format {
@@ -206,6 +226,18 @@ struct Report<'a> {
     deleted: &'a [String],
     /// The bytes the sessions in `deleted` held.
     freed_bytes: u64,
+    /// The bytes of the store's own files beside the sessions (the index, the logs), which
+    /// `plan.total_bytes` and no limit count.
+    beside_sessions_bytes: u64,
+    /// The sessions that cannot be read, which no figure of `plan` counts and no limit deletes.
+    unreadable: Unread,
+}
+
+/// Sessions that cannot be read, and the bytes their folders hold.
+#[derive(Debug, Default, serde::Serialize)]
+struct Unread {
+    sessions: u64,
+    bytes: u64,
 }
 
 fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Result<()> {
@@ -221,7 +253,26 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
                 count(p.subagent_sessions as u64, "subagent session")
             )?;
         }
-        writeln!(out, "Size:      {}", human_size(p.total_bytes))?;
+        writeln!(
+            out,
+            "Size:      {} in the sessions' files (what --max-size-mb limits)",
+            human_size(p.total_bytes)
+        )?;
+        if r.beside_sessions_bytes > 0 {
+            writeln!(
+                out,
+                "           {} more in the index and logs beside them, which no limit counts",
+                human_size(r.beside_sessions_bytes)
+            )?;
+        }
+        if r.unreadable.sessions > 0 {
+            writeln!(
+                out,
+                "Unread:    {} that cannot be read ({}), which no limit counts or deletes",
+                count(r.unreadable.sessions, "session"),
+                human_size(r.unreadable.bytes)
+            )?;
+        }
         if let Some(oldest) = &p.oldest {
             writeln!(
                 out,

@@ -1,11 +1,11 @@
-//! What retention needs of the store: a session's size on disk, when it was last written,
-//! deleting it whole, and `retention.log`, where each deletion is logged (id and time, never
-//! content) as the Python tool logs it.
+//! What retention needs of the store: a session's size on disk, that of the store's own files
+//! beside its sessions, when a session was last written, deleting it whole, and `retention.log`,
+//! where each deletion is logged (id and time, never content) as the Python tool logs it.
 
 use std::io::Write;
 use std::path::Path;
 
-use super::layout::EVENTS;
+use super::layout::{self, EVENTS};
 use super::{Result, Store, StoreError};
 
 /// The deletion log's name in the store, as the Python tool names it.
@@ -23,6 +23,35 @@ impl Store {
             return Ok(0);
         }
         Ok(tree_bytes(&dir, 3))
+    }
+
+    /// The bytes of the store's own files beside its session folders, which no session's size
+    /// counts: the index (with its `-wal` and `-shm`), the logs, the dashboard's notes, kept
+    /// hook calls (`.spool`), a folder a deletion or a write cut short left; links are counted
+    /// as links, never followed. A folder [`Store::session_ids`] takes for a session's is left
+    /// to [`Store::session_bytes`], whether or not its session can be read.
+    pub fn bytes_beside_sessions(&self) -> Result<u64> {
+        let entries = std::fs::read_dir(self.root()).map_err(|e| StoreError::io(self.root(), e))?;
+        let mut bytes = 0;
+        for entry in entries.flatten() {
+            bytes += match entry.file_type() {
+                Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
+                Ok(kind) if kind.is_dir() => {
+                    let session = entry.file_name().to_str().is_some_and(|name| {
+                        !name.starts_with('.')
+                            && layout::is_valid_session_id(name)
+                            && super::holds_session(&entry.path())
+                    });
+                    if session {
+                        0
+                    } else {
+                        tree_bytes(&entry.path(), 3)
+                    }
+                }
+                _ => 0,
+            };
+        }
+        Ok(bytes)
     }
 
     /// When the session's events were last written (seconds since the epoch), if they were.
