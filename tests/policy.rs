@@ -229,7 +229,8 @@ fn a_generated_policy_passes_reads_from_the_home_folder() {
 /// A session that records no working folder (an MCP `record` session) and writes above it
 /// (`../build/out.txt`): `policy` made `../**` of it, which allowed `../../../../root/.bashrc`,
 /// and `./**` took that path for one in the project. Where such a path lands is unknown, so the
-/// policy leaves it out and says so, and `policy test` judges it outside the project.
+/// policy allows none, says so, and is closed to them even when the session wrote nothing else;
+/// `policy test` judges such a path outside the project.
 #[test]
 fn a_path_climbing_out_of_an_unknown_folder_is_in_no_project() {
     let env = TestEnv::new();
@@ -238,8 +239,6 @@ fn a_path_climbing_out_of_an_unknown_folder_is_in_no_project() {
     SessionBuilder::new("learnt")
         .meta(mcp)
         .tool_call("Write", write("../build/out.txt"))
-        .at(1.0)
-        .tool_call("Write", write("src/a.rs"))
         .write(&env);
     let run = env.run(&["policy", "--last", "1", "--output", "gen.json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -247,11 +246,13 @@ fn a_path_climbing_out_of_an_unknown_folder_is_in_no_project() {
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(env.path().join("gen.json")).unwrap())
             .unwrap();
-    let writes = written["files"]["write"]["allow"].as_array().unwrap();
-    assert!(!writes.is_empty(), "{written}");
-    assert!(
-        writes.iter().all(|g| !g.as_str().unwrap().contains("..")),
-        "{written}"
+    let allowed = written["files"]["write"]["allow"].as_array();
+    assert!(allowed.is_none_or(Vec::is_empty), "{written}");
+    let tested = env.run(&["policy", "test", "gen.json", "learnt", "--format", "json"]);
+    assert_eq!(
+        tested.code, 1,
+        "its climb is not allowed: {}",
+        tested.stdout
     );
 
     SessionBuilder::new("climber")
@@ -259,6 +260,8 @@ fn a_path_climbing_out_of_an_unknown_folder_is_in_no_project() {
         .tool_call("Write", write("../../../../root/.bashrc"))
         .at(1.0)
         .tool_call("Write", write("src/../../etc/cron.d/x"))
+        .at(2.0)
+        .tool_call("Write", write("src/a.rs"))
         .write(&env);
     let tested = env.run(&["policy", "test", "gen.json", "climber", "--format", "json"]);
     assert_eq!(tested.code, 1, "{}", tested.stdout);

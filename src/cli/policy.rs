@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::Agent;
 use crate::model::policy::Policy;
-use crate::model::policy::generate::{EVERY_FILE, Generator};
+use crate::model::policy::generate::{ABOVE, EVERY_FILE, Generator};
 use crate::model::view::ToolCall;
 use crate::render::terminal::Painter;
 use crate::store::{BadLine, Selector, Store};
@@ -255,8 +255,9 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
     for path in &generator.climbed_out {
         warn(format_args!(
             "a session that recorded no working folder named `{path}`, above the folder it ran \
-             in; the policy leaves it out, as where it is cannot be known: allow its folder by \
-             its absolute path if it should be allowed"
+             in; where it is cannot be known, so the policy denies it (`{ABOVE}`, which names \
+             only such paths): allow its folder by its absolute path where calls name their \
+             folder"
         ));
     }
     if let Some(path) = &generator.whole_project_read {

@@ -100,6 +100,16 @@ impl Glob {
             .is_some_and(|s| s.chars().any(|c| !matches!(c, '*' | '?')))
     }
 
+    /// Whether the pattern, written from above a folder (`../**`, `../build/**`), names `path`,
+    /// a path that climbs out of a folder no session recorded (`../../x`), as written: how a
+    /// deny names what no glob of the project can place ([`Glob::matches`] places it nowhere).
+    pub fn matches_above(&self, path: &str) -> bool {
+        !self.absolute
+            && !self.from_home
+            && self.segments.first().is_some_and(|s| s == "..")
+            && self.matches(Some(path), path)
+    }
+
     /// Whether `path` matches as a policy reads it, where a matched folder covers what is in it:
     /// `relative` is the path below the project's root (if it is under it), `absolute` the path
     /// as the agent named it, made absolute when it could be.

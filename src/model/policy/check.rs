@@ -1525,8 +1525,12 @@ fn judge_path(
     let anywhere = anywhere
         .as_deref()
         .map(|a| ShellGlob::new(Some(a), a, true));
+    // A path above a folder no session recorded is in no project: only a deny written from
+    // above too (`../**`, which `policy` writes for it) names it.
+    let above = relative.is_none() && climbs_out(&absolute);
     let denied = |g: &&Glob| {
         may_hit(g)
+            || (above && g.matches_above(&absolute))
             || anywhere
                 .as_ref()
                 .is_some_and(|a| !g.anywhere() && g.may_take(a, false))

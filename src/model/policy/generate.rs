@@ -2,7 +2,7 @@
 //! with paths collapsed into globs anchored where the paths were (a file by its name in the
 //! project's folder, never in any folder), so that the sessions it came from pass `audit` under
 //! it; but for a path that climbs out of a folder no session recorded (`../x`), which no glob can
-//! place and which is left out.
+//! place: it is denied ([`ABOVE`]), and the caller says so.
 
 use std::collections::BTreeSet;
 
@@ -28,9 +28,18 @@ pub struct Generator {
     /// read allow list is [`EVERY_FILE`], every file below the project: the caller says so.
     pub whole_project_read: Option<String>,
     /// Paths that climb out of a folder no session recorded (`../build/out.txt`), which the
-    /// policy leaves out: no glob can say where they are, and the caller says so.
+    /// policy does not allow: no glob can say where they are, and the caller says so.
     pub climbed_out: BTreeSet<String>,
+    /// Whether a read, a write, climbed out so: the list gets [`ABOVE`] as a deny, so that
+    /// it is closed to such paths even when it allows nothing else.
+    read_above: bool,
+    write_above: bool,
 }
+
+/// The deny `policy` writes for paths that climb out of a folder no session recorded: it names
+/// them alone ([`Glob::matches_above`](crate::model::glob::Glob::matches_above)), never a path
+/// whose folder is known.
+pub const ABOVE: &str = "../**";
 
 /// Commands whose second word says what they do (`git push` is not `git status`).
 const TWO_WORD: &[&str] = &[
@@ -97,6 +106,11 @@ impl Generator {
                     let rel = relative(&abs, place);
                     if rel.is_none() && climbs_out(&abs) {
                         self.climbed_out.insert(spell(p));
+                        if matches!(access, Access::Read(_)) {
+                            self.read_above = true;
+                        } else {
+                            self.write_above = true;
+                        }
                         continue;
                     }
                     let hit = sensitive.iter().any(|g| g.matches(rel.as_deref(), &abs));
@@ -140,11 +154,11 @@ impl Generator {
             files: FilesFile {
                 read: Lists {
                     allow: prune(&self.reads, &self.named),
-                    deny: Vec::new(),
+                    deny: above(self.read_above),
                 },
                 write: Lists {
                     allow: prune(&self.writes, &self.named),
-                    deny: Vec::new(),
+                    deny: above(self.write_above),
                 },
             },
             commands: Lists {
@@ -158,6 +172,15 @@ impl Generator {
             },
             tools: Lists::default(),
         }
+    }
+}
+
+/// The deny list of a section a path climbed out of an unknown folder in: [`ABOVE`].
+fn above(climbed: bool) -> Vec<String> {
+    if climbed {
+        vec![ABOVE.to_owned()]
+    } else {
+        Vec::new()
     }
 }
 
