@@ -304,6 +304,56 @@ fn subagents_roll_up_to_the_figures_ccusage_reports() {
     );
 }
 
+/// Every token count of a subagent is rolled in, as its dollars are: `cache_creation_1h` was
+/// left out, so the 1h writes of 258c7280's subagents were missing from the top level and from
+/// the per-model rows while their price was counted.
+#[test]
+fn every_token_count_of_a_subagent_rolls_up() {
+    let env = TestEnv::new();
+    let file = crate::common::shared()
+        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let own_tokens = |id: &str| {
+        env.run(&["cost", id, "--no-subagents", "--format", "json"])
+            .success()
+            .json()["tokens"]
+            .clone()
+    };
+    let all = env
+        .run(&["cost", "258c", "--format", "json"])
+        .success()
+        .json();
+    let subagents: Vec<Value> = all["subagents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| own_tokens(s["session_id"].as_str().unwrap()))
+        .collect();
+    assert!(!subagents.is_empty());
+    let own = own_tokens("258c");
+    let count = |t: &Value, field: &str| t[field].as_u64().unwrap_or(0);
+    for field in [
+        "input",
+        "output",
+        "cache_creation",
+        "cache_creation_1h",
+        "cache_read",
+        "reasoning",
+    ] {
+        let rolled_up = count(&own, field) + subagents.iter().map(|t| count(t, field)).sum::<u64>();
+        assert_eq!(count(&all["tokens"], field), rolled_up, "{field}");
+        let by_model: u64 = all["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| count(&m["tokens"], field))
+            .sum();
+        assert_eq!(by_model, rolled_up, "{field} by model");
+    }
+    // The subagents wrote to the 1h cache too, so the check above has something to add.
+    assert!(subagents.iter().any(|t| count(t, "cache_creation_1h") > 0));
+}
+
 /// Counts no model could report (a forged usage, sent to a collector say) never break a
 /// reader: the sums overflowed (a panic in a debug build, a wrapped figure in a release one).
 /// Such a usage is unknown, none: the session costs what it does without it (it was summed

@@ -108,24 +108,13 @@ impl CostReport {
         for p in &mut self.phases {
             p.share = total.share(Money::from_usd(p.cost_usd));
         }
-        let t = &mut self.tokens;
-        t.input = t.input.saturating_add(child.tokens.input);
-        t.output = t.output.saturating_add(child.tokens.output);
-        t.cache_creation = t.cache_creation.saturating_add(child.tokens.cache_creation);
-        t.cache_read = t.cache_read.saturating_add(child.tokens.cache_read);
+        self.tokens.add(&child.tokens);
         for m in &child.models {
             match self.models.iter_mut().find(|mine| mine.model == m.model) {
                 Some(mine) => {
                     mine.cost_usd =
                         (Money::from_usd(mine.cost_usd) + Money::from_usd(m.cost_usd)).usd();
-                    mine.tokens.input = mine.tokens.input.saturating_add(m.tokens.input);
-                    mine.tokens.output = mine.tokens.output.saturating_add(m.tokens.output);
-                    mine.tokens.cache_creation = mine
-                        .tokens
-                        .cache_creation
-                        .saturating_add(m.tokens.cache_creation);
-                    mine.tokens.cache_read =
-                        mine.tokens.cache_read.saturating_add(m.tokens.cache_read);
+                    mine.tokens.add(&m.tokens);
                 }
                 None => self.models.push(m.clone()),
             }
