@@ -384,3 +384,66 @@ fn a_change_that_counts_a_model_without_a_price_is_marked() {
     );
     assert_eq!(json["change_pct"], Value::Null, "{json}");
 }
+
+/// The text names the costliest tools and counts the rest in one line: it cut the list at ten
+/// without a word, so the tools it showed added up to less than the total above them.
+#[test]
+fn tools_past_the_listed_ones_are_counted_in_one_line() {
+    let env = TestEnv::new();
+    let tools: Vec<String> = (1..=13).map(|i| format!("tool{i:02}")).collect();
+    let mut session = SessionBuilder::new("eeee0005")
+        .started(noon("2026-03-03"))
+        .prompt("many tools");
+    for (i, tool) in tools.iter().enumerate() {
+        // Each tool called a different number of times, so each has its own share.
+        for _ in 0..=i {
+            session = session.at(1.0).tool_call(tool, json!({}));
+        }
+    }
+    session
+        .at(2.0)
+        .llm_response("claude-sonnet-4-5", input(1_000_000))
+        .ended(60.0)
+        .write(&env);
+    let period = ["--since", "2026-03-01", "--until", "2026-03-07"];
+    let json = env
+        .run(&[&["budget-report"], &period[..], &["--format", "json"]].concat())
+        .success()
+        .json();
+    let listed = json["by_tool"].as_array().unwrap().len();
+    assert_eq!(listed, tools.len());
+    for format in ["text", "markdown"] {
+        let text = env
+            .run(&[&["budget-report"], &period[..], &["--format", format]].concat())
+            .success()
+            .stdout
+            .clone();
+        let rows: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.contains("Cost by tool"))
+            .skip(1)
+            .take_while(|l| l.contains('$'))
+            .collect();
+        let named = rows.iter().filter(|r| r.contains("tool")).count() - 1;
+        let rest = rows.last().unwrap();
+        assert!(
+            rest.contains(&format!("and {} more tools", listed - named)),
+            "{text}"
+        );
+        // Every dollar of the total is in some row.
+        let sum: f64 = rows
+            .iter()
+            .map(|r| {
+                let dollars = r.split('$').nth(1).unwrap();
+                let figure: String = dollars
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+                    .filter(|c| *c != ',')
+                    .collect();
+                figure.parse::<f64>().unwrap()
+            })
+            .sum();
+        let total = json["total_usd"].as_f64().unwrap();
+        assert!((sum - total).abs() < 0.01, "{sum} vs {total}: {text}");
+    }
+}

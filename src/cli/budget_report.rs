@@ -15,8 +15,9 @@ use super::stores::ScopeArgs;
 use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, compute};
 use crate::analysis::cost::{self, CostOptions};
 use crate::exit;
+use crate::model::Money;
 use crate::model::pricing::PriceTable;
-use crate::model::text::figure;
+use crate::model::text::{count, figure};
 use crate::render::terminal::{self, Painter};
 use crate::store::{IndexedSession, Store};
 
@@ -52,6 +53,9 @@ enum ReportFormat {
 }
 
 const DAY: f64 = 86_400.0;
+
+/// Tools the text lists by name; the JSON lists them all.
+const TOOL_ROWS: usize = 10;
 
 pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     let now = Local::now().timestamp_millis() as f64 / 1000.0;
@@ -466,13 +470,25 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
     }
     gap(out)?;
     writeln!(out, "{h2}Cost by tool (estimated):")?;
-    for t in r.by_tool.iter().take(10) {
+    for t in r.by_tool.iter().take(TOOL_ROWS) {
         writeln!(
             out,
             "{item}{} {} ({:.0}%)",
             t.tool,
             terminal::dollars_marked(t.cost_usd, t.unpriced),
             t.share * 100.0
+        )?;
+    }
+    // The rest in one line, so that the rows add up to the total above.
+    let rest = r.by_tool.get(TOOL_ROWS..).unwrap_or_default();
+    if !rest.is_empty() {
+        let cost: Money = rest.iter().map(|t| Money::from_usd(t.cost_usd)).sum();
+        writeln!(
+            out,
+            "{item}… and {} {} ({:.0}%)",
+            count(rest.len() as u64, "more tool"),
+            terminal::dollars_marked(cost.usd(), rest.iter().any(|t| t.unpriced)),
+            rest.iter().map(|t| t.share).sum::<f64>() * 100.0
         )?;
     }
     if v.blocks {
