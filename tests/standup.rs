@@ -239,3 +239,45 @@ fn standup_tells_the_turns_errors_from_the_tools() {
         "{json}"
     );
 }
+
+/// Tests that failed twice and then passed were reported as `run tests (abandoned after
+/// retries)` beside `run tests (succeeded after retries)`, while `explain` said the loop
+/// worked: the phases split the loop at its first pass. An approach is abandoned only when its
+/// goal never passes.
+#[test]
+fn an_approach_whose_goal_passes_later_was_not_abandoned() {
+    let approaches = |outcomes: &[bool]| {
+        let env = TestEnv::new();
+        hook(
+            &env,
+            "user-prompt",
+            "UserPromptSubmit",
+            json!({"prompt": "fix the tests"}),
+        );
+        for ok in outcomes {
+            tool(&env, "Bash", json!({"command": "pytest"}), *ok);
+        }
+        let r = env.run(&["standup", "--format", "json"]).success().json();
+        let text = env
+            .run(&["standup", "--color", "never"])
+            .success()
+            .stdout
+            .clone();
+        let outcomes: Vec<String> = r["approaches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["outcome"].as_str().unwrap().to_owned())
+            .collect();
+        (outcomes, text)
+    };
+    let (worked, text) = approaches(&[false, false, true]);
+    assert!(
+        worked.iter().all(|o| !o.contains("abandoned")),
+        "{worked:?}\n{text}"
+    );
+    assert!(!text.contains("abandoned"), "{text}");
+    assert_eq!(worked.last().unwrap(), "succeeded after retries", "{text}");
+    let (gave_up, text) = approaches(&[false, false]);
+    assert_eq!(gave_up.last().unwrap(), "abandoned after retries", "{text}");
+}

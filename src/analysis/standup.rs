@@ -65,6 +65,9 @@ pub struct Standup {
     pub rejections: u64,
 }
 
+/// The outcome of an approach that failed, tried its goal again and passed in a later one.
+pub const PASSED_LATER: &str = "failed, passed later";
+
 /// Builds a [`Standup`] in one pass over a session's events.
 pub struct StandupBuilder {
     agent: Agent,
@@ -230,13 +233,7 @@ impl StandupBuilder {
             .iter()
             .map(|p| {
                 let retried = p.ran.iter().any(|r| r.retry);
-                let outcome = match (p.failed, retried) {
-                    (true, true) => "abandoned after retries",
-                    (true, false) => "failed",
-                    (false, true) => "succeeded after retries",
-                    (false, false) => "done",
-                };
-                let decided_by = p
+                let decider = p
                     .ran
                     .iter()
                     .rev()
@@ -244,8 +241,24 @@ impl StandupBuilder {
                         r.purpose.gates()
                             && matches!(r.verdict, Some(Verdict::Passed | Verdict::Failed))
                     })
-                    .or_else(|| p.ran.iter().rev().find(|r| p.failed && r.failed))
-                    .map(|r| r.command.clone());
+                    .or_else(|| p.ran.iter().rev().find(|r| p.failed && r.failed));
+                // The phases split a retry loop at its first pass, so a failed phase's goal
+                // may pass in the next one: that is no approach given up on.
+                let passed_later = p.failed
+                    && decider.is_some_and(|r| {
+                        phases
+                            .retry_loops
+                            .iter()
+                            .any(|l| l.resolved && l.attempts.contains(&r.event))
+                    });
+                let outcome = match (p.failed, retried) {
+                    (true, _) if passed_later => PASSED_LATER,
+                    (true, true) => "abandoned after retries",
+                    (true, false) => "failed",
+                    (false, true) => "succeeded after retries",
+                    (false, false) => "done",
+                };
+                let decided_by = decider.map(|r| r.command.clone());
                 Approach {
                     label: p.label.clone(),
                     outcome,

@@ -9,7 +9,7 @@ use super::Globals;
 use super::args::{FormatArg, SessionOrFlag};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
-use crate::analysis::standup::{Standup, StandupBuilder};
+use crate::analysis::standup::{PASSED_LATER, Standup, StandupBuilder};
 use crate::exit;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -89,6 +89,7 @@ fn text(out: &mut impl Write, r: &Standup, paint: Painter) -> std::io::Result<()
         let mark = match a.outcome {
             "done" => paint.green("✓"),
             "succeeded after retries" => paint.yellow("✓"),
+            PASSED_LATER => paint.yellow("✗"),
             _ => paint.red("✗"),
         };
         let how = if a.outcome == "done" {
