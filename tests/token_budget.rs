@@ -212,3 +212,71 @@ fn a_tiny_window_and_a_huge_threshold_read_as_words() {
         run.stdout
     );
 }
+
+/// A response that read 300,010 tokens was "150%" of Sonnet 4.5's 200,000-token window, a
+/// warning and exit 1, while `cost` priced it at long-context rates: no response reads more
+/// than its window holds, so the session ran in the long window and is measured against it.
+/// A window the user gives stays theirs.
+#[test]
+fn a_context_past_the_standard_window_is_measured_against_the_long_one() {
+    let env = TestEnv::new();
+    let model = "claude-sonnet-4-5-20250929";
+    let context = 300_010;
+    crate::common::SessionBuilder::new("1a000000-0000-4000-8000-000000000001")
+        .prompt("read everything")
+        .at(1.0)
+        .llm_response(
+            model,
+            agent_strace::model::Tokens {
+                input: 10,
+                output: 10,
+                cache_read: context - 10,
+                ..Default::default()
+            },
+        )
+        .write(&env);
+    let standard = agent_strace::model::pricing::PriceTable::builtin()
+        .find(model)
+        .and_then(|p| p.context_window)
+        .unwrap();
+    assert!(
+        context > standard,
+        "the test needs a context past {standard}"
+    );
+    let run = env.run(&["token-budget", "--format", "json"]);
+    let r = run.json();
+    assert_eq!(run.code, 0, "{r}");
+    assert_eq!(r["window_source"], "long", "{r}");
+    assert_eq!(r["standard_window"], standard, "{r}");
+    let window = r["context_window"].as_u64().unwrap();
+    assert!(window >= context, "{r}");
+    assert!(r["peak"]["pct"].as_f64().unwrap() <= 100.0, "{r}");
+    let text = env.run(&["token-budget"]).success().stdout.clone();
+    assert!(
+        text.contains(&format!(
+            "context window {} tokens ({model}'s long window: the context went past its standard {})",
+            separated(window),
+            separated(standard)
+        )),
+        "{text}"
+    );
+    // lint measures it against the same window.
+    let lint = env.run(&["lint"]).stdout.clone();
+    assert!(!lint.contains("context-saturation"), "{lint}");
+
+    let given = env.run(&[
+        "token-budget",
+        "--context-window",
+        &standard.to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(given.code, 1);
+    let given = given.json();
+    assert_eq!(
+        (&given["window_source"], &given["context_window"]),
+        (&serde_json::json!("limit"), &serde_json::json!(standard)),
+        "{given}"
+    );
+    assert!(given.get("standard_window").is_none(), "{given}");
+}

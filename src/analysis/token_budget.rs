@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::model::answers::AnswerUsages;
 use crate::model::meta::placed_time;
-use crate::model::pricing::SYNTHETIC;
+use crate::model::pricing::{SYNTHETIC, Window};
 use crate::model::view::LlmResponse;
 use crate::model::{Event, Tokens};
 
@@ -24,8 +24,13 @@ pub struct TokenBudget {
     /// The model the window is taken from, when one is known.
     pub model: Option<String>,
     pub context_window: u64,
-    /// `limit` (given), `model` (from the price table) or `assumed` (no model known).
+    /// `limit` (given), `model` (from the price table), `long` (the model's long window, which
+    /// the session's context proved by going past its standard one) or `assumed` (no model
+    /// known).
     pub window_source: &'static str,
+    /// The model's standard window, when the long one is `context_window` instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_window: Option<u64>,
     pub warn_at_pct: f64,
     pub responses: usize,
     pub peak: Option<ContextPoint>,
@@ -123,15 +128,21 @@ impl BudgetBuilder {
         &self.models
     }
 
+    /// The largest context a response read.
+    pub fn peak_context(&self) -> u64 {
+        self.points.iter().map(|p| p.2).max().unwrap_or(0)
+    }
+
     pub fn finish(
         self,
         session_id: &str,
         model: Option<String>,
-        window: u64,
+        window: Window,
         source: &'static str,
         warn_at_pct: f64,
     ) -> TokenBudget {
-        let window = window.max(1);
+        let standard_window = window.standard;
+        let window = window.tokens.max(1);
         let point = |(event, at_s, tokens): (usize, f64, u64)| ContextPoint {
             event,
             at_s,
@@ -146,6 +157,7 @@ impl BudgetBuilder {
             model,
             context_window: window,
             window_source: source,
+            standard_window,
             warn_at_pct,
             responses: points.len(),
             over: first_over.is_some(),
@@ -181,13 +193,20 @@ mod tests {
         )
     }
 
+    fn given(tokens: u64) -> Window {
+        Window {
+            tokens,
+            standard: None,
+        }
+    }
+
     /// The budget of `events` in a window of `window` tokens, warning at `warn` percent.
     fn budget(events: &[Event], window: u64, warn: f64) -> TokenBudget {
         let mut b = BudgetBuilder::new(Some(T0));
         for e in events {
             b.observe(e);
         }
-        b.finish("s", None, window, "limit", warn)
+        b.finish("s", None, given(window), "limit", warn)
     }
 
     #[test]
@@ -256,7 +275,7 @@ mod tests {
             b.observe(&e);
         }
         assert_eq!(b.models(), ["b".to_owned(), "a".to_owned()]);
-        let r = b.finish("s", Some("b".into()), 100, "model", 80.0);
+        let r = b.finish("s", Some("b".into()), given(100), "model", 80.0);
         assert!((r.points[2].at_s - 5.0).abs() < 1e-12);
         assert_eq!(r.window_source, "model");
     }

@@ -11,7 +11,7 @@ use super::globals::Format;
 use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::token_budget::{BudgetBuilder, TokenBudget};
 use crate::exit;
-use crate::model::pricing::PriceTable;
+use crate::model::pricing::{PriceTable, Window};
 use crate::model::text::{figure, fixed};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -76,11 +76,13 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     let known = model
         .as_deref()
         .and_then(|m| table.find(m))
-        .and_then(|p| p.context_window);
+        .and_then(|p| p.window_for(builder.peak_context()));
     let (window, source) = match (args.context_window, known) {
-        (Some(limit), _) => (limit, "limit"),
+        // A window the user gave is theirs, whatever the context says.
+        (Some(limit), _) => (given(limit), "limit"),
+        (None, Some(window)) if window.standard.is_some() => (window, "long"),
         (None, Some(window)) => (window, "model"),
-        (None, None) => (ASSUMED_WINDOW, "assumed"),
+        (None, None) => (given(ASSUMED_WINDOW), "assumed"),
     };
     let report = builder.finish(&id, model, window, source, args.warn_at);
     let mut out = stdout(globals.colour());
@@ -96,10 +98,23 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     })
 }
 
+/// A window taken as it is, not from a model.
+fn given(tokens: u64) -> Window {
+    Window {
+        tokens,
+        standard: None,
+    }
+}
+
 fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Result<()> {
     let source = match r.window_source {
         "limit" => "given".to_owned(),
         "model" => r.model.clone().unwrap_or_default(),
+        "long" => format!(
+            "{}'s long window: the context went past its standard {}",
+            r.model.as_deref().unwrap_or_default(),
+            terminal::thousands(r.standard_window.unwrap_or_default())
+        ),
         _ => "assumed: no model known".to_owned(),
     };
     writeln!(

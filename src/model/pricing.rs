@@ -21,6 +21,20 @@ pub fn long_context(tokens: &Tokens, one_request: bool) -> bool {
     one_request && tokens.context() > LONG_CONTEXT
 }
 
+/// Anthropic's long context window, an opt-in some of its models offer beyond their standard
+/// 200,000 tokens (the table's `context_window`). Sources disagree on which models offer it,
+/// so a session is measured against it only when its context proves it, by going past the
+/// standard window ([`ModelPrice::window_for`]).
+pub const LONG_WINDOW: u64 = 1_000_000;
+
+/// The context window a session had: the table's, or the long one its context proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub tokens: u64,
+    /// The model's standard window, when the long one was taken instead.
+    pub standard: Option<u64>,
+}
+
 /// Prices in USD per million tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelPrice {
@@ -164,6 +178,28 @@ impl ModelPrice {
         }
     }
 
+    /// The context window of a session of this model whose largest response read
+    /// `largest_context` tokens; `None` when the table gives none. A context past an Anthropic
+    /// model's standard window proves the long one was in use (no response reads more than
+    /// its window holds): that is the window then.
+    pub fn window_for(&self, largest_context: u64) -> Option<Window> {
+        let standard = self.context_window?;
+        let long = self.provider.as_deref() == Some("anthropic")
+            && largest_context > standard
+            && standard < LONG_WINDOW;
+        Some(if long {
+            Window {
+                tokens: LONG_WINDOW,
+                standard: Some(standard),
+            }
+        } else {
+            Window {
+                tokens: standard,
+                standard: None,
+            }
+        })
+    }
+
     /// What `tokens` cost; `long` when they come from responses past the long-context
     /// threshold.
     pub fn cost(&self, tokens: &Tokens, long: bool) -> Money {
@@ -254,6 +290,21 @@ mod tests {
         );
         // A custom provider's name (Codex corpus) is no OpenAI model.
         assert!(table.find("aide-gpt-5").is_none());
+    }
+
+    #[test]
+    fn only_a_context_past_an_anthropic_window_proves_the_long_one() {
+        let table = PriceTable::builtin();
+        let claude = table.find("claude-opus-4-6").unwrap();
+        let standard = claude.context_window.unwrap();
+        assert_eq!(claude.window_for(standard).unwrap().tokens, standard);
+        let long = claude.window_for(standard + 1).unwrap();
+        assert_eq!((long.tokens, long.standard), (LONG_WINDOW, Some(standard)));
+        // Another provider's window is the largest it has: the table's stays.
+        let gpt = table.find("gpt-5").unwrap();
+        let window = gpt.context_window.unwrap();
+        assert_eq!(gpt.window_for(window * 2).unwrap().tokens, window);
+        assert!(ModelPrice::custom(1.0, 1.0).window_for(1).is_none());
     }
 
     #[test]

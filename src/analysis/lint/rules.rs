@@ -270,11 +270,21 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
     } else {
         recorded.iter().map(|(n, r)| (*n, r)).collect()
     };
-    for (event, response) in responses {
+    // A model's window is its session's: a response past the standard window proves the long
+    // one, for the responses before it too.
+    let largest = |model: &str| {
+        responses
+            .iter()
+            .filter(|(_, r)| r.model == model)
+            .map(|(_, r)| r.tokens.context())
+            .max()
+            .unwrap_or(0)
+    };
+    for &(event, response) in &responses {
         let window = PriceTable::builtin()
             .find(&response.model)
-            .and_then(|p| p.context_window)
-            .unwrap_or(DEFAULT_WINDOW);
+            .and_then(|p| p.window_for(largest(&response.model)))
+            .map_or(DEFAULT_WINDOW, |w| w.tokens);
         let used = response.tokens.context();
         if used as f64 >= threshold * window as f64 {
             return vec![(

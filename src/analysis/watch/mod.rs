@@ -263,8 +263,8 @@ impl Watcher {
     fn context(&mut self, model: &str, tokens: &Tokens) {
         let window = PriceTable::builtin()
             .find(model)
-            .and_then(|p| p.context_window)
-            .unwrap_or(DEFAULT_WINDOW);
+            .and_then(|p| p.window_for(tokens.context()))
+            .map_or(DEFAULT_WINDOW, |w| w.tokens);
         self.figures.context_pct = Some(tokens.context() as f64 * 100.0 / window as f64);
     }
 
