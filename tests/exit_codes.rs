@@ -409,13 +409,19 @@ fn two_is_a_careless_argument_refused_alike_everywhere() {
         &["inspect", SID, "--event=x"],
         &["retention", "status", "--max-sessions=-1"],
         &["sample", "--seed=1e5"],
-        &["token-budget", SID, "--context-window=1e5"],
         &["replay", SID, "--show=-3"],
         &["policy", "--last=ten"],
         &["policy", "test", "--last=ten"],
         &["annotate", SID, "1.5", "--note", "x"],
     ] {
         refused(command, "give a whole number, 0 or more");
+    }
+    // A window cannot be empty: 0 is refused with the same words as 1e5.
+    for window in ["1e5", "0"] {
+        refused(
+            &["token-budget", SID, &format!("--context-window={window}")],
+            "give a whole number, 1 or more",
+        );
     }
     for command in [&["sample", "--n=1.5"][..], &["list", "--last=-2"]] {
         refused(command, "give a whole number, 1 or more");

@@ -280,3 +280,22 @@ fn a_context_past_the_standard_window_is_measured_against_the_long_one() {
     );
     assert!(given.get("standard_window").is_none(), "{given}");
 }
+
+/// `--context-window nan` said "give a whole number, 0 or more", and `--context-window 0` was
+/// then refused: every value refused says what is accepted.
+#[test]
+fn a_refused_window_says_what_is_accepted() {
+    let env = TestEnv::new();
+    crate::explain::reference_session(&env);
+    env.run(&["token-budget", "--context-window", "1"])
+        .success();
+    for bad in ["nan", "0", "-1", "1.5"] {
+        let run = env.run(&["token-budget", &format!("--context-window={bad}")]);
+        assert_eq!(run.code, 2, "{bad}: {run:?}");
+        assert!(
+            run.stderr.contains("give a whole number, 1 or more"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+}

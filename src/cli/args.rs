@@ -79,6 +79,15 @@ pub(crate) fn whole<T: TryFrom<u64>>(text: &str) -> Result<T, String> {
         .ok_or_else(|| not_whole(text, "0 or more"))
 }
 
+/// A whole number of 1 or more (a size that cannot be empty, as a context window), with one
+/// message for every other value: 0 and `nan` alike are told what is accepted.
+pub(crate) fn positive<T: TryFrom<u64>>(text: &str) -> Result<T, String> {
+    match whole::<u64>(text) {
+        Ok(0) => Err("give a whole number, 1 or more".to_owned()),
+        _ => whole::<T>(text).map_err(|_| not_whole(text, "1 or more")),
+    }
+}
+
 /// Why `text` is no whole number of the range `wanted` names.
 fn not_whole(text: &str, wanted: &str) -> String {
     let digits = text.trim();

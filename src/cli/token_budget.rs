@@ -33,7 +33,7 @@ pub(crate) struct TokenBudgetArgs {
     warn_at: f64,
     /// The context window in tokens, for models the price table does not know (`--limit`, as
     /// the Python tool spells it, is accepted too)
-    #[arg(long, value_name = "TOKENS", alias = "limit", value_parser = super::args::whole::<u64>)]
+    #[arg(long, value_name = "TOKENS", alias = "limit", value_parser = super::args::positive::<u64>)]
     context_window: Option<u64>,
     #[command(flatten)]
     format: FormatArg,
@@ -47,9 +47,6 @@ const TIMELINE: usize = 60;
 pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     if !(args.warn_at.is_finite() && args.warn_at > 0.0) {
         return Err(usage("--warn-at must be a positive percentage"));
-    }
-    if args.context_window == Some(0) {
-        return Err(usage("--context-window must be above 0"));
     }
     let table = PriceTable::builtin();
     if let Some(model) = &args.model
