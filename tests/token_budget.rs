@@ -299,3 +299,32 @@ fn a_refused_window_says_what_is_accepted() {
         );
     }
 }
+
+/// A session whose only response recorded no tokens was measured against a window "assumed: no
+/// model known", while `cost` named its model: the model is known, and its window is the one.
+#[test]
+fn a_response_without_tokens_still_names_the_model() {
+    let env = TestEnv::new();
+    let model = "claude-sonnet-4-5-20250929";
+    crate::common::SessionBuilder::new("2b000000-0000-4000-8000-000000000002")
+        .prompt("hello")
+        .at(1.0)
+        .llm_response(model, agent_strace::model::Tokens::default())
+        .write(&env);
+    let cost = env.run(&["cost", "--format", "json"]).success().json();
+    assert_eq!(cost["models"][0]["model"], model, "{cost}");
+    let r = env
+        .run(&["token-budget", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        (&r["model"], &r["window_source"]),
+        (&cost["models"][0]["model"], &serde_json::json!("model")),
+        "{r}"
+    );
+    let window = agent_strace::model::pricing::PriceTable::builtin()
+        .find(model)
+        .and_then(|p| p.context_window)
+        .unwrap();
+    assert_eq!(r["context_window"], window, "{r}");
+}

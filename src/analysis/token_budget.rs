@@ -53,6 +53,8 @@ pub struct BudgetBuilder {
     number: usize,
     points: Vec<(usize, f64, u64)>,
     models: Vec<String>,
+    /// Models of responses that recorded no tokens, in order of first use.
+    idle_models: Vec<String>,
     session_totals: bool,
     unbelieved_usage: u64,
     /// The time the last event was placed at ([`placed_time`]).
@@ -113,19 +115,33 @@ impl BudgetBuilder {
     fn model(&mut self, model: Option<&str>, tokens: &Tokens) {
         // Claude Code writes `<synthetic>` entries, with no usage, for messages no API call
         // made (and they may come first): no model answered them, so they have no window.
-        if let Some(model) = model
-            && tokens.total() > 0
-            && model != SYNTHETIC
-            && !self.models.iter().any(|m| m == model)
-        {
-            self.models.push(model.to_owned());
+        let Some(model) = model.filter(|m| *m != SYNTHETIC) else {
+            return;
+        };
+        let list = if tokens.total() > 0 {
+            &mut self.models
+        } else {
+            &mut self.idle_models
+        };
+        if !list.iter().any(|m| m == model) {
+            list.push(model.to_owned());
         }
     }
 
     /// The models that answered (recorded tokens; never Claude Code's `<synthetic>`), in order
-    /// of first use: the first is the one whose context window a session is measured against.
+    /// of first use.
     pub fn models(&self) -> &[String] {
         &self.models
+    }
+
+    /// The model whose context window the session is measured against: the first that
+    /// answered, else the first named by a response that recorded no tokens (a model is
+    /// known all the same).
+    pub fn first_model(&self) -> Option<&str> {
+        self.models
+            .first()
+            .or_else(|| self.idle_models.first())
+            .map(String::as_str)
     }
 
     /// The largest context a response read.

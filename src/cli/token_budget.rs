@@ -69,7 +69,7 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     let model = args
         .model
         .clone()
-        .or_else(|| builder.models().first().cloned());
+        .or_else(|| builder.first_model().map(str::to_owned));
     let known = model
         .as_deref()
         .and_then(|m| table.find(m))
