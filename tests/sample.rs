@@ -347,3 +347,71 @@ fn a_score_says_when_its_cost_is_an_estimate_as_list_does() {
     assert!(flags.contains(&(unrecorded, json!(true))), "{flags:?}");
     assert!(flags.contains(&(priced, json!(false))), "{flags:?}");
 }
+
+/// A session of `results` results of 20 KB each (and their calls), written as a hook writes
+/// them; its `events.ndjson` is some 20 KB times `results`.
+fn large_session(env: &TestEnv, id: &str, results: u32) {
+    use std::fmt::Write as _;
+    let dir = env.store().join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let t0 = 1_790_000_000.0;
+    let meta = json!({"session_id": id, "started_at": t0, "ended_at": t0 + f64::from(results),
+        "agent_name": "claude-code", "command": "c"});
+    std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+    let output = "y".repeat(20_000);
+    let mut lines = String::new();
+    for i in 0..results {
+        let at = t0 + f64::from(i);
+        let call = json!({"event_type": "tool_call", "timestamp": at, "event_id": format!("c{i}"),
+            "session_id": id, "data": {"tool_name": "Bash", "arguments": {"command": "cat f"}}});
+        let result = json!({"event_type": "tool_result", "timestamp": at + 0.5,
+            "event_id": format!("r{i}"), "session_id": id, "parent_id": format!("c{i}"),
+            "data": {"tool_name": "Bash", "result": output}});
+        writeln!(lines, "{call}\n{result}").unwrap();
+    }
+    std::fs::write(dir.join("events.ndjson"), lines).unwrap();
+}
+
+/// `sample` built every chosen session's line before it wrote any, each line made from the
+/// session held four and a half times over (its events, their JSON, the text, its escaped
+/// copy): a 207 MB session took 916 MB for `--n 1`, and each more session chosen 200 MB more.
+/// Each line is written as it is made, an event at a time, to a file or to standard output.
+#[test]
+fn chosen_sessions_are_written_as_they_are_read_not_held_together() {
+    let env = TestEnv::new();
+    let ids = ["big-1", "big-2", "big-3"];
+    for id in ids {
+        large_session(&env, id, 800);
+    }
+    let size_kib = std::fs::metadata(env.store().join("big-1/events.ndjson"))
+        .unwrap()
+        .len()
+        / 1024;
+    // The binary itself takes some 25 MiB; the three sessions together are three times
+    // `size_kib`, and a session held once is `size_kib`.
+    let most = size_kib + 32 * 1024;
+    let to_file = env.command(&["sample", "--n", "3", "-o", "set.jsonl"]);
+    let (run, peak) = crate::common::run_for_peak_memory_kib(&to_file);
+    run.success();
+    assert!(
+        peak < most,
+        "-o: {peak} KiB held for three sessions of {size_kib} KiB"
+    );
+    let (run, peak) = crate::common::run_for_peak_memory_kib(&env.command(&["sample", "--n", "3"]));
+    let printed = run.success().stdout.clone();
+    assert!(
+        peak < most,
+        "stdout: {peak} KiB held for three sessions of {size_kib} KiB"
+    );
+    // Each line is a whole session, and the file holds what standard output did.
+    let written = std::fs::read_to_string(env.path().join("set.jsonl")).unwrap();
+    assert!(written == printed, "the file and standard output differ");
+    let mut seen = Vec::new();
+    for line in written.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["events"].as_array().unwrap().len(), 1600);
+        seen.push(line["session_id"].as_str().unwrap().to_owned());
+    }
+    seen.sort();
+    assert_eq!(seen, ids);
+}
