@@ -1143,3 +1143,108 @@ fn a_secret_in_a_days_note_is_redacted_unless_redaction_is_off() {
         "kept as typed with --no-redact: {written}"
     );
 }
+
+/// The dashboard's totals and the calls its tool table counts, from `dashboard --format json`.
+fn totals_and_table(env: &TestEnv) -> (Value, u64) {
+    let d = run(env, &["dashboard", "--format", "json"])
+        .success()
+        .json();
+    let table = d["top_tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["calls"].as_u64().unwrap())
+        .sum();
+    (d["totals"].clone(), table)
+}
+
+/// A `meta.json` saying 1 call and 999,999,999 errors of a session of two calls and one error
+/// gave totals of `Tool calls 5` over `Bash 6` in the table beneath, and 1,000,000,000 errors;
+/// one saying `-3` calls left them out of the total without a word (`list` shows `?`). The
+/// totals count the events, as the table does, whatever `meta.json` says.
+#[test]
+fn totals_count_the_events_as_the_tool_table_does_whatever_meta_json_says() {
+    let env = TestEnv::new();
+    session(1, 0, 3, 0, 10).write(&env);
+    let forged = session(2, 0, 1, 1, 10).write(&env);
+    let (honest, table) = totals_and_table(&env);
+    assert_eq!(honest["tool_calls"], table, "{honest}");
+    let meta_path = env.store().join(&forged).join("meta.json");
+    let meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    for lie in [
+        json!({"tool_calls": 1, "errors": 999_999_999}),
+        json!({"tool_calls": -3}),
+    ] {
+        let mut lied = meta.clone();
+        for (key, value) in lie.as_object().unwrap() {
+            lied[key] = value.clone();
+        }
+        std::fs::write(&meta_path, lied.to_string()).unwrap();
+        // `list` believes meta.json's counters (or shows `?`): they are what was forged.
+        let listed = run(&env, &["list", "--format", "json"]).success().json();
+        let row = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == forged.as_str())
+            .unwrap();
+        assert_ne!(row["tool_calls"], 2, "{lie}: {row}");
+        let (totals, forged_table) = totals_and_table(&env);
+        assert_eq!(totals, honest, "{lie}");
+        assert_eq!(forged_table, table, "{lie}");
+        let text = run(&env, &["dashboard"]).success().stdout.clone();
+        let calls = text.lines().find(|l| l.starts_with("Tool calls")).unwrap();
+        assert_eq!(
+            calls.split_whitespace().nth(2),
+            Some(table.to_string().as_str()),
+            "{lie}: {text}"
+        );
+    }
+}
+
+/// The index is a cache anyone who can write the store can forge: a fold counting more calls
+/// than any session makes is not believed, and the total that leaves it out says so (`?` and
+/// a note; `unbelieved_counts` in JSON), as `list` marks a count it does not believe.
+#[test]
+fn a_total_that_leaves_out_a_forged_count_says_so() {
+    let env = TestEnv::new();
+    let kept = session(1, 0, 3, 0, 10).write(&env);
+    session(2, 0, 1, 1, 10).write(&env);
+    env.settle_sessions();
+    run(&env, &["list"]).success();
+    let (_, table) = totals_and_table(&env);
+    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    let forged = conn
+        .execute(
+            "UPDATE idx_folds SET fold = json_set(fold, '$.counters.tool_calls', \
+             9223372036854775807) WHERE json_extract(fold, '$.first_prompt') = 'task 2'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(forged, 1);
+    let d = run(&env, &["dashboard", "--format", "json"])
+        .success()
+        .json();
+    let t = &d["totals"];
+    assert_eq!(t["unbelieved_counts"], json!(["tool_calls"]), "{t}");
+    assert_eq!(t["unbelieved_sessions"], 1, "{t}");
+    let kept_calls = d["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == kept.as_str())
+        .unwrap()["tool_calls"]
+        .clone();
+    assert_eq!(t["tool_calls"], kept_calls, "{t}");
+    assert!(t["tool_calls"].as_u64().unwrap() < table, "{t}");
+    let text = run(&env, &["dashboard"]);
+    let out = &text.success().stdout;
+    let calls = out.lines().find(|l| l.starts_with("Tool calls")).unwrap();
+    assert!(calls.contains(&format!("{kept_calls}?")), "{out}");
+    assert!(out.contains("left out of the totals marked ?"), "{out}");
+    assert!(
+        text.stderr.contains("tool_calls 9223372036854775807"),
+        "{}",
+        text.stderr
+    );
+}

@@ -5,8 +5,10 @@
 //!
 //! A session and its subagents count as one session, on the day it started: its figures are the
 //! sum of theirs, as `list` counts a session's cost. A subagent whose parent is not in the store
-//! counts as a session of its own. The figures are the ones `list` shows (its counters, errors
-//! without refused calls, cost at the built-in prices), so the two always agree.
+//! counts as a session of its own. Its calls, errors (refused calls are none) and tokens are
+//! counted from its events (the index's fold of them), as the tool table's calls are, so that
+//! no total contradicts the table under it; `list` shows `meta.json`'s, the same unless that
+//! file was damaged or forged. Its cost is at the built-in prices, as `list` gives it.
 //!
 //! Days are the caller's local days, given as a fixed offset from UTC so that the analysis
 //! reads no clock and no environment.
@@ -149,6 +151,13 @@ pub struct Totals {
     /// them out.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
     pub cost_unbelieved_usage: u64,
+    /// Sessions (with their subagents) holding a count no session can have (a forged index),
+    /// which the totals named in `unbelieved_counts` (`tool_calls`, `errors`, `tokens`) and
+    /// the days leave out: a total that leaves a figure out says so.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved_sessions: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unbelieved_counts: Vec<&'static str>,
 }
 
 /// A tool and how much it was used.
@@ -238,13 +247,26 @@ pub struct Glance {
     pub unpriced: Vec<String>,
     /// Tool calls by tool name.
     pub tools: BTreeMap<String, u64>,
+    /// Tool calls, error events (refused calls among them) and tokens, as the events count
+    /// them: `meta.json` may say otherwise (`"tool_calls": 1` for two calls), and the totals
+    /// must agree with `tools`.
+    pub tool_calls: u64,
+    pub errors: u64,
+    pub tokens: u64,
 }
 
 impl Glance {
     /// What the dashboard reads of `summary`, its cost at `prices`.
     pub fn of(summary: Summary, prices: &PriceTable) -> Glance {
         let c = &summary.counters;
+        // The tokens the index gives a session: its responses' when it recorded any.
+        let tokens = summary
+            .llm_figures()
+            .map_or(c.total_tokens, |(_, tokens)| tokens);
         Glance {
+            tool_calls: c.tool_calls,
+            errors: c.errors,
+            tokens,
             events: c.events,
             first_timestamp: c.first_timestamp,
             last_timestamp: c.last_timestamp,
@@ -258,6 +280,15 @@ impl Glance {
             first_prompt: summary.first_prompt,
             tools: summary.tools,
         }
+    }
+
+    /// The counts no session can have: the fold that gave them was forged.
+    pub fn unbelievable(&self) -> Unbelievable {
+        Unbelievable::counts(&[
+            ("tool_calls", self.tool_calls),
+            ("errors", self.errors),
+            ("total_tokens", self.tokens),
+        ])
     }
 }
 
@@ -314,7 +345,8 @@ fn figures_of(
     members: &[usize],
 ) -> SessionFigures {
     let (meta, glance) = &sessions[root];
-    let own = meta.unbelievable();
+    // Of `meta.json`, only the times count here: the counts are the events'.
+    let own = meta.unbelievable().only(&["started_at", "ended_at"]);
     let mut f = SessionFigures {
         session_id: meta.session_id.clone(),
         started_at: own.figure("started_at", meta.started_at),
@@ -338,20 +370,20 @@ fn figures_of(
     };
     let mut cost = Money(0);
     for &i in members {
-        let (meta, glance) = &sessions[i];
-        let doubts = meta.unbelievable();
+        let (_, glance) = &sessions[i];
+        let doubts = glance.unbelievable();
         let add = |sum: &mut Believed<u64>, field: &str, n: u64| {
             sum.believed &= doubts.believes(field);
             sum.value = sum.value.saturating_add(n);
         };
-        add(&mut f.tool_calls, "tool_calls", meta.tool_calls);
-        let failures = meta.errors.saturating_sub(glance.rejections);
+        add(&mut f.tool_calls, "tool_calls", glance.tool_calls);
+        let failures = glance.errors.saturating_sub(glance.rejections);
         add(&mut f.errors, "errors", failures);
         // The API errors that ended turns are no call's: apart, and out of the error rate.
         let turn_errors = glance.turn_errors.min(failures);
         add(&mut f.tool_errors, "errors", failures - turn_errors);
         f.turn_errors += turn_errors;
-        add(&mut f.tokens, "total_tokens", meta.total_tokens);
+        add(&mut f.tokens, "total_tokens", glance.tokens);
         f.unbelievable.extend(doubts);
         f.retries = f.retries.saturating_add(glance.retries);
         cost += glance.cost;
@@ -477,6 +509,19 @@ pub fn dashboard(
         }
         totals.sessions += 1;
         totals.subagent_sessions += s.subagents;
+        let unbelieved = [
+            ("tool_calls", s.tool_calls.believed),
+            ("errors", s.errors.believed && s.tool_errors.believed),
+            ("tokens", s.tokens.believed),
+        ];
+        if unbelieved.iter().any(|(_, believed)| !believed) {
+            totals.unbelieved_sessions += 1;
+        }
+        for (name, believed) in unbelieved {
+            if !believed && !totals.unbelieved_counts.contains(&name) {
+                totals.unbelieved_counts.push(name);
+            }
+        }
         totals.tool_calls += known(s.tool_calls);
         totals.errors += known(s.errors);
         totals.tool_errors += known(s.tool_errors);
@@ -493,6 +538,10 @@ pub fn dashboard(
             .extend(s.cost_unpriced_models.iter().cloned());
     }
     totals.cost_usd = cost.usd();
+    let order = ["tool_calls", "errors", "tokens"];
+    totals
+        .unbelieved_counts
+        .sort_by_key(|name| order.iter().position(|o| o == name));
     totals.cost_unpriced_models.sort_unstable();
     totals.cost_unpriced_models.dedup();
     for ((b, mut d), c) in buckets.iter_mut().zip(durations).zip(costs) {
@@ -682,11 +731,11 @@ mod tests {
 
     fn session(id: &str, at: f64, calls: u64, errors: u64) -> (SessionMeta, Glance) {
         let mut meta = SessionMeta::new(id, at);
-        meta.tool_calls = calls;
-        meta.errors = errors;
         meta.ended_at = Some(at + 60.0);
         let mut summary = Summary::default();
         summary.tools.insert("Bash".into(), calls);
+        summary.counters.tool_calls = calls;
+        summary.counters.errors = errors;
         (meta, Glance::of(summary, PriceTable::builtin()))
     }
 
@@ -788,6 +837,9 @@ mod tests {
         summary.counters.rejections = 1;
         summary.counters.turn_errors = 3;
         summary.counters.events = 40;
+        summary.counters.tool_calls = 4;
+        summary.counters.errors = 5;
+        summary.counters.total_tokens = 6;
         summary.counters.first_timestamp = Some(T + 1.0);
         summary.counters.last_timestamp = Some(T + 300.0);
         let glance = Glance::of(summary.clone(), prices);
@@ -806,6 +858,9 @@ mod tests {
                 unbelieved_usage: 1,
                 unpriced: vec!["a-model-of-our-own".into()],
                 tools: BTreeMap::from([("Read".into(), 4)]),
+                tool_calls: 4,
+                errors: 5,
+                tokens: 6,
             }
         );
         assert!(glance.cost > Money(0));

@@ -248,6 +248,26 @@ impl SessionMeta {
 pub struct Unbelievable(pub Vec<(&'static str, String)>);
 
 impl Unbelievable {
+    /// Those of `counts` (by their `meta.json` names, `total_tokens` for tokens) above what a
+    /// session can count ([`BELIEVABLE_TOKENS`] tokens, else [`BELIEVABLE_COUNT`]): for counts
+    /// read elsewhere than `meta.json`, such as an index's fold, a cache anyone who can write
+    /// the store can forge.
+    pub fn counts(counts: &[(&'static str, u64)]) -> Unbelievable {
+        Unbelievable(
+            counts
+                .iter()
+                .filter(|&&(name, n)| {
+                    n > if name == "total_tokens" {
+                        BELIEVABLE_TOKENS
+                    } else {
+                        BELIEVABLE_COUNT
+                    }
+                })
+                .map(|&(name, n)| (name, n.to_string()))
+                .collect(),
+        )
+    }
+
     /// Whether `field` (a `meta.json` name) holds what a session can.
     pub fn believes(&self, field: &str) -> bool {
         !self.0.iter().any(|(name, _)| *name == field)

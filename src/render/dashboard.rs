@@ -122,13 +122,24 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
             "Errors" => of_the_turn.as_str(),
             _ => "",
         };
+        // A total that leaves out a count no session can have is marked, as an unpriced cost.
+        let marked = match *name {
+            "Cost" => !t.cost_unpriced_models.is_empty(),
+            "Tool calls" => t.unbelieved_counts.contains(&"tool_calls"),
+            "Errors" => t.unbelieved_counts.contains(&"errors"),
+            "Tokens" => t.unbelieved_counts.contains(&"tokens"),
+            _ => false,
+        };
         writeln!(
             out,
             "{:<12}{total}{} {}{extra}",
             name,
-            unpriced_mark(*name == "Cost" && !t.cost_unpriced_models.is_empty()),
+            unpriced_mark(marked),
             p.cyan(&sparkline(values, None))
         )?;
+    }
+    if let Some(note) = unbelieved_note(t) {
+        writeln!(out, "{}", p.dim(&note))?;
     }
     if let Some(note) = terminal::unpriced_note(&t.cost_unpriced_models) {
         writeln!(out, "{}", p.dim(&note))?;
@@ -169,6 +180,26 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
         )?;
     }
     Ok(())
+}
+
+/// The note under totals marked for leaving out a count no session can have, if any.
+pub fn unbelieved_note(t: &crate::analysis::dashboard::Totals) -> Option<String> {
+    (t.unbelieved_sessions > 0).then(|| {
+        let names: Vec<&str> = t
+            .unbelieved_counts
+            .iter()
+            .map(|name| match *name {
+                "tool_calls" => "tool calls",
+                other => other,
+            })
+            .collect();
+        format!(
+            "{} {} a count no session can have ({}): left out of the totals marked ? and of their days.",
+            terminal::count(t.unbelieved_sessions, "session"),
+            if t.unbelieved_sessions == 1 { "holds" } else { "hold" },
+            names.join(", ")
+        )
+    })
 }
 
 /// The mark in the gap after a cost that counts a model without a price at $0, or a space:

@@ -311,7 +311,10 @@ pub fn dashboard_page(d: &Dashboard) -> String {
             "",
         );
     });
-    card(&mut out, "Tool calls", &count(t.tool_calls as f64), |o| {
+    // A total that leaves out a count no session can have is marked, as an unpriced cost.
+    let left_out = |name: &str| mark(t.unbelieved_counts.contains(&name));
+    let tool_calls = format!("{}{}", count(t.tool_calls as f64), left_out("tool_calls"));
+    card(&mut out, "Tool calls", &tool_calls, |o| {
         bars(
             o,
             "tool_calls",
@@ -323,14 +326,11 @@ pub fn dashboard_page(d: &Dashboard) -> String {
         );
     });
     // The API errors that ended turns are no tool's: said apart, as `stats` says them.
+    let errors = format!("{}{}", count(t.errors as f64), left_out("errors"));
     let errors = if t.turn_errors > 0 {
-        format!(
-            "{} ({} of the turn)",
-            count(t.errors as f64),
-            count(t.turn_errors as f64)
-        )
+        format!("{errors} ({} of the turn)", count(t.turn_errors as f64))
     } else {
-        count(t.errors as f64)
+        errors
     };
     card(&mut out, "Errors", &errors, |o| {
         bars(
@@ -343,7 +343,8 @@ pub fn dashboard_page(d: &Dashboard) -> String {
             "err",
         );
     });
-    card(&mut out, "Tokens", &count(t.tokens as f64), |o| {
+    let tokens = format!("{}{}", count(t.tokens as f64), left_out("tokens"));
+    card(&mut out, "Tokens", &tokens, |o| {
         bars(o, "tokens", b, &col(|b| b.tokens as f64), &count, &[], "");
     });
     let cost = format!(
@@ -364,6 +365,13 @@ pub fn dashboard_page(d: &Dashboard) -> String {
     });
     out.push_str("</div>\n");
     unpriced_note(&mut out, &t.cost_unpriced_models);
+    if let Some(note) = super::dashboard::unbelieved_note(t) {
+        let _ = writeln!(
+            out,
+            "<p class=\"sub\" id=\"unbelieved\">{}</p>",
+            text(&note)
+        );
+    }
     out.push_str("<h2>Top tools</h2>\n<table id=\"top-tools\"><thead><tr><th>Tool</th><th>Calls</th><th>Share</th></tr></thead><tbody>\n");
     for tool in &d.top_tools {
         let _ = writeln!(
@@ -460,7 +468,8 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
     out
 }
 
-/// [`terminal::UNPRICED_MARK`] after a cost that counts a model without a price at $0.
+/// [`terminal::UNPRICED_MARK`] after a cost that counts a model without a price at $0, or a
+/// total that leaves out a count no session can have.
 fn mark(unpriced: bool) -> String {
     if unpriced {
         terminal::UNPRICED_MARK.to_string()
