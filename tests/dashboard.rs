@@ -1248,3 +1248,44 @@ fn a_total_that_leaves_out_a_forged_count_says_so() {
         text.stderr
     );
 }
+
+/// A line of `.dashboard-notes.jsonl` that is no note was warned of as `skipped 1 line of is
+/// that /…/.dashboard-notes.jsonl no dashboard notes`, and a note whose date is no day
+/// (`2026-12-0`) was dropped without a word. Each warning names the file, and the second the
+/// date.
+#[test]
+fn notes_that_cannot_be_read_are_warned_of_in_a_sentence() {
+    let env = TestEnv::new();
+    store(&env);
+    let day = chrono::DateTime::from_timestamp(days_ago(3) as i64, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    run(
+        &env,
+        &["dashboard", "annotate", "--date", &day, "--note", "kept"],
+    )
+    .success();
+    let file = env.store().join(".dashboard-notes.jsonl");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(&json!({"date": day, "note": "no created_at"}).to_string());
+    text.push('\n');
+    text.push_str("{\"date\":\"2026-12-0\",\"note\":\"no day\",\"created_at\":1.0}\n");
+    std::fs::write(&file, text).unwrap();
+    let trend = run(&env, &["dashboard", "--trend", "--format", "json"]);
+    let markers = trend.success().json()["trend"]["markers"].clone();
+    assert_eq!(markers.as_array().unwrap().len(), 1, "{markers}");
+    let shown = file.display().to_string();
+    let warnings: Vec<&str> = trend.stderr.lines().collect();
+    assert_eq!(
+        warnings,
+        [
+            format!("warning: skipped 1 line of {shown} that is no dashboard note"),
+            format!(
+                "warning: skipped 1 note of {shown} dated `2026-12-0`, which is no day: a date is written like 2026-11-25"
+            ),
+        ],
+        "{}",
+        trend.stderr
+    );
+}

@@ -427,27 +427,49 @@ fn judge(read: &Sessions, selected: &[SessionFigures], config: &EvalConfig) -> V
     judged
 }
 
-/// The dashboard's notes of every store read, with their days, each once; notes that do not
-/// read are skipped with a warning.
+/// The dashboard's notes of every store read, with their days, each once; a line that is no
+/// note, and a note whose date is no day, are skipped with a warning.
 fn notes(stores: &[Store]) -> Result<Vec<(NaiveDate, String)>> {
     let mut notes = Vec::new();
     for store in stores {
         let found = store.dashboard_notes()?;
+        let path = store.root().join(crate::store::DASHBOARD_NOTES);
         if found.bad_lines > 0 {
             warn(format_args!(
-                "skipped {} of {} that {} no dashboard notes",
+                "skipped {} of {} that {} no dashboard {}",
                 crate::render::terminal::count(found.bad_lines as u64, "line"),
+                path.display(),
                 if found.bad_lines == 1 { "is" } else { "are" },
-                store.root().join(crate::store::DASHBOARD_NOTES).display()
+                if found.bad_lines == 1 {
+                    "note"
+                } else {
+                    "notes"
+                },
             ));
         }
+        let mut undated = Vec::new();
         for note in found.notes {
             let Ok(day) = NaiveDate::parse_from_str(&note.date, "%Y-%m-%d") else {
+                undated.push(note.date);
                 continue;
             };
             if !notes.contains(&(day, note.note.clone())) {
                 notes.push((day, note.note));
             }
+        }
+        // A note whose day cannot be read has nowhere to be marked: said, not dropped unseen.
+        if !undated.is_empty() {
+            let dates: Vec<String> = undated
+                .iter()
+                .map(|d| format!("`{}`", crate::model::text::one_line(d, 40)))
+                .collect();
+            warn(format_args!(
+                "skipped {} of {} dated {}, which {} no day: a date is written like 2026-11-25",
+                crate::render::terminal::count(undated.len() as u64, "note"),
+                path.display(),
+                dates.join(", "),
+                if undated.len() == 1 { "is" } else { "are" },
+            ));
         }
     }
     Ok(notes)
