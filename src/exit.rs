@@ -8,8 +8,8 @@ pub const OK: u8 = 0;
 pub const FINDINGS: u8 = 1;
 /// Bad usage: an unknown flag, or something named that is not there: no store, no session
 /// matching (or several), a file or folder named on the command line that does not exist
-/// (the folder of an `--output` file included, and an `--output` name ending in `/` that is no
-/// folder); a `sql` query refused, failing, or stopped past its `--max-memory` or `--timeout`
+/// (the folder of an `--output` file included, and an `--output` or `dashboard --html` name
+/// ending in `/` that is no folder); a `sql` query refused, failing, or stopped past its `--max-memory` or `--timeout`
 /// (what to change is how it is called).
 pub const USAGE: u8 = 2;
 /// The input is there but unusable: a policy, eval, lint, watch-rules or agent settings file

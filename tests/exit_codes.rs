@@ -151,14 +151,16 @@ fn two_is_an_output_file_named_dash() {
     assert!(!env.path().join("-").exists());
 }
 
-/// Each command that writes an `--output` file, with its name last.
+/// Each command that writes an `--output` file (or `dashboard --html`'s page), with its name
+/// last.
 fn writing_to(name: &str) -> Vec<Vec<String>> {
-    let lines: [&[&str]; 5] = [
+    let lines: [&[&str]; 6] = [
         &["share", SID, "-o"],
         &["replay", SID, "--format", "html", "-o"],
         &["export", SID, "--format", "csv", "--output"],
         &["sample", "--output"],
         &["policy", "--output"],
+        &["dashboard", "--html"],
     ];
     lines
         .iter()
@@ -194,8 +196,8 @@ fn an_output_file_named_as_long_as_a_file_system_allows_is_written() {
     }
 }
 
-/// `-o new/` and `-o file/` name a folder where a file is to go: they failed at the write,
-/// exit 4 (a failed write), "Not a directory". They are usage, as a missing folder is; a
+/// `-o new/` and `-o file/` (and `dashboard --html new/`) name a folder where a file is to go:
+/// they failed at the write, exit 4 (a failed write), "Not a directory". They are usage, as a missing folder is; a
 /// folder that is there is refused as a file that cannot be replaced is (exit 3).
 #[test]
 fn two_is_an_output_name_ending_in_a_slash_that_is_no_folder() {

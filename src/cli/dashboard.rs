@@ -285,6 +285,9 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     }
     // Its folder is made when missing (`--html out/index.html`), as the README shows.
     super::output::not_dash(args.html.as_deref(), "--html")?;
+    if let Some(page) = &args.html {
+        super::output::not_a_folder_name(page, "--html")?;
+    }
     let now_local = Local::now();
     let now = now_local.timestamp_millis() as f64 / 1000.0;
     let since = match (&args.since, args.trend) {

@@ -52,16 +52,13 @@ pub(crate) fn not_dash(path: Option<&std::path::Path>, flag: &str) -> anyhow::Re
     Ok(())
 }
 
-/// [`output_folder`] for a file named by `flag` (`--target`).
-pub(crate) fn folder_for(path: Option<&std::path::Path>, flag: &str) -> anyhow::Result<()> {
-    let Some(path) = path else {
-        return Ok(());
-    };
-    not_dash(Some(path), flag)?;
-    // `new/` or `file/` names a folder, where a file is to be written: the path drops the `/`
-    // (its parent is `.`), and the write failed at the end as an I/O error (exit 4) with "Not a
-    // directory". A folder that is there is refused where the file is written, as one named
-    // without the `/` is.
+/// Refuses a file named by `flag` with a name ending in `/`, before any work is done: `new/`
+/// or `file/` names a folder, where a file is to be written. The path drops the `/` (its
+/// parent is `.`), and the write failed at the end as an I/O error (exit 4) with "Not a
+/// directory". A folder that is there is refused where the file is written, as one named
+/// without the `/` is. For a command that makes the file's folder, which [`folder_for`] would
+/// refuse when missing.
+pub(crate) fn not_a_folder_name(path: &std::path::Path, flag: &str) -> anyhow::Result<()> {
     if std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).ends_with(b"/") && !path.is_dir() {
         return Err(Error::usage(format!("cannot write {}", path.display()))
             .with_hint(format!(
@@ -69,6 +66,16 @@ pub(crate) fn folder_for(path: Option<&std::path::Path>, flag: &str) -> anyhow::
             ))
             .into());
     }
+    Ok(())
+}
+
+/// [`output_folder`] for a file named by `flag` (`--target`).
+pub(crate) fn folder_for(path: Option<&std::path::Path>, flag: &str) -> anyhow::Result<()> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    not_dash(Some(path), flag)?;
+    not_a_folder_name(path, flag)?;
     let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
         return Ok(());
     };
