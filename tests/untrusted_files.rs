@@ -2661,3 +2661,51 @@ fn what_is_left_alone_is_said_against_what_the_store_keeps_there() {
         )
     );
 }
+
+/// A `meta.json` saying `"total_tokens": 18446744073709551615` was warned of as
+/// `total_tokens 9223372036854775807`: the index's column holds no more than `i64::MAX`, and
+/// the listing read the count back from it. The warning quotes the count as written, from the
+/// index as it is built and as it is read again.
+#[test]
+fn a_count_past_the_index_columns_is_quoted_as_meta_json_wrote_it() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    forge(&env, |forged| {
+        forged["started_at"] = json!(1_780_000_000.0);
+        forged["ended_at"] = json!(1_780_000_060.0);
+        forged["tool_calls"] = json!(1);
+        forged["errors"] = json!(0);
+        forged["total_tokens"] = json!(u64::MAX);
+        forged["llm_requests"] = json!(u64::MAX - 1);
+    });
+    for _ in 0..2 {
+        let listed = run(&env, &["list"]);
+        assert_eq!(listed.code, 0, "{listed:?}");
+        warned_once(&listed);
+        assert!(
+            listed.stderr.contains(&format!(
+                "llm_requests {}, total_tokens {}",
+                u64::MAX - 1,
+                u64::MAX
+            )),
+            "{}",
+            listed.stderr
+        );
+    }
+    // `sql` still reads the most its column holds.
+    let rows = run(
+        &env,
+        &[
+            "sql",
+            "--format",
+            "json",
+            "SELECT total_tokens FROM sessions",
+        ],
+    );
+    assert_eq!(rows.code, 0, "{rows:?}");
+    assert!(
+        rows.stdout.contains(&i64::MAX.to_string()),
+        "{}",
+        rows.stdout
+    );
+}

@@ -363,3 +363,54 @@ pub(super) fn money(stored: Option<rusqlite::types::Value>) -> Option<Money> {
 pub(super) fn count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
+
+/// The counts of a session's metadata that have a column of the index, by their `meta.json`
+/// names.
+fn meta_counts(meta: &mut crate::model::SessionMeta) -> [(&'static str, &mut u64); 5] {
+    [
+        ("tool_calls", &mut meta.tool_calls),
+        ("llm_requests", &mut meta.llm_requests),
+        ("errors", &mut meta.errors),
+        ("total_tokens", &mut meta.total_tokens),
+        ("depth", &mut meta.depth),
+    ]
+}
+
+/// The `meta_extra` the index keeps of `meta`: its fields of no column, and each count past
+/// what its column holds ([`count`]) as it was, under its own name, so that a warning quotes
+/// `18446744073709551615` as `meta.json` wrote it, not the column's `9223372036854775807`.
+/// [`restore_counts`] takes them back out. `meta.json` keeps no count as a whole number in
+/// `extra` (one that is no count, `-5`, stays there as written), so none is taken for another.
+pub(super) fn meta_extra(meta: &crate::model::SessionMeta) -> Option<String> {
+    let past = [
+        ("tool_calls", meta.tool_calls),
+        ("llm_requests", meta.llm_requests),
+        ("errors", meta.errors),
+        ("total_tokens", meta.total_tokens),
+        ("depth", meta.depth),
+    ]
+    .into_iter()
+    .filter(|(_, n)| i64::try_from(*n).is_err());
+    let mut extra = std::borrow::Cow::Borrowed(&meta.extra);
+    for (name, n) in past {
+        extra.to_mut().insert(name.to_owned(), n.into());
+    }
+    (!extra.is_empty()).then(|| serde_json::to_string(&extra).unwrap_or_default())
+}
+
+/// Puts back into `meta` the counts past their columns that [`meta_extra`] kept.
+pub(super) fn restore_counts(meta: &mut crate::model::SessionMeta) {
+    if meta.extra.is_empty() {
+        return;
+    }
+    let mut extra = std::mem::take(&mut meta.extra);
+    for (name, n) in meta_counts(meta) {
+        if *n == i64::MAX.cast_unsigned()
+            && let Some(kept) = extra.get(name).and_then(serde_json::Value::as_u64)
+        {
+            *n = kept;
+            extra.shift_remove(name);
+        }
+    }
+    meta.extra = extra;
+}

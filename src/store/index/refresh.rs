@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::fold::{Folding, count, pico};
+use super::fold::{Folding, count, meta_extra, pico};
 use super::scan::look_while_reading;
 use super::stale::{FileState, Known, KnownSessions, OnDisk, Watch, is_stale, known_in};
 use super::{Index, IndexError, RefreshReport};
@@ -468,8 +468,7 @@ pub(super) fn write_session(
         meta.total_duration_ms = 0.0;
     }
     let tokens = fold.tokens();
-    let extra =
-        (!meta.extra.is_empty()).then(|| serde_json::to_string(&meta.extra).unwrap_or_default());
+    let extra = meta_extra(&meta);
     tx.prepare_cached(
         "UPDATE idx_sessions SET
             has_counters = ?2, meta_error = ?3, started_at = ?4, ended_at = ?5,

@@ -98,6 +98,7 @@ impl Index {
                     depth: row.get::<_, u64>(13)?,
                     extra,
                 };
+                super::fold::restore_counts(&mut meta);
                 // The parent a subagent's id names, for one whose meta.json cannot be used:
                 // read now, as its row keeps what was known when it was folded (by an earlier
                 // version, or before the parent came into the store).
