@@ -746,3 +746,93 @@ fn settings_setup_cannot_keep_as_the_agent_reads_them_are_refused_saying_why() {
         assert!(!env.path().join("out").exists());
     }
 }
+
+/// A hook of ours in a group whose matcher names some tools was updated where it was, and setup
+/// said sessions would be recorded: only Bash calls were, and the policy judged no other call
+/// (a denied .env read went through). Ours gets a group that matches every tool; the user's
+/// hooks stay in their group.
+#[test]
+fn write_takes_our_hooks_out_of_a_group_whose_matcher_names_some_tools() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    let ours =
+        |arg: &str| json!({"type": "command", "command": format!("agent-strace hook {arg}")});
+    let lint = json!({"type": "command", "command": "./lint.sh"});
+    std::fs::write(
+        &settings,
+        json!({"hooks": {
+            "PreToolUse": [{"matcher": "Bash", "hooks": [lint, ours("pre-tool")]}],
+            "PostToolUse": [{"matcher": "Edit|Write", "hooks": [ours("post-tool")]}]
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let run = env.run(&["setup", "--write", "--bin", "agent-strace"]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("PreToolUse: agent-strace's hook was in a group whose matcher \"Bash\"")
+            && run.stdout.contains(
+                "PostToolUse: agent-strace's hook was in a group whose matcher \"Edit|Write\""
+            ),
+        "{}",
+        run.stdout
+    );
+    let hooks = written_hooks(&env);
+    for (event, arg) in [("PreToolUse", "pre-tool"), ("PostToolUse", "post-tool")] {
+        let groups = hooks[event].as_array().unwrap();
+        let holding_ours: Vec<&Value> = groups
+            .iter()
+            .filter(|g| g["hooks"].as_array().unwrap().contains(&ours(arg)))
+            .collect();
+        assert_eq!(holding_ours.len(), 1, "{event}: {groups:?}");
+        assert!(
+            ["", "*"].contains(&holding_ours[0]["matcher"].as_str().unwrap()),
+            "{event}: {groups:?}"
+        );
+    }
+    assert!(
+        hooks["PreToolUse"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"matcher": "Bash", "hooks": [lint]}))
+    );
+    let again = env.run(&["setup", "--write", "--bin", "agent-strace"]);
+    assert!(
+        again.success().stdout.contains("nothing changed"),
+        "{}",
+        again.stdout
+    );
+}
+
+/// `disableAllHooks: true` stops Claude Code running any hook: setup said sessions would be
+/// recorded all the same.
+#[test]
+fn write_warns_that_disable_all_hooks_records_nothing() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    std::fs::write(&settings, r#"{"disableAllHooks": true}"#).unwrap();
+    for round in ["written", "again"] {
+        let run = env.run(&["setup", "--write", "--bin", "agent-strace"]);
+        run.success();
+        assert!(
+            run.stderr.contains("warning: ") && run.stderr.contains("disableAllHooks"),
+            "{round}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stdout.contains("will be recorded"),
+            "{round}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("while disableAllHooks is true"),
+            "{round}: {}",
+            run.stdout
+        );
+    }
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(written["disableAllHooks"], true);
+    assert!(written["hooks"]["Stop"].is_array());
+}

@@ -353,9 +353,10 @@ impl Plan<'_> {
         if let Some(hooks) = hooks_before {
             root["hooks"] = hooks;
         }
-        let mut changed = merge(&mut root, &hooks, self.bin, key).map_err(|e| {
+        let merged = merge(&mut root, &hooks, self.bin, key).map_err(|e| {
             Error::input(format!("cannot merge hooks into {}: {e}", target.display()))
         })?;
+        let mut changed = merged.changed;
         // Ours that an earlier setup wrote for a later release would keep the file rejected.
         changed |= forget(&mut root, &left_out, self.bin);
         // Not left out where ours is there already (written where a release answered): it
@@ -414,12 +415,29 @@ impl Plan<'_> {
             None => false,
         };
         changed |= env_changed;
+        // Claude Code runs no hook at all, ours included, while its settings say so.
+        let disabled = agent == SetupAgent::ClaudeCode
+            && matches!(settings.get("disableAllHooks"), Some(Ok(Value::Bool(true))));
+        if disabled {
+            super::output::warn(format_args!(
+                "{} sets disableAllHooks: Claude Code runs no hooks while it is true, agent-strace's included; remove it to record sessions",
+                target.display()
+            ));
+        }
         if !changed {
-            writeln!(
-                out,
-                "{} already records with agent-strace; nothing changed.",
-                path.display()
-            )?;
+            if disabled {
+                writeln!(
+                    out,
+                    "{} holds agent-strace's hooks, but records nothing while disableAllHooks is true; nothing changed.",
+                    path.display()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{} already records with agent-strace; nothing changed.",
+                    path.display()
+                )?;
+            }
             left_out_note(release, &left_out, out)?;
             unasked_note(&unasked, out)?;
             self.notes(agent, out)?;
@@ -457,12 +475,27 @@ impl Plan<'_> {
         for line in &otel_said {
             writeln!(out, "{line} The backup holds them as they were.")?;
         }
-        writeln!(
-            out,
-            "{} sessions will be recorded: hooks written to {}",
-            agent.title(),
-            target.display()
-        )?;
+        for (event, matcher) in &merged.widened {
+            writeln!(
+                out,
+                "{event}: agent-strace's hook was in a group whose matcher {} runs it for what that names only; it has a group of its own now, which runs for everything, and that group's other hooks are as they were.",
+                Value::String(matcher.clone())
+            )?;
+        }
+        if disabled {
+            writeln!(
+                out,
+                "Hooks written to {}, but no Claude Code session is recorded while disableAllHooks is true.",
+                target.display()
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{} sessions will be recorded: hooks written to {}",
+                agent.title(),
+                target.display()
+            )?;
+        }
         left_out_note(release, &left_out, out)?;
         unasked_note(&unasked, out)?;
         self.notes(agent, out)
@@ -819,11 +852,34 @@ fn has_comments(text: &str) -> bool {
     false
 }
 
-/// Merges our hooks into `settings`, keeping everything else. Returns whether anything changed.
+/// What [`merge`] did: whether anything changed, and the hooks of ours it took out of a group
+/// whose matcher limits them (each event with that matcher).
+#[derive(Debug, Default)]
+struct Merged {
+    changed: bool,
+    widened: Vec<(String, String)>,
+}
+
+/// The matcher of a hook group (or of a flat hook entry) that limits what it runs for, as
+/// written: none when it is absent, `""` or `*`, which every agent reads as "everything"
+/// (docs/agents.md).
+fn limiting_matcher(group: &Value) -> Option<String> {
+    match group.get("matcher")? {
+        Value::Null => None,
+        Value::String(all) if all.is_empty() || all == "*" => None,
+        Value::String(matcher) => Some(matcher.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Merges our hooks into `settings`, keeping everything else.
 /// `key` names the field of a hook that holds its command (`command`; Copilot CLI's `bash`);
 /// a hook is either inside a group's `hooks` list (Claude Code's shape) or an entry of the
 /// event's list itself (Cursor's, Copilot CLI's, VS Code's).
-fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) -> Result<bool> {
+/// A hook of ours in a group whose matcher names some tools only (`"Bash"`) would record, and
+/// judge by the policy, only those: it is taken out of that group, whose other hooks stay as
+/// they are, and ours gets a group of its own; a flat entry of ours loses its matcher.
+fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) -> Result<Merged> {
     let Value::Object(root) = settings else {
         bail!("the settings are not a JSON object")
     };
@@ -833,7 +889,7 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) 
     let Value::Object(hooks) = hooks else {
         bail!("`hooks` is not a JSON object")
     };
-    let mut changed = false;
+    let mut merged = Merged::default();
     for (event, groups) in ours {
         let wanted = &groups[0];
         let command = wanted
@@ -855,28 +911,64 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) 
             bail!("`hooks.{event}` holds an entry that is not a JSON object")
         }
         let mut found = false;
-        for group in list.iter_mut() {
-            let entries: Vec<&mut Value> = match group.get_mut("hooks") {
-                Some(Value::Array(entries)) => entries.iter_mut().collect(),
-                Some(_) => continue,
-                None => vec![group],
-            };
-            for entry in entries {
-                if let Some(field) = our_command(entry, key, bin, arg) {
+        list.retain_mut(|group| {
+            let limit = limiting_matcher(group);
+            match group.get_mut("hooks") {
+                Some(Value::Array(entries)) => {
+                    if let Some(matcher) = limit {
+                        let held = entries.len();
+                        entries.retain(|entry| our_command(entry, key, bin, arg).is_none());
+                        if entries.len() == held {
+                            return true;
+                        }
+                        merged.changed = true;
+                        merged.widened.push((event.clone(), matcher));
+                        // A group that held only ours goes with it.
+                        return !entries.is_empty();
+                    }
+                    for entry in entries {
+                        if let Some(changed) = update(entry, key, bin, arg, command) {
+                            found = true;
+                            merged.changed |= changed;
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let Some(changed) = update(group, key, bin, arg, command) else {
+                        return true;
+                    };
                     found = true;
-                    if entry[field] != command {
-                        entry[field] = command.into();
-                        changed = true;
+                    merged.changed |= changed;
+                    if let (Some(matcher), Value::Object(entry)) = (limit, group) {
+                        match wanted.get("matcher") {
+                            Some(all) => entry.insert("matcher".into(), all.clone()),
+                            None => entry.remove("matcher"),
+                        };
+                        merged.changed = true;
+                        merged.widened.push((event.clone(), matcher));
                     }
                 }
             }
-        }
+            true
+        });
         if !found {
             list.push(wanted.clone());
-            changed = true;
+            merged.changed = true;
         }
     }
-    Ok(changed)
+    Ok(merged)
+}
+
+/// Brings `entry`, when it is a hook of ours, to `command`: whether that changed it, or `None`
+/// when it is no hook of ours.
+fn update(entry: &mut Value, key: &str, bin: &str, arg: &str, command: &str) -> Option<bool> {
+    let field = our_command(entry, key, bin, arg)?;
+    let changed = entry[field] != command;
+    if changed {
+        entry[field] = command.into();
+    }
+    Some(changed)
 }
 
 #[cfg(test)]
@@ -890,9 +982,17 @@ mod tests {
             "hooks": { "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "lint.sh" } ] } ] }
         });
         let ours = hooks_block("agent-strace", "", None);
-        assert!(merge(&mut settings, &ours, "agent-strace", "command").unwrap());
+        assert!(
+            merge(&mut settings, &ours, "agent-strace", "command")
+                .unwrap()
+                .changed
+        );
         let once = settings.clone();
-        assert!(!merge(&mut settings, &ours, "agent-strace", "command").unwrap());
+        assert!(
+            !merge(&mut settings, &ours, "agent-strace", "command")
+                .unwrap()
+                .changed
+        );
         assert_eq!(settings, once);
         assert_eq!(settings["model"], "opus");
         let pre = settings["hooks"]["PreToolUse"].as_array().unwrap();
@@ -908,12 +1008,58 @@ mod tests {
                 "command"
             )
             .unwrap()
+            .changed
         );
         assert_eq!(
             settings["hooks"]["PreToolUse"][1]["hooks"][0]["command"],
             "agent-strace hook --redact pre-tool"
         );
         assert_eq!(settings["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn ours_leaves_a_group_whose_matcher_limits_it_and_the_users_hooks_stay() {
+        let mut settings = json!({ "hooks": {
+            "PreToolUse": [ { "matcher": "Bash", "hooks": [
+                { "type": "command", "command": "lint.sh" },
+                { "type": "command", "command": "agent-strace hook pre-tool" } ] } ],
+            "PostToolUse": [ { "matcher": "Edit|Write", "hooks": [
+                { "type": "command", "command": "agent-strace hook post-tool" } ] } ],
+            "Stop": [ { "hooks": [ { "type": "command", "command": "agent-strace hook stop" } ] } ]
+        }});
+        let ours = hooks_block("agent-strace", "", None);
+        let merged = merge(&mut settings, &ours, "agent-strace", "command").unwrap();
+        assert!(merged.changed);
+        let mut widened = merged.widened.clone();
+        widened.sort();
+        assert_eq!(
+            widened,
+            [
+                ("PostToolUse".to_owned(), "Edit|Write".to_owned()),
+                ("PreToolUse".to_owned(), "Bash".to_owned())
+            ]
+        );
+        let pre = settings["hooks"]["PreToolUse"].as_array().unwrap();
+        assert_eq!(
+            pre[0],
+            json!({ "matcher": "Bash", "hooks": [ { "type": "command", "command": "lint.sh" } ] })
+        );
+        assert_eq!(pre[1], ours["PreToolUse"][0]);
+        // The group that held only ours is gone: one group of ours, for every tool.
+        assert_eq!(settings["hooks"]["PostToolUse"], ours["PostToolUse"]);
+        assert_eq!(settings["hooks"]["Stop"].as_array().unwrap().len(), 1);
+        let again = merge(&mut settings, &ours, "agent-strace", "command").unwrap();
+        assert!(!again.changed && again.widened.is_empty());
+        // A flat entry of ours (Cursor's shape) loses its matcher.
+        let mut flat = json!({ "hooks": { "preToolUse": [
+            { "command": "agent-strace hook --agent cursor pre-tool", "matcher": "Shell" } ] } });
+        let cursor = SetupAgent::Cursor.hooks("agent-strace", "");
+        let merged = merge(&mut flat, &cursor, "agent-strace", "command").unwrap();
+        assert_eq!(
+            merged.widened,
+            [("preToolUse".to_owned(), "Shell".to_owned())]
+        );
+        assert_eq!(flat["hooks"]["preToolUse"], cursor["preToolUse"]);
     }
 
     #[test]
