@@ -836,3 +836,66 @@ fn write_warns_that_disable_all_hooks_records_nothing() {
     assert_eq!(written["disableAllHooks"], true);
     assert!(written["hooks"]["Stop"].is_array());
 }
+
+/// Hooks of ours in the user's settings and in the project's, running different commands, are
+/// both run by Claude Code (it runs an identical command once), so every event was recorded
+/// twice and setup said nothing. It warns, naming the other file, whichever is written second,
+/// and when it only prints the block.
+#[test]
+fn setup_warns_of_our_hooks_in_the_other_scope_that_would_record_twice() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let setup = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("HOME", &home);
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    let user = home.join(".claude/settings.json");
+    let warned = |run: &crate::common::Run, file: &str| {
+        run.stderr.contains("warning: ")
+            && run.stderr.contains(file)
+            && run.stderr.contains("recorded twice")
+    };
+    let first = setup(&["setup", "--global", "--write", "--bin", "agent-strace"]);
+    assert!(
+        !first.success().stderr.contains("recorded twice"),
+        "{}",
+        first.stderr
+    );
+    // The same command in both files runs once: nothing to warn of.
+    let same = setup(&["setup", "--write", "--bin", "agent-strace"]);
+    assert!(
+        !same.success().stderr.contains("recorded twice"),
+        "{}",
+        same.stderr
+    );
+    std::fs::remove_file(env.path().join(".claude/settings.json")).unwrap();
+
+    let second = setup(&["setup", "--write", "--bin", "/usr/local/bin/agent-strace"]);
+    assert!(
+        warned(second.success(), &user.display().to_string()),
+        "{}",
+        second.stderr
+    );
+    let printed = setup(&["setup", "--bin", "/usr/local/bin/agent-strace"]);
+    assert!(
+        warned(printed.success(), &user.display().to_string()),
+        "{}",
+        printed.stderr
+    );
+
+    // The other way round, and a local settings file counts as the project's.
+    std::fs::remove_file(&user).unwrap();
+    std::fs::rename(
+        env.path().join(".claude/settings.json"),
+        env.path().join(".claude/settings.local.json"),
+    )
+    .unwrap();
+    let global = setup(&["setup", "--global", "--write", "--bin", "agent-strace"]);
+    assert!(
+        warned(global.success(), ".claude/settings.local.json"),
+        "{}",
+        global.stderr
+    );
+}

@@ -57,6 +57,7 @@ pub mod settings;
 mod settings_file;
 mod setup;
 mod setup_agents;
+mod setup_layers;
 mod setup_otel;
 mod share;
 mod show;

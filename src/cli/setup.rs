@@ -12,6 +12,7 @@ use super::Globals;
 use super::output::stdout;
 use super::settings_file::{self, RawObject};
 use super::setup_agents::{self, Env, SetupAgent, Shape};
+use super::setup_layers;
 use super::setup_otel;
 use crate::capture::hooks::HOOK_ARGS;
 use crate::capture::hooks::claude_code::{self, Version};
@@ -249,6 +250,8 @@ impl Plan<'_> {
             Shape::Nested => "command",
             Shape::Flat(key) => key,
         };
+        let others_disable =
+            agent == SetupAgent::ClaudeCode && self.warn_of_other_layers(path, &hooks);
         if !self.args.write {
             let mut shown = Map::new();
             if agent.versioned() {
@@ -416,14 +419,15 @@ impl Plan<'_> {
         };
         changed |= env_changed;
         // Claude Code runs no hook at all, ours included, while its settings say so.
-        let disabled = agent == SetupAgent::ClaudeCode
+        let disables_all = agent == SetupAgent::ClaudeCode
             && matches!(settings.get("disableAllHooks"), Some(Ok(Value::Bool(true))));
-        if disabled {
+        if disables_all {
             super::output::warn(format_args!(
                 "{} sets disableAllHooks: Claude Code runs no hooks while it is true, agent-strace's included; remove it to record sessions",
                 target.display()
             ));
         }
+        let disabled = disables_all || others_disable;
         if !changed {
             if disabled {
                 writeln!(
@@ -499,6 +503,30 @@ impl Plan<'_> {
         left_out_note(release, &left_out, out)?;
         unasked_note(&unasked, out)?;
         self.notes(agent, out)
+    }
+
+    /// Warns of the other Claude Code settings files that hold hooks of ours running another
+    /// command (each event would be recorded twice) or that disable every hook; returns whether
+    /// one disables them.
+    fn warn_of_other_layers(&self, path: &Path, hooks: &Map<String, Value>) -> bool {
+        let layers = setup_layers::others(path, self.env, hooks, |command, arg| {
+            is_ours(command, self.bin, arg)
+        });
+        for layer in &layers {
+            if let Some(command) = &layer.other_command {
+                super::output::warn(format_args!(
+                    "{} holds agent-strace's hooks too, with another command ({command}): Claude Code runs both, so every event would be recorded twice; keep agent-strace's hooks in one of the two files, or give both the same command (Claude Code runs a command both name once)",
+                    layer.path.display()
+                ));
+            }
+            if layer.disables_all {
+                super::output::warn(format_args!(
+                    "{} sets disableAllHooks: Claude Code runs no hooks while it is true, agent-strace's included; remove it to record sessions",
+                    layer.path.display()
+                ));
+            }
+        }
+        layers.iter().any(|layer| layer.disables_all)
     }
 
     fn notes(&self, agent: SetupAgent, out: &mut impl Write) -> Result<()> {
