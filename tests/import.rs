@@ -641,6 +641,59 @@ fn discover_lists_newest_first_and_all_imports_what_is_new() {
     );
 }
 
+/// A resumed session's file begins with lines of the session it resumed: `import` names it by
+/// its file, as Claude Code does, but `--discover` named it by its first line and looked that
+/// id up, so it was listed under another id and as `new` however often it was imported.
+#[test]
+fn discover_names_a_resumed_transcript_by_its_file_as_the_import_does() {
+    let env = TestEnv::new();
+    let claude = env.path().join("claude");
+    let project = claude.join("projects").join("-x");
+    std::fs::create_dir_all(&project).unwrap();
+    let own = "b162b1ae-97bc-475f-9b5f-ffbf55ca5b3f";
+    std::fs::copy(
+        shared().join("corpus/claude-code/Mai0313__VibeCodingTracker/claude_code-v1.0.95.jsonl"),
+        project.join(format!("{own}.jsonl")),
+    )
+    .unwrap();
+    let claude_arg = claude.to_str().unwrap();
+    let discover = || {
+        let found = env
+            .run(&[
+                "--trace-dir",
+                ".agent-traces",
+                "import",
+                "--discover",
+                "--claude-dir",
+                claude_arg,
+                "--format",
+                "json",
+            ])
+            .success()
+            .json();
+        assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+        found[0].clone()
+    };
+    let before = discover();
+    env.run(&[
+        "--trace-dir",
+        ".agent-traces",
+        "import",
+        "--all",
+        "--claude-dir",
+        claude_arg,
+    ])
+    .success();
+    let imported = env.sessions();
+    assert_eq!(imported.len(), 1, "{imported:?}");
+    assert_eq!(before["session_id"], imported[0].as_str());
+    assert_eq!(before["status"], "new");
+    let after = discover();
+    assert_eq!(after["session_id"], imported[0].as_str());
+    assert_eq!(after["imported"], true, "{after}");
+    assert_eq!(after["status"], "up_to_date", "{after}");
+}
+
 /// `import --all` imports files in parallel: every main transcript of the corpus (with its
 /// subagents) and a second copy of one of them, all at once. Reports come back in file order,
 /// the copy is recognised as imported (never an error, never a mixed session), and the figures

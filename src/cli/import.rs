@@ -17,6 +17,7 @@ use super::output::stdout;
 use super::output::to_stderr;
 use super::placement::{Placement, claude_projects};
 use crate::capture::import::batch::{freshness, import_files, subagents_left_out};
+use crate::capture::import::claude_transcript::main_session_id;
 use crate::capture::import::resume::Freshness;
 use crate::capture::import::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
@@ -815,8 +816,9 @@ fn discover_in(
                 .map_or(0.0, |d| d.as_secs_f64());
             let first_prompt = if first_prompts { peek(&path).1 } else { None };
             let (session, cwd) = origin_of(&path);
-            // Claude Code names the file after the session; the id inside is what is imported.
-            let session_id = session.unwrap_or_else(|| name.trim_end_matches(".jsonl").to_owned());
+            // The id the import gives it: a resumed session's file begins with lines of the
+            // session it resumed, and is that session's only by its name.
+            let session_id = main_session_id(&path, session.as_deref());
             let store = placement.store_for(&session_id, cwd.as_deref())?;
             // A record and a line of each file are read, not the files.
             let fresh = freshness(&store, &path, &session_id);

@@ -664,16 +664,7 @@ impl<'a> Importer<'a> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        // Claude Code names the file by its session's id, which its hooks give too. A file
-        // of a resumed session begins with the history it resumed, each line with the id of
-        // the session it was first written in: the file's name says whose file it is. A file
-        // named otherwise (a copy kept under a name of its own) is named by its first line; a
-        // session id that cannot name a folder (a damaged line) gives way to the file's name.
-        let session = entry
-            .session_id
-            .as_deref()
-            .filter(|id| self.named_by_file.is_none() && crate::store::is_valid_session_id(id))
-            .map_or_else(|| stem.clone(), str::to_owned);
+        let session = main_session_id(self.path, entry.session_id.as_deref());
         let (id, parent) = match self.parent {
             Some(link) => {
                 let agent = entry.agent_id.as_deref().map_or_else(
@@ -1388,6 +1379,20 @@ impl Step<'_> {
             .then(|| ((response.last - response.first) * 1000.0).max(0.0));
         self.events.push(event);
     }
+}
+
+/// The id the import gives the session of the main transcript at `path`, whose first line
+/// names session `first`. Claude Code names the file by its session's id, which its hooks give
+/// too. A file of a resumed session begins with the history it resumed, each line with the id of
+/// the session it was first written in: the file's name says whose file it is. A file named
+/// otherwise (a copy kept under a name of its own) is named by its first line; a session id
+/// that cannot name a folder (a damaged line) gives way to the file's name.
+pub fn main_session_id(path: &Path, first: Option<&str>) -> String {
+    own_id(path)
+        .or_else(|| first.filter(|id| crate::store::is_valid_session_id(id)))
+        .map(str::to_owned)
+        .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default()
 }
 
 /// The session id a transcript's name gives it when Claude Code made the name (`<uuid>.jsonl`).
