@@ -412,6 +412,12 @@ fn start_import(env: &TestEnv, file: &Path) -> std::process::Child {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    until_writing(env, &mut child);
+    child
+}
+
+/// Returns once the import `child` has begun writing its session.
+fn until_writing(env: &TestEnv, child: &mut std::process::Child) {
     let started = std::time::Instant::now();
     while writing(env).is_empty() {
         assert!(
@@ -421,7 +427,6 @@ fn start_import(env: &TestEnv, file: &Path) -> std::process::Child {
         assert!(started.elapsed().as_secs() < 60);
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    child
 }
 
 /// Whether the kernel lists a lock on `file` (read from /proc/locks, which takes none itself).
@@ -519,6 +524,44 @@ fn a_sweep_leaves_a_running_imports_folder_alone() {
     assert!(running.wait().unwrap().success());
     assert_eq!(writing(&env), Vec::<PathBuf>::new());
     assert_eq!(kinds(&env.events(sid)).last(), Some(&"session_end"));
+}
+
+/// A hook that began the session while its transcript was being imported made the import say
+/// "already imported" (as if another file had been), and nothing was imported; the store held
+/// the hook's event alone. It says what an import begun after the hook says: the session was
+/// recorded by hooks, and what only the transcript holds. The import is stopped once it is
+/// writing its session, the hook runs, and the import goes on to find the session taken.
+#[test]
+fn an_import_that_a_hook_beats_to_the_session_says_it_was_recorded_by_hooks() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000007";
+    let big = big_transcript(env.path(), sid, 12);
+    let mut running = env
+        .command(&["import", "--format", "json", &big.to_string_lossy()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    until_writing(&env, &mut running);
+    signal(&running, "-STOP");
+    let mut prompt = payload("UserPromptSubmit", json!({"prompt": "x"}));
+    prompt["session_id"] = sid.into();
+    env.hook("user-prompt", &prompt).success();
+    let hooked = std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap();
+    signal(&running, "-CONT");
+    let raced = crate::common::Run::of(running.wait_with_output().unwrap());
+    raced.success();
+    let raced = raced.json()[0].clone();
+    assert_eq!(
+        std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap(),
+        hooked,
+        "the hook's session is left as it is"
+    );
+    let (after, _) = import_json(&env, &[&big]);
+    assert_eq!(after[0]["status"], "recorded_by_hooks");
+    assert_eq!(raced["status"], after[0]["status"], "{raced}");
+    assert_eq!(raced["not_imported"], after[0]["not_imported"], "{raced}");
+    assert!(raced.get("imported_from").is_none(), "{raced}");
 }
 
 /// Opens `n` Task calls (same subagent type, each its own prompt and tool-use id) and returns

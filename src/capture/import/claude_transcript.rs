@@ -1034,13 +1034,33 @@ impl<'a> Importer<'a> {
     /// Moves a finished session into place.
     fn put(&mut self, ctx: Context) -> Result<(), ImportError> {
         match ctx.writer.finish() {
-            // Another file holding the same session was imported meanwhile.
+            // Another writer put the session there while the file was read.
+            Err(StoreError::SessionExists(id)) if id == self.report.session_id => {
+                self.report.status = self.taken_meanwhile(&id);
+            }
             Err(StoreError::SessionExists(_)) => self.report.status = "already_imported",
             other => {
                 other?;
             }
         }
         Ok(())
+    }
+
+    /// The status of this file when the store took its session `id` from another writer while
+    /// the file was read, said as an import begun after that writer would say it: a hook's
+    /// session (whose first event came meanwhile) is recorded by hooks, and the transcript is
+    /// not merged into it; another file's import names that file.
+    fn taken_meanwhile(&mut self, id: &str) -> &'static str {
+        match resume::check(self.store, id, self.path) {
+            Ok(Freshness::RecordedByHooks) => "recorded_by_hooks",
+            Ok(Freshness::OtherFile(other)) => {
+                self.report.imported_from = Some(other);
+                self.report.imported_agent =
+                    super::existing::other_agent(self.store, id, "claude-code");
+                "already_imported"
+            }
+            _ => "already_imported",
+        }
     }
 
     /// The record of what was read and the importer's state, kept with the main session;
