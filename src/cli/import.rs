@@ -376,9 +376,11 @@ fn import_many(
                         written = describe(&mut out, &done, paint);
                     }
                 }
-                Err(ImportError::NotTranscript { .. } | ImportError::Empty(_))
-                    if searched.files.contains(file) =>
-                {
+                Err(
+                    ImportError::NotTranscript { .. }
+                    | ImportError::Empty(_)
+                    | ImportError::Blank { .. },
+                ) if searched.files.contains(file) => {
                     no_logs.push(file.to_path_buf());
                 }
                 Err(err) => fail(&err, failure_code(&err)),
@@ -904,8 +906,9 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
     let mut reader = std::io::BufReader::new(file);
     let (mut line, mut spare) = (Vec::new(), Vec::new());
     for _ in 0..500 {
-        match crate::store::read_line(&mut reader, &mut line, crate::store::LINE_LIMIT) {
-            Ok(read) if read.consumed > 0 => {}
+        // A line past the limit is not read on to its end: the look stops there.
+        match crate::store::read_line_within(&mut reader, &mut line, crate::store::LINE_LIMIT) {
+            Ok(read) if read.consumed > 0 && !read.too_long => {}
             _ => break,
         }
         let Ok(entry) = Entry::decode(crate::store::json_text(&line), &mut spare) else {

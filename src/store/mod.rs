@@ -87,8 +87,8 @@ pub use ceiling::WATCH_BUDGET;
 pub use dashboard_notes::{DASHBOARD_NOTES, DayNote, DayNotes};
 pub use files::{
     EntryKind, LINE_LIMIT, LineRead, describe, describe_entry, entry_kind, folder_entries,
-    json_text, open_regular, read_folder_entries, read_line, read_regular, regular_len,
-    without_bom,
+    json_text, open_regular, read_folder_entries, read_line, read_line_within, read_regular,
+    regular_len, skip_line, skip_newlines, without_bom,
 };
 pub use follow::Follower;
 pub use index::{Index, IndexError, IndexedSession, Listing};

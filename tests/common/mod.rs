@@ -457,6 +457,39 @@ sys.exit(code if code >= 0 else 128 - code)";
     (run, peak.trim().parse().unwrap())
 }
 
+/// What a process read and the processor time it took, as the kernel counted them.
+pub struct Reads {
+    /// Bytes it read (`rchar` of `/proc/<pid>/io`), from files and pipes alike.
+    pub bytes: u64,
+    /// Seconds of processor time, user and system.
+    pub cpu_secs: f64,
+}
+
+/// `command` run to its end, with what it read and the processor time it took, read by a
+/// Python process that looks at the child once it has ended and before reaping it.
+pub fn run_for_reads(command: &Command) -> (Run, Reads) {
+    const WAIT_AND_SAY_READS: &str = "import os, resource, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+io = open(f'/proc/{child.pid}/io').read()
+code = child.wait()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+rchar = next(l.split()[1] for l in io.splitlines() if l.startswith('rchar:'))
+open(sys.argv[1], 'w').write(f'{rchar} {usage.ru_utime + usage.ru_stime}')
+sys.exit(code if code >= 0 else 128 - code)";
+    let said = tempfile::NamedTempFile::new().unwrap();
+    let mut python = Command::new("python3");
+    python.args(["-c", WAIT_AND_SAY_READS]).arg(said.path());
+    let run = Run::of(run_by(python, command).output().unwrap());
+    let said = std::fs::read_to_string(said.path()).unwrap();
+    let (bytes, cpu) = said.split_once(' ').unwrap();
+    let reads = Reads {
+        bytes: bytes.parse().unwrap(),
+        cpu_secs: cpu.parse().unwrap(),
+    };
+    (run, reads)
+}
+
 /// `n` with its thousands separated by commas, as every view writes a count: `12,345`.
 pub fn separated(n: u64) -> String {
     let digits = n.to_string();

@@ -30,7 +30,9 @@ use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent, ToolKind};
 use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING, ToolCall};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
-use crate::store::{LINE_LIMIT, SessionWriter, Store, StoreError, read_line};
+use crate::store::{
+    LINE_LIMIT, SessionWriter, Store, StoreError, read_line_within, skip_line, skip_newlines,
+};
 
 /// The session a subagent's transcript belongs under.
 #[derive(Debug, Clone)]
@@ -124,6 +126,10 @@ pub enum ImportError {
     },
     #[error("{0}: the file is empty")]
     Empty(PathBuf),
+    /// A file of blank lines only: not empty, as a file of hundreds of MB of newlines was said
+    /// to be.
+    #[error("{path}: the file holds no entries, only {lines} blank lines")]
+    Blank { path: PathBuf, lines: u64 },
     /// Any agent's log: anything unrecognised is read as a Claude Code transcript, and a log
     /// told by its start as another agent's can still lack what that agent writes.
     #[error(
@@ -210,7 +216,20 @@ fn read_transcript(
     // A line mended of lone surrogates, which the entry read from it borrows.
     let mut spare = Vec::new();
     loop {
-        let line = read_line(&mut reader, &mut buf, LINE_LIMIT).map_err(io)?;
+        let mut line = read_line_within(&mut reader, &mut buf, LINE_LIMIT).map_err(io)?;
+        if line.too_long {
+            // A file whose first line is past the limit is no transcript (one begins with a
+            // small line: a prompt, a summary): refused there, not read on to the line's end,
+            // which in a sparse file of gigabytes is its end.
+            if importer.report.entries.is_empty() && importer.main.is_none() {
+                importer.report.lines += 1;
+                importer.bad_line(&mut first_bad, importer.read.lines + 1, too_long());
+                break;
+            }
+            let (rest, ended) = skip_line(&mut reader).map_err(io)?;
+            line.consumed += rest;
+            line.ended = ended;
+        }
         let n = line.consumed;
         if n == 0 {
             break;
@@ -234,6 +253,19 @@ fn read_transcript(
         }
         let text = crate::store::json_text(&buf);
         if text.is_empty() {
+            // The empty lines that follow, passed at once.
+            if line.ended {
+                let empty = skip_newlines(&mut reader).map_err(io)?;
+                if empty > 0 {
+                    let at = importer.read.offset;
+                    importer.read = Position {
+                        offset: at + empty,
+                        last_line_at: at + empty - 1,
+                        lines: importer.read.lines + empty,
+                    };
+                    importer.report.lines += empty;
+                }
+            }
             continue;
         }
         // One UTF-8 check of the whole line (fast on ASCII) instead of one per string and raw
@@ -911,8 +943,14 @@ impl<'a> Importer<'a> {
     fn finish(mut self, first_bad: Option<(u64, String)>) -> Result<ImportReport, ImportError> {
         // A file read on from where an earlier import stopped was a transcript then.
         if self.resumed_from.is_none() {
-            if self.report.lines == 0 || (self.report.entries.is_empty() && first_bad.is_none()) {
+            if self.report.lines == 0 {
                 return Err(ImportError::Empty(self.path.to_path_buf()));
+            }
+            if self.report.entries.is_empty() && first_bad.is_none() {
+                return Err(ImportError::Blank {
+                    path: self.path.to_path_buf(),
+                    lines: self.report.lines,
+                });
             }
             let known = self
                 .report

@@ -34,6 +34,10 @@ pub struct Origin {
     pub cwd: Option<String>,
 }
 
+/// How many blank lines at a log's start are passed over to find its first line: no agent
+/// writes even one, and a file of nothing but newlines held detection for seconds a hundred MB.
+const BLANK_LIMIT: u32 = 1024;
+
 /// The format of the log at `path`, from its first line (or, for a document, its start).
 pub fn origin(path: &Path) -> Origin {
     let claude = Origin {
@@ -46,15 +50,21 @@ pub fn origin(path: &Path) -> Origin {
     };
     let mut reader = std::io::BufReader::new(file);
     let mut line = Vec::new();
-    // The first line that is not blank.
+    // The first line that is not blank, among the first BLANK_LIMIT lines. A line past the
+    // limit tells nothing, and is not read on to its end (a sparse file of gigabytes is one
+    // line): the import that follows says what it is.
+    let mut blank = 0;
     loop {
-        line.clear();
-        match crate::store::read_line(&mut reader, &mut line, crate::store::LINE_LIMIT) {
-            Ok(read) if read.consumed > 0 => {}
+        match crate::store::read_line_within(&mut reader, &mut line, crate::store::LINE_LIMIT) {
+            Ok(read) if read.consumed > 0 && !read.too_long => {}
             _ => return claude,
         }
         if !crate::store::json_text(&line).is_empty() {
             break;
+        }
+        blank += 1;
+        if blank == BLANK_LIMIT {
+            return claude;
         }
     }
     let text = crate::store::json_text(&line);

@@ -13,7 +13,7 @@ use super::repeats::Repeats;
 use super::responses::{Counted, Current, Line, LoggedUsage, Response, ResponseUsage, Step};
 use super::wire::{Entry, Message, TaskResult, mend};
 use crate::model::Tokens;
-use crate::store::{LINE_LIMIT, json_text, open_regular, read_line};
+use crate::store::{LINE_LIMIT, json_text, open_regular, read_line, read_line_within};
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
 const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
@@ -192,7 +192,9 @@ pub fn session_of(path: &Path) -> Option<String> {
     let mut reader = BufReader::new(open_regular(path).ok()?);
     let (mut buf, mut spare) = (Vec::new(), Vec::new());
     for _ in 0..50 {
-        if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
+        // A line past the limit is not read on to its end: a look at the first lines stops.
+        let read = read_line_within(&mut reader, &mut buf, LINE_LIMIT).ok()?;
+        if read.consumed == 0 || read.too_long {
             return None;
         }
         let Ok(entry) = Entry::decode(json_text(&buf), &mut spare) else {
@@ -215,8 +217,9 @@ pub fn origin_of(path: &Path) -> (Option<String>, Option<String>) {
     let mut reader = BufReader::new(file);
     let (mut buf, mut spare) = (Vec::new(), Vec::new());
     for _ in 0..50 {
-        match read_line(&mut reader, &mut buf, LINE_LIMIT) {
-            Ok(read) if read.consumed > 0 => {}
+        // A line past the limit is not read on to its end: a look at the first lines stops.
+        match read_line_within(&mut reader, &mut buf, LINE_LIMIT) {
+            Ok(read) if read.consumed > 0 && !read.too_long => {}
             _ => break,
         }
         let Ok(entry) = Entry::decode(json_text(&buf), &mut spare) else {
