@@ -383,6 +383,13 @@ fn a_change_that_counts_a_model_without_a_price_is_marked() {
         "{json}"
     );
     assert_eq!(json["change_pct"], Value::Null, "{json}");
+    // A prior period with no session spent nothing, whatever the current one's models.
+    let first = period("2026-03-03", "2026-03-04");
+    let text = env.run(&first).success().stdout.clone();
+    assert!(
+        text.contains("(nothing spent in the prior period)"),
+        "{text}"
+    );
 }
 
 /// The text names the costliest tools and counts the rest in one line: it cut the list at ten

@@ -276,7 +276,7 @@ fn day(ts: f64) -> String {
 
 /// The change against the prior period, marked (as a dollar figure is) when either period
 /// counts a model without a price at $0.
-fn change(now: f64, before: f64, pct: Option<f64>, unpriced: bool) -> String {
+fn change(now: f64, before: f64, pct: Option<f64>, unpriced: bool, prior_unpriced: bool) -> String {
     let mark = if unpriced {
         terminal::UNPRICED_MARK.to_string()
     } else {
@@ -288,9 +288,12 @@ fn change(now: f64, before: f64, pct: Option<f64>, unpriced: bool) -> String {
         Some(p) if p > 0.0 => format!("↑ {}%{mark} vs prior period", figure(p.round())),
         Some(p) if p < 0.0 => format!("↓ {}%{mark} vs prior period", figure(-p.round())),
         Some(_) => format!("same{mark} as prior period"),
-        // A period whose models have no price spent what is not known, not nothing.
-        None if unpriced => "change not known: a model has no price".to_owned(),
-        None if now > 0.0 && before == 0.0 => "nothing spent in the prior period".to_owned(),
+        // A prior period whose models have no price spent what is not known, not nothing.
+        None if prior_unpriced => "change not known: a model has no price".to_owned(),
+        // Past the line above, `unpriced` is the current period's: it spent what is not known.
+        None if (now > 0.0 || unpriced) && before == 0.0 => {
+            "nothing spent in the prior period".to_owned()
+        }
         None => "no spend in either period".to_owned(),
     }
 }
@@ -354,7 +357,8 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
             r.total_usd,
             r.prior_total_usd,
             r.change_pct,
-            r.change_unpriced
+            r.change_unpriced,
+            !r.prior_unpriced_models.is_empty()
         )
     )?;
     let sessions_change = match r.sessions.cmp(&r.prior_sessions) {
