@@ -144,10 +144,12 @@ fn the_catalogue_names_and_reads_only_folders_that_are_stores() {
     let again = run_in(&env, elsewhere.path(), &all);
     assert_eq!(again.stderr, "", "told once");
 
-    // A folder named with --trace-dir that is no store is read, not catalogued; the project's
-    // store is.
-    env.run(&["--trace-dir", plain.to_str().unwrap(), "list"]);
-    assert!(catalogue(&env).is_empty(), "{:?}", catalogue(&env));
+    // A folder named with --trace-dir that is no store is read, not catalogued, however often:
+    // the index the first read writes into it is no proof of a store; the project's store is.
+    for _ in 0..2 {
+        env.run(&["--trace-dir", plain.to_str().unwrap(), "list"]);
+        assert!(catalogue(&env).is_empty(), "{:?}", catalogue(&env));
+    }
     env.run(&["list"]).success();
     assert_eq!(catalogue(&env).len(), 1, "{:?}", catalogue(&env));
     let listed = run_in(&env, elsewhere.path(), &all).json();

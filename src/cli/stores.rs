@@ -48,8 +48,9 @@ pub(crate) fn catalogued(catalogue: &Catalogue) -> Result<Vec<PathBuf>, StoreErr
     for folder in &found.not_stores {
         super::output::warn(format_args!(
             "the catalogue of stores named {}, which is no store (one is named {STORE_DIR} or \
-             holds sessions or their index, and is never / or below /proc, /sys or /dev): it is \
-             dropped from the catalogue, and --all-projects no longer reads it",
+             holds sessions or the .gitignore a store writes, and is never / or below /proc, \
+             /sys or /dev but /dev/shm): it is dropped from the catalogue, and --all-projects \
+             no longer reads it",
             folder.display()
         ));
     }

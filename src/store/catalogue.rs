@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::files::Folder;
-use super::layout::{GITIGNORE, GITIGNORE_TEXT, INDEX, META, STORE_DIR};
+use super::layout::{GITIGNORE, GITIGNORE_TEXT, META, STORE_DIR};
 use super::lock::{HOOK_LOCK_WAIT, lock_exclusive};
 use super::{Result, StoreError};
 
@@ -173,8 +173,8 @@ impl Catalogue {
 }
 
 /// Whether the folder at `path` is a store, as the catalogue takes one: never `/` or a folder
-/// under `/proc`, `/sys` or `/dev` (a link is where it leads: `/proc/self`), and otherwise one
-/// named `.agent-traces`, or holding the store's index, the `.gitignore` a store writes when it
+/// under `/proc`, `/sys` or `/dev` but `/dev/shm` (a link is where it leads: `/proc/self`), and
+/// otherwise one named `.agent-traces`, or holding the `.gitignore` a store writes when it
 /// makes its folder, or a session folder with a `meta.json` (among its first [`SESSION_LOOKS`]
 /// entries). A folder that is none is not indexed by `--all-projects`, which writes the index
 /// into every store it reads.
@@ -182,22 +182,19 @@ pub fn is_store_folder(path: &Path) -> bool {
     let Ok(real) = std::fs::canonicalize(path) else {
         return false;
     };
-    let mut parts = real.components().skip(1);
-    match parts.next() {
-        None => return false,
-        Some(top)
-            if ["proc", "sys", "dev"]
-                .map(OsStr::new)
-                .contains(&top.as_os_str()) =>
-        {
-            return false;
-        }
-        Some(_) => {}
+    let mut parts = real
+        .components()
+        .skip(1)
+        .map(std::path::Component::as_os_str);
+    match (parts.next(), parts.next()) {
+        (None, _) => return false,
+        (Some(top), _) if top == "proc" || top == "sys" => return false,
+        // `/dev/shm` is a folder like any (a tmpfs); the rest of `/dev` is devices.
+        (Some(top), next) if top == "dev" && next != Some(OsStr::new("shm")) => return false,
+        _ => {}
     }
-    if real.file_name() == Some(OsStr::new(STORE_DIR))
-        || real.join(INDEX).is_file()
-        || made_by_a_store(&real.join(GITIGNORE))
-    {
+    // The index is not proof: reading a folder (`--trace-dir DIR`) writes one into it.
+    if real.file_name() == Some(OsStr::new(STORE_DIR)) || made_by_a_store(&real.join(GITIGNORE)) {
         return true;
     }
     let Ok(entries) = std::fs::read_dir(&real) else {
@@ -230,6 +227,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+    use crate::store::layout::INDEX;
 
     #[test]
     fn stores_are_listed_once_and_gone_ones_dropped() {
@@ -239,7 +237,7 @@ mod tests {
         assert_eq!(catalogue.stores().unwrap(), Catalogued::default());
         let (a, b) = (dir.path().join("a"), dir.path().join(STORE_DIR));
         std::fs::create_dir(&a).unwrap();
-        std::fs::write(a.join(INDEX), b"").unwrap();
+        std::fs::write(a.join(GITIGNORE), GITIGNORE_TEXT).unwrap();
         std::fs::create_dir(&b).unwrap();
         catalogue.register(&a, true).unwrap();
         catalogue.register(&b, false).unwrap();
@@ -274,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_is_a_store_by_its_name_its_index_its_gitignore_or_a_session() {
+    fn a_folder_is_a_store_by_its_name_its_gitignore_or_a_session() {
         let dir = tempfile::tempdir().unwrap();
         let folder = |name: &str| {
             let path = dir.path().join(name);
@@ -282,9 +280,9 @@ mod tests {
             path
         };
         assert!(is_store_folder(&folder(STORE_DIR)));
+        // An index alone is no proof: reading any folder with --trace-dir writes one.
         let indexed = folder("indexed");
         std::fs::write(indexed.join(INDEX), b"").unwrap();
-        assert!(is_store_folder(&indexed));
         let made = folder("made");
         std::fs::write(made.join(GITIGNORE), GITIGNORE_TEXT).unwrap();
         assert!(is_store_folder(&made));
@@ -296,7 +294,14 @@ mod tests {
         std::fs::write(plain.join("notes.txt"), b"x").unwrap();
         let project = folder("project");
         std::fs::write(project.join(GITIGNORE), b"target/\n").unwrap();
+        // A tmpfs under /dev is a folder like any.
+        if let Ok(shm) = tempfile::tempdir_in("/dev/shm") {
+            let store = shm.path().join(STORE_DIR);
+            std::fs::create_dir(&store).unwrap();
+            assert!(is_store_folder(&store));
+        }
         for none in [
+            indexed,
             dir.path().join("plain"),
             project,
             dir.path().join("missing"),
