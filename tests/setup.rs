@@ -835,6 +835,14 @@ fn write_warns_that_disable_all_hooks_records_nothing() {
         serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
     assert_eq!(written["disableAllHooks"], true);
     assert!(written["hooks"]["Stop"].is_array());
+    // Printing the block to paste into that very file warns as writing it does.
+    let run = env.run(&["setup", "--bin", "agent-strace"]);
+    run.success();
+    assert!(
+        run.stderr.contains("warning: ") && run.stderr.contains("disableAllHooks"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Hooks of ours in the user's settings and in the project's, running different commands, are

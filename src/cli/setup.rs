@@ -253,6 +253,10 @@ impl Plan<'_> {
         let others_disable =
             agent == SetupAgent::ClaudeCode && self.warn_of_other_layers(path, &hooks);
         if !self.args.write {
+            // The file to paste into runs no hook while it says so, as `--write` warns.
+            if agent == SetupAgent::ClaudeCode && setup_layers::disables_all(path) {
+                warn_hooks_disabled(path);
+            }
             let mut shown = Map::new();
             if agent.versioned() {
                 shown.insert("version".into(), 1.into());
@@ -422,10 +426,7 @@ impl Plan<'_> {
         let disables_all = agent == SetupAgent::ClaudeCode
             && matches!(settings.get("disableAllHooks"), Some(Ok(Value::Bool(true))));
         if disables_all {
-            super::output::warn(format_args!(
-                "{} sets disableAllHooks: Claude Code runs no hooks while it is true, agent-strace's included; remove it to record sessions",
-                target.display()
-            ));
+            warn_hooks_disabled(&target);
         }
         let disabled = disables_all || others_disable;
         if !changed {
@@ -520,10 +521,7 @@ impl Plan<'_> {
                 ));
             }
             if layer.disables_all {
-                super::output::warn(format_args!(
-                    "{} sets disableAllHooks: Claude Code runs no hooks while it is true, agent-strace's included; remove it to record sessions",
-                    layer.path.display()
-                ));
+                warn_hooks_disabled(&layer.path);
             }
         }
         layers.iter().any(|layer| layer.disables_all)
@@ -997,6 +995,15 @@ fn update(entry: &mut Value, key: &str, bin: &str, arg: &str, command: &str) -> 
         entry[field] = command.into();
     }
     Some(changed)
+}
+
+/// Warns that the settings file at `path` sets `disableAllHooks`, under which Claude Code runs
+/// no hook, ours included.
+fn warn_hooks_disabled(path: &Path) {
+    super::output::warn(format_args!(
+        "{} sets disableAllHooks: Claude Code runs no hooks while it is true, agent-strace's included; remove it to record sessions",
+        path.display()
+    ));
 }
 
 #[cfg(test)]

@@ -55,6 +55,12 @@ pub(super) fn others(
     layers
 }
 
+/// Whether the settings file at `path` sets `disableAllHooks: true` (false when it cannot be
+/// read: Claude Code reads nothing from it either).
+pub(super) fn disables_all(path: &Path) -> bool {
+    read(path).is_some_and(|settings| settings.get("disableAllHooks") == Some(&Value::Bool(true)))
+}
+
 /// The settings at `path`, through its links, when it is a JSON file that can be read.
 fn read(path: &Path) -> Option<Value> {
     let real = settings_file::through_links(path).ok()?;
