@@ -224,13 +224,13 @@ impl SessionMeta {
         if let Some(end) = end {
             fields.push(("ended_at", Value::from(end).to_string()));
         }
-        for (name, n, most) in [
-            ("tool_calls", self.tool_calls, BELIEVABLE_COUNT),
-            ("errors", self.errors, BELIEVABLE_COUNT),
-            ("llm_requests", self.llm_requests, BELIEVABLE_COUNT),
-            ("total_tokens", self.total_tokens, BELIEVABLE_TOKENS),
+        for (name, n) in [
+            ("tool_calls", self.tool_calls),
+            ("errors", self.errors),
+            ("llm_requests", self.llm_requests),
+            ("total_tokens", self.total_tokens),
         ] {
-            if n > most {
+            if n > most_believed(name) {
                 fields.push((name, n.to_string()));
             } else if let Some(written) = self.extra.get(name).filter(|_| n == 0) {
                 // A count written as no count (`-5`), kept in `extra` (`take_u64`).
@@ -238,6 +238,16 @@ impl SessionMeta {
             }
         }
         Unbelievable(fields)
+    }
+}
+
+/// The most a session can count of the count named `name` (a `meta.json` name):
+/// [`BELIEVABLE_TOKENS`] of `total_tokens`, [`BELIEVABLE_COUNT`] of any other.
+fn most_believed(name: &str) -> u64 {
+    if name == "total_tokens" {
+        BELIEVABLE_TOKENS
+    } else {
+        BELIEVABLE_COUNT
     }
 }
 
@@ -256,13 +266,7 @@ impl Unbelievable {
         Unbelievable(
             counts
                 .iter()
-                .filter(|&&(name, n)| {
-                    n > if name == "total_tokens" {
-                        BELIEVABLE_TOKENS
-                    } else {
-                        BELIEVABLE_COUNT
-                    }
-                })
+                .filter(|&&(name, n)| n > most_believed(name))
                 .map(|&(name, n)| (name, n.to_string()))
                 .collect(),
         )
