@@ -1934,3 +1934,64 @@ fn a_file_put_where_a_refused_link_was_is_followed() {
     let run = watch.finish(HANG);
     assert_eq!(run.code, 1, "{}", std::fs::read_to_string(&log).unwrap());
 }
+
+/// A watch sized each response's context window from that response alone: after a 300,000-token
+/// response proved Sonnet 4.5's long window, a 150,000-token one was 75% of the standard window
+/// and broke a 50% rule (a kill under `--on-violation kill`), while token-budget measured both
+/// against the long one. A window a model's response proved stays that model's.
+#[test]
+fn a_long_window_a_response_proved_stays_for_the_responses_after_it() {
+    use agent_strace::model::Tokens;
+    use agent_strace::model::pricing::{LONG_WINDOW, PriceTable};
+    let model = "claude-sonnet-4-5-20250929";
+    let standard = PriceTable::builtin()
+        .find(model)
+        .and_then(|p| p.context_window)
+        .unwrap();
+    let (proof, later) = (standard * 3 / 2, standard * 3 / 4);
+    let pct = |tokens: u64, window: u64| tokens * 100 / window;
+    assert!(
+        pct(later, standard) >= 50 && pct(proof, LONG_WINDOW) < 50,
+        "the test needs a later context half the standard window, under half the long one"
+    );
+    let env = TestEnv::new();
+    let session = |id: &str, contexts: &[u64]| {
+        let mut s = crate::common::SessionBuilder::new(id).prompt("read everything");
+        for (n, &input) in (1..).zip(contexts) {
+            let tokens = Tokens {
+                input,
+                output: 10,
+                ..Tokens::default()
+            };
+            s = s.at(f64::from(n)).llm_response(model, tokens);
+        }
+        s.at(9.0)
+            .session_end(json!({"reason": "exit"}))
+            .ended(9.0)
+            .write(&env)
+    };
+    let watch = |id: &str| {
+        env.run(&[
+            "watch",
+            id,
+            "--max-context-pct",
+            "50",
+            "--on-violation",
+            "alert",
+        ])
+    };
+    // Alone, the later response is measured against the standard window, and breaks the rule.
+    let alone = session("1b000000-0000-4000-8000-000000000001", &[later]);
+    let run = watch(&alone);
+    assert!(
+        run.stderr
+            .contains(&format!("context_pct is {}%", pct(later, standard))),
+        "{}",
+        run.stderr
+    );
+    // After a response that proved the long window, it is measured against the long one.
+    let proved = session("1b000000-0000-4000-8000-000000000002", &[proof, later]);
+    let run = watch(&proved);
+    assert!(!run.stderr.contains("broke"), "{}", run.stderr);
+    assert_eq!(run.code, 0, "{run:?}");
+}

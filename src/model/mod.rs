@@ -11,6 +11,8 @@
 //! - [`answers`]: the usage an `assistant_response` carries (the Python tool's import), counted
 //!   once per API response.
 //! - [`pricing`]: model prices and what tokens cost.
+//! - [`windows`]: which context window each model of a session had, as its own responses prove
+//!   it.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
 //! - [`outcome`]: how a tool call ended: done, failed, or refused (by the user or auto mode).
 //! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
@@ -60,6 +62,7 @@ pub mod touches;
 pub mod usage;
 pub mod view;
 pub mod when;
+pub mod windows;
 
 pub use counters::Counters;
 pub use event::{Clocks, Ending, Event, EventType};

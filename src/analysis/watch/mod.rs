@@ -23,6 +23,7 @@ use crate::model::pricing::{PriceTable, long_context};
 use crate::model::read_pairs::ReadPairs;
 use crate::model::text::{figure, fixed};
 use crate::model::view::View;
+use crate::model::windows::ModelWindows;
 use crate::model::{Agent, Event, EventHead, Money, Tokens, ToolKind};
 use open_calls::OpenCalls;
 pub use rules::{Action, Condition, Metric, Rule};
@@ -117,6 +118,8 @@ pub struct Watcher {
     /// The reads told of once so far, to count a read Cursor tells of twice as one call
     /// ([`ReadPairs`]).
     reads: ReadPairs,
+    /// Each model's window so far: a long window one response proved stays for the next ones.
+    windows: ModelWindows<'static>,
 }
 
 impl Watcher {
@@ -140,6 +143,7 @@ impl Watcher {
             path_hits: Vec::new(),
             events: 0,
             reads: ReadPairs::default(),
+            windows: ModelWindows::default(),
         }
     }
 
@@ -251,6 +255,9 @@ impl Watcher {
             if let Some(name) = unpriced(model, &tokens) {
                 self.transcript_unpriced.insert(name);
             }
+            // Every response the transcript holds tells its model's window, not the last alone;
+            // a window proved stays proved, however often a response is told again.
+            self.windows.observe(model, tokens.context());
             last = Some((model, tokens));
         }
         self.transcript_cost = cost;
@@ -261,9 +268,9 @@ impl Watcher {
     }
 
     fn context(&mut self, model: &str, tokens: &Tokens) {
-        let window = PriceTable::builtin()
-            .find(model)
-            .and_then(|p| p.window_for(tokens.context()))
+        let window = self
+            .windows
+            .observe(model, tokens.context())
             .map_or(DEFAULT_WINDOW, |w| w.tokens);
         self.figures.context_pct = Some(tokens.context() as f64 * 100.0 / window as f64);
     }

@@ -131,3 +131,33 @@ fn an_api_error_that_ended_a_turn_is_no_failed_call() {
     assert!(w.check(1.0).is_empty());
     assert_eq!(w.figures().failed_calls, 0);
 }
+
+#[test]
+fn a_long_window_one_transcript_response_proved_stays_for_the_last() {
+    use crate::model::pricing::LONG_WINDOW;
+    let mut w = Watcher::new(Agent::ClaudeCode, 0.0, Vec::new());
+    let read = |input| Tokens {
+        input,
+        ..Tokens::default()
+    };
+    // A transcript read at once holds both: the last response's window is the one the first
+    // proved, not the standard one.
+    w.transcript_usage([
+        ("claude-sonnet-4-5", read(300_000)),
+        ("claude-sonnet-4-5", read(150_000)),
+    ]);
+    let pct = 150_000.0 * 100.0 / LONG_WINDOW as f64;
+    assert_eq!(w.figures().context_pct, Some(pct));
+    // Another model's context proves nothing of this one's window.
+    let mut w = Watcher::new(Agent::ClaudeCode, 0.0, Vec::new());
+    w.transcript_usage([
+        ("claude-sonnet-4-5", read(300_000)),
+        ("claude-haiku-4-5", read(150_000)),
+    ]);
+    let haiku = PriceTable::builtin()
+        .find("claude-haiku-4-5")
+        .and_then(|p| p.context_window)
+        .unwrap();
+    let pct = 150_000.0 * 100.0 / haiku as f64;
+    assert_eq!(w.figures().context_pct, Some(pct));
+}

@@ -1,0 +1,96 @@
+//! Which context window each model of a session had, as that model's own responses prove it.
+
+use std::collections::HashMap;
+
+use super::pricing::{PriceTable, Window};
+
+/// The context windows of a session's models so far, fed its responses in order.
+///
+/// A model's window is the table's standard one until a response of that model reads more than
+/// it holds: no response reads more than its window holds, so that proves the long window
+/// ([`super::pricing::ModelPrice::window_for`]), from then on. Only the model's own responses
+/// prove it: another model's large context says nothing of this one's window. `token-budget`
+/// and `lint`, which judge a finished session, ask after feeding it all; `watch`, which judges
+/// as it goes, asks after each response.
+#[derive(Debug, Clone)]
+pub struct ModelWindows<'t> {
+    table: &'t PriceTable,
+    /// The largest context a response of each model read, by the table's id of the model, so
+    /// that the names of one model (`claude-sonnet-4-5`, `claude-sonnet-4-5-20250929`, the
+    /// alias `sonnet`) share its window.
+    largest: HashMap<String, u64>,
+}
+
+impl Default for ModelWindows<'static> {
+    fn default() -> Self {
+        ModelWindows::new(PriceTable::builtin())
+    }
+}
+
+impl<'t> ModelWindows<'t> {
+    /// No response seen yet: every model has its standard window.
+    pub fn new(table: &'t PriceTable) -> ModelWindows<'t> {
+        ModelWindows {
+            table,
+            largest: HashMap::new(),
+        }
+    }
+
+    /// Takes in a response of `model` that read `context` tokens, and says that model's
+    /// window now (`None` when the table gives it none).
+    pub fn observe(&mut self, model: &str, context: u64) -> Option<Window> {
+        let price = self.table.find(model)?;
+        let largest = self.largest.entry(price.id.clone()).or_default();
+        *largest = (*largest).max(context);
+        price.window_for(*largest)
+    }
+
+    /// The window of `model` after the responses taken in so far (`None` when the table gives
+    /// it none).
+    pub fn window(&self, model: &str) -> Option<Window> {
+        let price = self.table.find(model)?;
+        price.window_for(self.largest.get(&price.id).copied().unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::pricing::LONG_WINDOW;
+
+    const SONNET: &str = "claude-sonnet-4-5-20250929";
+    const HAIKU: &str = "claude-haiku-4-5-20251001";
+
+    fn standard(model: &str) -> u64 {
+        PriceTable::builtin()
+            .find(model)
+            .and_then(|p| p.context_window)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_proved_long_window_stays_for_later_smaller_contexts() {
+        let mut windows = ModelWindows::default();
+        let std = standard(SONNET);
+        assert_eq!(windows.observe(SONNET, std / 2).unwrap().tokens, std);
+        let long = windows.observe(SONNET, std + 1).unwrap();
+        assert_eq!((long.tokens, long.standard), (LONG_WINDOW, Some(std)));
+        assert_eq!(
+            windows.observe(SONNET, std / 2).unwrap().tokens,
+            LONG_WINDOW
+        );
+        // Another name of the same model shares its window.
+        assert_eq!(windows.window("sonnet").unwrap().tokens, LONG_WINDOW);
+    }
+
+    #[test]
+    fn one_models_context_proves_nothing_of_anothers_window() {
+        let mut windows = ModelWindows::default();
+        windows.observe(HAIKU, standard(HAIKU) - 10);
+        windows.observe(SONNET, standard(SONNET) + 1);
+        assert_eq!(windows.window(HAIKU).unwrap().tokens, standard(HAIKU));
+        assert_eq!(windows.window(SONNET).unwrap().tokens, LONG_WINDOW);
+        assert!(windows.window("no-such-model").is_none());
+        assert!(windows.observe("no-such-model", 5).is_none());
+    }
+}
