@@ -328,3 +328,56 @@ fn a_response_without_tokens_still_names_the_model() {
         .unwrap();
     assert_eq!(r["context_window"], window, "{r}");
 }
+
+/// token-budget took the largest context of all the session's models as proof of the first
+/// model's long window: Haiku answering at 190,000 then Sonnet at 300,000 read as "Haiku's long
+/// window: the context went past its standard 200,000", Haiku's 190,000 at 19%, while lint put
+/// it at 95% of Haiku's window. A model's window is proved by its own responses.
+#[test]
+fn one_models_large_context_proves_nothing_of_anothers_window() {
+    use agent_strace::model::Tokens;
+    use agent_strace::model::pricing::{LONG_WINDOW, PriceTable};
+    let (haiku, sonnet) = ("claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929");
+    let standard = |model| {
+        PriceTable::builtin()
+            .find(model)
+            .and_then(|p| p.context_window)
+            .unwrap()
+    };
+    let (small, large) = (standard(haiku) * 95 / 100, standard(sonnet) * 3 / 2);
+    assert!(
+        large > standard(haiku),
+        "the test needs Sonnet past Haiku's window"
+    );
+    let read = |input| Tokens {
+        input,
+        output: 10,
+        ..Tokens::default()
+    };
+    let env = TestEnv::new();
+    crate::common::SessionBuilder::new("1a000000-0000-4000-8000-000000000002")
+        .prompt("read everything")
+        .at(1.0)
+        .llm_response(haiku, read(small))
+        .at(2.0)
+        .llm_response(sonnet, read(large))
+        .write(&env);
+    let r = env.run(&["token-budget", "--format", "json"]).json();
+    assert_eq!(r["model"], haiku, "{r}");
+    assert_eq!(r["window_source"], "model", "{r}");
+    assert_eq!(r["context_window"], standard(haiku), "{r}");
+    assert!(r.get("standard_window").is_none(), "{r}");
+    let first = &r["points"][0];
+    assert_eq!(first["tokens"], small, "{r}");
+    let pct = small as f64 * 100.0 / standard(haiku) as f64;
+    assert!((first["pct"].as_f64().unwrap() - pct).abs() < 1e-9, "{r}");
+    let text = env.run(&["token-budget"]).stdout.clone();
+    assert!(!text.contains("long window"), "{text}");
+    // Sonnet's own response proves its long window.
+    let r = env
+        .run(&["token-budget", "--model", sonnet, "--format", "json"])
+        .json();
+    assert_eq!(r["window_source"], "long", "{r}");
+    assert_eq!(r["context_window"], LONG_WINDOW, "{r}");
+    assert_eq!(r["standard_window"], standard(sonnet), "{r}");
+}

@@ -6,6 +6,7 @@ use crate::model::answers::AnswerUsages;
 use crate::model::meta::placed_time;
 use crate::model::pricing::{SYNTHETIC, Window};
 use crate::model::view::LlmResponse;
+use crate::model::windows::ModelWindows;
 use crate::model::{Event, Tokens};
 
 /// One response's context.
@@ -61,6 +62,8 @@ pub struct BudgetBuilder {
     placed: Option<f64>,
     /// The responses whose usage answers carried (the Python tool's import).
     answers: AnswerUsages,
+    /// Each model's window, as its own responses prove it.
+    windows: ModelWindows<'static>,
 }
 
 impl BudgetBuilder {
@@ -83,8 +86,7 @@ impl BudgetBuilder {
         if let Some(answer) = self.answers.of_event(event) {
             if answer.first {
                 self.model(answer.model, &answer.whole);
-                self.points
-                    .push((self.number, at_s, answer.whole.context()));
+                self.point(answer.model, at_s, answer.whole.context());
             }
             return;
         }
@@ -107,7 +109,15 @@ impl BudgetBuilder {
         if session_total {
             self.session_totals = true;
         } else {
-            self.points.push((self.number, at_s, tokens.context()));
+            self.point(model, at_s, tokens.context());
+        }
+    }
+
+    /// Notes the context a response of `model` read, `at_s` into the session.
+    fn point(&mut self, model: Option<&str>, at_s: f64, context: u64) {
+        self.points.push((self.number, at_s, context));
+        if let Some(model) = model {
+            self.windows.observe(model, context);
         }
     }
 
@@ -144,9 +154,11 @@ impl BudgetBuilder {
             .map(String::as_str)
     }
 
-    /// The largest context a response read.
-    pub fn peak_context(&self) -> u64 {
-        self.points.iter().map(|p| p.2).max().unwrap_or(0)
+    /// The context window of `model` in this session: its standard one, or its long one when
+    /// a response of that model read more than the standard one holds (another model's
+    /// responses prove nothing of it); `None` when the price table gives it none.
+    pub fn window_of(&self, model: &str) -> Option<Window> {
+        self.windows.window(model)
     }
 
     pub fn finish(

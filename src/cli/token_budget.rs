@@ -70,10 +70,7 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
         .model
         .clone()
         .or_else(|| builder.first_model().map(str::to_owned));
-    let known = model
-        .as_deref()
-        .and_then(|m| table.find(m))
-        .and_then(|p| p.window_for(builder.peak_context()));
+    let known = model.as_deref().and_then(|m| builder.window_of(m));
     let (window, source) = match (args.context_window, known) {
         // A window the user gave is theirs, whatever the context says.
         (Some(limit), _) => (given(limit), "limit"),
