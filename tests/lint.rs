@@ -586,3 +586,65 @@ fn session_text_in_findings_is_one_line_and_cut() {
     let optimize = env.run(&["optimize", &id, "--format", "json"]);
     assert!(optimize.stdout.contains(&path));
 }
+
+/// context-saturation measures each response against its own model's window, which only that
+/// model's responses prove long: a Sonnet response past its standard window makes Sonnet's
+/// earlier responses fit the long one, and says nothing of Haiku's window.
+#[test]
+fn context_saturation_takes_each_models_window_from_its_own_responses() {
+    use agent_strace::model::pricing::{LONG_WINDOW, PriceTable};
+    let (haiku, sonnet) = ("claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929");
+    let standard = |model| {
+        PriceTable::builtin()
+            .find(model)
+            .and_then(|p| p.context_window)
+            .unwrap()
+    };
+    // The rule's default threshold is 80%: `near` is past it of the standard window, well
+    // under it of the long one.
+    let (near, past) = (standard(sonnet) * 85 / 100, standard(sonnet) * 3 / 2);
+    assert!(past * 100 / LONG_WINDOW < 80 && near * 100 / standard(haiku) >= 80);
+    let read = |input| Tokens {
+        input,
+        output: 10,
+        ..Tokens::default()
+    };
+    let env = TestEnv::new();
+    let session = |id: &str, responses: &[(&str, u64)]| {
+        let mut s = SessionBuilder::new(id).prompt("read everything");
+        for (n, &(model, context)) in (1..).zip(responses) {
+            s = s.at(f64::from(n)).llm_response(model, read(context));
+        }
+        s.write(&env)
+    };
+    let saturation = |id: &str| {
+        let report = env.run(&["lint", id, "--format", "json"]).json();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "context-saturation")
+            .cloned()
+    };
+    let proved = session(
+        "1c000000-0000-4000-8000-000000000001",
+        &[(sonnet, near), (sonnet, past)],
+    );
+    assert_eq!(saturation(&proved), None);
+    let other = session(
+        "1c000000-0000-4000-8000-000000000002",
+        &[(sonnet, past), (haiku, near)],
+    );
+    let found = saturation(&other).expect("Haiku's response fills its window");
+    let message = found["message"].as_str().unwrap();
+    assert!(message.contains(haiku), "{message}");
+    assert!(
+        message.contains(&format!(
+            "{}-token window",
+            crate::common::separated(standard(haiku))
+        )),
+        "{message}"
+    );
+    // #1 is the prompt, #2 Sonnet's response, #3 Haiku's.
+    assert_eq!(found["events"], json!([3]), "{found}");
+}

@@ -6,11 +6,11 @@ use super::{Finding, Level, LintConfig, RuleName, RuleSetting, Session};
 use crate::analysis::phases::TimedUsage;
 use crate::model::EventType;
 use crate::model::answers::AnswerUsages;
-use crate::model::pricing::PriceTable;
 use crate::model::text::{count, figure};
 use crate::model::touches::Touches;
 use crate::model::usage::{dollars, dollars_given};
 use crate::model::view::{LlmResponse, View};
+use crate::model::windows::ModelWindows;
 
 /// The context window assumed for a model the price table does not know.
 const DEFAULT_WINDOW: u64 = 200_000;
@@ -270,20 +270,15 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
     } else {
         recorded.iter().map(|(n, r)| (*n, r)).collect()
     };
-    // A model's window is its session's: a response past the standard window proves the long
-    // one, for the responses before it too.
-    let largest = |model: &str| {
-        responses
-            .iter()
-            .filter(|(_, r)| r.model == model)
-            .map(|(_, r)| r.tokens.context())
-            .max()
-            .unwrap_or(0)
-    };
+    // A model's window is its session's: a response of that model past its standard window
+    // proves the long one, for the responses before it too.
+    let mut windows = ModelWindows::default();
+    for (_, response) in &responses {
+        windows.observe(&response.model, response.tokens.context());
+    }
     for &(event, response) in &responses {
-        let window = PriceTable::builtin()
-            .find(&response.model)
-            .and_then(|p| p.window_for(largest(&response.model)))
+        let window = windows
+            .window(&response.model)
             .map_or(DEFAULT_WINDOW, |w| w.tokens);
         let used = response.tokens.context();
         if used as f64 >= threshold * window as f64 {
