@@ -39,8 +39,6 @@ pub(crate) struct TokenBudgetArgs {
     format: FormatArg,
 }
 
-/// The window assumed when no model is known: the common Claude window.
-const ASSUMED_WINDOW: u64 = 200_000;
 /// How many columns the timeline takes.
 const TIMELINE: usize = 60;
 
@@ -76,7 +74,7 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
         (Some(limit), _) => (given(limit), "limit"),
         (None, Some(window)) if window.standard.is_some() => (window, "long"),
         (None, Some(window)) => (window, "model"),
-        (None, None) => (given(ASSUMED_WINDOW), "assumed"),
+        (None, None) => (given(crate::model::windows::ASSUMED_WINDOW), "assumed"),
     };
     let report = builder.finish(&id, model, window, source, args.warn_at);
     let mut out = stdout(globals.colour());

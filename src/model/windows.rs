@@ -4,6 +4,10 @@ use std::collections::HashMap;
 
 use super::pricing::{PriceTable, Window};
 
+/// The context window assumed for a model the price table does not know: the common Claude
+/// window.
+pub const ASSUMED_WINDOW: u64 = 200_000;
+
 /// The context windows of a session's models so far, fed its responses in order.
 ///
 /// A model's window is the table's standard one until a response of that model reads more than

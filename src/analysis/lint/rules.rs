@@ -12,9 +12,6 @@ use crate::model::usage::{dollars, dollars_given};
 use crate::model::view::{LlmResponse, View};
 use crate::model::windows::ModelWindows;
 
-/// The context window assumed for a model the price table does not know.
-const DEFAULT_WINDOW: u64 = 200_000;
-
 pub(super) fn run(
     rule: RuleName,
     session: &Session<'_>,
@@ -279,7 +276,7 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
     for &(event, response) in &responses {
         let window = windows
             .window(&response.model)
-            .map_or(DEFAULT_WINDOW, |w| w.tokens);
+            .map_or(crate::model::windows::ASSUMED_WINDOW, |w| w.tokens);
         let used = response.tokens.context();
         if used as f64 >= threshold * window as f64 {
             return vec![(

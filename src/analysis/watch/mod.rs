@@ -32,9 +32,6 @@ pub use rules::{Action, Condition, Metric, Rule};
 /// rate.
 pub const ERROR_RATE_MIN_CALLS: u64 = 5;
 
-/// The context window assumed for a model the price table does not know.
-const DEFAULT_WINDOW: u64 = 200_000;
-
 /// A rule that fired.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Violation {
@@ -271,7 +268,7 @@ impl Watcher {
         let window = self
             .windows
             .observe(model, tokens.context())
-            .map_or(DEFAULT_WINDOW, |w| w.tokens);
+            .map_or(crate::model::windows::ASSUMED_WINDOW, |w| w.tokens);
         self.figures.context_pct = Some(tokens.context() as f64 * 100.0 / window as f64);
     }
 
