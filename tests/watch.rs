@@ -1272,6 +1272,71 @@ fn a_watch_killed_outright_still_never_leaves_the_agent_paused() {
     drop(watch);
 }
 
+/// The guard was started after the SIGSTOP: a watch killed in between (the OOM killer, a
+/// `kill -9` the instant the agent stopped) left the agent stopped for good. Killed the moment
+/// the agent is seen stopped, the watch has a guard already.
+#[test]
+fn a_watch_killed_the_instant_it_pauses_the_agent_still_continues_it() {
+    for _ in 0..5 {
+        let env = TestEnv::new();
+        let dir = env.path().display().to_string();
+        let mut agent = start_agent(
+            &env,
+            &format!("start /nowhere\nwatched\nwrite {dir}/f1.rs 1\nwait_for paused\nend"),
+        );
+        let watch = start_watch(&env, &["--on-violation", "pause", "--timeout", "1s"]);
+        let start = Instant::now();
+        while agent.state() != Some('T') {
+            assert!(start.elapsed() < HANG, "the agent was never paused");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        Command::new("kill")
+            .args(["-KILL", &watch.pid().to_string()])
+            .status()
+            .unwrap();
+        std::fs::write(env.path().join("paused"), "").unwrap();
+        wait_until("the agent runs again", Duration::from_secs(10), || {
+            agent.state() != Some('T')
+        });
+        assert!(agent.wait(HANG).success());
+        drop(watch);
+    }
+}
+
+/// The guard looked once, the moment its watch's pipe closed: a SIGSTOP the watch sent just
+/// before it died, not yet taken by the agent, was never undone.
+#[test]
+fn a_guard_continues_an_agent_whose_stop_lands_after_its_watch_died() {
+    let mut agent = Proc(Command::new("sleep").arg("30").spawn().unwrap());
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", agent.pid())).unwrap();
+    let started = stat[stat.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .nth(19)
+        .unwrap()
+        .to_owned();
+    let mut guard = Command::new(bin())
+        .args(["watch", "--guard", &format!("{}:{started}", agent.pid())])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The watch dies: its end of the pipe closes; then its SIGSTOP lands.
+    drop(guard.stdin.take());
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-STOP", &agent.pid().to_string()])
+        .status()
+        .unwrap();
+    wait_until("the agent is stopped", HANG, || agent.state() == Some('T'));
+    wait_until(
+        "the guard continues the agent",
+        Duration::from_secs(10),
+        || agent.state() != Some('T'),
+    );
+    assert!(guard.wait().unwrap().success());
+    let _ = agent.0.kill();
+    let _ = agent.0.wait();
+}
+
 #[test]
 fn record_names_its_server_and_watch_stops_the_server() {
     let env = TestEnv::new();

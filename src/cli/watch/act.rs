@@ -84,9 +84,10 @@ fn to_each(processes: &[AgentProcess], signal: Signal) {
     }
 }
 
-/// Starts the guard of a paused agent: this binary as `watch --guard PID:STARTED`, in a
-/// process group of its own (a Ctrl-C or hang-up meant for the watch does not reach it), its
-/// stdin a pipe whose other end only this watch holds.
+/// Starts the guard of an agent about to be paused: this binary as `watch --guard
+/// PID:STARTED`, in a process group of its own (a Ctrl-C or hang-up meant for the watch does
+/// not reach it), its stdin a pipe whose other end only this watch holds. It is started before
+/// the SIGSTOP, never after: a watch killed between the two left an agent stopped for good.
 pub(super) fn start_guard(agent: &AgentProcess) -> std::io::Result<std::process::Child> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe()?;
@@ -103,8 +104,13 @@ pub(super) fn start_guard(agent: &AgentProcess) -> std::io::Result<std::process:
         .spawn()
 }
 
-/// The guard's life: wait until the watch's end of stdin closes (the watch ended, however),
-/// then continue the agent if it is still stopped.
+/// How long a guard whose watch died looks for the agent to stop: the watch may have sent the
+/// SIGSTOP just before it died, and the kernel stops a process only once it next runs.
+const STOP_IN_FLIGHT: Duration = Duration::from_secs(2);
+
+/// The guard's life: wait until the watch's end of stdin closes (the watch was killed
+/// outright; a watch that ends any other way continues the agent and ends its guard itself),
+/// then continue the agent if it is stopped, or stops within [`STOP_IN_FLIGHT`].
 pub(super) fn guard(agent: &str) -> anyhow::Result<u8> {
     use std::io::Read;
     let parsed = agent.split_once(':').and_then(|(pid, started)| {
@@ -122,8 +128,17 @@ pub(super) fn guard(agent: &str) -> anyhow::Result<u8> {
     let mut sink = [0u8; 64];
     let mut stdin = std::io::stdin().lock();
     while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-    if agent.liveness() == Liveness::Stopped {
-        let _ = resume(&agent);
+    let start = Instant::now();
+    loop {
+        match agent.liveness() {
+            Liveness::Stopped => {
+                let _ = resume(&agent);
+                break;
+            }
+            Liveness::Gone => break,
+            _ if start.elapsed() >= STOP_IN_FLIGHT => break,
+            Liveness::Running => std::thread::sleep(Duration::from_millis(10)),
+        }
     }
     Ok(crate::exit::OK)
 }

@@ -570,18 +570,18 @@ fn ancestor_process(store: &Store, parent: Option<&str>) -> Option<AgentProcess>
 
 /// An agent this watch paused: continued when the watch ends, however it ends. A panic or a
 /// signal is handled here; for a watch killed outright (SIGKILL, the OOM killer), a guard
-/// process started with the first pause continues the agent when the watch's end of its pipe
-/// closes.
+/// process, started before the first pause, continues the agent when the watch's end of its
+/// pipe closes.
 struct Paused {
     agent: Option<AgentProcess>,
     guard: Option<std::process::Child>,
 }
 
 impl Paused {
-    fn set(&mut self, agent: AgentProcess) {
-        self.agent = Some(agent);
+    /// Makes sure a guard is running before `agent` is stopped.
+    fn arm(&mut self, agent: &AgentProcess) {
         if self.guard.is_none() {
-            self.guard = act::start_guard(&agent)
+            self.guard = act::start_guard(agent)
                 .map_err(|e| {
                     to_stderr(format_args!(
                         "watch: no guard for the paused agent ({e}): if this watch is killed, run `kill -CONT {}`\n",
@@ -590,6 +590,10 @@ impl Paused {
                 })
                 .ok();
         }
+    }
+
+    fn set(&mut self, agent: AgentProcess) {
+        self.agent = Some(agent);
     }
 
     fn release(&mut self) {
@@ -608,8 +612,9 @@ impl Paused {
             }
         }
         if let Some(mut guard) = self.guard.take() {
-            // Its stdin closes here: it finds the agent running (or gone) and exits.
-            drop(guard.stdin.take());
+            // This watch ran its own ending, so the guard has nothing to do: ended here, not
+            // left to wait for a stop that will not come.
+            let _ = guard.kill();
             let _ = guard.wait();
         }
     }
@@ -823,16 +828,23 @@ impl Session<'_> {
                 "PAUSE {what}; the agent (pid {}) is paused already, by another: it is left so",
                 p.pid
             )),
-            (Action::Pause, Some(p)) => match act::pause(&p) {
-                Ok(()) => {
-                    self.paused.set(p);
-                    Self::say(&format!(
-                        "PAUSE {what}; paused the agent (pid {}, SIGSTOP): `agent-strace watch {} --resume` continues it",
-                        p.pid, self.id
-                    ));
+            (Action::Pause, Some(p)) => {
+                // The guard first: a watch killed between the SIGSTOP and the guard's start
+                // left the agent stopped with no one to continue it.
+                self.paused.arm(&p);
+                match act::pause(&p) {
+                    Ok(()) => {
+                        self.paused.set(p);
+                        Self::say(&format!(
+                            "PAUSE {what}; paused the agent (pid {}, SIGSTOP): `agent-strace watch {} --resume` continues it",
+                            p.pid, self.id
+                        ));
+                    }
+                    Err(e) => {
+                        Self::say(&format!("ALERT {what}; could not pause pid {}: {e}", p.pid));
+                    }
                 }
-                Err(e) => Self::say(&format!("ALERT {what}; could not pause pid {}: {e}", p.pid)),
-            },
+            }
             (Action::Kill, Some(p)) => self.kill(v, &what, p)?,
         }
         Ok(())
