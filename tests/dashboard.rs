@@ -584,6 +584,31 @@ fn the_tools_past_the_top_ten_are_counted_in_words() {
     }
 }
 
+/// The recent-sessions table lists the newest 20 and said nothing of the rest: 23 sessions
+/// read as 20.
+#[test]
+fn the_recent_sessions_say_how_many_they_leave_out() {
+    let env = TestEnv::new();
+    for i in 1..=23 {
+        session(i, 1, 1, 0, 100).write(&env);
+    }
+    let text = run(&env, &["dashboard", "--trend", "--color", "never"]);
+    text.success();
+    let note = "The newest 20 of 23 sessions; `agent-strace list` lists them all.";
+    assert!(text.stdout.contains(note), "{}", text.stdout);
+    let page = env.path().join("out/index.html");
+    run(&env, &["dashboard", "--html", page.to_str().unwrap()]).success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("The newest 20 of 23 sessions;"), "{html}");
+    // All of them shown: no such line.
+    let env = TestEnv::new();
+    store(&env);
+    let text = run(&env, &["dashboard", "--trend", "--color", "never"]);
+    text.success();
+    assert!(text.stdout.contains("FIRST PROMPT"), "{}", text.stdout);
+    assert!(!text.stdout.contains("The newest"), "{}", text.stdout);
+}
+
 #[test]
 fn an_empty_store_shows_nothing_and_succeeds() {
     let env = TestEnv::new();

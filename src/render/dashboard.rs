@@ -315,7 +315,7 @@ pub fn write_trend(
             writeln!(out, "{}  {}", m.date, terminal::one_line(&m.note, 100))?;
         }
     }
-    write_recent(out, &d.recent, p)
+    write_recent(out, &d.recent, d.totals.sessions, p)
 }
 
 fn median_label(values: &[f64]) -> String {
@@ -328,9 +328,14 @@ fn median_label(values: &[f64]) -> String {
 /// How many columns of a project's folder the PROJECT column shows.
 const PROJECT_CHARS: usize = 24;
 
-/// The newest sessions, one line each; with a PROJECT column when they come from several
-/// projects' stores.
-pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter) -> io::Result<()> {
+/// The newest sessions, one line each, of `total` in the period; with a PROJECT column when
+/// they come from several projects' stores.
+pub fn write_recent(
+    out: &mut impl Write,
+    recent: &[SessionFigures],
+    total: u64,
+    p: Painter,
+) -> io::Result<()> {
     if recent.is_empty() {
         return Ok(());
     }
@@ -391,11 +396,21 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
             terminal::one_line(s.first_prompt.as_deref().unwrap_or("-"), 50)
         )?;
     }
+    if let Some(note) = recent_cut_note(recent.len(), total) {
+        writeln!(out, "{}", p.dim(&note))?;
+    }
     writeln!(
         out,
         "{}",
         p.dim("Replay one with `agent-strace replay ID`; `--html FILE` links each to its page.")
     )
+}
+
+/// The line saying the table shows only the newest of the period's sessions, when it does.
+pub fn recent_cut_note(shown: usize, total: u64) -> Option<String> {
+    (total > shown as u64).then(|| {
+        format!("The newest {shown} of {total} sessions; `agent-strace list` lists them all.")
+    })
 }
 
 #[cfg(test)]

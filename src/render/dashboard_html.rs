@@ -390,7 +390,7 @@ pub fn dashboard_page(d: &Dashboard) -> String {
             terminal::count_as(d.other_tools, "other tool", "other tools")
         );
     }
-    recent(&mut out, &d.recent);
+    recent(&mut out, &d.recent, d.totals.sessions);
     out.push_str("</body></html>\n");
     out
 }
@@ -463,7 +463,7 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
         }
         out.push_str("</ul>\n");
     }
-    recent(&mut out, &board.recent);
+    recent(&mut out, &board.recent, board.totals.sessions);
     out.push_str("</body></html>\n");
     out
 }
@@ -485,7 +485,7 @@ fn unpriced_note(out: &mut String, models: &[String]) {
     }
 }
 
-fn recent(out: &mut String, sessions: &[SessionFigures]) {
+fn recent(out: &mut String, sessions: &[SessionFigures], total: u64) {
     // A Project column when the sessions come from several projects' stores.
     let projects = sessions.iter().any(|s| s.project.is_some());
     let _ = writeln!(
@@ -526,6 +526,13 @@ fn recent(out: &mut String, sessions: &[SessionFigures]) {
         );
     }
     out.push_str("</tbody></table>\n");
+    if let Some(note) = super::dashboard::recent_cut_note(sessions.len(), total) {
+        let _ = writeln!(
+            out,
+            "<p class=\"sub\" id=\"recent-cut\">{}</p>",
+            text(&note)
+        );
+    }
 }
 
 /// A session's errors, with how many were the turns' (an API error that ended one) when some
