@@ -365,15 +365,18 @@ pub(super) fn count(n: u64) -> i64 {
 }
 
 /// The counts of a session's metadata that have a column of the index, by their `meta.json`
-/// names.
-fn meta_counts(meta: &mut crate::model::SessionMeta) -> [(&'static str, &mut u64); 5] {
-    [
-        ("tool_calls", &mut meta.tool_calls),
-        ("llm_requests", &mut meta.llm_requests),
-        ("errors", &mut meta.errors),
-        ("total_tokens", &mut meta.total_tokens),
-        ("depth", &mut meta.depth),
-    ]
+/// names: `meta_counts!(meta)` their values, `meta_counts!(meta, &mut)` the fields. One list,
+/// so that what [`meta_extra`] keeps and [`restore_counts`] takes back cannot drift apart.
+macro_rules! meta_counts {
+    ($meta:expr $(, $borrow:tt $mut:tt)?) => {
+        [
+            ("tool_calls", $($borrow $mut)? $meta.tool_calls),
+            ("llm_requests", $($borrow $mut)? $meta.llm_requests),
+            ("errors", $($borrow $mut)? $meta.errors),
+            ("total_tokens", $($borrow $mut)? $meta.total_tokens),
+            ("depth", $($borrow $mut)? $meta.depth),
+        ]
+    };
 }
 
 /// The `meta_extra` the index keeps of `meta`: its fields of no column, and each count past
@@ -382,15 +385,9 @@ fn meta_counts(meta: &mut crate::model::SessionMeta) -> [(&'static str, &mut u64
 /// [`restore_counts`] takes them back out. `meta.json` keeps no count as a whole number in
 /// `extra` (one that is no count, `-5`, stays there as written), so none is taken for another.
 pub(super) fn meta_extra(meta: &crate::model::SessionMeta) -> Option<String> {
-    let past = [
-        ("tool_calls", meta.tool_calls),
-        ("llm_requests", meta.llm_requests),
-        ("errors", meta.errors),
-        ("total_tokens", meta.total_tokens),
-        ("depth", meta.depth),
-    ]
-    .into_iter()
-    .filter(|(_, n)| i64::try_from(*n).is_err());
+    let past = meta_counts!(meta)
+        .into_iter()
+        .filter(|(_, n)| i64::try_from(*n).is_err());
     let mut extra = std::borrow::Cow::Borrowed(&meta.extra);
     for (name, n) in past {
         extra.to_mut().insert(name.to_owned(), n.into());
@@ -404,7 +401,7 @@ pub(super) fn restore_counts(meta: &mut crate::model::SessionMeta) {
         return;
     }
     let mut extra = std::mem::take(&mut meta.extra);
-    for (name, n) in meta_counts(meta) {
+    for (name, n) in meta_counts!(meta, &mut) {
         if *n == i64::MAX.cast_unsigned()
             && let Some(kept) = extra.get(name).and_then(serde_json::Value::as_u64)
         {
