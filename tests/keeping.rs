@@ -564,6 +564,67 @@ fn an_import_that_a_hook_beats_to_the_session_says_it_was_recorded_by_hooks() {
     assert!(raced.get("imported_from").is_none(), "{raced}");
 }
 
+/// A Codex rollout of `session` holding `messages` user messages of 200 characters each.
+fn big_rollout(dir: &Path, session: &str, messages: usize) -> PathBuf {
+    use std::fmt::Write as _;
+    let mut text = json!({"timestamp": "2025-09-19T09:00:00.000Z", "type": "session_meta",
+        "payload": {"id": session, "cwd": "/p", "cli_version": "0.39.0"}})
+    .to_string();
+    text.push('\n');
+    for i in 0..messages {
+        let _ = writeln!(
+            text,
+            "{}",
+            json!({"timestamp": "2025-09-19T09:01:00.000Z", "type": "response_item",
+                "payload": {"type": "message", "role": "user",
+                    "content": [{"type": "input_text", "text": format!("{i} {}", "x".repeat(200))}]}})
+        );
+    }
+    let path = dir.join(format!("rollout-2025-09-19T09-00-00-{session}.jsonl"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A Codex log's import that a hook beat to the session said "already imported", as if
+/// another log had been, as a Claude transcript's did: it says the session was recorded by
+/// hooks, as an import begun after the hook says. The import is stopped once it is writing its
+/// session, Codex's hook begins it, and the import goes on to find it taken.
+#[test]
+fn an_agent_logs_import_that_a_hook_beats_to_the_session_says_it_was_recorded_by_hooks() {
+    let env = TestEnv::new();
+    let sid = "019c8a4d-8f45-7010-8b5d-7fad920aa7f2";
+    let rollout = big_rollout(env.path(), sid, 20_000);
+    let mut running = env
+        .command(&["import", "--format", "json", &rollout.to_string_lossy()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    until_writing(&env, &mut running);
+    signal(&running, "-STOP");
+    let start = json!({"session_id": sid, "hook_event_name": "SessionStart", "source": "startup",
+        "cwd": env.path()});
+    crate::common::run_with_stdin(
+        env.command(&["hook", "--agent", "codex", "session-start"]),
+        start.to_string().as_bytes(),
+    )
+    .success();
+    let hooked = std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap();
+    signal(&running, "-CONT");
+    let raced = crate::common::Run::of(running.wait_with_output().unwrap());
+    raced.success();
+    let raced = raced.json()[0].clone();
+    assert_eq!(
+        std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap(),
+        hooked,
+        "the hook's session is left as it is"
+    );
+    let (after, _) = import_json(&env, &[&rollout]);
+    assert_eq!(after[0]["status"], "recorded_by_hooks");
+    assert_eq!(raced["status"], after[0]["status"], "{raced}");
+    assert!(raced.get("imported_from").is_none(), "{raced}");
+}
+
 /// Opens `n` Task calls (same subagent type, each its own prompt and tool-use id) and returns
 /// each call's event id, in order.
 fn open_tasks(env: &TestEnv, n: usize) -> Vec<Value> {

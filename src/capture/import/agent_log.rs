@@ -645,17 +645,13 @@ pub fn write(
         Freshness::New => match store.write_session(meta) {
             Ok(writer) => writer,
             Err(StoreError::SessionExists(_)) => {
-                report.status = "already_imported";
+                taken_meanwhile(store, &id, path, log.agent.name(), &mut report);
                 return Ok(report);
             }
             Err(e) => return Err(at(e)),
         },
         Freshness::RecordedByHooks => {
-            report.status = "recorded_by_hooks";
-            report.warnings.push(
-                "left the session as its hooks recorded it: the log is not merged into it"
-                    .to_owned(),
-            );
+            left_to_hooks(&mut report);
             return Ok(report);
         }
         Freshness::UpToDate(_) if relink => {
@@ -733,12 +729,45 @@ pub fn write(
         writer.set_import_record(record);
     }
     match writer.finish() {
-        Err(StoreError::SessionExists(_)) => report.status = "already_imported",
+        // Another writer put the session there while the log was read.
+        Err(StoreError::SessionExists(_)) => {
+            taken_meanwhile(store, &id, path, log.agent.name(), &mut report);
+        }
         other => {
             other.map_err(at)?;
         }
     }
     Ok(report)
+}
+
+/// Marks `report` as the import of a session its hooks recorded, left as they wrote it.
+fn left_to_hooks(report: &mut ImportReport) {
+    report.status = "recorded_by_hooks";
+    report.warnings.push(
+        "left the session as its hooks recorded it: the log is not merged into it".to_owned(),
+    );
+}
+
+/// Says of a log whose session `id` another writer put in the store while the log was read
+/// what an import begun after that writer would say: a hook's session (its first event came
+/// meanwhile) is recorded by hooks, and the log is not merged into it; another file's import
+/// is named. Said "already imported" alone, the hook's session read as if another log had been.
+fn taken_meanwhile(
+    store: &Store,
+    id: &str,
+    path: &Path,
+    agent: &'static str,
+    report: &mut ImportReport,
+) {
+    report.status = "already_imported";
+    match resume::check(store, id, path) {
+        Ok(Freshness::RecordedByHooks) => left_to_hooks(report),
+        Ok(Freshness::OtherFile(other)) => {
+            report.imported_from = Some(other);
+            report.imported_agent = super::existing::other_agent(store, id, agent);
+        }
+        _ => {}
+    }
 }
 
 /// The record of what was read, which the next import compares the file with; `None` when the
