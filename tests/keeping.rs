@@ -491,7 +491,10 @@ fn a_sweep_leaves_a_running_imports_folder_alone() {
     let big = big_transcript(env.path(), sid, 12);
     let mut running = start_import(&env, &big);
     // Stopped between making its folder and locking its events file, the import would look
-    // killed (CI caught it there once): stop it once the kernel lists its lock.
+    // killed (CI caught it there once): it is stopped as soon as its folder is there, then let
+    // run a millisecond at a time until the kernel lists its lock. Polled while it ran on, the
+    // lock was missed on a loaded machine until the import had ended (CI again).
+    signal(&running, "-STOP");
     let started = std::time::Instant::now();
     while !writing(&env)
         .iter()
@@ -502,9 +505,10 @@ fn a_sweep_leaves_a_running_imports_folder_alone() {
             "the import ended before it could be stopped"
         );
         assert!(started.elapsed().as_secs() < 60);
+        signal(&running, "-CONT");
         std::thread::sleep(std::time::Duration::from_millis(1));
+        signal(&running, "-STOP");
     }
-    signal(&running, "-STOP");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let small = transcript(
         env.path(),
