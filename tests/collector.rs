@@ -6256,3 +6256,130 @@ fn a_secret_anywhere_in_a_remote_sessions_meta_never_reaches_meta_json() {
         "{written}"
     );
 }
+
+/// The session folders of a store, by name (its own files, which start with a dot or are
+/// logs, left out).
+fn session_folders(storage: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(storage)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every byte the store holds, files under its folders included.
+fn store_bytes(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all.extend(store_bytes(&path));
+        } else {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    all
+}
+
+/// A session id that is a secret (a GitHub token, sent as `session_id` to `/events`,
+/// `/sessions` and `/hooks`) named the session's folder and was written into meta.json, its
+/// events and `GET /sessions`, with redaction on. It is stored under one id made from it: every
+/// route's events land in that one folder, a child that names the token as its parent still
+/// names that folder, and with `--no-redact` the id is kept as sent.
+#[test]
+fn a_session_id_that_is_a_secret_never_names_a_folder_and_its_events_still_meet() {
+    let env = TestEnv::new();
+    let token = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+    let send = |port: u16| {
+        let batch = ndjson(&[
+            event(
+                token,
+                "e-1",
+                "user_prompt",
+                1_700_000_001.0,
+                json!({"prompt": "p"}),
+            ),
+            event(
+                token,
+                "e-2",
+                "tool_call",
+                1_700_000_002.0,
+                json!({"tool_name": "Bash"}),
+            ),
+        ]);
+        let sent = request(port, "POST", "/events", None, &batch);
+        assert_eq!(sent.status, 200, "{}", String::from_utf8_lossy(&sent.body));
+        for meta in [
+            json!({"session_id": token, "started_at": 1_700_000_000.0}),
+            json!({"session_id": "child-1", "started_at": 1_700_000_003.0,
+                   "parent_session_id": token, "depth": 1}),
+        ] {
+            let made = request(port, "POST", "/sessions", None, meta.to_string().as_bytes());
+            assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+        }
+        let call = json!({"event": "user-prompt", "agent": "claude-code",
+            "payload": {"session_id": token, "hook_event_name": "UserPromptSubmit",
+                        "prompt": "hi"}});
+        let hooked = request(port, "POST", "/hooks", None, call.to_string().as_bytes());
+        assert_eq!(
+            hooked.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&hooked.body)
+        );
+        request(port, "GET", "/sessions", None, b"")
+    };
+
+    let storage = env.path().join("srv");
+    let (collector, port) = server(&env, &storage, &[]);
+    let listed = send(port);
+    drop(collector);
+    let listed = String::from_utf8_lossy(&listed.body).into_owned();
+    assert!(!listed.contains(token), "GET /sessions serves it: {listed}");
+    assert!(
+        !contains_bytes(&store_bytes(&storage), token.as_bytes()),
+        "the token is in the store"
+    );
+    let folders = session_folders(&storage);
+    let parent: Vec<&String> = folders.iter().filter(|f| *f != "child-1").collect();
+    assert_eq!(parent.len(), 1, "one folder for the session: {folders:?}");
+    let parent = parent[0];
+    let events = std::fs::read_to_string(storage.join(parent).join("events.ndjson")).unwrap();
+    let sessions: Vec<String> = events
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["session_id"].to_string())
+        .collect();
+    assert_eq!(sessions.len(), 3, "both routes' events in it: {events}");
+    assert!(
+        sessions.iter().all(|s| *s == format!("\"{parent}\"")),
+        "{sessions:?}"
+    );
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(storage.join(parent).join("meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["session_id"], parent.as_str(), "{meta}");
+    let child: Value =
+        serde_json::from_str(&std::fs::read_to_string(storage.join("child-1/meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(child["parent_session_id"], parent.as_str(), "{child}");
+
+    let storage = env.path().join("plain");
+    let (collector, port) = server(&env, &storage, &["--no-redact"]);
+    send(port);
+    drop(collector);
+    // Kept as sent: the child's link and the folder name the token.
+    assert_eq!(session_folders(&storage), ["child-1", token]);
+    let child: Value =
+        serde_json::from_str(&std::fs::read_to_string(storage.join("child-1/meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(child["parent_session_id"], token, "{child}");
+}
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -2832,3 +2832,97 @@ fn a_call_that_cannot_be_read_is_logged_as_unjudged_by_its_folders_policy() {
     let last = log.lines().last().unwrap();
     assert!(last.contains("POLICY NOT ENFORCED"), "{last}");
 }
+
+/// Every byte under `dir`, the files of its folders included.
+fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all.extend(all_bytes(&path));
+        } else {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    all
+}
+
+/// A secret as a session id (a GitHub token) named the session's folder and reached its
+/// meta.json and events, and one as a subagent's `agent_id` named the subagent's folder
+/// (`agent-ghp_…-<parent>`), with redaction on. Each is stored under an id made from it, the
+/// same for every hook of the session or subagent; `--no-redact` keeps them as sent.
+#[test]
+fn a_session_or_subagent_id_that_is_a_secret_never_names_a_folder() {
+    let token = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+    let play = |env: &TestEnv, flags: &[&str]| {
+        let hook = |event: &str, payload: Value| {
+            let mut args = vec!["hook"];
+            args.extend_from_slice(flags);
+            args.push(event);
+            env.run_with_stdin(&args, payload.to_string().as_bytes())
+                .success();
+        };
+        for prompt in ["one", "two"] {
+            hook(
+                "user-prompt",
+                json!({"session_id": token, "hook_event_name": "UserPromptSubmit",
+                       "prompt": prompt}),
+            );
+        }
+        hook(
+            "subagent-start",
+            payload(
+                "SubagentStart",
+                json!({"agent_id": token, "agent_type": "general-purpose"}),
+            ),
+        );
+        hook(
+            "pre-tool",
+            payload(
+                "PreToolUse",
+                json!({"agent_id": token, "tool_name": "Read",
+                       "tool_input": {"file_path": "/p/a.py"}}),
+            ),
+        );
+    };
+
+    let env = TestEnv::new();
+    play(&env, &[]);
+    let store = all_bytes(&env.store());
+    assert!(
+        !store.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token is in the store: {:?}",
+        env.sessions()
+    );
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    assert!(sessions.contains(&SID.to_owned()), "{sessions:?}");
+    let child = sessions
+        .iter()
+        .find(|s| s.starts_with("agent-") && s.ends_with(SID))
+        .expect("the subagent's session");
+    assert_eq!(env.meta(child)["parent_session_id"], SID);
+    let child_kinds: Vec<Value> = env
+        .events(child)
+        .iter()
+        .map(|e| e["event_type"].clone())
+        .collect();
+    assert_eq!(child_kinds, ["session_start", "tool_call"], "one folder");
+    let own = sessions.iter().find(|s| **s != SID && *s != child).unwrap();
+    let events = env.events(own);
+    assert_eq!(events.len(), 2, "both prompts in one folder");
+    assert!(events.iter().all(|e| e["session_id"] == own.as_str()));
+    assert_eq!(env.meta(own)["session_id"], own.as_str());
+
+    let env = TestEnv::new();
+    play(&env, &["--no-redact"]);
+    let mut sessions = env.sessions();
+    sessions.sort();
+    let mut expected = vec![
+        format!("agent-{token}-{SID}"),
+        SID.to_owned(),
+        token.to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(sessions, expected);
+}

@@ -152,6 +152,15 @@ impl HookCall {
         for key in LOCAL_PATHS {
             fields.remove(key);
         }
+        // An id that holds a secret becomes the id the collector stores it under, before the
+        // rest is scrubbed: made `[REDACTED]`, every such session (or subagent) would be one.
+        for key in hooks::ID_KEYS {
+            if let Some(Value::String(id)) = fields.get_mut(key)
+                && let std::borrow::Cow::Owned(scrubbed) = privacy.session_id(id)
+            {
+                *id = scrubbed;
+            }
+        }
         privacy.apply(&mut value);
         let Value::Object(fields) = value else {
             return None;
@@ -209,8 +218,9 @@ impl HookCall {
     }
 
     /// The payload as the collector records it: read by the same wire modules a local hook
-    /// uses, as the agent the hook named, with the answer the hook found.
-    pub fn payload(&self) -> Result<HookPayload, hooks::PayloadError> {
+    /// uses, as the agent the hook named, with the answer the hook found, its session's id as
+    /// `privacy` stores it ([`HookPayload::scrub_session_id`]).
+    pub fn payload(&self, privacy: &Privacy) -> Result<HookPayload, hooks::PayloadError> {
         let agent = Agent::from_name(&self.agent);
         let signals = Signals {
             declared: (agent != Agent::Unknown).then_some(agent),
@@ -233,6 +243,7 @@ impl HookCall {
         payload.at = payload
             .at
             .or(self.at.filter(|at| at.is_finite() && *at >= 0.0));
+        payload.scrub_session_id(privacy);
         Ok(payload)
     }
 

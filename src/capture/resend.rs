@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use super::hooks;
 use super::remote::{HookCall, Unsent};
-use super::sink::Sink;
+use super::sink::{Privacy, Sink};
 use crate::model::{Event, SessionMeta};
 use crate::store::{Spooled, Store, StoreError};
 
@@ -365,7 +365,7 @@ impl Resend<'_> {
         let (what, why) = if call.batch {
             ("a proxy's batch", read_batch(body).err())
         } else {
-            ("a hook call", read_call(body).err())
+            ("a hook call", read_call(body, self.sink.privacy()).err())
         };
         let Some(why) = why else {
             return false;
@@ -474,9 +474,9 @@ impl Resend<'_> {
     /// collector surely never saw it. A call recorded here before ([`recorded_before`]) is not
     /// written again, as the collector skips a call it recorded.
     fn record_call(&self, body: &[u8], unseen: bool) -> bool {
-        let recorded = read_call(body).and_then(|(call, payload)| {
+        let recorded = read_call(body, self.sink.privacy()).and_then(|(call, payload)| {
             if let Some(id) = call.call_id()
-                && recorded_before(self.store, &payload, id)?
+                && recorded_before(self.store, &payload, self.sink.privacy(), id)?
             {
                 return Ok(false);
             }
@@ -562,8 +562,13 @@ fn drop_held(store: &Store, session: &str, events: &mut Vec<Event>) -> Result<us
 /// ([`hooks::owes_part`]), as the collector judges a call sent again. Reads those sessions
 /// whole, as [`drop_held`] does: a call is recorded here rarely, and a session that is not here
 /// is not read.
-fn recorded_before(store: &Store, payload: &hooks::HookPayload, id: &str) -> Result<bool, String> {
-    for session in crate::capture::collector::ingest::call_sessions(payload) {
+fn recorded_before(
+    store: &Store,
+    payload: &hooks::HookPayload,
+    privacy: &Privacy,
+    id: &str,
+) -> Result<bool, String> {
+    for session in crate::capture::collector::ingest::call_sessions(payload, privacy) {
         let mut held = false;
         match store.scan(&session, |head| {
             held |= head.event_id.as_deref() == Some(id);
@@ -574,7 +579,7 @@ fn recorded_before(store: &Store, payload: &hooks::HookPayload, id: &str) -> Res
             Err(e) => return Err(e.to_string()),
         }
         if held {
-            return Ok(!hooks::owes_part(store, payload));
+            return Ok(!hooks::owes_part(store, payload, privacy));
         }
     }
     Ok(false)
@@ -591,10 +596,10 @@ fn drop_repeated(events: &mut Vec<Event>) -> usize {
 
 /// A kept hook call and the payload it records, read as the collector's `/hooks` reads
 /// them: a call that does not read is refused there for good (400), and recorded nowhere.
-fn read_call(body: &[u8]) -> Result<(HookCall, hooks::HookPayload), String> {
+fn read_call(body: &[u8], privacy: &Privacy) -> Result<(HookCall, hooks::HookPayload), String> {
     let call =
         serde_json::from_slice::<HookCall>(body).map_err(|e| format!("not a hook call: {e}"))?;
-    let payload = call.payload().map_err(|e| e.to_string())?;
+    let payload = call.payload(privacy).map_err(|e| e.to_string())?;
     Ok((call, payload))
 }
 

@@ -69,15 +69,23 @@ impl Privacy {
         if let Cow::Owned(agent) = self.apply_str(&meta.agent_name) {
             meta.agent_name = agent;
         }
-        // The parent session's id stays as it is when it can name a session (a session's own id
-        // is kept so, since it names its folder): made `redacted-…` because a --mask pattern
-        // matched it, it named no session, and the parent's audit and tree lost the child. One
-        // that no session can have, or that holds a secret, is replaced as an event's id is.
-        if let Some(parent) = meta.parent_session_id.as_deref()
-            && (!crate::store::is_valid_session_id(parent)
-                || crate::redact::redact_str(parent) != parent)
-        {
-            meta.parent_session_id = Some(crate::model::hash::stand_in_id(parent));
+        // A session's id names its folder, so it is replaced only when it holds a secret
+        // ([`Privacy::session_id`]), and its parent's by the same rule, so that the link still
+        // names the parent's folder: made `redacted-…` because a --mask pattern matched it, it
+        // named no session, and the parent's audit and tree lost the child. A parent id that no
+        // session can have is replaced as an event's id is.
+        if let Cow::Owned(id) = self.session_id(&meta.session_id) {
+            meta.session_id = id;
+        }
+        if let Some(parent) = meta.parent_session_id.as_deref() {
+            let scrubbed = if crate::store::is_valid_session_id(parent) {
+                self.session_id(parent)
+            } else {
+                Cow::Owned(crate::model::hash::stand_in_id(parent))
+            };
+            if let Cow::Owned(id) = scrubbed {
+                meta.parent_session_id = Some(id);
+            }
         }
         // The parent event's id is made as the event's own id is made
         // (`Sink::scrub_envelope`), so the link holds.
@@ -101,6 +109,29 @@ impl Privacy {
             Cow::Borrowed(_) => None,
             Cow::Owned(_) => Some(crate::model::hash::stand_in_id(id)),
         }
+    }
+
+    /// The id a session taken from outside (a hook's payload, a collector's client, a
+    /// transcript, telemetry) is stored under: the folder it names, every event's
+    /// `session_id` and what the collector serves back. One that holds a secret redaction
+    /// would take out is replaced by one made from it ([`crate::model::hash::stand_in_id`]:
+    /// `redacted-` and 16 hex digits, the same each time, so that every event of the session
+    /// lands in one folder and a child's link to it still names it); any other, and every id
+    /// with redaction off, is kept as it is. Personal data and the user's patterns leave it
+    /// alone: it names a folder, and a child's link must still name it.
+    pub fn session_id<'a>(&self, id: &'a str) -> Cow<'a, str> {
+        if self.redact && crate::redact::redact_str(id) != id {
+            Cow::Owned(crate::model::hash::stand_in_id(id))
+        } else {
+            Cow::Borrowed(id)
+        }
+    }
+
+    /// The session id of subagent `agent` of session `parent` ([`crate::store::subagent_session_id`]),
+    /// both ids first taken as [`Privacy::session_id`] takes them: the agent's id is part of the
+    /// folder's name.
+    pub fn subagent_session_id(&self, agent: &str, parent: &str) -> Option<String> {
+        crate::store::subagent_session_id(&self.session_id(agent), &self.session_id(parent))
     }
 
     /// One string as it may be written (a command line or a URL can carry a key).
@@ -282,7 +313,9 @@ impl Sink {
     }
 
     /// Scrubs what an event says beside its data, as its data is: a client (a collector's)
-    /// may put a key in its type, its ids or a field the store does not know. An id that holds
+    /// may put a key in its type, its ids or a field the store does not know. Its session's id
+    /// is taken as [`Privacy::session_id`] takes it (the caller names the folder by the id
+    /// scrubbed here, or by the same function). An id that holds
     /// a secret is replaced by one made from it (`redacted-` and 16 hex digits), the same each
     /// time, so that the event is still known by it when sent again and its children still
     /// name it as their parent. Run once more on an event already scrubbed, it changes nothing.
@@ -294,6 +327,9 @@ impl Sink {
             && let Cow::Owned(scrubbed) = self.privacy.apply_str(kind)
         {
             event.event_type = EventType::Other(scrubbed);
+        }
+        if let Cow::Owned(id) = self.privacy.session_id(&event.session_id) {
+            event.session_id = id;
         }
         if let Some(id) = self.privacy.apply_id(&event.event_id) {
             event.event_id = id;

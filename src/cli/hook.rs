@@ -330,6 +330,11 @@ fn record(
     });
     let mut payload = read.payload;
     payload.launch = launch().or(payload.launch.take());
+    let privacy = args.privacy.resolve();
+    // Before the session is looked up: one whose id holds a secret is stored under another.
+    if let Ok(privacy) = &privacy {
+        payload.scrub_session_id(privacy);
+    }
     // The store is catalogued when this hook makes it (the project's first event), never after.
     let store = super::stores::for_writing(
         globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),
@@ -353,7 +358,7 @@ fn record(
     if duplicate {
         return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));
     }
-    let privacy = match args.privacy.resolve() {
+    let privacy = match privacy {
         Ok(privacy) => privacy,
         Err(message) if denial.is_some() => {
             log(args, &store, &message);

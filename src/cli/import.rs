@@ -20,7 +20,7 @@ use crate::capture::import::batch::{freshness, import_files, subagents_left_out}
 use crate::capture::import::claude_transcript::main_session_id;
 use crate::capture::import::resume::Freshness;
 use crate::capture::import::{ImportError, ImportReport};
-use crate::capture::sink::Sink;
+use crate::capture::sink::{Privacy, Sink};
 use crate::capture::transcript::content::blocks;
 use crate::capture::transcript::transcript::origin_of;
 use crate::capture::transcript::wire::Entry;
@@ -118,13 +118,15 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
             claude.retain(|p| p.is_dir());
         }
         let mut placement = Placement::new(globals);
+        // A session is looked for under the id an import stores it by.
+        let privacy = args.privacy.resolve().map_err(super::output::usage)?;
         // Links in the agents' folders, which are never followed, and FIFOs named as logs,
         // never opened: said, one line each.
         let mut links = Vec::new();
         // Only a listing shows first prompts; importing needs just each file's session.
-        let mut found = discover(&claude, &mut placement, args.discover, &mut links)?;
+        let mut found = discover(&claude, &mut placement, &privacy, args.discover, &mut links)?;
         for &agent in agents.iter().filter(|a| **a != LogAgent::ClaudeCode) {
-            discover_logs(agent, &mut placement, &mut found, &mut links)?;
+            discover_logs(agent, &mut placement, &privacy, &mut found, &mut links)?;
         }
         links.sort();
         links.dedup();
@@ -727,6 +729,7 @@ fn store_root<S: serde::Serializer>(store: &Store, s: S) -> Result<S::Ok, S::Err
 fn discover(
     claude: &[PathBuf],
     placement: &mut Placement,
+    privacy: &Privacy,
     first_prompts: bool,
     links: &mut Vec<PathBuf>,
 ) -> Result<Vec<Found>> {
@@ -736,6 +739,7 @@ fn discover(
         discover_in(
             projects,
             placement,
+            privacy,
             first_prompts,
             &mut seen,
             &mut found,
@@ -753,6 +757,7 @@ fn discover(
 fn discover_in(
     projects: &Path,
     placement: &mut Placement,
+    privacy: &Privacy,
     first_prompts: bool,
     seen: &mut std::collections::HashSet<(u64, u64)>,
     found: &mut Vec<Found>,
@@ -820,10 +825,12 @@ fn discover_in(
             let (session, cwd) = origin_of(&path);
             // The id the import gives it: a resumed session's file begins with lines of the
             // session it resumed, and is that session's only by its name.
-            let session_id = main_session_id(&path, session.as_deref());
+            let session_id = privacy
+                .session_id(&main_session_id(&path, session.as_deref()))
+                .into_owned();
             let store = placement.store_for(&session_id, cwd.as_deref())?;
             // A record and a line of each file are read, not the files.
-            let fresh = freshness(&store, &path, &session_id);
+            let fresh = freshness(&store, &path, &session_id, privacy);
             found.push(Found {
                 agent: "claude-code",
                 project: project.file_name().to_string_lossy().into_owned(),
@@ -849,6 +856,7 @@ fn discover_in(
 fn discover_logs(
     agent: LogAgent,
     placement: &mut Placement,
+    privacy: &Privacy,
     found: &mut Vec<Found>,
     links: &mut Vec<PathBuf>,
 ) -> Result<()> {
@@ -868,9 +876,10 @@ fn discover_logs(
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default()
         });
+        let session_id = privacy.session_id(&session_id).into_owned();
         let cwd = origin.cwd.or(log.cwd);
         let store = placement.store_for(&session_id, cwd.as_deref())?;
-        let fresh = freshness(&store, &log.path, &session_id);
+        let fresh = freshness(&store, &log.path, &session_id, privacy);
         let modified = meta
             .modified()
             .ok()

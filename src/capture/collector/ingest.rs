@@ -13,11 +13,10 @@ use super::{Collector, recent};
 use crate::capture::hooks;
 use crate::capture::limit::ID_LIMIT;
 use crate::capture::remote::HookCall;
+use crate::capture::sink::Privacy;
 use crate::model::view;
 use crate::model::{Event, SessionMeta};
-use crate::store::{
-    Described, HOOK_LOCK_WAIT, StoreError, is_valid_session_id, subagent_session_id,
-};
+use crate::store::{Described, HOOK_LOCK_WAIT, StoreError, is_valid_session_id};
 
 /// How many refused lines an answer names (the count covers them all).
 const REFUSALS_SHOWN: usize = 20;
@@ -459,7 +458,7 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         Ok(call) => call,
         Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &format!("not a hook call: {e}")),
     };
-    let payload = match call.payload() {
+    let payload = match call.payload(collector.sink.privacy()) {
         Ok(payload) => payload,
         Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
@@ -480,7 +479,7 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         match recorded_before(collector, &payload, id) {
             Ok(false) => {}
             // Recorded in part: the recorder writes the part still owed, and only that.
-            Ok(true) if hooks::owes_part(&collector.store, &payload) => {}
+            Ok(true) if hooks::owes_part(&collector.store, &payload, collector.sink.privacy()) => {}
             Ok(true) => {
                 return Reply::json(
                     StatusCode::OK,
@@ -509,7 +508,7 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         hooks::Ran::Elsewhere,
     );
     if let (Some((_, id)), Ok(_)) = (named, &recorded) {
-        for name in call_sessions(&payload) {
+        for name in call_sessions(&payload, collector.sink.privacy()) {
             let session = recent.session(&name);
             recent.remember(session, std::iter::once(recent.key(session, id)), 0);
         }
@@ -533,7 +532,7 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         Err(e) => {
             // Part may be written (a subagent's end without its parent's marker): the files'
             // tails are read again before the call, sent again, is looked up.
-            for name in call_sessions(&payload) {
+            for name in call_sessions(&payload, collector.sink.privacy()) {
                 recent.forget_session(recent.session(&name));
             }
             collector.log(&format!(
@@ -549,11 +548,11 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
 /// can be in: the payload's, and for a subagent's event (SubagentStart and SubagentStop among
 /// them) the subagent's own session, where the recorder puts its events. `send-kept --here`
 /// looks there too for a kept call recorded before.
-pub(crate) fn call_sessions(payload: &hooks::HookPayload) -> Vec<String> {
+pub(crate) fn call_sessions(payload: &hooks::HookPayload, privacy: &Privacy) -> Vec<String> {
     let child = payload
         .agent_id
         .as_deref()
-        .and_then(|agent| subagent_session_id(agent, &payload.session_id));
+        .and_then(|agent| privacy.subagent_session_id(agent, &payload.session_id));
     std::iter::once(payload.session_id.clone())
         .chain(child)
         .collect()
@@ -567,7 +566,7 @@ fn recorded_before(
     id: &str,
 ) -> Result<bool, StoreError> {
     let recent = &collector.recent;
-    for name in call_sessions(payload) {
+    for name in call_sessions(payload, collector.sink.privacy()) {
         let session = recent.session(&name);
         let keys = [recent.key(session, id)];
         let fresh = match recent.fresh(session, &keys, None) {

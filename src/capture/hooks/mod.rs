@@ -133,6 +133,16 @@ pub fn read_for_judging(arg: &str, stdin: &[u8], signals: &Signals) -> Option<Ho
 /// The fields that may hold a payload's session id, in the agents' spellings.
 const SESSION_KEYS: [&str; 3] = ["session_id", "sessionId", "conversation_id"];
 
+/// The fields that may hold an id a folder is named by: the session's ([`SESSION_KEYS`]) and a
+/// subagent's, in the agents' spellings.
+pub const ID_KEYS: [&str; 5] = [
+    SESSION_KEYS[0],
+    SESSION_KEYS[1],
+    SESSION_KEYS[2],
+    "agent_id",
+    "subagent_id",
+];
+
 /// [`read_for_judging`]'s reading: each round mends the one field the reader named, for at most
 /// `rounds` rounds (a payload has only so many fields).
 fn mended(

@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::capture::sink::Privacy;
 use crate::model::Agent;
 
 /// The hook events, plus any an agent may add later.
@@ -298,6 +299,18 @@ impl HookPayload {
         match self.agent {
             Agent::Cursor => super::cursor::policy_folders(self),
             _ => self.cwd.clone().into_iter().collect(),
+        }
+    }
+
+    /// Takes the session's id as the store keeps it ([`Privacy::session_id`]): one that holds
+    /// a secret never names a folder. Every way a payload reaches the recorder (a local hook, the
+    /// collector's `/hooks`, a kept call recorded here) takes it so, before anything looks the
+    /// session up. A subagent's id is taken so where it names a folder
+    /// ([`Privacy::subagent_session_id`]), and kept as sent otherwise: it also names the
+    /// subagent's transcript on the hook's machine.
+    pub fn scrub_session_id(&mut self, privacy: &Privacy) {
+        if let std::borrow::Cow::Owned(id) = privacy.session_id(&self.session_id) {
+            self.session_id = id;
         }
     }
 

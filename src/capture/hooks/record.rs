@@ -16,7 +16,7 @@ use super::payload::{Answer, HookEvent, HookPayload};
 use super::spawn;
 use crate::capture::attribution::{Attribution, keys};
 use crate::capture::guard::{Denial, Guard};
-use crate::capture::sink::Sink;
+use crate::capture::sink::{Privacy, Sink};
 use crate::capture::transcript::TurnEnd;
 use crate::model::event::stored_arguments;
 use crate::model::policy::DENIED_KEY;
@@ -25,10 +25,7 @@ use crate::model::shell_files::{self, Folder};
 use crate::model::tools;
 use crate::model::view::{self, ToolCall};
 use crate::model::{Agent, Event, EventType, SessionMeta};
-use crate::store::{
-    CallKey, ClaimedCall, HOOK_LOCK_WAIT, Owed, Step, StepLock, Store, StoreError,
-    subagent_session_id,
-};
+use crate::store::{CallKey, ClaimedCall, HOOK_LOCK_WAIT, Owed, Step, StepLock, Store, StoreError};
 
 /// Payload fields that say where a session lives, not what happened in it.
 const PLUMBING: [&str; 1] = ["transcript_path"];
@@ -163,12 +160,12 @@ pub fn record_attributed(
 /// end was written in the subagent's session and whose marker in the parent's could not be.
 /// A collector that knows the call (its id is in the store) records it all the same, and the
 /// recorder writes only that part.
-pub fn owes_part(store: &Store, payload: &HookPayload) -> bool {
+pub fn owes_part(store: &Store, payload: &HookPayload, privacy: &Privacy) -> bool {
     payload.event == HookEvent::SubagentStop
         && payload
             .agent_id
             .as_deref()
-            .and_then(|agent| subagent_session_id(agent, &payload.session_id))
+            .and_then(|agent| privacy.subagent_session_id(agent, &payload.session_id))
             .is_some_and(|child| store.owes(&child, &Owed::stop_marker(&payload.fields)))
 }
 
@@ -489,7 +486,7 @@ impl Recorder<'_> {
     /// `None` when the subagent's id cannot name a session (its events go to the parent).
     fn child_session(&self, agent_id: &str) -> Result<Option<String>, StoreError> {
         let parent = &self.payload.session_id;
-        let Some(child) = subagent_session_id(agent_id, parent) else {
+        let Some(child) = self.sink.privacy().subagent_session_id(agent_id, parent) else {
             return Ok(None);
         };
         if self.store.has_session(&child) {
@@ -616,9 +613,10 @@ impl Recorder<'_> {
         input: &Value,
     ) -> Result<bool, StoreError> {
         let response = self.payload.tool.as_ref().and_then(|t| t.response.as_ref());
-        let Some(child) = spawn::agent_of_result(response)
-            .and_then(|agent| Some((agent, subagent_session_id(agent, session)?)))
-        else {
+        let Some(child) = spawn::agent_of_result(response).and_then(|agent| {
+            let child = self.sink.privacy().subagent_session_id(agent, session)?;
+            Some((agent, child))
+        }) else {
             return Ok(false);
         };
         let (agent, child) = child;

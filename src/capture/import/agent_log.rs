@@ -572,6 +572,7 @@ pub fn write(
         .clone()
         .filter(|id| crate::store::is_valid_session_id(id))
         .or_else(|| crate::store::is_valid_session_id(&stem).then(|| stem.clone()))
+        .map(|id| sink.privacy().session_id(&id).into_owned())
         .ok_or_else(|| ImportError::NotTranscript {
             path: path.to_path_buf(),
             line: 1,
@@ -633,7 +634,7 @@ pub fn write(
         .and_then(|l| l.event_id.as_ref())
         .is_some_and(|call| stored_link.as_ref() != Some(call));
     if let Some(link) = link {
-        meta.parent_session_id = Some(link.session_id.clone());
+        meta.parent_session_id = Some(sink.privacy().session_id(&link.session_id).into_owned());
         meta.parent_event_id = link.event_id.clone().or(stored_link);
         meta.depth = link.depth + 1;
     }

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 
 use super::claude_transcript::{ImportError, ImportReport, ParentLink, import_file};
 use super::resume::{self, Freshness};
-use crate::capture::sink::Sink;
+use crate::capture::sink::{Privacy, Sink};
 use crate::capture::transcript::session_of;
 use crate::store::{EntryKind, Store, describe_entry, entry_kind, folder_entries};
 
@@ -254,7 +254,7 @@ impl FileFreshness {
 
 /// How the transcript `file` of session `session_id`, and its subagents' transcripts, compare
 /// with the store: a record and a line of each file are read, not the files.
-pub fn freshness(store: &Store, file: &Path, session_id: &str) -> FileFreshness {
+pub fn freshness(store: &Store, file: &Path, session_id: &str, privacy: &Privacy) -> FileFreshness {
     // A check that cannot read what it needs says "imported again whole": the import then
     // reads the files, and reports what it could not read.
     let check = |session: &str, path: &Path| {
@@ -276,7 +276,7 @@ pub fn freshness(store: &Store, file: &Path, session_id: &str) -> FileFreshness 
             .file_stem()
             .map(|s| s.to_string_lossy().trim_start_matches("agent-").to_owned())
             .unwrap_or_default();
-        let Some(id) = crate::store::subagent_session_id(&agent, session_id) else {
+        let Some(id) = privacy.subagent_session_id(&agent, session_id) else {
             continue;
         };
         let child = check(&id, &child);
@@ -290,7 +290,10 @@ pub fn freshness(store: &Store, file: &Path, session_id: &str) -> FileFreshness 
         .is_some_and(|n| n.to_string_lossy().starts_with("session-"));
     if gemini_chat {
         for child in super::gemini_chat::subagent_chats(file, session_id) {
-            let Some(id) = child.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+            let Some(id) = child
+                .file_stem()
+                .map(|s| privacy.session_id(&s.to_string_lossy()).into_owned())
+            else {
                 continue;
             };
             let child = check(&id, &child);

@@ -696,14 +696,22 @@ impl<'a> Importer<'a> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let session = main_session_id(self.path, entry.session_id.as_deref());
+        let session = self
+            .sink
+            .privacy()
+            .session_id(&main_session_id(self.path, entry.session_id.as_deref()))
+            .into_owned();
         let (id, parent) = match self.parent {
             Some(link) => {
                 let agent = entry.agent_id.as_deref().map_or_else(
                     || stem.trim_start_matches("agent-").to_owned(),
                     str::to_owned,
                 );
-                let Some(id) = crate::store::subagent_session_id(&agent, &link.session_id) else {
+                let Some(id) = self
+                    .sink
+                    .privacy()
+                    .subagent_session_id(&agent, &link.session_id)
+                else {
                     // One subagent that cannot be named is left out, never its parent's import.
                     self.stopped = true;
                     self.report.status = "skipped";
@@ -742,7 +750,12 @@ impl<'a> Importer<'a> {
             None => "claude-code (imported)".to_owned(),
         };
         if let Some(link) = &parent {
-            meta.parent_session_id = Some(link.session_id.clone());
+            meta.parent_session_id = Some(
+                self.sink
+                    .privacy()
+                    .session_id(&link.session_id)
+                    .into_owned(),
+            );
             meta.parent_event_id.clone_from(&link.event_id);
             meta.depth = link.depth + 1;
         }
@@ -894,7 +907,7 @@ impl<'a> Importer<'a> {
     /// session, or the store holds it already (an earlier import stopped before the main one).
     fn open_sidechain(&mut self, agent: &str, ts: f64) -> Result<Option<Context>, ImportError> {
         let parent = self.report.session_id.clone();
-        let Some(id) = crate::store::subagent_session_id(agent, &parent) else {
+        let Some(id) = self.sink.privacy().subagent_session_id(agent, &parent) else {
             self.report.warnings.push(format!(
                 "left out the lines of subagent `{}`: its id cannot name a session",
                 crate::model::text::one_line(agent, 60)

@@ -86,6 +86,8 @@ pub fn ingest(store: &Store, sink: &Sink, records: Vec<Record>) -> Result<Ingest
             }
             continue;
         };
+        // Under the id the hooks of that session store it by.
+        let id = sink.privacy().session_id(&id).into_owned();
         match by_session.iter_mut().find(|(s, _)| *s == id) {
             Some((_, list)) => list.push(record),
             None => by_session.push((id, vec![record])),
