@@ -1323,3 +1323,39 @@ fn a_search_is_bounded_whatever_the_paths_and_patterns_it_meets() {
         answers[4]
     );
 }
+
+/// A `since` of 3 MB was quoted whole in the tool error of `search_events` and `list_sessions`
+/// (a 3 MB answer), where every other argument is cut; so was the command line's `--since` in
+/// its usage error. Each quotes the start of it, and says how much more there was.
+#[test]
+fn a_since_of_megabytes_is_quoted_in_part() {
+    let env = TestEnv::new();
+    fixture(&env);
+    let long = "y".repeat(3_000_000);
+    let call = |n: u64, tool: &str| {
+        json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+               "params": {"name": tool, "arguments": {"since": long}}})
+        .to_string()
+    };
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        call(2, "search_events"),
+        call(3, "list_sessions"),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    for answer in &answers[1..] {
+        let result = &answer["result"];
+        assert_eq!(result["isError"], true, "{}", &result.to_string()[..300]);
+        let text = result["content"][0]["text"].as_str().unwrap();
+        assert!(text.len() < 1_000, "{} bytes", text.len());
+        assert!(
+            text.contains("yyy") && text.contains("more characters]"),
+            "{text}"
+        );
+    }
+    let run = env.run(&["list", "--since", &"y".repeat(100_000)]);
+    assert_eq!(run.code, 2, "{}", &run.stderr[..run.stderr.len().min(300)]);
+    assert!(run.stderr.len() < 1_000, "{} bytes", run.stderr.len());
+    assert!(run.stderr.contains("more characters]"), "{}", run.stderr);
+}

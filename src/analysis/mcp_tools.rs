@@ -30,6 +30,7 @@ use super::phases::{Explained, Phases};
 use super::tree::{Forest, TreeCost};
 use crate::model::glob::Glob;
 use crate::model::meta::Believed;
+use crate::model::text::{cut, cut_at};
 use crate::model::tools::{Agent, ToolKind};
 use crate::model::view::{ToolCall, ToolResult, View};
 use crate::model::{Event, EventType, SessionMeta};
@@ -635,22 +636,6 @@ fn sentence(e: &StoreError) -> String {
         }
         _ => e.to_string(),
     }
-}
-
-/// The first `max` characters of `text`, with a mark saying how many more there were; `text`
-/// whole when it is no longer than that.
-fn cut(text: &str, max: usize) -> String {
-    cut_at(text, max).unwrap_or_else(|| text.to_owned())
-}
-
-/// `text` cut as [`cut`] says, if that makes it shorter: the mark is some twenty characters,
-/// and a short string given a mark in place of its last few grew (`f1234.rs` became
-/// `f… [7 more characters]`).
-fn cut_at(text: &str, max: usize) -> Option<String> {
-    let (at, _) = text.char_indices().nth(max)?;
-    let more = text[at..].chars().count();
-    let mark = format!("… [{more} more characters]");
-    (mark.chars().count() < more).then(|| format!("{}{mark}", &text[..at]))
 }
 
 fn since_arg(host: &dyn Host, args: &Map<String, Value>) -> Result<Option<f64>, ToolError> {

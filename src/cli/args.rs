@@ -148,6 +148,9 @@ impl TimeRange {
     }
 }
 
+/// The most characters of a time an error quotes.
+const QUOTED_CHARS: usize = 80;
+
 /// `text` as an instant: a local date (its midnight, or the next one when `end_of_day`), an
 /// RFC 3339 time, or an age before `now` (`30m`, `12h`, `7d`, `2w`).
 pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Result<f64, Error> {
@@ -177,9 +180,12 @@ pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Res
         "w" | "week" | "weeks" => Some(7.0 * DAY),
         _ => None,
     };
+    // Quoted back cut: an MCP client's `since` of megabytes made an answer of megabytes.
+    let shown = || crate::model::text::cut(text, QUOTED_CHARS);
     let Some(secs) = unit_secs.filter(|_| !number.is_empty()) else {
         return Err(Error::usage(format!(
-            "{flag} `{text}` is neither a date like 2026-11-25, a time like 2026-11-25T10:00:00Z nor an age like 7d"
+            "{flag} `{}` is neither a date like 2026-11-25, a time like 2026-11-25T10:00:00Z nor an age like 7d",
+            shown()
         )));
     };
     // Digits only: a number too long for a u64 is an age too, and far too long.
@@ -190,12 +196,14 @@ pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Res
         // Now: nothing starts after it, so a window from it is always empty; every command
         // refuses it alike rather than report "no sessions".
         return Err(Error::usage(format!(
-            "{flag} `{text}` is no time ago: give an age of 1m or more, or a date"
+            "{flag} `{}` is no time ago: give an age of 1m or more, or a date",
+            shown()
         )));
     }
     if ago > now {
         return Err(Error::usage(format!(
-            "{flag} `{text}` is too far back (before 1970): give a smaller age, or a date"
+            "{flag} `{}` is too far back (before 1970): give a smaller age, or a date",
+            shown()
         )));
     }
     Ok(now - ago)

@@ -76,6 +76,23 @@ pub fn separated(decimal: &str) -> String {
     }
 }
 
+/// The first `max` characters of `text`, with a mark saying how many more there were; `text`
+/// whole when it is no longer than that. What a user or a client gave, quoted back in an
+/// error, is cut so: an argument of megabytes made an answer of megabytes.
+pub fn cut(text: &str, max: usize) -> String {
+    cut_at(text, max).unwrap_or_else(|| text.to_owned())
+}
+
+/// `text` cut as [`cut`] says, if that makes it shorter: the mark is some twenty characters,
+/// and a short string given a mark in place of its last few grew (`f1234.rs` became
+/// `f… [7 more characters]`).
+pub fn cut_at(text: &str, max: usize) -> Option<String> {
+    let (at, _) = text.char_indices().nth(max)?;
+    let more = text[at..].chars().count();
+    let mark = format!("… [{more} more characters]");
+    (mark.chars().count() < more).then(|| format!("{}{mark}", &text[..at]))
+}
+
 /// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis. A
 /// character that would act on a terminal (see [`is_hostile`]) shows escaped, as `\u001b`, so
 /// text from a session never drives the terminal that shows it and still says what it held.
