@@ -6383,3 +6383,74 @@ fn a_session_id_that_is_a_secret_never_names_a_folder_and_its_events_still_meet(
 fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// `POST /events` refuses a timestamp that is negative or not finite, but `POST /sessions`
+/// stored `started_at: -1e308` and an `ended_at` before `started_at`, and `POST /hooks` stored a
+/// call's `at` of 1e308 as its event's time (and silently dropped a negative one). Each route
+/// refuses a time that is no time alike, 400 with one error; a hook call's time no hook's event
+/// can have is left to the collector's clock, as a payload's own stamp is.
+#[test]
+fn every_route_refuses_a_time_that_is_no_time_alike() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (collector, port) = server(&env, &storage, &[]);
+    let refused = |path: &str, body: Value, says: &str| {
+        let answer = request(port, "POST", path, None, body.to_string().as_bytes());
+        assert_eq!(answer.status, 400, "{path} {body}: {}", answer.json());
+        let error = answer.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(says), "{path} {body}: {error}");
+    };
+    refused(
+        "/sessions",
+        json!({"session_id": "s-1", "started_at": -1e308}),
+        "started_at must be a finite, non-negative number",
+    );
+    refused(
+        "/sessions",
+        json!({"session_id": "s-1", "started_at": 1_700_000_000.0, "ended_at": -5.0}),
+        "ended_at must be a finite, non-negative number",
+    );
+    refused(
+        "/sessions",
+        json!({"session_id": "s-1", "started_at": 1_700_000_000.0, "ended_at": 1_600_000_000.0}),
+        "ended_at is before started_at",
+    );
+    let call = |at: Value| {
+        json!({"event": "user-prompt", "agent": "claude-code", "at": at,
+               "payload": {"session_id": "s-2", "hook_event_name": "UserPromptSubmit",
+                           "prompt": "hi"}})
+    };
+    refused(
+        "/hooks",
+        call(json!(-1.0)),
+        "at must be a finite, non-negative number",
+    );
+    // What /events refuses, in the same words.
+    let line = ndjson(&[event("s-3", "e-1", "user_prompt", -1.0, json!({}))]);
+    let sent = request(port, "POST", "/events", None, &line);
+    assert_eq!(
+        sent.json()["refused"][0]["error"],
+        "timestamp must be a finite, non-negative number"
+    );
+    let taken = request(
+        port,
+        "POST",
+        "/hooks",
+        None,
+        call(json!(1e308)).to_string().as_bytes(),
+    );
+    assert_eq!(taken.status, 200, "{}", taken.json());
+    drop(collector);
+    let file = std::fs::read_to_string(storage.join("s-2/events.ndjson")).unwrap();
+    let stored: Value = serde_json::from_str(file.lines().next().unwrap()).unwrap();
+    let at = stored["timestamp"].as_f64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - at).abs() < 600.0, "stamped {at}, now {now}");
+    assert!(
+        !storage.join("s-1").exists(),
+        "a refused meta made its session"
+    );
+}

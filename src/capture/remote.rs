@@ -240,9 +240,9 @@ impl HookCall {
         payload.last_response = self.last_response.map(LastResponse::Sent);
         // What the hook sent, else what the payload names (a hook that sent none).
         payload.launch = self.launch.clone().or(payload.launch.take());
-        payload.at = payload
-            .at
-            .or(self.at.filter(|at| at.is_finite() && *at >= 0.0));
+        // A time no hook's event can have (1e308 left the event out of every total) is taken as
+        // a payload's own stamp is: the recorder's clock stamps the event.
+        payload.at = payload.at.or(self.at.and_then(hooks::payload::agent_time));
         payload.scrub_session_id(privacy);
         Ok(payload)
     }

@@ -116,8 +116,8 @@ fn parse_event(line: &[u8]) -> Result<Event, String> {
             event.session_id
         ));
     }
-    if !event.timestamp.is_finite() || event.timestamp < 0.0 {
-        return Err("timestamp must be a finite, non-negative number".to_owned());
+    if let Some(why) = refused_time("timestamp", event.timestamp) {
+        return Err(why);
     }
     // Refused, not cut: two ids cut to the same start would be taken for one event.
     let named = [
@@ -140,6 +140,25 @@ fn parse_event(line: &[u8]) -> Result<Event, String> {
         data.remove(view::AGENT_STARTED);
     }
     Ok(event)
+}
+
+/// Why the time a client sent under `field` (seconds since the epoch) is refused: one that is
+/// not finite or is negative is no time. The one rule of every route that takes a time
+/// (`/events`' timestamps, `/sessions`' start and end, `/hooks`' time of the call).
+fn refused_time(field: &str, at: f64) -> Option<String> {
+    (!at.is_finite() || at < 0.0).then(|| format!("{field} must be a finite, non-negative number"))
+}
+
+/// Why the times of a session's meta are refused ([`refused_time`]): a start or an end that is
+/// no time, or an end before the start.
+fn refused_times(meta: &SessionMeta) -> Option<String> {
+    refused_time("started_at", meta.started_at)
+        .or_else(|| meta.ended_at.and_then(|end| refused_time("ended_at", end)))
+        .or_else(|| {
+            meta.ended_at
+                .is_some_and(|end| end < meta.started_at)
+                .then(|| "ended_at is before started_at".to_owned())
+        })
 }
 
 /// The id of an event sent without one: made from its line, so that the same line sent again
@@ -380,8 +399,8 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
             ),
         );
     }
-    if !meta.started_at.is_finite() {
-        return Reply::error(StatusCode::BAD_REQUEST, "started_at must be a number");
+    if let Some(why) = refused_times(&meta) {
+        return Reply::error(StatusCode::BAD_REQUEST, &why);
     }
     collector.sink.privacy().apply_meta(&mut meta);
     // The counters are the events' to say. One that is no whole number stays under its name
@@ -458,6 +477,9 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         Ok(call) => call,
         Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &format!("not a hook call: {e}")),
     };
+    if let Some(why) = call.at.and_then(|at| refused_time("at", at)) {
+        return Reply::error(StatusCode::BAD_REQUEST, &why);
+    }
     let payload = match call.payload(collector.sink.privacy()) {
         Ok(payload) => payload,
         Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &e.to_string()),
