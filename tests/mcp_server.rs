@@ -1277,8 +1277,10 @@ fn a_search_is_bounded_whatever_the_paths_and_patterns_it_meets() {
     .join("\n");
     let started = std::time::Instant::now();
     let (answers, _) = raw(&env, input.as_bytes());
-    // It took a minute and more; a second is plenty, and ten leave room for a loaded machine.
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // It took a minute and more. Unloaded, a debug build answers in a few seconds; ten were
+    // met exactly on a machine at load 10, so thirty leave room for one and still tell the
+    // minute apart.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let reads = answers[1]["result"]["structuredContent"]["matches"]
         .as_array()
         .unwrap();
