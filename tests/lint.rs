@@ -648,3 +648,83 @@ fn context_saturation_takes_each_models_window_from_its_own_responses() {
     // #1 is the prompt, #2 Sonnet's response, #3 Haiku's.
     assert_eq!(found["events"], json!([3]), "{found}");
 }
+
+/// budget-proximity priced a session without its subagents, so a session that `cost`, `list`
+/// and `eval`'s cost_under put over its budget passed `lint --strict` (a real one: $12.23
+/// with its subagents, $11.85 alone, passed a $12.00 budget). It takes the figure they give.
+#[test]
+fn budget_proximity_counts_the_subagents_cost_as_cost_does() {
+    let env = TestEnv::new();
+    let parent = "b0000000-0000-4000-8000-000000000001";
+    let spend = |id: &str, input| {
+        SessionBuilder::new(id).prompt("work").llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input,
+                output: 10,
+                ..Tokens::default()
+            },
+        )
+    };
+    spend(parent, 100_000).write(&env);
+    let cost = |env: &TestEnv| {
+        let run = env.run(&["cost", parent, "--format", "json"]);
+        run.success();
+        run.json()["cost_usd"].as_f64().unwrap()
+    };
+    let alone = cost(&env);
+    spend("b0000000-0000-4000-8000-000000000002", 100_000)
+        .meta(|m| m.parent_session_id = Some(parent.to_owned()))
+        .write(&env);
+    let whole = cost(&env);
+    assert!(
+        whole > alone,
+        "the subagent costs something: {alone} {whole}"
+    );
+    // A budget the session alone stays under and the session with its subagent passes.
+    let budget = f64::midpoint(alone, whole);
+    std::fs::write(
+        env.path().join(".agent-strace-lint.json"),
+        json!({"budget-proximity": {"budget": budget, "threshold": 1.0}}).to_string(),
+    )
+    .unwrap();
+    let shown = env.run(&["cost", parent, "--color", "never"]).stdout;
+    let figure = shown
+        .split("Cost: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no cost in {shown}"))
+        .to_owned();
+    for args in [
+        vec!["lint", parent, "--format", "json"],
+        vec!["lint", "--all", "--format", "json"],
+    ] {
+        let run = env.run(&args);
+        assert_eq!(
+            run.code, 1,
+            "{args:?}: over budget is an ERROR: {}",
+            run.stdout
+        );
+        let reports = run.json();
+        let report = match reports.as_array() {
+            Some(all) => all
+                .iter()
+                .find(|r| r["session_id"] == parent)
+                .unwrap()
+                .clone(),
+            None => reports,
+        };
+        let found = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "budget-proximity")
+            .unwrap_or_else(|| panic!("{args:?}: {report}"))
+            .clone();
+        let message = found["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("the session cost {figure},")),
+            "{args:?}: {message} (cost says {figure})"
+        );
+    }
+}

@@ -7,11 +7,12 @@ use clap::Args;
 
 use super::Globals;
 use super::args::{FormatArg, SessionArg};
-use super::explain::phases_of;
+use super::explain::{phases_of, phases_of_listed};
 use super::globals::Format;
 use super::output::{stdout, usage};
 use super::stores::ScopeArgs;
 use crate::analysis::cost::{CostOptions, CostReport, compute};
+use crate::analysis::phases::Phases;
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
@@ -105,6 +106,29 @@ pub(crate) fn include_subagents(
     id: &str,
     report: &mut CostReport,
     opts: &CostOptions,
+) -> Result<()> {
+    include_subagents_read(store, forest, id, report, opts, phases_of)
+}
+
+/// [`include_subagents`] for a command that listed the sessions: the listing has warned of a
+/// subagent whose `meta.json` cannot be used (`lint --all` said it twice).
+pub(crate) fn include_listed_subagents(
+    store: &Store,
+    forest: &Forest,
+    id: &str,
+    report: &mut CostReport,
+    opts: &CostOptions,
+) -> Result<()> {
+    include_subagents_read(store, forest, id, report, opts, phases_of_listed)
+}
+
+fn include_subagents_read(
+    store: &Store,
+    forest: &Forest,
+    id: &str,
+    report: &mut CostReport,
+    opts: &CostOptions,
+    phases_of: fn(&Store, &str) -> Result<Phases>,
 ) -> Result<()> {
     for child in forest.descendants(id).into_iter().skip(1) {
         let phases = phases_of(store, &child)?;

@@ -11,10 +11,13 @@ use super::args::{FormatArg, SessionArg, instant};
 use super::globals::Format;
 use super::output::{start_in_periods, stdout, warn_bad_lines};
 use super::settings::{self, LintLevel, LintRule, LintSettings, SettingsError};
+use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::lint::{Level, LintConfig, LintReport, RuleName, Session, lint};
+use crate::analysis::tree::Forest;
 use crate::capture::sink::system_time;
 use crate::error::Error;
 use crate::exit;
+use crate::model::pricing::PriceTable;
 use crate::model::text::real;
 use crate::model::{Agent, Event};
 use crate::render::terminal::{self, Painter};
@@ -50,6 +53,8 @@ pub(crate) struct LintArgs {
 pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
     let config = config()?;
     let store = Store::new(globals.store_root());
+    // The sessions' hierarchy: a session's cost is its subagents' too.
+    let forest;
     let ids: Vec<String> = if args.all {
         let since = args
             .since
@@ -57,9 +62,12 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
             .map(|t| instant(t, "--since", system_time(), false))
             .transpose()?;
         super::stores::require_unnamed(&store)?;
-        let (sessions, _) = super::listing::list(&store)?;
+        let listing = super::listing::sessions(&store)?;
+        let family = super::listing::readable_family(&store, listing, &[]);
+        forest = family.forest;
         // Oldest first, a start no session can have by the session's events.
-        let mut sessions: Vec<(f64, SessionSummary)> = sessions
+        let mut sessions: Vec<(f64, SessionSummary)> = family
+            .sessions
             .into_iter()
             .filter(|s| {
                 since.is_none_or(|t| start_in_periods(&s.meta).is_some_and(|start| start >= t))
@@ -72,14 +80,13 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
             .map(|(_, s)| s.meta.session_id)
             .collect()
     } else {
-        vec![crate::cli::stores::select_in(
-            &store,
-            &args.session.selector(),
-        )?]
+        let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
+        forest = super::listing::family(&store, &[&id])?.forest;
+        vec![id]
     };
     let mut reports = Vec::new();
     for id in &ids {
-        reports.push(lint_one(&store, id, &config, args.all)?);
+        reports.push(lint_one(&store, &forest, id, &config, args.all)?);
     }
     let mut out = stdout(globals.colour());
     match args.format.format {
@@ -110,7 +117,13 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
 
 /// `listed`: the session comes from a listing, which has warned of a `meta.json` that cannot
 /// be used (`lint --all` said so twice).
-fn lint_one(store: &Store, id: &str, config: &LintConfig, listed: bool) -> Result<LintReport> {
+fn lint_one(
+    store: &Store,
+    forest: &Forest,
+    id: &str,
+    config: &LintConfig,
+    listed: bool,
+) -> Result<LintReport> {
     let meta = if listed {
         store.summary(id)?.meta
     } else {
@@ -120,18 +133,22 @@ fn lint_one(store: &Store, id: &str, config: &LintConfig, listed: bool) -> Resul
     let events: Vec<Event> = reader.by_ref().collect();
     warn_bad_lines(reader.bad_lines(), reader.bad_count());
     let phases = super::explain::phases_from(store, &meta, events.iter());
-    let cost = crate::analysis::cost::compute(
-        id,
-        &phases,
-        crate::model::pricing::PriceTable::builtin(),
-        &crate::analysis::cost::CostOptions::default(),
-    )
-    .map_or((0.0, Vec::new()), |c| {
-        let mut unpriced = c.unpriced;
-        unpriced.sort_unstable();
-        (c.cost_usd, unpriced)
-    });
-    let (cost, unpriced) = cost;
+    let options = CostOptions::default();
+    let (cost, unpriced) = match cost::compute(id, &phases, PriceTable::builtin(), &options) {
+        Ok(mut spent) => {
+            // The figure `cost`, `list` and `eval`'s cost_under give: the session with its
+            // subagents (budget-proximity passed a session over its budget on its own share).
+            if listed {
+                super::cost::include_listed_subagents(store, forest, id, &mut spent, &options)?;
+            } else {
+                super::cost::include_subagents(store, forest, id, &mut spent, &options)?;
+            }
+            let mut unpriced = spent.unpriced;
+            unpriced.sort_unstable();
+            (spent.cost_usd, unpriced)
+        }
+        Err(_) => (0.0, Vec::new()),
+    };
     // The ceiling a watch held this session to says more than the settings' default.
     let watched = store
         .watch_budget(id)

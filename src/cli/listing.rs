@@ -31,16 +31,6 @@ pub(crate) fn sessions(store: &Store) -> Result<Listing> {
     Ok(listing)
 }
 
-/// Every session's metadata with counters caught up, newest first, as [`Store::list`] gives
-/// them, but from the index.
-pub(crate) fn list(store: &Store) -> Result<(Vec<SessionSummary>, Vec<StoreError>)> {
-    let listing = sessions(store)?;
-    Ok((
-        listing.sessions.into_iter().map(|s| s.summary).collect(),
-        listing.unreadable,
-    ))
-}
-
 /// The sessions of a command about the sessions `roots` and their subagents (see [`family`]).
 pub(crate) struct Family {
     /// Every session the listing could read.
@@ -50,7 +40,7 @@ pub(crate) struct Family {
     pub forest: Forest,
 }
 
-/// Every session's metadata, as [`list`] gives them, for a command about the sessions `roots`
+/// Every session's metadata, as [`sessions`] gives them, for a command about the sessions `roots`
 /// and their subagents: it warns when the index cannot be used, and once for each subagent of
 /// theirs that cannot be read, which is left out (before, one such subagent failed `replay`,
 /// `cost` and `stats --include-subagents` of its parent, and `replay --tree` left it out
