@@ -728,3 +728,96 @@ fn budget_proximity_counts_the_subagents_cost_as_cost_does() {
         );
     }
 }
+
+/// error-retry-loop kept one streak a tool and counted Claude Code's "Sibling tool call
+/// errored" as a failure, so one missing file in a batch of parallel `Read`s of different
+/// files read '"Read" failed 3 times in a row and was tried again' and failed `lint --strict`
+/// (a real subagent: 8 files read at once, one missing, nothing tried again). A retry is the
+/// same call again, as `optimize` tells one, and a call cancelled for its sibling never ran.
+#[test]
+fn parallel_calls_cancelled_by_a_siblings_failure_are_no_retry_loop() {
+    let env = TestEnv::new();
+    let mut s = SessionBuilder::new("c0000000-0000-4000-8000-000000000001").prompt("read them");
+    // #2–#4: three Reads of three files in one batch; #5–#7: their results, the first missing.
+    let mut calls = Vec::new();
+    for file in ["a.rs", "b.rs", "c.rs"] {
+        calls.push(s.next_id());
+        s = s.tool_call("Read", json!({"file_path": format!("/p/{file}")}));
+    }
+    for (i, call) in calls.iter().enumerate() {
+        let message = if i == 0 {
+            "<tool_use_error>File does not exist.</tool_use_error>"
+        } else {
+            "<tool_use_error>Sibling tool call errored</tool_use_error>"
+        };
+        s = s
+            .event(
+                agent_strace::model::EventType::Error,
+                json!({"tool_name": "Read", "error": message}),
+            )
+            .parent(call);
+    }
+    // The batch read again without the missing file: what a cancelled call is owed.
+    s = s.answer("a.rs is missing; reading the others.");
+    for file in ["b.rs", "c.rs"] {
+        s = s
+            .tool_call("Read", json!({"file_path": format!("/p/{file}")}))
+            .result(json!("fn f() {}"));
+    }
+    s = s
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/p/b.rs", "old_string": "f", "new_string": "g"}),
+        )
+        .result(json!("ok"));
+    let id = s.session_end(json!({})).write(&env);
+    let run = env.run(&["lint", &id, "--strict", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        !rules(&run.json()).contains(&"error-retry-loop".to_owned()),
+        "{}",
+        run.stdout
+    );
+
+    // The same call failing again and again is still found, whatever came between its tries,
+    // and a sibling's cancellation of it neither counts nor ends the streak.
+    let mut s = SessionBuilder::new("c0000000-0000-4000-8000-000000000002").prompt("build");
+    let mut failures = Vec::new();
+    for attempt in 0..3 {
+        s = s.tool_call("Bash", json!({"command": "make"}));
+        failures.push(s.next_id());
+        s = s.error("Exit code 2\nmake: *** No rule to make target");
+        // A different command between the tries, and once a batch where `make` was cancelled
+        // for its sibling.
+        s = s
+            .tool_call("Bash", json!({"command": format!("ls {attempt}")}))
+            .result(json!("x"));
+        if attempt == 1 {
+            s = s
+                .tool_call("Bash", json!({"command": "make"}))
+                .error("<tool_use_error>Sibling tool call errored</tool_use_error>");
+        }
+    }
+    let id = s.write(&env);
+    let report = env.run(&["lint", &id, "--format", "json"]).json();
+    let number = |id: &str| id.trim_start_matches('e').parse::<u64>().unwrap();
+    let retried: Vec<_> = findings(&report)
+        .into_iter()
+        .filter(|(rule, _, _)| rule == "error-retry-loop")
+        .map(|(_, _, events)| events)
+        .collect();
+    assert_eq!(
+        retried,
+        [failures.iter().map(|f| number(f)).collect::<Vec<_>>()],
+        "{report}"
+    );
+    // The events it names are the failures replay shows.
+    for failure in &failures {
+        let shown = env.run(&["replay", &id, "--show", &number(failure).to_string()]);
+        assert!(
+            shown.stdout.contains("No rule to make target"),
+            "{}",
+            shown.stdout
+        );
+    }
+}

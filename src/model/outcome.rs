@@ -76,6 +76,19 @@ pub fn failure_in_words(words: String) -> String {
     }
 }
 
+/// Claude Code's words for a call of a parallel batch it cancelled because another call of the
+/// batch failed: the call never ran. It is an error result, counted among the errors as
+/// every view counts them, but no failure of its own: its input was never tried.
+const SIBLING_ERRORED: &str = "Sibling tool call errored";
+
+/// Whether an error's text says the call was cancelled because a call made beside it failed
+/// (see [`SIBLING_ERRORED`]).
+pub fn cancelled_by_sibling(message: &str) -> bool {
+    let line = first_line(message).trim_end();
+    let line = line.strip_suffix("</tool_use_error>").unwrap_or(line);
+    line.trim().eq_ignore_ascii_case(SIBLING_ERRORED)
+}
+
 /// Who refused a call whose outcome is [`ToolOutcome::Rejected`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -284,6 +297,20 @@ mod tests {
             assert!(!is_rejection(text), "{text}");
             assert_eq!(ToolOutcome::of_error(text, false), ToolOutcome::Failed);
         }
+    }
+
+    #[test]
+    fn a_call_cancelled_for_its_siblings_failure_is_told_apart() {
+        assert!(cancelled_by_sibling(
+            "<tool_use_error>Sibling tool call errored</tool_use_error>"
+        ));
+        assert!(cancelled_by_sibling("Sibling tool call errored"));
+        for text in FAILURES.iter().filter(|t| !t.contains("Sibling")) {
+            assert!(!cancelled_by_sibling(text), "{text}");
+        }
+        assert!(!cancelled_by_sibling(
+            "Exit code 1\nSibling tool call errored"
+        ));
     }
 
     #[test]

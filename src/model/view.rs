@@ -828,6 +828,16 @@ impl<'a> ToolResult<'a> {
         self.outcome == ToolOutcome::Rejected
     }
 
+    /// The call failed only because a call made beside it in a parallel batch failed: it
+    /// never ran, so its input was never tried ([`outcome::cancelled_by_sibling`]).
+    pub fn cancelled_by_sibling(&self) -> bool {
+        self.failed()
+            && self
+                .error
+                .as_deref()
+                .is_some_and(outcome::cancelled_by_sibling)
+    }
+
     /// The size of what came back (the result's text, else its structure, else the error).
     pub fn size(&self) -> usize {
         match &self.error {

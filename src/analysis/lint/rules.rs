@@ -6,6 +6,7 @@ use super::{Finding, Level, LintConfig, RuleName, RuleSetting, Session};
 use crate::analysis::phases::TimedUsage;
 use crate::model::EventType;
 use crate::model::answers::AnswerUsages;
+use crate::model::links::Links;
 use crate::model::text::{count, figure};
 use crate::model::touches::Touches;
 use crate::model::usage::{dollars, dollars_given};
@@ -315,45 +316,69 @@ fn redundant_read(session: &Session<'_>, threshold: f64) -> Found {
         .collect()
 }
 
-/// error-retry-loop: a tool failed and was called again `threshold` or more times in a row
-/// (a success of that tool ends the streak).
+/// error-retry-loop: the same call, the same tool with the same input, failed `threshold` or
+/// more times in a row (a success of that call ends the streak; other calls between do not).
+/// The same call is [`ToolCall::signature`](crate::model::view::ToolCall::signature)'s, as
+/// `optimize` tells a blind retry and an error retried unchanged: reading eight files in one
+/// batch is eight calls, none tried again. A call Claude Code cancelled because another of its
+/// batch failed never ran: it is no failure of its own, and neither adds to a streak nor ends
+/// one.
 fn error_retry_loop(session: &Session<'_>, threshold: f64) -> Found {
-    // Per tool: its failures so far in the current streak, and whether the last call failed.
+    let mut links = Links::default();
+    // Each call's signature and tool, by its event id; and the last call of each tool, for a
+    // result that names no call (the Python tool's hooks).
+    let mut calls: HashMap<String, (String, String)> = HashMap::new();
+    let mut last_of_tool: HashMap<String, (String, String)> = HashMap::new();
+    // Per call signature: its failures in the current streak, and its longest streak.
     let mut streaks: HashMap<String, Vec<usize>> = HashMap::new();
     let mut worst: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
+    let mut order: Vec<(String, String)> = Vec::new();
     for (i, event) in session.events.iter().enumerate() {
-        let View::ToolResult(result) = View::of(event, session.agent) else {
-            continue;
-        };
-        let Some(tool) = result.tool else { continue };
-        if result.rejected() {
-            continue;
-        }
-        let streak = streaks.entry(tool.to_owned()).or_default();
-        if result.failed() {
-            streak.push(i + 1);
-            let best = worst.entry(tool.to_owned()).or_default();
-            if streak.len() > best.len() {
-                best.clone_from(streak);
+        let parent = links.parent(event);
+        match View::of(event, session.agent) {
+            View::ToolCall(call) => {
+                let signed = (call.signature(), call.tool.to_owned());
+                last_of_tool.insert(call.tool.to_owned(), signed.clone());
+                calls.insert(event.event_id.clone(), signed);
             }
-            if !order.iter().any(|t| t == tool) {
-                order.push(tool.to_owned());
+            View::ToolResult(result) => {
+                if result.rejected() || result.of_no_call || result.cancelled_by_sibling() {
+                    continue;
+                }
+                let call = parent
+                    .as_deref()
+                    .and_then(|p| calls.get(p))
+                    .or_else(|| result.tool.and_then(|t| last_of_tool.get(t)));
+                let Some((signature, tool)) = call else {
+                    continue;
+                };
+                let streak = streaks.entry(signature.clone()).or_default();
+                if !result.failed() {
+                    streak.clear();
+                    continue;
+                }
+                streak.push(i + 1);
+                let best = worst.entry(signature.clone()).or_default();
+                if streak.len() > best.len() {
+                    best.clone_from(streak);
+                }
+                if !order.iter().any(|(s, _)| s == signature) {
+                    order.push((signature.clone(), tool.clone()));
+                }
             }
-        } else {
-            streak.clear();
+            _ => {}
         }
     }
     order
         .into_iter()
-        .filter_map(|tool| {
-            let failures = worst.remove(&tool)?;
-            // Each failure but the last was retried; the last one too when the tool ran again.
+        .filter_map(|(signature, tool)| {
+            let failures = worst.remove(&signature)?;
+            // Each failure but the last was retried; the last one too when the call ran again.
             at_least(failures.len(), threshold).then(|| {
                 (
                     format!(
-                        "\"{tool}\" failed {} times in a row and was tried again ({}): check its input before retrying.",
-                        failures.len(),
+                        "\"{tool}\" failed {} in a row with the same input and was tried again ({}): check its input before retrying.",
+                        count(failures.len() as u64, "time"),
                         list(&failures)
                     ),
                     failures,
