@@ -769,3 +769,48 @@ fn a_session_is_scored_with_its_subagents() {
     );
     assert!(reasons.contains("3 calls > 2 calls limit"), "{reasons}");
 }
+
+/// `no_errors` said "8 failed tool calls" of a batch of 8 parallel reads where one file was
+/// missing and Claude Code cancelled the other 7 ("Sibling tool call errored"), with no word
+/// that 7 never ran. It counts them as `list` and `stats` count errors, and says how many were
+/// cancelled for another call's failure.
+#[test]
+fn no_errors_says_which_failed_calls_were_cancelled_for_a_parallel_ones_failure() {
+    let env = TestEnv::new();
+    let mut s = SessionBuilder::new(BAD).prompt("read them");
+    let mut calls = Vec::new();
+    for file in ["a.rs", "b.rs", "c.rs"] {
+        calls.push(s.next_id());
+        s = s.tool_call("Read", json!({"file_path": format!("/p/{file}")}));
+    }
+    for (i, call) in calls.iter().enumerate() {
+        let message = if i == 0 {
+            "<tool_use_error>File does not exist.</tool_use_error>"
+        } else {
+            "<tool_use_error>Sibling tool call errored</tool_use_error>"
+        };
+        s = s
+            .event(
+                agent_strace::model::EventType::Error,
+                json!({"tool_name": "Read", "error": message}),
+            )
+            .parent(call);
+    }
+    s.write(&env);
+    let run = env.run(&["eval", &BAD[..8], "--format", "json"]);
+    assert_eq!(run.code, 1, "a call failed: {run:?}");
+    let result = &run.json()["results"][0];
+    let listed = env.run(&["list", "--format", "json"]).json();
+    let errors = listed[0]["errors"].as_f64().unwrap();
+    assert_eq!(
+        result["value"].as_f64().unwrap(),
+        errors,
+        "{result} {listed}"
+    );
+    let cancelled = calls.len() - 1;
+    assert_eq!(
+        result["reason"],
+        format!("{errors} failed tool calls ({cancelled} cancelled when a parallel call failed)"),
+        "{result}"
+    );
+}

@@ -309,7 +309,7 @@ fn under(
 }
 
 fn no_errors(session: &SessionFacts<'_>) -> (f64, String, Option<f64>) {
-    let (mut failed, mut refused, mut of_the_turn) = (0u64, 0u64, 0u64);
+    let (mut failed, mut refused, mut of_the_turn, mut cancelled) = (0u64, 0u64, 0u64, 0u64);
     for event in session.events {
         if let View::ToolResult(result) = View::of(event, session.agent) {
             // An API error that ended a turn is no call's: the service failed, not the work.
@@ -319,9 +319,15 @@ fn no_errors(session: &SessionFacts<'_>) -> (f64, String, Option<f64>) {
             }
             failed += u64::from(result.failed());
             refused += u64::from(result.rejected());
+            cancelled += u64::from(result.cancelled_by_sibling());
         }
     }
     let mut notes = Vec::new();
+    // Counted as every view counts errors, but said apart: they failed because another call
+    // did, which is the one to look at.
+    if cancelled > 0 {
+        notes.push(format!("{cancelled} cancelled when a parallel call failed"));
+    }
     match refused {
         0 => {}
         1 => notes.push("1 refused call is no error".to_owned()),
