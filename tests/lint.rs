@@ -101,7 +101,7 @@ fn every_rule_finds_its_pattern_and_names_its_events() {
         ("error-retry-loop", "WARN", vec![23, 25, 27]),
         ("no-output", "WARN", vec![]),
         ("reasoning-spiral", "WARN", vec![13, 14, 15]),
-        ("redundant-read", "INFO", vec![17, 19, 21]),
+        ("redundant-read", "INFO", vec![16, 18, 20]),
         ("tool-loop", "WARN", vec![3, 5, 7, 9, 11]),
     ];
     let want: Vec<(String, String, Vec<u64>)> = want
@@ -386,7 +386,7 @@ fn a_read_after_a_write_to_the_file_is_not_redundant() {
         [(
             "redundant-read".to_owned(),
             "INFO".to_owned(),
-            vec![15, 17, 19]
+            vec![14, 16, 18]
         )],
         "{report}"
     );
@@ -438,7 +438,7 @@ fn reading_a_file_a_page_at_a_time_is_not_redundant() {
         [(
             "redundant-read".to_owned(),
             "INFO".to_owned(),
-            vec![5, 15, 17, 19]
+            vec![4, 14, 16, 18]
         )],
         "{report}"
     );
@@ -451,7 +451,7 @@ fn reading_a_file_a_page_at_a_time_is_not_redundant() {
         .flat_map(|p| p["evidence"].as_array().unwrap())
         .collect();
     assert_eq!(evidence.len(), 1, "{optimize}");
-    assert_eq!(evidence[0]["events"], json!([5, 15, 17, 19]), "{optimize}");
+    assert_eq!(evidence[0]["events"], json!([4, 14, 16, 18]), "{optimize}");
 }
 
 /// Text a screen does not show but the agent reads (a page's instructions in tag characters,
@@ -818,6 +818,42 @@ fn parallel_calls_cancelled_by_a_siblings_failure_are_no_retry_loop() {
             shown.stdout.contains("No rule to make target"),
             "{}",
             shown.stdout
+        );
+    }
+}
+
+/// redundant-read named each read by its `file_read` event (#3, #5, #7), which `replay` folds
+/// into its call's line and does not show; it names the calls, the numbers replay shows.
+#[test]
+fn redundant_read_names_the_calls_replay_shows() {
+    let env = TestEnv::new();
+    let number = |id: String| id.trim_start_matches('e').parse::<u64>().unwrap();
+    let mut s = SessionBuilder::new("d0000000-0000-4000-8000-000000000001").prompt("read");
+    let mut calls = Vec::new();
+    for _ in 0..3 {
+        calls.push(number(s.next_id()));
+        s = s
+            .tool_call("Read", json!({"file_path": "/p/a.rs"}))
+            .file_read("/p/a.rs");
+    }
+    let id = s.write(&env);
+    let report = env.run(&["lint", &id, "--format", "json"]).json();
+    let reads: Vec<Vec<u64>> = findings(&report)
+        .into_iter()
+        .filter(|(rule, _, _)| rule == "redundant-read")
+        .map(|(_, _, events)| events)
+        .collect();
+    assert_eq!(reads, [calls], "{report}");
+    let replay = env.run(&["replay", &id, "--color", "never"]);
+    replay.success();
+    for n in &reads[0] {
+        assert!(
+            replay
+                .stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("#{n} "))),
+            "#{n} is not shown:\n{}",
+            replay.stdout
         );
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! A read is a file tool's call, or a file the recorders found a shell line reading (`cat f`):
 //! the `file_read` event stands for its call, a call stands alone when no such event followed
-//! it. Two reads are the same when they take the same lines (a file tool's range arguments) or
+//! it. A read is numbered by its call, as `replay` shows it (a file tool's `file_read` is
+//! folded into its call's line there), else by its file event when no call is known. Two reads are the same when they take the same lines (a file tool's range arguments) or
 //! run the same shell line: reading the next hundred lines, or `grep` after `cat`, is new. A
 //! write of the file (a file tool's call or a file the recorders name written) starts afresh.
 //! A path is one however spelt, whole or below the session's folder. A running command's
@@ -44,11 +45,12 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
         .filter_map(|e| e.parent_id.as_deref())
         .collect();
     let mut call_reads: HashMap<&str, String> = HashMap::new();
+    let mut call_numbers: HashMap<&str, usize> = HashMap::new();
     let mut files: Vec<File> = Vec::new();
     let mut slot_of: HashMap<String, usize> = HashMap::new();
-    // The last read counted, when a call stood for it: a file event without a parent that
-    // follows it for the same file echoes it.
-    let mut last_call_read: Option<(usize, String)> = None;
+    // The file of the last read counted, when a call stood for it: a file event without a
+    // parent that follows it for the same file echoes it.
+    let mut last_call_read: Option<String> = None;
     // A call that repeats another's read (Cursor's `beforeReadFile` beside its `preToolUse`),
     // and the file events of such a call, are that read: counted once, as every view counts
     // files ([`Touches::repeats`]).
@@ -56,6 +58,8 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
     let mut repeats: HashSet<&str> = HashSet::new();
     for (i, event) in events.iter().enumerate() {
         let number = i + 1;
+        // The number the read is named by: its call's.
+        let mut read_at = number;
         touches.observe_owed(event, agent);
         if touches.repeats(&event.event_id) {
             repeats.insert(event.event_id.as_str());
@@ -93,6 +97,7 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
                 }
                 let way = way_of(&call);
                 call_reads.insert(event.event_id.as_str(), way.clone());
+                call_numbers.insert(event.event_id.as_str(), number);
                 last_call_read = None;
                 match call.path() {
                     Some(path)
@@ -112,14 +117,17 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
                     .unwrap_or_default();
                 if !touch.write
                     && parent.is_none()
-                    && let Some((slot, called)) = &last_call_read
-                    && *called == key(path)
+                    && last_call_read
+                        .as_ref()
+                        .is_some_and(|called| *called == key(path))
                 {
-                    // The same read as the call just before it: the event stands for it.
-                    files[*slot].renumber(number);
+                    // The same read as the call just before it, counted with its call.
                     last_call_read = None;
                     continue;
                 }
+                read_at = parent
+                    .and_then(|p| call_numbers.get(p).copied())
+                    .unwrap_or(number);
                 (path, way, touch.write)
             }
             _ => continue,
@@ -139,9 +147,9 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
             files.push(File::new(path));
             files.len() - 1
         });
-        files[slot].read(&way, number);
+        files[slot].read(&way, read_at);
         if event.event_type == EventType::ToolCall {
-            last_call_read = Some((slot, file));
+            last_call_read = Some(file);
         }
     }
     files
@@ -160,8 +168,6 @@ struct File {
     path: String,
     /// Per way of reading it, the reads since the file's last write.
     runs: Vec<(String, Vec<usize>)>,
-    /// The way last read, to renumber its read.
-    last: Option<usize>,
     longest: Vec<usize>,
     repeats: usize,
 }
@@ -171,7 +177,6 @@ impl File {
         File {
             path: path.to_owned(),
             runs: Vec::new(),
-            last: None,
             longest: Vec::new(),
             repeats: 0,
         }
@@ -194,27 +199,10 @@ impl File {
         if run.len() > self.longest.len() {
             self.longest.clone_from(run);
         }
-        self.last = Some(slot);
-    }
-
-    /// The last read is the event `number`, which stands for the call counted.
-    fn renumber(&mut self, number: usize) {
-        let Some(slot) = self.last else { return };
-        let run = &mut self.runs[slot].1;
-        let was = run.last().copied();
-        if let Some(last) = run.last_mut() {
-            *last = number;
-        }
-        if let (Some(was), Some(end)) = (was, self.longest.last_mut())
-            && *end == was
-        {
-            *end = number;
-        }
     }
 
     fn written(&mut self) {
         self.runs.clear();
-        self.last = None;
     }
 }
 
@@ -274,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_event_stands_for_its_call_linked_or_right_after_it() {
+    fn a_file_event_stands_for_its_call_linked_or_right_after_it_named_by_the_call() {
         let events = [
             read(1, "/p/a.rs"),
             touch(2, EventType::FileRead, Some(1), "/p/a.rs"),
@@ -287,7 +275,7 @@ mod tests {
         let found = of(&events, Agent::ClaudeCode);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, "/p/a.rs");
-        assert_eq!(found[0].events, [2, 4, 5]);
+        assert_eq!(found[0].events, [1, 3, 5]);
         assert_eq!(found[0].repeats, 2);
     }
 
