@@ -197,6 +197,11 @@ fn a_settings_file_that_does_not_fit_is_an_error_naming_file_line_and_key() {
             "{\n  \"tool-loop\": {\"threshold\": 0}\n}",
             "`tool-loop.threshold`",
         ),
+        // One call is no loop (it read "called 1 times in a row … a possible loop").
+        (
+            "{\n  \"tool-loop\": {\"threshold\": 1}\n}",
+            ".agent-strace-lint.json:2: `tool-loop.threshold`: expected a count of 2 or more, found 1",
+        ),
         ("{\"tool-loop\": ", ".agent-strace-lint.json:1"),
     ] {
         std::fs::write(env.path().join(".agent-strace-lint.json"), text).unwrap();

@@ -271,7 +271,7 @@ fn config() -> Result<LintConfig> {
             let fits = if rule.threshold_is_share() {
                 threshold > 0.0 && threshold <= 1.0
             } else {
-                threshold >= 1.0
+                threshold >= rule.least_count()
             };
             if !threshold.is_finite() || !fits || rule == RuleName::NoOutput {
                 return Err(invalid(
@@ -284,7 +284,11 @@ fn config() -> Result<LintConfig> {
                             real(threshold)
                         )
                     } else {
-                        format!("expected a count of 1 or more, found {}", real(threshold))
+                        format!(
+                            "expected a count of {} or more, found {}",
+                            real(rule.least_count()),
+                            real(threshold)
+                        )
                     },
                 ));
             }

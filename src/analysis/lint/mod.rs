@@ -94,12 +94,24 @@ impl RuleName {
         }
     }
 
-    /// Whether the threshold is a share (0 to 1] rather than a count (2 or more).
+    /// Whether the threshold is a share (0 to 1] rather than a count (see
+    /// [`RuleName::least_count`]).
     pub fn threshold_is_share(self) -> bool {
         matches!(
             self,
             RuleName::BudgetProximity | RuleName::ContextSaturation
         )
+    }
+
+    /// The least count threshold that still finds its pattern: one call is no loop, one
+    /// response no spiral, one read no reread and one failure no retry; one hidden character is
+    /// hidden text.
+    pub fn least_count(self) -> f64 {
+        if self == RuleName::HiddenText {
+            1.0
+        } else {
+            2.0
+        }
     }
 }
 

@@ -81,8 +81,8 @@ fn tool_loop(session: &Session<'_>, threshold: f64) -> Found {
         if at_least(run.len(), threshold) {
             found.push((
                 format!(
-                    "\"{tool}\" called {} times in a row ({}): a possible loop.",
-                    run.len(),
+                    "\"{tool}\" called {} in a row ({}): a possible loop.",
+                    count(run.len() as u64, "time"),
                     span(run)
                 ),
                 std::mem::take(run),
@@ -305,9 +305,9 @@ fn redundant_read(session: &Session<'_>, threshold: f64) -> Found {
         .map(|r| {
             (
                 format!(
-                    "\"{}\" read {} times without a change ({}): keep what it says instead of reading it again.",
+                    "\"{}\" read {} without a change ({}): keep what it says instead of reading it again.",
                     r.path,
-                    r.events.len(),
+                    count(r.events.len() as u64, "time"),
                     list(&r.events)
                 ),
                 r.events,
