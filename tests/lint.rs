@@ -202,6 +202,11 @@ fn a_settings_file_that_does_not_fit_is_an_error_naming_file_line_and_key() {
             "{\n  \"tool-loop\": {\"threshold\": 1}\n}",
             ".agent-strace-lint.json:2: `tool-loop.threshold`: expected a count of 2 or more, found 1",
         ),
+        // No one sets a ceiling of 5e-324 dollars (it read "inf%" of it).
+        (
+            "{\n  \"budget-proximity\": {\"budget\": 5e-324}\n}",
+            ".agent-strace-lint.json:2: `budget-proximity.budget`",
+        ),
         ("{\"tool-loop\": ", ".agent-strace-lint.json:1"),
     ] {
         std::fs::write(env.path().join(".agent-strace-lint.json"), text).unwrap();
@@ -861,4 +866,43 @@ fn redundant_read_names_the_calls_replay_shows() {
             replay.stdout
         );
     }
+}
+
+/// A budget ceiling of 5e-324 dollars read "the session cost $0.30, inf% of its $5e-324 budget
+/// ceiling". The settings refuse one (see above); one a session recorded is a ceiling it was
+/// held to, and its share, past every figure, is said to be.
+#[test]
+fn a_share_of_a_recorded_ceiling_past_every_figure_is_said_so() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("e0000000-0000-4000-8000-000000000001")
+        .session_start(json!({"source": "startup", "budget_dollars": 5e-324}))
+        .prompt("work")
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 100_000,
+                output: 10,
+                ..Tokens::default()
+            },
+        )
+        .write(&env);
+    let run = env.run(&["lint", &id, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    let found = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "budget-proximity")
+        .unwrap_or_else(|| panic!("{report}"));
+    let message = found["message"].as_str().unwrap();
+    let share = message
+        .split(", ")
+        .nth(1)
+        .and_then(|rest| rest.split('%').next())
+        .unwrap_or_else(|| panic!("{message}"));
+    assert!(
+        !share.contains("inf") && !share.contains("NaN") && share.contains("1e308"),
+        "{message}"
+    );
 }

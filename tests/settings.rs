@@ -253,7 +253,7 @@ fn a_value_its_key_cannot_hold_says_what_the_key_takes() {
         &["lint", &id],
     );
     assert!(
-        e.ends_with("`budget-proximity.budget`: expected dollars above 0, found -1e308"),
+        e.ends_with("`budget-proximity.budget`: expected dollars, $0.000001 or more, found -1e308"),
         "{e}"
     );
     // A number too large for any: serde_json's words, not a choice of words.

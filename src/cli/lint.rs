@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::model::text::real;
+use crate::model::usage::dollars_given;
 use crate::model::{Agent, Event};
 use crate::render::terminal::{self, Painter};
 use crate::store::{SessionSummary, Store};
@@ -172,6 +173,10 @@ fn lint_one(
     ))
 }
 
+/// The least budget the settings take: a millionth of a dollar, the least a budget is shown
+/// to (one of `5e-324` was taken, and its share read `inf%`).
+const LEAST_BUDGET_USD: f64 = 1e-6;
+
 /// The most columns of a finding's message in text: the longest a rule writes of its own
 /// takes about 200; what is past this is session text (`--format json` has it whole).
 const MESSAGE_COLUMNS: usize = 300;
@@ -301,10 +306,14 @@ fn config() -> Result<LintConfig> {
                     "only budget-proximity takes a budget".to_owned(),
                 ));
             }
-            if !(budget.is_finite() && budget > 0.0) {
+            if !(budget.is_finite() && budget >= LEAST_BUDGET_USD) {
                 return Err(invalid(
                     "budget",
-                    format!("expected dollars above 0, found {}", real(budget)),
+                    format!(
+                        "expected dollars, {} or more, found {}",
+                        dollars_given(LEAST_BUDGET_USD),
+                        real(budget)
+                    ),
                 ));
             }
             config.budget_usd = Some(budget);

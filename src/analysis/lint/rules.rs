@@ -155,6 +155,18 @@ fn budget_ceiling(session: &Session<'_>, config: &LintConfig) -> Option<f64> {
     recorded.or(config.budget_usd)
 }
 
+/// `cost` as a share of `budget`, in percent, as a figure (`1.5e302` of a ceiling of
+/// `1e-300` dollars). A share past the largest figure (of a ceiling of `5e-324`) read `inf`:
+/// it is said to be past 1e308.
+fn percent_of(cost: f64, budget: f64) -> String {
+    let share = (cost / budget * 100.0).round();
+    if share.is_finite() {
+        figure(share)
+    } else {
+        "over 1e308".to_owned()
+    }
+}
+
 /// budget-proximity: the session's cost reached `threshold` of its budget ceiling.
 fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) -> Found {
     let Some(budget) = budget_ceiling(session, config) else {
@@ -176,7 +188,7 @@ fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) 
         format!(
             "the session cost {}{mark}, {}% of its {} budget ceiling{unpriced}: raise it or split the task.",
             dollars(session.cost_usd),
-            figure((session.cost_usd / budget * 100.0).round()),
+            percent_of(session.cost_usd, budget),
             dollars_given(budget)
         ),
         Vec::new(),
@@ -199,7 +211,7 @@ fn budget_unjudged(session: &Session<'_>, config: &LintConfig) -> Option<String>
     Some(format!(
         "budget-proximity cannot be judged in full: {models} {has} no known price, so the session's {}? ({}% of its {} budget ceiling) counts {them} usage at $0.",
         dollars(session.cost_usd),
-        figure((session.cost_usd / budget * 100.0).round()),
+        percent_of(session.cost_usd, budget),
         dollars_given(budget)
     ))
 }
