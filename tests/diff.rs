@@ -1396,3 +1396,99 @@ fn a_file_call_that_failed_touched_no_file() {
         explain.stdout
     );
 }
+
+/// One Bash call, with no usage recorded (its cost estimated from payload sizes) or with a
+/// response that recorded usage: the pair `diff` and `compare` set an estimate beside.
+fn estimated_and_recorded(env: &TestEnv) -> (String, String) {
+    let session = |id: &str, recorded: bool| {
+        let mut s = SessionBuilder::new(id)
+            .prompt("go")
+            .at(1.0)
+            .tool_call("Bash", json!({"command": "ls"}))
+            .at(2.0)
+            .result(json!("a b"));
+        if recorded {
+            s = s.at(3.0).llm_response(
+                "claude-sonnet-4-5",
+                Tokens {
+                    input: 1_000,
+                    output: 100,
+                    ..Tokens::default()
+                },
+            );
+        }
+        s.at(6.0).session_end(json!({})).write(env)
+    };
+    (
+        session("e1110000-0000-4000-8000-000000000000", false),
+        session("e2220000-0000-4000-8000-000000000000", true),
+    )
+}
+
+/// `diff` showed a cost estimated from payload sizes as if recorded ("Δ cost: +$0.0044
+/// ($0.0001 → $0.0045)" under "(estimated)" tokens; `$0.0001` in the totals where `compare`
+/// showed `~$0.0001`), and its JSON did not say so. It is marked `~` as `compare` marks it, and
+/// `cost_estimated` says so.
+#[test]
+fn a_diff_marks_an_estimated_cost_as_compare_does() {
+    let env = TestEnv::new();
+    let (est, rec) = estimated_and_recorded(&env);
+    let c = json(&env, &["compare", &est, &rec, "--format", "json"]);
+    assert_eq!(c["a"]["cost_estimated"], true, "{c}");
+    assert_eq!(c["b"]["cost_estimated"], false, "{c}");
+
+    let s = json(
+        &env,
+        &["diff", &est, &rec, "--semantic", "--format", "json"],
+    );
+    assert_eq!(s["cost_estimated_a"], c["a"]["cost_estimated"], "{s}");
+    assert_eq!(s["cost_estimated_b"], c["b"]["cost_estimated"], "{s}");
+    let d = json(&env, &["diff", &est, &rec, "--format", "json"]);
+    assert_eq!(d["a"]["cost_estimated"], c["a"]["cost_estimated"], "{d}");
+    assert_eq!(d["b"]["cost_estimated"], c["b"]["cost_estimated"], "{d}");
+
+    // Each cost as `compare` shows it: the estimate marked, the recorded one not.
+    let compared = env.run(&["compare", &est, &rec]);
+    compared.success();
+    let cost_row: Vec<&str> = compared
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Cost"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let (shown_est, shown_rec) = (cost_row[1], cost_row[2]);
+    assert!(shown_est.starts_with('~'), "{}", compared.stdout);
+    assert!(shown_rec.starts_with('$'), "{}", compared.stdout);
+
+    let text = env.run(&["diff", &est, &rec, "--semantic"]);
+    text.success();
+    let row = text.stdout.lines().find(|l| l.contains("Δ cost:")).unwrap();
+    assert!(
+        row.ends_with(&format!("({shown_est} → {shown_rec})")),
+        "{}",
+        text.stdout
+    );
+    // The change from an estimate is one too.
+    let change = row.trim_start_matches("  Δ cost:").trim_start();
+    assert!(change.starts_with("~+$"), "{}", text.stdout);
+
+    let text = env.run(&["diff", &est, &rec]);
+    text.success();
+    let totals: Vec<&str> = text
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" tool call, "))
+        .collect();
+    assert_eq!(totals.len(), 2, "{}", text.stdout);
+    assert!(
+        totals[0].ends_with(&format!(", {shown_est}")),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        totals[1].ends_with(&format!(", {shown_rec}")),
+        "{}",
+        text.stdout
+    );
+}

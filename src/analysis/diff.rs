@@ -26,6 +26,8 @@ pub struct Input<'a> {
     pub session_id: &'a str,
     pub phases: &'a Phases,
     pub cost_usd: f64,
+    /// The cost is estimated from payload sizes: the session recorded no usage.
+    pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub cost_unpriced_models: &'a [String],
     /// How many subagent sessions the session has: its figures, cost included, count the
@@ -108,6 +110,8 @@ pub struct Totals {
     pub files_read: usize,
     pub files_written: usize,
     pub cost_usd: f64,
+    /// `cost_usd` is estimated from payload sizes: the session recorded no usage.
+    pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: Vec<String>,
 }
@@ -311,6 +315,7 @@ fn totals(input: &Input<'_>) -> Totals {
         files_read: p.files.iter().filter(|f| f.reads > 0).count(),
         files_written: p.files.iter().filter(|f| f.writes > 0).count(),
         cost_usd: input.cost_usd,
+        cost_estimated: input.cost_estimated,
         cost_unpriced_models: input.cost_unpriced_models.to_vec(),
     }
 }
@@ -431,6 +436,9 @@ pub struct SemanticDiff {
     /// change then too.
     pub duration_s: Delta<Believed<f64>>,
     pub cost_usd: Delta<f64>,
+    /// A's and B's costs are estimated from payload sizes: the session recorded no usage.
+    pub cost_estimated_a: bool,
+    pub cost_estimated_b: bool,
     /// Models whose usage has no known price, in name order: A's and B's costs count them at $0.
     pub cost_unpriced_models_a: Vec<String>,
     pub cost_unpriced_models_b: Vec<String>,
@@ -534,6 +542,8 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         retries: delta_u(pa.retries, pb.retries),
         duration_s: delta_believed(pa.duration_s, pb.duration_s),
         cost_usd: delta_f(a.cost_usd, b.cost_usd),
+        cost_estimated_a: a.cost_estimated,
+        cost_estimated_b: b.cost_estimated,
         cost_unpriced_models_a: a.cost_unpriced_models.to_vec(),
         cost_unpriced_models_b: b.cost_unpriced_models.to_vec(),
         files_written_added: wb.difference(&wa).map(|s| (*s).to_owned()).collect(),

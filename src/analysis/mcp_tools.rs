@@ -57,6 +57,8 @@ pub struct DiffSide {
     pub phases: Phases,
     /// The session's own, as its phases are.
     pub cost_usd: f64,
+    /// `cost_usd` is estimated from payload sizes: the session recorded no usage.
+    pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: Vec<String>,
     /// Subagent sessions it has, left out of the figures.
@@ -1321,6 +1323,7 @@ fn diff_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<Value, To
         session_id: &a,
         phases: &side_a.phases,
         cost_usd: side_a.cost_usd,
+        cost_estimated: side_a.cost_estimated,
         cost_unpriced_models: &side_a.cost_unpriced_models,
         subagents: side_a.subagents,
     };
@@ -1328,6 +1331,7 @@ fn diff_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<Value, To
         session_id: &b,
         phases: &side_b.phases,
         cost_usd: side_b.cost_usd,
+        cost_estimated: side_b.cost_estimated,
         cost_unpriced_models: &side_b.cost_unpriced_models,
         subagents: side_b.subagents,
     };

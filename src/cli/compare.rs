@@ -288,12 +288,11 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
     )?;
     writeln!(out, "{rule}")?;
     let money = |f: &Figures| {
-        let usd = terminal::dollars_marked(f.cost_usd, !f.cost_unpriced_models.is_empty());
-        if f.cost_estimated {
-            format!("~{usd}")
-        } else {
-            usd
-        }
+        terminal::cost_marked(
+            f.cost_usd,
+            !f.cost_unpriced_models.is_empty(),
+            f.cost_estimated,
+        )
     };
     // A count of each side, and its change.
     let counted = |label: &'static str, x: u64, y: u64| {

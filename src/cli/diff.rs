@@ -82,6 +82,7 @@ fn input(l: &Loaded) -> diff::Input<'_> {
         session_id: &l.meta.session_id,
         phases: &l.phases,
         cost_usd: l.cost_usd,
+        cost_estimated: l.cost_estimated,
         cost_unpriced_models: &l.cost_unpriced_models,
         subagents: l.subagents,
     }
@@ -233,7 +234,11 @@ fn totals_line(name: &str, t: &Totals) -> String {
         terminal::count_as(t.retries, "retry", "retries"),
         terminal::count(t.files_read as u64, "file"),
         t.files_written,
-        terminal::dollars_marked(t.cost_usd, !t.cost_unpriced_models.is_empty())
+        terminal::cost_marked(
+            t.cost_usd,
+            !t.cost_unpriced_models.is_empty(),
+            t.cost_estimated
+        )
     )
 }
 
@@ -368,20 +373,27 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
         terminal::believed(d.duration_s.a, terminal::duration_secs),
         terminal::believed(d.duration_s.b, terminal::duration_secs)
     )?;
+    // A change from or to an estimate is one too, marked before its sign: `~+$0.0044`.
+    let (unpriced_a, unpriced_b) = (
+        !d.cost_unpriced_models_a.is_empty(),
+        !d.cost_unpriced_models_b.is_empty(),
+    );
+    let estimated = if d.cost_estimated_a || d.cost_estimated_b {
+        terminal::ESTIMATE_MARK.to_string()
+    } else {
+        String::new()
+    };
     writeln!(
         out,
         "  {:<14} {:>DELTA$}  ({} → {})",
         "Δ cost:",
         format!(
-            "{}{}",
+            "{estimated}{}{}",
             sign(d.cost_usd.delta),
-            terminal::dollars_marked(
-                d.cost_usd.delta.abs(),
-                !(d.cost_unpriced_models_a.is_empty() && d.cost_unpriced_models_b.is_empty())
-            )
+            terminal::dollars_marked(d.cost_usd.delta.abs(), unpriced_a || unpriced_b)
         ),
-        terminal::dollars_marked(d.cost_usd.a, !d.cost_unpriced_models_a.is_empty()),
-        terminal::dollars_marked(d.cost_usd.b, !d.cost_unpriced_models_b.is_empty())
+        terminal::cost_marked(d.cost_usd.a, unpriced_a, d.cost_estimated_a),
+        terminal::cost_marked(d.cost_usd.b, unpriced_b, d.cost_estimated_b)
     )?;
     for (label, files) in [
         ("Files written only by B", &d.files_written_added),

@@ -73,6 +73,7 @@ impl Host for CliHost<'_> {
         Ok(DiffSide {
             phases: redacted_phases(&self.store, &loaded.meta, loaded.events),
             cost_usd: loaded.cost_usd,
+            cost_estimated: loaded.cost_estimated,
             cost_unpriced_models: loaded.cost_unpriced_models,
             subagents: loaded.subagents,
         })

@@ -162,6 +162,22 @@ pub fn dollars_marked(usd: f64, unpriced: bool) -> String {
     }
 }
 
+/// The mark before a cost estimated from payload sizes, where no usage was recorded
+/// (`~$0.0001`).
+pub const ESTIMATE_MARK: char = '~';
+
+/// A session's cost as the views that set two side by side show it (`compare`, `diff`):
+/// [`dollars_marked`], and marked [`ESTIMATE_MARK`] before it when it is an estimate, so that
+/// an estimate never reads as a recorded cost.
+pub fn cost_marked(usd: f64, unpriced: bool, estimated: bool) -> String {
+    let usd = dollars_marked(usd, unpriced);
+    if estimated {
+        format!("{ESTIMATE_MARK}{usd}")
+    } else {
+        usd
+    }
+}
+
 /// The footnote under figures marked [`UNPRICED_MARK`], naming the models; `None` for none.
 pub fn unpriced_note<S: AsRef<str>>(models: &[S]) -> Option<String> {
     let names: Vec<&str> = models.iter().map(AsRef::as_ref).collect();
