@@ -1492,3 +1492,32 @@ fn a_diff_marks_an_estimated_cost_as_compare_does() {
         text.stdout
     );
 }
+
+/// Two sessions sharing their first call only: "Diverged after 1 shared tool calls:".
+#[test]
+fn compare_counts_one_shared_call_in_the_singular() {
+    let env = TestEnv::new();
+    let session = |id: &str, second: &str| {
+        SessionBuilder::new(id)
+            .prompt("go")
+            .at(1.0)
+            .tool_call("Bash", json!({"command": "ls"}))
+            .result(json!("a"))
+            .at(2.0)
+            .tool_call("Bash", json!({"command": second}))
+            .result(json!("b"))
+            .at(3.0)
+            .session_end(json!({}))
+            .write(&env)
+    };
+    let a = session("q1110000-0000-4000-8000-000000000000", "pwd");
+    let b = session("q2220000-0000-4000-8000-000000000000", "whoami");
+    let run = env.run(&["compare", &a, &b]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("\nDiverged after 1 shared tool call:\n"),
+        "{}",
+        run.stdout
+    );
+}

@@ -376,8 +376,8 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         };
         writeln!(
             out,
-            "Diverged after {} shared tool calls:",
-            terminal::thousands(d.after as u64)
+            "Diverged after {}:",
+            terminal::count(d.after as u64, "shared tool call")
         )?;
         writeln!(out, "{}", side(&name_a, d.a.as_ref()))?;
         writeln!(out, "{}", side(&name_b, d.b.as_ref()))?;
