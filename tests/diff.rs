@@ -1521,3 +1521,64 @@ fn compare_counts_one_shared_call_in_the_singular() {
         run.stdout
     );
 }
+
+/// The last cell of `compare`'s row `label`: its change.
+#[track_caller]
+fn change_cell(stdout: &str, label: &str) -> String {
+    let row = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} row: {stdout}"));
+    row.split_whitespace().last().unwrap().to_owned()
+}
+
+/// Two sessions, one Bash call each, that end `seconds` after their start.
+fn lasting(env: &TestEnv, id: &str, seconds: f64) -> String {
+    SessionBuilder::new(id)
+        .prompt("go")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .result(json!("a"))
+        .at(seconds)
+        .session_end(json!({}))
+        .write(env)
+}
+
+/// 6.00 s against 6.05 s (0.83% slower) showed "+1%" in the change column beside "Verdict:
+/// neither was better", the verdict weighing nothing under 1%. The table says "<1%" for what
+/// the verdict does not weigh, and a whole percent for what it does.
+#[test]
+fn the_change_column_and_the_verdict_agree_on_a_change_under_1_percent() {
+    let env = TestEnv::new();
+    let a = lasting(&env, "p1110000-0000-4000-8000-000000000000", 6.0);
+    let slightly = lasting(&env, "p2220000-0000-4000-8000-000000000000", 6.05);
+    let run = env.run(&["compare", &a, &slightly]);
+    run.success();
+    assert!(
+        run.stdout.contains("Verdict: neither was better"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        change_cell(&run.stdout, "Duration"),
+        "<1%",
+        "{}",
+        run.stdout
+    );
+
+    // 6.00 s against 6.07 s is 1.15% of the longer: weighed, and a whole percent in the table.
+    let slower = lasting(&env, "p3330000-0000-4000-8000-000000000000", 6.07);
+    let run = env.run(&["compare", &a, &slower]);
+    run.success();
+    assert!(
+        run.stdout.contains("was better: 1% faster"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        change_cell(&run.stdout, "Duration"),
+        "+1%",
+        "{}",
+        run.stdout
+    );
+}

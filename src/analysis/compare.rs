@@ -466,6 +466,17 @@ fn banded<T: PartialEq>(short: &[T], long: &[T], spread: usize) -> usize {
     above[m - n + spread]
 }
 
+/// The least difference the verdict weighs, in percent of the larger figure ([`apart_pct`]):
+/// a change under it is no change, and the table says so beside the verdict.
+pub const TELLING_PCT: f64 = 1.0;
+
+/// How much lower the lower of two figures is than the higher, in percent of the higher;
+/// `None` when neither is above 0.
+pub fn apart_pct(a: f64, b: f64) -> Option<f64> {
+    let (low, high) = if a < b { (a, b) } else { (b, a) };
+    (high > 0.0).then(|| (high - low) / high * 100.0)
+}
+
 /// Which session did better. Work that ends passing beats work that ends failing; work that
 /// ran no test, build or check is not compared with work that did (no verdict, and the reason
 /// says so: cheaper or fewer failures without a test say nothing of the work); otherwise the
@@ -497,17 +508,9 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
     let mut wins_a = Vec::new();
     let mut wins_b = Vec::new();
     let mut weigh = |va: f64, vb: f64, word: &str| {
-        let (low, high, wins) = if va < vb {
-            (va, vb, &mut wins_a)
-        } else {
-            (vb, va, &mut wins_b)
-        };
-        if high <= 0.0 {
-            return;
-        }
+        let wins = if va < vb { &mut wins_a } else { &mut wins_b };
         // Rounded as the table rounds its change column (floored, 38.9% read 38% beside -39%).
-        let pct = (high - low) / high * 100.0;
-        if pct >= 1.0 {
+        if let Some(pct) = apart_pct(va, vb).filter(|pct| *pct >= TELLING_PCT) {
             wins.push(format!("{pct:.0}% {word}"));
         }
     };

@@ -260,6 +260,8 @@ pub(crate) fn show(a: &Loaded, b: &Loaded, format: Format, globals: &Globals) ->
 }
 
 /// The change from `a` to `b` in percent, or nothing when there is no base to measure from.
+/// A change the verdict would not weigh (under [`compare::TELLING_PCT`] of the larger) is
+/// `<1%`: a 6.00 s against 6.05 s rounded to `+1%` read beside "neither was better".
 fn change(a: f64, b: f64) -> String {
     if a <= 0.0 || (a - b).abs() < f64::EPSILON {
         return if (a - b).abs() < f64::EPSILON {
@@ -267,6 +269,9 @@ fn change(a: f64, b: f64) -> String {
         } else {
             String::new()
         };
+    }
+    if compare::apart_pct(a, b).is_some_and(|pct| pct < compare::TELLING_PCT) {
+        return format!("<{}%", compare::TELLING_PCT);
     }
     let pct = (b - a) / a * 100.0;
     format!("{pct:+.0}%")
