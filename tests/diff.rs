@@ -1582,3 +1582,32 @@ fn the_change_column_and_the_verdict_agree_on_a_change_under_1_percent() {
         run.stdout
     );
 }
+
+/// `compare`'s change column gave a cost it does not weigh a percentage: "+6718%" for an
+/// estimate (~$0.0001) against a recorded $0.0045, "-100%" for $0.0000? (a model with no known
+/// price) against $0.1444, under a verdict that rightly set both aside. It shows none.
+#[test]
+fn compare_gives_no_change_in_percent_for_a_cost_it_cannot_weigh() {
+    use crate::common::import_unpriced_and_priced;
+
+    let env = TestEnv::new();
+    let (est, rec) = estimated_and_recorded(&env);
+    let (unpriced, priced) = import_unpriced_and_priced(&env);
+    for (a, b) in [
+        (&est, &rec),
+        (&rec, &est),
+        (&unpriced, &priced),
+        (&priced, &unpriced),
+    ] {
+        let c = json(&env, &["compare", a, b, "--format", "json"]);
+        assert!(
+            !c["verdict"]["reasons"].to_string().contains("cheaper"),
+            "{c}"
+        );
+        let run = env.run(&["compare", a, b]);
+        run.success();
+        let cell = change_cell(&run.stdout, "Cost");
+        assert!(!cell.contains('%'), "{}", run.stdout);
+        assert_eq!(cell, "?", "{}", run.stdout);
+    }
+}

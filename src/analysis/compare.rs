@@ -477,6 +477,15 @@ pub fn apart_pct(a: f64, b: f64) -> Option<f64> {
     (high > 0.0).then(|| (high - low) / high * 100.0)
 }
 
+/// Whether two sessions' costs can be set against each other, by the verdict and by the
+/// table's change: an estimate (from payload sizes) and a recorded cost cannot, nor a cost that
+/// leaves out some usage for want of a price. Two estimates are made alike and can.
+pub fn costs_comparable(a: &Figures, b: &Figures) -> bool {
+    a.cost_estimated == b.cost_estimated
+        && a.cost_unpriced_models.is_empty()
+        && b.cost_unpriced_models.is_empty()
+}
+
 /// Which session did better. Work that ends passing beats work that ends failing; work that
 /// ran no test, build or check is not compared with work that did (no verdict, and the reason
 /// says so: cheaper or fewer failures without a test say nothing of the work); otherwise the
@@ -514,12 +523,7 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
             wins.push(format!("{pct:.0}% {word}"));
         }
     };
-    // An estimate and a recorded cost are not comparable, nor is a cost that leaves out some
-    // usage for want of a price.
-    if a.cost_estimated == b.cost_estimated
-        && a.cost_unpriced_models.is_empty()
-        && b.cost_unpriced_models.is_empty()
-    {
+    if costs_comparable(a, b) {
         weigh(a.cost_usd, b.cost_usd, "cheaper");
     }
     // A duration no session can have is no figure to be faster than.

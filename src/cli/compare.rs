@@ -277,6 +277,21 @@ fn change(a: f64, b: f64) -> String {
     format!("{pct:+.0}%")
 }
 
+/// The change in cost, as the verdict weighs it: none for a cost that is not to be set against
+/// the other ([`compare::costs_comparable`]: an estimate beside a recorded cost, a cost that
+/// counts a model with no known price at $0), `~` before one between two estimates.
+fn cost_change(a: &Figures, b: &Figures) -> String {
+    if !compare::costs_comparable(a, b) {
+        return terminal::UNKNOWN.to_owned();
+    }
+    let change = change(a.cost_usd, b.cost_usd);
+    if a.cost_estimated && change.ends_with('%') {
+        format!("{}{change}", terminal::ESTIMATE_MARK)
+    } else {
+        change
+    }
+}
+
 fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Result<()> {
     let c = cmp;
     let (a, b) = (&c.a, &c.b);
@@ -318,7 +333,7 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
                 _ => String::new(),
             },
         ),
-        ("Cost", money(a), money(b), change(a.cost_usd, b.cost_usd)),
+        ("Cost", money(a), money(b), cost_change(a, b)),
         counted("Tool calls", a.tool_calls, b.tool_calls),
         counted("Redundant reads", a.redundant_reads, b.redundant_reads),
         counted("Context resets", a.context_resets, b.context_resets),
