@@ -1611,3 +1611,56 @@ fn compare_gives_no_change_in_percent_for_a_cost_it_cannot_weigh() {
         assert_eq!(cell, "?", "{}", run.stdout);
     }
 }
+
+/// A redundant read is a file read before and not written since. `compare` counted two reads
+/// of a file that does not exist, both failing, as one redundant read (explain: "Files
+/// touched: 0 read"), and took an edit that failed ("String to replace not found") for a
+/// write, so a read after it was no repeat. A file tool that failed read or wrote nothing.
+#[test]
+fn a_read_or_an_edit_that_failed_is_neither_read_nor_write_for_redundant_reads() {
+    let env = TestEnv::new();
+    let read = |s: SessionBuilder, at: f64, path: &str| {
+        s.at(at)
+            .tool_call("Read", json!({"file_path": path}))
+            .result(json!("..."))
+            .file_read(path)
+    };
+    let missing = SessionBuilder::new("m1110000-0000-4000-8000-000000000000")
+        .prompt("read b.py")
+        .at(1.0)
+        .tool_call("Read", json!({"file_path": "/w/b.py"}))
+        .error("File does not exist.")
+        .at(2.0)
+        .tool_call("Read", json!({"file_path": "/w/b.py"}))
+        .error("File does not exist.")
+        .at(3.0)
+        .session_end(json!({}))
+        .write(&env);
+    let c = json(&env, &["compare", &missing, &missing, "--format", "json"]);
+    assert_eq!(c["a"]["redundant_reads"], 0, "{c}");
+
+    // The same file read twice, then read again after an edit that changed nothing: two
+    // reads repeat the first, as they do with no edit between.
+    let session = |id: &str, failed_edit: bool| {
+        let mut s = read(SessionBuilder::new(id).prompt("fix a.py"), 1.0, "/w/a.py");
+        s = read(s, 2.0, "/w/a.py");
+        if failed_edit {
+            s = s
+                .at(3.0)
+                .tool_call(
+                    "Edit",
+                    json!({"file_path": "/w/a.py", "old_string": "x", "new_string": "y"}),
+                )
+                .error("String to replace not found in file.");
+        }
+        read(s, 4.0, "/w/a.py")
+            .at(5.0)
+            .session_end(json!({}))
+            .write(&env)
+    };
+    let edited = session("m2220000-0000-4000-8000-000000000000", true);
+    let plain = session("m3330000-0000-4000-8000-000000000000", false);
+    let c = json(&env, &["compare", &plain, &edited, "--format", "json"]);
+    assert_eq!(c["a"]["redundant_reads"], 2, "{c}");
+    assert_eq!(c["b"]["redundant_reads"], c["a"]["redundant_reads"], "{c}");
+}

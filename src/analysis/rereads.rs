@@ -7,16 +7,19 @@
 //! folded into its call's line there), else by its file event when no call is known. Two reads are the same when they take the same lines (a file tool's range arguments) or
 //! run the same shell line: reading the next hundred lines, or `grep` after `cat`, is new. A
 //! write of the file (a file tool's call or a file the recorders name written) starts afresh.
+//! A file tool's call that failed or was refused (a file that does not exist, an edit whose
+//! text was not found) read or wrote nothing: it is no read, and starts nothing afresh.
 //! A path is one however spelt, whole or below the session's folder. A running command's
 //! output, read again as it grows, is polling, not a reread. Two calls of one read (Cursor's
 //! `preToolUse` and `beforeReadFile`, `model::touches`) are one read.
 
 use std::collections::{HashMap, HashSet};
 
+use crate::model::links::Links;
 use crate::model::shell_files::{self, Folder};
 use crate::model::touches::Touches;
 use crate::model::view::{ToolCall, View};
-use crate::model::{Agent, Event, EventType, ToolKind, tools};
+use crate::model::{Agent, Event, EventType, ToolKind, ToolOutcome, tools};
 
 /// The arguments that choose which lines of a file a file tool reads.
 const RANGE_ARGUMENTS: [&str; 5] = ["offset", "limit", "start_line", "end_line", "view_range"];
@@ -44,6 +47,7 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
         .filter(|e| e.event_type == EventType::FileRead)
         .filter_map(|e| e.parent_id.as_deref())
         .collect();
+    let touched_nothing = file_calls_that_failed(events, agent);
     let mut call_reads: HashMap<&str, String> = HashMap::new();
     let mut call_numbers: HashMap<&str, usize> = HashMap::new();
     let mut files: Vec<File> = Vec::new();
@@ -74,6 +78,18 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
             continue;
         }
         let (path, way, write) = match View::of(event, agent) {
+            View::ToolCall(_) if touched_nothing.contains(event.event_id.as_str()) => {
+                last_call_read = None;
+                continue;
+            }
+            View::FileTouch(_)
+                if event
+                    .parent_id
+                    .as_deref()
+                    .is_some_and(|p| touched_nothing.contains(p)) =>
+            {
+                continue;
+            }
             View::ToolCall(call) if call.kind == ToolKind::WriteFile => {
                 for path in call.files() {
                     if let Some(&slot) = slot_of.get(&key(path)) {
@@ -161,6 +177,31 @@ pub fn of(events: &[Event], agent: Agent) -> Vec<Rereads> {
             repeats: f.repeats,
         })
         .collect()
+}
+
+/// The file tools' calls (reads and writes) that failed or were refused: they read or wrote
+/// nothing. A call is judged by the result that answers it ([`Links`]).
+fn file_calls_that_failed(events: &[Event], agent: Agent) -> HashSet<&str> {
+    let mut links = Links::default();
+    let mut file_calls: HashSet<&str> = HashSet::new();
+    let mut failed = HashSet::new();
+    for event in events {
+        let parent = links.parent(event);
+        match View::of(event, agent) {
+            View::ToolCall(call)
+                if matches!(call.kind, ToolKind::ReadFile | ToolKind::WriteFile) =>
+            {
+                file_calls.insert(event.event_id.as_str());
+            }
+            View::ToolResult(result) if result.outcome != ToolOutcome::Ok => {
+                if let Some(call) = parent.and_then(|p| file_calls.take(p.as_ref())) {
+                    failed.insert(call);
+                }
+            }
+            _ => {}
+        }
+    }
+    failed
 }
 
 /// One file's reads so far.
@@ -277,6 +318,46 @@ mod tests {
         assert_eq!(found[0].path, "/p/a.rs");
         assert_eq!(found[0].events, [1, 3, 5]);
         assert_eq!(found[0].repeats, 2);
+    }
+
+    #[test]
+    fn a_file_call_that_failed_reads_and_writes_nothing() {
+        let failed = |n: usize, call: usize, message: &str| {
+            event(
+                n,
+                EventType::Error,
+                Some(call),
+                json!({"tool_name": "Read", "error": message}),
+            )
+        };
+        let edit = event(
+            5,
+            EventType::ToolCall,
+            None,
+            json!({"tool_name": "Edit",
+                   "arguments": {"file_path": "/p/a.rs", "old_string": "x", "new_string": "y"}}),
+        );
+        let events = [
+            read(1, "/p/missing.rs"),
+            failed(2, 1, "File does not exist."),
+            read(3, "/p/a.rs"),
+            read(4, "/p/a.rs"),
+            edit,
+            failed(6, 5, "String to replace not found in file."),
+            read(7, "/p/a.rs"),
+            read(8, "/p/missing.rs"),
+            failed(9, 8, "File does not exist."),
+        ];
+        let found = of(&events, Agent::ClaudeCode);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (
+                found[0].path.as_str(),
+                found[0].events.as_slice(),
+                found[0].repeats
+            ),
+            ("/p/a.rs", &[3, 4, 7][..], 2)
+        );
     }
 
     #[test]
