@@ -497,3 +497,48 @@ fn list_shows_a_dim_placeholder_for_a_session_without_a_prompt() {
         coloured.stdout
     );
 }
+
+/// `replay --filter tool_result` showed a Read whose result was folded into its call as
+/// `#7 tool_call Read (43ms)`: a tool_call line under a filter of results. A filter shows the
+/// events it names as what they are; a call's line, folded, where it names calls.
+#[test]
+fn replay_filter_shows_the_events_it_names_and_never_a_folded_call_for_them() {
+    let env = fixture();
+    let lines = |filter: &str| -> Vec<String> {
+        let run = env.run(&["replay", A, "--filter", filter]);
+        run.success();
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let everything = lines(
+        "session_start,session_end,user_prompt,assistant_response,tool_call,tool_result,\
+         file_read,file_write,error",
+    );
+    let read_call = everything
+        .iter()
+        .find(|l| l.contains(" tool_call Read"))
+        .expect("the Read call's line");
+    let number = |l: &str| l.split_whitespace().next().unwrap().to_owned();
+
+    let results = lines("tool_result");
+    assert!(!results.is_empty());
+    for line in &results {
+        assert!(line.contains(" tool_result "), "{results:?}");
+    }
+    assert!(
+        results.iter().any(|l| l.contains(" tool_result Read")),
+        "{results:?}"
+    );
+    assert!(!results.iter().any(|l| number(l) == number(read_call)));
+
+    let reads = lines("file_read");
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert!(reads[0].contains(" file_read"), "{reads:?}");
+
+    // Where the filter names calls, the call's line stands for its result and file event.
+    let calls = lines("tool_call");
+    assert!(calls.contains(read_call), "{calls:?}");
+}

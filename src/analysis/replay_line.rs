@@ -371,8 +371,14 @@ impl Story {
             let mut line = replay_line(event, self.agent, item.number, origin);
             self.name_the_tool(event, &mut line);
             let mut types = vec![&event.event_type];
+            // A folded line is its own event's (the response's, the call's): under a filter
+            // that does not name that type, no event is folded into another, and each event
+            // the filter names is shown on its own line, as what it is (`--filter
+            // tool_result` showed a folded Edit as `tool_call Edit`).
             match &event.event_type {
-                EventType::LlmRequest if !self.options.llm => {
+                EventType::LlmRequest
+                    if !self.options.llm && self.admits(&EventType::LlmResponse) =>
+                {
                     if let Some(&j) = children.response.get(event.event_id.as_str()) {
                         let response = &batch[j];
                         let mut folded =
@@ -384,7 +390,7 @@ impl Story {
                         absorbed[j] = true;
                     }
                 }
-                EventType::ToolCall => {
+                EventType::ToolCall if self.admits(&EventType::ToolCall) => {
                     if let Some(call) = ToolCall::from_event(event, self.agent)
                         && call.kind.is_file()
                     {
@@ -419,6 +425,14 @@ impl Story {
             lines.push(line);
         }
         lines
+    }
+
+    /// Whether `--filter` (when given) names `kind`.
+    fn admits(&self, kind: &EventType) -> bool {
+        self.options
+            .filter
+            .as_ref()
+            .is_none_or(|filter| filter.contains(kind))
     }
 
     /// Keeps the tool of a call, and names it on a result that names none.

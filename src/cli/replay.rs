@@ -41,7 +41,8 @@ use crate::store::Store;
 pub(crate) struct ReplayArgs {
     #[command(flatten)]
     session: SessionArg,
-    /// Show only these event types (comma-separated, e.g. tool_call,error)
+    /// Show only these event types (comma-separated, e.g. tool_call,error); a file call's
+    /// result and file event are shown in its line only when tool_call is one of them
     #[arg(long, value_name = "TYPES", value_delimiter = ',')]
     filter: Vec<String>,
     /// Show at most N events
