@@ -542,3 +542,25 @@ fn replay_filter_shows_the_events_it_names_and_never_a_folded_call_for_them() {
     let calls = lines("tool_call");
     assert!(calls.contains(read_call), "{calls:?}");
 }
+
+/// One error line on stderr, nothing on stdout, and the usage exit code.
+#[track_caller]
+fn refused(env: &TestEnv, args: &[&str]) -> String {
+    let run = env.run(args);
+    assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+    assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    run.stderr
+}
+
+/// `--filter ''` showed nothing and exited 0, where `--limit 0` is refused as one that would
+/// choose nothing.
+#[test]
+fn replay_refuses_a_filter_that_names_no_event_type() {
+    let env = fixture();
+    for filter in ["", ",", " , "] {
+        let said = refused(&env, &["replay", A, "--filter", filter]);
+        assert!(said.contains("would choose nothing"), "{said}");
+    }
+}

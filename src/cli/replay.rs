@@ -244,17 +244,27 @@ fn parse_filter(names: &[String]) -> Result<Option<HashSet<EventType>>> {
     if names.is_empty() {
         return Ok(None);
     }
+    let known = || -> String {
+        let known: Vec<&str> = EventType::KNOWN.iter().map(EventType::as_str).collect();
+        known.join(", ")
+    };
     let mut kinds = HashSet::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         let kind = EventType::parse(name);
         if matches!(kind, EventType::Other(_)) {
-            let known: Vec<&str> = EventType::KNOWN.iter().map(EventType::as_str).collect();
             return Err(usage(format!(
                 "unknown event type `{name}` in --filter (known: {})",
-                known.join(", ")
+                known()
             )));
         }
         kinds.insert(kind);
+    }
+    // Refused as `--limit 0` is: a filter of no type showed nothing and said nothing.
+    if kinds.is_empty() {
+        return Err(usage(format!(
+            "--filter names no event type, so it would choose nothing: give 1 or more, comma-separated (known: {})",
+            known()
+        )));
     }
     Ok(Some(kinds))
 }
