@@ -564,3 +564,12 @@ fn replay_refuses_a_filter_that_names_no_event_type() {
         assert!(said.contains("would choose nothing"), "{said}");
     }
 }
+
+/// `--live --speed 1e-300` played with no pause at all: each pause, too long for a clock, was
+/// skipped. A speed at which one second of the session is such a pause is refused.
+#[test]
+fn replay_refuses_a_speed_too_slow_to_pause() {
+    let env = fixture();
+    let said = refused(&env, &["replay", A, "--live", "--speed", "1e-300"]);
+    assert!(said.contains("--speed 1e-300 is too slow"), "{said}");
+}

@@ -105,6 +105,14 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             args.speed
         )));
     }
+    // A pause is the session's gap over the speed: at a speed so slow that one second of the
+    // session is a wait no clock counts (`1e-300`), every pause was left out.
+    if Duration::try_from_secs_f64(1.0 / args.speed).is_err() {
+        return Err(usage(format!(
+            "--speed {:e} is too slow: one second of the session would be a pause longer than any clock counts",
+            args.speed
+        )));
+    }
     if args.format == ReplayFormat::Html {
         super::output::output_folder(args.output.as_deref())?;
     }
@@ -550,9 +558,10 @@ fn subagent_line(meta: &SessionMeta, depth: usize) -> String {
 fn pause(gap: f64, speed: f64, out: &mut impl Write) -> Result<()> {
     // Show what came before the pause before waiting.
     out.flush()?;
-    if let Ok(wait) = Duration::try_from_secs_f64((gap / speed).max(0.0)) {
-        std::thread::sleep(wait);
-    }
+    // A gap too long for a clock at this speed (hours of a session at the slowest speed
+    // taken) waits as long as a clock counts, never not at all.
+    let wait = Duration::try_from_secs_f64((gap / speed).max(0.0)).unwrap_or(Duration::MAX);
+    std::thread::sleep(wait);
     Ok(())
 }
 
