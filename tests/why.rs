@@ -246,3 +246,61 @@ fn one_subagent_is_singular_and_the_cost_has_one_parenthesis() {
         replay.stdout
     );
 }
+
+/// A result links to a later call by a path only where it names that path whole: `metadata.py`
+/// in an `ls` names no `a.py`, while `src/lib.rs:12` and `'a.py'` name theirs.
+#[test]
+fn a_result_mentions_a_path_only_where_the_whole_path_stands() {
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .session_start(json!({"cwd": "/w"}))
+        .prompt("look at the code")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .result(json!("metadata.py\nREADME"))
+        .at(2.0)
+        .tool_call("Read", json!({"file_path": "/w/a.py"}))
+        .result(json!("print(1)"))
+        .at(3.0)
+        .tool_call("Grep", json!({"pattern": "fn main"}))
+        .result(json!("src/lib.rs:12: fn main() {"))
+        .at(4.0)
+        .tool_call("Read", json!({"file_path": "/w/src/lib.rs"}))
+        .result(json!("fn main() {}"))
+        .at(5.0)
+        .tool_call("Bash", json!({"command": "cat TODO"}))
+        .result(json!("next: edit 'a.py' now"))
+        .at(6.0)
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/w/a.py", "old_string": "1", "new_string": "2"}),
+        )
+        .write(&env);
+    // #1 start, #2 prompt, #3 ls, #4 its result, #5 read a.py, #6 its result, #7 grep, #8 its
+    // result, #9 read src/lib.rs, #10 its result, #11 cat TODO, #12 its result, #13 the edit.
+    assert_eq!(
+        chain(&why(&env, &["5"])),
+        vec![(2, json!("prompt")), (5, Value::Null)]
+    );
+    let lib = why(&env, &["9"]);
+    assert_eq!(
+        chain(&lib),
+        vec![
+            (2, json!("prompt")),
+            (7, json!("parent")),
+            (8, json!("path_reference")),
+            (9, Value::Null)
+        ]
+    );
+    assert_eq!(lib["chain"][2]["path"], "/w/src/lib.rs");
+    let edit = why(&env, &["13"]);
+    assert_eq!(
+        chain(&edit),
+        vec![
+            (2, json!("prompt")),
+            (11, json!("parent")),
+            (12, json!("path_reference")),
+            (13, Value::Null)
+        ]
+    );
+}

@@ -7,7 +7,7 @@
 //! - a tool call that tries again what failed: the same tool on the same command (by its goal,
 //!   so `python -m pytest -x` retries `pytest`), file or arguments, after that attempt's error;
 //! - a write of a file the agent read before: the read informed the write;
-//! - a call that uses a path an earlier result mentioned (a search that found the file);
+//! - a call that uses a path an earlier result named whole (a search that found the file);
 //! - else the prompt that opened the turn; a step never looks back past it.
 //!
 //! Event numbers are the events' places in the session's file, from 1, as `replay` numbers
@@ -240,13 +240,14 @@ impl<'e> Walker<'e> {
         paths
     }
 
-    /// Whether `text` names `path`, as written or relative to the session's folder.
+    /// Whether `text` names `path`, as written or relative to the session's folder, as a whole
+    /// path (see [`names_path`]).
     fn mentions(&self, text: &str, path: &str) -> bool {
-        if text.contains(path) {
+        if names_path(text, path) {
             return true;
         }
         let relative = self.relative(path);
-        relative.len() >= MIN_PATH && relative != path && text.contains(relative.as_str())
+        relative.len() >= MIN_PATH && relative != path && names_path(text, &relative)
     }
 
     /// `path` relative to the session's folder when below it.
@@ -285,6 +286,34 @@ impl<'e> Walker<'e> {
             path,
         }
     }
+}
+
+/// Whether `path` stands in `text` as a whole path, not as a piece of a longer one: `a.py` is
+/// named by "edit a.py now", "'a.py'" and "a.py:12", not by "metadata.py", "a.py.bak" or
+/// "lib/a.py" (another file of that name). A `./` before it is the same path; a `.` after it
+/// that ends a sentence is no part of it.
+fn names_path(text: &str, path: &str) -> bool {
+    if path.is_empty() {
+        return false;
+    }
+    text.match_indices(path).any(|(at, _)| {
+        let before = &text[..at];
+        let before = before.strip_suffix("./").unwrap_or(before);
+        let starts = !before.chars().next_back().is_some_and(in_path);
+        let after = &text[at + path.len()..];
+        // Dots then nothing of a path: the end of a sentence ("see a.py.").
+        let ends = !after
+            .trim_start_matches('.')
+            .chars()
+            .next()
+            .is_some_and(in_path);
+        starts && ends
+    })
+}
+
+/// Whether `c` can be part of a file's path as results print them.
+fn in_path(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')
 }
 
 #[cfg(test)]
@@ -406,6 +435,35 @@ mod tests {
             ]
         );
         assert_eq!(why.chain[3].path.as_deref(), Some("src/auth.py"));
+    }
+
+    #[test]
+    fn a_path_is_named_only_where_it_stands_whole() {
+        for text in [
+            "a.py",
+            "edit a.py now",
+            "'a.py'",
+            "\"a.py\",",
+            "a.py:12: def f()",
+            "see ./a.py.",
+            "(a.py)",
+        ] {
+            assert!(names_path(text, "a.py"), "{text}");
+        }
+        for text in [
+            "metadata.py",
+            "a.py.bak",
+            "lib/a.py",
+            "../a.py",
+            "a.pyc",
+            "a.py/b",
+            "a.py-old",
+        ] {
+            assert!(!names_path(text, "a.py"), "{text}");
+        }
+        assert!(names_path("x\nsrc/lib.rs:12\n", "src/lib.rs"));
+        assert!(!names_path("/w/a.pyx", "/w/a.py"));
+        assert!(!names_path("anything", ""));
     }
 
     #[test]
