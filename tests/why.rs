@@ -1,6 +1,7 @@
 //! `why`: the causal chain of an event, through the binary, on built sessions and a real
 //! transcript; event numbers as replay prints them.
 
+use agent_strace::model::EventType;
 use serde_json::{Value, json};
 
 use crate::common::{Run, SessionBuilder, TestEnv, shared};
@@ -302,5 +303,88 @@ fn a_result_mentions_a_path_only_where_the_whole_path_stands() {
             (12, json!("path_reference")),
             (13, Value::Null)
         ]
+    );
+}
+
+/// The (event, parent) pairs of the `parent_id` links `why` did not follow.
+fn not_followed(answer: &Value) -> Vec<(u64, u64)> {
+    answer["parents_not_followed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["event"].as_u64().unwrap(), n["parent"].as_u64().unwrap()))
+        .collect()
+}
+
+/// A cause comes before what it caused: a `parent_id` naming a later event (a forged or merged
+/// store), the event itself, or one of a loop of parents is not followed, and the answer names
+/// it; the chain still runs forward in time to a prompt or the session's start.
+#[test]
+fn a_parent_after_the_event_or_a_loop_of_parents_is_not_followed_and_is_named() {
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .session_start(json!({"cwd": "/w"}))
+        .prompt("first")
+        .at(1.0)
+        .event(
+            EventType::ToolResult,
+            json!({"tool_name": "Bash", "result": "ok"}),
+        )
+        .parent("e06")
+        .answer("done")
+        .at(2.0)
+        .prompt("second")
+        .tool_call("Bash", json!({"command": "make"}))
+        .write(&env);
+    // #1 start, #2 prompt, #3 a result whose parent is #6, #4 answer, #5 prompt, #6 the call.
+    let answer = why(&env, &["3"]);
+    assert_eq!(chain(&answer), vec![(2, json!("prompt")), (3, Value::Null)]);
+    assert_eq!(not_followed(&answer), vec![(3, 6)]);
+    let text = env.run(&["why", "3"]);
+    text.success();
+    assert!(
+        text.stdout
+            .contains("#3's parent_id names #6, which comes after it"),
+        "{}",
+        text.stdout
+    );
+    // A sound chain passes over nothing.
+    let sound = why(&env, &["6"]);
+    assert_eq!(chain(&sound), vec![(5, json!("prompt")), (6, Value::Null)]);
+    assert_eq!(not_followed(&sound), vec![]);
+
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .session_start(json!({"cwd": "/w"}))
+        .answer("hi")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "make"}))
+        .parent("e04")
+        .result(json!("ok"))
+        .answer("looked at myself")
+        .parent("e05")
+        .write(&env);
+    // #1 start, #2 answer, #3 the call whose parent is #4, #4 its result, #5 its own parent.
+    let looped = why(&env, &["4"]);
+    assert_eq!(
+        chain(&looped),
+        vec![
+            (1, json!("session_start")),
+            (3, json!("parent")),
+            (4, Value::Null)
+        ]
+    );
+    assert_eq!(not_followed(&looped), vec![(3, 4)]);
+    let itself = why(&env, &["5"]);
+    assert_eq!(
+        chain(&itself),
+        vec![(1, json!("session_start")), (5, Value::Null)]
+    );
+    assert_eq!(not_followed(&itself), vec![(5, 5)]);
+    let text = env.run(&["why", "5"]);
+    assert!(
+        text.stdout.contains("#5's parent_id names itself"),
+        "{}",
+        text.stdout
     );
 }

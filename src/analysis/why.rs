@@ -10,10 +10,14 @@
 //! - a call that uses a path an earlier result named whole (a search that found the file);
 //! - else the prompt that opened the turn; a step never looks back past it.
 //!
+//! A cause always comes before what it caused, so a chain ends. A `parent_id` that names a
+//! later event, or the event itself (a forged or merged store), is no cause: the step takes what
+//! it would without it, and the answer lists the link it did not follow.
+//!
 //! Event numbers are the events' places in the session's file, from 1, as `replay` numbers
 //! them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -62,6 +66,18 @@ pub struct Why {
     /// The event asked about.
     pub target: usize,
     pub chain: Vec<Link>,
+    /// The `parent_id` links of the chain's events that were not followed, because they name
+    /// the event itself or one after it; empty in a sound session.
+    pub parents_not_followed: Vec<NotFollowed>,
+}
+
+/// An event of the chain whose `parent_id` names itself or a later event.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NotFollowed {
+    /// The event's number.
+    pub event: usize,
+    /// The number of the event its `parent_id` names (the first of that id).
+    pub parent: usize,
 }
 
 /// How many characters of a prompt, command or error a link shows.
@@ -75,21 +91,28 @@ pub fn why(events: &[Event], agent: Agent, number: usize) -> Option<Why> {
     let target = number.checked_sub(1).filter(|t| *t < events.len())?;
     let walker = Walker::new(events, agent);
     let mut chain = Vec::new();
-    let mut seen = HashSet::new();
+    let mut parents_not_followed = Vec::new();
     let mut at = Some((target, None, None::<String>));
     while let Some((index, leads_by, path)) = at.take() {
-        if !seen.insert(index) {
-            break;
-        }
         chain.push(walker.link(index, leads_by, path));
+        if let Some(parent) = walker.parent(index).filter(|&p| p >= index) {
+            parents_not_followed.push(NotFollowed {
+                event: index + 1,
+                parent: parent + 1,
+            });
+        }
+        // Each step goes to an earlier event, so the walk ends.
         at = walker
             .cause(index)
+            .filter(|(cause, ..)| *cause < index)
             .map(|(cause, relation, path)| (cause, Some(relation), path));
     }
     chain.reverse();
+    parents_not_followed.reverse();
     Some(Why {
         target: number,
         chain,
+        parents_not_followed,
     })
 }
 
@@ -119,18 +142,22 @@ impl<'e> Walker<'e> {
         View::of(&self.events[index], self.agent)
     }
 
+    /// The event that event `index`'s `parent_id` names: the first that has that id.
+    fn parent(&self, index: usize) -> Option<usize> {
+        let id = self.events[index].parent_id.as_deref()?;
+        self.by_id.get(id).copied()
+    }
+
     /// The nearest cause of event `index`, how it caused it, and the path that ties them.
     fn cause(&self, index: usize) -> Option<(usize, Relation, Option<String>)> {
-        let event = &self.events[index];
         let view = self.view(index);
         match &view {
             View::SessionStart(_) => return None,
             View::Prompt(p) if p.prompt().by_person() => return None,
             _ => {}
         }
-        if let Some(&parent) = event.parent_id.as_deref().and_then(|p| self.by_id.get(p))
-            && parent != index
-        {
+        // A parent after the event (or the event itself) caused nothing of it.
+        if let Some(parent) = self.parent(index).filter(|&p| p < index) {
             return Some((parent, Relation::Parent, None));
         }
         let call = match &view {
@@ -204,8 +231,7 @@ impl<'e> Walker<'e> {
 
     /// The attempt whose call the failed result at `index` answers.
     fn failed_attempt(&self, index: usize) -> Option<(String, String)> {
-        let parent = self.events[index].parent_id.as_deref()?;
-        let &call = self.by_id.get(parent)?;
+        let call = self.parent(index).filter(|&p| p < index)?;
         match self.view(call) {
             View::ToolCall(c) => Some(self.attempt(&c)),
             _ => None,
@@ -464,6 +490,43 @@ mod tests {
         assert!(names_path("x\nsrc/lib.rs:12\n", "src/lib.rs"));
         assert!(!names_path("/w/a.pyx", "/w/a.py"));
         assert!(!names_path("anything", ""));
+    }
+
+    #[test]
+    fn a_parent_loop_is_cut_where_the_parent_comes_later_and_named() {
+        let events = vec![
+            event(1, EventType::SessionStart, None, json!({})),
+            event(2, EventType::UserPrompt, None, json!({"prompt": "go"})),
+            event(
+                3,
+                EventType::ToolCall,
+                Some(4),
+                json!({"tool_name": "Bash", "arguments": {"command": "make"}}),
+            ),
+            event(
+                4,
+                EventType::ToolResult,
+                Some(3),
+                json!({"tool_name": "Bash", "result": "ok"}),
+            ),
+        ];
+        let found = why(&events, Agent::ClaudeCode, 4).unwrap();
+        let got: Vec<_> = found.chain.iter().map(|l| (l.event, l.leads_by)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, Some(Relation::Prompt)),
+                (3, Some(Relation::Parent)),
+                (4, None)
+            ]
+        );
+        assert_eq!(
+            found.parents_not_followed,
+            vec![NotFollowed {
+                event: 3,
+                parent: 4
+            }]
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::args::FormatArg;
 use super::globals::Format;
 use super::output::{stdout, usage, warn_bad_lines};
 use super::stores::ScopeArgs;
-use crate::analysis::why::{Link, Relation, Why, why};
+use crate::analysis::why::{Link, NotFollowed, Relation, Why, why};
 use crate::exit;
 use crate::model::{Agent, Event};
 use crate::render::terminal::{self, Painter};
@@ -22,7 +22,9 @@ use crate::store::Selector;
 /// Links: a result answers its call (parent_id); a call that tries again the same tool on the
 /// same command, file or arguments follows the error before it; a write follows the read of
 /// its file; a call that uses a path follows the result that mentioned it; anything else
-/// follows the prompt of its turn. Event numbers are the #N that `replay` prints.
+/// follows the prompt of its turn. A cause comes before what it caused: a parent_id naming the
+/// event itself or a later one is not followed, and is named (`parents_not_followed` in JSON).
+/// Event numbers are the #N that `replay` prints.
 #[derive(Debug, Args)]
 #[command(
     override_usage = "agent-strace why [OPTIONS] [SESSION] <EVENT>",
@@ -119,8 +121,28 @@ fn reason(link: &Link, next: &Link) -> String {
     }
 }
 
+/// Why a `parent_id` was passed over, in words.
+fn not_followed(n: &NotFollowed) -> String {
+    if n.parent == n.event {
+        format!("#{}'s parent_id names itself: not followed.", n.event)
+    } else {
+        format!(
+            "#{}'s parent_id names #{}, which comes after it: not followed.",
+            n.event, n.parent
+        )
+    }
+}
+
 fn text(out: &mut impl Write, w: &Why, paint: Painter) -> std::io::Result<()> {
     writeln!(out, "Why did event #{} happen?", w.target)?;
+    chain(out, w, paint)?;
+    for n in &w.parents_not_followed {
+        writeln!(out, "{}", not_followed(n))?;
+    }
+    Ok(())
+}
+
+fn chain(out: &mut impl Write, w: &Why, paint: Painter) -> std::io::Result<()> {
     if w.chain.len() <= 1 {
         if let Some(target) = w.chain.last() {
             writeln!(out, "  {}", line(target))?;
