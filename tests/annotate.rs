@@ -334,3 +334,91 @@ fn annotations_sharing_one_id_are_deleted_together() {
     let left: Vec<Value> = list(&env, &id).iter().map(|a| a["note"].clone()).collect();
     assert_eq!(left, ["kept"]);
 }
+
+/// The page model a `replay --format html` page embeds.
+fn page_data(page: &str) -> Value {
+    let start = page.find("type=\"application/json\">").unwrap() + 24;
+    let end = start + page[start..].find("</script>").unwrap();
+    serde_json::from_str(&page[start..end]).unwrap()
+}
+
+/// Rewrites `id`'s events with `change` made to each, as another writer could have left them.
+fn rewrite_events(env: &TestEnv, id: &str, change: impl Fn(usize, &mut Value)) {
+    let file = env.store().join(id).join("events.ndjson");
+    let mut lines = String::new();
+    for (i, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
+        let mut event: Value = serde_json::from_str(line).unwrap();
+        change(i + 1, &mut event);
+        lines.push_str(&event.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&file, lines).unwrap();
+}
+
+/// The event numbers `annotate --list` and the HTML replay give a session's notes, in order.
+fn listed_and_paged(env: &TestEnv, id: &str) -> (Vec<Value>, Vec<Value>) {
+    let listed = list(env, id).iter().map(|a| a["event"].clone()).collect();
+    let page = env.path().join("page.html");
+    env.run(&[
+        "replay",
+        id,
+        "--format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+    ])
+    .success();
+    let data = page_data(&std::fs::read_to_string(&page).unwrap());
+    let paged = data["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["number"].clone())
+        .collect();
+    (listed, paged)
+}
+
+/// A note went by its event's id alone, so on events with no id (all one empty id) or sharing
+/// one (a merged store) `--list` and the HTML replay put it on the last of them: a note added
+/// to #1 listed as #3. It stays on the event it was added to.
+#[test]
+fn a_note_stays_on_its_event_when_events_have_no_id_or_share_one() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    rewrite_events(&env, &id, |_, event| {
+        event.as_object_mut().unwrap().remove("event_id");
+    });
+    let added = env.run(&["annotate", &id, "1", "--note", "on the start"]);
+    added.success();
+    assert!(
+        added.stdout.contains("added to event #1"),
+        "{}",
+        added.stdout
+    );
+    env.run(&["annotate", &id, "3", "--note", "on the error"])
+        .success();
+    assert_eq!(
+        listed_and_paged(&env, &id),
+        (vec![json!(1), json!(3)], vec![json!(1), json!(3)])
+    );
+    let text = env.run(&["annotate", &id, "--list"]);
+    let line = text.stdout.lines().find(|l| l.contains("on the start"));
+    assert!(line.is_some_and(|l| l.contains(" #1 ")), "{}", text.stdout);
+
+    let env = TestEnv::new();
+    let id = session(&env);
+    // #2 and #4 share one id.
+    rewrite_events(&env, &id, |number, event| {
+        if number == 4 {
+            event["event_id"] = json!("e02");
+        }
+    });
+    for number in ["2", "4"] {
+        env.run(&["annotate", &id, number, "--note", number])
+            .success();
+    }
+    assert_eq!(
+        listed_and_paged(&env, &id),
+        (vec![json!(2), json!(4)], vec![json!(2), json!(4)])
+    );
+}

@@ -18,7 +18,7 @@ use super::phases::Phases;
 use super::replay_line::{
     DetailKind, LineKind, Numbered, ReplayHeader, ReplayLine, Story, StoryOptions, origin_of,
 };
-use crate::model::annotation::Annotation;
+use crate::model::annotation::{Annotation, EventNumbers};
 use crate::model::meta::believed_time;
 use crate::model::text::one_line;
 use crate::model::{Agent, EventType, Money, SessionMeta};
@@ -281,12 +281,10 @@ impl Builder {
             let ms = self.ms(at);
             self.page.spend.push((ms, money.usd()));
         }
-        let numbers: HashMap<&str, usize> = events
-            .iter()
-            .map(|n| (n.event.event_id.as_str(), n.number))
-            .collect();
+        let numbers =
+            EventNumbers::new(events.iter().map(|n| (n.number, n.event.event_id.as_str())));
         for a in annotations {
-            let number = numbers.get(a.event_id.as_str()).copied();
+            let number = numbers.of(&a);
             let offset_ms = self.ms(session_origin + a.offset_seconds);
             self.page.annotations.push(PageAnnotation {
                 session: index,
@@ -298,7 +296,6 @@ impl Builder {
                 bookmark: a.bookmark,
             });
         }
-        drop(numbers);
         let options = StoryOptions {
             thinking: true,
             llm: false,

@@ -10,7 +10,7 @@ use super::args::FormatArg;
 use super::globals::{Format, PrivacyArgs};
 use super::output::{stdout, usage, warn, warn_bad_lines};
 use crate::exit;
-use crate::model::annotation::Annotation;
+use crate::model::annotation::{Annotation, EventNumbers};
 use crate::model::meta::{believed_time, placed_time};
 use crate::render::terminal::{Painter, local_time, offset};
 use crate::store::{Selector, Store};
@@ -133,6 +133,8 @@ fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Resul
         annotation_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
         session_id: id.to_owned(),
         event_id: event.event_id.clone(),
+        // The id alone does not find an event that has none, or shares it with another.
+        event_number: Some(number),
         offset_seconds,
         // What is typed on a command line is as likely to hold a key as what an agent runs:
         // the store keeps secrets off disk whichever wrote them.
@@ -180,7 +182,7 @@ fn list(store: &Store, id: &str, format: Format, globals: &Globals) -> Result<u8
     let shown: Vec<Shown<'_>> = found
         .annotations
         .iter()
-        .map(|a| Shown::new(a, numbers.get(a.event_id.as_str()).copied()))
+        .map(|a| Shown::new(a, numbers.of(a)))
         .collect();
     let mut out = stdout(globals.colour());
     match format {
@@ -285,14 +287,12 @@ impl<'a> Shown<'a> {
     }
 }
 
-/// Each event id's number in the session, as replay numbers them.
-fn event_numbers(store: &Store, id: &str) -> Result<std::collections::HashMap<String, usize>> {
+/// The session's events by id and number, as replay numbers them.
+fn event_numbers(store: &Store, id: &str) -> Result<EventNumbers> {
     let mut events = store.events(id)?;
-    let numbers = events
-        .by_ref()
-        .enumerate()
-        .map(|(i, event)| (event.event_id, i + 1))
-        .collect();
+    let ids: Vec<String> = events.by_ref().map(|event| event.event_id).collect();
     warn_bad_lines(events.bad_lines(), events.bad_count());
-    Ok(numbers)
+    Ok(EventNumbers::new(
+        ids.iter().enumerate().map(|(i, id)| (i + 1, id.as_str())),
+    ))
 }
