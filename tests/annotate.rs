@@ -422,3 +422,41 @@ fn a_note_stays_on_its_event_when_events_have_no_id_or_share_one() {
         (vec![json!(2), json!(4)], vec![json!(2), json!(4)])
     );
 }
+
+/// `annotate 3 --note x` said "no session matches `3`" where `why 3` reads event #3 of the
+/// latest session. A number alone, with something to attach, is read as `why` reads it; one
+/// that is also a session's whole id could be either, and is refused in one line.
+#[test]
+fn a_number_alone_is_the_event_of_the_latest_session_as_why_reads_it() {
+    let env = TestEnv::new();
+    session(&env);
+    SessionBuilder::new("ann-0002")
+        .started(crate::common::session::T0 + 100.0)
+        .prompt("later")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .result(json!("a b"))
+        .write(&env);
+    let why = env.run(&["why", "3", "--format", "json"]);
+    let why = why.success().json();
+    let added = env.run(&["annotate", "3", "--note", "lone", "--format", "json"]);
+    let added = added.success().json();
+    assert_eq!(added["session_id"], why["session_id"]);
+    assert_eq!(added["event"], why["target"]);
+    let id = added["session_id"].as_str().unwrap();
+    let listed = list(&env, id);
+    assert_eq!(
+        (listed[0]["note"].as_str(), listed[0]["event"].as_u64()),
+        (Some("lone"), Some(3))
+    );
+
+    SessionBuilder::new("123")
+        .started(crate::common::session::T0 + 200.0)
+        .prompt("a session named by digits")
+        .write(&env);
+    let both = env.run(&["annotate", "123", "--bookmark"]);
+    assert_eq!(both.code, 2, "{both:?}");
+    assert_eq!(both.stderr.trim().lines().count(), 1, "{}", both.stderr);
+    assert!(both.stderr.contains("give both"), "{}", both.stderr);
+    assert!(!env.store().join("123").join("annotations.jsonl").exists());
+}

@@ -24,12 +24,13 @@ use crate::store::{Selector, Store};
 /// otherwise.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace annotate 3f2a 12 --note \"why Bash and not Edit here?\"\n  agent-strace annotate 3f2a 12 --label root-cause --bookmark\n  agent-strace annotate 3f2a --list\n  agent-strace annotate 3f2a --delete 9c41e0"
+    after_help = "Examples:\n  agent-strace annotate 3f2a 12 --note \"why Bash and not Edit here?\"\n  agent-strace annotate 12 --note \"retry loop starts\"   # event #12 of the latest session\n  agent-strace annotate 3f2a 12 --label root-cause --bookmark\n  agent-strace annotate 3f2a --list\n  agent-strace annotate 3f2a --delete 9c41e0"
 )]
 #[command(group = clap::ArgGroup::new("what").args(["note", "label", "bookmark"]).multiple(true))]
 #[command(group = clap::ArgGroup::new("mode").args(["list", "delete"]).conflicts_with("what"))]
 pub(crate) struct AnnotateArgs {
-    /// Session id or unique prefix [default: the latest session]
+    /// Session id or unique prefix [default: the latest session]; alone with --note, --label or
+    /// --bookmark, a number is the event of the latest session, as `why 12` reads it
     #[arg(value_parser = super::args::session_name)]
     session: Option<String>,
     /// The event to annotate: its number, as replay prints it
@@ -62,19 +63,42 @@ pub(crate) struct AnnotateArgs {
 
 pub(crate) fn run(args: &AnnotateArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id =
-        crate::cli::stores::select_in(&store, &Selector::from_option(args.session.as_deref()))?;
+    let (session, event) = named(args, &store)?;
+    let id = crate::cli::stores::select_in(&store, &Selector::from_option(session))?;
     if args.list {
         return list(&store, &id, args.format.format, globals);
     }
     if let Some(name) = &args.delete {
         return delete(&store, &id, name, args.format.format, globals);
     }
-    add(&store, &id, args, globals)
+    add(&store, &id, event, args, globals)
 }
 
-fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Result<u8> {
-    let Some(number) = args.event else {
+/// The session and the event the arguments name. A number alone, with something to attach, is
+/// the event of the latest session, as `why 12` reads it: a session alone is nothing to attach
+/// to. A number that is also a session's whole id could be either, and is refused.
+fn named<'a>(args: &'a AnnotateArgs, store: &Store) -> Result<(Option<&'a str>, Option<usize>)> {
+    let attaching = args.note.is_some() || args.label.is_some() || args.bookmark;
+    match (args.session.as_deref(), args.event) {
+        (Some(lone), None) if attaching => match super::args::whole::<usize>(lone) {
+            Ok(_) if store.has_session(lone) => Err(usage(format!(
+                "`{lone}` is a session's id and an event number: give both, `annotate SESSION EVENT# …`"
+            ))),
+            Ok(number) => Ok((None, Some(number))),
+            Err(_) => Ok((Some(lone), None)),
+        },
+        (session, event) => Ok((session, event)),
+    }
+}
+
+fn add(
+    store: &Store,
+    id: &str,
+    event: Option<usize>,
+    args: &AnnotateArgs,
+    globals: &Globals,
+) -> Result<u8> {
+    let Some(number) = event else {
         return Err(usage(
             "name the event to annotate by its number, as replay prints it (`annotate SESSION 12 --note …`), or give --list or --delete",
         ));
