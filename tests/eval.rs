@@ -814,3 +814,41 @@ fn no_errors_says_which_failed_calls_were_cancelled_for_a_parallel_ones_failure(
         "{result}"
     );
 }
+
+/// A session scored exactly at a scorer's threshold passes it: 93 of 100 files inside scored
+/// 0.9299999999999999 (one minus the share outside, rounded twice) and failed a threshold of
+/// 0.93; and one scorer's score weighed alone is that score, at a pass mark of the same (0.8
+/// weighed 0.7999999999999999, a warning under a pass mark of 0.8).
+#[test]
+fn files_scoped_passes_a_session_exactly_at_its_threshold() {
+    for (inside, total) in [(93, 100), (17, 25), (9, 20), (1, 5), (4, 5)] {
+        let share = format!("{}", f64::from(inside) / f64::from(total));
+        let env = with_config(&format!(
+            "scorers:\n  - type: files_scoped\n    allowed_paths: [\"src/\"]\n    threshold: {share}\nthresholds:\n  pass: {share}\n  warn: 0\n"
+        ));
+        let mut session = SessionBuilder::new("scoped")
+            .meta(|m| m.agent_name = "claude-code".into())
+            .session_start(json!({"cwd": "/proj"}));
+        for i in 0..total {
+            let path = if i < inside {
+                format!("/proj/src/f{i}.rs")
+            } else {
+                format!("/etc/f{i}")
+            };
+            session = session
+                .tool_call("Read", json!({"file_path": path}))
+                .result(json!("x"));
+        }
+        session.write(&env);
+        let run = env.run(&["eval", "ci", "--session", "scoped", "--format", "json"]);
+        assert_eq!(run.code, 0, "{inside} of {total} at {share}: {run:?}");
+        let r = run.json();
+        let threshold: f64 = share.parse().unwrap();
+        assert!(
+            r["results"][0]["score"].as_f64().unwrap() >= threshold,
+            "{r}"
+        );
+        assert!(r["weighted_score"].as_f64().unwrap() >= threshold, "{r}");
+        assert_eq!(r["verdict"], "pass", "{inside} of {total}: {r}");
+    }
+}
