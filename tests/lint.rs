@@ -906,3 +906,33 @@ fn a_share_of_a_recorded_ceiling_past_every_figure_is_said_so() {
         "{message}"
     );
 }
+
+/// A context exactly at context-saturation's threshold reaches it: 110,000 of 200,000 tokens
+/// at a threshold of 0.55 was no finding (0.55 × 200,000 rounds to 110,000.00000000001).
+#[test]
+fn context_saturation_finds_a_context_exactly_at_its_threshold() {
+    let env = TestEnv::new();
+    for (tokens, threshold) in [(110_000, "0.55"), (14_000, "0.07"), (56_000, "0.28")] {
+        std::fs::write(
+            env.path().join(".agent-strace-lint.json"),
+            format!("{{\"context-saturation\": {{\"threshold\": {threshold}}}}}"),
+        )
+        .unwrap();
+        let id = format!("ctx{tokens}");
+        SessionBuilder::new(&id)
+            .llm_response(
+                "claude-sonnet-4-5",
+                Tokens {
+                    input: tokens,
+                    ..Tokens::default()
+                },
+            )
+            .write(&env);
+        let r = env.run(&["lint", &id, "--format", "json"]).json();
+        assert_eq!(
+            rules(&r),
+            ["context-saturation"],
+            "{tokens} at {threshold}: {r}"
+        );
+    }
+}

@@ -381,3 +381,66 @@ fn one_models_large_context_proves_nothing_of_anothers_window() {
     assert_eq!(r["context_window"], LONG_WINDOW, "{r}");
     assert_eq!(r["standard_window"], standard(sonnet), "{r}");
 }
+
+/// A session whose one response of Sonnet 4.5 (200,000 tokens) read `tokens`.
+fn one_response(env: &TestEnv, id: &str, tokens: u64) {
+    crate::common::SessionBuilder::new(id)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .llm_response(
+            "claude-sonnet-4-5-20250929",
+            agent_strace::model::Tokens {
+                input: tokens,
+                ..agent_strace::model::Tokens::default()
+            },
+        )
+        .write(env);
+}
+
+/// The percentage in the text's `Peak:` line.
+fn peak_pct(text: &str) -> f64 {
+    let line = text.lines().find(|l| l.starts_with("Peak:")).unwrap();
+    let (_, rest) = line.split_once('(').unwrap();
+    rest.split_once("%)").unwrap().0.parse().unwrap()
+}
+
+/// Use that reaches the threshold exactly is past it ("Warn when context use reaches this
+/// percentage"): 114,000 of 200,000 tokens was 56.99999999999999% and read "Peak: 114,000 tokens
+/// (57%)" then "Below the 57% threshold throughout.", exit 0. And a peak below the threshold is
+/// never shown as the threshold: 159,920 tokens read "(80%)" above "Below the 80% threshold".
+#[test]
+fn use_exactly_at_the_threshold_warns_and_the_peak_below_it_never_reads_as_it() {
+    let env = TestEnv::new();
+    for (tokens, warn_at) in [(114_000, "57"), (58_000, "29"), (116_000, "58")] {
+        let id = format!("at{warn_at}");
+        one_response(&env, &id, tokens);
+        let run = env.run(&[
+            "token-budget",
+            &id,
+            "--warn-at",
+            warn_at,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(run.code, 1, "{tokens} at {warn_at}%: {run:?}");
+        let r = run.json();
+        assert_eq!(r["over"], true, "{r}");
+        let pct = r["peak"]["pct"].as_f64().unwrap();
+        assert!(pct >= warn_at.parse::<f64>().unwrap(), "{r}");
+        let text = env.run(&["token-budget", &id, "--warn-at", warn_at]);
+        assert!(
+            text.stdout
+                .contains(&format!("past the {warn_at}% threshold")),
+            "{}",
+            text.stdout
+        );
+    }
+    one_response(&env, "below80", 159_920);
+    let run = env.run(&["token-budget", "below80"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("Below the 80% threshold throughout."),
+        "{}",
+        run.stdout
+    );
+    assert!(peak_pct(&run.stdout) < 80.0, "{}", run.stdout);
+}

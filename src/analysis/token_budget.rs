@@ -175,7 +175,7 @@ impl BudgetBuilder {
             event,
             at_s,
             tokens,
-            pct: tokens as f64 / window as f64 * 100.0,
+            pct: crate::model::windows::percent_of(tokens, window),
         };
         let points: Vec<ContextPoint> = self.points.iter().copied().map(point).collect();
         let peak = points.iter().max_by_key(|p| p.tokens).cloned();

@@ -12,7 +12,7 @@ use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::token_budget::{BudgetBuilder, TokenBudget};
 use crate::exit;
 use crate::model::pricing::{PriceTable, Window};
-use crate::model::text::{figure, fixed};
+use crate::model::text::{figure, fixed_beside};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -139,7 +139,7 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
         out,
         "Peak: {} tokens ({}%) at {} (event #{}), over {}",
         terminal::thousands(peak.tokens),
-        fixed(peak.pct, 0),
+        fixed_beside(peak.pct, 0, r.warn_at_pct),
         terminal::offset(peak.at_s).trim_start_matches('+').trim(),
         peak.event,
         terminal::count(r.responses as u64, "response")
@@ -153,7 +153,7 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
             out,
             "{} context use reached {}% of the window at {} (event #{}), past the {}% threshold",
             paint.red("warning:"),
-            fixed(over.pct, 0),
+            fixed_beside(over.pct, 0, r.warn_at_pct),
             terminal::offset(over.at_s).trim_start_matches('+').trim(),
             over.event,
             figure(r.warn_at_pct)

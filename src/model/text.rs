@@ -419,9 +419,39 @@ pub fn fixed(x: f64, digits: usize) -> String {
     }
 }
 
+/// `x` to `digits` places beside the `mark` it is judged against: to one place more, rounded
+/// away from the mark, when rounding would carry it onto the mark or past it, so that the
+/// figure never contradicts the verdict (56.99 below a threshold of 57 reads 56.9, not 57).
+pub fn fixed_beside(x: f64, digits: usize, mark: f64) -> String {
+    let places = |digits: usize| 10f64.powi(i32::try_from(digits).unwrap_or(i32::MAX));
+    let rounded = (x * places(digits)).round() / places(digits);
+    if !x.is_finite() || x.partial_cmp(&mark) == rounded.partial_cmp(&mark) {
+        return fixed(x, digits);
+    }
+    let finer = places(digits + 1);
+    let away = if x < mark {
+        (x * finer).floor()
+    } else {
+        (x * finer).ceil()
+    };
+    fixed(away / finer, digits + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_beside_its_mark_stays_on_its_side() {
+        assert_eq!(fixed_beside(56.6, 0, 80.0), "57");
+        assert_eq!(fixed_beside(79.96, 0, 80.0), "79.9");
+        assert_eq!(fixed_beside(57.36, 0, 57.35), "57.4");
+        assert_eq!(fixed_beside(80.0, 0, 80.0), "80");
+        assert_eq!(fixed_beside(57.3, 0, 57.3), "57.3");
+        assert_eq!(fixed_beside(0.929, 2, 0.93), "0.929");
+        assert_eq!(fixed_beside(0.931, 2, 0.93), "0.931");
+        assert_eq!(fixed_beside(0.94, 2, 0.93), "0.94");
+    }
 
     #[test]
     fn collapses_and_cuts() {

@@ -8,6 +8,13 @@ use super::pricing::{PriceTable, Window};
 /// window.
 pub const ASSUMED_WINDOW: u64 = 200_000;
 
+/// `tokens` as a percentage of `window`, in one division, so that a context exactly at a
+/// threshold reaches it: `tokens / window * 100` rounds twice, and 114,000 of 200,000 tokens came
+/// to 56.99999999999999%, below a threshold of 57.
+pub fn percent_of(tokens: u64, window: u64) -> f64 {
+    tokens as f64 * 100.0 / window as f64
+}
+
 /// The context windows of a session's models so far, fed its responses in order.
 ///
 /// A model's window is the table's standard one until a response of that model reads more than

@@ -291,12 +291,14 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
             .window(&response.model)
             .map_or(crate::model::windows::ASSUMED_WINDOW, |w| w.tokens);
         let used = response.tokens.context();
-        if used as f64 >= threshold * window as f64 {
+        // The share in one division, which reaches the threshold when the context does:
+        // `threshold * window` rounds too, and 110,000 of 200,000 was under 0.55 of it.
+        if used as f64 / window as f64 >= threshold {
             return vec![(
                 format!(
                     "a response's context reached {} tokens, {:.0}% of {}'s {}-token window, at event #{event}.",
                     crate::model::text::thousands(used),
-                    used as f64 * 100.0 / window as f64,
+                    crate::model::windows::percent_of(used, window),
                     response.model,
                     crate::model::text::thousands(window)
                 ),

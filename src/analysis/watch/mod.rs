@@ -269,7 +269,8 @@ impl Watcher {
             .windows
             .observe(model, tokens.context())
             .map_or(crate::model::windows::ASSUMED_WINDOW, |w| w.tokens);
-        self.figures.context_pct = Some(tokens.context() as f64 * 100.0 / window as f64);
+        self.figures.context_pct =
+            Some(crate::model::windows::percent_of(tokens.context(), window));
     }
 
     fn match_path(&mut self, path: &str, number: usize) {
@@ -326,7 +327,7 @@ impl Watcher {
                     reason: format!(
                         "{} is {}{mark} ({} {}{left_out})",
                         metric.as_str(),
-                        shown(*metric, value),
+                        shown_beside(*metric, value, *threshold),
                         op.as_str(),
                         limit(*metric, *threshold)
                     ),
@@ -406,6 +407,15 @@ fn limit(metric: Metric, threshold: f64) -> String {
     match metric {
         Metric::CostUsd => crate::model::usage::dollars_given(threshold),
         _ => shown(metric, threshold),
+    }
+}
+
+/// A figure as a person reads it beside the threshold it is judged against: a context of
+/// 57.4% read `context_pct is 57% (> 57%)`.
+fn shown_beside(metric: Metric, value: f64, threshold: f64) -> String {
+    match metric {
+        Metric::ContextPct => format!("{}%", crate::model::text::fixed_beside(value, 0, threshold)),
+        _ => shown(metric, value),
     }
 }
 

@@ -161,3 +161,28 @@ fn a_long_window_one_transcript_response_proved_stays_for_the_last() {
     let pct = 150_000.0 * 100.0 / haiku as f64;
     assert_eq!(w.figures().context_pct, Some(pct));
 }
+
+/// A context past a rule's threshold reads past it: 114,800 of 200,000 tokens (57.4%) read
+/// `context_pct is 57% (> 57%)`.
+#[test]
+fn a_context_past_a_threshold_never_reads_as_the_threshold() {
+    let mut w = Watcher::new(
+        Agent::ClaudeCode,
+        0.0,
+        vec![rule("context_pct > 57", Action::Alert)],
+    );
+    w.transcript_usage([(
+        "claude-sonnet-4-5",
+        Tokens {
+            input: 114_800,
+            ..Tokens::default()
+        },
+    )]);
+    let broken = w.check(1.0);
+    assert_eq!(broken.len(), 1);
+    assert!(
+        broken[0].reason.starts_with("context_pct is 57.4% (> 57%"),
+        "{}",
+        broken[0].reason
+    );
+}
