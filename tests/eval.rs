@@ -852,3 +852,38 @@ fn files_scoped_passes_a_session_exactly_at_its_threshold() {
         assert_eq!(r["verdict"], "pass", "{inside} of {total}: {r}");
     }
 }
+
+/// When every scorer weighs 0 there is no weighted score to judge: `eval ci` failed a session
+/// every scorer of which passed ("Weighted score 0.00: FAIL … 1 of 1 scorers passed"), as the
+/// Python tool does not. The scorers alone decide, a failed one still failing the session.
+#[test]
+fn a_session_whose_scorers_all_weigh_nothing_is_judged_by_its_scorers() {
+    for config in [
+        "scorers:\n  - type: no_errors\n    threshold: 0\n",
+        "scorers:\n  - type: no_errors\n    weight: 0\n",
+    ] {
+        let env = with_config(config);
+        good().write(&env);
+        let run = env.run(&["eval", "ci", "--session", &GOOD[..8], "--format", "json"]);
+        assert_eq!(run.code, 0, "{config}: {run:?}");
+        let r = run.json();
+        assert_eq!(
+            (r["passed"].clone(), r["verdict"].clone()),
+            (true.into(), "unweighted".into()),
+            "{r}"
+        );
+        let text = env.run(&["eval", "ci", "--session", &GOOD[..8]]);
+        assert!(text.stdout.contains("No weighted score"), "{}", text.stdout);
+        assert!(!text.stdout.contains("FAIL"), "{}", text.stdout);
+        assert!(text.stdout.contains("CI: pass."), "{}", text.stdout);
+    }
+    let env = with_config("scorers:\n  - type: no_errors\n    weight: 0\n");
+    bad().write(&env);
+    let failing = env.run(&["eval", "ci", "--session", &BAD[..8]]);
+    assert_eq!(failing.code, 1, "{failing:?}");
+    assert!(
+        failing.stdout.contains("1 of 1 scorers failed"),
+        "{}",
+        failing.stdout
+    );
+}

@@ -135,17 +135,21 @@ pub enum Verdict {
     Pass,
     Warn,
     Fail,
+    /// Every scorer weighs 0: there is no weighted score, and the scorers alone decide.
+    Unweighted,
 }
 
 /// A session's scores.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
     pub session_id: String,
-    /// Every scorer passed and the weighted score reached the warn mark.
+    /// Every scorer passed and the weighted score, when a scorer weighs, reached the warn
+    /// mark.
     pub passed: bool,
     pub pass_count: usize,
     pub fail_count: usize,
-    /// The scores weighted by each scorer's weight; 0 without scorers.
+    /// The scores weighted by each scorer's weight; 0 when nothing weighs (verdict
+    /// `unweighted`).
     pub weighted_score: f64,
     pub verdict: Verdict,
     pub pass_mark: f64,
@@ -162,7 +166,11 @@ pub fn evaluate(session: &SessionFacts<'_>, config: &EvalConfig) -> EvalReport {
         .collect();
     let pass_count = results.iter().filter(|r| r.passed).count();
     let weighted_score = weighted(&results);
-    let verdict = if weighted_score >= config.pass {
+    // With no weight there is nothing to weigh against the marks: a score of 0 failed a
+    // session every scorer of which passed.
+    let verdict = if !results.iter().any(|r| r.weight > 0.0) {
+        Verdict::Unweighted
+    } else if weighted_score >= config.pass {
         Verdict::Pass
     } else if weighted_score >= config.warn {
         Verdict::Warn

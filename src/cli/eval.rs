@@ -35,7 +35,8 @@ use crate::store::{Selector, Store};
 /// Scorers: no_errors, cost_under, duration_under, tool_calls_under, files_scoped and regex (a
 /// pattern in the agent's answers), each over the session with its subagents' sessions. Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
 /// scores weighted by each scorer's weight (its threshold unless given) make the overall score,
-/// which passes at thresholds.pass (0.85) and warns down to thresholds.warn (0.70). Without a
+/// which passes at thresholds.pass (0.85) and warns down to thresholds.warn (0.70); when every
+/// weight is 0 there is no overall score, and the scorers alone decide. Without a
 /// settings file the one scorer is no_errors. Exits 1 when a scorer fails or the overall score
 /// is below the warn mark.
 #[derive(Debug, Args)]
@@ -496,6 +497,15 @@ fn report_text(
         Verdict::Pass => paint.green("PASS"),
         Verdict::Warn => paint.yellow("WARN"),
         Verdict::Fail => paint.red("FAIL"),
+        Verdict::Unweighted => {
+            writeln!(
+                out,
+                "No weighted score: every scorer weighs 0; {} of {} scorers passed.",
+                r.pass_count,
+                r.results.len()
+            )?;
+            return ci_line(out, r, ci);
+        }
     };
     // A warn mark at or above the pass mark leaves no score that warns: below pass is a fail.
     let marks = if r.warn_mark < r.pass_mark {
@@ -518,6 +528,11 @@ fn report_text(
         r.pass_count,
         r.results.len()
     )?;
+    ci_line(out, r, ci)
+}
+
+/// `eval ci`'s verdict, after the report.
+fn ci_line(out: &mut impl Write, r: &EvalReport, ci: bool) -> std::io::Result<()> {
     if ci {
         if r.passed {
             writeln!(out, "CI: pass.")?;

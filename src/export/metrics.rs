@@ -78,11 +78,14 @@ pub fn judges(report: &EvalReport) -> Vec<JudgeScore> {
             reason: result.reason.clone(),
         });
     }
-    judges.push(JudgeScore {
-        judge: OVERALL.to_owned(),
-        score: report.weighted_score,
-        reason: format!("{:?}", report.verdict).to_lowercase(),
-    });
+    // Every scorer weighing 0 gives no weighted score: a 0 exported would read as a failure.
+    if report.verdict != crate::analysis::eval::Verdict::Unweighted {
+        judges.push(JudgeScore {
+            judge: OVERALL.to_owned(),
+            score: report.weighted_score,
+            reason: format!("{:?}", report.verdict).to_lowercase(),
+        });
+    }
     judges
 }
 
