@@ -887,3 +887,61 @@ fn a_session_whose_scorers_all_weigh_nothing_is_judged_by_its_scorers() {
         failing.stdout
     );
 }
+
+/// A key of another scorer type was passed over and a default judged instead: `max_calls` on
+/// `cost_under` judged a $10 limit, `max_dollars` on `duration_under` 120 s, `pattern` on
+/// `files_scoped` checked nothing; exit 1 and no word of it. It is an error naming the file,
+/// line, key and scorer (exit 3), as a misspelt key is.
+#[test]
+fn a_key_of_another_scorer_type_is_a_settings_error() {
+    let cases = [
+        (
+            "scorers:\n  - type: cost_under\n    max_calls: 1\n",
+            ".agent-evals.yaml:3: `scorers[0].max_calls`: cost_under does not read max_calls",
+        ),
+        (
+            "scorers:\n  - type: no_errors\n  - type: duration_under\n    max_dollars: 0.01\n",
+            ".agent-evals.yaml:4: `scorers[1].max_dollars`: duration_under does not read max_dollars",
+        ),
+        (
+            "scorers:\n  - type: files_scoped\n    pattern: \"src/\"\n",
+            ".agent-evals.yaml:3: `scorers[0].pattern`: files_scoped does not read pattern",
+        ),
+    ];
+    for (config, expected) in cases {
+        let env = with_config(config);
+        good().write(&env);
+        let run = env.run(&["eval", "ci", "--session", &GOOD[..8]]);
+        assert_eq!(run.code, 3, "{config}\n{run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&format!("error: {expected}")),
+            "{config}\nwanted {expected}\ngot {}",
+            run.stderr
+        );
+    }
+}
+
+/// A limit the file does not give is the Python tool's default, and the reason says so (it
+/// read "$0.03 ≤ $10.00" as if the file had set it); a files_scoped with no allowed paths, or
+/// an empty list, allows no file (it passed every session: "nothing to check").
+#[test]
+fn a_default_limit_is_named_and_no_allowed_path_allows_no_file() {
+    let env = with_config(
+        "scorers:\n  - type: cost_under\n  - type: duration_under\n  - type: files_scoped\n  - type: files_scoped\n    allowed_paths: []\n",
+    );
+    good().write(&env);
+    let run = env.run(&["eval", "ci", "--session", &GOOD[..8], "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let r = run.json();
+    let reason = |i: usize| r["results"][i]["reason"].as_str().unwrap().to_owned();
+    assert!(reason(0).contains("max_dollars not set"), "{r}");
+    assert!(reason(1).contains("max_seconds not set"), "{r}");
+    let results = scorers(&r);
+    // 300 s, over the default 120 s: the default is judged, not skipped.
+    assert!(results[0].2 && !results[1].2, "{r}");
+    for i in [2, 3] {
+        assert!(!results[i].2, "{r}");
+        assert!(reason(i).starts_with("no allowed paths set"), "{r}");
+    }
+}

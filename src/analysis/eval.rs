@@ -45,14 +45,18 @@ pub struct ScorerConfig {
 pub enum Check {
     /// No tool call failed.
     NoErrors,
-    /// The session cost at most this many dollars (with its subagents, as `cost` counts).
-    CostUnder { max_usd: f64 },
+    /// The session cost at most this many dollars (with its subagents, as `cost` counts);
+    /// `default_limit` when the file gave none and the Python tool's default is used.
+    CostUnder { max_usd: f64, default_limit: bool },
     /// Every file read or written is inside one of these paths: a folder or prefix
     /// (`src/`), or a glob (`src/**/*.rs`), within the session's working folder when relative,
-    /// from the root when absolute.
+    /// from the root when absolute. None allows no file, as `audit` reads an empty allow list.
     FilesScoped { allowed: Vec<String> },
-    /// The session took at most this long.
-    DurationUnder { max_seconds: f64 },
+    /// The session took at most this long; `default_limit` as for `CostUnder`.
+    DurationUnder {
+        max_seconds: f64,
+        default_limit: bool,
+    },
     /// The agent made at most this many tool calls.
     ToolCallsUnder { max_calls: u64 },
     /// The pattern matches the text of an event of this type (`assistant_response`: the
@@ -210,7 +214,10 @@ fn weighted(results: &[ScoreResult]) -> f64 {
 fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
     let (score, reason, value) = match &scorer.check {
         Check::NoErrors => no_errors(session),
-        Check::CostUnder { max_usd } => {
+        Check::CostUnder {
+            max_usd,
+            default_limit,
+        } => {
             let estimated = if session.cost_estimated {
                 " (estimated from payload sizes)"
             } else {
@@ -237,12 +244,18 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
             }
             (
                 score,
-                format!("{reason}{estimated}"),
+                format!(
+                    "{reason}{estimated}{}",
+                    defaulted(*default_limit, "max_dollars")
+                ),
                 Some(session.cost_usd),
             )
         }
         Check::FilesScoped { allowed } => files_scoped(session, allowed),
-        Check::DurationUnder { max_seconds } => match duration(session) {
+        Check::DurationUnder {
+            max_seconds,
+            default_limit,
+        } => match duration(session) {
             Some(secs) => {
                 let (score, reason) = under(
                     secs,
@@ -250,6 +263,7 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
                     |v| format!("{}s", fixed(v, 1)),
                     |v| format!("{}s", given(v, 1)),
                 );
+                let reason = format!("{reason}{}", defaulted(*default_limit, "max_seconds"));
                 (score, reason, Some(secs))
             }
             // No time to judge: a session that never ended and holds no event is no quick one.
@@ -298,6 +312,15 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
         passed: score >= scorer.threshold,
         reason,
         value,
+    }
+}
+
+/// What a reason adds when its limit is the default: the file did not give `key`.
+fn defaulted(default_limit: bool, key: &str) -> String {
+    if default_limit {
+        format!(" (the default limit: {key} not set)")
+    } else {
+        String::new()
     }
 }
 
@@ -395,13 +418,6 @@ fn duration(session: &SessionFacts<'_>) -> Option<f64> {
 }
 
 fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String, Option<f64>) {
-    if allowed.is_empty() {
-        return (
-            1.0,
-            "no allowed paths set: nothing to check".to_owned(),
-            None,
-        );
-    }
     let cwd = session
         .events
         .iter()
@@ -471,8 +487,15 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
     } else {
         String::new()
     };
+    // No path allowed, every file is outside: a scorer that passed every session would gate
+    // nothing.
+    let none_allowed = if allowed.is_empty() {
+        "no allowed paths set: "
+    } else {
+        ""
+    };
     let reason = format!(
-        "{} of {} outside the allowed paths: {}{more}",
+        "{none_allowed}{} of {} outside the allowed paths: {}{more}",
         crate::model::text::thousands(outside_ops as u64),
         count(total as u64, "file operation"),
         outside[..outside.len().min(3)].join(", ")
@@ -769,13 +792,25 @@ mod tests {
         ];
         let r = evaluate(
             &facts(&events),
-            &one(Check::DurationUnder { max_seconds: 150.0 }, 1.0),
+            &one(
+                Check::DurationUnder {
+                    max_seconds: 150.0,
+                    default_limit: false,
+                },
+                1.0,
+            ),
         );
         assert!((r.results[0].score - 0.5).abs() < 1e-9);
         assert!(!r.passed);
         let r = evaluate(
             &facts(&events),
-            &one(Check::CostUnder { max_usd: 0.1 }, 0.5),
+            &one(
+                Check::CostUnder {
+                    max_usd: 0.1,
+                    default_limit: false,
+                },
+                0.5,
+            ),
         );
         assert!((r.results[0].score - 0.5).abs() < 1e-9);
         assert!(r.results[0].passed);

@@ -12,7 +12,7 @@ use super::args::{FormatArg, SessionArg};
 use super::explain::phases_from;
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
-use super::settings::{self, EvalLines, EvalSettings, Loaded, SettingsError};
+use super::settings::{self, EvalLines, EvalSettings, Loaded, SCORER_KEYS, SettingsError};
 use super::stores::ScopeArgs;
 use crate::analysis::compare::WorkOutcome;
 use crate::analysis::cost::{self, CostOptions};
@@ -33,7 +33,10 @@ use crate::store::{Selector, Store};
 /// Score a session against the scorers of .agent-evals.yaml; eval ci gates CI on them
 ///
 /// Scorers: no_errors, cost_under, duration_under, tool_calls_under, files_scoped and regex (a
-/// pattern in the agent's answers), each over the session with its subagents' sessions. Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
+/// pattern in the agent's answers), each over the session with its subagents' sessions;
+/// cost_under without max_dollars allows $10 and duration_under without max_seconds 120 s (the
+/// Python tool's defaults, which the reason names), files_scoped without allowed_paths allows
+/// no file, and a key of another scorer type is an error. Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
 /// scores weighted by each scorer's weight (its threshold unless given) make the overall score,
 /// which passes at thresholds.pass (0.85) and warns down to thresholds.warn (0.70); when every
 /// weight is 0 there is no overall score, and the scorers alone decide. Without a
@@ -266,6 +269,10 @@ fn print_report(
     })
 }
 
+/// The Python tool's limits for a `cost_under` or `duration_under` that gives none.
+const DEFAULT_MAX_DOLLARS: f64 = 10.0;
+const DEFAULT_MAX_SECONDS: f64 = 120.0;
+
 /// The scorers in force: `explicit`, else the nearest `.agent-evals.yaml`, else `no_errors`.
 pub(crate) fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
@@ -352,14 +359,42 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                 format!("{} needs {key}", sc.kind),
             )),
         };
+        // A key of another type is read by no scorer here, nor by the Python tool, which would
+        // judge with its default instead (`max_calls` on `cost_under`: a $10 limit).
+        if let Some((_, reads)) = SCORER_KEYS.iter().find(|(kind, _)| *kind == sc.kind)
+            && let Some(key) = sc.keys_given().into_iter().find(|k| !reads.contains(k))
+        {
+            let owners: Vec<&str> = SCORER_KEYS
+                .iter()
+                .filter(|(_, keys)| keys.contains(&key))
+                .map(|(kind, _)| *kind)
+                .collect();
+            let its_keys = if reads.is_empty() {
+                "no key but threshold and weight".to_owned()
+            } else {
+                reads.join(", ")
+            };
+            return Err(invalid(
+                format!("scorers[{i}].{key}"),
+                lines.scorer_key(i, key),
+                format!(
+                    "{} does not read {key}, a key of {}; it reads {its_keys}",
+                    sc.kind,
+                    owners.join(", ")
+                ),
+            ));
+        }
         let check = match sc.kind.as_str() {
             "no_errors" => Check::NoErrors,
-            // The Python tool's defaults, so that a file it accepts scores the same here.
+            // The Python tool's defaults, so that a file it accepts scores the same here; the
+            // reason says when one is used.
             "cost_under" => Check::CostUnder {
-                max_usd: limit("max_dollars", sc.max_dollars, Some(10.0))?,
+                max_usd: limit("max_dollars", sc.max_dollars, Some(DEFAULT_MAX_DOLLARS))?,
+                default_limit: sc.max_dollars.is_none(),
             },
             "duration_under" => Check::DurationUnder {
-                max_seconds: limit("max_seconds", sc.max_seconds, Some(120.0))?,
+                max_seconds: limit("max_seconds", sc.max_seconds, Some(DEFAULT_MAX_SECONDS))?,
+                default_limit: sc.max_seconds.is_none(),
             },
             "tool_calls_under" => Check::ToolCallsUnder {
                 max_calls: limit("max_calls", sc.max_calls.map(|n| n as f64), None)? as u64,

@@ -49,10 +49,6 @@ pub struct Scorer {
     /// unless given, as for the Python tool).
     #[serde(default)]
     pub event_type: Option<String>,
-    #[serde(default)]
-    pub context_window: Option<u64>,
-    #[serde(default)]
-    pub context_window_tokens: Option<u64>,
     /// For a scorer that asks a model: the question, the endpoint, its key and the model.
     #[serde(default)]
     pub prompt: Option<String>,
@@ -62,6 +58,40 @@ pub struct Scorer {
     pub api_key: Option<String>,
     #[serde(default)]
     pub model: Option<String>,
+}
+
+/// The keys each scorer type reads besides `type`, `threshold` and `weight`: the Python
+/// tool's types as it reads them, and this build's `tool_calls_under`. A key of another type is
+/// a slip the Python tool would pass over, judging with a default instead.
+pub const SCORER_KEYS: &[(&str, &[&str])] = &[
+    ("no_errors", &[]),
+    ("cost_under", &["max_dollars"]),
+    ("duration_under", &["max_seconds"]),
+    ("tool_calls_under", &["max_calls"]),
+    ("files_scoped", &["allowed_paths"]),
+    ("regex", &["pattern", "event_type"]),
+    ("llm_judge", &["prompt", "base_url", "api_key", "model"]),
+];
+
+impl Scorer {
+    /// The keys of [`SCORER_KEYS`] this scorer was given, in that table's order.
+    pub fn keys_given(&self) -> Vec<&'static str> {
+        [
+            ("max_dollars", self.max_dollars.is_some()),
+            ("max_seconds", self.max_seconds.is_some()),
+            ("max_calls", self.max_calls.is_some()),
+            ("allowed_paths", self.allowed_paths.is_some()),
+            ("pattern", self.pattern.is_some()),
+            ("event_type", self.event_type.is_some()),
+            ("prompt", self.prompt.is_some()),
+            ("base_url", self.base_url.is_some()),
+            ("api_key", self.api_key.is_some()),
+            ("model", self.model.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, given)| given.then_some(key))
+        .collect()
+    }
 }
 
 /// The overall score that passes, and the one below which a session fails outright.
@@ -94,6 +124,11 @@ pub struct EvalGate {
     /// What the scorer must give, as written (a number, a word, a list).
     #[serde(default)]
     pub expected: Option<serde_json::Value>,
+    /// The window the Python tool's `context_fill_ratio` gate measures against.
+    #[serde(default)]
+    pub context_window: Option<u64>,
+    #[serde(default)]
+    pub context_window_tokens: Option<u64>,
 }
 
 impl SettingsFile for EvalSettings {
