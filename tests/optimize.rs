@@ -278,6 +278,35 @@ fn a_linked_target_is_refused_and_nothing_is_written_through_it() {
     assert_eq!(std::fs::read_to_string(&real).unwrap(), "mine\n");
 }
 
+/// A dry run only reads the target, to mark what it holds already: an AGENTS.md linked to
+/// CLAUDE.md (a common setup) was refused, exit 3, though nothing was to be written. It is read
+/// through the link; --apply still refuses it.
+#[test]
+fn a_dry_run_reads_a_linked_target_through_its_link() {
+    let env = TestEnv::new();
+    let id = troubled(&env, "opt-dry-link");
+    let real = env.path().join("CLAUDE.md");
+    std::fs::write(&real, "# c\n").unwrap();
+    std::os::unix::fs::symlink("CLAUDE.md", env.path().join("AGENTS.md")).unwrap();
+    let first = optimize(&env, &[&id]);
+    let proposals = first["added"].as_array().unwrap().len();
+    assert!(proposals > 0, "{first}");
+    // What CLAUDE.md holds already is marked so through the link.
+    let applied = env.run(&["optimize", &id, "--target", "CLAUDE.md", "--apply"]);
+    applied.success();
+    let after = optimize(&env, &[&id]);
+    assert_eq!(after["added"], json!([]), "{after}");
+    let text = env.run(&["optimize", &id]);
+    assert!(text.stdout.contains("already in"), "{}", text.stdout);
+    // A link that points nowhere holds nothing yet.
+    std::fs::remove_file(env.path().join("AGENTS.md")).unwrap();
+    std::os::unix::fs::symlink("gone.md", env.path().join("AGENTS.md")).unwrap();
+    let dangling = optimize(&env, &[&id]);
+    assert_eq!(dangling["added"].as_array().unwrap().len(), proposals);
+    let refused = env.run(&["optimize", &id, "--apply"]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+}
+
 /// A target in a folder that is not there is bad usage (exit 2), said before any work, as an
 /// `--output` in one is: it was a failed write (exit 4) after the sessions were read.
 #[test]

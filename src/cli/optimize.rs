@@ -117,7 +117,7 @@ pub(crate) fn run(args: &OptimizeArgs, globals: &Globals) -> Result<u8> {
         },
         None => heuristics,
     };
-    let existing = read_target(&args.target)?;
+    let existing = read_target(&args.target, args.apply)?;
     let (updated, added) = optimize::apply(&existing, &patterns);
     if args.apply && !added.is_empty() {
         write_target(&args.target, &updated)?;
@@ -353,12 +353,22 @@ fn ask_llm(endpoint: &Endpoint, prompt: &str) -> Result<String, String> {
         .ok_or_else(|| "its answer has no choices[0].message.content".to_owned())
 }
 
-/// The target's text; empty when it does not exist yet. A link or anything but a regular file
-/// is refused: the proposals would land wherever it points.
-fn read_target(path: &Path) -> Result<String> {
+/// The target's text; empty when it does not exist yet. To `apply` to, a link or anything but
+/// a regular file is refused: the proposals would land wherever it points. Without `apply` it
+/// is only read, to mark what it holds already, so a link is read through (`AGENTS.md` linked
+/// to `CLAUDE.md` is common), and one that points nowhere holds nothing yet.
+fn read_target(path: &Path, apply: bool) -> Result<String> {
+    let read = |path: &Path| {
+        crate::store::read_regular(path, super::settings::FILE_LIMIT)
+            .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())).into())
+    };
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
         Err(e) => Err(Error::io(format!("cannot read {}: {e}", path.display())).into()),
+        Ok(meta) if meta.file_type().is_symlink() && !apply => match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            _ => read(path),
+        },
         Ok(meta) if meta.file_type().is_symlink() => Err(Error::input(format!(
             "{} is a link: name the file it points to with --target",
             path.display()
@@ -369,8 +379,7 @@ fn read_target(path: &Path) -> Result<String> {
         }
         // Read as what it is once opened: a FIFO put in its place after the look above would
         // hold the command.
-        Ok(_) => crate::store::read_regular(path, super::settings::FILE_LIMIT)
-            .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())).into()),
+        Ok(_) => read(path),
     }
 }
 
