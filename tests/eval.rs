@@ -945,3 +945,29 @@ fn a_default_limit_is_named_and_no_allowed_path_allows_no_file() {
         assert!(reason(i).starts_with("no allowed paths set"), "{r}");
     }
 }
+
+/// A settings file of two YAML documents was refused in the YAML library's words, advice to a
+/// program ("use from_str_multiple or from_str_multiple_with_options"): it is said in ours, on
+/// one line naming where the second begins, exit 3.
+#[test]
+fn a_settings_file_of_two_documents_is_said_in_our_words() {
+    let env = with_config("scorers:\n  - type: no_errors\n---\nscorers:\n  - type: no_errors\n");
+    good().write(&env);
+    let run = env.run(&["eval"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    // The line is the second document's: at or after its `---`.
+    let line: usize = run
+        .stderr
+        .strip_prefix("error: .agent-evals.yaml:")
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_default();
+    assert!(line >= 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a second YAML document"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("from_str"), "{}", run.stderr);
+}

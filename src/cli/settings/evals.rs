@@ -153,7 +153,7 @@ impl EvalLines {
     /// The lines of `text`, a file read as [`EvalSettings`] already; none known when it does
     /// not read so.
     pub fn read(text: &str) -> EvalLines {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let text = super::without_bom(text);
         let mut options = serde_saphyr::Options::default();
         // A value is skipped, whatever it is: `.nan` too, which a number key reads and then
         // refuses with its line.

@@ -338,6 +338,11 @@ fn shown(start: &Path, path: &Path) -> String {
         .to_string()
 }
 
+/// `text` without the byte order mark that editors on Windows write first, which is no text.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// Reads the text of a settings file named `file` (for messages).
 pub fn parse<T: SettingsFile>(file: &str, text: &str) -> Result<T, SettingsError> {
     let invalid = |line: usize, key: String, message: String| SettingsError::Invalid {
@@ -346,8 +351,7 @@ pub fn parse<T: SettingsFile>(file: &str, text: &str) -> Result<T, SettingsError
         key,
         message,
     };
-    // A byte order mark that editors on Windows write is no text.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = without_bom(text);
     if let Some((line, found)) = top_not_a_mapping(T::SYNTAX, text) {
         return Err(invalid(
             line,
@@ -465,6 +469,15 @@ fn yaml_line(e: &serde_saphyr::Error) -> usize {
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     if let Some(words) = budget_words(e) {
         return words;
+    }
+    // Its words advise the program ("use from_str_multiple"), not the user.
+    let mut inner = e;
+    while let serde_saphyr::Error::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    if let serde_saphyr::Error::MultipleDocuments { .. } = inner {
+        return "a second YAML document begins here (after `---`): a settings file is one"
+            .to_owned();
     }
     let text = e.to_string();
     let mut first = text.lines().next().unwrap_or_default().trim();
