@@ -538,3 +538,38 @@ fn an_event_at_a_time_no_session_can_have_stretches_no_duration() {
     ])
     .success();
 }
+
+/// A baseline is read as a settings file is: a byte order mark an editor wrote first is no
+/// text (it was refused: "not a drift baseline (expected value …)"), and a key no baseline has
+/// is refused naming it (`"extra": 5` was read without a word).
+#[test]
+fn a_baseline_takes_a_byte_order_mark_and_refuses_a_key_it_does_not_know() {
+    let env = TestEnv::new();
+    store(&env, steady);
+    let (saved, mut baseline) = saved_baseline(&env);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let marked = env.path().join("marked.json");
+    std::fs::write(&marked, format!("\u{feff}{text}")).unwrap();
+    let run = env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--baseline",
+        marked.to_str().unwrap(),
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    baseline["extra"] = json!(5);
+    let extra = env.path().join("extra.json");
+    std::fs::write(&extra, baseline.to_string()).unwrap();
+    let run = env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--baseline",
+        extra.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("`extra`"), "{}", run.stderr);
+}

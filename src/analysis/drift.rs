@@ -99,6 +99,7 @@ impl SessionFigures {
 /// A distribution of one per-session figure: the share of sessions in each bucket, and the
 /// figure's mean, median and 95th percentile for people to read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Histogram {
     pub shares: Vec<f64>,
     pub mean: f64,
@@ -141,8 +142,11 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// The behaviour of a set of sessions.
+/// The behaviour of a set of sessions. A baseline file is this build's own (the Python
+/// tool's is another shape), and only this build writes it: a key it does not know is a slip
+/// or another file, refused as settings files refuse one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Fingerprint {
     /// [`BASELINE_FORMAT`].
     pub format: u32,

@@ -201,7 +201,9 @@ fn read_baseline(path: &std::path::Path) -> Result<Fingerprint> {
     if text.len() > 64 * BASELINE_LIMIT {
         return Err(Error::input(format!("{shown}: too large for a drift baseline")).into());
     }
-    Fingerprint::from_file(&text).map_err(|e| Error::input(format!("{shown}: {e}")).into())
+    // Read as a settings file is: a byte order mark an editor wrote first is no text.
+    Fingerprint::from_file(super::settings::without_bom(&text))
+        .map_err(|e| Error::input(format!("{shown}: {e}")).into())
 }
 
 /// The local day of an instant.
