@@ -6257,6 +6257,42 @@ fn a_secret_anywhere_in_a_remote_sessions_meta_never_reaches_meta_json() {
     );
 }
 
+/// A hook sending to a collector ran the user's --redact-pattern and --mask over the session
+/// id as over the rest of the payload, where a local hook leaves the id alone: two sessions
+/// whose ids differ only where the pattern matches were one folder on the collector
+/// (`acme-[REDACTED]-1234`), and a masked id became a folder named `[CARD]`.
+#[test]
+fn a_hooks_patterns_and_mask_leave_the_session_id_to_the_collector_as_they_leave_it_here() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (collector, port) = server(&env, &storage, &[]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let hook = |args: &[&str], session: &str| {
+        let mut all = vec!["hook"];
+        all.extend_from_slice(args);
+        all.push("user-prompt");
+        let mut cmd = env.command(&all);
+        cmd.env("AGENT_STRACE_ENDPOINT", &endpoint)
+            .env("AGENT_STRACE_ENDPOINT_WAIT_MS", "5000")
+            .env_remove("AGENT_STRACE_TOKEN");
+        let payload = json!({"session_id": session, "hook_event_name": "UserPromptSubmit",
+            "prompt": "hi", "cwd": env.path()});
+        crate::common::run_with_stdin(cmd, payload.to_string().as_bytes()).success();
+    };
+    for session in ["acme-ABCD-1234", "acme-EFGH-1234"] {
+        hook(&["--redact-pattern", "ABCD|EFGH"], session);
+    }
+    hook(&["--mask"], "4111111111111111");
+    drop(collector);
+    let mut folders = session_folders(&storage);
+    folders.sort();
+    assert_eq!(
+        folders,
+        ["4111111111111111", "acme-ABCD-1234", "acme-EFGH-1234"],
+        "one folder a session, named as a local hook names it"
+    );
+}
+
 /// The session folders of a store, by name (its own files, which start with a dot or are
 /// logs, left out).
 fn session_folders(storage: &Path) -> Vec<String> {

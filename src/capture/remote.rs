@@ -152,19 +152,30 @@ impl HookCall {
         for key in LOCAL_PATHS {
             fields.remove(key);
         }
-        // An id that holds a secret becomes the id the collector stores it under, before the
-        // rest is scrubbed: made `[REDACTED]`, every such session (or subagent) would be one.
-        for key in hooks::ID_KEYS {
-            if let Some(Value::String(id)) = fields.get_mut(key)
-                && let std::borrow::Cow::Owned(scrubbed) = privacy.session_id(id)
-            {
-                *id = scrubbed;
-            }
-        }
+        // The ids are taken as a local hook takes them (Privacy::session_id: one that holds a
+        // secret becomes its stand-in) and kept out of the scrub of the rest: made
+        // `[REDACTED]` by it, or masked by --redact-pattern or --mask, every such session (or
+        // subagent) would be one on the collector, where the local store keeps them apart.
+        let ids: Vec<(&str, Value)> = hooks::ID_KEYS
+            .into_iter()
+            .filter_map(|key| {
+                let id = match fields.remove(key)? {
+                    Value::String(id) => Value::String(privacy.session_id(&id).into_owned()),
+                    mut other => {
+                        privacy.apply(&mut other);
+                        other
+                    }
+                };
+                Some((key, id))
+            })
+            .collect();
         privacy.apply(&mut value);
-        let Value::Object(fields) = value else {
+        let Value::Object(mut fields) = value else {
             return None;
         };
+        for (key, id) in ids {
+            fields.insert(key.to_owned(), id);
+        }
         let answer = payload
             .answer
             .as_ref()
