@@ -1999,6 +1999,40 @@ fn a_file_put_where_a_refused_link_was_is_followed() {
     assert_eq!(run.code, 1, "{}", std::fs::read_to_string(&log).unwrap());
 }
 
+/// A rule's threshold was printed rounded: `--max-context-pct 57.6` broken by 57.65% read
+/// `context_pct is 58% (>= 58%)`. The threshold reads as it was given.
+#[test]
+fn a_threshold_with_a_fraction_reads_as_given() {
+    use agent_strace::model::Tokens;
+    let env = TestEnv::new();
+    let id = "1b000000-0000-4000-8000-000000000003";
+    crate::common::SessionBuilder::new(id)
+        .prompt("read everything")
+        .at(1.0)
+        .llm_response(
+            "claude-sonnet-4-5-20250929",
+            Tokens {
+                input: 115_300,
+                output: 10,
+                ..Tokens::default()
+            },
+        )
+        .at(9.0)
+        .session_end(json!({"reason": "exit"}))
+        .ended(9.0)
+        .write(&env);
+    let run = env.run(&[
+        "watch",
+        id,
+        "--max-context-pct",
+        "57.6",
+        "--on-violation",
+        "alert",
+    ]);
+    assert!(run.stderr.contains("57.6%)"), "{}", run.stderr);
+    assert!(!run.stderr.contains("58%)"), "{}", run.stderr);
+}
+
 /// A watch sized each response's context window from that response alone: after a 300,000-token
 /// response proved Sonnet 4.5's long window, a 150,000-token one was 75% of the standard window
 /// and broke a 50% rule (a kill under `--on-violation kill`), while token-budget measured both

@@ -406,6 +406,9 @@ fn unpriced(model: &str, tokens: &Tokens) -> Option<String> {
 fn limit(metric: Metric, threshold: f64) -> String {
     match metric {
         Metric::CostUsd => crate::model::usage::dollars_given(threshold),
+        // As the rule gave it: rounded, a limit of 57.6% read `58% (>= 58%)`.
+        Metric::ContextPct => format!("{}%", figure(threshold)),
+        Metric::ErrorRate => format!("{}%", figure(threshold * 100.0)),
         _ => shown(metric, threshold),
     }
 }
