@@ -922,6 +922,21 @@ fn a_key_of_another_scorer_type_is_a_settings_error() {
     }
 }
 
+/// `context_window` on a scorer, which this build took before (no scorer reads it; the Python
+/// tool reads it on its `evals` gates), was refused as an unknown key once the scorers' keys
+/// were checked: a file that loaded the day before failed CI with exit 3.
+#[test]
+fn a_context_window_on_a_scorer_still_loads() {
+    for key in ["context_window", "context_window_tokens"] {
+        let env = with_config(&format!(
+            "scorers:\n  - type: no_errors\n    {key}: 200000\n"
+        ));
+        good().write(&env);
+        let run = env.run(&["eval", "ci", "--session", &GOOD[..8]]);
+        assert_eq!(run.code, 0, "{key}: {run:?}");
+    }
+}
+
 /// A limit the file does not give is the Python tool's default, and the reason says so (it
 /// read "$0.03 ≤ $10.00" as if the file had set it); a files_scoped with no allowed paths, or
 /// an empty list, allows no file (it passed every session: "nothing to check").

@@ -49,6 +49,12 @@ pub struct Scorer {
     /// unless given, as for the Python tool).
     #[serde(default)]
     pub event_type: Option<String>,
+    /// Read by no scorer type (the Python tool reads them on its `evals` gates), and taken
+    /// here as this build took them before: a file that names them on a scorer still loads.
+    #[serde(default)]
+    pub context_window: Option<u64>,
+    #[serde(default)]
+    pub context_window_tokens: Option<u64>,
     /// For a scorer that asks a model: the question, the endpoint, its key and the model.
     #[serde(default)]
     pub prompt: Option<String>,
