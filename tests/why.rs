@@ -248,6 +248,35 @@ fn one_subagent_is_singular_and_the_cost_has_one_parenthesis() {
     );
 }
 
+/// Once a path had to stand whole, `git diff`'s `a/src/lib.rs` and `b/src/lib.rs` no longer
+/// named `src/lib.rs`, and a read that followed a diff led back to the prompt alone.
+#[test]
+fn a_git_diff_names_the_files_it_shows() {
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .session_start(json!({"cwd": "/w"}))
+        .prompt("fix it")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "git diff"}))
+        .result(json!(
+            "diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs"
+        ))
+        .at(2.0)
+        .tool_call("Read", json!({"file_path": "/w/src/lib.rs"}))
+        .write(&env);
+    // #1 start, #2 prompt, #3 git diff, #4 its result, #5 the read.
+    let read = why(&env, &["5"]);
+    assert_eq!(
+        chain(&read),
+        vec![
+            (2, json!("prompt")),
+            (3, json!("parent")),
+            (4, json!("path_reference")),
+            (5, Value::Null)
+        ]
+    );
+}
+
 /// A result links to a later call by a path only where it names that path whole: `metadata.py`
 /// in an `ls` names no `a.py`, while `src/lib.rs:12` and `'a.py'` name theirs.
 #[test]

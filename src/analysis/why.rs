@@ -316,7 +316,8 @@ impl<'e> Walker<'e> {
 
 /// Whether `path` stands in `text` as a whole path, not as a piece of a longer one: `a.py` is
 /// named by "edit a.py now", "'a.py'" and "a.py:12", not by "metadata.py", "a.py.bak" or
-/// "lib/a.py" (another file of that name). A `./` before it is the same path; a `.` after it
+/// "lib/a.py" (another file of that name). A `./` before it is the same path, and so are the
+/// `a/` and `b/` of `git diff` ("--- a/src/lib.rs") and the `file://` of a URL; a `.` after it
 /// that ends a sentence is no part of it.
 fn names_path(text: &str, path: &str) -> bool {
     if path.is_empty() {
@@ -324,7 +325,15 @@ fn names_path(text: &str, path: &str) -> bool {
     }
     text.match_indices(path).any(|(at, _)| {
         let before = &text[..at];
-        let before = before.strip_suffix("./").unwrap_or(before);
+        let before = ["./", "a/", "b/", "file://"]
+            .into_iter()
+            .filter(|prefix| *prefix != "file://" || path.starts_with('/'))
+            .find_map(|prefix| {
+                before
+                    .strip_suffix(prefix)
+                    .filter(|rest| !rest.chars().next_back().is_some_and(in_path))
+            })
+            .unwrap_or(before);
         let starts = !before.chars().next_back().is_some_and(in_path);
         let after = &text[at + path.len()..];
         // Dots then nothing of a path: the end of a sentence ("see a.py.").
@@ -488,6 +497,14 @@ mod tests {
             assert!(!names_path(text, "a.py"), "{text}");
         }
         assert!(names_path("x\nsrc/lib.rs:12\n", "src/lib.rs"));
+        assert!(names_path(
+            "diff --git a/src/lib.rs b/src/lib.rs",
+            "src/lib.rs"
+        ));
+        assert!(names_path("+++ b/src/lib.rs\n", "src/lib.rs"));
+        assert!(names_path("see file:///w/a.py", "/w/a.py"));
+        assert!(!names_path("lib/src/lib.rs", "src/lib.rs"));
+        assert!(!names_path("data/src/lib.rs", "src/lib.rs"));
         assert!(!names_path("/w/a.pyx", "/w/a.py"));
         assert!(!names_path("anything", ""));
     }
