@@ -777,25 +777,13 @@ fn a_session_is_scored_with_its_subagents() {
 #[test]
 fn no_errors_says_which_failed_calls_were_cancelled_for_a_parallel_ones_failure() {
     let env = TestEnv::new();
-    let mut s = SessionBuilder::new(BAD).prompt("read them");
-    let mut calls = Vec::new();
-    for file in ["a.rs", "b.rs", "c.rs"] {
-        calls.push(s.next_id());
-        s = s.tool_call("Read", json!({"file_path": format!("/p/{file}")}));
-    }
-    for (i, call) in calls.iter().enumerate() {
-        let message = if i == 0 {
-            "<tool_use_error>File does not exist.</tool_use_error>"
-        } else {
-            "<tool_use_error>Sibling tool call errored</tool_use_error>"
-        };
-        s = s
-            .event(
-                agent_strace::model::EventType::Error,
-                json!({"tool_name": "Read", "error": message}),
-            )
-            .parent(call);
-    }
+    let (s, calls) = SessionBuilder::new(BAD)
+        .prompt("read them")
+        .batch_failing_first(
+            "Read",
+            &["/p/a.rs", "/p/b.rs", "/p/c.rs"],
+            "File does not exist.",
+        );
     s.write(&env);
     let run = env.run(&["eval", &BAD[..8], "--format", "json"]);
     assert_eq!(run.code, 1, "a call failed: {run:?}");

@@ -390,3 +390,53 @@ fn an_event_at_a_time_no_session_can_have_times_no_point() {
         }
     }
 }
+
+/// The retry rate (the index's count of retries) counted a read of a file whose read in a
+/// parallel batch Claude Code had cancelled because another read failed: a result answered the
+/// batch's last call, whichever it was, and a cancelled call counted as failed. Each result
+/// now answers its own call, and a cancelled call neither failed nor passed.
+#[test]
+fn a_read_cancelled_for_a_siblings_failure_is_no_retry() {
+    let env = TestEnv::new();
+    let (mut s, _) = SessionBuilder::new("m-batch")
+        .started(now() - 3_600.0)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("read them")
+        .batch_failing_first(
+            "Read",
+            &["/w/a.rs", "/w/b.rs", "/w/c.rs"],
+            "File does not exist.",
+        );
+    for file in ["/w/b.rs", "/w/c.rs"] {
+        s = s
+            .tool_call("Read", json!({"file_path": file}))
+            .result(json!("fn f() {}"));
+    }
+    s.session_end(json!({})).write(&env);
+    let rate = |env: &TestEnv| {
+        let run = env.run(&["export", "--metrics", "--backend", "otlp"]);
+        run.success();
+        value(
+            &points(&run.json()),
+            "agent_strace.session.retry_rate",
+            "m-batch",
+            None,
+        )
+    };
+    assert!(rate(&env).abs() < 1e-12, "no call was tried again");
+
+    // Reading the missing file again is a retry: one of four calls.
+    let env = TestEnv::new();
+    let (s, _) = SessionBuilder::new("m-batch")
+        .started(now() - 3_600.0)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("read them")
+        .batch_failing_first("Read", &["/w/a.rs", "/w/b.rs"], "File does not exist.");
+    s.tool_call("Read", json!({"file_path": "/w/b.rs"}))
+        .result(json!("fn b() {}"))
+        .tool_call("Read", json!({"file_path": "/w/a.rs"}))
+        .error("File does not exist.")
+        .session_end(json!({}))
+        .write(&env);
+    assert!((rate(&env) - 0.25).abs() < 1e-12, "{}", rate(&env));
+}

@@ -747,26 +747,14 @@ fn budget_proximity_counts_the_subagents_cost_as_cost_does() {
 #[test]
 fn parallel_calls_cancelled_by_a_siblings_failure_are_no_retry_loop() {
     let env = TestEnv::new();
-    let mut s = SessionBuilder::new("c0000000-0000-4000-8000-000000000001").prompt("read them");
     // #2–#4: three Reads of three files in one batch; #5–#7: their results, the first missing.
-    let mut calls = Vec::new();
-    for file in ["a.rs", "b.rs", "c.rs"] {
-        calls.push(s.next_id());
-        s = s.tool_call("Read", json!({"file_path": format!("/p/{file}")}));
-    }
-    for (i, call) in calls.iter().enumerate() {
-        let message = if i == 0 {
-            "<tool_use_error>File does not exist.</tool_use_error>"
-        } else {
-            "<tool_use_error>Sibling tool call errored</tool_use_error>"
-        };
-        s = s
-            .event(
-                agent_strace::model::EventType::Error,
-                json!({"tool_name": "Read", "error": message}),
-            )
-            .parent(call);
-    }
+    let (mut s, _) = SessionBuilder::new("c0000000-0000-4000-8000-000000000001")
+        .prompt("read them")
+        .batch_failing_first(
+            "Read",
+            &["/p/a.rs", "/p/b.rs", "/p/c.rs"],
+            "File does not exist.",
+        );
     // The batch read again without the missing file: what a cancelled call is owed.
     s = s.answer("a.rs is missing; reading the others.");
     for file in ["b.rs", "c.rs"] {

@@ -49,8 +49,9 @@ use super::view::View;
 /// is one read when its `beforeReadFile` comes after the call's result,
 /// [`super::read_pairs`]; 24: the same figures, the sides of those reads written small, so that
 /// an index built before is built again in the form a third quicker to read; 25: its counters
-/// hold the latest event time a session can have, [`Counters::believed_last`]).
-pub const SUMMARY_VERSION: u32 = 25;
+/// hold the latest event time a session can have, [`Counters::believed_last`]; 26: a call
+/// cancelled because a call beside it failed is no failure a later call retries).
+pub const SUMMARY_VERSION: u32 = 26;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -164,10 +165,17 @@ pub struct Observed<'e> {
 pub struct RetryState {
     pub last: Option<(u64, u64)>,
     pub failed: Vec<u64>,
+    /// The subjects of the latest calls not answered yet, by event id, so that a result of a
+    /// parallel batch answers its own call and not the batch's last one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<(String, u64)>,
 }
 
 /// Failed subjects remembered: a retry comes soon after its failure.
 const FAILED_KEPT: usize = 8;
+
+/// Calls remembered by id for their results: more than a parallel batch holds.
+const CALLS_KEPT: usize = 32;
 
 impl Summary {
     /// Folds one event of a session recorded for `agent`, read at `now` (seconds since the
@@ -249,11 +257,29 @@ impl Summary {
                     self.retries += 1;
                 }
                 state.last = Some((subject, signature));
+                if state.recent.len() == CALLS_KEPT {
+                    state.recent.remove(0);
+                }
+                state.recent.push((event.event_id.clone(), subject));
             }
-            // A result answers the call before it (parallel calls blur this a little).
-            View::ToolResult(result) if !result.rejected() => {
+            // A result answers the call it names, else the call before it.
+            View::ToolResult(result) => {
                 let state = &mut self.retry_state;
-                if let Some((subject, _)) = state.last {
+                let answered = observed.answers.as_deref().and_then(|call| {
+                    let at = state.recent.iter().rposition(|(id, _)| id == call)?;
+                    Some(state.recent.remove(at).1)
+                });
+                let subject = answered.or(state.last.map(|(subject, _)| subject));
+                // A call cancelled because a call beside it failed never ran: neither failed
+                // nor passed, and making it again is no "very same call again".
+                if result.cancelled_by_sibling() {
+                    if subject.is_some() && state.last.map(|(last, _)| last) == subject {
+                        state.last = None;
+                    }
+                } else if !result.rejected()
+                    // A refused call did not fail.
+                    && let Some(subject) = subject
+                {
                     state.failed.retain(|s| *s != subject);
                     if result.failed() {
                         if state.failed.len() == FAILED_KEPT {
@@ -573,6 +599,43 @@ mod tests {
             second.observe(Agent::ClaudeCode, e, NOW);
         }
         assert_eq!(second, whole);
+    }
+
+    #[test]
+    fn a_parallel_batch_fails_only_the_call_that_failed() {
+        let read = |ts, path: &str| {
+            event(
+                EventType::ToolCall,
+                ts,
+                json!({"tool_name": "Read", "arguments": {"file_path": path}}),
+            )
+        };
+        let error = |ts, call: f64, text: &str| {
+            let mut e = event(EventType::Error, ts, json!({"error": text}));
+            e.parent_id = Some(format!("e{call}"));
+            e
+        };
+        let sibling = "<tool_use_error>Sibling tool call errored</tool_use_error>";
+        // Three reads at once; the first fails, the batch's other two are cancelled.
+        let batch = [
+            read(1.0, "/a.rs"),
+            read(2.0, "/b.rs"),
+            read(3.0, "/c.rs"),
+            error(4.0, 1.0, "File does not exist."),
+            error(5.0, 2.0, sibling),
+            error(6.0, 3.0, sibling),
+        ];
+        // Reading the cancelled files is trying them for the first time.
+        let mut events = batch.to_vec();
+        events.extend([read(7.0, "/c.rs"), read(8.0, "/b.rs")]);
+        assert_eq!(fold(&events).retries, 0);
+        assert!(
+            fold(&batch).retry_state.recent.is_empty(),
+            "answered calls are let go"
+        );
+        // Reading the missing file again is a retry.
+        events.push(read(9.0, "/a.rs"));
+        assert_eq!(fold(&events).retries, 1);
     }
 
     #[test]

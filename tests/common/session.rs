@@ -160,6 +160,36 @@ impl SessionBuilder {
         .parent(&call)
     }
 
+    /// One parallel batch of `tool` calls, one a file of `files`, whose first fails with
+    /// `first_error` and whose others Claude Code cancelled for it ("Sibling tool call
+    /// errored"): the calls, then their errors. Returns the calls' ids with the builder.
+    pub fn batch_failing_first(
+        mut self,
+        tool: &str,
+        files: &[&str],
+        first_error: &str,
+    ) -> (Self, Vec<String>) {
+        let mut calls = Vec::new();
+        for file in files {
+            calls.push(self.next_id());
+            self = self.tool_call(tool, json!({ "file_path": file }));
+        }
+        for (i, call) in calls.iter().enumerate() {
+            let message = if i == 0 {
+                format!("<tool_use_error>{first_error}</tool_use_error>")
+            } else {
+                "<tool_use_error>Sibling tool call errored</tool_use_error>".to_owned()
+            };
+            self = self
+                .event(
+                    EventType::Error,
+                    json!({"tool_name": tool, "error": message}),
+                )
+                .parent(call);
+        }
+        (self, calls)
+    }
+
     /// An API error that ended the turn (Claude Code's StopFailure): an error of no call, the
     /// turn's and not a tool's.
     pub fn turn_error(self, message: &str) -> Self {
