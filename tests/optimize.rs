@@ -396,3 +396,56 @@ fn a_temporary_file_a_killed_run_left_blocks_no_later_apply() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A parallel batch of reads where one file was missing and Claude Code cancelled the others
+/// ("Sibling tool call errored") made `error-no-change` say '"Read" failed and was called again
+/// unchanged' of the cancelled reads the agent then made: they never ran, so the read after
+/// them was their first try. Nor are the cancellations failures to cluster.
+#[test]
+fn calls_cancelled_for_a_siblings_failure_are_no_failures() {
+    let env = TestEnv::new();
+    let (mut s, _) = SessionBuilder::new("opt-batch")
+        .prompt("read them")
+        .batch_failing_first(
+            "Read",
+            &["/w/a.rs", "/w/b.rs", "/w/c.rs"],
+            "File does not exist.",
+        );
+    for file in ["/w/b.rs", "/w/c.rs"] {
+        s = s
+            .tool_call("Read", json!({"file_path": file}))
+            .result(json!("fn f() {}"));
+    }
+    let id = s.answer("a.rs is missing").write(&env);
+    let report = optimize(&env, &[&id]);
+    assert!(!names(&report).contains(&"error-no-change"), "{report}");
+
+    // The missing file read again unchanged is still found.
+    let (s, calls) = SessionBuilder::new("opt-again")
+        .prompt("read them")
+        .batch_failing_first("Read", &["/w/a.rs", "/w/b.rs"], "File does not exist.");
+    let again = s.next_id();
+    let id = s
+        .tool_call("Read", json!({"file_path": "/w/a.rs"}))
+        .error("File does not exist.")
+        .write(&env);
+    let report = optimize(&env, &[&id]);
+    let number = |id: &str| id.trim_start_matches('e').parse::<u64>().unwrap();
+    let found: Vec<_> = report["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "error-no-change")
+        .flat_map(|p| p["evidence"].as_array().unwrap().clone())
+        .map(|e| e["events"].clone())
+        .collect();
+    assert_eq!(
+        found,
+        [json!([
+            number(&calls[0]),
+            number(&calls[0]) + 2,
+            number(&again)
+        ])],
+        "{report}"
+    );
+}

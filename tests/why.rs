@@ -417,3 +417,36 @@ fn a_parent_after_the_event_or_a_loop_of_parents_is_not_followed_and_is_named() 
         text.stdout
     );
 }
+
+/// A read of a file whose earlier read Claude Code cancelled because a read beside it failed
+/// ("Sibling tool call errored") was said to "try again after the error": the cancelled read
+/// never ran, so its cause is the prompt. The read of the missing file again still is a retry.
+#[test]
+fn a_call_cancelled_for_a_siblings_failure_is_no_error_to_retry() {
+    let env = TestEnv::new();
+    let (s, calls) = SessionBuilder::new(ID)
+        .prompt("read them")
+        .batch_failing_first("Read", &["/w/a.rs", "/w/b.rs"], "File does not exist.");
+    let number = |id: &str| id.trim_start_matches('e').parse::<u64>().unwrap();
+    let b_again = number(&s.next_id());
+    let a_again = b_again + 2;
+    s.tool_call("Read", json!({"file_path": "/w/b.rs"}))
+        .result(json!("fn b() {}"))
+        .tool_call("Read", json!({"file_path": "/w/a.rs"}))
+        .write(&env);
+    // #1 prompt, #2–#3 the batch, #4 a's error, #5 b cancelled, #6 b read again, #8 a again.
+    assert_eq!(
+        chain(&why(&env, &["c0f", &b_again.to_string()])),
+        vec![(1, json!("prompt")), (b_again, Value::Null)]
+    );
+    let a_failed = number(&calls[calls.len() - 1]) + 1;
+    assert_eq!(
+        chain(&why(&env, &["c0f", &a_again.to_string()])),
+        vec![
+            (1, json!("prompt")),
+            (number(&calls[0]), json!("parent")),
+            (a_failed, json!("retry")),
+            (a_again, Value::Null)
+        ]
+    );
+}

@@ -155,7 +155,8 @@ impl Facts {
                         facts.writes.push((number, path.to_owned()));
                     }
                 }
-                View::ToolResult(result) if result.failed() && !result.rejected() => {
+                // A call cancelled because a call beside it failed never ran: no failure.
+                View::ToolResult(result) if result.failed() && !result.cancelled_by_sibling() => {
                     let answered = event
                         .parent_id
                         .as_deref()
@@ -333,6 +334,7 @@ pub fn llm_prompt(sessions: &[Session<'_>], heuristics: &[Pattern]) -> String {
         for (i, event) in session.events.iter().enumerate() {
             if let View::ToolResult(result) = View::of(event, session.agent)
                 && result.failed()
+                && !result.cancelled_by_sibling()
             {
                 let error: String = result
                     .error

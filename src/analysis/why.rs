@@ -179,7 +179,10 @@ impl<'e> Walker<'e> {
                     return Some((j, Relation::Prompt, None));
                 }
                 View::ToolResult(result) => {
+                    // A call cancelled because a call beside it failed never ran: running
+                    // it later tries it for the first time.
                     if let (Some(attempt), ToolOutcome::Failed) = (&attempt, result.outcome)
+                        && !result.cancelled_by_sibling()
                         && self.failed_attempt(j).as_ref() == Some(attempt)
                     {
                         return Some((j, Relation::Retry, None));
