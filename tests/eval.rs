@@ -974,3 +974,55 @@ fn a_settings_file_of_two_documents_is_said_in_our_words() {
     );
     assert!(!run.stderr.contains("from_str"), "{}", run.stderr);
 }
+
+/// A score just under its threshold read as the threshold beside "fail": 159 of 200 files
+/// inside is 0.795, printed "0.80" under a threshold of "0.80", and the weighted score "0.80"
+/// beside "FAIL (pass at 0.80 …)". A score reads on its side of the mark that judged it.
+#[test]
+fn a_score_just_under_its_threshold_never_reads_as_the_threshold() {
+    let env = with_config(
+        "scorers:\n  - type: files_scoped\n    allowed_paths: [\"src/\"]\n    threshold: 0.8\nthresholds:\n  pass: 0.8\n  warn: 0.8\n",
+    );
+    let (inside, total) = (159, 200);
+    let mut session = SessionBuilder::new("scoped")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .session_start(json!({"cwd": "/proj"}));
+    for i in 0..total {
+        let path = if i < inside {
+            format!("/proj/src/f{i}.rs")
+        } else {
+            format!("/etc/f{i}")
+        };
+        session = session
+            .tool_call("Read", json!({"file_path": path}))
+            .result(json!("x"));
+    }
+    session.write(&env);
+    let json = env.run(&["eval", "scoped", "--format", "json"]).json();
+    assert_eq!(json["verdict"], "fail", "{json}");
+    let score = json["results"][0]["score"].as_f64().unwrap();
+    assert!(score < 0.8, "{json}");
+    let run = env.run(&["eval", "scoped"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("files_scoped"))
+        .unwrap();
+    let shown: Vec<&str> = row.split_whitespace().collect();
+    let (shown_score, shown_threshold) = (shown[1], shown[2]);
+    assert_eq!(shown_threshold, "0.80", "{row}");
+    assert!(shown_score.parse::<f64>().unwrap() < 0.8, "{row}");
+    assert!(shown.contains(&"fail"), "{row}");
+    let weighted = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Weighted score"))
+        .unwrap();
+    let figure = weighted["Weighted score ".len()..]
+        .split(':')
+        .next()
+        .unwrap();
+    assert!(figure.parse::<f64>().unwrap() < 0.8, "{weighted}");
+    assert!(weighted.contains("FAIL"), "{weighted}");
+}

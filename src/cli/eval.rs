@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::Event;
 use crate::model::pricing::PriceTable;
-use crate::model::text::{fixed, real};
+use crate::model::text::{fixed, fixed_beside, real};
 use crate::model::tools::Agent;
 use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
@@ -523,7 +523,7 @@ fn report_text(
             out,
             "  {}  {:>5}  {:>9}  {status}  {}",
             terminal::cell(&x.scorer, width),
-            fixed(x.score, 2),
+            fixed_beside(x.score, 2, x.threshold),
             fixed(x.threshold, 2),
             terminal::one_line(&x.reason, 120)
         )?;
@@ -556,10 +556,17 @@ fn report_text(
             fixed(r.warn_mark, 2)
         )
     };
+    // The score reads on its side of the mark that decided its verdict: 0.795 failing a pass
+    // mark of 0.80 reads 0.794, not 0.80.
+    let decided_by = if r.weighted_score >= r.warn_mark {
+        r.pass_mark
+    } else {
+        r.warn_mark
+    };
     writeln!(
         out,
         "Weighted score {}: {verdict} ({marks}); {} of {} scorers passed.",
-        fixed(r.weighted_score, 2),
+        fixed_beside(r.weighted_score, 2, decided_by),
         r.pass_count,
         r.results.len()
     )?;
