@@ -19,7 +19,8 @@ pub const USAGE: u8 = 2;
 /// keeps a file, a store or session folder that is a link owned by someone else, a retention
 /// `log_path` that is refused (outside the project, in `.git`, a file that is not the log).
 pub const INPUT: u8 = 3;
-/// Reading or writing failed: permissions, a full disk, a file size limit.
+/// Reading or writing failed: permissions, a full disk, a file size limit; an endpoint that
+/// refused what was sent, or took only part of it (OTLP's partial success).
 pub const IO: u8 = 4;
 /// A bug in agent-strace (a Rust panic exits with this code too).
 pub const INTERNAL: u8 = 101;

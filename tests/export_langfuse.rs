@@ -674,3 +674,30 @@ fn since_sends_a_subagent_below_one_that_cannot_be_read_with_its_root_only() {
         .collect();
     assert_eq!(sessions, ["lf-root"]);
 }
+
+/// Langfuse's OTel endpoint answering 200 with OTLP's partial success took part of the trace:
+/// it read "Sent 1 trace", exit 0, as if it had taken it all.
+#[test]
+fn spans_langfuse_rejects_in_its_success_answer_are_an_error_naming_them() {
+    let env = TestEnv::new();
+    let id = session(&env, "lf-partial");
+    let stub = Stub::start(|r| match r.path.as_str() {
+        "/api/public/otel/v1/traces" => (
+            200,
+            json!({"partialSuccess": {"rejectedSpans": "1", "errorMessage": "span too old"}})
+                .to_string(),
+        ),
+        _ => (404, "{}".to_owned()),
+    });
+    let run = export(&env, &stub, &[&id]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(
+        run.stderr.contains("rejected 1 of ")
+            && run
+                .stderr
+                .contains(&format!("spans of session {id}: span too old"))
+            && !run.stderr.contains("Sent "),
+        "{}",
+        run.stderr
+    );
+}

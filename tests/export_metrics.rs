@@ -440,3 +440,29 @@ fn a_read_cancelled_for_a_siblings_failure_is_no_retry() {
         .write(&env);
     assert!((rate(&env) - 0.25).abs() < 1e-12, "{}", rate(&env));
 }
+
+/// A backend that takes the metrics in part answers 200 with OTLP's partial success: it read
+/// "Sent N metric points", exit 0, as if all were taken.
+#[test]
+fn points_a_backend_rejects_in_its_success_answer_are_an_error_naming_them() {
+    let env = TestEnv::new();
+    sessions(&env);
+    let printed = env.run(&["export", "--metrics"]).json();
+    let points = self::points(&printed).len();
+    let partly = Stub::start(|_| {
+        (
+            200,
+            json!({"partialSuccess": {"rejectedDataPoints": "3", "errorMessage": "unit {file} unknown"}})
+                .to_string(),
+        )
+    });
+    let run = env.run(&["export", "--metrics", "--endpoint", &partly.url()]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "rejected 3 of {points} metric points of 2 sessions: unit {{file}} unknown"
+        )) && !run.stderr.contains("Sent "),
+        "{}",
+        run.stderr
+    );
+}

@@ -366,3 +366,107 @@ fn a_taken_trace_whose_answer_never_ends_or_is_cut_short_is_sent_once() {
         assert_eq!(*taken.lock().unwrap(), 1, "sent once");
     }
 }
+
+/// A 200 whose body is `body`, as JSON.
+fn answer_json(stream: &mut std::net::TcpStream, body: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A 200 whose body is `body`, as protobuf.
+fn answer_protobuf(stream: &mut std::net::TcpStream, body: &[u8]) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(body);
+}
+
+/// What the backends below say, on two lines, with a character that would drive a terminal.
+const REFUSAL: &str = "span 2 has no session \u{1b}[31mid\nsee the collector's log";
+
+/// A backend that takes a trace in part answers 200 with OTLP's partial success (our own
+/// collector does for spans it refuses): it read "Sent 3 spans", exit 0, as if all were taken.
+#[test]
+fn spans_a_backend_rejects_in_its_success_answer_are_an_error_naming_them() {
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTracePartialSuccess, ExportTraceServiceResponse,
+    };
+    let env = TestEnv::new();
+    let id = session(&env);
+    let spans = {
+        let printed = env.run(&["export", "--format", "otlp-genai"]).json();
+        printed["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let json: fn(&mut std::net::TcpStream) = |stream| {
+        let body = json!({"partialSuccess": {"rejectedSpans": "2", "errorMessage": REFUSAL}});
+        answer_json(stream, &body.to_string());
+    };
+    let protobuf: fn(&mut std::net::TcpStream) = |stream| {
+        let body = ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: 2,
+                error_message: REFUSAL.to_owned(),
+            }),
+        };
+        answer_protobuf(stream, &body.encode_to_vec());
+    };
+    for (answer, encoding) in [(json, Some("--otlp-json")), (protobuf, None)] {
+        let (port, taken) = answering_200(answer);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut args = vec!["export", "--format", "otlp-genai", "--endpoint", &url];
+        args.extend(encoding);
+        let run = env.run(&args);
+        assert_eq!(run.code, 4, "{encoding:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.starts_with("error: ")
+                && run.stderr.contains(&format!(
+                    "rejected 2 of {spans} spans of session {id}: span 2 has no session"
+                )),
+            "{}",
+            run.stderr
+        );
+        // What the backend said is escaped and cut to its first line, as a refusal's is.
+        assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+        assert!(!run.stderr.contains("collector's log"), "{}", run.stderr);
+        assert_eq!(
+            *taken.lock().unwrap(),
+            1,
+            "a partial success is not retried"
+        );
+    }
+
+    // Nothing rejected but something said (OTLP's warning): sent, and the warning shown.
+    let (port, _) = answering_200(|stream| {
+        answer_json(
+            stream,
+            r#"{"partialSuccess": {"rejectedSpans": "0", "errorMessage": "spans are sampled"}}"#,
+        );
+    });
+    let run = env.run(&[
+        "export",
+        "--format",
+        "otlp-genai",
+        "--otlp-json",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("warning: ")
+            && run.stderr.contains("spans are sampled")
+            && run
+                .stderr
+                .contains(&format!("Sent {spans} spans of session {id}")),
+        "{}",
+        run.stderr
+    );
+}

@@ -16,6 +16,7 @@ use crate::analysis::tree::nest;
 use crate::error::Error;
 use crate::exit;
 use crate::export::Exported;
+use crate::export::otlp_answer::{Signal, partial_success};
 use crate::model::meta::placed_time;
 use crate::model::{Event, EventType};
 use crate::store::Store;
@@ -201,7 +202,15 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         } else {
             crate::export::otlp::to_protobuf(&request)
         };
-        send(&url, &headers, &body, args.otlp_json)?;
+        let answer = send(&url, &headers, &body, args.otlp_json)?;
+        taken(
+            &url,
+            &answer,
+            Signal::Traces,
+            args.otlp_json,
+            spans,
+            &format!(" of session {id}"),
+        )?;
         let url = super::http::shown_url(&url.to_string());
         super::output::to_stderr(format_args!(
             "Sent {} of session {id} to {url}\n",
@@ -315,13 +324,18 @@ const RETRY: Retry = Retry {
 
 /// Posts `body` gzip-compressed to `url`; an endpoint that cannot be reached or refuses the
 /// trace is an error of its own (exit code 4: writing failed).
-fn send(url: &Uri, headers: &[(String, String)], body: &[u8], json: bool) -> Result<()> {
+fn send(
+    url: &Uri,
+    headers: &[(String, String)],
+    body: &[u8],
+    json: bool,
+) -> Result<super::http::Answer> {
     let content_type = if json {
         "application/json"
     } else {
         "application/x-protobuf"
     };
-    send_as(url, headers, body, content_type, "the trace").map(|_| ())
+    send_as(url, headers, body, content_type, "the trace")
 }
 
 /// Posts `body` gzip-compressed as `content_type` to `url`, retrying as [`send`] does; the
@@ -369,11 +383,52 @@ pub(crate) fn post_as(
         })
 }
 
+/// Checks what the 2xx `answer` to a send of `items` items of `signal` (as JSON with `json`)
+/// says of them (OTLP's partial success): some rejected is an error saying how many and what
+/// the backend said (exit code 4: part of what was written was not); none rejected but
+/// something said is a warning. `of` follows the count ("8 spans` of session X`").
+pub(crate) fn taken(
+    url: &Uri,
+    answer: &super::http::Answer,
+    signal: Signal,
+    json: bool,
+    items: usize,
+    of: &str,
+) -> Result<()> {
+    let Some(partial) = partial_success(&answer.body, signal, json) else {
+        return Ok(());
+    };
+    let url = super::http::shown_url(&url.to_string());
+    let said = first_line(&partial.message);
+    if partial.rejected > 0 {
+        return Err(Error::io(format!(
+            "{url} rejected {} of {}{of}{}",
+            partial.rejected,
+            crate::model::text::count(items as u64, signal.item()),
+            if said.is_empty() {
+                String::new()
+            } else {
+                format!(": {said}")
+            }
+        ))
+        .into());
+    }
+    warn(format_args!(
+        "{url} took {}{of} and said: {said}",
+        crate::model::text::count(items as u64, signal.item())
+    ));
+    Ok(())
+}
+
+/// The first line of what an endpoint said, on one line and cut, as errors quote it.
+fn first_line(said: &str) -> String {
+    let said = said.lines().next().unwrap_or_default().trim();
+    crate::render::terminal::one_line(said, 200)
+}
+
 /// The error of an endpoint that refused `what`: its status and the first line it said.
 pub(crate) fn refused(url: &Uri, answer: &super::http::Answer, what: &str) -> anyhow::Error {
-    let said = String::from_utf8_lossy(&answer.body);
-    let said = said.lines().next().unwrap_or_default().trim();
-    let said = crate::render::terminal::one_line(said, 200);
+    let said = first_line(&String::from_utf8_lossy(&answer.body));
     let tries = if is_retryable(answer.status) {
         format!(" after {} attempts", RETRY.attempts)
     } else {

@@ -7,7 +7,7 @@ use hyper::Uri;
 
 use super::Globals;
 use super::args::instant;
-use super::export::{ExportArgs, load, post_as, send_as};
+use super::export::{ExportArgs, load, post_as, send_as, taken};
 use super::http::check_url;
 use super::output::{start_in_periods, to_stderr, warn};
 use crate::error::Error;
@@ -18,6 +18,7 @@ use crate::export::langfuse::{
     Score,
 };
 use crate::export::otlp::{self, Mode, Options};
+use crate::export::otlp_answer::Signal;
 use crate::model::SessionMeta;
 use crate::model::pricing::PriceTable;
 use crate::store::Store;
@@ -93,20 +94,30 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     for session in &loaded {
         let mut request = otlp::request(session, &options);
         langfuse::decorate(&mut request, session, prices);
-        spans += request
+        let sent = request
             .resource_spans
             .iter()
             .flat_map(|r| &r.scope_spans)
             .map(|s| s.spans.len())
             .sum::<usize>();
         let body = otlp::to_protobuf(&request);
-        send_as(
+        let id = &session.meta.session_id;
+        let answer = send_as(
             &traces_url,
             &auth,
             &body,
             "application/x-protobuf",
-            &format!("the trace of session {}", session.meta.session_id),
+            &format!("the trace of session {id}"),
         )?;
+        taken(
+            &traces_url,
+            &answer,
+            Signal::Traces,
+            false,
+            sent,
+            &format!(" of session {id}"),
+        )?;
+        spans += sent;
     }
     let failures = if scores.is_empty() {
         Vec::new()

@@ -17,6 +17,7 @@ use crate::analysis::tree::Forest;
 use crate::error::Error;
 use crate::exit;
 use crate::export::metrics::{self, JudgeScore, SessionMetrics};
+use crate::export::otlp_answer::Signal;
 use crate::model::SessionMeta;
 use crate::model::pricing::PriceTable;
 use crate::store::{Index, Store};
@@ -109,7 +110,18 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
                 "application/x-protobuf",
             )
         };
-        super::export::send_as(&url, &headers, &body, content_type, "the metrics")?;
+        let answer = super::export::send_as(&url, &headers, &body, content_type, "the metrics")?;
+        super::export::taken(
+            &url,
+            &answer,
+            Signal::Metrics,
+            args.otlp_json,
+            points,
+            &format!(
+                " of {}",
+                crate::render::terminal::count(exported.len() as u64, "session")
+            ),
+        )?;
         super::output::to_stderr(format_args!(
             "Sent {} of {} to {url}\n",
             crate::render::terminal::count(points as u64, "metric point"),

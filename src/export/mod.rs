@@ -10,6 +10,7 @@
 //! - [`csv`]: one row per event, columns read through the model's views.
 //! - [`otlp`]: the session as an OTLP trace (plain mapping, or the GenAI conventions of
 //!   [`genai`]), encoded as protobuf or as the proto3 JSON mapping.
+//! - [`otlp_answer`]: what a backend's answer to an OTLP export says it did not take.
 //! - [`genai`]: the OpenTelemetry GenAI semantic conventions' names and values.
 //! - [`anonymize`]: what is exported, rewritten to name no one (`--anonymize`); the names it
 //!   finds beside an email address are [`named_address`]'s, those in the account columns of
@@ -33,6 +34,7 @@ pub mod langfuse;
 pub mod metrics;
 mod named_address;
 pub mod otlp;
+pub mod otlp_answer;
 mod prompt_shell;
 pub mod session;
 
