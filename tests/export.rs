@@ -896,3 +896,84 @@ fn a_large_session_is_exported_without_being_held_many_times_over() {
         2 * n as usize + 1
     );
 }
+
+/// A session that called a tool (its first event spawning a subagent) and a model, and its
+/// subagent that did the same: their ids.
+pub(crate) fn a_parent_and_subagent(env: &TestEnv) -> (String, String) {
+    let tokens = Tokens {
+        input: 10,
+        output: 20,
+        cache_read: 300,
+        ..Tokens::default()
+    };
+    let parent = SessionBuilder::new("sess-filed")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .tool_call("Task", json!({"description": "look", "prompt": "go"}))
+        .at(10.0)
+        .result(json!("found it"))
+        .at(11.0)
+        .llm_response("claude-sonnet-4-5", tokens)
+        .write(env);
+    let child = SessionBuilder::new("sess-filed-sub")
+        .started(T0 + 1.0)
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.parent_session_id = Some(parent.clone());
+            m.parent_event_id = Some("e01".into());
+            m.depth = 1;
+        })
+        .tool_call("Grep", json!({"pattern": "x"}))
+        .at(2.0)
+        .result(json!("x"))
+        .at(3.0)
+        .llm_response("claude-haiku-4-5", tokens)
+        .write(env);
+    (parent, child)
+}
+
+/// Only the session's root span named its session (`session.id`), so a collector or backend
+/// that files spans by it (ours, Phoenix's sessions) filed the tool and model spans under
+/// their trace, the parent's and its subagent's together.
+#[test]
+fn every_span_names_the_session_it_belongs_to() {
+    let env = TestEnv::new();
+    let (parent, child) = a_parent_and_subagent(&env);
+    let genai = export(&env, &[&parent, "--format", "otlp-genai"])
+        .success()
+        .json();
+    let genai = spans(&genai);
+    assert!(genai.len() >= 6, "{genai:#?}");
+    for span in &genai {
+        // The session a GenAI span belongs to is its conversation.
+        let conversation = attr(span, "gen_ai.conversation.id");
+        assert!(conversation.is_some(), "{span:#}");
+        assert_eq!(attr(span, "session.id"), conversation, "{span:#}");
+    }
+    assert!(
+        genai
+            .iter()
+            .any(|s| attr(s, "session.id") == Some(json!(child)))
+    );
+    // The plain trace: each tool span is its session's, as is each session's root span.
+    let plain = export(&env, &[&parent, "--format", "otlp"])
+        .success()
+        .json();
+    let plain = spans(&plain);
+    let session_of = |name: &str| {
+        plain
+            .iter()
+            .find(|s| s["name"] == name)
+            .and_then(|s| attr(s, "session.id"))
+    };
+    assert_eq!(session_of("Task"), Some(json!(parent)));
+    assert_eq!(session_of("Grep"), Some(json!(child)));
+    for span in plain
+        .iter()
+        .filter(|s| attr(s, "agent_strace.session.id").is_some())
+    {
+        assert_eq!(
+            attr(span, "session.id"),
+            attr(span, "agent_strace.session.id")
+        );
+    }
+}

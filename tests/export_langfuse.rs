@@ -701,3 +701,40 @@ fn spans_langfuse_rejects_in_its_success_answer_are_an_error_naming_them() {
         run.stderr
     );
 }
+
+/// Langfuse reads `session.id` on any span as its trace's session: every span names the
+/// session exported, its subagent's spans too (had they named the subagent, as the trace's
+/// own spans do, the trace would have moved to the subagent's Langfuse session).
+#[test]
+fn every_span_names_the_langfuse_session_of_the_session_exported() {
+    let env = TestEnv::new();
+    let (parent, child) = crate::export::a_parent_and_subagent(&env);
+    let stub = langfuse(None, false);
+    export(&env, &stub, &[&parent]).success();
+    let requests = stub.requests();
+    let trace = requests
+        .iter()
+        .find(|r| r.path == "/api/public/otel/v1/traces")
+        .unwrap();
+    let trace = ExportTraceServiceRequest::decode(&trace.body[..]).unwrap();
+    let spans: Vec<_> = trace
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .collect();
+    assert!(
+        spans
+            .iter()
+            .any(|s| string_attr(&s.attributes, "gen_ai.conversation.id") == Some(&child)),
+        "the subagent is in the trace"
+    );
+    for span in spans {
+        assert_eq!(
+            string_attr(&span.attributes, "session.id"),
+            Some(parent.as_str()),
+            "{}",
+            span.name
+        );
+    }
+}

@@ -470,3 +470,43 @@ fn spans_a_backend_rejects_in_its_success_answer_are_an_error_naming_them() {
         run.stderr
     );
 }
+
+/// Sent to our own collector, a session's tool and model spans are filed under it (and its
+/// subagent's under the subagent): they named no session, and the collector filed them under
+/// their trace, `otel-<trace id>`, parent and subagent in one.
+#[test]
+fn sent_to_our_collector_each_span_is_filed_under_its_session() {
+    let env = TestEnv::new();
+    let (parent, child) = crate::export::a_parent_and_subagent(&env);
+    let storage = env.path().join("collected");
+    let (_server, port) = crate::otel_ingest::server(&env, &storage, &[]);
+    env.run(&[
+        "export",
+        &parent,
+        "--format",
+        "otlp-genai",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+    ])
+    .success();
+    let listed = env
+        .run(&[
+            "list",
+            "--trace-dir",
+            storage.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let mut ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let mut expected = vec![parent.as_str(), child.as_str()];
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "{listed:#}");
+}

@@ -14,9 +14,10 @@
 //! `cache_read_input_tokens`, `cache_creation_input_tokens`) and what it cost at our prices
 //! (`langfuse.observation.cost_details`: `input`, `output`, `total` in dollars), read from the
 //! recorded event itself (the span names it in `agent_strace.event.id`), so one-hour cache
-//! writes are priced as such. The root span names the Langfuse session (`session.id`: the
-//! session id, so a session's subagents and later exports group together) and the trace
-//! (`langfuse.trace.name`: the session's title, else the agent's name). Langfuse takes usage
+//! writes are priced as such. Every span names the Langfuse session (`session.id`: the id of
+//! the session exported, on its subagents' spans too, so that they and later exports group
+//! together) and the root span the trace (`langfuse.trace.name`: the session's title, else the
+//! agent's name). Langfuse takes usage
 //! only from the `chat` spans: it skips the aggregate `gen_ai.usage.*` of `invoke_agent`
 //! spans, so nothing is counted twice.
 //!
@@ -192,14 +193,16 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
             }
             _ => {}
         }
+        // Langfuse takes `session.id` on any span as the trace's session: a subagent's span
+        // naming its own session would move the whole trace into that one. Every span names
+        // the session exported, in whose Langfuse session its subagents go.
+        set(
+            &mut span.attributes,
+            SESSION_ID,
+            session.meta.session_id.clone(),
+        );
         if span.parent_span_id.is_empty() {
             let owner = traces.get(&span.trace_id).copied().unwrap_or(session);
-            // Subagents are their sessions' own traces, in their parent's Langfuse session.
-            set(
-                &mut span.attributes,
-                SESSION_ID,
-                session.meta.session_id.clone(),
-            );
             let name = owner
                 .meta
                 .title()

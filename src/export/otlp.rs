@@ -127,6 +127,10 @@ pub fn span_id(session_id: &str, key: &str) -> [u8; 8] {
 /// The key of a session's root span (event ids never hold a NUL).
 pub const ROOT: &str = "\0session";
 
+/// The attribute every span names its session by: the general conventions' `session.id`
+/// (Development status), which collectors and backends group spans by.
+pub const SESSION_ID: &str = "session.id";
+
 /// FNV-1a over the parts (each followed by a NUL, so that parts cannot run into each other),
 /// then a final mix so that ids that differ in one character differ in every byte.
 fn fnv1a128(parts: &[&[u8]]) -> u128 {
@@ -341,7 +345,7 @@ fn session_spans<'s>(
             root.attributes = vec![
                 kv("agent_strace.session.id", string(sid)),
                 kv("agent_strace.agent", string(&who.agent_name)),
-                kv("session.id", string(sid)),
+                kv(SESSION_ID, string(sid)),
             ];
             if !session.meta.command.is_empty() {
                 root.attributes.push(kv(
@@ -358,7 +362,7 @@ fn session_spans<'s>(
             root.name = format!("{} {}", genai::INVOKE_AGENT, who.agent_name);
             root.attributes = vec![kv(genai::OPERATION_NAME, string(genai::INVOKE_AGENT))];
             root.attributes.extend(who.genai_attributes());
-            root.attributes.push(kv("session.id", string(sid)));
+            root.attributes.push(kv(SESSION_ID, string(sid)));
         }
     }
     if let Some(parent_session) = &session.meta.parent_session_id {
@@ -618,6 +622,13 @@ fn session_spans<'s>(
             "agent_strace.usage.unbelieved_responses",
             int(unbelieved),
         ));
+    }
+    // Every span names its session (the root did above), a subagent's its own: a collector or
+    // backend that files spans by `session.id` (ours, Phoenix's sessions) reads it span by span,
+    // and filed the tool calls and model calls that lacked it under their trace, the parent's
+    // and its subagents' in one.
+    for span in &mut spans[first + 1..] {
+        span.attributes.push(kv(SESSION_ID, string(sid)));
     }
     // Subagents under the call that spawned them, else under the session.
     session
