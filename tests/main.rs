@@ -6,6 +6,7 @@ mod agent_codex;
 mod agent_cursor_copilot;
 mod agent_gemini;
 mod agent_logs;
+mod agent_logs_large;
 mod annotate;
 mod attribution;
 mod budget_report;

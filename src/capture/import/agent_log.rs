@@ -1,14 +1,10 @@
 //! What the importers of other agents' session logs (Codex rollouts, Gemini CLI chats, Copilot
-//! CLI events) share: reading a log's lines, the session they build up in memory, and writing
-//! it to the store through the sink, once.
+//! CLI events) share: reading a log's lines, and the session they build up from them.
 //!
 //! Each agent's format is read in its own module into a [`Log`]: the events in the store's
-//! vocabulary, in file order, calls linked to their results by position. [`write`] then puts the
-//! log into the store as one session, with the record of what was read that
-//! [`super::resume::check`] compares the file with: a log imported before and unchanged is left
-//! alone, one that grew or was rewritten is imported again whole, in place of the stored session
-//! (these logs are small next to Claude Code's transcripts, so reading them whole again is
-//! cheaper than keeping each importer's state to carry on from).
+//! vocabulary, in file order, calls linked to their results by position, and the figures of the
+//! import's report. [`super::log_writer`] puts the log into the store as one session: line by
+//! line as it is read ([`Log::take_drafts`] hands it the events of each line), or whole.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -16,16 +12,13 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::Ended;
-use super::claude_transcript::{ImportError, ImportReport, ParentLink, SkippedLine};
-use super::resume::{self, Freshness};
-use crate::capture::sink::Sink;
+use super::claude_transcript::{ImportError, ParentLink, SkippedLine};
 use crate::model::event::stored_arguments;
 use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent};
 use crate::model::usage::token_count;
 use crate::model::view::{KIND_COMPACTION, KIND_THINKING, ToolCall};
-use crate::model::{EventType, SessionMeta, Tokens};
-use crate::store::{Store, StoreError};
+use crate::model::{EventType, Tokens};
 
 /// One event of a log, before it has an id.
 #[derive(Debug, Clone)]
@@ -48,7 +41,8 @@ struct Open {
     files: Vec<ShellFile>,
 }
 
-/// One session read from an agent's log.
+/// One session read from an agent's log. Its events ([`Log::drafts`]) are those not yet taken
+/// by the writer; an event's index counts from the log's first, taken or not.
 #[derive(Debug)]
 pub struct Log {
     pub agent: Agent,
@@ -58,9 +52,11 @@ pub struct Log {
     pub started: Option<f64>,
     pub title: Option<String>,
     pub drafts: Vec<Draft>,
+    /// How many events the writer took before [`Log::drafts`].
+    taken: usize,
     open: HashMap<String, Open>,
-    /// The request of the model call in progress, which its response answers.
-    request: Option<usize>,
+    /// The request of the model call in progress, which its response answers, and its time.
+    request: Option<(usize, f64)>,
     pub lines: u64,
     pub entries: BTreeMap<String, u64>,
     pub malformed: Vec<SkippedLine>,
@@ -94,6 +90,7 @@ impl Log {
             started: None,
             title: None,
             drafts: Vec::new(),
+            taken: 0,
             open: HashMap::new(),
             request: None,
             lines: 0,
@@ -144,7 +141,30 @@ impl Log {
             parent: None,
             duration_ms: None,
         });
-        self.drafts.len() - 1
+        self.taken + self.drafts.len() - 1
+    }
+
+    /// The event at `index`, made while reading the line in hand (the writer takes a line's
+    /// events once the line is read).
+    pub fn draft_mut(&mut self, index: usize) -> &mut Draft {
+        &mut self.drafts[index - self.taken]
+    }
+
+    /// The events made since the writer last took them, and the index of the first.
+    pub fn take_drafts(&mut self) -> (usize, Vec<Draft>) {
+        let first = self.taken;
+        let drafts = std::mem::take(&mut self.drafts);
+        self.taken += drafts.len();
+        (first, drafts)
+    }
+
+    /// The events a later event may name as its parent, or the report names: the request in
+    /// progress, the calls waiting for their results, the calls that spawned subagents. The
+    /// writer keeps the ids of these alone.
+    pub fn named_later(&self) -> impl Iterator<Item = usize> + '_ {
+        (self.request.iter().map(|&(index, _)| index))
+            .chain(self.open.values().map(|call| call.index))
+            .chain(self.agent_calls.iter().map(|&(_, index)| index))
     }
 
     pub fn prompt(&mut self, at: f64, text: &str) {
@@ -193,7 +213,7 @@ impl Log {
 
     /// The request of a model call: the one in progress, or a new one.
     pub fn request(&mut self, at: f64, model: Option<&str>) -> usize {
-        if let Some(open) = self.request {
+        if let Some((open, _)) = self.request {
             return open;
         }
         let mut data = Map::new();
@@ -201,7 +221,7 @@ impl Log {
             data.insert("model".into(), model.into());
         }
         let index = self.push(EventType::LlmRequest, at, data);
-        self.request = Some(index);
+        self.request = Some((index, at));
         index
     }
 
@@ -217,9 +237,9 @@ impl Log {
         extra: Map<String, Value>,
     ) {
         let request = self.request(at, model);
+        let started = self.request.map_or(at, |(_, started)| started);
         let index = self.usage(at, model, tokens, reported, extra);
-        let started = self.drafts[request].at;
-        let draft = &mut self.drafts[index];
+        let draft = self.draft_mut(index);
         draft.parent = Some(request);
         // A request and its response at one time are a log that gives a model call one time
         // (Gemini CLI's message), not a call that took none.
@@ -344,7 +364,7 @@ impl Log {
         );
         let index = self.push(kind, at, data);
         let Some(call) = call else { return };
-        let draft = &mut self.drafts[index];
+        let draft = self.draft_mut(index);
         draft.parent = Some(call.index);
         draft.duration_ms = timed.then(|| ((at - call.at) * 1000.0).max(0.0));
         if failed {
@@ -356,7 +376,7 @@ impl Log {
         for file in &call.files {
             let (kind, data) = file.event(&call.tool);
             let file = self.push(kind, at, data);
-            self.drafts[file].parent = Some(call.index);
+            self.draft_mut(file).parent = Some(call.index);
         }
     }
 
@@ -477,6 +497,18 @@ pub fn read_lines(
     path: &Path,
     mut each: impl FnMut(u64, Result<Value, String>),
 ) -> Result<Position, ImportError> {
+    read_lines_while(path, |n, line| {
+        each(n, line);
+        Ok(true)
+    })
+}
+
+/// [`read_lines`], one line in memory at a time, for as long as `each` says to go on (`true`):
+/// an error it returns ends the read with that error. Returns how far it read.
+pub fn read_lines_while(
+    path: &Path,
+    mut each: impl FnMut(u64, Result<Value, String>) -> Result<bool, ImportError>,
+) -> Result<Position, ImportError> {
     let io = |source| ImportError::Io {
         path: path.to_path_buf(),
         source,
@@ -498,7 +530,9 @@ pub fn read_lines(
             lines: read.lines + 1,
         };
         if line.too_long {
-            each(read.lines, Err(super::claude_transcript::too_long()));
+            if !each(read.lines, Err(super::claude_transcript::too_long()))? {
+                break;
+            }
             continue;
         }
         let text = crate::store::json_text(&buf);
@@ -512,7 +546,9 @@ pub fn read_lines(
                 e.to_string()
             }
         });
-        each(read.lines, value);
+        if !each(read.lines, value)? {
+            break;
+        }
     }
     Ok(read)
 }
@@ -552,245 +588,6 @@ pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
             lines: lines.max(1),
         },
     ))
-}
-
-/// Writes `log`, read from `path` up to `read`, into `store` as one session, unless the store
-/// holds all of it already.
-pub fn write(
-    store: &Store,
-    path: &Path,
-    sink: &Sink,
-    log: Log,
-    read: Position,
-) -> Result<ImportReport, ImportError> {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let id = log
-        .session_id
-        .clone()
-        .filter(|id| crate::store::is_valid_session_id(id))
-        .or_else(|| crate::store::is_valid_session_id(&stem).then(|| stem.clone()))
-        .map(|id| sink.privacy().session_id(&id).into_owned())
-        .ok_or_else(|| ImportError::NotTranscript {
-            path: path.to_path_buf(),
-            line: 1,
-            reason: "no session id that can name a session".to_owned(),
-        })?;
-    let mut report = ImportReport {
-        file: path.to_path_buf(),
-        session_id: id.clone(),
-        agent: log.agent.name(),
-        status: "imported",
-        lines: log.lines.max(read.lines),
-        entries: log.entries,
-        malformed: log.malformed,
-        messages: log.messages,
-        repeated: 0,
-        resumed_history: 0,
-        responses: log.responses,
-        tool_calls: log.tool_calls,
-        tool_errors: log.tool_errors,
-        tool_rejections: log.tool_rejections,
-        turn_errors: 0,
-        tokens: log.tokens,
-        unbelieved_usage: log.unbelieved_usage,
-        events: 0,
-        sidechains: Vec::new(),
-        warnings: log.warnings,
-        not_imported: None,
-        imported_from: None,
-        imported_agent: None,
-        agent_calls: HashMap::new(),
-    };
-    let at = |source: StoreError| ImportError::StoreAt {
-        path: path.to_path_buf(),
-        source,
-    };
-    let started = match log.started {
-        Some(at) => at,
-        None => match super::untimed_log_start(path) {
-            Some((at, warning)) => {
-                report.warnings.push(warning);
-                at
-            }
-            None => 0.0,
-        },
-    };
-    let mut meta = SessionMeta::new(&id, started);
-    log.agent.name().clone_into(&mut meta.agent_name);
-    meta.command = format!("{} (imported)", log.agent.name());
-    // Never its own parent (a subagent's chat naming its parent's session id).
-    let link = log.parent.as_ref().filter(|link| link.session_id != id);
-    // The link a stored copy has (read once, for a subagent only), kept when this import does
-    // not know the call.
-    let stored_link = link
-        .and_then(|_| store.read_meta(&id).ok())
-        .and_then(|m| m.parent_event_id);
-    // A subagent whose parent was imported again (its events have new ids) or whose call was
-    // not known before: linked now, by writing it again (these logs are small).
-    let relink = link
-        .and_then(|l| l.event_id.as_ref())
-        .is_some_and(|call| stored_link.as_ref() != Some(call));
-    if let Some(link) = link {
-        meta.parent_session_id = Some(sink.privacy().session_id(&link.session_id).into_owned());
-        meta.parent_event_id = link.event_id.clone().or(stored_link);
-        meta.depth = link.depth + 1;
-    }
-    if let Some(title) = &log.title {
-        meta.set_attribution(crate::model::meta::TITLE, &sink.text(title));
-    }
-    let freshness = resume::check(store, &id, path).map_err(at)?;
-    let mut writer = match freshness {
-        Freshness::New => match store.write_session(meta) {
-            Ok(writer) => writer,
-            Err(StoreError::SessionExists(_)) => {
-                taken_meanwhile(store, &id, path, log.agent.name(), &mut report);
-                return Ok(report);
-            }
-            Err(e) => return Err(at(e)),
-        },
-        Freshness::RecordedByHooks => {
-            left_to_hooks(&mut report);
-            return Ok(report);
-        }
-        Freshness::UpToDate(_) if relink => {
-            report.status = "relinked";
-            store.replace_session(meta).map_err(at)?
-        }
-        Freshness::UpToDate(_) => {
-            report.status = "already_imported";
-            return Ok(report);
-        }
-        Freshness::OtherFile(other) => {
-            report.status = "already_imported";
-            report.imported_from = Some(other);
-            report.imported_agent = super::existing::other_agent(store, &id, log.agent.name());
-            return Ok(report);
-        }
-        Freshness::AddedTo => {
-            report.status = "already_imported";
-            report.warnings.push(
-                "left its session as it is: something else (hooks sharing its session id) added to it since it was imported"
-                    .to_owned(),
-            );
-            return Ok(report);
-        }
-        Freshness::Grown { .. } | Freshness::Rewritten(_) => {
-            // Read whole again: these logs are small, and some rewrite what they hold
-            // (Gemini CLI replaces a message by its id, and rewinds).
-            report.status = if let Freshness::Grown { new_lines, .. } = freshness {
-                // What the file gained; the figures below are the whole log's.
-                report.lines = new_lines;
-                "grown"
-            } else {
-                "reimported"
-            };
-            store.replace_session(meta).map_err(at)?
-        }
-    };
-    let mut data = log.start;
-    data.insert("source".into(), "import".into());
-    data.insert("agent".into(), log.agent.name().into());
-    data.insert(
-        "transcript_path".into(),
-        path.to_string_lossy().into_owned().into(),
-    );
-    let start = sink.event(EventType::SessionStart, started, &id, data);
-    sink.emit(&mut writer, start).map_err(at)?;
-    report.events += 1;
-    let mut ids: Vec<String> = Vec::with_capacity(log.drafts.len());
-    let mut end = started;
-    // Lines before the first that gives a time have none (0): they are stamped with the
-    // session's start, never 1970, and what took from or to one of them took a time unknown.
-    let untimed: Vec<bool> = log.drafts.iter().map(|d| d.at <= 0.0).collect();
-    for draft in log.drafts {
-        let timed = draft.at > 0.0 && !draft.parent.is_some_and(|p| untimed[p]);
-        let when = if draft.at > 0.0 { draft.at } else { started };
-        end = end.max(when);
-        let mut event = sink.event(draft.kind, when, &id, draft.data);
-        event.parent_id = draft.parent.and_then(|p| ids.get(p).cloned());
-        event.duration_ms = draft.duration_ms.filter(|_| timed);
-        ids.push(event.event_id.clone());
-        sink.emit(&mut writer, event).map_err(at)?;
-        report.events += 1;
-    }
-    report.agent_calls = log
-        .agent_calls
-        .into_iter()
-        .filter_map(|(agent, call)| Some((agent, ids.get(call)?.clone())))
-        .collect();
-    let mut data = Map::new();
-    data.insert("reason".into(), "import".into());
-    let end = sink.event(EventType::SessionEnd, end.max(log.last), &id, data);
-    sink.emit(&mut writer, end).map_err(at)?;
-    report.events += 1;
-    if let Some(record) = record(path, read, writer.mark().bytes) {
-        writer.set_import_record(record);
-    }
-    match writer.finish() {
-        // Another writer put the session there while the log was read.
-        Err(StoreError::SessionExists(_)) => {
-            taken_meanwhile(store, &id, path, log.agent.name(), &mut report);
-        }
-        other => {
-            other.map_err(at)?;
-        }
-    }
-    Ok(report)
-}
-
-/// Marks `report` as the import of a session its hooks recorded, left as they wrote it.
-fn left_to_hooks(report: &mut ImportReport) {
-    report.status = "recorded_by_hooks";
-    report.warnings.push(
-        "left the session as its hooks recorded it: the log is not merged into it".to_owned(),
-    );
-}
-
-/// Says of a log whose session `id` another writer put in the store while the log was read
-/// what an import begun after that writer would say: a hook's session (its first event came
-/// meanwhile) is recorded by hooks, and the log is not merged into it; another file's import
-/// is named. Said "already imported" alone, the hook's session read as if another log had been.
-fn taken_meanwhile(
-    store: &Store,
-    id: &str,
-    path: &Path,
-    agent: &'static str,
-    report: &mut ImportReport,
-) {
-    report.status = "already_imported";
-    match resume::check(store, id, path) {
-        Ok(Freshness::RecordedByHooks) => left_to_hooks(report),
-        Ok(Freshness::OtherFile(other)) => {
-            report.imported_from = Some(other);
-            report.imported_agent = super::existing::other_agent(store, id, agent);
-        }
-        _ => {}
-    }
-}
-
-/// The record of what was read, which the next import compares the file with; `None` when the
-/// last line read cannot be read back (the file changed meanwhile: the next import reads it
-/// again whole).
-fn record(path: &Path, read: Position, events: u64) -> Option<Vec<u8>> {
-    let mut file = crate::store::open_regular(path).ok()?;
-    let hash = resume::line_hash(&mut file, read.last_line_at, read.offset)
-        .ok()
-        .flatten()?;
-    let read = resume::Read {
-        format: resume::FORMAT,
-        transcript: resume::canonical(path),
-        offset: read.offset,
-        lines: read.lines,
-        last_line_at: read.last_line_at,
-        last_line_hash: hash,
-        events,
-    };
-    let mut out = serde_json::to_vec(&read).ok()?;
-    out.push(b'\n');
-    Some(out)
 }
 
 /// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to (one reading of a

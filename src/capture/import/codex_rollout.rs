@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::agent_log::{self, Log, LoggedTokens, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
+use super::log_writer::LogWriter;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::{LoggedUsage, ResponseUsage};
 use crate::model::policy::check;
@@ -48,22 +49,49 @@ pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
     )
 }
 
+/// Imports a rollout one line at a time: its head is read first ([`head`]), then each line's
+/// events are written as the line is read, so a long rollout is never held whole.
 pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, ImportError> {
-    let (lines, log, read) = agent_log::read_values(path, Agent::Codex)?;
-    // Codex 0.171+ counts each response once, exactly; its `token_count`s are then left alone.
-    let records = lines
-        .iter()
-        .any(|l| string(l, "type") == Some("token_usage_record"));
-    let mut reader = Reader {
-        log,
-        model: None,
-        folder: None,
-        counter: Counter::new(records),
-    };
-    for line in &lines {
-        reader.line(line);
+    let (head, records) = head(path)?;
+    let mut writer = LogWriter::open(store, path, sink, &head)?;
+    let mut reader = Reader::new(records);
+    let read = agent_log::read_lines_while(path, |n, line| {
+        match line {
+            Ok(line) => reader.line(&line),
+            Err(message) => reader.log.bad_line(n, message),
+        }
+        writer.take(&mut reader.log)?;
+        Ok(true)
+    })?;
+    reader.log.lines = read.lines;
+    writer.finish(reader.log, read)
+}
+
+/// What a rollout says of its session as a whole, which the session's first event carries
+/// though later lines may say it (its `session_meta`, the model of its first `turn_context`,
+/// its first time), and whether it has `token_usage_record`s, which decide how every response
+/// is counted (Codex 0.171+ counts each response once, exactly; its `token_count`s are then
+/// left alone). Read before the rollout's events, up to the line after which nothing can change
+/// them; a rollout without records is read to its end. A rollout with no JSON line is empty.
+fn head(path: &Path) -> Result<(Log, bool), ImportError> {
+    let mut head = Reader::new(false);
+    let mut records = false;
+    let mut any = false;
+    agent_log::read_lines_while(path, |_, line| {
+        let Ok(line) = line else { return Ok(true) };
+        any = true;
+        records |= string(&line, "type") == Some("token_usage_record");
+        head.head(&line);
+        let log = &head.log;
+        // A session id freezes the `session_meta` read, a model the start's, a time the start.
+        let settled =
+            log.session_id.is_some() && log.start.contains_key("model") && log.started.is_some();
+        Ok(!(records && settled))
+    })?;
+    if !any {
+        return Err(ImportError::Empty(path.to_path_buf()));
     }
-    agent_log::write(store, path, sink, reader.log, read)
+    Ok((head.log, records))
 }
 
 struct Reader {
@@ -153,18 +181,20 @@ impl Counter {
 /// hooks, which never carry tokens, from the rollout its SessionStart names (as a Claude Code
 /// hook session takes its usage from its transcript).
 pub fn usage(path: &Path) -> Option<LoggedUsage> {
-    let (lines, _, _) = agent_log::read_values(path, Agent::Codex).ok()?;
-    if !lines.first().is_some_and(is_rollout) {
-        return None;
-    }
-    let records = lines
-        .iter()
-        .any(|l| string(l, "type") == Some("token_usage_record"));
+    let (_, records) = head(path).ok()?;
     let mut counter = Counter::new(records);
     let mut model: Option<String> = None;
     let mut last = 0.0;
     let mut logged = LoggedUsage::default();
-    for line in &lines {
+    let mut first = true;
+    let mut rollout = true;
+    agent_log::read_lines_while(path, |_, line| {
+        let Ok(line) = line else { return Ok(true) };
+        if std::mem::take(&mut first) && !is_rollout(&line) {
+            rollout = false;
+            return Ok(false);
+        }
+        let line = &line;
         let kind = string(line, "type").unwrap_or("untyped");
         let payload = line.get("payload").unwrap_or(&Value::Null);
         if kind == "turn_context"
@@ -185,11 +215,33 @@ pub fn usage(path: &Path) -> Option<LoggedUsage> {
                 _ => logged.unbelieved += 1,
             }
         }
-    }
-    Some(logged)
+        Ok(true)
+    })
+    .ok()?;
+    rollout.then_some(logged)
 }
 
 impl Reader {
+    fn new(records: bool) -> Reader {
+        Reader {
+            log: Log::new(Agent::Codex),
+            model: None,
+            folder: None,
+            counter: Counter::new(records),
+        }
+    }
+
+    /// What `line` says of the session as a whole ([`head`]), as [`Reader::line`] reads it.
+    fn head(&mut self, line: &Value) {
+        self.log.at(agent_log::time(line, "timestamp"));
+        let payload = line.get("payload").unwrap_or(&Value::Null);
+        match string(line, "type") {
+            Some("session_meta") => self.meta(payload),
+            Some("turn_context") => self.turn_context(payload),
+            _ => {}
+        }
+    }
+
     fn line(&mut self, line: &Value) {
         let kind = string(line, "type").unwrap_or("untyped");
         let payload = line.get("payload").unwrap_or(&Value::Null);
@@ -203,18 +255,7 @@ impl Reader {
         let at = self.log.at(agent_log::time(line, "timestamp"));
         match (kind, sub) {
             ("session_meta", _) => self.meta(payload),
-            ("turn_context", _) => {
-                if let Some(cwd) = string(payload, "cwd") {
-                    self.folder = Some(cwd.to_owned());
-                }
-                if let Some(model) = string(payload, "model") {
-                    self.model = Some(model.to_owned());
-                    self.log
-                        .start
-                        .entry("model")
-                        .or_insert_with(|| model.into());
-                }
-            }
+            ("turn_context", _) => self.turn_context(payload),
             ("response_item", Some(item)) => self.item(at, item, payload),
             ("event_msg", Some("context_compacted")) => self.log.compaction(at, None),
             ("event_msg", Some("turn_aborted")) => self.turn_aborted(at, payload),
@@ -259,6 +300,20 @@ impl Reader {
         let mut data = Map::new();
         data.insert("error".into(), message.into());
         self.log.push(EventType::Error, at, data);
+    }
+
+    /// A turn's folder and model; the first model is the session's.
+    fn turn_context(&mut self, payload: &Value) {
+        if let Some(cwd) = string(payload, "cwd") {
+            self.folder = Some(cwd.to_owned());
+        }
+        if let Some(model) = string(payload, "model") {
+            self.model = Some(model.to_owned());
+            self.log
+                .start
+                .entry("model")
+                .or_insert_with(|| model.into());
+        }
     }
 
     fn meta(&mut self, payload: &Value) {
@@ -359,7 +414,8 @@ impl Reader {
                 self.log.folder.clone_from(&ran_in);
                 let call = self.log.call(at, name, arguments, id);
                 if let Some(folder) = ran_in {
-                    self.log.drafts[call]
+                    self.log
+                        .draft_mut(call)
                         .data
                         .insert(CALL_FOLDER.into(), folder.into());
                 }

@@ -80,7 +80,7 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
             .and_then(Path::file_name)
             .map(|n| n.to_string_lossy().into_owned());
     }
-    agent_log::write(store, path, sink, log, read)
+    super::log_writer::write(store, path, sink, log, read)
 }
 
 struct Reader {

@@ -276,7 +276,7 @@ pub fn import(
     for message in &messages {
         message_events(&mut log, message);
     }
-    agent_log::write(store, path, sink, log, read)
+    super::log_writer::write(store, path, sink, log, read)
 }
 
 fn message_events(log: &mut Log, message: &Value) {
@@ -380,7 +380,7 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
     // A call that ran a subagent names it: its chat is `chats/<session id>/<agentId>.jsonl`.
     if let Some(agent) = string(call, "agentId") {
         log.agent_calls.push((agent.to_owned(), index));
-        log.drafts[index]
+        log.draft_mut(index)
             .data
             .insert(CHILD_SESSION.into(), agent.into());
     }

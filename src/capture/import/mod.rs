@@ -5,7 +5,7 @@
 //!   any of them.
 //! - [`codex_rollout`], [`gemini_chat`], [`copilot_events`]: Codex CLI rollouts, Gemini CLI
 //!   chats and Copilot CLI events files, each into one session through [`agent_log`], which
-//!   they share.
+//!   they share, and written by [`log_writer`] as it is read.
 //! - [`claude_transcript`]: one Claude Code transcript file into one session (and its
 //!   sidechains), read through [`crate::capture::transcript`].
 //! - [`batch`]: many files in parallel, one writer per session, results in order.
@@ -22,6 +22,7 @@ pub mod copilot_events;
 pub mod detect;
 pub mod existing;
 pub mod gemini_chat;
+pub mod log_writer;
 pub mod resume;
 
 pub use crate::capture::transcript::{LoggedUsage, ResponseUsage, transcript_usage};

@@ -1,0 +1,73 @@
+//! Long sessions of other agents through `agent-strace import`: a log is read one line at a
+//! time, its events written as they are read, so the memory an import takes does not grow with
+//! the log (a 200 MB Codex rollout took 2 GB).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{TestEnv, run_for_peak_memory_kib, shared};
+
+/// The corpus rollout copied into one long session: its first line (the session's
+/// `session_meta`) once, then the rest `copies` times, each copy's call ids its own.
+fn long_rollout(dir: &Path, copies: usize) -> PathBuf {
+    let sample = shared().join(
+        "corpus/codex/madshn__localpush/rollout-2026-02-23T12-54-34-019c8a59-e9dd-71f0-9ae3-4079fe9726a9.jsonl",
+    );
+    let text = std::fs::read_to_string(sample).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    let path = dir.join("rollout-2026-02-23T12-54-34-019c8a59-e9dd-71f0-9ae3-4079fe9726a9.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(out, "{first}").unwrap();
+    for copy in 0..copies {
+        out.write_all(
+            rest.replace("\"call_", &format!("\"call_{copy}_"))
+                .as_bytes(),
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+    path
+}
+
+fn import_report(env: &TestEnv, path: &Path) -> (Value, u64) {
+    let import = env.command(&["import", "--format", "json", path.to_str().unwrap()]);
+    let (run, peak) = run_for_peak_memory_kib(&import);
+    let report: Value = serde_json::from_str(&run.success().stdout).unwrap();
+    (report[0].clone(), peak)
+}
+
+/// A Codex rollout of 32 MB is imported in a bounded memory, and reads as its copies do: the
+/// whole file was held as JSON values, and every event on top, ten times the file.
+#[test]
+fn a_long_codex_rollout_is_imported_without_holding_it() {
+    let env = TestEnv::new();
+    let dir = env.path().join("one");
+    std::fs::create_dir(&dir).unwrap();
+    let one = long_rollout(&dir, 1);
+    let (single, _) = import_report(&TestEnv::new(), &one);
+    let copies = 32;
+    let long = long_rollout(env.path(), copies);
+    let size = std::fs::metadata(&long).unwrap().len();
+    let (report, peak) = import_report(&env, &long);
+    assert_eq!(report["status"], "imported", "{report}");
+    let calls = |r: &Value| r["tool_calls"].as_u64().unwrap();
+    assert_eq!(calls(&report), copies as u64 * calls(&single), "{report}");
+    let stored = std::fs::read_to_string(
+        env.store()
+            .join(report["session_id"].as_str().unwrap())
+            .join("events.ndjson"),
+    )
+    .unwrap();
+    assert_eq!(
+        stored.lines().count() as u64,
+        report["events"].as_u64().unwrap()
+    );
+    // What the program itself holds is some 25 MiB; the file is 32 MB.
+    let limit = 100 * 1024;
+    assert!(
+        peak < limit,
+        "importing {size} bytes held {peak} KiB (limit {limit} KiB)"
+    );
+}
