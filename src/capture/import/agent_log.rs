@@ -474,23 +474,6 @@ pub struct Position {
     pub lines: u64,
 }
 
-/// Reads a log of JSON lines whole: its values, and a [`Log`] for `agent` that has reported
-/// each line that is not JSON and counted every line, and how far it read. A log with no JSON
-/// line is empty.
-pub fn read_values(path: &Path, agent: Agent) -> Result<(Vec<Value>, Log, Position), ImportError> {
-    let mut values = Vec::new();
-    let mut log = Log::new(agent);
-    let read = read_lines(path, |n, line| match line {
-        Ok(value) => values.push(value),
-        Err(message) => log.bad_line(n, message),
-    })?;
-    log.lines = read.lines;
-    if values.is_empty() {
-        return Err(ImportError::Empty(path.to_path_buf()));
-    }
-    Ok((values, log, read))
-}
-
 /// Reads a log's lines, calling `each` with the line number and the line's JSON (or why it is
 /// not JSON); returns how far it read.
 pub fn read_lines(

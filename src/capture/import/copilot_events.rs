@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use super::Ended;
 use super::agent_log::{self, Log, LoggedTokens, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
+use super::log_writer::LogWriter;
 use crate::capture::sink::Sink;
 use crate::model::Tokens;
 use crate::model::tools::Agent;
@@ -46,20 +47,27 @@ pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
     )
 }
 
+/// Imports an events file one line at a time: its head is read first ([`head`]), then each
+/// line's events are written as the line is read, so a long session is never held whole.
 pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, ImportError> {
-    let (lines, log, read) = agent_log::read_values(path, Agent::Copilot)?;
-    let records = lines
-        .iter()
-        .any(|l| string(l, "type") == Some("session.usage_record"));
-    let mut reader = Reader {
-        log,
-        model: None,
-        pending: VecDeque::new(),
-        records,
-    };
-    for line in &lines {
-        reader.line(line);
+    let (mut head, records) = head(path)?;
+    if head.session_id.is_none() {
+        // The folder Copilot keeps a session in is named after it.
+        head.session_id = path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned());
     }
+    let mut writer = LogWriter::open(store, path, sink, &head)?;
+    let mut reader = Reader::new(records);
+    let read = agent_log::read_lines_while(path, |n, line| {
+        match line {
+            Ok(line) => reader.line(&line),
+            Err(message) => reader.log.bad_line(n, message),
+        }
+        writer.take(&mut reader.log)?;
+        Ok(true)
+    })?;
     let Reader {
         mut log, pending, ..
     } = reader;
@@ -73,14 +81,33 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
             Map::new(),
         );
     }
-    if log.session_id.is_none() {
-        // The folder Copilot keeps a session in is named after it.
-        log.session_id = path
-            .parent()
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().into_owned());
+    log.lines = read.lines;
+    writer.finish(log, read)
+}
+
+/// What an events file says of its session as a whole, which the session's first event
+/// carries: its `session.start`s (each one's fields taking the place of those before), its
+/// first time, and whether it has `session.usage_record`s, which decide how usage is read.
+/// Read to its end before its events, one line at a time. A file with no JSON line is empty.
+fn head(path: &Path) -> Result<(Log, bool), ImportError> {
+    let mut head = Reader::new(false);
+    let mut records = false;
+    let mut any = false;
+    agent_log::read_lines_while(path, |_, line| {
+        let Ok(line) = line else { return Ok(true) };
+        any = true;
+        let kind = string(&line, "type");
+        records |= kind == Some("session.usage_record");
+        head.log.at(agent_log::time(&line, "timestamp"));
+        if kind == Some("session.start") {
+            head.start(line.get("data").unwrap_or(&Value::Null));
+        }
+        Ok(true)
+    })?;
+    if !any {
+        return Err(ImportError::Empty(path.to_path_buf()));
     }
-    super::log_writer::write(store, path, sink, log, read)
+    Ok((head.log, records))
 }
 
 struct Reader {
@@ -92,6 +119,15 @@ struct Reader {
 }
 
 impl Reader {
+    fn new(records: bool) -> Reader {
+        Reader {
+            log: Log::new(Agent::Copilot),
+            model: None,
+            pending: VecDeque::new(),
+            records,
+        }
+    }
+
     fn line(&mut self, line: &Value) {
         let kind = string(line, "type").unwrap_or("untyped");
         self.log.saw(kind);
