@@ -6490,3 +6490,79 @@ fn every_route_refuses_a_time_that_is_no_time_alike() {
         "a refused meta made its session"
     );
 }
+
+/// A backend that took a forwarded batch in part and said so in its 200 (OTLP's partial
+/// success, as our own collector answers for records it refuses) was counted as having taken
+/// it all: the log said nothing of the spans it rejected. The log names them and what it said.
+#[test]
+fn spans_a_forwarding_backend_rejects_in_its_success_answer_are_logged() {
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTracePartialSuccess, ExportTraceServiceResponse,
+    };
+    use prost::Message as _;
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let backend = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", backend.local_addr().unwrap().port());
+    let answer = ExportTraceServiceResponse {
+        partial_success: Some(ExportTracePartialSuccess {
+            rejected_spans: 2,
+            error_message: "span too old\u{1b}[2J\nsecond line".into(),
+        }),
+    }
+    .encode_to_vec();
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = taken.clone();
+    std::thread::spawn(move || {
+        for mut stream in backend.incoming().flatten() {
+            // The request whole: its head, then as many bytes as it says.
+            let mut seen = Vec::new();
+            let mut buf = vec![0u8; 65536];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length: usize = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    if seen.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let mut reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\n\r\n",
+                answer.len()
+            )
+            .into_bytes();
+            reply.extend_from_slice(&answer);
+            let _ = stream.write_all(&reply);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let (server, port) = server(&env, &storage, &["--forward-otlp", &url]);
+    let batch = ndjson(&[event(
+        "fw3",
+        "f1",
+        "user_prompt",
+        1_700_000_001.0,
+        json!({"prompt": "go"}),
+    )]);
+    assert_eq!(request(port, "POST", "/events", None, &batch).status, 200);
+    wait_until("the backend answers the forwarder", || {
+        taken.load(std::sync::atomic::Ordering::SeqCst) > 0
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let log = log_of(server);
+    assert!(
+        log.contains("forwarding: ")
+            && log.contains("rejected 2 spans of /v1/traces: span too old"),
+        "{log}"
+    );
+    assert!(!log.contains('\u{1b}'), "{log}");
+    assert!(!log.contains("second line"), "{log}");
+}

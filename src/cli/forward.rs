@@ -22,6 +22,7 @@ use hyper::Uri;
 use super::http::{HttpClient, Retry, check_url};
 use crate::capture::collector::{Accepted, OnAccepted};
 use crate::capture::otlp::Kind;
+use crate::export::otlp_answer::{Signal, partial_success};
 use crate::store::Store;
 
 /// What the queue holds before new things are dropped (and counted as lost).
@@ -309,7 +310,33 @@ impl Worker {
             &tell,
             &stop_by,
         ) {
-            Ok(answer) if (200..300).contains(&answer.status) => self.sent += 1,
+            // A backend that took the batch in part says so in its 2xx (OTLP's partial
+            // success): what it rejected is lost, and the log says so.
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                self.sent += 1;
+                let signal = match kind {
+                    Kind::Traces => Signal::Traces,
+                    Kind::Logs => Signal::Logs,
+                    Kind::Metrics => Signal::Metrics,
+                };
+                if let Some(partial) = partial_success(&answer.body, signal, false) {
+                    let url = super::http::shown_url(&url.to_string());
+                    let said = crate::render::terminal::one_line(
+                        partial.message.lines().next().unwrap_or_default().trim(),
+                        200,
+                    );
+                    let rejected = u64::try_from(partial.rejected).unwrap_or(0);
+                    (self.log)(&if rejected > 0 {
+                        format!(
+                            "forwarding: {url} rejected {} of {}: {said}",
+                            crate::model::text::count(rejected, signal.item()),
+                            kind.path()
+                        )
+                    } else {
+                        format!("forwarding: {url} took {} and said: {said}", kind.path())
+                    });
+                }
+            }
             Ok(answer) => {
                 self.lost += 1;
                 let url = super::http::shown_url(&url.to_string());
