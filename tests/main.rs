@@ -56,6 +56,7 @@ mod mcp_server;
 mod no_threads;
 mod optimize;
 mod otel_ingest;
+mod otel_ingest_genai;
 mod otel_ingest_phoenix;
 mod otel_ingest_setup;
 mod policy;

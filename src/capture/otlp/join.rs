@@ -250,13 +250,16 @@ impl<'a> SessionWrite<'a> {
                         .or_insert_with(|| event.event_id.clone());
                 }
             }
-            EventType::Decision => match d.get("kind").and_then(Value::as_str) {
-                Some(KIND_TOOL_TIMING) => self.timed.extend(key("tool_use_id")),
-                Some(KIND_SPAN | KIND_LOG) => self.generic.extend(key("otel_key")),
-                _ => {}
-            },
+            EventType::Decision
+                if d.get("kind").and_then(Value::as_str) == Some(KIND_TOOL_TIMING) =>
+            {
+                self.timed.extend(key("tool_use_id"));
+            }
             _ => {}
         }
+        // A generic record's key, whatever it was written as: a span with GenAI usage is an
+        // `llm_response`, and an exporter's retry of it must not be written (and priced) again.
+        self.generic.extend(key("otel_key"));
         if let (Some(t), Some(p)) = (key("trace_id"), key("prompt_id")) {
             self.trace_prompts.entry(t).or_insert(p);
         }

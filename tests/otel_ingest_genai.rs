@@ -1,0 +1,113 @@
+//! The collector's OTLP receiver through the binary, for senders other than Claude Code: their
+//! GenAI spans (OpenTelemetry's GenAI semantic conventions) become model responses with usage,
+//! each once, and their token counts are read as counts or kept as unknown.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::otel_ingest::{Answer, post, server};
+
+const TRACE: &str = "0102030405060708090a0b0c0d0e0f10";
+
+/// One span of `session`, with `attributes` as OTLP/JSON key-values.
+fn span(session: &str, span_id: &str, name: &str, attributes: &[(&str, Value)]) -> Value {
+    let mut attrs = vec![json!({"key": "session.id", "value": {"stringValue": session}})];
+    attrs.extend(
+        attributes
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v})),
+    );
+    json!({
+        "traceId": TRACE, "spanId": span_id, "name": name, "kind": 3,
+        "startTimeUnixNano": "1796036887938000000", "endTimeUnixNano": "1796036888938000000",
+        "attributes": attrs,
+    })
+}
+
+/// A model call's span (`chat`), with its usage.
+fn chat(session: &str, span_id: &str, input: Value, output: Value) -> Value {
+    span(
+        session,
+        span_id,
+        "chat gpt-4o",
+        &[
+            ("gen_ai.operation.name", json!({"stringValue": "chat"})),
+            ("gen_ai.request.model", json!({"stringValue": "gpt-4o"})),
+            ("gen_ai.usage.input_tokens", input),
+            ("gen_ai.usage.output_tokens", output),
+        ],
+    )
+}
+
+fn int(n: i64) -> Value {
+    json!({ "intValue": n.to_string() })
+}
+
+/// POST /v1/traces of `spans`, under one resource of service `service`, in OTLP/JSON.
+fn post_spans(port: u16, service: &str, spans: &[Value]) -> Answer {
+    let body = json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+        "scopeSpans": [{"scope": {"name": "test"}, "spans": spans}]}]});
+    post_json(port, &body.to_string())
+}
+
+fn post_json(port: u16, body: &str) -> Answer {
+    post(
+        port,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+}
+
+#[track_caller]
+fn accepted(answer: &Answer) -> Value {
+    let text = String::from_utf8_lossy(&answer.body);
+    assert_eq!(answer.status, 200, "{text}");
+    serde_json::from_slice(&answer.body).unwrap()
+}
+
+/// `cost SESSION --format json` of the store at `storage`.
+fn cost(env: &TestEnv, storage: &Path, session: &str) -> Value {
+    let run = env.run(&[
+        "--trace-dir",
+        storage.to_str().unwrap(),
+        "cost",
+        session,
+        "--format",
+        "json",
+    ]);
+    run.success();
+    run.json()
+}
+
+/// The session's events of `event_type`, as stored.
+fn events_of(storage: &Path, session: &str, event_type: &str) -> Vec<Value> {
+    std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["event_type"] == event_type)
+        .collect()
+}
+
+/// docs/otel.md, "Exactly once": an exporter sends a batch again when it saw no answer. A
+/// GenAI span sent in a second request was written again (a second `llm_response` with the same
+/// key), and the session's cost doubled.
+#[test]
+fn a_genai_span_sent_again_in_another_request_is_stored_and_priced_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let spans = [chat("retried", "0102030405060708", int(1000), int(50))];
+    accepted(&post_spans(port, "my-agent", &spans));
+    let once = cost(&env, &storage, "retried");
+    assert_eq!(events_of(&storage, "retried", "llm_response").len(), 1);
+    accepted(&post_spans(port, "my-agent", &spans));
+    assert_eq!(events_of(&storage, "retried", "llm_response").len(), 1);
+    let again = cost(&env, &storage, "retried");
+    assert_eq!(again["tokens"], once["tokens"]);
+    assert_eq!(again["cost_usd"], once["cost_usd"]);
+}
