@@ -111,3 +111,67 @@ fn a_genai_span_sent_again_in_another_request_is_stored_and_priced_once() {
     assert_eq!(again["tokens"], once["tokens"]);
     assert_eq!(again["cost_usd"], once["cost_usd"]);
 }
+
+/// An agent's span (`invoke_agent`) carries the total usage of the model calls under it, as
+/// agent-strace's own `otlp-genai` export writes it; it was stored as one more model response,
+/// so a trace exported into the collector cost twice what it did (three times with a
+/// subagent's). Only a model call's usage is a response's.
+#[test]
+fn an_agents_span_with_its_calls_total_usage_is_not_counted_again() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let calls = |session: &str| {
+        vec![
+            chat(session, "00000000000000c1", int(1200), int(80)),
+            chat(session, "00000000000000c2", int(3400), int(120)),
+        ]
+    };
+    // The agent's and a subagent's totals: one with the operation named, one known by its name
+    // alone; and a tool's span with usage of its own.
+    let total = |name: &str, span_id: &str, operation: Option<&str>| {
+        let mut attributes = vec![
+            ("gen_ai.request.model", json!({"stringValue": "gpt-4o"})),
+            ("gen_ai.usage.input_tokens", int(4600)),
+            ("gen_ai.usage.output_tokens", int(200)),
+        ];
+        if let Some(op) = operation {
+            attributes.push(("gen_ai.operation.name", json!({"stringValue": op})));
+        }
+        span("agent-run", span_id, name, &attributes)
+    };
+    let mut spans = calls("agent-run");
+    spans.push(total(
+        "invoke_agent my-agent",
+        "00000000000000a1",
+        Some("invoke_agent"),
+    ));
+    spans.push(total("invoke_agent helper", "00000000000000a2", None));
+    spans.push(total(
+        "execute_tool search",
+        "00000000000000a3",
+        Some("execute_tool"),
+    ));
+    accepted(&post_spans(port, "my-agent", &spans));
+    accepted(&post_spans(port, "my-agent", &calls("calls-only")));
+
+    let run = cost(&env, &storage, "agent-run");
+    let calls_only = cost(&env, &storage, "calls-only");
+    assert_eq!(run["tokens"], calls_only["tokens"], "{run}");
+    assert_eq!(run["cost_usd"], calls_only["cost_usd"]);
+    assert_eq!(events_of(&storage, "agent-run", "llm_response").len(), 2);
+    // The agent's span is kept, as another sender's span is.
+    let kept: Vec<Value> = events_of(&storage, "agent-run", "decision")
+        .into_iter()
+        .filter(|e| e["data"]["kind"] == "otel_span")
+        .map(|e| e["data"]["choice"].clone())
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            "invoke_agent my-agent",
+            "invoke_agent helper",
+            "execute_tool search"
+        ]
+    );
+}

@@ -18,9 +18,9 @@
 //! - `decision` of kind `tool_timing` (one per tool call): the call's whole and run durations;
 //!   its parent is the hook's `tool_call` of that `tool_use_id`.
 //! - `decision` of kind `otel_span` / `otel_log` for other senders, in the session their
-//!   `session.id` names, else in one session per trace (`otel-<trace id>`); a span with GenAI
-//!   usage (`gen_ai.usage.*`) becomes an `llm_response`. A log record with neither a session
-//!   nor a trace is refused (OTLP's partial success says how many).
+//!   `session.id` names, else in one session per trace (`otel-<trace id>`); a model call's span
+//!   with GenAI usage (`gen_ai.usage.*`, [`genai`]) becomes an `llm_response`. A log record with
+//!   neither a session nor a trace is refused (OTLP's partial success says how many).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -28,10 +28,11 @@ use std::sync::Mutex;
 use serde_json::{Map, Value, json};
 
 use super::decode::Rejected;
+use super::genai;
 use super::telemetry::{Generic, LlmCall, Record, Signal, ToolTiming};
 use crate::capture::sink::Sink;
 use crate::model::view::View;
-use crate::model::{Agent, Event, EventType, SessionMeta, Tokens};
+use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::store::{Store, StoreError, is_valid_session_id};
 
 /// What `source` says on every event written from telemetry.
@@ -397,7 +398,7 @@ impl<'a> SessionWrite<'a> {
             return Ok(false);
         }
         let took = (g.end - g.start) * 1000.0;
-        let usage_tokens = genai_usage(&g.attributes);
+        let usage_tokens = genai::model_call_usage(&g);
         let mut data = Map::new();
         data.insert(
             "kind".into(),
@@ -461,30 +462,4 @@ impl<'a> SessionWrite<'a> {
         self.write(event)?;
         Ok(true)
     }
-}
-
-/// Tokens in the API's names, the shape every reader of `usage` takes.
-/// A GenAI span's usage (semantic conventions 1.42: `gen_ai.usage.input_tokens` counts the
-/// cached tokens too, so they are taken back out into the store's separate counts).
-fn genai_usage(attrs: &super::telemetry::Attributes) -> Option<Tokens> {
-    let n = |k: &str| attrs.get(k).and_then(Value::as_u64);
-    let (input, output) = (
-        n("gen_ai.usage.input_tokens"),
-        n("gen_ai.usage.output_tokens"),
-    );
-    if input.is_none() && output.is_none() {
-        return None;
-    }
-    let cache_read = n("gen_ai.usage.cache_read.input_tokens").unwrap_or(0);
-    let cache_creation = n("gen_ai.usage.cache_creation.input_tokens").unwrap_or(0);
-    Some(Tokens {
-        input: input
-            .unwrap_or(0)
-            .saturating_sub(cache_read)
-            .saturating_sub(cache_creation),
-        output: output.unwrap_or(0),
-        cache_read,
-        cache_creation,
-        ..Tokens::default()
-    })
 }

@@ -6,12 +6,15 @@
 //!   and the answers OTLP/HTTP expects.
 //! - [`telemetry`]: messages to records: Claude Code's model requests and tool timings, or
 //!   generic spans and log records.
+//! - [`genai`]: which of another sender's spans is a model call (GenAI semantic conventions),
+//!   and its usage.
 //! - [`join`]: records to events in the store, each exactly once, joined to the hook session
 //!   by session id, prompt id and tool_use_id.
 //!
 //! The route handlers (the collector's) only call [`receive`].
 
 pub mod decode;
+pub mod genai;
 pub mod join;
 pub mod telemetry;
 

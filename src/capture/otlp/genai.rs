@@ -1,0 +1,133 @@
+//! Another sender's GenAI span read by OpenTelemetry's GenAI semantic conventions: whether it
+//! is one call of a model, and the usage such a call carries.
+//!
+//! Only a model call's usage is a response's. An `invoke_agent` span carries the total of the
+//! calls under it (agent-strace's own `otlp-genai` export puts the session's total there), so
+//! written too it would count every call twice.
+
+use serde_json::Value;
+
+use super::telemetry::{Attributes, Generic};
+use crate::model::Tokens;
+
+/// `gen_ai.operation.name`, which names what the span did.
+const OPERATION_NAME: &str = "gen_ai.operation.name";
+
+/// The operations whose span is one call of a model (the conventions' inference spans).
+/// `embeddings` is left out: an embedding's input is no model's context, and is not priced.
+const MODEL_CALLS: &[&str] = &["chat", "text_completion", "generate_content"];
+
+/// The operations whose span holds others: an agent's run, its creation, a tool's run. Their
+/// span names begin with the operation (`invoke_agent {gen_ai.agent.name}`), which is how one
+/// sent without `gen_ai.operation.name` is known.
+const HOLDERS: &[&str] = &["invoke_agent", "create_agent", "execute_tool"];
+
+/// Whether the record is one call of a model: its operation is one ([`MODEL_CALLS`]), or it
+/// names none and is no span of a [`HOLDERS`] operation (as senders before the attribute
+/// existed write a call).
+pub fn is_model_call(g: &Generic) -> bool {
+    let operation = g
+        .attributes
+        .get(OPERATION_NAME)
+        .and_then(Value::as_str)
+        .filter(|op| !op.is_empty());
+    if let Some(op) = operation {
+        return MODEL_CALLS.contains(&op);
+    }
+    let first = g.name.split_whitespace().next().unwrap_or_default();
+    !HOLDERS.contains(&first)
+}
+
+/// The usage of a model call ([`is_model_call`]); `None` for any other record, and for one
+/// with no `gen_ai.usage.*` count.
+pub fn model_call_usage(g: &Generic) -> Option<Tokens> {
+    if is_model_call(g) {
+        usage(&g.attributes)
+    } else {
+        None
+    }
+}
+
+/// Tokens in the store's kinds from a GenAI span's usage (semantic conventions 1.42:
+/// `gen_ai.usage.input_tokens` counts the cached tokens too, so they are taken back out into
+/// the store's separate counts).
+fn usage(attrs: &Attributes) -> Option<Tokens> {
+    let n = |k: &str| attrs.get(k).and_then(Value::as_u64);
+    let (input, output) = (
+        n("gen_ai.usage.input_tokens"),
+        n("gen_ai.usage.output_tokens"),
+    );
+    if input.is_none() && output.is_none() {
+        return None;
+    }
+    let cache_read = n("gen_ai.usage.cache_read.input_tokens").unwrap_or(0);
+    let cache_creation = n("gen_ai.usage.cache_creation.input_tokens").unwrap_or(0);
+    Some(Tokens {
+        input: input
+            .unwrap_or(0)
+            .saturating_sub(cache_read)
+            .saturating_sub(cache_creation),
+        output: output.unwrap_or(0),
+        cache_read,
+        cache_creation,
+        ..Tokens::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::otlp::telemetry::Signal;
+
+    fn record(name: &str, operation: Option<&str>) -> Generic {
+        let mut attributes = Attributes::new();
+        attributes.insert("gen_ai.usage.input_tokens".into(), 100.into());
+        if let Some(op) = operation {
+            attributes.insert(OPERATION_NAME.into(), op.into());
+        }
+        Generic {
+            signal: Signal::Span,
+            session_id: None,
+            service: None,
+            name: name.to_owned(),
+            trace_id: None,
+            span_id: None,
+            parent_span_id: None,
+            start: 0.0,
+            end: 0.0,
+            error: None,
+            attributes,
+            body: None,
+        }
+    }
+
+    #[test]
+    fn only_a_model_calls_usage_is_a_responses() {
+        for (name, op) in [
+            ("chat gpt-4o", Some("chat")),
+            ("generate_content gemini", Some("generate_content")),
+            ("text_completion x", Some("text_completion")),
+            ("llm call", None),
+            ("chat gpt-4o", Some("")),
+        ] {
+            assert!(
+                model_call_usage(&record(name, op)).is_some(),
+                "{name} {op:?}"
+            );
+        }
+        for (name, op) in [
+            ("invoke_agent claude-code", Some("invoke_agent")),
+            ("work", Some("invoke_agent")),
+            ("create_agent helper", Some("create_agent")),
+            ("execute_tool Bash", Some("execute_tool")),
+            ("embeddings text-embedding-3", Some("embeddings")),
+            ("invoke_agent claude-code", None),
+            ("execute_tool Bash", None),
+        ] {
+            assert!(
+                model_call_usage(&record(name, op)).is_none(),
+                "{name} {op:?}"
+            );
+        }
+    }
+}
