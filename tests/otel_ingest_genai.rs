@@ -175,3 +175,76 @@ fn an_agents_span_with_its_calls_total_usage_is_not_counted_again() {
         ]
     );
 }
+
+/// A Claude Code model request's span, as 2.1.197 sends it, with `input_tokens` as given.
+fn claude_request(session: &str, input: Value) -> Value {
+    let body = json!({"resourceSpans": [{
+    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+    "scopeSpans": [{"scope": {"name": "com.anthropic.claude_code.tracing"}, "spans": [span(
+        session,
+        "00000000000000d1",
+        "claude_code.llm_request",
+        &[
+            ("model", json!({"stringValue": "claude-sonnet-4-5"})),
+            ("request_id", json!({"stringValue": "req_011"})),
+            ("input_tokens", input),
+            ("output_tokens", int(7)),
+        ],
+    )]}]}]});
+    body
+}
+
+/// A token count no response can have was made a believable one: -5 or 1.5 input tokens were
+/// stored as 0 and priced with no word, and Claude Code's 9223372036854775807 became
+/// 9223372036854775808 on its way through a double. Such a usage is kept as it came and is
+/// unknown to `cost`. A GenAI span's count sent as a string ("123") was 0, where Claude Code's
+/// was read as the number: both are read alike.
+#[test]
+fn an_impossible_token_count_is_unknown_usage_and_a_count_in_a_string_is_a_count() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let unknown = [
+        ("tok-neg", int(-5)),
+        ("tok-frac", json!({"doubleValue": 1.5})),
+        ("tok-word", json!({"stringValue": "many"})),
+    ];
+    for (session, input) in &unknown {
+        let spans = [chat(session, "00000000000000b1", input.clone(), int(7))];
+        accepted(&post_spans(port, "my-agent", &spans));
+    }
+    let huge = json!({"intValue": i64::MAX.to_string()});
+    accepted(&post_json(
+        port,
+        &claude_request("claude-huge", huge).to_string(),
+    ));
+    for session in unknown.iter().map(|(s, _)| *s).chain(["claude-huge"]) {
+        let responses = events_of(&storage, session, "llm_response");
+        assert_eq!(responses.len(), 1, "{session}");
+        let report = cost(&env, &storage, session);
+        assert_eq!(report["unbelieved_usage"], 1, "{session}: {report}");
+    }
+    let kept = &events_of(&storage, "claude-huge", "llm_response")[0]["data"]["usage"];
+    assert_eq!(
+        kept["input_tokens"].as_u64(),
+        Some(i64::MAX.unsigned_abs()),
+        "{kept}"
+    );
+
+    let text = |n: i64| json!({"stringValue": n.to_string()});
+    let spans = [chat(
+        "counted-text",
+        "00000000000000b2",
+        text(1234),
+        text(56),
+    )];
+    accepted(&post_spans(port, "my-agent", &spans));
+    let spans = [chat("counted-int", "00000000000000b2", int(1234), int(56))];
+    accepted(&post_spans(port, "my-agent", &spans));
+    let (as_text, as_int) = (
+        cost(&env, &storage, "counted-text"),
+        cost(&env, &storage, "counted-int"),
+    );
+    assert_eq!(as_text["tokens"], as_int["tokens"], "{as_text}");
+    assert_ne!(as_int["tokens"]["input"], 0);
+}

@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::counts::{Usage, counts};
 use super::telemetry::{Attributes, Generic};
 use crate::model::Tokens;
 
@@ -40,7 +41,7 @@ pub fn is_model_call(g: &Generic) -> bool {
 
 /// The usage of a model call ([`is_model_call`]); `None` for any other record, and for one
 /// with no `gen_ai.usage.*` count.
-pub fn model_call_usage(g: &Generic) -> Option<Tokens> {
+pub fn model_call_usage(g: &Generic) -> Option<Usage> {
     if is_model_call(g) {
         usage(&g.attributes)
     } else {
@@ -48,29 +49,42 @@ pub fn model_call_usage(g: &Generic) -> Option<Tokens> {
     }
 }
 
-/// Tokens in the store's kinds from a GenAI span's usage (semantic conventions 1.42:
-/// `gen_ai.usage.input_tokens` counts the cached tokens too, so they are taken back out into
-/// the store's separate counts).
-fn usage(attrs: &Attributes) -> Option<Tokens> {
-    let n = |k: &str| attrs.get(k).and_then(Value::as_u64);
-    let (input, output) = (
-        n("gen_ai.usage.input_tokens"),
-        n("gen_ai.usage.output_tokens"),
-    );
-    if input.is_none() && output.is_none() {
+const INPUT: &str = "gen_ai.usage.input_tokens";
+const OUTPUT: &str = "gen_ai.usage.output_tokens";
+
+/// A GenAI span's usage in the store's kinds, its counts read as every sender's are
+/// ([`counts`]). Under semantic conventions 1.42 `gen_ai.usage.input_tokens` counts the cached
+/// tokens too, so they are taken back out into the store's separate counts.
+fn usage(attrs: &Attributes) -> Option<Usage> {
+    if !attrs.contains_key(INPUT) && !attrs.contains_key(OUTPUT) {
         return None;
     }
-    let cache_read = n("gen_ai.usage.cache_read.input_tokens").unwrap_or(0);
-    let cache_creation = n("gen_ai.usage.cache_creation.input_tokens").unwrap_or(0);
-    Some(Tokens {
-        input: input
-            .unwrap_or(0)
-            .saturating_sub(cache_read)
-            .saturating_sub(cache_creation),
-        output: output.unwrap_or(0),
-        cache_read,
-        cache_creation,
-        ..Tokens::default()
+    let read = counts(
+        attrs,
+        [
+            (INPUT, "input_tokens"),
+            (OUTPUT, "output_tokens"),
+            (
+                "gen_ai.usage.cache_read.input_tokens",
+                "cache_read_input_tokens",
+            ),
+            (
+                "gen_ai.usage.cache_creation.input_tokens",
+                "cache_creation_input_tokens",
+            ),
+        ],
+    );
+    Some(match read {
+        Ok([input, output, cache_read, cache_creation]) => Usage::Counted(Tokens {
+            input: input
+                .saturating_sub(cache_read)
+                .saturating_sub(cache_creation),
+            output,
+            cache_read,
+            cache_creation,
+            ..Tokens::default()
+        }),
+        Err(sent) => Usage::Unknown(sent),
     })
 }
 

@@ -323,9 +323,9 @@ impl<'a> SessionWrite<'a> {
             self.requests.extend(key.clone());
             wrote = true;
         }
-        if key.as_ref().is_none_or(|k| !self.responses.contains(k)) && !c.tokens.is_zero() {
+        if key.as_ref().is_none_or(|k| !self.responses.contains(k)) && !c.usage.is_zero() {
             let mut data = common;
-            data.insert("usage".into(), c.tokens.to_usage());
+            data.insert("usage".into(), c.usage.to_usage());
             if let Some(reason) = &c.stop_reason {
                 data.insert("stop_reason".into(), reason.clone().into());
             }
@@ -441,8 +441,8 @@ impl<'a> SessionWrite<'a> {
             Value::Object(g.attributes.into_iter().collect()),
         );
         let kind = match usage_tokens {
-            Some(tokens) => {
-                data.insert("usage".into(), tokens.to_usage());
+            Some(usage) => {
+                data.insert("usage".into(), usage.to_usage());
                 if let Some(model) = model {
                     data.insert("model".into(), model.into());
                 }

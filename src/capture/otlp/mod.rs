@@ -6,6 +6,7 @@
 //!   and the answers OTLP/HTTP expects.
 //! - [`telemetry`]: messages to records: Claude Code's model requests and tool timings, or
 //!   generic spans and log records.
+//! - [`counts`]: token counts read alike for every sender; an impossible one kept, unknown.
 //! - [`genai`]: which of another sender's spans is a model call (GenAI semantic conventions),
 //!   and its usage.
 //! - [`join`]: records to events in the store, each exactly once, joined to the hook session
@@ -13,6 +14,7 @@
 //!
 //! The route handlers (the collector's) only call [`receive`].
 
+pub mod counts;
 pub mod decode;
 pub mod genai;
 pub mod join;

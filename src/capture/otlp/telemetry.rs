@@ -13,6 +13,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde_json::{Map, Value};
 
+use super::counts::{Usage, counts};
 use crate::model::Tokens;
 
 /// `service.name` of Claude Code's resource.
@@ -51,7 +52,7 @@ pub struct LlmCall {
     /// The API's request id: one request, however many signals tell of it.
     pub request_id: Option<String>,
     pub model: Option<String>,
-    pub tokens: Tokens,
+    pub usage: Usage,
     /// Time to first token (spans only).
     pub ttft_ms: Option<f64>,
     pub duration_ms: Option<f64>,
@@ -106,15 +107,27 @@ pub struct Generic {
     pub body: Option<Value>,
 }
 
-/// An attribute value as JSON: ints stay integers, bytes become hex.
+/// An attribute value as JSON: ints stay integers, bytes become hex, and a double that is not
+/// finite is spelled as proto3's JSON spells it (`"NaN"`, `"Infinity"`, `"-Infinity"`), which
+/// no reader takes for a count.
 pub fn json_of(value: &AnyValue) -> Value {
     match &value.value {
         Some(any_value::Value::StringValue(s)) => Value::String(s.clone()),
         Some(any_value::Value::BoolValue(b)) => Value::Bool(*b),
         Some(any_value::Value::IntValue(i)) => Value::from(*i),
-        Some(any_value::Value::DoubleValue(d)) => {
-            serde_json::Number::from_f64(*d).map_or(Value::Null, Value::Number)
-        }
+        Some(any_value::Value::DoubleValue(d)) => serde_json::Number::from_f64(*d).map_or_else(
+            || {
+                let spelt = if d.is_nan() {
+                    "NaN"
+                } else if *d > 0.0 {
+                    "Infinity"
+                } else {
+                    "-Infinity"
+                };
+                Value::String(spelt.to_owned())
+            },
+            Value::Number,
+        ),
         Some(any_value::Value::ArrayValue(a)) => {
             Value::Array(a.values.iter().map(json_of).collect())
         }
@@ -182,10 +195,6 @@ fn number(attrs: &Attributes, key: &str) -> Option<f64> {
     .filter(|n: &f64| n.is_finite() && *n >= 0.0)
 }
 
-fn count(attrs: &Attributes, key: &str) -> u64 {
-    number(attrs, key).map_or(0, |n| n as u64)
-}
-
 fn flag(attrs: &Attributes, key: &str) -> Option<bool> {
     match attrs.get(key)? {
         Value::Bool(b) => Some(*b),
@@ -195,14 +204,25 @@ fn flag(attrs: &Attributes, key: &str) -> Option<bool> {
 }
 
 /// Claude Code's four token counts (`input_tokens`, `output_tokens`, `cache_read_tokens`,
-/// `cache_creation_tokens`) as the store's tokens.
-fn tokens(attrs: &Attributes) -> Tokens {
-    Tokens {
-        input: count(attrs, "input_tokens"),
-        output: count(attrs, "output_tokens"),
-        cache_creation: count(attrs, "cache_creation_tokens"),
-        cache_read: count(attrs, "cache_read_tokens"),
-        ..Tokens::default()
+/// `cache_creation_tokens`), read as every sender's are ([`counts`]).
+fn usage(attrs: &Attributes) -> Usage {
+    match counts(
+        attrs,
+        [
+            ("input_tokens", "input_tokens"),
+            ("output_tokens", "output_tokens"),
+            ("cache_creation_tokens", "cache_creation_input_tokens"),
+            ("cache_read_tokens", "cache_read_input_tokens"),
+        ],
+    ) {
+        Ok([input, output, cache_creation, cache_read]) => Usage::Counted(Tokens {
+            input,
+            output,
+            cache_creation,
+            cache_read,
+            ..Tokens::default()
+        }),
+        Err(sent) => Usage::Unknown(sent),
     }
 }
 
@@ -255,7 +275,7 @@ pub fn spans(request: &ExportTraceServiceRequest) -> Vec<Record> {
                     request_id: text(&attrs, "request_id")
                         .or_else(|| text(&attrs, "gen_ai.response.id")),
                     model: text(&attrs, "model").or_else(|| text(&attrs, "gen_ai.request.model")),
-                    tokens: tokens(&attrs),
+                    usage: usage(&attrs),
                     ttft_ms: number(&attrs, "ttft_ms"),
                     duration_ms: Some(took),
                     start,
@@ -342,7 +362,7 @@ pub fn logs(request: &ExportLogsServiceRequest) -> Vec<Record> {
                     prompt_id: text(&attrs, "prompt.id"),
                     request_id: text(&attrs, "request_id"),
                     model: text(&attrs, "model"),
-                    tokens: tokens(&attrs),
+                    usage: usage(&attrs),
                     ttft_ms: number(&attrs, "ttft_ms"),
                     duration_ms: duration,
                     start: at - duration.unwrap_or(0.0) / 1000.0,

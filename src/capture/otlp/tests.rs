@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::counts::Usage;
 use super::telemetry::Record;
 use super::{Body, Kind, join, receive};
 use crate::capture::sink::{Privacy, Sink};
@@ -113,14 +114,14 @@ fn claude_code_spans_are_read_as_model_requests_and_tool_timings() {
     // The fake model's two answers: 1000+k input, 50+k output, 200 cache writes, 3000 reads.
     assert_eq!(llm.len(), 2);
     assert_eq!(
-        llm[0].tokens,
-        Tokens {
+        llm[0].usage,
+        Usage::Counted(Tokens {
             input: 1000,
             output: 50,
             cache_creation: 200,
             cache_read: 3000,
             ..Tokens::default()
-        }
+        })
     );
     assert_eq!(llm[0].model.as_deref(), Some("claude-sonnet-4-5"));
     assert!(llm[0].ttft_ms.is_some_and(|t| t > 0.0));
