@@ -248,3 +248,40 @@ fn an_impossible_token_count_is_unknown_usage_and_a_count_in_a_string_is_a_count
     assert_eq!(as_text["tokens"], as_int["tokens"], "{as_text}");
     assert_ne!(as_int["tokens"]["input"], 0);
 }
+
+/// The proto3 JSON mapping spells a double that is not finite as a string (`"NaN"`,
+/// `"Infinity"`, `"-Infinity"`): one such attribute got the whole request a 400 ("invalid type:
+/// string \"NaN\", expected f64"), and every other span in it was lost. The request is taken,
+/// and a count so sent is unknown usage.
+#[test]
+fn a_request_with_a_double_spelled_nan_is_taken_and_that_count_is_unknown() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let spelt = [
+        ("tok-nan", "NaN"),
+        ("tok-inf", "Infinity"),
+        ("tok-neg-inf", "-Infinity"),
+    ];
+    let mut spans: Vec<Value> = spelt
+        .iter()
+        .map(|(session, double)| {
+            chat(
+                session,
+                "00000000000000e1",
+                json!({ "doubleValue": double }),
+                int(7),
+            )
+        })
+        .collect();
+    spans.push(chat("beside", "00000000000000e2", int(1000), int(50)));
+    let answer = accepted(&post_spans(port, "my-agent", &spans));
+    assert_eq!(answer, json!({}));
+    for (session, _) in spelt {
+        assert_eq!(events_of(&storage, session, "llm_response").len(), 1);
+        let report = cost(&env, &storage, session);
+        assert_eq!(report["unbelieved_usage"], 1, "{session}: {report}");
+    }
+    let beside = cost(&env, &storage, "beside");
+    assert_ne!(beside["tokens"]["input"], 0, "{beside}");
+}

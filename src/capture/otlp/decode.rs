@@ -14,6 +14,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use prost::Message;
 use serde::de::DeserializeOwned;
 
+use super::doubles::{AnyValues, read_with_spelled_doubles};
+
 /// The most a request body may hold once unzipped: Claude Code's batches are a few kB, the
 /// OpenTelemetry SDKs' default batch (512 spans) well under a megabyte.
 pub const MAX_DECODED: usize = 16 * 1024 * 1024;
@@ -122,7 +124,7 @@ impl Body<'_> {
         }
     }
 
-    fn decode<T: Message + Default + DeserializeOwned>(
+    fn decode<T: Message + Default + DeserializeOwned + AnyValues>(
         &self,
         signal: &'static str,
     ) -> Result<(T, Encoding), DecodeError> {
@@ -137,9 +139,13 @@ impl Body<'_> {
             Encoding::Json if bytes.trim_ascii_start().first() != Some(&b'{') => {
                 return Err(malformed("a request is a JSON object".to_owned()));
             }
-            Encoding::Json => {
-                serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?
-            }
+            // A double spelled as a string, which the crate's reader refuses, is read again.
+            Encoding::Json => match serde_json::from_slice(&bytes) {
+                Ok(message) => message,
+                Err(e) => {
+                    read_with_spelled_doubles(&bytes).ok_or_else(|| malformed(e.to_string()))?
+                }
+            },
         };
         Ok((message, encoding))
     }

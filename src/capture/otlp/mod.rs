@@ -4,6 +4,8 @@
 //! # Architecture
 //! - [`decode`]: request bodies (protobuf or JSON, plain or gzip, size-limited) to messages,
 //!   and the answers OTLP/HTTP expects.
+//! - [`doubles`]: doubles spelled as strings in a JSON body (`"NaN"`), which the OTLP crate
+//!   refuses.
 //! - [`telemetry`]: messages to records: Claude Code's model requests and tool timings, or
 //!   generic spans and log records.
 //! - [`counts`]: token counts read alike for every sender; an impossible one kept, unknown.
@@ -16,6 +18,7 @@
 
 pub mod counts;
 pub mod decode;
+pub mod doubles;
 pub mod genai;
 pub mod join;
 pub mod telemetry;
