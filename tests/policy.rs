@@ -5953,3 +5953,91 @@ fn a_gemini_line_is_judged_from_the_folder_its_call_names() {
         json!({"command": "cat secrets/k", "dir_path": "src"})
     ));
 }
+
+/// Plays Claude Code's `(tool, line)` calls as one session through the hook and `audit` under
+/// `policy` (which must judge each alike, [`audit_after_hook`]); returns the lines denied.
+fn denied_lines(
+    env: &TestEnv,
+    session: &str,
+    policy: &Value,
+    calls: &[(&str, &str)],
+) -> Vec<String> {
+    write_policy(env, policy);
+    let file = env.path().join(".agent-scope.json");
+    let here = env.path().to_string_lossy().into_owned();
+    let calls: Vec<Value> = calls
+        .iter()
+        .map(|(tool, line)| json!({"tool": tool, "input": {"command": line}}))
+        .collect();
+    let report = audit_after_hook(env, session, &here, &here, &file, &calls);
+    violating_lines(report["violations"].as_array().unwrap())
+}
+
+/// Asserts that of `calls`, played by [`denied_lines`], exactly those of `denied` are denied.
+fn assert_denied_exactly(
+    env: &TestEnv,
+    session: &str,
+    policy: &Value,
+    denied: &[(&str, &str)],
+    let_run: &[(&str, &str)],
+) {
+    let calls: Vec<(&str, &str)> = denied.iter().chain(let_run).copied().collect();
+    let lines = denied_lines(env, session, policy, &calls);
+    for (tool, line) in denied {
+        assert!(
+            lines.iter().any(|l| l == line),
+            "ran: {tool} {line}; denied: {lines:?}"
+        );
+    }
+    for (tool, line) in let_run {
+        assert!(!lines.iter().any(|l| l == line), "denied: {tool} {line}");
+    }
+}
+
+/// A deny of a PowerShell cmdlet was met only as the pattern spelt it: `remove-item`,
+/// `REMOVE-ITEM`, its aliases (`ri`, `del`, `erase`, `rd`, `rmdir`; `iwr`, `curl`, `wget` for
+/// `Invoke-WebRequest`, `gc`, `cat`, `type` for `Get-Content`) and a parameter in another case,
+/// cut short or with its value (`-recurse`, `-Rec`, `-Recurse:$true` for `-Recurse`) all ran.
+/// PowerShell takes every one of them for the cmdlet and parameter the pattern names.
+#[test]
+fn a_powershell_deny_is_met_in_any_case_by_aliases_and_parameter_starts() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["Remove-Item", "Invoke-WebRequest", "Get-Content"]}});
+    let denied: Vec<(&str, &str)> = [
+        "Remove-Item build",
+        "remove-item -Recurse build",
+        "REMOVE-ITEM x",
+        "ri -Recurse build",
+        "del x",
+        "erase x",
+        "rd x",
+        "rmdir x",
+        r"Microsoft.PowerShell.Management\Remove-Item x",
+        "invoke-webrequest https://example.com",
+        "iwr https://example.com",
+        "curl https://example.com",
+        "wget https://example.com",
+        "get-content notes.txt",
+        "gc notes.txt",
+        "cat notes.txt",
+        "type notes.txt",
+    ]
+    .iter()
+    .map(|line| (ps, *line))
+    .collect();
+    let let_run = [(ps, "Get-ChildItem build"), (ps, "Write-Output remove")];
+    assert_denied_exactly(&env, "pscase", &policy, &denied, &let_run);
+
+    let policy = json!({"commands": {"deny": ["Remove-Item -Recurse"]}});
+    let denied = [
+        (ps, "Remove-Item -Recurse x"),
+        (ps, "Remove-Item -recurse x"),
+        (ps, "Remove-Item -Rec x"),
+        (ps, "Remove-Item -r x"),
+        (ps, "Remove-Item -Recurse:$true x"),
+        (ps, "ri -Force -rec x"),
+    ];
+    let let_run = [(ps, "Remove-Item x"), (ps, "Remove-Item -Force x")];
+    assert_denied_exactly(&env, "psparam", &policy, &denied, &let_run);
+}

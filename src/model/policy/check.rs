@@ -11,6 +11,7 @@ use super::cwd::{
     windows_shaped, windows_trimmed,
 };
 use super::git::GitPaths;
+use super::pwsh_names;
 use super::shell::{self, SimpleCommand};
 use super::windows::Syntax;
 use super::{CommandPattern, PathRules, Policy};
@@ -615,6 +616,7 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
         glob: None,
         tree: content.then_some(true),
         maybe: false,
+        powershell: false,
     };
     // A search of file contents that names no folder and no glob searches the working folder
     // (Claude Code's Grep, Gemini CLI's `search_file_content` with no `dir_path`); its globs,
@@ -993,6 +995,9 @@ struct Spelt {
     /// A word git may take for a revision, not a path ([`certain`](super::git::GitPath::certain)): only what a deny
     /// (or the sensitive list) names judges it, never an allow list's miss.
     maybe: bool,
+    /// A command PowerShell runs, whose names a command pattern meets as PowerShell takes
+    /// them ([`super::pwsh_names`]).
+    powershell: bool,
 }
 
 impl Spelt {
@@ -1000,6 +1005,7 @@ impl Spelt {
         glob: None,
         tree: None,
         maybe: false,
+        powershell: false,
     };
 }
 
@@ -1087,7 +1093,11 @@ fn push_parts(
         shell::file_use(simple)
     };
     if !simple.words.is_empty() {
-        out.push((Access::Run(shell::join(&simple.words)), Spelt::TEXT));
+        let spelt = Spelt {
+            powershell: simple.powershell,
+            ..Spelt::TEXT
+        };
+        out.push((Access::Run(shell::join(&simple.words)), spelt));
     }
     let visible = !use_.skips_hidden;
     let reads_its_folder = use_.reads_its_folder;
@@ -1126,6 +1136,7 @@ fn push_parts(
                 glob,
                 tree,
                 maybe: false,
+                powershell: false,
             };
             out.push((access(unspelt(&path).into_owned()), spelt));
         }
@@ -1151,6 +1162,7 @@ fn push_parts(
                 glob,
                 tree,
                 maybe: false,
+                powershell: false,
             };
             out.push((Access::Read(dir.to_owned()), spelt));
         }
@@ -1196,6 +1208,7 @@ fn push_git_paths(
                 glob,
                 tree,
                 maybe: maybe || git_path.judged_by == super::git::JudgedBy::Denies,
+                powershell: false,
             };
             let path = unspelt(&path).into_owned();
             if git_path.write {
@@ -1208,6 +1221,7 @@ fn push_git_paths(
                 glob: shell::is_glob(dir).then(|| *dots.get_or_insert_with(|| dotglob(command))),
                 tree: Some(true),
                 maybe: false,
+                powershell: false,
             };
             let here = if dir.is_empty() { "." } else { dir };
             out.push((Access::Read(here.to_owned()), whole));
@@ -1232,6 +1246,7 @@ fn push_patched(
         glob: None,
         tree: None,
         maybe: true,
+        powershell: false,
     };
     for patch in &git.patches {
         for &dir in dirs {
@@ -1317,7 +1332,7 @@ fn judge(policy: &Policy, access: Access, place: &Place) -> Judgement {
                 place,
             )
         }
-        Access::Run(_) => judge_command(policy, access),
+        Access::Run(_) => judge_command(policy, access, false),
         Access::Connect(host) => {
             let host = host.clone();
             judge_host(policy, access, &host)
@@ -1335,6 +1350,9 @@ fn judge_spelt(
     spelt: Spelt,
     left_out: &LeftOut,
 ) -> Judgement {
+    if matches!(access, Access::Run(_)) {
+        return judge_command(policy, access, spelt.powershell);
+    }
     // Most files are no folder gone through: judged without a copy of the access.
     let Some(hidden) = spelt.tree else {
         return match spelt.glob {
@@ -1607,7 +1625,9 @@ fn tails(absolute: &str) -> Vec<&str> {
     out
 }
 
-fn judge_command(policy: &Policy, access: Access) -> Judgement {
+/// A command judged by the command patterns; `powershell`: one PowerShell runs, whose names
+/// are met as PowerShell takes them ([`denies_in_powershell`]).
+fn judge_command(policy: &Policy, access: Access, powershell: bool) -> Judgement {
     let Access::Run(line) = &access else {
         return judgement(access, Status::NoPolicy, None, None);
     };
@@ -1621,7 +1641,14 @@ fn judge_command(policy: &Policy, access: Access) -> Judgement {
     } else {
         words
     };
-    if let Some(p) = policy.commands_deny.iter().find(|p| denies(p, &words)) {
+    let denied = |p: &&CommandPattern| {
+        if powershell {
+            denies_in_powershell(p, &words)
+        } else {
+            denies(p, &words)
+        }
+    };
+    if let Some(p) = policy.commands_deny.iter().find(denied) {
         let text = p.text.clone();
         return judgement(
             access,
@@ -1669,6 +1696,43 @@ pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
                     .any(|w| w == p || w.starts_with(&format!("{p}=")))
             } else {
                 match after[at..].iter().position(|w| w == p) {
+                    Some(found) => {
+                        at += found + 1;
+                        true
+                    }
+                    None => false,
+                }
+            }
+        })
+    })
+}
+
+/// [`denies`] for a command PowerShell runs: names are met as PowerShell takes them
+/// ([`super::pwsh_names`]): a command in any case and by its aliases (`ri`, `del`, `rm` for a
+/// deny of `Remove-Item`; `iwr`, `curl` for `Invoke-WebRequest`, and the other way round), a
+/// parameter in any case, by its start and with its value glued on (`-rec`, `-Recurse:$true`
+/// for `-Recurse`), other words in any case.
+pub fn denies_in_powershell(pattern: &CommandPattern, words: &[String]) -> bool {
+    let Some((first, rest)) = pattern.words.split_first() else {
+        return false;
+    };
+    let name = pwsh_names::command(first);
+    words.iter().enumerate().any(|(i, w)| {
+        if pwsh_names::command(w) != name {
+            return false;
+        }
+        let after = &words[i + 1..];
+        // Parameters end at `--`, as in Bash.
+        let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
+        let mut at = 0;
+        rest.iter().all(|p| {
+            if let Some(wanted) = pwsh_names::parameter(p) {
+                options
+                    .iter()
+                    .filter_map(|w| pwsh_names::parameter(w))
+                    .any(|given| pwsh_names::parameter_is(&given, &wanted))
+            } else {
+                match after[at..].iter().position(|w| w.eq_ignore_ascii_case(p)) {
                     Some(found) => {
                         at += found + 1;
                         true

@@ -15,6 +15,8 @@
 //!   PowerShell's file commands read as Unix's.
 //! - [`powershell`]: PowerShell's script blocks, .NET calls and assignments, which hide its
 //!   commands from the shell reader.
+//! - [`pwsh_names`]: how PowerShell names a command and a parameter: in any case, by an alias,
+//!   by a parameter's start.
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
 //! - [`reason`]: what a denied call is told: the rule, the file, what to do instead.
@@ -40,6 +42,7 @@ pub mod cwd;
 pub mod generate;
 pub mod git;
 pub mod powershell;
+pub mod pwsh_names;
 pub mod reason;
 pub mod sensitive;
 pub mod shell;

@@ -47,6 +47,9 @@ pub struct SimpleCommand {
     /// a builtin of its own is that builtin (`type python` says what `python` is; cmd's
     /// `type` would read it).
     pub bash_on_windows: bool,
+    /// A command PowerShell runs: it takes a command's and a parameter's name in any case, by
+    /// an alias and a parameter by its start ([`super::pwsh_names`]).
+    pub powershell: bool,
     /// The here-documents and here-strings fed to a program that reads the files it changes
     /// from its input, Codex's patch (`applypatch <<'PATCH'`, [`is_patch_program`]): kept for
     /// it alone, whose writes are the files the patch names.

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 use super::cwd::{cd_into, in_folder};
 use super::powershell;
+use super::pwsh_names;
 use super::shell::{self, SimpleCommand};
 
 /// How deep `cmd /c` and `powershell -Command` may nest before the rest is taken as it is.
@@ -151,6 +152,7 @@ fn split_into(
     let mut before: Option<SimpleCommand> = None;
     for mut simple in shell::split_in(&line, cwd) {
         simple.bash_on_windows = syntax == Syntax::Bash;
+        simple.powershell = syntax == Syntax::PowerShell;
         if syntax == Syntax::PowerShell {
             if let Some(words) = powershell::past_assignment(&simple.words) {
                 simple.words = words;
@@ -921,20 +923,15 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
     match name {
         "type"
         | "get-content"
-        | "gc"
         | "import-csv"
-        | "ipcsv"
         | "import-clixml"
         | "import-powershelldatafile"
         | "get-filehash"
         | "format-hex"
-        | "fhx"
         | "more"
         | "more.com"
         | "invoke-item"
-        | "ii"
-        | "import-module"
-        | "ipmo" => with(recursive(false, "cat"), args.files()),
+        | "import-module" => with(recursive(false, "cat"), args.files()),
         // `certutil -encode secrets\k out.txt` writes `secrets\k` out in base64.
         "certutil" => {
             let copies = args
@@ -954,7 +951,7 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
         }
         // `Start-Process secrets\k.txt` opens the file, `Start-Process notepad secrets\k`
         // has the program open it: what it starts and what it is given are taken as read.
-        "start-process" | "saps" | "start" => {
+        "start-process" | "start" => {
             let words: Vec<String> = args.operands.iter().chain(&args.paths).cloned().collect();
             with(recursive(false, "cat"), words)
         }
@@ -982,7 +979,7 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
             }));
             with(recursive(false, "cat"), files)
         }
-        "select-string" | "sls" => {
+        "select-string" => {
             let files = if args.paths.is_empty() {
                 // The first operand is the pattern, unless `-Pattern` gave it.
                 let skip = usize::from(!args.pattern);
@@ -993,10 +990,10 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
             with(recursive(false, "cat"), files)
         }
         // `Clear-Content` empties its files; `Export-Csv` and `Tee-Object` write their first.
-        "clear-content" | "clc" => with(recursive(false, "touch"), args.files()),
-        "set-content" | "sc" | "add-content" | "ac" | "out-file" | "export-csv" | "epcsv"
-        | "export-clixml" | "tee-object" => with(recursive(false, "touch"), args.first_file()),
-        "new-item" | "ni" => {
+        "clear-content" => with(recursive(false, "touch"), args.files()),
+        "set-content" | "add-content" | "out-file" | "export-csv" | "export-clixml"
+        | "tee-object" => with(recursive(false, "touch"), args.first_file()),
+        "new-item" => {
             let mut files = args.first_file();
             if let Some(name) = &args.name {
                 files = if files.is_empty() {
@@ -1010,7 +1007,7 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
             }
             with(recursive(false, "touch"), files)
         }
-        "copy" | "copy-item" | "cpi" | "xcopy" => {
+        "copy" | "copy-item" | "xcopy" => {
             let (mut sources, target) = args.sources_and_target();
             if name == "copy" {
                 sources = sources
@@ -1050,12 +1047,12 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
             sources.push(target);
             with(recursive(true, "cp"), sources)
         }
-        "move" | "move-item" | "mi" => {
+        "move" | "move-item" => {
             let (mut sources, target) = args.sources_and_target();
             sources.push(target);
             with(recursive(false, "mv"), sources)
         }
-        "ren" | "rename" | "rename-item" | "rni" => {
+        "ren" | "rename" | "rename-item" => {
             let (sources, target) = args.sources_and_target();
             let new_name = args.name.clone().unwrap_or(target);
             let source = sources.first()?;
@@ -1065,11 +1062,15 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
             };
             with(recursive(false, "mv"), vec![source.clone(), target])
         }
-        "del" | "erase" | "remove-item" | "ri" => with(recursive(args.recurse, "rm"), args.files()),
+        "del" | "erase" | "remove-item" => with(recursive(args.recurse, "rm"), args.files()),
         "rd" | "rmdir" if args.recurse => with(recursive(true, "rm"), args.files()),
         "rd" => with(recursive(false, "rmdir"), args.files()),
         "md" => with(recursive(false, "mkdir"), args.files()),
-        _ => None,
+        // PowerShell's other aliases (`gc`, `ri`, `sls` …) are read as the cmdlets they name.
+        _ => {
+            let cmdlet = pwsh_names::cmdlet_for_files(name);
+            (cmdlet != name).then(|| unix_words(cmdlet, args)).flatten()
+        }
     }
 }
 
