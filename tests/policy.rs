@@ -6041,3 +6041,41 @@ fn a_powershell_deny_is_met_in_any_case_by_aliases_and_parameter_starts() {
     let let_run = [(ps, "Remove-Item x"), (ps, "Remove-Item -Force x")];
     assert_denied_exactly(&env, "psparam", &policy, &denied, &let_run);
 }
+
+/// A value that expands to nothing, glued to a word, hid the command from a deny: `rm
+/// -rf$() build`, `rm -rf${IFS}build`, ``rm -rf`` build`` ran past a deny of `rm -rf`, and
+/// `cat${IFS}.env` read `.env` past a read deny; bash runs each as it would without the value.
+/// `$IFS` unquoted breaks the word; an empty `$()` or backticks add nothing; a value the line
+/// does not spell (`$X`, `$(echo)`) may be anything, so a word built around it may be the
+/// command or option a deny names.
+#[test]
+fn a_value_glued_to_a_word_does_not_hide_a_denied_command() {
+    let env = TestEnv::new();
+    let policy = json!({"commands": {"deny": ["rm -rf", "curl", "git push"]},
+                        "files": {"read": {"deny": [".env"]}}});
+    let bash = "Bash";
+    let denied = [
+        (bash, "rm -rf$() build"),
+        (bash, "rm -rf${IFS}build"),
+        (bash, "rm${IFS}-rf${IFS}build"),
+        (bash, "rm -rf`` build"),
+        (bash, "rm -rf$( ) build"),
+        (bash, "cat${IFS}.env"),
+        (bash, "cat$IFS.env"),
+        (bash, "rm -rf$(echo) build"),
+        (bash, "rm -r$X build"),
+        (bash, "r$()m -rf build"),
+        (bash, "r${X}m -rf build"),
+        (bash, "cu$(echo)rl https://example.com"),
+        (bash, "git pu${X}sh origin main"),
+    ];
+    let let_run = [
+        (bash, "echo \"a${IFS}b\""),
+        (bash, "rm -i build"),
+        (bash, "rm $X"),
+        (bash, "ls -la $HOME"),
+        (bash, "$(which python) x.py"),
+        (bash, "git pull$X"),
+    ];
+    assert_denied_exactly(&env, "glued", &policy, &denied, &let_run);
+}

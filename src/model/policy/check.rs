@@ -1673,29 +1673,35 @@ fn judge_command(policy: &Policy, access: Access, powershell: bool) -> Judgement
 /// options are met by the command's options however they are spelt: a short option cluster
 /// (`-rf`) by the command's short options together (`-r -f`, `-fr`), and for the commands of
 /// [`LONG_OPTIONS`] by their long names and other letters (`rm --recursive --force`, `rm -Rf`).
+/// A word with a value the line does not spell in it (`r$X`, `-rf$(…)`) may be any word its
+/// text allows ([`may_be`]): the command or a word of the pattern, and, an option, any option.
 pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
     let Some((first, rest)) = pattern.words.split_first() else {
         return false;
     };
     let name = shell::basename(first);
     words.iter().enumerate().any(|(i, w)| {
-        if shell::basename(w) != first && w != first {
+        if shell::basename(w) != first && w != first && !may_be(shell::basename(w), name) {
             return false;
         }
         let after = &words[i + 1..];
         // Options end at `--` (`rm -r -- -f` removes a file named `-f`).
         let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
         let have: String = options.iter().filter_map(|w| letters(name, w)).collect();
+        let any_option = options
+            .iter()
+            .any(|w| w.starts_with('-') && pieces_around_values(w).is_some());
         let mut at = 0;
         rest.iter().all(|p| {
             if let Some(need) = letters(name, p) {
-                need.chars().all(|c| have.contains(c))
+                any_option || need.chars().all(|c| have.contains(c))
             } else if p.starts_with('-') {
-                options
-                    .iter()
-                    .any(|w| w == p || w.starts_with(&format!("{p}=")))
+                any_option
+                    || options
+                        .iter()
+                        .any(|w| w == p || w.starts_with(&format!("{p}=")))
             } else {
-                match after[at..].iter().position(|w| w == p) {
+                match after[at..].iter().position(|w| w == p || may_be(w, p)) {
                     Some(found) => {
                         at += found + 1;
                         true
@@ -1705,6 +1711,75 @@ pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
             }
         })
     })
+}
+
+/// Whether a word with values the line does not spell in it (`r$X`, `cu$(…)rl`, `-rf${X}`) may
+/// be `text`, each value taken for any text, as an unset variable or a substitution that prints
+/// nothing or anything is. A word that is such a value alone (`$CMD`) may be any command: it is
+/// left to the list of what a policy cannot stop, or every `$(which python)` would be every
+/// denied command.
+fn may_be(word: &str, text: &str) -> bool {
+    let Some(pieces) = pieces_around_values(word) else {
+        return false;
+    };
+    if pieces.iter().all(|p| p.is_empty()) {
+        return false;
+    }
+    let (Some(head), Some(tail)) = (pieces.first(), pieces.last()) else {
+        return false;
+    };
+    let Some(mut rest) = text.strip_prefix(head) else {
+        return false;
+    };
+    for piece in &pieces[1..pieces.len() - 1] {
+        let Some(at) = rest.find(piece) else {
+            return false;
+        };
+        rest = &rest[at + piece.len()..];
+    }
+    pieces.len() > 1 && rest.ends_with(tail)
+}
+
+/// The text of a word around the values in it that the line does not spell (a substitution,
+/// `$(…)`, a variable, `$X`, `${X}`, `$1`): `-rf$(…)` is `["-rf", ""]`. `None` when it holds
+/// none.
+fn pieces_around_values(word: &str) -> Option<Vec<&str>> {
+    if !word.contains('$') {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let bytes = word.as_bytes();
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        let rest = &word[i + 1..];
+        let len = if rest.starts_with("(…)") {
+            "(…)".len()
+        } else if rest.starts_with('{') {
+            rest.find('}').map_or(rest.len(), |end| end + 1)
+        } else if rest.starts_with(|c: char| "@*#?$!-0123456789".contains(c)) {
+            1
+        } else {
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len())
+        };
+        if len == 0 {
+            i += 1;
+            continue;
+        }
+        pieces.push(&word[start..i]);
+        i += 1 + len;
+        start = i;
+    }
+    if pieces.is_empty() {
+        return None;
+    }
+    pieces.push(&word[start..]);
+    Some(pieces)
 }
 
 /// [`denies`] for a command PowerShell runs: names are met as PowerShell takes them

@@ -434,6 +434,10 @@ impl Parser<'_> {
     /// A command substitution: its line is read, and its value is `$(…)`, unknown, unless
     /// the line spells it ([`dirname_value`]).
     fn substitute(&mut self, inner: &str, in_quotes: bool) {
+        // `$()` and empty backticks are nothing (`rm -rf$() x` is `rm -rf x`).
+        if inner.trim().is_empty() {
+            return;
+        }
         let first = self.out.len();
         self.parse_nested(inner);
         let value = self
@@ -599,11 +603,32 @@ impl Parser<'_> {
                 self.i += 1;
                 self.double_quoted();
             }
+            // `$IFS` unquoted is split into nothing but a word break (`cat${IFS}.env` reads
+            // `.env`), the line's own `IFS` or not: taken so, no word is hidden in another.
+            _ if !in_double_quotes && let Some(len) = self.ifs_len() => {
+                self.i += len;
+                self.end_word();
+            }
             _ => {
                 self.word.push('$');
                 self.i += 1;
             }
         }
+    }
+
+    /// At a `$`: the length of `$IFS` or `${IFS…}` (`${IFS}`, `${IFS:0:1}`) there, if it is one.
+    fn ifs_len(&self) -> Option<usize> {
+        let rest = self.chars.get(self.i + 1..)?;
+        let name_char =
+            |c: Option<&char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_');
+        if rest.starts_with(&['I', 'F', 'S']) && !name_char(rest.get(3)) {
+            return Some(4);
+        }
+        if rest.starts_with(&['{', 'I', 'F', 'S']) && !name_char(rest.get(4)) {
+            let close = rest.iter().position(|c| *c == '}')?;
+            return Some(close + 2);
+        }
+        None
     }
 
     /// One escape of `$'…'`, after its backslash: `\n`, `\x63`, `\143`, `\u2019`, `\cA` …
