@@ -6079,3 +6079,34 @@ fn a_value_glued_to_a_word_does_not_hide_a_denied_command() {
     ];
     assert_denied_exactly(&env, "glued", &policy, &denied, &let_run);
 }
+
+/// An alias git is given on the line for one of its own commands ran that command past a deny:
+/// `git -c alias.p=push p origin main`, and the same alias given through the environment
+/// (`GIT_CONFIG_PARAMETERS`, `GIT_CONFIG_KEY_0` with `GIT_CONFIG_VALUE_0`, `--config-env`),
+/// passed a deny of `git push` that stops `git push origin main`. The alias is read as the
+/// command git runs in its place.
+#[test]
+fn a_git_alias_given_on_the_line_does_not_hide_a_denied_git_command() {
+    let env = TestEnv::new();
+    let policy = json!({"commands": {"deny": ["git push"]}});
+    let bash = "Bash";
+    let denied = [
+        (bash, "git push origin main"),
+        (bash, "git -c alias.p=push p origin main"),
+        (bash, "git -C . -c alias.P=push P origin main"),
+        (bash, "git -c alias.q=p -c alias.p=push q"),
+        (bash, "GIT_CONFIG_PARAMETERS=\"'alias.p=push'\" git p"),
+        (bash, "GIT_CONFIG_PARAMETERS=\"'alias.p'='push'\" git p"),
+        (
+            bash,
+            "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.p GIT_CONFIG_VALUE_0=push git p",
+        ),
+        (bash, "X=push git --config-env=alias.p=X p"),
+    ];
+    let let_run = [
+        (bash, "git -c alias.s=status s"),
+        (bash, "git -c alias.p=push status"),
+        (bash, "git status"),
+    ];
+    assert_denied_exactly(&env, "gitalias", &policy, &denied, &let_run);
+}

@@ -113,7 +113,7 @@ pub(super) fn config_lines(args: &[String]) -> Option<String> {
             continue;
         }
         if let Some((key, value)) = words.next().and_then(|kv| kv.split_once('=')) {
-            lines.extend(config_line(key, value));
+            lines.extend(config_line(key, value, args));
         }
     }
     (!lines.is_empty()).then(|| lines.join("; "))
@@ -143,10 +143,16 @@ fn transport_programs(sub: &str, words: &[String]) -> Vec<String> {
     programs
 }
 
-/// The line a setting gives git to run with a shell, if it gives one.
-fn config_line(key: &str, value: &str) -> Option<String> {
+/// The line a setting gives git to run with a shell, if it gives one; of an alias that names a
+/// git command, the line git runs in its place when `args` (the words after `git`) use it.
+fn config_line(key: &str, value: &str, args: &[String]) -> Option<String> {
     let key = key.to_ascii_lowercase();
     let shelled = value.strip_prefix('!');
+    if shelled.is_none()
+        && let Some(name) = key.strip_prefix("alias.")
+    {
+        return alias_line(name, value, args);
+    }
     let line = if key.starts_with("alias.") || key.starts_with("credential.") {
         shelled
     } else if CONFIG_LINES
@@ -159,6 +165,30 @@ fn config_line(key: &str, value: &str) -> Option<String> {
         None
     };
     line.map(str::to_owned)
+}
+
+/// The git command an alias of `name` for `value` (a git command and its words, not a `!` line)
+/// runs when `args` (the words after `git`) use it: `git -c alias.p=push p origin` runs `git
+/// push origin`, so a deny of `git push` stops it. git's own options stay before it, so that an
+/// alias of an alias (`-c alias.q=p -c alias.p=push q`) is read in turn; git refuses an alias
+/// that names itself, which is read to the reader's depth and left unread past it.
+fn alias_line(name: &str, value: &str, args: &[String]) -> Option<String> {
+    let mut words = args.iter().enumerate();
+    let at = loop {
+        let (i, w) = words.next()?;
+        if !w.starts_with('-') {
+            break i;
+        }
+        if GIT_VALUED.contains(&w.as_str()) {
+            words.next();
+        }
+    };
+    if !args[at].eq_ignore_ascii_case(name) {
+        return None;
+    }
+    let own = super::shell::join(&args[..at]);
+    let rest = super::shell::join(&args[at + 1..]);
+    Some(format!("git {own} {value} {rest}"))
 }
 
 /// Settings whose value names a file git reads, by their name in lower case (`*` as in
@@ -300,7 +330,10 @@ pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[Strin
     if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {
         for cmd in super::shell::split(params) {
             for kv in cmd.env.iter().chain(&cmd.words) {
-                lines.extend(kv.split_once('=').and_then(|(k, v)| config_line(k, v)));
+                lines.extend(
+                    kv.split_once('=')
+                        .and_then(|(k, v)| config_line(k, v, args)),
+                );
             }
         }
     }
@@ -310,7 +343,7 @@ pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[Strin
             continue;
         };
         let value = value_of(&format!("GIT_CONFIG_VALUE_{n}"));
-        lines.extend(value.and_then(|value| config_line(key, value)));
+        lines.extend(value.and_then(|value| config_line(key, value, args)));
     }
     let mut words = args.iter();
     while let Some(w) = words.next().filter(|w| w.starts_with('-')) {
@@ -323,7 +356,7 @@ pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[Strin
         else {
             continue;
         };
-        lines.extend(value_of(var).and_then(|value| config_line(key, value)));
+        lines.extend(value_of(var).and_then(|value| config_line(key, value, args)));
     }
     lines
 }
@@ -1391,7 +1424,11 @@ mod tests {
             lines("git -C a -c Diff.Word.Textconv=strings -c core.editor=vi commit").as_deref(),
             Some("strings; vi")
         );
-        assert_eq!(lines("git -c alias.st=status st"), None);
+        assert_eq!(
+            lines("git -c alias.p=push p origin").as_deref(),
+            Some("git -c alias.p=push push origin")
+        );
+        assert_eq!(lines("git -c alias.p=push status"), None);
         assert_eq!(lines("git -c pager.log=false log"), None);
         assert_eq!(lines("git -c user.name=x commit"), None);
         assert_eq!(lines("git log -c core.pager=cat"), None);
