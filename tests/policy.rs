@@ -6110,3 +6110,42 @@ fn a_git_alias_given_on_the_line_does_not_hide_a_denied_git_command() {
     ];
     assert_denied_exactly(&env, "gitalias", &policy, &denied, &let_run);
 }
+
+/// Lines a command runs that were not read: `env -S 'rm -rf build'` (`-vS`, `-S'…'`,
+/// `--split-string=`), `trap 'rm -rf build' EXIT`, `source /dev/stdin <<< …` (and `.` with a
+/// here-document), `at now <<< …`, `batch`, and a line `echo` pipes into a shell all ran past a
+/// deny of `rm -rf` that stops `env rm -rf` and `bash <<< …`; and `patch src/protected.rs <
+/// fix.diff` wrote past a write deny that stops `sed -i`. Each line is read as the shell's, and
+/// `patch` writes the file it names (with none, a file of unknown name, judged by a deny).
+#[test]
+fn a_line_env_trap_source_or_at_runs_is_read_and_patch_writes() {
+    let env = TestEnv::new();
+    let policy = json!({"commands": {"deny": ["rm -rf"]},
+                        "files": {"write": {"deny": ["src/protected.rs"]}}});
+    let bash = "Bash";
+    let denied = [
+        (bash, "env -S 'rm -rf build'"),
+        (bash, "env -vS 'rm -rf build'"),
+        (bash, "env -S'rm -rf build'"),
+        (bash, "env -u X --split-string='rm -rf build'"),
+        (bash, "env -i -S 'rm -rf' build"),
+        (bash, "trap 'rm -rf build' EXIT"),
+        (bash, "trap -- 'rm -rf build' INT TERM"),
+        (bash, "source /dev/stdin <<< 'rm -rf build'"),
+        (bash, ". /dev/stdin <<'EOF'\nrm -rf build\nEOF"),
+        (bash, "at now <<< 'rm -rf build'"),
+        (bash, "batch <<< 'rm -rf build'"),
+        (bash, "echo 'rm -rf build' | bash"),
+        (bash, "patch src/protected.rs < fix.diff"),
+        (bash, "patch -o src/protected.rs a.rs fix.diff"),
+        (bash, "patch -p1 < fix.diff"),
+    ];
+    let let_run = [
+        (bash, "env -S 'ls -l' ."),
+        (bash, "trap - EXIT"),
+        (bash, "cat <<< 'rm -rf build'"),
+        (bash, "echo 'ls' | bash"),
+        (bash, "patch src/ok.rs fix.diff"),
+    ];
+    assert_denied_exactly(&env, "nested", &policy, &denied, &let_run);
+}

@@ -580,7 +580,7 @@ pub enum Stdin<'a> {
 }
 
 /// A path of unknown name, in any folder (as `cat $(…)` reads), which a deny takes for any.
-pub(super) const UNKNOWN: &str = "$(…)";
+pub const UNKNOWN: &str = "$(…)";
 
 /// The files git shows, writes back, archives or searches ([`FileUse`]): a file as a revision
 /// holds it (`git show HEAD:secrets/k`, `git cat-file -p :secrets/k`, `git diff HEAD:a

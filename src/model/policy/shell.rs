@@ -977,11 +977,15 @@ impl Parser<'_> {
             Some(inner) => vec![inner],
             // `bash <<< 'curl x'`, `bash <<EOF`: a shell with no command line reads one from its
             // stdin.
-            None if is_shell(&cmd.words) => {
+            None if runs_its_stdin(&cmd.words) => {
                 for heredoc in self.heredocs.iter_mut().skip(opened) {
                     heredoc.run = true;
                 }
-                here_strings
+                // `echo 'curl x' | bash`: what the line prints into it.
+                match (&cmd.fed, here_strings.is_empty()) {
+                    (Some(printed), true) if cmd.piped_in => vec![printed.clone()],
+                    _ => here_strings,
+                }
             }
             None => Vec::new(),
         };
@@ -1257,6 +1261,9 @@ fn is_shell(words: &[String]) -> bool {
 /// behind `sudo`, `doas` or `xargs` (`sudo bash -c '…'`) and with `--` or other options between
 /// `-c` and the line (`bash -c -- '…'`, `bash -c -e '…'`: the line is the first operand).
 fn nested_line(words: &[String]) -> Option<String> {
+    if let Some(line) = env_split_line(words) {
+        return Some(line);
+    }
     let words = command_of(words);
     let name = basename(words.first()?);
     if name == "eval" {
@@ -1272,6 +1279,9 @@ fn nested_line(words: &[String]) -> Option<String> {
     }
     if name == "git" {
         return super::git::config_lines(&words[1..]);
+    }
+    if name == "trap" {
+        return trap_line(words);
     }
     if name == "parallel" {
         return parallel_line(words);
@@ -1368,6 +1378,96 @@ fn parallel_line(words: &[String]) -> Option<String> {
 /// Programs that run a line given to their `-c` (`--command`) with a shell: `su -c 'line'`,
 /// `script -qc 'line' /dev/null`, `flock /tmp/l -c 'line'`.
 const LINE_OPTIONS: &[&str] = &["su", "runuser", "script", "flock"];
+
+/// The line `env -S` (`-vS`, `-S'…'`, `--split-string=…`) splits into the command it runs,
+/// with the words after it: env splits it as a shell splits words, so it is read as a line.
+fn env_split_line(words: &[String]) -> Option<String> {
+    let at = words.iter().position(|w| basename(w) == "env")?;
+    let mut rest = words[at + 1..].iter();
+    while let Some(w) = rest.next() {
+        let line = if let Some(long) = w.strip_prefix("--").filter(|l| !l.is_empty()) {
+            match long.split_once('=') {
+                Some(("split-string", line)) => line.to_owned(),
+                Some(_) => continue,
+                None if long == "split-string" => rest.next()?.clone(),
+                None => {
+                    if matches!(long, "unset" | "chdir") {
+                        rest.next();
+                    }
+                    continue;
+                }
+            }
+        } else if let Some(cluster) = w.strip_prefix('-').filter(|c| !c.is_empty()) {
+            // The first letter that takes a value ends the cluster: `-S` a line, `-u NAME` and
+            // `-C DIR` not; the value is the cluster's rest, or the next word.
+            let Some(at) = cluster.find(['S', 'u', 'C']) else {
+                continue;
+            };
+            let glued = &cluster[at + 1..];
+            let value = if glued.is_empty() {
+                rest.next()?.clone()
+            } else {
+                glued.to_owned()
+            };
+            if !cluster[at..].starts_with('S') {
+                continue;
+            }
+            value
+        } else {
+            return None;
+        };
+        let after: Vec<String> = rest.cloned().collect();
+        return Some(format!("{line} {}", join(&after)));
+    }
+    None
+}
+
+/// The line `trap` runs on a signal (`trap 'rm -rf x' EXIT`); `-` or a signal number first
+/// resets, `-p` and `-l` print.
+fn trap_line(words: &[String]) -> Option<String> {
+    let action = words.iter().skip(1).find(|w| *w != "--")?;
+    let prints = matches!(action.as_str(), "-p" | "-l" | "-");
+    (!prints && !action.bytes().all(|b| b.is_ascii_digit())).then(|| action.clone())
+}
+
+/// Whether a command runs the line it reads on its stdin (a here-string or here-document the
+/// line spells is then read as a line): a shell, `source` or `.` of the stdin
+/// (`/dev/stdin`, `/dev/fd/0`, `/proc/self/fd/0`), `at` and `batch`, which run it later.
+fn runs_its_stdin(words: &[String]) -> bool {
+    let words = command_of(words);
+    let Some(first) = words.first() else {
+        return false;
+    };
+    match basename(first) {
+        "source" | "." => words
+            .get(1)
+            .is_some_and(|f| matches!(f.as_str(), "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0")),
+        "at" | "batch" => !words.iter().any(|w| w == "-f" || w.starts_with("-l")),
+        _ => is_shell(words),
+    }
+}
+
+/// What `patch` writes: its first operand, the file it changes (and reads); a second is the
+/// patch, read. With none, the files the patch names, which the line does not spell: a file of
+/// unknown name in any folder, judged by a deny alone (as `git apply` of a patch it cannot
+/// read is).
+fn patch_use(operands: &[&str], use_: &mut FileUse) {
+    match operands {
+        [] => use_.git.paths.push(super::git::GitPath {
+            path: super::git::UNKNOWN.to_owned(),
+            write: true,
+            certain: false,
+            here_is_none: false,
+            judged_by: super::git::JudgedBy::Denies,
+        }),
+        [file, rest @ ..] => {
+            use_.writes.push((*file).to_owned());
+            use_.reads.push((*file).to_owned());
+            use_.reads
+                .extend(rest.iter().take(1).map(|p| (*p).to_owned()));
+        }
+    }
+}
 
 /// The line given to `-c` or `--command` among a program's words (after its name), also at
 /// the end of a cluster (`-qc`) and as `--command=line`.
@@ -1771,6 +1871,25 @@ pub(crate) fn valued_options(name: &str) -> &'static [&'static str] {
         "pr" => &["-w", "-l", "-h", "-o", "-s", "-W", "-N"],
         "split" => &["-l", "-b", "-C", "-n", "-a", "-t"],
         "chmod" | "chown" | "chgrp" => &["--reference"],
+        "patch" => &[
+            "-i",
+            "--input",
+            "-o",
+            "--output",
+            "-r",
+            "--reject-file",
+            "-p",
+            "--strip",
+            "-d",
+            "--directory",
+            "-D",
+            "-F",
+            "-B",
+            "-z",
+            "-V",
+            "-Y",
+            "-g",
+        ],
         _ => &[],
     }
 }
@@ -2255,9 +2374,12 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
             {
                 i += 1;
                 match (name, w.as_str()) {
-                    ("sort", "-o") | ("cp" | "mv" | "install" | "ln", "-t") => {
+                    ("sort", "-o")
+                    | ("cp" | "mv" | "install" | "ln", "-t")
+                    | ("patch", "-o" | "--output" | "-r" | "--reject-file") => {
                         use_.writes.push(value.clone());
                     }
+                    ("patch", "-i" | "--input") => use_.reads.push(value.clone()),
                     ("grep" | "egrep" | "fgrep" | "rg" | "sed" | "awk", "-f") => {
                         use_.reads.push(value.clone());
                     }
@@ -2417,6 +2539,7 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
         "tee" | "rm" | "rmdir" | "unlink" | "shred" | "touch" | "mkdir" | "truncate" => {
             use_.writes.extend(owned(&operands));
         }
+        "patch" => patch_use(&operands, &mut use_),
         "cp" | "install" | "ln" | "rsync" | "scp" => {
             // A remote side (`host:path`) is no file here.
             let local: Vec<&str> = operands
