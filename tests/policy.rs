@@ -6149,3 +6149,31 @@ fn a_line_env_trap_source_or_at_runs_is_read_and_patch_writes() {
     ];
     assert_denied_exactly(&env, "nested", &policy, &denied, &let_run);
 }
+
+/// A files deny of `/` counted as a rule and denied nothing: `cat /etc/passwd`, `echo x >
+/// /etc/cron.d/x` and a Read of `src/a.rs` ran, where `/**` and `/tmp` stop what is below them.
+/// A pattern that matches a folder covers what is in it, and `/` is the folder of every file.
+#[test]
+fn a_files_deny_of_the_root_folder_covers_every_file() {
+    let env = TestEnv::new();
+    let policy = json!({"files": {"read": {"deny": ["/"]}, "write": {"deny": ["/"]}}});
+    write_policy(&env, &policy);
+    let file = env.path().join(".agent-scope.json");
+    let here = env.path().to_string_lossy().into_owned();
+    let read = env.path().join("src/a.rs").to_string_lossy().into_owned();
+    let calls = [
+        json!({"tool": "Bash", "input": {"command": "cat /etc/passwd"}}),
+        json!({"tool": "Bash", "input": {"command": "echo x > /etc/cron.d/x"}}),
+        json!({"tool": "Read", "input": {"file_path": read}}),
+        json!({"tool": "Bash", "input": {"command": "git status"}}),
+    ];
+    let report = audit_after_hook(&env, "root", &here, &here, &file, &calls);
+    let violations = report["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 3, "{report}");
+    assert!(
+        violations
+            .iter()
+            .all(|v| v["pattern"] == "/" && v["rule"].as_str().unwrap().starts_with("files.")),
+        "{report}"
+    );
+}

@@ -39,12 +39,18 @@ impl Glob {
             .trim_start_matches("./")
             .trim_start_matches('/')
             .trim_end_matches('/');
-        let segments: Vec<String> = body
+        let mut segments: Vec<String> = body
             .split('/')
             .filter(|s| !s.is_empty() && *s != ".")
             .map(str::to_owned)
             .collect();
-        let anchored = trimmed.starts_with("./");
+        // `/` (and `./`, `.`: the project's folder) names a folder, which covers what is in it:
+        // `/**`. Left with no segment it would match nothing, and deny nothing.
+        let folder = trimmed == "." || absolute || trimmed.starts_with("./");
+        if segments.is_empty() && folder {
+            segments.push("**".to_owned());
+        }
+        let anchored = trimmed.starts_with("./") || trimmed == ".";
         Glob {
             text: text.to_owned(),
             anywhere: !body.contains('/') && !absolute && !anchored,
