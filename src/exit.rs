@@ -13,7 +13,8 @@ pub const FINDINGS: u8 = 1;
 /// (what to change is how it is called).
 pub const USAGE: u8 = 2;
 /// The input is there but unusable: a policy, eval, lint, watch-rules or agent settings file
-/// that does not parse or names an unknown key, settings that send telemetry elsewhere
+/// that does not parse or names an unknown key (or a policy with a blank entry in a list),
+/// settings that send telemetry elsewhere
 /// (`setup --otel`), a corrupt `meta.json` with no events to show instead (not JSON, not
 /// UTF-8), a file that is not a transcript, a link, FIFO or device where the store
 /// keeps a file, a store or session folder that is a link owned by someone else, a retention

@@ -6177,3 +6177,48 @@ fn a_files_deny_of_the_root_folder_covers_every_file() {
         "{report}"
     );
 }
+
+/// A blank entry in a policy's list (`"commands": {"deny": [""]}`, `["   "]`, a files or tools
+/// deny of `""`) was dropped without a word: audit counted 0 rules, the hook allowed every
+/// call and logged nothing. It is refused as a key of the wrong kind is: audit and `policy
+/// test` exit 3 naming the file, line and key, and the hook logs POLICY NOT ENFORCED.
+#[test]
+fn a_blank_policy_entry_is_refused_naming_its_file_line_and_key() {
+    for (text, line, key) in [
+        ("{\"commands\": {\"deny\": [\"\"]}}", 1, "commands.deny"),
+        (
+            "{\n  \"commands\": {\n    \"deny\": [\"curl\",\n      \"   \"]\n  }\n}\n",
+            4,
+            "commands.deny",
+        ),
+        (
+            "{\"files\": {\"read\": {\"deny\": [\"\"]}}}",
+            1,
+            "files.read.deny",
+        ),
+        (
+            "{\"files\": {\"write\": {\"allow\": [\" \"]}}}",
+            1,
+            "files.write.allow",
+        ),
+        ("{\"tools\": {\"deny\": [\"\"]}}", 1, "tools.deny"),
+        ("{\"network\": {\"deny\": [\"\"]}}", 1, "network.deny"),
+    ] {
+        let env = TestEnv::new();
+        std::fs::write(env.path().join(".agent-scope.json"), text).unwrap();
+        let named = format!(".agent-scope.json:{line}: `{key}`");
+        let audit = env.run(&["audit"]);
+        assert_eq!(audit.code, 3, "{text}: {}", audit.stderr);
+        assert!(audit.stderr.contains(&named), "{named}: {}", audit.stderr);
+        assert!(audit.stderr.contains("blank"), "{}", audit.stderr);
+        let test = env.run(&["policy", "test", ".agent-scope.json"]);
+        assert_eq!(test.code, 3, "{text}: {}", test.stderr);
+        let payload = json!({"session_id": "blank", "hook_event_name": "PreToolUse",
+                             "tool_name": "Bash", "tool_input": {"command": "rm -rf build"}});
+        let run = env.hook("pre-tool", &payload);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
+        assert!(log.contains("POLICY NOT ENFORCED"), "{text}: {log}");
+        assert!(log.contains(&named), "{named}: {log}");
+    }
+}

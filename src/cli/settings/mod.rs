@@ -606,7 +606,7 @@ pub use evals::*;
 pub use lint::*;
 pub use policy::*;
 pub use retention::*;
-pub use values::{Commands, Globs, Hosts};
+pub use values::{Commands, Globs, Hosts, RuleGlobs};
 pub use watch::*;
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::values::{Commands, Globs, Hosts};
+use super::values::{Commands, Hosts, RuleGlobs};
 use super::{SettingsFile, Syntax};
 
 /// `.agent-scope.json`: what an agent may read, write, run and reach.
@@ -27,8 +27,8 @@ pub struct FilesPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GlobRules {
-    pub allow: Globs,
-    pub deny: Globs,
+    pub allow: RuleGlobs,
+    pub deny: RuleGlobs,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

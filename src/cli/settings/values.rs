@@ -8,8 +8,10 @@ use serde::{Deserialize, Deserializer};
 
 /// Defines a list of strings that says what its strings are when the file holds something
 /// else ("expected a list of globs").
+/// With `blank_refused`, a blank string in it (`""`, `"   "`) is an error: a policy's pattern
+/// that names nothing would be dropped, and a deny the user wrote would deny nothing unsaid.
 macro_rules! string_list {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, blank_refused: $refused:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
         pub struct $name(pub Vec<String>);
@@ -25,6 +27,13 @@ macro_rules! string_list {
                     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<$name, A::Error> {
                         let mut items = Vec::new();
                         while let Some(item) = seq.next_element::<String>()? {
+                            if $refused && item.trim().is_empty() {
+                                return Err(serde::de::Error::custom(format!(
+                                    "expected {}, found the blank entry {item:?}, which names \
+                                     nothing (write one, or take it out)",
+                                    $what
+                                )));
+                            }
                             items.push(item);
                         }
                         Ok($name(items))
@@ -42,15 +51,24 @@ macro_rules! string_list {
 string_list!(
     /// Path globs; `**` crosses folders.
     Globs,
-    "a list of globs"
+    "a list of globs",
+    blank_refused: false
 );
 string_list!(
-    /// Commands, each matching a command line that starts with it.
+    /// A policy's path or tool globs; none blank.
+    RuleGlobs,
+    "a list of globs",
+    blank_refused: true
+);
+string_list!(
+    /// Commands, each matching a command line that starts with it; none blank.
     Commands,
-    "a list of commands"
+    "a list of commands",
+    blank_refused: true
 );
 string_list!(
-    /// Host names.
+    /// Host names; none blank.
     Hosts,
-    "a list of hosts"
+    "a list of hosts",
+    blank_refused: true
 );
