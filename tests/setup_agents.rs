@@ -272,6 +272,122 @@ fn a_codex_folder_that_declares_hooks_in_config_toml_is_refused() {
     assert_ne!(run.code, 0, "{run:?}");
 }
 
+/// Gemini CLI runs no hook while its settings say `hooksConfig.enabled: false`, and none of
+/// ours while `hooksConfig.disabled` names them; Codex none while its config.toml says
+/// `[features] hooks = false`. setup wrote the hooks beside such a setting and said sessions
+/// would be recorded. It warns, as for Claude Code's disableAllHooks, and says they will not be,
+/// whether the setting is in the file written or in the user's that a project's leaves in force.
+#[test]
+fn setup_warns_when_the_agents_own_settings_turn_its_hooks_off() {
+    let off: [(&str, &str, &str, &str); 6] = [
+        (
+            "gemini",
+            ".gemini/settings.json",
+            r#"{"hooksConfig":{"enabled":false,"disabled":["agent-strace"]}}"#,
+            "hooksConfig.enabled",
+        ),
+        (
+            "gemini",
+            ".gemini/settings.json",
+            r#"{"hooksConfig":{"disabled":["agent-strace"]}}"#,
+            "hooksConfig.disabled",
+        ),
+        (
+            "codex",
+            ".codex/config.toml",
+            "model = \"o3\"\n[features]\nhooks = false # not yet\n",
+            "hooks = false",
+        ),
+        (
+            "codex",
+            ".codex/config.toml",
+            "features.codex_hooks = false\n",
+            "codex_hooks = false",
+        ),
+        (
+            "codex",
+            ".codex/config.toml",
+            "features = { hooks = false }\n",
+            "hooks = false",
+        ),
+        (
+            "codex",
+            ".codex/config.toml",
+            "[features]\nhooks = false\n",
+            "hooks = false",
+        ),
+    ];
+    let last = off.len() - 1;
+    for (n, (agent, file, text, named)) in off.into_iter().enumerate() {
+        let env = TestEnv::new();
+        let home = env.path().join("home");
+        // The last case's setting is the user's, under a project that sets nothing.
+        let user = n == last;
+        let at = if user {
+            home.join(file)
+        } else {
+            env.path().join(file)
+        };
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(&at, text).unwrap();
+        for round in ["written", "again", "printed"] {
+            let args: &[&str] = if round == "printed" {
+                &["setup", "--agent", agent]
+            } else {
+                &["setup", "--agent", agent, "--write"]
+            };
+            let run = setup(&env, &home, args);
+            run.success();
+            let warning = run.stderr.lines().find(|l| l.starts_with("warning: "));
+            assert!(
+                warning.is_some_and(|w| w.contains(file) && w.contains(named)),
+                "{agent} {text} {round}: {}",
+                run.stderr
+            );
+            assert!(
+                !run.stdout.contains("will be recorded"),
+                "{agent} {text} {round}: {}",
+                run.stdout
+            );
+            let said = run.stdout.lines().find(|l| l.contains(" while "));
+            assert!(
+                round == "printed" || said.is_some_and(|l| l.contains(file) && l.contains(named)),
+                "{agent} {text} {round}: {}",
+                run.stdout
+            );
+        }
+    }
+    // Hooks on, or another hook named, or the flag on beside a user's off: no warning.
+    for (agent, file, text) in [
+        (
+            "gemini",
+            ".gemini/settings.json",
+            r#"{"hooksConfig":{"enabled":true,"disabled":["lint"]}}"#,
+        ),
+        (
+            "codex",
+            ".codex/config.toml",
+            "[features]\nhooks = true\n[profiles.x]\nhooks = false\n",
+        ),
+    ] {
+        let env = TestEnv::new();
+        let home = env.path().join("home");
+        for at in [env.path().join(file), home.join(file)] {
+            std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        }
+        std::fs::write(env.path().join(file), text).unwrap();
+        std::fs::write(home.join(file), text.replace("true", "false")).unwrap();
+        let run = setup(&env, &home, &["setup", "--agent", agent, "--write"]);
+        run.success();
+        assert!(!run.stderr.contains("warning: "), "{agent}: {}", run.stderr);
+        assert!(
+            run.stdout.contains("will be recorded"),
+            "{agent}: {}",
+            run.stdout
+        );
+    }
+}
+
 #[test]
 fn bad_input_is_one_clear_error() {
     let env = TestEnv::new();

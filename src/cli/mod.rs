@@ -58,6 +58,7 @@ mod settings_file;
 mod setup;
 mod setup_agents;
 mod setup_layers;
+mod setup_off;
 mod setup_otel;
 mod share;
 mod show;

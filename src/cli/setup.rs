@@ -13,6 +13,7 @@ use super::output::stdout;
 use super::settings_file::{self, RawObject};
 use super::setup_agents::{self, Env, SetupAgent, Shape};
 use super::setup_layers;
+use super::setup_off;
 use super::setup_otel;
 use crate::capture::hooks::HOOK_ARGS;
 use crate::capture::hooks::claude_code::{self, Version};
@@ -254,8 +255,8 @@ impl Plan<'_> {
             agent == SetupAgent::ClaudeCode && self.warn_of_other_layers(path, &hooks);
         if !self.args.write {
             // The file to paste into runs no hook while it says so, as `--write` warns.
-            if agent == SetupAgent::ClaudeCode && setup_layers::disables_all(path) {
-                warn_hooks_disabled(path);
+            if let Some(off) = setup_off::hooks_off(agent, path, self.env) {
+                off.warn();
             }
             let mut shown = Map::new();
             if agent.versioned() {
@@ -422,18 +423,19 @@ impl Plan<'_> {
             None => false,
         };
         changed |= env_changed;
-        // Claude Code runs no hook at all, ours included, while its settings say so.
-        let disables_all = agent == SetupAgent::ClaudeCode
-            && matches!(settings.get("disableAllHooks"), Some(Ok(Value::Bool(true))));
-        if disables_all {
-            warn_hooks_disabled(&target);
+        // The agent runs no hook of ours, or none at all, while its settings say so.
+        let off = setup_off::hooks_off(agent, &target, self.env);
+        if let Some(off) = &off {
+            off.warn();
         }
-        let disabled = disables_all || others_disable;
+        let disabled = off
+            .map(|off| off.setting)
+            .or_else(|| others_disable.then(|| "disableAllHooks is true".to_owned()));
         if !changed {
-            if disabled {
+            if let Some(setting) = &disabled {
                 writeln!(
                     out,
-                    "{} holds agent-strace's hooks, but records nothing while disableAllHooks is true; nothing changed.",
+                    "{} holds agent-strace's hooks, but records nothing while {setting}; nothing changed.",
                     path.display()
                 )?;
             } else {
@@ -487,11 +489,12 @@ impl Plan<'_> {
                 Value::String(matcher.clone())
             )?;
         }
-        if disabled {
+        if let Some(setting) = &disabled {
             writeln!(
                 out,
-                "Hooks written to {}, but no Claude Code session is recorded while disableAllHooks is true.",
-                target.display()
+                "Hooks written to {}, but no {} session is recorded while {setting}.",
+                target.display(),
+                agent.title()
             )?;
         } else {
             writeln!(
@@ -521,7 +524,7 @@ impl Plan<'_> {
                 ));
             }
             if layer.disables_all {
-                warn_hooks_disabled(&layer.path);
+                setup_off::Off::claude_code(&layer.path).warn();
             }
         }
         layers.iter().any(|layer| layer.disables_all)
@@ -995,15 +998,6 @@ fn update(entry: &mut Value, key: &str, bin: &str, arg: &str, command: &str) -> 
         entry[field] = command.into();
     }
     Some(changed)
-}
-
-/// Warns that the settings file at `path` sets `disableAllHooks`, under which Claude Code runs
-/// no hook, ours included.
-fn warn_hooks_disabled(path: &Path) {
-    super::output::warn(format_args!(
-        "{} sets disableAllHooks: Claude Code runs no hooks while it is true, agent-strace's included; remove it to record sessions",
-        path.display()
-    ));
 }
 
 #[cfg(test)]

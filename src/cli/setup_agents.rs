@@ -435,20 +435,94 @@ fn shown(path: &Path, home: Option<&Path>, cwd: &Path) -> String {
 /// Codex warns at every start when one folder declares hooks both in `hooks.json` and in
 /// `config.toml`: whether the `config.toml` beside `hooks_json` has a `[hooks…]` table.
 pub(crate) fn codex_toml_has_hooks(hooks_json: &Path) -> bool {
-    // Read as a settings file is: a FIFO in its place is not waited on.
-    let toml = hooks_json.with_file_name("config.toml");
-    let Ok(Some(super::settings_file::Existing { text, .. })) =
-        super::settings_file::through_links(&toml).and_then(|t| super::settings_file::read(&t))
-    else {
+    let Some(text) = codex_toml(hooks_json) else {
         return false;
     };
     // Before the first table, keys are the root's: `hooks.Stop = […]`, `hooks = { … }` and
     // `"hooks".Stop` hold hooks as a `[hooks]` table does.
-    // The lines of a multi-line string (`"""…"""`, `'''…'''`: instructions that say
-    // `hooks = …`) are no keys, and a line of an array (`[1, 2],`) is no table.
-    let mut in_root = true;
+    toml_lines(&text).any(|line| match line {
+        TomlLine::Table(table) => {
+            unquoted_hooks(table).is_some_and(|rest| rest.starts_with(['.', ']']))
+        }
+        TomlLine::Key { root: true, line } => {
+            unquoted_hooks(line).is_some_and(|rest| rest.starts_with(['.', '=']))
+        }
+        TomlLine::Key { .. } => false,
+    })
+}
+
+/// Whether a Codex `config.toml` turns hooks off, every hook with them (`[features]`
+/// `hooks = false`; `codex_hooks`, the flag's deprecated name, when `hooks` is not set):
+/// the key that decides and whether it turns them off, `None` when it leaves them to another
+/// layer (docs/agents.md §2.1).
+pub(crate) fn codex_hooks_off(text: &str) -> Option<(&'static str, bool)> {
+    let mut hooks = None;
+    let mut alias = None;
+    let mut set = |key: &str, value: &str| match key {
+        "hooks" => hooks = toml_bool(value).or(hooks),
+        "codex_hooks" => alias = toml_bool(value).or(alias),
+        _ => {}
+    };
+    let mut table = String::new();
+    for line in toml_lines(text) {
+        let (root, line) = match line {
+            TomlLine::Table(header) => {
+                table = bare_key(header.split(']').next().unwrap_or_default());
+                continue;
+            }
+            TomlLine::Key { root, line } => (root, line),
+        };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = bare_key(key);
+        if !root {
+            if table == "features" {
+                set(&key, value);
+            }
+        } else if let Some(flag) = key.strip_prefix("features.") {
+            set(flag, value);
+        } else if key == "features" {
+            // An inline table: `features = { hooks = false }`.
+            let inner = value.trim().trim_start_matches('{');
+            for pair in inner.split('}').next().unwrap_or_default().split(',') {
+                if let Some((key, value)) = pair.split_once('=') {
+                    set(&bare_key(key), value);
+                }
+            }
+        }
+    }
+    hooks
+        .map(|on| ("hooks", !on))
+        .or(alias.map(|on| ("codex_hooks", !on)))
+}
+
+/// The text of the `config.toml` beside a Codex `hooks.json`, read as a settings file is: a
+/// FIFO in its place is not waited on.
+pub(crate) fn codex_toml(hooks_json: &Path) -> Option<String> {
+    let toml = hooks_json.with_file_name("config.toml");
+    super::settings_file::through_links(&toml)
+        .and_then(|t| super::settings_file::read(&t))
+        .ok()
+        .flatten()
+        .map(|existing| existing.text)
+}
+
+/// A line of a TOML text that opens a table or may hold a key.
+enum TomlLine<'t> {
+    /// `[name]` or `[[name]]`: the name with its closing brackets.
+    Table(&'t str),
+    /// Any other line, its indent taken off; `root` while no table is open.
+    Key { root: bool, line: &'t str },
+}
+
+/// The lines of a TOML text that open a table or may hold a key. The lines of a multi-line
+/// string (`"""…"""`, `'''…'''`: instructions that say `hooks = …`) are none of them, and a
+/// line of an array (`[1, 2],`) opens no table.
+fn toml_lines(text: &str) -> impl Iterator<Item = TomlLine<'_>> {
+    let mut root = true;
     let mut in_string: Option<&str> = None;
-    text.lines().any(|line| {
+    text.lines().filter_map(move |line| {
         let opened = in_string;
         for quotes in ["\"\"\"", "'''"] {
             if in_string.is_none_or(|q| q == quotes) && line.matches(quotes).count() % 2 == 1 {
@@ -460,15 +534,31 @@ pub(crate) fn codex_toml_has_hooks(hooks_json: &Path) -> bool {
             }
         }
         if opened.is_some() {
-            return false;
+            return None;
         }
         let line = line.trim_start();
-        if let Some(table) = table_header(line) {
-            in_root = false;
-            return unquoted_hooks(table).is_some_and(|rest| rest.starts_with(['.', ']']));
+        if let Some(header) = table_header(line) {
+            root = false;
+            return Some(TomlLine::Table(header));
         }
-        in_root && unquoted_hooks(line).is_some_and(|rest| rest.starts_with(['.', '=']))
+        Some(TomlLine::Key { root, line })
     })
+}
+
+/// A TOML key as its parts name it: `"features" . hooks` is `features.hooks`.
+fn bare_key(key: &str) -> String {
+    key.chars()
+        .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+        .collect()
+}
+
+/// The boolean a TOML value is, a comment after it taken off.
+fn toml_bool(value: &str) -> Option<bool> {
+    match value.split('#').next().unwrap_or_default().trim() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
 }
 
 /// The name of the table a TOML line opens (`[name]`, `[[name]]`, a comment after it), with
@@ -545,5 +635,32 @@ mod tests {
         std::fs::write(dir.join("config.toml"), "[hooks]\n").unwrap();
         assert!(codex_toml_has_hooks(&json));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn codex_hooks_are_off_only_where_the_features_flag_says_so() {
+        for (text, off) in [
+            ("[features]\nhooks = false\n", Some(("hooks", true))),
+            ("[features]\nhooks = true # on\n", Some(("hooks", false))),
+            ("[ features ]\n\"hooks\" = false\n", Some(("hooks", true))),
+            (
+                "features.codex_hooks = false\n",
+                Some(("codex_hooks", true)),
+            ),
+            (
+                "features = { web = true, hooks = false }\n",
+                Some(("hooks", true)),
+            ),
+            // The flag's own name stands over its deprecated one.
+            (
+                "[features]\ncodex_hooks = false\nhooks = true\n",
+                Some(("hooks", false)),
+            ),
+            ("[profiles.ci]\nhooks = false\n", None),
+            ("x = \"\"\"\n[features]\nhooks = false\n\"\"\"\n", None),
+            ("[features]\nweb = true\n", None),
+        ] {
+            assert_eq!(codex_hooks_off(text), off, "{text}");
+        }
     }
 }

@@ -62,7 +62,7 @@ pub(super) fn disables_all(path: &Path) -> bool {
 }
 
 /// The settings at `path`, through its links, when it is a JSON file that can be read.
-fn read(path: &Path) -> Option<Value> {
+pub(super) fn read(path: &Path) -> Option<Value> {
     let real = settings_file::through_links(path).ok()?;
     let text = settings_file::read(&real).ok()??.text;
     serde_json::from_str(&text).ok()
@@ -70,7 +70,7 @@ fn read(path: &Path) -> Option<Value> {
 
 /// Whether two paths name one file (a project folder that is the home folder makes the
 /// project's settings the user's).
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(super) fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
