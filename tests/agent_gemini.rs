@@ -428,6 +428,28 @@ fn a_responses_forged_counts_make_its_usage_unknown() {
     }
 }
 
+/// A response whose hooks pass on a cached count past its prompt (which includes the cached
+/// part) holds no count a response can have: it was recorded as all cached, the prompt's count
+/// of cache reads, and priced as exact. Its usage is unknown, as an import of Gemini's chat
+/// makes it, and `cost` says so.
+#[test]
+fn a_cached_count_past_the_prompt_makes_a_responses_usage_unknown() {
+    let env = TestEnv::new();
+    for mut payload in recorded_payloads() {
+        let usage = &mut payload["llm_response"]["usageMetadata"];
+        if usage.get("candidatesTokenCount").is_some() {
+            let prompt = usage["promptTokenCount"].as_u64().unwrap();
+            usage["cachedContentTokenCount"] = json!(prompt + 5_000);
+        }
+        let run = gemini_hook(&env, &payload, true);
+        assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    }
+    let events = env.events(SESSION);
+    assert_eq!(of_type(&events, "llm_response").len(), 2, "{events:#?}");
+    let cost = env.run(&["cost", SESSION, "--format", "json"]);
+    assert_eq!(cost.success().json()["unbelieved_usage"], 2);
+}
+
 /// A response cut off before its last chunk (the user pressed Esc) is still one response, with
 /// the text and usage it got, marked incomplete, once the turn ends.
 #[test]

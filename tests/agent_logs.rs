@@ -1217,6 +1217,20 @@ fn a_count_that_is_no_count_makes_a_responses_usage_unknown() {
             let what = format!("{} at {key}", log.display());
             let (absent, changed) = damaged(&|usage| {
                 usage.remove(*key);
+                // The cached counts are parts of the input: a log that leaves the input out
+                // has none of them (cached input past an input of 0 is no count, see
+                // `cached_input_past_the_input_makes_a_responses_usage_unknown`).
+                if ["input_tokens", "input", "inputTokens"].contains(key) {
+                    for part in [
+                        "cached_input_tokens",
+                        "cache_write_input_tokens",
+                        "cached",
+                        "cacheReadTokens",
+                        "cacheWriteTokens",
+                    ] {
+                        usage.remove(part);
+                    }
+                }
             });
             assert!(changed > 0, "{what}: no count to damage");
             let (imported, _) = import(&absent);
@@ -1235,6 +1249,98 @@ fn a_count_that_is_no_count_makes_a_responses_usage_unknown() {
                 assert!(flagged > 0, "{what}: {listed}");
             }
         }
+    }
+}
+
+/// Codex, Gemini CLI and Copilot CLI count the cached input inside the input: a log whose cached
+/// count is past its input holds no count a response can have (Gemini's `input` 100 with
+/// `cached` 5,000 totals 110). The import took the input for 0 and the cache reads as written,
+/// 5,000 tokens the response never read, priced with no word. That response's usage is unknown,
+/// as a count that is no count makes it: the import counts it apart, its cached tokens are not
+/// the session's, and `list` flags the session's cost.
+#[test]
+fn cached_input_past_the_input_makes_a_responses_usage_unknown() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    // Each log, where its responses' counts are, the input and the cached count past it.
+    let logs: [(PathBuf, &[&str], &str, &str); 5] = [
+        (
+            recorded.join("codex-0.171.0-rollout-shell.jsonl"),
+            &["payload", "usage"],
+            "input_tokens",
+            "cached_input_tokens",
+        ),
+        (
+            recorded.join("codex-0.171.0-rollout-shell.jsonl"),
+            &["payload", "usage"],
+            "input_tokens",
+            "cache_write_input_tokens",
+        ),
+        (
+            recorded.join("gemini-cli-0.61.0-session.jsonl"),
+            &["tokens"],
+            "input",
+            "cached",
+        ),
+        (
+            recorded.join("copilot-1.0.102-events.jsonl"),
+            &["data", "usage"],
+            "inputTokens",
+            "cacheReadTokens",
+        ),
+        (
+            recorded.join("copilot-1.0.102-events.jsonl"),
+            &["data", "usage"],
+            "inputTokens",
+            "cacheWriteTokens",
+        ),
+    ];
+    for (n, (log, at, input, cached)) in logs.into_iter().enumerate() {
+        let what = format!("{} at {cached}", log.display());
+        // The cached count of each response 5,000 past its input.
+        let mut forged = 0;
+        let mut past = 0;
+        let text: Vec<String> = lines(&log)
+            .into_iter()
+            .map(|mut line| {
+                let usage = at.iter().try_fold(&mut line, |v, k| v.get_mut(*k));
+                if let Some(Value::Object(usage)) = usage
+                    && let Some(fed) = usage.get(input).and_then(Value::as_u64)
+                {
+                    usage.insert(cached.to_owned(), json!(fed + 5_000));
+                    forged += 1;
+                    past += fed + 5_000;
+                }
+                line.to_string()
+            })
+            .collect();
+        assert!(forged > 0, "{what}: no response to forge");
+        let file = env.path().join(format!("log-{n}.jsonl"));
+        std::fs::write(&file, text.join("\n")).unwrap();
+        let store = format!("store-{n}");
+        let run = env.run(&[
+            "--trace-dir",
+            &store,
+            "import",
+            "--format",
+            "json",
+            file.to_str().unwrap(),
+        ]);
+        let imported = run.success().json()[0].clone();
+        assert!(
+            imported["unbelieved_usage"].as_u64().unwrap_or(0) > 0,
+            "{what}: {imported}"
+        );
+        let tokens = &imported["tokens"];
+        let claimed =
+            tokens["cache_read"].as_u64().unwrap() + tokens["cache_creation"].as_u64().unwrap();
+        assert!(claimed < past, "{what}: {imported}");
+        let list = env.run(&["--trace-dir", &store, "list", "--format", "json"]);
+        let listed = &list.success().json()[0];
+        assert!(
+            listed["cost_unbelieved_usage"].as_u64().unwrap_or(0) > 0,
+            "{what}: {listed}"
+        );
     }
 }
 

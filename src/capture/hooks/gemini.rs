@@ -22,7 +22,7 @@ use crate::model::prompt::SENT_PROMPT;
 use serde_json::{Map, Value};
 
 use super::payload::{Answer, Fields, HookEvent, HookPayload, LastResponse, PayloadError};
-use crate::capture::import::agent_log::{LoggedTokens, count, usage_value};
+use crate::capture::import::agent_log::{LoggedTokens, count, fresh_input, usage_value};
 use crate::capture::import::gemini_chat::ReportedCounts;
 use crate::model::{Agent, Tokens};
 
@@ -255,11 +255,12 @@ fn read_chunk(fields: &mut Map<String, Value>, response: &Map<String, Value>) {
 /// prompt and candidates, so that the total is Gemini's; the cached part of the prompt cannot be
 /// told here and is counted as fresh input, until the response's event is made exact from
 /// Gemini's chat ([`exact_usage`]). A count that is no count a response can have (negative,
-/// fractional, a string) makes them unknown, as an import of Gemini's chat makes them.
+/// fractional, a string), or a cached part larger than the prompt, makes them unknown, as an
+/// import of Gemini's chat makes them.
 fn tokens(usage: &Value) -> LoggedTokens {
     let prompt = count(usage, "promptTokenCount", "input_tokens")?;
     let candidates = count(usage, "candidatesTokenCount", "output_tokens")?;
-    let cached = count(usage, "cachedContentTokenCount", "cache_read_input_tokens")?.min(prompt);
+    let cached = count(usage, "cachedContentTokenCount", "cache_read_input_tokens")?;
     let tool = count(usage, "toolUsePromptTokenCount", "input_tokens")?;
     // Thoughts not given (or `null`) are what the total holds beyond the other counts.
     let thoughts = match usage.get("thoughtsTokenCount") {
@@ -269,7 +270,7 @@ fn tokens(usage: &Value) -> LoggedTokens {
     };
     // Saturating: believed counts that add up past the prompt must not wrap.
     Ok(Tokens {
-        input: (prompt - cached).saturating_add(tool),
+        input: fresh_input(prompt, cached)?.saturating_add(tool),
         output: candidates.saturating_add(thoughts),
         cache_creation: 0,
         cache_creation_1h: 0,
@@ -428,6 +429,10 @@ mod tests {
             let no_count = tokens(&json!({"promptTokenCount": bad})).unwrap_err();
             assert_eq!((no_count.counts, no_count.written), ("input_tokens", bad));
         }
+        // A cached part past the prompt is no part of it: the usage is unknown, not all cached.
+        let past = tokens(&json!({"promptTokenCount": 100, "candidatesTokenCount": 10,
+            "cachedContentTokenCount": 5000, "totalTokenCount": 110}));
+        assert_eq!(past.unwrap_err().counts, "input_tokens");
     }
 
     #[test]

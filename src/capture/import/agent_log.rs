@@ -426,6 +426,19 @@ pub fn count(usage: &Value, key: &str, counts: &'static str) -> Result<u64, NoCo
     }
 }
 
+/// The input a response read fresh: the agent's `input`, which includes its `cached` input
+/// (OpenAI's, Gemini's and Copilot's convention), less that. Cached counts past the input are
+/// none a response can have (the log's own total says so: Gemini's `input` 100 with `cached`
+/// 5,000 totals 110): the fresh input they leave, below zero, is [`NoCount`], written as that
+/// negative count of `input_tokens`, which makes the response's usage unknown rather than
+/// 5,000 tokens it never read.
+pub fn fresh_input(input: u64, cached: u64) -> Result<u64, NoCount> {
+    input.checked_sub(cached).ok_or_else(|| NoCount {
+        counts: "input_tokens",
+        written: Value::from(-i64::try_from(cached - input).unwrap_or(i64::MAX)),
+    })
+}
+
 /// A count in an agent's usage object that no response can have: its tokens are unknown, as
 /// a usage object's are that holds one ([`crate::model::usage::ApiUsage`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -580,6 +593,16 @@ pub use crate::model::tools::patch_paths;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fresh_input_is_the_input_less_its_cached_part_and_none_past_it() {
+        assert_eq!(fresh_input(100, 40), Ok(60));
+        assert_eq!(fresh_input(100, 100), Ok(0));
+        let past = fresh_input(100, 5000).unwrap_err();
+        assert_eq!(past.counts, "input_tokens");
+        assert_eq!(crate::model::usage::token_count(&past.written), None);
+        assert_eq!(Tokens::read_usage(&past.usage()), None);
+    }
 
     #[test]
     fn a_patch_names_its_files_once() {

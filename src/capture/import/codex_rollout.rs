@@ -438,7 +438,7 @@ impl Reader {
 
 /// OpenAI's usage in the store's convention: `input_tokens` includes the cached input (and any
 /// cache write), which the store counts apart; reasoning is inside `output_tokens`. A count
-/// that is no count a response can have makes them unknown.
+/// that is no count a response can have, or cached input past the input, makes them unknown.
 fn tokens(usage: &Value) -> LoggedTokens {
     let cached = count(usage, "cached_input_tokens", "cache_read_input_tokens")?;
     let written = count(
@@ -448,8 +448,7 @@ fn tokens(usage: &Value) -> LoggedTokens {
     )?;
     let input = count(usage, "input_tokens", "input_tokens")?;
     Ok(Tokens {
-        // Saturating: believed counts that add up past the input must not wrap.
-        input: input.saturating_sub(cached.saturating_add(written)),
+        input: agent_log::fresh_input(input, cached.saturating_add(written))?,
         output: count(usage, "output_tokens", "output_tokens")?,
         cache_creation: written,
         cache_creation_1h: 0,

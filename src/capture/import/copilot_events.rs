@@ -242,14 +242,13 @@ impl Reader {
 
 /// Copilot's usage in the store's convention: `inputTokens` includes the cache reads (observed)
 /// and, it is taken, the cache writes; reasoning is inside `outputTokens`. A count that is no
-/// count a response can have makes them unknown.
+/// count a response can have, or cache reads and writes past the input, makes them unknown.
 fn tokens(usage: &Value) -> LoggedTokens {
     let read = count(usage, "cacheReadTokens", "cache_read_input_tokens")?;
     let written = count(usage, "cacheWriteTokens", "cache_creation_input_tokens")?;
     let input = count(usage, "inputTokens", "input_tokens")?;
     Ok(Tokens {
-        // Saturating: believed counts that add up past the input must not wrap.
-        input: input.saturating_sub(read.saturating_add(written)),
+        input: agent_log::fresh_input(input, read.saturating_add(written))?,
         output: count(usage, "outputTokens", "output_tokens")?,
         cache_creation: written,
         cache_creation_1h: 0,

@@ -437,7 +437,7 @@ fn text_of(content: Option<&Value>) -> String {
 
 /// Gemini's tokens in the store's convention: cached input is inside `input`; thoughts are
 /// billed as output; tool-use prompt tokens are input. A count that is no count a response can
-/// have makes them unknown.
+/// have, or cached input past the input, makes them unknown.
 fn tokens(t: &Value) -> LoggedTokens {
     let cached = count(t, "cached", "cache_read_input_tokens")?;
     let thoughts = count(t, "thoughts", "output_tokens")?;
@@ -445,7 +445,7 @@ fn tokens(t: &Value) -> LoggedTokens {
     let tool = count(t, "tool", "input_tokens")?;
     Ok(Tokens {
         // Saturating: believed counts that add up past the input must not wrap.
-        input: input.saturating_sub(cached).saturating_add(tool),
+        input: agent_log::fresh_input(input, cached)?.saturating_add(tool),
         output: count(t, "output", "output_tokens")?.saturating_add(thoughts),
         cache_creation: 0,
         cache_creation_1h: 0,
