@@ -388,6 +388,45 @@ fn setup_warns_when_the_agents_own_settings_turn_its_hooks_off() {
     }
 }
 
+/// `setup --global` with no $HOME to find the user's file exited 4, "reading or writing
+/// failed", though nothing was read or written: it is how setup was called that must change
+/// (set HOME, or name the file), a usage error, exit 2, for every agent.
+#[test]
+fn global_with_no_home_is_a_usage_error() {
+    let env = TestEnv::new();
+    for agent in [
+        "claude-code",
+        "cursor",
+        "gemini",
+        "codex",
+        "copilot",
+        "vscode",
+    ] {
+        let mut cmd = env.command(&["setup", "--agent", agent, "--global", "--write"]);
+        for var in [
+            "HOME",
+            "CLAUDE_CONFIG_DIR",
+            "CODEX_HOME",
+            "COPILOT_HOME",
+            "GEMINI_CLI_HOME",
+        ] {
+            cmd.env_remove(var);
+        }
+        let run = Run::of(cmd.output().unwrap());
+        assert_eq!(run.code, 2, "{agent}: {run:?}");
+        assert!(
+            run.stderr.starts_with("error: ") && run.stderr.contains("$HOME"),
+            "{agent}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{agent}: {}", run.stderr);
+    }
+    assert!(std::fs::read_dir(env.path()).unwrap().all(|e| {
+        let name = e.unwrap().file_name();
+        ![".claude", ".cursor", ".gemini", ".codex", ".github"].contains(&name.to_str().unwrap())
+    }));
+}
+
 #[test]
 fn bad_input_is_one_clear_error() {
     let env = TestEnv::new();

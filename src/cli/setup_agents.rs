@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::ValueEnum;
 use serde_json::{Map, Value, json};
+
+use crate::error::Error;
 
 /// An agent `setup` writes hooks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -232,15 +234,19 @@ impl SetupAgent {
     }
 
     /// The hook file `setup` writes: the project's by default, the user's with `global`.
-    /// Claude Code's is `setup`'s own (`settings_path`).
+    /// Claude Code's is `setup`'s own (`settings_path`). With no $HOME to find the user's, the
+    /// error is one of usage: nothing was read or written, and how it is called is what to
+    /// change.
     pub(crate) fn path(self, global: bool, env: &Env) -> Result<PathBuf> {
         let home = || -> Result<PathBuf> {
             match &env.home {
                 Some(home) => Ok(home.clone()),
-                None => bail!(
+                None => Err(Error::usage(format!(
                     "--global needs $HOME to find the {} hooks of this user",
                     self.title()
-                ),
+                ))
+                .with_hint("set HOME, or name the file with --settings FILE")
+                .into()),
             }
         };
         Ok(match (self, global) {
