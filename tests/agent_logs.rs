@@ -906,6 +906,103 @@ fn discover_and_all_find_each_agents_logs_in_their_places() {
     );
 }
 
+/// `import --discover` showed "(no prompt)" (`"first_prompt": null`) for every Codex, Gemini CLI
+/// and Copilot CLI log it found, though `list` showed their prompts once imported. Each shows
+/// the first prompt `list` names its session by, read as the import reads it (Gemini's older
+/// one-document chats too); "(no prompt)" is left for a log read to its end without one.
+#[test]
+fn discover_shows_each_agents_first_prompt_as_list_names_it() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let corpus = shared().join("corpus");
+    let logs = [
+        (
+            "codex/madshn__localpush/rollout-2026-02-23T12-41-04-019c8a4d-8f45-7010-8b5d-7fad920aa6f9.jsonl",
+            ".codex/sessions/2026/02/23/rollout-2026-02-23T12-41-04-019c8a4d-8f45-7010-8b5d-7fad920aa6f9.jsonl",
+        ),
+        (
+            "gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl",
+            ".gemini/tmp/abc/chats/session-2026-04-23T12-52-0ab84937.jsonl",
+        ),
+        (
+            "gemini/Mai0313__VibeCodingTracker/gemini-session-legacy.json",
+            ".gemini/tmp/abc/chats/session-2025-10-11T13-00-2d9ea14f.json",
+        ),
+        (
+            "copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl",
+            ".copilot/session-state/96ef38f0-9d09-45c3-8124-6448c36090ed/events.jsonl",
+        ),
+    ];
+    for (from, to) in logs {
+        let to = home.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(corpus.join(from), to).unwrap();
+    }
+    // A Copilot session that ended before its first prompt: its start alone.
+    let start = std::fs::read_to_string(corpus.join(logs[3].0)).unwrap();
+    let unprompted = home.join(".copilot/session-state/aaaa0000-0000-4000-8000-000000000001");
+    std::fs::create_dir_all(&unprompted).unwrap();
+    std::fs::write(
+        unprompted.join("events.jsonl"),
+        start.lines().next().unwrap().replace(
+            "96ef38f0-9d09-45c3-8124-6448c36090ed",
+            "aaaa0000-0000-4000-8000-000000000001",
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("HOME", &home)
+            .env_remove("CODEX_HOME")
+            .env_remove("COPILOT_HOME")
+            .env_remove("GEMINI_CLI_HOME")
+            .env_remove("CLAUDE_CONFIG_DIR");
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    let found = run(&[
+        "--trace-dir",
+        "store",
+        "import",
+        "--discover",
+        "--format",
+        "json",
+    ]);
+    let found = found.success().json();
+    let found: HashMap<String, Value> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["session_id"].as_str().unwrap().to_owned(),
+                f["first_prompt"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 5, "{found:#?}");
+    run(&["--trace-dir", "store", "import", "--all"]).success();
+    let listed = run(&["--trace-dir", "store", "list", "--all", "--format", "json"]);
+    let listed = listed.success().json();
+    let mut named = 0;
+    for session in listed.as_array().unwrap() {
+        let id = session["session_id"].as_str().unwrap();
+        let prompt = &session["first_prompt"];
+        assert_eq!(found.get(id), Some(prompt), "{id}: {session:#}");
+        named += usize::from(prompt.is_string());
+    }
+    assert_eq!(named, 4, "{listed:#}");
+    assert_eq!(found["aaaa0000-0000-4000-8000-000000000001"], Value::Null);
+    let text = run(&["--trace-dir", "store", "import", "--discover"]);
+    let text = text.success();
+    assert_eq!(
+        text.stdout.matches("(no prompt)").count(),
+        1,
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("\"/init\""), "{}", text.stdout);
+}
+
 /// A session its hooks recorded is left as they wrote it: the log of the same session is not
 /// merged into it, and the import says so.
 #[test]

@@ -16,6 +16,7 @@ use super::log_folder;
 use super::output::stdout;
 use super::output::to_stderr;
 use super::placement::{Placement, claude_projects};
+use crate::capture::import::agent_log::{FIRST_PROMPT_LINES, FirstPrompt};
 use crate::capture::import::batch::{freshness, import_files, subagents_left_out};
 use crate::capture::import::claude_transcript::main_session_id;
 use crate::capture::import::resume::Freshness;
@@ -126,7 +127,14 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         // Only a listing shows first prompts; importing needs just each file's session.
         let mut found = discover(&claude, &mut placement, &privacy, args.discover, &mut links)?;
         for &agent in agents.iter().filter(|a| **a != LogAgent::ClaudeCode) {
-            discover_logs(agent, &mut placement, &privacy, &mut found, &mut links)?;
+            discover_logs(
+                agent,
+                &mut placement,
+                &privacy,
+                args.discover,
+                &mut found,
+                &mut links,
+            )?;
         }
         links.sort();
         links.dedup();
@@ -700,7 +708,10 @@ struct Found {
     path: PathBuf,
     modified: f64,
     bytes: u64,
-    first_prompt: Option<String>,
+    /// Its text, or `null` (a listing says "(no prompt)" only for a file read to its end
+    /// without one, and leaves the cell empty where it was not looked for that far).
+    #[serde(serialize_with = "prompt_text")]
+    first_prompt: FirstPrompt,
     imported: bool,
     /// In the store, recorded by hooks: not imported, and an import leaves it as it is.
     recorded_by_hooks: bool,
@@ -717,6 +728,13 @@ struct Found {
     new_lines: Option<u64>,
     #[serde(skip)]
     needs_import: bool,
+}
+
+fn prompt_text<S: serde::Serializer>(first: &FirstPrompt, s: S) -> Result<S::Ok, S::Error> {
+    match first {
+        FirstPrompt::Typed(text) => s.serialize_str(text),
+        FirstPrompt::None | FirstPrompt::Unknown => s.serialize_none(),
+    }
 }
 
 fn store_root<S: serde::Serializer>(store: &Store, s: S) -> Result<S::Ok, S::Error> {
@@ -821,7 +839,11 @@ fn discover_in(
                 .ok()
                 .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0.0, |d| d.as_secs_f64());
-            let first_prompt = if first_prompts { peek(&path).1 } else { None };
+            let first_prompt = if first_prompts {
+                peek(&path)
+            } else {
+                FirstPrompt::Unknown
+            };
             let (session, cwd) = origin_of(&path);
             // The id the import gives it: a resumed session's file begins with lines of the
             // session it resumed, and is that session's only by its name.
@@ -857,6 +879,7 @@ fn discover_logs(
     agent: LogAgent,
     placement: &mut Placement,
     privacy: &Privacy,
+    first_prompts: bool,
     found: &mut Vec<Found>,
     links: &mut Vec<PathBuf>,
 ) -> Result<()> {
@@ -870,6 +893,12 @@ fn discover_logs(
             continue;
         }
         let origin = crate::capture::import::detect::origin(&log.path);
+        // Read as its import reads it, as far as its first prompt only.
+        let first_prompt = if first_prompts {
+            crate::capture::import::detect::first_prompt(&log.path, origin.format)
+        } else {
+            FirstPrompt::Unknown
+        };
         let session_id = origin.session_id.unwrap_or_else(|| {
             log.path
                 .file_stem()
@@ -893,7 +922,7 @@ fn discover_logs(
             status: fresh.status(),
             new_lines: fresh.new_lines(),
             needs_import: fresh.needs_import(),
-            first_prompt: None,
+            first_prompt,
             session_id,
             path: log.path,
             modified,
@@ -904,28 +933,25 @@ fn discover_logs(
     Ok(())
 }
 
-/// The session id a transcript holds and the first thing the user typed, for recognising it in
-/// a listing.
-fn peek(path: &Path) -> (Option<String>, Option<String>) {
-    let mut session = None;
+/// The first thing the user typed in a transcript, for recognising it in a listing: looked
+/// for in its first lines only.
+fn peek(path: &Path) -> FirstPrompt {
     // A FIFO or a device named like a transcript must not hold the listing.
     let Ok(file) = crate::store::open_regular(path) else {
-        return (None, None);
+        return FirstPrompt::Unknown;
     };
     let mut reader = std::io::BufReader::new(file);
     let (mut line, mut spare) = (Vec::new(), Vec::new());
-    for _ in 0..500 {
-        // A line past the limit is not read on to its end: the look stops there.
+    for _ in 0..FIRST_PROMPT_LINES {
         match crate::store::read_line_within(&mut reader, &mut line, crate::store::LINE_LIMIT) {
-            Ok(read) if read.consumed > 0 && !read.too_long => {}
-            _ => break,
+            Ok(read) if read.consumed == 0 => return FirstPrompt::None,
+            Ok(read) if !read.too_long => {}
+            // A line past the limit is not read on to its end: the look stops there.
+            _ => return FirstPrompt::Unknown,
         }
         let Ok(entry) = Entry::decode(crate::store::json_text(&line), &mut spare) else {
             continue;
         };
-        if session.is_none() {
-            session = entry.session_id.as_deref().map(str::to_owned);
-        }
         if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
             continue;
         }
@@ -942,10 +968,10 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
         // reminder is no one's prompt, and a prompt that begins with `<` can be.
         let typed = first_text.as_deref().map(crate::model::prompt::read);
         if let Some(prompt) = typed.filter(crate::model::prompt::Prompt::by_person) {
-            return (session, Some(prompt.text.into_owned()));
+            return FirstPrompt::Typed(prompt.text.into_owned());
         }
     }
-    (session, None)
+    FirstPrompt::Unknown
 }
 
 /// The widest a project shows in `--discover`'s table, in columns.
@@ -1009,11 +1035,13 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
             terminal::cell(f.agent, agent_width),
             terminal::pad(&project, project_width),
             paint.cyan(&terminal::cell(&f.session_id, id_width)),
-            // A dim placeholder, never an empty cell, as `list` shows a session without one.
-            f.first_prompt.as_deref().map_or_else(
-                || paint.dim("(no prompt)"),
-                |p| format!("\"{}\"", terminal::one_line(p, 50))
-            ),
+            // A dim placeholder, as `list` shows a session without one, where the file was
+            // read as far as one would be; an empty cell where no one was looked for.
+            match &f.first_prompt {
+                FirstPrompt::Typed(p) => format!("\"{}\"", terminal::one_line(p, 50)),
+                FirstPrompt::None => paint.dim("(no prompt)"),
+                FirstPrompt::Unknown => String::new(),
+            },
         )?;
     }
     out.flush()?;

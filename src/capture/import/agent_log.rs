@@ -549,6 +549,54 @@ pub fn read_lines_while(
     Ok(read)
 }
 
+/// The first prompt of a log, as `import --discover` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstPrompt {
+    /// What the person typed first, as the import records it and `list` shows it.
+    Typed(String),
+    /// The log holds none: it was read to its end.
+    None,
+    /// Not among the lines looked at, or the log is not one to look into line by line.
+    Unknown,
+}
+
+/// The most lines [`first_prompt`] reads: a listing of a long history stays fast, and an
+/// agent's first prompt comes within its log's first few lines.
+pub const FIRST_PROMPT_LINES: usize = 500;
+
+/// The first prompt of the log at `path`, read as far as it and no further (and never past
+/// [`FIRST_PROMPT_LINES`] lines, nor into a line past [`crate::store::LINE_LIMIT`], which the
+/// import skips): `prompt_in` is the import's own reading of a line's prompt, and the prompt
+/// is read as every listing reads one (a slash command's markup, an IDE's file or a reminder
+/// is no one's prompt).
+pub fn first_prompt(path: &Path, prompt_in: impl Fn(&Value) -> Option<String>) -> FirstPrompt {
+    // A FIFO or a device named like a log must not hold the listing.
+    let Ok(file) = crate::store::open_regular(path) else {
+        return FirstPrompt::Unknown;
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    for _ in 0..FIRST_PROMPT_LINES {
+        match crate::store::read_line_within(&mut reader, &mut line, crate::store::LINE_LIMIT) {
+            Ok(read) if read.consumed == 0 => return FirstPrompt::None,
+            Ok(read) if !read.too_long => {}
+            // A line past the limit is not read on to its end: the look stops there.
+            _ => return FirstPrompt::Unknown,
+        }
+        let Ok(value) = serde_json::from_slice::<Value>(crate::store::json_text(&line)) else {
+            continue;
+        };
+        let Some(text) = prompt_in(&value) else {
+            continue;
+        };
+        let prompt = crate::model::prompt::read(&text);
+        if prompt.by_person() {
+            return FirstPrompt::Typed(prompt.text.into_owned());
+        }
+    }
+    FirstPrompt::Unknown
+}
+
 /// How far a whole file is, for a log that is one JSON document (Gemini CLI's older chats).
 pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
     let io = |source| ImportError::Io {
@@ -593,6 +641,31 @@ pub use crate::model::tools::patch_paths;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_prompt_is_looked_for_only_as_far_as_the_lines_it_may_be_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.jsonl");
+        let prompt_in = |line: &Value| string(line, "prompt").map(str::to_owned);
+        let other = "{\"type\":\"other\"}\n";
+        std::fs::write(
+            &log,
+            format!("{other}not json\n{{\"prompt\":\"fix it\"}}\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            first_prompt(&log, prompt_in),
+            FirstPrompt::Typed("fix it".into())
+        );
+        std::fs::write(&log, other.repeat(3)).unwrap();
+        assert_eq!(first_prompt(&log, prompt_in), FirstPrompt::None);
+        let late = format!(
+            "{}{{\"prompt\":\"fix it\"}}\n",
+            other.repeat(FIRST_PROMPT_LINES)
+        );
+        std::fs::write(&log, late).unwrap();
+        assert_eq!(first_prompt(&log, prompt_in), FirstPrompt::Unknown);
+    }
 
     #[test]
     fn fresh_input_is_the_input_less_its_cached_part_and_none_past_it() {

@@ -370,7 +370,11 @@ impl Reader {
             "message" => {
                 let text = message_text(payload);
                 match string(payload, "role") {
-                    Some("user") if !is_context(&text) => self.log.prompt(at, &text),
+                    Some("user") => {
+                        if let Some(prompt) = typed(text) {
+                            self.log.prompt(at, &prompt);
+                        }
+                    }
                     Some("assistant") => {
                         self.log.request(at, model.as_deref());
                         self.log.answer(at, &text);
@@ -455,6 +459,26 @@ fn tokens(usage: &Value) -> LoggedTokens {
         cache_read: cached,
         reasoning: count(usage, "reasoning_output_tokens", "output_tokens")?,
     })
+}
+
+/// The prompt a rollout's line holds, as its import records it: a user message that is not
+/// the context Codex adds.
+pub fn prompt_in(line: &Value) -> Option<String> {
+    let payload = line.get("payload")?;
+    let user_message = string(line, "type") == Some("response_item")
+        && string(payload, "type") == Some("message")
+        && string(payload, "role") == Some("user");
+    user_message.then(|| typed(message_text(payload)))?
+}
+
+/// The first prompt of a rollout, read as far as it ([`agent_log::first_prompt`]).
+pub fn first_prompt(path: &Path) -> agent_log::FirstPrompt {
+    agent_log::first_prompt(path, prompt_in)
+}
+
+/// A user message's text as a prompt: `None` when it is the context Codex adds.
+fn typed(text: String) -> Option<String> {
+    (!is_context(&text)).then_some(text)
 }
 
 /// The text of a message's content parts.

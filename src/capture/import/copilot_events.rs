@@ -140,7 +140,10 @@ impl Reader {
                     self.model = Some(model.to_owned());
                 }
             }
-            "user.message" => self.log.prompt(at, string(data, "content").unwrap_or("")),
+            "user.message" => {
+                let prompt = prompt_in(line).unwrap_or_default();
+                self.log.prompt(at, &prompt);
+            }
             "assistant.message" => {
                 let model = string(data, "model")
                     .map(str::to_owned)
@@ -238,6 +241,18 @@ impl Reader {
                 .session_total(at, Some(model), tokens(&usage), Some(usage), extra);
         }
     }
+}
+
+/// The prompt an events file's line holds, as its import records it: a `user.message`'s
+/// content.
+pub fn prompt_in(line: &Value) -> Option<String> {
+    (string(line, "type") == Some("user.message"))
+        .then(|| string(line.get("data")?, "content").map(str::to_owned))?
+}
+
+/// The first prompt of an events file, read as far as it ([`agent_log::first_prompt`]).
+pub fn first_prompt(path: &Path) -> agent_log::FirstPrompt {
+    agent_log::first_prompt(path, prompt_in)
 }
 
 /// Copilot's usage in the store's convention: `inputTokens` includes the cache reads (observed)

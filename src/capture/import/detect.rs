@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::agent_log::FirstPrompt;
 use super::batch::{FileResult, import_with_subagents};
 use super::{codex_rollout, copilot_events, gemini_chat};
 use crate::capture::sink::Sink;
@@ -120,6 +121,18 @@ fn document(path: &Path) -> Option<Origin> {
         session_id: gemini_chat::origin(&value),
         cwd: None,
     })
+}
+
+/// The first prompt of the log at `path` of `format`, read as its import reads it, only as far
+/// as that prompt (`import --discover`); a Claude Code transcript's is the listing's own.
+pub fn first_prompt(path: &Path, format: LogFormat) -> FirstPrompt {
+    match format {
+        LogFormat::CodexRollout => codex_rollout::first_prompt(path),
+        LogFormat::GeminiChat => gemini_chat::first_prompt(path),
+        LogFormat::GeminiChatDocument => gemini_chat::first_prompt_of_document(path),
+        LogFormat::CopilotEvents => copilot_events::first_prompt(path),
+        LogFormat::ClaudeTranscript => FirstPrompt::Unknown,
+    }
 }
 
 /// Imports the log at `path`, whichever agent wrote it.

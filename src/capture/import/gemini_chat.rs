@@ -331,37 +331,107 @@ fn message_events(log: &mut Log, message: &Value) {
 /// person who types `Please continue.` has no display of their own (it would equal the
 /// content), so is still a person.
 fn user_message(log: &mut Log, at: f64, message: &Value) {
-    // 0.61.0 records a tool's result as a user message too; the call holds it already.
+    let (prompt, sent) = match read_user_message(message) {
+        UserMessage::Prompt { prompt, sent } => (prompt, sent),
+        UserMessage::Continuation(content) => {
+            let mut data = Map::new();
+            data.insert("kind".into(), KIND_CONTINUATION.into());
+            data.insert("choice".into(), "continue".into());
+            data.insert(
+                "reason".into(),
+                "Gemini CLI found the model had more to say, and asked it to go on".into(),
+            );
+            data.insert("prompt".into(), content.into());
+            // What the model says next answers this, not the request before.
+            log.end_request();
+            log.push(EventType::Decision, at, data);
+            return;
+        }
+    };
+    log.prompt(at, &prompt);
+    if let Some(sent) = sent
+        && let Some(draft) = log.drafts.last_mut()
+        && draft.kind == EventType::UserPrompt
+    {
+        draft.data.insert(SENT_PROMPT.into(), sent.into());
+    }
+}
+
+/// What a `user` message is ([`user_message`]).
+enum UserMessage {
+    /// The prompt, and the text sent in its place when that differs.
+    Prompt {
+        prompt: String,
+        sent: Option<String>,
+    },
+    /// Gemini CLI's own [`CONTINUATIONS`], with the text it sent.
+    Continuation(String),
+}
+
+fn read_user_message(message: &Value) -> UserMessage {
+    // 0.61.0 records a tool's result as a user message too (with no text); the call holds it
+    // already.
     let content = text_of(message.get("content"));
     let display = message.get("displayContent").map(|d| text_of(Some(d)));
     let Some(display) = display.filter(|d| *d != content) else {
-        log.prompt(at, &content);
-        return;
+        return UserMessage::Prompt {
+            prompt: content,
+            sent: None,
+        };
     };
     if CONTINUATIONS.contains(&content.trim()) {
-        let mut data = Map::new();
-        data.insert("kind".into(), KIND_CONTINUATION.into());
-        data.insert("choice".into(), "continue".into());
-        data.insert(
-            "reason".into(),
-            "Gemini CLI found the model had more to say, and asked it to go on".into(),
-        );
-        data.insert("prompt".into(), content.into());
-        // What the model says next answers this, not the request before.
-        log.end_request();
-        log.push(EventType::Decision, at, data);
-        return;
+        return UserMessage::Continuation(content);
     }
     if display.trim().is_empty() {
-        log.prompt(at, &content);
-        return;
+        return UserMessage::Prompt {
+            prompt: content,
+            sent: None,
+        };
     }
-    log.prompt(at, &display);
-    if let Some(draft) = log.drafts.last_mut()
-        && draft.kind == EventType::UserPrompt
-    {
-        draft.data.insert(SENT_PROMPT.into(), content.into());
+    UserMessage::Prompt {
+        prompt: display,
+        sent: Some(content),
     }
+}
+
+/// The prompt a chat's line holds, as its import records it: a `user` message's, which is
+/// neither Gemini CLI's own continuation nor a tool's result.
+pub fn prompt_in(line: &Value) -> Option<String> {
+    if string(line, "type") != Some("user") {
+        return None;
+    }
+    match read_user_message(line) {
+        UserMessage::Prompt { prompt, .. } => Some(prompt),
+        UserMessage::Continuation(_) => None,
+    }
+}
+
+/// The first prompt of a chat of JSON lines, read as far as it ([`agent_log::first_prompt`]).
+pub fn first_prompt(path: &Path) -> agent_log::FirstPrompt {
+    agent_log::first_prompt(path, prompt_in)
+}
+
+/// The most bytes of an older chat, one JSON document, that [`first_prompt_of_document`]
+/// reads: such a chat is read only whole, and a listing must stay fast.
+const DOCUMENT_LOOK: u64 = 16 << 20;
+
+/// The first prompt of an older chat, one JSON document: read whole, as its import reads it,
+/// when it is no larger than [`DOCUMENT_LOOK`]; unknown past that.
+pub fn first_prompt_of_document(path: &Path) -> agent_log::FirstPrompt {
+    use agent_log::FirstPrompt;
+    let small = std::fs::symlink_metadata(path).is_ok_and(|m| m.len() <= DOCUMENT_LOOK);
+    let Some((chat, _)) = small.then(|| agent_log::whole_file(path).ok()).flatten() else {
+        return FirstPrompt::Unknown;
+    };
+    let messages = chat.get("messages").and_then(Value::as_array);
+    for text in messages.into_iter().flatten().filter_map(prompt_in) {
+        // Read as every listing reads a prompt ([`agent_log::first_prompt`]).
+        let prompt = crate::model::prompt::read(&text);
+        if prompt.by_person() {
+            return FirstPrompt::Typed(prompt.text.into_owned());
+        }
+    }
+    FirstPrompt::None
 }
 
 /// What Gemini CLI sends by itself when its check finds the model has more to say (0.61.0
