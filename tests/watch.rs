@@ -2093,3 +2093,62 @@ fn a_long_window_a_response_proved_stays_for_the_responses_after_it() {
     assert!(!run.stderr.contains("broke"), "{}", run.stderr);
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+/// A path rule was matched against the path as the agent wrote it, `.` and `..` and all:
+/// `/etc/**` broke for a Write of /etc/passwd but not of /tmp/../etc/passwd or /./etc/passwd,
+/// `config/secret.txt` never for config/x/../secret.txt, and `/etc/shadow/**` broke for
+/// /etc/shadow/../group, which is no file of that folder. `.` and `..` are taken by name, and
+/// a relative path is placed in the folder it was named in for an absolute rule.
+#[test]
+fn a_path_rule_sees_through_dots_in_the_path() {
+    let env = TestEnv::new();
+    let rules = [
+        ("etc", "/etc/**", "/tmp/../etc/passwd"),
+        ("hosts", "/etc/hosts", "/./etc/hosts"),
+        ("secret", "config/secret.txt", "config/x/../secret.txt"),
+        ("keys", "/srv/app/keys/**", "src/../keys/id"),
+        ("deploy", "/srv/app/deploy/*", "../deploy/run.sh"),
+    ];
+    let file: Vec<Value> = rules
+        .iter()
+        .map(|(name, glob, _)| json!({"name": name, "condition": "file_path", "glob": glob}))
+        .chain([json!({"name": "shadow", "condition": "file_path", "glob": "/etc/shadow/**"})])
+        .collect();
+    std::fs::write(env.path().join("rules.json"), Value::from(file).to_string()).unwrap();
+    let id = "2c000000-0000-4000-8000-000000000001";
+    let mut session = crate::common::SessionBuilder::new(id)
+        .session_start(json!({"source": "startup", "cwd": "/srv/app"}));
+    for (n, (name, _, path)) in (2..).zip(rules) {
+        let mut data =
+            json!({"tool_name": "Write", "arguments": {"file_path": path, "content": "x"}});
+        if name == "deploy" {
+            // A call in a folder of its own: its path lies there, not in the session's.
+            data["cwd"] = json!("/srv/app/src");
+        }
+        session = session
+            .at(f64::from(n))
+            .event(agent_strace::model::EventType::ToolCall, data);
+    }
+    session
+        .at(8.0)
+        .tool_call(
+            "Write",
+            json!({"file_path": "/etc/shadow/../group", "content": "x"}),
+        )
+        .at(9.0)
+        .session_end(json!({"reason": "exit"}))
+        .ended(9.0)
+        .write(&env);
+    let run = env.run(&["watch", id, "--rules", "rules.json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    for (name, _, path) in rules {
+        assert!(
+            run.stderr
+                .lines()
+                .any(|l| l.contains(&format!("rule `{name}` broke")) && l.contains(path)),
+            "{name} ({path}): {}",
+            run.stderr
+        );
+    }
+    assert!(!run.stderr.contains("rule `shadow`"), "{}", run.stderr);
+}

@@ -66,6 +66,12 @@ impl Glob {
         &self.text
     }
 
+    /// Whether it names an absolute path (`/etc/**`): a relative path is matched by it only
+    /// once placed in a folder.
+    pub fn absolute(&self) -> bool {
+        self.absolute
+    }
+
     /// Whether it names a file or folder by its name, in any folder (`.env`, `*.pem`).
     pub fn anywhere(&self) -> bool {
         self.anywhere

@@ -19,6 +19,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 
 use crate::analysis::outcome::{Purpose, gate, purpose};
+use crate::model::policy::cwd::cd_into;
 use crate::model::pricing::{PriceTable, long_context};
 use crate::model::read_pairs::ReadPairs;
 use crate::model::text::{figure, fixed};
@@ -109,6 +110,9 @@ pub struct Watcher {
     transcript_unpriced: BTreeSet<String>,
     /// Unpriced models already reported by [`Watcher::unjudged`].
     unjudged_told: BTreeSet<String>,
+    /// The folder the session started in (its `session_start`'s `cwd`), where a relative path
+    /// of a call that names no folder of its own lies.
+    cwd: Option<String>,
     /// Path rules broken by events seen but not yet reported.
     path_hits: Vec<Violation>,
     events: usize,
@@ -137,6 +141,7 @@ impl Watcher {
             event_unpriced: BTreeSet::new(),
             transcript_unpriced: BTreeSet::new(),
             unjudged_told: BTreeSet::new(),
+            cwd: None,
             path_hits: Vec::new(),
             events: 0,
             reads: ReadPairs::default(),
@@ -165,8 +170,14 @@ impl Watcher {
     pub fn observe(&mut self, event: &Event) {
         self.events += 1;
         let number = self.events;
-        let mut touched: Option<String> = None;
+        // The path touched, and the folder it was named in.
+        let mut touched: Option<(String, Option<String>)> = None;
         match View::of(event, self.agent) {
+            View::SessionStart(start) => {
+                if let Some(cwd) = start.cwd {
+                    self.cwd = Some(cwd.to_owned());
+                }
+            }
             View::ToolCall(call) => {
                 // A call that repeats a read is that read's call: one (`read_pairs`).
                 if !self.reads.observe(&EventHead::of(event)) {
@@ -183,7 +194,7 @@ impl Watcher {
                     if call.kind == ToolKind::WriteFile {
                         self.modified.insert(path.to_owned());
                     }
-                    touched = Some(path.to_owned());
+                    touched = Some((path.to_owned(), call.cwd.map(str::to_owned)));
                 }
             }
             View::FileTouch(touch) => {
@@ -191,7 +202,7 @@ impl Watcher {
                     if touch.write {
                         self.modified.insert(path.to_owned());
                     }
-                    touched = Some(path.to_owned());
+                    touched = Some((path.to_owned(), None));
                 }
             }
             View::ToolResult(result) => {
@@ -235,8 +246,8 @@ impl Watcher {
         }
         self.figures.files_modified = self.modified.len() as u64;
         self.figures.cost_usd = (self.event_cost + self.transcript_cost).usd();
-        if let Some(path) = touched {
-            self.match_path(&path, number);
+        if let Some((path, folder)) = touched {
+            self.match_path(&path, folder.as_deref(), number);
         }
     }
 
@@ -273,20 +284,45 @@ impl Watcher {
             Some(crate::model::windows::percent_of(tokens.context(), window));
     }
 
-    fn match_path(&mut self, path: &str, number: usize) {
+    /// Fires the path rules `path` breaks, named in `folder` (the session's when `None`).
+    fn match_path(&mut self, path: &str, folder: Option<&str>, number: usize) {
+        // The hook records the path as the agent wrote it: `.` and `..` are taken by name (the
+        // file system is never asked), so `/tmp/../etc/passwd` is `/etc/passwd` to `/etc/**`,
+        // as to a policy. A relative path is placed in its folder for an absolute pattern only:
+        // a relative pattern matches from any folder of the path as written.
+        let written = cd_into("", path);
+        let placed = folder
+            .or(self.cwd.as_deref())
+            .filter(|dir| dir.starts_with('/'))
+            .map(|dir| cd_into(dir, path));
         for (i, rule) in self.rules.iter().enumerate() {
-            if let Condition::FilePath(glob) = &rule.condition
-                && !self.fired[i]
-                && glob.matches_path(path)
-            {
-                self.fired[i] = true;
-                self.path_hits.push(Violation {
-                    rule: rule.name.clone(),
-                    action: rule.action,
-                    reason: format!("event #{number} touches {path}"),
-                    event: Some(number),
-                });
+            let Condition::FilePath(glob) = &rule.condition else {
+                continue;
+            };
+            if self.fired[i] {
+                continue;
             }
+            let seen = if glob.absolute() && !written.starts_with('/') {
+                placed.as_deref()
+            } else {
+                Some(written.as_str())
+            };
+            let Some(seen) = seen.filter(|p| glob.matches_path(p)) else {
+                continue;
+            };
+            self.fired[i] = true;
+            // The path as the rule saw it too, when the agent wrote it otherwise.
+            let reason = if seen == path {
+                format!("event #{number} touches {path}")
+            } else {
+                format!("event #{number} touches {path} ({seen})")
+            };
+            self.path_hits.push(Violation {
+                rule: rule.name.clone(),
+                action: rule.action,
+                reason,
+                event: Some(number),
+            });
         }
     }
 

@@ -602,7 +602,7 @@ fn is_number(name: &str) -> bool {
 /// of the path, not by the links on disk): `cd secrets && cd ..` is back where the line
 /// started (`""`), `cd src && cd ../secrets` in `secrets`. A `..` out of a place the line does
 /// not name (`$X/..`), of the home folder (`~/..`) or of a Windows drive's root is kept.
-pub(super) fn cd_into(dir: &str, to: &str) -> String {
+pub fn cd_into(dir: &str, to: &str) -> String {
     let joined = in_folder(dir, to);
     let rooted = joined.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
