@@ -2152,3 +2152,79 @@ fn a_path_rule_sees_through_dots_in_the_path() {
     }
     assert!(!run.stderr.contains("rule `shadow`"), "{}", run.stderr);
 }
+
+/// A rules file's rule that could never fire was taken without a word (exit 0, the header
+/// alone listing it): an empty glob, which matches no path, an error rate of 5 (it runs 0 to
+/// 1), a context of 1000%, a cost of $-1 (read "(>= $-1.00)"), a threshold beside a written
+/// comparison (`tool_calls > 1`, which holds its own, so the 5 was never read). Each is refused
+/// in one line naming the file, the rule and its key, exit 3.
+#[test]
+fn a_rule_that_could_never_fire_is_refused_naming_its_key() {
+    let env = TestEnv::new();
+    let id = "2c000000-0000-4000-8000-000000000002";
+    crate::common::SessionBuilder::new(id)
+        .prompt("go")
+        .at(9.0)
+        .session_end(json!({"reason": "exit"}))
+        .ended(9.0)
+        .write(&env);
+    for (rule, key) in [
+        (
+            r#"{"condition": "file_path", "glob": "", "action": "kill"}"#,
+            "[1].glob",
+        ),
+        (r#"{"condition": "file_path", "glob": "/"}"#, "[1].glob"),
+        (
+            r#"{"condition": "file_path matches \"\""}"#,
+            "[1].condition",
+        ),
+        (
+            r#"{"condition": "error_rate", "threshold": 5}"#,
+            "[1].threshold",
+        ),
+        (r#"{"condition": "error_rate > 1"}"#, "[1].condition"),
+        (
+            r#"{"condition": "context_pct", "threshold": 1000}"#,
+            "[1].threshold",
+        ),
+        (
+            r#"{"condition": "cost_usd", "threshold": -1}"#,
+            "[1].threshold",
+        ),
+        (r#"{"condition": "cost_usd >= $-1"}"#, "[1].condition"),
+        (r#"{"condition": "tool_calls < 0"}"#, "[1].condition"),
+        (
+            r#"{"condition": "tool_calls > 1", "threshold": 5}"#,
+            "[1].threshold",
+        ),
+        (
+            r#"{"condition": "file_path", "glob": "*.env", "threshold": 5}"#,
+            "[1].threshold",
+        ),
+        (
+            r#"{"condition": "tool_calls", "threshold": 5, "glob": "*.env"}"#,
+            "[1].glob",
+        ),
+    ] {
+        let text =
+            format!("[\n  {{\"condition\": \"tool_calls\", \"threshold\": 9}},\n  {rule}\n]\n");
+        std::fs::write(env.path().join("rules.json"), &text).unwrap();
+        let run = env.run(&["watch", id, "--rules", "rules.json"]);
+        assert_eq!(run.code, 3, "{rule}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{rule}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("rules.json:3: `{key}`")),
+            "{rule}: {}",
+            run.stderr
+        );
+    }
+    // At the edge of its range a figure can still reach a threshold.
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"[{"condition": "error_rate", "threshold": 1}, {"condition": "context_pct", "threshold": 100},
+            {"condition": "cost_usd", "threshold": 0}, {"condition": "error_rate <= 0"}]"#,
+    )
+    .unwrap();
+    let run = env.run(&["watch", id, "--rules", "rules.json"]);
+    assert_ne!(run.code, 3, "{run:?}");
+}

@@ -66,6 +66,11 @@ impl Glob {
         &self.text
     }
 
+    /// Whether the pattern names no file (`""`, `/`, `./`): it matches nothing.
+    pub fn is_empty(&self) -> bool {
+        self.segments.is_empty()
+    }
+
     /// Whether it names an absolute path (`/etc/**`): a relative path is matched by it only
     /// once placed in a folder.
     pub fn absolute(&self) -> bool {

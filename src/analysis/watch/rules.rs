@@ -75,6 +75,27 @@ impl Metric {
     fn parse(name: &str) -> Option<Metric> {
         Metric::ALL.into_iter().find(|m| m.as_str() == name)
     }
+
+    /// The least and greatest the figure can be (a count, a share, a percentage); a threshold
+    /// outside them is a rule that fires at once or never.
+    pub fn range(self) -> (f64, f64) {
+        match self {
+            Metric::ErrorRate => (0.0, 1.0),
+            Metric::ContextPct => (0.0, 100.0),
+            _ => (0.0, f64::INFINITY),
+        }
+    }
+
+    /// [`Metric::range`] in words, for messages.
+    fn range_text(self) -> &'static str {
+        match self {
+            Metric::CostUsd => "from 0 dollars up",
+            Metric::DurationMinutes => "from 0 minutes up",
+            Metric::ErrorRate => "from 0 to 1 (a share of the finished calls, not a percentage)",
+            Metric::ContextPct => "from 0 to 100 (a percentage of the window)",
+            _ => "from 0 up",
+        }
+    }
 }
 
 /// How a figure is compared with its threshold.
@@ -100,6 +121,17 @@ impl Op {
             Op::AtMost => "<=",
             Op::Below => "<",
             Op::Equal => "==",
+        }
+    }
+
+    /// Whether some figure between `least` and `most` holds the comparison with `threshold`.
+    fn can_hold(self, threshold: f64, (least, most): (f64, f64)) -> bool {
+        match self {
+            Op::AtLeast => threshold <= most,
+            Op::Above => threshold < most,
+            Op::AtMost => threshold >= least,
+            Op::Below => threshold > least,
+            Op::Equal => (least..=most).contains(&threshold),
         }
     }
 
@@ -175,10 +207,80 @@ pub enum ConditionError {
     NoThreshold(String),
     #[error("file_path needs a glob")]
     NoGlob,
+    /// A glob with no name in it (`""`, `/`), which matches no path.
+    #[error("{}: the rule would never fire", if .glob.trim().is_empty() { "an empty glob names no file".to_owned() } else { format!("the glob `{}` names no file", .glob) })]
+    EmptyGlob {
+        glob: String,
+        /// The glob was written in the condition (`file_path matches ""`), not beside it.
+        written: bool,
+    },
+    /// A threshold the figure never reaches or never stays below.
+    #[error("{metric} runs {range}: a threshold of {threshold} is outside it", metric = .metric.as_str(), range = .metric.range_text())]
+    OutOfRange {
+        metric: Metric,
+        threshold: String,
+        /// The threshold was written in the condition (`error_rate > 5`), not beside it.
+        written: bool,
+    },
+    /// A comparison no figure can hold (`error_rate > 1`).
+    #[error("`{condition}` never holds: {metric} runs {range}", metric = .metric.as_str(), range = .metric.range_text())]
+    NeverHolds { condition: String, metric: Metric },
+    /// A key beside the condition that it does not read: the rule would judge without it.
+    #[error("{0}")]
+    NotRead(NotRead),
     #[error(
         "`{0}` is not a condition: write it as `cost_usd > 5` or `file_path matches \"**/.env\"`"
     )]
     Unreadable(String),
+}
+
+/// A key beside a condition that the condition does not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotRead {
+    /// A threshold beside a written comparison, which holds its own (`tool_calls > 1`).
+    ThresholdOfComparison,
+    /// A glob beside a comparison of a figure.
+    GlobOfFigure,
+    /// A threshold beside `file_path`.
+    ThresholdOfPath,
+    /// A glob beside a written `file_path matches "…"`, which holds its own.
+    GlobOfWrittenPath,
+}
+
+impl fmt::Display for NotRead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NotRead::ThresholdOfComparison => {
+                "a written comparison holds its own threshold: this one would not be read (write `cost_usd > 5` alone, or `cost_usd` with a threshold)"
+            }
+            NotRead::GlobOfFigure => "only file_path reads a glob: this one would not be read",
+            NotRead::ThresholdOfPath => {
+                "file_path reads a glob, not a threshold: this one would not be read"
+            }
+            NotRead::GlobOfWrittenPath => {
+                "a written `file_path matches \"…\"` holds its own glob: this one would not be read"
+            }
+        })
+    }
+}
+
+impl ConditionError {
+    /// The key of a rules file's rule that is wrong: `condition`, `threshold` or `glob`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ConditionError::EmptyGlob { written: false, .. }
+            | ConditionError::NotRead(NotRead::GlobOfFigure | NotRead::GlobOfWrittenPath) => "glob",
+            ConditionError::NotRead(NotRead::ThresholdOfComparison | NotRead::ThresholdOfPath)
+            | ConditionError::OutOfRange { written: false, .. } => "threshold",
+            ConditionError::OutOfRange { written: true, .. }
+            | ConditionError::EmptyGlob { written: true, .. }
+            | ConditionError::Unknown(_)
+            | ConditionError::NoThreshold(_)
+            | ConditionError::NoGlob
+            | ConditionError::NeverHolds { .. }
+            | ConditionError::Unreadable(_) => "condition",
+        }
+    }
 }
 
 impl Condition {
@@ -192,20 +294,30 @@ impl Condition {
     ) -> Result<Condition, ConditionError> {
         let name = name.trim();
         if name.contains(|c: char| c.is_whitespace() || "<>=".contains(c)) {
-            return name.parse();
+            let condition: Condition = name.parse()?;
+            return match (&condition, threshold, glob) {
+                (_, Some(_), _) => Err(ConditionError::NotRead(NotRead::ThresholdOfComparison)),
+                (Condition::Compare { .. }, None, Some(_)) => {
+                    Err(ConditionError::NotRead(NotRead::GlobOfFigure))
+                }
+                (Condition::FilePath(_), None, Some(_)) => {
+                    Err(ConditionError::NotRead(NotRead::GlobOfWrittenPath))
+                }
+                _ => Ok(condition),
+            };
         }
         if name == "file_path" {
-            return glob
-                .map(|g| Condition::FilePath(Glob::new(g)))
-                .ok_or(ConditionError::NoGlob);
+            if threshold.is_some() {
+                return Err(ConditionError::NotRead(NotRead::ThresholdOfPath));
+            }
+            return path_condition(glob.ok_or(ConditionError::NoGlob)?, false);
         }
         let metric = Metric::parse(name).ok_or_else(|| ConditionError::Unknown(name.to_owned()))?;
         let threshold = threshold.ok_or_else(|| ConditionError::NoThreshold(name.to_owned()))?;
-        Ok(Condition::Compare {
-            metric,
-            op: Op::AtLeast,
-            threshold,
-        })
+        if glob.is_some() {
+            return Err(ConditionError::NotRead(NotRead::GlobOfFigure));
+        }
+        compare(metric, Op::AtLeast, threshold, false)
     }
 }
 
@@ -228,7 +340,7 @@ impl FromStr for Condition {
                         .or_else(|| g.strip_prefix('\'').and_then(|g| g.strip_suffix('\'')))
                 })
                 .ok_or_else(unreadable)?;
-            return Ok(Condition::FilePath(Glob::new(glob)));
+            return path_condition(glob, true);
         }
         let at = text
             .find(|c: char| "<>=".contains(c))
@@ -252,12 +364,53 @@ impl FromStr for Condition {
             .ok()
             .filter(|n: &f64| n.is_finite())
             .ok_or_else(unreadable)?;
-        Ok(Condition::Compare {
-            metric,
-            op,
-            threshold,
-        })
+        compare(metric, op, threshold, true)
     }
+}
+
+/// `file_path` matching `glob`, unless the glob names no file (an empty one matches nothing).
+/// `written`: the glob is the condition's own (`file_path matches "…"`).
+fn path_condition(glob: &str, written: bool) -> Result<Condition, ConditionError> {
+    let compiled = Glob::new(glob);
+    if compiled.is_empty() {
+        return Err(ConditionError::EmptyGlob {
+            glob: glob.to_owned(),
+            written,
+        });
+    }
+    Ok(Condition::FilePath(compiled))
+}
+
+/// `metric op threshold`, unless the threshold lies outside what the figure can be (an error
+/// rate of 5, a cost of $-1), or no figure can hold the comparison (`error_rate > 1`): such a
+/// rule fires at once or never, and a watch of it would enforce nothing.
+/// `written`: the threshold is the condition's own (`error_rate > 5`).
+fn compare(
+    metric: Metric,
+    op: Op,
+    threshold: f64,
+    written: bool,
+) -> Result<Condition, ConditionError> {
+    let (least, most) = metric.range();
+    if !(least..=most).contains(&threshold) {
+        return Err(ConditionError::OutOfRange {
+            metric,
+            threshold: text::real(threshold),
+            written,
+        });
+    }
+    let condition = Condition::Compare {
+        metric,
+        op,
+        threshold,
+    };
+    if !op.can_hold(threshold, (least, most)) {
+        return Err(ConditionError::NeverHolds {
+            condition: condition.to_string(),
+            metric,
+        });
+    }
+    Ok(condition)
 }
 
 /// A rule: a condition and its action, fired once.
@@ -331,5 +484,43 @@ mod tests {
         );
         assert!("cost_usd > lots".parse::<Condition>().is_err());
         assert!("speed > 5".parse::<Condition>().is_err());
+    }
+
+    #[test]
+    fn rules_that_could_never_fire_are_refused_at_their_key() {
+        for (name, threshold, glob, key) in [
+            ("file_path", None, Some(""), "glob"),
+            ("file_path", None, Some("./"), "glob"),
+            ("file_path matches \"/\"", None, None, "condition"),
+            ("error_rate", Some(5.0), None, "threshold"),
+            ("error_rate", Some(-0.1), None, "threshold"),
+            ("error_rate > 1", None, None, "condition"),
+            ("context_pct", Some(1000.0), None, "threshold"),
+            ("context_pct > 100", None, None, "condition"),
+            ("cost_usd", Some(-1.0), None, "threshold"),
+            ("duration_minutes < 0", None, None, "condition"),
+            ("tool_calls == -1", None, None, "condition"),
+            ("tool_calls > 1", Some(5.0), None, "threshold"),
+            ("tool_calls", Some(5.0), Some("*.env"), "glob"),
+            ("file_path", Some(5.0), Some("*.env"), "threshold"),
+            ("file_path matches \"*.env\"", None, Some("*.pem"), "glob"),
+        ] {
+            let refused = Condition::named(name, threshold, glob).unwrap_err();
+            assert_eq!(
+                refused.key(),
+                key,
+                "{name} {threshold:?} {glob:?}: {refused}"
+            );
+        }
+        for (name, threshold) in [
+            ("error_rate", Some(1.0)),
+            ("error_rate", Some(0.0)),
+            ("error_rate <= 0", None),
+            ("context_pct == 100", None),
+            ("cost_usd", Some(0.0)),
+            ("tool_calls > 0", None),
+        ] {
+            assert!(Condition::named(name, threshold, None).is_ok(), "{name}");
+        }
     }
 }

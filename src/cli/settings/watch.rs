@@ -7,14 +7,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{SettingsError, json_error, json_message};
+use crate::analysis::watch::rules::ConditionError;
 use crate::analysis::watch::{Action, Condition, Rule};
 
 /// One rule as written. A condition that names no known figure, a figure without a threshold
-/// or `file_path` without a glob is an error at the rule's key, never a rule that cannot fire.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "RawRule")]
-pub struct WatchRule(pub Rule);
-
+/// (or one outside what the figure can be), `file_path` without a glob (or with one that names
+/// no file), or a key the condition does not read, is an error at that key, never a rule that
+/// cannot fire.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
@@ -26,17 +25,14 @@ struct RawRule {
     action: Option<Action>,
 }
 
-impl TryFrom<RawRule> for WatchRule {
-    type Error = String;
-
-    fn try_from(raw: RawRule) -> Result<WatchRule, String> {
-        let condition = Condition::named(&raw.condition, raw.threshold, raw.glob.as_deref())
-            .map_err(|e| e.to_string())?;
-        Ok(WatchRule(Rule::new(
-            raw.name,
+impl RawRule {
+    fn rule(self) -> Result<Rule, ConditionError> {
+        let condition = Condition::named(&self.condition, self.threshold, self.glob.as_deref())?;
+        Ok(Rule::new(
+            self.name,
             condition,
-            raw.action.unwrap_or(Action::Alert),
-        )))
+            self.action.unwrap_or(Action::Alert),
+        ))
     }
 }
 
@@ -81,27 +77,33 @@ pub fn parse_watch_rules(file: &str, text: &str) -> Result<Vec<Rule>, SettingsEr
         let offset = (body.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
         let first_line = text[..offset.min(text.len())].matches('\n').count() + 1;
         let mut de = serde_json::Deserializer::from_str(body);
-        match serde_path_to_error::deserialize::<_, WatchRule>(super::Objects(&mut de)) {
-            Ok(rule) => rules.push(rule.0),
-            Err(e) => {
-                let inner_key = e.path().to_string();
+        let raw = serde_path_to_error::deserialize::<_, RawRule>(super::Objects(&mut de)).map_err(
+            |e| {
+                // The rule as a whole (not an object, a key left out) is named by its index.
+                let key = match e.path().to_string().as_str() {
+                    "." => format!("{prefix}[{i}]"),
+                    path => format!("{prefix}[{i}].{path}"),
+                };
                 let inner = e.into_inner();
-                let mut key = format!("{prefix}[{i}]");
-                let mut line = first_line + inner.line().saturating_sub(1);
-                if inner_key == "." {
-                    // The rule as a whole: its condition (or threshold, glob) is what is
-                    // wrong, so point at the condition.
-                    if let Some(at) = body.find("\"condition\"") {
-                        line = first_line + body[..at].matches('\n').count();
-                        key.push_str(".condition");
-                    }
-                } else {
-                    key = format!("{key}.{inner_key}");
-                }
                 // A rule is JSON (it was read as one).
-                return Err(invalid(line, key, json_message(&inner, true)));
-            }
-        }
+                invalid(
+                    first_line + inner.line().saturating_sub(1),
+                    key,
+                    json_message(&inner, true),
+                )
+            },
+        )?;
+        let rule = raw.rule().map_err(|e| {
+            // The key that is wrong, at its line; one left out at the condition's.
+            let key = e.key();
+            let at = body
+                .find(&format!("\"{key}\""))
+                .or_else(|| body.find("\"condition\""))
+                .unwrap_or(0);
+            let line = first_line + body[..at].matches('\n').count();
+            invalid(line, format!("{prefix}[{i}].{key}"), e.to_string())
+        })?;
+        rules.push(rule);
     }
     if rules.is_empty() {
         return Err(invalid(1, String::new(), "holds no rule".to_owned()));
