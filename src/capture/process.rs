@@ -18,7 +18,7 @@ use std::io;
 use rustix::process::{Pid, Signal};
 
 /// A process, named so that a reused pid is never taken for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AgentProcess {
     pub pid: u32,
     /// When it started, in clock ticks after boot.

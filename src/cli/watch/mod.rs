@@ -12,6 +12,7 @@
 mod act;
 mod stream;
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -231,8 +232,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         acts: LastActs::default(),
         events_seen: 0,
         // Replaced by the session's own when it recorded one.
-        process: ancestor_process(&store, meta.parent_session_id.as_deref())
-            .and_then(|p| signallable(recorder, &id, p)),
+        process: None,
+        refused: HashSet::new(),
         transcript: None,
         transcript_seen: None,
         transcript_read: None,
@@ -245,6 +246,9 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         killed: false,
         ending: Ending::default(),
     };
+    if let Some(process) = ancestor_process(&store, meta.parent_session_id.as_deref()) {
+        session.process = session.signallable(process);
+    }
     let mut head = meta.clone();
     let mut ending = Ending::default();
     ending.observe_all(&first, system_time());
@@ -269,7 +273,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let mut streamer = stream.map(stream::Streamer::start);
     // The process the events so far recorded, so that the announcement names it.
     if let Some(process) = first.iter().rev().find_map(recorded_process) {
-        session.process = signallable(recorder, &id, process);
+        session.process = session.signallable(process);
     }
     let uncounted = !counts_usage(&first, agent);
     let mut last_news = Instant::now();
@@ -530,25 +534,32 @@ fn recorded_process(event: &Event) -> Option<AgentProcess> {
 /// session's events could otherwise name any process this watch may signal, another user's
 /// when the watch runs as root, or the shell the watch runs in. Says so when it is not.
 fn signallable(recorder: Option<u32>, id: &str, process: AgentProcess) -> Option<AgentProcess> {
+    match refusal(recorder, id, process) {
+        Ok(process) => Some(process),
+        Err(why) => {
+            to_stderr(format_args!("{why}\n"));
+            None
+        }
+    }
+}
+
+/// `process`, or why it is never signalled (see [`signallable`]), in a line.
+fn refusal(recorder: Option<u32>, id: &str, process: AgentProcess) -> Result<AgentProcess, String> {
     if let Some(why) = process.never_signalled() {
-        to_stderr(format_args!(
-            "watch: the agent process session {id} recorded (pid {}) is {why}: it will not be signalled\n",
+        return Err(format!(
+            "watch: the agent process session {id} recorded (pid {}) is {why}: it will not be signalled",
             process.pid
         ));
-        return None;
     }
     match process.owner() {
         // Gone: nothing will be signalled, and the signal's own check says so.
-        None => Some(process),
-        Some(owner) if Some(owner) == recorder => Some(process),
-        Some(owner) => {
-            to_stderr(format_args!(
-                "watch: the agent process session {id} recorded (pid {}) runs as user {owner}, not as the user who recorded the session ({}): it will not be signalled\n",
-                process.pid,
-                recorder.map_or_else(|| "unknown".to_owned(), |u| u.to_string())
-            ));
-            None
-        }
+        None => Ok(process),
+        Some(owner) if Some(owner) == recorder => Ok(process),
+        Some(owner) => Err(format!(
+            "watch: the agent process session {id} recorded (pid {}) runs as user {owner}, not as the user who recorded the session ({}): it will not be signalled",
+            process.pid,
+            recorder.map_or_else(|| "unknown".to_owned(), |u| u.to_string())
+        )),
     }
 }
 
@@ -641,6 +652,8 @@ struct Session<'a> {
     acts: LastActs,
     events_seen: usize,
     process: Option<AgentProcess>,
+    /// The processes the session named that the watch said it will not signal.
+    refused: HashSet<AgentProcess>,
     transcript: Option<PathBuf>,
     /// The transcript's size when it was last read.
     transcript_seen: Option<u64>,
@@ -658,6 +671,20 @@ impl Session<'_> {
     /// Who recorded the session: the owner of its events file when the watch first found one,
     /// kept from then on (a file replaced or removed later changes no verdict). Asked again
     /// while there was none: a watch started before the session's first event found none.
+    /// [`signallable`], saying why a process is not once a process: the session's start is
+    /// read before the watch begins and again as its first event, and the warning came twice.
+    fn signallable(&mut self, process: AgentProcess) -> Option<AgentProcess> {
+        match refusal(self.recorder(), self.id, process) {
+            Ok(process) => Some(process),
+            Err(why) => {
+                if self.refused.insert(process) {
+                    to_stderr(format_args!("{why}\n"));
+                }
+                None
+            }
+        }
+    }
+
     fn recorder(&mut self) -> Option<u32> {
         if self.recorder.is_none() {
             self.recorder = self.store.events_owner(self.id);
@@ -709,7 +736,7 @@ impl Session<'_> {
 
     fn observe(&mut self, event: &Event) {
         if let Some(process) = recorded_process(event) {
-            self.process = signallable(self.recorder(), self.id, process);
+            self.process = self.signallable(process);
         }
         if let View::SessionStart(start) = View::of(event, self.agent)
             && start.source != Some("import")
@@ -798,9 +825,7 @@ impl Session<'_> {
         // the session named it (a set-user-id program run in its place, under the same pid and
         // start), and only a process of the user who recorded the session is signalled.
         if v.action != Action::Alert {
-            self.process = self
-                .process
-                .and_then(|p| signallable(self.recorder(), self.id, p));
+            self.process = self.process.and_then(|p| self.signallable(p));
         }
         let process = self.process;
         match (v.action, process) {
