@@ -388,3 +388,46 @@ fn a_share_of_a_tiny_ceiling_is_said_short() {
         "{message}"
     );
 }
+
+/// An `llm_response` whose usage no response can have (an input of 2^63 tokens, or 1e308)
+/// added nothing to the watch's cost, and the watch said nothing of it, where `cost` says "N LLM
+/// responses recorded usage no response can have". The watch says so too, once.
+#[test]
+fn usage_no_response_can_have_is_said_once_as_cost_says_it() {
+    let env = TestEnv::new();
+    let mut session = SessionBuilder::new("77777777-aaaa-4bbb-8ccc-000000000008")
+        .session_start(json!({"source": "startup"}))
+        .prompt("go")
+        .at(1.0)
+        .llm_response("claude-sonnet-4-5", output(100));
+    for (n, input) in [
+        (2.0, json!(9_223_372_036_854_775_808_u64)),
+        (3.0, json!(1e308)),
+    ] {
+        session = session.at(n).event(
+            agent_strace::model::EventType::LlmResponse,
+            json!({"model": "claude-sonnet-4-5", "usage": {"input_tokens": input, "output_tokens": 1}}),
+        );
+    }
+    let id = session
+        .at(9.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+    let cost = env.run(&["cost", &id]);
+    let said = "recorded usage no response can have";
+    let cost_line = cost
+        .stdout
+        .lines()
+        .chain(cost.stderr.lines())
+        .find(|l| l.contains(said))
+        .unwrap_or_else(|| panic!("cost says it: {cost:?}"));
+    let counted = &cost_line[cost_line.find(|c: char| c.is_ascii_digit()).unwrap()
+        ..cost_line.find(said).unwrap() + said.len()];
+    let watch = env.run(&["watch", &id, "--budget", "5", "--dry-run"]);
+    assert_eq!(watch.stderr.matches(said).count(), 1, "{}", watch.stderr);
+    assert!(
+        watch.stderr.contains(counted),
+        "{counted}: {}",
+        watch.stderr
+    );
+}

@@ -108,6 +108,12 @@ pub struct Watcher {
     /// of the transcript (replaced whole).
     event_unpriced: BTreeSet<String>,
     transcript_unpriced: BTreeSet<String>,
+    /// Responses whose usage holds a count no response can have (its tokens unknown, counted
+    /// nowhere): of the events, and of the transcript (replaced whole).
+    event_unbelieved: u64,
+    transcript_unbelieved: u64,
+    /// Whether [`Watcher::unbelieved_news`] has told of them.
+    unbelieved_told: bool,
     /// Unpriced models already reported by [`Watcher::unjudged`].
     unjudged_told: BTreeSet<String>,
     /// The folder the session started in (its `session_start`'s `cwd`), where a relative path
@@ -141,6 +147,9 @@ impl Watcher {
             event_unpriced: BTreeSet::new(),
             transcript_unpriced: BTreeSet::new(),
             unjudged_told: BTreeSet::new(),
+            event_unbelieved: 0,
+            transcript_unbelieved: 0,
+            unbelieved_told: false,
             cwd: None,
             path_hits: Vec::new(),
             events: 0,
@@ -231,6 +240,9 @@ impl Watcher {
                 }
             }
             View::LlmResponse(response) => {
+                if response.unbelieved {
+                    self.event_unbelieved += 1;
+                }
                 if let Some(tokens) = response.usage {
                     let model = response.model.unwrap_or_default();
                     self.event_cost += price(model, &tokens, response.long_context());
@@ -273,6 +285,20 @@ impl Watcher {
             self.context(model, &tokens);
         }
         self.figures.cost_usd = (self.event_cost + self.transcript_cost).usd();
+    }
+
+    /// How many of the transcript's responses so far hold usage no response can have (replaces
+    /// what an earlier call said, as [`Watcher::transcript_usage`] does).
+    pub fn transcript_unbelieved(&mut self, responses: u64) {
+        self.transcript_unbelieved = responses;
+    }
+
+    /// The responses so far whose usage no response can have, the first time there are any,
+    /// and never again: their tokens are unknown, so the cost and context rules judge without
+    /// them, which is said once, not at each such response.
+    pub fn unbelieved_news(&mut self) -> Option<u64> {
+        let n = self.event_unbelieved + self.transcript_unbelieved;
+        (n > 0 && !std::mem::replace(&mut self.unbelieved_told, true)).then_some(n)
     }
 
     fn context(&mut self, model: &str, tokens: &Tokens) {

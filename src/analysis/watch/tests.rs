@@ -186,3 +186,21 @@ fn a_context_past_a_threshold_never_reads_as_the_threshold() {
         broken[0].reason
     );
 }
+
+#[test]
+fn usage_no_response_can_have_is_told_once() {
+    let mut w = Watcher::new(Agent::ClaudeCode, 0.0, vec![]);
+    assert_eq!(w.unbelieved_news(), None);
+    let impossible = || {
+        event(
+            EventType::LlmResponse,
+            json!({"model": "claude-sonnet-4-5", "usage": {"input_tokens": 1e308, "output_tokens": 1}}),
+        )
+    };
+    w.observe(&impossible());
+    w.transcript_unbelieved(2);
+    assert_eq!(w.unbelieved_news(), Some(3));
+    w.observe(&impossible());
+    assert_eq!(w.unbelieved_news(), None);
+    assert!(w.figures().cost_usd.abs() < f64::EPSILON);
+}

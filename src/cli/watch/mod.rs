@@ -323,6 +323,14 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
                 unjudged.model
             ));
         }
+        // As `cost` says it, once: later such responses are not told.
+        if let Some(n) = session.watcher.unbelieved_news() {
+            Session::say(&format!(
+                "{} recorded usage no response can have (a token count that is negative, fractional, not a number or over ten billion): {} tokens are unknown, and rules on cost and context count none of them",
+                terminal::count(n, "LLM response"),
+                if n == 1 { "its" } else { "their" }
+            ));
+        }
         if session.killed || session.ending.ended() {
             break;
         }
@@ -779,9 +787,11 @@ impl Session<'_> {
         self.transcript_read = Some(Instant::now());
         self.transcript_seen = size;
         match transcript_usage(path) {
-            Ok(logged) => self
-                .watcher
-                .transcript_usage(logged.responses.iter().map(|r| (r.model.as_str(), r.usage))),
+            Ok(logged) => {
+                self.watcher
+                    .transcript_usage(logged.responses.iter().map(|r| (r.model.as_str(), r.usage)));
+                self.watcher.transcript_unbelieved(logged.unbelieved);
+            }
             Err(e) => self.transcript_unread(path, &e),
         }
     }
