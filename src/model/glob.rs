@@ -66,7 +66,8 @@ impl Glob {
         &self.text
     }
 
-    /// Whether the pattern names no file (`""`, `/`, `./`): it matches nothing.
+    /// Whether the pattern names no file (`""`): it matches nothing. (`/` and `./` name a
+    /// folder, which covers what is in it.)
     pub fn is_empty(&self) -> bool {
         self.segments.is_empty()
     }

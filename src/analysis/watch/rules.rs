@@ -490,8 +490,8 @@ mod tests {
     fn rules_that_could_never_fire_are_refused_at_their_key() {
         for (name, threshold, glob, key) in [
             ("file_path", None, Some(""), "glob"),
-            ("file_path", None, Some("./"), "glob"),
-            ("file_path matches \"/\"", None, None, "condition"),
+            ("file_path", None, Some("  "), "glob"),
+            ("file_path matches \"\"", None, None, "condition"),
             ("error_rate", Some(5.0), None, "threshold"),
             ("error_rate", Some(-0.1), None, "threshold"),
             ("error_rate > 1", None, None, "condition"),
