@@ -6040,6 +6040,20 @@ fn a_powershell_deny_is_met_in_any_case_by_aliases_and_parameter_starts() {
     ];
     let let_run = [(ps, "Remove-Item x"), (ps, "Remove-Item -Force x")];
     assert_denied_exactly(&env, "psparam", &policy, &denied, &let_run);
+
+    // A program a PowerShell line runs as a shell line would (`rm` is `/bin/rm` on Linux and
+    // macOS) is met as the shell's: reading PowerShell's way alone let `rm -fr` and
+    // `rm --recursive --force` past a deny of `rm -rf` that stopped them before.
+    let policy = json!({"commands": {"deny": ["rm -rf", "git push --force"]}});
+    let denied = [
+        (ps, "rm -rf build"),
+        (ps, "rm -fr build"),
+        (ps, "rm -Rf build"),
+        (ps, "rm --recursive --force build"),
+        (ps, "git push --force origin"),
+    ];
+    let let_run = [(ps, "rm build"), (ps, "git push origin")];
+    assert_denied_exactly(&env, "psunix", &policy, &denied, &let_run);
 }
 
 /// A value that expands to nothing, glued to a word, hid the command from a deny: `rm

@@ -1641,13 +1641,10 @@ fn judge_command(policy: &Policy, access: Access, powershell: bool) -> Judgement
     } else {
         words
     };
-    let denied = |p: &&CommandPattern| {
-        if powershell {
-            denies_in_powershell(p, &words)
-        } else {
-            denies(p, &words)
-        }
-    };
+    // A PowerShell line may run a program as a shell line does (`rm -fr` is `/bin/rm` on Linux
+    // and macOS): its words are met both ways, PowerShell's and the shell's.
+    let denied =
+        |p: &&CommandPattern| denies(p, &words) || (powershell && denies_in_powershell(p, &words));
     if let Some(p) = policy.commands_deny.iter().find(denied) {
         let text = p.text.clone();
         return judgement(
