@@ -285,3 +285,51 @@ fn a_request_with_a_double_spelled_nan_is_taken_and_that_count_is_unknown() {
     let beside = cost(&env, &storage, "beside");
     assert_ne!(beside["tokens"]["input"], 0, "{beside}");
 }
+
+/// A GenAI span whose input is smaller than its cached tokens (input 100, cache read 5,000) was
+/// stored with an input of 0: the input was taken to include the cache, as conventions 1.42
+/// count it, and what was left of it went unpriced. Such an input cannot hold its cache: its
+/// sender counts input without it, as Anthropic's API does, and it is all fresh input.
+#[test]
+fn an_input_smaller_than_its_cache_is_all_fresh_input() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let cached = |id: &str, span_id: &str, input: i64, cache_read: i64| {
+        span(
+            id,
+            span_id,
+            "chat gpt-4o",
+            &[
+                ("gen_ai.operation.name", json!({"stringValue": "chat"})),
+                ("gen_ai.request.model", json!({"stringValue": "gpt-4o"})),
+                ("gen_ai.usage.input_tokens", int(input)),
+                ("gen_ai.usage.output_tokens", int(10)),
+                ("gen_ai.usage.cache_read.input_tokens", int(cache_read)),
+            ],
+        )
+    };
+    accepted(&post_spans(
+        port,
+        "my-agent",
+        &[
+            cached("apart", "00000000000000c1", 100, 5_000),
+            cached("within", "00000000000000c2", 5_100, 5_000),
+        ],
+    ));
+    for session in ["apart", "within"] {
+        let usage = &events_of(&storage, session, "llm_response")[0]["data"]["usage"];
+        assert_eq!(
+            (
+                usage["input_tokens"].as_u64(),
+                usage["cache_read_input_tokens"].as_u64()
+            ),
+            (Some(100), Some(5_000)),
+            "{session}: {usage}"
+        );
+    }
+    assert_eq!(
+        cost(&env, &storage, "apart")["cost_usd"],
+        cost(&env, &storage, "within")["cost_usd"]
+    );
+}

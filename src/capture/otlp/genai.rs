@@ -76,9 +76,12 @@ fn usage(attrs: &Attributes) -> Option<Usage> {
     );
     Some(match read {
         Ok([input, output, cache_read, cache_creation]) => Usage::Counted(Tokens {
+            // An input smaller than its cached tokens cannot hold them: its sender counts
+            // input as Anthropic's API does, without the cache, and it is all fresh (taking
+            // the cache out left 0, and the input read went unpriced).
             input: input
-                .saturating_sub(cache_read)
-                .saturating_sub(cache_creation),
+                .checked_sub(cache_read.saturating_add(cache_creation))
+                .unwrap_or(input),
             output,
             cache_read,
             cache_creation,
