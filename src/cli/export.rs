@@ -421,7 +421,7 @@ pub(crate) fn taken(
 }
 
 /// The first line of what an endpoint said, on one line and cut, as errors quote it.
-fn first_line(said: &str) -> String {
+pub(crate) fn first_line(said: &str) -> String {
     let said = said.lines().next().unwrap_or_default().trim();
     crate::render::terminal::one_line(said, 200)
 }

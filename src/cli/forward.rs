@@ -321,10 +321,7 @@ impl Worker {
                 };
                 if let Some(partial) = partial_success(&answer.body, signal, false) {
                     let url = super::http::shown_url(&url.to_string());
-                    let said = crate::render::terminal::one_line(
-                        partial.message.lines().next().unwrap_or_default().trim(),
-                        200,
-                    );
+                    let said = super::export::first_line(&partial.message);
                     let rejected = u64::try_from(partial.rejected).unwrap_or(0);
                     (self.log)(&if rejected > 0 {
                         format!(
