@@ -115,6 +115,39 @@ pub struct ImportReport {
     pub agent_calls: HashMap<String, String>,
 }
 
+impl ImportReport {
+    /// The report of an import of `file` into session `session_id` of `agent`, before any of
+    /// its lines is read.
+    pub fn new(file: &Path, session_id: String, agent: &'static str) -> ImportReport {
+        ImportReport {
+            file: file.to_path_buf(),
+            session_id,
+            agent,
+            status: "imported",
+            lines: 0,
+            entries: BTreeMap::new(),
+            malformed: Vec::new(),
+            messages: 0,
+            repeated: 0,
+            resumed_history: 0,
+            responses: 0,
+            tool_calls: 0,
+            tool_errors: 0,
+            tool_rejections: 0,
+            turn_errors: 0,
+            tokens: Tokens::default(),
+            unbelieved_usage: 0,
+            events: 0,
+            sidechains: Vec::new(),
+            warnings: Vec::new(),
+            not_imported: None,
+            imported_from: None,
+            imported_agent: None,
+            agent_calls: HashMap::new(),
+        }
+    }
+}
+
 /// Why a file could not be imported.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -476,32 +509,7 @@ impl<'a> Importer<'a> {
             path,
             parent,
             sink,
-            report: ImportReport {
-                file: path.to_path_buf(),
-                session_id: String::new(),
-                agent: "claude-code",
-                status: "imported",
-                lines: 0,
-                entries: BTreeMap::new(),
-                malformed: Vec::new(),
-                messages: 0,
-                repeated: 0,
-                resumed_history: 0,
-                responses: 0,
-                tool_calls: 0,
-                tool_errors: 0,
-                tool_rejections: 0,
-                turn_errors: 0,
-                tokens: Tokens::default(),
-                unbelieved_usage: 0,
-                events: 0,
-                sidechains: Vec::new(),
-                warnings: Vec::new(),
-                not_imported: None,
-                imported_from: None,
-                imported_agent: None,
-                agent_calls: HashMap::new(),
-            },
+            report: ImportReport::new(path, String::new(), "claude-code"),
             counted: Counted::default(),
             main: None,
             sidechains: HashMap::new(),

@@ -19,7 +19,7 @@ use super::agent_log::{Log, Position};
 use super::claude_transcript::{ImportError, ImportReport};
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
-use crate::model::{EventType, SessionMeta, Tokens};
+use crate::model::{EventType, SessionMeta};
 use crate::store::{SessionWriter, Store, StoreError};
 
 /// Writes `log`, read from `path` up to `read`, into `store` as one session, unless the store
@@ -89,32 +89,7 @@ impl<'a> LogWriter<'a> {
                 line: 1,
                 reason: "no session id that can name a session".to_owned(),
             })?;
-        let report = ImportReport {
-            file: path.to_path_buf(),
-            session_id: id.clone(),
-            agent: head.agent.name(),
-            status: "imported",
-            lines: 0,
-            entries: std::collections::BTreeMap::new(),
-            malformed: Vec::new(),
-            messages: 0,
-            repeated: 0,
-            resumed_history: 0,
-            responses: 0,
-            tool_calls: 0,
-            tool_errors: 0,
-            tool_rejections: 0,
-            turn_errors: 0,
-            tokens: Tokens::default(),
-            unbelieved_usage: 0,
-            events: 0,
-            sidechains: Vec::new(),
-            warnings: Vec::new(),
-            not_imported: None,
-            imported_from: None,
-            imported_agent: None,
-            agent_calls: HashMap::new(),
-        };
+        let report = ImportReport::new(path, id.clone(), head.agent.name());
         let mut writer = LogWriter {
             store,
             path,
