@@ -2805,3 +2805,95 @@ fn a_copilot_calls_error_code_says_whether_the_user_refused_it() {
         "{errors:?}"
     );
 }
+
+/// An agent appends to its log while it runs, and an import may read it meanwhile: a Codex
+/// rollout (or Copilot events file) that gained its first usage record between the import's
+/// look at its head and its read of its lines counted that response twice, by the record and
+/// by the running total (or the shutdown's totals), until the file grew again. A log imported,
+/// appended to and imported again holds each response once: what one import of the whole log
+/// holds.
+#[test]
+fn a_log_imported_as_it_grows_counts_each_response_once() {
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f5";
+    let [meta, prompt] = codex_start(session, "fix the build");
+    let count = |minute, input: u64| {
+        line(
+            minute,
+            "event_msg",
+            json!({"type": "token_count", "info": {"total_token_usage":
+                {"input_tokens": input, "cached_input_tokens": 20, "output_tokens": 10}}}),
+        )
+    };
+    let record = |minute| {
+        line(
+            minute,
+            "token_usage_record",
+            json!({"usage": {"input_tokens": 100, "cached_input_tokens": 20, "output_tokens": 10}}),
+        )
+    };
+    let turn = line(1, "turn_context", json!({"model": "gpt-5", "cwd": "/p"}));
+    let rollout = (
+        format!("rollout-2025-09-19T09-00-00-{session}.jsonl"),
+        vec![meta, turn, prompt, count(2, 100)],
+        vec![count(3, 200), record(3), count(4, 300), record(4)],
+    );
+    let copilot_session = "96ef38f0-9d09-45c3-8124-6448c36090ee";
+    let event = |kind: &str, data: Value| {
+        json!({"type": kind, "data": data, "id": kind, "parentId": null,
+               "timestamp": "2026-02-23T12:41:04.000Z"})
+        .to_string()
+    };
+    let usage = json!({"model": "gpt-5", "inputTokens": 100, "outputTokens": 10});
+    let events = (
+        "events.jsonl".to_owned(),
+        vec![
+            event("session.start", json!({"sessionId": copilot_session})),
+            event(
+                "session.shutdown",
+                json!({"modelMetrics": {"gpt-5": {"usage": usage}}}),
+            ),
+        ],
+        vec![
+            event("session.usage_record", json!({"usage": usage})),
+            event(
+                "assistant.message",
+                json!({"model": "gpt-5", "content": "done"}),
+            ),
+        ],
+    );
+    for ((name, first, appended), id) in [(rollout, session), (events, copilot_session)] {
+        let whole = [first.clone(), appended].concat();
+        let grown = TestEnv::new();
+        let log = grown.path().join(&name);
+        std::fs::write(&log, first.join("\n") + "\n").unwrap();
+        grown.run(&["import", log.to_str().unwrap()]).success();
+        std::fs::write(&log, whole.join("\n") + "\n").unwrap();
+        let again = grown
+            .run(&["import", "--format", "json", log.to_str().unwrap()])
+            .success()
+            .json();
+        let once = TestEnv::new();
+        let whole_log = once.path().join(&name);
+        std::fs::write(&whole_log, whole.join("\n") + "\n").unwrap();
+        let single = once
+            .run(&["import", "--format", "json", whole_log.to_str().unwrap()])
+            .success()
+            .json();
+        assert_eq!(again[0]["status"], "grown", "{again:#}");
+        for key in ["responses", "tokens", "unbelieved_usage"] {
+            assert_eq!(again[0][key], single[0][key], "{key} of {name}: {again:#}");
+        }
+        let usages = |env: &TestEnv| -> Vec<Value> {
+            env.events(id)
+                .into_iter()
+                .filter(|e| e["event_type"] == "llm_response")
+                .map(|e| e["data"]["usage"].clone())
+                .collect()
+        };
+        assert_eq!(usages(&grown), usages(&once), "{name}");
+        let tokens =
+            |env: &TestEnv| env.run(&["stats", id, "--format", "json"]).json()["tokens"].clone();
+        assert!(tokens(&once).is_u64(), "{name}");
+        assert_eq!(tokens(&grown), tokens(&once), "{name}");
+    }
+}

@@ -493,16 +493,33 @@ pub fn read_lines(
     path: &Path,
     mut each: impl FnMut(u64, Result<Value, String>),
 ) -> Result<Position, ImportError> {
-    read_lines_while(path, |n, line| {
+    read_lines_while(path, u64::MAX, |n, line| {
         each(n, line);
         Ok(true)
     })
 }
 
-/// [`read_lines`], one line in memory at a time, for as long as `each` says to go on (`true`):
-/// an error it returns ends the read with that error. Returns how far it read.
+/// The length of the log at `path` when an import first looks at it, which each of the
+/// import's passes over the log reads up to and no further ([`read_lines_while`]). An agent may
+/// be appending to its log meanwhile: a line one pass read and another did not would be counted
+/// twice or lost (a rollout's first `token_usage_record`, seen by its lines and not by its head,
+/// counted its response twice: by the record and by the running total). What the log gains
+/// after is the next import's, which finds the file grown.
+pub fn length(path: &Path) -> Result<u64, ImportError> {
+    let io = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = crate::store::open_regular(path).map_err(io)?;
+    Ok(file.metadata().map_err(io)?.len())
+}
+
+/// [`read_lines`], one line in memory at a time, up to byte `end` of the file (its
+/// [`length`] when the import began) and for as long as `each` says to go on (`true`): an
+/// error it returns ends the read with that error. Returns how far it read.
 pub fn read_lines_while(
     path: &Path,
+    end: u64,
     mut each: impl FnMut(u64, Result<Value, String>) -> Result<bool, ImportError>,
 ) -> Result<Position, ImportError> {
     let io = |source| ImportError::Io {
@@ -510,7 +527,7 @@ pub fn read_lines_while(
         source,
     };
     let file = crate::store::open_regular(path).map_err(io)?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, std::io::Read::take(file, end));
     let mut buf = Vec::new();
     let mut read = Position::default();
     loop {
@@ -665,6 +682,26 @@ mod tests {
         );
         std::fs::write(&log, late).unwrap();
         assert_eq!(first_prompt(&log, prompt_in), FirstPrompt::Unknown);
+    }
+
+    #[test]
+    fn lines_are_read_up_to_the_length_given_though_the_file_grew() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.jsonl");
+        let first = "{\"n\":1}\n{\"n\":2}\n";
+        std::fs::write(&log, first).unwrap();
+        let end = length(&log).unwrap();
+        assert_eq!(end, first.len() as u64);
+        // What an agent appends after the import took the log's length.
+        std::fs::write(&log, format!("{first}{{\"n\":3}}\n")).unwrap();
+        let mut seen = Vec::new();
+        let read = read_lines_while(&log, end, |_, line| {
+            seen.push(line.unwrap()["n"].as_u64().unwrap());
+            Ok(true)
+        })
+        .unwrap();
+        assert_eq!(seen, [1, 2]);
+        assert_eq!((read.offset, read.lines), (end, 2));
     }
 
     #[test]

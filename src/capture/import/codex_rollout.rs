@@ -50,12 +50,23 @@ pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
 }
 
 /// Imports a rollout one line at a time: its head is read first ([`head`]), then each line's
-/// events are written as the line is read, so a long rollout is never held whole.
+/// events are written as the line is read, so a long rollout is never held whole. Both read it
+/// as long as it was when the import began ([`agent_log::length`]).
 pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, ImportError> {
-    let (head, records) = head(path)?;
+    import_to(store, path, sink, agent_log::length(path)?)
+}
+
+/// [`import`] of the rollout's first `end` bytes.
+fn import_to(
+    store: &Store,
+    path: &Path,
+    sink: &Sink,
+    end: u64,
+) -> Result<ImportReport, ImportError> {
+    let (head, records) = head(path, end)?;
     let mut writer = LogWriter::open(store, path, sink, &head)?;
     let mut reader = Reader::new(records);
-    let read = agent_log::read_lines_while(path, |n, line| {
+    let read = agent_log::read_lines_while(path, end, |n, line| {
         match line {
             Ok(line) => reader.line(&line),
             Err(message) => reader.log.bad_line(n, message),
@@ -72,12 +83,13 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
 /// its first time), and whether it has `token_usage_record`s, which decide how every response
 /// is counted (Codex 0.171+ counts each response once, exactly; its `token_count`s are then
 /// left alone). Read before the rollout's events, up to the line after which nothing can change
-/// them; a rollout without records is read to its end. A rollout with no JSON line is empty.
-fn head(path: &Path) -> Result<(Log, bool), ImportError> {
+/// them; a rollout without records is read to its end (`end`). A rollout with no JSON line is
+/// empty.
+fn head(path: &Path, end: u64) -> Result<(Log, bool), ImportError> {
     let mut head = Reader::new(false);
     let mut records = false;
     let mut any = false;
-    agent_log::read_lines_while(path, |_, line| {
+    agent_log::read_lines_while(path, end, |_, line| {
         let Ok(line) = line else { return Ok(true) };
         any = true;
         records |= string(&line, "type") == Some("token_usage_record");
@@ -181,14 +193,16 @@ impl Counter {
 /// hooks, which never carry tokens, from the rollout its SessionStart names (as a Claude Code
 /// hook session takes its usage from its transcript).
 pub fn usage(path: &Path) -> Option<LoggedUsage> {
-    let (_, records) = head(path).ok()?;
+    // Both passes read the rollout as long as it was at first, as its import does.
+    let end = agent_log::length(path).ok()?;
+    let (_, records) = head(path, end).ok()?;
     let mut counter = Counter::new(records);
     let mut model: Option<String> = None;
     let mut last = 0.0;
     let mut logged = LoggedUsage::default();
     let mut first = true;
     let mut rollout = true;
-    agent_log::read_lines_while(path, |_, line| {
+    agent_log::read_lines_while(path, end, |_, line| {
         let Ok(line) = line else { return Ok(true) };
         if std::mem::take(&mut first) && !is_rollout(&line) {
             rollout = false;
@@ -637,6 +651,50 @@ fn windows_join(base: &str, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rollout that gains lines after its import took its length (Codex writing on) is
+    /// imported as it was then, each of its responses once: the head and the lines read the
+    /// same bytes. Its first `token_usage_record`, read by the lines and not by the head, was
+    /// counted as well as the `token_count`s.
+    #[test]
+    fn lines_appended_during_an_import_are_left_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let rollout = dir.path().join("rollout.jsonl");
+        let line = |kind: &str, payload: Value| {
+            serde_json::json!({"timestamp": "2026-02-23T12:41:04.000Z", "type": kind, "payload": payload})
+                .to_string()
+                + "\n"
+        };
+        let count = |input: u64| {
+            line(
+                "event_msg",
+                serde_json::json!({"type": "token_count", "info": {"total_token_usage": {"input_tokens": input, "output_tokens": 10}}}),
+            )
+        };
+        let first = [
+            line(
+                "session_meta",
+                serde_json::json!({"id": "019c8a4d-8f45-7010-8b5d-7fad920aa6f9", "cwd": "/p"}),
+            ),
+            line("turn_context", serde_json::json!({"model": "gpt-5"})),
+            count(100),
+        ]
+        .concat();
+        let appended = [
+            count(200),
+            line(
+                "token_usage_record",
+                serde_json::json!({"usage": {"input_tokens": 100, "output_tokens": 10}}),
+            ),
+        ]
+        .concat();
+        std::fs::write(&rollout, format!("{first}{appended}")).unwrap();
+        let store = Store::new(dir.path().join("store"));
+        let sink = Sink::new(crate::capture::sink::Privacy::default());
+        let report = import_to(&store, &rollout, &sink, first.len() as u64).unwrap();
+        assert_eq!((report.lines, report.responses), (3, 1));
+        assert_eq!((report.tokens.input, report.tokens.output), (100, 10));
+    }
 
     #[test]
     fn cached_input_is_taken_out_of_input() {

@@ -48,9 +48,20 @@ pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
 }
 
 /// Imports an events file one line at a time: its head is read first ([`head`]), then each
-/// line's events are written as the line is read, so a long session is never held whole.
+/// line's events are written as the line is read, so a long session is never held whole. Both
+/// read it as long as it was when the import began ([`agent_log::length`]).
 pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, ImportError> {
-    let (mut head, records) = head(path)?;
+    import_to(store, path, sink, agent_log::length(path)?)
+}
+
+/// [`import`] of the events file's first `end` bytes.
+fn import_to(
+    store: &Store,
+    path: &Path,
+    sink: &Sink,
+    end: u64,
+) -> Result<ImportReport, ImportError> {
+    let (mut head, records) = head(path, end)?;
     if head.session_id.is_none() {
         // The folder Copilot keeps a session in is named after it.
         head.session_id = path
@@ -60,7 +71,7 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
     }
     let mut writer = LogWriter::open(store, path, sink, &head)?;
     let mut reader = Reader::new(records);
-    let read = agent_log::read_lines_while(path, |n, line| {
+    let read = agent_log::read_lines_while(path, end, |n, line| {
         match line {
             Ok(line) => reader.line(&line),
             Err(message) => reader.log.bad_line(n, message),
@@ -88,12 +99,13 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
 /// What an events file says of its session as a whole, which the session's first event
 /// carries: its `session.start`s (each one's fields taking the place of those before), its
 /// first time, and whether it has `session.usage_record`s, which decide how usage is read.
-/// Read to its end before its events, one line at a time. A file with no JSON line is empty.
-fn head(path: &Path) -> Result<(Log, bool), ImportError> {
+/// Read to its end (`end`) before its events, one line at a time. A file with no JSON line is
+/// empty.
+fn head(path: &Path, end: u64) -> Result<(Log, bool), ImportError> {
     let mut head = Reader::new(false);
     let mut records = false;
     let mut any = false;
-    agent_log::read_lines_while(path, |_, line| {
+    agent_log::read_lines_while(path, end, |_, line| {
         let Ok(line) = line else { return Ok(true) };
         any = true;
         let kind = string(&line, "type");
@@ -283,5 +295,52 @@ fn ended(ok: bool, code: Option<&str>) -> Ended {
         (false, None) => Ended::Failed,
         (false, Some("denied" | "rejected")) => Ended::Refused,
         (false, Some(_)) => Ended::FailedWhateverItSays,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An events file that gains lines after its import took its length (Copilot writing on)
+    /// is imported as it was then, each response once: the head and the lines read the same
+    /// bytes. Its first `session.usage_record`, read by the lines and not by the head, was
+    /// counted as well as the shutdown's totals.
+    #[test]
+    fn lines_appended_during_an_import_are_left_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = dir.path().join("events.jsonl");
+        let line = |kind: &str, data: Value| {
+            serde_json::json!({"type": kind, "data": data, "id": "e", "parentId": null,
+                               "timestamp": "2026-02-23T12:41:04.000Z"})
+            .to_string()
+                + "\n"
+        };
+        let usage = serde_json::json!({"model": "gpt-5", "inputTokens": 100, "outputTokens": 10});
+        let first = [
+            line(
+                "session.start",
+                serde_json::json!({"sessionId": "96ef38f0-9d09-45c3-8124-6448c36090ed"}),
+            ),
+            line(
+                "session.shutdown",
+                serde_json::json!({"modelMetrics": {"gpt-5": {"usage": usage}}}),
+            ),
+        ]
+        .concat();
+        let appended = [
+            line("session.usage_record", serde_json::json!({"usage": usage})),
+            line(
+                "assistant.message",
+                serde_json::json!({"model": "gpt-5", "content": "done"}),
+            ),
+        ]
+        .concat();
+        std::fs::write(&events, format!("{first}{appended}")).unwrap();
+        let store = Store::new(dir.path().join("store"));
+        let sink = Sink::new(crate::capture::sink::Privacy::default());
+        let report = import_to(&store, &events, &sink, first.len() as u64).unwrap();
+        assert_eq!((report.lines, report.responses), (2, 1));
+        assert_eq!((report.tokens.input, report.tokens.output), (100, 10));
     }
 }
