@@ -16,15 +16,13 @@ use super::log_folder;
 use super::output::stdout;
 use super::output::to_stderr;
 use super::placement::{Placement, claude_projects};
-use crate::capture::import::agent_log::{FIRST_PROMPT_LINES, FirstPrompt};
+use crate::capture::import::agent_log::FirstPrompt;
 use crate::capture::import::batch::{freshness, import_files, subagents_left_out};
-use crate::capture::import::claude_transcript::main_session_id;
+use crate::capture::import::claude_transcript::{self, main_session_id};
 use crate::capture::import::resume::Freshness;
 use crate::capture::import::{ImportError, ImportReport};
 use crate::capture::sink::{Privacy, Sink};
-use crate::capture::transcript::content::blocks;
 use crate::capture::transcript::transcript::origin_of;
-use crate::capture::transcript::wire::Entry;
 use crate::error::ErrorKind;
 use crate::exit;
 use crate::render::escape::escape;
@@ -840,7 +838,7 @@ fn discover_in(
                 .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0.0, |d| d.as_secs_f64());
             let first_prompt = if first_prompts {
-                peek(&path)
+                claude_transcript::first_prompt(&path)
             } else {
                 FirstPrompt::Unknown
             };
@@ -931,47 +929,6 @@ fn discover_logs(
         });
     }
     Ok(())
-}
-
-/// The first thing the user typed in a transcript, for recognising it in a listing: looked
-/// for in its first lines only.
-fn peek(path: &Path) -> FirstPrompt {
-    // A FIFO or a device named like a transcript must not hold the listing.
-    let Ok(file) = crate::store::open_regular(path) else {
-        return FirstPrompt::Unknown;
-    };
-    let mut reader = std::io::BufReader::new(file);
-    let (mut line, mut spare) = (Vec::new(), Vec::new());
-    for _ in 0..FIRST_PROMPT_LINES {
-        match crate::store::read_line_within(&mut reader, &mut line, crate::store::LINE_LIMIT) {
-            Ok(read) if read.consumed == 0 => return FirstPrompt::None,
-            Ok(read) if !read.too_long => {}
-            // A line past the limit is not read on to its end: the look stops there.
-            _ => return FirstPrompt::Unknown,
-        }
-        let Ok(entry) = Entry::decode(crate::store::json_text(&line), &mut spare) else {
-            continue;
-        };
-        if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
-            continue;
-        }
-        let first_text = entry
-            .message
-            .and_then(|m| m.content)
-            .and_then(|c| blocks(c).ok())
-            .and_then(|b| {
-                b.into_iter()
-                    .find(|b| b.kind.as_deref() == Some("text"))
-                    .and_then(|b| b.text.map(std::borrow::Cow::into_owned))
-            });
-        // Read as every listing reads a prompt: a slash command's markup, an IDE's file or a
-        // reminder is no one's prompt, and a prompt that begins with `<` can be.
-        let typed = first_text.as_deref().map(crate::model::prompt::read);
-        if let Some(prompt) = typed.filter(crate::model::prompt::Prompt::by_person) {
-            return FirstPrompt::Typed(prompt.text.into_owned());
-        }
-    }
-    FirstPrompt::Unknown
 }
 
 /// The widest a project shows in `--discover`'s table, in columns.

@@ -583,10 +583,15 @@ pub const FIRST_PROMPT_LINES: usize = 500;
 
 /// The first prompt of the log at `path`, read as far as it and no further (and never past
 /// [`FIRST_PROMPT_LINES`] lines, nor into a line past [`crate::store::LINE_LIMIT`], which the
-/// import skips): `prompt_in` is the import's own reading of a line's prompt, and the prompt
-/// is read as every listing reads one (a slash command's markup, an IDE's file or a reminder
-/// is no one's prompt).
-pub fn first_prompt(path: &Path, prompt_in: impl Fn(&Value) -> Option<String>) -> FirstPrompt {
+/// import skips): `prompt_in` is the import's own reading of a line's prompt from the line's
+/// JSON text (`None` for a line that holds none, or that it cannot decode), one agent's
+/// decoder for each format ([`json_line`] for those read as JSON values), and the prompt is
+/// read as every listing reads one (a slash command's markup, an IDE's file or a reminder is
+/// no one's prompt).
+pub fn first_prompt(
+    path: &Path,
+    mut prompt_in: impl FnMut(&[u8]) -> Option<String>,
+) -> FirstPrompt {
     // A FIFO or a device named like a log must not hold the listing.
     let Ok(file) = crate::store::open_regular(path) else {
         return FirstPrompt::Unknown;
@@ -600,10 +605,7 @@ pub fn first_prompt(path: &Path, prompt_in: impl Fn(&Value) -> Option<String>) -
             // A line past the limit is not read on to its end: the look stops there.
             _ => return FirstPrompt::Unknown,
         }
-        let Ok(value) = serde_json::from_slice::<Value>(crate::store::json_text(&line)) else {
-            continue;
-        };
-        let Some(text) = prompt_in(&value) else {
+        let Some(text) = prompt_in(crate::store::json_text(&line)) else {
             continue;
         };
         let prompt = crate::model::prompt::read(&text);
@@ -612,6 +614,14 @@ pub fn first_prompt(path: &Path, prompt_in: impl Fn(&Value) -> Option<String>) -
         }
     }
     FirstPrompt::Unknown
+}
+
+/// [`first_prompt`]'s decoder for a log read as JSON values: `prompt_in` is the import's
+/// reading of the prompt of a line's value; a line that is not JSON holds none.
+pub fn json_line(
+    prompt_in: impl Fn(&Value) -> Option<String>,
+) -> impl FnMut(&[u8]) -> Option<String> {
+    move |text| prompt_in(&serde_json::from_slice::<Value>(text).ok()?)
 }
 
 /// How far a whole file is, for a log that is one JSON document (Gemini CLI's older chats).
@@ -663,7 +673,7 @@ mod tests {
     fn a_first_prompt_is_looked_for_only_as_far_as_the_lines_it_may_be_in() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log.jsonl");
-        let prompt_in = |line: &Value| string(line, "prompt").map(str::to_owned);
+        let prompt_in = || json_line(|line: &Value| string(line, "prompt").map(str::to_owned));
         let other = "{\"type\":\"other\"}\n";
         std::fs::write(
             &log,
@@ -671,17 +681,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            first_prompt(&log, prompt_in),
+            first_prompt(&log, prompt_in()),
             FirstPrompt::Typed("fix it".into())
         );
         std::fs::write(&log, other.repeat(3)).unwrap();
-        assert_eq!(first_prompt(&log, prompt_in), FirstPrompt::None);
+        assert_eq!(first_prompt(&log, prompt_in()), FirstPrompt::None);
         let late = format!(
             "{}{{\"prompt\":\"fix it\"}}\n",
             other.repeat(FIRST_PROMPT_LINES)
         );
         std::fs::write(&log, late).unwrap();
-        assert_eq!(first_prompt(&log, prompt_in), FirstPrompt::Unknown);
+        assert_eq!(first_prompt(&log, prompt_in()), FirstPrompt::Unknown);
     }
 
     #[test]

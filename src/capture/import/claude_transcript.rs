@@ -1474,6 +1474,26 @@ pub fn main_session_id(path: &Path, first: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+/// The first thing the user typed in a transcript, for recognising it in `import --discover`'s
+/// listing: looked for in its first lines only ([`super::agent_log::first_prompt`]), each line
+/// decoded as a transcript's line is: the first text of a user line that is not Claude Code's
+/// own (`isMeta`).
+pub fn first_prompt(path: &Path) -> super::agent_log::FirstPrompt {
+    let mut spare = Vec::new();
+    super::agent_log::first_prompt(path, |text| {
+        let entry = Entry::decode(text, &mut spare).ok()?;
+        if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
+            return None;
+        }
+        blocks(entry.message?.content?)
+            .ok()?
+            .into_iter()
+            .find(|b| b.kind.as_deref() == Some("text"))?
+            .text
+            .map(std::borrow::Cow::into_owned)
+    })
+}
+
 /// The session id a transcript's name gives it when Claude Code made the name (`<uuid>.jsonl`).
 fn own_id(path: &Path) -> Option<&str> {
     let stem = path.file_stem()?.to_str()?;

@@ -487,7 +487,7 @@ pub fn prompt_in(line: &Value) -> Option<String> {
 
 /// The first prompt of a rollout, read as far as it ([`agent_log::first_prompt`]).
 pub fn first_prompt(path: &Path) -> agent_log::FirstPrompt {
-    agent_log::first_prompt(path, prompt_in)
+    agent_log::first_prompt(path, agent_log::json_line(prompt_in))
 }
 
 /// A user message's text as a prompt: `None` when it is the context Codex adds.

@@ -264,7 +264,7 @@ pub fn prompt_in(line: &Value) -> Option<String> {
 
 /// The first prompt of an events file, read as far as it ([`agent_log::first_prompt`]).
 pub fn first_prompt(path: &Path) -> agent_log::FirstPrompt {
-    agent_log::first_prompt(path, prompt_in)
+    agent_log::first_prompt(path, agent_log::json_line(prompt_in))
 }
 
 /// Copilot's usage in the store's convention: `inputTokens` includes the cache reads (observed)

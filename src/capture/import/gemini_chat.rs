@@ -408,7 +408,7 @@ pub fn prompt_in(line: &Value) -> Option<String> {
 
 /// The first prompt of a chat of JSON lines, read as far as it ([`agent_log::first_prompt`]).
 pub fn first_prompt(path: &Path) -> agent_log::FirstPrompt {
-    agent_log::first_prompt(path, prompt_in)
+    agent_log::first_prompt(path, agent_log::json_line(prompt_in))
 }
 
 /// The most bytes of an older chat, one JSON document, that [`first_prompt_of_document`]
