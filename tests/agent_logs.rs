@@ -2897,3 +2897,51 @@ fn a_log_imported_as_it_grows_counts_each_response_once() {
         assert_eq!(tokens(&grown), tokens(&once), "{name}");
     }
 }
+
+/// `import --discover --agent codex` with no `$HOME` (and no `CODEX_HOME`) listed nothing and
+/// exited 0, where Claude Code's `import --discover` says in one line that `$HOME` is not set
+/// and exits 2: a search that cannot tell where an agent keeps its logs is a usage error, for
+/// every agent, with `--discover` and with `--all`; the agent's own variable is enough.
+#[test]
+fn discover_with_no_home_is_a_usage_error_for_every_agent() {
+    let env = TestEnv::new();
+    let variables = [
+        "HOME",
+        "CLAUDE_CONFIG_DIR",
+        "CODEX_HOME",
+        "COPILOT_HOME",
+        "GEMINI_CLI_HOME",
+    ];
+    for agent in ["claude-code", "codex", "gemini", "copilot"] {
+        for how in ["--discover", "--all"] {
+            let mut cmd = env.command(&["import", how, "--agent", agent]);
+            for var in variables {
+                cmd.env_remove(var);
+            }
+            let run = crate::common::Run::of(cmd.output().unwrap());
+            assert_eq!(run.code, 2, "{agent} {how}: {run:?}");
+            assert!(
+                run.stderr.starts_with("error: ")
+                    && run.stderr.contains("$HOME")
+                    && run.stderr.trim_end().lines().count() == 1,
+                "{agent} {how}: {}",
+                run.stderr
+            );
+            assert!(run.stdout.is_empty(), "{agent} {how}: {}", run.stdout);
+        }
+    }
+    // The agent's own folder, named by its variable, needs no home.
+    for (agent, var) in [
+        ("codex", "CODEX_HOME"),
+        ("gemini", "GEMINI_CLI_HOME"),
+        ("copilot", "COPILOT_HOME"),
+    ] {
+        let mut cmd = env.command(&["import", "--discover", "--agent", agent]);
+        for var in variables {
+            cmd.env_remove(var);
+        }
+        cmd.env(var, env.path());
+        let run = crate::common::Run::of(cmd.output().unwrap());
+        assert_eq!(run.code, 0, "{agent}: {run:?}");
+    }
+}

@@ -62,6 +62,24 @@ pub(crate) fn places(agent: LogAgent) -> Vec<PathBuf> {
     }
 }
 
+/// Why `agent`'s default place cannot be found, when it cannot: its own variable is unset and
+/// there is no `$HOME` to find its folder in (Claude Code's is told by
+/// [`super::placement::claude_projects`], in the same words). A search that does not know where
+/// to look is a usage error, never a search of nothing.
+pub(crate) fn unfound(agent: LogAgent) -> Option<String> {
+    let (folder, variable) = match agent {
+        LogAgent::ClaudeCode => return None,
+        LogAgent::Codex => ("~/.codex", "CODEX_HOME"),
+        LogAgent::GeminiCli => ("~/.gemini", "GEMINI_CLI_HOME"),
+        LogAgent::Copilot => ("~/.copilot", "COPILOT_HOME"),
+    };
+    places(agent).is_empty().then(|| {
+        format!(
+            "cannot find {folder}: $HOME is not set (use {variable}, or name the logs to import)"
+        )
+    })
+}
+
 /// Every log of `agent` in its default places, in name order. Links inside an agent's folder
 /// are not followed: each is added to `links`, for the caller to say (the folder itself, as
 /// `$CODEX_HOME` or the home names it, is followed), and so is a FIFO, a socket or a device

@@ -108,6 +108,9 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         } else {
             Vec::new()
         };
+        if let Some(unfound) = agents.iter().find_map(|a| agent_logs::unfound(*a)) {
+            return Err(super::output::usage(unfound));
+        }
         // Where Claude Code's transcripts were looked for, there or not: a search that finds
         // nothing names every place it looked in.
         let looked_in = claude.clone();
