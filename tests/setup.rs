@@ -825,11 +825,6 @@ fn write_warns_that_disable_all_hooks_records_nothing() {
             "{round}: {}",
             run.stdout
         );
-        assert!(
-            run.stdout.contains("while disableAllHooks is true"),
-            "{round}: {}",
-            run.stdout
-        );
     }
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();

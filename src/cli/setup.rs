@@ -423,19 +423,20 @@ impl Plan<'_> {
             None => false,
         };
         changed |= env_changed;
-        // The agent runs no hook of ours, or none at all, while its settings say so.
+        // The agent runs no hook of ours, or none at all, while its settings say so. The
+        // warning (stderr, where a warning goes) names the setting and how to undo it, and is
+        // said once: the summary below says what was written, and never that sessions will be
+        // recorded.
         let off = setup_off::hooks_off(agent, &target, self.env);
         if let Some(off) = &off {
             off.warn();
         }
-        let disabled = off
-            .map(|off| off.setting)
-            .or_else(|| others_disable.then(|| "disableAllHooks is true".to_owned()));
+        let off = off.is_some() || others_disable;
         if !changed {
-            if let Some(setting) = &disabled {
+            if off {
                 writeln!(
                     out,
-                    "{} holds agent-strace's hooks, but records nothing while {setting}; nothing changed.",
+                    "{} holds agent-strace's hooks already; nothing changed.",
                     path.display()
                 )?;
             } else {
@@ -489,13 +490,8 @@ impl Plan<'_> {
                 Value::String(matcher.clone())
             )?;
         }
-        if let Some(setting) = &disabled {
-            writeln!(
-                out,
-                "Hooks written to {}, but no {} session is recorded while {setting}.",
-                target.display(),
-                agent.title()
-            )?;
+        if off {
+            writeln!(out, "Hooks written to {}.", target.display())?;
         } else {
             writeln!(
                 out,

@@ -1,5 +1,5 @@
 //! Whether an agent's own settings turn its hooks off, agent-strace's among them: `setup` then
-//! warns, and does not say that sessions will be recorded.
+//! warns once, on stderr, and does not say that sessions will be recorded.
 
 use std::path::{Path, PathBuf};
 
@@ -16,8 +16,6 @@ const GEMINI_HOOK_NAME: &str = "agent-strace";
 pub(super) struct Off {
     /// The file that holds it.
     pub(super) file: PathBuf,
-    /// The setting, as in "records nothing while `disableAllHooks is true`".
-    pub(super) setting: String,
     /// What it does and how to undo it, after the file's name.
     warning: String,
 }
@@ -32,7 +30,6 @@ impl Off {
     pub(super) fn claude_code(file: &Path) -> Off {
         Off {
             file: file.to_owned(),
-            setting: "disableAllHooks is true".to_owned(),
             warning: "sets disableAllHooks: Claude Code runs no hooks while it is true, agent-strace's included; remove it to record sessions".to_owned(),
         }
     }
@@ -75,7 +72,6 @@ fn gemini(files: &[&Path]) -> Option<Off> {
     if let Some((file, false)) = enabled {
         return Some(Off {
             file: file.to_owned(),
-            setting: format!("{} sets hooksConfig.enabled to false", file.display()),
             warning: "sets hooksConfig.enabled to false: Gemini CLI runs no hooks while it is, agent-strace's included; remove it to record sessions".to_owned(),
         });
     }
@@ -86,10 +82,6 @@ fn gemini(files: &[&Path]) -> Option<Off> {
             .any(|name| name.as_str() == Some(GEMINI_HOOK_NAME))
             .then(|| Off {
                 file: (*file).to_owned(),
-                setting: format!(
-                    "{} names {GEMINI_HOOK_NAME} in hooksConfig.disabled",
-                    file.display()
-                ),
                 warning: format!(
                     "names {GEMINI_HOOK_NAME} in hooksConfig.disabled: Gemini CLI runs none of agent-strace's hooks while it does; take it out of that list to record sessions"
                 ),
@@ -105,7 +97,6 @@ fn codex(files: &[&Path]) -> Option<Off> {
         let (key, off) = setup_agents::codex_hooks_off(&text)?;
         let file = hooks_json.with_file_name("config.toml");
         Some(off.then(|| Off {
-            setting: format!("{} sets {key} = false under [features]", file.display()),
             warning: format!(
                 "sets {key} = false under [features]: Codex runs no hooks while it does, agent-strace's included; remove it to record sessions"
             ),
