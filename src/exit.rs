@@ -11,7 +11,7 @@ pub const FINDINGS: u8 = 1;
 /// (the folder of an `--output` file included, and an `--output` or `dashboard --html` name
 /// ending in `/` that is no folder); a `sql` query refused, failing, or stopped past its `--max-memory` or `--timeout`;
 /// no $HOME to find the user's files by (`setup --global`; `import --discover` or `--all` of an
-/// agent whose own folder variable is unset) (what to change is how it is called).
+/// agent named by `--agent` whose own folder variable is unset) (what to change is how it is called).
 pub const USAGE: u8 = 2;
 /// The input is there but unusable: a policy, eval, lint, watch-rules or agent settings file
 /// that does not parse or names an unknown key (or a policy with a blank entry in a list, or a watch

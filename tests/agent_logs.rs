@@ -2944,4 +2944,21 @@ fn discover_with_no_home_is_a_usage_error_for_every_agent() {
         let run = crate::common::Run::of(cmd.output().unwrap());
         assert_eq!(run.code, 0, "{agent}: {run:?}");
     }
+    // With no agent named, the agents that cannot be found are not this machine's: Claude Code's
+    // transcripts, found through its variable, are still listed.
+    let projects = env.path().join("claude/projects/-work-app");
+    std::fs::create_dir_all(&projects).unwrap();
+    std::fs::copy(
+        shared().join("corpus/claude-code/marot__spotter/short.jsonl"),
+        projects.join("d6e0bada-0000-4000-8000-000000000001.jsonl"),
+    )
+    .unwrap();
+    let mut cmd = env.command(&["import", "--discover"]);
+    for var in variables {
+        cmd.env_remove(var);
+    }
+    cmd.env("CLAUDE_CONFIG_DIR", env.path().join("claude"));
+    let run = crate::common::Run::of(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("d6e0bada"), "{}", run.stdout);
 }

@@ -108,9 +108,16 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         } else {
             Vec::new()
         };
-        if let Some(unfound) = agents.iter().find_map(|a| agent_logs::unfound(*a)) {
+        // An agent asked for by name whose folder cannot be found is a usage error; the default
+        // set is the agents this machine has, so one that cannot be found is not among them
+        // (Claude Code's transcripts found through $CLAUDE_CONFIG_DIR still list with no $HOME).
+        if named && let Some(unfound) = agents.iter().find_map(|a| agent_logs::unfound(*a)) {
             return Err(super::output::usage(unfound));
         }
+        let agents: Vec<LogAgent> = agents
+            .into_iter()
+            .filter(|a| agent_logs::unfound(*a).is_none())
+            .collect();
         // Where Claude Code's transcripts were looked for, there or not: a search that finds
         // nothing names every place it looked in.
         let looked_in = claude.clone();
