@@ -6056,6 +6056,78 @@ fn a_powershell_deny_is_met_in_any_case_by_aliases_and_parameter_starts() {
     assert_denied_exactly(&env, "psunix", &policy, &denied, &let_run);
 }
 
+/// A deny of `git push --force` let `git push -f` run, and so it went for each option git
+/// spells two ways (`git clean --force` and `-f`, `git branch -D` and `--delete --force`,
+/// `git checkout -f` and `--force`), also in a cluster (`git push -fu`, `git clean -fdx`) and
+/// by a start of its name (`git reset --har`). Each spelling is met, and so is what forces as
+/// `--force` does (a lease, a `+` refspec); an option of git before its subcommand is none of
+/// the subcommand's (`git -C dir branch -d`), and an allow entry allows only what starts with
+/// it.
+#[test]
+fn a_deny_of_a_git_option_is_met_however_git_spells_it() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": [
+        "git push --force", "git clean --force -d -x", "git branch -D",
+        "git checkout --force", "git reset --hard", "git push --delete"
+    ]}});
+    let denied = [
+        (bash, "git push -f origin main"),
+        (bash, "git push --force origin main"),
+        (bash, "git push -fu origin main"),
+        (bash, "git push origin main -f"),
+        (bash, "git push --forc origin main"),
+        (bash, "git push --force-with-lease origin main"),
+        (
+            bash,
+            "git push --force-with-lease=main:abc123 --force-if-includes origin main",
+        ),
+        (bash, "git push origin +main"),
+        (bash, "git push origin :old"),
+        (bash, "git push -d origin old"),
+        (bash, "git clean -fdx"),
+        (bash, "git clean -xdf"),
+        (bash, "git clean -f -d -x"),
+        (bash, "git branch --delete --force old"),
+        (bash, "git branch -d -f old"),
+        (bash, "git checkout -f main"),
+        (bash, "git reset --har HEAD~1"),
+    ];
+    let let_run = [
+        (bash, "git push origin main"),
+        (bash, "git push -u origin main"),
+        (bash, "git push --force-if-includes origin main"),
+        (bash, "git clean -n"),
+        (bash, "git clean -fd"),
+        (bash, "git branch -d old"),
+        (bash, "git -C . branch -d old"),
+        (bash, "git checkout main"),
+        (bash, "git reset --soft HEAD~1"),
+        (bash, "git commit -m 'git push -f'"),
+    ];
+    assert_denied_exactly(&env, "gitoptions", &policy, &denied, &let_run);
+
+    // A deny of a lease does not meet `--force`, which forces with none; an allow entry is
+    // met by no other spelling than its own (`git branch -d` allows no `-D`).
+    let policy = json!({"commands": {
+        "allow": ["git push", "git branch -d", "git status"],
+        "deny": ["git push --force-with-lease"]
+    }});
+    let denied = [
+        (bash, "git push --force-with-lease origin main"),
+        (bash, "git push --force-with origin main"),
+        (bash, "git branch -D old"),
+        (bash, "git branch --delete old"),
+    ];
+    let let_run = [
+        (bash, "git push origin main"),
+        (bash, "git push --force origin main"),
+        (bash, "git branch -d old"),
+        (bash, "git status"),
+    ];
+    assert_denied_exactly(&env, "gitallow", &policy, &denied, &let_run);
+}
+
 /// A value that expands to nothing, glued to a word, hid the command from a deny: `rm
 /// -rf$() build`, `rm -rf${IFS}build`, ``rm -rf`` build`` ran past a deny of `rm -rf`, and
 /// `cat${IFS}.env` read `.env` past a read deny; bash runs each as it would without the value.

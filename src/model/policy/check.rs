@@ -11,6 +11,7 @@ use super::cwd::{
     windows_shaped, windows_trimmed,
 };
 use super::git::GitPaths;
+use super::options;
 use super::pwsh_names;
 use super::shell::{self, SimpleCommand};
 use super::windows::Syntax;
@@ -1666,47 +1667,68 @@ fn judge_command(policy: &Policy, access: Access, powershell: bool) -> Judgement
 }
 
 /// Whether a deny pattern is in a command: its first word names a command anywhere in the
-/// words (`sudo rm …`, `xargs rm …`, `/bin/rm`), its other words follow in order, and its
-/// options are met by the command's options however they are spelt: a short option cluster
-/// (`-rf`) by the command's short options together (`-r -f`, `-fr`), and for the commands of
-/// [`LONG_OPTIONS`] by their long names and other letters (`rm --recursive --force`, `rm -Rf`).
-/// A word with a value the line does not spell in it (`r$X`, `-rf$(…)`) may be any word its
-/// text allows ([`may_be`]): the command or a word of the pattern, and, an option, any option.
+/// words (`sudo rm …`, `xargs rm …`, `/bin/rm`), and its other words follow it
+/// ([`follows`]).
 pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
     let Some((first, rest)) = pattern.words.split_first() else {
         return false;
     };
     let name = shell::basename(first);
     words.iter().enumerate().any(|(i, w)| {
-        if shell::basename(w) != first && w != first && !may_be(shell::basename(w), name) {
-            return false;
-        }
-        let after = &words[i + 1..];
-        // Options end at `--` (`rm -r -- -f` removes a file named `-f`).
-        let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
-        let have: String = options.iter().filter_map(|w| letters(name, w)).collect();
-        let any_option = options
-            .iter()
-            .any(|w| w.starts_with('-') && pieces_around_values(w).is_some());
-        let mut at = 0;
-        rest.iter().all(|p| {
-            if let Some(need) = letters(name, p) {
-                any_option || need.chars().all(|c| have.contains(c))
-            } else if p.starts_with('-') {
-                any_option
-                    || options
-                        .iter()
-                        .any(|w| w == p || w.starts_with(&format!("{p}=")))
-            } else {
-                match after[at..].iter().position(|w| w == p || may_be(w, p)) {
-                    Some(found) => {
-                        at += found + 1;
-                        true
-                    }
-                    None => false,
+        (shell::basename(w) == first || w == first || may_be(shell::basename(w), name))
+            && follows(name, rest, &words[i + 1..])
+    })
+}
+
+/// Whether the words of a deny pattern past its command (`rest`) are in the words past the
+/// command `name` (`after`): the others in order, and the options however they are spelt
+/// (see [`options`]): a short option cluster (`-rf`) by the command's short options together
+/// (`-r -f`, `-fr`), by their long names and other letters (`rm --recursive --force`, `rm
+/// -Rf`, `git push -f` for `--force`, `git branch --delete --force` for `-D`), or by what does
+/// as much (`git push --force-with-lease` and `git push origin +main` for `--force`); a long
+/// option by a start of its name (`git reset --har`). git's subcommand's options are those
+/// after it (`git -C dir branch -d` gives `branch` no `-C`). A word with a value the line
+/// does not spell in it (`r$X`, `-rf$(…)`) may be any word its text allows ([`may_be`]): a
+/// word of the pattern, and, an option, any option.
+fn follows(name: &str, rest: &[String], after: &[String]) -> bool {
+    // Options end at `--` (`rm -r -- -f` removes a file named `-f`).
+    let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
+    let sub = (name == "git")
+        .then(|| rest.iter().find(|p| !p.starts_with('-')))
+        .flatten();
+    let key = options::key(name, sub.map(String::as_str));
+    let past_sub = |words: &'_ [String]| -> usize {
+        sub.and_then(|sub| words.iter().position(|w| w == sub || may_be(w, sub)))
+            .map_or(0, |at| at + 1)
+    };
+    let own = &options[past_sub(options)..];
+    let operands = after[past_sub(after)..]
+        .iter()
+        .filter(|w| !w.starts_with('-'))
+        .map(|w| options::letters_of_operand(&key, w).to_owned());
+    let have: String = own
+        .iter()
+        .filter_map(|w| options::letters_given(&key, w))
+        .chain(operands)
+        .collect();
+    let any_option = options
+        .iter()
+        .any(|w| w.starts_with('-') && pieces_around_values(w).is_some());
+    let mut at = 0;
+    rest.iter().all(|p| {
+        if let Some(need) = options::letters_named(&key, p) {
+            any_option || need.chars().all(|c| have.contains(c))
+        } else if p.starts_with('-') {
+            any_option || options.iter().any(|w| options::is_option(&key, w, p))
+        } else {
+            match after[at..].iter().position(|w| w == p || may_be(w, p)) {
+                Some(found) => {
+                    at += found + 1;
+                    true
                 }
+                None => false,
             }
-        })
+        }
     })
 }
 
@@ -1816,47 +1838,6 @@ pub fn denies_in_powershell(pattern: &CommandPattern, words: &[String]) -> bool 
     })
 }
 
-/// Options with more than one spelling, per command: `(command, long name, letter)`, and
-/// letters that mean another (`(command, letter, same as)`).
-const LONG_OPTIONS: &[(&str, &str, char)] = &[
-    ("rm", "recursive", 'r'),
-    ("rm", "force", 'f'),
-    ("rm", "dir", 'd'),
-    ("rm", "interactive", 'i'),
-    ("rm", "verbose", 'v'),
-];
-const SAME_LETTERS: &[(&str, char, char)] = &[
-    ("rm", 'R', 'r'),
-    // Not an option of GNU or BSD rm; read as `-f` so that a spelling an rm may take one day
-    // is not a way around a deny.
-    ("rm", 'F', 'f'),
-];
-
-/// The short options one word of `command` stands for: `-rf` → `rf`, `-R` → `r` and
-/// `--recursive` → `r` for rm; `None` for a word that is no option, or a long option with no
-/// letter.
-fn letters(command: &str, word: &str) -> Option<String> {
-    if let Some(long) = word.strip_prefix("--") {
-        let long = long.split('=').next().unwrap_or(long);
-        return LONG_OPTIONS
-            .iter()
-            .find(|(c, l, _)| *c == command && *l == long)
-            .map(|(_, _, letter)| letter.to_string());
-    }
-    let cluster = short_cluster(word)?;
-    Some(
-        cluster
-            .chars()
-            .map(|c| {
-                SAME_LETTERS
-                    .iter()
-                    .find(|(cmd, from, _)| *cmd == command && *from == c)
-                    .map_or(c, |(_, _, to)| *to)
-            })
-            .collect(),
-    )
-}
-
 /// Whether an allow pattern starts the command that runs (past `env`, `timeout` and the like):
 /// `cargo test` allows `cargo test --lib`, not `cargo publish`.
 pub fn allows(pattern: &CommandPattern, words: &[String]) -> bool {
@@ -1870,15 +1851,6 @@ pub fn allows(pattern: &CommandPattern, words: &[String]) -> bool {
         .zip(words)
         .enumerate()
         .all(|(i, (p, w))| p == w || (i == 0 && shell::basename(w) == p))
-}
-
-/// The letters of a short option cluster: `-rf` → `rf`.
-fn short_cluster(word: &str) -> Option<&str> {
-    let letters = word.strip_prefix('-')?;
-    (!letters.starts_with('-')
-        && !letters.is_empty()
-        && letters.bytes().all(|b| b.is_ascii_alphabetic()))
-    .then_some(letters)
 }
 
 fn judge_host(policy: &Policy, access: Access, host: &str) -> Judgement {

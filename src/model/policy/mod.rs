@@ -15,6 +15,8 @@
 //!   PowerShell's file commands read as Unix's.
 //! - [`powershell`]: PowerShell's script blocks, .NET calls and assignments, which hide its
 //!   commands from the shell reader.
+//! - [`options`]: the spellings of a command's options that mean the same (`git push -f` and
+//!   `--force`), or do as much (`--force-with-lease`), for a deny to meet each.
 //! - [`pwsh_names`]: how PowerShell names a command and a parameter: in any case, by an alias,
 //!   by a parameter's start.
 //! - [`sensitive`]: files flagged with no policy at all.
@@ -41,6 +43,7 @@ pub mod check;
 pub mod cwd;
 pub mod generate;
 pub mod git;
+pub mod options;
 pub mod powershell;
 pub mod pwsh_names;
 pub mod reason;
