@@ -6128,6 +6128,34 @@ fn a_deny_of_a_git_option_is_met_however_git_spells_it() {
     assert_denied_exactly(&env, "gitallow", &policy, &denied, &let_run);
 }
 
+/// On a PowerShell line a deny of `git push` stopped `git log --grep Push` and `git commit -m
+/// Push`: every word was met in any case, as a cmdlet's are, where git's are its own and tell
+/// case apart. A cmdlet's words are still met in any case (`remove-item -recurse`, `ri -rec`),
+/// a program's name too (`GIT`, `git.exe`), and `rm -fr` as the shell's.
+#[test]
+fn a_powershell_line_meets_a_programs_words_in_their_own_case() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push", "Remove-Item -Recurse", "rm -rf"]}});
+    let denied = [
+        (ps, "git push origin main"),
+        (ps, "GIT push origin main"),
+        (ps, "git.exe push origin main"),
+        (ps, "git -C . push origin main"),
+        (ps, "remove-item -recurse build"),
+        (ps, "ri -rec build"),
+        (ps, "rm -fr build"),
+    ];
+    let let_run = [
+        (ps, "git log --grep Push"),
+        (ps, "git log --grep PUSH"),
+        (ps, "git commit -m Push"),
+        (ps, "Write-Output 'git push'"),
+        (ps, "Remove-Item build"),
+    ];
+    assert_denied_exactly(&env, "psnative", &policy, &denied, &let_run);
+}
+
 /// A value that expands to nothing, glued to a word, hid the command from a deny: `rm
 /// -rf$() build`, `rm -rf${IFS}build`, ``rm -rf`` build`` ran past a deny of `rm -rf`, and
 /// `cat${IFS}.env` read `.env` past a read deny; bash runs each as it would without the value.

@@ -1803,19 +1803,25 @@ fn pieces_around_values(word: &str) -> Option<Vec<&str>> {
 
 /// [`denies`] for a command PowerShell runs: names are met as PowerShell takes them
 /// ([`super::pwsh_names`]): a command in any case and by its aliases (`ri`, `del`, `rm` for a
-/// deny of `Remove-Item`; `iwr`, `curl` for `Invoke-WebRequest`, and the other way round), a
-/// parameter in any case, by its start and with its value glued on (`-rec`, `-Recurse:$true`
-/// for `-Recurse`), other words in any case.
+/// deny of `Remove-Item`; `iwr`, `curl` for `Invoke-WebRequest`, and the other way round). A
+/// cmdlet's parameters are met in any case, by their start and with a value glued on (`-rec`,
+/// `-Recurse:$true` for `-Recurse`), its other words in any case; a program's words (`git
+/// push`, past `GIT` or `git.exe`) as the program takes them ([`follows`]): git's `Push` is no
+/// `push`, and `git log --grep Push` no push.
 pub fn denies_in_powershell(pattern: &CommandPattern, words: &[String]) -> bool {
     let Some((first, rest)) = pattern.words.split_first() else {
         return false;
     };
     let name = pwsh_names::command(first);
+    let cmdlet = pwsh_names::is_cmdlet(&name);
     words.iter().enumerate().any(|(i, w)| {
         if pwsh_names::command(w) != name {
             return false;
         }
         let after = &words[i + 1..];
+        if !cmdlet {
+            return follows(&name, rest, after);
+        }
         // Parameters end at `--`, as in Bash.
         let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
         let mut at = 0;

@@ -129,6 +129,19 @@ pub fn command(word: &str) -> String {
     }
 }
 
+/// Whether a command [`command`] names is a cmdlet, whose words PowerShell reads in any case:
+/// a verb and a noun (`remove-item`, also what an alias stands for), not a program (`git`,
+/// whose words are its own and tell case apart). A program named so (`docker-compose`) is
+/// taken for a cmdlet, on the safe side of a deny.
+pub fn is_cmdlet(name: &str) -> bool {
+    name.split_once('-').is_some_and(|(verb, noun)| {
+        !verb.is_empty()
+            && !noun.is_empty()
+            && verb.chars().all(char::is_alphabetic)
+            && !noun.contains('-')
+    })
+}
+
 /// The cmdlet an alias stands for where the file rules read it ([`ALIASES`]' `unix` left out:
 /// `rm -rf x` on Linux is the program's), else `name` as it is.
 pub fn cmdlet_for_files(name: &str) -> &str {
@@ -182,6 +195,8 @@ mod tests {
         );
         assert_eq!(command("curl.exe"), "invoke-webrequest");
         assert_eq!(command("git"), "git");
+        assert!(is_cmdlet(&command("ri")));
+        assert!(!is_cmdlet(&command("GIT.exe")));
     }
 
     #[test]
