@@ -5681,9 +5681,9 @@ fn a_folder_dirname_prints_of_a_spelt_path_is_that_folder() {
 /// `secrets/k` (or renaming a file there, or put there by `--directory`) passed a deny of
 /// writing `secrets/**`. The hook reads the patch, as `audit` does: a regular file of at most a
 /// MiB, not through a link at its name (a patch behind one is judged as writing a file of
-/// unknown name), and not one that is not there (git writes nothing); a patch given on stdin
-/// is read from the here-document or the file the line feeds it (one another command prints
-/// writes a file of unknown name). A patch only looked at (`--check`, `--stat`), applied to
+/// unknown name, and so is one not there when judged, which the line may write before git
+/// reads it); a patch given on stdin is read from the here-document or the file the line feeds
+/// it (one another command prints writes a file of unknown name). A patch only looked at (`--check`, `--stat`), applied to
 /// the index (`--cached`) or gone on with (`git am --continue`) writes no file, and a line of
 /// a hunk that reads as a header (`--- secrets/k`, a removed `-- secrets/k`) is text.
 #[test]
@@ -5713,13 +5713,13 @@ fn the_files_a_patch_git_applies_names_are_written() {
         "git apply src/link.patch",
         "git apply < src/secret.patch",
         "cat src/main.patch | git apply",
+        "git apply src/missing.patch",
     ];
     let let_run = [
         "git apply src/main.patch",
         "git apply --check src/secret.patch",
         "git apply --stat src/secret.patch",
         "git apply --cached src/secret.patch",
-        "git apply src/missing.patch",
         "git apply < src/main.patch",
         "git am --continue",
         "git am --abort",
@@ -5739,6 +5739,46 @@ fn the_files_a_patch_git_applies_names_are_written() {
         let policy = json!({"files": {"write": writes}});
         let links = [("src/link.patch", "main.patch")];
         assert_only_denied_with_files(session, &policy, &files, &links, &denied, &let_run);
+    }
+}
+
+/// `patch` with no file to change (`patch -p1 < fix.diff`, `patch -p1 <<'EOF'`, `-i
+/// fix.diff`) was denied by any deny of writes, its diff not read; it reads it as `git apply`
+/// does and writes the files it names: from where it runs (`-d` moves it), `-p` folders taken
+/// away (all without `-p`), none with `--dry-run`. A diff it cannot read (one another command
+/// pipes in, one not there when judged) writes a file of unknown name, judged by a deny, as
+/// `git apply`'s does.
+#[test]
+fn patch_writes_the_files_its_diff_names() {
+    let main = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1 +1 @@\n-fn main() {}\n+fn main() { }\n";
+    let secret = "--- a/secrets/k\n+++ b/secrets/k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
+    let files = [("src/main.patch", main), ("src/secret.patch", secret)];
+    let secret_here = format!("patch -p1 <<'EOF'\n{secret}EOF");
+    let main_here = format!("patch -p1 <<'EOF'\n{main}EOF");
+    let denied = [
+        "patch -p1 < src/secret.patch",
+        "patch -p1 -i src/secret.patch",
+        "patch -Np1 --input=src/secret.patch",
+        secret_here.as_str(),
+        "patch -d secrets -p2 < src/main.patch",
+        "cat src/main.patch | patch -p1",
+        "patch -p1 < src/missing.patch",
+    ];
+    let let_run = [
+        "patch -p1 < src/main.patch",
+        "patch -p1 -i src/main.patch",
+        main_here.as_str(),
+        "patch --dry-run -p1 < src/secret.patch",
+    ];
+    for (session, writes) in [
+        ("patch", json!({"deny": ["secrets/**"]})),
+        (
+            "patch-allow",
+            json!({"allow": ["src/**"], "deny": ["secrets/**"]}),
+        ),
+    ] {
+        let policy = json!({"files": {"write": writes}});
+        assert_only_denied_with_files(session, &policy, &files, &[], &denied, &let_run);
     }
 }
 

@@ -99,10 +99,23 @@ const HELD_LIMIT: u64 = 1 << 20;
 
 /// What the file at `path` holds ([`Place::read`]): only a regular file of at most
 /// [`HELD_LIMIT`] bytes is read, never through a link at its name (which the agent may have
-/// made to lead anywhere), and opened without waiting, so a FIFO cannot hold the hook.
+/// made to lead anywhere). Anything else is not opened (a FIFO would hold the hook, a device
+/// may act on being opened), and the file is opened without waiting, and looked at again once
+/// open, should it have been swapped for something else meanwhile.
 pub fn held(path: &str) -> Held {
     use rustix::fs::{FileType, Mode, OFlags};
     use std::io::Read;
+    let gone = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+        )
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => {}
+        Err(e) if gone(&e) => return Held::Nothing,
+        Ok(_) | Err(_) => return Held::Unread,
+    }
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY;
     let fd = match rustix::fs::openat(
         rustix::fs::CWD,
@@ -154,5 +167,14 @@ mod tests {
             assert_eq!(held(&at(unread)), Held::Unread, "{unread}");
         }
         assert_eq!(held("/dev/zero"), Held::Unread);
+        let fifo = at("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert_eq!(held(&fifo), Held::Unread);
     }
 }

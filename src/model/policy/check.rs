@@ -10,7 +10,7 @@ use super::cwd::{
     cd_into, drive_relative_resolved, in_folder, is_windows_folder, unix_shaped, unspelt,
     windows_shaped, windows_trimmed,
 };
-use super::git::GitPaths;
+use super::git::{Applier, GitPaths};
 use super::options;
 use super::pwsh_names;
 use super::shell::{self, SimpleCommand};
@@ -1230,10 +1230,12 @@ fn push_git_paths(
     }
 }
 
-/// The files a patch git applies writes ([`GitPaths::patches`]), named from the repository's
-/// top (see `top.rs`), when the caller can read it ([`Place::read`]): a patch that is not there
-/// writes nothing (git stops), and one that is there unread (a link, too large, naming too
-/// many files) a file of unknown name anywhere, judged by a deny alone.
+/// The files a patch `git apply` or `patch` applies writes ([`GitPaths::patches`]), named
+/// from the repository's top for git (see `top.rs`), from where it runs for `patch`, when the
+/// caller can read it ([`Place::read`]). A patch that cannot be read writes a file of unknown
+/// name anywhere, judged by a deny alone: one that is there unread (a link, no regular file,
+/// too large, naming too many files), and one that is not there when judged, which the line
+/// itself may write before it is applied (`cat > p.diff <<EOF … EOF; git apply p.diff`).
 fn push_patched(
     git: &GitPaths,
     place: Option<&Place>,
@@ -1258,16 +1260,19 @@ fn push_patched(
                 Held::Unread
             };
             let named = match held {
-                Held::Nothing => continue,
                 Held::Text(text) => super::git::patched_files(&text, patch),
-                Held::Unread => None,
+                Held::Nothing | Held::Unread => None,
             };
             let Some(named) = named else {
                 out.push((Access::Write(super::git::UNKNOWN.to_owned()), unknown));
                 continue;
             };
             for name in named {
-                for path in super::top::from_top(dir, &name, Some(place)) {
+                let paths = match patch.by {
+                    Applier::Git => super::top::from_top(dir, &name, Some(place)),
+                    Applier::Patch => vec![in_folder(dir, &name)],
+                };
+                for path in paths {
                     out.push((Access::Write(unspelt(&path).into_owned()), Spelt::TEXT));
                 }
             }

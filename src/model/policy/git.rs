@@ -51,14 +51,27 @@ pub struct GitPaths {
     pub patches: Vec<GitPatch>,
 }
 
-/// A patch git applies: the files it names are written.
+/// A patch git or `patch` applies: the files it names are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GitPatch {
     pub file: String,
-    /// How many leading folders of a name git takes away (`-p1`, the default, takes `a/`).
-    pub strip: usize,
-    /// The folder put before each name (`--directory=sub`).
+    /// How many leading folders of a name are taken away (`-p1`, git's default, takes `a/`);
+    /// `None`: all of them, as `patch` does without `-p` (`a/src/x.rs` is `x.rs`).
+    pub strip: Option<usize>,
+    /// The folder put before each name (`git apply --directory=sub`, `patch -d sub`).
     pub directory: Option<String>,
+    /// Which program reads it ([`Applier`]).
+    pub by: Applier,
+}
+
+/// The program that applies a patch, which says where its names are from and which headers
+/// name a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applier {
+    /// `git apply`, `git am`: names from the repository's top; unified diffs only.
+    Git,
+    /// `patch`: names from where it runs; a context diff's `*** name` too.
+    Patch,
 }
 
 /// git's own options before its subcommand that take a value in the next word.
@@ -768,8 +781,9 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
                 let directory = given(&["--directory"]).flatten().next();
                 let patch = |file: &str| GitPatch {
                     file: file.to_owned(),
-                    strip,
+                    strip: Some(strip),
                     directory: directory.map(str::to_owned),
+                    by: Applier::Git,
                 };
                 patches.extend(files.iter().map(|file| patch(file)));
                 // With no file, the patch is read from stdin: a here-document's is judged here.
@@ -1071,9 +1085,10 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
 /// of unknown name.
 const MAX_PATCHED: usize = 1024;
 
-/// The files a patch's text names (`diff --git a/x b/y`, `--- a/x`, `+++ b/y`, `rename to y`),
-/// as git takes them: `patch.strip` leading folders taken away, `patch.directory` put before.
-/// Lines inside a hunk are text. `None` when it names more than [`MAX_PATCHED`].
+/// The files a patch's text names (`diff --git a/x b/y`, `--- a/x`, `+++ b/y`, `rename to y`;
+/// for `patch`, a context diff's `*** x` too), as its program takes them: `patch.strip`
+/// leading folders taken away, `patch.directory` put before. Lines inside a hunk are text.
+/// `None` when it names more than [`MAX_PATCHED`].
 pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
     let (mut old_left, mut new_left) = (0usize, 0usize);
@@ -1091,13 +1106,18 @@ pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>>
             }
             continue;
         }
-        let mut named = |name: &str, strip: usize| {
+        let mut named = |name: &str, strip: Option<usize>| {
             let name = unquoted(name);
             let mut rest = name.as_str();
-            for _ in 0..strip {
-                rest = rest
-                    .split_once('/')
-                    .map_or("", |(_, after)| after.trim_start_matches('/'));
+            match strip {
+                Some(strip) => {
+                    for _ in 0..strip {
+                        rest = rest
+                            .split_once('/')
+                            .map_or("", |(_, after)| after.trim_start_matches('/'));
+                    }
+                }
+                None => rest = rest.rsplit('/').next().unwrap_or(rest),
             }
             if !rest.is_empty() && name != "/dev/null" {
                 names.push(match &patch.directory {
@@ -1130,9 +1150,15 @@ pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>>
                     }
                 }
             }
+        } else if patch.by == Applier::Patch && is_context_range(line) {
+            // `*** 1,3 ****` and `--- 1,3 ----` start a context diff's hunk: no name.
         } else if let Some(name) = line
             .strip_prefix("--- ")
             .or_else(|| line.strip_prefix("+++ "))
+            .or_else(|| {
+                line.strip_prefix("*** ")
+                    .filter(|_| patch.by == Applier::Patch)
+            })
         {
             named(
                 name.split('\t').next().unwrap_or(name).trim_end(),
@@ -1142,7 +1168,7 @@ pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>>
             .iter()
             .find_map(|p| line.strip_prefix(p))
         {
-            named(name, 0);
+            named(name, Some(0));
         }
         if names.len() > MAX_PATCHED {
             return None;
@@ -1151,6 +1177,17 @@ pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>>
     names.sort();
     names.dedup();
     Some(names)
+}
+
+/// Whether a line is a context diff hunk's range (`*** 1,3 ****`, `--- 5 ----`).
+fn is_context_range(line: &str) -> bool {
+    let ranged = |rest: &str, end: &str| {
+        rest.strip_suffix(end)
+            .map(str::trim_end)
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b','))
+    };
+    line.strip_prefix("*** ").is_some_and(|r| ranged(r, "****"))
+        || line.strip_prefix("--- ").is_some_and(|r| ranged(r, "----"))
 }
 
 /// A name as a patch writes it, its C-style quotes taken away (`"a/x\ty"`).
@@ -1465,8 +1502,9 @@ mod tests {
     fn the_files_a_patch_names_are_read_past_its_hunks() {
         let patch = |strip, directory: Option<&str>| super::GitPatch {
             file: String::new(),
-            strip,
+            strip: Some(strip),
             directory: directory.map(str::to_owned),
+            by: super::Applier::Git,
         };
         let text = "diff --git a/x y b/x y\n--- a/x y\n+++ b/x y\n@@ -1,2 +1,2 @@\n ctx\n--- a/hunk\n+++ b/hunk\n\
                     diff --git a/o b/n\nrename from o\nrename to n\n\
@@ -1592,8 +1630,9 @@ mod tests {
         assert_eq!(uses("git apply < p").git.patches[0].file, "p");
         let patch = super::GitPatch {
             file: "a.patch".into(),
-            strip: 2,
+            strip: Some(2),
             directory: Some("d".into()),
+            by: super::Applier::Git,
         };
         assert_eq!(
             uses("git apply -p2 --directory=d a.patch").git.patches,

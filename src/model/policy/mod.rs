@@ -17,6 +17,7 @@
 //!   commands from the shell reader.
 //! - [`options`]: the spellings of a command's options that mean the same (`git push -f` and
 //!   `--force`), or do as much (`--force-with-lease`), for a deny to meet each.
+//! - `patch`: what `patch` writes: the files its diff names, read as `git apply`'s is.
 //! - [`pwsh_names`]: how PowerShell names a command and a parameter: in any case, by an alias,
 //!   by a parameter's start.
 //! - [`sensitive`]: files flagged with no policy at all.
@@ -44,6 +45,7 @@ pub mod cwd;
 pub mod generate;
 pub mod git;
 pub mod options;
+mod patch;
 pub mod powershell;
 pub mod pwsh_names;
 pub mod reason;

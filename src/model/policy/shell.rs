@@ -1447,28 +1447,6 @@ fn runs_its_stdin(words: &[String]) -> bool {
     }
 }
 
-/// What `patch` writes: its first operand, the file it changes (and reads); a second is the
-/// patch, read. With none, the files the patch names, which the line does not spell: a file of
-/// unknown name in any folder, judged by a deny alone (as `git apply` of a patch it cannot
-/// read is).
-fn patch_use(operands: &[&str], use_: &mut FileUse) {
-    match operands {
-        [] => use_.git.paths.push(super::git::GitPath {
-            path: super::git::UNKNOWN.to_owned(),
-            write: true,
-            certain: false,
-            here_is_none: false,
-            judged_by: super::git::JudgedBy::Denies,
-        }),
-        [file, rest @ ..] => {
-            use_.writes.push((*file).to_owned());
-            use_.reads.push((*file).to_owned());
-            use_.reads
-                .extend(rest.iter().take(1).map(|p| (*p).to_owned()));
-        }
-    }
-}
-
 /// The line given to `-c` or `--command` among a program's words (after its name), also at
 /// the end of a cluster (`-qc`) and as `--command=line`.
 fn line_option(words: &[String]) -> Option<String> {
@@ -2374,12 +2352,9 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
             {
                 i += 1;
                 match (name, w.as_str()) {
-                    ("sort", "-o")
-                    | ("cp" | "mv" | "install" | "ln", "-t")
-                    | ("patch", "-o" | "--output" | "-r" | "--reject-file") => {
+                    ("sort", "-o") | ("cp" | "mv" | "install" | "ln", "-t") => {
                         use_.writes.push(value.clone());
                     }
-                    ("patch", "-i" | "--input") => use_.reads.push(value.clone()),
                     ("grep" | "egrep" | "fgrep" | "rg" | "sed" | "awk", "-f") => {
                         use_.reads.push(value.clone());
                     }
@@ -2539,7 +2514,7 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
         "tee" | "rm" | "rmdir" | "unlink" | "shred" | "touch" | "mkdir" | "truncate" => {
             use_.writes.extend(owned(&operands));
         }
-        "patch" => patch_use(&operands, &mut use_),
+        "patch" => super::patch::patch_use(cmd, &words[1..], &mut use_),
         "cp" | "install" | "ln" | "rsync" | "scp" => {
             // A remote side (`host:path`) is no file here.
             let local: Vec<&str> = operands
