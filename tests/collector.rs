@@ -5877,6 +5877,120 @@ fn a_call_neither_kept_nor_recorded_is_written_where_its_failure_is_said() {
     call_in(&run.stderr, "on stderr");
 }
 
+/// A hook's call kept for the collector (or written to the log, where it could not be
+/// recorded) carried the policy's denial and who and where the session started as they came,
+/// beside a scrubbed payload: a token in the git branch or the model, and the key on a denied
+/// command line the denial quotes, reached `.spool/` and `hook-errors.log` with redaction on.
+/// They are scrubbed as the payload is, and kept as they are with `--no-redact`.
+#[test]
+fn a_secret_beside_a_kept_calls_payload_never_reaches_the_spool_or_the_log() {
+    let env = TestEnv::new();
+    let branch = "feat/ghp_Qx91bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    let model = "m ghp_Qx94cccccccccccccccccccccccccccccccccc";
+    let bearer = "Qx11bjL5DZPjN0MEQ7wjJJibaZUPgHV7iB";
+    let secrets = [branch, model, bearer];
+    let failing = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    // A project on a branch named with a token, denying curl.
+    let project = |name: &str| {
+        let project = env.path().join(name);
+        std::fs::create_dir_all(project.join(".git")).unwrap();
+        std::fs::write(
+            project.join(".git/HEAD"),
+            format!("ref: refs/heads/{branch}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            project.join(".agent-scope.json"),
+            r#"{"commands":{"deny":["curl"]}}"#,
+        )
+        .unwrap();
+        project
+    };
+    let hook = |flags: &[&str], endpoint: Option<&str>, event: &str, payload: &Value| {
+        let mut args = vec!["hook"];
+        args.extend_from_slice(flags);
+        args.push(event);
+        let mut cmd = env.command(&args);
+        cmd.env_remove("AGENT_STRACE_TOKEN")
+            .env_remove("AGENT_STRACE_ENDPOINT");
+        if let Some(endpoint) = endpoint {
+            cmd.env("AGENT_STRACE_ENDPOINT", endpoint)
+                .env("AGENT_STRACE_ENDPOINT_WAIT_MS", "5000");
+        }
+        crate::common::run_with_stdin(cmd, payload.to_string().as_bytes())
+    };
+    let start = |cwd: &Path| {
+        json!({"session_id": "s", "hook_event_name": "SessionStart", "source": "startup",
+               "model": model, "cwd": cwd.to_str().unwrap()})
+    };
+    // The two calls a failing collector leaves kept, as one text, and as calls.
+    let kept = |flags: &[&str], name: &str| {
+        let project = project(name);
+        let curl = json!({"session_id": "s", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+            "tool_input": {"command": format!("curl -H 'Authorization: Bearer {bearer}' x")},
+            "tool_use_id": "t", "cwd": project.to_str().unwrap()});
+        for (event, payload) in [("session-start", start(&project)), ("pre-tool", curl)] {
+            let run = hook(flags, Some(&failing), event, &payload);
+            assert_eq!(run.code, 0, "{run:?}");
+        }
+        let spool = project.join(".agent-traces").join(".spool");
+        let calls: Vec<String> = kept_names(&project.join(".agent-traces"))
+            .iter()
+            .map(|name| std::fs::read_to_string(spool.join(name)).unwrap())
+            .collect();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        let read: Vec<Value> = calls
+            .iter()
+            .map(|c| serde_json::from_str(c).unwrap())
+            .collect();
+        (calls.concat(), read)
+    };
+
+    let (text, calls) = kept(&[], "redacted");
+    for secret in secrets {
+        assert!(!text.contains(secret), "{secret} kept: {text}");
+    }
+    // Scrubbed, not left out.
+    let said = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    assert!(
+        said(&calls[0]["attribution"]["git_branch"]).starts_with("feat/")
+            && said(&calls[0]["attribution"]["model"]).starts_with("m "),
+        "{}",
+        calls[0]
+    );
+    assert!(
+        said(&calls[1]["denial"]["reason"]).contains("curl -H 'Authorization: Bearer "),
+        "{}",
+        calls[1]
+    );
+    assert_eq!(calls[1]["denial"]["rule"], "commands.deny", "{}", calls[1]);
+
+    let (text, _) = kept(&["--no-redact"], "kept-as-they-are");
+    for secret in secrets {
+        assert!(text.contains(secret), "{secret} not kept: {text}");
+    }
+
+    // The same call in the log, where the store cannot record it (a link in place of the
+    // session's events).
+    let project = project("unrecorded");
+    let session = project.join(".agent-traces").join("s");
+    std::fs::create_dir_all(&session).unwrap();
+    std::os::unix::fs::symlink(env.path().join("elsewhere"), session.join("events.ndjson"))
+        .unwrap();
+    let run = hook(&[], None, "session-start", &start(&project));
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let log = std::fs::read_to_string(project.join(".agent-traces/hook-errors.log")).unwrap();
+    assert!(
+        log.contains("the call is not recorded, and follows"),
+        "{log}"
+    );
+    for secret in [branch, model] {
+        assert!(!log.contains(secret), "{secret} logged: {log}");
+    }
+}
+
 /// What `send-kept` prints when nothing is kept for the collector.
 const NOTHING_WAITS: &str =
     "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n";

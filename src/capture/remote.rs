@@ -176,13 +176,19 @@ impl HookCall {
         for (key, id) in ids {
             fields.insert(key.to_owned(), id);
         }
+        let scrub = |text: &str| privacy.apply_str(text).into_owned();
         let answer = payload
             .answer
             .as_ref()
             .and_then(Answer::read)
-            .map(|text| privacy.apply_str(&text).into_owned());
+            .map(|text| scrub(&text));
         Some(HookCall {
-            event: event.to_owned(),
+            // An event no agent names is the command line's own text, which can hold anything;
+            // one that is named is left whole, for the collector to read as the hook did.
+            event: match HookEvent::from_arg(event) {
+                Some(_) => event.to_owned(),
+                None => scrub(event),
+            },
             payload: fields,
             agent: payload.agent.name().to_owned(),
             answer_pending: answer.is_none()
@@ -195,28 +201,31 @@ impl HookCall {
                 .then_some(payload.last_response.as_ref())
                 .flatten()
                 .and_then(LastResponse::read),
+            // Beside the payload, and kept with it in the spool when the collector does not
+            // answer in time: the denial quotes the call (a key on its command line), the
+            // branch, folder or model can spell one. The rule is one of [`RULES`], ours.
             denial: denial.map(|d| WireDenial {
                 rule: d.rule.to_owned(),
-                pattern: d.pattern.clone(),
-                reason: d.reason.clone(),
+                pattern: d.pattern.as_deref().map(scrub),
+                reason: scrub(&d.reason),
             }),
-            attribution: attribution.map(|a| WireAttribution {
-                os_user: a.os_user.clone(),
-                hostname: a.hostname.clone(),
-                working_dir: a.working_dir.clone(),
-                git_repo: a.git.repo.clone(),
-                git_branch: a.git.branch.clone(),
-                git_commit: a.git.commit.clone(),
-                agent: a.agent.clone(),
-                agent_version: a.agent_version.clone(),
-                model: a.model.clone(),
+            attribution: attribution.map(|a| {
+                let scrub = |text: &Option<String>| text.as_deref().map(scrub);
+                WireAttribution {
+                    os_user: scrub(&a.os_user),
+                    hostname: scrub(&a.hostname),
+                    working_dir: scrub(&a.working_dir),
+                    git_repo: scrub(&a.git.repo),
+                    git_branch: scrub(&a.git.branch),
+                    git_commit: scrub(&a.git.commit),
+                    agent: scrub(&a.agent),
+                    agent_version: scrub(&a.agent_version),
+                    model: scrub(&a.model),
+                }
             }),
             call_id: None,
             at: None,
-            launch: payload
-                .launch
-                .as_deref()
-                .map(|dir| privacy.apply_str(dir).into_owned()),
+            launch: payload.launch.as_deref().map(scrub),
         })
     }
 
