@@ -1439,6 +1439,93 @@ fn the_hook_masks_an_address_percent_encoded_in_a_url() {
     );
 }
 
+/// The hook's log quoted what it could not take as it came, with redaction on: a session id,
+/// an event's name, a flag of the command line, the collector's URL and a transcript's path,
+/// each holding a token, reached `hook-errors.log` whole. Each line is scrubbed with the
+/// hook's privacy, and with `--no-redact` kept as it is.
+#[test]
+fn a_secret_the_hook_cannot_take_never_reaches_its_log() {
+    let env = TestEnv::new();
+    let token = "ghp_Qx01u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO";
+    let store = env.store();
+    let trace_dir = store.to_str().unwrap();
+    let nobody = crate::common::net::NobodyListens::new();
+    let endpoint = format!("http://127.0.0.1:{}/ingest/{token}/", nobody.port());
+    let fifo = env.path().join(format!("fifo_{token}.jsonl"));
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let prompt = json!({"session_id": "a", "hook_event_name": "UserPromptSubmit", "prompt": "hi"});
+    let event = format!("Evt_{token}");
+    let flag = format!("--token={token}");
+    let cases: [(&[&str], Option<&str>, Value, &str); 5] = [
+        (
+            &["user-prompt"],
+            None,
+            json!({"session_id": format!("../{token}"), "hook_event_name": "UserPromptSubmit",
+                   "prompt": "hi"}),
+            "cannot name a session folder",
+        ),
+        (
+            &[&event],
+            None,
+            json!({"session_id": "a", "prompt": "hi"}),
+            "unknown hook event",
+        ),
+        (
+            &[&flag, "user-prompt"],
+            None,
+            prompt.clone(),
+            "ignored what it does not know: --token=",
+        ),
+        (
+            &["user-prompt"],
+            Some(&endpoint),
+            prompt.clone(),
+            "not reached",
+        ),
+        (
+            &["stop"],
+            None,
+            json!({"session_id": "c", "hook_event_name": "Stop",
+                   "transcript_path": fifo.to_str().unwrap()}),
+            "is a FIFO",
+        ),
+    ];
+    let log_of = |flags: &[&str]| {
+        let _ = std::fs::remove_file(store.join("hook-errors.log"));
+        for (args, endpoint, payload, _) in &cases {
+            let mut all = vec!["--trace-dir", trace_dir, "hook"];
+            all.extend_from_slice(flags);
+            all.extend_from_slice(args);
+            let mut cmd = env.command(&all);
+            cmd.env_remove("AGENT_STRACE_ENDPOINT");
+            if let Some(endpoint) = endpoint {
+                cmd.env("AGENT_STRACE_ENDPOINT", endpoint);
+            }
+            let run = run_with_stdin(cmd, payload.to_string().as_bytes());
+            assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{args:?}");
+        }
+        std::fs::read_to_string(store.join("hook-errors.log")).unwrap()
+    };
+
+    let log = log_of(&[]);
+    assert!(!log.contains("Qx01u8jz"), "{log}");
+    // Each failure is still said.
+    for (_, _, _, said) in &cases {
+        assert!(log.contains(said), "{said}: {log}");
+    }
+    assert_eq!(log.lines().count(), cases.len(), "{log}");
+
+    let log = log_of(&["--no-redact"]);
+    assert_eq!(log.lines().count(), cases.len(), "{log}");
+    assert!(log.lines().all(|line| line.contains(token)), "{log}");
+}
+
 #[test]
 fn a_hook_line_that_does_not_read_never_blocks_the_agent() {
     // A newer `setup` wrote a flag or an agent this binary does not know. Every agent takes a

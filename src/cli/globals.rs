@@ -114,16 +114,38 @@ impl PrivacyArgs {
     /// wrong. A flag wins over the environment; with neither, secrets are redacted.
     pub(crate) fn resolve(&self) -> Result<Privacy, String> {
         let patterns = compile_patterns(&self.redact_pattern)?;
-        let redact = if self.no_redact {
-            false
-        } else {
-            self.redact || redact_from_env().unwrap_or(true)
-        };
         Ok(Privacy {
-            redact,
+            redact: self.redacts(),
             mask: self.mask,
             patterns,
         })
+    }
+
+    /// [`PrivacyArgs::resolve`] for a line of a log, which is written whatever went wrong:
+    /// with the patterns that compile when one does not (the line may be the one saying so).
+    pub(crate) fn resolve_for_log(&self) -> Privacy {
+        Privacy {
+            redact: self.redacts(),
+            mask: self.mask,
+            patterns: (self.redact_pattern.iter())
+                .filter_map(|text| regex::Regex::new(text).ok())
+                .collect(),
+        }
+    }
+
+    /// Whether secrets are redacted: a flag wins over the environment; with neither, they are.
+    fn redacts(&self) -> bool {
+        !self.no_redact && (self.redact || redact_from_env().unwrap_or(true))
+    }
+
+    /// What no flag says: secrets redacted unless the environment says otherwise.
+    pub(crate) fn unset() -> PrivacyArgs {
+        PrivacyArgs {
+            redact: false,
+            no_redact: false,
+            mask: false,
+            redact_pattern: Vec::new(),
+        }
     }
 }
 

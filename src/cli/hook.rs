@@ -134,20 +134,21 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
             (
                 Agent::Unknown,
                 Outcome::Allow,
-                Some((None, format!("internal error: {what}"))),
+                Some((None, Said::from(format!("internal error: {what}")))),
             )
         }
     };
-    if let Some((store, mut message)) = failure {
+    if let Some((store, mut said)) = failure {
         // Logged by `record` once it knew the store; else said here, with the failure.
         if store.is_none()
             && let Some(lenient) = &args.lenient
         {
-            message = format!("{message}; {}", lenient.note);
+            said.why = format!("{}; {}", said.why, lenient.note);
         }
         let fallback = || super::stores::for_writing(globals.hook_root(None, None));
         let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        let line = format!("{stamp} hook {}: {message}", args.event);
+        let text = said.scrubbed(args);
+        let line = format!("{stamp} {text}");
         // A project's store that cannot be written: the store a hook with no folder writes to
         // may take the line (and the call it may carry), which nothing else would keep for
         // an agent that must hear nothing.
@@ -156,7 +157,7 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
             None => fallback().log_hook_error(&line),
         };
         if !logged && !silent_on_failure(args) {
-            hook_stderr(&format!("agent-strace hook {}: {message}", args.event));
+            hook_stderr(&format!("agent-strace {text}"));
         }
     }
     answer(agent, &outcome)
@@ -233,11 +234,19 @@ fn unrunnable_line(
     } else {
         ""
     };
-    let line = format!(
-        "{stamp} hook: its command line does not read ({why}){missing}; nothing recorded{policy}"
+    // Scrubbed as the line's privacy flags say, as far as they were read: clap quotes what
+    // it could not read, which may be a key.
+    let privacy = lenient.map_or_else(
+        || super::globals::PrivacyArgs::unset().resolve_for_log(),
+        |l| l.hook().privacy.resolve_for_log(),
     );
-    if !store.log_hook_error(&line) {
-        hook_stderr(&format!("agent-strace {}", &line[stamp.len() + 1..]));
+    let text = privacy
+        .apply_str(&format!(
+            "hook: its command line does not read ({why}){missing}; nothing recorded{policy}"
+        ))
+        .into_owned();
+    if !store.log_hook_error(&format!("{stamp} {text}")) {
+        hook_stderr(&format!("agent-strace {text}"));
     }
     ExitCode::SUCCESS
 }
@@ -284,7 +293,40 @@ fn where_from(stdin: &[u8]) -> (Option<String>, Option<String>) {
     (text(&["cwd"]), text(&["session_id", "sessionId"]))
 }
 
-type Failure = (Option<Store>, String);
+/// Why a hook recorded nothing: the store its log line goes to, when known, and what it says.
+type Failure = (Option<Store>, Said);
+
+/// What a line of the hook's log says. It is scrubbed with the hook's privacy as it is written
+/// ([`Said::scrubbed`]): the log is kept beside the sessions, and what it quotes (the payload's
+/// session id, the command line, the event's name, a path, the collector's URL) can hold a key.
+struct Said {
+    why: String,
+    /// The call the hook could not record, as the collector's `/hooks` takes it: scrubbed
+    /// value by value as it was made ([`HookCall::new`]), and not again as text, which a
+    /// `--redact-pattern` or `--mask` could make JSON no more.
+    call: Option<String>,
+}
+
+impl From<String> for Said {
+    fn from(why: String) -> Said {
+        Said { why, call: None }
+    }
+}
+
+impl Said {
+    /// The line without its time: `hook <event>: ` and what it says, scrubbed.
+    fn scrubbed(&self, args: &HookArgs) -> String {
+        let privacy = args.privacy.resolve_for_log();
+        let mut text = privacy
+            .apply_str(&format!("hook {}: {}", args.event, self.why))
+            .into_owned();
+        if let Some(call) = &self.call {
+            text.push_str(", and follows as the collector's /hooks takes it: ");
+            text.push_str(call);
+        }
+        text
+    }
+}
 
 /// `endpoint`: the collector the environment names, if any, or why it cannot be used (logged
 /// in the store the event then goes to).
@@ -302,20 +344,20 @@ fn record(
     let stdin = super::hook_stdin::read(STDIN_LIMIT + 1).map_err(|e| {
         (
             None,
-            format!(
+            Said::from(format!(
                 "cannot read stdin: {e}: nothing recorded{}",
                 unjudged_policy(args, None)
-            ),
+            )),
         )
     })?;
     if stdin.len() as u64 > STDIN_LIMIT {
         return Err((
             None,
-            format!(
+            Said::from(format!(
                 "stdin holds more than {} MiB, more than any hook payload: nothing recorded{}",
                 STDIN_LIMIT >> 20,
                 unjudged_policy(args, None)
-            ),
+            )),
         ));
     }
     let signals = signals(args);
@@ -364,7 +406,7 @@ fn record(
             log(args, &store, &message);
             return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));
         }
-        Err(message) => return Err((Some(store.clone()), message)),
+        Err(message) => return Err((Some(store.clone()), Said::from(message))),
     };
     // A denial stands even when recording it fails: the store's trouble must not let through
     // what the policy stops (nor block what it allows).
@@ -375,16 +417,16 @@ fn record(
     {
         return send_late_answer(endpoint, args, &stdin, &payload, &sink)
             .map(|()| (payload.agent, Outcome::Allow))
-            .map_err(|why| (Some(store), why));
+            .map_err(|why| (Some(store), Said::from(why)));
     }
     if args.late_answer {
         return match hooks::record_late_answer(&store, &payload, &sink, LATE_ANSWER_WAIT) {
             // A store removed in the meantime is not made again for a line in its log.
             Ok(LateAnswer::NotWritten) if store.has_session(&payload.session_id) => {
-                Err((Some(store), not_written(&payload.session_id)))
+                Err((Some(store), Said::from(not_written(&payload.session_id))))
             }
             Ok(_) => Ok((payload.agent, Outcome::Allow)),
-            Err(e) => Err((Some(store), e.to_string())),
+            Err(e) => Err((Some(store), Said::from(e.to_string()))),
         };
     }
     // The call as the collector, or the lines saying it was not recorded, carry it.
@@ -428,11 +470,11 @@ fn record(
             recorded.outcome
         }
         Err(e) => {
-            let message = call.unrecorded(&e, denial.as_ref(), attribution.as_ref());
+            let said = call.unrecorded(&e, denial.as_ref(), attribution.as_ref());
             if denial.is_none() {
-                return Err((Some(store.clone()), message));
+                return Err((Some(store.clone()), said));
             }
-            log(args, &store, &message);
+            log_said(args, &store, &said);
             hooks::outcome(&payload, denial.as_ref())
         }
     };
@@ -457,13 +499,13 @@ fn judge_unrecordable(
         .ok_or_else(|| {
             let (folder, _) = where_from(stdin);
             let unjudged = unjudged_policy(args, folder.as_deref());
-            (None, format!("{error}{unjudged}"))
+            (None, Said::from(format!("{error}{unjudged}")))
         })?;
     payload.launch = launch().or(payload.launch.take());
     // The log goes where it goes for any payload that cannot be read.
     let store = super::stores::for_writing(globals.hook_root(None, None));
     let Some(denial) = denial(args, &payload, &store) else {
-        return Err((Some(store), error.to_string()));
+        return Err((Some(store), Said::from(error.to_string())));
     };
     log(
         args,
@@ -738,7 +780,7 @@ impl Call<'_> {
         error: &dyn std::fmt::Display,
         denial: Option<&crate::capture::guard::Denial>,
         attribution: Option<&Attribution>,
-    ) -> String {
+    ) -> Said {
         let call = HookCall::new(
             &self.args.event,
             self.stdin,
@@ -752,11 +794,9 @@ impl Call<'_> {
             call
         })
         .and_then(|call| serde_json::to_string(&call).ok());
-        match call {
-            Some(call) => format!(
-                "{error}; the call is not recorded, and follows as the collector's /hooks takes it: {call}"
-            ),
-            None => format!("{error}; the call is not recorded"),
+        Said {
+            why: format!("{error}; the call is not recorded"),
+            call,
         }
     }
 
@@ -870,12 +910,15 @@ fn attribution(payload: &hooks::HookPayload) -> Attribution {
 }
 
 fn log(args: &HookArgs, store: &Store, message: &str) {
-    let event = &args.event;
+    log_said(args, store, &Said::from(message.to_owned()));
+}
+
+/// Writes `said` to the store's log, scrubbed; else, for an agent that may hear it, to stderr.
+fn log_said(args: &HookArgs, store: &Store, said: &Said) {
     let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-    if !store.log_hook_error(&format!("{stamp} hook {event}: {message}"))
-        && !silent_on_failure(args)
-    {
-        hook_stderr(&format!("agent-strace hook {event}: {message}"));
+    let text = said.scrubbed(args);
+    if !store.log_hook_error(&format!("{stamp} {text}")) && !silent_on_failure(args) {
+        hook_stderr(&format!("agent-strace {text}"));
     }
 }
 

@@ -253,16 +253,22 @@ impl ProxySending {
             return None;
         }
         let (tell, done) = std::sync::mpsc::channel();
-        let (sending_store, sink, sender) = (store.clone(), sink.clone(), who.to_owned());
+        let (sending_store, sending_sink, sender) = (store.clone(), sink.clone(), who.to_owned());
         let spawned = std::thread::Builder::new()
             .name("send-kept".into())
             .spawn(move || {
+                // Scrubbed as the proxy's events are: what the log quotes (the collector's
+                // URL, its answer) can hold a key.
                 let note = |message: &str| {
-                    let _ = sending_store.log_hook_error(&format!("{sender}: {message}"));
+                    let line = sending_sink
+                        .privacy()
+                        .apply_str(&format!("{sender}: {message}"))
+                        .into_owned();
+                    let _ = sending_store.log_hook_error(&line);
                 };
                 let sent = Resend {
                     store: &sending_store,
-                    sink: &sink,
+                    sink: &sending_sink,
                     endpoint: Some(&endpoint),
                     deadline: Some(std::time::Instant::now() + PROXY_SENDING),
                     per_call: PROXY_SENDING,
@@ -283,9 +289,9 @@ impl ProxySending {
         match spawned {
             Ok(_) => Some(ProxySending { done }),
             Err(e) => {
-                let _ = store.log_hook_error(&format!(
+                let _ = store.log_hook_error(&sink.privacy().apply_str(&format!(
                     "{who}: cannot start a thread to send what this store keeps for the collector ({e}); it waits for the next hook, proxy or send-kept"
-                ));
+                )));
                 None
             }
         }

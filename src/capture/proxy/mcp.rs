@@ -853,11 +853,13 @@ impl McpRecorder {
         (self.report)(message);
     }
 
-    /// Logs a recording failure where hooks log theirs.
+    /// Logs a recording failure where hooks log theirs, scrubbed as the events are: what it
+    /// quotes (a path, the server's command line, a collector's URL) can hold a key.
     pub fn log(&self, message: &str) {
+        let line = format!("record {}: {message}", self.session_id);
         let _ = self
             .store
-            .log_hook_error(&format!("record {}: {message}", self.session_id));
+            .log_hook_error(&self.sink.privacy().apply_str(&line));
     }
 }
 
