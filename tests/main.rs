@@ -63,6 +63,7 @@ mod policy;
 mod proxy_hardening;
 mod proxy_policy;
 mod python_compat;
+mod python_shapes;
 mod read;
 mod record_http_large;
 mod record_http_signals;

@@ -125,9 +125,15 @@ pub struct StatsBuilder {
     tools: HashMap<String, ToolAccumulator>,
     /// Tool names of calls not answered yet, for results that do not repeat the name.
     call_tools: HashMap<String, String>,
+    /// Event ids of calls not answered yet, by the agent's id of them (`tool_use_id`, else
+    /// `request_id`), for results and errors that name their call only so (the Python tool's
+    /// import and proxies), as [`crate::model::links::Links`] pairs them.
+    call_ids: HashMap<u64, String>,
     /// Results that name no tool and whose call this builder has not seen (it may be in a part
     /// of the file another builder scanned): parent id, duration, how the call ended.
     unresolved: Vec<(String, Option<f64>, ToolOutcome)>,
+    /// The same, of results that name their call by the agent's id of it alone.
+    unresolved_ids: Vec<(u64, Option<f64>, ToolOutcome)>,
     rejections: u64,
     /// Errors of no call: the turn's, not a tool's.
     turn_errors: u64,
@@ -179,6 +185,7 @@ impl StatsBuilder {
         }
         self.resolve();
         self.call_tools.clear();
+        self.call_ids.clear();
         self.answers = AnswerUsages::default();
         self.met = Copies::default();
     }
@@ -233,7 +240,9 @@ impl StatsBuilder {
             mine.durations.extend(acc.durations);
         }
         self.call_tools.extend(other.call_tools);
+        self.call_ids.extend(other.call_ids);
         self.unresolved.extend(other.unresolved);
+        self.unresolved_ids.extend(other.unresolved_ids);
         self.rejections += other.rejections;
         self.turn_errors += other.turn_errors;
         self.read_paths.extend(other.read_paths);
@@ -251,6 +260,11 @@ impl StatsBuilder {
 
     /// Attributes the results that named no tool to their calls, where those are known now.
     fn resolve(&mut self) {
+        for (key, duration, outcome) in std::mem::take(&mut self.unresolved_ids) {
+            if let Some(parent) = self.call_ids.remove(&key) {
+                self.unresolved.push((parent, duration, outcome));
+            }
+        }
         for (parent, duration, outcome) in std::mem::take(&mut self.unresolved) {
             if let Some(tool) = self.call_tools.get(&parent).cloned() {
                 self.record_result(&tool, duration, outcome);
@@ -294,6 +308,14 @@ impl StatsBuilder {
                 if let Some(id) = &event.event_id {
                     let tool = tool.to_owned();
                     self.call_tools.insert(id.to_string(), tool);
+                    if let Some(key) = agent_id(event) {
+                        // A session whose results never name their call by this id does not
+                        // grow the map without end.
+                        if self.call_ids.len() >= OPEN_KEPT {
+                            self.call_ids.clear();
+                        }
+                        self.call_ids.insert(key, id.to_string());
+                    }
                 }
             }
             EventType::ToolResult | EventType::Error => {
@@ -304,26 +326,29 @@ impl StatsBuilder {
                 if event.turn_error() {
                     self.turn_errors += 1;
                 }
+                // The call it answers: its `parent_id`, else the call the agent's id of it names.
+                let key = agent_id(event);
+                let by_id = key.and_then(|k| self.call_ids.remove(&k));
                 // What names no call answers none (Cursor's afterFileEdit stands alone).
-                if event.parent_id.is_some() || event.data.tool_use_id.text {
+                if event.parent_id.is_some() || event.data.tool_use_id.text || by_id.is_some() {
                     self.answered += 1;
                 }
+                let parent = event.parent_id.as_deref().map(str::to_owned).or(by_id);
                 // A call is answered once: forgetting it here keeps the map to open calls, so
                 // memory stays flat however long the session is.
-                let call_tool = event
-                    .parent_id
-                    .as_ref()
-                    .and_then(|p| self.call_tools.remove(p.as_ref()));
+                let call_tool = parent.as_ref().and_then(|p| self.call_tools.remove(p));
                 let tool = event.tool_name().map(str::to_owned).or(call_tool);
-                match (tool, &event.parent_id) {
-                    (Some(tool), _) => self.record_result(&tool, event.duration_ms, outcome),
-                    (None, Some(parent)) => {
-                        self.unresolved
-                            .push((parent.to_string(), event.duration_ms, outcome));
+                match (tool, parent, key) {
+                    (Some(tool), _, _) => self.record_result(&tool, event.duration_ms, outcome),
+                    (None, Some(parent), _) => {
+                        self.unresolved.push((parent, event.duration_ms, outcome));
+                    }
+                    (None, None, Some(key)) => {
+                        self.unresolved_ids.push((key, event.duration_ms, outcome));
                     }
                     // An error with no tool and no call (an agent-level failure) counts only
                     // as an error.
-                    (None, None) => {}
+                    (None, None, None) => {}
                 }
             }
             EventType::LlmRequest => self.model_sides.extend(ModelSide::of(event)),
@@ -435,6 +460,16 @@ impl StatsBuilder {
             usage_logs: Vec::new(),
         }
     }
+}
+
+/// Calls waiting for a result that names them by the agent's id alone, at most (as
+/// [`crate::model::links::Links`] keeps them).
+const OPEN_KEPT: usize = 1024;
+
+/// The hash of the agent's id of the call an event is or answers: its `tool_use_id`, else its
+/// `request_id` (a JSON-RPC id), as [`crate::model::links::Links`] reads them.
+fn agent_id(event: &EventHead<'_>) -> Option<u64> {
+    event.data.tool_use_id.hash.or(event.data.request_id.hash)
 }
 
 /// The files a session's calls touched that no file event of theirs names, in order

@@ -268,6 +268,13 @@ pub struct Id {
     pub hash: Option<u64>,
 }
 
+impl Id {
+    /// The id a field `value` of a full event holds, read as a line's is.
+    pub fn of_value(value: Option<&serde_json::Value>) -> Id {
+        <Id as ReadAny>::of(value)
+    }
+}
+
 impl ReadAny for Id {
     fn text(text: &str) -> Id {
         Id {
@@ -480,13 +487,16 @@ impl EventHead<'_> {
     }
 
     /// An error of no call that failed: one that names no tool and answers no call (an API
-    /// error that ended the turn), the turn's and not a tool's. Reads what
+    /// error that ended the turn), the turn's and not a tool's. An error that names its request
+    /// by `request_id` answers a call: the Python tool's proxies name the call a JSON-RPC error
+    /// answers only so, with no `parent_id`. Reads what
     /// [`crate::model::view::ToolResult::of_no_call`] reads, the same way.
     pub fn turn_error(&self) -> bool {
         self.outcome() == Some(ToolOutcome::Failed)
             && self.tool_name().is_none()
             && self.parent_id.is_none()
             && !self.data.tool_use_id.text
+            && self.data.request_id.hash.is_none()
     }
 }
 
@@ -775,6 +785,19 @@ mod tests {
             (
                 r#"{"event_type":"error","timestamp":1,"data":{"error":"User rejected tool use"}}"#,
                 false,
+            ),
+            // The Python tool's proxy names the call a JSON-RPC error answers by its id alone.
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"message":"boom","code":-32000,"request_id":4}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"message":"x","request_id":"r1"}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"message":"x","request_id":""}}"#,
+                true,
             ),
             (
                 r#"{"event_type":"tool_result","timestamp":1,"data":{"result":"ok"}}"#,

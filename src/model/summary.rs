@@ -50,8 +50,10 @@ use super::view::View;
 /// [`super::read_pairs`]; 24: the same figures, the sides of those reads written small, so that
 /// an index built before is built again in the form a third quicker to read; 25: its counters
 /// hold the latest event time a session can have, [`Counters::believed_last`]; 26: a call
-/// cancelled because a call beside it failed is no failure a later call retries).
-pub const SUMMARY_VERSION: u32 = 26;
+/// cancelled because a call beside it failed is no failure a later call retries; 27: an error
+/// that names its request by `request_id`, as the Python tool's proxies write one, is its
+/// call's, not the turn's, [`EventHead::turn_error`]).
+pub const SUMMARY_VERSION: u32 = 27;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";

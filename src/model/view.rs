@@ -793,10 +793,15 @@ impl<'a> ToolResult<'a> {
             ToolOutcome::of_error(message, interrupted)
         });
         let refusal = (outcome == ToolOutcome::Rejected).then(|| Refusal::of(d));
+        // An id of the request it answers (the Python tool's proxies, which set no
+        // `parent_id`) names a call too: text, or a JSON-RPC id's number.
         let of_no_call = event.event_type == EventType::Error
             && tool.is_none()
             && event.parent_id.is_none()
-            && text(d, "tool_use_id").is_none();
+            && text(d, "tool_use_id").is_none()
+            && super::head::Id::of_value(d.get("request_id"))
+                .hash
+                .is_none();
         ToolResult {
             tool,
             kind: tool.map_or(ToolKind::Other, |t| tools::classify(agent, t)),

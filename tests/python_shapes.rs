@@ -1,0 +1,125 @@
+//! Stores and settings files as the Python agent-strace 0.103.0 writes them, written here by
+//! hand in its shape (running the Python tool for each is slow): each must read as that tool
+//! reads it. `python_compat.rs` runs the Python tool itself.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+
+/// A session id as the Python tool makes one: 16 hex digits.
+const SID: &str = "5f5441801eb84d33";
+
+/// Writes a session in the Python tool's layout (`<store>/<id>/meta.json` and
+/// `events.ndjson`): `meta` adds to the fields every session's `meta.json` holds, and each
+/// event is stamped `start` plus its offset in seconds.
+fn python_session(store: &Path, id: &str, start: f64, meta: Value, events: &[(f64, Value)]) {
+    let dir = store.join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut written = json!({
+        "session_id": id,
+        "started_at": start,
+        "command": "python3 server.py",
+        "attribution": {},
+    });
+    for (key, value) in meta.as_object().unwrap() {
+        written[key] = value.clone();
+    }
+    std::fs::write(
+        dir.join("meta.json"),
+        serde_json::to_string_pretty(&written).unwrap(),
+    )
+    .unwrap();
+    let mut lines = String::new();
+    for (i, (offset, event)) in events.iter().enumerate() {
+        let mut event = event.clone();
+        event["timestamp"] = json!(start + offset);
+        event["event_id"] = json!(event_id(id, i));
+        event["session_id"] = json!(id);
+        lines.push_str(&serde_json::to_string(&event).unwrap());
+        lines.push('\n');
+    }
+    std::fs::write(dir.join("events.ndjson"), lines).unwrap();
+}
+
+/// The event id [`python_session`] gives the `i`-th event of session `id`: 12 hex digits, as
+/// the Python tool's.
+fn event_id(id: &str, i: usize) -> String {
+    format!("{}{i:08x}", &id[..4])
+}
+
+/// A session the Python tool's `record` proxy wrote for an MCP server whose `fail` tool answered
+/// with a JSON-RPC error: its `error` event names the call only by the request's id, with no
+/// `parent_id`, where a result names its call by both.
+fn python_proxy_session_with_a_failed_call(env: &TestEnv) {
+    let call = |tool: &str, id: u64| json!({"event_type": "tool_call", "data": {"tool_name": tool, "arguments": {}, "request_id": id}});
+    let mut result = json!({"event_type": "tool_result", "data": {
+        "request_id": 3, "content_types": ["text"], "content_preview": "{}"}});
+    result["parent_id"] = json!(event_id(SID, 1));
+    python_session(
+        &env.store(),
+        SID,
+        1_796_619_154.0,
+        json!({}),
+        &[
+            (
+                0.0,
+                json!({"event_type": "session_start", "data": {"command": ["python3", "server.py"]}}),
+            ),
+            (1.0, call("echo", 3)),
+            (2.0, result),
+            (3.0, call("fail", 4)),
+            (
+                4.0,
+                json!({"event_type": "error", "data": {
+                "code": -32000, "message": "boom", "request_id": 4}}),
+            ),
+        ],
+    );
+}
+
+/// A failed MCP call in a session the Python tool's proxy recorded was counted as an API error
+/// that ended a turn ("Errors: 1 (0 of tools, 1 of the turn)", the `fail` row's ERRORS 0, list's
+/// TURN ERRORS 1), so `eval`'s no_errors passed it, where the Python tool scores it 0. The error
+/// names its call by `request_id`: it is that call's failure everywhere.
+#[test]
+fn a_python_proxy_error_named_by_request_id_fails_its_call() {
+    let env = TestEnv::new();
+    python_proxy_session_with_a_failed_call(&env);
+
+    let stats = env.run(&["stats", SID, "--format", "json"]);
+    stats.success();
+    let stats = stats.json();
+    assert_eq!(stats["errors"], 1, "{stats}");
+    assert_eq!(stats["tool_errors"], stats["errors"], "{stats}");
+    let row = |tool: &str| {
+        stats["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tool"] == tool)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row of {tool}: {stats}"))
+    };
+    assert_eq!(row("fail")["errors"], 1, "{stats}");
+    assert_eq!(row("echo")["errors"], 0, "{stats}");
+
+    let list = env.run(&["list", "--format", "json"]);
+    list.success();
+    let listed = &list.json()[0];
+    assert_eq!(listed["errors"], 1, "{listed}");
+    assert_eq!(listed["tool_errors"], listed["errors"], "{listed}");
+
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: no_errors\n",
+    )
+    .unwrap();
+    let eval = env.run(&["eval", SID, "--format", "json"]);
+    assert_eq!(eval.code, 1, "{}{}", eval.stdout, eval.stderr);
+    let report = eval.json();
+    let no_errors = &report["results"][0];
+    assert_eq!(no_errors["scorer"], "no_errors", "{report}");
+    assert_eq!(no_errors["passed"], false, "{report}");
+}
