@@ -123,3 +123,88 @@ fn a_python_proxy_error_named_by_request_id_fails_its_call() {
     assert_eq!(no_errors["scorer"], "no_errors", "{report}");
     assert_eq!(no_errors["passed"], false, "{report}");
 }
+
+/// The Python tool's `.agent-strace.yaml` holds more than retention (`apply`'s workspaces,
+/// policies, identities, team budgets and roles; the project budget), and `retention` exited 3
+/// on such a file ("`workspaces`: unknown field"), where the Python tool applies its limits.
+/// Those sections are accepted and the limits applied; a key neither tool knows, at the top or
+/// inside `retention`, is still an error naming the file, line and key.
+#[test]
+fn retention_applies_a_python_settings_file_that_holds_other_sections() {
+    let env = TestEnv::new();
+    let start = 1_796_600_000.0;
+    for (i, id) in ["0a0a0a0a0a0a0a0a", "0b0b0b0b0b0b0b0b"].iter().enumerate() {
+        let at = start + i as f64 * 3600.0;
+        python_session(
+            &env.store(),
+            id,
+            at,
+            json!({"ended_at": at + 10.0}),
+            &[
+                (0.0, json!({"event_type": "session_start", "data": {}})),
+                (10.0, json!({"event_type": "session_end", "data": {}})),
+            ],
+        );
+    }
+    let settings = "\
+workspaces:
+  - name: production
+policies:
+  - name: default
+    path: .agent-scope.json
+identities:
+  - name: billing-agent
+    team: backend
+    workspace: production
+team_budgets:
+  - team: backend
+    monthly: 500.0
+rbac:
+  - user: alice@example.com
+    role: admin
+
+budget:
+  weekly: 50.0
+  warn_at: 0.8
+
+retention:
+  max_sessions: 1
+";
+    std::fs::write(env.path().join(".agent-strace.yaml"), settings).unwrap();
+    let dry = env.run(&["retention", "clean", "--dry-run", "--format", "json"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    let deleted: Vec<Value> = dry.json()["plan"]["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["session_id"].clone())
+        .collect();
+    assert_eq!(deleted, [json!("0a0a0a0a0a0a0a0a")], "{}", dry.stdout);
+    // The budget's keys at the top, as the Python tool also reads them.
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "weekly: 50.0\nmax_sessions: 1\n",
+    )
+    .unwrap();
+    env.run(&["retention", "status"]).success();
+
+    for (text, wanted) in [
+        (
+            "workspaces:\n  - name: production\nretension:\n  max_sessions: 1\n",
+            "error: .agent-strace.yaml:3: `retension`: unknown field `retension`",
+        ),
+        (
+            "budget:\n  weekly: 50.0\nretention:\n  max_sesions: 1\n",
+            "error: .agent-strace.yaml:4: `retention.max_sesions`: unknown field `max_sesions`",
+        ),
+    ] {
+        std::fs::write(env.path().join(".agent-strace.yaml"), text).unwrap();
+        let refused = env.run(&["retention", "status"]);
+        assert_eq!(refused.code, 3, "{text}: {refused:?}");
+        assert!(
+            refused.stderr.starts_with(wanted),
+            "{text}: {}",
+            refused.stderr
+        );
+    }
+}

@@ -31,8 +31,11 @@
 //!
 //! Every struct here denies unknown keys: a misspelt key (`dney`, `treshold`, `retension`)
 //! would otherwise leave a policy or a limit silently at its default, which for a policy means
-//! allowing what the user meant to deny. The Python tool reads exactly these keys (checked
-//! against agent-strace 0.103.0), so a file it accepts and uses is accepted here. An eval
+//! allowing what the user meant to deny. Each struct knows every key the Python tool reads in
+//! its file (checked against agent-strace 0.103.0), so a file it accepts and uses is accepted
+//! here. Most of those keys are ones we act on; `.agent-strace.yaml` also holds sections for
+//! commands of the Python tool we do not have (`workspaces`, `rbac`, `budget`, …), which are
+//! accepted and passed over (`retention.rs` lists them). An eval
 //! scorer's `type` is kept as written for the eval command to judge: one of its own, one of
 //! the Python tool's it does not run (`llm_judge`, accepted and counted as failed), or a typo
 //! (an error naming the file, line and key).

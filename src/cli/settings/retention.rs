@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 
 use super::{SettingsFile, Syntax};
@@ -9,6 +10,12 @@ use crate::model::text::real;
 
 /// `.agent-strace.yaml`: the retention limits, under `retention:` or (as the Python tool also
 /// accepts) at the top level; under `retention:` wins.
+///
+/// The Python tool keeps more in this file, for commands this build does not have: `apply`'s
+/// `workspaces`, `policies`, `identities`, `team_budgets` and `rbac`, and the project budget
+/// (`budget:`, or its keys at the top level as it reads them). Those sections are accepted and
+/// not read, whatever they hold, so that a file it accepts applies its retention here; any
+/// other key at the top (a misspelt `retension`) is still an error.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StraceSettings {
@@ -20,6 +27,16 @@ pub struct StraceSettings {
     max_size_mb: Option<f64>,
     on_delete: Option<OnDelete>,
     log_path: Option<PathBuf>,
+    workspaces: Option<IgnoredAny>,
+    policies: Option<IgnoredAny>,
+    identities: Option<IgnoredAny>,
+    team_budgets: Option<IgnoredAny>,
+    rbac: Option<IgnoredAny>,
+    budget: Option<IgnoredAny>,
+    weekly: Option<IgnoredAny>,
+    warn_at: Option<IgnoredAny>,
+    stop_at: Option<IgnoredAny>,
+    per_session_max: Option<IgnoredAny>,
 }
 
 impl StraceSettings {
