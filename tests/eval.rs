@@ -865,7 +865,8 @@ fn a_session_whose_scorers_all_weigh_nothing_is_judged_by_its_scorers() {
         assert!(!text.stdout.contains("FAIL"), "{}", text.stdout);
         assert!(text.stdout.contains("CI: pass."), "{}", text.stdout);
     }
-    let env = with_config("scorers:\n  - type: no_errors\n    weight: 0\n");
+    // A weight alone is the threshold too (the Python tool's reading): one that still fails.
+    let env = with_config("scorers:\n  - type: no_errors\n    threshold: 1\n    weight: 0\n");
     bad().write(&env);
     let failing = env.run(&["eval", "ci", "--session", &BAD[..8]]);
     assert_eq!(failing.code, 1, "{failing:?}");

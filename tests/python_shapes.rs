@@ -124,6 +124,103 @@ fn a_python_proxy_error_named_by_request_id_fails_its_call() {
     assert_eq!(no_errors["passed"], false, "{report}");
 }
 
+/// A session the Python tool's hooks recorded that ran 115 s with no error.
+fn python_session_of_115_seconds(env: &TestEnv) {
+    let start = 1_796_600_000.0;
+    python_session(
+        &env.store(),
+        SID,
+        start,
+        json!({"ended_at": start + 115.0, "agent_name": "claude-code", "tool_calls": 1}),
+        &[
+            (0.0, json!({"event_type": "session_start", "data": {}})),
+            (
+                1.0,
+                json!({"event_type": "tool_call", "data": {
+                "tool_name": "Bash", "arguments": {"command": "ls"}, "tool_use_id": "toolu_1"}}),
+            ),
+            (
+                2.0,
+                json!({"event_type": "tool_result", "parent_id": event_id(SID, 1), "data": {
+                "tool_name": "Bash", "tool_use_id": "toolu_1", "result": "a"}}),
+            ),
+            (115.0, json!({"event_type": "session_end", "data": {}})),
+        ],
+    );
+}
+
+/// A scorer with a `weight` and no `threshold` got the opposite verdict from the Python tool,
+/// which reads a weight given alone as the scorer's threshold too: `duration_under` of 60 s on a
+/// session of 115 s scores 60/115 there, passing at 0.5, where this build failed it against a
+/// threshold of 1 (exit 1). A weight alone is the threshold here too; one no score can reach
+/// (over 1) is an error naming the file, line and key.
+#[test]
+fn a_scorer_weight_given_alone_is_its_threshold_as_for_the_python_tool() {
+    let env = TestEnv::new();
+    python_session_of_115_seconds(&env);
+    let config = "scorers:\n  - type: no_errors\n  - type: duration_under\n    max_seconds: 60\n    weight: 0.5\nthresholds:\n  pass: 0.5\n  warn: 0.4\n";
+    std::fs::write(env.path().join(".agent-evals.yaml"), config).unwrap();
+    let eval = env.run(&["eval", SID, "--format", "json"]);
+    assert_eq!(eval.code, 0, "{}{}", eval.stdout, eval.stderr);
+    let report = eval.json();
+    let duration = &report["results"][1];
+    assert_eq!(duration["scorer"], "duration_under", "{report}");
+    let score = duration["score"].as_f64().unwrap();
+    assert!((0.5..1.0).contains(&score), "{report}");
+    assert_eq!(duration["passed"], true, "{report}");
+
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: duration_under\n    max_seconds: 60\n    weight: 2\n",
+    )
+    .unwrap();
+    let refused = env.run(&["eval", SID]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert!(
+        refused.stderr.starts_with(
+            "error: .agent-evals.yaml:4: `scorers[0].weight`: expected a score from 0 to 1"
+        ),
+        "{}",
+        refused.stderr
+    );
+}
+
+/// An empty `.agent-evals.yaml`, or one whose `scorers` is `[]`, gives the Python tool its
+/// default scorer, `no_errors`; this build refused it ("no scorers", exit 3). It scores with
+/// the default and says so.
+#[test]
+fn an_evals_file_that_names_no_scorer_scores_with_the_default() {
+    let env = TestEnv::new();
+    python_session_of_115_seconds(&env);
+    for text in [
+        "",
+        "# none yet\n",
+        "scorers: []\nthresholds:\n  pass: 0.9\n",
+    ] {
+        std::fs::write(env.path().join(".agent-evals.yaml"), text).unwrap();
+        let eval = env.run(&["eval", SID, "--format", "json"]);
+        assert_eq!(eval.code, 0, "{text:?}: {eval:?}");
+        let report = eval.json();
+        let scorers: Vec<&Value> = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["scorer"])
+            .collect();
+        assert_eq!(scorers, [&json!("no_errors")], "{text:?}: {report}");
+        assert_eq!(report["default_scorer"], ".agent-evals.yaml", "{report}");
+        let text_view = env.run(&["eval", SID]);
+        text_view.success();
+        assert!(
+            text_view
+                .stdout
+                .contains("Scorer: no_errors, the default: .agent-evals.yaml names no scorer."),
+            "{}",
+            text_view.stdout
+        );
+    }
+}
+
 /// The Python tool's `.agent-strace.yaml` holds more than retention (`apply`'s workspaces,
 /// policies, identities, team budgets and roles; the project budget), and `retention` exited 3
 /// on such a file ("`workspaces`: unknown field"), where the Python tool applies its limits.

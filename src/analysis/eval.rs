@@ -30,6 +30,9 @@ pub struct EvalConfig {
     pub pass: f64,
     /// The weighted score below which a session fails; between the two it is a warning.
     pub warn: f64,
+    /// The settings file that names no scorer, when the default one (`no_errors`) is scored
+    /// in their place.
+    pub default_scorer: Option<String>,
 }
 
 /// One scorer: what it checks, the score it must reach, and its weight in the overall score.
@@ -158,6 +161,9 @@ pub struct EvalReport {
     pub verdict: Verdict,
     pub pass_mark: f64,
     pub warn_mark: f64,
+    /// The settings file that names no scorer, when the default one was scored instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_scorer: Option<String>,
     pub results: Vec<ScoreResult>,
 }
 
@@ -190,6 +196,7 @@ pub fn evaluate(session: &SessionFacts<'_>, config: &EvalConfig) -> EvalReport {
         verdict,
         pass_mark: config.pass,
         warn_mark: config.warn,
+        default_scorer: config.default_scorer.clone(),
         results,
     }
 }
@@ -781,6 +788,7 @@ mod tests {
             }],
             pass: 0.85,
             warn: 0.7,
+            default_scorer: None,
         }
     }
 

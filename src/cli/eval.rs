@@ -36,12 +36,13 @@ use crate::store::{Selector, Store};
 /// pattern in the agent's answers), each over the session with its subagents' sessions;
 /// cost_under without max_dollars allows $10 and duration_under without max_seconds 120 s (the
 /// Python tool's defaults, which the reason names), files_scoped without allowed_paths allows
-/// no file, and a key of another scorer type is an error. Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
-/// scores weighted by each scorer's weight (its threshold unless given) make the overall score,
-/// which passes at thresholds.pass (0.85) and warns down to thresholds.warn (0.70); when every
-/// weight is 0 there is no overall score, and the scorers alone decide. Without a
-/// settings file the one scorer is no_errors. Exits 1 when a scorer fails or the overall score
-/// is below the warn mark.
+/// no file, and a key of another scorer type is an error. Each scorer gives a score from 0 to 1
+/// and passes at its threshold (its weight when only that is given, as the Python tool reads a
+/// weight alone, else 1); the scores weighted by each scorer's weight (its threshold unless
+/// given) make the overall score, which passes at thresholds.pass (0.85) and warns down to
+/// thresholds.warn (0.70); when every weight is 0 there is no overall score, and the scorers
+/// alone decide. Without a settings file, or with one that names no scorer, the one scorer is
+/// no_errors. Exits 1 when a scorer fails or the overall score is below the warn mark.
 #[derive(Debug, Args)]
 #[command(
     args_conflicts_with_subcommands = true,
@@ -279,13 +280,10 @@ pub(crate) fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
     let loaded = settings::load::<EvalSettings>(&cwd, explicit).map_err(|e| e.as_error())?;
     let Some(loaded) = loaded else {
         return Ok(EvalConfig {
-            scorers: vec![ScorerConfig {
-                check: Check::NoErrors,
-                threshold: 1.0,
-                weight: 1.0,
-            }],
+            scorers: vec![default_scorer()],
             pass: 0.85,
             warn: 0.70,
+            default_scorer: None,
         });
     };
     convert(&cwd, &loaded)
@@ -329,13 +327,35 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
         }
     }
     let mut scorers = Vec::new();
+    // A file that names no scorer is scored with the default one, as the Python tool scores it
+    // (its `evals` gates beside it), and the report says so.
+    let default_scorer = s.scorers.is_empty().then(|| file.clone());
+    if default_scorer.is_some() {
+        scorers.push(self::default_scorer());
+    }
     for (i, sc) in s.scorers.iter().enumerate() {
-        let threshold = sc.threshold.unwrap_or(1.0);
+        // The Python tool reads a weight given alone as the threshold too (its `threshold`,
+        // else `weight`, else 1), and weighs each scorer by it: `weight: 0.5` passes a score
+        // of 0.52 there, so it does here.
+        let threshold = sc.threshold.or(sc.weight).unwrap_or(1.0);
         if !share(threshold) {
+            let (key, why) = if sc.threshold.is_some() {
+                ("threshold", String::new())
+            } else {
+                (
+                    "weight",
+                    " (a weight given without a threshold is the threshold too, as the Python \
+                     tool reads it: give a threshold beside it)"
+                        .to_owned(),
+                )
+            };
             return Err(invalid(
-                format!("scorers[{i}].threshold"),
-                lines.scorer_key(i, "threshold"),
-                format!("expected a score from 0 to 1, found {}", real(threshold)),
+                format!("scorers[{i}].{key}"),
+                lines.scorer_key(i, key),
+                format!(
+                    "expected a score from 0 to 1, found {}{why}",
+                    real(threshold)
+                ),
             ));
         }
         let weight = sc.weight.unwrap_or(threshold);
@@ -486,18 +506,21 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
             weight: 0.0,
         });
     }
-    if scorers.is_empty() {
-        return Err(invalid(
-            "scorers".to_owned(),
-            lines.scorers(),
-            "no scorers: a session cannot be scored on nothing".to_owned(),
-        ));
-    }
     Ok(EvalConfig {
         scorers,
         pass: s.thresholds.pass,
         warn: s.thresholds.warn,
+        default_scorer,
     })
+}
+
+/// The scorer a session is scored with when no file names one: no tool call failed.
+fn default_scorer() -> ScorerConfig {
+    ScorerConfig {
+        check: Check::NoErrors,
+        threshold: 1.0,
+        weight: 1.0,
+    }
 }
 
 fn report_text(
@@ -507,6 +530,13 @@ fn report_text(
     ci: bool,
 ) -> std::io::Result<()> {
     writeln!(out, "Session: {}", paint.cyan(&r.session_id))?;
+    if let Some(file) = &r.default_scorer {
+        writeln!(
+            out,
+            "Scorer: no_errors, the default: {} names no scorer.",
+            terminal::one_line(file, 120)
+        )?;
+    }
     let width = terminal::column_width(r.results.iter().map(|x| x.scorer.as_str()), 6, 40);
     writeln!(
         out,

@@ -400,6 +400,7 @@ mod tests {
             verdict: Verdict::Pass,
             pass_mark: 0.85,
             warn_mark: 0.7,
+            default_scorer: None,
             results: ["no_errors", "no_errors"]
                 .iter()
                 .map(|s| ScoreResult {

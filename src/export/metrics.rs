@@ -376,6 +376,7 @@ mod tests {
             verdict: Verdict::Fail,
             pass_mark: 0.85,
             warn_mark: 0.7,
+            default_scorer: None,
             results: ["no_errors", "regex", "regex"]
                 .iter()
                 .enumerate()
