@@ -305,3 +305,85 @@ retention:
         );
     }
 }
+
+/// Sessions the Python tool recorded with `AGENT_STRACE_WORKSPACE` set live in
+/// `.agent-traces/workspaces/<name>/`, and were invisible: `list` said "No sessions recorded
+/// yet." and `replay` found no session, whatever the variable said. The variable places the
+/// store as the Python tool places it; with none set, `list` names the workspaces that hold
+/// sessions; a name no workspace can have is a usage error; and no command takes the
+/// `workspaces` folder for a session.
+#[test]
+fn sessions_the_python_tool_recorded_in_a_workspace_are_read_with_its_variable() {
+    let env = TestEnv::new();
+    let start = 1_796_600_000.0;
+    for (workspace, id) in [
+        ("prod", "0c0c0c0c0c0c0c0c"),
+        ("staging", "0d0d0d0d0d0d0d0d"),
+    ] {
+        python_session(
+            &crate::common::workspace_store(&env, workspace),
+            id,
+            start,
+            json!({"ended_at": start + 10.0, "workspace_id": workspace}),
+            &[
+                (0.0, json!({"event_type": "session_start", "data": {}})),
+                (
+                    1.0,
+                    json!({"event_type": "user_prompt", "data": {"prompt": format!("deploy {workspace}")}}),
+                ),
+                (10.0, json!({"event_type": "session_end", "data": {}})),
+            ],
+        );
+    }
+    let in_workspace = |name: &str, args: &[&str]| {
+        let mut command = env.command(args);
+        command.env("AGENT_STRACE_WORKSPACE", name);
+        crate::common::Run::of(command.output().unwrap())
+    };
+    let listed = in_workspace("prod", &["list", "--format", "json"]);
+    listed.success();
+    let ids: Vec<Value> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].clone())
+        .collect();
+    assert_eq!(ids, [json!("0c0c0c0c0c0c0c0c")], "{}", listed.stdout);
+    let replay = in_workspace("prod", &["replay", "0c0c"]);
+    replay.success();
+    assert!(replay.stdout.contains("deploy prod"), "{}", replay.stdout);
+
+    // With no workspace named, the listing says where the sessions are, and no command takes
+    // the `workspaces` folder for a broken session.
+    let list = env.run(&["list"]);
+    list.success();
+    assert_eq!(
+        list.stdout.trim_end(),
+        "No sessions recorded outside workspaces; 2 workspaces hold sessions: \
+         AGENT_STRACE_WORKSPACE=prod (1 session), AGENT_STRACE_WORKSPACE=staging (1 session).",
+    );
+    assert!(!list.stderr.contains("workspaces"), "{}", list.stderr);
+    for args in [
+        &["retention", "status"][..],
+        &["sql", "select count(*) from sessions"],
+    ] {
+        let run = env.run(args);
+        run.success();
+        assert!(
+            !run.stderr.contains("workspaces"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+
+    let refused = in_workspace("../prod", &["list"]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .starts_with("error: AGENT_STRACE_WORKSPACE=../prod: "),
+        "{}",
+        refused.stderr
+    );
+}

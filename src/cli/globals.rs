@@ -13,7 +13,8 @@ pub(crate) const STORE_DIR: &str = crate::store::STORE_DIR;
 #[derive(Debug, Args)]
 pub struct Globals {
     /// The trace store [default: $AGENT_TRACE_DIR, else the nearest .agent-traces above the
-    /// current directory, else ./.agent-traces]
+    /// current directory, else ./.agent-traces; with $AGENT_STRACE_WORKSPACE set, its
+    /// workspaces/<name> folder]
     #[arg(long, global = true, value_name = "DIR")]
     pub trace_dir: Option<PathBuf>,
     /// When to colour output
@@ -38,22 +39,27 @@ pub(crate) enum Format {
 
 impl Globals {
     /// The store commands read: the flag, else `$AGENT_TRACE_DIR`, else the nearest
-    /// `.agent-traces` walking up from the current directory, else `./.agent-traces`.
+    /// `.agent-traces` walking up from the current directory, else `./.agent-traces`; the
+    /// workspace of it `$AGENT_STRACE_WORKSPACE` names, when set ([`in_workspace`]).
     pub fn store_root(&self) -> PathBuf {
         if let Some(dir) = self.explicit_root() {
             return dir;
         }
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        nearest_store(&cwd).unwrap_or_else(|| cwd.join(STORE_DIR))
+        in_workspace(nearest_store(&cwd).unwrap_or_else(|| cwd.join(STORE_DIR)))
     }
 
-    /// The store named by the flag or the environment, if either names one.
+    /// The store named by the flag or the environment, if either names one (in the workspace
+    /// `$AGENT_STRACE_WORKSPACE` names, as the Python tool places it under any store).
     pub fn explicit_root(&self) -> Option<PathBuf> {
-        self.trace_dir.clone().or_else(|| {
-            std::env::var_os("AGENT_TRACE_DIR")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
+        self.trace_dir
+            .clone()
+            .or_else(|| {
+                std::env::var_os("AGENT_TRACE_DIR")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .map(in_workspace)
     }
 
     /// The store a hook writes a session to. Claude Code's project directory (or else the
@@ -184,18 +190,50 @@ fn redact_from_env() -> Option<bool> {
 }
 
 /// The store a session that ran in `base` belongs to: a store on the way up that already holds
-/// it, else the nearest store above, else `base/.agent-traces`. Hooks and `import --all` place
-/// sessions alike.
+/// it, else the nearest store above, else `base/.agent-traces` (each in the workspace
+/// `$AGENT_STRACE_WORKSPACE` names, [`in_workspace`]). Hooks and `import --all` place sessions
+/// alike.
 pub(crate) fn session_store(base: &Path, session_id: Option<&str>) -> PathBuf {
     if let Some(id) = session_id.filter(|id| crate::store::is_valid_session_id(id)) {
         for dir in base.ancestors() {
-            let candidate = dir.join(STORE_DIR);
+            let candidate = in_workspace(dir.join(STORE_DIR));
             if candidate.join(id).is_dir() {
                 return candidate;
             }
         }
     }
-    nearest_store(base).unwrap_or_else(|| base.join(STORE_DIR))
+    in_workspace(nearest_store(base).unwrap_or_else(|| base.join(STORE_DIR)))
+}
+
+/// The environment variable that names a workspace, as the Python tool reads it.
+pub(crate) const WORKSPACE_ENV: &str = "AGENT_STRACE_WORKSPACE";
+
+/// The workspace `$AGENT_STRACE_WORKSPACE` names: `None` when it is unset or empty, an error
+/// saying why when no workspace can have that name (the Python tool refuses it too).
+pub(crate) fn workspace() -> Result<Option<String>, String> {
+    let Some(value) = std::env::var_os(WORKSPACE_ENV).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match value.into_string() {
+        Ok(name) if crate::store::is_valid_workspace_name(&name) => Ok(Some(name)),
+        Ok(name) => Err(format!(
+            "{WORKSPACE_ENV}={}: a workspace name is 1 to 128 ASCII letters, digits, dots, \
+             underscores or hyphens, the first a letter or digit",
+            crate::render::terminal::one_line(&name, 80)
+        )),
+        Err(_) => Err(format!("{WORKSPACE_ENV} is not UTF-8 text")),
+    }
+}
+
+/// `root`, or the store of the workspace `$AGENT_STRACE_WORKSPACE` names inside it
+/// (`root/workspaces/<name>`), where the Python tool records with that variable set. A name
+/// no workspace can have leaves `root` as it is: commands refuse it before they start
+/// ([`workspace`]), and a hook, which must not fail the agent, records in the project's store.
+pub(crate) fn in_workspace(root: PathBuf) -> PathBuf {
+    match workspace() {
+        Ok(Some(name)) => crate::store::workspace_root(&root, &name),
+        _ => root,
+    }
 }
 
 pub(crate) fn nearest_store(start: &Path) -> Option<PathBuf> {

@@ -163,18 +163,38 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     for s in &listed {
         warn_unbelievable(s.session_id, &s.unbelievable, args.format.format);
     }
+    // Sessions the Python tool recorded in a workspace are in a store of their own, which only
+    // that workspace's name reads: with none named, the listing says where they are.
+    let workspaces: Vec<(String, usize)> =
+        if super::globals::workspace() == Ok(None) && !args.scope.many() {
+            stores.iter().flat_map(|l| l.store.workspaces()).collect()
+        } else {
+            Vec::new()
+        };
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write_list(&mut out, &listed)?,
+        Format::Text if listed.is_empty() && period.is_none() && !workspaces.is_empty() => {
+            writeln!(
+                out,
+                "No sessions recorded outside workspaces; {}",
+                workspaces_held(&workspaces, false)
+            )?;
+        }
         Format::Text if listed.is_empty() => {
             writeln!(out, "{}", nothing_listed(period.as_ref(), outside))?;
         }
-        Format::Text => text(
-            &mut out,
-            &listed,
-            Painter::new(globals.colour()),
-            args.scope.many(),
-        )?,
+        Format::Text => {
+            text(
+                &mut out,
+                &listed,
+                Painter::new(globals.colour()),
+                args.scope.many(),
+            )?;
+            if !workspaces.is_empty() {
+                writeln!(out, "{}", workspaces_held(&workspaces, true))?;
+            }
+        }
     }
     out.flush()?;
     for located in &stores {
@@ -329,6 +349,39 @@ fn nothing_listed(period: Option<&std::ops::Range<f64>>, outside: Option<(f64, f
         )
     };
     format!("No session started in that period; {hint}.")
+}
+
+/// The most workspaces [`workspaces_held`] names.
+const WORKSPACES_NAMED: usize = 5;
+
+/// The workspaces that hold sessions, each with the variable that lists them:
+/// `2 workspaces hold sessions too: AGENT_STRACE_WORKSPACE=prod (3 sessions), …`.
+fn workspaces_held(found: &[(String, usize)], too: bool) -> String {
+    let named: Vec<String> = found
+        .iter()
+        .take(WORKSPACES_NAMED)
+        .map(|(name, sessions)| {
+            format!(
+                "{}={} ({})",
+                super::globals::WORKSPACE_ENV,
+                terminal::one_line(name, 128),
+                crate::model::text::count(*sessions as u64, "session")
+            )
+        })
+        .collect();
+    let more = found.len().saturating_sub(WORKSPACES_NAMED);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} {} sessions{}: {}{more}.",
+        crate::model::text::count(found.len() as u64, "workspace"),
+        if found.len() == 1 { "holds" } else { "hold" },
+        if too { " too" } else { "" },
+        named.join(", ")
+    )
 }
 
 /// How many columns of a project's folder the PROJECT column shows.

@@ -244,6 +244,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Command::Hook(args) = &cli.command {
         return hook::run(args, &cli.globals);
     }
+    // A workspace no store can have is said before anything is read or recorded.
+    if let Err(why) = globals::workspace() {
+        return output::fail(&crate::error::Error::usage(why));
+    }
     // The proxy owns stdin and stdout for the whole session and exits with the server's code.
     if let Command::Record(args) = &cli.command {
         return record::run(args, &cli.globals);

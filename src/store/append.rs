@@ -47,6 +47,7 @@ impl Store {
             }
             other => return other,
         }
+        self.made_workspace_folders()?;
         let made = match std::fs::DirBuilder::new()
             .mode(STORE_MODE)
             .create(&self.root)
@@ -75,6 +76,33 @@ impl Store {
             let _ = catalogue.register(&self.root, true);
         }
         Ok(root)
+    }
+
+    /// For the store of a workspace (the Python tool's `<store>/workspaces/<name>`,
+    /// [`layout::workspace_root`]), the folders it is made in: the project's store, made as any
+    /// store is (its own parent must exist), and its `workspaces` folder, as the Python tool
+    /// makes them on a workspace's first session. Any other store has none to make.
+    fn made_workspace_folders(&self) -> Result<()> {
+        let named = self
+            .root
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(layout::is_valid_workspace_name);
+        let Some(folder) = self.root.parent() else {
+            return Ok(());
+        };
+        let Some(project) = folder.parent() else {
+            return Ok(());
+        };
+        if !named || folder.file_name() != Some(std::ffi::OsStr::new(layout::WORKSPACES)) {
+            return Ok(());
+        }
+        Store::new(project).ensure_root()?;
+        match std::fs::DirBuilder::new().mode(STORE_MODE).create(folder) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StoreError::io(folder, e)),
+        }
     }
 
     /// Makes a session's folder; true when this call made it. Exactly one of many processes

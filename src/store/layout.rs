@@ -28,6 +28,9 @@ pub(crate) const IMPORT: &str = ".import";
 pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";
 /// The Python tool's labelled events, a file a label (`datasets/<label>.jsonl`).
 pub(crate) const DATASETS: &str = "datasets";
+/// The folder of the Python tool's workspaces: the store of a workspace is
+/// `workspaces/<name>` inside the project's ([`workspace_root`]).
+pub(crate) const WORKSPACES: &str = "workspaces";
 /// Hook calls a collector may hold, waiting to be sent again ([`super::spool`]).
 pub(crate) const SPOOL: &str = ".spool";
 pub(crate) const GITIGNORE: &str = ".gitignore";
@@ -78,6 +81,31 @@ fn is_store_file(id: &str) -> bool {
         || id.strip_prefix(HOOK_ERRORS) == Some(".1")
         || id == super::retention::RETENTION_LOG
         || id == DATASETS
+        || id == WORKSPACES
+}
+
+/// The longest workspace name, in bytes, as the Python tool takes one.
+const MAX_WORKSPACE_BYTES: usize = 128;
+
+/// A workspace name as the Python tool takes one (`AGENT_STRACE_WORKSPACE`): 1 to 128 ASCII
+/// letters, digits, dots, underscores and hyphens, the first a letter or digit. It names a
+/// folder, so nothing else (a slash, `..`) may be in it.
+pub fn is_valid_workspace_name(name: &str) -> bool {
+    name.len() <= MAX_WORKSPACE_BYTES
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The store of the workspace `name` of the project store `root`, where the Python tool keeps
+/// the sessions it records with `AGENT_STRACE_WORKSPACE` set (`name` is valid,
+/// [`is_valid_workspace_name`]).
+pub fn workspace_root(root: &std::path::Path, name: &str) -> std::path::PathBuf {
+    root.join(WORKSPACES).join(name)
 }
 
 /// Why `id` is not a usable session id (see [`is_valid_session_id`]), in words that end "its

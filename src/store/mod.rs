@@ -60,8 +60,8 @@ pub mod index;
 mod layout;
 pub mod sql;
 pub use layout::{
-    MAX_SESSION_ID_BYTES, STORE_DIR, STORE_FORMAT, is_valid_session_id, subagent_session_id,
-    why_unusable,
+    MAX_SESSION_ID_BYTES, STORE_DIR, STORE_FORMAT, is_valid_session_id, is_valid_workspace_name,
+    subagent_session_id, why_unusable, workspace_root,
 };
 mod ceiling;
 mod lock;
@@ -406,6 +406,29 @@ impl Store {
             }
         }
         Ok(ids)
+    }
+
+    /// The workspaces inside this store that hold sessions (the Python tool's
+    /// `workspaces/<name>`, [`workspace_root`]), by name, each with its number of sessions.
+    /// A folder that cannot be listed, or whose name no workspace can have, is passed over.
+    pub fn workspaces(&self) -> Vec<(String, usize)> {
+        let Ok(entries) = std::fs::read_dir(self.root.join(layout::WORKSPACES)) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(String, usize)> = entries
+            .flatten()
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                if !layout::is_valid_workspace_name(&name) {
+                    return None;
+                }
+                let sessions = Store::new(entry.path()).session_ids().ok()?.len();
+                (sessions > 0).then_some((name, sessions))
+            })
+            .collect();
+        found.sort();
+        found
     }
 
     /// Whether `id` names a session folder of the store, looked at without listing the

@@ -32,6 +32,12 @@ pub fn shared() -> PathBuf {
         .join("shared")
 }
 
+/// The store of the workspace `name` of `env`'s store, where the Python tool records with
+/// `AGENT_STRACE_WORKSPACE=<name>` set.
+pub fn workspace_store(env: &TestEnv, name: &str) -> PathBuf {
+    env.store().join("workspaces").join(name)
+}
+
 /// A temporary working directory with its own `.agent-traces` store, and a user-level home
 /// of its own (`AGENT_STRACE_HOME`), so that no test writes the real home's catalogue.
 pub struct TestEnv {
@@ -155,6 +161,7 @@ impl TestEnv {
         cmd.args(args)
             .current_dir(self.path())
             .env_remove("AGENT_TRACE_DIR")
+            .env_remove("AGENT_STRACE_WORKSPACE")
             .env_remove("CLAUDE_PROJECT_DIR")
             .env_remove("AGENT_STRACE_REDACT")
             .env_remove("CLAUDE_CONFIG_DIR")
