@@ -46,6 +46,7 @@ mod import_api_errors;
 mod index;
 mod index_damage;
 mod index_scan;
+mod index_truth;
 mod keeping;
 mod labels;
 mod layers;

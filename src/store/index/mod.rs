@@ -70,8 +70,9 @@ pub(super) use schema::{
 /// `meta.json`'s; 17: `idx_responses` holds the responses whose usage answers carried, and
 /// `idx_calls` the results linked by the agent's id of their call, both the Python tool's
 /// import's; 18: the views' `start` and `at` are the second a time falls in, not the one
-/// nearest it).
-pub const INDEX_FORMAT: u32 = 18;
+/// nearest it; 19: `idx_folds` names the agent whose tool names the fold read, so that a
+/// session whose `meta.json` names another is folded again).
+pub const INDEX_FORMAT: u32 = 19;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -289,11 +289,14 @@ pub(super) fn refresh_session(
     let now = states.now_ns as f64 / 1e9;
     let previous = match known {
         Some(k) => {
+            // A fold read tool names as one agent's (its calls' kinds, the files they
+            // touch): one of a session whose meta.json now names another agent (the meta
+            // came after the events, the collector renamed the agent) is folded again whole.
             let row: Option<(i64, i64, String, Option<i64>)> = tx
                 .query_row(
                     "SELECT folded_offset, folded_lines, fold, folded_tail FROM idx_folds
-                     WHERE sid = ?1",
-                    [k.sid],
+                     WHERE sid = ?1 AND agent = ?2",
+                    params![k.sid, agent.name()],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
@@ -356,8 +359,9 @@ pub(super) fn refresh_session(
         tail_at(&folder, offset)
     };
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO idx_folds (sid, folded_offset, folded_lines, fold, folded_tail)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO idx_folds
+             (sid, folded_offset, folded_lines, fold, folded_tail, agent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         sid,
@@ -365,6 +369,7 @@ pub(super) fn refresh_session(
         lines,
         serde_json::to_string(&fold).unwrap_or_else(|_| "{}".to_owned()),
         tail,
+        agent.name(),
     ])?;
     // What meta would say from the events, for a session whose meta.json is missing or bad.
     let derived = match &meta {

@@ -62,7 +62,10 @@ CREATE TABLE idx_folds (
     fold TEXT NOT NULL,
     -- the hash of the bytes just before folded_offset (store/tail.rs): growth past them is
     -- folded on top only while they are still there
-    folded_tail INTEGER
+    folded_tail INTEGER,
+    -- the agent whose tool names the fold read (model/tools.rs `Agent::name`): a meta.json
+    -- that names another agent has the session folded again whole
+    agent TEXT NOT NULL
 );
 CREATE TABLE idx_events (
     sid INTEGER NOT NULL,

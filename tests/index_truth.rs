@@ -1,0 +1,90 @@
+//! The index answers as a fresh scan of the files does after changes that leave none of its
+//! usual marks (no event appended): a session's agent named late or renamed, rows written into
+//! the index by someone else, a subagent's parent deleted. Each query is asked of the warm
+//! index, then of one built again from the files (the truth), and the two must agree.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+
+/// `sql`'s answer to `query`, as JSON rows.
+fn sql(env: &TestEnv, query: &str) -> Value {
+    env.run(&["sql", "--format", "json", query])
+        .success()
+        .json()
+}
+
+/// Deletes the index, so that the next read builds it from the files.
+fn remove_index(env: &TestEnv) {
+    for side in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(env.store().join(format!(".index.sqlite{side}")));
+    }
+}
+
+/// The answers to `queries` from the warm index, then from an index built again from the files.
+fn warm_and_fresh(env: &TestEnv, queries: &[&str]) -> (Vec<Value>, Vec<Value>) {
+    let warm = queries.iter().map(|q| sql(env, q)).collect();
+    remove_index(env);
+    let fresh = queries.iter().map(|q| sql(env, q)).collect();
+    (warm, fresh)
+}
+
+fn write_meta(dir: &Path, id: &str, agent: &str) {
+    std::fs::write(
+        dir.join("meta.json"),
+        json!({"session_id": id, "started_at": 1_780_005_500.0, "agent_name": agent,
+            "command": agent})
+        .to_string(),
+    )
+    .unwrap();
+}
+
+/// A session whose calls are a shell command reading a file and a patch writing one, as Codex
+/// names them (another agent's tables read them as tools of no known kind).
+fn codex_calls(env: &TestEnv, id: &str) -> std::path::PathBuf {
+    let dir = env.store().join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines = [
+        json!({"event_type": "session_start", "timestamp": 1_780_005_500.0, "event_id": "s1",
+            "session_id": id, "data": {}}),
+        json!({"event_type": "tool_call", "timestamp": 1_780_005_501.0, "event_id": "c1",
+            "session_id": id, "data": {"tool_name": "exec_command",
+            "arguments": {"cmd": "cat README.md"}}}),
+        json!({"event_type": "tool_call", "timestamp": 1_780_005_502.0, "event_id": "c2",
+            "session_id": id, "data": {"tool_name": "apply_patch", "arguments": {"input":
+            "*** Begin Patch\n*** Update File: a.rs\n@@\n-x\n+y\n*** End Patch"}}}),
+    ];
+    let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+    std::fs::write(dir.join("events.ndjson"), text).unwrap();
+    dir
+}
+
+const BY_AGENT: [&str; 4] = [
+    "SELECT s.agent, t.tool, t.kind FROM tool_calls t JOIN sessions s USING (session_id)
+      ORDER BY t.seq",
+    "SELECT tool, kind FROM events WHERE type = 'tool_call' ORDER BY seq",
+    "SELECT path, reads, writes FROM files ORDER BY path",
+    "SELECT tool_calls, errors FROM sessions",
+];
+
+/// The index read the kinds of a session's calls by the agent its meta.json named when the
+/// events were first folded: a meta that came after the events (or the collector's
+/// `POST /sessions` renaming the agent) was read for its fields only, and `sql` kept every
+/// Codex call's kind `other` and no file touched until the index was deleted.
+#[test]
+fn a_session_whose_agent_is_named_late_or_renamed_is_read_as_that_agents() {
+    let env = TestEnv::new();
+    let dir = codex_calls(&env, "cx1");
+    let before = sql(&env, BY_AGENT[0]);
+    write_meta(&dir, "cx1", "codex");
+    let (warm, fresh) = warm_and_fresh(&env, &BY_AGENT);
+    assert_eq!(warm, fresh);
+    // The agent named makes a difference the test can see.
+    assert_ne!(before, fresh[0]);
+    // And back: the agent renamed, the calls read by the other agent's names.
+    write_meta(&dir, "cx1", "claude-code");
+    let (warm, fresh) = warm_and_fresh(&env, &BY_AGENT);
+    assert_eq!(warm, fresh);
+}
