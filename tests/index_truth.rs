@@ -88,3 +88,76 @@ fn a_session_whose_agent_is_named_late_or_renamed_is_read_as_that_agents() {
     let (warm, fresh) = warm_and_fresh(&env, &BY_AGENT);
     assert_eq!(warm, fresh);
 }
+
+/// What the commands over every session say, as text to compare.
+fn listings(env: &TestEnv) -> Vec<String> {
+    [
+        vec!["list", "--all", "--format", "json"],
+        vec!["budget-report", "--since", "2026-01-01", "--format", "json"],
+        vec![
+            "sql",
+            "SELECT session_id, cost_usd, tool_calls FROM sessions ORDER BY session_id",
+        ],
+        vec![
+            "sql",
+            "SELECT session_id, tool, kind, outcome FROM tool_calls ORDER BY session_id, seq",
+        ],
+        vec!["sql", "SELECT count(*) FROM idx_calls"],
+    ]
+    .iter()
+    .map(|args| env.run(args).success().stdout.clone())
+    .collect()
+}
+
+fn one_session(env: &TestEnv, id: &str, at: f64) {
+    let dir = env.store().join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let line = json!({"event_type": "session_start", "timestamp": at, "event_id": "a",
+        "session_id": id, "data": {}});
+    std::fs::write(dir.join("events.ndjson"), format!("{line}\n")).unwrap();
+}
+
+/// Runs `sql` on the store's index, as someone who may write it can.
+fn plant(env: &TestEnv, sql: &str) {
+    let conn = rusqlite::Connection::open(env.store().join(".index.sqlite")).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+/// Rows written into a valid index for sessions it has no state of (a $5,000 session the store
+/// does not hold, with a call) were listed by `list`, `budget-report` and `sql` through every
+/// refresh, which only looks at the sessions it has state of; and calls written under the
+/// `sid` the next new session gets became that session's. The next read drops them.
+#[test]
+fn rows_planted_in_the_index_for_no_session_it_holds_are_dropped() {
+    let env = TestEnv::new();
+    one_session(&env, "s1", 1_790_000_000.0);
+    env.run(&["list"]).success();
+    plant(
+        &env,
+        "CREATE TEMP TABLE forged AS SELECT * FROM idx_sessions;
+         UPDATE forged SET sid = 99999, session_id = 'FORGED-SESSION',
+             cost_pico = 5000000000000000, first_prompt = 'planted';
+         INSERT INTO idx_sessions SELECT * FROM forged;
+         INSERT INTO idx_calls (sid, seq, offset, length, tool, kind, outcome)
+             VALUES (99999, 1, 0, 100, 'ForgedTool', 'shell', 'error');",
+    );
+    let warm = listings(&env);
+    remove_index(&env);
+    assert_eq!(warm, listings(&env));
+    // Calls under the `sid` the next new session takes.
+    plant(
+        &env,
+        "INSERT INTO idx_calls (sid, seq, offset, length, tool, kind, outcome)
+             SELECT max(sid) + 1, 1, 0, 100, 'InheritedTool', 'shell', 'error'
+             FROM idx_sessions;",
+    );
+    one_session(&env, "s2", 1_790_000_100.0);
+    let warm = listings(&env);
+    remove_index(&env);
+    assert_eq!(warm, listings(&env));
+    // A session's own row taken out, the rest of its rows left: it is indexed again.
+    plant(&env, "DELETE FROM idx_sessions WHERE session_id = 's1';");
+    let warm = listings(&env);
+    remove_index(&env);
+    assert_eq!(warm, listings(&env));
+}

@@ -14,7 +14,9 @@
 //!   size does not, or the bytes it had just before the offset are not there any more): the
 //!   session is folded again whole;
 //! - `meta.json` changed: its fields are read again;
-//! - the folder (or both files) is gone: the session's rows are deleted.
+//! - the folder (or both files) is gone: the session's rows are deleted;
+//! - rows of a session `idx_state` does not name (written by something else): deleted
+//!   ([`stale::KnownSessions::strays`]).
 //!
 //! Event payloads are not copied: an event row holds the offset and length of its line, and
 //! the `event_json` function of a connection opened by [`super::sql::SqlReader`] reads them from

@@ -27,7 +27,7 @@ impl Index {
         )
         .map_err(|e| self.sql_error(e))?;
         let (on_disk, refused) = on_disk?;
-        let read = if on_disk.iter().all(|d| !d.stale) {
+        let read = if on_disk.iter().all(|d| !d.stale) && !known.strays() {
             read
         } else {
             let sessions = known.len();
