@@ -161,3 +161,59 @@ fn rows_planted_in_the_index_for_no_session_it_holds_are_dropped() {
     remove_index(&env);
     assert_eq!(warm, listings(&env));
 }
+
+/// What `sql`, `list` and `replay --tree` say of sessions and their parents, with the warnings.
+fn family(env: &TestEnv, child: &str) -> Vec<(String, String)> {
+    [
+        vec![
+            "sql",
+            "SELECT session_id, parent_session_id, parent_event_id FROM sessions
+              ORDER BY session_id",
+        ],
+        vec!["list", "--all", "--format", "json"],
+        vec!["replay", child, "--tree"],
+    ]
+    .iter()
+    .map(|args| {
+        let run = env.run(args);
+        (run.stdout.clone(), run.stderr.clone())
+    })
+    .collect()
+}
+
+/// A subagent whose `meta.json` cannot be used (or is missing) and whose events name no parent
+/// has the parent its id names, when that session is in the store. The index gave it that
+/// parent once, and kept it after the parent was deleted (`sql` and `list` named it, `list`
+/// and `replay --tree` warned of it); and one folded before its parent came never got it in
+/// `sql`. It now follows the sessions as they come and go.
+#[test]
+fn a_subagent_named_after_its_parent_follows_that_parent_coming_and_going() {
+    let env = TestEnv::new();
+    let parent = "11111111-2222-4333-8444-555555555555";
+    for (child, meta) in [
+        (format!("agent-a1b2c3d-{parent}"), Some("not json")),
+        (format!("agent-e4f5a6b-{parent}"), None),
+    ] {
+        one_session(&env, &child, 1_780_005_501.0);
+        if let Some(meta) = meta {
+            std::fs::write(env.store().join(&child).join("meta.json"), meta).unwrap();
+        }
+        // The parent comes after the subagent was indexed, then goes.
+        env.run(&["list"]).success();
+        one_session(&env, parent, 1_780_005_500.0);
+        write_meta(&env.store().join(parent), parent, "claude-code");
+        let warm = family(&env, &child);
+        remove_index(&env);
+        let fresh = family(&env, &child);
+        assert_eq!(warm, fresh, "{child}: the parent came");
+        assert!(
+            fresh[0].0.contains(&format!("{child}  {parent}")),
+            "{}",
+            fresh[0].0
+        );
+        std::fs::remove_dir_all(env.store().join(parent)).unwrap();
+        let warm = family(&env, &child);
+        remove_index(&env);
+        assert_eq!(warm, family(&env, &child), "{child}: the parent went");
+    }
+}

@@ -73,7 +73,8 @@ pub(super) use schema::{
 /// `idx_calls` the results linked by the agent's id of their call, both the Python tool's
 /// import's; 18: the views' `start` and `at` are the second a time falls in, not the one
 /// nearest it; 19: `idx_folds` names the agent whose tool names the fold read, so that a
-/// session whose `meta.json` names another is folded again).
+/// session whose `meta.json` names another is folded again, and `idx_sessions.named_parent`
+/// marks a parent taken from the session's id, looked for again as sessions come and go).
 pub const INDEX_FORMAT: u32 = 19;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.

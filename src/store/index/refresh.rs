@@ -64,6 +64,9 @@ impl Index {
             }
             known
         };
+        // Whether sessions came into the index or left it, which may change the parent a
+        // subagent's id names (see `name_parents_again`).
+        let mut came_or_went = known.strays();
         if known.strays() {
             // The sessions whose own rows were broken are indexed again, as new.
             for id in drop_strays(&tx).map_err(sql)? {
@@ -87,13 +90,14 @@ impl Index {
         self.problems.clear();
         let mut report = RefreshReport::default();
         let mut prices = Prices::default();
-        let mut added = false;
         for disk in on_disk.iter().filter(|d| d.stale) {
             let savepoint = tx.savepoint().map_err(sql)?;
             match refresh_session(&savepoint, store, disk, known.get(&disk.id), &mut prices) {
                 Ok(how) => {
                     savepoint.commit().map_err(sql)?;
-                    added |= known.get(&disk.id).is_none() && !matches!(how, Refreshed::Gone);
+                    // A session new to the index came, one it knew that is gone went.
+                    let gone = matches!(how, Refreshed::Gone);
+                    came_or_went |= gone != known.get(&disk.id).is_none();
                     match how {
                         Refreshed::Whole => report.folded += 1,
                         Refreshed::Tail => report.appended += 1,
@@ -117,6 +121,7 @@ impl Index {
                         && !passing
                     {
                         delete_rows(&tx, k.sid, true).map_err(sql)?;
+                        came_or_went = true;
                     }
                     report.unreadable += 1;
                     self.problems.push(match e {
@@ -129,8 +134,8 @@ impl Index {
                 }
             }
         }
-        if added {
-            give_named_parents(&tx, store).map_err(sql)?;
+        if came_or_went {
+            name_parents_again(&tx, store).map_err(sql)?;
         }
         tx.commit().map_err(sql)?;
         Ok(report)
@@ -165,31 +170,33 @@ fn the_index_failed(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Gives the rows of subagents whose `meta.json` cannot be used, and which name no parent, the
-/// parent their ids name once it is in the store ([`crate::store::layout::parent_named_by`]):
-/// one folded before its parent came stays as it was folded until its own files change, and
-/// `sql` reads rows as they are. Run when a refresh adds sessions; such rows are few.
-fn give_named_parents(tx: &Connection, store: &Store) -> rusqlite::Result<()> {
-    let orphans: Vec<(i64, String)> = tx
+/// Gives the rows of subagents whose parent is the one their id names
+/// ([`crate::store::layout::parent_named_by`]: their `meta.json` is missing or cannot be used,
+/// and their events name none) the parent it names now. A row keeps what was known when it was
+/// folded, until its own files change, and `sql` reads rows as they are: one folded before its
+/// parent came into the store had none, and one whose parent was deleted kept it, where a scan
+/// of the files says otherwise. Run when a refresh adds or deletes sessions; such rows are few.
+fn name_parents_again(tx: &Connection, store: &Store) -> rusqlite::Result<()> {
+    let named: Vec<(i64, String, Option<String>, Option<String>)> = tx
         .prepare_cached(
             // Ranges of ids the unique index on `session_id` finds (`LIKE` would scan every
             // row: 1 ms of a refresh on 10,000 sessions).
-            "SELECT sid, session_id FROM idx_sessions
+            "SELECT sid, session_id, parent_session_id, parent_event_id FROM idx_sessions
               WHERE (session_id >= 'agent-' AND session_id < 'agent.'
                      OR session_id >= 'task-' AND session_id < 'task.')
-                AND meta_error IS NOT NULL AND parent_session_id IS NULL",
+                AND named_parent",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    for (sid, id) in orphans {
-        if let Some((parent, call)) =
-            crate::store::layout::parent_named_by(&id, |p| store.has_session(p))
-        {
+    for (sid, id, parent, call) in named {
+        let now = crate::store::layout::parent_named_by(&id, |p| store.has_session(p));
+        if now != parent.as_deref().map(|p| (p, call.as_deref())) {
+            let (parent, call) = now.unzip();
             tx.prepare_cached(
                 "UPDATE idx_sessions SET parent_session_id = ?2, parent_event_id = ?3
                   WHERE sid = ?1",
             )?
-            .execute(params![sid, parent, call])?;
+            .execute(params![sid, parent, call.flatten()])?;
         }
     }
     Ok(())
@@ -420,10 +427,23 @@ pub(super) fn refresh_session(
         tail,
         agent.name(),
     ])?;
-    // What meta would say from the events, for a session whose meta.json is missing or bad.
-    let derived = match &meta {
-        Err(_) => derived_meta(&folder, &disk.id, |p| store.has_session(p)),
-        Ok(_) => SessionMeta::new(&disk.id, 0.0),
+    // What meta would say from the events, for a session whose meta.json is missing or bad;
+    // and whether its parent is then the one its id names, which depends on the sessions in
+    // the store (`name_parents_again` looks again when they change), or its events'.
+    let (derived, named_parent) = match &meta {
+        Err(_) => {
+            let mut derived = derived_meta(&folder, &disk.id, |_| false);
+            let named = derived.parent_session_id.is_none();
+            if named
+                && let Some((parent, call)) =
+                    crate::store::layout::parent_named_by(&disk.id, |p| store.has_session(p))
+            {
+                derived.parent_session_id = Some(parent.to_owned());
+                derived.parent_event_id = call.map(str::to_owned);
+            }
+            (derived, named)
+        }
+        Ok(_) => (SessionMeta::new(&disk.id, 0.0), false),
     };
     write_session(
         tx,
@@ -432,7 +452,7 @@ pub(super) fn refresh_session(
         states,
         has_counters,
         &fold,
-        (meta, derived),
+        (meta, derived, named_parent),
         prices,
     )?;
     Ok(how)
@@ -471,7 +491,7 @@ pub(super) fn write_session(
     states: States,
     has_counters: bool,
     fold: &Summary,
-    (meta, derived): (crate::store::Result<SessionMeta>, SessionMeta),
+    (meta, derived, named_parent): (crate::store::Result<SessionMeta>, SessionMeta, bool),
     prices: &mut Prices,
 ) -> Result<(), RefreshError> {
     // As `Store::summary` reads a session: meta.json, with counters derived from the events
@@ -532,7 +552,7 @@ pub(super) fn write_session(
             first_prompt = ?18, transcript_path = ?19, events = ?20, input_tokens = ?21,
             output_tokens = ?22, cache_write_tokens = ?23, cache_read_tokens = ?24,
             cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28, unpriced = ?29,
-            turn_errors = ?30, unbelieved_usage = ?31
+            turn_errors = ?30, unbelieved_usage = ?31, named_parent = ?32
          WHERE sid = ?1",
     )?
     .execute(params![
@@ -571,6 +591,7 @@ pub(super) fn write_session(
         count(fold.counters.turn_errors),
         // The responses whose usage could not be believed: the cost leaves them out.
         count(fold.unbelieved_usage),
+        named_parent,
     ])?;
     // Another tool replaces meta.json by rename (see `Watch`); ours, or one that is missing
     // or unreadable, is watched itself.

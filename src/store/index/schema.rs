@@ -42,7 +42,10 @@ CREATE TABLE idx_sessions (
     -- the models with usage and no known price, which cost_pico counts at $0: one a line
     unpriced TEXT,
     -- responses whose usage holds a count no response can have, which cost_pico leaves out
-    unbelieved_usage INTEGER
+    unbelieved_usage INTEGER,
+    -- 1 when the parent is the one the session's id names (meta.json missing or unusable, the
+    -- events naming none): looked for again whenever sessions come or go
+    named_parent INTEGER
 );
 CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
