@@ -882,3 +882,32 @@ fn a_token_count_written_nan_is_unknown_usage_not_none() {
         run.stdout
     );
 }
+
+/// A response whose counts are each one a response can have, but add up to more than one
+/// response holds (input and output of six billion each), is of unknown usage; `cost` said it
+/// held "a token count that is … over ten billion", which none of its counts is. It says what
+/// is judged: the counts added up.
+#[test]
+fn usage_whose_counts_add_up_past_belief_is_said_so() {
+    let env = TestEnv::new();
+    let each = 6_000_000_000;
+    let id = SessionBuilder::new("summed-usage")
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: each,
+                output: each,
+                ..Tokens::default()
+            },
+        )
+        .write(&env);
+    let run = env.run(&["cost", &id]);
+    run.success();
+    let note = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("usage no response can have"))
+        .unwrap_or_else(|| panic!("cost leaves the response out: {}", run.stdout));
+    assert!(note.contains("add up to over ten billion"), "{note}");
+    assert!(each < agent_strace::model::usage::BELIEVABLE_RESPONSE_TOKENS);
+}

@@ -58,7 +58,8 @@ pub struct Stats {
     /// The tokens of the responses whose usage is believed.
     pub tokens: u64,
     /// Responses whose recorded usage holds a count no response can have (negative,
-    /// fractional, not a number, over ten billion): their tokens are unknown, not in `tokens`.
+    /// fractional, not a number, or counts that add up to over ten billion): their tokens are
+    /// unknown, not in `tokens`.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
     pub unbelieved_usage: u64,
     /// Prompts a person wrote: typed words or a command. Not the interruptions, notices,

@@ -193,13 +193,19 @@ pub fn unpriced_note<S: AsRef<str>>(models: &[S]) -> Option<String> {
     }
 }
 
+/// What makes a response's usage one no response can have, as [`crate::model::usage::ApiUsage`]
+/// judges it: a count of its own, or its counts together (`Tokens::believable`: two counts of
+/// six billion are no more believed than one of twelve).
+pub const UNBELIEVED_USAGE: &str = "a token count that is negative, fractional or not a number, \
+     or counts that add up to over ten billion";
+
 /// The note under figures that leave out `n` responses whose usage could not be believed
 /// ([`crate::model::view::unbelieved_usage`]); `None` for none.
 pub fn unbelieved_usage_note(n: u64) -> Option<String> {
     (n > 0).then(|| {
         format!(
-            "{} recorded usage no response can have (a token count that is negative, fractional, \
-             not a number or over ten billion): {} tokens are unknown, and not among these.",
+            "{} recorded usage no response can have ({UNBELIEVED_USAGE}): {} tokens are unknown, \
+             and not among these.",
             count(n, "LLM response"),
             if n == 1 { "its" } else { "their" }
         )

@@ -326,8 +326,9 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         // As `cost` says it, once: later such responses are not told.
         if let Some(n) = session.watcher.unbelieved_news() {
             Session::say(&format!(
-                "{} recorded usage no response can have (a token count that is negative, fractional, not a number or over ten billion): {} tokens are unknown, and rules on cost and context count none of them",
+                "{} recorded usage no response can have ({}): {} tokens are unknown, and rules on cost and context count none of them",
                 terminal::count(n, "LLM response"),
+                terminal::UNBELIEVED_USAGE,
                 if n == 1 { "its" } else { "their" }
             ));
         }
