@@ -182,6 +182,19 @@ pub fn mask_value(value: &mut Value, pii: bool, extra: &[Regex]) -> bool {
     }
 }
 
+/// Masks the fields of a record kept beside what is modelled (an event's or a session meta's
+/// `extra`): each value as [`mask_value`] does and each name as an object's key is.
+pub fn mask_fields(
+    fields: &mut serde_json::Map<String, Value>,
+    pii: bool,
+    extra: &[Regex],
+) -> bool {
+    let values = fields
+        .values_mut()
+        .fold(false, |changed, v| mask_value(v, pii, extra) | changed);
+    mask_keys(fields, pii, extra) | values
+}
+
 /// Masks object keys (`{"ada@example.com": {...}}`), keeping their order; two keys that mask
 /// alike are told apart by a number.
 fn mask_keys(map: &mut serde_json::Map<String, Value>, pii: bool, extra: &[Regex]) -> bool {

@@ -6371,6 +6371,75 @@ fn a_secret_anywhere_in_a_remote_sessions_meta_never_reaches_meta_json() {
     );
 }
 
+/// A key sent as the name of a field the store does not know (on an event, or on a session's
+/// meta) was stored as that name, in events.ndjson, meta.json and the index, though a key that
+/// is itself an object's key is redacted; each such name is redacted as an object's key is.
+#[test]
+fn a_secret_as_the_name_of_a_field_never_reaches_the_store() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let key = "sk-ant-api03-Qx06Ig8xNbe3nNyjOq9wMxEhh2FDEEtfjgVvVqE1SkHbn88HxjSI6bWHtP3fS2qHx6kwXoIIXGvOoNZYW2mZ-AA";
+    let mut meta = json!({"session_id": "s-9", "started_at": 1_700_000_000.0, "agent_name": "a",
+                          "nested": {key: 1}});
+    meta[key] = json!("x");
+    let made = request(port, "POST", "/sessions", None, meta.to_string().as_bytes());
+    assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    let mut named = event("s-9", "e-1", "user_prompt", 1_700_000_001.0, json!({}));
+    named[format!("extra_{key}")] = json!("v");
+    let sent = request(port, "POST", "/events", None, &ndjson(&[named]));
+    assert_eq!(sent.status, 200, "{}", String::from_utf8_lossy(&sent.body));
+    drop(server);
+    // The index is made by a command reading the store.
+    env.command(&["--trace-dir", storage.to_str().unwrap(), "list"])
+        .output()
+        .unwrap();
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(storage.join("s-9/meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["agent_name"], "a", "{meta}");
+    let line: Value = serde_json::from_str(
+        std::fs::read_to_string(storage.join("s-9/events.ndjson"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    // The field is kept, under its name redacted.
+    assert!(
+        line.as_object()
+            .unwrap()
+            .iter()
+            .any(|(name, value)| name.starts_with("extra_") && value == "v"),
+        "{line}"
+    );
+    let secret = &key[14..40];
+    for file in walk(&storage) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the key is in {}",
+            file.display()
+        );
+    }
+}
+
+/// Every file under `dir`, at any depth.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
 /// A hook sending to a collector ran the user's --redact-pattern and --mask over the session
 /// id as over the rest of the payload, where a local hook leaves the id alone: two sessions
 /// whose ids differ only where the pattern matches were one folder on the collector

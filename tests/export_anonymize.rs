@@ -210,6 +210,39 @@ fn an_anonymized_export_holds_no_secret_of_an_unredacted_store() {
     assert!(plain.stdout.contains(token));
 }
 
+/// A key held as the name of a field beside what the store models (an event's or a meta's,
+/// as a collector's client or the Python tool may write it) was exported as that name by
+/// `export --anonymize`, though the values beside it were redacted; such a name is redacted
+/// as an object's key is, in every format.
+#[test]
+fn an_anonymized_export_holds_no_secret_named_as_a_field() {
+    let env = TestEnv::new();
+    let key = "sk-ant-api03-Qx06Ig8xNbe3nNyjOq9wMxEhh2FDEEtfjgVvVqE1SkHbn88HxjSI6bWHtP3fS2qHx6kwXoIIXGvOoNZYW2mZ-AA";
+    let id = SessionBuilder::new("5ec7e700-0000-4000-8000-000000000002")
+        .meta(|m| {
+            m.extra.insert(key.to_owned(), json!("x"));
+        })
+        .prompt("go")
+        .extra(&format!("extra_{key}"), "v")
+        .write(&env);
+    let secret = &key[14..40];
+    for (format, run) in anonymized_in_every_format(&env, &id) {
+        assert!(!run.stdout.contains(secret), "{format}: {}", run.stdout);
+    }
+    let doc = env
+        .run(&["export", &id, "--format", "json", "--anonymize"])
+        .json();
+    let prompt = doc["events"].as_array().unwrap().last().unwrap();
+    assert!(
+        prompt
+            .as_object()
+            .unwrap()
+            .iter()
+            .any(|(name, value)| name.starts_with("extra_") && value == "v"),
+        "{doc}"
+    );
+}
+
 #[test]
 fn dry_run_counts_each_kind_and_exports_nothing() {
     let env = TestEnv::new();

@@ -908,8 +908,8 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
         if matched >= offset && (page.len() as u64) < limit && !full {
             redact_value(&mut event.data);
             strings_cut += shorten(&mut event.data, max_chars);
+            crate::redact::redact_fields(&mut event.extra);
             for value in event.extra.values_mut() {
-                redact_value(value);
                 strings_cut += shorten(value, max_chars);
             }
             let mut paged = PagedEvent { index, event };

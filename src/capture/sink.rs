@@ -54,6 +54,18 @@ impl Privacy {
         }
     }
 
+    /// Scrubs the fields a record holds beside what is modelled (an event's or a meta's
+    /// `extra`), their names too: whoever sends the record (a collector's client) names them,
+    /// and a name that is itself a key is scrubbed as an object's key is.
+    pub fn apply_fields(&self, fields: &mut Map<String, Value>) {
+        if self.redact {
+            crate::redact::redact_fields(fields);
+        }
+        if self.mask || !self.patterns.is_empty() {
+            crate::mask::mask_fields(fields, self.mask, &self.patterns);
+        }
+    }
+
     /// What a session's `meta.json` says of it (its agent, its command, the session and event
     /// it is a subagent of, and the title, branch or folder in `attribution`), scrubbed as its
     /// events are: whoever sends a session's meta (a collector's client, an OTLP exporter's
@@ -96,9 +108,7 @@ impl Privacy {
         {
             meta.parent_event_id = Some(scrubbed);
         }
-        for value in meta.extra.values_mut() {
-            self.apply(value);
-        }
+        self.apply_fields(&mut meta.extra);
     }
 
     /// The id that takes the place of `id` when it holds what is scrubbed (`redacted-` and 16
@@ -339,9 +349,7 @@ impl Sink {
         {
             event.parent_id = Some(id);
         }
-        for value in event.extra.values_mut() {
-            self.privacy.apply(value);
-        }
+        self.privacy.apply_fields(&mut event.extra);
     }
 
     /// One string as it may be written.

@@ -90,9 +90,7 @@ fn redacted_phases(
 ) -> Phases {
     let events = events.into_iter().map(|mut event| {
         redact_value(&mut event.data);
-        event.extra.values_mut().for_each(|v| {
-            redact_value(v);
-        });
+        crate::redact::redact_fields(&mut event.extra);
         event
     });
     super::explain::phases_with_log_models(store, meta, events, super::explain::redacted_model)

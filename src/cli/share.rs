@@ -315,9 +315,7 @@ fn redact_session(
     meta.command = crate::redact::redact_str(&meta.command).into_owned();
     // Free text too, whoever wrote the meta (a collector's client, another tool).
     meta.agent_name = crate::redact::redact_str(&meta.agent_name).into_owned();
-    for value in meta.extra.values_mut() {
-        crate::redact::redact_value(value);
-    }
+    crate::redact::redact_fields(&mut meta.extra);
     for a in annotations {
         a.note = crate::redact::redact_str(&a.note).into_owned();
         a.label = crate::redact::redact_str(&a.label).into_owned();

@@ -66,9 +66,7 @@ impl Exported {
         while let Some(session) = todo.pop() {
             for event in &mut session.events {
                 crate::redact::redact_value(&mut event.data);
-                for value in event.extra.values_mut() {
-                    crate::redact::redact_value(value);
-                }
+                crate::redact::redact_fields(&mut event.extra);
                 id(&mut event.event_id);
                 if let Some(parent) = event.parent_id.as_mut() {
                     id(parent);
@@ -80,9 +78,7 @@ impl Exported {
             }
             meta.command = crate::redact::redact_str(&meta.command).into_owned();
             meta.agent_name = crate::redact::redact_str(&meta.agent_name).into_owned();
-            for value in meta.extra.values_mut() {
-                crate::redact::redact_value(value);
-            }
+            crate::redact::redact_fields(&mut meta.extra);
             todo.extend(session.subagents.iter_mut());
         }
     }

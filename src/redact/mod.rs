@@ -58,6 +58,17 @@ pub fn redact_str(s: &str) -> Cow<'_, str> {
     rules::scan(s)
 }
 
+/// Redacts the fields of a record kept beside what is modelled (an event's or a session
+/// meta's `extra`): each value as [`redact_value`] does, and each name that is itself a secret
+/// as an object's key is (`{"sk-…": "x"}`), for whoever sends the record (a collector's client)
+/// names its fields. Returns true when anything changed.
+pub fn redact_fields(fields: &mut Map<String, Value>) -> bool {
+    let values = fields
+        .values_mut()
+        .fold(false, |changed, value| redact_value(value) | changed);
+    redact_keys(fields) | values
+}
+
 /// Redacts a JSON value in place, recursively; returns true when anything changed.
 ///
 /// Values under sensitive keys become `"[REDACTED]"` whatever their type (string, number,
