@@ -635,3 +635,98 @@ fn issue_10_a_compaction_cut_from_its_summary_is_recorded_once_with_the_summary(
         "{compactions:?}"
     );
 }
+
+/// The import's record (`.import` beside the session) kept what it read of the transcript as
+/// written: the names, ids and files of the calls still open, the usage text of the response in
+/// progress and the transcript's path, each holding keys the session's events held redacted.
+/// The record keeps them scrubbed as the events are, and a grown transcript is still carried on
+/// from it to the store a whole import makes: each open call's result meets its call, a tool
+/// named with a key included.
+#[test]
+fn the_import_record_holds_no_secret_and_an_import_carried_on_from_it_is_a_whole_one() {
+    let tool_key = "AKIAQXZ2ABCDEFGH2345";
+    let id_key = "ghp_Qx51abcdefghijklmnopqrstuvwxyz012345";
+    let file_key = "ghp_Qx76ffffffffffffffffffffffffffffffffff";
+    let usage_key = format!("sk-ant-api03-Qx52{}-AA", "a".repeat(86));
+    let name_key = "ghp_Qx50abcdefghijklmnopqrstuvwxyz012345";
+    let line = |uuid: &str, second: u32, kind: &str, message: Value| {
+        serde_json::json!({"type": kind, "uuid": uuid, "parentUuid": null,
+            "sessionId": "9c1e0a53-0000-4000-8000-000000000001", "cwd": "/tmp",
+            "timestamp": format!("2026-01-01T10:00:{second:02}.000Z"), "message": message})
+        .to_string()
+    };
+    let calls = line(
+        "a1",
+        1,
+        "assistant",
+        serde_json::json!({"id": "m1", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": format!("mcp__vault__{tool_key}"),
+                 "input": {}},
+                {"type": "tool_use", "id": id_key, "name": "Bash",
+                 "input": {"command": format!("cat /tmp/deploy_{file_key}.txt")}}],
+            "usage": {"input_tokens": 10, "output_tokens": 5,
+                      "service_tier": format!("standard {usage_key}")}}),
+    );
+    let first = [
+        line(
+            "u1",
+            0,
+            "user",
+            serde_json::json!({"role": "user", "content": "go"}),
+        ),
+        calls,
+    ];
+    let rest = [
+        line(
+            "u2",
+            2,
+            "user",
+            serde_json::json!({"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "sealed"},
+                {"type": "tool_result", "tool_use_id": id_key, "content": "deployed"}]}),
+        ),
+        line(
+            "a2",
+            3,
+            "assistant",
+            serde_json::json!({"id": "m2", "role": "assistant", "model": "claude-sonnet-4-5",
+                "content": [{"type": "text", "text": "done"}],
+                "usage": {"input_tokens": 20, "output_tokens": 2}}),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("deploy_{name_key}.jsonl"));
+    std::fs::write(&file, first.join("\n") + "\n").unwrap();
+    let grown = TestEnv::new();
+    import(&grown, &file);
+    let session = grown.sessions()[0].clone();
+    let record = std::fs::read_to_string(grown.store().join(&session).join(".import")).unwrap();
+    for secret in [tool_key, id_key, file_key, usage_key.as_str(), name_key] {
+        assert!(!record.contains(secret), "{secret} in {record}");
+    }
+    std::fs::write(&file, [&first[..], &rest[..]].concat().join("\n") + "\n").unwrap();
+    assert_eq!(import(&grown, &file)[0]["status"], "grown");
+    let fresh = TestEnv::new();
+    import(&fresh, &file);
+    assert_same_store(&grown, &fresh, "calls open across the import's record");
+    // Both results met their calls, and the shell line's file was read.
+    let events = grown.events(&session);
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result")
+        .collect();
+    assert_eq!(results.len(), 2, "{events:?}");
+    for result in results {
+        assert!(
+            events
+                .iter()
+                .any(|e| e["event_type"] == "tool_call" && e["event_id"] == result["parent_id"]),
+            "{result}"
+        );
+    }
+    assert!(
+        events.iter().any(|e| e["event_type"] == "file_read"),
+        "{events:?}"
+    );
+}

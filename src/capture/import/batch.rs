@@ -131,7 +131,11 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
             .unwrap_or_default();
         let link = ParentLink {
             session_id: session.clone(),
-            event_id: agent_calls.get(&agent).cloned(),
+            // An import keys its calls by the agent's id as its record keeps it; a stored
+            // session's calls are found by the id itself.
+            event_id: (agent_calls.get(resume::kept_id(sink.privacy(), &agent).as_ref()))
+                .or_else(|| agent_calls.get(&agent))
+                .cloned(),
             depth: parent.as_ref().map_or(0, |p| p.depth + 1),
         };
         // One transcript that cannot be read costs that subagent, not its parent and siblings.

@@ -391,6 +391,33 @@ pub struct OpenCall {
     /// written (`true`).
     #[serde(default)]
     shell_files: Vec<(String, bool)>,
+    /// Whether the call spawns a subagent, as its tool's name said before the record scrubbed
+    /// it; `None` in states an earlier version saved, whose `tool` is the name as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    spawns: Option<bool>,
+}
+
+impl OpenCall {
+    /// The call as the import's record keeps it: its texts scrubbed as the events made of them
+    /// are (the result's `tool_name`, a file event's `path`).
+    fn kept(&self, sink: &Sink) -> OpenCall {
+        let text = |text: &str| resume::kept_text(sink.privacy(), text);
+        OpenCall {
+            event_id: self.event_id.clone(),
+            timestamp: self.timestamp,
+            tool: text(&self.tool),
+            path: self.path.as_deref().map(text),
+            shell_files: (self.shell_files.iter())
+                .map(|(path, write)| (text(path), *write))
+                .collect(),
+            spawns: Some(self.spawns()),
+        }
+    }
+
+    fn spawns(&self) -> bool {
+        self.spawns
+            .unwrap_or_else(|| tools::is_spawn(Agent::ClaudeCode, &self.tool))
+    }
 }
 
 /// One session being written: the main conversation or a sidechain.
@@ -474,6 +501,17 @@ pub struct Boundary {
     at: f64,
     trigger: Option<String>,
     pre_tokens: Option<u64>,
+}
+
+impl Boundary {
+    /// The boundary as the import's record keeps it, its trigger scrubbed as the compaction's
+    /// event says it.
+    fn kept(self, sink: &Sink) -> Boundary {
+        Boundary {
+            trigger: (self.trigger).map(|t| resume::kept_text(sink.privacy(), &t)),
+            ..self
+        }
+    }
 }
 
 impl<'a> Importer<'a> {
@@ -612,15 +650,17 @@ impl<'a> Importer<'a> {
         // Older Claude Code wrote subagents' lines into the main file, marked as sidechains.
         let sidechain = entry.is_sidechain == Some(true) && self.parent.is_none();
         let context_key = if sidechain {
-            let agent = entry.agent_id.as_deref().unwrap_or("sidechain").to_owned();
-            if !self.sidechains.contains_key(&agent) {
-                let ctx = self.open_sidechain(&agent, ts)?;
-                self.sidechains.insert(agent.clone(), ctx);
+            let agent = entry.agent_id.as_deref().unwrap_or("sidechain");
+            // Keyed as the import's record keeps it, so that an import carrying on finds it.
+            let key = resume::kept_id(self.sink.privacy(), agent).into_owned();
+            if !self.sidechains.contains_key(&key) {
+                let ctx = self.open_sidechain(agent, ts)?;
+                self.sidechains.insert(key.clone(), ctx);
             }
-            if self.sidechains[&agent].is_none() {
+            if self.sidechains[&key].is_none() {
                 return Ok(Flow::Go);
             }
-            Some(agent)
+            Some(key)
         } else {
             None
         };
@@ -926,7 +966,8 @@ impl<'a> Importer<'a> {
         "claude-code".clone_into(&mut meta.agent_name);
         "subagent (imported)".clone_into(&mut meta.command);
         meta.parent_session_id = Some(parent);
-        meta.parent_event_id = self.report.agent_calls.get(agent).cloned();
+        let key = resume::kept_id(self.sink.privacy(), agent);
+        meta.parent_event_id = self.report.agent_calls.get(key.as_ref()).cloned();
         meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
         let written = if self.replacing {
             self.store.replace_session(meta)
@@ -1046,11 +1087,20 @@ impl<'a> Importer<'a> {
         ctx: &mut Context,
         compaction: Option<&Boundary>,
     ) -> Result<resume::Context, ImportError> {
+        let privacy = self.sink.privacy();
         let saved = resume::Context {
             session_id: ctx.writer.session_id().to_owned(),
             mark: ctx.writer.mark(),
-            open_calls: ctx.open_calls.clone(),
-            response: ctx.response.open().cloned(),
+            open_calls: (ctx.open_calls.iter())
+                .map(|(id, call)| {
+                    let id = resume::kept_id(privacy, id).into_owned();
+                    (id, call.kept(self.sink))
+                })
+                .collect(),
+            response: ctx
+                .response
+                .open()
+                .map(|r| r.kept(|value| privacy.apply(value))),
             last: ctx.last,
         };
         let mut events = Vec::new();
@@ -1138,7 +1188,7 @@ impl<'a> Importer<'a> {
             .flatten()?;
         let read = resume::Read {
             format: resume::FORMAT,
-            transcript: resume::canonical(self.path),
+            transcript: resume::kept_path(self.sink.privacy(), self.path),
             offset: self.read.offset,
             lines: self.read.lines,
             last_line_at: self.read.last_line_at,
@@ -1152,7 +1202,7 @@ impl<'a> Importer<'a> {
             agent_calls: self.report.agent_calls.clone(),
             main: saved,
             sidechains,
-            compaction,
+            compaction: compaction.map(|b| b.kept(self.sink)),
         };
         Some(resume::record(&read, &state))
     }
@@ -1317,6 +1367,7 @@ impl Step<'_> {
                 OpenCall {
                     event_id: event.event_id.clone(),
                     timestamp: self.ts,
+                    spawns: Some(tools::is_spawn(Agent::ClaudeCode, &tool)),
                     tool,
                     path: None,
                     shell_files,
@@ -1369,10 +1420,13 @@ impl Step<'_> {
 
     fn tool_result(&mut self, entry: &Entry<'_>, block: &Block<'_>) {
         let failed = block.is_error == Some(true);
-        let call = block
-            .tool_use_id
-            .as_deref()
-            .and_then(|id| self.ctx.open_calls.remove(id));
+        // A call read before an import carried on is keyed as the record keeps it.
+        let call = block.tool_use_id.as_deref().and_then(|id| {
+            self.ctx.open_calls.remove(id).or_else(|| {
+                let kept = resume::kept_id(self.sink.privacy(), id);
+                self.ctx.open_calls.remove(kept.as_ref())
+            })
+        });
         let text = block.content.map(result_text).unwrap_or_default();
         let (kind, data) = super::result_event(
             call.as_ref().map_or("unknown", |c| c.tool.as_str()),
@@ -1406,12 +1460,13 @@ impl Step<'_> {
                 self.events.push(file_event);
             }
         }
-        if tools::is_spawn(Agent::ClaudeCode, &call.tool)
+        if call.spawns()
             && let Some(agent) = entry
                 .tool_use_result
                 .and_then(|r| serde_json::from_str::<TaskResult<'_>>(r.get()).ok())
                 .and_then(|r| r.agent_id.map(std::borrow::Cow::into_owned))
         {
+            let agent = resume::kept_id(self.sink.privacy(), &agent).into_owned();
             self.report.agent_calls.insert(agent, call.event_id);
         }
     }

@@ -308,7 +308,7 @@ impl<'a> LogWriter<'a> {
         sink.emit(&mut out.writer, end).map_err(at)?;
         report.events += 1;
         let mut writer = out.writer;
-        if let Some(record) = record(path, read, writer.mark().bytes) {
+        if let Some(record) = record(path, read, writer.mark().bytes, sink) {
             writer.set_import_record(record);
         }
         match writer.finish() {
@@ -358,14 +358,14 @@ fn taken_meanwhile(
 /// The record of what was read, which the next import compares the file with; `None` when the
 /// last line read cannot be read back (the file changed meanwhile: the next import reads it
 /// again whole).
-fn record(path: &Path, read: Position, events: u64) -> Option<Vec<u8>> {
+fn record(path: &Path, read: Position, events: u64, sink: &Sink) -> Option<Vec<u8>> {
     let mut file = crate::store::open_regular(path).ok()?;
     let hash = resume::line_hash(&mut file, read.last_line_at, read.offset)
         .ok()
         .flatten()?;
     let read = resume::Read {
         format: resume::FORMAT,
-        transcript: resume::canonical(path),
+        transcript: resume::kept_path(sink.privacy(), path),
         offset: read.offset,
         lines: read.lines,
         last_line_at: read.last_line_at,

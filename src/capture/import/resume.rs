@@ -14,7 +14,14 @@
 //!
 //! The record's first line is small and is all that an up-to-date check reads, so `import
 //! --all` over files imported before reads each file's last line read, not the file.
+//!
+//! The record is on disk beside the session, so it holds nothing the session's events would
+//! not: what it keeps of the transcript's text (tool names, files, a response's usage, the
+//! transcript's path) is scrubbed as the events it goes into are ([`kept_text`]), and what it
+//! matches later lines by (a tool-use id, an agent id) is kept as the importer keys it
+//! ([`kept_id`]), the id itself or, where it holds a secret, a stand-in made from it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read as _, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -22,6 +29,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::claude_transcript::{Boundary, OpenCall};
+use crate::capture::sink::Privacy;
 use crate::capture::transcript::repeats::Repeats;
 use crate::capture::transcript::repeats::StableHasher;
 use crate::capture::transcript::responses::{Counted, Response};
@@ -35,6 +43,37 @@ use crate::store::{Mark, Store, StoreError, open_regular};
 /// answer and a `<synthetic>` response), names a shell line's files from where it started
 /// (Gemini CLI's `dir_path` too) and keeps a Codex prompt wrapped in markup.
 pub const FORMAT: u32 = 4;
+
+/// An id of the transcript's (a tool-use id, an agent id) as the importer keys what waits for
+/// it and the record keeps it: the id, or where it holds what is scrubbed, the stand-in made
+/// from it (`redacted-` and 16 hex digits, the same each time, so that the line naming it
+/// later still finds it).
+pub fn kept_id<'a>(privacy: &Privacy, id: &'a str) -> Cow<'a, str> {
+    privacy.apply_id(id).map_or(Cow::Borrowed(id), Cow::Owned)
+}
+
+/// A text of the transcript's as the record keeps it: scrubbed as a string of an event's data
+/// is, so that the events a resumed import makes of it are the ones it would have made of the
+/// text itself.
+pub fn kept_text(privacy: &Privacy, text: &str) -> String {
+    let mut value = serde_json::Value::String(text.to_owned());
+    privacy.apply(&mut value);
+    match value {
+        serde_json::Value::String(kept) => kept,
+        other => other.to_string(),
+    }
+}
+
+/// The transcript's path as the record keeps it ([`canonical`]), scrubbed as its
+/// `transcript_path` in the events is. A path that held a secret names no file then, and
+/// [`check`] compares the file by its last line read, as it compares a file that was moved.
+pub fn kept_path(privacy: &Privacy, path: &Path) -> PathBuf {
+    let path = canonical(path);
+    match privacy.apply_str(&path.to_string_lossy()) {
+        Cow::Owned(scrubbed) => PathBuf::from(scrubbed),
+        Cow::Borrowed(_) => path,
+    }
+}
 
 /// What an import read of its transcript: the record's first line.
 #[derive(Debug, Clone, Serialize, Deserialize)]

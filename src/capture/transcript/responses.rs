@@ -57,6 +57,45 @@ impl<T> Response<T> {
             .unwrap_or(Value::Null)
     }
 
+    /// The response as a record kept on disk holds it (an import's, to carry on from): its
+    /// texts and its usage as `scrub` leaves them, each read back as what it was read as.
+    #[must_use]
+    pub fn kept(&self, scrub: impl Fn(&mut Value)) -> Self
+    where
+        T: Clone,
+    {
+        let text = |text: &Option<String>| {
+            text.as_ref().map(|text| {
+                let mut value = Value::String(text.clone());
+                scrub(&mut value);
+                match value {
+                    Value::String(kept) => kept,
+                    other => other.to_string(),
+                }
+            })
+        };
+        let usage = self.usage.as_ref().map(|written| {
+            let read = self.usage();
+            let mut kept = read.clone();
+            scrub(&mut kept);
+            // Text that reads whole and holds nothing scrubbed stays as it was written.
+            let whole = serde_json::from_str::<Value>(written).is_ok_and(|v| v == read);
+            if kept == read && whole {
+                written.clone()
+            } else {
+                kept.to_string()
+            }
+        });
+        Response {
+            model: text(&self.model),
+            message_id: text(&self.message_id),
+            request_id: text(&self.request_id),
+            usage,
+            tag: self.tag.clone(),
+            ..*self
+        }
+    }
+
     pub fn has_usage(&self) -> bool {
         self.usage.is_some()
     }
