@@ -397,6 +397,35 @@ fn a_url_with_a_port_keeps_its_port_and_query() {
     assert_recorded_as(&cases);
 }
 
+/// A name in kebab-case that holds `sk-proj-` after letters, its words in either case (a
+/// branch, a backup, a roadmap), was redacted from the `sk-proj-` on (`git checkout -b
+/// ta[REDACTED]`), though docs/security.md keeps `task-proj-management-…`. A project key glued
+/// after a word is still taken, written as OpenAI writes one now or as a run of random letters
+/// and digits.
+#[test]
+fn a_kebab_case_name_holding_sk_proj_is_kept_and_a_glued_project_key_is_not() {
+    let half = "aB3_dE5-fG7hJ9kL".repeat(5)[..74].to_owned();
+    let key = format!("sk-proj-{half}T3BlbkFJ{half}");
+    let older = format!("sk-proj-{}", "q7Vx2Lm9Rk4Tz8Wb".repeat(3));
+    let mut cases = kept(&[
+        "git checkout -b task-proj-management-JIRA1234-AddLoginFlowForUsers",
+        "aws s3 cp s3://b/disk-proj-Backup2024-01-15T10-00-00Z-FullSnapshotOfVolume .",
+        "open ask-proj-Q3Roadmap2025-PlanningForEngineeringTeams.md",
+    ]);
+    cases.extend(filled(
+        &[
+            (
+                "export K=x{key} && deploy",
+                "export K=x[REDACTED] && deploy",
+            ),
+            ("echo key{older}", "echo key[REDACTED]"),
+        ],
+        |command| command.replace("{key}", &key).replace("{older}", &older),
+    ));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains("T3BlbkFJ") && !store.contains(&older[8..]));
+}
+
 #[test]
 fn an_assignment_after_a_secret_name_is_not_taken_for_its_value() {
     // A secret's file path, then the next assignment of the command line: a name, `=`, a

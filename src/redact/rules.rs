@@ -1108,8 +1108,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // Prefixes no word holds, found even glued to letters or digits (`tokenghp_…`,
         // `keysk-proj-…`, `xAKIA…`). `AKIA` may end a word of capitals (`SLOVAKIA`): glued
         // to a capital or a digit (`upper`), it is taken only as a key id is written (16 of
-        // base32's alphabet, then the end of the word). `sk-proj-` may follow `task-` in a
-        // name (`task-proj-…`): glued, its body must look like a key.
+        // base32's alphabet, then the end of the word). `sk-proj-` may follow `task-`, `disk-`
+        // or `ask-` in a name (`task-proj-…`): glued, its body must be written as a key's.
         pattern: concat!(
             r"(?P<upper>[A-Z0-9])?(?P<secret>",
             r"gh[pousr]_[A-Za-z0-9]{36,}",
@@ -2173,25 +2173,48 @@ fn pick_vendor(caps: &Captures<'_>) -> Option<Range<usize>> {
 }
 
 /// A token glued to what comes before it: `AKIA` after a capital or a digit only as a key id
-/// is written, and `sk-proj-` only with a key's mix of capitals and digits.
+/// is written, and `sk-proj-` only as a project key is ([`is_openai_project_key_body`]).
 fn pick_glued(caps: &Captures<'_>) -> Option<Range<usize>> {
     let token = caps.name("secret")?.as_str();
     let aws = token.starts_with("AKIA");
     if aws && caps.name("upper").is_some() && !is_aws_key_id(token) {
         return None;
     }
-    if let Some(body) = token.strip_prefix("sk-proj-") {
-        let mixed = body.bytes().any(|b| b.is_ascii_uppercase())
-            && body.bytes().any(|b| b.is_ascii_digit());
-        if !mixed {
-            return None;
-        }
+    if let Some(body) = token.strip_prefix("sk-proj-")
+        && !is_openai_project_key_body(body)
+    {
+        return None;
     }
     let mut range = pick_secret(caps)?;
     if aws && token.ends_with('_') {
         range.end -= 1;
     }
     Some(range)
+}
+
+/// Whether `body`, after a `sk-proj-` glued to a word, is written as OpenAI writes a project
+/// key's: holding `T3BlbkFJ` (`OpenAI` in base64, in every key it has made since 2023), or
+/// letters of both cases and digits mixed as random characters mix them, a capital or a digit
+/// after every one or two small letters. A name in kebab- or camel-case that holds `sk-proj-`
+/// (`task-proj-management-JIRA1234-AddLoginFlow`, `disk-proj-Backup2024-01-15T10-00-00Z-Full…`)
+/// has its small letters in words, runs of four or five on average.
+fn is_openai_project_key_body(body: &str) -> bool {
+    if body.contains("T3BlbkFJ") {
+        return true;
+    }
+    let (mut small, mut runs, mut upper, mut digit) = (0, 0, false, false);
+    let mut in_run = false;
+    for b in body.bytes() {
+        upper |= b.is_ascii_uppercase();
+        digit |= b.is_ascii_digit();
+        let lower = b.is_ascii_lowercase();
+        small += usize::from(lower);
+        runs += usize::from(lower && !in_run);
+        in_run = lower;
+    }
+    // Random characters of base64's alphabet give runs of under two small letters on average
+    // (each next one is small with a chance of 26 in 64); words, of three and more.
+    upper && digit && runs > 0 && small < 3 * runs
 }
 
 /// Whether `token` (`AKIA` and 16 more, then maybe the `_` after them) is written as AWS

@@ -1286,6 +1286,11 @@ fn distinctive_vendor_tokens_glued_to_letters() {
             assert!(out.contains(&format!("{glued}{REDACTED}")), "{out}");
         }
     }
+    // A project key as OpenAI writes it now, `-` and `_` among its characters and
+    // `T3BlbkFJ` in its middle, glued after a word.
+    let half = fake("", "aB3_dE5-fG7hJ9kL", 5)[..74].to_owned();
+    let project = format!("sk-proj-{half}T3BlbkFJ{half}");
+    check(&format!("export K=x{project} done"), &project, &[" done"]);
     // A key glued after a name in code, and two keys glued after a `_`.
     let aws = aws_key_id("AKIA");
     check(&format!(r#"k="awsKey{aws}""#), &aws, &["awsKey"]);
@@ -1303,9 +1308,12 @@ fn look_alikes_of_distinctive_prefixes_are_kept() {
         "SLOVAKIAN SLOVAKIA2024 CZECHOSLOVAKIAREPUBLICANS",
         "JBSWY3DPAKIAJBSWY3DPEHPK3PXPQRST",
         "keyAKIAforward",
-        // `sk-proj-` in a kebab-case name.
+        // `sk-proj-` in a kebab-case name, its words in either case.
         "/home/dev/task-proj-management-dashboard-frontend-v2",
         "disk-proj-backup-cluster-eu-west-1-2024-06-01",
+        "git checkout -b task-proj-management-JIRA1234-AddLoginFlowForUsers",
+        "s3://b/disk-proj-Backup2024-01-15T10-00-00Z-FullSnapshotOfVolume",
+        "ask-proj-Q3Roadmap2025PlanningForEngineeringTeams",
         // Hashes, a base64 image and words around the prefixes.
         "ghp_ is the prefix of a GitHub classic token",
         "laughs_and_coughs_are_fine",
