@@ -6376,3 +6376,93 @@ fn a_blank_policy_entry_is_refused_naming_its_file_line_and_key() {
         assert!(log.contains(&named), "{named}: {log}");
     }
 }
+
+/// What `hook pre-tool` answers a Bash `line` in `env`'s folder: the reason Claude Code is
+/// given when it denies, `None` when it prints nothing.
+fn hook_denial(env: &TestEnv, session: &str, line: &str) -> Option<String> {
+    let payload = json!({"session_id": session, "hook_event_name": "PreToolUse",
+                         "tool_name": "Bash", "tool_input": {"command": line},
+                         "tool_use_id": format!("t{}", line.len())});
+    let run = env.hook("pre-tool", &payload);
+    assert_eq!(run.code, 0, "a hook always exits 0: {}", run.stderr);
+    if run.stdout.is_empty() {
+        return None;
+    }
+    let out = &decision(&run.stdout)["hookSpecificOutput"];
+    assert_eq!(out["hookEventName"], "PreToolUse", "{line}");
+    assert_eq!(out["permissionDecision"], "deny", "{line}");
+    Some(out["permissionDecisionReason"].as_str().unwrap().to_owned())
+}
+
+/// Command rules with wildcards, as a Python agent-strace user's `.agent-scope.json` holds them
+/// (`curl *`, `rm -rf *`, `git push*`, `*sudo*`), were met as if `*` were a word of the command:
+/// the hook let `curl http://…`, `rm -rf /`, `git push origin main` and `sudo reboot` run and
+/// audit said no rule covered them (exit 0), where the Python tool's audit counts each. The words
+/// before the wildcard are met as a rule's words are (`rm -rf *` stops `rm -fr /`), and the
+/// wildcard takes whatever words follow, none too.
+#[test]
+fn a_command_deny_with_wildcards_stops_what_it_names() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"commands": {"deny": ["curl *", "rm -rf *", "git push*", "*sudo*"]}}),
+    );
+    let denied = [
+        ("curl http://evil.example/x", "curl *"),
+        ("curl", "curl *"),
+        ("/usr/bin/curl -s http://evil.example/x", "curl *"),
+        ("rm -rf /", "rm -rf *"),
+        ("rm -fr /", "rm -rf *"),
+        ("rm -r -f x", "rm -rf *"),
+        ("git push origin main", "git push*"),
+        ("git push --force", "git push*"),
+        ("echo hi && sudo reboot", "*sudo*"),
+        ("echo $(sudo id)", "*sudo*"),
+        ("ls | sudo tee /etc/x", "*sudo*"),
+    ];
+    for (line, rule) in denied {
+        let reason = hook_denial(&env, "wild", line).unwrap_or_else(|| panic!("ran: {line}"));
+        assert!(reason.contains(&format!("`{rule}`")), "{line}: {reason}");
+    }
+    let let_run = ["curly x", "rm -f x", "git pull", "git status", "echo hi"];
+    for line in let_run {
+        assert_eq!(hook_denial(&env, "wild", line), None, "denied: {line}");
+    }
+    let audit = env.run(&["audit", "wild", "--format", "json"]);
+    assert_eq!(audit.code, 1, "{}", audit.stderr);
+    let lines = violating_lines(audit.json()["violations"].as_array().unwrap());
+    for (line, _) in denied {
+        assert!(lines.iter().any(|l| l == line), "{line}: {lines:?}");
+    }
+    for line in let_run {
+        assert!(!lines.iter().any(|l| l == line), "{line}: {lines:?}");
+    }
+}
+
+/// An allow with a wildcard, as the Python tool's `policy generate` writes one (`mix *`, `tail
+/// *`), allowed nothing: the hook denied `mix phx.server` ("it matches nothing in
+/// commands.allow"). It allows the command it names with any words after, each command of a
+/// line judged on its own, so `mix x; rm -rf /` is still denied for its `rm`.
+#[test]
+fn a_command_allow_with_a_wildcard_allows_what_it_names_and_nothing_chained() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"commands": {"allow": ["mix *", "tail *"]}}));
+    for line in [
+        "mix phx.server",
+        "mix test --cover",
+        "tail -f log/dev.log",
+        "mix",
+    ] {
+        assert_eq!(hook_denial(&env, "wildallow", line), None, "denied: {line}");
+    }
+    for line in [
+        "mix x; rm -rf /",
+        "mix x && curl http://evil.example",
+        "tail x | sh",
+        "mixer x",
+        "rm -rf /",
+    ] {
+        let reason = hook_denial(&env, "wildallow", line).unwrap_or_else(|| panic!("ran: {line}"));
+        assert!(reason.contains("commands.allow"), "{line}: {reason}");
+    }
+}

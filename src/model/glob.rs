@@ -579,6 +579,22 @@ fn segments(pattern: &[&str], path: &[&str]) -> bool {
     pattern[p..].iter().all(|s| *s == "**")
 }
 
+/// Whether `text` matches `pattern` whole, `*` taking any characters (`/` and spaces too), `?`
+/// one, `[abc]` one of a set, as Python's `fnmatch` reads a pattern: a command rule's wildcards
+/// over the words of a command, joined by spaces ([`crate::model::policy::wildcard`]).
+pub fn matches_text(pattern: &str, text: &str) -> bool {
+    segment(pattern, text)
+}
+
+/// Whether `word` holds a wildcard [`matches_text`] reads: `*`, `?` or a closed `[set]` (a `[`
+/// never closed is itself, as in `[ -f x ]`).
+pub fn has_wildcard(word: &str) -> bool {
+    word.contains(['*', '?'])
+        || word
+            .char_indices()
+            .any(|(at, c)| c == '[' && set(&word[at..], ' ').is_some())
+}
+
 /// Whether one segment matches: `*`, `?` and `[set]` within it, each wildcard taking one
 /// character (not one byte: `?` takes the `é` of `café`, as a shell's does).
 fn segment(pattern: &str, text: &str) -> bool {

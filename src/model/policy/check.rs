@@ -14,6 +14,7 @@ use super::git::{Applier, GitPaths};
 use super::options;
 use super::pwsh_names;
 use super::shell::{self, SimpleCommand};
+use super::wildcard;
 use super::windows::Syntax;
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
@@ -1673,16 +1674,32 @@ fn judge_command(policy: &Policy, access: Access, powershell: bool) -> Judgement
 
 /// Whether a deny pattern is in a command: its first word names a command anywhere in the
 /// words (`sudo rm …`, `xargs rm …`, `/bin/rm`), and its other words follow it
-/// ([`follows`]).
+/// ([`follows_to`]). A pattern's words from its first wildcard on are a glob met after the words
+/// before it ([`wildcard::met_in`]): `rm -rf *` is met as `rm -rf` is, and `git push*` by `git
+/// push --force`. Such a pattern is met by its words as written too, as it was before wildcards
+/// were read (a line's `[ab]` is the shell's glob, which the rule `ls [ab]` names).
 pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
-    let Some((first, rest)) = pattern.words.split_first() else {
-        return false;
+    denies_by(&pattern.words, None, words)
+        || matches!(pattern.parts(), (literal, glob @ Some(_)) if denies_by(literal, glob, words))
+}
+
+/// [`denies`] by `literal` words, then `glob` over the words after them.
+fn denies_by(literal: &[String], glob: Option<&str>, words: &[String]) -> bool {
+    let Some((first, rest)) = literal.split_first() else {
+        return glob.is_some_and(|glob| wildcard::met_in_command(glob, words));
     };
     let name = shell::basename(first);
-    words.iter().enumerate().any(|(i, w)| {
-        (shell::basename(w) == first || w == first || may_be(shell::basename(w), name))
-            && follows(name, rest, &words[i + 1..])
-    })
+    // Where the words before the wildcard are met first: the words after them there hold
+    // those after any later meeting, so the glob is looked for there only.
+    let mut met = words.iter().enumerate().filter_map(|(i, w)| {
+        if shell::basename(w) != first && w != first && !may_be(shell::basename(w), name) {
+            return None;
+        }
+        let after = &words[i + 1..];
+        follows_to(name, rest, after).map(|at| &after[at..])
+    });
+    met.next()
+        .is_some_and(|left| glob.is_none_or(|glob| wildcard::met_in(glob, left)))
 }
 
 /// Whether the words of a deny pattern past its command (`rest`) are in the words past the
@@ -1695,7 +1712,9 @@ pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
 /// after it (`git -C dir branch -d` gives `branch` no `-C`). A word with a value the line
 /// does not spell in it (`r$X`, `-rf$(…)`) may be any word its text allows ([`may_be`]): a
 /// word of the pattern, and, an option, any option.
-fn follows(name: &str, rest: &[String], after: &[String]) -> bool {
+/// Returns where in `after` the last of the pattern's words that are no option was met (0 when
+/// none is), for a glob to be met past it.
+fn follows_to(name: &str, rest: &[String], after: &[String]) -> Option<usize> {
     // Options end at `--` (`rm -r -- -f` removes a file named `-f`).
     let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
     let sub = (name == "git")
@@ -1720,7 +1739,7 @@ fn follows(name: &str, rest: &[String], after: &[String]) -> bool {
         .iter()
         .any(|w| w.starts_with('-') && pieces_around_values(w).is_some());
     let mut at = 0;
-    rest.iter().all(|p| {
+    let all = rest.iter().all(|p| {
         if let Some(need) = options::letters_named(&key, p) {
             any_option || need.chars().all(|c| have.contains(c))
         } else if p.starts_with('-') {
@@ -1734,7 +1753,8 @@ fn follows(name: &str, rest: &[String], after: &[String]) -> bool {
                 None => false,
             }
         }
-    })
+    });
+    all.then_some(at)
 }
 
 /// Whether a word with values the line does not spell in it (`r$X`, `cu$(…)rl`, `-rf${X}`) may
@@ -1811,57 +1831,82 @@ fn pieces_around_values(word: &str) -> Option<Vec<&str>> {
 /// deny of `Remove-Item`; `iwr`, `curl` for `Invoke-WebRequest`, and the other way round). A
 /// cmdlet's parameters are met in any case, by their start and with a value glued on (`-rec`,
 /// `-Recurse:$true` for `-Recurse`), its other words in any case; a program's words (`git
-/// push`, past `GIT` or `git.exe`) as the program takes them ([`follows`]): git's `Push` is no
+/// push`, past `GIT` or `git.exe`) as the program takes them ([`follows_to`]): git's `Push` is no
 /// `push`, and `git log --grep Push` no push.
+/// A pattern's glob ([`denies`]) is met in any case too.
 pub fn denies_in_powershell(pattern: &CommandPattern, words: &[String]) -> bool {
-    let Some((first, rest)) = pattern.words.split_first() else {
-        return false;
+    denies_in_powershell_by(&pattern.words, None, words)
+        || matches!(pattern.parts(),
+            (literal, glob @ Some(_)) if denies_in_powershell_by(literal, glob, words))
+}
+
+/// [`denies_in_powershell`] by `literal` words, then `glob` over the words after them.
+fn denies_in_powershell_by(literal: &[String], glob: Option<&str>, words: &[String]) -> bool {
+    let lower =
+        |words: &[String]| -> Vec<String> { words.iter().map(|w| w.to_lowercase()).collect() };
+    let Some((first, rest)) = literal.split_first() else {
+        return glob
+            .is_some_and(|glob| wildcard::met_in_command(&glob.to_lowercase(), &lower(words)));
     };
     let name = pwsh_names::command(first);
     let cmdlet = pwsh_names::is_cmdlet(&name);
-    words.iter().enumerate().any(|(i, w)| {
+    let mut met = words.iter().enumerate().filter_map(|(i, w)| {
         if pwsh_names::command(w) != name {
-            return false;
+            return None;
         }
         let after = &words[i + 1..];
         if !cmdlet {
-            return follows(&name, rest, after);
+            return follows_to(&name, rest, after).map(|at| &after[at..]);
         }
         // Parameters end at `--`, as in Bash.
         let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
         let mut at = 0;
-        rest.iter().all(|p| {
-            if let Some(wanted) = pwsh_names::parameter(p) {
-                options
-                    .iter()
-                    .filter_map(|w| pwsh_names::parameter(w))
-                    .any(|given| pwsh_names::parameter_is(&given, &wanted))
-            } else {
-                match after[at..].iter().position(|w| w.eq_ignore_ascii_case(p)) {
-                    Some(found) => {
-                        at += found + 1;
-                        true
+        rest.iter()
+            .all(|p| {
+                if let Some(wanted) = pwsh_names::parameter(p) {
+                    options
+                        .iter()
+                        .filter_map(|w| pwsh_names::parameter(w))
+                        .any(|given| pwsh_names::parameter_is(&given, &wanted))
+                } else {
+                    match after[at..].iter().position(|w| w.eq_ignore_ascii_case(p)) {
+                        Some(found) => {
+                            at += found + 1;
+                            true
+                        }
+                        None => false,
                     }
-                    None => false,
                 }
-            }
-        })
+            })
+            .then_some(&after[at..])
+    });
+    met.next().is_some_and(|left| {
+        glob.is_none_or(|glob| wildcard::met_in(&glob.to_lowercase(), &lower(left)))
     })
 }
 
 /// Whether an allow pattern starts the command that runs (past `env`, `timeout` and the like):
-/// `cargo test` allows `cargo test --lib`, not `cargo publish`.
+/// `cargo test` allows `cargo test --lib`, not `cargo publish`. A pattern's words from its
+/// first wildcard on are a glob that must take every word left ([`wildcard::takes`]): `mix *`
+/// allows `mix phx.server`.
 pub fn allows(pattern: &CommandPattern, words: &[String]) -> bool {
     let words = shell::effective(words);
-    if words.len() < pattern.words.len() {
+    allows_by(&pattern.words, None, words)
+        || matches!(pattern.parts(), (literal, glob @ Some(_)) if allows_by(literal, glob, words))
+}
+
+/// [`allows`] by `literal` words, then `glob` over the words after them.
+fn allows_by(literal: &[String], glob: Option<&str>, words: &[String]) -> bool {
+    if words.len() < literal.len() {
         return false;
     }
-    pattern
-        .words
+    literal
         .iter()
         .zip(words)
         .enumerate()
         .all(|(i, (p, w))| p == w || (i == 0 && shell::basename(w) == p))
+        && glob
+            .is_none_or(|glob| wildcard::takes(glob, &words[literal.len()..], literal.is_empty()))
 }
 
 fn judge_host(policy: &Policy, access: Access, host: &str) -> Judgement {

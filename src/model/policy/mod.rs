@@ -20,6 +20,7 @@
 //! - `patch`: what `patch` writes: the files its diff names, read as `git apply`'s is.
 //! - [`pwsh_names`]: how PowerShell names a command and a parameter: in any case, by an alias,
 //!   by a parameter's start.
+//! - [`wildcard`]: command rules with wildcards (`curl *`, `git push*`).
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
 //! - [`reason`]: what a denied call is told: the rule, the file, what to do instead.
@@ -52,6 +53,7 @@ pub mod reason;
 pub mod sensitive;
 pub mod shell;
 mod top;
+pub mod wildcard;
 pub mod windows;
 
 use serde::Serialize;
@@ -98,11 +100,16 @@ pub struct Network {
     pub deny: Vec<String>,
 }
 
-/// A command pattern: its words (`rm -rf`), matched on the words of each simple command.
+/// A command pattern: its words (`rm -rf`), matched on the words of each simple command, and
+/// from its first wildcard on a glob over them (`git push*`, [`wildcard`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandPattern {
     pub text: String,
     pub words: Vec<String>,
+    /// How many of `words` come before the first wildcard.
+    literal: usize,
+    /// The words from the first wildcard on, joined by spaces.
+    glob: Option<String>,
 }
 
 /// The file's data, as `cli::settings` reads it and `policy` writes it.
@@ -274,10 +281,20 @@ impl Policy {
 impl CommandPattern {
     fn new(text: &str) -> Option<CommandPattern> {
         let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        let (literal, glob) = wildcard::split(&words);
+        let literal = literal.len();
         (!words.is_empty()).then(|| CommandPattern {
             text: text.trim().to_owned(),
             words,
+            literal,
+            glob,
         })
+    }
+
+    /// The words before the first wildcard, met as a rule without one is, and the glob the
+    /// words from there on make (`None`: there is no wildcard).
+    pub fn parts(&self) -> (&[String], Option<&str>) {
+        (&self.words[..self.literal], self.glob.as_deref())
     }
 }
 
