@@ -14,8 +14,8 @@ pub const FINDINGS: u8 = 1;
 /// agent named by `--agent` whose own folder variable is unset) (what to change is how it is called).
 pub const USAGE: u8 = 2;
 /// The input is there but unusable: a policy, eval, lint, watch-rules or agent settings file
-/// that does not parse or names an unknown key (or a policy with a blank entry in a list, or a watch
-/// rule that could never fire),
+/// that does not parse or names an unknown key (or a policy with a blank entry in a list or a
+/// command rule no command can meet, or a watch rule that could never fire),
 /// settings that send telemetry elsewhere
 /// (`setup --otel`), a corrupt `meta.json` with no events to show instead (not JSON, not
 /// UTF-8), a file that is not a transcript, a link, FIFO or device where the store

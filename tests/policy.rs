@@ -6466,3 +6466,37 @@ fn a_command_allow_with_a_wildcard_allows_what_it_names_and_nothing_chained() {
         assert!(reason.contains("commands.allow"), "{line}: {reason}");
     }
 }
+
+/// A command rule no command can meet, as each command of a line is judged on its own by the
+/// words the shell reads (`curl * | sh`, `cd /tmp && rm`, `echo x > f`, `git commit -m
+/// "wip"`, `echo {a,b}`, which the shell expands, `FOO=1 make`, whose `FOO=1` is no word of the
+/// command), was taken and met nothing: a deny of it denied nothing, unsaid. It is refused
+/// naming the file, line and key (audit and `policy test` exit 3, the hook logs POLICY NOT
+/// ENFORCED).
+#[test]
+fn a_command_rule_no_command_can_meet_is_refused_naming_its_file_line_and_key() {
+    for (rule, what) in [
+        ("curl * | sh", "`|`"),
+        ("cd /tmp && rm", "`&`"),
+        ("echo x > /etc/hosts", "`>`"),
+        ("git commit -m \"wip\"", "`\"`"),
+        ("echo {a,b}", "`{a,b}`"),
+        ("FOO=1 make", "`FOO=1`"),
+    ] {
+        let env = TestEnv::new();
+        let text = json!({"commands": {"deny": ["curl", rule]}}).to_string();
+        std::fs::write(env.path().join(".agent-scope.json"), &text).unwrap();
+        let named = ".agent-scope.json:1: `commands.deny`";
+        let audit = env.run(&["audit"]);
+        assert_eq!(audit.code, 3, "{rule}: {}", audit.stderr);
+        assert!(audit.stderr.contains(named), "{named}: {}", audit.stderr);
+        assert!(audit.stderr.contains(what), "{what}: {}", audit.stderr);
+        assert_eq!(audit.stderr.trim().lines().count(), 1, "{}", audit.stderr);
+        let test = env.run(&["policy", "test", ".agent-scope.json"]);
+        assert_eq!(test.code, 3, "{rule}: {}", test.stderr);
+        assert_eq!(hook_denial(&env, "refused", "curl x"), None);
+        let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
+        assert!(log.contains("POLICY NOT ENFORCED"), "{rule}: {log}");
+        assert!(log.contains(named), "{named}: {log}");
+    }
+}

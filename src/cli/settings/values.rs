@@ -10,8 +10,15 @@ use serde::{Deserialize, Deserializer};
 /// else ("expected a list of globs").
 /// With `blank_refused`, a blank string in it (`""`, `"   "`) is an error: a policy's pattern
 /// that names nothing would be dropped, and a deny the user wrote would deny nothing unsaid.
+/// `refused_by` says why a string is refused, if it is (a command rule no command can meet).
 macro_rules! string_list {
     ($(#[$doc:meta])* $name:ident, $what:literal, blank_refused: $refused:literal) => {
+        string_list!($(#[$doc])* $name, $what, blank_refused: $refused, refused_by: |_| None);
+    };
+    (
+        $(#[$doc:meta])* $name:ident, $what:literal, blank_refused: $refused:literal,
+        refused_by: $refused_by:expr
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
         pub struct $name(pub Vec<String>);
@@ -33,6 +40,10 @@ macro_rules! string_list {
                                      nothing (write one, or take it out)",
                                     $what
                                 )));
+                            }
+                            let refused_by: fn(&str) -> Option<String> = $refused_by;
+                            if let Some(why) = refused_by(&item) {
+                                return Err(serde::de::Error::custom(why));
                             }
                             items.push(item);
                         }
@@ -61,10 +72,12 @@ string_list!(
     blank_refused: true
 );
 string_list!(
-    /// Commands, each matching a command line that starts with it; none blank.
+    /// Commands, each matching a command line that starts with it; none blank, none that no
+    /// command can meet (`curl * | sh`).
     Commands,
     "a list of commands",
-    blank_refused: true
+    blank_refused: true,
+    refused_by: crate::model::policy::wildcard::refusal
 );
 string_list!(
     /// Host names; none blank.

@@ -20,7 +20,8 @@
 //! - `patch`: what `patch` writes: the files its diff names, read as `git apply`'s is.
 //! - [`pwsh_names`]: how PowerShell names a command and a parameter: in any case, by an alias,
 //!   by a parameter's start.
-//! - [`wildcard`]: command rules with wildcards (`curl *`, `git push*`).
+//! - [`wildcard`]: command rules with wildcards (`curl *`, `git push*`), and the rules no command
+//!   can meet, refused.
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
 //! - [`reason`]: what a denied call is told: the rule, the file, what to do instead.

@@ -3,7 +3,8 @@
 //! a rule without one is ([`super::check::denies`], [`super::check::allows`]), and its words
 //! from there on are one glob over the words of the command that follow, joined by spaces, `*`
 //! taking any characters (spaces too, so any number of words, none too), `?` one, `[abc]` one
-//! of a set.
+//! of a set. And the rules no matcher of one command at a time can meet, refused when the
+//! policy is read ([`refusal`]).
 
 use crate::model::glob::{has_wildcard, matches_text};
 
@@ -63,6 +64,79 @@ pub fn takes(glob: &str, words: &[String], first_is_command: bool) -> bool {
     }
 }
 
+/// Why a command rule can never be met, if it cannot: the matcher meets one simple command at a
+/// time, by the words the shell reads from it, so a rule that joins two commands (`curl * |
+/// sh`, `cd x && rm`), redirects (`echo x > f`), holds the shell's quoting (`git commit -m
+/// "wip"`), a comment or a brace list it expands (`echo {a,b}`), or starts with what sets the
+/// command's environment (`FOO=1 make`) would meet nothing, and a deny of it would deny nothing
+/// unsaid.
+pub fn refusal(rule: &str) -> Option<String> {
+    let rule = rule.trim();
+    if let Some(c) = rule.chars().find(|c| "|&;()`\n".contains(*c)) {
+        let c = if c == '\n' {
+            "a new line".to_owned()
+        } else {
+            format!("`{c}`")
+        };
+        return Some(format!(
+            "the command rule {rule:?} holds {c}, which joins commands or groups them: a rule is \
+             met by one command at a time, so it would meet none (write a rule for each \
+             command; `*` stands for any words)"
+        ));
+    }
+    if let Some(c) = rule.chars().find(|c| "<>".contains(*c)) {
+        return Some(format!(
+            "the command rule {rule:?} holds `{c}`, a redirection, which is no word of a \
+             command, so it would meet none (a file a command reads or writes is a files rule's)"
+        ));
+    }
+    if let Some(c) = rule.chars().find(|c| "\"'\\".contains(*c)) {
+        return Some(format!(
+            "the command rule {rule:?} holds `{c}`: a rule is met by the words the shell reads, \
+             without their quotes, so it would meet none (write the words without quotes; `*` \
+             or `?` stands for a space in a word)"
+        ));
+    }
+    if let Some(word) = rule.split_whitespace().find(|w| braced_list(w)) {
+        return Some(format!(
+            "the command rule {rule:?} holds `{word}`, which the shell expands into several \
+             words before the command runs, so it would meet none (write a rule for each word)"
+        ));
+    }
+    if let Some(first) = rule.split_whitespace().next().filter(|w| assignment(w)) {
+        return Some(format!(
+            "the command rule {rule:?} starts with `{first}`, which sets the command's \
+             environment and is no word of it, so it would meet none (name the command: a rule \
+             is met wherever its command is in a line)"
+        ));
+    }
+    if rule.split_whitespace().any(|w| w.starts_with('#')) {
+        return Some(format!(
+            "the command rule {rule:?} holds a word that starts with `#`, which the shell reads \
+             as a comment, so it would meet none"
+        ));
+    }
+    None
+}
+
+/// Whether a word holds a brace list the shell expands (`{a,b}`; not `{}`, `find`'s word).
+fn braced_list(word: &str) -> bool {
+    word.find('{').is_some_and(|open| {
+        word[open..]
+            .find('}')
+            .is_some_and(|close| word[open..open + close].contains(','))
+    })
+}
+
+/// Whether a word is `NAME=value`, which before a command sets its environment.
+fn assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +181,38 @@ mod tests {
         assert!(!takes("*.py", &words("x.py -c y"), false));
         assert!(takes("m?x *", &words("/usr/bin/mix test"), true));
         assert!(!takes("m?x *", &words("/usr/bin/mix test"), false));
+    }
+
+    #[test]
+    fn rules_no_command_can_meet_are_refused() {
+        for rule in [
+            "curl * | sh",
+            "cd x && rm",
+            "a; b",
+            "echo $(id)",
+            "echo x > f",
+            "git commit -m \"wip\"",
+            "echo 'x'",
+            "find . -exec rm {} \\;",
+            "echo #x",
+            "echo {a,b}",
+            "FOO=1 make",
+        ] {
+            assert!(refusal(rule).is_some(), "{rule}");
+        }
+        for rule in [
+            "curl *",
+            "rm -rf",
+            "*sudo*",
+            "git push*",
+            "echo $HOME",
+            "[ -f",
+            "a#b",
+        ] {
+            assert_eq!(refusal(rule), None, "{rule}");
+        }
+        for rule in ["find . -exec rm {} +", "env FOO=1 make", "git -c a=b push"] {
+            assert_eq!(refusal(rule), None, "{rule}");
+        }
     }
 }
