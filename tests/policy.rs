@@ -6115,6 +6115,9 @@ fn a_deny_of_a_git_option_is_met_however_git_spells_it() {
         (bash, "git push -f origin main"),
         (bash, "git push --force origin main"),
         (bash, "git push -fu origin main"),
+        (bash, "git push -4f origin main"),
+        (bash, "git push -6f origin main"),
+        (bash, "git push -f4 origin main"),
         (bash, "git push origin main -f"),
         (bash, "git push --forc origin main"),
         (bash, "git push --force-with-lease origin main"),
@@ -6136,6 +6139,7 @@ fn a_deny_of_a_git_option_is_met_however_git_spells_it() {
     let let_run = [
         (bash, "git push origin main"),
         (bash, "git push -u origin main"),
+        (bash, "git push -4 origin main"),
         (bash, "git push --force-if-includes origin main"),
         (bash, "git clean -n"),
         (bash, "git clean -fd"),

@@ -100,7 +100,7 @@ fn letters(key: &str, word: &str, given: bool) -> Option<String> {
         let out: String = found.map(|(_, _, letters)| *letters).collect();
         return Some(out);
     }
-    let cluster = short_cluster(word)?;
+    let cluster = short_cluster(word, given)?;
     Some(
         cluster
             .chars()
@@ -146,13 +146,14 @@ pub fn is_option(key: &str, given: &str, wanted: &str) -> bool {
     !start.is_empty() && !own && name.starts_with(start)
 }
 
-/// The letters of a short option cluster: `-rf` → `rf`.
-fn short_cluster(word: &str) -> Option<&str> {
+/// The letters of a short option cluster: `-rf` → `rf`. A cluster a line gives may hold
+/// digits, options of their own (`git push -4f` and `-f4` force over IPv4, as `fetch` and
+/// `pull` take `-4` and `-6` too), so a digit does not hide the letters beside it.
+fn short_cluster(word: &str, given: bool) -> Option<&str> {
     let letters = word.strip_prefix('-')?;
-    (!letters.starts_with('-')
-        && !letters.is_empty()
-        && letters.bytes().all(|b| b.is_ascii_alphabetic()))
-    .then_some(letters)
+    let letter = |b: u8| b.is_ascii_alphabetic() || (given && b.is_ascii_digit());
+    (!letters.starts_with('-') && !letters.is_empty() && letters.bytes().all(letter))
+        .then_some(letters)
 }
 
 #[cfg(test)]
@@ -167,6 +168,7 @@ mod tests {
         assert_eq!(letters_named("git clean", "-fdx").as_deref(), Some("fdx"));
         assert_eq!(letters_named("git branch", "-D").as_deref(), Some("df"));
         assert_eq!(letters_named("rm", "-Rf").as_deref(), Some("rf"));
+        assert!(letters_given("git push", "-4f").is_some_and(|l| l.contains('f')));
     }
 
     #[test]
