@@ -5782,6 +5782,38 @@ fn patch_writes_the_files_its_diff_names() {
     }
 }
 
+/// A diff's `---`/`+++` name followed by a space and a timestamp (`a/.env 2024-01-01 …`, as
+/// `diff -u` writes it) was read as a name holding the timestamp, so patch and git apply wrote
+/// `.env` past a deny of `.env`; both tools end such a name at whitespace.
+#[test]
+fn a_diff_names_its_file_up_to_a_space_or_a_tab() {
+    let stamp = "2024-01-01 00:00:00.000000000 +0000";
+    let secret = format!("--- a/.env {stamp}\n+++ b/.env {stamp}\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n");
+    let tabbed = format!("--- a/.env\t{stamp}\n+++ b/.env\t{stamp}\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n");
+    let quoted = "--- \"a/.env\" x\n+++ \"b/.env\" x\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
+    let main = format!(
+        "--- a/src/main.rs {stamp}\n+++ b/src/main.rs {stamp}\n@@ -1 +1 @@\n-fn main() {{}}\n+fn main() {{ }}\n"
+    );
+    let files = [
+        ("src/stamp.patch", secret.as_str()),
+        ("src/tab.patch", tabbed.as_str()),
+        ("src/quoted.patch", quoted),
+        ("src/main.patch", main.as_str()),
+        (".env", "E=1"),
+    ];
+    let denied = [
+        "patch -p1 < src/stamp.patch",
+        "git apply src/stamp.patch",
+        "patch -p1 < src/tab.patch",
+        "git apply src/tab.patch",
+        "patch -p1 < src/quoted.patch",
+        "git apply src/quoted.patch",
+    ];
+    let let_run = ["patch -p1 < src/main.patch", "git apply src/main.patch"];
+    let policy = json!({"files": {"write": {"deny": [".env", "secrets/**"]}}});
+    assert_only_denied_with_files("stamp", &policy, &files, &[], &denied, &let_run);
+}
+
 /// A Mac's disk takes a name in any case (APFS and HFS+ unless formatted otherwise): `cat
 /// SECRETS/key.txt` there reads `secrets/key.txt`, and it passed a deny of `secrets/**`, as did
 /// `cat secrets/key.txt` under a deny written `Secrets/**`. A session in a Mac's folder

@@ -1160,10 +1160,9 @@ pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>>
                     .filter(|_| patch.by == Applier::Patch)
             })
         {
-            named(
-                name.split('\t').next().unwrap_or(name).trim_end(),
-                patch.strip,
-            );
+            for name in header_names(name) {
+                named(name, patch.strip);
+            }
         } else if let Some(name) = ["rename from ", "rename to ", "copy to "]
             .iter()
             .find_map(|p| line.strip_prefix(p))
@@ -1177,6 +1176,32 @@ pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>>
     names.sort();
     names.dedup();
     Some(names)
+}
+
+/// The names a `---`, `+++` or `***` line's text may give its file: a quoted name (`"a/x y"`)
+/// up to its closing quote; an unquoted one ends at a tab, or at a space before a timestamp
+/// (GNU patch, git apply), which the line may have or not (`a/.env 2024-01-01 …`), so both
+/// the name cut at the tab and the name cut at the first whitespace are given, for a deny to
+/// meet whichever the tool takes.
+fn header_names(text: &str) -> Vec<&str> {
+    if text.starts_with('"') {
+        let bytes = text.as_bytes();
+        let mut at = 1;
+        while at < bytes.len() {
+            match bytes[at] {
+                b'\\' => at += 2,
+                b'"' => return vec![&text[..=at]],
+                _ => at += 1,
+            }
+        }
+    }
+    let tab = text.split('\t').next().unwrap_or(text).trim_end();
+    let word = text.split_whitespace().next().unwrap_or("");
+    if tab == word {
+        vec![tab]
+    } else {
+        vec![tab, word]
+    }
 }
 
 /// Whether a line is a context diff hunk's range (`*** 1,3 ****`, `--- 5 ----`).
@@ -1510,7 +1535,8 @@ mod tests {
                     diff --git a/o b/n\nrename from o\nrename to n\n\
                     --- /dev/null\n+++ \"b/q\\tr\"\t2024-01-01\n@@ -0,0 +1 @@\n+x\n";
         let names = super::patched_files(text, &patch(1, None)).unwrap();
-        assert_eq!(names, ["n", "o", "q\tr", "x y"]);
+        // `--- a/x y` is `x y` to git (up to a tab) and may be `x` (up to a space): both.
+        assert_eq!(names, ["n", "o", "q\tr", "x", "x y"]);
         let names = super::patched_files("--- k\n+++ k\n", &patch(0, Some("d/"))).unwrap();
         assert_eq!(names, ["d/k"]);
         let many = "+++ b/f\n".repeat(2000);
