@@ -5782,6 +5782,37 @@ fn patch_writes_the_files_its_diff_names() {
     }
 }
 
+/// patch's options read wrong let it write past a deny: `-x 1` (debug flags, a value) was read
+/// with `1` as the file to change, so the diff on stdin was not read; a `-d` after another
+/// (`-d secrets -d .`) changes into its folder from the one before, but only the last was
+/// kept; and with `--posix` (or POSIXLY_CORRECT) patch takes a diff's `Index:` name, not read.
+#[test]
+fn patch_options_are_read_as_patch_reads_them() {
+    let secret = "--- a/secrets/k\n+++ b/secrets/k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
+    let key = "--- k\n+++ k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
+    let index = "Index: secrets/k\n--- a/src/k\n+++ b/src/k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
+    let main = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1 +1 @@\n-fn main() {}\n+fn main() { }\n";
+    let files = [
+        ("src/secret.patch", secret),
+        ("src/key.patch", key),
+        ("src/index.patch", index),
+        ("src/main.patch", main),
+    ];
+    let denied = [
+        "patch -p1 -x 1 < src/secret.patch",
+        "patch -p1 --debug 1 < src/secret.patch",
+        "patch -d secrets -d . < src/key.patch",
+        "patch --posix -p0 < src/index.patch",
+        "POSIXLY_CORRECT=1 patch -p0 < src/index.patch",
+    ];
+    let let_run = [
+        "patch -p1 -x 1 < src/main.patch",
+        "patch -d src -d .. -p1 < src/main.patch",
+    ];
+    let policy = json!({"files": {"write": {"deny": ["secrets/**"]}}});
+    assert_only_denied_with_files("patchopts", &policy, &files, &[], &denied, &let_run);
+}
+
 /// A diff's `---`/`+++` name followed by a space and a timestamp (`a/.env 2024-01-01 …`, as
 /// `diff -u` writes it) was read as a name holding the timestamp, so patch and git apply wrote
 /// `.env` past a deny of `.env`; both tools end such a name at whitespace.

@@ -1163,6 +1163,15 @@ pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>>
             for name in header_names(name) {
                 named(name, patch.strip);
             }
+        } else if let Some(name) = line
+            .strip_prefix("Index: ")
+            .filter(|_| patch.by == Applier::Patch)
+        {
+            // patch takes this name with `--posix` (or POSIXLY_CORRECT set), which a line may
+            // give in ways not read here: it is judged always.
+            for name in header_names(name) {
+                named(name, patch.strip);
+            }
         } else if let Some(name) = ["rename from ", "rename to ", "copy to "]
             .iter()
             .find_map(|p| line.strip_prefix(p))

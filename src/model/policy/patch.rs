@@ -8,7 +8,8 @@ use super::git::{Applier, GitPatch, GitPath, JudgedBy, UNKNOWN, patched_files};
 use super::shell::{FileUse, SimpleCommand};
 
 /// `patch`'s short options that take a value, in the next word or glued on (`-p1`, `-d dir`).
-const VALUED_LETTERS: &str = "iopdDFBzVYgr";
+/// `-x` is its debug flags (`-x 1`).
+const VALUED_LETTERS: &str = "iopdDFBzVYgrx";
 
 /// `patch`'s long options that take a value, in the next word or after `=`.
 const VALUED_LONG: &[&str] = &[
@@ -27,6 +28,7 @@ const VALUED_LONG: &[&str] = &[
     "quoting-style",
     "reject-format",
     "read-only",
+    "debug",
 ];
 
 /// What `patch` is told on its line.
@@ -52,7 +54,7 @@ impl Args {
             "o" | "output" => args.output = Some(value),
             "r" | "reject-file" => args.reject = Some(value),
             "p" | "strip" => args.strip = value.parse().ok().or(Some(0)),
-            "d" | "directory" => args.directory = Some(value),
+            "d" | "directory" => args.directory = Some(in_folder(args.directory.take(), &value)),
             _ => {}
         };
         while let Some(w) = rest.next() {
@@ -143,6 +145,27 @@ pub(super) fn patch_use(cmd: &SimpleCommand, args: &[String], use_: &mut FileUse
     }
 }
 
+/// The folder a `-d` after others (`-d secrets -d .`) takes patch to: each one changes into
+/// its folder from where the one before left it, as `chdir` does.
+fn in_folder(before: Option<String>, dir: &str) -> String {
+    let mut path = match before {
+        Some(before) if !dir.starts_with('/') => before,
+        _ if dir.starts_with('/') => "/".to_owned(),
+        _ => String::new(),
+    };
+    for part in dir.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        if !path.is_empty() && !path.ends_with('/') {
+            path.push('/');
+        }
+        path.push_str(part);
+    }
+    if path.is_empty() {
+        ".".to_owned()
+    } else {
+        path
+    }
+}
+
 /// A file of unknown name in any folder, written: judged by a deny alone.
 fn unknown(use_: &mut FileUse) {
     use_.git.paths.push(GitPath {
@@ -174,6 +197,13 @@ mod tests {
         assert_eq!(args.output.as_deref(), Some("x.rs"));
         assert_eq!(args.operands, ["a.rs", "-b.diff"]);
         assert_eq!(Args::read(&words("--strip 0")).strip, Some(0));
+        let args = Args::read(&words("-d secrets -d . -d sub -x 1"));
+        assert_eq!(args.directory.as_deref(), Some("secrets/sub"));
+        assert!(args.operands.is_empty());
+        assert_eq!(
+            Args::read(&words("-d a -d /b")).directory.as_deref(),
+            Some("/b")
+        );
     }
 
     #[test]
