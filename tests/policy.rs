@@ -5782,6 +5782,30 @@ fn patch_writes_the_files_its_diff_names() {
     }
 }
 
+/// A diff fed to patch or git apply in a here-string or an unquoted here-document built of a
+/// value the line does not spell (`<<< "$(cat fix.diff)"`, `<<EOF` holding `$(…)`, a backtick
+/// or `$D`) was read as its unexpanded text, which names no file, so it wrote any file past a
+/// deny; such a text writes a file of unknown name, which a deny stops, as a pipe's does.
+#[test]
+fn a_diff_the_line_does_not_spell_writes_a_file_of_unknown_name() {
+    let secret = "--- a/secrets/k\n+++ b/secrets/k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
+    let main = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1 +1 @@\n-fn main() {}\n+fn main() { }\n";
+    let files = [("src/secret.patch", secret), ("src/main.patch", main)];
+    let quoted_main = format!("patch -p1 <<'EOF'\n{main}EOF");
+    let escaped_dollar = "patch -p1 <<EOF\n--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1 +1 @@\n-fn main() {}\n+fn main() { let _ = \"\\$x\"; }\nEOF";
+    let denied = [
+        "patch -p1 <<< \"$(cat src/secret.patch)\"",
+        "git apply <<< \"$(cat src/secret.patch)\"",
+        "patch -p1 <<EOF\n$(cat src/secret.patch)\nEOF",
+        "git apply <<EOF\n`cat src/secret.patch`\nEOF",
+        "D=$(cat src/secret.patch); patch -p1 <<< \"$D\"",
+        "echo \"$(cat src/secret.patch)\" | git apply",
+    ];
+    let let_run = [quoted_main.as_str(), escaped_dollar, "patch -p1 <<< '$(x)'"];
+    let policy = json!({"files": {"write": {"deny": ["secrets/**"]}}});
+    assert_only_denied_with_files("unspelt", &policy, &files, &[], &denied, &let_run);
+}
+
 /// patch's options read wrong let it write past a deny: `-x 1` (debug flags, a value) was read
 /// with `1` as the file to change, so the diff on stdin was not read; a `-d` after another
 /// (`-d secrets -d .`) changes into its folder from the one before, but only the last was

@@ -136,6 +136,8 @@ pub(super) fn patch_use(cmd: &SimpleCommand, args: &[String], use_: &mut FileUse
         return;
     }
     match (&cmd.fed, cmd.redirect_in.as_slice()) {
+        // A text holding values the line does not spell (`<<< "$(cat fix.diff)"`) may be any.
+        (Some(_), _) if cmd.fed_unspelt => unknown(use_),
         (Some(text), _) => match patched_files(text, &patch(String::new())) {
             Some(names) => use_.writes.extend(names),
             None => unknown(use_),

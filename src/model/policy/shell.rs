@@ -60,6 +60,10 @@ pub struct SimpleCommand {
     /// `printf` format's `\n` as a new line). `None` when the line does not spell it: it gives
     /// none, or a file (`< list`) or another command's output does.
     pub fed: Option<String>,
+    /// [`Self::fed`] holds a value the line does not spell (`<<< "$(cat fix.diff)"`, a
+    /// here-document with an unquoted delimiter holding `$X` or a backtick, `echo "$X" |`): what
+    /// the command reads is not that text, whatever it names.
+    pub fed_unspelt: bool,
     /// The line is one a shell refuses (a quote, `$(`, a backtick or `(` never closed, a
     /// line ending on `|`, `&&` or `||`): nothing on it runs. Set on the line's last command.
     pub refused: bool,
@@ -187,6 +191,11 @@ fn parse(
         cur: SimpleCommand::default(),
         word: String::new(),
         quoted: false,
+        escaped: false,
+        unspelt: false,
+        words_unspelt: false,
+        here_unspelt: false,
+        printed_unspelt: false,
         wild: false,
         brace: false,
         pending: None,
@@ -248,6 +257,8 @@ struct Heredoc {
     delimiter: String,
     strip_tabs: bool,
     run: bool,
+    /// Its delimiter is unquoted: the shell expands `$…` and backticks in its body.
+    expands: bool,
     /// The command (its index in the parser's output) it feeds, once that command is read:
     /// its stdin ([`SimpleCommand::fed`]), and the patch it is of a patch program
     /// ([`SimpleCommand::patches`]).
@@ -264,6 +275,16 @@ struct Parser<'o> {
     cur: SimpleCommand,
     word: String,
     quoted: bool,
+    /// The word has a character escaped by a backslash (`\EOF`, a quoted delimiter).
+    escaped: bool,
+    /// The word holds a value the line does not spell: a variable or a substitution.
+    unspelt: bool,
+    /// Some word of the current command does ([`Self::unspelt`]).
+    words_unspelt: bool,
+    /// Some here-string of the current command does.
+    here_unspelt: bool,
+    /// What the command before a pipe prints holds such a value ([`Self::printed`]).
+    printed_unspelt: bool,
     /// The word has an unquoted `*`, `?` or `[`: a shell matches it as a glob.
     wild: bool,
     /// The word has an unquoted `{`: a shell may expand it (`.{env,x}`).
@@ -386,7 +407,10 @@ impl Parser<'_> {
                 '\\' => {
                     match self.peek(1) {
                         Some('\n') | None => {}
-                        Some(next) => self.word.push(next),
+                        Some(next) => {
+                            self.escaped = true;
+                            self.word.push(next);
+                        }
                     }
                     self.i += 2;
                 }
@@ -445,6 +469,7 @@ impl Parser<'_> {
             .eq(&Values::Spelt)
             .then(|| dirname_value(&self.out[first..], in_quotes))
             .flatten();
+        self.unspelt |= value.is_none();
         self.word.push_str(value.as_deref().unwrap_or("$(…)"));
     }
 
@@ -610,6 +635,7 @@ impl Parser<'_> {
                 self.end_word();
             }
             _ => {
+                self.unspelt |= self.peek(1).is_some_and(starts_expansion);
                 self.word.push('$');
                 self.i += 1;
             }
@@ -723,6 +749,7 @@ impl Parser<'_> {
                             delimiter: word,
                             strip_tabs: strip,
                             run: false,
+                            expands: false,
                             feeds: None,
                         });
                     }
@@ -809,6 +836,7 @@ impl Parser<'_> {
                 delimiter,
                 strip_tabs,
                 run,
+                expands,
                 feeds,
             } = heredoc;
             let body_start = self.i;
@@ -817,7 +845,7 @@ impl Parser<'_> {
                 if start >= self.chars.len() {
                     let end = self.chars.len();
                     let body: String = self.chars[body_start.min(end)..].iter().collect();
-                    self.feed(feeds, &body);
+                    self.feed(feeds, &body, expands);
                     if run {
                         bodies.push(body);
                     }
@@ -835,7 +863,7 @@ impl Parser<'_> {
                 };
                 if line == delimiter {
                     let body: String = self.chars[body_start..start].iter().collect();
-                    self.feed(feeds, &body);
+                    self.feed(feeds, &body, expands);
                     if run {
                         bodies.push(body);
                     }
@@ -859,8 +887,9 @@ impl Parser<'_> {
 
     /// A here-document's body is what the command it feeds reads on its stdin, and the patch a
     /// patch program applies.
-    fn feed(&mut self, feeds: Option<usize>, body: &str) {
+    fn feed(&mut self, feeds: Option<usize>, body: &str, expands: bool) {
         if let Some(cmd) = feeds.and_then(|at| self.out.get_mut(at)) {
+            cmd.fed_unspelt |= expands && expands_in_heredoc(body);
             if is_patch_program(&cmd.words) {
                 cmd.patches.push(body.to_owned());
             }
@@ -875,6 +904,8 @@ impl Parser<'_> {
             return;
         }
         let word = std::mem::take(&mut self.word);
+        let literal = self.quoted || std::mem::take(&mut self.escaped);
+        let unspelt = std::mem::take(&mut self.unspelt);
         self.quoted = false;
         self.dangling = false;
         let pending = self.pending.take();
@@ -883,16 +914,23 @@ impl Parser<'_> {
         if brace && matches!(pending, None | Some(Pending::In | Pending::Out)) {
             let (words, as_glob) = expand_braces(&word);
             for word in words {
-                self.place_word(word, pending, wild || as_glob);
+                self.place_word(word, pending, wild || as_glob, literal, unspelt);
             }
         } else {
-            self.place_word(word, pending, wild);
+            self.place_word(word, pending, wild, literal, unspelt);
         }
     }
 
     /// Puts a finished word where it belongs: an argument, a redirection's file, a
     /// here-document's delimiter, a here-string.
-    fn place_word(&mut self, word: String, pending: Option<Pending>, wild: bool) {
+    fn place_word(
+        &mut self,
+        word: String,
+        pending: Option<Pending>,
+        wild: bool,
+        literal: bool,
+        unspelt: bool,
+    ) {
         if wild && matches!(pending, None | Some(Pending::In | Pending::Out)) && is_glob(&word) {
             self.cur.globs.push(word.clone());
         }
@@ -903,10 +941,17 @@ impl Parser<'_> {
                 delimiter: word,
                 strip_tabs: strip,
                 run: false,
+                expands: !literal,
                 feeds: None,
             }),
-            Some(Pending::Text) => self.here_strings.push(word),
-            None => self.cur.words.push(word),
+            Some(Pending::Text) => {
+                self.here_unspelt |= unspelt;
+                self.here_strings.push(word);
+            }
+            None => {
+                self.words_unspelt |= unspelt;
+                self.cur.words.push(word);
+            }
         }
     }
 
@@ -917,11 +962,16 @@ impl Parser<'_> {
         self.cur.piped_in = matches!(join, Join::Pipe);
         let here_strings = std::mem::take(&mut self.here_strings);
         let printed = self.printed.take();
+        let printed_unspelt = std::mem::take(&mut self.printed_unspelt);
+        let words_unspelt = std::mem::take(&mut self.words_unspelt);
+        let here_unspelt = std::mem::take(&mut self.here_unspelt);
         if cmd.piped_in {
             cmd.fed = printed;
+            cmd.fed_unspelt = printed_unspelt;
         }
         if !here_strings.is_empty() {
             cmd.fed = Some(here_strings.join("\n") + "\n");
+            cmd.fed_unspelt = here_unspelt;
         }
         // Keywords that open or close a compound command are not commands.
         let mut skip = 0;
@@ -961,6 +1011,7 @@ impl Parser<'_> {
         }
         if matches!(join, Join::Pipe) {
             self.printed = printed_text(&cmd);
+            self.printed_unspelt = words_unspelt;
         }
         for heredoc in self.heredocs.iter_mut().skip(opened) {
             heredoc.feeds = Some(self.out.len());
@@ -1039,6 +1090,33 @@ fn printed_text(cmd: &SimpleCommand) -> Option<String> {
         .skip_while(|w| name == "echo" && w.starts_with('-'));
     let text = text.map(|w| w.replace("\\n", "\n"));
     Some(text.collect::<Vec<_>>().join(" "))
+}
+
+/// Whether a character after `$` makes it a value: a variable's name, `${…}`, `$@`, `$1`.
+fn starts_expansion(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_{@*#?$!-".contains(c)
+}
+
+/// Whether a here-document's body, its delimiter unquoted, holds a value the shell puts in:
+/// an unescaped `$` before a name, `{` or `(`, or a backtick.
+fn expands_in_heredoc(body: &str) -> bool {
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '`' => return true,
+            '$' if chars
+                .peek()
+                .is_some_and(|&n| starts_expansion(n) || n == '(') =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether a word has a shell wildcard in it (`*`, `?`, `[`): unquoted, a shell matches it
@@ -2389,6 +2467,8 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
         "git" => {
             // What git reads on its stdin is named there when the line spells it.
             let stdin = match (&cmd.fed, cmd.redirect_in.as_slice()) {
+                // A text holding values the line does not spell may be any diff.
+                (Some(_), _) if cmd.fed_unspelt => super::git::Stdin::Unknown,
                 (Some(text), _) => super::git::Stdin::Text(text),
                 (None, [file]) if !cmd.piped_in => super::git::Stdin::File(file),
                 _ => super::git::Stdin::Unknown,
