@@ -5809,7 +5809,9 @@ fn a_diff_the_line_does_not_spell_writes_a_file_of_unknown_name() {
 /// patch's options read wrong let it write past a deny: `-x 1` (debug flags, a value) was read
 /// with `1` as the file to change, so the diff on stdin was not read; a `-d` after another
 /// (`-d secrets -d .`) changes into its folder from the one before, but only the last was
-/// kept; and with `--posix` (or POSIXLY_CORRECT) patch takes a diff's `Index:` name, not read.
+/// kept; with `--posix` (or POSIXLY_CORRECT) patch takes a diff's `Index:` name, not read;
+/// and a backup named by `-B`, `-Y`, `-z` or `-V` (`-b -B secrets/` writes `secrets/<file>`)
+/// was not judged.
 #[test]
 fn patch_options_are_read_as_patch_reads_them() {
     let secret = "--- a/secrets/k\n+++ b/secrets/k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
@@ -5828,6 +5830,11 @@ fn patch_options_are_read_as_patch_reads_them() {
         "patch -d secrets -d . < src/key.patch",
         "patch --posix -p0 < src/index.patch",
         "POSIXLY_CORRECT=1 patch -p0 < src/index.patch",
+        "patch -b -B secrets/ -p1 < src/main.patch",
+        "patch -b --prefix=secrets/ -p1 < src/main.patch",
+        "patch -b -Y ../secrets/ -p1 < src/main.patch",
+        "patch -b -z x -p1 < src/main.patch",
+        "patch -b -V numbered src/main.rs src/main.patch",
     ];
     let let_run = [
         "patch -p1 -x 1 < src/main.patch",

@@ -40,6 +40,8 @@ struct Args {
     strip: Option<usize>,
     directory: Option<String>,
     dry_run: bool,
+    /// A backup's name is made of a value (`-B`, `-Y`, `-z`, `-V`): it may be any file.
+    backup_named: bool,
     operands: Vec<String>,
 }
 
@@ -54,6 +56,9 @@ impl Args {
             "o" | "output" => args.output = Some(value),
             "r" | "reject-file" => args.reject = Some(value),
             "p" | "strip" => args.strip = value.parse().ok().or(Some(0)),
+            "B" | "prefix" | "Y" | "basename-prefix" | "z" | "suffix" | "V" | "version-control" => {
+                args.backup_named = true;
+            }
             "d" | "directory" => args.directory = Some(in_folder(args.directory.take(), &value)),
             _ => {}
         };
@@ -107,6 +112,11 @@ pub(super) fn patch_use(cmd: &SimpleCommand, args: &[String], use_: &mut FileUse
         Some(dir) if !path.starts_with('/') && !dir.is_empty() => format!("{dir}/{path}"),
         _ => path.to_owned(),
     };
+    // `-B secrets/` backs each file up as `secrets/<file>`, `-Y` and `-z` beside it under
+    // another name: files not read here, judged as a file of unknown name.
+    if args.backup_named && !args.dry_run {
+        unknown(use_);
+    }
     use_.writes.extend(args.output.iter().map(|o| at(o)));
     use_.writes.extend(args.reject.iter().map(|r| at(r)));
     if let [file, rest @ ..] = args.operands.as_slice() {
