@@ -2709,3 +2709,59 @@ fn a_count_past_the_index_columns_is_quoted_as_meta_json_wrote_it() {
         rows.stdout
     );
 }
+
+/// A workspace's store (`AGENT_STRACE_WORKSPACE`) is `.agent-traces/workspaces/<name>`. A
+/// `workspaces` link planted in the project was taken for the folder, and the workspace's
+/// sessions were written wherever it pointed; the folder is one only agent-strace and the
+/// Python tool make, so a link there is refused: the hook writes nothing through it and lets
+/// the agent go on, and a command says why.
+#[test]
+fn a_linked_workspaces_folder_is_not_written_through() {
+    let env = TestEnv::new();
+    let in_workspace = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut command = env.command(args);
+        command.env("AGENT_STRACE_WORKSPACE", "prod");
+        run_within(command, stdin)
+    };
+    let payload = json!({"session_id": SID, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "deploy", "cwd": env.path()});
+    let hooked = in_workspace(
+        &["hook", "user-prompt"],
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(hooked.code, 0, "{hooked:?}");
+    // Made whole on a workspace's first session, with the project's store around it.
+    let made = env.store().join("workspaces").join("prod").join(SID);
+    assert!(made.join("events.ndjson").is_file(), "{hooked:?}");
+
+    std::fs::remove_dir_all(env.store().join("workspaces")).unwrap();
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    symlink(&elsewhere, env.store().join("workspaces")).unwrap();
+    let hooked = in_workspace(
+        &["hook", "user-prompt"],
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(hooked.code, 0, "{hooked:?}");
+    assert!(hooked.stdout.is_empty(), "{hooked:?}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+
+    // A store already there behind the link is not read or written either.
+    std::fs::create_dir_all(elsewhere.join("prod")).unwrap();
+    let hooked = in_workspace(
+        &["hook", "user-prompt"],
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(hooked.code, 0, "{hooked:?}");
+    assert_eq!(
+        std::fs::read_dir(elsewhere.join("prod")).unwrap().count(),
+        0
+    );
+    SessionBuilder::new(OTHER)
+        .prompt("planted")
+        .write_in(&elsewhere.join("prod"));
+    let refused = in_workspace(&["list"], None);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert!(refused.stderr.contains("workspaces"), "{refused:?}");
+    assert!(!refused.stdout.contains("planted"), "{refused:?}");
+}

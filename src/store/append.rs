@@ -40,31 +40,22 @@ impl Store {
         self.made_root().map(drop)
     }
 
-    /// The store's folder, made first when it is not there (see [`Store::ensure_root`]).
+    /// The store's folder, made first when it is not there (see [`Store::ensure_root`]). A
+    /// workspace's store ([`Store::workspace`]) is made with the project's store and the
+    /// `workspaces` folder between them, as the Python tool makes them on a workspace's first
+    /// session.
     pub(crate) fn made_root(&self) -> Result<Folder> {
         match self.root_folder() {
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             }
             other => return other,
         }
-        self.made_workspace_folders()?;
-        let made = match std::fs::DirBuilder::new()
-            .mode(STORE_MODE)
-            .create(&self.root)
-        {
-            Ok(()) => true,
-            // Another writer made it at the same moment.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StoreError::io(
-                    &self.root,
-                    std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        "its parent folder does not exist, and the store makes only its own folder",
-                    ),
-                ));
-            }
-            Err(e) => return Err(StoreError::io(&self.root, e)),
+        let made = match self.workspace() {
+            Some((project, name)) => Store::new(project)
+                .made_root()?
+                .child_made_with_mode(layout::WORKSPACES, STORE_MODE)?
+                .make_child_with_mode(name, STORE_MODE)?,
+            None => self.made_own_folder()?,
         };
         let root = self.root_folder()?;
         if made && let Ok(Some(file)) = root.create_new(GITIGNORE) {
@@ -78,30 +69,23 @@ impl Store {
         Ok(root)
     }
 
-    /// For the store of a workspace (the Python tool's `<store>/workspaces/<name>`,
-    /// [`layout::workspace_root`]), the folders it is made in: the project's store, made as any
-    /// store is (its own parent must exist), and its `workspaces` folder, as the Python tool
-    /// makes them on a workspace's first session. Any other store has none to make.
-    fn made_workspace_folders(&self) -> Result<()> {
-        let named = self
-            .root
-            .file_name()
-            .and_then(|name| name.to_str())
-            .is_some_and(layout::is_valid_workspace_name);
-        let Some(folder) = self.root.parent() else {
-            return Ok(());
-        };
-        let Some(project) = folder.parent() else {
-            return Ok(());
-        };
-        if !named || folder.file_name() != Some(std::ffi::OsStr::new(layout::WORKSPACES)) {
-            return Ok(());
-        }
-        Store::new(project).ensure_root()?;
-        match std::fs::DirBuilder::new().mode(STORE_MODE).create(folder) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(StoreError::io(folder, e)),
+    /// Makes the store's folder, whose parent must exist; true when this call made it.
+    fn made_own_folder(&self) -> Result<bool> {
+        match std::fs::DirBuilder::new()
+            .mode(STORE_MODE)
+            .create(&self.root)
+        {
+            Ok(()) => Ok(true),
+            // Another writer made it at the same moment.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::io(
+                &self.root,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "its parent folder does not exist, and the store makes only its own folder",
+                ),
+            )),
+            Err(e) => Err(StoreError::io(&self.root, e)),
         }
     }
 

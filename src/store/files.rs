@@ -86,6 +86,14 @@ impl Folder {
         Ok(Folder { fd, path })
     }
 
+    /// A store kept inside this one (a workspace's, in `workspaces`), following it when it is a
+    /// link of the user's own, as [`Folder::open`] follows the store's own folder.
+    pub(crate) fn store(&self, name: &str) -> Result<Folder> {
+        let path = self.path.join(name);
+        let (fd, _) = open_folder(&self.fd, Path::new(name), &path, Links::Owned)?;
+        Ok(Folder { fd, path })
+    }
+
     /// A folder of ours inside this one (`.pending`, a session being written): never a link.
     pub(crate) fn child(&self, name: &str) -> Result<Folder> {
         let path = self.path.join(name);
@@ -96,7 +104,12 @@ impl Folder {
     /// Makes the folder `name` inside this one; true when this call made it. Whatever is there
     /// already (a link included) is left alone and checked when opened.
     pub(crate) fn make_child(&self, name: &str) -> Result<bool> {
-        match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(0o777)) {
+        self.make_child_with_mode(name, 0o777)
+    }
+
+    /// [`Folder::make_child`] with the mode `mode` (less the umask).
+    pub(crate) fn make_child_with_mode(&self, name: &str, mode: u32) -> Result<bool> {
+        match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode)) {
             Ok(()) => Ok(true),
             Err(Errno::EXIST) => Ok(false),
             Err(e) => Err(StoreError::io(&self.path.join(name), e.into())),
@@ -110,7 +123,12 @@ impl Folder {
 
     /// The folder `name` inside this one, made first when it is not there.
     pub(crate) fn child_made(&self, name: &str) -> Result<Folder> {
-        self.make_child(name)?;
+        self.child_made_with_mode(name, 0o777)
+    }
+
+    /// [`Folder::child_made`], made with the mode `mode` (less the umask).
+    pub(crate) fn child_made_with_mode(&self, name: &str, mode: u32) -> Result<Folder> {
+        self.make_child_with_mode(name, mode)?;
         self.child(name)
     }
 

@@ -370,8 +370,33 @@ impl Store {
     }
 
     /// The store's folder, held open (see [`files`] for what is refused).
+    ///
+    /// A workspace's store is reached through its project's: the `workspaces` folder between
+    /// them is one only agent-strace and the Python tool make, so a link there is refused
+    /// (sessions were written wherever a link planted in a project pointed).
     pub(crate) fn root_folder(&self) -> Result<Folder> {
-        Folder::open(&self.root)
+        match self.workspace() {
+            Some((project, name)) => Folder::open(project)?
+                .child(layout::WORKSPACES)?
+                .store(name),
+            None => Folder::open(&self.root),
+        }
+    }
+
+    /// For the store of a workspace (the Python tool's `<store>/workspaces/<name>`,
+    /// [`workspace_root`]), the project's store and the workspace's name; `None` for any other
+    /// store.
+    pub(crate) fn workspace(&self) -> Option<(&Path, &str)> {
+        let name = self
+            .root
+            .file_name()?
+            .to_str()
+            .filter(|name| layout::is_valid_workspace_name(name))?;
+        let folder = self.root.parent()?;
+        let project = folder.parent()?;
+        (folder.file_name() == Some(std::ffi::OsStr::new(layout::WORKSPACES))
+            && !project.as_os_str().is_empty())
+        .then_some((project, name))
     }
 
     /// A session's folder, held open.
