@@ -6569,8 +6569,9 @@ fn a_command_allow_with_a_wildcard_allows_what_it_names_and_nothing_chained() {
 /// words the shell reads (`curl * | sh`, `cd /tmp && rm`, `echo x > f`, `git commit -m
 /// "wip"`, `echo {a,b}`, which the shell expands, `FOO=1 make`, whose `FOO=1` is no word of the
 /// command), was taken and met nothing: a deny of it denied nothing, unsaid. It is refused
-/// naming the file, line and key (audit and `policy test` exit 3, the hook logs POLICY NOT
-/// ENFORCED).
+/// naming the file, line and key (audit and `policy test` exit 3). The hook says so in its log
+/// and keeps the file's other rules: it had turned the whole policy off for one such rule, so a
+/// Python user's `curl * | sh` beside their other denies lifted them all.
 #[test]
 fn a_command_rule_no_command_can_meet_is_refused_naming_its_file_line_and_key() {
     for (rule, what) in [
@@ -6592,9 +6593,43 @@ fn a_command_rule_no_command_can_meet_is_refused_naming_its_file_line_and_key() 
         assert_eq!(audit.stderr.trim().lines().count(), 1, "{}", audit.stderr);
         let test = env.run(&["policy", "test", ".agent-scope.json"]);
         assert_eq!(test.code, 3, "{rule}: {}", test.stderr);
-        assert_eq!(hook_denial(&env, "refused", "curl x"), None);
+        let reason = hook_denial(&env, "refused", "curl x");
+        assert!(
+            reason
+                .as_deref()
+                .is_some_and(|r| r.contains("commands.deny")),
+            "{rule}: {reason:?}"
+        );
         let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
-        assert!(log.contains("POLICY NOT ENFORCED"), "{rule}: {log}");
-        assert!(log.contains(named), "{named}: {log}");
+        assert!(!log.contains("POLICY NOT ENFORCED"), "{rule}: {log}");
+        assert!(
+            log.contains(
+                ".agent-scope.json: a command rule no command can meet is left out, the file's \
+                 other rules are enforced: the command rule"
+            ),
+            "{rule}: {log}"
+        );
+        assert!(log.contains(what), "{what}: {log}");
     }
+
+    // Kept, an allow rule that meets no command allows none, as before it was refused: the
+    // list of allowed commands stays in force.
+    let env = TestEnv::new();
+    let text = json!({"commands": {"allow": ["git status", "FOO=1 make"]}}).to_string();
+    std::fs::write(env.path().join(".agent-scope.json"), &text).unwrap();
+    assert_eq!(hook_denial(&env, "refusedallow", "git status"), None);
+    let reason = hook_denial(&env, "refusedallow", "make");
+    assert!(
+        reason
+            .as_deref()
+            .is_some_and(|r| r.contains("commands.allow")),
+        "{reason:?}"
+    );
+    // A blank entry still leaves the whole file unread.
+    let env = TestEnv::new();
+    let text = json!({"commands": {"deny": ["curl", "curl * | sh", ""]}}).to_string();
+    std::fs::write(env.path().join(".agent-scope.json"), &text).unwrap();
+    assert_eq!(hook_denial(&env, "blank", "curl x"), None);
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
+    assert!(log.contains("POLICY NOT ENFORCED"), "{log}");
 }

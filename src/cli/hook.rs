@@ -967,14 +967,34 @@ fn denial(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Optio
 }
 
 /// The policy in force for a call, found from `start`. A policy that cannot be used blocks
-/// nothing, and says so in the log.
+/// nothing, and says so in the log; a command rule no command can meet is said there too, and
+/// the file's other rules hold.
 fn guard(
     args: &HookArgs,
     payload: &hooks::HookPayload,
     store: &Store,
     start: &std::path::Path,
 ) -> Option<Guard> {
-    match super::policy::InForce::find(start, args.policy.as_deref()) {
+    let (found, refused) =
+        super::policy::InForce::find_keeping_refused(start, args.policy.as_deref());
+    if let (Ok(Some(in_force)), false) = (&found, refused.is_empty()) {
+        let whys: Vec<&str> = refused.iter().map(|r| r.why.as_str()).collect();
+        log(
+            args,
+            store,
+            &format!(
+                "{}: {} left out, the file's other rules are enforced: {}",
+                in_force.shown().unwrap_or_default(),
+                if refused.len() == 1 {
+                    "a command rule no command can meet is".to_owned()
+                } else {
+                    format!("{} command rules no command can meet are", refused.len())
+                },
+                whys.join("; "),
+            ),
+        );
+    }
+    match found {
         Ok(found) => found.map(|in_force| Guard {
             roots: in_force.roots(),
             file: in_force.shown().unwrap_or_default(),

@@ -69,6 +69,19 @@ impl InForce {
         }))
     }
 
+    /// [`InForce::find`], with the command rules no command can meet kept (they meet none)
+    /// rather than failing the file, and given back to be said: what the hook reads, so that
+    /// the file's other rules still hold while `audit` and `policy test` refuse the file.
+    pub(crate) fn find_keeping_refused(
+        start: &Path,
+        explicit: Option<&Path>,
+    ) -> (
+        Result<Option<InForce>, SettingsError>,
+        Vec<settings::KeptRefused>,
+    ) {
+        settings::keeping_refused(|| Self::find(start, explicit))
+    }
+
     /// The folders the policy's globs are relative to: the policy file's own.
     pub(crate) fn roots(&self) -> Vec<String> {
         self.path

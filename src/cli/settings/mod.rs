@@ -609,7 +609,7 @@ pub use evals::*;
 pub use lint::*;
 pub use policy::*;
 pub use retention::*;
-pub use values::{Commands, Globs, Hosts, RuleGlobs};
+pub use values::{Commands, Globs, Hosts, KeptRefused, RuleGlobs, keeping_refused};
 pub use watch::*;
 
 #[cfg(test)]

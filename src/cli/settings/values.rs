@@ -1,6 +1,7 @@
 //! Lists of strings in settings files that say what their strings are when a file holds
 //! something else ("expected a list of globs").
 
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::{SeqAccess, Visitor};
@@ -10,7 +11,8 @@ use serde::{Deserialize, Deserializer};
 /// else ("expected a list of globs").
 /// With `blank_refused`, a blank string in it (`""`, `"   "`) is an error: a policy's pattern
 /// that names nothing would be dropped, and a deny the user wrote would deny nothing unsaid.
-/// `refused_by` says why a string is refused, if it is (a command rule no command can meet).
+/// `refused_by` says why a string is refused, if it is (a command rule no command can meet);
+/// inside [`keeping_refused`] such a string is kept, and said, rather than failing the file.
 macro_rules! string_list {
     ($(#[$doc:meta])* $name:ident, $what:literal, blank_refused: $refused:literal) => {
         string_list!($(#[$doc])* $name, $what, blank_refused: $refused, refused_by: |_| None);
@@ -42,7 +44,9 @@ macro_rules! string_list {
                                 )));
                             }
                             let refused_by: fn(&str) -> Option<String> = $refused_by;
-                            if let Some(why) = refused_by(&item) {
+                            if let Some(why) = refused_by(&item)
+                                && !$crate::cli::settings::values::kept_refused(&item, why.clone())
+                            {
                                 return Err(serde::de::Error::custom(why));
                             }
                             items.push(item);
@@ -85,3 +89,41 @@ string_list!(
     "a list of hosts",
     blank_refused: true
 );
+
+/// A string a list's `refused_by` refuses, kept by [`keeping_refused`]: the string and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRefused {
+    pub item: String,
+    pub why: String,
+}
+
+thread_local! {
+    /// While [`keeping_refused`] runs on this thread: the refused strings kept so far.
+    static KEPT_REFUSED: RefCell<Option<Vec<KeptRefused>>> = const { RefCell::new(None) };
+}
+
+/// Runs `parse` with the strings a list refuses kept in it rather than failing the file, and
+/// gives them back with its result. A refused command rule meets no command: kept, it denies
+/// nothing and allows nothing, as before it was refused, while the file's other rules hold.
+/// The hook reads a policy so: a rule the user must mend is no reason to judge no call.
+pub fn keeping_refused<R>(parse: impl FnOnce() -> R) -> (R, Vec<KeptRefused>) {
+    let outer = KEPT_REFUSED.with(|kept| kept.borrow_mut().replace(Vec::new()));
+    let result = parse();
+    let kept = KEPT_REFUSED.with(|kept| std::mem::replace(&mut *kept.borrow_mut(), outer));
+    (result, kept.unwrap_or_default())
+}
+
+/// Inside [`keeping_refused`], keeps the refused `item` and says so (true); else false, and
+/// the file fails.
+pub(crate) fn kept_refused(item: &str, why: String) -> bool {
+    KEPT_REFUSED.with(|kept| match kept.borrow_mut().as_mut() {
+        Some(kept) => {
+            kept.push(KeptRefused {
+                item: item.to_owned(),
+                why,
+            });
+            true
+        }
+        None => false,
+    })
+}
