@@ -2765,3 +2765,33 @@ fn a_linked_workspaces_folder_is_not_written_through() {
     assert!(refused.stderr.contains("workspaces"), "{refused:?}");
     assert!(!refused.stdout.contains("planted"), "{refused:?}");
 }
+
+/// Only the workspace `AGENT_STRACE_WORKSPACE` names is a workspace's store. Any store path
+/// ending in `workspaces/<name>` was taken for one: a user's own link named `workspaces` on the
+/// way to the store they named was refused (a link of theirs anywhere else is followed), and a
+/// hook told to write to `new/workspaces/ws` made all three folders, where a store makes only
+/// its own.
+#[test]
+fn a_store_named_under_a_workspaces_folder_is_a_store_as_any_other() {
+    let env = TestEnv::new();
+    let real = env.path().join("real");
+    std::fs::create_dir_all(real.join("ci")).unwrap();
+    SessionBuilder::new(SID)
+        .prompt("theirs")
+        .write_in(&real.join("ci"));
+    symlink(&real, env.path().join("workspaces")).unwrap();
+    let named = env.path().join("workspaces").join("ci");
+    let listed = run(&env, &["list", "--trace-dir", named.to_str().unwrap()]);
+    assert_eq!(listed.code, 0, "{listed:?}");
+    assert!(listed.stdout.contains(SID), "{listed:?}");
+
+    let new = env.path().join("new").join("workspaces").join("ws");
+    let payload = json!({"session_id": OTHER, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "x", "cwd": env.path()});
+    let hooked = run_within(
+        env.command(&["hook", "--trace-dir", new.to_str().unwrap(), "user-prompt"]),
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(hooked.code, 0, "{hooked:?}");
+    assert!(!env.path().join("new").exists(), "{hooked:?}");
+}

@@ -231,7 +231,10 @@ pub(crate) fn workspace() -> Result<Option<String>, String> {
 /// ([`workspace`]), and a hook, which must not fail the agent, records in the project's store.
 pub(crate) fn in_workspace(root: PathBuf) -> PathBuf {
     match workspace() {
-        Ok(Some(name)) => crate::store::workspace_root(&root, &name),
+        Ok(Some(name)) => {
+            crate::store::use_workspace(&name);
+            crate::store::workspace_root(&root, &name)
+        }
         _ => root,
     }
 }

@@ -108,6 +108,24 @@ pub fn workspace_root(root: &std::path::Path, name: &str) -> std::path::PathBuf 
     root.join(WORKSPACES).join(name)
 }
 
+/// The workspace this process records in and reads, when `AGENT_STRACE_WORKSPACE` names one
+/// ([`use_workspace`]).
+static WORKSPACE_IN_USE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Says that this process uses the workspace `name` (the command line read it from
+/// `AGENT_STRACE_WORKSPACE`): only then is a store at `<store>/workspaces/<name>` a workspace's
+/// ([`workspace_in_use`]), made with the folders around it and reached through its project's
+/// store. A store the user named that merely ends so (`--trace-dir ~/workspaces/ci`) stays a
+/// store as any other. The first name said holds for the process.
+pub fn use_workspace(name: &str) {
+    let _ = WORKSPACE_IN_USE.set(name.to_owned());
+}
+
+/// The workspace this process uses ([`use_workspace`]), if any.
+pub(crate) fn workspace_in_use() -> Option<&'static str> {
+    WORKSPACE_IN_USE.get().map(String::as_str)
+}
+
 /// Why `id` is not a usable session id (see [`is_valid_session_id`]), in words that end "its
 /// name …"; `None` when it is one.
 pub fn why_unusable(id: &str) -> Option<String> {

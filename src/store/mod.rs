@@ -61,7 +61,7 @@ mod layout;
 pub mod sql;
 pub use layout::{
     MAX_SESSION_ID_BYTES, STORE_DIR, STORE_FORMAT, is_valid_session_id, is_valid_workspace_name,
-    subagent_session_id, why_unusable, workspace_root,
+    subagent_session_id, use_workspace, why_unusable, workspace_root,
 };
 mod ceiling;
 mod lock;
@@ -383,15 +383,16 @@ impl Store {
         }
     }
 
-    /// For the store of a workspace (the Python tool's `<store>/workspaces/<name>`,
-    /// [`workspace_root`]), the project's store and the workspace's name; `None` for any other
-    /// store.
+    /// For the store of the workspace in use (the Python tool's `<store>/workspaces/<name>`,
+    /// [`workspace_root`], [`use_workspace`]), the project's store and the workspace's name;
+    /// `None` for any other store.
     pub(crate) fn workspace(&self) -> Option<(&Path, &str)> {
+        let in_use = layout::workspace_in_use()?;
         let name = self
             .root
             .file_name()?
             .to_str()
-            .filter(|name| layout::is_valid_workspace_name(name))?;
+            .filter(|name| *name == in_use)?;
         let folder = self.root.parent()?;
         let project = folder.parent()?;
         (folder.file_name() == Some(std::ffi::OsStr::new(layout::WORKSPACES))
