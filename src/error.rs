@@ -159,6 +159,7 @@ fn store_kind(err: &StoreError) -> ErrorKind {
         | StoreError::SessionExists(_)
         | StoreError::NotRegular { .. }
         | StoreError::UntrustedLink(_)
+        | StoreError::ForeignStore(_)
         | StoreError::UnusableFolder { .. }
         | StoreError::LinkedSession { .. } => ErrorKind::Input,
         StoreError::Io { .. } | StoreError::LockTimeout(_) => ErrorKind::Io,

@@ -2795,3 +2795,59 @@ fn a_store_named_under_a_workspaces_folder_is_a_store_as_any_other() {
     assert_eq!(hooked.code, 0, "{hooked:?}");
     assert!(!env.path().join("new").exists(), "{hooked:?}");
 }
+
+/// Another user's `.agent-traces` in a folder above a project (a shared `/tmp`) was taken for
+/// the project's store: a hook wrote the user's prompts where that user reads them (or, their
+/// store closed, failed to record every session below it). A store another user owns is passed
+/// over when walking up, and is never written to.
+#[test]
+fn another_users_store_above_a_project_is_passed_over_and_never_written() {
+    let env = TestEnv::new();
+    let shared = env.path().join("shared");
+    let theirs = shared.join(".agent-traces");
+    std::fs::create_dir_all(&theirs).unwrap();
+    if !give_away(&theirs) {
+        eprintln!("not root: a folder owned by another user cannot be made here");
+        return;
+    }
+    let project = shared.join("myproj");
+    std::fs::create_dir(&project).unwrap();
+    let payload = json!({"session_id": SID, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "my secret plan", "cwd": project});
+    let hooked = run_within(
+        env.command(&["hook", "user-prompt"]),
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(hooked.code, 0, "{hooked:?}");
+    assert_eq!(std::fs::read_dir(&theirs).unwrap().count(), 0);
+    assert!(
+        project
+            .join(".agent-traces")
+            .join(SID)
+            .join("events.ndjson")
+            .is_file(),
+        "{hooked:?}"
+    );
+    let mut listed = env.command(&["list", "--format", "json"]);
+    listed.current_dir(&project);
+    let listed = run_within(listed, None);
+    assert_eq!(listed.code, 0, "{listed:?}");
+    assert!(listed.stdout.contains(SID), "{listed:?}");
+
+    // Named outright, it is read (it is theirs to share) but never written to.
+    let named = run(&env, &["list", "--trace-dir", theirs.to_str().unwrap()]);
+    assert_eq!(named.code, 0, "{named:?}");
+    let hooked = run_within(
+        env.command(&[
+            "hook",
+            "--trace-dir",
+            theirs.to_str().unwrap(),
+            "user-prompt",
+        ]),
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(hooked.code, 0, "{hooked:?}");
+    assert!(!theirs.join(SID).exists(), "{hooked:?}");
+    assert!(!theirs.join("hook-errors.log").exists(), "{hooked:?}");
+    assert!(hooked.stderr.contains("another user's store"), "{hooked:?}");
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use crate::capture::sink::Privacy;
+use crate::store::Store;
 
 /// The name of a project's store folder.
 pub(crate) const STORE_DIR: &str = crate::store::STORE_DIR;
@@ -197,7 +198,7 @@ pub(crate) fn session_store(base: &Path, session_id: Option<&str>) -> PathBuf {
     if let Some(id) = session_id.filter(|id| crate::store::is_valid_session_id(id)) {
         for dir in base.ancestors() {
             let candidate = in_workspace(dir.join(STORE_DIR));
-            if candidate.join(id).is_dir() {
+            if candidate.join(id).is_dir() && !Store::belongs_to_another_user(&candidate) {
                 return candidate;
             }
         }
@@ -243,5 +244,7 @@ pub(crate) fn nearest_store(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .map(|dir| dir.join(STORE_DIR))
-        .find(|candidate| candidate.is_dir())
+        // Another user's store in a folder above (`/tmp/.agent-traces`) is theirs: sessions
+        // written there are theirs to read, and one they closed would stop every hook below.
+        .find(|candidate| candidate.is_dir() && !Store::belongs_to_another_user(candidate))
 }

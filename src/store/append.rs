@@ -48,6 +48,10 @@ impl Store {
         match self.root_folder() {
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             }
+            // Another user's folder: what is written there is theirs to read.
+            Ok(root) if !root.owned_by_us()? => {
+                return Err(StoreError::ForeignStore(self.root.clone()));
+            }
             other => return other,
         }
         let made = match self.workspace() {

@@ -68,6 +68,12 @@ impl Folder {
         &self.path
     }
 
+    /// Whether the folder is owned by this user or by root ([`trusted_owner`]).
+    pub(crate) fn owned_by_us(&self) -> Result<bool> {
+        let stat = rustix::fs::fstat(&self.fd).map_err(|e| StoreError::io(&self.path, e.into()))?;
+        Ok(trusted_owner(stat.st_uid))
+    }
+
     /// A session's folder inside this one (the store), following it when it is a link of the
     /// user's own.
     ///
@@ -443,7 +449,7 @@ const PLAIN_FILE: &str = "a plain file";
 const FOLDER: &str = "a folder";
 
 /// Whether a link owned by `uid` may be followed: it is the user's own, or root's.
-fn trusted_owner(uid: u32) -> bool {
+pub(crate) fn trusted_owner(uid: u32) -> bool {
     uid == 0 || uid == rustix::process::geteuid().as_raw()
 }
 

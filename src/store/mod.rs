@@ -168,6 +168,9 @@ pub enum StoreError {
     /// A store or session folder that is a symbolic link someone else owns.
     #[error("{0} is a symbolic link owned by another user; the store does not follow it")]
     UntrustedLink(PathBuf),
+    /// A store's folder that another user owns: what is written there is theirs to read.
+    #[error("{0} is another user's store; sessions are written only to a store of one's own")]
+    ForeignStore(PathBuf),
 }
 
 impl StoreError {
@@ -198,6 +201,7 @@ impl StoreError {
             | StoreError::NoSessions(path)
             | StoreError::LockTimeout(path)
             | StoreError::UntrustedLink(path)
+            | StoreError::ForeignStore(path)
             | StoreError::Corrupt { path, .. }
             | StoreError::Io { path, .. }
             | StoreError::NotRegular { path, .. }
@@ -330,6 +334,14 @@ impl Store {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Whether a folder is at `path` that another user owns (neither this user nor root): a
+    /// store found there by walking up from a project (another user's `.agent-traces` in a
+    /// shared folder such as `/tmp`) is theirs, not the project's.
+    pub fn belongs_to_another_user(path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).is_ok_and(|m| m.is_dir() && !files::trusted_owner(m.uid()))
     }
 
     pub fn exists(&self) -> bool {
