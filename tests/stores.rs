@@ -1689,3 +1689,46 @@ fn a_session_named_by_its_id_is_read_in_a_store_that_cannot_be_listed() {
     }
     crate::common::as_nobody(&env, &["replay", &SHORT[..8]]).fails_with(4, "Permission denied");
 }
+
+/// A hook walked up its folder as written: a payload `cwd` of `proj/../other` reached `proj`'s
+/// store, and `CLAUDE_PROJECT_DIR=.` (or a linked project folder) started a new store below
+/// the one a command run in the project finds, so each session went where no command run in
+/// its folder looked. The folder is resolved first, as the current folder of a command is.
+#[test]
+fn a_hook_places_a_session_by_the_folder_it_ran_in_not_by_how_it_was_written() {
+    let env = TestEnv::new();
+    let proj = folder(&env, "proj");
+    std::fs::create_dir(proj.join(".agent-traces")).unwrap();
+    let other = folder(&env, "other");
+    let hook = |dir: &Path, claude_dir: Option<&str>, cwd: &str, id: &str| {
+        let payload = json!({"session_id": id, "hook_event_name": "UserPromptSubmit",
+                             "prompt": "x", "cwd": cwd});
+        let mut command = env.command(&["hook", "user-prompt"]);
+        command.current_dir(dir);
+        if let Some(claude_dir) = claude_dir {
+            command.env("CLAUDE_PROJECT_DIR", claude_dir);
+        }
+        let run = crate::common::run_with_stdin(command, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+    };
+    let dotted = format!("{}/../other", proj.display());
+    hook(env.path(), None, &dotted, "s-dotted");
+    assert!(!proj.join(".agent-traces").join("s-dotted").exists());
+    let listed = run_in(&env, &other, &["list", "--format", "json"]);
+    assert!(listed.stdout.contains("s-dotted"), "{listed:?}");
+
+    let sub = proj.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    hook(&sub, Some("."), "", "s-relative");
+    assert!(!sub.join(".agent-traces").exists());
+    let listed = run_in(&env, &sub, &["list", "--format", "json"]);
+    assert!(listed.stdout.contains("s-relative"), "{listed:?}");
+
+    let linked = env.path().join("home");
+    std::fs::create_dir_all(linked.join(".agent-traces")).unwrap();
+    std::os::unix::fs::symlink(&other, linked.join("other")).unwrap();
+    let through = linked.join("other");
+    hook(env.path(), Some(through.to_str().unwrap()), "", "s-linked");
+    let listed = run_in(&env, &through, &["list", "--format", "json"]);
+    assert!(listed.stdout.contains("s-linked"), "{listed:?}");
+}

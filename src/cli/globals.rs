@@ -80,7 +80,7 @@ impl Globals {
             .find(|dir| dir.is_dir())
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("."));
-        session_store(&base, session_id)
+        session_store(&real_folder(base), session_id)
     }
 
     pub fn colour(&self) -> bool {
@@ -204,6 +204,15 @@ pub(crate) fn session_store(base: &Path, session_id: Option<&str>) -> PathBuf {
         }
     }
     in_workspace(nearest_store(base).unwrap_or_else(|| base.join(STORE_DIR)))
+}
+
+/// The folder `dir` names, as the system finds it: absolute, with no `..` and no link, as the
+/// current folder of a command run there is. Stores are looked for above it, and walking up a
+/// path as written (`proj/../other`, `.`, a link to a project elsewhere) reached folders the
+/// agent was not in, so a session went to a store no command run in its folder finds. A folder
+/// that cannot be resolved is taken as written.
+pub(crate) fn real_folder(dir: PathBuf) -> PathBuf {
+    std::fs::canonicalize(&dir).unwrap_or(dir)
 }
 
 /// The environment variable that names a workspace, as the Python tool reads it.

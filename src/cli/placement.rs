@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::Globals;
-use super::globals::session_store;
+use super::globals::{real_folder, session_store};
 use super::output::usage;
 use super::stores;
 use crate::store::Store;
@@ -110,10 +110,9 @@ impl Placement {
             return Ok(store.clone());
         }
         if let Some(cwd) = cwd.map(Path::new).filter(|c| c.is_absolute() && c.is_dir()) {
-            let store = self
-                .by_folder
-                .entry(cwd.to_path_buf())
-                .or_insert_with(|| stores::for_writing(session_store(cwd, None)));
+            let store = self.by_folder.entry(cwd.to_path_buf()).or_insert_with(|| {
+                stores::for_writing(session_store(&real_folder(cwd.to_path_buf()), None))
+            });
             return Ok(store.clone());
         }
         stores::user_store().ok_or_else(|| {
