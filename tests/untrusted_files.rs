@@ -2851,3 +2851,51 @@ fn another_users_store_above_a_project_is_passed_over_and_never_written() {
     assert!(!theirs.join("hook-errors.log").exists(), "{hooked:?}");
     assert!(hooked.stderr.contains("another user's store"), "{hooked:?}");
 }
+
+/// A store first made on a full disk (here: under a file size limit of nothing) kept an empty
+/// `.gitignore` for good, which ignores nothing: every later session, prompts and tool output,
+/// showed in `git status` to be committed. The next new session fills it, once there is room.
+#[test]
+fn a_gitignore_left_empty_by_a_full_disk_is_filled_by_the_next_session() {
+    let env = TestEnv::new();
+    let payload = |id: &str| {
+        json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "x",
+               "cwd": env.path()})
+        .to_string()
+    };
+    let command = env.command(&["hook", "user-prompt"]);
+    let mut limited = Command::new("sh");
+    limited
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -S -f 0; exec \"$0\" \"$@\"")
+        .arg(command.get_program())
+        .args(command.get_args())
+        .current_dir(env.path());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => limited.env(name, value),
+            None => limited.env_remove(name),
+        };
+    }
+    let run = run_within(limited, Some(payload(SID).as_bytes()));
+    assert_eq!(run.code, 0, "{run:?}");
+    let gitignore = env.store().join(".gitignore");
+    assert_eq!(std::fs::read(&gitignore).unwrap(), b"", "the limit held");
+
+    hook(
+        &env,
+        "user-prompt",
+        &serde_json::from_str(&payload(OTHER)).unwrap(),
+    );
+    let text = std::fs::read_to_string(&gitignore).unwrap();
+    assert!(text.lines().any(|line| line == "*"), "{text:?}");
+
+    // A file of the user's own is theirs.
+    std::fs::write(&gitignore, "!keep-me\n").unwrap();
+    hook(
+        &env,
+        "user-prompt",
+        &serde_json::from_str(&payload("third")).unwrap(),
+    );
+    assert_eq!(std::fs::read_to_string(&gitignore).unwrap(), "!keep-me\n");
+}

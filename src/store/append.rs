@@ -20,7 +20,7 @@
 //! write cut short, the whole lines that landed are kept.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt};
 use std::path::Path;
 
@@ -63,7 +63,7 @@ impl Store {
         };
         let root = self.root_folder()?;
         if made && let Ok(Some(file)) = root.create_new(GITIGNORE) {
-            let _ = (&file).write_all(GITIGNORE_TEXT);
+            write_gitignore(&file);
         }
         if made && let Some(catalogue) = &self.catalogue {
             // Once per store, on its first write; a catalogue that cannot be written loses
@@ -99,7 +99,12 @@ impl Store {
         if !layout::is_valid_session_id(session_id) {
             return Err(StoreError::InvalidSessionId(session_id.to_owned()));
         }
-        self.made_root()?.make_child(session_id)
+        let root = self.made_root()?;
+        let made = root.make_child(session_id)?;
+        if made {
+            mend_gitignore(&root);
+        }
+        Ok(made)
     }
 
     /// Gives back a folder made by [`Store::claim_session_dir`] whose meta could not be
@@ -123,6 +128,9 @@ impl Store {
         let root = self.made_root()?;
         // The folder may exist already (made by `claim_session_dir`); that is fine.
         let made = root.make_child(&meta.session_id)?;
+        if made {
+            mend_gitignore(&root);
+        }
         let created = write_first_meta(&root, meta);
         // A folder this call made and could not give a meta (out of file descriptors, say) is
         // taken away again while empty: left, it would hide the session from every reader
@@ -173,6 +181,37 @@ impl Store {
 
 /// The mode a store's folder is made with: its owner's alone (see [`Store::ensure_root`]).
 const STORE_MODE: u32 = 0o700;
+
+/// Fills the store's new `.gitignore`, `file`. One that could not be filled whole (a full
+/// disk, a file size limit) is left as it is, for [`mend_gitignore`] to finish.
+fn write_gitignore(file: &File) {
+    let _ = (&*file).write_all(GITIGNORE_TEXT);
+}
+
+/// Writes the store's `.gitignore` again when it holds only a start of ours (nothing at all,
+/// as a store made on a full disk left it): an empty one ignores nothing, and every session
+/// then showed in `git status`, to be committed. Done once per new session, so a store mends
+/// itself when there is room again. A file with anything else in it is the user's, and one
+/// who wants traces in git removes it.
+fn mend_gitignore(root: &Folder) {
+    let Ok(Some(size)) = root.regular_size(GITIGNORE) else {
+        return;
+    };
+    if size >= GITIGNORE_TEXT.len() as u64 {
+        return;
+    }
+    let mut held = Vec::new();
+    let started = root
+        .read(GITIGNORE)
+        .is_ok_and(|file| file.is_some_and(|f| (&f).read_to_end(&mut held).is_ok()));
+    if started
+        && GITIGNORE_TEXT.starts_with(&held)
+        && root.remove(GITIGNORE).is_ok()
+        && let Ok(Some(file)) = root.create_new(GITIGNORE)
+    {
+        write_gitignore(&file);
+    }
+}
 
 #[cfg(test)]
 fn append_line(file: &File, path: &Path, line: &[u8]) -> Result<()> {
