@@ -229,7 +229,8 @@ fn a_forged_count_in_the_rollout_a_hook_session_names_is_left_out() {
     assert!(
         stats.contains(
             "holds 1 LLM response and 115 tokens, which `cost` prices; 1 LLM response of \
-             unknown usage (a token count no response can have) is left out."
+             unknown usage (a token count that is negative, fractional or not a number, or counts \
+             that add up to over ten billion) is left out."
         ),
         "{stats}"
     );
@@ -261,7 +262,8 @@ fn a_forged_count_in_the_rollout_a_hook_session_names_is_left_out() {
     assert!(
         stats.contains(
             "holds no LLM response whose usage can be believed; 2 LLM responses of unknown \
-             usage (a token count no response can have) are left out."
+             usage (a token count that is negative, fractional or not a number, or counts that add \
+             up to over ten billion) are left out."
         ),
         "{stats}"
     );

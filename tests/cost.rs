@@ -785,7 +785,8 @@ fn a_hook_session_priced_from_its_transcript_says_so_where_listings_show_an_esti
     let text = env.run(&["stats", sid]).success().stdout.clone();
     assert!(
         text.contains(
-            "; 1 LLM response of unknown usage (a token count no response can have) is left out."
+            "; 1 LLM response of unknown usage (a token count that is negative, fractional or \
+             not a number, or counts that add up to over ten billion) is left out."
         ),
         "{text}"
     );
@@ -910,4 +911,49 @@ fn usage_whose_counts_add_up_past_belief_is_said_so() {
         .unwrap_or_else(|| panic!("cost leaves the response out: {}", run.stdout));
     assert!(note.contains("add up to over ten billion"), "{note}");
     assert!(each < agent_strace::model::usage::BELIEVABLE_RESPONSE_TOKENS);
+}
+
+/// `list`, `budget-report` and `token-budget` said a response of unknown usage held "a token
+/// count no response can have", though a usage of two counts each one a response can have
+/// (six billion input, six billion output) is refused for their sum. They say what is judged,
+/// in the words `cost` and `watch` use.
+#[test]
+fn every_command_says_what_makes_usage_unknown() {
+    let env = TestEnv::new();
+    let each = 6_000_000_000;
+    let id = SessionBuilder::new("summed-usage")
+        .prompt("go")
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: each,
+                output: each,
+                ..Tokens::default()
+            },
+        )
+        .ended(2.0)
+        .write(&env);
+    let said = |args: &[&str], what: &str| {
+        let run = env.run(args);
+        run.success();
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{args:?} says nothing of {what:?}: {}", run.stdout))
+            .to_owned();
+        assert!(
+            line.contains("add up to over ten billion"),
+            "{args:?}: {line}"
+        );
+    };
+    said(&["list", "--color", "never"], "of unknown usage");
+    said(
+        &["budget-report", "--since", "2020-01-01", "--color", "never"],
+        "of unknown usage",
+    );
+    said(
+        &["token-budget", &id, "--color", "never"],
+        "No believable model usage",
+    );
 }

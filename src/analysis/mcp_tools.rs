@@ -32,6 +32,7 @@ use crate::model::glob::Glob;
 use crate::model::meta::Believed;
 use crate::model::text::{cut, cut_at};
 use crate::model::tools::{Agent, ToolKind};
+use crate::model::usage::UNBELIEVED_USAGE;
 use crate::model::view::{ToolCall, ToolResult, View};
 use crate::model::{Event, EventType, SessionMeta};
 use crate::redact::{redact_str, redact_value};
@@ -238,7 +239,7 @@ fn session_schema() -> Value {
             "own_cost_usd": {"type": ["number", "null"], "description": "Its subagents' left out"},
             "cost_estimated": {"type": "boolean", "description": "Some of cost_usd is estimated from payload sizes"},
             "cost_unpriced_models": {"type": "array", "items": {"type": "string"}, "description": "Models with no known price: cost_usd counts their usage at $0, so it is less than was spent"},
-            "cost_unbelieved_usage": {"type": "integer", "description": "Responses whose usage holds a token count no response can have: unknown, left out of cost_usd (absent when none)"}
+            "cost_unbelieved_usage": {"type": "integer", "description": format!("Responses whose usage no response can have ({UNBELIEVED_USAGE}): unknown, left out of cost_usd (absent when none)")}
         }
     })
 }

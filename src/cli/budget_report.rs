@@ -385,9 +385,9 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
     if r.unbelieved_sessions > 0 {
         writeln!(
             out,
-            "{item}{} of them with responses of unknown usage (a token count no response can \
-             have), left out of these figures",
-            r.unbelieved_sessions
+            "{item}{} of them with responses of unknown usage ({}), left out of these figures",
+            r.unbelieved_sessions,
+            terminal::UNBELIEVED_USAGE
         )?;
     }
     if r.from_log_sessions > 0 {

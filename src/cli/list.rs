@@ -510,9 +510,10 @@ fn text(
         .fold(0, |sum: u64, s| sum.saturating_add(s.cost_unbelieved_usage));
     if unbelieved > 0 {
         let note = format!(
-            "{} {} of unknown usage (a token count no response can have) counted at $0",
+            "{} {} of unknown usage ({}) counted at $0",
             terminal::UNPRICED_MARK,
             terminal::count(unbelieved, "LLM response"),
+            terminal::UNBELIEVED_USAGE,
         );
         writeln!(out, "{}", paint.dim(&note))?;
     }

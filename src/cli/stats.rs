@@ -191,8 +191,9 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
         };
         let unknown = if log.unbelieved > 0 {
             format!(
-                "; {} of unknown usage (a token count no response can have) {} left out",
+                "; {} of unknown usage ({}) {} left out",
                 terminal::count(log.unbelieved, "LLM response"),
+                terminal::UNBELIEVED_USAGE,
                 if log.unbelieved == 1 { "is" } else { "are" }
             )
         } else {

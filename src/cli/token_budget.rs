@@ -126,8 +126,9 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
             // Usage was recorded, none of it believable: it was said to be none.
             return writeln!(
                 out,
-                "No believable model usage was recorded in this session: {} held a token count no response can have.",
-                terminal::count(r.unbelieved_usage, "response")
+                "No believable model usage was recorded in this session: {} held usage no response can have ({}).",
+                terminal::count(r.unbelieved_usage, "response"),
+                terminal::UNBELIEVED_USAGE
             );
         }
         return writeln!(

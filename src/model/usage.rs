@@ -138,6 +138,12 @@ impl Default for ApiUsage {
 /// the index's integers hold in picodollars.
 pub const BELIEVABLE_RESPONSE_TOKENS: u64 = 10_000_000_000;
 
+/// What makes a response's usage one no response can have, as [`ApiUsage`] judges it, in the
+/// words every command says it in: a count of its own, or its counts together
+/// (`Tokens::believable`: two counts of six billion are no more believed than one of twelve).
+pub const UNBELIEVED_USAGE: &str = "a token count that is negative, fractional or not a number, \
+     or counts that add up to over ten billion";
+
 /// A token count a response is believed to hold: up to [`BELIEVABLE_RESPONSE_TOKENS`]; `None`
 /// for any other.
 pub fn believed_tokens(n: u64) -> Option<u64> {

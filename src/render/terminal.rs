@@ -193,11 +193,9 @@ pub fn unpriced_note<S: AsRef<str>>(models: &[S]) -> Option<String> {
     }
 }
 
-/// What makes a response's usage one no response can have, as [`crate::model::usage::ApiUsage`]
-/// judges it: a count of its own, or its counts together (`Tokens::believable`: two counts of
-/// six billion are no more believed than one of twelve).
-pub const UNBELIEVED_USAGE: &str = "a token count that is negative, fractional or not a number, \
-     or counts that add up to over ten billion";
+/// What makes a response's usage one no response can have, in the words every command says
+/// it in (kept beside the rule, in `model::usage`).
+pub use crate::model::usage::UNBELIEVED_USAGE;
 
 /// The note under figures that leave out `n` responses whose usage could not be believed
 /// ([`crate::model::view::unbelieved_usage`]); `None` for none.
