@@ -770,7 +770,8 @@ fn a_cost_that_counts_an_unpriced_model_is_marked_and_not_weighed() {
         .success()
         .stdout
         .clone();
-    assert!(text.contains("+$0.1444?  ($0.0000? → $0.1444)"), "{text}");
+    // No change is given from a cost that leaves usage out: `compare` weighs none.
+    assert!(text.contains(" ?  ($0.0000? → $0.1444)"), "{text}");
     assert_eq!(text.lines().last(), Some(UNPRICED_NOTE), "{text}");
 }
 
@@ -1469,9 +1470,9 @@ fn a_diff_marks_an_estimated_cost_as_compare_does() {
         "{}",
         text.stdout
     );
-    // The change from an estimate is one too.
+    // No change from an estimate to a recorded cost: `compare` weighs none.
     let change = row.trim_start_matches("  Δ cost:").trim_start();
-    assert!(change.starts_with("~+$"), "{}", text.stdout);
+    assert!(change.starts_with("? "), "{}", text.stdout);
 
     let text = env.run(&["diff", &est, &rec]);
     text.success();
@@ -1610,6 +1611,66 @@ fn compare_gives_no_change_in_percent_for_a_cost_it_cannot_weigh() {
         assert!(!cell.contains('%'), "{}", run.stdout);
         assert_eq!(cell, "?", "{}", run.stdout);
     }
+}
+
+/// `diff --semantic` showed a Δ cost ("~+$0.0044") between an estimated cost and a recorded
+/// one, and "+$0.1444?" between a cost counting a model with no known price at $0 and a priced
+/// one, where `compare` shows `?` for the same pairs. It follows `compare`'s rule: `?` where
+/// `compare` gives no change, a change where it gives one.
+#[test]
+fn the_semantic_diff_gives_a_change_in_cost_where_compare_does() {
+    use crate::common::import_unpriced_and_priced;
+
+    let env = TestEnv::new();
+    let (est, rec) = estimated_and_recorded(&env);
+    let (unpriced, priced) = import_unpriced_and_priced(&env);
+    let other_est = SessionBuilder::new("e3330000-0000-4000-8000-000000000000")
+        .prompt("go")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls -la"}))
+        .at(2.0)
+        .result(json!("a b c d e f g h"))
+        .at(6.0)
+        .session_end(json!({}))
+        .write(&env);
+    let mut unknown = 0;
+    for (a, b) in [
+        (&est, &rec),
+        (&rec, &est),
+        (&unpriced, &priced),
+        (&priced, &unpriced),
+        (&est, &other_est),
+        (&rec, &priced),
+    ] {
+        let compared = env.run(&["compare", a, b]);
+        compared.success();
+        let cell = change_cell(&compared.stdout, "Cost");
+        let diff = env.run(&["diff", a, b, "--semantic"]);
+        diff.success();
+        let row = diff
+            .stdout
+            .lines()
+            .find(|l| l.contains("Δ cost:"))
+            .unwrap_or_else(|| panic!("{}", diff.stdout));
+        let change = row
+            .trim_start_matches("  Δ cost:")
+            .split_whitespace()
+            .next()
+            .unwrap();
+        if cell == "?" {
+            unknown += 1;
+            assert_eq!(change, "?", "{a} {b}: {}{}", compared.stdout, diff.stdout);
+        } else {
+            assert!(
+                change.contains('$'),
+                "{a} {b}: {}{}",
+                compared.stdout,
+                diff.stdout
+            );
+            assert!(!change.ends_with('?'), "{a} {b}: {}", diff.stdout);
+        }
+    }
+    assert_eq!(unknown, 4, "the pairs compare cannot weigh");
 }
 
 /// A redundant read is a file read before and not written since. `compare` counted two reads

@@ -481,9 +481,20 @@ pub fn apart_pct(a: f64, b: f64) -> Option<f64> {
 /// table's change: an estimate (from payload sizes) and a recorded cost cannot, nor a cost that
 /// leaves out some usage for want of a price. Two estimates are made alike and can.
 pub fn costs_comparable(a: &Figures, b: &Figures) -> bool {
-    a.cost_estimated == b.cost_estimated
-        && a.cost_unpriced_models.is_empty()
-        && b.cost_unpriced_models.is_empty()
+    comparable_costs(
+        (a.cost_estimated, &a.cost_unpriced_models),
+        (b.cost_estimated, &b.cost_unpriced_models),
+    )
+}
+
+/// [`costs_comparable`] of two costs given by whether each is estimated and the models each
+/// counts at $0: the one rule `compare`'s change and verdict and `diff --semantic`'s `Δ cost`
+/// follow.
+pub fn comparable_costs(
+    (estimated_a, unpriced_a): (bool, &[String]),
+    (estimated_b, unpriced_b): (bool, &[String]),
+) -> bool {
+    estimated_a == estimated_b && unpriced_a.is_empty() && unpriced_b.is_empty()
 }
 
 /// Which session did better. Work that ends passing beats work that ends failing; work that

@@ -13,6 +13,7 @@ use super::compare::Loaded;
 use super::globals::Format;
 use super::output::stdout;
 use super::stores::ScopeArgs;
+use crate::analysis::compare;
 use crate::analysis::diff::{self, Change, Delta, PhaseStep, SemanticDiff, StructuralDiff, Totals};
 use crate::analysis::outcome::Verdict;
 use crate::exit;
@@ -373,25 +374,36 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
         terminal::believed(d.duration_s.a, terminal::duration_secs),
         terminal::believed(d.duration_s.b, terminal::duration_secs)
     )?;
-    // A change from or to an estimate is one too, marked before its sign: `~+$0.0044`.
+    // No change between costs `compare` does not set against each other (an estimate and a
+    // recorded cost, a cost counting a model with no known price at $0): `?`, as its change
+    // column shows. One between two estimates is marked before its sign: `~+$0.0044`.
     let (unpriced_a, unpriced_b) = (
         !d.cost_unpriced_models_a.is_empty(),
         !d.cost_unpriced_models_b.is_empty(),
     );
-    let estimated = if d.cost_estimated_a || d.cost_estimated_b {
-        terminal::ESTIMATE_MARK.to_string()
+    let comparable = compare::comparable_costs(
+        (d.cost_estimated_a, &d.cost_unpriced_models_a),
+        (d.cost_estimated_b, &d.cost_unpriced_models_b),
+    );
+    let change = if comparable {
+        let estimated = if d.cost_estimated_a {
+            terminal::ESTIMATE_MARK.to_string()
+        } else {
+            String::new()
+        };
+        format!(
+            "{estimated}{}{}",
+            sign(d.cost_usd.delta),
+            terminal::dollars(d.cost_usd.delta.abs())
+        )
     } else {
-        String::new()
+        terminal::UNKNOWN.to_owned()
     };
     writeln!(
         out,
         "  {:<14} {:>DELTA$}  ({} → {})",
         "Δ cost:",
-        format!(
-            "{estimated}{}{}",
-            sign(d.cost_usd.delta),
-            terminal::dollars_marked(d.cost_usd.delta.abs(), unpriced_a || unpriced_b)
-        ),
+        change,
         terminal::cost_marked(d.cost_usd.a, unpriced_a, d.cost_estimated_a),
         terminal::cost_marked(d.cost_usd.b, unpriced_b, d.cost_estimated_b)
     )?;
