@@ -350,7 +350,7 @@ fn compare_shows_the_figures_side_by_side_with_a_verdict() {
     // B is faster (88%) and has 2 fewer failures; both costs are estimates from payload sizes.
     assert_eq!(c["verdict"]["better"], "b");
     let reasons = c["verdict"]["reasons"].as_array().unwrap();
-    assert!(reasons.contains(&json!("88% faster")), "{reasons:?}");
+    assert!(reasons.contains(&json!("88% faster than A")), "{reasons:?}");
     assert!(reasons.contains(&json!("2 fewer failures")), "{reasons:?}");
     // Decisions: A reads three times where B reads once, then both write and read, and A runs
     // two commands more: four edits.
@@ -674,7 +674,7 @@ fn the_verdict_and_the_table_round_a_change_alike() {
     let duration = run.stdout.lines().find(|l| l.contains("Duration")).unwrap();
     assert!(duration.trim_end().ends_with("-40%"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("was better: 40% faster"),
+        run.stdout.contains("was better: 40% faster than A"),
         "{}",
         run.stdout
     );
@@ -735,7 +735,10 @@ fn a_cost_that_counts_an_unpriced_model_is_marked_and_not_weighed() {
     assert_eq!(c["a"]["cost_unpriced_models"], json!(["aide-gpt-5"]));
     assert_eq!(c["b"]["cost_unpriced_models"], json!([]));
     let reasons = c["verdict"]["reasons"].to_string();
-    assert!(!reasons.contains("cheaper"), "{c}");
+    assert!(
+        !reasons.contains("cheaper") && !reasons.contains("cost"),
+        "{c}"
+    );
     let text = env
         .run(&["compare", &unpriced, &priced])
         .success()
@@ -1567,12 +1570,12 @@ fn the_change_column_and_the_verdict_agree_on_a_change_under_1_percent() {
         run.stdout
     );
 
-    // 6.00 s against 6.07 s is 1.15% of the longer: weighed, and a whole percent in the table.
+    // 6.00 s against 6.07 s is 1.17% of A's: weighed, and a whole percent in the table.
     let slower = lasting(&env, "p3330000-0000-4000-8000-000000000000", 6.07);
     let run = env.run(&["compare", &a, &slower]);
     run.success();
     assert!(
-        run.stdout.contains("was better: 1% faster"),
+        run.stdout.contains("was better: B took 1% longer than A"),
         "{}",
         run.stdout
     );
@@ -1582,6 +1585,32 @@ fn the_change_column_and_the_verdict_agree_on_a_change_under_1_percent() {
         "{}",
         run.stdout
     );
+}
+
+/// `compare`'s change column measured B against A, and its verdict against the larger figure:
+/// 10 s against 20 s read "+100%" beside "was better: 50% faster". Both measure B against A
+/// now, and the verdict says so ("than A"): its percentage is the one in the column.
+#[test]
+fn the_change_column_and_the_verdict_measure_against_one_base() {
+    let env = TestEnv::new();
+    let short = lasting(&env, "q1110000-0000-4000-8000-000000000000", 10.0);
+    let long = lasting(&env, "q2220000-0000-4000-8000-000000000000", 20.0);
+    for (a, b) in [(&short, &long), (&long, &short)] {
+        let run = env.run(&["compare", a, b]);
+        run.success();
+        let cell = change_cell(&run.stdout, "Duration");
+        let shown: f64 = cell.trim_end_matches('%').parse().unwrap();
+        let verdict = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("Verdict:"))
+            .unwrap_or_else(|| panic!("{}", run.stdout));
+        assert!(
+            verdict.contains(&format!("{}%", shown.abs())) && verdict.contains("than A"),
+            "{}",
+            run.stdout
+        );
+    }
 }
 
 /// `compare`'s change column gave a cost it does not weigh a percentage: "+6718%" for an
@@ -1602,7 +1631,8 @@ fn compare_gives_no_change_in_percent_for_a_cost_it_cannot_weigh() {
     ] {
         let c = json(&env, &["compare", a, b, "--format", "json"]);
         assert!(
-            !c["verdict"]["reasons"].to_string().contains("cheaper"),
+            !c["verdict"]["reasons"].to_string().contains("cheaper")
+                && !c["verdict"]["reasons"].to_string().contains("cost"),
             "{c}"
         );
         let run = env.run(&["compare", a, b]);

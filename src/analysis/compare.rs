@@ -183,7 +183,8 @@ pub enum Side {
 pub struct CompareVerdict {
     /// `None` when neither did better.
     pub better: Option<Side>,
-    /// What made it better: `32% cheaper`, `2 fewer failures`, …
+    /// What made it better, each percentage B's change in percent of A's figure: `32% cheaper
+    /// than A`, `B took 50% longer than A`, `2 fewer failures`, …
     pub reasons: Vec<String>,
 }
 
@@ -466,15 +467,16 @@ fn banded<T: PartialEq>(short: &[T], long: &[T], spread: usize) -> usize {
     above[m - n + spread]
 }
 
-/// The least difference the verdict weighs, in percent of the larger figure ([`apart_pct`]):
-/// a change under it is no change, and the table says so beside the verdict.
+/// The least change the verdict weighs, in percent of A's figure ([`change_pct`]): a change
+/// under it is no change, and the table says so beside the verdict.
 pub const TELLING_PCT: f64 = 1.0;
 
-/// How much lower the lower of two figures is than the higher, in percent of the higher;
-/// `None` when neither is above 0.
-pub fn apart_pct(a: f64, b: f64) -> Option<f64> {
-    let (low, high) = if a < b { (a, b) } else { (b, a) };
-    (high > 0.0).then(|| (high - low) / high * 100.0)
+/// B's change against A, in percent of A's figure (the baseline's): the one base of the
+/// table's change column and of the verdict's percentages. The verdict measured against the
+/// larger figure, so $1 against $2 read "+100%" beside "50% cheaper". `None` when A's figure
+/// is not above 0: there is no base to measure from.
+pub fn change_pct(a: f64, b: f64) -> Option<f64> {
+    (a > 0.0).then(|| (b - a) / a * 100.0)
 }
 
 /// Whether two sessions' costs can be set against each other, by the verdict and by the
@@ -527,19 +529,28 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
     }
     let mut wins_a = Vec::new();
     let mut wins_b = Vec::new();
-    let mut weigh = |va: f64, vb: f64, word: &str| {
-        let wins = if va < vb { &mut wins_a } else { &mut wins_b };
-        // Rounded as the table rounds its change column (floored, 38.9% read 38% beside -39%).
-        if let Some(pct) = apart_pct(va, vb).filter(|pct| *pct >= TELLING_PCT) {
-            wins.push(format!("{pct:.0}% {word}"));
+    // Each percentage is B's change against A, in percent of A's figure as the table's change
+    // column gives it, and rounded as the column rounds it: B's lower figure is "N% cheaper
+    // than A", its higher one "B cost N% more than A".
+    let mut weigh = |va: f64, vb: f64, less: &str, (verb, more): (&str, &str)| {
+        match change_pct(va, vb) {
+            Some(pct) if pct <= -TELLING_PCT => {
+                wins_b.push(format!("{:.0}% {less} than A", -pct));
+            }
+            Some(pct) if pct >= TELLING_PCT => {
+                wins_a.push(format!("B {verb} {pct:.0}% {more} than A"));
+            }
+            // A's figure is 0: B's higher one is no percentage of it.
+            None if vb > va => wins_a.push(format!("B {verb} {more} than A")),
+            Some(_) | None => {}
         }
     };
     if costs_comparable(a, b) {
-        weigh(a.cost_usd, b.cost_usd, "cheaper");
+        weigh(a.cost_usd, b.cost_usd, "cheaper", ("cost", "more"));
     }
     // A duration no session can have is no figure to be faster than.
     if let (Some(da), Some(db)) = (a.duration_s.known(), b.duration_s.known()) {
-        weigh(da, db, "faster");
+        weigh(da, db, "faster", ("took", "longer"));
     }
     let failures = |mine: u64, theirs: u64, wins: &mut Vec<String>| {
         if mine < theirs {
@@ -721,7 +732,14 @@ mod tests {
     fn the_verdict_counts_wins_and_failing_work_loses() {
         let v = verdict(&figures(4.23, 1080.0, 0), &figures(2.87, 720.0, 0));
         assert_eq!(v.better, Some(Side::B));
-        assert_eq!(v.reasons, vec!["32% cheaper", "33% faster"]);
+        assert_eq!(v.reasons, vec!["32% cheaper than A", "33% faster than A"]);
+        // Measured against A as well when A did better: $1 against $2 is B's +100%.
+        let v = verdict(&figures(1.0, 10.0, 0), &figures(2.0, 15.0, 0));
+        assert_eq!(v.better, Some(Side::A));
+        assert_eq!(
+            v.reasons,
+            vec!["B cost 100% more than A", "B took 50% longer than A"]
+        );
         let v = verdict(&figures(1.0, 10.0, 0), &figures(2.0, 5.0, 0));
         assert_eq!(v.better, None);
         let mut passing = figures(9.0, 900.0, 3);

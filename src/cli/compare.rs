@@ -259,22 +259,19 @@ pub(crate) fn show(a: &Loaded, b: &Loaded, format: Format, globals: &Globals) ->
     Ok(exit::OK)
 }
 
-/// The change from `a` to `b` in percent, or nothing when there is no base to measure from.
-/// A change the verdict would not weigh (under [`compare::TELLING_PCT`] of the larger) is
-/// `<1%`: a 6.00 s against 6.05 s rounded to `+1%` read beside "neither was better".
+/// The change from `a` to `b` in percent of `a` ([`compare::change_pct`], the verdict's base
+/// too), or nothing when there is no base to measure from. A change the verdict would not
+/// weigh (under [`compare::TELLING_PCT`]) is `<1%`: a 6.00 s against 6.05 s rounded to `+1%`
+/// read beside "neither was better".
 fn change(a: f64, b: f64) -> String {
-    if a <= 0.0 || (a - b).abs() < f64::EPSILON {
-        return if (a - b).abs() < f64::EPSILON {
-            "same".to_owned()
-        } else {
-            String::new()
-        };
+    if (a - b).abs() < f64::EPSILON {
+        return "same".to_owned();
     }
-    if compare::apart_pct(a, b).is_some_and(|pct| pct < compare::TELLING_PCT) {
-        return format!("<{}%", compare::TELLING_PCT);
+    match compare::change_pct(a, b) {
+        None => String::new(),
+        Some(pct) if pct.abs() < compare::TELLING_PCT => format!("<{}%", compare::TELLING_PCT),
+        Some(pct) => format!("{pct:+.0}%"),
     }
-    let pct = (b - a) / a * 100.0;
-    format!("{pct:+.0}%")
 }
 
 /// The change in cost, as the verdict weighs it: none for a cost that is not to be set against
@@ -304,7 +301,7 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
     writeln!(
         out,
         "  {:<18} {name_a:>w$} {name_b:>w$} {:>10}",
-        "", "change"
+        "", "B vs A"
     )?;
     writeln!(out, "{rule}")?;
     let money = |f: &Figures| {
