@@ -341,7 +341,7 @@ fn a_threshold_past_fifteen_digits_is_said_in_exponent_form() {
         ),
         (
             "--budget=-1e308",
-            "error: --budget must be a positive number of dollars, not -1e308\n",
+            "error: --budget must be dollars, $0.000001 or more, not -1e308\n",
         ),
         (
             "--idle=1e308",
@@ -354,6 +354,55 @@ fn a_threshold_past_fifteen_digits_is_said_in_exponent_form() {
     // A timeout under a minute is said to the tenth of a second: `1.5` read `>= 2 s`.
     let watch = env.run(&["watch", &priced, "--timeout", "1.5", "--dry-run"]);
     assert!(watch.stderr.contains("(>= 1.5 s)"), "{}", watch.stderr);
+}
+
+/// `watch --budget 5e-324` was taken (0, negative, NaN and infinite budgets were refused): a
+/// budget under the millionth of a dollar that `lint`'s budget-proximity setting refuses,
+/// broken by any spend at all and recorded for `lint`. Each is refused as `lint` refuses it,
+/// with one error line and the usage exit code; the least `lint` takes is taken.
+#[test]
+fn a_budget_lint_would_refuse_is_refused_by_watch() {
+    let env = TestEnv::new();
+    let priced = priced_session(
+        &env,
+        "99999999-aaaa-4bbb-8ccc-00000000000a",
+        None,
+        &[("claude-sonnet-4-5", output(100))],
+    );
+    for budget in [
+        "5e-324",
+        "1e-300",
+        "0.0000009",
+        "0",
+        "-1",
+        "NaN",
+        "inf",
+        "1e999",
+    ] {
+        let run = env.run(&["watch", &priced, &format!("--budget={budget}"), "--dry-run"]);
+        assert_eq!(run.code, 2, "--budget {budget}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.lines().count(),
+            1,
+            "--budget {budget}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .starts_with("error: --budget must be dollars, $0.000001 or more"),
+            "--budget {budget}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    // The least `lint` takes (as the budget-proximity setting) `watch` takes too.
+    let run = env.run(&["watch", &priced, "--budget", "0.000001", "--dry-run"]);
+    assert_ne!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rules: budget $0.000001"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// budget-proximity said its share of a ceiling of `1e-300` dollars in 304 digits (and of

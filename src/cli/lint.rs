@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::model::text::real;
-use crate::model::usage::dollars_given;
+use crate::model::usage::{LEAST_BUDGET_USD, dollars_given};
 use crate::model::{Agent, Event};
 use crate::render::terminal::{self, Painter};
 use crate::store::{SessionSummary, Store};
@@ -172,10 +172,6 @@ fn lint_one(
         watched.as_ref().unwrap_or(config),
     ))
 }
-
-/// The least budget the settings take: a millionth of a dollar, the least a budget is shown
-/// to (one of `5e-324` was taken, and its share read `inf%`).
-const LEAST_BUDGET_USD: f64 = 1e-6;
 
 /// The most columns of a finding's message in text: the longest a rule writes of its own
 /// takes about 200; what is past this is session text (`--format json` has it whole).

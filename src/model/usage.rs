@@ -410,6 +410,11 @@ pub fn dollars(usd: f64) -> String {
     }
 }
 
+/// The least budget anyone can give (`watch --budget`, `lint`'s budget-proximity setting): a
+/// millionth of a dollar, the least [`dollars_given`] shows. One of `5e-324` was taken, and a
+/// share of it read `inf%`.
+pub const LEAST_BUDGET_USD: f64 = 1e-6;
+
 /// A figure someone gave (a budget, a ceiling) as [`dollars`] shows it, with the further
 /// digits it needs, to the millionth of a dollar: `$5.00`, `$0.0001`, `$0.00005`, `$1.234`.
 /// Cut to [`dollars`]' digits, a budget of $0.00005 would read `$0.0000`.

@@ -38,6 +38,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::duration::parse_seconds;
 use crate::model::text;
+use crate::model::usage::LEAST_BUDGET_USD;
 use crate::model::view::View;
 use crate::model::{Agent, Ending, Event};
 use crate::render::escape::escape;
@@ -427,9 +428,12 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
         ));
     }
     if let Some(budget) = args.budget {
-        if !(budget.is_finite() && budget > 0.0) {
+        // As `lint`'s budget-proximity setting takes one: a budget under a millionth of a
+        // dollar (5e-324), which any spend at all breaks, was taken and recorded for `lint`.
+        if !(budget.is_finite() && budget >= LEAST_BUDGET_USD) {
             return Err(usage(format!(
-                "--budget must be a positive number of dollars, not {}",
+                "--budget must be dollars, {} or more, not {}",
+                terminal::dollars_given(LEAST_BUDGET_USD),
                 text::real(budget)
             )));
         }
