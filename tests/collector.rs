@@ -6749,3 +6749,77 @@ fn spans_a_forwarding_backend_rejects_in_its_success_answer_are_logged() {
     assert!(!log.contains('\u{1b}'), "{log}");
     assert!(!log.contains("second line"), "{log}");
 }
+
+/// `POST /sessions` took a session that named itself as its parent (`parent_session_id` its
+/// own id), and stored it so, a subagent of itself in every tree. It is refused (400, with
+/// why) as other bad bodies are: made afresh, nothing is stored; described again, the
+/// session keeps what it was.
+#[test]
+fn a_session_that_names_itself_as_its_parent_is_refused() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let selfish = json!({"session_id": "s-self", "started_at": 1_700_000_000.0,
+                         "parent_session_id": "s-self"});
+    let answer = request(
+        port,
+        "POST",
+        "/sessions",
+        None,
+        selfish.to_string().as_bytes(),
+    );
+    assert_eq!(
+        answer.status,
+        400,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let why = answer.json()["error"].as_str().unwrap().to_owned();
+    assert!(why.contains("s-self") && why.contains("parent"), "{why}");
+    assert!(!storage.join("s-self").exists());
+
+    let plain = json!({"session_id": "s-7", "started_at": 1_700_000_000.0});
+    let made = request(
+        port,
+        "POST",
+        "/sessions",
+        None,
+        plain.to_string().as_bytes(),
+    );
+    assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    let again = json!({"session_id": "s-7", "started_at": 1_700_000_000.0,
+                       "parent_session_id": "s-7"});
+    let answer = request(
+        port,
+        "POST",
+        "/sessions",
+        None,
+        again.to_string().as_bytes(),
+    );
+    assert_eq!(
+        answer.status,
+        400,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(storage.join("s-7/meta.json")).unwrap())
+            .unwrap();
+    assert!(meta["parent_session_id"].is_null(), "{meta}");
+    // A subagent of another session is taken as before.
+    let child = json!({"session_id": "s-8", "started_at": 1_700_000_000.0,
+                       "parent_session_id": "s-7"});
+    let answer = request(
+        port,
+        "POST",
+        "/sessions",
+        None,
+        child.to_string().as_bytes(),
+    );
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+}

@@ -1258,3 +1258,51 @@ fn list_saturates_the_sum_of_forged_index_rows() {
         listed.stdout
     );
 }
+
+/// A session whose meta.json names itself as its parent (written by hand, by the Python tool,
+/// or by a collector before it refused one) is counted once: its own cost and tokens once, its
+/// subagent's once, in `list`, `replay --tree`, `stats --include-subagents` and `cost`, and
+/// none of them walks round it for ever.
+#[test]
+fn a_session_that_is_its_own_parent_counts_once() {
+    let env = TestEnv::new();
+    costed("selfish", Some("selfish")).write(&env);
+    costed("kid", Some("selfish")).write(&env);
+    let one = 0.0045;
+    let listed = env
+        .run(&["list", "--all", "--format", "json"])
+        .success()
+        .json();
+    let rows: Vec<&serde_json::Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["session_id"] == "selfish")
+        .collect();
+    assert_eq!(rows.len(), 1, "{listed}");
+    let listed_cost = rows[0]["cost_usd"].as_f64().unwrap();
+    assert!((listed_cost - 2.0 * one).abs() < 1e-9, "{listed}");
+    let cost = env
+        .run(&["cost", "selfish", "--format", "json"])
+        .success()
+        .json();
+    assert!(
+        (cost["cost_usd"].as_f64().unwrap() - 2.0 * one).abs() < 1e-9,
+        "{cost}"
+    );
+    let tree = env.run(&["replay", "selfish", "--tree", "--color", "never"]);
+    tree.success();
+    assert_eq!(tree.stdout.matches("selfish").count(), 1, "{}", tree.stdout);
+    assert_eq!(tree.stdout.matches("kid").count(), 1, "{}", tree.stdout);
+    let tokens = |args: &[&str]| env.run(args).success().json()["tokens"].as_u64().unwrap();
+    let own = tokens(&["stats", "selfish", "--format", "json"]);
+    let kid = tokens(&["stats", "kid", "--format", "json"]);
+    let all = tokens(&[
+        "stats",
+        "selfish",
+        "--include-subagents",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(all, own + kid);
+}

@@ -402,6 +402,17 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
     if let Some(why) = refused_times(&meta) {
         return Reply::error(StatusCode::BAD_REQUEST, &why);
     }
+    // A session is no subagent of its own: one stored so hung below itself in every tree.
+    if meta.parent_session_id.as_deref() == Some(meta.session_id.as_str()) {
+        return Reply::error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "session {:?} names itself as its parent (parent_session_id): a session cannot \
+                 be its own subagent",
+                meta.session_id
+            ),
+        );
+    }
     collector.sink.privacy().apply_meta(&mut meta);
     // The counters are the events' to say. One that is no whole number stays under its name
     // among the fields meta.json keeps as sent, where it took the place of the session's own.
