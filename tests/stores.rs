@@ -1732,3 +1732,29 @@ fn a_hook_places_a_session_by_the_folder_it_ran_in_not_by_how_it_was_written() {
     let listed = run_in(&env, &through, &["list", "--format", "json"]);
     assert!(listed.stdout.contains("s-linked"), "{listed:?}");
 }
+
+/// A store whose folder is there but takes no new folder (`/proc/self`) was said to have no
+/// parent folder ("its parent folder does not exist"), which sent a user looking for a folder
+/// that is there.
+#[test]
+fn a_store_that_cannot_be_made_in_a_folder_that_is_there_says_so() {
+    let env = TestEnv::new();
+    let transcript = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    let run = env.run(&[
+        "--trace-dir",
+        "/proc/self/.agent-traces",
+        "import",
+        transcript.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(!run.stderr.contains("does not exist"), "{run:?}");
+    assert!(run.stderr.contains("takes no new folder"), "{run:?}");
+    let gone = env.path().join("gone").join(".agent-traces");
+    let run = env.run(&[
+        "--trace-dir",
+        gone.to_str().unwrap(),
+        "import",
+        transcript.to_str().unwrap(),
+    ]);
+    assert!(run.stderr.contains("does not exist"), "{run:?}");
+}

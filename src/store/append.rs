@@ -82,11 +82,25 @@ impl Store {
             Ok(()) => Ok(true),
             // Another writer made it at the same moment.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            // Only when it is so: a folder that is there but takes no new folders
+            // (`/proc/self`) answers the same.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && !self.root.parent().is_some_and(Path::is_dir) =>
+            {
+                Err(StoreError::io(
+                    &self.root,
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "its parent folder does not exist, and the store makes only its own folder",
+                    ),
+                ))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::io(
                 &self.root,
                 std::io::Error::new(
                     std::io::ErrorKind::NotFound,
-                    "its parent folder does not exist, and the store makes only its own folder",
+                    format!("its parent folder takes no new folder ({e})"),
                 ),
             )),
             Err(e) => Err(StoreError::io(&self.root, e)),
