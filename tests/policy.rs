@@ -6266,6 +6266,68 @@ fn a_deny_of_a_git_option_is_met_however_git_spells_it() {
     assert_denied_exactly(&env, "gitallow", &policy, &denied, &let_run);
 }
 
+/// git settings given on the line forced a push past a deny of `git push --force`: `-c
+/// remote.origin.mirror=true` (a mirror force-updates every ref), a `+` refspec in
+/// `remote.origin.push`, the same through `GIT_CONFIG_KEY_<n>`, `GIT_CONFIG_PARAMETERS` or
+/// `--config-env`; and `-c clean.requireForce=false` cleaned without `-f` past a deny of `git
+/// clean -f`. A setting is met as the option it amounts to; one whose value the line does not
+/// spell, as the one that forces.
+#[test]
+fn a_git_setting_on_the_line_is_met_as_the_option_it_amounts_to() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": ["git push --force", "git clean -f"]}});
+    let denied = [
+        (bash, "git -c remote.origin.mirror=true push origin main"),
+        (bash, "git -c remote.origin.mirror push"),
+        (bash, "git -c Remote.fork.Mirror=yes push fork"),
+        (bash, "git -c remote.origin.push=+HEAD:main push"),
+        (bash, "git -c \"remote.origin.push=$SPEC\" push"),
+        (
+            bash,
+            "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.mirror GIT_CONFIG_VALUE_0=true git push",
+        ),
+        (
+            bash,
+            "export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.push GIT_CONFIG_VALUE_0=+main; git push",
+        ),
+        (
+            bash,
+            "env GIT_CONFIG_KEY_0=remote.origin.mirror GIT_CONFIG_VALUE_0=1 git push",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'remote.origin.mirror'='true'\" git push",
+        ),
+        (bash, "GIT_CONFIG_PARAMETERS=\"$P\" git push"),
+        (bash, "git --config-env=remote.origin.push=VAR push"),
+        (bash, "git --config-env remote.origin.mirror=VAR push"),
+        (bash, "git -c clean.requireForce=false clean -dx"),
+        (bash, "git -c clean.requireforce=0 clean -d"),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'clean.requireForce'='off'\" git clean -x",
+        ),
+    ];
+    let let_run = [
+        (bash, "git -c push.default=current push"),
+        (bash, "git -c remote.origin.mirror=false push origin main"),
+        (bash, "git -c remote.origin.push=HEAD:main push"),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'push.default'='current'\" git push",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=x git push",
+        ),
+        (bash, "git -c remote.origin.mirror=true fetch origin"),
+        (bash, "git -c clean.requireForce=true clean -dx"),
+        (bash, "git -c clean.requireForce=false status"),
+    ];
+    assert_denied_exactly(&env, "gitsettings", &policy, &denied, &let_run);
+}
+
 /// On a PowerShell line a deny of `git push` stopped `git log --grep Push` and `git commit -m
 /// Push`: every word was met in any case, as a cmdlet's are, where git's are its own and tell
 /// case apart. A cmdlet's words are still met in any case (`remove-item -recurse`, `ri -rec`),

@@ -1099,7 +1099,7 @@ fn push_parts(
             powershell: simple.powershell,
             ..Spelt::TEXT
         };
-        out.push((Access::Run(shell::join(&simple.words)), spelt));
+        out.push((Access::Run(run_line(simple)), spelt));
     }
     let visible = !use_.skips_hidden;
     let reads_its_folder = use_.reads_its_folder;
@@ -1170,6 +1170,31 @@ fn push_parts(
         }
     }
 }
+
+/// The line a simple command runs, for the command patterns to judge: its words, after the
+/// settings git reads of its environment (`GIT_CONFIG_PARAMETERS=… git push`,
+/// `GIT_CONFIG_KEY_0=…`), which a deny of the option they amount to meets (`git_settings`).
+fn run_line(simple: &SimpleCommand) -> String {
+    let line = shell::join(&simple.words);
+    let settings: Vec<String> = simple
+        .env
+        .iter()
+        .filter_map(|w| w.split_once('='))
+        .filter(|(name, _)| {
+            name.get(..GIT_CONFIG.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(GIT_CONFIG))
+        })
+        .map(|(name, value)| format!("{name}={}", shell::join(&[value.to_owned()])))
+        .collect();
+    if settings.is_empty() {
+        line
+    } else {
+        format!("{} {line}", settings.join(" "))
+    }
+}
+
+/// The start of the names of the variables git reads settings from.
+const GIT_CONFIG: &str = "GIT_CONFIG_";
 
 /// [`push_parts`] of the paths git takes ([`GitPaths`]), in each folder `dirs` the command may
 /// run in: a folder is gone through whole, a file that is there read (and written) as it is,
@@ -1638,11 +1663,12 @@ fn judge_command(policy: &Policy, access: Access, powershell: bool) -> Judgement
     let Access::Run(line) = &access else {
         return judgement(access, Status::NoPolicy, None, None);
     };
-    // The words were joined with their quoting (`shell::join`), so they split back as they were.
-    let words: Vec<String> = shell::split(line)
+    // The words were joined with their quoting (`shell::join`), so they split back as they were;
+    // the settings before them ([`run_line`]) are the command's environment.
+    let (words, env): (Vec<String>, Vec<String>) = shell::split(line)
         .into_iter()
         .next()
-        .map_or_else(Vec::new, |c: SimpleCommand| c.words);
+        .map_or_else(Default::default, |c: SimpleCommand| (c.words, c.env));
     let words = if words.is_empty() {
         line.split_whitespace().map(str::to_owned).collect()
     } else {
@@ -1650,8 +1676,9 @@ fn judge_command(policy: &Policy, access: Access, powershell: bool) -> Judgement
     };
     // A PowerShell line may run a program as a shell line does (`rm -fr` is `/bin/rm` on Linux
     // and macOS): its words are met both ways, PowerShell's and the shell's.
-    let denied =
-        |p: &&CommandPattern| denies(p, &words) || (powershell && denies_in_powershell(p, &words));
+    let denied = |p: &&CommandPattern| {
+        denies_with(p, &env, &words) || (powershell && denies_in_powershell(p, &words))
+    };
     if let Some(p) = policy.commands_deny.iter().find(denied) {
         let text = p.text.clone();
         return judgement(
@@ -1679,12 +1706,18 @@ fn judge_command(policy: &Policy, access: Access, powershell: bool) -> Judgement
 /// push --force`. Such a pattern is met by its words as written too, as it was before wildcards
 /// were read (a line's `[ab]` is the shell's glob, which the rule `ls [ab]` names).
 pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
-    denies_by(&pattern.words, None, words)
-        || matches!(pattern.parts(), (literal, glob @ Some(_)) if denies_by(literal, glob, words))
+    denies_with(pattern, &[], words)
 }
 
-/// [`denies`] by `literal` words, then `glob` over the words after them.
-fn denies_by(literal: &[String], glob: Option<&str>, words: &[String]) -> bool {
+/// [`denies`] of a command run with the `NAME=value` words of `env` set, which git reads
+/// settings from ([`super::git_settings`]).
+fn denies_with(pattern: &CommandPattern, env: &[String], words: &[String]) -> bool {
+    denies_by(&pattern.words, None, env, words)
+        || matches!(pattern.parts(), (literal, glob @ Some(_)) if denies_by(literal, glob, env, words))
+}
+
+/// [`denies_with`] by `literal` words, then `glob` over the words after them.
+fn denies_by(literal: &[String], glob: Option<&str>, env: &[String], words: &[String]) -> bool {
     let Some((first, rest)) = literal.split_first() else {
         return glob.is_some_and(|glob| wildcard::met_in_command(glob, words));
     };
@@ -1696,7 +1729,13 @@ fn denies_by(literal: &[String], glob: Option<&str>, words: &[String]) -> bool {
             return None;
         }
         let after = &words[i + 1..];
-        follows_to(name, rest, after).map(|at| &after[at..])
+        // `env GIT_CONFIG_PARAMETERS=… git push` sets them as the line's prefix does.
+        let set: Vec<String> = env
+            .iter()
+            .chain(words[..i].iter().filter(|w| shell::is_assignment(w)))
+            .cloned()
+            .collect();
+        follows_to_in(name, rest, &set, after).map(|at| &after[at..])
     });
     met.next()
         .is_some_and(|left| glob.is_none_or(|glob| wildcard::met_in(glob, left)))
@@ -1715,6 +1754,13 @@ fn denies_by(literal: &[String], glob: Option<&str>, words: &[String]) -> bool {
 /// Returns where in `after` the last of the pattern's words that are no option was met (0 when
 /// none is), for a glob to be met past it.
 fn follows_to(name: &str, rest: &[String], after: &[String]) -> Option<usize> {
+    follows_to_in(name, rest, &[], after)
+}
+
+/// [`follows_to`] of a command run with the `NAME=value` words of `env` set: the git settings
+/// given there and in git's own options (`git -c remote.origin.mirror=true push`) count as
+/// the options they amount to ([`super::git_settings`]).
+fn follows_to_in(name: &str, rest: &[String], env: &[String], after: &[String]) -> Option<usize> {
     // Options end at `--` (`rm -r -- -f` removes a file named `-f`).
     let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
     let sub = (name == "git")
@@ -1730,10 +1776,15 @@ fn follows_to(name: &str, rest: &[String], after: &[String]) -> Option<usize> {
         .iter()
         .filter(|w| !w.starts_with('-'))
         .map(|w| options::letters_of_operand(&key, w).to_owned());
+    let settings = sub.map(|sub| {
+        let git_own = &options[..past_sub(options).saturating_sub(1)];
+        super::git_settings::letters(sub, git_own, env)
+    });
     let have: String = own
         .iter()
         .filter_map(|w| options::letters_given(&key, w))
         .chain(operands)
+        .chain(settings)
         .collect();
     let any_option = options
         .iter()

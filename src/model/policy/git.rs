@@ -75,7 +75,7 @@ pub enum Applier {
 }
 
 /// git's own options before its subcommand that take a value in the next word.
-const GIT_VALUED: &[&str] = &[
+pub(super) const GIT_VALUED: &[&str] = &[
     "-C",
     "-c",
     "--config-env",

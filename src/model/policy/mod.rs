@@ -9,6 +9,8 @@
 //! - [`shell`]: a command line split into simple commands, with their files and hosts.
 //! - [`cwd`]: the folders each command of a line runs in, as its `cd`s move them.
 //! - [`git`]: the paths git prints, writes back from a revision, archives or searches.
+//! - `git_settings`: the settings a git line gives (`-c remote.origin.mirror=true`,
+//!   `GIT_CONFIG_PARAMETERS`) that force as an option does, for a deny of the option to meet.
 //! - `top`: the folders a path git takes from its repository's top (`HEAD:secrets/k`) may
 //!   be in.
 //! - [`windows`]: a line run on Windows: `cmd /c` and `powershell -Command` read into, cmd's and
@@ -46,6 +48,7 @@ pub mod check;
 pub mod cwd;
 pub mod generate;
 pub mod git;
+mod git_settings;
 pub mod options;
 mod patch;
 pub mod powershell;
