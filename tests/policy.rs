@@ -6328,6 +6328,29 @@ fn a_git_setting_on_the_line_is_met_as_the_option_it_amounts_to() {
     assert_denied_exactly(&env, "gitsettings", &policy, &denied, &let_run);
 }
 
+/// `git.exe push -f` and `rm.exe -rf /` on a Bash line ran past a deny of `git push --force`
+/// and `rm -rf`: Git Bash and WSL run the Windows programs of those names. A program's word
+/// ending in `.exe`, in any case, is met as its name without it, as one with a path is.
+#[test]
+fn a_program_named_with_exe_on_a_bash_line_is_met_as_its_name() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": ["git push --force", "rm -rf"]}});
+    let denied = [
+        (bash, "git.exe push -f origin main"),
+        (bash, "git.EXE push --force origin main"),
+        (bash, "/mingw64/bin/git.exe push origin +main"),
+        (bash, "rm.exe -rf /"),
+        (bash, "sudo rm.Exe -fr build"),
+    ];
+    let let_run = [
+        (bash, "git.exe push origin main"),
+        (bash, "rm.exe build"),
+        (bash, "cp tool.exe dist/"),
+    ];
+    assert_denied_exactly(&env, "exe", &policy, &denied, &let_run);
+}
+
 /// On a PowerShell line a deny of `git push` stopped `git log --grep Push` and `git commit -m
 /// Push`: every word was met in any case, as a cmdlet's are, where git's are its own and tell
 /// case apart. A cmdlet's words are still met in any case (`remove-item -recurse`, `ri -rec`),

@@ -571,7 +571,7 @@ fn moved_or_copied(name: &str, words: &[String]) -> Vec<(String, bool)> {
         out.push(((*source).to_owned(), name == "mv"));
         let into = sources.len() > 1 || target.ends_with('/');
         if into {
-            let file = shell::basename(source.trim_end_matches('/'));
+            let file = shell::last_part(source.trim_end_matches('/'));
             out.push((format!("{}/{file}", target.trim_end_matches('/')), true));
         } else if looks_like_file(target) {
             out.push(((*target).to_owned(), true));
@@ -587,7 +587,7 @@ fn looks_like_file(path: &str) -> bool {
     if path.ends_with('/') {
         return false;
     }
-    let name = shell::basename(path);
+    let name = shell::last_part(path);
     name.char_indices()
         .skip(1)
         .any(|(at, c)| c == '.' && at + 1 < name.len())

@@ -1570,9 +1570,25 @@ pub fn join(words: &[String]) -> String {
     line
 }
 
-/// The last part of a command's path: `/usr/bin/curl` runs `curl`.
+/// The program a command's word names: the last part of its path (`/usr/bin/curl` runs
+/// `curl`), without an `.exe` in any case (Git Bash and WSL run `git.exe` and `rm.exe`, the
+/// Windows programs of those names).
 pub fn basename(word: &str) -> &str {
-    word.rsplit('/').next().unwrap_or(word)
+    let name = last_part(word);
+    match name.len().checked_sub(EXE.len()) {
+        Some(at) if at > 0 && name.is_char_boundary(at) && name[at..].eq_ignore_ascii_case(EXE) => {
+            &name[..at]
+        }
+        _ => name,
+    }
+}
+
+/// The end of the name of a Windows program.
+const EXE: &str = ".exe";
+
+/// The last part of a path: `/tmp/key.pem` is `key.pem`.
+pub fn last_part(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// Commands that run the command after them, with the options of theirs that take a value.
@@ -3223,7 +3239,7 @@ pub(crate) fn short_letters(word: &str) -> Option<&str> {
 /// Where `source` lands when it is put into the folder `target`: `secrets/key.pem` for
 /// `/tmp/key.pem` into `secrets/`.
 fn into_folder(target: &str, source: &str) -> String {
-    let name = basename(source.trim_end_matches('/'));
+    let name = last_part(source.trim_end_matches('/'));
     format!("{}/{name}", target.trim_end_matches('/'))
 }
 

@@ -27,11 +27,11 @@ pub fn met_in(glob: &str, words: &[String]) -> bool {
 }
 
 /// Whether a deny made of a glob alone (`*sudo*`, `c?rl *`) is met in a command: anywhere in
-/// its words, and with each word taken by its file name too (`/usr/bin/curl` is `curl`), as a
-/// deny's first word names a command however its path is written.
+/// its words, and with each word taken by its program's name too (`/usr/bin/curl` and
+/// `curl.exe` are `curl`), as a deny's first word names a command however its path is written.
 pub fn met_in_command(glob: &str, words: &[String]) -> bool {
     met_in(glob, words)
-        || words.iter().any(|w| w.contains('/'))
+        || words.iter().any(|w| shell::basename(w) != w)
             && met_in_text(
                 glob,
                 &words
@@ -55,7 +55,7 @@ pub fn takes(glob: &str, words: &[String], first_is_command: bool) -> bool {
         return true;
     }
     match words.split_first() {
-        Some((first, rest)) if first_is_command && first.contains('/') => {
+        Some((first, rest)) if first_is_command && shell::basename(first) != first => {
             let mut named = vec![shell::basename(first).to_owned()];
             named.extend(rest.iter().cloned());
             matches_text(glob, &named.join(" "))
