@@ -6328,6 +6328,35 @@ fn a_git_setting_on_the_line_is_met_as_the_option_it_amounts_to() {
     assert_denied_exactly(&env, "gitsettings", &policy, &denied, &let_run);
 }
 
+/// A deny of `git push --force` stopped `git push -o +fast origin main`, whose `+fast` is the
+/// value of `-o` (a push option for the remote's hooks), not a refspec, and `git stash push
+/// -f`, whose `push` is stash's, not git's subcommand. A value an option takes is no refspec,
+/// and git's subcommand is the first word past git's own options.
+#[test]
+fn a_push_options_value_and_a_word_past_git_subcommand_are_no_push_refspec() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": ["git push --force", "git push --delete"]}});
+    let denied = [
+        (bash, "git push -o ci.skip origin +main"),
+        (bash, "git push --push-option=x origin +main"),
+        (bash, "git --no-pager push -f"),
+        (bash, "git -C . -c a=b push -f"),
+        (bash, "git --attr-source HEAD push -f"),
+    ];
+    let let_run = [
+        (bash, "git push -o +fast origin main"),
+        (bash, "git push --push-option +fast origin main"),
+        (bash, "git push -uo +fast origin main"),
+        (bash, "git push origin -o :old main"),
+        (bash, "git push --repo +x main"),
+        (bash, "git stash push -f"),
+        (bash, "git -C . stash push --force"),
+        (bash, "git stash push -m 'git push -f'"),
+    ];
+    assert_denied_exactly(&env, "pushvalues", &policy, &denied, &let_run);
+}
+
 /// `git.exe push -f` and `rm.exe -rf /` on a Bash line ran past a deny of `git push --force`
 /// and `rm -rf`: Git Bash and WSL run the Windows programs of those names. A program's word
 /// ending in `.exe`, in any case, is met as its name without it, as one with a path is.

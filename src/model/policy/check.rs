@@ -1767,17 +1767,23 @@ fn follows_to_in(name: &str, rest: &[String], env: &[String], after: &[String]) 
         .then(|| rest.iter().find(|p| !p.starts_with('-')))
         .flatten();
     let key = options::key(name, sub.map(String::as_str));
-    let past_sub = |words: &'_ [String]| -> usize {
-        sub.and_then(|sub| words.iter().position(|w| w == sub || may_be(w, sub)))
-            .map_or(0, |at| at + 1)
+    let is_sub = |w: &String, sub: &str| w == sub || may_be(w, sub);
+    // git's subcommand is the first word past its own options (`git stash push -f` is no
+    // push); past an option of git's it does not know, any later word may be.
+    let at_sub = match sub {
+        Some(sub) => match super::git::subcommand_at(options) {
+            Some(at) if is_sub(&options[at], sub) => Some(at),
+            Some(_) => return None,
+            None => options.iter().position(|w| is_sub(w, sub)),
+        },
+        None => None,
     };
-    let own = &options[past_sub(options)..];
-    let operands = after[past_sub(after)..]
-        .iter()
-        .filter(|w| !w.starts_with('-'))
+    let past_sub = at_sub.map_or(0, |at| at + 1);
+    let own = &options[past_sub..];
+    let operands = options::operands(&key, &after[past_sub..])
         .map(|w| options::letters_of_operand(&key, w).to_owned());
     let settings = sub.map(|sub| {
-        let git_own = &options[..past_sub(options).saturating_sub(1)];
+        let git_own = &options[..past_sub.saturating_sub(1)];
         super::git_settings::letters(sub, git_own, env)
     });
     let have: String = own

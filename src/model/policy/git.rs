@@ -84,6 +84,48 @@ pub(super) const GIT_VALUED: &[&str] = &[
     "--namespace",
 ];
 
+/// git's own options before its subcommand that take no value.
+const GIT_PLAIN: &[&str] = &[
+    "-p",
+    "--paginate",
+    "-P",
+    "--no-pager",
+    "--bare",
+    "--no-replace-objects",
+    "--no-lazy-fetch",
+    "--no-optional-locks",
+    "--no-advice",
+    "--literal-pathspecs",
+    "--glob-pathspecs",
+    "--noglob-pathspecs",
+    "--icase-pathspecs",
+    "--exec-path",
+    "--html-path",
+    "--man-path",
+    "--info-path",
+];
+
+/// Where git's subcommand is in `args` (the words after `git`): the first word past git's own
+/// options and their values. `None` when there is none, or an option of git's that is not
+/// known comes first: it may take the next word for its value.
+pub(super) fn subcommand_at(args: &[String]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(w) = args.get(at) {
+        if !w.starts_with('-') {
+            return Some(at);
+        }
+        // A long option with its value glued on (`--git-dir=.git`) is one word.
+        let glued = w.starts_with("--") && w.contains('=');
+        if GIT_VALUED.contains(&w.as_str()) {
+            at += 1;
+        } else if !glued && !GIT_PLAIN.contains(&w.as_str()) {
+            return None;
+        }
+        at += 1;
+    }
+    None
+}
+
 /// Settings whose value is a line git hands a shell (`core.pager`, `diff.external`, a
 /// filter's `clean`), by their name in lower case; `*` stands for one part of the name
 /// (`pager.log`, `diff.word.textconv`). An alias or a credential helper is one only when its

@@ -61,6 +61,44 @@ const DOES_AS_MUCH: &[(&str, &str, &str)] = &[
     ("git push", "prune", "d"),
 ];
 
+/// Options that take their value in the next word, whose value is no operand: `(command,
+/// short letters, long names)`. `git push -o +fast` gives `+fast` to the remote's hooks; it
+/// is no refspec.
+const VALUED: &[(&str, &str, &[&str])] = &[(
+    "git push",
+    "o",
+    &["--push-option", "--repo", "--receive-pack", "--exec"],
+)];
+
+/// The operands of a command's words (after its subcommand, for git): the words that are no
+/// option, nor the value of one in [`VALUED`] (`-o x`, `-uo x`, `--repo x`).
+pub fn operands<'a>(key: &str, words: &'a [String]) -> impl Iterator<Item = &'a String> {
+    let (letters, long) = VALUED
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or(("", &[][..]), |(_, letters, long)| (*letters, *long));
+    let mut value_next = false;
+    words.iter().filter(move |w| {
+        let value = std::mem::take(&mut value_next);
+        if value {
+            return false;
+        }
+        if let Some(name) = w.strip_prefix("--") {
+            value_next = !name.is_empty() && long.contains(&w.as_str());
+            return false;
+        }
+        if let Some(cluster) = short_cluster(w, true) {
+            // A letter that takes a value takes the rest of its word, or the next word when
+            // it ends the cluster.
+            value_next = cluster
+                .find(|c| letters.contains(c))
+                .is_some_and(|at| at + 1 == cluster.len());
+            return false;
+        }
+        !w.starts_with('-')
+    })
+}
+
 /// The key a command's options are looked up by: git with its subcommand (`git push`), any
 /// other command by its name.
 pub fn key(command: &str, subcommand: Option<&str>) -> String {
