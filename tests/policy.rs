@@ -5782,6 +5782,39 @@ fn patch_writes_the_files_its_diff_names() {
     }
 }
 
+/// A diff that cannot be read (`git apply missing.diff`, `patch -p1 < missing.diff`) under a
+/// deny of writes was denied with ``writing `$(…)` is denied``, though the line holds no
+/// `$(…)`. The reason names the diff (its control characters as escapes, a long name cut),
+/// says that the files it writes cannot be known, so the deny holds, and what to do.
+#[test]
+fn a_diff_that_cannot_be_read_is_named_in_the_reason() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"write": {"deny": ["secrets/**"]}}}));
+    for (line, diff) in [
+        ("git apply missing.diff", "missing.diff"),
+        ("patch -p1 < missing.diff", "missing.diff"),
+        ("cd src && git apply fix.diff", "src/fix.diff"),
+    ] {
+        let reason = bash_denial(&env, line).unwrap_or_else(|| panic!("ran: {line}"));
+        assert!(
+            reason.contains(&format!("the diff `{diff}` could not be read")),
+            "{reason}"
+        );
+        assert!(reason.contains("cannot be known"), "{reason}");
+        assert!(reason.contains("files.write.deny `secrets/**`"), "{reason}");
+        assert!(!reason.contains("$("), "{reason}");
+    }
+    let reason = bash_denial(&env, "git apply $'a\\nb\\e.diff'").unwrap();
+    assert!(reason.contains(r"the diff `a\nb\u{1b}.diff`"), "{reason}");
+    let long = "d".repeat(5000);
+    let reason = bash_denial(&env, &format!("git apply {long}.diff")).unwrap();
+    assert!(reason.len() < 1000, "{reason}");
+    assert!(
+        reason.contains("dd…` could not be read") && reason.contains("files.write.deny"),
+        "{reason}"
+    );
+}
+
 /// A diff fed to patch or git apply in a here-string or an unquoted here-document built of a
 /// value the line does not spell (`<<< "$(cat fix.diff)"`, `<<EOF` holding `$(…)`, a backtick
 /// or `$D`) was read as its unexpanded text, which names no file, so it wrote any file past a

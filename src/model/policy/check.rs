@@ -1290,7 +1290,9 @@ fn push_patched(
                 Held::Nothing | Held::Unread => None,
             };
             let Some(named) = named else {
-                out.push((Access::Write(super::git::UNKNOWN.to_owned()), unknown));
+                let diff = in_folder(dir, &patch.file);
+                let path = format!("{}{diff}", super::git::UNREAD_DIFF);
+                out.push((Access::Write(path), unknown));
                 continue;
             };
             for name in named {
@@ -1354,7 +1356,12 @@ fn judge(policy: &Policy, access: Access, place: &Place) -> Judgement {
             )
         }
         Access::Write(path) => {
-            let path = path.clone();
+            // A file a diff that could not be read writes may be any file.
+            let path = if path.starts_with(super::git::UNREAD_DIFF) {
+                super::git::UNKNOWN.to_owned()
+            } else {
+                path.clone()
+            };
             judge_path(
                 policy,
                 &policy.files_write,

@@ -637,6 +637,11 @@ pub enum Stdin<'a> {
 /// A path of unknown name, in any folder (as `cat $(…)` reads), which a deny takes for any.
 pub const UNKNOWN: &str = "$(…)";
 
+/// The start of the path of a file a diff that could not be read writes (`git apply
+/// missing.diff`), the diff's name after it: judged as [`UNKNOWN`] is (see `check.rs`,
+/// `judge`), and named in a denial's reason (see `reason.rs`).
+pub const UNREAD_DIFF: &str = "$(…unread diff)";
+
 /// The files git shows, writes back, archives or searches ([`FileUse`]): a file as a revision
 /// holds it (`git show HEAD:secrets/k`, `git cat-file -p :secrets/k`, `git diff HEAD:a
 /// HEAD:b`), both sides of `git diff --no-index a b`, what `git blame` reads, and the paths

@@ -4,6 +4,7 @@
 
 use super::Policy;
 use super::check::{Access, Verdict};
+use super::git::UNREAD_DIFF;
 use super::shell::{MAX_COMMANDS, MAX_DEPTH, UNREAD_FOLDER};
 
 /// Claude Code's cap on a hook's reason; longer text is cut by it anyway.
@@ -23,6 +24,10 @@ pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
             .is_some_and(|r| r.is_empty() || r.starts_with('/')),
         _ => false,
     });
+    let unread_diff = verdict.access.as_ref().and_then(|a| match a {
+        Access::Write(p) => p.strip_prefix(UNREAD_DIFF),
+        _ => None,
+    });
     let what = if unread {
         format!(
             "a command too long or nested too deep to check to its end (past {MAX_COMMANDS} commands, or {MAX_DEPTH} levels of `$(…)` or `bash -c`), taken as reading and writing anywhere,"
@@ -33,8 +38,14 @@ pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
             .as_ref()
             .map_or_else(|| "this call".to_owned(), Access::describe)
     };
-    // A long command is shown by its start, so the rule and the advice always fit.
-    let what = if what.len() > MAX_SHOWN {
+    // A long command is shown by its start, so the rule and the advice always fit; a diff's
+    // name is cut on its own, so that what follows it is said.
+    let what = if let Some(diff) = unread_diff {
+        format!(
+            "the diff `{}` could not be read (not there when checked, a link, not a regular file, over a MiB or naming too many files), so the files applying it writes cannot be known, and writing a file of unknown name",
+            shown(diff)
+        )
+    } else if what.len() > MAX_SHOWN {
         let mut cut = MAX_SHOWN;
         while !what.is_char_boundary(cut) {
             cut -= 1;
@@ -52,6 +63,9 @@ pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
         None => format!("{what} is not allowed: it matches nothing in {rule}"),
     };
     let advice = match rule {
+        _ if unread_diff.is_some() => format!(
+            "Apply a diff that is a regular file already there when the call is made (written in an earlier call), or ask the user to change {file}."
+        ),
         _ if unread => format!(
             "Split it into smaller calls, each of which can be checked, or ask the user to change {file}."
         ),
@@ -107,6 +121,27 @@ pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
         text.push('…');
     }
     text
+}
+
+/// How much of a name a reason quotes.
+const MAX_NAME: usize = 200;
+
+/// A name as a reason quotes it: its control characters written as escapes (a line end in it
+/// would break the reason's sentence), cut to [`MAX_NAME`] bytes with `…` where it is cut.
+fn shown(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if out.len() >= MAX_NAME {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
