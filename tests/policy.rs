@@ -6223,6 +6223,39 @@ fn a_powershell_deny_is_met_in_any_case_by_aliases_and_parameter_starts() {
     assert_denied_exactly(&env, "psunix", &policy, &denied, &let_run);
 }
 
+/// `Start-Process git 'push -f'` ran `git push -f` past a deny of `git push --force`, the
+/// argument list given as one string being read as one word (`start`, `saps` and
+/// `-ArgumentList "push -f"` too): `Start-Process` joins its argument list into the command
+/// line the program splits into words, and the program is judged with those words.
+#[test]
+fn a_program_start_process_starts_is_judged_with_the_words_of_its_arguments() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, "Start-Process git 'push -f'"),
+        (ps, "Start-Process git 'push -f origin main'"),
+        (ps, "Start-Process -FilePath git -ArgumentList 'push','-f'"),
+        (
+            ps,
+            "Start-Process -FilePath git -ArgumentList 'push -f','origin'",
+        ),
+        (ps, r#"start git -ArgumentList "push -f""#),
+        (ps, "saps git -Args 'push --force'"),
+        (ps, r#"saps git '"push" -f'"#),
+        (ps, "& git 'push' '-f'"),
+        (ps, r#"Invoke-Expression "git push -f""#),
+        (ps, "iex 'git push -f'"),
+    ];
+    let let_run = [
+        (ps, "Start-Process notepad"),
+        (ps, "Start-Process git 'push origin main'"),
+        (ps, "Start-Process git -ArgumentList 'log','--oneline'"),
+        (ps, "git log --oneline"),
+    ];
+    assert_denied_exactly(&env, "psstart", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` let `git push -f` run, and so it went for each option git
 /// spells two ways (`git clean --force` and `-f`, `git branch -D` and `--delete --force`,
 /// `git checkout -f` and `--force`), also in a cluster (`git push -fu`, `git clean -fdx`) and

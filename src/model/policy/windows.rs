@@ -397,8 +397,11 @@ fn nested_line(words: &[String]) -> Option<Nested> {
     }
 }
 
-/// What `Start-Process` starts: its `-FilePath` (or first operand) and its `-ArgumentList`
-/// (or the operands after it, a list split at commas). `None` when it names nothing.
+/// What `Start-Process` starts: its `-FilePath` (or first operand) and the words of its
+/// `-ArgumentList` (or the operands after it, a list split at commas). `Start-Process` joins the
+/// list with spaces into the command line it starts the program with, which the program splits
+/// into its arguments ([`command_line_words`]): `Start-Process git 'push -f'` runs `git push
+/// -f`. `None` when it names nothing.
 fn started(args: &[String]) -> Option<(String, Vec<String>)> {
     let mut program = None;
     let mut arguments = Vec::new();
@@ -438,7 +441,28 @@ fn started(args: &[String]) -> Option<(String, Vec<String>)> {
     let mut operands = operands.into_iter();
     let program = program.or_else(|| operands.next())?;
     arguments.extend(operands.flat_map(|w| list(&w).collect::<Vec<_>>()));
-    Some((program, arguments))
+    Some((program, command_line_words(&arguments.join(" "))))
+}
+
+/// The arguments a Windows program reads from its command line, as the C runtime splits it:
+/// at white space outside double quotes, the quotes taken away (`push "a b"` is `push` and `a
+/// b`). A `\` before a quote is no escape here: the line's `\` is `/` already.
+fn command_line_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                word.get_or_insert_default();
+            }
+            c if c.is_whitespace() && !quoted => words.extend(word.take()),
+            c => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
 }
 
 /// cmd's line: what follows `/c`, `/k` or `/r`, past its other switches (`/s`, `/q`, `/d`,
@@ -1196,5 +1220,27 @@ mod tests {
         for (line, read) in cases {
             assert_eq!(unix(line), [read], "{line}");
         }
+    }
+
+    #[test]
+    fn a_started_programs_argument_list_is_its_command_line() {
+        let started = |line: &str| {
+            let words: Vec<String> = line.split(' ').map(str::to_owned).collect();
+            let (program, arguments) = started(&words).unwrap();
+            (program, arguments.join(" "))
+        };
+        let git = |arguments: &str| ("git".to_owned(), arguments.to_owned());
+        assert_eq!(started("git push -f"), git("push -f"));
+        assert_eq!(
+            started("-FilePath git -ArgumentList push,-f"),
+            git("push -f")
+        );
+        assert_eq!(started("git -ArgumentList push,-f,,"), git("push -f"));
+        assert_eq!(command_line_words("push  -f"), ["push", "-f"]);
+        assert_eq!(
+            command_line_words(r#"a "b c" d"e f"g """#),
+            ["a", "b c", "de fg", ""]
+        );
+        assert!(command_line_words(" ").is_empty());
     }
 }
