@@ -6223,6 +6223,49 @@ fn a_powershell_deny_is_met_in_any_case_by_aliases_and_parameter_starts() {
     assert_denied_exactly(&env, "psunix", &policy, &denied, &let_run);
 }
 
+/// PowerShell's backtick escape hid a word from a deny: `` g`it push -f ``, `` git push `-f ``,
+/// `` git pu`sh --force `` and `` Remove-`Item -Recurse x `` ran as their words without the
+/// backtick, the line being read as Bash's, where a backtick starts a substitution. A backtick
+/// before an ordinary character is taken away; a special escape (`` `t ``, `` `0 ``) in a
+/// command's name or a parameter makes it a word the line does not spell, which a deny takes
+/// for what the rest of it allows; in single quotes a backtick is text.
+#[test]
+fn a_powershell_backtick_escape_hides_no_word_from_a_deny() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force", "Remove-Item -Recurse"]}});
+    let denied = [
+        (ps, "g`it push -f origin main"),
+        (ps, "git push `-f origin main"),
+        (ps, "git pu`sh --force"),
+        (ps, "git push -`-force"),
+        (ps, r"Remove-`Item -Recurse C:\x"),
+        (ps, r"Remove-Item -Re`curse C:\x"),
+        (ps, "& \"g`it\" push -f"),
+        (ps, "`u{67}it push -f"),
+        (ps, "git push `\n -f"),
+        (ps, "g`0it push -f"),
+        (ps, "git push -`tf"),
+        (ps, "iex \"g``it push -f\""),
+    ];
+    let let_run = [
+        (ps, "Write-Host \"a`tb\""),
+        (ps, "Write-Host a`tb"),
+        (ps, "echo 'g`it push -f'"),
+        (ps, "git log --oneline"),
+        (ps, "git log --format='%H`t%s'"),
+        (ps, "git push `\"origin`\""),
+        (ps, "Remove-Item `-Force x"),
+        (ps, "Start-Process git 'push `-f'"),
+    ];
+    assert_denied_exactly(&env, "psescape", &policy, &denied, &let_run);
+
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    let denied = [(ps, r"gc secr`ets\k"), (ps, r#"gc "secr`ets\k""#)];
+    let let_run = [(ps, r"gc sr`c\a"), (ps, r"gc 'secr`ets\k'")];
+    assert_denied_exactly(&env, "psescapefile", &policy, &denied, &let_run);
+}
+
 /// `Start-Process git 'push -f'` ran `git push -f` past a deny of `git push --force`, the
 /// argument list given as one string being read as one word (`start`, `saps` and
 /// `-ArgumentList "push -f"` too): `Start-Process` joins its argument list into the command

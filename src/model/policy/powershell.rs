@@ -1,7 +1,8 @@
 //! PowerShell's own syntax, where it hides a command from the shell reader ([`super::shell`]
 //! reads a line as a Unix shell would): a script block's braces (`& { gc k }`), a .NET
 //! method's parentheses (`[IO.File]::ReadAllText('k')`) and an assignment before a command
-//! (`$x = gc k`). [`super::windows`] reads a line run on Windows through these first.
+//! (`$x = gc k`), and its backtick escapes (`` g`it `` is `git`). [`super::windows`] reads a
+//! line run on Windows through these first.
 
 /// A line PowerShell runs, in a shape the shell reader splits as PowerShell does: a script
 /// block's braces (`& { gc k }`, `Invoke-Command {gc k}`, `% { … }`, `1|%{gc k}`,
@@ -12,6 +13,8 @@
 /// are, whole: a variable's (`${env:x}`), a hashtable's or git's (`@{a=1}`, `stash@{0}`,
 /// `@{u}`), an option's value (`--format={x}`) and a Bash brace expansion or `find`'s `{}`
 /// (`{a,secrets/k}`, `a/{b,c}`), which Git Bash runs on Windows and the shell reader expands.
+/// A backtick escapes the character after it, outside quotes and in double quotes, as
+/// [`escaped`] writes it; in single quotes it is text.
 pub fn shaped(line: &str) -> String {
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len() + 8);
@@ -32,12 +35,17 @@ pub fn shaped(line: &str) -> String {
                 out.push(c);
                 while let Some(&q) = chars.get(i) {
                     i += 1;
+                    if c == '"' && q == '`' {
+                        i = escaped(&chars, i, true, &mut out);
+                        continue;
+                    }
                     out.push(q);
                     if q == c {
                         break;
                     }
                 }
             }
+            '`' => i = escaped(&chars, i, false, &mut out),
             '{' if opens_block(&chars, i - 1) => {
                 blocks += 1;
                 out.push_str(" ; ");
@@ -88,6 +96,94 @@ pub fn shaped(line: &str) -> String {
         }
     }
     out
+}
+
+/// PowerShell's escape by a backtick, whose next character is at `at`, written for the shell
+/// reader; returns where the line goes on. A backtick before an ordinary character is taken
+/// away (`` g`it `` is `git`, `` `-f `` is `-f`), one before a character the reader would read
+/// as syntax escapes it (`` `; ``, `` `$ ``, `` `" ``), and one before a new line joins the lines.
+/// `` `0 ``, `` `a ``, `` `b ``, `` `f ``, `` `n ``, `` `r ``, `` `t `` and `` `v `` are
+/// control characters, which [`unknown_where_escaped`] reads in a command's name or a
+/// parameter's; `` `u{67} `` is the character so numbered, `g` (PowerShell 7's). `` `e `` is
+/// `e`, as Windows PowerShell 5.1 reads it (`` secr`ets `` names `secrets` there): PowerShell
+/// 7's escape character names no file or program a line means.
+fn escaped(chars: &[char], at: usize, in_double_quotes: bool, out: &mut String) -> usize {
+    let Some(&next) = chars.get(at) else {
+        return at;
+    };
+    let (c, end) = match next {
+        '\n' | '\r' if !in_double_quotes => {
+            let end = at + 1 + usize::from(next == '\r' && chars.get(at + 1) == Some(&'\n'));
+            out.push(' ');
+            return end;
+        }
+        '0' => ('\0', at + 1),
+        'a' => ('\x07', at + 1),
+        'b' => ('\x08', at + 1),
+        'f' => ('\x0c', at + 1),
+        'n' => ('\n', at + 1),
+        'r' => ('\r', at + 1),
+        't' => ('\t', at + 1),
+        'v' => ('\x0b', at + 1),
+        'u' => unicode_escape(chars, at + 1).unwrap_or(('u', at + 1)),
+        c => (c, at + 1),
+    };
+    if in_double_quotes {
+        if matches!(c, '"' | '$' | '`' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    } else if c == '\n' {
+        // Quoted: the reader's `\` before a new line joins lines.
+        out.push_str("'\n'");
+    } else if c.is_alphanumeric() {
+        out.push(c);
+    } else {
+        out.push('\\');
+        out.push(c);
+    }
+    end
+}
+
+/// The character `{hex}` at `at` numbers (`` `u{1F600} ``, one to six digits) and where its `}`
+/// ends; `None` when none is there.
+fn unicode_escape(chars: &[char], at: usize) -> Option<(char, usize)> {
+    if chars.get(at) != Some(&'{') {
+        return None;
+    }
+    let digits: String = chars
+        .get(at + 1..)?
+        .iter()
+        .take(7)
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    let close = at + 1 + digits.len();
+    if digits.is_empty() || digits.len() > 6 || chars.get(close) != Some(&'}') {
+        return None;
+    }
+    let c = char::from_u32(u32::from_str_radix(&digits, 16).ok()?)?;
+    Some((c, close + 1))
+}
+
+/// A command's name and its parameters' words (`-f`) holding a control character, which a
+/// special escape makes (`` g`0it ``, `` -`tf ``): each run of them is taken for a value the
+/// line does not spell, `$(…)`, as a substitution glued in a word is (`g$(…)it`), which a deny
+/// takes for what the rest of the word allows. Another word's control character is text
+/// (`Write-Host "a`tb"`).
+pub fn unknown_where_escaped(words: &mut [String]) {
+    for (i, word) in words.iter_mut().enumerate() {
+        if (i == 0 || word.starts_with('-')) && word.contains(char::is_control) {
+            let mut unknown = String::with_capacity(word.len() + 8);
+            for c in word.chars() {
+                if !c.is_control() {
+                    unknown.push(c);
+                } else if !unknown.ends_with("$(…)") {
+                    unknown.push_str("$(…)");
+                }
+            }
+            *word = unknown;
+        }
+    }
 }
 
 /// Whether the `{` at `at` opens a script block: at the start of a word (after a space, `&`,
@@ -458,6 +554,52 @@ mod tests {
         assert_eq!(shaped("if($x){gc k}"), "if($x) ; gc k ; ");
         assert_eq!(shaped("try{gc k}"), "try ; gc k ; ");
         assert_eq!(shaped("$x={gc k}"), "$x= ; gc k ; ");
+    }
+
+    #[test]
+    fn a_backtick_escape_is_read_as_powershell_reads_it() {
+        let words = |line: &str| -> Vec<Vec<String>> {
+            crate::model::policy::shell::split(&shaped(line))
+                .into_iter()
+                .map(|c| c.words)
+                .collect()
+        };
+        let one = |said: &[&str]| vec![said.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>()];
+        assert_eq!(words("g`it pu`sh `-f"), one(&["git", "push", "-f"]));
+        assert_eq!(
+            words("Remove-`Item -Re`curse x"),
+            one(&["Remove-Item", "-Recurse", "x"])
+        );
+        // Syntax escaped is text; a new line after a backtick joins the lines.
+        assert_eq!(
+            words("echo a`;b `$x `\"c`'"),
+            one(&["echo", "a;b", "$x", "\"c'"])
+        );
+        assert_eq!(words("echo a` b `{x`}"), one(&["echo", "a b", "{x}"]));
+        assert_eq!(words("git `\n push `\r\n -f"), one(&["git", "push", "-f"]));
+        // In double quotes too; in single quotes a backtick is text.
+        assert_eq!(words(r#"echo "a`"b`$c`u{67}""#), one(&["echo", "a\"b$cg"]));
+        assert_eq!(words("echo 'a`tb'"), one(&["echo", "a`tb"]));
+        // A special escape is a control character, and `u{…}` the character it numbers.
+        assert_eq!(words(r#"echo "a`tb" c`nd"#), one(&["echo", "a\tb", "c\nd"]));
+        assert_eq!(words("`u{67}it push"), one(&["git", "push"]));
+        // `` `e `` as Windows PowerShell reads it.
+        assert_eq!(words("gc secr`ets"), one(&["gc", "secrets"]));
+        assert_eq!(
+            words("echo `u{zz} `u{110000}"),
+            one(&["echo", "u{zz}", "u{110000}"])
+        );
+        assert_eq!(words("echo a`"), one(&["echo", "a"]));
+    }
+
+    #[test]
+    fn a_control_character_in_a_name_or_a_parameter_is_unknown() {
+        let mut words: Vec<String> = ["g\0it", "push", "-\t\tf", "a\tb", "\n"]
+            .iter()
+            .map(|w| (*w).to_owned())
+            .collect();
+        unknown_where_escaped(&mut words);
+        assert_eq!(words, ["g$(…)it", "push", "-$(…)f", "a\tb", "\n"]);
     }
 
     #[test]

@@ -160,6 +160,7 @@ fn split_into(
             if !simple.unread && powershell::runs_nothing(&simple.words) {
                 simple.words.clear();
             }
+            powershell::unknown_where_escaped(&mut simple.words);
             if simple.piped_in {
                 piped_paths(before.as_ref(), &mut simple);
             }
