@@ -6299,6 +6299,37 @@ fn a_program_start_process_starts_is_judged_with_the_words_of_its_arguments() {
     assert_denied_exactly(&env, "psstart", &policy, &denied, &let_run);
 }
 
+/// Quoted text in parentheses hid a PowerShell command's words: `git push ('-f')`, `& git
+/// @('push', '-f')` and `Start-Process git -ArgumentList @('push', '-f')` ran `git push -f` past
+/// a deny of `git push --force`, the parentheses being read as a command's value the line does
+/// not spell. Parentheses that hold quoted text alone are the words it spells, a path too.
+#[test]
+fn quoted_text_in_powershell_parentheses_is_the_words_it_spells() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, "git push ('-f')"),
+        (ps, r#"git ("push") -f"#),
+        (ps, "& git @('push', '-f')"),
+        (ps, "git @('push', '-f')"),
+        (ps, "Start-Process git -ArgumentList @('push', '-f')"),
+        (ps, "Start-Process git -ArgumentList ('push -f')"),
+        (ps, "Start-Process git ('push','-f')"),
+    ];
+    let let_run = [
+        (ps, "git log ('--oneline')"),
+        (ps, "git push @('origin', 'main')"),
+        (ps, "Start-Process git -ArgumentList @('log', '-1')"),
+    ];
+    assert_denied_exactly(&env, "psparens", &policy, &denied, &let_run);
+
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    let denied = [(ps, r"gc ('secrets\k')"), (ps, r"gc -Path ('secrets\k')")];
+    let let_run = [(ps, r"gc ('src\a')"), (ps, r#"gc -Path @("src\a")"#)];
+    assert_denied_exactly(&env, "psparensfile", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` let `git push -f` run, and so it went for each option git
 /// spells two ways (`git clean --force` and `-f`, `git branch -D` and `--delete --force`,
 /// `git checkout -f` and `--force`), also in a cluster (`git push -fu`, `git clean -fdx`) and

@@ -67,6 +67,22 @@ pub fn shaped(line: &str) -> String {
                     && trim_end(&chars[..i - 1])
                         .last()
                         .is_some_and(|c| matches!(c, '(' | ','));
+                let argument = in_method || is_argument_at(&chars, i - 1);
+                let array =
+                    chars.get(i.wrapping_sub(2)) == Some(&'@') && is_argument_at(&chars, i - 2);
+                // `git push ('-f')`, `& git @('push', '-f')`: quoted text the line spells,
+                // each value a word of the command.
+                if !method
+                    && (argument || array)
+                    && let Some((values, end)) = literal_values(&chars, i)
+                {
+                    if !argument {
+                        out.pop();
+                    }
+                    out.push_str(&values);
+                    i = end;
+                    continue;
+                }
                 parens.push(method);
                 if method {
                     out.push(' ');
@@ -183,6 +199,46 @@ pub fn unknown_where_escaped(words: &mut [String]) {
             }
             *word = unknown;
         }
+    }
+}
+
+/// The values of parentheses that hold quoted text alone, from `at` (past the `(`), as the
+/// words they are (`('push', "-f")` is `'push' '-f'`), and where the line goes on past the `)`;
+/// `None` when they hold anything else (a command, a variable, a number, an escape), whose
+/// value the line does not spell.
+fn literal_values(chars: &[char], at: usize) -> Option<(String, usize)> {
+    let mut values = String::new();
+    let mut i = at;
+    let mut after_value = false;
+    loop {
+        while chars.get(i).is_some_and(|c| matches!(c, ' ' | '\t')) {
+            i += 1;
+        }
+        match *chars.get(i)? {
+            ')' if after_value => return Some((values, i + 1)),
+            ',' if after_value => after_value = false,
+            quote @ ('\'' | '"') if !after_value => {
+                let close = i + 1 + chars.get(i + 1..)?.iter().position(|c| *c == quote)?;
+                let text = &chars[i + 1..close];
+                // A doubled quote is one in the text; `$` and a backtick are PowerShell's in
+                // double quotes.
+                if chars.get(close + 1) == Some(&quote)
+                    || text.iter().any(|c| matches!(c, '\'' | '"' | '$' | '`'))
+                {
+                    return None;
+                }
+                if !values.is_empty() {
+                    values.push(' ');
+                }
+                values.push('\'');
+                values.extend(text);
+                values.push('\'');
+                after_value = true;
+                i = close;
+            }
+            _ => return None,
+        }
+        i += 1;
     }
 }
 
@@ -619,6 +675,21 @@ mod tests {
         assert_eq!(shaped("gc -Raw @(rvpa k)"), "gc -Raw $(rvpa k)");
         assert_eq!(shaped("$x = @(1)"), "$x = @(1)");
         assert_eq!(shaped("gc $((rvpa k))"), "gc $( (rvpa k))");
+        // Quoted text alone in them is the words it spells.
+        assert_eq!(shaped("git push ('-f')"), "git push '-f'");
+        assert_eq!(shaped(r#"git @( 'push' ,"-f" )"#), "git 'push' '-f'");
+        assert_eq!(shaped("gc -Path:('k')"), "gc -Path:'k'");
+        for text in [
+            "('a' 'b')",
+            "('a',)",
+            "()",
+            "('$x')",
+            r#"("$x")"#,
+            "('a''b')",
+            "(1)",
+        ] {
+            assert!(shaped(&format!("gc {text}")).starts_with("gc $("), "{text}");
+        }
         assert_eq!(
             shaped("[IO.File]::Copy((rvpa a), (rvpa b))"),
             "[IO.File]::Copy $(rvpa a)  $(rvpa b) ; "
