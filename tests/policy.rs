@@ -6269,7 +6269,9 @@ fn a_powershell_backtick_escape_hides_no_word_from_a_deny() {
 /// `Start-Process git 'push -f'` ran `git push -f` past a deny of `git push --force`, the
 /// argument list given as one string being read as one word (`start`, `saps` and
 /// `-ArgumentList "push -f"` too): `Start-Process` joins its argument list into the command
-/// line the program splits into words, and the program is judged with those words.
+/// line the program splits into words, and the program is judged with those words. A quoted
+/// argument starting with `-` (`Start-Process pwsh '-c git push -f'`) was taken for a parameter
+/// of `Start-Process` and dropped: only a word of letters after the `-` names one.
 #[test]
 fn a_program_start_process_starts_is_judged_with_the_words_of_its_arguments() {
     let env = TestEnv::new();
@@ -6289,9 +6291,12 @@ fn a_program_start_process_starts_is_judged_with_the_words_of_its_arguments() {
         (ps, "& git 'push' '-f'"),
         (ps, r#"Invoke-Expression "git push -f""#),
         (ps, "iex 'git push -f'"),
+        (ps, "Start-Process pwsh '-c git push -f'"),
+        (ps, "Start-Process powershell '-c','git push -f'"),
     ];
     let let_run = [
         (ps, "Start-Process notepad"),
+        (ps, "Start-Process pwsh '-c git log'"),
         (ps, "Start-Process git 'push origin main'"),
         (ps, "Start-Process git -ArgumentList 'log','--oneline'"),
         (ps, "git log --oneline"),

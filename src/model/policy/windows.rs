@@ -409,11 +409,16 @@ fn started(args: &[String]) -> Option<(String, Vec<String>)> {
     let mut operands = Vec::new();
     let mut words = args.iter();
     while let Some(word) = words.next() {
-        let Some(name) = word.strip_prefix('-').filter(|n| n.len() > 1) else {
+        // A parameter's name is a word's letters: `'-c git push -f'`, quoted, is an argument.
+        let Some(name) = word
+            .strip_prefix('-')
+            .map(|n| n.split(':').next().unwrap_or(n))
+            .filter(|n| n.len() > 1 && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        else {
             operands.push(word.clone());
             continue;
         };
-        let name = name.split(':').next().unwrap_or(name).to_lowercase();
+        let name = name.to_lowercase();
         let named = |full: &str| full.starts_with(&name);
         if named("filepath") || name == "path" || name == "pspath" {
             program = words.next().cloned();
@@ -1237,6 +1242,19 @@ mod tests {
             git("push -f")
         );
         assert_eq!(started("git -ArgumentList push,-f,,"), git("push -f"));
+        let pwsh = |words: &[&str]| {
+            let words: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+            super::started(&words).map(|(_, arguments)| arguments)
+        };
+        assert_eq!(
+            pwsh(&["pwsh", "-c git push -f"]).unwrap(),
+            ["-c", "git", "push", "-f"]
+        );
+        assert_eq!(
+            pwsh(&["pwsh", "-c,git push"]).unwrap(),
+            ["-c", "git", "push"]
+        );
+        assert_eq!(pwsh(&["pwsh", "-Wait:$true", "-c"]).unwrap(), ["-c"]);
         assert_eq!(command_line_words("push  -f"), ["push", "-f"]);
         assert_eq!(
             command_line_words(r#"a "b c" d"e f"g """#),
