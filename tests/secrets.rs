@@ -1082,3 +1082,51 @@ fn share_redacts_an_annotations_author_as_it_does_its_note() {
     assert!(!html.contains(&key), "the key is in the page");
     assert!(html.contains("ci-bot"), "the author is not in the page");
 }
+
+/// A made-up PuTTY key (`.ppk`) of `version`: its private lines are `private`'s, its public
+/// lines `Pub0Lic9`s.
+fn ppk(version: u8, private: &str) -> String {
+    let derivation = if version == 3 {
+        "Key-Derivation: Argon2id\nArgon2-Memory: 8192\nArgon2-Passes: 21\n\
+         Argon2-Parallelism: 1\nArgon2-Salt: 0a1b2c3d4e5f60718293a4b5c6d7e8f9\n"
+    } else {
+        ""
+    };
+    format!(
+        "PuTTY-User-Key-File-{version}: ssh-rsa\nEncryption: none\nComment: rsa-key-20240101\n\
+         Public-Lines: 2\nAAAAB3NzaC1yc2EAAAADAQABAAABAQ{}\n{}\n{derivation}Private-Lines: 2\n\
+         AAABAQCx{}\n{}\nPrivate-MAC: {}\n",
+        "Pub0Lic9".repeat(4),
+        "Pub0Lic9".repeat(3),
+        private.repeat(7),
+        private.repeat(3),
+        "0f1e2d3c".repeat(5)
+    )
+}
+
+/// A PuTTY private key a Read returned was stored whole in events.ndjson: only PEM keys were
+/// known. Its private lines never reach disk; prose naming the format is kept as written.
+#[test]
+fn a_putty_private_key_read_by_a_tool_never_reaches_disk() {
+    let env = TestEnv::new();
+    let prose = "PuTTY-User-Key-File-3 is the format puttygen writes; convert it with -O.";
+    let files = [
+        ("toolu_1", "/home/u/.ssh/id.ppk", ppk(2, "Pv2Kq8Lm")),
+        ("toolu_2", "/home/u/.ssh/id3.ppk", ppk(3, "Pv3Zr5Tn")),
+        ("toolu_3", "/home/u/notes.md", prose.to_owned()),
+    ];
+    for (id, path, content) in &files {
+        let payload = json!({"session_id": SID, "cwd": env.path(), "hook_event_name": "PostToolUse",
+            "tool_name": "Read", "tool_use_id": id, "tool_input": {"file_path": path},
+            "tool_response": {"type": "text", "file": {"filePath": path, "content": content,
+                "numLines": content.lines().count(), "startLine": 1,
+                "totalLines": content.lines().count()}}});
+        env.run_with_stdin(&["hook", "post-tool"], payload.to_string().as_bytes())
+            .success();
+    }
+    let text = store_text(&env);
+    for private in ["Pv2Kq8Lm", "Pv3Zr5Tn", "0f1e2d3c"] {
+        assert!(!text.contains(private), "{private} reached disk: {text}");
+    }
+    assert!(text.contains(prose), "the prose was changed: {text}");
+}

@@ -15,7 +15,7 @@
 //!   [`redact_str`].
 //! - [`redact_str`] ([`rules`]) finds secrets inside free text: vendor tokens with a
 //!   recognisable shape (those whose prefix no word holds even glued to letters), JWTs,
-//!   `Bearer` tokens, PEM private keys, passwords in connection URLs (percent-encoded too),
+//!   `Bearer` tokens, PEM and PuTTY private keys, passwords in connection URLs (percent-encoded too),
 //!   `KEY=value` assignments and name/value pairs whose name is sensitive, password flags of
 //!   common commands (`mysql -p`, `sshpass -p`, `docker login -p` …), `.netrc` passwords,
 //!   passwords set in SQL (`IDENTIFIED BY '…'`, `WITH PASSWORD '…'`),
@@ -94,7 +94,8 @@ pub fn redact_value(v: &mut Value) -> bool {
             true
         }
         Value::Array(items) => {
-            let mut changed = redact_pairs(items) | redact_split_pem(items);
+            let mut changed =
+                redact_pairs(items) | redact_split_pem(items) | redact_split_putty(items);
             for item in items {
                 changed |= redact_value(item);
             }
@@ -291,6 +292,50 @@ fn redact_split_pem(items: &mut [Value]) -> bool {
         });
         if begins {
             key = Some((None, false));
+        }
+    }
+    changed
+}
+
+/// Redacts the private part of a PuTTY key (`.ppk`) kept as a list of its lines, as
+/// [`redact_split_pem`] does a PEM key's body: the `Private-Lines: N` line says how many lines
+/// after it are the key, which are blanked while they read as base64, and so is the
+/// `Private-MAC:` line after them.
+fn redact_split_putty(items: &mut [Value]) -> bool {
+    let mut changed = false;
+    let mut at = 0;
+    while at < items.len() {
+        let count = items[at]
+            .as_str()
+            .and_then(|line| line.trim().strip_prefix("Private-Lines:"))
+            .and_then(|n| n.trim().parse::<usize>().ok());
+        at += 1;
+        let Some(count) = count else {
+            continue;
+        };
+        let mut left = count;
+        while left > 0 && at < items.len() {
+            let base64 = items[at].as_str().is_some_and(|line| {
+                let line = line.trim();
+                !line.is_empty()
+                    && line
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            });
+            if !base64 {
+                break;
+            }
+            changed |= blank(&mut items[at]);
+            left -= 1;
+            at += 1;
+        }
+        let mac = items
+            .get(at)
+            .and_then(Value::as_str)
+            .is_some_and(|line| line.trim_start().starts_with("Private-MAC:"));
+        if mac {
+            changed |= blank(&mut items[at]);
+            at += 1;
         }
     }
     changed

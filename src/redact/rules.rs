@@ -90,6 +90,17 @@ macro_rules! shell_quoted {
     };
 }
 
+/// A PuTTY key's private part: its `Private-Lines:` line, then its base64 lines through its
+/// `Private-MAC:` line, or, cut off before that line, as far as its base64 goes.
+macro_rules! putty_private {
+    () => {
+        concat!(
+            r"Private-Lines:[\t ]*[0-9]+",
+            r"(?:(?s:.*?)Private-MAC:[\t ]*[0-9A-Fa-f]+|[A-Za-z0-9+/=\s\\]*)",
+        )
+    };
+}
+
 /// Whatever else a command line holds before the flag we look for, on the same line: as
 /// little as can be (`??`), so that the command's first such flag is taken, not its last; and
 /// never past a line break escaped in JSON text (`\n`), which ends a command as one does.
@@ -336,7 +347,7 @@ const RULE_COUNT: usize = 27;
 pub(super) static RULES: [Rule; RULE_COUNT] = [
     // pem_private_key
     Rule {
-        triggers: &["PRIVATE KEY"],
+        triggers: &["PRIVATE KEY", "PuTTY-User-Key-File-"],
         also: &[],
         shape: None,
         // The whole block, BEGIN through END. A block cut off before its END line (truncated
@@ -344,6 +355,12 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         pattern: concat!(
             r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
             r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,-]*)",
+            // A PuTTY key (`.ppk`, versions 2 and 3), from its first line through its private
+            // part, as a PEM block: its `Private-Lines:` are the key, which the file holds
+            // without a BEGIN or END line. Only a key's first line followed by its
+            // `Private-Lines:` is one, so prose naming the format stays.
+            r"|PuTTY-User-Key-File-[0-9]+:[\t ]*[A-Za-z0-9@._-]+.*?",
+            putty_private!(),
         ),
         pick: whole_match,
     },
@@ -1180,17 +1197,22 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
     // pem_private_key_tail: here, not after pem_private_key, so that the indices named below
     // stand
     Rule {
-        triggers: &["PRIVATE KEY"],
+        triggers: &["PRIVATE KEY", "Private-MAC:", "Private-Lines:"],
         also: &[],
         shape: None,
-        // A block's last base64 lines and its END line, with no BEGIN line before them: the
-        // tail of a key file (`tail id_rsa`), or the rest of a key whose BEGIN line a stream
-        // or a cut left elsewhere. Lines ending as text ends them or as JSON text escapes them;
+        // A block's last base64 lines and its END line (or a PuTTY key's `Private-MAC:` line),
+        // with no BEGIN line before them: the tail of a key file (`tail id_rsa`), or the rest
+        // of a key whose BEGIN line a stream or a cut left elsewhere. Lines ending as text ends them or as JSON text escapes them;
         // the last lines may be short (an OpenSSH key's last, a PGP block's `=z+oL` checksum).
         pattern: concat!(
             r"(?:[A-Za-z0-9+/=]{16,}[\t ]*(?:\r?\n|(?:\\\\?r)?\\\\?n)[\t ]*)+",
             r"(?:[A-Za-z0-9+/=]{1,15}[\t ]*(?:\r?\n|(?:\\\\?r)?\\\\?n)[\t ]*){0,2}",
-            r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+            r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|Private-MAC:[\t ]*[0-9A-Fa-f]+)",
+            // A PuTTY key's private part with no first line before it (`tail key.ppk`, the
+            // rest of a key whose first line a stream or a cut left elsewhere); above, its
+            // last base64 lines and its `Private-MAC:` line.
+            "|",
+            putty_private!(),
         ),
         pick: whole_match,
     },

@@ -330,6 +330,67 @@ fn bearer_tokens_keep_the_scheme() {
     }
 }
 
+/// A made-up PuTTY key (`.ppk`) of version `version`: its private lines hold `Pv7Kq2Lm`, its
+/// public lines `Pub0Lic9`.
+fn ppk(version: u8) -> String {
+    let derivation = if version == 3 {
+        "Key-Derivation: Argon2id\nArgon2-Memory: 8192\nArgon2-Passes: 21\n\
+         Argon2-Parallelism: 1\nArgon2-Salt: 0a1b2c3d4e5f60718293a4b5c6d7e8f9\n"
+    } else {
+        ""
+    };
+    format!(
+        "PuTTY-User-Key-File-{version}: ssh-rsa\nEncryption: none\nComment: rsa-key-20240101\n\
+         Public-Lines: 2\n{}\n{}\n{derivation}Private-Lines: 3\n{}\n{}\n{}\n\
+         Private-MAC: {}",
+        fake("AAAAB3NzaC1yc2EAAAADAQABAAABAQ", "Pub0Lic9", 4),
+        fake("", "Pub0Lic9", 3),
+        fake("AAABAQCx", "Pv7Kq2Lm", 7),
+        fake("", "Pv7Kq2Lm", 8),
+        fake("", "Pv7Kq2Lm", 2),
+        fake("", "0f1e2d3c", 5)
+    )
+}
+
+#[test]
+fn putty_private_keys() {
+    for version in [2, 3] {
+        let key = ppk(version);
+        assert_eq!(
+            redact_str(&format!("before\n{key}\nafter")),
+            "before\n[REDACTED]\nafter"
+        );
+        // As escaped JSON text, cut off before its MAC, and its private part alone.
+        check(&key.replace('\n', "\\n"), "Pv7Kq2Lm", &[]);
+        let cut = &key[..key.find("Private-MAC").unwrap() - 30];
+        check(cut, "Pv7Kq2Lm", &[]);
+        let private = &key[key.find("Private-Lines").unwrap()..];
+        assert_eq!(
+            redact_str(&format!("$ tail key\n{private}")),
+            "$ tail key\n[REDACTED]"
+        );
+        // Its last lines and MAC, the rest of a key whose start a stream left elsewhere.
+        let rest = &key[key.find("Private-Lines").unwrap() + 40..];
+        check(rest, "Pv7Kq2Lm", &[]);
+        // As a list of its lines.
+        let mut lines = json!(key.lines().collect::<Vec<_>>());
+        assert!(redact_value(&mut lines));
+        let text = lines.to_string();
+        assert!(
+            !text.contains("Pv7Kq2Lm") && !text.contains("0f1e2d3c"),
+            "{text}"
+        );
+        assert!(text.contains("Pub0Lic9"), "{text}");
+    }
+    // Prose about the format stays.
+    for prose in [
+        "A .ppk file starts with PuTTY-User-Key-File-3: ssh-ed25519 on its first line.",
+        "PuTTY-User-Key-File-2 keys are converted with puttygen; Private-Lines counts lines.",
+    ] {
+        assert_eq!(redact_str(prose), prose);
+    }
+}
+
 #[test]
 fn pem_private_key_blocks() {
     let key = pem();
