@@ -176,14 +176,15 @@ pub fn mask_value(value: &mut Value, pii: bool, extra: &[Regex]) -> bool {
             let changed = map
                 .values_mut()
                 .fold(false, |changed, v| mask_value(v, pii, extra) | changed);
-            mask_keys(map, pii, extra) | changed
+            mask_keys(map, pii) | changed
         }
         _ => false,
     }
 }
 
 /// Masks the fields of a record kept beside what is modelled (an event's or a session meta's
-/// `extra`): each value as [`mask_value`] does and each name as an object's key is.
+/// `extra`): each value as [`mask_value`] does and each name as an object's key is (personal
+/// data only; see [`mask_keys`]).
 pub fn mask_fields(
     fields: &mut serde_json::Map<String, Value>,
     pii: bool,
@@ -192,13 +193,19 @@ pub fn mask_fields(
     let values = fields
         .values_mut()
         .fold(false, |changed, v| mask_value(v, pii, extra) | changed);
-    mask_keys(fields, pii, extra) | values
+    mask_keys(fields, pii) | values
 }
 
-/// Masks object keys (`{"ada@example.com": {...}}`), keeping their order; two keys that mask
-/// alike are told apart by a number.
-fn mask_keys(map: &mut serde_json::Map<String, Value>, pii: bool, extra: &[Regex]) -> bool {
-    let masked = |key: &str| match mask_str_with(key, pii, extra) {
+/// Masks personal data in object keys (`{"ada@example.com": {...}}`), keeping their order; two
+/// keys that mask alike are told apart by a number. The user's patterns are not run over keys:
+/// a key names a field, and one a pattern matched (`file_path`, `command`) would no longer say
+/// what its value is, or would become the same key as another. A key that is itself a secret
+/// is the built-in rules' (`redact::redact_value`).
+fn mask_keys(map: &mut serde_json::Map<String, Value>, pii: bool) -> bool {
+    if !pii {
+        return false;
+    }
+    let masked = |key: &str| match mask_str_with(key, true, &[]) {
         Cow::Owned(m) if m != key => Some(m),
         _ => None,
     };
@@ -302,6 +309,14 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"owners": {"[EMAIL]": 1, "[EMAIL] #2": 2, "team": 3}})
+        );
+        // A user's pattern scrubs values, never the names of fields.
+        let extra = [Regex::new(r"file_path|command").unwrap()];
+        let mut v = serde_json::json!({"file_path": "/a/file_path", "command": "ls"});
+        assert!(mask_value(&mut v, false, &extra));
+        assert_eq!(
+            v,
+            serde_json::json!({"file_path": "/a/[REDACTED]", "command": "ls"})
         );
     }
 

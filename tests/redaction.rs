@@ -305,6 +305,61 @@ fn a_pattern_matching_the_placeholder_never_nests_it() {
     );
 }
 
+/// A `--redact-pattern` matching a field's name (`file_path`, `command`) renamed the field to
+/// `[REDACTED]`: a Read no longer read a file (no file_read, nothing in sql's files) and a Bash
+/// call no longer held its command. A user's pattern scrubs values only.
+#[test]
+fn a_pattern_matching_a_fields_name_leaves_the_name() {
+    let env = TestEnv::new();
+    let file = env.path().join("src").join("main.rs");
+    let file = file.to_string_lossy().into_owned();
+    let read_input = json!({"file_path": file});
+    let bash_input = json!({"command": "grep -rn file_path src"});
+    let cwd = env.path().to_string_lossy().into_owned();
+    let steps = [
+        (
+            "pre-tool",
+            json!({"hook_event_name": "PreToolUse", "tool_name": "Read",
+            "tool_use_id": "toolu_1", "tool_input": read_input}),
+        ),
+        (
+            "post-tool",
+            json!({"hook_event_name": "PostToolUse", "tool_name": "Read",
+            "tool_use_id": "toolu_1", "tool_input": read_input,
+            "tool_response": {"type": "text", "file": {"filePath": file, "content": "fn main() {}"}}}),
+        ),
+        (
+            "pre-tool",
+            json!({"hook_event_name": "PreToolUse", "tool_name": "Bash",
+            "tool_use_id": "toolu_2", "tool_input": bash_input}),
+        ),
+    ];
+    for (event, mut payload) in steps {
+        payload["session_id"] = json!(SID);
+        payload["cwd"] = json!(cwd);
+        let args = ["hook", "--redact-pattern", "file_path|command", event];
+        env.run_with_stdin(&args, payload.to_string().as_bytes())
+            .success();
+    }
+    let calls: Vec<serde_json::Value> = env
+        .events(SID)
+        .into_iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"]["arguments"].clone())
+        .collect();
+    assert_eq!(calls[0]["file_path"], file.as_str(), "{calls:?}");
+    // The pattern still scrubs what a value holds.
+    assert_eq!(calls[1]["command"], "grep -rn [REDACTED] src", "{calls:?}");
+    let files = env
+        .run(&["sql", "--format", "json", "select path, reads from files"])
+        .success()
+        .json();
+    assert_eq!(files, json!([{"path": file, "reads": 1}]), "{files}");
+    let inspected = env.run(&["inspect", SID]).success().stdout.clone();
+    assert!(inspected.contains("\"file_path\""), "{inspected}");
+    assert!(!inspected.contains("\"[REDACTED]\":"), "{inspected}");
+}
+
 /// Records each of `inputs` as a Bash call's input through `hook --redact pre-tool`; returns
 /// the inputs as the store holds them, in order, and the text of every file of the store.
 fn recorded_inputs(inputs: &[serde_json::Value]) -> (Vec<serde_json::Value>, String) {

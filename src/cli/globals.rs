@@ -111,7 +111,8 @@ pub(crate) struct PrivacyArgs {
     /// Mask personal data before writing: emails, phone numbers, card numbers, US SSNs, AWS ARNs
     #[arg(long)]
     mask: bool,
-    /// Also redact what this regular expression matches (repeatable)
+    /// Also redact what this regular expression matches in values, never in field names
+    /// (repeatable)
     #[arg(long, value_name = "REGEX")]
     redact_pattern: Vec<String>,
 }

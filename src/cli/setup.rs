@@ -46,7 +46,8 @@ pub(crate) struct SetupArgs {
     /// Record with personal data masked: emails, phone numbers, card numbers, US SSNs, AWS ARNs
     #[arg(long)]
     mask: bool,
-    /// Record with what this regular expression matches redacted too (repeatable)
+    /// Record with what this regular expression matches in values redacted too, never in field
+    /// names (repeatable)
     #[arg(long, value_name = "REGEX")]
     redact_pattern: Vec<String>,
     /// Merge the hooks into the settings file instead of printing them
