@@ -10,6 +10,11 @@ fn settings(env: &TestEnv) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+fn local_settings(env: &TestEnv) -> Value {
+    let text = std::fs::read_to_string(env.path().join(".claude/settings.local.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 #[test]
 fn setup_otel_prints_then_writes_the_env_block_once_and_keeps_other_variables() {
     let env = TestEnv::new();
@@ -55,14 +60,11 @@ fn setup_otel_prints_then_writes_the_env_block_once_and_keeps_other_variables() 
         s["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
         "http://10.1.2.3:4317"
     );
+    // The token is kept apart from the shared settings (see below).
+    assert!(s["env"].get("OTEL_EXPORTER_OTLP_HEADERS").is_none(), "{s}");
     assert_eq!(
-        s["env"]["OTEL_EXPORTER_OTLP_HEADERS"],
+        local_settings(&env)["env"]["OTEL_EXPORTER_OTLP_HEADERS"],
         "Authorization=Bearer s3cret"
-    );
-    assert!(
-        run.stdout.contains("keep the file out of version control"),
-        "{}",
-        run.stdout
     );
     assert!(s["hooks"]["Stop"].is_array());
 
@@ -159,4 +161,81 @@ fn setup_otel_never_sends_another_backends_headers_to_the_collector() {
     assert_eq!(backup, theirs);
     // Set up for us, again: nothing to refuse.
     setup(&[]).success();
+}
+
+/// `setup --otel --write` with AGENT_STRACE_TOKEN set wrote the collector's bearer token into
+/// the project's shared, usually committed `.claude/settings.json`. The entry that carries it
+/// goes to `.claude/settings.local.json` (git-ignored, read by Claude Code over the shared
+/// file), a token an earlier setup left in the shared file is moved there, and another
+/// backend's endpoint in the local file, which would win over ours, is refused as in the
+/// shared one.
+#[test]
+fn setup_otel_keeps_the_token_out_of_the_shared_settings() {
+    let env = TestEnv::new();
+    let shared = env.path().join(".claude/settings.json");
+    let local = env.path().join(".claude/settings.local.json");
+    std::fs::create_dir_all(shared.parent().unwrap()).unwrap();
+    let earlier = r#"{"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer old-token"}}"#;
+    std::fs::write(&shared, earlier).unwrap();
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "--otel", "--bin", "agent-strace"];
+        args.extend_from_slice(extra);
+        let mut cmd = env.command(&args);
+        cmd.env("AGENT_STRACE_TOKEN", "n3w-t0ken");
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    // Printed: the shared block without the token, the local one with it.
+    let run = setup(&[]).success().stdout.clone();
+    let shown: Value = serde_json::from_str(run.split("\nPaste this").next().unwrap()).unwrap();
+    assert!(
+        shown["env"].get("OTEL_EXPORTER_OTLP_HEADERS").is_none(),
+        "{run}"
+    );
+    assert!(run.contains(".claude/settings.local.json"), "{run}");
+
+    let run = setup(&["--write"]);
+    run.success();
+    let text = std::fs::read_to_string(&shared).unwrap();
+    assert!(
+        !text.contains("n3w-t0ken") && !text.contains("old-token"),
+        "{text}"
+    );
+    assert_eq!(
+        settings(&env)["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://127.0.0.1:4317"
+    );
+    assert_eq!(
+        local_settings(&env)["env"]["OTEL_EXPORTER_OTLP_HEADERS"],
+        "Authorization=Bearer n3w-t0ken"
+    );
+    assert!(
+        run.stdout.contains(".claude/settings.local.json"),
+        "which file holds the token: {}",
+        run.stdout
+    );
+    // Again: nothing changes.
+    let before = std::fs::read_to_string(&local).unwrap();
+    assert!(
+        setup(&["--write"])
+            .success()
+            .stdout
+            .contains("nothing changed")
+    );
+    assert_eq!(std::fs::read_to_string(&local).unwrap(), before);
+
+    // Another backend's endpoint in the local file would win over ours: refused, then replaced.
+    let theirs = r#"{"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io", "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=VENDORKEY"}}"#;
+    std::fs::write(&local, theirs).unwrap();
+    let run = setup(&["--write"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("settings.local.json"), "{}", run.stderr);
+    assert!(!run.stderr.contains("VENDORKEY"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&local).unwrap(), theirs);
+    setup(&["--write", "--replace-otel"]).success();
+    let l = local_settings(&env);
+    assert!(l["env"].get("OTEL_EXPORTER_OTLP_ENDPOINT").is_none(), "{l}");
+    assert_eq!(
+        l["env"]["OTEL_EXPORTER_OTLP_HEADERS"],
+        "Authorization=Bearer n3w-t0ken"
+    );
 }

@@ -60,6 +60,7 @@ mod setup_agents;
 mod setup_layers;
 mod setup_off;
 mod setup_otel;
+mod setup_token;
 mod share;
 mod show;
 mod sql;

@@ -15,6 +15,7 @@ use super::setup_agents::{self, Env, SetupAgent, Shape};
 use super::setup_layers;
 use super::setup_off;
 use super::setup_otel;
+use super::setup_token::{self, Local};
 use crate::capture::hooks::HOOK_ARGS;
 use crate::capture::hooks::claude_code::{self, Version};
 use crate::error::Error;
@@ -76,7 +77,8 @@ pub(crate) struct SetupArgs {
     policy: Option<PathBuf>,
     /// Also send Claude Code's own telemetry (model requests with exact tokens, tool timings) to
     /// agent-strace's collector (`server`), which joins it into the recorded sessions: writes
-    /// the settings' env block (with AGENT_STRACE_TOKEN as the bearer token when set)
+    /// the settings' env block (with AGENT_STRACE_TOKEN as the bearer token when set, kept in
+    /// .claude/settings.local.json beside a project's settings.json)
     #[arg(long, conflicts_with = "detect")]
     otel: bool,
     /// The collector --otel sends to [default: http://127.0.0.1:4317]
@@ -254,6 +256,16 @@ impl Plan<'_> {
         };
         let others_disable =
             agent == SetupAgent::ClaudeCode && self.warn_of_other_layers(path, &hooks);
+        // --otel's env: what goes into `path`, and apart from it the entries that carry the
+        // token, kept out of a project's shared (committed) settings.
+        let otel = self.otel.map(|ours| {
+            if setup_token::apart(ours, path, self.args.global || self.args.settings.is_some()) {
+                let (shared, token) = setup_token::split(ours);
+                (shared, Some(token))
+            } else {
+                (ours.clone(), None)
+            }
+        });
         if !self.args.write {
             // The file to paste into runs no hook while it says so, as `--write` warns.
             if let Some(off) = setup_off::hooks_off(agent, path, self.env) {
@@ -263,8 +275,8 @@ impl Plan<'_> {
             if agent.versioned() {
                 shown.insert("version".into(), 1.into());
             }
-            if let Some(otel) = self.otel {
-                shown.insert("env".into(), Value::Object(otel.clone()));
+            if let Some((shared, _)) = &otel {
+                shown.insert("env".into(), Value::Object(shared.clone()));
             }
             shown.insert("hooks".into(), Value::Object(hooks));
             crate::render::json::write(&mut *out, &Value::Object(shown))?;
@@ -273,9 +285,21 @@ impl Plan<'_> {
                 "\nPaste this into {} (or run again with --write).",
                 path.display()
             )?;
+            if let Some((_, Some(token))) = &otel {
+                let local = json!({"env": token});
+                crate::render::json::write(&mut *out, &local)?;
+                writeln!(
+                    out,
+                    "\nAnd this, which holds AGENT_STRACE_TOKEN, into {}: Claude Code reads it over {} and git-ignores it.",
+                    path.with_file_name(setup_token::LOCAL_FILE).display(),
+                    path.display()
+                )?;
+            }
             left_out_note(release, &left_out, out)?;
             unasked_note(&unasked, out)?;
-            self.notes(agent, out)?;
+            let token_file = matches!(otel, Some((_, Some(_))))
+                .then(|| path.with_file_name(setup_token::LOCAL_FILE));
+            self.notes(agent, token_file.as_deref(), out)?;
             return Ok(());
         }
         // A settings file that links elsewhere (dotfiles) is changed where it lives.
@@ -284,20 +308,7 @@ impl Plan<'_> {
         // But a project's stays in the project: a cloned repository's link could name any
         // file of the user's, and a linked folder any folder.
         if !self.args.global && self.args.settings.is_none() {
-            let project = std::fs::canonicalize(".")?;
-            let real = settings_file::real_folder(&target)
-                .with_context(|| format!("cannot follow {}", path.display()))?;
-            if !real.starts_with(&project) {
-                return Err(Error::input(format!(
-                    "{} leads out of the project, into {}: a link there (the file's or its folder's) is not followed",
-                    path.display(),
-                    real.display()
-                ))
-                .with_hint(
-                    "remove the link, or name the file on purpose with --settings PATH".to_owned(),
-                )
-                .into());
-            }
+            stays_in_project(path, &target)?;
         }
         // A folder that is a link to nothing is not made: the lock said only "File exists".
         if let Some(folder) = target.parent().filter(|f| !f.as_os_str().is_empty())
@@ -375,38 +386,12 @@ impl Plan<'_> {
         changed |= add_version;
         // What --replace-otel replaced, said once the backup is taken.
         let mut otel_said = Vec::new();
-        let env_changed = match self.otel {
-            Some(ours) => {
-                let mut env = match settings.get("env").transpose() {
-                    Ok(None) => Map::new(),
-                    Ok(Some(Value::Object(env))) => env,
-                    Ok(Some(_)) => {
-                        return Err(Error::input(format!(
-                            "{}: `env` is not an object",
-                            target.display()
-                        ))
-                        .into());
-                    }
-                    Err(e) => {
-                        return Err(
-                            Error::input(format!("{}: `env` ({e})", target.display())).into()
-                        );
-                    }
-                };
+        let env_changed = match &otel {
+            Some((ours, token)) => {
+                let mut env = setup_token::env_of(&settings, &target)?;
                 let conflicts = setup_otel::conflicts(&env, ours);
                 if !conflicts.is_empty() && !self.args.replace_otel {
-                    return Err(Error::input(format!(
-                        "{}: `env` sends Claude Code's telemetry elsewhere already ({}); written over, {} would go to agent-strace's collector",
-                        target.display(),
-                        conflicts.join(", "),
-                        if conflicts.iter().any(|k| k.ends_with("_HEADERS")) {
-                            "its headers (another backend's key, perhaps)"
-                        } else {
-                            "that backend's telemetry"
-                        }
-                    ))
-                    .with_hint("run again with --replace-otel to replace and remove them (the file is backed up first), or set up without --otel")
-                    .into());
+                    return Err(setup_token::refusal(&target, &conflicts));
                 }
                 let (replaced, removed) = setup_otel::replace_conflicts(&mut env, ours, &conflicts);
                 if !replaced.is_empty() {
@@ -415,7 +400,16 @@ impl Plan<'_> {
                 if !removed.is_empty() {
                     otel_said.push(format!("Removed {} from `env`.", removed.join(", ")));
                 }
-                let changed = setup_otel::merge_env(&mut env, ours) || !removed.is_empty();
+                // A token an earlier setup wrote here moves to the local file.
+                let moved = token.is_some() && env.remove(setup_otel::HEADERS).is_some();
+                if moved {
+                    otel_said.push(format!(
+                        "Moved {} (the token) out of `env`, into {}.",
+                        setup_otel::HEADERS,
+                        setup_token::LOCAL_FILE
+                    ));
+                }
+                let changed = setup_otel::merge_env(&mut env, ours) || !removed.is_empty() || moved;
                 if changed {
                     settings.set("env", &Value::Object(env))?;
                 }
@@ -424,6 +418,32 @@ impl Plan<'_> {
             None => false,
         };
         changed |= env_changed;
+        // The token's entries, merged into the local file beside `path`, written after it.
+        let local = match (&otel, self.otel) {
+            (Some((_, Some(token))), Some(ours)) => {
+                let local_path = path.with_file_name(setup_token::LOCAL_FILE);
+                let local_target = settings_file::through_links(&local_path)
+                    .map_err(|e| unusable(e, format!("cannot follow {}", local_path.display())))?;
+                stays_in_project(&local_path, &local_target)?;
+                Some(Local::prepare(
+                    local_target,
+                    ours,
+                    token,
+                    self.args.replace_otel,
+                )?)
+            }
+            _ => None,
+        };
+        // Its folder locked too when it is another (a shared file that links elsewhere).
+        let _local_lock = match &local {
+            Some(local) if local.path().parent() != target.parent() => {
+                settings_file::lock_folder(local.path()).with_context(|| {
+                    format!("cannot lock the folder of {}", local.path().display())
+                })?
+            }
+            _ => None,
+        };
+        let token_file = local.as_ref().map(|l| l.path().to_owned());
         // The agent runs no hook of ours, or none at all, while its settings say so. The
         // warning (stderr, where a warning goes) names the setting and how to undo it, and is
         // said once: the summary below says what was written, and never that sessions will be
@@ -434,6 +454,9 @@ impl Plan<'_> {
         }
         let off = off.is_some() || others_disable;
         if !changed {
+            if let Some(local) = &local {
+                local.write(out)?;
+            }
             if off {
                 writeln!(
                     out,
@@ -449,7 +472,7 @@ impl Plan<'_> {
             }
             left_out_note(release, &left_out, out)?;
             unasked_note(&unasked, out)?;
-            self.notes(agent, out)?;
+            self.notes(agent, token_file.as_deref(), out)?;
             return Ok(());
         }
         if add_version {
@@ -468,6 +491,10 @@ impl Plan<'_> {
                 target.display()
             ))
             .into());
+        }
+        // The token first: the shared file never names the collector without it.
+        if let Some(local) = &local {
+            local.write(out)?;
         }
         if let Some(text) = &existing {
             let backup = settings_file::back_up(&target, text, mode)
@@ -503,7 +530,7 @@ impl Plan<'_> {
         }
         left_out_note(release, &left_out, out)?;
         unasked_note(&unasked, out)?;
-        self.notes(agent, out)
+        self.notes(agent, token_file.as_deref(), out)
     }
 
     /// Warns of the other Claude Code settings files that hold hooks of ours running another
@@ -527,7 +554,14 @@ impl Plan<'_> {
         layers.iter().any(|layer| layer.disables_all)
     }
 
-    fn notes(&self, agent: SetupAgent, out: &mut impl Write) -> Result<()> {
+    /// What to know of what was printed or written; `token_file` is the file that holds the
+    /// token apart from the shared settings, if any.
+    fn notes(
+        &self,
+        agent: SetupAgent,
+        token_file: Option<&Path>,
+        out: &mut impl Write,
+    ) -> Result<()> {
         if let Some(otel) = self.otel {
             writeln!(
                 out,
@@ -543,7 +577,14 @@ impl Plan<'_> {
                     inherited.join(", ")
                 ));
             }
-            if otel.contains_key("OTEL_EXPORTER_OTLP_HEADERS") {
+            if let Some(file) = token_file {
+                writeln!(
+                    out,
+                    "AGENT_STRACE_TOKEN, the collector's bearer token, goes in {} ({}), which Claude Code reads over settings.json and git-ignores: the shared settings do not hold it.",
+                    file.display(),
+                    setup_otel::HEADERS
+                )?;
+            } else if otel.contains_key(setup_otel::HEADERS) {
                 writeln!(
                     out,
                     "The settings hold AGENT_STRACE_TOKEN: keep the file out of version control (--settings .claude/settings.local.json)."
@@ -566,6 +607,25 @@ impl Plan<'_> {
         writeln!(out, "{}", redaction_note(self.args, self.store))?;
         Ok(())
     }
+}
+
+/// The error of a project's settings file `path` (at `target`, links followed) that a link
+/// takes out of the project: a cloned repository's link could name any file of the user's,
+/// and a linked folder any folder.
+fn stays_in_project(path: &Path, target: &Path) -> Result<()> {
+    let project = std::fs::canonicalize(".")?;
+    let real = settings_file::real_folder(target)
+        .with_context(|| format!("cannot follow {}", path.display()))?;
+    if !real.starts_with(&project) {
+        return Err(Error::input(format!(
+            "{} leads out of the project, into {}: a link there (the file's or its folder's) is not followed",
+            path.display(),
+            real.display()
+        ))
+        .with_hint("remove the link, or name the file on purpose with --settings PATH".to_owned())
+        .into());
+    }
+    Ok(())
 }
 
 /// The events of our hooks that Claude Code `release` does not take.
@@ -658,7 +718,7 @@ fn forget(settings: &mut Value, events: &[&str], bin: &str) -> bool {
 
 /// An error met reading or following a settings file: what is no regular file, a link to
 /// nothing or no UTF-8 text is unusable input (exit code 3), the rest an I/O error.
-fn unusable(e: std::io::Error, context: String) -> anyhow::Error {
+pub(crate) fn unusable(e: std::io::Error, context: String) -> anyhow::Error {
     match e.kind() {
         std::io::ErrorKind::InvalidInput => Error::input(e.to_string()).into(),
         std::io::ErrorKind::InvalidData => {

@@ -52,8 +52,8 @@ pub(crate) fn merge_env(env: &mut Map<String, Value>, ours: &Map<String, Value>)
 /// The OTLP exporter's variables for where telemetry goes and what goes with it: the base
 /// ones, which the block writes, and one pair per signal, which win over them.
 const SIGNALS: [&str; 3] = ["TRACES", "LOGS", "METRICS"];
-const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
-const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+pub(crate) const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+pub(crate) const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 
 fn per_signal() -> impl Iterator<Item = String> {
     SIGNALS.iter().flat_map(|s| {

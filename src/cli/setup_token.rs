@@ -1,0 +1,176 @@
+//! `setup --otel --write` with a bearer token: the `env` entries that carry it go to Claude
+//! Code's `.claude/settings.local.json`, which Claude Code git-ignores and merges over
+//! `.claude/settings.json`, the project's shared (usually committed) file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value};
+
+use super::settings_file::{self, RawObject};
+use super::setup_otel;
+use crate::error::Error;
+
+/// The file beside a project's shared settings that holds the token.
+pub(crate) const LOCAL_FILE: &str = "settings.local.json";
+
+/// Whether `--otel`'s token goes apart from the settings file `path`: only a project's shared
+/// `settings.json` (not `--global`'s, nor a file named with `--settings`, which the user
+/// chose: `named`), and only when there is a token.
+pub(crate) fn apart(ours: &Map<String, Value>, path: &Path, named: bool) -> bool {
+    !named
+        && ours.contains_key(setup_otel::HEADERS)
+        && path.file_name().is_some_and(|name| name == "settings.json")
+}
+
+/// `ours` split in two: what goes to the shared file, and the entries that carry the token.
+pub(crate) fn split(ours: &Map<String, Value>) -> (Map<String, Value>, Map<String, Value>) {
+    ours.iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .partition(|(k, _)| k != setup_otel::HEADERS)
+}
+
+/// The `env` object of `settings` (an empty one when there is none), or the error naming
+/// `target` of one that is no object.
+pub(crate) fn env_of(settings: &RawObject, target: &Path) -> Result<Map<String, Value>> {
+    match settings.get("env").transpose() {
+        Ok(None) => Ok(Map::new()),
+        Ok(Some(Value::Object(env))) => Ok(env),
+        Ok(Some(_)) => {
+            Err(Error::input(format!("{}: `env` is not an object", target.display())).into())
+        }
+        Err(e) => Err(Error::input(format!("{}: `env` ({e})", target.display())).into()),
+    }
+}
+
+/// The error of an `env` that sends Claude Code's telemetry elsewhere (`conflicts`), which
+/// `--replace-otel` would replace.
+pub(crate) fn refusal(target: &Path, conflicts: &[String]) -> anyhow::Error {
+    Error::input(format!(
+        "{}: `env` sends Claude Code's telemetry elsewhere already ({}); written over, {} would go to agent-strace's collector",
+        target.display(),
+        conflicts.join(", "),
+        if conflicts.iter().any(|k| k.ends_with("_HEADERS")) {
+            "its headers (another backend's key, perhaps)"
+        } else {
+            "that backend's telemetry"
+        }
+    ))
+    .with_hint("run again with --replace-otel to replace and remove them (the file is backed up first), or set up without --otel")
+    .into()
+}
+
+/// The token's entries merged into the local settings file, ready to be written once the
+/// shared file is.
+pub(crate) struct Local {
+    target: PathBuf,
+    existing: Option<String>,
+    mode: u32,
+    settings: RawObject,
+    /// What `--replace-otel` replaced or removed there.
+    said: Vec<String>,
+    changed: bool,
+}
+
+impl Local {
+    /// Reads `target` (the local file, links followed by the caller) and merges `token` (the
+    /// entries that carry it) into its `env`. Claude Code reads that file over the shared one,
+    /// so what it sets wins: an endpoint or per-signal entries of another backend there are
+    /// refused as in the shared file (`ours` is the whole block), or with `replace` removed.
+    pub(crate) fn prepare(
+        target: PathBuf,
+        ours: &Map<String, Value>,
+        token: &Map<String, Value>,
+        replace: bool,
+    ) -> Result<Local> {
+        let existing = settings_file::read(&target)
+            .map_err(|e| super::setup::unusable(e, format!("cannot read {}", target.display())))?;
+        let (existing, mode) = match existing {
+            Some(e) => (Some(e.text), e.mode),
+            None => (None, 0o644),
+        };
+        let mut settings =
+            RawObject::parse(existing.as_deref().unwrap_or_default()).map_err(|e| {
+                Error::input(format!(
+                    "{} is not a valid JSON object ({e})",
+                    target.display()
+                ))
+                .with_hint("fix it or move it away first")
+            })?;
+        let mut env = env_of(&settings, &target)?;
+        // What Claude Code sees: this file's endpoint, else the shared file's, which is ours.
+        let mut seen = env.clone();
+        if let Some(endpoint) = ours.get(setup_otel::ENDPOINT) {
+            seen.entry(setup_otel::ENDPOINT)
+                .or_insert_with(|| endpoint.clone());
+        }
+        let conflicts = setup_otel::conflicts(&seen, ours);
+        if !conflicts.is_empty() && !replace {
+            return Err(refusal(&target, &conflicts));
+        }
+        let (replaced, removed) = setup_otel::replace_conflicts(&mut env, token, &conflicts);
+        let mut said = Vec::new();
+        if !replaced.is_empty() {
+            said.push(format!("Replaced {} in `env`", replaced.join(", ")));
+        }
+        if !removed.is_empty() {
+            said.push(format!("Removed {} from `env`", removed.join(", ")));
+        }
+        let changed = setup_otel::merge_env(&mut env, token) || !removed.is_empty();
+        if changed {
+            settings.set("env", &Value::Object(env))?;
+        }
+        Ok(Local {
+            target,
+            existing,
+            mode,
+            settings,
+            said,
+            changed,
+        })
+    }
+
+    /// Writes the file when it changed (a backup of it first), saying so.
+    pub(crate) fn write(&self, out: &mut impl Write) -> Result<()> {
+        let target = &self.target;
+        if !self.changed {
+            return Ok(());
+        }
+        if self.existing.is_some()
+            && (self.mode & 0o200 == 0
+                || rustix::fs::access(target, rustix::fs::Access::WRITE_OK).is_err())
+        {
+            return Err(Error::input(format!(
+                "{} is read-only: setup changes it only once you let it (chmod u+w)",
+                target.display()
+            ))
+            .into());
+        }
+        if let Some(text) = &self.existing {
+            let backup = settings_file::back_up(target, text, self.mode)
+                .with_context(|| format!("cannot back up {}", target.display()))?;
+            writeln!(
+                out,
+                "Backed up {} to {}",
+                target.display(),
+                backup.display()
+            )?;
+        }
+        settings_file::replace(target, &self.settings.to_text(), self.existing.as_deref())
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        for line in &self.said {
+            writeln!(
+                out,
+                "{line} of {}. The backup holds them as they were.",
+                target.display()
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Where the token went.
+    pub(crate) fn path(&self) -> &Path {
+        &self.target
+    }
+}
