@@ -1130,3 +1130,37 @@ fn a_putty_private_key_read_by_a_tool_never_reaches_disk() {
     }
     assert!(text.contains(prose), "the prose was changed: {text}");
 }
+
+/// record-http's and record's warnings on stderr quoted the upstream URL and the server's
+/// command line as they came, with redaction on: a token in the URL's path, or in the
+/// server's path, reached the terminal (and a CI log). They are scrubbed as the session's
+/// events and hook-errors.log's lines are, and kept as they are with --no-redact.
+#[test]
+fn a_proxys_warnings_quote_no_token() {
+    use std::io::BufRead;
+    let env = TestEnv::new();
+    let token = format!("ghp_{}", "a1B2c3D4e5F6".repeat(3));
+    let url = format!("https://mcp.example.invalid/{token}/mcp");
+    let first_line = |flags: &[&str]| {
+        let mut args = vec!["record-http", url.as_str(), "--port", "0"];
+        args.extend_from_slice(flags);
+        let mut child = env.command(&args).stderr(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let proxy = Background(child);
+        stderr.read_line(&mut line).unwrap();
+        drop(proxy);
+        line
+    };
+    let said = first_line(&[]);
+    assert!(said.contains("forwarding"), "{said}");
+    assert!(!said.contains(&token), "{said}");
+    assert!(first_line(&["--no-redact"]).contains(&token));
+
+    let server = format!("/nonexistent/{token}/server");
+    let mut cmd = env.command(&["record", "--", &server]);
+    cmd.env("AGENT_STRACE_ENDPOINT", format!("ftp://collector/{token}"));
+    let run = run_with_stdin(cmd, b"");
+    assert!(run.stderr.contains("cannot run"), "{}", run.stderr);
+    assert!(!run.stderr.contains(&token), "{}", run.stderr);
+}

@@ -208,6 +208,29 @@ pub(crate) fn to_stderr(text: std::fmt::Arguments<'_>) {
     let _ = io::stderr().lock().write_fmt(text);
 }
 
+/// The privacy flags a proxy (`record`, `record-http`) was given: its warnings quote what it
+/// relays and where (a server's command line, an upstream URL with a token in its path, the
+/// store's answer), and go where a terminal, a CI log or a redirect keeps them, so they are
+/// scrubbed as its events and its lines in hook-errors.log are. Set once, when the flags are
+/// read; the warnings are told through plain `fn(&str)`s, which hold nothing.
+static PROXY_PRIVACY: std::sync::OnceLock<crate::capture::sink::Privacy> =
+    std::sync::OnceLock::new();
+
+/// Scrubs this process's proxy warnings ([`proxy_warn`]) with `privacy` from now on.
+pub(crate) fn scrub_proxy_warnings(privacy: &crate::capture::sink::Privacy) {
+    let _ = PROXY_PRIVACY.set(privacy.clone());
+}
+
+/// A proxy's warning on stderr, `prefix: message`, scrubbed with its privacy flags.
+pub(crate) fn proxy_warn(prefix: &str, message: &str) {
+    let message = PROXY_PRIVACY
+        .get()
+        .map_or(std::borrow::Cow::Borrowed(message), |p| {
+            p.apply_str(message)
+        });
+    to_stderr(format_args!("{prefix}: {message}\n"));
+}
+
 /// A session's summary, with a warning when its `meta.json` could not be used and the session
 /// is described by its events instead.
 pub(crate) fn summary(store: &Store, id: &str) -> anyhow::Result<SessionSummary> {

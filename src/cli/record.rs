@@ -45,7 +45,10 @@ pub(crate) struct RecordArgs {
 pub(super) fn sink(privacy: &PrivacyArgs) -> Result<Sink, ExitCode> {
     privacy
         .resolve()
-        .map(Sink::new)
+        .map(|privacy| {
+            super::output::scrub_proxy_warnings(&privacy);
+            Sink::new(privacy)
+        })
         .map_err(|message| super::output::fail(&Error::usage(message)))
 }
 
@@ -69,7 +72,7 @@ pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer
             home: None,
         },
         cwd,
-        report: |message| super::output::to_stderr(format_args!("agent-strace: {message}\n")),
+        report: |message| super::output::proxy_warn("agent-strace", message),
     }))
 }
 
@@ -163,7 +166,7 @@ pub(super) fn start_recorder(
     let endpoint = match super::http::Endpoint::from_env() {
         Some(Ok(endpoint)) => Some(endpoint),
         Some(Err(why)) => {
-            super::output::to_stderr(format_args!("agent-strace: {why}; recording here\n"));
+            super::output::proxy_warn("agent-strace", &format!("{why}; recording here"));
             None
         }
         None => None,
@@ -245,15 +248,14 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         &sink,
     ) {
         Ok(r) => Some(
-            r.reporting_to(|message| {
-                super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
-            })
-            .waited_for(recorder_patience()),
+            r.reporting_to(|message| super::output::proxy_warn("agent-strace record", message))
+                .waited_for(recorder_patience()),
         ),
         Err(e) => {
-            super::output::to_stderr(format_args!(
-                "agent-strace record: not recording ({e}); relaying anyway\n"
-            ));
+            super::output::proxy_warn(
+                "agent-strace record",
+                &format!("not recording ({e}); relaying anyway"),
+            );
             None
         }
     };
@@ -279,16 +281,16 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         Ok(Relayed::Refused(why)) if policy => super::output::fail(&Error::new(ErrorKind::Io, why)),
         Ok(Relayed::Refused(why)) => {
             // The server must still reach its client: it takes this process's place, unrecorded.
-            super::output::to_stderr(format_args!("agent-strace record: {why}\n"));
+            super::output::proxy_warn("agent-strace record", &why);
             let e = run_in_place(&args.command);
             super::output::fail(&Error::new(
                 ErrorKind::CommandNotFound,
-                format!("cannot run {}: {e}", command_line[0]),
+                format!("cannot run {}: {e}", sink.text(&command_line[0])),
             ))
         }
         Err(e) => super::output::fail(&Error::new(
             ErrorKind::CommandNotFound,
-            format!("cannot run {}: {e}", command_line[0]),
+            format!("cannot run {}: {e}", sink.text(&command_line[0])),
         )),
     }
 }

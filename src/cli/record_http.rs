@@ -99,9 +99,7 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     if let Some(enforcer) = enforcer {
         proxy.enforce_with(enforcer);
     }
-    proxy.report_to(|message| {
-        super::output::to_stderr(format_args!("agent-strace record-http: {message}\n"));
-    });
+    proxy.report_to(|message| super::output::proxy_warn("agent-strace record-http", message));
     if let Some(wait) = args.request_wait {
         proxy.wait_for_requests(std::time::Duration::from_secs(wait));
     }
@@ -123,18 +121,20 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         &sink,
     ) {
         Ok(recorder) => proxy.record_with(recorder.reporting_to(|message| {
-            super::output::to_stderr(format_args!("agent-strace record-http: {message}\n"));
+            super::output::proxy_warn("agent-strace record-http", message);
         })),
-        Err(e) => super::output::to_stderr(format_args!(
-            "agent-strace record-http: not recording ({e}); relaying anyway\n"
-        )),
+        Err(e) => super::output::proxy_warn(
+            "agent-strace record-http",
+            &format!("not recording ({e}); relaying anyway"),
+        ),
     }
     let path = upstream.path();
     // Masked whether or not the session is redacted: a key in the query stays out of the log.
     let shown = super::http::shown_url(url);
-    super::output::to_stderr(format_args!(
-        "agent-strace record-http: forwarding http://{local}{path} to {shown} (session {session})\n"
-    ));
+    super::output::proxy_warn(
+        "agent-strace record-http",
+        &format!("forwarding http://{local}{path} to {shown} (session {session})"),
+    );
     // Beside the relay, which never waits for it, once the recorder has its thread.
     let mut sending = None;
     let served = proxy.serve(|| {
