@@ -10,6 +10,7 @@ mod agent_logs_large;
 mod annotate;
 mod attribution;
 mod budget_report;
+mod catalogue;
 mod ccusage_crosscheck;
 mod ci_action;
 mod cli_reference;

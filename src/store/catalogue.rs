@@ -7,10 +7,12 @@
 //! catalogued.
 //!
 //! # Writers and readers
-//! A store is catalogued once, when it is made (by a hook, an import or a proxy: every writer
-//! makes the store's folder through one function), so a hook pays for it only on the first
-//! event a project ever records; commands that read a store catalogue it too when it is not
-//! listed (a store made by an older version). Entries whose folder is gone are dropped when
+//! A store is catalogued when it is made and whenever a session's folder is made in it (by a
+//! hook, an import or a proxy: every writer makes these folders through one function), so a
+//! store that was moved, or whose registration lost the race for the lock to other hooks, is
+//! catalogued at its next session; a hook pays for it once a session, a read of this file.
+//! Commands that read a store catalogue it too when it is not listed (a store made by an older
+//! version). Entries whose folder is gone are dropped when
 //! the catalogue is read.
 //!
 //! # What is a store
@@ -19,15 +21,25 @@
 //! `.agent-traces`, or holding the store's index, the `.gitignore` a store writes when it is
 //! made, or a session folder with a `meta.json`; and never `/` or a folder under `/proc`,
 //! `/sys` or `/dev`. A line naming any other folder (`--trace-dir /` was catalogued before this
-//! rule) is dropped when the catalogue is read, and the caller is told which. The file is its own lock: writers take it exclusively (a hook waits
-//! at most [`HOOK_LOCK_WAIT`]), read it, and rewrite it in place. A rewrite only ever shortens
-//! or appends to what it read, so a crash between its write and its truncation leaves at worst
-//! a piece of an old line: a path that does not exist, dropped by the next read.
+//! rule) is dropped when the catalogue is read, and the caller is told which.
+//!
+//! # Locking
+//! The file is its own lock: writers take it exclusively (a hook waits at most
+//! [`HOOK_LOCK_WAIT`]). It is read whole, line by line (a catalogue of many thousand stores is
+//! larger than any lock file, and memory stays flat): a writer adding a store appends its line
+//! and never rewrites the file, and only a reader that has read every line rewrites it, in
+//! place, without the lines it drops. That rewrite only ever shortens what it read, so a crash
+//! between its write and its truncation leaves at worst lines read twice (counted once) and a
+//! piece of an old line: a path that does not exist, dropped by the next read. Whether a store
+//! is listed already is first looked up without the lock, since writers only append whole
+//! lines: a hook pays for the lock only when its store is missing.
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -78,26 +90,40 @@ impl Catalogue {
     /// may ignore (the store itself is made either way).
     pub fn register(&self, root: &Path, hook: bool) -> Result<()> {
         let root = std::path::absolute(root).map_err(|e| StoreError::io(root, e))?;
-        if root.as_os_str().as_bytes().contains(&b'\n') {
+        let line = root.as_os_str().as_bytes();
+        if line.contains(&b'\n') {
+            return Ok(());
+        }
+        // Looked up first without the lock (see the module's text): most calls find it listed.
+        if let Ok(home) = Folder::open(&self.dir)
+            && let Ok(Some(file)) = home.read(CATALOGUE)
+            && lists(&file, line).unwrap_or(false)
+        {
             return Ok(());
         }
         let home = self.home()?;
         let wait = if hook { HOOK_LOCK_WAIT } else { COMMAND_WAIT };
         let lock = lock_exclusive(&home, CATALOGUE, wait)?;
-        let text = lock.read().map_err(|e| StoreError::io(&self.path(), e))?;
+        let file = lock.file();
+        let io = |e| StoreError::io(&self.path(), e);
         // Looked at only for a store not listed yet, so that a read of a listed store costs no
         // more than the catalogue's read.
-        if lines(&text).any(|line| line == root.as_os_str().as_bytes()) || !is_store_folder(&root) {
+        if lists(file, line).map_err(io)? || !is_store_folder(&root) {
             return Ok(());
         }
-        let mut text = text;
-        if !text.is_empty() && !text.ends_with(b"\n") {
+        // Appended, never rewritten: the writer holds the lock, so the end is where it is now.
+        let end = file.metadata().map_err(io)?.len();
+        let mut last = [b'\n'];
+        if end > 0 {
+            file.read_exact_at(&mut last, end - 1).map_err(io)?;
+        }
+        let mut text = Vec::with_capacity(line.len() + 2);
+        if last != [b'\n'] {
             text.push(b'\n');
         }
-        text.extend_from_slice(root.as_os_str().as_bytes());
+        text.extend_from_slice(line);
         text.push(b'\n');
-        lock.replace(&text)
-            .map_err(|e| StoreError::io(&self.path(), e))
+        file.write_all_at(&text, end).map_err(io)
     }
 
     /// Every catalogued store that is still a store ([`is_store_folder`]), once each (two paths
@@ -120,30 +146,33 @@ impl Catalogue {
             return Ok(Catalogued::default());
         }
         let lock = lock_exclusive(&home, CATALOGUE, COMMAND_WAIT)?;
-        let text = lock.read().map_err(|e| StoreError::io(&self.path(), e))?;
         let mut seen = HashSet::new();
         let mut kept = Vec::new();
         let mut found = Catalogued::default();
-        for line in lines(&text) {
-            let path = PathBuf::from(OsStr::from_bytes(line));
-            let Ok(meta) = std::fs::metadata(&path) else {
-                continue;
+        // The file is rewritten only when a line was dropped, and only once it was read whole.
+        let mut dropped = false;
+        let read = each_line(lock.file(), |line| {
+            let Some(line) = line else {
+                dropped = true;
+                return;
             };
-            if !meta.is_dir() || !path.is_absolute() {
-                continue;
-            }
-            if !seen.insert((meta.dev(), meta.ino())) {
-                continue;
-            }
-            if is_store_folder(&path) {
+            let path = PathBuf::from(OsStr::from_bytes(line));
+            let keep = path.is_absolute()
+                && std::fs::metadata(&path)
+                    .is_ok_and(|meta| meta.is_dir() && seen.insert((meta.dev(), meta.ino())));
+            if keep && is_store_folder(&path) {
                 kept.extend_from_slice(line);
                 kept.push(b'\n');
                 found.stores.push(path);
-            } else {
+                return;
+            }
+            if keep {
                 found.not_stores.push(path);
             }
-        }
-        if kept != text {
+            dropped = true;
+        })
+        .map_err(|e| StoreError::io(&self.path(), e))?;
+        if dropped || read != kept.len() as u64 {
             // Only a cleanup: a catalogue that cannot be rewritten still answered.
             let _ = lock.replace(&kept);
         }
@@ -207,7 +236,6 @@ pub fn is_store_folder(path: &Path) -> bool {
 
 /// Whether the file at `path` is the `.gitignore` a store writes when it makes its folder.
 fn made_by_a_store(path: &Path) -> bool {
-    use std::io::Read;
     let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
@@ -217,9 +245,44 @@ fn made_by_a_store(path: &Path) -> bool {
         .is_ok_and(|_| head == GITIGNORE_TEXT)
 }
 
-/// The non-empty lines of `text`.
-fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    text.split(|b| *b == b'\n').filter(|l| !l.is_empty())
+/// The longest line read as a path: longer than any path Linux opens (`PATH_MAX`).
+const LONGEST_LINE: usize = 4096;
+
+/// Calls `each` with every non-empty line of `file`, read from its start to its end in a
+/// stream, without its newline; `None` for a line longer than [`LONGEST_LINE`], which names
+/// no folder. Returns how many bytes were read.
+fn each_line(file: &File, mut each: impl FnMut(Option<&[u8]>)) -> std::io::Result<u64> {
+    let mut reader = BufReader::new(file);
+    reader.seek(SeekFrom::Start(0))?;
+    let mut read = 0;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(LONGEST_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)?;
+        if n == 0 {
+            return Ok(read);
+        }
+        read += n as u64;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        } else if n > LONGEST_LINE {
+            read += reader.skip_until(b'\n')? as u64;
+            each(None);
+            continue;
+        }
+        if !line.is_empty() {
+            each(Some(&line));
+        }
+    }
+}
+
+/// Whether `file` holds the line `wanted`.
+fn lists(file: &File, wanted: &[u8]) -> std::io::Result<bool> {
+    let mut found = false;
+    each_line(file, |line| found |= line == Some(wanted))?;
+    Ok(found)
 }
 
 #[cfg(test)]

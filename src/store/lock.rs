@@ -29,6 +29,12 @@ impl LockGuard {
         Ok(bytes)
     }
 
+    /// The locked file itself, for a holder whose file may be larger than a lock file's few
+    /// counters (the catalogue of stores), which it reads in a stream and appends to.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
     /// Replaces the contents in place: one write and a truncate, no new file, since only lock
     /// holders write and readers take the lock shared.
     pub(crate) fn replace(&self, bytes: &[u8]) -> std::io::Result<()> {
