@@ -79,3 +79,52 @@ fn a_catalogue_past_a_mebibyte_is_read_and_kept_whole() {
     let made = [a, b].map(|p| std::fs::canonicalize(p.join(".agent-traces")).unwrap());
     assert_eq!(stores, made, "{kept}");
 }
+
+/// Hooks of many new projects at once wait at most 50 ms for the catalogue's lock: one that
+/// lost the race left its store out of `--all-projects` for good, since a store was catalogued
+/// only when its folder was made. It is catalogued at its next session.
+#[test]
+fn a_store_whose_registration_lost_the_lock_is_catalogued_at_its_next_session() {
+    let env = TestEnv::new();
+    let project = folder(&env, "busy");
+    std::fs::create_dir_all(env.home()).unwrap();
+    let held = std::fs::File::create(catalogue_file(&env)).unwrap();
+    held.lock().unwrap();
+    prompt(&env, "s1", &project).success();
+    drop(held);
+    prompt(&env, "s2", &project).success();
+    assert_eq!(listed_everywhere(&env), ids(&["s1", "s2"]));
+}
+
+/// A project moved elsewhere kept its store, which was never catalogued again where it is now:
+/// its next session catalogues it.
+#[test]
+fn a_moved_project_is_catalogued_at_its_next_session() {
+    let env = TestEnv::new();
+    let old = folder(&env, "mv/old");
+    prompt(&env, "s1", &old).success();
+    let new = env.path().join("mv/new");
+    std::fs::rename(&old, &new).unwrap();
+    prompt(&env, "s2", &new).success();
+    assert_eq!(listed_everywhere(&env), ids(&["s1", "s2"]));
+}
+
+/// The project's store made on the way to a workspace's store (`AGENT_STRACE_WORKSPACE`) was
+/// not catalogued: it is, as the workspace's is.
+#[test]
+fn the_project_store_made_for_a_workspace_is_catalogued() {
+    let env = TestEnv::new();
+    let project = folder(&env, "p");
+    let payload = json!({"session_id": "w1", "cwd": project, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "hello"});
+    let mut hook = env.command(&["hook", "user-prompt"]);
+    hook.env("AGENT_STRACE_WORKSPACE", "ws");
+    crate::common::run_with_stdin(hook, payload.to_string().as_bytes()).success();
+    let store = std::fs::canonicalize(project.join(".agent-traces")).unwrap();
+    let listed: Vec<PathBuf> = std::fs::read_to_string(catalogue_file(&env))
+        .unwrap()
+        .lines()
+        .filter_map(|l| std::fs::canonicalize(l).ok())
+        .collect();
+    assert!(listed.contains(&store), "{listed:?}");
+}

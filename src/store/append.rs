@@ -56,6 +56,7 @@ impl Store {
         }
         let made = match self.workspace() {
             Some((project, name)) => Store::new(project)
+                .with_catalogue(self.catalogue.clone())
                 .made_root()?
                 .child_made_with_mode(layout::WORKSPACES, STORE_MODE)?
                 .make_child_with_mode(name, STORE_MODE)?,
@@ -65,12 +66,22 @@ impl Store {
         if made && let Ok(Some(file)) = root.create_new(GITIGNORE) {
             write_gitignore(&file);
         }
-        if made && let Some(catalogue) = &self.catalogue {
-            // Once per store, on its first write; a catalogue that cannot be written loses
-            // only `--all-projects`' view of this store, never the write itself.
-            let _ = catalogue.register(&self.root, true);
+        if made {
+            self.catalogue_it();
         }
         Ok(root)
+    }
+
+    /// Adds the store to the catalogue (when this handle has one) unless it is listed: on its
+    /// first write, and again whenever a session's folder is made in it, so that a store that
+    /// was moved, or whose registration lost the race for the catalogue's lock to other hooks,
+    /// is catalogued at its next session. A store already listed costs a read of the catalogue.
+    /// A catalogue that cannot be written loses only `--all-projects`' view of this store, never
+    /// the write itself.
+    fn catalogue_it(&self) {
+        if let Some(catalogue) = &self.catalogue {
+            let _ = catalogue.register(&self.root, true);
+        }
     }
 
     /// Makes the store's folder, whose parent must exist; true when this call made it.
@@ -117,6 +128,7 @@ impl Store {
         let made = root.make_child(session_id)?;
         if made {
             mend_gitignore(&root);
+            self.catalogue_it();
         }
         Ok(made)
     }
@@ -144,6 +156,7 @@ impl Store {
         let made = root.make_child(&meta.session_id)?;
         if made {
             mend_gitignore(&root);
+            self.catalogue_it();
         }
         let created = write_first_meta(&root, meta);
         // A folder this call made and could not give a meta (out of file descriptors, say) is
