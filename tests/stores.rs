@@ -1757,4 +1757,63 @@ fn a_store_that_cannot_be_made_in_a_folder_that_is_there_says_so() {
         transcript.to_str().unwrap(),
     ]);
     assert!(run.stderr.contains("does not exist"), "{run:?}");
+
+/// The hint naming the store that holds a session gave its path bare, `--trace-dir /…/My
+/// Project/.agent-traces`: pasted, it split at the space, and a `$(…)` in a folder's name ran.
+/// The path is one shell word now.
+#[test]
+fn the_trace_dir_a_hint_names_is_one_shell_word() {
+    let env = TestEnv::new();
+    let project = folder(&env, "My Project $(touch pwned)");
+    let payload = json!({"session_id": "s1", "cwd": project, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "hello"});
+    env.run_with_stdin(&["hook", "user-prompt"], payload.to_string().as_bytes())
+        .success();
+    let standing = folder(&env, "standing");
+    for args in [&["list"][..], &["replay", "s1"]] {
+        let run = run_in(&env, &standing, args);
+        let (_, hint) = run.stderr.split_once("`--trace-dir ").expect(&run.stderr);
+        let (word, _) = hint.split_once('`').unwrap();
+        let pasted = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {word}"))
+            .current_dir(&standing)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(pasted.stdout).unwrap(),
+            project.join(".agent-traces").to_str().unwrap(),
+            "{}",
+            run.stderr
+        );
+        assert!(!standing.join("pwned").exists());
+    }
+}
+
+/// `import --all` said where each transcript went with the store's path as it is, so a
+/// newline in the folder a session ran in began a line of its own: it is escaped.
+#[test]
+fn import_all_names_a_store_with_a_newline_on_one_line() {
+    let env = TestEnv::new();
+    let project = folder(&env, "code/new\nline");
+    let claude = folder(&env, "claude");
+    transcript_in(
+        &claude.join("projects"),
+        "-code-new-line",
+        project.to_str().unwrap(),
+    );
+    let standing = folder(&env, "standing");
+    let run = run_in(
+        &env,
+        &standing,
+        &["import", "--all", "--claude-dir", claude.to_str().unwrap()],
+    );
+    run.success();
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("1 transcript for ") && l.ends_with("line/.agent-traces")),
+        "{}",
+        run.stdout
+    );
 }

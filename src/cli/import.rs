@@ -451,7 +451,7 @@ fn import_many(
                 out,
                 "{n} transcript{} for {}",
                 if n == 1 { "" } else { "s" },
-                store.root().display()
+                path_in_a_line(store.root())
             )?;
             elsewhere |= !super::stores::same_folder(store.root(), &here);
         }
@@ -1013,4 +1013,18 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
     }
     out.flush()?;
     Ok(exit::OK)
+}
+
+/// `path` as one line shows it: escaped as a hostile character is (`\u000a`), a newline
+/// included, which a folder's name may hold and which would start a line of its own.
+fn path_in_a_line(path: &Path) -> String {
+    let mut shown = String::new();
+    for c in path.to_string_lossy().chars() {
+        if c == '\n' {
+            crate::model::text::push_escaped(&mut shown, c);
+        } else {
+            shown.push(c);
+        }
+    }
+    escape(&shown).into_owned()
 }

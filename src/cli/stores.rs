@@ -267,8 +267,9 @@ pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
     let hint = match holders.as_slice() {
         [] => return Err(err.into()),
         [(root, id)] => format!(
-            "session {id} is in the store {root}: add `--trace-dir {root}` to read it",
-            root = root.display()
+            "session {id} is in the store {}: add `--trace-dir {}` to read it",
+            root.display(),
+            quoted(root)
         ),
         _ => format!(
             "`{prefix}` names sessions in other stores ({}): add `--trace-dir DIR` to read one",
@@ -338,8 +339,9 @@ fn latest_elsewhere(here: &Path, err: StoreError) -> anyhow::Error {
     let hint = match holders.as_slice() {
         [] => return err.into(),
         [(root, _)] => format!(
-            "sessions are recorded in the store {root}: add `--trace-dir {root}` to read them",
-            root = root.display()
+            "sessions are recorded in the store {}: add `--trace-dir {}` to read them",
+            root.display(),
+            quoted(root)
         ),
         _ => {
             let mut named: Vec<String> = holders
@@ -360,6 +362,12 @@ fn latest_elsewhere(here: &Path, err: StoreError) -> anyhow::Error {
     crate::error::Error::new(kind, err.to_string())
         .with_hint(hint)
         .into()
+}
+
+/// `path` as a word of a command to paste into a shell: quoted when it holds a space, `$` or
+/// anything else a shell would read (a folder named `My Project`, or `$(…)`).
+fn quoted(path: &Path) -> String {
+    super::setup::shell_word(&path.to_string_lossy())
 }
 
 fn is_no_store(err: &anyhow::Error) -> bool {
