@@ -1,5 +1,6 @@
 //! The catalogue of stores in the user-level home, as `--all-projects` reads it: kept whole
-//! however large, and every store that records a session listed in it.
+//! however large, every store that records a session listed in it, and commands that read
+//! many stores.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -127,4 +128,80 @@ fn the_project_store_made_for_a_workspace_is_catalogued() {
         .filter_map(|l| std::fs::canonicalize(l).ok())
         .collect();
     assert!(listed.contains(&store), "{listed:?}");
+}
+
+/// `n` stores of one session each, catalogued, as many projects leave them.
+fn stores_of_one_session(env: &TestEnv, n: usize) {
+    let mut catalogue = String::new();
+    for i in 0..n {
+        let store = env.path().join(format!("many/p{i}/.agent-traces"));
+        let session = store.join(format!("s{i}"));
+        std::fs::create_dir_all(&session).unwrap();
+        std::fs::write(store.join(".gitignore"), "*\n").unwrap();
+        let start = 1_767_571_200.0 + 60.0 * i as f64;
+        let meta = json!({"session_id": format!("s{i}"), "started_at": start, "agent_name": "x",
+                          "command": "x"});
+        std::fs::write(session.join("meta.json"), meta.to_string()).unwrap();
+        let event = json!({"event_type": "user_prompt", "timestamp": start, "event_id": "e",
+                           "session_id": format!("s{i}"), "data": {"prompt": "hi"}});
+        std::fs::write(session.join("events.ndjson"), format!("{event}\n")).unwrap();
+        writeln!(catalogue, "{}", store.display()).unwrap();
+    }
+    std::fs::create_dir_all(env.home()).unwrap();
+    std::fs::write(catalogue_file(env), catalogue).unwrap();
+}
+
+/// `agent-strace ARGS` run in `dir` with at most 64 files open.
+fn run_with_few_files(env: &TestEnv, dir: &Path, args: &[&str]) -> Run {
+    // The environment the tests give the binary, through the shell that lowers the limit.
+    let command = env.command(&[]);
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+        .arg(crate::common::bin())
+        .args(args)
+        .current_dir(dir);
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => sh.env(key, value),
+            None => sh.env_remove(key),
+        };
+    }
+    Run::of(sh.stdin(std::process::Stdio::null()).output().unwrap())
+}
+
+/// `list` and `sql` with `--all-projects` kept every store's index open at once: with many
+/// stores, past the open files a process may have, `sql` failed (Too many open files, exit 4)
+/// and `list` warned of every further store's index. Each store's index is closed before the
+/// next is read.
+#[test]
+fn every_project_is_read_with_few_files_open() {
+    let env = TestEnv::new();
+    let stores = 40;
+    stores_of_one_session(&env, stores);
+    let elsewhere = folder(&env, "elsewhere");
+    // Twice: the first run builds every index, the second reads them.
+    for _ in 0..2 {
+        let sql = run_with_few_files(
+            &env,
+            &elsewhere,
+            &[
+                "sql",
+                "--all-projects",
+                "--format",
+                "json",
+                "SELECT count(*) AS n FROM sessions",
+            ],
+        );
+        assert_eq!(sql.code, 0, "{}", sql.stderr);
+        assert_eq!(sql.json()[0]["n"], stores, "{}", sql.stderr);
+        let list = run_with_few_files(
+            &env,
+            &elsewhere,
+            &["list", "--all-projects", "--format", "json"],
+        );
+        assert_eq!(list.code, 0, "{}", list.stderr);
+        assert_eq!(list.stderr, "");
+        assert_eq!(list.json().as_array().unwrap().len(), stores);
+    }
 }

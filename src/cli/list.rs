@@ -111,9 +111,16 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
             project_label: located.label(),
         })
         .collect();
+    // Each store's index is closed once its sessions are read: a thousand stores' indexes held
+    // open at once ran out of file descriptors (and took hundreds of MB).
     let listings = stores
         .iter()
-        .map(|located| super::listing::sessions(&located.store))
+        .map(|located| {
+            super::listing::sessions(&located.store).map(|mut listing| {
+                listing.index = None;
+                listing
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     let mut listed = Vec::with_capacity(listings.iter().map(|l| l.sessions.len()).sum());
     // The first and last start of the sessions a period left out, to say where they are
@@ -204,7 +211,7 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     for listing in listings {
         // The process ends with this command, and freeing ten thousand sessions' strings one by
         // one (cold in the cache by now) takes as long as printing them did: that memory goes
-        // back with the process instead. The rest (the index's connection) closes as usual.
+        // back with the process instead.
         std::mem::forget(listing.sessions);
     }
     Ok(exit::OK)

@@ -392,14 +392,18 @@ impl SqlReader {
         Ok(reader)
     }
 
-    /// The indexes of several stores (each refreshed by its `Index`, open meanwhile), gathered
-    /// into one in-memory database for `query`: the same views, each with a `project` column
-    /// first (the folder given with its store). Only the tables `query` reads are copied, each
-    /// store's index attached read-only in turn. A store of no project has a NULL project.
+    /// The indexes of several stores gathered into one in-memory database for `query`: the
+    /// same views, each with a `project` column first (the folder given with its store). Only
+    /// the tables `query` reads are copied, each store's index attached read-only in turn.
+    /// `open(n)` gives the `n`th store's index (refreshed), which is closed before the next is
+    /// opened: a thousand stores' indexes held open at once ran out of file descriptors and
+    /// memory. `None` from it stops the gathering ([`GatherError::Unopened`]; the caller keeps
+    /// why). A store of no project has a NULL project.
     pub fn gather(
-        sources: &[(&Store, &Index, Option<String>)],
+        sources: &[(&Store, Option<String>)],
         query: &str,
         limit: MemoryLimit,
+        mut open: impl FnMut(usize) -> Option<Index>,
     ) -> Result<SqlReader, GatherError> {
         let memory = PathBuf::from(":memory:");
         let sql = |source| {
@@ -420,27 +424,31 @@ impl SqlReader {
             &conn,
             sources
                 .iter()
-                .map(|(s, _, _)| s.root().to_path_buf())
+                .map(|(s, _)| s.root().to_path_buf())
                 .collect(),
         )
         .map_err(sql)?;
         let tables = tables_read(&mut conn, query, limit)?;
-        for (n, (store, index, project)) in sources.iter().enumerate() {
+        for (n, (store, project)) in sources.iter().enumerate() {
+            let index = open(n).ok_or(GatherError::Unopened)?;
             let number = i64::try_from(n).unwrap_or(i64::MAX);
             conn.execute(
                 "INSERT INTO idx_projects (store_number, project, store) VALUES (?1, ?2, ?3)",
                 rusqlite::params![number, project, store.root().to_string_lossy()],
             )
             .map_err(sql)?;
-            copy_tables(&conn, index, number << GATHERED_SHIFT, &tables).map_err(|source| {
-                match limit.or(source) {
-                    QueryError::Sql(source) => GatherError::Index(IndexError::Sqlite {
-                        path: index.path().to_path_buf(),
-                        source,
-                    }),
+            if let Err(source) = copy_tables(&conn, &index, number << GATHERED_SHIFT, &tables) {
+                return Err(match limit.or(source) {
+                    QueryError::Sql(source) => GatherError::Copy {
+                        source: IndexError::Sqlite {
+                            path: index.path().to_path_buf(),
+                            source,
+                        },
+                        index: Box::new(index),
+                    },
                     memory => GatherError::Query(memory),
-                }
-            })?;
+                });
+            }
         }
         conn.pragma_update(None, "query_only", true).map_err(sql)?;
         let mut reader = SqlReader {
@@ -524,6 +532,16 @@ pub enum GatherError {
     Query(QueryError),
     #[error(transparent)]
     Index(IndexError),
+    /// A store's index could not be copied: SQLite's error, and the index, to set aside when
+    /// the error shows it damaged.
+    #[error("{source}")]
+    Copy {
+        source: IndexError,
+        index: Box<Index>,
+    },
+    /// The caller's `open` gave no index.
+    #[error("a store's index could not be opened")]
+    Unopened,
 }
 
 /// The index's tables, and its views each with `project` first: the store a row came from,

@@ -72,44 +72,61 @@ const TABLE_ROWS: u64 = 100_000;
 
 pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
     let stores = args.scope.stores_unnamed(globals)?;
-    let mut indexes = Vec::new();
-    for located in &stores {
-        let index = index_of(&located.store, args.scope.many())?;
-        for problem in index.problems() {
-            warn(format_args!("skipped a session: {problem}"));
-        }
-        indexes.push(index);
-    }
+    let many = args.scope.many();
+    // One store's index is opened here and kept for the query; several stores' are opened one
+    // at a time as the query gathers them (see `SqlReader::gather`).
+    let mut single = match (many, stores.first()) {
+        (false, Some(located)) => Some(opened(&located.store, false, true)?),
+        _ => None,
+    };
+    // Of several stores, those whose damaged index could not be set aside: read from an index
+    // built in memory.
+    let mut in_memory_for = Vec::new();
     let mut out = Written::new(stdout(globals.colour()));
     let max_rows = args
         .max_rows
         .or((args.format == SqlFormat::Table).then_some(TABLE_ROWS));
     let mut retried = false;
     let cut = loop {
+        let indexes = Indexes {
+            single: single.as_ref(),
+            in_memory_for: &in_memory_for,
+            warn_problems: !retried,
+        };
         match query(args, globals, &stores, &indexes, max_rows, &mut out) {
             Ok(cut) => break cut,
             Err(Failure::Other(err)) => return Err(err),
             // The index is a cache: a damaged one is set aside and built again, and the query
             // run on it once more, unless rows are out already (they would come twice).
-            Err(Failure::Damaged(n, reason)) => {
+            Err(Failure::Damaged(n, reason, held)) => {
                 let store = &stores[n].store;
-                let index = indexes.remove(n);
+                let Some(index) = held.map(|index| *index).or_else(|| single.take()) else {
+                    return Err(damaged(store, &reason, false));
+                };
                 let gone = index.set_aside();
                 if retried || out.written {
                     return Err(damaged(store, &reason, gone));
                 }
                 retried = true;
-                let index = if gone {
-                    index_of(store, args.scope.many())?
-                } else {
+                if !gone {
                     warn(format_args!(
                         "the session index of {} is damaged ({reason}); querying one built in \
                          memory instead",
                         store.root().display()
                     ));
-                    in_memory(store)?
-                };
-                indexes.insert(n, index);
+                }
+                if many {
+                    // Built again when the next gathering opens it.
+                    if !gone {
+                        in_memory_for.push(n);
+                    }
+                } else {
+                    single = Some(if gone {
+                        index_of(store, false)?
+                    } else {
+                        in_memory(store)?
+                    });
+                }
             }
         }
     };
@@ -123,10 +140,34 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// The indexes a run of the query reads: the one store's, opened already; or, for several
+/// stores, how to open each in turn.
+struct Indexes<'a> {
+    single: Option<&'a Index>,
+    /// The stores read from an index built in memory (their own is damaged).
+    in_memory_for: &'a [usize],
+    /// Whether to warn of the sessions each index could not read (said on the first run only).
+    warn_problems: bool,
+}
+
+/// The store's index as [`index_of`] gives it, having warned (when `warn_problems`) of each
+/// session it could not read.
+fn opened(store: &Store, many: bool, warn_problems: bool) -> Result<Index> {
+    let index = index_of(store, many)?;
+    if warn_problems {
+        for problem in index.problems() {
+            warn(format_args!("skipped a session: {problem}"));
+        }
+    }
+    Ok(index)
+}
+
 /// Why a run of the query failed: the index of the `n`th store was found damaged (SQLite's
 /// words), so that building it again may help; or anything else, as it is to be reported.
 enum Failure {
-    Damaged(usize, String),
+    /// The index found damaged, when the run held it (one of several stores', which the run
+    /// opened and closed).
+    Damaged(usize, String, Option<Box<Index>>),
     Other(anyhow::Error),
 }
 
@@ -142,7 +183,7 @@ fn query(
     args: &SqlArgs,
     globals: &Globals,
     stores: &[super::stores::Located],
-    indexes: &[Index],
+    indexes: &Indexes<'_>,
     max_rows: Option<u64>,
     out: &mut impl Write,
 ) -> Result<bool, Failure> {
@@ -151,36 +192,57 @@ fn query(
     // in-memory database they are gathered into has no file to damage.
     let single = (!args.scope.many()).then_some(0);
     let mut reader = if args.scope.many() {
-        let sources: Vec<(&Store, &Index, Option<String>)> = stores
-            .iter()
-            .zip(indexes)
-            .map(|(l, index)| (&l.store, index, l.path()))
-            .collect();
-        match SqlReader::gather(&sources, &args.query, limit) {
+        let sources: Vec<(&Store, Option<String>)> =
+            stores.iter().map(|l| (&l.store, l.path())).collect();
+        let mut unopened = None;
+        let open = |n: usize| {
+            let store: &Store = &stores[n].store;
+            let index = if indexes.in_memory_for.contains(&n) {
+                in_memory(store)
+            } else {
+                opened(store, true, indexes.warn_problems)
+            };
+            index.map_err(|err| unopened = Some(err)).ok()
+        };
+        match SqlReader::gather(&sources, &args.query, limit, open) {
             Ok(reader) => reader,
             Err(GatherError::Query(err)) => return Err(failure(err, None)),
-            Err(GatherError::Index(err)) => {
-                let copied_from = match &err {
+            Err(GatherError::Unopened) => {
+                return Err(Failure::Other(unopened.unwrap_or_else(|| {
+                    Error::io("a store's session index could not be opened").into()
+                })));
+            }
+            Err(GatherError::Copy { source, index }) => {
+                let copied_from = match &source {
                     IndexError::Sqlite { path, .. } => {
-                        indexes.iter().position(|i| i.path() == path)
+                        stores.iter().position(|l| l.store.index_path() == *path)
                     }
                     _ => None,
                 };
                 return Err(match copied_from {
-                    Some(n) if err.is_damage() => Failure::Damaged(n, sqlite_words(&err)),
+                    Some(n) if source.is_damage() => {
+                        Failure::Damaged(n, sqlite_words(&source), Some(index))
+                    }
                     _ => Failure::Other(
-                        Error::io(format!("could not read the session indexes: {err}")).into(),
+                        Error::io(format!("could not read the session indexes: {source}")).into(),
                     ),
                 });
             }
+            Err(GatherError::Index(err)) => {
+                return Err(Failure::Other(
+                    Error::io(format!("could not read the session indexes: {err}")).into(),
+                ));
+            }
         }
     } else {
-        let (Some(located), Some(index)) = (stores.first(), indexes.first()) else {
+        let (Some(located), Some(index)) = (stores.first(), indexes.single) else {
             return Err(usage("no store to query").into());
         };
         match SqlReader::open(&located.store, index, limit) {
             Ok(reader) => reader,
-            Err(err) if err.is_damage() => return Err(Failure::Damaged(0, sqlite_words(&err))),
+            Err(err) if err.is_damage() => {
+                return Err(Failure::Damaged(0, sqlite_words(&err), None));
+            }
             Err(err) => {
                 let err = Error::io(format!("could not open the session index: {err}"));
                 return Err(Failure::Other(err.into()));
@@ -203,7 +265,7 @@ fn query(
 fn failure(err: QueryError, store: Option<usize>) -> Failure {
     match (err, store) {
         (QueryError::Sql(err), Some(n)) if crate::store::index::is_damage(&err) => {
-            Failure::Damaged(n, err.to_string())
+            Failure::Damaged(n, err.to_string(), None)
         }
         (err, _) => Failure::Other(query_error(err)),
     }
