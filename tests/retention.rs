@@ -935,3 +935,33 @@ fn status_counts_the_index_logs_and_unreadable_sessions_apart_from_the_sessions(
         assert!(text.stdout.contains(said), "{said}: {}", text.stdout);
     }
 }
+
+/// `retention status` in a store that holds workspaces' stores counted `workspaces/` among the
+/// index and logs beside the sessions: they are stores of their own, which no limit here
+/// counts or deletes, and are said apart.
+#[test]
+fn status_counts_the_workspaces_stores_apart_from_the_index_and_logs() {
+    let env = TestEnv::new();
+    old_session(&env, "z-a", 3.0, 4);
+    let payload = json!({"session_id": "w1", "cwd": env.path(), "hook_event_name": "UserPromptSubmit",
+                         "prompt": "x".repeat(100_000)});
+    let mut hook = env.command(&["hook", "user-prompt"]);
+    hook.env("AGENT_STRACE_WORKSPACE", "ws");
+    crate::common::run_with_stdin(hook, payload.to_string().as_bytes()).success();
+    let workspaces = env.store().join("workspaces");
+    let held = tree_bytes(&workspaces);
+    assert!(held >= 100_000, "{held}");
+    let status = env.run(&["retention", "status", "--format", "json"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let report = status.json();
+    let beside = report["beside_sessions_bytes"].as_u64().unwrap();
+    assert!(beside < held, "{report}");
+    assert_eq!(report["workspaces_bytes"], held, "{report}");
+    let text = env.run(&["retention", "status"]);
+    text.success();
+    assert!(
+        text.stdout.contains("in the workspaces' stores"),
+        "{}",
+        text.stdout
+    );
+}

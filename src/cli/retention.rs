@@ -26,8 +26,8 @@ use crate::store::{Deleted, Store};
 /// Python tool's file): max_age_days, then max_sessions, then max_size_mb, oldest sessions
 /// first. The limits count sessions as `list` shows them: a session with its subagents is one
 /// session, as old as it and as large as all of them, kept or deleted whole. Sizes are those of
-/// the sessions' files: the store's index and logs beside them, and a session that cannot be
-/// read, are counted apart (status shows them), in no limit, and never deleted. A session still
+/// the sessions' files: the store's index and logs beside them, the workspaces' stores in it
+/// and a session that cannot be read are counted apart (status shows them), in no limit, and never deleted. A session still
 /// being written (not ended, or resumed after its end; its events written in the last 10
 /// minutes) is never deleted, nor is the rest of its tree. Each deletion is logged in the store's retention.log: session id
 /// and time, never content.
@@ -148,6 +148,7 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         ));
         0
     });
+    let workspaces_bytes = store.workspaces_bytes();
     let plan = plan(&candidates, &limits, now);
     let mut deleted = Vec::new();
     let mut failed = 0;
@@ -201,6 +202,7 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         deleted: &deleted,
         freed_bytes,
         beside_sessions_bytes,
+        workspaces_bytes,
         unreadable: unread,
     };
     let mut out = stdout(globals.colour());
@@ -229,6 +231,9 @@ struct Report<'a> {
     /// The bytes of the store's own files beside the sessions (the index, the logs), which
     /// `plan.total_bytes` and no limit count.
     beside_sessions_bytes: u64,
+    /// The bytes of the workspaces' stores in this one (`workspaces/`): stores of their own,
+    /// which no figure of `plan`, no limit and `beside_sessions_bytes` count.
+    workspaces_bytes: u64,
     /// The sessions that cannot be read, which no figure of `plan` counts and no limit deletes.
     unreadable: Unread,
 }
@@ -263,6 +268,14 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
                 out,
                 "           {} more in the index and logs beside them, which no limit counts",
                 human_size(r.beside_sessions_bytes)
+            )?;
+        }
+        if r.workspaces_bytes > 0 {
+            writeln!(
+                out,
+                "           {} more in the workspaces' stores (workspaces/), each a store of its \
+                 own, which no limit here counts or deletes",
+                human_size(r.workspaces_bytes)
             )?;
         }
         if r.unreadable.sessions > 0 {

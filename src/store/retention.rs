@@ -29,13 +29,15 @@ impl Store {
     /// counts: the index (with its `-wal` and `-shm`), the logs, the dashboard's notes, kept
     /// hook calls (`.spool`), a folder a deletion or a write cut short left; links are counted
     /// as links, never followed. A folder [`Store::session_ids`] takes for a session's is left
-    /// to [`Store::session_bytes`], whether or not its session can be read.
+    /// to [`Store::session_bytes`], whether or not its session can be read, and the
+    /// workspaces' stores to [`Store::workspaces_bytes`]: they are stores of their own.
     pub fn bytes_beside_sessions(&self) -> Result<u64> {
         let entries = std::fs::read_dir(self.root()).map_err(|e| StoreError::io(self.root(), e))?;
         let mut bytes = 0;
         for entry in entries.flatten() {
             bytes += match entry.file_type() {
                 Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
+                Ok(kind) if kind.is_dir() && entry.file_name() == layout::WORKSPACES => 0,
                 Ok(kind) if kind.is_dir() => {
                     let session = entry.file_name().to_str().is_some_and(|name| {
                         !name.starts_with('.')
@@ -52,6 +54,19 @@ impl Store {
             };
         }
         Ok(bytes)
+    }
+
+    /// The bytes the workspaces' stores in this one hold (`workspaces/`, which the Python tool
+    /// makes): stores of their own, whose sessions this store's retention neither counts nor
+    /// deletes. A link in the folder's place is not followed.
+    pub fn workspaces_bytes(&self) -> u64 {
+        let folder = self.root().join(layout::WORKSPACES);
+        if std::fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir()) {
+            // A workspace, its sessions, their files and their subfolders.
+            tree_bytes(&folder, 5)
+        } else {
+            0
+        }
     }
 
     /// When the session's events were last written (seconds since the epoch), if they were.
