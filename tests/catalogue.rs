@@ -205,3 +205,54 @@ fn every_project_is_read_with_few_files_open() {
         assert_eq!(list.json().as_array().unwrap().len(), stores);
     }
 }
+
+/// `list --all-projects` showed the last 24 characters of each project's folder, so
+/// `…/clientA/payments-service-backend` and `…/clientB/payments-service-backend` looked the
+/// same, and a workspace's store showed as its folder deep in the project's store. Projects
+/// shown are told apart, and a workspace's sessions show their project and workspace.
+#[test]
+fn list_tells_projects_with_the_same_end_apart_and_names_a_workspace() {
+    let env = TestEnv::new();
+    let a = folder(&env, "clientA/payments-service-backend");
+    let b = folder(&env, "clientB/payments-service-backend");
+    prompt(&env, "sA", &a).success();
+    prompt(&env, "sB", &b).success();
+    let payload = json!({"session_id": "w1", "cwd": a, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "hello"});
+    let mut hook = env.command(&["hook", "user-prompt"]);
+    hook.env("AGENT_STRACE_WORKSPACE", "ws");
+    crate::common::run_with_stdin(hook, payload.to_string().as_bytes()).success();
+    let elsewhere = folder(&env, "elsewhere");
+    let text = run_in(&env, &elsewhere, &["list", "--all-projects"]);
+    text.success();
+    let row = |id: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id}: {}", text.stdout))
+            .to_owned()
+    };
+    assert!(row("sA").contains("clientA"), "{}", text.stdout);
+    assert!(row("sB").contains("clientB"), "{}", text.stdout);
+    assert!(row("w1").contains("clientA"), "{}", text.stdout);
+    assert!(row("w1").contains("[ws]"), "{}", text.stdout);
+    let json = run_in(
+        &env,
+        &elsewhere,
+        &["list", "--all-projects", "--format", "json"],
+    );
+    json.success();
+    let sessions = json.json();
+    let w1 = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == "w1")
+        .unwrap();
+    assert_eq!(
+        std::fs::canonicalize(w1["project"].as_str().unwrap()).unwrap(),
+        std::fs::canonicalize(&a).unwrap(),
+        "{w1}"
+    );
+    assert_eq!(w1["workspace"], "ws", "{w1}");
+}

@@ -1,5 +1,6 @@
 //! `list`: the sessions in the store (or in every store), newest first.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
 use anyhow::Result;
@@ -70,8 +71,12 @@ struct ListedSession<'a> {
     /// Responses whose usage holds a count no response can have: `cost_usd` leaves them out.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
     cost_unbelieved_usage: u64,
-    /// The project folder whose store holds the session; `null` for the user-level store.
+    /// The project folder whose store holds the session (a workspace's store: its project's);
+    /// `null` for the user-level store.
     project: Option<&'a str>,
+    /// The workspace whose store holds the session, as the Python tool records them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace: Option<&'a str>,
     /// The store's folder.
     store: &'a str,
     #[serde(skip)]
@@ -106,9 +111,10 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     let places: Vec<Place> = stores
         .iter()
         .map(|located| Place {
-            project: located.path(),
+            project: located.project_path(),
+            workspace: located.workspace.clone(),
             store: located.store.root().to_string_lossy().into_owned(),
-            project_label: located.label(),
+            project_label: located.project_label(),
         })
         .collect();
     // Each store's index is closed once its sessions are read: a thousand stores' indexes held
@@ -277,6 +283,7 @@ fn kept_note(store: &crate::store::Store, scope: &ScopeArgs) {
 /// Where a store's sessions come from, as each listed session says it.
 struct Place {
     project: Option<String>,
+    workspace: Option<String>,
     store: String,
     project_label: String,
 }
@@ -304,6 +311,7 @@ fn listed_session<'a>(
         cost_unpriced_models,
         cost_unbelieved_usage,
         project: place.project.as_deref(),
+        workspace: place.workspace.as_deref(),
         store: &place.store,
         project_label: &place.project_label,
         // Milliseconds are the precision timestamps carry; more digits are float noise.
@@ -394,6 +402,37 @@ fn workspaces_held(found: &[(String, usize)], too: bool) -> String {
 /// How many columns of a project's folder the PROJECT column shows.
 const PROJECT_CHARS: usize = 24;
 
+/// The PROJECT column's text for each project shown: the end of its folder that fits in
+/// [`PROJECT_CHARS`]; or, when that end is the end of another project shown too
+/// (`…/clientA/payments-service-backend` and `…/clientB/payments-service-backend` both ended
+/// `…ents-service-backend`), the fewest whole folders at its end that no other ends with.
+fn project_tails<'a>(labels: impl Iterator<Item = &'a str>) -> HashMap<&'a str, String> {
+    let distinct: BTreeSet<&str> = labels.collect();
+    let ends_another = |label: &str, tail: &str| {
+        distinct
+            .iter()
+            .any(|other| *other != label && other.ends_with(tail))
+    };
+    distinct
+        .iter()
+        .map(|&label| {
+            let cut = terminal::path_tail(label, PROJECT_CHARS);
+            let Some(end) = cut.strip_prefix('…') else {
+                return (label, cut);
+            };
+            if !ends_another(label, end) {
+                return (label, cut);
+            }
+            let folders: Vec<&str> = label.split('/').collect();
+            let shown = (1..folders.len())
+                .map(|n| folders[folders.len() - n..].join("/"))
+                .find(|tail| !ends_another(label, &format!("/{tail}")))
+                .map_or_else(|| label.to_owned(), |tail| format!("…/{tail}"));
+            (label, terminal::one_line(&shown, usize::MAX))
+        })
+        .collect()
+}
+
 fn text(
     out: &mut impl Write,
     sessions: &[ListedSession],
@@ -404,15 +443,29 @@ fn text(
         return writeln!(out, "No sessions recorded yet.");
     }
     let id_width = terminal::column_width(sessions.iter().map(|s| s.session_id), 10, usize::MAX);
-    let project_width = if projects {
-        terminal::path_column_width(
-            sessions.iter().map(|s| s.project_label),
-            "PROJECT".len(),
-            PROJECT_CHARS,
-        )
+    let tails = if projects {
+        project_tails(sessions.iter().map(|s| s.project_label))
     } else {
-        0
+        HashMap::new()
     };
+    // A workspace's sessions show the project's folder and the workspace.
+    let project_cell = |s: &ListedSession| {
+        let tail = tails.get(s.project_label).map_or("", String::as_str);
+        match s.workspace {
+            Some(workspace) => format!("{tail} [{}]", terminal::one_line(workspace, usize::MAX)),
+            None => tail.to_owned(),
+        }
+    };
+    let cells: Vec<String> = if projects {
+        sessions.iter().map(project_cell).collect()
+    } else {
+        Vec::new()
+    };
+    let project_width = terminal::column_width(
+        cells.iter().map(String::as_str),
+        "PROJECT".len(),
+        usize::MAX,
+    );
     // A REJECTED column when some session has rejections, as `stats` shows its table.
     let rejected_head = if sessions.iter().any(|s| s.rejections > 0) {
         "  REJECTED"
@@ -440,10 +493,9 @@ fn text(
             "SESSION", "STARTED", "DURATION", "AGENT", "TOOLS", "ERRORS", "COST"
         ))
     )?;
-    for s in sessions {
+    for (n, s) in sessions.iter().enumerate() {
         let project = if projects {
-            let label = terminal::path_tail(s.project_label, PROJECT_CHARS);
-            format!("{}  ", terminal::pad(&label, project_width))
+            format!("{}  ", terminal::pad(&cells[n], project_width))
         } else {
             String::new()
         };

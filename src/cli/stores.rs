@@ -96,33 +96,65 @@ pub(crate) struct Located {
     pub(crate) store: Store,
     /// The project folder (the store's parent); `None` for the user-level store.
     pub(crate) project: Option<PathBuf>,
+    /// The workspace, for a workspace's store (`.agent-traces/workspaces/NAME` of `project`).
+    pub(crate) workspace: Option<String>,
 }
 
 impl Located {
     fn new(store: Store, user: Option<&Path>) -> Located {
         let root = store.root();
-        let project = if user.is_some_and(|u| same_folder(u, root)) {
-            None
-        } else if root.file_name().is_some_and(|n| n == STORE_DIR) {
-            root.parent().map(Path::to_path_buf)
-        } else {
-            Some(root.to_path_buf())
+        // A workspace's store belongs to the project whose store holds it.
+        let (folder, workspace) = match store.workspace() {
+            Some((project_store, name)) => (project_store, Some(name.to_owned())),
+            None => (root, None),
         };
-        Located { store, project }
+        let project = if user.is_some_and(|u| same_folder(u, folder)) {
+            None
+        } else if folder.file_name().is_some_and(|n| n == STORE_DIR) {
+            folder.parent().map(Path::to_path_buf)
+        } else {
+            Some(folder.to_path_buf())
+        };
+        Located {
+            store,
+            project,
+            workspace,
+        }
     }
 
-    /// The project as a listing shows it: its folder, `~` for the home, or "(no project)".
+    /// The project as a listing shows it: its folder, `~` for the home, or "(no project)";
+    /// a workspace's store with the workspace after it, `~/code/app [ws]`.
     pub(crate) fn label(&self) -> String {
+        let project = self.project_label();
+        match &self.workspace {
+            Some(workspace) => format!("{project} [{workspace}]"),
+            None => project,
+        }
+    }
+
+    /// The project as a listing shows it, without the workspace: its folder, `~` for the
+    /// home, or "(no project)".
+    pub(crate) fn project_label(&self) -> String {
         self.project
             .as_deref()
             .map_or_else(|| "(no project)".to_owned(), shorten)
     }
 
-    /// The project as JSON gives it: its folder, or `null` for the user-level store.
-    pub(crate) fn path(&self) -> Option<String> {
+    /// The project's folder alone (a workspace's store gives its project's), for JSON that
+    /// names the workspace apart; `None` for the user-level store.
+    pub(crate) fn project_path(&self) -> Option<String> {
         self.project
             .as_deref()
             .map(|p| p.to_string_lossy().into_owned())
+    }
+
+    /// The project as `sql` and `dashboard` give it: its folder, or `null` for the user-level
+    /// store; a workspace's store is given as its own folder, which tells it from its project.
+    pub(crate) fn path(&self) -> Option<String> {
+        if self.workspace.is_some() {
+            return Some(self.store.root().to_string_lossy().into_owned());
+        }
+        self.project_path()
     }
 }
 
