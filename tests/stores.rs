@@ -1757,6 +1757,7 @@ fn a_store_that_cannot_be_made_in_a_folder_that_is_there_says_so() {
         transcript.to_str().unwrap(),
     ]);
     assert!(run.stderr.contains("does not exist"), "{run:?}");
+}
 
 /// The hint naming the store that holds a session gave its path bare, `--trace-dir /…/My
 /// Project/.agent-traces`: pasted, it split at the space, and a `$(…)` in a folder's name ran.
