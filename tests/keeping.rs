@@ -850,3 +850,86 @@ fn a_subagent_transcript_that_cannot_be_read_costs_only_itself() {
     );
     assert!(reports[1..].iter().all(|r| r["status"] == "imported"));
 }
+
+/// A transcript imported, then written to by hooks sharing its session id (hooks installed
+/// after the import, the session resumed), then grown: `import FILE` said "already imported"
+/// and `import --all` "Every transcript is imported already.", exit 0, the new lines dropped
+/// without a word. The session is still left as the hooks left it, and every import says the
+/// file grew, by how much, and that what it gained was not added.
+#[test]
+fn a_transcript_that_grew_after_hooks_wrote_to_its_import_says_its_growth_was_not_added() {
+    let env = TestEnv::new();
+    let whole = std::fs::read_to_string(corpus("marot__spotter/short.jsonl")).unwrap();
+    let sid = "55604662-cf2a-4331-851a-ec234028f8ca";
+    let lines: Vec<String> = whole.lines().map(str::to_owned).collect();
+    let claude = env.path().join("claude");
+    let file = transcript(
+        &claude.join("projects/-w"),
+        &format!("{sid}.jsonl"),
+        &lines[..5],
+    );
+    let (first, _) = import_json(&env, &[&file]);
+    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
+    let read = first[0]["lines"].as_u64().unwrap();
+    let mut call = payload(
+        "PreToolUse",
+        json!({"tool_name": "Bash", "tool_use_id": "toolu_h1", "tool_input": {"command": "ls"}}),
+    );
+    call["session_id"] = sid.into();
+    env.hook("pre-tool", &call).success();
+    let events = env.store().join(sid).join("events.ndjson");
+    let hooked = std::fs::read(&events).unwrap();
+    std::fs::write(&file, &whole).unwrap();
+    let gained = whole.lines().count() as u64 - read;
+
+    let (reports, stderr) = import_json(&env, &[&file]);
+    let report = &reports[0];
+    assert_ne!(report["status"], "already_imported", "{report}");
+    assert_eq!(report["lines_not_added"], gained, "{report}");
+    assert!(stderr.contains("not add"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&events).unwrap(),
+        hooked,
+        "the session is left as it is"
+    );
+
+    let text = env.run(&["import", &file.to_string_lossy()]);
+    text.success();
+    assert!(!text.stdout.contains("already imported"), "{}", text.stdout);
+    assert!(text.stdout.contains("not added"), "{}", text.stdout);
+
+    let all = env.run(&[
+        "--trace-dir",
+        ".agent-traces",
+        "import",
+        "--all",
+        "--claude-dir",
+        &claude.to_string_lossy(),
+    ]);
+    all.success();
+    assert!(!all.stdout.contains("imported already"), "{}", all.stdout);
+    assert!(all.stdout.contains("not added"), "{}", all.stdout);
+    assert!(
+        all.stderr.contains(&*file.to_string_lossy()),
+        "{}",
+        all.stderr
+    );
+    let found = env
+        .run(&[
+            "import",
+            "--discover",
+            "--claude-dir",
+            &claude.to_string_lossy(),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(found[0]["status"], "added_to");
+    assert_eq!(found[0]["new_lines"], gained);
+    assert_eq!(
+        std::fs::read(&events).unwrap(),
+        hooked,
+        "the session is left as it is"
+    );
+}

@@ -41,10 +41,11 @@ use crate::store::{EntryKind, Store, folder_entries};
 /// (the <session>/subagents/ folder, or sidechains inside the file) become child sessions linked
 /// to the call that spawned them. Importing a transcript again adds what it gained since (a
 /// resumed session appends to it), and changes nothing when it holds nothing new; one that was
-/// rewritten is imported again whole. History a resumed or forked session repeats is counted
-/// once in it; a fork whose copy carries the fork's own session id counts it as well as the
-/// session it came from (ccusage counts such a copy once). Another agent's log that grew or
-/// changed is imported again whole.
+/// rewritten is imported again whole. What it gained is not added to a session that hooks
+/// sharing its id wrote to since it was imported: the import says how many lines it left out.
+/// History a resumed or forked session repeats is counted once in it; a fork whose copy
+/// carries the fork's own session id counts it as well as the session it came from (ccusage
+/// counts such a copy once). Another agent's log that grew or changed is imported again whole.
 ///
 /// Files named here go to the store here. --all puts each transcript in the store of the
 /// project it ran in (its cwd) when that folder exists, else in the user-level store (see
@@ -196,6 +197,21 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
                 "note: {by_hooks} of the sessions were recorded by hooks and are left as the hooks wrote them; `agent-strace import <file>` says what only its transcript holds.\n"
             ));
         }
+        // A transcript that grew while hooks wrote to its imported session is not read: said,
+        // so that --all never calls it imported.
+        let not_added: Vec<&Found> = found
+            .iter()
+            .filter(|t| t.status == "added_to" && t.new_lines.is_some())
+            .collect();
+        for log in &not_added {
+            super::output::warn(format_args!(
+                "{}: {} grew by {} since it was imported, not added: hooks wrote to its session since, and an import never adds to a session hooks write to; `agent-strace import <file>` says what to do",
+                log.path.display(),
+                log.session_id,
+                count(log.new_lines.unwrap_or(0), "line")
+            ));
+        }
+        let not_added = not_added.len();
         let mut files: Vec<(Store, PathBuf)> = found
             .into_iter()
             .filter(|t| t.needs_import)
@@ -211,7 +227,7 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
                 files.push((placement.store_for(&id, cwd.as_deref())?, stray));
             }
         }
-        return import_many(&files, &Searched::default(), args, globals);
+        return import_many(&files, &Searched::default(), args, globals, not_added);
     }
     if args.files.is_empty() {
         return Err(super::output::usage(
@@ -284,7 +300,7 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
     // A file named twice (alone and inside a folder named) is imported once.
     let mut seen = std::collections::HashSet::new();
     files.retain(|(_, f)| seen.insert(f.clone()));
-    Ok(import_many(&files, &searched, args, globals)?.max(code))
+    Ok(import_many(&files, &searched, args, globals, 0)?.max(code))
 }
 
 /// What no file of a searched folder, and no file left out of one, is.
@@ -303,11 +319,14 @@ fn sink(args: &ImportArgs) -> Result<Sink> {
 
 /// Imports each file into the store beside it. A file found in a searched folder that is no
 /// session log (a prompt history, a tool's own JSON lines) is left out, and said once.
+/// `not_added` counts the transcripts `--all` found grown but left out, their sessions added
+/// to by hooks (each warned of already).
 fn import_many(
     files: &[(Store, PathBuf)],
     searched: &Searched,
     args: &ImportArgs,
     globals: &Globals,
+    not_added: usize,
 ) -> Result<u8> {
     let sink = sink(args)?;
     // Imports that were killed, or failed in an older version, left their hidden folders.
@@ -438,8 +457,10 @@ fn import_many(
     }
     if args.format == Format::Json {
         crate::render::json::write(&mut out, &reports)?;
-    } else if args.all && files.is_empty() {
+    } else if args.all && files.is_empty() && not_added == 0 {
         writeln!(out, "Every transcript is imported already.")?;
+    } else if args.all && files.is_empty() {
+        writeln!(out, "Nothing imported: {}", not_added_line(not_added))?;
     } else if args.all {
         // Each transcript went to its project's store: say where they are, and how to read
         // those that are not in the store commands here read.
@@ -455,6 +476,9 @@ fn import_many(
             )?;
             elsewhere |= !super::stores::same_folder(store.root(), &here);
         }
+        if not_added > 0 {
+            writeln!(out, "{}", not_added_line(not_added))?;
+        }
         if elsewhere {
             writeln!(
                 out,
@@ -466,6 +490,21 @@ fn import_many(
     }
     out.flush()?;
     Ok(code)
+}
+
+/// `--all`'s count of the transcripts that grew and were not added, their sessions written to
+/// by hooks since they were imported.
+fn not_added_line(n: usize) -> String {
+    let one = n == 1;
+    format!(
+        "{} grew but {} not added, hooks having written to {} session{} since {} imported (see the warning{} above).",
+        count(n as u64, "transcript"),
+        if one { "was" } else { "were" },
+        if one { "its" } else { "their" },
+        if one { "" } else { "s" },
+        if one { "it was" } else { "they were" },
+        if one { "" } else { "s" },
+    )
 }
 
 /// Files, each with the store it goes to.
@@ -596,6 +635,17 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
                     r.file.display()
                 )?,
             }
+            continue;
+        }
+        if r.status == "added_to" {
+            // Why, and what to do, is on stderr with the warnings.
+            writeln!(
+                out,
+                "{lead}{} grew by {}, not added: hooks wrote to its session since it was imported ({})",
+                paint.cyan(&r.session_id),
+                count(r.lines_not_added.unwrap_or(0), "line"),
+                r.file.display()
+            )?;
             continue;
         }
         if r.status == "relinked" {
@@ -961,6 +1011,10 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
         ("up_to_date", _) => "up to date".to_owned(),
         ("recorded_by_hooks", _) => "hooks".to_owned(),
         ("imported_from_another_file", _) => "imported".to_owned(),
+        ("added_to", Some(n)) => format!(
+            "added to; {n} new line{} not added",
+            if n == 1 { "" } else { "s" }
+        ),
         ("added_to", _) => "added to".to_owned(),
         (status, _) => status.to_owned(),
     };

@@ -238,10 +238,12 @@ impl FileFreshness {
         self.main.needs_import() || self.subagents_changed
     }
 
-    /// New lines of the file and its subagents, when what the store holds of them grew.
+    /// New lines of the file and its subagents, when what the store holds of them grew (or,
+    /// for a session something else added to, lines the file gained that are not added).
     pub fn new_lines(&self) -> Option<u64> {
         match &self.main {
             Freshness::Grown { new_lines, .. } => Some(new_lines + self.subagents_new_lines),
+            Freshness::AddedTo { new_lines } if *new_lines > 0 => Some(*new_lines),
             Freshness::UpToDate(_) if self.subagents_changed => Some(self.subagents_new_lines),
             _ => None,
         }

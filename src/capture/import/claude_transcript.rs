@@ -61,7 +61,9 @@ pub struct ImportReport {
     /// it read) and was imported again whole; `relinked` when only the call a subagent is
     /// linked to changed; `already_imported` when the store holds all of it already;
     /// `recorded_by_hooks` when hooks put the session in the store (the transcript is not merged
-    /// into it: see `not_imported`); `skipped` when a subagent's id cannot name a session (see
+    /// into it: see `not_imported`); `added_to` when hooks sharing its session id wrote to the
+    /// imported session since, so what the file gained (`lines_not_added`) was not added (see
+    /// `warnings`); `skipped` when a subagent's id cannot name a session (see
     /// `warnings`).
     pub status: &'static str,
     /// Lines read: for a file that grew, the new lines.
@@ -102,6 +104,9 @@ pub struct ImportReport {
     /// For a session recorded by hooks: what only the transcript holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_imported: Option<NotImported>,
+    /// For `added_to`: the lines the file gained since it was imported, which were not added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines_not_added: Option<u64>,
     /// For `already_imported`: the file the session was imported from, when it is another
     /// (a copy of this one, or the same log under another name), still there.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,10 +146,32 @@ impl ImportReport {
             sidechains: Vec::new(),
             warnings: Vec::new(),
             not_imported: None,
+            lines_not_added: None,
             imported_from: None,
             imported_agent: None,
             agent_calls: HashMap::new(),
         }
+    }
+
+    /// Marks the report as the import of a file whose session something else (hooks sharing
+    /// its session id) added to since it was imported: the session is left as it is, and the
+    /// `new_lines` the file gained since are not added, which the report says (an import never
+    /// writes into a session hooks write to; see [`super::existing`]).
+    pub fn left_added_to(&mut self, new_lines: u64) {
+        if new_lines == 0 {
+            self.status = "already_imported";
+            self.warnings.push(
+                "left its session as it is: something else (hooks sharing its session id) added to it since it was imported"
+                    .to_owned(),
+            );
+            return;
+        }
+        self.status = "added_to";
+        self.lines_not_added = Some(new_lines);
+        self.warnings.push(format!(
+            "did not add the {new_lines} new line{} the file gained since it was imported: hooks sharing its session id wrote to the session since, and an import never adds to a session hooks write to; to have them, delete the session's folder from the store and import the file again (the hooks' events go with the folder)",
+            if new_lines == 1 { "" } else { "s" }
+        ));
     }
 }
 
@@ -865,12 +892,9 @@ impl<'a> Importer<'a> {
                     super::existing::other_agent(self.store, id, "claude-code");
                 return Ok(Existing::Stop("already_imported"));
             }
-            Freshness::AddedTo => {
-                self.report.warnings.push(
-                    "left its session as it is: something else (hooks sharing its session id) added to it since it was imported"
-                        .to_owned(),
-                );
-                return Ok(Existing::Stop("already_imported"));
+            Freshness::AddedTo { new_lines } => {
+                self.report.left_added_to(new_lines);
+                return Ok(Existing::Stop(self.report.status));
             }
             Freshness::UpToDate(read) => {
                 // A subagent whose spawning call's result came after it was imported is linked

@@ -197,12 +197,8 @@ impl<'a> LogWriter<'a> {
                 report.imported_agent = super::existing::other_agent(store, id, head.agent.name());
                 return Ok(None);
             }
-            Freshness::AddedTo => {
-                report.status = "already_imported";
-                report.warnings.push(
-                    "left its session as it is: something else (hooks sharing its session id) added to it since it was imported"
-                        .to_owned(),
-                );
+            Freshness::AddedTo { new_lines } => {
+                report.left_added_to(new_lines);
                 return Ok(None);
             }
             Freshness::Grown { .. } | Freshness::Rewritten(_) => {

@@ -137,8 +137,11 @@ pub enum Freshness {
     RecordedByHooks,
     /// Its session was imported from another file, which is still there.
     OtherFile(PathBuf),
-    /// Something else (hooks with the same session id) added to the imported session since.
-    AddedTo,
+    /// Something else (hooks with the same session id) added to the imported session since:
+    /// the session is left as it is, and the `new_lines` the file gained since it was read
+    /// are not added (an import never writes into a session hooks write to; see
+    /// [`super::existing`]).
+    AddedTo { new_lines: u64 },
     /// Everything in the file is in the store.
     UpToDate(Read),
     /// The file holds `new_lines` lines more than were read.
@@ -164,7 +167,7 @@ impl Freshness {
             Freshness::New => "new",
             Freshness::RecordedByHooks => "recorded_by_hooks",
             Freshness::OtherFile(_) => "imported_from_another_file",
-            Freshness::AddedTo => "added_to",
+            Freshness::AddedTo { .. } => "added_to",
             Freshness::UpToDate(_) => "up_to_date",
             Freshness::Grown { .. } => "grown",
             Freshness::Rewritten(Rewritten::Changed) => "rewritten",
@@ -178,6 +181,15 @@ impl Freshness {
             self,
             Freshness::New | Freshness::Grown { .. } | Freshness::Rewritten(_)
         )
+    }
+
+    /// Lines the file gained since it was read that an import leaves out: its session was
+    /// added to by something else (see [`Freshness::AddedTo`]).
+    pub fn not_added(&self) -> Option<u64> {
+        match self {
+            Freshness::AddedTo { new_lines } if *new_lines > 0 => Some(*new_lines),
+            _ => None,
+        }
     }
 
     pub fn new_lines(&self) -> Option<u64> {
@@ -223,15 +235,15 @@ pub fn check(store: &Store, session_id: &str, path: &Path) -> Result<Freshness, 
     {
         return Ok(Freshness::Rewritten(Rewritten::Changed));
     }
-    if events_len != Some(read.events) {
-        return Ok(Freshness::AddedTo);
-    }
     let new_lines = if len > read.offset {
         file.seek(SeekFrom::Start(read.offset)).map_err(io)?;
         count_lines(file).map_err(io)?
     } else {
         0
     };
+    if events_len != Some(read.events) {
+        return Ok(Freshness::AddedTo { new_lines });
+    }
     Ok(if new_lines == 0 {
         Freshness::UpToDate(read)
     } else {
