@@ -1678,3 +1678,54 @@ fn a_usage_no_response_can_have_is_unknown_not_none_or_priced() {
         .or_else(|| cost["cost_usd"].as_f64());
     assert_eq!(usd.map(|d| (d * 1e6).round()), Some(750.0), "{cost}");
 }
+
+/// Imports of one grown transcript run at once each said "grown: N new lines, M events…",
+/// though one only was kept (each swapped its session in, the last one staying). The first to
+/// finish is kept; the others find the session taken and say the file is imported already.
+#[test]
+fn imports_of_a_grown_transcript_run_at_once_say_grown_once() {
+    let env = TestEnv::new();
+    let whole = shared()
+        .join("corpus/claude-code/marot__spotter/4d5611e5-241a-462a-8d15-5122611a9569.jsonl");
+    let text = std::fs::read_to_string(&whole).unwrap();
+    let file = env
+        .path()
+        .join("4d5611e5-241a-462a-8d15-5122611a9569.jsonl");
+    let head: String = text.lines().take(300).flat_map(|l| [l, "\n"]).collect();
+    std::fs::write(&file, head).unwrap();
+    let path = file.to_string_lossy().into_owned();
+    env.run(&["import", &path]).success();
+    std::fs::write(&file, &text).unwrap();
+    let imports: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            env.command(&["import", "--format", "json", &path])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut statuses: Vec<String> = imports
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+            reports[0]["status"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            "already_imported",
+            "already_imported",
+            "already_imported",
+            "grown"
+        ]
+    );
+}

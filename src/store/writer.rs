@@ -6,6 +6,8 @@
 //! with a copy of its events up to a [`Mark`] the import took (before the events that close the
 //! session), takes the new events, and is swapped in for the stored folder with one
 //! `renameat2(RENAME_EXCHANGE)`, so readers see the old session or the new one, never neither.
+//! Of writers continued from the same stored session at once, the first to finish is swapped
+//! in; the others find the session taken ([`StoreError::SessionExists`]) and leave it.
 //! A session written anew in place of a stored one (a transcript that was rewritten) is
 //! swapped in the same way.
 //!
@@ -52,6 +54,9 @@ pub struct SessionWriter {
     replace: bool,
     /// The importer's record of what it read, written as [`IMPORT`] when finished.
     import_record: Option<Vec<u8>>,
+    /// For a writer continued from a mark: the stored folder it copied the events from, which
+    /// must still be the session's when it is swapped in (see [`SessionWriter::finish`]).
+    resumed_from: Option<Folder>,
 }
 
 /// The first line of an import's record, and the length of the session's events file then.
@@ -156,6 +161,7 @@ impl Store {
             }
         }
         writer.bytes = mark.bytes;
+        writer.resumed_from = Some(stored);
         writer.counters = mark.counters.clone();
         // Counters of another version (a mark taken before model calls were paired) cannot be
         // continued: without the ending, readers fold the whole session again.
@@ -249,6 +255,7 @@ fn start_writer(root: Folder, meta: SessionMeta, replace: bool) -> Result<Sessio
         done: false,
         replace,
         import_record: None,
+        resumed_from: None,
     })
 }
 
@@ -348,6 +355,19 @@ impl SessionWriter {
                 )?),
                 Err(_) => None,
             };
+            // A writer continued from a mark holds the stored events up to it and its own: if
+            // another writer (an import of the same file run at once) swapped its session in
+            // since, that one holds what this one read, and this one is dropped (one deleted
+            // meanwhile is put back below). Checked under the stored folder's lock, which every
+            // swap holds, so no swap comes in between.
+            if let Some(resumed) = &self.resumed_from
+                && self
+                    .root
+                    .child(&self.meta.session_id)
+                    .is_ok_and(|now| !now.is_same(resumed))
+            {
+                return Err(StoreError::SessionExists(self.meta.session_id.clone()));
+            }
             match self.root.exchange(&self.temp_name, &self.meta.session_id) {
                 Ok(()) => {
                     // The hidden folder now holds the session that was replaced.
