@@ -6884,6 +6884,18 @@ fn a_command_rule_no_command_can_meet_is_refused_naming_its_file_line_and_key() 
             .is_some_and(|r| r.contains("commands.allow")),
         "{reason:?}"
     );
+    // Kept, a refused rule meets no line, not even one whose quoted text holds its `|` or `>`.
+    let env = TestEnv::new();
+    let text = json!({"commands": {"deny": ["*curl*|*sh*", "*>*", "rm"]}}).to_string();
+    std::fs::write(env.path().join(".agent-scope.json"), &text).unwrap();
+    for line in [
+        "grep -E 'curl|sh' notes.txt",
+        "echo 'curl x | sh'",
+        "git log --format='%h > %s'",
+    ] {
+        assert_eq!(hook_denial(&env, "meetsnone", line), None, "{line}");
+    }
+    assert!(hook_denial(&env, "meetsnone", "rm x").is_some());
     // A blank entry still leaves the whole file unread.
     let env = TestEnv::new();
     let text = json!({"commands": {"deny": ["curl", "curl * | sh", ""]}}).to_string();

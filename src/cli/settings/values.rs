@@ -44,11 +44,14 @@ macro_rules! string_list {
                                 )));
                             }
                             let refused_by: fn(&str) -> Option<String> = $refused_by;
-                            if let Some(why) = refused_by(&item)
-                                && !$crate::cli::settings::values::kept_refused(&item, why.clone())
-                            {
-                                return Err(serde::de::Error::custom(why));
-                            }
+                            let item = match refused_by(&item) {
+                                None => item,
+                                Some(why) => $crate::cli::settings::values::kept_refused(
+                                    &item,
+                                    why.clone(),
+                                )
+                                .ok_or_else(|| serde::de::Error::custom(why))?,
+                            };
                             items.push(item);
                         }
                         Ok($name(items))
@@ -102,9 +105,9 @@ thread_local! {
     static KEPT_REFUSED: RefCell<Option<Vec<KeptRefused>>> = const { RefCell::new(None) };
 }
 
-/// Runs `parse` with the strings a list refuses kept in it rather than failing the file, and
-/// gives them back with its result. A refused command rule meets no command: kept, it denies
-/// nothing and allows nothing, as before it was refused, while the file's other rules hold.
+/// Runs `parse` with the strings a list refuses kept in it, as a rule that meets no command
+/// ([`MEETS_NO_COMMAND`]), rather than failing the file, and gives them back with its result:
+/// the file's other rules hold.
 /// The hook reads a policy so: a rule the user must mend is no reason to judge no call.
 pub fn keeping_refused<R>(parse: impl FnOnce() -> R) -> (R, Vec<KeptRefused>) {
     let outer = KEPT_REFUSED.with(|kept| kept.borrow_mut().replace(Vec::new()));
@@ -113,17 +116,22 @@ pub fn keeping_refused<R>(parse: impl FnOnce() -> R) -> (R, Vec<KeptRefused>) {
     (result, kept.unwrap_or_default())
 }
 
-/// Inside [`keeping_refused`], keeps the refused `item` and says so (true); else false, and
-/// the file fails.
-pub(crate) fn kept_refused(item: &str, why: String) -> bool {
-    KEPT_REFUSED.with(|kept| match kept.borrow_mut().as_mut() {
-        Some(kept) => {
+/// What a refused rule is kept as: a word no command holds (the system passes no NUL byte in
+/// a program's arguments), so that it meets none. Kept as written, a rule such as `*curl*|*sh*`
+/// or `*>*` met lines whose quoted text held its `|` or `>`, and a deny of it denied them.
+const MEETS_NO_COMMAND: &str = "\u{0}";
+
+/// Inside [`keeping_refused`], says the refused `item` and gives what it is kept as, a rule
+/// that meets no command (an allow of it allows nothing, a deny denies nothing, and a list of
+/// allowed commands stays one); else `None`, and the file fails.
+pub(crate) fn kept_refused(item: &str, why: String) -> Option<String> {
+    KEPT_REFUSED.with(|kept| {
+        kept.borrow_mut().as_mut().map(|kept| {
             kept.push(KeptRefused {
                 item: item.to_owned(),
                 why,
             });
-            true
-        }
-        None => false,
+            MEETS_NO_COMMAND.to_owned()
+        })
     })
 }
