@@ -104,7 +104,7 @@ impl Located {
     fn new(store: Store, user: Option<&Path>) -> Located {
         let root = store.root();
         // A workspace's store belongs to the project whose store holds it.
-        let (folder, workspace) = match store.workspace() {
+        let (folder, workspace) = match store.placed_as_workspace() {
             Some((project_store, name)) => (project_store, Some(name.to_owned())),
             None => (root, None),
         };

@@ -400,11 +400,19 @@ impl Store {
     /// `None` for any other store.
     pub(crate) fn workspace(&self) -> Option<(&Path, &str)> {
         let in_use = layout::workspace_in_use()?;
+        self.placed_as_workspace()
+            .filter(|(_, name)| *name == in_use)
+    }
+
+    /// The project's store and the workspace's name when this store is where a workspace's is
+    /// kept (`<store>/workspaces/<name>`, a name a workspace can have), in use or not: what a
+    /// listing of many stores names it by. Only [`Store::workspace`] decides how it is written.
+    pub(crate) fn placed_as_workspace(&self) -> Option<(&Path, &str)> {
         let name = self
             .root
             .file_name()?
             .to_str()
-            .filter(|name| *name == in_use)?;
+            .filter(|name| layout::is_valid_workspace_name(name))?;
         let folder = self.root.parent()?;
         let project = folder.parent()?;
         (folder.file_name() == Some(std::ffi::OsStr::new(layout::WORKSPACES))
