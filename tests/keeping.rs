@@ -933,3 +933,38 @@ fn a_transcript_that_grew_after_hooks_wrote_to_its_import_says_its_growth_was_no
         "the session is left as it is"
     );
 }
+
+/// A transcript rewritten (or cut shorter) after hooks wrote to its imported session was
+/// imported again whole, in place of the session, and the hooks' events were lost. The session
+/// is left as it is, as when the file grows.
+#[test]
+fn a_transcript_rewritten_after_hooks_wrote_to_its_import_keeps_their_events() {
+    let env = TestEnv::new();
+    let whole = std::fs::read_to_string(corpus("marot__spotter/short.jsonl")).unwrap();
+    let sid = "55604662-cf2a-4331-851a-ec234028f8ca";
+    let lines: Vec<String> = whole.lines().map(str::to_owned).collect();
+    let file = transcript(
+        &env.path().join("claude/projects/-w"),
+        &format!("{sid}.jsonl"),
+        &lines,
+    );
+    let (first, _) = import_json(&env, &[&file]);
+    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
+    let mut call = payload(
+        "PreToolUse",
+        json!({"tool_name": "Bash", "tool_use_id": "toolu_h1", "tool_input": {"command": "ls -la hooked"}}),
+    );
+    call["session_id"] = sid.into();
+    env.hook("pre-tool", &call).success();
+    let events = env.store().join(sid).join("events.ndjson");
+    let hooked = std::fs::read(&events).unwrap();
+    std::fs::write(&file, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
+
+    let (reports, _) = import_json(&env, &[&file]);
+    assert_ne!(reports[0]["status"], "imported", "{}", reports[0]);
+    assert_eq!(
+        std::fs::read(&events).unwrap(),
+        hooked,
+        "the hooks' events are kept"
+    );
+}

@@ -229,10 +229,15 @@ pub fn check(store: &Store, session_id: &str, path: &Path) -> Result<Freshness, 
     }
     let mut file = open_regular(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    if len < read.offset
+    let rewritten = len < read.offset
         || line_hash(&mut file, read.last_line_at, read.offset).map_err(io)?
-            != Some(read.last_line_hash.clone())
-    {
+            != Some(read.last_line_hash.clone());
+    // Imported again whole, a session hooks added to since would lose their events: it is
+    // left as it is, as when the file grew.
+    if rewritten && events_len != Some(read.events) {
+        return Ok(Freshness::AddedTo { new_lines: 0 });
+    }
+    if rewritten {
         return Ok(Freshness::Rewritten(Rewritten::Changed));
     }
     let new_lines = if len > read.offset {
