@@ -41,8 +41,9 @@ use crate::store::{EntryKind, Store, folder_entries};
 /// (the <session>/subagents/ folder, or sidechains inside the file) become child sessions linked
 /// to the call that spawned them. Importing a transcript again adds what it gained since (a
 /// resumed session appends to it), and changes nothing when it holds nothing new; one that was
-/// rewritten is imported again whole. What it gained is not added to a session that hooks
-/// sharing its id wrote to since it was imported: the import says how many lines it left out.
+/// rewritten is imported again whole. Neither what it gained nor a rewrite is put in a session
+/// that hooks sharing its id wrote to since it was imported: the import says how many lines it
+/// left out, and the hooks' events are kept.
 /// History a resumed or forked session repeats is counted once in it; a fork whose copy
 /// carries the fork's own session id counts it as well as the session it came from (ccusage
 /// counts such a copy once). Another agent's log that grew or changed is imported again whole.
