@@ -6504,7 +6504,9 @@ fn a_push_options_value_and_a_word_past_git_subcommand_are_no_push_refspec() {
 
 /// `git.exe push -f` and `rm.exe -rf /` on a Bash line ran past a deny of `git push --force`
 /// and `rm -rf`: Git Bash and WSL run the Windows programs of those names. A program's word
-/// ending in `.exe`, in any case, is met as its name without it, as one with a path is.
+/// ending in `.exe`, in any case, is met as its name without it, as one with a path is; and as
+/// Windows finds its programs in any case, `GIT.EXE push -f` and `RM.EXE -rf /` are met as
+/// `git` and `rm` too (they ran past the deny while `git.exe push -f` was stopped).
 #[test]
 fn a_program_named_with_exe_on_a_bash_line_is_met_as_its_name() {
     let env = TestEnv::new();
@@ -6516,11 +6518,15 @@ fn a_program_named_with_exe_on_a_bash_line_is_met_as_its_name() {
         (bash, "/mingw64/bin/git.exe push origin +main"),
         (bash, "rm.exe -rf /"),
         (bash, "sudo rm.Exe -fr build"),
+        (bash, "GIT.EXE push -f origin main"),
+        (bash, "Git.exe push --force origin main"),
+        (bash, "RM.EXE -rf /"),
     ];
     let let_run = [
         (bash, "git.exe push origin main"),
         (bash, "rm.exe build"),
         (bash, "cp tool.exe dist/"),
+        (bash, "GIT.EXE push origin main"),
     ];
     assert_denied_exactly(&env, "exe", &policy, &denied, &let_run);
 }

@@ -84,7 +84,8 @@ fn prints_only_stat(command: &str) -> bool {
     for command in &commands {
         let name = shell::command_of(&command.words)
             .first()
-            .map_or("", |w| shell::basename(w));
+            .map_or(std::borrow::Cow::Borrowed(""), |w| shell::basename(w));
+        let name: &str = &name;
         if !(command.piped_in && LINE_FILTERS.contains(&name)) {
             if !command.piped_in && printer.is_some_and(|p| !stat_or_silent(p)) {
                 return false;
@@ -102,6 +103,7 @@ fn stat_or_silent(command: &SimpleCommand) -> bool {
         // Nothing but a redirection or an assignment.
         return true;
     };
+    let name: &str = &name;
     match name {
         "stat" => true,
         // `find … -exec stat … {} +`, which then prints no path of its own.

@@ -256,6 +256,7 @@ fn certain_files(simple: &SimpleCommand) -> Vec<(String, bool)> {
     let Some(name) = words.first().map(|w| shell::basename(w)) else {
         return redirections().collect();
     };
+    let name: &str = &name;
     if let Some(plain) = without_extra_words(simple, name) {
         return certain_files(&plain);
     }

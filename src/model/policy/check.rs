@@ -1729,10 +1729,12 @@ fn denies_by(literal: &[String], glob: Option<&str>, env: &[String], words: &[St
         return glob.is_some_and(|glob| wildcard::met_in_command(glob, words));
     };
     let name = shell::basename(first);
+    let name: &str = &name;
     // Where the words before the wildcard are met first: the words after them there hold
     // those after any later meeting, so the glob is looked for there only.
     let mut met = words.iter().enumerate().filter_map(|(i, w)| {
-        if shell::basename(w) != first && w != first && !may_be(shell::basename(w), name) {
+        if shell::basename(w) != first.as_str() && w != first && !may_be(&shell::basename(w), name)
+        {
             return None;
         }
         let after = &words[i + 1..];
@@ -1968,7 +1970,7 @@ fn allows_by(literal: &[String], glob: Option<&str>, words: &[String]) -> bool {
         .iter()
         .zip(words)
         .enumerate()
-        .all(|(i, (p, w))| p == w || (i == 0 && shell::basename(w) == p))
+        .all(|(i, (p, w))| p == w || (i == 0 && shell::basename(w) == p.as_str()))
         && glob
             .is_none_or(|glob| wildcard::takes(glob, &words[literal.len()..], literal.is_empty()))
 }

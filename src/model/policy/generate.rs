@@ -262,6 +262,7 @@ fn prune(globs: &BTreeSet<String>, named: &BTreeSet<String>) -> Vec<String> {
 fn command_pattern(words: &[String]) -> Option<String> {
     let first = words.first()?;
     let name = shell::basename(first);
+    let name: &str = &name;
     if name.is_empty() || name.contains("$(…)") {
         return None;
     }

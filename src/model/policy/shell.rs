@@ -11,6 +11,8 @@
 //! policy cannot stop; a variable holding a folder is taken for any folder by a deny pattern.
 //! docs/security.md says so.
 
+use std::borrow::Cow;
+
 use super::cwd::{Dirs, Join, is_cd};
 use super::git::GitPaths;
 
@@ -1073,7 +1075,7 @@ impl Parser<'_> {
 pub fn is_patch_program(words: &[String]) -> bool {
     command_of(words)
         .first()
-        .is_some_and(|w| matches!(basename(w), "apply_patch" | "applypatch"))
+        .is_some_and(|w| matches!(&*basename(w), "apply_patch" | "applypatch"))
 }
 
 /// What `echo` or `printf` prints, a `printf` format's `\n` as a new line
@@ -1082,6 +1084,7 @@ pub fn is_patch_program(words: &[String]) -> bool {
 fn printed_text(cmd: &SimpleCommand) -> Option<String> {
     let words = command_of(&cmd.words);
     let name = basename(words.first()?);
+    let name: &str = &name;
     if !matches!(name, "echo" | "printf") || !cmd.redirect_out.is_empty() {
         return None;
     }
@@ -1331,7 +1334,7 @@ const SHELLS: &[&str] = &[
 fn is_shell(words: &[String]) -> bool {
     command_of(words)
         .first()
-        .is_some_and(|w| SHELLS.contains(&basename(w)))
+        .is_some_and(|w| SHELLS.contains(&&*basename(w)))
 }
 
 /// The command line a command runs in turn: `bash -c '…'`, `sh -lc '…'`, `eval …`, the lines
@@ -1344,6 +1347,7 @@ fn nested_line(words: &[String]) -> Option<String> {
     }
     let words = command_of(words);
     let name = basename(words.first()?);
+    let name: &str = &name;
     if name == "eval" {
         return Some(words[1..].join(" "));
     }
@@ -1516,7 +1520,7 @@ fn runs_its_stdin(words: &[String]) -> bool {
     let Some(first) = words.first() else {
         return false;
     };
-    match basename(first) {
+    match &*basename(first) {
         "source" | "." => words
             .get(1)
             .is_some_and(|f| matches!(f.as_str(), "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0")),
@@ -1572,14 +1576,20 @@ pub fn join(words: &[String]) -> String {
 
 /// The program a command's word names: the last part of its path (`/usr/bin/curl` runs
 /// `curl`), without an `.exe` in any case (Git Bash and WSL run `git.exe` and `rm.exe`, the
-/// Windows programs of those names).
-pub fn basename(word: &str) -> &str {
+/// Windows programs of those names). A name that had an `.exe` is a Windows program's, found
+/// by Windows in any case (`GIT.EXE` runs git), so it is given in lower case.
+pub fn basename(word: &str) -> Cow<'_, str> {
     let name = last_part(word);
     match name.len().checked_sub(EXE.len()) {
         Some(at) if at > 0 && name.is_char_boundary(at) && name[at..].eq_ignore_ascii_case(EXE) => {
-            &name[..at]
+            let stem = &name[..at];
+            if stem.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(stem.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(stem)
+            }
         }
-        _ => name,
+        _ => Cow::Borrowed(name),
     }
 }
 
@@ -1852,6 +1862,7 @@ const SCRIPT_RUNNERS: &[(&str, &[&str])] = &[("bun", BUN_VALUED), ("deno", DENO_
 /// `None` for another program, or the runner doing something else (`uv sync`, `bun install`).
 fn past_package_runner(rest: &[String]) -> Option<usize> {
     let name = basename(rest.first()?);
+    let name: &str = &name;
     let Some((_, sub, valued)) = PACKAGE_RUNNERS
         .iter()
         .find(|(n, sub, _)| *n == name && sub.is_none_or(|s| rest.get(1).is_some_and(|w| w == s)))
@@ -2144,6 +2155,7 @@ fn moved_folder(env: &[String], words: &[String]) -> Moved {
             return moved;
         };
         let name = basename(first);
+        let name: &str = &name;
         let runs = WRAPPERS.iter().chain(RUNNERS).find(|(n, _)| *n == name);
         let end = match runs {
             Some((_, valued)) => {
@@ -2208,7 +2220,8 @@ fn program_folders(moved: &mut Moved, words: &[String]) {
     let Some(first) = words.first() else {
         return;
     };
-    let (name, args) = match basename(first) {
+    let program = basename(first);
+    let (name, args) = match &*program {
         "docker" if words.get(1).is_some_and(|w| w == "compose") => ("docker-compose", &words[2..]),
         name => (name, &words[1..]),
     };
@@ -2430,6 +2443,7 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
         return use_;
     };
     let name = basename(first);
+    let name: &str = &name;
     let valued = valued_options(name);
     let mut operands: Vec<&str> = Vec::new();
     let mut options: Vec<&str> = Vec::new();
@@ -3385,7 +3399,7 @@ fn find_use(words: &[String], use_: &mut FileUse) {
             "-exec" | "-execdir" | "-ok" | "-okdir" => {
                 runs = true;
                 deletes |= expression.get(i + 1).is_some_and(|c| {
-                    matches!(basename(c), "rm" | "shred" | "unlink" | "mv" | "truncate")
+                    matches!(&*basename(c), "rm" | "shred" | "unlink" | "mv" | "truncate")
                 });
             }
             "-delete" => deletes = true,

@@ -31,7 +31,7 @@ pub fn met_in(glob: &str, words: &[String]) -> bool {
 /// `curl.exe` are `curl`), as a deny's first word names a command however its path is written.
 pub fn met_in_command(glob: &str, words: &[String]) -> bool {
     met_in(glob, words)
-        || words.iter().any(|w| shell::basename(w) != w)
+        || words.iter().any(|w| shell::basename(w) != w.as_str())
             && met_in_text(
                 glob,
                 &words
@@ -55,8 +55,8 @@ pub fn takes(glob: &str, words: &[String], first_is_command: bool) -> bool {
         return true;
     }
     match words.split_first() {
-        Some((first, rest)) if first_is_command && shell::basename(first) != first => {
-            let mut named = vec![shell::basename(first).to_owned()];
+        Some((first, rest)) if first_is_command && shell::basename(first) != first.as_str() => {
+            let mut named = vec![shell::basename(first).into_owned()];
             named.extend(rest.iter().cloned());
             matches_text(glob, &named.join(" "))
         }
