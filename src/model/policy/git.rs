@@ -4,6 +4,8 @@
 //! clean -f`), copies into the repository (`git add`, `git commit secrets/k`), into an archive,
 //! or searches; and the files its settings name (`-c include.path=…`).
 
+use std::collections::HashMap;
+
 use super::shell::{FileUse, short_letters};
 
 /// A word git takes for a path (a pathspec: a file, or a folder and all below it).
@@ -379,7 +381,10 @@ pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[Strin
         })
         .map(|(_, value)| (*value).to_owned())
         .collect();
-    let value_of = |name: &str| set.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    // Each name's last value, indexed once: a line of thousands of `GIT_CONFIG_KEY_<n>` words
+    // would otherwise be scanned once per key.
+    let last: HashMap<&str, &str> = set.iter().copied().collect();
+    let value_of = |name: &str| last.get(name).copied();
     // Quoted as a shell quotes words, each `key=value` (`'key'='value'`, or `'key=value'` as
     // older git wrote it). More than git takes is read: one it would refuse runs nothing.
     if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {

@@ -4,6 +4,8 @@
 //! `git clean` remove files without `-f`. Given by git's own options (`-c`, `--config-env`) or
 //! its environment (`GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`, `GIT_CONFIG_PARAMETERS`).
 
+use std::collections::HashMap;
+
 use super::options;
 
 /// A setting's value as the line gives it.
@@ -25,12 +27,14 @@ enum Value<'a> {
 /// taken for the one that forces most, so that no value a variable holds gets past a deny.
 pub(super) fn letters(sub: &str, own: &[String], env: &[String]) -> String {
     let set = assignments(env);
-    let value_of = |name: &str| {
-        set.iter()
-            .rev()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
-    };
+    // Each name's last value, indexed once by its name in upper case (Windows takes a
+    // variable's name in any case): a line of thousands of `GIT_CONFIG_KEY_<n>` words would
+    // otherwise be scanned once per key.
+    let last: HashMap<String, &str> = set
+        .iter()
+        .map(|(n, v)| (n.to_ascii_uppercase(), *v))
+        .collect();
+    let value_of = |name: &str| last.get(&name.to_ascii_uppercase()).copied();
     let mut out = String::new();
     let mut add = |key: Option<&str>, value: Value<'_>| out.push_str(letters_of(sub, key, &value));
     let mut words = own.iter();
