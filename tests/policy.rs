@@ -6304,6 +6304,31 @@ fn a_program_start_process_starts_is_judged_with_the_words_of_its_arguments() {
     assert_denied_exactly(&env, "psstart", &policy, &denied, &let_run);
 }
 
+/// A `Start-Process` parameter with its value glued on by a colon hid the command it starts:
+/// `Start-Process git -ArgumentList:'push -f'` and `Start-Process -Verb:RunAs git 'push -f'` ran
+/// `git push -f` past a deny of `git push --force`, the next word being taken as the value. A
+/// `-Name:value` holds its value itself.
+#[test]
+fn a_start_process_parameter_glued_to_its_value_by_a_colon_holds_that_value() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, "Start-Process git -ArgumentList:'push -f'"),
+        (ps, "Start-Process git -ArgumentList:push,-f"),
+        (ps, "Start-Process -FilePath:git 'push -f'"),
+        (ps, "Start-Process -Verb:RunAs git 'push -f'"),
+        (ps, "Start-Process -WindowStyle:Hidden git 'push -f'"),
+        (ps, "Start-Process git -ArgumentList: 'push -f'"),
+    ];
+    let let_run = [
+        (ps, "Start-Process git -ArgumentList:'push origin main'"),
+        (ps, "Start-Process -FilePath:notepad 'push -f'"),
+        (ps, "Start-Process -Verb:RunAs git 'log -n 1'"),
+    ];
+    assert_denied_exactly(&env, "psstartcolon", &policy, &denied, &let_run);
+}
+
 /// Quoted text in parentheses hid a PowerShell command's words: `git push ('-f')`, `& git
 /// @('push', '-f')` and `Start-Process git -ArgumentList @('push', '-f')` ran `git push -f` past
 /// a deny of `git push --force`, the parentheses being read as a command's value the line does

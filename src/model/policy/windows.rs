@@ -410,24 +410,32 @@ fn started(args: &[String]) -> Option<(String, Vec<String>)> {
     let mut words = args.iter();
     while let Some(word) = words.next() {
         // A parameter's name is a word's letters: `'-c git push -f'`, quoted, is an argument.
-        let Some(name) = word
+        let Some((name, glued)) = word
             .strip_prefix('-')
-            .map(|n| n.split(':').next().unwrap_or(n))
-            .filter(|n| n.len() > 1 && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            .map(|n| n.split_once(':').unwrap_or((n, "")))
+            .filter(|(n, _)| n.len() > 1 && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
         else {
             operands.push(word.clone());
             continue;
         };
         let name = name.to_lowercase();
         let named = |full: &str| full.starts_with(&name);
+        // `-ArgumentList:'push -f'` holds its value itself; `-ArgumentList: x` and
+        // `-ArgumentList x` take the next word.
+        let mut value = || {
+            if glued.is_empty() {
+                words.next().cloned()
+            } else {
+                Some(glued.to_owned())
+            }
+        };
         if named("filepath") || name == "path" || name == "pspath" {
-            program = words.next().cloned();
+            program = value();
         } else if named("argumentlist") || name == "args" {
             arguments.extend(
-                words
-                    .next()
+                value()
                     .into_iter()
-                    .flat_map(|w| list(w).collect::<Vec<_>>()),
+                    .flat_map(|w| list(&w).collect::<Vec<_>>()),
             );
         } else if [
             "workingdirectory",
@@ -441,7 +449,7 @@ fn started(args: &[String]) -> Option<(String, Vec<String>)> {
         .iter()
         .any(|full| named(full))
         {
-            words.next();
+            value();
         }
     }
     let mut operands = operands.into_iter();
