@@ -6329,6 +6329,27 @@ fn a_start_process_parameter_glued_to_its_value_by_a_colon_holds_that_value() {
     assert_denied_exactly(&env, "psstartcolon", &policy, &denied, &let_run);
 }
 
+/// An escaped quote in a `Start-Process` argument string hid words from a deny: `Start-Process
+/// git '-c user.name=\"x push -f'` ran `git push -f` past a deny of `git push --force`, every `"`
+/// being read as opening or closing a quote. Under the Windows command-line rules an odd run of
+/// backslashes before a quote makes it a literal quote, an even run halves and leaves it a quote.
+#[test]
+fn an_escaped_quote_in_a_start_process_argument_string_is_a_literal_quote() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, r#"Start-Process git '-c user.name=\"x push -f'"#),
+        (ps, r#"Start-Process git 'push -o \"x -f origin main'"#),
+        (ps, r#"Start-Process git 'push -o \\\"x -f origin main'"#),
+    ];
+    let let_run = [
+        (ps, r#"Start-Process git 'push -o \\"x -f\\" origin'"#),
+        (ps, r#"Start-Process git 'push -o "x \" -f" origin'"#),
+    ];
+    assert_denied_exactly(&env, "psstartescape", &policy, &denied, &let_run);
+}
+
 /// Quoted text in parentheses hid a PowerShell command's words: `git push ('-f')`, `& git
 /// @('push', '-f')` and `Start-Process git -ArgumentList @('push', '-f')` ran `git push -f` past
 /// a deny of `git push --force`, the parentheses being read as a command's value the line does

@@ -460,13 +460,39 @@ fn started(args: &[String]) -> Option<(String, Vec<String>)> {
 
 /// The arguments a Windows program reads from its command line, as the C runtime splits it:
 /// at white space outside double quotes, the quotes taken away (`push "a b"` is `push` and `a
-/// b`). A `\` before a quote is no escape here: the line's `\` is `/` already.
+/// b`). Backslashes before a quote escape: 2n of them and a `"` are n backslashes and a quote
+/// that opens or closes, 2n+1 are n backslashes and a literal `"` (`user.name=\"x` is one word
+/// holding a quote, so the words after it are words of their own); `""` inside quotes is a
+/// literal `"`. Backslashes not before a quote are themselves. The line's `\` is `/` already,
+/// so a run of `/` before a quote is read as the backslashes it was.
 fn command_line_words(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
     let mut quoted = false;
-    for c in line.chars() {
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            '/' | '\\' => {
+                let mut slashes = vec![c];
+                while let Some(&next @ ('/' | '\\')) = chars.peek() {
+                    slashes.push(next);
+                    chars.next();
+                }
+                let text = word.get_or_insert_default();
+                if chars.peek() == Some(&'"') {
+                    text.extend(std::iter::repeat_n('/', slashes.len() / 2));
+                    if slashes.len() % 2 == 1 {
+                        chars.next();
+                        text.push('"');
+                    }
+                } else {
+                    text.extend(slashes);
+                }
+            }
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                word.get_or_insert_default().push('"');
+            }
             '"' => {
                 quoted = !quoted;
                 word.get_or_insert_default();
