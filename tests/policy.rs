@@ -6350,6 +6350,47 @@ fn an_escaped_quote_in_a_start_process_argument_string_is_a_literal_quote() {
     assert_denied_exactly(&env, "psstartescape", &policy, &denied, &let_run);
 }
 
+/// PowerShell's typographic quotes hid a word from a deny: `gc ‘secrets\k’`, `git push ‘-f’`
+/// and `& ‘git’ push -f` ran past denies of `secrets/**` and `git push --force`, only `'` and
+/// `"` being read as quotes. PowerShell reads `‘ ’ ‚ ‛` as single quotes and `“ ” „` as double.
+#[test]
+fn powershell_typographic_quotes_are_the_quotes_they_stand_for() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, "git push ‘-f’"),
+        (ps, "git push “-f”"),
+        (ps, "& ‘git’ push -f"),
+        (ps, "& „git“ push ‛-f‚"),
+    ];
+    let let_run = [(ps, "git push ‘origin’"), (ps, "& ‘git’ log")];
+    assert_denied_exactly(&env, "pscurly", &policy, &denied, &let_run);
+
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    let denied = [(ps, r"gc ‘secrets\k’"), (ps, r"gc “secrets\k”")];
+    let let_run = [(ps, r"gc ‘src\a’")];
+    assert_denied_exactly(&env, "pscurlyfile", &policy, &denied, &let_run);
+}
+
+/// PowerShell's typographic dashes hid a parameter from a deny: `Remove-Item –Recurse x` (en
+/// dash), `—Recurse` (em dash) and `―Recurse` ran past a deny of `Remove-Item -Recurse`.
+/// PowerShell takes each of them for a parameter's `-`.
+#[test]
+fn a_powershell_typographic_dash_starts_a_parameter() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["Remove-Item -Recurse"]}});
+    let denied = [
+        (ps, "Remove-Item –Recurse x"),
+        (ps, "Remove-Item —Recurse x"),
+        (ps, "Remove-Item ―Recurse x"),
+        (ps, "ri x —rec"),
+    ];
+    let let_run = [(ps, "Remove-Item x"), (ps, "Remove-Item a–Recurse")];
+    assert_denied_exactly(&env, "psdash", &policy, &denied, &let_run);
+}
+
 /// Quoted text in parentheses hid a PowerShell command's words: `git push ('-f')`, `& git
 /// @('push', '-f')` and `Start-Process git -ArgumentList @('push', '-f')` ran `git push -f` past
 /// a deny of `git push --force`, the parentheses being read as a command's value the line does

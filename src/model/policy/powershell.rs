@@ -4,6 +4,24 @@
 //! (`$x = gc k`), and its backtick escapes (`` g`it `` is `git`). [`super::windows`] reads a
 //! line run on Windows through these first.
 
+/// The line's characters with PowerShell's typographic marks read as the plain ones it takes
+/// them for (its parser's `SpecialChars`): `‘ ’ ‚ ‛` are `'`, `“ ” „` are `"`, and `– — ―` at
+/// the start of a word are the `-` of a parameter (`Remove-Item –Recurse`). A dash inside
+/// quoted text is changed too, which can only add a parameter a deny meets, never hide one.
+fn plain_marks(line: &str) -> Vec<char> {
+    let mut chars: Vec<char> = Vec::with_capacity(line.len());
+    for c in line.chars() {
+        let after_space = chars.last().is_none_or(|p| p.is_whitespace());
+        chars.push(match c {
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' => '\'',
+            '\u{201C}' | '\u{201D}' | '\u{201E}' => '"',
+            '\u{2013}' | '\u{2014}' | '\u{2015}' if after_space => '-',
+            c => c,
+        });
+    }
+    chars
+}
+
 /// A line PowerShell runs, in a shape the shell reader splits as PowerShell does: a script
 /// block's braces (`& { gc k }`, `Invoke-Command {gc k}`, `% { … }`, `1|%{gc k}`,
 /// `if($x){gc k}`, `try{gc k}`) end the commands around them as `;` does, so that the
@@ -16,7 +34,7 @@
 /// A backtick escapes the character after it, outside quotes and in double quotes, as
 /// [`escaped`] writes it; in single quotes it is text.
 pub fn shaped(line: &str) -> String {
-    let chars: Vec<char> = line.chars().collect();
+    let chars = plain_marks(line);
     let mut out = String::with_capacity(line.len() + 8);
     // The parentheses open, each said whether it is a method call's.
     let mut parens: Vec<bool> = Vec::new();
