@@ -6391,6 +6391,24 @@ fn a_powershell_typographic_dash_starts_a_parameter() {
     assert_denied_exactly(&env, "psdash", &policy, &denied, &let_run);
 }
 
+/// The call operator before a program named in parentheses hid the command: `& ('git') push -f`
+/// and `& ("git") @('push','-f')` ran `git push -f` past a deny of `git push --force`, the
+/// parentheses being read as a name the line does not spell, while `. ('git') push -f` was
+/// denied. Quoted text alone in those parentheses is the name it spells.
+#[test]
+fn the_call_operator_runs_the_program_quoted_text_in_parentheses_names() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, "& ('git') push -f"),
+        (ps, "& ('git.exe') push -f"),
+        (ps, r#"& ("git") @('push','-f')"#),
+    ];
+    let let_run = [(ps, "& ('git') log"), (ps, "& ('notepad') push -f")];
+    assert_denied_exactly(&env, "pscallparens", &policy, &denied, &let_run);
+}
+
 /// Quoted text in parentheses hid a PowerShell command's words: `git push ('-f')`, `& git
 /// @('push', '-f')` and `Start-Process git -ArgumentList @('push', '-f')` ran `git push -f` past
 /// a deny of `git push --force`, the parentheses being read as a command's value the line does

@@ -90,8 +90,10 @@ pub fn shaped(line: &str) -> String {
                     chars.get(i.wrapping_sub(2)) == Some(&'@') && is_argument_at(&chars, i - 2);
                 // `git push ('-f')`, `& git @('push', '-f')`: quoted text the line spells,
                 // each value a word of the command.
+                // `& ('git') push -f`: the call operator runs the program the quoted text names.
+                let called = last_word(trim_end(&chars[..i - 1])) == ['&'];
                 if !method
-                    && (argument || array)
+                    && (argument || array || called)
                     && let Some((values, end)) = literal_values(&chars, i)
                 {
                     if !argument {
