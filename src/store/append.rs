@@ -45,6 +45,17 @@ impl Store {
     /// `workspaces` folder between them, as the Python tool makes them on a workspace's first
     /// session.
     pub(crate) fn made_root(&self) -> Result<Folder> {
+        let (root, made) = self.root_made()?;
+        if made {
+            self.catalogue_it();
+        }
+        Ok(root)
+    }
+
+    /// The store's folder, and whether this call made it, not catalogued yet: a caller that
+    /// makes a session's folder next catalogues the store once for both (a catalogue read costs
+    /// milliseconds once it lists tens of thousands of stores).
+    fn root_made(&self) -> Result<(Folder, bool)> {
         match self.root_folder() {
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             }
@@ -52,7 +63,7 @@ impl Store {
             Ok(root) if !root.owned_by_us()? => {
                 return Err(StoreError::ForeignStore(self.root.clone()));
             }
-            other => return other,
+            other => return other.map(|root| (root, false)),
         }
         let made = match self.workspace() {
             Some((project, name)) => Store::new(project)
@@ -66,10 +77,7 @@ impl Store {
         if made && let Ok(Some(file)) = root.create_new(GITIGNORE) {
             write_gitignore(&file);
         }
-        if made {
-            self.catalogue_it();
-        }
-        Ok(root)
+        Ok((root, made))
     }
 
     /// Adds the store to the catalogue (when this handle has one) unless it is listed: on its
@@ -124,10 +132,12 @@ impl Store {
         if !layout::is_valid_session_id(session_id) {
             return Err(StoreError::InvalidSessionId(session_id.to_owned()));
         }
-        let root = self.made_root()?;
+        let (root, made_root) = self.root_made()?;
         let made = root.make_child(session_id)?;
         if made {
             mend_gitignore(&root);
+        }
+        if made || made_root {
             self.catalogue_it();
         }
         Ok(made)
@@ -151,11 +161,13 @@ impl Store {
         if !layout::is_valid_session_id(&meta.session_id) {
             return Err(StoreError::InvalidSessionId(meta.session_id.clone()));
         }
-        let root = self.made_root()?;
+        let (root, made_root) = self.root_made()?;
         // The folder may exist already (made by `claim_session_dir`); that is fine.
         let made = root.make_child(&meta.session_id)?;
         if made {
             mend_gitignore(&root);
+        }
+        if made || made_root {
             self.catalogue_it();
         }
         let created = write_first_meta(&root, meta);
