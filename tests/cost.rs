@@ -957,3 +957,66 @@ fn every_command_says_what_makes_usage_unknown() {
         "No believable model usage",
     );
 }
+
+/// A resumed session's transcript begins with a copy of the session it resumed. An import
+/// leaves those lines to the resumed session's own file when it lies beside; a session recorded
+/// by hooks was priced from every response in its transcript, so `cost`, `budget-report`,
+/// `watch --budget` and `lint` charged it what both sessions spent ($0.26 for $0.03 in the
+/// report that found it, and a kill on a budget the session never neared). It is priced as its
+/// import is now: the copy counts in its own file when that is there, else here.
+#[test]
+fn a_resumed_hook_session_is_priced_without_the_history_it_resumed() {
+    let original = "e9f146fa-3b20-48d0-9be4-d99ca901cae4";
+    let resumed = "b162b1ae-97bc-475f-9b5f-ffbf55ca5b3f";
+    let text = std::fs::read_to_string(
+        crate::common::shared()
+            .join("corpus/claude-code/Mai0313__VibeCodingTracker/claude_code-v1.0.95.jsonl"),
+    )
+    .unwrap();
+    // The first 48 lines are the original session's, the rest the resumed one's.
+    let original_text: String = text.split_inclusive('\n').take(48).collect();
+    let cost_of = |env: &TestEnv, args: &[&str]| {
+        let r = env.run(args).success().json();
+        (r["cost_usd"].as_f64().unwrap() * 1e9).round() / 1e9
+    };
+    let priced = |with_original: bool| {
+        let env = TestEnv::new();
+        let folder = env.path().join("projects");
+        std::fs::create_dir_all(&folder).unwrap();
+        if with_original {
+            std::fs::write(folder.join(format!("{original}.jsonl")), &original_text).unwrap();
+        }
+        let transcript = folder.join(format!("{resumed}.jsonl"));
+        std::fs::write(&transcript, &text).unwrap();
+        let payload = |name: &str| {
+            json!({"session_id": resumed, "hook_event_name": name,
+                "transcript_path": transcript, "prompt": "go on", "reason": "exit"})
+        };
+        env.hook("session-start", &payload("SessionStart"))
+            .success();
+        env.hook("user-prompt", &payload("UserPromptSubmit"))
+            .success();
+        env.hook("session-end", &payload("SessionEnd")).success();
+        let hooked = cost_of(&env, &["cost", resumed, "--format", "json"]);
+        // The same files imported, into a store of their own.
+        let imported = TestEnv::new();
+        for file in std::fs::read_dir(&folder).unwrap() {
+            let file = file.unwrap().path();
+            imported.run(&["import", file.to_str().unwrap()]).success();
+        }
+        let want = cost_of(&imported, &["cost", resumed, "--format", "json"]);
+        (hooked, want)
+    };
+    let (alone, alone_imported) = priced(false);
+    let (beside, beside_imported) = priced(true);
+    assert!(
+        (alone - alone_imported).abs() < 1e-9,
+        "{alone} {alone_imported}"
+    );
+    assert!(
+        (beside - beside_imported).abs() < 1e-9,
+        "{beside} {beside_imported}"
+    );
+    // The history's own file lies beside: it is that session's spend, not this one's.
+    assert!(beside > 0.0 && beside < alone, "{beside} {alone}");
+}

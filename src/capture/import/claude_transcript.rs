@@ -21,6 +21,7 @@ use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{answer_text, blocks, prompt_text, result_text};
 use crate::capture::transcript::repeats::Repeats;
 use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
+use crate::capture::transcript::transcript::{ResumedHistory, session_named_by};
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
 use crate::capture::transcript::{parse_time, turn_error_text};
 use crate::model::event::stored_arguments;
@@ -492,13 +493,9 @@ struct Importer<'a> {
     /// No line of the file gives a time: the session is placed at the file's last change, and
     /// no call or response is given a duration.
     untimed: bool,
-    /// The session id the file's name gives, as Claude Code names it (a main session's file
-    /// only): lines of another session in it are that session's history, which a resumed
-    /// session's file begins with.
-    named_by_file: Option<String>,
-    /// Sessions whose history this file holds a copy of, and whether their own file lies
-    /// beside this one (then the lines are counted there, once, and left out here).
-    histories: HashMap<String, bool>,
+    /// Lines of another session in a main session's file: that session's history, which a
+    /// resumed session's file begins with, left to that session's own file when it has one.
+    history: ResumedHistory,
 }
 
 /// How far a file has been read.
@@ -588,32 +585,8 @@ impl<'a> Importer<'a> {
             replacing: false,
             launch: None,
             untimed: false,
-            named_by_file: own_id(path).filter(|_| parent.is_none()).map(str::to_owned),
-            histories: HashMap::new(),
+            history: ResumedHistory::of(path, parent.is_none()),
         }
-    }
-
-    /// Whether `entry` is a line of another session's history that this file repeats (a
-    /// resumed session's file begins with a copy of the session it resumed, each line with
-    /// that session's id) and that session's own file lies beside this one, which counts it.
-    /// With no such file the copy is all that is left of it, and it is read here.
-    fn counted_in_its_own_file(&mut self, entry: &Entry<'_>) -> bool {
-        let (Some(own), Some(other)) = (&self.named_by_file, entry.session_id.as_deref()) else {
-            return false;
-        };
-        if own == other || !crate::store::is_valid_session_id(other) {
-            return false;
-        }
-        if let Some(&beside) = self.histories.get(other) {
-            return beside;
-        }
-        // Only a regular file of its own, never one a link names.
-        let beside = self.path.parent().is_some_and(|folder| {
-            std::fs::symlink_metadata(folder.join(format!("{other}.jsonl")))
-                .is_ok_and(|m| m.file_type().is_file())
-        });
-        self.histories.insert(other.to_owned(), beside);
-        beside
     }
 
     /// Reads one entry. `mended` says the line was already read again with lone surrogates
@@ -656,7 +629,7 @@ impl<'a> Importer<'a> {
         self.report.messages += 1;
         // History of another session, counted in its own file: before the session is opened,
         // so that this one starts with its own first line.
-        if self.counted_in_its_own_file(entry) {
+        if self.history.counted_elsewhere(entry.session_id.as_deref()) {
             self.report.resumed_history += 1;
             return Ok(Flow::Go);
         }
@@ -1546,7 +1519,7 @@ impl Step<'_> {
 /// otherwise (a copy kept under a name of its own) is named by its first line; a session id
 /// that cannot name a folder (a damaged line) gives way to the file's name.
 pub fn main_session_id(path: &Path, first: Option<&str>) -> String {
-    own_id(path)
+    session_named_by(path)
         .or_else(|| first.filter(|id| crate::store::is_valid_session_id(id)))
         .map(str::to_owned)
         .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
@@ -1571,10 +1544,4 @@ pub fn first_prompt(path: &Path) -> super::agent_log::FirstPrompt {
             .text
             .map(std::borrow::Cow::into_owned)
     })
-}
-
-/// The session id a transcript's name gives it when Claude Code made the name (`<uuid>.jsonl`).
-fn own_id(path: &Path) -> Option<&str> {
-    let stem = path.file_stem()?.to_str()?;
-    (uuid::Uuid::try_parse(stem).is_ok() && crate::store::is_valid_session_id(stem)).then_some(stem)
 }

@@ -239,10 +239,63 @@ pub fn origin_of(path: &Path) -> (Option<String>, Option<String>) {
     (session, cwd)
 }
 
+/// The history of other sessions that a main transcript begins with when its session was
+/// resumed: each copied line keeps the id of the session it was first written in. A line of a
+/// session whose own file lies beside this one is counted in that file, once, and left out
+/// here; with no such file the copy is all that is left of it, and it is read here.
+#[derive(Debug)]
+pub struct ResumedHistory {
+    /// The session the file's name gives, as Claude Code names a main transcript.
+    own: Option<String>,
+    folder: Option<std::path::PathBuf>,
+    /// Whether each other session's own file lies beside this one, looked up once each.
+    beside: HashMap<String, bool>,
+}
+
+impl ResumedHistory {
+    /// For the main transcript at `path`; a subagent's file (`main` false) holds no history.
+    pub fn of(path: &Path, main: bool) -> Self {
+        Self {
+            own: session_named_by(path).filter(|_| main).map(str::to_owned),
+            folder: path.parent().map(Path::to_path_buf),
+            beside: HashMap::new(),
+        }
+    }
+
+    /// Whether a line written in session `other` is another session's history, counted in
+    /// that session's own file.
+    pub fn counted_elsewhere(&mut self, other: Option<&str>) -> bool {
+        let (Some(own), Some(other)) = (&self.own, other) else {
+            return false;
+        };
+        if own == other || !crate::store::is_valid_session_id(other) {
+            return false;
+        }
+        if let Some(&beside) = self.beside.get(other) {
+            return beside;
+        }
+        // Only a regular file of its own, never one a link names.
+        let beside = self.folder.as_ref().is_some_and(|folder| {
+            std::fs::symlink_metadata(folder.join(format!("{other}.jsonl")))
+                .is_ok_and(|m| m.file_type().is_file())
+        });
+        self.beside.insert(other.to_owned(), beside);
+        beside
+    }
+}
+
+/// The session id a transcript's name gives it when Claude Code made the name (`<uuid>.jsonl`).
+pub fn session_named_by(path: &Path) -> Option<&str> {
+    let stem = path.file_stem()?.to_str()?;
+    (uuid::Uuid::try_parse(stem).is_ok() && crate::store::is_valid_session_id(stem)).then_some(stem)
+}
+
 /// The usage of every API response in a transcript, counted the way an import counts it, in
 /// time order. For costing a session recorded by hooks, whose transcript holds the usage the
 /// hooks never see. Responses with no usage at all are left out; those whose usage no response
-/// can have are counted apart ([`LoggedUsage::unbelieved`]).
+/// can have are counted apart ([`LoggedUsage::unbelieved`]). The history a resumed session's
+/// file begins with is the resumed session's spend, left to its own file as an import leaves
+/// it ([`ResumedHistory`]): counted here too, a resumed session cost what both did.
 pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
     // Past its holes: a transcript named by a session may be a sparse file of gigabytes, which
     // held `watch` (that reads it each time it grows) for as long as its zeros took to read.
@@ -265,6 +318,7 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
             None => unbelieved += 1,
         }
     };
+    let mut history = ResumedHistory::of(path, true);
     let mut buf = Vec::new();
     let mut spare = Vec::new();
     loop {
@@ -277,7 +331,10 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
         };
         // An API error's line is Claude Code's, not a response: the import records it as the
         // turn's error.
-        if entry.kind.as_deref() != Some("assistant") || entry.is_api_error() {
+        if entry.kind.as_deref() != Some("assistant")
+            || entry.is_api_error()
+            || history.counted_elsewhere(entry.session_id.as_deref())
+        {
             continue;
         }
         let Some(message) = &entry.message else {
