@@ -6440,6 +6440,35 @@ fn quoted_text_in_powershell_parentheses_is_the_words_it_spells() {
     assert_denied_exactly(&env, "psparensfile", &policy, &denied, &let_run);
 }
 
+/// A program named by strings joined with `+` hid the command: `& ('g'+'it') push -f` and `&
+/// ("g"+"it") push -f` ran `git push -f` past a deny of `git push --force`, and `& ('g'+'it')
+/// log` was refused under an allow list of `git log`, the parentheses being read as a program
+/// `g+it`. Strings joined by `+` are the string they make; a name the line does not spell (`&
+/// ('g'+$x)`) is a value of its own, which no allow entry names.
+#[test]
+fn strings_joined_in_powershell_parentheses_are_the_string_they_make() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, "& ('g'+'it') push -f"),
+        (ps, r#"& ("g"+"it") push -f"#),
+        (ps, "& ( 'g' + 'it' ) push -f"),
+        (ps, "git push ('-'+'f')"),
+        ("Bash", r#"pwsh -c "& ('g'+'it') push -f""#),
+    ];
+    let let_run = [
+        (ps, "& ('g'+'it') push origin"),
+        (ps, "& ('note'+'pad') push -f"),
+    ];
+    assert_denied_exactly(&env, "psconcat", &policy, &denied, &let_run);
+
+    let policy = json!({"commands": {"allow": ["git log"]}});
+    let denied = [(ps, "& ('g'+$x) log"), (ps, "& ([char]103+'it') log")];
+    let let_run = [(ps, "& ('g'+'it') log"), (ps, "git log ('--one'+'line')")];
+    assert_denied_exactly(&env, "psconcatallow", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` let `git push -f` run, and so it went for each option git
 /// spells two ways (`git clean --force` and `-f`, `git branch -D` and `--delete --force`,
 /// `git checkout -f` and `--force`), also in a cluster (`git push -fu`, `git clean -fdx`) and

@@ -99,7 +99,7 @@ pub fn shaped(line: &str) -> String {
                     if !argument {
                         out.pop();
                     }
-                    out.push_str(&values);
+                    out.push_str(&quoted_words(&values));
                     i = end;
                     continue;
                 }
@@ -114,6 +114,10 @@ pub fn shaped(line: &str) -> String {
                 {
                     // `gc @(Resolve-Path k)`: an array of the command's values.
                     out.pop();
+                    out.push_str("$(");
+                } else if called {
+                    // `& ('g' + $x) push -f`: the call operator runs a program whose name is
+                    // a value the line does not spell, as Bash's `$(…) push -f` does.
                     out.push_str("$(");
                 } else if i >= 3 && chars[i - 3..i - 1] == ['$', '('] {
                     // `$((Resolve-Path k))` holds a command in parentheses, not Bash's
@@ -222,21 +226,35 @@ pub fn unknown_where_escaped(words: &mut [String]) {
     }
 }
 
-/// The values of parentheses that hold quoted text alone, from `at` (past the `(`), as the
-/// words they are (`('push', "-f")` is `'push' '-f'`), and where the line goes on past the `)`;
-/// `None` when they hold anything else (a command, a variable, a number, an escape), whose
-/// value the line does not spell.
-fn literal_values(chars: &[char], at: usize) -> Option<(String, usize)> {
-    let mut values = String::new();
+/// The values of parentheses that hold quoted text alone, from `at` (past the `(`), each a
+/// word's text (`('push', "-f")` is `push` and `-f`), strings joined by `+` folded into the one
+/// they make (`('g'+'it')` is `git`), and where the line goes on past the `)`; `None` when they
+/// hold anything else (a command, a variable, a number, an escape, `-join`, `[char]`, `,` and
+/// `+` together), whose value the line does not spell.
+fn literal_values(chars: &[char], at: usize) -> Option<(Vec<String>, usize)> {
+    let mut values: Vec<String> = Vec::new();
     let mut i = at;
+    // Whether a value was read last, and whether a `+` joins the next string to it.
     let mut after_value = false;
+    let mut joined = false;
+    // PowerShell's `,` binds before `+` (`'a','b'+'c'` is three values, `'a'+'b','c'` one
+    // string of an array's): the two together are left unread.
+    let (mut commas, mut pluses) = (false, false);
     loop {
         while chars.get(i).is_some_and(|c| matches!(c, ' ' | '\t')) {
             i += 1;
         }
         match *chars.get(i)? {
             ')' if after_value => return Some((values, i + 1)),
-            ',' if after_value => after_value = false,
+            ',' if after_value && !pluses => {
+                after_value = false;
+                commas = true;
+            }
+            '+' if after_value && !commas => {
+                after_value = false;
+                joined = true;
+                pluses = true;
+            }
             quote @ ('\'' | '"') if !after_value => {
                 let close = i + 1 + chars.get(i + 1..)?.iter().position(|c| *c == quote)?;
                 let text = &chars[i + 1..close];
@@ -247,19 +265,24 @@ fn literal_values(chars: &[char], at: usize) -> Option<(String, usize)> {
                 {
                     return None;
                 }
-                if !values.is_empty() {
-                    values.push(' ');
+                match values.last_mut() {
+                    Some(last) if joined => last.extend(text),
+                    _ => values.push(text.iter().collect()),
                 }
-                values.push('\'');
-                values.extend(text);
-                values.push('\'');
                 after_value = true;
+                joined = false;
                 i = close;
             }
             _ => return None,
         }
         i += 1;
     }
+}
+
+/// Texts as the shell reader's words, each single-quoted (they hold no quote).
+fn quoted_words(texts: &[String]) -> String {
+    let quoted: Vec<String> = texts.iter().map(|t| format!("'{t}'")).collect();
+    quoted.join(" ")
 }
 
 /// Whether the `{` at `at` opens a script block: at the start of a word (after a space, `&`,
@@ -699,6 +722,11 @@ mod tests {
         assert_eq!(shaped("git push ('-f')"), "git push '-f'");
         assert_eq!(shaped(r#"git @( 'push' ,"-f" )"#), "git 'push' '-f'");
         assert_eq!(shaped("gc -Path:('k')"), "gc -Path:'k'");
+        // Strings joined by `+` are the one they make; after `&`, a name of another value is
+        // a value the line does not spell.
+        assert_eq!(shaped("& ( 'g' + \"it\" ) push"), "&'git' push");
+        assert_eq!(shaped("gc ('a','b')"), "gc 'a' 'b'");
+        assert_eq!(shaped("& ('g'+$x) push"), "& $('g'+$x) push");
         for text in [
             "('a' 'b')",
             "('a',)",
@@ -707,6 +735,10 @@ mod tests {
             r#"("$x")"#,
             "('a''b')",
             "(1)",
+            "('a'+)",
+            "('a'+$x)",
+            "('a','b'+'c')",
+            "('a'+'b','c')",
         ] {
             assert!(shaped(&format!("gc {text}")).starts_with("gc $("), "{text}");
         }
