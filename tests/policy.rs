@@ -6469,6 +6469,39 @@ fn strings_joined_in_powershell_parentheses_are_the_string_they_make() {
     assert_denied_exactly(&env, "psconcatallow", &policy, &denied, &let_run);
 }
 
+/// A PowerShell subexpression of quoted text hid a command's words: `git push $("-f")`, `git
+/// push $('-f')` and `git push "$('-f')"` ran `git push -f` past a deny of `git push --force`,
+/// and `git push $('origin')` was refused under an allow list of `git push`, the text being read
+/// as a command run for its value. A subexpression that holds quoted text alone is that text,
+/// as an argument and in double quotes; one that runs a command is a value the line does not
+/// spell.
+#[test]
+fn a_powershell_subexpression_of_quoted_text_is_that_text() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, r#"git push $("-f")"#),
+        (ps, "git push $('-f')"),
+        (ps, "git push $('-'+'f')"),
+        (ps, "& git $('push', '-f')"),
+        (ps, r#"git push @("-f")"#),
+        (ps, "git push \"$('-f')\""),
+        (ps, r#"git push "$("-f")""#),
+        ("Bash", r#"pwsh -c 'git push $("-f")'"#),
+    ];
+    let let_run = [(ps, "git push $('origin')"), (ps, "git log $('-f')")];
+    assert_denied_exactly(&env, "pssubexpr", &policy, &denied, &let_run);
+
+    let policy = json!({"commands": {"allow": ["git push"]}});
+    let denied = [(ps, "git push $(gc k)"), (ps, "git push \"$(gc k)\"")];
+    let let_run = [
+        (ps, "git push $('origin')"),
+        (ps, "git push \"$('origin')\""),
+    ];
+    assert_denied_exactly(&env, "pssubexprallow", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` let `git push -f` run, and so it went for each option git
 /// spells two ways (`git clean --force` and `-f`, `git branch -D` and `--delete --force`,
 /// `git checkout -f` and `--force`), also in a cluster (`git push -fu`, `git clean -fdx`) and

@@ -57,6 +57,12 @@ pub fn shaped(line: &str) -> String {
                         i = escaped(&chars, i, true, &mut out);
                         continue;
                     }
+                    if c == '"'
+                        && let Some(end) = folded_subexpression(&chars, i - 1, &mut out)
+                    {
+                        i = end;
+                        continue;
+                    }
                     out.push(q);
                     if q == c {
                         break;
@@ -92,8 +98,11 @@ pub fn shaped(line: &str) -> String {
                 // each value a word of the command.
                 // `& ('git') push -f`: the call operator runs the program the quoted text names.
                 let called = last_word(trim_end(&chars[..i - 1])) == ['&'];
+                // `git push $('-f')`: a subexpression whose value the line spells.
+                let subexpression =
+                    chars.get(i.wrapping_sub(2)) == Some(&'$') && is_argument_at(&chars, i - 2);
                 if !method
-                    && (argument || array || called)
+                    && (argument || array || called || subexpression)
                     && let Some((values, end)) = literal_values(&chars, i)
                 {
                     if !argument {
@@ -277,6 +286,25 @@ fn literal_values(chars: &[char], at: usize) -> Option<(Vec<String>, usize)> {
         }
         i += 1;
     }
+}
+
+/// A subexpression in double quotes whose value the line spells (`"$('-f')"`, `$` at `at`),
+/// written as the text PowerShell puts there (an array's values joined by spaces), escaped for
+/// the shell reader's double quotes; returns where the line goes on past its `)`. `None` when
+/// none is there, or its value is not spelt (`"$(gc k)"`), which the shell reader takes for a
+/// value it does not know.
+fn folded_subexpression(chars: &[char], at: usize, out: &mut String) -> Option<usize> {
+    if chars.get(at) != Some(&'$') || chars.get(at + 1) != Some(&'(') {
+        return None;
+    }
+    let (values, end) = literal_values(chars, at + 2)?;
+    for c in values.join(" ").chars() {
+        if matches!(c, '"' | '$' | '`' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    Some(end)
 }
 
 /// Texts as the shell reader's words, each single-quoted (they hold no quote).
@@ -727,6 +755,13 @@ mod tests {
         assert_eq!(shaped("& ( 'g' + \"it\" ) push"), "&'git' push");
         assert_eq!(shaped("gc ('a','b')"), "gc 'a' 'b'");
         assert_eq!(shaped("& ('g'+$x) push"), "& $('g'+$x) push");
+        // A subexpression of quoted text is that text, in double quotes too.
+        assert_eq!(shaped("git push $( '-f' )"), "git push '-f'");
+        assert_eq!(
+            shaped("echo \"a $('b','c') $(gc k)\""),
+            "echo \"a b c $(gc k)\""
+        );
+        assert_eq!(shaped("gc $(rvpa k)"), "gc $(rvpa k)");
         for text in [
             "('a' 'b')",
             "('a',)",
