@@ -6502,6 +6502,32 @@ fn a_powershell_subexpression_of_quoted_text_is_that_text() {
     assert_denied_exactly(&env, "pssubexprallow", &policy, &denied, &let_run);
 }
 
+/// A PowerShell here-string hid the line it held: `iex @'<new line>git push -f<new line>'@` and
+/// `Start-Process git -ArgumentList @'<new line>push -f<new line>'@` ran `git push -f` past a
+/// deny of `git push --force`, `@'` and `'@` being read as text around words of their own. A
+/// here-string is the text between its lines, a single-quoted one as it is, a double-quoted one
+/// with its escapes read and its variables values the line does not spell.
+#[test]
+fn a_powershell_here_string_is_the_text_it_holds() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, "iex @'\ngit push -f\n'@"),
+        (ps, "iex @\"\ngit push -f\n\"@"),
+        (ps, "Invoke-Expression @\"\r\ngit push `-f\r\n\"@"),
+        (ps, "Start-Process git -ArgumentList @'\npush -f\n'@"),
+        (ps, "git push @'\n-f\n'@"),
+        ("Bash", "pwsh -c \"iex @'\ngit push -f\n'@\""),
+    ];
+    let let_run = [
+        (ps, "iex @'\ngit push origin\n'@"),
+        (ps, "Write-Output @'\ngit push -f\n'@"),
+        (ps, "$text = @'\ngit push -f\n'@"),
+    ];
+    assert_denied_exactly(&env, "psherestring", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` let `git push -f` run, and so it went for each option git
 /// spells two ways (`git clean --force` and `-f`, `git branch -D` and `--delete --force`,
 /// `git checkout -f` and `--force`), also in a cluster (`git push -fu`, `git clean -fdx`) and

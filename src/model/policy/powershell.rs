@@ -70,6 +70,13 @@ pub fn shaped(line: &str) -> String {
                 }
             }
             '`' => i = escaped(&chars, i, false, &mut out),
+            '@' if let Some((quote, body, end)) = here_string(&chars, i - 1) => {
+                if assigned_at(&chars, i - 1) {
+                    out.push('@');
+                }
+                here_string_word(&chars, quote, body, &mut out);
+                i = end;
+            }
             '{' if opens_block(&chars, i - 1) => {
                 blocks += 1;
                 out.push_str(" ; ");
@@ -305,6 +312,67 @@ fn folded_subexpression(chars: &[char], at: usize, out: &mut String) -> Option<u
         out.push(c);
     }
     Some(end)
+}
+
+/// A here-string at `at` (`@'`, `@"`): its quote, where its text starts and ends, and where
+/// the line goes on past its closing `'@` or `"@`. PowerShell's here-string opens with the
+/// quote at the end of a line and closes with the quote and `@` at the start of one; the new
+/// lines after the opening and before the closing are not its text. `None` when none is there.
+fn here_string(chars: &[char], at: usize) -> Option<(char, (usize, usize), usize)> {
+    let quote = *chars.get(at + 1).filter(|c| matches!(c, '\'' | '"'))?;
+    let mut start = at + 2;
+    while chars.get(start).is_some_and(|c| matches!(c, ' ' | '\t')) {
+        start += 1;
+    }
+    start += usize::from(chars.get(start) == Some(&'\r'));
+    if chars.get(start) != Some(&'\n') {
+        return None;
+    }
+    start += 1;
+    let close = (start..chars.len().saturating_sub(1)).find(|&p| {
+        (p == start || chars[p - 1] == '\n') && chars[p] == quote && chars[p + 1] == '@'
+    })?;
+    let mut end = close;
+    if end > start {
+        end -= 1;
+        end -= usize::from(end > start && chars[end - 1] == '\r');
+    }
+    Some((quote, (start, end), close + 2))
+}
+
+/// A here-string's text as one word of the shell reader: a single-quoted one's as it is, a
+/// double-quoted one's with its backtick escapes and the subexpressions the line spells read,
+/// its variables left for the shell reader, which takes them for values it does not know.
+fn here_string_word(chars: &[char], quote: char, (start, end): (usize, usize), out: &mut String) {
+    if quote == '\'' {
+        out.push('\'');
+        for &c in &chars[start..end] {
+            if c == '\'' {
+                out.push_str("'\\''");
+            } else {
+                out.push(c);
+            }
+        }
+        out.push('\'');
+        return;
+    }
+    out.push('"');
+    let mut i = start;
+    while i < end {
+        let c = chars[i];
+        i += 1;
+        if c == '`' {
+            i = escaped(&chars[..end], i, true, out);
+        } else if let Some(past) = folded_subexpression(&chars[..end], i - 1, out) {
+            i = past;
+        } else {
+            if matches!(c, '"' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out.push('"');
 }
 
 /// Texts as the shell reader's words, each single-quoted (they hold no quote).
@@ -762,6 +830,17 @@ mod tests {
             "echo \"a b c $(gc k)\""
         );
         assert_eq!(shaped("gc $(rvpa k)"), "gc $(rvpa k)");
+        // A here-string is the text between its lines; `'@` closes it only at a line's start.
+        assert_eq!(
+            shaped("iex @'\r\na 'b'\n c'@\n'@ x"),
+            "iex 'a '\\''b'\\''\n c'\\''@' x"
+        );
+        assert_eq!(
+            shaped("iex @\"\n`$a \"$x\" $('b')\n\"@"),
+            "iex \"\\$a \\\"$x\\\" b\""
+        );
+        assert_eq!(shaped("$t = @'\n\n'@"), "$t = @''");
+        assert_eq!(shaped("echo @'x'@"), "echo @'x'@");
         for text in [
             "('a' 'b')",
             "('a',)",
