@@ -6350,6 +6350,33 @@ fn an_escaped_quote_in_a_start_process_argument_string_is_a_literal_quote() {
     assert_denied_exactly(&env, "psstartescape", &policy, &denied, &let_run);
 }
 
+/// A `/` typed before a quote in a `Start-Process` argument string was read as a backslash
+/// escaping it: `Start-Process git 'push -o /"x" -f origin'` ran `git push -f` past a deny of
+/// `git push --force`, its second quote being read as opening quoted text that held `-f`, and
+/// `'push -o /"x -f origin'`, whose `-f` is inside quotes, was denied. The reader reads a `\` as
+/// `/`; a `/` typed is kept apart until the program's command line is split, where only a
+/// backslash escapes a quote.
+#[test]
+fn a_slash_before_a_quote_in_a_start_process_argument_string_escapes_nothing() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, r#"Start-Process git 'push -o /"x" -f origin'"#),
+        (ps, r#"Start-Process git 'push -o //"x" -f origin'"#),
+        (ps, r#"Start-Process git 'push -o /\"x -f origin'"#),
+        (
+            "Bash",
+            r#"pwsh -c "Start-Process git 'push -o /\"x\" -f origin'""#,
+        ),
+    ];
+    let let_run = [
+        (ps, r#"Start-Process git 'push -o /"x -f origin'"#),
+        (ps, r#"Start-Process git 'push -o \/"x -f origin'"#),
+    ];
+    assert_denied_exactly(&env, "psstartslash", &policy, &denied, &let_run);
+}
+
 /// PowerShell's typographic quotes hid a word from a deny: `gc ‘secrets\k’`, `git push ‘-f’`
 /// and `& ‘git’ push -f` ran past denies of `secrets/**` and `git push --force`, only `'` and
 /// `"` being read as quotes. PowerShell reads `‘ ’ ‚ ‛` as single quotes and `“ ” „` as double.

@@ -45,8 +45,17 @@ pub fn split_as(line: &str, syntax: Syntax) -> Vec<SimpleCommand> {
 /// lines its `pwsh -c …` (`powershell -Command`, `-EncodedCommand`) run. PowerShell takes `\`
 /// between the names of a path there too (`gc secrets\k`): it is read as `/`, as on Windows.
 pub fn split_on_unix(line: &str, powershell: bool) -> Vec<(SimpleCommand, bool)> {
+    let mut out = split_on_unix_marked(line, powershell);
+    for (simple, _) in &mut out {
+        typed_slashes_back(simple);
+    }
+    out
+}
+
+/// [`split_on_unix`], a `/` typed before a quote still [`TYPED_SLASH`].
+fn split_on_unix_marked(line: &str, powershell: bool) -> Vec<(SimpleCommand, bool)> {
     if powershell {
-        let line = line.replace('\\', "/");
+        let line = slashes_shaped(line);
         return split_as(&line, Syntax::PowerShell)
             .into_iter()
             .map(|s| (s, true))
@@ -106,7 +115,7 @@ pub fn split_on_unix(line: &str, powershell: bool) -> Vec<(SimpleCommand, bool)>
             };
             let mut inner = Vec::new();
             split_into(
-                &line.replace('\\', "/"),
+                &slashes_shaped(&line),
                 Syntax::PowerShell,
                 &cwd,
                 1,
@@ -116,6 +125,54 @@ pub fn split_on_unix(line: &str, powershell: bool) -> Vec<(SimpleCommand, bool)>
         }
     }
     out
+}
+
+/// A `/` typed in a run of slashes before a `"`, told apart from a `\` read as `/`
+/// ([`slashes_shaped`]) until a program's command line is split ([`command_line_words`]), where
+/// a backslash escapes a quote and a `/` does not; every word gets its `/` back
+/// ([`typed_slashes_back`]). A character of Unicode's private use area, which no line means.
+const TYPED_SLASH: char = '\u{E000}';
+
+/// A PowerShell line with `\` read as `/` between the names of a path, but a `/` typed in a
+/// run of slashes that ends at a `"` (`'push -o /"x" -f'`) kept apart as [`TYPED_SLASH`]: the
+/// Windows C runtime splits a program's command line at such a quote by its backslashes alone.
+fn slashes_shaped(line: &str) -> String {
+    let mut out: Vec<char> = Vec::with_capacity(line.len());
+    // Read from the end: whether the slashes met since the last other character end at a `"`.
+    let mut before_quote = false;
+    for c in line.chars().rev() {
+        out.push(match c {
+            '\\' => '/',
+            '/' if before_quote => TYPED_SLASH,
+            c => c,
+        });
+        if c != '/' && c != '\\' {
+            before_quote = c == '"';
+        }
+    }
+    out.iter().rev().collect()
+}
+
+/// A command's words, and its other text, with each [`TYPED_SLASH`] the `/` it was.
+fn typed_slashes_back(simple: &mut SimpleCommand) {
+    let back = |text: &mut String| {
+        if text.contains(TYPED_SLASH) {
+            *text = text.replace(TYPED_SLASH, "/");
+        }
+    };
+    for text in simple
+        .words
+        .iter_mut()
+        .chain(&mut simple.env)
+        .chain(&mut simple.redirect_in)
+        .chain(&mut simple.redirect_out)
+        .chain(&mut simple.globs)
+        .chain(&mut simple.cwd)
+        .chain(&mut simple.patches)
+        .chain(&mut simple.fed)
+    {
+        back(text);
+    }
 }
 
 /// Which shell reads a line.
@@ -464,7 +521,8 @@ fn started(args: &[String]) -> Option<(String, Vec<String>)> {
 /// that opens or closes, 2n+1 are n backslashes and a literal `"` (`user.name=\"x` is one word
 /// holding a quote, so the words after it are words of their own); `""` inside quotes is a
 /// literal `"`. Backslashes not before a quote are themselves. The line's `\` is `/` already,
-/// so a run of `/` before a quote is read as the backslashes it was.
+/// so a run of `/` before a quote is read as the backslashes it was; a `/` typed there is
+/// [`TYPED_SLASH`], text.
 fn command_line_words(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
