@@ -1759,6 +1759,63 @@ fn a_store_that_cannot_be_made_in_a_folder_that_is_there_says_so() {
     assert!(run.stderr.contains("does not exist"), "{run:?}");
 }
 
+/// `import --all` counted a transcript whose project's store could not be made among those
+/// imported ("1 transcript for /proc/self/.agent-traces" beside the error saying it failed):
+/// such a store holds nothing, and its transcripts are counted as not imported.
+#[test]
+fn import_all_counts_the_transcripts_of_a_store_that_could_not_be_made_as_not_imported() {
+    let env = TestEnv::new();
+    let project = folder(&env, "code/app");
+    let claude = folder(&env, "claude");
+    let (file, here) = transcript_in(
+        &claude.join("projects"),
+        "-code-app",
+        project.to_str().unwrap(),
+    );
+    // Another session, run in a folder that is there but takes no new folder.
+    let other = "0d0e0000-0000-4000-8000-0000000000bb";
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace(&here, other)
+        .replace(project.to_str().unwrap(), "/proc/self");
+    let proc_dir = claude.join("projects").join("-proc-self");
+    std::fs::create_dir_all(&proc_dir).unwrap();
+    std::fs::write(proc_dir.join(format!("{other}.jsonl")), text).unwrap();
+    let standing = folder(&env, "standing");
+    let run = run_in(
+        &env,
+        &standing,
+        &["import", "--all", "--claude-dir", claude.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(run.stderr.contains("takes no new folder"), "{run:?}");
+    assert!(
+        project.join(".agent-traces").join(&here).is_dir(),
+        "{run:?}"
+    );
+    let counted: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" transcript"))
+        .collect();
+    assert!(
+        counted
+            .iter()
+            .any(|l| l.starts_with("1 transcript for ") && l.ends_with("app/.agent-traces")),
+        "{run:?}"
+    );
+    assert!(
+        !counted.iter().any(|l| l.contains("/proc/")),
+        "a store that could not be made is said to hold a transcript: {run:?}"
+    );
+    assert!(
+        counted
+            .iter()
+            .any(|l| l.starts_with("1 transcript not imported")),
+        "{run:?}"
+    );
+}
+
 /// The hint naming the store that holds a session gave its path bare, `--trace-dir /…/My
 /// Project/.agent-traces`: pasted, it split at the space, and a `$(…)` in a folder's name ran.
 /// The path is one shell word now.

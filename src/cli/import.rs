@@ -345,6 +345,8 @@ fn import_many(
     let mut reports = Vec::new();
     // The exit code of the worst failure (see `failure_code`); OK when every file imported.
     let mut code = exit::OK;
+    // Files that could not be imported, each said in an error line.
+    let mut failed = 0usize;
     let mut fail = |message: &dyn std::fmt::Display, this: u8| {
         code = code.max(this);
         to_stderr(format_args!("error: {}\n", escape(&message.to_string())));
@@ -361,10 +363,12 @@ fn import_many(
                     .err()
                     .unwrap_or_else(|| std::io::ErrorKind::NotFound.into());
                 fail(&format!("{}: {e}", file.display()), io_code(&e));
+                failed += 1;
                 false
             }
             Err(e) => {
                 fail(&e, io_code(&e));
+                failed += 1;
                 false
             }
         })
@@ -381,10 +385,19 @@ fn import_many(
     });
     let mut finished = 0;
     let mut no_logs: Vec<PathBuf> = Vec::new();
-    for (store, batch) in by_store(&mains).into_iter().chain(by_store(&strays)) {
+    // The main files each store took, for `--all`'s summary, and the files that failed: a
+    // store that could not be made failed each of its files, which it never holds.
+    let mut taken: Vec<(Store, usize)> = Vec::new();
+    let main_stores = by_store(&mains);
+    let main_count = main_stores.len();
+    for (n, (store, batch)) in main_stores.into_iter().chain(by_store(&strays)).enumerate() {
         super::stores::prepare(&store)?;
+        let mut took = 0usize;
         import_files(&store, &batch, &sink, workers, |_, file, result| {
             finished += 1;
+            if result.is_ok() {
+                took += 1;
+            }
             if progress {
                 to_stderr(format_args!("{}", terminal::CLEAR_LINE));
             }
@@ -421,7 +434,10 @@ fn import_many(
                 ) if searched.files.contains(file) => {
                     no_logs.push(file.to_path_buf());
                 }
-                Err(err) => fail(&err, failure_code(&err)),
+                Err(err) => {
+                    failed += 1;
+                    fail(&err, failure_code(&err));
+                }
             }
             if progress {
                 to_stderr(format_args!(
@@ -432,6 +448,9 @@ fn import_many(
                 ));
             }
         });
+        if n < main_count && took > 0 {
+            taken.push((store, took));
+        }
     }
     written?;
     if !no_logs.is_empty() {
@@ -458,17 +477,17 @@ fn import_many(
     }
     if args.format == Format::Json {
         crate::render::json::write(&mut out, &reports)?;
-    } else if args.all && files.is_empty() && not_added == 0 {
+    } else if args.all && files.is_empty() && not_added == 0 && failed == 0 {
         writeln!(out, "Every transcript is imported already.")?;
-    } else if args.all && files.is_empty() {
+    } else if args.all && files.is_empty() && failed == 0 {
         writeln!(out, "Nothing imported: {}", not_added_line(not_added))?;
     } else if args.all {
         // Each transcript went to its project's store: say where they are, and how to read
         // those that are not in the store commands here read.
         let here = globals.store_root();
         let mut elsewhere = false;
-        for (store, batch) in by_store(&mains) {
-            let n = batch.len();
+        for (store, n) in &taken {
+            let n = *n;
             writeln!(
                 out,
                 "{n} transcript{} for {}",
@@ -479,6 +498,14 @@ fn import_many(
         }
         if not_added > 0 {
             writeln!(out, "{}", not_added_line(not_added))?;
+        }
+        if failed > 0 {
+            writeln!(
+                out,
+                "{} not imported (see the error{} above).",
+                count(failed as u64, "transcript"),
+                if failed == 1 { "" } else { "s" }
+            )?;
         }
         if elsewhere {
             writeln!(
