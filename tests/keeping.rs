@@ -855,7 +855,8 @@ fn a_subagent_transcript_that_cannot_be_read_costs_only_itself() {
 /// after the import, the session resumed), then grown: `import FILE` said "already imported"
 /// and `import --all` "Every transcript is imported already.", exit 0, the new lines dropped
 /// without a word. The session is still left as the hooks left it, and every import says the
-/// file grew, by how much, and that what it gained was not added.
+/// file grew, by how much, and that what it gained was not added (`import --all --format json`
+/// had no entry for it: it has `added_to` with `lines_not_added`, as `import FILE` gives).
 #[test]
 fn a_transcript_that_grew_after_hooks_wrote_to_its_import_says_its_growth_was_not_added() {
     let env = TestEnv::new();
@@ -914,6 +915,29 @@ fn a_transcript_that_grew_after_hooks_wrote_to_its_import_says_its_growth_was_no
         "{}",
         all.stderr
     );
+    // --all's JSON had no entry for the file: it has the report `import FILE` gives.
+    let all_json = env
+        .run(&[
+            "--trace-dir",
+            ".agent-traces",
+            "import",
+            "--all",
+            "--claude-dir",
+            &claude.to_string_lossy(),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let entry = all_json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file"] == *file.to_string_lossy())
+        .unwrap_or_else(|| panic!("no entry for the file: {all_json}"));
+    assert_eq!(entry["status"], "added_to", "{entry}");
+    assert_eq!(entry["lines_not_added"], gained, "{entry}");
+    assert_eq!(entry["session_id"], sid, "{entry}");
     let found = env
         .run(&[
             "import",

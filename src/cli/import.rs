@@ -212,7 +212,16 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
                 count(log.new_lines.unwrap_or(0), "line")
             ));
         }
-        let not_added = not_added.len();
+        // Each such file has its report in JSON, as `import FILE` gives it: status `added_to`
+        // with `lines_not_added`, so that a machine reading --all sees it too.
+        let not_added: Vec<ImportReport> = not_added
+            .iter()
+            .map(|log| {
+                let mut report = ImportReport::new(&log.path, log.session_id.clone(), log.agent);
+                report.left_added_to(log.new_lines.unwrap_or(0));
+                report
+            })
+            .collect();
         let mut files: Vec<(Store, PathBuf)> = found
             .into_iter()
             .filter(|t| t.needs_import)
@@ -301,7 +310,7 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
     // A file named twice (alone and inside a folder named) is imported once.
     let mut seen = std::collections::HashSet::new();
     files.retain(|(_, f)| seen.insert(f.clone()));
-    Ok(import_many(&files, &searched, args, globals, 0)?.max(code))
+    Ok(import_many(&files, &searched, args, globals, Vec::new())?.max(code))
 }
 
 /// What no file of a searched folder, and no file left out of one, is.
@@ -320,14 +329,14 @@ fn sink(args: &ImportArgs) -> Result<Sink> {
 
 /// Imports each file into the store beside it. A file found in a searched folder that is no
 /// session log (a prompt history, a tool's own JSON lines) is left out, and said once.
-/// `not_added` counts the transcripts `--all` found grown but left out, their sessions added
-/// to by hooks (each warned of already).
+/// `not_added` holds the reports of the transcripts `--all` found grown but left out, their
+/// sessions added to by hooks (each warned of already): counted in the text, given in JSON.
 fn import_many(
     files: &[(Store, PathBuf)],
     searched: &Searched,
     args: &ImportArgs,
     globals: &Globals,
-    not_added: usize,
+    not_added: Vec<ImportReport>,
 ) -> Result<u8> {
     let sink = sink(args)?;
     // Imports that were killed, or failed in an older version, left their hidden folders.
@@ -342,7 +351,14 @@ fn import_many(
     // Files in parallel on every core; each session still has one writer.
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut out = stdout(globals.colour());
-    let mut reports = Vec::new();
+    let not_added_count = not_added.len();
+    // JSON gives the files not added first, then each file imported as it finishes.
+    let mut reports = if args.format == Format::Json {
+        not_added
+    } else {
+        Vec::new()
+    };
+    let not_added = not_added_count;
     // The exit code of the worst failure (see `failure_code`); OK when every file imported.
     let mut code = exit::OK;
     // Files that could not be imported, each said in an error line.

@@ -106,6 +106,7 @@ pub struct ImportReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_imported: Option<NotImported>,
     /// For `added_to`: the lines the file gained since it was imported, which were not added.
+    /// `import --all` gives such a file this report too, though it does not read the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lines_not_added: Option<u64>,
     /// For `already_imported`: the file the session was imported from, when it is another
