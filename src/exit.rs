@@ -9,7 +9,7 @@ pub const FINDINGS: u8 = 1;
 /// Bad usage: an unknown flag, or something named that is not there: no store, no session
 /// matching (or several), a file or folder named on the command line that does not exist
 /// (the folder of an `--output` file included, and an `--output` or `dashboard --html` name
-/// ending in `/` that is no folder); a `sql` query refused, failing, or stopped past its `--max-memory` or `--timeout`;
+/// ending in `/` that is no folder), a file named by `--project`, which takes a folder; a `sql` query refused, failing, or stopped past its `--max-memory` or `--timeout`;
 /// no $HOME to find the user's files by (`setup --global`; `import --discover` or `--all` of an
 /// agent named by `--agent` whose own folder variable is unset) (what to change is how it is called).
 pub const USAGE: u8 = 2;

@@ -1759,6 +1759,46 @@ fn a_store_that_cannot_be_made_in_a_folder_that_is_there_says_so() {
     assert!(run.stderr.contains("does not exist"), "{run:?}");
 }
 
+/// `list --project notes.txt` (a file, named relative to the folder it is in) listed the store
+/// of that folder, as if no project were named, and `--project /abs/notes.txt` failed with
+/// "Not a directory" (exit 4) where the folder had no store. A file is no project's folder:
+/// one error line, exit 2, as for a folder that is not there (with no store above it).
+#[test]
+fn list_project_naming_a_file_is_refused_as_no_project_folder() {
+    let env = TestEnv::new();
+    let project = folder(&env, "code/app");
+    let payload = json!({"session_id": "s-here", "cwd": project, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "hello"});
+    env.run_with_stdin(&["hook", "user-prompt"], payload.to_string().as_bytes())
+        .success();
+    assert!(project.join(".agent-traces").join("s-here").is_dir());
+    std::fs::write(project.join("notes.txt"), "notes\n").unwrap();
+    let bare = folder(&env, "bare");
+    std::fs::write(bare.join("notes.txt"), "notes\n").unwrap();
+    let bare_file = bare.join("notes.txt");
+    // As a folder that is not there, where no store is above it.
+    let missing = run_in(&env, &bare, &["list", "--project", "missing-dir"]);
+    for (dir, named) in [
+        (&project, "notes.txt"),
+        (&project, "./notes.txt"),
+        (&bare, bare_file.to_str().unwrap()),
+    ] {
+        let run = run_in(&env, dir, &["list", "--project", named]);
+        assert_eq!(run.code, missing.code, "{named}: {run:?}");
+        assert_eq!(run.code, 2, "{named}: {run:?}");
+        assert!(!run.stdout.contains("s-here"), "{named}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{named}: {run:?}");
+        assert!(run.stderr.contains("notes.txt"), "{named}: {run:?}");
+    }
+    // The folder itself is still read.
+    let listed = run_in(
+        &env,
+        &bare,
+        &["list", "--project", project.to_str().unwrap()],
+    );
+    assert!(listed.stdout.contains("hello"), "{listed:?}");
+}
+
 /// `import --all` counted a transcript whose project's store could not be made among those
 /// imported ("1 transcript for /proc/self/.agent-traces" beside the error saying it failed):
 /// such a store holds nothing, and its transcripts are counted as not imported.

@@ -208,7 +208,10 @@ impl ScopeArgs {
         let user = home().map(|h| h.join(USER_STORE));
         if !self.all_projects {
             let store = match &self.project {
-                Some(path) => Store::new(project_store(path)),
+                Some(path) => {
+                    refuse_a_file(path)?;
+                    Store::new(project_store(path))
+                }
                 None => Store::new(globals.store_root()),
             };
             store.require()?;
@@ -253,6 +256,21 @@ impl ScopeArgs {
         }
         Ok(located)
     }
+}
+
+/// Refuses a `--project` that names a file: the nearest store above a file is the store of the
+/// folder it is in, so `--project notes.txt` read the store here as if no path had been given
+/// (and `/abs/notes.txt` failed on `notes.txt/.agent-traces`, "Not a directory"). A file named
+/// as the store's folder is left to the store, which says what it is.
+fn refuse_a_file(path: &Path) -> Result<()> {
+    let is_file = std::fs::metadata(path).is_ok_and(|m| !m.is_dir());
+    if is_file && path.file_name().is_none_or(|n| n != STORE_DIR) {
+        return Err(super::output::usage(format!(
+            "--project {}: not a folder; name the project's folder (or its {STORE_DIR})",
+            crate::render::escape::escape(&path.display().to_string())
+        )));
+    }
+    Ok(())
 }
 
 /// The store of the project at `path`: `path` itself when it is a store folder, else the
