@@ -676,6 +676,69 @@ fn a_grown_log_of_another_agent_says_what_it_gained_and_that_it_was_read_whole()
     assert_eq!(json[0]["lines"], 2, "{json:#}");
 }
 
+/// Imports of one grown Codex, Gemini CLI or Copilot CLI log run at once each said "grown: …,
+/// imported again whole", though one only was kept (each swapped its session in, the last one
+/// staying), where imports of a grown Claude Code transcript say it once. The first to finish
+/// is kept; the others find the session taken and say the log is imported already.
+#[test]
+fn imports_of_a_grown_agent_log_run_at_once_say_grown_once() {
+    let corpus = shared().join("corpus");
+    for name in [
+        "codex/madshn__localpush/rollout-2026-02-23T12-41-04-019c8a4d-8f45-7010-8b5d-7fad920aa6f9.jsonl",
+        "gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl",
+        "copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl",
+    ] {
+        let source = corpus.join(name);
+        let raw = std::fs::read_to_string(&source).unwrap();
+        let all: Vec<&str> = raw.lines().collect();
+        let env = TestEnv::new();
+        let log = env.path().join(source.file_name().unwrap());
+        std::fs::write(&log, format!("{}\n", all[..all.len() / 2].join("\n"))).unwrap();
+        let path = log.to_string_lossy().into_owned();
+        env.run(&["import", &path]).success();
+        std::fs::write(&log, &raw).unwrap();
+        let imports: Vec<std::process::Child> = (0..4)
+            .map(|_| {
+                env.command(&["import", "--format", "json", &path])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut statuses: Vec<String> = imports
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "{name}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+                reports[0]["status"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [
+                "already_imported",
+                "already_imported",
+                "already_imported",
+                "grown"
+            ],
+            "{name}"
+        );
+        // The store holds the whole log once: an import now finds nothing new.
+        let again = env
+            .run(&["import", "--format", "json", &path])
+            .success()
+            .json();
+        assert_eq!(again[0]["status"], "already_imported", "{name}: {again:#}");
+    }
+}
+
 /// `import ~` warned of every link in the home folder, `.bashrc` and `.config/nvim/init.lua`
 /// of a dotfiles setup among them, each with "import it by name to read it"; only a link that
 /// could lead to a log (named as one, or to a folder the search enters) is said.

@@ -6,10 +6,10 @@
 //! with a copy of its events up to a [`Mark`] the import took (before the events that close the
 //! session), takes the new events, and is swapped in for the stored folder with one
 //! `renameat2(RENAME_EXCHANGE)`, so readers see the old session or the new one, never neither.
-//! Of writers continued from the same stored session at once, the first to finish is swapped
-//! in; the others find the session taken ([`StoreError::SessionExists`]) and leave it.
-//! A session written anew in place of a stored one (a transcript that was rewritten) is
-//! swapped in the same way.
+//! A session written anew in place of a stored one (a transcript that was rewritten, another
+//! agent's log that grew) is swapped in the same way. Of writers continued from, or written in
+//! place of, the same stored session at once, the first to finish is swapped in; the others
+//! find the session taken ([`StoreError::SessionExists`]) and leave it.
 //!
 //! The hidden folder (`.writing-<session>-<pid>-<n>`) is removed when its writer is dropped
 //! unfinished (an error on the way). A writer that is killed cannot remove it, so the writer
@@ -54,9 +54,10 @@ pub struct SessionWriter {
     replace: bool,
     /// The importer's record of what it read, written as [`IMPORT`] when finished.
     import_record: Option<Vec<u8>>,
-    /// For a writer continued from a mark: the stored folder it copied the events from, which
-    /// must still be the session's when it is swapped in (see [`SessionWriter::finish`]).
-    resumed_from: Option<Folder>,
+    /// For a writer continued from a mark, the stored folder it copied the events from; for one
+    /// written in place of a stored session, that session's folder when it started. It must
+    /// still be the session's when this one is swapped in (see [`SessionWriter::finish`]).
+    replaces: Option<Folder>,
 }
 
 /// The first line of an import's record, and the length of the session's events file then.
@@ -110,13 +111,17 @@ impl Store {
     }
 
     /// Starts writing a session anew that takes the place of the stored one of its id (if any)
-    /// when finished.
+    /// when finished, unless another writer's took that one's place first.
     pub fn replace_session(&self, meta: SessionMeta) -> Result<SessionWriter> {
         if !layout::is_valid_session_id(&meta.session_id) {
             return Err(StoreError::InvalidSessionId(meta.session_id.clone()));
         }
         let root = self.made_root()?;
-        start_writer(root, meta, true)
+        // None there (or a link in its place, never followed): put in place as a new one.
+        let stored = root.child(&meta.session_id).ok();
+        let mut writer = start_writer(root, meta, true)?;
+        writer.replaces = stored;
+        Ok(writer)
     }
 
     /// Continues the stored session `meta` names from `mark`: the writer starts with a copy of
@@ -161,7 +166,7 @@ impl Store {
             }
         }
         writer.bytes = mark.bytes;
-        writer.resumed_from = Some(stored);
+        writer.replaces = Some(stored);
         writer.counters = mark.counters.clone();
         // Counters of another version (a mark taken before model calls were paired) cannot be
         // continued: without the ending, readers fold the whole session again.
@@ -255,7 +260,7 @@ fn start_writer(root: Folder, meta: SessionMeta, replace: bool) -> Result<Sessio
         done: false,
         replace,
         import_record: None,
-        resumed_from: None,
+        replaces: None,
     })
 }
 
@@ -355,12 +360,13 @@ impl SessionWriter {
                 )?),
                 Err(_) => None,
             };
-            // A writer continued from a mark holds the stored events up to it and its own: if
-            // another writer (an import of the same file run at once) swapped its session in
-            // since, that one holds what this one read, and this one is dropped (one deleted
-            // meanwhile is put back below). Checked under the stored folder's lock, which every
-            // swap holds, so no swap comes in between.
-            if let Some(resumed) = &self.resumed_from
+            // A writer continued from a mark holds the stored events up to it and its own, one
+            // written anew what the stored session was read against: if another writer (an
+            // import of the same file run at once) swapped its session in since, that one holds
+            // what this one read, and this one is dropped (one deleted meanwhile is put back
+            // below). Checked under the stored folder's lock, which every swap holds, so no swap
+            // comes in between.
+            if let Some(resumed) = &self.replaces
                 && self
                     .root
                     .child(&self.meta.session_id)
