@@ -256,3 +256,69 @@ fn list_tells_projects_with_the_same_end_apart_and_names_a_workspace() {
     );
     assert_eq!(w1["workspace"], "ws", "{w1}");
 }
+
+/// `sql --all-projects` and `dashboard --all-projects --format json` gave a workspace's
+/// sessions the workspace store's own folder (…/.agent-traces/workspaces/ws) as `project`,
+/// where `list` gives the project's folder with the workspace beside it. All three give the
+/// same project and workspace now.
+#[test]
+fn sql_and_dashboard_name_a_workspace_s_project_as_list_does() {
+    let env = TestEnv::new();
+    let a = folder(&env, "code/app");
+    prompt(&env, "sA", &a).success();
+    let payload = json!({"session_id": "w1", "cwd": a, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "hello"});
+    let mut hook = env.command(&["hook", "user-prompt"]);
+    hook.env("AGENT_STRACE_WORKSPACE", "ws");
+    crate::common::run_with_stdin(hook, payload.to_string().as_bytes()).success();
+    let elsewhere = folder(&env, "elsewhere");
+    let pick = |rows: &serde_json::Value, id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {rows:#}"))
+            .clone()
+    };
+    let list = run_in(
+        &env,
+        &elsewhere,
+        &["list", "--all-projects", "--format", "json"],
+    )
+    .success()
+    .json();
+    let sql = run_in(
+        &env,
+        &elsewhere,
+        &[
+            "sql",
+            "--all-projects",
+            "--format",
+            "json",
+            "SELECT session_id, project, workspace FROM sessions",
+        ],
+    )
+    .success()
+    .json();
+    let dashboard = run_in(
+        &env,
+        &elsewhere,
+        &["dashboard", "--all-projects", "--format", "json"],
+    )
+    .success()
+    .json();
+    let listed = pick(&list, "w1");
+    assert_eq!(listed["workspace"], "ws", "{listed}");
+    for (what, rows) in [("sql", &sql), ("dashboard", &dashboard["recent"])] {
+        let w1 = pick(rows, "w1");
+        assert_eq!(w1["project"], listed["project"], "{what}: {w1}");
+        assert_eq!(w1["workspace"], listed["workspace"], "{what}: {w1}");
+        let plain = pick(rows, "sA");
+        assert_eq!(
+            plain["project"],
+            pick(&list, "sA")["project"],
+            "{what}: {plain}"
+        );
+        assert!(plain["workspace"].is_null(), "{what}: {plain}");
+    }
+}

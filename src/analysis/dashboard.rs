@@ -86,21 +86,29 @@ pub struct SessionFigures {
     pub subagents: u64,
     /// With several projects' stores read (`--all-projects`), the project whose store holds the
     /// session; set by the caller, which knows the stores.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(flatten)]
     pub project: Option<ProjectOf>,
 }
 
-/// The project a session's store belongs to: its folder (`None` for the user-level store) and
-/// how a listing shows it. In JSON, the folder or `null`, as `list` gives it.
+/// The project a session's store belongs to: its folder (`None` for the user-level store), the
+/// workspace of a workspace's store, and how a listing shows them. In JSON, `project` (the
+/// folder or `null`) with `workspace` beside it for a workspace's store, as `list` gives them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectOf {
     pub path: Option<String>,
+    pub workspace: Option<String>,
     pub label: String,
 }
 
 impl Serialize for ProjectOf {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.path.serialize(serializer)
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("project", &self.path)?;
+        if let Some(workspace) = &self.workspace {
+            map.serialize_entry("workspace", workspace)?;
+        }
+        map.end()
     }
 }
 

@@ -142,7 +142,8 @@ impl Sessions {
         let projects = located
             .iter()
             .map(|located| ProjectOf {
-                path: located.path(),
+                path: located.project_path(),
+                workspace: located.workspace.clone(),
                 label: located.label(),
             })
             .collect();

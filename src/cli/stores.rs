@@ -140,21 +140,13 @@ impl Located {
             .map_or_else(|| "(no project)".to_owned(), shorten)
     }
 
-    /// The project's folder alone (a workspace's store gives its project's), for JSON that
-    /// names the workspace apart; `None` for the user-level store.
+    /// The project's folder alone (a workspace's store gives its project's, the workspace
+    /// named apart), as `list`, `sql` and `dashboard` give it in JSON and columns; `None` for
+    /// the user-level store.
     pub(crate) fn project_path(&self) -> Option<String> {
         self.project
             .as_deref()
             .map(|p| p.to_string_lossy().into_owned())
-    }
-
-    /// The project as `sql` and `dashboard` give it: its folder, or `null` for the user-level
-    /// store; a workspace's store is given as its own folder, which tells it from its project.
-    pub(crate) fn path(&self) -> Option<String> {
-        if self.workspace.is_some() {
-            return Some(self.store.root().to_string_lossy().into_owned());
-        }
-        self.project_path()
     }
 }
 

@@ -393,14 +393,15 @@ impl SqlReader {
     }
 
     /// The indexes of several stores gathered into one in-memory database for `query`: the
-    /// same views, each with a `project` column first (the folder given with its store). Only
+    /// same views, each with a `project` column first (the folder given with its store) and a
+    /// `workspace` column after it (the workspace given with a workspace's store). Only
     /// the tables `query` reads are copied, each store's index attached read-only in turn.
     /// `open(n)` gives the `n`th store's index (refreshed), which is closed before the next is
     /// opened: a thousand stores' indexes held open at once ran out of file descriptors and
     /// memory. `None` from it stops the gathering ([`GatherError::Unopened`]; the caller keeps
-    /// why). A store of no project has a NULL project.
+    /// why). A store of no project has a NULL project, one of no workspace a NULL workspace.
     pub fn gather(
-        sources: &[(&Store, Option<String>)],
+        sources: &[(&Store, Option<String>, Option<String>)],
         query: &str,
         limit: MemoryLimit,
         mut open: impl FnMut(usize) -> Option<Index>,
@@ -424,17 +425,17 @@ impl SqlReader {
             &conn,
             sources
                 .iter()
-                .map(|(s, _)| s.root().to_path_buf())
+                .map(|(s, _, _)| s.root().to_path_buf())
                 .collect(),
         )
         .map_err(sql)?;
         let tables = tables_read(&mut conn, query, limit)?;
-        for (n, (store, project)) in sources.iter().enumerate() {
+        for (n, (store, project, workspace)) in sources.iter().enumerate() {
             let index = open(n).ok_or(GatherError::Unopened)?;
             let number = i64::try_from(n).unwrap_or(i64::MAX);
             conn.execute(
-                "INSERT INTO idx_projects (store_number, project, store) VALUES (?1, ?2, ?3)",
-                rusqlite::params![number, project, store.root().to_string_lossy()],
+                "INSERT INTO idx_projects (store_number, project, workspace, store) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![number, project, workspace, store.root().to_string_lossy()],
             )
             .map_err(sql)?;
             if let Err(source) = copy_tables(&conn, &index, number << GATHERED_SHIFT, &tables) {
@@ -549,7 +550,8 @@ pub enum GatherError {
 /// right store's files.
 fn gathered_schema() -> String {
     let project = format!(
-        "(SELECT project FROM idx_projects WHERE store_number = sid >> {GATHERED_SHIFT}) AS project,"
+        "(SELECT project FROM idx_projects WHERE store_number = sid >> {GATHERED_SHIFT}) AS project, \
+         (SELECT workspace FROM idx_projects WHERE store_number = sid >> {GATHERED_SHIFT}) AS workspace,"
     );
     // A session may be in two stores (a folder copied, a transcript imported in two projects):
     // each copy is a row of its own, so its id is unique only within its store.
@@ -565,7 +567,7 @@ fn gathered_schema() -> String {
         .replace("event_json(", "event_json(sid, ")
         .replace(" AS SELECT", &format!(" AS SELECT {project}"));
     schema.push_str(
-        "CREATE TABLE idx_projects (store_number INTEGER PRIMARY KEY, project TEXT, store TEXT);",
+        "CREATE TABLE idx_projects (store_number INTEGER PRIMARY KEY, project TEXT, workspace TEXT, store TEXT);",
     );
     schema
 }

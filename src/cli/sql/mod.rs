@@ -192,8 +192,10 @@ fn query(
     // in-memory database they are gathered into has no file to damage.
     let single = (!args.scope.many()).then_some(0);
     let mut reader = if args.scope.many() {
-        let sources: Vec<(&Store, Option<String>)> =
-            stores.iter().map(|l| (&l.store, l.path())).collect();
+        let sources: Vec<(&Store, Option<String>, Option<String>)> = stores
+            .iter()
+            .map(|l| (&l.store, l.project_path(), l.workspace.clone()))
+            .collect();
         let mut unopened = None;
         let open = |n: usize| {
             let store: &Store = &stores[n].store;
