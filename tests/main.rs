@@ -52,6 +52,7 @@ mod keeping;
 mod labels;
 mod layers;
 mod lint;
+mod local_days;
 mod mcp_http;
 mod mcp_proxy;
 mod mcp_server;

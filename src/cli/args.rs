@@ -1,7 +1,7 @@
 //! Argument groups commands share, so a flag means one thing everywhere: how a session is
 //! named, `--format`, and a time range (`--since` / `--until`).
 
-use chrono::{Local, NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use clap::Args;
 
 use super::globals::Format;
@@ -156,12 +156,13 @@ const QUOTED_CHARS: usize = 80;
 pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Result<f64, Error> {
     let text = text.trim();
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-        let local = Local
-            .from_local_datetime(&midnight)
-            .earliest()
-            .map_or_else(|| midnight.and_utc().timestamp(), |t| t.timestamp());
-        return Ok(local as f64 + if end_of_day { DAY } else { 0.0 });
+        // The day ends where the next one starts: 23 or 25 hours on a day the clocks change.
+        let day = if end_of_day {
+            date.succ_opt().unwrap_or(date)
+        } else {
+            date
+        };
+        return Ok(super::local_day::start_of(day));
     }
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok(seconds_of(&time));

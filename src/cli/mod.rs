@@ -38,6 +38,7 @@ mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod local_day;
 mod log_folder;
 mod lookup;
 mod mcp;

@@ -1,0 +1,88 @@
+//! Periods and days cut by local time on the days the clocks change: a date names its local
+//! day by the zone's rules for that date (23 or 25 hours long), in `--since`, `--until`, the
+//! budget report's week and the dashboard's days.
+
+use agent_strace::model::Tokens;
+use chrono::DateTime;
+
+use crate::common::{Run, SessionBuilder, TestEnv};
+
+/// The zone every test here runs in: its clocks go back on 2026-11-01 and forward on
+/// 2026-03-08.
+const NEW_YORK: &str = "America/New_York";
+
+fn at(utc: &str) -> f64 {
+    DateTime::parse_from_rfc3339(utc).unwrap().timestamp() as f64
+}
+
+/// A session started at `utc` with one Sonnet response `responds` seconds later.
+fn session(env: &TestEnv, id: &str, utc: &str, responds: f64) {
+    SessionBuilder::new(id)
+        .started(at(utc))
+        .prompt("do thing")
+        .at(responds)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 100_000,
+                output: 100_000,
+                ..Tokens::default()
+            },
+        )
+        .ended(responds + 10.0)
+        .write(env);
+}
+
+fn run_in(env: &TestEnv, zone: &str, args: &[&str]) -> Run {
+    Run::of(env.command(args).env("TZ", zone).output().unwrap())
+}
+
+fn listed(env: &TestEnv, args: &[&str]) -> Vec<String> {
+    let args = [&["list", "--format", "json"][..], args].concat();
+    let mut ids = run_in(env, NEW_YORK, &args).success().session_ids();
+    ids.sort();
+    ids
+}
+
+/// `--until 2026-11-01` ends where 2026-11-02 starts in New York, 25 hours after 11-01's
+/// midnight: a session at 23:30 on 11-01 was left out (its day was cut at 24 hours). And
+/// 2026-03-08, 23 hours long, took in a session at 00:30 on 03-09.
+#[test]
+fn a_date_ends_where_the_next_local_day_starts() {
+    let env = TestEnv::new();
+    // 2026-11-01 23:30 EST, and 2026-03-09 00:30 EDT.
+    session(&env, "nyfall", "2026-11-02T04:30:00Z", 20.0);
+    session(&env, "nyspring", "2026-03-09T04:30:00Z", 20.0);
+    assert!(listed(&env, &["--until", "2026-11-01"]).contains(&"nyfall".to_owned()));
+    assert!(listed(&env, &["--since", "2026-11-02"]).is_empty());
+    assert_eq!(
+        listed(&env, &["--since", "2026-03-09", "--until", "2026-03-09"]),
+        ["nyspring"]
+    );
+    let day_before = run_in(
+        &env,
+        NEW_YORK,
+        &["list", "--since", "2026-03-08", "--until", "2026-03-08"],
+    );
+    assert!(
+        !day_before.stdout.contains("nyspring"),
+        "{}",
+        day_before.stdout
+    );
+    // docs/sql.md: `started_at < unixepoch('2026-11-02', 'utc')` is `--until 2026-11-01`.
+    let sql = run_in(
+        &env,
+        NEW_YORK,
+        &[
+            "sql",
+            "--format",
+            "json",
+            "select session_id from sessions where started_at < unixepoch('2026-11-02', 'utc') \
+             and started_at >= unixepoch('2026-11-01', 'utc')",
+        ],
+    );
+    assert_eq!(
+        sql.success().session_ids(),
+        listed(&env, &["--since", "2026-11-01", "--until", "2026-11-01"])
+    );
+}
