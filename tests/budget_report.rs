@@ -454,3 +454,73 @@ fn tools_past_the_listed_ones_are_counted_in_one_line() {
         assert!((sum - total).abs() < 0.01, "{sum} vs {total}: {text}");
     }
 }
+
+fn in_utc(env: &TestEnv, args: &[&str]) -> crate::common::Run {
+    crate::common::Run::of(env.command(args).env("TZ", "UTC").output().unwrap())
+}
+
+/// A period that does not run from midnight to midnight was named by its days alone, so an
+/// hour read "between Dec 6, 2026 and Dec 6, 2026" and half a second "between Dec 6, 2026 and
+/// Dec 5, 2026"; a future --since alone was refused as "--since must be before --until", a flag
+/// not given.
+#[test]
+fn a_period_is_named_by_its_times_and_a_future_start_is_said_so() {
+    let env = TestEnv::new();
+    session(&env, "aaaa0001", "2026-03-03", "x", input(1));
+    let hour = in_utc(
+        &env,
+        &[
+            "budget-report",
+            "--since",
+            "2026-12-06T02:00:00Z",
+            "--until",
+            "2026-12-06T03:00:00Z",
+        ],
+    );
+    assert!(
+        hour.success()
+            .stdout
+            .contains("between Dec 6, 2026 02:00 and Dec 6, 2026 03:00;"),
+        "{}",
+        hour.stdout
+    );
+    let blink = in_utc(
+        &env,
+        &[
+            "budget-report",
+            "--since",
+            "2026-12-06T00:00:00Z",
+            "--until",
+            "2026-12-06T00:00:00.5Z",
+        ],
+    );
+    assert!(
+        !blink.success().stdout.contains("Dec 5"),
+        "{}",
+        blink.stdout
+    );
+    let days = in_utc(
+        &env,
+        &[
+            "budget-report",
+            "--since",
+            "2026-03-01",
+            "--until",
+            "2026-03-07",
+        ],
+    );
+    assert!(
+        days.success()
+            .stdout
+            .starts_with("Budget Report — Mar 1, 2026 to Mar 7, 2026\n"),
+        "{}",
+        days.stdout
+    );
+    let future = env.run(&["budget-report", "--since", "2999-01-01"]);
+    future.fails_with(2, "--since `2999-01-01` is in the future");
+    assert!(
+        !future.stderr.contains("must be before"),
+        "{}",
+        future.stderr
+    );
+}

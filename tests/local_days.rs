@@ -86,3 +86,35 @@ fn a_date_ends_where_the_next_local_day_starts() {
         listed(&env, &["--since", "2026-11-01", "--until", "2026-11-01"])
     );
 }
+
+/// `budget-report`'s JSON report, run in New York.
+fn budget(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let args = [&["budget-report", "--format", "json"][..], args].concat();
+    run_in(env, NEW_YORK, &args).success().json()
+}
+
+/// `budget-report --until 2026-11-03` is the seven local days 10-28 to 11-03, and the prior
+/// period the seven before: the week the clocks go back is 169 hours, and 7 × 86,400 s back
+/// from its end left out 10-28's first hour (a session at 00:30 that day) while the header
+/// named 10-28.
+#[test]
+fn a_budget_week_is_seven_local_days_across_a_clock_change() {
+    let env = TestEnv::new();
+    // 2026-10-28 00:30 EDT: the period's first hour.
+    session(&env, "first-hour", "2026-10-28T04:30:00Z", 60.0);
+    // 2026-10-21 00:30 EDT: the prior period's first hour; 10-20 23:30 is before it.
+    session(&env, "prior-first-hour", "2026-10-21T04:30:00Z", 60.0);
+    session(&env, "before-prior", "2026-10-21T03:30:00Z", 60.0);
+    let report = budget(&env, &["--until", "2026-11-03"]);
+    assert_eq!(report["sessions"], 1, "{report:#}");
+    assert_eq!(report["prior_sessions"], 1, "{report:#}");
+    assert_eq!(report["since"], at("2026-10-28T04:00:00Z"), "{report:#}");
+    let text = run_in(&env, NEW_YORK, &["budget-report", "--until", "2026-11-03"]);
+    assert!(
+        text.stdout
+            .starts_with("Budget Report — Oct 28, 2026 to Nov 3, 2026"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("first-hour"), "{}", text.stdout);
+}

@@ -4,12 +4,13 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use anyhow::Result;
-use chrono::Local;
+use chrono::{Local, TimeDelta};
 use clap::{Args, ValueEnum};
 
 use super::Globals;
 use super::args::TimeRange;
 use super::explain::phases_of_listed;
+use super::local_day;
 use super::output::{stdout, usage};
 use super::stores::ScopeArgs;
 use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, compute};
@@ -52,26 +53,35 @@ enum ReportFormat {
     Json,
 }
 
-const DAY: f64 = 86_400.0;
-
 /// Tools the text lists by name; the JSON lists them all.
 const TOOL_ROWS: usize = 10;
 
 pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     let now = Local::now().timestamp_millis() as f64 / 1000.0;
-    let today = Local::now().date_naive().format("%Y-%m-%d").to_string();
+    let today = Local::now().date_naive();
     let until = match args.period.until(now)? {
         Some(until) => until,
-        None => super::args::instant(&today, "--until", now, true)?,
+        None => local_day::start_of(today.succ_opt().unwrap_or(today)),
     };
-    let since = args.period.since(now)?.unwrap_or(until - 7.0 * DAY);
+    // Seven local days, and the prior period as many local days before: a week the clocks
+    // change in is 167 or 169 hours, and 7 × 86,400 s from a midnight is no midnight.
+    let since = match args.period.since(now)? {
+        Some(since) => since,
+        None => local_day::shift(until, TimeDelta::days(-7)),
+    };
     if since >= until {
-        return Err(usage("--since must be before --until"));
+        return Err(match (&args.period.since, &args.period.until) {
+            (Some(given), None) => usage(format!(
+                "--since `{}` is in the future: the period ends at the end of today unless --until says otherwise",
+                crate::model::text::cut(given.trim(), 80)
+            )),
+            _ => usage("--since must be before --until"),
+        });
     }
     let window = Window {
         since,
         until,
-        prior_since: since - (until - since),
+        prior_since: local_day::shift(since, -local_day::wall_between(since, until)),
     };
     let mut sessions = Sessions::default();
     for located in args.scope.stores_unnamed(globals)? {
@@ -274,6 +284,31 @@ fn day(ts: f64) -> String {
     local(ts, "%b %-d, %Y")
 }
 
+/// The period's ends as the header names them: its first and last days when it runs from a
+/// local midnight to one, else the times it starts and ends (to the second, or finer, when
+/// whole minutes would not tell them apart).
+fn span(since: f64, until: f64) -> (String, String) {
+    if local_day::is_day_start(since) && local_day::is_day_start(until) {
+        let last = local_day::date_of(until);
+        let last = last.pred_opt().unwrap_or(last);
+        return (day(since), last.format("%b %-d, %Y").to_string());
+    }
+    let to_the = |ts: f64, format: &str| {
+        let nanos = (ts.fract() * 1e9).round() as u32;
+        chrono::DateTime::from_timestamp(ts.floor() as i64, nanos.min(999_999_999))
+            .map(|t| t.with_timezone(&Local).format(format).to_string())
+            .unwrap_or_default()
+    };
+    let format = if since.fract() != 0.0 || until.fract() != 0.0 {
+        "%b %-d, %Y %H:%M:%S%.f"
+    } else if since % 60.0 != 0.0 || until % 60.0 != 0.0 {
+        "%b %-d, %Y %H:%M:%S"
+    } else {
+        "%b %-d, %Y %H:%M"
+    };
+    (to_the(since, format), to_the(until, format))
+}
+
 /// The change against the prior period, marked (as a dollar figure is) when either period
 /// counts a model without a price at $0.
 fn change(now: f64, before: f64, pct: Option<f64>, unpriced: bool, prior_unpriced: bool) -> String {
@@ -324,18 +359,14 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
             ),
             None => "no session is recorded".to_owned(),
         };
+        let (from, to) = span(r.since, r.until);
         return writeln!(
             out,
-            "No sessions started between {} and {}; {newest}.",
-            day(r.since),
-            day(r.until - 1.0)
+            "No sessions started between {from} and {to}; {newest}.",
         );
     }
-    let title = format!(
-        "{h1}Budget Report — {} to {}",
-        day(r.since),
-        day(r.until - 1.0)
-    );
+    let (from, to) = span(r.since, r.until);
+    let title = format!("{h1}Budget Report — {from} to {to}");
     writeln!(out, "{}", paint.bold(&title))?;
     let gap = |out: &mut dyn Write| if v.markdown { writeln!(out) } else { Ok(()) };
     gap(out)?;
