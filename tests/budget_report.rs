@@ -459,6 +459,63 @@ fn in_utc(env: &TestEnv, args: &[&str]) -> crate::common::Run {
     crate::common::Run::of(env.command(args).env("TZ", "UTC").output().unwrap())
 }
 
+/// A session that started on the period's last day and spent the next: "Cost by day" listed
+/// that next day as if it were in the period (the header ending the day before, the session
+/// dated on it). Its spend stays on the day it was spent, marked as after the period, and the
+/// days still add up to the total.
+#[test]
+fn spend_after_the_period_is_marked_so_on_its_day_and_block() {
+    let env = TestEnv::new();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-12-05T23:50:00Z")
+        .unwrap()
+        .timestamp() as f64;
+    SessionBuilder::new("spanning")
+        .started(start)
+        .prompt("overnight")
+        .at(7200.0)
+        .llm_response("claude-sonnet-4-5", input(100_000))
+        .ended(7210.0)
+        .write(&env);
+    let period = ["--since", "2026-12-01", "--until", "2026-12-05", "--blocks"];
+    let json = in_utc(
+        &env,
+        &[&["budget-report", "--format", "json"][..], &period].concat(),
+    )
+    .success()
+    .json();
+    let days = json["by_day"].as_array().unwrap();
+    assert!(!days.is_empty(), "{json:#}");
+    for day in days {
+        let after = day["day"].as_str().unwrap() > "2026-12-05";
+        assert_eq!(day["after_period"], after, "{json:#}");
+    }
+    let sum: f64 = days.iter().map(|d| d["cost_usd"].as_f64().unwrap()).sum();
+    assert!(
+        (sum - json["total_usd"].as_f64().unwrap()).abs() < 1e-9,
+        "{json:#}"
+    );
+    assert!(
+        json["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["after_period"] == true),
+        "{json:#}"
+    );
+    let text = in_utc(&env, &[&["budget-report"][..], &period].concat());
+    let text = &text.success().stdout;
+    let spent_day = text
+        .lines()
+        .skip_while(|l| *l != "Cost by day:")
+        .nth(1)
+        .unwrap();
+    assert!(
+        spent_day.starts_with("2026-12-06 (after the period) $"),
+        "{text}"
+    );
+    assert!(text.contains(" — after the period\n"), "{text}");
+}
+
 /// A period that does not run from midnight to midnight was named by its days alone, so an
 /// hour read "between Dec 6, 2026 and Dec 6, 2026" and half a second "between Dec 6, 2026 and
 /// Dec 5, 2026"; a future --since alone was refused as "--since must be before --until", a flag

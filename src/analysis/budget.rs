@@ -187,6 +187,10 @@ pub struct DaySpend {
     pub cost_usd: f64,
     /// Some of the day's usage has no known price: it is counted at $0.
     pub unpriced: bool,
+    /// Spent at or after the period's end by sessions that started in it: a session counts
+    /// whole in the period it started in, and its spend is on the days it was spent. A day
+    /// with spend on both sides of the end has a row for each.
+    pub after_period: bool,
 }
 
 /// Spend on one model.
@@ -224,6 +228,9 @@ pub struct Block {
     pub active: bool,
     /// Some of the block's usage has no known price: it is counted at $0.
     pub unpriced: bool,
+    /// Its first spend is at or after the period's end (a session of the period still
+    /// spending).
+    pub after_period: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -383,11 +390,17 @@ pub fn compute(
                 project: s.project.clone(),
             })
             .collect(),
-        by_day: by_day(&minutes, &unpriced_minutes, period.day),
+        by_day: by_day(&minutes, &unpriced_minutes, period.day, until),
         by_model: by_model(current, total),
         by_project: by_project(current, total),
         by_tool,
-        blocks: blocks(&minutes, &unpriced_minutes, period.now),
+        blocks: blocks(&minutes, &unpriced_minutes, period.now)
+            .into_iter()
+            .map(|b| Block {
+                after_period: b.first >= until,
+                ..b
+            })
+            .collect(),
         newest_session_at: period.newest_session_at,
         watchdog: Watchdog {
             recorded: false,
@@ -401,26 +414,32 @@ fn by_day(
     minutes: &BTreeMap<i64, Money>,
     unpriced_minutes: &BTreeSet<i64>,
     day: &dyn Fn(f64) -> String,
+    until: f64,
 ) -> Vec<DaySpend> {
     // Every time zone's offset is a multiple of 15 minutes, so a quarter of an hour falls on
-    // one day: the day is looked up once a quarter, not once a minute.
-    let mut quarters: BTreeMap<i64, Money> = BTreeMap::new();
+    // one day: the day is looked up once a quarter, not once a minute. A quarter the period
+    // ends in is split at its end.
+    let after = |m: i64| m as f64 * 60.0 >= until;
+    let mut quarters: BTreeMap<(i64, bool), Money> = BTreeMap::new();
     for (m, cost) in minutes {
-        *quarters.entry(m.div_euclid(15)).or_default() += *cost;
+        *quarters.entry((m.div_euclid(15), after(*m))).or_default() += *cost;
     }
-    let unpriced_quarters: BTreeSet<i64> =
-        unpriced_minutes.iter().map(|m| m.div_euclid(15)).collect();
-    let mut days: BTreeMap<String, (Money, bool)> = BTreeMap::new();
-    for (q, cost) in quarters {
-        let entry = days.entry(day(q as f64 * 900.0)).or_default();
+    let unpriced_quarters: BTreeSet<(i64, bool)> = unpriced_minutes
+        .iter()
+        .map(|m| (m.div_euclid(15), after(*m)))
+        .collect();
+    let mut days: BTreeMap<(String, bool), (Money, bool)> = BTreeMap::new();
+    for ((q, after), cost) in quarters {
+        let entry = days.entry((day(q as f64 * 900.0), after)).or_default();
         entry.0 += cost;
-        entry.1 |= unpriced_quarters.contains(&q);
+        entry.1 |= unpriced_quarters.contains(&(q, after));
     }
     days.into_iter()
-        .map(|(day, (cost, unpriced))| DaySpend {
+        .map(|((day, after_period), (cost, unpriced))| DaySpend {
             day,
             cost_usd: cost.usd(),
             unpriced,
+            after_period,
         })
         .collect()
 }
@@ -521,6 +540,7 @@ fn block(start: i64, first: i64, last: i64, cost: Money, now: f64) -> Block {
     let end = start + BLOCK_SECS;
     Block {
         unpriced: false,
+        after_period: false,
         start: start as f64,
         end: end as f64,
         first: first as f64,

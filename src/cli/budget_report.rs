@@ -26,7 +26,8 @@ use crate::store::{IndexedSession, Store};
 /// otherwise): total (against the period before), sessions, average, the five most expensive,
 /// and cost by day, model, project (--all-projects) and tool
 ///
-/// A session counts in the period it started in, with its subagents. --blocks adds the 5-hour
+/// A session counts in the period it started in, with its subagents; what it spent after the
+/// period's end is on the days it was spent, marked "after the period". --blocks adds the 5-hour
 /// billing blocks the spend falls in: a block starts at the hour (UTC) of the first response
 /// after the previous block and lasts five hours, as ccusage's `blocks` counts them.
 #[derive(Debug, Args)]
@@ -470,9 +471,15 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
     gap(out)?;
     writeln!(out, "{h2}Cost by day:")?;
     for d in &r.by_day {
+        // Its sessions started in the period; the day is named as it was spent.
+        let after = if d.after_period {
+            " (after the period)"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "{item}{} {}",
+            "{item}{}{after} {}",
             d.day,
             terminal::dollars_marked(d.cost_usd, d.unpriced)
         )?;
@@ -530,7 +537,12 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
         gap(out)?;
         writeln!(out, "{h2}5-hour billing blocks:")?;
         for b in &r.blocks {
-            let active = if b.active { " — active" } else { "" };
+            let active = match (b.active, b.after_period) {
+                (true, true) => " — after the period, active",
+                (true, false) => " — active",
+                (false, true) => " — after the period",
+                (false, false) => "",
+            };
             writeln!(
                 out,
                 "{item}{}–{} {} (spent {}–{}){active}",
