@@ -118,3 +118,43 @@ fn a_budget_week_is_seven_local_days_across_a_clock_change() {
     );
     assert!(text.stdout.contains("first-hour"), "{}", text.stdout);
 }
+
+/// `dashboard` cut every day by today's offset from UTC, so in December a session at 00:30 on
+/// 2026-10-28 (EDT, an hour further from UTC) was on 10-27, and `--since 2026-10-26` began the
+/// board on 10-25. Each day is now cut by the zone's rules for it, whatever today's are: a
+/// session at 00:30 local on either side of the clock change is on its own date.
+#[test]
+fn dashboard_days_are_local_days_on_both_sides_of_a_clock_change() {
+    let env = TestEnv::new();
+    session(&env, "summer", "2026-10-28T04:30:00Z", 60.0);
+    session(&env, "winter", "2026-11-04T05:30:00Z", 60.0);
+    let board = run_in(
+        &env,
+        NEW_YORK,
+        &["dashboard", "--since", "2026-10-26", "--format", "json"],
+    )
+    .success()
+    .json();
+    assert_eq!(board["from"], "2026-10-26", "{board:#}");
+    let buckets = board["buckets"].as_array().unwrap();
+    for date in ["2026-10-28", "2026-11-04"] {
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+        let holding = buckets
+            .iter()
+            .find(|b| {
+                let start =
+                    chrono::NaiveDate::parse_from_str(b["start"].as_str().unwrap(), "%Y-%m-%d")
+                        .unwrap();
+                let days = b["days"].as_u64().unwrap();
+                start <= date && date < start + chrono::Days::new(days)
+            })
+            .unwrap_or_else(|| panic!("no bucket holds {date}: {board:#}"));
+        assert_eq!(holding["sessions"], 1, "{date}: {board:#}");
+    }
+    let text = run_in(&env, NEW_YORK, &["dashboard", "--since", "2026-10-26"]);
+    assert!(
+        text.success().stdout.contains("2026-10-26 to"),
+        "{}",
+        text.stdout
+    );
+}

@@ -10,12 +10,13 @@
 //! no total contradicts the table under it; `list` shows `meta.json`'s, the same unless that
 //! file was damaged or forged. Its cost is at the built-in prices, as `list` gives it.
 //!
-//! Days are the caller's local days, given as a fixed offset from UTC so that the analysis
-//! reads no clock and no environment.
+//! Days are the caller's local days, given as a function from an instant to its date so that
+//! the analysis reads no clock and no environment, and each day is cut by the zone's rules for
+//! it (a fixed offset, today's, put the days before a clock change an hour off).
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::model::SessionMeta;
@@ -41,8 +42,8 @@ pub struct Period {
     pub last: Option<usize>,
     /// Now: the last bucket holds this day.
     pub now: f64,
-    /// The offset of local time from UTC, which days are cut by.
-    pub offset: FixedOffset,
+    /// The local date an instant falls on, which days are cut by.
+    pub day: fn(f64) -> NaiveDate,
 }
 
 /// One session as the dashboard counts it: itself and its subagents.
@@ -438,22 +439,14 @@ fn duration(meta: &SessionMeta, glance: &Glance, doubts: &Unbelievable) -> Belie
     }
 }
 
-/// The local day of `ts`.
-pub fn day_of(ts: f64, offset: FixedOffset) -> NaiveDate {
-    DateTime::from_timestamp(ts.floor() as i64, 0)
-        .unwrap_or_default()
-        .with_timezone(&offset)
-        .date_naive()
-}
-
 /// The days the buckets cover: from `since`'s day (or the oldest session's) to today, and
 /// how many days each bucket holds.
 fn days(selected: &[SessionFigures], period: &Period) -> Option<(NaiveDate, NaiveDate, u32)> {
     let starts = || selected.iter().filter_map(|s| s.started_at.known());
     let oldest = starts().reduce(f64::min)?;
     let newest = starts().reduce(f64::max)?;
-    let first = day_of(period.since.unwrap_or(oldest), period.offset);
-    let last = day_of(period.now.max(newest), period.offset);
+    let first = (period.day)(period.since.unwrap_or(oldest));
+    let last = (period.day)(period.now.max(newest));
     let span = u32::try_from((last - first).num_days() + 1)
         .unwrap_or(1)
         .max(1);
@@ -501,7 +494,7 @@ pub fn dashboard(
     let known = |n: Believed<u64>| n.known().unwrap_or(0);
     for s in selected {
         if let Some(start) = s.started_at.known() {
-            let i = bucket_of(start, first, width, period.offset).min(count - 1);
+            let i = bucket_of(start, first, width, period.day).min(count - 1);
             let b = &mut buckets[i];
             b.sessions += 1;
             b.tool_calls += known(s.tool_calls);
@@ -574,8 +567,8 @@ pub fn dashboard(
     }
 }
 
-fn bucket_of(ts: f64, first: NaiveDate, width: u32, offset: FixedOffset) -> usize {
-    let days = (day_of(ts, offset) - first).num_days().max(0);
+fn bucket_of(ts: f64, first: NaiveDate, width: u32, day: fn(f64) -> NaiveDate) -> usize {
+    let days = (day(ts) - first).num_days().max(0);
     usize::try_from(days).unwrap_or(0) / width as usize
 }
 
@@ -664,7 +657,7 @@ pub fn trend(
     selected: &[SessionFigures],
     judged: &[Judged],
     notes: &[(NaiveDate, String)],
-    offset: FixedOffset,
+    day: fn(f64) -> NaiveDate,
 ) -> Trend {
     let first = dashboard
         .from
@@ -683,7 +676,7 @@ pub fn trend(
         let (Some(first), Some(&at)) = (first, started.get(j.session_id.as_str())) else {
             continue;
         };
-        let i = bucket_of(at, first, width, offset).min(count.saturating_sub(1));
+        let i = bucket_of(at, first, width, day).min(count.saturating_sub(1));
         let outcomes = std::iter::once(("overall", j.passed)).chain(
             j.scorers
                 .iter()
@@ -756,7 +749,11 @@ mod tests {
             since,
             last: None,
             now,
-            offset: FixedOffset::east_opt(0).unwrap(),
+            day: |ts| {
+                chrono::DateTime::from_timestamp(ts as i64, 0)
+                    .unwrap()
+                    .date_naive()
+            },
         }
     }
 

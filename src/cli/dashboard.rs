@@ -300,7 +300,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
         since,
         last: args.last,
         now,
-        offset: *now_local.offset(),
+        day: super::local_day::date_of,
     };
     let read = Sessions::read(args, globals)?;
     let sessions = &read.glances;
@@ -320,11 +320,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
         let judged = judge(&read, &selected, &config);
         let notes = notes(&read.stores)?;
         Some(dashboard::trend(
-            &board,
-            &selected,
-            &judged,
-            &notes,
-            period.offset,
+            &board, &selected, &judged, &notes, period.day,
         ))
     } else {
         None
