@@ -6693,6 +6693,100 @@ fn a_git_setting_on_the_line_is_met_as_the_option_it_amounts_to() {
     assert_denied_exactly(&env, "gitsettings", &policy, &denied, &let_run);
 }
 
+/// A git setting given twice counted by its first value: `git -c remote.origin.mirror=true -c
+/// remote.origin.mirror=false push` was denied by a deny of `git push --force`, though git takes
+/// the last value; and `remote.origin.mirror=0x0` (git's integer 0, hex) was taken for true.
+/// A setting counts by the last value git reads (`-c` after `GIT_CONFIG_PARAMETERS`, after the
+/// `GIT_CONFIG_KEY_<n>` pairs), each read as git reads a boolean; a pair git may not read
+/// (past the line's `GIT_CONFIG_COUNT`) undoes nothing.
+#[test]
+fn a_git_setting_given_twice_counts_by_the_value_git_takes() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": ["git push --force", "git clean -f"]}});
+    let denied = [
+        (
+            bash,
+            "git -c remote.origin.mirror=false -c remote.origin.mirror=true push",
+        ),
+        (bash, "git -c remote.origin.mirror=010 push"),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'remote.origin.mirror'='false'\" git -c remote.origin.mirror push",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.o.mirror GIT_CONFIG_VALUE_0=true GIT_CONFIG_KEY_1=remote.o.mirror GIT_CONFIG_VALUE_1=false git push",
+        ),
+        (
+            bash,
+            "git -c remote.origin.mirror=false -c \"remote.origin.mirror=$M\" push",
+        ),
+        (
+            bash,
+            "git -c clean.requireForce=true -c clean.requireForce=0x0 clean -d",
+        ),
+    ];
+    let let_run = [
+        (
+            bash,
+            "git -c remote.origin.mirror=true -c remote.origin.mirror=false push",
+        ),
+        (bash, "git -c remote.origin.mirror=0x0 push"),
+        (bash, "git -c remote.origin.mirror=-0 push"),
+        (bash, "git -c remote.origin.mirror=0k push"),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'remote.origin.mirror'='true'\" git -c remote.origin.mirror=no push",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=remote.o.mirror GIT_CONFIG_VALUE_0=true GIT_CONFIG_KEY_1=remote.o.mirror GIT_CONFIG_VALUE_1=false git push",
+        ),
+        (
+            bash,
+            "git -c clean.requireForce=false -c clean.requireForce=1 clean -d",
+        ),
+    ];
+    assert_denied_exactly(&env, "lastvalue", &policy, &denied, &let_run);
+}
+
+/// `GIT_CONFIG_PARAMETERS="'remote.a=b.mirror'='true'" git push` ran past a deny of `git push
+/// --force`: its words were split as a shell's and each at its first `=`, so the key (a remote
+/// named `a=b`) was read as `remote.a`. The value is read as git reads it: a quoted key, `=`,
+/// a quoted value (or the older `'key=value'`, split at its first `=`).
+#[test]
+fn git_config_parameters_are_read_as_git_reads_them() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'remote.a=b.mirror'='true'\" git push",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'remote.o.mirror'= 'user.name'='x'\" git push",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'remote.o.push'='+'\\''main'\" git push",
+        ),
+    ];
+    let let_run = [
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'remote.a=b.mirror'='false'\" git push",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'remote.o.mirror=false'\" git push",
+        ),
+    ];
+    assert_denied_exactly(&env, "configparams", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` stopped `git push -o +fast origin main`, whose `+fast` is the
 /// value of `-o` (a push option for the remote's hooks), not a refspec, and `git stash push
 /// -f`, whose `push` is stash's, not git's subcommand. A value an option takes is no refspec,

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use super::options;
 
 /// A setting's value as the line gives it.
-enum Value<'a> {
+enum Value {
     /// Spelt out on the line.
-    Spelt(&'a str),
+    Spelt(String),
     /// No `=` at all (`-c remote.origin.mirror`): git takes it for `true`.
     Named,
     /// A value the line does not spell: from a variable, a substitution, `--config-env`'s
@@ -19,13 +19,50 @@ enum Value<'a> {
     Unknown,
 }
 
+/// One setting the line gives git, in the order git reads them.
+struct Setting {
+    /// Its name; `None` when the line does not spell it (`remote.$R.mirror`).
+    key: Option<String>,
+    value: Value,
+    /// git surely reads it. A `GIT_CONFIG_KEY_<n>` pair is read only below a
+    /// `GIT_CONFIG_COUNT` the line may not give: such a setting may add to what the others do,
+    /// but never undoes them (a `remote.origin.mirror=false` git may not read keeps a `true`).
+    certain: bool,
+}
+
 /// The letters of `sub`'s options (`options::letters_given`'s) that the settings given by
 /// `own` (git's own words before its subcommand) and `env` (the `NAME=value` words setting its
 /// environment) amount to: `fd` for `push` with `remote.<name>.mirror`, as `--mirror`; `f` for
 /// `push` with a `+` refspec in `remote.<name>.push`, `d` with a `:name` one; `f` for `clean`
-/// with `clean.requireForce` false. A setting whose name or value the line does not spell is
-/// taken for the one that forces most, so that no value a variable holds gets past a deny.
+/// with `clean.requireForce` false. A setting given more than once counts by its last value,
+/// as git takes it (`remote.<name>.push` adds a refspec each time). A setting whose name or
+/// value the line does not spell is taken for the one that forces most, so that no value a
+/// variable holds gets past a deny.
 pub(super) fn letters(sub: &str, own: &[String], env: &[String]) -> String {
+    let mut out = String::new();
+    // Each single-valued setting's letters, by its name as git compares names.
+    let mut last: HashMap<String, String> = HashMap::new();
+    for setting in settings(own, env) {
+        let letters = letters_of(sub, setting.key.as_deref(), &setting.value);
+        match setting.key.as_deref().map(canonical) {
+            Some(key) if !is_multi_valued(&key) => {
+                let kept = last.entry(key).or_default();
+                if setting.certain {
+                    kept.clear();
+                }
+                kept.push_str(letters);
+            }
+            _ => out.push_str(letters),
+        }
+    }
+    out.extend(last.into_values());
+    out
+}
+
+/// The settings `own` and `env` give git, in the order it reads them: the
+/// `GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>` pairs by `n`, then `GIT_CONFIG_PARAMETERS`, then
+/// git's own `-c` and `--config-env` options, which git adds after it.
+fn settings(own: &[String], env: &[String]) -> Vec<Setting> {
     let set = assignments(env);
     // Each name's last value, indexed once by its name in upper case (Windows takes a
     // variable's name in any case): a line of thousands of `GIT_CONFIG_KEY_<n>` words would
@@ -35,8 +72,53 @@ pub(super) fn letters(sub: &str, own: &[String], env: &[String]) -> String {
         .map(|(n, v)| (n.to_ascii_uppercase(), *v))
         .collect();
     let value_of = |name: &str| last.get(&name.to_ascii_uppercase()).copied();
-    let mut out = String::new();
-    let mut add = |key: Option<&str>, value: Value<'_>| out.push_str(letters_of(sub, key, &value));
+    let mut out = Vec::new();
+    // `GIT_CONFIG_COUNT` says how many pairs git takes; every pair given is read, as the count
+    // may come from outside the line, but only those below a count the line spells are sure.
+    let count: Option<u64> = value_of("GIT_CONFIG_COUNT").and_then(|c| c.parse().ok());
+    let mut pairs: Vec<(Option<u64>, Setting)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (name, key) in &set {
+        let Some(n) = upper_strip(name, "GIT_CONFIG_KEY_") else {
+            continue;
+        };
+        // A pair set twice on the line is one pair, of its last values.
+        if !seen.insert(n.to_ascii_uppercase()) {
+            continue;
+        }
+        let key = value_of(&format!("GIT_CONFIG_KEY_{n}")).unwrap_or(key);
+        // git names the pairs it reads `GIT_CONFIG_KEY_0`, `_1` …, and no others.
+        let index = n.parse::<u64>().ok().filter(|i| i.to_string() == n);
+        let value =
+            value_of(&format!("GIT_CONFIG_VALUE_{n}")).map_or(Value::Unknown, spelt_or_unknown);
+        let certain = index.zip(count).is_some_and(|(i, count)| i < count);
+        let key = spelt_key(key).map(str::to_owned);
+        pairs.push((
+            index,
+            Setting {
+                key,
+                value,
+                certain,
+            },
+        ));
+    }
+    pairs.sort_by_key(|(index, _)| *index);
+    out.extend(pairs.into_iter().map(|(_, setting)| setting));
+    if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {
+        match parameters(params).filter(|_| !params.contains('$')) {
+            Some(given) => out.extend(given.into_iter().map(|(key, value)| Setting {
+                key: spelt_key(&key).map(str::to_owned),
+                value: value.map_or(Value::Named, |v| spelt_or_unknown(&v)),
+                certain: true,
+            })),
+            // One git cannot read stops it; one the line does not spell may be anything.
+            None => out.push(Setting {
+                key: None,
+                value: Value::Unknown,
+                certain: false,
+            }),
+        }
+    }
     let mut words = own.iter();
     while let Some(w) = words.next() {
         let config_env = if w == "--config-env" {
@@ -44,49 +126,102 @@ pub(super) fn letters(sub: &str, own: &[String], env: &[String]) -> String {
         } else {
             w.strip_prefix("--config-env=")
         };
-        if let Some(kv) = config_env {
+        let setting = if let Some(kv) = config_env {
             // The variable is named after the last `=`: its value is the setting's.
             match kv.rsplit_once('=') {
-                Some((key, var)) => {
-                    let value = value_of(var).map_or(Value::Unknown, spelt_or_unknown);
-                    add(spelt_key(key), value);
-                }
-                None => add(None, Value::Unknown),
+                Some((key, var)) => Setting {
+                    key: spelt_key(key).map(str::to_owned),
+                    value: value_of(var).map_or(Value::Unknown, spelt_or_unknown),
+                    certain: true,
+                },
+                None => Setting {
+                    key: None,
+                    value: Value::Unknown,
+                    certain: false,
+                },
             }
         } else if w == "-c" {
-            if let Some(kv) = words.next() {
-                let (key, value) = key_value(kv);
-                add(key, value);
+            let Some(kv) = words.next() else { break };
+            let (key, value) = match kv.split_once('=') {
+                Some((key, value)) => (key, spelt_or_unknown(value)),
+                None => (kv.as_str(), Value::Named),
+            };
+            Setting {
+                key: spelt_key(key).map(str::to_owned),
+                value,
+                certain: true,
             }
-        } else if super::git::GIT_VALUED.contains(&w.as_str()) {
-            words.next();
-        }
-    }
-    // `GIT_CONFIG_COUNT` says how many pairs git takes; every pair given is read, as the count
-    // may come from outside the line.
-    for (name, key) in &set {
-        let Some(n) = upper_strip(name, "GIT_CONFIG_KEY_") else {
+        } else {
+            if super::git::GIT_VALUED.contains(&w.as_str()) {
+                words.next();
+            }
             continue;
         };
-        let value =
-            value_of(&format!("GIT_CONFIG_VALUE_{n}")).map_or(Value::Unknown, spelt_or_unknown);
-        add(spelt_key(key), value);
-    }
-    // Quoted as a shell quotes words, each `key=value` (`'key'='value'`, or `'key=value'` as
-    // older git wrote it).
-    if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {
-        if params.contains('$') {
-            add(None, Value::Unknown);
-        } else {
-            for cmd in super::shell::split(params) {
-                for kv in cmd.env.iter().chain(&cmd.words) {
-                    let (key, value) = key_value(kv);
-                    add(key, value);
-                }
-            }
-        }
+        out.push(setting);
     }
     out
+}
+
+/// The settings of a `GIT_CONFIG_PARAMETERS` value, read as git reads it: words quoted in
+/// single quotes (a `'\''` or `'\!'` between two quoted parts is a `'` or `!`), apart by
+/// blanks, each `'key'='value'`, `'key'=` or `'key'` (`true`) or, as older git wrote them,
+/// `'key=value'`, split at its first `=`. A key may hold `=` (`'remote.a=b.mirror'='true'`).
+/// `None` when git cannot read it (it then stops, running nothing).
+pub(super) fn parameters(text: &str) -> Option<Vec<(String, Option<String>)>> {
+    let blank = |c: char| matches!(c, ' ' | '\t' | '\n');
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (word, after) = sq_word(rest)?;
+        rest = after;
+        if rest.is_empty() || rest.starts_with(blank) {
+            // The older `'key=value'`: the key is trimmed, a value after the first `=`.
+            match word.split_once('=') {
+                Some((key, value)) => out.push((key.trim().to_owned(), Some(value.to_owned()))),
+                None => out.push((word.trim().to_owned(), None)),
+            }
+        } else {
+            rest = rest.strip_prefix('=')?;
+            if rest.starts_with('\'') {
+                let (value, after) = sq_word(rest)?;
+                if !(after.is_empty() || after.starts_with(blank)) {
+                    return None;
+                }
+                rest = after;
+                out.push((word, Some(value)));
+            } else if rest.is_empty() || rest.starts_with(blank) {
+                out.push((word, None));
+            } else {
+                return None;
+            }
+        }
+        rest = rest.trim_start_matches(blank);
+    }
+    Some(out)
+}
+
+/// The word single-quoted at the start of `text` (git's `sq_dequote_step`) and the text after
+/// it; `None` when `text` does not start with a quote or never closes it.
+fn sq_word(text: &str) -> Option<(String, &str)> {
+    let mut rest = text.strip_prefix('\'')?;
+    let mut word = String::new();
+    loop {
+        let end = rest.find('\'')?;
+        word.push_str(&rest[..end]);
+        rest = &rest[end + 1..];
+        // `'\''` and `'\!'` go on with the word.
+        let bytes = rest.as_bytes();
+        if bytes.len() >= 3
+            && bytes[0] == b'\\'
+            && matches!(bytes[1], b'\'' | b'!')
+            && bytes[2] == b'\''
+        {
+            word.push(char::from(bytes[1]));
+            rest = &rest[3..];
+        } else {
+            return Some((word, rest));
+        }
+    }
 }
 
 /// The `NAME=value` words of `env`, as name and value.
@@ -101,31 +236,44 @@ fn upper_strip<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &name[prefix.len()..])
 }
 
-/// A `key=value` word of `-c` or `GIT_CONFIG_PARAMETERS`: its name (`None` when the line does
-/// not spell it) and its value.
-fn key_value(kv: &str) -> (Option<&str>, Value<'_>) {
-    match kv.split_once('=') {
-        Some((key, value)) => (spelt_key(key), spelt_or_unknown(value)),
-        None => (spelt_key(kv), Value::Named),
-    }
-}
-
 /// A setting's name, unless it holds a value the line does not spell (`remote.$R.mirror`).
 fn spelt_key(key: &str) -> Option<&str> {
     (!key.contains('$')).then_some(key)
 }
 
 /// A value, unless it holds one the line does not spell (`$V`, `$(…)`).
-fn spelt_or_unknown(value: &str) -> Value<'_> {
+fn spelt_or_unknown(value: &str) -> Value {
     if value.contains('$') {
         Value::Unknown
     } else {
-        Value::Spelt(value)
+        Value::Spelt(value.to_owned())
     }
 }
 
+/// A setting's name as git compares names: its section and its variable's name in lower case,
+/// the subsection between them (a remote's name, which may hold dots) as it is.
+fn canonical(key: &str) -> String {
+    let (section, rest) = key.split_once('.').unwrap_or((key, ""));
+    match rest.rsplit_once('.') {
+        Some((subsection, name)) => format!(
+            "{}.{subsection}.{}",
+            section.to_ascii_lowercase(),
+            name.to_ascii_lowercase()
+        ),
+        None => key.to_ascii_lowercase(),
+    }
+}
+
+/// Whether git adds each value of a setting (a remote's push refspecs) rather than keeping the
+/// last (`key` [`canonical`]).
+fn is_multi_valued(key: &str) -> bool {
+    key.strip_prefix("remote.")
+        .and_then(|rest| rest.rsplit_once('.'))
+        .is_some_and(|(remote, name)| !remote.is_empty() && name == "push")
+}
+
 /// The letters one setting gives `sub`; `key` `None`: a setting of any name.
-fn letters_of(sub: &str, key: Option<&str>, value: &Value<'_>) -> &'static str {
+fn letters_of(sub: &str, key: Option<&str>, value: &Value) -> &'static str {
     let Some(key) = key else {
         return match sub {
             "push" => "fd",
@@ -133,14 +281,12 @@ fn letters_of(sub: &str, key: Option<&str>, value: &Value<'_>) -> &'static str {
             _ => "",
         };
     };
-    // A section and a variable's name are taken in any case, the subsection between them
-    // (a remote's name, which may hold dots) as it is.
-    let key = key.to_ascii_lowercase();
+    let key = canonical(key);
     let (section, rest) = key.split_once('.').unwrap_or((key.as_str(), ""));
     let (subsection, name) = rest.rsplit_once('.').unwrap_or(("", rest));
     match (sub, section, name) {
         ("push", "remote", "mirror") if !subsection.is_empty() => match value {
-            Value::Spelt(v) if is_false(v) => "",
+            Value::Spelt(v) if git_bool(v) == Some(false) => "",
             _ => "fd",
         },
         ("push", "remote", "push") if !subsection.is_empty() => match value {
@@ -149,7 +295,7 @@ fn letters_of(sub: &str, key: Option<&str>, value: &Value<'_>) -> &'static str {
             Value::Unknown => "fd",
         },
         ("clean", "clean", "requireforce") if subsection.is_empty() => match value {
-            Value::Spelt(v) if is_false(v) => "f",
+            Value::Spelt(v) if git_bool(v) == Some(false) => "f",
             Value::Unknown => "f",
             _ => "",
         },
@@ -157,12 +303,40 @@ fn letters_of(sub: &str, key: Option<&str>, value: &Value<'_>) -> &'static str {
     }
 }
 
-/// Whether git reads a boolean setting's value as false: `false`, `no`, `off` in any case, an
-/// empty value, or a number that is 0.
-fn is_false(value: &str) -> bool {
-    let value = value.trim().to_ascii_lowercase();
-    matches!(value.as_str(), "false" | "no" | "off" | "")
-        || value.parse::<i64>().is_ok_and(|n| n == 0)
+/// A boolean setting's value as git reads it (`git_config_bool`): `true`, `yes`, `on` and
+/// `false`, `no`, `off` in any case, an empty value false, else an integer (decimal, `0x` hex
+/// or `0` octal, with a `k`, `m` or `g` after it) that is true but for 0 (`0x0`, `-0`, `0k`).
+/// `None`: a value git refuses, stopping.
+fn git_bool(value: &str) -> Option<bool> {
+    let lower = value.to_ascii_lowercase();
+    match lower.as_str() {
+        "" | "false" | "no" | "off" => Some(false),
+        "true" | "yes" | "on" => Some(true),
+        _ => git_int_is_zero(value).map(|zero| !zero),
+    }
+}
+
+/// Whether an integer setting's value is 0, read as git reads it (`strtoimax` with base 0,
+/// then a unit): blanks before it, a sign, `0x` hex or `0` octal digits, and `k`, `m` or `g`
+/// in any case after them. `None`: no integer git takes.
+fn git_int_is_zero(value: &str) -> Option<bool> {
+    let text = value.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let text = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let hex = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .filter(|h| h.starts_with(|c: char| c.is_ascii_hexdigit()));
+    let (digits, radix) = match hex {
+        Some(hex) => (hex, 16),
+        None if text.starts_with('0') => (text, 8),
+        None => (text, 10),
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    let unit = &digits[end..];
+    (end > 0 && matches!(unit, "" | "k" | "K" | "m" | "M" | "g" | "G"))
+        .then(|| digits[..end].bytes().all(|b| b == b'0'))
 }
 
 #[cfg(test)]
@@ -242,5 +416,34 @@ mod tests {
         assert_eq!(letters("push", &[], &env), "");
         let env = w(&["GIT_CONFIG_PARAMETERS=$P"]);
         assert_eq!(letters("push", &[], &env), "fd");
+    }
+    #[test]
+    fn a_value_is_read_as_git_reads_it() {
+        let p = |t: &str| parameters(t);
+        let kv = |k: &str, v: Option<&str>| (k.to_owned(), v.map(str::to_owned));
+        assert_eq!(
+            p("'remote.a=b.mirror'='true'"),
+            Some(vec![kv("remote.a=b.mirror", Some("true"))])
+        );
+        assert_eq!(
+            p("'a.b=c=d' 'x.y'= 'z.w'"),
+            Some(vec![
+                kv("a.b", Some("c=d")),
+                kv("x.y", None),
+                kv("z.w", None)
+            ])
+        );
+        assert_eq!(p("'a.b'='it'\\''s'"), Some(vec![kv("a.b", Some("it's"))]));
+        assert_eq!(p("a.b=c"), None);
+        assert_eq!(p("'a.b'x"), None);
+        for false_ in ["", "off", "NO", "0", "0x0", "-0", "+00", "0k", " 0"] {
+            assert_eq!(git_bool(false_), Some(false), "{false_}");
+        }
+        for true_ in ["on", "True", "1", "010", "0x10", "2g", "-1"] {
+            assert_eq!(git_bool(true_), Some(true), "{true_}");
+        }
+        for refused in ["zz", "1 ", "08", "0x", "1t"] {
+            assert_eq!(git_bool(refused), None, "{refused}");
+        }
     }
 }
