@@ -6787,6 +6787,33 @@ fn git_config_parameters_are_read_as_git_reads_them() {
     assert_denied_exactly(&env, "configparams", &policy, &denied, &let_run);
 }
 
+/// `git -c clean.requireForce=false clean -n` was denied by a deny of `git clean -f`, though a
+/// dry run only lists what it would remove. The setting that lets `git clean` remove without
+/// `-f` counts only when the line is no dry run (`-n`, `--dry-run`, not undone by
+/// `--no-dry-run`; `-e -n` excludes a file named `-n`).
+#[test]
+fn a_git_clean_dry_run_is_not_met_as_forced_by_a_setting() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": ["git clean -f"]}});
+    let denied = [
+        (bash, "git -c clean.requireForce=false clean -d"),
+        (
+            bash,
+            "git -c clean.requireForce=false clean -n --no-dry-run",
+        ),
+        (bash, "git -c clean.requireForce=false clean -e -n"),
+        (bash, "git -c clean.requireForce=false clean -- -n"),
+    ];
+    let let_run = [
+        (bash, "git -c clean.requireForce=false clean -n"),
+        (bash, "git -c clean.requireForce=false clean --dry-run -d"),
+        (bash, "git -c clean.requireForce=false clean -dxn"),
+        (bash, "git -c clean.requireForce=false clean --dry"),
+    ];
+    assert_denied_exactly(&env, "cleandry", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` stopped `git push -o +fast origin main`, whose `+fast` is the
 /// value of `-o` (a push option for the remote's hooks), not a refspec, and `git stash push
 /// -f`, whose `push` is stash's, not git's subcommand. A value an option takes is no refspec,

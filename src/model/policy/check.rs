@@ -1793,7 +1793,7 @@ fn follows_to_in(name: &str, rest: &[String], env: &[String], after: &[String]) 
         .map(|w| options::letters_of_operand(&key, w).to_owned());
     let settings = sub.map(|sub| {
         let git_own = &options[..past_sub.saturating_sub(1)];
-        super::git_settings::letters(sub, git_own, env)
+        super::git_settings::letters(sub, git_own, env, &after[past_sub..])
     });
     let have: String = own
         .iter()

@@ -34,11 +34,15 @@ struct Setting {
 /// `own` (git's own words before its subcommand) and `env` (the `NAME=value` words setting its
 /// environment) amount to: `fd` for `push` with `remote.<name>.mirror`, as `--mirror`; `f` for
 /// `push` with a `+` refspec in `remote.<name>.push`, `d` with a `:name` one; `f` for `clean`
-/// with `clean.requireForce` false. A setting given more than once counts by its last value,
+/// with `clean.requireForce` false, unless `sub_words` (the words after the subcommand) make it
+/// a dry run, which removes nothing. A setting given more than once counts by its last value,
 /// as git takes it (`remote.<name>.push` adds a refspec each time). A setting whose name or
 /// value the line does not spell is taken for the one that forces most, so that no value a
 /// variable holds gets past a deny.
-pub(super) fn letters(sub: &str, own: &[String], env: &[String]) -> String {
+pub(super) fn letters(sub: &str, own: &[String], env: &[String], sub_words: &[String]) -> String {
+    if sub == "clean" && is_dry_run(sub_words) {
+        return String::new();
+    }
     let mut out = String::new();
     // Each single-valued setting's letters, by its name as git compares names.
     let mut last: HashMap<String, String> = HashMap::new();
@@ -57,6 +61,43 @@ pub(super) fn letters(sub: &str, own: &[String], env: &[String]) -> String {
     }
     out.extend(last.into_values());
     out
+}
+
+/// Whether `git clean`'s words (after the subcommand) make it a dry run, which lists what it
+/// would remove and removes nothing: `-n` or `--dry-run` (or a start of it), last over
+/// `--no-dry-run`, before `--`; the value of `-e`/`--exclude` (`-e -n`) is no option.
+fn is_dry_run(words: &[String]) -> bool {
+    let mut dry = false;
+    let mut words = words.iter();
+    while let Some(w) = words.next() {
+        if w == "--" {
+            break;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or(long);
+            if !name.is_empty() && "dry-run".starts_with(name) {
+                dry = true;
+            } else if name.len() > 3 && "no-dry-run".starts_with(name) {
+                dry = false;
+            } else if name.len() > 1 && "exclude".starts_with(name) && !long.contains('=') {
+                words.next();
+            }
+        } else if let Some(cluster) = w.strip_prefix('-').filter(|c| !c.is_empty()) {
+            for (at, letter) in cluster.char_indices() {
+                match letter {
+                    'n' => dry = true,
+                    'e' => {
+                        if at + 1 == cluster.len() {
+                            words.next();
+                        }
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    dry
 }
 
 /// The settings `own` and `env` give git, in the order it reads them: the
@@ -351,51 +392,62 @@ mod tests {
     fn a_setting_that_forces_gives_the_letter_of_its_option() {
         let none: Vec<String> = Vec::new();
         assert_eq!(
-            letters("push", &w(&["-c", "remote.origin.mirror=true"]), &none),
+            letters("push", &w(&["-c", "remote.origin.mirror=true"]), &none, &[]),
             "fd"
         );
         assert_eq!(
-            letters("push", &w(&["-c", "remote.origin.mirror"]), &none),
+            letters("push", &w(&["-c", "remote.origin.mirror"]), &none, &[]),
             "fd"
         );
         assert_eq!(
-            letters("push", &w(&["-c", "Remote.origin.Mirror=off"]), &none),
+            letters("push", &w(&["-c", "Remote.origin.Mirror=off"]), &none, &[]),
             ""
         );
         assert_eq!(
-            letters("push", &w(&["-c", "remote.a.b.push=+HEAD:main"]), &none),
+            letters(
+                "push",
+                &w(&["-c", "remote.a.b.push=+HEAD:main"]),
+                &none,
+                &[]
+            ),
             "f"
         );
         assert_eq!(
-            letters("push", &w(&["-c", "remote.origin.push=HEAD:main"]), &none),
+            letters(
+                "push",
+                &w(&["-c", "remote.origin.push=HEAD:main"]),
+                &none,
+                &[]
+            ),
             ""
         );
         assert_eq!(
-            letters("push", &w(&["-c", "push.default=current"]), &none),
+            letters("push", &w(&["-c", "push.default=current"]), &none, &[]),
             ""
         );
         assert_eq!(
-            letters("push", &w(&["--config-env=remote.o.push=V"]), &none),
+            letters("push", &w(&["--config-env=remote.o.push=V"]), &none, &[]),
             "fd"
         );
         assert_eq!(
             letters(
                 "push",
                 &w(&["--config-env", "remote.o.push=V"]),
-                &w(&["V=main"])
+                &w(&["V=main"]),
+                &[]
             ),
             ""
         );
         assert_eq!(
-            letters("clean", &w(&["-c", "clean.requireForce=0"]), &none),
+            letters("clean", &w(&["-c", "clean.requireForce=0"]), &none, &[]),
             "f"
         );
         assert_eq!(
-            letters("clean", &w(&["-c", "clean.requireForce=true"]), &none),
+            letters("clean", &w(&["-c", "clean.requireForce=true"]), &none, &[]),
             ""
         );
-        assert_eq!(letters("clean", &w(&["-c", "$K=$V"]), &none), "f");
-        assert_eq!(letters("status", &w(&["-c", "$K=$V"]), &none), "");
+        assert_eq!(letters("clean", &w(&["-c", "$K=$V"]), &none, &[]), "f");
+        assert_eq!(letters("status", &w(&["-c", "$K=$V"]), &none, &[]), "");
     }
 
     #[test]
@@ -405,17 +457,17 @@ mod tests {
             "GIT_CONFIG_KEY_0=remote.origin.mirror",
             "GIT_CONFIG_VALUE_0=1",
         ]);
-        assert_eq!(letters("push", &[], &env), "fd");
+        assert_eq!(letters("push", &[], &env, &[]), "fd");
         let env = w(&["GIT_CONFIG_KEY_0=remote.origin.mirror"]);
-        assert_eq!(letters("push", &[], &env), "fd");
+        assert_eq!(letters("push", &[], &env, &[]), "fd");
         let env = w(&["GIT_CONFIG_PARAMETERS='remote.origin.mirror'='true'"]);
-        assert_eq!(letters("push", &[], &env), "fd");
+        assert_eq!(letters("push", &[], &env, &[]), "fd");
         let env = w(&["GIT_CONFIG_PARAMETERS='clean.requireForce=false'"]);
-        assert_eq!(letters("clean", &[], &env), "f");
+        assert_eq!(letters("clean", &[], &env, &[]), "f");
         let env = w(&["GIT_CONFIG_PARAMETERS='push.default'='current'"]);
-        assert_eq!(letters("push", &[], &env), "");
+        assert_eq!(letters("push", &[], &env, &[]), "");
         let env = w(&["GIT_CONFIG_PARAMETERS=$P"]);
-        assert_eq!(letters("push", &[], &env), "fd");
+        assert_eq!(letters("push", &[], &env, &[]), "fd");
     }
     #[test]
     fn a_value_is_read_as_git_reads_it() {
