@@ -6693,6 +6693,49 @@ fn a_git_setting_on_the_line_is_met_as_the_option_it_amounts_to() {
     assert_denied_exactly(&env, "gitsettings", &policy, &denied, &let_run);
 }
 
+/// `git -c help.autocorrect=immediate psuh -f` ran past a deny of `git push --force`: git
+/// runs the command it guesses for a word it does not know when `help.autocorrect` says to
+/// (`immediate`, `prompt`, a delay, a number below 0), and `psuh` is `push` to it. Such a word
+/// is met as the subcommand it is close to; a command git knows (`pull`, `status`) is itself,
+/// and without autocorrect (or with `never` or 0, which only show the guess) git runs nothing.
+#[test]
+fn a_word_git_autocorrects_is_met_as_the_subcommand_it_runs() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": ["git push --force", "git clean -f"]}});
+    let denied = [
+        (
+            bash,
+            "git -c help.autocorrect=immediate psuh -f origin main",
+        ),
+        (bash, "git -c help.autoCorrect=10 puhs --force"),
+        (bash, "git -c help.autocorrect=-1 claen -f"),
+        (bash, "git -c help.autocorrect=prompt psh -f"),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'help.autocorrect'='immediate'\" git pusj -f",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=help.autocorrect GIT_CONFIG_VALUE_0=1 git psuh -f",
+        ),
+        (bash, "git -c \"help.autocorrect=$A\" psuh -f"),
+    ];
+    let let_run = [
+        (bash, "git psuh -f"),
+        (bash, "git -c help.autocorrect=never psuh -f"),
+        (bash, "git -c help.autocorrect=0 psuh -f"),
+        (bash, "git -c help.autocorrect=immediate pull -f"),
+        (bash, "git -c help.autocorrect=immediate status"),
+        (bash, "git -c help.autocorrect=immediate psuh origin main"),
+        (
+            bash,
+            "git -c help.autocorrect=immediate -c help.autocorrect=never psuh -f",
+        ),
+    ];
+    assert_denied_exactly(&env, "autocorrect", &policy, &denied, &let_run);
+}
+
 /// A git setting given twice counted by its first value: `git -c remote.origin.mirror=true -c
 /// remote.origin.mirror=false push` was denied by a deny of `git push --force`, though git takes
 /// the last value; and `remote.origin.mirror=0x0` (git's integer 0, hex) was taken for true.

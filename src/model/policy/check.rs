@@ -1776,11 +1776,24 @@ fn follows_to_in(name: &str, rest: &[String], env: &[String], after: &[String]) 
         .then(|| rest.iter().find(|p| !p.starts_with('-')))
         .flatten();
     let key = options::key(name, sub.map(String::as_str));
-    let is_sub = |w: &String, sub: &str| w == sub || may_be(w, sub);
+    let first_word = sub.and_then(|_| super::git::subcommand_at(options));
+    // A word git does not know is run as the subcommand it is close to when the settings of
+    // git's own options turn `help.autocorrect` on (`git -c help.autocorrect=immediate psuh
+    // -f`); past an option of git's it does not know, every word is read for them. Read once.
+    let autocorrects = std::cell::OnceCell::new();
+    let is_sub = |w: &String, sub: &str| {
+        w == sub
+            || may_be(w, sub)
+            || (super::git_autocorrect::may_run_as(w, sub)
+                && *autocorrects.get_or_init(|| {
+                    let own = &options[..first_word.unwrap_or(options.len())];
+                    super::git_settings::autocorrects(own, env)
+                }))
+    };
     // git's subcommand is the first word past its own options (`git stash push -f` is no
     // push); past an option of git's it does not know, any later word may be.
     let at_sub = match sub {
-        Some(sub) => match super::git::subcommand_at(options) {
+        Some(sub) => match first_word {
             Some(at) if is_sub(&options[at], sub) => Some(at),
             Some(_) => return None,
             None => options.iter().position(|w| is_sub(w, sub)),
@@ -1810,6 +1823,10 @@ fn follows_to_in(name: &str, rest: &[String], env: &[String], after: &[String]) 
             any_option || need.chars().all(|c| have.contains(c))
         } else if p.starts_with('-') {
             any_option || options.iter().any(|w| options::is_option(&key, w, p))
+        } else if let Some(found) = at_sub.filter(|_| sub.is_some_and(|s| std::ptr::eq(s, p))) {
+            // git's subcommand, met where it is, though spelt as git corrects it (`psuh`).
+            at = at.max(found + 1);
+            true
         } else {
             match after[at..].iter().position(|w| w == p || may_be(w, p)) {
                 Some(found) => {

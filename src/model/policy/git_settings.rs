@@ -63,6 +63,33 @@ pub(super) fn letters(sub: &str, own: &[String], env: &[String], sub_words: &[St
     out
 }
 
+/// Whether the settings given by `own` and `env` (as for [`letters`]) may set
+/// `help.autocorrect` to a value that makes git run the subcommand it guesses for one it does
+/// not know (`git -c help.autocorrect=immediate psuh` runs `push`): `immediate`, `prompt`
+/// (git asks through `GIT_ASKPASS` when it has no terminal), or a number but 0 (a delay, or
+/// at once when below 0). `never` and 0 only show the guess. A name or value the line does
+/// not spell may be any of them.
+pub(super) fn autocorrects(own: &[String], env: &[String]) -> bool {
+    let mut on = false;
+    for setting in settings(own, env) {
+        let Some(key) = setting.key.as_deref() else {
+            on = true;
+            continue;
+        };
+        if canonical(key) != "help.autocorrect" {
+            continue;
+        }
+        let runs = match &setting.value {
+            Value::Spelt(v) => {
+                !(v.eq_ignore_ascii_case("never") || git_int_is_zero(v) == Some(true))
+            }
+            Value::Named | Value::Unknown => true,
+        };
+        on = runs || (on && !setting.certain);
+    }
+    on
+}
+
 /// Whether `git clean`'s words (after the subcommand) make it a dry run, which lists what it
 /// would remove and removes nothing: `-n` or `--dry-run` (or a start of it), last over
 /// `--no-dry-run`, before `--`; the value of `-e`/`--exclude` (`-e -n`) is no option.
@@ -497,5 +524,14 @@ mod tests {
         for refused in ["zz", "1 ", "08", "0x", "1t"] {
             assert_eq!(git_bool(refused), None, "{refused}");
         }
+    }
+
+    #[test]
+    fn autocorrect_is_on_for_a_value_that_runs_the_guess() {
+        let none: Vec<String> = Vec::new();
+        let on = |v: &str| autocorrects(&w(&["-c", &format!("help.autocorrect={v}")]), &none);
+        assert!(on("immediate") && on("prompt") && on("1") && on("-1") && on("$A"));
+        assert!(!on("never") && !on("0") && !on("Never"));
+        assert!(!autocorrects(&w(&["-c", "user.name=x"]), &none));
     }
 }

@@ -11,6 +11,8 @@
 //! - [`git`]: the paths git prints, writes back from a revision, archives or searches.
 //! - `git_settings`: the settings a git line gives (`-c remote.origin.mirror=true`,
 //!   `GIT_CONFIG_PARAMETERS`) that force as an option does, for a deny of the option to meet.
+//! - `git_autocorrect`: the subcommand git runs for a word it does not know when
+//!   `help.autocorrect` is on (`psuh` for `push`).
 //! - `top`: the folders a path git takes from its repository's top (`HEAD:secrets/k`) may
 //!   be in.
 //! - [`windows`]: a line run on Windows: `cmd /c` and `powershell -Command` read into, cmd's and
@@ -48,6 +50,7 @@ pub mod check;
 pub mod cwd;
 pub mod generate;
 pub mod git;
+mod git_autocorrect;
 mod git_settings;
 pub mod options;
 mod patch;
