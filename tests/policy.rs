@@ -6890,8 +6890,8 @@ fn a_push_options_value_and_a_word_past_git_subcommand_are_no_push_refspec() {
 /// 35 s in a debug build (each key's value was looked for through every word of the line, once
 /// per git rule), so an agent's call hung; the line's assignments are now indexed once (7-9 s
 /// in a debug build on a loaded machine, measured by hand: a time is no test's to assert). The
-/// test holds the answer on such a line.
-/// (`audit` is left out: it files a line this long under `no_policy`, a matter of its own.)
+/// test holds the answer on such a line (`audit`'s of a line recorded cut is held by
+/// `a_denied_call_recorded_cut_is_audited_as_the_hook_judged_it`).
 #[test]
 fn many_git_config_keys_on_a_line_are_judged() {
     let env = TestEnv::new();
@@ -7323,4 +7323,50 @@ fn a_command_rule_no_command_can_meet_is_refused_naming_its_file_line_and_key() 
     assert_eq!(hook_denial(&env, "blank", "curl x"), None);
     let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
     assert!(log.contains("POLICY NOT ENFORCED"), "{log}");
+}
+
+/// A call whose arguments the store cut to its size limit keeps only their start: a line of
+/// 300 KB whose `git push -f` came last was denied by the hook, which judged it whole, and
+/// `audit` then judged the start it kept and filed it under "no policy" ("nothing a policy
+/// covers"). Such a call is filed as the hook judged it, under the rule it recorded, while the
+/// audited policy still holds that rule; the report says its arguments were cut.
+#[test]
+fn a_denied_call_recorded_cut_is_audited_as_the_hook_judged_it() {
+    let env = TestEnv::new();
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    write_policy(&env, &policy);
+    let line = format!("echo {} ; git push -f origin main", "x".repeat(300_000));
+    let run = env.hook(
+        "pre-tool",
+        &json!({"session_id": "cutcall", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                "tool_input": {"command": line}, "tool_use_id": "t1"}),
+    );
+    assert!(
+        run.stdout.contains("\"deny\""),
+        "not denied: {}",
+        run.stderr
+    );
+    let report = env.run(&["audit", "--format", "json"]).json();
+    assert_eq!(
+        report["violations"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
+    let found = &report["violations"][0];
+    assert_eq!(found["rule"], "commands.deny", "{report}");
+    assert_eq!(found["pattern"], "git push --force", "{report}");
+    assert_eq!(found["blocked"], true, "{report}");
+    assert!(
+        report["no_policy"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    let text = env.run(&["audit"]).stdout;
+    assert!(text.contains("recorded cut"), "{text}");
+    // A policy that no longer holds the rule judges what was kept, as before.
+    write_policy(&env, &json!({"commands": {"deny": ["rm -rf"]}}));
+    let report = env.run(&["audit", "--format", "json"]).json();
+    assert!(
+        report["violations"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
 }

@@ -34,6 +34,11 @@ pub struct Finding {
     /// recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<Refused>,
+    /// The call's arguments were recorded cut to the store's size limit, and the hook denied
+    /// it by a rule the policy still holds: it is filed as the hook judged it then, the start
+    /// that was kept being no whole call to judge.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recorded_cut: bool,
 }
 
 /// Who refused a call when it was made, and why.
@@ -253,7 +258,20 @@ impl<'p> Auditor<'p> {
             return;
         }
         let place = self.place_of(&call);
-        let verdict = check::check(self.policy, &call, &place);
+        let mut verdict = check::check(self.policy, &call, &place);
+        let recorded_cut = verdict.status != Status::Violation
+            && view::holds_cut(call.arguments)
+            && policy::recorded_denial(event)
+                .and_then(|(rule, pattern)| {
+                    Some((self.policy.still_holds(rule, pattern)?, pattern))
+                })
+                .map(|(rule, pattern)| {
+                    verdict.status = Status::Violation;
+                    verdict.rule = Some(rule);
+                    verdict.pattern = Some(pattern.to_owned());
+                    verdict.access = None;
+                })
+                .is_some();
         if self.home.is_none() && verdict.parts.iter().any(|p| from_home(&p.access)) {
             self.home_unknown.push(self.events);
         }
@@ -271,6 +289,7 @@ impl<'p> Auditor<'p> {
             access: verdict.access,
             blocked: policy::was_denied(event),
             refused: None,
+            recorded_cut,
         });
     }
 

@@ -107,6 +107,10 @@ fn one_session(
         let mut why = match (&f.rule, &f.pattern, &f.access) {
             (Some(rule), Some(p), Some(a)) => format!("{} ← {rule} `{p}`", described(a)),
             (Some(rule), None, Some(a)) => format!("{} ← not in {rule}", described(a)),
+            (Some(rule), Some(p), None) if f.recorded_cut => format!(
+                "← {rule} `{p}` (its arguments were recorded cut: as the hook judged it when it \
+                 was made)"
+            ),
             (rule, _, _) => format!("← {}", rule.unwrap_or("policy")),
         };
         if f.blocked {

@@ -151,6 +151,17 @@ pub fn size_in_all(text: &str) -> u64 {
         .unwrap_or(text.len() as u64)
 }
 
+/// Whether `value` holds a text the store cut to its size limit ([`cut_marker`]): a call's
+/// arguments recorded so keep only their start, and what they did past it is not on record.
+pub fn holds_cut(value: &Value) -> bool {
+    match value {
+        Value::String(text) => size_in_all(text) > text.len() as u64,
+        Value::Array(items) => items.iter().any(holds_cut),
+        Value::Object(map) => map.values().any(holds_cut),
+        _ => false,
+    }
+}
+
 /// Where a search or a bulk read looks ([`ToolCall::search_scope`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchScope<'a> {

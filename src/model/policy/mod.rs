@@ -76,6 +76,15 @@ pub fn was_denied(event: &crate::model::Event) -> bool {
     event.data.get(DENIED_KEY).is_some_and(|v| !v.is_null())
 }
 
+/// The rule and pattern a policy's denial recorded on `event` names ([`DENIED_KEY`]).
+pub fn recorded_denial(event: &crate::model::Event) -> Option<(&str, &str)> {
+    let denial = event.data.get(DENIED_KEY)?;
+    Some((
+        denial.get("rule")?.as_str()?,
+        denial.get("pattern")?.as_str()?,
+    ))
+}
+
 /// A policy, compiled for matching.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -267,6 +276,17 @@ impl Policy {
     /// No rules at all: only sensitive files are flagged.
     pub fn none() -> Policy {
         Policy::from_file(PolicyFile::default())
+    }
+
+    /// The rule a denial recorded ([`recorded_denial`]) names, when this policy still holds
+    /// its pattern: a call recorded cut can be judged only so.
+    pub fn still_holds(&self, rule: &str, pattern: &str) -> Option<&'static str> {
+        match rule {
+            "commands.deny" if self.commands_deny.iter().any(|p| p.text == pattern) => {
+                Some("commands.deny")
+            }
+            _ => None,
+        }
     }
 
     /// How many rules the policy holds (each pattern and `deny_all` count one).
