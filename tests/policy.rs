@@ -7171,6 +7171,63 @@ fn hook_denial(env: &TestEnv, session: &str, line: &str) -> Option<String> {
     Some(out["permissionDecisionReason"].as_str().unwrap().to_owned())
 }
 
+/// A command rule no command can meet (`curl * | sh` in a deny list) was said in the hook's log
+/// on every hook call, a line of some 500 bytes a call, filling hook-errors.log and pushing
+/// what else it held out with its rotation. It is said once for the file as it is, and again
+/// when the file changes; the log's marker is never followed when a link is planted there.
+#[test]
+fn a_refused_command_rule_is_logged_once_per_policy_file() {
+    let env = TestEnv::new();
+    let policy = env.path().join(".agent-scope.json");
+    std::fs::write(
+        &policy,
+        json!({"commands": {"deny": ["curl", "curl * | sh"]}}).to_string(),
+    )
+    .unwrap();
+    let said = |env: &TestEnv| {
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("a command rule no command can meet is left out"))
+            .count()
+    };
+    for _ in 0..3 {
+        assert!(hook_denial(&env, "once", "curl x").is_some());
+    }
+    assert_eq!(said(&env), 1, "said once for the file");
+
+    // The file changed: said again, once.
+    std::fs::write(
+        &policy,
+        json!({"commands": {"deny": ["curl", "wget", "curl * | sh"]}}).to_string(),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        assert!(hook_denial(&env, "once", "wget x").is_some());
+    }
+    assert_eq!(said(&env), 2, "said again for the changed file");
+
+    // A link planted where the marker is kept is replaced, never written through.
+    let elsewhere = env.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, "untouched\n").unwrap();
+    let marker = std::fs::read_dir(env.store())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().contains("said"))
+        .expect("a marker of what the log said");
+    std::fs::remove_file(&marker).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &marker).unwrap();
+    assert!(hook_denial(&env, "once", "curl x").is_some());
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "untouched\n");
+    assert_eq!(
+        said(&env),
+        3,
+        "a marker that is no file of ours holds nothing said"
+    );
+    assert!(hook_denial(&env, "once", "curl x").is_some());
+    assert_eq!(said(&env), 3);
+}
+
 /// Command rules with wildcards, as a Python agent-strace user's `.agent-scope.json` holds them
 /// (`curl *`, `rm -rf *`, `git push*`, `*sudo*`), were met as if `*` were a word of the command:
 /// the hook let `curl http://…`, `rm -rf /`, `git push origin main` and `sudo reboot` run and

@@ -979,20 +979,21 @@ fn guard(
         super::policy::InForce::find_keeping_refused(start, args.policy.as_deref());
     if let (Ok(Some(in_force)), false) = (&found, refused.is_empty()) {
         let whys: Vec<&str> = refused.iter().map(|r| r.why.as_str()).collect();
-        log(
-            args,
-            store,
-            &format!(
-                "{}: {} left out, the file's other rules are enforced: {}",
-                in_force.shown().unwrap_or_default(),
-                if refused.len() == 1 {
-                    "a command rule no command can meet is".to_owned()
-                } else {
-                    format!("{} command rules no command can meet are", refused.len())
-                },
-                whys.join("; "),
-            ),
+        let message = format!(
+            "{}: {} left out, the file's other rules are enforced: {}",
+            in_force.shown().unwrap_or_default(),
+            if refused.len() == 1 {
+                "a command rule no command can meet is".to_owned()
+            } else {
+                format!("{} command rules no command can meet are", refused.len())
+            },
+            whys.join("; "),
         );
+        // Every hook call reads the file and would say it again, a long line each call: it is
+        // said once for the file as it is, and again once the file is changed.
+        if store.first_time_said(said_key(in_force.path.as_deref(), &message)) {
+            log(args, store, &message);
+        }
     }
     match found {
         Ok(found) => found.map(|in_force| Guard {
@@ -1013,6 +1014,28 @@ fn guard(
             None
         }
     }
+}
+
+/// What tells a line about the policy file at `path` from another: the line, and the file's
+/// identity, size and time of change, so an edited file is a new one (one `stat`).
+fn said_key(path: Option<&std::path::Path>, message: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let hash = crate::model::hash::fnv1a(message.as_bytes());
+    let Some(meta) = path.and_then(|p| std::fs::metadata(p).ok()) else {
+        return hash;
+    };
+    let stamp = [
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime().cast_unsigned(),
+        meta.mtime_nsec().cast_unsigned(),
+        meta.ctime().cast_unsigned(),
+        meta.ctime_nsec().cast_unsigned(),
+    ];
+    stamp.iter().fold(hash, |hash, n| {
+        crate::model::hash::fnv1a_from(hash, &n.to_le_bytes())
+    })
 }
 
 /// The folder the agent was started in, as its hook's environment tells it: Claude Code sets

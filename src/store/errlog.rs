@@ -1,9 +1,14 @@
 //! The hook error log: what hooks could not record, one line each, bounded in size.
 
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
 
 use super::Store;
-use super::layout::HOOK_ERRORS;
+use super::layout::{HOOK_ERRORS, HOOK_ERRORS_SAID};
+
+/// How many keys of lines said once are remembered: a policy file a folder, so a few are
+/// enough for the workspace roots of one agent, and the marker stays one small read.
+const SAID_KEPT: usize = 32;
 
 /// When the log grows past this, it is moved to `hook-errors.log.1` (replacing the previous
 /// one) and a new log is started, so it never holds more than twice this.
@@ -40,5 +45,44 @@ impl Store {
         text.push('\n');
         root.append(HOOK_ERRORS)
             .is_ok_and(|file| (&file).write_all(text.as_bytes()).is_ok())
+    }
+
+    /// Whether a line known by `key` (a hash of what it says and of what it is about) is new
+    /// to the log, noting it when it is: true the first time, false while the key is among
+    /// the last [`SAID_KEPT`] noted. So a hook call that would say again what an earlier one
+    /// said (a policy's refused rule, the same file read on every call) says nothing, while a
+    /// changed file is said anew. A store that cannot be written says yes: better a line twice
+    /// than a line lost.
+    pub fn first_time_said(&self, key: u64) -> bool {
+        let Ok(root) = self.made_root() else {
+            return true;
+        };
+        // The marker is opened without following a link and read only when regular, and at
+        // most a few KiB of it: anyone who can write into the store can put anything there.
+        let mut text = String::new();
+        if let Ok(Some(file)) = root.read(HOOK_ERRORS_SAID) {
+            let _ = file.take(4096).read_to_string(&mut text);
+        }
+        let mut keys: Vec<u64> = (text.lines())
+            .filter_map(|line| u64::from_str_radix(line.trim(), 16).ok())
+            .collect();
+        if keys.contains(&key) {
+            return false;
+        }
+        keys.push(key);
+        let first = keys.len().saturating_sub(SAID_KEPT);
+        let marker = keys[first..].iter().fold(String::new(), |mut marker, k| {
+            let _ = writeln!(marker, "{k:016x}");
+            marker
+        });
+        // Written whole under a name of this process's, then renamed over the marker (a
+        // link in its place is replaced, never followed), so no reader sees half of it.
+        let draft = format!("{HOOK_ERRORS_SAID}.{}", std::process::id());
+        let noted = root.write_new(&draft, marker.as_bytes()).is_ok()
+            && root.rename(&draft, HOOK_ERRORS_SAID).is_ok();
+        if !noted {
+            let _ = root.remove(&draft);
+        }
+        true
     }
 }

@@ -26,6 +26,9 @@ pub(crate) const LATE_ANSWER_LOCK: &str = ".late-answer.lock";
 /// What an import read of its transcript (opaque to the store: the importer's record).
 pub(crate) const IMPORT: &str = ".import";
 pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";
+/// The keys of the lines the hook error log holds already and says only once
+/// ([`super::Store::first_time_said`]), one a line in hex.
+pub(crate) const HOOK_ERRORS_SAID: &str = ".hook-errors.said";
 /// The Python tool's labelled events, a file a label (`datasets/<label>.jsonl`).
 pub(crate) const DATASETS: &str = "datasets";
 /// The folder of the Python tool's workspaces: the store of a workspace is

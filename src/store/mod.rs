@@ -6,6 +6,7 @@
 //! ```text
 //! .agent-traces/
 //!   hook-errors.log          problems hooks met, one line each, bounded in size
+//!   .hook-errors.said        keys of the lines the log says once (a policy's refused rule)
 //!   .index.sqlite            the session index: a cache of every session's summary (and its
 //!                            -wal and -shm); delete it and the next read rebuilds it
 //!   .dashboard-notes.jsonl   the dashboard's dated notes (`dashboard annotate`)
