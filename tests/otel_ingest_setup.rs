@@ -200,6 +200,22 @@ fn setup_otel_keeps_the_token_out_of_the_shared_settings() {
         !text.contains("n3w-t0ken") && !text.contains("old-token"),
         "{text}"
     );
+    // The backup beside the shared file, as shared as it, does not keep the token moved out
+    // either; it keeps the rest as it was.
+    let backup: Value = serde_json::from_str(
+        &std::fs::read_to_string(shared.with_file_name("settings.json.bak")).unwrap(),
+    )
+    .unwrap();
+    let was: Value = serde_json::from_str(earlier).unwrap();
+    assert!(
+        backup["env"].get("OTEL_EXPORTER_OTLP_HEADERS").is_none(),
+        "{backup}"
+    );
+    assert_eq!(
+        backup["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        was["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    );
+    assert!(run.stdout.contains("Backed up"), "{}", run.stdout);
     assert_eq!(
         settings(&env)["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
         "http://127.0.0.1:4317"

@@ -320,6 +320,25 @@ pub(crate) fn back_up(path: &Path, text: &str, mode: u32) -> io::Result<PathBuf>
     Err(io::Error::other("no free backup name"))
 }
 
+/// Backs up `text`, the file `target` as it was (see [`back_up`]), and says where to `out`.
+pub(crate) fn back_up_saying(
+    target: &Path,
+    text: &str,
+    mode: u32,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let backup = back_up(target, text, mode)
+        .with_context(|| format!("cannot back up {}", target.display()))?;
+    writeln!(
+        out,
+        "Backed up {} to {}",
+        target.display(),
+        backup.display()
+    )?;
+    Ok(())
+}
+
 /// Replaces the file at `target` (no link: see [`through_links`]) by `text` atomically: a new
 /// file beside it with the old one's mode and owner, renamed over it. A file that is not there
 /// yet is created with the default mode. `was` is the text the change was made from (`None`:

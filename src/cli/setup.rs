@@ -386,6 +386,11 @@ impl Plan<'_> {
         changed |= add_version;
         // What --replace-otel replaced, said once the backup is taken.
         let mut otel_said = Vec::new();
+        // The file as it was but for a token an earlier setup wrote there, which is what is
+        // backed up when it moves to the local file: a backup beside the shared file is as
+        // shared as the file (no one git-ignores `settings.json.bak`), and the token is kept
+        // in the local file, so the backup loses nothing it would be restored for.
+        let mut without_token = None;
         let env_changed = match &otel {
             Some((ours, token)) => {
                 let mut env = setup_token::env_of(&settings, &target)?;
@@ -403,11 +408,7 @@ impl Plan<'_> {
                 // A token an earlier setup wrote here moves to the local file.
                 let moved = token.is_some() && env.remove(setup_otel::HEADERS).is_some();
                 if moved {
-                    otel_said.push(format!(
-                        "Moved {} (the token) out of `env`, into {}.",
-                        setup_otel::HEADERS,
-                        setup_token::LOCAL_FILE
-                    ));
+                    without_token = Some(setup_token::without_token(text, &target)?);
                 }
                 let changed = setup_otel::merge_env(&mut env, ours) || !removed.is_empty() || moved;
                 if changed {
@@ -497,19 +498,21 @@ impl Plan<'_> {
             local.write(out)?;
         }
         if let Some(text) = &existing {
-            let backup = settings_file::back_up(&target, text, mode)
-                .with_context(|| format!("cannot back up {}", target.display()))?;
-            writeln!(
-                out,
-                "Backed up {} to {}",
-                target.display(),
-                backup.display()
-            )?;
+            let backed_up = without_token.as_deref().unwrap_or(text);
+            settings_file::back_up_saying(&target, backed_up, mode, out)?;
         }
         settings_file::replace(&target, &settings.to_text(), existing.as_deref())
             .with_context(|| format!("cannot write {}", target.display()))?;
         for line in &otel_said {
             writeln!(out, "{line} The backup holds them as they were.")?;
+        }
+        if without_token.is_some() {
+            writeln!(
+                out,
+                "Moved {} (the token) out of `env`, into {}; the backup does not hold it either.",
+                setup_otel::HEADERS,
+                setup_token::LOCAL_FILE
+            )?;
         }
         for (event, matcher) in &merged.widened {
             writeln!(

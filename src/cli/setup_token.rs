@@ -31,6 +31,22 @@ pub(crate) fn split(ours: &Map<String, Value>) -> (Map<String, Value>, Map<Strin
         .partition(|(k, _)| k != setup_otel::HEADERS)
 }
 
+/// `text`, the settings file `target` as it was, without the entry of `env` that carries a
+/// token: what is backed up of a shared file a token moves out of. The other entries stay as
+/// written.
+pub(crate) fn without_token(text: &str, target: &Path) -> Result<String> {
+    let mut settings = RawObject::parse(text).map_err(|e| {
+        Error::input(format!(
+            "{} is not a valid JSON object ({e})",
+            target.display()
+        ))
+    })?;
+    let mut env = env_of(&settings, target)?;
+    env.remove(setup_otel::HEADERS);
+    settings.set("env", &Value::Object(env))?;
+    Ok(settings.to_text())
+}
+
 /// The `env` object of `settings` (an empty one when there is none), or the error naming
 /// `target` of one that is no object.
 pub(crate) fn env_of(settings: &RawObject, target: &Path) -> Result<Map<String, Value>> {
@@ -148,14 +164,7 @@ impl Local {
             .into());
         }
         if let Some(text) = &self.existing {
-            let backup = settings_file::back_up(target, text, self.mode)
-                .with_context(|| format!("cannot back up {}", target.display()))?;
-            writeln!(
-                out,
-                "Backed up {} to {}",
-                target.display(),
-                backup.display()
-            )?;
+            settings_file::back_up_saying(target, text, self.mode, out)?;
         }
         settings_file::replace(target, &self.settings.to_text(), self.existing.as_deref())
             .with_context(|| format!("cannot write {}", target.display()))?;
