@@ -1168,6 +1168,44 @@ fn a_private_key_streamed_over_many_chunks_is_on_disk_in_no_part() {
     }
 }
 
+/// A PuTTY private key (`.ppk`) streamed over many chunks: a chunk holding only the middle
+/// lines of its private part (no `PuTTY-User-Key-File-` or `Private-Lines:` line before them,
+/// no `Private-MAC:` after) is base64 alone, which no rule knows for a key's, and went to the
+/// open response on disk in clear until the response was folded into its event.
+#[test]
+fn a_putty_key_streamed_over_many_chunks_is_on_disk_in_no_part() {
+    let line = |i: usize, mark: &str| format!("AAAB{i:02}{}", mark.repeat(8));
+    let public: Vec<String> = (0..2).map(|i| line(i, "Pub0Lic9")).collect();
+    let private: Vec<String> = (0..14).map(|i| line(i, "Pv7Kq2Lm")).collect();
+    let text = format!(
+        "Here is the key:\nPuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\n\
+         Comment: rsa-key-20240101\nPublic-Lines: 2\n{}\nPrivate-Lines: 14\n{}\n\
+         Private-MAC: 0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0\nDone.",
+        public.join("\n"),
+        private.join("\n")
+    );
+    for size in [16, 100, 300] {
+        let chunks: Vec<&str> = text
+            .as_bytes()
+            .chunks(size)
+            .map(|piece| std::str::from_utf8(piece).unwrap())
+            .collect();
+        let env = TestEnv::new();
+        let response = play_chunks(&env, &chunks, &[], |chunk, disk| {
+            for line in &private {
+                assert!(
+                    !disk.contains(&line[6..30]),
+                    "{size} chunk {chunk}: {line} in {disk}"
+                );
+            }
+        });
+        let folded = response["data"]["text"].as_str().unwrap();
+        assert!(folded.starts_with("Here is the key:\n"), "{size}: {folded}");
+        assert!(folded.ends_with("\nDone."), "{size}: {folded}");
+        assert!(!folded.contains("Pv7Kq2Lm"), "{size}: {folded}");
+    }
+}
+
 /// A `--redact-pattern` that matches the placeholder itself (`[A-Z]{8,}` matches `REDACTED`)
 /// leaves it as it is, however many chunks come after it and when the response is folded:
 /// never `[[REDACTED]]`.

@@ -179,6 +179,79 @@ fn ends_in_key(text: &str) -> Option<(usize, String)> {
         .map(|pending| (at, pending))
 }
 
+/// In a line of an open response: its text ends inside a PuTTY key's private part (its
+/// `Private-Lines:` line seen, its `Private-MAC:` line not yet ended), which the scrub has
+/// already replaced, so the next chunk's text is that part until its MAC line ends. Its value
+/// is what the text ended with that the next chunk's text goes on: a start of the MAC line
+/// (`Private-M`, `Private-MAC:` without its digits), never the key's base64.
+const IN_PPK: &str = "in_ppk";
+
+/// The line that ends a PuTTY key's private part.
+const PPK_MAC: &str = "Private-MAC:";
+
+/// Whether a line is one of a PuTTY key's base64 lines (or a part of one), blank around it
+/// or not, and its line break escaped in JSON text (`\r\n`) or not.
+fn ppk_body(line: &str) -> bool {
+    line.trim()
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+/=\\".contains(c))
+}
+
+/// Where the text after a PuTTY key's `Private-Lines:` line (`pending`, the start of a line
+/// the text before ended in, then `text`) leaves the key: `Ok` with the rest after its
+/// `Private-MAC:` line, or from the first line that is no base64 (a key cut short); `Err` with
+/// what the text ends with that the next chunk goes on, when all of it is the key's (see
+/// [`IN_PPK`]).
+fn past_ppk(pending: &str, text: &str) -> Result<String, String> {
+    let all = format!("{pending}{text}");
+    let mut start = 0;
+    loop {
+        let rest = &all[start..];
+        let (line, next) = match line_end(rest) {
+            Some((len, brk)) => (&rest[..len], Some((start + len, brk))),
+            None => (rest, None),
+        };
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if let Some(mac) = trimmed.strip_prefix(PPK_MAC) {
+            let after = mac.trim_start_matches(|c: char| c.is_ascii_hexdigit() || c == ' ');
+            return match next {
+                Some((end, _)) => Ok(all[end..].to_owned()),
+                // Its digits may go on in the next chunk: they are taken with it.
+                None if after.is_empty() => Err(PPK_MAC.to_owned()),
+                None => Ok(after.to_owned()),
+            };
+        }
+        if next.is_none() && !trimmed.is_empty() && PPK_MAC.starts_with(trimmed) {
+            return Err(trimmed.to_owned());
+        }
+        if !ppk_body(line) {
+            return Ok(all[start..].to_owned());
+        }
+        match next {
+            Some((end, brk)) => start = end + brk,
+            None => return Err(String::new()),
+        }
+    }
+}
+
+/// Whether `text` ends inside a PuTTY key's private part (see [`past_ppk`]): `Some` with where
+/// the key starts (its first line when the text holds it, else its `Private-Lines:` line) and
+/// what the text ends with that the next chunk goes on. The chunks after it hold the rest of
+/// its base64 lines, which no rule knows for a key's without the lines around them.
+fn ends_in_ppk(text: &str) -> Option<(usize, String)> {
+    let at = text.rfind("Private-Lines:")?;
+    let count = text[at + "Private-Lines:".len()..].trim_start_matches([' ', '\t']);
+    let digits = count.len() - count.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return None;
+    }
+    let pending = past_ppk("", &count[digits..]).err()?;
+    let first = text[..at]
+        .rfind("PuTTY-User-Key-File-")
+        .filter(|&first| !text[first..at].contains(PPK_MAC));
+    Some((first.unwrap_or(at), pending))
+}
+
 /// A string scrubbed as a part's `text` is.
 fn scrubbed(privacy: &Privacy, text: String) -> String {
     let mut text = Value::String(text);
@@ -257,11 +330,17 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
         .last()
         .and_then(|(_, fields, _)| fields.get(IN_KEY))
         .and_then(Value::as_str);
+    let in_ppk = before
+        .last()
+        .and_then(|(_, fields, _)| fields.get(IN_PPK))
+        .and_then(Value::as_str);
     let mut part = part.clone();
     let after_key;
-    let new = match in_key.map(|pending| past_key(pending, text)) {
-        Some(Err(pending)) => {
-            part[IN_KEY] = pending.into();
+    let still_in = (in_key.map(|pending| (IN_KEY, past_key(pending, text))))
+        .or_else(|| in_ppk.map(|pending| (IN_PPK, past_ppk(pending, text))));
+    let new = match still_in.map(|(kind, past)| past.map_err(|pending| (kind, pending))) {
+        Some(Err((kind, pending))) => {
+            part[kind] = pending.into();
             return PartEdit {
                 keep: tail.len(),
                 lines: line_of(part, ""),
@@ -279,6 +358,9 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
     let mut unscrubbed = format!("{seen}{new}");
     if let Some((at, pending)) = ends_in_key(&unscrubbed).filter(|_| privacy.redact) {
         part[IN_KEY] = pending.into();
+        unscrubbed.replace_range(at.., crate::redact::REDACTED);
+    } else if let Some((at, pending)) = ends_in_ppk(&unscrubbed).filter(|_| privacy.redact) {
+        part[IN_PPK] = pending.into();
         unscrubbed.replace_range(at.., crate::redact::REDACTED);
     }
     let whole = scrubbed(privacy, unscrubbed);
@@ -422,6 +504,7 @@ impl Recorder<'_> {
                 text.push_str(&part);
             }
             line.remove(IN_KEY);
+            line.remove(IN_PPK);
             if let Some(at) = line.remove(LAST_PART) {
                 finished_at = at.as_f64().or(Some(self.now));
             }
@@ -614,6 +697,35 @@ mod tests {
             .map(|c| std::str::from_utf8(c).unwrap())
             .collect();
         assert!(streamed(&masking, &chunks).concat().contains(&body[5]));
+    }
+
+    #[test]
+    fn a_putty_key_streamed_in_chunks_of_any_size_is_redacted_whole() {
+        let private = base64_lines(7, 9, 64, 20);
+        let text = format!(
+            "The key:\nPuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nComment: k\n\
+             Public-Lines: 1\nAAAAB3NzaC1yc2EAAAADAQAB\nPrivate-Lines: 9\n{}\n\
+             Private-MAC: 0f1e2d3c4b5a6978\nKeep it safe.",
+            private.join("\n")
+        );
+        let privacy = redacting(&[]);
+        for size in [1, 5, 13, 64, 100, 333] {
+            let chunks: Vec<&str> = text
+                .as_bytes()
+                .chunks(size)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let parts = streamed(&privacy, &chunks);
+            let joined = parts.concat();
+            for line in &private {
+                for part in &parts {
+                    assert!(!part.contains(&line[..12]), "{size}: {part:?}");
+                }
+            }
+            assert!(joined.starts_with("The key:\n"), "{size}: {joined:?}");
+            assert!(joined.ends_with("\nKeep it safe."), "{size}: {joined:?}");
+            assert!(!joined.contains("0f1e2d3c"), "{size}: {joined:?}");
+        }
     }
 
     /// Base64 lines no two alike, `width` long, the last `last` long.
