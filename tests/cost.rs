@@ -826,6 +826,74 @@ fn an_estimate_says_its_model_is_assumed() {
     assert!(!named.contains("assumed"), "{named}");
 }
 
+/// A session that recorded no usage but names its model (a Gemini CLI or Codex session whose
+/// requests name gemini-2.5-pro or gpt-5) had its estimate priced as Sonnet, by `cost` and by
+/// the index (`list`, `sql`, `dashboard`, `watch`). The estimate is priced as the model the
+/// session names; a model with no price leaves it unpriced (`?`), never priced as another.
+#[test]
+fn an_estimate_is_priced_as_the_model_the_session_names() {
+    let env = TestEnv::new();
+    let session = |id: &str, model: &str| {
+        SessionBuilder::new(id)
+            .prompt("make the page load faster")
+            .event(EventType::LlmRequest, json!({"model": model}))
+            .tool_call("Read", json!({"file_path": "/p/index.html"}))
+            .result(json!("<html>".repeat(2000)))
+            .answer("It loads faster now.")
+            .write(&env)
+    };
+    let cost = |args: &[&str]| -> Value {
+        let mut all = vec!["cost", "--format", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&env.run(&all).success().stdout).unwrap()
+    };
+    let listed = || -> Value {
+        serde_json::from_str(&env.run(&["list", "--format", "json"]).success().stdout).unwrap()
+    };
+    let in_list = |list: &Value, id: &str| -> Value {
+        let sessions = list
+            .as_array()
+            .or_else(|| list["sessions"].as_array())
+            .unwrap();
+        sessions
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {list}"))
+            .clone()
+    };
+
+    let gemini = session("9e111111-0000-4000-8000-000000000001", "gemini-2.5-pro");
+    let own = cost(&[&gemini]);
+    let as_named = cost(&[&gemini, "--model", "gemini-2.5-pro"]);
+    let as_sonnet = cost(&[&gemini, "--model", "sonnet"]);
+    assert_eq!(own["estimated"], true, "{own}");
+    assert_eq!(own["models"][0]["model"], "gemini-2.5-pro", "{own}");
+    assert_eq!(own["cost_usd"], as_named["cost_usd"], "{own}");
+    assert_ne!(own["cost_usd"], as_sonnet["cost_usd"], "{own}");
+    assert_eq!(in_list(&listed(), &gemini)["cost_usd"], own["cost_usd"]);
+
+    let unknown = session("9e111111-0000-4000-8000-000000000002", "mystery-model-9");
+    let own = cost(&[&unknown]);
+    assert_eq!(own["unpriced"], json!(["mystery-model-9"]), "{own}");
+    assert_eq!(own["cost_usd"], json!(0.0), "{own}");
+    let text = env
+        .run(&["cost", &unknown, "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        text.contains("Model: mystery-model-9 (no known price)"),
+        "{text}"
+    );
+    let row = in_list(&listed(), &unknown);
+    assert_eq!(
+        row["cost_unpriced_models"],
+        json!(["mystery-model-9"]),
+        "{row}"
+    );
+    assert_eq!(row["cost_usd"], json!(0.0), "{row}");
+}
+
 /// A session whose own usage named claude-sonnet-4-5, with a subagent that recorded none, said
 /// "Model: claude-sonnet-4-5 (assumed for the estimate …)": the subagent's estimate made the
 /// model the session used an assumed one. Only a roll-up that recorded no usage assumes it.

@@ -175,6 +175,12 @@ impl Pricer<'_> {
     }
 }
 
+/// The model a session's estimate is priced as: the one its events name, else
+/// [`DEFAULT_MODEL`].
+pub fn estimate_model(phases: &Phases) -> &str {
+    phases.named_model.as_deref().unwrap_or(DEFAULT_MODEL)
+}
+
 /// Costs a session from its phases.
 pub fn compute(
     session_id: &str,
@@ -193,13 +199,15 @@ pub fn compute(
         (None, None) => None,
     };
     let estimated = !phases.has_usage;
+    // An estimate is priced as the model the session names, else as the default; a named
+    // model with no price leaves it unpriced, never priced as another.
+    let named = estimate_model(phases);
     let fallback = if estimated && forced.is_none() {
-        Some(
-            table
-                .find(DEFAULT_MODEL)
-                .cloned()
-                .ok_or_else(|| CostError::UnknownModel(DEFAULT_MODEL.to_owned()))?,
-        )
+        match table.find(named) {
+            Some(price) => Some(price.clone()),
+            None if phases.named_model.is_some() => None,
+            None => return Err(CostError::UnknownModel(DEFAULT_MODEL.to_owned())),
+        }
     } else {
         None
     };
@@ -210,7 +218,7 @@ pub fn compute(
     let estimate_model = pricer
         .forced
         .as_ref()
-        .map_or_else(|| DEFAULT_MODEL.to_owned(), |p| p.id.clone());
+        .map_or_else(|| named.to_owned(), |p| p.id.clone());
 
     let mut by_model: BTreeMap<String, (Tokens, Money)> = BTreeMap::new();
     let mut phase_costs = Vec::new();
@@ -310,7 +318,7 @@ pub fn compute(
 /// spends each phase's estimate at the phase's end. The amounts add up to [`compute`]'s total.
 pub fn spend_over_time(phases: &Phases, table: &PriceTable) -> Vec<(f64, Money)> {
     if !phases.has_usage {
-        let Some(price) = table.find(DEFAULT_MODEL) else {
+        let Some(price) = table.find(estimate_model(phases)) else {
             return Vec::new();
         };
         return phases

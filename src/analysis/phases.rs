@@ -228,6 +228,10 @@ pub struct Phases {
     pub retry_loops: Vec<RetryLoop>,
     /// Whether any model usage was recorded (else costs are estimates).
     pub has_usage: bool,
+    /// The model the session's events last named ([`View::names_model`]): what an estimate
+    /// is priced as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub named_model: Option<String>,
     /// Responses whose recorded usage holds a count no response can have
     /// ([`crate::model::view::unbelieved_usage`]): their tokens are unknown, in no phase.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
@@ -331,6 +335,7 @@ pub struct PhaseBuilder {
     errors_answered: BTreeMap<String, u64>,
     failures_without_error: u64,
     has_usage: bool,
+    named_model: Option<String>,
     unbelieved_usage: u64,
     number: usize,
     /// The session's working directory, to show paths below it relative to it.
@@ -388,6 +393,7 @@ impl PhaseBuilder {
             errors_answered: BTreeMap::new(),
             failures_without_error: 0,
             has_usage: false,
+            named_model: None,
             unbelieved_usage: 0,
             number: 0,
             cwd: None,
@@ -444,7 +450,13 @@ impl PhaseBuilder {
         if crate::model::view::unbelieved_usage(event) {
             self.unbelieved_usage += 1;
         }
-        match View::of(event, self.agent) {
+        let view = View::of(event, self.agent);
+        if let Some(model) = view.names_model()
+            && self.named_model.as_deref() != Some(model)
+        {
+            self.named_model = Some(model.to_owned());
+        }
+        match view {
             View::SessionStart(start) if self.cwd.is_none() => {
                 self.cwd = start.cwd.map(|c| c.trim_end_matches('/').to_owned());
             }
@@ -1036,6 +1048,7 @@ impl PhaseBuilder {
             interrupted_turns: self.interrupted_turns,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,
+            named_model: self.named_model,
             unbelieved_usage: self.unbelieved_usage,
             usage_log: None,
             responses: self.responses,

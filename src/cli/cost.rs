@@ -87,10 +87,14 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => {
-            // An estimate no flag priced is priced as a model the session may never have used.
-            // Only where no session of the roll-up recorded usage: a subagent's estimate does
-            // not make the model a parent's usage named an assumed one.
-            let assumed = report.all_estimated() && opts.model.is_none() && opts.custom.is_none();
+            // An estimate no flag priced, of a session that names no model, is priced as a
+            // model the session may never have used. Only where no session of the roll-up
+            // recorded usage: a subagent's estimate does not make the model a parent's usage
+            // named an assumed one.
+            let assumed = report.all_estimated()
+                && opts.model.is_none()
+                && opts.custom.is_none()
+                && phases.named_model.is_none();
             text(&mut out, &report, assumed, Painter::new(globals.colour()))?;
         }
     }
@@ -140,7 +144,7 @@ fn include_subagents_read(
 }
 
 /// `assumed`: the estimate was priced as [`DEFAULT_MODEL`](crate::analysis::cost::DEFAULT_MODEL) (its one model) for want of recorded
-/// usage, not as a model the user named.
+/// usage, not as a model the user or the session named.
 fn text(
     out: &mut impl Write,
     r: &CostReport,

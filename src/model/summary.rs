@@ -52,10 +52,12 @@ use super::view::View;
 /// hold the latest event time a session can have, [`Counters::believed_last`]; 26: a call
 /// cancelled because a call beside it failed is no failure a later call retries; 27: an error
 /// that names its request by `request_id`, as the Python tool's proxies write one, is its
-/// call's, not the turn's, [`EventHead::turn_error`]).
-pub const SUMMARY_VERSION: u32 = 27;
+/// call's, not the turn's, [`EventHead::turn_error`]; 28: an estimate is priced as the model
+/// the session's events name, [`Summary::named_model`], unpriced when it has no price).
+pub const SUMMARY_VERSION: u32 = 28;
 
-/// The model sessions without recorded usage are priced as (the cost analysis's default).
+/// The model sessions without recorded usage are priced as when none of their events names
+/// one (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
 
 /// Usage of one model in a session.
@@ -102,6 +104,10 @@ pub struct Summary {
     /// Usage estimated from payload sizes (four characters a token), for sessions that
     /// recorded none.
     pub estimate: Tokens,
+    /// The model the session's events last named ([`View::names_model`]): what its estimate
+    /// is priced as.
+    #[serde(default)]
+    pub named_model: Option<String>,
     /// The agent's transcript a hook-recorded session names in its `session_start`.
     pub transcript_path: Option<String>,
     /// Retries: tool calls of a tool on a subject (command, path, pattern) that failed before
@@ -216,6 +222,11 @@ impl Summary {
             replaces: None,
         };
         let view = View::of(event, agent);
+        if let Some(model) = view.names_model()
+            && self.named_model.as_deref() != Some(model)
+        {
+            self.named_model = Some(model.to_owned());
+        }
         match &view {
             View::ToolCall(call) if repeat => {
                 let first = self.touches.repeated(&event.event_id);
@@ -370,13 +381,20 @@ impl Summary {
         all
     }
 
+    /// The model the estimate is priced as: the one the session's events name, else
+    /// [`ESTIMATE_AS`].
+    pub fn estimate_model(&self) -> &str {
+        self.named_model.as_deref().unwrap_or(ESTIMATE_AS)
+    }
+
     /// What the session cost at `table`'s prices: recorded usage at each model's price
     /// (long-context responses at long-context rates), or, without any, the estimate priced
-    /// as [`ESTIMATE_AS`]. Models without a price count for nothing.
+    /// as [`Summary::estimate_model`]. Models without a price count for nothing, and are
+    /// [`Summary::unpriced`].
     pub fn cost(&self, table: &PriceTable) -> Money {
         if !self.has_usage() {
             return table
-                .find(ESTIMATE_AS)
+                .find(self.estimate_model())
                 .map_or(Money(0), |p| p.cost(&self.estimate, false));
         }
         self.models
@@ -388,11 +406,17 @@ impl Summary {
     /// The models whose recorded usage has no price in `table`, in name order: [`Summary::cost`]
     /// counts them at $0, so it leaves their usage out. A model that recorded no tokens is not
     /// among them (nothing is left out), as `cost` lists its `unpriced`.
+    /// Without recorded usage, the model the estimate is priced as when it has no price.
     pub fn unpriced<'a>(&'a self, table: &PriceTable) -> impl Iterator<Item = &'a str> {
+        let estimate = (!self.has_usage()
+            && !self.estimate.is_zero()
+            && table.find(self.estimate_model()).is_none())
+        .then(|| self.estimate_model());
         self.models
             .iter()
             .filter(|(model, usage)| !usage.tokens.is_zero() && table.find(model).is_none())
             .map(|(model, _)| model.as_str())
+            .chain(estimate)
     }
 
     /// The model with the most tokens.

@@ -386,6 +386,20 @@ impl<'a> View<'a> {
     }
 }
 
+impl<'a> View<'a> {
+    /// The model this event says the session runs (its start, a request, a response), used or
+    /// not: what a session that recorded no usage is estimated as.
+    pub fn names_model(&self) -> Option<&'a str> {
+        let model = match self {
+            View::SessionStart(start) => start.model,
+            View::LlmRequest { model } => *model,
+            View::LlmResponse(response) => response.model,
+            _ => None,
+        };
+        model.filter(|m| !m.trim().is_empty())
+    }
+}
+
 impl View<'_> {
     /// What the agent read (prompts, results, errors) and wrote (calls' arguments, answers),
     /// in bytes of text: the ground of token estimates for sessions that recorded no usage.
