@@ -12,13 +12,14 @@ use crate::common::{Run, SessionBuilder, TestEnv};
 
 const DAY: f64 = 86_400.0;
 
-/// Noon (UTC) `days` days before today: every test runs with `TZ=UTC`, so days are UTC days.
+/// Noon (UTC) `days` days before today, or now when today's noon is still to come (a start
+/// later than the clock is not believed): every test runs with `TZ=UTC`, so days are UTC days.
 fn days_ago(days: u32) -> f64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    (now / DAY).floor() * DAY - f64::from(days) * DAY + 12.0 * 3600.0
+    ((now / DAY).floor() * DAY - f64::from(days) * DAY + 12.0 * 3600.0).min(now.floor())
 }
 
 fn run(env: &TestEnv, args: &[&str]) -> Run {
@@ -279,6 +280,11 @@ fn list_says_where_the_sessions_are_when_its_period_holds_none() {
             .format("%Y-%m-%d")
             .to_string()
     };
+    // Today's sessions start at noon, or now before noon.
+    let today_at = chrono::DateTime::from_timestamp(days_ago(0) as i64, 0)
+        .unwrap()
+        .format("%H:%M")
+        .to_string();
     let says = |args: &[&str], line: String| {
         let listed = run(&env, args);
         assert_eq!(listed.code, 0, "{listed:?}");
@@ -299,7 +305,7 @@ fn list_says_where_the_sessions_are_when_its_period_holds_none() {
     says(
         &["list", "--since", &tomorrow],
         format!(
-            "No session started in that period; the newest started {} 12:00 (try --since {}).",
+            "No session started in that period; the newest started {} {today_at} (try --since {}).",
             day(0),
             day(0)
         ),
@@ -307,7 +313,7 @@ fn list_says_where_the_sessions_are_when_its_period_holds_none() {
     says(
         &["list", "--since", &day(4), "--until", &day(3)],
         format!(
-            "No session started in that period; the sessions recorded started from {} 12:00 to {} 12:00.",
+            "No session started in that period; the sessions recorded started from {} 12:00 to {} {today_at}.",
             day(9),
             day(0)
         ),
@@ -1313,4 +1319,28 @@ fn notes_that_cannot_be_read_are_warned_of_in_a_sentence() {
         "{}",
         trend.stderr
     );
+}
+
+/// A session stamped in 2099 (a clock far ahead, a hand-edited `meta.json`) stretched the
+/// window to its day: `--since 7d` drew 2026-11-30 to 2099-01-01, a column every 439 days. A
+/// start later than the clock allows stretches no window: the last column is today's.
+#[test]
+fn a_session_stamped_in_the_future_stretches_no_window() {
+    let env = TestEnv::new();
+    SessionBuilder::new("real")
+        .started(days_ago(2))
+        .prompt("go")
+        .write(&env);
+    let board =
+        |env: &TestEnv| run(env, &["dashboard", "--since", "7d", "--format", "json"]).json();
+    let before = board(&env);
+    SessionBuilder::new("ahead")
+        .started(4_070_908_800.0)
+        .prompt("go")
+        .write(&env);
+    let after = board(&env);
+    for key in ["from", "to", "bucket_days"] {
+        assert_eq!(after[key], before[key], "{key}: {after}");
+    }
+    assert_eq!(after["buckets"].as_array().unwrap().len(), 8, "{after}");
 }

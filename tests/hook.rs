@@ -1247,6 +1247,39 @@ fn vscode(event: &str, session: &str, second: u32, extra: Value) -> Value {
     p
 }
 
+/// A payload's own time far past the hook's clock (2099: a clock wrong, not a time) was taken
+/// as the event's: the session started in 2099, and was first in `list` and "the latest" of
+/// `replay` for ever. A time later than the hook's clock allows gives way to that clock.
+#[test]
+fn a_payload_stamped_far_in_the_future_is_recorded_at_the_hooks_clock() {
+    let env = TestEnv::new();
+    let session = "7c1d2e3f-5b4a-4392-8170-6e5d4c3b2a19";
+    let clock = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let before = clock();
+    for (arg, event, second) in [
+        ("session-start", "SessionStart", 0),
+        ("session-end", "SessionEnd", 5),
+    ] {
+        let mut payload = vscode(event, session, 0, json!({}));
+        payload["timestamp"] = json!(format!("2099-01-01T00:00:{second:02}.000Z"));
+        env.hook(arg, &payload).success();
+    }
+    let after = clock();
+    let events = env.events(session);
+    assert_eq!(events.len(), 2, "{events:?}");
+    for event in &events {
+        let at = event["timestamp"].as_f64().unwrap();
+        assert!((before..=after).contains(&at), "{event}");
+    }
+    let started = env.meta(session)["started_at"].as_f64().unwrap();
+    assert!((before..=after).contains(&started), "{started}");
+}
+
 /// Issue 8: VS Code runs the hooks of ~/.claude/settings.json with its own payloads; they were
 /// dropped with "field `session_id` is missing". Now they are a VS Code session that replays.
 #[test]

@@ -965,3 +965,50 @@ fn status_counts_the_workspaces_stores_apart_from_the_index_and_logs() {
         text.stdout
     );
 }
+
+/// A session stamped in 2099, its start and its events (a clock far ahead, a hand-edited
+/// `meta.json`), was the newest for ever: `retention clean --max-sessions 1` deleted every real
+/// session to keep it, and `list` and `replay` took it for the latest. It is dated nowhere: no
+/// limit counts or deletes it, and it is listed after the real sessions.
+#[test]
+fn a_session_stamped_in_the_future_never_pushes_out_real_sessions() {
+    let env = TestEnv::new();
+    let older = old_session(&env, "s-older", 1.0, 1);
+    let real = old_session(&env, "s-real", 0.1, 1);
+    let ahead = SessionBuilder::new("s-ahead")
+        .started(4_070_908_800.0)
+        .prompt("x")
+        .at(1.0)
+        .session_end(json!({}))
+        .write(&env);
+    let clean = env.run(&[
+        "retention",
+        "clean",
+        "--dry-run",
+        "--max-sessions",
+        "1",
+        "--format",
+        "json",
+    ]);
+    clean.success();
+    let report = clean.json();
+    assert_eq!(
+        deleted_ids(&report),
+        [(older, "max_sessions".to_owned())],
+        "{report}"
+    );
+    assert_eq!(report["ahead_of_clock"]["sessions"], 1, "{report}");
+    assert!(clean.stderr.contains(&ahead), "{}", clean.stderr);
+    let listing = env.run(&["list", "--format", "json"]).json();
+    let order: Vec<&str> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order.first(), Some(&real.as_str()), "{listing}");
+    assert_eq!(order.last(), Some(&ahead.as_str()), "{listing}");
+    let replay = env.run(&["replay"]);
+    replay.success();
+    assert!(replay.stdout.contains(&real), "{}", replay.stdout);
+}

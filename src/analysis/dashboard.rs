@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::model::SessionMeta;
+use crate::model::event::CLOCK_SKEW_SECS;
 use crate::model::meta::{Believed, Unbelievable, believed_time};
 use crate::model::pricing::PriceTable;
 use crate::model::summary::Summary;
@@ -335,7 +336,7 @@ pub fn select(
         .map(|(root, members)| {
             // A start no session can have is ordered by the events (2128 came first).
             let (meta, glance) = &sessions[root];
-            let start = meta.start_to_order_by(|| glance.first_timestamp);
+            let start = meta.start_to_order_by(period.now, || glance.first_timestamp);
             (start, figures_of(sessions, root, &members))
         })
         .collect();
@@ -442,9 +443,13 @@ fn duration(meta: &SessionMeta, glance: &Glance, doubts: &Unbelievable) -> Belie
 /// The days the buckets cover: from `since`'s day (or the oldest session's) to today, and
 /// how many days each bucket holds.
 fn days(selected: &[SessionFigures], period: &Period) -> Option<(NaiveDate, NaiveDate, u32)> {
-    let starts = || selected.iter().filter_map(|s| s.started_at.known());
-    let oldest = starts().reduce(f64::min)?;
-    let newest = starts().reduce(f64::max)?;
+    let known = || selected.iter().filter_map(|s| s.started_at.known());
+    known().next()?;
+    // A start later than the clock allows is in the last day, and stretches no window: one in
+    // 2099 made `--since 7d` a dashboard to 2099-01-01, a column every 439 days.
+    let starts = || known().filter(|t| *t <= period.now + CLOCK_SKEW_SECS);
+    let oldest = starts().reduce(f64::min).unwrap_or(period.now);
+    let newest = starts().reduce(f64::max).unwrap_or(period.now);
     let first = (period.day)(period.since.unwrap_or(oldest));
     let last = (period.day)(period.now.max(newest));
     let span = u32::try_from((last - first).num_days() + 1)

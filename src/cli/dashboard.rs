@@ -137,7 +137,7 @@ fn read_glances(store: &Store) -> Result<Glances> {
 }
 
 impl Sessions {
-    fn read(args: &DashboardArgs, globals: &Globals) -> Result<Sessions> {
+    fn read(args: &DashboardArgs, globals: &Globals, now: f64) -> Result<Sessions> {
         let located = args.scope.stores_unnamed(globals)?;
         let projects = located
             .iter()
@@ -192,7 +192,7 @@ impl Sessions {
         }
         if stores.len() > 1 {
             let start = |(meta, glance): &(SessionMeta, Glance)| {
-                meta.start_to_order_by(|| glance.first_timestamp)
+                meta.start_to_order_by(now, || glance.first_timestamp)
             };
             glances.sort_by(|a, b| {
                 start(b)
@@ -302,7 +302,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
         now,
         day: super::local_day::date_of,
     };
-    let read = Sessions::read(args, globals)?;
+    let read = Sessions::read(args, globals, now)?;
     let sessions = &read.glances;
     let (selected, left_out) = dashboard::select(sessions, &read.left_out, &period);
     for warning in left_out {

@@ -680,7 +680,7 @@ impl Call<'_> {
         };
         let id = self.sink.new_id();
         call.call_id = Some(id.clone());
-        call.at = Some(self.payload.at.unwrap_or_else(|| self.sink.now()));
+        call.at = Some(self.payload.stamp(self.sink.now()));
         // Shared by the send and the spool, never copied.
         let body = match serde_json::to_vec(&call) {
             Ok(body) => Bytes::from(body),
@@ -790,7 +790,7 @@ impl Call<'_> {
             attribution,
         )
         .map(|mut call| {
-            call.at = Some(self.payload.at.unwrap_or_else(|| self.sink.now()));
+            call.at = Some(self.payload.stamp(self.sink.now()));
             call
         })
         .and_then(|call| serde_json::to_string(&call).ok());

@@ -100,10 +100,13 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         if let Some(warning) = doubts.warning(&id, "its age is that of its events' file") {
             warn(warning);
         }
-        let started_at = if doubts.is_empty() {
-            meta.started_at
-        } else {
+        let started_at = if !doubts.is_empty() {
             written
+        } else if meta.starts_ahead_of(now) {
+            // Dated by its first event instead (kept apart when that is ahead too).
+            store.start_to_order_by(meta)
+        } else {
+            meta.started_at
         };
         written_at
             .borrow_mut()
@@ -117,11 +120,29 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
             session_id: id,
         }
     };
-    let mut candidates: Vec<Candidate> = listing
-        .sessions
-        .iter()
-        .map(|s| candidate(&s.summary.meta))
-        .collect();
+    // A session that starts later than this machine's clock allows (2099), with no event at a
+    // time it allows either, is dated nowhere: as the newest it kept out the real sessions a
+    // limit deleted, as the oldest it would go first for a wrong clock. Like a session that
+    // cannot be read, no limit counts or deletes it.
+    let mut ahead = Unread::default();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for meta in listing.sessions.iter().map(|s| &s.summary.meta) {
+        if meta.starts_ahead_of(now)
+            && meta.unbelievable().only(&["started_at"]).is_empty()
+            && store.start_to_order_by(meta) == f64::NEG_INFINITY
+        {
+            warn(format_args!(
+                "session {} starts later than this machine's clock ({}), as do its events; no \
+                 limit counts or deletes it",
+                meta.session_id,
+                crate::render::terminal::local_time(meta.started_at)
+            ));
+            ahead.sessions += 1;
+            ahead.bytes += store.session_bytes(&meta.session_id).unwrap_or(0);
+        } else {
+            candidates.push(candidate(meta));
+        }
+    }
     // A subagent the listing could not read, whose metadata names a listed parent, goes with
     // its parent's tree: deleting the parent alone would leave it without one. Any other
     // session that cannot be read is counted apart: its age is unknown, so no limit takes it.
@@ -204,6 +225,7 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         beside_sessions_bytes,
         workspaces_bytes,
         unreadable: unread,
+        ahead_of_clock: ahead,
     };
     let mut out = stdout(globals.colour());
     match limits_args.format.format {
@@ -236,6 +258,9 @@ struct Report<'a> {
     workspaces_bytes: u64,
     /// The sessions that cannot be read, which no figure of `plan` counts and no limit deletes.
     unreadable: Unread,
+    /// The sessions that start, as do their events, later than this machine's clock allows,
+    /// which no figure of `plan` counts and no limit deletes.
+    ahead_of_clock: Unread,
 }
 
 /// Sessions that cannot be read, and the bytes their folders hold.
@@ -284,6 +309,15 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
                 "Unread:    {} that cannot be read ({}), which no limit counts or deletes",
                 count(r.unreadable.sessions, "session"),
                 human_size(r.unreadable.bytes)
+            )?;
+        }
+        if r.ahead_of_clock.sessions > 0 {
+            writeln!(
+                out,
+                "Ahead:     {} starting later than this machine's clock ({}), which no limit \
+                 counts or deletes",
+                count(r.ahead_of_clock.sessions, "session"),
+                human_size(r.ahead_of_clock.bytes)
             )?;
         }
         if let Some(oldest) = &p.oldest {

@@ -130,7 +130,7 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
                 summary.unpriced(prices).map(str::to_owned).collect(),
             );
             // A start in 2128 was the most recent and the oldest of the deduplicated.
-            let started_at = meta.start_to_order_by(|| summary.counters.first_timestamp);
+            let started_at = meta.start_to_order_by(now, || summary.counters.first_timestamp);
             candidates.push(Candidate {
                 session_id: meta.session_id.clone(),
                 started_at,

@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value};
 
+use super::event::CLOCK_SKEW_SECS;
+
 /// Session metadata.
 ///
 /// Written with only the keys the Python agent-strace knows (it rejects a `meta.json` with any
@@ -163,18 +165,26 @@ impl SessionMeta {
     }
 
     /// The time to put the session in order by (newest first) and to pick the latest by: its
-    /// start, or, when that is one no session can have, its first event's time (`first_event`,
-    /// asked only then), as the exports time such a session; with neither, before every other
-    /// session. A start in 2128 made the session always "the latest" and first in
-    /// `list --last`.
-    pub fn start_to_order_by(&self, first_event: impl FnOnce() -> Option<f64>) -> f64 {
-        if BELIEVABLE_TIMES.contains(&self.started_at) {
+    /// start, or, when that is one no session can have or one later than the reader's clock
+    /// `now` by more than [`CLOCK_SKEW_SECS`], its first event's time (`first_event`, asked
+    /// only then; believed on the same terms), as the exports time such a session; with
+    /// neither, before every other session. A start in 2128 made the session always "the
+    /// latest" and first in `list --last`, and one in 2099 did as much, and was the one
+    /// `retention --max-sessions` kept.
+    pub fn start_to_order_by(&self, now: f64, first_event: impl FnOnce() -> Option<f64>) -> f64 {
+        let believed = |t: &f64| BELIEVABLE_TIMES.contains(t) && *t <= now + CLOCK_SKEW_SECS;
+        if believed(&self.started_at) {
             self.started_at
         } else {
-            first_event()
-                .filter(|t| BELIEVABLE_TIMES.contains(t))
-                .unwrap_or(f64::NEG_INFINITY)
+            first_event().filter(believed).unwrap_or(f64::NEG_INFINITY)
         }
+    }
+
+    /// Whether the start is later than the reader's clock `now` by more than
+    /// [`CLOCK_SKEW_SECS`]: a time the session cannot have yet, from a clock ahead or a
+    /// hand-edited `meta.json`.
+    pub fn starts_ahead_of(&self, now: f64) -> bool {
+        self.started_at > now + CLOCK_SKEW_SECS
     }
 
     /// The start to place the session in a period by (`--since`, `--until`); when it is one

@@ -61,7 +61,7 @@ impl Store {
     /// ([`SessionMeta::start_to_order_by`]): its events are read only when its start is one no
     /// session can have.
     pub fn start_to_order_by(&self, meta: &crate::model::SessionMeta) -> f64 {
-        meta.start_to_order_by(|| {
+        meta.start_to_order_by(super::system_time(), || {
             self.events(&meta.session_id)
                 .ok()?
                 .map(|e| e.timestamp)

@@ -291,6 +291,17 @@ impl LastResponse {
 }
 
 impl HookPayload {
+    /// When the event happened, as it is recorded: the agent's own time ([`HookPayload::at`]),
+    /// unless it is later than the recorder's clock `now` by more than
+    /// [`crate::model::event::CLOCK_SKEW_SECS`]; then `now`. A hook runs as its event happens,
+    /// so a stamp far ahead is a wrong clock, not a time: one in 2099 made its session the
+    /// latest for ever (`list`, `replay`, `retention`, `dashboard`).
+    pub fn stamp(&self, now: f64) -> f64 {
+        self.at
+            .filter(|at| *at <= now + crate::model::event::CLOCK_SKEW_SECS)
+            .unwrap_or(now)
+    }
+
     /// The folders the policy that judges this payload's call is looked for from: the folder
     /// the agent works in (`cwd`), or, for a Cursor workspace of several roots, the roots that
     /// hold the call's paths ([`super::cursor::policy_folders`]). Empty when the payload names

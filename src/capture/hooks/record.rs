@@ -134,7 +134,7 @@ pub fn record_attributed(
         store,
         payload,
         sink,
-        now: payload.at.unwrap_or_else(|| sink.now()),
+        now: payload.stamp(sink.now()),
         denial,
         attribution,
         ran,
