@@ -435,3 +435,57 @@ fn the_p95_in_json_is_rounded_as_the_total_and_mean_are() {
     assert_eq!(tool["p95_ms"], json!(219.0), "{tool}");
     assert_eq!(tool["mean_ms"], json!(219.0), "{tool}");
 }
+
+/// A `meta.json` whose end is before its start (written by another tool, or by hand): `list`
+/// shows its duration as unknown (`?`, `null`), and `sql` gave `duration_s` -100. The `sql`
+/// view says unknown (`NULL`) where `list` does.
+#[test]
+fn sql_gives_no_duration_where_list_gives_none() {
+    let env = TestEnv::new();
+    // As another tool writes a session: no counters of ours, so `meta.json` is believed.
+    let t = 1_780_000_000.0;
+    for (id, end) in [("back", t - 100.0), ("fine", t + 30.0)] {
+        let folder = env.store().join(id);
+        std::fs::create_dir_all(&folder).unwrap();
+        let events = [("session_start", t), ("session_end", t + 30.0)]
+            .iter()
+            .map(|(kind, at)| {
+                json!({"event_type": kind, "timestamp": at, "event_id": kind, "session_id": id,
+                    "data": {}})
+                .to_string()
+                    + "\n"
+            })
+            .collect::<String>();
+        std::fs::write(folder.join("events.ndjson"), events).unwrap();
+        // A count its events do not hold: a `meta.json` written by another tool.
+        let meta = json!({"session_id": id, "started_at": t, "ended_at": end,
+            "agent_name": "c", "command": "c", "tool_calls": 1});
+        std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+    }
+    let listed = env.run(&["list", "--format", "json"]).json();
+    let rows = env
+        .run(&[
+            "sql",
+            "SELECT session_id, duration_s FROM sessions",
+            "--format",
+            "json",
+        ])
+        .json();
+    for session in listed.as_array().unwrap() {
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["session_id"] == session["session_id"])
+            .unwrap();
+        assert_eq!(row["duration_s"], session["duration_s"], "{rows} {listed}");
+    }
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["duration_s"].is_null()),
+        "{listed}"
+    );
+}

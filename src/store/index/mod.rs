@@ -74,8 +74,10 @@ pub(super) use schema::{
 /// import's; 18: the views' `start` and `at` are the second a time falls in, not the one
 /// nearest it; 19: `idx_folds` names the agent whose tool names the fold read, so that a
 /// session whose `meta.json` names another is folded again, and `idx_sessions.named_parent`
-/// marks a parent taken from the session's id, looked for again as sessions come and go).
-pub const INDEX_FORMAT: u32 = 19;
+/// marks a parent taken from the session's id, looked for again as sessions come and go; 20:
+/// `idx_sessions.duration_s` holds the duration `list` believes, so the view's `duration_s` is
+/// NULL where `list` shows `?`).
+pub const INDEX_FORMAT: u32 = 20;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

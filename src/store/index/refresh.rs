@@ -552,7 +552,8 @@ pub(super) fn write_session(
             first_prompt = ?18, transcript_path = ?19, events = ?20, input_tokens = ?21,
             output_tokens = ?22, cache_write_tokens = ?23, cache_read_tokens = ?24,
             cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28, unpriced = ?29,
-            turn_errors = ?30, unbelieved_usage = ?31, named_parent = ?32
+            turn_errors = ?30, unbelieved_usage = ?31, named_parent = ?32,
+            duration_s = ?33
          WHERE sid = ?1",
     )?
     .execute(params![
@@ -592,6 +593,7 @@ pub(super) fn write_session(
         // The responses whose usage could not be believed: the cost leaves them out.
         count(fold.unbelieved_usage),
         named_parent,
+        meta.believed_duration_secs(),
     ])?;
     // Another tool replaces meta.json by rename (see `Watch`); ours, or one that is missing
     // or unreadable, is watched itself.

@@ -45,7 +45,10 @@ CREATE TABLE idx_sessions (
     unbelieved_usage INTEGER,
     -- 1 when the parent is the one the session's id names (meta.json missing or unusable, the
     -- events naming none): looked for again whenever sessions come or go
-    named_parent INTEGER
+    named_parent INTEGER,
+    -- from start to end, when both are times a session can have (`believed_duration_secs`,
+    -- the rule `list` goes by): NULL for an end before the start, as `list` shows `?`
+    duration_s REAL
 );
 CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
@@ -132,7 +135,7 @@ CREATE TABLE idx_derived (
 -- 09:59:59.9998 read 10:00:00, in a period `--since 10:00` leaves it out of.
 CREATE VIEW sessions AS SELECT
     session_id, datetime(cast(started_at AS integer) - (started_at < cast(started_at AS integer)), 'unixepoch') AS start, started_at,
-    ended_at, round(ended_at - started_at, 3) AS duration_s, agent_name AS agent, command,
+    ended_at, round(duration_s, 3) AS duration_s, agent_name AS agent, command,
     first_prompt, model, events, tool_calls, max(errors - rejections, 0) AS errors,
     max(errors - rejections - ifnull(turn_errors, 0), 0) AS tool_errors, rejections,
     llm_requests, total_tokens,
