@@ -489,3 +489,46 @@ fn sql_gives_no_duration_where_list_gives_none() {
         "{listed}"
     );
 }
+
+/// Events stamped before the session's recorded start (a prompt ten minutes before it, a call
+/// five) were all drawn at `+ 0.00s`, the start's offset, and so out of their time order.
+/// Each is shown as far before the start as it was.
+#[test]
+fn events_stamped_before_the_start_are_shown_before_it() {
+    let env = TestEnv::new();
+    SessionBuilder::new("early")
+        .at(-600.0)
+        .prompt("ten minutes before")
+        .at(-300.0)
+        .tool_call("Bash", json!({"command": "make"}))
+        .at(0.0)
+        .session_start(json!({}))
+        .at(5.0)
+        .session_end(json!({}))
+        .ended(5.0)
+        .write(&env);
+    let replay = env.run(&["replay", "early", "--color", "never"]);
+    replay.success();
+    // The event's line: the numbered line the text is on, or the one its detail is under.
+    let at = |text: &str| {
+        let mut event = None;
+        for line in replay.stdout.lines() {
+            if line.starts_with('#') {
+                event = Some(line);
+            }
+            if line.contains(text) {
+                return event.unwrap_or_default().to_owned();
+            }
+        }
+        panic!("no line with {text}: {}", replay.stdout)
+    };
+    let prompt = at("ten minutes before");
+    let call = at("make");
+    assert!(prompt.contains("-10m00"), "{prompt}");
+    assert!(call.contains("-5m00"), "{call}");
+    assert!(
+        !prompt.contains("+ 0.00s") && !call.contains("+ 0.00s"),
+        "{}",
+        replay.stdout
+    );
+}

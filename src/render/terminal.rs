@@ -75,23 +75,29 @@ impl Painter {
 /// goes through [`super::escape::escape`].
 pub const CLEAR_LINE: &str = "\r\x1b[2K";
 
-/// An offset from the session's start: `+ 0.07s`, `+27.65s`, `+1m43.67s`, `+2h05m03s`.
+/// An offset from the session's start: `+ 0.07s`, `+27.65s`, `+1m43.67s`, `+2h05m03s`; an
+/// event stamped before the start is as far before it: `- 5.00s`, `-10m00.00s`. Clamped to
+/// `+ 0.00s`, every event before the start was drawn at the start, out of its time order.
 pub fn offset(secs: f64) -> String {
-    // Negative zero (an empty float sum) would print as "-0.00s".
-    let secs = if secs.is_finite() && secs > 0.0 {
-        secs
+    // Negative zero (an empty float sum), or what rounds to zero, would print as "-0.00s".
+    let (sign, secs) = if !secs.is_finite() {
+        ('+', 0.0)
+    } else if secs <= -0.005 {
+        ('-', -secs)
+    } else if secs > 0.0 {
+        ('+', secs)
     } else {
-        0.0
+        ('+', 0.0)
     };
     if secs < 60.0 {
-        format!("+{secs:>5.2}s")
+        format!("{sign}{secs:>5.2}s")
     } else if secs < 3600.0 {
         let minutes = (secs / 60.0).floor();
-        format!("+{minutes:.0}m{:05.2}s", secs - minutes * 60.0)
+        format!("{sign}{minutes:.0}m{:05.2}s", secs - minutes * 60.0)
     } else {
         let total = secs.round() as u64;
         format!(
-            "+{}h{:02}m{:02}s",
+            "{sign}{}h{:02}m{:02}s",
             total / 3600,
             total % 3600 / 60,
             total % 60
@@ -428,6 +434,9 @@ mod tests {
         assert_eq!(offset(27.65), "+27.65s");
         assert_eq!(offset(103.67), "+1m43.67s");
         assert_eq!(offset(7503.0), "+2h05m03s");
+        assert_eq!(offset(-5.0), "- 5.00s");
+        assert_eq!(offset(-600.0), "-10m00.00s");
+        assert_eq!(offset(-0.0), "+ 0.00s");
     }
 
     #[test]
