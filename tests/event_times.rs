@@ -532,3 +532,53 @@ fn events_stamped_before_the_start_are_shown_before_it() {
         replay.stdout
     );
 }
+
+/// Every `*_s` number under `value`, with its key.
+fn seconds_in(value: &Value, found: &mut Vec<(String, f64)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match v.as_f64() {
+                    Some(n) if key.ends_with("_s") => found.push((key.clone(), n)),
+                    _ => seconds_in(v, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| seconds_in(v, found)),
+        _ => {}
+    }
+}
+
+/// `stats` and `explain` JSON gave seconds with float noise (`duration_s` 5.634000062942505,
+/// `end_s`, `at_s`), where `list` gives them to the millisecond: every one is given so.
+#[test]
+fn seconds_in_json_are_given_to_the_millisecond() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("noisy")
+        .prompt("go")
+        .at(2.217)
+        .tool_call("Bash", json!({"command": "make"}))
+        .at(5.634)
+        .error("make: *** failed")
+        .at(5.634)
+        .session_end(json!({}))
+        .ended(5.634)
+        .write(&env);
+    let mut found = Vec::new();
+    for command in ["stats", "explain"] {
+        let run = env.run(&[command, &id, "--format", "json"]);
+        run.success();
+        seconds_in(&run.json(), &mut found);
+    }
+    assert!(
+        found
+            .iter()
+            .any(|(key, n)| key == "duration_s" && n.fract() != 0.0),
+        "{found:?}"
+    );
+    for (key, n) in &found {
+        // As JSON gives it: at most three decimals.
+        let decimals = n.to_string().split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(decimals <= 3, "{key}: {found:?}");
+    }
+}

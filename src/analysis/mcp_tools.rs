@@ -681,7 +681,7 @@ fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
         started_at: unbelievable.figure("started_at", meta.started_at),
         ended_at: unbelievable.figure("ended_at", meta.ended_at),
         duration_s: unbelievable
-            .duration(meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0)),
+            .duration(meta.duration_secs().map(crate::model::seconds::to_millis)),
         agent_name: meta.agent_name.clone(),
         command: meta.command.clone(),
         title: meta.title().map(str::to_owned),

@@ -52,6 +52,7 @@ pub struct Failure {
     /// The phase it belongs to (its index).
     pub phase: usize,
     /// When the failing call was made, in seconds from the session's start.
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub at_s: f64,
     pub tool: String,
     /// The command, path or argument that tells what it tried.
@@ -72,6 +73,7 @@ pub struct Failure {
 pub struct Rejection {
     pub event: usize,
     pub phase: usize,
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub at_s: f64,
     pub tool: String,
     pub what: Option<String>,
@@ -89,6 +91,7 @@ pub struct TurnError {
     /// The event number (#N) of the error.
     pub event: usize,
     pub phase: usize,
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub at_s: f64,
     /// The first telling line of the error.
     pub message: String,
@@ -105,10 +108,14 @@ pub struct RetryLoop {
     pub attempts: Vec<usize>,
     /// From the first attempt's start to the last one's end, in seconds from the session's
     /// start.
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub start_s: f64,
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub end_s: f64,
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub duration_s: f64,
     /// How long the failed attempts that were tried again ran.
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub wasted_s: f64,
     /// The last attempt succeeded (or found there was nothing to do).
     pub resolved: bool,
@@ -120,7 +127,9 @@ pub struct Phase {
     pub index: usize,
     pub label: String,
     /// Seconds from the session's start.
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub start_s: f64,
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub end_s: f64,
     pub events: u64,
     pub read: Vec<String>,
@@ -198,6 +207,7 @@ pub struct Phases {
     pub retries: u64,
     /// How long the failed attempts that were tried again ran, over all retry loops; never
     /// negative.
+    #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub wasted_s: f64,
     pub tool_calls: u64,
     /// Calls that failed (the tool's own verdict: refused calls are not among them), and the
@@ -1028,7 +1038,7 @@ impl PhaseBuilder {
                 believed: self.start_believed,
             },
             duration_s: Believed {
-                value: self.last,
+                value: crate::model::seconds::to_millis(self.last),
                 believed: self.start_believed,
             },
             events: self.events,

@@ -432,7 +432,8 @@ impl StatsBuilder {
             events: self.events,
             copies: self.copies,
             duration_s: Believed {
-                value: (!self.spans.is_empty()).then(|| wall_time(&mut self.spans)),
+                value: (!self.spans.is_empty())
+                    .then(|| crate::model::seconds::to_millis(wall_time(&mut self.spans))),
                 believed: !self.unbelievable_span,
             },
             tool_calls: count(EventType::ToolCall).saturating_sub(self.repeated_reads),

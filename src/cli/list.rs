@@ -316,7 +316,7 @@ fn listed_session<'a>(
         project_label: &place.project_label,
         // Milliseconds are the precision timestamps carry; more digits are float noise.
         duration_s: unbelievable
-            .duration(meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0)),
+            .duration(meta.duration_secs().map(crate::model::seconds::to_millis)),
         session_id: &meta.session_id,
         started_at: unbelievable.figure("started_at", meta.started_at),
         ended_at: unbelievable.figure("ended_at", meta.ended_at),

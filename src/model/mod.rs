@@ -30,6 +30,7 @@
 //! - [`python_keys`]: the keys the Python tool reads an event by where ours name them
 //!   otherwise, written beside ours.
 //! - [`read_pairs`]: which of Cursor's `Read` calls are one read told by two hooks.
+//! - [`seconds`]: seconds to the millisecond, as reports give them.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -54,6 +55,7 @@ pub mod pricing;
 pub mod prompt;
 pub mod python_keys;
 pub mod read_pairs;
+pub mod seconds;
 pub mod shell_files;
 pub mod summary;
 pub mod text;
