@@ -395,14 +395,14 @@ fn cost(e: &Expected) -> (f64, BTreeSet<String>) {
         let inp = p["input"].as_f64().unwrap();
         let inp_rate = rate(inp, "input_above_200k");
         let out_rate = rate(p["output"].as_f64().unwrap(), "output_above_200k");
-        let read_rate = rate(
-            p["cache_read"].as_f64().unwrap_or(inp * 0.1),
-            "cache_read_above_200k",
-        );
-        let write_rate = rate(
-            p["cache_write_5m"].as_f64().unwrap_or(inp * 1.25),
-            "cache_write_5m_above_200k",
-        );
+        // A cache price the table leaves null is the input price (prices.json's notes).
+        let cache_rate = |normal: &str, above: &str| {
+            p[normal]
+                .as_f64()
+                .map_or(inp_rate, |normal| rate(normal, above))
+        };
+        let read_rate = cache_rate("cache_read", "cache_read_above_200k");
+        let write_rate = cache_rate("cache_write_5m", "cache_write_5m_above_200k");
         usd += (*input as f64 * inp_rate
             + *output as f64 * out_rate
             + *read as f64 * read_rate

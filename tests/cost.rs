@@ -24,7 +24,9 @@ fn price_of(id: &str) -> Value {
         .clone()
 }
 
-/// Dollars for `tokens` at one model's prices, computed here from the price file.
+/// Dollars for `tokens` at one model's prices, computed here from the price file: a cache
+/// price it leaves null is the input price (its notes: no cache-write premium, no cached-input
+/// price).
 fn dollars(price: &Value, tokens: &Tokens) -> f64 {
     let p = |k: &str| price[k].as_f64();
     let n = |v: u64| v as f64;
@@ -32,9 +34,9 @@ fn dollars(price: &Value, tokens: &Tokens) -> f64 {
     let five_minutes = tokens.cache_creation - tokens.cache_creation_1h;
     (n(tokens.input) * input
         + n(tokens.output) * p("output").unwrap()
-        + n(five_minutes) * p("cache_write_5m").unwrap_or(input * 1.25)
-        + n(tokens.cache_creation_1h) * p("cache_write_1h").unwrap_or(input * 2.0)
-        + n(tokens.cache_read) * p("cache_read").unwrap_or(input * 0.1))
+        + n(five_minutes) * p("cache_write_5m").unwrap_or(input)
+        + n(tokens.cache_creation_1h) * p("cache_write_1h").unwrap_or(input)
+        + n(tokens.cache_read) * p("cache_read").unwrap_or(input))
         / 1e6
 }
 
@@ -145,7 +147,10 @@ fn a_chosen_model_or_custom_prices_reprice_everything() {
         ])
         .success()
         .json();
-    let custom = json!({"input": 2.0, "output": 10.0});
+    // Custom prices cache at Anthropic's multipliers (README): 1.25x and 2x to write, 0.1x to
+    // read.
+    let custom = json!({"input": 2.0, "output": 10.0, "cache_write_5m": 2.5,
+        "cache_write_1h": 4.0, "cache_read": 0.2});
     let want = dollars(&custom, &usage_a()) * 2.0 + dollars(&custom, &usage_b());
     assert!((r["cost_usd"].as_f64().unwrap() - want).abs() < 1e-12);
 
@@ -496,6 +501,80 @@ fn a_copilot_sessions_total_past_200k_is_priced_at_the_standard_rate() {
         .success()
         .json();
     close(&sql[0]["c"], "sql llm_responses");
+}
+
+/// OpenAI and Google bill no cache-write premium, and a model with no cached-input price
+/// bills cached input as input (prices.json's notes, its cache prices null): a million tokens
+/// of gpt-5.1-codex written to the cache cost $1.56 (Anthropic's 1.25x), gpt-5-pro's cached
+/// million $1.50 (Anthropic's 0.1x), in `cost` and in the index.
+#[test]
+fn cache_tokens_of_a_model_with_no_cache_price_cost_what_input_costs() {
+    let env = TestEnv::new();
+    // Below the long-context line, where Claude's writes cost more again.
+    let tokens = 100_000;
+    let write = Tokens {
+        cache_creation: tokens,
+        ..Tokens::default()
+    };
+    let read = Tokens {
+        cache_read: tokens,
+        ..Tokens::default()
+    };
+    let input = Tokens {
+        input: tokens,
+        ..Tokens::default()
+    };
+    let cases = [
+        ("gpt-5.1-codex", "cache_write_5m", &write),
+        ("gemini-2.5-pro", "cache_write_5m", &write),
+        ("gpt-5-pro", "cache_read", &read),
+    ];
+    let cost_of = |id: &str| {
+        let r = env.run(&["cost", id, "--format", "json"]).success().json();
+        r["cost_usd"].as_f64().unwrap()
+    };
+    for (n, (model, field, cached)) in cases.iter().enumerate() {
+        assert!(price_of(model)[field].is_null(), "{model} {field}");
+        let as_cache = format!("cache{n}");
+        let as_input = format!("input{n}");
+        SessionBuilder::new(&as_cache)
+            .prompt("p")
+            .llm_response(model, **cached)
+            .write(&env);
+        SessionBuilder::new(&as_input)
+            .prompt("p")
+            .llm_response(model, input)
+            .write(&env);
+        let (cache, fresh) = (cost_of(&as_cache), cost_of(&as_input));
+        assert!(fresh > 0.0, "{model}");
+        assert!((cache - fresh).abs() < 1e-12, "{model}: {cache} != {fresh}");
+        let sql = env
+            .run(&[
+                "sql",
+                "--format",
+                "json",
+                &format!("SELECT cost_usd AS c FROM sessions WHERE session_id = '{as_cache}'"),
+            ])
+            .success()
+            .json();
+        let indexed = sql[0]["c"].as_f64().unwrap();
+        assert!((indexed - fresh).abs() < 1e-12, "{model} sql: {indexed}");
+    }
+    // A model with a cached-input price is charged it, and Claude's writes keep their premium.
+    for (model, cached) in [("gpt-5.1-codex", &read), ("claude-sonnet-4-5", &write)] {
+        let id = format!("{model}-cached");
+        SessionBuilder::new(&id)
+            .prompt("p")
+            .llm_response(model, *cached)
+            .write(&env);
+        let want = dollars(&price_of(model), cached);
+        let got = cost_of(&id);
+        assert!((got - want).abs() < 1e-12, "{model}: {got} != {want}");
+        assert!(
+            (want - dollars(&price_of(model), &input)).abs() > 0.001,
+            "{model}"
+        );
+    }
 }
 
 /// Claude Code writes the model `<synthetic>` on entries no API call made (here two, with zero

@@ -266,9 +266,11 @@ fn prices_key() -> String {
     // (Copilot CLI) is no longer priced at long-context rates; `spend-4`: the unpriced models;
     // `spend-5`: the minutes and tools their usage falls on; `spend-6`: whether it was priced
     // from the transcript; `spend-7`: the prices by their fingerprint, not by the 450 bytes
-    // that say when they were taken (read and compared for every session of every report).
+    // that say when they were taken (read and compared for every session of every report);
+    // `spend-8`: a cache price the table leaves null is the input price, no longer Anthropic's
+    // multiple of it.
     format!(
-        "spend-7|{}|{:016x}|",
+        "spend-8|{}|{:016x}|",
         env!("CARGO_PKG_VERSION"),
         PriceTable::builtin_fingerprint()
     )

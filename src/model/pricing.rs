@@ -154,9 +154,10 @@ impl PriceTable {
 }
 
 impl ModelPrice {
-    /// A price from input and output prices alone; cache writes and reads are priced with
-    /// Anthropic's multipliers (1.25x and 2x input to write for 5 minutes and an hour, 0.1x to
-    /// read).
+    /// A price from input and output prices alone (`cost --input-price`); cache writes and
+    /// reads are priced with Anthropic's multipliers (1.25x and 2x input to write for 5 minutes
+    /// and an hour, 0.1x to read), the caching rule of the one provider whose agents record
+    /// cache writes apart.
     pub fn custom(input: f64, output: f64) -> ModelPrice {
         ModelPrice {
             id: "custom".to_owned(),
@@ -165,9 +166,9 @@ impl ModelPrice {
             prefixes: Vec::new(),
             input,
             output,
-            cache_write_5m: None,
-            cache_write_1h: None,
-            cache_read: None,
+            cache_write_5m: Some(input * 1.25),
+            cache_write_1h: Some(input * 2.0),
+            cache_read: Some(input * 0.1),
             context_window: None,
             input_above_200k: None,
             output_above_200k: None,
@@ -201,7 +202,9 @@ impl ModelPrice {
     }
 
     /// What `tokens` cost; `long` when they come from responses past the long-context
-    /// threshold.
+    /// threshold. A cache price the table leaves null is the input price, as prices.json's
+    /// notes say: OpenAI and Google bill no cache-write premium, and a model with no
+    /// cached-input price bills cached input as input.
     pub fn cost(&self, tokens: &Tokens, long: bool) -> Money {
         let pick = |normal: f64, above: Option<f64>| {
             if long {
@@ -212,18 +215,13 @@ impl ModelPrice {
         };
         let input = pick(self.input, self.input_above_200k);
         let output = pick(self.output, self.output_above_200k);
-        let write_5m = pick(
-            self.cache_write_5m.unwrap_or(self.input * 1.25),
-            self.cache_write_5m_above_200k,
-        );
-        let write_1h = pick(
-            self.cache_write_1h.unwrap_or(self.input * 2.0),
-            self.cache_write_1h_above_200k,
-        );
-        let read = pick(
-            self.cache_read.unwrap_or(self.input * 0.1),
-            self.cache_read_above_200k,
-        );
+        let cache = |normal: Option<f64>, above: Option<f64>| match normal {
+            Some(normal) => pick(normal, above),
+            None => input,
+        };
+        let write_5m = cache(self.cache_write_5m, self.cache_write_5m_above_200k);
+        let write_1h = cache(self.cache_write_1h, self.cache_write_1h_above_200k);
+        let read = cache(self.cache_read, self.cache_read_above_200k);
         let five_minute = tokens
             .cache_creation
             .saturating_sub(tokens.cache_creation_1h);
