@@ -387,3 +387,92 @@ fn sessions_the_python_tool_recorded_in_a_workspace_are_read_with_its_variable()
         refused.stderr
     );
 }
+
+/// The Python tool's SDK integrations (Anthropic, OpenAI, LiteLLM: `integrations/anthropic.py`)
+/// write a response's `input_tokens` and `output_tokens` beside its model, with no usage
+/// object, and neither side of a call names the other. `stats` counted the tokens, but `cost`
+/// said "No usage was recorded" ($0.0000), `token-budget` and `sql` knew no usage, and three
+/// calls were six LLM requests. Every command reads those counts as the response's usage, and a
+/// request with the response after it is one call.
+#[test]
+fn an_sdk_integrations_response_counts_beside_its_model_are_its_usage() {
+    let env = TestEnv::new();
+    let model = "claude-opus-4-6";
+    let (input, output) = (100_000_u64, 10_000_u64);
+    let mut events = Vec::new();
+    for call in 0..3 {
+        let at = f64::from(call) * 2.0 + 1.0;
+        events.push((
+            at,
+            json!({"event_type": "llm_request", "event_id": format!("a{call}"),
+                "data": {"model": model, "max_tokens": 1024, "message_count": 1}}),
+        ));
+        events.push((
+            at + 0.5,
+            json!({"event_type": "llm_response", "event_id": format!("b{call}"),
+                "data": {"model": model, "input_tokens": input, "output_tokens": output,
+                    "stop_reason": "end_turn", "duration_ms": 1234.0}}),
+        ));
+    }
+    python_session(
+        &env.store(),
+        SID,
+        1_780_000_000.0,
+        json!({"agent_name": "my-sdk-agent", "ended_at": 1_780_000_010.0}),
+        &events,
+    );
+    // The same calls, their counts in a usage object, priced as every recorded usage is.
+    let mut as_usage = Vec::new();
+    let other = "6f5441801eb84d33";
+    for (i, (at, event)) in events.iter().enumerate() {
+        let mut event = event.clone();
+        if event["event_type"] == "llm_response" {
+            let d = event["data"].as_object_mut().unwrap();
+            let usage = json!({"input_tokens": d.remove("input_tokens").unwrap(),
+                "output_tokens": d.remove("output_tokens").unwrap()});
+            d.insert("usage".into(), usage);
+            event["parent_id"] = json!(event_id(other, i - 1));
+        }
+        as_usage.push((*at, event));
+    }
+    python_session(
+        &env.store(),
+        other,
+        1_780_000_000.0,
+        json!({"agent_name": "my-sdk-agent", "ended_at": 1_780_000_010.0}),
+        &as_usage,
+    );
+
+    let cost = |id: &str| env.run(&["cost", id, "--format", "json"]).success().json();
+    let (got, want) = (cost(SID), cost(other));
+    assert_eq!(got["tokens"], want["tokens"], "{got:#}");
+    assert!(want["cost_usd"].as_f64().unwrap() > 0.0, "{want:#}");
+    assert_eq!(got["cost_usd"], want["cost_usd"], "{got:#}");
+    assert_eq!(got["estimated"], false, "{got:#}");
+
+    let budget = |id: &str| env.run(&["token-budget", id, "--format", "json"]).json();
+    let (got, want) = (budget(SID), budget(other));
+    assert_eq!(got["responses"], want["responses"], "{got:#}");
+    assert_eq!(got["peak"], want["peak"], "{got:#}");
+    assert_eq!(got["model"], model, "{got:#}");
+
+    let stats = env.run(&["stats", SID]).stdout;
+    assert!(stats.contains("LLM requests: 3 "), "{stats}");
+    let sql = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT session_id, llm_requests, input_tokens, output_tokens, cost_usd, estimated \
+             FROM sessions ORDER BY session_id",
+        ])
+        .success()
+        .json();
+    for row in sql.as_array().unwrap() {
+        assert_eq!(row["llm_requests"], 3, "{sql:#}");
+        assert_eq!(row["input_tokens"], 3 * input, "{sql:#}");
+        assert_eq!(row["output_tokens"], 3 * output, "{sql:#}");
+        assert_eq!(row["estimated"], 0, "{sql:#}");
+    }
+    assert_eq!(sql[0]["cost_usd"], sql[1]["cost_usd"], "{sql:#}");
+}

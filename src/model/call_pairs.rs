@@ -5,7 +5,8 @@
 //! event id); OpenTelemetry by the `request_id` both carry (a log may bring the response before
 //! the span brings the request, and the response's `parent_id` is then its prompt). A writer of
 //! one side alone (OpenTelemetry logs, an agent's log with no request in it, a call cut off
-//! before its response) leaves it unpaired. So a session's model calls are its pairs and the
+//! before its response) leaves it unpaired. The Python tool's SDK integrations name neither:
+//! their response answers the request just before it. So a session's model calls are its pairs and the
 //! unpaired of each side: its requests and the responses no request of it answers
 //! ([`super::Counters::model_calls`]).
 //!
@@ -73,6 +74,18 @@ impl CallPairs {
         };
         if self.take(answers) {
             return true;
+        }
+        // A response that names no request (the Python tool's SDK integrations write both
+        // sides with no id to join them) answers the request just before it: the side kept
+        // last, when that is a request no `request_id` could pair otherwise and nothing
+        // answered it since.
+        if parent == 0 && request == 0 {
+            let last = usize::from(self.next).wrapping_add(KEPT - 1) % KEPT;
+            let side = self.open[last];
+            if !side.response && side.request == 0 && side.event != 0 {
+                self.open[last] = Side::default();
+                return true;
+            }
         }
         // Only an id a request may carry later pairs it: the parent is an event already there.
         self.keep(Side {

@@ -1011,6 +1011,15 @@ pub fn unbelieved_usage(event: &Event) -> bool {
     }
 }
 
+/// The counts an `llm_response` with no usage object may hold beside its model, named as a
+/// usage object names them (the Python tool's SDK integrations write the first two).
+const TOP_LEVEL_USAGE: [&str; 4] = [
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+];
+
 impl<'a> LlmResponse<'a> {
     /// The response an event records; `None` unless it is an `llm_response`.
     pub fn from_event(event: &'a Event) -> Option<LlmResponse<'a>> {
@@ -1021,10 +1030,21 @@ impl<'a> LlmResponse<'a> {
         let d = &event.data;
         // A usage object that holds a count no response can have is unknown: no usage, and no
         // total (`ApiUsage`).
-        let recorded = d.get("usage").filter(|u| u.is_object());
-        let usage = recorded.and_then(Tokens::read_usage);
+        let recorded = d.get("usage").filter(|u| u.is_object()).map(Cow::Borrowed);
+        // The Python tool's SDK integrations (Anthropic, OpenAI, LiteLLM) write a response's
+        // counts beside its model, with no usage object: those counts are its usage.
+        let recorded = recorded.or_else(|| {
+            let beside: serde_json::Map<String, Value> = TOP_LEVEL_USAGE
+                .iter()
+                .filter_map(|&k| Some((k.to_owned(), d.get(k)?.clone())))
+                .collect();
+            let counts =
+                beside.contains_key("input_tokens") || beside.contains_key("output_tokens");
+            counts.then(|| Cow::Owned(Value::Object(beside)))
+        });
+        let usage = recorded.as_deref().and_then(Tokens::read_usage);
         let number = |key: &str| d.get(key).and_then(Value::as_u64);
-        let (total, unbelieved) = match (recorded, usage) {
+        let (total, unbelieved) = match (&recorded, usage) {
             (_, Some(t)) => (t.total(), false),
             (Some(_), None) => (0, true),
             (None, None) => {
@@ -1348,7 +1368,10 @@ mod tests {
             EventType::LlmResponse,
             json!({"input_tokens": 3, "output_tokens": 4}),
         );
-        assert_eq!(LlmResponse::from_event(&e).unwrap().total, 7);
+        // Counts beside the model (the Python tool's SDK integrations) are its usage.
+        let r = LlmResponse::from_event(&e).unwrap();
+        assert_eq!(r.total, 7);
+        assert_eq!(r.usage.map(|u| (u.input, u.output)), Some((3, 4)));
         let e = event(EventType::LlmResponse, json!({"total_tokens": 9}));
         let r = LlmResponse::from_event(&e).unwrap();
         assert_eq!((r.total, r.usage), (9, None));
