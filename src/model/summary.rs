@@ -53,8 +53,11 @@ use super::view::View;
 /// cancelled because a call beside it failed is no failure a later call retries; 27: an error
 /// that names its request by `request_id`, as the Python tool's proxies write one, is its
 /// call's, not the turn's, [`EventHead::turn_error`]; 28: an estimate is priced as the model
-/// the session's events name, [`Summary::named_model`], unpriced when it has no price).
-pub const SUMMARY_VERSION: u32 = 28;
+/// the session's events name, [`Summary::named_model`], unpriced when it has no price; 29: a response's counts written beside
+/// its model with no usage object (the Python tool's SDK integrations) are its usage, a
+/// response that names no request answers the request just before it, [`super::call_pairs`],
+/// and a cache price the table leaves null is the input price).
+pub const SUMMARY_VERSION: u32 = 29;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).

@@ -110,8 +110,9 @@ fn counters_lock(dir: &Folder, wait: Duration) -> Result<Option<super::lock::Loc
 /// Cursor tells of twice as one call, and hold the reads told of once
 /// ([`crate::model::read_pairs`]), 10 since they hold the latest time a session can have
 /// ([`Counters::believed_last`]), 11 since an error that names its request by `request_id` (the
-/// Python tool's proxies) is its call's, not the turn's.
-pub(super) const COUNTERS_VERSION: u32 = 11;
+/// Python tool's proxies) is its call's, not the turn's, 12 since a response that names no
+/// request answers the request just before it (the Python tool's SDK integrations).
+pub(super) const COUNTERS_VERSION: u32 = 12;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;
