@@ -378,9 +378,9 @@ fn compare_shows_the_figures_side_by_side_with_a_verdict() {
 
 /// Context resets are the gaps between model calls, counted as `stats` and `list` count them
 /// (`model::call_pairs`): here one call recorded by its request alone (cut off), one by its
-/// response alone (an OpenTelemetry log), and a request with its response. Taking the requests
-/// alone, since there were some, missed the call between them: 1 reset, where the gaps of 200 s
-/// each are 2.
+/// response alone (an OpenTelemetry log, whose response carries the `request_id` its span would
+/// bring), and a request with its response. Taking the requests alone, since there were some,
+/// missed the call between them: 1 reset, where the gaps of 200 s each are 2.
 #[test]
 fn compare_counts_context_resets_between_model_calls_recorded_by_either_side() {
     use agent_strace::model::EventType;
@@ -388,6 +388,8 @@ fn compare_counts_context_resets_between_model_calls_recorded_by_either_side() {
     let model = || json!({"model": "claude-sonnet-4-5"});
     let usage =
         || json!({"model": "claude-sonnet-4-5", "usage": {"input_tokens": 10, "output_tokens": 5}});
+    let mut logged = usage();
+    logged["request_id"] = json!("req_logged_alone");
     let a = SessionBuilder::new("a3330000-0000-4000-8000-000000000000")
         .started(1_780_000_000.0)
         .meta(|m| "refactor-auth".clone_into(&mut m.agent_name))
@@ -396,7 +398,7 @@ fn compare_counts_context_resets_between_model_calls_recorded_by_either_side() {
         .at(0.0)
         .event(EventType::LlmRequest, model())
         .at(200.0)
-        .event(EventType::LlmResponse, usage());
+        .event(EventType::LlmResponse, logged);
     let request = a.next_id();
     let a = a
         .at(400.0)
