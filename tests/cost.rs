@@ -1167,3 +1167,64 @@ fn a_resumed_hook_session_is_priced_without_the_history_it_resumed() {
     // The history's own file lies beside: it is that session's spend, not this one's.
     assert!(beside > 0.0 && beside < alone, "{beside} {alone}");
 }
+
+/// A session one of whose responses holds a usage no response can have (`input_tokens: -5`)
+/// is priced without it: `list` marked its cost `?` (docs/sql.md: "where `cost` and `list` mark
+/// a cost with `?`"), while `cost`'s headline and `budget-report`'s top sessions gave the same
+/// figure bare. Each marks it now.
+#[test]
+fn a_cost_that_leaves_out_unbelievable_usage_is_marked_where_list_marks_it() {
+    let env = TestEnv::new();
+    let folder = env.store().join("bad1");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("meta.json"),
+        r#"{"session_id":"bad1","started_at":1780000000.0,"ended_at":1780000003.0,"agent_name":"claude-code","command":"x"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("events.ndjson"),
+        [
+            r#"{"event_type":"user_prompt","timestamp":1780000001.0,"event_id":"e1","session_id":"bad1","data":{"prompt":"p"}}"#,
+            r#"{"event_type":"llm_response","timestamp":1780000002.0,"event_id":"e2","session_id":"bad1","data":{"model":"claude-opus-4-6","usage":{"input_tokens":-5,"output_tokens":10}}}"#,
+            r#"{"event_type":"llm_response","timestamp":1780000003.0,"event_id":"e3","session_id":"bad1","data":{"model":"claude-opus-4-6","usage":{"input_tokens":1000,"output_tokens":10}}}"#,
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    let listed = env.run(&["list"]).success().stdout.clone();
+    assert!(listed.contains("$0.0053?"), "{listed}");
+    let cost = env.run(&["cost", "bad1"]).success().stdout.clone();
+    let headline = cost.lines().next().unwrap();
+    assert!(headline.ends_with("$0.0053?"), "{cost}");
+    let report = env
+        .run(&[
+            "budget-report",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-12-31",
+        ])
+        .success()
+        .stdout
+        .clone();
+    let top = report
+        .lines()
+        .find(|l| l.contains("bad1"))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(top.contains("$0.0053?"), "{report}");
+    let json = env
+        .run(&[
+            "budget-report",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-12-31",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(json["top"][0]["unbelieved_usage"], 1, "{json}");
+}

@@ -175,6 +175,9 @@ pub struct TopSession {
     pub from_log: bool,
     /// Models whose usage has no known price: `cost_usd` counts them at $0.
     pub unpriced_models: Vec<String>,
+    /// Its responses whose usage no response can have: left out of `cost_usd`, which `list`
+    /// and `cost` mark `?` for it.
+    pub unbelieved_usage: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
 }
@@ -387,6 +390,10 @@ pub fn compute(
                 estimated: s.estimated(),
                 from_log: s.priced_from_log(),
                 unpriced_models: s.unpriced(),
+                unbelieved_usage: s
+                    .parts
+                    .iter()
+                    .fold(0, |sum: u64, p| sum.saturating_add(p.unbelieved_usage)),
                 project: s.project.clone(),
             })
             .collect(),

@@ -453,7 +453,7 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
         let cost = format!(
             "{}{}",
             terminal::dollars(s.cost_usd),
-            mark(!s.unpriced_models.is_empty())
+            mark(!s.unpriced_models.is_empty() || s.unbelieved_usage > 0)
         );
         if v.markdown {
             writeln!(

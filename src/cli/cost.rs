@@ -164,9 +164,10 @@ fn text(
         out,
         "Session: {} — {label}: {}",
         paint.cyan(&r.session_id),
+        // A cost that leaves out usage no response can have is marked as `list` marks it.
         paint.bold(&terminal::dollars_marked(
             r.cost_usd,
-            !r.unpriced.is_empty()
+            !r.unpriced.is_empty() || r.unbelieved_usage > 0
         ))
     )?;
     for m in &r.models {
