@@ -114,6 +114,31 @@ fn a_session_without_usage_says_so() {
     );
 }
 
+/// The hint for an unknown model named `--limit`, an alias `--help` hides; it names the flag
+/// `--help` shows, and giving that flag as the hint says is accepted.
+#[test]
+fn an_unknown_models_hint_names_a_flag_help_shows() {
+    let env = TestEnv::new();
+    crate::explain::reference_session(&env);
+    let bad = env.run(&["token-budget", "--model", "mystery-9"]);
+    assert_eq!(bad.code, 2);
+    let flag = bad
+        .stderr
+        .split("give one with ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no flag named in the hint: {}", bad.stderr));
+    let help = env.run(&["token-budget", "--help"]);
+    help.success();
+    assert!(
+        help.stdout.contains(&format!("{flag} <")),
+        "the hint names `{flag}`, which --help does not show:\n{}",
+        help.stdout
+    );
+    let followed = env.run(&["token-budget", "--model", "mystery-9", flag, "128000"]);
+    followed.success();
+}
+
 /// Copilot CLI 1.0.34 wrote only the session's usage per model at shutdown: 186,809 input
 /// tokens over six requests. That total is no response's context, so neither `token-budget`
 /// nor `lint` may call it a 93% full window (they did, and `token-budget` exited 1).

@@ -52,7 +52,7 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
         && args.context_window.is_none()
     {
         return Err(usage(format!(
-            "no context window known for model `{model}`; give one with --limit"
+            "no context window known for model `{model}`; give one with --context-window"
         )));
     }
     let store = Store::new(globals.store_root());
