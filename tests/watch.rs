@@ -1222,6 +1222,38 @@ fn a_rules_file_that_names_an_unknown_condition_is_refused_with_its_line_and_key
     assert!(run.stderr.contains("not a duration"), "{}", run.stderr);
 }
 
+/// A threshold beside a written comparison was refused with a hint naming `cost_usd > 5`,
+/// whatever the rule's condition; the hint names the rule's own condition and figure.
+#[test]
+fn a_threshold_beside_a_written_comparison_is_refused_in_the_rules_own_words() {
+    let env = TestEnv::new();
+    for (condition, figure) in [
+        ("tool_calls > 1", "tool_calls"),
+        ("error_rate >= 0.5", "error_rate"),
+    ] {
+        std::fs::write(
+            env.path().join("rules.json"),
+            format!(
+                "[{{\"condition\": \"{condition}\", \"threshold\": 3, \"action\": \"alert\"}}]"
+            ),
+        )
+        .unwrap();
+        let run = env.run(&["watch", "--rules", "rules.json", "--dry-run"]);
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("`{condition}` alone")),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("`{figure}` with a threshold")),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("cost_usd"), "{}", run.stderr);
+    }
+}
+
 /// A rules path that is there but no file was said to be missing ("no such rules file"), and a
 /// named file was read whole whatever its size.
 #[test]

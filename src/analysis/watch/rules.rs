@@ -235,10 +235,15 @@ pub enum ConditionError {
 }
 
 /// A key beside a condition that the condition does not read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotRead {
-    /// A threshold beside a written comparison, which holds its own (`tool_calls > 1`).
-    ThresholdOfComparison,
+    /// A threshold beside a written comparison, which holds its own (`tool_calls > 1`): the
+    /// condition as written, and its figure when it compares one, so the hint names the rule's
+    /// own words.
+    ThresholdOfComparison {
+        written: String,
+        metric: Option<Metric>,
+    },
     /// A glob beside a comparison of a figure.
     GlobOfFigure,
     /// A threshold beside `file_path`.
@@ -249,9 +254,25 @@ pub enum NotRead {
 
 impl fmt::Display for NotRead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NotRead::ThresholdOfComparison => {
-                "a written comparison holds its own threshold: this one would not be read (write `cost_usd > 5` alone, or `cost_usd` with a threshold)"
+        let text = match self {
+            NotRead::ThresholdOfComparison {
+                written,
+                metric: Some(metric),
+            } => {
+                return write!(
+                    f,
+                    "a written comparison holds its own threshold: this one would not be read (write `{written}` alone, or `{}` with a threshold)",
+                    metric.as_str()
+                );
+            }
+            NotRead::ThresholdOfComparison {
+                written,
+                metric: None,
+            } => {
+                return write!(
+                    f,
+                    "a written condition holds its own test: this threshold would not be read (write `{written}` alone)"
+                );
             }
             NotRead::GlobOfFigure => "only file_path reads a glob: this one would not be read",
             NotRead::ThresholdOfPath => {
@@ -260,7 +281,8 @@ impl fmt::Display for NotRead {
             NotRead::GlobOfWrittenPath => {
                 "a written `file_path matches \"…\"` holds its own glob: this one would not be read"
             }
-        })
+        };
+        f.write_str(text)
     }
 }
 
@@ -270,7 +292,9 @@ impl ConditionError {
         match self {
             ConditionError::EmptyGlob { written: false, .. }
             | ConditionError::NotRead(NotRead::GlobOfFigure | NotRead::GlobOfWrittenPath) => "glob",
-            ConditionError::NotRead(NotRead::ThresholdOfComparison | NotRead::ThresholdOfPath)
+            ConditionError::NotRead(
+                NotRead::ThresholdOfComparison { .. } | NotRead::ThresholdOfPath,
+            )
             | ConditionError::OutOfRange { written: false, .. } => "threshold",
             ConditionError::OutOfRange { written: true, .. }
             | ConditionError::EmptyGlob { written: true, .. }
@@ -296,7 +320,13 @@ impl Condition {
         if name.contains(|c: char| c.is_whitespace() || "<>=".contains(c)) {
             let condition: Condition = name.parse()?;
             return match (&condition, threshold, glob) {
-                (_, Some(_), _) => Err(ConditionError::NotRead(NotRead::ThresholdOfComparison)),
+                (_, Some(_), _) => Err(ConditionError::NotRead(NotRead::ThresholdOfComparison {
+                    written: name.to_owned(),
+                    metric: match condition {
+                        Condition::Compare { metric, .. } => Some(metric),
+                        Condition::FilePath(_) => None,
+                    },
+                })),
                 (Condition::Compare { .. }, None, Some(_)) => {
                     Err(ConditionError::NotRead(NotRead::GlobOfFigure))
                 }
