@@ -85,6 +85,14 @@ impl Error {
         self.kind.exit_code()
     }
 
+    /// The error with `hints` in place of those it had: a caller that knows more than the
+    /// error's source (the workspace a store path was made of) says what to do instead.
+    #[must_use]
+    pub fn with_hints_instead(mut self, hints: Vec<String>) -> Error {
+        self.hints = hints;
+        self
+    }
+
     pub fn hints(&self) -> &[String] {
         &self.hints
     }

@@ -1915,3 +1915,26 @@ fn import_all_names_a_store_with_a_newline_on_one_line() {
         run.stdout
     );
 }
+
+/// With `AGENT_STRACE_WORKSPACE` set, a store whose workspace holds no session yet said to add
+/// `--trace-dir DIR`, which reads that folder's workspace too and fails the same way; the hint
+/// names the variable instead, and unsetting it reads the store as the hint says.
+#[test]
+fn a_workspace_with_no_store_names_the_variable_not_trace_dir() {
+    let env = TestEnv::new();
+    let store = env.path().join("proj").join(".agent-traces");
+    std::fs::create_dir_all(&store).unwrap();
+    let store = store.to_str().unwrap();
+    let mut list = env.command(&["list", "--trace-dir", store]);
+    list.env("AGENT_STRACE_WORKSPACE", "dev");
+    let run = Run::of(list.output().unwrap());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("AGENT_STRACE_WORKSPACE=dev"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("--trace-dir DIR"), "{}", run.stderr);
+    let unset = env.run(&["list", "--trace-dir", store]);
+    assert!(!unset.stderr.contains("no trace store"), "{}", unset.stderr);
+}

@@ -17,7 +17,25 @@ pub(crate) fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) if Error::is_broken_pipe(&err) => ExitCode::from(exit::OK),
-        Err(err) => fail(&Error::from(err)),
+        Err(err) => {
+            let no_store = err.chain().any(|cause| {
+                matches!(
+                    cause.downcast_ref::<crate::store::StoreError>(),
+                    Some(crate::store::StoreError::NoStore(_))
+                )
+            });
+            let error = Error::from(err);
+            match super::globals::workspace() {
+                // The store's path is the workspace's, whatever folder is named: `--trace-dir`
+                // reads that folder's workspace too, so the usual hint would send the user round.
+                Ok(Some(name)) if no_store => fail(&error.with_hints_instead(vec![format!(
+                    "{env}={name} reads the workspace `{name}` of the store, which has no \
+                     sessions yet: unset {env} to read the store itself",
+                    env = super::globals::WORKSPACE_ENV
+                )])),
+                _ => fail(&error),
+            }
+        }
     }
 }
 
