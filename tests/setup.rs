@@ -91,6 +91,33 @@ fn global_writes_under_home() {
     );
 }
 
+/// `CLAUDE_CONFIG_DIR` naming two folders, as `import` reads it, made one folder whose name
+/// held the comma and wrote settings.json in it; `setup --global` refuses the list, naming the
+/// variable, and writes nothing, while one folder named takes the settings.
+#[test]
+fn global_refuses_a_claude_config_dir_list_and_makes_no_comma_folder() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let (c1, c2) = (home.join("c1"), home.join("c2"));
+    let list = format!("{},{}", c1.display(), c2.display());
+    let mut cmd = env.command(&["setup", "--global", "--write"]);
+    cmd.env("HOME", &home).env("CLAUDE_CONFIG_DIR", &list);
+    let run = crate::common::Run::of(cmd.output().unwrap());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("CLAUDE_CONFIG_DIR"), "{}", run.stderr);
+    let made: Vec<String> = std::fs::read_dir(&home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(made.iter().all(|name| !name.contains(',')), "{made:?}");
+    assert!(!c1.join("settings.json").exists() && !c2.join("settings.json").exists());
+    let mut one = env.command(&["setup", "--global", "--write"]);
+    one.env("HOME", &home).env("CLAUDE_CONFIG_DIR", &c1);
+    assert!(one.output().unwrap().status.success());
+    assert!(c1.join("settings.json").is_file());
+}
+
 #[test]
 fn printed_block_is_valid_json_with_every_event_no_claude_to_ask_takes() {
     let env = TestEnv::new();

@@ -20,6 +20,24 @@ use super::output::usage;
 use super::stores;
 use crate::store::Store;
 
+/// The variable naming Claude Code's config folder.
+pub(crate) const CLAUDE_CONFIG_DIR: &str = "CLAUDE_CONFIG_DIR";
+
+/// The folders `$CLAUDE_CONFIG_DIR` names, read as ccusage reads it: a comma-separated list,
+/// each entry trimmed, empty ones left out. `import` reads them all and `setup` refuses more
+/// than one, so neither takes the list for one folder whose name holds a comma.
+pub(crate) fn claude_config_dirs() -> Vec<PathBuf> {
+    let Some(list) = std::env::var_os(CLAUDE_CONFIG_DIR) else {
+        return Vec::new();
+    };
+    list.to_string_lossy()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
 /// The `projects` folders to read: `--claude-dir`'s, else those `CLAUDE_CONFIG_DIR` names,
 /// else `~/.config/claude/projects` and `~/.claude/projects` (those that exist). A folder
 /// named by `--claude-dir` is returned as it is, for the caller to report when it is missing.
@@ -27,14 +45,13 @@ pub(crate) fn claude_projects(claude_dir: Option<&Path>) -> Result<Vec<PathBuf>>
     if let Some(dir) = claude_dir {
         return Ok(vec![dir.join("projects")]);
     }
-    if let Some(list) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
-        let list = list.to_string_lossy().into_owned();
-        let found: Vec<PathBuf> = list
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .filter_map(|p| projects_in(Path::new(p)))
-            .collect();
+    let dirs = claude_config_dirs();
+    if !dirs.is_empty() {
+        let list = std::env::var_os(CLAUDE_CONFIG_DIR)
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let found: Vec<PathBuf> = dirs.iter().filter_map(|p| projects_in(p)).collect();
         if found.is_empty() {
             return Err(usage(format!(
                 "CLAUDE_CONFIG_DIR names no folder holding Claude Code's projects ({list}): each entry is a config folder with a projects/ folder in it, or that projects/ folder"

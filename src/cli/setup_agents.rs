@@ -251,9 +251,25 @@ impl SetupAgent {
         };
         Ok(match (self, global) {
             (SetupAgent::ClaudeCode, false) => PathBuf::from(".claude/settings.json"),
-            (SetupAgent::ClaudeCode, true) => match &env.claude_config_dir {
-                Some(dir) => dir.join("settings.json"),
-                None => home()?.join(".claude/settings.json"),
+            (SetupAgent::ClaudeCode, true) => match env.claude_config_dirs.as_slice() {
+                [] => home()?.join(".claude/settings.json"),
+                [dir] => dir.join("settings.json"),
+                several => {
+                    return Err(Error::usage(format!(
+                        "{} names {} folders ({}): Claude Code reads its settings from one",
+                        super::placement::CLAUDE_CONFIG_DIR,
+                        several.len(),
+                        several
+                            .iter()
+                            .map(|d| d.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .with_hint(
+                        "set it to the folder whose settings.json to write, or name the file with --settings FILE",
+                    )
+                    .into());
+                }
             },
             (SetupAgent::Cursor, false) => PathBuf::from(".cursor/hooks.json"),
             (SetupAgent::Cursor, true) => home()?.join(".cursor/hooks.json"),
@@ -321,7 +337,8 @@ fn copilot_home(env: &Env, home: &Path) -> PathBuf {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Env {
     pub home: Option<PathBuf>,
-    pub claude_config_dir: Option<PathBuf>,
+    /// `$CLAUDE_CONFIG_DIR`'s folders, a comma-separated list as `import` reads it.
+    pub claude_config_dirs: Vec<PathBuf>,
     pub codex_home: Option<PathBuf>,
     pub copilot_home: Option<PathBuf>,
     pub gemini_home: Option<PathBuf>,
@@ -337,7 +354,10 @@ impl Env {
         };
         Env {
             home: var("HOME"),
-            claude_config_dir: var("CLAUDE_CONFIG_DIR"),
+            claude_config_dirs: super::placement::claude_config_dirs()
+                .into_iter()
+                .map(|d| std::path::absolute(&d).unwrap_or(d))
+                .collect(),
             codex_home: var("CODEX_HOME"),
             copilot_home: var("COPILOT_HOME"),
             gemini_home: var("GEMINI_CLI_HOME"),
@@ -376,7 +396,11 @@ pub(crate) fn detect(env: &Env, cwd: &Path) -> Vec<Found> {
             let user = |rel: &str| home.as_ref().map(|h| h.join(rel));
             let programs: &[&str] = match agent {
                 SetupAgent::ClaudeCode => {
-                    dirs.extend(env.claude_config_dir.clone().or_else(|| user(".claude")));
+                    if env.claude_config_dirs.is_empty() {
+                        dirs.extend(user(".claude"));
+                    } else {
+                        dirs.extend(env.claude_config_dirs.iter().cloned());
+                    }
                     dirs.push(cwd.join(".claude"));
                     &["claude"]
                 }
