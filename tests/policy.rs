@@ -6555,6 +6555,45 @@ fn a_powershell_here_string_is_the_text_it_holds() {
     assert_denied_exactly(&env, "psherestring", &policy, &denied, &let_run);
 }
 
+/// The call operator before a variable let a program past an allow list: `& $x log` and `& $x`
+/// ran under an allow list of `git log`, `&` being read as Bash's background operator and `$x
+/// log` as an expression that runs nothing. A program `&` runs by a variable is one whose name
+/// the line does not spell, as `$(echo git) log` on a Bash line is; a script block's commands
+/// are read.
+#[test]
+fn a_program_the_powershell_call_operator_runs_by_a_variable_is_not_spelt() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"allow": ["git log"]}});
+    let denied = [
+        (ps, "& $x log"),
+        (ps, "& $x"),
+        (ps, "&$x log"),
+        (ps, "& $env:X log"),
+        (ps, "& ${x} log"),
+        (ps, "& $x.y log"),
+        (ps, "& $h['k'] log"),
+        (ps, r#"& "$x" log"#),
+        (ps, ". $x log"),
+        (ps, "git log; & $x"),
+        ("Bash", "$(echo git) log"),
+        ("Bash", "pwsh -c '& $x log'"),
+    ];
+    let let_run = [
+        (ps, "& git log"),
+        (ps, "& 'git' log"),
+        (ps, "& { git log }"),
+        (ps, "git log && git log"),
+    ];
+    assert_denied_exactly(&env, "pscallvar", &policy, &denied, &let_run);
+
+    // A deny meets the commands of a script block the call operator runs.
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [(ps, "& { git push -f }"), (ps, ". { git push -f }")];
+    let let_run = [(ps, "& { git push origin }")];
+    assert_denied_exactly(&env, "pscallblock", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` let `git push -f` run, and so it went for each option git
 /// spells two ways (`git clean --force` and `-f`, `git branch -D` and `--delete --force`,
 /// `git checkout -f` and `--force`), also in a cluster (`git push -fu`, `git clean -fdx`) and

@@ -70,6 +70,15 @@ pub fn shaped(line: &str) -> String {
                 }
             }
             '`' => i = escaped(&chars, i, false, &mut out),
+            '&' if let Some((start, end)) = called_value(&chars, i - 1) => {
+                // `& $x log`: the call operator runs a program whose name is a value the line
+                // does not spell, as Bash's `$(…) log` does; read as it is, `$x log` would be
+                // an expression after a background `&`, which runs nothing.
+                out.push_str("& $(");
+                out.extend(&chars[start..end]);
+                out.push(')');
+                i = end;
+            }
             '@' if let Some((quote, body, end)) = here_string(&chars, i - 1) => {
                 if assigned_at(&chars, i - 1) {
                     out.push('@');
@@ -152,6 +161,73 @@ pub fn shaped(line: &str) -> String {
         }
     }
     out
+}
+
+/// The value the call operator `&` at `at` runs, when the line does not spell it: a variable
+/// (`& $x`, `&$x`, `& $env:X`, `& ${x}`, `& $x.y`, `& $h['k']`) or double-quoted text that holds
+/// one (`& "$x"`); its start and end. `None` for anything else, a `&&` or a name the line
+/// spells (`& git`, `& 'git'`), and for `& $(…)` and `& (…)`, read where they are.
+fn called_value(chars: &[char], at: usize) -> Option<(usize, usize)> {
+    if (at > 0 && chars[at - 1] == '&') || chars.get(at + 1) == Some(&'&') {
+        return None;
+    }
+    let mut start = at + 1;
+    while chars.get(start).is_some_and(|c| matches!(c, ' ' | '\t')) {
+        start += 1;
+    }
+    let end = match *chars.get(start)? {
+        '"' => {
+            let mut i = start + 1;
+            let mut variable = false;
+            loop {
+                match *chars.get(i)? {
+                    '`' => i += 1,
+                    '$' => variable = true,
+                    '"' => break,
+                    _ => {}
+                }
+                i += 1;
+            }
+            if !variable {
+                return None;
+            }
+            i + 1
+        }
+        '$' => {
+            let mut i = start + 1;
+            match *chars.get(i)? {
+                '(' => return None,
+                '{' => i += 1 + chars.get(i..)?.iter().position(|c| *c == '}')?,
+                _ => {
+                    let name = chars[i..]
+                        .iter()
+                        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '?'))
+                        .count();
+                    if name == 0 {
+                        return None;
+                    }
+                    i += name;
+                }
+            }
+            // Its members and elements (`$x.y`, `$h['k']`).
+            loop {
+                match chars.get(i) {
+                    Some('.') => {
+                        i += 1;
+                        i += chars[i..]
+                            .iter()
+                            .take_while(|c| c.is_alphanumeric() || **c == '_')
+                            .count();
+                    }
+                    Some('[') => i += 1 + chars[i..].iter().position(|c| *c == ']')?,
+                    _ => break,
+                }
+            }
+            i
+        }
+        _ => return None,
+    };
+    Some((start, end))
 }
 
 /// PowerShell's escape by a backtick, whose next character is at `at`, written for the shell
@@ -823,6 +899,10 @@ mod tests {
         assert_eq!(shaped("& ( 'g' + \"it\" ) push"), "&'git' push");
         assert_eq!(shaped("gc ('a','b')"), "gc 'a' 'b'");
         assert_eq!(shaped("& ('g'+$x) push"), "& $('g'+$x) push");
+        // A variable the call operator runs is a value the line does not spell too.
+        assert_eq!(shaped("& $x log"), "& $($x) log");
+        assert_eq!(shaped("&${x}.y['k'] log"), "& $(${x}.y['k']) log");
+        assert_eq!(shaped("& \"$x\" log && & git"), "& $(\"$x\") log && & git");
         // A subexpression of quoted text is that text, in double quotes too.
         assert_eq!(shaped("git push $( '-f' )"), "git push '-f'");
         assert_eq!(
