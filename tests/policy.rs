@@ -6555,6 +6555,36 @@ fn a_powershell_here_string_is_the_text_it_holds() {
     assert_denied_exactly(&env, "psherestring", &policy, &denied, &let_run);
 }
 
+/// A program named by a string joined to a variable (`& ('g'+$x) push -f`) lost the string it
+/// spells, read as a name wholly unknown, `$(…)`, which a deny of `git push --force` does not
+/// meet, where Bash's `g$(echo it) push -f`, whose `g` is kept, meets it. The literal parts are
+/// kept, and each such name is judged as Bash's like it is.
+#[test]
+fn a_powershell_name_partly_spelt_keeps_its_spelt_parts() {
+    let env = TestEnv::new();
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let pairs = [
+        ("& ('g'+$x) push -f", "g$(echo it) push -f"),
+        ("& ('g' + ${x} + 't') push -f", "g$(echo i)t push -f"),
+        ("& ($x+'it') push -f", "$(echo g)it push -f"),
+        ("& ('note'+$x) push -f", "note$(echo pad) push -f"),
+        ("& ('g'+$x) push origin", "g$(echo it) push origin"),
+    ];
+    let calls: Vec<(&str, &str)> = pairs
+        .iter()
+        .flat_map(|(ps, bash)| [("PowerShell", *ps), ("Bash", *bash)])
+        .collect();
+    let lines = denied_lines(&env, "pspartname", &policy, &calls);
+    for (ps, bash) in pairs {
+        assert_eq!(
+            lines.iter().any(|l| l == ps),
+            lines.iter().any(|l| l == bash),
+            "{ps} and {bash} judged apart; denied: {lines:?}"
+        );
+    }
+    assert!(lines.iter().any(|l| l == pairs[0].0), "{lines:?}");
+}
+
 /// The call operator before a variable let a program past an allow list: `& $x log` and `& $x`
 /// ran under an allow list of `git log`, `&` being read as Bash's background operator and `$x
 /// log` as an expression that runs nothing. A program `&` runs by a variable is one whose name

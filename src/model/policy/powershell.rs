@@ -128,6 +128,16 @@ pub fn shaped(line: &str) -> String {
                     i = end;
                     continue;
                 }
+                if called
+                    && !method
+                    && let Some((name, end)) = partly_literal(&chars, i)
+                {
+                    // `& ('g'+$x) push -f`: the literal parts of the name kept, as Bash's
+                    // `g$(echo it) push -f` keeps them.
+                    out.push_str(&name);
+                    i = end;
+                    continue;
+                }
                 parens.push(method);
                 if method {
                     out.push(' ');
@@ -371,6 +381,66 @@ fn literal_values(chars: &[char], at: usize) -> Option<(Vec<String>, usize)> {
     }
 }
 
+/// A name made by strings and variables joined with `+` in parentheses, from `at` (past the
+/// `(`: `('g'+$x)`), written for the shell reader as its literal parts around a value it does
+/// not know (`'g'$($x)`), and where the line goes on past the `)`. `None` unless every part is
+/// quoted text with no `$`, backtick or inner quote, or a plain variable (`$x`, `$env:X`,
+/// `${x}`), and one at least is each.
+fn partly_literal(chars: &[char], at: usize) -> Option<(String, usize)> {
+    let mut name = String::new();
+    let (mut literal, mut variable) = (false, false);
+    let mut i = at;
+    loop {
+        while chars.get(i).is_some_and(|c| matches!(c, ' ' | '\t')) {
+            i += 1;
+        }
+        match *chars.get(i)? {
+            quote @ ('\'' | '"') => {
+                let close = i + 1 + chars.get(i + 1..)?.iter().position(|c| *c == quote)?;
+                let text = &chars[i + 1..close];
+                if chars.get(close + 1) == Some(&quote)
+                    || text.iter().any(|c| matches!(c, '\'' | '"' | '$' | '`'))
+                {
+                    return None;
+                }
+                name.push('\'');
+                name.extend(text);
+                name.push('\'');
+                literal = true;
+                i = close + 1;
+            }
+            '$' => {
+                let end = if chars.get(i + 1) == Some(&'{') {
+                    i + 2 + chars.get(i + 2..)?.iter().position(|c| *c == '}')? + 1
+                } else {
+                    i + 1
+                        + chars[i + 1..]
+                            .iter()
+                            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | ':'))
+                            .count()
+                };
+                if end == i + 1 {
+                    return None;
+                }
+                name.push_str("$(");
+                name.extend(&chars[i..end]);
+                name.push(')');
+                variable = true;
+                i = end;
+            }
+            _ => return None,
+        }
+        while chars.get(i).is_some_and(|c| matches!(c, ' ' | '\t')) {
+            i += 1;
+        }
+        match *chars.get(i)? {
+            ')' if literal && variable => return Some((name, i + 1)),
+            '+' => i += 1,
+            _ => return None,
+        }
+    }
+}
+
 /// A subexpression in double quotes whose value the line spells (`"$('-f')"`, `$` at `at`),
 /// written as the text PowerShell puts there (an array's values joined by spaces), escaped for
 /// the shell reader's double quotes; returns where the line goes on past its `)`. `None` when
@@ -608,7 +678,8 @@ pub fn runs_nothing(words: &[String]) -> bool {
         );
     keyword
         || (first.starts_with('$')
-            && first != "$(…)"
+            // A name a value starts (`& ($x+'it')`, read as `$(…)it`) runs a program.
+            && !first.starts_with("$(…)")
             && !first
                 .to_lowercase()
                 .starts_with("$executioncontext.invokecommand."))
@@ -898,7 +969,9 @@ mod tests {
         // a value the line does not spell.
         assert_eq!(shaped("& ( 'g' + \"it\" ) push"), "&'git' push");
         assert_eq!(shaped("gc ('a','b')"), "gc 'a' 'b'");
-        assert_eq!(shaped("& ('g'+$x) push"), "& $('g'+$x) push");
+        assert_eq!(shaped("& ('g'+$x) push"), "& 'g'$($x) push");
+        assert_eq!(shaped("& ('g' + ${x} + 'it')"), "& 'g'$(${x})'it'");
+        assert_eq!(shaped("& ('g'+(gc k))"), "& $('g'+$(gc k))");
         // A variable the call operator runs is a value the line does not spell too.
         assert_eq!(shaped("& $x log"), "& $($x) log");
         assert_eq!(shaped("&${x}.y['k'] log"), "& $(${x}.y['k']) log");
