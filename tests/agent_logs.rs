@@ -697,29 +697,7 @@ fn imports_of_a_grown_agent_log_run_at_once_say_grown_once() {
         let path = log.to_string_lossy().into_owned();
         env.run(&["import", &path]).success();
         std::fs::write(&log, &raw).unwrap();
-        let imports: Vec<std::process::Child> = (0..4)
-            .map(|_| {
-                env.command(&["import", "--format", "json", &path])
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        let mut statuses: Vec<String> = imports
-            .into_iter()
-            .map(|child| {
-                let out = child.wait_with_output().unwrap();
-                assert!(
-                    out.status.success(),
-                    "{name}: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
-                reports[0]["status"].as_str().unwrap().to_owned()
-            })
-            .collect();
-        statuses.sort();
+        let statuses = env.statuses_of_imports_at_once(&path, 4);
         assert_eq!(
             statuses,
             [

@@ -1198,32 +1198,21 @@ fn a_cost_that_leaves_out_unbelievable_usage_is_marked_where_list_marks_it() {
     let cost = env.run(&["cost", "bad1"]).success().stdout.clone();
     let headline = cost.lines().next().unwrap();
     assert!(headline.ends_with("$0.0053?"), "{cost}");
-    let report = env
-        .run(&[
-            "budget-report",
-            "--since",
-            "2026-01-01",
-            "--until",
-            "2026-12-31",
-        ])
-        .success()
-        .stdout
-        .clone();
+    let year = [
+        "budget-report",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-12-31",
+    ];
+    let report = env.run(&year).success().stdout.clone();
     let top = report
         .lines()
         .find(|l| l.contains("bad1"))
         .unwrap_or_else(|| panic!("{report}"));
     assert!(top.contains("$0.0053?"), "{report}");
     let json = env
-        .run(&[
-            "budget-report",
-            "--since",
-            "2026-01-01",
-            "--until",
-            "2026-12-31",
-            "--format",
-            "json",
-        ])
+        .run(&[&year[..], &["--format", "json"]].concat())
         .success()
         .json();
     assert_eq!(json["top"][0]["unbelieved_usage"], 1, "{json}");

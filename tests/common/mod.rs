@@ -155,6 +155,35 @@ impl TestEnv {
         std::fs::create_dir(&index).expect("a folder in the index's place");
     }
 
+    /// The `status` each of `n` imports of the file at `path`, run at once, reports
+    /// (`import --format json`), sorted; each import must succeed.
+    pub fn statuses_of_imports_at_once(&self, path: &str, n: usize) -> Vec<String> {
+        let imports: Vec<std::process::Child> = (0..n)
+            .map(|_| {
+                self.command(&["import", "--format", "json", path])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut statuses: Vec<String> = imports
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "{path}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+                reports[0]["status"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        statuses.sort();
+        statuses
+    }
+
     /// A command for the binary, run in the environment's directory with a clean environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());

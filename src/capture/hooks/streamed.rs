@@ -618,6 +618,14 @@ mod tests {
 
     /// Places each of `chunks` after the lines so far, as `add_response_part` does: the lines
     /// kept, then those written. The texts of the parts in the end.
+    /// `text` in chunks of `size` bytes (of ASCII text: each chunk is text).
+    fn chunked(text: &str, size: usize) -> Vec<&str> {
+        text.as_bytes()
+            .chunks(size)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect()
+    }
+
     fn streamed(privacy: &Privacy, chunks: &[&str]) -> Vec<String> {
         streamed_checking(privacy, chunks, |_, _| {})
     }
@@ -666,11 +674,7 @@ mod tests {
         let text = format!("Here is the key:\n{key}Keep it safe.");
         let privacy = redacting(&[]);
         for size in [7, 40, 64, 200] {
-            let chunks: Vec<&str> = text
-                .as_bytes()
-                .chunks(size)
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect();
+            let chunks = chunked(&text, size);
             let parts = streamed(&privacy, &chunks);
             let joined = parts.concat();
             for line in &body {
@@ -691,11 +695,7 @@ mod tests {
             mask: true,
             patterns: Vec::new(),
         };
-        let chunks: Vec<&str> = text
-            .as_bytes()
-            .chunks(64)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect();
+        let chunks = chunked(&text, 64);
         assert!(streamed(&masking, &chunks).concat().contains(&body[5]));
     }
 
@@ -710,11 +710,7 @@ mod tests {
         );
         let privacy = redacting(&[]);
         for size in [1, 5, 13, 64, 100, 333] {
-            let chunks: Vec<&str> = text
-                .as_bytes()
-                .chunks(size)
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect();
+            let chunks = chunked(&text, size);
             let parts = streamed(&privacy, &chunks);
             let joined = parts.concat();
             for line in &private {
@@ -817,11 +813,7 @@ mod tests {
         // A key over the 4 KiB the scrub looks back over, with no END line.
         let long = base64_lines(4, 100, 64, 64);
         let text = format!("-----BEGIN PRIVATE KEY-----\n{}", long.join("\n"));
-        let chunks: Vec<&str> = text
-            .as_bytes()
-            .chunks(37)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect();
+        let chunks = chunked(&text, 37);
         streamed_checking(&privacy, &chunks, |n, disk| {
             for line in &long {
                 assert!(!disk.contains(&line[..12]), "#{n}: {line}");
