@@ -6585,6 +6585,25 @@ fn a_powershell_name_partly_spelt_keeps_its_spelt_parts() {
     assert!(lines.iter().any(|l| l == pairs[0].0), "{lines:?}");
 }
 
+/// A doubled quote in PowerShell's quoted text is one quote (`'it''s'` is `it's`), but it was
+/// read as two strings joined: `gc 'secret''s.txt'` read `secrets.txt` and passed a deny of
+/// `secret's.txt`, in plain quotes, in double quotes, in parentheses and joined by `+`.
+#[test]
+fn a_powershell_doubled_quote_is_one_quote_in_the_text() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"files": {"read": {"deny": ["secret's.txt", "a\"b.txt"]}}});
+    let denied = [
+        (ps, "gc 'secret''s.txt'"),
+        (ps, "Get-Content -Path ('secret''s.txt')"),
+        (ps, "gc ('secret'+'''s.txt')"),
+        (ps, r#"gc "a""b.txt""#),
+        (ps, r#"gc ("a""b.txt")"#),
+    ];
+    let let_run = [(ps, "gc 'secrets.txt'"), (ps, r#"gc "ab.txt""#)];
+    assert_denied_exactly(&env, "psdoubledquote", &policy, &denied, &let_run);
+}
+
 /// The call operator before a variable let a program past an allow list: `& $x log` and `& $x`
 /// ran under an allow list of `git log`, `&` being read as Bash's background operator and `$x
 /// log` as an expression that runs nothing. A program `&` runs by a variable is one whose name

@@ -63,6 +63,13 @@ pub fn shaped(line: &str) -> String {
                         i = end;
                         continue;
                     }
+                    if q == c && chars.get(i) == Some(&c) {
+                        // A doubled quote is one quote in the text (`'it''s'` is `it's`), not
+                        // two strings joined.
+                        i += 1;
+                        out.push_str(if c == '\'' { "'\\''" } else { "\\\"" });
+                        continue;
+                    }
                     out.push(q);
                     if q == c {
                         break;
@@ -331,8 +338,8 @@ pub fn unknown_where_escaped(words: &mut [String]) {
 /// The values of parentheses that hold quoted text alone, from `at` (past the `(`), each a
 /// word's text (`('push', "-f")` is `push` and `-f`), strings joined by `+` folded into the one
 /// they make (`('g'+'it')` is `git`), and where the line goes on past the `)`; `None` when they
-/// hold anything else (a command, a variable, a number, an escape, `-join`, `[char]`, `,` and
-/// `+` together), whose value the line does not spell.
+/// hold anything else (a command, a variable, a number, text [`plain_quoted`] does not read,
+/// `-join`, `[char]`, `,` and `+` together), whose value the line does not spell.
 fn literal_values(chars: &[char], at: usize) -> Option<(Vec<String>, usize)> {
     let mut values: Vec<String> = Vec::new();
     let mut i = at;
@@ -357,23 +364,15 @@ fn literal_values(chars: &[char], at: usize) -> Option<(Vec<String>, usize)> {
                 joined = true;
                 pluses = true;
             }
-            quote @ ('\'' | '"') if !after_value => {
-                let close = i + 1 + chars.get(i + 1..)?.iter().position(|c| *c == quote)?;
-                let text = &chars[i + 1..close];
-                // A doubled quote is one in the text; `$` and a backtick are PowerShell's in
-                // double quotes.
-                if chars.get(close + 1) == Some(&quote)
-                    || text.iter().any(|c| matches!(c, '\'' | '"' | '$' | '`'))
-                {
-                    return None;
-                }
+            '\'' | '"' if !after_value => {
+                let (text, end) = plain_quoted(chars, i)?;
                 match values.last_mut() {
-                    Some(last) if joined => last.extend(text),
-                    _ => values.push(text.iter().collect()),
+                    Some(last) if joined => last.push_str(&text),
+                    _ => values.push(text),
                 }
                 after_value = true;
                 joined = false;
-                i = close;
+                i = end - 1;
             }
             _ => return None,
         }
@@ -384,8 +383,8 @@ fn literal_values(chars: &[char], at: usize) -> Option<(Vec<String>, usize)> {
 /// A name made by strings and variables joined with `+` in parentheses, from `at` (past the
 /// `(`: `('g'+$x)`), written for the shell reader as its literal parts around a value it does
 /// not know (`'g'$($x)`), and where the line goes on past the `)`. `None` unless every part is
-/// quoted text with no `$`, backtick or inner quote, or a plain variable (`$x`, `$env:X`,
-/// `${x}`), and one at least is each.
+/// quoted text ([`plain_quoted`]) or a plain variable (`$x`, `$env:X`, `${x}`), and one at
+/// least is each.
 fn partly_literal(chars: &[char], at: usize) -> Option<(String, usize)> {
     let mut name = String::new();
     let (mut literal, mut variable) = (false, false);
@@ -395,19 +394,11 @@ fn partly_literal(chars: &[char], at: usize) -> Option<(String, usize)> {
             i += 1;
         }
         match *chars.get(i)? {
-            quote @ ('\'' | '"') => {
-                let close = i + 1 + chars.get(i + 1..)?.iter().position(|c| *c == quote)?;
-                let text = &chars[i + 1..close];
-                if chars.get(close + 1) == Some(&quote)
-                    || text.iter().any(|c| matches!(c, '\'' | '"' | '$' | '`'))
-                {
-                    return None;
-                }
-                name.push('\'');
-                name.extend(text);
-                name.push('\'');
+            '\'' | '"' => {
+                let (text, end) = plain_quoted(chars, i)?;
+                name.push_str(&single_quoted(&text));
                 literal = true;
-                i = close + 1;
+                i = end;
             }
             '$' => {
                 let end = if chars.get(i + 1) == Some(&'{') {
@@ -521,9 +512,38 @@ fn here_string_word(chars: &[char], quote: char, (start, end): (usize, usize), o
     out.push('"');
 }
 
-/// Texts as the shell reader's words, each single-quoted (they hold no quote).
+/// Quoted text whose value the line spells, from its quote at `at` (`'` or `"`): the text,
+/// with a doubled quote read as the one it stands for (`'it''s'` is `it's`, `"a""b"` is
+/// `a"b`), and where the line goes on past the closing quote. `None` when it is not closed, or
+/// holds `$` or a backtick in double quotes, which PowerShell reads there; in single quotes
+/// they are text.
+fn plain_quoted(chars: &[char], at: usize) -> Option<(String, usize)> {
+    let quote = *chars.get(at)?;
+    let mut text = String::new();
+    let mut i = at + 1;
+    loop {
+        let c = *chars.get(i)?;
+        i += 1;
+        if c == quote {
+            if chars.get(i) != Some(&quote) {
+                return Some((text, i));
+            }
+            i += 1;
+        } else if quote == '"' && matches!(c, '$' | '`') {
+            return None;
+        }
+        text.push(c);
+    }
+}
+
+/// Text as one single-quoted word of the shell reader's, a quote in it written `'\''`.
+fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// Texts as the shell reader's words, each single-quoted.
 fn quoted_words(texts: &[String]) -> String {
-    let quoted: Vec<String> = texts.iter().map(|t| format!("'{t}'")).collect();
+    let quoted: Vec<String> = texts.iter().map(|t| single_quoted(t)).collect();
     quoted.join(" ")
 }
 
@@ -994,14 +1014,19 @@ mod tests {
             "iex \"\\$a \\\"$x\\\" b\""
         );
         assert_eq!(shaped("$t = @'\n\n'@"), "$t = @''");
+        // A doubled quote is one quote in the text, in every reading of quoted text.
+        assert_eq!(shaped("gc 'it''s' ''''"), r"gc 'it'\''s' ''\'''");
+        assert_eq!(shaped(r#"gc "a""b" """#), r#"gc "a\"b" """#);
+        assert_eq!(shaped("gc ('it''s', '$x')"), r"gc 'it'\''s' '$x'");
+        assert_eq!(shaped(r#"gc ("a""b")"#), r#"gc 'a"b'"#);
+        assert_eq!(shaped("& ('g'+'it''s') x"), r"&'git'\''s' x");
+        assert_eq!(shaped("& ('it''s'+$x)"), r"& 'it'\''s'$($x)");
         assert_eq!(shaped("echo @'x'@"), "echo @'x'@");
         for text in [
             "('a' 'b')",
             "('a',)",
             "()",
-            "('$x')",
             r#"("$x")"#,
-            "('a''b')",
             "(1)",
             "('a'+)",
             "('a'+$x)",
