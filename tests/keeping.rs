@@ -530,6 +530,32 @@ fn a_sweep_leaves_a_running_imports_folder_alone() {
     assert_eq!(kinds(&env.events(sid)).last(), Some(&"session_end"));
 }
 
+/// Runs `import --format json FILE`, stops it once it is writing session `sid`, runs `hook`
+/// (which begins that session), lets the import go on, and returns its report, having checked
+/// that the session is left as the hook left it.
+fn import_beaten_by_hook(env: &TestEnv, file: &Path, sid: &str, hook: impl FnOnce()) -> Value {
+    let mut running = env
+        .command(&["import", "--format", "json", &file.to_string_lossy()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    until_writing(env, &mut running);
+    signal(&running, "-STOP");
+    hook();
+    let events = env.store().join(sid).join("events.ndjson");
+    let hooked = std::fs::read(&events).unwrap();
+    signal(&running, "-CONT");
+    let raced = crate::common::Run::of(running.wait_with_output().unwrap());
+    raced.success();
+    assert_eq!(
+        std::fs::read(&events).unwrap(),
+        hooked,
+        "the hook's session is left as it is"
+    );
+    raced.json()[0].clone()
+}
+
 /// A hook that began the session while its transcript was being imported made the import say
 /// "already imported" (as if another file had been), and nothing was imported; the store held
 /// the hook's event alone. It says what an import begun after the hook says: the session was
@@ -540,27 +566,11 @@ fn an_import_that_a_hook_beats_to_the_session_says_it_was_recorded_by_hooks() {
     let env = TestEnv::new();
     let sid = "7e1d2c3b-0000-4000-8000-000000000007";
     let big = big_transcript(env.path(), sid, 12);
-    let mut running = env
-        .command(&["import", "--format", "json", &big.to_string_lossy()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    until_writing(&env, &mut running);
-    signal(&running, "-STOP");
-    let mut prompt = payload("UserPromptSubmit", json!({"prompt": "x"}));
-    prompt["session_id"] = sid.into();
-    env.hook("user-prompt", &prompt).success();
-    let hooked = std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap();
-    signal(&running, "-CONT");
-    let raced = crate::common::Run::of(running.wait_with_output().unwrap());
-    raced.success();
-    let raced = raced.json()[0].clone();
-    assert_eq!(
-        std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap(),
-        hooked,
-        "the hook's session is left as it is"
-    );
+    let raced = import_beaten_by_hook(&env, &big, sid, || {
+        let mut prompt = payload("UserPromptSubmit", json!({"prompt": "x"}));
+        prompt["session_id"] = sid.into();
+        env.hook("user-prompt", &prompt).success();
+    });
     let (after, _) = import_json(&env, &[&big]);
     assert_eq!(after[0]["status"], "recorded_by_hooks");
     assert_eq!(raced["status"], after[0]["status"], "{raced}");
@@ -598,31 +608,15 @@ fn an_agent_logs_import_that_a_hook_beats_to_the_session_says_it_was_recorded_by
     let env = TestEnv::new();
     let sid = "019c8a4d-8f45-7010-8b5d-7fad920aa7f2";
     let rollout = big_rollout(env.path(), sid, 20_000);
-    let mut running = env
-        .command(&["import", "--format", "json", &rollout.to_string_lossy()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    until_writing(&env, &mut running);
-    signal(&running, "-STOP");
-    let start = json!({"session_id": sid, "hook_event_name": "SessionStart", "source": "startup",
-        "cwd": env.path()});
-    crate::common::run_with_stdin(
-        env.command(&["hook", "--agent", "codex", "session-start"]),
-        start.to_string().as_bytes(),
-    )
-    .success();
-    let hooked = std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap();
-    signal(&running, "-CONT");
-    let raced = crate::common::Run::of(running.wait_with_output().unwrap());
-    raced.success();
-    let raced = raced.json()[0].clone();
-    assert_eq!(
-        std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap(),
-        hooked,
-        "the hook's session is left as it is"
-    );
+    let raced = import_beaten_by_hook(&env, &rollout, sid, || {
+        let start = json!({"session_id": sid, "hook_event_name": "SessionStart",
+            "source": "startup", "cwd": env.path()});
+        crate::common::run_with_stdin(
+            env.command(&["hook", "--agent", "codex", "session-start"]),
+            start.to_string().as_bytes(),
+        )
+        .success();
+    });
     let (after, _) = import_json(&env, &[&rollout]);
     assert_eq!(after[0]["status"], "recorded_by_hooks");
     assert_eq!(raced["status"], after[0]["status"], "{raced}");
@@ -851,6 +845,23 @@ fn a_subagent_transcript_that_cannot_be_read_costs_only_itself() {
     assert!(reports[1..].iter().all(|r| r["status"] == "imported"));
 }
 
+/// Imports `file`, the transcript of session `sid`, then a hook writes a call to that session
+/// (hooks installed after the import, the session resumed); returns how many lines the import
+/// read, the session's events file and what it held after the hook.
+fn imported_then_hooked(env: &TestEnv, file: &Path, sid: &str) -> (u64, PathBuf, Vec<u8>) {
+    let (first, _) = import_json(env, &[file]);
+    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
+    let mut call = payload(
+        "PreToolUse",
+        json!({"tool_name": "Bash", "tool_use_id": "toolu_h1", "tool_input": {"command": "ls"}}),
+    );
+    call["session_id"] = sid.into();
+    env.hook("pre-tool", &call).success();
+    let events = env.store().join(sid).join("events.ndjson");
+    let hooked = std::fs::read(&events).unwrap();
+    (first[0]["lines"].as_u64().unwrap(), events, hooked)
+}
+
 /// A transcript imported, then written to by hooks sharing its session id (hooks installed
 /// after the import, the session resumed), then grown: `import FILE` said "already imported"
 /// and `import --all` "Every transcript is imported already.", exit 0, the new lines dropped
@@ -869,17 +880,7 @@ fn a_transcript_that_grew_after_hooks_wrote_to_its_import_says_its_growth_was_no
         &format!("{sid}.jsonl"),
         &lines[..5],
     );
-    let (first, _) = import_json(&env, &[&file]);
-    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
-    let read = first[0]["lines"].as_u64().unwrap();
-    let mut call = payload(
-        "PreToolUse",
-        json!({"tool_name": "Bash", "tool_use_id": "toolu_h1", "tool_input": {"command": "ls"}}),
-    );
-    call["session_id"] = sid.into();
-    env.hook("pre-tool", &call).success();
-    let events = env.store().join(sid).join("events.ndjson");
-    let hooked = std::fs::read(&events).unwrap();
+    let (read, events, hooked) = imported_then_hooked(&env, &file, sid);
     std::fs::write(&file, &whole).unwrap();
     let gained = whole.lines().count() as u64 - read;
 
@@ -972,16 +973,7 @@ fn a_transcript_rewritten_after_hooks_wrote_to_its_import_keeps_their_events() {
         &format!("{sid}.jsonl"),
         &lines,
     );
-    let (first, _) = import_json(&env, &[&file]);
-    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
-    let mut call = payload(
-        "PreToolUse",
-        json!({"tool_name": "Bash", "tool_use_id": "toolu_h1", "tool_input": {"command": "ls -la hooked"}}),
-    );
-    call["session_id"] = sid.into();
-    env.hook("pre-tool", &call).success();
-    let events = env.store().join(sid).join("events.ndjson");
-    let hooked = std::fs::read(&events).unwrap();
+    let (_, events, hooked) = imported_then_hooked(&env, &file, sid);
     std::fs::write(&file, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
 
     let (reports, _) = import_json(&env, &[&file]);
