@@ -7316,6 +7316,39 @@ fn a_refused_command_rule_is_logged_once_per_policy_file() {
     assert_eq!(said(&env), 3);
 }
 
+/// A policy file that cannot be used was said in the hook's log on every hook call ("POLICY
+/// NOT ENFORCED, …"), pushing the log's other lines out through its rotation. It is said once
+/// for the file as it is, and again when the file changes, as a refused rule is.
+#[test]
+fn a_policy_that_cannot_be_used_is_logged_once_per_state_of_its_file() {
+    let env = TestEnv::new();
+    let policy = env.path().join(".agent-scope.json");
+    std::fs::write(&policy, r#"{"commands": {"deny": "curl"}}"#).unwrap();
+    let said = |env: &TestEnv| {
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("POLICY NOT ENFORCED, nothing is blocked"))
+            .count()
+    };
+    for _ in 0..3 {
+        assert!(hook_denial(&env, "broken", "curl x").is_none());
+    }
+    assert_eq!(said(&env), 1, "said once for the file");
+
+    // Still broken, otherwise: said again, once.
+    std::fs::write(&policy, r#"{"commands": {"deny": ["curl"]}, "files": 1}"#).unwrap();
+    for _ in 0..2 {
+        assert!(hook_denial(&env, "broken", "curl x").is_none());
+    }
+    assert_eq!(said(&env), 2, "said again for the changed file");
+
+    // Mended, it is enforced, and nothing more is said.
+    std::fs::write(&policy, r#"{"commands": {"deny": ["curl"]}}"#).unwrap();
+    assert!(hook_denial(&env, "broken", "curl x").is_some());
+    assert_eq!(said(&env), 2);
+}
+
 /// Command rules with wildcards, as a Python agent-strace user's `.agent-scope.json` holds them
 /// (`curl *`, `rm -rf *`, `git push*`, `*sudo*`), were met as if `*` were a word of the command:
 /// the hook let `curl http://…`, `rm -rf /`, `git push origin main` and `sudo reboot` run and

@@ -1006,11 +1006,12 @@ fn guard(
             home: std::env::var("HOME").ok().filter(|d| d.starts_with('/')),
         }),
         Err(e) => {
-            log(
-                args,
-                store,
-                &format!("POLICY NOT ENFORCED, nothing is blocked until it is fixed: {e}"),
-            );
+            // Said once for the file as it is, as a refused rule is: said on every call, the
+            // line pushed the log's other lines out through its rotation.
+            let message = format!("POLICY NOT ENFORCED, nothing is blocked until it is fixed: {e}");
+            if store.first_time_said(said_key(Some(std::path::Path::new(e.file())), &message)) {
+                log(args, store, &message);
+            }
             None
         }
     }

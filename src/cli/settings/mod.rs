@@ -130,6 +130,16 @@ impl SettingsError {
     pub(crate) fn as_error(&self) -> crate::error::Error {
         self.reported(self.to_string())
     }
+
+    /// The file the error is about, as it was named or found.
+    pub(crate) fn file(&self) -> &str {
+        match self {
+            SettingsError::Missing { file }
+            | SettingsError::Read { file, .. }
+            | SettingsError::Refused { file, .. }
+            | SettingsError::Invalid { file, .. } => file,
+        }
+    }
 }
 
 /// The most characters of a key or a value from the file that an error quotes: the file is
