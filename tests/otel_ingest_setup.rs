@@ -157,8 +157,23 @@ fn setup_otel_never_sends_another_backends_headers_to_the_collector() {
         "{}",
         run.stdout
     );
-    let backup = std::fs::read_to_string(path.with_file_name("settings.json.bak")).unwrap();
-    assert_eq!(backup, theirs);
+    // The backup keeps what was replaced and removed, but for the headers: it sits beside the
+    // file, git-ignored by no one, and would be the one place left holding that vendor's key.
+    let backup: Value = serde_json::from_str(
+        &std::fs::read_to_string(path.with_file_name("settings.json.bak")).unwrap(),
+    )
+    .unwrap();
+    let was: Value = serde_json::from_str(theirs).unwrap();
+    assert_eq!(
+        backup["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        was["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    );
+    assert_eq!(backup["env"].as_object().unwrap().len(), 1, "{backup}");
+    assert!(
+        run.stdout.contains("but for the OTLP headers"),
+        "{}",
+        run.stdout
+    );
     // Set up for us, again: nothing to refuse.
     setup(&[]).success();
 }
@@ -253,5 +268,102 @@ fn setup_otel_keeps_the_token_out_of_the_shared_settings() {
     assert_eq!(
         l["env"]["OTEL_EXPORTER_OTLP_HEADERS"],
         "Authorization=Bearer n3w-t0ken"
+    );
+}
+
+/// `setup --otel --write` took backups holding the secrets it had just taken out of a file: a
+/// second run with a new AGENT_STRACE_TOKEN left the old token in settings.local.json.bak, and
+/// --replace-otel's backup of the local file held another backend's key, neither git-ignored.
+/// It said the local file was git-ignored when git would commit it (Claude Code ignores it only
+/// when it makes the file itself), and made it 0644. No backup holds an OTLP header, the local
+/// file's backups and a local file setup makes are 0600, and "git ignores" is said only when
+/// git says so; otherwise a warning names the line to add to .gitignore.
+#[test]
+fn setup_otel_keeps_no_secret_in_a_backup_and_says_git_ignored_only_when_git_does() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let no_user_git = |cmd: &mut std::process::Command| {
+        cmd.env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+    };
+    let mut git = std::process::Command::new("git");
+    git.args(["init", "-q"]).current_dir(env.path());
+    no_user_git(&mut git);
+    assert!(git.status().unwrap().success());
+    let setup = |token: &str, extra: &[&str]| {
+        let mut args = vec!["setup", "--otel", "--write", "--bin", "agent-strace"];
+        args.extend_from_slice(extra);
+        let mut cmd = env.command(&args);
+        cmd.env("AGENT_STRACE_TOKEN", token);
+        no_user_git(&mut cmd);
+        let mut cmd = crate::common::under_umask_022(&cmd);
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    let folder = env.path().join(".claude");
+    let local = folder.join("settings.local.json");
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let holding = |secret: &str| -> Vec<String> {
+        std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| std::fs::read_to_string(p).unwrap().contains(secret))
+            .map(|p| p.display().to_string())
+            .collect()
+    };
+
+    // No .gitignore: git would commit the local file setup makes.
+    let run = setup("t0k-ONE", &[]);
+    run.success();
+    assert_eq!(mode(&local), 0o600);
+    assert!(
+        !run.stdout.contains("git ignores") && !run.stdout.contains("git-ignores"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("warning: git does not ignore .claude/settings.local.json")
+            && run.stderr.contains(".gitignore"),
+        "{}",
+        run.stderr
+    );
+    // A new token: the old one is in no backup.
+    setup("t0k-TWO", &[]).success();
+    assert!(holding("t0k-ONE").is_empty(), "{:?}", holding("t0k-ONE"));
+    assert_eq!(
+        mode(&local.with_file_name("settings.local.json.bak")),
+        0o600
+    );
+
+    // Ignored now, and another backend's key there, which --replace-otel replaces.
+    std::fs::write(
+        env.path().join(".gitignore"),
+        ".claude/settings.local.json\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &local,
+        r#"{"env":{"OTEL_EXPORTER_OTLP_ENDPOINT":"https://api.honeycomb.io","OTEL_EXPORTER_OTLP_HEADERS":"x-honeycomb-team=HCKEY-SECRET"}}"#,
+    )
+    .unwrap();
+    let run = setup("t0k-THREE", &["--replace-otel"]);
+    run.success();
+    for secret in ["HCKEY-SECRET", "t0k-ONE", "t0k-TWO"] {
+        assert!(
+            holding(secret).is_empty(),
+            "{secret}: {:?}",
+            holding(secret)
+        );
+    }
+    assert_eq!(
+        mode(&local.with_file_name("settings.local.json.bak.1")),
+        0o600
+    );
+    assert!(run.stdout.contains("and git ignores"), "{}", run.stdout);
+    assert!(
+        !run.stderr.contains("git does not ignore"),
+        "{}",
+        run.stderr
     );
 }

@@ -341,10 +341,16 @@ pub(crate) fn back_up_saying(
 
 /// Replaces the file at `target` (no link: see [`through_links`]) by `text` atomically: a new
 /// file beside it with the old one's mode and owner, renamed over it. A file that is not there
-/// yet is created with the default mode. `was` is the text the change was made from (`None`:
+/// yet is created with `new_mode` (a file that will hold a token: 0600), else the default
+/// mode. `was` is the text the change was made from (`None`:
 /// there was no file): when the file holds something else by the time of the rename (another
 /// program wrote it meanwhile), nothing is written and the error says so.
-pub(crate) fn replace(target: &Path, text: &str, was: Option<&str>) -> io::Result<()> {
+pub(crate) fn replace(
+    target: &Path,
+    text: &str,
+    was: Option<&str>,
+    new_mode: Option<u32>,
+) -> io::Result<()> {
     let old = match std::fs::metadata(target) {
         Ok(m) => Some(m),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -356,8 +362,8 @@ pub(crate) fn replace(target: &Path, text: &str, was: Option<&str>) -> io::Resul
         .write(true)
         .create_new(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
-    if let Some(old) = &old {
-        options.mode(old.mode() & 0o7777);
+    if let Some(mode) = old.as_ref().map(|old| old.mode() & 0o7777).or(new_mode) {
+        options.mode(mode);
     }
     let mut file = options.open(&temp)?;
     let written = (|| -> io::Result<()> {

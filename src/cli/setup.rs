@@ -288,11 +288,17 @@ impl Plan<'_> {
             if let Some((_, Some(token))) = &otel {
                 let local = json!({"env": token});
                 crate::render::json::write(&mut *out, &local)?;
+                let local_path = path.with_file_name(setup_token::LOCAL_FILE);
                 writeln!(
                     out,
-                    "\nAnd this, which holds AGENT_STRACE_TOKEN, into {}: Claude Code reads it over {} and git-ignores it.",
-                    path.with_file_name(setup_token::LOCAL_FILE).display(),
-                    path.display()
+                    "\nAnd this, which holds AGENT_STRACE_TOKEN, into {}: Claude Code reads it over {}{}.",
+                    local_path.display(),
+                    path.display(),
+                    if setup_token::ignored_or_warn(&local_path) {
+                        ", and git ignores it"
+                    } else {
+                        ""
+                    }
                 )?;
             }
             left_out_note(release, &left_out, out)?;
@@ -386,11 +392,8 @@ impl Plan<'_> {
         changed |= add_version;
         // What --replace-otel replaced, said once the backup is taken.
         let mut otel_said = Vec::new();
-        // The file as it was but for a token an earlier setup wrote there, which is what is
-        // backed up when it moves to the local file: a backup beside the shared file is as
-        // shared as the file (no one git-ignores `settings.json.bak`), and the token is kept
-        // in the local file, so the backup loses nothing it would be restored for.
-        let mut without_token = None;
+        // Whether a token an earlier setup wrote here moved to the local file.
+        let mut moved = false;
         let env_changed = match &otel {
             Some((ours, token)) => {
                 let mut env = setup_token::env_of(&settings, &target)?;
@@ -406,10 +409,7 @@ impl Plan<'_> {
                     otel_said.push(format!("Removed {} from `env`.", removed.join(", ")));
                 }
                 // A token an earlier setup wrote here moves to the local file.
-                let moved = token.is_some() && env.remove(setup_otel::HEADERS).is_some();
-                if moved {
-                    without_token = Some(setup_token::without_token(text, &target)?);
-                }
+                moved = token.is_some() && env.remove(setup_otel::HEADERS).is_some();
                 let changed = setup_otel::merge_env(&mut env, ours) || !removed.is_empty() || moved;
                 if changed {
                     settings.set("env", &Value::Object(env))?;
@@ -497,16 +497,33 @@ impl Plan<'_> {
         if let Some(local) = &local {
             local.write(out)?;
         }
+        // Under --otel the backup is taken without the OTLP headers (the token an earlier setup
+        // wrote, another backend's key): a backup beside the file would be the one place left
+        // holding a header replaced, removed or moved, and no one git-ignores `*.bak`.
+        let mut dropped = false;
         if let Some(text) = &existing {
-            let backed_up = without_token.as_deref().unwrap_or(text);
-            settings_file::back_up_saying(&target, backed_up, mode, out)?;
+            let backed_up = match &otel {
+                Some(_) => setup_token::without_headers(text, &target)?,
+                None => text.clone(),
+            };
+            dropped = backed_up != *text;
+            settings_file::back_up_saying(&target, &backed_up, mode, out)?;
         }
-        settings_file::replace(&target, &settings.to_text(), existing.as_deref())
-            .with_context(|| format!("cannot write {}", target.display()))?;
+        // A file made here to hold the token is the user's alone.
+        let holds_token = otel
+            .as_ref()
+            .is_some_and(|(shared, _)| shared.contains_key(setup_otel::HEADERS));
+        settings_file::replace(
+            &target,
+            &settings.to_text(),
+            existing.as_deref(),
+            holds_token.then_some(setup_token::PRIVATE),
+        )
+        .with_context(|| format!("cannot write {}", target.display()))?;
         for line in &otel_said {
-            writeln!(out, "{line} The backup holds them as they were.")?;
+            writeln!(out, "{line} {}", setup_token::kept_in_backup(dropped))?;
         }
-        if without_token.is_some() {
+        if moved {
             writeln!(
                 out,
                 "Moved {} (the token) out of `env`, into {}; the backup does not hold it either.",
@@ -583,9 +600,14 @@ impl Plan<'_> {
             if let Some(file) = token_file {
                 writeln!(
                     out,
-                    "AGENT_STRACE_TOKEN, the collector's bearer token, goes in {} ({}), which Claude Code reads over settings.json and git-ignores: the shared settings do not hold it.",
+                    "AGENT_STRACE_TOKEN, the collector's bearer token, goes in {} ({}), which Claude Code reads over settings.json{}: the shared settings do not hold it.",
                     file.display(),
-                    setup_otel::HEADERS
+                    setup_otel::HEADERS,
+                    if setup_token::ignored_or_warn(file) {
+                        " and git ignores"
+                    } else {
+                        ""
+                    }
                 )?;
             } else if otel.contains_key(setup_otel::HEADERS) {
                 writeln!(

@@ -64,6 +64,12 @@ fn per_signal() -> impl Iterator<Item = String> {
     })
 }
 
+/// The keys whose values are OTLP headers, which often carry a key (a bearer token, another
+/// backend's API key): the base one and each signal's.
+pub(crate) fn header_keys() -> impl Iterator<Item = String> {
+    std::iter::once(HEADERS.to_owned()).chain(per_signal().filter(|k| k.ends_with("_HEADERS")))
+}
+
 /// The keys of `env` that send telemetry somewhere else than `ours` does, or carry headers
 /// (often another vendor's key) that writing `ours` would send to our endpoint, or ours to
 /// theirs: a base endpoint other than ours; base headers other than ours, unless the endpoint

@@ -1,6 +1,6 @@
 //! `setup --otel --write` with a bearer token: the `env` entries that carry it go to Claude
-//! Code's `.claude/settings.local.json`, which Claude Code git-ignores and merges over
-//! `.claude/settings.json`, the project's shared (usually committed) file.
+//! Code's `.claude/settings.local.json`, which Claude Code merges over `.claude/settings.json`,
+//! the project's shared (usually committed) file, and no backup setup takes keeps a header.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,9 @@ use crate::error::Error;
 
 /// The file beside a project's shared settings that holds the token.
 pub(crate) const LOCAL_FILE: &str = "settings.local.json";
+
+/// The mode of a file setup makes to hold the token, and of a backup of one: the user's alone.
+pub(crate) const PRIVATE: u32 = 0o600;
 
 /// Whether `--otel`'s token goes apart from the settings file `path`: only a project's shared
 /// `settings.json` (not `--global`'s, nor a file named with `--settings`, which the user
@@ -31,10 +34,12 @@ pub(crate) fn split(ours: &Map<String, Value>) -> (Map<String, Value>, Map<Strin
         .partition(|(k, _)| k != setup_otel::HEADERS)
 }
 
-/// `text`, the settings file `target` as it was, without the entry of `env` that carries a
-/// token: what is backed up of a shared file a token moves out of. The other entries stay as
-/// written.
-pub(crate) fn without_token(text: &str, target: &Path) -> Result<String> {
+/// `text`, the settings file `target` as it was, without the entries of `env` that carry OTLP
+/// headers: what `--otel` backs up of a file it changes. A token rotated out, one moved to the
+/// local file, another backend's key `--replace-otel` replaced: a backup would be the one
+/// place left holding it, beside the file and git-ignored by no one (`*.bak`). The other
+/// entries stay as written; a file with no headers is backed up as it is.
+pub(crate) fn without_headers(text: &str, target: &Path) -> Result<String> {
     let mut settings = RawObject::parse(text).map_err(|e| {
         Error::input(format!(
             "{} is not a valid JSON object ({e})",
@@ -42,9 +47,57 @@ pub(crate) fn without_token(text: &str, target: &Path) -> Result<String> {
         ))
     })?;
     let mut env = env_of(&settings, target)?;
-    env.remove(setup_otel::HEADERS);
+    let held = env.len();
+    env.retain(|key, _| !setup_otel::header_keys().any(|h| h == *key));
+    if env.len() == held {
+        return Ok(text.to_owned());
+    }
     settings.set("env", &Value::Object(env))?;
     Ok(settings.to_text())
+}
+
+/// What follows a line saying what `--replace-otel` replaced or removed: where the old values
+/// are, which is the backup but for headers (`dropped`: the backup was taken without them).
+pub(crate) fn kept_in_backup(dropped: bool) -> &'static str {
+    if dropped {
+        "The backup holds them as they were, but for the OTLP headers, which may carry a key: setup keeps none in a backup."
+    } else {
+        "The backup holds them as they were."
+    }
+}
+
+/// Whether git ignores `path` (named from the working folder): `None` when git cannot say (no
+/// git, no repository, a path outside it). Claude Code git-ignores the local file only when
+/// it makes it itself, so a file setup made, or one a user made, may well be committed.
+pub(crate) fn git_ignores(path: &Path) -> Option<bool> {
+    let status = std::process::Command::new("git")
+        // A repository's own settings run nothing here.
+        .args(["-c", "core.fsmonitor=false", "check-ignore", "-q", "--"])
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    match status.code() {
+        Some(0) => Some(true),
+        Some(1) => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether git ignores the token file `path`, warning when git would commit it: what setup
+/// says of the file follows what git says. setup leaves `.gitignore` alone: it is the
+/// project's shared file, which nothing in the docs says setup writes.
+pub(crate) fn ignored_or_warn(path: &Path) -> bool {
+    let ignored = git_ignores(path);
+    if ignored == Some(false) {
+        super::output::warn(format_args!(
+            "git does not ignore {0}, which holds AGENT_STRACE_TOKEN: add `{0}*` to the project's .gitignore (its backups too), or a commit may carry the token",
+            path.display()
+        ));
+    }
+    ignored == Some(true)
 }
 
 /// The `env` object of `settings` (an empty one when there is none), or the error naming
@@ -163,16 +216,26 @@ impl Local {
             ))
             .into());
         }
+        let mut dropped = false;
         if let Some(text) = &self.existing {
-            settings_file::back_up_saying(target, text, self.mode, out)?;
+            let backed_up = without_headers(text, target)?;
+            dropped = backed_up != *text;
+            // The file that holds the token: its backup is the user's alone, whatever it is.
+            settings_file::back_up_saying(target, &backed_up, PRIVATE, out)?;
         }
-        settings_file::replace(target, &self.settings.to_text(), self.existing.as_deref())
-            .with_context(|| format!("cannot write {}", target.display()))?;
+        settings_file::replace(
+            target,
+            &self.settings.to_text(),
+            self.existing.as_deref(),
+            Some(PRIVATE),
+        )
+        .with_context(|| format!("cannot write {}", target.display()))?;
         for line in &self.said {
             writeln!(
                 out,
-                "{line} of {}. The backup holds them as they were.",
-                target.display()
+                "{line} of {}. {}",
+                target.display(),
+                kept_in_backup(dropped)
             )?;
         }
         Ok(())
