@@ -791,3 +791,69 @@ fn a_setting_that_turns_the_hooks_off_is_said_once() {
         }
     }
 }
+
+/// Codex (merged layers), Gemini CLI (concatenated layers) and Cursor (every source) run the
+/// hooks of the user's file and of the project's alike, so ours in both with different
+/// commands recorded every event twice, and setup warned of it for Claude Code only. It warns
+/// for each, naming the other file, and not when both run the same command.
+#[test]
+fn setup_warns_of_our_hooks_in_the_agents_other_file_that_would_record_twice() {
+    for (agent, user_file) in [
+        ("codex", ".codex/hooks.json"),
+        ("gemini", ".gemini/settings.json"),
+        ("cursor", ".cursor/hooks.json"),
+    ] {
+        let env = TestEnv::new();
+        let home = env.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let user = home.join(user_file).display().to_string();
+        let global = [
+            "setup",
+            "--agent",
+            agent,
+            "--global",
+            "--write",
+            "--bin",
+            "agent-strace",
+        ];
+        let first = setup(&env, &home, &global);
+        assert!(
+            !first.success().stderr.contains("recorded twice"),
+            "{agent}: {}",
+            first.stderr
+        );
+        let same = setup(
+            &env,
+            &home,
+            &[
+                "setup",
+                "--agent",
+                agent,
+                "--write",
+                "--bin",
+                "agent-strace",
+            ],
+        );
+        assert!(
+            !same.success().stderr.contains("recorded twice"),
+            "{agent}: {}",
+            same.stderr
+        );
+        let project = [
+            "setup",
+            "--agent",
+            agent,
+            "--write",
+            "--bin",
+            "/usr/local/bin/agent-strace",
+        ];
+        let other = setup(&env, &home, &project);
+        assert!(
+            other.success().stderr.contains("warning: ")
+                && other.stderr.contains(&user)
+                && other.stderr.contains("recorded twice"),
+            "{agent}: {}",
+            other.stderr
+        );
+    }
+}

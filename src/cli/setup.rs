@@ -254,8 +254,7 @@ impl Plan<'_> {
             Shape::Nested => "command",
             Shape::Flat(key) => key,
         };
-        let others_disable =
-            agent == SetupAgent::ClaudeCode && self.warn_of_other_layers(path, &hooks);
+        let others_disable = self.warn_of_other_layers(agent, path, &hooks);
         // --otel's env: what goes into `path`, and apart from it the entries that carry the
         // token, kept out of a project's shared (committed) settings.
         let otel = self.otel.map(|ours| {
@@ -553,18 +552,30 @@ impl Plan<'_> {
         self.notes(agent, token_file.as_deref(), out)
     }
 
-    /// Warns of the other Claude Code settings files that hold hooks of ours running another
-    /// command (each event would be recorded twice) or that disable every hook; returns whether
-    /// one disables them.
-    fn warn_of_other_layers(&self, path: &Path, hooks: &Map<String, Value>) -> bool {
-        let layers = setup_layers::others(path, self.env, hooks, |command, arg| {
+    /// Warns of the other hook files of `agent` that hold hooks of ours running another command
+    /// (each event would be recorded twice) or that disable every hook; returns whether one
+    /// disables them.
+    fn warn_of_other_layers(
+        &self,
+        agent: SetupAgent,
+        path: &Path,
+        hooks: &Map<String, Value>,
+    ) -> bool {
+        let layers = setup_layers::others(agent, path, self.env, hooks, |command, arg| {
             is_ours(command, self.bin, arg)
         });
         for layer in &layers {
             if let Some(command) = &layer.other_command {
+                // Only Claude Code is known to run a command two files name once.
+                let cure = if agent == SetupAgent::ClaudeCode {
+                    ", or give both the same command (Claude Code runs a command both name once)"
+                } else {
+                    ""
+                };
                 super::output::warn(format_args!(
-                    "{} holds agent-strace's hooks too, with another command ({command}): Claude Code runs both, so every event would be recorded twice; keep agent-strace's hooks in one of the two files, or give both the same command (Claude Code runs a command both name once)",
-                    layer.path.display()
+                    "{} holds agent-strace's hooks too, with another command ({command}): {} runs both, so every event would be recorded twice; keep agent-strace's hooks in one of the two files{cure}",
+                    layer.path.display(),
+                    agent.title()
                 ));
             }
             if layer.disables_all {

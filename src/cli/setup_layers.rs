@@ -1,42 +1,64 @@
-//! The other Claude Code settings files `setup` looks into before writing one: hooks of ours
-//! there would record every event a second time, and `disableAllHooks` there runs none.
+//! The other settings files of an agent that `setup` looks into before writing one: hooks of
+//! ours there would record every event a second time, and Claude Code's `disableAllHooks`
+//! there runs none.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 use super::settings_file;
-use super::setup_agents::{Env, SetupAgent};
+use super::setup_agents::{Env, SetupAgent, Shape};
 
-/// What one settings file Claude Code reads holds that bears on the hooks `setup` writes.
+/// What one settings file the agent reads holds that bears on the hooks `setup` writes.
 #[derive(Debug)]
 pub(super) struct Layer {
     pub(super) path: PathBuf,
-    /// One hook command of ours there that differs from the one written for its event: Claude
-    /// Code runs every distinct command of an event, so both would record it.
+    /// One hook command of ours there that differs from the one written for its event: the
+    /// agent runs the hooks of every file, so both would record it.
     pub(super) other_command: Option<String>,
-    /// Whether it sets `disableAllHooks: true`.
+    /// Whether it sets `disableAllHooks: true` (Claude Code's).
     pub(super) disables_all: bool,
 }
 
-/// The settings files Claude Code reads for this project besides `target` (the user's, the
-/// project's, the project's local one), each that holds another command of ours or disables
-/// every hook. `ours` is the hooks block written; `is_ours(command, arg)` tells a command of
-/// ours for `hook <arg>`. A file that cannot be read or parsed is passed over: Claude Code
-/// reads nothing from it either.
+/// The hook files `agent` reads for this project and runs every hook of, whichever holds it
+/// (docs/agents.md): Claude Code's three settings files (it runs an identical command once),
+/// Codex's merged layers, Gemini CLI's concatenated ones, Cursor's sources. None for the
+/// others, whose files setup does not compare.
+fn layers(agent: SetupAgent, env: &Env) -> Vec<PathBuf> {
+    let user = agent.path(true, env).ok();
+    match agent {
+        SetupAgent::ClaudeCode => user
+            .into_iter()
+            .chain([
+                PathBuf::from(".claude/settings.json"),
+                PathBuf::from(".claude/settings.local.json"),
+            ])
+            .collect(),
+        SetupAgent::Codex | SetupAgent::Gemini | SetupAgent::Cursor => user
+            .into_iter()
+            .chain(agent.path(false, env).ok())
+            .collect(),
+        SetupAgent::Copilot | SetupAgent::VsCode => Vec::new(),
+    }
+}
+
+/// The hook files `agent` reads for this project besides `target`, each that holds another
+/// command of ours or (Claude Code) disables every hook. `ours` is the hooks block written;
+/// `is_ours(command, arg)` tells a command of ours for `hook <arg>`. A file that cannot be
+/// read or parsed is passed over: the agent reads nothing from it either.
 pub(super) fn others(
+    agent: SetupAgent,
     target: &Path,
     env: &Env,
     ours: &Map<String, Value>,
     is_ours: impl Fn(&str, &str) -> bool,
 ) -> Vec<Layer> {
-    let user = SetupAgent::ClaudeCode.path(true, env).ok();
-    let files = user.into_iter().chain([
-        PathBuf::from(".claude/settings.json"),
-        PathBuf::from(".claude/settings.local.json"),
-    ]);
+    let key = match agent.shape() {
+        Shape::Nested => "command",
+        Shape::Flat(key) => key,
+    };
     let mut layers: Vec<Layer> = Vec::new();
-    for path in files {
+    for path in self::layers(agent, env) {
         if same_file(&path, target) || layers.iter().any(|l| same_file(&l.path, &path)) {
             continue;
         }
@@ -44,8 +66,9 @@ pub(super) fn others(
             continue;
         };
         let layer = Layer {
-            other_command: other_command(&settings, ours, &is_ours),
-            disables_all: settings.get("disableAllHooks") == Some(&Value::Bool(true)),
+            other_command: other_command(&settings, ours, key, &is_ours),
+            disables_all: agent == SetupAgent::ClaudeCode
+                && settings.get("disableAllHooks") == Some(&Value::Bool(true)),
             path,
         };
         if layer.other_command.is_some() || layer.disables_all {
@@ -77,15 +100,20 @@ pub(super) fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// A command of ours in `settings` that is not the one `ours` runs for its event.
+/// A command of ours in `settings` that is not the one `ours` runs for its event; `key` names
+/// the field of a hook that holds its command, in a group's `hooks` (Claude Code's shape) or
+/// in the event's entry itself (Cursor's).
 fn other_command(
     settings: &Value,
     ours: &Map<String, Value>,
+    key: &str,
     is_ours: impl Fn(&str, &str) -> bool,
 ) -> Option<String> {
     let hooks = settings.get("hooks")?.as_object()?;
     ours.iter().find_map(|(event, groups)| {
-        let written = groups[0]["hooks"][0]["command"].as_str()?;
+        let written = groups[0]["hooks"][0][key]
+            .as_str()
+            .or_else(|| groups[0][key].as_str())?;
         let arg = written.rsplit(' ').next()?;
         let groups = hooks.get(event)?.as_array()?;
         groups
@@ -94,7 +122,7 @@ fn other_command(
                 Some(Value::Array(entries)) => entries.iter().collect(),
                 _ => vec![group],
             })
-            .filter_map(|entry| entry.get("command")?.as_str())
+            .filter_map(|entry| entry.get(key)?.as_str())
             .find(|command| is_ours(command, arg) && command.trim() != written)
             .map(str::to_owned)
     })
@@ -113,16 +141,19 @@ mod tests {
             command.contains("agent-strace hook") && command.ends_with(arg)
         };
         let same = json!({ "hooks": { "Stop": [ { "hooks": [ { "command": "agent-strace hook stop" } ] } ] } });
-        assert_eq!(other_command(&same, ours, is_ours), None);
+        assert_eq!(other_command(&same, ours, "command", is_ours), None);
         let other = json!({ "hooks": { "Stop": [ { "hooks": [
             { "command": "./mine.sh" },
             { "command": "/usr/local/bin/agent-strace hook stop" } ] } ] } });
         assert_eq!(
-            other_command(&other, ours, is_ours).as_deref(),
+            other_command(&other, ours, "command", is_ours).as_deref(),
             Some("/usr/local/bin/agent-strace hook stop")
         );
         let flat = json!({ "hooks": { "Stop": [ { "command": "/opt/agent-strace hook stop" } ] } });
-        assert!(other_command(&flat, ours, is_ours).is_some());
-        assert_eq!(other_command(&json!({ "hooks": [] }), ours, is_ours), None);
+        assert!(other_command(&flat, ours, "command", is_ours).is_some());
+        assert_eq!(
+            other_command(&json!({ "hooks": [] }), ours, "command", is_ours),
+            None
+        );
     }
 }
