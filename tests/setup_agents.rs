@@ -857,3 +857,48 @@ fn setup_warns_of_our_hooks_in_the_agents_other_file_that_would_record_twice() {
         );
     }
 }
+
+/// `setup --detect --write` stopped at the first agent whose file it could not write (a Gemini
+/// CLI settings.json with a comment, exit 3): Codex and Copilot CLI, found after it, were never
+/// set up, and no line said so. Every other agent is set up, and the command fails at the end
+/// (with the first failure's code) naming the one left.
+#[test]
+fn detect_write_sets_up_the_others_when_one_agents_file_cannot_be_written() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    for folder in [".claude", ".cursor", ".gemini", ".codex", ".copilot"] {
+        std::fs::create_dir_all(home.join(folder)).unwrap();
+    }
+    let gemini = env.path().join(".gemini/settings.json");
+    std::fs::create_dir_all(gemini.parent().unwrap()).unwrap();
+    let commented = "{\n  // the user's own\n  \"theme\": \"dark\"\n}\n";
+    std::fs::write(&gemini, commented).unwrap();
+
+    let run = setup(
+        &env,
+        &home,
+        &["setup", "--detect", "--write", "--bin", "agent-strace"],
+    );
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains(".gemini/settings.json is not a valid JSON object"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Gemini CLI not set up"),
+        "{}",
+        run.stderr
+    );
+    for file in [
+        ".claude/settings.json",
+        ".cursor/hooks.json",
+        ".codex/hooks.json",
+        ".github/hooks/agent-strace.json",
+    ] {
+        let written = read(&env.path().join(file));
+        assert!(!our_commands(&written).is_empty(), "{file}");
+    }
+    assert_eq!(std::fs::read_to_string(&gemini).unwrap(), commented);
+}

@@ -799,12 +799,35 @@ fn detect(plan: &Plan, cwd: &Path, out: &mut impl Write) -> Result<u8> {
         out.flush()?;
         return Ok(exit::OK);
     }
+    // One agent's file that cannot be written is no reason to leave the others unset: each
+    // failure is said as it comes, and the command fails at the end naming every one.
+    let mut failed: Vec<(SetupAgent, Error)> = Vec::new();
     for (agent, path) in targets {
         writeln!(out)?;
-        plan.one(agent, &path, out)?;
+        if let Err(e) = plan.one(agent, &path, out) {
+            if Error::is_broken_pipe(&e) {
+                return Err(e);
+            }
+            out.flush()?;
+            let e = Error::from(e);
+            super::output::fail(&e);
+            failed.push((agent, e));
+        }
     }
     out.flush()?;
-    Ok(exit::OK)
+    let Some((_, first)) = failed.first() else {
+        return Ok(exit::OK);
+    };
+    let names: Vec<&str> = failed.iter().map(|(agent, _)| agent.title()).collect();
+    Err(Error::new(
+        first.kind(),
+        format!(
+            "{} not set up (the error above says why); the other agents found were",
+            names.join(", ")
+        ),
+    )
+    .with_hint("fix what each error names and run setup --detect --write again: what is set up already stays as it is")
+    .into())
 }
 
 /// Folders on every PATH, whatever started Claude Code: a terminal, a desktop launcher or an IDE
