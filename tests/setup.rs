@@ -929,3 +929,25 @@ fn setup_warns_of_our_hooks_in_the_other_scope_that_would_record_twice() {
         global.stderr
     );
 }
+
+/// A `.claude` that is a file or a FIFO gave "cannot lock the folder of
+/// .claude/settings.json: File exists (os error 17)", exit 4: it is unusable input (exit 3),
+/// said as such.
+#[test]
+fn a_settings_folder_that_is_no_folder_is_refused_saying_so() {
+    let env = TestEnv::new();
+    let folder = env.path().join(".claude");
+    std::fs::write(&folder, "").unwrap();
+    env.run(&["setup", "--write"])
+        .fails_with(3, "error: .claude is not a folder");
+    std::fs::remove_file(&folder).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &folder,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    run_within(env.command(&["setup", "--write"])).fails_with(3, "error: .claude is not a folder");
+}

@@ -315,6 +315,24 @@ impl Plan<'_> {
         if !self.args.global && self.args.settings.is_none() {
             stays_in_project(path, &target)?;
         }
+        // A file (or FIFO …) where the folder goes is no folder to write into: the lock said
+        // only "File exists".
+        if let Some(blocker) = target
+            .parent()
+            .into_iter()
+            .flat_map(Path::ancestors)
+            .filter(|f| !f.as_os_str().is_empty())
+            .find(|f| f.exists())
+            .filter(|f| !f.is_dir())
+        {
+            return Err(Error::input(format!(
+                "{} is not a folder, so {} cannot be written",
+                blocker.display(),
+                target.display()
+            ))
+            .with_hint("move it away, or name another file with --settings FILE")
+            .into());
+        }
         // A folder that is a link to nothing is not made: the lock said only "File exists".
         if let Some(folder) = target.parent().filter(|f| !f.as_os_str().is_empty())
             && std::fs::symlink_metadata(folder).is_ok_and(|m| m.file_type().is_symlink())
