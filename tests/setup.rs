@@ -951,3 +951,22 @@ fn a_settings_folder_that_is_no_folder_is_refused_saying_so() {
     .unwrap();
     run_within(env.command(&["setup", "--write"])).fails_with(3, "error: .claude is not a folder");
 }
+
+/// A group whose matcher is `.*` runs its hooks for every tool, as `""` and `*` do: setup said
+/// ours there ran "for what that names only" and moved it into a group of its own.
+#[test]
+fn a_matcher_that_matches_every_tool_is_left_as_it_is() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    let group = json!({"matcher": ".*", "hooks": [
+        {"type": "command", "command": "./lint.sh"},
+        {"type": "command", "command": "agent-strace hook pre-tool"}]});
+    std::fs::write(
+        &settings,
+        json!({"hooks": {"PreToolUse": [group]}}).to_string(),
+    )
+    .unwrap();
+    let run = env.run(&["setup", "--write", "--bin", "agent-strace"]);
+    assert!(!run.success().stdout.contains("matcher"), "{}", run.stdout);
+    assert_eq!(written_hooks(&env)["PreToolUse"], json!([group]));
+}

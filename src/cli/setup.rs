@@ -1024,12 +1024,12 @@ struct Merged {
 }
 
 /// The matcher of a hook group (or of a flat hook entry) that limits what it runs for, as
-/// written: none when it is absent, `""` or `*`, which every agent reads as "everything"
-/// (docs/agents.md).
+/// written: none when it is absent, `""`, `*` or `.*`, which match every tool (docs/agents.md:
+/// Claude Code reads a matcher as a regular expression, the others `*` or `""` as everything).
 fn limiting_matcher(group: &Value) -> Option<String> {
     match group.get("matcher")? {
         Value::Null => None,
-        Value::String(all) if all.is_empty() || all == "*" => None,
+        Value::String(all) if ["", "*", ".*"].contains(&all.as_str()) => None,
         Value::String(matcher) => Some(matcher.clone()),
         other => Some(other.to_string()),
     }
