@@ -930,6 +930,160 @@ fn setup_warns_of_our_hooks_in_the_other_scope_that_would_record_twice() {
     );
 }
 
+/// The commands of ours (any naming `hook`) that `event` holds in `hooks`, and the others.
+fn commands_of(hooks: &Value, event: &str) -> (Vec<String>, Vec<String>) {
+    hooks[event]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["hooks"].as_array().unwrap())
+        .map(|h| h["command"].as_str().unwrap().to_owned())
+        .partition(|c| c.contains(" hook"))
+}
+
+/// Setup knew its own hook only with the flags before the event: `hook stop --no-redact`, a
+/// global flag before `hook`, or the agent's event name (`hook Stop`), all of which the hook
+/// takes, were kept and a second hook added beside them, so every event was recorded twice
+/// with no warning. Any line the hook takes is ours now, replaced in place, and the warning of
+/// another file's hooks sees it too.
+#[test]
+fn every_spelling_the_hook_takes_is_replaced_in_place_and_warned_of_elsewhere() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    let lint = json!({"type": "command", "command": "./lint.sh"});
+    for spelling in [
+        "agent-strace hook stop --no-redact",
+        "agent-strace hook stop --redact",
+        "agent-strace hook stop --trace-dir /elsewhere",
+        "agent-strace hook stop --agent cursor",
+        "agent-strace --trace-dir /elsewhere hook stop",
+        "agent-strace hook Stop",
+        "'/opt/my tools/agent-strace' hook --mask Stop",
+    ] {
+        let ours = json!({"type": "command", "command": spelling});
+        std::fs::write(
+            &settings,
+            json!({"hooks": {"Stop": [{"hooks": [lint, ours]}]}}).to_string(),
+        )
+        .unwrap();
+        let run = env.run(&["setup", "--write", "--no-redact", "--bin", "agent-strace"]);
+        run.success();
+        let (ours, others) = commands_of(&written_hooks(&env), "Stop");
+        assert_eq!(ours, ["agent-strace hook --no-redact stop"], "{spelling}");
+        assert_eq!(others, ["./lint.sh"], "{spelling}");
+    }
+
+    // In the project's local settings, it is another command of ours that records twice.
+    std::fs::remove_file(&settings).unwrap();
+    std::fs::write(
+        env.path().join(".claude/settings.local.json"),
+        json!({"hooks": {"Stop": [{"hooks": [
+            {"type": "command", "command": "agent-strace hook stop --no-redact"}]}]}})
+        .to_string(),
+    )
+    .unwrap();
+    let run = env.run(&["setup", "--write", "--bin", "agent-strace"]);
+    assert!(
+        run.success()
+            .stderr
+            .contains("settings.local.json holds agent-strace's hooks too")
+            && run.stderr.contains("recorded twice"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Running setup again without `--policy`, `--mask`, `--redact-pattern` or `--trace-dir`
+/// wrote hooks without them and said only "hooks written": a guardrail policy was gone
+/// silently. Setup writes the options it is given (as `--no-redact` is dropped by a run
+/// without it), and names on stderr each one the hooks no longer pass.
+#[test]
+fn setup_again_without_its_options_names_each_one_the_hooks_drop() {
+    let env = TestEnv::new();
+    let policy = env.path().join("pol.json");
+    std::fs::write(&policy, r#"{"files":{"read":{"deny":["secrets/**"]}}}"#).unwrap();
+    let store = env.path().join("store");
+    let first = env.run(&[
+        "setup",
+        "--write",
+        "--bin",
+        "agent-strace",
+        "--trace-dir",
+        store.to_str().unwrap(),
+        "--policy",
+        "pol.json",
+        "--mask",
+        "--redact-pattern",
+        "MYKEY-[0-9]+",
+    ]);
+    assert!(
+        !first.success().stderr.contains("no longer pass"),
+        "{}",
+        first.stderr
+    );
+    // Restating some keeps quiet about them.
+    let some = env.run(&[
+        "setup",
+        "--write",
+        "--bin",
+        "agent-strace",
+        "--policy",
+        "pol.json",
+        "--mask",
+    ]);
+    some.success();
+    let warning = some
+        .stderr
+        .lines()
+        .find(|l| l.contains("no longer pass"))
+        .unwrap_or_else(|| panic!("{}", some.stderr));
+    assert!(
+        warning.contains("--redact-pattern 'MYKEY-[0-9]+'")
+            && warning.contains(&format!("--trace-dir {}", store.display()))
+            && !warning.contains("--policy")
+            && !warning.contains("--mask"),
+        "{warning}"
+    );
+    let none = env.run(&["setup", "--write", "--bin", "agent-strace"]);
+    none.success();
+    assert!(
+        none.stderr.contains(&format!(
+            "no longer pass --policy {}, --mask:",
+            std::fs::canonicalize(&policy).unwrap().display()
+        )),
+        "{}",
+        none.stderr
+    );
+    let (ours, _) = commands_of(&written_hooks(&env), "PreToolUse");
+    assert_eq!(ours, ["agent-strace hook pre-tool"]);
+    // Nothing is dropped when nothing changes.
+    let again = env.run(&["setup", "--write", "--bin", "agent-strace"]);
+    assert!(
+        !again.success().stderr.contains("no longer pass"),
+        "{}",
+        again.stderr
+    );
+}
+
+/// A group whose matcher is `.*` runs its hooks for every tool, as `""` and `*` do: setup said
+/// ours there ran "for what that names only" and moved it into a group of its own.
+#[test]
+fn a_matcher_that_matches_every_tool_is_left_as_it_is() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    let group = json!({"matcher": ".*", "hooks": [
+        {"type": "command", "command": "./lint.sh"},
+        {"type": "command", "command": "agent-strace hook pre-tool"}]});
+    std::fs::write(
+        &settings,
+        json!({"hooks": {"PreToolUse": [group]}}).to_string(),
+    )
+    .unwrap();
+    let run = env.run(&["setup", "--write", "--bin", "agent-strace"]);
+    assert!(!run.success().stdout.contains("matcher"), "{}", run.stdout);
+    assert_eq!(written_hooks(&env)["PreToolUse"], json!([group]));
+}
+
 /// A `.claude` that is a file or a FIFO gave "cannot lock the folder of
 /// .claude/settings.json: File exists (os error 17)", exit 4: it is unusable input (exit 3),
 /// said as such.
@@ -950,23 +1104,4 @@ fn a_settings_folder_that_is_no_folder_is_refused_saying_so() {
     )
     .unwrap();
     run_within(env.command(&["setup", "--write"])).fails_with(3, "error: .claude is not a folder");
-}
-
-/// A group whose matcher is `.*` runs its hooks for every tool, as `""` and `*` do: setup said
-/// ours there ran "for what that names only" and moved it into a group of its own.
-#[test]
-fn a_matcher_that_matches_every_tool_is_left_as_it_is() {
-    let env = TestEnv::new();
-    let settings = settings_in(&env);
-    let group = json!({"matcher": ".*", "hooks": [
-        {"type": "command", "command": "./lint.sh"},
-        {"type": "command", "command": "agent-strace hook pre-tool"}]});
-    std::fs::write(
-        &settings,
-        json!({"hooks": {"PreToolUse": [group]}}).to_string(),
-    )
-    .unwrap();
-    let run = env.run(&["setup", "--write", "--bin", "agent-strace"]);
-    assert!(!run.success().stdout.contains("matcher"), "{}", run.stdout);
-    assert_eq!(written_hooks(&env)["PreToolUse"], json!([group]));
 }

@@ -902,3 +902,46 @@ fn detect_write_sets_up_the_others_when_one_agents_file_cannot_be_written() {
     }
     assert_eq!(std::fs::read_to_string(&gemini).unwrap(), commented);
 }
+
+/// A Cursor hook of ours written with its flags after the event (`hook stop --agent cursor`),
+/// which the hook takes, was kept and a second one added: every event recorded twice. It is
+/// replaced in place, as is one naming the event as Cursor does (`hook --agent cursor stop`'s
+/// `preToolUse` spelling).
+#[test]
+fn a_cursor_hook_of_ours_spelt_otherwise_is_replaced_in_place() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let file = env.path().join(".cursor/hooks.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        json!({"version": 1, "hooks": {
+            "stop": [{"command": "agent-strace hook stop --agent cursor"}],
+            "preToolUse": [{"command": "agent-strace hook preToolUse --agent cursor"}]
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let run = setup(
+        &env,
+        &home,
+        &[
+            "setup",
+            "--agent",
+            "cursor",
+            "--write",
+            "--bin",
+            "agent-strace",
+        ],
+    );
+    run.success();
+    let written = read(&file);
+    assert_eq!(
+        written["hooks"]["stop"],
+        json!([{"command": "agent-strace hook --agent cursor stop"}])
+    );
+    assert_eq!(
+        written["hooks"]["preToolUse"],
+        json!([{"command": "agent-strace hook --agent cursor pre-tool"}])
+    );
+}

@@ -61,6 +61,7 @@ mod setup_agents;
 mod setup_layers;
 mod setup_off;
 mod setup_otel;
+mod setup_ours;
 mod setup_token;
 mod share;
 mod show;

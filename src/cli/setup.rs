@@ -15,6 +15,7 @@ use super::setup_agents::{self, Env, SetupAgent, Shape};
 use super::setup_layers;
 use super::setup_off;
 use super::setup_otel;
+use super::setup_ours::{OurHook, Ours, is_ours, our_command};
 use super::setup_token::{self, Local};
 use crate::capture::hooks::HOOK_ARGS;
 use crate::capture::hooks::claude_code::{self, Version};
@@ -555,6 +556,12 @@ impl Plan<'_> {
                 Value::String(matcher.clone())
             )?;
         }
+        if !merged.dropped.is_empty() {
+            super::output::warn(format_args!(
+                "the hooks no longer pass {}: setup writes the options it is given and no others; give them again to keep them (the backup holds the hooks as they were)",
+                merged.dropped.join(", ")
+            ));
+        }
         if off {
             writeln!(out, "Hooks written to {}.", target.display())?;
         } else {
@@ -579,8 +586,8 @@ impl Plan<'_> {
         path: &Path,
         hooks: &Map<String, Value>,
     ) -> bool {
-        let layers = setup_layers::others(agent, path, self.env, hooks, |command, arg| {
-            is_ours(command, self.bin, arg)
+        let layers = setup_layers::others(agent, path, self.env, hooks, |command, event, arg| {
+            is_ours(command, self.bin, event, arg)
         });
         for layer in &layers {
             if let Some(command) = &layer.other_command {
@@ -754,12 +761,12 @@ fn forget(settings: &mut Value, events: &[&str], bin: &str) -> bool {
         groups.retain_mut(|group| match group.get_mut("hooks") {
             Some(Value::Array(entries)) => {
                 let held = entries.len();
-                entries.retain(|entry| our_command(entry, "command", bin, arg).is_none());
+                entries.retain(|entry| our_command(entry, "command", bin, event, arg).is_none());
                 changed |= entries.len() != held;
                 !entries.is_empty()
             }
             Some(_) => true,
-            None => our_command(group, "command", bin, arg).is_none(),
+            None => our_command(group, "command", bin, event, arg).is_none(),
         });
         changed |= groups.len() != before;
         if groups.is_empty() {
@@ -962,36 +969,6 @@ fn hooks_block(bin: &str, flag: &str, release: Option<Version>) -> Map<String, V
         .collect()
 }
 
-/// Whether a hook command is one of ours for the given `hook <arg>`: `bin`, or any program
-/// named agent-strace (by name or path, quoted or not), then `hook … <arg>`.
-fn is_ours(command: &str, bin: &str, arg: &str) -> bool {
-    let command = command.trim();
-    let rest: Vec<&str> = if let Some(rest) = command.strip_prefix(bin) {
-        rest.split_whitespace().collect()
-    } else {
-        let words: Vec<&str> = command.split_whitespace().collect();
-        let Some(program) = words
-            .iter()
-            .position(|w| w.trim_end_matches(['\'', '"']).ends_with("agent-strace"))
-        else {
-            return false;
-        };
-        words[program + 1..].to_vec()
-    };
-    rest.first() == Some(&"hook") && rest.last() == Some(&arg)
-}
-
-/// The field of a hook entry that holds one of our `hook … <arg>` commands, if it holds one:
-/// `key` (`command`; Copilot CLI's `bash`), or `command`, which Copilot CLI takes too.
-fn our_command<'k>(entry: &Value, key: &'k str, bin: &str, arg: &str) -> Option<&'k str> {
-    [key, "command"].into_iter().find(|field| {
-        entry
-            .get(*field)
-            .and_then(Value::as_str)
-            .is_some_and(|command| is_ours(command, bin, arg))
-    })
-}
-
 /// Whether a settings text holds a `//` or `/* */` comment outside its strings (JSONC).
 fn has_comments(text: &str) -> bool {
     let mut in_string = false;
@@ -1015,12 +992,28 @@ fn has_comments(text: &str) -> bool {
     false
 }
 
-/// What [`merge`] did: whether anything changed, and the hooks of ours it took out of a group
-/// whose matcher limits them (each event with that matcher).
+/// What [`merge`] did: whether anything changed, the hooks of ours it took out of a group
+/// whose matcher limits them (each event with that matcher), and the options (`--policy …`)
+/// that hooks of ours it replaced passed and the new ones do not.
 #[derive(Debug, Default)]
 struct Merged {
     changed: bool,
     widened: Vec<(String, String)>,
+    dropped: Vec<String>,
+}
+
+impl Merged {
+    /// Notes that a hook of ours running `old` gives way to one running `new`.
+    fn replaced(&mut self, old: &str, new: &str, bin: &str) {
+        let (Some(old), Some(new)) = (OurHook::read(old, bin), OurHook::read(new, bin)) else {
+            return;
+        };
+        for option in old.dropped(&new) {
+            if !self.dropped.contains(&option) {
+                self.dropped.push(option);
+            }
+        }
+    }
 }
 
 /// The matcher of a hook group (or of a flat hook entry) that limits what it runs for, as
@@ -1042,6 +1035,8 @@ fn limiting_matcher(group: &Value) -> Option<String> {
 /// A hook of ours in a group whose matcher names some tools only (`"Bash"`) would record, and
 /// judge by the policy, only those: it is taken out of that group, whose other hooks stay as
 /// they are, and ours gets a group of its own; a flat entry of ours loses its matcher.
+/// A second hook of ours for one event (another spelling of it) would record every event
+/// twice: the first is brought to ours, the others go.
 fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) -> Result<Merged> {
     let Value::Object(root) = settings else {
         bail!("the settings are not a JSON object")
@@ -1061,7 +1056,13 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) 
             .or_else(|| wanted.get(key))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let arg = command.rsplit(' ').next().unwrap_or_default();
+        let ours = Ours {
+            bin,
+            field: key,
+            event,
+            arg: command.rsplit(' ').next().unwrap_or_default(),
+            command,
+        };
         let list = hooks
             .entry(event.clone())
             .or_insert_with(|| Value::Array(Vec::new()));
@@ -1078,31 +1079,41 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) 
             let limit = limiting_matcher(group);
             match group.get_mut("hooks") {
                 Some(Value::Array(entries)) => {
-                    if let Some(matcher) = limit {
-                        let held = entries.len();
-                        entries.retain(|entry| our_command(entry, key, bin, arg).is_none());
-                        if entries.len() == held {
+                    let held = entries.len();
+                    entries.retain_mut(|entry| {
+                        let Some(old) = ours.command_of(entry) else {
                             return true;
+                        };
+                        merged.replaced(&old, command, bin);
+                        if limit.is_some() || found {
+                            return false;
                         }
-                        merged.changed = true;
+                        found = true;
+                        merged.changed |= ours.update(entry);
+                        true
+                    });
+                    if entries.len() == held {
+                        return true;
+                    }
+                    merged.changed = true;
+                    if let Some(matcher) = limit {
                         merged.widened.push((event.clone(), matcher));
-                        // A group that held only ours goes with it.
-                        return !entries.is_empty();
                     }
-                    for entry in entries {
-                        if let Some(changed) = update(entry, key, bin, arg, command) {
-                            found = true;
-                            merged.changed |= changed;
-                        }
-                    }
+                    // A group that held only ours goes with it.
+                    !entries.is_empty()
                 }
-                Some(_) => {}
+                Some(_) => true,
                 None => {
-                    let Some(changed) = update(group, key, bin, arg, command) else {
+                    let Some(old) = ours.command_of(group) else {
                         return true;
                     };
+                    merged.replaced(&old, command, bin);
+                    if found {
+                        merged.changed = true;
+                        return false;
+                    }
                     found = true;
-                    merged.changed |= changed;
+                    merged.changed |= ours.update(group);
                     if let (Some(matcher), Value::Object(entry)) = (limit, group) {
                         match wanted.get("matcher") {
                             Some(all) => entry.insert("matcher".into(), all.clone()),
@@ -1111,9 +1122,9 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) 
                         merged.changed = true;
                         merged.widened.push((event.clone(), matcher));
                     }
+                    true
                 }
             }
-            true
         });
         if !found {
             list.push(wanted.clone());
@@ -1121,17 +1132,6 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) 
         }
     }
     Ok(merged)
-}
-
-/// Brings `entry`, when it is a hook of ours, to `command`: whether that changed it, or `None`
-/// when it is no hook of ours.
-fn update(entry: &mut Value, key: &str, bin: &str, arg: &str, command: &str) -> Option<bool> {
-    let field = our_command(entry, key, bin, arg)?;
-    let changed = entry[field] != command;
-    if changed {
-        entry[field] = command.into();
-    }
-    Some(changed)
 }
 
 #[cfg(test)]
@@ -1243,14 +1243,20 @@ mod tests {
             "/home/me/hooks/agent-strace hook pre-tool",
         ] {
             assert!(
-                is_ours(command, "/elsewhere/agent-strace", "pre-tool"),
+                is_ours(command, "/elsewhere/agent-strace", "PreToolUse", "pre-tool"),
                 "{command}"
             );
         }
-        assert!(!is_ours("./guard.sh pre-tool", "agent-strace", "pre-tool"));
+        assert!(!is_ours(
+            "./guard.sh pre-tool",
+            "agent-strace",
+            "PreToolUse",
+            "pre-tool"
+        ));
         assert!(!is_ours(
             "agent-strace hook post-tool",
             "agent-strace",
+            "PreToolUse",
             "pre-tool"
         ));
         assert_eq!(shell_word("/usr/bin/agent-strace"), "/usr/bin/agent-strace");

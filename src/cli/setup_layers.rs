@@ -44,14 +44,14 @@ fn layers(agent: SetupAgent, env: &Env) -> Vec<PathBuf> {
 
 /// The hook files `agent` reads for this project besides `target`, each that holds another
 /// command of ours or (Claude Code) disables every hook. `ours` is the hooks block written;
-/// `is_ours(command, arg)` tells a command of ours for `hook <arg>`. A file that cannot be
+/// `is_ours(command, event, arg)` tells a command of ours for the settings' `event`, which setup writes as `hook <arg>`. A file that cannot be
 /// read or parsed is passed over: the agent reads nothing from it either.
 pub(super) fn others(
     agent: SetupAgent,
     target: &Path,
     env: &Env,
     ours: &Map<String, Value>,
-    is_ours: impl Fn(&str, &str) -> bool,
+    is_ours: impl Fn(&str, &str, &str) -> bool,
 ) -> Vec<Layer> {
     let key = match agent.shape() {
         Shape::Nested => "command",
@@ -107,7 +107,7 @@ fn other_command(
     settings: &Value,
     ours: &Map<String, Value>,
     key: &str,
-    is_ours: impl Fn(&str, &str) -> bool,
+    is_ours: impl Fn(&str, &str, &str) -> bool,
 ) -> Option<String> {
     let hooks = settings.get("hooks")?.as_object()?;
     ours.iter().find_map(|(event, groups)| {
@@ -123,7 +123,7 @@ fn other_command(
                 _ => vec![group],
             })
             .filter_map(|entry| entry.get(key)?.as_str())
-            .find(|command| is_ours(command, arg) && command.trim() != written)
+            .find(|command| is_ours(command, event, arg) && command.trim() != written)
             .map(str::to_owned)
     })
 }
@@ -137,7 +137,7 @@ mod tests {
     fn only_a_command_of_ours_unlike_the_one_written_is_another() {
         let ours = json!({ "Stop": [ { "hooks": [ { "type": "command", "command": "agent-strace hook stop" } ] } ] });
         let ours = ours.as_object().unwrap();
-        let is_ours = |command: &str, arg: &str| {
+        let is_ours = |command: &str, _: &str, arg: &str| {
             command.contains("agent-strace hook") && command.ends_with(arg)
         };
         let same = json!({ "hooks": { "Stop": [ { "hooks": [ { "command": "agent-strace hook stop" } ] } ] } });
