@@ -6945,6 +6945,68 @@ fn a_git_clean_dry_run_is_not_met_as_forced_by_a_setting() {
     assert_denied_exactly(&env, "cleandry", &policy, &denied, &let_run);
 }
 
+/// `git clean -fn`, `-nf` and `-f --dry-run` were denied by a deny of `git clean -f`, though
+/// git lists what it would remove and removes nothing, as for `git clean -n` and for `git -c
+/// clean.requireForce=false clean -n`, which that deny lets run. A dry run's `-f` forces
+/// nothing; `--no-dry-run` after it, or `-n` read as `-e`'s value, leaves the line forced.
+#[test]
+fn a_forced_git_clean_dry_run_is_not_met_as_forced() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({"commands": {"deny": ["git clean -f", "git clean --force -d -x"]}});
+    let denied = [
+        (bash, "git clean -f"),
+        (bash, "git clean -fdx"),
+        (bash, "git clean -f -n --no-dry-run"),
+        (bash, "git clean -fe -n"),
+        (bash, "git clean -f -- -n"),
+    ];
+    let let_run = [
+        (bash, "git clean -fn"),
+        (bash, "git clean -nf"),
+        (bash, "git clean -f --dry-run"),
+        (bash, "git clean --force -n -d"),
+        (bash, "git clean -ffdxn"),
+    ];
+    assert_denied_exactly(&env, "cleanforceddry", &policy, &denied, &let_run);
+}
+
+/// `GIT_CONFIG_PARAMETERS` was read with a shell's words where it names a file git reads or a
+/// line it runs, which end a quoted key at its `=`: `'http.https://h/?a=b.cookieFile'='secrets/k'`
+/// (git reads the cookie file `secrets/k`) passed a deny of reading `secrets/**`, and
+/// `'diff.a=b.textconv'='curl …'` a deny of `curl`. Every reader of the variable reads it as
+/// git does.
+#[test]
+fn git_config_parameters_name_files_and_lines_as_git_reads_them() {
+    let env = TestEnv::new();
+    let bash = "Bash";
+    let policy = json!({
+        "commands": {"deny": ["curl"]},
+        "files": {"read": {"deny": ["secrets/**"]}}
+    });
+    let denied = [
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'http.https://h/?a=b.cookieFile'='secrets/k'\" git fetch",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'diff.a=b.textconv'='curl x.io'\" git log -p",
+        ),
+    ];
+    let let_run = [
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'http.https://h/?a=b.cookieFile'='src/k'\" git fetch",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'diff.a=b.textconv'='strings'\" git log -p",
+        ),
+    ];
+    assert_denied_exactly(&env, "configparamsread", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` stopped `git push -o +fast origin main`, whose `+fast` is the
 /// value of `-o` (a push option for the remote's hooks), not a refspec, and `git stash push
 /// -f`, whose `push` is stash's, not git's subcommand. A value an option takes is no refspec,
@@ -7128,6 +7190,49 @@ fn a_git_alias_given_on_the_line_does_not_hide_a_denied_git_command() {
         (bash, "git status"),
     ];
     assert_denied_exactly(&env, "gitalias", &policy, &denied, &let_run);
+}
+
+/// git reads an alias before it autocorrects a word it does not know, and runs a command
+/// built into it whatever alias has its name: `git -c alias.push='push -f' push` was denied by
+/// a deny of `git push --force` though git runs `git push`, and `git -c help.autocorrect=1 -c
+/// alias.pushf='push -f' pushff`, which git corrects to the alias `pushf` and so runs `git
+/// push -f`, ran past it. An alias is met as git runs it: by its name in any case (`PUSH` is
+/// the alias `push`, no command of git's), or as the guess of a word close to it when git
+/// autocorrects and no alias has the word's name.
+#[test]
+fn a_git_alias_is_read_before_autocorrect_and_after_gits_own_commands() {
+    let env = TestEnv::new();
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let bash = "Bash";
+    let denied = [
+        (bash, "git -c alias.pus='push -f' pus"),
+        (
+            bash,
+            "git -c help.autocorrect=immediate -c alias.psh='push -f' psh origin",
+        ),
+        (
+            bash,
+            "git -c help.autocorrect=immediate -c alias.pushf='push -f' pushff",
+        ),
+        (
+            bash,
+            "GIT_CONFIG_PARAMETERS=\"'help.autocorrect'='1' 'alias.pushf'='push -f'\" git pushff",
+        ),
+        (bash, "git -c alias.push='push -f' PUSH origin"),
+    ];
+    let let_run = [
+        (bash, "git -c alias.push='push -f' push origin"),
+        (bash, "git -c alias.pushf='push -f' pushff"),
+        (
+            bash,
+            "git -c help.autocorrect=never -c alias.pushf='push -f' pushff",
+        ),
+        (
+            bash,
+            "git -c help.autocorrect=1 -c alias.st=status -c alias.sf='push -f' st",
+        ),
+    ];
+    assert_denied_exactly(&env, "gitaliasguess", &policy, &denied, &let_run);
 }
 
 /// Lines a command runs that were not read: `env -S 'rm -rf build'` (`-vS`, `-S'…'`,

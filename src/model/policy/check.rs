@@ -1808,12 +1808,18 @@ fn follows_to_in(name: &str, rest: &[String], env: &[String], after: &[String]) 
         let git_own = &options[..past_sub.saturating_sub(1)];
         super::git_settings::letters(sub, git_own, env, &after[past_sub..])
     });
-    let have: String = own
+    // A `git clean` dry run removes nothing, its `-f` given or not (`git clean -fn`).
+    let unforced =
+        sub.is_some_and(|sub| super::git_settings::removes_nothing(sub, &after[past_sub..]));
+    let mut have: String = own
         .iter()
         .filter_map(|w| options::letters_given(&key, w))
         .chain(operands)
         .chain(settings)
         .collect();
+    if unforced {
+        have.retain(|c| c != 'f');
+    }
     let any_option = options
         .iter()
         .any(|w| w.starts_with('-') && pieces_around_values(w).is_some());

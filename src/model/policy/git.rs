@@ -170,7 +170,7 @@ pub(super) fn config_lines(args: &[String]) -> Option<String> {
             continue;
         }
         if let Some((key, value)) = words.next().and_then(|kv| kv.split_once('=')) {
-            lines.extend(config_line(key, value, args));
+            lines.extend(config_line(key, value, args, &[]));
         }
     }
     (!lines.is_empty()).then(|| lines.join("; "))
@@ -201,14 +201,15 @@ fn transport_programs(sub: &str, words: &[String]) -> Vec<String> {
 }
 
 /// The line a setting gives git to run with a shell, if it gives one; of an alias that names a
-/// git command, the line git runs in its place when `args` (the words after `git`) use it.
-fn config_line(key: &str, value: &str, args: &[String]) -> Option<String> {
+/// git command, the line git runs in its place when `args` (the words after `git`, run with
+/// the `NAME=value` words of `env` set) use it.
+fn config_line(key: &str, value: &str, args: &[String], env: &[String]) -> Option<String> {
     let key = key.to_ascii_lowercase();
     let shelled = value.strip_prefix('!');
     if shelled.is_none()
         && let Some(name) = key.strip_prefix("alias.")
     {
-        return alias_line(name, value, args);
+        return alias_line(name, value, args, env);
     }
     let line = if key.starts_with("alias.") || key.starts_with("credential.") {
         shelled
@@ -229,7 +230,12 @@ fn config_line(key: &str, value: &str, args: &[String]) -> Option<String> {
 /// push origin`, so a deny of `git push` stops it. git's own options stay before it, so that an
 /// alias of an alias (`-c alias.q=p -c alias.p=push q`) is read in turn; git refuses an alias
 /// that names itself, which is read to the reader's depth and left unread past it.
-fn alias_line(name: &str, value: &str, args: &[String]) -> Option<String> {
+///
+/// git runs a command built into it whatever an alias is named (`-c alias.push='push -f' push`
+/// is `git push`); a word it does not know it looks up among its aliases (in any case) before
+/// it autocorrects it, and when `help.autocorrect` is on (by git's own options or `env`) it
+/// may run the alias it guesses (`-c alias.pushf='push -f' pushff`).
+fn alias_line(name: &str, value: &str, args: &[String], env: &[String]) -> Option<String> {
     let mut words = args.iter().enumerate();
     let at = loop {
         let (i, w) = words.next()?;
@@ -240,12 +246,34 @@ fn alias_line(name: &str, value: &str, args: &[String]) -> Option<String> {
             words.next();
         }
     };
-    if !args[at].eq_ignore_ascii_case(name) {
+    let (own, word) = (&args[..at], &args[at]);
+    if super::git_autocorrect::is_builtin(word) {
         return None;
     }
-    let own = super::shell::join(&args[..at]);
+    let guessed = || {
+        !super::git_autocorrect::is_builtin(name)
+            && super::git_autocorrect::may_run_as(word, name)
+            && !names_alias(own, word)
+            && super::git_settings::autocorrects(own, env)
+    };
+    if !word.eq_ignore_ascii_case(name) && !guessed() {
+        return None;
+    }
+    let own = super::shell::join(own);
     let rest = super::shell::join(&args[at + 1..]);
     Some(format!("git {own} {value} {rest}"))
+}
+
+/// Whether git's own options (`own`) give an alias named `word` (`-c alias.st=status st`),
+/// which git runs rather than guess another for it.
+fn names_alias(own: &[String], word: &str) -> bool {
+    let alias = format!("alias.{word}");
+    own.windows(2).any(|pair| {
+        let key = pair[1]
+            .split_once('=')
+            .map_or(pair[1].as_str(), |(key, _)| key);
+        pair[0] == "-c" && key.eq_ignore_ascii_case(&alias)
+    })
 }
 
 /// Settings whose value names a file git reads, by their name in lower case (`*` as in
@@ -319,13 +347,9 @@ pub(super) fn config_files<'a>(
         }
     }
     if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {
-        for cmd in super::shell::split(params) {
-            for kv in cmd.env.iter().chain(&cmd.words) {
-                if let Some((key, value)) = kv.split_once('=') {
-                    settings.push((key.to_owned(), value.to_owned()));
-                }
-            }
-        }
+        // A setting with no value (`'key'`) is `true`, which names no file.
+        let given = super::git_settings::parameters(params).unwrap_or_default();
+        settings.extend(given.into_iter().map(|(k, v)| (k, v.unwrap_or_default())));
     }
     for (name, key) in &set {
         let value = name
@@ -373,7 +397,8 @@ const PLAIN_VALUES: &[&str] = &["true", "false", ":", "cat", "less", "more"];
 /// `GIT_CONFIG_VALUE_0='cat k'`, and a variable git's own `--config-env=core.pager=X` names in
 /// `args` (the words after `git`).
 pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[String]) -> Vec<String> {
-    let set: Vec<(&str, &str)> = set.filter_map(|w| w.split_once('=')).collect();
+    let env: Vec<String> = set.cloned().collect();
+    let set: Vec<(&str, &str)> = env.iter().filter_map(|w| w.split_once('=')).collect();
     let mut lines: Vec<String> = set
         .iter()
         .filter(|(name, value)| {
@@ -385,16 +410,10 @@ pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[Strin
     // would otherwise be scanned once per key.
     let last: HashMap<&str, &str> = set.iter().copied().collect();
     let value_of = |name: &str| last.get(name).copied();
-    // Quoted as a shell quotes words, each `key=value` (`'key'='value'`, or `'key=value'` as
-    // older git wrote it). More than git takes is read: one it would refuse runs nothing.
+    // Read as git reads it; one git cannot read stops git, which then runs nothing.
     if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {
-        for cmd in super::shell::split(params) {
-            for kv in cmd.env.iter().chain(&cmd.words) {
-                lines.extend(
-                    kv.split_once('=')
-                        .and_then(|(k, v)| config_line(k, v, args)),
-                );
-            }
+        for (key, value) in super::git_settings::parameters(params).unwrap_or_default() {
+            lines.extend(value.and_then(|value| config_line(&key, &value, args, &env)));
         }
     }
     // `GIT_CONFIG_COUNT` says how many pairs git takes; every pair given is read.
@@ -403,7 +422,7 @@ pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[Strin
             continue;
         };
         let value = value_of(&format!("GIT_CONFIG_VALUE_{n}"));
-        lines.extend(value.and_then(|value| config_line(key, value, args)));
+        lines.extend(value.and_then(|value| config_line(key, value, args, &env)));
     }
     let mut words = args.iter();
     while let Some(w) = words.next().filter(|w| w.starts_with('-')) {
@@ -416,7 +435,7 @@ pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[Strin
         else {
             continue;
         };
-        lines.extend(value_of(var).and_then(|value| config_line(key, value, args)));
+        lines.extend(value_of(var).and_then(|value| config_line(key, value, args, &env)));
     }
     lines
 }
@@ -1552,6 +1571,22 @@ mod tests {
             Some("git -c alias.p=push push origin")
         );
         assert_eq!(lines("git -c alias.p=push status"), None);
+        // A command built into git is run whatever alias has its name; an alias is looked up
+        // in any case, and guessed for a word git does not know when it autocorrects.
+        assert_eq!(lines("git -c alias.push='push -f' push"), None);
+        assert_eq!(
+            lines("git -c alias.push='push -f' PUSH").as_deref(),
+            Some("git -c 'alias.push=push -f' push -f ")
+        );
+        assert_eq!(
+            lines("git -c help.autocorrect=1 -c alias.pushf='push -f' pushff").as_deref(),
+            Some("git -c help.autocorrect=1 -c 'alias.pushf=push -f' push -f ")
+        );
+        assert_eq!(lines("git -c alias.pushf='push -f' pushff"), None);
+        assert_eq!(
+            lines("git -c help.autocorrect=1 -c alias.st=status -c alias.sf=push st").as_deref(),
+            Some("git -c help.autocorrect=1 -c alias.st=status -c alias.sf=push status ")
+        );
         assert_eq!(lines("git -c pager.log=false log"), None);
         assert_eq!(lines("git -c user.name=x commit"), None);
         assert_eq!(lines("git log -c core.pager=cat"), None);
@@ -1569,6 +1604,12 @@ mod tests {
         );
         assert_eq!(
             lines("GIT_CONFIG_PARAMETERS=\"'core.pager=cat k'\" git log"),
+            ["cat k"]
+        );
+        // A quoted key holding `=` is whole, as git reads it (a shell's words would end the
+        // key at its `=`).
+        assert_eq!(
+            lines("GIT_CONFIG_PARAMETERS=\"'diff.a=b.textconv'='cat k'\" git log"),
             ["cat k"]
         );
         assert_eq!(

@@ -170,6 +170,43 @@ const COMMANDS: &[&str] = &[
     "write-tree",
 ];
 
+/// git's own commands that are programs of their own, not built into it (`git --list-cmds=main`
+/// less `--list-cmds=builtins`): git runs one only when it is installed, which the line does not
+/// say, and else an alias of its name.
+const PROGRAMS: &[&str] = &[
+    "archimport",
+    "cvsexportcommit",
+    "cvsimport",
+    "cvsserver",
+    "daemon",
+    "filter-branch",
+    "http-backend",
+    "http-fetch",
+    "http-push",
+    "imap-send",
+    "instaweb",
+    "merge-octopus",
+    "merge-one-file",
+    "merge-resolve",
+    "mergetool",
+    "p4",
+    "quiltimport",
+    "remote-ftp",
+    "remote-ftps",
+    "remote-http",
+    "remote-https",
+    "request-pull",
+    "send-email",
+    "shell",
+    "submodule",
+    "svn",
+];
+
+/// Whether `word` names a command built into git, which git runs whatever alias has its name.
+pub(super) fn is_builtin(word: &str) -> bool {
+    COMMANDS.contains(&word) && !PROGRAMS.contains(&word)
+}
+
 /// The most git's guess may cost (`SIMILARITY_FLOOR` in git's `help.c`): a command further
 /// from the word than this is never run for it.
 const SIMILARITY_FLOOR: usize = 7;

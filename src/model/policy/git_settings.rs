@@ -40,7 +40,7 @@ struct Setting {
 /// value the line does not spell is taken for the one that forces most, so that no value a
 /// variable holds gets past a deny.
 pub(super) fn letters(sub: &str, own: &[String], env: &[String], sub_words: &[String]) -> String {
-    if sub == "clean" && is_dry_run(sub_words) {
+    if removes_nothing(sub, sub_words) {
         return String::new();
     }
     let mut out = String::new();
@@ -88,6 +88,13 @@ pub(super) fn autocorrects(own: &[String], env: &[String]) -> bool {
         on = runs || (on && !setting.certain);
     }
     on
+}
+
+/// Whether `sub` with its words (after the subcommand) is a `git clean` dry run, which removes
+/// nothing however it is forced (`git clean -fn` lists what `-f` would remove): its `-f`, and
+/// a setting that does as `-f` does, meet no deny of `git clean -f`.
+pub(super) fn removes_nothing(sub: &str, sub_words: &[String]) -> bool {
+    sub == "clean" && is_dry_run(sub_words)
 }
 
 /// Whether `git clean`'s words (after the subcommand) make it a dry run, which lists what it
