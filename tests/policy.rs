@@ -6643,6 +6643,38 @@ fn a_program_the_powershell_call_operator_runs_by_a_variable_is_not_spelt() {
     assert_denied_exactly(&env, "pscallblock", &policy, &denied, &let_run);
 }
 
+/// `& "$env:ProgramFiles\Git\cmd\git.exe" push -f` ran past a deny of `git push --force`, its
+/// name read as a value the line does not spell wholly, while `& "C:\Program
+/// Files\Git\cmd\git.exe" push -f` was denied. Its folder is a value, but its file name is
+/// spelt, and it is judged by that name, as Bash's `"$X/git" push -f` is.
+#[test]
+fn a_program_the_call_operator_runs_from_a_folder_a_variable_names_is_judged_by_its_name() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    let policy = json!({"commands": {"deny": ["git push --force"]}});
+    let denied = [
+        (ps, r#"& "$env:ProgramFiles\Git\cmd\git.exe" push -f"#),
+        (ps, r#"& "C:\Program Files\Git\cmd\git.exe" push -f"#),
+        (ps, r#"& "$HOME/bin/git" push -f origin"#),
+        ("Bash", r#""$X/git" push -f"#),
+    ];
+    let let_run = [
+        (ps, r#"& "$env:ProgramFiles\Git\cmd\git.exe" push origin"#),
+        ("Bash", r#""$X/git" push"#),
+    ];
+    assert_denied_exactly(&env, "pscallfolder", &policy, &denied, &let_run);
+
+    // Under an allow list it is the program its name says; a file name with a value in it is
+    // still one the line does not spell.
+    let policy = json!({"commands": {"allow": ["git status"]}});
+    let denied = [
+        (ps, r#"& "$env:ProgramFiles\Git\cmd\git.exe" push"#),
+        (ps, r#"& "$d\$f" status"#),
+    ];
+    let let_run = [(ps, r#"& "$env:ProgramFiles\Git\cmd\git.exe" status"#)];
+    assert_denied_exactly(&env, "pscallfolderallow", &policy, &denied, &let_run);
+}
+
 /// A deny of `git push --force` let `git push -f` run, and so it went for each option git
 /// spells two ways (`git clean --force` and `-f`, `git branch -D` and `--delete --force`,
 /// `git checkout -f` and `--force`), also in a cluster (`git push -fu`, `git clean -fdx`) and

@@ -82,8 +82,17 @@ pub fn shaped(line: &str) -> String {
                 // does not spell, as Bash's `$(…) log` does; read as it is, `$x log` would be
                 // an expression after a background `&`, which runs nothing.
                 out.push_str("& $(");
-                out.extend(&chars[start..end]);
-                out.push(')');
+                // `& "$env:ProgramFiles\Git\cmd\git.exe" push -f` runs the program its file
+                // name spells, in a folder the line does not: the folder is the value
+                // (`$("$env:ProgramFiles\Git\cmd")"\git.exe"`), as in Bash's `"$X/git"`.
+                if let Some(at) = spelt_file_at(&chars[start..end]) {
+                    out.extend(&chars[start..start + at]);
+                    out.push_str("\")\"");
+                    out.extend(&chars[start + at..end]);
+                } else {
+                    out.extend(&chars[start..end]);
+                    out.push(')');
+                }
                 i = end;
             }
             '@' if let Some((quote, body, end)) = here_string(&chars, i - 1) => {
@@ -178,6 +187,15 @@ pub fn shaped(line: &str) -> String {
         }
     }
     out
+}
+
+/// Where the file name starts (at its `\` or `/`) in double-quoted text `quoted` whose folder
+/// holds a value the line does not spell and whose file name is spelt (`"$x\git.exe"`).
+fn spelt_file_at(quoted: &[char]) -> Option<usize> {
+    let inner = quoted.strip_prefix(&['"'])?.strip_suffix(&['"'])?;
+    let at = inner.iter().rposition(|c| matches!(c, '\\' | '/'))?;
+    let file = &inner[at + 1..];
+    (!file.is_empty() && !file.iter().any(|c| matches!(c, '$' | '`'))).then_some(at + 1)
 }
 
 /// The value the call operator `&` at `at` runs, when the line does not spell it: a variable
@@ -997,6 +1015,12 @@ mod tests {
         assert_eq!(shaped("& $x log"), "& $($x) log");
         assert_eq!(shaped("&${x}.y['k'] log"), "& $(${x}.y['k']) log");
         assert_eq!(shaped("& \"$x\" log && & git"), "& $(\"$x\") log && & git");
+        // A path in a folder the line does not spell keeps its file name.
+        assert_eq!(
+            shaped(r#"& "$env:ProgramFiles\Git\cmd\git.exe" push"#),
+            r#"& $("$env:ProgramFiles\Git\cmd")"\git.exe" push"#
+        );
+        assert_eq!(shaped(r#"& "$d\$f" log"#), r#"& $("$d\$f") log"#);
         // A subexpression of quoted text is that text, in double quotes too.
         assert_eq!(shaped("git push $( '-f' )"), "git push '-f'");
         assert_eq!(
