@@ -6377,6 +6377,52 @@ fn a_slash_before_a_quote_in_a_start_process_argument_string_escapes_nothing() {
     assert_denied_exactly(&env, "psstartslash", &policy, &denied, &let_run);
 }
 
+/// On a Windows folder a `/` typed before a quote in a `Start-Process` argument string was
+/// still read as a backslash escaping it (the line's `\` being read as `/` before it was
+/// split): `Start-Process git 'push -o /"x" -f origin'` ran `git push -f` past a deny of `git
+/// push --force`, and `'push -o /"x -f origin'`, whose `-f` is quoted, was denied. A `/` typed
+/// there is kept apart there too; a `/` before a quote in a path or address stays a `/`.
+#[test]
+fn a_slash_before_a_quote_in_a_start_process_argument_string_escapes_nothing_on_windows() {
+    let env = TestEnv::new();
+    let ps = "PowerShell";
+    write_policy(
+        &env,
+        &json!({
+            "commands": {"deny": ["git push --force"]},
+            "files": {"read": {"deny": ["secrets/**"]}}
+        }),
+    );
+    let file = env.path().join(".agent-scope.json");
+    let here = env.path().to_string_lossy().into_owned();
+    let denied = [
+        (ps, r#"Start-Process git 'push -o /"x" -f origin'"#),
+        (ps, r#"Start-Process git 'push -o \"x -f origin'"#),
+        (ps, r#"gc secrets/"k.txt""#),
+        ("Bash", r#"cat secrets/"k.txt""#),
+    ];
+    let let_run = [
+        (ps, r#"Start-Process git 'push -o /"x -f origin'"#),
+        (ps, r#"Start-Process git 'push -o \"x" -f origin'"#),
+    ];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|(tool, line)| json!({"tool": tool, "input": {"command": line}}))
+        .collect();
+    let report = audit_after_hook(&env, "pswinslash", r"C:\app", &here, &file, &calls);
+    let lines = violating_lines(report["violations"].as_array().unwrap());
+    for (tool, line) in denied {
+        assert!(
+            lines.iter().any(|l| l == line),
+            "ran: {tool} {line}; denied: {lines:?}"
+        );
+    }
+    for (tool, line) in let_run {
+        assert!(!lines.iter().any(|l| l == line), "denied: {tool} {line}");
+    }
+}
+
 /// PowerShell's typographic quotes hid a word from a deny: `gc ‘secrets\k’`, `git push ‘-f’`
 /// and `& ‘git’ push -f` ran past denies of `secrets/**` and `git push --force`, only `'` and
 /// `"` being read as quotes. PowerShell reads `‘ ’ ‚ ‛` as single quotes and `“ ” „` as double.

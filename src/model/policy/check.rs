@@ -431,7 +431,8 @@ pub fn accesses_where(call: &ToolCall<'_>, place: &Place) -> (Vec<Access>, Place
 fn unix_shaped_value(value: &Value, cwd: &str, spell: &dyn Fn(&str) -> String) -> Value {
     match value {
         Value::String(s) => {
-            let shaped = unix_shaped(&super::windows::decoded(s));
+            let decoded = super::windows::decoded(s);
+            let shaped = unix_shaped(&super::windows::typed_slashes_marked(&decoded));
             Value::String(spell(&drive_relative_resolved(&shaped, cwd)))
         }
         Value::Array(items) => items
@@ -1033,11 +1034,13 @@ fn command_parts(
     } else {
         super::windows::split_on_unix(command, syntax == Syntax::PowerShell)
     };
+    // Its text read whole, each `/` typed before a quote on Windows the `/` it is.
+    let command = super::windows::typed_slashes_plain(command);
     for (simple, windows) in simples.into_iter().take(MAX_PARTS) {
-        push_parts(&simple, command, windows, place, &mut dots, &mut out);
+        push_parts(&simple, &command, windows, place, &mut dots, &mut out);
     }
     out.extend(
-        shell::hosts(command)
+        shell::hosts(&command)
             .into_iter()
             .map(|h| (Access::Connect(h), Spelt::TEXT)),
     );

@@ -25,17 +25,21 @@ const MAX_DEPTH: usize = 8;
 /// The line is PowerShell's (Codex runs its commands on Windows in PowerShell) and read
 /// through [`powershell::shaped`] first; a line cmd runs is not.
 pub fn split(line: &str) -> Vec<SimpleCommand> {
-    let mut out = Vec::new();
-    split_into(line, Syntax::PowerShell, &[], 0, &mut out);
-    out
+    split_as(line, Syntax::PowerShell)
 }
 
 /// [`split`] for a line another shell runs on Windows: Bash (Git Bash, which runs Claude Code's
 /// `Bash`) reads it as a Unix shell does, cmd as cmd does, not as PowerShell's; the lines its
 /// `cmd /c` and `powershell -Command` run are read into.
+///
+/// The line is in a Unix shape, a `/` typed before a quote still [`TYPED_SLASH`]
+/// ([`typed_slashes_marked`]); every command gets its `/` back.
 pub fn split_as(line: &str, syntax: Syntax) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
     split_into(line, syntax, &[], 0, &mut out);
+    for simple in &mut out {
+        typed_slashes_back(simple);
+    }
     out
 }
 
@@ -133,16 +137,22 @@ fn split_on_unix_marked(line: &str, powershell: bool) -> Vec<(SimpleCommand, boo
 /// ([`typed_slashes_back`]). A character of Unicode's private use area, which no line means.
 const TYPED_SLASH: char = '\u{E000}';
 
-/// A PowerShell line with `\` read as `/` between the names of a path, but a `/` typed in a
-/// run of slashes that ends at a `"` (`'push -o /"x" -f'`) kept apart as [`TYPED_SLASH`]: the
-/// Windows C runtime splits a program's command line at such a quote by its backslashes alone.
+/// A PowerShell line with `\` read as `/` between the names of a path, but a `/` typed before
+/// a quote kept apart ([`typed_slashes_marked`]).
 fn slashes_shaped(line: &str) -> String {
+    typed_slashes_marked(line).replace('\\', "/")
+}
+
+/// A line with each `/` typed in a run of slashes that ends at a `"` (`'push -o /"x" -f'`) kept
+/// apart as [`TYPED_SLASH`], before its `\` is read as `/`: the Windows C runtime splits a
+/// program's command line at such a quote by its backslashes alone. For a line run in a
+/// Windows folder too, which is read in a Unix shape ([`super::cwd::unix_shaped`]).
+pub fn typed_slashes_marked(line: &str) -> String {
     let mut out: Vec<char> = Vec::with_capacity(line.len());
     // Read from the end: whether the slashes met since the last other character end at a `"`.
     let mut before_quote = false;
     for c in line.chars().rev() {
         out.push(match c {
-            '\\' => '/',
             '/' if before_quote => TYPED_SLASH,
             c => c,
         });
@@ -151,6 +161,15 @@ fn slashes_shaped(line: &str) -> String {
         }
     }
     out.iter().rev().collect()
+}
+
+/// A line with each [`TYPED_SLASH`] the `/` it was.
+pub fn typed_slashes_plain(line: &str) -> Cow<'_, str> {
+    if line.contains(TYPED_SLASH) {
+        Cow::Owned(line.replace(TYPED_SLASH, "/"))
+    } else {
+        Cow::Borrowed(line)
+    }
 }
 
 /// A command's words, and its other text, with each [`TYPED_SLASH`] the `/` it was.
