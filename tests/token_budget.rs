@@ -469,3 +469,52 @@ fn use_exactly_at_the_threshold_warns_and_the_peak_below_it_never_reads_as_it() 
     );
     assert!(peak_pct(&run.stdout) < 80.0, "{}", run.stdout);
 }
+
+/// Codex records its model's context window beside its usage (`model_context_window`, 258,400
+/// for gpt-5.3-codex), which the price table gives as 272,000: the window and the percentages
+/// were the table's. They are the agent's, as it recorded the window.
+#[test]
+fn a_window_the_agent_recorded_is_the_one_measured_against() {
+    let env = TestEnv::new();
+    let log = shared().join(
+        "corpus/codex/madshn__localpush/rollout-2026-02-23T12-41-04-019c8a4d-8f45-7010-8b5d-7fad920aa6f9.jsonl",
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let recorded = text
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|v| {
+            let p = &v["payload"];
+            p["model_context_window"]
+                .as_u64()
+                .or_else(|| p["info"]["model_context_window"].as_u64())
+        })
+        .unwrap();
+    env.run(&["import", log.to_str().unwrap()]).success();
+    let r = env
+        .run(&["token-budget", "019c8a4d", "--format", "json"])
+        .json();
+    assert_eq!(r["context_window"], recorded);
+    assert_eq!(r["window_source"], "recorded");
+    let peak = r["peak"]["tokens"].as_u64().unwrap();
+    let pct = peak as f64 * 100.0 / recorded as f64;
+    assert!((r["peak"]["pct"].as_f64().unwrap() - pct).abs() < 1e-9);
+    let text = env.run(&["token-budget", "019c8a4d"]).stdout;
+    assert!(
+        text.contains(&format!("context window {} tokens", separated(recorded))),
+        "{text}"
+    );
+    // A window given is still the user's.
+    let given = env
+        .run(&[
+            "token-budget",
+            "019c8a4d",
+            "--context-window",
+            "500000",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(given["context_window"], 500_000);
+}

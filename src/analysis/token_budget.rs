@@ -1,5 +1,7 @@
 //! Context-window use over a session, from the usage each model response recorded.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::model::answers::AnswerUsages;
@@ -25,9 +27,9 @@ pub struct TokenBudget {
     /// The model the window is taken from, when one is known.
     pub model: Option<String>,
     pub context_window: u64,
-    /// `limit` (given), `model` (from the price table), `long` (the model's long window, which
-    /// the session's context proved by going past its standard one) or `assumed` (no model
-    /// known).
+    /// `limit` (given), `recorded` (the window the agent recorded on its responses, as Codex
+    /// does), `model` (from the price table), `long` (the model's long window, which the
+    /// session's context proved by going past its standard one) or `assumed` (no model known).
     pub window_source: &'static str,
     /// The model's standard window, when the long one is `context_window` instead.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +66,9 @@ pub struct BudgetBuilder {
     answers: AnswerUsages,
     /// Each model's window, as its own responses prove it.
     windows: ModelWindows<'static>,
+    /// Each model's window as the agent last recorded it on a response (Codex does), which
+    /// outranks the table's.
+    recorded: HashMap<String, u64>,
 }
 
 impl BudgetBuilder {
@@ -95,6 +100,9 @@ impl BudgetBuilder {
         };
         if response.unbelieved {
             self.unbelieved_usage += 1;
+        }
+        if let (Some(model), Some(window)) = (response.model, response.context_window) {
+            self.recorded.insert(model.to_owned(), window);
         }
         let LlmResponse {
             usage: Some(tokens),
@@ -159,6 +167,11 @@ impl BudgetBuilder {
     /// responses prove nothing of it); `None` when the price table gives it none.
     pub fn window_of(&self, model: &str) -> Option<Window> {
         self.windows.window(model)
+    }
+
+    /// The context window the agent recorded for `model` on its last response that gave one.
+    pub fn recorded_window_of(&self, model: &str) -> Option<u64> {
+        self.recorded.get(model).copied()
     }
 
     pub fn finish(

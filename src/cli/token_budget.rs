@@ -68,13 +68,16 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
         .model
         .clone()
         .or_else(|| builder.first_model().map(str::to_owned));
+    let recorded = model.as_deref().and_then(|m| builder.recorded_window_of(m));
     let known = model.as_deref().and_then(|m| builder.window_of(m));
-    let (window, source) = match (args.context_window, known) {
+    let (window, source) = match (args.context_window, recorded, known) {
         // A window the user gave is theirs, whatever the context says.
-        (Some(limit), _) => (given(limit), "limit"),
-        (None, Some(window)) if window.standard.is_some() => (window, "long"),
-        (None, Some(window)) => (window, "model"),
-        (None, None) => (given(crate::model::windows::ASSUMED_WINDOW), "assumed"),
+        (Some(limit), _, _) => (given(limit), "limit"),
+        // The window the agent said its model had is truer than the table's for the model.
+        (None, Some(recorded), _) => (given(recorded), "recorded"),
+        (None, None, Some(window)) if window.standard.is_some() => (window, "long"),
+        (None, None, Some(window)) => (window, "model"),
+        (None, None, None) => (given(crate::model::windows::ASSUMED_WINDOW), "assumed"),
     };
     let report = builder.finish(&id, model, window, source, args.warn_at);
     let mut out = stdout(globals.colour());
@@ -102,6 +105,10 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
     let source = match r.window_source {
         "limit" => "given".to_owned(),
         "model" => r.model.clone().unwrap_or_default(),
+        "recorded" => format!(
+            "{}, as the agent recorded it",
+            r.model.as_deref().unwrap_or_default()
+        ),
         "long" => format!(
             "{}'s long window: the context went past its standard {}",
             r.model.as_deref().unwrap_or_default(),

@@ -405,6 +405,7 @@ fn session_spans<'s>(
                 duration_ms: None,
                 session_total: false,
                 unbelieved: false,
+                context_window: None,
             })
         });
         // Where an event that is no span of its own is put: the span its parent opened, else

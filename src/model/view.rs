@@ -236,7 +236,13 @@ pub struct LlmResponse<'a> {
     /// The writer recorded usage, but a count in it is one no response can have (`ApiUsage`):
     /// `usage` is `None` and `total` 0 for that reason, not for want of a record.
     pub unbelieved: bool,
+    /// The context window the agent said its model had when it answered ([`CONTEXT_WINDOW`]),
+    /// when it said one (Codex does): truer than the price table's window for the model.
+    pub context_window: Option<u64>,
 }
+
+/// The key of an `llm_response`'s context window, as the agent recorded it.
+pub const CONTEXT_WINDOW: &str = "context_window";
 
 /// A file read or written.
 #[derive(Debug, Clone)]
@@ -1065,6 +1071,7 @@ impl<'a> LlmResponse<'a> {
             duration_ms: believed_duration_ms(event.duration_ms),
             session_total: text(d, "scope") == Some("session"),
             unbelieved,
+            context_window: number(CONTEXT_WINDOW).filter(|w| *w > 0),
         }
     }
 }

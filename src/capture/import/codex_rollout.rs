@@ -25,6 +25,7 @@ use crate::model::policy::check;
 use crate::model::policy::cwd::is_windows_folder;
 use crate::model::tools::Agent;
 use crate::model::view::CALL_FOLDER;
+use crate::model::view::CONTEXT_WINDOW;
 use crate::model::{EventType, Tokens};
 use crate::store::Store;
 
@@ -112,6 +113,10 @@ struct Reader {
     model: Option<String>,
     /// The folder of the turn in progress (its `turn_context`'s `cwd`), else the session's.
     folder: Option<String>,
+    /// The context window Codex last said the model has (`model_context_window`), written on
+    /// each response as [`CONTEXT_WINDOW`] so that readers measure against the agent's window,
+    /// not the price table's guess of it.
+    window: Option<u64>,
     counter: Counter,
 }
 
@@ -241,6 +246,7 @@ impl Reader {
             log: Log::new(Agent::Codex),
             model: None,
             folder: None,
+            window: None,
             counter: Counter::new(records),
         }
     }
@@ -267,6 +273,7 @@ impl Reader {
             _ => self.log.saw(kind),
         }
         let at = self.log.at(agent_log::time(line, "timestamp"));
+        self.note_window(payload);
         match (kind, sub) {
             ("session_meta", _) => self.meta(payload),
             ("turn_context", _) => self.turn_context(payload),
@@ -276,7 +283,10 @@ impl Reader {
             ("event_msg", Some("error")) => self.turn_error(at, payload),
             ("compacted", _) => self.log.compaction(at, string(payload, "message")),
             _ => {
-                if let Some((usage, reported, extra)) = self.counter.line(kind, sub, payload) {
+                if let Some((usage, reported, mut extra)) = self.counter.line(kind, sub, payload) {
+                    if let Some(window) = self.window {
+                        extra.insert(CONTEXT_WINDOW.into(), window.into());
+                    }
                     let model = self.model.clone();
                     self.log
                         .response(at, model.as_deref(), usage, reported, extra);
@@ -314,6 +324,19 @@ impl Reader {
         let mut data = Map::new();
         data.insert("error".into(), message.into());
         self.log.push(EventType::Error, at, data);
+    }
+
+    /// The window a line says the model has: `task_started` and `turn_context` give it at the
+    /// turn's start, a `token_count` in its `info` beside the usage.
+    fn note_window(&mut self, payload: &Value) {
+        let said = payload
+            .get("model_context_window")
+            .or_else(|| payload.get("info")?.get("model_context_window"))
+            .and_then(Value::as_u64)
+            .filter(|w| *w > 0);
+        if let Some(window) = said {
+            self.window = Some(window);
+        }
     }
 
     /// A turn's folder and model; the first model is the session's.
