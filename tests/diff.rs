@@ -1757,3 +1757,56 @@ fn a_read_or_an_edit_that_failed_is_neither_read_nor_write_for_redundant_reads()
     assert_eq!(c["a"]["redundant_reads"], 2, "{c}");
     assert_eq!(c["b"]["redundant_reads"], c["a"]["redundant_reads"], "{c}");
 }
+
+/// A session one of whose responses holds a usage no response can have (`input_tokens: -5`)
+/// is priced without it, which `list`, `cost` and `budget-report` mark `?`; `compare` gave the
+/// same figure bare, and its JSON did not say. It marks it, and gives `unbelieved_usage`.
+#[test]
+fn compare_marks_a_cost_that_leaves_out_unbelievable_usage() {
+    let env = TestEnv::new();
+    for (id, input) in [("bad1", "-5"), ("good1", "7")] {
+        let folder = env.store().join(id);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("meta.json"),
+            format!(r#"{{"session_id":"{id}","started_at":1780000000.0,"ended_at":1780000003.0,"agent_name":"claude-code","command":"x"}}"#),
+        )
+        .unwrap();
+        let events = [
+            format!(
+                r#"{{"event_type":"user_prompt","timestamp":1780000001.0,"event_id":"e1","session_id":"{id}","data":{{"prompt":"p"}}}}"#
+            ),
+            format!(
+                r#"{{"event_type":"llm_response","timestamp":1780000002.0,"event_id":"e2","session_id":"{id}","data":{{"model":"claude-opus-4-6","usage":{{"input_tokens":{input},"output_tokens":10}}}}}}"#
+            ),
+            format!(
+                r#"{{"event_type":"llm_response","timestamp":1780000003.0,"event_id":"e3","session_id":"{id}","data":{{"model":"claude-opus-4-6","usage":{{"input_tokens":1000,"output_tokens":10}}}}}}"#
+            ),
+        ];
+        std::fs::write(folder.join("events.ndjson"), events.join("\n") + "\n").unwrap();
+    }
+    let listed = env.run(&["list"]).success().stdout.clone();
+    let marked = |id: &str| {
+        listed
+            .lines()
+            .find(|l| l.starts_with(id))
+            .is_some_and(|l| l.contains('?'))
+    };
+    assert!(marked("bad1") && !marked("good1"), "{listed}");
+    let cost = env
+        .run(&["cost", "bad1", "--format", "json"])
+        .success()
+        .json();
+    let dollars = format!("${:.4}", cost["cost_usd"].as_f64().unwrap());
+    let text = env.run(&["compare", "bad1", "good1"]).stdout;
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Cost"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains(&format!("{dollars}?")), "{text}");
+    let json = env
+        .run(&["compare", "bad1", "good1", "--format", "json"])
+        .json();
+    assert_eq!(json["a"]["unbelieved_usage"], 1, "{json}");
+    assert!(json["b"].get("unbelieved_usage").is_none(), "{json}");
+}

@@ -119,6 +119,8 @@ pub struct Input<'a> {
     pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub cost_unpriced_models: &'a [String],
+    /// Its responses whose usage no response can have: left out of the cost.
+    pub unbelieved_usage: u64,
     /// How many subagent sessions it has, left out of its figures.
     pub subagents: usize,
 }
@@ -144,6 +146,10 @@ pub struct Figures {
     pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: Vec<String>,
+    /// Its responses whose usage no response can have: left out of `cost_usd`, which the table
+    /// marks `?` for it, as `list` and `cost` do.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unbelieved_usage: u64,
     pub tool_calls: u64,
     /// Reads of a file (the same part of it) read before and not written since.
     pub redundant_reads: u64,
@@ -274,6 +280,7 @@ pub fn figures(input: &Input<'_>) -> Figures {
         cost_usd: input.cost_usd,
         cost_estimated: input.cost_estimated,
         cost_unpriced_models: input.cost_unpriced_models.to_vec(),
+        unbelieved_usage: input.unbelieved_usage,
         tool_calls: phases.tool_calls,
         redundant_reads: super::rereads::of(input.events, agent)
             .iter()
@@ -715,6 +722,7 @@ mod tests {
             cost_usd: cost,
             cost_estimated: false,
             cost_unpriced_models: Vec::new(),
+            unbelieved_usage: 0,
             tool_calls: 0,
             redundant_reads: 0,
             context_resets: 0,

@@ -68,6 +68,8 @@ pub(crate) struct Loaded {
     pub(crate) cost_estimated: bool,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub(crate) cost_unpriced_models: Vec<String>,
+    /// Its responses whose usage no response can have, left out of the cost.
+    pub(crate) unbelieved_usage: u64,
     /// How many subagent sessions it has, left out of every figure above.
     pub(crate) subagents: usize,
 }
@@ -94,6 +96,7 @@ impl Loaded {
                 names.sort_unstable();
                 names
             },
+            unbelieved_usage: report.unbelieved_usage,
             subagents: forest.descendants(id).len().saturating_sub(1),
         })
     }
@@ -124,6 +127,7 @@ impl Loaded {
             cost_usd: self.cost_usd,
             cost_estimated: self.cost_estimated,
             cost_unpriced_models: &self.cost_unpriced_models,
+            unbelieved_usage: self.unbelieved_usage,
             subagents: self.subagents,
         }
     }
@@ -305,9 +309,10 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
     )?;
     writeln!(out, "{rule}")?;
     let money = |f: &Figures| {
+        // A cost that leaves out usage no response can have is marked as `list` marks it.
         terminal::cost_marked(
             f.cost_usd,
-            !f.cost_unpriced_models.is_empty(),
+            !f.cost_unpriced_models.is_empty() || f.unbelieved_usage > 0,
             f.cost_estimated,
         )
     };
