@@ -1,6 +1,7 @@
-//! Files a shell command reads and writes (`cat f`, `sed -n '1,9p' f`, `> f`, `rm f`, Codex's
-//! `applypatch <<'PATCH'`), counted where a session's files are counted, as a Read or Write
-//! tool's file is: explain, stats, standup, diff --semantic and the SQL `files` view.
+//! Files a shell command reads, writes, deletes and moves (`cat f`, `sed -n '1,9p' f`, `> f`,
+//! Codex's `applypatch <<'PATCH'`, `rm f`, `mv a b`), counted where a session's files are
+//! counted, as a Read or Write tool's file is: explain, stats, standup, compare, diff and the SQL
+//! `files` view.
 
 use std::path::PathBuf;
 
@@ -25,7 +26,7 @@ const CLAUDE_SESSION: &str = "e9f146fa-3b20-48d0-9be4-d99ca901cae4";
 
 /// The real rollout said `Files touched: 0 read, 0 written` and `Files: 0`: Codex did every
 /// read and write through its shell. Its `sed` and `cat` reads, its patches' files and the file
-/// it removed (a deletion is a write, as Cursor's Delete tool's is) are counted.
+/// it removed (a deletion, no write) are counted.
 #[test]
 fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
     let env = TestEnv::new();
@@ -39,15 +40,19 @@ fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
         "{text}"
     );
     assert!(
-        text.contains(
-            "  Wrote: go.mod, README.zh-TW.md, README.zh-CN.md, .python-version, TODO.md\n"
-        ),
+        text.contains("  Wrote: go.mod, README.zh-TW.md, README.zh-CN.md, .python-version\n"),
         "{text}"
     );
-    assert!(text.contains("Files touched: 4 read, 5 written"), "{text}");
+    assert!(text.contains("  Deleted: TODO.md\n"), "{text}");
+    assert!(
+        text.contains("Files touched: 4 read, 4 written, 1 deleted"),
+        "{text}"
+    );
     let stats = env.run(&["stats", CODEX_SESSION]);
     assert!(
-        stats.stdout.contains("Files: 5 (4 read, 5 written)"),
+        stats
+            .stdout
+            .contains("Files: 5 (4 read, 4 written, 1 deleted)"),
         "{}",
         stats.stdout
     );
@@ -55,10 +60,11 @@ fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
     let text = &standup.stdout;
     assert!(
         text.contains(
-            "Modified 5 files: go.mod, .python-version, README.zh-TW.md, README.zh-CN.md, TODO.md\n"
+            "Modified 4 files: go.mod, .python-version, README.zh-TW.md, README.zh-CN.md\n"
         ),
         "{text}"
     );
+    assert!(text.contains("Deleted 1 file: TODO.md\n"), "{text}");
     assert!(
         text.contains("Read 4 files: go.mod, .python-version, README.zh-TW.md, README.zh-CN.md\n"),
         "{text}"
@@ -79,10 +85,11 @@ fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
     );
     // The SQL view, which the index's summaries fill.
     let query = format!(
-        "select path, reads, writes from files where session_id = '{CODEX_SESSION}' order by path"
+        "select path, reads, writes, deletes from files where session_id = '{CODEX_SESSION}' \
+         order by path"
     );
     let rows = env.run(&["sql", "--format", "json", &query]).json();
-    let rows: Vec<(String, u64, u64)> = rows
+    let rows: Vec<(String, u64, u64, u64)> = rows
         .as_array()
         .unwrap_or_else(|| panic!("{rows}"))
         .iter()
@@ -93,17 +100,18 @@ fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
                 name,
                 r["reads"].as_u64().unwrap(),
                 r["writes"].as_u64().unwrap(),
+                r["deletes"].as_u64().unwrap(),
             )
         })
         .collect();
     assert_eq!(
         rows,
         [
-            (".python-version".to_owned(), 1, 1),
-            ("README.zh-CN.md".to_owned(), 1, 1),
-            ("README.zh-TW.md".to_owned(), 1, 1),
-            ("TODO.md".to_owned(), 0, 1),
-            ("go.mod".to_owned(), 2, 1),
+            (".python-version".to_owned(), 1, 1, 0),
+            ("README.zh-CN.md".to_owned(), 1, 1, 0),
+            ("README.zh-TW.md".to_owned(), 1, 1, 0),
+            ("TODO.md".to_owned(), 0, 0, 1),
+            ("go.mod".to_owned(), 2, 1, 0),
         ]
     );
 }
@@ -127,8 +135,8 @@ fn bash_through_the_hook(env: &TestEnv, session: &str, lines: &[&str]) {
     }
 }
 
-/// The lines of the Claude Code tests: a read, two writes, and what names no file for certain
-/// (a search of the folder, a substitution's files, a listing, a glob).
+/// The lines of the Claude Code tests: a read, a write, a deletion, and what names no file for
+/// certain (a search of the folder, a substitution's files, a listing, a glob).
 const BASH_LINES: &[&str] = &[
     "cat src/a.rs",
     "rg TODO",
@@ -170,11 +178,17 @@ fn claude_code_bash_files_recorded_by_the_hook_are_counted() {
     let explain = env.run(&["explain", session]);
     let text = &explain.stdout;
     assert!(text.contains("  Read: src/a.rs\n"), "{text}");
-    assert!(text.contains("  Wrote: notes.txt, old.rs\n"), "{text}");
-    assert!(text.contains("Files touched: 1 read, 2 written"), "{text}");
+    assert!(text.contains("  Wrote: notes.txt\n"), "{text}");
+    assert!(text.contains("  Deleted: old.rs\n"), "{text}");
+    assert!(
+        text.contains("Files touched: 1 read, 1 written, 1 deleted"),
+        "{text}"
+    );
     let stats = env.run(&["stats", session]);
     assert!(
-        stats.stdout.contains("Files: 3 (1 read, 2 written)"),
+        stats
+            .stdout
+            .contains("Files: 3 (1 read, 1 written, 1 deleted)"),
         "{}",
         stats.stdout
     );
@@ -242,7 +256,9 @@ fn claude_code_bash_files_of_an_imported_transcript_are_counted() {
     assert_eq!(files, expected);
     let explain = env.run(&["explain", session]);
     assert!(
-        explain.stdout.contains("Files touched: 1 read, 2 written"),
+        explain
+            .stdout
+            .contains("Files touched: 1 read, 1 written, 1 deleted"),
         "{}",
         explain.stdout
     );
@@ -740,5 +756,132 @@ fn a_copilot_line_that_changes_folder_is_named_from_the_folder_it_started_in() {
     assert_eq!(
         file_events(&env, session),
         [("file_read".to_owned(), format!("{project}/sub/x.txt"))]
+    );
+}
+
+/// `rm old.py`, `unlink gone.txt` and `mv a.txt b.txt` were reported as files written (`Wrote:
+/// old.py, gone.txt, a.txt, b.txt`, standup's `Modified 4 files`), while `rm -r tests/` and
+/// `git rm x.py` were not counted at all. A deletion and a move are their own, written nothing:
+/// `explain`, `standup`, `stats`, `compare`, `diff` and `sql` say so, and `git rm --cached`,
+/// which leaves the file, counts for nothing.
+#[test]
+fn files_deleted_or_moved_are_no_files_written() {
+    let env = TestEnv::new();
+    let session = "5e11f11e-0000-4000-8000-0000000000de";
+    let lines = [
+        "echo hi > kept.txt",
+        "rm old.py",
+        "unlink gone.txt",
+        "mv a.txt b.txt",
+        "rm -r tests/",
+        "git rm -q x.py",
+        "git mv c.py d.py",
+        "git rm --cached k.py",
+    ];
+    bash_through_the_hook(&env, session, &lines);
+    let explain = env.run(&["explain", session]);
+    let text = &explain.stdout;
+    assert!(text.contains("  Wrote: kept.txt\n"), "{text}");
+    assert!(
+        text.contains("  Deleted: old.py, gone.txt, tests, x.py\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Moved: a.txt → b.txt, c.py → d.py\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Files touched: 0 read, 1 written, 4 deleted, 2 moved\n"),
+        "{text}"
+    );
+    let json = env.run(&["explain", session, "--format", "json"]).json();
+    let phase = &json["phases"][0];
+    assert_eq!(phase["wrote"], json!(["kept.txt"]));
+    assert_eq!(
+        phase["deleted"],
+        json!(["old.py", "gone.txt", "tests", "x.py"])
+    );
+    assert_eq!(
+        phase["moved"],
+        json!([{"from": "a.txt", "to": "b.txt"}, {"from": "c.py", "to": "d.py"}])
+    );
+    let old = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "old.py")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!((&old["writes"], &old["deletes"]), (&json!(0), &json!(1)));
+
+    let standup = env.run(&["standup", session]);
+    let text = &standup.stdout;
+    assert!(text.contains("  Modified 1 file: kept.txt\n"), "{text}");
+    assert!(
+        text.contains("  Deleted 4 files: old.py, gone.txt, tests, x.py\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Moved 2 files: a.txt → b.txt, c.py → d.py\n"),
+        "{text}"
+    );
+    let json = env.run(&["standup", session, "--format", "json"]).json();
+    assert_eq!(json["files_modified"], json!(["kept.txt"]));
+    assert_eq!(
+        json["files_deleted"],
+        json!(["old.py", "gone.txt", "tests", "x.py"])
+    );
+
+    let stats = env.run(&["stats", session]);
+    assert!(
+        stats
+            .stdout
+            .contains("Writes: 1   Files: 7 (0 read, 1 written, 4 deleted, 2 moved)"),
+        "{}",
+        stats.stdout
+    );
+    let json = env.run(&["stats", session, "--format", "json"]).json();
+    let counts = [
+        "writes",
+        "deletes",
+        "moves",
+        "files_written",
+        "files_deleted",
+        "files_moved",
+    ];
+    assert_eq!(
+        counts.map(|k| json[k].as_u64()),
+        [1, 4, 2, 1, 4, 2].map(Some)
+    );
+
+    let rows = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "select sum(writes) w, sum(deletes) d, sum(moves) m from files",
+        ])
+        .json();
+    assert_eq!(rows, json!([{"w": 1, "d": 4, "m": 2}]));
+
+    // Beside a session that only wrote kept.txt, the deletions and moves are what differs.
+    let other = "5e11f11e-0000-4000-8000-0000000000df";
+    bash_through_the_hook(&env, other, &lines[..1]);
+    let json = env
+        .run(&["compare", session, other, "--format", "json"])
+        .json();
+    let figures = ["files_modified", "files_deleted", "files_moved"];
+    assert_eq!(figures.map(|k| json["a"][k].as_u64()), [1, 4, 2].map(Some));
+    let semantic = env.run(&["diff", "--semantic", session, other]);
+    assert!(
+        semantic
+            .stdout
+            .contains("  Files deleted only by A: gone.txt, old.py, tests, x.py\n"),
+        "{}",
+        semantic.stdout
+    );
+    assert!(
+        !semantic.stdout.contains("Files written only"),
+        "{}",
+        semantic.stdout
     );
 }

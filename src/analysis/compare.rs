@@ -157,6 +157,9 @@ pub struct Figures {
     pub context_resets: u64,
     /// Files written or edited.
     pub files_modified: u64,
+    /// Files and folders deleted, and moved: none of them written.
+    pub files_deleted: u64,
+    pub files_moved: u64,
     /// Calls that failed (refused ones are not errors), and the errors of no call
     /// (`turn_errors`), as `explain` counts errors.
     pub errors: u64,
@@ -288,6 +291,8 @@ pub fn figures(input: &Input<'_>) -> Figures {
             .sum(),
         context_resets: context_resets(input.events),
         files_modified: modified.len() as u64,
+        files_deleted: phases.deleted_files().len() as u64,
+        files_moved: phases.moves().len() as u64,
         errors: phases.errors,
         tool_errors: phases.tool_errors,
         turn_errors: phases.turn_errors.len() as u64,
@@ -727,6 +732,8 @@ mod tests {
             redundant_reads: 0,
             context_resets: 0,
             files_modified: 0,
+            files_deleted: 0,
+            files_moved: 0,
             errors: failures,
             tool_errors: failures,
             turn_errors: 0,

@@ -839,6 +839,7 @@ mod tests {
             FileCount {
                 reads: 2,
                 writes: 1,
+                ..FileCount::default()
             },
         );
         summary.first_prompt = Some("fix it".into());

@@ -75,6 +75,9 @@ pub struct PhaseStep {
     /// Files written in this phase by A and not by B (whether or not B read them).
     pub written_only_a: Vec<String>,
     pub written_only_b: Vec<String>,
+    /// Files and folders deleted in this phase by A and not by B.
+    pub deleted_only_a: Vec<String>,
+    pub deleted_only_b: Vec<String>,
     pub commands_only_a: Vec<String>,
     pub commands_only_b: Vec<String>,
     /// Whether the phase failed in A (`None`: A had no such phase).
@@ -109,6 +112,9 @@ pub struct Totals {
     pub retries: u64,
     pub files_read: usize,
     pub files_written: usize,
+    /// Files and folders deleted, and moved: none of them written.
+    pub files_deleted: usize,
+    pub files_moved: usize,
     pub cost_usd: f64,
     /// `cost_usd` is estimated from payload sizes: the session recorded no usage.
     pub cost_estimated: bool,
@@ -207,13 +213,15 @@ fn wrote(phase: &Phase) -> BTreeSet<&str> {
     phase.wrote.iter().map(String::as_str).collect()
 }
 
+fn deleted(phase: &Phase) -> BTreeSet<&str> {
+    phase.deleted.iter().map(String::as_str).collect()
+}
+
+/// The files a phase touched: read, wrote, deleted, or moved away.
 fn files(phase: &Phase) -> BTreeSet<&str> {
-    phase
-        .read
-        .iter()
-        .chain(&phase.wrote)
-        .map(String::as_str)
-        .collect()
+    let moved = phase.moved.iter().map(|m| &m.from);
+    let touched = phase.read.iter().chain(&phase.wrote).chain(&phase.deleted);
+    touched.chain(moved).map(String::as_str).collect()
 }
 
 /// Each command of a phase with how it last ended, and its first event.
@@ -272,6 +280,12 @@ fn step(a: Option<&Phase>, b: Option<&Phase>) -> PhaseStep {
     );
     let written_only_a = only(&wa, &wb);
     let written_only_b = only(&wb, &wa);
+    let (da, db) = (
+        a.map(deleted).unwrap_or_default(),
+        b.map(deleted).unwrap_or_default(),
+    );
+    let deleted_only_a = only(&da, &db);
+    let deleted_only_b = only(&db, &da);
     let (failed_a, failed_b) = (a.map(|p| p.failed), b.map(|p| p.failed));
     let differs = a.is_none()
         || b.is_none()
@@ -279,6 +293,8 @@ fn step(a: Option<&Phase>, b: Option<&Phase>) -> PhaseStep {
         || !files_only_b.is_empty()
         || !written_only_a.is_empty()
         || !written_only_b.is_empty()
+        || !deleted_only_a.is_empty()
+        || !deleted_only_b.is_empty()
         || !commands_only_a.is_empty()
         || !commands_only_b.is_empty()
         || !outcomes.is_empty()
@@ -292,6 +308,8 @@ fn step(a: Option<&Phase>, b: Option<&Phase>) -> PhaseStep {
         files_only_b,
         written_only_a,
         written_only_b,
+        deleted_only_a,
+        deleted_only_b,
         commands_only_a,
         commands_only_b,
         failed_a,
@@ -314,6 +332,8 @@ fn totals(input: &Input<'_>) -> Totals {
         retries: p.retries,
         files_read: p.files.iter().filter(|f| f.reads > 0).count(),
         files_written: p.files.iter().filter(|f| f.writes > 0).count(),
+        files_deleted: p.files.iter().filter(|f| f.deletes > 0).count(),
+        files_moved: p.files.iter().filter(|f| f.moves > 0).count(),
         cost_usd: input.cost_usd,
         cost_estimated: input.cost_estimated,
         cost_unpriced_models: input.cost_unpriced_models.to_vec(),
@@ -444,6 +464,9 @@ pub struct SemanticDiff {
     pub cost_unpriced_models_b: Vec<String>,
     pub files_written_added: Vec<String>,
     pub files_written_removed: Vec<String>,
+    /// Files and folders B deleted and A did not, and the reverse.
+    pub files_deleted_added: Vec<String>,
+    pub files_deleted_removed: Vec<String>,
     pub outcome_a: WorkOutcome,
     pub outcome_b: WorkOutcome,
     /// Whether B did better than A.
@@ -483,6 +506,7 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
     let (pa, pb) = (a.phases, b.phases);
     let (ta, tb) = (tools(pa), tools(pb));
     let (wa, wb) = (pa.written_files(), pb.written_files());
+    let (da, db) = (pa.deleted_files(), pb.deleted_files());
     let ((tok_a, est_a), (tok_b, est_b)) = (tokens(pa), tokens(pb));
     let (oa, ob) = (WorkOutcome::of(pa), WorkOutcome::of(pb));
     let mut reasons = Vec::new();
@@ -548,6 +572,8 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         cost_unpriced_models_b: b.cost_unpriced_models.to_vec(),
         files_written_added: wb.difference(&wa).map(|s| (*s).to_owned()).collect(),
         files_written_removed: wa.difference(&wb).map(|s| (*s).to_owned()).collect(),
+        files_deleted_added: db.difference(&da).map(|s| (*s).to_owned()).collect(),
+        files_deleted_removed: da.difference(&db).map(|s| (*s).to_owned()).collect(),
         outcome_a: oa,
         outcome_b: ob,
         verdict,

@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::outcome::{self, Command, Judgement, Purpose, Verdict};
 use crate::model::answers::AnswerUsages;
 use crate::model::copies::Copies;
+use crate::model::file_use::FileUse;
 use crate::model::links::Links;
 use crate::model::meta::{Believed, believed_time};
 use crate::model::prompt::PromptKind;
@@ -135,6 +136,9 @@ pub struct Phase {
     pub read: Vec<String>,
     pub ran: Vec<Ran>,
     pub wrote: Vec<String>,
+    /// Files and folders deleted, and moved: no content written (`rm a`, `mv a b`).
+    pub deleted: Vec<String>,
+    pub moved: Vec<Moved>,
     /// Its last test run, build or check failed.
     pub failed: bool,
     /// Recorded usage by model.
@@ -162,6 +166,8 @@ impl Phase {
             read: Vec::new(),
             ran: Vec::new(),
             wrote: Vec::new(),
+            deleted: Vec::new(),
+            moved: Vec::new(),
             failed: false,
             usage: BTreeMap::new(),
             usage_long_context: BTreeMap::new(),
@@ -175,6 +181,33 @@ impl Phase {
         (self.end_s - self.start_s).max(0.0)
     }
 
+    /// Whether it read, wrote, deleted, moved or ran nothing yet.
+    fn idle(&self) -> bool {
+        self.ran.is_empty()
+            && self.read.is_empty()
+            && self.wrote.is_empty()
+            && self.deleted.is_empty()
+            && self.moved.is_empty()
+    }
+
+    /// Lists a file on the list of what was done to it.
+    fn list(&mut self, path: &str, file_use: FileUse) {
+        match file_use {
+            FileUse::Read => push_unique(&mut self.read, Some(path)),
+            FileUse::Write => push_unique(&mut self.wrote, Some(path)),
+            FileUse::Delete => push_unique(&mut self.deleted, Some(path)),
+            FileUse::Move(to) => {
+                let moved = Moved {
+                    from: path.to_owned(),
+                    to,
+                };
+                if !self.moved.contains(&moved) {
+                    self.moved.push(moved);
+                }
+            }
+        }
+    }
+
     pub fn recorded(&self) -> Tokens {
         let mut total = Tokens::default();
         for t in self.usage.values() {
@@ -184,12 +217,22 @@ impl Phase {
     }
 }
 
+/// A file moved: where from, and where to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+}
+
 /// A file the session touched.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FileTouch {
     pub path: String,
     pub reads: u64,
+    /// Writes of its content; a deletion or a move is none.
     pub writes: u64,
+    pub deletes: u64,
+    pub moves: u64,
 }
 
 /// The phases of a session and what spans them.
@@ -271,6 +314,26 @@ impl Phases {
                     .map(|f| f.path.as_str()),
             )
             .collect()
+    }
+
+    /// Every file or folder the session deleted.
+    pub fn deleted_files(&self) -> std::collections::BTreeSet<&str> {
+        self.phases
+            .iter()
+            .flat_map(|p| &p.deleted)
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Every move the session made, in order, each once.
+    pub fn moves(&self) -> Vec<&Moved> {
+        let mut all: Vec<&Moved> = Vec::new();
+        for moved in self.phases.iter().flat_map(|p| &p.moved) {
+            if !all.contains(&moved) {
+                all.push(moved);
+            }
+        }
+        all
     }
 }
 
@@ -441,8 +504,8 @@ impl PhaseBuilder {
         let parent = self.links.parent(event).map(std::borrow::Cow::into_owned);
         // The files a call touched with no file event of its own (the Python tool's hooks and
         // import write none) are its phase's, as a file event's are (the arm below).
-        for (path, write) in self.touches.observe_owed(event, self.agent) {
-            self.owed(&path, write);
+        for (path, file_use) in self.touches.observe_owed(event, self.agent) {
+            self.owed(&path, file_use);
         }
         self.number += 1;
         self.events += 1;
@@ -482,9 +545,7 @@ impl PhaseBuilder {
                 // A session's first prompt names the phase that opened it rather than making
                 // an empty one.
                 if self.phases.len() == 1
-                    && self.phases[0].ran.is_empty()
-                    && self.phases[0].read.is_empty()
-                    && self.phases[0].wrote.is_empty()
+                    && self.phases[0].idle()
                     && self.phases[0].label == "start"
                 {
                     self.phases[0].label = label;
@@ -524,16 +585,11 @@ impl PhaseBuilder {
             View::FileTouch(touch) => {
                 if let Some(path) = touch.path {
                     let path = self.relative(path);
-                    self.touch(&path, touch.write);
+                    self.touch(&path, &touch.file_use);
                     // A file tool's call named it already; a shell's line (`cat a`, `rm b`)
                     // or a patch names it only here.
-                    let phase = self.current(at);
-                    let list = if touch.write {
-                        &mut phase.wrote
-                    } else {
-                        &mut phase.read
-                    };
-                    push_unique(list, Some(&path));
+                    let file_use = self.relative_use(touch.file_use);
+                    self.current(at).list(&path, file_use);
                 }
             }
             _ => {}
@@ -607,20 +663,25 @@ impl PhaseBuilder {
 
     /// Counts a file a call touched with no file event of its own, and lists it in the phase
     /// the call is in (the latest: the event that releases it comes after the call's result).
-    fn owed(&mut self, path: &str, write: bool) {
+    fn owed(&mut self, path: &str, file_use: FileUse) {
         let path = self.relative(path);
-        self.touch(&path, write);
+        self.touch(&path, &file_use);
+        let file_use = self.relative_use(file_use);
         if let Some(phase) = self.phases.last_mut() {
-            let list = if write {
-                &mut phase.wrote
-            } else {
-                &mut phase.read
-            };
-            push_unique(list, Some(&path));
+            phase.list(&path, file_use);
         }
     }
 
-    fn touch(&mut self, path: &str, write: bool) {
+    /// A move's destination below the session's working directory, relative to it, as the
+    /// file's own path is.
+    fn relative_use(&self, file_use: FileUse) -> FileUse {
+        match file_use {
+            FileUse::Move(to) => FileUse::Move(self.relative(&to)),
+            other => other,
+        }
+    }
+
+    fn touch(&mut self, path: &str, file_use: &FileUse) {
         let entry = self.files.entry(path.to_owned()).or_insert_with(|| {
             self.file_order.push(path.to_owned());
             FileTouch {
@@ -628,11 +689,13 @@ impl PhaseBuilder {
                 ..FileTouch::default()
             }
         });
-        if write {
-            entry.writes += 1;
-        } else {
-            entry.reads += 1;
-        }
+        let count = match file_use {
+            FileUse::Read => &mut entry.reads,
+            FileUse::Write => &mut entry.writes,
+            FileUse::Delete => &mut entry.deletes,
+            FileUse::Move(_) => &mut entry.moves,
+        };
+        *count += 1;
     }
 
     fn call(&mut self, event: &Event, call: &ToolCall<'_>, at: f64) {
@@ -930,7 +993,7 @@ impl PhaseBuilder {
             });
             let previous_empty = {
                 let p = &self.phases[call.phase];
-                p.ran.is_empty() && p.read.is_empty() && p.wrote.is_empty() && p.label == "start"
+                p.idle() && p.label == "start"
             };
             index = if previous_empty {
                 self.phases[call.phase].label = label;
@@ -968,32 +1031,33 @@ impl PhaseBuilder {
     }
 
     pub fn finish(mut self) -> Phases {
-        for (path, write) in self.touches.owed().to_vec() {
-            self.owed(&path, write);
+        for (path, file_use) in self.touches.owed().to_vec() {
+            self.owed(&path, file_use);
         }
         // The files of the calls no result answered count too (`model::touches`), in the
         // order of the calls, each in its call's phase (a file tool's call listed it there).
-        let mut pending: Vec<(usize, Option<usize>, String, bool)> = self
+        let mut pending: Vec<(usize, Option<usize>, String, FileUse)> = self
             .touches
             .pending()
-            .map(|(id, (path, write))| {
+            .map(|(id, (path, file_use))| {
                 let call = self.calls.get(id);
                 let number = call.map_or(usize::MAX, |c| c.number);
-                (number, call.map(|c| c.phase), path.clone(), *write)
+                (
+                    number,
+                    call.map(|c| c.phase),
+                    path.clone(),
+                    file_use.clone(),
+                )
             })
             .collect();
         pending.sort();
-        for (_, phase, path, write) in pending {
+        for (_, phase, path, file_use) in pending {
             let path = self.relative(&path);
-            self.touch(&path, write);
+            self.touch(&path, &file_use);
             let phase = phase.unwrap_or(self.phases.len().max(1) - 1);
+            let file_use = self.relative_use(file_use);
             if let Some(phase) = self.phases.get_mut(phase) {
-                let list = if write {
-                    &mut phase.wrote
-                } else {
-                    &mut phase.read
-                };
-                push_unique(list, Some(&path));
+                phase.list(&path, file_use);
             }
         }
         for phase in &mut self.phases {

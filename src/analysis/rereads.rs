@@ -247,13 +247,13 @@ impl File {
     }
 }
 
-/// The files a call writes for certain (a patch's, a shell line's), named as a recorder would
-/// name them from the session's folder.
+/// The files a call changes for certain (writes, deletes or moves: a patch's, a shell line's),
+/// named as a recorder would name them from the session's folder.
 fn written_by(call: &ToolCall<'_>, cwd: Option<&str>) -> Vec<String> {
     let folder = cwd.map_or(Folder::Unknown, Folder::Start);
     shell_files::of_tool_call(call, folder)
         .into_iter()
-        .filter(|f| f.write)
+        .filter(|f| f.file_use.changes())
         .map(|f| f.path)
         .collect()
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::outcome::Verdict;
-use super::phases::{PhaseBuilder, Phases};
+use super::phases::{Moved, PhaseBuilder, Phases};
 use crate::model::meta::Believed;
 use crate::model::view::ToolCall;
 use crate::model::{Agent, Event, SessionMeta, ToolKind};
@@ -46,7 +46,11 @@ pub struct Standup {
     pub started_at: Believed<f64>,
     pub duration_s: Believed<f64>,
     pub files_read: Vec<String>,
+    /// Files whose content was written.
     pub files_modified: Vec<String>,
+    /// Files and folders deleted, and moved: none of them written.
+    pub files_deleted: Vec<String>,
+    pub files_moved: Vec<Moved>,
     pub approaches: Vec<Approach>,
     pub dependencies: Vec<Dependency>,
     pub manifests_changed: Vec<String>,
@@ -228,6 +232,13 @@ impl StandupBuilder {
             .filter(|f| f.writes > 0)
             .map(|f| f.path.clone())
             .collect();
+        let files_deleted = phases
+            .files
+            .iter()
+            .filter(|f| f.deletes > 0)
+            .map(|f| f.path.clone())
+            .collect();
+        let files_moved = phases.moves().into_iter().cloned().collect();
         let approaches = phases
             .phases
             .iter()
@@ -273,6 +284,8 @@ impl StandupBuilder {
             duration_s: phases.duration_s,
             files_read,
             files_modified,
+            files_deleted,
+            files_moved,
             approaches,
             dependencies: self.dependencies,
             manifests_changed: self.manifests,

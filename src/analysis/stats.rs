@@ -7,6 +7,8 @@ use serde::Serialize;
 use crate::model::answers::AnswerUsages;
 use crate::model::copies::Copies;
 use crate::model::counters::ModelSide;
+use crate::model::file_use::FileUse;
+use crate::model::head::Change;
 use crate::model::meta::{Believed, believed_duration_ms};
 use crate::model::read_pairs::{ReadPairs, ReadSide};
 use crate::model::tools::Agent;
@@ -68,14 +70,20 @@ pub struct Stats {
     pub user_prompts: u64,
     /// Calls that read a file.
     pub reads: u64,
-    /// Calls that wrote a file.
+    /// Calls that wrote a file's content.
     pub writes: u64,
-    /// Distinct files read or written.
+    /// Calls that deleted a file or folder (`rm a`), and that moved one (`mv a b`): no writes.
+    pub deletes: u64,
+    pub moves: u64,
+    /// Distinct files read, written, deleted or moved.
     pub files: u64,
     /// Distinct files read.
     pub files_read: u64,
     /// Distinct files written.
     pub files_written: u64,
+    /// Distinct files (and folders) deleted, and moved away.
+    pub files_deleted: u64,
+    pub files_moved: u64,
     pub events_by_type: BTreeMap<String, u64>,
     /// Busiest tools first.
     pub tools: Vec<ToolStats>,
@@ -138,9 +146,16 @@ pub struct StatsBuilder {
     rejections: u64,
     /// Errors of no call: the turn's, not a tool's.
     turn_errors: u64,
-    /// Paths read and written.
+    /// Paths read, written, deleted and moved away.
     read_paths: HashSet<String>,
     written_paths: HashSet<String>,
+    deleted_paths: HashSet<String>,
+    moved_paths: HashSet<String>,
+    /// Deletions and moves, of file events and of calls with none ([`StatsBuilder::owed`]).
+    deletes: u64,
+    moves: u64,
+    /// Of the `file_write` events, those that deleted or moved their file: no writes.
+    removal_events: u64,
     tokens: u64,
     unbelieved_usage: u64,
     /// Prompts a person wrote ([`EventHead::person_prompt`]).
@@ -248,6 +263,11 @@ impl StatsBuilder {
         self.turn_errors += other.turn_errors;
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
+        self.deleted_paths.extend(other.deleted_paths);
+        self.moved_paths.extend(other.moved_paths);
+        self.deletes += other.deletes;
+        self.moves += other.moves;
+        self.removal_events += other.removal_events;
         self.owed_reads += other.owed_reads;
         self.owed_writes += other.owed_writes;
         self.tokens = self.tokens.saturating_add(other.tokens);
@@ -365,15 +385,24 @@ impl StatsBuilder {
                 }
             }
             EventType::FileRead | EventType::FileWrite => {
-                if let Some(path) = event.file() {
-                    let paths = if kind == EventType::FileRead {
-                        &mut self.read_paths
-                    } else {
-                        &mut self.written_paths
-                    };
-                    if !paths.contains(path) {
-                        paths.insert(path.to_owned());
+                let paths = match (&kind, event.data.change) {
+                    (EventType::FileRead, _) => &mut self.read_paths,
+                    (_, Change::Write) => &mut self.written_paths,
+                    (_, Change::Delete) => {
+                        self.deletes += 1;
+                        self.removal_events += 1;
+                        &mut self.deleted_paths
                     }
+                    (_, Change::Move) => {
+                        self.moves += 1;
+                        self.removal_events += 1;
+                        &mut self.moved_paths
+                    }
+                };
+                if let Some(path) = event.file()
+                    && !paths.contains(path)
+                {
+                    paths.insert(path.to_owned());
                 }
             }
             _ => {}
@@ -382,16 +411,17 @@ impl StatsBuilder {
     }
 
     /// Counts the files that calls touched for certain with no file event of theirs (see
-    /// [`owed_files`]), each a read or a write of it.
+    /// [`owed_files`]), each a read, a write, a deletion or a move of it.
     pub fn owed(&mut self, touched: impl IntoIterator<Item = Touch>) {
-        for (path, write) in touched {
-            if write {
-                self.owed_writes += 1;
-                self.written_paths.insert(path);
-            } else {
-                self.owed_reads += 1;
-                self.read_paths.insert(path);
-            }
+        for (path, file_use) in touched {
+            let (count, paths) = match file_use {
+                FileUse::Read => (&mut self.owed_reads, &mut self.read_paths),
+                FileUse::Write => (&mut self.owed_writes, &mut self.written_paths),
+                FileUse::Delete => (&mut self.deletes, &mut self.deleted_paths),
+                FileUse::Move(_) => (&mut self.moves, &mut self.moved_paths),
+            };
+            *count += 1;
+            paths.insert(path);
         }
     }
 
@@ -427,7 +457,10 @@ impl StatsBuilder {
             })
             .collect();
         tools.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.tool.cmp(&b.tool)));
-        let files = self.read_paths.union(&self.written_paths).count() as u64;
+        let changed = [&self.written_paths, &self.deleted_paths, &self.moved_paths];
+        let mut files: HashSet<&String> = self.read_paths.iter().collect();
+        files.extend(changed.into_iter().flatten());
+        let files = files.len() as u64;
         Stats {
             events: self.events,
             copies: self.copies,
@@ -448,10 +481,15 @@ impl StatsBuilder {
             unbelieved_usage: self.unbelieved_usage,
             user_prompts: self.person_prompts,
             reads: count(EventType::FileRead) + self.owed_reads,
-            writes: count(EventType::FileWrite) + self.owed_writes,
+            writes: count(EventType::FileWrite).saturating_sub(self.removal_events)
+                + self.owed_writes,
+            deletes: self.deletes,
+            moves: self.moves,
             files,
             files_read: self.read_paths.len() as u64,
             files_written: self.written_paths.len() as u64,
+            files_deleted: self.deleted_paths.len() as u64,
+            files_moved: self.moved_paths.len() as u64,
             events_by_type: self
                 .by_type
                 .iter()

@@ -345,6 +345,21 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
     ];
     // Of the errors, the turns' (an API error that ended one), under them: shown when either
     // session had some, as `diff --semantic` shows them; they weigh nothing in the verdict.
+    // Deletions and moves, under the files modified: shown when either session made some, as
+    // most make none.
+    let removals = [
+        ("Files deleted", a.files_deleted, b.files_deleted),
+        ("Files moved", a.files_moved, b.files_moved),
+    ];
+    for (label, x, y) in removals.into_iter().rev() {
+        if x > 0 || y > 0 {
+            let at = rows
+                .iter()
+                .position(|r| r.0 == "Files modified")
+                .map_or(rows.len(), |i| i + 1);
+            rows.insert(at, counted(label, x, y));
+        }
+    }
     if a.turn_errors > 0 || b.turn_errors > 0 {
         let at = rows
             .iter()

@@ -185,6 +185,8 @@ fn step_text(
         (b, &s.files_only_b, ""),
         (a, &s.written_only_a, "wrote "),
         (b, &s.written_only_b, "wrote "),
+        (a, &s.deleted_only_a, "deleted "),
+        (b, &s.deleted_only_b, "deleted "),
     ] {
         for item in list {
             writeln!(
@@ -224,8 +226,9 @@ pub(crate) fn unpriced_note(
 }
 
 fn totals_line(name: &str, t: &Totals) -> String {
+    let removed = terminal::removed_tail(t.files_deleted as u64, t.files_moved as u64);
     format!(
-        "  {}: {}, {}, {}, {}, {}, {}, {} read, {} written, {}",
+        "  {}: {}, {}, {}, {}, {}, {}, {} read, {} written{removed}, {}",
         name,
         terminal::believed(t.duration_s, terminal::duration_secs),
         terminal::count(t.events, "event"),
@@ -410,6 +413,8 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     for (label, files) in [
         ("Files written only by B", &d.files_written_added),
         ("Files written only by A", &d.files_written_removed),
+        ("Files deleted only by B", &d.files_deleted_added),
+        ("Files deleted only by A", &d.files_deleted_removed),
     ] {
         if !files.is_empty() {
             writeln!(out, "  {label}: {}", files.join(", "))?;

@@ -14,7 +14,7 @@ use super::output::{stdout, warn_bad_lines};
 use std::path::Path;
 
 use crate::analysis::outcome::Verdict;
-use crate::analysis::phases::{Explained, PhaseBuilder, Phases, Ran, Rejection};
+use crate::analysis::phases::{Explained, Moved, PhaseBuilder, Phases, Ran, Rejection};
 use crate::capture::import::{LoggedUsage, ResponseUsage, logged_usage};
 use crate::exit;
 use crate::model::view::View;
@@ -222,6 +222,11 @@ fn listed(items: &[String]) -> String {
     text
 }
 
+/// A move as a list names it: `a.txt → b.txt`.
+fn moved(moved: &Moved) -> String {
+    format!("{} → {}", moved.from, moved.to)
+}
+
 /// A share of the session's time: never negative, never "-0%", and "<1%" rather than "0%" for
 /// a little.
 fn share(part: f64, whole: f64) -> String {
@@ -312,6 +317,13 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
         }
         if !phase.wrote.is_empty() {
             writeln!(out, "  Wrote: {}", listed(&phase.wrote))?;
+        }
+        if !phase.deleted.is_empty() {
+            writeln!(out, "  Deleted: {}", listed(&phase.deleted))?;
+        }
+        if !phase.moved.is_empty() {
+            let moves: Vec<String> = phase.moved.iter().map(moved).collect();
+            writeln!(out, "  Moved: {}", listed(&moves))?;
         }
     }
     if !p.failures.is_empty() {
@@ -459,9 +471,12 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
     )?;
     let read = p.files.iter().filter(|f| f.reads > 0).count();
     let written = p.files.iter().filter(|f| f.writes > 0).count();
+    let deleted = p.files.iter().filter(|f| f.deletes > 0).count();
+    let moved = p.files.iter().filter(|f| f.moves > 0).count();
+    let removed = terminal::removed_tail(deleted as u64, moved as u64);
     writeln!(
         out,
-        "Files touched: {} read, {} written",
+        "Files touched: {} read, {} written{removed}",
         terminal::thousands(read as u64),
         terminal::thousands(written as u64)
     )?;

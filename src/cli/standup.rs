@@ -79,10 +79,19 @@ fn text(out: &mut impl Write, r: &Standup, paint: Painter) -> std::io::Result<()
         terminal::believed(r.duration_s, terminal::duration_secs)
     )?;
     writeln!(out, "{}", paint.bold("Done:"))?;
-    if r.files_modified.is_empty() && r.files_read.is_empty() {
+    let moved: Vec<String> = (r.files_moved.iter())
+        .map(|m| format!("{} → {}", m.from, m.to))
+        .collect();
+    if r.files_modified.is_empty()
+        && r.files_read.is_empty()
+        && r.files_deleted.is_empty()
+        && moved.is_empty()
+    {
         writeln!(out, "  No files read or changed.")?;
     }
     files(out, "Modified", &r.files_modified)?;
+    files(out, "Deleted", &r.files_deleted)?;
+    files(out, "Moved", &moved)?;
     files(out, "Read", &r.files_read)?;
     writeln!(out, "{}", paint.bold("Approaches:"))?;
     for a in &r.approaches {

@@ -164,9 +164,10 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
             turn_errors
         ),
     )?;
+    let removed = terminal::removed_tail(stats.files_deleted, stats.files_moved);
     writeln!(
         out,
-        "Reads: {}   Writes: {}   Files: {} ({} read, {} written)   LLM requests: {}   Tokens: {}",
+        "Reads: {}   Writes: {}   Files: {} ({} read, {} written{removed})   LLM requests: {}   Tokens: {}",
         terminal::thousands(stats.reads),
         terminal::thousands(stats.writes),
         terminal::thousands(stats.files),

@@ -40,6 +40,9 @@ pub struct DataHead<'a> {
     /// The MCP resource a `file_read` or `file_write` of the Python tool's proxy names.
     #[serde(borrow, default)]
     pub uri: Option<Cow<'a, str>>,
+    /// A `file_write` that deleted or moved its file rather than write it.
+    #[serde(default)]
+    pub change: Change,
     #[serde(default)]
     pub usage: Option<ApiUsage>,
     #[serde(default)]
@@ -336,6 +339,39 @@ impl<'de> Deserialize<'de> for PromptSaid {
     }
 }
 
+/// What a `file_write`'s `change` says was done to its file
+/// ([`crate::model::file_use::FileUse`]): written, unless it names a deletion or a move. Any
+/// other value is a write, and no reason to fail the line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Change {
+    #[default]
+    Write,
+    Delete,
+    Move,
+}
+
+impl ReadAny for Change {
+    fn text(text: &str) -> Change {
+        match text {
+            "delete" => Change::Delete,
+            "move" => Change::Move,
+            _ => Change::Write,
+        }
+    }
+    fn flag(_: bool) -> Change {
+        Change::Write
+    }
+    fn other() -> Change {
+        Change::Write
+    }
+}
+
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Change, D::Error> {
+        read_any(deserializer)
+    }
+}
+
 /// A field that counts only when it is `true`; any other value (or none) is `false`, and is no
 /// reason to fail the line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -528,6 +564,7 @@ impl<'a> EventHead<'a> {
                     .get("uri")
                     .and_then(serde_json::Value::as_str)
                     .map(Cow::Borrowed),
+                change: Change::of(data.get("change")),
                 usage,
                 total_tokens: number("total_tokens"),
                 tokens: number("tokens"),

@@ -21,6 +21,7 @@
 //! - [`when`]: the words naming the forms of time a period's ends take (`--since`).
 //! - [`glob`]: path globs of policies and watch rules (`**/production.env`).
 //! - [`policy`]: what an agent may read, write, run and reach, and a tool call judged by it.
+//! - [`file_use`]: what a call did to a file: read, wrote, deleted or moved it.
 //! - [`shell_files`]: the files a shell command reads and writes for certain, counted as a file
 //!   tool's are.
 //! - [`links`]: which call a result answers, by `parent_id` or by the agent's id of the call.
@@ -42,6 +43,7 @@ pub mod copies;
 pub mod counters;
 pub mod duration;
 pub mod event;
+pub mod file_use;
 pub mod glob;
 pub mod hash;
 pub mod head;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::answers::{AnswerUsage, AnswerUsages};
 use super::counters::Counters;
 use super::event::{Ending, Event, EventType};
+use super::file_use::FileUse;
 use super::hash::fnv1a;
 use super::head::EventHead;
 use super::pricing::{ModelPrice, PriceTable};
@@ -56,8 +57,9 @@ use super::view::View;
 /// the session's events name, [`Summary::named_model`], unpriced when it has no price; 29: a response's counts written beside
 /// its model with no usage object (the Python tool's SDK integrations) are its usage, a
 /// response that names no request answers the request just before it, [`super::call_pairs`],
-/// and a cache price the table leaves null is the input price).
-pub const SUMMARY_VERSION: u32 = 29;
+/// and a cache price the table leaves null is the input price; 30: a file deleted or moved is
+/// no file written, [`FileCount::deletes`], [`FileCount::moves`]).
+pub const SUMMARY_VERSION: u32 = 30;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).
@@ -73,11 +75,17 @@ pub struct ModelUsage {
     pub long_context: Tokens,
 }
 
-/// How often a session read and wrote one file.
+/// How often a session read, wrote, deleted and moved one file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileCount {
     pub reads: u64,
+    /// Its content written ([`FileUse::Write`]).
     pub writes: u64,
+    #[serde(default)]
+    pub deletes: u64,
+    /// Moved elsewhere ([`FileUse::Move`]).
+    #[serde(default)]
+    pub moves: u64,
 }
 
 /// What a session did, folded from its events.
@@ -207,8 +215,8 @@ impl Summary {
             self.decisions += 1;
         }
         let (touched, parent) = self.touches.observe_linked(event, agent);
-        for (path, write) in touched {
-            count_touch(&mut self.files, path, write);
+        for (path, file_use) in touched {
+            count_touch(&mut self.files, path, &file_use);
         }
         // A call that repeats a read is that read's call, counted once (`read_pairs`).
         let repeat = self.counters.repeated_read;
@@ -346,8 +354,8 @@ impl Summary {
     /// the calls no result has answered ([`Touches::at_end`]).
     pub fn files_touched(&self) -> BTreeMap<String, FileCount> {
         let mut files = self.files.clone();
-        for (path, write) in self.touches.at_end() {
-            count_touch(&mut files, path, write);
+        for (path, file_use) in self.touches.at_end() {
+            count_touch(&mut files, path, &file_use);
         }
         files
     }
@@ -449,13 +457,15 @@ impl ModelUsage {
 }
 
 /// Counts one read or write of `path`.
-fn count_touch(files: &mut BTreeMap<String, FileCount>, path: String, write: bool) {
+fn count_touch(files: &mut BTreeMap<String, FileCount>, path: String, file_use: &FileUse) {
     let entry = files.entry(path).or_default();
-    if write {
-        entry.writes += 1;
-    } else {
-        entry.reads += 1;
-    }
+    let count = match file_use {
+        FileUse::Read => &mut entry.reads,
+        FileUse::Write => &mut entry.writes,
+        FileUse::Delete => &mut entry.deletes,
+        FileUse::Move(_) => &mut entry.moves,
+    };
+    *count += 1;
 }
 
 #[cfg(test)]
@@ -575,7 +585,8 @@ mod tests {
             s.files["/a.rs"],
             FileCount {
                 reads: 1,
-                writes: 1
+                writes: 1,
+                ..FileCount::default()
             }
         );
         let usage = s.models["claude-sonnet-4-5"];

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::event::{Event, EventType};
+use super::file_use::FileUse;
 use super::head::EventHead;
 use super::links::Links;
 use super::outcome::ToolOutcome;
@@ -40,8 +41,8 @@ use super::shell_files::{self, Folder};
 use super::tools::{self, Agent};
 use super::view::{ToolCall, View};
 
-/// One file touched: its path as the event or call names it, and whether it was written.
-pub type Touch = (String, bool);
+/// One file touched: its path as the event or call names it, and what was done to it.
+pub type Touch = (String, FileUse);
 
 /// What is known of a session's calls so far, to count the files they touched. Folds keep it
 /// with their state, so it serialises.
@@ -125,7 +126,7 @@ impl Touches {
                 self.cwd = start.cwd.map(str::to_owned);
             }
             View::FileTouch(touch) => {
-                own = touch.path.map(|path| (path.to_owned(), touch.write));
+                own = touch.path.map(|path| (path.to_owned(), touch.file_use));
             }
             View::ToolCall(call) => {
                 let folder = call
@@ -134,7 +135,7 @@ impl Touches {
                     .map_or(Folder::Unknown, Folder::Start);
                 let files: Vec<Touch> = shell_files::of_tool_call(&call, folder)
                     .into_iter()
-                    .map(|f| (f.path, f.write))
+                    .map(|f| (f.path, f.file_use))
                     .collect();
                 let repeat = self.reads.observe(&EventHead::of(event));
                 if !files.is_empty() {
@@ -307,7 +308,7 @@ mod tests {
             ),
             event(EventType::SessionEnd, "end", None, json!({})),
         ];
-        assert_eq!(touched(&ours), [("/p/a.rs".to_owned(), false)]);
+        assert_eq!(touched(&ours), [("/p/a.rs".to_owned(), FileUse::Read)]);
         // The Python tool's import: no file event, the result linked by the agent's id; a
         // shell line that writes; a failed edit.
         let python = [
@@ -335,7 +336,10 @@ mod tests {
         ];
         assert_eq!(
             touched(&python),
-            [("/p/b.rs".to_owned(), true), ("/p/c.rs".to_owned(), true)]
+            [
+                ("/p/b.rs".to_owned(), FileUse::Write),
+                ("/p/c.rs".to_owned(), FileUse::Write)
+            ]
         );
     }
 
@@ -357,7 +361,10 @@ mod tests {
         ];
         assert_eq!(
             touched(&events),
-            [("/p/a.rs".to_owned(), false), ("/p/b.rs".to_owned(), true)]
+            [
+                ("/p/a.rs".to_owned(), FileUse::Read),
+                ("/p/b.rs".to_owned(), FileUse::Write)
+            ]
         );
         events.push(event(
             EventType::Error,
@@ -365,6 +372,6 @@ mod tests {
             Some("c2"),
             json!({"error": "EACCES"}),
         ));
-        assert_eq!(touched(&events), [("/p/a.rs".to_owned(), false)]);
+        assert_eq!(touched(&events), [("/p/a.rs".to_owned(), FileUse::Read)]);
     }
 }

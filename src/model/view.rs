@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::event::{Event, EventType};
+use super::file_use::FileUse;
 use super::meta::believed_duration_ms;
 use super::outcome::{self, RefusedBy, ToolOutcome};
 use super::prompt::{self, Prompt, PromptKind};
@@ -248,7 +249,10 @@ pub const CONTEXT_WINDOW: &str = "context_window";
 #[derive(Debug, Clone)]
 pub struct FileTouch<'a> {
     pub path: Option<&'a str>,
+    /// The file changed (a `file_write`): written, deleted or moved.
     pub write: bool,
+    /// What was done to it, a deletion or a move told from a write.
+    pub file_use: FileUse,
     pub tool: Option<&'a str>,
 }
 
@@ -363,11 +367,15 @@ impl<'a> View<'a> {
             },
             EventType::LlmResponse => View::LlmResponse(LlmResponse::of(event)),
             // The Python tool's proxy names an MCP resource read or updated by its `uri`.
-            EventType::FileRead | EventType::FileWrite => View::FileTouch(FileTouch {
-                path: text(d, "path").or_else(|| text(d, "uri")),
-                write: event.event_type == EventType::FileWrite,
-                tool: text(d, "tool_name"),
-            }),
+            EventType::FileRead | EventType::FileWrite => {
+                let write = event.event_type == EventType::FileWrite;
+                View::FileTouch(FileTouch {
+                    path: text(d, "path").or_else(|| text(d, "uri")),
+                    write,
+                    file_use: FileUse::of_data(write, &event.data),
+                    tool: text(d, "tool_name"),
+                })
+            }
             EventType::Decision => match text(d, "kind") {
                 Some(KIND_THINKING) => View::Thinking(Text::of(d.get("reasoning"))),
                 Some(KIND_COMPACTION) => View::Compaction(Compaction {

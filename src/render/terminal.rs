@@ -224,6 +224,21 @@ pub use crate::model::text::thousands;
 /// analyses that word a sentence count alike.
 pub use crate::model::text::{count, count_as};
 
+/// The tail a count of files read and written takes for the files deleted and moved
+/// (`, 2 deleted, 1 moved`): each named only when there were some, as most sessions make none.
+pub fn removed_tail(deleted: u64, moved: u64) -> String {
+    let mut tail = String::new();
+    for (n, what) in [(deleted, "deleted"), (moved, "moved")] {
+        if n > 0 {
+            tail.push_str(", ");
+            tail.push_str(&thousands(n));
+            tail.push(' ');
+            tail.push_str(what);
+        }
+    }
+    tail
+}
+
 /// `m:ss`, or `h:mm:ss` past an hour.
 pub fn clock(secs: f64) -> String {
     let total = if secs.is_finite() {

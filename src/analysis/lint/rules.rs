@@ -418,8 +418,11 @@ fn no_output(session: &Session<'_>) -> Found {
         touches
             .observe(e, session.agent)
             .iter()
-            .any(|(_, write)| *write)
-    }) || touches.at_end().iter().any(|(_, write)| *write);
+            .any(|(_, file_use)| file_use.changes())
+    }) || touches
+        .at_end()
+        .iter()
+        .any(|(_, file_use)| file_use.changes());
     if wrote {
         return Vec::new();
     }

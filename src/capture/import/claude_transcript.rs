@@ -25,6 +25,7 @@ use crate::capture::transcript::transcript::{ResumedHistory, session_named_by};
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
 use crate::capture::transcript::{parse_time, turn_error_text};
 use crate::model::event::stored_arguments;
+use crate::model::file_use::FileUse;
 use crate::model::meta::TITLE;
 use crate::model::prompt::PromptKind;
 use crate::model::shell_files::{self, Folder, ShellFile};
@@ -416,10 +417,10 @@ pub struct OpenCall {
     /// `shell_files` now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     path: Option<String>,
-    /// The files the call reads or writes ([`shell_files::of_tool_call`]), read (`false`) or
-    /// written (`true`).
+    /// The files the call reads, writes, deletes or moves ([`shell_files::of_tool_call`]); a
+    /// state an earlier version saved says `true` for a write, `false` for a read.
     #[serde(default)]
-    shell_files: Vec<(String, bool)>,
+    shell_files: Vec<(String, FileUse)>,
     /// Whether the call spawns a subagent, as its tool's name said before the record scrubbed
     /// it; `None` in states an earlier version saved, whose `tool` is the name as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -437,7 +438,13 @@ impl OpenCall {
             tool: text(&self.tool),
             path: self.path.as_deref().map(text),
             shell_files: (self.shell_files.iter())
-                .map(|(path, write)| (text(path), *write))
+                .map(|(path, file_use)| {
+                    let file_use = match file_use {
+                        FileUse::Move(to) => FileUse::Move(text(to)),
+                        other => other.clone(),
+                    };
+                    (text(path), file_use)
+                })
                 .collect(),
             spawns: Some(self.spawns()),
         }
@@ -1347,7 +1354,7 @@ impl Step<'_> {
         let call = ToolCall::new(Agent::ClaudeCode, &tool, &input);
         let shell_files = shell_files::of_tool_call(&call, folder)
             .into_iter()
-            .map(|f| (f.path, f.write))
+            .map(|f| (f.path, f.file_use))
             .collect();
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
@@ -1449,10 +1456,10 @@ impl Step<'_> {
             let kind = tools::classify(Agent::ClaudeCode, &call.tool);
             let saved = (call.path.clone())
                 .filter(|_| kind.is_file())
-                .map(|path| (path, kind == ToolKind::WriteFile));
+                .map(|path| (path, FileUse::of_write(kind == ToolKind::WriteFile)));
             let files = saved.into_iter().chain(call.shell_files.iter().cloned());
-            for (path, write) in files {
-                let (kind, data) = ShellFile { path, write }.event(&call.tool);
+            for (path, file_use) in files {
+                let (kind, data) = ShellFile { path, file_use }.event(&call.tool);
                 let mut file_event = self.event(kind, data);
                 file_event.parent_id = Some(call.event_id.clone());
                 self.events.push(file_event);

@@ -619,10 +619,14 @@ pub(super) fn write_session(
     .execute(params![id, sid, state, watch as i64])?;
     delete(tx, &SUMMED_ROWS, sid)?;
     let mut files = tx.prepare_cached(
-        "INSERT INTO idx_files (sid, path, reads, writes) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO idx_files (sid, path, reads, writes, deletes, moves)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (path, n) in &fold.files_touched() {
-        files.execute(params![sid, path, count(n.reads), count(n.writes)])?;
+        let counts = [n.reads, n.writes, n.deletes, n.moves].map(count);
+        files.execute(params![
+            sid, path, counts[0], counts[1], counts[2], counts[3]
+        ])?;
     }
     let mut models = tx.prepare_cached(
         "INSERT INTO idx_models (sid, model, responses, input_tokens, output_tokens,

@@ -117,6 +117,7 @@ CREATE TABLE idx_responses (
 ) WITHOUT ROWID;
 CREATE TABLE idx_files (
     sid INTEGER NOT NULL, path TEXT NOT NULL, reads INTEGER NOT NULL, writes INTEGER NOT NULL,
+    deletes INTEGER NOT NULL, moves INTEGER NOT NULL,
     PRIMARY KEY (sid, path)
 ) WITHOUT ROWID;
 CREATE TABLE idx_models (
@@ -163,7 +164,7 @@ CREATE VIEW tool_calls AS SELECT
     c.duration_ms,
     event_json(s.session_id, c.r_offset, c.r_length, 'result') AS result
   FROM idx_calls c JOIN idx_sessions s USING (sid);
-CREATE VIEW files AS SELECT s.session_id, f.path, f.reads, f.writes
+CREATE VIEW files AS SELECT s.session_id, f.path, f.reads, f.writes, f.deletes, f.moves
   FROM idx_files f JOIN idx_sessions s USING (sid);
 CREATE VIEW llm_responses AS SELECT
     s.session_id, r.seq, r.event_id, r.time, datetime(cast(r.time AS integer) - (r.time < cast(r.time AS integer)), 'unixepoch') AS at, r.model,
