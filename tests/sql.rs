@@ -421,8 +421,9 @@ fn sql_says_what_it_refuses_and_runs_pragmas_that_read() {
     }
     let run = env.run(&["sql", "--format", "json", "PRAGMA main.journal_mode"]);
     assert_eq!(run.json(), json!([{"journal_mode": "wal"}]));
+    // sid, path, reads, writes, deletes, moves.
     let run = env.run(&["sql", "--format", "json", "PRAGMA table_info(idx_files)"]);
-    assert_eq!(run.json().as_array().unwrap().len(), 4);
+    assert_eq!(run.json().as_array().unwrap().len(), 6);
     assert!(!env.path().join("other.db").exists());
 }
 
