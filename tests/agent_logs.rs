@@ -118,6 +118,19 @@ fn codex(path: &Path) -> Expected {
                 calls.insert(s(p, "call_id").to_owned(), (s(p, "name").to_owned(), input));
             }
             ("response_item", "web_search_call") => e.tool_calls += 1,
+            // A patch Codex applied for a call (a code-mode `exec` cell's too) wrote its files.
+            ("event_msg", "patch_apply_end") if p["success"] == true => {
+                for (f, change) in p["changes"].as_object().into_iter().flatten() {
+                    for f in [f.as_str(), s(change, "move_path")] {
+                        if f.starts_with('/') {
+                            e.writes.insert(f.to_owned());
+                        } else if !f.is_empty() {
+                            e.writes
+                                .insert(format!("{}/{f}", folder.trim_end_matches('/')));
+                        }
+                    }
+                }
+            }
             ("response_item", "function_call_output" | "custom_tool_call_output") => {
                 let id = s(p, "call_id").to_owned();
                 if let Some((name, input)) = calls.get(&id)
@@ -2645,6 +2658,112 @@ fn codex_refusals_are_refusals_and_its_rejected_patches_failures() {
     assert_eq!(
         (&report[0]["tool_calls"], &report[0]["tool_errors"]),
         (&json!(19), &json!(1)),
+        "{report}"
+    );
+}
+
+/// The files a patch Codex applied for a code-mode `exec` cell (`await
+/// tools.apply_patch(…)`, whose `patch_apply_end` names the files and an id no call has) were
+/// in no account of the session: `explain` and `stats` wrote none of them, and `audit` passed
+/// the cell under a deny of writing them. A successful patch's files (an update's move too)
+/// are written by the call it was applied for, once; a failed patch wrote nothing; the files
+/// of the model's own `apply_patch` are not told twice by its `patch_apply_end`.
+#[test]
+fn files_a_codex_exec_cell_patched_are_written_by_it() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f5";
+    let [meta, prompt] = codex_start(session, "release it");
+    let item = |minute, payload| line(minute, "response_item", payload);
+    let event = |minute, payload| line(minute, "event_msg", payload);
+    let add = json!({"type": "add", "unified_diff": "+x\n"});
+    let lines = [
+        meta,
+        prompt,
+        item(
+            2,
+            json!({"type": "custom_tool_call", "name": "exec", "call_id": "cell1",
+                   "input": "await tools.apply_patch(patchText);"}),
+        ),
+        event(
+            2,
+            json!({"type": "patch_apply_end", "call_id": "patch1", "success": true,
+                   "changes": {"/p/docs/NOTES.md": add,
+                               "core/old.go": {"type": "update", "unified_diff": "",
+                                               "move_path": "/p/core/version.go"}}}),
+        ),
+        item(
+            3,
+            json!({"type": "custom_tool_call_output", "call_id": "cell1",
+                   "output": "Script completed"}),
+        ),
+        event(
+            3,
+            json!({"type": "patch_apply_end", "call_id": "patch2", "success": false,
+                   "changes": {"/p/should_not_count.txt": add}}),
+        ),
+        item(
+            4,
+            json!({"type": "custom_tool_call", "name": "apply_patch", "call_id": "c3",
+                   "input": "*** Begin Patch\n*** Add File: src/a.rs\n+x\n*** End Patch\n"}),
+        ),
+        event(
+            4,
+            json!({"type": "patch_apply_end", "call_id": "c3", "success": true,
+                   "changes": {"/p/src/a.rs": add}}),
+        ),
+        item(
+            5,
+            json!({"type": "custom_tool_call_output", "call_id": "c3", "output": "Done"}),
+        ),
+    ];
+    import_rollout(&env, session, &lines);
+    let explain = env
+        .run(&["explain", session, "--format", "json"])
+        .success()
+        .json();
+    let files: Vec<(&str, &Value)> = explain["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), &f["writes"]))
+        .collect();
+    let once = &json!(1);
+    assert_eq!(
+        files,
+        [
+            ("docs/NOTES.md", once),
+            ("core/old.go", once),
+            ("core/version.go", once),
+            ("src/a.rs", once)
+        ],
+        "{explain}"
+    );
+    let stats = env
+        .run(&["stats", session, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(stats["writes"], 4, "{stats}");
+
+    let policy = env.path().join("policy.json");
+    std::fs::write(&policy, r#"{"files":{"write":{"deny":["/p/core/**"]}}}"#).unwrap();
+    let audit = env.run(&[
+        "audit",
+        session,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report = audit.json();
+    let violations: Vec<(&Value, &Value)> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (&f["tool"], &f["rule"]))
+        .collect();
+    assert_eq!(
+        violations,
+        [(&json!("exec"), &json!("files.write.deny"))],
         "{report}"
     );
 }

@@ -9,8 +9,8 @@ use crate::model::head::EventHead;
 use crate::model::policy::check::{self, Access, Found, Held, Place, Status};
 use crate::model::policy::{self, Policy};
 use crate::model::read_pairs::ReadPairs;
-use crate::model::view::{self, ToolCall, View};
-use crate::model::{Agent, Event, RefusedBy};
+use crate::model::view::{self, FileTouch, ToolCall, View};
+use crate::model::{Agent, Event, RefusedBy, ToolKind};
 
 /// One judged tool call.
 #[derive(Debug, Clone, Serialize)]
@@ -232,6 +232,11 @@ impl<'p> Auditor<'p> {
                     }
                 }
             }
+            View::FileTouch(FileTouch {
+                path: Some(path),
+                write: true,
+                ..
+            }) => self.written(event, path),
             _ => {}
         }
         let Some(call) = ToolCall::from_event(event, self.agent) else {
@@ -291,6 +296,35 @@ impl<'p> Auditor<'p> {
             refused: None,
             recorded_cut,
         });
+    }
+
+    /// A file recorded as written by a call judged already (its `parent_id`), judged as a write
+    /// of that call: its arguments may not name it (a patch a Codex `exec` cell applied with
+    /// `tools.apply_patch`). The call's finding takes the file's verdict when it is worse.
+    fn written(&mut self, event: &Event, path: &str) {
+        let parent = event.parent_id.as_ref();
+        let Some(&index) = parent.and_then(|id| self.by_event_id.get(id)) else {
+            return;
+        };
+        let tool = self.findings[index].tool.clone();
+        let arguments = serde_json::json!({ "path": path });
+        let write = ToolCall {
+            agent: self.agent,
+            tool: &tool,
+            kind: ToolKind::WriteFile,
+            spec: None,
+            arguments: &arguments,
+            tool_use_id: None,
+            cwd: None,
+        };
+        let verdict = check::check(self.policy, &write, &self.place_of(&write));
+        let finding = &mut self.findings[index];
+        if verdict.status > finding.status {
+            finding.status = verdict.status;
+            finding.rule = verdict.rule;
+            finding.pattern = verdict.pattern;
+            finding.access = verdict.access;
+        }
     }
 
     /// Where `call` was judged, as the hook judged it live: from the folder it ran in (the

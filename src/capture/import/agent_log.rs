@@ -6,7 +6,7 @@
 //! import's report. [`super::log_writer`] puts the log into the store as one session: line by
 //! line as it is read ([`Log::take_drafts`] hands it the events of each line), or whole.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -41,6 +41,14 @@ struct Open {
     files: Vec<ShellFile>,
 }
 
+/// The call made last, which a patch applied for no call of the log belongs to
+/// ([`Log::patched`]), and the files recorded as written by it so far, each told once.
+#[derive(Debug)]
+struct Made {
+    index: usize,
+    written: HashSet<String>,
+}
+
 /// One session read from an agent's log. Its events ([`Log::drafts`]) are those not yet taken
 /// by the writer; an event's index counts from the log's first, taken or not.
 #[derive(Debug)]
@@ -55,6 +63,8 @@ pub struct Log {
     /// How many events the writer took before [`Log::drafts`].
     taken: usize,
     open: HashMap<String, Open>,
+    /// The call made last.
+    made: Option<Made>,
     /// The request of the model call in progress, which its response answers, and its time.
     request: Option<(usize, f64)>,
     pub lines: u64,
@@ -92,6 +102,7 @@ impl Log {
             drafts: Vec::new(),
             taken: 0,
             open: HashMap::new(),
+            made: None,
             request: None,
             lines: 0,
             entries: BTreeMap::new(),
@@ -164,6 +175,7 @@ impl Log {
     pub fn named_later(&self) -> impl Iterator<Item = usize> + '_ {
         (self.request.iter().map(|&(index, _)| index))
             .chain(self.open.values().map(|call| call.index))
+            .chain(self.made.iter().map(|made| made.index))
             .chain(self.agent_calls.iter().map(|&(_, index)| index))
     }
 
@@ -321,6 +333,10 @@ impl Log {
             data.insert("tool_use_id".into(), id.into());
         }
         let index = self.push(EventType::ToolCall, at, data);
+        self.made = Some(Made {
+            index,
+            written: HashSet::new(),
+        });
         if let Some(id) = id {
             self.open.insert(
                 id.to_owned(),
@@ -377,6 +393,42 @@ impl Log {
             let (kind, data) = file.event(&call.tool);
             let file = self.push(kind, at, data);
             self.draft_mut(file).parent = Some(call.index);
+        }
+        if let Some(made) = self.made.as_mut().filter(|made| made.index == call.index) {
+            let written = call.files.iter().filter(|file| file.write);
+            made.written.extend(written.map(|file| file.path.clone()));
+        }
+    }
+
+    /// The files (absolute `paths`) a patch the agent applied wrote (Codex's successful
+    /// `patch_apply_end`), recorded now as written by the call it was applied for: the open
+    /// call `id` names, else the call made last. A patch a code-mode `exec` cell applies
+    /// (`await tools.apply_patch(…)`) has an id of its own, which no call of the log has, and
+    /// its files are named by no call's arguments. One the model's own `apply_patch` applied
+    /// names the files its patch names, which are told once: by its result when it is open,
+    /// right after it as every reader expects them ([`crate::model::touches`]).
+    pub fn patched(&mut self, at: f64, id: Option<&str>, paths: &[String]) {
+        let named = id.and_then(|id| self.open.get(id)).map(|call| call.index);
+        let call = named.or(self.made.as_ref().map(|made| made.index));
+        let open = self.open.values().filter(|o| Some(o.index) == call);
+        let own: HashSet<&String> = open
+            .flat_map(|o| o.files.iter().filter(|f| f.write).map(|f| &f.path))
+            .collect();
+        let mut told = self.made.as_mut().filter(|made| Some(made.index) == call);
+        let new: Vec<String> = paths
+            .iter()
+            .filter(|path| !own.contains(path))
+            .filter(|path| {
+                told.as_mut()
+                    .is_none_or(|m| m.written.insert((*path).clone()))
+            })
+            .cloned()
+            .collect();
+        for path in new {
+            let file = ShellFile { path, write: true };
+            let (kind, data) = file.event("apply_patch");
+            let file = self.push(kind, at, data);
+            self.draft_mut(file).parent = call;
         }
     }
 

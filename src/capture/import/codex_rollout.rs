@@ -281,6 +281,7 @@ impl Reader {
             ("event_msg", Some("context_compacted")) => self.log.compaction(at, None),
             ("event_msg", Some("turn_aborted")) => self.turn_aborted(at, payload),
             ("event_msg", Some("error")) => self.turn_error(at, payload),
+            ("event_msg", Some("patch_apply_end")) => self.patch_applied(at, payload),
             ("compacted", _) => self.log.compaction(at, string(payload, "message")),
             _ => {
                 if let Some((usage, reported, mut extra)) = self.counter.line(kind, sub, payload) {
@@ -337,6 +338,29 @@ impl Reader {
         if let Some(window) = said {
             self.window = Some(window);
         }
+    }
+
+    /// A patch Codex applied (`patch_apply_end`): when it succeeded, the files its `changes`
+    /// name, and those an update moved to (`move_path`), were written by the call it was
+    /// applied for ([`agent_log::Log::patched`]), from the turn's folder. A failed one wrote
+    /// nothing.
+    fn patch_applied(&mut self, at: f64, payload: &Value) {
+        if payload.get("success").and_then(Value::as_bool) != Some(true) {
+            return;
+        }
+        let session_folder = self.log.start.get("cwd").and_then(Value::as_str);
+        let folder = self.folder.as_deref().or(session_folder);
+        let absolute = |path: &str| match folder {
+            Some(folder) if is_windows_folder(folder) => windows_join(folder, path),
+            _ => check::absolute(path, folder),
+        };
+        let mut paths = Vec::new();
+        let changes = payload.get("changes").and_then(Value::as_object);
+        for (path, change) in changes.into_iter().flatten() {
+            paths.push(absolute(path));
+            paths.extend(string(change, "move_path").map(absolute));
+        }
+        self.log.patched(at, string(payload, "call_id"), &paths);
     }
 
     /// A turn's folder and model; the first model is the session's.
