@@ -1707,3 +1707,70 @@ fn imports_of_a_grown_transcript_run_at_once_say_grown_once() {
         ]
     );
 }
+
+/// A Stop hook that blocked Claude Code's stop (the transcript's `isMeta` entry "Stop hook
+/// feedback: …" between two answers) left no trace in the import: `replay` and `inspect`
+/// showed the second answer as if the agent went on unprompted. It is a decision the Python
+/// tool reads (`choice`, `reason`), its words redacted as any text is.
+#[test]
+fn a_stop_hook_that_sent_the_agent_back_to_work_is_kept() {
+    let env = TestEnv::new();
+    let session = "6f1c2a3b-0000-4000-8000-00000000570b";
+    let secret = "ghp_a1B2c3D4e5F6a1B2c3D4e5F6a1B2c3D4e5F6";
+    let line = |n: usize, kind: &str, content: Value, meta: bool| {
+        json!({
+            "type": kind, "uuid": format!("u{n}"), "sessionId": session, "cwd": "/tmp",
+            "timestamp": format!("2026-01-21T15:30:{n:02}.000Z"), "isMeta": meta,
+            "message": {"role": kind, "id": format!("msg_{n}"), "content": content},
+        })
+        .to_string()
+    };
+    let answer = |n: usize, text: &str| {
+        line(
+            n,
+            "assistant",
+            json!([{"type": "text", "text": text}]),
+            false,
+        )
+    };
+    let feedback =
+        format!("Stop hook feedback:\n[stop.sh]: the tests were not run (token {secret})");
+    let lines = [
+        line(0, "user", "fix the bug".into(), false),
+        answer(1, "Fixed."),
+        line(2, "user", feedback.into(), true),
+        answer(3, "Ran the tests: they pass."),
+    ];
+    let file = env.path().join(format!("{session}.jsonl"));
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", "--redact", file.to_str().unwrap()])
+        .success();
+
+    let replay = env
+        .run(&["replay", session, "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    let blocked = replay.find("stop blocked by a hook").expect(&replay);
+    let (before, after) = (
+        replay.find("Fixed.").unwrap(),
+        replay.find("Ran the tests").unwrap(),
+    );
+    assert!(before < blocked && blocked < after, "{replay}");
+    assert!(
+        replay.contains("[stop.sh]: the tests were not run"),
+        "{replay}"
+    );
+    let inspect = env.run(&["inspect", session]).success().stdout.clone();
+    assert!(inspect.contains("stop blocked by a hook"), "{inspect}");
+    let stored = serde_json::to_string(&env.events(session)).unwrap();
+    assert!(!stored.contains(secret), "{stored}");
+    assert!(stored.contains("[REDACTED]"), "{stored}");
+    // Not a prompt: the session still has one.
+    let prompts = env
+        .events(session)
+        .iter()
+        .filter(|e| e["event_type"] == "user_prompt")
+        .count();
+    assert_eq!(prompts, 1);
+}

@@ -311,6 +311,9 @@ pub struct Subagent<'a> {
 pub const KIND_THINKING: &str = "thinking";
 /// The `kind` of a `decision` that records a compaction (`summary`, `trigger`, `pre_tokens`).
 pub const KIND_COMPACTION: &str = "compaction";
+/// The `choice` of a `decision` that records a hook blocking the agent's stop, the hook's words
+/// its `reason`: the `choice` and `reason` are what the Python tool shows of a decision.
+pub const STOP_BLOCKED: &str = "stop blocked by a hook";
 
 /// A string field of `value`, if it is there, a string and not empty.
 fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {

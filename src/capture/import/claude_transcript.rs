@@ -30,7 +30,7 @@ use crate::model::meta::TITLE;
 use crate::model::prompt::PromptKind;
 use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent, ToolKind};
-use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING, ToolCall};
+use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING, STOP_BLOCKED, ToolCall};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
 use crate::store::{
     LINE_LIMIT, SessionWriter, Store, StoreError, read_line_within, skip_line, skip_newlines,
@@ -1419,6 +1419,13 @@ impl Step<'_> {
             let mut data = Map::new();
             data.insert("prompt".into(), text.into());
             let event = self.event(EventType::UserPrompt, data);
+            self.events.push(event);
+        } else if let Some(reason) = crate::model::prompt::stop_hook_feedback(&text) {
+            // No prompt, but why the agent went on working after it stopped.
+            let mut data = Map::new();
+            data.insert("choice".into(), STOP_BLOCKED.into());
+            data.insert("reason".into(), reason.into());
+            let event = self.event(EventType::Decision, data);
             self.events.push(event);
         }
     }
