@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::Ended;
 use super::claude_transcript::{ImportError, ParentLink, SkippedLine};
 use crate::model::event::stored_arguments;
+use crate::model::file_use::FileUse;
 use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent};
 use crate::model::usage::token_count;
@@ -395,7 +396,10 @@ impl Log {
             self.draft_mut(file).parent = Some(call.index);
         }
         if let Some(made) = self.made.as_mut().filter(|made| made.index == call.index) {
-            let written = call.files.iter().filter(|file| file.write);
+            let written = call
+                .files
+                .iter()
+                .filter(|file| file.file_use == FileUse::Write);
             made.written.extend(written.map(|file| file.path.clone()));
         }
     }
@@ -412,7 +416,12 @@ impl Log {
         let call = named.or(self.made.as_ref().map(|made| made.index));
         let open = self.open.values().filter(|o| Some(o.index) == call);
         let own: HashSet<&String> = open
-            .flat_map(|o| o.files.iter().filter(|f| f.write).map(|f| &f.path))
+            .flat_map(|o| {
+                o.files
+                    .iter()
+                    .filter(|f| f.file_use == FileUse::Write)
+                    .map(|f| &f.path)
+            })
             .collect();
         let mut told = self.made.as_mut().filter(|made| Some(made.index) == call);
         let new: Vec<String> = paths
@@ -425,7 +434,10 @@ impl Log {
             .cloned()
             .collect();
         for path in new {
-            let file = ShellFile { path, write: true };
+            let file = ShellFile {
+                path,
+                file_use: FileUse::Write,
+            };
             let (kind, data) = file.event("apply_patch");
             let file = self.push(kind, at, data);
             self.draft_mut(file).parent = call;
