@@ -251,6 +251,51 @@ fn the_servers_exit_code_and_stderr_pass_through() {
 }
 
 #[test]
+fn a_server_that_cannot_be_launched_is_said_so_and_is_no_error_of_a_turn() {
+    let env = TestEnv::new();
+    let missing = run_with_stdin(env.command(&["record", "--", "/no/such/server"]), b"");
+    assert_eq!(missing.code, 127, "{}", missing.stderr);
+    let stats = env.run(&["stats", "--format", "json"]).success().json();
+    assert_eq!(
+        (
+            &stats["errors"],
+            &stats["tool_errors"],
+            &stats["launch_failures"]
+        ),
+        (&json!(0), &json!(0), &json!(1)),
+        "{stats:#}"
+    );
+    let said = env.run(&["stats"]).success().stdout.clone();
+    assert!(
+        said.contains("The MCP server could not be launched"),
+        "{said}"
+    );
+    assert!(!said.contains("of the turn"), "{said}");
+    let explained = env.run(&["explain"]).success().stdout.clone();
+    assert!(
+        explained.contains("The MCP server could not be launched"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("cannot run /no/such/server"),
+        "{explained}"
+    );
+    assert!(!explained.contains("of the turn"), "{explained}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(list[0]["errors"], json!(0), "{list:#}");
+    let sql = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT errors, tool_errors FROM sessions",
+        ])
+        .success()
+        .json();
+    assert_eq!(sql, json!([{"errors": 0, "tool_errors": 0}]));
+}
+
+#[test]
 fn a_result_cut_inside_an_emoji_is_recorded_as_its_calls_result() {
     let env = TestEnv::new();
     // JavaScript's JSON.stringify writes a string cut inside a surrogate pair (a `slice()` in

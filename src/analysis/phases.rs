@@ -273,6 +273,10 @@ pub struct Phases {
     pub rejected: Vec<Rejection>,
     /// The errors of no tool call (counted in `errors`, not among `failures`), in order.
     pub turn_errors: Vec<TurnError>,
+    /// The errors of MCP servers the proxy could not launch, in order: no call's and no
+    /// turn's, so counted in neither `errors` nor `turn_errors`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub launch_failures: Vec<TurnError>,
     /// Turns an interrupt ended: the agent's record of one (Claude Code's Interrupt), or the
     /// line it writes in the user's place when the user stops it (`[Request interrupted by
     /// user]`).
@@ -393,6 +397,7 @@ pub struct PhaseBuilder {
     failures: Vec<Failure>,
     rejected: Vec<Rejection>,
     turn_errors: Vec<TurnError>,
+    launch_failures: Vec<TurnError>,
     interrupted_turns: u64,
     rejections: u64,
     retries: u64,
@@ -453,6 +458,7 @@ impl PhaseBuilder {
             failures: Vec::new(),
             rejected: Vec::new(),
             turn_errors: Vec::new(),
+            launch_failures: Vec::new(),
             interrupted_turns: 0,
             rejections: 0,
             retries: 0,
@@ -772,6 +778,16 @@ impl PhaseBuilder {
 
     /// A result (or error) of the call `parent` names, if any.
     fn result(&mut self, parent: Option<&str>, result: &ToolResult<'_>, at: f64) {
+        // A server that never started answers no call and ended no turn.
+        if result.launch_failure {
+            self.launch_failures.push(TurnError {
+                event: self.number,
+                phase: self.phases.len().max(1),
+                at_s: at,
+                message: telling_line(result.error.as_deref().unwrap_or_default()),
+            });
+            return;
+        }
         match result.outcome {
             ToolOutcome::Failed => self.errors += 1,
             ToolOutcome::Rejected => self.rejections += 1,
@@ -1119,6 +1135,7 @@ impl PhaseBuilder {
             failures_without_error: self.failures_without_error,
             rejected: self.rejected,
             turn_errors: self.turn_errors,
+            launch_failures: self.launch_failures,
             interrupted_turns: self.interrupted_turns,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,

@@ -51,6 +51,10 @@ pub struct Stats {
     pub errors: u64,
     /// Of `errors`, the calls' own: the errors less those of no call, which are the turn's.
     pub tool_errors: u64,
+    /// MCP servers the proxy could not launch (their command could not be run): counted in
+    /// neither `errors` nor `tool_errors`, as no call or turn of the agent's failed.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub launch_failures: u64,
     /// Tool calls the user refused or stopped.
     pub rejections: u64,
     /// Model calls, a request and its response once: each session's
@@ -146,6 +150,8 @@ pub struct StatsBuilder {
     rejections: u64,
     /// Errors of no call: the turn's, not a tool's.
     turn_errors: u64,
+    /// Errors of a server the MCP proxy could not launch: no call's and no turn's.
+    launch_failures: u64,
     /// Paths read, written, deleted and moved away.
     read_paths: HashSet<String>,
     written_paths: HashSet<String>,
@@ -261,6 +267,7 @@ impl StatsBuilder {
         self.unresolved_ids.extend(other.unresolved_ids);
         self.rejections += other.rejections;
         self.turn_errors += other.turn_errors;
+        self.launch_failures += other.launch_failures;
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
         self.deleted_paths.extend(other.deleted_paths);
@@ -339,6 +346,7 @@ impl StatsBuilder {
                     }
                 }
             }
+            EventType::Error if event.launch_failure() => self.launch_failures += 1,
             EventType::ToolResult | EventType::Error => {
                 let outcome = event.outcome().unwrap_or(ToolOutcome::Ok);
                 if outcome == ToolOutcome::Rejected {
@@ -471,10 +479,14 @@ impl StatsBuilder {
             },
             tool_calls: count(EventType::ToolCall).saturating_sub(self.repeated_reads),
             tool_results: count(EventType::ToolResult),
-            errors: count(EventType::Error).saturating_sub(self.rejections),
+            errors: count(EventType::Error)
+                .saturating_sub(self.launch_failures)
+                .saturating_sub(self.rejections),
             tool_errors: count(EventType::Error)
+                .saturating_sub(self.launch_failures)
                 .saturating_sub(self.rejections)
                 .saturating_sub(self.turn_errors),
+            launch_failures: self.launch_failures,
             rejections: self.rejections,
             llm_requests: self.model_calls + self.answer_responses,
             tokens: self.tokens,

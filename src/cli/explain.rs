@@ -355,6 +355,20 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             )?;
         }
     }
+    for e in &p.launch_failures {
+        writeln!(
+            out,
+            "{}",
+            paint.yellow(&super::stats::launch_failures_line(1))
+        )?;
+        writeln!(
+            out,
+            "  #{} {}: {}",
+            e.event,
+            terminal::clock(e.at_s),
+            paint.red(&terminal::one_line(&e.message, 120)),
+        )?;
+    }
     if !p.turn_errors.is_empty() {
         writeln!(
             out,

@@ -110,6 +110,19 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// What `stats` and `explain` say of MCP servers the proxy could not launch (`n` of them).
+pub(super) fn launch_failures_line(n: u64) -> String {
+    let what = if n == 1 {
+        "The MCP server could not be launched".to_owned()
+    } else {
+        format!(
+            "{} MCP servers could not be launched",
+            terminal::thousands(n)
+        )
+    };
+    format!("{what}: its command could not be run, so no call or turn of the agent's failed")
+}
+
 fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<()> {
     let title = match stats.sessions.as_slice() {
         [one] => format!("Session {one}"),
@@ -164,6 +177,14 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
             turn_errors
         ),
     )?;
+    // A server that never started is no error of a call or a turn: said on its own line.
+    if stats.launch_failures > 0 {
+        writeln!(
+            out,
+            "{}",
+            paint.yellow(&launch_failures_line(stats.launch_failures))
+        )?;
+    }
     let removed = terminal::removed_tail(stats.files_deleted, stats.files_moved);
     writeln!(
         out,

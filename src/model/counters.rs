@@ -186,6 +186,8 @@ impl Counters {
                     self.tool_calls += 1;
                 }
             }
+            // A server the proxy could not launch is no error of a call or a turn.
+            EventType::Error if event.launch_failure() => {}
             EventType::Error => {
                 self.errors += 1;
                 if event.outcome() == Some(ToolOutcome::Rejected) {

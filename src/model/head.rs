@@ -10,6 +10,10 @@ use serde::{Deserialize, Deserializer};
 use super::event::{Event, EventType};
 use super::hash::fnv1a;
 use super::outcome::{ToolOutcome, is_rejection};
+
+/// The key of the flag the MCP proxy sets on the error of a server whose command could not be
+/// run ([`EventHead::launch_failure`]).
+pub const LAUNCH_FAILURE: &str = "launch_failure";
 use super::prompt;
 use super::usage::{ApiUsage, Tokens, believed_tokens};
 
@@ -83,6 +87,10 @@ pub struct DataHead<'a> {
     /// The Python tool's mark on the summary of a compaction it imported as a prompt.
     #[serde(default)]
     pub is_compaction_summary: Flag,
+    /// The proxy's mark on the error of a server whose command could not be run
+    /// ([`LAUNCH_FAILURE`]).
+    #[serde(default)]
+    pub launch_failure: Flag,
     /// An `llm_response` whose `scope` is `session`: the usage of a whole session (older
     /// Copilot CLI), no model call of its own ([`crate::model::view::LlmResponse::session_total`]).
     #[serde(default, rename = "scope", deserialize_with = "session_scope")]
@@ -522,6 +530,12 @@ impl EventHead<'_> {
         }
     }
 
+    /// The error the MCP proxy records when the server's command could not be run: the
+    /// server never started, so it is no error of a tool call and no turn of the agent's.
+    pub fn launch_failure(&self) -> bool {
+        self.kind() == EventType::Error && self.data.launch_failure.0
+    }
+
     /// An error of no call that failed: one that names no tool and answers no call (an API
     /// error that ended the turn), the turn's and not a tool's. An error that names its request
     /// by `request_id` answers a call: the Python tool's proxies name the call a JSON-RPC error
@@ -529,6 +543,7 @@ impl EventHead<'_> {
     /// [`crate::model::view::ToolResult::of_no_call`] reads, the same way.
     pub fn turn_error(&self) -> bool {
         self.outcome() == Some(ToolOutcome::Failed)
+            && !self.launch_failure()
             && self.tool_name().is_none()
             && self.parent_id.is_none()
             && !self.data.tool_use_id.text
@@ -582,6 +597,7 @@ impl<'a> EventHead<'a> {
                     .map(Cow::Borrowed),
                 prompt: PromptSaid::of(data.get("prompt")),
                 is_compaction_summary: Flag::of(data.get("is_compaction_summary")),
+                launch_failure: Flag::of(data.get(LAUNCH_FAILURE)),
                 session_total: data.get("scope").and_then(serde_json::Value::as_str)
                     == Some("session"),
                 arguments: ArgumentsHead::of(data.get("arguments")),
@@ -615,7 +631,7 @@ mod tests {
         let fields = |h: &EventHead<'_>| {
             let d = &h.data;
             let saids = (d.error, d.message, d.is_interrupt, d.tool_use_id);
-            (saids, d.prompt, d.is_compaction_summary)
+            (saids, d.prompt, d.is_compaction_summary, d.launch_failure)
         };
         let keys = [
             "error",
@@ -624,6 +640,7 @@ mod tests {
             "tool_use_id",
             "prompt",
             "is_compaction_summary",
+            LAUNCH_FAILURE,
         ];
         let values = [
             r#""User rejected tool use""#,
@@ -835,6 +852,11 @@ mod tests {
             (
                 r#"{"event_type":"error","timestamp":1,"data":{"message":"x","request_id":""}}"#,
                 true,
+            ),
+            // A server the proxy could not launch took no turn.
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"cannot run x","launch_failure":true}}"#,
+                false,
             ),
             (
                 r#"{"event_type":"tool_result","timestamp":1,"data":{"result":"ok"}}"#,

@@ -58,8 +58,10 @@ use super::view::View;
 /// its model with no usage object (the Python tool's SDK integrations) are its usage, a
 /// response that names no request answers the request just before it, [`super::call_pairs`],
 /// and a cache price the table leaves null is the input price; 30: a file deleted or moved is
-/// no file written, [`FileCount::deletes`], [`FileCount::moves`]).
-pub const SUMMARY_VERSION: u32 = 30;
+/// no file written, [`FileCount::deletes`], [`FileCount::moves`]; 31: the error of an MCP
+/// server the proxy could not launch is no error of a call or a turn,
+/// [`EventHead::launch_failure`]).
+pub const SUMMARY_VERSION: u32 = 31;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).

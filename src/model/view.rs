@@ -209,6 +209,9 @@ pub struct ToolResult<'a> {
     /// An error that names no tool and no call (an API error that ended the turn, a proxy's
     /// trouble): the turn's, not a tool's.
     pub of_no_call: bool,
+    /// The error of a server the MCP proxy could not launch
+    /// ([`super::head::EventHead::launch_failure`]): no turn's and no call's.
+    pub launch_failure: bool,
     pub duration_ms: Option<f64>,
     pub tool_use_id: Option<&'a str>,
 }
@@ -837,7 +840,10 @@ impl<'a> ToolResult<'a> {
         let refusal = (outcome == ToolOutcome::Rejected).then(|| Refusal::of(d));
         // An id of the request it answers (the Python tool's proxies, which set no
         // `parent_id`) names a call too: text, or a JSON-RPC id's number.
+        let launch_failure = event.event_type == EventType::Error
+            && d.get(super::head::LAUNCH_FAILURE) == Some(&Value::Bool(true));
         let of_no_call = event.event_type == EventType::Error
+            && !launch_failure
             && tool.is_none()
             && event.parent_id.is_none()
             && text(d, "tool_use_id").is_none()
@@ -860,6 +866,7 @@ impl<'a> ToolResult<'a> {
             outcome,
             refusal,
             of_no_call,
+            launch_failure,
             duration_ms: believed_duration_ms(event.duration_ms),
             tool_use_id: text(d, "tool_use_id"),
         }

@@ -11,6 +11,7 @@ use super::framing::{Framer, Gap};
 use super::gather::{Cut, Message};
 use super::mcp::{Direction, McpRecorder};
 use crate::model::EventType;
+use crate::model::head::LAUNCH_FAILURE;
 use crate::store::StoreError;
 
 /// What the relay tells the recorder.
@@ -287,9 +288,23 @@ impl Framers {
 
 /// Records, on this thread, why the proxy records nothing more (`why`), and ends the session.
 pub fn end_with_error(recorder: McpRecorder, why: &str, at: f64) {
-    let (tx, rx) = std::sync::mpsc::channel();
     let mut data = Map::new();
     data.insert("error".into(), why.into());
+    end_with(recorder, data, at);
+}
+
+/// Records, on this thread, that the server's command could not be run (`why`), and ends the
+/// session: an error marked `launch_failure`, which no turn of the agent's and no tool call had
+/// ([`crate::model::EventHead::launch_failure`]).
+pub fn end_unlaunched(recorder: McpRecorder, why: &str, at: f64) {
+    let mut data = Map::new();
+    data.insert("error".into(), why.into());
+    data.insert(LAUNCH_FAILURE.into(), true.into());
+    end_with(recorder, data, at);
+}
+
+fn end_with(recorder: McpRecorder, data: Map<String, Value>, at: f64) {
+    let (tx, rx) = std::sync::mpsc::channel();
     let _ = tx.send(Note::Event {
         kind: EventType::Error,
         data,

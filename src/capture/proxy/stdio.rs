@@ -179,7 +179,7 @@ pub fn relay(
         Err(e) => {
             if let Some(recorder) = recorder {
                 let why = format!("cannot run {}: {e}", program.to_string_lossy());
-                recording::end_with_error(recorder, &why, clock());
+                recording::end_unlaunched(recorder, &why, clock());
             }
             return Err(e);
         }
