@@ -1271,3 +1271,36 @@ fn a_session_whose_files_are_dated_past_2262_is_listed_and_followed() {
     assert_eq!(listed[0]["tool_calls"], 5, "{listed:?}");
     assert_eq!(listed, scanned(&env));
 }
+
+/// An index built while the process ran out of file descriptors (`ulimit -n`, or a busy
+/// machine's), which could open a session's folder but not its `meta.json`, kept that error
+/// as the meta's own: every later read warned "Too many open files" and listed the session
+/// with no agent and no command, until its files changed (an ended session's never do). The
+/// session is left out of that index and read again by the next reader.
+#[test]
+fn a_meta_that_could_not_be_opened_for_want_of_file_descriptors_is_read_again() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let truth = scanned(&env);
+    // Whichever limit the process runs out of descriptors at, past the store and the index.
+    for limit in 4..=16 {
+        remove_index(&env);
+        let command = env.command(&["list", "--all", "--format", "json"]);
+        let mut sh = std::process::Command::new("sh");
+        sh.arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+            .arg(command.get_program())
+            .args(command.get_args())
+            .current_dir(env.path());
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => sh.env(key, value),
+                None => sh.env_remove(key),
+            };
+        }
+        sh.stdin(Stdio::null()).output().unwrap();
+        let after = list(&env);
+        assert_eq!(warnings(&after), 0, "limit {limit}: {}", after.stderr);
+        assert_eq!(after.json(), truth, "limit {limit}");
+    }
+}
