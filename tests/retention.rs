@@ -284,6 +284,77 @@ fn a_deletion_cut_short_never_blocks_the_next_one() {
     assert!(!env.store().join(&id).exists());
 }
 
+/// A run stopped by SIGTERM or kill -9 between renaming a session's folder aside and removing
+/// it left `.deleting-<id>` for ever (the whole session, at worst): no later run removed it,
+/// `retention status` counted it nowhere, and retention.log never had its deletion. The next
+/// clean finishes and logs it, as import sweeps a killed import's folder; one a run still
+/// deleting holds (its lock) is left to it, and status counts both.
+#[test]
+fn a_deletion_a_killed_run_left_is_finished_and_logged_by_the_next_clean() {
+    let env = TestEnv::new();
+    let mut aside = Vec::new();
+    for id in ["k-dead", "k-live"] {
+        old_session(&env, id, 40.0, 2);
+        let folder = env.store().join(format!(".deleting-{id}"));
+        std::fs::rename(env.store().join(id), &folder).unwrap();
+        aside.push(folder);
+    }
+    // A run still deleting it holds its folder's lock.
+    let live = std::fs::File::open(&aside[1]).unwrap();
+    live.try_lock().unwrap();
+    let left: u64 = aside.iter().map(|a| tree_bytes(a)).sum();
+
+    let status = env.run(&["retention", "status", "--format", "json"]);
+    status.success();
+    let report = status.json();
+    assert_eq!(report["cut_short"], json!({"sessions": 2, "bytes": left}));
+    assert_eq!(
+        report["plan"]["total_bytes"].as_u64().unwrap()
+            + report["beside_sessions_bytes"].as_u64().unwrap()
+            + left,
+        tree_bytes(&env.store()),
+        "{report}"
+    );
+    let text = env.run(&["retention", "status"]);
+    assert!(
+        text.stdout
+            .contains("2 sessions whose deletion a run cut short"),
+        "{}",
+        text.stdout
+    );
+
+    let clean = env.run(&[
+        "retention",
+        "clean",
+        "--max-age-days",
+        "30",
+        "--format",
+        "json",
+    ]);
+    clean.success();
+    assert_eq!(clean.json()["finished"], json!(["k-dead"]));
+    assert!(!aside[0].exists());
+    assert!(aside[1].join("events.ndjson").exists());
+    let log = std::fs::read_to_string(env.store().join("retention.log")).unwrap();
+    let logged: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(logged.len(), 1, "{log}");
+    assert_eq!(logged[0]["session_id"], "k-dead");
+
+    drop(live);
+    let text = env.run(&["retention", "clean", "--max-age-days", "30"]);
+    text.success();
+    assert!(
+        text.stdout
+            .contains("Finished the deletion of 1 session a run cut short: k-live"),
+        "{}",
+        text.stdout
+    );
+    assert!(!aside[1].exists());
+}
+
 /// A repository's .agent-strace.yaml chose where deletions were logged, any file the user may
 /// write: `~/.bashrc` took a line with the session's id, and an id such as `x$(cmd)` ran at the
 /// next login. A log_path outside the project (or through a link out of it) is refused before

@@ -87,6 +87,35 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
     let now = crate::capture::sink::system_time();
     super::stores::require_unnamed(&store)?;
     super::stores::warn_if_open_to_others(&store);
+    let mut failed = 0;
+    // The deletions a run killed part way left (a session's folder renamed aside, not yet
+    // removed), which no listing shows: finished and logged first, as the run would have.
+    let mut finished = Vec::new();
+    if cleaning && !dry_run {
+        for (id, removed) in store.finish_cut_short().unwrap_or_default() {
+            match removed {
+                Ok(()) => {
+                    if on_delete == OnDelete::Log {
+                        super::retention_log::log(&store, log_path.as_deref(), &id);
+                    }
+                    finished.push(id);
+                }
+                Err(e) => {
+                    failed += 1;
+                    warn(format_args!(
+                        "cannot finish the deletion of {id} a run cut short: {e}"
+                    ));
+                }
+            }
+        }
+    }
+    let cut_short = store.cut_short().unwrap_or_default().into_iter().fold(
+        Unread::default(),
+        |sum, (_, bytes)| Unread {
+            sessions: sum.sessions + 1,
+            bytes: sum.bytes + bytes,
+        },
+    );
     let listing = super::listing::sessions(&store)?;
     // When each session's events were last written, as the plan saw it: a session written
     // since it was chosen for being idle is kept.
@@ -172,7 +201,6 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
     let workspaces_bytes = store.workspaces_bytes();
     let plan = plan(&candidates, &limits, now);
     let mut deleted = Vec::new();
-    let mut failed = 0;
     if cleaning && !dry_run {
         for d in &plan.delete {
             // Children before parents, and the root only once all of them are gone: a
@@ -226,6 +254,8 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         workspaces_bytes,
         unreadable: unread,
         ahead_of_clock: ahead,
+        cut_short,
+        finished: &finished,
     };
     let mut out = stdout(globals.colour());
     match limits_args.format.format {
@@ -261,6 +291,11 @@ struct Report<'a> {
     /// The sessions that start, as do their events, later than this machine's clock allows,
     /// which no figure of `plan` counts and no limit deletes.
     ahead_of_clock: Unread,
+    /// The deletions a run cut short (killed) left unfinished, which the next `retention
+    /// clean` finishes: sessions no figure of `plan` counts.
+    cut_short: Unread,
+    /// The sessions whose deletion, cut short by an earlier run, this run finished.
+    finished: &'a [String],
 }
 
 /// Sessions that cannot be read, and the bytes their folders hold.
@@ -320,6 +355,15 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
                 human_size(r.ahead_of_clock.bytes)
             )?;
         }
+        if r.cut_short.sessions > 0 {
+            writeln!(
+                out,
+                "Left:      {} whose deletion a run cut short ({}), which the next `retention \
+                 clean` finishes",
+                count(r.cut_short.sessions, "session"),
+                human_size(r.cut_short.bytes)
+            )?;
+        }
         if let Some(oldest) = &p.oldest {
             writeln!(
                 out,
@@ -333,6 +377,14 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
             out,
             "Limits:    {}",
             describe(&r.limits, r.limits_from.as_deref())
+        )?;
+    }
+    if !r.finished.is_empty() {
+        writeln!(
+            out,
+            "Finished the deletion of {} a run cut short: {}",
+            count(r.finished.len() as u64, "session"),
+            r.finished.join(", ")
         )?;
     }
     if !r.limits.any() {

@@ -1,15 +1,25 @@
 //! What retention needs of the store: a session's size on disk, that of the store's own files
-//! beside its sessions, when a session was last written, deleting it whole, and `retention.log`,
-//! where each deletion is logged (id and time, never content) as the Python tool logs it.
+//! beside its sessions, when a session was last written, deleting it whole (and finishing the
+//! deletions a killed run left), and `retention.log`, where each deletion is logged (id and
+//! time, never content) as the Python tool logs it.
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
+use super::files::Folder;
 use super::layout::{self, EVENTS};
+use super::lock::{LockGuard, lock_folder};
 use super::{Result, Store, StoreError};
 
 /// The deletion log's name in the store, as the Python tool names it.
 pub const RETENTION_LOG: &str = "retention.log";
+
+/// What a session's folder is renamed to while it is deleted, before its id.
+const DELETING: &str = ".deleting-";
+
+/// How long a deletion waits for another one of the same session to let go of its folder.
+const DELETING_WAIT: Duration = Duration::from_millis(50);
 
 impl Store {
     /// The bytes a session's folder holds: its regular files and those of its subfolders;
@@ -27,10 +37,11 @@ impl Store {
 
     /// The bytes of the store's own files beside its session folders, which no session's size
     /// counts: the index (with its `-wal` and `-shm`), the logs, the dashboard's notes, kept
-    /// hook calls (`.spool`), a folder a deletion or a write cut short left; links are counted
-    /// as links, never followed. A folder [`Store::session_ids`] takes for a session's is left
-    /// to [`Store::session_bytes`], whether or not its session can be read, and the
-    /// workspaces' stores to [`Store::workspaces_bytes`]: they are stores of their own.
+    /// hook calls (`.spool`), a folder a write cut short left; links are counted as links, never
+    /// followed. A folder [`Store::session_ids`] takes for a session's is left to
+    /// [`Store::session_bytes`], whether or not its session can be read, a deletion cut short
+    /// to [`Store::cut_short`], and the workspaces' stores to [`Store::workspaces_bytes`]: they
+    /// are stores of their own.
     pub fn bytes_beside_sessions(&self) -> Result<u64> {
         let entries = std::fs::read_dir(self.root()).map_err(|e| StoreError::io(self.root(), e))?;
         let mut bytes = 0;
@@ -38,6 +49,8 @@ impl Store {
             bytes += match entry.file_type() {
                 Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
                 Ok(kind) if kind.is_dir() && entry.file_name() == layout::WORKSPACES => 0,
+                // Counted apart ([`Store::cut_short`]).
+                Ok(kind) if kind.is_dir() && deleting(&entry.file_name()).is_some() => 0,
                 Ok(kind) if kind.is_dir() => {
                     let session = entry.file_name().to_str().is_some_and(|name| {
                         !name.starts_with('.')
@@ -89,7 +102,7 @@ impl Store {
         written_at: Option<f64>,
     ) -> Result<Deleted> {
         let root = self.root_folder()?;
-        let aside = self.move_aside(&root, session_id)?;
+        let (aside, _deleting) = self.move_aside(&root, session_id)?;
         let path = self.root().join(&aside);
         if written_at.is_some() && events_written_at(&path.join(EVENTS)) != written_at {
             return match root.rename(&aside, session_id) {
@@ -108,28 +121,65 @@ impl Store {
             .map(drop)
     }
 
-    /// Renames a session's folder out of the way for deleting; returns its new name.
-    fn move_aside(&self, root: &super::files::Folder, session_id: &str) -> Result<String> {
-        let _ = self.session_folder(session_id)?;
-        let aside = format!(".deleting-{session_id}");
-        let path = self.root().join(&aside);
+    /// Renames a session's folder out of the way for deleting; returns its new name, and the
+    /// lock on the folder, taken before the rename and held until it is gone (or put back), by
+    /// which [`Store::finish_cut_short`] tells a deletion still running from one killed.
+    fn move_aside(&self, root: &Folder, session_id: &str) -> Result<(String, LockGuard)> {
+        let folder = self.session_folder(session_id)?;
+        let guard = lock_folder(&folder, DELETING_WAIT)
+            .ok_or_else(|| StoreError::LockTimeout(self.session_dir(session_id)))?;
+        let aside = format!("{DELETING}{session_id}");
         let renamed = match root.rename(session_id, &aside) {
             // A deletion before this one was cut short (its process killed) and left its folder
             // aside: that folder is removed first (links in it as links), since the rename
             // cannot replace a folder that is not empty, and every deletion of the session
-            // failed. Anything else there (a file, a link) no deletion left: it stays, and this
-            // deletion fails.
+            // failed. Anything else there (a file, a link) no deletion left, nor a folder a
+            // deletion still running holds: it stays, and this deletion fails.
             Err(e)
-                if e.kind() != std::io::ErrorKind::NotFound
-                    && path.symlink_metadata().is_ok_and(|m| m.is_dir()) =>
+                if e.kind() != std::io::ErrorKind::NotFound && remove_left_aside(root, &aside)? =>
             {
-                remove_left_aside(&path)?;
                 root.rename(session_id, &aside)
             }
             other => other,
         };
         renamed.map_err(|e| StoreError::io(&self.session_dir(session_id), e))?;
-        Ok(aside)
+        Ok((aside, guard))
+    }
+
+    /// The sessions whose deletion was cut short (the process killed between renaming the
+    /// folder aside and removing it all), and the bytes their folders still hold: no listing
+    /// shows them, and the next [`Store::finish_cut_short`] removes them.
+    pub fn cut_short(&self) -> Result<Vec<(String, u64)>> {
+        let root = self.root_folder()?;
+        Ok(root
+            .names()?
+            .iter()
+            .filter_map(|name| {
+                // A name no deletion gives (not a session id's) is not one.
+                let id = deleting(std::ffi::OsStr::new(name))
+                    .filter(|id| layout::is_valid_session_id(id))?;
+                let path = root.path().join(name);
+                path.symlink_metadata()
+                    .is_ok_and(|m| m.is_dir())
+                    .then(|| (id.to_owned(), tree_bytes(&path, 3)))
+            })
+            .collect())
+    }
+
+    /// Removes the folders of the deletions cut short ([`Store::cut_short`]), as
+    /// [`Store::sweep_unfinished`] removes those of imports killed; one a deletion still running
+    /// holds (its lock) is left to it. Returns the id of each session whose folder it removed,
+    /// or failed to.
+    pub fn finish_cut_short(&self) -> Result<Vec<(String, Result<()>)>> {
+        let root = self.root_folder()?;
+        let mut finished = Vec::new();
+        for (id, _) in self.cut_short()? {
+            match remove_left_aside(&root, &format!("{DELETING}{id}")) {
+                Ok(false) => {}
+                removed => finished.push((id, removed.map(drop))),
+            }
+        }
+        Ok(finished)
     }
 
     /// Appends one line to the store's `retention.log`.
@@ -160,11 +210,25 @@ fn events_written_at(path: &Path) -> Option<f64> {
         .map(|d| d.as_secs_f64())
 }
 
-/// Removes the folder a deletion cut short left at `path`, with what is in it.
-fn remove_left_aside(path: &Path) -> Result<()> {
-    match std::fs::remove_dir_all(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(path, e)),
-        _ => Ok(()),
+/// The session id of a folder named as one being deleted is (`.deleting-<id>`).
+fn deleting(name: &std::ffi::OsStr) -> Option<&str> {
+    name.to_str()?.strip_prefix(DELETING)
+}
+
+/// Removes the folder `name` of `root` a deletion cut short left, with what is in it (links as
+/// links); `false` when it is no folder (never followed through a link), or a deletion still
+/// running holds its lock ([`Store::move_aside`]).
+fn remove_left_aside(root: &Folder, name: &str) -> Result<bool> {
+    let Ok(folder) = root.child(name) else {
+        return Ok(false);
+    };
+    let Some(_dead) = lock_folder(&folder, Duration::ZERO) else {
+        return Ok(false);
+    };
+    let path = root.path().join(name);
+    match std::fs::remove_dir_all(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(&path, e)),
+        _ => Ok(true),
     }
 }
 
