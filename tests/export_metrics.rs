@@ -466,3 +466,70 @@ fn points_a_backend_rejects_in_its_success_answer_are_an_error_naming_them() {
         run.stderr
     );
 }
+
+/// A session the hooks recorded holds no usage: `cost` prices it from its transcript and says
+/// so, `list` shows the estimate from payload sizes marked `~`, but the metrics gave the same
+/// estimate as a bare cost. Its point says it is an estimate; a recorded cost's does not.
+#[test]
+fn a_cost_point_says_when_it_is_an_estimate() {
+    let env = TestEnv::new();
+    let transcript = env.path().join("transcript.jsonl");
+    std::fs::copy(
+        crate::common::shared().join("corpus/claude-code/marot__spotter/short.jsonl"),
+        &transcript,
+    )
+    .unwrap();
+    let hooked = "c7428042-d9a9-4e9e-a71c-4433a8d202c0";
+    env.hook_session_with_transcript(hooked, &transcript);
+    let recorded = SessionBuilder::new("m-recorded")
+        .started(now() - 3600.0)
+        .llm_response("claude-sonnet-4-5", TOKENS)
+        .write(&env);
+    let cost = env
+        .run(&["cost", hooked, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(cost["estimated"], false, "{cost}");
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    let listed_estimated = |id: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap()["cost_estimated"]
+            .clone()
+    };
+    assert_eq!(listed_estimated(hooked), true, "{listed}");
+    let request = env.run(&["export", "--metrics"]).success().json();
+    let cost = request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "agent_strace.session.cost_usd")
+        .unwrap()
+        .clone();
+    let estimated = |id: &str| {
+        let point = cost["gauge"]["dataPoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| {
+                p["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["key"] == "session.id" && a["value"]["stringValue"] == id)
+            })
+            .unwrap_or_else(|| panic!("{cost}"))
+            .clone();
+        point["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == "agent_strace.cost.estimated")
+            .map(|a| a["value"]["boolValue"].clone())
+    };
+    assert_eq!(estimated(hooked), Some(json!(true)), "{cost}");
+    assert_eq!(estimated(&recorded), None, "{cost}");
+}

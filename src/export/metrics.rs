@@ -44,6 +44,11 @@ pub const EVAL_SCORE: &str = "agent_strace.eval.score";
 /// no known price and is counted at $0; absent when every model is priced.
 pub const UNPRICED_MODELS: &str = "agent_strace.cost.unpriced_models";
 
+/// The attribute of a [`COST_USD`] point (a boolean, `true`) saying its cost is estimated from
+/// payload sizes, no usage being recorded in the store, where `list` writes `~` (a hook
+/// session's, which `cost` prices from its transcript); absent when usage was recorded.
+pub const ESTIMATED: &str = "agent_strace.cost.estimated";
+
 /// What a warning about a session whose recorded start or end no session can have says is done
 /// with it: its points are stamped by its events instead (or by its start, when no event time
 /// is known).
@@ -100,6 +105,8 @@ pub struct SessionMetrics {
     pub cost_usd: f64,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: Vec<String>,
+    /// `cost_usd` is estimated from payload sizes: the session recorded no usage.
+    pub cost_estimated: bool,
     pub error_rate: f64,
     pub retry_rate: f64,
     /// Distinct files written.
@@ -142,6 +149,7 @@ impl SessionMetrics {
             ended_unix_nano: nanos(ended),
             cost_usd: summary.cost(prices).usd(),
             cost_unpriced_models: summary.unpriced(prices).map(str::to_owned).collect(),
+            cost_estimated: !summary.has_usage(),
             error_rate: figures.error_rate,
             retry_rate: figures.retry_rate,
             blast_radius: figures.files_written,
@@ -179,6 +187,16 @@ fn string(key: &str, value: &str) -> KeyValue {
     }
 }
 
+fn boolean(key: &str, value: bool) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::BoolValue(value)),
+        }),
+        ..KeyValue::default()
+    }
+}
+
 fn strings(key: &str, values: &[String]) -> KeyValue {
     KeyValue {
         key: key.to_owned(),
@@ -203,7 +221,7 @@ pub fn request(
     service_name: &str,
     version: &str,
 ) -> ExportMetricsServiceRequest {
-    let point = |s: &SessionMetrics, value: f64, extra: Option<KeyValue>| NumberDataPoint {
+    let point = |s: &SessionMetrics, value: f64, extra: Vec<KeyValue>| NumberDataPoint {
         attributes: s.attributes().into_iter().chain(extra).collect(),
         start_time_unix_nano: s.started_unix_nano,
         time_unix_nano: s.ended_unix_nano,
@@ -220,20 +238,28 @@ pub fn request(
         ..Metric::default()
     };
     let each = |f: fn(&SessionMetrics) -> f64| -> Vec<NumberDataPoint> {
-        sessions.iter().map(|s| point(s, f(s), None)).collect()
+        sessions
+            .iter()
+            .map(|s| point(s, f(s), Vec::new()))
+            .collect()
     };
     let costs = sessions
         .iter()
         .map(|s| {
             let unpriced = (!s.cost_unpriced_models.is_empty())
                 .then(|| strings(UNPRICED_MODELS, &s.cost_unpriced_models));
-            point(s, s.cost_usd, unpriced)
+            let estimated = s.cost_estimated.then(|| boolean(ESTIMATED, true));
+            point(
+                s,
+                s.cost_usd,
+                unpriced.into_iter().chain(estimated).collect(),
+            )
         })
         .collect();
     let mut metrics = vec![
         gauge(
             COST_USD,
-            "What the session cost, at the built-in prices; the usage of models with no known price (agent_strace.cost.unpriced_models) is counted at $0.",
+            "What the session cost, at the built-in prices; the usage of models with no known price (agent_strace.cost.unpriced_models) is counted at $0, and a session that recorded no usage is estimated from payload sizes (agent_strace.cost.estimated).",
             "USD",
             costs,
         ),
@@ -261,7 +287,7 @@ pub fn request(
             "s",
             sessions
                 .iter()
-                .filter_map(|s| Some(point(s, s.duration_s?, None)))
+                .filter_map(|s| Some(point(s, s.duration_s?, Vec::new())))
                 .collect(),
         ),
     ];
@@ -272,7 +298,7 @@ pub fn request(
                 point(
                     s,
                     j.score,
-                    Some(string("agent_strace.eval.judge", &j.judge)),
+                    vec![string("agent_strace.eval.judge", &j.judge)],
                 )
             })
         })
