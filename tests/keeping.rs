@@ -845,6 +845,51 @@ fn a_subagent_transcript_that_cannot_be_read_costs_only_itself() {
     assert!(reports[1..].iter().all(|r| r["status"] == "imported"));
 }
 
+/// A subagent's transcript whose session the store could not take, the disk full, was said
+/// in one warning and the import exited 0, so a script running it took the store for whole.
+/// Writing failed, and the exit code says so (4, as for the main file), the warning kept; a
+/// transcript that cannot be read still costs only itself (above).
+#[test]
+fn a_subagent_transcript_a_full_disk_kept_out_fails_the_import() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-00000000000a";
+    let dir = env.path().join("t");
+    let file = transcript(
+        &dir,
+        &format!("{sid}.jsonl"),
+        &[
+            line(sid, "user", 0, json!({})),
+            line(sid, "assistant", 1, json!({})),
+        ],
+    );
+    // Its events are more than the 32 KiB the disk holds; the main session's are not.
+    let big: Vec<String> = (0..400)
+        .map(|i| {
+            let text = format!("{i} {}", "x".repeat(200));
+            let mut side = line(
+                sid,
+                "user",
+                i % 60,
+                json!({"isSidechain": true, "agentId": "big"}),
+            );
+            side = side.replace(&format!("user {}", i % 60), &text);
+            side
+        })
+        .collect();
+    transcript(&dir, &format!("{sid}/subagents/agent-big.jsonl"), &big);
+    let mut full = crate::common::with_a_full_disk_at_32_kib(
+        &env.command(&["import", &file.to_string_lossy()]),
+    );
+    let run = crate::common::Run::of(full.output().unwrap());
+    assert!(
+        run.stderr
+            .contains("a subagent's transcript was not imported"),
+        "{run:?}"
+    );
+    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(kinds(&env.events(sid))[1], "user_prompt");
+}
+
 /// Imports `file`, the transcript of session `sid`, then a hook writes a call to that session
 /// (hooks installed after the import, the session resumed); returns how many lines the import
 /// read, the session's events file and what it held after the hook.

@@ -404,6 +404,8 @@ fn import_many(
     // The main files each store took, for `--all`'s summary, and the files that failed: a
     // store that could not be made failed each of its files, which it never holds.
     let mut taken: Vec<(Store, usize)> = Vec::new();
+    // A subagent's session the store could not take fails the import as writing fails it.
+    let mut unwritten = false;
     let main_stores = by_store(&mains);
     let main_count = main_stores.len();
     for (n, (store, batch)) in main_stores.into_iter().chain(by_store(&strays)).enumerate() {
@@ -419,6 +421,7 @@ fn import_many(
             }
             match result {
                 Ok(mut done) => {
+                    unwritten |= done.iter().any(|r| r.subagent_unwritten);
                     for report in &done {
                         for bad in &report.malformed {
                             super::output::warn(format_args!(
@@ -533,7 +536,7 @@ fn import_many(
         }
     }
     out.flush()?;
-    Ok(code)
+    Ok(if unwritten { code.max(exit::IO) } else { code })
 }
 
 /// `--all`'s count of the transcripts that grew and were not added, their sessions written to

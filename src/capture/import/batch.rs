@@ -141,9 +141,12 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
         // One transcript that cannot be read costs that subagent, not its parent and siblings.
         match import_file(store, &child, Some(&link), sink) {
             Ok(report) => reports.push(report),
-            Err(e) => reports[0]
-                .warnings
-                .push(format!("a subagent's transcript was not imported: {e}")),
+            Err(e) => {
+                reports[0].subagent_unwritten |= e.is_store_io();
+                reports[0]
+                    .warnings
+                    .push(format!("a subagent's transcript was not imported: {e}"));
+            }
         }
     }
     Ok(reports)

@@ -121,6 +121,10 @@ pub struct ImportReport {
     /// Subagents the file's Task/Agent calls ran, with the call's event id.
     #[serde(skip)]
     pub agent_calls: HashMap<String, String>,
+    /// A subagent's transcript whose session the store could not take (a full disk): said in
+    /// `warnings`, and a failure to write, which the import's exit code says.
+    #[serde(skip)]
+    pub subagent_unwritten: bool,
 }
 
 impl ImportReport {
@@ -153,6 +157,7 @@ impl ImportReport {
             imported_from: None,
             imported_agent: None,
             agent_calls: HashMap::new(),
+            subagent_unwritten: false,
         }
     }
 
@@ -214,6 +219,18 @@ pub enum ImportError {
 }
 
 impl ImportError {
+    /// Whether writing to the store failed (a full disk, an I/O error), not the file.
+    pub fn is_store_io(&self) -> bool {
+        matches!(
+            self,
+            ImportError::Store(StoreError::Io { .. })
+                | ImportError::StoreAt {
+                    source: StoreError::Io { .. },
+                    ..
+                }
+        )
+    }
+
     /// Names the transcript in errors the store raised while importing it.
     fn at(self, path: &Path) -> ImportError {
         match self {
