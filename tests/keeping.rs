@@ -1029,3 +1029,59 @@ fn a_transcript_rewritten_after_hooks_wrote_to_its_import_keeps_their_events() {
         "the hooks' events are kept"
     );
 }
+
+/// Imports the first ten lines of a big transcript of `sid` (the tenth changed by `first`),
+/// then the whole file, and has a hook write to the session while that second import is under
+/// way; returns its report, having checked that the hook's event is kept.
+fn reimport_beaten_by_hook(env: &TestEnv, sid: &str, tenth: impl Fn(&str) -> String) -> Value {
+    // Its lines repeat one another, so an import of it writes little and reads fast: it is
+    // bigger than the others here, so that it is still reading when it is stopped.
+    let big = big_transcript(env.path(), sid, 40);
+    let whole = std::fs::read_to_string(&big).unwrap();
+    let mut head: Vec<String> = whole.lines().take(10).map(str::to_owned).collect();
+    head[9] = tenth(&head[9]);
+    let first = transcript(env.path(), "first.jsonl", &head);
+    std::fs::rename(&first, &big).unwrap();
+    let (reports, _) = import_json(env, &[&big]);
+    assert_eq!(reports[0]["status"], "imported", "{}", reports[0]);
+    std::fs::write(&big, &whole).unwrap();
+    let raced = import_beaten_by_hook(env, &big, sid, || {
+        let mut prompt = payload("UserPromptSubmit", json!({"prompt": "HOOK-EVENT"}));
+        prompt["session_id"] = sid.into();
+        env.hook("user-prompt", &prompt).success();
+    });
+    let events = std::fs::read_to_string(env.store().join(sid).join("events.ndjson")).unwrap();
+    assert!(events.contains("HOOK-EVENT"), "the hook's event is kept");
+    raced
+}
+
+/// An imported transcript that grew was imported on from where it stopped into a copy of its
+/// session, swapped in when done: a hook sharing its session id (the session resumed) that
+/// wrote meanwhile wrote into the session the swap threw away, and its event was lost without
+/// a word. The import is stopped once it is writing, the hook runs, and the import goes on: the
+/// session is left as the hook left it, and the report says the growth was not added, as an
+/// import begun after the hook says.
+#[test]
+fn a_grown_transcripts_import_that_a_hook_writes_to_meanwhile_keeps_its_event() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000008";
+    let raced = reimport_beaten_by_hook(&env, sid, str::to_owned);
+    assert_eq!(raced["status"], "added_to", "{raced}");
+    assert!(raced["lines_not_added"].as_u64().unwrap() > 0, "{raced}");
+}
+
+/// The same for a transcript rewritten since its import, imported again whole in place of its
+/// session: the hook's event written meanwhile was lost with the session replaced.
+#[test]
+fn a_rewritten_transcripts_import_that_a_hook_writes_to_meanwhile_keeps_its_event() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000009";
+    let raced = reimport_beaten_by_hook(&env, sid, |line| line.replacen("xxx", "yyy", 1));
+    assert_ne!(raced["status"], "reimported", "{raced}");
+    assert!(
+        raced["warnings"]
+            .to_string()
+            .contains("left its session as it is"),
+        "{raced}"
+    );
+}

@@ -26,6 +26,7 @@ use std::path::Path;
 
 use super::files::Folder;
 use super::layout::{self, EVENTS, GITIGNORE, GITIGNORE_TEXT, META};
+use super::lock::{HOOK_LOCK_WAIT, LockGuard, share_folder};
 use super::{Result, Store, StoreError};
 use crate::model::{Event, SessionMeta};
 
@@ -191,7 +192,7 @@ impl Store {
         let Some(session) = events.first().map(|e| e.session_id.as_str()) else {
             return Ok(());
         };
-        let dir = self.session_folder(session)?;
+        let (dir, _turn) = self.appending_to(session)?;
         let path = dir.path().join(EVENTS);
         let corrupt = |message: String| StoreError::Corrupt {
             path: path.clone(),
@@ -215,6 +216,25 @@ impl Store {
         }
         let file = dir.append(EVENTS)?;
         append_lines(&file, &path, &lines, first, Cut::Void)
+    }
+
+    /// The folder of `session` to append to, with its shared lock held. An import that swaps
+    /// a copy of the session in for it takes that lock exclusive to look at the events, so an
+    /// event lands before the look (and the import keeps the session as it is) or after the
+    /// swap, in the folder put in place: a folder swapped away while its lock was awaited is
+    /// left for the one now under the name. A lock still busy after [`HOOK_LOCK_WAIT`] is gone
+    /// without: a hook never waits longer.
+    fn appending_to(&self, session: &str) -> Result<(Folder, Option<LockGuard>)> {
+        let mut dir = self.session_folder(session)?;
+        for _ in 0..APPEND_TRIES {
+            let turn = share_folder(&dir, HOOK_LOCK_WAIT);
+            let now = self.session_folder(session)?;
+            if now.is_same(&dir) {
+                return Ok((dir, turn));
+            }
+            dir = now;
+        }
+        Ok((dir, None))
     }
 }
 

@@ -15,10 +15,18 @@ const LOCK_FILE_LIMIT: u64 = 1024 * 1024;
 /// The longest a hook may wait for a lock before it goes on without it.
 pub const HOOK_LOCK_WAIT: Duration = Duration::from_millis(50);
 
-/// An exclusive lock, released when dropped (closing the file releases it). The locked file's
+/// An exclusive lock (or a folder's shared one), released when dropped. The locked file's
 /// contents belong to the holder: it may read and replace them.
 pub(crate) struct LockGuard {
     file: File,
+}
+
+impl Drop for LockGuard {
+    /// Unlocked, not only closed: a folder's lock is taken on a copy of the folder's own
+    /// descriptor, and closing the copy leaves the lock held while the folder stays open.
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
 }
 
 impl LockGuard {
@@ -100,6 +108,14 @@ pub(crate) fn lock_folder(dir: &Folder, wait: Duration) -> Option<LockGuard> {
     matches!(wait_for_lock(&file, wait), Ok(true)).then_some(LockGuard { file })
 }
 
+/// Takes the shared lock on the folder `dir` itself, polling until `wait` has passed; `None`
+/// when it stayed busy or cannot be taken. Many holders share it; [`lock_folder`] waits for
+/// them all, and they for it.
+pub(crate) fn share_folder(dir: &Folder, wait: Duration) -> Option<LockGuard> {
+    let file = dir.as_file().ok()?;
+    matches!(wait_for(&file, wait, File::try_lock_shared), Ok(true)).then_some(LockGuard { file })
+}
+
 /// Takes the exclusive lock on the file `name` (made when missing), polling until `wait` has
 /// passed.
 pub(crate) fn lock_exclusive(dir: &Folder, name: &str, wait: Duration) -> Result<LockGuard> {
@@ -116,10 +132,20 @@ pub(crate) fn lock_exclusive(dir: &Folder, name: &str, wait: Duration) -> Result
 /// Takes the exclusive lock on an open `file` (released when it is closed), polling until
 /// `wait` has passed; `false` when it stayed busy.
 pub(crate) fn wait_for_lock(file: &File, wait: Duration) -> std::io::Result<bool> {
+    wait_for(file, wait, File::try_lock)
+}
+
+/// Takes a lock on an open `file` with `take` (exclusive or shared), polling until `wait` has
+/// passed; `false` when it stayed busy.
+fn wait_for(
+    file: &File,
+    wait: Duration,
+    take: fn(&File) -> std::result::Result<(), TryLockError>,
+) -> std::io::Result<bool> {
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_micros(100);
     loop {
-        match file.try_lock() {
+        match take(file) {
             Ok(()) => return Ok(true),
             Err(TryLockError::WouldBlock) => {}
             Err(TryLockError::Error(e)) => return Err(e),

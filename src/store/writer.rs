@@ -9,7 +9,9 @@
 //! A session written anew in place of a stored one (a transcript that was rewritten, another
 //! agent's log that grew) is swapped in the same way. Of writers continued from, or written in
 //! place of, the same stored session at once, the first to finish is swapped in; the others
-//! find the session taken ([`StoreError::SessionExists`]) and leave it.
+//! find the session taken ([`StoreError::SessionExists`]) and leave it. So does a writer whose
+//! stored session was appended to since it was read (hooks sharing its id): the swap looks at
+//! it under the folder's lock, which every append holds shared, so no event is lost with it.
 //!
 //! The hidden folder (`.writing-<session>-<pid>-<n>`) is removed when its writer is dropped
 //! unfinished (an error on the way). A writer that is killed cannot remove it, so the writer
@@ -58,6 +60,9 @@ pub struct SessionWriter {
     /// written in place of a stored session, that session's folder when it started. It must
     /// still be the session's when this one is swapped in (see [`SessionWriter::finish`]).
     replaces: Option<Folder>,
+    /// The length of that folder's events file when this writer's copy of it was taken (see
+    /// [`SessionWriter::expect_stored_events`]); `None` when it had none.
+    replaces_events: Option<u64>,
 }
 
 /// The first line of an import's record, and the length of the session's events file then.
@@ -81,6 +86,17 @@ pub struct Mark {
     /// folded again by the next reader.
     #[serde(default)]
     pub counters_version: u32,
+}
+
+/// The longest a swap waits for the appends under way to the session it replaces (each one
+/// write), before it leaves the session as it is.
+const SWAP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The length of the events file of the session folder `folder`; `None` when it has none.
+fn events_len(folder: &Folder) -> Result<Option<u64>> {
+    folder
+        .size_of(EVENTS)
+        .map_err(|e| StoreError::io(&folder.path().join(EVENTS), e))
 }
 
 /// The prefix of the hidden folders sessions are written in.
@@ -120,6 +136,10 @@ impl Store {
         // None there (or a link in its place, never followed): put in place as a new one.
         let stored = root.child(&meta.session_id).ok();
         let mut writer = start_writer(root, meta, true)?;
+        writer.replaces_events = match &stored {
+            Some(stored) => events_len(stored)?,
+            None => None,
+        };
         writer.replaces = stored;
         Ok(writer)
     }
@@ -130,6 +150,7 @@ impl Store {
     /// does not end a line.
     pub fn resume_session(&self, meta: SessionMeta, mark: &Mark) -> Result<SessionWriter> {
         let stored = self.session_folder(&meta.session_id)?;
+        let stored_events = events_len(&stored)?;
         let events = stored.read(EVENTS)?;
         let root = self.made_root()?;
         let mut writer = start_writer(root, meta, true)?;
@@ -167,6 +188,7 @@ impl Store {
         }
         writer.bytes = mark.bytes;
         writer.replaces = Some(stored);
+        writer.replaces_events = stored_events;
         writer.counters = mark.counters.clone();
         // Counters of another version (a mark taken before model calls were paired) cannot be
         // continued: without the ending, readers fold the whole session again.
@@ -261,6 +283,7 @@ fn start_writer(root: Folder, meta: SessionMeta, replace: bool) -> Result<Sessio
         replace,
         import_record: None,
         replaces: None,
+        replaces_events: None,
     })
 }
 
@@ -287,6 +310,13 @@ impl SessionWriter {
     /// [`Store::import_record`]).
     pub fn set_import_record(&mut self, record: Vec<u8>) {
         self.import_record = Some(record);
+    }
+
+    /// The stored session's events were `len` bytes long when the caller last looked (before
+    /// this writer copied them): bytes added to them since that look, not only since the copy,
+    /// keep the stored session in place (see [`SessionWriter::finish`]).
+    pub fn expect_stored_events(&mut self, len: u64) {
+        self.replaces_events = Some(len);
     }
 
     pub fn append(&mut self, event: &Event) -> Result<()> {
@@ -365,14 +395,24 @@ impl SessionWriter {
             // import of the same file run at once) swapped its session in since, that one holds
             // what this one read, and this one is dropped (one deleted meanwhile is put back
             // below). Checked under the stored folder's lock, which every swap holds, so no swap
-            // comes in between.
-            if let Some(resumed) = &self.replaces
-                && self
-                    .root
-                    .child(&self.meta.session_id)
-                    .is_ok_and(|now| !now.is_same(resumed))
-            {
-                return Err(StoreError::SessionExists(self.meta.session_id.clone()));
+            // comes in between. So is a session whose events grew since they were read (hooks
+            // sharing its id wrote to it), and one made meanwhile where there was none: what
+            // they gained is in the stored folder alone. Every append holds the folder's lock
+            // shared, so none lands between this look and the swap.
+            let stored = self.root.child(&self.meta.session_id).ok();
+            let _appends = match &stored {
+                Some(stored) => Some(
+                    super::lock::lock_folder(stored, SWAP_WAIT)
+                        .ok_or_else(|| StoreError::SessionExists(self.meta.session_id.clone()))?,
+                ),
+                None => None,
+            };
+            if let Some(now) = &stored {
+                let unchanged = self.replaces.as_ref().is_some_and(|read| now.is_same(read))
+                    && events_len(now)? == self.replaces_events;
+                if !unchanged {
+                    return Err(StoreError::SessionExists(self.meta.session_id.clone()));
+                }
             }
             match self.root.exchange(&self.temp_name, &self.meta.session_id) {
                 Ok(()) => {
@@ -486,5 +526,41 @@ mod tests {
         live.finish().unwrap();
         assert!(hidden(dir.path()).is_empty());
         assert!(store.has_session("b") && !store.has_session("a"));
+    }
+
+    #[test]
+    fn a_session_appended_to_since_it_was_read_is_not_swapped_away() {
+        use crate::model::EventType;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let event = |id: &str| Event::new(EventType::UserPrompt, 1.0, id.into(), "s".into());
+        let mut first = store.write_session(SessionMeta::new("s", 1.0)).unwrap();
+        first.append(&event("imported")).unwrap();
+        let mark = first.mark();
+        first.finish().unwrap();
+        let read = |store: &Store| std::fs::read_to_string(store.session_dir("s").join(EVENTS));
+        // Appended to after the copy, and after a check that the caller made before it.
+        for expected in [None, Some(mark.bytes)] {
+            let mut resumed = store
+                .resume_session(SessionMeta::new("s", 1.0), &mark)
+                .unwrap();
+            if let Some(len) = expected {
+                resumed.expect_stored_events(len);
+            } else {
+                store.append(&event("hook")).unwrap();
+            }
+            resumed.append(&event("more")).unwrap();
+            let before = read(&store).unwrap();
+            assert!(matches!(
+                resumed.finish(),
+                Err(StoreError::SessionExists(_))
+            ));
+            assert_eq!(read(&store).unwrap(), before);
+        }
+        let mut again = store.replace_session(SessionMeta::new("s", 1.0)).unwrap();
+        store.append(&event("hook")).unwrap();
+        assert!(again.append(&event("anew")).is_ok());
+        assert!(matches!(again.finish(), Err(StoreError::SessionExists(_))));
+        assert_eq!(read(&store).unwrap().matches("\"hook\"").count(), 2);
     }
 }

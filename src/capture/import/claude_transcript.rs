@@ -942,7 +942,10 @@ impl<'a> Importer<'a> {
             })
         };
         // Every writer first, so that a failure leaves the importer as it was.
-        let main = continued(state.main, link)?;
+        let mut main = continued(state.main, link)?;
+        // Checked against the record just before: an event a hook wrote since keeps the
+        // session as it is, as one written before the check does.
+        main.writer.expect_stored_events(read.events);
         let mut sidechains = HashMap::new();
         for side in state.sidechains {
             let context = side
@@ -1189,6 +1192,11 @@ impl<'a> Importer<'a> {
                 self.report.imported_agent =
                     super::existing::other_agent(self.store, id, "claude-code");
                 "already_imported"
+            }
+            // Hooks sharing its id wrote to the imported session while the file was read.
+            Ok(Freshness::AddedTo { new_lines }) => {
+                self.report.left_added_to(new_lines);
+                self.report.status
             }
             _ => "already_imported",
         }

@@ -347,6 +347,8 @@ fn taken_meanwhile(
             report.imported_from = Some(other);
             report.imported_agent = super::existing::other_agent(store, id, agent);
         }
+        // Hooks sharing its id wrote to the imported session while the log was read.
+        Ok(Freshness::AddedTo { new_lines }) => report.left_added_to(new_lines),
         _ => {}
     }
 }
