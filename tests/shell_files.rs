@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use crate::common::{TestEnv, shared};
 
 /// The Codex 0.39 rollout of the corpus: it reads go.mod with `sed -n`, rewrites four files
-/// with `applypatch << 'PATCH'` run by its `shell` tool, and deletes TODO.md with `rm -f`.
+/// with `applypatch << 'PATCH'` run by its `shell` tool, deletes TODO.md with `rm -f`, and
+/// (a code-mode `exec` cell's `tools.apply_patch`) writes docs/RELEASE_NOTES.md and core/version.go.
 fn codex_rollout() -> PathBuf {
     shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl")
 }
@@ -40,19 +41,19 @@ fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
         "{text}"
     );
     assert!(
-        text.contains("  Wrote: go.mod, README.zh-TW.md, README.zh-CN.md, .python-version\n"),
+        text.contains("  Wrote: go.mod, README.zh-TW.md, README.zh-CN.md, .python-version, docs/RELEASE_NOTES.md, core/version.go\n"),
         "{text}"
     );
     assert!(text.contains("  Deleted: TODO.md\n"), "{text}");
     assert!(
-        text.contains("Files touched: 4 read, 4 written, 1 deleted"),
+        text.contains("Files touched: 4 read, 6 written, 1 deleted"),
         "{text}"
     );
     let stats = env.run(&["stats", CODEX_SESSION]);
     assert!(
         stats
             .stdout
-            .contains("Files: 5 (4 read, 4 written, 1 deleted)"),
+            .contains("Files: 7 (4 read, 6 written, 1 deleted)"),
         "{}",
         stats.stdout
     );
@@ -60,7 +61,8 @@ fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
     let text = &standup.stdout;
     assert!(
         text.contains(
-            "Modified 4 files: go.mod, .python-version, README.zh-TW.md, README.zh-CN.md\n"
+            "Modified 6 files: go.mod, .python-version, README.zh-TW.md, README.zh-CN.md, \
+             docs/RELEASE_NOTES.md, core/version.go\n"
         ),
         "{text}"
     );
@@ -76,7 +78,7 @@ fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
     let diff = env.run(&["diff", "--semantic", CLAUDE_SESSION, CODEX_SESSION]);
     let text = &diff.stdout;
     assert!(
-        text.contains("Files written only by B: README.zh-CN.md, README.zh-TW.md\n"),
+        text.contains("Files written only by B: README.zh-CN.md, README.zh-TW.md, core/version.go, docs/RELEASE_NOTES.md\n"),
         "{text}"
     );
     assert!(
@@ -111,6 +113,8 @@ fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
             ("README.zh-CN.md".to_owned(), 1, 1, 0),
             ("README.zh-TW.md".to_owned(), 1, 1, 0),
             ("TODO.md".to_owned(), 0, 0, 1),
+            ("version.go".to_owned(), 0, 1, 0),
+            ("RELEASE_NOTES.md".to_owned(), 0, 1, 0),
             ("go.mod".to_owned(), 2, 1, 0),
         ]
     );
