@@ -158,3 +158,72 @@ fn dashboard_days_are_local_days_on_both_sides_of_a_clock_change() {
         text.stdout
     );
 }
+
+/// `--since 7d` was 7 × 86,400 s: with the clocks gone forward three days ago, that reached an
+/// hour past the time the clocks showed seven dates back, and a session half an hour before
+/// that edge was in "the last seven days" (and in the budget report's) while the dashboard's
+/// and the report's days, local days, began after it. An age in days is local days now, as
+/// docs/sql.md's `unixepoch('now', 'localtime', '-7 days', 'utc')` counts them; one in hours
+/// is still exact.
+#[test]
+fn an_age_in_days_counts_local_days_across_a_clock_change() {
+    // No clock is injected: a zone whose clocks go forward three days ago (at 02:00 local, on
+    // the zero-based day of its year) and back two months on.
+    let today = chrono::Utc::now().date_naive();
+    let forward = today - chrono::Days::new(3);
+    let back = today + chrono::Days::new(60);
+    let zone = format!(
+        "XST5XDT,{}/2,{}/2",
+        chrono::Datelike::ordinal0(&forward),
+        chrono::Datelike::ordinal0(&back)
+    );
+    let now = chrono::Utc::now().timestamp() as f64;
+    // Seven dates back the clocks were an hour further from UTC: what they show now was an hour
+    // later then than 7 × 86,400 s ago.
+    let edge = now - 7.0 * 86_400.0 + 3600.0;
+    let env = TestEnv::new();
+    for (id, at) in [
+        ("before-edge", edge - 1800.0),
+        ("after-edge", edge + 1800.0),
+    ] {
+        SessionBuilder::new(id)
+            .started(at)
+            .prompt("do thing")
+            .at(5.0)
+            .ended(10.0)
+            .write(&env);
+    }
+    let listed = |args: &[&str]| {
+        let args = [&["list", "--format", "json"][..], args].concat();
+        let mut ids = run_in(&env, &zone, &args).success().session_ids();
+        ids.sort();
+        ids
+    };
+    assert_eq!(listed(&["--since", "7d"]), ["after-edge"], "{zone}");
+    assert_eq!(listed(&["--since", "1w"]), ["after-edge"], "{zone}");
+    assert_eq!(
+        listed(&["--since", "168h"]),
+        ["after-edge", "before-edge"],
+        "{zone}"
+    );
+    let report = run_in(
+        &env,
+        &zone,
+        &["budget-report", "--since", "7d", "--format", "json"],
+    )
+    .success()
+    .json();
+    assert_eq!(report["sessions"], 1, "{zone}: {report:#}");
+    let sql = run_in(
+        &env,
+        &zone,
+        &[
+            "sql",
+            "--format",
+            "json",
+            "select session_id from sessions \
+             where started_at >= unixepoch('now', 'localtime', '-7 days', 'utc')",
+        ],
+    );
+    assert_eq!(sql.success().session_ids(), ["after-edge"], "{zone}");
+}

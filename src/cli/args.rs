@@ -1,7 +1,7 @@
 //! Argument groups commands share, so a flag means one thing everywhere: how a session is
 //! named, `--format`, and a time range (`--since` / `--until`).
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeDelta};
 use clap::Args;
 
 use super::globals::Format;
@@ -152,7 +152,9 @@ impl TimeRange {
 const QUOTED_CHARS: usize = 80;
 
 /// `text` as an instant: a local date (its midnight, or the next one when `end_of_day`), an
-/// RFC 3339 time, or an age before `now` (`30m`, `12h`, `7d`, `2w`).
+/// RFC 3339 time, or an age before `now` (`30m`, `12h`, `7d`, `2w`). Minutes and hours are
+/// exact durations; days and weeks are local days, the time the clocks show `now` that many
+/// dates back: across a clock change `7d` is 167 or 169 hours, as the by-day buckets cut days.
 pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Result<f64, Error> {
     let text = text.trim();
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
@@ -174,16 +176,17 @@ pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Res
         .replace(' ', "");
     let split = age.find(|c: char| !c.is_ascii_digit()).unwrap_or(age.len());
     let (number, unit) = age.split_at(split);
+    // The length of the unit, and whether it counts local days rather than seconds.
     let unit_secs = match unit {
-        "m" | "min" | "mins" | "minute" | "minutes" => Some(60.0),
-        "h" | "hour" | "hours" => Some(3600.0),
-        "d" | "day" | "days" => Some(DAY),
-        "w" | "week" | "weeks" => Some(7.0 * DAY),
+        "m" | "min" | "mins" | "minute" | "minutes" => Some((60.0, false)),
+        "h" | "hour" | "hours" => Some((3600.0, false)),
+        "d" | "day" | "days" => Some((DAY, true)),
+        "w" | "week" | "weeks" => Some((7.0 * DAY, true)),
         _ => None,
     };
     // Quoted back cut: an MCP client's `since` of megabytes made an answer of megabytes.
     let shown = || crate::model::text::cut(text, QUOTED_CHARS);
-    let Some(secs) = unit_secs.filter(|_| !number.is_empty()) else {
+    let Some((secs, in_days)) = unit_secs.filter(|_| !number.is_empty()) else {
         return Err(Error::usage(format!(
             "{flag} `{}` is neither a date like 2026-11-25, a time like 2026-11-25T10:00:00Z nor an age like 7d",
             shown()
@@ -206,6 +209,11 @@ pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Res
             "{flag} `{}` is too far back (before 1970): give a smaller age, or a date",
             shown()
         )));
+    }
+    if in_days {
+        // At most 1970's distance in days, checked above: a TimeDelta holds it.
+        let days = (ago / DAY).round() as i64;
+        return Ok(super::local_day::shift(now, TimeDelta::days(-days)));
     }
     Ok(now - ago)
 }
@@ -237,21 +245,23 @@ mod tests {
     fn ages_count_back_from_now() {
         let now = 1_800_000_000.0;
         assert_eq!(
-            instant("7d", "--since", now, false).unwrap(),
-            now - 7.0 * DAY
-        );
-        assert_eq!(
             instant("12h", "--since", now, false).unwrap(),
             now - 43_200.0
         );
-        assert_eq!(
-            instant("90 days ago", "--since", now, false).unwrap(),
-            now - 90.0 * DAY
-        );
-        assert_eq!(
-            instant("2w", "--since", now, false).unwrap(),
-            now - 14.0 * DAY
-        );
+        assert_eq!(instant("30m", "--since", now, false).unwrap(), now - 1800.0);
+        // Days and weeks are local dates back, at the time the clocks show now: 90 days back
+        // from January reaches before the clocks went back in most zones that change them.
+        let shown = |ts: f64| {
+            chrono::DateTime::from_timestamp(ts as i64, 0)
+                .unwrap()
+                .with_timezone(&chrono::Local)
+                .naive_local()
+        };
+        for (age, days) in [("7d", 7), ("90 days ago", 90), ("2w", 14)] {
+            let at = instant(age, "--since", now, false).unwrap();
+            assert_eq!(shown(at), shown(now) - TimeDelta::days(days), "{age}");
+            assert!((now - at - days as f64 * DAY).abs() <= 3600.0, "{age}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 macro_rules! when_forms {
     () => {
         "a date (2026-11-25, local time), a time (RFC 3339: 2026-11-25T10:00:00Z, \
-         2026-11-25T11:00:00+01:00) or an age (30m, 12h, 7d, 2w, \"7 days ago\")"
+         2026-11-25T11:00:00+01:00) or an age (30m, 12h, 7d, 2w, \"7 days ago\"; days and \
+         weeks are local days)"
     };
 }
 pub(crate) use when_forms;

@@ -25,9 +25,9 @@ use crate::store::{Index, IndexError, Store};
 ///
 /// The query picks its own period, so `sql` takes no --since or --until: each view has its own
 /// times (`sessions.started_at`, `events.time`, `tool_calls.time` …, seconds since the epoch),
-/// and a flag could not say which of them it filters. `--since 7d` is `WHERE started_at >=
-/// unixepoch('now', '-7 days')`, `--until 2026-11-25` (that day included, local time) `WHERE
-/// started_at < unixepoch('2026-11-26', 'utc')`.
+/// and a flag could not say which of them it filters. `--since 7d` (seven local days) is `WHERE
+/// started_at >= unixepoch('now', 'localtime', '-7 days', 'utc')`, `--until 2026-11-25` (that
+/// day included, local time) `WHERE started_at < unixepoch('2026-11-26', 'utc')`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace sql \"SELECT tool, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY tool ORDER BY calls DESC\"\n  agent-strace sql --format csv \"SELECT session_id, start, cost_usd FROM sessions\" > sessions.csv\n  agent-strace sql --all-projects \"SELECT project, sum(cost_usd), count(unpriced_models) AS unpriced FROM sessions GROUP BY project\""
