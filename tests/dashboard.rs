@@ -1344,3 +1344,73 @@ fn a_session_stamped_in_the_future_stretches_no_window() {
     }
     assert_eq!(after["buckets"].as_array().unwrap().len(), 8, "{after}");
 }
+
+/// A session dated after now (a clock that was ahead, a log imported from a machine ahead) was
+/// in "the last 7 days": `list --since 7d` listed one dated next year, and `dashboard --since
+/// 7d` counted it in its totals and last column, while `budget-report` counted one dated later
+/// today and not one dated next year. A period with no `--until` ends now: each leaves both out
+/// and says so in one line; an `--until` past them counts them.
+#[test]
+fn a_period_that_ends_now_leaves_out_sessions_dated_after_it_and_says_so() {
+    let env = TestEnv::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    for (id, at) in [
+        ("real", days_ago(2)),
+        ("soon", now + 3600.0),
+        ("next-year", now + 200.0 * DAY),
+    ] {
+        SessionBuilder::new(id)
+            .started(at)
+            .prompt("go")
+            .at(1.0)
+            .llm_response(
+                "claude-sonnet-4-5",
+                Tokens {
+                    input: 1000,
+                    output: 1000,
+                    ..Tokens::default()
+                },
+            )
+            .write(&env);
+    }
+    let said = "2 sessions start later than this machine's clock";
+    let list = run(&env, &["list", "--since", "7d", "--format", "json"]);
+    assert_eq!(list.success().session_ids(), ["real"], "{}", list.stdout);
+    assert!(list.stderr.contains(said), "{}", list.stderr);
+    let mut all = run(
+        &env,
+        &[
+            "list",
+            "--since",
+            "7d",
+            "--until",
+            "2100-01-01",
+            "--format",
+            "json",
+        ],
+    )
+    .success()
+    .session_ids();
+    all.sort();
+    assert_eq!(all, ["next-year", "real", "soon"]);
+    let report = run(
+        &env,
+        &["budget-report", "--since", "7d", "--format", "json"],
+    );
+    assert_eq!(report.success().json()["sessions"], 1, "{}", report.stdout);
+    assert!(report.stderr.contains(said), "{}", report.stderr);
+    let board = run(&env, &["dashboard", "--since", "7d", "--format", "json"]);
+    let json = board.success().json();
+    assert_eq!(json["totals"]["sessions"], 1, "{json:#}");
+    let in_columns: u64 = json["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["sessions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(in_columns, 1, "{json:#}");
+    assert!(board.stderr.contains(said), "{}", board.stderr);
+}

@@ -304,7 +304,9 @@ impl Glance {
 
 /// The sessions the period covers (each with its subagents), newest first, and a warning for
 /// each session left out of a period (`since`) because its start is one no session can have
-/// ([`SessionMeta::start_in_periods`]): a start in 2128 was since any date. A session below
+/// ([`SessionMeta::start_in_periods`]): a start in 2128 was since any date; and one warning
+/// for the sessions the period, which ends now, left out for starting later than the clock
+/// allows ([`SessionMeta::starts_ahead_of`]). A session below
 /// one of `left_out` (sessions that could not be read) counts in the tree above it.
 pub fn select(
     sessions: &[(SessionMeta, Glance)],
@@ -320,12 +322,20 @@ pub fn select(
         groups.entry(root_of(i)).or_default().push(i);
     }
     let mut left_out = Vec::new();
+    // `--since` is a period that ends now: a session dated later than the clock allows is
+    // after it.
+    let mut ahead = 0;
     let mut figures: Vec<(f64, SessionFigures)> = groups
         .into_iter()
         .filter(|(root, _)| {
+            let meta = &sessions[*root].0;
             period
                 .since
-                .is_none_or(|since| match sessions[*root].0.start_in_periods() {
+                .is_none_or(|since| match meta.start_in_periods() {
+                    Ok(_) if meta.starts_ahead_of(period.now) => {
+                        ahead += 1;
+                        false
+                    }
                     Ok(start) => start >= since,
                     Err(warning) => {
                         left_out.push(warning);
@@ -346,6 +356,7 @@ pub fn select(
             .then_with(|| b.session_id.cmp(&a.session_id))
     });
     figures.truncate(period.last.unwrap_or(usize::MAX));
+    left_out.extend(crate::model::meta::left_out_as_ahead(ahead));
     (figures.into_iter().map(|(_, f)| f).collect(), left_out)
 }
 

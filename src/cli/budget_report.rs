@@ -83,11 +83,15 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
         since,
         until,
         prior_since: local_day::shift(since, -local_day::wall_between(since, until)),
+        now: args.period.until.is_none().then_some(now),
     };
     let mut sessions = Sessions::default();
     for located in args.scope.stores_unnamed(globals)? {
         let project = args.scope.many().then(|| located.label());
         gather(&located.store, project.as_deref(), &window, &mut sessions)?;
+    }
+    if let Some(warning) = crate::model::meta::left_out_as_ahead(sessions.ahead) {
+        super::output::warn(warning);
     }
     let day_of = |ts: f64| local(ts, "%Y-%m-%d");
     let period = Period {
@@ -121,6 +125,9 @@ struct Window {
     since: f64,
     until: f64,
     prior_since: f64,
+    /// The reader's clock, when no --until was given: the period then ends now (shown to the
+    /// end of today), and a session starting later than the clock allows is after it.
+    now: Option<f64>,
 }
 
 /// The sessions (with their subagents) of both periods, from every store read.
@@ -130,6 +137,8 @@ struct Sessions {
     prior: Vec<CostedSession>,
     /// When the newest session of all started.
     newest: Option<f64>,
+    /// The sessions left out for starting later than the clock allows.
+    ahead: u64,
 }
 
 /// Costs one store's sessions of both periods into `into`, each session's spend cached in the
@@ -171,6 +180,10 @@ fn gather(
         let Some(start) = super::output::start_in_periods(meta) else {
             continue;
         };
+        if window.now.is_some_and(|now| meta.starts_ahead_of(now)) {
+            into.ahead += 1;
+            continue;
+        }
         into.newest = Some(into.newest.map_or(start, |n: f64| n.max(start)));
         let bucket = if (window.since..window.until).contains(&start) {
             &mut into.current

@@ -132,6 +132,8 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     // The first and last start of the sessions a period left out, to say where they are
     // when it leaves out every one.
     let mut outside: Option<(f64, f64)> = None;
+    // Sessions a period that ends now left out for starting after now.
+    let mut ahead = 0;
     for ((listing, place), located) in listings.iter().zip(&places).zip(&stores) {
         // A subagent below one the listing could not read counts in its root's tree, as
         // `cost` counts it; the one that could not be read was said (`skipped a session`).
@@ -151,6 +153,11 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
                         return true;
                     };
                     let start = start_in_periods(&s.summary.meta);
+                    // A period with no --until ends now: a session dated after it is in none.
+                    if until.is_none() && start.is_some() && s.summary.meta.starts_ahead_of(now) {
+                        ahead += 1;
+                        return false;
+                    }
                     if let Some(t) = start.filter(|t| !period.contains(t)) {
                         outside = Some(outside.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
                     }
@@ -173,6 +180,9 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         listed.sort_by(newest_first);
     }
     listed.truncate(args.last.unwrap_or(usize::MAX));
+    if let Some(warning) = crate::model::meta::left_out_as_ahead(ahead) {
+        super::output::warn(warning);
+    }
     for s in &listed {
         warn_unbelievable(s.session_id, &s.unbelievable, args.format.format);
     }

@@ -4,6 +4,20 @@ use serde_json::{Map, Value};
 
 use super::event::CLOCK_SKEW_SECS;
 
+/// The one warning for the `n` sessions a period that ends now (a `--since` with no `--until`)
+/// left out for starting later than the reader's clock ([`SessionMeta::starts_ahead_of`]: a
+/// clock that was ahead, a log imported from a machine ahead); `None` for none. A session
+/// dated next year was in "the last 7 days".
+pub fn left_out_as_ahead(n: u64) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "{} later than this machine's clock, after the period's end (now): left out; an \
+             --until after their start counts them",
+            super::text::count_as(n, "session starts", "sessions start")
+        )
+    })
+}
+
 /// Session metadata.
 ///
 /// Written with only the keys the Python agent-strace knows (it rejects a `meta.json` with any
