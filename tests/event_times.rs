@@ -582,3 +582,65 @@ fn seconds_in_json_are_given_to_the_millisecond() {
         assert!(decimals <= 3, "{key}: {found:?}");
     }
 }
+
+/// A `meta.json` whose end is one no session can have (before its start, in 2200, ten years
+/// after its start): `list` gives its `ended_at` as unknown (`null`), and `sql`'s `sessions`
+/// view gave the number `meta.json` holds. The view gives `NULL` where `list` does, and the
+/// end where `list` believes one.
+#[test]
+fn sql_gives_no_end_where_list_gives_none() {
+    let env = TestEnv::new();
+    // As another tool writes a session: no counters of ours, so `meta.json` is believed.
+    let t = 1_780_000_000.0;
+    for (id, end) in [
+        ("back", t - 100.0),
+        ("far", 7_258_118_400.0),
+        ("long", t + 10.0 * 365.0 * 86_400.0),
+        ("fine", t + 30.0),
+    ] {
+        let folder = env.store().join(id);
+        std::fs::create_dir_all(&folder).unwrap();
+        let events = [("session_start", t), ("session_end", t + 30.0)]
+            .iter()
+            .map(|(kind, at)| {
+                json!({"event_type": kind, "timestamp": at, "event_id": kind, "session_id": id,
+                    "data": {}})
+                .to_string()
+                    + "\n"
+            })
+            .collect::<String>();
+        std::fs::write(folder.join("events.ndjson"), events).unwrap();
+        // A count its events do not hold: a `meta.json` written by another tool.
+        let meta = json!({"session_id": id, "started_at": t, "ended_at": end,
+            "agent_name": "c", "command": "c", "tool_calls": 1});
+        std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+    }
+    let listed = env.run(&["list", "--format", "json"]).json();
+    let rows = env
+        .run(&[
+            "sql",
+            "SELECT session_id, ended_at FROM sessions",
+            "--format",
+            "json",
+        ])
+        .json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for session in listed.as_array().unwrap() {
+        let row = rows
+            .iter()
+            .find(|r| r["session_id"] == session["session_id"])
+            .unwrap();
+        assert_eq!(row["ended_at"], session["ended_at"], "{rows:?} {listed}");
+    }
+    let ends = |id: &str| {
+        rows.iter()
+            .find(|r| r["session_id"] == id)
+            .map(|r| r["ended_at"].clone())
+            .unwrap()
+    };
+    for unknown in ["back", "far", "long"] {
+        assert!(ends(unknown).is_null(), "{unknown}: {rows:?}");
+    }
+    assert_eq!(ends("fine"), json!(t + 30.0), "{rows:?}");
+}

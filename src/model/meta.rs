@@ -219,6 +219,14 @@ impl SessionMeta {
         self.ended_at.map(|end| (end - self.started_at).max(0.0))
     }
 
+    /// The end, when it is one a session can have ([`SessionMeta::unbelievable`]): `None`
+    /// while it runs, and for an end before the start or at a time no session can have, which
+    /// `list` shows as unknown.
+    pub fn believed_end(&self) -> Option<f64> {
+        self.ended_at
+            .filter(|_| self.unbelievable().believes("ended_at"))
+    }
+
     /// [`SessionMeta::duration_secs`], when both times are ones a session can have: a judge
     /// of durations (`eval`'s `duration_under`) goes by the events' span instead of a forged
     /// or damaged one.

@@ -76,8 +76,9 @@ pub(super) use schema::{
 /// session whose `meta.json` names another is folded again, and `idx_sessions.named_parent`
 /// marks a parent taken from the session's id, looked for again as sessions come and go; 20:
 /// `idx_sessions.duration_s` holds the duration `list` believes, so the view's `duration_s` is
-/// NULL where `list` shows `?`).
-pub const INDEX_FORMAT: u32 = 20;
+/// NULL where `list` shows `?`; 21: `idx_sessions.believed_end` holds the end `list` believes, so
+/// the view's `ended_at` is NULL where `list` gives none).
+pub const INDEX_FORMAT: u32 = 21;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

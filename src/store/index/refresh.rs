@@ -559,7 +559,7 @@ pub(super) fn write_session(
             output_tokens = ?22, cache_write_tokens = ?23, cache_read_tokens = ?24,
             cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28, unpriced = ?29,
             turn_errors = ?30, unbelieved_usage = ?31, named_parent = ?32,
-            duration_s = ?33
+            duration_s = ?33, believed_end = ?34
          WHERE sid = ?1",
     )?
     .execute(params![
@@ -600,6 +600,7 @@ pub(super) fn write_session(
         count(fold.unbelieved_usage),
         named_parent,
         meta.believed_duration_secs(),
+        meta.believed_end(),
     ])?;
     // Another tool replaces meta.json by rename (see `Watch`); ours, or one that is missing
     // or unreadable, is watched itself.

@@ -48,7 +48,10 @@ CREATE TABLE idx_sessions (
     named_parent INTEGER,
     -- from start to end, when both are times a session can have (`believed_duration_secs`,
     -- the rule `list` goes by): NULL for an end before the start, as `list` shows `?`
-    duration_s REAL
+    duration_s REAL,
+    -- the end, when it is one a session can have (`believed_end`): NULL where `list` gives
+    -- none, ended_at keeping what meta.json holds for the listings read from here
+    believed_end REAL
 );
 CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
@@ -136,7 +139,7 @@ CREATE TABLE idx_derived (
 -- 09:59:59.9998 read 10:00:00, in a period `--since 10:00` leaves it out of.
 CREATE VIEW sessions AS SELECT
     session_id, datetime(cast(started_at AS integer) - (started_at < cast(started_at AS integer)), 'unixepoch') AS start, started_at,
-    ended_at, round(duration_s, 3) AS duration_s, agent_name AS agent, command,
+    believed_end AS ended_at, round(duration_s, 3) AS duration_s, agent_name AS agent, command,
     first_prompt, model, events, tool_calls, max(errors - rejections, 0) AS errors,
     max(errors - rejections - ifnull(turn_errors, 0), 0) AS tool_errors, rejections,
     llm_requests, total_tokens,
