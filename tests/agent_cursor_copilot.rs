@@ -305,6 +305,47 @@ fn a_cursor_session_records_calls_results_prompts_answers_and_files() {
     assert_every_analysis_reads(&env, CURSOR_SESSION, "Shell");
 }
 
+/// Cursor's `Delete` tool was counted as a write: `stats` said a file written and `standup`
+/// "Modified" it. It deletes the file it names, as `rm` does.
+#[test]
+fn a_file_cursors_delete_tool_removed_is_deleted_not_written() {
+    let env = TestEnv::new();
+    let root = cwd(&env);
+    let (kept, old) = (format!("{root}/kept.rs"), format!("{root}/old.rs"));
+    let call = |event: &str, tool: &str, path: &str, id: &str| {
+        let mut extra = json!({"tool_name": tool, "tool_input": {"file_path": path},
+                               "tool_use_id": id, "cwd": root});
+        if event == "postToolUse" {
+            extra["tool_output"] = "{}".into();
+        }
+        cursor_step(&env, event, extra)
+    };
+    play_cursor_session(
+        &env,
+        "tidy up",
+        vec![
+            call("preToolUse", "Write", &kept, "tu-1"),
+            call("postToolUse", "Write", &kept, "tu-1"),
+            call("preToolUse", "Delete", &old, "tu-2"),
+            call("postToolUse", "Delete", &old, "tu-2"),
+        ],
+    );
+    let stats = env
+        .run(&["stats", CURSOR_SESSION, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        ["files_written", "files_deleted"].map(|k| stats[k].clone()),
+        [1, 1].map(|n| json!(n)),
+        "{stats:#}"
+    );
+    let standup = env
+        .run(&["standup", CURSOR_SESSION, "--format", "json"])
+        .json();
+    assert_eq!(standup["files_modified"], json!([kept]), "{standup}");
+    assert_eq!(standup["files_deleted"], json!([old]), "{standup}");
+}
+
 /// Cursor's `beforeReadFile` hands the agent a file Cursor has read, and no result ever follows
 /// it. Every file a Cursor agent read that way counted as read by none: `stats` said
 /// "Files: 0 (0 read, 0 written)" and `explain` "Files touched: 0 read" under a phase that

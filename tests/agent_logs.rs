@@ -118,16 +118,20 @@ fn codex(path: &Path) -> Expected {
                 calls.insert(s(p, "call_id").to_owned(), (s(p, "name").to_owned(), input));
             }
             ("response_item", "web_search_call") => e.tool_calls += 1,
-            // A patch Codex applied for a call (a code-mode `exec` cell's too) wrote its files.
+            // A patch Codex applied for a call (a code-mode `exec` cell's too) changed its
+            // files, each a file event of its own; where one moved is told by its event.
             ("event_msg", "patch_apply_end") if p["success"] == true => {
-                for (f, change) in p["changes"].as_object().into_iter().flatten() {
-                    for f in [f.as_str(), s(change, "move_path")] {
-                        if f.starts_with('/') {
-                            e.writes.insert(f.to_owned());
-                        } else if !f.is_empty() {
-                            e.writes
-                                .insert(format!("{}/{f}", folder.trim_end_matches('/')));
-                        }
+                for f in p["changes"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(f, _)| f)
+                {
+                    if f.starts_with('/') {
+                        e.writes.insert(f.to_owned());
+                    } else if !f.is_empty() {
+                        e.writes
+                            .insert(format!("{}/{f}", folder.trim_end_matches('/')));
                     }
                 }
             }
@@ -2665,9 +2669,10 @@ fn codex_refusals_are_refusals_and_its_rejected_patches_failures() {
 /// The files a patch Codex applied for a code-mode `exec` cell (`await
 /// tools.apply_patch(…)`, whose `patch_apply_end` names the files and an id no call has) were
 /// in no account of the session: `explain` and `stats` wrote none of them, and `audit` passed
-/// the cell under a deny of writing them. A successful patch's files (an update's move too)
-/// are written by the call it was applied for, once; a failed patch wrote nothing; the files
-/// of the model's own `apply_patch` are not told twice by its `patch_apply_end`.
+/// the cell under a deny of writing them. A successful patch's files are changed by the call
+/// it was applied for, once (an update's `move_path` moves its file there, which is no file
+/// written); a failed patch changed nothing; the files of the model's own `apply_patch` are
+/// not told twice by its `patch_apply_end`.
 #[test]
 fn files_a_codex_exec_cell_patched_are_written_by_it() {
     let env = TestEnv::new();
@@ -2721,28 +2726,36 @@ fn files_a_codex_exec_cell_patched_are_written_by_it() {
         .run(&["explain", session, "--format", "json"])
         .success()
         .json();
-    let files: Vec<(&str, &Value)> = explain["files"]
+    let files: Vec<(&str, &Value, &Value)> = explain["files"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["path"].as_str().unwrap(), &f["writes"]))
+        .map(|f| (f["path"].as_str().unwrap(), &f["writes"], &f["moves"]))
         .collect();
-    let once = &json!(1);
+    let (once, none) = (&json!(1), &json!(0));
     assert_eq!(
         files,
         [
-            ("docs/NOTES.md", once),
-            ("core/old.go", once),
-            ("core/version.go", once),
-            ("src/a.rs", once)
+            ("docs/NOTES.md", once, none),
+            ("core/old.go", none, once),
+            ("src/a.rs", once, none)
         ],
+        "{explain}"
+    );
+    assert_eq!(
+        explain["phases"][0]["moved"],
+        json!([{"from": "core/old.go", "to": "core/version.go"}]),
         "{explain}"
     );
     let stats = env
         .run(&["stats", session, "--format", "json"])
         .success()
         .json();
-    assert_eq!(stats["writes"], 4, "{stats}");
+    assert_eq!(
+        (&stats["writes"], &stats["moves"]),
+        (&json!(2), &json!(1)),
+        "{stats}"
+    );
 
     let policy = env.path().join("policy.json");
     std::fs::write(&policy, r#"{"files":{"write":{"deny":["/p/core/**"]}}}"#).unwrap();
@@ -2766,6 +2779,22 @@ fn files_a_codex_exec_cell_patched_are_written_by_it() {
         [(&json!("exec"), &json!("files.write.deny"))],
         "{report}"
     );
+    // Where a file moved is written too: a deny of it alone finds the cell.
+    std::fs::write(
+        &policy,
+        r#"{"files":{"write":{"deny":["/p/core/version.go"]}}}"#,
+    )
+    .unwrap();
+    let audit = env.run(&[
+        "audit",
+        session,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report = audit.json();
+    assert_eq!(report["violations"][0]["tool"], "exec", "{report}");
 }
 
 /// A Gemini CLI call the user cancelled read as a call that failed: one denied at its prompt

@@ -889,3 +889,124 @@ fn files_deleted_or_moved_are_no_files_written() {
         semantic.stdout
     );
 }
+
+/// A Codex patch's `*** Delete File: p` and `*** Move to: q` (and a `patch_apply_end`'s
+/// `delete` and `move_path`, of a code-mode cell's patch) were files written: `Wrote: old.py,
+/// a.rs, src/a.rs, …` and standup's `Modified 9 files`. Each is the deletion or the move it
+/// is, as `rm` and `mv` are; the files a patch adds or updates are written.
+#[test]
+fn a_codex_patch_deletes_and_moves_files_and_writes_no_such_file() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f9";
+    let project = env.path().to_string_lossy().into_owned();
+    // The lines of the corpus's 0.39 rollout, with their files changed.
+    let corpus = std::fs::read_to_string(codex_rollout()).unwrap();
+    let of_type = |kind: &str| -> Value {
+        let line = corpus.lines().find(|l| l.contains(kind)).unwrap();
+        let mut line: Value = serde_json::from_str(line).unwrap();
+        line["payload"]["cwd"] = project.clone().into();
+        line
+    };
+    let mut meta = of_type("\"type\":\"session_meta\"");
+    meta["payload"]["id"] = session.into();
+    let context = of_type("\"type\":\"turn_context\"");
+    let at = |n: u32| format!("2025-09-19T09:09:{n:02}.000Z");
+    let line = |n: u32, kind: &str, payload: Value| {
+        json!({"timestamp": at(n), "type": kind, "payload": payload}).to_string()
+    };
+    // The model's own apply_patch (a newer Codex), and Codex's patch run by its shell (0.39).
+    let patch = "*** Begin Patch\n*** Delete File: old.py\n*** Update File: a.rs\n*** Move to: src/a.rs\n@@\n-x\n+y\n*** Update File: kept.rs\n@@\n-x\n+y\n*** Add File: new.rs\n+n\n*** End Patch\n";
+    let shell_patch = "*** Begin Patch\n*** Delete File: TODO.md\n*** End Patch";
+    let shell =
+        json!({"command": ["bash", "-lc", format!("applypatch << 'PATCH'\n{shell_patch}\nPATCH")]});
+    let changes = json!({
+        format!("{project}/gone.txt"): {"type": "delete", "content": "bye\n"},
+        format!("{project}/b.rs"): {"type": "update", "unified_diff": "@@\n-x\n+y\n",
+                                    "move_path": format!("{project}/lib/b.rs")},
+        format!("{project}/notes.md"): {"type": "add", "content": "hi\n"},
+    });
+    let lines = [
+        meta.to_string(),
+        context.to_string(),
+        line(
+            1,
+            "response_item",
+            json!({"type": "custom_tool_call", "name": "apply_patch", "call_id": "c1",
+                   "input": patch, "status": "completed"}),
+        ),
+        line(
+            2,
+            "response_item",
+            json!({"type": "custom_tool_call_output", "call_id": "c1", "output": "Success."}),
+        ),
+        line(
+            3,
+            "response_item",
+            json!({"type": "function_call", "name": "shell", "call_id": "c2",
+                   "arguments": shell.to_string()}),
+        ),
+        line(
+            4,
+            "response_item",
+            json!({"type": "function_call_output", "call_id": "c2", "output": "Done!"}),
+        ),
+        line(
+            5,
+            "response_item",
+            json!({"type": "custom_tool_call", "name": "exec", "call_id": "c3",
+                   "input": "await tools.apply_patch(patchText);"}),
+        ),
+        line(
+            6,
+            "event_msg",
+            json!({"type": "patch_apply_end", "call_id": "cell-patch", "success": true,
+                   "stdout": "Success.", "changes": changes}),
+        ),
+        line(
+            7,
+            "response_item",
+            json!({"type": "custom_tool_call_output", "call_id": "c3", "output": "ok"}),
+        ),
+    ];
+    let rollout = env
+        .path()
+        .join(format!("rollout-2025-09-19T09-09-00-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+
+    let standup = env.run(&["standup", session, "--format", "json"]).json();
+    let mut modified: Vec<&str> = standup["files_modified"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{standup}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    modified.sort_unstable();
+    assert_eq!(modified, ["kept.rs", "new.rs", "notes.md"], "{standup}");
+    let mut deleted = standup["files_deleted"].as_array().unwrap().clone();
+    deleted.sort_by_key(ToString::to_string);
+    assert_eq!(
+        deleted,
+        [json!("TODO.md"), json!("gone.txt"), json!("old.py")]
+    );
+    let mut moved = standup["files_moved"].as_array().unwrap().clone();
+    moved.sort_by_key(ToString::to_string);
+    assert_eq!(
+        moved,
+        [
+            json!({"from": "a.rs", "to": "src/a.rs"}),
+            json!({"from": "b.rs", "to": "lib/b.rs"})
+        ]
+    );
+    let explain = env.run(&["explain", session]);
+    assert!(
+        explain
+            .stdout
+            .contains("Files touched: 0 read, 3 written, 3 deleted, 2 moved\n"),
+        "{}",
+        explain.stdout
+    );
+    let stats = env.run(&["stats", session, "--format", "json"]).json();
+    let counts = ["files_written", "files_deleted", "files_moved"];
+    assert_eq!(counts.map(|k| stats[k].as_u64()), [3, 3, 2].map(Some));
+}

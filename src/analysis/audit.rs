@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::model::file_use::FileUse;
 use crate::model::head::EventHead;
 use crate::model::policy::check::{self, Access, Found, Held, Place, Status};
 use crate::model::policy::{self, Policy};
@@ -235,8 +236,15 @@ impl<'p> Auditor<'p> {
             View::FileTouch(FileTouch {
                 path: Some(path),
                 write: true,
+                file_use,
                 ..
-            }) => self.written(event, path),
+            }) => {
+                self.written(event, path);
+                // A file moved is written where it went too (a patch's `*** Move to: q`).
+                if let FileUse::Move(to) = &file_use {
+                    self.written(event, to);
+                }
+            }
             _ => {}
         }
         let Some(call) = ToolCall::from_event(event, self.agent) else {

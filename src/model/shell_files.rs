@@ -1,8 +1,8 @@
 //! The files a shell command reads and writes for certain, which the counts of a session's files
 //! take as they take a Read or Write tool's file: an agent that works through its shell (Codex,
 //! Claude Code's Bash) reads with `cat f` and `sed -n '1,9p' f`, writes with `> f`, `tee f`,
-//! and Codex's patch (`applypatch <<'PATCH'`), deletes with `rm f` and `git rm f`, moves with
-//! `mv a b` and `git mv a b` ([`FileUse`]).
+//! deletes with `rm f` and `git rm f`, moves with `mv a b` and `git mv a b`, and does each as
+//! Codex's patch says (`applypatch <<'PATCH'`: `*** Delete File: f`) ([`FileUse`]).
 //!
 //! The line is read by the policy's reader ([`super::policy::shell`]), which, for a policy's
 //! sake, takes what a command might touch (a folder `rg` goes through, a word git may take for a
@@ -63,29 +63,38 @@ impl ShellFile {
     }
 }
 
-/// The files any tool call reads or writes for certain, as the hook and the imports record
-/// them once the call succeeded: a file tool's path as its argument names it (`file_path`), a
-/// patch tool's files (Codex's `apply_patch`) and a shell line's ([`of_call`]) named from the
-/// folder the call ran in. Empty for a call of any other kind.
+/// The files any tool call reads, writes, deletes or moves for certain, as the hook and the
+/// imports record them once the call succeeded: a file tool's path as its argument names it
+/// (`file_path`; Cursor's `Delete` deletes it), a patch tool's files as its patch changes them
+/// (Codex's `apply_patch`: `*** Delete File: p`, `*** Move to: q`, [`tools::patch_changes`])
+/// and a shell line's ([`of_call`]) named from the folder the call ran in. Empty for a call of
+/// any other kind.
 pub fn of_tool_call(call: &ToolCall<'_>, folder: Folder<'_>) -> Vec<ShellFile> {
-    let file_use = FileUse::of_write(call.kind == ToolKind::WriteFile);
-    let file = |path: String| ShellFile {
-        path,
-        file_use: file_use.clone(),
-    };
-    match call.kind {
-        ToolKind::Shell => of_call(call, folder),
-        ToolKind::ReadFile | ToolKind::WriteFile => {
+    match (call.kind, call.file_use()) {
+        (ToolKind::Shell, _) => of_call(call, folder),
+        (_, Some(file_use)) => {
             let named = (call.spec.and_then(|s| s.subject))
                 .and_then(|key| call.arguments.get(key))
                 .and_then(Value::as_str);
             if let Some(path) = named {
-                return vec![file(path.to_owned())];
+                return vec![ShellFile {
+                    path: path.to_owned(),
+                    file_use,
+                }];
             }
             // A patch's paths are the folder's, named from it as a shell's files are.
             let cwd = folder.path().filter(|c| c.starts_with('/'));
-            let paths = tools::patch_files(call.tool, call.arguments).into_iter();
-            paths.map(|p| file(absolute(&p, cwd))).collect()
+            let named = |path: &str| absolute(path, cwd);
+            let changes = tools::patch_file_uses(call.tool, call.arguments).into_iter();
+            changes
+                .map(|(path, file_use)| ShellFile {
+                    path: named(&path),
+                    file_use: match file_use {
+                        FileUse::Move(to) => FileUse::Move(named(&to)),
+                        other => other,
+                    },
+                })
+                .collect()
         }
         _ => Vec::new(),
     }
@@ -105,16 +114,7 @@ const READERS: &[&str] = &[
 const SEARCHERS: &[&str] = &["rg", "ag"];
 
 /// Programs whose operands are files they write: change, make, or remove ([`REMOVERS`]).
-const WRITERS: &[&str] = &[
-    "tee",
-    "rm",
-    "unlink",
-    "shred",
-    "touch",
-    "truncate",
-    "apply_patch",
-    "applypatch",
-];
+const WRITERS: &[&str] = &["tee", "rm", "unlink", "shred", "touch", "truncate"];
 
 /// Writers that delete their operands: folders too, when told to (`rm -r tests/`).
 const REMOVERS: &[&str] = &["rm", "unlink"];
@@ -283,6 +283,15 @@ fn certain_files(simple: &SimpleCommand) -> Vec<(String, FileUse)> {
     let name: &str = &name;
     if let Some(plain) = without_extra_words(simple, name) {
         return certain_files(&plain);
+    }
+    if shell::is_patch_program(&simple.words) {
+        // Codex's patch, its first operand or fed to it (`applypatch <<'PATCH'`): what it
+        // says it does to each file it names.
+        let operand = words[1..].iter().find(|w| !w.starts_with('-'));
+        let patches = operand.into_iter().chain(&simple.patches);
+        let mut out: Vec<(String, FileUse)> = redirections().collect();
+        out.extend(patches.flat_map(|patch| tools::patch_changes(patch)));
+        return out;
     }
     if (READERS.contains(&name) || WRITERS.contains(&name) || SEARCHERS.contains(&name))
         && !options_understood(name, &words[1..])
@@ -851,16 +860,29 @@ mod tests {
     }
 
     #[test]
-    fn a_patch_writes_its_files() {
+    fn a_patch_writes_deletes_and_moves_its_files() {
         let patch = "*** Begin Patch\n*** Update File: go.mod\n@@\n-a\n+b\n*** Delete File: TODO.md\n*** Add File: n.rs\n+x\n*** End Patch";
         let heredoc = format!("applypatch << 'PATCH'\n{patch}\nPATCH\n");
-        let expected = [wrote("go.mod"), wrote("TODO.md"), wrote("n.rs")];
+        let expected = [wrote("go.mod"), deleted("TODO.md"), wrote("n.rs")];
         assert_eq!(files(&heredoc), expected);
         assert_eq!(files(&format!("apply_patch <<EOF\n{patch}\nEOF")), expected);
         assert_eq!(files(&joined(&["apply_patch", patch])), expected);
         assert_eq!(
             files(&format!("cd sub && apply_patch <<'EOF'\n{patch}\nEOF\n")),
-            [wrote("sub/go.mod"), wrote("sub/TODO.md"), wrote("sub/n.rs")]
+            [
+                wrote("sub/go.mod"),
+                deleted("sub/TODO.md"),
+                wrote("sub/n.rs")
+            ]
+        );
+        // A move is named from the folder the line ran in, as the file moved is.
+        let moving =
+            "*** Begin Patch\n*** Update File: a.rs\n*** Move to: b.rs\n@@\n-x\n+y\n*** End Patch";
+        assert_eq!(
+            files(&format!(
+                "cd sub && applypatch <<'PATCH'\n{moving}\nPATCH\n"
+            )),
+            [moved("sub/a.rs", "sub/b.rs")]
         );
         // A patch written to a file by `cat` is text, not a patch applied.
         assert!(files(&format!("cat <<'EOF'\n{patch}\nEOF\n")).is_empty());

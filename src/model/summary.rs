@@ -60,8 +60,9 @@ use super::view::View;
 /// and a cache price the table leaves null is the input price; 30: a file deleted or moved is
 /// no file written, [`FileCount::deletes`], [`FileCount::moves`]; 31: the error of an MCP
 /// server the proxy could not launch is no error of a call or a turn,
-/// [`EventHead::launch_failure`]).
-pub const SUMMARY_VERSION: u32 = 31;
+/// [`EventHead::launch_failure`]; 32: a file a Codex patch deletes or moves, and one Cursor's
+/// `Delete` tool deletes, is no file written, [`crate::model::tools::patch_changes`]).
+pub const SUMMARY_VERSION: u32 = 32;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).

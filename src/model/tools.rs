@@ -5,8 +5,12 @@
 //! the store spells out one agent's tool names. A new agent adds its table here and nothing
 //! else changes.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use serde_json::Value;
+
+use super::file_use::FileUse;
 
 /// The agents whose sessions the store holds, as far as tool names go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -169,6 +173,13 @@ pub fn runs_powershell(agent: Agent, tool: &str) -> bool {
         (agent, tool),
         (Agent::ClaudeCode, "PowerShell") | (Agent::Copilot, "powershell" | "PowerShell")
     )
+}
+
+/// Whether a file tool deletes the file it names, not writes it: Cursor's `Delete` (its
+/// preToolUse's name, docs/agents.md §5). The other agents' tables hold no such tool: they
+/// delete and move through their shells, Codex through its patch too ([`patch_changes`]).
+pub fn deletes_its_file(agent: Agent, tool: &str) -> bool {
+    matches!((agent, tool), (Agent::Cursor, "Delete"))
 }
 
 /// Whether an agent's shell tool runs each command in a shell of its own, from the session's
@@ -379,40 +390,85 @@ pub fn lists_a_folder(agent: Agent, tool: &str, result: &str) -> bool {
 /// lines of the patch (`*** Add File: p`, `*** Update File: p`, `*** Delete File: p`,
 /// `*** Move to: p`), which reaches hooks as `command`, rollouts as `input`. Empty for any other
 /// tool.
-pub fn patch_files(tool: &str, input: &serde_json::Value) -> Vec<String> {
-    if tool != "apply_patch" {
-        return Vec::new();
-    }
-    let patch = input.as_str().or_else(|| {
-        ["command", "input", "patch"]
-            .iter()
-            .find_map(|key| input.get(*key).and_then(serde_json::Value::as_str))
-    });
-    patch.map(patch_paths).unwrap_or_default()
+pub fn patch_files(tool: &str, input: &Value) -> Vec<String> {
+    patch_of(tool, input).map(patch_paths).unwrap_or_default()
 }
 
-/// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to. Lines are read
-/// trimmed, as Codex's own parser reads them, so an indented `  *** Add File: p` names `p` too.
+/// What a patch tool's call does to each file it names ([`patch_changes`]). Empty for any
+/// other tool.
+pub fn patch_file_uses(tool: &str, input: &Value) -> Vec<(String, FileUse)> {
+    patch_of(tool, input).map(patch_changes).unwrap_or_default()
+}
+
+/// The patch a patch tool's call applies: the input itself, or its `command`, `input` or
+/// `patch`.
+fn patch_of<'a>(tool: &str, input: &'a Value) -> Option<&'a str> {
+    if tool != "apply_patch" {
+        return None;
+    }
+    input.as_str().or_else(|| {
+        ["command", "input", "patch"]
+            .iter()
+            .find_map(|key| input.get(*key).and_then(Value::as_str))
+    })
+}
+
+/// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to, each once, in the
+/// order named: every path [`patch_changes`] names, a move's destination after its source.
 pub fn patch_paths(patch: &str) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
     // A set, so that a patch of thousands of files is not compared with itself file by file.
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for line in patch.lines().map(str::trim) {
-        let path = [
-            "*** Add File: ",
-            "*** Update File: ",
-            "*** Delete File: ",
-            "*** Move to: ",
-        ]
-        .iter()
-        .find_map(|lead| line.strip_prefix(lead));
-        if let Some(path) = path.map(str::trim).filter(|p| !p.is_empty())
-            && seen.insert(path)
-        {
-            paths.push(path.to_owned());
+    let mut seen: HashSet<String> = HashSet::new();
+    for (path, file_use) in patch_changes(patch) {
+        let to = match file_use {
+            FileUse::Move(to) => Some(to),
+            _ => None,
+        };
+        for path in std::iter::once(path).chain(to) {
+            if seen.insert(path.clone()) {
+                paths.push(path);
+            }
         }
     }
     paths
+}
+
+/// What a Codex `apply_patch` patch does to each file it names, each use once, in the order
+/// named: `*** Add File: p` and `*** Update File: p` write `p`, `*** Delete File: p` deletes
+/// it, and an update followed by `*** Move to: q` moves `p` to `q` (as Codex's parser reads a
+/// move: the line right after the update's). Lines are read trimmed, as Codex's own parser
+/// reads them, so an indented `  *** Add File: p` names `p` too. A `*** Move to:` after no
+/// update (a patch Codex refuses) is taken for a write of where it names.
+pub fn patch_changes(patch: &str) -> Vec<(String, FileUse)> {
+    let mut named: Vec<(String, FileUse)> = Vec::new();
+    // The update the line before named, which a move line moves.
+    let mut updated: Option<usize> = None;
+    for line in patch.lines().map(str::trim) {
+        let header = |lead: &str| {
+            line.strip_prefix(lead)
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+        };
+        let update = updated.take();
+        if let Some(path) = header("*** Add File: ") {
+            named.push((path, FileUse::Write));
+        } else if let Some(path) = header("*** Update File: ") {
+            updated = Some(named.len());
+            named.push((path, FileUse::Write));
+        } else if let Some(path) = header("*** Delete File: ") {
+            named.push((path, FileUse::Delete));
+        } else if let Some(to) = header("*** Move to: ") {
+            match update {
+                Some(at) => named[at].1 = FileUse::Move(to),
+                None => named.push((to, FileUse::Write)),
+            }
+        }
+    }
+    // A set, so that a patch of thousands of files is not compared with itself file by file.
+    let mut seen: HashSet<(String, FileUse)> = HashSet::new();
+    named.retain(|change| seen.insert(change.clone()));
+    named
 }
 
 /// Cursor's tools as its preToolUse hook names them (docs/agents.md §5: the matcher names
@@ -607,10 +663,36 @@ mod tests {
     }
 
     #[test]
+    fn a_patch_deletes_and_moves_what_it_says() {
+        let patch = "*** Begin Patch\n*** Delete File: old.py\n*** Update File: a.rs\n*** Move to: src/a.rs\n@@\n-x\n+y\n*** Update File: b.rs\n@@\n-x\n+y\n*** Move to: c.rs\n*** Add File: n.rs\n+n\n*** Delete File: old.py\n*** End Patch\n";
+        let write = |p: &str| (p.to_owned(), FileUse::Write);
+        assert_eq!(
+            patch_changes(patch),
+            [
+                ("old.py".to_owned(), FileUse::Delete),
+                ("a.rs".to_owned(), FileUse::Move("src/a.rs".into())),
+                write("b.rs"),
+                // A move line that follows no update's line is no move.
+                write("c.rs"),
+                write("n.rs"),
+            ]
+        );
+        assert_eq!(
+            patch_paths(patch),
+            ["old.py", "a.rs", "src/a.rs", "b.rs", "c.rs", "n.rs"]
+        );
+        let input = serde_json::json!({ "input": patch });
+        assert_eq!(patch_file_uses("apply_patch", &input), patch_changes(patch));
+        assert!(patch_file_uses("Bash", &input).is_empty());
+    }
+
+    #[test]
     fn cursor_tools_are_its_own_then_claude_codes() {
         let a = Agent::Cursor;
         assert_eq!(classify(a, "Shell"), ToolKind::Shell);
         assert_eq!(classify(a, "StrReplace"), ToolKind::WriteFile);
+        assert!(deletes_its_file(a, "Delete"));
+        assert!(!deletes_its_file(a, "Write") && !deletes_its_file(Agent::ClaudeCode, "Delete"));
         assert_eq!(classify(a, "MCP:get_issue"), ToolKind::Mcp);
         assert_eq!(classify(a, "WebFetch"), ToolKind::Web);
         assert_eq!(classify(a, "Task"), ToolKind::SpawnSubagent);

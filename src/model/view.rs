@@ -511,6 +511,20 @@ impl<'a> ToolCall<'a> {
             .or_else(|| self.arg("path"))
     }
 
+    /// What a file tool does to the file it names ([`ToolCall::path`]): reads it, writes it,
+    /// or deletes it (Cursor's `Delete`, [`tools::deletes_its_file`]). `None` for another
+    /// tool.
+    pub fn file_use(&self) -> Option<FileUse> {
+        match self.kind {
+            ToolKind::ReadFile => Some(FileUse::Read),
+            ToolKind::WriteFile if tools::deletes_its_file(self.agent, self.tool) => {
+                Some(FileUse::Delete)
+            }
+            ToolKind::WriteFile => Some(FileUse::Write),
+            _ => None,
+        }
+    }
+
     /// The command a shell tool runs.
     pub fn command(&self) -> Option<&'a str> {
         if self.kind != ToolKind::Shell {

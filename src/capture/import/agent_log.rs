@@ -14,7 +14,6 @@ use serde_json::{Map, Value};
 use super::Ended;
 use super::claude_transcript::{ImportError, ParentLink, SkippedLine};
 use crate::model::event::stored_arguments;
-use crate::model::file_use::FileUse;
 use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent};
 use crate::model::usage::token_count;
@@ -43,7 +42,7 @@ struct Open {
 }
 
 /// The call made last, which a patch applied for no call of the log belongs to
-/// ([`Log::patched`]), and the files recorded as written by it so far, each told once.
+/// ([`Log::patched`]), and the files recorded as changed by it so far, each told once.
 #[derive(Debug)]
 struct Made {
     index: usize,
@@ -396,22 +395,20 @@ impl Log {
             self.draft_mut(file).parent = Some(call.index);
         }
         if let Some(made) = self.made.as_mut().filter(|made| made.index == call.index) {
-            let written = call
-                .files
-                .iter()
-                .filter(|file| file.file_use == FileUse::Write);
+            let written = call.files.iter().filter(|file| file.file_use.changes());
             made.written.extend(written.map(|file| file.path.clone()));
         }
     }
 
-    /// The files (absolute `paths`) a patch the agent applied wrote (Codex's successful
-    /// `patch_apply_end`), recorded now as written by the call it was applied for: the open
-    /// call `id` names, else the call made last. A patch a code-mode `exec` cell applies
-    /// (`await tools.apply_patch(…)`) has an id of its own, which no call of the log has, and
-    /// its files are named by no call's arguments. One the model's own `apply_patch` applied
-    /// names the files its patch names, which are told once: by its result when it is open,
-    /// right after it as every reader expects them ([`crate::model::touches`]).
-    pub fn patched(&mut self, at: f64, id: Option<&str>, paths: &[String]) {
+    /// The files (absolute paths) a patch the agent applied changed (Codex's successful
+    /// `patch_apply_end`): written, deleted or moved, recorded now as changed by the call it
+    /// was applied for: the open call `id` names, else the call made last. A patch a
+    /// code-mode `exec` cell applies (`await tools.apply_patch(…)`) has an id of its own,
+    /// which no call of the log has, and its files are named by no call's arguments. One the
+    /// model's own `apply_patch` applied names the files its patch names, which are told
+    /// once: by its result when it is open, right after it as every reader expects them
+    /// ([`crate::model::touches`]).
+    pub fn patched(&mut self, at: f64, id: Option<&str>, files: Vec<ShellFile>) {
         let named = id.and_then(|id| self.open.get(id)).map(|call| call.index);
         let call = named.or(self.made.as_ref().map(|made| made.index));
         let open = self.open.values().filter(|o| Some(o.index) == call);
@@ -419,25 +416,20 @@ impl Log {
             .flat_map(|o| {
                 o.files
                     .iter()
-                    .filter(|f| f.file_use == FileUse::Write)
+                    .filter(|f| f.file_use.changes())
                     .map(|f| &f.path)
             })
             .collect();
         let mut told = self.made.as_mut().filter(|made| Some(made.index) == call);
-        let new: Vec<String> = paths
-            .iter()
-            .filter(|path| !own.contains(path))
-            .filter(|path| {
+        let new: Vec<ShellFile> = files
+            .into_iter()
+            .filter(|file| !own.contains(&file.path))
+            .filter(|file| {
                 told.as_mut()
-                    .is_none_or(|m| m.written.insert((*path).clone()))
+                    .is_none_or(|m| m.written.insert(file.path.clone()))
             })
-            .cloned()
             .collect();
-        for path in new {
-            let file = ShellFile {
-                path,
-                file_use: FileUse::Write,
-            };
+        for file in new {
             let (kind, data) = file.event("apply_patch");
             let file = self.push(kind, at, data);
             self.draft_mut(file).parent = call;

@@ -21,8 +21,10 @@ use super::claude_transcript::{ImportError, ImportReport};
 use super::log_writer::LogWriter;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::{LoggedUsage, ResponseUsage};
+use crate::model::file_use::FileUse;
 use crate::model::policy::check;
 use crate::model::policy::cwd::is_windows_folder;
+use crate::model::shell_files::ShellFile;
 use crate::model::tools::Agent;
 use crate::model::view::CALL_FOLDER;
 use crate::model::view::CONTEXT_WINDOW;
@@ -341,9 +343,9 @@ impl Reader {
     }
 
     /// A patch Codex applied (`patch_apply_end`): when it succeeded, the files its `changes`
-    /// name, and those an update moved to (`move_path`), were written by the call it was
-    /// applied for ([`agent_log::Log::patched`]), from the turn's folder. A failed one wrote
-    /// nothing.
+    /// name were changed by the call it was applied for ([`agent_log::Log::patched`]), from
+    /// the turn's folder: a `delete` deleted, an update with a `move_path` moved there, any
+    /// other written. A failed one changed nothing.
     fn patch_applied(&mut self, at: f64, payload: &Value) {
         if payload.get("success").and_then(Value::as_bool) != Some(true) {
             return;
@@ -354,13 +356,18 @@ impl Reader {
             Some(folder) if is_windows_folder(folder) => windows_join(folder, path),
             _ => check::absolute(path, folder),
         };
-        let mut paths = Vec::new();
+        let mut files = Vec::new();
         let changes = payload.get("changes").and_then(Value::as_object);
         for (path, change) in changes.into_iter().flatten() {
-            paths.push(absolute(path));
-            paths.extend(string(change, "move_path").map(absolute));
+            let file_use = match (string(change, "type"), string(change, "move_path")) {
+                (Some("delete"), _) => FileUse::Delete,
+                (_, Some(to)) => FileUse::Move(absolute(to)),
+                _ => FileUse::Write,
+            };
+            let path = absolute(path);
+            files.push(ShellFile { path, file_use });
         }
-        self.log.patched(at, string(payload, "call_id"), &paths);
+        self.log.patched(at, string(payload, "call_id"), files);
     }
 
     /// A turn's folder and model; the first model is the session's.
