@@ -305,8 +305,9 @@ fn a_cursor_session_records_calls_results_prompts_answers_and_files() {
     assert_every_analysis_reads(&env, CURSOR_SESSION, "Shell");
 }
 
-/// Cursor's `Delete` tool was counted as a write: `stats` said a file written and `standup`
-/// "Modified" it. It deletes the file it names, as `rm` does.
+/// Cursor's `Delete` tool was counted as a write: `stats` said a file written, `standup`
+/// "Modified" it and `watch`'s files_modified counted it. It deletes the file it names, as `rm`
+/// does.
 #[test]
 fn a_file_cursors_delete_tool_removed_is_deleted_not_written() {
     let env = TestEnv::new();
@@ -344,6 +345,10 @@ fn a_file_cursors_delete_tool_removed_is_deleted_not_written() {
         .json();
     assert_eq!(standup["files_modified"], json!([kept]), "{standup}");
     assert_eq!(standup["files_deleted"], json!([old]), "{standup}");
+    let rules = json!([{"condition": "files_modified >= 2", "action": "alert"}]);
+    std::fs::write(env.path().join("rules.json"), rules.to_string()).unwrap();
+    let watch = env.run(&["watch", CURSOR_SESSION, "--rules", "rules.json"]);
+    assert_eq!(watch.code, 0, "{}", watch.stderr);
 }
 
 /// Cursor's `beforeReadFile` hands the agent a file Cursor has read, and no result ever follows

@@ -2271,3 +2271,46 @@ fn a_rule_that_could_never_fire_is_refused_naming_its_key() {
     let run = env.run(&["watch", id, "--rules", "rules.json"]);
     assert_ne!(run.code, 3, "{run:?}");
 }
+
+/// `files_modified` counted a file deleted or moved as modified (`rm old.py`, `mv a.txt b.txt`
+/// and one file written made 3), where standup and stats count one file modified: a rule of 2
+/// broke. A deletion and a move modify no file, as those count.
+#[test]
+fn files_deleted_or_moved_are_no_files_modified() {
+    let env = TestEnv::new();
+    let start = json!({"session_id": SESSION, "hook_event_name": "SessionStart",
+                       "source": "startup"});
+    env.hook("session-start", &start).success();
+    for (i, line) in ["echo hi > kept.txt", "rm old.py", "mv a.txt b.txt"]
+        .iter()
+        .enumerate()
+    {
+        let call = json!({"session_id": SESSION, "tool_name": "Bash",
+                          "tool_input": {"command": line}, "tool_use_id": format!("toolu_{i}")});
+        let mut pre = call.clone();
+        pre["hook_event_name"] = "PreToolUse".into();
+        env.hook("pre-tool", &pre).success();
+        let mut post = call;
+        post["hook_event_name"] = "PostToolUse".into();
+        post["tool_response"] = json!({"stdout": "", "stderr": "", "interrupted": false});
+        env.hook("post-tool", &post).success();
+    }
+    let end = json!({"session_id": SESSION, "hook_event_name": "SessionEnd", "reason": "exit"});
+    env.hook("session-end", &end).success();
+    let standup = env.run(&["standup", SESSION, "--format", "json"]).json();
+    assert_eq!(standup["files_modified"], json!(["kept.txt"]), "{standup}");
+    let watch = |rule: &str| {
+        let rules = json!([{"condition": rule, "action": "alert"}]);
+        std::fs::write(env.path().join("rules.json"), rules.to_string()).unwrap();
+        env.run(&["watch", SESSION, "--rules", "rules.json"])
+    };
+    let run = watch("files_modified >= 2");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = watch("files_modified >= 1");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("files_modified is 1 (>= 1)"),
+        "{}",
+        run.stderr
+    );
+}

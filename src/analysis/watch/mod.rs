@@ -19,6 +19,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 
 use crate::analysis::outcome::{Purpose, gate, purpose};
+use crate::model::file_use::FileUse;
 use crate::model::policy::cwd::cd_into;
 use crate::model::pricing::{PriceTable, long_context};
 use crate::model::read_pairs::ReadPairs;
@@ -200,7 +201,8 @@ impl Watcher {
                     self.last_command = Some(purpose);
                 }
                 if let Some(path) = call.path() {
-                    if call.kind == ToolKind::WriteFile {
+                    // A file deleted or moved is not modified, as `standup` and `stats` count.
+                    if call.file_use() == Some(FileUse::Write) {
                         self.modified.insert(path.to_owned());
                     }
                     touched = Some((path.to_owned(), call.cwd.map(str::to_owned)));
@@ -208,7 +210,7 @@ impl Watcher {
             }
             View::FileTouch(touch) => {
                 if let Some(path) = touch.path {
-                    if touch.write {
+                    if touch.file_use == FileUse::Write {
                         self.modified.insert(path.to_owned());
                     }
                     touched = Some((path.to_owned(), None));

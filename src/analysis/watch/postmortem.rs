@@ -76,7 +76,8 @@ impl LastActs {
         self.events += 1;
         match View::of(event, agent) {
             View::ToolCall(call) => {
-                if call.kind == crate::model::ToolKind::WriteFile
+                // A file deleted (Cursor's `Delete`) is no file modified.
+                if call.file_use() == Some(crate::model::file_use::FileUse::Write)
                     && let Some(path) = call.path()
                     && !self.files.iter().any(|f| f == path)
                 {
