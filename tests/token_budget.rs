@@ -518,3 +518,61 @@ fn a_window_the_agent_recorded_is_the_one_measured_against() {
         .json();
     assert_eq!(given["context_window"], 500_000);
 }
+
+/// lint's context-saturation and watch's context_pct measured a Codex session against the price
+/// table's window (272,000 for gpt-5.3-codex) where its rollout records the model's own
+/// (258,400), as token-budget did before it: a context past a threshold of the recorded window
+/// was under it. All three measure against the window the agent recorded.
+#[test]
+fn lint_and_watch_measure_against_the_window_the_agent_recorded() {
+    use agent_strace::model::pricing::PriceTable;
+    let env = TestEnv::new();
+    let log = shared().join(
+        "corpus/codex/madshn__localpush/rollout-2026-02-23T12-41-04-019c8a4d-8f45-7010-8b5d-7fad920aa6f9.jsonl",
+    );
+    env.run(&["import", log.to_str().unwrap()]).success();
+    let budget = env
+        .run(&["token-budget", "019c8a4d", "--format", "json"])
+        .json();
+    let recorded = budget["context_window"].as_u64().unwrap();
+    let peak = budget["peak"]["tokens"].as_u64().unwrap() as f64;
+    let table = PriceTable::builtin()
+        .find(budget["model"].as_str().unwrap())
+        .and_then(|p| p.context_window)
+        .unwrap();
+    assert!(
+        recorded < table,
+        "the test needs a window below the table's"
+    );
+    // A share the peak reaches of the recorded window, and not of the table's.
+    let share = f64::midpoint(peak / recorded as f64, peak / table as f64);
+    std::fs::write(
+        env.path().join(".agent-strace-lint.json"),
+        format!("{{\"context-saturation\": {{\"threshold\": {share:.4}}}}}"),
+    )
+    .unwrap();
+    let lint = env.run(&["lint", "019c8a4d", "--format", "json"]).json();
+    let found: Vec<&Value> = lint["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{lint}"))
+        .iter()
+        .filter(|f| f["rule"] == "context-saturation")
+        .collect();
+    assert_eq!(found.len(), 1, "{lint}");
+    let window = format!("{}-token window", separated(recorded));
+    assert!(found[0].to_string().contains(&window), "{}", found[0]);
+    let pct = format!("{:.2}", share * 100.0);
+    let watch = env.run(&[
+        "watch",
+        "019c8a4d",
+        "--max-context-pct",
+        &pct,
+        "--on-violation",
+        "alert",
+    ]);
+    assert!(
+        watch.stderr.contains("broke: context_pct is"),
+        "{}",
+        watch.stderr
+    );
+}

@@ -1,7 +1,5 @@
 //! Context-window use over a session, from the usage each model response recorded.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::model::answers::AnswerUsages;
@@ -64,11 +62,9 @@ pub struct BudgetBuilder {
     placed: Option<f64>,
     /// The responses whose usage answers carried (the Python tool's import).
     answers: AnswerUsages,
-    /// Each model's window, as its own responses prove it.
+    /// Each model's window, as its own responses prove it or as the agent recorded it on a
+    /// response (Codex does), which outranks the table's.
     windows: ModelWindows<'static>,
-    /// Each model's window as the agent last recorded it on a response (Codex does), which
-    /// outranks the table's.
-    recorded: HashMap<String, u64>,
 }
 
 impl BudgetBuilder {
@@ -102,7 +98,7 @@ impl BudgetBuilder {
             self.unbelieved_usage += 1;
         }
         if let (Some(model), Some(window)) = (response.model, response.context_window) {
-            self.recorded.insert(model.to_owned(), window);
+            self.windows.record(model, window);
         }
         let LlmResponse {
             usage: Some(tokens),
@@ -171,7 +167,7 @@ impl BudgetBuilder {
 
     /// The context window the agent recorded for `model` on its last response that gave one.
     pub fn recorded_window_of(&self, model: &str) -> Option<u64> {
-        self.recorded.get(model).copied()
+        self.windows.recorded(model)
     }
 
     pub fn finish(

@@ -22,7 +22,8 @@ pub fn percent_of(tokens: u64, window: u64) -> f64 {
 /// ([`super::pricing::ModelPrice::window_for`]), from then on. Only the model's own responses
 /// prove it: another model's large context says nothing of this one's window. `token-budget`
 /// and `lint`, which judge a finished session, ask after feeding it all; `watch`, which judges
-/// as it goes, asks after each response.
+/// as it goes, asks after each response. A window the agent recorded ([`ModelWindows::record`])
+/// outranks the table's.
 #[derive(Debug, Clone)]
 pub struct ModelWindows<'t> {
     table: &'t PriceTable,
@@ -30,6 +31,10 @@ pub struct ModelWindows<'t> {
     /// that the names of one model (`claude-sonnet-4-5`, `claude-sonnet-4-5-20250929`, the
     /// alias `sonnet`) share its window.
     largest: HashMap<String, u64>,
+    /// The window the agent last recorded each model had on a response, by the model's name
+    /// as the response gives it (Codex records its `model_context_window`): truer than the
+    /// table's for the model.
+    recorded: HashMap<String, u64>,
 }
 
 impl Default for ModelWindows<'static> {
@@ -44,6 +49,7 @@ impl<'t> ModelWindows<'t> {
         ModelWindows {
             table,
             largest: HashMap::new(),
+            recorded: HashMap::new(),
         }
     }
 
@@ -61,6 +67,28 @@ impl<'t> ModelWindows<'t> {
     pub fn window(&self, model: &str) -> Option<Window> {
         let price = self.table.find(model)?;
         price.window_for(self.largest.get(&price.id).copied().unwrap_or(0))
+    }
+
+    /// Takes in the window the agent recorded `model` had on a response, which outranks the
+    /// table's from then on.
+    pub fn record(&mut self, model: &str, window: u64) {
+        if window > 0 {
+            self.recorded.insert(model.to_owned(), window);
+        }
+    }
+
+    /// The window the agent recorded for `model` on its last response that gave one.
+    pub fn recorded(&self, model: &str) -> Option<u64> {
+        self.recorded.get(model).copied()
+    }
+
+    /// The window a context of `model` is measured against: the one its agent recorded, else
+    /// the table's ([`ModelWindows::window`]), else [`ASSUMED_WINDOW`]. `token-budget`, `lint`
+    /// and `watch` measure by it alike.
+    pub fn measure(&self, model: &str) -> u64 {
+        self.recorded(model)
+            .or_else(|| self.window(model).map(|w| w.tokens))
+            .unwrap_or(ASSUMED_WINDOW)
     }
 }
 
@@ -92,6 +120,21 @@ mod tests {
         );
         // Another name of the same model shares its window.
         assert_eq!(windows.window("sonnet").unwrap().tokens, LONG_WINDOW);
+    }
+
+    #[test]
+    fn a_recorded_window_outranks_the_tables() {
+        let mut windows = ModelWindows::default();
+        windows.observe("gpt-5.3-codex", 1000);
+        let table = standard("gpt-5.3-codex");
+        assert_eq!(windows.measure("gpt-5.3-codex"), table);
+        windows.record("gpt-5.3-codex", 258_400);
+        assert_eq!(windows.measure("gpt-5.3-codex"), 258_400);
+        // Another model keeps the table's window, and one the table lacks the assumed one.
+        assert_eq!(windows.measure(SONNET), standard(SONNET));
+        assert_eq!(windows.measure("no-such-model"), ASSUMED_WINDOW);
+        windows.record("no-such-model", 0);
+        assert_eq!(windows.measure("no-such-model"), ASSUMED_WINDOW);
     }
 
     #[test]

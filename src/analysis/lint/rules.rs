@@ -221,6 +221,8 @@ fn budget_unjudged(session: &Session<'_>, config: &LintConfig) -> Option<String>
 /// sessions), the first event at or after it.
 fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
     let mut recorded: Vec<(usize, bool, TimedUsage)> = Vec::new();
+    // The windows the agent recorded on its responses (Codex does) outrank the table's.
+    let mut windows = ModelWindows::default();
     // The Python tool's import records a response's usage on its answer, a streamed
     // response's on each of its lines: the first line of each is the response.
     let mut answers = AnswerUsages::default();
@@ -243,6 +245,9 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
         let Some(r) = LlmResponse::from_event(e) else {
             continue;
         };
+        if let (Some(model), Some(window)) = (r.model, r.context_window) {
+            windows.record(model, window);
+        }
         let Some(tokens) = r.usage else { continue };
         recorded.push((
             i + 1,
@@ -282,14 +287,11 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
     };
     // A model's window is its session's: a response of that model past its standard window
     // proves the long one, for the responses before it too.
-    let mut windows = ModelWindows::default();
     for (_, response) in &responses {
         windows.observe(&response.model, response.tokens.context());
     }
     for &(event, response) in &responses {
-        let window = windows
-            .window(&response.model)
-            .map_or(crate::model::windows::ASSUMED_WINDOW, |w| w.tokens);
+        let window = windows.measure(&response.model);
         let used = response.tokens.context();
         // The share in one division, which reaches the threshold when the context does:
         // `threshold * window` rounds too, and 110,000 of 200,000 was under 0.55 of it.

@@ -251,6 +251,9 @@ impl Watcher {
                     if let Some(name) = unpriced(model, &tokens) {
                         self.event_unpriced.insert(name);
                     }
+                    if let Some(window) = response.context_window {
+                        self.windows.record(model, window);
+                    }
                     if !response.session_total {
                         self.context(model, &tokens);
                     }
@@ -304,10 +307,8 @@ impl Watcher {
     }
 
     fn context(&mut self, model: &str, tokens: &Tokens) {
-        let window = self
-            .windows
-            .observe(model, tokens.context())
-            .map_or(crate::model::windows::ASSUMED_WINDOW, |w| w.tokens);
+        self.windows.observe(model, tokens.context());
+        let window = self.windows.measure(model);
         self.figures.context_pct =
             Some(crate::model::windows::percent_of(tokens.context(), window));
     }
