@@ -943,6 +943,47 @@ fn the_html_pages_mark_every_cost_that_counts_an_unpriced_model() {
     }
 }
 
+/// The HTML dashboard and trend pages gave the cost of a session one of whose responses holds
+/// a usage no response can have as a bare `$0.0053`, in their Cost card and their table, with
+/// no note, where `list` marks it `$0.0053?` and the text dashboard says what it leaves out.
+/// They mark it and say why, as `list` does.
+#[test]
+fn the_html_pages_mark_a_cost_that_leaves_out_usage_no_response_can_have() {
+    use crate::common::write_unbelieved_usage_session;
+
+    let env = TestEnv::new();
+    write_unbelieved_usage_session(&env, "bad1");
+    let board = env
+        .run(&["dashboard", "--since", "2026-01-01", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(board["totals"]["cost_unbelieved_usage"], 1, "{board}");
+    for args in [&[][..], &["--trend"][..]] {
+        let path = env.path().join("board.html");
+        let line = [
+            &["dashboard", "--since", "2026-01-01"][..],
+            args,
+            &["--html", path.to_str().unwrap()][..],
+        ]
+        .concat();
+        env.run(&line).success();
+        let html = std::fs::read_to_string(&path).unwrap();
+        assert!(html.contains("<td class=\"n\">$0.0053?</td>"), "{args:?}");
+        assert!(
+            html.contains("<div class=\"value\">$0.0053?</div>"),
+            "{args:?}"
+        );
+        assert!(
+            html.contains(
+                "id=\"unbelieved-usage\">? 1 LLM response of unknown usage (a token count that \
+                 is negative, fractional or not a number, or counts that add up to over ten \
+                 billion) counted at $0<"
+            ),
+            "{args:?}"
+        );
+    }
+}
+
 /// The dashboard counted the API errors that ended turns (StopFailure) as failed calls: in its
 /// error rate, an overloaded API looked like tools failing. The rate is the calls' own; the
 /// errors say how many were the turns', in text, in the page and in JSON (`tool_errors`,

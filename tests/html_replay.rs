@@ -517,6 +517,127 @@ fn a_cost_that_counts_an_unpriced_model_is_marked_in_replay_and_share() {
     );
 }
 
+/// The share page, the HTML replay and their running cost gave the cost of a session one of
+/// whose responses holds a usage no response can have (`input_tokens: -5`) as a bare `$0.0053`,
+/// where `list` and `cost` mark it `$0.0053?` and say why; the page's data held
+/// `cost_unbelieved_usage` and its script never read it, and `share` said nothing. The pages
+/// mark it and say why under their facts (`cost_notes`), and `share` warns the sharer.
+#[test]
+fn a_cost_that_leaves_out_usage_no_response_can_have_is_marked_in_replay_and_share() {
+    use crate::common::write_unbelieved_usage_session;
+
+    const NOTE: &str = "? 1 LLM response of unknown usage (a token count that is negative, \
+                        fractional or not a number, or counts that add up to over ten billion) \
+                        counted at $0";
+    let env = TestEnv::new();
+    write_unbelieved_usage_session(&env, "bad1");
+    let listed = env.run(&["list"]).success().stdout.clone();
+    assert!(listed.contains("$0.0053?"), "{listed}");
+    let share_path = env.path().join("share.html");
+    let share = env.run(&["share", "bad1", "-o", share_path.to_str().unwrap()]);
+    let share = share.success();
+    assert!(
+        share
+            .stderr
+            .contains("counts 1 LLM response of unknown usage at $0 (marked ?)"),
+        "{}",
+        share.stderr
+    );
+    let replay_path = page(&env, &["replay", "bad1", "--format", "html"], "replay.html");
+    for path in [&share_path, &replay_path] {
+        let html = std::fs::read_to_string(path).unwrap();
+        assert!(
+            html.contains(&format!(r#""cost_notes":["{NOTE}"]"#)),
+            "{}",
+            path.display()
+        );
+    }
+    let Some(browser) = Browser::from_env(
+        "a_cost_that_leaves_out_usage_no_response_can_have_is_marked_in_replay_and_share",
+    ) else {
+        return;
+    };
+    // The header's fact, the running cost at the end, and the share page's summary.
+    for (path, marks) in [(&share_path, 3), (&replay_path, 2)] {
+        let seen = browser.run("probe.mjs", &json!({"path": path}));
+        assert_eq!(seen["problems"]["pageErrors"], json!([]), "{seen}");
+        let text = seen["text"].as_str().unwrap();
+        assert!(text.contains("cost\n$0.0053?\n"), "{text}");
+        assert!(text.contains(NOTE), "{text}");
+        assert_eq!(text.matches("$0.0053?").count(), marks, "{text}");
+    }
+}
+
+/// A subagent whose events cannot be read (a FIFO) is left out of the page and its cost: the
+/// sharer was warned on stderr, and the page gave the smaller total with no word (the MCP
+/// tools' `warnings` say it). The page says it under its facts.
+#[test]
+fn a_subagent_that_cannot_be_read_is_said_under_the_pages_cost() {
+    let env = TestEnv::new();
+    let ids = [
+        "7c000000-0000-4000-8000-000000000001",
+        "7c000000-0000-4000-8000-000000000002",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        SessionBuilder::new(id)
+            .meta(|m| m.parent_session_id = i.checked_sub(1).map(|p| ids[p].to_owned()))
+            .prompt(&format!("work of session {i}"))
+            .at(1.0)
+            .llm_response(
+                "claude-sonnet-4-5",
+                Tokens {
+                    input: 1_000,
+                    output: 100,
+                    ..Tokens::default()
+                },
+            )
+            .ended(2.0)
+            .write(&env);
+    }
+    let events = env.store().join(ids[1]).join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&events)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let note = format!(
+        "Subagent session {} could not be read: it is left out of the cost and of this page.",
+        ids[1]
+    );
+    let share_path = env.path().join("share.html");
+    let share = env.run(&["share", ids[0], "-o", share_path.to_str().unwrap()]);
+    assert!(
+        share
+            .success()
+            .stderr
+            .contains(&format!("left out subagent session {}", ids[1])),
+        "{}",
+        share.stderr
+    );
+    let replay_path = page(&env, &["replay", ids[0], "--format", "html"], "replay.html");
+    for path in [&share_path, &replay_path] {
+        let html = std::fs::read_to_string(path).unwrap();
+        assert!(
+            html.contains(&format!(r#""cost_notes":["{note}"]"#)),
+            "{}",
+            path.display()
+        );
+    }
+    let Some(browser) =
+        Browser::from_env("a_subagent_that_cannot_be_read_is_said_under_the_pages_cost")
+    else {
+        return;
+    };
+    for path in [&share_path, &replay_path] {
+        let seen = browser.run("probe.mjs", &json!({"path": path}));
+        assert_eq!(seen["problems"]["pageErrors"], json!([]), "{seen}");
+        let text = seen["text"].as_str().unwrap();
+        assert!(text.contains("cost\n$0.0045\n"), "{text}");
+        assert!(text.contains(&note), "{text}");
+    }
+}
+
 /// The HTML replay showed an interrupt as `interrupted the user`, its kind and then who sent
 /// it; it reads as the terminal's replay does, `interrupted by the user`, a transcript's
 /// `[Request interrupted by user]` too. Its header tells an API error that ended a turn from the

@@ -152,6 +152,9 @@ pub struct Page {
     pub annotations: Vec<PageAnnotation>,
     /// Where offsets count from (Unix seconds).
     pub origin: f64,
+    /// What the cost leaves out, a sentence each, in the words the terminal says it in: the
+    /// responses whose usage no response can have, the subagents that could not be read.
+    pub cost_notes: Vec<String>,
 }
 
 /// One session handed to [`build`]: its metadata, events, annotations and spend over time.
@@ -189,6 +192,7 @@ pub fn build(
             spend: Vec::new(),
             annotations: Vec::new(),
             origin,
+            cost_notes: Vec::new(),
         },
         tools: HashMap::new(),
     };

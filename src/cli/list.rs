@@ -577,13 +577,7 @@ fn text(
     let unbelieved = sessions
         .iter()
         .fold(0, |sum: u64, s| sum.saturating_add(s.cost_unbelieved_usage));
-    if unbelieved > 0 {
-        let note = format!(
-            "{} {} of unknown usage ({}) counted at $0",
-            terminal::UNPRICED_MARK,
-            terminal::count(unbelieved, "LLM response"),
-            terminal::UNBELIEVED_USAGE,
-        );
+    if let Some(note) = terminal::unbelieved_cost_note(unbelieved) {
         writeln!(out, "{}", paint.dim(&note))?;
     }
     Ok(())

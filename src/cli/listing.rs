@@ -38,6 +38,9 @@ pub(crate) struct Family {
     /// Their hierarchy, those it could not read linking the subagents below them into their
     /// root's tree but left out of every walk ([`Forest::leaving_out`]).
     pub forest: Forest,
+    /// The subagents of the roots the listing could not read, warned of: for a view that says
+    /// what its figures leave out beside them (the share page).
+    pub unread_subagents: Vec<String>,
 }
 
 /// Every session's metadata, as [`sessions`] gives them, for a command about the sessions `roots`
@@ -64,7 +67,11 @@ pub(crate) fn family(store: &Store, roots: &[&str]) -> Result<Family> {
                 .map(|id| store.summary(id))
                 .collect::<Result<Vec<_>, _>>()?;
             let forest = Forest::new(sessions.iter().map(|s| s.meta.clone()));
-            return Ok(Family { sessions, forest });
+            return Ok(Family {
+                sessions,
+                forest,
+                unread_subagents: Vec::new(),
+            });
         }
         other => other?,
     };
@@ -107,11 +114,13 @@ pub(crate) fn readable_family(store: &Store, listing: Listing, roots: &[&str]) -
     let mut left_out = unreadable(store, &listing);
     let listed = listing.sessions.iter().map(|s| s.summary.meta.clone());
     let forest = Forest::new(listed.chain(left_out.iter_mut().filter_map(|u| u.meta.take())));
+    let mut unread_subagents = Vec::new();
     if !left_out.is_empty() {
         for root in roots {
-            for id in forest.descendants(root).iter().skip(1) {
-                if let Some(u) = left_out.iter().find(|u| &u.id == id) {
+            for id in forest.descendants(root).into_iter().skip(1) {
+                if let Some(u) = left_out.iter().find(|u| u.id == id) {
                     warn(format_args!("left out subagent session {id}: {}", u.error));
+                    unread_subagents.push(id);
                 }
             }
         }
@@ -126,6 +135,7 @@ pub(crate) fn readable_family(store: &Store, listing: Listing, roots: &[&str]) -
     Family {
         sessions,
         forest: forest.leaving_out(left_out),
+        unread_subagents,
     }
 }
 

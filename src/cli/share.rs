@@ -31,6 +31,7 @@ use crate::exit;
 use crate::export::anonymize::{Anonymizer, Learned, Report};
 use crate::model::pricing::PriceTable;
 use crate::model::{Agent, SessionMeta};
+use crate::render::terminal::{self, UNPRICED_MARK};
 use crate::store::Store;
 
 /// Share a session as one self-contained HTML page: a summary, then the replay
@@ -90,6 +91,14 @@ pub(crate) fn run(args: &ShareArgs, globals: &Globals) -> Result<u8> {
     if args.dry_run {
         return super::export_anon::print_dry_run(&clean.report, globals);
     }
+    // The sharer is told what the page's reader is: the cost it gives is not all of it.
+    let unbelieved = page.header.cost_unbelieved_usage;
+    if unbelieved > 0 {
+        warn(format_args!(
+            "the page's cost of session {id} counts {} of unknown usage at $0 (marked {UNPRICED_MARK})",
+            terminal::count(unbelieved, "LLM response")
+        ));
+    }
     write_page(&page, args.output.as_deref(), globals)?;
     Ok(exit::OK)
 }
@@ -138,10 +147,14 @@ pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
 
 /// [`page_of`], with what `clean` says taken out of every session first.
 fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) -> Result<Page> {
-    // A subagent that cannot be read is left out with a warning, as every command leaves it.
-    let forest = match store.sessions() {
-        Ok(listing) => super::listing::readable_family(store, listing, &[id]).forest,
-        Err(_) => Forest::new(Vec::new()),
+    // A subagent that cannot be read is left out with a warning, as every command leaves it,
+    // and a note under the page's cost, which leaves it out.
+    let (forest, mut unread) = match store.sessions() {
+        Ok(listing) => {
+            let family = super::listing::readable_family(store, listing, &[id]);
+            (family.forest, family.unread_subagents)
+        }
+        Err(_) => (Forest::new(Vec::new()), Vec::new()),
     };
     // A subagent shared on its own is anonymised with what its parents revealed.
     let parent = match clean.anonymizer {
@@ -151,7 +164,7 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
         }
         None => None,
     };
-    let (mut root, subagents) = inputs(store, &forest, id, clean, parent.as_ref())?;
+    let (mut root, subagents) = inputs(store, &forest, id, clean, parent.as_ref(), &mut unread)?;
     let agent = Agent::from_name(&root.meta.agent_name);
     let phases = phases_cleaned(store, &root.meta, &root.events, clean.redact);
     let options = CostOptions::default();
@@ -169,7 +182,21 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
     let root = nest(root, subagents, |s| &mut s.children);
     let mut page = page::build(kind, head, summary, clean.redact, root);
     page.anonymized = clean.anonymizer.is_some();
+    page.cost_notes = cost_notes(cost.as_ref(), &unread);
     Ok(page)
+}
+
+/// What the cost of a page leaves out, a sentence each: the responses of unknown usage it counts
+/// at $0, as `list` says it, and the subagents `unread` that could not be read (why is the
+/// sharer's to read on stderr: it names their files, where the page is meant to be sent).
+fn cost_notes(cost: Option<&CostReport>, unread: &[String]) -> Vec<String> {
+    let unbelieved = cost.map_or(0, |c| c.unbelieved_usage);
+    terminal::unbelieved_cost_note(unbelieved)
+        .into_iter()
+        .chain(unread.iter().map(|id| {
+            format!("Subagent session {id} could not be read: it is left out of the cost and of this page.")
+        }))
+        .collect()
 }
 
 /// The cost of `subagents` (each with its parent's place, see [`inputs`]), added to `report`: from
@@ -209,7 +236,8 @@ fn phases_cleaned(store: &Store, meta: &SessionMeta, events: &[Numbered], redact
 
 /// Session `id` and its subagents (as `forest` links them), read from the store and cleaned:
 /// the session, and its subagents with the place of each one's parent (0 for the session,
-/// `n` for the `n`th subagent), parents before children, children in start order. `parent` is what its own parents revealed of where it ran, for the
+/// `n` for the `n`th subagent), parents before children, children in start order; a subagent
+/// that cannot be read is added to `unread`. `parent` is what its own parents revealed of where it ran, for the
 /// anonymizer, which hands down what each session revealed to its subagents. The walk keeps
 /// its own stack, so a chain of thousands of subagents never overflows the thread's.
 fn inputs(
@@ -218,6 +246,7 @@ fn inputs(
     id: &str,
     clean: &mut Clean<'_>,
     parent: Option<&Learned>,
+    unread: &mut Vec<String>,
 ) -> Result<(SessionInput, Vec<(SessionInput, usize)>)> {
     let (root, learned) = input(store, id, clean, parent)?;
     let mut read = Vec::new();
@@ -234,6 +263,7 @@ fn inputs(
                     "left out subagent session {child}: {}",
                     crate::error::chain_text(&e)
                 ));
+                unread.push(child.to_owned());
                 false
             }
         }

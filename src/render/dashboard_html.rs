@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use super::terminal;
-use crate::analysis::dashboard::{Bucket, Dashboard, Marker, SessionFigures, Trend};
+use crate::analysis::dashboard::{Bucket, Dashboard, Marker, SessionFigures, Totals, Trend};
 
 /// How much of a tool's or an agent's name the page shows: a session can name one with
 /// 100 KB.
@@ -350,7 +350,7 @@ pub fn dashboard_page(d: &Dashboard) -> String {
     let cost = format!(
         "{}{}",
         if t.cost_estimated { "~" } else { "" },
-        terminal::dollars_marked(t.cost_usd, !t.cost_unpriced_models.is_empty())
+        terminal::dollars_marked(t.cost_usd, cost_marked(t))
     );
     card(&mut out, "Cost", &cost, |o| {
         bars(
@@ -365,6 +365,7 @@ pub fn dashboard_page(d: &Dashboard) -> String {
     });
     out.push_str("</div>\n");
     unpriced_note(&mut out, &t.cost_unpriced_models);
+    unbelieved_usage_note(&mut out, t);
     if let Some(note) = super::dashboard::unbelieved_note(t) {
         let _ = writeln!(
             out,
@@ -432,7 +433,7 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
         let v: Vec<f64> = b.iter().map(|b| b.retry_rate).collect();
         bars(o, "retry_rate", b, &v, &percent, m, "");
     });
-    let cost = terminal::dollars_marked(totals.cost_usd, !totals.cost_unpriced_models.is_empty());
+    let cost = terminal::dollars_marked(totals.cost_usd, cost_marked(totals));
     card(&mut out, "Cost", &cost, |o| {
         let v: Vec<f64> = b.iter().map(|b| b.cost_usd).collect();
         bars(o, "cost_usd", b, &v, &terminal::dollars, m, "");
@@ -451,6 +452,7 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
     });
     out.push_str("</div>\n");
     unpriced_note(&mut out, &totals.cost_unpriced_models);
+    unbelieved_usage_note(&mut out, totals);
     if !m.is_empty() {
         out.push_str("<h2>Notes</h2>\n<ul class=\"notes\" id=\"notes\">\n");
         for note in m {
@@ -475,6 +477,23 @@ fn mark(unpriced: bool) -> String {
         terminal::UNPRICED_MARK.to_string()
     } else {
         String::new()
+    }
+}
+
+/// Whether the total cost is marked: it counts a model without a price at $0, or leaves out
+/// responses of unknown usage, as `list` marks a session's.
+fn cost_marked(t: &Totals) -> bool {
+    !t.cost_unpriced_models.is_empty() || t.cost_unbelieved_usage > 0
+}
+
+/// The note under a total cost that leaves out responses of unknown usage, as `list` says it.
+fn unbelieved_usage_note(out: &mut String, t: &Totals) {
+    if let Some(note) = terminal::unbelieved_cost_note(t.cost_unbelieved_usage) {
+        let _ = writeln!(
+            out,
+            "<p class=\"sub\" id=\"unbelieved-usage\">{}</p>",
+            text(&note)
+        );
     }
 }
 
@@ -516,7 +535,7 @@ fn recent(out: &mut String, sessions: &[SessionFigures], total: u64) {
             errors_cell(s),
             text(&terminal::dollars_marked(
                 s.cost_usd,
-                !s.cost_unpriced_models.is_empty()
+                !s.cost_unpriced_models.is_empty() || s.cost_unbelieved_usage > 0
             )),
             text(&terminal::believed(s.duration_s, terminal::duration_secs)),
             text(&terminal::one_line(

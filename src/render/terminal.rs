@@ -216,6 +216,17 @@ pub fn unbelieved_usage_note(n: u64) -> Option<String> {
     })
 }
 
+/// The footnote under a cost marked [`UNPRICED_MARK`] for `n` responses whose usage could not
+/// be believed, which it counts at $0 (`list`, the share page); `None` for none.
+pub fn unbelieved_cost_note(n: u64) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "{UNPRICED_MARK} {} of unknown usage ({UNBELIEVED_USAGE}) counted at $0",
+            count(n, "LLM response")
+        )
+    })
+}
+
 /// A count with thousands separated: `1,234,567`.
 pub use crate::model::text::thousands;
 

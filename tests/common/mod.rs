@@ -423,6 +423,29 @@ pub fn import_unpriced_and_priced(env: &TestEnv) -> (String, String) {
     (UNPRICED_SESSION.to_owned(), PRICED_SESSION.to_owned())
 }
 
+/// Writes session `id` ($0.0053 at claude-opus-4-6), one of whose two responses holds a usage
+/// no response can have (`input_tokens: -5`): its cost leaves that response out, and `list`
+/// marks it `$0.0053?`.
+pub fn write_unbelieved_usage_session(env: &TestEnv, id: &str) {
+    let folder = env.store().join(id);
+    std::fs::create_dir_all(&folder).unwrap();
+    let meta = json!({"session_id": id, "started_at": 1_780_000_000.0, "ended_at": 1_780_000_003.0,
+                      "agent_name": "claude-code", "command": "x"});
+    std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+    let event = |n: u32, event_type: &str, data: Value| {
+        json!({"event_type": event_type, "timestamp": 1_780_000_000.0 + f64::from(n),
+               "event_id": format!("e{n}"), "session_id": id, "data": data})
+        .to_string()
+    };
+    let usage = |input: i64, output: i64| json!({"model": "claude-opus-4-6", "usage": {"input_tokens": input, "output_tokens": output}});
+    let lines = [
+        event(1, "user_prompt", json!({"prompt": "p"})),
+        event(2, "llm_response", usage(-5, 10)),
+        event(3, "llm_response", usage(1_000, 10)),
+    ];
+    std::fs::write(folder.join("events.ndjson"), lines.join("\n") + "\n").unwrap();
+}
+
 /// The ids [`import_unpriced_and_priced`] imports.
 pub const UNPRICED_SESSION: &str = "01996135-afde-7911-97f0-d863511eca56";
 pub const PRICED_SESSION: &str = "55604662-cf2a-4331-851a-ec234028f8ca";

@@ -98,10 +98,12 @@
   fact('started', known(h.started_at, (t) => new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC'));
   fact('duration', h.running ? 'running' : known(h.duration_s, (d) => clock(d * 1000)));
   fact('models', h.models.join(', '));
-  // A cost that counts a model with no known price at $0 is marked, as the terminal marks it.
+  // A cost that counts a model with no known price at $0 is marked, as the terminal marks it,
+  // and one that leaves out responses of unknown usage, as `list` and `cost` mark it.
   const unpriced = h.cost_unpriced_models.length ? '?' : '';
+  const marked = unpriced || (h.cost_unbelieved_usage ? '?' : '');
   if (h.cost_usd !== null) {
-    fact('cost', money(h.cost_usd) + unpriced + (h.cost_partly_estimated ? ' (partly estimated)' : h.cost_estimated ? ' (estimated)' : '')
+    fact('cost', money(h.cost_usd) + marked + (h.cost_partly_estimated ? ' (partly estimated)' : h.cost_estimated ? ' (estimated)' : '')
       + (unpriced ? ' (' + h.cost_unpriced_models.join(', ') + ' counted at $0: no known price)' : ''));
   }
   fact('tool calls', known(h.tool_calls, String));
@@ -115,6 +117,13 @@
   fact('branch', h.git_branch);
   if (page.redacted) fact('secrets', 'redacted');
   if (page.anonymized) fact('names', 'anonymised');
+  // What the cost leaves out (page.rs's cost_notes), under the facts of either page.
+  if (page.cost_notes.length) {
+    const notes = el('div');
+    notes.id = 'cost-notes';
+    for (const note of page.cost_notes) notes.append(el('div', 'hint', note));
+    facts.after(notes);
+  }
 
   if (page.summary) {
     const sum = page.summary;
@@ -139,7 +148,6 @@
       + sum.rejections + ' rejected, ' + sum.retries + ' retries'));
     const cost = part('Cost');
     if (sum.cost) {
-      const marked = sum.cost.unpriced_models.length ? '?' : '';
       cost.append(el('div', null, money(sum.cost.total_usd) + marked + (sum.cost.estimated ? ' (estimated)' : '')
         + (sum.cost.wasted_usd > 0 ? ', ' + money(sum.cost.wasted_usd) + ' on failed phases' : '')));
       const ul = el('ul');
@@ -148,7 +156,7 @@
         ul.append(el('li', null, model + ': ' + money(usd) + none));
       }
       cost.append(ul);
-      if (marked) {
+      if (sum.cost.unpriced_models.length) {
         const names = sum.cost.unpriced_models.join(', ');
         cost.append(el('div', 'hint', '? ' + (sum.cost.unpriced_models.length === 1
           ? 'a model with no known price (' + names + ') is counted at $0'
@@ -465,7 +473,7 @@
     now = Math.max(0, Math.min(total, ms));
     scrubber.value = String(now);
     $('clock').textContent = clock(now) + ' / ' + clock(total);
-    $('cost').textContent = spend.length ? money(costAt(now)) + unpriced : '';
+    $('cost').textContent = spend.length ? money(costAt(now)) + marked : '';
     const pct = total > 0 ? now / total : 1;
     $('playhead').style.left = 'calc(' + (pct * 100) + '% - 1px)';
   }
