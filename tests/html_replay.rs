@@ -638,6 +638,43 @@ fn a_subagent_that_cannot_be_read_is_said_under_the_pages_cost() {
     }
 }
 
+/// `share -o X` refused a link, a folder or a device at X (exit 3, "is not a regular file")
+/// only when it wrote the page, after reading and rendering the whole session (47 s for 20,000
+/// events). It is refused before the session is read: a session that is not there is not what
+/// `share` and `replay --format html` complain of, and nothing is written through the link.
+#[test]
+fn a_page_is_refused_a_link_for_output_before_the_session_is_read() {
+    let env = TestEnv::new();
+    let target = env.path().join("target.html");
+    std::fs::write(&target, "kept\n").unwrap();
+    let link = env.path().join("link.html");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for args in [
+        &["share", "nosuchsession"][..],
+        &["replay", "nosuchsession", "--format", "html"],
+    ] {
+        let run = env.run(&[args, &["-o", link.to_str().unwrap()][..]].concat());
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("link.html is not a regular file"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("nosuchsession"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "kept\n");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
 /// The HTML replay showed an interrupt as `interrupted the user`, its kind and then who sent
 /// it; it reads as the terminal's replay does, `interrupted by the user`, a transcript's
 /// `[Request interrupted by user]` too. Its header tells an API error that ended a turn from the

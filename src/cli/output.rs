@@ -52,9 +52,15 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
 
 /// Refuses an `--output` file whose folder does not exist, before any work is done: a path
 /// named on the command line that is not there is bad usage (exit 2), as `exit::USAGE` says,
-/// not a failed write.
+/// not a failed write. A link or anything but a regular file there is refused now too, as
+/// [`replace_file`] refuses it (exit 3), not after the work (`share` of 20,000 events rendered
+/// its page for 47 s first); the write checks again, for one put there meanwhile.
 pub(crate) fn output_folder(path: Option<&std::path::Path>) -> anyhow::Result<()> {
-    folder_for(path, "--output")
+    folder_for(path, "--output")?;
+    if let Some(path) = path {
+        replaced_mode(path)?;
+    }
+    Ok(())
 }
 
 /// Refuses `-` as the file named by `flag`: many tools take it for standard output, and a file
@@ -129,6 +135,21 @@ pub(crate) fn replace_file(
     })
 }
 
+/// The mode of the file [`replace_file`] would replace at `path`, `None` when there is none;
+/// a link or anything but a regular file there is refused (exit 3).
+fn replaced_mode(path: &std::path::Path) -> anyhow::Result<Option<u32>> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(Error::input(format!(
+            "{} is not a regular file (a link, a folder …): name another file",
+            path.display()
+        ))
+        .into()),
+        Ok(meta) => Ok(Some(meta.permissions().mode() & 0o7777)),
+        Err(_) => Ok(None),
+    }
+}
+
 /// [`replace_file`] with what `write` writes, as it goes: a file of a session need not be
 /// held whole first. An error of `write`'s own (a session that cannot be read) leaves no file,
 /// as a failed write does.
@@ -138,17 +159,7 @@ pub(crate) fn replace_file_with(
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let old = match std::fs::symlink_metadata(path) {
-        Ok(meta) if !meta.is_file() => {
-            return Err(Error::input(format!(
-                "{} is not a regular file (a link, a folder …): name another file",
-                path.display()
-            ))
-            .into());
-        }
-        Ok(meta) => Some(meta.permissions().mode() & 0o7777),
-        Err(_) => None,
-    };
+    let old = replaced_mode(path)?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
