@@ -399,6 +399,100 @@ fn a_store_its_reader_may_not_write_is_read_through_its_index_while_it_is_fresh(
     assert_eq!(run.json(), list(&env).json(), "as its owner lists it");
 }
 
+/// The mount that makes the store read-only, in a mount namespace of the command's own (gone
+/// with it): `$0` is the store, bound onto itself and remounted read-only.
+const READ_ONLY_MOUNT: &str =
+    "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && exec \"$@\"";
+
+/// `args` run with the store on a read-only mount; `None` where a command cannot be given a
+/// mount of its own (no `unshare`, or not root).
+fn on_a_read_only_mount(env: &TestEnv, args: &[&str]) -> Option<Run> {
+    let mountable = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", READ_ONLY_MOUNT])
+        .arg(env.store())
+        .arg("true")
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mountable {
+        return None;
+    }
+    let command = env.command(args);
+    let mut wrapped = std::process::Command::new("unshare");
+    wrapped
+        .args(["-m", "sh", "-c", READ_ONLY_MOUNT])
+        .arg(env.store())
+        .arg(command.get_program())
+        .args(command.get_args())
+        .current_dir(env.path())
+        .stdin(Stdio::null());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(name, value),
+            None => wrapped.env_remove(name),
+        };
+    }
+    Some(Run::of(wrapped.output().unwrap()))
+}
+
+/// A store on a read-only mount is read through its index, opened read-only, while nothing in
+/// it is stale, without a word, as another user's store is: every read there warned that the
+/// index could not be used ("unable to open database file", SQLite refusing to open it to be
+/// written before it was tried read-only) and scanned every session, and `sql` built an index
+/// in memory. Stale, or with no index at all, the files are read, with one warning.
+#[test]
+fn a_store_on_a_read_only_mount_is_read_through_its_index_while_it_is_fresh() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let truth = list(&env).json();
+    let before = std::fs::read(index(&env)).unwrap();
+    let Some(run) = on_a_read_only_mount(&env, &["list", "--all", "--format", "json"]) else {
+        eprintln!("skipped: needs root and unshare to mount the store read-only");
+        return;
+    };
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(run.json(), truth);
+    let sql = on_a_read_only_mount(
+        &env,
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM sessions",
+            "--format",
+            "json",
+        ],
+    )
+    .unwrap();
+    assert_eq!((sql.code, sql.stderr.as_str()), (0, ""));
+    assert_eq!(sql.json()[0]["n"], 3);
+    assert_eq!(std::fs::read(index(&env)).unwrap(), before);
+
+    // Out of date, it cannot be refreshed: the files are read, with one warning saying so.
+    append(
+        &env,
+        "bbbb-2",
+        &call_lines("bbbb-2", 1_700_000_150.0, 7, true),
+    );
+    let run = on_a_read_only_mount(&env, &["list", "--all", "--format", "json"]).unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(warnings(&run), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is out of date, and this user may not write it"),
+        "{}",
+        run.stderr
+    );
+    assert_ne!(run.json(), truth, "the new call is counted");
+    let stale = run.json();
+
+    // With no index, the files are read, with one warning.
+    remove_index(&env);
+    let run = on_a_read_only_mount(&env, &["list", "--all", "--format", "json"]).unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(warnings(&run), 1, "{}", run.stderr);
+    assert_eq!(run.json(), stale);
+    assert_eq!(run.json(), list(&env).json(), "as a writer lists it");
+}
+
 /// Puts something that is not a usable index where the index goes.
 type Make<'a> = dyn Fn(&Path) + 'a;
 

@@ -208,7 +208,13 @@ impl Index {
             path: path.clone(),
             source,
         };
-        let conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
+        let conn = match Connection::open_with_flags(&path, flags) {
+            Ok(conn) => conn,
+            Err(source) if may_not_write(&source) => {
+                return Index::open_unwritable(store, &path).ok_or_else(|| sql(source));
+            }
+            Err(source) => return Err(sql(source)),
+        };
         distrust_schema(&conn).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         register_functions(&conn, store.root()).map_err(sql)?;
@@ -223,7 +229,7 @@ impl Index {
             damaged: std::cell::Cell::new(false),
         };
         if let Err(source) = index.prepare() {
-            if source.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
+            if may_not_write(&source) {
                 drop(index);
                 return Index::open_unwritable(store, &path)
                     .ok_or(IndexError::Sqlite { path, source });
@@ -444,6 +450,17 @@ impl Index {
         }
         tx.commit()
     }
+}
+
+/// Whether SQLite's `source` says this reader may not write the index: it refused to write
+/// (another user's file, in a folder the reader may not write), or could not open what writing
+/// needs (on a read-only mount the write-ahead log cannot be made, and SQLite says it cannot
+/// open the database rather than that it is read-only).
+fn may_not_write(source: &rusqlite::Error) -> bool {
+    matches!(
+        source.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+    )
 }
 
 /// [`Index::sql_error`], for a caller that holds the index's connection in a transaction.
