@@ -573,3 +573,45 @@ fn a_baseline_takes_a_byte_order_mark_and_refuses_a_key_it_does_not_know() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(run.stderr.contains("`extra`"), "{}", run.stderr);
 }
+
+/// A baseline the Python tool saved (its README has users commit one) is refused saying so, and
+/// how to save this build's own in its place: it was "not a drift baseline (unknown field
+/// `fingerprint_id` …)", as though it were some other file. Its figures do not map onto this
+/// build's (each dimension's mean, median and 95th percentile, no spread over buckets, a retry
+/// counted otherwise), so it is not read. The fixture is one the Python tool 0.103 saved.
+#[test]
+fn a_baseline_the_python_tool_saved_is_refused_saying_so_and_how_to_save_ours() {
+    let env = TestEnv::new();
+    store(&env, steady);
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/drift/python-baseline.json");
+    let run = env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--baseline",
+        python.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a baseline the Python tool saved"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("not a drift baseline"),
+        "{}",
+        run.stderr
+    );
+    // The file's own first day, and its own path.
+    assert!(
+        run.stderr.contains(&format!(
+            "agent-strace drift --since 2026-02-12 --save-baseline {}",
+            python.display()
+        )),
+        "{}",
+        run.stderr
+    );
+}

@@ -325,6 +325,16 @@ impl Fingerprint {
 
     /// Reads a baseline file.
     pub fn from_file(text: &str) -> Result<Fingerprint, BaselineError> {
+        if let Ok(python) = serde_json::from_str::<PythonBaseline>(text)
+            && python.fingerprint_id.is_some()
+            && python.format.is_none()
+        {
+            let first_day = python
+                .period
+                .and_then(|p| p.start)
+                .filter(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok());
+            return Err(BaselineError::PythonTool { first_day });
+        }
         let fp: Fingerprint =
             serde_json::from_str(text).map_err(|e| BaselineError::NotJson(e.to_string()))?;
         if fp.format != BASELINE_FORMAT {
@@ -354,6 +364,23 @@ impl Fingerprint {
         }
         Ok(fp)
     }
+}
+
+/// What tells a baseline the Python tool saved: its `fingerprint_id` (which it always writes,
+/// and no baseline of ours has) and no `format`, and the day its sessions start from. Its
+/// figures do not map onto ours: each dimension is a mean, median and 95th percentile with no
+/// spread over buckets, which our divergence compares, and some are counted otherwise (a retry
+/// is a third call in a row of one tool, an error any error event, a refusal included).
+#[derive(Deserialize)]
+struct PythonBaseline {
+    fingerprint_id: Option<serde_json::Value>,
+    format: Option<serde_json::Value>,
+    period: Option<PythonPeriod>,
+}
+
+#[derive(Deserialize)]
+struct PythonPeriod {
+    start: Option<String>,
 }
 
 /// Whether `shares` are a distribution: each from 0 to 1, and together 1 (give or take what
@@ -393,6 +420,15 @@ pub enum BaselineError {
     Shares(&'static str),
     #[error("its {0}")]
     Figure(String),
+    #[error(
+        "a baseline the Python tool saved, which this build cannot compare with: its figures are \
+         each dimension's mean, median and 95th percentile, some counted otherwise, where this \
+         build compares how the sessions spread over each"
+    )]
+    PythonTool {
+        /// The day its sessions start from (`period.start`), when it is a day.
+        first_day: Option<String>,
+    },
 }
 
 /// Each tool's share of all calls, the [`TOP_TOOLS`] most used named and the rest together.

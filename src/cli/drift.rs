@@ -15,7 +15,7 @@ use super::globals::Format;
 use super::output::stdout;
 use super::stores::ScopeArgs;
 use crate::analysis::drift::{
-    self, BASELINE_LIMIT, DriftReport, Fingerprint, Gathered, Label, SessionFigures,
+    self, BASELINE_LIMIT, BaselineError, DriftReport, Fingerprint, Gathered, Label, SessionFigures,
 };
 use crate::error::Error;
 use crate::exit;
@@ -202,8 +202,19 @@ fn read_baseline(path: &std::path::Path) -> Result<Fingerprint> {
         return Err(Error::input(format!("{shown}: too large for a drift baseline")).into());
     }
     // Read as a settings file is: a byte order mark an editor wrote first is no text.
-    Fingerprint::from_file(super::settings::without_bom(&text))
-        .map_err(|e| Error::input(format!("{shown}: {e}")).into())
+    Fingerprint::from_file(super::settings::without_bom(&text)).map_err(|e| {
+        let err = Error::input(format!("{shown}: {e}"));
+        match e {
+            BaselineError::PythonTool { first_day } => err
+                .with_hint(format!(
+                    "save this build's own, of the sessions since the day the Python tool's \
+                     starts, in its place: agent-strace drift --since {} --save-baseline {shown}",
+                    first_day.as_deref().unwrap_or("WHEN")
+                ))
+                .into(),
+            _ => err.into(),
+        }
+    })
 }
 
 /// The local day of an instant.
