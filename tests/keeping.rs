@@ -1085,3 +1085,57 @@ fn a_rewritten_transcripts_import_that_a_hook_writes_to_meanwhile_keeps_its_even
         "{raced}"
     );
 }
+
+/// A hook that waited in vain for its session's folder (an import held its lock to swap its
+/// copy of the session in, and was held up there: a slow disk, a stopped process) wrote its
+/// event without the lock into the folder about to be swapped away, and the event was lost, the
+/// hook's log saying it was recorded. The import's swap is held back while it holds the lock,
+/// and the hook writes meanwhile: its event is in the session once, beside what the import
+/// added.
+#[test]
+fn a_hook_that_waits_in_vain_for_a_swapping_import_has_its_event_kept_once() {
+    use crate::common::{Run, locked_exclusive, wait::wait_until, with_syscall_held_back};
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-00000000000a";
+    let file = big_transcript(env.path(), sid, 1);
+    let whole = std::fs::read_to_string(&file).unwrap();
+    let head: Vec<String> = whole.lines().take(10).map(str::to_owned).collect();
+    std::fs::write(&file, head.join("\n") + "\n").unwrap();
+    let (first, _) = import_json(&env, &[&file]);
+    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
+    std::fs::write(&file, &whole).unwrap();
+    let folder = env.store().join(sid);
+    let before = std::fs::read_to_string(folder.join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .count();
+    let import = env.command(&["import", "--format", "json", &file.to_string_lossy()]);
+    // The swap is one renameat2 (RENAME_EXCHANGE), made with the folder's lock held.
+    let importing = with_syscall_held_back(&import, "renameat2", 3_000_000)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the import holds the session's folder to swap it", || {
+        locked_exclusive(&folder)
+    });
+    let mut prompt = payload("UserPromptSubmit", json!({"prompt": "HOOK-EVENT"}));
+    prompt["session_id"] = sid.into();
+    env.hook("user-prompt", &prompt).success();
+    let raced = Run::of(importing.wait_with_output().unwrap());
+    raced.success();
+    let report = &raced.json()[0];
+    assert_eq!(report["status"], "grown", "{report}");
+    let events = std::fs::read_to_string(folder.join("events.ndjson")).unwrap();
+    assert_eq!(events.matches("HOOK-EVENT").count(), 1, "{report}");
+    // Every event once: none of the hook's or the import's was written twice.
+    let ids: Vec<Value> = env
+        .events(sid)
+        .iter()
+        .map(|e| e["event_id"].clone())
+        .collect();
+    let distinct: std::collections::HashSet<String> = ids.iter().map(Value::to_string).collect();
+    assert!(ids.len() > before, "the import added its lines: {report}");
+    assert_eq!(distinct.len(), ids.len(), "{report}");
+    assert_eq!(hook_errors(&env), "");
+}

@@ -27,7 +27,7 @@ use std::path::Path;
 use super::files::Folder;
 use super::layout::{self, EVENTS, GITIGNORE, GITIGNORE_TEXT, META};
 use super::lock::{HOOK_LOCK_WAIT, LockGuard, share_folder};
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, moved};
 use crate::model::{Event, SessionMeta};
 
 impl Store {
@@ -192,10 +192,8 @@ impl Store {
         let Some(session) = events.first().map(|e| e.session_id.as_str()) else {
             return Ok(());
         };
-        let (dir, _turn) = self.appending_to(session)?;
-        let path = dir.path().join(EVENTS);
         let corrupt = |message: String| StoreError::Corrupt {
-            path: path.clone(),
+            path: self.session_dir(session).join(EVENTS),
             message,
         };
         let mut lines = Vec::new();
@@ -214,8 +212,76 @@ impl Store {
                 first = lines.len();
             }
         }
-        let file = dir.append(EVENTS)?;
-        append_lines(&file, &path, &lines, first, Cut::Void)
+        self.append_lines_to(session, &lines, first, None)
+    }
+
+    /// Writes `lines` (whole lines, the first `first` bytes long) to the events of `session` in
+    /// one write. One made without the folder's lock into a folder moved away from the name
+    /// meanwhile is written again under the name, unless the mover writes it again (see
+    /// [`super::moved`]); a session deleted meanwhile is started again for it. `gone` is a
+    /// folder of the session moved away already, whose lines these are (a mover's).
+    pub(super) fn append_lines_to(
+        &self,
+        session: &str,
+        lines: &[u8],
+        first: usize,
+        mut gone: Option<Folder>,
+    ) -> Result<()> {
+        for _ in 0..WRITES_AGAIN {
+            let (dir, turn) = match (self.appending_to(session), &gone) {
+                (Err(StoreError::Io { source, .. }), Some(gone))
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    self.start_again(session, gone)?;
+                    continue;
+                }
+                (found, _) => found?,
+            };
+            let path = dir.path().join(EVENTS);
+            let file = match dir.append(EVENTS) {
+                // Removed whole since it was found (a deletion): nothing of it to look at.
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound
+                        && !self
+                            .session_folder(session)
+                            .is_ok_and(|now| now.is_same(&dir)) =>
+                {
+                    gone = Some(dir);
+                    continue;
+                }
+                opened => opened?,
+            };
+            let landed = append_lines(&file, &path, lines, first, Cut::Void)?;
+            if turn.is_some()
+                || self
+                    .session_folder(session)
+                    .is_ok_and(|now| now.is_same(&dir))
+            {
+                return Ok(());
+            }
+            if moved::written_again_by_mover(&dir, &file, landed.start, landed.end)
+                .map_err(|e| StoreError::io(&path, e))?
+            {
+                return Ok(());
+            }
+            gone = Some(dir);
+        }
+        Err(StoreError::LockTimeout(self.session_dir(session)))
+    }
+
+    /// Makes the folder of `session` again, deleted while a hook wrote to it without the lock
+    /// (the event is for a session begun anew, as any event of a session not in the store):
+    /// with the agent and command of its folder `gone`, when that still tells them.
+    fn start_again(&self, session: &str, gone: &Folder) -> Result<()> {
+        let mut meta = SessionMeta::new(session, super::system_time());
+        if let Ok(before) = super::meta::read_meta_in(gone, session) {
+            meta.agent_name = before.agent_name;
+            meta.command = before.command;
+        }
+        if self.create_session(&meta)? {
+            self.init_counters(session)?;
+        }
+        Ok(())
     }
 
     /// The folder of `session` to append to, with its shared lock held. An import that swaps
@@ -223,12 +289,21 @@ impl Store {
     /// event lands before the look (and the import keeps the session as it is) or after the
     /// swap, in the folder put in place: a folder swapped away while its lock was awaited is
     /// left for the one now under the name. A lock still busy after [`HOOK_LOCK_WAIT`] is gone
-    /// without: a hook never waits longer.
+    /// without (a hook never waits longer), as is a folder deleted while its lock was awaited:
+    /// the caller then looks, once written, whether its folder is still the session's.
     fn appending_to(&self, session: &str) -> Result<(Folder, Option<LockGuard>)> {
         let mut dir = self.session_folder(session)?;
         for _ in 0..APPEND_TRIES {
             let turn = share_folder(&dir, HOOK_LOCK_WAIT);
-            let now = self.session_folder(session)?;
+            let now = match self.session_folder(session) {
+                Ok(now) => now,
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    return Ok((dir, None));
+                }
+                Err(e) => return Err(e),
+            };
             if now.is_same(&dir) {
                 return Ok((dir, turn));
             }
@@ -237,6 +312,10 @@ impl Store {
         Ok((dir, None))
     }
 }
+
+/// How many times a write made into a folder moved away meanwhile is made again: each time
+/// takes another move of the session during the write.
+const WRITES_AGAIN: usize = 8;
 
 /// The mode a store's folder is made with: its owner's alone (see [`Store::ensure_root`]).
 const STORE_MODE: u32 = 0o700;
@@ -274,12 +353,12 @@ fn mend_gitignore(root: &Folder) {
 
 #[cfg(test)]
 fn append_line(file: &File, path: &Path, line: &[u8]) -> Result<()> {
-    append_lines(file, path, line, line.len(), Cut::Void)
+    append_lines(file, path, line, line.len(), Cut::Void).map(drop)
 }
 
 /// What becomes of the lines that landed of a write cut short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cut {
+pub(super) enum Cut {
     /// Voided: lines that tell one story together, none of them is kept.
     Void,
     /// Kept, the rest written after them: lines that each stand alone.
@@ -290,16 +369,34 @@ enum Cut {
 /// writer died mid-line just before it, so more than a second is for a store under attack.
 const APPEND_TRIES: usize = 3;
 
+/// Where lines written by [`append_lines`] landed in their file.
+pub(super) struct Landed {
+    /// Where the lines begin.
+    pub start: u64,
+    /// Where the first line begins on a line of its own: `start`, or where it was written
+    /// again after a torn line.
+    pub whole: u64,
+    /// Where the last write ends.
+    pub end: u64,
+}
+
 /// Writes `lines` (whole lines, the first `first` bytes long) in one `write`, and writes the
 /// first line again when it was glued to a torn line (see the module's text). When a write is
 /// cut short, `cut` says what becomes of what landed.
-fn append_lines(file: &File, path: &Path, lines: &[u8], first: usize, cut: Cut) -> Result<()> {
+pub(super) fn append_lines(
+    file: &File,
+    path: &Path,
+    lines: &[u8],
+    first: usize,
+    cut: Cut,
+) -> Result<Landed> {
     let io = |e| StoreError::io(path, e);
     let start = write_landed_at(file, lines, cut).map_err(io)?;
     let mut at = start;
+    let mut end = start + lines.len() as u64;
     for _ in 0..APPEND_TRIES {
         if !follows_torn_line(file, at).map_err(io)? {
-            return Ok(());
+            break;
         }
         at = match write_landed_at(file, &lines[..first], cut) {
             Ok(at) => at,
@@ -311,8 +408,13 @@ fn append_lines(file: &File, path: &Path, lines: &[u8], first: usize, cut: Cut) 
                 return Err(io(e));
             }
         };
+        end = at + first as u64;
     }
-    Ok(())
+    Ok(Landed {
+        start,
+        whole: at,
+        end,
+    })
 }
 
 /// Writes `bytes` at the end of the file and says where they began. A write cut short is voided
@@ -470,7 +572,8 @@ impl Appender {
             .iter()
             .position(|&b| b == b'\n')
             .map_or(self.pending.len(), |i| i + 1);
-        let result = append_lines(&self.file, &self.path, &self.pending, first, Cut::KeepWhole);
+        let result =
+            append_lines(&self.file, &self.path, &self.pending, first, Cut::KeepWhole).map(drop);
         self.pending.clear();
         result
     }

@@ -54,6 +54,17 @@ impl Folder {
         Ok(File::from(self.fd.try_clone()?))
     }
 
+    /// A second descriptor of the same open folder, for a holder that outlives this one.
+    pub(crate) fn try_clone(&self) -> Result<Folder> {
+        Ok(Folder {
+            fd: self
+                .fd
+                .try_clone()
+                .map_err(|e| StoreError::io(&self.path, e))?,
+            path: self.path.clone(),
+        })
+    }
+
     /// Opens the folder at `path` (the store's root), following it when it is a link of the
     /// user's own. Its ancestors are followed as they are; only the folder itself is checked.
     pub(crate) fn open(path: &Path) -> Result<Folder> {

@@ -434,7 +434,7 @@ pub enum Described {
 /// Reads and checks `meta.json` in the folder of session `session_id`. The folder names the
 /// session: an id the file says otherwise (a folder copied or renamed, or a forged file naming
 /// another session) is replaced, so nothing that follows the id reads another session's files.
-fn read_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
+pub(super) fn read_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
     let path = dir.path().join(META);
     let Some(file) = dir.read(META)? else {
         return Err(StoreError::io(

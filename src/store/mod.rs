@@ -28,6 +28,7 @@
 //!
 //! - [`layout`]: names and paths.
 //! - [`append`]: appending one event without tearing or gluing lines.
+//! - [`moved`]: an event written without the lock into a folder moved away meanwhile, kept once.
 //! - [`reader`]: streaming events, skipping (and reporting) lines that do not parse.
 //! - [`follow`]: a session's events as they are appended, woken by file notifications.
 //! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
@@ -67,6 +68,7 @@ pub use layout::{
 mod ceiling;
 mod lock;
 mod meta;
+mod moved;
 pub use meta::Described;
 mod owed;
 mod pending;

@@ -11,7 +11,9 @@
 //! place of, the same stored session at once, the first to finish is swapped in; the others
 //! find the session taken ([`StoreError::SessionExists`]) and leave it. So does a writer whose
 //! stored session was appended to since it was read (hooks sharing its id): the swap looks at
-//! it under the folder's lock, which every append holds shared, so no event is lost with it.
+//! it under the folder's lock, which every append holds shared, so no event is lost with it;
+//! a hook that waited for the lock in vain and wrote anyway has its event written again under
+//! the name once, by the writer or by itself ([`super::moved`]).
 //!
 //! The hidden folder (`.writing-<session>-<pid>-<n>`) is removed when its writer is dropped
 //! unfinished (an error on the way). A writer that is killed cannot remove it, so the writer
@@ -407,23 +409,38 @@ impl SessionWriter {
                 ),
                 None => None,
             };
+            // A hook that waited for the lock in vain writes without it: what it wrote after
+            // this look is written again under the name, by this writer or by the hook (see
+            // [`super::moved`]).
+            let cut = self.replaces_events.unwrap_or(0);
             if let Some(now) = &stored {
                 let unchanged = self.replaces.as_ref().is_some_and(|read| now.is_same(read))
                     && events_len(now)? == self.replaces_events;
                 if !unchanged {
                     return Err(StoreError::SessionExists(self.meta.session_id.clone()));
                 }
+                super::moved::mark_cut(now, cut)?;
             }
             match self.root.exchange(&self.temp_name, &self.meta.session_id) {
                 Ok(()) => {
                     // The hidden folder now holds the session that was replaced.
                     self.done = true;
+                    let late = match &stored {
+                        Some(replaced) => self.write_late_lines(replaced, cut),
+                        None => Ok(()),
+                    };
                     let _ = std::fs::remove_dir_all(&self.temp);
-                    return Ok(self.meta.clone());
+                    return late.map(|()| self.meta.clone());
                 }
                 // Gone meanwhile: moved into place below like a new one.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::io(&target, e)),
+                Err(e) => {
+                    if let Some(now) = &stored {
+                        super::moved::unmark_cut(now, cut);
+                    }
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        return Err(StoreError::io(&target, e));
+                    }
+                }
             }
         }
         // rename(2) onto an existing non-empty folder fails, so a session written meanwhile by
@@ -438,6 +455,22 @@ impl SessionWriter {
         }
         self.done = true;
         Ok(self.meta.clone())
+    }
+
+    /// Seals the events of `replaced`, the folder this writer's was swapped in for, and writes
+    /// under the name the lines hooks wrote to it past `cut` without its lock.
+    fn write_late_lines(&self, replaced: &Folder, cut: u64) -> Result<()> {
+        let seal = super::moved::seal(replaced)?;
+        let late = super::moved::late_lines(replaced, cut, seal)?;
+        let Some(first) = late.iter().position(|&b| b == b'\n') else {
+            return Ok(());
+        };
+        Store::new(self.root.path()).append_lines_to(
+            &self.meta.session_id,
+            &late,
+            first + 1,
+            Some(replaced.try_clone()?),
+        )
     }
 
     /// Drops what was written.

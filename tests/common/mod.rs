@@ -485,6 +485,33 @@ pub fn with_signals(command: &Command, signals: &[&str]) -> Command {
     run_by(env, command)
 }
 
+/// `command` run by strace, each `syscall` it makes held back `micros` microseconds before it
+/// is made: a slow disk or a stalled process, at the step of its work the test chooses.
+pub fn with_syscall_held_back(command: &Command, syscall: &str, micros: u64) -> Command {
+    let mut strace = Command::new("strace");
+    strace
+        .args(["-f", "-qq", "-o", "/dev/null"])
+        .arg(format!("--trace={syscall}"))
+        .arg(format!("--inject={syscall}:delay_enter={micros}"))
+        .arg("--");
+    run_by(strace, command)
+}
+
+/// Whether the kernel lists an exclusive lock on `path`, a file or a folder (read from
+/// /proc/locks, which takes none itself).
+pub fn locked_exclusive(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(inode) = std::fs::metadata(path).map(|m| m.ino()) else {
+        return false;
+    };
+    let suffix = format!(":{inode}");
+    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    locks.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.contains(&"WRITE") && fields.iter().any(|field| field.ends_with(&suffix))
+    })
+}
+
 /// `command` run by `wrapper` (a program and its first arguments), with `command`'s
 /// environment and folder.
 pub fn run_by(mut wrapper: Command, command: &Command) -> Command {
