@@ -184,6 +184,56 @@ fn hooks_start_and_end(env: &TestEnv, id: &str) {
     .success();
 }
 
+/// A hook that waited in vain for the lock of the session `retention clean` was deleting (the
+/// deletion held up: a slow disk, a stopped process), and wrote its event once the deletion had
+/// looked at the session, wrote it into the folder being deleted: the event was lost, the
+/// hook's log saying it was recorded. The deletion's rename is held back while it holds the
+/// lock, and the hook's write until after it: the session is deleted, and the hook's event
+/// begins it anew, as an event of a session not in the store does.
+#[test]
+fn a_hook_that_writes_while_its_session_is_deleted_begins_it_anew() {
+    use crate::common::{
+        Run, locked_exclusive, run_with_stdin, wait::wait_until, with_syscall_held_back,
+    };
+    let env = TestEnv::new();
+    hooks_start_and_end(&env, "l-gone");
+    let folder = env.store().join("l-gone");
+    let clean = env.command(&[
+        "retention",
+        "clean",
+        "--max-sessions",
+        "0",
+        "--format",
+        "json",
+    ]);
+    // The folder is moved aside with one renameat, under its lock.
+    let cleaning = with_syscall_held_back(&clean, "renameat", 2_000_000)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the deletion holds the session's folder", || {
+        locked_exclusive(&folder)
+    });
+    let prompt = json!({"session_id": "l-gone", "hook_event_name": "UserPromptSubmit",
+        "prompt": "HOOK-EVENT", "cwd": env.path()});
+    let hook = with_syscall_held_back(&env.command(&["hook", "user-prompt"]), "write", 4_000_000);
+    let hooked = run_with_stdin(hook, prompt.to_string().as_bytes());
+    let cleaned = Run::of(cleaning.wait_with_output().unwrap());
+    cleaned.success();
+    assert_eq!(
+        cleaned.json()["deleted"],
+        json!(["l-gone"]),
+        "{}",
+        cleaned.stdout
+    );
+    hooked.success();
+    let events = env.events("l-gone");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["data"]["prompt"], "HOOK-EVENT", "{events:?}");
+    assert_eq!(listed(&env), ["l-gone"]);
+}
+
 /// Session `id` going on: a prompt, as its hooks record it.
 fn hook_prompt(env: &TestEnv, id: &str) {
     env.hook(

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::files::Folder;
 use super::layout::{self, EVENTS};
-use super::lock::{LockGuard, lock_folder};
+use super::lock::lock_folder;
 use super::{Result, Store, StoreError};
 
 /// The deletion log's name in the store, as the Python tool names it.
@@ -96,19 +96,48 @@ impl Store {
     /// ([`Store::events_written_at`]), when it chose to delete it for being idle: events
     /// written since (a hook of the session resumed between the choice and the rename) are
     /// never deleted with it; the folder is put back and [`Deleted::KeptWritten`] returned.
+    /// Every append holds the folder's lock shared, and the deletion holds it exclusive; a hook
+    /// that waited for it in vain and wrote anyway, after that look, wrote an event of a session
+    /// begun anew, which is written again under the name (see [`super::moved`]).
     pub fn delete_session_unless_written(
         &self,
         session_id: &str,
         written_at: Option<f64>,
     ) -> Result<Deleted> {
         let root = self.root_folder()?;
-        let (aside, _deleting) = self.move_aside(&root, session_id)?;
+        let folder = self.session_folder(session_id)?;
+        let busy = || StoreError::LockTimeout(self.session_dir(session_id));
+        let _deleting = lock_folder(&folder, DELETING_WAIT).ok_or_else(busy)?;
+        if !self
+            .session_folder(session_id)
+            .is_ok_and(|now| now.is_same(&folder))
+        {
+            return Err(busy());
+        }
+        let cut = folder
+            .size_of(EVENTS)
+            .map_err(|e| StoreError::io(&self.session_dir(session_id).join(EVENTS), e))?
+            .unwrap_or(0);
+        super::moved::mark_cut(&folder, cut)?;
+        let aside = match self.move_aside(&root, session_id) {
+            Ok(aside) => aside,
+            Err(e) => {
+                super::moved::unmark_cut(&folder, cut);
+                return Err(e);
+            }
+        };
         let path = self.root().join(&aside);
         if written_at.is_some() && events_written_at(&path.join(EVENTS)) != written_at {
+            // The mark stays: a hook that found the folder aside may look for it still.
             return match root.rename(&aside, session_id) {
                 Ok(()) => Ok(Deleted::KeptWritten),
                 Err(e) => Err(StoreError::io(&path, e)),
             };
+        }
+        let seal = super::moved::seal(&folder)?;
+        let late = super::moved::late_lines(&folder, cut, seal)?;
+        if let Some(first) = late.iter().position(|&b| b == b'\n') {
+            self.append_lines_to(session_id, &late, first + 1, Some(folder.try_clone()?))?;
         }
         // std's remove_dir_all removes links as links (it does not follow them).
         std::fs::remove_dir_all(&path).map_err(|e| StoreError::io(&path, e))?;
@@ -121,13 +150,10 @@ impl Store {
             .map(drop)
     }
 
-    /// Renames a session's folder out of the way for deleting; returns its new name, and the
-    /// lock on the folder, taken before the rename and held until it is gone (or put back), by
-    /// which [`Store::finish_cut_short`] tells a deletion still running from one killed.
-    fn move_aside(&self, root: &Folder, session_id: &str) -> Result<(String, LockGuard)> {
-        let folder = self.session_folder(session_id)?;
-        let guard = lock_folder(&folder, DELETING_WAIT)
-            .ok_or_else(|| StoreError::LockTimeout(self.session_dir(session_id)))?;
+    /// Renames a session's folder out of the way for deleting; returns its new name. The
+    /// caller holds the folder's lock until it is gone, by which [`Store::finish_cut_short`]
+    /// tells a deletion still running from one killed.
+    fn move_aside(&self, root: &Folder, session_id: &str) -> Result<String> {
         let aside = format!("{DELETING}{session_id}");
         let renamed = match root.rename(session_id, &aside) {
             // A deletion before this one was cut short (its process killed) and left its folder
@@ -143,7 +169,7 @@ impl Store {
             other => other,
         };
         renamed.map_err(|e| StoreError::io(&self.session_dir(session_id), e))?;
-        Ok((aside, guard))
+        Ok(aside)
     }
 
     /// The sessions whose deletion was cut short (the process killed between renaming the
