@@ -62,12 +62,14 @@ if [ ! -x target/phoenix/bin/phoenix ]; then
 fi
 export AGENT_STRACE_PHOENIX="$PWD/target/phoenix/bin/phoenix"
 
-# Debian's Chromium, driven headless by playwright-core for the HTML tests (issue 15).
-if [ ! -x /usr/bin/chromium ]; then
+# Debian's Chromium, driven headless by playwright-core for the HTML tests (issue 15), and
+# strace, which holds back one system call of the binary to stall it mid-swap in the tests of
+# a hook writing while its session's folder is moved (tests/keeping.rs, tests/retention.rs).
+if [ ! -x /usr/bin/chromium ] || ! command -v strace >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium strace
   else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium strace
   fi
 fi
 export AGENT_STRACE_CHROMIUM=/usr/bin/chromium
