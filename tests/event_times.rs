@@ -644,3 +644,81 @@ fn sql_gives_no_end_where_list_gives_none() {
     }
     assert_eq!(ends("fine"), json!(t + 30.0), "{rows:?}");
 }
+
+/// A `meta.json` another tool wrote (the Python tool's: counters of its own, so it is believed)
+/// whose `ended_at` the events run past, as a session resumed after it was ended: `replay` and
+/// `explain` go to the last event, while `list`, `stats` and `sql` gave meta's end (10 s where
+/// the events ran 6m 40s). Every view gives the events' span now; an end no event passes, a
+/// session idle before it ended, stays meta's.
+#[test]
+fn an_end_the_events_run_past_is_the_events_in_every_view() {
+    let env = TestEnv::new();
+    let t = 1_780_000_000.0;
+    for (id, end) in [("past", t + 10.0), ("idle", t + 900.0)] {
+        let folder = env.store().join(id);
+        std::fs::create_dir_all(&folder).unwrap();
+        let events = [
+            ("session_start", t),
+            ("user_prompt", t + 1.0),
+            ("session_end", t + 10.0),
+            ("user_prompt", t + 300.0),
+            ("session_end", t + 400.0),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, at))| {
+            json!({"event_type": kind, "timestamp": at, "event_id": format!("e{i}"),
+                "session_id": id, "data": {"prompt": "p"}})
+            .to_string()
+                + "\n"
+        })
+        .collect::<String>();
+        std::fs::write(folder.join("events.ndjson"), events).unwrap();
+        let meta = json!({"session_id": id, "started_at": t, "ended_at": end,
+            "agent_name": "claude-code", "command": "c", "tool_calls": 1,
+            "total_duration_ms": (end - t) * 1000.0});
+        std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+    }
+    let listed = env.run(&["list", "--format", "json"]).json();
+    let listed = |id: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap()["duration_s"]
+            .as_f64()
+            .unwrap()
+    };
+    let sql = |id: &str| {
+        env.run(&[
+            "sql",
+            &format!("SELECT duration_s FROM sessions WHERE session_id = '{id}'"),
+            "--format",
+            "json",
+        ])
+        .json()[0]["duration_s"]
+            .as_f64()
+            .unwrap()
+    };
+    let stats = |id: &str| {
+        env.run(&["stats", id, "--format", "json"]).json()["duration_s"]
+            .as_f64()
+            .unwrap()
+    };
+    // The events ran 400 s past the start, as replay draws the last of them.
+    let replay = env.run(&["replay", "past"]).stdout;
+    assert!(replay.contains("+6m40.00s"), "{replay}");
+    assert_eq!(
+        (listed("past"), stats("past"), sql("past")),
+        (400.0, 400.0, 400.0)
+    );
+    assert!(
+        env.run(&["list"]).stdout.contains("6m 40s"),
+        "list's text gives it too"
+    );
+    assert_eq!(
+        (listed("idle"), stats("idle"), sql("idle")),
+        (900.0, 900.0, 900.0)
+    );
+}

@@ -227,6 +227,22 @@ impl SessionMeta {
             .filter(|_| self.unbelievable().believes("ended_at"))
     }
 
+    /// Moves the end to `last_event` when an event came more than [`SAME_MOMENT_SECS`] after
+    /// it: a `meta.json` end (the Python tool's, a hook session's resumed past it, one damaged)
+    /// that the events contradict, as `replay` and `explain` show them running past it. An end
+    /// no event passes is kept: the session may have sat idle before it ended. An end no
+    /// session can have stays as it is, which views show as unknown.
+    pub fn end_at_events(&mut self, last_event: Option<f64>) {
+        let believed = self.unbelievable().believes_times();
+        if let (Some(end), Some(last)) = (self.ended_at, last_event)
+            && believed
+            && last - end > SAME_MOMENT_SECS
+        {
+            self.ended_at = Some(last);
+            self.total_duration_ms = ((last - self.started_at) * 1000.0).max(0.0);
+        }
+    }
+
     /// [`SessionMeta::duration_secs`], when both times are ones a session can have: a judge
     /// of durations (`eval`'s `duration_under`) goes by the events' span instead of a forged
     /// or damaged one.
@@ -272,6 +288,11 @@ impl SessionMeta {
         Unbelievable(fields)
     }
 }
+
+/// How far apart two times of one moment may be: the Python tool's Stop hook takes the time
+/// for `meta.json`'s end, then again for its `session_end` event, microseconds later. A
+/// millisecond, the precision timestamps carry ([`super::seconds`]), which no view shows.
+const SAME_MOMENT_SECS: f64 = 0.001;
 
 /// The most a session can count of the count named `name` (a `meta.json` name):
 /// [`BELIEVABLE_TOKENS`] of `total_tokens`, [`BELIEVABLE_COUNT`] of any other.
@@ -555,6 +576,39 @@ mod tests {
         assert_eq!(meta.extra["attribution"]["os_user"], "root");
         let again = SessionMeta::from_json(&meta.to_json()).unwrap();
         assert_eq!(again, meta);
+    }
+
+    /// An end the events run past moves to the last event, the duration with it; an end no
+    /// event passes, and an end no session can have, stay as they are.
+    #[test]
+    fn an_end_the_events_run_past_moves_to_the_last_event() {
+        let t = 1_780_000_000.0;
+        let ended = |end: f64| SessionMeta {
+            ended_at: Some(end),
+            total_duration_ms: (end - t) * 1000.0,
+            ..SessionMeta::new("s", t)
+        };
+        let mut past = ended(t + 10.0);
+        past.end_at_events(Some(t + 400.0));
+        assert_eq!(
+            (past.ended_at, past.total_duration_ms),
+            (Some(t + 400.0), 400_000.0)
+        );
+        assert_eq!(past.duration_secs(), Some(400.0));
+        // The Python tool's end, stamped just before its session_end event.
+        let mut stamped = ended(t + 10.0);
+        stamped.end_at_events(Some(t + 10.000_007));
+        assert_eq!(stamped, ended(t + 10.0));
+        let mut idle = ended(t + 900.0);
+        idle.end_at_events(Some(t + 400.0));
+        assert_eq!(idle, ended(t + 900.0));
+        // An end before the start is none a session can have: views show it as unknown.
+        let mut before = ended(t - 10.0);
+        before.end_at_events(Some(t + 400.0));
+        assert_eq!(before, ended(t - 10.0));
+        let mut running = SessionMeta::new("s", t);
+        running.end_at_events(Some(t + 400.0));
+        assert_eq!(running.ended_at, None);
     }
 
     #[test]

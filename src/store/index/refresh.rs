@@ -535,6 +535,11 @@ pub(super) fn write_session(
         meta.tool_calls = fold.counters.tool_calls;
         meta.errors = fold.counters.errors;
     }
+    // Another tool's end that its events run past is their last time, as `Store::summary` and
+    // `replay` read it.
+    if !derived {
+        meta.end_at_events(fold.counters.believed_last());
+    }
     // The Python tool's import counts every transcript line in meta.json, a streamed response
     // several times: its requests and tokens are the events', as `stats` and `cost` count them.
     if let Some((requests, tokens)) = fold.llm_figures() {
