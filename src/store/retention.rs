@@ -177,17 +177,11 @@ impl Store {
     /// shows them, and the next [`Store::finish_cut_short`] removes them.
     pub fn cut_short(&self) -> Result<Vec<(String, u64)>> {
         let root = self.root_folder()?;
-        Ok(root
-            .names()?
-            .iter()
-            .filter_map(|name| {
-                // A name no deletion gives (not a session id's) is not one.
-                let id = deleting(std::ffi::OsStr::new(name))
-                    .filter(|id| layout::is_valid_session_id(id))?;
-                let path = root.path().join(name);
-                path.symlink_metadata()
-                    .is_ok_and(|m| m.is_dir())
-                    .then(|| (id.to_owned(), tree_bytes(&path, 3)))
+        Ok(cut_short_ids(&root)?
+            .into_iter()
+            .map(|id| {
+                let bytes = tree_bytes(&root.path().join(format!("{DELETING}{id}")), 3);
+                (id, bytes)
             })
             .collect())
     }
@@ -199,7 +193,8 @@ impl Store {
     pub fn finish_cut_short(&self) -> Result<Vec<(String, Result<()>)>> {
         let root = self.root_folder()?;
         let mut finished = Vec::new();
-        for (id, _) in self.cut_short()? {
+        // By their ids alone: their sizes, a walk of every file, are only `status`'s to show.
+        for id in cut_short_ids(&root)? {
             match remove_left_aside(&root, &format!("{DELETING}{id}")) {
                 Ok(false) => {}
                 removed => finished.push((id, removed.map(drop))),
@@ -241,6 +236,25 @@ fn deleting(name: &std::ffi::OsStr) -> Option<&str> {
     name.to_str()?.strip_prefix(DELETING)
 }
 
+/// The ids of the sessions whose deletion was cut short: the folders of `root` named as one
+/// being deleted (`.deleting-<id>`), links and files so named left out.
+fn cut_short_ids(root: &Folder) -> Result<Vec<String>> {
+    Ok(root
+        .names()?
+        .iter()
+        .filter_map(|name| {
+            // A name no deletion gives (not a session id's) is not one.
+            let id = deleting(std::ffi::OsStr::new(name))
+                .filter(|id| layout::is_valid_session_id(id))?;
+            root.path()
+                .join(name)
+                .symlink_metadata()
+                .is_ok_and(|m| m.is_dir())
+                .then(|| id.to_owned())
+        })
+        .collect())
+}
+
 /// Removes the folder `name` of `root` a deletion cut short left, with what is in it (links as
 /// links); `false` when it is no folder (never followed through a link), or a deletion still
 /// running holds its lock ([`Store::move_aside`]).
@@ -271,4 +285,45 @@ fn tree_bytes(dir: &Path, depth: u32) -> u64 {
             _ => 0,
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The folders a deletion cut short left are found by name, whatever they hold; a file or
+    /// a link so named, and a name no session id gives, are none.
+    #[test]
+    fn the_folders_a_deletion_left_are_listed_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::create_dir_all(dir.path().join(".deleting-gone/sub")).unwrap();
+        std::fs::write(dir.path().join(".deleting-gone/sub/events.ndjson"), "x\n").unwrap();
+        std::fs::create_dir(dir.path().join(".deleting-empty")).unwrap();
+        std::fs::create_dir(dir.path().join(".deleting-.hidden")).unwrap();
+        std::fs::write(dir.path().join(".deleting-file"), "").unwrap();
+        std::os::unix::fs::symlink(
+            dir.path().join(".deleting-gone"),
+            dir.path().join(".deleting-link"),
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("kept")).unwrap();
+        let root = store.root_folder().unwrap();
+        let mut ids = cut_short_ids(&root).unwrap();
+        ids.sort();
+        assert_eq!(ids, ["empty", "gone"]);
+        let mut sized = store.cut_short().unwrap();
+        sized.sort();
+        assert_eq!(sized, [("empty".to_owned(), 0), ("gone".to_owned(), 2)]);
+        let mut finished: Vec<String> = store
+            .finish_cut_short()
+            .unwrap()
+            .into_iter()
+            .map(|(id, removed)| removed.map(|()| id).unwrap())
+            .collect();
+        finished.sort();
+        assert_eq!(finished, ["empty", "gone"]);
+        assert!(cut_short_ids(&root).unwrap().is_empty());
+        assert!(dir.path().join("kept").is_dir());
+    }
 }
