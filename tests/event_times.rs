@@ -722,3 +722,57 @@ fn an_end_the_events_run_past_is_the_events_in_every_view() {
         (900.0, 900.0, 900.0)
     );
 }
+
+/// A `meta.json` another tool wrote with counters but no `ended_at` (the Python tool's hooks,
+/// killed between the `session_end` event and the meta written after it): the session was
+/// given as running in `list`, `stats`, `sql` and `replay`, the end drawn below. The events'
+/// end is the session's; one whose events do not end (killed before its end) still runs.
+#[test]
+fn an_end_only_the_events_record_is_the_sessions_end() {
+    let env = TestEnv::new();
+    let t = 1_780_000_000.0;
+    for (id, last) in [("ended", "session_end"), ("killed", "user_prompt")] {
+        let folder = env.store().join(id);
+        std::fs::create_dir_all(&folder).unwrap();
+        let events = [
+            ("session_start", t),
+            ("user_prompt", t + 1.0),
+            (last, t + 400.0),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, at))| {
+            json!({"event_type": kind, "timestamp": at, "event_id": format!("e{i}"),
+                "session_id": id, "data": {"prompt": "p"}})
+            .to_string()
+                + "\n"
+        })
+        .collect::<String>();
+        std::fs::write(folder.join("events.ndjson"), events).unwrap();
+        let meta = json!({"session_id": id, "started_at": t, "agent_name": "claude-code",
+            "command": "c", "tool_calls": 1});
+        std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+    }
+    let listed = env.run(&["list", "--format", "json"]).json();
+    let views = |id: &str| {
+        let listed = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap()["duration_s"]
+            .as_f64();
+        let stats = env.run(&["stats", id, "--format", "json"]).json()["duration_s"].as_f64();
+        let query = format!("SELECT duration_s FROM sessions WHERE session_id = '{id}'");
+        let sql = env.run(&["sql", &query, "--format", "json"]).json()[0]["duration_s"].as_f64();
+        (listed, stats, sql)
+    };
+    assert_eq!(views("ended"), (Some(400.0), Some(400.0), Some(400.0)));
+    assert_eq!(views("killed"), (None, None, None));
+    let list = env.run(&["list"]).stdout;
+    let line = |id: &str| list.lines().find(|l| l.starts_with(id)).unwrap().to_owned();
+    assert!(line("ended").contains("6m 40s"), "{list}");
+    assert!(line("killed").contains("running"), "{list}");
+    let replay = env.run(&["replay", "ended"]).stdout;
+    assert!(replay.contains("Duration: 6m 40s"), "{replay}");
+}

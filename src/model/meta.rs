@@ -231,13 +231,19 @@ impl SessionMeta {
     /// it: a `meta.json` end (the Python tool's, a hook session's resumed past it, one damaged)
     /// that the events contradict, as `replay` and `explain` show them running past it. An end
     /// no event passes is kept: the session may have sat idle before it ended. An end no
-    /// session can have stays as it is, which views show as unknown.
-    pub fn end_at_events(&mut self, last_event: Option<f64>) {
+    /// session can have stays as it is, which views show as unknown. A meta with no end, of a
+    /// session whose events end it (`ended`, [`super::Ending::ended`]: the Python tool's hooks
+    /// killed between its `session_end` and the meta written after it), ends at `last_event`.
+    pub fn end_at_events(&mut self, last_event: Option<f64>, ended: bool) {
+        let Some(last) = last_event else {
+            return;
+        };
         let believed = self.unbelievable().believes_times();
-        if let (Some(end), Some(last)) = (self.ended_at, last_event)
-            && believed
-            && last - end > SAME_MOMENT_SECS
-        {
+        let moved = match self.ended_at {
+            Some(end) => believed && last - end > SAME_MOMENT_SECS,
+            None => ended,
+        };
+        if moved {
             self.ended_at = Some(last);
             self.total_duration_ms = ((last - self.started_at) * 1000.0).max(0.0);
         }
@@ -589,7 +595,7 @@ mod tests {
             ..SessionMeta::new("s", t)
         };
         let mut past = ended(t + 10.0);
-        past.end_at_events(Some(t + 400.0));
+        past.end_at_events(Some(t + 400.0), true);
         assert_eq!(
             (past.ended_at, past.total_duration_ms),
             (Some(t + 400.0), 400_000.0)
@@ -597,18 +603,22 @@ mod tests {
         assert_eq!(past.duration_secs(), Some(400.0));
         // The Python tool's end, stamped just before its session_end event.
         let mut stamped = ended(t + 10.0);
-        stamped.end_at_events(Some(t + 10.000_007));
+        stamped.end_at_events(Some(t + 10.000_007), true);
         assert_eq!(stamped, ended(t + 10.0));
         let mut idle = ended(t + 900.0);
-        idle.end_at_events(Some(t + 400.0));
+        idle.end_at_events(Some(t + 400.0), true);
         assert_eq!(idle, ended(t + 900.0));
         // An end before the start is none a session can have: views show it as unknown.
         let mut before = ended(t - 10.0);
-        before.end_at_events(Some(t + 400.0));
+        before.end_at_events(Some(t + 400.0), true);
         assert_eq!(before, ended(t - 10.0));
+        // No end in meta: the events' end, when they end the session.
         let mut running = SessionMeta::new("s", t);
-        running.end_at_events(Some(t + 400.0));
-        assert_eq!(running.ended_at, None);
+        running.end_at_events(Some(t + 400.0), false);
+        assert_eq!(running, SessionMeta::new("s", t));
+        let mut ended_by_events = SessionMeta::new("s", t);
+        ended_by_events.end_at_events(Some(t + 400.0), true);
+        assert_eq!(ended_by_events.duration_secs(), Some(400.0));
     }
 
     #[test]

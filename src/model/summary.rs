@@ -61,9 +61,9 @@ use super::view::View;
 /// no file written, [`FileCount::deletes`], [`FileCount::moves`]; 31: the error of an MCP
 /// server the proxy could not launch is no error of a call or a turn,
 /// [`EventHead::launch_failure`]; 32: a file a Codex patch deletes or moves, and one Cursor's
-/// `Delete` tool deletes, is no file written, [`crate::model::tools::patch_changes`]; 33: an end in
-/// another tool's `meta.json` that its events run past is their last time,
-/// [`super::SessionMeta::end_at_events`]).
+/// `Delete` tool deletes, is no file written, [`crate::model::tools::patch_changes`]; 33: an
+/// end in another tool's `meta.json` that its events run past, or none there though they end
+/// the session, is their last time, [`super::SessionMeta::end_at_events`]).
 pub const SUMMARY_VERSION: u32 = 33;
 
 /// The model sessions without recorded usage are priced as when none of their events names

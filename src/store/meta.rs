@@ -402,7 +402,7 @@ impl Store {
                     meta.ended_at = None;
                     meta.total_duration_ms = 0.0;
                 }
-                meta.end_at_events(fold.counters.believed_last());
+                meta.end_at_events(fold.counters.believed_last(), fold.ending.ended());
                 (fold.counters.copies > 0).then_some(fold.counters)
             } else {
                 None

@@ -535,10 +535,10 @@ pub(super) fn write_session(
         meta.tool_calls = fold.counters.tool_calls;
         meta.errors = fold.counters.errors;
     }
-    // Another tool's end that its events run past is their last time, as `Store::summary` and
-    // `replay` read it.
+    // Another tool's end that its events run past, or that it never wrote though its events end
+    // the session, is their last time, as `Store::summary` and `replay` read it.
     if !derived {
-        meta.end_at_events(fold.counters.believed_last());
+        meta.end_at_events(fold.counters.believed_last(), fold.ending.ended());
     }
     // The Python tool's import counts every transcript line in meta.json, a streamed response
     // several times: its requests and tokens are the events', as `stats` and `cost` count them.
