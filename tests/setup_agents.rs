@@ -795,7 +795,8 @@ fn a_setting_that_turns_the_hooks_off_is_said_once() {
 /// Codex (merged layers), Gemini CLI (concatenated layers) and Cursor (every source) run the
 /// hooks of the user's file and of the project's alike, so ours in both with different
 /// commands recorded every event twice, and setup warned of it for Claude Code only. It warns
-/// for each, naming the other file, and not when both run the same command.
+/// for each, naming the other file, and not when both run the same command, which Gemini CLI
+/// runs once (and Cursor is not known to run twice); Codex runs it twice, and is warned of.
 #[test]
 fn setup_warns_of_our_hooks_in_the_agents_other_file_that_would_record_twice() {
     for (agent, user_file) in [
@@ -834,8 +835,9 @@ fn setup_warns_of_our_hooks_in_the_agents_other_file_that_would_record_twice() {
                 "agent-strace",
             ],
         );
-        assert!(
-            !same.success().stderr.contains("recorded twice"),
+        assert_eq!(
+            same.success().stderr.contains("recorded twice"),
+            agent == "codex",
             "{agent}: {}",
             same.stderr
         );
@@ -944,4 +946,47 @@ fn a_cursor_hook_of_ours_spelt_otherwise_is_replaced_in_place() {
         written["hooks"]["preToolUse"],
         json!([{"command": "agent-strace hook --agent cursor pre-tool"}])
     );
+}
+
+/// Codex 0.171.0 ran a hook command that the user's hooks.json and the project's both hold
+/// twice (observed), and Gemini CLI 0.61.0 runs two hooks once only when their command and
+/// name are alike (`deduplicateHooks`): setup said nothing of our very command in the other
+/// file, or of one a user copied there without its name, and every event was recorded twice.
+/// It warns of those as of another command; Claude Code, which runs the same command once, is
+/// not warned.
+#[test]
+fn setup_warns_of_our_command_in_both_files_where_the_agent_runs_it_twice() {
+    for (agent, user_file, twice) in [
+        ("codex", ".codex/hooks.json", true),
+        ("gemini", ".gemini/settings.json", false),
+        ("claude-code", ".claude/settings.json", false),
+    ] {
+        let env = TestEnv::new();
+        let home = env.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let user = home.join(user_file);
+        let bin = ["--bin", "agent-strace"];
+        let global = [
+            &["setup", "--agent", agent, "--global", "--write"][..],
+            &bin,
+        ]
+        .concat();
+        let project = [&["setup", "--agent", agent, "--write"][..], &bin].concat();
+        setup(&env, &home, &global).success();
+        let same = setup(&env, &home, &project);
+        let warned = |run: &Run| {
+            run.stderr.contains("recorded twice")
+                && run.stderr.contains(&user.display().to_string())
+        };
+        assert_eq!(warned(same.success()), twice, "{agent}: {}", same.stderr);
+        if agent == "gemini" {
+            // The same commands, copied into the user's file without their name.
+            let text = std::fs::read_to_string(&user).unwrap();
+            let unnamed = text.replace("\"name\": \"agent-strace\"", "\"name\": \"mine\"");
+            assert_ne!(text, unnamed);
+            std::fs::write(&user, unnamed).unwrap();
+            let copied = setup(&env, &home, &project);
+            assert!(warned(copied.success()), "{agent}: {}", copied.stderr);
+        }
+    }
 }

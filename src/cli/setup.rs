@@ -591,14 +591,17 @@ impl Plan<'_> {
         });
         for layer in &layers {
             if let Some(command) = &layer.other_command {
-                // Only Claude Code is known to run a command two files name once.
-                let cure = if agent == SetupAgent::ClaudeCode {
-                    ", or give both the same command (Claude Code runs a command both name once)"
-                } else {
-                    ""
+                // Claude Code and Gemini CLI run a hook two files hold alike once (Codex runs
+                // both); setup writes Gemini CLI's with the same name in every file.
+                let cure = match agent {
+                    SetupAgent::ClaudeCode | SetupAgent::Gemini => format!(
+                        ", or give both the same command ({} runs a hook both hold alike once)",
+                        agent.title()
+                    ),
+                    _ => String::new(),
                 };
                 super::output::warn(format_args!(
-                    "{} holds agent-strace's hooks too, with another command ({command}): {} runs both, so every event would be recorded twice; keep agent-strace's hooks in one of the two files{cure}",
+                    "{} holds agent-strace's hooks too ({command}): {} runs both, so every event would be recorded twice; keep agent-strace's hooks in one of the two files{cure}",
                     layer.path.display(),
                     agent.title()
                 ));

@@ -13,8 +13,8 @@ use super::setup_agents::{Env, SetupAgent, Shape};
 #[derive(Debug)]
 pub(super) struct Layer {
     pub(super) path: PathBuf,
-    /// One hook command of ours there that differs from the one written for its event: the
-    /// agent runs the hooks of every file, so both would record it.
+    /// One hook command of ours there that the agent runs beside the one written for its event
+    /// (see [`runs_once`]): both would record it.
     pub(super) other_command: Option<String>,
     /// Whether it sets `disableAllHooks: true` (Claude Code's).
     pub(super) disables_all: bool,
@@ -66,7 +66,7 @@ pub(super) fn others(
             continue;
         };
         let layer = Layer {
-            other_command: other_command(&settings, ours, key, &is_ours),
+            other_command: other_command(agent, &settings, ours, key, &is_ours),
             disables_all: agent == SetupAgent::ClaudeCode
                 && settings.get("disableAllHooks") == Some(&Value::Bool(true)),
             path,
@@ -100,10 +100,11 @@ pub(super) fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// A command of ours in `settings` that is not the one `ours` runs for its event; `key` names
-/// the field of a hook that holds its command, in a group's `hooks` (Claude Code's shape) or
-/// in the event's entry itself (Cursor's).
+/// A command of ours in `settings` that `agent` runs beside the one `ours` runs for its event;
+/// `key` names the field of a hook that holds its command, in a group's `hooks` (Claude Code's
+/// shape) or in the event's entry itself (Cursor's).
 fn other_command(
+    agent: SetupAgent,
     settings: &Value,
     ours: &Map<String, Value>,
     key: &str,
@@ -111,10 +112,11 @@ fn other_command(
 ) -> Option<String> {
     let hooks = settings.get("hooks")?.as_object()?;
     ours.iter().find_map(|(event, groups)| {
-        let written = groups[0]["hooks"][0][key]
-            .as_str()
-            .or_else(|| groups[0][key].as_str())?;
-        let arg = written.rsplit(' ').next()?;
+        let written = groups[0]["hooks"]
+            .get(0)
+            .filter(|hook| hook.get(key).is_some())
+            .unwrap_or(&groups[0]);
+        let arg = written.get(key)?.as_str()?.rsplit(' ').next()?;
         let groups = hooks.get(event)?.as_array()?;
         groups
             .iter()
@@ -122,10 +124,30 @@ fn other_command(
                 Some(Value::Array(entries)) => entries.iter().collect(),
                 _ => vec![group],
             })
+            .filter(|entry| !runs_once(agent, written, entry, key))
             .filter_map(|entry| entry.get(key)?.as_str())
-            .find(|command| is_ours(command, event, arg) && command.trim() != written)
+            .find(|command| is_ours(command, event, arg))
             .map(str::to_owned)
     })
+}
+
+/// Whether `agent` runs a hook of another file once with the one written (`written`) when both
+/// are there: Claude Code runs a command string two files name once, Gemini CLI a hook whose
+/// name and command are both alike (its planner's `deduplicateHooks`, keyed `name:command`,
+/// 0.61.0), Cursor is not known to run it twice; Codex ran an identical command of both layers
+/// twice (0.171.0, observed), as may any other agent.
+fn runs_once(agent: SetupAgent, written: &Value, other: &Value, key: &str) -> bool {
+    let same = |field: &str| text(written, field) == text(other, field);
+    match agent {
+        SetupAgent::ClaudeCode | SetupAgent::Cursor => same(key),
+        SetupAgent::Gemini => same(key) && same("name"),
+        SetupAgent::Codex | SetupAgent::Copilot | SetupAgent::VsCode => false,
+    }
+}
+
+/// The text of `hook`'s `field`, trimmed.
+fn text<'h>(hook: &'h Value, field: &str) -> Option<&'h str> {
+    hook.get(field).and_then(Value::as_str).map(str::trim)
 }
 
 #[cfg(test)]
@@ -141,19 +163,58 @@ mod tests {
             command.contains("agent-strace hook") && command.ends_with(arg)
         };
         let same = json!({ "hooks": { "Stop": [ { "hooks": [ { "command": "agent-strace hook stop" } ] } ] } });
-        assert_eq!(other_command(&same, ours, "command", is_ours), None);
+        assert_eq!(
+            other_command(SetupAgent::ClaudeCode, &same, ours, "command", is_ours),
+            None
+        );
         let other = json!({ "hooks": { "Stop": [ { "hooks": [
             { "command": "./mine.sh" },
             { "command": "/usr/local/bin/agent-strace hook stop" } ] } ] } });
         assert_eq!(
-            other_command(&other, ours, "command", is_ours).as_deref(),
+            other_command(SetupAgent::ClaudeCode, &other, ours, "command", is_ours).as_deref(),
             Some("/usr/local/bin/agent-strace hook stop")
         );
         let flat = json!({ "hooks": { "Stop": [ { "command": "/opt/agent-strace hook stop" } ] } });
-        assert!(other_command(&flat, ours, "command", is_ours).is_some());
+        assert!(other_command(SetupAgent::ClaudeCode, &flat, ours, "command", is_ours).is_some());
         assert_eq!(
-            other_command(&json!({ "hooks": [] }), ours, "command", is_ours),
+            other_command(
+                SetupAgent::ClaudeCode,
+                &json!({ "hooks": [] }),
+                ours,
+                "command",
+                is_ours
+            ),
             None
+        );
+    }
+
+    /// The same command in both files is one hook for Claude Code, and for Gemini CLI when the
+    /// names are alike too; Codex runs it twice.
+    #[test]
+    fn a_command_alike_is_another_where_the_agent_runs_both() {
+        let ours = json!({ "Stop": [ { "hooks": [
+            { "type": "command", "command": "agent-strace hook stop", "name": "agent-strace" } ] } ] });
+        let ours = ours.as_object().unwrap();
+        let is_ours = |command: &str, _: &str, _: &str| command.contains("agent-strace hook");
+        let named = |name: Option<&str>| {
+            let mut hook = json!({ "command": "agent-strace hook stop" });
+            if let Some(name) = name {
+                hook["name"] = name.into();
+            }
+            json!({ "hooks": { "Stop": [ { "hooks": [hook] } ] } })
+        };
+        let twice =
+            |agent, settings: &Value| other_command(agent, settings, ours, "command", is_ours);
+        assert_eq!(twice(SetupAgent::ClaudeCode, &named(None)), None);
+        assert_eq!(
+            twice(SetupAgent::Gemini, &named(Some("agent-strace"))),
+            None
+        );
+        assert!(twice(SetupAgent::Gemini, &named(None)).is_some());
+        assert!(twice(SetupAgent::Gemini, &named(Some("mine"))).is_some());
+        assert_eq!(
+            twice(SetupAgent::Codex, &named(Some("agent-strace"))).as_deref(),
+            Some("agent-strace hook stop")
         );
     }
 }
