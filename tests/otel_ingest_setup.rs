@@ -367,3 +367,51 @@ fn setup_otel_keeps_no_secret_in_a_backup_and_says_git_ignored_only_when_git_doe
         run.stderr
     );
 }
+
+/// setup made a new token file 0600, but wrote the token into a settings.local.json that was
+/// there, 0644, and left it 0644 (and the user's settings.json under --global, which holds the
+/// token itself): anyone on the machine could read the collector's token. A file setup writes
+/// an OTLP header into loses what its mode let others do, and setup says so.
+#[test]
+fn setup_otel_makes_a_file_it_writes_the_token_into_the_users_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let local = env.path().join(".claude/settings.local.json");
+    let user = home.join(".claude/settings.json");
+    for file in [&local, &user] {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, r#"{"permissions": {"allow": []}}"#).unwrap();
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
+    for (file, extra) in [(&local, None), (&user, Some("--global"))] {
+        let mut args = vec!["setup", "--otel", "--write", "--bin", "agent-strace"];
+        args.extend(extra);
+        let mut cmd = env.command(&args);
+        cmd.env("AGENT_STRACE_TOKEN", "t0k-MODE").env("HOME", &home);
+        let run = crate::common::Run::of(cmd.output().unwrap());
+        run.success();
+        assert!(
+            std::fs::read_to_string(file).unwrap().contains("t0k-MODE"),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(
+            mode(file) & 0o777,
+            0o600,
+            "{}: {}",
+            file.display(),
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("the user's alone (600, was 644)"),
+            "{}",
+            run.stdout
+        );
+        // The rest is as it was.
+        let settings: Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        assert_eq!(settings["permissions"]["allow"], serde_json::json!([]));
+    }
+}

@@ -341,15 +341,16 @@ pub(crate) fn back_up_saying(
 
 /// Replaces the file at `target` (no link: see [`through_links`]) by `text` atomically: a new
 /// file beside it with the old one's mode and owner, renamed over it. A file that is not there
-/// yet is created with `new_mode` (a file that will hold a token: 0600), else the default
-/// mode. `was` is the text the change was made from (`None`:
+/// yet is created with the default mode. `private` (the text holds a token or an OTLP header):
+/// a new file is 0600, and an old one loses what its mode lets its group and others do, since
+/// its mode was chosen for what it held before. `was` is the text the change was made from (`None`:
 /// there was no file): when the file holds something else by the time of the rename (another
 /// program wrote it meanwhile), nothing is written and the error says so.
 pub(crate) fn replace(
     target: &Path,
     text: &str,
     was: Option<&str>,
-    new_mode: Option<u32>,
+    private: bool,
 ) -> io::Result<()> {
     let old = match std::fs::metadata(target) {
         Ok(m) => Some(m),
@@ -362,15 +363,20 @@ pub(crate) fn replace(
         .write(true)
         .create_new(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
-    if let Some(mode) = old.as_ref().map(|old| old.mode() & 0o7777).or(new_mode) {
+    let mode = match &old {
+        Some(old) if private => Some(private_mode(old.mode())),
+        Some(old) => Some(old.mode() & 0o7777),
+        None => private.then_some(PRIVATE),
+    };
+    if let Some(mode) = mode {
         options.mode(mode);
     }
     let mut file = options.open(&temp)?;
     let written = (|| -> io::Result<()> {
-        if let Some(old) = &old {
+        if let (Some(old), Some(mode)) = (&old, mode) {
             keep_owner(&file, old)?;
             // The mode given at creation passed through the umask: set it as it was.
-            file.set_permissions(Permissions::from_mode(old.mode() & 0o7777))?;
+            file.set_permissions(Permissions::from_mode(mode))?;
         }
         file.write_all(text.as_bytes())?;
         file.sync_all()
@@ -398,6 +404,14 @@ pub(crate) fn replace(
         let _ = File::open(dir).and_then(|d| d.sync_all());
     }
     Ok(())
+}
+
+/// The mode of a file setup makes to hold a secret, and of a backup of one: the user's alone.
+pub(crate) const PRIVATE: u32 = 0o600;
+
+/// `mode` (a file's) without what it lets the file's group and others do.
+pub(crate) fn private_mode(mode: u32) -> u32 {
+    mode & 0o7777 & !0o077
 }
 
 /// Gives `file` the owner and group of `old`, when they differ from ours.

@@ -527,7 +527,7 @@ impl Plan<'_> {
             dropped = backed_up != *text;
             settings_file::back_up_saying(&target, &backed_up, mode, out)?;
         }
-        // A file made here to hold the token is the user's alone.
+        // A file that holds the token is the user's alone.
         let holds_token = otel
             .as_ref()
             .is_some_and(|(shared, _)| shared.contains_key(setup_otel::HEADERS));
@@ -535,9 +535,12 @@ impl Plan<'_> {
             &target,
             &settings.to_text(),
             existing.as_deref(),
-            holds_token.then_some(setup_token::PRIVATE),
+            holds_token,
         )
         .with_context(|| format!("cannot write {}", target.display()))?;
+        if holds_token && existing.is_some() {
+            setup_token::say_made_private(&target, mode, out)?;
+        }
         for line in &otel_said {
             writeln!(out, "{line} {}", setup_token::kept_in_backup(dropped))?;
         }

@@ -15,9 +15,6 @@ use crate::error::Error;
 /// The file beside a project's shared settings that holds the token.
 pub(crate) const LOCAL_FILE: &str = "settings.local.json";
 
-/// The mode of a file setup makes to hold the token, and of a backup of one: the user's alone.
-pub(crate) const PRIVATE: u32 = 0o600;
-
 /// Whether `--otel`'s token goes apart from the settings file `path`: only a project's shared
 /// `settings.json` (not `--global`'s, nor a file named with `--settings`, which the user
 /// chose: `named`), and only when there is a token.
@@ -98,6 +95,23 @@ pub(crate) fn ignored_or_warn(path: &Path) -> bool {
         ));
     }
     ignored == Some(true)
+}
+
+/// Says that `target`, a file that was there and holds the OTLP headers now, was made the
+/// user's alone (see [`settings_file::replace`]) when its mode, `mode`, let others read it or
+/// write it: a header carries AGENT_STRACE_TOKEN or another backend's key.
+pub(crate) fn say_made_private(target: &Path, mode: u32, out: &mut impl Write) -> Result<()> {
+    let private = settings_file::private_mode(mode);
+    if private != mode & 0o7777 {
+        writeln!(
+            out,
+            "Made {} the user's alone ({:o}, was {:o}): it holds the OTLP headers, which carry the collector's token.",
+            target.display(),
+            private,
+            mode & 0o7777
+        )?;
+    }
+    Ok(())
 }
 
 /// The `env` object of `settings` (an empty one when there is none), or the error naming
@@ -221,15 +235,18 @@ impl Local {
             let backed_up = without_headers(text, target)?;
             dropped = backed_up != *text;
             // The file that holds the token: its backup is the user's alone, whatever it is.
-            settings_file::back_up_saying(target, &backed_up, PRIVATE, out)?;
+            settings_file::back_up_saying(target, &backed_up, settings_file::PRIVATE, out)?;
         }
         settings_file::replace(
             target,
             &self.settings.to_text(),
             self.existing.as_deref(),
-            Some(PRIVATE),
+            true,
         )
         .with_context(|| format!("cannot write {}", target.display()))?;
+        if self.existing.is_some() {
+            say_made_private(target, self.mode, out)?;
+        }
         for line in &self.said {
             writeln!(
                 out,
