@@ -376,6 +376,51 @@ fn record_with_a_policy_runs_no_server_when_no_thread_can_be_started() {
     );
 }
 
+/// A server `record --policy` never started, as it could not guard it (no thread for the
+/// relay), left a plain error that stats, list and sql counted as an error of the agent's turn,
+/// where a server whose command cannot be run is a launch failure (74f405cd); it is one too.
+#[test]
+fn a_server_record_could_not_guard_is_a_launch_failure_and_no_error_of_a_turn() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let policy = env.env.path().join("policy.json");
+    std::fs::write(&policy, r#"{"files": {"read": {"deny": [".env"]}}}"#).expect("policy");
+    let policy = policy.to_str().expect("a UTF-8 path");
+    let args = [
+        "record",
+        "--policy",
+        policy,
+        "--",
+        "sh",
+        "-c",
+        ONE_ANSWER_SERVER,
+    ];
+    let refused = env.run_unprivileged_given(&args, &["prlimit", "--nproc=1", "--"], PING);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    let sessions = env.env.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let stats = env.env.run(&["stats", "--format", "json"]).success().json();
+    assert_eq!(
+        (&stats["errors"], &stats["launch_failures"]),
+        (&json!(0), &json!(1)),
+        "{stats:#}"
+    );
+    let said = env.env.run(&["stats"]).success().stdout.clone();
+    assert!(
+        said.contains("The MCP server could not be launched"),
+        "{said}"
+    );
+    let list = env.env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(list[0]["errors"], json!(0), "{list:#}");
+    let sql = env
+        .env
+        .run(&["sql", "--format", "json", "SELECT errors FROM sessions"])
+        .success()
+        .json();
+    assert_eq!(sql, json!([{"errors": 0}]));
+}
+
 #[test]
 fn watch_streams_nothing_and_says_so_when_no_thread_can_be_started() {
     let Some(env) = Unprivileged::new() else {

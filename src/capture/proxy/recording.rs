@@ -293,8 +293,8 @@ pub fn end_with_error(recorder: McpRecorder, why: &str, at: f64) {
     end_with(recorder, data, at);
 }
 
-/// Records, on this thread, that the server's command could not be run (`why`), and ends the
-/// session: an error marked `launch_failure`, which no turn of the agent's and no tool call had
+/// Records, on this thread, that the server was never started (`why`: its command could not be
+/// run, or the proxy could not guard it or was stopped first), and ends the session: an error marked `launch_failure`, which no turn of the agent's and no tool call had
 /// ([`crate::model::EventHead::launch_failure`]).
 pub fn end_unlaunched(recorder: McpRecorder, why: &str, at: f64) {
     let mut data = Map::new();

@@ -130,7 +130,9 @@ pub fn relay(
     let (program, args) = command
         .split_first()
         .ok_or_else(|| io::Error::other("no command to run"))?;
-    // What the session says when the OS refuses what the relay needs.
+    // What the session says when the OS refuses what the relay needs. Where the server is
+    // never started, its error is a launch failure, no turn's of the agent's, as a command that
+    // cannot be run is; a server that runs unrecorded in this process's place was started.
     let mut refused = |recorder: Option<McpRecorder>, what: String| {
         // A signal to stop that came before the server could start stops the proxy, as it
         // would have stopped the server: the server does not take this process's place.
@@ -138,19 +140,22 @@ pub fn relay(
             let name = signal_hook::low_level::signal_name(signal).unwrap_or("a signal");
             if let Some(recorder) = recorder {
                 let why = format!("{what}; stopped by {name} before the server started");
-                recording::end_with_error(recorder, &why, clock());
+                recording::end_unlaunched(recorder, &why, clock());
             }
             let _ = signal_hook::low_level::emulate_default_handler(signal);
             return Ok(Relayed::Exited(128 + signal));
         }
-        let then = if enforcer.is_some() {
+        let guarded = enforcer.is_some();
+        let then = if guarded {
             "the server is not started, as its policy cannot be enforced"
         } else {
             "the server runs unrecorded"
         };
         let why = format!("{what}: {then}");
-        if let Some(recorder) = recorder {
-            recording::end_with_error(recorder, &why, clock());
+        match recorder {
+            Some(recorder) if guarded => recording::end_unlaunched(recorder, &why, clock()),
+            Some(recorder) => recording::end_with_error(recorder, &why, clock()),
+            None => {}
         }
         Ok(Relayed::Refused(why))
     };
