@@ -6,14 +6,14 @@
 # Environment (all optional):
 #   AGENT_STRACE      the binary [default: agent-strace on PATH]
 #   GATE_TRACE_DIR    the store [default: agent-strace's own default]
-#   GATE_CHECKS       which gates, comma-separated [default: eval,lint,audit]
+#   GATE_CHECKS       which gates, comma-separated, spaces and case ignored; a name not among
+#                     eval, lint and audit, or none, is an error (exit 2) [default: eval,lint,audit]
 #   GATE_POLICY       the policy file for audit [default: the nearest .agent-scope.json]
 #   GATE_EVALS        the eval config [default: the nearest .agent-evals.yaml]
 #   GATE_SINCE        only sessions started since (a date or an age like 2h) [default: all]
 set -uo pipefail
 
 bin=${AGENT_STRACE:-agent-strace}
-checks=",${GATE_CHECKS:-eval,lint,audit},"
 store=()
 [ -n "${GATE_TRACE_DIR:-}" ] && store=(--trace-dir "$GATE_TRACE_DIR")
 
@@ -27,6 +27,32 @@ fi
 # HTML-escaped, so a session's text cannot add markup to the summary; a pipe too, which would
 # end a cell of its table.
 escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/|/\&#124;/g'; }
+
+# The gates to run, name by name: a comma or a newline between names, spaces around them and
+# their case ignored (`lint, audit` in YAML). A name it does not know is an error, never a gate
+# left out: a typo must not pass the step. Unset is the default; set but empty names nothing.
+known="eval, lint, audit"
+run_eval=0 run_lint=0 run_audit=0 named=0
+names=$(printf '%s\n' "${GATE_CHECKS-eval,lint,audit}" | tr ',' '\n' |
+  sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' | tr '[:upper:]' '[:lower:]')
+while IFS= read -r name; do
+  case $name in
+    "") continue ;;
+    eval) run_eval=1 ;;
+    lint) run_lint=1 ;;
+    audit) run_audit=1 ;;
+    *)
+      printf '## agent-strace\n\n⚠️ Unknown check <code>%s</code> in the checks list; the known ones are %s.\n' \
+        "$(printf '%s' "$name" | escape)" "$known" >&3
+      exit 2
+      ;;
+  esac
+  named=1
+done <<<"$names"
+if [ $named -eq 0 ]; then
+  printf '## agent-strace\n\n⚠️ The checks list has no check named in it; the known ones are %s.\n' "$known" >&3
+  exit 2
+fi
 
 rows=()
 details=()
@@ -76,19 +102,19 @@ if [ -z "$ids" ]; then
   exit 0
 fi
 
-if [[ $checks == *,lint,* ]]; then
+if [ $run_lint -eq 1 ]; then
   since=()
   [ -n "${GATE_SINCE:-}" ] && since=(--since "$GATE_SINCE")
   gate "lint --strict" "$bin" "${store[@]}" lint --all "${since[@]}" --strict
 fi
 # Line by line: an id may hold spaces, or begin with a dash.
 while IFS= read -r id; do
-  if [[ $checks == *,audit,* ]]; then
+  if [ $run_audit -eq 1 ]; then
     policy=()
     [ -n "${GATE_POLICY:-}" ] && policy=(--policy "$GATE_POLICY")
     gate "audit $id" "$bin" "${store[@]}" audit "${policy[@]}" -- "$id"
   fi
-  if [[ $checks == *,eval,* ]]; then
+  if [ $run_eval -eq 1 ]; then
     config=()
     [ -n "${GATE_EVALS:-}" ] && config=(--config "$GATE_EVALS")
     gate "eval ci $id" "$bin" "${store[@]}" eval ci --session="$id" "${config[@]}"

@@ -44,8 +44,10 @@ fn troubled(env: &TestEnv, id: &str) {
     hook(env, id, "Stop", json!({"last_assistant_message": "failed"}));
 }
 
+/// Runs the gate with a summary file of its own, as each step of a job has.
 fn gate(env: &TestEnv, vars: &[(&str, &str)]) -> (Run, String) {
     let summary = env.path().join("summary.md");
+    let _ = std::fs::remove_file(&summary);
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action/gate.sh");
     let mut cmd = Command::new("bash");
     cmd.arg(script)
@@ -221,4 +223,57 @@ fn chrono_now() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64()
+}
+
+/// A `checks` list is read name by name, spaces around a name and its case ignored, and a name
+/// it does not know (or no name at all) fails the step with exit 2 and says which name and
+/// what the known ones are: `Audit`, `audits`, `eval;lint` and an empty list ran no gate and
+/// passed, and `lint, audit` ran lint only.
+#[test]
+fn a_checks_list_with_a_name_it_does_not_know_fails_the_step() {
+    let env = TestEnv::new();
+    troubled(&env, "gate-bad");
+    for checks in ["Audit", " lint, AUDIT ", "lint,\naudit"] {
+        let (run, summary) = gate(&env, &[("GATE_CHECKS", checks)]);
+        assert_eq!(run.code, 1, "{checks:?} {run:?}\n{summary}");
+        assert!(
+            summary.contains("| <code>audit gate-bad</code> | ❌ failed |"),
+            "{checks:?}: {summary}"
+        );
+    }
+    let (run, summary) = gate(&env, &[("GATE_CHECKS", "lint, audit")]);
+    assert!(
+        summary.contains("<code>lint --strict</code>") && summary.contains("<code>audit gate-bad"),
+        "{run:?}\n{summary}"
+    );
+    for (checks, unknown) in [
+        ("audits", "audits"),
+        ("Eval,Lint,Audits", "audits"),
+        ("eval;lint", "eval;lint"),
+        ("lint,<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"),
+    ] {
+        let (run, summary) = gate(&env, &[("GATE_CHECKS", checks)]);
+        assert_eq!(run.code, 2, "{checks:?} {run:?}\n{summary}");
+        assert!(
+            summary.contains(&format!("<code>{unknown}</code>"))
+                && summary.contains("eval, lint, audit")
+                && !summary.contains("| <code>"),
+            "{checks:?}: {summary}"
+        );
+    }
+    for checks in ["", " , "] {
+        let (run, summary) = gate(&env, &[("GATE_CHECKS", checks)]);
+        assert_eq!(run.code, 2, "{checks:?} {run:?}\n{summary}");
+        assert!(
+            summary.contains("no check named") && summary.contains("eval, lint, audit"),
+            "{checks:?}: {summary}"
+        );
+    }
+    let empty = TestEnv::new();
+    std::fs::create_dir_all(empty.store()).unwrap();
+    let (run, summary) = gate(&empty, &[("GATE_CHECKS", "audits")]);
+    assert_eq!(
+        run.code, 2,
+        "a typo passed an empty store: {run:?}\n{summary}"
+    );
 }
