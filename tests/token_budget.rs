@@ -576,3 +576,75 @@ fn lint_and_watch_measure_against_the_window_the_agent_recorded() {
         watch.stderr
     );
 }
+
+/// A Codex 0.39 rollout names its model (aide-gpt-5), whose window neither the price table nor
+/// the rollout gives: token-budget measured it against 200,000 tokens "assumed: no model
+/// known" and passed (exit 0), where `--model aide-gpt-5` was refused. A window is never
+/// guessed for a measure a gate reads: the session's own model is refused as the named one is,
+/// and so is usage of no model named.
+#[test]
+fn a_model_whose_window_is_not_known_is_refused_not_guessed() {
+    let env = TestEnv::new();
+    let rollout = shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl");
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    for args in [&[][..], &["--model", "aide-gpt-5"][..]] {
+        let run = env.run(&[&["token-budget"][..], args].concat());
+        assert_eq!(run.code, 2, "{args:?} {run:?}");
+        assert!(
+            run.stderr.starts_with(
+                "error: no context window known for model `aide-gpt-5`; give one with --context-window"
+            ),
+            "{args:?} {run:?}"
+        );
+        assert!(!run.stdout.contains("no model known"), "{run:?}");
+    }
+    let given = env
+        .run(&[
+            "token-budget",
+            "--context-window",
+            "400000",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(
+        (
+            &given["model"],
+            &given["window_source"],
+            &given["context_window"]
+        ),
+        (
+            &serde_json::json!("aide-gpt-5"),
+            &serde_json::json!("limit"),
+            &serde_json::json!(400_000)
+        ),
+        "{given}"
+    );
+
+    let nameless = TestEnv::new();
+    crate::common::SessionBuilder::new("tb-nameless")
+        .prompt("go")
+        .event(
+            agent_strace::model::EventType::LlmResponse,
+            serde_json::json!({"usage": {"input_tokens": 190_000, "output_tokens": 10}}),
+        )
+        .write(&nameless);
+    let run = nameless.run(&["token-budget", "tb-nameless"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("no model named in this session")
+            && run.stderr.contains("--context-window"),
+        "{run:?}"
+    );
+    let named = nameless
+        .run(&[
+            "token-budget",
+            "tb-nameless",
+            "--model",
+            "gpt-5",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(named["window_source"], "model", "{named}");
+}

@@ -27,7 +27,7 @@ pub struct TokenBudget {
     pub context_window: u64,
     /// `limit` (given), `recorded` (the window the agent recorded on its responses, as Codex
     /// does), `model` (from the price table), `long` (the model's long window, which the
-    /// session's context proved by going past its standard one) or `assumed` (no model known).
+    /// session's context proved by going past its standard one) or `assumed` (no model known, and no response's context to measure).
     pub window_source: &'static str,
     /// The model's standard window, when the long one is `context_window` instead.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,6 +163,11 @@ impl BudgetBuilder {
     /// responses prove nothing of it); `None` when the price table gives it none.
     pub fn window_of(&self, model: &str) -> Option<Window> {
         self.windows.window(model)
+    }
+
+    /// Whether any response's context was taken, which a window is needed to measure.
+    pub fn measured(&self) -> bool {
+        !self.points.is_empty()
     }
 
     /// The context window the agent recorded for `model` on its last response that gave one.

@@ -11,7 +11,7 @@ use super::globals::Format;
 use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::token_budget::{BudgetBuilder, TokenBudget};
 use crate::exit;
-use crate::model::pricing::{PriceTable, Window};
+use crate::model::pricing::Window;
 use crate::model::text::{figure, fixed_beside};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -46,15 +46,6 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     if !(args.warn_at.is_finite() && args.warn_at > 0.0) {
         return Err(usage("--warn-at must be a positive percentage"));
     }
-    let table = PriceTable::builtin();
-    if let Some(model) = &args.model
-        && table.find(model).is_none()
-        && args.context_window.is_none()
-    {
-        return Err(usage(format!(
-            "no context window known for model `{model}`; give one with --context-window"
-        )));
-    }
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let meta = super::output::summary(&store, &id)?.meta;
@@ -77,7 +68,22 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
         (None, Some(recorded), _) => (given(recorded), "recorded"),
         (None, None, Some(window)) if window.standard.is_some() => (window, "long"),
         (None, None, Some(window)) => (window, "model"),
-        (None, None, None) => (given(crate::model::windows::ASSUMED_WINDOW), "assumed"),
+        // A gate must not pass on a guessed window: a model whose window is not known, named or
+        // the session's, is refused, as is usage of no model named.
+        (None, None, None) => match &model {
+            Some(model) => {
+                return Err(usage(format!(
+                    "no context window known for model `{model}`; give one with --context-window"
+                )));
+            }
+            None if builder.measured() => {
+                return Err(usage(
+                    "no model named in this session, so no context window known; give one with --context-window or --model",
+                ));
+            }
+            // Nothing to measure, so nothing is measured against the window.
+            None => (given(crate::model::windows::ASSUMED_WINDOW), "assumed"),
+        },
     };
     let report = builder.finish(&id, model, window, source, args.warn_at);
     let mut out = stdout(globals.colour());
