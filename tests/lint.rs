@@ -924,3 +924,71 @@ fn context_saturation_finds_a_context_exactly_at_its_threshold() {
         );
     }
 }
+
+/// A settings file written for the Python tool, which has a rule this lint does not
+/// (`post-compaction-regression`, with keys of its own), stopped lint with exit 3 "unknown
+/// field": it is accepted with one warning line naming the rule, the other rules' settings
+/// taken; a rule name neither tool knows stays an error. `--config FILE`, the Python tool's
+/// flag for another settings file, was a usage error; it names the file read instead of the
+/// nearest one.
+#[test]
+fn a_python_tools_rule_is_passed_over_with_a_warning_and_config_names_the_file() {
+    let env = TestEnv::new();
+    let id = every_rule(&env);
+    let python = r#"{
+  "post-compaction-regression": {"enabled": false, "compaction_threshold": 0.5, "behavior_window": 50},
+  "budget-proximity": {"enabled": false}
+}"#;
+    std::fs::write(env.path().join(".agent-strace-lint.json"), python).unwrap();
+    let run = env.run(&["lint", &id]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    assert!(
+        warnings[0].contains("`post-compaction-regression`") && warnings[0].contains("Python tool"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        env.path().join(".agent-strace-lint.json"),
+        r#"{"post-compaction-regresion": {"enabled": false}}"#,
+    )
+    .unwrap();
+    let typo = env.run(&["lint", &id]);
+    assert_eq!(typo.code, 3, "{typo:?}");
+    assert!(
+        typo.stderr
+            .contains("unknown field `post-compaction-regresion`"),
+        "{typo:?}"
+    );
+
+    // The named file is read, not the nearest one (whose typo would stop lint).
+    std::fs::write(env.path().join("ci-lint.json"), python).unwrap();
+    let named = env.run(&["lint", &id, "--config", "ci-lint.json"]);
+    assert_eq!(named.code, 0, "{named:?}");
+    std::fs::write(
+        env.path().join("ci-lint.json"),
+        "{\n  \"tool-loop\": {\"treshold\": 7}\n}",
+    )
+    .unwrap();
+    let broken = env.run(&["lint", &id, "--config", "ci-lint.json"]);
+    assert_eq!(broken.code, 3, "{broken:?}");
+    assert!(
+        broken
+            .stderr
+            .contains("ci-lint.json:2: `tool-loop.treshold`"),
+        "{broken:?}"
+    );
+    let missing = env.run(&["lint", &id, "--config", "no-such.json"]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .contains("no-such.json: no such settings file"),
+        "{missing:?}"
+    );
+}

@@ -2,6 +2,7 @@
 //! with --strict).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -47,12 +48,15 @@ pub(crate) struct LintArgs {
     /// Exit 1 on warnings too, not only on errors
     #[arg(long)]
     strict: bool,
+    /// The rules' settings file [default: the nearest .agent-strace-lint.json]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(flatten)]
     format: FormatArg,
 }
 
 pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
-    let config = config()?;
+    let config = config(args.config.as_deref())?;
     let store = Store::new(globals.store_root());
     // The sessions' hierarchy: a session's cost is its subagents' too.
     let forest;
@@ -209,10 +213,11 @@ fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::R
     )
 }
 
-/// The rules' settings: defaults, changed by `.agent-strace-lint.json` where there is one.
-fn config() -> Result<LintConfig> {
+/// The rules' settings: defaults, changed by `explicit`, else by the nearest
+/// `.agent-strace-lint.json`, where there is one.
+fn config(explicit: Option<&Path>) -> Result<LintConfig> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let loaded = settings::load::<LintSettings>(&cwd, None).map_err(|e| e.as_error())?;
+    let loaded = settings::load::<LintSettings>(&cwd, explicit).map_err(|e| e.as_error())?;
     let mut config = LintConfig::default();
     let Some(loaded) = loaded else {
         return Ok(config);
@@ -228,6 +233,11 @@ fn config() -> Result<LintConfig> {
     let text =
         crate::store::read_regular(&loaded.path, super::settings::FILE_LIMIT).unwrap_or_default();
     let s = &loaded.settings;
+    if s.post_compaction_regression.is_some() {
+        super::output::warn(format_args!(
+            "{file}: `post-compaction-regression` is a rule of the Python tool's that this lint does not have; its settings are passed over"
+        ));
+    }
     let given: [(RuleName, &Option<LintRule>); 8] = [
         (RuleName::ToolLoop, &s.tool_loop),
         (RuleName::ReasoningSpiral, &s.reasoning_spiral),

@@ -25,6 +25,11 @@ pub struct LintSettings {
     pub no_output: Option<LintRule>,
     #[serde(rename = "hidden-text")]
     pub hidden_text: Option<LintRule>,
+    /// A rule of the Python tool's (0.103) that this lint does not have: a file written for it
+    /// is accepted and the rule's settings passed over, with a warning; a name neither tool
+    /// knows stays an error.
+    #[serde(rename = "post-compaction-regression")]
+    pub post_compaction_regression: Option<serde::de::IgnoredAny>,
 }
 
 /// One rule's settings.
