@@ -1086,6 +1086,52 @@ fn a_rewritten_transcripts_import_that_a_hook_writes_to_meanwhile_keeps_its_even
     );
 }
 
+/// A rewritten transcript's import chose to replace its session, then measured the stored
+/// events again only when it began writing the copy: a hook's event appended between the two
+/// (the import held up there: a slow disk, a stopped process) was counted as the session's, and
+/// swapped away with it, the hook's log saying it was recorded (the rewritten-transcript test
+/// above failed 1 run in 10 under load for it). The import is held up just after it makes the
+/// folder it writes the copy in, and the hook writes then: the session is kept as it is.
+#[test]
+fn a_rewritten_transcripts_import_held_up_after_its_look_keeps_a_hooks_event() {
+    use crate::common::{Run, wait::wait_until, with_syscall_held_after};
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-00000000000b";
+    let file = big_transcript(env.path(), sid, 1);
+    let whole = std::fs::read_to_string(&file).unwrap();
+    let mut head: Vec<String> = whole.lines().take(10).map(str::to_owned).collect();
+    head[9] = head[9].replacen("xxx", "yyy", 1);
+    std::fs::write(&file, head.join("\n") + "\n").unwrap();
+    let (first, _) = import_json(&env, &[&file]);
+    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
+    std::fs::write(&file, &whole).unwrap();
+    let import = env.command(&["import", "--format", "json", &file.to_string_lossy()]);
+    // Folders are made with mkdirat: the copy's hidden folder is the import's first.
+    let importing = with_syscall_held_after(&import, "mkdirat", 3_000_000)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the import makes the folder of its copy", || {
+        !writing(&env).is_empty()
+    });
+    let mut prompt = payload("UserPromptSubmit", json!({"prompt": "HOOK-EVENT"}));
+    prompt["session_id"] = sid.into();
+    env.hook("user-prompt", &prompt).success();
+    let raced = Run::of(importing.wait_with_output().unwrap());
+    raced.success();
+    let report = &raced.json()[0];
+    assert_ne!(report["status"], "reimported", "{report}");
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("left its session as it is"),
+        "{report}"
+    );
+    let events = std::fs::read_to_string(env.store().join(sid).join("events.ndjson")).unwrap();
+    assert_eq!(events.matches("HOOK-EVENT").count(), 1, "{report}");
+}
+
 /// A hook that waited in vain for its session's folder (an import held its lock to swap its
 /// copy of the session in, and was held up there: a slow disk, a stopped process) wrote its
 /// event without the lock into the folder about to be swapped away, and the event was lost, the

@@ -488,11 +488,21 @@ pub fn with_signals(command: &Command, signals: &[&str]) -> Command {
 /// `command` run by strace, each `syscall` it makes held back `micros` microseconds before it
 /// is made: a slow disk or a stalled process, at the step of its work the test chooses.
 pub fn with_syscall_held_back(command: &Command, syscall: &str, micros: u64) -> Command {
+    held_by_strace(command, syscall, "delay_enter", micros)
+}
+
+/// `command` run by strace, held up `micros` microseconds each time a `syscall` it made has
+/// returned: the test sees what the call did (a folder made) while the command waits.
+pub fn with_syscall_held_after(command: &Command, syscall: &str, micros: u64) -> Command {
+    held_by_strace(command, syscall, "delay_exit", micros)
+}
+
+fn held_by_strace(command: &Command, syscall: &str, when: &str, micros: u64) -> Command {
     let mut strace = Command::new("strace");
     strace
         .args(["-f", "-qq", "-o", "/dev/null"])
         .arg(format!("--trace={syscall}"))
-        .arg(format!("--inject={syscall}:delay_enter={micros}"))
+        .arg(format!("--inject={syscall}:{when}={micros}"))
         .arg("--");
     run_by(strace, command)
 }

@@ -267,8 +267,9 @@ pub fn freshness(store: &Store, file: &Path, session_id: &str, privacy: &Privacy
     // A check that cannot read what it needs says "imported again whole": the import then
     // reads the files, and reports what it could not read.
     let check = |session: &str, path: &Path| {
-        resume::check(store, session, path)
-            .unwrap_or(Freshness::Rewritten(resume::Rewritten::Changed))
+        resume::check(store, session, path).unwrap_or(Freshness::Rewritten(
+            resume::Rewritten::Changed { events: None },
+        ))
     };
     let main = check(session_id, file);
     let mut fresh = FileFreshness {

@@ -539,8 +539,10 @@ enum Existing {
     Stop(&'static str),
     /// Read on from this offset, where the earlier import stopped.
     Resume(u64),
-    /// Import it again whole, in place of the stored one.
-    Replace,
+    /// Import it again whole, in place of the stored one while its events are as long as the
+    /// check found them (when it found them as the earlier import left them): an event a hook
+    /// appended since keeps the session as it is.
+    Replace(Option<u64>),
 }
 
 /// A `compact_boundary` line waiting for the summary that follows it; kept in the import's
@@ -841,10 +843,14 @@ impl<'a> Importer<'a> {
                     return Ok(None);
                 }
                 Existing::Resume(offset) => return Ok(Some(offset)),
-                Existing::Replace => {
+                Existing::Replace(checked) => {
                     self.replacing = true;
                     self.report.status = "reimported";
-                    self.store.replace_session(meta)?
+                    let mut writer = self.store.replace_session(meta)?;
+                    if let Some(len) = checked {
+                        writer.expect_stored_events(len);
+                    }
+                    writer
                 }
             },
             Err(e) => return Err(e.into()),
@@ -882,7 +888,9 @@ impl<'a> Importer<'a> {
     fn existing(&mut self, id: &str, link: Option<&ParentLink>) -> Result<Existing, ImportError> {
         let read = match resume::check(self.store, id, self.path)? {
             // Removed meanwhile, or rewritten: written anew, in its place if it is back.
-            Freshness::New | Freshness::Rewritten(_) => return Ok(Existing::Replace),
+            fresh @ (Freshness::New | Freshness::Rewritten(_)) => {
+                return Ok(Existing::Replace(fresh.checked_events()));
+            }
             Freshness::RecordedByHooks => return Ok(Existing::Stop("recorded_by_hooks")),
             Freshness::OtherFile(other) => {
                 self.report.imported_from = Some(other);
@@ -910,13 +918,13 @@ impl<'a> Importer<'a> {
             Freshness::Grown { read, .. } => read,
         };
         let Some(state) = resume::state(self.store, id)? else {
-            return Ok(Existing::Replace);
+            return Ok(Existing::Replace(Some(read.events)));
         };
         match self.resume(&read, state, link) {
             Ok(()) => Ok(Existing::Resume(read.offset)),
             // The stored sessions are not as the import left them (their events end early, a
             // sidechain is gone): imported again whole instead.
-            Err(ImportError::Store(_)) => Ok(Existing::Replace),
+            Err(ImportError::Store(_)) => Ok(Existing::Replace(Some(read.events))),
             Err(e) => Err(e),
         }
     }

@@ -170,6 +170,15 @@ impl<'a> LogWriter<'a> {
             meta.set_attribution(crate::model::meta::TITLE, &sink.text(title));
         }
         let freshness = resume::check(store, id, path).map_err(at)?;
+        // Replaced only while its events are as long as the check found them: a hook's event
+        // appended since keeps the session as it is.
+        let replaced = |meta| {
+            let mut writer = store.replace_session(meta).map_err(at)?;
+            if let Some(len) = freshness.checked_events() {
+                writer.expect_stored_events(len);
+            }
+            Ok::<_, ImportError>(writer)
+        };
         let writer = match freshness {
             Freshness::New => match store.write_session(meta) {
                 Ok(writer) => writer,
@@ -185,7 +194,7 @@ impl<'a> LogWriter<'a> {
             }
             Freshness::UpToDate(_) if relink => {
                 report.status = "relinked";
-                store.replace_session(meta).map_err(at)?
+                replaced(meta)?
             }
             Freshness::UpToDate(_) => {
                 report.status = "already_imported";
@@ -211,7 +220,7 @@ impl<'a> LogWriter<'a> {
                 } else {
                     "reimported"
                 };
-                store.replace_session(meta).map_err(at)?
+                replaced(meta)?
             }
         };
         Ok(Some((writer, started)))

@@ -154,8 +154,11 @@ pub enum Freshness {
 /// Why a transcript is imported again whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rewritten {
-    /// The line last read is not where it was, or the file is shorter.
-    Changed,
+    /// The line last read is not where it was, or the file is shorter. `events`: the length of
+    /// the session's events file when the check found it as the import left it (`None` when
+    /// the check could not be made): an append since, a hook's, keeps the session as it is
+    /// ([`crate::store::SessionWriter::expect_stored_events`]).
+    Changed { events: Option<u64> },
     /// The import kept no record, or one of another format.
     NoRecord,
 }
@@ -170,8 +173,19 @@ impl Freshness {
             Freshness::AddedTo { .. } => "added_to",
             Freshness::UpToDate(_) => "up_to_date",
             Freshness::Grown { .. } => "grown",
-            Freshness::Rewritten(Rewritten::Changed) => "rewritten",
+            Freshness::Rewritten(Rewritten::Changed { .. }) => "rewritten",
             Freshness::Rewritten(Rewritten::NoRecord) => "outdated",
+        }
+    }
+
+    /// The length of the session's events file the check found as the import left it: the
+    /// session is replaced only while it is still that long, so that a hook's event appended
+    /// after the check is never swapped away with it.
+    pub fn checked_events(&self) -> Option<u64> {
+        match self {
+            Freshness::UpToDate(read) | Freshness::Grown { read, .. } => Some(read.events),
+            Freshness::Rewritten(Rewritten::Changed { events }) => *events,
+            _ => None,
         }
     }
 
@@ -238,7 +252,9 @@ pub fn check(store: &Store, session_id: &str, path: &Path) -> Result<Freshness, 
         return Ok(Freshness::AddedTo { new_lines: 0 });
     }
     if rewritten {
-        return Ok(Freshness::Rewritten(Rewritten::Changed));
+        return Ok(Freshness::Rewritten(Rewritten::Changed {
+            events: Some(read.events),
+        }));
     }
     let new_lines = if len > read.offset {
         file.seek(SeekFrom::Start(read.offset)).map_err(io)?;
