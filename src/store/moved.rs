@@ -57,13 +57,24 @@ fn cut_of(folder: &Folder) -> Option<u64> {
         .min()
 }
 
-/// Appends the seal to the events of `folder`, moved away from its name: returns where it
-/// starts, on a line of its own.
-pub(super) fn seal(folder: &Folder) -> Result<u64> {
-    let file = folder.append(EVENTS)?;
+/// Appends the seal to the events of `folder`, moved away from its name, marked with `cut`:
+/// returns where it starts, on a line of its own. A seal that cannot be written (a full disk)
+/// takes the mark away instead and returns `None`: the folder is then as one moved by anyone
+/// else, and a hook that wrote to it without the lock writes its event again itself, so the
+/// mover must write none of its late lines. (A hook that looked while the mark was there, and
+/// saw no seal yet, left its event to the mover: on a disk with no room for one line, that
+/// event had none either.)
+pub(super) fn seal(folder: &Folder, cut: u64) -> Option<u64> {
     let path = folder.path().join(EVENTS);
-    super::append::append_lines(&file, &path, SEAL, SEAL.len(), super::append::Cut::Void)
-        .map(|landed| landed.whole)
+    let sealed = folder.append(EVENTS).and_then(|file| {
+        super::append::append_lines(&file, &path, SEAL, SEAL.len(), super::append::Cut::Void)
+    });
+    if let Ok(landed) = sealed {
+        Some(landed.whole)
+    } else {
+        unmark_cut(folder, cut);
+        None
+    }
 }
 
 /// The lines of `folder`'s events from `cut` to `seal`: written after the mover checked the

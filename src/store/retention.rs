@@ -118,11 +118,15 @@ impl Store {
             .size_of(EVENTS)
             .map_err(|e| StoreError::io(&self.session_dir(session_id).join(EVENTS), e))?
             .unwrap_or(0);
-        super::moved::mark_cut(&folder, cut)?;
+        // A mark that cannot be made (a full disk) leaves the folder as one moved by anyone
+        // else: no seal, and a hook that wrote to it without the lock writes again itself.
+        let marked = super::moved::mark_cut(&folder, cut).is_ok();
         let aside = match self.move_aside(&root, session_id) {
             Ok(aside) => aside,
             Err(e) => {
-                super::moved::unmark_cut(&folder, cut);
+                if marked {
+                    super::moved::unmark_cut(&folder, cut);
+                }
                 return Err(e);
             }
         };
@@ -134,10 +138,11 @@ impl Store {
                 Err(e) => Err(StoreError::io(&path, e)),
             };
         }
-        let seal = super::moved::seal(&folder)?;
-        let late = super::moved::late_lines(&folder, cut, seal)?;
-        if let Some(first) = late.iter().position(|&b| b == b'\n') {
-            self.append_lines_to(session_id, &late, first + 1, Some(folder.try_clone()?))?;
+        if let Some(seal) = marked.then(|| super::moved::seal(&folder, cut)).flatten() {
+            let late = super::moved::late_lines(&folder, cut, seal)?;
+            if let Some(first) = late.iter().position(|&b| b == b'\n') {
+                self.append_lines_to(session_id, &late, first + 1, Some(folder.try_clone()?))?;
+            }
         }
         // std's remove_dir_all removes links as links (it does not follow them).
         std::fs::remove_dir_all(&path).map_err(|e| StoreError::io(&path, e))?;

@@ -460,7 +460,9 @@ impl SessionWriter {
     /// Seals the events of `replaced`, the folder this writer's was swapped in for, and writes
     /// under the name the lines hooks wrote to it past `cut` without its lock.
     fn write_late_lines(&self, replaced: &Folder, cut: u64) -> Result<()> {
-        let seal = super::moved::seal(replaced)?;
+        let Some(seal) = super::moved::seal(replaced, cut) else {
+            return Ok(());
+        };
         let late = super::moved::late_lines(replaced, cut, seal)?;
         let Some(first) = late.iter().position(|&b| b == b'\n') else {
             return Ok(());
