@@ -44,6 +44,9 @@ while IFS= read -r name; do
     *)
       printf '## agent-strace\n\n⚠️ Unknown check <code>%s</code> in the checks list; the known ones are %s.\n' \
         "$(printf '%s' "$name" | escape)" "$known" >&3
+      # The job's log says it too: a step that fails must say why where it is read first.
+      printf 'agent-strace gate: unknown check %q in the checks list; the known ones are %s\n' \
+        "$name" "$known" >&2
       exit 2
       ;;
   esac
@@ -51,6 +54,7 @@ while IFS= read -r name; do
 done <<<"$names"
 if [ $named -eq 0 ]; then
   printf '## agent-strace\n\n⚠️ The checks list has no check named in it; the known ones are %s.\n' "$known" >&3
+  printf 'agent-strace gate: the checks list names no check; the known ones are %s\n' "$known" >&2
   exit 2
 fi
 
@@ -89,6 +93,8 @@ code=$?
 if [ $code -ne 0 ]; then
   printf '## agent-strace\n\n⚠️ The sessions could not be listed (exit %s):\n\n<pre>%s</pre>\n' \
     "$code" "$(escape <"$said")" >&3
+  printf 'agent-strace gate: the sessions could not be listed (exit %s):\n' "$code" >&2
+  cat "$said" >&2
   rm -f "$said"
   exit 2
 fi

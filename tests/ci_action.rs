@@ -168,6 +168,10 @@ fn a_gate_that_cannot_list_the_sessions_could_not_run() {
         summary.contains("could not be listed (exit 2)") && summary.contains("garbage"),
         "{summary}"
     );
+    assert!(
+        run.stderr.contains("could not be listed (exit 2)") && run.stderr.contains("garbage"),
+        "{run:?}"
+    );
 
     let missing = env.path().join("no-store");
     let (run, summary) = gate(&env, &[("GATE_TRACE_DIR", missing.to_str().unwrap())]);
@@ -254,6 +258,11 @@ fn a_checks_list_with_a_name_it_does_not_know_fails_the_step() {
     ] {
         let (run, summary) = gate(&env, &[("GATE_CHECKS", checks)]);
         assert_eq!(run.code, 2, "{checks:?} {run:?}\n{summary}");
+        // The job's log says why the step failed, not only the summary.
+        assert!(
+            run.stderr.contains("unknown check") && run.stderr.contains("eval, lint, audit"),
+            "{checks:?}: {run:?}"
+        );
         assert!(
             summary.contains(&format!("<code>{unknown}</code>"))
                 && summary.contains("eval, lint, audit")
@@ -264,6 +273,7 @@ fn a_checks_list_with_a_name_it_does_not_know_fails_the_step() {
     for checks in ["", " , "] {
         let (run, summary) = gate(&env, &[("GATE_CHECKS", checks)]);
         assert_eq!(run.code, 2, "{checks:?} {run:?}\n{summary}");
+        assert!(run.stderr.contains("names no check"), "{checks:?}: {run:?}");
         assert!(
             summary.contains("no check named") && summary.contains("eval, lint, audit"),
             "{checks:?}: {summary}"
