@@ -445,22 +445,7 @@ fn sql_gives_no_duration_where_list_gives_none() {
     // As another tool writes a session: no counters of ours, so `meta.json` is believed.
     let t = 1_780_000_000.0;
     for (id, end) in [("back", t - 100.0), ("fine", t + 30.0)] {
-        let folder = env.store().join(id);
-        std::fs::create_dir_all(&folder).unwrap();
-        let events = [("session_start", t), ("session_end", t + 30.0)]
-            .iter()
-            .map(|(kind, at)| {
-                json!({"event_type": kind, "timestamp": at, "event_id": kind, "session_id": id,
-                    "data": {}})
-                .to_string()
-                    + "\n"
-            })
-            .collect::<String>();
-        std::fs::write(folder.join("events.ndjson"), events).unwrap();
-        // A count its events do not hold: a `meta.json` written by another tool.
-        let meta = json!({"session_id": id, "started_at": t, "ended_at": end,
-            "agent_name": "c", "command": "c", "tool_calls": 1});
-        std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+        another_tools_session(&env, id, t, end);
     }
     let listed = env.run(&["list", "--format", "json"]).json();
     let rows = env
@@ -583,6 +568,27 @@ fn seconds_in_json_are_given_to_the_millisecond() {
     }
 }
 
+/// A session another tool wrote, begun at `t` and ended at `end` by its `meta.json`, its events
+/// a start and an end 30 s apart: a count its events do not hold (`tool_calls`) marks the meta
+/// as not ours, so it is believed.
+fn another_tools_session(env: &TestEnv, id: &str, t: f64, end: f64) {
+    let folder = env.store().join(id);
+    std::fs::create_dir_all(&folder).unwrap();
+    let events = [("session_start", t), ("session_end", t + 30.0)]
+        .iter()
+        .map(|(kind, at)| {
+            json!({"event_type": kind, "timestamp": at, "event_id": kind, "session_id": id,
+                "data": {}})
+            .to_string()
+                + "\n"
+        })
+        .collect::<String>();
+    std::fs::write(folder.join("events.ndjson"), events).unwrap();
+    let meta = json!({"session_id": id, "started_at": t, "ended_at": end,
+        "agent_name": "c", "command": "c", "tool_calls": 1});
+    std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+}
+
 /// A `meta.json` whose end is one no session can have (before its start, in 2200, ten years
 /// after its start): `list` gives its `ended_at` as unknown (`null`), and `sql`'s `sessions`
 /// view gave the number `meta.json` holds. The view gives `NULL` where `list` does, and the
@@ -598,22 +604,7 @@ fn sql_gives_no_end_where_list_gives_none() {
         ("long", t + 10.0 * 365.0 * 86_400.0),
         ("fine", t + 30.0),
     ] {
-        let folder = env.store().join(id);
-        std::fs::create_dir_all(&folder).unwrap();
-        let events = [("session_start", t), ("session_end", t + 30.0)]
-            .iter()
-            .map(|(kind, at)| {
-                json!({"event_type": kind, "timestamp": at, "event_id": kind, "session_id": id,
-                    "data": {}})
-                .to_string()
-                    + "\n"
-            })
-            .collect::<String>();
-        std::fs::write(folder.join("events.ndjson"), events).unwrap();
-        // A count its events do not hold: a `meta.json` written by another tool.
-        let meta = json!({"session_id": id, "started_at": t, "ended_at": end,
-            "agent_name": "c", "command": "c", "tool_calls": 1});
-        std::fs::write(folder.join("meta.json"), meta.to_string()).unwrap();
+        another_tools_session(&env, id, t, end);
     }
     let listed = env.run(&["list", "--format", "json"]).json();
     let rows = env

@@ -1045,11 +1045,7 @@ fn reimport_beaten_by_hook(env: &TestEnv, sid: &str, tenth: impl Fn(&str) -> Str
     let (reports, _) = import_json(env, &[&big]);
     assert_eq!(reports[0]["status"], "imported", "{}", reports[0]);
     std::fs::write(&big, &whole).unwrap();
-    let raced = import_beaten_by_hook(env, &big, sid, || {
-        let mut prompt = payload("UserPromptSubmit", json!({"prompt": "HOOK-EVENT"}));
-        prompt["session_id"] = sid.into();
-        env.hook("user-prompt", &prompt).success();
-    });
+    let raced = import_beaten_by_hook(env, &big, sid, || hook_event_of(env, sid));
     let events = std::fs::read_to_string(env.store().join(sid).join("events.ndjson")).unwrap();
     assert!(events.contains("HOOK-EVENT"), "the hook's event is kept");
     raced
@@ -1086,6 +1082,36 @@ fn a_rewritten_transcripts_import_that_a_hook_writes_to_meanwhile_keeps_its_even
     );
 }
 
+/// A 1 MiB transcript of session `sid`, imported when it held its first ten lines (the tenth as
+/// `tenth` makes it), then written whole: the next import of it is the test's.
+fn imported_at_ten_lines(env: &TestEnv, sid: &str, tenth: impl Fn(&str) -> String) -> PathBuf {
+    let file = big_transcript(env.path(), sid, 1);
+    let whole = std::fs::read_to_string(&file).unwrap();
+    let mut head: Vec<String> = whole.lines().take(10).map(str::to_owned).collect();
+    head[9] = tenth(&head[9]);
+    std::fs::write(&file, head.join("\n") + "\n").unwrap();
+    let (first, _) = import_json(env, &[&file]);
+    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
+    std::fs::write(&file, &whole).unwrap();
+    file
+}
+
+/// `command` started with its output kept for the test.
+fn piped(mut command: std::process::Command) -> std::process::Child {
+    command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A hook's prompt, `HOOK-EVENT`, for session `sid`.
+fn hook_event_of(env: &TestEnv, sid: &str) {
+    let mut prompt = payload("UserPromptSubmit", json!({"prompt": "HOOK-EVENT"}));
+    prompt["session_id"] = sid.into();
+    env.hook("user-prompt", &prompt).success();
+}
+
 /// A rewritten transcript's import chose to replace its session, then measured the stored
 /// events again only when it began writing the copy: a hook's event appended between the two
 /// (the import held up there: a slow disk, a stopped process) was counted as the session's, and
@@ -1097,27 +1123,14 @@ fn a_rewritten_transcripts_import_held_up_after_its_look_keeps_a_hooks_event() {
     use crate::common::{Run, wait::wait_until, with_syscall_held_after};
     let env = TestEnv::new();
     let sid = "7e1d2c3b-0000-4000-8000-00000000000b";
-    let file = big_transcript(env.path(), sid, 1);
-    let whole = std::fs::read_to_string(&file).unwrap();
-    let mut head: Vec<String> = whole.lines().take(10).map(str::to_owned).collect();
-    head[9] = head[9].replacen("xxx", "yyy", 1);
-    std::fs::write(&file, head.join("\n") + "\n").unwrap();
-    let (first, _) = import_json(&env, &[&file]);
-    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
-    std::fs::write(&file, &whole).unwrap();
+    let file = imported_at_ten_lines(&env, sid, |line| line.replacen("xxx", "yyy", 1));
     let import = env.command(&["import", "--format", "json", &file.to_string_lossy()]);
     // Folders are made with mkdirat: the copy's hidden folder is the import's first.
-    let importing = with_syscall_held_after(&import, "mkdirat", 3_000_000)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let importing = piped(with_syscall_held_after(&import, "mkdirat", 3_000_000));
     wait_until("the import makes the folder of its copy", || {
         !writing(&env).is_empty()
     });
-    let mut prompt = payload("UserPromptSubmit", json!({"prompt": "HOOK-EVENT"}));
-    prompt["session_id"] = sid.into();
-    env.hook("user-prompt", &prompt).success();
+    hook_event_of(&env, sid);
     let raced = Run::of(importing.wait_with_output().unwrap());
     raced.success();
     let report = &raced.json()[0];
@@ -1143,13 +1156,7 @@ fn a_hook_that_waits_in_vain_for_a_swapping_import_has_its_event_kept_once() {
     use crate::common::{Run, locked_exclusive, wait::wait_until, with_syscall_held_back};
     let env = TestEnv::new();
     let sid = "7e1d2c3b-0000-4000-8000-00000000000a";
-    let file = big_transcript(env.path(), sid, 1);
-    let whole = std::fs::read_to_string(&file).unwrap();
-    let head: Vec<String> = whole.lines().take(10).map(str::to_owned).collect();
-    std::fs::write(&file, head.join("\n") + "\n").unwrap();
-    let (first, _) = import_json(&env, &[&file]);
-    assert_eq!(first[0]["status"], "imported", "{}", first[0]);
-    std::fs::write(&file, &whole).unwrap();
+    let file = imported_at_ten_lines(&env, sid, str::to_owned);
     let folder = env.store().join(sid);
     let before = std::fs::read_to_string(folder.join("events.ndjson"))
         .unwrap()
@@ -1157,17 +1164,11 @@ fn a_hook_that_waits_in_vain_for_a_swapping_import_has_its_event_kept_once() {
         .count();
     let import = env.command(&["import", "--format", "json", &file.to_string_lossy()]);
     // The swap is one renameat2 (RENAME_EXCHANGE), made with the folder's lock held.
-    let importing = with_syscall_held_back(&import, "renameat2", 3_000_000)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let importing = piped(with_syscall_held_back(&import, "renameat2", 3_000_000));
     wait_until("the import holds the session's folder to swap it", || {
         locked_exclusive(&folder)
     });
-    let mut prompt = payload("UserPromptSubmit", json!({"prompt": "HOOK-EVENT"}));
-    prompt["session_id"] = sid.into();
-    env.hook("user-prompt", &prompt).success();
+    hook_event_of(&env, sid);
     let raced = Run::of(importing.wait_with_output().unwrap());
     raced.success();
     let report = &raced.json()[0];

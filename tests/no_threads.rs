@@ -345,11 +345,9 @@ fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
     assert!(threaded.stderr.is_empty(), "{}", threaded.stderr);
 }
 
-#[test]
-fn record_with_a_policy_runs_no_server_when_no_thread_can_be_started() {
-    let Some(env) = Unprivileged::new() else {
-        return;
-    };
+/// `record --policy` of a server answering one ping, run where no process or thread can be
+/// started (`prlimit --nproc=1`).
+fn record_with_a_policy_and_no_thread(env: &Unprivileged) -> Run {
     let policy = env.env.path().join("policy.json");
     std::fs::write(&policy, r#"{"files": {"read": {"deny": [".env"]}}}"#).expect("policy");
     let policy = policy.to_str().expect("a UTF-8 path");
@@ -362,7 +360,15 @@ fn record_with_a_policy_runs_no_server_when_no_thread_can_be_started() {
         "-c",
         ONE_ANSWER_SERVER,
     ];
-    let refused = env.run_unprivileged_given(&args, &["prlimit", "--nproc=1", "--"], PING);
+    env.run_unprivileged_given(&args, &["prlimit", "--nproc=1", "--"], PING)
+}
+
+#[test]
+fn record_with_a_policy_runs_no_server_when_no_thread_can_be_started() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let refused = record_with_a_policy_and_no_thread(&env);
     assert!(!refused.stderr.contains("panicked"), "{}", refused.stderr);
     assert_eq!(refused.code, 4, "{}", refused.stderr);
     assert_eq!(refused.stdout, "", "no server may run unguarded");
@@ -384,19 +390,7 @@ fn a_server_record_could_not_guard_is_a_launch_failure_and_no_error_of_a_turn() 
     let Some(env) = Unprivileged::new() else {
         return;
     };
-    let policy = env.env.path().join("policy.json");
-    std::fs::write(&policy, r#"{"files": {"read": {"deny": [".env"]}}}"#).expect("policy");
-    let policy = policy.to_str().expect("a UTF-8 path");
-    let args = [
-        "record",
-        "--policy",
-        policy,
-        "--",
-        "sh",
-        "-c",
-        ONE_ANSWER_SERVER,
-    ];
-    let refused = env.run_unprivileged_given(&args, &["prlimit", "--nproc=1", "--"], PING);
+    let refused = record_with_a_policy_and_no_thread(&env);
     assert_eq!(refused.code, 4, "{}", refused.stderr);
     let sessions = env.env.sessions();
     assert_eq!(sessions.len(), 1, "{sessions:?}");
