@@ -129,8 +129,14 @@ impl Store {
     }
 
     /// Starts writing a session anew that takes the place of the stored one of its id (if any)
-    /// when finished, unless another writer's took that one's place first.
-    pub fn replace_session(&self, meta: SessionMeta) -> Result<SessionWriter> {
+    /// when finished, unless another writer's took that one's place first, or its events grew
+    /// past `checked`: the length the caller found them when it decided to replace them (`None`:
+    /// their length now). A hook's event appended after that look keeps the stored session.
+    pub fn replace_session(
+        &self,
+        meta: SessionMeta,
+        checked: Option<u64>,
+    ) -> Result<SessionWriter> {
         if !layout::is_valid_session_id(&meta.session_id) {
             return Err(StoreError::InvalidSessionId(meta.session_id.clone()));
         }
@@ -138,9 +144,10 @@ impl Store {
         // None there (or a link in its place, never followed): put in place as a new one.
         let stored = root.child(&meta.session_id).ok();
         let mut writer = start_writer(root, meta, true)?;
-        writer.replaces_events = match &stored {
-            Some(stored) => events_len(stored)?,
-            None => None,
+        writer.replaces_events = match (&stored, checked) {
+            (Some(_), Some(len)) => Some(len),
+            (Some(stored), None) => events_len(stored)?,
+            (None, _) => None,
         };
         writer.replaces = stored;
         Ok(writer)
@@ -592,7 +599,9 @@ mod tests {
             ));
             assert_eq!(read(&store).unwrap(), before);
         }
-        let mut again = store.replace_session(SessionMeta::new("s", 1.0)).unwrap();
+        let mut again = store
+            .replace_session(SessionMeta::new("s", 1.0), None)
+            .unwrap();
         store.append(&event("hook")).unwrap();
         assert!(again.append(&event("anew")).is_ok());
         assert!(matches!(again.finish(), Err(StoreError::SessionExists(_))));

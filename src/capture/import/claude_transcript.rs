@@ -846,11 +846,7 @@ impl<'a> Importer<'a> {
                 Existing::Replace(checked) => {
                     self.replacing = true;
                     self.report.status = "reimported";
-                    let mut writer = self.store.replace_session(meta)?;
-                    if let Some(len) = checked {
-                        writer.expect_stored_events(len);
-                    }
-                    writer
+                    self.store.replace_session(meta, checked)?
                 }
             },
             Err(e) => return Err(e.into()),
@@ -1003,7 +999,7 @@ impl<'a> Importer<'a> {
         meta.parent_event_id = self.report.agent_calls.get(key.as_ref()).cloned();
         meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
         let written = if self.replacing {
-            self.store.replace_session(meta)
+            self.store.replace_session(meta, None)
         } else {
             self.store.write_session(meta)
         };

@@ -173,11 +173,9 @@ impl<'a> LogWriter<'a> {
         // Replaced only while its events are as long as the check found them: a hook's event
         // appended since keeps the session as it is.
         let replaced = |meta| {
-            let mut writer = store.replace_session(meta).map_err(at)?;
-            if let Some(len) = freshness.checked_events() {
-                writer.expect_stored_events(len);
-            }
-            Ok::<_, ImportError>(writer)
+            store
+                .replace_session(meta, freshness.checked_events())
+                .map_err(at)
         };
         let writer = match freshness {
             Freshness::New => match store.write_session(meta) {
