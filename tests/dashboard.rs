@@ -1455,3 +1455,33 @@ fn a_period_that_ends_now_leaves_out_sessions_dated_after_it_and_says_so() {
     assert_eq!(in_columns, 1, "{json:#}");
     assert!(board.stderr.contains(said), "{}", board.stderr);
 }
+
+/// `dashboard` and `sample` counted a retry as the very same command again, so on this session
+/// (one commit its hook's checks blocked, tried again with another message) they said 0 where
+/// `explain` said 3: every command counts attempts at one goal, as `explain` does.
+#[test]
+fn retries_are_what_explain_counts() {
+    let env = TestEnv::new();
+    let id = "4d5611e5-241a-462a-8d15-5122611a9569";
+    let file =
+        crate::common::shared().join(format!("corpus/claude-code/marot__spotter/{id}.jsonl"));
+    run(&env, &["import", file.to_str().unwrap()]).success();
+    let explain = run(&env, &["explain", id, "--format", "json"]).json();
+    let retries = explain["retries"].as_u64().unwrap();
+    assert!(retries > 0, "{explain}");
+    let sample = run(&env, &["sample", "--n", "1"]);
+    let line: Value = serde_json::from_str(sample.stdout.lines().next().unwrap()).unwrap();
+    let score = &line["score"];
+    assert_eq!(line["session_id"], id, "{line}");
+    let calls = score["tool_calls"].as_f64().unwrap();
+    let sampled = (score["retry_rate"].as_f64().unwrap() * calls).round() as u64;
+    assert_eq!(sampled, retries, "{score}");
+    for pass in ["indexed", "scanned"] {
+        if pass == "scanned" {
+            env.unusable_index();
+        }
+        // The subagents it ran retried nothing.
+        let totals = &run(&env, &["dashboard", "--format", "json"]).json()["totals"];
+        assert_eq!(totals["retries"], retries, "{pass}: {totals}");
+    }
+}

@@ -16,8 +16,9 @@
 use serde::Serialize;
 
 use super::diff::Subagents;
-use super::outcome::{self, Verdict};
-use super::phases::{Phases, relative_to, session_folder};
+use super::phases::{Phases, session_folder};
+use crate::model::attempts::relative_to;
+use crate::model::command::{self as outcome, Verdict};
 use crate::model::meta::Believed;
 use crate::model::parents::heads_through;
 use crate::model::view::View;

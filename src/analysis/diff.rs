@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::compare::{Weighed, WorkOutcome};
-use super::outcome::Verdict;
 use super::phases::{Phase, Phases};
+use crate::model::command::Verdict;
 use crate::model::meta::Believed;
 
 /// What the diff needs of one session.

@@ -25,9 +25,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::diff;
-use super::outcome::exit_code;
 use super::phases::{Explained, Phases};
 use super::tree::{Forest, TreeCost};
+use crate::model::command::exit_code;
 use crate::model::glob::Glob;
 use crate::model::meta::Believed;
 use crate::model::text::{cut, cut_at};

@@ -6,7 +6,6 @@
 //! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
 //! - [`token_budget`]: context-window use over a session.
 //! - [`tree`]: the hierarchy of a session and its subagents.
-//! - [`outcome`]: what a shell command was (tests, build, check, commit) and whether it failed.
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
@@ -37,7 +36,6 @@ pub mod eval;
 pub mod lint;
 pub mod mcp_tools;
 pub mod optimize;
-pub mod outcome;
 pub mod page;
 pub mod phases;
 pub mod replay_line;

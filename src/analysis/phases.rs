@@ -3,20 +3,21 @@
 //! failed, what the user refused, and which attempts at the same goal were retries. Shared by
 //! `explain`, `cost` and `standup`.
 //!
-//! What failed is decided by [`super::outcome`]: a phase fails when its last test run, build
+//! What failed is decided by [`crate::model::command`]: a phase fails when its last test run, build
 //! or check failed (a commit its hook's checks refused counts as a failed check), never because
 //! of a `grep` that found nothing or a call the user refused. Attempts at one goal (the same
 //! tests, one commit after another) that fail and are tried again form a retry loop; the time
 //! those failed attempts ran is the time retries wasted.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::outcome::{self, Command, Judgement, Purpose, Verdict};
 use crate::model::answers::AnswerUsages;
+use crate::model::attempts::relative_to;
+use crate::model::attempts::{self, Tried};
+use crate::model::command::{self as outcome, Command, Judgement, Purpose, Verdict};
 use crate::model::copies::Copies;
 use crate::model::file_use::FileUse;
 use crate::model::links::Links;
@@ -714,13 +715,7 @@ impl PhaseBuilder {
         let command = call.command_line().map(std::borrow::Cow::into_owned);
         let parsed = command.as_deref().map(Command::parse);
         let path = call.path().map(|p| self.relative(p));
-        // Attempts at one goal: the same tests, build or commit however worded; the same
-        // command; the same file for a file tool; the same arguments for anything else.
-        let goal = match (&parsed, &path) {
-            (Some(c), _) => c.goal.clone(),
-            (None, Some(p)) => format!("{tool} {p}"),
-            (None, None) => call.signature(),
-        };
+        let goal = attempts::goal(&tool, call, parsed.as_ref(), path.as_deref());
         let what = command
             .clone()
             .or_else(|| path.clone())
@@ -857,19 +852,7 @@ impl PhaseBuilder {
             };
             list.retain(|p| p != path);
         }
-        let mut judgement = match &call.parsed {
-            Some(command) => command.judge(result.outcome, &output_text(result)),
-            None => Judgement {
-                purpose: Purpose::Other,
-                verdict: match result.outcome {
-                    ToolOutcome::Ok => Verdict::Passed,
-                    ToolOutcome::Failed => Verdict::Failed,
-                    ToolOutcome::Rejected => Verdict::Rejected,
-                },
-                note: None,
-                blocked_by_hook: false,
-            },
-        };
+        let mut judgement = attempts::judgement(call.parsed.as_ref(), result);
         // The user did not refuse it: the phase's line says who did, and why.
         if judgement.verdict == Verdict::Rejected && by == RefusedBy::AutoMode {
             judgement.note = Some(match &reason {
@@ -888,7 +871,8 @@ impl PhaseBuilder {
             _ => {}
         }
         let phase = self.gate(&call, &judgement);
-        let retry = judgement.verdict != Verdict::Rejected && self.failing.contains_key(&call.goal);
+        let tried = attempts::tried(result, judgement.verdict);
+        let retry = tried.is_some() && self.failing.contains_key(&call.goal);
         if retry {
             self.retries += 1;
         }
@@ -929,13 +913,17 @@ impl PhaseBuilder {
             }
             Verdict::Passed | Verdict::Answered => None,
         };
+        // A call cancelled beside a failed one never ran: it is listed, but no attempt.
+        let Some(tried) = tried else {
+            return;
+        };
         let attempt = Attempt {
             number: call.number,
             start: call.timestamp,
             end: at.max(call.timestamp),
             failure,
         };
-        match (failure.is_some(), self.failing.remove(&call.goal)) {
+        match (tried == Tried::Failed, self.failing.remove(&call.goal)) {
             (true, Some((what, mut attempts))) => {
                 if let Some(i) = attempts.last().and_then(|a| a.failure) {
                     self.failures[i].retried = true;
@@ -1168,35 +1156,6 @@ fn retry_loop(goal: String, what: String, attempts: &[Attempt], resolved: bool) 
     }
 }
 
-/// What a command's result says, as text: the error of a failed call, else its output
-/// (stdout and stderr of a shell tool's structured response).
-fn output_text<'a>(result: &'a ToolResult<'_>) -> Cow<'a, str> {
-    if let Some(error) = &result.error {
-        return Cow::Borrowed(error.as_ref());
-    }
-    match result.output {
-        Some(Value::String(text)) => Cow::Borrowed(text),
-        Some(Value::Object(map)) => {
-            let streams: Vec<&str> = ["stdout", "stderr", "output"]
-                .iter()
-                .filter_map(|k| map.get(*k).and_then(Value::as_str))
-                .collect();
-            if streams.is_empty() {
-                result
-                    .text
-                    .and_then(Value::as_str)
-                    .map_or(Cow::Borrowed(""), Cow::Borrowed)
-            } else {
-                Cow::Owned(streams.join("\n"))
-            }
-        }
-        _ => result
-            .text
-            .and_then(Value::as_str)
-            .map_or(Cow::Borrowed(""), Cow::Borrowed),
-    }
-}
-
 /// The line of an error that tells the most: the first that names an error or a failure,
 /// else the first that says anything (never the `Exit code N` line). A hook's message with its
 /// line breaks escaped (`\n` as two characters) is read as lines too.
@@ -1292,15 +1251,6 @@ pub fn session_folder(events: &[Event], agent: Agent) -> Option<String> {
             View::SessionStart(s) => s.cwd.map(|c| c.trim_end_matches('/').to_owned()),
             _ => None,
         })
-}
-
-/// `path` relative to the working directory `cwd` when below it, else `path` as it is.
-pub fn relative_to(cwd: Option<&str>, path: &str) -> String {
-    cwd.and_then(|cwd| path.strip_prefix(cwd.trim_end_matches('/')))
-        .and_then(|rest| rest.strip_prefix('/'))
-        .filter(|rest| !rest.is_empty())
-        .unwrap_or(path)
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -273,7 +273,7 @@ fn way_of(call: &ToolCall<'_>) -> String {
 /// A path below the session's folder as it is named from there (`./` dropped), so that a file
 /// spelt whole and relative is one.
 fn relative_to(cwd: Option<&str>, path: &str) -> String {
-    super::phases::relative_to(cwd, path.strip_prefix("./").unwrap_or(path))
+    crate::model::attempts::relative_to(cwd, path.strip_prefix("./").unwrap_or(path))
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::outcome::Verdict;
 use super::phases::{Moved, PhaseBuilder, Phases};
+use crate::model::command::Verdict;
 use crate::model::meta::Believed;
 use crate::model::view::ToolCall;
 use crate::model::{Agent, Event, SessionMeta, ToolKind};

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::outcome;
+use crate::model::command as outcome;
 use crate::model::text::one_line;
 use crate::model::view::{ToolCall, View};
 use crate::model::{Agent, Event, ToolKind, ToolOutcome};
@@ -281,7 +281,7 @@ impl<'e> Walker<'e> {
 
     /// `path` relative to the session's folder when below it.
     fn relative(&self, path: &str) -> String {
-        super::phases::relative_to(self.cwd.as_deref(), path)
+        crate::model::attempts::relative_to(self.cwd.as_deref(), path)
     }
 
     fn link(&self, index: usize, leads_by: Option<Relation>, path: Option<String>) -> Link {

@@ -15,8 +15,8 @@ use super::output::stdout;
 use super::stores::ScopeArgs;
 use crate::analysis::compare;
 use crate::analysis::diff::{self, Change, Delta, PhaseStep, SemanticDiff, StructuralDiff, Totals};
-use crate::analysis::outcome::Verdict;
 use crate::exit;
+use crate::model::command::Verdict;
 use crate::render::terminal::{self, Painter};
 use crate::store::Selector;
 

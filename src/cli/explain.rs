@@ -13,10 +13,10 @@ use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use std::path::Path;
 
-use crate::analysis::outcome::Verdict;
 use crate::analysis::phases::{Explained, Moved, PhaseBuilder, Phases, Ran, Rejection};
 use crate::capture::import::{LoggedUsage, ResponseUsage, logged_usage};
 use crate::exit;
+use crate::model::command::Verdict;
 use crate::model::view::View;
 use crate::model::{Agent, Event, RefusedBy, SessionMeta};
 use crate::render::terminal::{self, Painter};

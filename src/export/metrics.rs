@@ -347,8 +347,12 @@ mod tests {
         meta.ended_at = Some(160.0);
         let mut summary = Summary::default();
         let mut t = 100.0;
+        // A result answers the call just before it.
         let mut push = |kind: EventType, data: serde_json::Value| {
             let mut e = Event::new(kind, t, format!("e{t}"), "s1".into());
+            if matches!(e.event_type, EventType::ToolResult | EventType::Error) {
+                e.parent_id = Some(format!("e{}", t - 10.0));
+            }
             e.data = data;
             summary.observe(Agent::ClaudeCode, &e, 1e9);
             t += 10.0;

@@ -15,6 +15,8 @@
 //!   it.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
 //! - [`outcome`]: how a tool call ended: done, failed, or refused (by the user or auto mode).
+//! - [`command`]: what a shell command was (tests, build, check, commit) and whether it failed.
+//! - [`attempts`]: attempts at one goal, and which were retries.
 //! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`duration`]: durations as people write them (`30s`, `1h30m`).
@@ -38,7 +40,9 @@
 
 pub mod annotation;
 pub mod answers;
+pub mod attempts;
 pub mod call_pairs;
+pub mod command;
 pub mod copies;
 pub mod counters;
 pub mod duration;

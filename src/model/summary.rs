@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::answers::{AnswerUsage, AnswerUsages};
+use super::attempts::{self, Tried, relative_to};
+use super::command::{Command, without_heredoc_bodies};
 use super::counters::Counters;
 use super::event::{Ending, Event, EventType};
 use super::file_use::FileUse;
@@ -22,7 +24,7 @@ use super::pricing::{ModelPrice, PriceTable};
 use super::tools::{Agent, ToolKind};
 use super::touches::Touches;
 use super::usage::{Money, Tokens};
-use super::view::View;
+use super::view::{ToolCall, ToolResult, View};
 
 /// The version of what [`Summary`] computes (4: retries and decisions, for `drift`; 5: the
 /// calls hash, for `sample --deduplicate`; 6: a session's total usage is never long-context;
@@ -63,8 +65,10 @@ use super::view::View;
 /// [`EventHead::launch_failure`]; 32: a file a Codex patch deletes or moves, and one Cursor's
 /// `Delete` tool deletes, is no file written, [`crate::model::tools::patch_changes`]; 33: an
 /// end in another tool's `meta.json` that its events run past, or none there though they end
-/// the session, is their last time, [`super::SessionMeta::end_at_events`]).
-pub const SUMMARY_VERSION: u32 = 33;
+/// the session, is their last time, [`super::SessionMeta::end_at_events`]; 34: a retry is an
+/// attempt at a goal whose last attempt failed, judged as `explain` judges it,
+/// [`super::attempts`]).
+pub const SUMMARY_VERSION: u32 = 34;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).
@@ -126,9 +130,9 @@ pub struct Summary {
     pub named_model: Option<String>,
     /// The agent's transcript a hook-recorded session names in its `session_start`.
     pub transcript_path: Option<String>,
-    /// Retries: tool calls of a tool on a subject (command, path, pattern) that failed before
-    /// and has not succeeded since (the agent fixing something, then trying again), or the very
-    /// same call as the one just before.
+    /// Retries: attempts at a goal whose last attempt failed (the same tests after a fix, one
+    /// commit its hook blocked after another), counted as `explain` counts them
+    /// ([`super::attempts`]).
     #[serde(default)]
     pub retries: u64,
     /// `decision` events (choices, hook events, reasoning, compactions).
@@ -183,20 +187,80 @@ pub struct Observed<'e> {
     pub replaces: Option<String>,
 }
 
-/// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
-/// subjects that failed most recently and have not succeeded since.
+/// What retries are recognised by: the goals whose last attempt failed, and the calls waiting
+/// for their results, which judge their attempts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetryState {
-    pub last: Option<(u64, u64)>,
-    pub failed: Vec<u64>,
-    /// The subjects of the latest calls not answered yet, by event id, so that a result of a
-    /// parallel batch answers its own call and not the batch's last one.
+    /// The session's folder, which file paths are relative to in a goal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// The goals (hashed) whose last attempt failed, the latest last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub recent: Vec<(String, u64)>,
+    pub failing: Vec<u64>,
+    /// The calls not answered yet, the latest last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open: Vec<OpenAttempt>,
 }
 
-/// Failed subjects remembered: a retry comes soon after its failure.
-const FAILED_KEPT: usize = 8;
+/// A call waiting for its result: its event id, its goal (hashed), and its shell command
+/// without heredoc bodies (all that judging its result reads of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenAttempt {
+    pub call: String,
+    pub goal: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+impl RetryState {
+    /// A call made: an attempt at its goal, waiting for its result.
+    fn called(&mut self, id: &str, tool: &str, call: &ToolCall<'_>) {
+        let command = call.command_line();
+        let parsed = command.as_deref().map(Command::parse);
+        let path = call.path().map(|p| relative_to(self.cwd.as_deref(), p));
+        let goal = attempts::goal(tool, call, parsed.as_ref(), path.as_deref());
+        if self.open.len() == CALLS_KEPT {
+            self.open.remove(0);
+        }
+        self.open.push(OpenAttempt {
+            call: id.to_owned(),
+            goal: fnv1a(goal.as_bytes()),
+            command: command.map(|c| without_heredoc_bodies(&c).into_owned()),
+        });
+    }
+
+    /// The result of the call `id`: whether its attempt was a retry.
+    fn answered(&mut self, id: &str, result: &ToolResult<'_>) -> bool {
+        let Some(at) = self.open.iter().rposition(|open| open.call == id) else {
+            return false;
+        };
+        let open = self.open.remove(at);
+        let parsed = open.command.as_deref().map(Command::parse);
+        let verdict = attempts::judgement(parsed.as_ref(), result).verdict;
+        let Some(tried) = attempts::tried(result, verdict) else {
+            return false;
+        };
+        let retry = self.failing.contains(&open.goal);
+        self.failing.retain(|goal| *goal != open.goal);
+        if tried == Tried::Failed {
+            if self.failing.len() == FAILING_KEPT {
+                self.failing.remove(0);
+            }
+            self.failing.push(open.goal);
+        }
+        retry
+    }
+
+    /// A call that repeats the read `first` made: its result answers that attempt.
+    fn rekey(&mut self, first: &str, id: &str) {
+        if let Some(open) = self.open.iter_mut().rfind(|open| open.call == first) {
+            id.clone_into(&mut open.call);
+        }
+    }
+}
+
+/// Failing goals remembered: far more than a session works at at once.
+const FAILING_KEPT: usize = 64;
 
 /// Calls remembered by id for their results: more than a parallel batch holds.
 const CALLS_KEPT: usize = 32;
@@ -243,11 +307,18 @@ impl Summary {
         {
             self.named_model = Some(model.to_owned());
         }
+        if let View::SessionStart(start) = &view
+            && self.retry_state.cwd.is_none()
+        {
+            self.retry_state.cwd = start.cwd.map(|c| c.trim_end_matches('/').to_owned());
+        }
         match &view {
             View::ToolCall(call) if repeat => {
                 let first = self.touches.repeated(&event.event_id);
                 match first {
                     Some(first) if call.tool_use_id.is_some_and(|id| !id.is_empty()) => {
+                        // Its result answers the first call's attempt.
+                        self.retry_state.rekey(first, &event.event_id);
                         observed.replaces = Some(first.to_owned());
                     }
                     _ => observed.repeat = true,
@@ -275,47 +346,17 @@ impl Summary {
                 };
                 *self.tools.entry(tool.to_owned()).or_default() += 1;
                 *self.kinds.entry(call.kind.as_str().to_owned()).or_default() += 1;
-                let subject =
-                    fnv1a(format!("{tool}\u{0}{}", call.gist().unwrap_or_default()).as_bytes());
                 let signature = fnv1a(call.signature().as_bytes());
                 let mut chained = self.calls_hash.to_le_bytes().to_vec();
                 chained.extend_from_slice(&signature.to_le_bytes());
                 self.calls_hash = fnv1a(&chained);
-                let state = &mut self.retry_state;
-                if state.failed.contains(&subject) || state.last == Some((subject, signature)) {
-                    self.retries += 1;
-                }
-                state.last = Some((subject, signature));
-                if state.recent.len() == CALLS_KEPT {
-                    state.recent.remove(0);
-                }
-                state.recent.push((event.event_id.clone(), subject));
+                self.retry_state.called(&event.event_id, tool, call);
             }
-            // A result answers the call it names, else the call before it.
             View::ToolResult(result) => {
-                let state = &mut self.retry_state;
-                let answered = observed.answers.as_deref().and_then(|call| {
-                    let at = state.recent.iter().rposition(|(id, _)| id == call)?;
-                    Some(state.recent.remove(at).1)
-                });
-                let subject = answered.or(state.last.map(|(subject, _)| subject));
-                // A call cancelled because a call beside it failed never ran: neither failed
-                // nor passed, and making it again is no "very same call again".
-                if result.cancelled_by_sibling() {
-                    if subject.is_some() && state.last.map(|(last, _)| last) == subject {
-                        state.last = None;
-                    }
-                } else if !result.rejected()
-                    // A refused call did not fail.
-                    && let Some(subject) = subject
+                if let Some(call) = observed.answers.as_deref()
+                    && self.retry_state.answered(call, result)
                 {
-                    state.failed.retain(|s| *s != subject);
-                    if result.failed() {
-                        if state.failed.len() == FAILED_KEPT {
-                            state.failed.remove(0);
-                        }
-                        state.failed.push(subject);
-                    }
+                    self.retries += 1;
                 }
             }
             // The Python tool's import records a response's usage on its answer.
@@ -617,26 +658,40 @@ mod tests {
                 json!({"tool_name": "Read", "arguments": {"file_path": path, "offset": offset}}),
             )
         };
+        let answer = |kind, ts, call: f64, data| {
+            let mut e = event(kind, ts, data);
+            e.parent_id = Some(format!("e{call}"));
+            e
+        };
+        let failed = |ts, call| answer(EventType::Error, ts, call, json!({"error": "failed"}));
+        let ok = |ts, call| answer(EventType::ToolResult, ts, call, json!({"result": "ok"}));
         let events = [
             call(1.0, "cargo test"),
-            event(EventType::Error, 2.0, json!({"error": "failed"})),
-            // A fix, then the failed call again: a retry.
+            failed(2.0, 1.0),
             read(2.5, "/a.rs", 0),
-            call(3.0, "cargo test"),
-            // The very same call again: a retry.
+            ok(2.6, 2.5),
+            // A fix, then the failed tests again, however worded: a retry, failing again.
+            call(3.0, "cargo test 2>&1 | tail -5"),
+            failed(3.5, 3.0),
+            // Again: a retry, which passes.
             call(4.0, "cargo test"),
-            event(EventType::ToolResult, 4.5, json!({"result": "ok"})),
+            ok(4.5, 4.0),
             call(5.0, "cargo build"),
+            ok(5.5, 5.0),
             event(EventType::Decision, 6.0, json!({"choice": "stop"})),
-            // It passed since it failed: no retry.
+            // They passed since they failed: no retry.
             call(7.0, "cargo test"),
+            ok(7.5, 7.0),
             // The same file read on, after a success: no retry.
             read(8.0, "/a.rs", 0),
+            ok(8.5, 8.0),
             read(9.0, "/a.rs", 100),
+            ok(9.5, 9.0),
         ];
         let whole = fold(&events);
         assert_eq!((whole.retries, whole.decisions), (2, 1));
         // Folded in two pieces through its JSON, as the index continues a fold.
+        // The first piece ends between a call and its result.
         let first = fold(&events[..3]);
         let mut second: Summary =
             serde_json::from_str(&serde_json::to_string(&first).unwrap()).unwrap();
@@ -675,11 +730,11 @@ mod tests {
         events.extend([read(7.0, "/c.rs"), read(8.0, "/b.rs")]);
         assert_eq!(fold(&events).retries, 0);
         assert!(
-            fold(&batch).retry_state.recent.is_empty(),
+            fold(&batch).retry_state.open.is_empty(),
             "answered calls are let go"
         );
         // Reading the missing file again is a retry.
-        events.push(read(9.0, "/a.rs"));
+        events.extend([read(9.0, "/a.rs"), error(10.0, 9.0, "File does not exist.")]);
         assert_eq!(fold(&events).retries, 1);
     }
 

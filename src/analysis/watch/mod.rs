@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::Serialize;
 
-use crate::analysis::outcome::{Purpose, gate, purpose};
+use crate::model::command::{Purpose, gate, purpose};
 use crate::model::file_use::FileUse;
 use crate::model::policy::cwd::cd_into;
 use crate::model::pricing::{PriceTable, long_context};

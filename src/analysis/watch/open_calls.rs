@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 
-use crate::analysis::outcome::Purpose;
+use crate::model::command::Purpose;
 
 /// At most this many calls wait for their results: more are calls whose results never came
 /// (an agent killed mid-call, a recorder that lost them), and the oldest is let go. Agents run

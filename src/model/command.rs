@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use regex::{Regex, RegexSet};
 use serde::Serialize;
 
-use crate::model::ToolOutcome;
+use super::ToolOutcome;
 
 /// What a command is for, from weakest to strongest: a compound command takes its strongest
 /// part's purpose (`cd app && npm test` runs tests).
@@ -128,7 +128,7 @@ pub struct Command {
 
 impl Command {
     pub fn parse(command: &str) -> Command {
-        let segments: Vec<Segment> = split(&drop_heredoc_bodies(command))
+        let segments: Vec<Segment> = split(&without_heredoc_bodies(command))
             .into_iter()
             .map(|(words, piped)| {
                 let words = unwrap(words);
@@ -361,7 +361,7 @@ fn is_filter(words: &[String]) -> bool {
 
 /// Removes the bodies of here-documents (a commit message written with `<<'EOF'`), which are
 /// text, not commands.
-fn drop_heredoc_bodies(command: &str) -> Cow<'_, str> {
+pub fn without_heredoc_bodies(command: &str) -> Cow<'_, str> {
     static HEREDOC: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"<<-?\s*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?"#).expect("a valid pattern")
     });
