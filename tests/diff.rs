@@ -1810,3 +1810,35 @@ fn compare_marks_a_cost_that_leaves_out_unbelievable_usage() {
     assert_eq!(json["a"]["unbelieved_usage"], 1, "{json}");
     assert!(json["b"].get("unbelieved_usage").is_none(), "{json}");
 }
+
+/// A session of the task dated next year (a clock that was ahead, a log imported from a
+/// machine ahead) was the newer of `compare --tag --since 7d`'s last two, "the last 7 days". A
+/// period with no --until ends now: it is left out, with the one warning `list` gives; an
+/// --until past it leaves nothing out.
+#[test]
+fn compare_tag_since_leaves_out_a_session_dated_after_now() {
+    use crate::common::{LEFT_OUT_AS_AHEAD, a_session_now_and_one_next_year, unix_now};
+
+    let env = TestEnv::new();
+    let (now, _) = a_session_now_and_one_next_year(&env);
+    let yesterday = SessionBuilder::new("yesterday")
+        .started(unix_now() - 86_400.0)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("run the tests")
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .result(json!("ok"))
+        .write(&env);
+    let args = [
+        "compare", "--tag", "claude", "--since", "7d", "--format", "json",
+    ];
+    let run = env.run(&args);
+    let c = run.success().json();
+    assert_eq!(c["a"]["session_id"], yesterday.as_str(), "{c}");
+    assert_eq!(c["b"]["session_id"], now.as_str(), "{c}");
+    assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
+    let until = env.run(&[&args[..], &["--until", "2100-01-01"]].concat());
+    assert!(
+        !until.success().stderr.contains(LEFT_OUT_AS_AHEAD),
+        "{until:?}"
+    );
+}

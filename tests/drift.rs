@@ -615,3 +615,27 @@ fn a_baseline_the_python_tool_saved_is_refused_saying_so_and_how_to_save_ours() 
         run.stderr
     );
 }
+
+/// A session dated next year (a clock that was ahead, a log imported from a machine ahead) was
+/// in `drift --since 7d`'s recent window, which ends now. It is in neither window, with the one
+/// warning `list` gives, and the earlier window keeps its own.
+#[test]
+fn the_recent_window_ends_now_and_leaves_out_a_session_dated_after_it() {
+    use crate::common::{LEFT_OUT_AS_AHEAD, a_session_now_and_one_next_year, unix_now};
+
+    let env = TestEnv::new();
+    a_session_now_and_one_next_year(&env);
+    SessionBuilder::new("earlier")
+        .started(unix_now() - 20.0 * 86_400.0)
+        .prompt("run the tests")
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .result(json!("ok"))
+        .session_end(json!({}))
+        .write(&env);
+    let run = env.run(&["drift", "--since", "7d", "--format", "json"]);
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+    let r = run.json();
+    assert_eq!(r["current"]["sessions"], 1, "{r}");
+    assert_eq!(r["reference"]["sessions"], 1, "{r}");
+    assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
+}

@@ -548,6 +548,11 @@ fn since_sends_every_top_level_session_of_the_window() {
     }
     let stub = langfuse(None, false);
     export(&env, &stub, &["--since", "7d"]).success();
+    assert_eq!(sent_sessions(&stub), ["lf-new", "lf-newer"]);
+}
+
+/// The sessions `stub` was sent a trace of, each by its root span's `session.id`, in order.
+fn sent_sessions(stub: &Stub) -> Vec<String> {
     let mut sessions: Vec<String> = stub
         .requests()
         .iter()
@@ -567,7 +572,23 @@ fn since_sends_every_top_level_session_of_the_window() {
         })
         .collect();
     sessions.sort();
-    assert_eq!(sessions, ["lf-new", "lf-newer"]);
+    sessions
+}
+
+/// A session dated next year (a clock that was ahead, a log imported from a machine ahead) was
+/// sent by `export --backend langfuse --since 7d`, "the last 7 days". A period with no end
+/// ends now: it is left out, with the one warning `list` gives.
+#[test]
+fn since_leaves_out_a_session_dated_after_now() {
+    use crate::common::{LEFT_OUT_AS_AHEAD, a_session_now_and_one_next_year};
+
+    let env = TestEnv::new();
+    let (now, _) = a_session_now_and_one_next_year(&env);
+    let stub = langfuse(None, false);
+    let run = export(&env, &stub, &["--since", "7d"]);
+    run.success();
+    assert_eq!(sent_sessions(&stub), [now]);
+    assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
 }
 
 #[test]

@@ -533,3 +533,20 @@ fn a_cost_point_says_when_it_is_an_estimate() {
     assert_eq!(estimated(hooked), Some(json!(true)), "{cost}");
     assert_eq!(estimated(&recorded), None, "{cost}");
 }
+
+/// A session dated next year (a clock that was ahead, a log imported from a machine ahead) was
+/// exported by `export --metrics --since 7d`, "the last 7 days". A window with no end ends
+/// now: it is left out, with the one warning `list` gives.
+#[test]
+fn the_window_ends_now_and_leaves_out_a_session_dated_after_it() {
+    use crate::common::{LEFT_OUT_AS_AHEAD, a_session_now_and_one_next_year};
+
+    let env = TestEnv::new();
+    let (now, _) = a_session_now_and_one_next_year(&env);
+    let run = env.run(&["export", "--metrics", "--backend", "otlp", "--since", "7d"]);
+    run.success();
+    let points = points(&run.json());
+    let sessions: std::collections::BTreeSet<&str> = points.iter().map(|p| p.1.as_str()).collect();
+    assert_eq!(sessions.into_iter().collect::<Vec<_>>(), [now.as_str()]);
+    assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
+}

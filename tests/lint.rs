@@ -992,3 +992,29 @@ fn a_python_tools_rule_is_passed_over_with_a_warning_and_config_names_the_file()
         "{missing:?}"
     );
 }
+
+/// A session dated next year (a clock that was ahead, a log imported from a machine ahead) was
+/// linted by `lint --all --since 7d`, "the last 7 days", as `list` listed it before f85cccc4.
+/// A period with no end ends now: it is left out, with the one warning `list` gives.
+#[test]
+fn lint_since_leaves_out_a_session_dated_after_now() {
+    use crate::common::{LEFT_OUT_AS_AHEAD, a_session_now_and_one_next_year};
+
+    let env = TestEnv::new();
+    let (now, _) = a_session_now_and_one_next_year(&env);
+    let run = env.run(&["lint", "--all", "--since", "7d", "--format", "json"]);
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+    let linted: Vec<String> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(linted, [now], "{}", run.stdout);
+    assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
+    // With no period, every session is linted, and nothing is said.
+    let all = env.run(&["lint", "--all", "--format", "json"]);
+    assert_eq!(all.json().as_array().unwrap().len(), 2, "{}", all.stdout);
+    assert!(!all.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", all.stderr);
+}

@@ -1361,3 +1361,57 @@ fn a_since_of_megabytes_is_quoted_in_part() {
     assert!(run.stderr.len() < 1_000, "{} bytes", run.stderr.len());
     assert!(run.stderr.contains("more characters]"), "{}", run.stderr);
 }
+
+/// A session dated next year (a clock that was ahead, a log imported from a machine ahead) was
+/// listed and searched by the tools given `since: 7d`, "the last 7 days". A `since` is a period
+/// that ends now: it is left out, and each tool's warnings say so as `list` does.
+#[test]
+fn since_leaves_out_a_session_dated_after_now() {
+    use crate::common::{LEFT_OUT_AS_AHEAD, a_session_now_and_one_next_year};
+
+    let env = TestEnv::new();
+    let (now, _) = a_session_now_and_one_next_year(&env);
+    let call = |n: u64, name: &str, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+               "params": {"name": name, "arguments": arguments}})
+        .to_string()
+    };
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        call(2, "list_sessions", json!({"since": "7d"})),
+        call(3, "search_events", json!({"since": "7d", "tool": "Bash"})),
+        call(4, "list_sessions", json!({})),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    let said = |result: &Value| {
+        result["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(LEFT_OUT_AS_AHEAD))
+    };
+    let listed = &answers[1]["result"]["structuredContent"];
+    let ids: Vec<&str> = listed["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [now.as_str()], "{listed}");
+    assert!(said(listed), "{listed}");
+    let found = &answers[2]["result"]["structuredContent"];
+    assert_eq!(found["sessions_searched"], 1, "{found}");
+    let matched: Vec<&str> = found["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(matched, [now.as_str()], "{found}");
+    assert!(said(found), "{found}");
+    // With no `since`, both are listed, and nothing is said.
+    let all = &answers[3]["result"]["structuredContent"];
+    assert_eq!(all["sessions"].as_array().unwrap().len(), 2, "{all}");
+    assert!(!said(all), "{all}");
+}

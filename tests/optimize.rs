@@ -449,3 +449,18 @@ fn calls_cancelled_for_a_siblings_failure_are_no_failures() {
         "{report}"
     );
 }
+
+/// A session dated next year (a clock that was ahead, a log imported from a machine ahead) was
+/// read by `optimize --since 7d`, "the last 7 days". A period with no end ends now: it is left
+/// out, with the one warning `list` gives.
+#[test]
+fn optimize_since_leaves_out_a_session_dated_after_now() {
+    use crate::common::{LEFT_OUT_AS_AHEAD, a_session_now_and_one_next_year};
+
+    let env = TestEnv::new();
+    a_session_now_and_one_next_year(&env);
+    let run = env.run(&["optimize", "--since", "7d"]);
+    run.success();
+    assert_eq!(run.stdout.trim_end(), "No failure patterns in 1 session.");
+    assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
+}

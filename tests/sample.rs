@@ -415,3 +415,33 @@ fn chosen_sessions_are_written_as_they_are_read_not_held_together() {
     seen.sort();
     assert_eq!(seen, ids);
 }
+
+/// A session dated next year (a clock that was ahead, a log imported from a machine ahead) was
+/// a candidate of `sample --since 7d`, "the last 7 days" (the most recent of all). A period
+/// with no end ends now: it is left out, with the one warning `list` gives.
+#[test]
+fn sample_since_leaves_out_a_session_dated_after_now() {
+    use crate::common::{LEFT_OUT_AS_AHEAD, a_session_now_and_one_next_year};
+
+    let env = TestEnv::new();
+    let (now, _) = a_session_now_and_one_next_year(&env);
+    let run = env.run(&[
+        "sample",
+        "--since",
+        "7d",
+        "--strategy",
+        "recent",
+        "--n",
+        "5",
+    ]);
+    run.success();
+    let picked: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(ids(&picked), [now.as_str()], "{}", run.stdout);
+    assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
+    // With no period, both are candidates.
+    assert_eq!(sample(&env, &["--strategy", "recent", "--n", "5"]).len(), 2);
+}

@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::model::SessionMeta;
 use crate::model::event::CLOCK_SKEW_SECS;
 use crate::model::meta::{Believed, Unbelievable, believed_time};
+use crate::model::period::PeriodStarts;
 use crate::model::pricing::PriceTable;
 use crate::model::summary::Summary;
 use crate::model::usage::Money;
@@ -306,8 +307,8 @@ impl Glance {
 /// each session left out of a period (`since`) because its start is one no session can have
 /// ([`SessionMeta::start_in_periods`]): a start in 2128 was since any date; and one warning
 /// for the sessions the period, which ends now, left out for starting later than the clock
-/// allows ([`SessionMeta::starts_ahead_of`]). A session below
-/// one of `left_out` (sessions that could not be read) counts in the tree above it.
+/// allows ([`PeriodStarts`]). A session below one of `left_out` (sessions that could not be
+/// read) counts in the tree above it.
 pub fn select(
     sessions: &[(SessionMeta, Glance)],
     left_out: &[SessionMeta],
@@ -324,24 +325,18 @@ pub fn select(
     let mut left_out = Vec::new();
     // `--since` is a period that ends now: a session dated later than the clock allows is
     // after it.
-    let mut ahead = 0;
+    let mut starts = PeriodStarts::ending_now(period.now);
     let mut figures: Vec<(f64, SessionFigures)> = groups
         .into_iter()
         .filter(|(root, _)| {
             let meta = &sessions[*root].0;
-            period
-                .since
-                .is_none_or(|since| match meta.start_in_periods() {
-                    Ok(_) if meta.starts_ahead_of(period.now) => {
-                        ahead += 1;
-                        false
-                    }
-                    Ok(start) => start >= since,
-                    Err(warning) => {
-                        left_out.push(warning);
-                        false
-                    }
-                })
+            period.since.is_none_or(|since| match starts.start(meta) {
+                Ok(start) => start.is_some_and(|start| start >= since),
+                Err(warning) => {
+                    left_out.push(warning);
+                    false
+                }
+            })
         })
         .map(|(root, members)| {
             // A start no session can have is ordered by the events (2128 came first).
@@ -356,7 +351,7 @@ pub fn select(
             .then_with(|| b.session_id.cmp(&a.session_id))
     });
     figures.truncate(period.last.unwrap_or(usize::MAX));
-    left_out.extend(crate::model::meta::left_out_as_ahead(ahead));
+    left_out.extend(starts.warning());
     (figures.into_iter().map(|(_, f)| f).collect(), left_out)
 }
 

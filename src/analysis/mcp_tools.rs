@@ -30,6 +30,7 @@ use super::tree::{Forest, TreeCost};
 use crate::model::command::exit_code;
 use crate::model::glob::Glob;
 use crate::model::meta::Believed;
+use crate::model::period::PeriodStarts;
 use crate::model::text::{cut, cut_at};
 use crate::model::tools::{Agent, ToolKind};
 use crate::model::usage::UNBELIEVED_USAGE;
@@ -42,6 +43,8 @@ use crate::store::{IndexedSession, Listing, MAX_SESSION_ID_BYTES, Selector, Stor
 pub trait Host {
     /// The store the tools read.
     fn store(&self) -> &Store;
+    /// The reader's clock, in seconds since the epoch: a `since` is a period that ends now.
+    fn now(&self) -> f64;
     /// `text` (a date like 2026-11-25, an RFC 3339 time, or an age like `7d`) as seconds since
     /// the epoch; the error is a sentence for the caller.
     fn instant(&self, text: &str) -> Result<f64, String>;
@@ -641,21 +644,45 @@ fn sentence(e: &StoreError) -> String {
     }
 }
 
-fn since_arg(host: &dyn Host, args: &Map<String, Value>) -> Result<Option<f64>, ToolError> {
+/// A tool's `since`: a period that ends now, as the command line's `--since` with no
+/// `--until`.
+struct Since {
+    at: f64,
+    /// The starts of the sessions placed in it, and those left out for starting after now.
+    starts: PeriodStarts,
+}
+
+impl Since {
+    /// The one warning for the sessions left out for starting after now, if any.
+    fn warning(since: Option<&Since>) -> Option<String> {
+        since.and_then(|s| s.starts.warning())
+    }
+}
+
+fn since_arg(host: &dyn Host, args: &Map<String, Value>) -> Result<Option<Since>, ToolError> {
     string_arg(args, "since")?
-        .map(|text| host.instant(text).map_err(failed))
+        .map(|text| {
+            Ok(Since {
+                at: host.instant(text).map_err(failed)?,
+                starts: PeriodStarts::ending_now(host.now()),
+            })
+        })
         .transpose()
 }
 
 /// Whether session `meta` started since `since`, when one was given, judged by its start as
-/// `budget-report` and `drift` judge it ([`SessionMeta::start_in_periods`]): one no session
-/// can have is in no period, and `warnings` say it was left out.
-fn started_since(meta: &SessionMeta, since: Option<f64>, warnings: &mut Vec<String>) -> bool {
+/// `budget-report` and `drift` judge it ([`PeriodStarts`]): one no session can have is in no
+/// period, and `warnings` say it was left out; one after now is counted for [`Since::warning`].
+fn started_since(
+    meta: &SessionMeta,
+    since: Option<&mut Since>,
+    warnings: &mut Vec<String>,
+) -> bool {
     let Some(since) = since else {
         return true;
     };
-    match meta.start_in_periods() {
-        Ok(start) => start >= since,
+    match since.starts.start(meta) {
+        Ok(start) => start.is_some_and(|start| start >= since.at),
         Err(warning) => {
             warnings.push(warning);
             false
@@ -749,7 +776,7 @@ fn sessions(store: &Store) -> Result<Sessions, ToolError> {
 
 fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionList, ToolError> {
     let limit = bounded_arg(args, "limit", (1, DEFAULT_SESSIONS, MAX_SESSIONS))?;
-    let since = since_arg(host, args)?;
+    let mut since = since_arg(host, args)?;
     let agent = string_arg(args, "agent")?.map(str::to_lowercase);
     let subagents = bool_arg(args, "include_subagents")?.unwrap_or(false);
     let Sessions {
@@ -772,8 +799,9 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
                 .as_deref()
                 .is_none_or(|a| s.summary.meta.agent_name.to_lowercase().contains(a))
         })
-        .filter(|(s, _)| started_since(&s.summary.meta, since, &mut warnings))
+        .filter(|(s, _)| started_since(&s.summary.meta, since.as_mut(), &mut warnings))
         .collect();
+    warnings.extend(Since::warning(since.as_ref()));
     let matched = matching.len();
     let mut sessions = Vec::new();
     for (s, cost) in matching
@@ -1136,7 +1164,7 @@ fn path_arg(args: &Map<String, Value>) -> Result<Option<&str>, ToolError> {
 fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchResult, ToolError> {
     let limit = bounded_arg(args, "limit", (1, DEFAULT_MATCHES, MAX_MATCHES))?;
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let since = since_arg(host, args)?;
+    let mut since = since_arg(host, args)?;
     let query = Query {
         tool: string_arg(args, "tool")?.map(str::to_owned),
         path: path_arg(args)?.filter(|p| !p.is_empty()).map(|p| {
@@ -1153,32 +1181,33 @@ fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchRes
     let searched = usize::try_from(searched).unwrap_or(usize::MAX);
     // Only a session that failed a call can hold a failed call: the index says which did.
     let wants_failure = query.has_error == Some(true) || query.exit_code.is_some_and(|c| c != 0);
-    let (mut metas, warnings): (Vec<SessionMeta>, Vec<String>) = if args.contains_key("session_id")
-    {
-        let id = select(host, args, "session_id")?;
-        let summary = host
-            .store()
-            .summary(&id)
-            .map_err(|e| failed(sentence(&e)))?;
-        // The session named, when it started since `since`: both filters hold, as the tool says.
-        let mut warnings = Vec::new();
-        let metas = std::iter::once(summary.meta)
-            .filter(|m| started_since(m, since, &mut warnings))
-            .collect();
-        (metas, warnings)
-    } else {
-        let Sessions {
-            all, mut warnings, ..
-        } = sessions(host.store())?;
-        let metas = all
-            .into_iter()
-            .filter(|s| s.summary.meta.tool_calls > 0 || s.summary.meta.errors > 0)
-            .filter(|s| !wants_failure || s.summary.failures() > 0)
-            .map(|s| s.summary.meta)
-            .filter(|m| started_since(m, since, &mut warnings))
-            .collect();
-        (metas, warnings)
-    };
+    let (mut metas, mut warnings): (Vec<SessionMeta>, Vec<String>) =
+        if args.contains_key("session_id") {
+            let id = select(host, args, "session_id")?;
+            let summary = host
+                .store()
+                .summary(&id)
+                .map_err(|e| failed(sentence(&e)))?;
+            // The session named, when it started since `since`: both filters hold, as the tool says.
+            let mut warnings = Vec::new();
+            let metas = std::iter::once(summary.meta)
+                .filter(|m| started_since(m, since.as_mut(), &mut warnings))
+                .collect();
+            (metas, warnings)
+        } else {
+            let Sessions {
+                all, mut warnings, ..
+            } = sessions(host.store())?;
+            let metas = all
+                .into_iter()
+                .filter(|s| s.summary.meta.tool_calls > 0 || s.summary.meta.errors > 0)
+                .filter(|s| !wants_failure || s.summary.failures() > 0)
+                .map(|s| s.summary.meta)
+                .filter(|m| started_since(m, since.as_mut(), &mut warnings))
+                .collect();
+            (metas, warnings)
+        };
+    warnings.extend(Since::warning(since.as_ref()));
     let not_searched = metas.len().saturating_sub(searched);
     metas.truncate(searched);
     let mut result = SearchResult {

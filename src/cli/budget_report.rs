@@ -17,6 +17,7 @@ use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, comput
 use crate::analysis::cost::{self, CostOptions};
 use crate::exit;
 use crate::model::Money;
+use crate::model::period::PeriodStarts;
 use crate::model::pricing::PriceTable;
 use crate::model::text::{count, figure};
 use crate::render::terminal::{self, Painter};
@@ -60,7 +61,8 @@ const TOOL_ROWS: usize = 10;
 pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     let now = Local::now().timestamp_millis() as f64 / 1000.0;
     let today = Local::now().date_naive();
-    let until = match args.period.until(now)? {
+    let given_until = args.period.until(now)?;
+    let until = match given_until {
         Some(until) => until,
         None => local_day::start_of(today.succ_opt().unwrap_or(today)),
     };
@@ -83,16 +85,20 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
         since,
         until,
         prior_since: local_day::shift(since, -local_day::wall_between(since, until)),
-        now: args.period.until.is_none().then_some(now),
     };
-    let mut sessions = Sessions::default();
+    // With no --until the period ends now (shown to the end of today): a session starting
+    // later than the clock allows is after it.
+    let mut sessions = Sessions {
+        current: Vec::new(),
+        prior: Vec::new(),
+        newest: None,
+        starts: PeriodStarts::ending(given_until, now),
+    };
     for located in args.scope.stores_unnamed(globals)? {
         let project = args.scope.many().then(|| located.label());
         gather(&located.store, project.as_deref(), &window, &mut sessions)?;
     }
-    if let Some(warning) = crate::model::meta::left_out_as_ahead(sessions.ahead) {
-        super::output::warn(warning);
-    }
+    super::output::warn_ahead(&sessions.starts);
     let day_of = |ts: f64| local(ts, "%Y-%m-%d");
     let period = Period {
         since,
@@ -125,20 +131,17 @@ struct Window {
     since: f64,
     until: f64,
     prior_since: f64,
-    /// The reader's clock, when no --until was given: the period then ends now (shown to the
-    /// end of today), and a session starting later than the clock allows is after it.
-    now: Option<f64>,
 }
 
 /// The sessions (with their subagents) of both periods, from every store read.
-#[derive(Default)]
 struct Sessions {
     current: Vec<CostedSession>,
     prior: Vec<CostedSession>,
     /// When the newest session of all started.
     newest: Option<f64>,
-    /// The sessions left out for starting later than the clock allows.
-    ahead: u64,
+    /// The starts the sessions are placed by, and those left out for starting after a period
+    /// that ends now.
+    starts: PeriodStarts,
 }
 
 /// Costs one store's sessions of both periods into `into`, each session's spend cached in the
@@ -177,13 +180,9 @@ fn gather(
         .filter(|(_, members)| !members.is_empty())
     {
         let meta = &session.summary.meta;
-        let Some(start) = super::output::start_in_periods(meta) else {
+        let Some(start) = super::output::start_in_period(&mut into.starts, meta) else {
             continue;
         };
-        if window.now.is_some_and(|now| meta.starts_ahead_of(now)) {
-            into.ahead += 1;
-            continue;
-        }
         into.newest = Some(into.newest.map_or(start, |n: f64| n.max(start)));
         let bucket = if (window.since..window.until).contains(&start) {
             &mut into.current

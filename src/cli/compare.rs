@@ -9,13 +9,14 @@ use clap::Args;
 use super::Globals;
 use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
-use super::output::{start_in_periods, stdout, usage, warn_bad_lines};
+use super::output::{start_in_period, stdout, usage, warn_ahead, warn_bad_lines};
 use super::stores::ScopeArgs;
 use crate::analysis::compare::{self, Comparison, Figures, Side};
 use crate::analysis::cost::{CostOptions, compute};
 use crate::analysis::phases::Phases;
 use crate::analysis::tree::Forest;
 use crate::exit;
+use crate::model::period::PeriodStarts;
 use crate::model::pricing::PriceTable;
 use crate::model::{Event, SessionMeta};
 use crate::render::terminal::{self, Painter};
@@ -153,7 +154,11 @@ pub(crate) fn run(args: &CompareArgs, globals: &Globals) -> Result<u8> {
         ));
     }
     let (a, b) = match (&args.tag, &args.a, &args.b) {
-        (Some(tag), _, _) => tagged(&args.scope, tag, period.as_ref(), globals)?,
+        (Some(tag), _, _) => {
+            // A period with no --until ends now: a session dated after it is in none.
+            let starts = PeriodStarts::ending(until, now);
+            tagged(&args.scope, tag, period.as_ref(), starts, globals)?
+        }
         (None, Some(a), Some(b)) => (
             Loaded::select(&args.scope, &Selector::Prefix(a.clone()), globals)?,
             Loaded::select(&args.scope, &Selector::Prefix(b.clone()), globals)?,
@@ -181,12 +186,13 @@ fn missing(message: &str) -> anyhow::Error {
         .into()
 }
 
-/// The last two sessions of a task that started in `period` (every one without it), read from
-/// the index of each store the scope covers.
+/// The last two sessions of a task that started in `period` (every one without it), placed by
+/// `starts`, read from the index of each store the scope covers.
 fn tagged(
     scope: &ScopeArgs,
     tag: &str,
     period: Option<&std::ops::Range<f64>>,
+    mut starts: PeriodStarts,
     globals: &Globals,
 ) -> Result<(Loaded, Loaded)> {
     let mut stores = Vec::new();
@@ -204,7 +210,7 @@ fn tagged(
         );
         stores.push(located.store);
     }
-    let starts: Vec<Vec<(&SessionMeta, f64)>> = all
+    let ordered: Vec<Vec<(&SessionMeta, f64)>> = all
         .iter()
         .zip(&stores)
         .map(|(metas, store)| {
@@ -216,9 +222,12 @@ fn tagged(
         .collect();
     // A start no session can have is in no period, as `list` judges it (warned once).
     let in_period = |meta: &SessionMeta| {
-        period.is_none_or(|p| start_in_periods(meta).is_some_and(|start| p.contains(&start)))
+        period.is_none_or(|p| {
+            start_in_period(&mut starts, meta).is_some_and(|start| p.contains(&start))
+        })
     };
-    let picked = compare::tagged(&starts, &left_out, tag, in_period);
+    let picked = compare::tagged(&ordered, &left_out, tag, in_period);
+    warn_ahead(&starts);
     if let ([only], [metas]) = (stores.as_slice(), all.as_slice())
         && metas.is_empty()
     {

@@ -19,6 +19,7 @@ use crate::analysis::drift::{
 };
 use crate::error::Error;
 use crate::exit;
+use crate::model::period::PeriodStarts;
 use crate::model::text;
 use crate::render::terminal::{self, Painter};
 
@@ -96,11 +97,13 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     let mut before = Gathered::default();
     let mut newest: Option<f64> = None;
     let mut any = false;
+    // The window ends now: a session dated after it is in neither window.
+    let mut starts = PeriodStarts::ending_now(now);
     let stores = args.scope.stores_unnamed(globals)?;
     for located in &stores {
         super::listing::each_summary(&located.store, |meta, summary| {
             any = true;
-            let Some(started) = super::output::start_in_periods(meta) else {
+            let Some(started) = super::output::start_in_period(&mut starts, meta) else {
                 return;
             };
             newest = Some(newest.map_or(started, |n: f64| n.max(started)));
@@ -112,6 +115,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
             gathered.add(SessionFigures::of(started, &summary), &summary.tools);
         })?;
     }
+    super::output::warn_ahead(&starts);
     if let ([only], false) = (stores.as_slice(), any) {
         return Err(super::stores::no_sessions(&only.store));
     }

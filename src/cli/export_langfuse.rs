@@ -9,7 +9,7 @@ use super::Globals;
 use super::args::instant;
 use super::export::{ExportArgs, load, post_as, send_as, taken};
 use super::http::check_url;
-use super::output::{start_in_periods, to_stderr, warn};
+use super::output::{start_in_period, to_stderr, warn, warn_ahead};
 use crate::error::Error;
 use crate::exit;
 use crate::export::anonymize::Report;
@@ -20,6 +20,7 @@ use crate::export::langfuse::{
 use crate::export::otlp::{self, Mode, Options};
 use crate::export::otlp_answer::Signal;
 use crate::model::SessionMeta;
+use crate::model::period::PeriodStarts;
 use crate::model::pricing::PriceTable;
 use crate::store::Store;
 
@@ -169,15 +170,18 @@ fn sessions(args: &ExportArgs, store: &Store) -> Result<Vec<String>> {
     // store, or whose parents go round a loop, goes with no other session; one below a
     // session that could not be read goes with the tree above it (exported with it).
     let heads = crate::analysis::tree::heads(&listing.sessions, &listing.left_out);
+    // --since is a period that ends now: a session dated after it is in none.
+    let mut starts = PeriodStarts::ending_now(now);
     let mut ids: Vec<(f64, String)> = listing
         .sessions
         .into_iter()
         .zip(heads)
         .filter(|(_, head)| *head)
         .map(|(s, _)| s.summary.meta)
-        .filter_map(|m| Some((start_in_periods(&m)?, m.session_id)))
+        .filter_map(|m| Some((start_in_period(&mut starts, &m)?, m.session_id)))
         .filter(|(start, _)| *start >= since)
         .collect();
+    warn_ahead(&starts);
     ids.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     Ok(ids.into_iter().map(|(_, id)| id).collect())
 }

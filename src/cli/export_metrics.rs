@@ -11,7 +11,7 @@ use anyhow::Result;
 use super::Globals;
 use super::args::instant;
 use super::export::{Backend, ExportArgs};
-use super::output::{start_in_periods, stdout, warn};
+use super::output::{start_in_period, stdout, warn, warn_ahead};
 use crate::analysis::eval::EvalConfig;
 use crate::analysis::tree::Forest;
 use crate::error::Error;
@@ -19,6 +19,7 @@ use crate::exit;
 use crate::export::metrics::{self, JudgeScore, SessionMetrics};
 use crate::export::otlp_answer::Signal;
 use crate::model::SessionMeta;
+use crate::model::period::PeriodStarts;
 use crate::model::pricing::PriceTable;
 use crate::store::{Index, Store};
 
@@ -50,11 +51,14 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     // The window's sessions only are kept, each as its summary is read.
     let mut sessions = Vec::new();
+    // The window ends now: a session dated after it is in none.
+    let mut starts = PeriodStarts::ending_now(now);
     super::listing::each_summary(&store, |meta, summary| {
-        if start_in_periods(meta).is_some_and(|start| start >= since) {
+        if start_in_period(&mut starts, meta).is_some_and(|start| start >= since) {
             sessions.push((meta.clone(), summary));
         }
     })?;
+    warn_ahead(&starts);
     for (meta, _) in &sessions {
         let doubts = meta.unbelievable().only(&["ended_at"]);
         if let Some(warning) = doubts.warning(&meta.session_id, metrics::UNTIMED) {

@@ -10,7 +10,7 @@ use clap::Args;
 use super::Globals;
 use super::args::{FormatArg, SessionArg, instant};
 use super::globals::Format;
-use super::output::{start_in_periods, stdout, warn_bad_lines};
+use super::output::{start_in_period, stdout, warn_ahead, warn_bad_lines};
 use super::settings::{self, LintLevel, LintRule, LintSettings, SettingsError};
 use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::lint::{Level, LintConfig, LintReport, RuleName, Session, lint};
@@ -18,6 +18,7 @@ use crate::analysis::tree::Forest;
 use crate::capture::sink::system_time;
 use crate::error::Error;
 use crate::exit;
+use crate::model::period::PeriodStarts;
 use crate::model::pricing::PriceTable;
 use crate::model::text::real;
 use crate::model::usage::{LEAST_BUDGET_USD, dollars_given};
@@ -61,11 +62,14 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
     // The sessions' hierarchy: a session's cost is its subagents' too.
     let forest;
     let ids: Vec<String> = if args.all {
+        let now = system_time();
         let since = args
             .since
             .as_deref()
-            .map(|t| instant(t, "--since", system_time(), false))
+            .map(|t| instant(t, "--since", now, false))
             .transpose()?;
+        // --since is a period that ends now: a session dated after it is in none.
+        let mut starts = PeriodStarts::ending_now(now);
         super::stores::require_unnamed(&store)?;
         let listing = super::listing::sessions(&store)?;
         let family = super::listing::readable_family(&store, listing, &[]);
@@ -75,10 +79,13 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
             .sessions
             .into_iter()
             .filter(|s| {
-                since.is_none_or(|t| start_in_periods(&s.meta).is_some_and(|start| start >= t))
+                since.is_none_or(|t| {
+                    start_in_period(&mut starts, &s.meta).is_some_and(|start| start >= t)
+                })
             })
             .map(|s| (store.start_to_order_by(&s.meta), s))
             .collect();
+        warn_ahead(&starts);
         sessions.sort_by(|(a, _), (b, _)| a.total_cmp(b));
         sessions
             .into_iter()

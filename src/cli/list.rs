@@ -10,11 +10,12 @@ use serde::Serialize;
 use super::Globals;
 use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
-use super::output::{start_in_periods, stdout, usage, warn_unbelievable};
+use super::output::{start_in_period, stdout, usage, warn_unbelievable};
 use super::stores::ScopeArgs;
 use crate::analysis::tree::TreeCost;
 use crate::exit;
 use crate::model::meta::{Believed, Unbelievable};
+use crate::model::period::PeriodStarts;
 use crate::render::terminal::{self, Painter, local_time};
 use crate::store::IndexedSession;
 
@@ -132,8 +133,8 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     // The first and last start of the sessions a period left out, to say where they are
     // when it leaves out every one.
     let mut outside: Option<(f64, f64)> = None;
-    // Sessions a period that ends now left out for starting after now.
-    let mut ahead = 0;
+    // A period with no --until ends now: a session dated after it is in none.
+    let mut starts = PeriodStarts::ending(until, now);
     for ((listing, place), located) in listings.iter().zip(&places).zip(&stores) {
         // A subagent below one the listing could not read counts in its root's tree, as
         // `cost` counts it; the one that could not be read was said (`skipped a session`).
@@ -152,12 +153,7 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
                     let Some(period) = &period else {
                         return true;
                     };
-                    let start = start_in_periods(&s.summary.meta);
-                    // A period with no --until ends now: a session dated after it is in none.
-                    if until.is_none() && start.is_some() && s.summary.meta.starts_ahead_of(now) {
-                        ahead += 1;
-                        return false;
-                    }
+                    let start = start_in_period(&mut starts, &s.summary.meta);
                     if let Some(t) = start.filter(|t| !period.contains(t)) {
                         outside = Some(outside.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
                     }
@@ -180,9 +176,7 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         listed.sort_by(newest_first);
     }
     listed.truncate(args.last.unwrap_or(usize::MAX));
-    if let Some(warning) = crate::model::meta::left_out_as_ahead(ahead) {
-        super::output::warn(warning);
-    }
+    super::output::warn_ahead(&starts);
     for s in &listed {
         warn_unbelievable(s.session_id, &s.unbelievable, args.format.format);
     }

@@ -45,9 +45,12 @@ impl Host for CliHost<'_> {
         &self.store
     }
 
+    fn now(&self) -> f64 {
+        chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+    }
+
     fn instant(&self, text: &str) -> Result<f64, String> {
-        let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-        super::args::instant(text, "`since`", now, false).map_err(|e| e.to_string())
+        super::args::instant(text, "`since`", self.now(), false).map_err(|e| e.to_string())
     }
 
     fn phases(&self, id: &str) -> Result<Phases, String> {

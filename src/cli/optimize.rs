@@ -12,10 +12,11 @@ use super::Globals;
 use super::args::{FormatArg, instant};
 use super::globals::Format;
 use super::http::{HttpClient, check_url};
-use super::output::{start_in_periods, stdout, warn, warn_bad_lines};
+use super::output::{start_in_period, stdout, warn, warn_ahead, warn_bad_lines};
 use crate::analysis::optimize::{self, Pattern, Session, Source};
 use crate::error::Error;
 use crate::exit;
+use crate::model::period::PeriodStarts;
 use crate::model::{Agent, Event};
 use crate::render::terminal::{self, Painter, local_time};
 use crate::store::{Selector, Store};
@@ -261,12 +262,15 @@ fn sessions(store: &Store, args: &OptimizeArgs) -> Result<(Vec<String>, Option<f
         }
         return Ok((ids, None));
     }
+    let now = crate::capture::sink::system_time();
     let since = instant(
         args.since.as_deref().unwrap_or("30d"),
         "--since",
-        crate::capture::sink::system_time(),
+        now,
         false,
     )?;
+    // The window ends now: a session dated after it is in none.
+    let mut period = PeriodStarts::ending_now(now);
     let listing = store.sessions()?;
     if let Some(warning) = &listing.warning {
         warn(warning);
@@ -275,8 +279,9 @@ fn sessions(store: &Store, args: &OptimizeArgs) -> Result<(Vec<String>, Option<f
         .sessions
         .iter()
         .map(|s| &s.summary.meta)
-        .filter_map(|m| Some((start_in_periods(m)?, m.session_id.as_str())))
+        .filter_map(|m| Some((start_in_period(&mut period, m)?, m.session_id.as_str())))
         .collect();
+    warn_ahead(&period);
     let mut ids: Vec<(f64, String)> = starts
         .iter()
         .filter(|(start, _)| *start >= since)

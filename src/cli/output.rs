@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::SessionMeta;
 use crate::model::meta::Unbelievable;
+use crate::model::period::PeriodStarts;
 use crate::model::text::count_as;
 use crate::render::escape::{Escaping, escape};
 use crate::store::{BadLine, SessionSummary, Store};
@@ -290,10 +291,18 @@ pub(crate) fn warn_unbelievable(id: &str, fields: &Unbelievable, format: Format)
     }
 }
 
-/// The start to place session `meta` in a period by ([`SessionMeta::start_in_periods`]);
-/// `None`, with one warning, for one no session can have, which is in no period.
-pub(crate) fn start_in_periods(meta: &SessionMeta) -> Option<f64> {
-    meta.start_in_periods().map_err(warn).ok()
+/// The start to place session `meta` in a period by ([`PeriodStarts::start`]): `None` for one
+/// after a period that ends now (counted for [`warn_ahead`]), and, with one warning, for one no
+/// session can have, which is in no period.
+pub(crate) fn start_in_period(period: &mut PeriodStarts, meta: &SessionMeta) -> Option<f64> {
+    period.start(meta).map_err(warn).ok().flatten()
+}
+
+/// Warns once of the sessions `period`, which ended now, left out for starting after it.
+pub(crate) fn warn_ahead(period: &PeriodStarts) {
+    if let Some(warning) = period.warning() {
+        warn(warning);
+    }
 }
 
 /// Warns on stderr about lines a reader skipped.

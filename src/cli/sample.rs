@@ -10,10 +10,11 @@ use clap::{Args, ValueEnum};
 
 use super::Globals;
 use super::args::instant;
-use super::output::{start_in_periods, stdout, warn_bad_lines};
+use super::output::{start_in_period, stdout, warn_ahead, warn_bad_lines};
 use super::stores::ScopeArgs;
 use crate::analysis::sample::{Candidate, Score, Strategy, pick};
 use crate::exit;
+use crate::model::period::PeriodStarts;
 use crate::model::pricing::PriceTable;
 use crate::render::escape::escape;
 use crate::store::Store;
@@ -95,12 +96,16 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
     let prices = PriceTable::builtin();
     let mut candidates = Vec::new();
     let mut stores: Vec<(String, Store)> = Vec::new();
+    // --since is a period that ends now: a session dated after it is in none.
+    let mut starts = PeriodStarts::ending_now(now);
     // The models each session's cost counts at $0 for want of a price, by session.
     let mut unpriced: HashMap<String, Vec<String>> = HashMap::new();
     for located in args.scope.stores_unnamed(globals)? {
         super::listing::each_summary(&located.store, |meta, summary| {
             // A start no session can have is in no period: left out, with a warning.
-            if since.is_some_and(|t| start_in_periods(meta).is_none_or(|start| start < t)) {
+            if since
+                .is_some_and(|t| start_in_period(&mut starts, meta).is_none_or(|start| start < t))
+            {
                 return;
             }
             // Every file the session wrote, as `drift` and every view count them: the last
@@ -139,6 +144,7 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
             });
         })?;
     }
+    warn_ahead(&starts);
     let seed = args.seed.unwrap_or_else(|| now.to_bits());
     let picked = pick(
         candidates,

@@ -4,20 +4,6 @@ use serde_json::{Map, Value};
 
 use super::event::CLOCK_SKEW_SECS;
 
-/// The one warning for the `n` sessions a period that ends now (a `--since` with no `--until`)
-/// left out for starting later than the reader's clock ([`SessionMeta::starts_ahead_of`]: a
-/// clock that was ahead, a log imported from a machine ahead); `None` for none. A session
-/// dated next year was in "the last 7 days".
-pub fn left_out_as_ahead(n: u64) -> Option<String> {
-    (n > 0).then(|| {
-        format!(
-            "{} later than this machine's clock, after the period's end (now): left out; an \
-             --until after their start counts them",
-            super::text::count_as(n, "session starts", "sessions start")
-        )
-    })
-}
-
 /// Session metadata.
 ///
 /// Written with only the keys the Python agent-strace knows (it rejects a `meta.json` with any
@@ -204,8 +190,9 @@ impl SessionMeta {
     /// The start to place the session in a period by (`--since`, `--until`); when it is one
     /// no session can have, the warning that the session is left out instead, since it is in
     /// no period (a start in 2128 fell in every period reaching that far, and one in the year
-    /// -17678 was named the newest). `budget-report`, `drift` and the `--since` of the exports,
-    /// `optimize`, `lint` and the MCP tools ask this.
+    /// -17678 was named the newest). Every command placing sessions in a period asks this
+    /// through [`super::period::PeriodStarts`], which leaves out, too, a start after a period
+    /// that ends now.
     pub fn start_in_periods(&self) -> Result<f64, String> {
         let doubts = self.unbelievable().only(&["started_at"]);
         match doubts.warning(&self.session_id, "left out") {

@@ -29,6 +29,7 @@
 //! - [`links`]: which call a result answers, by `parent_id` or by the agent's id of the call.
 //! - [`touches`]: the files a session read and wrote, from file events and file tools' calls.
 //! - [`parents`]: which session heads each tree of sessions, from their parent links.
+//! - [`period`]: sessions placed in a period by their start; one with no end ends now.
 //! - [`json_mend`]: JSON text strict readers refuse (`NaN`, `1e999`, lone surrogates) mended.
 //! - [`python_keys`]: the keys the Python tool reads an event by where ours name them
 //!   otherwise, written beside ours.
@@ -56,6 +57,7 @@ pub mod links;
 pub mod meta;
 pub mod outcome;
 pub mod parents;
+pub mod period;
 pub mod policy;
 pub mod pricing;
 pub mod prompt;

@@ -423,6 +423,55 @@ pub fn import_unpriced_and_priced(env: &TestEnv) -> (String, String) {
     (UNPRICED_SESSION.to_owned(), PRICED_SESSION.to_owned())
 }
 
+/// What a period that ends now says of the one session it left out for starting after now.
+pub const LEFT_OUT_AS_AHEAD: &str = "1 session starts later than this machine's clock";
+
+/// The seconds since the epoch, now.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// A Claude Code session started a minute ago and one whose `meta.json` and events say it
+/// starts in a year (a clock that was ahead, a log imported from a machine ahead), each a
+/// prompt, a Bash call and its result and a priced response: every period that ends now
+/// (`--since 7d`) holds the first alone. The ids, now first.
+pub fn a_session_now_and_one_next_year(env: &TestEnv) -> (String, String) {
+    let now = unix_now();
+    let ids = [
+        ("started-now", now - 60.0),
+        ("next-year", now + 365.0 * 86_400.0),
+    ]
+    .map(|(id, at)| {
+        SessionBuilder::new(id)
+            .started(at)
+            .meta(|m| {
+                m.agent_name = "claude-code".into();
+                m.command = "claude".into();
+            })
+            .prompt("run the tests")
+            .at(1.0)
+            .tool_call("Bash", json!({"command": "cargo test"}))
+            .at(2.0)
+            .result(json!("ok"))
+            .llm_response(
+                "claude-sonnet-4-5",
+                agent_strace::model::Tokens {
+                    input: 1000,
+                    output: 100,
+                    ..agent_strace::model::Tokens::default()
+                },
+            )
+            .at(3.0)
+            .session_end(json!({}))
+            .write(env)
+    });
+    let [now, next_year] = ids;
+    (now, next_year)
+}
+
 /// Writes session `id` ($0.0053 at claude-opus-4-6), one of whose two responses holds a usage
 /// no response can have (`input_tokens: -5`): its cost leaves that response out, and `list`
 /// marks it `$0.0053?`.

@@ -582,6 +582,9 @@ mod tests {
         fn store(&self) -> &Store {
             &self.0
         }
+        fn now(&self) -> f64 {
+            0.0
+        }
         fn instant(&self, _: &str) -> Result<f64, String> {
             Ok(0.0)
         }
