@@ -984,6 +984,30 @@ fn the_html_pages_mark_a_cost_that_leaves_out_usage_no_response_can_have() {
     }
 }
 
+/// The text dashboard gave the cost of a session one of whose responses holds a usage no
+/// response can have as a bare `$0.0053`, in its Cost total, `--trend`'s Cost row and its
+/// table of sessions, where `list` and the HTML pages mark it `$0.0053?`. It marks it and says
+/// why under it, as they do.
+#[test]
+fn the_text_dashboard_marks_a_cost_that_leaves_out_usage_no_response_can_have() {
+    use crate::common::write_unbelieved_usage_session;
+
+    let env = TestEnv::new();
+    write_unbelieved_usage_session(&env, "bad1");
+    for (args, marked) in [(&[][..], 1), (&["--trend"][..], 2)] {
+        let line = [&["dashboard", "--since", "2026-01-01"][..], args].concat();
+        let text = run(&env, &line).success().stdout.clone();
+        assert_eq!(text.matches("$0.0053?").count(), marked, "{args:?}: {text}");
+        assert!(
+            text.contains(
+                "? 1 LLM response of unknown usage (a token count that is negative, fractional \
+                 or not a number, or counts that add up to over ten billion) counted at $0"
+            ),
+            "{args:?}: {text}"
+        );
+    }
+}
+
 /// The dashboard counted the API errors that ended turns (StopFailure) as failed calls: in its
 /// error rate, an overloaded API looked like tools failing. The rate is the calls' own; the
 /// errors say how many were the turns', in text, in the page and in JSON (`tool_errors`,

@@ -93,6 +93,14 @@ pub struct SessionFigures {
     pub project: Option<ProjectOf>,
 }
 
+impl SessionFigures {
+    /// Whether the cost cannot be taken at its word: it counts a model without a price at $0,
+    /// or leaves out responses of unknown usage; a view marks it `?`, as `list` marks it.
+    pub fn cost_marked(&self) -> bool {
+        !self.cost_unpriced_models.is_empty() || self.cost_unbelieved_usage > 0
+    }
+}
+
 /// The project a session's store belongs to: its folder (`None` for the user-level store), the
 /// workspace of a workspace's store, and how a listing shows them. In JSON, `project` (the
 /// folder or `null`) with `workspace` beside it for a workspace's store, as `list` gives them.
@@ -169,6 +177,13 @@ pub struct Totals {
     pub unbelieved_sessions: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unbelieved_counts: Vec<&'static str>,
+}
+
+impl Totals {
+    /// Whether the total cost cannot be taken at its word ([`SessionFigures::cost_marked`]).
+    pub fn cost_marked(&self) -> bool {
+        !self.cost_unpriced_models.is_empty() || self.cost_unbelieved_usage > 0
+    }
 }
 
 /// A tool and how much it was used.

@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 
 use super::terminal::{self, Painter};
-use crate::analysis::dashboard::{Bucket, Dashboard, SessionFigures, Trend};
+use crate::analysis::dashboard::{Bucket, Dashboard, SessionFigures, Totals, Trend};
 
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -122,9 +122,10 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
             "Errors" => of_the_turn.as_str(),
             _ => "",
         };
-        // A total that leaves out a count no session can have is marked, as an unpriced cost.
+        // A total that leaves out a count no session can have is marked, as a cost that cannot
+        // be taken at its word (a model without a price, responses of unknown usage).
         let marked = match *name {
-            "Cost" => !t.cost_unpriced_models.is_empty(),
+            "Cost" => t.cost_marked(),
             "Tool calls" => t.unbelieved_counts.contains(&"tool_calls"),
             "Errors" => t.unbelieved_counts.contains(&"errors"),
             "Tokens" => t.unbelieved_counts.contains(&"tokens"),
@@ -141,9 +142,7 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
     if let Some(note) = unbelieved_note(t) {
         writeln!(out, "{}", p.dim(&note))?;
     }
-    if let Some(note) = terminal::unpriced_note(&t.cost_unpriced_models) {
-        writeln!(out, "{}", p.dim(&note))?;
-    }
+    cost_notes(out, t, p)?;
     if let Some(note) = terminal::unbelieved_usage_note(t.cost_unbelieved_usage) {
         writeln!(out, "{}", p.dim(&note))?;
     }
@@ -183,7 +182,7 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
 }
 
 /// The note under totals marked for leaving out a count no session can have, if any.
-pub fn unbelieved_note(t: &crate::analysis::dashboard::Totals) -> Option<String> {
+pub fn unbelieved_note(t: &Totals) -> Option<String> {
     (t.unbelieved_sessions > 0).then(|| {
         let names: Vec<&str> = t
             .unbelieved_counts
@@ -202,8 +201,22 @@ pub fn unbelieved_note(t: &crate::analysis::dashboard::Totals) -> Option<String>
     })
 }
 
-/// The mark in the gap after a cost that counts a model without a price at $0, or a space:
-/// the figures stay aligned either way.
+/// The notes under a total cost marked [`terminal::UNPRICED_MARK`]: the models it counts at $0
+/// for want of a price, and the responses of unknown usage it leaves out, as `list` says them.
+fn cost_notes(out: &mut impl Write, t: &Totals, p: Painter) -> io::Result<()> {
+    let notes = [
+        terminal::unpriced_note(&t.cost_unpriced_models),
+        terminal::unbelieved_cost_note(t.cost_unbelieved_usage),
+    ];
+    for note in notes.into_iter().flatten() {
+        writeln!(out, "{}", p.dim(&note))?;
+    }
+    Ok(())
+}
+
+/// The mark in the gap after a cost that cannot be taken at its word (a model without a price
+/// counted at $0, responses of unknown usage left out), or a space: the figures stay aligned
+/// either way.
 fn unpriced_mark(unpriced: bool) -> char {
     if unpriced {
         terminal::UNPRICED_MARK
@@ -256,7 +269,7 @@ pub fn write_trend(
         terminal::dollars(t.cost_usd),
         sparkline(&series(b, |b| b.cost_usd), None),
     ));
-    let unpriced_row = (!t.cost_unpriced_models.is_empty()).then_some("Cost");
+    let unpriced_row = t.cost_marked().then_some("Cost");
     let all_durations: Vec<f64> = b.iter().filter_map(|b| b.median_duration_s).collect();
     rows.push((
         "Duration".to_owned(),
@@ -305,9 +318,7 @@ pub fn write_trend(
         "{}",
         p.dim("Duration: the median session of each bucket.")
     )?;
-    if let Some(note) = terminal::unpriced_note(&t.cost_unpriced_models) {
-        writeln!(out, "{}", p.dim(&note))?;
-    }
+    cost_notes(out, t, p)?;
     if !trend.markers.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("NOTES"))?;
@@ -391,7 +402,7 @@ pub fn write_recent(
             terminal::believed(s.tool_calls, |n| n.to_string()),
             p.errors(&errors, s.tool_errors.value, s.turn_errors),
             terminal::dollars(s.cost_usd),
-            unpriced_mark(!s.cost_unpriced_models.is_empty()),
+            unpriced_mark(s.cost_marked()),
             terminal::believed(s.duration_s, terminal::duration_secs),
             terminal::one_line(s.first_prompt.as_deref().unwrap_or("-"), 50)
         )?;

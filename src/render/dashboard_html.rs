@@ -350,7 +350,7 @@ pub fn dashboard_page(d: &Dashboard) -> String {
     let cost = format!(
         "{}{}",
         if t.cost_estimated { "~" } else { "" },
-        terminal::dollars_marked(t.cost_usd, cost_marked(t))
+        terminal::dollars_marked(t.cost_usd, t.cost_marked())
     );
     card(&mut out, "Cost", &cost, |o| {
         bars(
@@ -433,7 +433,7 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
         let v: Vec<f64> = b.iter().map(|b| b.retry_rate).collect();
         bars(o, "retry_rate", b, &v, &percent, m, "");
     });
-    let cost = terminal::dollars_marked(totals.cost_usd, cost_marked(totals));
+    let cost = terminal::dollars_marked(totals.cost_usd, totals.cost_marked());
     card(&mut out, "Cost", &cost, |o| {
         let v: Vec<f64> = b.iter().map(|b| b.cost_usd).collect();
         bars(o, "cost_usd", b, &v, &terminal::dollars, m, "");
@@ -478,12 +478,6 @@ fn mark(unpriced: bool) -> String {
     } else {
         String::new()
     }
-}
-
-/// Whether the total cost is marked: it counts a model without a price at $0, or leaves out
-/// responses of unknown usage, as `list` marks a session's.
-fn cost_marked(t: &Totals) -> bool {
-    !t.cost_unpriced_models.is_empty() || t.cost_unbelieved_usage > 0
 }
 
 /// The note under a total cost that leaves out responses of unknown usage, as `list` says it.
@@ -533,10 +527,7 @@ fn recent(out: &mut String, sessions: &[SessionFigures], total: u64) {
             text(&terminal::one_line(&s.agent_name, NAME_CHARS)),
             terminal::believed(s.tool_calls, |n| n.to_string()),
             errors_cell(s),
-            text(&terminal::dollars_marked(
-                s.cost_usd,
-                !s.cost_unpriced_models.is_empty() || s.cost_unbelieved_usage > 0
-            )),
+            text(&terminal::dollars_marked(s.cost_usd, s.cost_marked())),
             text(&terminal::believed(s.duration_s, terminal::duration_secs)),
             text(&terminal::one_line(
                 s.first_prompt.as_deref().unwrap_or(""),
