@@ -890,14 +890,15 @@ fn files_deleted_or_moved_are_no_files_written() {
     );
 }
 
-/// A Codex patch's `*** Delete File: p` and `*** Move to: q` (and a `patch_apply_end`'s
-/// `delete` and `move_path`, of a code-mode cell's patch) were files written: `Wrote: old.py,
-/// a.rs, src/a.rs, …` and standup's `Modified 9 files`. Each is the deletion or the move it
-/// is, as `rm` and `mv` are; the files a patch adds or updates are written.
-#[test]
-fn a_codex_patch_deletes_and_moves_files_and_writes_no_such_file() {
-    let env = TestEnv::new();
-    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f9";
+/// The session [`import_codex_patches`] imports.
+pub(crate) const CODEX_PATCHES_SESSION: &str = "019c8a4d-8f45-7010-8b5d-7fad920aa7f9";
+
+/// Imports into `env` a Codex rollout (the corpus's 0.39 one, its files changed) whose patches
+/// write kept.rs, new.rs and notes.md, delete old.py, TODO.md and gone.txt, and move a.rs to
+/// src/a.rs and b.rs to lib/b.rs: the model's own apply_patch (a newer Codex), Codex's patch
+/// run by its shell (0.39), and a code-mode cell's `patch_apply_end`.
+pub(crate) fn import_codex_patches(env: &TestEnv) {
+    let session = CODEX_PATCHES_SESSION;
     let project = env.path().to_string_lossy().into_owned();
     // The lines of the corpus's 0.39 rollout, with their files changed.
     let corpus = std::fs::read_to_string(codex_rollout()).unwrap();
@@ -973,6 +974,17 @@ fn a_codex_patch_deletes_and_moves_files_and_writes_no_such_file() {
         .join(format!("rollout-2025-09-19T09-09-00-{session}.jsonl"));
     std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
     env.run(&["import", rollout.to_str().unwrap()]).success();
+}
+
+/// A Codex patch's `*** Delete File: p` and `*** Move to: q` (and a `patch_apply_end`'s
+/// `delete` and `move_path`, of a code-mode cell's patch) were files written: `Wrote: old.py,
+/// a.rs, src/a.rs, …` and standup's `Modified 9 files`. Each is the deletion or the move it
+/// is, as `rm` and `mv` are; the files a patch adds or updates are written.
+#[test]
+fn a_codex_patch_deletes_and_moves_files_and_writes_no_such_file() {
+    let env = TestEnv::new();
+    let session = CODEX_PATCHES_SESSION;
+    import_codex_patches(&env);
 
     let standup = env.run(&["standup", session, "--format", "json"]).json();
     let mut modified: Vec<&str> = standup["files_modified"]

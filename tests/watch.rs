@@ -2314,3 +2314,35 @@ fn files_deleted_or_moved_are_no_files_modified() {
         run.stderr
     );
 }
+
+/// `files_modified` leaves out files deleted and moved (e7b99be9), and nothing counted them:
+/// a rule could not watch a session that deletes files. `files_deleted` and `files_moved`
+/// count them as stats does (a Codex patch's `Delete File` and `Move to`, its shell's patch, a
+/// code-mode cell's `patch_apply_end`).
+#[test]
+fn files_deleted_and_moved_are_figures_as_stats_counts_them() {
+    let env = TestEnv::new();
+    crate::shell_files::import_codex_patches(&env);
+    let session = crate::shell_files::CODEX_PATCHES_SESSION;
+    let stats = env.run(&["stats", session, "--format", "json"]).json();
+    let counted = |key: &str| stats[key].as_u64().unwrap_or_else(|| panic!("{stats}"));
+    let (deleted, moved) = (counted("files_deleted"), counted("files_moved"));
+    assert!(deleted > 0 && moved > 0, "{stats}");
+    let watch = |rule: String| {
+        let rules = json!([{"condition": rule, "action": "alert"}]);
+        std::fs::write(env.path().join("rules.json"), rules.to_string()).unwrap();
+        env.run(&["watch", session, "--rules", "rules.json", "--idle", "1s"])
+    };
+    for (figure, count) in [("files_deleted", deleted), ("files_moved", moved)] {
+        let run = watch(format!("{figure} >= {count}"));
+        assert_eq!(run.code, 1, "{figure}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("{figure} is {count} (>= {count})")),
+            "{}",
+            run.stderr
+        );
+        let run = watch(format!("{figure} > {count}"));
+        assert_eq!(run.code, 0, "{figure}: {}", run.stderr);
+    }
+}

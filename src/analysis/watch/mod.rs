@@ -60,6 +60,10 @@ pub struct Unjudged {
 pub struct Figures {
     pub tool_calls: u64,
     pub files_modified: u64,
+    /// Distinct files (and folders) deleted, and moved away: as `stats` counts them, of file
+    /// events and file tools' calls.
+    pub files_deleted: u64,
+    pub files_moved: u64,
     pub consecutive_test_failures: u64,
     pub finished_calls: u64,
     pub failed_calls: u64,
@@ -78,6 +82,8 @@ impl Figures {
             Metric::CostUsd => Some(self.cost_usd),
             Metric::DurationMinutes => Some(self.elapsed_s / 60.0),
             Metric::FilesModified => Some(self.files_modified as f64),
+            Metric::FilesDeleted => Some(self.files_deleted as f64),
+            Metric::FilesMoved => Some(self.files_moved as f64),
             Metric::ToolCalls => Some(self.tool_calls as f64),
             Metric::ConsecutiveTestFailures => Some(self.consecutive_test_failures as f64),
             Metric::ErrorRate => (self.finished_calls >= ERROR_RATE_MIN_CALLS)
@@ -96,6 +102,12 @@ pub struct Watcher {
     fired: Vec<bool>,
     figures: Figures,
     modified: HashSet<String>,
+    /// The files deleted and moved away, by file events and file tools' calls as `modified`.
+    /// The files of a shell line with no file event of its own (the Python tool's hooks) are
+    /// not parsed out of it, here as for `modified`: a watch of a session of long commands
+    /// took half as long again.
+    deleted: HashSet<String>,
+    moved: HashSet<String>,
     /// What a shell call was for, of open calls, to judge their results: a command's text was
     /// kept until its result came, and a session of calls with no result (each a megabyte of
     /// heredoc) held all of them.
@@ -141,6 +153,8 @@ impl Watcher {
             rules,
             figures: Figures::default(),
             modified: HashSet::new(),
+            deleted: HashSet::new(),
+            moved: HashSet::new(),
             commands: OpenCalls::new(),
             last_command: None,
             event_cost: Money::default(),
@@ -201,18 +215,15 @@ impl Watcher {
                     self.last_command = Some(purpose);
                 }
                 if let Some(path) = call.path() {
-                    // A file deleted or moved is not modified, as `standup` and `stats` count.
-                    if call.file_use() == Some(FileUse::Write) {
-                        self.modified.insert(path.to_owned());
+                    if let Some(file_use) = call.file_use() {
+                        self.count_use(path, &file_use);
                     }
                     touched = Some((path.to_owned(), call.cwd.map(str::to_owned)));
                 }
             }
             View::FileTouch(touch) => {
                 if let Some(path) = touch.path {
-                    if touch.file_use == FileUse::Write {
-                        self.modified.insert(path.to_owned());
-                    }
+                    self.count_use(path, &touch.file_use);
                     touched = Some((path.to_owned(), None));
                 }
             }
@@ -262,9 +273,25 @@ impl Watcher {
             _ => {}
         }
         self.figures.files_modified = self.modified.len() as u64;
+        self.figures.files_deleted = self.deleted.len() as u64;
+        self.figures.files_moved = self.moved.len() as u64;
         self.figures.cost_usd = (self.event_cost + self.transcript_cost).usd();
         if let Some((path, folder)) = touched {
             self.match_path(&path, folder.as_deref(), number);
+        }
+    }
+
+    /// Counts `path` among the files modified, deleted or moved away, as `file_use` says: a
+    /// file deleted or moved is not modified, as `standup` and `stats` count.
+    fn count_use(&mut self, path: &str, file_use: &FileUse) {
+        let files = match file_use {
+            FileUse::Read => return,
+            FileUse::Write => &mut self.modified,
+            FileUse::Delete => &mut self.deleted,
+            FileUse::Move(_) => &mut self.moved,
+        };
+        if !files.contains(path) {
+            files.insert(path.to_owned());
         }
     }
 
@@ -497,9 +524,11 @@ fn shown(metric: Metric, value: f64) -> String {
             format!("{} s", figure((value * 600.0).round() / 10.0))
         }
         Metric::DurationMinutes => format!("{} min", fixed(value, 1)),
-        Metric::ToolCalls | Metric::FilesModified | Metric::ConsecutiveTestFailures => {
-            figure(value.round())
-        }
+        Metric::ToolCalls
+        | Metric::FilesModified
+        | Metric::FilesDeleted
+        | Metric::FilesMoved
+        | Metric::ConsecutiveTestFailures => figure(value.round()),
         Metric::ErrorRate => format!("{}%", figure((value * 100.0).round())),
         Metric::ContextPct => format!("{}%", figure(value.round())),
     }

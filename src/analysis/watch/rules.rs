@@ -40,6 +40,9 @@ pub enum Metric {
     DurationMinutes,
     /// Distinct files written or edited.
     FilesModified,
+    /// Distinct files (and folders) deleted, and moved away: none of them modified.
+    FilesDeleted,
+    FilesMoved,
     ToolCalls,
     /// Test runs that failed in a row (a passing run starts the count again).
     ConsecutiveTestFailures,
@@ -50,10 +53,12 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 7] = [
+    pub const ALL: [Metric; 9] = [
         Metric::CostUsd,
         Metric::DurationMinutes,
         Metric::FilesModified,
+        Metric::FilesDeleted,
+        Metric::FilesMoved,
         Metric::ToolCalls,
         Metric::ConsecutiveTestFailures,
         Metric::ErrorRate,
@@ -65,6 +70,8 @@ impl Metric {
             Metric::CostUsd => "cost_usd",
             Metric::DurationMinutes => "duration_minutes",
             Metric::FilesModified => "files_modified",
+            Metric::FilesDeleted => "files_deleted",
+            Metric::FilesMoved => "files_moved",
             Metric::ToolCalls => "tool_calls",
             Metric::ConsecutiveTestFailures => "consecutive_test_failures",
             Metric::ErrorRate => "error_rate",
