@@ -1018,3 +1018,104 @@ fn lint_since_leaves_out_a_session_dated_after_now() {
     assert_eq!(all.json().as_array().unwrap().len(), 2, "{}", all.stdout);
     assert!(!all.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", all.stderr);
 }
+
+/// The session of a Claude Code transcript of the corpus whose model is renamed
+/// `claude-made-up-9`, imported into `env`: a model whose context window no one knows.
+pub(crate) const MADE_UP_MODEL_SESSION: &str = "c64cc478-3430-40fe-8e9c-4ee9986e9754";
+
+/// Imports [`MADE_UP_MODEL_SESSION`] into `env`, and gives the context its largest response
+/// read, as token-budget measures it against a window given.
+pub(crate) fn import_made_up_model(env: &TestEnv) -> u64 {
+    let corpus =
+        shared().join("corpus/claude-code/DRMacIver__claude-reliability/coverage-test-fix.jsonl");
+    let text = std::fs::read_to_string(corpus).unwrap();
+    assert!(text.contains("claude-opus-4-5-20251101"));
+    let transcript = env.path().join("made-up.jsonl");
+    std::fs::write(
+        &transcript,
+        text.replace("claude-opus-4-5-20251101", "claude-made-up-9"),
+    )
+    .unwrap();
+    env.run(&["import", transcript.to_str().unwrap()]).success();
+    let budget = env.run(&["token-budget", MADE_UP_MODEL_SESSION]);
+    assert_eq!(
+        budget.code, 2,
+        "the model's window must not be known: {budget:?}"
+    );
+    let given = env
+        .run(&[
+            "token-budget",
+            MADE_UP_MODEL_SESSION,
+            "--context-window",
+            "200000",
+            "--format",
+            "json",
+        ])
+        .json();
+    given["peak"]["tokens"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{given}"))
+}
+
+/// context-saturation judged a session whose model's window is not known against 200,000
+/// tokens, a guess: a context past the threshold of the guess was a finding, one under it
+/// passed. It judges no such session and says so once, in a note (no finding); a window given
+/// with --context-window is judged against.
+#[test]
+fn context_saturation_guesses_no_window_for_a_model_no_one_knows() {
+    let env = TestEnv::new();
+    let peak = import_made_up_model(&env);
+    // A threshold the peak passes of the 200,000 tokens once assumed.
+    let share = peak as f64 / 200_000.0 * 0.9;
+    std::fs::write(
+        env.path().join(".agent-strace-lint.json"),
+        format!("{{\"context-saturation\": {{\"threshold\": {share:.4}}}}}"),
+    )
+    .unwrap();
+    let lint = env
+        .run(&["lint", MADE_UP_MODEL_SESSION, "--format", "json"])
+        .json();
+    assert!(
+        !rules(&lint).contains(&"context-saturation".to_owned()),
+        "{lint}"
+    );
+    assert_eq!(lint["infos"], 0, "{lint}");
+    let notes = lint["notes"].as_array().unwrap_or_else(|| panic!("{lint}"));
+    assert_eq!(notes.len(), 1, "{lint}");
+    let note = notes[0].as_str().unwrap();
+    assert!(
+        note.contains("context-saturation")
+            && note.contains("claude-made-up-9")
+            && note.contains("--context-window"),
+        "{note}"
+    );
+    let text = env.run(&["lint", MADE_UP_MODEL_SESSION]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert_eq!(
+        text.stdout.matches("claude-made-up-9").count(),
+        1,
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("No issues found"), "{}", text.stdout);
+
+    let window = peak.to_string();
+    let given = env
+        .run(&[
+            "lint",
+            MADE_UP_MODEL_SESSION,
+            "--context-window",
+            &window,
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(rules(&given), ["context-saturation"], "{given}");
+    assert!(given["notes"].as_array().unwrap().is_empty(), "{given}");
+    let message = given["findings"][0]["message"].as_str().unwrap();
+    let window = format!(
+        "of claude-made-up-9's {}-token window",
+        crate::common::separated(peak)
+    );
+    assert!(message.contains(&window), "{message}");
+}

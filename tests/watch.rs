@@ -2346,3 +2346,38 @@ fn files_deleted_and_moved_are_figures_as_stats_counts_them() {
         assert_eq!(run.code, 0, "{figure}: {}", run.stderr);
     }
 }
+
+/// watch's context_pct measured a response of a model whose window is not known against
+/// 200,000 tokens, a guess, and a context rule fired on it (or stayed silent). The context of
+/// such a model is unknown: the rule does not fire, and the watch says once why; a window
+/// given with --context-window is measured against.
+#[test]
+fn a_context_rule_fires_on_no_guessed_window() {
+    let env = TestEnv::new();
+    let peak = crate::lint::import_made_up_model(&env);
+    let session = crate::lint::MADE_UP_MODEL_SESSION;
+    let watch = |more: &[&str]| {
+        let args = [
+            &["watch", session, "--max-context-pct", "1", "--idle", "1s"][..],
+            more,
+        ];
+        env.run(&args.concat())
+    };
+    let run = watch(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("broke"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("claude-made-up-9").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--context-window"), "{}", run.stderr);
+    let run = watch(&["--context-window", &peak.to_string()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("broke: context_pct is"),
+        "{}",
+        run.stderr
+    );
+}

@@ -52,12 +52,20 @@ pub(crate) struct LintArgs {
     /// The rules' settings file [default: the nearest .agent-strace-lint.json]
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// The context window context-saturation measures every response against, in tokens
+    /// [default: the one the agent recorded, else the model's; a model whose window is not
+    /// known is not judged]
+    #[arg(long, value_name = "TOKENS", value_parser = super::args::positive::<u64>)]
+    context_window: Option<u64>,
     #[command(flatten)]
     format: FormatArg,
 }
 
 pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
-    let config = config(args.config.as_deref())?;
+    let config = LintConfig {
+        context_window: args.context_window,
+        ..config(args.config.as_deref())?
+    };
     let store = Store::new(globals.store_root());
     // The sessions' hierarchy: a session's cost is its subagents' too.
     let forest;
@@ -191,7 +199,7 @@ const MESSAGE_COLUMNS: usize = 300;
 fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::Result<()> {
     if report.findings.is_empty() {
         writeln!(out, "No issues found in session {}.", report.session_id)?;
-        return Ok(());
+        return notes(out, report, paint);
     }
     for f in &report.findings {
         let level = match f.level {
@@ -217,7 +225,21 @@ fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::R
         terminal::count(report.warnings as u64, "warning"),
         terminal::count(report.infos as u64, "info"),
         report.session_id
-    )
+    )?;
+    notes(out, report, paint)
+}
+
+/// What the rules could not judge, after what they found: no finding, so counted in none.
+fn notes(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::Result<()> {
+    for note in &report.notes {
+        writeln!(
+            out,
+            "{} {}",
+            paint.dim("note:"),
+            terminal::one_line(note, MESSAGE_COLUMNS)
+        )?;
+    }
+    Ok(())
 }
 
 /// The rules' settings: defaults, changed by `explicit`, else by the nearest

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use super::pricing::{PriceTable, Window};
 
-/// The context window assumed for a model the price table does not know: the common Claude
-/// window.
+/// The context window `token-budget` shows for a session with no response's context to measure
+/// and no model known: the common Claude window. Nothing is measured against it.
 pub const ASSUMED_WINDOW: u64 = 200_000;
 
 /// `tokens` as a percentage of `window`, in one division, so that a context exactly at a
@@ -83,12 +83,12 @@ impl<'t> ModelWindows<'t> {
     }
 
     /// The window a context of `model` is measured against: the one its agent recorded, else
-    /// the table's ([`ModelWindows::window`]), else [`ASSUMED_WINDOW`]. `token-budget`, `lint`
-    /// and `watch` measure by it alike.
-    pub fn measure(&self, model: &str) -> u64 {
+    /// the table's ([`ModelWindows::window`]). `None` when neither knows it: a guessed window
+    /// made a share that rules judged as though it were the model's.
+    /// `token-budget`, `lint` and `watch` measure by it alike.
+    pub fn measure(&self, model: &str) -> Option<u64> {
         self.recorded(model)
             .or_else(|| self.window(model).map(|w| w.tokens))
-            .unwrap_or(ASSUMED_WINDOW)
     }
 }
 
@@ -127,14 +127,17 @@ mod tests {
         let mut windows = ModelWindows::default();
         windows.observe("gpt-5.3-codex", 1000);
         let table = standard("gpt-5.3-codex");
-        assert_eq!(windows.measure("gpt-5.3-codex"), table);
+        assert_eq!(windows.measure("gpt-5.3-codex"), Some(table));
         windows.record("gpt-5.3-codex", 258_400);
-        assert_eq!(windows.measure("gpt-5.3-codex"), 258_400);
-        // Another model keeps the table's window, and one the table lacks the assumed one.
-        assert_eq!(windows.measure(SONNET), standard(SONNET));
-        assert_eq!(windows.measure("no-such-model"), ASSUMED_WINDOW);
+        assert_eq!(windows.measure("gpt-5.3-codex"), Some(258_400));
+        // Another model keeps the table's window, and one the table lacks has none, unless
+        // its agent recorded one.
+        assert_eq!(windows.measure(SONNET), Some(standard(SONNET)));
+        assert_eq!(windows.measure("no-such-model"), None);
         windows.record("no-such-model", 0);
-        assert_eq!(windows.measure("no-such-model"), ASSUMED_WINDOW);
+        assert_eq!(windows.measure("no-such-model"), None);
+        windows.record("no-such-model", 128_000);
+        assert_eq!(windows.measure("no-such-model"), Some(128_000));
     }
 
     #[test]

@@ -130,6 +130,9 @@ pub struct LintConfig {
     pub rules: [RuleSetting; 8],
     /// The budget ceiling for budget-proximity when the session recorded none.
     pub budget_usd: Option<f64>,
+    /// The context window context-saturation measures every response against, when given: in
+    /// place of the one the agent recorded or the model's.
+    pub context_window: Option<u64>,
 }
 
 impl Default for LintConfig {
@@ -137,6 +140,7 @@ impl Default for LintConfig {
         LintConfig {
             rules: RuleName::ALL.map(RuleName::default_setting),
             budget_usd: None,
+            context_window: None,
         }
     }
 }
@@ -173,6 +177,8 @@ pub struct LintReport {
     pub warnings: usize,
     pub infos: usize,
     pub findings: Vec<Finding>,
+    /// What a rule could not judge, and why, once each: no finding, as nothing was found.
+    pub notes: Vec<String>,
 }
 
 /// What a session's lint reads.
@@ -195,12 +201,15 @@ pub struct Session<'a> {
 /// Runs every enabled rule over `session`.
 pub fn lint(session: &Session<'_>, config: &LintConfig) -> LintReport {
     let mut findings = Vec::new();
+    let mut notes = Vec::new();
     for rule in RuleName::ALL {
         let setting = config.setting(rule);
         if !setting.enabled {
             continue;
         }
-        findings.extend(rules::run(rule, session, setting, config));
+        let (found, note) = rules::run(rule, session, setting, config);
+        findings.extend(found);
+        notes.extend(note);
     }
     findings.sort_by_key(|f| (f.level, f.line_start));
     let count = |level| findings.iter().filter(|f| f.level == level).count();
@@ -210,6 +219,7 @@ pub fn lint(session: &Session<'_>, config: &LintConfig) -> LintReport {
         warnings: count(Level::Warn),
         infos: count(Level::Info),
         findings,
+        notes,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The lint rules, one function each, over a session's events read through the typed views.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::{Finding, Level, LintConfig, RuleName, RuleSetting, Session};
 use crate::analysis::phases::TimedUsage;
@@ -13,17 +13,24 @@ use crate::model::usage::{dollars, dollars_given};
 use crate::model::view::{LlmResponse, View};
 use crate::model::windows::ModelWindows;
 
+/// The findings of `rule`, and a note of what it could not judge.
 pub(super) fn run(
     rule: RuleName,
     session: &Session<'_>,
     setting: &RuleSetting,
     config: &LintConfig,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Option<String>) {
+    let mut note = None;
     let found = match rule {
         RuleName::ToolLoop => tool_loop(session, setting.threshold),
         RuleName::ReasoningSpiral => reasoning_spiral(session, setting.threshold),
         RuleName::BudgetProximity => budget_proximity(session, setting.threshold, config),
-        RuleName::ContextSaturation => context_saturation(session, setting.threshold),
+        RuleName::ContextSaturation => {
+            let (found, unjudged) =
+                context_saturation(session, setting.threshold, config.context_window);
+            note = unjudged;
+            found
+        }
         RuleName::RedundantRead => redundant_read(session, setting.threshold),
         RuleName::ErrorRetryLoop => error_retry_loop(session, setting.threshold),
         RuleName::NoOutput => no_output(session),
@@ -54,7 +61,7 @@ pub(super) fn run(
             events: Vec::new(),
         });
     }
-    findings
+    (findings, note)
 }
 
 type Found = Vec<(String, Vec<usize>)>;
@@ -216,10 +223,16 @@ fn budget_unjudged(session: &Session<'_>, config: &LintConfig) -> Option<String>
     ))
 }
 
-/// context-saturation: a response's context reached `threshold` of its model's window. The
-/// finding names the response's event, or for responses known only from the transcript (hook
-/// sessions), the first event at or after it.
-fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
+/// context-saturation: a response's context reached `threshold` of its model's window (of
+/// `given`, when one is). The finding names the response's event, or for responses known only
+/// from the transcript (hook sessions), the first event at or after it. A response of a model
+/// whose window is not known is not judged, and the note names its model: a guessed window
+/// made findings (and passes) of a share no one knows.
+fn context_saturation(
+    session: &Session<'_>,
+    threshold: f64,
+    given: Option<u64>,
+) -> (Found, Option<String>) {
     let mut recorded: Vec<(usize, bool, TimedUsage)> = Vec::new();
     // The windows the agent recorded on its responses (Codex does) outrank the table's.
     let mut windows = ModelWindows::default();
@@ -290,13 +303,18 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
     for (_, response) in &responses {
         windows.observe(&response.model, response.tokens.context());
     }
+    let mut found = Vec::new();
+    let mut unknown: BTreeSet<&str> = BTreeSet::new();
     for &(event, response) in &responses {
-        let window = windows.measure(&response.model);
+        let Some(window) = given.or_else(|| windows.measure(&response.model)) else {
+            unknown.insert(&response.model);
+            continue;
+        };
         let used = response.tokens.context();
         // The share in one division, which reaches the threshold when the context does:
         // `threshold * window` rounds too, and 110,000 of 200,000 was under 0.55 of it.
-        if used as f64 / window as f64 >= threshold {
-            return vec![(
+        if found.is_empty() && used as f64 / window as f64 >= threshold {
+            found.push((
                 format!(
                     "a response's context reached {} tokens, {:.0}% of {}'s {}-token window, at event #{event}.",
                     crate::model::text::thousands(used),
@@ -305,10 +323,25 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
                     crate::model::text::thousands(window)
                 ),
                 vec![event],
-            )];
+            ));
         }
     }
-    Vec::new()
+    let note = (!unknown.is_empty()).then(|| {
+        let models: Vec<&str> = unknown
+            .into_iter()
+            .map(|m| if m.is_empty() { "(a response that names no model)" } else { m })
+            .collect();
+        let (model, whose) = if models.len() == 1 {
+            ("model", "its")
+        } else {
+            ("models", "their")
+        };
+        format!(
+            "context-saturation did not judge the responses of {model} {}: {whose} context window is not known (give one with --context-window).",
+            models.join(", ")
+        )
+    });
+    (found, note)
 }
 
 /// redundant-read: the same file read the same way `threshold` or more times with no write to

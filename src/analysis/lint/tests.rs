@@ -127,3 +127,50 @@ fn budget_and_context_need_their_figures() {
     assert_eq!(rules(&r), ["context-saturation"]);
     assert_eq!(r.findings[0].events, [1]);
 }
+
+#[test]
+fn a_context_of_a_model_whose_window_is_not_known_is_noted_not_judged() {
+    let events = vec![event(EventType::UserPrompt, json!({"prompt": "go"}))];
+    let usage = |model: &str, context: u64| TimedUsage {
+        at: 1.0,
+        model: model.into(),
+        tokens: Tokens {
+            input: context,
+            ..Tokens::default()
+        },
+        long_context: false,
+    };
+    // 190,000 tokens were 95% of a guessed 200,000: a finding of a share no one knows.
+    let responses = [usage("no-such-model", 190_000), usage("", 10)];
+    let r = report(&events, &responses, 0.0, &LintConfig::default());
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
+    assert!(
+        r.notes[0].contains("models (a response that names no model), no-such-model:"),
+        "{}",
+        r.notes[0]
+    );
+    // A window given measures every response: 190,000 of 237,500 is exactly 80%.
+    let given = LintConfig {
+        context_window: Some(237_500),
+        ..LintConfig::default()
+    };
+    let r = report(&events, &responses, 0.0, &given);
+    assert_eq!(rules(&r), ["context-saturation"]);
+    assert!(
+        r.findings[0]
+            .message
+            .contains("80% of no-such-model's 237,500-token window")
+    );
+    assert!(r.notes.is_empty());
+    let r = report(
+        &events,
+        &responses,
+        0.0,
+        &LintConfig {
+            context_window: Some(237_501),
+            ..LintConfig::default()
+        },
+    );
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+}

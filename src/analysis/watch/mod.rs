@@ -46,8 +46,9 @@ pub struct Violation {
     pub event: Option<usize>,
 }
 
-/// Cost rules not broken so far whose cost counts `model` at $0 for want of a price: they
-/// cannot be judged in full, and staying under a ceiling says little.
+/// Rules not broken so far that cannot judge `model` in full: cost rules whose cost counts it
+/// at $0 for want of a price (staying under a ceiling says little), or context rules that
+/// cannot measure its context, its window not known.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Unjudged {
     pub model: String,
@@ -70,7 +71,8 @@ pub struct Figures {
     /// Dollars, from responses recorded as events and from the transcript.
     pub cost_usd: f64,
     pub elapsed_s: f64,
-    /// The last response's context, in percent of its model's window.
+    /// The last response's context, in percent of its model's window: `None` before a
+    /// response, and when that model's window is not known (never a guessed one's).
     pub context_pct: Option<f64>,
 }
 
@@ -140,6 +142,12 @@ pub struct Watcher {
     reads: ReadPairs,
     /// Each model's window so far: a long window one response proved stays for the next ones.
     windows: ModelWindows<'static>,
+    /// The window every context is measured against, when one was given.
+    given_window: Option<u64>,
+    /// Models whose window is not known, whose context is none: and those already reported
+    /// by [`Watcher::unmeasured`].
+    unwindowed: BTreeSet<String>,
+    unwindowed_told: BTreeSet<String>,
 }
 
 impl Watcher {
@@ -170,7 +178,18 @@ impl Watcher {
             events: 0,
             reads: ReadPairs::default(),
             windows: ModelWindows::default(),
+            given_window: None,
+            unwindowed: BTreeSet::new(),
+            unwindowed_told: BTreeSet::new(),
         }
+    }
+
+    /// Measures every response's context against `window` tokens, in place of the one the
+    /// agent recorded or the model's.
+    #[must_use]
+    pub fn with_context_window(mut self, window: Option<u64>) -> Watcher {
+        self.given_window = window;
+        self
     }
 
     pub fn figures(&self) -> &Figures {
@@ -335,9 +354,16 @@ impl Watcher {
 
     fn context(&mut self, model: &str, tokens: &Tokens) {
         self.windows.observe(model, tokens.context());
-        let window = self.windows.measure(model);
+        let window = self.given_window.or_else(|| self.windows.measure(model));
+        if window.is_none() {
+            self.unwindowed.insert(if model.is_empty() {
+                "(a response that names no model)".to_owned()
+            } else {
+                model.to_owned()
+            });
+        }
         self.figures.context_pct =
-            Some(crate::model::windows::percent_of(tokens.context(), window));
+            window.map(|window| crate::model::windows::percent_of(tokens.context(), window));
     }
 
     /// Fires the path rules `path` breaks, named in `folder` (the session's when `None`).
@@ -436,26 +462,46 @@ impl Watcher {
         broken
     }
 
-    /// The models with no known price seen since the last call, each with the cost rules it
-    /// leaves unjudged: a model is named once, and only while some cost rule has not fired (a
-    /// rule that fires names the models itself).
-    pub fn unjudged(&mut self) -> Vec<Unjudged> {
-        let rules: Vec<String> = self
-            .rules
+    /// The models whose window is not known seen since the last call, each with the context
+    /// rules whose figure their responses leave unknown: a model is named once, and only while
+    /// some context rule has not fired.
+    pub fn unmeasured(&mut self) -> Vec<Unjudged> {
+        let rules = self.rules_unfired(Metric::ContextPct);
+        let new: Vec<String> = self
+            .unwindowed
+            .difference(&self.unwindowed_told)
+            .cloned()
+            .collect();
+        self.unwindowed_told.extend(new.iter().cloned());
+        if rules.is_empty() {
+            return Vec::new();
+        }
+        new.into_iter()
+            .map(|model| Unjudged {
+                model,
+                rules: rules.clone(),
+            })
+            .collect()
+    }
+
+    /// The names of the rules on `metric` that have not fired, in the watch's order.
+    fn rules_unfired(&self, metric: Metric) -> Vec<String> {
+        self.rules
             .iter()
             .zip(&self.fired)
             .filter(|(rule, fired)| {
                 !**fired
-                    && matches!(
-                        rule.condition,
-                        Condition::Compare {
-                            metric: Metric::CostUsd,
-                            ..
-                        }
-                    )
+                    && matches!(rule.condition, Condition::Compare { metric: m, .. } if m == metric)
             })
             .map(|(rule, _)| rule.name.clone())
-            .collect();
+            .collect()
+    }
+
+    /// The models with no known price seen since the last call, each with the cost rules it
+    /// leaves unjudged: a model is named once, and only while some cost rule has not fired (a
+    /// rule that fires names the models itself).
+    pub fn unjudged(&mut self) -> Vec<Unjudged> {
+        let rules = self.rules_unfired(Metric::CostUsd);
         let new: Vec<String> = self
             .event_unpriced
             .union(&self.transcript_unpriced)

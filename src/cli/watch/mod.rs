@@ -75,6 +75,11 @@ pub(crate) struct WatchArgs {
     /// Break when a response's context reaches N% of its model's window
     #[arg(long, value_name = "N")]
     max_context_pct: Option<f64>,
+    /// The context window context_pct measures every response against, in tokens [default:
+    /// the one the agent recorded, else the model's; a model whose window is not known has no
+    /// context_pct]
+    #[arg(long, value_name = "TOKENS", value_parser = super::args::positive::<u64>)]
+    context_window: Option<u64>,
     /// What --timeout, --budget and --max-context-pct do when they break
     #[arg(long, value_name = "ACTION", value_parser = ["kill", "pause", "alert"], default_value = "alert")]
     on_violation: String,
@@ -105,7 +110,7 @@ pub(crate) struct WatchArgs {
     #[arg(long)]
     dry_run: bool,
     /// Continue the session's paused agent (SIGCONT) and exit
-    #[arg(long, conflicts_with_all = ["rules", "timeout", "budget", "max_context_pct", "stream_to", "dry_run", "on_death", "idle"])]
+    #[arg(long, conflicts_with_all = ["rules", "timeout", "budget", "max_context_pct", "context_window", "stream_to", "dry_run", "on_death", "idle"])]
     resume: bool,
     /// Internal: the process a pausing watch leaves behind, which continues the agent
     /// `PID:STARTED` when the watch's end of its stdin closes, however the watch ended
@@ -229,7 +234,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         recorder,
         agent,
         args,
-        watcher: Watcher::new(agent, started, rules),
+        watcher: Watcher::new(agent, started, rules).with_context_window(args.context_window),
         acts: LastActs::default(),
         events_seen: 0,
         // Replaced by the session's own when it recorded one.
@@ -322,6 +327,20 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
                 if rules.len() == 1 { "" } else { "s" },
                 rules.join(", "),
                 unjudged.model
+            ));
+        }
+        // A context rule that never fires because a model's window is not known says
+        // little: the watch says so once a model.
+        for unmeasured in session.watcher.unmeasured() {
+            if session.killed {
+                break;
+            }
+            let rules: Vec<String> = unmeasured.rules.iter().map(|r| format!("`{r}`")).collect();
+            Session::say(&format!(
+                "context rule{} {} cannot judge model {}: its context window is not known, so its context_pct is unknown (give one with --context-window)",
+                if rules.len() == 1 { "" } else { "s" },
+                rules.join(", "),
+                unmeasured.model
             ));
         }
         // As `cost` says it, once: later such responses are not told.
