@@ -1186,3 +1186,68 @@ fn a_hook_that_waits_in_vain_for_a_swapping_import_has_its_event_kept_once() {
     assert_eq!(distinct.len(), ids.len(), "{report}");
     assert_eq!(hook_errors(&env), "");
 }
+
+/// An import killed after it swapped its copy of the session in, and before it wrote again
+/// under the name the event a hook wrote without the lock into the folder swapped away (the
+/// hook leaves that to the import), left the event in the import's hidden folder, and the
+/// next import swept the folder away: the event was lost, the hook's log saying it was
+/// recorded. The swap is held back while the import holds the lock, the hook writes then, and
+/// the import is killed once it has swapped: the next import finishes its work before it
+/// sweeps, and the event is in the session once.
+#[test]
+fn a_hooks_event_a_killed_swapping_import_left_aside_is_kept_once_by_the_next_import() {
+    use crate::common::{
+        kill_traced, locked_exclusive, wait::wait_until, with_syscall_held_around,
+    };
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-00000000000c";
+    let file = imported_at_ten_lines(&env, sid, str::to_owned);
+    let folder = env.store().join(sid);
+    let import = env.command(&["import", "--format", "json", &file.to_string_lossy()]);
+    // The swap is one renameat2 (RENAME_EXCHANGE), made with the folder's lock held: held before
+    // it, while the hook writes, and after it until killed.
+    let mut importing = piped(with_syscall_held_around(
+        &import,
+        "renameat2",
+        3_000_000,
+        60_000_000,
+    ));
+    wait_until("the import holds the session's folder to swap it", || {
+        locked_exclusive(&folder)
+    });
+    hook_event_of(&env, sid);
+    let swapped_away = || {
+        writing(&env).into_iter().find(|hidden| {
+            std::fs::read_dir(hidden).is_ok_and(|mut names| {
+                names.any(|n| n.is_ok_and(|n| n.file_name().to_string_lossy().starts_with(".cut-")))
+            })
+        })
+    };
+    wait_until("the import swaps its copy in", || swapped_away().is_some());
+    kill_traced(&mut importing);
+    let left = std::fs::read_to_string(swapped_away().unwrap().join("events.ndjson")).unwrap();
+    assert!(left.contains("HOOK-EVENT"), "{left}");
+
+    let other = transcript(
+        env.path(),
+        "other.jsonl",
+        &[line(
+            "7e1d2c3b-0000-4000-8000-00000000000d",
+            "user",
+            0,
+            json!({}),
+        )],
+    );
+    env.run(&["import", &other.to_string_lossy()]).success();
+    assert_eq!(writing(&env), Vec::<PathBuf>::new());
+    let events = std::fs::read_to_string(folder.join("events.ndjson")).unwrap();
+    assert_eq!(events.matches("HOOK-EVENT").count(), 1);
+    let ids: Vec<String> = env
+        .events(sid)
+        .iter()
+        .map(|e| e["event_id"].to_string())
+        .collect();
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len());
+    assert_eq!(hook_errors(&env), "");
+}

@@ -234,6 +234,77 @@ fn a_hook_that_writes_while_its_session_is_deleted_begins_it_anew() {
     assert_eq!(listed(&env), ["l-gone"]);
 }
 
+/// A deletion killed after it moved the session's folder aside, and before it wrote again under
+/// the name what a hook wrote meanwhile without the lock (the hook leaves that to the deletion),
+/// left the event in `.deleting-<id>`, and the next clean removed it: the event was lost, the
+/// hook's log saying it was recorded. The deletion is held after its rename, the hook writes
+/// then, and the deletion is killed: the next clean finishes it as it would have, the event
+/// beginning the session anew, once; and a clean after that writes nothing again.
+#[test]
+fn a_hook_event_a_killed_deletion_left_aside_is_written_again_by_the_next_clean() {
+    use crate::common::{
+        kill_traced, locked_exclusive, run_with_stdin, wait::wait_until, with_syscall_held_around,
+        with_syscall_held_back,
+    };
+    let env = TestEnv::new();
+    hooks_start_and_end(&env, "k-moved");
+    let folder = env.store().join("k-moved");
+    let aside = env.store().join(".deleting-k-moved");
+    let clean = env.command(&[
+        "retention",
+        "clean",
+        "--max-sessions",
+        "0",
+        "--format",
+        "json",
+    ]);
+    // The folder is moved aside with one renameat, under its lock: held before it, so that the
+    // hook finds the folder under the name, and after it until killed.
+    let mut cleaning = with_syscall_held_around(&clean, "renameat", 2_000_000, 60_000_000)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the deletion holds the session's folder", || {
+        locked_exclusive(&folder)
+    });
+    let prompt = json!({"session_id": "k-moved", "hook_event_name": "UserPromptSubmit",
+        "prompt": "HOOK-EVENT", "cwd": env.path()});
+    // Its write lands once the folder is aside, and before any seal.
+    let hook = with_syscall_held_back(&env.command(&["hook", "user-prompt"]), "write", 4_000_000);
+    let hooked = run_with_stdin(hook, prompt.to_string().as_bytes());
+    hooked.success();
+    let left = std::fs::read_to_string(aside.join("events.ndjson")).unwrap();
+    assert!(left.contains("HOOK-EVENT"), "{left}");
+    kill_traced(&mut cleaning);
+    assert!(aside.is_dir() && !folder.exists());
+
+    let next = env.run(&[
+        "retention",
+        "clean",
+        "--max-age-days",
+        "30",
+        "--format",
+        "json",
+    ]);
+    next.success();
+    assert_eq!(
+        next.json()["finished"],
+        json!(["k-moved"]),
+        "{}",
+        next.stdout
+    );
+    assert!(!aside.exists());
+    for _ in 0..2 {
+        let events = env.events("k-moved");
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["data"]["prompt"], "HOOK-EVENT", "{events:?}");
+        assert_eq!(listed(&env), ["k-moved"]);
+        env.run(&["retention", "clean", "--max-age-days", "30"])
+            .success();
+    }
+}
+
 /// Session `id` going on: a prompt, as its hooks record it.
 fn hook_prompt(env: &TestEnv, id: &str) {
     env.hook(

@@ -21,13 +21,25 @@
 //! gone was removed by its mover, which seals before it removes: the seal is in the file, after
 //! the hook's event or before it. A folder moved by anyone else (an older version, a person)
 //! is never sealed: the hook finds no seal after its event, and writes it again.
+//!
+//! Once its late lines are written under the name, the mover takes every mark away
+//! ([`Store::write_late_lines`]): a folder whose late lines are written holds none, and one
+//! whose mark is gone holds its seal, as the hook's rule above wants. A mover killed on the
+//! way (after its move, its seal, or during its late write) leaves the folder aside with its
+//! mark (`.deleting-<id>`, or an import's `.writing-…`): the sweep that later removes such a
+//! folder finishes the move first ([`Store::finish_move`]), with the mover's cut (the greatest
+//! mark, as marks a mover killed before its move left are of shorter events), the seal there
+//! or one it appends, and the late lines written under the name as the mover would have, then
+//! takes the marks away. Lines a mover wrote again before it was killed are never written
+//! twice, but for one window a system call wide: a mover killed after its late write and before
+//! the marks went (a line twice, where the window before held a line lost).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use super::files::Folder;
 use super::layout::EVENTS;
-use super::{Result, StoreError};
+use super::{Result, Store, StoreError};
 
 /// The line a mover appends to the events of the folder it moved away. No event is a line
 /// that starts with `#`, nor is a line of ours voided (all `#`).
@@ -47,24 +59,79 @@ pub(super) fn unmark_cut(folder: &Folder, cut: u64) {
     let _ = folder.remove(&format!("{CUT}{cut}"));
 }
 
-/// The cut a mover marked `folder` with; the least of several (a mover killed before its move
-/// left one, and no seal is ever written before a move, so the least one is safe).
-fn cut_of(folder: &Folder) -> Option<u64> {
-    let names = folder.names().ok()?;
+/// Takes away every mark of `folder`: its late lines are written, or none will be.
+fn unmark_all(folder: &Folder) {
+    for cut in cuts(folder) {
+        unmark_cut(folder, cut);
+    }
+}
+
+/// The cuts `folder` is marked with.
+fn cuts(folder: &Folder) -> Vec<u64> {
+    let names = folder.names().unwrap_or_default();
     names
         .iter()
         .filter_map(|name| name.strip_prefix(CUT)?.parse().ok())
-        .min()
+        .collect()
 }
 
-/// Appends the seal to the events of `folder`, moved away from its name, marked with `cut`:
-/// returns where it starts, on a line of its own. A seal that cannot be written (a full disk)
-/// takes the mark away instead and returns `None`: the folder is then as one moved by anyone
-/// else, and a hook that wrote to it without the lock writes its event again itself, so the
-/// mover must write none of its late lines. (A hook that looked while the mark was there, and
-/// saw no seal yet, left its event to the mover: on a disk with no room for one line, that
+/// The cut a mover marked `folder` with, for a hook; the least of several (a mover killed
+/// before its move left one, and no seal is ever written before a move, so the least one is
+/// safe).
+fn cut_of(folder: &Folder) -> Option<u64> {
+    cuts(folder).into_iter().min()
+}
+
+impl Store {
+    /// Seals `folder`, moved away from the name `session` by a mover that marked it with `cut`,
+    /// and writes again under the name its late lines (see the module's text).
+    pub(super) fn write_late_lines(&self, session: &str, folder: &Folder, cut: u64) -> Result<()> {
+        match seal(folder) {
+            Some(seal) => self.write_again(session, folder, cut, seal),
+            None => Ok(()),
+        }
+    }
+
+    /// Finishes the move of `folder`, left aside by a mover of the session `session` killed
+    /// before it wrote its late lines (a folder still marked): seals it unless the mover did,
+    /// and writes its late lines again under the name. Nothing for a folder with no mark. The
+    /// caller holds the folder's lock, as the mover did.
+    pub(super) fn finish_move(&self, session: &str, folder: &Folder) -> Result<()> {
+        // The mover's own mark is the last made, of the longest events.
+        let Some(cut) = cuts(folder).into_iter().max() else {
+            return Ok(());
+        };
+        let path = folder.path().join(EVENTS);
+        let sealed = match folder.read(EVENTS)? {
+            Some(file) => seal_from(&file, cut).map_err(|e| StoreError::io(&path, e))?,
+            None => None,
+        };
+        match sealed {
+            Some(seal) => self.write_again(session, folder, cut, seal),
+            None => self.write_late_lines(session, folder, cut),
+        }
+    }
+
+    /// Writes under the name `session` the lines of `folder` from `cut` to `seal` as a hook
+    /// writes its event (a session deleted meanwhile begins anew), then takes the marks away.
+    fn write_again(&self, session: &str, folder: &Folder, cut: u64, seal: u64) -> Result<()> {
+        let late = late_lines(folder, cut, seal)?;
+        if let Some(first) = late.iter().position(|&b| b == b'\n') {
+            self.append_lines_to(session, &late, first + 1, Some(folder.try_clone()?))?;
+        }
+        unmark_all(folder);
+        Ok(())
+    }
+}
+
+/// Appends the seal to the events of `folder`, moved away from its name: returns where it
+/// starts, on a line of its own. A seal that cannot be written (a full disk) takes the marks
+/// away instead and returns `None`: the folder is then as one moved by anyone else, and a hook
+/// that wrote to it without the lock writes its event again itself, so the mover must write
+/// none of its late lines, nor a sweep after it. (A hook that looked while the mark was there,
+/// and saw no seal yet, left its event to the mover: on a disk with no room for one line, that
 /// event had none either.)
-pub(super) fn seal(folder: &Folder, cut: u64) -> Option<u64> {
+fn seal(folder: &Folder) -> Option<u64> {
     let path = folder.path().join(EVENTS);
     let sealed = folder.append(EVENTS).and_then(|file| {
         super::append::append_lines(&file, &path, SEAL, SEAL.len(), super::append::Cut::Void)
@@ -72,14 +139,14 @@ pub(super) fn seal(folder: &Folder, cut: u64) -> Option<u64> {
     if let Ok(landed) = sealed {
         Some(landed.whole)
     } else {
-        unmark_cut(folder, cut);
+        unmark_all(folder);
         None
     }
 }
 
 /// The lines of `folder`'s events from `cut` to `seal`: written after the mover checked the
 /// events and before it sealed them, by hooks that had no lock.
-pub(super) fn late_lines(folder: &Folder, cut: u64, seal: u64) -> Result<Vec<u8>> {
+fn late_lines(folder: &Folder, cut: u64, seal: u64) -> Result<Vec<u8>> {
     let path = folder.path().join(EVENTS);
     let Some(file) = folder.read(EVENTS)? else {
         return Ok(Vec::new());
@@ -104,16 +171,26 @@ pub(super) fn written_again_by_mover(
 
 /// Whether a seal line starts at or after `from` and ends by `to` in `file`.
 fn sealed_within(file: &File, from: u64, to: u64) -> std::io::Result<bool> {
+    Ok(seal_within(file, from, to)?.is_some())
+}
+
+/// Where the first seal line of `file` at or after `from` starts.
+fn seal_from(file: &File, from: u64) -> std::io::Result<Option<u64>> {
+    seal_within(file, from, file.metadata()?.len())
+}
+
+/// Where the first seal line that starts at or after `from` and ends by `to` in `file` starts.
+fn seal_within(file: &File, from: u64, to: u64) -> std::io::Result<Option<u64>> {
     // The byte before `from` too: a seal starts a line.
     let before = from.min(1);
     let bytes = read_range(file, from - before, to)?;
     if before == 0 && bytes.starts_with(SEAL) {
-        return Ok(true);
+        return Ok(Some(from));
     }
     let mut line = Vec::with_capacity(SEAL.len() + 1);
     line.push(b'\n');
     line.extend_from_slice(SEAL);
-    Ok(memchr::memmem::find(&bytes, &line).is_some())
+    Ok(memchr::memmem::find(&bytes, &line).map(|at| from - before + at as u64 + 1))
 }
 
 /// The bytes of `file` from `from` to `to` (fewer when it ends before).
@@ -172,5 +249,55 @@ mod tests {
     fn a_folder_moved_by_no_mover_has_every_event_written_again() {
         let (_dir, folder, file) = events(b"{\"h\":1}\n");
         assert!(!written_again_by_mover(&folder, &file, 0, 8).unwrap());
+    }
+
+    #[test]
+    fn a_seal_is_found_where_its_line_starts() {
+        let (_dir, _folder, file) = events(b"{\"a\":1}\n#moved away\n{\"b\":2}\n#moved away\n");
+        assert_eq!(seal_from(&file, 0).unwrap(), Some(8));
+        assert_eq!(seal_from(&file, 8).unwrap(), Some(8));
+        assert_eq!(seal_from(&file, 9).unwrap(), Some(28));
+        assert_eq!(seal_from(&file, 29).unwrap(), None);
+        let (_dir, _folder, file) = events(b"#moved away\n");
+        assert_eq!(seal_from(&file, 0).unwrap(), Some(0));
+    }
+
+    /// A folder a mover left aside, marked by it (cut 10) and by one killed before its move
+    /// (cut 5), holding a line past the cut: finished once, by the mover's cut, whether the
+    /// mover sealed it or not, and never again.
+    #[test]
+    fn a_move_left_unfinished_has_its_late_lines_written_once() {
+        for sealed in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::new(dir.path().join("store"));
+            store
+                .create_session(&crate::model::SessionMeta::new("s", 1.0))
+                .unwrap();
+            let aside = dir.path().join("aside");
+            let mut text = b"{\"old\":0}\n{\"h\":1}\n".to_vec();
+            if sealed {
+                text.extend_from_slice(b"#moved away\n{\"h\":2}\n");
+            }
+            std::fs::create_dir(&aside).unwrap();
+            std::fs::write(aside.join(EVENTS), &text).unwrap();
+            let folder = Folder::open(&aside).unwrap();
+            mark_cut(&folder, 5).unwrap();
+            mark_cut(&folder, 10).unwrap();
+            for _ in 0..2 {
+                store.finish_move("s", &folder).unwrap();
+                let under_name = std::fs::read(store.session_dir("s").join(EVENTS)).unwrap();
+                assert_eq!(under_name, b"{\"h\":1}\n");
+                assert!(cuts(&folder).is_empty());
+                let left = std::fs::read(aside.join(EVENTS)).unwrap();
+                assert_eq!(
+                    left,
+                    [
+                        &b"{\"old\":0}\n{\"h\":1}\n#moved away\n"[..],
+                        if sealed { b"{\"h\":2}\n" } else { b"" }
+                    ]
+                    .concat()
+                );
+            }
+        }
     }
 }

@@ -138,11 +138,8 @@ impl Store {
                 Err(e) => Err(StoreError::io(&path, e)),
             };
         }
-        if let Some(seal) = marked.then(|| super::moved::seal(&folder, cut)).flatten() {
-            let late = super::moved::late_lines(&folder, cut, seal)?;
-            if let Some(first) = late.iter().position(|&b| b == b'\n') {
-                self.append_lines_to(session_id, &late, first + 1, Some(folder.try_clone()?))?;
-            }
+        if marked {
+            self.write_late_lines(session_id, &folder, cut)?;
         }
         // std's remove_dir_all removes links as links (it does not follow them).
         std::fs::remove_dir_all(&path).map_err(|e| StoreError::io(&path, e))?;
@@ -167,7 +164,8 @@ impl Store {
             // failed. Anything else there (a file, a link) no deletion left, nor a folder a
             // deletion still running holds: it stays, and this deletion fails.
             Err(e)
-                if e.kind() != std::io::ErrorKind::NotFound && remove_left_aside(root, &aside)? =>
+                if e.kind() != std::io::ErrorKind::NotFound
+                    && self.remove_left_aside(root, session_id)? =>
             {
                 root.rename(session_id, &aside)
             }
@@ -200,7 +198,7 @@ impl Store {
         let mut finished = Vec::new();
         // By their ids alone: their sizes, a walk of every file, are only `status`'s to show.
         for id in cut_short_ids(&root)? {
-            match remove_left_aside(&root, &format!("{DELETING}{id}")) {
+            match self.remove_left_aside(&root, &id) {
                 Ok(false) => {}
                 removed => finished.push((id, removed.map(drop))),
             }
@@ -260,20 +258,25 @@ fn cut_short_ids(root: &Folder) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Removes the folder `name` of `root` a deletion cut short left, with what is in it (links as
-/// links); `false` when it is no folder (never followed through a link), or a deletion still
-/// running holds its lock ([`Store::move_aside`]).
-fn remove_left_aside(root: &Folder, name: &str) -> Result<bool> {
-    let Ok(folder) = root.child(name) else {
-        return Ok(false);
-    };
-    let Some(_dead) = lock_folder(&folder, Duration::ZERO) else {
-        return Ok(false);
-    };
-    let path = root.path().join(name);
-    match std::fs::remove_dir_all(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(&path, e)),
-        _ => Ok(true),
+impl Store {
+    /// Removes the folder of `root` a deletion of the session `id` cut short left, with what
+    /// is in it (links as links), once the deletion's late lines are written again under the
+    /// name ([`Store::finish_move`]); `false` when it is no folder (never followed through a
+    /// link), or a deletion still running holds its lock ([`Store::move_aside`]).
+    fn remove_left_aside(&self, root: &Folder, id: &str) -> Result<bool> {
+        let name = format!("{DELETING}{id}");
+        let Ok(folder) = root.child(&name) else {
+            return Ok(false);
+        };
+        let Some(_dead) = lock_folder(&folder, Duration::ZERO) else {
+            return Ok(false);
+        };
+        self.finish_move(id, &folder)?;
+        let path = root.path().join(&name);
+        match std::fs::remove_dir_all(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(&path, e)),
+            _ => Ok(true),
+        }
     }
 }
 

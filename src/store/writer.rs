@@ -18,7 +18,8 @@
 //! The hidden folder (`.writing-<session>-<pid>-<n>`) is removed when its writer is dropped
 //! unfinished (an error on the way). A writer that is killed cannot remove it, so the writer
 //! holds a lock on its events file while it lives; [`Store::sweep_unfinished`] removes the
-//! folders whose lock anyone can take, which no live writer holds.
+//! folders whose lock anyone can take, which no live writer holds, once it has written under
+//! the name the late lines of a session one of them swapped away ([`super::moved`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -433,10 +434,17 @@ impl SessionWriter {
                     // The hidden folder now holds the session that was replaced.
                     self.done = true;
                     let late = match &stored {
-                        Some(replaced) => self.write_late_lines(replaced, cut),
+                        Some(replaced) => Store::new(self.root.path()).write_late_lines(
+                            &self.meta.session_id,
+                            replaced,
+                            cut,
+                        ),
                         None => Ok(()),
                     };
-                    let _ = std::fs::remove_dir_all(&self.temp);
+                    // Late lines not written keep the folder, marked, for the sweep to write.
+                    if late.is_ok() {
+                        let _ = std::fs::remove_dir_all(&self.temp);
+                    }
                     return late.map(|()| self.meta.clone());
                 }
                 // Gone meanwhile: moved into place below like a new one.
@@ -462,24 +470,6 @@ impl SessionWriter {
         }
         self.done = true;
         Ok(self.meta.clone())
-    }
-
-    /// Seals the events of `replaced`, the folder this writer's was swapped in for, and writes
-    /// under the name the lines hooks wrote to it past `cut` without its lock.
-    fn write_late_lines(&self, replaced: &Folder, cut: u64) -> Result<()> {
-        let Some(seal) = super::moved::seal(replaced, cut) else {
-            return Ok(());
-        };
-        let late = super::moved::late_lines(replaced, cut, seal)?;
-        let Some(first) = late.iter().position(|&b| b == b'\n') else {
-            return Ok(());
-        };
-        Store::new(self.root.path()).append_lines_to(
-            &self.meta.session_id,
-            &late,
-            first + 1,
-            Some(replaced.try_clone()?),
-        )
     }
 
     /// Drops what was written.
@@ -530,12 +520,33 @@ impl Store {
                 Ok(None) => true,
                 Err(_) => false,
             };
-            if writer_gone && std::fs::remove_dir_all(&path).is_ok() {
+            if !writer_gone {
+                continue;
+            }
+            // A folder swapped away by a writer killed before it wrote its late lines again is
+            // finished first (see [`super::moved`]), under the folder's lock, which a writer
+            // holds while it writes them; one not finished stays for the next sweep.
+            let Some(_moved) = super::lock::lock_folder(&folder, std::time::Duration::ZERO) else {
+                continue;
+            };
+            let finished = swapped_session(name)
+                .is_none_or(|session| self.finish_move(session, &folder).is_ok());
+            if finished && std::fs::remove_dir_all(&path).is_ok() {
                 removed += 1;
             }
         }
         removed
     }
+}
+
+/// The session whose writer made the hidden folder `name` (`.writing-<session>-<pid>-<n>`),
+/// which holds that session's folder swapped away once the writer's copy was swapped in.
+fn swapped_session(name: &str) -> Option<&str> {
+    let mut parts = name.strip_prefix(WRITING)?.rsplitn(3, '-');
+    let (_n, _pid) = (parts.next()?, parts.next()?);
+    parts
+        .next()
+        .filter(|session| layout::is_valid_session_id(session))
 }
 
 #[cfg(test)]
@@ -606,5 +617,12 @@ mod tests {
         assert!(again.append(&event("anew")).is_ok());
         assert!(matches!(again.finish(), Err(StoreError::SessionExists(_))));
         assert_eq!(read(&store).unwrap().matches("\"hook\"").count(), 2);
+    }
+
+    #[test]
+    fn a_hidden_folder_names_its_writers_session() {
+        assert_eq!(swapped_session(".writing-a-b-c-12-3"), Some("a-b-c"));
+        assert_eq!(swapped_session(".writing-12-3"), None);
+        assert_eq!(swapped_session("a-12-3"), None);
     }
 }

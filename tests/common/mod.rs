@@ -537,21 +537,66 @@ pub fn with_signals(command: &Command, signals: &[&str]) -> Command {
 /// `command` run by strace, each `syscall` it makes held back `micros` microseconds before it
 /// is made: a slow disk or a stalled process, at the step of its work the test chooses.
 pub fn with_syscall_held_back(command: &Command, syscall: &str, micros: u64) -> Command {
-    held_by_strace(command, syscall, "delay_enter", micros)
+    held_by_strace(command, syscall, &format!("delay_enter={micros}"))
 }
 
 /// `command` run by strace, held up `micros` microseconds each time a `syscall` it made has
 /// returned: the test sees what the call did (a folder made) while the command waits.
 pub fn with_syscall_held_after(command: &Command, syscall: &str, micros: u64) -> Command {
-    held_by_strace(command, syscall, "delay_exit", micros)
+    held_by_strace(command, syscall, &format!("delay_exit={micros}"))
 }
 
-fn held_by_strace(command: &Command, syscall: &str, when: &str, micros: u64) -> Command {
+/// `command` run by strace, each `syscall` it makes held back `before` microseconds, then held
+/// up `after` microseconds once it has returned: the test acts on both sides of the call, and
+/// may kill the command ([`kill_traced`]) while it is held after it.
+pub fn with_syscall_held_around(
+    command: &Command,
+    syscall: &str,
+    before: u64,
+    after: u64,
+) -> Command {
+    held_by_strace(
+        command,
+        syscall,
+        &format!("delay_enter={before}:delay_exit={after}"),
+    )
+}
+
+/// Kills with SIGKILL the command that `strace`, started by one of the helpers above, runs (a
+/// process killed where strace holds it), then strace, which would hold its dead command on to
+/// the end of its delay; returns once the command is gone.
+pub fn kill_traced(strace: &mut std::process::Child) {
+    let pid = strace.id();
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    let traced = children
+        .split_whitespace()
+        .next()
+        .expect("strace runs the command");
+    let status = Command::new("kill")
+        .args(["-KILL", traced])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // A SIGKILL pending is never blocked: let go by strace, the command dies before it runs on.
+    strace.kill().unwrap();
+    strace.wait().unwrap();
+    wait::wait_until("the traced command is dead", || {
+        std::fs::read_to_string(format!("/proc/{traced}/stat")).map_or(true, |stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        })
+    });
+}
+
+/// `command` run by strace, which holds up each `syscall` as `delays` (its `--inject` options)
+/// say.
+fn held_by_strace(command: &Command, syscall: &str, delays: &str) -> Command {
     let mut strace = Command::new("strace");
     strace
         .args(["-f", "-qq", "-o", "/dev/null"])
         .arg(format!("--trace={syscall}"))
-        .arg(format!("--inject={syscall}:{when}={micros}"))
+        .arg(format!("--inject={syscall}:{delays}"))
         .arg("--");
     run_by(strace, command)
 }
