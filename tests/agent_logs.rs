@@ -54,19 +54,22 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
 }
 
 /// A Codex rollout, by section 9.1: prompts are user messages that are not the context Codex
-/// adds; usage is `token_usage_record` when the file has it, else the change of the running
-/// total of `token_count`, with cached input inside input.
+/// adds; usage is each `token_usage_record`, and each change of the running total of
+/// `token_count` past what the records since the last change counted (the whole change in a
+/// rollout an older Codex wrote, none of it after a record of 0.171's), with cached input
+/// inside input.
 fn codex(path: &Path) -> Expected {
     let all = lines(path);
     let mut e = Expected {
         agent: "codex",
         ..Expected::default()
     };
-    let records = all.iter().any(|l| l["type"] == "token_usage_record");
     let mut model = String::new();
     // The folder the turn runs in, where a patch's relative paths are.
     let mut folder = String::new();
     let mut total: Option<Value> = None;
+    // What the records since the running total last changed counted.
+    let mut recorded = (0, 0, 0, 0);
     let mut calls: HashMap<String, (String, Value)> = HashMap::new();
     let split = |u: &Value| {
         let cached = n(u, "cached_input_tokens");
@@ -160,31 +163,45 @@ fn codex(path: &Path) -> Expected {
                 }
                 e.results.insert(id);
             }
-            ("token_usage_record", _) if records => {
+            ("token_usage_record", _) => {
                 let (input, read, write, output) = split(&p["usage"]);
                 e.responses
                     .push((model.clone(), input, read, write, output));
+                recorded = plus(recorded, (input, read, write, output));
             }
-            ("event_msg", "token_count") if !records => {
+            ("event_msg", "token_count") => {
                 let t = &p["info"]["total_token_usage"];
                 if !t.is_object() || total.as_ref() == Some(t) {
                     continue;
                 }
-                let now = split(t);
-                let before = total.as_ref().map_or((0, 0, 0, 0), split);
-                e.responses.push((
-                    model.clone(),
-                    now.0 - before.0,
-                    now.1 - before.1,
-                    now.2 - before.2,
-                    now.3 - before.3,
-                ));
+                let change = minus(split(t), total.as_ref().map_or((0, 0, 0, 0), split));
+                let unrecorded = minus(change, std::mem::take(&mut recorded));
+                if unrecorded != (0, 0, 0, 0) {
+                    let (input, read, write, output) = unrecorded;
+                    e.responses
+                        .push((model.clone(), input, read, write, output));
+                }
                 total = Some(t.clone());
             }
             _ => {}
         }
     }
     e
+}
+
+/// Counts of (fresh input, cache read, cache write, output), added.
+fn plus(a: (u64, u64, u64, u64), b: (u64, u64, u64, u64)) -> (u64, u64, u64, u64) {
+    (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3)
+}
+
+/// Counts of (fresh input, cache read, cache write, output), less others, none below zero.
+fn minus(a: (u64, u64, u64, u64), b: (u64, u64, u64, u64)) -> (u64, u64, u64, u64) {
+    (
+        a.0.saturating_sub(b.0),
+        a.1.saturating_sub(b.1),
+        a.2.saturating_sub(b.2),
+        a.3.saturating_sub(b.3),
+    )
 }
 
 /// A Gemini CLI chat, by section 9.2: a record whose id was seen replaces it, `$rewindTo` drops
@@ -287,26 +304,29 @@ fn gemini(path: &Path) -> Expected {
     e
 }
 
-/// A Copilot CLI events file, by section 9.3: usage per `session.usage_record`, else the
-/// session's totals per model at shutdown; input includes cache reads.
+/// A Copilot CLI events file, by section 9.3: usage per `session.usage_record`, and of each
+/// `session.shutdown`'s totals per model (which run on over a resumed session) what the
+/// shutdown before did not hold and the records since did not count; input includes cache
+/// reads.
 fn copilot(path: &Path) -> Expected {
     let all = lines(path);
     let mut e = Expected {
         agent: "copilot",
         ..Expected::default()
     };
-    let records = all.iter().any(|l| l["type"] == "session.usage_record");
-    let split = |model: &str, u: &Value| {
+    let split = |u: &Value| {
         let read = n(u, "cacheReadTokens");
         let write = n(u, "cacheWriteTokens");
         (
-            model.to_owned(),
             n(u, "inputTokens") - read - write,
             read,
             write,
             n(u, "outputTokens"),
         )
     };
+    // Per model: what the last shutdown held, and what the records since counted.
+    let mut held: HashMap<String, (u64, u64, u64, u64)> = HashMap::new();
+    let mut recorded: HashMap<String, (u64, u64, u64, u64)> = HashMap::new();
     let mut calls: HashMap<String, (String, String)> = HashMap::new();
     for l in &all {
         let d = &l["data"];
@@ -354,12 +374,25 @@ fn copilot(path: &Path) -> Expected {
             }
             "session.usage_record" => {
                 let u = &d["usage"];
-                e.responses.push(split(s(u, "model"), u));
+                let (input, read, write, output) = split(u);
+                e.responses
+                    .push((s(u, "model").to_owned(), input, read, write, output));
+                let counted = recorded.entry(s(u, "model").to_owned()).or_default();
+                *counted = plus(*counted, split(u));
             }
-            "session.shutdown" if !records => {
+            "session.shutdown" => {
                 for (model, m) in d["modelMetrics"].as_object().unwrap() {
-                    e.responses.push(split(model, &m["usage"]));
+                    let now = split(&m["usage"]);
+                    let change = minus(now, held.get(model).copied().unwrap_or_default());
+                    let records = recorded.get(model).copied().unwrap_or_default();
+                    let (input, read, write, output) = minus(change, records);
+                    if (input, read, write, output) != (0, 0, 0, 0) {
+                        e.responses
+                            .push((model.clone(), input, read, write, output));
+                    }
+                    held.insert(model.clone(), now);
                 }
+                recorded.clear();
             }
             _ => {}
         }
@@ -3150,4 +3183,162 @@ fn discover_with_no_home_is_a_usage_error_for_every_agent() {
     let run = crate::common::Run::of(cmd.output().unwrap());
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("d6e0bada"), "{}", run.stdout);
+}
+
+/// A log a newer agent resumed (tests/fixtures/resumed: Codex 0.171.0 resuming a rollout an
+/// older Codex wrote, Copilot 1.0.102 resuming a 1.0.34 session) holds a per-response record for
+/// each response the newer version made and only the older version's totals for the rest. Once
+/// the file held one record, every `token_count` and shutdown total in it was passed over: the
+/// older part's tokens were lost (Codex: 5 of its 6 responses and their model, 298,473 tokens in
+/// said as 60; Copilot: the claude-sonnet-4.6 session, 186,809 in said as 62), by an import of
+/// the grown file and a fresh one alike. Each response counts once, from what the log holds for
+/// it: the agent's own running total (Codex's last `token_count`, Copilot's last shutdown's
+/// `modelMetrics`), in the import's report, the stored responses, `cost`, `list` and `sql`.
+#[test]
+fn a_log_a_newer_agent_resumed_keeps_the_older_parts_tokens() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/resumed");
+    let codex_log = "codex/madshn__localpush/rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl";
+    let copilot_log = "copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl";
+    for (older, newer, name) in [
+        (
+            codex_log,
+            "codex-0.171.0-resume.jsonl",
+            "rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl",
+        ),
+        (copilot_log, "copilot-1.0.102-resume.jsonl", "events.jsonl"),
+    ] {
+        let older = std::fs::read_to_string(shared().join("corpus").join(older)).unwrap();
+        let whole = older.clone() + &std::fs::read_to_string(fixtures.join(newer)).unwrap();
+        let grown = TestEnv::new();
+        let log = grown.path().join(name);
+        std::fs::write(&log, &older).unwrap();
+        grown.run(&["import", log.to_str().unwrap()]).success();
+        std::fs::write(&log, &whole).unwrap();
+        let fresh = TestEnv::new();
+        let fresh_log = fresh.path().join(name);
+        std::fs::write(&fresh_log, &whole).unwrap();
+        let (e, own) = if name == "events.jsonl" {
+            (copilot(&log), copilots_own_total(&log))
+        } else {
+            (codex(&log), codexs_own_total(&log))
+        };
+        // The rule this test reads the log by agrees with the agent's own running total.
+        assert_eq!(e.tokens(), own, "{newer}");
+        let models: BTreeSet<&str> = e.responses.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(models.len(), 2, "{newer}: {models:?}");
+        for (env, log, status) in [(&grown, &log, "grown"), (&fresh, &fresh_log, "imported")] {
+            let what = format!("{newer}, {status}");
+            let report = env
+                .run(&["import", "--format", "json", log.to_str().unwrap()])
+                .success()
+                .json();
+            let report = &report[0];
+            assert_eq!(report["status"], status, "{what}: {report:#}");
+            let t = &report["tokens"];
+            let said = (
+                n(t, "input"),
+                n(t, "cache_read"),
+                n(t, "cache_creation"),
+                n(t, "output"),
+            );
+            assert_eq!(said, own, "{what}: {report:#}");
+            assert_eq!(report["responses"], e.responses.len(), "{what}");
+            let stored: Vec<(String, u64, u64, u64, u64)> = env
+                .events(&e.session)
+                .iter()
+                .filter(|ev| ev["event_type"] == "llm_response")
+                .map(|ev| {
+                    let u = &ev["data"]["usage"];
+                    (
+                        s(&ev["data"], "model").to_owned(),
+                        n(u, "input_tokens"),
+                        n(u, "cache_read_input_tokens"),
+                        n(u, "cache_creation_input_tokens"),
+                        n(u, "output_tokens"),
+                    )
+                })
+                .collect();
+            assert_eq!(stored, e.responses, "{what}");
+            let (usd, _) = cost(&e);
+            let costed = env.run(&["cost", &e.session, "--format", "json"]).json();
+            assert!(
+                close(costed["cost_usd"].as_f64().unwrap(), usd),
+                "{what}: {costed}"
+            );
+            let listed = env.run(&["list", "--format", "json"]).json();
+            assert!(
+                close(listed[0]["cost_usd"].as_f64().unwrap(), usd),
+                "{what}: {listed}"
+            );
+            let row = &env
+                .run(&[
+                    "sql",
+                    "--format",
+                    "json",
+                    "SELECT input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, \
+                     cost_usd FROM sessions",
+                ])
+                .json()[0];
+            let queried = (
+                n(row, "input_tokens"),
+                n(row, "cache_read_tokens"),
+                n(row, "cache_write_tokens"),
+                n(row, "output_tokens"),
+            );
+            assert_eq!(queried, own, "{what}: {row}");
+            assert!(
+                close(row["cost_usd"].as_f64().unwrap(), usd),
+                "{what}: {row}"
+            );
+        }
+    }
+}
+
+/// Codex's own running total of a rollout, its last `token_count`'s: (fresh input, cache read,
+/// cache write, output).
+fn codexs_own_total(path: &Path) -> (u64, u64, u64, u64) {
+    let last = lines(path)
+        .into_iter()
+        .rev()
+        .find(|l| {
+            l["payload"]["type"] == "token_count"
+                && l["payload"]["info"]["total_token_usage"].is_object()
+        })
+        .map(|l| l["payload"]["info"]["total_token_usage"].clone())
+        .unwrap();
+    let (cached, write) = (
+        n(&last, "cached_input_tokens"),
+        n(&last, "cache_write_input_tokens"),
+    );
+    (
+        n(&last, "input_tokens") - cached - write,
+        cached,
+        write,
+        n(&last, "output_tokens"),
+    )
+}
+
+/// Copilot's own totals of a session, its last shutdown's `modelMetrics` over every model:
+/// (fresh input, cache read, cache write, output).
+fn copilots_own_total(path: &Path) -> (u64, u64, u64, u64) {
+    let last = lines(path)
+        .into_iter()
+        .rev()
+        .find(|l| l["type"] == "session.shutdown")
+        .unwrap();
+    last["data"]["modelMetrics"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|m| {
+            let u = &m["usage"];
+            let (read, write) = (n(u, "cacheReadTokens"), n(u, "cacheWriteTokens"));
+            (
+                n(u, "inputTokens") - read - write,
+                read,
+                write,
+                n(u, "outputTokens"),
+            )
+        })
+        .fold((0, 0, 0, 0), plus)
 }

@@ -558,9 +558,9 @@ pub fn read_lines(
 /// The length of the log at `path` when an import first looks at it, which each of the
 /// import's passes over the log reads up to and no further ([`read_lines_while`]). An agent may
 /// be appending to its log meanwhile: a line one pass read and another did not would be counted
-/// twice or lost (a rollout's first `token_usage_record`, seen by its lines and not by its head,
-/// counted its response twice: by the record and by the running total). What the log gains
-/// after is the next import's, which finds the file grown.
+/// twice or lost (a rollout's first `token_usage_record`, seen by its lines and not by a head
+/// that looked for records, once counted its response twice: by the record and by the running
+/// total). What the log gains after is the next import's, which finds the file grown.
 pub fn length(path: &Path) -> Result<u64, ImportError> {
     let io = |source| ImportError::Io {
         path: path.to_path_buf(),

@@ -5,12 +5,13 @@
 //! (messages, reasoning, function and custom tool calls and their outputs, web searches) and
 //! `event_msg`s what happened (token counts, compactions …).
 //!
-//! Usage is exact per model response. Codex 0.171+ writes a `token_usage_record` per response,
-//! which is read when the file has any; older rollouts have only `token_count` events, which
-//! repeat unchanged when rate limits refresh: a response is counted when the running total
-//! changed, by how much it changed. OpenAI counts cached input inside `input_tokens` and
-//! reasoning inside `output_tokens`; the store keeps fresh input and cache reads apart (see
-//! docs/agents.md section 9.1 and adr/0001-store-format.md).
+//! Usage is exact per model response. Codex 0.171+ writes a `token_usage_record` per response;
+//! older rollouts have only `token_count` events, which repeat unchanged when rate limits
+//! refresh: a response is counted when the running total changed, by how much it changed, less
+//! what records counted meanwhile (one rollout may hold both: an older Codex's, resumed by a
+//! newer one). OpenAI counts cached input inside `input_tokens` and reasoning inside
+//! `output_tokens`; the store keeps fresh input and cache reads apart (see docs/agents.md
+//! section 9.1 and adr/0001-store-format.md).
 
 use std::path::Path;
 
@@ -66,9 +67,9 @@ fn import_to(
     sink: &Sink,
     end: u64,
 ) -> Result<ImportReport, ImportError> {
-    let (head, records) = head(path, end)?;
+    let head = head(path, end)?;
     let mut writer = LogWriter::open(store, path, sink, &head)?;
-    let mut reader = Reader::new(records);
+    let mut reader = Reader::new();
     let read = agent_log::read_lines_while(path, end, |n, line| {
         match line {
             Ok(line) => reader.line(&line),
@@ -83,30 +84,25 @@ fn import_to(
 
 /// What a rollout says of its session as a whole, which the session's first event carries
 /// though later lines may say it (its `session_meta`, the model of its first `turn_context`,
-/// its first time), and whether it has `token_usage_record`s, which decide how every response
-/// is counted (Codex 0.171+ counts each response once, exactly; its `token_count`s are then
-/// left alone). Read before the rollout's events, up to the line after which nothing can change
-/// them; a rollout without records is read to its end (`end`). A rollout with no JSON line is
-/// empty.
-fn head(path: &Path, end: u64) -> Result<(Log, bool), ImportError> {
-    let mut head = Reader::new(false);
-    let mut records = false;
+/// its first time). Read before the rollout's events, up to the line after which nothing can
+/// change them, else to its end (`end`). A rollout with no JSON line is empty.
+fn head(path: &Path, end: u64) -> Result<Log, ImportError> {
+    let mut head = Reader::new();
     let mut any = false;
     agent_log::read_lines_while(path, end, |_, line| {
         let Ok(line) = line else { return Ok(true) };
         any = true;
-        records |= string(&line, "type") == Some("token_usage_record");
         head.head(&line);
         let log = &head.log;
         // A session id freezes the `session_meta` read, a model the start's, a time the start.
         let settled =
             log.session_id.is_some() && log.start.contains_key("model") && log.started.is_some();
-        Ok(!(records && settled))
+        Ok(!settled)
     })?;
     if !any {
         return Err(ImportError::Empty(path.to_path_buf()));
     }
-    Ok((head.log, records))
+    Ok(head.log)
 }
 
 struct Reader {
@@ -122,13 +118,19 @@ struct Reader {
     counter: Counter,
 }
 
-/// Counts each model response of a rollout once: from its `token_usage_record` when the file
-/// has any, else from the `token_count`s whose running total changed, by the change.
+/// Counts each model response of a rollout once, from what the rollout holds for it: a
+/// `token_usage_record` (Codex 0.171+) is its response's usage; a `token_count` whose running
+/// total changed holds the responses since the last change, by the change, less what the
+/// records meanwhile counted. Codex 0.171 writes a response's record before the `token_count`
+/// that adds it to the total (observed: docs/agents/recorded, tests/fixtures/resumed), so a
+/// change its records counted whole is none, and a rollout an older Codex wrote and a newer one
+/// resumed counts the older part by its totals and the newer by its records, the total running
+/// on from the older part's.
 struct Counter {
-    /// The file has `token_usage_record`s; its `token_count`s are then left alone.
-    records: bool,
-    /// The running total of the last `token_count` counted.
+    /// The running total of the last `token_count` that changed it.
     total: Option<Value>,
+    /// What the `token_usage_record`s since that change counted; `None` when none did.
+    recorded: Option<LoggedTokens>,
 }
 
 /// One response's usage: in the store's convention, as the agent reported it, and the fields
@@ -136,24 +138,35 @@ struct Counter {
 type Counted = (LoggedTokens, Option<Value>, Map<String, Value>);
 
 impl Counter {
-    fn new(records: bool) -> Counter {
+    fn new() -> Counter {
         Counter {
-            records,
             total: None,
+            recorded: None,
         }
     }
 
     /// The response a line reports, if it reports one not counted yet.
     fn line(&mut self, kind: &str, sub: Option<&str>, payload: &Value) -> Option<Counted> {
         match (kind, sub) {
-            ("event_msg", Some("token_count")) if !self.records => self.token_count(payload),
+            ("event_msg", Some("token_count")) => self.token_count(payload),
             ("token_usage_record", _) => {
                 let usage = payload.get("usage").unwrap_or(&Value::Null);
                 let mut extra = Map::new();
                 if let Some(id) = string(payload, "response_id") {
                     extra.insert("response_id".into(), id.into());
                 }
-                Some((tokens(usage), Some(usage.clone()), extra))
+                let counted = tokens(usage);
+                self.recorded = Some(match (self.recorded.take(), &counted) {
+                    // A record of unknown usage leaves what the records counted unknown.
+                    (Some(Err(unknown)), _) => Err(unknown),
+                    (_, Err(unknown)) => Err(unknown.clone()),
+                    (Some(Ok(mut sum)), Ok(more)) => {
+                        sum.add(more);
+                        Ok(sum)
+                    }
+                    (None, Ok(more)) => Ok(*more),
+                });
+                Some((counted, Some(usage.clone()), extra))
             }
             _ => None,
         }
@@ -191,7 +204,18 @@ impl Counter {
             }
         };
         self.total = Some(total.clone());
-        Some((delta, reported, Map::new()))
+        match self.recorded.take() {
+            None => Some((delta, reported, Map::new())),
+            // The change is the records', whose sum cannot be taken out of it.
+            Some(Err(_)) => None,
+            Some(Ok(recorded)) => {
+                // A change that holds no count is the records' alone.
+                let mut unrecorded = delta.ok()?;
+                unrecorded.subtract(&recorded);
+                // What Codex reported beside it is the last record's response, not this one.
+                (!unrecorded.is_zero()).then_some((Ok(unrecorded), None, Map::new()))
+            }
+        }
     }
 }
 
@@ -200,19 +224,17 @@ impl Counter {
 /// hooks, which never carry tokens, from the rollout its SessionStart names (as a Claude Code
 /// hook session takes its usage from its transcript).
 pub fn usage(path: &Path) -> Option<LoggedUsage> {
-    // Both passes read the rollout as long as it was at first, as its import does.
+    // Read as long as the rollout was when the read began, as its import reads it.
     let end = agent_log::length(path).ok()?;
-    let (_, records) = head(path, end).ok()?;
-    let mut counter = Counter::new(records);
+    let mut counter = Counter::new();
     let mut model: Option<String> = None;
     let mut last = 0.0;
     let mut logged = LoggedUsage::default();
-    let mut first = true;
-    let mut rollout = true;
+    // Whether the first JSON line is a rollout's; `None` while none was read.
+    let mut rollout = None;
     agent_log::read_lines_while(path, end, |_, line| {
         let Ok(line) = line else { return Ok(true) };
-        if std::mem::take(&mut first) && !is_rollout(&line) {
-            rollout = false;
+        if !*rollout.get_or_insert_with(|| is_rollout(&line)) {
             return Ok(false);
         }
         let line = &line;
@@ -239,17 +261,17 @@ pub fn usage(path: &Path) -> Option<LoggedUsage> {
         Ok(true)
     })
     .ok()?;
-    rollout.then_some(logged)
+    (rollout == Some(true)).then_some(logged)
 }
 
 impl Reader {
-    fn new(records: bool) -> Reader {
+    fn new() -> Reader {
         Reader {
             log: Log::new(Agent::Codex),
             model: None,
             folder: None,
             window: None,
-            counter: Counter::new(records),
+            counter: Counter::new(),
         }
     }
 
@@ -708,8 +730,8 @@ mod tests {
 
     /// A rollout that gains lines after its import took its length (Codex writing on) is
     /// imported as it was then, each of its responses once: the head and the lines read the
-    /// same bytes. Its first `token_usage_record`, read by the lines and not by the head, was
-    /// counted as well as the `token_count`s.
+    /// same bytes, and what lies past them (a `token_count`, a `token_usage_record`) is the
+    /// next import's.
     #[test]
     fn lines_appended_during_an_import_are_left_to_the_next() {
         let dir = tempfile::tempdir().unwrap();
@@ -748,6 +770,59 @@ mod tests {
         let report = import_to(&store, &rollout, &sink, first.len() as u64).unwrap();
         assert_eq!((report.lines, report.responses), (3, 1));
         assert_eq!((report.tokens.input, report.tokens.output), (100, 10));
+    }
+
+    /// The input and output of each response `lines` report, in order.
+    fn counted(lines: &[(&str, Value)]) -> Vec<(u64, u64)> {
+        let mut counter = Counter::new();
+        lines
+            .iter()
+            .filter_map(|(kind, payload)| counter.line(kind, string(payload, "type"), payload))
+            .map(|(usage, _, _)| usage.map(|t| (t.input, t.output)).unwrap())
+            .collect()
+    }
+
+    fn token_count(input: u64, output: u64) -> (&'static str, Value) {
+        let total = serde_json::json!({"input_tokens": input, "output_tokens": output});
+        let info = serde_json::json!({"total_token_usage": total});
+        (
+            "event_msg",
+            serde_json::json!({"type": "token_count", "info": info}),
+        )
+    }
+
+    fn record(input: u64, output: u64) -> (&'static str, Value) {
+        let usage = serde_json::json!({"input_tokens": input, "output_tokens": output});
+        ("token_usage_record", serde_json::json!({"usage": usage}))
+    }
+
+    /// A rollout an older Codex wrote (running totals alone) that Codex 0.171 resumed (a record
+    /// per response, each before the total that adds it): the older responses are the changes of
+    /// the total, the newer ones their records, and a change the records counted is none.
+    #[test]
+    fn a_resumed_rollout_counts_totals_then_records_each_response_once() {
+        let lines = [
+            token_count(100, 10),
+            token_count(100, 10),
+            token_count(250, 30),
+            record(60, 7),
+            token_count(310, 37),
+            record(40, 3),
+            record(20, 2),
+            token_count(370, 42),
+        ];
+        assert_eq!(
+            counted(&lines),
+            [(100, 10), (150, 20), (60, 7), (40, 3), (20, 2)]
+        );
+    }
+
+    /// A change of the total past what the records since counted is a response no record
+    /// holds: the rest is counted, once.
+    #[test]
+    fn a_change_past_the_records_counts_the_rest() {
+        let lines = [token_count(100, 10), record(60, 7), token_count(200, 20)];
+        assert_eq!(counted(&lines), [(100, 10), (60, 7), (40, 3)]);
     }
 
     #[test]

@@ -7,12 +7,13 @@
 //!
 //! Usage: Copilot 1.0.102 writes `session.usage_record` per model call, exact; 1.0.34 wrote only
 //! the session's totals per model in `session.shutdown`'s `modelMetrics`, which are read as one
-//! response per model when the file has no usage records (a session killed before its shutdown
-//! has no usage then). `inputTokens` includes `cacheReadTokens`; the store counts them apart.
-//! Copilot bills premium requests, not tokens: a cost from token prices is what the same tokens
-//! cost at the API.
+//! response per model, less what usage records counted ([`Totals`]: one file may hold both, a
+//! 1.0.34 session resumed by 1.0.102; a session killed before its shutdown has no usage but its
+//! records). `inputTokens` includes `cacheReadTokens`; the store counts them apart. Copilot
+//! bills premium requests, not tokens: a cost from token prices is what the same tokens cost at
+//! the API.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -61,7 +62,7 @@ fn import_to(
     sink: &Sink,
     end: u64,
 ) -> Result<ImportReport, ImportError> {
-    let (mut head, records) = head(path, end)?;
+    let mut head = head(path, end)?;
     if head.session_id.is_none() {
         // The folder Copilot keeps a session in is named after it.
         head.session_id = path
@@ -70,7 +71,7 @@ fn import_to(
             .map(|n| n.to_string_lossy().into_owned());
     }
     let mut writer = LogWriter::open(store, path, sink, &head)?;
-    let mut reader = Reader::new(records);
+    let mut reader = Reader::new();
     let read = agent_log::read_lines_while(path, end, |n, line| {
         match line {
             Ok(line) => reader.line(&line),
@@ -97,21 +98,17 @@ fn import_to(
 }
 
 /// What an events file says of its session as a whole, which the session's first event
-/// carries: its `session.start`s (each one's fields taking the place of those before), its
-/// first time, and whether it has `session.usage_record`s, which decide how usage is read.
-/// Read to its end (`end`) before its events, one line at a time. A file with no JSON line is
-/// empty.
-fn head(path: &Path, end: u64) -> Result<(Log, bool), ImportError> {
-    let mut head = Reader::new(false);
-    let mut records = false;
+/// carries: its `session.start`s (each one's fields taking the place of those before) and its
+/// first time. Read to its end (`end`) before its events, one line at a time. A file with no
+/// JSON line is empty.
+fn head(path: &Path, end: u64) -> Result<Log, ImportError> {
+    let mut head = Reader::new();
     let mut any = false;
     agent_log::read_lines_while(path, end, |_, line| {
         let Ok(line) = line else { return Ok(true) };
         any = true;
-        let kind = string(&line, "type");
-        records |= kind == Some("session.usage_record");
         head.log.at(agent_log::time(&line, "timestamp"));
-        if kind == Some("session.start") {
+        if string(&line, "type") == Some("session.start") {
             head.start(line.get("data").unwrap_or(&Value::Null));
         }
         Ok(true)
@@ -119,7 +116,7 @@ fn head(path: &Path, end: u64) -> Result<(Log, bool), ImportError> {
     if !any {
         return Err(ImportError::Empty(path.to_path_buf()));
     }
-    Ok((head.log, records))
+    Ok(head.log)
 }
 
 struct Reader {
@@ -127,16 +124,76 @@ struct Reader {
     model: Option<String>,
     /// Usage records not yet matched with the message they are the usage of.
     pending: VecDeque<(Option<String>, Value)>,
-    records: bool,
+    totals: Totals,
+}
+
+/// Counts the session's usage once between its usage records and its shutdowns' totals. A
+/// `session.shutdown`'s `modelMetrics` are the session's totals per model, which run on over the
+/// processes that resumed it (observed: 1.0.102's shutdown after resuming a 1.0.34 session holds
+/// the 1.0.34 totals unchanged beside its own, tests/fixtures/resumed). Of a model's totals, what
+/// the shutdown before did not hold and the records since did not count is usage of no recorded
+/// call: all of a 1.0.34 session's, none of one 1.0.102 recorded whole.
+#[derive(Default)]
+struct Totals {
+    /// Per model, the totals the last shutdown held.
+    held: HashMap<String, Tokens>,
+    /// Per model, what the usage records since that shutdown counted.
+    recorded: HashMap<String, LoggedTokens>,
+}
+
+impl Totals {
+    /// A usage record of `model`'s, counted as its call's.
+    fn record(&mut self, model: &str, counted: &LoggedTokens) {
+        let sum = match (self.recorded.remove(model), counted) {
+            // A record of unknown usage leaves what the records counted unknown.
+            (Some(Err(unknown)), _) => Err(unknown),
+            (_, Err(unknown)) => Err(unknown.clone()),
+            (Some(Ok(mut sum)), Ok(more)) => {
+                sum.add(more);
+                Ok(sum)
+            }
+            (None, Ok(more)) => Ok(*more),
+        };
+        self.recorded.insert(model.to_owned(), sum);
+    }
+
+    /// What a shutdown's totals of `model` hold that nothing counted yet; `None` when that is
+    /// nothing.
+    fn unrecorded(&mut self, model: &str, totals: LoggedTokens) -> Option<LoggedTokens> {
+        let recorded = self.recorded.get(model);
+        let Ok(totals) = totals else {
+            // Totals that hold no count are unknown usage, unless records counted the model's.
+            return recorded.is_none().then_some(totals);
+        };
+        let mut new = totals;
+        if let Some(before) = self.held.insert(model.to_owned(), totals)
+            && totals.total() >= before.total()
+        {
+            // Totals that went down began again: all they hold is new.
+            new.subtract(&before);
+        }
+        match recorded {
+            // The records' sum cannot be taken out: the rest is taken to be theirs.
+            Some(Err(_)) => return None,
+            Some(Ok(recorded)) => new.subtract(recorded),
+            None => {}
+        }
+        (!new.is_zero()).then_some(Ok(new))
+    }
+
+    /// A shutdown's totals were all read: the records after it are counted against the next.
+    fn shut_down(&mut self) {
+        self.recorded.clear();
+    }
 }
 
 impl Reader {
-    fn new(records: bool) -> Reader {
+    fn new() -> Reader {
         Reader {
             log: Log::new(Agent::Copilot),
             model: None,
             pending: VecDeque::new(),
-            records,
+            totals: Totals::default(),
         }
     }
 
@@ -183,6 +240,9 @@ impl Reader {
             "session.usage_record" => {
                 let usage = data.get("usage").cloned().unwrap_or(Value::Null);
                 let model = string(&usage, "model").map(str::to_owned);
+                // Counted against the shutdown's totals of the model its call will be given.
+                let of = model.as_deref().or(self.model.as_deref()).unwrap_or("");
+                self.totals.record(of, &tokens(&usage));
                 self.pending.push_back((model, usage));
             }
             "tool.execution_start" => {
@@ -208,7 +268,7 @@ impl Reader {
             "session.compaction_complete" => {
                 self.log.compaction(at, string(data, "summaryContent"));
             }
-            "session.shutdown" if !self.records => self.shutdown(at, data),
+            "session.shutdown" => self.shutdown(at, data),
             _ => {}
         }
     }
@@ -237,21 +297,25 @@ impl Reader {
         }
     }
 
-    /// The session's usage per model, when no usage was recorded per call.
+    /// The session's usage per model that no usage record and no shutdown before counted.
     fn shutdown(&mut self, at: f64, data: &Value) {
         let Some(metrics) = data.get("modelMetrics").and_then(Value::as_object) else {
             return;
         };
         for (model, metric) in metrics {
             let usage = metric.get("usage").cloned().unwrap_or(Value::Null);
+            let Some(unrecorded) = self.totals.unrecorded(model, tokens(&usage)) else {
+                continue;
+            };
             let mut extra = Map::new();
             extra.insert("scope".into(), "session".into());
             if let Some(requests) = metric.get("requests") {
                 extra.insert("premium_requests".into(), requests.clone());
             }
             self.log
-                .session_total(at, Some(model), tokens(&usage), Some(usage), extra);
+                .session_total(at, Some(model), unrecorded, Some(usage), extra);
         }
+        self.totals.shut_down();
     }
 }
 
@@ -302,10 +366,39 @@ fn ended(ok: bool, code: Option<&str>) -> Ended {
 mod tests {
     use super::*;
 
+    /// A 1.0.34 session resumed by 1.0.102: the first shutdown's totals are counted, the
+    /// records after it are, and the next shutdown, which holds the first one's totals
+    /// unchanged beside the records', counts nothing twice; totals that grew past them hold
+    /// calls no record counted, and totals that went down began again.
+    #[test]
+    fn a_shutdowns_totals_count_what_nothing_counted_before() {
+        let t = |input, output| Tokens {
+            input,
+            output,
+            ..Tokens::default()
+        };
+        let mut totals = Totals::default();
+        assert_eq!(
+            totals.unrecorded("claude", Ok(t(100, 10))),
+            Some(Ok(t(100, 10)))
+        );
+        totals.shut_down();
+        totals.record("gpt", &Ok(t(5, 1)));
+        totals.record("gpt", &Ok(t(7, 2)));
+        assert_eq!(totals.unrecorded("claude", Ok(t(100, 10))), None);
+        assert_eq!(totals.unrecorded("gpt", Ok(t(12, 3))), None);
+        totals.shut_down();
+        assert_eq!(
+            totals.unrecorded("claude", Ok(t(130, 14))),
+            Some(Ok(t(30, 4)))
+        );
+        assert_eq!(totals.unrecorded("gpt", Ok(t(2, 1))), Some(Ok(t(2, 1))));
+    }
+
     /// An events file that gains lines after its import took its length (Copilot writing on)
     /// is imported as it was then, each response once: the head and the lines read the same
-    /// bytes. Its first `session.usage_record`, read by the lines and not by the head, was
-    /// counted as well as the shutdown's totals.
+    /// bytes, and what lies past them (a `session.usage_record` and its message) is the next
+    /// import's.
     #[test]
     fn lines_appended_during_an_import_are_left_to_the_next() {
         let dir = tempfile::tempdir().unwrap();
