@@ -41,8 +41,10 @@ use crate::store::{Mark, Store, StoreError, open_regular};
 /// ways of reading the same file. Bump it when the events made of a line change: 3 recorded a
 /// Codex call's `workdir`; 4 reads Claude Code's API-error line as the turn's error (not an
 /// answer and a `<synthetic>` response), names a shell line's files from where it started
-/// (Gemini CLI's `dir_path` too) and keeps a Codex prompt wrapped in markup.
-pub const FORMAT: u32 = 4;
+/// (Gemini CLI's `dir_path` too) and keeps a Codex prompt wrapped in markup; 5 counts the usage
+/// of a Codex rollout or Copilot events file a newer version resumed from its older part's
+/// totals and its newer part's records both (4 left the totals out once a file held a record).
+pub const FORMAT: u32 = 5;
 
 /// An id of the transcript's (a tool-use id, an agent id) as the importer keys what waits for
 /// it and the record keeps it: the id, or where it holds what is scrubbed, the stand-in made
