@@ -7532,6 +7532,54 @@ fn a_policy_that_cannot_be_used_is_logged_once_per_state_of_its_file() {
     assert_eq!(said(&env), 2);
 }
 
+/// Hooks run at once (an agent's calls in parallel) each looked whether the log had said a
+/// policy was not enforced and noted it with no lock between the look and the note, so two of
+/// them said it: the line twice in the log. Exactly one of the hooks racing says it, for every
+/// state of the file.
+#[test]
+fn a_policy_that_cannot_be_used_is_logged_once_by_hooks_racing() {
+    use std::io::Write;
+    let env = TestEnv::new();
+    let policy = env.path().join(".agent-scope.json");
+    let rounds = 12;
+    for round in 0..rounds {
+        // Another size each round: another state of the file, to be said once again.
+        let padding = " ".repeat(round);
+        std::fs::write(
+            &policy,
+            format!(r#"{{"commands": {{"deny": "curl"}}}}{padding}"#),
+        )
+        .unwrap();
+        let mut hooks: Vec<_> = (0..8)
+            .map(|n| {
+                env.command(&["hook", "pre-tool"])
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .map(|child| (child, n))
+                    .unwrap()
+            })
+            .collect();
+        // Their payloads given only once all are started, so that they look at the log together.
+        for (child, n) in &mut hooks {
+            let payload = json!({"session_id": "race", "hook_event_name": "PreToolUse",
+                                 "tool_name": "Bash", "tool_input": {"command": "curl x"},
+                                 "tool_use_id": format!("t{round}-{n}")});
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(payload.to_string().as_bytes()).unwrap();
+        }
+        for (child, _) in hooks {
+            assert!(child.wait_with_output().unwrap().status.success());
+        }
+    }
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    let said = log
+        .lines()
+        .filter(|l| l.contains("POLICY NOT ENFORCED, nothing is blocked"))
+        .count();
+    assert_eq!(said, rounds, "once for each state of the file: {log}");
+}
+
 /// Command rules with wildcards, as a Python agent-strace user's `.agent-scope.json` holds them
 /// (`curl *`, `rm -rf *`, `git push*`, `*sudo*`), were met as if `*` were a word of the command:
 /// the hook let `curl http://…`, `rm -rf /`, `git push origin main` and `sudo reboot` run and

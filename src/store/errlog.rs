@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 use std::io::{Read, Write};
 
 use super::Store;
-use super::layout::{HOOK_ERRORS, HOOK_ERRORS_SAID};
+use super::layout::{HOOK_ERRORS, HOOK_ERRORS_SAID, HOOK_ERRORS_SAID_LOCK};
+use super::lock::{HOOK_LOCK_WAIT, lock_exclusive};
 
 /// How many keys of lines said once are remembered: a policy file a folder, so a few are
 /// enough for the workspace roots of one agent, and the marker stays one small read.
@@ -51,10 +52,15 @@ impl Store {
     /// to the log, noting it when it is: true the first time, false while the key is among
     /// the last [`SAID_KEPT`] noted. So a hook call that would say again what an earlier one
     /// said (a policy's refused rule, the same file read on every call) says nothing, while a
-    /// changed file is said anew. A store that cannot be written says yes: better a line twice
-    /// than a line lost.
+    /// changed file is said anew. The look and the note are made under a lock of their own, so
+    /// of hooks racing to say the same line (an agent's calls run at once) exactly one says it.
+    /// A store that cannot be written, or a lock still busy after [`HOOK_LOCK_WAIT`], says yes:
+    /// better a line twice than a line lost.
     pub fn first_time_said(&self, key: u64) -> bool {
         let Ok(root) = self.made_root() else {
+            return true;
+        };
+        let Ok(_noting) = lock_exclusive(&root, HOOK_ERRORS_SAID_LOCK, HOOK_LOCK_WAIT) else {
             return true;
         };
         // The marker is opened without following a link and read only when regular, and at

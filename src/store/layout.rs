@@ -29,6 +29,9 @@ pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";
 /// The keys of the lines the hook error log holds already and says only once
 /// ([`super::Store::first_time_said`]), one a line in hex.
 pub(crate) const HOOK_ERRORS_SAID: &str = ".hook-errors.said";
+/// Held while [`HOOK_ERRORS_SAID`] is read and written again, so that of hooks racing to say
+/// the same line exactly one says it.
+pub(crate) const HOOK_ERRORS_SAID_LOCK: &str = ".hook-errors.lock";
 /// The Python tool's labelled events, a file a label (`datasets/<label>.jsonl`).
 pub(crate) const DATASETS: &str = "datasets";
 /// The folder of the Python tool's workspaces: the store of a workspace is
