@@ -305,6 +305,79 @@ fn a_hook_event_a_killed_deletion_left_aside_is_written_again_by_the_next_clean(
     }
 }
 
+/// A proxy's session (`record`) idle long enough for `retention clean` to delete it went on
+/// being written into the events file of the folder deleted, kept open since the proxy began:
+/// every call after the deletion was lost, with no word. Each batch of a proxy is written as a
+/// hook's event is, into the session's folder as it is at that moment, under its lock: the
+/// call after the deletion begins the session anew.
+#[test]
+fn a_record_session_deleted_while_it_runs_keeps_its_later_calls() {
+    use crate::common::wait::wait_until;
+    use std::io::{BufRead, BufReader, Write};
+    let env = TestEnv::new();
+    // `cat` as the server: it sends each call straight back.
+    let mut proxy = env
+        .command(&["record", "--name", "cat", "--", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut to_proxy = proxy.stdin.take().unwrap();
+    let mut from_proxy = BufReader::new(proxy.stdout.take().unwrap());
+    let mut call = |id: u32, marker: &str| {
+        let line = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": marker}}});
+        writeln!(to_proxy, "{line}").unwrap();
+        let mut echoed = String::new();
+        from_proxy.read_line(&mut echoed).unwrap();
+        assert!(echoed.contains(marker), "{echoed}");
+    };
+    call(1, "FIRST-CALL");
+    let events_text = |env: &TestEnv| {
+        env.sessions()
+            .first()
+            .map(|id| {
+                std::fs::read_to_string(env.store().join(id).join("events.ndjson"))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+    };
+    // Sent and sent back, both recorded.
+    wait_until("the proxy records the first call", || {
+        events_text(&env).matches("FIRST-CALL").count() == 2
+    });
+    let id = env.sessions()[0].clone();
+    // Idle for an hour, as retention sees it.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .append(true)
+        .open(env.store().join(&id).join("events.ndjson"))
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let clean = env.run(&[
+        "retention",
+        "clean",
+        "--max-sessions",
+        "0",
+        "--format",
+        "json",
+    ]);
+    clean.success();
+    assert_eq!(clean.json()["deleted"], json!([id]), "{}", clean.stdout);
+
+    call(2, "SECOND-CALL");
+    drop(to_proxy);
+    assert!(proxy.wait().unwrap().success());
+    assert_eq!(env.sessions(), [id], "the session begun anew");
+    assert_eq!(
+        events_text(&env).matches("SECOND-CALL").count(),
+        2,
+        "{}",
+        events_text(&env)
+    );
+}
+
 /// Session `id` going on: a prompt, as its hooks record it.
 fn hook_prompt(env: &TestEnv, id: &str) {
     env.hook(

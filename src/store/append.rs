@@ -212,21 +212,26 @@ impl Store {
                 first = lines.len();
             }
         }
-        self.append_lines_to(session, &lines, first, None)
+        self.append_lines_to(session, &lines, first, Cut::Void, None)
+            .map(drop)
     }
 
     /// Writes `lines` (whole lines, the first `first` bytes long) to the events of `session` in
-    /// one write. One made without the folder's lock into a folder moved away from the name
+    /// one write, `cut` saying what becomes of a write cut short; returns the events file it
+    /// landed in. One made without the folder's lock into a folder moved away from the name
     /// meanwhile is written again under the name, unless the mover writes it again (see
     /// [`super::moved`]); a session deleted meanwhile is started again for it. `gone` is a
-    /// folder of the session moved away already, whose lines these are (a mover's).
+    /// folder of the session these lines were for, moved away already (a mover's) or maybe
+    /// since (an [`Appender`]'s): with one, a session no longer in the store is started again
+    /// for them, its agent and command taken from it.
     pub(super) fn append_lines_to(
         &self,
         session: &str,
         lines: &[u8],
         first: usize,
+        cut: Cut,
         mut gone: Option<Folder>,
-    ) -> Result<()> {
+    ) -> Result<File> {
         for _ in 0..WRITES_AGAIN {
             let (dir, turn) = match (self.appending_to(session), &gone) {
                 (Err(StoreError::Io { source, .. }), Some(gone))
@@ -251,18 +256,18 @@ impl Store {
                 }
                 opened => opened?,
             };
-            let landed = append_lines(&file, &path, lines, first, Cut::Void)?;
+            let landed = append_lines(&file, &path, lines, first, cut)?;
             if turn.is_some()
                 || self
                     .session_folder(session)
                     .is_ok_and(|now| now.is_same(&dir))
             {
-                return Ok(());
+                return Ok(file);
             }
             if moved::written_again_by_mover(&dir, &file, landed.start, landed.end)
                 .map_err(|e| StoreError::io(&path, e))?
             {
-                return Ok(());
+                return Ok(file);
             }
             gone = Some(dir);
         }
@@ -502,12 +507,21 @@ fn follows_torn_line(file: &File, start: u64) -> std::io::Result<bool> {
     Ok(before[0] != b'\n')
 }
 
-/// A session's event file kept open, for a long-running writer (a proxy). Events are gathered
-/// and written whole, many lines in one write on a file opened for appending, when the writer
-/// has a moment ([`Appender::flush`]) or the batch grows large.
+/// A session's events appended by a long-running writer (a proxy, the collector). Events are
+/// gathered and written whole, many lines in one write, when the writer has a moment
+/// ([`Appender::flush`]) or the batch grows large. Each batch is written as a hook's event is
+/// ([`Store::append_lines_to`]): into the folder under the session's name at that moment, with
+/// its lock shared, taken once for the batch; so a batch written while an import swaps the
+/// session or retention deletes it is kept, never left in the folder moved away.
 pub struct Appender {
+    store: Store,
+    session: String,
+    /// The session's folder when the appender was opened: a session deleted since is started
+    /// again for the batch, with its agent and command when this still tells them.
+    folder: Folder,
     path: std::path::PathBuf,
-    file: File,
+    /// The events file the last batch landed in, for [`Appender::sync`].
+    written_to: Option<File>,
     pending: Vec<u8>,
     /// Bytes of the lines appended so far.
     appended: u64,
@@ -517,14 +531,15 @@ pub struct Appender {
 const BATCH: usize = 64 * 1024;
 
 impl Store {
-    /// Opens a session's event file for a stream of appends.
+    /// Opens a session, which must exist, for a stream of appends.
     pub fn appender(&self, session_id: &str) -> Result<Appender> {
-        let dir = self.session_folder(session_id)?;
-        let path = dir.path().join(EVENTS);
-        let file = dir.append(EVENTS)?;
+        let folder = self.session_folder(session_id)?;
         Ok(Appender {
-            path,
-            file,
+            store: self.clone(),
+            session: session_id.to_owned(),
+            path: folder.path().join(EVENTS),
+            folder,
+            written_to: None,
             pending: Vec::with_capacity(BATCH),
             appended: 0,
         })
@@ -572,19 +587,28 @@ impl Appender {
             .iter()
             .position(|&b| b == b'\n')
             .map_or(self.pending.len(), |i| i + 1);
-        let result =
-            append_lines(&self.file, &self.path, &self.pending, first, Cut::KeepWhole).map(drop);
+        let result = self.folder.try_clone().and_then(|folder| {
+            self.store.append_lines_to(
+                &self.session,
+                &self.pending,
+                first,
+                Cut::KeepWhole,
+                Some(folder),
+            )
+        });
         self.pending.clear();
-        result
+        self.written_to = Some(result?);
+        Ok(())
     }
 
     /// Writes what has been gathered and flushes the file's data to the disk (`fdatasync`), for
     /// a writer that answers for the events only once they would survive a power cut.
     pub fn sync(&mut self) -> Result<()> {
         self.flush()?;
-        self.file
-            .sync_data()
-            .map_err(|e| StoreError::io(&self.path, e))
+        match &self.written_to {
+            Some(file) => file.sync_data().map_err(|e| StoreError::io(&self.path, e)),
+            None => Ok(()),
+        }
     }
 }
 

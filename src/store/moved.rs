@@ -117,7 +117,13 @@ impl Store {
     fn write_again(&self, session: &str, folder: &Folder, cut: u64, seal: u64) -> Result<()> {
         let late = late_lines(folder, cut, seal)?;
         if let Some(first) = late.iter().position(|&b| b == b'\n') {
-            self.append_lines_to(session, &late, first + 1, Some(folder.try_clone()?))?;
+            self.append_lines_to(
+                session,
+                &late,
+                first + 1,
+                super::append::Cut::Void,
+                Some(folder.try_clone()?),
+            )?;
         }
         unmark_all(folder);
         Ok(())
