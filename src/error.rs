@@ -17,8 +17,10 @@ pub enum ErrorKind {
     Input,
     /// Reading or writing failed.
     Io,
-    /// The command `record` should run cannot be run.
+    /// The command `record` should run is not there.
     CommandNotFound,
+    /// The command `record` should run is there but cannot be run.
+    CommandNotExecutable,
     /// A bug in agent-strace.
     Internal,
 }
@@ -36,6 +38,7 @@ impl ErrorKind {
             ErrorKind::Input => exit::INPUT,
             ErrorKind::Io => exit::IO,
             ErrorKind::CommandNotFound => exit::COMMAND_NOT_FOUND,
+            ErrorKind::CommandNotExecutable => exit::COMMAND_NOT_EXECUTABLE,
             ErrorKind::Internal => exit::INTERNAL,
         }
     }

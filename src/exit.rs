@@ -27,7 +27,10 @@ pub const INPUT: u8 = 3;
 pub const IO: u8 = 4;
 /// A bug in agent-strace (a Rust panic exits with this code too).
 pub const INTERNAL: u8 = 101;
-/// `record` could not run the MCP server's command, as a shell says it.
+/// `record` found the MCP server's command but could not run it (not executable, a folder,
+/// permission denied), as a shell says it.
+pub const COMMAND_NOT_EXECUTABLE: u8 = 126;
+/// `record` could not find the MCP server's command, as a shell says it.
 pub const COMMAND_NOT_FOUND: u8 = 127;
 
 // `record` otherwise exits with the MCP server's own exit code, `record-http` stopped by a

@@ -250,6 +250,33 @@ fn the_servers_exit_code_and_stderr_pass_through() {
     );
 }
 
+/// A server's command that is there but cannot be run (not executable, a folder) exited 127,
+/// as one not found does; a shell tells them apart, 126 for the first, and so does record.
+#[test]
+fn a_server_found_but_not_runnable_exits_126_and_one_not_found_127() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let plain = env.path().join("plain-file");
+    std::fs::write(&plain, "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let folder = env.path().join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    for (command, code) in [
+        (plain.to_str().unwrap(), 126),
+        (folder.to_str().unwrap(), 126),
+        ("/no/such/server", 127),
+        ("no-such-server-on-the-path", 127),
+    ] {
+        let run = run_with_stdin(env.command(&["record", "--", command]), b"");
+        assert_eq!(run.code, code, "{command}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("cannot run"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn a_server_that_cannot_be_launched_is_said_so_and_is_no_error_of_a_turn() {
     let env = TestEnv::new();

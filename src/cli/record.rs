@@ -20,7 +20,8 @@ use crate::error::{Error, ErrorKind};
 ///
 /// Put it in front of the server's command in any MCP client's config. What passes is never
 /// changed; every message is recorded (tool calls and results linked by JSON-RPC id, with their
-/// durations). The server's stderr passes through, and record exits with the server's code.
+/// durations). The server's stderr passes through, and record exits with the server's code:
+/// 127 when its command is not found, 126 when it is found but cannot be run.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace record --name fs -- npx -y @modelcontextprotocol/server-filesystem /tmp\n  In an MCP client config:\n    \"command\": \"agent-strace\",\n    \"args\": [\"record\", \"--name\", \"fs\", \"--\", \"npx\", \"-y\", \"@modelcontextprotocol/server-filesystem\", \"/tmp\"]"
@@ -283,16 +284,21 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
             // The server must still reach its client: it takes this process's place, unrecorded.
             super::output::proxy_warn("agent-strace record", &why);
             let e = run_in_place(&args.command);
-            super::output::fail(&Error::new(
-                ErrorKind::CommandNotFound,
-                format!("cannot run {}: {e}", sink.text(&command_line[0])),
-            ))
+            super::output::fail(&cannot_run(&sink.text(&command_line[0]), &e))
         }
-        Err(e) => super::output::fail(&Error::new(
-            ErrorKind::CommandNotFound,
-            format!("cannot run {}: {e}", sink.text(&command_line[0])),
-        )),
+        Err(e) => super::output::fail(&cannot_run(&sink.text(&command_line[0]), &e)),
     }
+}
+
+/// The error of a server's command that could not be run, as a shell tells them apart: not
+/// found (127), or found and not run (126: not executable, a folder, permission denied).
+fn cannot_run(program: &str, e: &std::io::Error) -> Error {
+    let kind = if e.kind() == std::io::ErrorKind::NotFound {
+        ErrorKind::CommandNotFound
+    } else {
+        ErrorKind::CommandNotExecutable
+    };
+    Error::new(kind, format!("cannot run {program}: {e}"))
 }
 
 /// Replaces this process with `command`, with our stdin, stdout and stderr; returns only
