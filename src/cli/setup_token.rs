@@ -114,6 +114,21 @@ pub(crate) fn say_made_private(target: &Path, mode: u32, out: &mut impl Write) -
     Ok(())
 }
 
+/// Takes from `target`, whose mode is `mode`, what it lets its group and others do (see
+/// [`settings_file::private_mode`]); a link is never followed.
+fn make_private(target: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let private = settings_file::private_mode(mode);
+    if private == mode & 0o7777 {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed())
+        .open(target)?
+        .set_permissions(std::fs::Permissions::from_mode(private))
+}
+
 /// The `env` object of `settings` (an empty one when there is none), or the error naming
 /// `target` of one that is no object.
 pub(crate) fn env_of(settings: &RawObject, target: &Path) -> Result<Map<String, Value>> {
@@ -218,6 +233,13 @@ impl Local {
     pub(crate) fn write(&self, out: &mut impl Write) -> Result<()> {
         let target = &self.target;
         if !self.changed {
+            // The token is there already, maybe in a file a user or an older setup left open to
+            // others: made the user's alone as a write would make it.
+            if self.existing.is_some() {
+                make_private(target, self.mode)
+                    .with_context(|| format!("cannot make {} private", target.display()))?;
+                say_made_private(target, self.mode, out)?;
+            }
             return Ok(());
         }
         if self.existing.is_some()
