@@ -2381,3 +2381,48 @@ fn a_context_rule_fires_on_no_guessed_window() {
         run.stderr
     );
 }
+
+/// The figure rules were judged once a read of the events file, against the figures at its end:
+/// three test runs failed in a row and a fourth passed, read at once, broke no
+/// `consecutive_test_failures` rule of 3, nor `tool_calls == 2` (path rules, judged per event,
+/// did fire). Every rule is judged after every event.
+#[test]
+fn a_figure_that_comes_and_goes_within_one_read_breaks_its_rule() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    for n in 1..=4 {
+        let call = json!({"session_id": SESSION, "tool_name": "Bash",
+            "tool_use_id": format!("toolu_{n}"), "tool_input": {"command": "pytest tests/"}});
+        let mut pre = call.clone();
+        pre["hook_event_name"] = json!("PreToolUse");
+        env.hook("pre-tool", &pre).success();
+        let mut post = call;
+        if n < 4 {
+            post["hook_event_name"] = json!("PostToolUseFailure");
+            post["error"] = json!("Exit code 1");
+            env.hook("post-tool-failure", &post).success();
+        } else {
+            post["hook_event_name"] = json!("PostToolUse");
+            post["tool_response"] = json!({"stdout": "5 passed", "stderr": ""});
+            env.hook("post-tool", &post).success();
+        }
+    }
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"[{"condition": "consecutive_test_failures", "threshold": 3, "action": "alert"},
+            {"condition": "tool_calls == 2", "action": "alert"}]"#,
+    )
+    .unwrap();
+    let run = start_watch(&env, &["--rules", "rules.json", "--idle", "1s"]).finish(HANG);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("consecutive_test_failures is 3 (>= 3)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("tool_calls is 2 (== 2)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -129,13 +129,13 @@ fn watching_a_subagent_pauses_its_parents_agent_process() {
 #[test]
 fn a_cost_rule_and_budget_proximity_name_the_model_they_count_at_zero() {
     let env = TestEnv::new();
-    // $1.50 of Sonnet 4.5, and a model nobody has a price for.
+    // A model nobody has a price for, then $1.50 of Sonnet 4.5: a rule is judged after each
+    // event, so the unpriced model comes first to be counted at $0 when the budget breaks.
     let id = priced_session(
         &env,
         "33333333-aaaa-4bbb-8ccc-000000000003",
         Some(1.0),
         &[
-            ("claude-sonnet-4-5", output(100_000)),
             (
                 "mystery-model-9",
                 Tokens {
@@ -143,6 +143,7 @@ fn a_cost_rule_and_budget_proximity_name_the_model_they_count_at_zero() {
                     ..output(50_000)
                 },
             ),
+            ("claude-sonnet-4-5", output(100_000)),
         ],
     );
     let clause = "mystery-model-9 counted at $0: no known price";

@@ -134,8 +134,10 @@ pub struct Watcher {
     /// The folder the session started in (its `session_start`'s `cwd`), where a relative path
     /// of a call that names no folder of its own lies.
     cwd: Option<String>,
-    /// Path rules broken by events seen but not yet reported.
-    path_hits: Vec<Violation>,
+    /// Rules broken by events seen but not yet reported: path rules, and figure rules judged
+    /// after each event (a count that came and went within one read of the file broke its rule
+    /// all the same).
+    broken: Vec<Violation>,
     events: usize,
     /// The reads told of once so far, to count a read Cursor tells of twice as one call
     /// ([`ReadPairs`]).
@@ -174,7 +176,7 @@ impl Watcher {
             transcript_unbelieved: 0,
             unbelieved_told: false,
             cwd: None,
-            path_hits: Vec::new(),
+            broken: Vec::new(),
             events: 0,
             reads: ReadPairs::default(),
             windows: ModelWindows::default(),
@@ -298,6 +300,7 @@ impl Watcher {
         if let Some((path, folder)) = touched {
             self.match_path(&path, folder.as_deref(), number);
         }
+        self.judge(false);
     }
 
     /// Counts `path` among the files modified, deleted or moved away, as `file_use` says: a
@@ -399,7 +402,7 @@ impl Watcher {
             } else {
                 format!("event #{number} touches {path} ({seen})")
             };
-            self.path_hits.push(Violation {
+            self.broken.push(Violation {
                 rule: rule.name.clone(),
                 action: rule.action,
                 reason,
@@ -412,7 +415,20 @@ impl Watcher {
     /// fires once.
     pub fn check(&mut self, now: f64) -> Vec<Violation> {
         self.figures.elapsed_s = (now - self.started_at).max(0.0);
-        let mut broken = std::mem::take(&mut self.path_hits);
+        self.judge(true);
+        let mut broken = std::mem::take(&mut self.broken);
+        // The strongest action first: a kill makes a pause moot.
+        broken.sort_by_key(|v| match v.action {
+            Action::Kill => 0,
+            Action::Pause => 1,
+            Action::Alert => 2,
+        });
+        broken
+    }
+
+    /// Fires the figure rules the figures hold now. `clock`: the time rule too, whose figure
+    /// only [`Watcher::check`] tells (after an event it is as old as the last check).
+    fn judge(&mut self, clock: bool) {
         for (i, rule) in self.rules.iter().enumerate() {
             if self.fired[i] {
                 continue;
@@ -425,41 +441,38 @@ impl Watcher {
             else {
                 continue;
             };
-            if rule.condition.holds(|m| self.figures.value(m)) {
-                self.fired[i] = true;
-                let value = self.figures.value(*metric).unwrap_or_default();
-                // A cost that counts some usage at $0 for want of a price is marked, and the
-                // models named: the rule judged less than was spent.
-                let unpriced = self.unpriced_models();
-                let (mark, left_out) = if *metric == Metric::CostUsd && !unpriced.is_empty() {
-                    (
-                        "?",
-                        format!("; {} counted at $0: no known price", unpriced.join(", ")),
-                    )
-                } else {
-                    ("", String::new())
-                };
-                broken.push(Violation {
-                    rule: rule.name.clone(),
-                    action: rule.action,
-                    reason: format!(
-                        "{} is {}{mark} ({} {}{left_out})",
-                        metric.as_str(),
-                        shown_beside(*metric, value, *threshold),
-                        op.as_str(),
-                        limit(*metric, *threshold)
-                    ),
-                    event: None,
-                });
+            if (*metric == Metric::DurationMinutes && !clock)
+                || !rule.condition.holds(|m| self.figures.value(m))
+            {
+                continue;
             }
+            self.fired[i] = true;
+            let value = self.figures.value(*metric).unwrap_or_default();
+            // A cost that counts some usage at $0 for want of a price is marked, and the
+            // models named: the rule judged less than was spent.
+            let unpriced = self.unpriced_models();
+            let (mark, left_out) = if *metric == Metric::CostUsd && !unpriced.is_empty() {
+                (
+                    "?",
+                    format!("; {} counted at $0: no known price", unpriced.join(", ")),
+                )
+            } else {
+                ("", String::new())
+            };
+            let violation = Violation {
+                rule: rule.name.clone(),
+                action: rule.action,
+                reason: format!(
+                    "{} is {}{mark} ({} {}{left_out})",
+                    metric.as_str(),
+                    shown_beside(*metric, value, *threshold),
+                    op.as_str(),
+                    limit(*metric, *threshold)
+                ),
+                event: None,
+            };
+            self.broken.push(violation);
         }
-        // The strongest action first: a kill makes a pause moot.
-        broken.sort_by_key(|v| match v.action {
-            Action::Kill => 0,
-            Action::Pause => 1,
-            Action::Alert => 2,
-        });
-        broken
     }
 
     /// The models whose window is not known seen since the last call, each with the context

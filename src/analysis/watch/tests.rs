@@ -204,3 +204,52 @@ fn usage_no_response_can_have_is_told_once() {
     assert_eq!(w.unbelieved_news(), None);
     assert!(w.figures().cost_usd.abs() < f64::EPSILON);
 }
+
+#[test]
+fn a_figure_that_comes_and_goes_between_two_checks_breaks_its_rule() {
+    let mut w = Watcher::new(
+        Agent::ClaudeCode,
+        0.0,
+        vec![
+            rule("consecutive_test_failures >= 2", Action::Kill),
+            rule("tool_calls == 1", Action::Alert),
+        ],
+    );
+    let test_run = |w: &mut Watcher, id: &str, result: Event| {
+        w.observe(&event(
+            EventType::ToolCall,
+            json!({"tool_name": "Bash", "tool_use_id": id, "arguments": {"command": "pytest -x"}}),
+        ));
+        w.observe(&result);
+    };
+    for id in ["a", "b"] {
+        let failed = event(
+            EventType::Error,
+            json!({"tool_name": "Bash", "tool_use_id": id, "error": "Exit code 1\n1 failed"}),
+        );
+        test_run(&mut w, id, failed);
+    }
+    let passed = event(
+        EventType::ToolResult,
+        json!({"tool_name": "Bash", "tool_use_id": "c", "result": "4 passed"}),
+    );
+    test_run(&mut w, "c", passed);
+    // Read at once, as one batch: the figures are past both rules by the check.
+    assert_eq!(
+        (
+            w.figures().tool_calls,
+            w.figures().consecutive_test_failures
+        ),
+        (3, 0)
+    );
+    let broken = w.check(1.0);
+    let reasons: Vec<&str> = broken.iter().map(|v| v.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "consecutive_test_failures is 2 (>= 2)",
+            "tool_calls is 1 (== 1)"
+        ]
+    );
+    assert!(w.check(2.0).is_empty());
+}
