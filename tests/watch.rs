@@ -2426,3 +2426,43 @@ fn a_figure_that_comes_and_goes_within_one_read_breaks_its_rule() {
         run.stderr
     );
 }
+
+/// A line the watch skipped (not JSON) was said only when the watch ended, and twice when the
+/// events file had been replaced meanwhile (read again from its start): an event its rules
+/// never saw went by unsaid. It is said as soon as it is skipped, and once.
+#[test]
+fn a_skipped_line_is_said_at_once_and_once() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let out = env.path().join("watch.out");
+    let (watch, errors) = watch_read_the_session(
+        &env,
+        &["--idle", "60s"],
+        std::fs::File::create(&out).unwrap().into(),
+    );
+    let events = events_file(&env);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&events)
+        .unwrap();
+    file.write_all(b"not an event\n").unwrap();
+    drop(file);
+    wait_until("the watch says the line is skipped", HANG, || {
+        std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("warning:"))
+    });
+    // Replaced by a copy with one event more: read again from its start.
+    let copy = env.path().join("events.copy");
+    std::fs::copy(&events, &copy).unwrap();
+    std::fs::rename(&copy, &events).unwrap();
+    prompt(&env, "after the swap");
+    wait_until("the watch reads the new file", HANG, || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.contains("after the swap"))
+    });
+    Command::new("kill")
+        .args(["-TERM", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    let run = watch.finish(HANG);
+    let said = std::fs::read_to_string(&errors).unwrap();
+    assert_eq!(said.matches("warning:").count(), 1, "{said} {run:?}");
+}

@@ -250,8 +250,7 @@ impl Follower {
             }
             self.line += 1;
             if self.partial.len() + piece.len() > LINE_LIMIT {
-                self.report(format!("line longer than {} MiB", LINE_LIMIT >> 20));
-                self.partial.clear();
+                self.skip_long(piece);
                 continue;
             }
             self.partial.extend_from_slice(piece);
@@ -260,25 +259,41 @@ impl Follower {
             if text.is_empty() {
                 continue;
             }
-            match parse_line(text) {
-                Ok(event) => {
-                    let key = self.hashing.hash_one(text);
-                    if self.lines_read.insert(key) || !self.rereading {
-                        events.push(event);
-                    }
-                }
+            let parsed = parse_line(text);
+            let key = self.hashing.hash_one(text);
+            // A line read before, given again by a file cut or replaced, is passed over: a bad
+            // one is said once, as an event is counted once.
+            if !self.lines_read.insert(key) && self.rereading {
+                continue;
+            }
+            match parsed {
+                Ok(event) => events.push(event),
                 Err(message) => self.report(message),
             }
         }
         if !self.skipping {
             if self.partial.len() + rest.len() > LINE_LIMIT {
                 self.line += 1;
-                self.report(format!("line longer than {} MiB", LINE_LIMIT >> 20));
-                self.partial.clear();
+                self.skip_long(rest);
                 self.skipping = true;
             } else {
                 self.partial.extend_from_slice(rest);
             }
+        }
+    }
+
+    /// Skips the line `partial` and `more` begin, longer than [`LINE_LIMIT`]; said
+    /// once, like a bad line (told by its first [`TAIL`] bytes: hashing all of its 64 MiB held a
+    /// watch up for seconds).
+    fn skip_long(&mut self, more: &[u8]) {
+        use std::hash::Hasher;
+        let mut hasher = self.hashing.build_hasher();
+        let head = &self.partial[..self.partial.len().min(TAIL)];
+        hasher.write(head);
+        hasher.write(&more[..(TAIL - head.len()).min(more.len())]);
+        self.partial.clear();
+        if self.lines_read.insert(hasher.finish()) || !self.rereading {
+            self.report(format!("line longer than {} MiB", LINE_LIMIT >> 20));
         }
     }
 

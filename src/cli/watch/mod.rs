@@ -284,11 +284,17 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let uncounted = !counts_usage(&first, agent);
     let mut last_news = Instant::now();
     let mut batch = first;
+    // The bad lines said so far: each is said as soon as it is skipped, as an event the rules
+    // never saw went by (they were said only when the watch ended).
+    let mut bad_said = 0;
     session.announce(uncounted);
     loop {
         if !batch.is_empty() {
             last_news = Instant::now();
         }
+        let bad = follower.bad_lines();
+        warn_bad_lines(&bad[bad_said..], (bad.len() - bad_said) as u64);
+        bad_said = bad.len();
         let start = session.events_seen;
         let new: Vec<Numbered> = batch
             .into_iter()
@@ -401,7 +407,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
             ));
         }
     }
-    warn_bad_lines(follower.bad_lines(), follower.bad_count());
+    // Past the first few, the rest are counted.
+    warn_bad_lines(&[], follower.bad_count() - bad_said as u64);
     session.paused.release();
     if let Some(s) = streamer {
         s.finish();
