@@ -2466,3 +2466,19 @@ fn a_skipped_line_is_said_at_once_and_once() {
     let said = std::fs::read_to_string(&errors).unwrap();
     assert_eq!(said.matches("warning:").count(), 1, "{said} {run:?}");
 }
+
+/// The watch stopped the moment the agent's process exited: an event a hook the agent ran
+/// appended just after (a Stop hook that ends a moment later) was never shown nor judged. The
+/// events file is read on until it stops growing, a moment.
+#[test]
+fn an_event_written_just_after_the_agent_exits_is_still_read() {
+    let env = TestEnv::new();
+    let _agent = start_agent(&env, "start /nowhere\nwatched");
+    let (watch, log) = start_watch_logged(&env, &[]);
+    wait_until("the watch sees the agent gone", HANG, || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("has exited"))
+    });
+    prompt(&env, "last words");
+    let run = watch.finish(HANG);
+    assert!(run.stdout.contains("last words"), "{run:?}");
+}

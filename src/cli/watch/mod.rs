@@ -125,6 +125,13 @@ const WAKE: Duration = Duration::from_millis(500);
 /// About the most of the events file read at once (whole chunks of a MiB).
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
+/// After the agent exits, the events file is read on until it has not grown for this long:
+/// hooks the agent started may still be writing (a Stop hook that ends just after it).
+const LAST_WORDS_QUIET: Duration = Duration::from_secs(1);
+
+/// The longest the events file is read on after the agent exits, however it grows.
+const LAST_WORDS_AT_MOST: Duration = Duration::from_secs(5);
+
 /// How long a session with no agent process recorded may stay silent before the watch stops,
 /// unless --idle says otherwise.
 const IDLE_WITHOUT_PROCESS: Duration = Duration::from_secs(10 * 60);
@@ -284,6 +291,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let uncounted = !counts_usage(&first, agent);
     let mut last_news = Instant::now();
     let mut batch = first;
+    // When the agent was seen gone: what its hooks write after is still read, a moment.
+    let mut gone_at: Option<Instant> = None;
     // The bad lines said so far: each is said as soon as it is skipped, as an event the rules
     // never saw went by (they were said only when the watch ended).
     let mut bad_said = 0;
@@ -365,7 +374,13 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
             to_stderr(format_args!("watch: stopped; the agent goes on\n"));
             break;
         }
-        if session.agent_gone() {
+        if gone_at.is_none() && session.agent_gone() {
+            gone_at = Some(Instant::now());
+        }
+        if let Some(gone) = gone_at
+            && (gone.elapsed() >= LAST_WORDS_AT_MOST
+                || last_news.max(gone).elapsed() >= LAST_WORDS_QUIET)
+        {
             break;
         }
         // Only the agent's exit or the session's end tells a watch that nothing more will come;
@@ -387,7 +402,11 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
             break;
         }
         if !follower.has_more() {
-            follower.wait(WAKE);
+            follower.wait(if gone_at.is_some() {
+                LAST_WORDS_QUIET / 4
+            } else {
+                WAKE
+            });
         }
         batch = follower.read_new()?;
         if let Some(why) = follower.take_refused() {
@@ -840,14 +859,14 @@ impl Session<'_> {
     }
 
     /// Whether the agent has exited without ending its session (a crash): nothing more will
-    /// come.
+    /// come but what its hooks still write.
     fn agent_gone(&self) -> bool {
         let Some(process) = self.process else {
             return false;
         };
         if process.liveness() == Liveness::Gone {
             to_stderr(format_args!(
-                "watch: the agent (pid {}) has exited; nothing more will come\n",
+                "watch: the agent (pid {}) has exited; what its hooks still write is read, then the watch stops\n",
                 process.pid
             ));
             return true;
