@@ -2236,6 +2236,9 @@ fn a_rule_that_could_never_fire_is_refused_naming_its_key() {
         ),
         (r#"{"condition": "cost_usd >= $-1"}"#, "[1].condition"),
         (r#"{"condition": "tool_calls < 0"}"#, "[1].condition"),
+        // A count is whole: it never equals a fraction.
+        (r#"{"condition": "tool_calls == 2.5"}"#, "[1].condition"),
+        (r#"{"condition": "files_modified == 0.5"}"#, "[1].condition"),
         (
             r#"{"condition": "tool_calls > 1", "threshold": 5}"#,
             "[1].threshold",

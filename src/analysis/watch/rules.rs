@@ -93,6 +93,14 @@ impl Metric {
         }
     }
 
+    /// Whether the figure is a count, which only whole numbers can equal.
+    fn counts(self) -> bool {
+        matches!(
+            self,
+            Metric::ToolCalls | Metric::FilesModified | Metric::ConsecutiveTestFailures
+        )
+    }
+
     /// [`Metric::range`] in words, for messages.
     fn range_text(self) -> &'static str {
         match self {
@@ -232,6 +240,9 @@ pub enum ConditionError {
     /// A comparison no figure can hold (`error_rate > 1`).
     #[error("`{condition}` never holds: {metric} runs {range}", metric = .metric.as_str(), range = .metric.range_text())]
     NeverHolds { condition: String, metric: Metric },
+    /// A count compared as equal to a fraction (`tool_calls == 2.5`).
+    #[error("`{condition}` never holds: {metric} is a count, a whole number", metric = .metric.as_str())]
+    NotWhole { condition: String, metric: Metric },
     /// A key beside the condition that it does not read: the rule would judge without it.
     #[error("{0}")]
     NotRead(NotRead),
@@ -309,6 +320,7 @@ impl ConditionError {
             | ConditionError::NoThreshold(_)
             | ConditionError::NoGlob
             | ConditionError::NeverHolds { .. }
+            | ConditionError::NotWhole { .. }
             | ConditionError::Unreadable(_) => "condition",
         }
     }
@@ -419,8 +431,9 @@ fn path_condition(glob: &str, written: bool) -> Result<Condition, ConditionError
 }
 
 /// `metric op threshold`, unless the threshold lies outside what the figure can be (an error
-/// rate of 5, a cost of $-1), or no figure can hold the comparison (`error_rate > 1`): such a
-/// rule fires at once or never, and a watch of it would enforce nothing.
+/// rate of 5, a cost of $-1), or no figure can hold the comparison (`error_rate > 1`, a count
+/// equal to a fraction): such a rule fires at once or never, and a watch of it would enforce
+/// nothing.
 /// `written`: the threshold is the condition's own (`error_rate > 5`).
 fn compare(
     metric: Metric,
@@ -443,6 +456,12 @@ fn compare(
     };
     if !op.can_hold(threshold, (least, most)) {
         return Err(ConditionError::NeverHolds {
+            condition: condition.to_string(),
+            metric,
+        });
+    }
+    if op == Op::Equal && metric.counts() && threshold.fract() != 0.0 {
+        return Err(ConditionError::NotWhole {
             condition: condition.to_string(),
             metric,
         });
@@ -537,6 +556,9 @@ mod tests {
             ("cost_usd", Some(-1.0), None, "threshold"),
             ("duration_minutes < 0", None, None, "condition"),
             ("tool_calls == -1", None, None, "condition"),
+            ("tool_calls == 2.5", None, None, "condition"),
+            ("files_modified == 0.5", None, None, "condition"),
+            ("consecutive_test_failures == 1.5", None, None, "condition"),
             ("tool_calls > 1", Some(5.0), None, "threshold"),
             ("tool_calls", Some(5.0), Some("*.env"), "glob"),
             ("file_path", Some(5.0), Some("*.env"), "threshold"),
@@ -556,6 +578,9 @@ mod tests {
             ("context_pct == 100", None),
             ("cost_usd", Some(0.0)),
             ("tool_calls > 0", None),
+            ("tool_calls == 2", None),
+            ("tool_calls > 2.5", None),
+            ("error_rate == 0.5", None),
         ] {
             assert!(Condition::named(name, threshold, None).is_ok(), "{name}");
         }
