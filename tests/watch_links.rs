@@ -338,7 +338,12 @@ fn a_threshold_past_fifteen_digits_is_said_in_exponent_form() {
     for (flag, said) in [
         (
             "--max-context-pct=1e308",
-            "error: --max-context-pct must be between 0 and 100, not 1e308\n",
+            "error: --max-context-pct must be greater than 0 and at most 100, not 1e308\n",
+        ),
+        // 0 is refused: it lies at the edge the message said was in.
+        (
+            "--max-context-pct=0",
+            "error: --max-context-pct must be greater than 0 and at most 100, not 0\n",
         ),
         (
             "--budget=-1e308",

@@ -491,7 +491,7 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
     if let Some(pct) = args.max_context_pct {
         if !(pct.is_finite() && pct > 0.0 && pct <= 100.0) {
             return Err(usage(format!(
-                "--max-context-pct must be between 0 and 100, not {}",
+                "--max-context-pct must be greater than 0 and at most 100, not {}",
                 text::real(pct)
             )));
         }
