@@ -860,6 +860,8 @@ fn a_session_whose_scorers_all_weigh_nothing_is_judged_by_its_scorers() {
             (true.into(), "unweighted".into()),
             "{r}"
         );
+        // No score, rather than a 0 that reads as a failure.
+        assert!(r["weighted_score"].is_null(), "{r}");
         let text = env.run(&["eval", "ci", "--session", &GOOD[..8]]);
         assert!(text.stdout.contains("No weighted score"), "{}", text.stdout);
         assert!(!text.stdout.contains("FAIL"), "{}", text.stdout);

@@ -155,9 +155,9 @@ pub struct EvalReport {
     pub passed: bool,
     pub pass_count: usize,
     pub fail_count: usize,
-    /// The scores weighted by each scorer's weight; 0 when nothing weighs (verdict
-    /// `unweighted`).
-    pub weighted_score: f64,
+    /// The scores weighted by each scorer's weight; none when nothing weighs (verdict
+    /// `unweighted`): a 0 would read as a failure.
+    pub weighted_score: Option<f64>,
     pub verdict: Verdict,
     pub pass_mark: f64,
     pub warn_mark: f64,
@@ -178,14 +178,11 @@ pub fn evaluate(session: &SessionFacts<'_>, config: &EvalConfig) -> EvalReport {
     let weighted_score = weighted(&results);
     // With no weight there is nothing to weigh against the marks: a score of 0 failed a
     // session every scorer of which passed.
-    let verdict = if !results.iter().any(|r| r.weight > 0.0) {
-        Verdict::Unweighted
-    } else if weighted_score >= config.pass {
-        Verdict::Pass
-    } else if weighted_score >= config.warn {
-        Verdict::Warn
-    } else {
-        Verdict::Fail
+    let verdict = match weighted_score {
+        None => Verdict::Unweighted,
+        Some(score) if score >= config.pass => Verdict::Pass,
+        Some(score) if score >= config.warn => Verdict::Warn,
+        Some(_) => Verdict::Fail,
     };
     EvalReport {
         session_id: session.session_id.to_owned(),
@@ -201,12 +198,12 @@ pub fn evaluate(session: &SessionFacts<'_>, config: &EvalConfig) -> EvalReport {
     }
 }
 
-/// The scores weighted by their weights; 0 when nothing weighs.
-fn weighted(results: &[ScoreResult]) -> f64 {
+/// The scores weighted by their weights; none when nothing weighs.
+fn weighted(results: &[ScoreResult]) -> Option<f64> {
     let weighing = || results.iter().filter(|r| r.weight > 0.0);
     let total_weight: f64 = weighing().map(|r| r.weight).sum();
     if total_weight <= 0.0 {
-        return 0.0;
+        return None;
     }
     let mean = weighing().map(|r| r.score * r.weight).sum::<f64>() / total_weight;
     // A mean lies between its least and greatest score, which rounding can overstep: one
@@ -215,7 +212,7 @@ fn weighted(results: &[ScoreResult]) -> f64 {
     let most = weighing()
         .map(|r| r.score)
         .fold(f64::NEG_INFINITY, f64::max);
-    mean.clamp(least, most)
+    Some(mean.clamp(least, most))
 }
 
 fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
@@ -652,8 +649,8 @@ pub struct EvalComparison {
     pub a: EvalReport,
     pub b: EvalReport,
     pub rows: Vec<ComparedScore>,
-    /// B's weighted score minus A's.
-    pub weighted_delta: f64,
+    /// B's weighted score minus A's; none when nothing weighs.
+    pub weighted_delta: Option<f64>,
     /// Where each session's work stood at its end: its last test run, build or check.
     pub outcome_a: WorkOutcome,
     pub outcome_b: WorkOutcome,
@@ -698,7 +695,7 @@ pub fn compare(
             b_passed: rb.passed,
         })
         .collect();
-    let weighted_delta = b.weighted_score - a.weighted_score;
+    let weighted_delta = a.weighted_score.zip(b.weighted_score).map(|(a, b)| b - a);
     let mut reasons = Vec::new();
     let verdict = match WorkOutcome::weigh(outcome_a, outcome_b) {
         Weighed::BPassed => {
@@ -715,11 +712,12 @@ pub fn compare(
         }
         Weighed::Open(note) => {
             // Scores are shown to two places: a smaller change is no change.
-            let verdict = if weighted_delta > 0.005 {
-                reasons.push(format!("a higher weighted score ({weighted_delta:+.2})"));
+            let delta = weighted_delta.unwrap_or_default();
+            let verdict = if delta > 0.005 {
+                reasons.push(format!("a higher weighted score ({delta:+.2})"));
                 "improved"
-            } else if weighted_delta < -0.005 {
-                reasons.push(format!("a lower weighted score ({weighted_delta:+.2})"));
+            } else if delta < -0.005 {
+                reasons.push(format!("a lower weighted score ({delta:+.2})"));
                 "regressed"
             } else {
                 match b.pass_count.cmp(&a.pass_count) {

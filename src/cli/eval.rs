@@ -588,7 +588,8 @@ fn report_text(
     };
     // The score reads on its side of the mark that decided its verdict: 0.795 failing a pass
     // mark of 0.80 reads 0.794, not 0.80.
-    let decided_by = if r.weighted_score >= r.warn_mark {
+    let score = r.weighted_score.unwrap_or_default();
+    let decided_by = if score >= r.warn_mark {
         r.pass_mark
     } else {
         r.warn_mark
@@ -596,7 +597,7 @@ fn report_text(
     writeln!(
         out,
         "Weighted score {}: {verdict} ({marks}); {} of {} scorers passed.",
-        fixed_beside(r.weighted_score, 2, decided_by),
+        fixed_beside(score, 2, decided_by),
         r.pass_count,
         r.results.len()
     )?;
@@ -648,10 +649,19 @@ fn compare_text(out: &mut impl Write, c: &EvalComparison, paint: Painter) -> std
             r.delta
         )?;
     }
+    // None when nothing weighs.
+    let cell = |score: Option<f64>, sign: bool| match score {
+        Some(s) if sign => format!("{s:+.2}"),
+        Some(s) => format!("{s:.2}"),
+        None => "-".to_owned(),
+    };
     writeln!(
         out,
-        "  {:<width$}  {:>4.2}   {:>4.2}   {:>+6.2}",
-        "Weighted score", c.a.weighted_score, c.b.weighted_score, c.weighted_delta
+        "  {:<width$}  {:>4}   {:>4}   {:>6}",
+        "Weighted score",
+        cell(c.a.weighted_score, false),
+        cell(c.b.weighted_score, false),
+        cell(c.weighted_delta, true)
     )?;
     let verdict = match c.verdict {
         "improved" => paint.green("improved"),

@@ -396,7 +396,7 @@ mod tests {
             passed: true,
             pass_count: 2,
             fail_count: 0,
-            weighted_score: 0.9,
+            weighted_score: Some(0.9),
             verdict: Verdict::Pass,
             pass_mark: 0.85,
             warn_mark: 0.7,

@@ -84,10 +84,10 @@ pub fn judges(report: &EvalReport) -> Vec<JudgeScore> {
         });
     }
     // Every scorer weighing 0 gives no weighted score: a 0 exported would read as a failure.
-    if report.verdict != crate::analysis::eval::Verdict::Unweighted {
+    if let Some(score) = report.weighted_score {
         judges.push(JudgeScore {
             judge: OVERALL.to_owned(),
-            score: report.weighted_score,
+            score,
             reason: format!("{:?}", report.verdict).to_lowercase(),
         });
     }
@@ -402,7 +402,7 @@ mod tests {
             passed: false,
             pass_count: 1,
             fail_count: 1,
-            weighted_score: 0.5,
+            weighted_score: Some(0.5),
             verdict: Verdict::Fail,
             pass_mark: 0.85,
             warn_mark: 0.7,
