@@ -313,6 +313,16 @@ fn a_settings_file_that_does_not_fit_is_named_by_file_line_and_key() {
             "scorers:\n  - type: tool_calls_under\n",
             ".agent-evals.yaml:2: `scorers[0].max_calls`: tool_calls_under needs max_calls",
         ),
+        // A type no event has scored 0 at every session, silently.
+        (
+            "scorers:\n  - type: regex\n    pattern: x\n    event_type: tool_cal\n",
+            ".agent-evals.yaml:4: `scorers[0].event_type`: unknown event type `tool_cal`; \
+             expected one of session_start, session_end, user_prompt",
+        ),
+        (
+            "scorers:\n  - type: regex\n    pattern: x\n    event_type: \"\"\n",
+            ".agent-evals.yaml:4: `scorers[0].event_type`: unknown event type ``",
+        ),
     ];
     for (config, expected) in cases {
         let env = with_config(config);

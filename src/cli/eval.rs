@@ -23,10 +23,10 @@ use crate::analysis::eval::{
 use crate::analysis::tree::Forest;
 use crate::error::Error;
 use crate::exit;
-use crate::model::Event;
 use crate::model::pricing::PriceTable;
 use crate::model::text::{fixed, fixed_beside, real};
 use crate::model::tools::Agent;
+use crate::model::{Event, EventType};
 use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
 
@@ -451,12 +451,26 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                         format!("not a regular expression: {first}"),
                     )
                 })?;
+                let event_type = sc
+                    .event_type
+                    .clone()
+                    .unwrap_or_else(|| "assistant_response".to_owned());
+                // A type no event has (a typo, a blank) scored 0 at every session, silently.
+                if !EventType::KNOWN.iter().any(|k| k.as_str() == event_type) {
+                    let known: Vec<&str> = EventType::KNOWN.iter().map(EventType::as_str).collect();
+                    return Err(invalid(
+                        format!("scorers[{i}].event_type"),
+                        lines.scorer_key(i, "event_type"),
+                        format!(
+                            "unknown event type `{}`; expected one of {}",
+                            terminal::one_line(&event_type, settings::QUOTED_CHARS),
+                            known.join(", ")
+                        ),
+                    ));
+                }
                 Check::Regex {
                     pattern,
-                    event_type: sc
-                        .event_type
-                        .clone()
-                        .unwrap_or_else(|| "assistant_response".to_owned()),
+                    event_type,
                 }
             }
             // The Python tool's own scorers are its files' to name: such a file is accepted,
