@@ -1039,3 +1039,38 @@ fn a_score_just_under_its_threshold_never_reads_as_the_threshold() {
     assert!(figure.parse::<f64>().unwrap() < 0.8, "{weighted}");
     assert!(weighted.contains("FAIL"), "{weighted}");
 }
+
+/// An allowed path was a prefix of the text: `/tmp/tmpw6sk2` allowed `/tmp/tmpw6sk2trg/x`, and
+/// `sr` allowed `src/…`. It allows itself and what lies under it, by whole names.
+#[test]
+fn an_allowed_path_allows_whole_names_only() {
+    let env = with_config(
+        "scorers:\n  - type: files_scoped\n    allowed_paths: [\"/tmp/tmpw6sk2\", \"sr\"]\n",
+    );
+    let session = |id: &str, paths: [&str; 2]| {
+        let mut s = SessionBuilder::new(id)
+            .meta(|m| m.agent_name = "claude-code".into())
+            .session_start(json!({"cwd": "/proj"}));
+        for path in paths {
+            s = s
+                .tool_call("Write", json!({"file_path": path}))
+                .result(json!("ok"));
+        }
+        s.write(&env);
+        env.run(&["eval", "ci", "--session", id])
+    };
+    let beside = session("beside", ["/tmp/tmpw6sk2trg/x", "/proj/src/a.rs"]);
+    assert_eq!(beside.code, 1, "{beside:?}");
+    assert!(
+        beside.stdout.contains("2 of 2 file operations outside"),
+        "{}",
+        beside.stdout
+    );
+    let under = session("under", ["/tmp/tmpw6sk2/x", "/proj/sr/a.rs"]);
+    assert_eq!(under.code, 0, "{under:?}");
+    assert!(
+        under.stdout.contains("all 2 file operations within"),
+        "{}",
+        under.stdout
+    );
+}

@@ -563,8 +563,9 @@ fn lexical(path: &str) -> (String, bool) {
     (out, above)
 }
 
-/// One allowed path: a prefix as the Python tool reads it, or a glob; from the session's
-/// folder when relative (`src/`, `./`), else from the root (`/opt/shared/`).
+/// One allowed path: a folder or a file and what lies under it, whole names only (`sr` allows
+/// no `src/…`, where the Python tool's prefix did), or a glob; from the session's folder when
+/// relative (`src/`, `./`), else from the root (`/opt/shared/`).
 struct Scope {
     from_top: bool,
     pattern: Pattern,
@@ -599,7 +600,9 @@ impl Scope {
         };
         let Some(path) = path else { return false };
         match &self.pattern {
-            Pattern::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            Pattern::Prefix(prefix) => path.strip_prefix(prefix.as_str()).is_some_and(|rest| {
+                rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/')
+            }),
             Pattern::Glob(glob) => glob.matches_path(path),
             Pattern::Nothing => false,
         }
