@@ -3597,6 +3597,82 @@ fn send_kept_joins_the_endpoints_path_and_keeps_calls_where_no_collector_answers
     assert_eq!(stored_lines(&local, "kept-for-a-query"), 0);
 }
 
+/// What a web server answers any POST with: a 200 that is no collector's answer.
+const WELCOME: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 20\r\nconnection: close\r\n\r\n<html>welcome</html>";
+
+/// A URL where a web server answers 200 with a page of its own is no collector: `send-kept`
+/// leaves the calls kept and says why (exit 4), a hook posting there keeps its call and logs
+/// why, and the collector named later takes both. `send-kept` said "Sent 1 kept hook call",
+/// emptied the spool, the hook's call was taken too, and neither was in any store.
+#[test]
+fn a_url_answering_200_with_no_collectors_answer_takes_no_call() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (project, _) = kept_behind_a_failing_proxy(&env, "kept-for-a-web-server", None);
+    let local = project.join(".agent-traces");
+    let cwd = project.to_str().unwrap();
+    let web = failing_proxy(WELCOME);
+    let sent = send_kept(&env, cwd, &web, None);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (4, ""),
+        "{}",
+        sent.stderr
+    );
+    assert!(
+        sent.stderr.starts_with(&format!(
+            "error: the collector {web} left 1 kept hook call waiting: answered 200: <html>welcome</html>, which is no collector's answer"
+        )),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(kept_calls(&local), 1);
+
+    let (event, payload) = payloads("kept-for-a-web-server", &project).remove(1);
+    let (run, _) = hook_to(&env, &web, None, event, &payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&local), 2);
+    assert_eq!(stored_lines(&local, "kept-for-a-web-server"), 0);
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
+    assert!(log.contains("which is no collector's answer"), "{log}");
+
+    let (_server, port) = server(&env, &storage, &[]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let sent = send_kept(&env, cwd, &endpoint, None);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (
+            0,
+            format!("Sent 2 kept hook calls to the collector {endpoint}.\n").as_str()
+        ),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(stored_lines(&storage, "kept-for-a-web-server"), 2);
+    assert_eq!(stored_lines(&local, "kept-for-a-web-server"), 0);
+}
+
+/// A proxy whose endpoint is a web server answering 200 with a page of its own records its
+/// session here: nothing of it went anywhere, and exited 0.
+#[test]
+fn a_proxy_whose_endpoint_is_no_collector_records_locally() {
+    let env = TestEnv::new();
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", failing_proxy(WELCOME));
+    let line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    let run = crate::common::run_with_stdin(cmd, line.as_bytes());
+    assert_eq!((run.code, run.stdout.as_str()), (0, line));
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1, "{}", run.stderr);
+    let kinds: Vec<String> = env
+        .events(&sessions[0])
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("session_start"));
+    assert_eq!(kinds.last().map(String::as_str), Some("session_end"));
+}
+
 /// What `list` and `send-kept` say of the three entries planted in a spool.
 const STRAYS: &str = "warning: 3 entries in .spool/ named as kept calls were not calls (a link, a FIFO, a folder, a file larger than any call) and were left alone\n";
 
@@ -5086,14 +5162,15 @@ fn a_held_batch_the_local_store_cannot_take_is_written_to_stderr() {
 }
 
 /// A collector that holds each request's answer until `release` says so: it sends what it
-/// got on `got` (the request's body) and then answers 200 `{}`. Its endpoint.
+/// got on `got` (the request's body) and then answers 200 as a collector does (the session
+/// named, `"status": "ok"`). Its endpoint.
 fn holding_collector() -> (
     String,
     std::sync::mpsc::Receiver<String>,
     std::sync::mpsc::Sender<()>,
 ) {
     holding_collector_answering(
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 35\r\nconnection: close\r\n\r\n{\"session_id\":\"held\",\"status\":\"ok\"}",
     )
 }
 
@@ -5308,7 +5385,11 @@ fn older_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) 
                 }
                 json!({ "accepted": count }).to_string()
             } else {
-                json!({ "status": "ok" }).to_string()
+                // As every version of ours answers `POST /sessions`: the session named, with
+                // no `skips_duplicates` in the older ones.
+                let meta: Value = serde_json::from_slice(&body).unwrap_or_default();
+                json!({ "session_id": meta["session_id"], "status": "ok", "created": true })
+                    .to_string()
             };
             let _ = stream.write_all(
                 format!(
@@ -5778,7 +5859,7 @@ fn send_kept_from_a_read_only_spool_sends_each_call_once() {
         std::fs::write(spool.join(name), "{}").unwrap();
     }
     let taking =
-        failing_proxy(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+        failing_proxy(b"HTTP/1.1 200 OK\r\ncontent-length: 32\r\nconnection: close\r\n\r\n{\"session_id\":\"c\",\"status\":\"ok\"}");
     let cwd = project.to_str().unwrap();
     let command = env.command(&["send-kept", "--project", cwd]);
     let mut nobody = Command::new("setpriv");

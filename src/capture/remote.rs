@@ -347,14 +347,18 @@ pub enum Unsent {
     NoAnswer(String),
     /// It answered other than 2xx.
     Refused { why: String, status: u16 },
+    /// Something answered 2xx with no collector's answer ([`Said::collector`]): no collector is
+    /// at the URL (a web server, a login page), and nothing of it was recorded by one.
+    NoCollector(String),
 }
 
 impl std::fmt::Display for Unsent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unsent::NotReached(why) | Unsent::NoAnswer(why) | Unsent::Refused { why, .. } => {
-                f.write_str(why)
-            }
+            Unsent::NotReached(why)
+            | Unsent::NoAnswer(why)
+            | Unsent::Refused { why, .. }
+            | Unsent::NoCollector(why) => f.write_str(why),
         }
     }
 }
@@ -367,6 +371,11 @@ pub struct Said {
     /// It counts `"duplicates"` (`POST /events`) or says `"skips_duplicates": true`
     /// (`POST /sessions`): it skips events it already holds.
     pub skips_stored: bool,
+    /// The body is a collector's answer: a JSON object naming the session (`session_id`, as
+    /// `/hooks` and `/sessions` answer) or counting the events it took (`accepted`, as
+    /// `/events` answers). A 2xx without one came from something else at the URL, which
+    /// recorded nothing: taken for the collector's, it lost the call.
+    pub collector: bool,
 }
 
 impl Said {
@@ -382,6 +391,8 @@ impl Said {
                 .and_then(|n| usize::try_from(n).ok()),
             skips_stored: answer.get("duplicates").is_some_and(Value::is_u64)
                 || answer.get("skips_duplicates") == Some(&Value::Bool(true)),
+            collector: answer.get("session_id").is_some_and(Value::is_string)
+                || answer.get("accepted").is_some_and(Value::is_u64),
         }
     }
 }
@@ -399,7 +410,8 @@ mod tests {
             said,
             Said {
                 accepted: Some(7),
-                skips_stored: true
+                skips_stored: true,
+                collector: true,
             }
         );
         // A collector that counts no duplicates stores a batch sent again twice.
@@ -412,7 +424,19 @@ mod tests {
         );
         assert!(meta.skips_stored && meta.accepted.is_none());
         let older = Said::read(br#"{"session_id": "s", "status": "ok", "created": true}"#);
-        assert!(!older.skips_stored);
+        assert!(!older.skips_stored && older.collector);
+        // What a web server or a portal answers is no collector's, JSON or not.
+        for other in [
+            &b"<html>welcome</html>"[..],
+            br#"{"status": "ok"}"#,
+            br#"{"session_id": 7}"#,
+            b"[]",
+            b"",
+        ] {
+            assert!(!Said::read(other).collector, "{other:?}");
+        }
+        let late = Said::read(br#"{"session_id": "s", "late_answer": true}"#);
+        assert!(late.collector);
     }
 
     /// The names on the wire are a contract with collectors of other versions (docs/deploy.md

@@ -285,12 +285,17 @@ impl Resend<'_> {
                     // No collector's route at that URL (a base URL naming another path, a
                     // proxy in front that routes elsewhere): nothing was said of the call,
                     // which the collector may hold in part from when it was sent before.
+                    // Or something that is no collector answered 2xx (a web server there),
+                    // having recorded nothing.
                     Err(Unsent::Refused { status, why }) if no_route(status) => {
                         unsent();
-                        done.stopped = Some(format!(
-                            "{why} (no collector answers there: AGENT_STRACE_ENDPOINT is to be \
-                             the collector's base URL, as the hooks had it)"
-                        ));
+                        done.stopped = Some(no_collector_there(&why));
+                        sending = false;
+                        continue;
+                    }
+                    Err(Unsent::NoCollector(why)) => {
+                        unsent();
+                        done.stopped = Some(no_collector_there(&why));
                         sending = false;
                         continue;
                     }
@@ -638,6 +643,14 @@ pub fn refused_for_good(status: u16) -> bool {
 /// given the collector in part; kept, never recorded here for it.
 pub fn no_route(status: u16) -> bool {
     matches!(status, 404 | 405)
+}
+
+/// Why sending stopped at a URL where no collector answers.
+fn no_collector_there(why: &str) -> String {
+    format!(
+        "{why} (no collector answers there: AGENT_STRACE_ENDPOINT is to be the collector's base \
+         URL, as the hooks had it)"
+    )
 }
 
 /// Now by the sink's clock, the one the events are stamped with, in microseconds since the

@@ -714,6 +714,13 @@ impl Call<'_> {
                 // call, and owes the rest, which the call sent again writes. Recorded here,
                 // the call would be split across the two stores, or in both.
                 Err(Unsent::Refused { why, status }) if !refused_for_good(status) => why,
+                // Something that is no collector took it (a web server at the URL): kept for
+                // the collector the hooks are to name, which surely never saw it, so it is
+                // recorded here once kept past its time, never lost.
+                Err(Unsent::NoCollector(why)) => {
+                    unseen = true;
+                    why
+                }
                 Err(not) => {
                     let what = if matches!(not, Unsent::Refused { .. }) {
                         "refused the call"
@@ -851,11 +858,12 @@ fn send_late_answer(
         .map(|_| ())
         .map_err(|not| {
             let shown = super::http::shown_url(&endpoint.base);
-            if matches!(not, Unsent::Refused { .. }) {
-                format!("collector {shown} refused the answer ({not})")
-            } else {
-                format!("collector {shown} not reached ({not})")
-            }
+            let what = match not {
+                Unsent::Refused { .. } => "refused the answer",
+                Unsent::NoCollector(_) => "is no collector",
+                Unsent::NotReached(_) | Unsent::NoAnswer(_) => "not reached",
+            };
+            format!("collector {shown} {what} ({not})")
         })
 }
 

@@ -12,7 +12,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use super::lookup::SharedLookup;
-use crate::capture::remote::Unsent;
+use crate::capture::remote::{Said, Unsent};
 
 /// Checks a URL the user gave with `flag`: http or https, with a host, no credentials in it.
 pub(crate) fn check_url(flag: &str, url: &str) -> Result<Uri, String> {
@@ -455,8 +455,8 @@ impl Endpoint {
     }
 
     /// POSTs a JSON or NDJSON body to `path` under the endpoint within `budget` (client start,
-    /// connection and answer together); `Ok` (with the answer's body) only for a 2xx answer,
-    /// else why: whether the collector may hold it ([`Unsent::NoAnswer`]) or surely does not.
+    /// connection and answer together); `Ok` (with the answer's body) only for a 2xx answer
+    /// that is a collector's ([`Unsent::NoCollector`] otherwise), else why: whether the collector may hold it ([`Unsent::NoAnswer`]) or surely does not.
     /// The body is shared, not copied (see [`HttpClient::post_telling`]).
     pub(crate) fn send(
         &self,
@@ -475,7 +475,13 @@ impl Endpoint {
         }
         let left = budget.saturating_sub(started.elapsed());
         match client.post_telling(&url, &headers, body, left) {
-            Ok(answer) if (200..300).contains(&answer.status) => Ok(answer.body.to_vec()),
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                if Said::read(&answer.body).collector {
+                    Ok(answer.body.to_vec())
+                } else {
+                    Err(Unsent::NoCollector(no_collector(&answer)))
+                }
+            }
             Ok(answer) => Err(Unsent::Refused {
                 why: refusal(&answer),
                 status: answer.status,
@@ -546,6 +552,11 @@ mod tests {
     #[test]
     fn an_endpoints_urls_join_its_path_and_keep_its_query() {
         let url = |base: &str| endpoint_url(base, "/hooks").map(|u| u.to_string());
+/// What a 2xx answer that is no collector's said ([`Said::collector`]), as [`refusal`] quotes it.
+pub(crate) fn no_collector(answer: &Answer) -> String {
+    format!("{}, which is no collector's answer", refusal(answer))
+}
+
         for (base, want) in [
             ("http://127.0.0.1:4317", "http://127.0.0.1:4317/hooks"),
             ("http://127.0.0.1:4317/", "http://127.0.0.1:4317/hooks"),

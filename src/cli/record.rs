@@ -137,8 +137,18 @@ impl Shipper for Collector {
         if said.skips_stored {
             self.skips_stored.set(true);
         }
-        if (200..300).contains(&answer.status) {
+        if (200..300).contains(&answer.status) && said.collector {
             return Ok(());
+        }
+        if (200..300).contains(&answer.status) {
+            // Something else at the URL took the request and recorded nothing of it.
+            return Err(NotTaken {
+                why: super::http::no_collector(&answer),
+                stored: 0,
+                may_resend: self.skips_stored.get(),
+                may_hold: false,
+                answered: true,
+            });
         }
         Err(NotTaken {
             why: super::http::refusal(&answer),

@@ -35,7 +35,8 @@ use crate::store::SpoolCount;
 /// the session's end. This sends them, oldest first, each given up to 10 s; the collector records each call once, the part
 /// it does not hold yet. A call the collector refuses for good (4xx) is recorded in the store
 /// here, as a hook would; a refused token (401, 403), or no collector's route at the URL (404,
-/// 405), leaves every call kept. Exits 4 when
+/// 405, or a 2xx that is no collector's answer: a web server there), leaves every call kept.
+/// Exits 4 when
 /// calls still wait at the end, counted again: the collector left them (not reached, or it
 /// failed), a hook kept one meanwhile, or another process was sending one; `list` says how
 /// many wait.
