@@ -561,6 +561,54 @@ fn misuse_is_a_usage_error_in_one_line() {
     assert_eq!(run.code, 2, "{run:?}");
 }
 
+/// An output file inside the trace store is refused (exit 2, one line) by every command that
+/// writes one, before anything is written: `export -o .agent-traces/<id>/events.ndjson`
+/// replaced the session's events with CSV, exit 0, and the index could be replaced so too.
+#[test]
+fn an_output_file_inside_the_trace_store_is_refused() {
+    let env = TestEnv::new();
+    let id = a_session(&env, "sess-in-store");
+    let events = env.store().join(&id).join("events.ndjson");
+    let before = std::fs::read(&events).unwrap();
+    std::fs::create_dir(env.path().join("x")).unwrap();
+    let roundabout = format!("x/../.agent-traces/{id}/events.ndjson");
+    let own = format!(".agent-traces/{id}/events.ndjson");
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["export", &id, "--format", "csv", "-o", &own],
+        vec!["export", &id, "--format", "json", "--output", &roundabout],
+        vec![
+            "export",
+            &id,
+            "--format",
+            "csv",
+            "-o",
+            ".agent-traces/.index.sqlite",
+        ],
+        vec!["share", &id, "-o", &own],
+        vec!["replay", &id, "--format", "html", "-o", &own],
+        vec!["dashboard", "--html", ".agent-traces/index.html"],
+    ];
+    for args in runs {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("inside the trace store"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(std::fs::read(&events).unwrap(), before, "{args:?}");
+    }
+    assert!(!env.store().join("index.html").exists());
+    // Beside the store is no store.
+    let beside = env.path().join("x").join("events.csv");
+    export(
+        &env,
+        &[&id, "--format", "csv", "-o", beside.to_str().unwrap()],
+    )
+    .success();
+}
+
 /// A hook-recorded session holds no usage (hooks never see it): its trace takes the model
 /// calls from the transcript the session names, as `cost` prices them, and the JSON export
 /// stays the store's events as they are.

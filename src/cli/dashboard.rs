@@ -288,6 +288,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     super::output::not_dash(args.html.as_deref(), "--html")?;
     if let Some(page) = &args.html {
         super::output::not_a_folder_name(page, "--html")?;
+        super::output::outside_store(page, &globals.store_root(), "--html")?;
     }
     let now_local = Local::now();
     let now = now_local.timestamp_millis() as f64 / 1000.0;

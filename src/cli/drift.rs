@@ -148,7 +148,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
         }
         // Written whole and renamed into place, as every file a command writes where the user
         // says: a FIFO there would hold the write forever, a link would send it elsewhere.
-        super::sample::write_file(path, &[text.clone().into_bytes()])?;
+        super::sample::write_file(path, &[text.clone().into_bytes()], &globals.store_root())?;
         writeln!(
             out,
             "Saved the fingerprint of {} (since {}) to {} ({} bytes).",

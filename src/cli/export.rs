@@ -143,7 +143,7 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     if args.scores || args.langfuse_host.is_some() {
         return Err(Error::usage("--scores and --langfuse-host go with --backend langfuse").into());
     }
-    super::output::output_folder(args.output.as_deref())?;
+    super::output::output_folder(args.output.as_deref(), &globals.store_root())?;
     if args.since.is_some() {
         return Err(Error::usage(
             "--since goes with --metrics or --backend langfuse: export takes one session",

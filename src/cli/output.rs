@@ -55,11 +55,54 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
 /// named on the command line that is not there is bad usage (exit 2), as `exit::USAGE` says,
 /// not a failed write. A link or anything but a regular file there is refused now too, as
 /// [`replace_file`] refuses it (exit 3), not after the work (`share` of 20,000 events rendered
-/// its page for 47 s first); the write checks again, for one put there meanwhile.
-pub(crate) fn output_folder(path: Option<&std::path::Path>) -> anyhow::Result<()> {
+/// its page for 47 s first); the write checks again, for one put there meanwhile. A file in
+/// the trace store at `store` is refused too ([`outside_store`]).
+pub(crate) fn output_folder(
+    path: Option<&std::path::Path>,
+    store: &std::path::Path,
+) -> anyhow::Result<()> {
     folder_for(path, "--output")?;
     if let Some(path) = path {
+        outside_store(path, store, "--output")?;
         replaced_mode(path)?;
+    }
+    Ok(())
+}
+
+/// Refuses a file named by `flag` inside the trace store at `store` (exit 2), before any work
+/// is done: written there, `export -o .agent-traces/<id>/events.ndjson` replaced the session's
+/// events with CSV, every event lost, and the index could be replaced so too. The folder the
+/// file goes in is compared with the store by their canonical paths (the nearest folder of it
+/// that exists, for a command that makes the rest), so `x/../.agent-traces/<id>/…` or a link
+/// to the store is caught too. A store not there holds nothing to lose.
+pub(crate) fn outside_store(
+    path: &std::path::Path,
+    store: &std::path::Path,
+    flag: &str,
+) -> anyhow::Result<()> {
+    let Ok(store) = store.canonicalize() else {
+        return Ok(());
+    };
+    let folder = path.parent().unwrap_or(std::path::Path::new(""));
+    let inside = folder
+        .ancestors()
+        .map(|dir| {
+            if dir.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                dir
+            }
+        })
+        .find_map(|dir| dir.canonicalize().ok())
+        .is_some_and(|dir| dir.starts_with(&store));
+    if inside {
+        return Err(Error::usage(format!(
+            "cannot write {flag} {}: it is inside the trace store {}, whose files are the \
+             sessions' own; name a file outside it",
+            path.display(),
+            store.display()
+        ))
+        .into());
     }
     Ok(())
 }

@@ -226,7 +226,7 @@ fn latest(store: &Store, n: usize) -> Result<Vec<(String, Agent)>> {
 }
 
 fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
-    super::output::output_folder(args.output.as_deref())?;
+    super::output::output_folder(args.output.as_deref(), store.root())?;
     if args.last == 0 {
         return Err(super::output::usage("--last must be at least 1"));
     }

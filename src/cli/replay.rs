@@ -114,7 +114,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         )));
     }
     if args.format == ReplayFormat::Html {
-        super::output::output_folder(args.output.as_deref())?;
+        super::output::output_folder(args.output.as_deref(), &globals.store_root())?;
     }
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;

@@ -86,7 +86,7 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
         )
         .into());
     }
-    super::output::output_folder(args.output.as_deref())?;
+    super::output::output_folder(args.output.as_deref(), &globals.store_root())?;
     let now = crate::capture::sink::system_time();
     let since = args
         .since
@@ -253,8 +253,8 @@ fn write_line(
 
 /// Writes the file whole, as [`super::output::replace_file`] does, after checking its folder:
 /// what is written holds session content, so a new file is made readable by its owner alone
-/// (0600).
-pub(crate) fn write_file(path: &Path, lines: &[Vec<u8>]) -> Result<()> {
-    super::output::output_folder(Some(path))?;
+/// (0600). Never in the trace store at `store`.
+pub(crate) fn write_file(path: &Path, lines: &[Vec<u8>], store: &Path) -> Result<()> {
+    super::output::output_folder(Some(path), store)?;
     super::output::replace_file(path, lines, 0o600)
 }

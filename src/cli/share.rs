@@ -74,7 +74,7 @@ struct Clean<'a> {
 }
 
 pub(crate) fn run(args: &ShareArgs, globals: &Globals) -> Result<u8> {
-    super::output::output_folder(args.output.as_deref())?;
+    super::output::output_folder(args.output.as_deref(), &globals.store_root())?;
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let anonymizer = if args.anonymize {
@@ -108,7 +108,7 @@ pub(crate) fn run(args: &ShareArgs, globals: &Globals) -> Result<u8> {
 pub(crate) fn write_page(page: &Page, output: Option<&Path>, globals: &Globals) -> Result<()> {
     if let Some(path) = output {
         // What is written holds session content: a new file is its owner's alone (0600).
-        super::output::output_folder(Some(path))?;
+        super::output::output_folder(Some(path), &globals.store_root())?;
         super::output::replace_file_with(path, 0o600, |file| {
             Ok(crate::render::html::write(file, page)?)
         })?;
