@@ -561,6 +561,43 @@ fn misuse_is_a_usage_error_in_one_line() {
     assert_eq!(run.code, 2, "{run:?}");
 }
 
+/// A malformed `--header` is named in its error, never quoted whole: its value is a token
+/// (`Authorization=Bearer …` was echoed with the key), and one with a line break in it is
+/// still one line (it split the error over two).
+#[test]
+fn a_malformed_header_is_named_without_its_value_on_one_line() {
+    let env = TestEnv::new();
+    a_session(&env, "sess-header");
+    for (header, named) in [
+        ("Authorization=Bearer sk-live-123", "`Authorization: ***`"),
+        ("sk-live-123", "`***`"),
+        (
+            "Authorization: Bearer sk-live-123\r\nX: y",
+            "`Authorization: ***`",
+        ),
+        ("Bad Name: Bearer sk-live-123", "`Bad Name: ***`"),
+    ] {
+        let run = export(
+            &env,
+            &[
+                "--format",
+                "otlp",
+                "--endpoint",
+                "https://otel.example.com",
+                "--header",
+                header,
+            ],
+        );
+        assert_eq!(run.code, 2, "{header:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{header:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(named) && !run.stderr.contains("sk-live"),
+            "{header:?}: {}",
+            run.stderr
+        );
+    }
+}
+
 /// An output file inside the trace store is refused (exit 2, one line) by every command that
 /// writes one, before anything is written: `export -o .agent-traces/<id>/events.ndjson`
 /// replaced the session's events with CSV, exit 0, and the index could be replaced so too.

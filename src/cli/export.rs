@@ -286,24 +286,34 @@ pub(crate) fn otlp_url(endpoint: &str, signal: &str) -> Result<Uri> {
     Ok(uri)
 }
 
-/// `--header "Name: value"` flags as pairs; a flag without a colon or with a name HTTP does
-/// not allow is a usage error.
+/// `--header "Name: value"` flags as pairs; a flag without a colon or with a name or value HTTP
+/// does not allow is a usage error, which names the header and never quotes its value (a
+/// token), on one line.
 pub(crate) fn parse_headers(flags: &[String]) -> Result<Vec<(String, String)>> {
     flags
         .iter()
         .map(|flag| {
-            let (name, value) = flag.split_once(':').ok_or_else(|| {
-                Error::usage(format!(
-                    "--header `{flag}` is not of the form \"Name: value\""
+            let Some((name, value)) = flag.split_once(':') else {
+                return Err(Error::usage(format!(
+                    "--header `{}` is not of the form \"Name: value\"",
+                    shown_header(flag)
                 ))
-            })?;
+                .into());
+            };
             let name = name.trim();
             let value = value.trim();
-            if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err()
-                || hyper::header::HeaderValue::from_str(value).is_err()
-            {
+            if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(Error::usage(format!(
-                    "--header `{flag}`: not a valid HTTP header name and value"
+                    "--header `{}`: not a valid HTTP header name",
+                    shown_header(flag)
+                ))
+                .into());
+            }
+            if hyper::header::HeaderValue::from_str(value).is_err() {
+                return Err(Error::usage(format!(
+                    "--header `{}`: its value is not a valid HTTP header value (a line break or \
+                     another control character in it)",
+                    shown_header(flag)
                 ))
                 .into());
             }
@@ -313,6 +323,23 @@ pub(crate) fn parse_headers(flags: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 /// How long one attempt may take.
+/// A `--header` flag as errors show it: its name, on one line, and `***` for its value (a
+/// token, `Authorization: Bearer …`), as [`super::http::shown_url`] hides a URL's secrets. The
+/// name ends at the colon, or, in a flag without one, at an `=` or a space (`Name=value`); a
+/// flag with none of them is hidden whole.
+fn shown_header(flag: &str) -> String {
+    match flag.split_once(':').or_else(|| flag.split_once(['=', ' '])) {
+        Some((name, _)) => format!(
+            "{}: ***",
+            crate::model::text::one_line(name.trim(), HEADER_NAME_SHOWN)
+        ),
+        None => "***".to_owned(),
+    }
+}
+
+/// The most of a header's name an error shows, in characters.
+const HEADER_NAME_SHOWN: usize = 60;
+
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts in all, with waits of 0.5, 1, 2 and 4 s between them (or what Retry-After asks,
 /// up to 8 s).
