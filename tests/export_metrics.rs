@@ -204,6 +204,21 @@ fn with_an_endpoint_the_metrics_are_sent_as_protobuf() {
 
 /// A cost point of a session of `aide-gpt-5` (no known price) was a plain 0: a metric cannot
 /// carry the terminal's `?`, so the point names the models counted at $0 in an attribute.
+/// A root endpoint with a query (a gateway's key) gets `/v1/metrics` before its query: the
+/// points went to `/?k=1`.
+#[test]
+fn a_root_endpoint_with_a_query_gets_v1_metrics_before_it() {
+    let env = TestEnv::new();
+    sessions(&env);
+    let stub = Stub::start(|_| (200, "{}".to_owned()));
+    let url = format!("{}/?k=1", stub.url().trim_end_matches('/'));
+    env.run(&["export", "--metrics", "--endpoint", &url])
+        .success();
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/v1/metrics?k=1");
+}
+
 #[test]
 fn a_cost_point_names_the_models_it_counts_at_zero_for_want_of_a_price() {
     use crate::common::import_unpriced_and_priced;

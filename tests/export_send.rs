@@ -510,3 +510,21 @@ fn sent_to_our_collector_each_span_is_filed_under_its_session() {
     expected.sort_unstable();
     assert_eq!(ids, expected, "{listed:#}");
 }
+
+/// An endpoint whose path is the root with a query (a gateway's key) is a root: the trace goes
+/// to `/v1/traces` with the query kept, as the hooks' `/hooks` does. It went to `/?key=K`.
+#[test]
+fn a_root_endpoint_with_a_query_gets_the_signals_path_before_it() {
+    let env = TestEnv::new();
+    session(&env);
+    let (port, seen) = collector(vec![(200, "")]);
+    env.run(&[
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}/?key=K"),
+    ])
+    .success();
+    assert_eq!(seen.lock().unwrap()[0].path, "/v1/traces?key=K");
+}

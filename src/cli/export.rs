@@ -276,12 +276,13 @@ fn traces_url(endpoint: &str) -> Result<Uri> {
 }
 
 /// The URL an OTLP `signal` (traces, metrics) is posted to: `--endpoint` as given when it has
-/// a path, else with `/v1/<signal>` added.
+/// a path, else with `/v1/<signal>` added before its query (a gateway's key), as the hooks'
+/// `/hooks` is ([`super::http::url_under`]): `http://host/?key=K` posted to `/`.
 pub(crate) fn otlp_url(endpoint: &str, signal: &str) -> Result<Uri> {
     let uri = check_url("--endpoint", endpoint).map_err(Error::usage)?;
-    if matches!(uri.path(), "" | "/") && uri.query().is_none() {
-        let full = format!("{}/v1/{signal}", endpoint.trim_end_matches('/'));
-        return Ok(check_url("--endpoint", &full).map_err(Error::usage)?);
+    if matches!(uri.path(), "" | "/") {
+        let path = format!("/v1/{signal}");
+        return Ok(super::http::url_under("--endpoint", endpoint, &path).map_err(Error::usage)?);
     }
     Ok(uri)
 }
