@@ -528,3 +528,25 @@ fn a_root_endpoint_with_a_query_gets_the_signals_path_before_it() {
     .success();
     assert_eq!(seen.lock().unwrap()[0].path, "/v1/traces?key=K");
 }
+
+/// A `Retry-After` asking for less than the backoff (`0`, or a date already past: a server's
+/// clock behind) never shortens it: every attempt went within milliseconds.
+#[test]
+fn a_retry_after_shorter_than_the_backoff_waits_the_backoff() {
+    let env = TestEnv::new();
+    session(&env);
+    let (port, seen) = collector(vec![
+        (503, "retry-after: 0\r\n"),
+        (429, "retry-after: Wed, 21 Oct 2015 07:28:00 GMT\r\n"),
+        (200, ""),
+    ]);
+    send_to(&env, port).success();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    let (first, second) = (seen[1].at - seen[0].at, seen[2].at - seen[1].at);
+    assert!(
+        first >= Duration::from_millis(500),
+        "Retry-After: 0 → {first:?}"
+    );
+    assert!(second >= Duration::from_secs(1), "a date past → {second:?}");
+}

@@ -323,7 +323,6 @@ pub(crate) fn parse_headers(flags: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// How long one attempt may take.
 /// A `--header` flag as errors show it: its name, on one line, and `***` for its value (a
 /// token, `Authorization: Bearer …`), as [`super::http::shown_url`] hides a URL's secrets. The
 /// name ends at the colon, or, in a flag without one, at an `=` or a space (`Name=value`); a
@@ -341,9 +340,10 @@ fn shown_header(flag: &str) -> String {
 /// The most of a header's name an error shows, in characters.
 const HEADER_NAME_SHOWN: usize = 60;
 
+/// How long one attempt may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
-/// Attempts in all, with waits of 0.5, 1, 2 and 4 s between them (or what Retry-After asks,
-/// up to 8 s).
+/// Attempts in all, with waits of 0.5, 1, 2 and 4 s between them (or what Retry-After asks
+/// when longer, up to 8 s).
 const RETRY: Retry = Retry {
     attempts: 5,
     first_delay: Duration::from_millis(500),

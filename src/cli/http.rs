@@ -270,8 +270,8 @@ impl HttpClient {
 
     /// [`HttpClient::post`], tried again after a wait when there is no answer or a retryable
     /// one ([`is_retryable`]): the waits double from `retry.first_delay` up to
-    /// `retry.max_delay`, or are what the server's `Retry-After` asked (up to the same bound),
-    /// for `retry.attempts` in all. The last answer, or why there was none.
+    /// `retry.max_delay`, or are what the server's `Retry-After` asked when longer (up to the
+    /// same bound: [`retry_wait`]), for `retry.attempts` in all. The last answer, or why there was none.
     /// Before each try again, `tell` gets a line saying why and which attempt comes
     /// ("no answer from HOST in 30 s; trying again (2/5)").
     pub(crate) fn post_retrying(
@@ -311,7 +311,7 @@ impl HttpClient {
             }
             let (wait, why) = match &result {
                 Ok(answer) if is_retryable(answer.status) => (
-                    answer.retry_after.unwrap_or(delay),
+                    retry_wait(delay, answer.retry_after, retry.max_delay),
                     format!("{host} answered HTTP {}", answer.status),
                 ),
                 Ok(_) => return result,
@@ -342,6 +342,16 @@ impl HttpClient {
             attempt += 1;
         }
     }
+}
+
+/// The wait before trying again after a retryable answer: the backoff `delay`, or the server's
+/// `Retry-After` when it asks for longer, at most `most`. Never less than the backoff: a
+/// `Retry-After: 0`, or a date already past (a server's clock behind), had every attempt made
+/// within milliseconds.
+fn retry_wait(delay: Duration, retry_after: Option<Duration>, most: Duration) -> Duration {
+    retry_after
+        .map_or(delay, |asked| asked.max(delay))
+        .min(most)
 }
 
 /// Reads `body` into `kept` until it ends, fails or passes [`BODY_LIMIT`] (the rest is not
@@ -542,6 +552,11 @@ pub(crate) fn refusal(answer: &Answer) -> String {
     format!("answered {}: {said}", answer.status)
 }
 
+/// What a 2xx answer that is no collector's said ([`Said::collector`]), as [`refusal`] quotes it.
+pub(crate) fn no_collector(answer: &Answer) -> String {
+    format!("{}, which is no collector's answer", refusal(answer))
+}
+
 /// The most of an endpoint's answer [`refusal`] quotes, in characters.
 const SAID_MOST: usize = 200;
 
@@ -552,11 +567,6 @@ mod tests {
     #[test]
     fn an_endpoints_urls_join_its_path_and_keep_its_query() {
         let url = |base: &str| endpoint_url(base, "/hooks").map(|u| u.to_string());
-/// What a 2xx answer that is no collector's said ([`Said::collector`]), as [`refusal`] quotes it.
-pub(crate) fn no_collector(answer: &Answer) -> String {
-    format!("{}, which is no collector's answer", refusal(answer))
-}
-
         for (base, want) in [
             ("http://127.0.0.1:4317", "http://127.0.0.1:4317/hooks"),
             ("http://127.0.0.1:4317/", "http://127.0.0.1:4317/hooks"),
@@ -622,6 +632,20 @@ pub(crate) fn no_collector(answer: &Answer) -> String {
             Some(Duration::ZERO)
         );
         assert_eq!(retry_after("soon"), None);
+        let (half, most) = (Duration::from_millis(500), Duration::from_secs(8));
+        for (asked, want) in [
+            (None, half),
+            (Some(Duration::ZERO), half),
+            (Some(Duration::from_millis(200)), half),
+            (Some(Duration::from_secs(3)), Duration::from_secs(3)),
+            (Some(Duration::from_secs(60)), most),
+        ] {
+            assert_eq!(retry_wait(half, asked, most), want, "{asked:?}");
+        }
+        assert_eq!(
+            retry_wait(Duration::from_secs(4), Some(Duration::ZERO), most),
+            Duration::from_secs(4)
+        );
         assert!(is_retryable(429) && is_retryable(503) && !is_retryable(400));
     }
 
