@@ -1634,6 +1634,160 @@ fn searches_bulk_reads_and_web_tools_are_judged_by_their_arguments() {
     }
 }
 
+/// A search's glob with no folder in it is read in every folder below the one searched (the
+/// working folder when the search names none), and is judged as a shell's glob is: by the
+/// sensitive list, which a segment with a character of its own meets (`*.pem`, `id_rsa*`,
+/// `**/.env*`), and by the allow list, which matches its text (`src/**` takes `src/**/*.rs`,
+/// not `*` or `**/*.pem`). Only its denies were asked, so each agent's search for `*.pem` or
+/// `*` ran under `src/**`, and `grep KEY *.pem` in Bash did not; a search naming `.` was denied.
+#[test]
+fn a_search_glob_with_no_folder_is_judged_by_the_sensitive_and_allow_lists() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"allow": ["src/**"]}}}));
+    let grep = |glob: &str| json!({"pattern": "KEY", "glob": glob});
+    let deny = [
+        ("claude-code", "Grep", grep("*.pem")),
+        ("claude-code", "Grep", grep("id_rsa*")),
+        ("claude-code", "Grep", grep("**/id_rsa")),
+        ("claude-code", "Grep", grep("*")),
+        ("claude-code", "Grep", grep("*.rs")),
+        ("claude-code", "Glob", json!({"pattern": "**/*.pem"})),
+        ("claude-code", "Glob", json!({"pattern": "**/*.rs"})),
+        (
+            "gemini-cli",
+            "read_many_files",
+            json!({"include": ["**/*"]}),
+        ),
+        (
+            "gemini-cli",
+            "read_many_files",
+            json!({"include": ["**/.env*"]}),
+        ),
+        ("gemini-cli", "glob", json!({"pattern": "**/*.pem"})),
+        (
+            "gemini-cli",
+            "search_file_content",
+            json!({"pattern": "k", "include": "*.pem"}),
+        ),
+        ("copilot", "grep", grep("*.pem")),
+        ("copilot", "glob", json!({"pattern": "**/*"})),
+        ("cursor", "Grep", grep("*")),
+        ("cursor", "Glob", json!({"pattern": "id_*"})),
+        ("vscode", "file_search", json!({"query": "**/*.pem"})),
+    ];
+    for (agent, tool, input) in deny {
+        assert!(
+            denied(&env, agent, tool, input.clone()),
+            "{agent} {tool} {input}"
+        );
+    }
+    let allow = [
+        ("claude-code", "Grep", grep("src/**/*.rs")),
+        (
+            "claude-code",
+            "Grep",
+            json!({"pattern": "KEY", "path": "src", "glob": "*.rs"}),
+        ),
+        ("claude-code", "Glob", json!({"pattern": "src/**/*.rs"})),
+        (
+            "gemini-cli",
+            "read_many_files",
+            json!({"include": ["src/**/*.rs"]}),
+        ),
+        (
+            "copilot",
+            "grep",
+            json!({"pattern": "KEY", "path": "src", "glob": "*.rs"}),
+        ),
+    ];
+    for (agent, tool, input) in allow {
+        assert!(
+            !denied(&env, agent, tool, input.clone()),
+            "{agent} {tool} {input}"
+        );
+    }
+
+    // With no list of files, the sensitive list alone: a glob that names sensitive files is
+    // denied from any folder, one that names nothing of its own (`*`, `**/*.ts`) is not, as a
+    // folder searched whole is not; nor is a glob tool's, which lists names, as `ls *.pem` does.
+    write_policy(&env, &json!({}));
+    let deny = [
+        (
+            "claude-code",
+            "Grep",
+            json!({"pattern": "KEY", "path": ".", "glob": "*.pem"}),
+        ),
+        (
+            "claude-code",
+            "Grep",
+            json!({"pattern": "KEY", "path": ".", "glob": ".env*"}),
+        ),
+        ("claude-code", "Grep", grep("id_*")),
+        ("claude-code", "Grep", grep("*.{rs,pem}")),
+        ("copilot", "grep", grep("*.key")),
+        (
+            "gemini-cli",
+            "read_many_files",
+            json!({"include": ["**/.env*"]}),
+        ),
+    ];
+    for (agent, tool, input) in deny {
+        assert!(
+            denied(&env, agent, tool, input.clone()),
+            "{agent} {tool} {input}"
+        );
+    }
+    let allow = [
+        ("claude-code", "Grep", grep("*")),
+        ("claude-code", "Grep", grep("**/*.ts")),
+        // Its braces are the globs they stand for, not `*.*`, which `.env` would meet.
+        ("claude-code", "Grep", grep("*.{rs,md}")),
+        ("claude-code", "Glob", json!({"pattern": "**/*.ts"})),
+        ("claude-code", "Glob", json!({"pattern": "**/*.pem"})),
+        (
+            "gemini-cli",
+            "read_many_files",
+            json!({"include": ["**/*"]}),
+        ),
+        ("gemini-cli", "glob", json!({"pattern": "src/**/*.yml"})),
+    ];
+    for (agent, tool, input) in allow {
+        assert!(
+            !denied(&env, agent, tool, input.clone()),
+            "{agent} {tool} {input}"
+        );
+    }
+}
+
+/// `audit` and `policy test` judge a search's glob with no folder as the hook does (they
+/// listed `Grep glob="*.pem"` under `src/**` as nothing a policy covers).
+#[test]
+fn audit_judges_a_search_glob_with_no_folder_as_the_hook_does() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"allow": ["src/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let grep = |glob: &str| json!({"tool": "Grep", "input": {"pattern": "KEY", "glob": glob}});
+    let calls = [
+        grep("*.pem"),
+        grep("*"),
+        json!({"tool": "Glob", "input": {"pattern": "**/*.pem"}}),
+        grep("src/**/*.rs"),
+    ];
+    let report = audit_after_hook(&env, "globs", &project, "/nowhere", &policy, &calls);
+    let violations = report["violations"].as_array().unwrap();
+    let rules: Vec<&str> = violations
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        rules,
+        ["sensitive", "files.read.allow", "files.read.allow"],
+        "{report}"
+    );
+    assert_eq!(report["allowed"].as_array().unwrap().len(), 1, "{report}");
+}
+
 /// A tools pattern in Claude Code's spelling covers an MCP tool whichever agent names it:
 /// Gemini CLI's `mcp_github_delete_repo` (or `github__delete_repo`) and Copilot CLI's
 /// `github-delete_repo` are `mcp__github__delete_repo`.

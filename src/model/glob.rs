@@ -202,25 +202,47 @@ impl Glob {
         if self.segments.is_empty() {
             return false;
         }
-        let parts: &[&str] = if self.absolute {
-            &glob.absolute
-        } else if let Some(rel) = &glob.relative {
-            rel
-        } else if !self.anchored && (self.anywhere || self.segments[0] == "**") {
-            &glob.absolute
-        } else {
+        let Some(parts) = self.parts_of(glob) else {
             return false;
         };
-        let pair = |pattern: &str, part: &str| {
-            segment(pattern, part)
-                || ((!named || has_own_character(part))
-                    && (glob.dots || !pattern.starts_with('.') || part.starts_with(['.', '[']))
-                    && segment(part, pattern))
-        };
+        let pair = |pattern: &str, part: &str| segments_pair(pattern, part, named, glob.dots);
         if self.anywhere {
             return parts.iter().any(|part| pair(&self.segments[0], part));
         }
         segments_meet(&self.segments, parts, pair, |s| s == "**")
+    }
+
+    /// [`Glob::may_take`] with `named`, for a search tool's glob, which reads in every folder
+    /// below the one it starts from: one of the glob's segments with a character of its own must
+    /// also meet one of this pattern's, so that a `**` names nothing, as a folder searched whole
+    /// names no sensitive file (`**/*.ts`, whose `**` could be `.aws/credentials`, takes none),
+    /// while `*.p*`, `id_*` and `**/.aws/*` do.
+    pub fn may_name(&self, glob: &ShellGlob<'_>) -> bool {
+        self.may_take(glob, true)
+            && self.parts_of(glob).is_some_and(|parts| {
+                parts.iter().filter(|p| has_own_character(p)).any(|part| {
+                    self.segments
+                        .iter()
+                        .filter(|s| *s != "**")
+                        .any(|s| segments_pair(s, part, true, glob.dots))
+                })
+            })
+    }
+
+    /// The glob's segments this pattern is compared with ([`Glob::may_take`]): all of them for
+    /// a pattern from `/`, else those below the project, else, for a name or a pattern starting
+    /// with `**` (which match in any folder), all of them; `None` when the glob is not below the
+    /// project and the pattern names a path in it.
+    fn parts_of<'g, 'a>(&self, glob: &'g ShellGlob<'a>) -> Option<&'g [&'a str]> {
+        if self.absolute {
+            Some(&glob.absolute)
+        } else if let Some(rel) = &glob.relative {
+            Some(rel)
+        } else if !self.anchored && (self.anywhere || self.segments[0] == "**") {
+            Some(&glob.absolute)
+        } else {
+            None
+        }
     }
 
     /// Whether a command that goes through a whole folder (`cp -r`, `grep -r`, `tar c`, `rm
@@ -502,6 +524,16 @@ fn has_own_character(part: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether a pattern's segment and a shell glob's could name one file ([`Glob::may_take`]): the
+/// pattern's matches the glob's text, or the glob's the pattern's (with `named`, only a glob
+/// segment with a character of its own; a wildcard takes a leading `.` only with `dots`).
+fn segments_pair(pattern: &str, part: &str, named: bool, dots: bool) -> bool {
+    segment(pattern, part)
+        || ((!named || has_own_character(part))
+            && (dots || !pattern.starts_with('.') || part.starts_with(['.', '[']))
+            && segment(part, pattern))
 }
 
 /// Whether a pattern's segments and a glob's could name one path, `pair` saying whether two
@@ -848,6 +880,39 @@ mod tests {
         assert!(takes("*.pem", "*.p?m", true));
         assert!(takes(".ssh", "~/.s*/id_rsa", true));
         assert!(takes("*.pem", "*.pem", true), "the text itself");
+    }
+
+    /// Whether `pattern` names a file the search glob `glob` (below the project at `/p`) takes.
+    fn names(pattern: &str, glob: &str) -> bool {
+        let absolute = format!("/p/{glob}");
+        let glob = ShellGlob::new(Some(glob), &absolute, true);
+        Glob::new(pattern).may_name(&glob)
+    }
+
+    #[test]
+    fn a_search_glob_names_a_file_only_by_a_segment_of_its_own() {
+        for (pattern, glob) in [
+            ("*.pem", "*.pem"),
+            ("*.pem", "**/*.p*"),
+            ("id_rsa*", "id_*"),
+            ("id_rsa*", "**/id_rsa"),
+            (".env", "**/.env*"),
+            ("**/.aws/credentials", "**/.aws/*"),
+            (".ssh", ".ssh/*"),
+        ] {
+            assert!(names(pattern, glob), "{pattern} {glob}");
+        }
+        // A `**` could be any folders, `.aws/credentials` too: as a folder searched whole, it
+        // names no file, and neither does a segment with nothing of its own.
+        for (pattern, glob) in [
+            ("**/.aws/credentials", "**/*.ts"),
+            ("**/.github/workflows", "src/**/*.yml"),
+            ("*.pem", "**/*"),
+            ("*.pem", "*"),
+            ("id_rsa*", "*.txt"),
+        ] {
+            assert!(!names(pattern, glob), "{pattern} {glob}");
+        }
     }
 
     /// Whether `pattern` could match a path at or below the folder `folder` (below the project

@@ -486,6 +486,7 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, shape: PathSh
     let left_out = left_out(call, place);
     // ripgrep's `*` takes a leading dot, and Claude Code runs it with `--hidden`.
     let dots = is_claude_grep(call);
+    let content = reads_content(call);
     let room = MAX_PARTS.saturating_sub(parts.len());
     let cut = marked.len() > room;
     for (access, spelt) in marked.into_iter().take(room) {
@@ -508,7 +509,7 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, shape: PathSh
             parts.push(judge_spelt(policy, access, place, spelt, &left_out));
         }
     }
-    for glob in search_globs(call)
+    for (glob, named) in search_globs(call)
         .into_iter()
         .chain(globs_from_roots(call, place))
     {
@@ -519,7 +520,12 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, shape: PathSh
             PathShape::AnyCase => folded_path(&glob),
             PathShape::Unix | PathShape::Windows => glob,
         };
-        parts.extend(judge_glob(policy, &glob, place, &left_out, dots));
+        let lists = match (named, content) {
+            (false, _) => Lists::Deny,
+            (true, false) => Lists::Allow,
+            (true, true) => Lists::SensitiveAndAllow,
+        };
+        parts.extend(judge_glob(policy, &glob, place, &left_out, dots, lists));
     }
     verdict(parts)
 }
@@ -614,7 +620,7 @@ fn search_reads(call: &ToolCall<'_>) -> Vec<Access> {
 /// is, a deny of `.env` is never passed over by a version that reads it.
 fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
     let scope = call.search_scope();
-    let content = call.spec.is_none_or(|s| s.shape != Shape::Glob);
+    let content = reads_content(call);
     let whole = Spelt {
         glob: None,
         tree: content.then_some(true),
@@ -640,7 +646,7 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
         .iter()
         .map(|f| (Access::Read((*f).to_owned()), whole))
         .collect();
-    for glob in search_globs(call) {
+    for (glob, _) in search_globs(call) {
         let literal = literal_start(&glob);
         if !literal.is_empty() && !folders.contains(&literal.as_str()) {
             // A name without a wildcard may be a folder; a glob's start is only where it looks.
@@ -653,10 +659,13 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
 }
 
 /// A search's globs, each below each folder the search names (`dir_path` `secrets` and
-/// `*.txt` is `secrets/*.txt`).
-fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
+/// `*.txt` is `secrets/*.txt`), and whether it names what the search takes: not a form of a
+/// Claude Code Grep's glob with braces or escapes, as written or read as taking at least what
+/// ripgrep takes ([`ripgrep_text`]), which the alternatives it stands for do
+/// ([`ripgrep_alternatives`]).
+fn search_globs(call: &ToolCall<'_>) -> Vec<(String, bool)> {
     let scope = call.search_scope();
-    let content = call.spec.is_none_or(|s| s.shape != Shape::Glob);
+    let content = reads_content(call);
     let claude = is_claude_grep(call);
     let mut out = Vec::new();
     for glob in search_glob_list(call) {
@@ -666,21 +675,29 @@ fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
             // (the files it leaves out too: see docs/security.md).
             continue;
         }
-        let mut forms = vec![glob.to_owned()];
+        let mut forms = vec![(glob.to_owned(), true)];
+        if claude && let Some(text) = ripgrep_text(glob) {
+            let alternatives = ripgrep_alternatives(glob);
+            forms[0].1 = false;
+            forms.push((text, alternatives.is_none()));
+            forms.extend(alternatives.into_iter().flatten().map(|a| (a, true)));
+        }
         if claude {
-            forms.extend(ripgrep_text(glob));
-            let anywhere: Vec<String> = forms.iter().filter_map(|f| ripgrep_glob(f)).collect();
+            let anywhere: Vec<(String, bool)> = forms
+                .iter()
+                .filter_map(|(f, named)| Some((ripgrep_glob(f)?, *named)))
+                .collect();
             forms.extend(anywhere);
         }
-        for glob in forms.iter().map(String::as_str) {
+        for (glob, named) in forms {
             if scope.folders.is_empty() || glob.starts_with(['/', '~']) {
-                out.push(glob.to_owned());
+                out.push((glob, named));
             } else {
                 out.extend(
                     scope
                         .folders
                         .iter()
-                        .map(|f| format!("{}/{glob}", f.trim_end_matches('/'))),
+                        .map(|f| (format!("{}/{glob}", f.trim_end_matches('/')), named)),
                 );
             }
         }
@@ -721,6 +738,82 @@ fn ripgrep_text(glob: &str) -> Option<String> {
     Some(out)
 }
 
+/// At most this many alternatives are read of one glob's braces ([`ripgrep_alternatives`]).
+const MAX_ALTERNATIVES: usize = 64;
+
+/// The globs a Claude Code Grep's glob with braces stands for, as ripgrep reads them: each
+/// `{a,b}` an alternative (`*.{rs,md}` is `*.rs` and `*.md`, `{.env}` is `.env`, groups nest),
+/// `\x` is `x`. `None` for braces that do not close, or more than [`MAX_ALTERNATIVES`]
+/// alternatives: the glob is then read as [`ripgrep_text`] reads it.
+fn ripgrep_alternatives(glob: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut steps = 0;
+    expand_alternatives(glob, &mut out, &mut steps)?;
+    (out.len() <= MAX_ALTERNATIVES).then_some(out)
+}
+
+/// Expands the first group of `glob`'s braces into `out`, then the rest of each alternative;
+/// `None` when braces do not close or it would take more than a few hundred steps.
+fn expand_alternatives(glob: &str, out: &mut Vec<String>, steps: &mut usize) -> Option<()> {
+    *steps += 1;
+    if *steps > 4 * MAX_ALTERNATIVES || out.len() > MAX_ALTERNATIVES {
+        return None;
+    }
+    let chars: Vec<char> = glob.chars().collect();
+    let mut open = None;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '{' => {
+                open = Some(i);
+                break;
+            }
+            '}' => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    let Some(open) = open else {
+        let mut text = String::new();
+        let mut escaped = false;
+        for &c in &chars {
+            if c == '\\' && !escaped {
+                escaped = true;
+            } else {
+                text.push(c);
+                escaped = false;
+            }
+        }
+        out.push(text);
+        return Some(());
+    };
+    let (mut depth, mut cuts) = (0usize, vec![open]);
+    let mut i = open;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '{' => depth += 1,
+            '}' if depth == 1 => {
+                cuts.push(i);
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 1 => cuts.push(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    let close = *cuts.last().filter(|&&c| c != open && chars[c] == '}')?;
+    let head: String = chars[..open].iter().collect();
+    let tail: String = chars[close + 1..].iter().collect();
+    for pair in cuts.windows(2) {
+        let item: String = chars[pair[0] + 1..pair[1]].iter().collect();
+        expand_alternatives(&format!("{head}{item}{tail}"), out, steps)?;
+    }
+    Some(())
+}
+
 /// A glob of Claude Code's Grep as ripgrep reads a `-g` (gitignore's rules), when that differs
 /// from its text: one with no `/` before its end names a file or folder in any folder (`*.pem`
 /// and `key.pem` are `**/*.pem` and `**/key.pem`), one starting with `/` a path from where
@@ -738,8 +831,9 @@ fn ripgrep_glob(glob: &str) -> Option<String> {
 /// read them when the search names no folder: Claude Code up to 2.1.100 starts ripgrep in the
 /// folder it was started in, not in the working folder a Bash `cd` may have moved since, and
 /// ripgrep reads such a glob from where it starts. So each is also judged from the project's
-/// folders and from where Claude Code started, when known.
-fn globs_from_roots(call: &ToolCall<'_>, place: &Place) -> Vec<String> {
+/// folders and from where Claude Code started, when known; as written, they name what the
+/// search takes unless they hold braces or escapes ([`search_globs`]).
+fn globs_from_roots(call: &ToolCall<'_>, place: &Place) -> Vec<(String, bool)> {
     if !is_claude_grep(call) || !call.search_scope().folders.is_empty() {
         return Vec::new();
     }
@@ -755,15 +849,22 @@ fn globs_from_roots(call: &ToolCall<'_>, place: &Place) -> Vec<String> {
             continue;
         }
         let path = glob.strip_prefix('/').unwrap_or(glob);
+        let named = ripgrep_text(path).is_none();
         if path.trim_end_matches('/').contains('/') && !path.starts_with("**") {
             out.extend(
                 starts
                     .iter()
-                    .map(|s| format!("{}/{path}", s.trim_end_matches('/'))),
+                    .map(|s| (format!("{}/{path}", s.trim_end_matches('/')), named)),
             );
         }
     }
     out
+}
+
+/// Whether a search or a bulk read reads the files it takes (Grep, `read_many_files`), not only
+/// lists their names (a glob tool, as `ls` does).
+fn reads_content(call: &ToolCall<'_>) -> bool {
+    call.spec.is_none_or(|s| s.shape != Shape::Glob)
 }
 
 /// Whether a search's glob leaves the files it matches out (ripgrep's `-g '!*.md'`, the glob of
@@ -923,13 +1024,14 @@ fn literal_start(glob: &str) -> String {
 /// runs ripgrep with `--hidden`, whose `*` takes a leading dot, it takes one of a deny that
 /// names a path: `*/key.txt` takes `.secrets/key.txt`, `src/*` takes `**/.env`). A deny that
 /// the search certainly leaves out ([`left_out`]) is not asked: the glob takes none of its
-/// files.
+/// files. One no deny stops is judged by the other `lists` ([`judge_glob_kept`]).
 fn judge_glob(
     policy: &Policy,
     glob: &str,
     place: &Place,
     left_out: &LeftOut,
     dots: bool,
+    lists: Lists,
 ) -> Option<Judgement> {
     if !is_wild(glob) {
         return None;
@@ -967,13 +1069,93 @@ fn judge_glob(
                 .0
             })
             .flatten()
-        })?;
-    Some(judgement(
-        Access::Read(glob.to_owned()),
-        Status::Violation,
-        Some("files.read.deny"),
-        Some(deny.as_str()),
-    ))
+        });
+    let access = Access::Read(glob.to_owned());
+    if let Some(deny) = deny {
+        return Some(judgement(
+            access,
+            Status::Violation,
+            Some("files.read.deny"),
+            Some(deny.as_str()),
+        ));
+    }
+    if lists == Lists::Deny {
+        return None;
+    }
+    let sensitive = (lists == Lists::SensitiveAndAllow).then_some(left_out);
+    judge_glob_kept(
+        policy,
+        access,
+        relative.as_deref(),
+        &absolute,
+        sensitive,
+        dots,
+    )
+}
+
+/// The lists a search's glob is judged by ([`judge_glob`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lists {
+    /// The read denies only: a form of the glob read as taking at least what it takes
+    /// (`*.{rs,md}` as `*.*`), which names no file of its own.
+    Deny,
+    /// The denies and the allow list: a glob tool's, which lists names, as `ls` does.
+    Allow,
+    /// The denies, the sensitive list and the allow list: the glob of a search that reads what
+    /// it takes.
+    SensitiveAndAllow,
+}
+
+/// A search's glob that no deny stops ([`judge_glob`]), from the folder searched (the working
+/// folder when the search names none): with `sensitive`, of a search that reads what it takes,
+/// denied by a sensitive pattern naming a file it could take ([`Glob::may_name`]: `*.pem`,
+/// `id_*`, `**/.env*`, not `*` or `**/*.ts`) unless an allow pattern names the files, and not
+/// by one the search certainly leaves out ([`left_out`]); a glob tool lists names, as `ls`
+/// does, which the sensitive list does not stop. Then judged by the allow list as a shell's glob
+/// is, by its text (`src/*.rs` under `src/**`; `*.rs`, `**/*.pem` and `*`, taken in every
+/// folder, are outside it).
+fn judge_glob_kept(
+    policy: &Policy,
+    access: Access,
+    relative: Option<&str>,
+    absolute: &str,
+    sensitive: Option<&LeftOut>,
+    dots: bool,
+) -> Option<Judgement> {
+    let rules = &policy.files_read;
+    let hit = |g: &&Glob| g.matches(relative, absolute);
+    let taken = ShellGlob::new(relative, absolute, dots);
+    let sensitive = sensitive
+        .and_then(|left_out| {
+            policy
+                .sensitive
+                .iter()
+                .find(|s| !left_out.covers(s) && s.may_name(&taken))
+        })
+        .filter(|_| !rules.allow.iter().any(|g| g.names_files() && hit(&g)));
+    if let Some(s) = sensitive {
+        return Some(judgement(
+            access,
+            Status::Violation,
+            Some("sensitive"),
+            Some(s.as_str()),
+        ));
+    }
+    match rules.allow.iter().find(hit) {
+        Some(g) => Some(judgement(
+            access,
+            Status::Allowed,
+            Some("files.read.allow"),
+            Some(g.as_str()),
+        )),
+        None if !rules.allow.is_empty() => Some(judgement(
+            access,
+            Status::Violation,
+            Some("files.read.allow"),
+            None,
+        )),
+        None => None,
+    }
 }
 
 /// What a command line does: each simple command run, the files they read and write (in each
@@ -2354,6 +2536,21 @@ mod tests {
         let grep = |glob: &str| status("Grep", &json!({"pattern": "x", "glob": glob}));
         assert_eq!(grep("*.env"), (Status::Violation, Some("files.read.deny")));
         assert_eq!(grep("src/**"), (Status::Allowed, Some("files.read.allow")));
+    }
+
+    #[test]
+    fn a_grep_glob_stands_for_each_alternative_of_its_braces() {
+        let alternatives = |glob: &str| ripgrep_alternatives(glob);
+        assert_eq!(alternatives("*.{rs,md}").unwrap(), ["*.rs", "*.md"]);
+        assert_eq!(alternatives("{.env}").unwrap(), [".env"]);
+        assert_eq!(alternatives("{a,{b,c}}/x").unwrap(), ["a/x", "b/x", "c/x"]);
+        assert_eq!(alternatives("secrets\\/**").unwrap(), ["secrets/**"]);
+        assert_eq!(alternatives("\\{a,b\\}").unwrap(), ["{a,b}"]);
+        assert!(alternatives("{a,b").is_none());
+        assert!(alternatives("a}").is_none());
+        let many = "{a,b}".repeat(7);
+        assert!(alternatives(&many).is_none(), "2^7 alternatives");
+        assert_eq!(alternatives(&"{a,b}".repeat(6)).unwrap().len(), 64);
     }
 
     /// How `command` stands under a policy given as JSON text (the folder is `/p`).
