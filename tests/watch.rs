@@ -2239,6 +2239,7 @@ fn a_rule_that_could_never_fire_is_refused_naming_its_key() {
         // A count is whole: it never equals a fraction.
         (r#"{"condition": "tool_calls == 2.5"}"#, "[1].condition"),
         (r#"{"condition": "files_modified == 0.5"}"#, "[1].condition"),
+        (r#"{"condition": "files_deleted == 1.5"}"#, "[1].condition"),
         (
             r#"{"condition": "tool_calls > 1", "threshold": 5}"#,
             "[1].threshold",

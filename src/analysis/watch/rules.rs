@@ -95,10 +95,17 @@ impl Metric {
 
     /// Whether the figure is a count, which only whole numbers can equal.
     fn counts(self) -> bool {
-        matches!(
-            self,
-            Metric::ToolCalls | Metric::FilesModified | Metric::ConsecutiveTestFailures
-        )
+        // Every figure named, so that a new one is decided on.
+        match self {
+            Metric::ToolCalls
+            | Metric::FilesModified
+            | Metric::FilesDeleted
+            | Metric::FilesMoved
+            | Metric::ConsecutiveTestFailures => true,
+            Metric::CostUsd | Metric::DurationMinutes | Metric::ErrorRate | Metric::ContextPct => {
+                false
+            }
+        }
     }
 
     /// [`Metric::range`] in words, for messages.
