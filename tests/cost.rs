@@ -271,6 +271,50 @@ fn hook_sessions_take_their_usage_from_the_transcript() {
     assert_eq!(gone["estimated"], true);
 }
 
+/// A hook session priced from its transcript left out the subagents' transcripts beside it
+/// (`<session>/subagents/agent-*.jsonl`): corpus session 4d5611e5 cost $9.53 so, where its
+/// import, which counts them, cost $10.11. Hooks record no subagent's usage: the session's
+/// tokens are the main transcript's and its subagents', as the import's tree counts them.
+#[test]
+fn a_hook_session_priced_from_its_transcript_counts_its_subagents_transcripts() {
+    let env = TestEnv::new();
+    let sid = "4d5611e5-241a-462a-8d15-5122611a9569";
+    let corpus = crate::common::shared().join("corpus/claude-code/marot__spotter");
+    let transcript = env.path().join(format!("{sid}.jsonl"));
+    std::fs::copy(corpus.join(format!("{sid}.jsonl")), &transcript).unwrap();
+    let subagents = env.path().join(sid).join("subagents");
+    std::fs::create_dir_all(&subagents).unwrap();
+    for entry in std::fs::read_dir(corpus.join(sid).join("subagents")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), subagents.join(entry.file_name())).unwrap();
+    }
+    env.hook_session_with_transcript(sid, &transcript);
+    let hooked = env.run(&["cost", sid, "--format", "json"]).success().json();
+    env.run(&[
+        "import",
+        "--trace-dir",
+        "imported",
+        transcript.to_str().unwrap(),
+    ])
+    .success();
+    let imported = (env.run(&["cost", "--trace-dir", "imported", sid, "--format", "json"]))
+        .success()
+        .json();
+    assert_eq!(hooked["estimated"], false, "{hooked}");
+    assert_eq!(hooked["tokens"], imported["tokens"], "{hooked}\n{imported}");
+    assert_eq!(
+        hooked["cost_usd"], imported["cost_usd"],
+        "{hooked}\n{imported}"
+    );
+    // Without the subagents' transcripts the session costs less: they were counted.
+    std::fs::remove_dir_all(env.path().join(sid)).unwrap();
+    let alone = env.run(&["cost", sid, "--format", "json"]).success().json();
+    assert!(
+        alone["cost_usd"].as_f64() < hooked["cost_usd"].as_f64(),
+        "{alone}\n{hooked}"
+    );
+}
+
 #[test]
 fn subagents_roll_up_to_the_figures_ccusage_reports() {
     let env = TestEnv::new();

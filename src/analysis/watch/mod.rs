@@ -318,16 +318,23 @@ impl Watcher {
     }
 
     /// The usage of every response the transcript holds so far (hooks never see responses):
-    /// replaces what an earlier call said.
-    pub fn transcript_usage<'a>(&mut self, responses: impl IntoIterator<Item = (&'a str, Tokens)>) {
+    /// replaces what an earlier call said. Each says whether it is the session's own (`true`)
+    /// or a subagent's, whose spend is the session's but whose context is not.
+    pub fn transcript_usage<'a>(
+        &mut self,
+        responses: impl IntoIterator<Item = (&'a str, Tokens, bool)>,
+    ) {
         let mut cost = Money::default();
         let mut last = None;
         self.transcript_unpriced.clear();
-        for (model, tokens) in responses {
+        for (model, tokens, own) in responses {
             // One transcript entry is one response.
             cost += price(model, &tokens, long_context(&tokens, true));
             if let Some(name) = unpriced(model, &tokens) {
                 self.transcript_unpriced.insert(name);
+            }
+            if !own {
+                continue;
             }
             // Every response the transcript holds tells its model's window, not the last alone;
             // a window proved stays proved, however often a response is told again.

@@ -85,13 +85,29 @@ fn cost_comes_from_responses_and_the_transcript_and_duration_from_the_start() {
         output: 100_000,
         ..Tokens::default()
     };
-    w.transcript_usage([("claude-sonnet-4-5", tokens)]);
+    w.transcript_usage([("claude-sonnet-4-5", tokens, true)]);
     // 100k output tokens of Sonnet 4.5 at $15 a million.
     assert!((w.figures().cost_usd - 1.5).abs() < 1e-9);
     let broken = w.check(100.0 + 60.0);
     assert_eq!(broken.len(), 1);
     assert_eq!(broken[0].action, Action::Kill);
     assert_eq!(w.check(100.0 + 121.0).len(), 1);
+}
+
+#[test]
+fn a_subagents_responses_cost_the_session_but_are_not_its_context() {
+    let mut w = Watcher::new(Agent::ClaudeCode, 0.0, Vec::new());
+    let read = |input| Tokens {
+        input,
+        ..Tokens::default()
+    };
+    // Sonnet 4.5 reads at $3 a million: 20k of the session's own, then 180k of a subagent's.
+    w.transcript_usage([
+        ("claude-sonnet-4-5", read(20_000), true),
+        ("claude-sonnet-4-5", read(180_000), false),
+    ]);
+    assert!((w.figures().cost_usd - 0.6).abs() < 1e-9);
+    assert_eq!(w.figures().context_pct, Some(10.0));
 }
 
 #[test]
@@ -143,16 +159,16 @@ fn a_long_window_one_transcript_response_proved_stays_for_the_last() {
     // A transcript read at once holds both: the last response's window is the one the first
     // proved, not the standard one.
     w.transcript_usage([
-        ("claude-sonnet-4-5", read(300_000)),
-        ("claude-sonnet-4-5", read(150_000)),
+        ("claude-sonnet-4-5", read(300_000), true),
+        ("claude-sonnet-4-5", read(150_000), true),
     ]);
     let pct = 150_000.0 * 100.0 / LONG_WINDOW as f64;
     assert_eq!(w.figures().context_pct, Some(pct));
     // Another model's context proves nothing of this one's window.
     let mut w = Watcher::new(Agent::ClaudeCode, 0.0, Vec::new());
     w.transcript_usage([
-        ("claude-sonnet-4-5", read(300_000)),
-        ("claude-haiku-4-5", read(150_000)),
+        ("claude-sonnet-4-5", read(300_000), true),
+        ("claude-haiku-4-5", read(150_000), true),
     ]);
     let haiku = PriceTable::builtin()
         .find("claude-haiku-4-5")
@@ -177,6 +193,7 @@ fn a_context_past_a_threshold_never_reads_as_the_threshold() {
             input: 114_800,
             ..Tokens::default()
         },
+        true,
     )]);
     let broken = w.check(1.0);
     assert_eq!(broken.len(), 1);

@@ -13,8 +13,8 @@ use std::sync::mpsc;
 use super::claude_transcript::{ImportError, ImportReport, ParentLink, import_file};
 use super::resume::{self, Freshness};
 use crate::capture::sink::{Privacy, Sink};
-use crate::capture::transcript::session_of;
-use crate::store::{EntryKind, Store, describe_entry, entry_kind, folder_entries};
+use crate::capture::transcript::{Subagents, session_of, subagent_files};
+use crate::store::{Store, describe_entry};
 
 /// What importing one file gave: its report and its subagents' reports, or why it failed.
 pub type FileResult = Result<Vec<ImportReport>, ImportError>;
@@ -189,40 +189,6 @@ pub fn subagents_left_out(file: &Path, session_id: &str) -> Vec<String> {
         notes.extend(super::gemini_chat::subagents_left_out(file, session_id));
     }
     notes
-}
-
-/// What a transcript's `<stem>/subagents/` folder holds named like a transcript.
-#[derive(Default)]
-struct Subagents {
-    /// The transcripts, in name order.
-    files: Vec<PathBuf>,
-    /// Links, which are not followed: the folder is the agent's, and a link in it may point
-    /// anywhere (a FIFO, a device, a file not the user's to import).
-    links: Vec<PathBuf>,
-    /// FIFOs, sockets and devices: no transcript, and never opened (reading a FIFO would never
-    /// end).
-    specials: Vec<PathBuf>,
-}
-
-/// The entries named like a transcript (`*.jsonl`) in `file`'s `<stem>/subagents/` folder.
-fn subagent_files(file: &Path) -> Subagents {
-    let subagents = file.with_extension("").join("subagents");
-    let mut found = Subagents::default();
-    if entry_kind(&subagents) != Some(EntryKind::Folder) {
-        return found;
-    }
-    for (path, kind) in folder_entries(&subagents) {
-        if path.extension().is_none_or(|e| e != "jsonl") {
-            continue;
-        }
-        match kind {
-            EntryKind::File => found.files.push(path),
-            EntryKind::Link => found.links.push(path),
-            EntryKind::Other => found.specials.push(path),
-            EntryKind::Folder => {}
-        }
-    }
-    found
 }
 
 /// How a transcript and its subagents' transcripts compare with the store.

@@ -254,6 +254,7 @@ pub fn usage(path: &Path) -> Option<LoggedUsage> {
                     timestamp: last,
                     model: model.clone().unwrap_or_else(|| "unknown".into()),
                     usage,
+                    subagent: false,
                 }),
                 _ => logged.unbelieved += 1,
             }

@@ -210,6 +210,9 @@ pub struct ResponseUsage {
     pub timestamp: f64,
     pub model: String,
     pub usage: Tokens,
+    /// Read from a subagent's transcript: the session's spend, but another context than the
+    /// session's own (a subagent has its own window).
+    pub subagent: bool,
 }
 
 /// The usage an agent's log holds of its responses, read without importing it.

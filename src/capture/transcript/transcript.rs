@@ -6,14 +6,17 @@
 use std::collections::HashMap;
 use std::io::{BufReader, Read};
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::content::{answer_text, blocks, prompt_text};
 use super::repeats::Repeats;
 use super::responses::{Counted, Current, Line, LoggedUsage, Response, ResponseUsage, Step};
 use super::wire::{Entry, Message, TaskResult, mend};
 use crate::model::Tokens;
-use crate::store::{LINE_LIMIT, json_text, open_regular, read_line, read_line_within};
+use crate::store::{
+    EntryKind, LINE_LIMIT, entry_kind, folder_entries, json_text, open_regular, read_line,
+    read_line_within,
+};
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
 const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
@@ -296,7 +299,28 @@ pub fn session_named_by(path: &Path) -> Option<&str> {
 /// can have are counted apart ([`LoggedUsage::unbelieved`]). The history a resumed session's
 /// file begins with is the resumed session's spend, left to its own file as an import leaves
 /// it ([`ResumedHistory`]): counted here too, a resumed session cost what both did.
+///
+/// The subagents' transcripts beside it (`<stem>/subagents/agent-*.jsonl`, [`subagent_files`])
+/// are the session's spend too, as an import counts them in its subagents' sessions: hooks
+/// record no usage for a subagent, so a session priced from its transcript counts them here.
+/// One that cannot be read is left out; the main transcript's error is the one returned.
 pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
+    let mut logged = file_usage(path, true)?;
+    for child in subagent_files(path).files {
+        if let Ok(child) = file_usage(&child, false) {
+            logged.responses.extend(child.responses);
+            logged.unbelieved += child.unbelieved;
+        }
+    }
+    logged
+        .responses
+        .sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+    Ok(logged)
+}
+
+/// The usage of every API response in one transcript file, the main one's (`main`) or a
+/// subagent's, in no particular order.
+fn file_usage(path: &Path, main: bool) -> std::io::Result<LoggedUsage> {
     // Past its holes: a transcript named by a session may be a sparse file of gigabytes, which
     // held `watch` (that reads it each time it grows) for as long as its zeros took to read.
     let mut reader = crate::store::SkipHoles::buffered(open_regular(path)?, 1 << 20);
@@ -314,11 +338,12 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
                 timestamp: response.last,
                 model: response.model.clone().unwrap_or_else(|| "unknown".into()),
                 usage,
+                subagent: !main,
             }),
             None => unbelieved += 1,
         }
     };
-    let mut history = ResumedHistory::of(path, true);
+    let mut history = ResumedHistory::of(path, main);
     let mut buf = Vec::new();
     let mut spare = Vec::new();
     loop {
@@ -349,11 +374,44 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
     if let Some(done) = current.end() {
         keep(done);
     }
-    responses.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
     Ok(LoggedUsage {
         responses,
         unbelieved,
     })
+}
+
+/// What a transcript's `<stem>/subagents/` folder holds named like a transcript.
+#[derive(Default)]
+pub struct Subagents {
+    /// The transcripts, in name order.
+    pub files: Vec<PathBuf>,
+    /// Links, which are not followed: the folder is the agent's, and a link in it may point
+    /// anywhere (a FIFO, a device, a file not the user's to import).
+    pub links: Vec<PathBuf>,
+    /// FIFOs, sockets and devices: no transcript, and never opened (reading a FIFO would never
+    /// end).
+    pub specials: Vec<PathBuf>,
+}
+
+/// The entries named like a transcript (`*.jsonl`) in `file`'s `<stem>/subagents/` folder.
+pub fn subagent_files(file: &Path) -> Subagents {
+    let subagents = file.with_extension("").join("subagents");
+    let mut found = Subagents::default();
+    if entry_kind(&subagents) != Some(EntryKind::Folder) {
+        return found;
+    }
+    for (path, kind) in folder_entries(&subagents) {
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        match kind {
+            EntryKind::File => found.files.push(path),
+            EntryKind::Link => found.links.push(path),
+            EntryKind::Other => found.specials.push(path),
+            EntryKind::Folder => {}
+        }
+    }
+    found
 }
 
 /// What an assistant entry says of the response it belongs to.

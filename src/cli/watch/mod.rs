@@ -838,8 +838,9 @@ impl Session<'_> {
         self.transcript_seen = size;
         match transcript_usage(path) {
             Ok(logged) => {
-                self.watcher
-                    .transcript_usage(logged.responses.iter().map(|r| (r.model.as_str(), r.usage)));
+                self.watcher.transcript_usage(
+                    (logged.responses.iter()).map(|r| (r.model.as_str(), r.usage, !r.subagent)),
+                );
                 self.watcher.transcript_unbelieved(logged.unbelieved);
             }
             Err(e) => self.transcript_unread(path, &e),
