@@ -114,6 +114,49 @@ fn a_session_without_usage_says_so() {
     );
 }
 
+/// A hook session whose transcript is on disk was measured from its own events alone (hooks
+/// record no usage): `token-budget --warn-at 50` said "No model usage was recorded" and passed
+/// where watch read the transcript and found 51%. It reads the transcript's responses as watch
+/// does, and measures what an import of the same transcript measures.
+#[test]
+fn a_hook_session_is_measured_from_its_transcript_as_its_import_is() {
+    let env = TestEnv::new();
+    let sid = "ae4a77f8-aedd-4bc1-888f-c94edc91af04";
+    let transcript = env.path().join(format!("{sid}.jsonl"));
+    std::fs::copy(
+        shared().join(format!("corpus/claude-code/marot__spotter/{sid}.jsonl")),
+        &transcript,
+    )
+    .unwrap();
+    env.hook_session_with_transcript(sid, &transcript);
+    let args = ["token-budget", sid, "--warn-at", "50", "--format", "json"];
+    let hooked = env.run(&args);
+    assert_eq!(hooked.code, 1, "{hooked:?}");
+    env.run(&[
+        "import",
+        "--trace-dir",
+        "imported",
+        transcript.to_str().unwrap(),
+    ])
+    .success();
+    let imported = env.run(&[&args[..], &["--trace-dir", "imported"]].concat());
+    assert_eq!(imported.code, 1, "{imported:?}");
+    let (hooked, imported) = (hooked.json(), imported.json());
+    for key in ["model", "context_window", "responses"] {
+        assert_eq!(hooked[key], imported[key], "{key}: {hooked}\n{imported}");
+    }
+    for key in ["tokens", "pct"] {
+        assert_eq!(
+            hooked["peak"][key], imported["peak"][key],
+            "{hooked}\n{imported}"
+        );
+        assert_eq!(
+            hooked["first_over"][key], imported["first_over"][key],
+            "{hooked}\n{imported}"
+        );
+    }
+}
+
 /// The hint for an unknown model named `--limit`, an alias `--help` hides; it names the flag
 /// `--help` shows, and giving that flag as the hint says is accepted.
 #[test]

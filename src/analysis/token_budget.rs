@@ -117,6 +117,22 @@ impl BudgetBuilder {
         }
     }
 
+    /// A response the session's transcript holds (hooks never see usage), at `at` (seconds
+    /// since the epoch), told among the events in time order: its point is numbered as the
+    /// event it came after, which is where replay shows it.
+    pub fn logged_response(&mut self, at: f64, model: &str, tokens: &Tokens) {
+        let at = placed_time(at, &mut self.placed);
+        let origin = at.map(|at| *self.origin.get_or_insert(at));
+        let at_s = at.zip(origin).map_or(0.0, |(at, origin)| at - origin);
+        self.model(Some(model), tokens);
+        self.point(Some(model), at_s, tokens.context());
+    }
+
+    /// Counts `responses` of the transcript whose usage no response can have.
+    pub fn logged_unbelieved(&mut self, responses: u64) {
+        self.unbelieved_usage += responses;
+    }
+
     /// Notes the context a response of `model` read, `at_s` into the session.
     fn point(&mut self, model: Option<&str>, at_s: f64, context: u64) {
         self.points.push((self.number, at_s, context));

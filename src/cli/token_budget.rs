@@ -50,9 +50,24 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let meta = super::output::summary(&store, &id)?.meta;
     let mut builder = BudgetBuilder::new(meta.believed_start());
+    // A session of hooks is measured from its transcript, as watch measures it; a subagent's
+    // responses read its own context, not the session's.
+    let logged = super::explain::logged_log(&store, &meta)
+        .map(|(_, logged)| logged)
+        .unwrap_or_default();
+    builder.logged_unbelieved(logged.unbelieved);
+    let mut responses = (logged.responses.into_iter())
+        .filter(|r| !r.subagent)
+        .peekable();
     let mut events = store.events(&id)?;
     for event in events.by_ref() {
+        while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
+            builder.logged_response(r.timestamp, &r.model, &r.usage);
+        }
         builder.observe(&event);
+    }
+    for r in responses {
+        builder.logged_response(r.timestamp, &r.model, &r.usage);
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
     let model = args
