@@ -2486,3 +2486,43 @@ fn an_event_written_just_after_the_agent_exits_is_still_read() {
     let run = watch.finish(HANG);
     assert!(run.stdout.contains("last words"), "{run:?}");
 }
+
+/// `cat ~/.ssh/id_rsa` and `cat $HOME/.ssh/id_rsa` in a Bash call recorded no file read, so a
+/// path rule on `**/id_rsa` never fired, where audit flagged the same calls as reading the key
+/// (`cat /root/.ssh/id_rsa` was recorded). A path in the home folder is recorded as written,
+/// as the policy keeps it, and the rule fires on each.
+#[test]
+fn a_path_rule_fires_on_a_shell_read_of_a_file_in_the_home_folder() {
+    for path in ["~/.ssh/id_rsa", "$HOME/.ssh/id_rsa"] {
+        let env = TestEnv::new();
+        session_with_no_process(&env);
+        std::fs::write(
+            env.path().join("rules.json"),
+            r#"{"rules": [{"name": "no keys", "condition": "file_path matches \"**/id_rsa\"", "action": "alert"}]}"#,
+        )
+        .unwrap();
+        let call = json!({"session_id": SESSION, "tool_name": "Bash", "tool_use_id": "toolu_1",
+            "tool_input": {"command": format!("cat {path}")}});
+        let mut pre = call.clone();
+        pre["hook_event_name"] = "PreToolUse".into();
+        env.hook("pre-tool", &pre).success();
+        let mut post = call;
+        post["hook_event_name"] = "PostToolUse".into();
+        post["tool_response"] = json!({"stdout": "", "stderr": "", "interrupted": false});
+        env.hook("post-tool", &post).success();
+        let run = start_watch(
+            &env,
+            &["--rules", "rules.json", "--dry-run", "--idle", "2s"],
+        )
+        .finish(HANG);
+        assert!(
+            run.stderr.contains("ALERT rule `no keys` broke")
+                && run.stderr.contains(&format!("touches {path}")),
+            "{path}: {}",
+            run.stderr
+        );
+        // Audit says the same call reads the same file.
+        let audit = env.run(&["audit", SESSION, "--format", "json"]).json();
+        assert_eq!(audit["violations"][0]["access"]["target"], path, "{audit}");
+    }
+}

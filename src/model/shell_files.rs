@@ -208,18 +208,25 @@ pub fn of_line(line: &str, folder: Folder<'_>) -> Vec<ShellFile> {
             [dir] if is_plain(dir) => dir.as_str(),
             _ => continue,
         };
+        // A path in the home folder is kept as written (`~/.ssh/id_rsa`), as the policy keeps
+        // it: which folder that is, the line does not say, and no folder it runs in changes it.
         let named = |path: &str| {
+            if in_home(path) {
+                return Some(path.to_owned());
+            }
             let path = absolute(&in_folder(dir, path), cwd);
             (!lost || path.starts_with('/')).then_some(path)
         };
         for (path, file_use) in certain_files(simple) {
-            if !is_plain(&path) || simple.globs.contains(&path) {
+            if !(is_plain(&path) || in_home(&path)) || simple.globs.contains(&path) {
                 continue;
             }
             let Some(path) = named(&path) else { continue };
             // Where a file moved to is named as the file is, or as spelt when it cannot be.
             let file_use = match file_use {
-                FileUse::Move(to) if is_plain(&to) => FileUse::Move(named(&to).unwrap_or(to)),
+                FileUse::Move(to) if is_plain(&to) || in_home(&to) => {
+                    FileUse::Move(named(&to).unwrap_or(to))
+                }
                 other => other,
             };
             if !is_device(&path) && seen.insert((path.clone(), file_use.clone())) {
@@ -697,6 +704,14 @@ fn is_plain(word: &str) -> bool {
         && !word.contains("{}")
 }
 
+/// Whether a word names a path in the home folder, spelt out past it: `~/`, `$HOME/` or
+/// `${HOME}/`, then a plain path (`~/.ssh/id_rsa`, not `~al/x` nor `$HOME/$F`).
+fn in_home(word: &str) -> bool {
+    ["~/", "$HOME/", "${HOME}/"]
+        .iter()
+        .any(|home| word.strip_prefix(home).is_some_and(is_plain))
+}
+
 /// A device or a process's file, which no one counts among a session's files.
 fn is_device(path: &str) -> bool {
     ["/dev/", "/proc/", "/sys/"]
@@ -749,6 +764,18 @@ mod tests {
         assert_eq!(files("rg -n TODO src/a.rs"), [read("src/a.rs")]);
         assert_eq!(files("grep -n TODO Makefile"), [read("Makefile")]);
         assert_eq!(files("cd src && cat a.rs"), [read("src/a.rs")]);
+        // The home folder's files as written, wherever the line ran.
+        for home in ["~/.ssh/id_rsa", "$HOME/.ssh/id_rsa", "${HOME}/.ssh/id_rsa"] {
+            assert_eq!(files(&format!("cat {home}")), [read(home)]);
+            assert_eq!(
+                of_line(&format!("cd x && cat {home}"), Folder::Start("/p"))[0].path,
+                home
+            );
+        }
+        assert_eq!(
+            files("cat \"$HOME/.ssh/id_rsa\""),
+            [read("$HOME/.ssh/id_rsa")]
+        );
         assert_eq!(
             of_line("cat ../b.rs", Folder::Start("/p/src")),
             [ShellFile {
@@ -850,7 +877,8 @@ mod tests {
             "cat /dev/null /proc/cpuinfo",
             "cd \"$D\" && cat a",
             "grep -r TODO .",
-            "cat ~/.bashrc",
+            "cat ~al/.bashrc",
+            "cat $HOME/$F",
             "echo x >&2; cargo test 2>&1",
             "cp -r src dst",
             "mkdir -p out",
