@@ -8,7 +8,8 @@
 //! sake, takes what a command might touch (a folder `rg` goes through, a word git may take for a
 //! path). Counted here is only what the line names for certain: an operand of a program that
 //! reads or writes its operands, a redirection, a patch's files, what is deleted or moved (a
-//! folder too: `rm -r tests/`, `mv src lib`). Not counted: other folders, globs,
+//! folder too: `rm -r tests/`, `mv src lib`), and a path in the home folder as written
+//! (`cat ~/.ssh/id_rsa`, `cat $HOME/.ssh/id_rsa`). Not counted: other folders, globs, other
 //! words holding a variable or a substitution (`cat $(git ls-files)`), devices, what a command
 //! runs in a folder the line does not say, and every other program's operands (`ls src`,
 //! `git add f`, `python x.py`). A line Bash refuses (a quote never closed: `cat 'x.txt`) runs
