@@ -464,3 +464,64 @@ fn optimize_since_leaves_out_a_session_dated_after_now() {
     assert_eq!(run.stdout.trim_end(), "No failure patterns in 1 session.");
     assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
 }
+
+/// `optimize` counted a file deleted as a file written (corpus python-to-rust-port: "17
+/// distinct files written" and wide-blast-radius, where `sample` and `export --metrics` gave a
+/// blast radius of 8 and `compare` 8 modified, 9 deleted). A deletion writes no content: the
+/// files written are the summary's, as the other commands count them.
+#[test]
+fn files_deleted_are_no_files_written_for_the_blast_radius() {
+    let env = TestEnv::new();
+    let mut s = SessionBuilder::new("opt-deletes").prompt("clean up");
+    for i in 0..2 {
+        s = s
+            .tool_call(
+                "Write",
+                json!({"file_path": format!("/w/src/new{i}.rs"), "content": "x"}),
+            )
+            .result(json!("ok"));
+    }
+    let old: Vec<String> = (0..9).map(|i| format!("/w/old/f{i}.py")).collect();
+    let call = s.next_id();
+    s = s
+        .tool_call("Bash", json!({"command": format!("rm {}", old.join(" "))}))
+        .result(json!(""));
+    for path in &old {
+        s = s
+            .event(
+                agent_strace::model::EventType::FileWrite,
+                json!({"path": path, "change": "delete"}),
+            )
+            .parent(&call);
+    }
+    let id = s.answer("done").write(&env);
+    let report = optimize(&env, &[&id]);
+    assert!(!names(&report).contains(&"wide-blast-radius"), "{report}");
+    let sampled = env.run(&["sample", "--strategy", "recent", "--n", "1"]);
+    sampled.success();
+    let line: Value = serde_json::from_str(sampled.stdout.trim_end()).unwrap();
+    assert_eq!(line["score"]["blast_radius"], 2, "{line}");
+
+    // Nine files written are more than eight: found, with the count the others give.
+    let mut s = SessionBuilder::new("opt-writes").prompt("write them");
+    for i in 0..9 {
+        s = s
+            .tool_call(
+                "Write",
+                json!({"file_path": format!("/w/src/f{i}.rs"), "content": "x"}),
+            )
+            .result(json!("ok"));
+    }
+    let id = s.answer("done").write(&env);
+    let report = optimize(&env, &[&id]);
+    let wide: Vec<&Value> = report["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "wide-blast-radius")
+        .collect();
+    assert_eq!(
+        wide[0]["evidence"][0]["what"], "9 distinct files written",
+        "{report}"
+    );
+}

@@ -12,7 +12,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::model::file_use::FileUse;
 use crate::model::text::count;
+use crate::model::touches::{Touch, Touches};
 use crate::model::view::View;
 use crate::model::{Agent, Event, ToolKind};
 
@@ -127,8 +129,11 @@ struct Facts {
     calls: Vec<(usize, String, String)>,
     /// Failed results: event number, and the number of the call they answer.
     failures: Vec<(usize, Option<usize>)>,
-    /// Files written: event number, path.
-    writes: Vec<(usize, String)>,
+    /// Files changed (written, deleted or moved): event number, path.
+    changes: Vec<(usize, String)>,
+    /// Each file whose content was written, as the session's summary counts them
+    /// ([`Touches`]; a deletion or a move writes none): the event that first wrote it, path.
+    written: Vec<(usize, String)>,
 }
 
 impl Facts {
@@ -136,12 +141,17 @@ impl Facts {
         let mut facts = Facts {
             calls: Vec::new(),
             failures: Vec::new(),
-            writes: Vec::new(),
+            changes: Vec::new(),
+            written: Vec::new(),
         };
         let mut call_numbers: HashMap<&str, usize> = HashMap::new();
         let mut last_call_of: HashMap<String, usize> = HashMap::new();
+        let mut touches = Touches::default();
         for (i, event) in session.events.iter().enumerate() {
             let number = i + 1;
+            for (path, file_use) in touches.observe(event, session.agent) {
+                facts.note_written(number, path, &file_use);
+            }
             match View::of(event, session.agent) {
                 View::ToolCall(call) => {
                     call_numbers.insert(event.event_id.as_str(), number);
@@ -152,7 +162,7 @@ impl Facts {
                     if let Some(path) = call.path()
                         && call.kind == ToolKind::WriteFile
                     {
-                        facts.writes.push((number, path.to_owned()));
+                        facts.changes.push((number, path.to_owned()));
                     }
                 }
                 // A call cancelled because a call beside it failed never ran: no failure.
@@ -167,15 +177,37 @@ impl Facts {
                 View::FileTouch(touch) if touch.write => {
                     if let Some(path) = touch.path {
                         // A file event that echoes the call just before it is the same touch.
-                        if facts.writes.last().is_none_or(|(_, p)| p != path) {
-                            facts.writes.push((number, path.to_owned()));
+                        if facts.changes.last().is_none_or(|(_, p)| p != path) {
+                            facts.changes.push((number, path.to_owned()));
                         }
                     }
                 }
                 _ => {}
             }
         }
+        // The files of the last call and of calls no result answered count too, as the
+        // summary counts them: at the event of their call.
+        let owed = session.events.len();
+        for (path, file_use) in touches.owed().to_vec() {
+            facts.note_written(owed, path, &file_use);
+        }
+        let mut pending: Vec<(usize, Touch)> = touches
+            .pending()
+            .map(|(id, touch)| (call_numbers.get(id).copied().unwrap_or(owed), touch.clone()))
+            .collect();
+        pending.sort();
+        for (number, (path, file_use)) in pending {
+            facts.note_written(number, path, &file_use);
+        }
         facts
+    }
+
+    /// Notes `path` as written at event `number` if `file_use` wrote it and no event wrote it
+    /// before.
+    fn note_written(&mut self, number: usize, path: String, file_use: &FileUse) {
+        if *file_use == FileUse::Write && !self.written.iter().any(|(_, p)| *p == path) {
+            self.written.push((number, path));
+        }
     }
 }
 
@@ -222,7 +254,7 @@ fn errors_without_change(session: &str, facts: &Facts) -> Vec<Evidence> {
             continue;
         };
         let wrote = facts
-            .writes
+            .changes
             .iter()
             .any(|(n, _)| *n > failed_at && n < again);
         if next == signature && !wrote {
@@ -237,18 +269,15 @@ fn errors_without_change(session: &str, facts: &Facts) -> Vec<Evidence> {
 }
 
 fn wide_blast(session: &str, facts: &Facts) -> Vec<Evidence> {
-    let mut first: Vec<(usize, &str)> = Vec::new();
-    for (n, path) in &facts.writes {
-        if !first.iter().any(|(_, p)| p == path) {
-            first.push((*n, path));
-        }
-    }
+    let first = &facts.written;
     if first.len() <= WIDE_BLAST_FILES {
         return Vec::new();
     }
+    let mut events: Vec<usize> = first.iter().map(|(n, _)| *n).collect();
+    events.sort_unstable();
     vec![Evidence {
         session_id: session.to_owned(),
-        events: first.iter().map(|(n, _)| *n).collect(),
+        events,
         what: format!("{} written", count(first.len() as u64, "distinct file")),
     }]
 }
