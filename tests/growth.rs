@@ -399,6 +399,60 @@ fn annotations_stay_on_their_events_when_a_session_is_imported_again_whole() {
     }
 }
 
+/// A transcript rewritten with a line taken out before an annotated event, imported again
+/// whole: the note moved to its event's new id and number (`annotate --list` showed `#5`), but
+/// the number kept with it stayed the old one ("event_number": 6 beside "event": 5, and 6 in the
+/// annotations file). The number moves with the id.
+#[test]
+fn an_annotations_kept_number_moves_with_its_event_when_a_line_before_it_goes() {
+    let text = std::fs::read_to_string(corpus("marot__spotter/subagent.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().take(60).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("subagent.jsonl");
+    std::fs::write(&copy, lines.join("\n") + "\n").unwrap();
+    let env = TestEnv::new();
+    let session = import(&env, &copy)[0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The first thinking line gives an event (a decision) before the annotated one.
+    let thinking = lines
+        .iter()
+        .position(|l| l.contains(r#""type":"thinking""#))
+        .unwrap();
+    let decision = env
+        .events(&session)
+        .iter()
+        .position(|e| e["event_type"] == "decision")
+        .unwrap()
+        + 1;
+    let annotated = decision + 2;
+    let before = env.events(&session)[annotated - 1].clone();
+    env.run(&["annotate", &session, &annotated.to_string(), "--note", "x"])
+        .success();
+    let mut rewritten = lines.clone();
+    rewritten.remove(thinking);
+    std::fs::write(&copy, rewritten.join("\n") + "\n").unwrap();
+    assert_eq!(import(&env, &copy)[0]["status"], "reimported");
+
+    let listed = env.run(&["annotate", &session, "--list", "--format", "json"]);
+    listed.success();
+    let note = listed.json()[0].clone();
+    let number = note["event"].as_u64().unwrap() as usize;
+    let now = &env.events(&session)[number - 1];
+    assert_eq!(
+        (&now["event_type"], &now["data"]),
+        (&before["event_type"], &before["data"]),
+        "{note}"
+    );
+    assert_eq!(note["event_id"], now["event_id"], "{note}");
+    assert_eq!(note["event_number"], note["event"], "{note}");
+    let file = env.store().join(&session).join("annotations.jsonl");
+    let kept: Value =
+        serde_json::from_str(std::fs::read_to_string(file).unwrap().trim_end()).unwrap();
+    assert_eq!(kept["event_number"], note["event"], "{kept}");
+}
+
 /// `agent-strace import ARGS --claude-dir CLAUDE` into one store for the test (--trace-dir):
 /// `--all` would put the corpus's transcripts in the user-level store, their project folders
 /// being on no machine here.

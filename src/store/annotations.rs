@@ -143,9 +143,10 @@ pub(crate) fn carry_annotations(
 type Place = (String, u64, u32);
 
 /// The annotation lines `bytes` with each event they name that `fresh` does not hold taken to
-/// the event of `fresh` in the same place as it had in `stored`. A session written anew gives
-/// its events new ids; the note stays on its event when the event is still there. Lines that
-/// do not read, and events found in no place, are kept as they are.
+/// the event of `fresh` in the same place as it had in `stored`, its kept number with it. A
+/// session written anew gives its events new ids, and lines taken out before the event move it;
+/// the note stays on its event when the event is still there. Lines that do not read, and
+/// events found in no place, are kept as they are.
 fn relink(stored: &super::files::Folder, fresh: &super::files::Folder, bytes: Vec<u8>) -> Vec<u8> {
     let named: HashSet<String> = bytes
         .split(|&b| b == b'\n')
@@ -166,8 +167,13 @@ fn relink(stored: &super::files::Folder, fresh: &super::files::Folder, bytes: Ve
     let Some(before) = places(stored) else {
         return bytes;
     };
-    let by_place: HashMap<Place, String> = now.into_iter().map(|(id, at)| (at, id)).collect();
-    let moved: HashMap<String, String> = before
+    // The events are numbered as replay numbers them, from 1 in file order.
+    let by_place: HashMap<Place, (String, usize)> = now
+        .into_iter()
+        .enumerate()
+        .map(|(i, (id, at))| (at, (id, i + 1)))
+        .collect();
+    let moved: HashMap<String, (String, usize)> = before
         .into_iter()
         .filter(|(id, _)| named.contains(id))
         .filter_map(|(id, at)| Some((id, by_place.get(&at)?.clone())))
@@ -180,8 +186,11 @@ fn relink(stored: &super::files::Folder, fresh: &super::files::Folder, bytes: Ve
         };
         let to = value["event_id"].as_str().and_then(|id| moved.get(id));
         match (to.cloned(), value.as_object_mut()) {
-            (Some(to), Some(object)) => {
+            (Some((to, number)), Some(object)) => {
                 object.insert("event_id".into(), to.into());
+                if object.contains_key("event_number") {
+                    object.insert("event_number".into(), number.into());
+                }
                 match serde_json::to_vec(&value) {
                     Ok(text) => out.extend_from_slice(&text),
                     Err(_) => out.extend_from_slice(line.trim_ascii_end()),
