@@ -445,3 +445,18 @@ fn sample_since_leaves_out_a_session_dated_after_now() {
     // With no period, both are candidates.
     assert_eq!(sample(&env, &["--strategy", "recent", "--n", "5"]).len(), 2);
 }
+
+/// `sample --strategy recent --deduplicate --n 1` kept the oldest of sessions that made the same
+/// calls, so the newest session was passed over for an older one: recent keeps the newest.
+#[test]
+fn recent_deduplicated_keeps_the_newest_of_the_same_calls() {
+    let env = TestEnv::new();
+    session(&env, "d-one", 0.0, 0, "ls");
+    session(&env, "d-two", 10.0, 0, "make");
+    session(&env, "d-three", 20.0, 0, "cargo test");
+    session(&env, "d-dup", 30.0, 0, "ls");
+    let newest = sample(&env, &["--strategy", "recent", "--n", "1", "--deduplicate"]);
+    assert_eq!(ids(&newest), ["d-dup"]);
+    let all = sample(&env, &["--strategy", "recent", "--n", "4", "--deduplicate"]);
+    assert_eq!(ids(&all), ["d-dup", "d-three", "d-two"]);
+}

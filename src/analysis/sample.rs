@@ -92,7 +92,7 @@ pub enum Strategy {
 }
 
 /// Picks `n` of `candidates` by `strategy`; with `deduplicate`, of sessions that made the same
-/// calls only the first (oldest) is a candidate.
+/// calls only the first (oldest) is a candidate, or for [`Strategy::Recent`] the newest.
 pub fn pick(
     mut candidates: Vec<Candidate>,
     strategy: Strategy,
@@ -105,6 +105,11 @@ pub fn pick(
             .total_cmp(&b.started_at)
             .then_with(|| a.session_id.cmp(&b.session_id))
     });
+    // Newest first for recent, so that of the same calls it keeps the one it is asked for.
+    let recent = matches!(strategy, Strategy::Recent);
+    if recent {
+        candidates.reverse();
+    }
     if deduplicate {
         let mut seen = std::collections::HashSet::new();
         candidates.retain(|c| seen.insert(c.calls_fingerprint));
@@ -121,7 +126,6 @@ pub fn pick(
             candidates
         }
         Strategy::Recent => {
-            candidates.reverse();
             candidates.truncate(n);
             candidates
         }
@@ -236,6 +240,11 @@ mod tests {
         assert_eq!(
             ids(&pick(all.clone(), Strategy::Worst, 3, 0, true)),
             ["b", "a"]
+        );
+        // Of the same calls, recent keeps the newest.
+        assert_eq!(
+            ids(&pick(all.clone(), Strategy::Recent, 3, 0, true)),
+            ["c", "a"]
         );
         let one = pick(all.clone(), Strategy::Random, 2, 42, false);
         assert_eq!(ids(&one), ids(&pick(all, Strategy::Random, 2, 42, false)));

@@ -41,7 +41,8 @@ pub(crate) struct SampleArgs {
     /// The random strategy's seed: the same seed picks the same sessions [default: the clock]
     #[arg(long, value_name = "S", value_parser = super::args::whole::<u64>)]
     seed: Option<u64>,
-    /// Of sessions that made the same tool calls in the same order, keep only the first
+    /// Of sessions that made the same tool calls in the same order, keep only the first (with
+    /// --strategy recent, the newest)
     #[arg(long)]
     deduplicate: bool,
     #[arg(long, value_name = "WHEN", help = concat!(
