@@ -231,6 +231,46 @@ fn printing_writes_nothing_and_names_the_file_and_what_the_user_must_do() {
     assert!(run.stdout.contains("trusted folder"), "{}", run.stdout);
 }
 
+/// Codex 0.171.0 has an Interrupt hook (its binary holds `interrupt.command.input`) and `hook
+/// --agent codex interrupt` records it, but `setup --agent codex` never wrote one, so an
+/// interrupted turn went unrecorded. It is written, capped at 3 s as Codex caps it, and the
+/// command it writes records the interrupt.
+#[test]
+fn codex_setup_hooks_interrupt_and_its_command_records_it() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let run = setup(&env, &home, &["setup", "--agent", "codex"]);
+    run.success();
+    let json_end = run.stdout.find("\n}\n").unwrap() + 2;
+    let printed: Value = serde_json::from_str(&run.stdout[..json_end]).unwrap();
+    let hook = &printed["hooks"]["Interrupt"][0]["hooks"][0];
+    assert!(
+        hook["timeout"].as_u64().is_some_and(|t| t <= 3),
+        "{printed}"
+    );
+    let command = hook["command"].as_str().unwrap();
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let payload = json!({
+        "session_id": "019c8bfe-0000-7000-8000-00000000abcd",
+        "turn_id": "t1",
+        "transcript_path": null,
+        "cwd": env.path(),
+        "hook_event_name": "Interrupt",
+        "model": "gpt-5.1-codex",
+        "permission_mode": "default",
+    });
+    env.run_with_stdin(&args, payload.to_string().as_bytes())
+        .success();
+    let session = env.sessions().pop().expect("a session recorded");
+    let events = env.events(&session);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.to_string().contains("Interrupt") && e["event_type"] == "decision"),
+        "{events:?}"
+    );
+}
+
 /// Hooks declared in `config.toml` as a table, and (found missing: Codex then warned at every
 /// start that it loads hooks from both files) as dotted or inline keys of the root.
 #[test]

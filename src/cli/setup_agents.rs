@@ -66,6 +66,7 @@ const CODEX_EVENTS: Events = &[
     ("SubagentStop", "subagent-stop"),
     ("PreCompact", "pre-compact"),
     ("PostCompact", "post-compact"),
+    ("Interrupt", "interrupt"),
 ];
 
 /// Gemini CLI's own names (§3.2). BeforeModel / AfterModel carry the model's request and
@@ -209,8 +210,8 @@ impl SetupAgent {
                             // Named, so that `/hooks disable agent-strace` finds them.
                             SetupAgent::Gemini => entry["name"] = "agent-strace".into(),
                             // Codex caps a SessionEnd hook at 3 s and warns on every run
-                            // about a longer one.
-                            SetupAgent::Codex if *event == "SessionEnd" => {
+                            // about a longer one; Interrupt's is capped so too (§2.1).
+                            SetupAgent::Codex if matches!(*event, "SessionEnd" | "Interrupt") => {
                                 entry["timeout"] = 3.into();
                             }
                             _ => {}
@@ -643,6 +644,7 @@ mod tests {
         assert!(hooks["SessionStart"][0].get("matcher").is_none());
         let hooks = SetupAgent::Codex.hooks("agent-strace", "");
         assert_eq!(hooks["SessionEnd"][0]["hooks"][0]["timeout"], 3);
+        assert_eq!(hooks["Interrupt"][0]["hooks"][0]["timeout"], 3);
     }
 
     #[test]
