@@ -565,3 +565,65 @@ fn the_window_ends_now_and_leaves_out_a_session_dated_after_it() {
     assert_eq!(sessions.into_iter().collect::<Vec<_>>(), [now.as_str()]);
     assert!(run.stderr.contains(LEFT_OUT_AS_AHEAD), "{}", run.stderr);
 }
+
+/// `export --metrics` made its times of f64 seconds times 1e9 (1770760493.186 s became
+/// 1770760493186000128 ns, where the trace export gave 1770760493186000000), and its duration
+/// carried the float's noise (538.492999792099 s, where `stats` says 538.493). The times are
+/// the trace export's, of one conversion, and the duration is `stats`'.
+#[test]
+fn the_metrics_times_are_the_trace_exports_and_the_duration_is_stats() {
+    let env = TestEnv::new();
+    let transcript =
+        crate::common::shared().join("corpus/claude-code/marot__spotter/subagent.jsonl");
+    env.run(&["import", transcript.to_str().unwrap()]).success();
+    let trace = env.run(&["export", "--format", "otlp-genai"]);
+    trace.success();
+    let nanos = |v: &Value| match v {
+        Value::String(s) => s.parse::<u64>().unwrap(),
+        v => v.as_u64().unwrap(),
+    };
+    let trace = trace.json();
+    let invoke = trace["resourceSpans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["scopeSpans"].as_array().unwrap())
+        .flat_map(|s| s["spans"].as_array().unwrap())
+        .find(|s| s["name"].as_str().unwrap().starts_with("invoke"))
+        .unwrap()
+        .clone();
+    let metrics = env.run(&["export", "--metrics", "--since", "3000d"]);
+    metrics.success();
+    let metrics = metrics.json();
+    let gauges = metrics["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
+        .as_array()
+        .unwrap();
+    for gauge in gauges {
+        let point = &gauge["gauge"]["dataPoints"][0];
+        assert_eq!(
+            (
+                nanos(&point["startTimeUnixNano"]),
+                nanos(&point["timeUnixNano"])
+            ),
+            (
+                nanos(&invoke["startTimeUnixNano"]),
+                nanos(&invoke["endTimeUnixNano"])
+            ),
+            "{}",
+            gauge["name"]
+        );
+    }
+    let duration = gauges
+        .iter()
+        .find(|g| g["name"] == "agent_strace.session.duration_s")
+        .unwrap()["gauge"]["dataPoints"][0]["asDouble"]
+        .clone();
+    let stats = env.run(&["stats", "--format", "json"]);
+    stats.success();
+    let stats = stats.json();
+    let said = match &stats["duration_s"] {
+        Value::Object(o) => o["value"].clone(),
+        v => v.clone(),
+    };
+    assert_eq!(duration, said, "{stats}");
+}

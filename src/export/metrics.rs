@@ -26,11 +26,13 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde::{Deserialize, Serialize};
 
+use super::otlp::nanos;
 use crate::analysis::drift::SessionFigures;
 use crate::analysis::eval::EvalReport;
 use crate::model::SessionMeta;
 use crate::model::meta::believed_time;
 use crate::model::pricing::PriceTable;
+use crate::model::seconds::to_millis;
 use crate::model::summary::Summary;
 
 pub const COST_USD: &str = "agent_strace.session.cost_usd";
@@ -117,14 +119,6 @@ pub struct SessionMetrics {
     pub eval: Vec<JudgeScore>,
 }
 
-fn nanos(seconds: f64) -> u64 {
-    if seconds.is_finite() && seconds > 0.0 {
-        (seconds * 1e9) as u64
-    } else {
-        0
-    }
-}
-
 impl SessionMetrics {
     /// A session's figures from its metadata and its summary (as the index keeps them).
     pub fn of(meta: &SessionMeta, summary: &Summary, prices: &PriceTable) -> SessionMetrics {
@@ -153,7 +147,8 @@ impl SessionMetrics {
             error_rate: figures.error_rate,
             retry_rate: figures.retry_rate,
             blast_radius: figures.files_written,
-            duration_s: figures.duration_secs,
+            // To the millisecond, as `stats` gives it: more digits are float noise.
+            duration_s: figures.duration_secs.map(to_millis),
             eval: Vec::new(),
         }
     }

@@ -158,8 +158,8 @@ fn fnv1a128(parts: &[&[u8]]) -> u128 {
 
 /// Seconds since the epoch as nanoseconds (0 for a time before the epoch or no time),
 /// rounded to the microsecond: an f64 of seconds holds no finer time, and rounding there keeps
-/// 1.5 s from reading as 1.499999 s.
-fn nanos(timestamp: f64) -> u64 {
+/// 1.5 s from reading as 1.499999 s. The trace export and the metrics give times so alike.
+pub(super) fn nanos(timestamp: f64) -> u64 {
     if timestamp.is_finite() && timestamp > 0.0 {
         ((timestamp * 1e6).round() as u64).saturating_mul(1000)
     } else {
