@@ -3342,3 +3342,37 @@ fn copilots_own_total(path: &Path) -> (u64, u64, u64, u64) {
         })
         .fold((0, 0, 0, 0), plus)
 }
+
+/// One byte that is not UTF-8 in an older Gemini CLI chat (one JSON document) rejected it as
+/// "not a session log … (EOF while parsing an object at line 1 column 1)": the document was
+/// not told as one, and was read as a transcript whose first line, a lone brace, was no entry.
+/// The error says which byte is not UTF-8, and on which line.
+#[test]
+fn a_gemini_document_with_a_byte_that_is_not_utf8_says_which_byte() {
+    let source =
+        shared().join("corpus/gemini/Mai0313__VibeCodingTracker/gemini-session-legacy.json");
+    let mut bytes = std::fs::read(&source).unwrap();
+    let find = |bytes: &[u8], what: &[u8], from: usize| {
+        from + bytes[from..]
+            .windows(what.len())
+            .position(|w| w == what)
+            .unwrap()
+    };
+    let answer = find(&bytes, br#""type": "gemini""#, 0);
+    let offset = find(&bytes, br#""content": ""#, answer) + br#""content": ""#.len();
+    bytes.insert(offset, 0xff);
+    let line = bytes[..offset].split(|&b| b == b'\n').count();
+    let env = TestEnv::new();
+    let file = env.path().join("session-bad.json");
+    std::fs::write(&file, &bytes).unwrap();
+    let run = env.run(&["import", file.to_str().unwrap()]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "session-bad.json:{line}: byte {offset} is not UTF-8"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not a session log"), "{}", run.stderr);
+}

@@ -689,13 +689,27 @@ pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
     let mut file = crate::store::open_regular(path).map_err(io)?;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+    let text = crate::store::without_bom(&bytes);
     let value =
-        serde_json::from_slice::<Value>(crate::store::without_bom(&bytes)).map_err(|e| {
-            ImportError::NotTranscript {
+        serde_json::from_slice::<Value>(text).map_err(|e| match std::str::from_utf8(text) {
+            Err(bad) => {
+                let offset = bytes.len() - text.len() + bad.valid_up_to();
+                #[expect(
+                    clippy::naive_bytecount,
+                    reason = "one small file, read once; a crate for it is not worth it"
+                )]
+                let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                ImportError::NotUtf8 {
+                    path: path.to_path_buf(),
+                    line,
+                    offset: offset as u64,
+                }
+            }
+            Ok(_) => ImportError::NotTranscript {
                 path: path.to_path_buf(),
                 line: e.line() as u64,
                 reason: e.to_string(),
-            }
+            },
         })?;
     let trimmed = bytes.trim_ascii_end().len();
     let end = bytes[..trimmed]

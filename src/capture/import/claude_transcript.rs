@@ -208,6 +208,14 @@ pub enum ImportError {
         line: u64,
         reason: String,
     },
+    /// A log read as one JSON document (Gemini CLI's older chats) with a byte that is not
+    /// UTF-8: the parser's message named neither the byte nor the cause.
+    #[error("{path}:{line}: byte {offset} is not UTF-8, which a session log is")]
+    NotUtf8 {
+        path: PathBuf,
+        line: u64,
+        offset: u64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{path}: {source}")]

@@ -115,7 +115,11 @@ fn document(path: &Path) -> Option<Origin> {
     }
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::BufReader::new(file), &mut bytes).ok()?;
-    let value: Value = serde_json::from_slice(crate::store::without_bom(&bytes)).ok()?;
+    // A byte that is not UTF-8 is read past here, so that the document is told as one and its
+    // import says which byte it is (else it was read as a transcript whose first line, a lone
+    // brace, was no entry).
+    let text = String::from_utf8_lossy(crate::store::without_bom(&bytes));
+    let value: Value = serde_json::from_str(&text).ok()?;
     gemini_chat::is_chat(&value).then(|| Origin {
         format: LogFormat::GeminiChatDocument,
         session_id: gemini_chat::origin(&value),
