@@ -185,8 +185,8 @@ impl Facts {
                 _ => {}
             }
         }
-        // The files of the last call and of calls no result answered count too, as the
-        // summary counts them: at the event of their call.
+        // The files the call answered last owes count too, as the summary counts them (at the
+        // last event), and so do those of calls no result answered (at their call).
         let owed = session.events.len();
         for (path, file_use) in touches.owed().to_vec() {
             facts.note_written(owed, path, &file_use);
