@@ -7933,3 +7933,18 @@ fn a_denied_call_recorded_cut_is_audited_as_the_hook_judged_it() {
         "{report}"
     );
 }
+
+/// A rule the policy could not read is kept as one that meets nothing, and the hook's reason
+/// listed it as the NUL it is kept as ("Only these commands may run: `git status`, `\u0000`.");
+/// the reason lists the rules that can be met.
+#[test]
+fn a_deny_reason_leaves_out_a_rule_that_could_not_be_read() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"commands": {"allow": ["git status", "x|y"]}}));
+    let reason = hook_denial(&env, "nul", "ls").expect("ls is denied");
+    assert!(
+        reason.contains("Only these commands may run: `git status`. "),
+        "{reason}"
+    );
+    assert!(!reason.contains('\0'), "{reason:?}");
+}

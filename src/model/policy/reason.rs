@@ -100,7 +100,15 @@ pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
         ),
         "commands.allow" => format!(
             "Only these commands may run: {}. Use one of them, or ask the user to add the command to {file}.",
-            list(policy.commands_allow.iter().map(|c| c.text.as_str()))
+            // A rule the policy could not read is kept as one that meets nothing (a NUL): the
+            // agent is told of the rules it can meet.
+            list(
+                policy
+                    .commands_allow
+                    .iter()
+                    .map(|c| c.text.as_str())
+                    .filter(|text| !text.contains('\0'))
+            )
         ),
         "network.deny" | "network.deny_all" => format!(
             "Network access is limited to: {}. Work without this host, or ask the user to allow it in {file}.",
