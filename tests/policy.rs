@@ -7934,6 +7934,43 @@ fn a_denied_call_recorded_cut_is_audited_as_the_hook_judged_it() {
     );
 }
 
+/// A command whose name no rule can hold (`"C:\tools\x.exe"` keeps its backslashes, `"a|b"`
+/// its `|`) was written into the generated policy as it was, which audit and `policy test`
+/// then refused (exit 3), and the hook left out, denying the very call it was learnt from. It
+/// is left out with a warning, and the policy reads.
+#[test]
+fn a_generated_policy_leaves_out_a_command_no_rule_can_name_and_says_so() {
+    let env = TestEnv::new();
+    let cwd = env.path().to_string_lossy().into_owned();
+    for line in [r#""C:\tools\x.exe" --version"#, r#""a|b" x"#] {
+        for event in ["PreToolUse", "PostToolUse"] {
+            let payload = json!({"session_id": "w1", "cwd": cwd, "hook_event_name": event,
+                                 "tool_name": "Bash", "tool_use_id": format!("t{}", line.len()),
+                                 "tool_input": {"command": line},
+                                 "tool_response": {"stdout": "1"}});
+            assert_eq!(env.hook(event, &payload).code, 0);
+        }
+    }
+    let run = env.run(&["policy", "-o", "p.json"]);
+    run.success();
+    for name in [r"C:\tools\x.exe", "a|b"] {
+        assert!(
+            run.stderr
+                .contains(&format!("ran `{name}`, which no command rule can name")),
+            "{}",
+            run.stderr
+        );
+    }
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path().join("p.json")).unwrap()).unwrap();
+    // No command was left to allow: the file holds no allow list (an empty one is not written).
+    assert!(written.get("commands").is_none(), "{written}");
+    let test = env.run(&["policy", "test", "p.json"]);
+    assert_eq!(test.code, 0, "{test:?}");
+    let audit = env.run(&["audit", "--policy", "p.json"]);
+    assert_eq!(audit.code, 0, "{audit:?}");
+}
+
 /// A rule the policy could not read is kept as one that meets nothing, and the hook's reason
 /// listed it as the NUL it is kept as ("Only these commands may run: `git status`, `\u0000`.");
 /// the reason lists the rules that can be met.
@@ -7947,4 +7984,76 @@ fn a_deny_reason_leaves_out_a_rule_that_could_not_be_read() {
         "{reason}"
     );
     assert!(!reason.contains('\0'), "{reason:?}");
+}
+
+/// `policy --last N` counted subagents as sessions, so `--last 1` learnt from a compaction
+/// agent with no calls (a policy of `network.deny_all` alone, which its parent broke 11 times),
+/// and `policy test --last 1` tested that agent alone. The latest sessions are those `list`
+/// shows, each with its subagents.
+#[test]
+fn policy_last_counts_sessions_as_list_does_with_their_subagents() {
+    let env = TestEnv::new();
+    let transcript = crate::common::shared()
+        .join("corpus/claude-code/marot__spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl");
+    env.run(&["import", transcript.to_str().unwrap()]).success();
+    env.run(&["policy", "--last", "1", "-o", "p.json"])
+        .success();
+    let audit = env.run(&["audit", "--policy", "p.json", "--format", "json"]);
+    assert_eq!(audit.code, 0, "{}", audit.stdout);
+    assert_eq!(
+        audit.json()["session_id"],
+        "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
+    );
+    std::fs::write(
+        env.path().join("closed.json"),
+        r#"{"network": {"deny_all": true}}"#,
+    )
+    .unwrap();
+    let test = env.run(&[
+        "policy",
+        "test",
+        "closed.json",
+        "--last",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(test.code, 1, "{test:?}");
+    let reports = test.json();
+    assert_eq!(reports.as_array().unwrap().len(), 1, "{reports}");
+    assert_eq!(
+        reports[0]["session_id"],
+        "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
+    );
+    assert!(
+        !reports[0]["subagents"].as_array().unwrap().is_empty(),
+        "{reports}"
+    );
+}
+
+/// A policy made from sessions of every agent passes each of them: a Codex code-mode `exec`
+/// that wrote files (`tools.apply_patch`, recorded as file events of the call) was judged by
+/// audit on those files, which the policy, learning from the call's arguments alone, never
+/// allowed ("0 of 1 session would pass").
+#[test]
+fn a_generated_policy_passes_the_sessions_of_every_agent_it_came_from() {
+    let env = TestEnv::new();
+    let corpus = crate::common::shared().join("corpus");
+    let logs = [
+        "claude-code/marot__spotter/tool_heavy.jsonl",
+        "claude-code/marot__spotter/subagent.jsonl",
+        "codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl",
+        "codex/madshn__localpush/rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl",
+        "gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl",
+        "copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl",
+    ];
+    for log in logs {
+        env.run(&["import", corpus.join(log).to_str().unwrap()])
+            .success();
+    }
+    env.run(&["policy", "-o", "p.json"]).success();
+    let test = env.run(&["policy", "test", "p.json", "--format", "json"]);
+    let reports = test.json();
+    assert_eq!(reports.as_array().unwrap().len(), logs.len(), "{reports}");
+    assert_eq!(test.code, 0, "{reports}");
 }

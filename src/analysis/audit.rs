@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::model::file_use::FileUse;
 use crate::model::head::EventHead;
 use crate::model::policy::check::{self, Access, Found, Held, Place, Status};
+use crate::model::policy::generate::Generator;
 use crate::model::policy::{self, Policy};
 use crate::model::read_pairs::ReadPairs;
 use crate::model::view::{self, FileTouch, ToolCall, View};
@@ -205,6 +206,17 @@ impl<'p> Auditor<'p> {
     }
 
     pub fn observe(&mut self, event: &Event) {
+        self.judge(event, None);
+    }
+
+    /// [`Auditor::observe`], `learner` taking in each call (and each file a call wrote) as it
+    /// is judged: a policy made so is made of what the audit judges, so the sessions it came
+    /// from pass it (a Codex `exec` cell's writes are file events, not its arguments).
+    pub fn observe_learning(&mut self, event: &Event, learner: &mut Generator) {
+        self.judge(event, Some(learner));
+    }
+
+    fn judge(&mut self, event: &Event, mut learner: Option<&mut Generator>) {
         self.events += 1;
         match View::of(event, self.agent) {
             View::SessionStart(start) => {
@@ -239,10 +251,10 @@ impl<'p> Auditor<'p> {
                 file_use,
                 ..
             }) => {
-                self.written(event, path);
+                self.written(event, path, learner.as_deref_mut());
                 // A file moved is written where it went too (a patch's `*** Move to: q`).
                 if let FileUse::Move(to) = &file_use {
-                    self.written(event, to);
+                    self.written(event, to, learner.as_deref_mut());
                 }
             }
             _ => {}
@@ -271,6 +283,9 @@ impl<'p> Auditor<'p> {
             return;
         }
         let place = self.place_of(&call);
+        if let Some(learner) = learner {
+            learner.observe_call(&call, &place);
+        }
         let mut verdict = check::check(self.policy, &call, &place);
         let recorded_cut = verdict.status != Status::Violation
             && view::holds_cut(call.arguments)
@@ -309,7 +324,7 @@ impl<'p> Auditor<'p> {
     /// A file recorded as written by a call judged already (its `parent_id`), judged as a write
     /// of that call: its arguments may not name it (a patch a Codex `exec` cell applied with
     /// `tools.apply_patch`). The call's finding takes the file's verdict when it is worse.
-    fn written(&mut self, event: &Event, path: &str) {
+    fn written(&mut self, event: &Event, path: &str, learner: Option<&mut Generator>) {
         let parent = event.parent_id.as_ref();
         let Some(&index) = parent.and_then(|id| self.by_event_id.get(id)) else {
             return;
@@ -325,7 +340,11 @@ impl<'p> Auditor<'p> {
             tool_use_id: None,
             cwd: None,
         };
-        let verdict = check::check(self.policy, &write, &self.place_of(&write));
+        let place = self.place_of(&write);
+        if let Some(learner) = learner {
+            learner.observe_call(&write, &place);
+        }
+        let verdict = check::check(self.policy, &write, &place);
         let finding = &mut self.findings[index];
         if verdict.status > finding.status {
             finding.status = verdict.status;

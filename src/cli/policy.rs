@@ -20,7 +20,6 @@ use crate::exit;
 use crate::model::Agent;
 use crate::model::policy::Policy;
 use crate::model::policy::generate::{ABOVE, EVERY_FILE, Generator};
-use crate::model::view::ToolCall;
 use crate::render::terminal::Painter;
 use crate::store::{BadLine, Selector, Store};
 
@@ -211,17 +210,19 @@ pub(crate) fn run(args: &PolicyArgs, globals: &Globals) -> Result<u8> {
     }
 }
 
-/// The latest `n` sessions' ids, newest first.
-fn latest(store: &Store, n: usize) -> Result<Vec<(String, Agent)>> {
+/// The latest `n` sessions, newest first, as `list` counts them: those heading a tree of
+/// sessions, a subagent (a compaction agent with no calls) being part of its parent's session.
+fn latest(store: &Store, n: usize) -> Result<Vec<String>> {
     super::stores::require_unnamed(store)?;
-    let (sessions, _) = store.list()?;
-    Ok(sessions
+    let listing = super::listing::sessions(store)?;
+    let heads = crate::analysis::tree::heads(&listing.sessions, &listing.left_out);
+    Ok(listing
+        .sessions
         .into_iter()
+        .zip(heads)
+        .filter(|(_, head)| *head)
         .take(n)
-        .map(|s| {
-            let agent = Agent::from_name(&s.meta.agent_name);
-            (s.meta.session_id, agent)
-        })
+        .map(|(s, _)| s.summary.meta.session_id)
         .collect())
 }
 
@@ -244,21 +245,29 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
     };
     let none = Policy::none();
     let mut generator = Generator::default();
-    for (id, agent) in &sessions {
-        let started_in = store
-            .read_meta(id)
-            .ok()
+    // Each session with its subagents, as `audit` judges it.
+    let roots: Vec<&str> = sessions.iter().map(String::as_str).collect();
+    let forest = super::listing::family(store, &roots)?.forest;
+    for id in roots.iter().flat_map(|root| forest.descendants(root)) {
+        let meta = store.read_meta(&id).ok();
+        let agent = Agent::from_name(meta.as_ref().map_or("", |m| m.agent_name.as_str()));
+        let started_in = meta
+            .as_ref()
             .and_then(|meta| meta.attribution(keys::WORKING_DIR).map(str::to_owned));
-        let mut auditor = Auditor::new(&none, *agent, vec![home.to_string_lossy().into_owned()])
+        let mut auditor = Auditor::new(&none, agent, vec![home.to_string_lossy().into_owned()])
             .with_start(started_in);
-        let mut events = store.events(id)?;
+        let mut events = store.events(&id)?;
         for event in events.by_ref() {
-            auditor.observe(&event);
-            if let Some(call) = ToolCall::from_event(&event, *agent) {
-                generator.observe_call(&call, &auditor.place_of(&call));
-            }
+            auditor.observe_learning(&event, &mut generator);
         }
         warn_bad_lines(events.bad_lines(), events.bad_count());
+    }
+    for command in &generator.left_out {
+        warn(format_args!(
+            "the sessions ran `{command}`, which no command rule can name (a rule is words \
+             without quotes, backslashes or what joins commands); the policy leaves it out, so \
+             it would be denied: allow it by hand with `*` for what a rule cannot hold"
+        ));
     }
     for path in &generator.sensitive {
         warn(format_args!(
@@ -303,8 +312,8 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
 
 fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u8> {
     let in_force = InForce::load(Some(&args.file))?;
-    // A session named is tested with its subagents, as `audit` judges it; the latest sessions
-    // are each tested alone, their subagents among them.
+    // A session is tested with its subagents, as `audit` judges it, whether named or among
+    // the latest.
     let ids: Vec<String> = match &args.session {
         Some(id) => {
             let id = crate::cli::stores::select_in(store, &Selector::from_option(Some(id)))?;
@@ -315,17 +324,14 @@ fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u
         None if args.last == 0 => {
             return Err(super::output::usage("--last must be at least 1"));
         }
-        None => latest(store, args.last)?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect(),
+        None => latest(store, args.last)?,
     };
     if ids.is_empty() {
         return Err(Error::usage("no sessions to test the policy on").into());
     }
     let mut reports = Vec::new();
     for id in &ids {
-        reports.push(audit_session(store, id, &in_force, warn_bad_lines)?);
+        reports.push(audit_tree(store, id, &in_force, warn_bad_lines)?);
     }
     print_tested(&reports, args, globals)
 }

@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 
 use super::check::{Access, Place, absolute, accesses_where, climbs_out, relative};
 use super::cwd::{is_windows_folder, windows_shaped};
-use super::shell;
 use super::{FilesFile, Lists, NetworkFile, PolicyFile};
+use super::{shell, wildcard};
+use crate::model::glob::has_wildcard;
 use crate::model::view::ToolCall;
 
 /// Gathers what sessions did, call by call.
@@ -34,6 +35,9 @@ pub struct Generator {
     /// it is closed to such paths even when it allows nothing else.
     read_above: bool,
     write_above: bool,
+    /// Commands no rule can name ([`command_pattern`] gave none that reads back as itself): the
+    /// policy leaves them out, and the caller says so.
+    pub left_out: BTreeSet<String>,
 }
 
 /// The deny `policy` writes for paths that climb out of a folder no session recorded: it names
@@ -135,8 +139,14 @@ impl Generator {
                 Access::Run(line) => {
                     if let Some(cmd) = shell::split(line).into_iter().next() {
                         let words = shell::effective(&cmd.words);
-                        if let Some(pattern) = command_pattern(words) {
-                            self.commands.insert(pattern);
+                        match command_pattern(words) {
+                            Some(Ok(pattern)) => {
+                                self.commands.insert(pattern);
+                            }
+                            Some(Err(name)) => {
+                                self.left_out.insert(name);
+                            }
+                            None => {}
                         }
                     }
                 }
@@ -258,15 +268,18 @@ fn prune(globs: &BTreeSet<String>, named: &BTreeSet<String>) -> Vec<String> {
 }
 
 /// The pattern a command is allowed by: its name, with its second word for tools whose second
-/// word is a subcommand.
-fn command_pattern(words: &[String]) -> Option<String> {
+/// word is a subcommand. `Err` holds a name no rule can hold as it is: one with a space, a
+/// quote, a backslash, what joins commands ([`wildcard::refusal`]: the policy would fail to
+/// read), or a wildcard (the rule would be a glob that must take every word after it, and
+/// would meet the command with no arguments only).
+fn command_pattern(words: &[String]) -> Option<Result<String, String>> {
     let first = words.first()?;
     let name = shell::basename(first);
     let name: &str = &name;
     if name.is_empty() || name.contains("$(…)") {
         return None;
     }
-    match words.get(1) {
+    let said = match words.get(1) {
         Some(sub)
             if TWO_WORD.contains(&name)
                 && !sub.starts_with('-')
@@ -274,9 +287,18 @@ fn command_pattern(words: &[String]) -> Option<String> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')) =>
         {
-            Some(format!("{first} {sub}"))
+            vec![first.as_str(), sub.as_str()]
         }
-        _ => Some(first.clone()),
+        _ => vec![first.as_str()],
+    };
+    let pattern = said.join(" ");
+    let one_word_each = said
+        .iter()
+        .all(|w| !w.is_empty() && !w.contains(char::is_whitespace) && !has_wildcard(w));
+    if one_word_each && wildcard::refusal(&pattern).is_none() {
+        Some(Ok(pattern))
+    } else {
+        Some(Err(pattern))
     }
 }
 
@@ -342,6 +364,41 @@ mod tests {
         );
         let text = serde_json::to_string(&file).unwrap();
         assert_eq!(crate::model::policy::parse_for_test(&text).source, file);
+    }
+
+    /// A command whose name no rule can hold is left out and named: a rule of it made the
+    /// policy fail to read (`"C:\\tools\\x.exe"` kept its backslashes), or met nothing.
+    #[test]
+    fn commands_no_rule_can_name_are_left_out() {
+        let place = Place {
+            cwd: Some("/p".into()),
+            roots: vec!["/p".into()],
+            launch: None,
+            home: None,
+            probe: None,
+            read: None,
+        };
+        let mut g = Generator::default();
+        for line in [
+            r#""C:\tools\x.exe" --version"#,
+            r#"'a"b' x"#,
+            "'x|y' z",
+            "'my tool' run",
+            "'a*b' c",
+            "git status",
+        ] {
+            g.observe(&command_accesses(line), &place);
+        }
+        let left_out: Vec<&str> = g.left_out.iter().map(String::as_str).collect();
+        assert_eq!(
+            left_out,
+            [r"C:\tools\x.exe", r#"a"b"#, "a*b", "my tool", "x|y"]
+        );
+        let file = g.finish();
+        assert_eq!(file.commands.allow, ["git status"]);
+        for rule in &file.commands.allow {
+            assert_eq!(wildcard::refusal(rule), None, "{rule}");
+        }
     }
 
     /// The names a path holds are taken as written, and a name in the project's folder is
