@@ -2186,3 +2186,58 @@ fn copilot_calls_denied_or_rejected_are_refusals() {
         "{explain}"
     );
 }
+
+/// A command that exited non-zero is a `success` to Copilot's postToolUse hook, its code in the
+/// last line of its words only (`<shellId: 0 completed with exit code 1>`, 1.0.102), and was
+/// recorded as one with the effects its line names: `rm important.txt`, refused by the system,
+/// showed "Deleted: important.txt" and `Errors: 0`. It failed, and deleted nothing; the same
+/// command that exited 0 still deletes its file.
+#[test]
+fn a_command_that_exited_non_zero_failed_through_copilots_hook() {
+    let env = TestEnv::new();
+    for (session, code, words) in [
+        (
+            "22222222-2222-3333-4444-555555555555",
+            1,
+            "rm: cannot remove 'important.txt': Permission denied\n",
+        ),
+        ("22222222-2222-3333-4444-666666666666", 0, ""),
+    ] {
+        let args = json!({"command": "rm important.txt", "description": "rm"});
+        let start = json!({"sessionId": session, "timestamp": 1_796_017_193_150_u64,
+            "source": "new", "initialPrompt": "rm it"});
+        let pre = json!({"sessionId": session, "timestamp": 1_796_017_193_519_u64,
+            "toolName": "bash", "toolArgs": args});
+        let text = format!("{words}<shellId: 0 completed with exit code {code}>");
+        let post = json!({"sessionId": session, "timestamp": 1_796_017_193_810_u64,
+            "toolName": "bash", "toolArgs": args,
+            "toolResult": {"resultType": "success", "textResultForLlm": text}});
+        for (event, payload) in [
+            ("sessionStart", start),
+            ("preToolUse", pre),
+            ("postToolUse", post),
+        ] {
+            let mut payload = payload;
+            payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+            env.run_with_stdin(
+                &["hook", "--agent", "copilot", event],
+                payload.to_string().as_bytes(),
+            )
+            .success();
+        }
+    }
+    let failed = env
+        .run(&["explain", "22222222-2222-3333-4444-555555555555"])
+        .success()
+        .stdout
+        .clone();
+    assert!(failed.contains("Errors: 1"), "{failed}");
+    assert!(!failed.contains("Deleted:"), "{failed}");
+    let deleted = env
+        .run(&["explain", "22222222-2222-3333-4444-666666666666"])
+        .success()
+        .stdout
+        .clone();
+    assert!(deleted.contains("Errors: 0"), "{deleted}");
+    assert!(deleted.contains("Deleted:"), "{deleted}");
+}

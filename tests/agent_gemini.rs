@@ -1328,3 +1328,40 @@ fn a_command_the_user_stopped_is_a_refusal_through_geminis_hook() {
     assert!(explain.contains("Errors: 0   Rejected: 1"), "{explain}");
     assert!(explain.contains("Rejected by the user (1):"), "{explain}");
 }
+
+/// A shell command that exited non-zero reaches Gemini's AfterTool hook with no error, its code
+/// in the words only (`Exit Code: 1`, written by 0.61.0 for a non-zero code alone), and was
+/// recorded as a success with the effects its line names: `mv nothere.txt moved.txt` showed
+/// "Moved: …nothere.txt → …moved.txt" and `Errors: 0`. It failed, and moved nothing; the same
+/// command that exited 0 still moves its file.
+#[test]
+fn a_command_that_exited_non_zero_failed_through_geminis_hook() {
+    let env = TestEnv::new();
+    for (session, output) in [
+        (
+            "gfail",
+            "Output: mv: cannot stat 'nothere.txt': No such file or directory\nExit Code: 1",
+        ),
+        ("gmoved", "Output: (empty)"),
+    ] {
+        let mut call = before_tool(
+            "run_shell_command",
+            json!({"command": "mv nothere.txt moved.txt"}),
+        );
+        call["session_id"] = session.into();
+        gemini_hook(&env, &call, true).success();
+        let mut result = call.clone();
+        result["hook_event_name"] = "AfterTool".into();
+        let content = format!(
+            "<untrusted_context>\n{output}\nProcess Group PGID: 5745\n</untrusted_context>"
+        );
+        result["tool_response"] = json!({"llmContent": content, "returnDisplay": output});
+        gemini_hook(&env, &result, true).success();
+    }
+    let failed = env.run(&["explain", "gfail"]).success().stdout.clone();
+    assert!(failed.contains("Errors: 1"), "{failed}");
+    assert!(!failed.contains("Moved:"), "{failed}");
+    let moved = env.run(&["explain", "gmoved"]).success().stdout.clone();
+    assert!(moved.contains("Errors: 0"), "{moved}");
+    assert!(moved.contains("Moved:"), "{moved}");
+}

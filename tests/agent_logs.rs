@@ -3376,3 +3376,44 @@ fn a_gemini_document_with_a_byte_that_is_not_utf8_says_which_byte() {
     );
     assert!(!run.stderr.contains("not a session log"), "{}", run.stderr);
 }
+
+/// A shell command that exited 1 (tests/fixtures/failed-shell: `mv nothere.txt moved.txt` as
+/// Gemini CLI 0.61.0 and Copilot CLI 1.0.102 logged it) is a success to both, the code only in
+/// its words (`Exit Code: 1`) or beside them (`shellExecution.exitCode`), and was imported as
+/// one: "0 failed", and `explain` said "Moved: nothere.txt → moved.txt" and `Errors: 0`. The
+/// call failed, and the file it names was neither moved nor written.
+#[test]
+fn a_shell_command_that_exited_non_zero_failed_and_moved_nothing() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/failed-shell");
+    for (log, session) in [
+        (
+            "gemini-0.61-failed-mv.jsonl",
+            "d249914b-f224-4ff9-b62d-1b9ab5c02044",
+        ),
+        (
+            "copilot-1.0.102-failed-mv.jsonl",
+            "bb725435-1cae-4eb6-9adf-2cf0414dcd4b",
+        ),
+    ] {
+        let env = TestEnv::new();
+        let path = fixtures.join(log);
+        let report = env
+            .run(&["import", "--format", "json", path.to_str().unwrap()])
+            .success()
+            .json();
+        assert_eq!(report[0]["tool_errors"], 1, "{log}: {report}");
+        let explain = env.run(&["explain", session]).success().stdout.clone();
+        assert!(explain.contains("Errors: 1"), "{log}: {explain}");
+        assert!(!explain.contains("Moved:"), "{log}: {explain}");
+        let events = env.events(session);
+        let effects: Vec<&Value> = events
+            .iter()
+            .filter(|e| {
+                e["event_type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("file_"))
+            })
+            .collect();
+        assert!(effects.is_empty(), "{log}: {effects:?}");
+    }
+}

@@ -20,6 +20,7 @@
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 //! - [`tail`]: an agent's own log read from its end, for what it wrote last.
 //! - [`local_host`]: whether a request names this machine, for servers on loopback.
+//! - [`shell_exit`]: a shell command's exit code, where an agent gives it only in words.
 
 pub mod attribution;
 pub(crate) mod bounded_json;
@@ -35,6 +36,7 @@ pub mod process;
 pub mod proxy;
 pub mod remote;
 pub mod resend;
+pub(crate) mod shell_exit;
 pub mod sink;
 pub(crate) mod stop;
 pub(crate) mod tail;

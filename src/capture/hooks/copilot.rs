@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use super::payload::{
     Answer, Fields, HookEvent, HookPayload, PayloadError, agent_time, iso_agent_time,
 };
+use crate::capture::shell_exit;
 use crate::model::Agent;
 use crate::model::outcome::{Ended, failure_in_words};
 
@@ -170,7 +171,17 @@ fn finish(
     if let Some(tool) = tool.as_mut()
         && let Some(result) = f.0.get("tool_result")
     {
-        let (ended, text) = tool_result(result);
+        let (mut ended, text) = tool_result(result);
+        // A command that exited non-zero is a `success` to Copilot, its code in the words only:
+        // the call failed, and changed no file as its command meant.
+        if ended == Ended::Done
+            && text
+                .as_ref()
+                .and_then(Value::as_str)
+                .is_some_and(|words| shell_exit::failed(Agent::Copilot, &tool.name, words))
+        {
+            ended = Ended::FailedWhateverItSays;
+        }
         if ended != Ended::Done && event == HookEvent::PostToolUse {
             event = HookEvent::PostToolUseFailure;
         }

@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 use super::payload::{Answer, Fields, HookEvent, HookPayload, LastResponse, PayloadError};
 use crate::capture::import::agent_log::{LoggedTokens, count, fresh_input, usage_value};
 use crate::capture::import::gemini_chat::ReportedCounts;
+use crate::capture::shell_exit;
 use crate::model::{Agent, Tokens};
 
 /// How Gemini CLI's shell tells the model the user stopped a command (`… before it could
@@ -136,8 +137,13 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
             // Gemini CLI's words say the user stopped it (read in 0.61.0's shell tool), and
             // the scheduler then marks the call cancelled. It is the user's stop, as the
             // chat's `cancelled` call is, never a success.
+            // A command that exited non-zero is a success to Gemini CLI, its code in the
+            // words only: the call failed, and changed no file as its command meant.
             None => match response.get("llmContent") {
-                Some(Value::String(text)) if text.starts_with(CANCELLED_BY_USER) => {
+                Some(Value::String(text))
+                    if text.starts_with(CANCELLED_BY_USER)
+                        || shell_exit::failed(Agent::GeminiCli, &tool.name, text) =>
+                {
                     tool.error = Some(text.clone().into());
                     tool.response = None;
                     event = HookEvent::PostToolUseFailure;

@@ -155,6 +155,11 @@ impl Log {
         self.taken + self.drafts.len() - 1
     }
 
+    /// The tool of the call `id`, whose result has not been read yet.
+    pub fn open_tool(&self, id: &str) -> Option<&str> {
+        self.open.get(id).map(|call| call.tool.as_str())
+    }
+
     /// The event at `index`, made while reading the line in hand (the writer takes a line's
     /// events once the line is read).
     pub fn draft_mut(&mut self, index: usize) -> &mut Draft {

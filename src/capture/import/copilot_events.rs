@@ -22,6 +22,7 @@ use super::Ended;
 use super::agent_log::{self, Log, LoggedTokens, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use super::log_writer::LogWriter;
+use crate::capture::shell_exit;
 use crate::capture::sink::Sink;
 use crate::model::Tokens;
 use crate::model::tools::Agent;
@@ -262,8 +263,25 @@ impl Reader {
                     .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                     .unwrap_or_default();
                 let code = error.and_then(|e| string(e, "code"));
-                self.log
-                    .ended_result(at, string(data, "toolCallId"), &text, ended(ok, code));
+                // A command that exited non-zero is a `success` to Copilot: the call failed,
+                // and changed no file as its command meant. 1.0.102 gives the code apart too.
+                let exit = data
+                    .get("shellExecution")
+                    .and_then(|s| s.get("exitCode"))
+                    .and_then(Value::as_i64);
+                let id = string(data, "toolCallId");
+                let tool = id
+                    .and_then(|id| self.log.open_tool(id))
+                    .unwrap_or("unknown");
+                let exited_non_zero = exit.map_or_else(
+                    || shell_exit::failed(Agent::Copilot, tool, &text),
+                    |code| code != 0,
+                );
+                let ended = match ended(ok, code) {
+                    Ended::Done if exited_non_zero => Ended::FailedWhateverItSays,
+                    ended => ended,
+                };
+                self.log.ended_result(at, id, &text, ended);
             }
             "session.compaction_complete" => {
                 self.log.compaction(at, string(data, "summaryContent"));

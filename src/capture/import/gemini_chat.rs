@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use super::agent_log::{self, Log, LoggedTokens, Position, count, string};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink};
+use crate::capture::shell_exit;
 use crate::capture::sink::Sink;
 use crate::model::prompt::SENT_PROMPT;
 use crate::model::tools::Agent;
@@ -487,6 +488,9 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
         // A call the chat holds no outcome of is left open.
         return;
     }
+    // A command that exited non-zero is a `success` to Gemini CLI, its code in the words only:
+    // the call failed, and changed no file as its command meant.
+    let failed = failed || shell_exit::failed(Agent::GeminiCli, name, &text);
     // A call's one time is when Gemini CLI recorded it done, with the calls run beside it: how
     // long it ran is not in the chat.
     log.untimed_result(at_call, id, &text, failed);
