@@ -889,6 +889,38 @@ fn a_copilot_answer_written_after_the_sessions_end_is_recorded_by_a_follower() {
     }
 }
 
+/// The answer a follower records after the session's end (`copilot -p` 1.0.102 wrote it
+/// after its sessionEnd hook) reopened the session: `list`, `stats`, `replay` and `explain` said
+/// it was running from then on, and `sql`'s sessions had no `ended_at` or `duration_s`, though
+/// `meta.json` held the end. A late answer is the ended session's own: it stays ended.
+#[test]
+fn a_session_stays_ended_after_its_late_answer() {
+    let env = TestEnv::new();
+    let (whole, _) = copilot_turn_without_its_answer(&env, false, 1);
+    std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
+    events_with_more_answers_than(&env, 1);
+    let events = events_once_followers_are_done(&env);
+    assert_eq!(events.last().unwrap()["data"]["late"], true, "{events:#?}");
+    let explain = env
+        .run(&["explain", "--format", "json", COPILOT_SESSION])
+        .success()
+        .json();
+    assert_eq!(explain["running"], false, "{explain:#}");
+    let list = env.run(&["list"]).success().stdout.clone();
+    assert!(!list.contains("running"), "{list}");
+    let sessions = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT ended_at, duration_s FROM sessions",
+        ])
+        .success()
+        .json();
+    assert!(sessions[0]["ended_at"].is_number(), "{sessions:#}");
+    assert!(sessions[0]["duration_s"].is_number(), "{sessions:#}");
+}
+
 /// Followers and session ends that find the answer at the same moment (here six of each,
 /// started at once, besides the first session end's follower) record it once: one at a time
 /// checks that it is still to be recorded, and records it.

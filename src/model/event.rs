@@ -381,16 +381,26 @@ pub const CLOCK_SKEW_SECS: f64 = 300.0;
 impl Ending {
     /// Takes the next event of the file into account, read at `now` (seconds since the epoch).
     pub fn observe(&mut self, event: &Event, now: f64) {
+        let late_answer = event.event_type == EventType::AssistantResponse
+            && event.data.get("late") == Some(&Value::Bool(true));
         self.observe_at(
             event.timestamp,
             event.event_type == EventType::SessionEnd,
+            late_answer,
             now,
         );
     }
 
-    /// [`Ending::observe`] of an event stamped `timestamp`, a session's end or not, for readers
-    /// that fold an event's head only.
-    pub fn observe_at(&mut self, timestamp: f64, is_end: bool, now: f64) {
+    /// [`Ending::observe`] of an event stamped `timestamp`, a session's end or not, an answer
+    /// recorded late or not, for readers that fold an event's head only.
+    ///
+    /// An answer recorded late (`late: true`: Copilot CLI's `-p` writes its answer after its
+    /// sessionEnd hook ran, and the hook's follower records it then) is the ended session's
+    /// own: it neither ends the session nor reopens it.
+    pub fn observe_at(&mut self, timestamp: f64, is_end: bool, late_answer: bool, now: f64) {
+        if late_answer {
+            return;
+        }
         let believable = BELIEVABLE_TIMES.contains(&timestamp);
         let believed = Some(timestamp).filter(|at| believable && *at <= now + CLOCK_SKEW_SECS);
         if believable && believed.is_none() {
@@ -643,6 +653,25 @@ mod tests {
             ]));
             assert!(ended(&[event(EventType::ToolCall, 5.0), stray]));
         }
+    }
+
+    /// An answer recorded after the end (Copilot CLI's `-p`, read by the hook's follower) leaves
+    /// the session ended; any other event after the end reopens it, the late answer's alike
+    /// once it is no late answer.
+    #[test]
+    fn a_late_answer_leaves_the_session_ended() {
+        let event = |kind: EventType, at: f64| Event::new(kind, at, "e".into(), "s".into());
+        let ended = |events: &[Event]| {
+            let mut ending = Ending::default();
+            ending.observe_all(events, NOW);
+            ending.ended()
+        };
+        let end = event(EventType::SessionEnd, NOW - 10.0);
+        let mut late = event(EventType::AssistantResponse, NOW - 5.0);
+        assert!(!ended(&[end.clone(), late.clone()]));
+        late.data = serde_json::json!({"text": "done", "late": true});
+        assert!(ended(&[end.clone(), late.clone()]));
+        assert!(!ended(&[end, late, event(EventType::UserPrompt, NOW)]));
     }
 
     #[test]

@@ -91,6 +91,9 @@ pub struct DataHead<'a> {
     /// ([`LAUNCH_FAILURE`]).
     #[serde(default)]
     pub launch_failure: Flag,
+    /// The hook's mark on an answer it recorded after the session's end ([`EventHead::is_late_answer`]).
+    #[serde(default)]
+    pub late: Flag,
     /// An `llm_response` whose `scope` is `session`: the usage of a whole session (older
     /// Copilot CLI), no model call of its own ([`crate::model::view::LlmResponse::session_total`]).
     #[serde(default, rename = "scope", deserialize_with = "session_scope")]
@@ -456,6 +459,12 @@ impl EventHead<'_> {
         EventType::parse(&self.event_type)
     }
 
+    /// An answer the hook recorded after the session's end, which leaves the session ended
+    /// ([`super::Ending::observe_at`]).
+    pub fn is_late_answer(&self) -> bool {
+        self.kind() == EventType::AssistantResponse && self.data.late.0
+    }
+
     /// A prompt a person wrote: a `user_prompt` whose text is typed words or a command, read as
     /// [`crate::model::view::View`] reads it (not an interruption, a notice, a command's output
     /// or a compaction's summary).
@@ -598,6 +607,7 @@ impl<'a> EventHead<'a> {
                 prompt: PromptSaid::of(data.get("prompt")),
                 is_compaction_summary: Flag::of(data.get("is_compaction_summary")),
                 launch_failure: Flag::of(data.get(LAUNCH_FAILURE)),
+                late: Flag::of(data.get("late")),
                 session_total: data.get("scope").and_then(serde_json::Value::as_str)
                     == Some("session"),
                 arguments: ArgumentsHead::of(data.get("arguments")),

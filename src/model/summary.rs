@@ -67,8 +67,9 @@ use super::view::{ToolCall, ToolResult, View};
 /// end in another tool's `meta.json` that its events run past, or none there though they end
 /// the session, is their last time, [`super::SessionMeta::end_at_events`]; 34: a retry is an
 /// attempt at a goal whose last attempt failed, judged as `explain` judges it,
-/// [`super::attempts`]).
-pub const SUMMARY_VERSION: u32 = 34;
+/// [`super::attempts`]; 35: an answer the hook recorded after the session's end leaves the
+/// session ended, [`EventHead::is_late_answer`]).
+pub const SUMMARY_VERSION: u32 = 35;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).

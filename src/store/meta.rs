@@ -596,7 +596,12 @@ fn fold_from(
             // skip it too.
             let _ = with_head(text, &mut |head| {
                 counters.observe(head);
-                ending.observe_at(head.timestamp, head.kind() == EventType::SessionEnd, now);
+                ending.observe_at(
+                    head.timestamp,
+                    head.kind() == EventType::SessionEnd,
+                    head.is_late_answer(),
+                    now,
+                );
             });
         }
     }
