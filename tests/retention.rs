@@ -192,9 +192,7 @@ fn hooks_start_and_end(env: &TestEnv, id: &str) {
 /// begins it anew, as an event of a session not in the store does.
 #[test]
 fn a_hook_that_writes_while_its_session_is_deleted_begins_it_anew() {
-    use crate::common::{
-        Run, locked_exclusive, run_with_stdin, wait::wait_until, with_syscall_held_back,
-    };
+    use crate::common::{Run, locked_exclusive, wait::wait_until, with_syscall_held_back};
     let env = TestEnv::new();
     hooks_start_and_end(&env, "l-gone");
     let folder = env.store().join("l-gone");
@@ -215,10 +213,7 @@ fn a_hook_that_writes_while_its_session_is_deleted_begins_it_anew() {
     wait_until("the deletion holds the session's folder", || {
         locked_exclusive(&folder)
     });
-    let prompt = json!({"session_id": "l-gone", "hook_event_name": "UserPromptSubmit",
-        "prompt": "HOOK-EVENT", "cwd": env.path()});
-    let hook = with_syscall_held_back(&env.command(&["hook", "user-prompt"]), "write", 4_000_000);
-    let hooked = run_with_stdin(hook, prompt.to_string().as_bytes());
+    let hooked = hook_event_written_late(&env, "l-gone");
     let cleaned = Run::of(cleaning.wait_with_output().unwrap());
     cleaned.success();
     assert_eq!(
@@ -243,8 +238,7 @@ fn a_hook_that_writes_while_its_session_is_deleted_begins_it_anew() {
 #[test]
 fn a_hook_event_a_killed_deletion_left_aside_is_written_again_by_the_next_clean() {
     use crate::common::{
-        kill_traced, locked_exclusive, run_with_stdin, wait::wait_until, with_syscall_held_around,
-        with_syscall_held_back,
+        kill_traced, locked_exclusive, wait::wait_until, with_syscall_held_around,
     };
     let env = TestEnv::new();
     hooks_start_and_end(&env, "k-moved");
@@ -268,11 +262,8 @@ fn a_hook_event_a_killed_deletion_left_aside_is_written_again_by_the_next_clean(
     wait_until("the deletion holds the session's folder", || {
         locked_exclusive(&folder)
     });
-    let prompt = json!({"session_id": "k-moved", "hook_event_name": "UserPromptSubmit",
-        "prompt": "HOOK-EVENT", "cwd": env.path()});
     // Its write lands once the folder is aside, and before any seal.
-    let hook = with_syscall_held_back(&env.command(&["hook", "user-prompt"]), "write", 4_000_000);
-    let hooked = run_with_stdin(hook, prompt.to_string().as_bytes());
+    let hooked = hook_event_written_late(&env, "k-moved");
     hooked.success();
     let left = std::fs::read_to_string(aside.join("events.ndjson")).unwrap();
     assert!(left.contains("HOOK-EVENT"), "{left}");
@@ -376,6 +367,16 @@ fn a_record_session_deleted_while_it_runs_keeps_its_later_calls() {
         "{}",
         events_text(&env)
     );
+}
+
+/// A hook's prompt `HOOK-EVENT` of session `id`, its write held back 4 s: it waits for the
+/// folder's lock in vain and writes without it.
+fn hook_event_written_late(env: &TestEnv, id: &str) -> crate::common::Run {
+    use crate::common::{run_with_stdin, with_syscall_held_back};
+    let prompt = json!({"session_id": id, "hook_event_name": "UserPromptSubmit",
+        "prompt": "HOOK-EVENT", "cwd": env.path()});
+    let hook = with_syscall_held_back(&env.command(&["hook", "user-prompt"]), "write", 4_000_000);
+    run_with_stdin(hook, prompt.to_string().as_bytes())
 }
 
 /// Session `id` going on: a prompt, as its hooks record it.

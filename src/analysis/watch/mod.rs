@@ -493,15 +493,7 @@ impl Watcher {
             .cloned()
             .collect();
         self.unwindowed_told.extend(new.iter().cloned());
-        if rules.is_empty() {
-            return Vec::new();
-        }
-        new.into_iter()
-            .map(|model| Unjudged {
-                model,
-                rules: rules.clone(),
-            })
-            .collect()
+        unjudged_by(new, &rules)
     }
 
     /// The names of the rules on `metric` that have not fired, in the watch's order.
@@ -529,16 +521,21 @@ impl Watcher {
             .cloned()
             .collect();
         self.unjudged_told.extend(new.iter().cloned());
-        if rules.is_empty() {
-            return Vec::new();
-        }
-        new.into_iter()
-            .map(|model| Unjudged {
-                model,
-                rules: rules.clone(),
-            })
-            .collect()
+        unjudged_by(new, &rules)
     }
+}
+
+/// Each model of `new` with the `rules` it leaves unjudged; none once every such rule fired.
+fn unjudged_by(new: Vec<String>, rules: &[String]) -> Vec<Unjudged> {
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    new.into_iter()
+        .map(|model| Unjudged {
+            model,
+            rules: rules.to_vec(),
+        })
+        .collect()
 }
 
 /// What one response's usage cost; `long` when it is priced at long-context rates.
