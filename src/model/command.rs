@@ -15,13 +15,13 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::{Regex, RegexSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ToolOutcome;
 
 /// What a command is for, from weakest to strongest: a compound command takes its strongest
 /// part's purpose (`cd app && npm test` runs tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     Other,
@@ -36,6 +36,13 @@ impl Purpose {
     /// Whether its outcome says whether the work passes (tests, builds and checks do).
     pub fn gates(self) -> bool {
         matches!(self, Purpose::Test | Purpose::Build | Purpose::Check)
+    }
+
+    /// Whether a result with `outcome` of a command for this purpose is judged without the
+    /// command's words: all but a failed command for no test, build, check or commit, whose
+    /// words tell an answer from a failure (`grep` finding nothing).
+    pub fn judges_alone(self, outcome: ToolOutcome) -> bool {
+        self != Purpose::Other || outcome != ToolOutcome::Failed
     }
 }
 
@@ -95,12 +102,19 @@ pub fn judge(command: &str, outcome: ToolOutcome, output: &str) -> Judgement {
 /// it, so a caller waiting for the result keeps the purpose, not the command (which may be a
 /// megabyte of heredoc).
 pub fn gate(purpose: Purpose, outcome: ToolOutcome, output: &str) -> Option<bool> {
+    judge_by_purpose(purpose, outcome, output).gate()
+}
+
+/// Judges a result from its command's purpose alone, where that is all [`judge`] reads of the
+/// command ([`Purpose::judges_alone`]): a caller waiting for a result keeps the purpose, and
+/// parses the command again only for the results whose judging reads its words.
+pub fn judge_by_purpose(purpose: Purpose, outcome: ToolOutcome, output: &str) -> Judgement {
     let of_purpose = Command {
         segments: Vec::new(),
         purpose,
         goal: String::new(),
     };
-    judge_parsed(&of_purpose, outcome, output).gate()
+    judge_parsed(&of_purpose, outcome, output)
 }
 
 /// What a command is for.
@@ -128,7 +142,13 @@ pub struct Command {
 
 impl Command {
     pub fn parse(command: &str) -> Command {
-        let segments: Vec<Segment> = split(&without_heredoc_bodies(command))
+        Command::parse_without_heredoc_bodies(&without_heredoc_bodies(command))
+    }
+
+    /// [`Command::parse`] of a command whose here-document bodies are already taken out
+    /// ([`without_heredoc_bodies`]), which a caller keeping that text need not do twice.
+    pub fn parse_without_heredoc_bodies(command: &str) -> Command {
+        let segments: Vec<Segment> = split(command)
             .into_iter()
             .map(|(words, piped)| {
                 let words = unwrap(words);

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::answers::{AnswerUsage, AnswerUsages};
 use super::attempts::{self, Tried, relative_to};
-use super::command::{Command, without_heredoc_bodies};
+use super::command::{self, Command, Purpose, without_heredoc_bodies};
 use super::counters::Counters;
 use super::event::{Ending, Event, EventType};
 use super::file_use::FileUse;
@@ -69,7 +69,7 @@ use super::view::{ToolCall, ToolResult, View};
 /// attempt at a goal whose last attempt failed, judged as `explain` judges it,
 /// [`super::attempts`]; 35: an answer the hook recorded after the session's end leaves the
 /// session ended, [`EventHead::is_late_answer`]).
-pub const SUMMARY_VERSION: u32 = 35;
+pub const SUMMARY_VERSION: u32 = 36;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).
@@ -203,12 +203,15 @@ pub struct RetryState {
     pub open: Vec<OpenAttempt>,
 }
 
-/// A call waiting for its result: its event id, its goal (hashed), and its shell command
-/// without heredoc bodies (all that judging its result reads of it).
+/// A call waiting for its result: its event id, its goal (hashed), and what judging its result
+/// reads of its shell command: the command's purpose, and its words (without heredoc bodies)
+/// only where a failure is told from an answer by them ([`Purpose::judges_alone`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenAttempt {
     pub call: String,
     pub goal: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
 }
@@ -217,16 +220,23 @@ impl RetryState {
     /// A call made: an attempt at its goal, waiting for its result.
     fn called(&mut self, id: &str, tool: &str, call: &ToolCall<'_>) {
         let command = call.command_line();
-        let parsed = command.as_deref().map(Command::parse);
+        let command = command.as_deref().map(without_heredoc_bodies);
+        let parsed = command
+            .as_deref()
+            .map(Command::parse_without_heredoc_bodies);
         let path = call.path().map(|p| relative_to(self.cwd.as_deref(), p));
         let goal = attempts::goal(tool, call, parsed.as_ref(), path.as_deref());
         if self.open.len() == CALLS_KEPT {
             self.open.remove(0);
         }
+        let purpose = parsed.map(|parsed| parsed.purpose);
         self.open.push(OpenAttempt {
             call: id.to_owned(),
             goal: fnv1a(goal.as_bytes()),
-            command: command.map(|c| without_heredoc_bodies(&c).into_owned()),
+            purpose,
+            command: command
+                .filter(|_| purpose == Some(Purpose::Other))
+                .map(Cow::into_owned),
         });
     }
 
@@ -236,8 +246,16 @@ impl RetryState {
             return false;
         };
         let open = self.open.remove(at);
-        let parsed = open.command.as_deref().map(Command::parse);
-        let verdict = attempts::judgement(parsed.as_ref(), result).verdict;
+        let verdict = match (open.purpose, open.command.as_deref()) {
+            (Some(purpose), _) if purpose.judges_alone(result.outcome) => {
+                command::judge_by_purpose(purpose, result.outcome, &attempts::output_text(result))
+                    .verdict
+            }
+            (_, command) => {
+                let parsed = command.map(Command::parse_without_heredoc_bodies);
+                attempts::judgement(parsed.as_ref(), result).verdict
+            }
+        };
         let Some(tried) = attempts::tried(result, verdict) else {
             return false;
         };
@@ -700,6 +718,69 @@ mod tests {
             second.observe(Agent::ClaudeCode, e, NOW);
         }
         assert_eq!(second, whole);
+    }
+
+    #[test]
+    fn a_waiting_call_keeps_the_words_only_of_a_command_they_judge() {
+        let call = |ts, cmd: &str| {
+            event(
+                EventType::ToolCall,
+                ts,
+                json!({"tool_name": "Bash", "arguments": {"command": cmd}}),
+            )
+        };
+        let failed = |ts, call: f64, text: &str| {
+            let mut e = event(EventType::Error, ts, json!({"error": text}));
+            e.parent_id = Some(format!("e{call}"));
+            e
+        };
+        let commit = "git commit -F- <<'EOF'\nfix: a long message\nEOF";
+        let events = [
+            call(1.0, "grep -q TODO src/a.rs"),
+            call(2.0, "pytest -x"),
+            call(3.0, commit),
+            call(4.0, "ls nothere"),
+        ];
+        let waiting = fold(&events);
+        let kept: Vec<(Option<Purpose>, Option<&str>)> = waiting
+            .retry_state
+            .open
+            .iter()
+            .map(|open| (open.purpose, open.command.as_deref()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (Some(Purpose::Other), Some("grep -q TODO src/a.rs")),
+                (Some(Purpose::Test), None),
+                (Some(Purpose::Commit), None),
+                (Some(Purpose::Other), Some("ls nothere")),
+            ]
+        );
+        // Each answered through the summary's JSON, as the index continues a fold: `grep`
+        // finding nothing answers; failed tests, a blocked commit and a missing file fail, and
+        // fail again on the next attempt at each.
+        let mut answered: Summary =
+            serde_json::from_str(&serde_json::to_string(&waiting).unwrap()).unwrap();
+        let results = [
+            failed(5.0, 1.0, "Exit code 1\n"),
+            failed(6.0, 2.0, "Exit code 1\n1 failed, 3 passed"),
+            failed(7.0, 3.0, "Exit code 1\npre-commit hook failed"),
+            failed(8.0, 4.0, "Exit code 2\nls: cannot access 'nothere'"),
+            call(9.0, "grep -q TODO src/a.rs"),
+            failed(9.5, 9.0, "Exit code 1\n"),
+            call(10.0, "pytest -x tests/"),
+            failed(10.5, 10.0, "Exit code 1\n1 failed"),
+            call(11.0, "git commit -m again"),
+            failed(11.5, 11.0, "Exit code 1\npre-commit hook failed"),
+            call(12.0, "ls nothere"),
+            failed(12.5, 12.0, "Exit code 2\nls: cannot access 'nothere'"),
+        ];
+        for e in &results {
+            answered.observe(Agent::ClaudeCode, e, NOW);
+        }
+        assert_eq!(answered.retries, 3);
+        assert!(answered.retry_state.open.is_empty());
     }
 
     #[test]
