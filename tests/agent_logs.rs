@@ -3417,3 +3417,135 @@ fn a_shell_command_that_exited_non_zero_failed_and_moved_nothing() {
         assert!(effects.is_empty(), "{log}: {effects:?}");
     }
 }
+
+/// A Codex CLI rollout of the older shape (codex-rs before the `{timestamp, type, payload}`
+/// envelope, spring to summer 2025: tests/fixtures/codex-bare, its meta line bare, its items
+/// bare, `{"record_type":"state"}` between) was no session log: `import --all` said so and
+/// exited 3 on every run, and `--discover` listed it with no prompt and its date for a project.
+/// It is read by the rollout importer as the newer shape is: the prompt, each shell call with
+/// its exit code, the file its patch added, the answer, in the store of the folder its
+/// environment context names; it records no usage, and its cost is the estimate from payload
+/// sizes, marked as one.
+#[test]
+fn a_codex_rollout_of_the_older_shape_is_imported() {
+    let env = TestEnv::new();
+    let session = "5973b6c0-94b8-487b-a530-2aeb6098ae0e";
+    let name = format!("rollout-2025-08-07T14-02-11-{session}.jsonl");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/codex-bare")
+        .join(&name);
+    // The folder it ran in, as the fixture names it, moved into this test's.
+    let project = env.path().join("notes");
+    std::fs::create_dir_all(&project).unwrap();
+    let codex_home = env.path().join("codex-home");
+    let rollout = codex_home.join("sessions/2025/08/07").join(&name);
+    std::fs::create_dir_all(rollout.parent().unwrap()).unwrap();
+    let text = std::fs::read_to_string(&fixture)
+        .unwrap()
+        .replace("/home/dev/notes", project.to_str().unwrap());
+    std::fs::write(&rollout, text).unwrap();
+    let run = |args: &[&str], dir: &Path| {
+        let mut cmd = env.command(args);
+        cmd.current_dir(dir)
+            .env("HOME", env.path())
+            .env("CODEX_HOME", &codex_home);
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    let prompt = "how many lines are in todo.txt? then mark it done";
+    let found = run(
+        &[
+            "import",
+            "--discover",
+            "--agent",
+            "codex",
+            "--format",
+            "json",
+        ],
+        env.path(),
+    );
+    found.success();
+    let found = &found.json()[0];
+    assert_eq!(
+        (&found["session_id"], &found["project"], &found["status"]),
+        (
+            &Value::from(session),
+            &Value::from(project.to_str().unwrap()),
+            &Value::from("new")
+        ),
+        "{found}"
+    );
+    assert_eq!(found["first_prompt"], prompt, "{found}");
+    let all = run(&["import", "--all", "--agent", "codex"], env.path());
+    all.success();
+    assert!(all.stderr.contains("no token usage"), "{all:?}");
+    let again = run(&["import", "--all", "--agent", "codex"], env.path());
+    again.success();
+    assert!(again.stdout.contains("imported already"), "{again:?}");
+    let store = project.join(".agent-traces");
+    assert!(store.join(session).join("meta.json").is_file(), "{all:?}");
+    let events: Vec<Value> = std::fs::read_to_string(store.join(session).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of =
+        |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["event_type"] == kind).collect() };
+    assert_eq!(of("session_start")[0]["data"]["agent"], "codex");
+    assert_eq!(of("session_start")[0]["data"]["git_branch"], "main");
+    assert_eq!(of("user_prompt").len(), 1, "{events:#?}");
+    assert_eq!(of("tool_call").len(), 3, "{events:#?}");
+    // `cat done.txt` exited 1: a failed call; the others succeeded.
+    let errors = of("error");
+    assert_eq!(errors.len(), 1, "{events:#?}");
+    assert!(
+        errors[0]["data"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Exit code: 1"),
+        "{errors:?}"
+    );
+    assert_eq!(of("tool_result").len(), 2, "{events:#?}");
+    let done = project.join("done.txt");
+    assert!(
+        of("file_write")
+            .iter()
+            .any(|e| e["data"]["path"] == done.to_str().unwrap()),
+        "{events:#?}"
+    );
+    // The rollout holds no usage: no response is made up for it.
+    assert!(of("llm_response").is_empty(), "{events:#?}");
+
+    let list = run(&["list", "--format", "json"], &project);
+    list.success();
+    let list = list.json();
+    assert_eq!(list[0]["agent_name"], "codex", "{list}");
+    assert_eq!(list[0]["first_prompt"], prompt, "{list}");
+    assert_eq!(list[0]["total_tokens"], 0, "{list}");
+    assert_eq!(list[0]["cost_estimated"], true, "{list}");
+    let replay = run(&["replay", session], &project);
+    replay.success();
+    for shown in [
+        prompt,
+        "$ wc -l todo.txt",
+        "$ cat done.txt",
+        "Exit code: 1",
+        "todo.txt has 3 lines; I wrote done.txt",
+    ] {
+        assert!(replay.stdout.contains(shown), "{shown}: {}", replay.stdout);
+    }
+    let explain = run(&["explain", session], &project);
+    explain.success();
+    for shown in [
+        prompt,
+        "Ran: wc -l todo.txt\n",
+        "Ran: cat done.txt ✗",
+        "Wrote: done.txt",
+        "Errors: 1",
+    ] {
+        assert!(
+            explain.stdout.contains(shown),
+            "{shown}: {}",
+            explain.stdout
+        );
+    }
+}

@@ -12,6 +12,12 @@
 //! newer one). OpenAI counts cached input inside `input_tokens` and reasoning inside
 //! `output_tokens`; the store keeps fresh input and cache reads apart (see docs/agents.md
 //! section 9.1 and adr/0001-store-format.md).
+//!
+//! Rollouts of Codex CLI before about September 2025 have no envelope: their first line is the
+//! session's meta itself (`{id, timestamp, instructions}`, later beside `git`), the others the
+//! response items bare, with `{"record_type":"state"}` lines between. Each line is read as the
+//! envelope that would hold it ([`parts`]), by the same reader. That shape gives no line but the
+//! first a time, and holds no token usage.
 
 use std::path::Path;
 
@@ -32,19 +38,51 @@ use crate::model::view::CONTEXT_WINDOW;
 use crate::model::{EventType, Tokens};
 use crate::store::Store;
 
-/// Whether a first line is a rollout's.
+/// Whether a first line is a rollout's, of either shape.
 pub fn is_rollout(first: &Value) -> bool {
-    first.get("payload").is_some_and(Value::is_object)
+    let enveloped = first.get("payload").is_some_and(Value::is_object)
         && matches!(
             string(first, "type"),
             Some("session_meta" | "response_item" | "event_msg" | "turn_context")
-        )
+        );
+    enveloped || is_bare_meta(first)
+}
+
+/// Whether a line is the session's meta that a rollout of the older shape begins with
+/// (codex-rs's `SessionMeta`, flattened beside `git` in later versions): a UUID `id` and a
+/// `timestamp`, and no `type`, which every other line of a rollout, and of the other agents'
+/// logs, has.
+fn is_bare_meta(line: &Value) -> bool {
+    line.get("type").is_none()
+        && line.get("payload").is_none()
+        && string(line, "timestamp").is_some()
+        && string(line, "id").is_some_and(|id| uuid::Uuid::try_parse(id).is_ok())
+}
+
+/// A line's kind and payload, as the envelope gives them (`{timestamp, type, payload}`). A
+/// line of the older shape, which has none, is read as the envelope that would hold it: its
+/// bare meta a `session_meta`, a `{"record_type": …}` line of that kind (`state`, which holds
+/// nothing read here), any other line a `response_item`, the item itself.
+fn parts(line: &Value) -> (&str, &Value) {
+    if let Some(payload) = line.get("payload") {
+        return (string(line, "type").unwrap_or("untyped"), payload);
+    }
+    if let Some(record) = string(line, "record_type") {
+        return (record, line);
+    }
+    if is_bare_meta(line) {
+        return ("session_meta", line);
+    }
+    match string(line, "type") {
+        Some(_) => ("response_item", line),
+        None => ("untyped", &Value::Null),
+    }
 }
 
 /// The session id and working folder a rollout names, from its `session_meta`.
 pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
-    let payload = first.get("payload").unwrap_or(&Value::Null);
-    if string(first, "type") != Some("session_meta") {
+    let (kind, payload) = parts(first);
+    if kind != "session_meta" {
         return (None, None);
     }
     (
@@ -94,9 +132,11 @@ fn head(path: &Path, end: u64) -> Result<Log, ImportError> {
         any = true;
         head.head(&line);
         let log = &head.log;
-        // A session id freezes the `session_meta` read, a model the start's, a time the start.
-        let settled =
-            log.session_id.is_some() && log.start.contains_key("model") && log.started.is_some();
+        // A session id freezes the `session_meta` read, a model the start's, a time the start;
+        // the older shape names no model, and its folder only in the environment context.
+        let named =
+            log.start.contains_key("model") || (head.older_shape && log.start.contains_key("cwd"));
+        let settled = log.session_id.is_some() && named && log.started.is_some();
         Ok(!settled)
     })?;
     if !any {
@@ -104,6 +144,12 @@ fn head(path: &Path, end: u64) -> Result<Log, ImportError> {
     }
     Ok(head.log)
 }
+
+/// What a rollout of the older shape leaves out, said on its import.
+const OLDER_SHAPE: &str = "a Codex rollout of the older shape (before about September 2025) \
+    gives no time but the session's start, and no token usage: every event is placed at the \
+    start, how long the session and its calls took is not known, and its cost is only \
+    estimated from payload sizes";
 
 struct Reader {
     log: Log,
@@ -116,6 +162,8 @@ struct Reader {
     /// not the price table's guess of it.
     window: Option<u64>,
     counter: Counter,
+    /// Whether the rollout is of the older shape (its meta line bare).
+    older_shape: bool,
 }
 
 /// Counts each model response of a rollout once, from what the rollout holds for it: a
@@ -238,8 +286,7 @@ pub fn usage(path: &Path) -> Option<LoggedUsage> {
             return Ok(false);
         }
         let line = &line;
-        let kind = string(line, "type").unwrap_or("untyped");
-        let payload = line.get("payload").unwrap_or(&Value::Null);
+        let (kind, payload) = parts(line);
         if kind == "turn_context"
             && let Some(m) = string(payload, "model")
         {
@@ -273,23 +320,37 @@ impl Reader {
             folder: None,
             window: None,
             counter: Counter::new(),
+            older_shape: false,
         }
     }
 
     /// What `line` says of the session as a whole ([`head`]), as [`Reader::line`] reads it.
     fn head(&mut self, line: &Value) {
         self.log.at(agent_log::time(line, "timestamp"));
-        let payload = line.get("payload").unwrap_or(&Value::Null);
-        match string(line, "type") {
-            Some("session_meta") => self.meta(payload),
-            Some("turn_context") => self.turn_context(payload),
+        match self.parts(line) {
+            ("session_meta", payload) => self.meta(payload),
+            ("turn_context", payload) => self.turn_context(payload),
+            ("response_item", payload) => {
+                if let Some(text) = user_message(payload).filter(|t| is_context(t)) {
+                    self.context_folder(&text);
+                }
+            }
             _ => {}
         }
     }
 
+    /// [`parts`] of a line; a meta line of the older shape says what that shape leaves out.
+    fn parts<'a>(&mut self, line: &'a Value) -> (&'a str, &'a Value) {
+        let parts = parts(line);
+        if parts.0 == "session_meta" && !self.older_shape && is_bare_meta(line) {
+            self.older_shape = true;
+            self.log.warnings.push(OLDER_SHAPE.to_owned());
+        }
+        parts
+    }
+
     fn line(&mut self, line: &Value) {
-        let kind = string(line, "type").unwrap_or("untyped");
-        let payload = line.get("payload").unwrap_or(&Value::Null);
+        let (kind, payload) = self.parts(line);
         let sub = string(payload, "type");
         match sub {
             Some(sub) if kind == "response_item" || kind == "event_msg" => {
@@ -297,12 +358,13 @@ impl Reader {
             }
             _ => self.log.saw(kind),
         }
-        let at = self.log.at(agent_log::time(line, "timestamp"));
+        let time = agent_log::time(line, "timestamp");
+        let at = self.log.at(time);
         self.note_window(payload);
         match (kind, sub) {
             ("session_meta", _) => self.meta(payload),
             ("turn_context", _) => self.turn_context(payload),
-            ("response_item", Some(item)) => self.item(at, item, payload),
+            ("response_item", Some(item)) => self.item(at, time.is_some(), item, payload),
             ("event_msg", Some("context_compacted")) => self.log.compaction(at, None),
             ("event_msg", Some("turn_aborted")) => self.turn_aborted(at, payload),
             ("event_msg", Some("error")) => self.turn_error(at, payload),
@@ -393,6 +455,17 @@ impl Reader {
         self.log.patched(at, string(payload, "call_id"), files);
     }
 
+    /// The folder Codex's environment context names, taken for the session's when its meta
+    /// names none (the older shape's does not).
+    fn context_folder(&mut self, text: &str) {
+        if self.log.start.contains_key("cwd") {
+            return;
+        }
+        if let Some(cwd) = context_cwd(text) {
+            self.log.start.insert("cwd".into(), cwd.into());
+        }
+    }
+
     /// A turn's folder and model; the first model is the session's.
     fn turn_context(&mut self, payload: &Value) {
         if let Some(cwd) = string(payload, "cwd") {
@@ -455,17 +528,15 @@ impl Reader {
         (absolute && Some(folder.as_str()) != start).then_some(folder)
     }
 
-    fn item(&mut self, at: f64, item: &str, payload: &Value) {
+    /// A response item, of a line that gave a time (`timed`) or not (the older shape's).
+    fn item(&mut self, at: f64, timed: bool, item: &str, payload: &Value) {
         let model = self.model.clone();
         match item {
             "message" => {
                 let text = message_text(payload);
                 match string(payload, "role") {
-                    Some("user") => {
-                        if let Some(prompt) = typed(text) {
-                            self.log.prompt(at, &prompt);
-                        }
-                    }
+                    Some("user") if is_context(&text) => self.context_folder(&text),
+                    Some("user") => self.log.prompt(at, &text),
                     Some("assistant") => {
                         self.log.request(at, model.as_deref());
                         self.log.answer(at, &text);
@@ -518,8 +589,13 @@ impl Reader {
             "function_call_output" | "custom_tool_call_output" | "local_shell_call_output" => {
                 let output = payload.get("output").unwrap_or(&Value::Null);
                 let (text, failed) = output_text(output);
-                self.log
-                    .result(at, string(payload, "call_id"), &text, failed);
+                let id = string(payload, "call_id");
+                // A call and its result at the one time a log gives both took a time unknown.
+                if timed {
+                    self.log.result(at, id, &text, failed);
+                } else {
+                    self.log.untimed_result(at, id, &text, failed);
+                }
             }
             "web_search_call" => {
                 self.log.request(at, model.as_deref());
@@ -555,11 +631,51 @@ fn tokens(usage: &Value) -> LoggedTokens {
 /// The prompt a rollout's line holds, as its import records it: a user message that is not
 /// the context Codex adds.
 pub fn prompt_in(line: &Value) -> Option<String> {
-    let payload = line.get("payload")?;
-    let user_message = string(line, "type") == Some("response_item")
-        && string(payload, "type") == Some("message")
-        && string(payload, "role") == Some("user");
-    user_message.then(|| typed(message_text(payload)))?
+    match parts(line) {
+        ("response_item", payload) => typed(user_message(payload)?),
+        _ => None,
+    }
+}
+
+/// The text of an item that is a user message.
+fn user_message(payload: &Value) -> Option<String> {
+    let user =
+        string(payload, "type") == Some("message") && string(payload, "role") == Some("user");
+    user.then(|| message_text(payload))
+}
+
+/// The folder Codex's environment context names: `<cwd>…</cwd>`, or `Current working
+/// directory: …` in its first form (codex-rs's `EnvironmentContext`, summer 2025); `None`
+/// for any other text, or a folder that is not absolute.
+fn context_cwd(text: &str) -> Option<&str> {
+    let body = text.trim_start().strip_prefix("<environment_context>")?;
+    let cwd = match body.split_once("<cwd>") {
+        Some((_, rest)) => rest.split_once("</cwd>")?.0,
+        None => body
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Current working directory:"))?,
+    };
+    let cwd = cwd.trim();
+    (cwd.starts_with('/') || is_windows_folder(cwd)).then_some(cwd)
+}
+
+/// The folder the environment context of a rollout whose meta names none gives (the older
+/// shape's), read as far as it and never past [`agent_log::FIRST_PROMPT_LINES`] lines: where
+/// `import --discover` and `--all` place its session, as its import records it.
+pub fn folder_in_context(path: &Path) -> Option<String> {
+    let mut found = None;
+    let lines = agent_log::FIRST_PROMPT_LINES as u64;
+    agent_log::read_lines_while(path, u64::MAX, |n, line| {
+        if let Ok(line) = line
+            && let ("response_item", payload) = parts(&line)
+            && let Some(text) = user_message(payload)
+        {
+            found = context_cwd(&text).map(str::to_owned);
+        }
+        Ok(found.is_none() && n < lines)
+    })
+    .ok()?;
+    found
 }
 
 /// The first prompt of a rollout, read as far as it ([`agent_log::first_prompt`]).
@@ -824,6 +940,42 @@ mod tests {
     fn a_change_past_the_records_counts_the_rest() {
         let lines = [token_count(100, 10), record(60, 7), token_count(200, 20)];
         assert_eq!(counted(&lines), [(100, 10), (60, 7), (40, 3)]);
+    }
+
+    /// The older shape's lines are read as the envelope that would hold them, and its meta
+    /// line is told from a line of another log by its UUID and its want of a `type`.
+    #[test]
+    fn lines_of_the_older_shape_are_read_as_enveloped() {
+        let meta = serde_json::json!({"id": "5973b6c0-94b8-487b-a530-2aeb6098ae0e", "timestamp": "2025-05-07T17:24:21.123Z", "instructions": null});
+        assert!(is_rollout(&meta));
+        assert_eq!(parts(&meta), ("session_meta", &meta));
+        let state = serde_json::json!({"record_type": "state"});
+        assert_eq!(parts(&state).0, "state");
+        let item = serde_json::json!({"type": "message", "role": "user", "content": []});
+        assert_eq!(parts(&item), ("response_item", &item));
+        let enveloped =
+            serde_json::json!({"timestamp": "t", "type": "event_msg", "payload": {"type": "x"}});
+        assert_eq!(parts(&enveloped), ("event_msg", &enveloped["payload"]));
+        for other in [
+            serde_json::json!({"id": "1", "timestamp": "2025-05-07T17:24:21.123Z"}),
+            serde_json::json!({"id": "5973b6c0-94b8-487b-a530-2aeb6098ae0e", "timestamp": "t", "type": "user"}),
+            serde_json::json!({"id": "5973b6c0-94b8-487b-a530-2aeb6098ae0e"}),
+        ] {
+            assert!(!is_rollout(&other), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_environment_context_names_the_folder_in_either_form() {
+        let first = "<environment_context>\nCurrent working directory: /home/me/app\nApproval policy: on-request\n</environment_context>";
+        assert_eq!(context_cwd(first), Some("/home/me/app"));
+        let xml = "<environment_context>\n  <cwd>C:\\work\\app</cwd>\n  <shell>bash</shell>\n</environment_context>";
+        assert_eq!(context_cwd(xml), Some("C:\\work\\app"));
+        assert_eq!(
+            context_cwd("<environment_context><cwd>app</cwd></environment_context>"),
+            None
+        );
+        assert_eq!(context_cwd("Current working directory: /home/me/app"), None);
     }
 
     #[test]

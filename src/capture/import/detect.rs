@@ -81,7 +81,7 @@ pub fn origin(path: &Path) -> Origin {
         return Origin {
             format: LogFormat::CodexRollout,
             session_id,
-            cwd,
+            cwd: cwd.or_else(|| codex_rollout::folder_in_context(path)),
         };
     }
     if gemini_chat::is_chat(&first) {
