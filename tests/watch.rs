@@ -346,6 +346,91 @@ fn a_budget_kills_the_agent_and_writes_its_post_mortem() {
     assert_eq!(copy, pm);
 }
 
+/// One response of `model` with `output` tokens, as a transcript line of session [`SESSION`]
+/// (written by a subagent, `agent`, when given).
+fn response_line(env: &TestEnv, id: &str, model: &str, output: u64, agent: Option<&str>) -> String {
+    let mut line = json!({
+        "type": "assistant", "sessionId": SESSION, "requestId": format!("req_{id}"),
+        "uuid": format!("u_{id}"), "timestamp": "2026-11-30T05:00:00.000Z", "cwd": env.path(),
+        "message": {"id": format!("msg_{id}"), "model": model, "role": "assistant",
+            "type": "message", "content": [{"type": "text", "text": "Reading the code."}],
+            "usage": {"input_tokens": 10, "output_tokens": output}}
+    });
+    if let Some(agent) = agent {
+        line["isSidechain"] = json!(true);
+        line["agentId"] = json!(agent);
+    }
+    format!("{line}\n")
+}
+
+/// A hook session's cost counts its subagents' transcripts (`<stem>/subagents/*.jsonl`), but
+/// the watch read the usage again only when the main transcript grew: while a subagent worked
+/// (its own transcript growing, the main one quiet until it is done) its spend went unseen,
+/// and the budget broke at the main transcript's next write, minutes late, or never. A
+/// subagent's transcript growing is read as the main one's is, within the watch's poll.
+#[test]
+fn a_budget_kills_the_agent_while_only_a_subagents_transcript_grows() {
+    let env = TestEnv::new();
+    let transcript = env.path().join("live.jsonl");
+    // $0.015 of the main conversation: under the budget, past the alert that tells the test
+    // the watch has read the transcript.
+    let main_line = response_line(&env, "main", "claude-sonnet-4-5", 1000, None);
+    std::fs::write(&transcript, main_line).unwrap();
+    let subagents = env.path().join("live").join("subagents");
+    std::fs::create_dir_all(&subagents).unwrap();
+    let subagent = subagents.join("agent-a1b2c3d4.jsonl");
+    std::fs::write(&subagent, "").unwrap();
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"[{"condition": "cost_usd", "threshold": 0.01, "action": "alert"}]"#,
+    )
+    .unwrap();
+    // Nothing more is written to the events file or the main transcript: the agent waits for
+    // its subagent for two minutes.
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            "start {t}\nprompt 'review it'\nwatched\nfor i in $(seq 1 1200); do sleep 0.1; done\nend",
+            t = transcript.display()
+        ),
+    );
+    let (watch, errors) = start_watch_logged(
+        &env,
+        &[
+            "--rules",
+            "rules.json",
+            "--budget",
+            "0.50",
+            "--on-violation",
+            "kill",
+        ],
+    );
+    wait_until("the watch has read the transcript", HANG, || {
+        std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("ALERT"))
+    });
+    // The subagent's response: $1.50.
+    let costly = response_line(&env, "sub", "claude-sonnet-4-5", 100_000, Some("a1b2c3d4"));
+    std::fs::write(&subagent, costly).unwrap();
+    wait_until("the watch kills the agent", Duration::from_secs(30), || {
+        agent.0.try_wait().unwrap().is_some()
+    });
+    let status = agent.wait(HANG);
+    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    let run = watch.finish(HANG);
+    let stderr = std::fs::read_to_string(&errors).unwrap();
+    assert_eq!(run.code, 1, "{stderr}");
+    assert!(stderr.contains("KILL rule `budget "), "{stderr}");
+    let pm: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.store().join(SESSION).join("watchdog-postmortem.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        (pm["cost_at_death"].as_f64().unwrap() - 1.515).abs() < 0.001,
+        "{pm}"
+    );
+}
+
 /// The post-mortem carried a cost and no word that a model in it had no price: it now lists
 /// such models, as every other JSON cost does, and its recovery paragraph marks the cost.
 #[test]

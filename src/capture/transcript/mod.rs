@@ -21,8 +21,8 @@ pub mod wire;
 
 pub use responses::{LoggedUsage, Response, ResponseUsage};
 pub use transcript::{
-    Subagents, Survey, TurnEnd, first_prompt, last_assistant_text, session_of, subagent_files,
-    survey, transcript_usage, turn_end, turn_text_before_error,
+    Subagents, Survey, TranscriptSizes, TurnEnd, first_prompt, last_assistant_text, session_of,
+    subagent_files, survey, transcript_sizes, transcript_usage, turn_end, turn_text_before_error,
 };
 
 /// Seconds since the epoch of an RFC 3339 timestamp, as transcripts write them; `None` for a

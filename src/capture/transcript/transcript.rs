@@ -318,6 +318,32 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<LoggedUsage> {
     Ok(logged)
 }
 
+/// How long a transcript and its subagents' transcripts are: what [`transcript_usage`] reads.
+/// A reader that reads the usage again only when it grew (`watch`) compares these: a subagent
+/// at work writes its own transcript alone, the main one quiet until the subagent is done.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TranscriptSizes {
+    pub main: u64,
+    /// Each subagent's transcript and its length, in name order; one that cannot be looked at
+    /// is left out, as [`transcript_usage`] leaves it out.
+    pub subagents: Vec<(PathBuf, u64)>,
+}
+
+/// The lengths of the transcript at `path` and of its subagents' ([`subagent_files`]); the
+/// main transcript's error when it cannot be looked at.
+pub fn transcript_sizes(path: &Path) -> std::io::Result<TranscriptSizes> {
+    let main = std::fs::metadata(path)?.len();
+    let subagents = subagent_files(path)
+        .files
+        .into_iter()
+        .filter_map(|file| {
+            let len = std::fs::symlink_metadata(&file).ok()?.len();
+            Some((file, len))
+        })
+        .collect();
+    Ok(TranscriptSizes { main, subagents })
+}
+
 /// The usage of every API response in one transcript file, the main one's (`main`) or a
 /// subagent's, in no particular order.
 fn file_usage(path: &Path, main: bool) -> std::io::Result<LoggedUsage> {

@@ -33,7 +33,7 @@ use crate::analysis::watch::postmortem::{Death, LastActs, PostMortem};
 use crate::analysis::watch::{Action, Condition, Metric, Rule, Violation, Watcher};
 use crate::capture::process::{AgentProcess, Liveness};
 use crate::capture::sink::system_time;
-use crate::capture::transcript::transcript_usage;
+use crate::capture::transcript::{TranscriptSizes, transcript_sizes, transcript_usage};
 use crate::error::Error;
 use crate::exit;
 use crate::model::duration::parse_seconds;
@@ -136,7 +136,7 @@ const LAST_WORDS_AT_MOST: Duration = Duration::from_secs(5);
 /// unless --idle says otherwise.
 const IDLE_WITHOUT_PROCESS: Duration = Duration::from_secs(10 * 60);
 
-/// The transcript is read for usage at most this often.
+/// The transcript (and its subagents') is read for usage at most this often.
 const TRANSCRIPT_EVERY: Duration = Duration::from_secs(2);
 
 /// `--idle`'s wait. Past what a wait can hold (some 584 billion years), Rust's words were
@@ -713,8 +713,8 @@ struct Session<'a> {
     /// The processes the session named that the watch said it will not signal.
     refused: HashSet<AgentProcess>,
     transcript: Option<PathBuf>,
-    /// The transcript's size when it was last read.
-    transcript_seen: Option<u64>,
+    /// The lengths of the transcript and of its subagents' when they were last read.
+    transcript_seen: Option<TranscriptSizes>,
     transcript_read: Option<Instant>,
     /// Whether the watch said the transcript cannot be read.
     transcript_unread_said: bool,
@@ -812,7 +812,9 @@ impl Session<'_> {
         self.events_seen += 1;
     }
 
-    /// Reads the transcript's usage again when it grew, at most every [`TRANSCRIPT_EVERY`].
+    /// Reads the transcript's usage again when it or a subagent's transcript grew, at most
+    /// every [`TRANSCRIPT_EVERY`]: a subagent at work writes only its own, and its spend went
+    /// unseen (a budget unbroken) until the main transcript was next written.
     fn read_transcript(&mut self) {
         let Some(path) = self.transcript.clone() else {
             return;
@@ -824,18 +826,18 @@ impl Session<'_> {
         {
             return;
         }
-        let size = match std::fs::metadata(path) {
-            Ok(meta) => Some(meta.len()),
+        let sizes = match transcript_sizes(path) {
+            Ok(sizes) => sizes,
             Err(e) => {
                 self.transcript_unread(path, &e);
-                None
+                return;
             }
         };
-        if size.is_none() || size == self.transcript_seen {
+        if self.transcript_seen.as_ref() == Some(&sizes) {
             return;
         }
         self.transcript_read = Some(Instant::now());
-        self.transcript_seen = size;
+        self.transcript_seen = Some(sizes);
         match transcript_usage(path) {
             Ok(logged) => {
                 self.watcher.transcript_usage(
