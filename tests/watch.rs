@@ -991,6 +991,34 @@ fn a_watch_of_an_events_file_with_a_long_hole_shows_what_follows_it_at_once() {
     assert_eq!(listed[0]["first_prompt"], "after the hole", "{listed}");
 }
 
+/// A watch reads a long file a batch at a time, and --idle took the reading for silence: when
+/// the batches of a long hole took longer than --idle to read (a loaded machine, --idle 1s),
+/// the watch stopped before the event after the hole, never shown. --idle counts from when the
+/// watch has read to the file's end.
+#[test]
+fn a_watch_is_not_idle_while_it_reads_what_was_written() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    grow_by_hole(&env, 1 << 40);
+    let after = json!({"event_type": "user_prompt", "timestamp": 1_796_248_340.0,
+        "event_id": "b0b0b0b0b0b0", "session_id": SESSION, "data": {"prompt": "after the hole"}});
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(events_file(&env))
+        .unwrap();
+    writeln!(file, "\n{after}").unwrap();
+    drop(file);
+    // Far shorter than any read of a batch: every batch of the hole outlasts it.
+    let run = start_watch(&env, &["--idle", "1ms"]).finish(HANG);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("after the hole"), "{run:?}");
+    assert!(
+        run.stderr.contains("no new event for 1ms"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Stops process `pid` (SIGSTOP) while it sleeps in `ppoll`, as a watch does between two
 /// looks, so that a change made before it is continued falls between two looks.
 fn stop_between_looks(pid: u32) {

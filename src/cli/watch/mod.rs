@@ -298,7 +298,10 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let mut bad_said = 0;
     session.announce(uncounted);
     loop {
-        if !batch.is_empty() {
+        // A read that stopped short of the file's end (a batch of a long file, a long hole) is
+        // no silence: --idle counts from when the watch has caught up. A watch slow to read (a
+        // loaded machine, --idle 1s) stopped with the events after a hole still unread.
+        if !batch.is_empty() || follower.has_more() {
             last_news = Instant::now();
         }
         let bad = follower.bad_lines();
