@@ -1119,3 +1119,61 @@ fn context_saturation_guesses_no_window_for_a_model_no_one_knows() {
     );
     assert!(message.contains(&window), "{message}");
 }
+
+/// Claude Code sends several calls in one response: corpus session ae4a77f8 read six files at
+/// once (one message, six Reads), and lint said `"Read" called 6 times in a row … a possible
+/// loop`. A loop is the same tool called turn after turn: every run lint names spans as many
+/// of the model's responses as the threshold (5), and the session's runs across turns are
+/// still named.
+#[test]
+fn calls_one_response_made_at_once_are_no_tool_loop() {
+    let env = TestEnv::new();
+    let sid = "ae4a77f8-aedd-4bc1-888f-c94edc91af04";
+    let transcript = shared()
+        .join("corpus/claude-code/marot__spotter")
+        .join(format!("{sid}.jsonl"));
+    // The response that made each call, by the call's tool-use id.
+    let mut response_of = std::collections::HashMap::new();
+    let mut calls_of = std::collections::HashMap::<(String, String), usize>::new();
+    for line in std::fs::read_to_string(&transcript).unwrap().lines() {
+        let Ok(entry) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if entry["type"] != "assistant" {
+            continue;
+        }
+        let message = entry["message"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for block in entry["message"]["content"].as_array().into_iter().flatten() {
+            if block["type"] == "tool_use" {
+                response_of.insert(block["id"].as_str().unwrap().to_owned(), message.clone());
+                let tool = block["name"].as_str().unwrap().to_owned();
+                *calls_of.entry((message.clone(), tool)).or_default() += 1;
+            }
+        }
+    }
+    // What the test is about: one response made five calls or more of one tool.
+    assert!(calls_of.values().any(|&n| n >= 5), "{calls_of:?}");
+    env.run(&["import", transcript.to_str().unwrap()]).success();
+    let events = env.events(sid);
+    let report = env.run(&["lint", sid, "--format", "json"]).json();
+    let loops: Vec<Vec<u64>> = findings(&report)
+        .into_iter()
+        .filter(|f| f.0 == "tool-loop")
+        .map(|f| f.2)
+        .collect();
+    assert!(!loops.is_empty(), "{report}");
+    for numbers in &loops {
+        let responses: std::collections::HashSet<&str> = numbers
+            .iter()
+            .map(|&n| {
+                let call = &events[n as usize - 1];
+                assert_eq!(call["event_type"], "tool_call", "#{n}: {call}");
+                response_of[call["data"]["tool_use_id"].as_str().unwrap()].as_str()
+            })
+            .collect();
+        assert!(responses.len() >= 5, "{numbers:?}: {responses:?}\n{report}");
+    }
+}

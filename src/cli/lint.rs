@@ -34,7 +34,7 @@ use crate::store::{SessionSummary, Store};
 /// finding is an ERROR, or with --strict a WARN.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace lint                       # the latest session\n  agent-strace lint --all --since 7d --strict\n  agent-strace lint 3f2a --format json\n\n.agent-strace-lint.json:\n  {\"tool-loop\": {\"threshold\": 7}, \"reasoning-spiral\": {\"enabled\": false},\n   \"budget-proximity\": {\"budget\": 5.00, \"threshold\": 0.9, \"level\": \"error\"}}\nDefaults: tool-loop WARN 5 calls, reasoning-spiral WARN 3 responses, budget-proximity ERROR\n0.9 of the budget, context-saturation INFO 0.8 of the window, redundant-read INFO 3 reads,\nerror-retry-loop WARN 3 failures, no-output WARN, hidden-text WARN 1 character (text in tag\ncharacters, data in variation selectors, marks that reorder a line: read back in the finding)."
+    after_help = "Examples:\n  agent-strace lint                       # the latest session\n  agent-strace lint --all --since 7d --strict\n  agent-strace lint 3f2a --format json\n\n.agent-strace-lint.json:\n  {\"tool-loop\": {\"threshold\": 7}, \"reasoning-spiral\": {\"enabled\": false},\n   \"budget-proximity\": {\"budget\": 5.00, \"threshold\": 0.9, \"level\": \"error\"}}\nDefaults: tool-loop WARN 5 turns, reasoning-spiral WARN 3 responses, budget-proximity ERROR\n0.9 of the budget, context-saturation INFO 0.8 of the window, redundant-read INFO 3 reads,\nerror-retry-loop WARN 3 failures, no-output WARN, hidden-text WARN 1 character (text in tag\ncharacters, data in variation selectors, marks that reorder a line: read back in the finding)."
 )]
 pub(crate) struct LintArgs {
     #[command(flatten)]

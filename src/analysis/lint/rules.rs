@@ -78,39 +78,61 @@ fn at_least(count: usize, threshold: f64) -> bool {
     count as f64 >= threshold
 }
 
-/// tool-loop: the same tool called `threshold` or more times in a row (its results and file
+/// tool-loop: the same tool called in `threshold` or more turns in a row (its results and file
 /// events between the calls do not break the run; a prompt, an answer or another tool does).
+/// A session that records the model's requests tells its turns apart: the calls the response
+/// to one request made at once (six Reads of six files, as Claude Code sends them) are one
+/// turn, no loop. One that records none (a hook's) counts each call a turn.
 fn tool_loop(session: &Session<'_>, threshold: f64) -> Found {
+    let has_requests = session
+        .events
+        .iter()
+        .any(|e| e.event_type == EventType::LlmRequest);
     let mut found = Vec::new();
     let mut run: Vec<usize> = Vec::new();
+    let mut turns = 0;
     let mut tool = String::new();
-    let mut flush = |run: &mut Vec<usize>, tool: &str| {
-        if at_least(run.len(), threshold) {
+    let mut flush = |run: &mut Vec<usize>, turns: &mut usize, tool: &str| {
+        if at_least(*turns, threshold) {
+            let times = if has_requests {
+                format!("in {} in a row", count(*turns as u64, "turn"))
+            } else {
+                format!("{} in a row", count(*turns as u64, "time"))
+            };
             found.push((
                 format!(
-                    "\"{tool}\" called {} in a row ({}): a possible loop.",
-                    count(run.len() as u64, "time"),
+                    "\"{tool}\" called {times} ({}): a possible loop.",
                     span(run)
                 ),
                 std::mem::take(run),
             ));
         }
         run.clear();
+        *turns = 0;
     };
+    // The request whose response made the latest call, counted by the requests seen so far.
+    let mut request = 0;
+    let mut last_turn = None;
     for (i, event) in session.events.iter().enumerate() {
         match View::of(event, session.agent) {
             View::ToolCall(call) => {
                 if call.tool != tool {
-                    flush(&mut run, &tool);
+                    flush(&mut run, &mut turns, &tool);
                     call.tool.clone_into(&mut tool);
+                    last_turn = None;
+                }
+                if !has_requests || last_turn != Some(request) {
+                    turns += 1;
+                    last_turn = Some(request);
                 }
                 run.push(i + 1);
             }
-            View::Prompt(_) | View::Answer(_) => flush(&mut run, &tool),
+            View::LlmRequest { .. } => request += 1,
+            View::Prompt(_) | View::Answer(_) => flush(&mut run, &mut turns, &tool),
             _ => {}
         }
     }
-    flush(&mut run, &tool);
+    flush(&mut run, &mut turns, &tool);
     found
 }
 

@@ -62,6 +62,53 @@ fn a_run_of_one_tool_is_a_loop_and_its_events_are_named() {
     assert!(report(&events, &[], 0.0, &config).findings.is_empty());
 }
 
+/// Claude Code sends several calls in one response (six Reads of six files at once): counted
+/// a call a turn, they were a loop. In a session that records its requests, the calls one
+/// response made are one turn.
+#[test]
+fn the_calls_one_response_made_at_once_are_one_turn() {
+    let result = || {
+        event(
+            EventType::ToolResult,
+            json!({"tool_name": "x", "result": "x"}),
+        )
+    };
+    let request = || event(EventType::LlmRequest, json!({"model": "m"}));
+    let mut events = vec![
+        event(EventType::UserPrompt, json!({"prompt": "go"})),
+        request(),
+    ];
+    for i in 0..6 {
+        events.push(call("Read", &json!({"file_path": format!("/p/{i}.rs")})));
+        events.push(result());
+    }
+    let r = report(&events, &[], 0.0, &LintConfig::default());
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    // Five responses in a row that call Bash, one of them twice at once: five turns, a loop
+    // that names each of the six calls.
+    let mut events = vec![event(EventType::UserPrompt, json!({"prompt": "go"}))];
+    for i in 0..5 {
+        events.push(request());
+        let calls = if i == 2 { 2 } else { 1 };
+        for _ in 0..calls {
+            events.push(call("Bash", &json!({"command": format!("make {i}")})));
+            events.push(result());
+        }
+    }
+    let r = report(&events, &[], 0.0, &LintConfig::default());
+    assert_eq!(rules(&r), ["tool-loop"]);
+    assert_eq!(r.findings[0].events, [3, 6, 9, 11, 14, 17]);
+    assert!(
+        r.findings[0].message.contains("called in 5 turns in a row"),
+        "{}",
+        r.findings[0].message
+    );
+    // A threshold of six turns is not met by five, however many calls they made.
+    let mut config = LintConfig::default();
+    config.setting_mut(RuleName::ToolLoop).threshold = 6.0;
+    assert!(report(&events, &[], 0.0, &config).findings.is_empty());
+}
+
 #[test]
 fn responses_without_tools_spiral_and_reads_repeat() {
     let mut events = vec![event(EventType::UserPrompt, json!({"prompt": "why"}))];
