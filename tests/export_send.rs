@@ -473,7 +473,8 @@ fn spans_a_backend_rejects_in_its_success_answer_are_an_error_naming_them() {
 
 /// Sent to our own collector, a session's tool and model spans are filed under it (and its
 /// subagent's under the subagent): they named no session, and the collector filed them under
-/// their trace, `otel-<trace id>`, parent and subagent in one.
+/// their trace, `otel-<trace id>`, parent and subagent in one. The subagent is its parent's
+/// there too, so only `list --all` lists it, as in the store it was exported from.
 #[test]
 fn sent_to_our_collector_each_span_is_filed_under_its_session() {
     let env = TestEnv::new();
@@ -492,6 +493,7 @@ fn sent_to_our_collector_each_span_is_filed_under_its_session() {
     let listed = env
         .run(&[
             "list",
+            "--all",
             "--trace-dir",
             storage.to_str().unwrap(),
             "--format",
@@ -499,6 +501,13 @@ fn sent_to_our_collector_each_span_is_filed_under_its_session() {
         ])
         .success()
         .json();
+    let sub = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == child.as_str())
+        .unwrap();
+    assert_eq!(sub["parent_session_id"], parent.as_str(), "{listed:#}");
     let mut ids: Vec<&str> = listed
         .as_array()
         .unwrap()

@@ -333,3 +333,105 @@ fn an_input_smaller_than_its_cache_is_all_fresh_input() {
         cost(&env, &storage, "within")["cost_usd"]
     );
 }
+
+/// The sessions of `replay --tree` at `storage`: each line's place in the tree (its indent),
+/// session and depth, leaving out what the collector cannot know (the agent, the duration).
+fn tree(env: &TestEnv, storage: &Path) -> Vec<String> {
+    let run = env.run(&["--trace-dir", storage.to_str().unwrap(), "replay", "--tree"]);
+    run.success();
+    run.stdout
+        .lines()
+        .filter(|l| l.contains('▶'))
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let indent = l.len() - l.trim_start().len();
+            let session = words.nth(1).unwrap_or_default();
+            let depth = l.split_whitespace().find(|w| w.starts_with("depth="));
+            format!("{indent} {session} {}", depth.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// agent-strace's own `otlp-genai` export, sent to its own collector, is collected whole. The
+/// collector's copy priced every cache write as a five-minute one (corpus subagent.jsonl, its
+/// writes all one-hour: $0.4227 where the session cost $0.5196), held each subagent as a
+/// session of no parent (corpus 4d5611e5), and linked no span's event to its parent's.
+#[test]
+fn our_own_genai_export_is_collected_at_the_same_cost_with_its_subagents_linked() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let url = format!("http://127.0.0.1:{port}");
+    let corpus = crate::common::shared().join("corpus/claude-code/marot__spotter");
+    for file in [
+        "subagent.jsonl",
+        "4d5611e5-241a-462a-8d15-5122611a9569.jsonl",
+    ] {
+        let path = corpus.join(file);
+        let session = env
+            .run(&["import", "--format", "json", path.to_str().unwrap()])
+            .success()
+            .session_ids()[0]
+            .clone();
+        env.run(&[
+            "export",
+            &session,
+            "--format",
+            "otlp-genai",
+            "--endpoint",
+            &url,
+        ])
+        .success();
+        let source = cost(&env, &env.store(), &session);
+        let collected = cost(&env, &storage, &session);
+        assert_eq!(collected["tokens"], source["tokens"], "{file}");
+        assert_eq!(collected["cost_usd"], source["cost_usd"], "{file}");
+    }
+    assert_eq!(
+        cost(&env, &env.store(), "491e126e-1e71-469c-ade2-fcc8af567c74")["tokens"]["cache_creation_1h"],
+        25842,
+        "the premise: writes for an hour"
+    );
+    assert_eq!(tree(&env, &storage), tree(&env, &env.store()));
+    let sub = "agent-a2898e3-4d5611e5-241a-462a-8d15-5122611a9569";
+    let parent = "4d5611e5-241a-462a-8d15-5122611a9569";
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(storage.join(sub).join("meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["parent_session_id"], parent);
+    assert_eq!(meta["depth"], 1);
+    let spawned: Vec<Value> = events_of(&storage, parent, "decision")
+        .into_iter()
+        .filter(|e| e["event_id"] == meta["parent_event_id"])
+        .collect();
+    assert_eq!(
+        spawned.len(),
+        1,
+        "the subagent is under an event of its parent"
+    );
+    assert!(
+        spawned[0]["data"]["choice"]
+            .as_str()
+            .unwrap()
+            .starts_with("execute_tool ")
+    );
+    // Each span's event is under its parent span's: all but the sessions' own.
+    for session in [parent, sub] {
+        let events: Vec<Value> =
+            std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+        let ids: std::collections::HashSet<&Value> =
+            events.iter().map(|e| &e["event_id"]).collect();
+        for e in &events {
+            let root = e["data"]["choice"]
+                .as_str()
+                .unwrap()
+                .starts_with("invoke_agent ");
+            assert_eq!(ids.contains(&e["parent_id"]), !root, "{e}");
+        }
+    }
+}

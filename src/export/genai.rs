@@ -32,6 +32,11 @@ pub const USAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
 pub const USAGE_CACHE_READ: &str = "gen_ai.usage.cache_read.input_tokens";
 pub const USAGE_CACHE_CREATION: &str = "gen_ai.usage.cache_creation.input_tokens";
 pub const USAGE_REASONING: &str = "gen_ai.usage.reasoning.output_tokens";
+/// Of `gen_ai.usage.cache_creation.input_tokens`, those written to the one-hour cache, which
+/// Anthropic prices above the five-minute one. The conventions register no split by lifetime,
+/// so the name is in agent-strace's own namespace; our collector reads it back, and a trace
+/// without it priced every write as a five-minute one.
+pub const USAGE_CACHE_CREATION_1H: &str = "agent_strace.usage.cache_creation_1h.input_tokens";
 /// The general convention's error class (stable), set on a span that ended in an error.
 pub const ERROR_TYPE: &str = "error.type";
 /// `error.type`'s value when no class is known, as the convention names it.

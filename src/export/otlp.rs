@@ -658,6 +658,12 @@ fn usage_attributes(tokens: &crate::model::Tokens, known: bool) -> Vec<KeyValue>
         kv(genai::USAGE_CACHE_READ, int(tokens.cache_read)),
         kv(genai::USAGE_CACHE_CREATION, int(tokens.cache_creation)),
     ];
+    if tokens.cache_creation_1h > 0 {
+        out.push(kv(
+            genai::USAGE_CACHE_CREATION_1H,
+            int(tokens.cache_creation_1h),
+        ));
+    }
     if tokens.reasoning > 0 {
         out.push(kv(genai::USAGE_REASONING, int(tokens.reasoning)));
     }

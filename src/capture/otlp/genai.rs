@@ -51,6 +51,10 @@ pub fn model_call_usage(g: &Generic) -> Option<Usage> {
 
 const INPUT: &str = "gen_ai.usage.input_tokens";
 const OUTPUT: &str = "gen_ai.usage.output_tokens";
+/// Of the cache writes, the one-hour ones: no convention names the split, and agent-strace's
+/// own `otlp-genai` export writes it under this name (without it every write was priced as a
+/// five-minute one, 19% under the session's cost).
+const CACHE_CREATION_1H: &str = "agent_strace.usage.cache_creation_1h.input_tokens";
 
 /// A GenAI span's usage in the store's kinds, its counts read as every sender's are
 /// ([`counts`]). Under semantic conventions 1.42 `gen_ai.usage.input_tokens` counts the cached
@@ -72,29 +76,64 @@ fn usage(attrs: &Attributes) -> Option<Usage> {
                 "gen_ai.usage.cache_creation.input_tokens",
                 "cache_creation_input_tokens",
             ),
+            (CACHE_CREATION_1H, "ephemeral_1h_input_tokens"),
+            ("gen_ai.usage.reasoning.output_tokens", "reasoning_tokens"),
         ],
     );
     Some(match read {
-        Ok([input, output, cache_read, cache_creation]) => Usage::Counted(Tokens {
-            // An input smaller than its cached tokens cannot hold them: its sender counts
-            // input as Anthropic's API does, without the cache, and it is all fresh (taking
-            // the cache out left 0, and the input read went unpriced).
-            input: input
-                .checked_sub(cache_read.saturating_add(cache_creation))
-                .unwrap_or(input),
-            output,
-            cache_read,
-            cache_creation,
-            ..Tokens::default()
-        }),
-        Err(sent) => Usage::Unknown(sent),
+        Ok(
+            [
+                input,
+                output,
+                cache_read,
+                cache_creation,
+                cache_creation_1h,
+                reasoning,
+            ],
+        ) => {
+            Usage::Counted(Tokens {
+                // An input smaller than its cached tokens cannot hold them: its sender counts
+                // input as Anthropic's API does, without the cache, and it is all fresh (taking
+                // the cache out left 0, and the input read went unpriced).
+                input: input
+                    .checked_sub(cache_read.saturating_add(cache_creation))
+                    .unwrap_or(input),
+                output,
+                cache_read,
+                cache_creation,
+                cache_creation_1h: cache_creation_1h.min(cache_creation),
+                reasoning: reasoning.min(output),
+            })
+        }
+        Err(sent) => Usage::Unknown(nested(sent)),
     })
+}
+
+/// The usage as sent, its split counts put where the API's usage object has them, so that a
+/// bad one among them makes the usage unknown as a bad top-level count does.
+fn nested(mut sent: Value) -> Value {
+    if let Some(obj) = sent.as_object_mut() {
+        if let Some(n) = obj.remove("ephemeral_1h_input_tokens") {
+            obj.insert(
+                "cache_creation".into(),
+                serde_json::json!({"ephemeral_1h_input_tokens": n}),
+            );
+        }
+        if let Some(n) = obj.remove("reasoning_tokens") {
+            obj.insert(
+                "output_tokens_details".into(),
+                serde_json::json!({"reasoning_tokens": n}),
+            );
+        }
+    }
+    sent
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::capture::otlp::telemetry::Signal;
+    use serde::Deserialize;
 
     fn record(name: &str, operation: Option<&str>) -> Generic {
         let mut attributes = Attributes::new();
@@ -116,6 +155,36 @@ mod tests {
             attributes,
             body: None,
         }
+    }
+
+    #[test]
+    fn the_one_hour_writes_and_reasoning_are_read_back_and_a_bad_one_is_unknown() {
+        let mut g = record("chat m", Some("chat"));
+        for (k, n) in [
+            ("gen_ai.usage.input_tokens", 1103),
+            ("gen_ai.usage.output_tokens", 40),
+            ("gen_ai.usage.cache_read.input_tokens", 1000),
+            ("gen_ai.usage.cache_creation.input_tokens", 100),
+            (CACHE_CREATION_1H, 60),
+            ("gen_ai.usage.reasoning.output_tokens", 10),
+        ] {
+            g.attributes.insert(k.into(), n.into());
+        }
+        let Some(Usage::Counted(t)) = model_call_usage(&g) else {
+            panic!("counted")
+        };
+        assert_eq!(
+            (t.input, t.cache_creation, t.cache_creation_1h, t.reasoning),
+            (3, 100, 60, 10)
+        );
+        g.attributes.insert(CACHE_CREATION_1H.into(), (-5).into());
+        let Some(Usage::Unknown(sent)) = model_call_usage(&g) else {
+            panic!("unknown")
+        };
+        assert_eq!(
+            crate::model::usage::ApiUsage::deserialize(&sent).unwrap().0,
+            None
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub const KIND_TOOL_TIMING: &str = "tool_timing";
 pub const KIND_SPAN: &str = "otel_span";
 /// The `kind` of another sender's log record.
 pub const KIND_LOG: &str = "otel_log";
+/// The attribute by which agent-strace's own export names a subagent's parent session, on the
+/// subagent's root span.
+const PARENT_SESSION: &str = "agent_strace.parent_session.id";
 
 /// One ingest at a time in this process: the check that a key is new and the write of its event
 /// must not interleave with another request's (traces and logs of one request come together).
@@ -144,6 +147,8 @@ struct SessionWrite<'a> {
     timed: HashSet<String>,
     /// Keys of generic records written.
     generic: HashSet<String>,
+    /// The event written of each span (by span id), for the spans under it to name as parent.
+    spans: HashMap<String, String>,
     /// The hook's `tool_call` event of each tool_use_id.
     calls: HashMap<String, String>,
     /// The `user_prompt` event of each prompt id.
@@ -168,6 +173,7 @@ impl<'a> SessionWrite<'a> {
             requests: HashSet::new(),
             timed: HashSet::new(),
             generic: HashSet::new(),
+            spans: HashMap::new(),
             calls: HashMap::new(),
             prompts: HashMap::new(),
             trace_prompts: HashMap::new(),
@@ -220,12 +226,52 @@ impl<'a> SessionWrite<'a> {
         let mut meta = SessionMeta::new(self.session, start);
         meta.agent_name = agent.unwrap_or_else(|| "otel".to_owned());
         meta.command = format!("{} (otel)", meta.agent_name);
+        self.link_to_parent(&mut meta, records);
         // The sender's `service.name` is anyone's text, and may hold a key.
         self.sink.privacy().apply_meta(&mut meta);
         self.store.create_session(&meta)?;
         // The counters cache of a session we made (hooks do the same), ignored if there.
         let _ = self.store.init_counters(self.session);
         Ok(())
+    }
+
+    /// A subagent's session, whose root span names its parent session (agent-strace's own
+    /// export does, [`PARENT_SESSION`]), linked to it as its import links it: under the event
+    /// of the span that spawned it (the root's parent span), one level deeper. Without it the
+    /// collector's copy of an exported session held its subagents as sessions of their own.
+    fn link_to_parent(&self, meta: &mut SessionMeta, records: &[Record]) {
+        let Some((parent, under)) = records.iter().find_map(|r| match r {
+            Record::Generic(g) => g
+                .attributes
+                .get(PARENT_SESSION)
+                .and_then(Value::as_str)
+                .filter(|p| is_valid_session_id(p) && *p != meta.session_id)
+                .map(|p| (p.to_owned(), g.parent_span_id.clone())),
+            _ => None,
+        }) else {
+            return;
+        };
+        // The parent as this store keeps it (the sink's privacy names its folder).
+        let stored = self.sink.privacy().session_id(&parent).into_owned();
+        meta.depth = self
+            .store
+            .read_meta(&stored)
+            .map_or(1, |m| m.depth.saturating_add(1));
+        meta.parent_event_id = under.and_then(|span| self.event_of_span(&stored, &span));
+        meta.parent_session_id = Some(parent);
+    }
+
+    /// The event the collector wrote of span `span_id` in `session`.
+    fn event_of_span(&self, session: &str, span_id: &str) -> Option<String> {
+        if !self.store.has_session(session) {
+            return None;
+        }
+        let mut events = self.store.events(session).ok()?;
+        events.by_ref().find_map(|e| {
+            (e.data.get("source").and_then(Value::as_str) == Some(SOURCE)
+                && e.data.get("span_id").and_then(Value::as_str) == Some(span_id))
+            .then(|| e.event_id.clone())
+        })
     }
 
     /// Notes the keys an event already in the session holds.
@@ -261,6 +307,13 @@ impl<'a> SessionWrite<'a> {
         // A generic record's key, whatever it was written as: a span with GenAI usage is an
         // `llm_response`, and an exporter's retry of it must not be written (and priced) again.
         self.generic.extend(key("otel_key"));
+        if d.get("source").and_then(Value::as_str) == Some(SOURCE)
+            && let Some(span) = key("span_id")
+        {
+            self.spans
+                .entry(span)
+                .or_insert_with(|| event.event_id.clone());
+        }
         if let (Some(t), Some(p)) = (key("trace_id"), key("prompt_id")) {
             self.trace_prompts.entry(t).or_insert(p);
         }
@@ -398,6 +451,13 @@ impl<'a> SessionWrite<'a> {
             return Ok(false);
         }
         let took = (g.end - g.start) * 1000.0;
+        let span = g.span_id.clone();
+        // Under the event of its parent span, as the export's spans nest (a tool's or model's
+        // call under its agent's run): the collector's copy lost every link.
+        let parent = g
+            .parent_span_id
+            .as_ref()
+            .and_then(|p| self.spans.get(p).cloned());
         let usage_tokens = genai::model_call_usage(&g);
         let mut data = Map::new();
         data.insert(
@@ -458,8 +518,15 @@ impl<'a> SessionWrite<'a> {
         let mut event = self.sink.event(kind, at, self.session, data);
         if g.signal == Signal::Span {
             event.duration_ms = Some(took);
+            event.parent_id = parent;
         }
+        let id = event.event_id.clone();
         self.write(event)?;
+        if g.signal == Signal::Span
+            && let Some(span) = span
+        {
+            self.spans.entry(span).or_insert(id);
+        }
         Ok(true)
     }
 }
