@@ -2,7 +2,7 @@
 //! the OTLP mapping: spans, durations, parents, error status, pairing, deterministic ids,
 //! GenAI names and usage, subagents under the call that spawned them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
@@ -351,6 +351,34 @@ fn ids_are_the_same_every_time_and_differ_between_sessions() {
     assert_ne!(a[0].0, b[0].0, "another session, another trace");
     let distinct: std::collections::HashSet<&String> = a.iter().map(|(_, s)| s).collect();
     assert_eq!(distinct.len(), a.len(), "span ids are unique in a trace");
+}
+
+/// `otlp` and `otlp-genai` are two traces of one session: they gave their different spans the
+/// same trace and span ids, so sent to one backend (Phoenix) one set overwrote or mixed with
+/// the other. Each stays the same from one export to the next.
+#[test]
+fn the_two_otlp_vocabularies_share_no_id_and_each_keeps_its_own() {
+    let env = TestEnv::new();
+    a_session(&env, "sess-both");
+    let ids = |format: &str| -> (HashSet<String>, HashSet<String>) {
+        let out = export(&env, &["sess-both", "--format", format])
+            .success()
+            .json();
+        let spans = spans(&out);
+        let of = |key: &str| {
+            spans
+                .iter()
+                .map(|s| s[key].as_str().unwrap().to_owned())
+                .collect()
+        };
+        (of("traceId"), of("spanId"))
+    };
+    let (plain_traces, plain_spans) = ids("otlp");
+    let (genai_traces, genai_spans) = ids("otlp-genai");
+    assert!(plain_traces.is_disjoint(&genai_traces), "{plain_traces:?}");
+    assert!(plain_spans.is_disjoint(&genai_spans), "{plain_spans:?}");
+    assert_eq!(ids("otlp"), (plain_traces, plain_spans));
+    assert_eq!(ids("otlp-genai"), (genai_traces, genai_spans));
 }
 
 #[test]

@@ -138,7 +138,10 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
     let mut responses: HashMap<&str, (Option<&str>, Tokens, bool)> = HashMap::new();
     let mut traces: HashMap<Vec<u8>, &Exported> = HashMap::new();
     for s in session.all() {
-        traces.insert(super::otlp::trace_id(&s.meta.session_id).to_vec(), s);
+        traces.insert(
+            super::otlp::trace_id(super::otlp::Mode::GenAi, &s.meta.session_id).to_vec(),
+            s,
+        );
         let agent = s.agent();
         for event in &s.events {
             // A response of unknown usage (a count no response can have) gets no usage and no
@@ -242,7 +245,7 @@ fn hex(bytes: &[u8]) -> String {
 /// The scores of one session's eval judges ([`super::metrics::judges`]): each as
 /// `eval.<judge>` with its reason as the comment.
 pub fn scores(session_id: &str, judges: &[JudgeScore]) -> Vec<Score> {
-    let trace_id = hex(&super::otlp::trace_id(session_id));
+    let trace_id = hex(&super::otlp::trace_id(super::otlp::Mode::GenAi, session_id));
     judges
         .iter()
         .map(|j| Score {

@@ -5,7 +5,9 @@
 //! (`otlp`) and the GenAI semantic conventions (`otlp-genai`, see [`super::genai`]).
 //!
 //! Trace and span ids are derived from the session and event ids, so exporting a session twice
-//! gives the same ids (a backend sees the same trace, not a copy). The request is built from
+//! gives the same ids (a backend sees the same trace, not a copy); and from the vocabulary, so
+//! the two exports of one session are two traces (sent to one backend, one overwrote the
+//! other's spans). The request is built from
 //! `opentelemetry-proto`'s generated messages and encoded with prost, or as the proto3 JSON
 //! mapping (OTLP/JSON) through their serde derives.
 
@@ -54,7 +56,7 @@ pub const TEXT_LIMIT: usize = 16 * 1024;
 
 /// The trace of `session` (and its subagents) as one export request.
 pub fn request(session: &Exported, options: &Options) -> ExportTraceServiceRequest {
-    let trace = trace_id(&session.meta.session_id);
+    let trace = trace_id(options.mode, &session.meta.session_id);
     let mut spans = Vec::new();
     // Each session's spans, then its subagents' under the spans that spawned them, in the
     // order a recursion would go; with a stack of its own, as a chain of thousands of
@@ -108,17 +110,29 @@ pub fn to_json(request: &ExportTraceServiceRequest) -> Vec<u8> {
     serde_json::to_vec(request).unwrap_or_default()
 }
 
-/// The trace id of a session's export: 16 bytes derived from its id, never all zero.
-pub fn trace_id(session_id: &str) -> [u8; 16] {
-    let hash = fnv1a128(&[b"agent-strace trace", session_id.as_bytes()]);
+impl Mode {
+    /// What the ids of the mode's traces are derived from beside the session and event ids:
+    /// the two vocabularies' spans are different spans, and gave the same ids. The GenAI
+    /// trace keeps the ids it always had (Langfuse's scores name its traces by them).
+    fn id_domain(self) -> (&'static [u8], &'static [u8]) {
+        match self {
+            Mode::GenAi => (b"agent-strace trace", b"agent-strace span"),
+            Mode::Plain => (b"agent-strace otlp trace", b"agent-strace otlp span"),
+        }
+    }
+}
+
+/// The trace id of a session's export in `mode`: 16 bytes derived from both, never all zero.
+pub fn trace_id(mode: Mode, session_id: &str) -> [u8; 16] {
+    let hash = fnv1a128(&[mode.id_domain().0, session_id.as_bytes()]);
     let hash = if hash == 0 { 1 } else { hash };
     hash.to_be_bytes()
 }
 
-/// The span id of `key` (an event id, or [`ROOT`]) in a session: 8 bytes derived from both,
-/// never all zero.
-pub fn span_id(session_id: &str, key: &str) -> [u8; 8] {
-    let hash = fnv1a128(&[b"agent-strace span", session_id.as_bytes(), key.as_bytes()]);
+/// The span id of `key` (an event id, or [`ROOT`]) in a session's export in `mode`: 8 bytes
+/// derived from the three, never all zero.
+pub fn span_id(mode: Mode, session_id: &str, key: &str) -> [u8; 8] {
+    let hash = fnv1a128(&[mode.id_domain().1, session_id.as_bytes(), key.as_bytes()]);
     let folded = (hash >> 64) as u64 ^ hash as u64;
     let folded = if folded == 0 { 1 } else { folded };
     folded.to_be_bytes()
@@ -316,7 +330,7 @@ fn session_spans<'s>(
 ) -> Vec<(&'s Exported, Vec<u8>)> {
     let who = Agentish::of(session);
     let sid = &session.meta.session_id;
-    let root_id = span_id(sid, ROOT).to_vec();
+    let root_id = span_id(options.mode, sid, ROOT).to_vec();
     let names = match options.mode {
         Mode::Plain => &PLAIN,
         Mode::GenAi => &GENAI,
@@ -421,7 +435,7 @@ fn session_spans<'s>(
                     let parent_span = spans[home].span_id.clone();
                     let mut span = Span {
                         trace_id: trace.to_vec(),
-                        span_id: span_id(sid, &event.event_id).to_vec(),
+                        span_id: span_id(options.mode, sid, &event.event_id).to_vec(),
                         parent_span_id: parent_span,
                         kind: SpanKind::Internal as i32,
                         start_time_unix_nano: nanos(event.timestamp),
@@ -545,7 +559,7 @@ fn session_spans<'s>(
                             attributes.push(kv("agent_strace.event.id", string(&event.event_id)));
                             spans.push(Span {
                                 trace_id: trace.to_vec(),
-                                span_id: span_id(sid, &event.event_id).to_vec(),
+                                span_id: span_id(options.mode, sid, &event.event_id).to_vec(),
                                 parent_span_id: spans[home].span_id.clone(),
                                 name: format!("{} {model}", genai::CHAT),
                                 kind: SpanKind::Client as i32,
@@ -729,13 +743,28 @@ mod tests {
 
     #[test]
     fn ids_are_deterministic_distinct_and_never_zero() {
-        assert_eq!(trace_id("abc"), trace_id("abc"));
-        assert_ne!(trace_id("abc"), trace_id("abd"));
-        assert_eq!(span_id("s", "e1"), span_id("s", "e1"));
-        assert_ne!(span_id("s", "e1"), span_id("s", "e2"));
-        assert_ne!(span_id("s", "e1"), span_id("t", "e1"));
-        assert_ne!(span_id("s1", "e"), span_id("s", "1e"));
-        assert_ne!(trace_id(""), [0; 16]);
-        assert_ne!(span_id("", ""), [0; 8]);
+        for m in [Mode::Plain, Mode::GenAi] {
+            assert_eq!(trace_id(m, "abc"), trace_id(m, "abc"));
+            assert_ne!(trace_id(m, "abc"), trace_id(m, "abd"));
+            assert_eq!(span_id(m, "s", "e1"), span_id(m, "s", "e1"));
+            assert_ne!(span_id(m, "s", "e1"), span_id(m, "s", "e2"));
+            assert_ne!(span_id(m, "s", "e1"), span_id(m, "t", "e1"));
+            assert_ne!(span_id(m, "s1", "e"), span_id(m, "s", "1e"));
+            assert_ne!(trace_id(m, ""), [0; 16]);
+            assert_ne!(span_id(m, "", ""), [0; 8]);
+        }
+    }
+
+    #[test]
+    fn the_two_vocabularies_give_one_session_other_ids() {
+        assert_ne!(trace_id(Mode::Plain, "s"), trace_id(Mode::GenAi, "s"));
+        assert_ne!(
+            span_id(Mode::Plain, "s", ROOT),
+            span_id(Mode::GenAi, "s", ROOT)
+        );
+        assert_ne!(
+            span_id(Mode::Plain, "s", "e1"),
+            span_id(Mode::GenAi, "s", "e1")
+        );
     }
 }
