@@ -166,6 +166,27 @@ fn each_session_of_the_window_is_a_point_of_each_gauge() {
     assert_eq!(self::points(&again), points);
 }
 
+/// `--output FILE` writes the metrics there, as it writes a session's export: `--metrics`
+/// refused it (clap's "cannot be used with"), the help naming it for every export. A file in
+/// the store is refused as for a session's export.
+#[test]
+fn the_metrics_go_to_the_output_file() {
+    let env = TestEnv::new();
+    sessions(&env);
+    let printed = env.run(&["export", "--metrics"]);
+    printed.success();
+    let file = env.path().join("metrics.json");
+    let written = env.run(&["export", "--metrics", "-o", file.to_str().unwrap()]);
+    written.success();
+    assert_eq!(written.stdout, "");
+    let in_file: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(in_file, printed.json());
+    let inside = env.store().join("metrics.json");
+    env.run(&["export", "--metrics", "-o", inside.to_str().unwrap()])
+        .fails_with(2, "");
+    assert!(!inside.exists());
+}
+
 #[test]
 fn with_an_endpoint_the_metrics_are_sent_as_protobuf() {
     let env = TestEnv::new();

@@ -74,7 +74,7 @@ pub(crate) struct ExportArgs {
     pub(crate) dry_run: bool,
     /// Export per-session metrics (cost, error and retry rates, blast radius, duration, eval
     /// scores) as OTLP gauges instead of a session
-    #[arg(long, conflicts_with_all = ["output", "format"])]
+    #[arg(long, conflicts_with = "format")]
     pub(crate) metrics: bool,
     /// Where sessions go: an OTLP backend (--endpoint), or Langfuse (traces, and eval scores
     /// with --scores)

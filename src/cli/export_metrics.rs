@@ -41,6 +41,8 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         )
         .into());
     }
+    // The file is checked before any session is read, as the trace export checks it.
+    super::output::output_folder(args.output.as_deref(), &globals.store_root())?;
     let now = crate::capture::sink::system_time();
     let since = instant(
         args.since.as_deref().unwrap_or(DEFAULT_SINCE),
@@ -133,10 +135,19 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         ));
         return Ok(exit::OK);
     }
-    let mut out = stdout(globals.colour());
-    serde_json::to_writer(&mut out, &request)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
+    let write = |out: &mut dyn Write| -> Result<()> {
+        serde_json::to_writer(&mut *out, &request)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    };
+    // --output as for a session's export (it was refused, `--metrics` taking none).
+    if let Some(path) = &args.output {
+        super::output::replace_file_with(path, 0o600, write)?;
+    } else {
+        let mut out = stdout(globals.colour());
+        write(&mut out)?;
+        out.flush()?;
+    }
     Ok(exit::OK)
 }
 
