@@ -505,6 +505,43 @@ fn otlp_genai_follows_the_semantic_conventions() {
     );
 }
 
+/// `otlp-genai --content` put the prompt and the answer under `gen_ai.content`, a name no GenAI
+/// convention defines; they are the conventions' `gen_ai.input.messages` and
+/// `gen_ai.output.messages`, JSON of their message structure.
+#[test]
+fn genai_content_is_the_conventions_input_and_output_messages() {
+    let env = TestEnv::new();
+    a_session(&env, "sess-messages");
+    let out = export(&env, &["--format", "otlp-genai", "--content"])
+        .success()
+        .json();
+    assert!(!out.to_string().contains("gen_ai.content"));
+    let root = &spans(&out)[0];
+    let event = |name: &str| {
+        root["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let messages = |name: &str, key: &str| -> Value {
+        serde_json::from_str(attr(&event(name), key).unwrap().as_str().unwrap()).unwrap()
+    };
+    assert_eq!(
+        messages("user_prompt", "gen_ai.input.messages"),
+        json!([{"role": "user", "parts": [{"type": "text", "content": "say \"hi\", then\nfix the tests"}]}])
+    );
+    assert_eq!(
+        messages("assistant_response", "gen_ai.output.messages"),
+        json!([{"role": "assistant", "parts": [{"type": "text", "content": "done"}]}])
+    );
+    // Opt-in, as the conventions say.
+    let without = export(&env, &["--format", "otlp-genai"]).success().json();
+    assert!(!without.to_string().contains("gen_ai.input.messages"));
+}
+
 #[test]
 fn a_subagent_is_a_subtree_under_the_call_that_spawned_it() {
     let env = TestEnv::new();

@@ -7,6 +7,8 @@
 //! span names and kinds from docs/gen-ai/gen-ai-spans.md and gen-ai-agent-spans.md at v1.41.1,
 //! the last text before the GenAI conventions moved to their own repository unchanged).
 
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+
 use crate::model::{Agent, Tokens};
 
 /// The version of the semantic conventions followed.
@@ -42,6 +44,11 @@ pub const ERROR_TYPE: &str = "error.type";
 /// `error.type`'s value when no class is known, as the convention names it.
 pub const ERROR_OTHER: &str = "_OTHER";
 
+/// The person's message to the model, and the model's answer: JSON text of the conventions'
+/// message structure (gen-ai-input-messages.json, gen-ai-output-messages.json), opt-in.
+pub const INPUT_MESSAGES: &str = "gen_ai.input.messages";
+pub const OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+
 /// `gen_ai.operation.name` values.
 pub const INVOKE_AGENT: &str = "invoke_agent";
 pub const EXECUTE_TOOL: &str = "execute_tool";
@@ -55,6 +62,27 @@ pub fn provider(agent: Agent) -> Option<&'static str> {
         Agent::Codex => Some("openai"),
         Agent::GeminiCli => Some("gcp.gemini"),
         _ => None,
+    }
+}
+
+/// A prompt (`prompt`) or an answer as the conventions' message attribute: one message of one
+/// text part, the person's (`user`) in `gen_ai.input.messages`, the model's (`assistant`) in
+/// `gen_ai.output.messages`. The text was under `gen_ai.content`, a name no convention has.
+/// An answer's `finish_reason` is left out: the store does not hold why the model stopped.
+pub fn message(prompt: bool, text: &str) -> KeyValue {
+    let (key, role) = if prompt {
+        (INPUT_MESSAGES, "user")
+    } else {
+        (OUTPUT_MESSAGES, "assistant")
+    };
+    let messages =
+        serde_json::json!([{"role": role, "parts": [{"type": "text", "content": text}]}]);
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(messages.to_string())),
+        }),
+        ..KeyValue::default()
     }
 }
 

@@ -594,17 +594,15 @@ fn session_spans<'s>(
                         }
                     }
                 }
-                View::Prompt(text) | View::Answer(text) => {
-                    let key = match options.mode {
-                        Mode::Plain => "agent_strace.text",
-                        Mode::GenAi => "gen_ai.content",
-                    };
-                    let mut attributes =
-                        vec![kv("agent_strace.text.length", int(text.size() as u64))];
-                    if options.content {
-                        attributes.push(kv(key, string(&limited(text.text))));
-                    }
-                    spans[first].events.push(span_event(event, attributes));
+                View::Prompt(text) => {
+                    spans[first]
+                        .events
+                        .push(text_event(event, &text, true, options));
+                }
+                View::Answer(text) => {
+                    spans[first]
+                        .events
+                        .push(text_event(event, &text, false, options));
                 }
                 _ => spans[home].events.push(span_event(event, Vec::new())),
             }
@@ -724,6 +722,25 @@ fn exception(event: &Event, message: &str, content: bool) -> SpanEvent {
         ],
         dropped_attributes_count: 0,
     }
+}
+
+/// A prompt's (`prompt`) or an answer's event: its length, and its text with `content`, under
+/// the conventions' message attribute in `otlp-genai` ([`genai::message`]).
+fn text_event(
+    event: &Event,
+    text: &crate::model::view::Text<'_>,
+    prompt: bool,
+    options: &Options,
+) -> SpanEvent {
+    let mut attributes = vec![kv("agent_strace.text.length", int(text.size() as u64))];
+    if options.content {
+        let text = limited(text.text);
+        attributes.push(match options.mode {
+            Mode::Plain => kv("agent_strace.text", string(&text)),
+            Mode::GenAi => genai::message(prompt, &text),
+        });
+    }
+    span_event(event, attributes)
 }
 
 /// An event of the store as a span event named by its type.
