@@ -6755,6 +6755,47 @@ fn every_route_refuses_a_time_that_is_no_time_alike() {
     );
 }
 
+/// `POST /events` and `POST /sessions` stored a time of `1e308` (or any after 2100): a session
+/// that started in a year no date can hold, which every reader showed as `?` with a warning
+/// that it may be damaged or forged. Both refuse it as they refuse a negative one.
+#[test]
+fn a_time_no_date_can_hold_makes_no_session() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (collector, port) = server(&env, &storage, &[]);
+    let answer = request(
+        port,
+        "POST",
+        "/sessions",
+        None,
+        json!({"session_id": "far-1", "started_at": 1e308})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(answer.status, 400, "{}", answer.json());
+    assert!(
+        answer.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("started_at must be a time before 2100")
+    );
+    let line = ndjson(&[event(
+        "far-2",
+        "e-1",
+        "user_prompt",
+        1e308,
+        json!({"prompt": "x"}),
+    )]);
+    let sent = request(port, "POST", "/events", None, &line);
+    assert_eq!(
+        sent.json()["refused"][0]["error"],
+        "timestamp must be a time before 2100 (seconds since the epoch)"
+    );
+    drop(collector);
+    assert!(!storage.join("far-1").exists());
+    assert!(!storage.join("far-2").exists());
+}
+
 /// A backend that took a forwarded batch in part and said so in its 200 (OTLP's partial
 /// success, as our own collector answers for records it refuses) was counted as having taken
 /// it all: the log said nothing of the spans it rejected. The log names them and what it said.

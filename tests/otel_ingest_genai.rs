@@ -435,3 +435,38 @@ fn our_own_genai_export_is_collected_at_the_same_cost_with_its_subagents_linked(
         }
     }
 }
+
+/// A span timed `u64::MAX` nanoseconds (the year 2554), a time no session's date can hold,
+/// opened its session then: `list` showed its start as `?` with a warning that the session
+/// may be damaged or forged. It is recorded at its receipt, as a hook call's such time is.
+#[test]
+fn a_span_at_a_time_no_date_can_hold_is_recorded_at_its_receipt() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let mut far = chat("far-off", "00000000000000f1", int(100), int(5));
+    far["startTimeUnixNano"] = json!("18446744073709551615");
+    far["endTimeUnixNano"] = json!("18446744073709551615");
+    accepted(&post_spans(port, "my-agent", &[far]));
+    let now = crate::common::unix_now();
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(storage.join("far-off").join("meta.json")).unwrap(),
+    )
+    .unwrap();
+    let started = meta["started_at"].as_f64().unwrap();
+    assert!(
+        (now - started).abs() < 600.0,
+        "started {started}, now {now}"
+    );
+    for e in events_of(&storage, "far-off", "llm_response") {
+        let at = e["timestamp"].as_f64().unwrap();
+        assert!((now - at).abs() < 600.0, "at {at}, now {now}");
+    }
+    let listed = env.run(&["--trace-dir", storage.to_str().unwrap(), "list"]);
+    listed.success();
+    assert!(
+        !listed.stderr.contains("no session can"),
+        "{}",
+        listed.stderr
+    );
+}

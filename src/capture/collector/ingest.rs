@@ -14,6 +14,7 @@ use crate::capture::hooks;
 use crate::capture::limit::ID_LIMIT;
 use crate::capture::remote::HookCall;
 use crate::capture::sink::Privacy;
+use crate::model::meta::BELIEVABLE_TIMES;
 use crate::model::view;
 use crate::model::{Event, SessionMeta};
 use crate::store::{Described, HOOK_LOCK_WAIT, StoreError, is_valid_session_id};
@@ -116,7 +117,7 @@ fn parse_event(line: &[u8]) -> Result<Event, String> {
             event.session_id
         ));
     }
-    if let Some(why) = refused_time("timestamp", event.timestamp) {
+    if let Some(why) = refused_date("timestamp", event.timestamp) {
         return Err(why);
     }
     // Refused, not cut: two ids cut to the same start would be taken for one event.
@@ -149,11 +150,21 @@ fn refused_time(field: &str, at: f64) -> Option<String> {
     (!at.is_finite() || at < 0.0).then(|| format!("{field} must be a finite, non-negative number"))
 }
 
+/// Why a time a session or its event is stored at is refused: [`refused_time`]'s, and a time
+/// no session's date can hold (after 2100, [`BELIEVABLE_TIMES`]): `/events` and `/sessions`
+/// stored a `1e308` as a session's start, shown as `?` with a warning by every reader.
+fn refused_date(field: &str, at: f64) -> Option<String> {
+    refused_time(field, at).or_else(|| {
+        (!BELIEVABLE_TIMES.contains(&at))
+            .then(|| format!("{field} must be a time before 2100 (seconds since the epoch)"))
+    })
+}
+
 /// Why the times of a session's meta are refused ([`refused_time`]): a start or an end that is
 /// no time, or an end before the start.
 fn refused_times(meta: &SessionMeta) -> Option<String> {
-    refused_time("started_at", meta.started_at)
-        .or_else(|| meta.ended_at.and_then(|end| refused_time("ended_at", end)))
+    refused_date("started_at", meta.started_at)
+        .or_else(|| meta.ended_at.and_then(|end| refused_date("ended_at", end)))
         .or_else(|| {
             meta.ended_at
                 .is_some_and(|end| end < meta.started_at)

@@ -43,6 +43,13 @@ fn receive(collector: &Collector, request: &Request, kind: Kind) -> Reply {
                     Err(e) => collector.log(&format!("cannot update session {session:?}: {e}")),
                 }
             }
+            if received.ingested.retimed > 0 {
+                collector.log(&format!(
+                    "{} of an OTLP request from {} had a time no date can hold (after 2100): recorded at their receipt",
+                    crate::model::text::count(received.ingested.retimed, "record"),
+                    request.peer
+                ));
+            }
             if received.ingested.rejected.count > 0 {
                 collector.log(&format!(
                     "refused part of an OTLP request from {}: {}",

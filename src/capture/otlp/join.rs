@@ -31,6 +31,7 @@ use super::decode::Rejected;
 use super::genai;
 use super::telemetry::{Generic, LlmCall, Record, Signal, ToolTiming};
 use crate::capture::sink::Sink;
+use crate::model::meta::BELIEVABLE_TIMES;
 use crate::model::view::View;
 use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::store::{Store, StoreError, is_valid_session_id};
@@ -61,6 +62,8 @@ pub struct Ingested {
     /// Claude Code's records that its hooks record better (hook runs, decisions …).
     pub ignored: u64,
     pub rejected: Rejected,
+    /// Records with a time no date can hold, recorded at their receipt ([`retime`]).
+    pub retimed: u64,
     /// Sessions written to, in order of first write.
     pub sessions: Vec<String>,
 }
@@ -73,7 +76,11 @@ pub fn ingest(store: &Store, sink: &Sink, records: Vec<Record>) -> Result<Ingest
     let mut out = Ingested::default();
     let mut by_session: Vec<(String, Vec<Record>)> = Vec::new();
     let mut refused: Vec<String> = Vec::new();
-    for record in records {
+    let now = sink.now();
+    for mut record in records {
+        if retime(&mut record, now) {
+            out.retimed += 1;
+        }
         let session = match &record {
             Record::ClaudeOther => {
                 out.ignored += 1;
@@ -116,6 +123,30 @@ pub fn ingest(store: &Store, sink: &Sink, records: Vec<Record>) -> Result<Ingest
         out.sessions.push(session);
     }
     Ok(out)
+}
+
+/// Sets a record's times that no date can hold (after 2100, [`BELIEVABLE_TIMES`]: a span's
+/// `u64::MAX` nanoseconds is the year 2554) to `now`, its receipt, as a hook call's are;
+/// whether it had one. A session was opened in 2554, shown as `?` by every reader.
+fn retime(record: &mut Record, now: f64) -> bool {
+    let (start, end) = match record {
+        Record::Llm(c) => (&mut c.start, &mut c.end),
+        Record::Tool(t) => (&mut t.start, &mut t.end),
+        Record::Generic(g) => (&mut g.start, &mut g.end),
+        Record::ClaudeOther => return false,
+    };
+    let mut retimed = false;
+    for at in [&mut *start, &mut *end] {
+        if !BELIEVABLE_TIMES.contains(at) {
+            *at = now;
+            retimed = true;
+        }
+    }
+    // A start kept before an end made the receipt, or an end kept before a start made so.
+    if retimed && *start > *end {
+        *start = *end;
+    }
+    retimed
 }
 
 /// The session a generic record goes to: its `session.id`, else one per trace.
