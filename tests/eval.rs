@@ -301,6 +301,12 @@ fn a_settings_file_that_does_not_fit_is_named_by_file_line_and_key() {
             "scorers:\n  - type: no_errors\n  - type: regex\n    pattern: \"(unclosed\"\n",
             ".agent-evals.yaml:4: `scorers[1].pattern`: not a regular expression",
         ),
+        // What the regex crate says is wrong, without its own `error: ` inside ours.
+        (
+            "scorers:\n  - type: no_errors\n  - type: regex\n    pattern: '\\p{Nope}'\n",
+            ".agent-evals.yaml:4: `scorers[1].pattern`: not a regular expression: Unicode \
+             property not found\n",
+        ),
         (
             "scorers:\n  - type: no_errors\n    threshold: 1.0\n  - type: no_errors\n    threshold: 1.5\n",
             ".agent-evals.yaml:5: `scorers[1].threshold`: expected a score from 0 to 1",
@@ -341,6 +347,63 @@ fn a_settings_file_that_does_not_fit_is_named_by_file_line_and_key() {
     let missing = env.run(&["eval", "--config", "nope.yaml"]);
     assert_eq!(missing.code, 2, "{missing:?}");
     assert!(missing.stderr.contains("nope.yaml: no such settings file"));
+}
+
+/// A pattern of a file written for the Python tool, whose `re` has look-around and
+/// backreferences, scores a session as it does there (the good session's answer is "Fixed: all
+/// tests pass.").
+#[test]
+fn look_around_and_backreferences_score_as_pythons_re_does() {
+    let cases = [
+        (r"tests (?=pass)", true),
+        (r"tests (?!pass)", false),
+        (r"(?<=all )tests", true),
+        (r"(?<!all )tests", false),
+        (r"(l)\1", true),
+        (r"(?P<word>\w+) (?P=word)", false),
+        (r"(\w+) \1\b", false),
+        // Python's `\Z` is the end of the text, as its `$` would be here.
+        (r"pass\.\Z", true),
+    ];
+    for (pattern, matches) in cases {
+        let env = with_config(&format!(
+            "scorers:\n  - type: regex\n    pattern: '{pattern}'\n"
+        ));
+        good().write(&env);
+        let run = env.run(&["eval", &GOOD[..8], "--format", "json"]);
+        // 1 when the scorer fails.
+        assert_eq!(run.code, i32::from(!matches), "{pattern}\n{run:?}");
+        let report = run.json();
+        assert_eq!(scorers(&report)[0].2, matches, "{pattern}\n{report}");
+    }
+}
+
+/// A pattern that backtracks catastrophically (each way of cutting 100 `a`s into `a` and `aa`
+/// tried before the `b` refuses the `c`) fails its scorer, saying so, instead of running on.
+#[test]
+fn a_catastrophic_pattern_fails_its_scorer_instead_of_running_on() {
+    let env = with_config("scorers:\n  - type: regex\n    pattern: '(a|aa)+\\1c'\n");
+    SessionBuilder::new(GOOD)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .session_start(json!({"cwd": "/proj"}))
+        .prompt("say a lot")
+        .at(10.0)
+        .answer(&format!("{}bc", "a".repeat(100)))
+        .ended(20.0)
+        .write(&env);
+    let started = std::time::Instant::now();
+    let run = env.run(&["eval", &GOOD[..8], "--format", "json"]);
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    let reason = report["results"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(
+            "/(a|aa)+\\1c/ was not decided on an event of type assistant_response: the search \
+             gave up after 1000000 backtracking steps"
+        ),
+        "{reason}"
+    );
 }
 
 #[test]

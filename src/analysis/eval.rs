@@ -12,13 +12,13 @@
 //! matches `/home/me/project/src/main.rs` (and never `/src/` elsewhere), a path's `..` taken
 //! away first, and a shell command's reads and writes count as a file tool's do.
 
-use regex::Regex;
 use serde::Serialize;
 
 use super::compare::{Weighed, WorkOutcome};
 use crate::model::text::{count, fixed, given};
 use crate::model::tools::Agent;
 use crate::model::usage::{dollars, dollars_given};
+use crate::model::user_regex::UserRegex;
 use crate::model::view::{FileTouch, View};
 use crate::model::{Counters, Event, EventHead, glob::Glob};
 
@@ -63,8 +63,11 @@ pub enum Check {
     /// The agent made at most this many tool calls.
     ToolCallsUnder { max_calls: u64 },
     /// The pattern matches the text of an event of this type (`assistant_response`: the
-    /// agent's answers).
-    Regex { pattern: Regex, event_type: String },
+    /// agent's answers), as Python's `re.search` finds it.
+    Regex {
+        pattern: UserRegex,
+        event_type: String,
+    },
     /// A scorer type of the Python tool this build does not run ([`PYTHON_ONLY`]): it fails,
     /// saying so. Any other type is refused with the settings file.
     Unknown { kind: String },
@@ -611,7 +614,7 @@ impl Scope {
 
 fn regex(
     session: &SessionFacts<'_>,
-    pattern: &Regex,
+    pattern: &UserRegex,
     event_type: &str,
 ) -> (f64, String, Option<f64>) {
     let mut seen = 0usize;
@@ -624,15 +627,30 @@ fn regex(
             View::Answer(answer) if !answer.text.is_empty() => pattern.is_match(answer.text),
             _ => pattern.is_match(&event.data.to_string()),
         };
-        if found {
-            return (
-                1.0,
-                format!(
-                    "/{}/ matched an event of type {event_type}",
-                    pattern.as_str()
-                ),
-                None,
-            );
+        match found {
+            Ok(false) => {}
+            Ok(true) => {
+                return (
+                    1.0,
+                    format!(
+                        "/{}/ matched an event of type {event_type}",
+                        pattern.as_str()
+                    ),
+                    None,
+                );
+            }
+            // Python's search would run on for as long as it takes; a pattern that cannot be
+            // decided is no match found, and the reason says why.
+            Err(gave_up) => {
+                return (
+                    0.0,
+                    format!(
+                        "/{}/ was not decided on an event of type {event_type}: {gave_up}",
+                        pattern.as_str()
+                    ),
+                    None,
+                );
+            }
         }
     }
     (

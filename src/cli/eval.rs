@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use regex::Regex;
 
 use super::Globals;
 use super::args::{FormatArg, SessionArg};
@@ -26,6 +25,7 @@ use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::model::text::{fixed, fixed_beside, real};
 use crate::model::tools::Agent;
+use crate::model::user_regex::UserRegex;
 use crate::model::{Event, EventType};
 use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
@@ -442,13 +442,11 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                         "regex needs a pattern".to_owned(),
                     ));
                 };
-                let pattern = Regex::new(pattern).map_err(|e| {
-                    let first = e.to_string();
-                    let first = first.lines().last().unwrap_or_default().trim().to_owned();
+                let pattern = UserRegex::new(pattern).map_err(|why| {
                     invalid(
                         format!("scorers[{i}].pattern"),
                         lines.scorer_key(i, "pattern"),
-                        format!("not a regular expression: {first}"),
+                        format!("not a regular expression: {why}"),
                     )
                 })?;
                 let event_type = sc

@@ -22,6 +22,8 @@
 //! - [`duration`]: durations as people write them (`30s`, `1h30m`).
 //! - [`when`]: the words naming the forms of time a period's ends take (`--since`).
 //! - [`glob`]: path globs of policies and watch rules (`**/production.env`).
+//! - [`user_regex`]: a regular expression from a user's settings file, read as Python's `re`
+//!   reads it.
 //! - [`policy`]: what an agent may read, write, run and reach, and a tool call judged by it.
 //! - [`file_use`]: what a call did to a file: read, wrote, deleted or moved it.
 //! - [`shell_files`]: the files a shell command reads and writes for certain, counted as a file
@@ -70,6 +72,7 @@ pub mod text;
 pub mod tools;
 pub mod touches;
 pub mod usage;
+pub mod user_regex;
 pub mod view;
 pub mod when;
 pub mod windows;
