@@ -1788,6 +1788,46 @@ fn audit_judges_a_search_glob_with_no_folder_as_the_hook_does() {
     assert_eq!(report["allowed"].as_array().unwrap().len(), 1, "{report}");
 }
 
+/// A policy's folder anchors its globs however its path is spelt: `--policy ../pol/p.json`
+/// from `proj` anchored `./**` at `proj/../pol`, which no cleaned path is below, so the hook
+/// denied a Grep of `config/*.exs` with no path, and `audit` and `policy test` called it a
+/// violation, where `--policy /…/pol/p.json` allowed it.
+#[test]
+fn a_policy_named_through_dot_dot_is_the_policy_named_outright() {
+    let env = TestEnv::new();
+    let project = env.path().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::create_dir_all(env.path().join("pol")).unwrap();
+    let absolute = env.path().join("pol/p.json");
+    std::fs::write(&absolute, r#"{"files": {"read": {"allow": ["./**"]}}}"#).unwrap();
+    let in_project = |args: &[&str], stdin: &[u8]| {
+        let mut command = env.command(args);
+        command
+            .current_dir(&project)
+            .env("AGENT_TRACE_DIR", env.store());
+        crate::common::run_with_stdin(command, stdin)
+    };
+    let grep = json!({"session_id": "g1", "hook_event_name": "PreToolUse",
+                      "cwd": project.to_string_lossy(), "tool_name": "Grep",
+                      "tool_input": {"pattern": "port", "glob": "config/*.exs"},
+                      "tool_use_id": "t1"});
+    for policy in ["../pol/p.json", absolute.to_str().unwrap()] {
+        let hook = in_project(
+            &["hook", "--policy", policy, "pre-tool"],
+            grep.to_string().as_bytes(),
+        );
+        assert_eq!(hook.code, 0, "{}", hook.stderr);
+        assert_eq!(hook.stdout, "", "denied with --policy {policy}");
+        for args in [
+            ["audit", "g1", "--policy", policy, "--format", "json"],
+            ["policy", "test", policy, "g1", "--format", "json"],
+        ] {
+            let run = in_project(&args, b"");
+            assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+        }
+    }
+}
+
 /// A tools pattern in Claude Code's spelling covers an MCP tool whichever agent names it:
 /// Gemini CLI's `mcp_github_delete_repo` (or `github__delete_repo`) and Copilot CLI's
 /// `github-delete_repo` are `mcp__github__delete_repo`.

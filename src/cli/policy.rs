@@ -61,7 +61,8 @@ impl InForce {
         let Some(loaded) = settings::load::<settings::Policy>(start, explicit)? else {
             return Ok(None);
         };
-        let path = std::path::absolute(&loaded.path).unwrap_or(loaded.path);
+        // Its folder anchors `./**` and `src/**`: `../pol/p.json` from `proj` is `/x/pol`.
+        let path = settings::resolved(&loaded.path).unwrap_or(loaded.path);
         Ok(Some(InForce {
             policy: Policy::from_file(loaded.settings.to_model()),
             path: Some(path),

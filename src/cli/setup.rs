@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::Globals;
 use super::output::stdout;
+use super::settings;
 use super::settings_file::{self, RawObject};
 use super::setup_agents::{self, Env, SetupAgent, Shape};
 use super::setup_layers;
@@ -104,7 +105,7 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         let cwd = std::env::current_dir()?;
         super::policy::InForce::find(&cwd, Some(policy))
             .map_err(|e| super::policy::policy_error(&e))?;
-        let path = resolved(&cwd.join(policy))?;
+        let path = settings::resolved(&cwd.join(policy))?;
         flags.push_str(" --policy '");
         flags.push_str(&path.to_string_lossy().replace('\'', r"'\''"));
         flags.push('\'');
@@ -147,30 +148,11 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
 /// The store `--trace-dir` names for the hooks, as an absolute path (a hook runs in whatever
 /// folder the agent is in), or the error of a store the hooks could not make: they would record
 /// nothing, and say so only in a log inside that store.
-/// A path the hooks will be given, absolute, its `.` and `..` taken off by name, as a shell's
-/// `cd` takes them: the folder it is named from may be gone by the time a hook runs
-/// (`sub/../../store` written as such stopped every hook recording once `sub` was removed).
-/// Links are left as they are: a store that is a link, moved to point elsewhere, moves the
-/// hooks' store with it.
-fn resolved(path: &Path) -> std::io::Result<PathBuf> {
-    let mut clean = PathBuf::new();
-    for part in std::path::absolute(path)?.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                clean.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => clean.push(other),
-        }
-    }
-    Ok(clean)
-}
-
 fn hooks_store(globals: &Globals) -> Result<Option<PathBuf>> {
     let Some(dir) = &globals.trace_dir else {
         return Ok(None);
     };
-    let dir = resolved(dir)?;
+    let dir = settings::resolved(dir)?;
     let usable = if dir.exists() {
         dir.is_dir()
     } else {

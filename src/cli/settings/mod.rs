@@ -203,6 +203,26 @@ fn cut_quoted(message: &str) -> String {
     one_line(&message, MESSAGE_CHARS)
 }
 
+/// A path named to a command, absolute, its `.` and `..` taken off by name, as a shell's `cd`
+/// takes them: the hooks are given it, and the folder it is named from may be gone by the time
+/// a hook runs (`sub/../../store` written as such stopped every hook recording once `sub` was
+/// removed); a policy's folder anchors its globs, which `--policy ../pol/p.json` and
+/// `--policy /x/pol/p.json` must anchor at the same folder. Links are left as they are: a store
+/// that is a link, moved to point elsewhere, moves the hooks' store with it.
+pub fn resolved(path: &Path) -> std::io::Result<PathBuf> {
+    let mut clean = PathBuf::new();
+    for part in std::path::absolute(path)?.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    Ok(clean)
+}
+
 /// Finds and reads a settings file of kind `T`: `explicit` if given, else the nearest of
 /// `T::NAMES` in `start` or above it. `Ok(None)` when there is none.
 pub fn load<T: SettingsFile>(
