@@ -699,6 +699,20 @@ fn a_start_no_session_can_have_breaks_no_time_limit() {
     );
 }
 
+/// A watch of a session that has ended measured its time from its start to the watch's now:
+/// a corpus session of 5.63 s, imported and watched with `--timeout 1h`, broke the limit at
+/// 432,048.6 min and exited 1. An ended session lasted its end less its start, as `list`
+/// says.
+#[test]
+fn an_ended_session_lasted_until_its_end() {
+    let env = TestEnv::new();
+    let log = crate::common::shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    env.run(&["import", log.to_str().unwrap()]).success();
+    let run = env.run(&["watch", "--timeout", "1h"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("broke"), "{}", run.stderr);
+}
+
 /// Points the first event of `events` (a hook's session start) at process `pid`, started at
 /// `started`, as if the hook had recorded it.
 fn record_process(events: &std::path::Path, pid: u32, started: u64) {

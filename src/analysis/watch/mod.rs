@@ -100,6 +100,8 @@ impl Figures {
 pub struct Watcher {
     agent: Agent,
     started_at: f64,
+    /// How long the session lasted, once it has ended: its time stops there.
+    lasted: Option<f64>,
     rules: Vec<Rule>,
     fired: Vec<bool>,
     figures: Figures,
@@ -159,6 +161,7 @@ impl Watcher {
         Watcher {
             agent,
             started_at,
+            lasted: None,
             fired: vec![false; rules.len()],
             rules,
             figures: Figures::default(),
@@ -192,6 +195,13 @@ impl Watcher {
     pub fn with_context_window(mut self, window: Option<u64>) -> Watcher {
         self.given_window = window;
         self
+    }
+
+    /// The session has ended, `lasted` seconds after its start (its end less its start, as
+    /// `list` and `stats` give it): a watch started long after the end measured the time to
+    /// the watch's now, and broke a limit of an hour on a session of seconds.
+    pub fn ended_after(&mut self, lasted: f64) {
+        self.lasted = Some(lasted);
     }
 
     pub fn figures(&self) -> &Figures {
@@ -421,7 +431,9 @@ impl Watcher {
     /// The rules broken since the last check, at `now` (seconds since the epoch). Each rule
     /// fires once.
     pub fn check(&mut self, now: f64) -> Vec<Violation> {
-        self.figures.elapsed_s = (now - self.started_at).max(0.0);
+        self.figures.elapsed_s = self
+            .lasted
+            .unwrap_or_else(|| (now - self.started_at).max(0.0));
         self.judge(true);
         let mut broken = std::mem::take(&mut self.broken);
         // The strongest action first: a kill makes a pause moot.

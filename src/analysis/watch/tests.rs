@@ -95,6 +95,19 @@ fn cost_comes_from_responses_and_the_transcript_and_duration_from_the_start() {
 }
 
 #[test]
+fn an_ended_sessions_duration_is_its_end_less_its_start() {
+    let mut w = Watcher::new(
+        Agent::ClaudeCode,
+        100.0,
+        vec![rule("duration_minutes >= 60", Action::Alert)],
+    );
+    w.ended_after(5.63);
+    // Watched 300 days after it started: it still lasted 5.63 seconds.
+    assert!(w.check(100.0 + 300.0 * 86_400.0).is_empty());
+    assert!((w.figures().elapsed_s - 5.63).abs() < 1e-9);
+}
+
+#[test]
 fn a_subagents_responses_cost_the_session_but_are_not_its_context() {
     let mut w = Watcher::new(Agent::ClaudeCode, 0.0, Vec::new());
     let read = |input| Tokens {

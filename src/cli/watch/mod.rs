@@ -268,6 +268,9 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     if !ending.ended() {
         head.ended_at = None;
     }
+    if let Some(lasted) = head.believed_duration_secs() {
+        session.watcher.ended_after(lasted);
+    }
     let numbered: Vec<Numbered> = first
         .iter()
         .enumerate()
