@@ -322,6 +322,47 @@ fn a_server_that_cannot_be_launched_is_said_so_and_is_no_error_of_a_turn() {
     assert_eq!(sql, json!([{"errors": 0, "tool_errors": 0}]));
 }
 
+/// A client line that is no JSON-RPC, and the server's `-32700` answer to it (`"id": null`),
+/// were counted as errors of the turn: `list` said 2 turn errors and `explain` "Errors of the
+/// turn, not of a tool (2)", though an MCP session has no turns. They are protocol errors, of
+/// no call and no turn: said apart, as a server that could not be launched is.
+#[test]
+fn a_message_that_is_no_json_rpc_is_a_protocol_error_not_the_turns() {
+    let env = TestEnv::new();
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#;
+    let call =
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x","arguments":{}}}"#;
+    let server = r#"read -r l; echo '{"jsonrpc":"2.0","id":1,"result":{"capabilities":{}}}'
+read -r l; echo '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}'
+read -r l; echo '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"ok"}]}}'"#;
+    let run = run_with_stdin(
+        env.command(&["record", "--name", "p", "--", "sh", "-c", server]),
+        format!("{initialize}\nnot json at all\n{call}\n").as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stats = env.run(&["stats", "--format", "json"]).success().json();
+    assert_eq!(
+        (
+            &stats["errors"],
+            &stats["tool_errors"],
+            &stats["protocol_errors"]
+        ),
+        (&json!(0), &json!(0), &json!(2)),
+        "{stats:#}"
+    );
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(
+        (&list[0]["errors"], &list[0]["tool_errors"]),
+        (&json!(0), &json!(0)),
+        "{list:#}"
+    );
+    let explained = env.run(&["explain"]).success().stdout.clone();
+    assert!(explained.contains("Protocol errors"), "{explained}");
+    assert!(explained.contains("Parse error"), "{explained}");
+    assert!(explained.contains("malformed JSON-RPC"), "{explained}");
+    assert!(!explained.contains("of the turn"), "{explained}");
+}
+
 #[test]
 fn a_result_cut_inside_an_emoji_is_recorded_as_its_calls_result() {
     let env = TestEnv::new();

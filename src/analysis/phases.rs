@@ -278,6 +278,11 @@ pub struct Phases {
     /// turn's, so counted in neither `errors` nor `turn_errors`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub launch_failures: Vec<TurnError>,
+    /// The errors an MCP proxy recorded of its traffic
+    /// ([`crate::model::view::ToolResult::protocol_error`]), in
+    /// order: no call's and no turn's, so counted in neither `errors` nor `turn_errors`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub protocol_errors: Vec<TurnError>,
     /// Turns an interrupt ended: the agent's record of one (Claude Code's Interrupt), or the
     /// line it writes in the user's place when the user stops it (`[Request interrupted by
     /// user]`).
@@ -399,6 +404,7 @@ pub struct PhaseBuilder {
     rejected: Vec<Rejection>,
     turn_errors: Vec<TurnError>,
     launch_failures: Vec<TurnError>,
+    protocol_errors: Vec<TurnError>,
     interrupted_turns: u64,
     rejections: u64,
     retries: u64,
@@ -460,6 +466,7 @@ impl PhaseBuilder {
             rejected: Vec::new(),
             turn_errors: Vec::new(),
             launch_failures: Vec::new(),
+            protocol_errors: Vec::new(),
             interrupted_turns: 0,
             rejections: 0,
             retries: 0,
@@ -773,9 +780,17 @@ impl PhaseBuilder {
 
     /// A result (or error) of the call `parent` names, if any.
     fn result(&mut self, parent: Option<&str>, result: &ToolResult<'_>, at: f64) {
-        // A server that never started answers no call and ended no turn.
-        if result.launch_failure {
-            self.launch_failures.push(TurnError {
+        // A server that never started, and a message of the MCP traffic that is none, answer
+        // no call and ended no turn.
+        let apart = if result.launch_failure {
+            Some(&mut self.launch_failures)
+        } else if result.protocol_error && result.failed() {
+            Some(&mut self.protocol_errors)
+        } else {
+            None
+        };
+        if let Some(apart) = apart {
+            apart.push(TurnError {
                 event: self.number,
                 phase: self.phases.len().max(1),
                 at_s: at,
@@ -1124,6 +1139,7 @@ impl PhaseBuilder {
             rejected: self.rejected,
             turn_errors: self.turn_errors,
             launch_failures: self.launch_failures,
+            protocol_errors: self.protocol_errors,
             interrupted_turns: self.interrupted_turns,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,

@@ -55,6 +55,11 @@ pub struct Stats {
     /// neither `errors` nor `tool_errors`, as no call or turn of the agent's failed.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
     pub launch_failures: u64,
+    /// Errors an MCP proxy recorded of a message of its traffic that is none (a line that is no
+    /// JSON-RPC, the server's `-32700` answer to it): counted in neither `errors` nor
+    /// `tool_errors`, as no call or turn failed.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub protocol_errors: u64,
     /// Tool calls the user refused or stopped.
     pub rejections: u64,
     /// Model calls, a request and its response once: each session's
@@ -152,6 +157,8 @@ pub struct StatsBuilder {
     turn_errors: u64,
     /// Errors of a server the MCP proxy could not launch: no call's and no turn's.
     launch_failures: u64,
+    /// Errors of the MCP traffic itself: no call's and no turn's.
+    protocol_errors: u64,
     /// Paths read, written, deleted and moved away.
     read_paths: HashSet<String>,
     written_paths: HashSet<String>,
@@ -268,6 +275,7 @@ impl StatsBuilder {
         self.rejections += other.rejections;
         self.turn_errors += other.turn_errors;
         self.launch_failures += other.launch_failures;
+        self.protocol_errors += other.protocol_errors;
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
         self.deleted_paths.extend(other.deleted_paths);
@@ -347,6 +355,7 @@ impl StatsBuilder {
                 }
             }
             EventType::Error if event.launch_failure() => self.launch_failures += 1,
+            EventType::Error if event.protocol_error() => self.protocol_errors += 1,
             EventType::ToolResult | EventType::Error => {
                 let outcome = event.outcome().unwrap_or(ToolOutcome::Ok);
                 if outcome == ToolOutcome::Rejected {
@@ -481,12 +490,15 @@ impl StatsBuilder {
             tool_results: count(EventType::ToolResult),
             errors: count(EventType::Error)
                 .saturating_sub(self.launch_failures)
+                .saturating_sub(self.protocol_errors)
                 .saturating_sub(self.rejections),
             tool_errors: count(EventType::Error)
                 .saturating_sub(self.launch_failures)
+                .saturating_sub(self.protocol_errors)
                 .saturating_sub(self.rejections)
                 .saturating_sub(self.turn_errors),
             launch_failures: self.launch_failures,
+            protocol_errors: self.protocol_errors,
             rejections: self.rejections,
             llm_requests: self.model_calls + self.answer_responses,
             tokens: self.tokens,

@@ -369,6 +369,26 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             paint.red(&terminal::one_line(&e.message, 120)),
         )?;
     }
+    if !p.protocol_errors.is_empty() {
+        // A message of the MCP traffic that is no JSON-RPC, or the server's answer to one.
+        writeln!(
+            out,
+            "{}",
+            paint.bold(&format!(
+                "Protocol errors, not of a call or a turn ({}):",
+                p.protocol_errors.len()
+            ))
+        )?;
+        for e in &p.protocol_errors {
+            writeln!(
+                out,
+                "  #{} {}: {}",
+                e.event,
+                terminal::clock(e.at_s),
+                paint.red(&terminal::one_line(&e.message, 120)),
+            )?;
+        }
+    }
     if !p.turn_errors.is_empty() {
         writeln!(
             out,

@@ -123,6 +123,14 @@ pub(super) fn launch_failures_line(n: u64) -> String {
     format!("{what}: its command could not be run, so no call or turn of the agent's failed")
 }
 
+/// What `stats` says of the errors an MCP proxy recorded of its traffic (`n` of them).
+fn protocol_errors_line(n: u64) -> String {
+    format!(
+        "Protocol errors: {} (a message of the MCP traffic that is no JSON-RPC, or the answer to one: no call or turn failed)",
+        terminal::thousands(n)
+    )
+}
+
 fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<()> {
     let title = match stats.sessions.as_slice() {
         [one] => format!("Session {one}"),
@@ -183,6 +191,13 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
             out,
             "{}",
             paint.yellow(&launch_failures_line(stats.launch_failures))
+        )?;
+    }
+    if stats.protocol_errors > 0 {
+        writeln!(
+            out,
+            "{}",
+            paint.yellow(&protocol_errors_line(stats.protocol_errors))
         )?;
     }
     let removed = terminal::removed_tail(stats.files_deleted, stats.files_moved);

@@ -186,8 +186,9 @@ impl Counters {
                     self.tool_calls += 1;
                 }
             }
-            // A server the proxy could not launch is no error of a call or a turn.
-            EventType::Error if event.launch_failure() => {}
+            // A server the proxy could not launch, and a message of its traffic that is none,
+            // are no error of a call or a turn.
+            EventType::Error if event.launch_failure() || event.protocol_error() => {}
             EventType::Error => {
                 self.errors += 1;
                 if event.outcome() == Some(ToolOutcome::Rejected) {

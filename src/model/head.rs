@@ -91,6 +91,10 @@ pub struct DataHead<'a> {
     /// ([`LAUNCH_FAILURE`]).
     #[serde(default)]
     pub launch_failure: Flag,
+    /// The side an MCP proxy's message came from (`client_to_server`, `server_to_client`):
+    /// what the proxy recorded of the traffic it carries ([`EventHead::protocol_error`]).
+    #[serde(default)]
+    pub direction: Said,
     /// The hook's mark on an answer it recorded after the session's end ([`EventHead::is_late_answer`]).
     #[serde(default)]
     pub late: Flag,
@@ -545,12 +549,25 @@ impl EventHead<'_> {
         self.kind() == EventType::Error && self.data.launch_failure.0
     }
 
-    /// An error of no call that failed: one that names no tool and answers no call (an API
-    /// error that ended the turn), the turn's and not a tool's. An error that names its request
-    /// by `request_id` answers a call: the Python tool's proxies name the call a JSON-RPC error
-    /// answers only so, with no `parent_id`. Reads what
-    /// [`crate::model::view::ToolResult::of_no_call`] reads, the same way.
+    /// An error of no call that failed (an API error that ended the turn), the turn's and not
+    /// a tool's; not a [`EventHead::protocol_error`].
     pub fn turn_error(&self) -> bool {
+        self.failed_of_no_call() && !self.data.direction.text
+    }
+
+    /// An error of no call that an MCP proxy recorded of the traffic it carries: a line the
+    /// client or the server sent that is no JSON-RPC message, or the server's answer to one
+    /// (`{"id": null, "error": {"code": -32700, …}}`). A protocol error, no call's and no
+    /// turn's (an MCP session has no turns): counted in neither `errors` nor `turn_errors`.
+    pub fn protocol_error(&self) -> bool {
+        self.failed_of_no_call() && self.data.direction.text
+    }
+
+    /// An error of no call that failed: one that names no tool and answers no call. An error
+    /// that names its request by `request_id` answers a call: the Python tool's proxies name
+    /// the call a JSON-RPC error answers only so, with no `parent_id`. Reads what
+    /// [`crate::model::view::ToolResult::of_no_call`] reads, the same way.
+    fn failed_of_no_call(&self) -> bool {
         self.outcome() == Some(ToolOutcome::Failed)
             && !self.launch_failure()
             && self.tool_name().is_none()
@@ -607,6 +624,7 @@ impl<'a> EventHead<'a> {
                 prompt: PromptSaid::of(data.get("prompt")),
                 is_compaction_summary: Flag::of(data.get("is_compaction_summary")),
                 launch_failure: Flag::of(data.get(LAUNCH_FAILURE)),
+                direction: Said::of(data.get("direction")),
                 late: Flag::of(data.get("late")),
                 session_total: data.get("scope").and_then(serde_json::Value::as_str)
                     == Some("session"),
@@ -868,6 +886,15 @@ mod tests {
                 r#"{"event_type":"error","timestamp":1,"data":{"error":"cannot run x","launch_failure":true}}"#,
                 false,
             ),
+            // Neither did a line of the MCP traffic that is no JSON-RPC message.
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"direction":"server_to_client","code":-32700,"error":"Parse error"}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"direction":"client_to_server","error":"malformed JSON-RPC message"}}"#,
+                false,
+            ),
             (
                 r#"{"event_type":"tool_result","timestamp":1,"data":{"result":"ok"}}"#,
                 false,
@@ -883,7 +910,14 @@ mod tests {
             let crate::model::view::View::ToolResult(result) = view else {
                 panic!("a result")
             };
-            assert_eq!(result.of_no_call && result.failed(), turn, "{line}");
+            let protocol = line.contains("direction");
+            assert_eq!(head.protocol_error(), protocol, "{line}");
+            assert_eq!(result.protocol_error, protocol, "{line}");
+            assert_eq!(
+                result.of_no_call && !result.protocol_error && result.failed(),
+                turn,
+                "{line}"
+            );
         }
     }
 }

@@ -68,8 +68,9 @@ use super::view::{ToolCall, ToolResult, View};
 /// the session, is their last time, [`super::SessionMeta::end_at_events`]; 34: a retry is an
 /// attempt at a goal whose last attempt failed, judged as `explain` judges it,
 /// [`super::attempts`]; 35: an answer the hook recorded after the session's end leaves the
-/// session ended, [`EventHead::is_late_answer`]).
-pub const SUMMARY_VERSION: u32 = 36;
+/// session ended, [`EventHead::is_late_answer`]; 37: an error of a message of an MCP proxy's
+/// traffic that is none is no error of a call or a turn, [`EventHead::protocol_error`]).
+pub const SUMMARY_VERSION: u32 = 37;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).

@@ -206,9 +206,12 @@ pub struct ToolResult<'a> {
     pub outcome: ToolOutcome,
     /// Who refused the call, and why when they said; `None` unless `outcome` is `Rejected`.
     pub refusal: Option<Refusal<'a>>,
-    /// An error that names no tool and no call (an API error that ended the turn, a proxy's
-    /// trouble): the turn's, not a tool's.
+    /// An error that names no tool and no call: an API error that ended the turn, the turn's,
+    /// or a [`ToolResult::protocol_error`]; not a tool's.
     pub of_no_call: bool,
+    /// An error of no call an MCP proxy recorded of the traffic it carries
+    /// ([`super::head::EventHead::protocol_error`]): no turn's and no call's.
+    pub protocol_error: bool,
     /// The error of a server the MCP proxy could not launch
     /// ([`super::head::EventHead::launch_failure`]): no turn's and no call's.
     pub launch_failure: bool,
@@ -864,6 +867,7 @@ impl<'a> ToolResult<'a> {
             && super::head::Id::of_value(d.get("request_id"))
                 .hash
                 .is_none();
+        let protocol_error = of_no_call && text(d, "direction").is_some();
         ToolResult {
             tool,
             kind: tool.map_or(ToolKind::Other, |t| tools::classify(agent, t)),
@@ -880,6 +884,7 @@ impl<'a> ToolResult<'a> {
             outcome,
             refusal,
             of_no_call,
+            protocol_error,
             launch_failure,
             duration_ms: believed_duration_ms(event.duration_ms),
             tool_use_id: text(d, "tool_use_id"),
