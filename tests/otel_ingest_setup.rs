@@ -21,8 +21,7 @@ fn setup_otel_prints_then_writes_the_env_block_once_and_keeps_other_variables() 
     // Printed: the env block beside the hooks, nothing written.
     let run = env.run(&["setup", "--otel", "--bin", "agent-strace"]);
     run.success();
-    let shown: Value =
-        serde_json::from_str(run.stdout.split("\nPaste this").next().unwrap()).unwrap();
+    let shown: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(shown["env"]["CLAUDE_CODE_ENABLE_TELEMETRY"], "1");
     assert_eq!(shown["env"]["CLAUDE_CODE_ENHANCED_TELEMETRY_BETA"], "1");
     assert_eq!(
@@ -200,13 +199,19 @@ fn setup_otel_keeps_the_token_out_of_the_shared_settings() {
         crate::common::Run::of(cmd.output().unwrap())
     };
     // Printed: the shared block without the token, the local one with it.
-    let run = setup(&[]).success().stdout.clone();
-    let shown: Value = serde_json::from_str(run.split("\nPaste this").next().unwrap()).unwrap();
+    let printed = setup(&[]);
+    let run = printed.success().stdout.clone();
+    let shown: Value = serde_json::from_str(&run).unwrap();
     assert!(
         shown["env"].get("OTEL_EXPORTER_OTLP_HEADERS").is_none(),
         "{run}"
     );
-    assert!(run.contains(".claude/settings.local.json"), "{run}");
+    // The local block, with the token, is said on stderr beside where it goes.
+    assert!(
+        printed.stderr.contains(".claude/settings.local.json"),
+        "{}",
+        printed.stderr
+    );
 
     let run = setup(&["--write"]);
     run.success();

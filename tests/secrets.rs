@@ -814,25 +814,27 @@ fn setup_says_what_happens_to_secrets() {
         serde_json::from_str(&out[..=end]).unwrap()
     };
     // The command named as it is: where the binary lives is not what this test is about.
-    let on = env
-        .run(&["setup", "--bin", "agent-strace"])
-        .success()
-        .stdout
-        .clone();
-    assert!(on.contains("replaced with [REDACTED]"), "{on}");
+    let on = env.run(&["setup", "--bin", "agent-strace"]);
+    // The block on stdout, what to know of it on stderr.
+    assert!(
+        on.success().stderr.contains("replaced with [REDACTED]"),
+        "{}",
+        on.stderr
+    );
+    let on = on.stdout.clone();
     assert_eq!(
         block(&on)["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
         "agent-strace hook pre-tool"
     );
-    let off = env
-        .run(&["setup", "--bin", "agent-strace", "--no-redact"])
-        .success()
-        .stdout
-        .clone();
+    let off = env.run(&["setup", "--bin", "agent-strace", "--no-redact"]);
     assert!(
-        off.contains("written to .agent-traces as they are"),
-        "{off}"
+        off.success()
+            .stderr
+            .contains("written to .agent-traces as they are"),
+        "{}",
+        off.stderr
     );
+    let off = off.stdout.clone();
     assert_eq!(
         block(&off)["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
         "agent-strace hook --no-redact pre-tool"

@@ -121,10 +121,11 @@ fn global_refuses_a_claude_config_dir_list_and_makes_no_comma_folder() {
 #[test]
 fn printed_block_is_valid_json_with_every_event_no_claude_to_ask_takes() {
     let env = TestEnv::new();
-    let out = env.run(&["setup"]).success().stdout.clone();
-    let end = out.rfind('}').unwrap();
-    let block: Value = serde_json::from_str(&out[..=end]).unwrap();
+    let run = env.run(&["setup"]);
+    let block: Value = serde_json::from_str(&run.success().stdout).unwrap();
     assert_eq!(block["hooks"].as_object().unwrap().len(), 15);
+    // What to know of the block is said on stderr.
+    let out = &run.stderr;
     assert!(
         out.contains(
             "so PreSkillShellCommand (from 2.1.332) and Interrupt (from 2.1.335) are left out"

@@ -207,28 +207,27 @@ fn printing_writes_nothing_and_names_the_file_and_what_the_user_must_do() {
     let home = env.path().join("home");
     let run = setup(&env, &home, &["setup", "--agent", "codex"]);
     run.success();
-    let json_end = run.stdout.find("\n}\n").unwrap() + 2;
-    let printed: Value = serde_json::from_str(&run.stdout[..json_end]).unwrap();
+    let printed: Value = serde_json::from_str(&run.stdout).unwrap();
     assert!(printed["hooks"]["PreToolUse"].is_array());
     assert_eq!(printed["hooks"]["SessionEnd"][0]["hooks"][0]["timeout"], 3);
-    assert!(run.stdout.contains(".codex/hooks.json"), "{}", run.stdout);
-    assert!(run.stdout.contains("/hooks"), "{}", run.stdout);
+    // What the user must do is said on stderr, the block alone on stdout.
+    assert!(run.stderr.contains(".codex/hooks.json"), "{}", run.stderr);
+    assert!(run.stderr.contains("/hooks"), "{}", run.stderr);
     assert!(!env.path().join(".codex").exists());
 
     let run = setup(&env, &home, &["setup", "--agent", "cursor"]);
     run.success();
-    let printed: Value =
-        serde_json::from_str(&run.stdout[..run.stdout.find("\n}\n").unwrap() + 2]).unwrap();
+    let printed: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(printed["version"], 1);
     let third_party: Vec<&str> = run
-        .stdout
+        .stderr
         .lines()
         .filter(|l| l.contains("third-party"))
         .collect();
-    assert_eq!(third_party.len(), 1, "{}", run.stdout);
+    assert_eq!(third_party.len(), 1, "{}", run.stderr);
 
     let run = setup(&env, &home, &["setup", "--agent", "gemini"]);
-    assert!(run.stdout.contains("trusted folder"), "{}", run.stdout);
+    assert!(run.stderr.contains("trusted folder"), "{}", run.stderr);
 }
 
 /// Codex 0.171.0 has an Interrupt hook (its binary holds `interrupt.command.input`) and `hook
@@ -241,8 +240,7 @@ fn codex_setup_hooks_interrupt_and_its_command_records_it() {
     let home = env.path().join("home");
     let run = setup(&env, &home, &["setup", "--agent", "codex"]);
     run.success();
-    let json_end = run.stdout.find("\n}\n").unwrap() + 2;
-    let printed: Value = serde_json::from_str(&run.stdout[..json_end]).unwrap();
+    let printed: Value = serde_json::from_str(&run.stdout).unwrap();
     let hook = &printed["hooks"]["Interrupt"][0]["hooks"][0];
     assert!(
         hook["timeout"].as_u64().is_some_and(|t| t <= 3),
@@ -697,6 +695,53 @@ fn a_trace_dir_the_hooks_could_not_make_is_refused() {
 
 /// `setup --trace-dir DIR` said secrets are redacted "before anything reaches .agent-traces"
 /// while its hooks write to DIR: the note names the store the hooks will write.
+/// `setup` without `--write` printed its notes ("Paste this into …", the PATH note, the
+/// redaction note) after the hooks block on stdout, so `setup > hooks.json` was no JSON. The
+/// block is stdout alone, for every agent and every way of asking; the notes are on stderr.
+#[test]
+fn printing_puts_the_block_alone_on_stdout_and_the_notes_on_stderr() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    std::fs::write(env.path().join("p.json"), "{}").unwrap();
+    let agents = [
+        "claude-code",
+        "cursor",
+        "gemini",
+        "codex",
+        "copilot",
+        "vscode",
+    ];
+    let mut asks: Vec<Vec<&str>> = agents
+        .iter()
+        .flat_map(|agent| {
+            [
+                vec!["setup", "--agent", agent],
+                vec!["setup", "--agent", agent, "--global"],
+                vec!["setup", "--agent", agent, "--policy", "p.json"],
+            ]
+        })
+        .collect();
+    asks.push(vec!["setup", "--otel"]);
+    asks.push(vec!["setup", "--otel", "--global"]);
+    for args in asks {
+        let run = setup(&env, &home, &args);
+        run.success();
+        let printed: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is no JSON ({e}): {}", run.stdout));
+        assert!(printed["hooks"].is_object(), "{args:?}: {printed}");
+        assert!(
+            run.stderr.contains("Paste this into"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("[REDACTED]"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn the_redaction_note_names_the_store_trace_dir_gives() {
     let env = TestEnv::new();
@@ -705,14 +750,14 @@ fn the_redaction_note_names_the_store_trace_dir_gives() {
     let run = setup(&env, &home, &["setup", "--trace-dir", "team traces"]);
     run.success();
     assert!(
-        run.stdout.contains(&format!(
+        run.stderr.contains(&format!(
             "replaced with [REDACTED] before anything reaches {}; --no-redact keeps them.",
             store.display()
         )),
         "{}",
-        run.stdout
+        run.stderr
     );
-    assert!(!run.stdout.contains(".agent-traces"), "{}", run.stdout);
+    assert!(!run.stderr.contains(".agent-traces"), "{}", run.stderr);
     let run = setup(
         &env,
         &home,
@@ -720,20 +765,20 @@ fn the_redaction_note_names_the_store_trace_dir_gives() {
     );
     run.success();
     assert!(
-        run.stdout.contains(&format!(
+        run.stderr.contains(&format!(
             "will be written to {} as they are",
             store.display()
         )),
         "{}",
-        run.stdout
+        run.stderr
     );
     // Without --trace-dir the hooks write the project's store.
     let run = setup(&env, &home, &["setup"]);
     assert!(
-        run.stdout
+        run.stderr
             .contains("before anything reaches .agent-traces;"),
         "{}",
-        run.stdout
+        run.stderr
     );
 }
 

@@ -691,25 +691,26 @@ fn cost_and_sql_read_every_project() {
 #[test]
 fn setup_names_the_binary_by_its_full_path_when_a_standard_path_would_not_find_it() {
     let env = TestEnv::new();
-    let out = env.run(&["setup"]).success().stdout.clone();
-    let end = out.rfind('}').unwrap();
-    let block: Value = serde_json::from_str(&out[..=end]).unwrap();
+    let run = env.run(&["setup"]);
+    let block: Value = serde_json::from_str(&run.success().stdout).unwrap();
     let full = bin().display().to_string();
     for (_, groups) in block["hooks"].as_object().unwrap() {
         let command = groups[0]["hooks"][0]["command"].as_str().unwrap();
         assert!(command.starts_with(&format!("{full} hook ")), "{command}");
     }
     assert!(
-        out[end..].contains("by its full path"),
-        "the output says why: {out}"
+        run.stderr.contains("by its full path"),
+        "the notes say why: {}",
+        run.stderr
     );
     // A command given with --bin is used as it is, and nothing is said.
-    let own = env
-        .run(&["setup", "--bin", "agent-strace"])
-        .success()
-        .stdout
-        .clone();
-    assert!(own.contains("\"agent-strace hook pre-tool\"") && !own.contains("full path"));
+    let own = env.run(&["setup", "--bin", "agent-strace"]);
+    assert!(
+        own.success()
+            .stdout
+            .contains("\"agent-strace hook pre-tool\"")
+            && !own.stderr.contains("full path")
+    );
 }
 
 #[test]
@@ -1537,7 +1538,9 @@ fn setup_and_retention_say_when_every_user_can_read_the_store() {
                         .contains(&format!("`chmod 700 {store}` makes it yours alone")),
                     "{run:?}"
                 );
-                assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+                // Said once (setup's notes on the block it prints are on stderr too).
+                let warnings = run.stderr.lines().filter(|l| l.starts_with("warning: "));
+                assert_eq!(warnings.count(), 1, "{run:?}");
             }
         }
     }

@@ -26,9 +26,9 @@ use crate::store::Store;
 
 /// Print (or, with --write, install) the Claude Code hooks that record every session
 ///
-/// Without --write, prints the block to paste into .claude/settings.json. With --write, merges
-/// it into that file: every other setting and hook is kept, a backup is taken first, and
-/// running it again changes nothing.
+/// Without --write, prints the block to paste into .claude/settings.json (alone on stdout, what
+/// to know of it on stderr). With --write, merges it into that file: every other setting and
+/// hook is kept, a backup is taken first, and running it again changes nothing.
 // Flags of a command line, each independent of the others: not a state machine.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
@@ -262,17 +262,21 @@ impl Plan<'_> {
             }
             shown.insert("hooks".into(), Value::Object(hooks));
             crate::render::json::write(&mut *out, &Value::Object(shown))?;
+            out.flush()?;
+            // The block alone is the output, so `setup > hooks.json` is JSON; what to know of
+            // it goes to stderr, as every command's notes do.
+            let notes = &mut std::io::stderr().lock();
             writeln!(
-                out,
+                notes,
                 "\nPaste this into {} (or run again with --write).",
                 path.display()
             )?;
             if let Some((_, Some(token))) = &otel {
                 let local = json!({"env": token});
-                crate::render::json::write(&mut *out, &local)?;
+                crate::render::json::write(&mut *notes, &local)?;
                 let local_path = path.with_file_name(setup_token::LOCAL_FILE);
                 writeln!(
-                    out,
+                    notes,
                     "\nAnd this, which holds AGENT_STRACE_TOKEN, into {}: Claude Code reads it over {}{}.",
                     local_path.display(),
                     path.display(),
@@ -283,11 +287,11 @@ impl Plan<'_> {
                     }
                 )?;
             }
-            left_out_note(release, &left_out, out)?;
-            unasked_note(&unasked, out)?;
+            left_out_note(release, &left_out, notes)?;
+            unasked_note(&unasked, notes)?;
             let token_file = matches!(otel, Some((_, Some(_))))
                 .then(|| path.with_file_name(setup_token::LOCAL_FILE));
-            self.notes(agent, token_file.as_deref(), out)?;
+            self.notes(agent, token_file.as_deref(), notes)?;
             return Ok(());
         }
         // A settings file that links elsewhere (dotfiles) is changed where it lives.
