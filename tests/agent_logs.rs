@@ -1532,6 +1532,146 @@ fn cached_input_past_the_input_makes_a_responses_usage_unknown() {
     }
 }
 
+/// An imported Gemini CLI chat had no working folder (its `session_start` no `cwd`), so the
+/// file its `read_file` call read stayed `README.md` where its hooks recorded
+/// `<project>/README.md`, and every analysis that places files under the project (explain's
+/// files, policy, audit's `files.*` rules, sql) saw a path placed nowhere, though `import
+/// --discover` knew the project from `~/.gemini/projects.json`. The import of a chat, found by
+/// `--all` or named, gives the session the folder Gemini CLI keeps the chat for, by its short
+/// name or by its hash, and so the paths its hooks record; a chat of a project Gemini CLI's
+/// index does not hold is imported as before, with none.
+#[test]
+fn a_gemini_chat_is_imported_in_the_folder_gemini_keeps_it_for() {
+    const SESSION: &str = "629cab06-47bb-41bc-afb3-1479ecd94e67";
+    const OLDER: &str = "2d9ea14f-1e4e-44f6-8bf5-7a7819cb1cd9";
+    const UNKNOWN: &str = "0ab84937-9fe7-4284-986a-33c832af0b6a";
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let tmp = home.join(".gemini/tmp");
+    let (project, older) = (env.path().join("gproj"), env.path().join("older"));
+    for folder in [&project, &older] {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    let put = |from: PathBuf, to: &Path| {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    };
+    let corpus = shared().join("corpus/gemini/Mai0313__VibeCodingTracker");
+    // 0.61.0's chat of the recorded run, in the folder of its project's short name, and a
+    // command on a file named from the project after it.
+    let chat = tmp.join("gproj/chats/session-2026-11-30T05-36-629cab06.jsonl");
+    put(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/agents/recorded/gemini-cli-0.61.0-session.jsonl"),
+        &chat,
+    );
+    let at = "2026-11-30T05:36:51.000Z";
+    let more = [
+        json!({"id": "u9", "timestamp": at, "type": "user", "content": [{"text": "show the notes"}]}),
+        json!({"id": "g9", "timestamp": at, "type": "gemini", "content": "Here.",
+               "model": "gemini-2.5-flash",
+               "tokens": {"input": 80, "output": 2, "cached": 0, "thoughts": 0, "tool": 0, "total": 82},
+               "toolCalls": [{"id": "c9", "name": "run_shell_command",
+                              "args": {"command": "cat notes.txt"}, "status": "success",
+                              "timestamp": at,
+                              "result": [{"functionResponse": {"id": "c9", "name": "run_shell_command",
+                                                               "response": {"output": "hi"}}}]}]}),
+    ];
+    let mut text = std::fs::read_to_string(&chat).unwrap();
+    for line in more {
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    std::fs::write(&chat, text).unwrap();
+    // An older chat, one document, in the folder named by its project's hash.
+    let hash = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import hashlib, sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())",
+        ])
+        .arg(&older)
+        .output()
+        .unwrap();
+    let hash = String::from_utf8(hash.stdout).unwrap();
+    put(
+        corpus.join("gemini-session-legacy.json"),
+        &tmp.join(hash.trim())
+            .join("chats/session-2025-10-11T13-00-2d9ea14f.json"),
+    );
+    // A chat in the folder of a hash no folder Gemini CLI knows has.
+    let unknown = tmp
+        .join("f".repeat(64))
+        .join("chats/session-2026-04-23T12-52-0ab84937.jsonl");
+    put(corpus.join("gemini-session.jsonl"), &unknown);
+    std::fs::write(
+        home.join(".gemini/projects.json"),
+        json!({"projects": {project.to_str().unwrap(): "gproj", older.to_str().unwrap(): "older"}})
+            .to_string(),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("HOME", &home).env_remove("GEMINI_CLI_HOME");
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    let events = |store: &Path, session: &str| -> Vec<Value> {
+        lines(&store.join(session).join("events.ndjson"))
+    };
+    let cwd = |events: &[Value]| events[0]["data"]["cwd"].as_str().map(str::to_owned);
+    let files = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == "file_read")
+            .map(|e| e["data"]["path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let notes = project.join("notes.txt").to_str().unwrap().to_owned();
+    run(&["import", "--all"]).success();
+    let found = events(&project.join(".agent-traces"), SESSION);
+    assert_eq!(cwd(&found).as_deref(), project.to_str(), "{:#}", found[0]);
+    // `read_file`'s path as the call names it, read from the session's folder; the command's
+    // file named from the folder it ran in.
+    assert_eq!(files(&found), ["README.md", &notes]);
+    let old = events(&older.join(".agent-traces"), OLDER);
+    assert_eq!(cwd(&old).as_deref(), older.to_str(), "{:#}", old[0]);
+    // Named: the same folder, whichever store it goes to.
+    let named = env.path().join("named");
+    for log in [&chat, &unknown] {
+        run(&[
+            "--trace-dir",
+            named.to_str().unwrap(),
+            "import",
+            log.to_str().unwrap(),
+        ])
+        .success();
+    }
+    let by_name = events(&named, SESSION);
+    assert_eq!(cwd(&by_name), cwd(&found));
+    assert_eq!(files(&by_name), files(&found));
+    assert_eq!(cwd(&events(&named, UNKNOWN)), None);
+    // The same run as its hooks recorded it, in the project.
+    let hooks = env.path().join("hooks");
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/agents/recorded/gemini-cli-0.61.0-hooks.jsonl");
+    for mut payload in lines(&recorded) {
+        payload["cwd"] = project.to_str().unwrap().into();
+        payload["transcript_path"] = chat.to_str().unwrap().into();
+        let event = payload["hook_event_name"].as_str().unwrap().to_owned();
+        let hook = env.command(&[
+            "--trace-dir",
+            hooks.to_str().unwrap(),
+            "hook",
+            "--agent",
+            "gemini-cli",
+            &event,
+        ]);
+        crate::common::run_with_stdin(hook, payload.to_string().as_bytes()).success();
+    }
+    let hooked = events(&hooks, SESSION);
+    assert_eq!(files(&hooked), files(&found)[..1]);
+    assert_eq!(cwd(&hooked), cwd(&found), "{:#}", hooked[0]);
+}
+
 /// Gemini CLI writes a subagent's chat beside its parent's, in `chats/<parent id>/<agent
 /// id>.jsonl`, and names the agent on the call that ran it (`agentId`). Importing the parent's
 /// chat imports the subagent's too, as a session under that call, as Claude Code's subagents

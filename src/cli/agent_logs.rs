@@ -3,7 +3,6 @@
 //! Gemini CLI chats under `~/.gemini` (`$GEMINI_CLI_HOME` replaces the home folder) and Copilot
 //! CLI events under `$COPILOT_HOME` (default `~/.copilot`).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
@@ -28,8 +27,6 @@ pub(crate) struct FoundLog {
     pub(crate) path: PathBuf,
     /// The folder that groups it there (a date, a project).
     pub(crate) group: String,
-    /// The project folder the agent's own index names for it, when the log does not.
-    pub(crate) cwd: Option<String>,
 }
 
 fn env_dir(name: &str) -> Option<PathBuf> {
@@ -121,13 +118,11 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
                                     .map(|p| p.display().to_string())
                                     .unwrap_or_default(),
                                 path,
-                                cwd: None,
                             }),
                     );
                 }
             }
             LogAgent::GeminiCli => {
-                let folders = gemini_projects(&place);
                 for project in subfolders(&place.join("tmp"), links) {
                     let slug = name_of(&project);
                     let chats = project.join("chats");
@@ -144,7 +139,6 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
                                 agent: Agent::GeminiCli,
                                 path,
                                 group: slug.clone(),
-                                cwd: folders.get(&slug).cloned(),
                             }),
                             EntryKind::Link => links.push(path),
                             // A FIFO named as a chat would hold the import: said, never opened.
@@ -162,7 +156,6 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
                             agent: Agent::Copilot,
                             path,
                             group: "session-state".to_owned(),
-                            cwd: None,
                         }),
                         // A FIFO or a device in its place: said, never opened.
                         Some(EntryKind::Link | EntryKind::Other) => links.push(path),
@@ -174,26 +167,6 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
-}
-
-/// Gemini CLI's index of project folders by the short name of their chats' folder
-/// (`projects.json`: `{"projects": {"/path": "slug"}}`).
-fn gemini_projects(gemini: &Path) -> HashMap<String, String> {
-    let Ok(file) = crate::store::open_regular(&gemini.join("projects.json")) else {
-        return HashMap::new();
-    };
-    let value: serde_json::Value =
-        serde_json::from_reader(std::io::BufReader::new(file)).unwrap_or_default();
-    value
-        .get("projects")
-        .and_then(serde_json::Value::as_object)
-        .map(|projects| {
-            projects
-                .iter()
-                .filter_map(|(path, slug)| Some((slug.as_str()?.to_owned(), path.clone())))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn name_of(path: &Path) -> String {

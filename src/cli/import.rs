@@ -1011,7 +1011,8 @@ fn discover_logs(
                 .unwrap_or_default()
         });
         let session_id = privacy.session_id(&session_id).into_owned();
-        let cwd = origin.cwd.or(log.cwd);
+        // The folder the log names, or, for a Gemini CLI chat, the one Gemini CLI keeps it for.
+        let cwd = origin.cwd;
         let store = placement.store_for(&session_id, cwd.as_deref())?;
         let fresh = freshness(&store, &log.path, &session_id, privacy);
         let modified = meta

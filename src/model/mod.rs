@@ -37,6 +37,7 @@
 //!   otherwise, written beside ours.
 //! - [`read_pairs`]: which of Cursor's `Read` calls are one read told by two hooks.
 //! - [`seconds`]: seconds to the millisecond, as reports give them.
+//! - [`sha256`]: SHA-256, as a page's script and Gemini CLI's projects are named by it.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -66,6 +67,7 @@ pub mod prompt;
 pub mod python_keys;
 pub mod read_pairs;
 pub mod seconds;
+pub mod sha256;
 pub mod shell_files;
 pub mod summary;
 pub mod text;

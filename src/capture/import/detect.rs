@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::agent_log::FirstPrompt;
 use super::batch::{FileResult, import_with_subagents};
-use super::{codex_rollout, copilot_events, gemini_chat};
+use super::{codex_rollout, copilot_events, gemini_chat, gemini_project};
 use crate::capture::sink::Sink;
 use crate::store::Store;
 
@@ -27,7 +27,7 @@ pub enum LogFormat {
 }
 
 /// What a log's start says about it: its format, session id and working folder where it names
-/// them.
+/// them (a Gemini CLI chat's folder also where Gemini CLI keeps it: [`gemini_project`]).
 #[derive(Debug, Clone)]
 pub struct Origin {
     pub format: LogFormat,
@@ -93,7 +93,7 @@ pub fn origin(path: &Path) -> Origin {
                 LogFormat::GeminiChat
             },
             session_id: gemini_chat::origin(&first),
-            cwd: None,
+            cwd: gemini_project::folder(path, &first),
         };
     }
     if copilot_events::is_events(&first) {
@@ -123,7 +123,7 @@ fn document(path: &Path) -> Option<Origin> {
     gemini_chat::is_chat(&value).then(|| Origin {
         format: LogFormat::GeminiChatDocument,
         session_id: gemini_chat::origin(&value),
-        cwd: None,
+        cwd: gemini_project::folder(path, &value),
     })
 }
 

@@ -245,12 +245,7 @@ pub fn import(
     if let Some(hash) = string(&header, "projectHash") {
         log.start.insert("project_hash".into(), hash.into());
     }
-    if let Some(dir) = header
-        .get("directories")
-        .and_then(Value::as_array)
-        .and_then(|d| d.first())
-        .and_then(Value::as_str)
-    {
+    if let Some(dir) = super::gemini_project::folder(path, &header) {
         log.start.insert("cwd".into(), dir.into());
     }
     if let Some(kind) = string(&header, "kind") {
