@@ -685,8 +685,8 @@ pub fn json_line(
     move |text| prompt_in(&serde_json::from_slice::<Value>(text).ok()?)
 }
 
-/// How far a whole file is, for a log that is one JSON document (Gemini CLI's older chats).
-pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
+/// A log that is one JSON document (Gemini CLI's older chats), read whole, and how far it is.
+pub fn whole_file(path: &Path) -> Result<(Vec<u8>, Position), ImportError> {
     let io = |source| ImportError::Io {
         path: path.to_path_buf(),
         source,
@@ -694,28 +694,6 @@ pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
     let mut file = crate::store::open_regular(path).map_err(io)?;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
-    let text = crate::store::without_bom(&bytes);
-    let value =
-        serde_json::from_slice::<Value>(text).map_err(|e| match std::str::from_utf8(text) {
-            Err(bad) => {
-                let offset = bytes.len() - text.len() + bad.valid_up_to();
-                #[expect(
-                    clippy::naive_bytecount,
-                    reason = "one small file, read once; a crate for it is not worth it"
-                )]
-                let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-                ImportError::NotUtf8 {
-                    path: path.to_path_buf(),
-                    line,
-                    offset: offset as u64,
-                }
-            }
-            Ok(_) => ImportError::NotTranscript {
-                path: path.to_path_buf(),
-                line: e.line() as u64,
-                reason: e.to_string(),
-            },
-        })?;
     let trimmed = bytes.trim_ascii_end().len();
     let end = bytes[..trimmed]
         .iter()
@@ -723,17 +701,41 @@ pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
         .map_or(0, |i| i + 1);
     #[expect(
         clippy::naive_bytecount,
-        reason = "one small file, read once; a crate for it is not worth it"
+        reason = "one file, read once; a crate for it is not worth it"
     )]
     let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-    Ok((
-        value,
-        Position {
-            offset: bytes.len() as u64,
-            last_line_at: end as u64,
-            lines: lines.max(1),
+    let read = Position {
+        offset: bytes.len() as u64,
+        last_line_at: end as u64,
+        lines: lines.max(1),
+    };
+    Ok((bytes, read))
+}
+
+/// What is said of the document `bytes` of the file at `path` that JSON could not read (`e`):
+/// which byte is not UTF-8, else where it is no JSON.
+pub fn document_error(path: &Path, bytes: &[u8], e: &serde_json::Error) -> ImportError {
+    let text = crate::store::without_bom(bytes);
+    match std::str::from_utf8(text) {
+        Err(bad) => {
+            let offset = bytes.len() - text.len() + bad.valid_up_to();
+            #[expect(
+                clippy::naive_bytecount,
+                reason = "one file, read once, when it cannot be imported"
+            )]
+            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            ImportError::NotUtf8 {
+                path: path.to_path_buf(),
+                line,
+                offset: offset as u64,
+            }
+        }
+        Ok(_) => ImportError::NotTranscript {
+            path: path.to_path_buf(),
+            line: e.line() as u64,
+            reason: e.to_string(),
         },
-    ))
+    }
 }
 
 /// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to (one reading of a

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::agent_log::FirstPrompt;
 use super::batch::{FileResult, import_with_subagents};
-use super::{codex_rollout, copilot_events, gemini_chat, gemini_project};
+use super::{codex_rollout, copilot_events, gemini_chat, gemini_document, gemini_project};
 use crate::capture::sink::Sink;
 use crate::store::Store;
 
@@ -107,7 +107,7 @@ pub fn origin(path: &Path) -> Origin {
     claude
 }
 
-/// A Gemini CLI chat document, read whole (they are small: one session's messages).
+/// A Gemini CLI chat document, read whole.
 fn document(path: &Path) -> Option<Origin> {
     let file = crate::store::open_regular(path).ok()?;
     if file.metadata().ok()?.len() > 256 << 20 {
@@ -118,12 +118,15 @@ fn document(path: &Path) -> Option<Origin> {
     // A byte that is not UTF-8 is read past here, so that the document is told as one and its
     // import says which byte it is (else it was read as a transcript whose first line, a lone
     // brace, was no entry).
-    let text = String::from_utf8_lossy(crate::store::without_bom(&bytes));
-    let value: Value = serde_json::from_str(&text).ok()?;
-    gemini_chat::is_chat(&value).then(|| Origin {
+    let text = String::from_utf8_lossy(&bytes);
+    // Its header only: its messages are never made a tree of values.
+    let header = gemini_document::Document::read(text.as_bytes())
+        .ok()?
+        .header;
+    gemini_chat::is_chat(&header).then(|| Origin {
         format: LogFormat::GeminiChatDocument,
-        session_id: gemini_chat::origin(&value),
-        cwd: gemini_project::folder(path, &value),
+        session_id: gemini_chat::origin(&header),
+        cwd: gemini_project::folder(path, &header),
     })
 }
 
@@ -133,7 +136,7 @@ pub fn first_prompt(path: &Path, format: LogFormat) -> FirstPrompt {
     match format {
         LogFormat::CodexRollout => codex_rollout::first_prompt(path),
         LogFormat::GeminiChat => gemini_chat::first_prompt(path),
-        LogFormat::GeminiChatDocument => gemini_chat::first_prompt_of_document(path),
+        LogFormat::GeminiChatDocument => gemini_document::first_prompt(path),
         LogFormat::CopilotEvents => copilot_events::first_prompt(path),
         LogFormat::ClaudeTranscript => FirstPrompt::Unknown,
     }

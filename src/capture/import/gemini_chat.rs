@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use super::agent_log::{self, Log, LoggedTokens, Position, count, string};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink};
+use super::gemini_document::Document;
 use crate::capture::shell_exit;
 use crate::capture::sink::Sink;
 use crate::model::prompt::SENT_PROMPT;
@@ -172,66 +173,57 @@ pub fn import(
 ) -> Result<ImportReport, ImportError> {
     let mut log = Log::new(Agent::GeminiCli);
     log.parent = parent;
+    if document {
+        return import_document(store, path, sink, log);
+    }
     let mut header: Option<Value> = None;
     let mut messages: Vec<Value> = Vec::new();
     // Where each message id is in `messages`: a record updating a message (each streamed
     // update does) was looked for from the first, and a chat of 80,000 records took minutes.
     let mut positions: HashMap<String, usize> = HashMap::new();
-    let read: Position = if document {
-        let (value, read) = agent_log::whole_file(path)?;
-        log.saw("document");
-        messages = value
-            .get("messages")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        header = Some(value);
-        read
-    } else {
-        agent_log::read_lines(path, |n, line| {
-            let value = match line {
-                Ok(value) => value,
-                Err(message) => return log.bad_line(n, message),
-            };
-            if header.is_none() && is_chat(&value) {
-                log.saw("header");
-                header = Some(value);
-                return;
+    let read: Position = agent_log::read_lines(path, |n, line| {
+        let value = match line {
+            Ok(value) => value,
+            Err(message) => return log.bad_line(n, message),
+        };
+        if header.is_none() && is_chat(&value) {
+            log.saw("header");
+            header = Some(value);
+            return;
+        }
+        if let Some(set) = value.get("$set") {
+            log.saw("$set");
+            // 0.61.0 sets the session context's messages this way; they are not the chat.
+            if let (Some(h), Some(obj)) = (header.as_mut(), set.as_object()) {
+                for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "messages") {
+                    h[k.as_str()] = v.clone();
+                }
             }
-            if let Some(set) = value.get("$set") {
-                log.saw("$set");
-                // 0.61.0 sets the session context's messages this way; they are not the chat.
-                if let (Some(h), Some(obj)) = (header.as_mut(), set.as_object()) {
-                    for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "messages") {
-                        h[k.as_str()] = v.clone();
+            return;
+        }
+        if let Some(id) = value.get("$rewindTo") {
+            log.saw("$rewindTo");
+            if let Some(&at) = id.as_str().and_then(|id| positions.get(id)) {
+                for gone in messages.drain(at..) {
+                    if let Some(id) = gone.get("id").and_then(Value::as_str) {
+                        positions.remove(id);
                     }
                 }
-                return;
             }
-            if let Some(id) = value.get("$rewindTo") {
-                log.saw("$rewindTo");
-                if let Some(&at) = id.as_str().and_then(|id| positions.get(id)) {
-                    for gone in messages.drain(at..) {
-                        if let Some(id) = gone.get("id").and_then(Value::as_str) {
-                            positions.remove(id);
-                        }
-                    }
-                }
-                return;
-            }
-            let Some(id) = value.get("id").and_then(Value::as_str).map(str::to_owned) else {
-                log.saw("unknown");
-                return;
-            };
-            log.saw(string(&value, "type").unwrap_or("untyped"));
-            if let Some(&at) = positions.get(&id) {
-                messages[at] = value;
-            } else {
-                positions.insert(id, messages.len());
-                messages.push(value);
-            }
-        })?
-    };
+            return;
+        }
+        let Some(id) = value.get("id").and_then(Value::as_str).map(str::to_owned) else {
+            log.saw("unknown");
+            return;
+        };
+        log.saw(string(&value, "type").unwrap_or("untyped"));
+        if let Some(&at) = positions.get(&id) {
+            messages[at] = value;
+        } else {
+            positions.insert(id, messages.len());
+            messages.push(value);
+        }
+    })?;
     log.lines = read.lines;
     let Some(header) = header else {
         return Err(ImportError::NotTranscript {
@@ -240,15 +232,52 @@ pub fn import(
             reason: "no Gemini CLI chat header (sessionId, projectHash)".to_owned(),
         });
     };
-    log.session_id = origin(&header);
-    log.at(agent_log::time(&header, "startTime"));
-    if let Some(hash) = string(&header, "projectHash") {
+    start(&mut log, path, &header);
+    for message in &messages {
+        message_events(&mut log, message);
+    }
+    super::log_writer::write(store, path, sink, log, read)
+}
+
+/// Imports an older chat, one JSON document: its messages are read from the text one at a
+/// time, and each one's events written before the next is read, so that a long chat is held
+/// once, as its text, never also as a tree of values (a 120 MB chat held 1.2 GB).
+fn import_document(
+    store: &Store,
+    path: &Path,
+    sink: &Sink,
+    mut log: Log,
+) -> Result<ImportReport, ImportError> {
+    let (bytes, read) = agent_log::whole_file(path)?;
+    let chat = Document::read(&bytes).map_err(|e| agent_log::document_error(path, &bytes, &e))?;
+    log.saw("document");
+    log.lines = read.lines;
+    start(&mut log, path, &chat.header);
+    // The session's start names its first response's model, which only a message says.
+    if let Some(model) = chat.first_model() {
+        log.start.insert("model".into(), model.into());
+    }
+    let mut writer = super::log_writer::LogWriter::open(store, path, sink, &log)?;
+    for raw in &chat.messages {
+        let message: Value = serde_json::from_str(raw.get())
+            .map_err(|e| agent_log::document_error(path, &bytes, &e))?;
+        message_events(&mut log, &message);
+        writer.take(&mut log)?;
+    }
+    writer.finish(log, read)
+}
+
+/// What a chat's header says of its session: its id, start, project and kind.
+fn start(log: &mut Log, path: &Path, header: &Value) {
+    log.session_id = origin(header);
+    log.at(agent_log::time(header, "startTime"));
+    if let Some(hash) = string(header, "projectHash") {
         log.start.insert("project_hash".into(), hash.into());
     }
-    if let Some(dir) = super::gemini_project::folder(path, &header) {
+    if let Some(dir) = super::gemini_project::folder(path, header) {
         log.start.insert("cwd".into(), dir.into());
     }
-    if let Some(kind) = string(&header, "kind") {
+    if let Some(kind) = string(header, "kind") {
         log.start.insert("kind".into(), kind.into());
         // A subagent's chat imported by itself: its folder, in `chats/`, is named by its
         // parent session.
@@ -269,10 +298,6 @@ pub fn import(
                 });
         }
     }
-    for message in &messages {
-        message_events(&mut log, message);
-    }
-    super::log_writer::write(store, path, sink, log, read)
 }
 
 fn message_events(log: &mut Log, message: &Value) {
@@ -405,29 +430,6 @@ pub fn prompt_in(line: &Value) -> Option<String> {
 /// The first prompt of a chat of JSON lines, read as far as it ([`agent_log::first_prompt`]).
 pub fn first_prompt(path: &Path) -> agent_log::FirstPrompt {
     agent_log::first_prompt(path, agent_log::json_line(prompt_in))
-}
-
-/// The most bytes of an older chat, one JSON document, that [`first_prompt_of_document`]
-/// reads: such a chat is read only whole, and a listing must stay fast.
-const DOCUMENT_LOOK: u64 = 16 << 20;
-
-/// The first prompt of an older chat, one JSON document: read whole, as its import reads it,
-/// when it is no larger than [`DOCUMENT_LOOK`]; unknown past that.
-pub fn first_prompt_of_document(path: &Path) -> agent_log::FirstPrompt {
-    use agent_log::FirstPrompt;
-    let small = std::fs::symlink_metadata(path).is_ok_and(|m| m.len() <= DOCUMENT_LOOK);
-    let Some((chat, _)) = small.then(|| agent_log::whole_file(path).ok()).flatten() else {
-        return FirstPrompt::Unknown;
-    };
-    let messages = chat.get("messages").and_then(Value::as_array);
-    for text in messages.into_iter().flatten().filter_map(prompt_in) {
-        // Read as every listing reads a prompt ([`agent_log::first_prompt`]).
-        let prompt = crate::model::prompt::read(&text);
-        if prompt.by_person() {
-            return FirstPrompt::Typed(prompt.text.into_owned());
-        }
-    }
-    FirstPrompt::None
 }
 
 /// What Gemini CLI sends by itself when its check finds the model has more to say (0.61.0
