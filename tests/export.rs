@@ -14,6 +14,11 @@ use crate::common::{SessionBuilder, TestEnv};
 /// A session with a prompt, a Bash call that worked (2.5 s), an Edit that failed (0.5 s), a
 /// model response with cached tokens, and an answer.
 fn a_session(env: &TestEnv, id: &str) -> String {
+    a_session_in(&env.store(), id)
+}
+
+/// [`a_session`] written into the store at `store`.
+fn a_session_in(store: &std::path::Path, id: &str) -> String {
     SessionBuilder::new(id)
         .meta(|m| m.agent_name = "claude-code".into())
         .session_start(json!({"source": "startup", "model": "claude-sonnet-4-5"}))
@@ -44,7 +49,7 @@ fn a_session(env: &TestEnv, id: &str) -> String {
         .at(6.5)
         .answer("done")
         .session_end(json!({"reason": "exit"}))
-        .write(env)
+        .write_in(store)
 }
 
 fn export(env: &TestEnv, args: &[&str]) -> crate::common::Run {
@@ -709,6 +714,87 @@ fn an_output_file_inside_the_trace_store_is_refused() {
         &[&id, "--format", "csv", "-o", beside.to_str().unwrap()],
     )
     .success();
+}
+
+/// With `AGENT_STRACE_WORKSPACE` set, only the workspace's store was guarded: an output file in
+/// the project's own store (`.agent-traces/<id>/events.ndjson`), in the store `--trace-dir`
+/// names, or beside another store's index replaced what was there, exit 0. Any store or session
+/// folder the output would land in is refused, whichever store the command reads.
+#[test]
+fn an_output_file_in_a_store_other_than_the_one_read_is_refused() {
+    let env = TestEnv::new();
+    let local = a_session(&env, "sess-local");
+    let read = a_session_in(&crate::common::workspace_store(&env, "ws"), "sess-ws");
+    let traces = env.path().join("traces");
+    let other = a_session_in(&traces, "sess-other");
+    a_session_in(&traces.join("workspaces").join("ws"), "sess-other-ws");
+    // Reading the folder as a store (no workspace) leaves its index there.
+    env.run(&["list", "--trace-dir", "traces"]).success();
+    assert!(traces.join(".index.sqlite").is_file());
+    let guarded = [
+        env.store().join(&local).join("events.ndjson"),
+        traces.join(&other).join("events.ndjson"),
+        traces.join(".index.sqlite"),
+    ];
+    let before: Vec<Vec<u8>> = guarded.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let in_workspace = |args: &[&str]| {
+        let mut command = env.command(args);
+        command.env("AGENT_STRACE_WORKSPACE", "ws");
+        crate::common::Run::of(command.output().unwrap())
+    };
+    let local_events = format!(".agent-traces/{local}/events.ndjson");
+    let other_events = format!("traces/{other}/events.ndjson");
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["export", &read, "--format", "csv", "-o", &local_events],
+        vec![
+            "export",
+            &read,
+            "--format",
+            "csv",
+            "-o",
+            ".agent-traces/x.csv",
+        ],
+        vec!["share", &read, "-o", &local_events],
+        vec![
+            "export",
+            "--trace-dir",
+            "traces",
+            "sess-other-ws",
+            "-o",
+            &other_events,
+        ],
+        vec!["export", &read, "--format", "csv", "-o", &other_events],
+        vec![
+            "export",
+            &read,
+            "--format",
+            "csv",
+            "-o",
+            "traces/.index.sqlite",
+        ],
+    ];
+    for args in runs {
+        let run = in_workspace(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("inside the trace store"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        for (file, was) in guarded.iter().zip(&before) {
+            assert_eq!(
+                &std::fs::read(file).unwrap(),
+                was,
+                "{args:?}: {}",
+                file.display()
+            );
+        }
+    }
+    assert!(!env.store().join("x.csv").exists());
+    // A folder beside the stores is no store.
+    std::fs::create_dir(env.path().join("out")).unwrap();
+    in_workspace(&["export", &read, "--format", "csv", "-o", "out/events.csv"]).success();
 }
 
 /// A hook-recorded session holds no usage (hooks never see it): its trace takes the model

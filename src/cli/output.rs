@@ -56,7 +56,7 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
 /// not a failed write. A link or anything but a regular file there is refused now too, as
 /// [`replace_file`] refuses it (exit 3), not after the work (`share` of 20,000 events rendered
 /// its page for 47 s first); the write checks again, for one put there meanwhile. A file in
-/// the trace store at `store` is refused too ([`outside_store`]).
+/// a trace store is refused too ([`outside_store`]).
 pub(crate) fn output_folder(
     path: Option<&std::path::Path>,
     store: &std::path::Path,
@@ -69,22 +69,25 @@ pub(crate) fn output_folder(
     Ok(())
 }
 
-/// Refuses a file named by `flag` inside the trace store at `store` (exit 2), before any work
-/// is done: written there, `export -o .agent-traces/<id>/events.ndjson` replaced the session's
-/// events with CSV, every event lost, and the index could be replaced so too. The folder the
-/// file goes in is compared with the store by their canonical paths (the nearest folder of it
-/// that exists, for a command that makes the rest), so `x/../.agent-traces/<id>/…` or a link
-/// to the store is caught too. A store not there holds nothing to lose.
+/// Refuses a file named by `flag` inside a trace store or a session's folder (exit 2), before
+/// any work is done: written there, `export -o .agent-traces/<id>/events.ndjson` replaced the
+/// session's events with CSV, every event lost, and the index could be replaced so too. The
+/// folder the file goes in is taken by its canonical path (the nearest folder of it that
+/// exists, for a command that makes the rest), so `x/../.agent-traces/<id>/…` or a link to the
+/// store is caught too. It is refused inside `store`, the store the command reads, and inside
+/// any store or session folder that what is on disk shows ([`crate::store::holder_of`]): with
+/// `$AGENT_STRACE_WORKSPACE` set the store read is the workspace's, and the project's own store
+/// around it, or one `--trace-dir` named, was written into. A list of the stores a command
+/// could read would miss one it does not know of (another project's, a copy); what a folder
+/// holds names every one. A store not there holds nothing to lose.
 pub(crate) fn outside_store(
     path: &std::path::Path,
     store: &std::path::Path,
     flag: &str,
 ) -> anyhow::Result<()> {
-    let Ok(store) = store.canonicalize() else {
-        return Ok(());
-    };
+    use crate::store::Holder;
     let folder = path.parent().unwrap_or(std::path::Path::new(""));
-    let inside = folder
+    let Some(real) = folder
         .ancestors()
         .map(|dir| {
             if dir.as_os_str().is_empty() {
@@ -94,17 +97,27 @@ pub(crate) fn outside_store(
             }
         })
         .find_map(|dir| dir.canonicalize().ok())
-        .is_some_and(|dir| dir.starts_with(&store));
-    if inside {
-        return Err(Error::usage(format!(
-            "cannot write {flag} {}: it is inside the trace store {}, whose files are the \
-             sessions' own; name a file outside it",
-            path.display(),
-            store.display()
-        ))
-        .into());
-    }
-    Ok(())
+    else {
+        return Ok(());
+    };
+    let holder = match store.canonicalize() {
+        Ok(store) if real.starts_with(&store) => Holder::Store(store),
+        _ => match crate::store::holder_of(&real) {
+            Some(holder) => holder,
+            None => return Ok(()),
+        },
+    };
+    let (what, dir) = match holder {
+        Holder::Store(dir) => ("the trace store", dir),
+        Holder::Session(dir) => ("the trace store's session folder", dir),
+    };
+    Err(Error::usage(format!(
+        "cannot write {flag} {}: it is inside {what} {}, whose files are the sessions' own; \
+         name a file outside it",
+        path.display(),
+        dir.display()
+    ))
+    .into())
 }
 
 /// Refuses `-` as the file named by `flag`: many tools take it for standard output, and a file

@@ -226,7 +226,13 @@ pub fn is_store_folder(path: &Path) -> bool {
     if real.file_name() == Some(OsStr::new(STORE_DIR)) || made_by_a_store(&real.join(GITIGNORE)) {
         return true;
     }
-    let Ok(entries) = std::fs::read_dir(&real) else {
+    holds_a_session(&real)
+}
+
+/// Whether `folder` holds a session folder with a `meta.json` among its first
+/// [`SESSION_LOOKS`] entries.
+pub(super) fn holds_a_session(folder: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(folder) else {
         return false;
     };
     entries.take(SESSION_LOOKS).flatten().any(|entry| {
@@ -235,7 +241,7 @@ pub fn is_store_folder(path: &Path) -> bool {
 }
 
 /// Whether the file at `path` is the `.gitignore` a store writes when it makes its folder.
-fn made_by_a_store(path: &Path) -> bool {
+pub(super) fn made_by_a_store(path: &Path) -> bool {
     let Ok(file) = std::fs::File::open(path) else {
         return false;
     };

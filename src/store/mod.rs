@@ -46,6 +46,7 @@
 //! - [`sql`]: read-only SQL over the index, of one store or of several gathered.
 //! - [`dashboard_notes`]: the dashboard's dated notes, appended one line at a time.
 //! - [`catalogue`]: the list of every store on the machine, kept in the user-level home.
+//! - [`holder`]: whether a folder lies in a store or a session's folder, by what it holds.
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
 
@@ -56,6 +57,8 @@ mod dashboard_notes;
 mod errlog;
 mod files;
 mod follow;
+mod holder;
+pub use holder::{Holder, holder_of};
 mod holes;
 pub(crate) use holes::SkipHoles;
 pub mod index;
