@@ -375,32 +375,55 @@ fn setup_otel_keeps_no_secret_in_a_backup_and_says_git_ignored_only_when_git_doe
 
 /// `setup --otel --write` run again with nothing to change skipped writing the
 /// settings.local.json that holds the token, so one left 0644 (by the user, an older setup)
-/// stayed readable to anyone; the rerun makes it the user's alone too, and says so.
+/// stayed readable to anyone; the rerun makes it the user's alone too, and says so. Under
+/// `--global` the token is in the user's settings.json itself, which a rerun with nothing to
+/// change left 0644 still (its early return skipped the chmod): it is made the user's alone
+/// too.
 #[test]
 fn setup_otel_run_again_makes_the_token_file_the_users_alone() {
     use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::new();
+    let home = env.path().join("home");
+    std::fs::create_dir(&home).unwrap();
     let local = env.path().join(".claude/settings.local.json");
+    let user = home.join(".claude/settings.json");
     let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
-    let setup = || {
-        let mut cmd = env.command(&["setup", "--otel", "--write", "--bin", "agent-strace"]);
-        cmd.env("AGENT_STRACE_TOKEN", "t0k-AGAIN");
-        let run = crate::common::Run::of(cmd.output().unwrap());
-        run.success();
-        run
-    };
-    setup();
-    let written = std::fs::read_to_string(&local).unwrap();
-    assert!(written.contains("t0k-AGAIN"), "{written}");
-    std::fs::set_permissions(&local, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let again = setup();
-    assert_eq!(std::fs::read_to_string(&local).unwrap(), written);
-    assert_eq!(mode(&local) & 0o777, 0o600, "{}", again.stdout);
-    assert!(
-        again.stdout.contains("the user's alone (600, was 644)"),
-        "{}",
-        again.stdout
-    );
+    for (file, extra) in [(&local, None), (&user, Some("--global"))] {
+        let setup = || {
+            let mut args = vec!["setup", "--otel", "--write", "--bin", "agent-strace"];
+            args.extend(extra);
+            let mut cmd = env.command(&args);
+            cmd.env("AGENT_STRACE_TOKEN", "t0k-AGAIN")
+                .env("HOME", &home);
+            let run = crate::common::Run::of(cmd.output().unwrap());
+            run.success();
+            run
+        };
+        setup();
+        let written = std::fs::read_to_string(file).unwrap();
+        assert!(
+            written.contains("t0k-AGAIN"),
+            "{}: {written}",
+            file.display()
+        );
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let again = setup();
+        assert!(again.stdout.contains("nothing changed"), "{}", again.stdout);
+        assert_eq!(std::fs::read_to_string(file).unwrap(), written);
+        assert_eq!(
+            mode(file) & 0o777,
+            0o600,
+            "{}: {}",
+            file.display(),
+            again.stdout
+        );
+        assert!(
+            again.stdout.contains("the user's alone (600, was 644)"),
+            "{}: {}",
+            file.display(),
+            again.stdout
+        );
+    }
 }
 
 /// setup made a new token file 0600, but wrote the token into a settings.local.json that was

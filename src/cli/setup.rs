@@ -458,9 +458,17 @@ impl Plan<'_> {
             off.warn();
         }
         let off = off.is_some() || others_disable;
+        // A file that holds the token is the user's alone.
+        let holds_token = otel
+            .as_ref()
+            .is_some_and(|(shared, _)| shared.contains_key(setup_otel::HEADERS));
         if !changed {
             if let Some(local) = &local {
                 local.write(out)?;
+            }
+            // The token is in this file itself (`--global`, `--settings`): as for the local file.
+            if holds_token && existing.is_some() {
+                setup_token::keep_private(&target, mode, out)?;
             }
             if off {
                 writeln!(
@@ -513,10 +521,6 @@ impl Plan<'_> {
             dropped = backed_up != *text;
             settings_file::back_up_saying(&target, &backed_up, mode, out)?;
         }
-        // A file that holds the token is the user's alone.
-        let holds_token = otel
-            .as_ref()
-            .is_some_and(|(shared, _)| shared.contains_key(setup_otel::HEADERS));
         settings_file::replace(
             &target,
             &settings.to_text(),

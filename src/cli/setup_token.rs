@@ -114,6 +114,16 @@ pub(crate) fn say_made_private(target: &Path, mode: u32, out: &mut impl Write) -
     Ok(())
 }
 
+/// Makes `target`, a file that was there with mode `mode` and holds the OTLP headers, the
+/// user's alone when a run of setup leaves it as it is (nothing to change), saying so: the
+/// token may be in a file a user or an older setup left open to others, which a run that
+/// changed nothing left so (a write makes it private, see [`settings_file::replace`]).
+pub(crate) fn keep_private(target: &Path, mode: u32, out: &mut impl Write) -> Result<()> {
+    make_private(target, mode)
+        .with_context(|| format!("cannot make {} private", target.display()))?;
+    say_made_private(target, mode, out)
+}
+
 /// Takes from `target`, whose mode is `mode`, what it lets its group and others do (see
 /// [`settings_file::private_mode`]); a link is never followed.
 fn make_private(target: &Path, mode: u32) -> std::io::Result<()> {
@@ -233,12 +243,8 @@ impl Local {
     pub(crate) fn write(&self, out: &mut impl Write) -> Result<()> {
         let target = &self.target;
         if !self.changed {
-            // The token is there already, maybe in a file a user or an older setup left open to
-            // others: made the user's alone as a write would make it.
             if self.existing.is_some() {
-                make_private(target, self.mode)
-                    .with_context(|| format!("cannot make {} private", target.display()))?;
-                say_made_private(target, self.mode, out)?;
+                keep_private(target, self.mode, out)?;
             }
             return Ok(());
         }
