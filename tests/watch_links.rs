@@ -186,7 +186,10 @@ fn a_cost_rule_and_budget_proximity_name_the_model_they_count_at_zero() {
 
 /// A cost rule that stayed under its ceiling only because a model had no price said nothing:
 /// `watch` now says once that the rule cannot be judged in full, and `lint`'s
-/// budget-proximity notes it (INFO, so the exit status stays that of the findings).
+/// budget-proximity notes it. The note is about the check, not the session: it was an INFO
+/// finding (counted in `infos`, a finding line in the text); it is a note, as
+/// context-saturation's of a window not known is (`notes` in `--format json`, `note:` in the
+/// text), and the exit status stays that of the findings.
 #[test]
 fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
     let env = TestEnv::new();
@@ -212,15 +215,35 @@ fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
     assert_eq!(watch.stderr.matches(line).count(), 1, "{}", watch.stderr);
     assert!(!watch.stderr.contains("ALERT"), "{}", watch.stderr);
 
-    let found = budget_findings(&env, &id);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0]["level"], "INFO", "{found:?}");
-    let message = found[0]["message"].as_str().unwrap();
+    let report = env.run(&["lint", &id, "--format", "json"]).json();
+    assert!(budget_findings(&env, &id).is_empty(), "{report}");
+    assert_eq!(report["infos"], 0, "{report}");
+    let said = "budget-proximity cannot be judged in full: mystery-model-9 has no known price, so the session's $0.1500? (15% of its $1.00 budget ceiling)";
+    let budget_notes = |report: &serde_json::Value| -> Vec<String> {
+        report["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_owned())
+            .filter(|n| n.starts_with("budget-proximity"))
+            .collect()
+    };
+    let notes = budget_notes(&report);
+    assert_eq!(notes.len(), 1, "{report}");
+    assert!(notes[0].starts_with(said), "{report}");
+    let text = env.run(&["lint", &id]);
+    assert_eq!(text.code, 0, "{text:?}");
+    let lines: Vec<&str> = text
+        .stdout
+        .lines()
+        .filter(|l| l.contains("budget-proximity"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", text.stdout);
     assert!(
-        message.starts_with("budget-proximity cannot be judged in full: mystery-model-9 has no known price, so the session's $0.1500? (15% of its $1.00 budget ceiling)"),
-        "{message}"
+        lines[0].starts_with(&format!("note: {said}")),
+        "{}",
+        text.stdout
     );
-    assert_eq!(env.run(&["lint", &id]).code, 0);
 
     // Without an unpriced model, or without a cost rule, nothing is said.
     let priced = priced_session(
@@ -231,7 +254,9 @@ fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
     );
     let watch = env.run(&["watch", &priced, "--budget", "1.00", "--dry-run"]);
     assert!(!watch.stderr.contains("judged in full"), "{}", watch.stderr);
-    assert!(budget_findings(&env, &priced).is_empty());
+    let report = env.run(&["lint", &priced, "--format", "json"]).json();
+    assert!(budget_findings(&env, &priced).is_empty(), "{report}");
+    assert!(budget_notes(&report).is_empty(), "{report}");
     let watch = env.run(&["watch", &id, "--timeout", "1h", "--dry-run"]);
     assert!(!watch.stderr.contains("judged in full"), "{}", watch.stderr);
 }

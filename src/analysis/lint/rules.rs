@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Finding, Level, LintConfig, RuleName, RuleSetting, Session};
+use super::{Finding, LintConfig, RuleName, RuleSetting, Session};
 use crate::analysis::phases::TimedUsage;
 use crate::model::EventType;
 use crate::model::answers::AnswerUsages;
@@ -24,7 +24,14 @@ pub(super) fn run(
     let found = match rule {
         RuleName::ToolLoop => tool_loop(session, setting.threshold),
         RuleName::ReasoningSpiral => reasoning_spiral(session, setting.threshold),
-        RuleName::BudgetProximity => budget_proximity(session, setting.threshold, config),
+        RuleName::BudgetProximity => {
+            let found = budget_proximity(session, setting.threshold, config);
+            // A note, not a finding: the rule could not say whether the ceiling was reached.
+            if found.is_empty() {
+                note = budget_unjudged(session, config);
+            }
+            found
+        }
         RuleName::ContextSaturation => {
             let (found, unjudged) =
                 context_saturation(session, setting.threshold, config.context_window);
@@ -36,7 +43,7 @@ pub(super) fn run(
         RuleName::NoOutput => no_output(session),
         RuleName::HiddenText => hidden_text(session, setting.threshold),
     };
-    let mut findings: Vec<Finding> = found
+    let findings = found
         .into_iter()
         .map(|(message, events)| Finding {
             rule: rule.as_str(),
@@ -47,20 +54,6 @@ pub(super) fn run(
             events,
         })
         .collect();
-    // A note, not a fault: the rule could not say whether the ceiling was reached.
-    if rule == RuleName::BudgetProximity
-        && findings.is_empty()
-        && let Some(message) = budget_unjudged(session, config)
-    {
-        findings.push(Finding {
-            rule: rule.as_str(),
-            level: Level::Info,
-            message,
-            line_start: None,
-            line_end: None,
-            events: Vec::new(),
-        });
-    }
     (findings, note)
 }
 
@@ -225,7 +218,9 @@ fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) 
 }
 
 /// budget-proximity's note when it found nothing but the cost counts a model at $0 for want
-/// of a price: under the ceiling, as far as it can tell, which is not far.
+/// of a price: under the ceiling, as far as it can tell, which is not far. A note about the
+/// check, as context-saturation's of a window not known, not a finding about the session (it
+/// was an INFO finding, counted among `infos`).
 fn budget_unjudged(session: &Session<'_>, config: &LintConfig) -> Option<String> {
     let budget = budget_ceiling(session, config)?;
     if session.cost_unpriced_models.is_empty() {
