@@ -1634,6 +1634,34 @@ fn searches_bulk_reads_and_web_tools_are_judged_by_their_arguments() {
     }
 }
 
+/// A shell's glob and a search tool's are judged by one rule against the sensitive list: `cat
+/// src/**/*.rs` was denied as reading `**/.aws/credentials` (its `**` could be `.aws`), where
+/// Grep's glob `src/**/*.rs` was allowed, a `**` naming nothing as a folder searched whole
+/// names nothing. Both are allowed now, and both are denied alike where a segment of their own
+/// meets a sensitive name (`src/**/*.pem`, `**/.env*`).
+#[test]
+fn a_shell_glob_and_a_search_glob_meet_the_sensitive_list_alike() {
+    let env = TestEnv::new();
+    let cat = |glob: &str| json!({"command": format!("cat {glob}")});
+    let grep = |glob: &str| json!({"pattern": "KEY", "glob": glob});
+    for policy in [json!({}), json!({"files": {"read": {"allow": ["src/**"]}}})] {
+        write_policy(&env, &policy);
+        for (glob, deny) in [
+            ("src/**/*.rs", false),
+            ("src/**/*.pem", true),
+            ("src/**/.env*", true),
+        ] {
+            for (tool, input) in [("Bash", cat(glob)), ("Grep", grep(glob))] {
+                assert_eq!(
+                    denied(&env, "claude-code", tool, input.clone()),
+                    deny,
+                    "{policy}: {tool} {input}"
+                );
+            }
+        }
+    }
+}
+
 /// A search's glob with no folder in it is read in every folder below the one searched (the
 /// working folder when the search names none), and is judged as a shell's glob is: by the
 /// sensitive list, which a segment with a character of its own meets (`*.pem`, `id_rsa*`,

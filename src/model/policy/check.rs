@@ -1127,10 +1127,7 @@ fn judge_glob_kept(
     let taken = ShellGlob::new(relative, absolute, dots);
     let sensitive = sensitive
         .and_then(|left_out| {
-            policy
-                .sensitive
-                .iter()
-                .find(|s| !left_out.covers(s) && s.may_name(&taken))
+            sensitive_named(policy, std::slice::from_ref(&taken), |s| left_out.covers(s))
         })
         .filter(|_| !rules.allow.iter().any(|g| g.names_files() && hit(&g)));
     if let Some(s) = sensitive {
@@ -1679,7 +1676,7 @@ fn taken_by<'p>(
         .chain(tails(&absolute).into_iter().map(Some))
         .map(|relative| ShellGlob::new(relative, &absolute, dots))
         .collect();
-    let takes = |g: &Glob, named: bool| globs.iter().any(|glob| g.may_take(glob, named));
+    let takes = |g: &Glob| globs.iter().any(|glob| g.may_take(glob, false));
     // A deny of a folder's contents, from any folder the path may be in (see from_anywhere).
     let anywhere = from_anywhere(&absolute);
     let anywhere = anywhere
@@ -1687,7 +1684,7 @@ fn taken_by<'p>(
         .map(|a| ShellGlob::new(Some(a), a, dots));
     let deny = rules.deny.iter().find(|d| {
         asked(d)
-            && (takes(d, false)
+            && (takes(d)
                 || anywhere
                     .as_ref()
                     .is_some_and(|a| !d.anywhere() && d.may_take(a, false)))
@@ -1700,17 +1697,34 @@ fn taken_by<'p>(
         .iter()
         .any(|g| g.names_files() && g.matches(relative.as_deref(), &absolute));
     let hit = (!named_by_allow)
-        .then(|| policy.sensitive.iter().find(|s| takes(s, true)))
+        .then(|| sensitive_named(policy, &globs, |_| false))
         .flatten();
     (None, hit)
 }
 
+/// The sensitive pattern of `policy` (but those `skip` leaves out) naming a file one of `globs`
+/// could take ([`Glob::may_name`]): a segment of a glob's own meets one of the pattern's, so a
+/// `**` names nothing. The one rule for a shell's glob and a search tool's: `cat src/**/*.rs`
+/// was denied as reading `**/.aws/credentials` (its `**` could be `.aws`) where a Grep of the
+/// glob `src/**/*.rs` was not; `src/**/*.pem` and `**/.env*` are denied in both.
+fn sensitive_named<'p>(
+    policy: &'p Policy,
+    globs: &[ShellGlob<'_>],
+    skip: impl Fn(&Glob) -> bool,
+) -> Option<&'p Glob> {
+    policy
+        .sensitive
+        .iter()
+        .find(|s| !skip(s) && globs.iter().any(|glob| s.may_name(glob)))
+}
+
 /// A file a shell names by a glob (`cat .e*`, `> secrets/*.pem`): judged as its text, and
-/// denied by a deny rule or a sensitive pattern naming a file it could take ([`Glob::may_take`]:
-/// `.e*` takes `.env`, `~/.aws/cred*` takes `**/.aws/credentials`, and `*` no `.env`, since a
-/// shell's wildcard does not take a leading dot unless the line turns on `dotglob` or
-/// `globdots`). A sensitive pattern is met only by a glob segment with a character of its own
-/// (`*.p*`, not `*`), so that `rm -rf build/*` is not taken for writing every `*.pem`.
+/// denied by a deny rule naming a file it could take ([`Glob::may_take`]: `.e*` takes `.env`,
+/// and `*` no `.env`, since a shell's wildcard does not take a leading dot unless the line
+/// turns on `dotglob` or `globdots`), or by a sensitive pattern as a search's glob is
+/// ([`sensitive_named`]: `~/.aws/cred*` names `**/.aws/credentials`): met only by a glob
+/// segment with a character of its own (`*.p*`, not `*` or `**`), so that `rm -rf build/*` is
+/// not taken for writing every `*.pem`, nor `cat src/**/*.rs` for reading `.aws/credentials`.
 fn judge_shell_glob(policy: &Policy, access: Access, place: &Place, dots: bool) -> Judgement {
     let text = judge(policy, access.clone(), place);
     let (rules, deny_key, path) = match &access {
