@@ -2730,8 +2730,8 @@ fn a_stop_after_an_api_error_is_the_turns_error_not_its_answer() {
 }
 
 /// A payload nested 125 levels deep was accepted and written as it came; the line it made
-/// nested deeper than any reader of the store reads (128 levels), so every command skipped it
-/// as malformed and the call was lost. What nests too deep is kept as its JSON text.
+/// nested deeper than readers with serde_json's default limit read (128 levels), so every
+/// command skipped it as malformed and the call was lost. What nests too deep is kept as its JSON text.
 #[test]
 fn a_call_whose_arguments_nest_too_deep_is_kept_readable() {
     let env = TestEnv::new();
@@ -2760,6 +2760,65 @@ fn a_call_whose_arguments_nest_too_deep_is_kept_readable() {
     let text = at.as_str().expect("the deepest level kept is text");
     let rest = 125 - levels;
     assert_eq!(text, format!("{}{}", "[".repeat(rest), "]".repeat(rest)));
+}
+
+/// A payload whose `tool_input` nested past serde_json's 128 levels (126 in its arguments,
+/// valid JSON that Python and Node read) was "not JSON" to the hook: a call the policy denies
+/// ran, unjudged and unrecorded. It is judged and recorded at any depth a writer makes.
+#[test]
+fn a_call_whose_arguments_nest_past_128_levels_is_judged_and_recorded() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join(".agent-scope.json"),
+        json!({"tools": {"deny": ["mcp__github__delete_*"]}}).to_string(),
+    )
+    .unwrap();
+    for levels in [126, 1_000] {
+        let id = format!("toolu_deep{levels}");
+        let text = format!(
+            r#"{{"session_id":"{SID}","cwd":{cwd},"hook_event_name":"PreToolUse","tool_name":"mcp__github__delete_repo","tool_use_id":"{id}","tool_input":{{"repo":"prod","x":{open}{close}}}}}"#,
+            cwd = json!(env.path()),
+            open = "[".repeat(levels),
+            close = "]".repeat(levels),
+        );
+        let run = env.run_with_stdin(&["hook", "pre-tool"], text.as_bytes());
+        run.success();
+        let answer: Value = serde_json::from_str(&run.stdout).expect("an answer");
+        assert_eq!(
+            answer["hookSpecificOutput"]["permissionDecision"], "deny",
+            "{levels}: {}",
+            run.stdout
+        );
+        let events = whole_events(&env, SID);
+        let call = events
+            .iter()
+            .find(|e| e["event_type"] == "tool_call" && e["data"]["tool_use_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("the {levels}-deep call was recorded: {events:?}"));
+        assert_eq!(call["data"]["arguments"]["repo"], "prod");
+        assert_eq!(call["data"]["policy_denied"]["rule"], "tools.deny");
+    }
+    assert!(!env.store().join("hook-errors.log").exists());
+}
+
+/// A payload nested a million levels deep is refused before it is parsed, quickly and without
+/// a crash, and the hook says why in its log, as for any payload it cannot read.
+#[test]
+fn a_payload_nested_a_million_levels_is_refused_quickly() {
+    let env = TestEnv::new();
+    let levels = 1_000_000;
+    let text = format!(
+        r#"{{"session_id":"{SID}","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{{"command":"ls","x":{}{}}}}}"#,
+        "[".repeat(levels),
+        "]".repeat(levels)
+    );
+    let started = std::time::Instant::now();
+    let run = env.run_with_stdin(&["hook", "pre-tool"], text.as_bytes());
+    let took = started.elapsed();
+    run.success();
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("nested deeper than 2000 levels"), "{log}");
+    assert!(env.sessions().is_empty(), "{:?}", env.sessions());
 }
 
 /// Where its log cannot be written, a hook says its trouble on stderr; the line quotes the

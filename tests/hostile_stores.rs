@@ -1315,3 +1315,66 @@ fn a_session_that_is_its_own_parent_counts_once() {
     ]);
     assert_eq!(all, own + kid);
 }
+
+/// A line nested as deep as the store reads (2,000 levels, twice what the Python tool writes)
+/// is read by every command without overflowing its stack; one nested a million levels deep is
+/// refused before it is parsed, fast, and named as a line skipped.
+#[test]
+fn lines_nested_to_the_cap_are_read_and_past_it_refused_quickly() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("deep0000")
+        .tool_call("Bash", json!({"command": "ls"}))
+        .write(&env);
+    let line = |levels: usize, command: &str| {
+        format!(
+            r#"{{"event_type":"tool_call","timestamp":1765000000.5,"event_id":"{:012x}","session_id":"{id}","data":{{"tool_name":"Bash","arguments":{{"command":"{command}","x":{}{}}}}}}}"#,
+            levels,
+            "[".repeat(levels),
+            "]".repeat(levels),
+        )
+    };
+    // The event's own object and data, its arguments and x's arrays: 2,000 levels in all.
+    let lines = [
+        line(1_997, "cat ~/.ssh/id_rsa"),
+        line(1_000_000, "rm -rf /"),
+    ];
+    let events = env.store().join(&id).join("events.ndjson");
+    let mut text = std::fs::read_to_string(&events).unwrap();
+    text.push_str(&lines.join("\n"));
+    text.push('\n');
+    std::fs::write(&events, text).unwrap();
+    let started = std::time::Instant::now();
+    let stats = env.run(&["stats", &id, "--format", "json"]);
+    stats.success();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(stats.json()["tool_calls"], 2, "{}", stats.stdout);
+    assert!(
+        stats
+            .stderr
+            .contains("events.ndjson:3: skipped a malformed line (nested deeper than 2000 levels)"),
+        "{}",
+        stats.stderr
+    );
+    let audit = env.run(&["--color", "never", "audit", &id]);
+    assert!(
+        audit.stdout.contains("cat ~/.ssh/id_rsa"),
+        "{}",
+        audit.stdout
+    );
+    for args in [
+        &["replay", id.as_str()][..],
+        &["inspect", &id],
+        &["list"],
+        &["explain", &id],
+        &["export", &id],
+        &["sql", "select tool_calls from sessions"],
+    ] {
+        let run = env.run(args);
+        assert!(
+            matches!(run.code, 0 | 1),
+            "{args:?} ended with {}: {}",
+            run.code,
+            run.stderr
+        );
+    }
+}

@@ -2576,3 +2576,41 @@ fn two_calls_of_one_id_at_different_times_count_as_two() {
     sql.success();
     assert_eq!(sql.json(), json!([{"calls": 2}]), "{}", sql.stdout);
 }
+
+/// The Python tool writes a call's arguments as deep as they come (150 levels here) and reads
+/// them back; every reader of ours skipped such a line as malformed, so `stats` counted one
+/// call where `list` and `sql` (from meta.json) said two, and `audit` missed the
+/// `cat ~/.ssh/id_rsa` on it.
+#[test]
+fn a_call_the_python_tool_wrote_150_levels_deep_is_read() {
+    let env = TestEnv::new();
+    let py = python();
+    let mut deep = json!([]);
+    for _ in 1..150 {
+        deep = json!([deep]);
+    }
+    let calls = [
+        json!({"tool_name": "Bash", "tool_input": {"command": "ls"}}),
+        json!({"tool_name": "Bash", "tool_input": {"command": "cat ~/.ssh/id_rsa", "x": deep}}),
+    ];
+    for call in calls {
+        py.hook(&env, "pre-tool", &payload(SID, "PreToolUse", call), &[]);
+    }
+    let id = &SID[..16];
+    let text = std::fs::read_to_string(env.store().join(id).join("events.ndjson")).unwrap();
+    assert!(
+        text.contains(&"[".repeat(150)),
+        "the Python tool flattens deep values now: update this test"
+    );
+    let stats = env.run(&["stats", id, "--format", "json"]);
+    stats.success();
+    assert_eq!(stats.stderr, "", "no line skipped");
+    assert_eq!(stats.json()["tool_calls"], 2, "{}", stats.stdout);
+    let audit = env.run(&["--color", "never", "audit", id]);
+    assert_eq!(audit.stderr, "", "no line skipped");
+    assert!(
+        audit.stdout.contains("cat ~/.ssh/id_rsa") && audit.stdout.contains("sensitive"),
+        "{}",
+        audit.stdout
+    );
+}

@@ -7,12 +7,15 @@
 //! number of array items and object entries. Past the bound the rest of every array and object
 //! is skipped (read, never kept) and counted, except the payload's own top-level fields, which
 //! say what the payload is (its session, event and tool ids) and are always kept. No event
-//! could hold what is left out anyway: an event is cut to 1 MiB (`capture::limit`).
+//! could hold what is left out anyway: an event is cut to 1 MiB (`capture::limit`). It nests
+//! as deep as [`deep_json`] reads.
 
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+
+use crate::model::deep_json;
 
 /// The most array items and object entries a payload keeps: far more than an event can hold
 /// (a 1 MiB event has room for half a million values at most), and a few tens of MB at worst.
@@ -33,13 +36,13 @@ pub(crate) fn from_slice(bytes: &[u8], most: usize) -> serde_json::Result<Bounde
         left: most,
         left_out: 0,
     };
-    let mut reader = serde_json::Deserializer::from_slice(bytes);
-    let value = Node {
-        budget: &mut budget,
-        top: true,
-    }
-    .deserialize(&mut reader)?;
-    reader.end()?;
+    let value = deep_json::from_slice_seed(
+        bytes,
+        Node {
+            budget: &mut budget,
+            top: true,
+        },
+    )?;
     Ok(Bounded {
         value,
         left_out: budget.left_out,

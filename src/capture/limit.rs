@@ -88,9 +88,10 @@ impl Sizes {
     }
 }
 
-/// The deepest a value in an event's data may nest, counting the data's own braces as one: the
-/// store reads a line nested at most 128 levels (serde_json's limit, which every reader of
-/// JSON keeps to guard its stack), and the event around the data takes one more.
+/// The deepest a value in an event's data may nest, counting the data's own braces as one:
+/// readers that keep serde_json's limit of 128 levels (this tool's before it read deeper, and
+/// any other Rust reader of the store) read a line nested at most that deep, and the event
+/// around the data takes one more.
 const DATA_DEPTH: usize = 100;
 
 /// Writes each value of `data` nested [`DATA_DEPTH`] levels deep as its JSON text, a string,

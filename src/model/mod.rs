@@ -32,6 +32,8 @@
 //! - [`touches`]: the files a session read and wrote, from file events and file tools' calls.
 //! - [`parents`]: which session heads each tree of sessions, from their parent links.
 //! - [`period`]: sessions placed in a period by their start; one with no end ends now.
+//! - [`deep_json`]: JSON from outside read to any depth a real writer nests it, on a growing
+//!   stack, with a cap.
 //! - [`json_mend`]: JSON text strict readers refuse (`NaN`, `1e999`, lone surrogates) mended.
 //! - [`python_keys`]: the keys the Python tool reads an event by where ours name them
 //!   otherwise, written beside ours.
@@ -49,6 +51,7 @@ pub mod call_pairs;
 pub mod command;
 pub mod copies;
 pub mod counters;
+pub mod deep_json;
 pub mod duration;
 pub mod event;
 pub mod file_use;

@@ -13,6 +13,7 @@ use super::files::{LINE_LIMIT, read_line};
 use super::holes::SkipHoles;
 use super::layout::EVENTS;
 use super::{Result, Store, StoreError};
+use crate::model::deep_json;
 use crate::model::json_mend::{replace_lone_surrogates, replace_non_json_numbers};
 use crate::model::{Event, EventHead, EventType};
 
@@ -490,9 +491,11 @@ fn too_long() -> String {
 /// Calls `f` with the head of one line: parsed lightly when the line allows, else through the
 /// full parser (which also mends lone surrogates), so both paths accept the same lines.
 pub(crate) fn with_head(text: &[u8], f: &mut impl FnMut(&EventHead<'_>)) -> Result<(), String> {
-    if let Ok(head) = serde_json::from_slice::<EventHead<'_>>(text)
-        && full_parser_would_take(text)
+    if let Ok(head) = deep_json::from_slice::<EventHead<'_>>(text)
+        && std::str::from_utf8(text).is_ok()
     {
+        // The light parser skips the fields it does not keep without checking that their
+        // text is UTF-8, which the full parser refuses (and mends): both must take a line alike.
         f(&head);
         return Ok(());
     }
@@ -501,28 +504,15 @@ pub(crate) fn with_head(text: &[u8], f: &mut impl FnMut(&EventHead<'_>)) -> Resu
     Ok(())
 }
 
-/// How deep the full parser lets JSON nest (serde_json's own limit).
-const NESTING_LIMIT: usize = 128;
-
-/// Whether a line the light parser took is one the full parser takes too, as far as the light
-/// one cannot tell: it skips the fields it does not keep without checking that their text is
-/// UTF-8 or how deep they nest, so `stats` and the counters counted lines that `replay`,
-/// `inspect` and the index skip as malformed. A line with more brackets than the nesting
-/// limit (rare: most events hold a few) is left to the full parser to judge.
-fn full_parser_would_take(text: &[u8]) -> bool {
-    std::str::from_utf8(text).is_ok()
-        && text.iter().filter(|&&b| b == b'[' || b == b'{').count() <= NESTING_LIMIT
-}
-
 /// Parses one line of `events.ndjson`.
 pub(crate) fn parse_line(text: &[u8]) -> Result<Event, String> {
-    match serde_json::from_slice::<Event>(text) {
+    match deep_json::from_slice::<Event>(text) {
         Ok(event) => Ok(event),
         Err(first) => {
             let mended = replace_lone_surrogates(text);
             let numbers = replace_non_json_numbers(mended.as_deref().unwrap_or(text));
             let fixed = numbers.or(mended).ok_or_else(|| first.to_string())?;
-            serde_json::from_slice::<Event>(&fixed).map_err(|_| first.to_string())
+            deep_json::from_slice::<Event>(&fixed).map_err(|_| first.to_string())
         }
     }
 }

@@ -110,7 +110,7 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
 /// One line as an event, or why it is refused.
 fn parse_event(line: &[u8]) -> Result<Event, String> {
     let mut event: Event =
-        serde_json::from_slice(line).map_err(|e| format!("not an event: {e}"))?;
+        crate::model::deep_json::from_slice(line).map_err(|e| format!("not an event: {e}"))?;
     if !is_valid_session_id(&event.session_id) {
         return Err(format!(
             "session id {:?} cannot name a session folder",

@@ -8,6 +8,8 @@
 //!   as Node turns it into UTF-8.
 //! - Bytes that are not UTF-8 are read as U+FFFD, as a body decoded as UTF-8 reads them.
 //! - A UTF-8 byte-order mark before the message is skipped, as a body decoded as UTF-8 skips it.
+//! - A message nested deeper than serde_json's 128 levels is read as deep as [`deep_json`]
+//!   reads, as a server's `JSON.parse` reads it.
 //! - A number too large for a double (`1e400`: Node reads `Infinity`, Python `inf`) is read as
 //!   `null`, as are the `NaN` and `Infinity` Python writes and reads.
 
@@ -15,19 +17,19 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::model::json_mend;
+use crate::model::{deep_json, json_mend};
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// Reads one message (or batch); the error is `serde_json`'s on the bytes as they came when
 /// even the mended bytes do not read.
 pub fn read(body: &[u8]) -> serde_json::Result<Value> {
-    let error = match serde_json::from_slice(body) {
+    let error = match deep_json::from_slice(body) {
         Ok(value) => return Ok(value),
         Err(e) => e,
     };
     match mended(body) {
-        Some(mended) => serde_json::from_slice(&mended).map_err(|_| error),
+        Some(mended) => deep_json::from_slice(&mended).map_err(|_| error),
         None => Err(error),
     }
 }

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::model::deep_json;
+
 /// One line of a transcript. Every field is optional: lines of kinds we do not know, or from
 /// older versions, still decode, and are counted by their `type`.
 #[derive(Debug, Deserialize)]
@@ -90,13 +92,13 @@ impl<'a> Entry<'a> {
     /// surrogate escapes taken as U+FFFD (Node writes them when it cuts a string inside an
     /// emoji); `spare` then holds the mended line, which the entry borrows.
     pub fn decode(line: &'a [u8], spare: &'a mut Vec<u8>) -> serde_json::Result<Entry<'a>> {
-        match serde_json::from_slice(line) {
+        match deep_json::from_slice(line) {
             Ok(entry) => Ok(entry),
             Err(e) => match mend(line) {
                 Some(fixed) => {
                     *spare = fixed;
                     let spare: &'a Vec<u8> = spare;
-                    serde_json::from_slice(spare).map_err(|_| e)
+                    deep_json::from_slice(spare).map_err(|_| e)
                 }
                 None => Err(e),
             },
@@ -164,8 +166,8 @@ pub fn mend(text: &[u8]) -> Option<Vec<u8>> {
 /// Parses a JSON value; when a strict parse fails, again with lone surrogate escapes taken as
 /// U+FFFD.
 pub fn parse_value<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
-    serde_json::from_str(text).or_else(|e| match mend(text.as_bytes()) {
-        Some(fixed) => serde_json::from_slice(&fixed).map_err(|_| e),
+    deep_json::from_slice(text.as_bytes()).or_else(|e| match mend(text.as_bytes()) {
+        Some(fixed) => deep_json::from_slice(&fixed).map_err(|_| e),
         None => Err(e),
     })
 }

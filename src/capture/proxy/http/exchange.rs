@@ -510,7 +510,7 @@ impl Proxy {
                     }
                 }
                 // What does not read as JSON cannot be judged: a server may read it all the
-                // same (one nested deeper than we read, say), so it is not forwarded; the
+                // same (one nested past `deep_json::MAX_NESTING`, say), so it is not forwarded; the
                 // client gets the parse error a server answers with.
                 Err(_) if !body.trim_ascii().is_empty() => {
                     let answer = crate::capture::proxy::enforce::unreadable();
@@ -1090,7 +1090,7 @@ fn says_it_failed(body: &[u8]) -> bool {
             && (m.get("error").is_some()
                 || m.pointer("/result/isError").and_then(Value::as_bool) == Some(true))
     };
-    match serde_json::from_slice::<Value>(body) {
+    match crate::model::deep_json::from_slice::<Value>(body) {
         Ok(Value::Array(batch)) => !batch.is_empty() && batch.iter().all(failed),
         Ok(answer) => failed(&answer),
         Err(_) => false,
