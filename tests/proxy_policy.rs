@@ -258,12 +258,19 @@ fn the_http_proxy_forwards_no_call_it_cannot_judge_and_judges_one_a_server_reads
         [head.as_bytes(), z, b"}}}"].concat()
     };
     // A TypeScript SDK server (JSON.parse behind a body decoded as UTF-8) runs each of these.
-    let deep = ["[".repeat(200), "]".repeat(200)].concat();
+    // Nested 200 levels the call is read and judged (it was a 400 while the proxy read only
+    // serde_json's 128); past the 2,000 levels the proxy reads, it cannot be judged.
+    let nested = |levels: usize| ["[".repeat(levels), "]".repeat(levels)].concat();
     let denied = [
         (
-            call(1, "get-sum", deep.as_bytes()),
+            call(1, "get-sum", nested(2_001).as_bytes()),
             "400 Bad Request",
             "-32700",
+        ),
+        (
+            call(7, "get-sum", nested(200).as_bytes()),
+            "200 OK",
+            "tools.deny",
         ),
         (call(2, "get-sum", br#""\ud800""#), "200 OK", "tools.deny"),
         (call(3, "get-sum", b"\"\xff\""), "200 OK", "tools.deny"),
