@@ -172,7 +172,8 @@ fn store_kind(err: &StoreError) -> ErrorKind {
         | StoreError::UntrustedLink(_)
         | StoreError::ForeignStore(_)
         | StoreError::UnusableFolder { .. }
-        | StoreError::LinkedSession { .. } => ErrorKind::Input,
+        | StoreError::LinkedSession { .. }
+        | StoreError::KeptElsewhere { .. } => ErrorKind::Input,
         StoreError::Io { .. } | StoreError::LockTimeout(_) => ErrorKind::Io,
     }
 }

@@ -1045,16 +1045,34 @@ fn a_deletion_that_fails_part_way_keeps_the_root_and_reports_only_what_was_freed
     assert!(report["plan"]["bytes_to_free"].as_u64().unwrap() > second);
 }
 
-/// A session folder that is a link to a folder outside the store was counted whole in "N MB
-/// freed", though deleting the session removes only the link: it frees nothing.
+/// A session folder that is the user's link to one kept on another disk (supported, README and
+/// docs/security.md): `status` counted it as 0.0 KB, and `clean` said "Deleted 1 session",
+/// logged the deletion and removed the link only, leaving every file there, after writing
+/// `#moved away` into its events. Its size is what its folder there holds, and `clean` refuses
+/// it, naming the link: nothing is written there, removed, claimed or logged.
 #[test]
-fn a_linked_session_folder_frees_nothing_but_its_link() {
+fn a_session_kept_through_the_users_link_is_counted_and_never_half_deleted() {
     let env = TestEnv::new();
     let id = old_session(&env, "l-a", 40.0, 64);
     let outside = env.path().join("outside");
     std::fs::create_dir(&outside).unwrap();
     std::fs::rename(env.store().join(&id), outside.join(&id)).unwrap();
     std::os::unix::fs::symlink(outside.join(&id), env.store().join(&id)).unwrap();
+    let events = std::fs::read(outside.join(&id).join("events.ndjson")).unwrap();
+    let status = env.run(&[
+        "retention",
+        "status",
+        "--max-age-days",
+        "30",
+        "--format",
+        "json",
+    ]);
+    status.success();
+    assert!(
+        status.json()["plan"]["bytes_to_free"].as_u64().unwrap() > 64 * 1024,
+        "{}",
+        status.stdout
+    );
     let run = env.run(&[
         "retention",
         "clean",
@@ -1068,11 +1086,28 @@ fn a_linked_session_folder_frees_nothing_but_its_link() {
         deleted_ids(&report),
         [(id.clone(), "max_age_days".to_owned())]
     );
-    assert_eq!(report["plan"]["delete"][0]["bytes"], 0, "{report}");
-    assert_eq!(report["plan"]["bytes_to_free"], 0, "{report}");
+    assert!(
+        report["plan"]["delete"][0]["bytes"].as_u64().unwrap() > 64 * 1024,
+        "{report}"
+    );
+    assert_eq!(report["deleted"], json!([]), "{report}");
     assert_eq!(report["freed_bytes"], 0, "{report}");
-    assert!(!env.store().join(&id).exists());
-    assert!(outside.join(&id).join("events.ndjson").exists());
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "{} is a link to {}",
+            env.store().join(&id).display(),
+            outside.join(&id).display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(env.store().join(&id).is_symlink());
+    assert_eq!(
+        std::fs::read(outside.join(&id).join("events.ndjson")).unwrap(),
+        events
+    );
+    assert!(!env.store().join("retention.log").exists());
 }
 
 /// A session chosen for deleting (idle, past a limit) could be written to between the plan and

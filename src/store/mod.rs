@@ -150,6 +150,14 @@ pub enum StoreError {
     SessionExists(String),
     #[error("timed out waiting for the lock on {0}")]
     LockTimeout(PathBuf),
+    /// A session folder that is the user's link to one kept elsewhere, which retention does
+    /// not delete through.
+    #[error(
+        "{} is a link to {}: a session kept through a link is not deleted; delete its folder there, then the link",
+        path.display(),
+        target.display()
+    )]
+    KeptElsewhere { path: PathBuf, target: PathBuf },
     /// Something other than a regular file where the store keeps one (a link, a FIFO, a
     /// device), or other than a folder where it keeps a folder.
     #[error("{path} is {what} where the store keeps {expected}; it is left alone")]
@@ -212,7 +220,8 @@ impl StoreError {
             | StoreError::Io { path, .. }
             | StoreError::NotRegular { path, .. }
             | StoreError::UnusableFolder { path, .. }
-            | StoreError::LinkedSession { path, .. } => Some(path),
+            | StoreError::LinkedSession { path, .. }
+            | StoreError::KeptElsewhere { path, .. } => Some(path),
             StoreError::UnknownSession(_)
             | StoreError::AmbiguousSession { .. }
             | StoreError::InvalidSessionId(_)

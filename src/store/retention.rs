@@ -23,16 +23,12 @@ const DELETING_WAIT: Duration = Duration::from_millis(50);
 
 impl Store {
     /// The bytes a session's folder holds: its regular files and those of its subfolders;
-    /// links are counted as links, never followed.
+    /// links inside it are counted as links, never followed. A session folder that is the
+    /// user's own link (a session kept on another disk, which the store reads through) holds
+    /// what its folder there holds.
     pub fn session_bytes(&self, session_id: &str) -> Result<u64> {
         let _ = self.session_folder(session_id)?;
-        let dir = self.session_dir(session_id);
-        // A link in the store in place of a folder: deleting the session removes the link,
-        // never what it leads to, so it frees nothing that counts.
-        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Ok(0);
-        }
-        Ok(tree_bytes(&dir, 3))
+        Ok(tree_bytes(&self.session_dir(session_id), 3))
     }
 
     /// The bytes of the store's own files beside its session folders, which no session's size
@@ -106,6 +102,13 @@ impl Store {
     ) -> Result<Deleted> {
         let root = self.root_folder()?;
         let folder = self.session_folder(session_id)?;
+        let dir = self.session_dir(session_id);
+        // The user's link to a session kept on another disk: moving the link aside and
+        // removing it would leave every file there and free nothing, so it is refused whole
+        // (nothing marked, nothing logged), for the user to delete where it leads.
+        if let Ok(target) = std::fs::read_link(&dir) {
+            return Err(StoreError::KeptElsewhere { path: dir, target });
+        }
         let busy = || StoreError::LockTimeout(self.session_dir(session_id));
         let _deleting = lock_folder(&folder, DELETING_WAIT).ok_or_else(busy)?;
         if !self
