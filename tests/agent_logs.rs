@@ -3068,6 +3068,48 @@ fn codex_turns_aborted_or_ended_by_an_error_are_recorded() {
     assert!(explain.contains("rate limit exceeded"), "{explain}");
 }
 
+/// A Copilot usage record that names no model, before any model was known (no
+/// `selectedModel`, no `model_change`), was counted twice: filed under no model, its tokens
+/// were not taken out of the shutdown's totals of its one model, which were counted again
+/// (1,000 in said as 2,000). The shutdown's totals are the session's, counted once.
+#[test]
+fn a_copilot_usage_record_of_no_model_is_not_counted_again_by_the_shutdown() {
+    let env = TestEnv::new();
+    let session = "16a807fe-9154-4ae3-8cdc-bbf634e14bb5";
+    let at = |second: u32| format!("2026-04-23T17:08:{second:02}.000Z");
+    let event = |second, kind: &str, data: Value| {
+        json!({"type": kind, "data": data, "id": format!("e{second}"), "timestamp": at(second),
+               "parentId": null})
+        .to_string()
+    };
+    let usage = json!({"inputTokens": 1000, "outputTokens": 100, "cacheReadTokens": 0,
+                       "cacheWriteTokens": 0});
+    let lines = [
+        event(
+            1,
+            "session.start",
+            json!({"sessionId": session, "copilotVersion": "1.0.102"}),
+        ),
+        event(2, "user.message", json!({"content": "hi"})),
+        event(3, "session.usage_record", json!({"usage": usage})),
+        event(4, "assistant.message", json!({"content": "hello"})),
+        event(
+            5,
+            "session.shutdown",
+            json!({"modelMetrics": {"gpt-5": {"requests": {"count": 1}, "usage": usage}}}),
+        ),
+    ];
+    let log = env.path().join("events.jsonl");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", log.to_str().unwrap()]).success();
+    let costed = env
+        .run(&["cost", session, "--format", "json"])
+        .success()
+        .json();
+    let t = &costed["tokens"];
+    assert_eq!((n(t, "input"), n(t, "output")), (1000, 100), "{costed}");
+}
+
 /// A Copilot CLI call's error says how it ended by its `code` (the SDK's `ToolResultType`s:
 /// `denied` by the user at the prompt, `rejected` by a rule or hook, `failure`, `timeout`), and
 /// the import read only its words: a denial in words no reader knows was a failure, and a

@@ -143,7 +143,7 @@ struct Totals {
 }
 
 impl Totals {
-    /// A usage record of `model`'s, counted as its call's.
+    /// A usage record of `model`'s, counted as its call's; `""` when no model was known yet.
     fn record(&mut self, model: &str, counted: &LoggedTokens) {
         let sum = match (self.recorded.remove(model), counted) {
             // A record of unknown usage leaves what the records counted unknown.
@@ -156,6 +156,16 @@ impl Totals {
             (None, Ok(more)) => Ok(*more),
         };
         self.recorded.insert(model.to_owned(), sum);
+    }
+
+    /// A shutdown's totals are of `models`: the records of no known model are its one model's
+    /// when it names one, so they are taken out of that model's totals and not counted again.
+    fn of_models(&mut self, models: &[&str]) {
+        if let [model] = models
+            && let Some(modelless) = self.recorded.remove("")
+        {
+            self.record(model, &modelless);
+        }
     }
 
     /// What a shutdown's totals of `model` hold that nothing counted yet; `None` when that is
@@ -320,6 +330,8 @@ impl Reader {
         let Some(metrics) = data.get("modelMetrics").and_then(Value::as_object) else {
             return;
         };
+        self.totals
+            .of_models(&metrics.keys().map(String::as_str).collect::<Vec<_>>());
         for (model, metric) in metrics {
             let usage = metric.get("usage").cloned().unwrap_or(Value::Null);
             let Some(unrecorded) = self.totals.unrecorded(model, tokens(&usage)) else {
@@ -411,6 +423,22 @@ mod tests {
             Some(Ok(t(30, 4)))
         );
         assert_eq!(totals.unrecorded("gpt", Ok(t(2, 1))), Some(Ok(t(2, 1))));
+    }
+
+    /// Records of no known model are taken out of the totals of a shutdown's one model with
+    /// that model's own records; totals past them are counted.
+    #[test]
+    fn records_of_no_model_are_a_lone_models() {
+        let t = |input, output| Tokens {
+            input,
+            output,
+            ..Tokens::default()
+        };
+        let mut totals = Totals::default();
+        totals.record("", &Ok(t(100, 10)));
+        totals.record("gpt", &Ok(t(20, 2)));
+        totals.of_models(&["gpt"]);
+        assert_eq!(totals.unrecorded("gpt", Ok(t(150, 15))), Some(Ok(t(30, 3))));
     }
 
     /// An events file that gains lines after its import took its length (Copilot writing on)
