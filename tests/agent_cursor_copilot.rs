@@ -1599,6 +1599,30 @@ fn copilot_denies_reading_env_in_its_own_words_in_both_shapes() {
     }
 }
 
+/// Copilot's `toolArgs` sent as the JSON text of the arguments, nested 150 levels (past
+/// serde_json's own 128): the text was read by the plain parser, so it stayed a string, and
+/// `cat .env` ran unjudged with no arguments recorded. It is read as deep as the payload is.
+#[test]
+fn a_copilot_call_whose_arguments_text_nests_150_levels_is_judged() {
+    let env = TestEnv::new();
+    forbid_env(&env);
+    let (event, mut payload) = recorded_copilot(&env, false)
+        .into_iter()
+        .find(|(event, _)| event == "preToolUse")
+        .unwrap();
+    let deep = (0..150).fold(json!(0), |inner, _| json!([inner]));
+    payload["toolArgs"] = json!({"command": "cat .env", "description": deep})
+        .to_string()
+        .into();
+    let run = hook(&env, &["hook", &event], &payload, &[("COPILOT_CLI", "1")]);
+    let answer = decoded(&run);
+    assert_eq!(answer["permissionDecision"], "deny", "{answer}");
+    assert_denied_attempt(&env, COPILOT_SESSION);
+    let calls = env.events(COPILOT_SESSION);
+    let call = of_type(&calls, "tool_call")[0];
+    assert_eq!(call["data"]["arguments"]["command"], "cat .env", "{call}");
+}
+
 #[test]
 fn vscode_denies_reading_env_in_claude_codes_words() {
     let env = TestEnv::new();

@@ -20,7 +20,7 @@ use super::guard::Denial;
 use super::hooks::{self, Answer, HookEvent, HookPayload, LastResponse, Signals};
 use super::import::gemini_chat::ResponseCounts;
 use super::sink::Privacy;
-use crate::model::Agent;
+use crate::model::{Agent, deep_json};
 
 /// The body of `POST /hooks`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,9 +142,9 @@ impl HookCall {
         attribution: Option<&Attribution>,
     ) -> Option<HookCall> {
         let bytes = stdin.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(stdin);
-        let mut value: Value = serde_json::from_slice(bytes).ok().or_else(|| {
+        let mut value: Value = deep_json::from_slice(bytes).ok().or_else(|| {
             crate::model::json_mend::replace_lone_surrogates(bytes)
-                .and_then(|fixed| serde_json::from_slice(&fixed).ok())
+                .and_then(|fixed| deep_json::from_slice(&fixed).ok())
         })?;
         let Value::Object(fields) = &mut value else {
             return None;

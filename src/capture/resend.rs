@@ -602,8 +602,8 @@ fn drop_repeated(events: &mut Vec<Event>) -> usize {
 /// A kept hook call and the payload it records, read as the collector's `/hooks` reads
 /// them: a call that does not read is refused there for good (400), and recorded nowhere.
 fn read_call(body: &[u8], privacy: &Privacy) -> Result<(HookCall, hooks::HookPayload), String> {
-    let call =
-        serde_json::from_slice::<HookCall>(body).map_err(|e| format!("not a hook call: {e}"))?;
+    let call = crate::model::deep_json::from_slice::<HookCall>(body)
+        .map_err(|e| format!("not a hook call: {e}"))?;
     let payload = call.payload(privacy).map_err(|e| e.to_string())?;
     Ok((call, payload))
 }

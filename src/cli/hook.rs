@@ -22,7 +22,7 @@ use crate::capture::hooks::{self, HookEvent, LateAnswer, Outcome};
 use crate::capture::remote::{HookCall, Unsent};
 use crate::capture::resend::{self, SPOOL_BOUND, SPOOL_KEEP, refused_for_good};
 use crate::capture::sink::Sink;
-use crate::model::Agent;
+use crate::model::{Agent, deep_json};
 use crate::store::Store;
 
 /// Record one hook event read from stdin (Claude Code, Cursor, Gemini CLI, Codex, Copilot CLI
@@ -284,7 +284,7 @@ fn where_from(stdin: &[u8]) -> (Option<String>, Option<String>) {
     if let Ok(read) = hooks::read_hook("", stdin, &hooks::Signals::default()) {
         return (read.payload.cwd, Some(read.payload.session_id));
     }
-    let value: serde_json::Value = serde_json::from_slice(stdin).unwrap_or_default();
+    let value: serde_json::Value = deep_json::from_slice(stdin).unwrap_or_default();
     let text = |keys: &[&str]| {
         keys.iter()
             .find_map(|k| value.get(k).and_then(serde_json::Value::as_str))

@@ -15,8 +15,8 @@ use crate::capture::limit::ID_LIMIT;
 use crate::capture::remote::HookCall;
 use crate::capture::sink::Privacy;
 use crate::model::meta::BELIEVABLE_TIMES;
-use crate::model::view;
 use crate::model::{Event, SessionMeta};
+use crate::model::{deep_json, view};
 use crate::store::{Described, HOOK_LOCK_WAIT, StoreError, is_valid_session_id};
 
 /// How many refused lines an answer names (the count covers them all).
@@ -109,8 +109,7 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
 
 /// One line as an event, or why it is refused.
 fn parse_event(line: &[u8]) -> Result<Event, String> {
-    let mut event: Event =
-        crate::model::deep_json::from_slice(line).map_err(|e| format!("not an event: {e}"))?;
+    let mut event: Event = deep_json::from_slice(line).map_err(|e| format!("not an event: {e}"))?;
     if !is_valid_session_id(&event.session_id) {
         return Err(format!(
             "session id {:?} cannot name a session folder",
@@ -495,7 +494,7 @@ fn describe(stored: &mut SessionMeta, incoming: &SessionMeta) -> bool {
 /// `POST /hooks`: one hook event a hook sent instead of recording it (see
 /// [`crate::capture::remote`]), recorded by the same recorder as a local hook.
 pub fn hook(collector: &Collector, request: &Request) -> Reply {
-    let call: HookCall = match serde_json::from_slice(&request.body) {
+    let call: HookCall = match deep_json::from_slice(&request.body) {
         Ok(call) => call,
         Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &format!("not a hook call: {e}")),
     };

@@ -348,7 +348,7 @@ fn last_answer(path: &Path) -> Option<String> {
         } else {
             return ControlFlow::Continue(());
         };
-        let Ok(entry) = serde_json::from_slice::<Value>(line) else {
+        let Ok(entry) = crate::model::deep_json::from_slice::<Value>(line) else {
             return ControlFlow::Continue(());
         };
         match entry.get("type").and_then(Value::as_str) {

@@ -28,10 +28,10 @@
 use serde_json::{Map, Value};
 
 use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
-use crate::model::Agent;
 use crate::model::policy::check::absolute;
 use crate::model::shell_files::{Folder, of_tool_call};
 use crate::model::view::ToolCall;
+use crate::model::{Agent, deep_json};
 
 /// The events `setup --agent cursor` should configure: together they record every tool call,
 /// prompt and answer once (the shell, MCP, read and edit events would repeat the tool events).
@@ -317,14 +317,16 @@ fn file_path(f: &Map<String, Value>) -> Result<Value, PayloadError> {
 /// Cursor sends some structures as their JSON text: read back when they are.
 fn json_text(value: Value) -> Value {
     match value {
-        Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        Value::String(text) => {
+            deep_json::from_slice(text.as_bytes()).unwrap_or(Value::String(text))
+        }
         other => other,
     }
 }
 
 fn parse_json_text(f: &mut Map<String, Value>, key: &str) {
     if let Some(Value::String(text)) = f.get(key)
-        && let Ok(parsed @ Value::Object(_)) = serde_json::from_str::<Value>(text)
+        && let Ok(parsed @ Value::Object(_)) = deep_json::from_slice::<Value>(text.as_bytes())
     {
         f.insert(key.to_owned(), parsed);
     }

@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::capture::sink::Privacy;
-use crate::model::Agent;
+use crate::model::{Agent, deep_json};
 
 /// The hook events, plus any an agent may add later.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -468,7 +468,7 @@ impl Fields {
                 // The arguments sent as their JSON text (Copilot CLI's `toolArgs`, or a wrapper
                 // that encoded them twice) are the object they spell: read as a string, the
                 // call would be judged and recorded with no arguments at all.
-                Some(Value::String(text)) => match serde_json::from_str(text) {
+                Some(Value::String(text)) => match deep_json::from_slice(text.as_bytes()) {
                     Ok(object @ Value::Object(_)) => object,
                     _ => Value::String(text.clone()),
                 },

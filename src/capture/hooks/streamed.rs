@@ -298,7 +298,7 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
         if length >= WINDOW {
             break;
         }
-        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(line) else {
+        let Ok(Value::Object(fields)) = crate::model::deep_json::from_slice::<Value>(line) else {
             break;
         };
         let Some(Value::String(text)) = fields.get("text") else {
@@ -490,7 +490,8 @@ impl Recorder<'_> {
         let mut finished_at = None;
         let mut data = Map::new();
         for line in parts.split(|b| *b == b'\n') {
-            let Ok(Value::Object(mut line)) = serde_json::from_slice::<Value>(line) else {
+            let Ok(Value::Object(mut line)) = crate::model::deep_json::from_slice::<Value>(line)
+            else {
                 continue;
             };
             if let (Some(Value::String(id)), Some(at)) =
