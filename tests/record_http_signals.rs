@@ -424,9 +424,9 @@ fn messages_the_recorders_full_queue_did_not_take_are_counted_in_their_place() {
 fn the_older_transports_stream_waits_for_a_request_still_arriving_or_unreadable_at_a_signal() {
     // The older transport's stream waited at the end only for the answers to requests whose
     // ids the proxy had read: it ended at once when a request's body was still arriving at
-    // the signal, or when the proxy could not read a request the server could (nested
-    // deeper than it reads), and their answers, still to come on it, were lost to the client
-    // and to the record. A Streamable HTTP request in the same place is answered.
+    // the signal, or when the proxy could not read a request the server could, and their
+    // answers, still to come on it, were lost to the client and to the record. A Streamable
+    // HTTP request in the same place is answered.
     use std::io::{Read, Write};
     let env = TestEnv::new();
     let (_spy, mut proxy, port) = proxy_with_signals(&env, &[]);
@@ -441,11 +441,13 @@ fn the_older_transports_stream_waits_for_a_request_still_arriving_or_unreadable_
             body.len()
         )
     };
-    // Deeper than the proxy reads JSON (128), not than Python's `json` does.
-    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-    let unreadable = format!(
-        r#"{{"jsonrpc":"2.0","id":11,"method":"slow","params":{{"seconds":2,"deep":{deep}}}}}"#
-    );
+    // JSON in UTF-16 (little-endian, no byte-order mark): Python's `json.loads` of the bytes
+    // tells the encoding and reads it, the proxy reads JSON only as UTF-8 and relays the body
+    // as it came. Its ASCII text in UTF-16 is each character and a NUL, still a Rust string.
+    let unreadable: String = r#"{"jsonrpc":"2.0","id":11,"method":"slow","params":{"seconds":2}}"#
+        .chars()
+        .flat_map(|c| [c, '\0'])
+        .collect();
     let accepted = raw_request(port, &request(&unreadable));
     assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
     let arriving = r#"{"jsonrpc":"2.0","id":10,"method":"slow","params":{"seconds":1}}"#;
