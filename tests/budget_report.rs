@@ -172,8 +172,12 @@ fn bad_dates_are_one_clear_error() {
 #[test]
 fn periods_can_be_ages() {
     let env = TestEnv::new();
-    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
-    session(&env, "aaaa0001", &today, "recent", input(1000));
+    // Yesterday's noon: 12 to 36 hours ago whenever the test runs (today's noon is still to
+    // come before noon, and a session dated in the future counts in no period).
+    let yesterday = (chrono::Local::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    session(&env, "aaaa0001", &yesterday, "recent", input(1000));
     session(&env, "aaaa0002", "2020-01-01", "old", input(1000));
     let report = env.run(&["budget-report", "--since", "2d", "--format", "json"]);
     report.success();
