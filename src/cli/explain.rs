@@ -13,7 +13,7 @@ use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use std::path::Path;
 
-use crate::analysis::phases::{Explained, Moved, PhaseBuilder, Phases, Ran, Rejection};
+use crate::analysis::phases::{Explained, Moved, PhaseBuilder, Phases, Ran, Rejection, TurnError};
 use crate::capture::import::{LoggedUsage, ResponseUsage, logged_usage};
 use crate::exit;
 use crate::model::command::Verdict;
@@ -264,6 +264,40 @@ fn ran_line(ran: &Ran, paint: Painter) -> String {
     format!("  Ran: {command}{mark}{note}{retry}")
 }
 
+/// `heading` with the count of `errors`, then a line for each (its phase where `phased`); nothing
+/// when there are none.
+fn errors_under(
+    out: &mut impl Write,
+    paint: Painter,
+    heading: &str,
+    errors: &[TurnError],
+    phased: bool,
+) -> std::io::Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        paint.bold(&format!("{heading} ({}):", errors.len()))
+    )?;
+    for e in errors {
+        let phase = if phased {
+            format!(" phase {}", e.phase)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  #{} {}{phase}: {}",
+            e.event,
+            terminal::clock(e.at_s),
+            paint.red(&terminal::one_line(&e.message, 120)),
+        )?;
+    }
+    Ok(())
+}
+
 fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<()> {
     let p = &e.phases;
     let running = if e.running { "running, " } else { "" };
@@ -369,46 +403,21 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             paint.red(&terminal::one_line(&e.message, 120)),
         )?;
     }
-    if !p.protocol_errors.is_empty() {
-        // A message of the MCP traffic that is no JSON-RPC, or the server's answer to one.
-        writeln!(
-            out,
-            "{}",
-            paint.bold(&format!(
-                "Protocol errors, not of a call or a turn ({}):",
-                p.protocol_errors.len()
-            ))
-        )?;
-        for e in &p.protocol_errors {
-            writeln!(
-                out,
-                "  #{} {}: {}",
-                e.event,
-                terminal::clock(e.at_s),
-                paint.red(&terminal::one_line(&e.message, 120)),
-            )?;
-        }
-    }
-    if !p.turn_errors.is_empty() {
-        writeln!(
-            out,
-            "{}",
-            paint.bold(&format!(
-                "Errors of the turn, not of a tool ({}):",
-                p.turn_errors.len()
-            ))
-        )?;
-        for e in &p.turn_errors {
-            writeln!(
-                out,
-                "  #{} {} phase {}: {}",
-                e.event,
-                terminal::clock(e.at_s),
-                e.phase,
-                paint.red(&terminal::one_line(&e.message, 120)),
-            )?;
-        }
-    }
+    // A message of the MCP traffic that is no JSON-RPC, or the server's answer to one.
+    errors_under(
+        out,
+        paint,
+        "Protocol errors, not of a call or a turn",
+        &p.protocol_errors,
+        false,
+    )?;
+    errors_under(
+        out,
+        paint,
+        "Errors of the turn, not of a tool",
+        &p.turn_errors,
+        true,
+    )?;
     // The user's refusals, then auto mode's: the user was not asked about the latter.
     for by in [RefusedBy::User, RefusedBy::AutoMode] {
         let rejected: Vec<&Rejection> = p.rejected.iter().filter(|r| r.by == by).collect();
