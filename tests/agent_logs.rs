@@ -726,6 +726,34 @@ fn a_grown_log_of_another_agent_says_what_it_gained_and_that_it_was_read_whole()
     assert_eq!(json[0]["lines"], 2, "{json:#}");
 }
 
+/// Another agent's log an older version imported was read again whole after the upgrade and
+/// said to be "not what was imported before"; it says an older version imported it.
+#[test]
+fn a_log_an_older_version_imported_is_said_to_be_so_not_rewritten() {
+    let source = shared().join(
+        "corpus/codex/madshn__localpush/rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl",
+    );
+    let env = TestEnv::new();
+    let log = env.path().join("rollout.jsonl");
+    std::fs::copy(&source, &log).unwrap();
+    env.run(&["import", log.to_str().unwrap()]).success();
+    let record_path = env
+        .store()
+        .join("019c8bfe-ec25-79e0-97d7-bda6a9c575ff")
+        .join(".import");
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    let (head, rest) = record.split_once('\n').unwrap();
+    let mut head: Value = serde_json::from_str(head).unwrap();
+    head["format"] = (head["format"].as_u64().unwrap() - 1).into();
+    std::fs::write(&record_path, format!("{head}\n{rest}")).unwrap();
+    let again = env
+        .run(&["import", "--format", "json", log.to_str().unwrap()])
+        .success()
+        .json();
+    assert_eq!(again[0]["status"], "reimported", "{again:#}");
+    assert_eq!(again[0]["reimported_as_outdated"], true, "{again:#}");
+}
+
 /// Imports of one grown Codex, Gemini CLI or Copilot CLI log run at once each said "grown: …,
 /// imported again whole", though one only was kept (each swapped its session in, the last one
 /// staying), where imports of a grown Claude Code transcript say it once. The first to finish

@@ -274,6 +274,10 @@ fn issue_10_a_rewritten_transcript_is_imported_again_whole_in_place_of_the_old()
     as_cut(30);
     let reports = import(&env, &copy);
     assert_eq!(reports[0]["status"], "reimported", "{reports:?}");
+    assert!(
+        reports[0].get("reimported_as_outdated").is_none(),
+        "{reports:?}"
+    );
     let fresh = TestEnv::new();
     import(&fresh, &copy);
     assert_same_store(&env, &fresh, "rewritten");
@@ -783,4 +787,42 @@ fn the_import_record_holds_no_secret_and_an_import_carried_on_from_it_is_a_whole
         events.iter().any(|e| e["event_type"] == "file_read"),
         "{events:?}"
     );
+}
+
+/// The first `import --all` after an upgrade that changed the importer's format read every
+/// unchanged transcript again whole, and told the user each was "not what was imported before",
+/// as if it had been rewritten. It is read again (the older import's record is not this
+/// version's), and says why; the run after it has nothing to do.
+#[test]
+fn a_transcript_an_older_version_imported_is_said_to_be_so_not_rewritten() {
+    let (_dir, copy, as_cut) = cuttable("marot__spotter/short.jsonl");
+    let env = TestEnv::new();
+    as_cut(usize::MAX);
+    let first = import(&env, &copy);
+    let session = first[0]["session_id"].as_str().unwrap().to_owned();
+    // What an older version's import left: its record's head names an older format.
+    let record_path = env.store().join(&session).join(".import");
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    let (head, rest) = record.split_once('\n').unwrap();
+    let mut head: Value = serde_json::from_str(head).unwrap();
+    head["format"] = (head["format"].as_u64().unwrap() - 1).into();
+    std::fs::write(&record_path, format!("{head}\n{rest}")).unwrap();
+
+    let run = env.run(&["import", copy.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("imported again whole (an older version of agent-strace imported it)"),
+        "{run:?}"
+    );
+    assert!(
+        !run.stdout.contains("not what was imported before"),
+        "{run:?}"
+    );
+    assert_eq!(import(&env, &copy)[0]["status"], "already_imported");
+
+    std::fs::write(&record_path, format!("{head}\n{rest}")).unwrap();
+    let again = import(&env, &copy);
+    assert_eq!(again[0]["status"], "reimported", "{again:?}");
+    assert_eq!(again[0]["reimported_as_outdated"], true, "{again:?}");
 }

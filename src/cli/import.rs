@@ -41,7 +41,8 @@ use crate::store::{EntryKind, Store, folder_entries};
 /// (the <session>/subagents/ folder, or sidechains inside the file) become child sessions linked
 /// to the call that spawned them. Importing a transcript again adds what it gained since (a
 /// resumed session appends to it), and changes nothing when it holds nothing new; one that was
-/// rewritten is imported again whole. Neither what it gained nor a rewrite is put in a session
+/// rewritten, or that an older version of agent-strace imported, is imported again whole (once,
+/// after an upgrade that changed how transcripts are read). Neither what it gained nor a rewrite is put in a session
 /// that hooks sharing its id wrote to since it was imported: the import says how many lines it
 /// left out, and the hooks' events are kept.
 /// History a resumed or forked session repeats is counted once in it; a fork whose copy
@@ -715,6 +716,11 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             "grown" => format!(
                 "grown: {}, {}",
                 count(r.lines, "new line"),
+                count(r.events, "event")
+            ),
+            // An older version's import is no change to the file: said so, not "rewritten".
+            "reimported" if r.reimported_as_outdated => format!(
+                "imported again whole (an older version of agent-strace imported it): {}",
                 count(r.events, "event")
             ),
             "reimported" => format!(

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::existing::NotImported;
-use super::resume::{self, Freshness};
+use super::resume::{self, Freshness, Rewritten};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{answer_text, blocks, prompt_text, result_text};
 use crate::capture::transcript::repeats::Repeats;
@@ -118,6 +118,11 @@ pub struct ImportReport {
     /// file's (two agents' logs that name one session id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imported_agent: Option<String>,
+    /// With `reimported`: `true` when the file was imported again whole because an older
+    /// version imported it (its record of what it read is of another format, or there is
+    /// none), not because the file changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reimported_as_outdated: bool,
     /// Subagents the file's Task/Agent calls ran, with the call's event id.
     #[serde(skip)]
     pub agent_calls: HashMap<String, String>,
@@ -156,6 +161,7 @@ impl ImportReport {
             lines_not_added: None,
             imported_from: None,
             imported_agent: None,
+            reimported_as_outdated: false,
             agent_calls: HashMap::new(),
             subagent_unwritten: false,
         }
@@ -893,6 +899,8 @@ impl<'a> Importer<'a> {
         let read = match resume::check(self.store, id, self.path)? {
             // Removed meanwhile, or rewritten: written anew, in its place if it is back.
             fresh @ (Freshness::New | Freshness::Rewritten(_)) => {
+                self.report.reimported_as_outdated =
+                    matches!(fresh, Freshness::Rewritten(Rewritten::NoRecord));
                 return Ok(Existing::Replace(fresh.checked_events()));
             }
             Freshness::RecordedByHooks => return Ok(Existing::Stop("recorded_by_hooks")),

@@ -17,7 +17,7 @@ use serde_json::Map;
 
 use super::agent_log::{Log, Position};
 use super::claude_transcript::{ImportError, ImportReport};
-use super::resume::{self, Freshness};
+use super::resume::{self, Freshness, Rewritten};
 use crate::capture::sink::Sink;
 use crate::model::{EventType, SessionMeta};
 use crate::store::{SessionWriter, Store, StoreError};
@@ -216,6 +216,8 @@ impl<'a> LogWriter<'a> {
                     self.new_lines = Some(new_lines);
                     "grown"
                 } else {
+                    report.reimported_as_outdated =
+                        matches!(freshness, Freshness::Rewritten(Rewritten::NoRecord));
                     "reimported"
                 };
                 replaced(meta)?
