@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use agent_strace::capture::proxy::framing::{Frame, Framer};
 
 use crate::common::net::{client_saw, required};
-use crate::common::{TestEnv, run_with_stdin};
+use crate::common::{TestEnv, run_with_stdin, with_syscall_held_back_at_first};
 
 #[test]
 fn a_real_client_and_server_talk_through_the_proxy_and_replay_shows_the_calls() {
@@ -361,6 +361,75 @@ read -r l; echo '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","te
     assert!(explained.contains("Parse error"), "{explained}");
     assert!(explained.contains("malformed JSON-RPC"), "{explained}");
     assert!(!explained.contains("of the turn"), "{explained}");
+}
+
+/// Messages the recorder fell behind on (its writes held back: a stalled disk) are relayed and
+/// counted in an error that says so. The stdio proxy's names the direction it was of, so it was
+/// counted as a protocol error ("Protocol errors: 2"), though neither the client nor the server
+/// broke the protocol: it is a gap in our own recording, said apart and counted in no error.
+#[test]
+fn messages_the_recorder_fell_behind_on_are_a_gap_in_the_recording_not_a_protocol_error() {
+    let env = TestEnv::new();
+    let pad = "y".repeat(2_000);
+    let mut input = String::new();
+    for id in 0..3_000 {
+        let call = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "x", "arguments": {"pad": pad}}});
+        input.push_str(&call.to_string());
+        input.push('\n');
+    }
+    // The recorder's read of its events file's last byte with each batch it writes (pread64,
+    // which the relay never makes) is held back 1 s, three times: the relay outruns it by far
+    // more than its queue holds.
+    let record = env.command(&["record", "--name", "p", "--", "cat"]);
+    let held = with_syscall_held_back_at_first(&record, "pread64", 1_000_000, 3);
+    let run = run_with_stdin(held, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    let events = env.events(&env.sessions()[0]);
+    let said: Vec<u64> = events
+        .iter()
+        .filter_map(|e| e["data"]["unrecorded_messages"].as_u64())
+        .collect();
+    assert!(!said.is_empty(), "the recorder never fell behind");
+    let stats = env.run(&["stats", "--format", "json"]).success().json();
+    assert_eq!(
+        (
+            &stats["errors"],
+            &stats["tool_errors"],
+            &stats["protocol_errors"],
+            &stats["unrecorded_messages"]
+        ),
+        (
+            &json!(0),
+            &json!(0),
+            &Value::Null,
+            &json!(said.iter().sum::<u64>())
+        ),
+        "{stats:#}"
+    );
+    let text = env.run(&["stats"]).success().stdout.clone();
+    assert!(text.contains("Unrecorded messages"), "{text}");
+    assert!(!text.contains("Protocol errors"), "{text}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(
+        (&list[0]["errors"], &list[0]["tool_errors"]),
+        (&json!(0), &json!(0)),
+        "{list:#}"
+    );
+    let explained = env.run(&["explain"]).success().stdout.clone();
+    assert!(explained.contains("Gaps in the recording"), "{explained}");
+    assert!(
+        explained.contains("the recorder fell behind"),
+        "{explained}"
+    );
+    assert!(!explained.contains("Protocol errors"), "{explained}");
+    assert!(!explained.contains("of the turn"), "{explained}");
+    let json = env.run(&["explain", "--format", "json"]).success().json();
+    assert_eq!(
+        json["recording_gaps"].as_array().map(Vec::len),
+        Some(said.len()),
+        "{json:#}"
+    );
 }
 
 #[test]

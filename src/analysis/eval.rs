@@ -364,7 +364,8 @@ fn no_errors(session: &SessionFacts<'_>) -> (f64, String, Option<f64>) {
         if let View::ToolResult(result) = View::of(event, session.agent) {
             // An API error that ended a turn is no call's: the service failed, not the work.
             if result.of_no_call {
-                of_the_turn += u64::from(result.failed() && !result.protocol_error);
+                let turns = !result.protocol_error && result.unrecorded.is_none();
+                of_the_turn += u64::from(result.failed() && turns);
                 continue;
             }
             failed += u64::from(result.failed());

@@ -283,6 +283,11 @@ pub struct Phases {
     /// order: no call's and no turn's, so counted in neither `errors` nor `turn_errors`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub protocol_errors: Vec<TurnError>,
+    /// The errors an MCP proxy's recorder wrote for falling behind
+    /// ([`crate::model::view::ToolResult::unrecorded`]), in order: gaps in the recording, no
+    /// call's, no turn's and no protocol error, so counted in no error figure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recording_gaps: Vec<TurnError>,
     /// Turns an interrupt ended: the agent's record of one (Claude Code's Interrupt), or the
     /// line it writes in the user's place when the user stops it (`[Request interrupted by
     /// user]`).
@@ -405,6 +410,7 @@ pub struct PhaseBuilder {
     turn_errors: Vec<TurnError>,
     launch_failures: Vec<TurnError>,
     protocol_errors: Vec<TurnError>,
+    recording_gaps: Vec<TurnError>,
     interrupted_turns: u64,
     rejections: u64,
     retries: u64,
@@ -467,6 +473,7 @@ impl PhaseBuilder {
             turn_errors: Vec::new(),
             launch_failures: Vec::new(),
             protocol_errors: Vec::new(),
+            recording_gaps: Vec::new(),
             interrupted_turns: 0,
             rejections: 0,
             retries: 0,
@@ -780,10 +787,12 @@ impl PhaseBuilder {
 
     /// A result (or error) of the call `parent` names, if any.
     fn result(&mut self, parent: Option<&str>, result: &ToolResult<'_>, at: f64) {
-        // A server that never started, and a message of the MCP traffic that is none, answer
-        // no call and ended no turn.
+        // A server that never started, a message of the MCP traffic that is none, and messages
+        // the proxy's recorder fell behind on, answer no call and ended no turn.
         let apart = if result.launch_failure {
             Some(&mut self.launch_failures)
+        } else if result.unrecorded.is_some() {
+            Some(&mut self.recording_gaps)
         } else if result.protocol_error && result.failed() {
             Some(&mut self.protocol_errors)
         } else {
@@ -1140,6 +1149,7 @@ impl PhaseBuilder {
             turn_errors: self.turn_errors,
             launch_failures: self.launch_failures,
             protocol_errors: self.protocol_errors,
+            recording_gaps: self.recording_gaps,
             interrupted_turns: self.interrupted_turns,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,

@@ -60,6 +60,11 @@ pub struct Stats {
     /// `tool_errors`, as no call or turn failed.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
     pub protocol_errors: u64,
+    /// Messages an MCP proxy relayed and did not record, its recorder having fallen behind:
+    /// a gap in the recording, not an error of a call, a turn or the protocol, so the errors
+    /// that say so count in no error figure.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub unrecorded_messages: u64,
     /// Tool calls the user refused or stopped.
     pub rejections: u64,
     /// Model calls, a request and its response once: each session's
@@ -159,6 +164,9 @@ pub struct StatsBuilder {
     launch_failures: u64,
     /// Errors of the MCP traffic itself: no call's and no turn's.
     protocol_errors: u64,
+    /// Errors an MCP proxy's recorder wrote for falling behind, and the messages they count.
+    recording_gaps: u64,
+    unrecorded_messages: u64,
     /// Paths read, written, deleted and moved away.
     read_paths: HashSet<String>,
     written_paths: HashSet<String>,
@@ -276,6 +284,8 @@ impl StatsBuilder {
         self.turn_errors += other.turn_errors;
         self.launch_failures += other.launch_failures;
         self.protocol_errors += other.protocol_errors;
+        self.recording_gaps += other.recording_gaps;
+        self.unrecorded_messages += other.unrecorded_messages;
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
         self.deleted_paths.extend(other.deleted_paths);
@@ -356,6 +366,10 @@ impl StatsBuilder {
             }
             EventType::Error if event.launch_failure() => self.launch_failures += 1,
             EventType::Error if event.protocol_error() => self.protocol_errors += 1,
+            EventType::Error if let Some(n) = event.unrecorded() => {
+                self.recording_gaps += 1;
+                self.unrecorded_messages = self.unrecorded_messages.saturating_add(n);
+            }
             EventType::ToolResult | EventType::Error => {
                 let outcome = event.outcome().unwrap_or(ToolOutcome::Ok);
                 if outcome == ToolOutcome::Rejected {
@@ -491,14 +505,17 @@ impl StatsBuilder {
             errors: count(EventType::Error)
                 .saturating_sub(self.launch_failures)
                 .saturating_sub(self.protocol_errors)
+                .saturating_sub(self.recording_gaps)
                 .saturating_sub(self.rejections),
             tool_errors: count(EventType::Error)
                 .saturating_sub(self.launch_failures)
                 .saturating_sub(self.protocol_errors)
+                .saturating_sub(self.recording_gaps)
                 .saturating_sub(self.rejections)
                 .saturating_sub(self.turn_errors),
             launch_failures: self.launch_failures,
             protocol_errors: self.protocol_errors,
+            unrecorded_messages: self.unrecorded_messages,
             rejections: self.rejections,
             llm_requests: self.model_calls + self.answer_responses,
             tokens: self.tokens,

@@ -131,6 +131,14 @@ fn protocol_errors_line(n: u64) -> String {
     )
 }
 
+/// What `stats` says of the messages an MCP proxy relayed and did not record (`n` of them).
+fn unrecorded_messages_line(n: u64) -> String {
+    format!(
+        "Unrecorded messages: {} (the MCP proxy's recorder fell behind and relayed them unrecorded: a gap in the recording, no call or turn failed)",
+        terminal::thousands(n)
+    )
+}
+
 fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<()> {
     let title = match stats.sessions.as_slice() {
         [one] => format!("Session {one}"),
@@ -198,6 +206,13 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
             out,
             "{}",
             paint.yellow(&protocol_errors_line(stats.protocol_errors))
+        )?;
+    }
+    if stats.unrecorded_messages > 0 {
+        writeln!(
+            out,
+            "{}",
+            paint.yellow(&unrecorded_messages_line(stats.unrecorded_messages))
         )?;
     }
     let removed = terminal::removed_tail(stats.files_deleted, stats.files_moved);

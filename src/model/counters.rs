@@ -186,9 +186,12 @@ impl Counters {
                     self.tool_calls += 1;
                 }
             }
-            // A server the proxy could not launch, and a message of its traffic that is none,
-            // are no error of a call or a turn.
-            EventType::Error if event.launch_failure() || event.protocol_error() => {}
+            // A server the proxy could not launch, a message of its traffic that is none, and
+            // messages its recorder fell behind on, are no error of a call or a turn.
+            EventType::Error
+                if event.launch_failure()
+                    || event.protocol_error()
+                    || event.unrecorded().is_some() => {}
             EventType::Error => {
                 self.errors += 1;
                 if event.outcome() == Some(ToolOutcome::Rejected) {

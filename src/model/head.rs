@@ -14,6 +14,9 @@ use super::outcome::{ToolOutcome, is_rejection};
 /// The key of the flag the MCP proxy sets on the error of a server whose command could not be
 /// run ([`EventHead::launch_failure`]).
 pub const LAUNCH_FAILURE: &str = "launch_failure";
+/// The key of the count an MCP proxy's recorder writes on the error that says it fell behind
+/// and relayed messages it did not record ([`EventHead::unrecorded`]).
+pub const UNRECORDED_MESSAGES: &str = "unrecorded_messages";
 use super::prompt;
 use super::usage::{ApiUsage, Tokens, believed_tokens};
 
@@ -95,6 +98,10 @@ pub struct DataHead<'a> {
     /// what the proxy recorded of the traffic it carries ([`EventHead::protocol_error`]).
     #[serde(default)]
     pub direction: Said,
+    /// How many messages an MCP proxy relayed and did not record, its recorder having fallen
+    /// behind ([`UNRECORDED_MESSAGES`]).
+    #[serde(default)]
+    pub unrecorded_messages: Count,
     /// The hook's mark on an answer it recorded after the session's end ([`EventHead::is_late_answer`]).
     #[serde(default)]
     pub late: Flag,
@@ -410,6 +417,32 @@ impl<'de> Deserialize<'de> for Flag {
     }
 }
 
+/// A field that counts something: an integer of no sign as JSON writes it; any other value (or
+/// none) is no count, and no reason to fail the line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Count(pub Option<u64>);
+
+impl ReadAny for Count {
+    fn text(_: &str) -> Count {
+        Count(None)
+    }
+    fn flag(_: bool) -> Count {
+        Count(None)
+    }
+    fn integer(written: impl fmt::Display) -> Count {
+        Count(written.to_string().parse().ok())
+    }
+    fn other() -> Count {
+        Count(None)
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Count, D::Error> {
+        read_any(deserializer)
+    }
+}
+
 /// What one field of an error says, read without keeping its text: a long message costs no
 /// allocation, and a field of an unexpected type is no reason to fail the line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -550,9 +583,19 @@ impl EventHead<'_> {
     }
 
     /// An error of no call that failed (an API error that ended the turn), the turn's and not
-    /// a tool's; not a [`EventHead::protocol_error`].
+    /// a tool's; not a [`EventHead::protocol_error`] nor an [`EventHead::unrecorded`].
     pub fn turn_error(&self) -> bool {
-        self.failed_of_no_call() && !self.data.direction.text
+        self.failed_of_no_call() && !self.data.direction.text && self.unrecorded().is_none()
+    }
+
+    /// How many messages an MCP proxy relayed and did not record, when this is the error its
+    /// recorder writes for falling behind (`the recorder fell behind: …`). A gap in our own
+    /// recording: no call's, no turn's and no error of the protocol, counted in no error figure.
+    pub fn unrecorded(&self) -> Option<u64> {
+        self.data
+            .unrecorded_messages
+            .0
+            .filter(|_| self.failed_of_no_call())
     }
 
     /// An error of no call that an MCP proxy recorded of the traffic it carries: a line the
@@ -560,7 +603,7 @@ impl EventHead<'_> {
     /// (`{"id": null, "error": {"code": -32700, …}}`). A protocol error, no call's and no
     /// turn's (an MCP session has no turns): counted in neither `errors` nor `turn_errors`.
     pub fn protocol_error(&self) -> bool {
-        self.failed_of_no_call() && self.data.direction.text
+        self.failed_of_no_call() && self.data.direction.text && self.unrecorded().is_none()
     }
 
     /// An error of no call that failed: one that names no tool and answers no call. An error
@@ -625,6 +668,7 @@ impl<'a> EventHead<'a> {
                 is_compaction_summary: Flag::of(data.get("is_compaction_summary")),
                 launch_failure: Flag::of(data.get(LAUNCH_FAILURE)),
                 direction: Said::of(data.get("direction")),
+                unrecorded_messages: Count::of(data.get(UNRECORDED_MESSAGES)),
                 late: Flag::of(data.get("late")),
                 session_total: data.get("scope").and_then(serde_json::Value::as_str)
                     == Some("session"),
@@ -659,7 +703,8 @@ mod tests {
         let fields = |h: &EventHead<'_>| {
             let d = &h.data;
             let saids = (d.error, d.message, d.is_interrupt, d.tool_use_id);
-            (saids, d.prompt, d.is_compaction_summary, d.launch_failure)
+            let marks = (d.is_compaction_summary, d.launch_failure);
+            (saids, d.prompt, marks, d.unrecorded_messages)
         };
         let keys = [
             "error",
@@ -669,6 +714,7 @@ mod tests {
             "prompt",
             "is_compaction_summary",
             LAUNCH_FAILURE,
+            UNRECORDED_MESSAGES,
         ];
         let values = [
             r#""User rejected tool use""#,
@@ -895,6 +941,16 @@ mod tests {
                 r#"{"event_type":"error","timestamp":1,"data":{"direction":"client_to_server","error":"malformed JSON-RPC message"}}"#,
                 false,
             ),
+            // Nor messages the recorder fell behind on, as the stdio proxy (a direction) and
+            // the HTTP proxy (none) record them: a gap in the recording, no protocol error.
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"direction":"client_to_server","error":"the recorder fell behind: 3 messages that crossed the proxy were not recorded","unrecorded_messages":3}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"the recorder fell behind: 1 message that crossed the proxy was not recorded","unrecorded_messages":1}}"#,
+                false,
+            ),
             (
                 r#"{"event_type":"tool_result","timestamp":1,"data":{"result":"ok"}}"#,
                 false,
@@ -910,11 +966,17 @@ mod tests {
             let crate::model::view::View::ToolResult(result) = view else {
                 panic!("a result")
             };
-            let protocol = line.contains("direction");
+            let unrecorded = line.contains("unrecorded_messages");
+            let protocol = line.contains("direction") && !unrecorded;
             assert_eq!(head.protocol_error(), protocol, "{line}");
             assert_eq!(result.protocol_error, protocol, "{line}");
+            assert_eq!(head.unrecorded().is_some(), unrecorded, "{line}");
+            assert_eq!(result.unrecorded, head.unrecorded(), "{line}");
             assert_eq!(
-                result.of_no_call && !result.protocol_error && result.failed(),
+                result.of_no_call
+                    && !result.protocol_error
+                    && result.unrecorded.is_none()
+                    && result.failed(),
                 turn,
                 "{line}"
             );

@@ -69,8 +69,10 @@ use super::view::{ToolCall, ToolResult, View};
 /// attempt at a goal whose last attempt failed, judged as `explain` judges it,
 /// [`super::attempts`]; 35: an answer the hook recorded after the session's end leaves the
 /// session ended, [`EventHead::is_late_answer`]; 37: an error of a message of an MCP proxy's
-/// traffic that is none is no error of a call or a turn, [`EventHead::protocol_error`]).
-pub const SUMMARY_VERSION: u32 = 37;
+/// traffic that is none is no error of a call or a turn, [`EventHead::protocol_error`]; 38:
+/// the error an MCP proxy's recorder writes for falling behind is a gap in the recording, no
+/// error of a call, a turn or the protocol, [`EventHead::unrecorded`]).
+pub const SUMMARY_VERSION: u32 = 38;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).

@@ -207,11 +207,15 @@ pub struct ToolResult<'a> {
     /// Who refused the call, and why when they said; `None` unless `outcome` is `Rejected`.
     pub refusal: Option<Refusal<'a>>,
     /// An error that names no tool and no call: an API error that ended the turn, the turn's,
-    /// or a [`ToolResult::protocol_error`]; not a tool's.
+    /// a [`ToolResult::protocol_error`] or a [`ToolResult::unrecorded`]; not a tool's.
     pub of_no_call: bool,
     /// An error of no call an MCP proxy recorded of the traffic it carries
     /// ([`super::head::EventHead::protocol_error`]): no turn's and no call's.
     pub protocol_error: bool,
+    /// The messages an MCP proxy relayed and did not record, when this is the error its
+    /// recorder wrote for falling behind ([`super::head::EventHead::unrecorded`]): a gap in the
+    /// recording, no turn's, no call's and no protocol error.
+    pub unrecorded: Option<u64>,
     /// The error of a server the MCP proxy could not launch
     /// ([`super::head::EventHead::launch_failure`]): no turn's and no call's.
     pub launch_failure: bool,
@@ -867,7 +871,11 @@ impl<'a> ToolResult<'a> {
             && super::head::Id::of_value(d.get("request_id"))
                 .hash
                 .is_none();
-        let protocol_error = of_no_call && text(d, "direction").is_some();
+        let unrecorded = d
+            .get(super::head::UNRECORDED_MESSAGES)
+            .and_then(Value::as_u64)
+            .filter(|_| of_no_call && outcome == ToolOutcome::Failed);
+        let protocol_error = of_no_call && text(d, "direction").is_some() && unrecorded.is_none();
         ToolResult {
             tool,
             kind: tool.map_or(ToolKind::Other, |t| tools::classify(agent, t)),
@@ -885,6 +893,7 @@ impl<'a> ToolResult<'a> {
             refusal,
             of_no_call,
             protocol_error,
+            unrecorded,
             launch_failure,
             duration_ms: believed_duration_ms(event.duration_ms),
             tool_use_id: text(d, "tool_use_id"),

@@ -540,6 +540,21 @@ pub fn with_syscall_held_back(command: &Command, syscall: &str, micros: u64) -> 
     held_by_strace(command, syscall, &format!("delay_enter={micros}"))
 }
 
+/// `command` run by strace, the first `times` of each thread's `syscall` held back `micros`
+/// microseconds before they are made: a disk that stalls for a while, then recovers.
+pub fn with_syscall_held_back_at_first(
+    command: &Command,
+    syscall: &str,
+    micros: u64,
+    times: u32,
+) -> Command {
+    held_by_strace(
+        command,
+        syscall,
+        &format!("delay_enter={micros}:when=1..{times}"),
+    )
+}
+
 /// `command` run by strace, held up `micros` microseconds each time a `syscall` it made has
 /// returned: the test sees what the call did (a folder made) while the command waits.
 pub fn with_syscall_held_after(command: &Command, syscall: &str, micros: u64) -> Command {

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use super::framing::Gap;
 use super::mcp::Direction;
 use super::recording::{Inbox, Note, Taken};
+use crate::model::head::UNRECORDED_MESSAGES;
 
 /// What a note weighs besides its bytes, so that many small ones also fill the queue.
 const NOTE_WEIGHT: usize = 256;
@@ -85,7 +86,7 @@ pub fn unrecorded(n: u64) -> serde_json::Map<String, serde_json::Value> {
         )
         .into(),
     );
-    data.insert("unrecorded_messages".into(), n.into());
+    data.insert(UNRECORDED_MESSAGES.into(), n.into());
     data
 }
 
