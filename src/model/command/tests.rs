@@ -550,44 +550,9 @@ fn odd_commands_never_panic() {
     }
 }
 
-/// A command's purpose is all its gate takes: a watch keeps that of a call waiting for its
-/// result, not the command.
-#[test]
-fn a_gate_is_told_by_the_purpose_alone() {
-    for command in [
-        "pytest -x",
-        "cd app && npm test 2>&1 | tail -5",
-        "cargo build",
-        "ruff check .",
-        "git commit -m wip",
-        "grep -c TODO src/a.rs",
-        "ls",
-    ] {
-        for outcome in [OK, FAILED, ToolOutcome::Rejected] {
-            for output in [
-                "",
-                "Exit code 1\n1 failed, 3 passed",
-                "3 passed in 0.1s",
-                "Exit code 1\nnothing to commit, working tree clean",
-                "Exit code 1\npre-commit hook failed",
-                "Exit code 1\n0",
-            ] {
-                assert_eq!(
-                    gate(purpose(command), outcome, output),
-                    judge(command, outcome, output).gate(),
-                    "{command} {outcome:?} {output}"
-                );
-            }
-        }
-    }
-}
-
-/// Every result but a failed command for nothing a purpose names is judged as the whole
-/// command would judge it from its purpose alone: the per-session summary keeps the purpose of
-/// a call waiting for its result, and the words only where they are needed.
-#[test]
-fn a_result_is_judged_by_the_purpose_alone_where_it_says_so() {
-    let mut alone = 0;
+/// Calls `check` with every command, outcome and output of one table, which both a call's gate
+/// and its result are judged over from its purpose alone (8 commands × 3 outcomes × 7 outputs).
+fn each_command_outcome_and_output(mut check: impl FnMut(&str, ToolOutcome, &str)) {
     for command in [
         "pytest -x",
         "cd app && npm test 2>&1 | tail -5",
@@ -608,19 +573,46 @@ fn a_result_is_judged_by_the_purpose_alone_where_it_says_so() {
                 "Exit code 1\n0",
                 "Exit code 1\n",
             ] {
-                let purpose = purpose(command);
-                if !purpose.judges_alone(outcome) {
-                    continue;
-                }
-                alone += 1;
-                assert_eq!(
-                    judge_by_purpose(purpose, outcome, output),
-                    judge(command, outcome, output),
-                    "{command} {outcome:?} {output}"
-                );
+                check(command, outcome, output);
             }
         }
     }
+}
+
+/// A command's purpose is all its gate takes: a watch keeps that of a call waiting for its
+/// result, not the command.
+#[test]
+fn a_gate_is_told_by_the_purpose_alone() {
+    let mut told = 0;
+    each_command_outcome_and_output(|command, outcome, output| {
+        told += 1;
+        assert_eq!(
+            gate(purpose(command), outcome, output),
+            judge(command, outcome, output).gate(),
+            "{command} {outcome:?} {output}"
+        );
+    });
+    assert_eq!(told, 8 * 3 * 7);
+}
+
+/// Every result but a failed command for nothing a purpose names is judged as the whole
+/// command would judge it from its purpose alone: the per-session summary keeps the purpose of
+/// a call waiting for its result, and the words only where they are needed.
+#[test]
+fn a_result_is_judged_by_the_purpose_alone_where_it_says_so() {
+    let mut alone = 0;
+    each_command_outcome_and_output(|command, outcome, output| {
+        let purpose = purpose(command);
+        if !purpose.judges_alone(outcome) {
+            return;
+        }
+        alone += 1;
+        assert_eq!(
+            judge_by_purpose(purpose, outcome, output),
+            judge(command, outcome, output),
+            "{command} {outcome:?} {output}"
+        );
+    });
     // A failed `grep`, `test` or `ls` is judged by its words: 3 commands × 7 outputs.
     assert_eq!(alone, 8 * 3 * 7 - 3 * 7);
 }
