@@ -797,20 +797,26 @@ fn an_output_file_in_a_store_other_than_the_one_read_is_refused() {
     in_workspace(&["export", &read, "--format", "csv", "-o", "out/events.csv"]).success();
 }
 
+/// Session `id` begun by Claude Code's SessionStart hook, naming as its transcript a real
+/// session of the corpus (marot__spotter's 258c7280), whose model calls the hooks never see.
+fn hook_started_naming_a_corpus_transcript(env: &TestEnv, id: &str) {
+    let transcript = crate::common::shared()
+        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
+    env.hook(
+        "session-start",
+        &json!({"session_id": id, "hook_event_name": "SessionStart",
+                "source": "startup", "transcript_path": transcript, "cwd": env.path()}),
+    )
+    .success();
+}
+
 /// A hook-recorded session holds no usage (hooks never see it): its trace takes the model
 /// calls from the transcript the session names, as `cost` prices them, and the JSON export
 /// stays the store's events as they are.
 #[test]
 fn a_hook_sessions_trace_has_the_model_calls_its_transcript_logged() {
     let env = TestEnv::new();
-    let transcript = crate::common::shared()
-        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
-    env.hook(
-        "session-start",
-        &json!({"session_id": "hook-usage", "hook_event_name": "SessionStart",
-                "source": "startup", "transcript_path": transcript, "cwd": env.path()}),
-    )
-    .success();
+    hook_started_naming_a_corpus_transcript(&env, "hook-usage");
     let cost = env
         .run(&["cost", "hook-usage", "--format", "json"])
         .success()
@@ -870,14 +876,7 @@ fn a_hook_sessions_trace_has_the_model_calls_its_transcript_logged() {
 #[test]
 fn a_hook_sessions_trace_keeps_an_untimed_call_where_it_stands() {
     let env = TestEnv::new();
-    let transcript = crate::common::shared()
-        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
-    env.hook(
-        "session-start",
-        &json!({"session_id": "untimed", "hook_event_name": "SessionStart",
-                "source": "startup", "transcript_path": transcript, "cwd": env.path()}),
-    )
-    .success();
+    hook_started_naming_a_corpus_transcript(&env, "untimed");
     let file = env.store().join("untimed").join("events.ndjson");
     let lines = std::fs::read_to_string(&file).unwrap();
     let start: Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();

@@ -8,6 +8,16 @@ use crate::common::session::SessionBuilder;
 
 const DAY: f64 = 86_400.0;
 
+/// `retention clean` keeping no session (every one not live is deleted), its report in JSON.
+const CLEAN_KEEPING_NONE: [&str; 6] = [
+    "retention",
+    "clean",
+    "--max-sessions",
+    "0",
+    "--format",
+    "json",
+];
+
 fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -155,18 +165,7 @@ fn a_session_still_being_written_is_never_deleted() {
         &json!({"session_id": "l-live", "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": env.path()}),
     );
     hook.success();
-    let clean = env.run(&[
-        "retention",
-        "clean",
-        "--max-sessions",
-        "0",
-        "--format",
-        "json",
-    ]);
-    clean.success();
-    let report = clean.json();
-    assert_eq!(report["deleted"], json!(["l-old"]));
-    assert_eq!(report["plan"]["spared_live"], json!(["l-live"]));
+    assert_clean_spares_live(&env, "l-old", "l-live");
     assert_eq!(listed(&env), ["l-live"]);
 }
 
@@ -196,14 +195,7 @@ fn a_hook_that_writes_while_its_session_is_deleted_begins_it_anew() {
     let env = TestEnv::new();
     hooks_start_and_end(&env, "l-gone");
     let folder = env.store().join("l-gone");
-    let clean = env.command(&[
-        "retention",
-        "clean",
-        "--max-sessions",
-        "0",
-        "--format",
-        "json",
-    ]);
+    let clean = env.command(&CLEAN_KEEPING_NONE);
     // The folder is moved aside with one renameat, under its lock.
     let cleaning = with_syscall_held_back(&clean, "renameat", 2_000_000)
         .stdout(std::process::Stdio::piped())
@@ -244,14 +236,7 @@ fn a_hook_event_a_killed_deletion_left_aside_is_written_again_by_the_next_clean(
     hooks_start_and_end(&env, "k-moved");
     let folder = env.store().join("k-moved");
     let aside = env.store().join(".deleting-k-moved");
-    let clean = env.command(&[
-        "retention",
-        "clean",
-        "--max-sessions",
-        "0",
-        "--format",
-        "json",
-    ]);
+    let clean = env.command(&CLEAN_KEEPING_NONE);
     // The folder is moved aside with one renameat, under its lock: held before it, so that the
     // hook finds the folder under the name, and after it until killed.
     let mut cleaning = with_syscall_held_around(&clean, "renameat", 2_000_000, 60_000_000)
@@ -346,14 +331,7 @@ fn a_record_session_deleted_while_it_runs_keeps_its_later_calls() {
         .unwrap()
         .set_modified(hour_ago)
         .unwrap();
-    let clean = env.run(&[
-        "retention",
-        "clean",
-        "--max-sessions",
-        "0",
-        "--format",
-        "json",
-    ]);
+    let clean = env.run(&CLEAN_KEEPING_NONE);
     clean.success();
     assert_eq!(clean.json()["deleted"], json!([id]), "{}", clean.stdout);
 
@@ -392,14 +370,7 @@ fn hook_prompt(env: &TestEnv, id: &str) {
 /// being written.
 #[track_caller]
 fn assert_clean_spares_live(env: &TestEnv, deleted: &str, live: &str) {
-    let clean = env.run(&[
-        "retention",
-        "clean",
-        "--max-sessions",
-        "0",
-        "--format",
-        "json",
-    ]);
+    let clean = env.run(&CLEAN_KEEPING_NONE);
     clean.success();
     let report = clean.json();
     assert_eq!(report["deleted"], json!([deleted]), "{report}");
