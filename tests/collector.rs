@@ -1987,10 +1987,8 @@ fn a_proxy_with_an_endpoint_records_its_session_at_the_collector() {
     let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
                       "params": {"name": "echo", "arguments": {"text": "hi"}}});
     let input = format!("{call}\n{call}\n");
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"))
-        .env("AGENT_STRACE_TOKEN", "k");
+    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{port}"));
+    cmd.env("AGENT_STRACE_TOKEN", "k");
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, input, "the traffic passes unchanged");
@@ -3214,9 +3212,7 @@ fn a_proxy_whose_collector_fails_part_way_keeps_each_event_in_one_store() {
         input.push_str(&call.to_string());
         input.push('\n');
     }
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    let cmd = record_to(&env, &format!("http://127.0.0.1:{port}"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     let remote: Vec<String> = std::fs::read_dir(&storage)
@@ -3920,19 +3916,8 @@ fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store()
     let gateway = relay(port, Duration::ZERO, |n| n == 2);
     // More events than two batches (500 each): the second is not the session's last.
     let calls = 600;
-    let mut input = String::new();
-    for n in 0..calls {
-        let call = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
-            "params": {"name": "echo", "arguments": {"text": format!("{n}")}}});
-        input.push_str(&call.to_string());
-        input.push('\n');
-    }
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env(
-        "AGENT_STRACE_ENDPOINT",
-        format!("http://127.0.0.1:{gateway}"),
-    );
+    let input = tool_calls_input(calls);
+    let cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     let remote: Vec<String> = std::fs::read_dir(&storage)
@@ -4332,12 +4317,7 @@ fn a_proxy_batch_the_collector_may_hold_is_kept_for_it_and_sent_by_send_kept() {
     let gateway = relay(port, Duration::ZERO, |n| n >= 2);
     let calls = 300;
     let input = tool_calls_input(calls);
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env(
-        "AGENT_STRACE_ENDPOINT",
-        format!("http://127.0.0.1:{gateway}"),
-    );
+    let cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
@@ -4405,12 +4385,7 @@ fn send_kept_here_records_a_proxys_kept_batch_in_its_session() {
     let gateway = relay_with(port, Duration::ZERO, |n| n >= 2, false);
     let calls = 300;
     let input = tool_calls_input(calls);
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env(
-        "AGENT_STRACE_ENDPOINT",
-        format!("http://127.0.0.1:{gateway}"),
-    );
+    let cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
@@ -4633,12 +4608,7 @@ fn the_next_hook_sends_a_proxys_kept_batch_first() {
     let gateway = relay_with(port, Duration::ZERO, |n| n >= 2, false);
     let calls = 300;
     let input = tool_calls_input(calls);
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env(
-        "AGENT_STRACE_ENDPOINT",
-        format!("http://127.0.0.1:{gateway}"),
-    );
+    let cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
@@ -4864,9 +4834,7 @@ fn a_proxy_sends_what_its_store_keeps_for_the_collector() {
     let (_server, port) = server(&env, &storage, &[]);
     let ids = plant_kept_earlier(&env);
     let input = tool_calls_input(3);
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    let cmd = record_to(&env, &format!("http://127.0.0.1:{port}"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     assert_eq!(kept_batches(&env.store()), 0, "{}", run.stderr);
@@ -5107,13 +5075,8 @@ fn a_held_batch_the_local_store_cannot_take_is_written_to_stderr() {
     std::fs::write(&blocker, "a file where the store's folder would be").unwrap();
     let calls = 300;
     let input = tool_calls_input(calls);
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env(
-        "AGENT_STRACE_ENDPOINT",
-        format!("http://127.0.0.1:{gateway}"),
-    )
-    .env("AGENT_TRACE_DIR", blocker.join(".agent-traces"));
+    let mut cmd = record_to(&env, &format!("http://127.0.0.1:{gateway}"));
+    cmd.env("AGENT_TRACE_DIR", blocker.join(".agent-traces"));
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     let told: Vec<Value> = run
@@ -5412,16 +5375,8 @@ fn a_proxy_batch_an_older_collector_may_hold_is_not_sent_to_it_twice() {
     let env = TestEnv::new();
     let (endpoint, stored) = older_collector();
     let calls = 600;
-    let mut input = String::new();
-    for n in 0..calls {
-        let call = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
-            "params": {"name": "echo", "arguments": {"text": format!("{n}")}}});
-        input.push_str(&call.to_string());
-        input.push('\n');
-    }
-    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
-    cmd.env("AGENT_STRACE_PROXY_WAIT_MS", PROXY_PATIENT);
-    cmd.env("AGENT_STRACE_ENDPOINT", &endpoint);
+    let input = tool_calls_input(calls);
+    let cmd = record_to(&env, &endpoint);
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     let there = stored.lock().unwrap().clone();
