@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::common::{TestEnv, shared};
+use crate::common::{TestEnv, nested, shared};
 
 /// What a raw log holds, counted from its lines.
 #[derive(Debug, Default)]
@@ -3758,4 +3758,53 @@ fn a_codex_rollout_of_the_older_shape_is_imported() {
             explain.stdout
         );
     }
+}
+
+/// A Codex rollout line nested past serde_json's 128 levels was "not JSON" to the importer:
+/// with its first line so nested the rollout was "not a session log" (exit 3), and a call's
+/// line was skipped as malformed, losing the `cat .env` it ran; arguments whose JSON text nests
+/// past them were kept as that text (`{"input": "{\"cmd\": …"}`), with no command and no file
+/// read. All are read as a rollout 100 levels deep is.
+#[test]
+fn a_codex_line_and_its_arguments_nested_hundreds_deep_import_as_shallow_ones_do() {
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let raw = std::fs::read_to_string(recorded.join("codex-0.171.0-rollout-shell.jsonl")).unwrap();
+    let import = |levels: usize| {
+        let env = TestEnv::new();
+        let mut lines: Vec<Value> = raw
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let call = lines
+            .iter()
+            .position(|l| l["payload"]["type"] == "function_call")
+            .unwrap();
+        let payload = &mut lines[call]["payload"];
+        let mut arguments: Value =
+            serde_json::from_str(payload["arguments"].as_str().unwrap()).unwrap();
+        arguments["deep"] = nested(levels);
+        payload["arguments"] = json!(arguments.to_string());
+        payload["internal_chat_message_metadata_passthrough"]["deep"] = nested(levels);
+        lines[0]["payload"]["deep"] = nested(levels);
+        let log = env.path().join("rollout.jsonl");
+        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+        std::fs::write(&log, text.join("\n") + "\n").unwrap();
+        let run = env.run(&["import", "--format", "json", log.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let report = run.json()[0].clone();
+        let events = env.events(report["session_id"].as_str().unwrap());
+        let calls: Vec<Value> = events
+            .iter()
+            .filter(|e| e["event_type"] == "tool_call")
+            .map(|e| e["data"]["arguments"]["cmd"].clone())
+            .collect();
+        (report, events.len(), calls)
+    };
+    let (shallow, shallow_events, shallow_calls) = import(100);
+    let (deep, deep_events, deep_calls) = import(300);
+    assert_eq!(deep["malformed"], json!([]), "{deep:#}");
+    assert_eq!(deep["tool_calls"], shallow["tool_calls"], "{deep:#}");
+    assert_eq!(deep_events, shallow_events);
+    assert_eq!(shallow_calls, [json!("cat .env")]);
+    assert_eq!(deep_calls, shallow_calls);
 }

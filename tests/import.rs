@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, run_for_peak_memory_kib, shared};
+use crate::common::{TestEnv, nested, run_for_peak_memory_kib, shared};
 
 fn corpus_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -1773,4 +1773,48 @@ fn a_stop_hook_that_sent_the_agent_back_to_work_is_kept() {
         .filter(|e| e["event_type"] == "user_prompt")
         .count();
     assert_eq!(prompts, 1);
+}
+
+/// A line whose tool input nests past serde_json's 128 levels (a model's arguments, 300 deep)
+/// imports as the same line 100 levels deep does, to the depth `hook` reads it (adr/0006): the
+/// line's parts are read as they are needed, each by the reader of JSON from outside.
+#[test]
+fn a_tool_input_nested_hundreds_deep_imports_as_a_shallow_one_does() {
+    let raw =
+        std::fs::read_to_string(shared().join("corpus/claude-code/marot__spotter/short.jsonl"))
+            .unwrap();
+    let import = |levels: usize| {
+        let env = TestEnv::new();
+        let mut lines: Vec<Value> = raw
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let call = lines
+            .iter()
+            .position(|l| l["message"]["content"][0]["type"] == "tool_use")
+            .unwrap();
+        lines[call]["message"]["content"][0]["input"]["deep"] = nested(levels);
+        let file = env.path().join("short.jsonl");
+        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+        std::fs::write(&file, text.join("\n") + "\n").unwrap();
+        let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let report = run.json()[0].clone();
+        let events = env.events(report["session_id"].as_str().unwrap());
+        let first_call = events
+            .iter()
+            .find(|e| e["event_type"] == "tool_call")
+            .map(|e| e["data"]["arguments"]["command"].clone());
+        (report, events.len(), first_call)
+    };
+    let (shallow, shallow_events, shallow_call) = import(100);
+    let (deep, deep_events, deep_call) = import(300);
+    assert_eq!(deep["malformed"], json!([]), "{deep:#}");
+    assert_eq!(deep["tool_calls"], shallow["tool_calls"], "{deep:#}");
+    assert_eq!(deep_events, shallow_events);
+    assert!(
+        shallow_call.as_ref().is_some_and(Value::is_string),
+        "{shallow_call:?}"
+    );
+    assert_eq!(deep_call, shallow_call);
 }

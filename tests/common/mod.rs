@@ -25,6 +25,11 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_agent-strace"))
 }
 
+/// A value nested `levels` arrays deep around one string, as a model's arguments can nest.
+pub fn nested(levels: usize) -> Value {
+    (0..levels).fold(json!("bottom"), |inner, _| json!([inner]))
+}
+
 /// The shared folder beside the repository (corpus, reference).
 pub fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

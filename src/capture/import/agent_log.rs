@@ -18,7 +18,7 @@ use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent};
 use crate::model::usage::token_count;
 use crate::model::view::{KIND_COMPACTION, KIND_THINKING, ToolCall};
-use crate::model::{EventType, Tokens};
+use crate::model::{EventType, Tokens, deep_json};
 
 /// One event of a log, before it has an id.
 #[derive(Debug, Clone)]
@@ -613,7 +613,7 @@ pub fn read_lines_while(
         if text.is_empty() {
             continue;
         }
-        let value = serde_json::from_slice::<Value>(text).map_err(|e| {
+        let value = deep_json::from_slice::<Value>(text).map_err(|e| {
             if std::str::from_utf8(text).is_err() {
                 "binary data, not JSON text".to_owned()
             } else {
@@ -682,7 +682,7 @@ pub fn first_prompt(
 pub fn json_line(
     prompt_in: impl Fn(&Value) -> Option<String>,
 ) -> impl FnMut(&[u8]) -> Option<String> {
-    move |text| prompt_in(&serde_json::from_slice::<Value>(text).ok()?)
+    move |text| prompt_in(&deep_json::from_slice::<Value>(text).ok()?)
 }
 
 /// A log that is one JSON document (Gemini CLI's older chats), read whole, and how far it is.

@@ -31,7 +31,7 @@ use crate::model::prompt::PromptKind;
 use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent, ToolKind};
 use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING, STOP_BLOCKED, ToolCall};
-use crate::model::{Event, EventType, SessionMeta, Tokens};
+use crate::model::{Event, EventType, SessionMeta, Tokens, deep_json};
 use crate::store::{
     LINE_LIMIT, SessionWriter, Store, StoreError, read_line_within, skip_line, skip_newlines,
 };
@@ -365,8 +365,8 @@ fn read_transcript(
         // One UTF-8 check of the whole line (fast on ASCII) instead of one per string and raw
         // value; a line that fails it is decoded as bytes, which gives the same result as before.
         let decoded = match std::str::from_utf8(text) {
-            Ok(text) => serde_json::from_str::<Entry<'_>>(text),
-            Err(_) => serde_json::from_slice::<Entry<'_>>(text),
+            Ok(text) => deep_json::from_str::<Entry<'_>>(text),
+            Err(_) => deep_json::from_slice::<Entry<'_>>(text),
         };
         // Node writes lone surrogate escapes when it cuts a string inside an emoji; only a line
         // that fails to parse is read again with them taken as U+FFFD, so other lines cost
@@ -376,7 +376,7 @@ fn read_transcript(
                 Flow::Mend => match mend(text) {
                     Some(fixed) => {
                         spare = fixed;
-                        match serde_json::from_slice::<Entry<'_>>(&spare) {
+                        match deep_json::from_slice::<Entry<'_>>(&spare) {
                             Ok(mended) => Ok(importer.entry(&mended, true)?),
                             Err(_) => Ok(importer.entry(&entry, true)?),
                         }
@@ -1520,7 +1520,7 @@ impl Step<'_> {
         if call.spawns()
             && let Some(agent) = entry
                 .tool_use_result
-                .and_then(|r| serde_json::from_str::<TaskResult<'_>>(r.get()).ok())
+                .and_then(|r| deep_json::from_str::<TaskResult<'_>>(r.get()).ok())
                 .and_then(|r| r.agent_id.map(std::borrow::Cow::into_owned))
         {
             let agent = resume::kept_id(self.sink.privacy(), &agent).into_owned();

@@ -35,7 +35,7 @@ use crate::model::shell_files::ShellFile;
 use crate::model::tools::Agent;
 use crate::model::view::CALL_FOLDER;
 use crate::model::view::CONTEXT_WINDOW;
-use crate::model::{EventType, Tokens};
+use crate::model::{EventType, Tokens, deep_json};
 use crate::store::Store;
 
 /// Whether a first line is a rollout's, of either shape.
@@ -565,7 +565,7 @@ impl Reader {
                 let arguments = match (payload.get("arguments"), payload.get("input")) {
                     // Function arguments are a JSON string; one that is not JSON is kept whole.
                     (Some(Value::String(args)), _) => {
-                        serde_json::from_str(args).unwrap_or_else(|_| Value::String(args.clone()))
+                        deep_json::from_str(args).unwrap_or_else(|_| Value::String(args.clone()))
                     }
                     (Some(args), _) => args.clone(),
                     (None, Some(input)) => {
@@ -782,7 +782,7 @@ fn output_text(output: &Value) -> (String, bool) {
     {
         return (format!("aborted by user\n{wall}"), true);
     }
-    if let Ok(inner) = serde_json::from_str::<Value>(&text)
+    if let Ok(inner) = deep_json::from_str::<Value>(&text)
         && let Some(out) = string(&inner, "output")
     {
         let code = inner

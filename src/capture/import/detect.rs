@@ -10,6 +10,7 @@ use super::agent_log::FirstPrompt;
 use super::batch::{FileResult, import_with_subagents};
 use super::{codex_rollout, copilot_events, gemini_chat, gemini_document, gemini_project};
 use crate::capture::sink::Sink;
+use crate::model::deep_json;
 use crate::store::Store;
 
 /// The session log formats `import` reads.
@@ -69,7 +70,7 @@ pub fn origin(path: &Path) -> Origin {
         }
     }
     let text = crate::store::json_text(&line);
-    let Ok(first) = serde_json::from_slice::<Value>(text) else {
+    let Ok(first) = deep_json::from_slice::<Value>(text) else {
         // A document written over many lines starts with a lone brace.
         if text == b"{" {
             return document(path).unwrap_or(claude);

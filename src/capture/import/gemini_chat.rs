@@ -24,7 +24,7 @@ use crate::capture::shell_exit;
 use crate::capture::sink::Sink;
 use crate::model::prompt::SENT_PROMPT;
 use crate::model::tools::Agent;
-use crate::model::{EventType, Tokens};
+use crate::model::{EventType, Tokens, deep_json};
 use crate::store::{EntryKind, Store, entry_kind, folder_entries};
 
 /// Whether a first line (or the whole document) is a Gemini CLI chat's.
@@ -259,7 +259,7 @@ fn import_document(
     }
     let mut writer = super::log_writer::LogWriter::open(store, path, sink, &log)?;
     for raw in &chat.messages {
-        let message: Value = serde_json::from_str(raw.get())
+        let message: Value = deep_json::from_str(raw.get())
             .map_err(|e| agent_log::document_error(path, &bytes, &e))?;
         message_events(&mut log, &message);
         writer.take(&mut log)?;
@@ -561,7 +561,7 @@ pub fn last_response(chat: &Path) -> Option<ResponseCounts> {
         if tokens_key.find(line).is_none() {
             return Continue(());
         }
-        match serde_json::from_slice::<Message>(line) {
+        match deep_json::from_slice::<Message>(line) {
             Ok(Message {
                 kind: Some(kind),
                 tokens: Some(t),

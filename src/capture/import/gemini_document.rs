@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::agent_log::{self, FirstPrompt};
 use super::gemini_chat::prompt_in;
+use crate::model::deep_json;
 
 /// A chat document: its header (every field but `messages`) and its messages as its text
 /// holds them.
@@ -24,14 +25,14 @@ impl<'a> Document<'a> {
     /// none.
     pub fn read(bytes: &'a [u8]) -> serde_json::Result<Document<'a>> {
         let text = crate::store::without_bom(bytes);
-        let mut fields: HashMap<String, &'a RawValue> = serde_json::from_slice(text)?;
+        let mut fields: HashMap<String, &'a RawValue> = deep_json::from_slice(text)?;
         let messages = fields
             .remove("messages")
-            .and_then(|raw| serde_json::from_str::<Vec<&'a RawValue>>(raw.get()).ok())
+            .and_then(|raw| deep_json::from_str::<Vec<&'a RawValue>>(raw.get()).ok())
             .unwrap_or_default();
         let mut header = Map::new();
         for (key, raw) in fields {
-            header.insert(key, serde_json::from_str(raw.get())?);
+            header.insert(key, deep_json::from_str(raw.get())?);
         }
         Ok(Document {
             header: Value::Object(header),
@@ -48,7 +49,7 @@ impl<'a> Document<'a> {
             model: Option<String>,
         }
         self.messages.iter().find_map(|raw| {
-            let message: Response = serde_json::from_str(raw.get()).ok()?;
+            let message: Response = deep_json::from_str(raw.get()).ok()?;
             message
                 .model
                 .filter(|_| message.kind.as_deref() == Some("gemini"))
@@ -71,7 +72,7 @@ pub fn first_prompt(path: &Path) -> FirstPrompt {
         return FirstPrompt::Unknown;
     };
     let messages = chat.messages.iter();
-    let texts = messages.filter_map(|raw| prompt_in(&serde_json::from_str(raw.get()).ok()?));
+    let texts = messages.filter_map(|raw| prompt_in(&deep_json::from_str(raw.get()).ok()?));
     for text in texts {
         // Read as every listing reads a prompt ([`agent_log::first_prompt`]).
         let prompt = crate::model::prompt::read(&text);

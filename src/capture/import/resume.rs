@@ -329,7 +329,9 @@ fn count_lines(file: std::fs::File) -> std::io::Result<u64> {
         reader.consume(n);
     }
     let tail = tail.trim_ascii();
-    if !tail.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(tail).is_ok() {
+    if !tail.is_empty()
+        && crate::model::deep_json::from_slice::<serde::de::IgnoredAny>(tail).is_ok()
+    {
         lines += 1;
     }
     Ok(lines)

@@ -6,12 +6,13 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use super::wire::{Block, mend, parse_value};
+use crate::model::deep_json;
 
 /// The blocks of a message's content; a plain string is one text block.
 pub fn blocks(content: &RawValue) -> Result<Vec<Block<'_>>, serde_json::Error> {
     let text = content.get();
     if text.starts_with('"') {
-        let s: Cow<'_, str> = serde_json::from_str(text)?;
+        let s: Cow<'_, str> = deep_json::from_str(text)?;
         return Ok(vec![Block {
             kind: Some(Cow::Borrowed("text")),
             text: Some(s),
@@ -24,7 +25,7 @@ pub fn blocks(content: &RawValue) -> Result<Vec<Block<'_>>, serde_json::Error> {
             thinking: None,
         }]);
     }
-    serde_json::from_str(text)
+    deep_json::from_str(text)
 }
 
 /// The text blocks of an answer, joined by newlines; `None` when there is no text but blanks.
@@ -57,11 +58,11 @@ pub fn result_text(content: &RawValue) -> String {
     if raw.starts_with('"') {
         return parse_value(raw).unwrap_or_default();
     }
-    match serde_json::from_str::<Vec<Block<'_>>>(raw) {
+    match deep_json::from_str::<Vec<Block<'_>>>(raw) {
         Ok(blocks) => blocks_text(&blocks),
         // Lone surrogate escapes (Node cut a string inside an emoji) are read as U+FFFD.
         Err(_) => match mend(raw.as_bytes()) {
-            Some(fixed) => match serde_json::from_slice::<Vec<Block<'_>>>(&fixed) {
+            Some(fixed) => match deep_json::from_slice::<Vec<Block<'_>>>(&fixed) {
                 Ok(blocks) => blocks_text(&blocks),
                 Err(_) => raw.to_owned(),
             },

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::model::Tokens;
 use crate::model::json_mend::replace_non_json_numbers;
+use crate::model::{Tokens, deep_json};
 
 /// Responses already counted in one file, by a hash of their ids, so memory does not grow with
 /// the ids' length. The hash is stable across builds: an import keeps the set to bring the
@@ -48,11 +48,11 @@ impl<T> Response<T> {
         };
         // A count no float holds (`1e999`) read as none (`null`) would make its tokens none
         // and its cost exact at $0; mended, it is kept as its text: unknown, and said so.
-        serde_json::from_str(usage)
+        deep_json::from_str(usage)
             .ok()
             .or_else(|| {
                 replace_non_json_numbers(usage.as_bytes())
-                    .and_then(|text| serde_json::from_slice(&text).ok())
+                    .and_then(|text| deep_json::from_slice(&text).ok())
             })
             .unwrap_or(Value::Null)
     }
@@ -79,7 +79,7 @@ impl<T> Response<T> {
             let mut kept = read.clone();
             scrub(&mut kept);
             // Text that reads whole and holds nothing scrubbed stays as it was written.
-            let whole = serde_json::from_str::<Value>(written).is_ok_and(|v| v == read);
+            let whole = deep_json::from_str::<Value>(written).is_ok_and(|v| v == read);
             if kept == read && whole {
                 written.clone()
             } else {

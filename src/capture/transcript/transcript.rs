@@ -12,7 +12,7 @@ use super::content::{answer_text, blocks, prompt_text};
 use super::repeats::Repeats;
 use super::responses::{Counted, Current, Line, LoggedUsage, Response, ResponseUsage, Step};
 use super::wire::{Entry, Message, TaskResult, mend};
-use crate::model::Tokens;
+use crate::model::{Tokens, deep_json};
 use crate::store::{
     EntryKind, LINE_LIMIT, entry_kind, folder_entries, json_text, open_regular, read_line,
     read_line_within,
@@ -73,7 +73,7 @@ fn end_of(line: &[u8]) -> Option<TurnEnd> {
 
 /// How an assistant line ends its turn; `Err` when the line does not parse.
 fn end_of_entry(line: &[u8]) -> Result<Option<TurnEnd>, ()> {
-    let entry: Entry<'_> = serde_json::from_slice(line).map_err(|_| ())?;
+    let entry: Entry<'_> = deep_json::from_slice(line).map_err(|_| ())?;
     if entry.kind.as_deref() != Some("assistant") {
         return Ok(None);
     }
@@ -539,7 +539,7 @@ pub fn survey(path: &Path) -> std::io::Result<Survey> {
             Some("user") => {
                 let agent = entry
                     .tool_use_result
-                    .and_then(|r| serde_json::from_str::<TaskResult<'_>>(r.get()).ok())
+                    .and_then(|r| deep_json::from_str::<TaskResult<'_>>(r.get()).ok())
                     .and_then(|r| r.agent_id.map(std::borrow::Cow::into_owned));
                 let call = content
                     .iter()
