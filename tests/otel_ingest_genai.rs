@@ -470,3 +470,48 @@ fn a_span_at_a_time_no_date_can_hold_is_recorded_at_its_receipt() {
         listed.stderr
     );
 }
+
+/// A span attribute whose value nests past serde_json's 128 levels (an array of arrays 100
+/// deep, 300 levels of JSON) made the whole request "malformed" (400) and its spans were lost,
+/// spelled doubles or not; it is taken, and its usage stored as a shallow one's is.
+#[test]
+fn a_span_with_an_attribute_nested_hundreds_deep_is_taken() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let deep = (0..100).fold(
+        json!({"stringValue": "bottom"}),
+        |inner, _| json!({"arrayValue": {"values": [inner]}}),
+    );
+    let with_deep = |mut span: Value| {
+        span["attributes"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"key": "tool.arguments", "value": deep.clone()}));
+        span
+    };
+    let shallow = chat("shallow", "00000000000000d1", int(1000), int(50));
+    accepted(&post_spans(port, "my-agent", &[shallow]));
+    let deep_span = with_deep(chat("deep", "00000000000000d2", int(1000), int(50)));
+    assert_eq!(
+        accepted(&post_spans(port, "my-agent", &[deep_span])),
+        json!({})
+    );
+    assert_eq!(events_of(&storage, "deep", "llm_response").len(), 1);
+    let (shallow, deep) = (
+        cost(&env, &storage, "shallow"),
+        cost(&env, &storage, "deep"),
+    );
+    assert_eq!(deep["tokens"], shallow["tokens"]);
+    assert_eq!(deep["cost_usd"], shallow["cost_usd"]);
+    // A double spelled as a string is read on a second reading, which reads as deep.
+    let spelt = with_deep(chat(
+        "deep-nan",
+        "00000000000000d3",
+        json!({"doubleValue": "NaN"}),
+        int(7),
+    ));
+    accepted(&post_spans(port, "my-agent", &[spelt]));
+    let report = cost(&env, &storage, "deep-nan");
+    assert_eq!(report["unbelieved_usage"], 1, "{report}");
+}

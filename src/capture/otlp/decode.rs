@@ -140,7 +140,7 @@ impl Body<'_> {
                 return Err(malformed("a request is a JSON object".to_owned()));
             }
             // A double spelled as a string, which the crate's reader refuses, is read again.
-            Encoding::Json => match serde_json::from_slice(&bytes) {
+            Encoding::Json => match crate::model::deep_json::from_slice(&bytes) {
                 Ok(message) => message,
                 Err(e) => {
                     read_with_spelled_doubles(&bytes).ok_or_else(|| malformed(e.to_string()))?

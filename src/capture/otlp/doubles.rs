@@ -31,7 +31,7 @@ pub trait AnyValues {
 /// `body` read as `T` with its spelled doubles taken; `None` when it has none, or is still no
 /// `T` (the first reading's error is the one to report).
 pub fn read_with_spelled_doubles<T: DeserializeOwned + AnyValues>(body: &[u8]) -> Option<T> {
-    let mut json: Value = serde_json::from_slice(body).ok()?;
+    let mut json: Value = crate::model::deep_json::from_slice(body).ok()?;
     let mut mark = "\u{0}agent-strace double ".to_owned();
     while any_string_begins_with(&json, &mark) {
         mark.push('~');
