@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::common::net::{client_saw, required};
-use crate::common::{TestEnv, shared};
+use crate::common::{TestEnv, nested, shared};
 
 const HOOKED: &str = "5e55a000-0000-4000-8000-00000000beef";
 const TOOLS: [&str; 5] = [
@@ -1414,4 +1414,43 @@ fn since_leaves_out_a_session_dated_after_now() {
     let all = &answers[3]["result"]["structuredContent"];
     assert_eq!(all["sessions"].as_array().unwrap().len(), 2, "{all}");
     assert!(!said(all), "{all}");
+}
+
+/// A request whose params nest past serde_json's 128 levels (a client's `_meta`, 300 deep) was
+/// answered with a parse error, though it is JSON every client reads; it is answered as the
+/// same request is without them.
+#[test]
+fn a_request_nested_hundreds_deep_is_answered_as_a_shallow_one_is() {
+    let env = TestEnv::new();
+    fixture(&env);
+    let list = |id: &str, meta: Value| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": "list_sessions", "arguments": {}, "_meta": meta}})
+    };
+    let mut input = String::new();
+    for message in [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": "deep-ping", "method": "ping", "params": {"_meta": {"deep": nested(300)}}}),
+        list("shallow", json!({"deep": nested(1)})),
+        list("deep", json!({"deep": nested(300)})),
+    ] {
+        input.push_str(&message.to_string());
+        input.push('\n');
+    }
+    let (answers, stderr) = raw(&env, input.as_bytes());
+    let answer = |id: &str| {
+        answers
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap_or_else(|| panic!("no answer to {id}: {answers:?} {stderr}"))
+            .clone()
+    };
+    assert_eq!(
+        answer("deep-ping"),
+        json!({"jsonrpc": "2.0", "id": "deep-ping", "result": {}})
+    );
+    let (shallow, deep) = (answer("shallow"), answer("deep"));
+    assert!(shallow["result"].is_object(), "{shallow}");
+    assert_eq!(deep["result"], shallow["result"]);
 }

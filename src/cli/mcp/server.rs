@@ -39,6 +39,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::analysis::mcp_tools::{self, Host, ToolError};
+use crate::model::deep_json;
 use crate::render::escape::escape;
 use crate::store::{LineRead, read_line};
 
@@ -484,9 +485,9 @@ fn shaped(era: Era, mut result: Map<String, Value>) -> Value {
 /// written back as another text, or another number, or (`1e400`) not read at all.
 fn decode(line: &[u8]) -> Result<(Value, Option<&RawValue>), serde_json::Error> {
     if line.first() != Some(&b'{') {
-        return Ok((serde_json::from_slice(line)?, None));
+        return Ok((deep_json::from_slice(line)?, None));
     }
-    let request: Request = serde_json::from_slice(line)?;
+    let request: Request = deep_json::from_slice(line)?;
     Ok((Value::Object(request.fields), request.id))
 }
 
@@ -517,7 +518,7 @@ impl<'de> Deserialize<'de> for Request<'de> {
                         let number = raw
                             .get()
                             .starts_with(|c: char| c == '-' || c.is_ascii_digit());
-                        let value = match serde_json::from_str(raw.get()) {
+                        let value = match deep_json::from_str(raw.get()) {
                             Ok(value) => value,
                             Err(_) if number => Value::from(0),
                             Err(e) => return Err(de::Error::custom(e)),
