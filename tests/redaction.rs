@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::TestEnv;
+use crate::common::{TestEnv, nested};
 
 const SID: &str = "9d3f1c2a-7b6e-4e8d-a1f0-2c4b6d8e0f13";
 
@@ -2483,5 +2483,21 @@ mod cut_strings {
                 "a secret on disk"
             );
         }
+    }
+}
+
+/// JSON text in a string (a command's argument, an MCP tool's text) is redacted as the
+/// structure it is. Text nested past serde_json's 128 levels was "not JSON" to redaction, so
+/// a value under a secret's name that no rule for plain text sees (an object) was kept; it is
+/// redacted as in text 100 levels deep.
+#[test]
+fn json_text_nested_hundreds_deep_is_redacted_as_a_shallow_one_is() {
+    let secret = "correct-horse-battery-staple";
+    let text = |levels: usize| json!({"command": json!({"password": {"v": secret}, "deep": nested(levels)}).to_string()});
+    let (recorded, store) = recorded_inputs(&[text(100), text(300)]);
+    assert!(!store.contains(secret), "{store}");
+    for input in &recorded {
+        let command = input["command"].as_str().unwrap();
+        assert!(command.contains(r#""password":"[REDACTED]""#), "{command}");
     }
 }

@@ -171,7 +171,7 @@ fn redact_json_text(text: &str) -> JsonText {
     if !bracketed || body.len() < 2 {
         return JsonText::NotJson;
     }
-    let Ok(mut value) = serde_json::from_str::<Value>(body) else {
+    let Ok(mut value) = crate::model::deep_json::from_str::<Value>(body) else {
         return JsonText::NotJson;
     };
     if !redact_value(&mut value) {
