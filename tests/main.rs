@@ -56,6 +56,7 @@ mod local_days;
 mod mcp_http;
 mod mcp_proxy;
 mod mcp_server;
+mod meta_large;
 mod no_threads;
 mod optimize;
 mod otel_ingest;

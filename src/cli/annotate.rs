@@ -145,7 +145,7 @@ fn add(
         return Err(usage(super::replay::no_event(id, number, count)));
     };
     let origin = store
-        .read_meta(id)
+        .read_meta_to_read(id)
         .ok()
         .and_then(|meta| meta.believed_start())
         .or(earliest);

@@ -86,7 +86,7 @@ pub(crate) fn run(args: &OptimizeArgs, globals: &Globals) -> Result<u8> {
     let mut loaded: Vec<(String, Agent, Vec<Event>)> = Vec::new();
     for id in ids {
         let agent = store
-            .read_meta(&id)
+            .read_meta_to_read(&id)
             .map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
         let mut reader = store.events(&id)?;
         let events: Vec<Event> = reader.by_ref().collect();

@@ -250,7 +250,7 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
     let roots: Vec<&str> = sessions.iter().map(String::as_str).collect();
     let forest = super::listing::family(store, &roots)?.forest;
     for id in roots.iter().flat_map(|root| forest.descendants(root)) {
-        let meta = store.read_meta(&id).ok();
+        let meta = store.read_meta_to_read(&id).ok();
         let agent = Agent::from_name(meta.as_ref().map_or("", |m| m.agent_name.as_str()));
         let started_in = meta
             .as_ref()

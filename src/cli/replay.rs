@@ -511,7 +511,7 @@ impl Replayer<'_> {
         }
         let ended = self
             .store
-            .read_meta(id)
+            .read_meta_to_read(id)
             .ok()
             .and_then(|meta| meta.ended_at)
             .filter(|ended| *ended >= latest);

@@ -212,7 +212,7 @@ fn write_line(
     chosen: &Candidate,
     unpriced: &[String],
 ) -> Result<()> {
-    let meta = store.read_meta(&chosen.session_id).ok();
+    let meta = store.read_meta_to_read(&chosen.session_id).ok();
     let mut score = serde_json::to_value(chosen.score)?;
     if let Some(fields) = score.as_object_mut() {
         fields.insert("cost_unpriced_models".to_owned(), unpriced.into());

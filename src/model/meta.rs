@@ -1,8 +1,10 @@
 //! A session's `meta.json`: who ran it, when, and the counters derived from its events.
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::event::CLOCK_SKEW_SECS;
+use super::members::{Members, NotMembers};
 
 /// Session metadata.
 ///
@@ -36,6 +38,60 @@ const ATTRIBUTION: &str = "attribution";
 /// The key of the session's title in `attribution`.
 pub const TITLE: &str = "title";
 
+/// The counts of `meta.json` that can be written as no count (`-5`), kept in `extra` so.
+const COUNTS: [&str; 4] = ["tool_calls", "errors", "llm_requests", "total_tokens"];
+
+/// The keys [`SessionMeta`] has a field for, read whatever their size.
+const MODELLED: [&str; 13] = [
+    "session_id",
+    "started_at",
+    "ended_at",
+    "agent_name",
+    "command",
+    "tool_calls",
+    "llm_requests",
+    "errors",
+    "total_tokens",
+    "total_duration_ms",
+    "parent_session_id",
+    "parent_event_id",
+    "depth",
+];
+
+/// The most bytes of JSON of the keys [`SessionMeta`] does not model that a view keeps
+/// ([`SessionMeta::from_json_to_read`]): a few hundred times what a session's attribution
+/// holds, and few enough values that reading them costs a view nothing it would notice.
+pub const EXTRA_TO_READ: usize = 256 * 1024;
+
+/// The value of `key`, a key [`SessionMeta`] does not model, when its JSON (`raw`) fits in
+/// what is `left` of the bytes to keep, which it then takes from; of an `attribution` that does
+/// not, its own keys that fit, each taking its bytes.
+fn kept(key: &str, raw: &RawValue, left: &mut usize) -> Result<Option<Value>, MetaError> {
+    let text = raw.get();
+    if text.len() <= *left {
+        *left -= text.len();
+        return Ok(Some(serde_json::from_str(text)?));
+    }
+    if key != ATTRIBUTION {
+        return Ok(None);
+    }
+    // Its depth was looked at with the whole text's.
+    let Ok(Members(members)) = serde_json::from_str(text) else {
+        return Ok(None);
+    };
+    let mut attribution = Map::new();
+    for (key, raw) in members {
+        let text = raw.get();
+        if text.len() <= *left {
+            *left -= text.len();
+            attribution.insert(key, serde_json::from_str(text)?);
+        } else {
+            attribution.shift_remove(&key);
+        }
+    }
+    Ok(Some(Value::Object(attribution)))
+}
+
 /// Why a `meta.json` could not be understood.
 #[derive(Debug, thiserror::Error)]
 pub enum MetaError {
@@ -56,10 +112,51 @@ impl SessionMeta {
         }
     }
 
+    /// The whole of a `meta.json`, every key it does not model kept in `extra`: for a writer,
+    /// which writes `extra` back.
     pub fn from_json(text: &str) -> Result<Self, MetaError> {
-        let Value::Object(mut map) = serde_json::from_str::<Value>(text)? else {
-            return Err(MetaError::NotAnObject);
-        };
+        Self::read(text, usize::MAX)
+    }
+
+    /// A `meta.json` as a view reads it: of the keys it does not model, `extra` keeps those
+    /// whose values fit in [`EXTRA_TO_READ`] bytes of JSON together, `attribution` first (when
+    /// it is larger, its own keys that fit). A `meta.json` under the 16 MiB a store reads can
+    /// hold millions of values that no view shows: read whole, three million short strings
+    /// took 350 MB and seconds for every command reading the session.
+    pub fn from_json_to_read(text: &str) -> Result<Self, MetaError> {
+        Self::read(text, EXTRA_TO_READ)
+    }
+
+    /// `text` read with at most `budget` bytes of the values of keys it does not model.
+    fn read(text: &str, budget: usize) -> Result<Self, MetaError> {
+        let Members(members) = Members::of(text).map_err(|e| match e {
+            NotMembers::Json(e) => MetaError::Json(e),
+            NotMembers::NotAnObject => MetaError::NotAnObject,
+        })?;
+        // `attribution` takes from the budget first: it holds what views show of a session
+        // beside its figures. The keys stay in the order written.
+        let is_attribution = |i: &usize| members[*i].0 == ATTRIBUTION;
+        let order = (0..members.len())
+            .filter(is_attribution)
+            .chain((0..members.len()).filter(|i| !is_attribution(i)));
+        let mut values = vec![None; members.len()];
+        let mut left = budget;
+        for i in order {
+            let (key, raw) = &members[i];
+            values[i] = if MODELLED.contains(&key.as_str()) {
+                Some(serde_json::from_str(raw.get())?)
+            } else {
+                kept(key, raw, &mut left)?
+            };
+        }
+        let mut map = Map::new();
+        for ((key, _), value) in members.into_iter().zip(values) {
+            // As a later value of a key replaces an earlier one when the whole is read.
+            match value {
+                Some(value) => map.insert(key, value),
+                None => map.shift_remove(&key),
+            };
+        }
         let mut meta = SessionMeta {
             session_id: take_string(&mut map, "session_id")?.unwrap_or_default(),
             started_at: take_f64(&mut map, "started_at")?.unwrap_or_default(),
@@ -135,6 +232,27 @@ impl SessionMeta {
             .get(key)?
             .as_str()
             .filter(|s| !s.is_empty())
+    }
+
+    /// Of `extra`, what a listing of sessions reads: `attribution`'s strings
+    /// ([`SessionMeta::attribution`], the title among them) and the counts written as no
+    /// count ([`SessionMeta::unbelievable`]).
+    pub fn extra_to_list(&self) -> Map<String, Value> {
+        let mut listed: Map<String, Value> = COUNTS
+            .iter()
+            .filter_map(|&name| Some((name.to_owned(), self.extra.get(name)?.clone())))
+            .collect();
+        if let Some(Value::Object(attribution)) = self.extra.get(ATTRIBUTION) {
+            let strings: Map<String, Value> = attribution
+                .iter()
+                .filter(|(_, value)| value.is_string())
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+            if !strings.is_empty() {
+                listed.insert(ATTRIBUTION.to_owned(), Value::Object(strings));
+            }
+        }
+        listed
     }
 
     /// The title the agent gave the session (Claude Code's `summary` line), when it gave one.
@@ -265,12 +383,12 @@ impl SessionMeta {
         if let Some(end) = end {
             fields.push(("ended_at", Value::from(end).to_string()));
         }
-        for (name, n) in [
-            ("tool_calls", self.tool_calls),
-            ("errors", self.errors),
-            ("llm_requests", self.llm_requests),
-            ("total_tokens", self.total_tokens),
-        ] {
+        for (name, n) in COUNTS.into_iter().zip([
+            self.tool_calls,
+            self.errors,
+            self.llm_requests,
+            self.total_tokens,
+        ]) {
             if n > most_believed(name) {
                 fields.push((name, n.to_string()));
             } else if let Some(written) = self.extra.get(name).filter(|_| n == 0) {
@@ -680,6 +798,58 @@ mod tests {
         assert_eq!(meta.unbelievable().0, [("errors", "2.5".to_owned())]);
         let again: Value = serde_json::from_str(&meta.to_json()).unwrap();
         assert_eq!(again["tool_calls"], 4);
+    }
+
+    /// A view keeps of the keys of no field what fits in [`EXTRA_TO_READ`] bytes,
+    /// `attribution` first and, when it is larger, its own keys that fit; a writer keeps
+    /// every key, in the order written.
+    #[test]
+    fn a_view_keeps_what_fits_and_a_writer_keeps_everything() {
+        let ancestry = vec!["p"; EXTRA_TO_READ];
+        let text = serde_json::json!({
+            "session_id": "s", "started_at": 1.5, "tool_calls": -5, "note": "kept",
+            "big": ancestry, "attribution": {"process_ancestry": ancestry, "title": "T"},
+        })
+        .to_string();
+        let whole = SessionMeta::from_json(&text).unwrap();
+        let keys: Vec<&str> = whole.extra.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["tool_calls", "note", "big", "attribution"]);
+        assert_eq!(
+            whole.extra["attribution"]["process_ancestry"],
+            json_of(&ancestry)
+        );
+        let read = SessionMeta::from_json_to_read(&text).unwrap();
+        let keys: Vec<&str> = read.extra.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["tool_calls", "note", "attribution"]);
+        assert_eq!(read.extra["attribution"], serde_json::json!({"title": "T"}));
+        assert_eq!((read.started_at, read.title()), (1.5, Some("T")));
+        assert_eq!(read.unbelievable().0, [("tool_calls", "-5".to_owned())]);
+        // What fits is read as the whole is.
+        let small = r#"{"session_id":"s","started_at":1,"b":[1],"attribution":{"a":"x"},"b":2}"#;
+        assert_eq!(
+            SessionMeta::from_json_to_read(small).unwrap(),
+            SessionMeta::from_json(small).unwrap()
+        );
+        assert_eq!(SessionMeta::from_json(small).unwrap().extra["b"], 2);
+    }
+
+    fn json_of(strings: &[&str]) -> Value {
+        Value::from(strings.to_vec())
+    }
+
+    /// A listing keeps of `extra` the strings of `attribution` and the counts written as no
+    /// count.
+    #[test]
+    fn a_listing_keeps_attribution_strings_and_counts_that_are_no_count() {
+        let meta = SessionMeta::from_json(
+            r#"{"session_id":"s","started_at":1,"errors":2.5,"other":[1,2],
+                "attribution":{"title":"T","pids":[1,2],"n":3}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(meta.extra_to_list()),
+            serde_json::json!({"errors": 2.5, "attribution": {"title": "T"}})
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! # Architecture
 //! - [`event`]: one recorded event, exactly as a line of `events.ndjson` holds it.
 //! - [`meta`]: a session's `meta.json`.
+//! - [`members`]: a JSON object's members, each value kept as its text until it is read.
 //! - [`head`]: the few fields of an event that counting needs, borrowed from its line.
 //! - [`counters`]: the per-session figures that are derived from events.
 //! - [`copies`]: the events a session holds more than once (the Python tool's import of a
@@ -60,6 +61,7 @@ pub mod hash;
 pub mod head;
 pub mod json_mend;
 pub mod links;
+pub mod members;
 pub mod meta;
 pub mod outcome;
 pub mod parents;

@@ -71,8 +71,10 @@ use super::view::{ToolCall, ToolResult, View};
 /// session ended, [`EventHead::is_late_answer`]; 37: an error of a message of an MCP proxy's
 /// traffic that is none is no error of a call or a turn, [`EventHead::protocol_error`]; 38:
 /// the error an MCP proxy's recorder writes for falling behind is a gap in the recording, no
-/// error of a call, a turn or the protocol, [`EventHead::unrecorded`]).
-pub const SUMMARY_VERSION: u32 = 38;
+/// error of a call, a turn or the protocol, [`EventHead::unrecorded`]; 39: a session's row
+/// keeps of the keys of `meta.json` with no column only those a listing reads,
+/// [`super::SessionMeta::extra_to_list`]).
+pub const SUMMARY_VERSION: u32 = 39;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one (the cost analysis's default).

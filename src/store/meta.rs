@@ -20,6 +20,7 @@ use super::lock::{HOOK_LOCK_WAIT, lock_exclusive, read_shared};
 use super::reader::{parse_line, with_head};
 use super::tail::tail_mark;
 use super::{Result, SessionSummary, Store, StoreError};
+use crate::model::meta::MetaError;
 use crate::model::{Counters, Ending, EventType, SessionMeta};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -118,8 +119,15 @@ pub(super) const COUNTERS_VERSION: u32 = 12;
 const META_LIMIT: u64 = 16 * 1024 * 1024;
 
 impl Store {
+    /// A session's whole `meta.json`, for a caller that may write it back.
     pub fn read_meta(&self, session_id: &str) -> Result<SessionMeta> {
         read_meta_in(&self.session_folder(session_id)?, session_id)
+    }
+
+    /// A session's `meta.json` as views read it ([`SessionMeta::from_json_to_read`]): of the
+    /// keys it does not model, only as many as a view can use. Never to be written back.
+    pub fn read_meta_to_read(&self, session_id: &str) -> Result<SessionMeta> {
+        read_meta_to_read_in(&self.session_folder(session_id)?, session_id)
     }
 
     /// Replaces `meta.json` atomically. Callers hold the session lock (see [`replace_meta`]).
@@ -339,7 +347,7 @@ impl Store {
     /// (when it has any), and [`SessionSummary::meta_error`] says why.
     pub fn summary(&self, session_id: &str) -> Result<SessionSummary> {
         let dir = self.session_folder(session_id)?;
-        let meta = read_meta_in(&dir, session_id);
+        let meta = read_meta_to_read_in(&dir, session_id);
         // The file says the session is ours; contents that do not parse (just created, or a
         // crash mid-write) mean folding from the start. So does a cache that cannot be read
         // (a FIFO, a folder or a link planted in its place, a file this user may not read):
@@ -432,10 +440,27 @@ pub enum Described {
     },
 }
 
-/// Reads and checks `meta.json` in the folder of session `session_id`. The folder names the
-/// session: an id the file says otherwise (a folder copied or renamed, or a forged file naming
-/// another session) is replaced, so nothing that follows the id reads another session's files.
+/// Reads and checks the whole of `meta.json` in the folder of session `session_id`, for a
+/// writer (see [`read_meta_with`]).
 pub(super) fn read_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
+    read_meta_with(dir, session_id, SessionMeta::from_json)
+}
+
+/// Reads and checks `meta.json` in the folder of session `session_id` as views read it
+/// ([`SessionMeta::from_json_to_read`]; see [`read_meta_with`]).
+pub(super) fn read_meta_to_read_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
+    read_meta_with(dir, session_id, SessionMeta::from_json_to_read)
+}
+
+/// Reads and checks `meta.json` in the folder of session `session_id` with `parse`. The folder
+/// names the session: an id the file says otherwise (a folder copied or renamed, or a forged
+/// file naming another session) is replaced, so nothing that follows the id reads another
+/// session's files.
+fn read_meta_with(
+    dir: &Folder,
+    session_id: &str,
+    parse: fn(&str) -> std::result::Result<SessionMeta, MetaError>,
+) -> Result<SessionMeta> {
     let path = dir.path().join(META);
     let Some(file) = dir.read(META)? else {
         return Err(StoreError::io(
@@ -460,11 +485,11 @@ pub(super) fn read_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta
     let text = String::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8 text ({e})")))?;
     // The `NaN` and `Infinity` Python's json module writes for a float are read as JSON
     // writers give them, as in events: such a meta is the Python tool's, not a corrupt one.
-    let mut meta = SessionMeta::from_json(&text)
+    let mut meta = parse(&text)
         .or_else(|e| {
             crate::model::json_mend::replace_non_json_numbers(text.as_bytes())
                 .and_then(|fixed| String::from_utf8(fixed).ok())
-                .and_then(|fixed| SessionMeta::from_json(&fixed).ok())
+                .and_then(|fixed| parse(&fixed).ok())
                 .ok_or(e)
         })
         .map_err(|e| corrupt(e.to_string()))?;

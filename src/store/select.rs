@@ -110,7 +110,7 @@ impl Store {
         let mut undated: Vec<(String, StoreError)> = Vec::new();
         for id in ids {
             match self
-                .read_meta(id)
+                .read_meta_to_read(id)
                 .or_else(|_| self.summary(id).map(|s| s.meta))
             {
                 Ok(meta) => metas.push(meta),

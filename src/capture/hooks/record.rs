@@ -539,7 +539,7 @@ impl Recorder<'_> {
         meta.command = format!("subagent ({})", agent_type.unwrap_or("general"));
         meta.parent_session_id = Some(parent.clone());
         meta.parent_event_id = call.map(|c| c.event_id.clone());
-        meta.depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
+        meta.depth = self.store.read_meta_to_read(parent).map_or(0, |m| m.depth) + 1;
         self.sink.privacy().apply_meta(&mut meta);
         let claimed = call.filter(|_| claimed);
         if let Err(e) = self.store.create_session(&meta) {
@@ -585,7 +585,7 @@ impl Recorder<'_> {
     /// the time the session was made, with the subagent's type as this payload or the meta
     /// gives it. Owed again when it cannot be written.
     fn owed_start(&self, child: &str, agent_id: &str) -> Result<(), StoreError> {
-        let meta = self.store.read_meta(child).ok();
+        let meta = self.store.read_meta_to_read(child).ok();
         let agent_type = self.payload.agent_type.clone().or_else(|| {
             let command = &meta.as_ref()?.command;
             let kind = command.strip_prefix("subagent (")?.strip_suffix(')')?;
@@ -734,7 +734,7 @@ impl Recorder<'_> {
         if let Some(child) = child {
             event.parent_id = self
                 .store
-                .read_meta(child)
+                .read_meta_to_read(child)
                 .ok()
                 .and_then(|m| m.parent_event_id);
         }
@@ -1365,7 +1365,7 @@ impl Recorder<'_> {
         failed: bool,
     ) -> Result<(), StoreError> {
         let child = format!("task-{}-{parent}", call.event_id);
-        let depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
+        let depth = self.store.read_meta_to_read(parent).map_or(0, |m| m.depth) + 1;
         let agent_type = input
             .get("subagent_type")
             .and_then(Value::as_str)

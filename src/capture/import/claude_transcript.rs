@@ -919,7 +919,7 @@ impl<'a> Importer<'a> {
                 // to that call now, as an import of the whole file links it.
                 let relink = link.and_then(|l| l.event_id.as_ref()).is_some_and(|call| {
                     self.store
-                        .read_meta(id)
+                        .read_meta_to_read(id)
                         .is_ok_and(|m| m.parent_event_id.as_ref() != Some(call))
                 });
                 if !relink {

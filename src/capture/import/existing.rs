@@ -148,6 +148,6 @@ fn stored_calls(store: &Store, session_id: &str) -> Result<HashMap<String, Strin
 /// The agent of the stored session `session_id` when it is not `agent`: another agent's log
 /// that names the same session id was imported before.
 pub fn other_agent(store: &Store, session_id: &str, agent: &str) -> Option<String> {
-    let stored = store.read_meta(session_id).ok()?.agent_name;
+    let stored = store.read_meta_to_read(session_id).ok()?.agent_name;
     (!stored.is_empty() && stored != agent).then_some(stored)
 }

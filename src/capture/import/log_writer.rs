@@ -154,7 +154,7 @@ impl<'a> LogWriter<'a> {
         // The link a stored copy has (read once, for a subagent only), kept when this import
         // does not know the call.
         let stored_link = link
-            .and_then(|_| store.read_meta(id).ok())
+            .and_then(|_| store.read_meta_to_read(id).ok())
             .and_then(|m| m.parent_event_id);
         // A subagent whose parent was imported again (its events have new ids) or whose call
         // was not known before: linked now, by writing it again (these logs are small).

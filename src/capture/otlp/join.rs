@@ -286,7 +286,7 @@ impl<'a> SessionWrite<'a> {
         let stored = self.sink.privacy().session_id(&parent).into_owned();
         meta.depth = self
             .store
-            .read_meta(&stored)
+            .read_meta_to_read(&stored)
             .map_or(1, |m| m.depth.saturating_add(1));
         meta.parent_event_id = under.and_then(|span| self.event_of_span(&stored, &span));
         meta.parent_session_id = Some(parent);

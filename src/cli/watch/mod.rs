@@ -551,7 +551,10 @@ fn record_budget(store: &Store, id: &str, rules: &[Rule], dry_run: bool) {
 /// `watch --resume`: continues the session's agent.
 fn resume(store: &Store, id: &str) -> Result<u8> {
     let events: Vec<Event> = store.events(id)?.collect();
-    let parent = store.read_meta(id).ok().and_then(|m| m.parent_session_id);
+    let parent = store
+        .read_meta_to_read(id)
+        .ok()
+        .and_then(|m| m.parent_session_id);
     let agent = events
         .iter()
         .rev()
@@ -638,7 +641,7 @@ fn ancestor_process(store: &Store, parent: Option<&str>) -> Option<AgentProcess>
         if let Some(process) = events.iter().rev().find_map(recorded_process) {
             return Some(process);
         }
-        parent = store.read_meta(&id).ok()?.parent_session_id;
+        parent = store.read_meta_to_read(&id).ok()?.parent_session_id;
     }
     None
 }

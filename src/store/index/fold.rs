@@ -379,7 +379,9 @@ macro_rules! meta_counts {
     };
 }
 
-/// The `meta_extra` the index keeps of `meta`: its fields of no column, and each count past
+/// The `meta_extra` the index keeps of `meta`: of its fields of no column, those a listing
+/// reads ([`crate::model::SessionMeta::extra_to_list`]: every listing reads them again, and a
+/// `meta.json` of millions of values made each `list` read them), and each count past
 /// what its column holds ([`count`]) as it was, under its own name, so that a warning quotes
 /// `18446744073709551615` as `meta.json` wrote it, not the column's `9223372036854775807`.
 /// [`restore_counts`] takes them back out. `meta.json` keeps no count as a whole number in
@@ -388,9 +390,9 @@ pub(super) fn meta_extra(meta: &crate::model::SessionMeta) -> Option<String> {
     let past = meta_counts!(meta)
         .into_iter()
         .filter(|(_, n)| i64::try_from(*n).is_err());
-    let mut extra = std::borrow::Cow::Borrowed(&meta.extra);
+    let mut extra = meta.extra_to_list();
     for (name, n) in past {
-        extra.to_mut().insert(name.to_owned(), n.into());
+        extra.insert(name.to_owned(), n.into());
     }
     (!extra.is_empty()).then(|| serde_json::to_string(&extra).unwrap_or_default())
 }

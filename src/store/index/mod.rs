@@ -289,7 +289,7 @@ impl Store {
             .map(|s| s.summary.meta.session_id.as_str())
             .collect();
         ids.filter(|id| !listed.contains(id.as_str()))
-            .filter_map(|id| self.read_meta(&id).ok())
+            .filter_map(|id| self.read_meta_to_read(&id).ok())
             .collect()
     }
 

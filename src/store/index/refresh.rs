@@ -336,7 +336,7 @@ pub(super) fn refresh_session(
     let folder = store
         .session_folder(&disk.id)
         .map_err(RefreshError::Store)?;
-    let meta = match store.read_meta(&disk.id) {
+    let meta = match store.read_meta_to_read(&disk.id) {
         // Out of file descriptors says nothing of meta.json: kept as its error, the session
         // would be listed as its events tell it (no agent, no command) by every later read
         // until its files changed. It is left as indexed, for the next reader to read again.
