@@ -3808,3 +3808,73 @@ fn a_codex_line_and_its_arguments_nested_hundreds_deep_import_as_shallow_ones_do
     assert_eq!(shallow_calls, [json!("cat .env")]);
     assert_eq!(deep_calls, shallow_calls);
 }
+
+/// An older Codex rollout records no usage and no time but the session's start
+/// (tests/fixtures/codex-bare): it was priced as an estimate at claude-sonnet-4-5's prices, a
+/// Claude model for a Codex session (`list` said ~$0.0014, `cost` "Model: claude-sonnet-4-5"),
+/// and its duration read 0.00s. Its estimate is priced as no model, which every view marks as
+/// a cost it cannot give, and its duration is unknown (`?`, null in JSON).
+#[test]
+fn an_older_codex_rollout_is_priced_as_no_model_and_lasts_no_known_time() {
+    let env = TestEnv::new();
+    let session = "5973b6c0-94b8-487b-a530-2aeb6098ae0e";
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/codex-bare")
+        .join(format!("rollout-2025-08-07T14-02-11-{session}.jsonl"));
+    let run = |args: &[&str]| {
+        let mut all = vec!["--trace-dir", "store"];
+        all.extend_from_slice(args);
+        let run = env.run(&all);
+        run.success();
+        run
+    };
+    run(&["import", fixture.to_str().unwrap()]);
+    let no_claude = |out: &str| {
+        let out = out.to_lowercase();
+        assert!(
+            !out.contains("claude") && !out.contains("sonnet"),
+            "a Claude model named for a Codex session: {out}"
+        );
+    };
+
+    let list = run(&["list", "--format", "json"]).json();
+    let row = &list[0];
+    assert_eq!(row["session_id"], session, "{list}");
+    assert_eq!(row["duration_s"], Value::Null, "{row}");
+    assert_eq!(row["cost_usd"], 0.0, "{row}");
+    assert_eq!(row["cost_estimated"], true, "{row}");
+    assert_eq!(row["cost_unpriced_models"], json!(["unknown"]), "{row}");
+    let list = run(&["list"]).stdout;
+    no_claude(&list);
+    assert!(!list.contains("0.00s"), "{list}");
+    assert!(
+        list.contains("a model with no known price (unknown) is counted at $0"),
+        "{list}"
+    );
+
+    let stats = run(&["stats", session, "--format", "json"]).json();
+    assert_eq!(stats["duration_s"], Value::Null, "{stats}");
+    let stats = run(&["stats", session]).stdout;
+    assert!(stats.contains("Duration: ?"), "{stats}");
+
+    let cost = run(&["cost", session, "--format", "json"]).json();
+    // Its models, and the one it is said to be of (the prices' source names Anthropic's pages).
+    no_claude(&format!("{} {}", cost["model"], cost["models"]));
+    assert_eq!(cost["estimated"], true, "{cost}");
+    assert_eq!(cost["cost_usd"], 0.0, "{cost}");
+    assert_eq!(cost["unpriced"], json!(["unknown"]), "{cost}");
+    assert_eq!(cost["models"][0]["priced_as"], Value::Null, "{cost}");
+    let cost = run(&["cost", session]).stdout;
+    no_claude(&cost);
+    assert!(cost.contains("(no known price)"), "{cost}");
+
+    let explain = run(&["explain", session, "--format", "json"]).json();
+    assert_eq!(explain["duration_s"], Value::Null, "{explain}");
+    let explain = run(&["explain", session]).stdout;
+    assert!(
+        explain.starts_with(&format!("Session: {session} (?, ")),
+        "{explain}"
+    );
+    let inspect = run(&["inspect", session]).stdout;
+    no_claude(&inspect);
+}

@@ -20,6 +20,7 @@ pub struct CostOptions {
 
 /// The model sessions without recorded usage are priced as, unless told otherwise.
 pub use crate::model::summary::ESTIMATE_AS as DEFAULT_MODEL;
+use crate::model::summary::NO_MODEL;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelCost {
@@ -175,10 +176,10 @@ impl Pricer<'_> {
     }
 }
 
-/// The model a session's estimate is priced as: the one its events name, else
-/// [`DEFAULT_MODEL`].
-pub fn estimate_model(phases: &Phases) -> &str {
-    phases.named_model.as_deref().unwrap_or(DEFAULT_MODEL)
+/// The model a session's estimate is priced as: the one its events name, else its agent's
+/// default ([`crate::model::summary::estimate_as`]); `None` when neither names one.
+pub fn estimate_model(phases: &Phases) -> Option<&str> {
+    phases.named_model.as_deref().or(phases.estimate_default)
 }
 
 /// Costs a session from its phases.
@@ -199,13 +200,14 @@ pub fn compute(
         (None, None) => None,
     };
     let estimated = !phases.has_usage;
-    // An estimate is priced as the model the session names, else as the default; a named
-    // model with no price leaves it unpriced, never priced as another.
+    // An estimate is priced as the model the session names, else as its agent's default; a
+    // named model with no price, or no model (an agent with no default), leaves it unpriced,
+    // never priced as another.
     let named = estimate_model(phases);
     let fallback = if estimated && forced.is_none() {
-        match table.find(named) {
+        match named.and_then(|model| table.find(model)) {
             Some(price) => Some(price.clone()),
-            None if phases.named_model.is_some() => None,
+            None if phases.named_model.is_some() || named.is_none() => None,
             None => return Err(CostError::UnknownModel(DEFAULT_MODEL.to_owned())),
         }
     } else {
@@ -218,7 +220,7 @@ pub fn compute(
     let estimate_model = pricer
         .forced
         .as_ref()
-        .map_or_else(|| named.to_owned(), |p| p.id.clone());
+        .map_or_else(|| named.unwrap_or(NO_MODEL).to_owned(), |p| p.id.clone());
 
     let mut by_model: BTreeMap<String, (Tokens, Money)> = BTreeMap::new();
     let mut phase_costs = Vec::new();
@@ -318,7 +320,7 @@ pub fn compute(
 /// spends each phase's estimate at the phase's end. The amounts add up to [`compute`]'s total.
 pub fn spend_over_time(phases: &Phases, table: &PriceTable) -> Vec<(f64, Money)> {
     if !phases.has_usage {
-        let Some(price) = table.find(estimate_model(phases)) else {
+        let Some(price) = estimate_model(phases).and_then(|model| table.find(model)) else {
             return Vec::new();
         };
         return phases

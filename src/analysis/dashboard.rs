@@ -436,7 +436,7 @@ fn figures_of(
 /// unless it comes from times no session can have.
 fn duration(meta: &SessionMeta, glance: &Glance, doubts: &Unbelievable) -> Believed<f64> {
     if let Some(d) = meta.duration_secs() {
-        return doubts.duration(d);
+        return meta.duration_figure(doubts, d);
     }
     // From its start (else its first event) to its last event, when both are times a session
     // can have: an event stamped `1e308` gave a running session 1e308 s, believed, and an end

@@ -707,8 +707,10 @@ fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
         session_id: meta.session_id.clone(),
         started_at: unbelievable.figure("started_at", meta.started_at),
         ended_at: unbelievable.figure("ended_at", meta.ended_at),
-        duration_s: unbelievable
-            .duration(meta.duration_secs().map(crate::model::seconds::to_millis)),
+        duration_s: meta.duration_figure(
+            &unbelievable,
+            meta.duration_secs().map(crate::model::seconds::to_millis),
+        ),
         agent_name: meta.agent_name.clone(),
         command: meta.command.clone(),
         title: meta.title().map(str::to_owned),

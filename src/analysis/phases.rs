@@ -300,6 +300,10 @@ pub struct Phases {
     /// is priced as.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub named_model: Option<String>,
+    /// What an estimate is priced as when no event names a model: the session's agent's
+    /// default ([`crate::model::summary::estimate_as`]).
+    #[serde(skip)]
+    pub estimate_default: Option<&'static str>,
     /// Responses whose recorded usage holds a count no response can have
     /// ([`crate::model::view::unbelieved_usage`]): their tokens are unknown, in no phase.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
@@ -398,6 +402,8 @@ pub struct PhaseBuilder {
     /// False when the session's recorded start is one no session can have: offsets then count
     /// from the first event, and the start and duration are unknown.
     start_believed: bool,
+    /// The session's end is known ([`SessionMeta::end_known`]): else so is not its duration.
+    end_known: bool,
     last: f64,
     events: u64,
     phases: Vec<Phase>,
@@ -454,6 +460,7 @@ impl PhaseBuilder {
         let mut builder =
             PhaseBuilder::new(Agent::from_name(&meta.agent_name), meta.believed_start());
         builder.start_believed = meta.unbelievable().believes("started_at");
+        builder.end_known = meta.end_known();
         builder
     }
 
@@ -462,6 +469,7 @@ impl PhaseBuilder {
             agent,
             origin: started_at.filter(|s| *s > 0.0),
             start_believed: true,
+            end_known: true,
             last: 0.0,
             events: 0,
             phases: Vec::new(),
@@ -1131,7 +1139,7 @@ impl PhaseBuilder {
             },
             duration_s: Believed {
                 value: crate::model::seconds::to_millis(self.last),
-                believed: self.start_believed,
+                believed: self.start_believed && self.end_known,
             },
             events: self.events,
             phases: self.phases,
@@ -1154,6 +1162,7 @@ impl PhaseBuilder {
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,
             named_model: self.named_model,
+            estimate_default: crate::model::summary::estimate_as(self.agent),
             unbelieved_usage: self.unbelieved_usage,
             usage_log: None,
             responses: self.responses,

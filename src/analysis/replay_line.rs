@@ -662,7 +662,7 @@ pub fn header(
         duration_s: if meta.ended_at.is_none() {
             Believed::default()
         } else {
-            doubts.duration(meta.duration_secs())
+            meta.duration_figure(&doubts, meta.duration_secs())
         },
         running: meta.ended_at.is_none(),
         cwd: pick(start.as_ref().and_then(|s| s.cwd), "working_dir"),

@@ -229,7 +229,7 @@ fn node(id: &str, meta: &SessionMeta, depth: usize) -> TreeNode {
         duration_s: if meta.ended_at.is_none() {
             Believed::default()
         } else {
-            doubts.duration(meta.duration_secs())
+            meta.duration_figure(&doubts, meta.duration_secs())
         },
         tool_calls: doubts.figure("tool_calls", meta.tool_calls),
         errors: doubts.figure("errors", meta.errors),

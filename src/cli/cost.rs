@@ -94,7 +94,8 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
             let assumed = report.all_estimated()
                 && opts.model.is_none()
                 && opts.custom.is_none()
-                && phases.named_model.is_none();
+                && phases.named_model.is_none()
+                && phases.estimate_default.is_some();
             text(&mut out, &report, assumed, Painter::new(globals.colour()))?;
         }
     }

@@ -319,8 +319,10 @@ fn listed_session<'a>(
         store: &place.store,
         project_label: &place.project_label,
         // Milliseconds are the precision timestamps carry; more digits are float noise.
-        duration_s: unbelievable
-            .duration(meta.duration_secs().map(crate::model::seconds::to_millis)),
+        duration_s: meta.duration_figure(
+            &unbelievable,
+            meta.duration_secs().map(crate::model::seconds::to_millis),
+        ),
         session_id: &meta.session_id,
         started_at: unbelievable.figure("started_at", meta.started_at),
         ended_at: unbelievable.figure("ended_at", meta.ended_at),

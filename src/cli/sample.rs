@@ -117,9 +117,8 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
                 .filter(|f| f.writes > 0)
                 .count() as u64;
             // A duration no session can have (a damaged or forged meta.json) is unknown.
-            let duration = meta
-                .unbelievable()
-                .duration(meta.duration_secs().unwrap_or(0.0));
+            let duration =
+                meta.duration_figure(&meta.unbelievable(), meta.duration_secs().unwrap_or(0.0));
             // A call the user refused is no error (as `list` and `drift` count them), and an
             // API error that ended a turn is no call's: the service failed, not the work.
             let score = Score::new(

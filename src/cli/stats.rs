@@ -58,7 +58,10 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
         warn_unbelievable(session, &unbelievable, args.format.format);
         builder.session(
             session,
-            unbelievable.duration(meta.ended_at.map(|end| (meta.started_at, end))),
+            meta.duration_figure(
+                &unbelievable,
+                meta.ended_at.map(|end| (meta.started_at, end)),
+            ),
         );
         // Only a session that recorded no usage (hooks never see it) has its log read.
         // A log with no response whose usage can be believed has none that `cost` prices;

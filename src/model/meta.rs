@@ -37,6 +37,12 @@ pub struct SessionMeta {
 const ATTRIBUTION: &str = "attribution";
 /// The key of the session's title in `attribution`.
 pub const TITLE: &str = "title";
+/// The key in `attribution` that says which times the session's log gave: [`START_ONLY`] for
+/// a log that gives none but the session's start (an older Codex rollout), every event of it
+/// placed there, so that its end, and how long it took, are not known.
+pub const TIMES: &str = "times";
+/// [`TIMES`] of a log that gives no time but the session's start.
+pub const START_ONLY: &str = "start only";
 
 /// The counts of `meta.json` that can be written as no count (`-5`), kept in `extra` so.
 const COUNTS: [&str; 4] = ["tool_calls", "errors", "llm_requests", "total_tokens"];
@@ -253,6 +259,21 @@ impl SessionMeta {
             }
         }
         listed
+    }
+
+    /// Whether the session's end is known: not when its log gave no time but its start
+    /// ([`TIMES`]), whatever `ended_at` says (the start, where every event was placed).
+    pub fn end_known(&self) -> bool {
+        self.attribution(TIMES) != Some(START_ONLY)
+    }
+
+    /// `value`, the session's duration in some form, believed when both its times are
+    /// ([`Unbelievable::duration`] of `doubts`) and its end is known
+    /// ([`SessionMeta::end_known`]): views show it as unknown otherwise, never as `0.00s`.
+    pub fn duration_figure<T>(&self, doubts: &Unbelievable, value: T) -> Believed<T> {
+        let mut figure = doubts.duration(value);
+        figure.believed &= self.end_known();
+        figure
     }
 
     /// The title the agent gave the session (Claude Code's `summary` line), when it gave one.
@@ -656,6 +677,22 @@ fn take_u64(map: &mut Map<String, Value>, key: &'static str) -> Result<u64, Meta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A session whose log gave no time but its start lasted a time unknown, though its end
+    /// reads as its start; its start is believed still.
+    #[test]
+    fn a_session_timed_at_its_start_only_lasts_no_known_time() {
+        let mut meta = SessionMeta::new("s", 1_754_575_331.0);
+        meta.ended_at = Some(meta.started_at);
+        let doubts = meta.unbelievable();
+        assert_eq!(meta.duration_figure(&doubts, 0.0).known(), Some(0.0));
+        meta.set_attribution(TIMES, START_ONLY);
+        assert!(!meta.end_known());
+        assert_eq!(meta.duration_figure(&doubts, 0.0).known(), None);
+        assert!(meta.unbelievable().is_empty());
+        let read = SessionMeta::from_json(&meta.to_json()).unwrap();
+        assert!(!read.end_known());
+    }
 
     /// A session stamped in milliseconds (JavaScript's `Date.now()`) is told so; a forged
     /// start in 2128 or in 1900 is not taken for one.

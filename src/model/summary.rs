@@ -73,12 +73,29 @@ use super::view::{ToolCall, ToolResult, View};
 /// the error an MCP proxy's recorder writes for falling behind is a gap in the recording, no
 /// error of a call, a turn or the protocol, [`EventHead::unrecorded`]; 39: a session's row
 /// keeps of the keys of `meta.json` with no column only those a listing reads,
-/// [`super::SessionMeta::extra_to_list`]).
-pub const SUMMARY_VERSION: u32 = 39;
+/// [`super::SessionMeta::extra_to_list`]; 40: the estimate of a session whose agent runs only
+/// its own vendor's models and whose events name none is priced as no model, [`estimate_as`]).
+pub const SUMMARY_VERSION: u32 = 40;
 
 /// The model sessions without recorded usage are priced as when none of their events names
-/// one (the cost analysis's default).
+/// one and their agent may run it ([`estimate_as`]): the cost analysis's default.
 pub const ESTIMATE_AS: &str = "sonnet";
+
+/// What an estimate is filed under when no model prices it: the name a response that names no
+/// model is counted under, which no price matches.
+pub const NO_MODEL: &str = "unknown";
+
+/// The model a session of `agent` that recorded no usage, and whose events name no model, is
+/// estimated as: [`ESTIMATE_AS`], a Claude model, for an agent that may run one (Claude Code,
+/// and the agents that run several vendors' models); none for an agent that runs only its own
+/// vendor's (Codex CLI, OpenAI's; Gemini CLI, Google's), whose estimate then has no price: a
+/// Claude model's price for an older Codex rollout was no price of anything it ran.
+pub fn estimate_as(agent: Agent) -> Option<&'static str> {
+    match agent {
+        Agent::Codex | Agent::GeminiCli => None,
+        _ => Some(ESTIMATE_AS),
+    }
+}
 
 /// Usage of one model in a session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +151,10 @@ pub struct Summary {
     /// is priced as.
     #[serde(default)]
     pub named_model: Option<String>,
+    /// The session's agent runs only its own vendor's models ([`estimate_as`]): with no model
+    /// named, its estimate is priced as none.
+    #[serde(default)]
+    pub own_vendor_only: bool,
     /// The agent's transcript a hook-recorded session names in its `session_start`.
     pub transcript_path: Option<String>,
     /// Retries: attempts at a goal whose last attempt failed (the same tests after a fix, one
@@ -295,6 +316,7 @@ impl Summary {
     /// Returns what the index writes rows of besides: see [`Observed`].
     pub fn observe<'e>(&mut self, agent: Agent, event: &'e Event, now: f64) -> Observed<'e> {
         let counted = self.counters.observe(&EventHead::of(event));
+        self.own_vendor_only = estimate_as(agent).is_none();
         self.ending.observe(event, now);
         self.resumed_after_end = self.counters.ended_at.is_some() && !self.ending.ended();
         // A copy of an event met before ([`super::copies`]) adds to no figure.
@@ -462,20 +484,22 @@ impl Summary {
         all
     }
 
-    /// The model the estimate is priced as: the one the session's events name, else
-    /// [`ESTIMATE_AS`].
-    pub fn estimate_model(&self) -> &str {
-        self.named_model.as_deref().unwrap_or(ESTIMATE_AS)
+    /// The model the estimate is priced as: the one the session's events name, else its
+    /// agent's default ([`estimate_as`]); `None` when neither names one.
+    pub fn estimate_model(&self) -> Option<&str> {
+        let default = (!self.own_vendor_only).then_some(ESTIMATE_AS);
+        self.named_model.as_deref().or(default)
     }
 
     /// What the session cost at `table`'s prices: recorded usage at each model's price
     /// (long-context responses at long-context rates), or, without any, the estimate priced
     /// as [`Summary::estimate_model`]. Models without a price count for nothing, and are
-    /// [`Summary::unpriced`].
+    /// [`Summary::unpriced`], as an estimate of no model is.
     pub fn cost(&self, table: &PriceTable) -> Money {
         if !self.has_usage() {
-            return table
-                .find(self.estimate_model())
+            return self
+                .estimate_model()
+                .and_then(|model| table.find(model))
                 .map_or(Money(0), |p| p.cost(&self.estimate, false));
         }
         self.models
@@ -487,12 +511,14 @@ impl Summary {
     /// The models whose recorded usage has no price in `table`, in name order: [`Summary::cost`]
     /// counts them at $0, so it leaves their usage out. A model that recorded no tokens is not
     /// among them (nothing is left out), as `cost` lists its `unpriced`.
-    /// Without recorded usage, the model the estimate is priced as when it has no price.
+    /// Without recorded usage, the model the estimate is priced as when it has no price, and
+    /// [`NO_MODEL`] when no model prices it.
     pub fn unpriced<'a>(&'a self, table: &PriceTable) -> impl Iterator<Item = &'a str> {
+        let model = self.estimate_model();
         let estimate = (!self.has_usage()
             && !self.estimate.is_zero()
-            && table.find(self.estimate_model()).is_none())
-        .then(|| self.estimate_model());
+            && model.is_none_or(|model| table.find(model).is_none()))
+        .then(|| model.unwrap_or(NO_MODEL));
         self.models
             .iter()
             .filter(|(model, usage)| !usage.tokens.is_zero() && table.find(model).is_none())
@@ -900,6 +926,30 @@ mod tests {
             s.cost(PriceTable::builtin()),
             sonnet.cost(&s.estimate, false)
         );
+    }
+
+    /// An agent that runs only its own vendor's models (Codex) gets no Claude model's price
+    /// for its estimate: with no model named, it is priced as none, and said to be.
+    #[test]
+    fn an_estimate_is_never_priced_as_another_vendors_model() {
+        let table = PriceTable::builtin();
+        let mut codex = Summary::default();
+        for e in session()
+            .iter()
+            .filter(|e| e.event_type != EventType::LlmResponse)
+        {
+            codex.observe(Agent::Codex, e, NOW);
+        }
+        assert!(!codex.has_usage() && !codex.estimate.is_zero());
+        assert_eq!(codex.estimate_model(), None);
+        assert_eq!(codex.cost(table), Money(0));
+        assert_eq!(codex.unpriced(table).collect::<Vec<_>>(), [NO_MODEL]);
+        // A model its events name prices it, as any session's.
+        codex.named_model = Some("gpt-5".to_owned());
+        let gpt = table.find("gpt-5").unwrap();
+        assert_eq!(codex.cost(table), gpt.cost(&codex.estimate, false));
+        assert_eq!(codex.unpriced(table).count(), 0);
+        assert_eq!(estimate_as(Agent::ClaudeCode), Some(ESTIMATE_AS));
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub struct Log {
     /// The folder the next call runs in when it is not the one the session started in (the
     /// `cwd` of [`Log::start`]), for the relative paths its shell line names.
     pub folder: Option<String>,
+    /// The log gives no time but the session's start: its end is not known
+    /// ([`crate::model::meta::START_ONLY`]).
+    pub start_only: bool,
     last: f64,
 }
 
@@ -118,6 +121,7 @@ impl Log {
             parent: None,
             agent_calls: Vec::new(),
             folder: None,
+            start_only: false,
             last: 0.0,
         }
     }

@@ -148,8 +148,8 @@ fn head(path: &Path, end: u64) -> Result<Log, ImportError> {
 /// What a rollout of the older shape leaves out, said on its import.
 const OLDER_SHAPE: &str = "a Codex rollout of the older shape (before about September 2025) \
     gives no time but the session's start, and no token usage: every event is placed at the \
-    start, how long the session and its calls took is not known, and its cost is only \
-    estimated from payload sizes";
+    start, how long the session and its calls took is not known, and so is what it cost (its \
+    tokens are estimated from payload sizes, and it names no model to price them)";
 
 struct Reader {
     log: Log,
@@ -344,6 +344,7 @@ impl Reader {
         let parts = parts(line);
         if parts.0 == "session_meta" && !self.older_shape && is_bare_meta(line) {
             self.older_shape = true;
+            self.log.start_only = true;
             self.log.warnings.push(OLDER_SHAPE.to_owned());
         }
         parts

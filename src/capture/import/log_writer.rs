@@ -136,17 +136,21 @@ impl<'a> LogWriter<'a> {
             path: path.to_path_buf(),
             source,
         };
-        let started = match head.started {
-            Some(at) => at,
+        let (started, start_only) = match head.started {
+            Some(at) => (at, head.start_only),
             None => match super::untimed_log_start(path) {
                 Some((at, warning)) => {
                     report.warnings.push(warning);
-                    at
+                    (at, true)
                 }
-                None => 0.0,
+                None => (0.0, true),
             },
         };
         let mut meta = SessionMeta::new(id, started);
+        if start_only {
+            use crate::model::meta::{START_ONLY, TIMES};
+            meta.set_attribution(TIMES, START_ONLY);
+        }
         head.agent.name().clone_into(&mut meta.agent_name);
         meta.command = format!("{} (imported)", head.agent.name());
         // Never its own parent (a subagent's chat naming its parent's session id).
