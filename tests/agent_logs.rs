@@ -3809,6 +3809,127 @@ fn a_codex_line_and_its_arguments_nested_hundreds_deep_import_as_shallow_ones_do
     assert_eq!(deep_calls, shallow_calls);
 }
 
+/// Codex CLI's TypeScript version (before the Rust rewrite, 2025) saved a session as one JSON
+/// document, `~/.codex/sessions/rollout-<date>-<id>.json` of `{session, items}`
+/// (tests/fixtures/codex-ts/SOURCE.md): `import --discover` and `--all` passed it by, and
+/// `import` of the file read its lone brace as a transcript's line. It is a rollout, its items
+/// read as those of the older shape's lines are.
+#[test]
+fn a_codex_rollout_of_the_typescript_version_is_imported() {
+    let env = TestEnv::new();
+    let session = "0d3c8a2e-6b1f-4f7a-9c25-8e4b1d7f3a90";
+    let name = format!("rollout-2025-04-18-{session}.json");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/codex-ts")
+        .join(&name);
+    let codex_home = env.path().join("codex-home");
+    let rollout = codex_home.join("sessions").join(&name);
+    std::fs::create_dir_all(rollout.parent().unwrap()).unwrap();
+    std::fs::copy(&fixture, &rollout).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("HOME", env.path()).env("CODEX_HOME", &codex_home);
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    let prompt = "which of the notes mention the deploy?";
+    let found = run(&[
+        "--trace-dir",
+        "store",
+        "import",
+        "--discover",
+        "--agent",
+        "codex",
+        "--format",
+        "json",
+    ]);
+    found.success();
+    let found = &found.json()[0];
+    assert_eq!(
+        (
+            &found["session_id"],
+            &found["status"],
+            &found["first_prompt"]
+        ),
+        (
+            &Value::from(session),
+            &Value::from("new"),
+            &Value::from(prompt)
+        ),
+        "{found}"
+    );
+    let all = run(&[
+        "--trace-dir",
+        "store",
+        "import",
+        "--all",
+        "--agent",
+        "codex",
+    ]);
+    all.success();
+    assert!(all.stderr.contains("no token usage"), "{all:?}");
+    let again = run(&[
+        "--trace-dir",
+        "store",
+        "import",
+        "--all",
+        "--agent",
+        "codex",
+    ]);
+    again.success();
+    assert!(again.stdout.contains("imported already"), "{again:?}");
+    // The file named, into another store: the same session.
+    let named = run(&["--trace-dir", "named", "import", rollout.to_str().unwrap()]);
+    named.success();
+    for store in ["store", "named"] {
+        let events: Vec<Value> =
+            std::fs::read_to_string(env.path().join(store).join(session).join("events.ndjson"))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+        let of = |kind: &str| -> Vec<&Value> {
+            events.iter().filter(|e| e["event_type"] == kind).collect()
+        };
+        assert_eq!(of("session_start")[0]["data"]["agent"], "codex", "{store}");
+        assert_eq!(of("user_prompt").len(), 1, "{store}: {events:#?}");
+        assert_eq!(of("tool_call").len(), 2, "{store}: {events:#?}");
+        assert_eq!(of("tool_result").len(), 1, "{store}: {events:#?}");
+        assert_eq!(of("error").len(), 1, "{store}: {events:#?}");
+        // The document holds no usage: no response is made up for it.
+        assert!(of("llm_response").is_empty(), "{store}: {events:#?}");
+    }
+    let list = run(&["--trace-dir", "store", "list", "--format", "json"]);
+    list.success();
+    let list = list.json();
+    assert_eq!(
+        (
+            &list[0]["session_id"],
+            &list[0]["agent_name"],
+            &list[0]["first_prompt"]
+        ),
+        (
+            &Value::from(session),
+            &Value::from("codex"),
+            &Value::from(prompt)
+        ),
+        "{list}"
+    );
+    let explain = run(&["--trace-dir", "store", "explain", session]);
+    explain.success();
+    for shown in [
+        prompt,
+        "Ran: grep -l deploy notes/*.md\n",
+        "Ran: cat notes/deploy.md ✗",
+        "Errors: 1",
+    ] {
+        assert!(
+            explain.stdout.contains(shown),
+            "{shown}: {}",
+            explain.stdout
+        );
+    }
+}
+
 /// An older Codex rollout records no usage and no time but the session's start
 /// (tests/fixtures/codex-bare): it was priced as an estimate at claude-sonnet-4-5's prices, a
 /// Claude model for a Codex session (`list` said ~$0.0014, `cost` "Model: claude-sonnet-4-5"),

@@ -101,15 +101,11 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
                         &mut specials,
                         &mut Vec::new(),
                     );
-                    links.extend(
-                        specials
-                            .into_iter()
-                            .filter(|p| name_of(p).starts_with("rollout-") && is_jsonl(p)),
-                    );
+                    links.extend(specials.into_iter().filter(|p| is_rollout_name(p)));
                     out.extend(
                         files
                             .into_iter()
-                            .filter(|p| name_of(p).starts_with("rollout-") && is_jsonl(p))
+                            .filter(|p| is_rollout_name(p))
                             .map(|path| FoundLog {
                                 agent: Agent::Codex,
                                 group: path
@@ -175,9 +171,13 @@ fn name_of(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn is_jsonl(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
+/// Whether a file is named as a Codex rollout: `rollout-*.jsonl`, or `rollout-*.json`, the
+/// one document Codex CLI's TypeScript version saved.
+fn is_rollout_name(path: &Path) -> bool {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("json"));
+    json && name_of(path).starts_with("rollout-")
 }
 
 /// The folders directly in `dir`; links among them go to `links`.

@@ -18,13 +18,21 @@
 //! response items bare, with `{"record_type":"state"}` lines between. Each line is read as the
 //! envelope that would hold it ([`parts`]), by the same reader. That shape gives no line but the
 //! first a time, and holds no token usage.
+//!
+//! Codex CLI's TypeScript version, before the Rust rewrite (2025), saved a session as one JSON
+//! document (`rollout-<date>-<id>.json`): `{"session": {timestamp, id, instructions}, "items":
+//! [...]}`, its items the Responses API's (`codex-cli/src/utils/storage/save-rollout.ts`). Its
+//! `session` is the older shape's meta and its items are bare: the document is read as the lines
+//! of that shape would be ([`import_document`]).
 
 use std::path::Path;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::agent_log::{self, Log, LoggedTokens, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
+use super::json_document::{self, Document};
 use super::log_writer::LogWriter;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::{LoggedUsage, ResponseUsage};
@@ -46,6 +54,21 @@ pub fn is_rollout(first: &Value) -> bool {
             Some("session_meta" | "response_item" | "event_msg" | "turn_context")
         );
     enveloped || is_bare_meta(first)
+}
+
+/// The list of a rollout document's items.
+pub const ITEMS: &str = "items";
+
+/// Whether a document's header (every field but its [`ITEMS`]) is a rollout document's: its
+/// `session` the older shape's meta.
+pub fn is_document(header: &Value) -> bool {
+    header.get("session").is_some_and(is_bare_meta)
+}
+
+/// The session id and working folder a rollout document's header names ([`origin`] of its
+/// `session`; the TypeScript version named no folder).
+pub fn document_origin(header: &Value) -> (Option<String>, Option<String>) {
+    header.get("session").map_or((None, None), origin)
 }
 
 /// Whether a line is the session's meta that a rollout of the older shape begins with
@@ -131,18 +154,50 @@ fn head(path: &Path, end: u64) -> Result<Log, ImportError> {
         let Ok(line) = line else { return Ok(true) };
         any = true;
         head.head(&line);
-        let log = &head.log;
-        // A session id freezes the `session_meta` read, a model the start's, a time the start;
-        // the older shape names no model, and its folder only in the environment context.
-        let named =
-            log.start.contains_key("model") || (head.older_shape && log.start.contains_key("cwd"));
-        let settled = log.session_id.is_some() && named && log.started.is_some();
-        Ok(!settled)
+        Ok(!head.settled())
     })?;
     if !any {
         return Err(ImportError::Empty(path.to_path_buf()));
     }
     Ok(head.log)
+}
+
+/// Imports a rollout document ([`is_document`]): its `session` read as the older shape's meta
+/// line and each of its items as a line of that shape, by the same reader, each item's events
+/// written before the next item is read. Its head is read first, as a rollout's ([`head`]).
+pub fn import_document(
+    store: &Store,
+    path: &Path,
+    sink: &Sink,
+) -> Result<ImportReport, ImportError> {
+    let (bytes, read) = agent_log::whole_file(path)?;
+    let failed = |e: serde_json::Error| agent_log::document_error(path, &bytes, &e);
+    let document = Document::read(&bytes, &[ITEMS]).map_err(failed)?;
+    let session = document.header.get("session").unwrap_or(&Value::Null);
+    let item = |raw: &RawValue| deep_json::from_str::<Value>(raw.get()).map_err(failed);
+    let mut head = Reader::new();
+    head.head(session);
+    for raw in &document.entries {
+        if head.settled() {
+            break;
+        }
+        head.head(&item(raw)?);
+    }
+    let mut writer = LogWriter::open(store, path, sink, &head.log)?;
+    let mut reader = Reader::new();
+    reader.line(session);
+    writer.take(&mut reader.log)?;
+    for raw in &document.entries {
+        reader.line(&item(raw)?);
+        writer.take(&mut reader.log)?;
+    }
+    reader.log.lines = read.lines;
+    writer.finish(reader.log, read)
+}
+
+/// The first prompt of a rollout document ([`json_document::first_prompt`]).
+pub fn document_first_prompt(path: &Path) -> agent_log::FirstPrompt {
+    json_document::first_prompt(path, ITEMS, prompt_in)
 }
 
 /// What a rollout of the older shape leaves out, said on its import.
@@ -337,6 +392,16 @@ impl Reader {
             }
             _ => {}
         }
+    }
+
+    /// Whether nothing a later line says changes the head ([`head`]): a session id freezes the
+    /// `session_meta` read, a model the start's, a time the start; the older shape names no
+    /// model, and its folder only in the environment context.
+    fn settled(&self) -> bool {
+        let log = &self.log;
+        let named =
+            log.start.contains_key("model") || (self.older_shape && log.start.contains_key("cwd"));
+        log.session_id.is_some() && named && log.started.is_some()
     }
 
     /// [`parts`] of a line; a meta line of the older shape says what that shape leaves out.

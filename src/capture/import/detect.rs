@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use super::agent_log::FirstPrompt;
 use super::batch::{FileResult, import_with_subagents};
-use super::{codex_rollout, copilot_events, gemini_chat, gemini_document, gemini_project};
+use super::{
+    codex_rollout, copilot_events, gemini_chat, gemini_document, gemini_project, json_document,
+};
 use crate::capture::sink::Sink;
 use crate::model::deep_json;
 use crate::store::Store;
@@ -21,6 +23,8 @@ pub enum LogFormat {
     /// says what a transcript lacks).
     ClaudeTranscript,
     CodexRollout,
+    /// Codex CLI's TypeScript version's rollouts: one JSON document.
+    CodexRolloutDocument,
     GeminiChat,
     /// Gemini CLI's older chats: one JSON document.
     GeminiChatDocument,
@@ -77,6 +81,15 @@ pub fn origin(path: &Path) -> Origin {
         }
         return claude;
     };
+    // A rollout document written on one line.
+    if codex_rollout::is_document(&first) {
+        let (session_id, cwd) = codex_rollout::document_origin(&first);
+        return Origin {
+            format: LogFormat::CodexRolloutDocument,
+            session_id,
+            cwd,
+        };
+    }
     if codex_rollout::is_rollout(&first) {
         let (session_id, cwd) = codex_rollout::origin(&first);
         return Origin {
@@ -108,7 +121,7 @@ pub fn origin(path: &Path) -> Origin {
     claude
 }
 
-/// A Gemini CLI chat document, read whole.
+/// A Gemini CLI chat document or a Codex CLI rollout document, read whole.
 fn document(path: &Path) -> Option<Origin> {
     let file = crate::store::open_regular(path).ok()?;
     if file.metadata().ok()?.len() > 256 << 20 {
@@ -120,14 +133,25 @@ fn document(path: &Path) -> Option<Origin> {
     // import says which byte it is (else it was read as a transcript whose first line, a lone
     // brace, was no entry).
     let text = String::from_utf8_lossy(&bytes);
-    // Its header only: its messages are never made a tree of values.
-    let header = gemini_document::Document::read(text.as_bytes())
+    // Its header only: its entries are never made a tree of values.
+    let lists = [gemini_document::MESSAGES, codex_rollout::ITEMS];
+    let header = json_document::Document::read(text.as_bytes(), &lists)
         .ok()?
         .header;
-    gemini_chat::is_chat(&header).then(|| Origin {
-        format: LogFormat::GeminiChatDocument,
-        session_id: gemini_chat::origin(&header),
-        cwd: gemini_project::folder(path, &header),
+    if gemini_chat::is_chat(&header) {
+        return Some(Origin {
+            format: LogFormat::GeminiChatDocument,
+            session_id: gemini_chat::origin(&header),
+            cwd: gemini_project::folder(path, &header),
+        });
+    }
+    codex_rollout::is_document(&header).then(|| {
+        let (session_id, cwd) = codex_rollout::document_origin(&header);
+        Origin {
+            format: LogFormat::CodexRolloutDocument,
+            session_id,
+            cwd,
+        }
     })
 }
 
@@ -136,6 +160,7 @@ fn document(path: &Path) -> Option<Origin> {
 pub fn first_prompt(path: &Path, format: LogFormat) -> FirstPrompt {
     match format {
         LogFormat::CodexRollout => codex_rollout::first_prompt(path),
+        LogFormat::CodexRolloutDocument => codex_rollout::document_first_prompt(path),
         LogFormat::GeminiChat => gemini_chat::first_prompt(path),
         LogFormat::GeminiChatDocument => gemini_document::first_prompt(path),
         LogFormat::CopilotEvents => copilot_events::first_prompt(path),
@@ -149,6 +174,7 @@ pub fn import_any(store: &Store, path: &Path, sink: &Sink) -> FileResult {
     match origin(path).format {
         LogFormat::ClaudeTranscript => import_with_subagents(store, path, sink),
         LogFormat::CodexRollout => one(codex_rollout::import(store, path, sink)),
+        LogFormat::CodexRolloutDocument => one(codex_rollout::import_document(store, path, sink)),
         LogFormat::GeminiChat => gemini_chat::import_with_subagents(store, path, sink, false),
         LogFormat::GeminiChatDocument => {
             gemini_chat::import_with_subagents(store, path, sink, true)

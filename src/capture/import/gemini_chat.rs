@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::agent_log::{self, Log, LoggedTokens, Position, count, string};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink};
-use super::gemini_document::Document;
+use super::gemini_document;
 use crate::capture::shell_exit;
 use crate::capture::sink::Sink;
 use crate::model::prompt::SENT_PROMPT;
@@ -249,16 +249,17 @@ fn import_document(
     mut log: Log,
 ) -> Result<ImportReport, ImportError> {
     let (bytes, read) = agent_log::whole_file(path)?;
-    let chat = Document::read(&bytes).map_err(|e| agent_log::document_error(path, &bytes, &e))?;
+    let chat =
+        gemini_document::read(&bytes).map_err(|e| agent_log::document_error(path, &bytes, &e))?;
     log.saw("document");
     log.lines = read.lines;
     start(&mut log, path, &chat.header);
     // The session's start names its first response's model, which only a message says.
-    if let Some(model) = chat.first_model() {
+    if let Some(model) = gemini_document::first_model(&chat) {
         log.start.insert("model".into(), model.into());
     }
     let mut writer = super::log_writer::LogWriter::open(store, path, sink, &log)?;
-    for raw in &chat.messages {
+    for raw in &chat.entries {
         let message: Value = deep_json::from_str(raw.get())
             .map_err(|e| agent_log::document_error(path, &bytes, &e))?;
         message_events(&mut log, &message);

@@ -6,8 +6,8 @@
 //! - [`codex_rollout`], [`gemini_chat`], [`copilot_events`]: Codex CLI rollouts, Gemini CLI
 //!   chats and Copilot CLI events files, each into one session through [`agent_log`], which
 //!   they share, and written by [`log_writer`] as it is read.
-//! - [`gemini_document`]: Gemini CLI's older chats, one JSON document, read a message at a
-//!   time.
+//! - [`json_document`]: a log written as one JSON document (Gemini CLI's older chats, Codex
+//!   CLI's TypeScript rollouts), read an entry at a time; [`gemini_document`]: the chats'.
 //! - [`gemini_project`]: the project folder a Gemini CLI chat ran in, from where Gemini CLI
 //!   keeps it.
 //! - [`claude_transcript`]: one Claude Code transcript file into one session (and its
@@ -28,6 +28,7 @@ pub mod existing;
 pub mod gemini_chat;
 pub mod gemini_document;
 pub mod gemini_project;
+pub mod json_document;
 pub mod log_writer;
 pub mod resume;
 
