@@ -3985,6 +3985,7 @@ fn an_older_codex_rollout_is_priced_as_no_model_and_lasts_no_known_time() {
     assert_eq!(cost["cost_usd"], 0.0, "{cost}");
     assert_eq!(cost["unpriced"], json!(["unknown"]), "{cost}");
     assert_eq!(cost["models"][0]["priced_as"], Value::Null, "{cost}");
+    assert_eq!(cost["phases"][0]["unpriced"], true, "{cost}");
     let cost = run(&["cost", session]).stdout;
     no_claude(&cost);
     assert!(cost.contains("(no known price)"), "{cost}");

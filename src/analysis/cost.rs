@@ -256,12 +256,16 @@ pub fn compute(
         .filter(|(p, _, _)| p.failed)
         .map(|(_, _, c)| *c)
         .sum();
+    // An estimate priced as no model, or as a named one with no price, counts at $0 as such
+    // a model's usage does: its phases are marked too, as the total is.
     let unpriced_in = |phase: &super::phases::Phase| {
-        !estimated
-            && phase
-                .usage
-                .iter()
-                .any(|(name, t)| !t.is_zero() && pricer.price(name).is_none())
+        if estimated {
+            return !phase.estimate.is_zero() && pricer.price(&estimate_model).is_none();
+        }
+        phase
+            .usage
+            .iter()
+            .any(|(name, t)| !t.is_zero() && pricer.price(name).is_none())
     };
     let mut all = Tokens::default();
     for (t, _) in by_model.values() {
