@@ -267,3 +267,53 @@ fn a_file_call_no_result_answers_touched_its_file_in_every_view() {
     let lint = env.run(&["lint", SID, "--format", "json"]);
     assert!(!lint.stdout.contains("no-output"), "{}", lint.stdout);
 }
+
+/// A phase lists each file once, in the order first read or written; a read that failed read
+/// nothing, so its file goes where a later read that worked puts it. The lists are kept with
+/// a lookup of their own now (a list scanned on every listing made `explain` of a session
+/// touching 64,000 files take 14 s), in the same order.
+#[test]
+fn a_phase_lists_each_file_once_in_the_order_first_touched() {
+    let env = TestEnv::new();
+    let mut s = SessionBuilder::new(ID)
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("tidy the module");
+    for (at, tool, path, ok) in [
+        (1.0, "Read", "b.py", true),
+        (2.0, "Read", "a.py", true),
+        (3.0, "Read", "c.py", false),
+        (4.0, "Read", "a.py", true),
+        (5.0, "Read", "c.py", true),
+        (6.0, "Write", "z.py", true),
+        (7.0, "Write", "y.py", true),
+        (8.0, "Write", "z.py", true),
+    ] {
+        s = s
+            .at(at)
+            .tool_call(
+                tool,
+                json!({"file_path": format!("/p/{path}"), "content": "x"}),
+            )
+            .at(at + 0.1);
+        s = if ok {
+            s.result(json!("..."))
+        } else {
+            s.error("File does not exist.")
+        };
+    }
+    s.at(10.0)
+        .answer("Tidied.")
+        .session_end(json!({}))
+        .write(&env);
+    let text = env.run(&["--color", "never", "explain"]);
+    text.success();
+    assert!(
+        text.stdout.contains("  Read: b.py, a.py, c.py\n")
+            && text.stdout.contains("  Wrote: z.py, y.py\n"),
+        "{}",
+        text.stdout
+    );
+    let json = env.run(&["explain", "--format", "json"]).success().json();
+    assert_eq!(json["phases"][0]["read"], json!(["b.py", "a.py", "c.py"]));
+    assert_eq!(json["phases"][0]["wrote"], json!(["z.py", "y.py"]));
+}

@@ -15,6 +15,7 @@
 use serde::Serialize;
 
 use super::compare::{Weighed, WorkOutcome};
+use super::ordered_set::OrderedSet;
 use crate::model::text::{count, fixed, given};
 use crate::model::tools::Agent;
 use crate::model::usage::{dollars, dollars_given};
@@ -452,7 +453,7 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
         .map(|e| (e.session_id.as_str(), e.event_id.as_str()))
         .collect();
     let (mut total, mut outside_ops) = (0usize, 0usize);
-    let mut outside: Vec<&str> = Vec::new();
+    let mut outside: OrderedSet<&str> = OrderedSet::default();
     for event in session.events {
         let path = match View::of(event, session.agent) {
             View::ToolCall(call) => call.path(),
@@ -471,9 +472,7 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
         if !scopes.iter().any(|s| s.contains(&place)) {
             // Each operation outside counts, as the Python tool counts them.
             outside_ops += 1;
-            if !outside.contains(&path) {
-                outside.push(path);
-            }
+            outside.insert(path);
         }
     }
     if outside.is_empty() {
@@ -506,7 +505,12 @@ fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String,
         "{none_allowed}{} of {} outside the allowed paths: {}{more}",
         crate::model::text::thousands(outside_ops as u64),
         count(total as u64, "file operation"),
-        outside[..outside.len().min(3)].join(", ")
+        outside
+            .iter()
+            .take(3)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     (score, reason, Some(outside_ops as f64))
 }

@@ -7,6 +7,7 @@
 //! - [`token_budget`]: context-window use over a session.
 //! - [`tree`]: the hierarchy of a session and its subagents.
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
+//! - [`ordered_set`]: a list holding each item once in the order listed, looked up at once.
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
 //! - [`eval`]: a session scored against scorers with marks and weights; two sessions compared.
@@ -36,6 +37,7 @@ pub mod eval;
 pub mod lint;
 pub mod mcp_tools;
 pub mod optimize;
+pub mod ordered_set;
 pub mod page;
 pub mod phases;
 pub mod replay_line;

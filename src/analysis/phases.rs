@@ -9,11 +9,12 @@
 //! tests, one commit after another) that fail and are tried again form a retry loop; the time
 //! those failed attempts ran is the time retries wasted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::ordered_set::OrderedSet;
 use crate::model::answers::AnswerUsages;
 use crate::model::attempts::relative_to;
 use crate::model::attempts::{self, Tried};
@@ -134,12 +135,12 @@ pub struct Phase {
     #[serde(serialize_with = "crate::model::seconds::serialize")]
     pub end_s: f64,
     pub events: u64,
-    pub read: Vec<String>,
+    pub read: OrderedSet<String>,
     pub ran: Vec<Ran>,
-    pub wrote: Vec<String>,
+    pub wrote: OrderedSet<String>,
     /// Files and folders deleted, and moved: no content written (`rm a`, `mv a b`).
-    pub deleted: Vec<String>,
-    pub moved: Vec<Moved>,
+    pub deleted: OrderedSet<String>,
+    pub moved: OrderedSet<Moved>,
     /// Its last test run, build or check failed.
     pub failed: bool,
     /// Recorded usage by model.
@@ -164,11 +165,11 @@ impl Phase {
             start_s,
             end_s: start_s,
             events: 0,
-            read: Vec::new(),
+            read: OrderedSet::default(),
             ran: Vec::new(),
-            wrote: Vec::new(),
-            deleted: Vec::new(),
-            moved: Vec::new(),
+            wrote: OrderedSet::default(),
+            deleted: OrderedSet::default(),
+            moved: OrderedSet::default(),
             failed: false,
             usage: BTreeMap::new(),
             usage_long_context: BTreeMap::new(),
@@ -194,19 +195,14 @@ impl Phase {
     /// Lists a file on the list of what was done to it.
     fn list(&mut self, path: &str, file_use: FileUse) {
         match file_use {
-            FileUse::Read => push_unique(&mut self.read, Some(path)),
-            FileUse::Write => push_unique(&mut self.wrote, Some(path)),
-            FileUse::Delete => push_unique(&mut self.deleted, Some(path)),
-            FileUse::Move(to) => {
-                let moved = Moved {
-                    from: path.to_owned(),
-                    to,
-                };
-                if !self.moved.contains(&moved) {
-                    self.moved.push(moved);
-                }
-            }
-        }
+            FileUse::Read => self.read.insert(path.to_owned()),
+            FileUse::Write => self.wrote.insert(path.to_owned()),
+            FileUse::Delete => self.deleted.insert(path.to_owned()),
+            FileUse::Move(to) => self.moved.insert(Moved {
+                from: path.to_owned(),
+                to,
+            }),
+        };
     }
 
     pub fn recorded(&self) -> Tokens {
@@ -219,7 +215,7 @@ impl Phase {
 }
 
 /// A file moved: where from, and where to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Moved {
     pub from: String,
     pub to: String,
@@ -346,13 +342,12 @@ impl Phases {
 
     /// Every move the session made, in order, each once.
     pub fn moves(&self) -> Vec<&Moved> {
-        let mut all: Vec<&Moved> = Vec::new();
-        for moved in self.phases.iter().flat_map(|p| &p.moved) {
-            if !all.contains(&moved) {
-                all.push(moved);
-            }
-        }
-        all
+        let mut seen: HashSet<&Moved> = HashSet::new();
+        self.phases
+            .iter()
+            .flat_map(|p| &p.moved)
+            .filter(|moved| seen.insert(moved))
+            .collect()
     }
 }
 
@@ -752,11 +747,9 @@ impl PhaseBuilder {
             _ => None,
         };
         // Whether this call put its file on the phase's list (a failed one takes it off).
-        let new = list.is_some_and(|list| {
-            let new = path.as_ref().is_some_and(|p| !list.contains(p));
-            push_unique(list, path.as_deref());
-            new
-        });
+        let new = list
+            .zip(path.clone())
+            .is_some_and(|(list, p)| list.insert(p));
         let listed = new.then_some(call.kind == ToolKind::WriteFile);
         let purpose = parsed.as_ref().map_or(Purpose::Other, |c| c.purpose);
         if matches!(purpose, Purpose::Test | Purpose::Build) {
@@ -870,7 +863,7 @@ impl PhaseBuilder {
         if listed_folder
             && let (Some(path), Some(phase)) = (&call.what, self.phases.get_mut(call.phase))
         {
-            phase.read.retain(|p| p != path);
+            phase.read.remove(path.as_str());
         }
         // Nor did a file tool that failed or was refused read or write its file.
         if result.outcome != ToolOutcome::Ok
@@ -882,7 +875,7 @@ impl PhaseBuilder {
             } else {
                 &mut phase.read
             };
-            list.retain(|p| p != path);
+            list.remove(path.as_str());
         }
         let mut judgement = attempts::judgement(call.parsed.as_ref(), result);
         // The user did not refuse it: the phase's line says who did, and why.
@@ -1251,15 +1244,6 @@ fn add_usage(phase: &mut Phase, model: &str, tokens: &Tokens, long: bool, sign: 
     }
 }
 
-/// Whether a "prompt" was written by the agent's harness rather than typed by a person.
-fn push_unique(list: &mut Vec<String>, item: Option<&str>) {
-    if let Some(item) = item
-        && !list.iter().any(|i| i == item)
-    {
-        list.push(item.to_owned());
-    }
-}
-
 /// Whether a shell command runs tests or a build, the runs whose outcome marks progress.
 pub fn is_test_or_build(command: &str) -> bool {
     matches!(outcome::purpose(command), Purpose::Test | Purpose::Build)
@@ -1413,7 +1397,8 @@ mod tests {
                 ("run tests", false)
             ]
         );
-        assert_eq!(p.phases[0].read, ["AGENTS.md", "src/auth.py"]);
+        let read: Vec<&String> = p.phases[0].read.iter().collect();
+        assert_eq!(read, ["AGENTS.md", "src/auth.py"]);
         assert_eq!((p.phases[1].start_s, p.phases[1].end_s), (5.0, 80.0));
         assert_eq!(
             p.phases[1].ran.iter().map(|r| r.retry).collect::<Vec<_>>(),

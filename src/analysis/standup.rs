@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::ordered_set::OrderedSet;
 use super::phases::{Moved, PhaseBuilder, Phases};
 use crate::model::command::Verdict;
 use crate::model::meta::Believed;
@@ -20,7 +21,7 @@ pub struct Approach {
     pub decided_by: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash)]
 pub struct Dependency {
     pub manager: String,
     pub package: String,
@@ -76,8 +77,8 @@ pub const PASSED_LATER: &str = "failed, passed later";
 pub struct StandupBuilder {
     agent: Agent,
     phases: PhaseBuilder,
-    dependencies: Vec<Dependency>,
-    manifests: Vec<String>,
+    dependencies: OrderedSet<Dependency>,
+    manifests: OrderedSet<String>,
     todos: Vec<Note>,
     review: Vec<Review>,
 }
@@ -142,8 +143,8 @@ impl StandupBuilder {
         StandupBuilder {
             agent,
             phases: PhaseBuilder::of(meta),
-            dependencies: Vec::new(),
-            manifests: Vec::new(),
+            dependencies: OrderedSet::default(),
+            manifests: OrderedSet::default(),
             todos: Vec::new(),
             review: Vec::new(),
         }
@@ -156,9 +157,7 @@ impl StandupBuilder {
         };
         if let Some(command) = call.command_line() {
             for dep in dependencies_in(&command) {
-                if !self.dependencies.contains(&dep) {
-                    self.dependencies.push(dep);
-                }
+                self.dependencies.insert(dep);
             }
         }
         if call.kind == ToolKind::WriteFile {
@@ -177,9 +176,8 @@ impl StandupBuilder {
         if MANIFESTS.iter().any(|m| {
             name == *m
                 || (name.starts_with("requirements") && name.to_lowercase().ends_with(".txt"))
-        }) && !self.manifests.iter().any(|m| m == path)
-        {
-            self.manifests.push(path.to_owned());
+        }) {
+            self.manifests.insert(path.to_owned());
         }
         let lower = path.to_lowercase();
         if let Some((_, why)) = RISKY.iter().find(|(word, _)| lower.contains(word))
@@ -287,8 +285,8 @@ impl StandupBuilder {
             files_deleted,
             files_moved,
             approaches,
-            dependencies: self.dependencies,
-            manifests_changed: self.manifests,
+            dependencies: self.dependencies.iter().cloned().collect(),
+            manifests_changed: self.manifests.iter().cloned().collect(),
             todos: self.todos,
             review: self.review,
             tool_calls: phases.tool_calls,

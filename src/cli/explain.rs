@@ -209,15 +209,17 @@ pub(crate) fn errors_told_apart(
     parts.join("; ")
 }
 
-fn listed(items: &[String]) -> String {
-    let mut text = items
+fn listed<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let mut items = items.into_iter();
+    let shown: Vec<S> = items.by_ref().take(LISTED).collect();
+    let mut text = shown
         .iter()
-        .take(LISTED)
-        .cloned()
+        .map(AsRef::as_ref)
         .collect::<Vec<_>>()
         .join(", ");
-    if items.len() > LISTED {
-        let _ = write!(text, " and {} more", items.len() - LISTED);
+    let more = items.count();
+    if more > 0 {
+        let _ = write!(text, " and {more} more");
     }
     text
 }
@@ -356,8 +358,7 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             writeln!(out, "  Deleted: {}", listed(&phase.deleted))?;
         }
         if !phase.moved.is_empty() {
-            let moves: Vec<String> = phase.moved.iter().map(moved).collect();
-            writeln!(out, "  Moved: {}", listed(&moves))?;
+            writeln!(out, "  Moved: {}", listed(phase.moved.iter().map(moved)))?;
         }
     }
     if !p.failures.is_empty() {
