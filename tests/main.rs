@@ -3,6 +3,7 @@
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
 mod agent_codex;
+mod agent_copilot_usage;
 mod agent_cursor_copilot;
 mod agent_gemini;
 mod agent_logs;

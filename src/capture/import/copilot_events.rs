@@ -7,13 +7,13 @@
 //!
 //! Usage: Copilot 1.0.102 writes `session.usage_record` per model call, exact; 1.0.34 wrote only
 //! the session's totals per model in `session.shutdown`'s `modelMetrics`, which are read as one
-//! response per model, less what usage records counted ([`Totals`]: one file may hold both, a
-//! 1.0.34 session resumed by 1.0.102; a session killed before its shutdown has no usage but its
-//! records). `inputTokens` includes `cacheReadTokens`; the store counts them apart. Copilot
+//! response per model, less what usage records counted ([`copilot_usage`](super::copilot_usage):
+//! one file may hold both, a 1.0.34 session resumed by 1.0.102; a session killed before its
+//! shutdown has no usage but its records). `inputTokens` includes `cacheReadTokens`; the store counts them apart. Copilot
 //! bills premium requests, not tokens: a cost from token prices is what the same tokens cost at
 //! the API.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use super::Ended;
 use super::agent_log::{self, Log, LoggedTokens, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
+use super::copilot_usage::{Accounts, Counted};
 use super::log_writer::LogWriter;
 use crate::capture::shell_exit;
 use crate::capture::sink::Sink;
@@ -63,7 +64,7 @@ fn import_to(
     sink: &Sink,
     end: u64,
 ) -> Result<ImportReport, ImportError> {
-    let mut head = head(path, end)?;
+    let (mut head, plan) = head(path, end)?;
     if head.session_id.is_none() {
         // The folder Copilot keeps a session in is named after it.
         head.session_id = path
@@ -72,7 +73,7 @@ fn import_to(
             .map(|n| n.to_string_lossy().into_owned());
     }
     let mut writer = LogWriter::open(store, path, sink, &head)?;
-    let mut reader = Reader::new();
+    let mut reader = Reader::new(Accounts::planned(plan));
     let read = agent_log::read_lines_while(path, end, |n, line| {
         match line {
             Ok(line) => reader.line(&line),
@@ -85,14 +86,9 @@ fn import_to(
         mut log, pending, ..
     } = reader;
     let at = log.last();
-    for (model, usage) in pending {
-        log.response(
-            at,
-            model.as_deref(),
-            tokens(&usage),
-            Some(usage),
-            Map::new(),
-        );
+    for pending in pending {
+        let (model, tokens, usage) = pending.response(None);
+        log.response(at, model.as_deref(), tokens, Some(usage), Map::new());
     }
     log.lines = read.lines;
     writer.finish(log, read)
@@ -100,111 +96,78 @@ fn import_to(
 
 /// What an events file says of its session as a whole, which the session's first event
 /// carries: its `session.start`s (each one's fields taking the place of those before) and its
-/// first time. Read to its end (`end`) before its events, one line at a time. A file with no
-/// JSON line is empty.
-fn head(path: &Path, end: u64) -> Result<Log, ImportError> {
-    let mut head = Reader::new();
+/// first time; and what its shutdowns make of the usage records that name no model
+/// ([`Accounts::plan`]). Read to its end (`end`) before its events, one line at a time. A file
+/// with no JSON line is empty.
+fn head(path: &Path, end: u64) -> Result<(Log, Vec<Counted>), ImportError> {
+    let mut head = Reader::new(Accounts::default());
     let mut any = false;
     agent_log::read_lines_while(path, end, |_, line| {
         let Ok(line) = line else { return Ok(true) };
         any = true;
         head.log.at(agent_log::time(&line, "timestamp"));
-        if string(&line, "type") == Some("session.start") {
-            head.start(line.get("data").unwrap_or(&Value::Null));
+        let data = line.get("data").unwrap_or(&Value::Null);
+        match string(&line, "type") {
+            Some("session.start") => head.start(data),
+            Some("session.model_change") => head.change_model(data),
+            Some("session.usage_record") => {
+                let usage = data.get("usage").unwrap_or(&Value::Null);
+                head.accounts.record(string(usage, "model"), &tokens(usage));
+            }
+            Some("session.shutdown") => {
+                if let Some(metrics) = metrics_in(data) {
+                    head.accounts.shutdown(&totals_in(metrics));
+                }
+            }
+            _ => {}
         }
         Ok(true)
     })?;
     if !any {
         return Err(ImportError::Empty(path.to_path_buf()));
     }
-    Ok(head.log)
+    Ok((head.log, head.accounts.plan()))
 }
 
 struct Reader {
     log: Log,
-    model: Option<String>,
     /// Usage records not yet matched with the message they are the usage of.
-    pending: VecDeque<(Option<String>, Value)>,
-    totals: Totals,
+    pending: VecDeque<Pending>,
+    accounts: Accounts,
 }
 
-/// Counts the session's usage once between its usage records and its shutdowns' totals. A
-/// `session.shutdown`'s `modelMetrics` are the session's totals per model, which run on over the
-/// processes that resumed it (observed: 1.0.102's shutdown after resuming a 1.0.34 session holds
-/// the 1.0.34 totals unchanged beside its own, tests/fixtures/resumed). Of a model's totals, what
-/// the shutdown before did not hold and the records since did not count is usage of no recorded
-/// call: all of a 1.0.34 session's, none of one 1.0.102 recorded whole.
-#[derive(Default)]
-struct Totals {
-    /// Per model, the totals the last shutdown held.
-    held: HashMap<String, Tokens>,
-    /// Per model, what the usage records since that shutdown counted.
-    recorded: HashMap<String, LoggedTokens>,
+/// A usage record not yet matched with the message it is the usage of.
+struct Pending {
+    /// The model it names.
+    model: Option<String>,
+    usage: Value,
+    counted: Counted,
 }
 
-impl Totals {
-    /// A usage record of `model`'s, counted as its call's; `""` when no model was known yet.
-    fn record(&mut self, model: &str, counted: &LoggedTokens) {
-        let sum = match (self.recorded.remove(model), counted) {
-            // A record of unknown usage leaves what the records counted unknown.
-            (Some(Err(unknown)), _) => Err(unknown),
-            (_, Err(unknown)) => Err(unknown.clone()),
-            (Some(Ok(mut sum)), Ok(more)) => {
-                sum.add(more);
-                Ok(sum)
-            }
-            (None, Ok(more)) => Ok(*more),
-        };
-        self.recorded.insert(model.to_owned(), sum);
-    }
-
-    /// A shutdown's totals are of `models`: the records of no known model are its one model's
-    /// when it names one, so they are taken out of that model's totals and not counted again.
-    fn of_models(&mut self, models: &[&str]) {
-        if let [model] = models
-            && let Some(modelless) = self.recorded.remove("")
-        {
-            self.record(model, &modelless);
+impl Pending {
+    /// The model, tokens and reported usage of its call's response, whose message names
+    /// `model` (or the session does).
+    fn response(self, model: Option<String>) -> (Option<String>, LoggedTokens, Value) {
+        let Pending {
+            model: named,
+            usage,
+            counted,
+        } = self;
+        match counted {
+            Counted::AsItsCall => (named.or(model), tokens(&usage), usage),
+            Counted::Of(owner) => (Some(owner), tokens(&usage), usage),
+            // The shutdown's totals count its tokens, as they are the session's.
+            Counted::InTotals => (named.or(model), Ok(Tokens::default()), usage),
         }
-    }
-
-    /// What a shutdown's totals of `model` hold that nothing counted yet; `None` when that is
-    /// nothing.
-    fn unrecorded(&mut self, model: &str, totals: LoggedTokens) -> Option<LoggedTokens> {
-        let recorded = self.recorded.get(model);
-        let Ok(totals) = totals else {
-            // Totals that hold no count are unknown usage, unless records counted the model's.
-            return recorded.is_none().then_some(totals);
-        };
-        let mut new = totals;
-        if let Some(before) = self.held.insert(model.to_owned(), totals)
-            && totals.total() >= before.total()
-        {
-            // Totals that went down began again: all they hold is new.
-            new.subtract(&before);
-        }
-        match recorded {
-            // The records' sum cannot be taken out: the rest is taken to be theirs.
-            Some(Err(_)) => return None,
-            Some(Ok(recorded)) => new.subtract(recorded),
-            None => {}
-        }
-        (!new.is_zero()).then_some(Ok(new))
-    }
-
-    /// A shutdown's totals were all read: the records after it are counted against the next.
-    fn shut_down(&mut self) {
-        self.recorded.clear();
     }
 }
 
 impl Reader {
-    fn new() -> Reader {
+    fn new(accounts: Accounts) -> Reader {
         Reader {
             log: Log::new(Agent::Copilot),
-            model: None,
             pending: VecDeque::new(),
-            totals: Totals::default(),
+            accounts,
         }
     }
 
@@ -215,11 +178,7 @@ impl Reader {
         let at = self.log.at(agent_log::time(line, "timestamp"));
         match kind {
             "session.start" => self.start(data),
-            "session.model_change" => {
-                if let Some(model) = string(data, "newModel") {
-                    self.model = Some(model.to_owned());
-                }
-            }
+            "session.model_change" => self.change_model(data),
             "user.message" => {
                 let prompt = prompt_in(line).unwrap_or_default();
                 self.log.prompt(at, &prompt);
@@ -227,7 +186,7 @@ impl Reader {
             "assistant.message" => {
                 let model = string(data, "model")
                     .map(str::to_owned)
-                    .or_else(|| self.model.clone());
+                    .or_else(|| self.accounts.model().map(str::to_owned));
                 // Each message is one model call's.
                 self.log.end_request();
                 self.log.request(at, model.as_deref());
@@ -238,23 +197,25 @@ impl Reader {
                 // The usage record of this call comes before its message.
                 // Taken from the front in constant time: thousands of records piled up ahead
                 // of their messages made an import quadratic.
-                if let Some((recorded, usage)) = self.pending.pop_front() {
-                    let model = recorded.or(model);
+                if let Some(pending) = self.pending.pop_front() {
+                    let (model, tokens, usage) = pending.response(model);
                     let mut extra = Map::new();
                     if let Some(id) = string(data, "apiCallId") {
                         extra.insert("response_id".into(), id.into());
                     }
                     self.log
-                        .response(at, model.as_deref(), tokens(&usage), Some(usage), extra);
+                        .response(at, model.as_deref(), tokens, Some(usage), extra);
                 }
             }
             "session.usage_record" => {
                 let usage = data.get("usage").cloned().unwrap_or(Value::Null);
                 let model = string(&usage, "model").map(str::to_owned);
-                // Counted against the shutdown's totals of the model its call will be given.
-                let of = model.as_deref().or(self.model.as_deref()).unwrap_or("");
-                self.totals.record(of, &tokens(&usage));
-                self.pending.push_back((model, usage));
+                let counted = self.accounts.record(model.as_deref(), &tokens(&usage));
+                self.pending.push_back(Pending {
+                    model,
+                    usage,
+                    counted,
+                });
             }
             "tool.execution_start" => {
                 let name = string(data, "toolName").unwrap_or("unknown");
@@ -309,7 +270,7 @@ impl Reader {
         }
         if let Some(model) = string(data, "selectedModel") {
             start.insert("model".into(), model.into());
-            self.model = Some(model.to_owned());
+            self.accounts.select(model);
         }
         if let Some(context) = data.get("context") {
             for (key, from) in [
@@ -325,18 +286,23 @@ impl Reader {
         }
     }
 
+    fn change_model(&mut self, data: &Value) {
+        if let Some(model) = string(data, "newModel") {
+            self.accounts.select(model);
+        }
+    }
+
     /// The session's usage per model that no usage record and no shutdown before counted.
     fn shutdown(&mut self, at: f64, data: &Value) {
-        let Some(metrics) = data.get("modelMetrics").and_then(Value::as_object) else {
+        let Some(metrics) = metrics_in(data) else {
             return;
         };
-        self.totals
-            .of_models(&metrics.keys().map(String::as_str).collect::<Vec<_>>());
-        for (model, metric) in metrics {
-            let usage = metric.get("usage").cloned().unwrap_or(Value::Null);
-            let Some(unrecorded) = self.totals.unrecorded(model, tokens(&usage)) else {
+        let unrecorded = self.accounts.shutdown(&totals_in(metrics));
+        for ((model, metric), unrecorded) in metrics.iter().zip(unrecorded) {
+            let Some(unrecorded) = unrecorded else {
                 continue;
             };
+            let usage = metric.get("usage").cloned().unwrap_or(Value::Null);
             let mut extra = Map::new();
             extra.insert("scope".into(), "session".into());
             if let Some(requests) = metric.get("requests") {
@@ -345,8 +311,20 @@ impl Reader {
             self.log
                 .session_total(at, Some(model), unrecorded, Some(usage), extra);
         }
-        self.totals.shut_down();
     }
+}
+
+/// A `session.shutdown`'s metrics per model.
+fn metrics_in(data: &Value) -> Option<&Map<String, Value>> {
+    data.get("modelMetrics").and_then(Value::as_object)
+}
+
+/// The totals per model of a shutdown's `metrics`.
+fn totals_in(metrics: &Map<String, Value>) -> Vec<(&str, LoggedTokens)> {
+    let usage = |metric: &Value| tokens(metric.get("usage").unwrap_or(&Value::Null));
+    (metrics.iter())
+        .map(|(model, metric)| (model.as_str(), usage(metric)))
+        .collect()
 }
 
 /// The prompt an events file's line holds, as its import records it: a `user.message`'s
@@ -395,51 +373,6 @@ fn ended(ok: bool, code: Option<&str>) -> Ended {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A 1.0.34 session resumed by 1.0.102: the first shutdown's totals are counted, the
-    /// records after it are, and the next shutdown, which holds the first one's totals
-    /// unchanged beside the records', counts nothing twice; totals that grew past them hold
-    /// calls no record counted, and totals that went down began again.
-    #[test]
-    fn a_shutdowns_totals_count_what_nothing_counted_before() {
-        let t = |input, output| Tokens {
-            input,
-            output,
-            ..Tokens::default()
-        };
-        let mut totals = Totals::default();
-        assert_eq!(
-            totals.unrecorded("claude", Ok(t(100, 10))),
-            Some(Ok(t(100, 10)))
-        );
-        totals.shut_down();
-        totals.record("gpt", &Ok(t(5, 1)));
-        totals.record("gpt", &Ok(t(7, 2)));
-        assert_eq!(totals.unrecorded("claude", Ok(t(100, 10))), None);
-        assert_eq!(totals.unrecorded("gpt", Ok(t(12, 3))), None);
-        totals.shut_down();
-        assert_eq!(
-            totals.unrecorded("claude", Ok(t(130, 14))),
-            Some(Ok(t(30, 4)))
-        );
-        assert_eq!(totals.unrecorded("gpt", Ok(t(2, 1))), Some(Ok(t(2, 1))));
-    }
-
-    /// Records of no known model are taken out of the totals of a shutdown's one model with
-    /// that model's own records; totals past them are counted.
-    #[test]
-    fn records_of_no_model_are_a_lone_models() {
-        let t = |input, output| Tokens {
-            input,
-            output,
-            ..Tokens::default()
-        };
-        let mut totals = Totals::default();
-        totals.record("", &Ok(t(100, 10)));
-        totals.record("gpt", &Ok(t(20, 2)));
-        totals.of_models(&["gpt"]);
-        assert_eq!(totals.unrecorded("gpt", Ok(t(150, 15))), Some(Ok(t(30, 3))));
-    }
 
     /// An events file that gains lines after its import took its length (Copilot writing on)
     /// is imported as it was then, each response once: the head and the lines read the same

@@ -8,6 +8,8 @@
 //!   they share, and written by [`log_writer`] as it is read.
 //! - [`json_document`]: a log written as one JSON document (Gemini CLI's older chats, Codex
 //!   CLI's TypeScript rollouts), read an entry at a time; [`gemini_document`]: the chats'.
+//! - [`copilot_usage`]: a Copilot CLI session's usage, counted once between its usage records
+//!   and its shutdowns' totals.
 //! - [`gemini_project`]: the project folder a Gemini CLI chat ran in, from where Gemini CLI
 //!   keeps it.
 //! - [`claude_transcript`]: one Claude Code transcript file into one session (and its
@@ -23,6 +25,7 @@ pub mod batch;
 pub mod claude_transcript;
 pub mod codex_rollout;
 pub mod copilot_events;
+pub mod copilot_usage;
 pub mod detect;
 pub mod existing;
 pub mod gemini_chat;
