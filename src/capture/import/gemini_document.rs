@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::agent_log::FirstPrompt;
 use super::gemini_chat::prompt_in;
 use super::json_document::{self, Document};
+use crate::model::deep_json;
 
 /// The list of an older chat's messages.
 pub const MESSAGES: &str = "messages";

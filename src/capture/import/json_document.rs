@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::agent_log::{self, FirstPrompt};
+use crate::model::deep_json;
 
 /// A document: its header (every field but the list) and the list's entries as its text holds
 /// them.
