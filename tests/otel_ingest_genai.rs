@@ -160,20 +160,19 @@ fn an_agents_span_with_its_calls_total_usage_is_not_counted_again() {
     assert_eq!(run["tokens"], calls_only["tokens"], "{run}");
     assert_eq!(run["cost_usd"], calls_only["cost_usd"]);
     assert_eq!(events_of(&storage, "agent-run", "llm_response").len(), 2);
-    // The agent's span is kept, as another sender's span is.
+    // The agent's span is kept, as another sender's span is; the tool's is its call, and its
+    // usage no response's either.
     let kept: Vec<Value> = events_of(&storage, "agent-run", "decision")
         .into_iter()
         .filter(|e| e["data"]["kind"] == "otel_span")
         .map(|e| e["data"]["choice"].clone())
         .collect();
-    assert_eq!(
-        kept,
-        [
-            "invoke_agent my-agent",
-            "invoke_agent helper",
-            "execute_tool search"
-        ]
-    );
+    assert_eq!(kept, ["invoke_agent my-agent", "invoke_agent helper"]);
+    let called: Vec<Value> = events_of(&storage, "agent-run", "tool_call")
+        .into_iter()
+        .map(|e| e["data"]["tool_name"].clone())
+        .collect();
+    assert_eq!(called, ["search"]);
 }
 
 /// A Claude Code model request's span, as 2.1.197 sends it, with `input_tokens` as given.
@@ -401,7 +400,9 @@ fn our_own_genai_export_is_collected_at_the_same_cost_with_its_subagents_linked(
     .unwrap();
     assert_eq!(meta["parent_session_id"], parent);
     assert_eq!(meta["depth"], 1);
-    let spawned: Vec<Value> = events_of(&storage, parent, "decision")
+    // Under the call that spawned it, as in the store it was exported from (the call's span
+    // is a tool call there, since the collector keeps `execute_tool` spans as calls).
+    let spawned: Vec<Value> = events_of(&storage, parent, "tool_call")
         .into_iter()
         .filter(|e| e["event_id"] == meta["parent_event_id"])
         .collect();
@@ -410,13 +411,20 @@ fn our_own_genai_export_is_collected_at_the_same_cost_with_its_subagents_linked(
         1,
         "the subagent is under an event of its parent"
     );
-    assert!(
-        spawned[0]["data"]["choice"]
-            .as_str()
-            .unwrap()
-            .starts_with("execute_tool ")
+    let source_meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.store().join(sub).join("meta.json")).unwrap(),
+    )
+    .unwrap();
+    let spawner: Vec<Value> = events_of(&env.store(), parent, "tool_call")
+        .into_iter()
+        .filter(|e| e["event_id"] == source_meta["parent_event_id"])
+        .collect();
+    assert_eq!(
+        spawned[0]["data"]["tool_use_id"],
+        spawner[0]["data"]["tool_use_id"]
     );
-    // Each span's event is under its parent span's: all but the sessions' own.
+    // Each span's event is under its parent span's: all but the sessions' own (its agent's
+    // span, and its end).
     for session in [parent, sub] {
         let events: Vec<Value> =
             std::fs::read_to_string(storage.join(session).join("events.ndjson"))
@@ -427,13 +435,102 @@ fn our_own_genai_export_is_collected_at_the_same_cost_with_its_subagents_linked(
         let ids: std::collections::HashSet<&Value> =
             events.iter().map(|e| &e["event_id"]).collect();
         for e in &events {
-            let root = e["data"]["choice"]
-                .as_str()
-                .unwrap()
-                .starts_with("invoke_agent ");
-            assert_eq!(ids.contains(&e["parent_id"]), !root, "{e}");
+            let own = e["event_type"] == "session_end"
+                || e["data"]["choice"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("invoke_agent "));
+            assert_eq!(ids.contains(&e["parent_id"]), !own, "{e}");
         }
     }
+}
+
+/// `stats SESSION --format json` of the store at `storage`: its tool calls by tool.
+fn calls_by_tool(env: &TestEnv, storage: &Path, session: &str) -> Vec<(String, Value)> {
+    let run = env.run(&[
+        "--trace-dir",
+        storage.to_str().unwrap(),
+        "stats",
+        session,
+        "--format",
+        "json",
+    ]);
+    run.success();
+    run.json()["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["tool"].as_str().unwrap().to_owned(), t["calls"].clone()))
+        .collect()
+}
+
+/// agent-strace's own `otlp-genai` export of a Claude Code session (and its subagents), sent to
+/// its own collector, is the same agent's session, ended when it ended, with the same tool
+/// calls. The copy was `agent-strace`'s (the export's service name), still running, and its
+/// `execute_tool` spans were kept as records, so `stats` counted no tool call.
+#[test]
+fn our_own_genai_export_is_collected_as_the_agents_ended_session_with_its_tool_calls() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &[]);
+    let url = format!("http://127.0.0.1:{port}");
+    let corpus = crate::common::shared().join("corpus/claude-code/marot__spotter");
+    for file in [
+        "tool_heavy.jsonl",
+        "4d5611e5-241a-462a-8d15-5122611a9569.jsonl",
+    ] {
+        let path = corpus.join(file);
+        let session = env
+            .run(&["import", "--format", "json", path.to_str().unwrap()])
+            .success()
+            .session_ids()[0]
+            .clone();
+        env.run(&[
+            "export",
+            &session,
+            "--format",
+            "otlp-genai",
+            "--endpoint",
+            &url,
+        ])
+        .success();
+    }
+    let listed = |storage: &Path| -> Vec<Value> {
+        let run = env.run(&[
+            "--trace-dir",
+            storage.to_str().unwrap(),
+            "list",
+            "--all",
+            "--format",
+            "json",
+        ]);
+        run.success();
+        let mut all = run.json().as_array().unwrap().clone();
+        all.sort_by_key(|s| s["session_id"].as_str().unwrap().to_owned());
+        all
+    };
+    let (sources, copies) = (listed(&env.store()), listed(&storage));
+    assert_eq!(
+        sources.len(),
+        4,
+        "two sessions and two subagents: {sources:?}"
+    );
+    assert_eq!(copies.len(), sources.len(), "{copies:?}");
+    let mut calls = 0;
+    for (source, copy) in sources.iter().zip(&copies) {
+        let session = source["session_id"].as_str().unwrap();
+        assert_eq!(copy["session_id"], session);
+        assert_eq!(source["agent_name"], "claude-code", "the premise");
+        assert_eq!(copy["agent_name"], source["agent_name"], "{session}");
+        assert!(
+            source["ended_at"].is_number(),
+            "the premise: {session} ended"
+        );
+        assert_eq!(copy["ended_at"], source["ended_at"], "{session}");
+        let tools = calls_by_tool(&env, &env.store(), session);
+        assert_eq!(calls_by_tool(&env, &storage, session), tools, "{session}");
+        calls += tools.len();
+    }
+    assert!(calls > 5, "the premise: tools were called");
 }
 
 /// A span timed `u64::MAX` nanoseconds (the year 2554), a time no session's date can hold,

@@ -145,6 +145,10 @@ pub const ROOT: &str = "\0session";
 /// (Development status), which collectors and backends group spans by.
 pub const SESSION_ID: &str = "session.id";
 
+/// The attribute the root span of an ended session says its end by (seconds since the epoch,
+/// as `meta.json` holds it), which `agent-strace server` reads back.
+pub const SESSION_ENDED_AT: &str = "agent_strace.session.ended_at";
+
 /// FNV-1a over the parts (each followed by a NUL, so that parts cannot run into each other),
 /// then a final mix so that ids that differ in one character differ in every byte.
 fn fnv1a128(parts: &[&[u8]]) -> u128 {
@@ -382,6 +386,13 @@ fn session_spans<'s>(
     if let Some(parent_session) = &session.meta.parent_session_id {
         root.attributes
             .push(kv("agent_strace.parent_session.id", string(parent_session)));
+    }
+    // Whether and when the session ended: the root's end does not say (a running session's
+    // ends at its last event), and our collector's copy of an ended session ran on.
+    if session.meta.unbelievable().believes("ended_at")
+        && let Some(end) = session.meta.ended_at
+    {
+        root.attributes.push(kv(SESSION_ENDED_AT, double(end)));
     }
     spans.push(root);
     // Spans of this session by the event id that opened them, and open calls by tool-use id.

@@ -1,5 +1,6 @@
 //! Another sender's GenAI span read by OpenTelemetry's GenAI semantic conventions: whether it
-//! is one call of a model, and the usage such a call carries.
+//! is one call of a model, and the usage such a call carries; which operation it is, and the
+//! agent it names.
 //!
 //! Only a model call's usage is a response's. An `invoke_agent` span carries the total of the
 //! calls under it (agent-strace's own `otlp-genai` export puts the session's total there), so
@@ -18,25 +19,53 @@ const OPERATION_NAME: &str = "gen_ai.operation.name";
 /// `embeddings` is left out: an embedding's input is no model's context, and is not priced.
 const MODEL_CALLS: &[&str] = &["chat", "text_completion", "generate_content"];
 
+/// The operation of a tool's run.
+pub const EXECUTE_TOOL: &str = "execute_tool";
+
 /// The operations whose span holds others: an agent's run, its creation, a tool's run. Their
 /// span names begin with the operation (`invoke_agent {gen_ai.agent.name}`), which is how one
 /// sent without `gen_ai.operation.name` is known.
-const HOLDERS: &[&str] = &["invoke_agent", "create_agent", "execute_tool"];
+const HOLDERS: &[&str] = &["invoke_agent", "create_agent", EXECUTE_TOOL];
+
+/// `gen_ai.agent.name`: the agent a span is of (agent-strace's own export names the session's
+/// agent there, `claude-code` …, on every span).
+const AGENT_NAME: &str = "gen_ai.agent.name";
+
+/// The operation a span names, if it names one.
+fn operation(g: &Generic) -> Option<&str> {
+    g.attributes
+        .get(OPERATION_NAME)
+        .and_then(Value::as_str)
+        .filter(|op| !op.is_empty())
+}
+
+/// The first word of the span's name, which the conventions begin with the operation.
+fn named_operation(g: &Generic) -> &str {
+    g.name.split_whitespace().next().unwrap_or_default()
+}
 
 /// Whether the record is one call of a model: its operation is one ([`MODEL_CALLS`]), or it
 /// names none and is no span of a [`HOLDERS`] operation (as senders before the attribute
 /// existed write a call).
 pub fn is_model_call(g: &Generic) -> bool {
-    let operation = g
-        .attributes
-        .get(OPERATION_NAME)
-        .and_then(Value::as_str)
-        .filter(|op| !op.is_empty());
-    if let Some(op) = operation {
-        return MODEL_CALLS.contains(&op);
+    match operation(g) {
+        Some(op) => MODEL_CALLS.contains(&op),
+        None => !HOLDERS.contains(&named_operation(g)),
     }
-    let first = g.name.split_whitespace().next().unwrap_or_default();
-    !HOLDERS.contains(&first)
+}
+
+/// Whether the record is a span of operation `op` ([`HOLDERS`]): it names it, or names none
+/// and its name begins with it.
+pub fn is_operation(g: &Generic, op: &str) -> bool {
+    operation(g).unwrap_or_else(|| named_operation(g)) == op
+}
+
+/// The agent the record names ([`AGENT_NAME`]), if it names one.
+pub fn agent_name(g: &Generic) -> Option<&str> {
+    g.attributes
+        .get(AGENT_NAME)
+        .and_then(Value::as_str)
+        .filter(|a| !a.trim().is_empty())
 }
 
 /// The usage of a model call ([`is_model_call`]); `None` for any other record, and for one

@@ -19,8 +19,15 @@
 //!   its parent is the hook's `tool_call` of that `tool_use_id`.
 //! - `decision` of kind `otel_span` / `otel_log` for other senders, in the session their
 //!   `session.id` names, else in one session per trace (`otel-<trace id>`); a model call's span
-//!   with GenAI usage (`gen_ai.usage.*`, [`genai`]) becomes an `llm_response`. A log record with
-//!   neither a session nor a trace is refused (OTLP's partial success says how many).
+//!   with GenAI usage (`gen_ai.usage.*`, [`genai`]) becomes an `llm_response`, and a tool's
+//!   (`execute_tool`, [`tool_span`]) a `tool_call` and, once it returned, its `tool_result` or
+//!   `error`. A log record with neither a session nor a trace is refused (OTLP's partial
+//!   success says how many).
+//! - `session_end` of a session whose span says when it ended (agent-strace's own export of an
+//!   ended session, [`SESSION_ENDED_AT`]), after the session's other events of the request.
+//!
+//! A session the telemetry opens is named by the agent its spans name (`gen_ai.agent.name`),
+//! else by the sender's `service.name`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -30,6 +37,7 @@ use serde_json::{Map, Value, json};
 use super::decode::Rejected;
 use super::genai;
 use super::telemetry::{Generic, LlmCall, Record, Signal, ToolTiming};
+use super::tool_span::{self, ToolSpan};
 use crate::capture::sink::Sink;
 use crate::model::meta::BELIEVABLE_TIMES;
 use crate::model::view::View;
@@ -47,6 +55,10 @@ pub const KIND_LOG: &str = "otel_log";
 /// The attribute by which agent-strace's own export names a subagent's parent session, on the
 /// subagent's root span.
 const PARENT_SESSION: &str = "agent_strace.parent_session.id";
+/// The attribute by which agent-strace's own export says when a session ended (seconds since
+/// the epoch, as `meta.json` holds it), on the session's root span: a span's end says when its
+/// run stopped, not whether the session did (a running session's span ends at its last event).
+const SESSION_ENDED_AT: &str = "agent_strace.session.ended_at";
 
 /// One ingest at a time in this process: the check that a key is new and the write of its event
 /// must not interleave with another request's (traces and logs of one request come together).
@@ -120,6 +132,9 @@ pub fn ingest(store: &Store, sink: &Sink, records: Vec<Record>) -> Result<Ingest
                 out.duplicates += 1;
             }
         }
+        if writer.end()? {
+            out.written += 1;
+        }
         out.sessions.push(session);
     }
     Ok(out)
@@ -187,6 +202,10 @@ struct SessionWrite<'a> {
     /// The prompt id of each trace (Claude Code's log events carry both; its spans only the
     /// trace).
     trace_prompts: HashMap<String, String>,
+    /// The times of the `session_end` events the session holds.
+    ends: HashSet<u64>,
+    /// The end the records of this ingest told ([`SESSION_ENDED_AT`]), written after them.
+    end: Option<f64>,
 }
 
 impl<'a> SessionWrite<'a> {
@@ -208,6 +227,8 @@ impl<'a> SessionWrite<'a> {
             calls: HashMap::new(),
             prompts: HashMap::new(),
             trace_prompts: HashMap::new(),
+            ends: HashSet::new(),
+            end: None,
         };
         if store.has_session(session) {
             let mut events = store.events(session)?;
@@ -238,17 +259,31 @@ impl<'a> SessionWrite<'a> {
 
     /// A session telemetry opens before (or without) its hooks: Claude Code's, or the sender's.
     fn create(&self, records: &[Record]) -> Result<(), StoreError> {
-        let (agent, start) = records
+        // The agent a record names before the sender: agent-strace's own export is sent as
+        // the service `agent-strace`, and its copy was that agent's, not the session's.
+        let agent = records
             .iter()
-            .fold((None, f64::INFINITY), |(agent, start), r| {
-                let (name, at) = match r {
-                    Record::Llm(c) => (Some(Agent::ClaudeCode.name().to_owned()), c.start),
-                    Record::Tool(t) => (Some(Agent::ClaudeCode.name().to_owned()), t.start),
-                    Record::Generic(g) => (g.service.clone(), g.start),
-                    Record::ClaudeOther => (None, f64::INFINITY),
-                };
-                (agent.or(name), start.min(at))
+            .find_map(|r| match r {
+                Record::Llm(_) | Record::Tool(_) => Some(Agent::ClaudeCode.name()),
+                Record::Generic(g) => genai::agent_name(g),
+                Record::ClaudeOther => None,
+            })
+            .map(str::to_owned)
+            .or_else(|| {
+                records.iter().find_map(|r| match r {
+                    Record::Generic(g) => g.service.clone(),
+                    _ => None,
+                })
             });
+        let start = records
+            .iter()
+            .map(|r| match r {
+                Record::Llm(c) => c.start,
+                Record::Tool(t) => t.start,
+                Record::Generic(g) => g.start,
+                Record::ClaudeOther => f64::INFINITY,
+            })
+            .fold(f64::INFINITY, f64::min);
         let start = if start.is_finite() {
             start
         } else {
@@ -332,6 +367,9 @@ impl<'a> SessionWrite<'a> {
                 if d.get("kind").and_then(Value::as_str) == Some(KIND_TOOL_TIMING) =>
             {
                 self.timed.extend(key("tool_use_id"));
+            }
+            EventType::SessionEnd => {
+                self.ends.insert(event.timestamp.to_bits());
             }
             _ => {}
         }
@@ -468,7 +506,7 @@ impl<'a> SessionWrite<'a> {
         Ok(true)
     }
 
-    fn generic(&mut self, g: Generic) -> Result<bool, StoreError> {
+    fn generic(&mut self, mut g: Generic) -> Result<bool, StoreError> {
         let key = match g.signal {
             Signal::Span => format!("span:{}", g.span_id.as_deref().unwrap_or("")),
             Signal::Log => format!(
@@ -481,6 +519,14 @@ impl<'a> SessionWrite<'a> {
         if !self.generic.insert(key.clone()) {
             return Ok(false);
         }
+        if let Some(at) = g
+            .attributes
+            .get(SESSION_ENDED_AT)
+            .and_then(Value::as_f64)
+            .filter(|at| BELIEVABLE_TIMES.contains(at))
+        {
+            self.end = Some(self.end.map_or(at, |end| end.max(at)));
+        }
         let took = (g.end - g.start) * 1000.0;
         let span = g.span_id.clone();
         // Under the event of its parent span, as the export's spans nest (a tool's or model's
@@ -490,17 +536,23 @@ impl<'a> SessionWrite<'a> {
             .as_ref()
             .and_then(|p| self.spans.get(p).cloned());
         let usage_tokens = genai::model_call_usage(&g);
+        let tool = match g.signal {
+            Signal::Span => tool_span::of(&g),
+            Signal::Log => None,
+        };
         let mut data = Map::new();
-        data.insert(
-            "kind".into(),
-            (if g.signal == Signal::Span {
-                KIND_SPAN
-            } else {
-                KIND_LOG
-            })
-            .into(),
-        );
-        data.insert("choice".into(), g.name.clone().into());
+        if tool.is_some() {
+            // Its arguments and result are the call's and the result's fields.
+            g.attributes
+                .retain(|k, _| !tool_span::READ.contains(&k.as_str()));
+        } else {
+            let kind = match g.signal {
+                Signal::Span => KIND_SPAN,
+                Signal::Log => KIND_LOG,
+            };
+            data.insert("kind".into(), kind.into());
+            data.insert("choice".into(), g.name.clone().into());
+        }
         data.insert("otel_key".into(), key.into());
         data.insert("source".into(), SOURCE.into());
         let mut put = |k: &str, v: Option<String>| {
@@ -512,7 +564,8 @@ impl<'a> SessionWrite<'a> {
         put("trace_id", g.trace_id);
         put("span_id", g.span_id);
         put("parent_span_id", g.parent_span_id);
-        if let Some(message) = g.error {
+        // A tool's failure is its result's (an `error` event), not its call's.
+        if let Some(message) = g.error.filter(|_| tool.is_none()) {
             data.insert("error".into(), true.into());
             data.insert("message".into(), message.into());
         }
@@ -531,15 +584,22 @@ impl<'a> SessionWrite<'a> {
             "attributes".into(),
             Value::Object(g.attributes.into_iter().collect()),
         );
-        let kind = match usage_tokens {
-            Some(usage) => {
+        let kind = match (usage_tokens, &tool) {
+            (Some(usage), _) => {
                 data.insert("usage".into(), usage.to_usage());
                 if let Some(model) = model {
                     data.insert("model".into(), model.into());
                 }
                 EventType::LlmResponse
             }
-            None => EventType::Decision,
+            (None, Some(call)) => {
+                call_fields(&mut data, call);
+                if let Some(arguments) = &call.arguments {
+                    data.insert("arguments".into(), arguments.clone());
+                }
+                EventType::ToolCall
+            }
+            (None, None) => EventType::Decision,
         };
         let at = if kind == EventType::LlmResponse {
             g.end
@@ -548,16 +608,72 @@ impl<'a> SessionWrite<'a> {
         };
         let mut event = self.sink.event(kind, at, self.session, data);
         if g.signal == Signal::Span {
-            event.duration_ms = Some(took);
+            // A call's length is its result's, as a recorded call's is.
+            event.duration_ms = tool.is_none().then_some(took);
             event.parent_id = parent;
         }
         let id = event.event_id.clone();
         self.write(event)?;
+        if let Some(call) = &tool {
+            self.tool_returned(call, &id, g.end)?;
+        }
         if g.signal == Signal::Span
             && let Some(span) = span
         {
             self.spans.entry(span).or_insert(id);
         }
         Ok(true)
+    }
+
+    /// The result of a tool call a span told (or its failure), under the call's event, once
+    /// the call returned.
+    fn tool_returned(&self, call: &ToolSpan, call_event: &str, at: f64) -> Result<(), StoreError> {
+        let Some(ended) = &call.ended else {
+            return Ok(());
+        };
+        let mut data = Map::new();
+        call_fields(&mut data, call);
+        let kind = if let Some(message) = &ended.error {
+            data.insert("error".into(), message.clone().into());
+            EventType::Error
+        } else {
+            if let Some(result) = &ended.result {
+                data.insert("result".into(), result.clone().into());
+            }
+            EventType::ToolResult
+        };
+        data.insert("source".into(), SOURCE.into());
+        let mut event = self.sink.event(kind, at, self.session, data);
+        event.parent_id = Some(call_event.to_owned());
+        event.duration_ms = ended.duration_ms;
+        self.write(event)
+    }
+
+    /// Writes the `session_end` the records told ([`SESSION_ENDED_AT`]), after the session's
+    /// other events, unless the session holds one at that time; whether it wrote.
+    fn end(&mut self) -> Result<bool, StoreError> {
+        let Some(at) = self.end.take() else {
+            return Ok(false);
+        };
+        if !self.ends.insert(at.to_bits()) {
+            return Ok(false);
+        }
+        let mut data = Map::new();
+        data.insert("source".into(), SOURCE.into());
+        let event = self
+            .sink
+            .event(EventType::SessionEnd, at, self.session, data);
+        self.write(event)?;
+        Ok(true)
+    }
+}
+
+/// The tool and the call's id, as a tool call's events name them.
+fn call_fields(data: &mut Map<String, Value>, call: &ToolSpan) {
+    if let Some(tool) = &call.tool {
+        data.insert("tool_name".into(), tool.clone().into());
+    }
+    if let Some(id) = &call.tool_use_id {
+        data.insert("tool_use_id".into(), id.clone().into());
     }
 }

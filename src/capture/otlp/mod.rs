@@ -11,6 +11,7 @@
 //! - [`counts`]: token counts read alike for every sender; an impossible one kept, unknown.
 //! - [`genai`]: which of another sender's spans is a model call (GenAI semantic conventions),
 //!   and its usage.
+//! - [`tool_span`]: another sender's `execute_tool` span as the tool call it tells.
 //! - [`join`]: records to events in the store, each exactly once, joined to the hook session
 //!   by session id, prompt id and tool_use_id.
 //!
@@ -22,6 +23,7 @@ pub mod doubles;
 pub mod genai;
 pub mod join;
 pub mod telemetry;
+pub mod tool_span;
 
 pub use decode::{Body, DecodeError, Encoding, Rejected};
 pub use join::Ingested;

@@ -247,13 +247,22 @@ fn other_senders_spans_go_to_a_session_per_trace_and_orphan_logs_are_refused() {
     assert_eq!(got.ingested.written, 2);
     let id = "otel-0102030405060708090a0b0c0d0e0f10";
     let all = events(&store, id);
-    assert_eq!(all.len(), 2);
+    // The tool's span is its call and, as it ended in an error, its failure.
+    assert_eq!(all.len(), 3);
     let View::LlmResponse(r) = View::of(&all[0], Agent::Unknown) else {
         panic!("{:?}", all[0])
     };
     assert_eq!(r.usage.unwrap().input, 100);
     assert_eq!(r.usage.unwrap().cache_read, 20);
-    assert_eq!(all[1].data["error"], true);
+    let View::ToolCall(call) = View::of(&all[1], Agent::Unknown) else {
+        panic!("{:?}", all[1])
+    };
+    assert_eq!(call.tool, "ls");
+    let View::ToolResult(failed) = View::of(&all[2], Agent::Unknown) else {
+        panic!("{:?}", all[2])
+    };
+    assert_eq!(failed.error.as_deref(), Some("boom"));
+    assert_eq!(all[2].parent_id.as_deref(), Some(all[1].event_id.as_str()));
     assert_eq!(store.summary(id).unwrap().meta.agent_name, "my-agent");
     // A log record with no session and no trace has nowhere to go.
     let logs = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"hi"}}]}]}]}"#;
