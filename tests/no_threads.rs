@@ -345,6 +345,32 @@ fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
     assert!(threaded.stderr.is_empty(), "{}", threaded.stderr);
 }
 
+/// The error `record` wrote when it relayed a server unrecorded (no thread for its relay) was
+/// an error of the agent's turn in stats, though only our own recording stopped; it is a gap in
+/// the recording, counted in no error figure and said apart, and explain lists it so.
+#[test]
+fn a_server_record_relayed_unrecorded_is_a_gap_in_the_recording_and_no_error_of_a_turn() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    relayed_unrecorded(&env, "1", "cannot start a thread for the relay");
+    let stats = env.env.run(&["stats", "--format", "json"]).success().json();
+    assert_eq!(
+        (&stats["errors"], &stats["recording_stopped"]),
+        (&json!(0), &json!(1)),
+        "{stats:#}"
+    );
+    let said = env.env.run(&["stats"]).success().stdout.clone();
+    assert!(said.contains("Recording stopped: 1"), "{said}");
+    let session = &env.env.sessions()[0];
+    let explained = env.env.run(&["explain", session]).success().stdout.clone();
+    let gaps = explained
+        .split_once("Gaps in the recording")
+        .map(|(_, after)| after)
+        .unwrap_or_default();
+    assert!(gaps.contains("the server runs unrecorded"), "{explained}");
+}
+
 /// `record --policy` of a server answering one ping, run where no process or thread can be
 /// started (`prlimit --nproc=1`).
 fn record_with_a_policy_and_no_thread(env: &Unprivileged) -> Run {

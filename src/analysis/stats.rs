@@ -65,6 +65,10 @@ pub struct Stats {
     /// that say so count in no error figure.
     #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
     pub unrecorded_messages: u64,
+    /// Times an MCP proxy stopped recording the traffic it went on relaying: gaps in the
+    /// recording with no end, counted in no error figure.
+    #[serde(skip_serializing_if = "crate::model::usage::is_zero")]
+    pub recording_stopped: u64,
     /// Tool calls the user refused or stopped.
     pub rejections: u64,
     /// Model calls, a request and its response once: each session's
@@ -167,6 +171,7 @@ pub struct StatsBuilder {
     /// Errors an MCP proxy's recorder wrote for falling behind, and the messages they count.
     recording_gaps: u64,
     unrecorded_messages: u64,
+    recording_stopped: u64,
     /// Paths read, written, deleted and moved away.
     read_paths: HashSet<String>,
     written_paths: HashSet<String>,
@@ -286,6 +291,7 @@ impl StatsBuilder {
         self.protocol_errors += other.protocol_errors;
         self.recording_gaps += other.recording_gaps;
         self.unrecorded_messages += other.unrecorded_messages;
+        self.recording_stopped += other.recording_stopped;
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
         self.deleted_paths.extend(other.deleted_paths);
@@ -369,6 +375,7 @@ impl StatsBuilder {
             EventType::Error if let Some(n) = event.unrecorded() => {
                 self.recording_gaps += 1;
                 self.unrecorded_messages = self.unrecorded_messages.saturating_add(n);
+                self.recording_stopped += u64::from(event.recording_stopped());
             }
             EventType::ToolResult | EventType::Error => {
                 let outcome = event.outcome().unwrap_or(ToolOutcome::Ok);
@@ -516,6 +523,7 @@ impl StatsBuilder {
             launch_failures: self.launch_failures,
             protocol_errors: self.protocol_errors,
             unrecorded_messages: self.unrecorded_messages,
+            recording_stopped: self.recording_stopped,
             rejections: self.rejections,
             llm_requests: self.model_calls + self.answer_responses,
             tokens: self.tokens,

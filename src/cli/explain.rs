@@ -412,12 +412,12 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
         &p.protocol_errors,
         false,
     )?;
-    // Messages the MCP proxy relayed and its recorder, fallen behind, did not record: our
-    // capture's gap, not the agent's or the server's error.
+    // Messages the MCP proxy relayed and its recorder, fallen behind or stopped, did not
+    // record: our capture's gap, not the agent's or the server's error.
     errors_under(
         out,
         paint,
-        "Gaps in the recording (the proxy's recorder fell behind), not of a call or a turn",
+        "Gaps in the recording (the proxy's recorder fell behind or stopped), not of a call or a turn",
         &p.recording_gaps,
         false,
     )?;

@@ -142,6 +142,14 @@ fn unrecorded_messages_line(n: u64) -> String {
     )
 }
 
+/// What `stats` says of the times an MCP proxy stopped recording (`n` of them).
+fn recording_stopped_line(n: u64) -> String {
+    format!(
+        "Recording stopped: {} (the MCP proxy recorded nothing more of the traffic it relayed: a gap in the recording, no call or turn failed)",
+        terminal::thousands(n)
+    )
+}
+
 fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<()> {
     let title = match stats.sessions.as_slice() {
         [one] => format!("Session {one}"),
@@ -216,6 +224,13 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
             out,
             "{}",
             paint.yellow(&unrecorded_messages_line(stats.unrecorded_messages))
+        )?;
+    }
+    if stats.recording_stopped > 0 {
+        writeln!(
+            out,
+            "{}",
+            paint.yellow(&recording_stopped_line(stats.recording_stopped))
         )?;
     }
     let removed = terminal::removed_tail(stats.files_deleted, stats.files_moved);

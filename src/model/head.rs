@@ -17,6 +17,9 @@ pub const LAUNCH_FAILURE: &str = "launch_failure";
 /// The key of the count an MCP proxy's recorder writes on the error that says it fell behind
 /// and relayed messages it did not record ([`EventHead::unrecorded`]).
 pub const UNRECORDED_MESSAGES: &str = "unrecorded_messages";
+/// The key of the flag an MCP proxy sets on the error that says it records nothing more of
+/// the traffic it still relays ([`EventHead::recording_stopped`]).
+pub const RECORDING_STOPPED: &str = "recording_stopped";
 use super::prompt;
 use super::usage::{ApiUsage, Tokens, believed_tokens};
 
@@ -102,6 +105,9 @@ pub struct DataHead<'a> {
     /// behind ([`UNRECORDED_MESSAGES`]).
     #[serde(default)]
     pub unrecorded_messages: Count,
+    /// The proxy's mark on the error that says it stopped recording ([`RECORDING_STOPPED`]).
+    #[serde(default)]
+    pub recording_stopped: Flag,
     /// The hook's mark on an answer it recorded after the session's end ([`EventHead::is_late_answer`]).
     #[serde(default)]
     pub late: Flag,
@@ -589,13 +595,23 @@ impl EventHead<'_> {
     }
 
     /// How many messages an MCP proxy relayed and did not record, when this is the error its
-    /// recorder writes for falling behind (`the recorder fell behind: …`). A gap in our own
-    /// recording: no call's, no turn's and no error of the protocol, counted in no error figure.
+    /// recorder writes for falling behind (`the recorder fell behind: …`), or 0 when it is the
+    /// error that says the proxy stopped recording ([`EventHead::recording_stopped`]), as what
+    /// it relayed after went uncounted. A gap in our own recording: no call's, no turn's and
+    /// no error of the protocol, counted in no error figure.
     pub fn unrecorded(&self) -> Option<u64> {
+        let stopped = self.data.recording_stopped.0.then_some(0);
         self.data
             .unrecorded_messages
             .0
+            .or(stopped)
             .filter(|_| self.failed_of_no_call())
+    }
+
+    /// The error an MCP proxy writes when it records nothing more of the traffic it relays (no
+    /// thread for its recorder or its relay): an [`EventHead::unrecorded`] gap with no end.
+    pub fn recording_stopped(&self) -> bool {
+        self.data.recording_stopped.0 && self.unrecorded().is_some()
     }
 
     /// An error of no call that an MCP proxy recorded of the traffic it carries: a line the
@@ -669,6 +685,7 @@ impl<'a> EventHead<'a> {
                 launch_failure: Flag::of(data.get(LAUNCH_FAILURE)),
                 direction: Said::of(data.get("direction")),
                 unrecorded_messages: Count::of(data.get(UNRECORDED_MESSAGES)),
+                recording_stopped: Flag::of(data.get(RECORDING_STOPPED)),
                 late: Flag::of(data.get("late")),
                 session_total: data.get("scope").and_then(serde_json::Value::as_str)
                     == Some("session"),

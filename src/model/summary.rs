@@ -74,8 +74,10 @@ use super::view::{ToolCall, ToolResult, View};
 /// error of a call, a turn or the protocol, [`EventHead::unrecorded`]; 39: a session's row
 /// keeps of the keys of `meta.json` with no column only those a listing reads,
 /// [`super::SessionMeta::extra_to_list`]; 40: the estimate of a session whose agent runs only
-/// its own vendor's models and whose events name none is priced as no model, [`estimate_as`]).
-pub const SUMMARY_VERSION: u32 = 40;
+/// its own vendor's models and whose events name none is priced as no model, [`estimate_as`];
+/// 41: the error an MCP proxy writes when it stops recording is a gap in the recording too,
+/// [`EventHead::recording_stopped`]).
+pub const SUMMARY_VERSION: u32 = 41;
 
 /// The model sessions without recorded usage are priced as when none of their events names
 /// one and their agent may run it ([`estimate_as`]): the cost analysis's default.

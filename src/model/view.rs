@@ -213,8 +213,9 @@ pub struct ToolResult<'a> {
     /// ([`super::head::EventHead::protocol_error`]): no turn's and no call's.
     pub protocol_error: bool,
     /// The messages an MCP proxy relayed and did not record, when this is the error its
-    /// recorder wrote for falling behind ([`super::head::EventHead::unrecorded`]): a gap in the
-    /// recording, no turn's, no call's and no protocol error.
+    /// recorder wrote for falling behind, or 0 when the proxy stopped recording
+    /// ([`super::head::EventHead::unrecorded`]): a gap in the recording, no turn's, no call's
+    /// and no protocol error.
     pub unrecorded: Option<u64>,
     /// The error of a server the MCP proxy could not launch
     /// ([`super::head::EventHead::launch_failure`]): no turn's and no call's.
@@ -874,6 +875,9 @@ impl<'a> ToolResult<'a> {
         let unrecorded = d
             .get(super::head::UNRECORDED_MESSAGES)
             .and_then(Value::as_u64)
+            .or_else(|| {
+                (d.get(super::head::RECORDING_STOPPED) == Some(&Value::Bool(true))).then_some(0)
+            })
             .filter(|_| of_no_call && outcome == ToolOutcome::Failed);
         let protocol_error = of_no_call && text(d, "direction").is_some() && unrecorded.is_none();
         ToolResult {

@@ -11,7 +11,7 @@ use super::framing::{Framer, Gap};
 use super::gather::{Cut, Message};
 use super::mcp::{Direction, McpRecorder};
 use crate::model::EventType;
-use crate::model::head::LAUNCH_FAILURE;
+use crate::model::head::{LAUNCH_FAILURE, RECORDING_STOPPED};
 use crate::store::StoreError;
 
 /// What the relay tells the recorder.
@@ -286,10 +286,13 @@ impl Framers {
     }
 }
 
-/// Records, on this thread, why the proxy records nothing more (`why`), and ends the session.
+/// Records, on this thread, why the proxy records nothing more (`why`), and ends the session:
+/// an error marked `recording_stopped`, a gap in our own recording and no error of the agent's,
+/// the server's or the protocol ([`crate::model::EventHead::recording_stopped`]).
 pub fn end_with_error(recorder: McpRecorder, why: &str, at: f64) {
     let mut data = Map::new();
     data.insert("error".into(), why.into());
+    data.insert(RECORDING_STOPPED.into(), true.into());
     end_with(recorder, data, at);
 }
 
