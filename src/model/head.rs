@@ -968,6 +968,11 @@ mod tests {
                 r#"{"event_type":"error","timestamp":1,"data":{"error":"the recorder fell behind: 1 message that crossed the proxy was not recorded","unrecorded_messages":1}}"#,
                 false,
             ),
+            // Nor the error that says the proxy stopped recording what it still relays.
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"cannot start a thread for the relay: the server runs unrecorded","recording_stopped":true}}"#,
+                false,
+            ),
             (
                 r#"{"event_type":"tool_result","timestamp":1,"data":{"result":"ok"}}"#,
                 false,
@@ -983,7 +988,8 @@ mod tests {
             let crate::model::view::View::ToolResult(result) = view else {
                 panic!("a result")
             };
-            let unrecorded = line.contains("unrecorded_messages");
+            let unrecorded =
+                line.contains("unrecorded_messages") || line.contains("recording_stopped");
             let protocol = line.contains("direction") && !unrecorded;
             assert_eq!(head.protocol_error(), protocol, "{line}");
             assert_eq!(result.protocol_error, protocol, "{line}");
