@@ -1680,6 +1680,51 @@ fn a_payload_of_millions_of_tiny_values_is_recorded_in_bounded_memory() {
     assert_eq!(left_out, 8_000_000 - (1 << 18) + 2, "{data}");
 }
 
+#[test]
+fn a_big_tool_output_is_recorded_without_copying_it_whole_for_its_preview() {
+    // A 48 MiB command output took a debug build's hook past 250 MB of data (over five times
+    // the payload, though it keeps 256 KiB of it): the preview of a structured response joined
+    // its whole stdout to keep 4 KiB. Measured: it needs about 210 MB now, 260 MB before;
+    // under a 232 MB limit on its data the hook ran out and died without recording.
+    let env = TestEnv::new();
+    let stdout = "x".repeat(48 << 20);
+    let body = payload(
+        "PostToolUse",
+        json!({"cwd": env.path(), "tool_name": "Bash", "tool_input": {"command": "cat big"},
+               "tool_response": {"stdout": stdout, "stderr": "done"}, "tool_use_id": "t-big"}),
+    )
+    .to_string();
+    drop(stdout);
+    let hook = env.command(&["hook", "post-tool"]);
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg(format!("--data={}", 232 << 20))
+        .arg("--")
+        .arg(hook.get_program())
+        .args(hook.get_args())
+        .current_dir(env.path());
+    for (key, value) in hook.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    let run = crate::common::run_with_stdin(cmd, body.as_bytes());
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
+    let events = env.events(SID);
+    let result = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_result")
+        .expect("the result is recorded");
+    let data = &result["data"];
+    assert_eq!(data["tool_use_id"], "t-big");
+    let preview = data["result"].as_str().unwrap();
+    assert!(
+        preview.starts_with("xxxx") && preview.ends_with('…'),
+        "{preview:.80}"
+    );
+    assert!(data["tool_response_original_bytes"].as_u64().unwrap() > 48 << 20);
+}
+
 /// An agent (or a wrapper) that writes the payload and keeps the pipe open: the hook answers
 /// once the JSON document is whole, not at the pipe's end. Before, it waited for the end, and
 /// the agent for it until its hook timeout. The pipe is held until the hook has ended, for a

@@ -1447,28 +1447,44 @@ fn preview(response: &Value) -> String {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
-    let text = if let Some(stdout) = field("stdout") {
-        match field("stderr") {
-            Some(stderr) => format!("{stdout}\n{stderr}"),
-            None => stdout.to_owned(),
+    // Joined only as far as the preview goes: a tool's 50 MB of output is not copied whole to
+    // keep its first 4 KiB.
+    if let Some(stdout) = field("stdout") {
+        return match field("stderr") {
+            Some(stderr) => head(&[stdout, "\n", stderr]),
+            None => head(&[stdout]),
+        };
+    }
+    if let Some(stderr) = field("stderr") {
+        return head(&[stderr]);
+    }
+    if let Some(text) = response_text(Some(response)) {
+        return head(&[&text]);
+    }
+    if response.is_null() {
+        return String::new();
+    }
+    head(&[&response.to_string()])
+}
+
+/// The text of `parts` joined, cut at [`PREVIEW_LIMIT`] (on a character) and marked `…` when
+/// longer.
+fn head(parts: &[&str]) -> String {
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    if len <= PREVIEW_LIMIT {
+        return parts.concat();
+    }
+    let mut text = String::with_capacity(PREVIEW_LIMIT + '…'.len_utf8());
+    for part in parts {
+        let room = PREVIEW_LIMIT - text.len();
+        if part.len() > room {
+            text.push_str(&part[..crate::capture::limit::char_boundary(part, room)]);
+            break;
         }
-    } else if let Some(stderr) = field("stderr") {
-        stderr.to_owned()
-    } else if let Some(text) = response_text(Some(response)) {
-        text
-    } else if response.is_null() {
-        String::new()
-    } else {
-        response.to_string()
-    };
-    if text.len() <= PREVIEW_LIMIT {
-        return text;
+        text.push_str(part);
     }
-    let mut cut = PREVIEW_LIMIT;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &text[..cut])
+    text.push('…');
+    text
 }
 
 /// The text a Task result carries: a string, or the text blocks of its content.
@@ -1501,6 +1517,42 @@ mod tests {
         assert_eq!(preview(&json!({"filePath": "/a"})), r#"{"filePath":"/a"}"#);
         let long = preview(&json!({"stdout": "x".repeat(10_000)}));
         assert!(long.len() <= PREVIEW_LIMIT + 3 && long.ends_with('…'));
+    }
+
+    /// The preview joined only as far as it goes is the whole text joined and then cut: at the
+    /// limit, past it, across the seam of stdout and stderr, and inside a character.
+    #[test]
+    fn a_preview_is_the_joined_text_cut() {
+        let joined_then_cut = |stdout: &str, stderr: &str| {
+            let text = [stdout, stderr].join("\n");
+            if text.len() <= PREVIEW_LIMIT {
+                return text;
+            }
+            let cut = crate::capture::limit::char_boundary(&text, PREVIEW_LIMIT);
+            format!("{}…", &text[..cut])
+        };
+        for (stdout, stderr) in [
+            ("x".repeat(PREVIEW_LIMIT - 1), "é".to_owned()),
+            ("x".repeat(PREVIEW_LIMIT - 2), "é".to_owned()),
+            ("x".repeat(PREVIEW_LIMIT), "e".to_owned()),
+            ("x".repeat(PREVIEW_LIMIT - 1), "ab".to_owned()),
+            ("é".repeat(PREVIEW_LIMIT), "e".to_owned()),
+            ("a".to_owned(), "€".repeat(PREVIEW_LIMIT)),
+        ] {
+            assert_eq!(
+                preview(&json!({"stdout": stdout, "stderr": stderr})),
+                joined_then_cut(&stdout, &stderr),
+                "{} + {}",
+                stdout.len(),
+                stderr.len()
+            );
+        }
+        let long = "€".repeat(PREVIEW_LIMIT);
+        let cut = crate::capture::limit::char_boundary(&long, PREVIEW_LIMIT);
+        assert_eq!(
+            preview(&json!({"stdout": long})),
+            format!("{}…", &long[..cut])
+        );
     }
 
     #[test]
