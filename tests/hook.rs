@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, corpus_hook_payloads, run_with_stdin};
+use crate::common::{Run, TestEnv, corpus_hook_payloads, run_with_stdin};
 
 const SID: &str = "5b0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a10";
 
@@ -1654,20 +1654,7 @@ fn a_payload_of_millions_of_tiny_values_is_recorded_in_bounded_memory() {
         r#"{{"session_id":"{SID}","transcript_path":"/nonexistent.jsonl","cwd":"{}","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"ls"}},"tool_response":{{"stdout":[{tiny}]}},"tool_use_id":"t-tiny"}}"#,
         env.path().display()
     );
-    let hook = env.command(&["hook", "post-tool"]);
-    let mut cmd = std::process::Command::new("prlimit");
-    cmd.arg(format!("--data={}", 512 << 20))
-        .arg("--")
-        .arg(hook.get_program())
-        .args(hook.get_args())
-        .current_dir(env.path());
-    for (key, value) in hook.get_envs() {
-        match value {
-            Some(value) => cmd.env(key, value),
-            None => cmd.env_remove(key),
-        };
-    }
-    let run = crate::common::run_with_stdin(cmd, body.as_bytes());
+    let run = post_tool_with_data_limit(&env, 512 << 20, &body);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
     let events = env.events(SID);
     let result = events
@@ -1678,6 +1665,24 @@ fn a_payload_of_millions_of_tiny_values_is_recorded_in_bounded_memory() {
     assert_eq!(data["tool_use_id"], "t-tiny", "{data}");
     let left_out = data["json_values_left_out"].as_u64().unwrap();
     assert_eq!(left_out, 8_000_000 - (1 << 18) + 2, "{data}");
+}
+
+/// `hook post-tool` given `body`, its data limited to `bytes` (prlimit), as an agent runs it.
+fn post_tool_with_data_limit(env: &TestEnv, bytes: u64, body: &str) -> Run {
+    let hook = env.command(&["hook", "post-tool"]);
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg(format!("--data={bytes}"))
+        .arg("--")
+        .arg(hook.get_program())
+        .args(hook.get_args())
+        .current_dir(env.path());
+    for (key, value) in hook.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    crate::common::run_with_stdin(cmd, body.as_bytes())
 }
 
 #[test]
@@ -1695,20 +1700,7 @@ fn a_big_tool_output_is_recorded_without_copying_it_whole_for_its_preview() {
     )
     .to_string();
     drop(stdout);
-    let hook = env.command(&["hook", "post-tool"]);
-    let mut cmd = std::process::Command::new("prlimit");
-    cmd.arg(format!("--data={}", 232 << 20))
-        .arg("--")
-        .arg(hook.get_program())
-        .args(hook.get_args())
-        .current_dir(env.path());
-    for (key, value) in hook.get_envs() {
-        match value {
-            Some(value) => cmd.env(key, value),
-            None => cmd.env_remove(key),
-        };
-    }
-    let run = crate::common::run_with_stdin(cmd, body.as_bytes());
+    let run = post_tool_with_data_limit(&env, 232 << 20, &body);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
     let events = env.events(SID);
     let result = events

@@ -351,6 +351,26 @@ fn tree(env: &TestEnv, storage: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The session `import` makes of the transcript at `path`, exported as `otlp-genai` to the
+/// collector at `url`.
+fn imported_and_sent(env: &TestEnv, path: &Path, url: &str) -> String {
+    let session = env
+        .run(&["import", "--format", "json", path.to_str().unwrap()])
+        .success()
+        .session_ids()[0]
+        .clone();
+    env.run(&[
+        "export",
+        &session,
+        "--format",
+        "otlp-genai",
+        "--endpoint",
+        url,
+    ])
+    .success();
+    session
+}
+
 /// agent-strace's own `otlp-genai` export, sent to its own collector, is collected whole. The
 /// collector's copy priced every cache write as a five-minute one (corpus subagent.jsonl, its
 /// writes all one-hour: $0.4227 where the session cost $0.5196), held each subagent as a
@@ -366,21 +386,7 @@ fn our_own_genai_export_is_collected_at_the_same_cost_with_its_subagents_linked(
         "subagent.jsonl",
         "4d5611e5-241a-462a-8d15-5122611a9569.jsonl",
     ] {
-        let path = corpus.join(file);
-        let session = env
-            .run(&["import", "--format", "json", path.to_str().unwrap()])
-            .success()
-            .session_ids()[0]
-            .clone();
-        env.run(&[
-            "export",
-            &session,
-            "--format",
-            "otlp-genai",
-            "--endpoint",
-            &url,
-        ])
-        .success();
+        let session = imported_and_sent(&env, &corpus.join(file), &url);
         let source = cost(&env, &env.store(), &session);
         let collected = cost(&env, &storage, &session);
         assert_eq!(collected["tokens"], source["tokens"], "{file}");
@@ -478,21 +484,7 @@ fn our_own_genai_export_is_collected_as_the_agents_ended_session_with_its_tool_c
         "tool_heavy.jsonl",
         "4d5611e5-241a-462a-8d15-5122611a9569.jsonl",
     ] {
-        let path = corpus.join(file);
-        let session = env
-            .run(&["import", "--format", "json", path.to_str().unwrap()])
-            .success()
-            .session_ids()[0]
-            .clone();
-        env.run(&[
-            "export",
-            &session,
-            "--format",
-            "otlp-genai",
-            "--endpoint",
-            &url,
-        ])
-        .success();
+        imported_and_sent(&env, &corpus.join(file), &url);
     }
     let listed = |storage: &Path| -> Vec<Value> {
         let run = env.run(&[
