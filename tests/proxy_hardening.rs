@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, run_with_stdin};
+use crate::common::{TestEnv, assert_stopped_recording_is_a_gap, run_with_stdin};
 
 /// Every event that parses (a full disk can leave half a line).
 fn events_in(dir: &Path) -> Vec<Value> {
@@ -285,6 +285,22 @@ fn a_file_size_limit_stops_the_recording_once_and_loudly_never_the_traffic() {
     );
 }
 
+/// A write past a file size limit stopped the recording with no gap marked (stats counted no
+/// "Recording stopped", explain listed no gap) and left the batch's cut line half written at
+/// the end of the events (a malformed line); the batch takes the whole lines that leave room
+/// for the end, and the session ends with the error that says recording stopped, a gap.
+#[test]
+fn a_file_size_limit_is_a_gap_in_the_recording_with_no_half_written_line() {
+    let env = TestEnv::new();
+    let (run, input) = through_a_limited_shell(&env, "ulimit -f 64; exec \"$0\" \"$@\"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.as_bytes() == input.as_slice(),
+        "the relayed bytes differ"
+    );
+    assert_stopped_recording_is_a_gap(&env, &env.store());
+}
+
 /// A tmpfs of `size` mounted on a new folder, unmounted when dropped; `None` where mounting is
 /// not allowed (not root, or no right to mount in this container).
 struct SmallDisk {
@@ -401,6 +417,8 @@ fn a_full_disk_stops_the_recording_once_and_loudly_and_the_session_ends_when_spa
         "recording stopped: {} events",
         events.len()
     );
+    // Once the disk has room again, the gap and the end are written after whole lines only.
+    assert_stopped_recording_is_a_gap(&env, &store);
 }
 
 #[test]

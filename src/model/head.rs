@@ -609,7 +609,8 @@ impl EventHead<'_> {
     }
 
     /// The error an MCP proxy writes when it records nothing more of the traffic it relays (no
-    /// thread for its recorder or its relay): an [`EventHead::unrecorded`] gap with no end.
+    /// thread for its recorder or its relay, its events that could not be written): an
+    /// [`EventHead::unrecorded`] gap with no end.
     pub fn recording_stopped(&self) -> bool {
         self.data.recording_stopped.0 && self.unrecorded().is_some()
     }

@@ -17,7 +17,13 @@
 //! and the story half told: the bytes that landed are ours alone, so they are overwritten in
 //! place with `#` (keeping a final newline), a line no reader takes for an event and no event
 //! glued to it makes whole. A proxy's [`Appender`] gathers events that each stand alone: of a
-//! write cut short, the whole lines that landed are kept.
+//! write cut short, the whole lines that landed are kept, and what landed of the line it cut is
+//! taken back off the file's end.
+//!
+//! Under a file size limit (`ulimit -f`) a write is never started that would cross it: lines
+//! that tell one story are not written at all, and of an [`Appender`]'s batch only the whole
+//! lines that fit, short of [`ROOM_FOR_THE_END`], so the events that say why the writer
+//! stopped and end its session still fit after.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -422,10 +428,56 @@ pub(super) fn append_lines(
     })
 }
 
+/// What a batch of lines that each stand alone ([`Cut::KeepWhole`]) leaves unwritten under a
+/// file size limit: room for the events a writer that stops writes last (why it stopped, its
+/// session's end), which are a few hundred bytes.
+const ROOM_FOR_THE_END: u64 = 8 * 1024;
+
+/// Of `bytes`, what may be written under the process's file size limit when not all of it may:
+/// with [`Cut::KeepWhole`] the whole lines that fit short of [`ROOM_FOR_THE_END`], with
+/// [`Cut::Void`] none. `None` when all of it may (or there is no limit).
+fn within_the_limit(file: &File, bytes: &[u8], cut: Cut) -> Option<usize> {
+    use rustix::process::{Resource, getrlimit};
+    let limit = getrlimit(Resource::Fsize).current?;
+    fits_in(
+        bytes,
+        limit.saturating_sub(file.metadata().ok()?.len()),
+        cut,
+    )
+}
+
+/// [`within_the_limit`] where `room` bytes are left before the limit.
+fn fits_in(bytes: &[u8], room: u64, cut: Cut) -> Option<usize> {
+    let room = match cut {
+        Cut::KeepWhole => room.saturating_sub(ROOM_FOR_THE_END),
+        Cut::Void => room,
+    };
+    if bytes.len() as u64 <= room {
+        return None;
+    }
+    let fits = match cut {
+        Cut::KeepWhole => bytes[..room as usize]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |end| end + 1),
+        Cut::Void => 0,
+    };
+    Some(fits)
+}
+
 /// Writes `bytes` at the end of the file and says where they began. A write cut short is voided
-/// (see [`void`]) and is an error, or with [`Cut::KeepWhole`] is finished by a second write.
+/// (see [`void`]) and is an error, or with [`Cut::KeepWhole`] is finished by a second write; one
+/// that would cross a file size limit is not made ([`within_the_limit`]).
 fn write_landed_at(file: &File, bytes: &[u8], cut: Cut) -> std::io::Result<u64> {
     use std::io::Seek;
+    if let Some(fits) = within_the_limit(file, bytes, cut) {
+        if fits > 0 {
+            write_landed_at(file, &bytes[..fits], cut)?;
+        }
+        return Err(std::io::Error::from_raw_os_error(
+            rustix::io::Errno::FBIG.raw_os_error(),
+        ));
+    }
     let mut file = file;
     let written = loop {
         match file.write(bytes) {
@@ -439,8 +491,7 @@ fn write_landed_at(file: &File, bytes: &[u8], cut: Cut) -> std::io::Result<u64> 
         // Short only when the disk is full or past a file size limit: the rest then fails with
         // the reason, or lands (another writer may have come between: a torn line, at worst).
         if let Err(e) = file.write_all(&bytes[written..]) {
-            // What landed is a torn line of ours; ending it lets the next event start clean.
-            let _ = file.write_all(b"\n");
+            take_back_torn_line(file, start, bytes);
             return Err(e);
         }
         return Ok(file.stream_position()? - bytes.len() as u64);
@@ -456,6 +507,30 @@ fn write_landed_at(file: &File, bytes: &[u8], cut: Cut) -> std::io::Result<u64> 
         return Err(cut_short(start + written as u64, written, bytes.len()));
     }
     Ok(start)
+}
+
+/// After a write of `bytes` at `start` cut short (a full disk), takes what landed of the line it
+/// cut back off the file's end, keeping the whole lines before it, so that no half line is
+/// left; when another writer's bytes came after ours (the file ends elsewhere), or the file
+/// cannot be cut, the line is ended instead, so that the next event starts clean.
+fn take_back_torn_line(file: &File, start: u64, bytes: &[u8]) {
+    use std::io::Seek;
+    let mut file = file;
+    let Ok(end) = file.stream_position() else {
+        return;
+    };
+    let landed = (end.saturating_sub(start) as usize).min(bytes.len());
+    let whole = bytes[..landed]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    if whole == landed {
+        return;
+    }
+    let ours_last = file.metadata().is_ok_and(|m| m.len() == end);
+    if !(ours_last && file.set_len(start + whole as u64).is_ok()) {
+        let _ = file.write_all(b"\n");
+    }
 }
 
 /// Overwrites `ours`, the bytes of ours that landed at `start`, with `#`, a final newline
@@ -665,6 +740,35 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(store.read_meta("s").unwrap().session_id, "s");
         assert!(std::fs::symlink_metadata(&temp).is_err());
+    }
+
+    #[test]
+    fn under_a_file_size_limit_a_batch_takes_the_whole_lines_that_leave_room_for_the_end() {
+        let room = ROOM_FOR_THE_END;
+        let lines = b"{\"a\":1}\n{\"b\":2}\n";
+        assert_eq!(fits_in(lines, room + 16, Cut::KeepWhole), None);
+        assert_eq!(fits_in(lines, room + 15, Cut::KeepWhole), Some(8));
+        assert_eq!(fits_in(lines, room + 8, Cut::KeepWhole), Some(8));
+        assert_eq!(fits_in(lines, room + 7, Cut::KeepWhole), Some(0));
+        assert_eq!(fits_in(lines, 0, Cut::KeepWhole), Some(0));
+        // Lines that tell one story are written whole to the last byte, or not at all.
+        assert_eq!(fits_in(lines, 16, Cut::Void), None);
+        assert_eq!(fits_in(lines, 15, Cut::Void), Some(0));
+    }
+
+    #[test]
+    fn a_batch_cut_short_takes_back_what_landed_of_the_line_it_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.ndjson");
+        std::fs::write(&path, b"{\"a\":1}\n{\"b\":2}\n{\"c\"").unwrap();
+        let file = Folder::open(dir.path())
+            .unwrap()
+            .append("events.ndjson")
+            .unwrap();
+        // Where the cut write left the file's offset.
+        std::io::Seek::seek(&mut &file, std::io::SeekFrom::End(0)).unwrap();
+        take_back_torn_line(&file, 8, b"{\"b\":2}\n{\"c\":3}\n");
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
     }
 
     #[test]

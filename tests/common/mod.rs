@@ -389,6 +389,83 @@ pub fn with_a_full_disk_at_32_kib(command: &Command) -> Command {
     shell
 }
 
+/// Asserts that `list` of `store` counts its session of no error: neither its turns' nor its
+/// tools'.
+#[track_caller]
+pub fn assert_listed_with_no_errors(env: &TestEnv, store: &Path) {
+    let store = store.to_str().unwrap();
+    let list = env
+        .run(&["--trace-dir", store, "list", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        (&list[0]["errors"], &list[0]["tool_errors"]),
+        (&json!(0), &json!(0)),
+        "{list:#}"
+    );
+}
+
+/// Asserts that the one session in `store`, whose MCP proxy could not write its events midway
+/// (a full disk, a file size limit), holds whole lines only, the last of them the error that
+/// says recording stopped and the session's end, and that stats, list and explain take that
+/// error for a gap in the recording, no error.
+#[track_caller]
+pub fn assert_stopped_recording_is_a_gap(env: &TestEnv, store: &Path) {
+    let session = std::fs::read_dir(store)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path().join("events.ndjson"))
+        .find(|events| events.is_file())
+        .expect("a session");
+    let text = std::fs::read_to_string(session).unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("a half-written line ({e}): {line:.200}"))
+        })
+        .collect();
+    let [.., gap, end] = events.as_slice() else {
+        panic!("no end: {events:?}");
+    };
+    assert_eq!(
+        (&gap["event_type"], &gap["data"]["recording_stopped"]),
+        (&json!("error"), &json!(true)),
+        "{gap}"
+    );
+    assert!(
+        gap["data"]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("recording stopped (")),
+        "{gap}"
+    );
+    assert_eq!(
+        (&end["event_type"], &end["data"]["reason"]),
+        (&json!("session_end"), &json!("recording stopped")),
+        "{end}"
+    );
+    let trace_dir = ["--trace-dir", store.to_str().unwrap()];
+    let stats = env.run(&[&trace_dir[..], &["stats", "--format", "json"]].concat());
+    assert!(!stats.stderr.contains("malformed"), "{}", stats.stderr);
+    let stats = stats.success().json();
+    assert_eq!(
+        (&stats["errors"], &stats["recording_stopped"]),
+        (&json!(0), &json!(1)),
+        "{stats:#}"
+    );
+    assert_listed_with_no_errors(env, store);
+    let explained = env
+        .run(&[&trace_dir[..], &["explain"]].concat())
+        .success()
+        .stdout
+        .clone();
+    let gaps = explained
+        .split_once("Gaps in the recording")
+        .map(|(_, after)| after)
+        .unwrap_or_default();
+    assert!(gaps.contains("recording stopped ("), "{explained}");
+}
+
 /// Asserts that each of `methods` was recorded (as the `method` of some event).
 #[track_caller]
 pub fn assert_methods_recorded(events: &[Value], methods: &[&str]) {

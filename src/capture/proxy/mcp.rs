@@ -825,27 +825,50 @@ impl McpRecorder {
             .refresh_meta(&self.session_id, std::time::Duration::from_secs(2))
     }
 
-    /// Ends a session whose recording stopped because its events could not be written: a
-    /// `session_end` saying why, appended on its own (the batch that failed may have left half a
-    /// line, which the append steps over); or, when the events file still cannot grow (a file
-    /// size limit), `ended_at` in meta. Returns whether the session is now ended.
-    pub fn end_stopped(&mut self, at: f64, exit_code: Option<i32>, why: &str) -> bool {
+    /// Ends a session whose recording stopped at `at` because its events could not be written
+    /// (`why`): the error that says so (`stopped`), marked `recording_stopped`, a gap in the
+    /// recording as a recorder with no thread writes ([`super::recording::end_with_error`]),
+    /// and a `session_end` saying why, appended together on their own, both or neither. Returns
+    /// whether the events file took them.
+    pub fn end_stopped(
+        &mut self,
+        at: f64,
+        exit_code: Option<i32>,
+        why: &str,
+        stopped: &str,
+    ) -> bool {
+        let mut gap = Map::new();
+        gap.insert("error".into(), stopped.into());
+        gap.insert(crate::model::head::RECORDING_STOPPED.into(), true.into());
         let mut data = Map::new();
         data.insert("reason".into(), "recording stopped".into());
         data.insert("error".into(), why.into());
         if let Some(code) = exit_code {
             data.insert("exit_code".into(), code.into());
         }
-        let event = self
+        let events = vec![
+            self.sink.event(EventType::Error, at, &self.session_id, gap),
+            self.sink
+                .event(EventType::SessionEnd, at, &self.session_id, data),
+        ];
+        if self
             .sink
-            .event(EventType::SessionEnd, at, &self.session_id, data);
-        let wait = std::time::Duration::from_secs(2);
-        if self.sink.emit(&mut &self.store, event).is_ok() {
-            // Readers fold the events into meta themselves when meta cannot be written now.
-            let _ = self.store.refresh_meta(&self.session_id, wait);
-            return true;
+            .emit_all(&mut &self.store, events, |_| {})
+            .is_err()
+        {
+            return false;
         }
-        self.store.end_in_meta(&self.session_id, at, wait).is_ok()
+        // Readers fold the events into meta themselves when meta cannot be written now.
+        let _ = self.store.refresh_meta(&self.session_id, STOPPED_WAIT);
+        true
+    }
+
+    /// Ends a stopped recording's session in meta alone (`ended_at`), while its events file
+    /// cannot take its end ([`McpRecorder::end_stopped`]); whether meta took it.
+    pub fn end_stopped_in_meta(&self, at: f64) -> bool {
+        self.store
+            .end_in_meta(&self.session_id, at, STOPPED_WAIT)
+            .is_ok()
     }
 
     /// Tells the user something went wrong with the recording.
@@ -862,6 +885,9 @@ impl McpRecorder {
             .log_hook_error(&self.sink.privacy().apply_str(&line));
     }
 }
+
+/// How long a stopped recording waits for its session's lock to end it.
+const STOPPED_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Where a recorder writes: the session's file in the local store, or a collector.
 enum Out {

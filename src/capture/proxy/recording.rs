@@ -3,7 +3,8 @@
 //! no room for), and writes events in batches. It never reaches
 //! back into the traffic: when writing fails (a full disk), it says so once, stops writing and
 //! goes on draining the queue so the relay never waits on it, and ends the session in the store
-//! as soon as the store takes it, so that it does not show as running for ever.
+//! as soon as the store takes it, so that it does not show as running for ever: with the error
+//! that says recording stopped, a gap in the recording, when the events file takes it.
 
 use serde_json::{Map, Value};
 
@@ -127,11 +128,14 @@ impl Note {
 /// How often (seconds of traffic) a stopped recording tries again to end its session.
 const RETRY_END_EVERY: f64 = 1.0;
 
-/// A recording that could not write: why, since when, and whether its session is ended.
+/// A recording that could not write: why, what it said of it, since when, and whether its
+/// session's end, with the gap, is in its events, or its end in meta only.
 struct Stopped {
     why: String,
+    said: String,
     at: f64,
-    ended: bool,
+    written: bool,
+    in_meta: bool,
     last_try: f64,
 }
 
@@ -144,29 +148,40 @@ impl Stopped {
         exit_code: Option<i32>,
     ) -> Stopped {
         let why = error.to_string();
-        let message = format!("recording stopped ({why}); the traffic goes on, unrecorded");
-        recorder.report(&message);
-        recorder.log(&message);
-        let ended = recorder.end_stopped(at, exit_code, &why);
-        Stopped {
+        let said = format!("recording stopped ({why}); the traffic goes on, unrecorded");
+        recorder.report(&said);
+        recorder.log(&said);
+        let mut stopped = Stopped {
             why,
+            said,
             at,
-            ended,
+            written: false,
+            in_meta: false,
             last_try: at,
-        }
+        };
+        stopped.end(recorder, exit_code);
+        stopped
     }
 
-    /// Tries again to end the session, at most once every [`RETRY_END_EVERY`] seconds.
+    /// Tries again to write the gap and the session's end, at most once every
+    /// [`RETRY_END_EVERY`] seconds, until the events file takes them (a disk that has room
+    /// again), even once the session is ended in meta.
     fn retry(&mut self, recorder: &mut McpRecorder, now: f64) {
-        if !self.ended && now - self.last_try >= RETRY_END_EVERY {
+        if !self.written && now - self.last_try >= RETRY_END_EVERY {
             self.last_try = now;
-            self.ended = recorder.end_stopped(self.at, None, &self.why);
+            self.end(recorder, None);
         }
     }
 
+    /// Writes the gap and the session's end into its events, or, while they cannot be, ends
+    /// the session in meta, so that it does not show as running for ever.
     fn end(&mut self, recorder: &mut McpRecorder, exit_code: Option<i32>) {
-        if !self.ended {
-            self.ended = recorder.end_stopped(self.at, exit_code, &self.why);
+        if self.written {
+            return;
+        }
+        self.written = recorder.end_stopped(self.at, exit_code, &self.why, &self.said);
+        if !self.written && !self.in_meta {
+            self.in_meta = recorder.end_stopped_in_meta(self.at);
         }
     }
 }
