@@ -371,6 +371,68 @@ fn a_server_record_relayed_unrecorded_is_a_gap_in_the_recording_and_no_error_of_
     assert!(gaps.contains("the server runs unrecorded"), "{explained}");
 }
 
+/// `record-http`, refused the thread its recorder needs, goes on serving unrecorded: the
+/// server's answer reaches the client, and the session says why in an error that is a gap in
+/// the recording, counted in no error figure, and ends.
+#[test]
+fn record_http_serves_unrecorded_when_no_thread_can_be_started_for_its_recorder() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let (_server, spy_port) = crate::mcp_http::spy_server(&env.env, None);
+    let url = format!("http://127.0.0.1:{spy_port}/mcp");
+    let mut cmd = env.unprivileged(
+        &["record-http", &url, "--port", "0"],
+        &["prlimit", "--nproc=1", "--"],
+    );
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let (proxy, port) = crate::common::net::spawn_proxy(cmd);
+    let body = r#"{"jsonrpc":"2.0","id":7,"method":"echo","params":{"n":7}}"#;
+    let answer = crate::mcp_http::raw_request(port, &crate::mcp_http::post(body, ""));
+    assert!(
+        answer.ends_with(r#"{"jsonrpc":"2.0","id":7,"result":{"n":7}}"#),
+        "{answer}"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+    let sessions = recorded_sessions(&env);
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let events = env.env.events(&sessions[0]);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["session_start", "error", "session_end"],
+        "nothing that passed is recorded: {events:#?}"
+    );
+    let error = &events[1]["data"];
+    assert!(
+        error["error"].as_str().is_some_and(|e| {
+            e.contains("cannot start a thread for the recorder") && e.contains("serving unrecorded")
+        }),
+        "{events:#?}"
+    );
+    assert_eq!(error["recording_stopped"], json!(true), "{events:#?}");
+    let stats = env.env.run(&["stats", "--format", "json"]).success().json();
+    assert_eq!(
+        (&stats["errors"], &stats["recording_stopped"]),
+        (&json!(0), &json!(1)),
+        "{stats:#}"
+    );
+    let explained = env
+        .env
+        .run(&["explain", &sessions[0]])
+        .success()
+        .stdout
+        .clone();
+    let gaps = explained
+        .split_once("Gaps in the recording")
+        .map(|(_, after)| after)
+        .unwrap_or_default();
+    assert!(gaps.contains("serving unrecorded"), "{explained}");
+}
+
 /// `record --policy` of a server answering one ping, run where no process or thread can be
 /// started (`prlimit --nproc=1`).
 fn record_with_a_policy_and_no_thread(env: &Unprivileged) -> Run {
