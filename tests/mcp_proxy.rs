@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use agent_strace::capture::proxy::framing::{Frame, Framer};
 
 use crate::common::net::{client_saw, required};
-use crate::common::{TestEnv, run_with_stdin, with_syscall_held_back_at_first};
+use crate::common::{
+    TestEnv, assert_listed_with_no_errors, run_with_stdin, with_syscall_held_back_at_first,
+};
 
 #[test]
 fn a_real_client_and_server_talk_through_the_proxy_and_replay_shows_the_calls() {
@@ -350,12 +352,7 @@ read -r l; echo '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","te
         (&json!(0), &json!(0), &json!(2)),
         "{stats:#}"
     );
-    let list = env.run(&["list", "--format", "json"]).success().json();
-    assert_eq!(
-        (&list[0]["errors"], &list[0]["tool_errors"]),
-        (&json!(0), &json!(0)),
-        "{list:#}"
-    );
+    assert_listed_with_no_errors(&env, &env.store());
     let explained = env.run(&["explain"]).success().stdout.clone();
     assert!(explained.contains("Protocol errors"), "{explained}");
     assert!(explained.contains("Parse error"), "{explained}");
@@ -410,12 +407,7 @@ fn messages_the_recorder_fell_behind_on_are_a_gap_in_the_recording_not_a_protoco
     let text = env.run(&["stats"]).success().stdout.clone();
     assert!(text.contains("Unrecorded messages"), "{text}");
     assert!(!text.contains("Protocol errors"), "{text}");
-    let list = env.run(&["list", "--format", "json"]).success().json();
-    assert_eq!(
-        (&list[0]["errors"], &list[0]["tool_errors"]),
-        (&json!(0), &json!(0)),
-        "{list:#}"
-    );
+    assert_listed_with_no_errors(&env, &env.store());
     let explained = env.run(&["explain"]).success().stdout.clone();
     assert!(explained.contains("Gaps in the recording"), "{explained}");
     assert!(
