@@ -161,29 +161,14 @@ fn nested(mut sent: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::otlp::telemetry::Signal;
     use serde::Deserialize;
 
     fn record(name: &str, operation: Option<&str>) -> Generic {
-        let mut attributes = Attributes::new();
-        attributes.insert("gen_ai.usage.input_tokens".into(), 100.into());
+        let mut g = Generic::test_span(name, serde_json::json!({"gen_ai.usage.input_tokens": 100}));
         if let Some(op) = operation {
-            attributes.insert(OPERATION_NAME.into(), op.into());
+            g.attributes.insert(OPERATION_NAME.into(), op.into());
         }
-        Generic {
-            signal: Signal::Span,
-            session_id: None,
-            service: None,
-            name: name.to_owned(),
-            trace_id: None,
-            span_id: None,
-            parent_span_id: None,
-            start: 0.0,
-            end: 0.0,
-            error: None,
-            attributes,
-            body: None,
-        }
+        g
     }
 
     #[test]

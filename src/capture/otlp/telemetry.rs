@@ -416,3 +416,28 @@ pub fn logs(request: &ExportLogsServiceRequest) -> Vec<Record> {
     }
     out
 }
+
+#[cfg(test)]
+impl Generic {
+    /// A span named `name` with `attributes` (a JSON object), of no session, ids or time: what
+    /// the readers of one span's attributes are tried on.
+    pub fn test_span(name: &str, attributes: Value) -> Generic {
+        let Value::Object(map) = attributes else {
+            panic!("attributes are an object")
+        };
+        Generic {
+            signal: Signal::Span,
+            session_id: None,
+            service: None,
+            name: name.to_owned(),
+            trace_id: None,
+            span_id: None,
+            parent_span_id: None,
+            start: 0.0,
+            end: 0.0,
+            error: None,
+            attributes: map.into_iter().collect(),
+            body: None,
+        }
+    }
+}

@@ -99,26 +99,14 @@ pub fn of(g: &Generic) -> Option<ToolSpan> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::otlp::telemetry::{Attributes, Signal};
     use serde_json::json;
 
     fn span(name: &str, attributes: Value, error: Option<&str>) -> Generic {
-        let Value::Object(map) = attributes else {
-            panic!("an object")
-        };
         Generic {
-            signal: Signal::Span,
-            session_id: None,
-            service: None,
-            name: name.to_owned(),
-            trace_id: None,
-            span_id: None,
-            parent_span_id: None,
             start: 10.0,
             end: 12.5,
             error: error.map(str::to_owned),
-            attributes: map.into_iter().collect::<Attributes>(),
-            body: None,
+            ..Generic::test_span(name, attributes)
         }
     }
 
