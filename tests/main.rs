@@ -63,6 +63,7 @@ mod optimize;
 mod otel_ingest;
 mod otel_ingest_genai;
 mod otel_ingest_phoenix;
+mod otel_ingest_plain;
 mod otel_ingest_setup;
 mod policy;
 mod proxy_hardening;

@@ -70,7 +70,7 @@ fn accepted(answer: &Answer) -> Value {
 }
 
 /// `cost SESSION --format json` of the store at `storage`.
-fn cost(env: &TestEnv, storage: &Path, session: &str) -> Value {
+pub(crate) fn cost(env: &TestEnv, storage: &Path, session: &str) -> Value {
     let run = env.run(&[
         "--trace-dir",
         storage.to_str().unwrap(),
@@ -84,7 +84,7 @@ fn cost(env: &TestEnv, storage: &Path, session: &str) -> Value {
 }
 
 /// The session's events of `event_type`, as stored.
-fn events_of(storage: &Path, session: &str, event_type: &str) -> Vec<Value> {
+pub(crate) fn events_of(storage: &Path, session: &str, event_type: &str) -> Vec<Value> {
     std::fs::read_to_string(storage.join(session).join("events.ndjson"))
         .unwrap()
         .lines()
@@ -354,20 +354,19 @@ fn tree(env: &TestEnv, storage: &Path) -> Vec<String> {
 /// The session `import` makes of the transcript at `path`, exported as `otlp-genai` to the
 /// collector at `url`.
 fn imported_and_sent(env: &TestEnv, path: &Path, url: &str) -> String {
+    imported_and_sent_as(env, path, url, "otlp-genai")
+}
+
+/// The session `import` makes of the transcript at `path`, exported as `format` (`otlp`,
+/// `otlp-genai`) to the collector at `url`.
+pub(crate) fn imported_and_sent_as(env: &TestEnv, path: &Path, url: &str, format: &str) -> String {
     let session = env
         .run(&["import", "--format", "json", path.to_str().unwrap()])
         .success()
         .session_ids()[0]
         .clone();
-    env.run(&[
-        "export",
-        &session,
-        "--format",
-        "otlp-genai",
-        "--endpoint",
-        url,
-    ])
-    .success();
+    env.run(&["export", &session, "--format", format, "--endpoint", url])
+        .success();
     session
 }
 
@@ -451,7 +450,7 @@ fn our_own_genai_export_is_collected_at_the_same_cost_with_its_subagents_linked(
 }
 
 /// `stats SESSION --format json` of the store at `storage`: its tool calls by tool.
-fn calls_by_tool(env: &TestEnv, storage: &Path, session: &str) -> Vec<(String, Value)> {
+pub(crate) fn calls_by_tool(env: &TestEnv, storage: &Path, session: &str) -> Vec<(String, Value)> {
     let run = env.run(&[
         "--trace-dir",
         storage.to_str().unwrap(),

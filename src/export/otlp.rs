@@ -597,6 +597,22 @@ fn session_spans<'s>(
                                     "agent_strace.tokens.cache_creation",
                                     int(tokens.cache_creation),
                                 ));
+                                // The splits the price needs (a one-hour write costs more than
+                                // a five-minute one), as `otlp-genai` writes them: read back
+                                // by `agent-strace server`, whose copy was priced below the
+                                // session without them.
+                                if tokens.cache_creation_1h > 0 {
+                                    attributes.push(kv(
+                                        "agent_strace.tokens.cache_creation_1h",
+                                        int(tokens.cache_creation_1h),
+                                    ));
+                                }
+                                if tokens.reasoning > 0 {
+                                    attributes.push(kv(
+                                        "agent_strace.tokens.reasoning",
+                                        int(tokens.reasoning),
+                                    ));
+                                }
                             } else {
                                 attributes
                                     .push(kv("agent_strace.tokens.total", int(response.total)));

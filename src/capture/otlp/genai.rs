@@ -140,7 +140,7 @@ fn usage(attrs: &Attributes) -> Option<Usage> {
 
 /// The usage as sent, its split counts put where the API's usage object has them, so that a
 /// bad one among them makes the usage unknown as a bad top-level count does.
-fn nested(mut sent: Value) -> Value {
+pub(super) fn nested(mut sent: Value) -> Value {
     if let Some(obj) = sent.as_object_mut() {
         if let Some(n) = obj.remove("ephemeral_1h_input_tokens") {
             obj.insert(

@@ -20,14 +20,17 @@
 //! - `decision` of kind `otel_span` / `otel_log` for other senders, in the session their
 //!   `session.id` names, else in one session per trace (`otel-<trace id>`); a model call's span
 //!   with GenAI usage (`gen_ai.usage.*`, [`genai`]) becomes an `llm_response`, and a tool's
-//!   (`execute_tool`, [`tool_span`]) a `tool_call` and, once it returned, its `tool_result` or
-//!   `error`. A log record with neither a session nor a trace is refused (OTLP's partial
-//!   success says how many).
+//!   (`execute_tool`, or a call's span of our own plain export, [`tool_span`]) a `tool_call`
+//!   and, once it returned, its `tool_result` or `error` (one the user refused marked so,
+//!   `is_interrupt`, whatever its words). A log record with neither a session nor a trace is
+//!   refused (OTLP's partial success says how many).
+//! - `llm_response` of each response our own plain export tells as an event of a span
+//!   ([`plain`]).
 //! - `session_end` of a session whose span says when it ended (agent-strace's own export of an
 //!   ended session, [`SESSION_ENDED_AT`]), after the session's other events of the request.
 //!
-//! A session the telemetry opens is named by the agent its spans name (`gen_ai.agent.name`),
-//! else by the sender's `service.name`.
+//! A session the telemetry opens is named by the agent its spans name (`gen_ai.agent.name`, or
+//! our plain export's `agent_strace.agent`), else by the sender's `service.name`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -36,6 +39,7 @@ use serde_json::{Map, Value, json};
 
 use super::decode::Rejected;
 use super::genai;
+use super::plain::{self, Response};
 use super::telemetry::{Generic, LlmCall, Record, Signal, ToolTiming};
 use super::tool_span::{self, ToolSpan};
 use crate::capture::sink::Sink;
@@ -67,9 +71,12 @@ static INGEST: Mutex<()> = Mutex::new(());
 /// What an ingest did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ingested {
-    /// Events written.
+    /// Events written: a record may write more than one (a tool's span its `tool_call` and its
+    /// result, a Claude Code request's span its `llm_request` and `llm_response`), and the
+    /// `session_end` a span told is one more.
     pub written: u64,
-    /// Records already in the store (a retried request, or the second signal of one request).
+    /// Records of which nothing was written, all in the store already (a retried request, or
+    /// the second signal of one request).
     pub duplicates: u64,
     /// Claude Code's records that its hooks record better (hook runs, decisions …).
     pub ignored: u64,
@@ -100,7 +107,8 @@ pub fn ingest(store: &Store, sink: &Sink, records: Vec<Record>) -> Result<Ingest
             }
             Record::Llm(c) => Some(c.session_id.clone()),
             Record::Tool(t) => Some(t.session_id.clone()),
-            Record::Generic(g) => generic_session(g),
+            Record::Generic(g) => generic_session(g.session_id.as_ref(), g.trace_id.as_ref()),
+            Record::Response(r) => generic_session(r.session_id.as_ref(), r.trace_id.as_ref()),
         };
         let Some(id) = session.filter(|s| is_valid_session_id(s)) else {
             out.rejected.count += 1;
@@ -126,10 +134,9 @@ pub fn ingest(store: &Store, sink: &Sink, records: Vec<Record>) -> Result<Ingest
     for (session, records) in by_session {
         let mut writer = SessionWrite::open(store, sink, &session, &records)?;
         for record in records {
-            if writer.record(record)? {
-                out.written += 1;
-            } else {
-                out.duplicates += 1;
+            match writer.record(record)? {
+                0 => out.duplicates += 1,
+                events => out.written += events,
             }
         }
         if writer.end()? {
@@ -148,6 +155,13 @@ fn retime(record: &mut Record, now: f64) -> bool {
         Record::Llm(c) => (&mut c.start, &mut c.end),
         Record::Tool(t) => (&mut t.start, &mut t.end),
         Record::Generic(g) => (&mut g.start, &mut g.end),
+        Record::Response(r) => {
+            let far = !BELIEVABLE_TIMES.contains(&r.at);
+            if far {
+                r.at = now;
+            }
+            return far;
+        }
         Record::ClaudeOther => return false,
     };
     let mut retimed = false;
@@ -165,11 +179,11 @@ fn retime(record: &mut Record, now: f64) -> bool {
 }
 
 /// The session a generic record goes to: its `session.id`, else one per trace.
-fn generic_session(g: &Generic) -> Option<String> {
-    g.session_id
-        .clone()
+fn generic_session(session: Option<&String>, trace: Option<&String>) -> Option<String> {
+    session
         .filter(|s| is_valid_session_id(s))
-        .or_else(|| g.trace_id.as_ref().map(|t| format!("otel-{t}")))
+        .cloned()
+        .or_else(|| trace.map(|t| format!("otel-{t}")))
 }
 
 fn describe(record: &Record) -> String {
@@ -177,6 +191,7 @@ fn describe(record: &Record) -> String {
         Record::Llm(c) => format!("model request of session {:?}", c.session_id),
         Record::Tool(t) => format!("tool timing of session {:?}", t.session_id),
         Record::Generic(g) => format!("{:?}", g.name),
+        Record::Response(r) => format!("model response {:?}", r.event_id),
         Record::ClaudeOther => "a Claude Code record".to_owned(),
     }
 }
@@ -265,8 +280,8 @@ impl<'a> SessionWrite<'a> {
             .iter()
             .find_map(|r| match r {
                 Record::Llm(_) | Record::Tool(_) => Some(Agent::ClaudeCode.name()),
-                Record::Generic(g) => genai::agent_name(g),
-                Record::ClaudeOther => None,
+                Record::Generic(g) => genai::agent_name(g).or_else(|| plain::agent_name(g)),
+                Record::Response(_) | Record::ClaudeOther => None,
             })
             .map(str::to_owned)
             .or_else(|| {
@@ -281,6 +296,7 @@ impl<'a> SessionWrite<'a> {
                 Record::Llm(c) => c.start,
                 Record::Tool(t) => t.start,
                 Record::Generic(g) => g.start,
+                Record::Response(r) => r.at,
                 Record::ClaudeOther => f64::INFINITY,
             })
             .fold(f64::INFINITY, f64::min);
@@ -388,13 +404,14 @@ impl<'a> SessionWrite<'a> {
         }
     }
 
-    /// Writes a record's event unless the session holds it; whether it wrote.
-    fn record(&mut self, record: Record) -> Result<bool, StoreError> {
+    /// Writes a record's events unless the session holds them; how many it wrote.
+    fn record(&mut self, record: Record) -> Result<u64, StoreError> {
         match record {
             Record::Llm(call) => self.llm(&call),
             Record::Tool(timing) => self.tool(&timing),
             Record::Generic(g) => self.generic(g),
-            Record::ClaudeOther => Ok(false),
+            Record::Response(r) => self.response(r),
+            Record::ClaudeOther => Ok(0),
         }
     }
 
@@ -410,7 +427,7 @@ impl<'a> SessionWrite<'a> {
             .or_else(|| trace.and_then(|t| self.trace_prompts.get(t).cloned()))
     }
 
-    fn llm(&mut self, c: &LlmCall) -> Result<bool, StoreError> {
+    fn llm(&mut self, c: &LlmCall) -> Result<u64, StoreError> {
         // A request with no id (none reached the API) is told by its span alone.
         let key = c
             .request_id
@@ -431,7 +448,7 @@ impl<'a> SessionWrite<'a> {
         put("trace_id", c.trace_id.clone().map(Value::from));
         put("span_id", c.span_id.clone().map(Value::from));
         put("source", Some(SOURCE.into()));
-        let mut wrote = false;
+        let mut wrote = 0;
         if c.signal == Signal::Span && key.as_ref().is_none_or(|k| !self.requests.contains(k)) {
             let mut data = common.clone();
             data.insert("attempt".into(), c.attempt.map_or(Value::Null, Value::from));
@@ -443,7 +460,7 @@ impl<'a> SessionWrite<'a> {
             event.duration_ms = c.duration_ms;
             self.write(event)?;
             self.requests.extend(key.clone());
-            wrote = true;
+            wrote += 1;
         }
         if key.as_ref().is_none_or(|k| !self.responses.contains(k)) && !c.usage.is_zero() {
             let mut data = common;
@@ -461,14 +478,14 @@ impl<'a> SessionWrite<'a> {
             event.duration_ms = c.duration_ms;
             self.write(event)?;
             self.responses.extend(key);
-            wrote = true;
+            wrote += 1;
         }
         Ok(wrote)
     }
 
-    fn tool(&mut self, t: &ToolTiming) -> Result<bool, StoreError> {
+    fn tool(&mut self, t: &ToolTiming) -> Result<u64, StoreError> {
         if self.timed.contains(&t.tool_use_id) {
-            return Ok(false);
+            return Ok(0);
         }
         let name = match t.signal {
             Signal::Span => "claude_code.tool",
@@ -503,10 +520,10 @@ impl<'a> SessionWrite<'a> {
         event.duration_ms = t.duration_ms;
         self.write(event)?;
         self.timed.insert(t.tool_use_id.clone());
-        Ok(true)
+        Ok(1)
     }
 
-    fn generic(&mut self, mut g: Generic) -> Result<bool, StoreError> {
+    fn generic(&mut self, mut g: Generic) -> Result<u64, StoreError> {
         let key = match g.signal {
             Signal::Span => format!("span:{}", g.span_id.as_deref().unwrap_or("")),
             Signal::Log => format!(
@@ -517,7 +534,7 @@ impl<'a> SessionWrite<'a> {
             ),
         };
         if !self.generic.insert(key.clone()) {
-            return Ok(false);
+            return Ok(0);
         }
         if let Some(at) = g
             .attributes
@@ -614,27 +631,71 @@ impl<'a> SessionWrite<'a> {
         }
         let id = event.event_id.clone();
         self.write(event)?;
-        if let Some(call) = &tool {
-            self.tool_returned(call, &id, g.end)?;
+        let mut wrote = 1;
+        if let Some(call) = &tool
+            && self.tool_returned(call, &id, g.end)?
+        {
+            wrote += 1;
         }
         if g.signal == Signal::Span
             && let Some(span) = span
         {
             self.spans.entry(span).or_insert(id);
         }
-        Ok(true)
+        Ok(wrote)
+    }
+
+    /// A model response our plain export told, under the event of the span it was an event of;
+    /// keyed by the event it was exported from.
+    fn response(&mut self, r: Response) -> Result<u64, StoreError> {
+        let key = format!("event:{}", r.event_id);
+        if !self.generic.insert(key.clone()) {
+            return Ok(0);
+        }
+        let mut data = Map::new();
+        match &r.usage {
+            Some(usage) => data.insert("usage".into(), usage.to_usage()),
+            None => data.insert("total_tokens".into(), r.total.into()),
+        };
+        if let Some(model) = r.model {
+            data.insert("model".into(), model.into());
+        }
+        data.insert("otel_key".into(), key.into());
+        data.insert("source".into(), SOURCE.into());
+        if let Some(service) = r.service {
+            data.insert("service".into(), service.into());
+        }
+        if let Some(trace) = r.trace_id {
+            data.insert("trace_id".into(), trace.into());
+        }
+        let mut event = self
+            .sink
+            .event(EventType::LlmResponse, r.at, self.session, data);
+        event.parent_id = r.span_id.and_then(|s| self.spans.get(&s).cloned());
+        self.write(event)?;
+        Ok(1)
     }
 
     /// The result of a tool call a span told (or its failure), under the call's event, once
-    /// the call returned.
-    fn tool_returned(&self, call: &ToolSpan, call_event: &str, at: f64) -> Result<(), StoreError> {
+    /// the call returned; whether it did.
+    fn tool_returned(
+        &self,
+        call: &ToolSpan,
+        call_event: &str,
+        at: f64,
+    ) -> Result<bool, StoreError> {
         let Some(ended) = &call.ended else {
-            return Ok(());
+            return Ok(false);
         };
         let mut data = Map::new();
         call_fields(&mut data, call);
         let kind = if let Some(message) = &ended.error {
             data.insert("error".into(), message.clone().into());
+            if ended.refused {
+                // The store's flag for a call the user refused, whatever its words: an export
+                // without `--content` gives none, and an error of no words is a failure.
+                data.insert("is_interrupt".into(), true.into());
+            }
             EventType::Error
         } else {
             if let Some(result) = &ended.result {
@@ -646,7 +707,8 @@ impl<'a> SessionWrite<'a> {
         let mut event = self.sink.event(kind, at, self.session, data);
         event.parent_id = Some(call_event.to_owned());
         event.duration_ms = ended.duration_ms;
-        self.write(event)
+        self.write(event)?;
+        Ok(true)
     }
 
     /// Writes the `session_end` the records told ([`SESSION_ENDED_AT`]), after the session's

@@ -11,7 +11,9 @@
 //! - [`counts`]: token counts read alike for every sender; an impossible one kept, unknown.
 //! - [`genai`]: which of another sender's spans is a model call (GenAI semantic conventions),
 //!   and its usage.
-//! - [`tool_span`]: another sender's `execute_tool` span as the tool call it tells.
+//! - [`tool_span`]: a tool's span (another sender's `execute_tool`, or our own export's call)
+//!   as the tool call it tells.
+//! - [`plain`]: our own plain `otlp` export's agent, and its model responses (a span's events).
 //! - [`join`]: records to events in the store, each exactly once, joined to the hook session
 //!   by session id, prompt id and tool_use_id.
 //!
@@ -22,6 +24,7 @@ pub mod decode;
 pub mod doubles;
 pub mod genai;
 pub mod join;
+pub mod plain;
 pub mod telemetry;
 pub mod tool_span;
 

@@ -1,7 +1,8 @@
 //! What an OTLP request says, read into [`Record`]s: Claude Code's model requests and tool
 //! timings (its `claude_code.llm_request` / `claude_code.tool` spans and its
 //! `claude_code.api_request` / `claude_code.tool_result` log events, as 2.1.197 sends them:
-//! docs/otel.md), and everything else as a generic span or log record.
+//! docs/otel.md), and everything else as a generic span or log record; of agent-strace's own
+//! plain `otlp` export, also the model responses it tells as a span's events ([`plain`]).
 //!
 //! Pure: no store, no clock. Attribute values are turned into JSON once, here.
 
@@ -14,6 +15,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde_json::{Map, Value};
 
 use super::counts::{Usage, counts};
+use super::plain::{self, Response};
 use crate::model::Tokens;
 
 /// `service.name` of Claude Code's resource.
@@ -34,6 +36,8 @@ pub enum Record {
     ClaudeOther,
     /// A span or log record of another sender (or of Claude Code without a session id).
     Generic(Generic),
+    /// A model response agent-strace's own plain `otlp` export told as an event of a span.
+    Response(Response),
 }
 
 /// Where a record came from.
@@ -147,7 +151,7 @@ pub fn json_of(value: &AnyValue) -> Value {
     }
 }
 
-fn attributes(list: &[KeyValue]) -> Attributes {
+pub(super) fn attributes(list: &[KeyValue]) -> Attributes {
     list.iter()
         .map(|kv| {
             (
@@ -171,7 +175,7 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn seconds(nanos: u64) -> f64 {
+pub(super) fn seconds(nanos: u64) -> f64 {
     nanos as f64 / 1e9
 }
 
@@ -329,7 +333,12 @@ pub fn spans(request: &ExportTraceServiceRequest) -> Vec<Record> {
                     body: None,
                 }),
             };
+            let responses = match &record {
+                Record::Generic(g) => plain::responses(span, g),
+                _ => Vec::new(),
+            };
             out.push(record);
+            out.extend(responses.into_iter().map(Record::Response));
         }
     }
     out

@@ -143,9 +143,13 @@ fn claude_code_spans_are_read_as_model_requests_and_tool_timings() {
 fn every_encoding_joins_into_the_hook_session_exactly_once() {
     for run in ["protobuf", "json", "gzip"] {
         let (_dir, store, id) = hook_store(run);
+        let hooks = events(&store, &id).len();
         let first = post_all(&store, run);
         assert_eq!(first.rejected.count, 0, "{run}");
         let all = events(&store, &id);
+        // Every event written is counted: a request's span writes its llm_request and its
+        // llm_response, and was counted once.
+        assert_eq!(first.written, (all.len() - hooks) as u64, "{run}");
         let responses: Vec<_> = all
             .iter()
             .filter(|e| e.event_type == EventType::LlmResponse)
@@ -244,11 +248,12 @@ fn other_senders_spans_go_to_a_session_per_trace_and_orphan_logs_are_refused() {
         content_encoding: None,
     };
     let got = receive(&store, &sink, Kind::Traces, &body).unwrap();
-    assert_eq!(got.ingested.written, 2);
     let id = "otel-0102030405060708090a0b0c0d0e0f10";
     let all = events(&store, id);
-    // The tool's span is its call and, as it ended in an error, its failure.
+    // The tool's span is its call and, as it ended in an error, its failure: two events
+    // written of one span (counted as one).
     assert_eq!(all.len(), 3);
+    assert_eq!(got.ingested.written, 3);
     let View::LlmResponse(r) = View::of(&all[0], Agent::Unknown) else {
         panic!("{:?}", all[0])
     };

@@ -1,28 +1,50 @@
-//! Another sender's `execute_tool` span (OpenTelemetry's GenAI semantic conventions) read as
-//! the tool call it tells: the tool, its call id, its arguments, and how it ended.
+//! A tool call's span read as the tool call it tells: the tool, its call id, its arguments, and
+//! how it ended. Another sender's `execute_tool` span (OpenTelemetry's GenAI semantic
+//! conventions), and agent-strace's own export's in either vocabulary (`otlp-genai`'s
+//! `execute_tool`, `otlp`'s span named by its tool, with `agent_strace.tool.*`).
 //!
 //! Kept as a generic record it was no tool call to `stats`, `explain` or `replay`: the
-//! collector's copy of an `otlp-genai` export showed none of the session's calls.
+//! collector's copy of an export showed none of the session's calls.
 
 use serde_json::Value;
 
 use super::genai;
 use super::telemetry::Generic;
 
-const TOOL_NAME: &str = "gen_ai.tool.name";
-const TOOL_CALL_ID: &str = "gen_ai.tool.call.id";
-const ARGUMENTS: &str = "gen_ai.tool.call.arguments";
-const RESULT: &str = "gen_ai.tool.call.result";
+/// The names a vocabulary gives a call's fields.
+struct Names {
+    tool_name: &'static str,
+    call_id: &'static str,
+    arguments: &'static str,
+    result: &'static str,
+}
+
+/// The GenAI semantic conventions'.
+const GENAI: Names = Names {
+    tool_name: "gen_ai.tool.name",
+    call_id: "gen_ai.tool.call.id",
+    arguments: "gen_ai.tool.call.arguments",
+    result: "gen_ai.tool.call.result",
+};
+
+/// agent-strace's own plain `otlp` export's, whose call's span is named by its tool.
+const PLAIN: Names = Names {
+    tool_name: "agent_strace.tool.name",
+    call_id: "agent_strace.tool.use_id",
+    arguments: "agent_strace.tool.arguments",
+    result: "agent_strace.tool.result",
+};
+
 /// How a call ended (`ok`, `failed`, `rejected`), which agent-strace's own export writes on a
 /// call that has a result, and only then.
 const OUTCOME: &str = "agent_strace.tool.outcome";
 /// The result's own duration, as the export writes it when the store recorded one.
 const DURATION: &str = "agent_strace.tool.duration_ms";
 /// The event a span of agent-strace's own export was made from.
-const EXPORTED_EVENT: &str = "agent_strace.event.id";
+pub const EXPORTED_EVENT: &str = "agent_strace.event.id";
 
 /// The attributes a tool call's events hold as fields of their own, not again among the span's.
-pub const READ: &[&str] = &[ARGUMENTS, RESULT];
+pub const READ: &[&str] = &[GENAI.arguments, GENAI.result, PLAIN.arguments, PLAIN.result];
 
 /// One tool call, as its span tells it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,16 +65,26 @@ pub struct Returned {
     /// Why it failed or was refused (the span's status message, else the words of its result);
     /// `None` for a call that returned.
     pub error: Option<String>,
+    /// It was refused (the user, or a rule of theirs, said no; our export's outcome
+    /// `rejected`): the words of a refusal are left out of an export without `--content`, and
+    /// an error of no words read back as a failure.
+    pub refused: bool,
     pub result: Option<String>,
     pub duration_ms: Option<f64>,
 }
 
-/// The tool call `g` tells, if it is an `execute_tool` span.
+/// The tool call `g` tells, if it is an `execute_tool` span or a call's span of our plain
+/// export.
 pub fn of(g: &Generic) -> Option<ToolSpan> {
-    if !genai::is_operation(g, genai::EXECUTE_TOOL) {
-        return None;
-    }
     let attrs = &g.attributes;
+    let ours = attrs.contains_key(EXPORTED_EVENT);
+    let names = if genai::is_operation(g, genai::EXECUTE_TOOL) {
+        &GENAI
+    } else if ours && attrs.contains_key(PLAIN.tool_name) {
+        &PLAIN
+    } else {
+        return None;
+    };
     let text = |k: &str| {
         attrs
             .get(k)
@@ -60,13 +92,14 @@ pub fn of(g: &Generic) -> Option<ToolSpan> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    let ours = attrs.contains_key(EXPORTED_EVENT);
     let outcome = text(OUTCOME);
-    let result = text(RESULT);
+    let result = text(names.result);
     // A span another sender ended is a call that returned; one of ours says whether it did.
     let ended = (!ours || outcome.is_some()).then(|| {
-        let failed = g.error.is_some() || matches!(outcome.as_deref(), Some("failed" | "rejected"));
+        let refused = outcome.as_deref() == Some("rejected");
+        let failed = g.error.is_some() || refused || outcome.as_deref() == Some("failed");
         Returned {
+            refused,
             error: failed.then(|| {
                 g.error
                     .clone()
@@ -82,15 +115,15 @@ pub fn of(g: &Generic) -> Option<ToolSpan> {
         }
     });
     Some(ToolSpan {
-        tool: text(TOOL_NAME).or_else(|| {
+        tool: text(names.tool_name).or_else(|| {
             g.name
                 .strip_prefix(genai::EXECUTE_TOOL)
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned)
         }),
-        tool_use_id: text(TOOL_CALL_ID),
-        arguments: text(ARGUMENTS)
+        tool_use_id: text(names.call_id),
+        arguments: text(names.arguments)
             .map(|a| crate::model::deep_json::from_slice(a.as_bytes()).unwrap_or(Value::String(a))),
         ended,
     })
