@@ -113,6 +113,24 @@ impl Tokens {
     }
 }
 
+/// `sum`, the tokens of the usage recorded so far (`None` before any), with `more` added: an
+/// unknown count stays unknown (`Err`, the first one met kept), so that no later record makes
+/// the sum look known; known counts add, saturating ([`Tokens::add`]).
+pub fn add_unless_unknown<U: Clone>(
+    sum: Option<Result<Tokens, U>>,
+    more: &Result<Tokens, U>,
+) -> Result<Tokens, U> {
+    match (sum, more) {
+        (Some(Err(unknown)), _) => Err(unknown),
+        (_, Err(unknown)) => Err(unknown.clone()),
+        (Some(Ok(mut sum)), Ok(more)) => {
+            sum.add(more);
+            Ok(sum)
+        }
+        (None, Ok(more)) => Ok(*more),
+    }
+}
+
 /// Tokens as a model API's usage object spells them: the one reader of usage, used on a
 /// parsed value and straight on a line of the store alike. Anthropic's names
 /// (`input_tokens`, `cache_creation_input_tokens`, `cache_creation.ephemeral_1h_input_tokens`
@@ -455,6 +473,37 @@ impl std::iter::Sum for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn t(input: u64, output: u64) -> Tokens {
+        Tokens {
+            input,
+            output,
+            ..Tokens::default()
+        }
+    }
+
+    #[test]
+    fn usage_added_stays_unknown_once_a_count_is() {
+        let known: Result<Tokens, &str> = Ok(t(100, 10));
+        assert_eq!(add_unless_unknown(None, &known), Ok(t(100, 10)));
+        assert_eq!(
+            add_unless_unknown(Some(known), &Ok(t(5, 1))),
+            Ok(t(105, 11))
+        );
+        assert_eq!(add_unless_unknown(Some(known), &Err("more")), Err("more"));
+        assert_eq!(add_unless_unknown(None, &Err("more")), Err("more"));
+        assert_eq!(add_unless_unknown(Some(Err("sum")), &known), Err("sum"));
+        assert_eq!(
+            add_unless_unknown(Some(Err("sum")), &Err("more")),
+            Err("sum")
+        );
+        // Counts past u64 saturate, as Tokens::add does, never wrap.
+        let most: Result<Tokens, &str> = Ok(t(u64::MAX, u64::MAX - 1));
+        assert_eq!(
+            add_unless_unknown(Some(most), &Ok(t(1, 5))),
+            Ok(t(u64::MAX, u64::MAX))
+        );
+    }
 
     #[test]
     fn money_reads_back_exactly_what_it_wrote_at_every_size() {

@@ -41,6 +41,7 @@ use crate::model::policy::check;
 use crate::model::policy::cwd::is_windows_folder;
 use crate::model::shell_files::ShellFile;
 use crate::model::tools::Agent;
+use crate::model::usage::add_unless_unknown;
 use crate::model::view::CALL_FOLDER;
 use crate::model::view::CONTEXT_WINDOW;
 use crate::model::{EventType, Tokens, deep_json};
@@ -259,16 +260,7 @@ impl Counter {
                     extra.insert("response_id".into(), id.into());
                 }
                 let counted = tokens(usage);
-                self.recorded = Some(match (self.recorded.take(), &counted) {
-                    // A record of unknown usage leaves what the records counted unknown.
-                    (Some(Err(unknown)), _) => Err(unknown),
-                    (_, Err(unknown)) => Err(unknown.clone()),
-                    (Some(Ok(mut sum)), Ok(more)) => {
-                        sum.add(more);
-                        Ok(sum)
-                    }
-                    (None, Ok(more)) => Ok(*more),
-                });
+                self.recorded = Some(add_unless_unknown(self.recorded.take(), &counted));
                 Some((counted, Some(usage.clone()), extra))
             }
             _ => None,

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use super::agent_log::LoggedTokens;
 use crate::model::Tokens;
+use crate::model::usage::add_unless_unknown;
 
 /// How the tokens of a usage record's call count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,16 +115,7 @@ struct Totals {
 impl Totals {
     /// A usage record of `model`'s, counted as its call's.
     fn record(&mut self, model: &str, counted: &LoggedTokens) {
-        let sum = match (self.recorded.remove(model), counted) {
-            // A record of unknown usage leaves what the records counted unknown.
-            (Some(Err(unknown)), _) => Err(unknown),
-            (_, Err(unknown)) => Err(unknown.clone()),
-            (Some(Ok(mut sum)), Ok(more)) => {
-                sum.add(more);
-                Ok(sum)
-            }
-            (None, Ok(more)) => Ok(*more),
-        };
+        let sum = add_unless_unknown(self.recorded.remove(model), counted);
         self.recorded.insert(model.to_owned(), sum);
     }
 
