@@ -1,52 +1,70 @@
 //! A Copilot CLI session's tokens through `import`: its usage records and its shutdown's
 //! totals per model count each token once, and a record that names no model is priced as the
 //! model whose totals hold it. The logs are the corpus's 1.0.34 session with a usage record of
-//! no model written before any model was known (docs/agents.md section 9.3), and what every
-//! command says of it is checked against the shutdown's totals read from the file itself.
+//! no model written before any model was known, or after one was selected (docs/agents.md
+//! section 9.3), and what every command says of it is checked against the shutdown's totals
+//! read from the file itself.
 
 use serde_json::{Value, json};
 
 use crate::common::{TestEnv, shared};
 
+/// Where the usage record of no model is written in the corpus's session.
+#[derive(Clone, Copy, PartialEq)]
+enum Written {
+    /// Before its first `session.model_change`: no model is known yet.
+    BeforeAnyModel,
+    /// Where the first `session.model_change` was, which is taken out with the others: only
+    /// the shutdown names a model.
+    WithNoModelNamed,
+    /// After its last `session.model_change`, with claude-sonnet-4.6 selected.
+    AfterTheModel,
+}
+
 /// The corpus's session, `session`, with a `session.usage_record` of 1,000 tokens in and 100
-/// out that names no model, before its first `session.model_change` (with none when
-/// `model_changes` is false: only the shutdown names a model), and the shutdown's
-/// `modelMetrics` made `metrics`. Written into `env`'s folder and imported.
+/// out that names no model, written as `written` says, and the shutdown's `modelMetrics` made
+/// `metrics`. Written into `env`'s folder and imported.
 fn import_with_a_record_of_no_model(
     env: &TestEnv,
     session: &str,
-    model_changes: bool,
+    written: Written,
     metrics: &Value,
 ) {
     let corpus = shared().join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
+    let corpus: Vec<Value> = (std::fs::read_to_string(corpus).unwrap().lines())
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let is_a_model_change = |line: &Value| line["type"] == "session.model_change";
+    let first_change = corpus.iter().position(is_a_model_change).unwrap();
+    let last_change = corpus.iter().rposition(is_a_model_change).unwrap();
+    let at = match written {
+        Written::AfterTheModel => last_change,
+        _ => first_change,
+    };
+    let record = json!({"type": "session.usage_record", "id": "no-model",
+        "timestamp": corpus[at]["timestamp"], "parentId": null,
+        "data": {"usage": {"inputTokens": 1000, "outputTokens": 100,
+                           "cacheReadTokens": 0, "cacheWriteTokens": 0}}});
     let mut lines = Vec::new();
-    for line in std::fs::read_to_string(corpus).unwrap().lines() {
-        let mut line: Value = serde_json::from_str(line).unwrap();
+    for (n, mut line) in corpus.into_iter().enumerate() {
+        if n == first_change && written != Written::AfterTheModel {
+            lines.push(record.clone());
+        }
         match line["type"].as_str().unwrap() {
             "session.start" => line["data"]["sessionId"] = session.into(),
-            "session.model_change" if !lines.iter().any(is_a_usage_record) => {
-                lines.push(json!({"type": "session.usage_record", "id": "no-model",
-                    "timestamp": line["timestamp"], "parentId": null,
-                    "data": {"usage": {"inputTokens": 1000, "outputTokens": 100,
-                                       "cacheReadTokens": 0, "cacheWriteTokens": 0}}}));
-                if !model_changes {
-                    continue;
-                }
-            }
-            "session.model_change" if !model_changes => continue,
+            "session.model_change" if written == Written::WithNoModelNamed => continue,
             "session.shutdown" => line["data"]["modelMetrics"] = metrics.clone(),
             _ => {}
         }
         lines.push(line);
+        if n == last_change && written == Written::AfterTheModel {
+            lines.push(record.clone());
+        }
     }
     let log = env.path().join(format!("{session}.jsonl"));
     let text: Vec<String> = lines.iter().map(Value::to_string).collect();
     std::fs::write(&log, text.join("\n") + "\n").unwrap();
     env.run(&["import", log.to_str().unwrap()]).success();
-}
-
-fn is_a_usage_record(line: &Value) -> bool {
-    line["type"] == "session.usage_record"
 }
 
 /// The corpus shutdown's usage of claude-sonnet-4.6, grown by `more` tokens in and out.
@@ -146,7 +164,7 @@ fn a_copilot_usage_record_of_no_model_is_counted_once_beside_two_models() {
     let env = TestEnv::new();
     let held = json!({"claude-sonnet-4.6": sonnet((0, 0)), "gpt-5.1": usage(1000, 100)});
     let session = "96ef38f0-9d09-45c3-8124-6448c36090e1";
-    import_with_a_record_of_no_model(&env, session, true, &held);
+    import_with_a_record_of_no_model(&env, session, Written::BeforeAnyModel, &held);
     let cost = assert_counted_as_the_shutdown(&env, session, &held);
     assert_eq!(
         models_of(&cost),
@@ -159,7 +177,7 @@ fn a_copilot_usage_record_of_no_model_is_counted_once_beside_two_models() {
 
     let either = json!({"claude-sonnet-4.6": sonnet((0, 0)), "gpt-5.1": usage(3000, 300)});
     let session = "96ef38f0-9d09-45c3-8124-6448c36090e2";
-    import_with_a_record_of_no_model(&env, session, true, &either);
+    import_with_a_record_of_no_model(&env, session, Written::BeforeAnyModel, &either);
     let cost = assert_counted_as_the_shutdown(&env, session, &either);
     assert_eq!(
         models_of(&cost),
@@ -179,7 +197,7 @@ fn a_copilot_usage_record_of_no_model_is_the_lone_shutdown_models() {
     let env = TestEnv::new();
     let held = json!({"claude-sonnet-4.6": sonnet((1000, 100))});
     let session = "96ef38f0-9d09-45c3-8124-6448c36090e3";
-    import_with_a_record_of_no_model(&env, session, false, &held);
+    import_with_a_record_of_no_model(&env, session, Written::WithNoModelNamed, &held);
     let cost = assert_counted_as_the_shutdown(&env, session, &held);
     assert_eq!(
         models_of(&cost),
@@ -189,4 +207,39 @@ fn a_copilot_usage_record_of_no_model_is_the_lone_shutdown_models() {
     assert!(cost["cost_usd"].as_f64().unwrap() > 0.0, "{cost:#}");
     let list = env.run(&["list", "--format", "json"]).success().json();
     assert_eq!(list[0]["cost_unpriced_models"], json!([]), "{list:#}");
+}
+
+/// A usage record of no model written while claude-sonnet-4.6 was selected was counted as
+/// claude-sonnet-4.6's, whatever the shutdown said: where claude-haiku-4.5's totals are its
+/// usage exactly and claude-sonnet-4.6's are less than it, its tokens were counted twice (1,500
+/// in said as 2,000). The shutdown tells whose it is, as it does before any model is known:
+/// claude-haiku-4.5's here, and left to the totals when either model's may hold it.
+#[test]
+fn a_copilot_usage_record_of_no_model_after_a_model_is_selected_is_the_shutdowns_to_tell() {
+    let env = TestEnv::new();
+    let haiku = json!({"claude-sonnet-4.6": usage(500, 50), "claude-haiku-4.5": usage(1000, 100)});
+    let session = "96ef38f0-9d09-45c3-8124-6448c36090e4";
+    import_with_a_record_of_no_model(&env, session, Written::AfterTheModel, &haiku);
+    let cost = assert_counted_as_the_shutdown(&env, session, &haiku);
+    assert_eq!(
+        models_of(&cost),
+        [
+            ("claude-haiku-4.5".to_owned(), 1000),
+            ("claude-sonnet-4.6".to_owned(), 500)
+        ],
+        "{cost:#}"
+    );
+
+    let either = json!({"claude-sonnet-4.6": sonnet((0, 0)), "claude-haiku-4.5": usage(3000, 300)});
+    let session = "96ef38f0-9d09-45c3-8124-6448c36090e5";
+    import_with_a_record_of_no_model(&env, session, Written::AfterTheModel, &either);
+    let cost = assert_counted_as_the_shutdown(&env, session, &either);
+    assert_eq!(
+        models_of(&cost),
+        [
+            ("claude-haiku-4.5".to_owned(), 3000),
+            ("claude-sonnet-4.6".to_owned(), 186_809 - 151_738)
+        ],
+        "{cost:#}"
+    );
 }

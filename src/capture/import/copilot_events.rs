@@ -131,6 +131,8 @@ fn head(path: &Path, end: u64) -> Result<(Log, Vec<Counted>), ImportError> {
 
 struct Reader {
     log: Log,
+    /// The model calls are made with: the one the session started with, or last changed to.
+    model: Option<String>,
     /// Usage records not yet matched with the message they are the usage of.
     pending: VecDeque<Pending>,
     accounts: Accounts,
@@ -166,6 +168,7 @@ impl Reader {
     fn new(accounts: Accounts) -> Reader {
         Reader {
             log: Log::new(Agent::Copilot),
+            model: None,
             pending: VecDeque::new(),
             accounts,
         }
@@ -186,7 +189,7 @@ impl Reader {
             "assistant.message" => {
                 let model = string(data, "model")
                     .map(str::to_owned)
-                    .or_else(|| self.accounts.model().map(str::to_owned));
+                    .or_else(|| self.model.clone());
                 // Each message is one model call's.
                 self.log.end_request();
                 self.log.request(at, model.as_deref());
@@ -270,7 +273,7 @@ impl Reader {
         }
         if let Some(model) = string(data, "selectedModel") {
             start.insert("model".into(), model.into());
-            self.accounts.select(model);
+            self.model = Some(model.to_owned());
         }
         if let Some(context) = data.get("context") {
             for (key, from) in [
@@ -288,7 +291,7 @@ impl Reader {
 
     fn change_model(&mut self, data: &Value) {
         if let Some(model) = string(data, "newModel") {
-            self.accounts.select(model);
+            self.model = Some(model.to_owned());
         }
     }
 

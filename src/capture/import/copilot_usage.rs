@@ -7,11 +7,12 @@
 //! totals, what the shutdown before did not hold and the records since did not count is usage
 //! of no recorded call: all of a 1.0.34 session's, none of one 1.0.102 recorded whole.
 //!
-//! A record that names no model, written before any model was known, is in the totals of one of
-//! the next shutdown's models: which one only that shutdown tells, and its call's response is
-//! written before it is read. So the file is read twice ([`Accounts::plan`]): the first reading
-//! learns what each shutdown makes of such records ([`Counted`]), the second writes their calls
-//! by it.
+//! A record that names no model is in the totals of one of the next shutdown's models: which
+//! one only that shutdown tells, and its call's response is written before it is read. The
+//! model the session had selected when it was written need not be it (the call may be another
+//! model's, whose totals then count its tokens once more). So the file is read twice
+//! ([`Accounts::plan`]): the first reading learns what each shutdown makes of such records
+//! ([`Counted`]), the second writes their calls by it.
 
 use std::collections::HashMap;
 
@@ -22,8 +23,8 @@ use crate::model::usage::add_unless_unknown;
 /// How the tokens of a usage record's call count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Counted {
-    /// As the call's, of the model the record, its message or the session names (of none, when
-    /// none does and no shutdown after it tells).
+    /// As the call's, of the model the record names; of a record of no model with no shutdown
+    /// after it, the model its message or the session names (of none, when none does).
     AsItsCall,
     /// As `model`'s, though the record names none: the shutdown after it names that model
     /// alone, or that model's totals alone hold the records of no model.
@@ -36,8 +37,6 @@ pub enum Counted {
 /// What a session's usage records and shutdowns count.
 #[derive(Default)]
 pub struct Accounts {
-    /// The model calls are made with: the one the session started with, or last changed to.
-    model: Option<String>,
     totals: Totals,
     /// What each shutdown of the file makes of the records of no model before it, in order, as
     /// a first reading learned it; none in that reading.
@@ -60,19 +59,11 @@ impl Accounts {
         self.made
     }
 
-    /// The model calls are made with from now.
-    pub fn select(&mut self, model: &str) {
-        self.model = Some(model.to_owned());
-    }
-
-    pub fn model(&self) -> Option<&str> {
-        self.model.as_deref()
-    }
-
     /// A usage record of `tokens` that names `model`, or none: counted against the next
-    /// shutdown's totals of the model its call is given, and how its call counts it.
+    /// shutdown's totals of the model its call is given, and how its call counts it. One of no
+    /// model is the next shutdown's to tell, whatever model the session had selected.
     pub fn record(&mut self, model: Option<&str>, tokens: &LoggedTokens) -> Counted {
-        if let Some(model) = model.or(self.model.as_deref()) {
+        if let Some(model) = model {
             self.totals.record(model, tokens);
             return Counted::AsItsCall;
         }
