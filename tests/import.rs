@@ -1343,6 +1343,93 @@ fn a_log_with_no_time_at_all_is_placed_at_its_last_change() {
     }
 }
 
+/// A Claude Code transcript whose lines give no time, or only the first line's, lasted 0.00s
+/// (every event placed at its start) where an older Codex rollout of no time but its start
+/// lasts no known time. It is marked as giving no time but the start (`attribution.times`),
+/// and every view says its duration is unknown (`?`, null in JSON); one read on whose new
+/// lines give times is no longer, and lasts as the same transcript imported at once does.
+#[test]
+fn a_claude_transcript_of_no_time_but_its_start_lasts_no_known_time() {
+    let corpus = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    let lines: Vec<Value> = (std::fs::read_to_string(corpus).unwrap().lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let first_timed = lines.iter().position(|l| l.get("timestamp").is_some());
+    // The transcript with the times of the lines `kept` names only.
+    let times_kept = |kept: &dyn Fn(usize) -> bool| {
+        let mut lines = lines.clone();
+        for (n, line) in lines.iter_mut().enumerate() {
+            if !kept(n) {
+                line.as_object_mut().unwrap().remove("timestamp");
+            }
+        }
+        lines
+    };
+    let write = |file: &Path, lines: &[Value]| {
+        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+        std::fs::write(file, text.join("\n") + "\n").unwrap();
+    };
+    let ran = |env: &TestEnv, args: &[&str]| {
+        let run = env.run(args);
+        run.success();
+        run
+    };
+    // What the views say of the session's duration, and its mark.
+    let duration = |env: &TestEnv, session: &str| {
+        let meta = env.meta(session);
+        let list = ran(env, &["list", "--format", "json"]).json();
+        let stats = ran(env, &["stats", session, "--format", "json"]).json();
+        let explain = ran(env, &["explain", session, "--format", "json"]).json();
+        assert_eq!(list[0]["duration_s"], stats["duration_s"], "{list:#}");
+        assert_eq!(explain["duration_s"], stats["duration_s"], "{explain:#}");
+        (
+            meta["attribution"]["times"].clone(),
+            stats["duration_s"].clone(),
+        )
+    };
+    let start_only = (json!("start only"), Value::Null);
+    for (what, lines) in [
+        ("no time", times_kept(&|_| false)),
+        (
+            "the first line's time",
+            times_kept(&|n| Some(n) == first_timed),
+        ),
+    ] {
+        let env = TestEnv::new();
+        let file = env.path().join("log.jsonl");
+        write(&file, &lines);
+        let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{what}: {run:?}");
+        let session = run.json()[0]["session_id"].as_str().unwrap().to_owned();
+        assert_eq!(duration(&env, &session), start_only, "{what}");
+        let stats = ran(&env, &["stats", &session]).stdout;
+        assert!(stats.contains("Duration: ?"), "{what}: {stats}");
+        let list = ran(&env, &["list"]).stdout;
+        assert!(!list.contains("0.00s"), "{what}: {list}");
+    }
+
+    // Read on: the first lines give the first time only, the lines written since their own.
+    let env = TestEnv::new();
+    let file = env.path().join("log.jsonl");
+    let grown = times_kept(&|n| Some(n) == first_timed || n >= 6);
+    write(&file, &grown[..6]);
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let session = run.json()[0]["session_id"].as_str().unwrap().to_owned();
+    assert_eq!(duration(&env, &session), start_only);
+    write(&file, &grown);
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(run.json()[0]["status"], "grown", "{run:?}");
+    // As long as the same transcript imported at once lasts.
+    let whole = TestEnv::new();
+    let file = whole.path().join("log.jsonl");
+    write(&file, &grown);
+    ran(&whole, &["import", file.to_str().unwrap()]);
+    let (_, seconds) = duration(&whole, &session);
+    assert!(seconds.as_f64().is_some_and(|s| s > 0.0), "{seconds}");
+    assert_eq!(duration(&env, &session), (Value::Null, seconds));
+}
+
 /// `--trace-dir` naming a file printed one error per file imported, in words that said the
 /// opposite of themselves ("/etc/passwd is a file, not a plain file or folder of the store").
 /// One line says the store is not a folder, and nothing is imported.

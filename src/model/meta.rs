@@ -38,8 +38,9 @@ const ATTRIBUTION: &str = "attribution";
 /// The key of the session's title in `attribution`.
 pub const TITLE: &str = "title";
 /// The key in `attribution` that says which times the session's log gave: [`START_ONLY`] for
-/// a log that gives none but the session's start (an older Codex rollout), every event of it
-/// placed there, so that its end, and how long it took, are not known.
+/// a log that gives none but the session's start (an older Codex rollout, a Claude Code
+/// transcript whose lines give one time or none), every event of it placed there, so that its
+/// end, and how long it took, are not known.
 pub const TIMES: &str = "times";
 /// [`TIMES`] of a log that gives no time but the session's start.
 pub const START_ONLY: &str = "start only";
@@ -279,6 +280,13 @@ impl SessionMeta {
     /// The title the agent gave the session (Claude Code's `summary` line), when it gave one.
     pub fn title(&self) -> Option<&str> {
         self.attribution(TITLE)
+    }
+
+    /// Takes a string of the session's `attribution` away (see [`SessionMeta::attribution`]).
+    pub fn remove_attribution(&mut self, key: &str) {
+        if let Some(Value::Object(map)) = self.extra.get_mut(ATTRIBUTION) {
+            map.remove(key);
+        }
     }
 
     /// Sets a string of the session's `attribution` (see [`SessionMeta::attribution`]); an

@@ -26,7 +26,7 @@ use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, 
 use crate::capture::transcript::{parse_time, turn_error_text};
 use crate::model::event::stored_arguments;
 use crate::model::file_use::FileUse;
-use crate::model::meta::TITLE;
+use crate::model::meta::{START_ONLY, TIMES, TITLE};
 use crate::model::prompt::PromptKind;
 use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent, ToolKind};
@@ -532,6 +532,9 @@ struct Importer<'a> {
     /// No line of the file gives a time: the session is placed at the file's last change, and
     /// no call or response is given a duration.
     untimed: bool,
+    /// The lines read that give a time: of one or none, the file gives no time but the start
+    /// ([`Importer::mark_times`]).
+    times_given: u64,
     /// Lines of another session in a main session's file: that session's history, which a
     /// resumed session's file begins with, left to that session's own file when it has one.
     history: ResumedHistory,
@@ -626,6 +629,7 @@ impl<'a> Importer<'a> {
             replacing: false,
             launch: None,
             untimed: false,
+            times_given: 0,
             history: ResumedHistory::of(path, parent.is_none()),
         }
     }
@@ -647,6 +651,7 @@ impl<'a> Importer<'a> {
         *self.report.entries.entry(kind.to_owned()).or_default() += 1;
         if let Some(ts) = entry.timestamp.as_deref().and_then(parse_time) {
             self.last_timestamp = ts;
+            self.times_given += 1;
         }
         let Some(message) = message else {
             match kind {
@@ -1101,6 +1106,7 @@ impl<'a> Importer<'a> {
         for (agent, ctx) in sidechains {
             let context = match ctx {
                 Some(mut ctx) => {
+                    self.mark_times(ctx.writer.meta_mut());
                     let saved = self.close(&mut ctx, None)?;
                     self.put(ctx)?;
                     Some(saved)
@@ -1113,6 +1119,7 @@ impl<'a> Importer<'a> {
             let title = self.sink.text(title);
             main.writer.meta_mut().set_attribution(TITLE, &title);
         }
+        self.mark_times(main.writer.meta_mut());
         // The main session last, with the record of what was read: the record is in place
         // only once every session it covers is.
         let pending = self.compaction.take();
@@ -1122,6 +1129,19 @@ impl<'a> Importer<'a> {
         }
         self.put(main)?;
         Ok(self.report)
+    }
+
+    /// Marks a session of a file that gives no time but the start ([`START_ONLY`]), every
+    /// event of it placed there: its end, and how long it took, are not known. A file read on
+    /// from where an earlier import stopped is marked as that import left it, unless its new
+    /// lines give a time, which is past the start.
+    fn mark_times(&self, meta: &mut SessionMeta) {
+        let resumed = self.resumed_from.is_some();
+        if self.times_given > 1 || (resumed && self.times_given > 0) {
+            meta.remove_attribution(TIMES);
+        } else if !resumed {
+            meta.set_attribution(TIMES, START_ONLY);
+        }
     }
 
     /// Writes the events that close a session (a compaction whose summary has not come, the
