@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
+use crate::common::deep::assert_deep_imports_as_shallow;
 use crate::common::{TestEnv, nested, shared};
 
 /// What a raw log holds, counted from its lines.
@@ -3734,30 +3735,28 @@ fn a_codex_rollout_of_the_older_shape_is_imported() {
     assert_eq!(list[0]["cost_estimated"], true, "{list}");
     let replay = run(&["replay", session], &project);
     replay.success();
-    for shown in [
-        prompt,
-        "$ wc -l todo.txt",
-        "$ cat done.txt",
-        "Exit code: 1",
-        "todo.txt has 3 lines; I wrote done.txt",
-    ] {
-        assert!(replay.stdout.contains(shown), "{shown}: {}", replay.stdout);
-    }
+    assert_shows(
+        &replay.stdout,
+        &[
+            prompt,
+            "$ wc -l todo.txt",
+            "$ cat done.txt",
+            "Exit code: 1",
+            "todo.txt has 3 lines; I wrote done.txt",
+        ],
+    );
     let explain = run(&["explain", session], &project);
     explain.success();
-    for shown in [
-        prompt,
-        "Ran: wc -l todo.txt\n",
-        "Ran: cat done.txt ✗",
-        "Wrote: done.txt",
-        "Errors: 1",
-    ] {
-        assert!(
-            explain.stdout.contains(shown),
-            "{shown}: {}",
-            explain.stdout
-        );
-    }
+    assert_shows(
+        &explain.stdout,
+        &[
+            prompt,
+            "Ran: wc -l todo.txt\n",
+            "Ran: cat done.txt ✗",
+            "Wrote: done.txt",
+            "Errors: 1",
+        ],
+    );
 }
 
 /// A Codex rollout line nested past serde_json's 128 levels was "not JSON" to the importer:
@@ -3769,44 +3768,30 @@ fn a_codex_rollout_of_the_older_shape_is_imported() {
 fn a_codex_line_and_its_arguments_nested_hundreds_deep_import_as_shallow_ones_do() {
     let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
     let raw = std::fs::read_to_string(recorded.join("codex-0.171.0-rollout-shell.jsonl")).unwrap();
-    let import = |levels: usize| {
-        let env = TestEnv::new();
-        let mut lines: Vec<Value> = raw
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let call = lines
-            .iter()
-            .position(|l| l["payload"]["type"] == "function_call")
-            .unwrap();
-        let payload = &mut lines[call]["payload"];
-        let mut arguments: Value =
-            serde_json::from_str(payload["arguments"].as_str().unwrap()).unwrap();
-        arguments["deep"] = nested(levels);
-        payload["arguments"] = json!(arguments.to_string());
-        payload["internal_chat_message_metadata_passthrough"]["deep"] = nested(levels);
-        lines[0]["payload"]["deep"] = nested(levels);
-        let log = env.path().join("rollout.jsonl");
-        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
-        std::fs::write(&log, text.join("\n") + "\n").unwrap();
-        let run = env.run(&["import", "--format", "json", log.to_str().unwrap()]);
-        assert_eq!(run.code, 0, "{run:?}");
-        let report = run.json()[0].clone();
-        let events = env.events(report["session_id"].as_str().unwrap());
-        let calls: Vec<Value> = events
-            .iter()
-            .filter(|e| e["event_type"] == "tool_call")
-            .map(|e| e["data"]["arguments"]["cmd"].clone())
-            .collect();
-        (report, events.len(), calls)
-    };
-    let (shallow, shallow_events, shallow_calls) = import(100);
-    let (deep, deep_events, deep_calls) = import(300);
-    assert_eq!(deep["malformed"], json!([]), "{deep:#}");
-    assert_eq!(deep["tool_calls"], shallow["tool_calls"], "{deep:#}");
-    assert_eq!(deep_events, shallow_events);
-    assert_eq!(shallow_calls, [json!("cat .env")]);
-    assert_eq!(deep_calls, shallow_calls);
+    let calls = assert_deep_imports_as_shallow(
+        "rollout.jsonl",
+        &raw,
+        &|lines, levels| {
+            let call = lines
+                .iter()
+                .position(|l| l["payload"]["type"] == "function_call")
+                .unwrap();
+            let payload = &mut lines[call]["payload"];
+            let mut arguments: Value =
+                serde_json::from_str(payload["arguments"].as_str().unwrap()).unwrap();
+            arguments["deep"] = nested(levels);
+            payload["arguments"] = json!(arguments.to_string());
+            payload["internal_chat_message_metadata_passthrough"]["deep"] = nested(levels);
+            lines[0]["payload"]["deep"] = nested(levels);
+        },
+        &|events| {
+            (events.iter())
+                .filter(|e| e["event_type"] == "tool_call")
+                .map(|e| e["data"]["arguments"]["cmd"].clone())
+                .collect::<Vec<Value>>()
+        },
+    );
+    assert_eq!(calls, [json!("cat .env")]);
 }
 
 /// Codex CLI's TypeScript version (before the Rust rewrite, 2025) saved a session as one JSON
@@ -3916,18 +3901,15 @@ fn a_codex_rollout_of_the_typescript_version_is_imported() {
     );
     let explain = run(&["--trace-dir", "store", "explain", session]);
     explain.success();
-    for shown in [
-        prompt,
-        "Ran: grep -l deploy notes/*.md\n",
-        "Ran: cat notes/deploy.md ✗",
-        "Errors: 1",
-    ] {
-        assert!(
-            explain.stdout.contains(shown),
-            "{shown}: {}",
-            explain.stdout
-        );
-    }
+    assert_shows(
+        &explain.stdout,
+        &[
+            prompt,
+            "Ran: grep -l deploy notes/*.md\n",
+            "Ran: cat notes/deploy.md ✗",
+            "Errors: 1",
+        ],
+    );
 }
 
 /// An older Codex rollout records no usage and no time but the session's start
@@ -3999,4 +3981,11 @@ fn an_older_codex_rollout_is_priced_as_no_model_and_lasts_no_known_time() {
     );
     let inspect = run(&["inspect", session]).stdout;
     no_claude(&inspect);
+}
+
+/// Asserts that a command's output `out` shows each of `lines`.
+fn assert_shows(out: &str, lines: &[&str]) {
+    for shown in lines {
+        assert!(out.contains(shown), "{shown}: {out}");
+    }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::common::deep::assert_deep_imports_as_shallow;
 use crate::common::{TestEnv, nested, run_for_peak_memory_kib, shared};
 
 fn corpus_files() -> Vec<PathBuf> {
@@ -1870,38 +1871,25 @@ fn a_tool_input_nested_hundreds_deep_imports_as_a_shallow_one_does() {
     let raw =
         std::fs::read_to_string(shared().join("corpus/claude-code/marot__spotter/short.jsonl"))
             .unwrap();
-    let import = |levels: usize| {
-        let env = TestEnv::new();
-        let mut lines: Vec<Value> = raw
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let call = lines
-            .iter()
-            .position(|l| l["message"]["content"][0]["type"] == "tool_use")
-            .unwrap();
-        lines[call]["message"]["content"][0]["input"]["deep"] = nested(levels);
-        let file = env.path().join("short.jsonl");
-        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
-        std::fs::write(&file, text.join("\n") + "\n").unwrap();
-        let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
-        assert_eq!(run.code, 0, "{run:?}");
-        let report = run.json()[0].clone();
-        let events = env.events(report["session_id"].as_str().unwrap());
-        let first_call = events
-            .iter()
-            .find(|e| e["event_type"] == "tool_call")
-            .map(|e| e["data"]["arguments"]["command"].clone());
-        (report, events.len(), first_call)
-    };
-    let (shallow, shallow_events, shallow_call) = import(100);
-    let (deep, deep_events, deep_call) = import(300);
-    assert_eq!(deep["malformed"], json!([]), "{deep:#}");
-    assert_eq!(deep["tool_calls"], shallow["tool_calls"], "{deep:#}");
-    assert_eq!(deep_events, shallow_events);
-    assert!(
-        shallow_call.as_ref().is_some_and(Value::is_string),
-        "{shallow_call:?}"
+    let first_call = assert_deep_imports_as_shallow(
+        "short.jsonl",
+        &raw,
+        &|lines, levels| {
+            let call = lines
+                .iter()
+                .position(|l| l["message"]["content"][0]["type"] == "tool_use")
+                .unwrap();
+            lines[call]["message"]["content"][0]["input"]["deep"] = nested(levels);
+        },
+        &|events| {
+            events
+                .iter()
+                .find(|e| e["event_type"] == "tool_call")
+                .map(|e| e["data"]["arguments"]["command"].clone())
+        },
     );
-    assert_eq!(deep_call, shallow_call);
+    assert!(
+        first_call.as_ref().is_some_and(Value::is_string),
+        "{first_call:?}"
+    );
 }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 pub mod anonymize;
 pub mod browser;
+pub mod deep;
 /// The bench's session generator, for the tests that need a big store (no copy of it here).
 #[path = "../../benches/figures/generator.rs"]
 pub mod generator;
