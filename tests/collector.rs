@@ -6900,3 +6900,32 @@ fn a_session_that_names_itself_as_its_parent_is_refused() {
         String::from_utf8_lossy(&answer.body)
     );
 }
+
+/// `GET /sessions/{id}` reads the session's meta as views do, leaving out values past what a
+/// view keeps (256 KiB of JSON), which it did without a word: it says how many keys it left out
+/// and their bytes (`left_out`); a session that left nothing out has no `left_out`.
+#[test]
+fn a_session_whose_meta_was_cut_says_what_was_left_out() {
+    const SID: &str = "5e55a2a0-0000-4000-8000-00000000c07e";
+    const NAMES: usize = 100_000;
+    let env = TestEnv::new();
+    let payload = json!({"session_id": SID, "hook_event_name": "PreToolUse",
+        "tool_name": "Bash", "tool_input": {"command": "ls"}, "tool_use_id": "t0"});
+    env.hook("pre-tool", &payload).success();
+    let (server, port) = server(&env, &env.store(), &[]);
+    let path = format!("/sessions/{SID}");
+    let whole = request(port, "GET", &path, None, b"").json();
+    assert_eq!(whole["tool_calls"], 1);
+    assert_eq!(whole.get("left_out"), None, "{whole}");
+    let mut meta = env.meta(SID);
+    meta["attribution"]["title"] = "Fix the login bug".into();
+    meta["attribution"]["process_ancestry"] = Value::from(vec!["p"; NAMES]);
+    std::fs::write(env.store().join(SID).join("meta.json"), meta.to_string()).unwrap();
+    let cut = request(port, "GET", &path, None, b"").json();
+    assert_eq!(cut["attribution"]["title"], "Fix the login bug");
+    assert_eq!(cut["attribution"].get("process_ancestry"), None);
+    // `["p","p",…]`: four bytes a name, less the last comma, and the brackets.
+    let bytes = 4 * NAMES + 1;
+    assert_eq!(cut["left_out"], json!({"keys": 1, "bytes": bytes}));
+    drop(server);
+}

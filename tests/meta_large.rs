@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Run, TestEnv, run_for_peak_memory_kib};
+use std::process::Command;
+
+use crate::common::{Run, TestEnv, bin, run_for_peak_memory_kib, run_for_reads};
 
 const SID: &str = "5e55a2a0-0000-4000-8000-00000000a11e";
 /// The names of the large `process_ancestry`: 2 MB of JSON, some 40 MB read as JSON values.
@@ -83,10 +85,6 @@ fn views_of_a_large_meta_json_keep_what_they_show_and_writers_keep_it_all() {
         large_kib < small_kib + SLACK_KIB,
         "replay took {large_kib} KiB, {small_kib} KiB without the ancestry"
     );
-    let inspected = env.run(&["inspect", SID]).success().json();
-    let attribution = &inspected["meta"]["attribution"];
-    assert_eq!(attribution["title"], "Fix the login bug");
-    assert_eq!(attribution.get("process_ancestry"), None, "{attribution}");
     call(&env, 1);
     call(&env, 2);
     let meta = env.meta(SID);
@@ -94,4 +92,133 @@ fn views_of_a_large_meta_json_keep_what_they_show_and_writers_keep_it_all() {
     assert_eq!(meta["attribution"]["title"], "Fix the login bug");
     let ancestry = meta["attribution"]["process_ancestry"].as_array().unwrap();
     assert_eq!(ancestry.len(), ANCESTRY);
+}
+
+/// `inspect`, `show` and `export` of the session give its meta whole, as the user asked for
+/// it: they left out, without a word, what views leave out of it (the ancestry, past the
+/// 256 KiB of values a view keeps).
+#[test]
+fn inspect_show_and_export_of_a_large_meta_json_give_all_of_it() {
+    let env = session(true);
+    let ancestry = |value: &Value| value["process_ancestry"].as_array().map(Vec::len);
+    let inspected = env.run(&["inspect", SID]).success().json();
+    assert_eq!(
+        inspected["meta"]["attribution"]["title"],
+        "Fix the login bug"
+    );
+    assert_eq!(ancestry(&inspected["meta"]["attribution"]), Some(ANCESTRY));
+    let shown = env.run(&["show", SID, "--format", "json"]).success().json();
+    assert_eq!(ancestry(&shown["attribution"]), Some(ANCESTRY));
+    let exported = env
+        .run(&["export", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        ancestry(&exported["session"]["attribution"]),
+        Some(ANCESTRY)
+    );
+}
+
+/// Names in the ancestry of [`hooked_session`]: 12 MB of JSON as written, under the 16 MiB a
+/// store reads, 33 MB when written one a line.
+const MILLIONS: usize = 3_000_000;
+
+/// A store with session [`SID`], one call, whose `attribution` holds, when `large`,
+/// [`MILLIONS`] process names, written as compactly as a tool may write them.
+fn hooked_session(large: bool) -> TestEnv {
+    let env = TestEnv::new();
+    call(&env, 0);
+    let mut meta = env.meta(SID);
+    meta["attribution"]["process_ancestry"] = "names".into();
+    let names = if large {
+        format!("[{}\"p\"]", "\"p\",".repeat(MILLIONS - 1))
+    } else {
+        "[]".to_owned()
+    };
+    let text = meta.to_string().replace("\"names\"", &names);
+    std::fs::write(env.store().join(SID).join("meta.json"), text).unwrap();
+    env
+}
+
+/// `hook <event>` for call `n` of [`SID`] in `env`, its payload read from a file, so that the
+/// hook can be measured by a wrapper.
+fn hook_command(env: &TestEnv, event: &str, n: usize) -> Command {
+    let (name, response) = match event {
+        "pre-tool" => ("PreToolUse", Value::Null),
+        _ => ("PostToolUse", json!({"stdout": "a b"})),
+    };
+    let payload = json!({"session_id": SID, "hook_event_name": name, "tool_name": "Bash",
+        "tool_input": {"command": "ls"}, "tool_use_id": format!("t{n}"),
+        "tool_response": response, "cwd": env.path()});
+    let file = env.path().join(format!("payload-{n}-{event}.json"));
+    std::fs::write(&file, payload.to_string()).unwrap();
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "exec \"$0\" hook \"$1\" < \"$2\""])
+        .arg(bin())
+        .arg(event)
+        .arg(&file)
+        .current_dir(env.path());
+    for (key, value) in env.command(&[]).get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    command
+}
+
+/// The figures of `meta.json` a hook keeps, and how many names its ancestry holds, read
+/// without reading the names into values.
+fn figures(env: &TestEnv) -> (u64, usize, u64) {
+    #[derive(serde::Deserialize)]
+    struct Figures {
+        tool_calls: u64,
+    }
+    let text = std::fs::read_to_string(env.store().join(SID).join("meta.json")).unwrap();
+    let figures: Figures = serde_json::from_str(&text).unwrap();
+    let size = u64::try_from(text.len()).unwrap();
+    (figures.tool_calls, text.matches("\"p\"").count(), size)
+}
+
+/// A hook on a session whose `meta.json` holds millions of values it does not model read them
+/// all into values to write them back (680 MB and 7 s for a call in a debug build), and wrote
+/// them one a line, 33 MB, past what a store reads: every later hook failed to update it and
+/// every view found it unreadable. It writes them back as they were written, in the memory of
+/// their text, and a hook that changes no figure in it (a call's result) does not read it.
+#[test]
+fn a_hook_on_a_meta_json_of_millions_of_values_keeps_them_and_reads_them_only_to_change_it() {
+    let peak_of_call = |env: &TestEnv| {
+        let (run, kib) = run_for_peak_memory_kib(&hook_command(env, "pre-tool", 1));
+        run.success();
+        kib
+    };
+    let reads_of_result = |env: &TestEnv| {
+        let (run, reads) = run_for_reads(&hook_command(env, "post-tool", 1));
+        run.success();
+        reads.bytes
+    };
+    let small = hooked_session(false);
+    let (small_kib, small_bytes) = (peak_of_call(&small), reads_of_result(&small));
+    let large = hooked_session(true);
+    let written = figures(&large).2;
+    let large_kib = peak_of_call(&large);
+    assert!(
+        large_kib < small_kib + 8 * written / 1024,
+        "a call took {large_kib} KiB, {small_kib} KiB without the ancestry of {written} bytes"
+    );
+    let (tool_calls, names, size) = figures(&large);
+    assert_eq!((tool_calls, names), (2, MILLIONS));
+    assert!(
+        size < written + 4096,
+        "{written} bytes written back as {size}"
+    );
+    let large_bytes = reads_of_result(&large);
+    assert!(
+        large_bytes < small_bytes + 64 * 1024,
+        "a result read {large_bytes} bytes, {small_bytes} without the ancestry"
+    );
+    call(&large, 2);
+    let (tool_calls, names, _) = figures(&large);
+    assert_eq!((tool_calls, names), (3, MILLIONS));
 }

@@ -574,7 +574,7 @@ pub(super) fn warn_left_out_subagent(id: &str, e: &anyhow::Error) {
 
 /// Session `id`'s metadata and (with `events`) its events, without its subagents.
 fn load_one(store: &Store, id: &str, events: bool) -> Result<Exported> {
-    let meta = super::output::summary(store, id)?.meta;
+    let meta = super::output::whole_summary(store, id)?.meta;
     if !events {
         return Ok(Exported {
             meta,

@@ -37,7 +37,7 @@ pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
     if let Some(number) = args.event {
         return event(&store, &id, number, globals);
     }
-    let meta = super::output::summary(&store, &id)?.meta;
+    let meta = super::output::whole_summary(&store, &id)?.meta;
     let unbelievable = meta.unbelievable();
     let mut meta: Value = serde_json::from_str(&meta.to_json())?;
     // A figure no session can have is `null`, as in every view's JSON; the warning names it.

@@ -320,11 +320,21 @@ pub(crate) fn proxy_warn(prefix: &str, message: &str) {
 /// A session's summary, with a warning when its `meta.json` could not be used and the session
 /// is described by its events instead.
 pub(crate) fn summary(store: &Store, id: &str) -> anyhow::Result<SessionSummary> {
-    let summary = store.summary(id)?;
+    Ok(warned(store.summary(id)?))
+}
+
+/// [`summary`] with the whole of `meta.json` ([`Store::whole_summary`]), for a command that
+/// gives the session's meta itself: a view leaves out what no view shows of it.
+pub(crate) fn whole_summary(store: &Store, id: &str) -> anyhow::Result<SessionSummary> {
+    Ok(warned(store.whole_summary(id)?))
+}
+
+/// `summary`, once its warning, if any, is said.
+fn warned(summary: SessionSummary) -> SessionSummary {
     if let Some(warning) = summary.meta_warning() {
         warn(warning);
     }
-    Ok(summary)
+    summary
 }
 
 /// One warning line on stderr, its text escaped (it may quote a session); a stderr that cannot

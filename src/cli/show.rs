@@ -59,7 +59,7 @@ const START_EVENTS: usize = 16;
 pub(crate) fn run(args: &ShowArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
-    let meta = super::output::summary(&store, &id)?.meta;
+    let meta = super::output::whole_summary(&store, &id)?.meta;
     let found = from_events(&store, &meta)?;
     let report = report(&meta, &found);
     // Its times only: the counts are not shown.

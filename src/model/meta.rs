@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::event::CLOCK_SKEW_SECS;
 use super::members::{Members, NotMembers};
+use super::meta_cut::{Cut, Held, LeftOut, WithHeld};
 
 /// Session metadata.
 ///
@@ -29,12 +30,18 @@ pub struct SessionMeta {
     pub parent_event_id: Option<String>,
     pub depth: u64,
     pub extra: Map<String, Value>,
+    /// What was left out of `extra` when it was read ([`SessionMeta::from_json_to_read`]):
+    /// nothing for the whole of a `meta.json`.
+    pub left_out: LeftOut,
+    /// The values left out of `extra` by a writer's reading ([`SessionMeta::from_json_to_write`]),
+    /// written back as they were.
+    pub held: Vec<Held>,
 }
 
 /// The one free-form object of `meta.json` the Python tool keeps: its loader refuses unknown
 /// keys at the top, but reads `attribution` as a plain object and takes from it only the keys
 /// it knows. Facts about a session that have no key of their own live here.
-const ATTRIBUTION: &str = "attribution";
+pub(super) const ATTRIBUTION: &str = "attribution";
 /// The key of the session's title in `attribution`.
 pub const TITLE: &str = "title";
 /// The key in `attribution` that says which times the session's log gave: [`START_ONLY`] for
@@ -71,28 +78,26 @@ const MODELLED: [&str; 13] = [
 pub const EXTRA_TO_READ: usize = 256 * 1024;
 
 /// The value of `key`, a key [`SessionMeta`] does not model, when its JSON (`raw`) fits in
-/// what is `left` of the bytes to keep, which it then takes from; of an `attribution` that does
-/// not, its own keys that fit, each taking its bytes.
-fn kept(key: &str, raw: &RawValue, left: &mut usize) -> Result<Option<Value>, MetaError> {
-    let text = raw.get();
-    if text.len() <= *left {
-        *left -= text.len();
-        return Ok(Some(serde_json::from_str(text)?));
-    }
-    if key != ATTRIBUTION {
-        return Ok(None);
+/// what is left to read by `cut`; of an `attribution` that does not, its own keys that fit.
+/// What does not fit is left out by `cut`.
+fn kept(key: &str, raw: &RawValue, cut: &mut Cut) -> Result<Option<Value>, MetaError> {
+    if cut.takes(raw) {
+        return Ok(Some(serde_json::from_str(raw.get())?));
     }
     // Its depth was looked at with the whole text's.
-    let Ok(Members(members)) = serde_json::from_str(text) else {
+    let members = (key == ATTRIBUTION)
+        .then(|| serde_json::from_str(raw.get()).ok())
+        .flatten();
+    let Some(Members(members)) = members else {
+        cut.leave_out(key, false, raw);
         return Ok(None);
     };
     let mut attribution = Map::new();
     for (key, raw) in members {
-        let text = raw.get();
-        if text.len() <= *left {
-            *left -= text.len();
-            attribution.insert(key, serde_json::from_str(text)?);
+        if cut.takes(raw) {
+            attribution.insert(key, serde_json::from_str(raw.get())?);
         } else {
+            cut.leave_out(&key, true, raw);
             attribution.shift_remove(&key);
         }
     }
@@ -122,7 +127,14 @@ impl SessionMeta {
     /// The whole of a `meta.json`, every key it does not model kept in `extra`: for a writer,
     /// which writes `extra` back.
     pub fn from_json(text: &str) -> Result<Self, MetaError> {
-        Self::read(text, usize::MAX)
+        Self::read(text, usize::MAX, false)
+    }
+
+    /// A `meta.json` for a writer: as [`SessionMeta::from_json_to_read`] reads it, the values
+    /// it leaves out [`held`](SessionMeta::held) as their text, which [`SessionMeta::to_json`]
+    /// writes back as they were.
+    pub fn from_json_to_write(text: &str) -> Result<Self, MetaError> {
+        Self::read(text, EXTRA_TO_READ, true)
     }
 
     /// A `meta.json` as a view reads it: of the keys it does not model, `extra` keeps those
@@ -131,11 +143,12 @@ impl SessionMeta {
     /// hold millions of values that no view shows: read whole, three million short strings
     /// took 350 MB and seconds for every command reading the session.
     pub fn from_json_to_read(text: &str) -> Result<Self, MetaError> {
-        Self::read(text, EXTRA_TO_READ)
+        Self::read(text, EXTRA_TO_READ, false)
     }
 
-    /// `text` read with at most `budget` bytes of the values of keys it does not model.
-    fn read(text: &str, budget: usize) -> Result<Self, MetaError> {
+    /// `text` read with at most `budget` bytes of the values of keys it does not model, as
+    /// [`SessionMeta::from_json_to_read`] keeps them; those left out are held when `hold`.
+    pub fn read(text: &str, budget: usize, hold: bool) -> Result<Self, MetaError> {
         let Members(members) = Members::of(text).map_err(|e| match e {
             NotMembers::Json(e) => MetaError::Json(e),
             NotMembers::NotAnObject => MetaError::NotAnObject,
@@ -147,13 +160,13 @@ impl SessionMeta {
             .filter(is_attribution)
             .chain((0..members.len()).filter(|i| !is_attribution(i)));
         let mut values = vec![None; members.len()];
-        let mut left = budget;
+        let mut cut = Cut::new(budget, hold);
         for i in order {
             let (key, raw) = &members[i];
             values[i] = if MODELLED.contains(&key.as_str()) {
                 Some(serde_json::from_str(raw.get())?)
             } else {
-                kept(key, raw, &mut left)?
+                kept(key, raw, &mut cut)?
             };
         }
         let mut map = Map::new();
@@ -180,6 +193,8 @@ impl SessionMeta {
             parent_event_id: take_string(&mut map, "parent_event_id")?.filter(|s| !s.is_empty()),
             depth: take_u64(&mut map, "depth")?,
             extra: Map::new(),
+            left_out: cut.left_out,
+            held: cut.held.unwrap_or_default(),
         };
         meta.extra = map;
         Ok(meta)
@@ -227,7 +242,15 @@ impl SessionMeta {
             }
         }
         // Pretty, like the Python tool, since people open this file by hand.
-        serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_default()
+        if self.held.is_empty() {
+            return serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_default();
+        }
+        let written = WithHeld {
+            map: &map,
+            held: &self.held,
+            in_attribution: false,
+        };
+        serde_json::to_string_pretty(&written).unwrap_or_default()
     }
 
     /// A string the session's `attribution` holds: who or what started it (`working_dir`,
@@ -876,6 +899,41 @@ mod tests {
             SessionMeta::from_json(small).unwrap()
         );
         assert_eq!(SessionMeta::from_json(small).unwrap().extra["b"], 2);
+    }
+
+    /// A view counts what it left out; a writer holds it and writes it back as it was
+    /// written, beside what it changed.
+    #[test]
+    fn a_view_counts_what_it_left_out_and_a_writer_writes_it_back_as_written() {
+        let big = serde_json::to_string(&vec!["p"; EXTRA_TO_READ]).unwrap();
+        let text = format!(
+            r#"{{"session_id":"s","started_at":1.5,"big":{big},
+                "attribution":{{"process_ancestry":{big},"title":"T"}}}}"#
+        );
+        let read = SessionMeta::from_json_to_read(&text).unwrap();
+        // `["p","p",…]`: four bytes a name, less the last comma, and the brackets; twice.
+        let bytes = 4 * EXTRA_TO_READ + 1;
+        assert_eq!(big.len(), bytes);
+        assert_eq!(
+            read.left_out,
+            LeftOut {
+                keys: 2,
+                bytes: 2 * bytes
+            }
+        );
+        assert!(read.held.is_empty());
+        assert!(SessionMeta::from_json(&text).unwrap().left_out.is_none());
+        let change = |meta: &mut SessionMeta| {
+            meta.tool_calls = 3;
+            meta.set_attribution("working_dir", "/w");
+        };
+        let mut written = SessionMeta::from_json_to_write(&text).unwrap();
+        change(&mut written);
+        let again = written.to_json();
+        assert_eq!(again.matches(big.as_str()).count(), 2, "written as it was");
+        let mut expected = SessionMeta::from_json(&text).unwrap();
+        change(&mut expected);
+        assert_eq!(SessionMeta::from_json(&again).unwrap(), expected);
     }
 
     fn json_of(strings: &[&str]) -> Value {

@@ -3,6 +3,7 @@
 //! # Architecture
 //! - [`event`]: one recorded event, exactly as a line of `events.ndjson` holds it.
 //! - [`meta`]: a session's `meta.json`.
+//! - [`meta_cut`]: what a reading of `meta.json` leaves out of what it does not model.
 //! - [`members`]: a JSON object's members, each value kept as its text until it is read.
 //! - [`head`]: the few fields of an event that counting needs, borrowed from its line.
 //! - [`counters`]: the per-session figures that are derived from events.
@@ -63,6 +64,7 @@ pub mod json_mend;
 pub mod links;
 pub mod members;
 pub mod meta;
+pub mod meta_cut;
 pub mod outcome;
 pub mod parents;
 pub mod period;

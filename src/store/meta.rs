@@ -40,6 +40,70 @@ struct CountersCache {
     /// another session's cache copied here are taken for what was folded.
     #[serde(default)]
     tail: Option<u64>,
+    /// `meta.json` as the writer of this cache last wrote it ([`MetaSeen`]).
+    #[serde(default)]
+    meta: Option<MetaSeen>,
+}
+
+/// What a writer last wrote to `meta.json`, so that a fold that changes nothing in it need not
+/// read it again (a `meta.json` can hold megabytes no writer changes): the file it wrote
+/// ([`MetaStamp`]) and its figures, read with the few keys of `extra` that fit in
+/// [`SEEN_EXTRA`] bytes. Worth nothing once `meta.json` is another file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MetaSeen {
+    stamp: MetaStamp,
+    figures: String,
+}
+
+/// The bytes of the values of keys it does not model that [`MetaSeen`] keeps: enough for
+/// what a hook adds to `attribution` when it lacks it (the working folder).
+const SEEN_EXTRA: usize = 4 * 1024;
+
+/// What tells one `meta.json` from another without reading it: the file (device, inode), its
+/// size and when its contents and its status last changed, to the nanosecond. Our writers
+/// replace it under the session lock by the other of two files, written first; a writer that
+/// rewrites it in place changes its times (one of the same size within the clock's tick, a
+/// few milliseconds, is the one change this does not see).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct MetaStamp {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+/// The stamp of `meta.json` in `dir`, opened but not read; `None` when it cannot be opened.
+fn meta_stamp(dir: &Folder) -> Option<MetaStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let file = dir.read(META).ok()??;
+    let status = file.metadata().ok()?;
+    Some(MetaStamp {
+        device: status.dev(),
+        inode: status.ino(),
+        size: status.size(),
+        modified: (status.mtime(), status.mtime_nsec()),
+        changed: (status.ctime(), status.ctime_nsec()),
+    })
+}
+
+impl MetaSeen {
+    /// `meta`, just written to `dir`, as [`MetaSeen`].
+    fn written(dir: &Folder, mut meta: SessionMeta) -> Option<MetaSeen> {
+        meta.held = Vec::new();
+        let figures = SessionMeta::read(&meta.to_json(), SEEN_EXTRA, false).ok()?;
+        Some(MetaSeen {
+            stamp: meta_stamp(dir)?,
+            figures: figures.to_json(),
+        })
+    }
+
+    /// The figures seen, while `meta.json` in `dir` is still the file they were seen in.
+    fn still(&self, dir: &Folder) -> Option<SessionMeta> {
+        (meta_stamp(dir) == Some(self.stamp))
+            .then(|| SessionMeta::read(&self.figures, SEEN_EXTRA, false).ok())
+            .flatten()
+    }
 }
 
 impl Default for CountersCache {
@@ -50,6 +114,7 @@ impl Default for CountersCache {
             counters: Counters::default(),
             ending: Ending::default(),
             tail: None,
+            meta: None,
         }
     }
 }
@@ -119,7 +184,8 @@ pub(super) const COUNTERS_VERSION: u32 = 12;
 const META_LIMIT: u64 = 16 * 1024 * 1024;
 
 impl Store {
-    /// A session's whole `meta.json`, for a caller that may write it back.
+    /// A session's `meta.json`, for a caller that may write it back: what no view reads of it
+    /// is held as its text ([`SessionMeta::from_json_to_write`]).
     pub fn read_meta(&self, session_id: &str) -> Result<SessionMeta> {
         read_meta_in(&self.session_folder(session_id)?, session_id)
     }
@@ -157,13 +223,14 @@ impl Store {
     }
 
     /// [`Store::refresh_meta`], with `fill` adding to `meta.json` what the writer knows of the
-    /// session and it lacks (a hook's working folder, when the hook saw no start): meta is read
-    /// here anyway, so that costs no read, and it is written only when `fill` changed it.
+    /// session and it lacks (a hook's working folder, when the hook saw no start). `meta.json`
+    /// is read only when the figures last written to it (kept in the cache, [`MetaSeen`]) are
+    /// not known or would change, first as views read it, and whole only to be written.
     pub fn refresh_meta_with(
         &self,
         session_id: &str,
         wait: Duration,
-        fill: impl FnOnce(&mut SessionMeta),
+        fill: impl Fn(&mut SessionMeta),
     ) -> Result<()> {
         let dir = self.session_folder(session_id)?;
         let guard = counters_lock(&dir, wait)?;
@@ -175,21 +242,32 @@ impl Store {
         let mut cache = cached.unwrap_or_default();
         let old_offset = cache.offset;
         let refolded = cache.catch_up(&dir)?;
+        let refill = |meta: &SessionMeta| {
+            let mut updated = meta.clone();
+            fill(&mut updated);
+            apply(&mut updated, &cache.counters);
+            (updated != *meta).then_some(updated)
+        };
         // Meta is compared with the counters, not with the previous fold: a writer that could
         // not update meta (it did not exist yet) leaves the difference for the next one.
-        let stale_meta = match read_meta_in(&dir, session_id) {
-            Ok(meta) => {
-                let mut updated = meta.clone();
-                fill(&mut updated);
-                apply(&mut updated, &cache.counters);
-                (updated != meta).then_some(updated)
-            }
-            // The session's creator has not written its meta yet (it is about to, with links
-            // only it knows): leave that to it; the counters still advance.
-            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                None
-            }
-            Err(e) => return Err(e),
+        let seen = cache.meta.as_ref().and_then(|seen| seen.still(&dir));
+        if seen.is_none() {
+            cache.meta = None;
+        }
+        let stale_meta = match seen {
+            Some(seen) if refill(&seen).is_none() => None,
+            Some(_) => refill(&read_meta_in(&dir, session_id)?),
+            None => match read_meta_in(&dir, session_id) {
+                Ok(meta) => refill(&meta),
+                // The session's creator has not written its meta yet (it is about to, with
+                // links only it knows): leave that to it; the counters still advance.
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    None
+                }
+                Err(e) => return Err(e),
+            },
         };
         // Events that change no figure in meta (results, prompts) need nothing written now: the
         // next fold reads them again, which costs less than writing on every hook.
@@ -200,8 +278,9 @@ impl Store {
         {
             return Ok(());
         }
-        if let Some(meta) = &stale_meta {
-            Self::write_meta(&dir, meta)?;
+        if let Some(meta) = stale_meta {
+            Self::write_meta(&dir, &meta)?;
+            cache.meta = MetaSeen::written(&dir, meta);
         }
         let Some(guard) = guard else {
             return Ok(());
@@ -346,8 +425,24 @@ impl Store {
     /// A session whose `meta.json` is missing or cannot be used is described by its events
     /// (when it has any), and [`SessionSummary::meta_error`] says why.
     pub fn summary(&self, session_id: &str) -> Result<SessionSummary> {
+        self.summary_with(session_id, read_meta_to_read_in)
+    }
+
+    /// [`Store::summary`] with the whole of `meta.json` ([`Store::read_meta`]), for a user who
+    /// asks for the session's meta itself (`inspect`, `show`, `export`): of the keys it does
+    /// not model, a view keeps only what fits in [`crate::model::meta::EXTRA_TO_READ`].
+    pub fn whole_summary(&self, session_id: &str) -> Result<SessionSummary> {
+        self.summary_with(session_id, read_whole_meta_in)
+    }
+
+    /// [`Store::summary`] with `meta.json` read by `read`.
+    fn summary_with(
+        &self,
+        session_id: &str,
+        read: fn(&Folder, &str) -> Result<SessionMeta>,
+    ) -> Result<SessionSummary> {
         let dir = self.session_folder(session_id)?;
-        let meta = read_meta_to_read_in(&dir, session_id);
+        let meta = read(&dir, session_id);
         // The file says the session is ours; contents that do not parse (just created, or a
         // crash mid-write) mean folding from the start. So does a cache that cannot be read
         // (a FIFO, a folder or a link planted in its place, a file this user may not read):
@@ -440,9 +535,15 @@ pub enum Described {
     },
 }
 
-/// Reads and checks the whole of `meta.json` in the folder of session `session_id`, for a
-/// writer (see [`read_meta_with`]).
+/// Reads and checks `meta.json` in the folder of session `session_id` for a writer
+/// ([`SessionMeta::from_json_to_write`]; see [`read_meta_with`]).
 pub(super) fn read_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
+    read_meta_with(dir, session_id, SessionMeta::from_json_to_write)
+}
+
+/// Reads and checks the whole of `meta.json` in the folder of session `session_id`, every
+/// value read ([`SessionMeta::from_json`]; see [`read_meta_with`]).
+fn read_whole_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
     read_meta_with(dir, session_id, SessionMeta::from_json)
 }
 

@@ -100,9 +100,20 @@ fn session_id(request: &Request) -> Result<&str, Reply> {
     }
 }
 
+/// `meta` as `meta.json` gives it, and, when values of keys it does not model were left out
+/// for their size (a reply is made for each of many clients, and its meta is read as views
+/// read it), how many and their bytes under [`LEFT_OUT`].
 fn meta_json(meta: &SessionMeta) -> Value {
-    serde_json::from_str(&meta.to_json()).unwrap_or(Value::Null)
+    let mut json = serde_json::from_str(&meta.to_json()).unwrap_or(Value::Null);
+    if let (Some(object), false) = (json.as_object_mut(), meta.left_out.is_none()) {
+        let said = json!({"keys": meta.left_out.keys, "bytes": meta.left_out.bytes});
+        object.insert(LEFT_OUT.into(), said);
+    }
+    json
 }
+
+/// The key of a session's reply that says what its meta left out (see [`meta_json`]).
+const LEFT_OUT: &str = "left_out";
 
 fn not_found(id: &str) -> Reply {
     Reply::error(StatusCode::NOT_FOUND, &format!("session not found: {id}"))

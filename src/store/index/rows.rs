@@ -6,6 +6,7 @@ use rusqlite::params;
 
 use super::scan::look_while_reading;
 use super::{Index, IndexError, IndexedSession};
+use crate::model::meta_cut::LeftOut;
 use crate::model::{Counters, SessionMeta};
 use crate::store::layout::META;
 use crate::store::{SessionSummary, Store, StoreError};
@@ -97,6 +98,8 @@ impl Index {
                     parent_event_id: row.get(12)?,
                     depth: row.get::<_, u64>(13)?,
                     extra,
+                    left_out: LeftOut::default(),
+                    held: Vec::new(),
                 };
                 super::fold::restore_counts(&mut meta);
                 // The parent a subagent's id names, for one whose meta.json cannot be used:
