@@ -796,6 +796,51 @@ fn imports_of_a_grown_agent_log_run_at_once_say_grown_once() {
     }
 }
 
+/// An import of a grown log failed now and then when another import of it ran at once
+/// (".annotations.lock: No such file or directory", once in 40 runs of ten imports at once): the
+/// other swapped its session in and removed the folder this one had opened, before this one
+/// made its lock on the session's notes there. It takes the folder now under the name, finds
+/// it is not the one it read, and says the log was imported already. Here the first import is
+/// held just before it makes that lock while the second runs whole.
+#[test]
+fn an_import_whose_stored_session_is_swapped_out_before_it_locks_the_notes_says_imported() {
+    let source = shared().join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
+    let raw = std::fs::read_to_string(&source).unwrap();
+    let all: Vec<&str> = raw.lines().collect();
+    let env = TestEnv::new();
+    let log = env.path().join("copilot-session.jsonl");
+    std::fs::write(&log, format!("{}\n", all[..all.len() / 2].join("\n"))).unwrap();
+    let path = log.to_string_lossy().into_owned();
+    env.run(&["import", &path]).success();
+    std::fs::write(&log, &raw).unwrap();
+    let mut held = crate::common::with_open_held_back(
+        &env.command(&["import", "--format", "json", &path]),
+        ".annotations.lock",
+        3_000_000,
+    );
+    let held = held
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::common::wait_until_held(&held);
+    let other = env
+        .run(&["import", "--format", "json", &path])
+        .success()
+        .json();
+    assert_eq!(other[0]["status"], "grown", "{other:#}");
+    let out = held.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reports[0]["status"], "already_imported", "{reports:#}");
+    let again = env
+        .run(&["import", "--format", "json", &path])
+        .success()
+        .json();
+    assert_eq!(again[0]["status"], "already_imported", "{again:#}");
+}
+
 /// `import ~` warned of every link in the home folder, `.bashrc` and `.config/nvim/init.lua`
 /// of a dotfiles setup among them, each with "import it by name to read it"; only a link that
 /// could lead to a log (named as one, or to a folder the search enters) is said.

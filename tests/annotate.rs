@@ -460,3 +460,49 @@ fn a_number_alone_is_the_event_of_the_latest_session_as_why_reads_it() {
     assert!(both.stderr.contains("give both"), "{}", both.stderr);
     assert!(!env.store().join("123").join("annotations.jsonl").exists());
 }
+
+/// A note added while an import of the session's grown log swapped its folder failed when the
+/// import removed the old folder before the note's writer made its lock there
+/// (".annotations.lock: No such file or directory"): the writer takes the folder now under the
+/// session's name, and the note lands there.
+#[test]
+fn a_note_added_while_an_import_swaps_the_session_lands_in_the_new_folder() {
+    let source = crate::common::shared()
+        .join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
+    let raw = std::fs::read_to_string(&source).unwrap();
+    let all: Vec<&str> = raw.lines().collect();
+    let env = TestEnv::new();
+    let log = env.path().join("copilot-session.jsonl");
+    std::fs::write(&log, format!("{}\n", all[..all.len() / 2].join("\n"))).unwrap();
+    let path = log.to_string_lossy().into_owned();
+    let imported = env
+        .run(&["import", "--format", "json", &path])
+        .success()
+        .json();
+    let id = imported[0]["session_id"].as_str().unwrap().to_owned();
+    std::fs::write(&log, &raw).unwrap();
+    let note = crate::common::with_open_held_back(
+        &env.command(&["annotate", &id, "1", "--note", "read before the swap"]),
+        ".annotations.lock",
+        3_000_000,
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    crate::common::wait_until_held(&note);
+    let grown = env
+        .run(&["import", "--format", "json", &path])
+        .success()
+        .json();
+    assert_eq!(grown[0]["status"], "grown", "{grown:#}");
+    let out = note.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let notes = list(&env, &id);
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert_eq!(notes[0]["note"], "read before the swap", "{notes:#?}");
+}

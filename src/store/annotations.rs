@@ -104,7 +104,14 @@ impl Store {
     ) -> Result<(super::files::Folder, super::lock::LockGuard)> {
         // Each try waits for an import that swapped the folder; three in a row is no race.
         for _ in 0..3 {
-            let lock = lock_exclusive(&folder, LOCK, WAIT)?;
+            let lock = match lock_exclusive(&folder, LOCK, WAIT) {
+                // Swapped out and removed before it was locked: the folder now under the name.
+                Err(e) if removed(&e) => {
+                    folder = self.session_folder(session_id)?;
+                    continue;
+                }
+                other => other?,
+            };
             let current = self.session_folder(session_id)?;
             if current.is_same(&folder) {
                 return Ok((folder, lock));
@@ -117,12 +124,39 @@ impl Store {
     }
 }
 
+/// [`carry_annotations`] from the folder stored under `session_id` in `root`, `None` when there
+/// is none. One swapped out by another writer (an import of the same file run at once) and
+/// removed between being opened and locked has no room left for the lock file: the folder now
+/// under the name is taken instead, which the caller then finds is not the one it read.
+pub(crate) fn carry_stored_annotations(
+    root: &super::files::Folder,
+    session_id: &str,
+    fresh: &super::files::Folder,
+) -> Result<Option<super::lock::LockGuard>> {
+    for _ in 0..3 {
+        let Ok(stored) = root.child(session_id) else {
+            return Ok(None);
+        };
+        match carry_annotations(&stored, fresh) {
+            // Removed meanwhile: the next turn takes the folder now under the name.
+            Err(e) if removed(&e) => {}
+            other => return other.map(Some),
+        }
+    }
+    Err(StoreError::SessionExists(session_id.to_owned()))
+}
+
+/// Whether `e` says a folder was removed under us: a file cannot be made in it any more.
+fn removed(e: &StoreError) -> bool {
+    matches!(e, StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+}
+
 /// Copies the annotations of the stored session folder `stored` into `fresh`, a session written
 /// anew to take its place (an import read again, or carried on from where it stopped), and
 /// returns `stored`'s annotation lock, to hold until `fresh` is in place: the writer makes only
 /// the events and what it reads of them, and the user's notes are not the import's to drop.
 /// No file to carry is no error.
-pub(crate) fn carry_annotations(
+fn carry_annotations(
     stored: &super::files::Folder,
     fresh: &super::files::Folder,
 ) -> Result<super::lock::LockGuard> {

@@ -393,13 +393,11 @@ impl SessionWriter {
         if self.replace {
             // Held until the exchange: a note added meanwhile waits, and is carried.
             // No stored folder (or a link in its place, replaced below, never followed): none.
-            let _annotations = match self.root.child(&self.meta.session_id) {
-                Ok(stored) => Some(super::annotations::carry_annotations(
-                    &stored,
-                    &self.folder,
-                )?),
-                Err(_) => None,
-            };
+            let _annotations = super::annotations::carry_stored_annotations(
+                &self.root,
+                &self.meta.session_id,
+                &self.folder,
+            )?;
             // A writer continued from a mark holds the stored events up to it and its own, one
             // written anew what the stored session was read against: if another writer (an
             // import of the same file run at once) swapped its session in since, that one holds

@@ -660,6 +660,50 @@ pub fn with_syscall_held_around(
     )
 }
 
+/// `command` run by strace, each open of a file named `name` (as the command spells it: a
+/// name relative to a folder it holds open) held back `micros` microseconds before it is made;
+/// its other opens run as they would.
+pub fn with_open_held_back(command: &Command, name: &str, micros: u64) -> Command {
+    let mut strace = Command::new("strace");
+    strace
+        .args(["-f", "-qq", "-o", "/dev/null", "-P", name, "--trace=openat"])
+        .arg(format!("--inject=openat:delay_enter={micros}"))
+        .arg("--");
+    run_by(strace, command)
+}
+
+/// Waits until a thread of the command that `strace` (started by one of the helpers above)
+/// runs is held: stopped by strace, and still stopped a while later, which no call strace only
+/// looks at stays.
+pub fn wait_until_held(strace: &std::process::Child) {
+    let pid = strace.id();
+    let stopped = || {
+        let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        else {
+            return false;
+        };
+        let Some(traced) = children.split_whitespace().next() else {
+            return false;
+        };
+        let Ok(threads) = std::fs::read_dir(format!("/proc/{traced}/task")) else {
+            return false;
+        };
+        threads.flatten().any(|thread| {
+            std::fs::read_to_string(thread.path().join("stat")).is_ok_and(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .is_some_and(|rest| rest.trim_start().starts_with('t'))
+            })
+        })
+    };
+    wait::wait_until("strace holds the command", || {
+        stopped() && {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stopped()
+        }
+    });
+}
+
 /// Kills with SIGKILL the command that `strace`, started by one of the helpers above, runs (a
 /// process killed where strace holds it), then strace, which would hold its dead command on to
 /// the end of its delay; returns once the command is gone.
