@@ -1669,20 +1669,8 @@ fn a_payload_of_millions_of_tiny_values_is_recorded_in_bounded_memory() {
 
 /// `hook post-tool` given `body`, its data limited to `bytes` (prlimit), as an agent runs it.
 fn post_tool_with_data_limit(env: &TestEnv, bytes: u64, body: &str) -> Run {
-    let hook = env.command(&["hook", "post-tool"]);
-    let mut cmd = std::process::Command::new("prlimit");
-    cmd.arg(format!("--data={bytes}"))
-        .arg("--")
-        .arg(hook.get_program())
-        .args(hook.get_args())
-        .current_dir(env.path());
-    for (key, value) in hook.get_envs() {
-        match value {
-            Some(value) => cmd.env(key, value),
-            None => cmd.env_remove(key),
-        };
-    }
-    crate::common::run_with_stdin(cmd, body.as_bytes())
+    let hook = env.command_with_data_limit(&["hook", "post-tool"], bytes);
+    run_with_stdin(hook, body.as_bytes())
 }
 
 #[test]

@@ -849,3 +849,139 @@ fn following(env: &TestEnv, id: &str) -> std::process::Child {
         .spawn()
         .unwrap()
 }
+
+/// Writes session `id` of `events` (JSON lines, in this order) to the store, as a claude-code
+/// session that started at `started`.
+fn written(env: &TestEnv, id: &str, started: f64, events: &[Value]) {
+    let dir = env.store().join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines: Vec<String> = events.iter().map(Value::to_string).collect();
+    std::fs::write(dir.join("events.ndjson"), lines.join("\n") + "\n").unwrap();
+    let meta = json!({"session_id": id, "started_at": started, "agent_name": "claude-code",
+                      "command": "claude"});
+    std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+}
+
+/// The event numbers of a replay's lines, in the order shown.
+fn numbers_shown(out: &str) -> Vec<usize> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_long_session_is_replayed_as_it_is_read_in_bounded_memory() {
+    // replay held every event of a session before it showed a line (the story orders them by
+    // time and folds a call with its result anywhere in the session): 177 MB at 100,000
+    // events in a release build, and 145 MB with --limit 10. It reads the file once for the
+    // header and its cost, and tells each run of events a line folds as it reads it again.
+    // Measured on this session of 40,001 events (8 MB) in a debug build: it needs about 14 MiB
+    // of data now, 81 MiB before; under a 34 MiB limit it ran out and died.
+    let env = TestEnv::new();
+    let started = 1_770_000_000.0;
+    let mut events = vec![json!({"event_type": "session_start", "timestamp": started,
+        "event_id": "s0", "session_id": "long", "data": {"cwd": "/tmp"}})];
+    for i in 0..20_000 {
+        let at = started + f64::from(i) + 1.0;
+        events.push(
+            json!({"event_type": "tool_call", "timestamp": at, "event_id": format!("c{i}"),
+            "session_id": "long", "data": {"tool_name": "Bash",
+            "arguments": {"command": format!("echo {i}")}, "tool_use_id": format!("tu{i}")}}),
+        );
+        events.push(json!({"event_type": "tool_result", "timestamp": at + 0.5,
+            "event_id": format!("r{i}"), "session_id": "long", "parent_id": format!("c{i}"),
+            "duration_ms": 500, "data": {"tool_name": "Bash", "result": format!("out {i}"),
+            "tool_use_id": format!("tu{i}")}}));
+    }
+    written(&env, "long", started, &events);
+    drop(events);
+    let limited = |args: &[&str]| {
+        let cmd = env.command_with_data_limit(args, 34 << 20);
+        crate::common::run_with_stdin(cmd, b"")
+    };
+    let run = limited(&["replay", "long", "--color", "never"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let shown = numbers_shown(&run.stdout);
+    assert_eq!(shown, (1..=40_001).collect::<Vec<_>>());
+    assert!(run.stdout.contains("Tool calls: 20,000"), "{}", run.stdout);
+    let run = limited(&["replay", "long", "--color", "never", "--limit", "10"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(numbers_shown(&run.stdout), (1..=10).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_session_written_out_of_time_order_is_replayed_in_time_order_folded_across_it() {
+    // Replay reads a session in runs as it reads the file when its events are in time order;
+    // one that is not is told whole, as it always was: sorted by time, a request folded with
+    // its response and a read with its result wherever they lie in the file.
+    let env = TestEnv::new();
+    let started = 1_770_000_000.0;
+    let event = |n: usize, kind: &str, at: f64, parent: Option<usize>, data: Value| {
+        let mut e = json!({"event_type": kind, "timestamp": started + at,
+            "event_id": format!("e{n}"), "session_id": "mixed", "data": data});
+        if let Some(p) = parent {
+            e["parent_id"] = json!(format!("e{p}"));
+        }
+        e
+    };
+    let usage = json!({"model": "claude-sonnet-4-5",
+                       "usage": {"input_tokens": 3, "output_tokens": 27}});
+    written(
+        &env,
+        "mixed",
+        started,
+        &[
+            event(1, "session_start", 0.0, None, json!({"cwd": "/tmp"})),
+            event(2, "user_prompt", 1.0, None, json!({"prompt": "look"})),
+            event(
+                3,
+                "tool_call",
+                4.0,
+                None,
+                json!({"tool_name": "Read", "arguments": {"file_path": "/tmp/a"}}),
+            ),
+            event(4, "tool_result", 5.0, Some(3), json!({"tool_name": "Read"})),
+            event(
+                5,
+                "llm_request",
+                2.0,
+                None,
+                json!({"model": "claude-sonnet-4-5"}),
+            ),
+            event(
+                6,
+                "tool_call",
+                3.0,
+                None,
+                json!({"tool_name": "Bash", "arguments": {"command": "ls"}}),
+            ),
+            event(7, "llm_response", 2.5, Some(5), usage),
+            event(
+                8,
+                "tool_result",
+                3.5,
+                Some(6),
+                json!({"tool_name": "Bash", "result": "a"}),
+            ),
+            event(9, "session_end", 6.0, None, json!({})),
+        ],
+    );
+    let run = env.run(&["replay", "mixed", "--color", "never"]);
+    run.success();
+    // The response (#7) on its request's line, at its time (2 s), before the calls; the read
+    // (#3) one line with its result.
+    assert_eq!(
+        numbers_shown(&run.stdout),
+        [1, 2, 7, 6, 8, 3, 9],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("#7    + 2.00s"), "{}", run.stdout);
+    assert!(run.stdout.contains("tool_call Read"), "{}", run.stdout);
+    let every = env.run(&["replay", "mixed", "--color", "never", "--llm"]);
+    assert_eq!(
+        numbers_shown(&every.success().stdout),
+        [1, 2, 5, 7, 6, 8, 3, 9]
+    );
+}

@@ -15,6 +15,7 @@
 //!   top tools, newest sessions, and the trend of eval pass rates with dated notes.
 //! - [`drift`]: a behavioural fingerprint of many sessions, and how far two have drifted apart.
 //! - [`replay_line`]: what replay shows of a session, as data: lines, their order, the header.
+//! - [`replay_stream`]: a replay told while the file is read, a run of folded events at a time.
 //! - [`page`]: the model of the HTML replay and share pages.
 //! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
 //! - [`lint`]: a session checked for known bad patterns (loops, spirals, budget, context).
@@ -42,6 +43,7 @@ pub mod page;
 pub mod phases;
 pub mod replay_line;
 pub mod replay_show;
+pub mod replay_stream;
 pub mod rereads;
 pub mod retention;
 pub mod sample;

@@ -606,15 +606,20 @@ impl ErrorsApart {
     pub fn of<'a>(events: impl IntoIterator<Item = &'a Event>) -> ErrorsApart {
         let mut apart = ErrorsApart::default();
         for event in events {
-            let head = EventHead::of(event);
-            if head.outcome() == Some(ToolOutcome::Rejected) {
-                apart.rejections += 1;
-            }
-            if head.turn_error() {
-                apart.turn_errors += 1;
-            }
+            apart.observe(event);
         }
         apart
+    }
+
+    /// Counts `event` in, the next of a session's events.
+    pub fn observe(&mut self, event: &Event) {
+        let head = EventHead::of(event);
+        if head.outcome() == Some(ToolOutcome::Rejected) {
+            self.rejections += 1;
+        }
+        if head.turn_error() {
+            self.turn_errors += 1;
+        }
     }
 }
 

@@ -17,10 +17,11 @@ use crate::analysis::replay_line::{
     ErrorsApart, HEADER_FIELDS, Numbered, ReplayLine, Story, StoryOptions, header, origin_of,
 };
 use crate::analysis::replay_show::show;
+use crate::analysis::replay_stream::{StoryLines, Survey};
 use crate::analysis::tree::{Forest, TreeNode};
 use crate::exit;
 use crate::model::pricing::PriceTable;
-use crate::model::{Agent, EventType, SessionMeta};
+use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::render::replay::{write_detail, write_header, write_line};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -190,9 +191,12 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         replayer.follow(&mut out, &id)?;
     } else {
         let meta = super::output::summary(&store, &id)?.meta;
-        let events = read(&store, &id)?;
         let agent = Agent::from_name(&meta.agent_name);
-        let phases = super::explain::phases_from(&store, &meta, events.iter().map(|n| &n.event));
+        // Read once for the header and its cost, and again (`Replayer::session`) to show each
+        // line as it is read: the whole session in memory was 177 MB at 100,000 events.
+        let (survey, phases) = surveyed(&store, &id, agent, |events| {
+            super::explain::phases_from(&store, &meta, events)
+        })?;
         let options = CostOptions::default();
         let mut cost = compute(&id, &phases, PriceTable::builtin(), &options).ok();
         // The cost `list` and `cost` give: the session's subagents counted in.
@@ -209,15 +213,15 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             }
         }
         // Counted from the events read, whoever wrote the session.
-        let apart = ErrorsApart::of(events.iter().map(|n| &n.event));
+        let apart = survey.apart();
         let doubts = meta.unbelievable().only(&HEADER_FIELDS);
         super::output::warn_unbelievable(&id, &doubts, Format::Text);
         write_header(
             &mut out,
-            &header(&meta, apart, agent, &events, cost.as_ref()),
+            &header(&meta, apart, agent, survey.start(), cost.as_ref()),
             paint,
         )?;
-        replayer.session(&mut out, &id, Some(&meta), events)?;
+        replayer.session(&mut out, &id, Some(&meta), survey)?;
     }
     out.flush()?;
     Ok(exit::OK)
@@ -236,6 +240,21 @@ pub(crate) fn read(store: &Store, id: &str) -> Result<Vec<Numbered>> {
         .collect();
     warn_bad_lines(events.bad_lines(), events.bad_count());
     Ok(numbered)
+}
+
+/// Session `id`'s events read once for a [`Survey`], handed on to `fold` as they are read,
+/// with a warning for lines that were skipped.
+fn surveyed<T>(
+    store: &Store,
+    id: &str,
+    agent: Agent,
+    fold: impl FnOnce(&mut dyn Iterator<Item = Event>) -> T,
+) -> Result<(Survey, T)> {
+    let mut survey = Survey::new(agent);
+    let mut events = store.events(id)?;
+    let folded = fold(&mut events.by_ref().inspect(|event| survey.observe(event)));
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    Ok((survey, folded))
 }
 
 /// Why `--show N`, `annotate`, `inspect --event N` or `why` finds no event N: the one wording
@@ -304,15 +323,20 @@ impl Replayer<'_> {
         out: &mut impl Write,
         id: &str,
         meta: Option<&SessionMeta>,
-        events: Vec<Numbered>,
+        survey: Survey,
     ) -> Result<()> {
-        let mut open = vec![self.open(id.to_owned(), meta, events, 0)];
+        let mut open = vec![self.open(id.to_owned(), meta, survey, 0)?];
         while let Some(top) = open.last_mut() {
             if self.full() {
                 break;
             }
             if let Some((child, levels)) = top.spawned.pop() {
                 let depth = top.depth + levels;
+                // The root's file and the replayed session's stay open, no others: a chain of
+                // thousands of subagents kept as many open.
+                if top.depth > 0 {
+                    top.lines.park();
+                }
                 let meta = self.forest.and_then(|f| f.meta(&child)).cloned();
                 if let Some(meta) = &meta {
                     writeln!(
@@ -322,8 +346,13 @@ impl Replayer<'_> {
                         self.paint.dim(&subagent_line(meta, depth))
                     )?;
                 }
-                let events = read(self.store, &child)?;
-                let child = self.open(child, meta.as_ref(), events, depth);
+                let agent = meta
+                    .as_ref()
+                    .map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
+                let (survey, ()) = surveyed(self.store, &child, agent, |events| {
+                    events.for_each(drop);
+                })?;
+                let child = self.open(child, meta.as_ref(), survey, depth)?;
                 open.push(child);
                 continue;
             }
@@ -345,29 +374,39 @@ impl Replayer<'_> {
         Ok(())
     }
 
-    /// Session `id` open for replay at `depth`: its lines, none of its subagents yet.
+    /// Session `id` open for replay at `depth`, its events read once for `survey`: its lines
+    /// as they are read again, none of its subagents yet.
     fn open(
         &self,
         id: String,
         meta: Option<&SessionMeta>,
-        events: Vec<Numbered>,
+        survey: Survey,
         depth: usize,
-    ) -> Open {
+    ) -> Result<Open> {
         let agent = meta.map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
-        let mut story = Story::new(
+        let story = Story::new(
             agent,
             meta.and_then(SessionMeta::believed_start),
             self.options.clone(),
         );
-        Open {
+        let events = self
+            .store
+            .events(&id)?
+            .enumerate()
+            .map(|(i, event)| Numbered {
+                number: i + 1,
+                event,
+            });
+        let events: Box<dyn Iterator<Item = Numbered>> = Box::new(events);
+        Ok(Open {
             id,
-            lines: story.lines(events).into_iter(),
+            lines: Lines::Read(Box::new(survey.story(story, events))),
             spawned: Vec::new(),
             calls: HashSet::new(),
             ended: false,
             indent: indent(depth),
             depth,
-        }
+        })
     }
 
     /// The subagents of session `id` that its call `call_id` spawned, to replay under it (with
@@ -529,7 +568,7 @@ impl Replayer<'_> {
 struct Open {
     id: String,
     /// Its lines not yet shown.
-    lines: std::vec::IntoIter<ReplayLine>,
+    lines: Lines,
     /// The subagents its last line spawned (or, once its lines are shown, those no line
     /// spawned), not yet replayed, the next one last, each with how many levels below it.
     spawned: Vec<(String, usize)>,
@@ -539,6 +578,32 @@ struct Open {
     ended: bool,
     indent: String,
     depth: usize,
+}
+
+/// A session's lines not yet shown: told as its file is read, or, once parked, all told.
+enum Lines {
+    Read(Box<StoryLines<Box<dyn Iterator<Item = Numbered>>>>),
+    Parked(std::vec::IntoIter<ReplayLine>),
+}
+
+impl Lines {
+    /// Tells the lines left and lets the file go.
+    fn park(&mut self) {
+        if let Lines::Read(lines) = self {
+            *self = Lines::Parked(lines.collect::<Vec<_>>().into_iter());
+        }
+    }
+}
+
+impl Iterator for Lines {
+    type Item = ReplayLine;
+
+    fn next(&mut self) -> Option<ReplayLine> {
+        match self {
+            Lines::Read(lines) => lines.next(),
+            Lines::Parked(lines) => lines.next(),
+        }
+    }
 }
 
 /// The indent of a subagent's lines `depth` levels down, which stops growing at

@@ -206,6 +206,26 @@ impl TestEnv {
         cmd
     }
 
+    /// [`TestEnv::command`], its data limited to `bytes` (prlimit), as a machine short of
+    /// memory runs it.
+    pub fn command_with_data_limit(&self, args: &[&str], bytes: u64) -> Command {
+        let inner = self.command(args);
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--data={bytes}"))
+            .arg("--")
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .current_dir(self.path())
+            .stdin(Stdio::null());
+        for (key, value) in inner.get_envs() {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        cmd
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command(args).output().expect("run binary"))
     }
