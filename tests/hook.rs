@@ -1677,8 +1677,10 @@ fn post_tool_with_data_limit(env: &TestEnv, bytes: u64, body: &str) -> Run {
 fn a_big_tool_output_is_recorded_without_copying_it_whole_for_its_preview() {
     // A 48 MiB command output took a debug build's hook past 250 MB of data (over five times
     // the payload, though it keeps 256 KiB of it): the preview of a structured response joined
-    // its whole stdout to keep 4 KiB. Measured: it needs about 210 MB now, 260 MB before;
-    // under a 232 MB limit on its data the hook ran out and died without recording.
+    // its whole stdout to keep 4 KiB. It needed about 210 MiB then, 260 before; the output
+    // is now held once (see the next test), and the hook needs 98 MiB (measured under
+    // prlimit: 97 was too little): under 122 MiB, halfway to one copy of the output more
+    // (about 146 MiB), such a copy runs out and dies unrecorded.
     let env = TestEnv::new();
     let stdout = "x".repeat(48 << 20);
     let body = payload(
@@ -1688,7 +1690,7 @@ fn a_big_tool_output_is_recorded_without_copying_it_whole_for_its_preview() {
     )
     .to_string();
     drop(stdout);
-    let run = post_tool_with_data_limit(&env, 232 << 20, &body);
+    let run = post_tool_with_data_limit(&env, 122 << 20, &body);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
     let events = env.events(SID);
     let result = events
@@ -1703,6 +1705,43 @@ fn a_big_tool_output_is_recorded_without_copying_it_whole_for_its_preview() {
         "{preview:.80}"
     );
     assert!(data["tool_response_original_bytes"].as_u64().unwrap() > 48 << 20);
+}
+
+#[test]
+fn a_big_tool_output_is_held_once_by_the_hook_not_copied_to_be_recorded() {
+    // A 48 MiB file read took a debug build's hook to 210 MiB of data: the response was
+    // copied out of the payload's fields for its tool, and copied again into the result that
+    // records it, beside stdin's buffer grown by doubling. It is moved, and the hook needs
+    // 98 MiB (measured under prlimit: 209 and 96 MiB were too little); under 154 MiB, halfway,
+    // the hook before ran out and died without recording.
+    let env = TestEnv::new();
+    let text = "x".repeat(48 << 20);
+    let body = payload(
+        "PostToolUse",
+        json!({"cwd": env.path(), "tool_name": "Read", "tool_input": {"file_path": "big.log"},
+               "tool_response": text, "tool_use_id": "t-read"}),
+    )
+    .to_string();
+    drop(text);
+    let run = post_tool_with_data_limit(&env, 154 << 20, &body);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
+    let events = env.events(SID);
+    let result = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_result")
+        .expect("the result is recorded");
+    let data = &result["data"];
+    assert_eq!(data["tool_use_id"], "t-read");
+    let kept = data["result"].as_str().unwrap();
+    assert!(
+        kept.starts_with("xxxx") && kept.len() < 1 << 20,
+        "{kept:.80}"
+    );
+    assert_eq!(
+        data["result_original_bytes"],
+        (48u64 << 20) + 2,
+        "{data:.200}"
+    );
 }
 
 /// An agent (or a wrapper) that writes the payload and keeps the pipe open: the hook answers

@@ -479,7 +479,7 @@ impl Resend<'_> {
     /// collector surely never saw it. A call recorded here before ([`recorded_before`]) is not
     /// written again, as the collector skips a call it recorded.
     fn record_call(&self, body: &[u8], unseen: bool) -> bool {
-        let recorded = read_call(body, self.sink.privacy()).and_then(|(call, payload)| {
+        let recorded = read_call(body, self.sink.privacy()).and_then(|(call, mut payload)| {
             if let Some(id) = call.call_id()
                 && recorded_before(self.store, &payload, self.sink.privacy(), id)?
             {
@@ -491,7 +491,7 @@ impl Resend<'_> {
             };
             hooks::record_attributed(
                 self.store,
-                &payload,
+                &mut payload,
                 &sink,
                 call.denial().as_ref(),
                 call.attribution().as_ref(),

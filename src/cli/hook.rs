@@ -454,7 +454,7 @@ fn record(
     }
     let outcome = match hooks::record_attributed(
         &store,
-        &payload,
+        &mut payload,
         &sink,
         denial.as_ref(),
         attribution.as_ref(),
@@ -470,6 +470,15 @@ fn record(
             recorded.outcome
         }
         Err(e) => {
+            // Made again, as recording took the tool's response out of the payload (the call
+            // is made from stdin).
+            let call = Call {
+                args,
+                stdin: &stdin,
+                payload: &payload,
+                sink: &sink,
+                store: &store,
+            };
             let said = call.unrecorded(&e, denial.as_ref(), attribution.as_ref());
             if denial.is_none() {
                 return Err((Some(store.clone()), said));

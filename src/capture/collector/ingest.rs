@@ -501,7 +501,7 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
     if let Some(why) = call.at.and_then(|at| refused_time("at", at)) {
         return Reply::error(StatusCode::BAD_REQUEST, &why);
     }
-    let payload = match call.payload(collector.sink.privacy()) {
+    let mut payload = match call.payload(collector.sink.privacy()) {
         Ok(payload) => payload,
         Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
@@ -544,7 +544,7 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
     };
     let recorded = hooks::record_attributed(
         &collector.store,
-        &payload,
+        &mut payload,
         &sink,
         denial.as_ref(),
         attribution.as_ref(),

@@ -191,6 +191,39 @@ mod tests {
         crate::capture::hooks::read_payload(arg, stdin, &Signals::default())
     }
 
+    /// A result's response is held once, by its tool (a whole command's output was held twice,
+    /// and copied a third time to be recorded); an event recorded from its fields keeps it.
+    #[test]
+    fn a_results_response_is_moved_to_its_tool_and_a_decisions_is_kept() {
+        let body = |event: &str| {
+            format!(
+                r#"{{"session_id":"s1","hook_event_name":"{event}","tool_name":"Bash","tool_input":{{"command":"ls"}},"tool_response":{{"stdout":"a"}},"after":1}}"#
+            )
+        };
+        let response = serde_json::json!({"stdout": "a"});
+        for event in ["PostToolUse", "PostToolUseFailure"] {
+            let p = read_payload("x", body(event).as_bytes()).unwrap();
+            assert_eq!(
+                p.tool.unwrap().response.as_ref(),
+                Some(&response),
+                "{event}"
+            );
+            // Left in its place, so that the fields keep their order.
+            assert_eq!(p.fields.get("tool_response"), Some(&Value::Null), "{event}");
+            let after = p.fields.keys().position(|k| k == "after");
+            assert_eq!(
+                after,
+                p.fields
+                    .keys()
+                    .position(|k| k == "tool_response")
+                    .map(|i| i + 1)
+            );
+        }
+        let p = read_payload("x", body("PermissionRequest").as_bytes()).unwrap();
+        assert_eq!(p.tool.unwrap().response.as_ref(), Some(&response));
+        assert_eq!(p.fields.get("tool_response"), Some(&response));
+    }
+
     #[test]
     fn the_payload_names_the_event() {
         let p = read_payload(

@@ -449,7 +449,12 @@ impl Fields {
     /// The tool call (`tool_name`, `tool_input`, `tool_use_id`, `tool_response`, `error`); a
     /// tool event must name its tool. Arguments given as the JSON text of an object are that
     /// object.
-    pub(super) fn tool(&self, event: &HookEvent) -> Result<Option<ToolUse>, PayloadError> {
+    ///
+    /// A result's response can be a whole command's output, tens of megabytes: it is moved
+    /// out of the fields (a null left in its place) where a copy held it twice, for a result
+    /// is recorded from [`ToolUse::response`] alone. Any other event's fields stay whole (a
+    /// decision point records them all).
+    pub(super) fn tool(&mut self, event: &HookEvent) -> Result<Option<ToolUse>, PayloadError> {
         let name = match self.0.get("tool_name") {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
             None | Some(Value::Null | Value::String(_)) if event.is_tool_event() => {
@@ -480,7 +485,12 @@ impl Fields {
                 .and_then(Value::as_str)
                 .filter(|i| !i.is_empty())
                 .map(str::to_owned),
-            response: self.0.get("tool_response").cloned(),
+            response: match event {
+                HookEvent::PostToolUse | HookEvent::PostToolUseFailure => {
+                    self.0.get_mut("tool_response").map(Value::take)
+                }
+                _ => self.0.get("tool_response").cloned(),
+            },
             error: self.0.get("error").cloned(),
         }))
     }

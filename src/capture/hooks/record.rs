@@ -75,10 +75,12 @@ pub fn outcome(payload: &HookPayload, denial: Option<&Denial>) -> Outcome {
 
 /// Records one hook payload and returns the hook's answer to the agent. Every event is stamped
 /// with the time the agent gives, else the sink's clock read once. A call the policy denied
-/// (`denial`, from [`judge`]) is recorded as denied and answered with the denial.
+/// (`denial`, from [`judge`]) is recorded as denied and answered with the denial. The tool's
+/// response is moved out of `payload` into the event that records it (see
+/// [`record_attributed`]).
 pub fn record(
     store: &Store,
-    payload: &HookPayload,
+    payload: &mut HookPayload,
     sink: &Sink,
     denial: Option<&Denial>,
 ) -> Result<Outcome, StoreError> {
@@ -122,14 +124,25 @@ pub struct Recorded {
 
 /// [`record`], with who and where (`attribution`) written into the meta of a session this
 /// event starts, and where the hook ran (`ran`).
+///
+/// A tool's response can be a whole command's output, tens of megabytes: it is moved out of
+/// `payload` into the result that records it, where a copy held it twice. A spawning tool's
+/// response stays: the subagent it names is read from it after the result is made.
 pub fn record_attributed(
     store: &Store,
-    payload: &HookPayload,
+    payload: &mut HookPayload,
     sink: &Sink,
     denial: Option<&Denial>,
     attribution: Option<&Attribution>,
     ran: Ran,
 ) -> Result<Recorded, StoreError> {
+    let agent = payload.agent;
+    let response = payload
+        .tool
+        .as_mut()
+        .filter(|tool| !tools::is_spawn(agent, &tool.name))
+        .and_then(|tool| tool.response.take());
+    let payload = &*payload;
     let recorder = Recorder {
         store,
         payload,
@@ -138,6 +151,7 @@ pub fn record_attributed(
         denial,
         attribution,
         ran,
+        response: Cell::new(response),
         answer_pending: Cell::new(false),
         trouble: RefCell::new(None),
     };
@@ -269,6 +283,7 @@ fn record_found_answer(
         attribution: None,
         // A late answer is no session start: no process is recorded either way.
         ran: Ran::Elsewhere,
+        response: Cell::new(None),
         answer_pending: Cell::new(false),
         trouble: RefCell::new(None),
     };
@@ -359,6 +374,9 @@ pub(super) struct Recorder<'a> {
     attribution: Option<&'a Attribution>,
     /// Where the hook ran: a session start records the agent's process only when here.
     ran: Ran,
+    /// The tool's response, moved out of the payload for its result to take
+    /// ([`record_attributed`]); `None` when it is still in the payload, or none was sent.
+    response: Cell<Option<Value>>,
     /// Set when the session's last answer was looked for at its end and not found yet.
     answer_pending: Cell<bool>,
     /// What went wrong beside the event (see [`Recorded::trouble`]).
@@ -1205,7 +1223,8 @@ impl Recorder<'_> {
             // The response is kept as JSON, as received, under `tool_response`; `result` holds
             // its text, a string as every reader of the store (the Python tool among them)
             // expects, made from the response once scrubbed (`texts_of_structures`).
-            match tool.response.clone().unwrap_or(Value::Null) {
+            let response = self.response.take().or_else(|| tool.response.clone());
+            match response.unwrap_or(Value::Null) {
                 Value::String(text) => {
                     data.insert("result".into(), text.into());
                 }
