@@ -514,7 +514,7 @@ impl Store {
             meta,
             rejections: counters.as_ref().map_or(0, |c| c.rejections),
             turn_errors: counters.as_ref().map_or(0, |c| c.turn_errors),
-            counters,
+            counters: counters.map(Box::new),
             meta_error,
         })
     }

@@ -236,7 +236,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct SessionSummary {
     pub meta: SessionMeta,
-    pub counters: Option<Counters>,
+    /// The counters a session's cache (or a fold of its events) holds, when [`Store::summary`]
+    /// read them from its files: boxed, as they are large (their calls and reads waiting for a
+    /// pair, some 900 bytes) and a listing holds every session's summary. A listing from the
+    /// index has its counts in `meta` and leaves them out.
+    pub counters: Option<Box<Counters>>,
     /// Why `meta.json` could not be used, when it could not: `meta` is then what the events
     /// say (see [`Store::summary`]).
     pub meta_error: Option<String>,

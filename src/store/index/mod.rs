@@ -151,7 +151,8 @@ pub fn is_damage(source: &rusqlite::Error) -> bool {
 /// One session as the index lists it.
 #[derive(Debug, Clone)]
 pub struct IndexedSession {
-    /// Its metadata, counters caught up. The counters' first and last timestamps are not kept.
+    /// Its metadata, its counts caught up with its events (in `meta`; the summary's counters
+    /// are left out).
     pub summary: SessionSummary,
     pub first_prompt: Option<String>,
     /// The agent's transcript a hook-recorded session names.

@@ -290,11 +290,14 @@ impl From<rusqlite::Error> for RefreshError {
 pub(super) struct Prices(HashMap<String, Option<ModelPrice>>);
 
 impl Prices {
+    /// The price of `model`: its name is copied only the first time, not for each of the
+    /// hundred thousand responses a build of the index prices.
     pub(super) fn get(&mut self, model: &str) -> Option<&ModelPrice> {
-        self.0
-            .entry(model.to_owned())
-            .or_insert_with(|| PriceTable::builtin().find(model).cloned())
-            .as_ref()
+        if !self.0.contains_key(model) {
+            let price = PriceTable::builtin().find(model).cloned();
+            self.0.insert(model.to_owned(), price);
+        }
+        self.0.get(model).and_then(Option::as_ref)
     }
 }
 

@@ -6,8 +6,8 @@ use rusqlite::params;
 
 use super::scan::look_while_reading;
 use super::{Index, IndexError, IndexedSession};
+use crate::model::SessionMeta;
 use crate::model::meta_cut::LeftOut;
-use crate::model::{Counters, SessionMeta};
 use crate::store::layout::META;
 use crate::store::{SessionSummary, Store, StoreError};
 
@@ -53,9 +53,9 @@ impl Index {
             .prepare_cached(
                 "SELECT session_id, meta_error, started_at, ended_at, agent_name, command,
                     tool_calls, llm_requests, errors, total_tokens, total_duration_ms,
-                    parent_session_id, parent_event_id, depth, meta_extra, derived, first_prompt,
-                    events, transcript_path, cost_pico, estimated, rejections, unpriced,
-                    turn_errors, unbelieved_usage
+                    parent_session_id, parent_event_id, depth, meta_extra, first_prompt, events,
+                    transcript_path, cost_pico, estimated, rejections, unpriced, turn_errors,
+                    unbelieved_usage
                  FROM idx_sessions",
             )
             .map_err(|e| self.sql_error(e))?;
@@ -69,7 +69,7 @@ impl Index {
                 // A meta.json that cannot be used hides nothing when there are events to
                 // describe the session; without them there is nothing to show.
                 if let Some(message) = &meta_error
-                    && row.get::<_, Option<u64>>(17)?.unwrap_or(0) == 0
+                    && row.get::<_, Option<u64>>(16)?.unwrap_or(0) == 0
                 {
                     return Ok(Err(StoreError::Corrupt {
                         path: store.session_dir(&id).join(META),
@@ -115,43 +115,30 @@ impl Index {
                     meta.parent_session_id = Some(parent.to_owned());
                     meta.parent_event_id = call.map(str::to_owned);
                 }
-                let rejections = row.get::<_, Option<u64>>(21)?.unwrap_or(0);
-                let turn_errors = row.get::<_, Option<u64>>(23)?.unwrap_or(0);
-                let counters = row.get::<_, bool>(15)?.then(|| Counters {
-                    events: row.get::<_, u64>(17).unwrap_or(0),
-                    tool_calls: meta.tool_calls,
-                    // The row keeps the model calls ([`Counters::model_calls`]) as requests.
-                    llm_requests: meta.llm_requests,
-                    llm_responses: 0,
-                    errors: meta.errors,
-                    rejections,
-                    turn_errors,
-                    total_tokens: meta.total_tokens,
-                    first_timestamp: None,
-                    last_timestamp: None,
-                    ended_at: meta.ended_at,
-                    placed: None,
-                    ..Counters::default()
-                });
+                let rejections = row.get::<_, Option<u64>>(20)?.unwrap_or(0);
+                let turn_errors = row.get::<_, Option<u64>>(22)?.unwrap_or(0);
                 Ok(Ok(IndexedSession {
+                    // No counters: the row's counts are in `meta`, and counters built for each
+                    // of ten thousand sessions (some 900 bytes, none of it read) were most of
+                    // what a listing's sessions took and moved about.
                     summary: SessionSummary {
                         meta,
-                        counters,
+                        counters: None,
                         meta_error,
                         rejections,
                         turn_errors,
                     },
-                    first_prompt: row.get(16)?,
-                    transcript_path: row.get(18)?,
+                    first_prompt: row.get(15)?,
+                    transcript_path: row.get(17)?,
                     cost: Some((
-                        super::fold::money(row.get(19)?).unwrap_or_default(),
-                        row.get::<_, Option<bool>>(20)?.unwrap_or(false),
+                        super::fold::money(row.get(18)?).unwrap_or_default(),
+                        row.get::<_, Option<bool>>(19)?.unwrap_or(false),
                     )),
                     unpriced: row
-                        .get::<_, Option<String>>(22)?
+                        .get::<_, Option<String>>(21)?
                         .map(|names| names.lines().map(str::to_owned).collect())
                         .unwrap_or_default(),
-                    unbelieved_usage: row.get::<_, Option<u64>>(24)?.unwrap_or(0),
+                    unbelieved_usage: row.get::<_, Option<u64>>(23)?.unwrap_or(0),
                 }))
             };
             match get().map_err(|e| self.sql_error(e))? {
@@ -278,6 +265,15 @@ mod tests {
             unpriced: Vec::new(),
             unbelieved_usage: 0,
         }
+    }
+
+    /// A listing holds every session at once, and puts them in order by moving them: a
+    /// session that held its counters inline (their calls and reads waiting for a pair, some
+    /// 900 bytes, none of it read) took more than twice this bound.
+    #[test]
+    fn a_listed_session_holds_no_counters_inline() {
+        let size = std::mem::size_of::<IndexedSession>();
+        assert!(size < 512, "{size} bytes");
     }
 
     #[test]
