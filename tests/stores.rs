@@ -935,32 +935,9 @@ fn dashboard_reads_every_project() {
 /// store is read first. It was counted from the first store read, which may hold the older copy.
 #[test]
 fn dashboard_counts_a_copied_session_once_from_its_fuller_copy() {
-    const COPIED: &str = "a1a10000-0000-4000-8000-000000000001";
     for grown in ["a", "b"] {
         let env = TestEnv::new();
-        let (a, b) = two_projects(&env);
-        let copy = b.join(".agent-traces").join(COPIED);
-        std::fs::create_dir_all(&copy).unwrap();
-        let original = a.join(".agent-traces").join(COPIED);
-        for file in ["meta.json", "events.ndjson"] {
-            std::fs::copy(original.join(file), copy.join(file)).unwrap();
-        }
-        // The grown copy has one more response, as costly as the first, after the session's
-        // recorded end.
-        let folder = if grown == "a" { &original } else { &copy };
-        let text = std::fs::read_to_string(folder.join("events.ndjson")).unwrap();
-        let mut response: Value = text
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .find(|e| e["event_type"] == "llm_response")
-            .unwrap();
-        response["event_id"] = "grown1".into();
-        response["timestamp"] = (DAY0 + 9.0 * HOUR + 3000.0).into();
-        let mut events = std::fs::OpenOptions::new()
-            .append(true)
-            .open(folder.join("events.ndjson"))
-            .unwrap();
-        std::io::Write::write_all(&mut events, format!("{response}\n").as_bytes()).unwrap();
+        copied_and_grown(&env, COPIED, grown);
         let board = every_projects_board(&env);
         assert_eq!(
             board["totals"]["sessions"], 3,
@@ -974,6 +951,167 @@ fn dashboard_counts_a_copied_session_once_from_its_fuller_copy() {
             .unwrap();
         assert_eq!(session["cost_usd"], 30.0, "grown in {grown}: {session:#}");
     }
+}
+
+/// The session of [`two_projects`] the copy tests copy from project a into project b.
+const COPIED: &str = "a1a10000-0000-4000-8000-000000000001";
+
+/// [`two_projects`] with session `id` copied into the other project, the copy in project
+/// `grown` ("a" or "b") given one more response, as costly as the first, after the session's
+/// recorded end.
+fn copied_and_grown(env: &TestEnv, id: &str, grown: &str) -> (PathBuf, PathBuf) {
+    let (a, b) = two_projects(env);
+    let (mut original, mut copy) = (
+        a.join(".agent-traces").join(id),
+        b.join(".agent-traces").join(id),
+    );
+    if !original.is_dir() {
+        std::mem::swap(&mut original, &mut copy);
+    }
+    std::fs::create_dir_all(&copy).unwrap();
+    for file in ["meta.json", "events.ndjson"] {
+        std::fs::copy(original.join(file), copy.join(file)).unwrap();
+    }
+    let folder = if grown == "a" { &a } else { &b }
+        .join(".agent-traces")
+        .join(id);
+    let text = std::fs::read_to_string(folder.join("events.ndjson")).unwrap();
+    let mut response: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["event_type"] == "llm_response")
+        .unwrap();
+    let last = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["timestamp"]
+                .as_f64()
+                .unwrap()
+        })
+        .fold(f64::MIN, f64::max);
+    response["event_id"] = "grown1".into();
+    response["timestamp"] = (last + 600.0).into();
+    let mut events = std::fs::OpenOptions::new()
+        .append(true)
+        .open(folder.join("events.ndjson"))
+        .unwrap();
+    std::io::Write::write_all(&mut events, format!("{response}\n").as_bytes()).unwrap();
+    (a, b)
+}
+
+/// A session copied into a second project counts once in every command that reads every
+/// project, from the copy the dashboard counts, under that copy's project: `budget-report`
+/// counted it once per store (its spend doubled), `sample` returned it twice, `drift` counted
+/// it twice in its window and `compare --tag` could compare the newest session with its copy.
+#[test]
+fn every_command_across_projects_counts_a_copied_session_once() {
+    const NEWEST: &str = "b1b10000-0000-4000-8000-000000000003";
+    for grown in ["a", "b"] {
+        let env = TestEnv::new();
+        let (a, b) = copied_and_grown(&env, COPIED, grown);
+        let board = every_projects_board(&env);
+        let project_of = |id: &str| {
+            board["recent"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["session_id"] == id)
+                .unwrap()["project"]
+                .clone()
+        };
+        let copied_in = if grown == "a" { &a } else { &b };
+        assert_eq!(project_of(COPIED), copied_in.to_str().unwrap());
+        let run = run_in(
+            &env,
+            env.path(),
+            &[
+                "budget-report",
+                "--all-projects",
+                "--since",
+                "2026-01-01",
+                "--format",
+                "json",
+            ],
+        );
+        run.success();
+        let report = run.json();
+        assert_eq!(
+            report["sessions"], board["totals"]["sessions"],
+            "{report:#}"
+        );
+        assert_eq!(
+            report["total_usd"], board["totals"]["cost_usd"],
+            "{report:#}"
+        );
+        let project_sessions = |project: &Path| {
+            report["by_project"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["project"] == project.to_str().unwrap())
+                .map_or(0, |p| p["sessions"].as_u64().unwrap())
+        };
+        // Project a holds a1 (when its copy counts) and a2; project b holds b1 (and a1).
+        let (in_a, in_b) = if grown == "a" { (2, 1) } else { (1, 2) };
+        assert_eq!(
+            (project_sessions(&a), project_sessions(&b)),
+            (in_a, in_b),
+            "grown in {grown}: {report:#}"
+        );
+
+        let run = run_in(&env, env.path(), &["sample", "--all-projects", "--n", "10"]);
+        run.success();
+        let mut ids: Vec<String> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["session_id"].to_string())
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids.len(), 3, "grown in {grown}: {}", run.stdout);
+        ids.dedup();
+        assert_eq!(ids.len(), 3, "grown in {grown}: {}", run.stdout);
+
+        // Jan 5 at 12:00: a1 (and its copy) before, a2 and b1 after.
+        let since = "2026-01-05T12:00:00Z";
+        let run = run_in(
+            &env,
+            env.path(),
+            &[
+                "drift",
+                "--all-projects",
+                "--since",
+                since,
+                "--format",
+                "json",
+            ],
+        );
+        assert!(run.code <= 1, "{}", run.stderr);
+        let drift = run.json();
+        assert_eq!(drift["reference"]["sessions"], 1, "{drift:#}");
+        assert_eq!(drift["current"]["sessions"], 2, "{drift:#}");
+    }
+    // The newest session copied: the last two sessions of its task are it and the one before,
+    // never it and its copy.
+    let env = TestEnv::new();
+    copied_and_grown(&env, NEWEST, "b");
+    let run = run_in(
+        &env,
+        env.path(),
+        &[
+            "compare",
+            "--all-projects",
+            "--tag",
+            "claude-code",
+            "--format",
+            "json",
+        ],
+    );
+    let compared = run.json();
+    let text = compared.to_string();
+    assert!(
+        text.contains(NEWEST) && text.contains("a2a20000-0000-4000-8000-000000000002"),
+        "{compared:#}"
+    );
 }
 
 /// A copy of a session without its subagents (copied alone, then grown by one event) does not

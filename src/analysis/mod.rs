@@ -9,6 +9,7 @@
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`ordered_set`]: a list holding each item once in the order listed, looked up at once.
 //! - [`budget`]: spend across sessions over a period.
+//! - [`copies`]: which copy of a session held in several stores counts, so each counts once.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
 //! - [`eval`]: a session scored against scorers with marks and weights; two sessions compared.
 //! - [`dashboard`]: many sessions at a glance from their summaries: totals, figures per day,
@@ -30,6 +31,7 @@
 pub mod audit;
 pub mod budget;
 pub mod compare;
+pub mod copies;
 pub mod cost;
 pub mod dashboard;
 pub mod diff;

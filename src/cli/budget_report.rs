@@ -14,6 +14,7 @@ use super::local_day;
 use super::output::{stdout, usage};
 use super::stores::ScopeArgs;
 use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, compute};
+use crate::analysis::copies::Kept;
 use crate::analysis::cost::{self, CostOptions};
 use crate::exit;
 use crate::model::Money;
@@ -21,7 +22,7 @@ use crate::model::period::PeriodStarts;
 use crate::model::pricing::PriceTable;
 use crate::model::text::{count, figure};
 use crate::render::terminal::{self, Painter};
-use crate::store::{IndexedSession, Store};
+use crate::store::{IndexedSession, Listing, Store};
 
 /// Spend across sessions over a period (the last 7 days unless --since or --until say
 /// otherwise): total (against the period before), sessions, average, the five most expensive,
@@ -94,9 +95,20 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
         newest: None,
         starts: PeriodStarts::ending(given_until, now),
     };
-    for located in args.scope.stores_unnamed(globals)? {
+    let stores = args.scope.stores_unnamed(globals)?;
+    let listings = stores
+        .iter()
+        .map(|located| super::listing::sessions(&located.store))
+        .collect::<Result<Vec<_>>>()?;
+    // A session in two stores (a copy) counts once, with its subagents, from the copy of it
+    // that went furthest, as the dashboard counts it, under that copy's project.
+    let copies: Vec<_> = listings.iter().map(super::listing::copies).collect();
+    let kept = Kept::of(&copies);
+    for (i, (located, listing)) in stores.iter().zip(listings).enumerate() {
         let project = args.scope.many().then(|| located.label());
-        gather(&located.store, project.as_deref(), &window, &mut sessions)?;
+        let counts = |session: &str| kept.counts(i, session);
+        let from = (&located.store, listing, project.as_deref());
+        gather(from, &counts, &window, &mut sessions)?;
     }
     super::output::warn_ahead(&sessions.starts);
     let day_of = |ts: f64| local(ts, "%Y-%m-%d");
@@ -144,15 +156,15 @@ struct Sessions {
     starts: PeriodStarts,
 }
 
-/// Costs one store's sessions of both periods into `into`, each session's spend cached in the
-/// store's index and computed again when its files change.
+/// Costs one store's sessions of both periods (its listing, under its project) into `into`,
+/// each session's spend cached in the store's index and computed again when its files change;
+/// a tree whose root `counts` not (a copy counted from another store) is left out.
 fn gather(
-    store: &Store,
-    project: Option<&str>,
+    (store, mut listing, project): (&Store, Listing, Option<&str>),
+    counts: &dyn Fn(&str) -> bool,
     window: &Window,
     into: &mut Sessions,
 ) -> Result<()> {
-    let mut listing = super::listing::sessions(store)?;
     let cached = listing
         .index
         .as_ref()
@@ -177,7 +189,9 @@ fn gather(
         .sessions
         .iter()
         .zip(&members)
-        .filter(|(_, members)| !members.is_empty())
+        .filter(|(session, members)| {
+            !members.is_empty() && counts(&session.summary.meta.session_id)
+        })
     {
         let meta = &session.summary.meta;
         let Some(start) = super::output::start_in_period(&mut into.starts, meta) else {

@@ -12,6 +12,7 @@ use super::globals::Format;
 use super::output::{start_in_period, stdout, usage, warn_ahead, warn_bad_lines};
 use super::stores::ScopeArgs;
 use crate::analysis::compare::{self, Comparison, Figures, Side};
+use crate::analysis::copies::Kept;
 use crate::analysis::cost::{CostOptions, compute};
 use crate::analysis::phases::Phases;
 use crate::analysis::tree::Forest;
@@ -198,17 +199,26 @@ fn tagged(
     let mut stores = Vec::new();
     let mut all = Vec::new();
     let mut left_out = Vec::new();
+    let mut listings = Vec::new();
     for located in scope.stores_unnamed(globals)? {
         let mut listing = super::listing::sessions(&located.store)?;
         left_out.push(std::mem::take(&mut listing.left_out));
+        listings.push(listing);
+        stores.push(located.store);
+    }
+    // A session in two stores (a copy) is one session, never compared with itself: the copy
+    // the dashboard counts.
+    let copies: Vec<_> = listings.iter().map(super::listing::copies).collect();
+    let kept = Kept::of(&copies);
+    for (i, listing) in listings.into_iter().enumerate() {
         all.push(
             listing
                 .sessions
                 .into_iter()
                 .map(|s| s.summary.meta)
+                .filter(|meta| kept.counts(i, &meta.session_id))
                 .collect::<Vec<SessionMeta>>(),
         );
-        stores.push(located.store);
     }
     let ordered: Vec<Vec<(&SessionMeta, f64)>> = all
         .iter()

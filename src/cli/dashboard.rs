@@ -14,6 +14,7 @@ use super::args::FormatArg;
 use super::globals::{Format, PrivacyArgs};
 use super::output::{stdout, usage, warn, warn_unbelievable};
 use super::stores::ScopeArgs;
+use crate::analysis::copies::{Copy, Kept};
 use crate::analysis::dashboard::{
     self, Dashboard, Glance, Judged, Period, ProjectOf, SessionFigures, Trend,
 };
@@ -161,32 +162,36 @@ impl Sessions {
                 store_of: std::collections::HashMap::new(),
             });
         }
+        let mut read = Vec::new();
+        let mut left_out = Vec::new();
+        for store in &stores {
+            let (glanced, unread) = read_glances(store)?;
+            left_out.extend(unread);
+            read.push(glanced);
+        }
+        // A session in two stores (a copy) counts once, from the copy that went furthest.
+        let copies: Vec<Vec<Copy>> = read
+            .iter()
+            .map(|glanced| {
+                glanced
+                    .iter()
+                    .map(|(meta, glance)| Copy {
+                        session_id: meta.session_id.clone(),
+                        parent_session_id: meta.parent_session_id.clone(),
+                        events: glance.events,
+                        last: glance.last_timestamp,
+                    })
+                    .collect()
+            })
+            .collect();
+        let kept = Kept::of(&copies);
         let mut glances: Vec<(SessionMeta, Glance)> = Vec::new();
         let mut store_of = std::collections::HashMap::new();
-        // Where each session is in `glances`, and how far its kept copy went.
-        let mut at: std::collections::HashMap<String, (usize, Reach)> =
-            std::collections::HashMap::new();
-        let mut left_out = Vec::new();
-        for (i, store) in stores.iter().enumerate() {
-            let (read, unread) = read_glances(store)?;
-            left_out.extend(unread);
-            let reach = reaches(&read);
-            for ((meta, glance), here) in read.into_iter().zip(reach) {
-                // A session in two stores (a copy) counts once, from the copy that went
-                // furthest, with its subagents in the same store (whose replay page and
-                // judging come from that store).
-                match at.get(&meta.session_id) {
-                    None => {
-                        at.insert(meta.session_id.clone(), (glances.len(), here));
-                        store_of.insert(meta.session_id.clone(), i);
-                        glances.push((meta, glance));
-                    }
-                    Some(&(kept, kept_reach)) if here > kept_reach => {
-                        at.insert(meta.session_id.clone(), (kept, here));
-                        store_of.insert(meta.session_id.clone(), i);
-                        glances[kept] = (meta, glance);
-                    }
-                    Some(_) => {}
+        for (i, glanced) in read.into_iter().enumerate() {
+            for (meta, glance) in glanced {
+                if kept.counts(i, &meta.session_id) {
+                    store_of.insert(meta.session_id.clone(), i);
+                    glances.push((meta, glance));
                 }
             }
         }
@@ -230,54 +235,6 @@ impl Sessions {
         }
         self.projects.get(self.store_index(session)?).cloned()
     }
-}
-
-/// How far a copy of a session went, compared in this order: the events of it and of its
-/// subagents in the same store, its own events, the time of its last event.
-#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd)]
-struct Reach {
-    with_subagents: u64,
-    own: u64,
-    last: f64,
-}
-
-/// How far each session of one store's `read` went (see [`Reach`]), in the same order.
-fn reaches(read: &[(SessionMeta, Glance)]) -> Vec<Reach> {
-    let mut children: std::collections::HashMap<&str, Vec<usize>> =
-        std::collections::HashMap::new();
-    for (i, (meta, _)) in read.iter().enumerate() {
-        if let Some(parent) = meta.parent_session_id.as_deref() {
-            children.entry(parent).or_default().push(i);
-        }
-    }
-    // Subagents below subagents: a session's tree, each session counted once (a parent link
-    // that loops must not count for ever).
-    let tree_events = |root: usize| {
-        let mut seen = std::collections::HashSet::from([root]);
-        let mut todo = vec![root];
-        let mut events = 0u64;
-        while let Some(i) = todo.pop() {
-            events = events.saturating_add(read[i].1.events);
-            for &child in children
-                .get(read[i].0.session_id.as_str())
-                .into_iter()
-                .flatten()
-            {
-                if seen.insert(child) {
-                    todo.push(child);
-                }
-            }
-        }
-        events
-    };
-    read.iter()
-        .enumerate()
-        .map(|(i, (_, glance))| Reach {
-            with_subagents: tree_events(i),
-            own: glance.events,
-            last: glance.last_timestamp.unwrap_or(f64::MIN),
-        })
-        .collect()
 }
 
 pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {

@@ -14,6 +14,7 @@ use super::args::FormatArg;
 use super::globals::Format;
 use super::output::stdout;
 use super::stores::ScopeArgs;
+use crate::analysis::copies::{Copy, Kept};
 use crate::analysis::drift::{
     self, BASELINE_LIMIT, BaselineError, DriftReport, Fingerprint, Gathered, Label, SessionFigures,
 };
@@ -100,20 +101,37 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     // The window ends now: a session dated after it is in neither window.
     let mut starts = PeriodStarts::ending_now(now);
     let stores = args.scope.stores_unnamed(globals)?;
-    for located in &stores {
+    // Each session's figures with its store (by its place among the stores), and what tells
+    // each store's copy of a session from another store's.
+    let mut found = Vec::new();
+    let mut copies: Vec<Vec<Copy>> = Vec::new();
+    for (i, located) in stores.iter().enumerate() {
+        let mut here = Vec::new();
         super::listing::each_summary(&located.store, |meta, summary| {
             any = true;
+            here.push(super::listing::copy_of(meta, &summary));
             let Some(started) = super::output::start_in_period(&mut starts, meta) else {
                 return;
             };
-            newest = Some(newest.map_or(started, |n: f64| n.max(started)));
-            let gathered = if started >= since {
-                &mut recent
-            } else {
-                &mut before
-            };
-            gathered.add(SessionFigures::of(started, &summary), &summary.tools);
+            let figures = SessionFigures::of(started, &summary);
+            found.push((i, meta.session_id.clone(), figures, summary.tools));
         })?;
+        copies.push(here);
+    }
+    // A session in two stores (a copy) counts once, from the copy the dashboard counts.
+    let kept = Kept::of(&copies);
+    for (i, id, figures, tools) in found {
+        if !kept.counts(i, &id) {
+            continue;
+        }
+        let started = figures.started_at;
+        newest = Some(newest.map_or(started, |n: f64| n.max(started)));
+        let gathered = if started >= since {
+            &mut recent
+        } else {
+            &mut before
+        };
+        gathered.add(figures, &tools);
     }
     super::output::warn_ahead(&starts);
     if let ([only], false) = (stores.as_slice(), any) {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Result;
 
 use super::output::warn;
+use crate::analysis::copies::Copy;
 use crate::analysis::tree::Forest;
 use crate::model::SessionMeta;
 use crate::model::summary::Summary;
@@ -29,6 +30,34 @@ pub(crate) fn sessions(store: &Store) -> Result<Listing> {
         }
     }
     Ok(listing)
+}
+
+/// What tells one copy of each session of `listing` from another store's copy of it (see
+/// [`crate::analysis::copies`]): its last event is when it ended, as the index keeps it.
+pub(crate) fn copies(listing: &Listing) -> Vec<Copy> {
+    listing
+        .sessions
+        .iter()
+        .map(|s| {
+            let meta = &s.summary.meta;
+            Copy {
+                session_id: meta.session_id.clone(),
+                parent_session_id: meta.parent_session_id.clone(),
+                events: s.summary.counters.as_ref().map_or(0, |c| c.events),
+                last: meta.ended_at,
+            }
+        })
+        .collect()
+}
+
+/// What tells this copy of a session from another store's (see [`crate::analysis::copies`]).
+pub(crate) fn copy_of(meta: &SessionMeta, summary: &Summary) -> Copy {
+    Copy {
+        session_id: meta.session_id.clone(),
+        parent_session_id: meta.parent_session_id.clone(),
+        events: summary.counters.events,
+        last: summary.counters.last_timestamp,
+    }
 }
 
 /// The sessions of a command about the sessions `roots` and their subagents (see [`family`]).

@@ -12,6 +12,7 @@ use super::Globals;
 use super::args::instant;
 use super::output::{start_in_period, stdout, warn_ahead, warn_bad_lines};
 use super::stores::ScopeArgs;
+use crate::analysis::copies::{Copy, Kept};
 use crate::analysis::sample::{Candidate, Score, Strategy, pick};
 use crate::exit;
 use crate::model::period::PeriodStarts;
@@ -95,14 +96,17 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
         .map(|t| instant(t, "--since", now, false))
         .transpose()?;
     let prices = PriceTable::builtin();
-    let mut candidates = Vec::new();
-    let mut stores: Vec<(String, Store)> = Vec::new();
+    // Each candidate with the store it is in (by its place among the stores) and the models
+    // its cost counts at $0 for want of a price.
+    let mut found: Vec<(Candidate, usize, Store, Vec<String>)> = Vec::new();
     // --since is a period that ends now: a session dated after it is in none.
     let mut starts = PeriodStarts::ending_now(now);
-    // The models each session's cost counts at $0 for want of a price, by session.
-    let mut unpriced: HashMap<String, Vec<String>> = HashMap::new();
-    for located in args.scope.stores_unnamed(globals)? {
+    // What tells each store's copy of a session from another store's.
+    let mut copies: Vec<Vec<Copy>> = Vec::new();
+    for (i, located) in args.scope.stores_unnamed(globals)?.into_iter().enumerate() {
+        let mut here = Vec::new();
         super::listing::each_summary(&located.store, |meta, summary| {
+            here.push(super::listing::copy_of(meta, &summary));
             // A start no session can have is in no period: left out, with a warning.
             if since
                 .is_some_and(|t| start_in_period(&mut starts, meta).is_none_or(|start| start < t))
@@ -129,20 +133,28 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
                 (summary.cost(prices).usd(), !summary.has_usage()),
                 duration,
             );
-            stores.push((meta.session_id.clone(), located.store.clone()));
-            unpriced.insert(
-                meta.session_id.clone(),
-                summary.unpriced(prices).map(str::to_owned).collect(),
-            );
             // A start in 2128 was the most recent and the oldest of the deduplicated.
             let started_at = meta.start_to_order_by(now, || summary.counters.first_timestamp);
-            candidates.push(Candidate {
+            let candidate = Candidate {
                 session_id: meta.session_id.clone(),
                 started_at,
                 score,
                 calls_fingerprint: summary.calls_hash,
-            });
+            };
+            let models = summary.unpriced(prices).map(str::to_owned).collect();
+            found.push((candidate, i, located.store.clone(), models));
         })?;
+        copies.push(here);
+    }
+    // A session in two stores (a copy) is one session: the copy the dashboard counts.
+    let kept = Kept::of(&copies);
+    let mut candidates = Vec::new();
+    let mut held: HashMap<String, (Store, Vec<String>)> = HashMap::new();
+    for (candidate, i, store, models) in found {
+        if kept.counts(i, &candidate.session_id) {
+            held.insert(candidate.session_id.clone(), (store, models));
+            candidates.push(candidate);
+        }
     }
     warn_ahead(&starts);
     let seed = args.seed.unwrap_or_else(|| now.to_bits());
@@ -158,11 +170,8 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
     let chosen: Vec<(&Candidate, &Store, &[String])> = picked
         .iter()
         .filter_map(|chosen| {
-            let (_, store) = stores.iter().find(|(id, _)| *id == chosen.session_id)?;
-            let models = unpriced
-                .get(&chosen.session_id)
-                .map_or(&[][..], Vec::as_slice);
-            Some((chosen, store, models))
+            let (store, models) = held.get(&chosen.session_id)?;
+            Some((chosen, store, models.as_slice()))
         })
         .collect();
     let write_all = |out: &mut dyn Write| -> Result<()> {
