@@ -2079,3 +2079,44 @@ fn a_workspace_with_no_store_names_the_variable_not_trace_dir() {
     let unset = env.run(&["list", "--trace-dir", store]);
     assert!(!unset.stderr.contains("no trace store"), "{}", unset.stderr);
 }
+
+/// With `AGENT_STRACE_WORKSPACE` set and other stores holding sessions, the error of a
+/// workspace with no store named those stores and `--trace-dir DIR` to read one, which reads
+/// that store's workspace and fails the same way, and never named the variable; with
+/// `--trace-dir` naming the store here it did the same. Both now name the variable to unset.
+#[test]
+fn a_workspace_with_no_store_names_the_variable_when_other_stores_hold_sessions() {
+    let env = TestEnv::new();
+    let (a, _) = two_projects(&env);
+    let here = folder(&env, "here");
+    let store = here.join(".agent-traces");
+    std::fs::create_dir_all(&store).unwrap();
+    let trace_dir = store.to_str().unwrap();
+    for args in [
+        vec!["list"],
+        vec!["list", "--trace-dir", trace_dir],
+        vec!["stats"],
+    ] {
+        let mut command = env.command(&args);
+        command
+            .current_dir(&here)
+            .env("AGENT_STRACE_WORKSPACE", "prod");
+        let run = Run::of(command.output().unwrap());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("unset AGENT_STRACE_WORKSPACE"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("--trace-dir"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains(a.to_str().unwrap()),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

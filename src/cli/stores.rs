@@ -296,6 +296,9 @@ pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
         Ok(id) => return Ok(id),
         Err(err) => err,
     };
+    if workspace_missing(&err) {
+        return Err(err.into());
+    }
     let prefix = match (selector, &err) {
         (Selector::Prefix(prefix), StoreError::NoStore(_) | StoreError::UnknownSession(_)) => {
             prefix
@@ -377,6 +380,9 @@ pub(crate) fn no_sessions(store: &Store) -> anyhow::Error {
 fn latest_elsewhere(here: &Path, err: StoreError) -> anyhow::Error {
     /// Stores named in the hint; `list --all-projects` shows every one.
     const SHOWN: usize = 3;
+    if workspace_missing(&err) {
+        return err.into();
+    }
     let holders = elsewhere(here, &Selector::Latest);
     let hint = match holders.as_slice() {
         [] => return err.into(),
@@ -404,6 +410,14 @@ fn latest_elsewhere(here: &Path, err: StoreError) -> anyhow::Error {
     crate::error::Error::new(kind, err.to_string())
         .with_hint(hint)
         .into()
+}
+
+/// Whether `err` is no store while `$AGENT_STRACE_WORKSPACE` names a workspace: the store
+/// missing is the workspace's, and the one hint that helps is to unset the variable, which
+/// [`super::output::finish`] gives. A `--trace-dir` naming another store reads that store's
+/// workspace too, so the stores that hold sessions are no hint.
+fn workspace_missing(err: &StoreError) -> bool {
+    matches!(err, StoreError::NoStore(_)) && matches!(super::globals::workspace(), Ok(Some(_)))
 }
 
 /// `path` as a word of a command to paste into a shell: quoted when it holds a space, `$` or
