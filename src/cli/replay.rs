@@ -28,9 +28,10 @@ use crate::store::Store;
 
 /// Replay a session: prompts, tool calls, results, errors and answers, with their timing
 ///
-/// Events are shown in time order. A streamed model response is one line with its tokens, and
-/// a file read or write one line with its duration; --llm shows every request and response,
-/// --thinking the model's reasoning, --show N one event whole.
+/// Events are shown in time order, each at its offset from the session's start. A streamed
+/// model response is one line with its tokens, at the time it began (the response's number,
+/// its request's offset), and a file read or write one line with its duration; --llm shows
+/// every request and response, --thinking the model's reasoning, --show N one event whole.
 #[expect(
     clippy::struct_excessive_bools,
     reason = "flags of a command line, each independent of the others"
