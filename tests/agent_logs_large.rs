@@ -71,8 +71,8 @@ fn a_long_codex_rollout_is_imported_without_holding_it() {
     assert_bounded(size, peak);
 }
 
-/// An import of either file, some 32 MB, holds some 35 MiB, most of it the program's own; held
-/// whole, the Copilot file took 100 MiB, the rollout 350 MiB.
+/// An import of any of these files, some 32 MB, holds some 35 MiB, most of it the program's
+/// own; held whole, the Copilot file took 100 MiB, the rollout 350 MiB, the Gemini chat 120 MiB.
 fn assert_bounded(size: u64, peak: u64) {
     let limit = 64 * 1024;
     assert!(
@@ -97,6 +97,37 @@ fn a_long_copilot_session_is_imported_without_holding_it() {
     let (report, peak) = import_report(&env, &long);
     assert_eq!(report["status"], "imported", "{report}");
     for figure in ["tool_calls", "messages"] {
+        let of = |r: &Value| r[figure].as_u64().unwrap();
+        assert_eq!(
+            of(&report),
+            copies as u64 * of(&single),
+            "{figure}: {report}"
+        );
+    }
+    assert_bounded(size, peak);
+}
+
+/// A Gemini CLI JSONL chat of 32 MB is imported in a bounded memory, and reads as its copies
+/// do: every message was held as a JSON value until the file was read (the replace and rewind
+/// rules need the whole chat), and every event on top. Measured: this one held 120 MiB before,
+/// 37 MiB now; an 80 MB chat 250 MiB before, 38 MiB now.
+#[test]
+fn a_long_gemini_chat_is_imported_without_holding_it() {
+    const CHAT: &str = "gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl";
+    // Every id its copy's own: the messages' (a repeated one would replace the first) and the
+    // calls'.
+    const IDS: &str = "id\":\"";
+    let env = TestEnv::new();
+    let dir = env.path().join("one");
+    std::fs::create_dir(&dir).unwrap();
+    let one = long_log(CHAT, IDS, &dir, "session-long.jsonl", 1);
+    let (single, _) = import_report(&TestEnv::new(), &one);
+    let copies = 240;
+    let long = long_log(CHAT, IDS, env.path(), "session-long.jsonl", copies);
+    let size = std::fs::metadata(&long).unwrap().len();
+    let (report, peak) = import_report(&env, &long);
+    assert_eq!(report["status"], "imported", "{report}");
+    for figure in ["tool_calls", "responses", "messages"] {
         let of = |r: &Value| r[figure].as_u64().unwrap();
         assert_eq!(
             of(&report),

@@ -12,7 +12,7 @@
 //! store keeps fresh input (with tool-use prompt tokens) and cache reads apart, and counts
 //! thoughts as output, as they are billed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -177,7 +177,10 @@ pub fn import(
         return import_document(store, path, sink, log);
     }
     let mut header: Option<Value> = None;
-    let mut messages: Vec<Value> = Vec::new();
+    // The messages as the chat leaves them, each by the line of its last version: a whole
+    // message is read again when its events are written, never held until the file is read
+    // (a 80 MB chat held 1 GB as values).
+    let mut messages: Vec<Kept> = Vec::new();
     // Where each message id is in `messages`: a record updating a message (each streamed
     // update does) was looked for from the first, and a chat of 80,000 records took minutes.
     let mut positions: HashMap<String, usize> = HashMap::new();
@@ -205,9 +208,7 @@ pub fn import(
             log.saw("$rewindTo");
             if let Some(&at) = id.as_str().and_then(|id| positions.get(id)) {
                 for gone in messages.drain(at..) {
-                    if let Some(id) = gone.get("id").and_then(Value::as_str) {
-                        positions.remove(id);
-                    }
+                    positions.remove(&gone.id);
                 }
             }
             return;
@@ -217,11 +218,12 @@ pub fn import(
             return;
         };
         log.saw(string(&value, "type").unwrap_or("untyped"));
+        let kept = Kept::of(id.clone(), n, &value);
         if let Some(&at) = positions.get(&id) {
-            messages[at] = value;
+            messages[at] = kept;
         } else {
             positions.insert(id, messages.len());
-            messages.push(value);
+            messages.push(kept);
         }
     })?;
     log.lines = read.lines;
@@ -233,10 +235,63 @@ pub fn import(
         });
     };
     start(&mut log, path, &header);
-    for message in &messages {
-        message_events(&mut log, message);
+    // The session's start names its first response's model, and starts at the header's time
+    // or else its first message's, which the writer needs before any message is read again.
+    if let Some(model) = messages.iter().find_map(|m| m.model.clone()) {
+        log.start.insert("model".into(), model.into());
     }
-    super::log_writer::write(store, path, sink, log, read)
+    if log.started.is_none() {
+        log.started = messages.iter().find_map(|m| m.time);
+    }
+    let mut writer = super::log_writer::LogWriter::open(store, path, sink, &log)?;
+    // The messages' events, in the chat's order, though a message replaced later in the file
+    // comes after those that follow it: a line read before its turn waits for it.
+    let turn: HashMap<u64, usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.line, i))
+        .collect();
+    let mut waiting: BTreeMap<usize, Value> = BTreeMap::new();
+    let mut next = 0;
+    agent_log::read_lines_while(path, read.offset, |n, line| {
+        if let (Some(&at), Ok(value)) = (turn.get(&n), line) {
+            waiting.insert(at, value);
+        }
+        while let Some(message) = waiting.remove(&next) {
+            message_events(&mut log, &message);
+            writer.take(&mut log)?;
+            next += 1;
+        }
+        Ok(next < messages.len())
+    })?;
+    // A line that reads otherwise now (the chat rewritten meanwhile) leaves those after it.
+    for message in waiting.into_values() {
+        message_events(&mut log, &message);
+        writer.take(&mut log)?;
+    }
+    writer.finish(log, read)
+}
+
+/// A message of a JSONL chat as the first reading keeps it: the line of its last version, and
+/// what the session's start takes from it.
+struct Kept {
+    id: String,
+    line: u64,
+    /// A response's model.
+    model: Option<String>,
+    time: Option<f64>,
+}
+
+impl Kept {
+    fn of(id: String, line: u64, message: &Value) -> Kept {
+        let model = string(message, "model").filter(|_| string(message, "type") == Some("gemini"));
+        Kept {
+            id,
+            line,
+            model: model.map(str::to_owned),
+            time: agent_log::time(message, "timestamp"),
+        }
+    }
 }
 
 /// Imports an older chat, one JSON document: its messages are read from the text one at a
@@ -307,11 +362,6 @@ fn message_events(log: &mut Log, message: &Value) {
         Some("user") => user_message(log, at, message),
         Some("gemini") => {
             let model = string(message, "model");
-            if log.start.get("model").is_none()
-                && let Some(model) = model
-            {
-                log.start.insert("model".into(), model.into());
-            }
             log.request(at, model);
             for thought in message
                 .get("thoughts")
