@@ -5,7 +5,8 @@
 //! `startTime` …), then message records; a record whose `id` was seen before replaces that
 //! message (Gemini CLI writes a response first without its tool calls, then again with them),
 //! `{"$rewindTo": id}` drops that message and all after it, and `{"$set": …}` patches the header.
-//! So the messages are gathered first and turned into events once the file is read.
+//! So the file is read twice: first to learn which line holds each message's last version and
+//! which messages a rewind dropped, then to turn those lines into events, in the chat's order.
 //!
 //! Each `gemini` message carries its response's exact tokens. Gemini counts cached input inside
 //! `input` and thoughts apart from `output` (`total = input + output + thoughts + tool`); the
