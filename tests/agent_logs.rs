@@ -804,15 +804,8 @@ fn imports_of_a_grown_agent_log_run_at_once_say_grown_once() {
 /// held just before it makes that lock while the second runs whole.
 #[test]
 fn an_import_whose_stored_session_is_swapped_out_before_it_locks_the_notes_says_imported() {
-    let source = shared().join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
-    let raw = std::fs::read_to_string(&source).unwrap();
-    let all: Vec<&str> = raw.lines().collect();
     let env = TestEnv::new();
-    let log = env.path().join("copilot-session.jsonl");
-    std::fs::write(&log, format!("{}\n", all[..all.len() / 2].join("\n"))).unwrap();
-    let path = log.to_string_lossy().into_owned();
-    env.run(&["import", &path]).success();
-    std::fs::write(&log, &raw).unwrap();
+    let (path, _) = crate::common::grown_copilot_log(&env);
     let mut held = crate::common::with_open_held_back(
         &env.command(&["import", "--format", "json", &path]),
         ".annotations.lock",

@@ -467,20 +467,8 @@ fn a_number_alone_is_the_event_of_the_latest_session_as_why_reads_it() {
 /// session's name, and the note lands there.
 #[test]
 fn a_note_added_while_an_import_swaps_the_session_lands_in_the_new_folder() {
-    let source = crate::common::shared()
-        .join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
-    let raw = std::fs::read_to_string(&source).unwrap();
-    let all: Vec<&str> = raw.lines().collect();
     let env = TestEnv::new();
-    let log = env.path().join("copilot-session.jsonl");
-    std::fs::write(&log, format!("{}\n", all[..all.len() / 2].join("\n"))).unwrap();
-    let path = log.to_string_lossy().into_owned();
-    let imported = env
-        .run(&["import", "--format", "json", &path])
-        .success()
-        .json();
-    let id = imported[0]["session_id"].as_str().unwrap().to_owned();
-    std::fs::write(&log, &raw).unwrap();
+    let (path, id) = crate::common::grown_copilot_log(&env);
     let note = crate::common::with_open_held_back(
         &env.command(&["annotate", &id, "1", "--note", "read before the swap"]),
         ".annotations.lock",

@@ -692,6 +692,24 @@ pub fn with_open_held_back(command: &Command, name: &str, micros: u64) -> Comman
     run_by(strace, command)
 }
 
+/// The corpus's Copilot log, half of it imported into `env`'s store and then all of it written
+/// in its place: a log grown since it was imported. Its path and its session's id.
+pub fn grown_copilot_log(env: &TestEnv) -> (String, String) {
+    let source = shared().join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
+    let raw = std::fs::read_to_string(&source).unwrap();
+    let all: Vec<&str> = raw.lines().collect();
+    let log = env.path().join("copilot-session.jsonl");
+    std::fs::write(&log, format!("{}\n", all[..all.len() / 2].join("\n"))).unwrap();
+    let path = log.to_string_lossy().into_owned();
+    let imported = env
+        .run(&["import", "--format", "json", &path])
+        .success()
+        .json();
+    std::fs::write(&log, &raw).unwrap();
+    let id = imported[0]["session_id"].as_str().unwrap().to_owned();
+    (path, id)
+}
+
 /// Waits until a thread of the command that `strace` (started by one of the helpers above)
 /// runs is held: stopped by strace, and still stopped a while later, which no call strace only
 /// looks at stays.
