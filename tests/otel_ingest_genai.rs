@@ -485,21 +485,10 @@ fn our_own_genai_export_is_collected_as_the_agents_ended_session_with_its_tool_c
     ] {
         imported_and_sent(&env, &corpus.join(file), &url);
     }
-    let listed = |storage: &Path| -> Vec<Value> {
-        let run = env.run(&[
-            "--trace-dir",
-            storage.to_str().unwrap(),
-            "list",
-            "--all",
-            "--format",
-            "json",
-        ]);
-        run.success();
-        let mut all = run.json().as_array().unwrap().clone();
-        all.sort_by_key(|s| s["session_id"].as_str().unwrap().to_owned());
-        all
-    };
-    let (sources, copies) = (listed(&env.store()), listed(&storage));
+    let (sources, copies) = (
+        crate::otel_ingest_plain::listed(&env, &env.store()),
+        crate::otel_ingest_plain::listed(&env, &storage),
+    );
     assert_eq!(
         sources.len(),
         4,

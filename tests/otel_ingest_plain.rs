@@ -40,7 +40,7 @@ fn calls(stats: &Value) -> Value {
 }
 
 /// `list --all --format json` of the store at `storage`, by session id.
-fn listed(env: &TestEnv, storage: &Path) -> Vec<Value> {
+pub(crate) fn listed(env: &TestEnv, storage: &Path) -> Vec<Value> {
     let run = env.run(&[
         "--trace-dir",
         storage.to_str().unwrap(),
