@@ -364,11 +364,10 @@ fn a_server_record_relayed_unrecorded_is_a_gap_in_the_recording_and_no_error_of_
     assert!(said.contains("Recording stopped: 1"), "{said}");
     let session = &env.env.sessions()[0];
     let explained = env.env.run(&["explain", session]).success().stdout.clone();
-    let gaps = explained
-        .split_once("Gaps in the recording")
-        .map(|(_, after)| after)
-        .unwrap_or_default();
-    assert!(gaps.contains("the server runs unrecorded"), "{explained}");
+    assert!(
+        crate::common::gaps_explained(&explained).contains("the server runs unrecorded"),
+        "{explained}"
+    );
 }
 
 /// `record-http`, refused the thread its recorder needs, goes on serving unrecorded: the
@@ -426,11 +425,10 @@ fn record_http_serves_unrecorded_when_no_thread_can_be_started_for_its_recorder(
         .success()
         .stdout
         .clone();
-    let gaps = explained
-        .split_once("Gaps in the recording")
-        .map(|(_, after)| after)
-        .unwrap_or_default();
-    assert!(gaps.contains("serving unrecorded"), "{explained}");
+    assert!(
+        crate::common::gaps_explained(&explained).contains("serving unrecorded"),
+        "{explained}"
+    );
 }
 
 /// `record --policy` of a server answering one ping, run where no process or thread can be

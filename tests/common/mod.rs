@@ -480,11 +480,19 @@ pub fn assert_stopped_recording_is_a_gap(env: &TestEnv, store: &Path) {
         .success()
         .stdout
         .clone();
-    let gaps = explained
+    assert!(
+        gaps_explained(&explained).contains("recording stopped ("),
+        "{explained}"
+    );
+}
+
+/// What `explain`'s output says after its "Gaps in the recording" heading (nothing when it has
+/// none).
+pub fn gaps_explained(explained: &str) -> &str {
+    explained
         .split_once("Gaps in the recording")
         .map(|(_, after)| after)
-        .unwrap_or_default();
-    assert!(gaps.contains("recording stopped ("), "{explained}");
+        .unwrap_or_default()
 }
 
 /// Asserts that each of `methods` was recorded (as the `method` of some event).
